@@ -1,0 +1,41 @@
+# Helpers shared by every module: one warning set, one sanitizer set, one way
+# to declare a module library and to register a test with CTest.
+
+set(VIGIL_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+    -Wimplicit-fallthrough)
+if(VIGIL_WERROR)
+  list(APPEND VIGIL_WARNINGS -Werror)
+endif()
+
+if(VIGIL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(VIGIL_FUZZ)
+  # Coverage instrumentation everywhere, so the fuzzers see inside the modules.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
+# vigil_module(NAME SOURCES ... DEPS ...)
+# A module is one static library `vigil_<name>` whose public headers live in
+# src/<name>/ and are included as "<name>/header.h". DEPS must respect the
+# module table of design/ARCHITECTURE.md (dependencies point one way).
+function(vigil_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(vigil_${name} STATIC ${M_SOURCES})
+  target_include_directories(vigil_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(vigil_${name} PRIVATE ${VIGIL_WARNINGS})
+  target_link_libraries(vigil_${name} PUBLIC ${M_DEPS})
+endfunction()
+
+# vigil_test(NAME SOURCES ... DEPS ...) — a GoogleTest binary registered with
+# CTest, one CTest entry per test case.
+include(GoogleTest)
+function(vigil_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_compile_options(${name} PRIVATE ${VIGIL_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
+endfunction()

@@ -1,0 +1,69 @@
+#pragma once
+// The node's TOML configuration (../shared/design/BRIEF.md §3). Loading
+// validates everything: an unknown key, a wrong type or a bad value is an
+// InvalidArgument naming "file:line: key: what is wrong"; the CLI turns it
+// into exit code 2.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace vigil {
+
+enum class Tier { kHousehold, kVillage, kTownship, kCounty };
+enum class RecordMode { kContinuous, kEvents, kOff };
+enum class RtspTransport { kTcp, kUdp };
+
+std::string_view tierName(Tier tier);
+std::string_view recordModeName(RecordMode mode);
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string toString() const;
+};
+// "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:554". Port 0 is allowed (any).
+Result<HostPort> parseHostPort(std::string_view text);
+
+// Ids of cameras (and later users, nodes): [a-z0-9_-]{1,64}.
+bool isValidId(std::string_view id);
+
+struct NodeConfig {
+  std::string name = "vigil";
+  Tier tier = Tier::kHousehold;
+  std::string dataDir;
+};
+
+struct HttpConfig {
+  HostPort listen{"127.0.0.1", 8080};
+};
+
+struct CameraConfig {
+  std::string id;
+  std::string name;
+  std::string url;     // main stream, recorded
+  std::string subUrl;  // optional sub stream; empty when absent
+  std::string username;  // optional; credentials in the URL work too
+  std::string password;
+  RtspTransport transport = RtspTransport::kTcp;
+  RecordMode record = RecordMode::kContinuous;
+  int retainDays = 30;
+};
+
+struct Config {
+  std::string sourcePath;
+  NodeConfig node;
+  HttpConfig http;
+  std::vector<CameraConfig> cameras;
+};
+
+// Parses and validates TOML text; `sourceName` is used in messages.
+Result<Config> parseConfig(std::string_view text, std::string_view sourceName);
+// Reads the file and parses it. Unreadable files are InvalidArgument too.
+Result<Config> loadConfigFile(const std::string& path);
+
+}  // namespace vigil

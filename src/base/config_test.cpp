@@ -1,0 +1,109 @@
+#include "base/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kGood[] = R"(
+[node]
+name = "Hongqiao village"
+tier = "village"
+data_dir = "/var/lib/vigil"
+[http]
+listen = "127.0.0.1:8080"
+[[camera]]
+id = "gate"
+name = "Village gate"
+url = "rtsp://user:pass@192.0.2.5:554/stream1"
+record = "continuous"
+retain_days = 30
+[[camera]]
+id = "road-2"
+url = "rtsp://192.0.2.6/main"
+sub_url = "rtsp://192.0.2.6/sub"
+transport = "udp"
+record = "events"
+)";
+
+std::string errorOf(std::string_view text) {
+  auto c = parseConfig(text, "vigil.toml");
+  return c.isOk() ? "" : c.status().message();
+}
+
+TEST(Config, ParsesTheBriefExample) {
+  auto c = parseConfig(kGood, "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->node.name, "Hongqiao village");
+  EXPECT_EQ(c->node.tier, Tier::kVillage);
+  EXPECT_EQ(c->http.listen.port, 8080);
+  ASSERT_EQ(c->cameras.size(), 2u);
+  EXPECT_EQ(c->cameras[0].id, "gate");
+  EXPECT_EQ(c->cameras[0].retainDays, 30);
+  EXPECT_EQ(c->cameras[1].name, "road-2");  // defaults to the id
+  EXPECT_EQ(c->cameras[1].transport, RtspTransport::kUdp);
+  EXPECT_EQ(c->cameras[1].record, RecordMode::kEvents);
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  EXPECT_EQ(errorOf("[node]\nname = \"x\"\ncolour = \"red\"\n"),
+            "vigil.toml:3: node.colour: unknown key (allowed: name, tier, data_dir)");
+  EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nfps = 5\n"),
+              HasSubstr("vigil.toml:4: camera[0].fps: unknown key"));
+  EXPECT_THAT(errorOf("[storage]\n"), HasSubstr("vigil.toml:1: storage: unknown key"));
+}
+
+TEST(Config, WrongTypeNamesKey) {
+  EXPECT_EQ(errorOf("[node]\nname = 5\n"), "vigil.toml:2: node.name: must be a string");
+  EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nretain_days = \"30\"\n"),
+            "vigil.toml:4: camera[0].retain_days: must be an integer");
+}
+
+TEST(Config, BadValuesNameKey) {
+  EXPECT_EQ(errorOf("[node]\ntier = \"city\"\n"),
+            "vigil.toml:2: node.tier: must be one of household, village, township, county (got \"city\")");
+  EXPECT_THAT(errorOf("[[camera]]\nid = \"Gate!\"\nurl = \"rtsp://h/x\"\n"),
+              HasSubstr("vigil.toml:2: camera[0].id: \"Gate!\" must match"));
+  EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"http://h/x\"\n"),
+            "vigil.toml:3: camera[0].url: must be an rtsp:// URL");
+  EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nretain_days = 0\n"),
+              HasSubstr("camera[0].retain_days: must be between 1 and 3650 (got 0)"));
+  EXPECT_THAT(errorOf("[http]\nlisten = \"localhost\"\n"), HasSubstr("vigil.toml:2: http.listen:"));
+  EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\n"), HasSubstr("camera[0].url: is required"));
+  EXPECT_THAT(errorOf("[[camera]]\nid=\"a\"\nurl=\"rtsp://h/1\"\n[[camera]]\nid=\"a\"\nurl=\"rtsp://h/2\"\n"),
+              HasSubstr("vigil.toml:5: camera[1].id: duplicate camera id \"a\""));
+}
+
+TEST(Config, SyntaxErrorNamesLine) {
+  EXPECT_THAT(errorOf("[node]\nname = \n"), HasSubstr("vigil.toml:2:"));
+}
+
+TEST(Config, MissingFileIsAnError) {
+  auto c = loadConfigFile("/nonexistent/vigil.toml");
+  ASSERT_FALSE(c.isOk());
+  EXPECT_EQ(c.status().message(), "/nonexistent/vigil.toml: cannot read config file");
+}
+
+TEST(HostPort, Parses) {
+  EXPECT_EQ(parseHostPort("0.0.0.0:554")->port, 554);
+  EXPECT_EQ(parseHostPort("[::1]:80")->host, "::1");
+  EXPECT_EQ(parseHostPort("[::1]:80")->toString(), "[::1]:80");
+  for (const char* bad : {"", "host", ":80", "h:", "h:99999", "h:8a", "::1:80"}) {
+    EXPECT_FALSE(parseHostPort(bad).isOk()) << bad;
+  }
+}
+
+TEST(Id, Validates) {
+  EXPECT_TRUE(isValidId("gate"));
+  EXPECT_TRUE(isValidId("road_2-b"));
+  EXPECT_FALSE(isValidId(""));
+  EXPECT_FALSE(isValidId("Gate"));
+  EXPECT_FALSE(isValidId("../x"));
+  EXPECT_FALSE(isValidId(std::string(65, 'a')));
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,31 @@
+#include "base/log.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::log {
+namespace {
+
+TEST(Log, FormatsKeyValueFields) {
+  EXPECT_EQ(formatLine("camera.state", {{"camera", "gate"}, {"fps", 25}, {"online", true}}),
+            "camera.state camera=gate fps=25 online=true");
+}
+
+TEST(Log, QuotesValuesThatNeedIt) {
+  EXPECT_EQ(formatLine("e", {{"name", "Village gate"}, {"q", "a\"b"}, {"empty", ""}, {"eq", "a=b"}}),
+            "e name=\"Village gate\" q=\"a\\\"b\" empty=\"\" eq=\"a=b\"");
+  EXPECT_EQ(formatLine("e", {{"nl", "a\nb"}}), "e nl=\"a\\nb\"");
+}
+
+TEST(Log, FormatsStatus) {
+  EXPECT_EQ(formatLine("e", {{"error", Status::unavailable("refused")}}),
+            "e error=\"unavailable: refused\"");
+}
+
+TEST(Log, ParsesLevels) {
+  EXPECT_EQ(*parseLevel("debug"), Level::kDebug);
+  EXPECT_EQ(*parseLevel("error"), Level::kError);
+  EXPECT_FALSE(parseLevel("loud").isOk());
+}
+
+}  // namespace
+}  // namespace vigil::log
