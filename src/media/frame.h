@@ -1,0 +1,33 @@
+#pragma once
+// The unit that flows from ingest to storage, live view and detection.
+
+#include <memory>
+
+#include "base/time.h"
+#include "media/h26x.h"
+
+namespace vigil::media {
+
+// What a decoder needs to start: the codec, its parameter sets (without
+// start codes or length prefixes) and the picture size they declare.
+struct VideoParameters {
+  VideoCodec codec = VideoCodec::kH264;
+  std::vector<Bytes> vps;  // H.265 only
+  std::vector<Bytes> sps;
+  std::vector<Bytes> pps;
+  int width = 0;
+  int height = 0;
+
+  friend bool operator==(const VideoParameters&, const VideoParameters&) = default;
+};
+
+// One access unit (a coded picture) of a video stream.
+struct Frame {
+  MediaTime pts;            // 90 kHz, strictly increasing within a stream segment
+  WallTime captureTime;     // from RTCP sender reports, else arrival time
+  bool keyframe = false;
+  Bytes data;               // NAL units, each with a 4-byte big-endian length prefix
+  std::shared_ptr<const VideoParameters> params;  // current parameter sets
+};
+
+}  // namespace vigil::media
