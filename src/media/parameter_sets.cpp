@@ -55,7 +55,9 @@ namespace {
 // nonsense; no camera comes near them (H.265 level 6.2 is 8192x4320).
 constexpr uint32_t kMaxDimension = 16384;
 
-Status malformed(std::string_view what) { return Status::invalidArgument(fmt::format("malformed SPS: {}", what)); }
+Status malformed(std::string_view what) {
+  return Status::invalidArgument(fmt::format("malformed SPS: {}", what));
+}
 
 // H.264 §7.3.2.1.1.1: the lists are delta coded; only their syntax matters here.
 void skipScalingList(BitReader& r, int size) {
@@ -71,8 +73,19 @@ void skipScalingList(BitReader& r, int size) {
 
 bool h264HasChromaInfo(uint8_t profileIdc) {
   switch (profileIdc) {
-    case 100: case 110: case 122: case 244: case 44: case 83: case 86:
-    case 118: case 128: case 138: case 139: case 134: case 135:
+    case 100:
+    case 110:
+    case 122:
+    case 244:
+    case 44:
+    case 83:
+    case 86:
+    case 118:
+    case 128:
+    case 138:
+    case 139:
+    case 134:
+    case 135:
       return true;
     default:
       return false;
@@ -80,7 +93,8 @@ bool h264HasChromaInfo(uint8_t profileIdc) {
 }
 
 Result<SpsInfo> parseH264Sps(ByteView nal) {
-  if (nal.size() < 4 || nalType(VideoCodec::kH264, nal[0]) != h264::kSps) return malformed("not an H.264 SPS");
+  if (nal.size() < 4 || nalType(VideoCodec::kH264, nal[0]) != h264::kSps)
+    return malformed("not an H.264 SPS");
   const Bytes rbsp = removeEmulationPrevention(nal.subspan(1));
   BitReader r(rbsp);
   SpsInfo s;
@@ -101,7 +115,7 @@ Result<SpsInfo> parseH264Sps(ByteView nal) {
     if (depthLuma > 6 || depthChroma > 6) return malformed("bit depth > 14");
     s.bitDepthLuma = static_cast<int>(depthLuma) + 8;
     s.bitDepthChroma = static_cast<int>(depthChroma) + 8;
-    r.skip(1);  // qpprime_y_zero_transform_bypass_flag
+    r.skip(1);       // qpprime_y_zero_transform_bypass_flag
     if (r.flag()) {  // seq_scaling_matrix_present_flag
       const int lists = chroma != 3 ? 8 : 12;
       for (int i = 0; i < lists && r.ok(); ++i) {
@@ -139,7 +153,8 @@ Result<SpsInfo> parseH264Sps(ByteView nal) {
   }
   // vui_parameters follow; nothing in them is needed here.
   if (!r.ok()) return malformed("truncated");
-  if (widthMbs == 0 || heightMapUnits == 0 || widthMbs > kMaxDimension / 16 || heightMapUnits > kMaxDimension / 16) {
+  if (widthMbs == 0 || heightMapUnits == 0 || widthMbs > kMaxDimension / 16 ||
+      heightMapUnits > kMaxDimension / 16) {
     return malformed("picture size out of range");
   }
   const uint32_t frameHeightFactor = s.frameMbsOnly ? 1 : 2;
@@ -155,19 +170,22 @@ Result<SpsInfo> parseH264Sps(ByteView nal) {
     cropUnitY = subHeightC * frameHeightFactor;
   }
   // Each offset is checked alone first so the products cannot overflow.
-  if (cropLeft > codedWidth || cropRight > codedWidth || cropTop > codedHeight || cropBottom > codedHeight) {
+  if (cropLeft > codedWidth || cropRight > codedWidth || cropTop > codedHeight ||
+      cropBottom > codedHeight) {
     return malformed("cropping larger than the picture");
   }
   const uint64_t cropX = uint64_t{cropUnitX} * (uint64_t{cropLeft} + cropRight);
   const uint64_t cropY = uint64_t{cropUnitY} * (uint64_t{cropTop} + cropBottom);
-  if (cropX >= codedWidth || cropY >= codedHeight) return malformed("cropping larger than the picture");
+  if (cropX >= codedWidth || cropY >= codedHeight)
+    return malformed("cropping larger than the picture");
   s.width = static_cast<int>(codedWidth - cropX);
   s.height = static_cast<int>(codedHeight - cropY);
   return s;
 }
 
 Result<SpsInfo> parseH265Sps(ByteView nal) {
-  if (nal.size() < 4 || nalType(VideoCodec::kH265, nal[0]) != h265::kSps) return malformed("not an H.265 SPS");
+  if (nal.size() < 4 || nalType(VideoCodec::kH265, nal[0]) != h265::kSps)
+    return malformed("not an H.265 SPS");
   const Bytes rbsp = removeEmulationPrevention(nal.subspan(2));
   BitReader r(rbsp);
   SpsInfo s;
@@ -218,7 +236,8 @@ Result<SpsInfo> parseH265Sps(ByteView nal) {
   if (depthLuma > 8 || depthChroma > 8) return malformed("bit depth > 16");
   s.bitDepthLuma = static_cast<int>(depthLuma) + 8;
   s.bitDepthChroma = static_cast<int>(depthChroma) + 8;
-  if (codedWidth == 0 || codedHeight == 0 || codedWidth > kMaxDimension || codedHeight > kMaxDimension) {
+  if (codedWidth == 0 || codedHeight == 0 || codedWidth > kMaxDimension ||
+      codedHeight > kMaxDimension) {
     return malformed("picture size out of range");
   }
   const int chromaArrayType = separateColourPlane ? 0 : s.chromaFormatIdc;
@@ -229,7 +248,8 @@ Result<SpsInfo> parseH265Sps(ByteView nal) {
   }
   const uint64_t cropX = uint64_t{subWidthC} * (uint64_t{left} + right);
   const uint64_t cropY = uint64_t{subHeightC} * (uint64_t{top} + bottom);
-  if (cropX >= codedWidth || cropY >= codedHeight) return malformed("conformance window larger than the picture");
+  if (cropX >= codedWidth || cropY >= codedHeight)
+    return malformed("conformance window larger than the picture");
   s.width = static_cast<int>(codedWidth - cropX);
   s.height = static_cast<int>(codedHeight - cropY);
   return s;
@@ -246,7 +266,8 @@ Result<int> parameterSetId(VideoCodec codec, ByteView nal) {
   if (nal.size() <= header) return Status::invalidArgument("parameter set too short");
   const uint8_t type = nalType(codec, nal[0]);
   // Only the first few bytes are needed; unescape just those.
-  const Bytes rbsp = removeEmulationPrevention(nal.subspan(header, std::min<size_t>(nal.size() - header, 32)));
+  const Bytes rbsp =
+      removeEmulationPrevention(nal.subspan(header, std::min<size_t>(nal.size() - header, 32)));
   BitReader r(rbsp);
   uint32_t id = 0;
   if (codec == VideoCodec::kH264) {
