@@ -29,6 +29,10 @@ function(vigil_module name)
   target_link_libraries(vigil_${name} PUBLIC ${M_DEPS})
 endfunction()
 
+# Sanitizer settings for every test: libx265 keeps a few allocations for the
+# life of the process, which LeakSanitizer would report as ours.
+set(VIGIL_TEST_ENV "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp")
+
 # vigil_test(NAME SOURCES ... DEPS ...) — a GoogleTest binary registered with
 # CTest, one CTest entry per test case.
 include(GoogleTest)
@@ -37,5 +41,17 @@ function(vigil_test name)
   add_executable(${name} ${T_SOURCES})
   target_compile_options(${name} PRIVATE ${VIGIL_WARNINGS})
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+                       PROPERTIES TIMEOUT 120 ENVIRONMENT "${VIGIL_TEST_ENV}")
+endfunction()
+
+# vigil_peer_test(NAME SCRIPT) — a Python test (unittest) that drives the
+# built `vigil` binary against real peers (ffmpeg, GStreamer...). Debian's
+# python3 is used, the one that has the GStreamer bindings.
+function(vigil_peer_test name script)
+  add_test(NAME ${name}
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/${script} -v
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 600
+      ENVIRONMENT "VIGIL_BIN=$<TARGET_FILE:vigil>;${VIGIL_TEST_ENV}")
 endfunction()

@@ -1,0 +1,184 @@
+#include "app/cli.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "app/commands.h"
+#include "base/config.h"
+#include "base/log.h"
+
+namespace vigil::app {
+namespace {
+
+constexpr int kUsageError = 2;
+
+// "1280x720" -> width, height.
+bool parseSize(const std::string& text, int& width, int& height) {
+  const size_t x = text.find('x');
+  if (x == std::string::npos) return false;
+  try {
+    size_t used = 0;
+    width = std::stoi(text.substr(0, x), &used);
+    if (used != x) return false;
+    height = std::stoi(text.substr(x + 1), &used);
+    return used == text.size() - x - 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+int notYet(std::string_view command, std::string_view issue) {
+  fmt::print(stderr, "vigil {}: not available yet; it arrives with {}\n", command, issue);
+  return kUsageError;
+}
+
+}  // namespace
+
+int runCli(int argc, char** argv) {
+  CLI::App app{"vigil — a community video network: record at the edge, share what the owner allows"};
+  app.require_subcommand(1);
+  std::string logLevel = "info";
+  app.add_option("--log-level", logLevel, "debug, info, warn or error")->capture_default_str();
+
+  // version
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  // testcam
+  TestcamOptions testcam;
+  std::string testcamListen = testcam.listen.toString();
+  std::string testcamCodec = "h264";
+  std::string testcamSize = fmt::format("{}x{}", testcam.width, testcam.height);
+  auto* tc = app.add_subcommand("testcam", "Serve synthetic RTSP streams (/cam/0 .. /cam/N-1) for tests and load");
+  tc->add_option("--listen", testcamListen, "ADDR:PORT to listen on (port 0: any)")->capture_default_str();
+  tc->add_option("--streams", testcam.streams, "number of independent streams")->capture_default_str();
+  tc->add_option("--codec", testcamCodec, "h264 or h265")->check(CLI::IsMember({"h264", "h265"}))->capture_default_str();
+  tc->add_option("--size", testcamSize, "picture size WxH")->capture_default_str();
+  tc->add_option("--fps", testcam.fps, "frames per second")->capture_default_str();
+  tc->add_option("--bitrate", testcam.bitrateKbps, "kbit/s per stream (padded with filler data)")->capture_default_str();
+  tc->add_option("--gop", testcam.gop, "frames per GOP (0: two seconds)")->capture_default_str();
+  tc->add_option("--loop-seconds", testcam.loopSeconds, "length of the encoded loop")->capture_default_str();
+
+  // demo
+  DemoOptions demo;
+  std::string demoListen = demo.listen.toString();
+  auto* dm = app.add_subcommand("demo", "Run a node with synthetic cameras, SQLite and the web UI");
+  dm->add_option("--data", demo.dataDir, "data directory")->capture_default_str();
+  dm->add_option("--listen", demoListen, "ADDR:PORT of the web UI")->capture_default_str();
+  dm->add_option("--cameras", demo.cameras, "number of synthetic cameras")->capture_default_str()
+      ->check(CLI::Range(1, 64));
+
+  // serve
+  std::string configPath;
+  auto* serve = app.add_subcommand("serve", "Run a node from a config file");
+  serve->add_option("--config", configPath, "TOML config file")->required();
+
+  // check
+  std::string checkConfig, checkData;
+  bool repair = false;
+  auto* check = app.add_subcommand("check", "Verify sample files against the recording index");
+  auto* checkCfgOpt = check->add_option("--config", checkConfig, "TOML config file");
+  auto* checkDataOpt = check->add_option("--data", checkData, "data directory");
+  checkCfgOpt->excludes(checkDataOpt);
+  check->add_flag("--repair", repair, "repair what can be repaired");
+
+  // user add
+  auto* user = app.add_subcommand("user", "Manage accounts");
+  user->require_subcommand(1);
+  std::string userName, userRole, passwordFile, userConfig, userData;
+  auto* userAdd = user->add_subcommand("add", "Add an account");
+  userAdd->add_option("NAME", userName, "account name")->required();
+  userAdd->add_option("--role", userRole, "admin, operator or viewer")->required()
+      ->check(CLI::IsMember({"admin", "operator", "viewer"}));
+  userAdd->add_option("--password-file", passwordFile, "file holding the password (else one is generated)");
+  auto* uc = userAdd->add_option("--config", userConfig, "TOML config file");
+  uc->excludes(userAdd->add_option("--data", userData, "data directory"));
+
+  // audit verify
+  auto* audit = app.add_subcommand("audit", "The tamper-evident audit log");
+  audit->require_subcommand(1);
+  std::string auditConfig, auditData;
+  auto* auditVerify = audit->add_subcommand("verify", "Check the audit hash chain");
+  auto* ac = auditVerify->add_option("--config", auditConfig, "TOML config file");
+  ac->excludes(auditVerify->add_option("--data", auditData, "data directory"));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "vigil: {}\n", e.what());
+    return kUsageError;
+  }
+
+  auto level = log::parseLevel(logLevel);
+  if (!level) {
+    fmt::print(stderr, "vigil: --log-level: {}\n", level.status().message());
+    return kUsageError;
+  }
+  log::init(*level);
+
+  if (*version) {
+    fmt::print("vigil {}\n", kVersion);
+    return 0;
+  }
+  if (*tc) {
+    auto listen = parseHostPort(testcamListen);
+    if (!listen) {
+      fmt::print(stderr, "vigil testcam: --listen: {}\n", listen.status().message());
+      return kUsageError;
+    }
+    testcam.listen = *listen;
+    testcam.codec = testcamCodec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
+    if (!parseSize(testcamSize, testcam.width, testcam.height)) {
+      fmt::print(stderr, "vigil testcam: --size: \"{}\" is not WxH like 1280x720\n", testcamSize);
+      return kUsageError;
+    }
+    return runTestcam(testcam);
+  }
+  if (*dm) {
+    auto listen = parseHostPort(demoListen);
+    if (!listen) {
+      fmt::print(stderr, "vigil demo: --listen: {}\n", listen.status().message());
+      return kUsageError;
+    }
+    demo.listen = *listen;
+    return runDemo(demo);
+  }
+  if (*serve) {
+    auto config = loadConfigFile(configPath);
+    if (!config) {
+      fmt::print(stderr, "vigil serve: {}\n", config.status().message());
+      return kUsageError;
+    }
+    return runServe(*config);
+  }
+  if (*check) {
+    if (checkConfig.empty() && checkData.empty()) {
+      fmt::print(stderr, "vigil check: give --config FILE or --data DIR\n");
+      return kUsageError;
+    }
+    return notYet("check", "the recording store (issue 4)");
+  }
+  if (*userAdd) {
+    if (userConfig.empty() && userData.empty()) {
+      fmt::print(stderr, "vigil user add: give --config FILE or --data DIR\n");
+      return kUsageError;
+    }
+    return notYet("user add", "accounts and sessions (issue 6)");
+  }
+  if (*auditVerify) {
+    if (auditConfig.empty() && auditData.empty()) {
+      fmt::print(stderr, "vigil audit verify: give --config FILE or --data DIR\n");
+      return kUsageError;
+    }
+    return notYet("audit verify", "the audit log (issue 6)");
+  }
+  return kUsageError;
+}
+
+}  // namespace vigil::app

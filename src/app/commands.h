@@ -1,0 +1,23 @@
+#pragma once
+// The work behind each subcommand; cli.cpp only parses arguments.
+
+#include <string>
+
+#include "app/testcam.h"
+#include "base/config.h"
+
+namespace vigil::app {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+struct DemoOptions {
+  std::string dataDir = "vigil-demo";
+  HostPort listen{"127.0.0.1", 8080};
+  int cameras = 4;
+};
+
+int runTestcam(const TestcamOptions& options);
+int runDemo(const DemoOptions& options);
+int runServe(const Config& config);
+
+}  // namespace vigil::app

@@ -1,0 +1,52 @@
+#pragma once
+// vigil testcam: the synthetic camera that tests and benchmarks use. Each
+// stream's content is encoded once at start-up (libavcodec with libx264 or
+// libx265) into a loop of whole GOPs, padded with filler data to the
+// requested bitrate, and then served by the RTSP server to any number of
+// clients with no per-client encoding.
+
+#include <memory>
+#include <string>
+
+#include "base/config.h"
+#include "base/status.h"
+#include "rtsp/server.h"
+
+namespace vigil::app {
+
+struct TestcamOptions {
+  HostPort listen{"127.0.0.1", 8554};
+  int streams = 1;
+  media::VideoCodec codec = media::VideoCodec::kH264;
+  int width = 1280;
+  int height = 720;
+  int fps = 25;
+  int bitrateKbps = 2000;
+  int gop = 0;          // frames per GOP; 0 = 2 seconds
+  int loopSeconds = 10; // rounded up to whole GOPs
+};
+
+// Checks ranges; the message names the option.
+Status validateTestcamOptions(const TestcamOptions& options);
+
+// Encodes the loop of one stream (its number is burnt into the picture).
+Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(const TestcamOptions& options,
+                                                                   int streamIndex);
+
+// Serves "/cam/0" .. "/cam/N-1".
+class TestcamCatalog final : public rtsp::StreamCatalog {
+ public:
+  explicit TestcamCatalog(std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams)
+      : streams_(std::move(streams)) {}
+  std::shared_ptr<const rtsp::LoopedStream> find(std::string_view path) const override;
+  size_t size() const { return streams_.size(); }
+
+ private:
+  std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams_;
+};
+
+// Encodes every stream, spreading the work over the cores and logging
+// progress; fails on the first encoder error.
+Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions& options);
+
+}  // namespace vigil::app

@@ -1,0 +1,71 @@
+#include "app/testcam.h"
+
+#include <gtest/gtest.h>
+
+#include "media/send_time_sei.h"
+
+namespace vigil::app {
+namespace {
+
+TestcamOptions small(media::VideoCodec codec) {
+  TestcamOptions o;
+  o.codec = codec;
+  o.width = 320;
+  o.height = 240;
+  o.fps = 10;
+  o.gop = 10;
+  o.loopSeconds = 2;
+  o.bitrateKbps = 500;
+  return o;
+}
+
+TEST(Testcam, EncodesALoopOfWholeGopsAtTheBitrate) {
+  for (auto codec : {media::VideoCodec::kH264, media::VideoCodec::kH265}) {
+    auto stream = encodeTestStream(small(codec), 0);
+    ASSERT_TRUE(stream.isOk()) << stream.status().toString();
+    const auto& units = (*stream)->units;
+    ASSERT_EQ(units.size(), 20u);
+    size_t bytes = 0, keyframes = 0;
+    uint64_t ticks = 0;
+    for (size_t i = 0; i < units.size(); ++i) {
+      EXPECT_EQ(units[i]->keyframe, i % 10 == 0) << i;
+      keyframes += units[i]->keyframe;
+      bytes += units[i]->data.size();
+      ticks += units[i]->duration;
+    }
+    EXPECT_EQ(keyframes, 2u);
+    EXPECT_EQ(ticks, 2u * 90000);
+    // 500 kbit/s for 2 s is 125000 bytes; filler brings it within a few %.
+    EXPECT_GT(bytes, 115000u);
+    EXPECT_LT(bytes, 140000u);
+    EXPECT_NE((*stream)->fmtp.find(codec == media::VideoCodec::kH264 ? "sprop-parameter-sets=Z" : "sprop-vps=QAEM"),
+              std::string::npos)
+        << (*stream)->fmtp;
+  }
+}
+
+TEST(Testcam, CatalogServesCamPaths) {
+  auto o = small(media::VideoCodec::kH264);
+  o.streams = 2;
+  o.loopSeconds = 1;
+  auto catalog = buildTestcamCatalog(o);
+  ASSERT_TRUE(catalog.isOk());
+  EXPECT_NE((*catalog)->find("/cam/0"), nullptr);
+  EXPECT_NE((*catalog)->find("/cam/1"), nullptr);
+  EXPECT_NE((*catalog)->find("/cam/0"), (*catalog)->find("/cam/1"));
+  for (const char* bad : {"/cam/2", "/cam/", "/cam/01", "/cam/-1", "/cam/1x", "/x/0", ""}) {
+    EXPECT_EQ((*catalog)->find(bad), nullptr) << bad;
+  }
+}
+
+TEST(Testcam, RejectsBadOptions) {
+  auto o = small(media::VideoCodec::kH264);
+  o.width = 321;
+  EXPECT_FALSE(validateTestcamOptions(o).isOk());
+  o = small(media::VideoCodec::kH264);
+  o.streams = 0;
+  EXPECT_EQ(validateTestcamOptions(o).message(), "--streams must be between 1 and 10000 (got 0)");
+}
+
+}  // namespace
+}  // namespace vigil::app
