@@ -43,6 +43,14 @@ std::optional<std::string_view> RtspMessage::header(std::string_view name) const
   return std::nullopt;
 }
 
+std::vector<std::string_view> RtspMessage::headerValues(std::string_view name) const {
+  std::vector<std::string_view> out;
+  for (const auto& [k, v] : headers) {
+    if (equalsIgnoreCase(k, name)) out.emplace_back(v);
+  }
+  return out;
+}
+
 void RtspMessage::setHeader(std::string name, std::string value) {
   for (auto& [k, v] : headers) {
     if (equalsIgnoreCase(k, name)) {

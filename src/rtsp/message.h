@@ -29,6 +29,8 @@ struct RtspMessage {
 
   // The first header of that name (case-insensitive), value trimmed.
   std::optional<std::string_view> header(std::string_view name) const;
+  // Every header of that name, in order (e.g. several WWW-Authenticate).
+  std::vector<std::string_view> headerValues(std::string_view name) const;
   void setHeader(std::string name, std::string value);  // replaces
   // CSeq as a number; nullopt when absent or not a number.
   std::optional<uint32_t> cseq() const;
