@@ -1,0 +1,190 @@
+#include "rtsp/rtp_timeline.h"
+
+#include "base/log.h"
+
+namespace vigil::rtsp {
+
+using std::chrono::microseconds;
+
+// ---------------------------------------------------------------------------
+
+int64_t RtpTimestampUnwrapper::unwrap(uint32_t ts) {
+  last_ = nearest(ts);
+  return *last_;
+}
+
+int64_t RtpTimestampUnwrapper::nearest(uint32_t ts) const {
+  if (!last_) return ts;
+  const auto delta = static_cast<int32_t>(ts - static_cast<uint32_t>(*last_));
+  return *last_ + delta;
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+// RFC 3550 appendix A.1.
+constexpr int64_t kMaxDropout = 3000;
+constexpr int64_t kMaxMisorder = 100;
+}  // namespace
+
+bool ReorderBuffer::push(media::Bytes datagram, std::chrono::steady_clock::time_point arrival) {
+  auto parsed = parseRtpPacket(datagram);
+  if (!parsed) {
+    ++counters_.malformed;
+    return false;
+  }
+  const uint16_t seq = parsed->header.sequence;
+  if (!expected_) expected_ = seq;
+  const auto delta =
+      static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(*expected_)));
+  int64_t ext = *expected_ + delta;
+  if (delta < -kMaxMisorder || delta > kMaxDropout) {
+    // The sender restarted or jumped: what is held belongs to the old run.
+    ++counters_.resyncs;
+    counters_.skipped += held_.size();
+    held_.clear();
+    expected_ = seq;
+    ext = seq;
+  } else if (ext < *expected_ || held_.count(ext)) {
+    ++counters_.late;
+    return false;
+  }
+  // `parsed` views `datagram`'s heap buffer, which moves with it.
+  held_.emplace(ext, OwnedRtpPacket(std::move(datagram), *parsed, arrival));
+  return true;
+}
+
+std::optional<OwnedRtpPacket> ReorderBuffer::pop(std::chrono::steady_clock::time_point now) {
+  if (held_.empty()) return std::nullopt;
+  auto first = held_.begin();
+  if (first->first != *expected_) {
+    const bool full = held_.size() > options_.maxPackets;
+    const bool waited = now - first->second.arrival >= options_.maxDelay;
+    if (!full && !waited) return std::nullopt;
+    counters_.skipped += static_cast<uint64_t>(first->first - *expected_);
+  }
+  expected_ = first->first + 1;
+  OwnedRtpPacket p = std::move(first->second);
+  held_.erase(first);
+  return p;
+}
+
+std::optional<std::chrono::steady_clock::time_point> ReorderBuffer::deadline() const {
+  if (held_.empty() || held_.begin()->first == *expected_) return std::nullopt;
+  return held_.begin()->second.arrival + options_.maxDelay;
+}
+
+// ---------------------------------------------------------------------------
+
+StreamTimeline::StreamTimeline(Options options) : options_(std::move(options)) {
+  if (options_.clockRate == 0) options_.clockRate = 90000;
+}
+
+int64_t StreamTimeline::toTicks(int64_t t) const {
+  const int64_t rate = options_.clockRate;
+  if (rate == MediaDuration::kTicksPerSecond) return t;
+  // Split so the multiplication cannot overflow for any realistic count.
+  return t / rate * MediaDuration::kTicksPerSecond +
+         t % rate * MediaDuration::kTicksPerSecond / rate;
+}
+
+void StreamTimeline::logJump(std::string_view what, int64_t deltaMicros, WallTime arrival) {
+  // At most one line per 10 s per stream: a camera stuck in a bad state
+  // must not flood the log.
+  if (loggedOnce_ && arrival - lastLog_ < std::chrono::seconds(10)) return;
+  loggedOnce_ = true;
+  lastLog_ = arrival;
+  log::warn("rtsp.timeline.jump", {{"stream", options_.name},
+                                   {"kind", what},
+                                   {"delta_ms", deltaMicros / 1000},
+                                   {"jumps", counters_.jumps}});
+}
+
+void StreamTimeline::onSenderReport(uint64_t ntp, uint32_t rtpTimestamp, WallTime arrival) {
+  const WallTime wall = WallTime::fromNtp(ntp);
+  const auto skew = wall - arrival;
+  if (skew > options_.maxSenderReportSkew || -skew > options_.maxSenderReportSkew) {
+    ++counters_.senderReportsIgnored;
+    if (counters_.senderReportsIgnored == 1) {
+      log::warn("rtsp.timeline.sender_report_ignored",
+                {{"stream", options_.name}, {"skew_ms", skew.count() / 1000}});
+    }
+    haveSenderReport_ = false;
+    return;
+  }
+  ++counters_.senderReports;
+  haveSenderReport_ = true;
+  senderReportExtended_ = unwrapper_.nearest(rtpTimestamp);
+  senderReportWall_ = wall;
+}
+
+StreamTimeline::Timing StreamTimeline::onFrame(uint32_t rtpTimestamp, WallTime arrival) {
+  Timing t;
+  const int64_t ext = unwrapper_.unwrap(rtpTimestamp);
+  int64_t pts = toTicks(ext) + offset_;
+  if (started_) {
+    const int64_t mediaDeltaUs = (ext - lastExtended_) * 1'000'000 / options_.clockRate;
+    const int64_t arrivalDeltaUs = (arrival - lastArrival_).count();
+    const bool backwards = ext < lastExtended_;
+    const bool forward = mediaDeltaUs - arrivalDeltaUs > options_.maxForwardJump.count() * 1000;
+    if (backwards || forward) {
+      ++counters_.jumps;
+      logJump(backwards ? "backwards" : "forward", mediaDeltaUs, arrival);
+      // Continue from the last pts by the time that passed on arrival, and
+      // forget mappings made for the old clock.
+      const int64_t step = std::max<int64_t>(1, arrivalDeltaUs * 9 / 100);
+      offset_ = lastPts_ + step - toTicks(ext);
+      pts = lastPts_ + step;
+      haveSenderReport_ = false;
+      haveAnchor_ = false;
+      t.discontinuity = true;
+    } else if (pts <= lastPts_) {
+      pts = lastPts_ + 1;  // equal timestamps: keep pts strictly increasing
+    }
+  }
+  started_ = true;
+  lastExtended_ = ext;
+  lastPts_ = pts;
+  lastArrival_ = arrival;
+  t.pts = MediaTime(pts);
+
+  if (haveSenderReport_) {
+    const int64_t us = (ext - senderReportExtended_) * 1'000'000 / options_.clockRate;
+    const WallTime wall = senderReportWall_ + microseconds(us);
+    const auto skew = wall - arrival;
+    if (skew <= options_.maxSenderReportSkew && -skew <= options_.maxSenderReportSkew) {
+      t.captureTime = wall;
+      t.fromSenderReport = true;
+      return t;
+    }
+    ++counters_.senderReportsIgnored;
+    haveSenderReport_ = false;
+  }
+  // Arrival time, anchored: capture time advances with the media clock, so
+  // network jitter does not leak into it. A frame arriving earlier than the
+  // anchor predicts moves the anchor to it silently (less delay); drifting
+  // too far behind re-anchors with a log line.
+  if (haveAnchor_) {
+    const WallTime predicted = anchorWall_ + microseconds((pts - anchorPts_) * 100 / 9);
+    const auto behind = arrival - predicted;
+    if (behind < microseconds(0)) {
+      haveAnchor_ = false;
+    } else if (behind > options_.maxArrivalDrift) {
+      ++counters_.reanchors;
+      log::info("rtsp.timeline.reanchor",
+                {{"stream", options_.name}, {"drift_ms", behind.count() / 1000}});
+      haveAnchor_ = false;
+    } else {
+      t.captureTime = predicted;
+    }
+  }
+  if (!haveAnchor_) {
+    haveAnchor_ = true;
+    anchorPts_ = pts;
+    anchorWall_ = arrival;
+    t.captureTime = arrival;
+  }
+  return t;
+}
+
+}  // namespace vigil::rtsp

@@ -1,0 +1,200 @@
+#include "rtsp/rtp_timeline.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::rtsp {
+namespace {
+
+using media::Bytes;
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+
+TEST(RtpTimestampUnwrapper, WrapsForwardAndBackward) {
+  RtpTimestampUnwrapper u;
+  EXPECT_EQ(u.unwrap(0xfffff000), 0xfffff000);
+  EXPECT_EQ(u.unwrap(0x00000800), 0x100000800);  // wrapped forward
+  EXPECT_EQ(u.unwrap(0xffffff00), 0xffffff00);   // a little back, across the wrap
+  EXPECT_EQ(u.nearest(0x10), 0x100000010);
+  EXPECT_EQ(u.unwrap(0x7fffff00), 0x7fffff00);
+  RtpTimestampUnwrapper v;
+  EXPECT_EQ(v.unwrap(100), 100);
+  EXPECT_EQ(v.unwrap(50), 50);
+  EXPECT_EQ(v.unwrap(0xfffffff0), -16);  // before the first one
+}
+
+Bytes rtp(uint16_t seq, uint32_t ts = 0) {
+  Bytes p(12 + 4, 0xab);
+  RtpHeader h;
+  h.sequence = seq;
+  h.timestamp = ts;
+  writeRtpHeader(p.data(), h);
+  return p;
+}
+
+std::vector<uint16_t> drain(ReorderBuffer& b, Steady::time_point now) {
+  std::vector<uint16_t> out;
+  while (auto p = b.pop(now)) {
+    out.push_back(p->rtp.header.sequence);
+    EXPECT_EQ(p->rtp.payload.size(), 4u);
+    EXPECT_EQ(p->rtp.payload.data(), p->datagram.data() + 12);  // the view follows the bytes
+  }
+  return out;
+}
+
+TEST(ReorderBuffer, PutsPacketsBackInOrder) {
+  ReorderBuffer b;
+  const Steady::time_point t0{};
+  EXPECT_TRUE(b.push(rtp(10), t0));
+  EXPECT_EQ(drain(b, t0), (std::vector<uint16_t>{10}));
+  EXPECT_TRUE(b.push(rtp(12), t0));
+  EXPECT_TRUE(b.push(rtp(13), t0));
+  EXPECT_TRUE(drain(b, t0).empty());  // waiting for 11
+  EXPECT_EQ(b.deadline(), t0 + milliseconds(100));
+  EXPECT_TRUE(b.push(rtp(11), t0 + milliseconds(5)));
+  EXPECT_EQ(drain(b, t0 + milliseconds(5)), (std::vector<uint16_t>{11, 12, 13}));
+  EXPECT_FALSE(b.deadline().has_value());
+  EXPECT_FALSE(b.push(rtp(12), t0));  // duplicate of a released one
+  EXPECT_EQ(b.counters().late, 1u);
+  EXPECT_EQ(b.counters().skipped, 0u);
+}
+
+TEST(ReorderBuffer, GivesUpOnAGapAfterTheDelay) {
+  ReorderBuffer b;
+  const Steady::time_point t0{};
+  b.push(rtp(65534), t0);
+  drain(b, t0);
+  b.push(rtp(1), t0);  // 65535 and 0 missing, across the wrap
+  EXPECT_TRUE(drain(b, t0 + milliseconds(99)).empty());
+  EXPECT_EQ(drain(b, t0 + milliseconds(100)), (std::vector<uint16_t>{1}));
+  EXPECT_EQ(b.counters().skipped, 2u);
+  EXPECT_FALSE(b.push(rtp(0), t0));  // too late now
+}
+
+TEST(ReorderBuffer, GivesUpWhenFull) {
+  ReorderBuffer b(ReorderBuffer::Options{4, milliseconds(1000)});
+  const Steady::time_point t0{};
+  b.push(rtp(1), t0);
+  drain(b, t0);
+  for (uint16_t s = 3; s <= 6; ++s) b.push(rtp(s), t0);
+  EXPECT_TRUE(drain(b, t0).empty());
+  b.push(rtp(7), t0);  // a fifth held packet
+  EXPECT_EQ(drain(b, t0), (std::vector<uint16_t>{3, 4, 5, 6, 7}));
+  EXPECT_EQ(b.counters().skipped, 1u);
+}
+
+TEST(ReorderBuffer, ResyncsOnASenderRestart) {
+  ReorderBuffer b;
+  const Steady::time_point t0{};
+  b.push(rtp(100), t0);
+  drain(b, t0);
+  b.push(rtp(102), t0);
+  EXPECT_TRUE(b.push(rtp(30000), t0));
+  EXPECT_EQ(drain(b, t0), (std::vector<uint16_t>{30000}));
+  EXPECT_EQ(b.counters().resyncs, 1u);
+  EXPECT_FALSE(b.push(Bytes{1, 2, 3}, t0));
+  EXPECT_EQ(b.counters().malformed, 1u);
+}
+
+WallTime at(int64_t ms) { return WallTime::fromUnixMicros(1'790'000'000'000'000 + ms * 1000); }
+
+StreamTimeline::Options video() {
+  StreamTimeline::Options o;
+  o.name = "cam/main";
+  return o;
+}
+
+TEST(StreamTimeline, PtsFollowsTheRtpClockAcrossTheWrap) {
+  StreamTimeline t(video());
+  uint32_t ts = 0xffffffff - 3600 * 2;
+  int64_t first = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto r = t.onFrame(ts, at(i * 40));
+    if (i == 0) first = r.pts.ticks();
+    EXPECT_EQ(r.pts.ticks() - first, i * 3600);
+    EXPECT_FALSE(r.discontinuity);
+    EXPECT_EQ(r.captureTime, at(i * 40));  // arrival, steady
+    ts += 3600;
+  }
+  EXPECT_EQ(t.counters().jumps, 0u);
+}
+
+TEST(StreamTimeline, OtherClockRatesScaleTo90kHz) {
+  StreamTimeline::Options o;
+  o.clockRate = 8000;
+  StreamTimeline t(o);
+  auto a = t.onFrame(1000, at(0));
+  auto b = t.onFrame(1160, at(20));  // 160 samples = 20 ms = 1800 ticks
+  EXPECT_EQ((b.pts - a.pts).ticks(), 1800);
+}
+
+TEST(StreamTimeline, CaptureTimeIgnoresJitterAndReanchorsOnEarlierArrival) {
+  StreamTimeline t(video());
+  t.onFrame(0, at(0) + milliseconds(30));               // the first frame came late
+  auto b = t.onFrame(3600, at(40) + milliseconds(50));  // jitter
+  EXPECT_EQ(b.captureTime, at(40) + milliseconds(30));
+  auto c = t.onFrame(7200, at(80));  // earlier than predicted: new anchor
+  EXPECT_EQ(c.captureTime, at(80));
+  auto d = t.onFrame(10800, at(120) + milliseconds(20));
+  EXPECT_EQ(d.captureTime, at(120));
+}
+
+TEST(StreamTimeline, SenderReportGivesCaptureTime) {
+  StreamTimeline t(video());
+  t.onFrame(90000, at(0));
+  // The camera says RTP 90000 was at at(-200) (200 ms of latency).
+  t.onSenderReport((at(-200)).toNtp(), 90000, at(10));
+  auto r = t.onFrame(90000 + 9000, at(100));
+  EXPECT_TRUE(r.fromSenderReport);
+  EXPECT_LE(std::abs((r.captureTime - at(-100)).count()), 1);
+  EXPECT_EQ(t.counters().senderReports, 1u);
+}
+
+TEST(StreamTimeline, ImplausibleSenderReportIsIgnored) {
+  StreamTimeline t(video());
+  t.onFrame(0, at(0));
+  t.onSenderReport(WallTime::fromUnixMicros(0).toNtp(), 0, at(10));  // a camera clock at 1970
+  auto r = t.onFrame(3600, at(40));
+  EXPECT_FALSE(r.fromSenderReport);
+  EXPECT_EQ(r.captureTime, at(40));
+  EXPECT_EQ(t.counters().senderReportsIgnored, 1u);
+}
+
+TEST(StreamTimeline, BackwardJumpKeepsPtsIncreasing) {
+  StreamTimeline t(video());
+  auto a = t.onFrame(1'000'000, at(0));
+  auto b = t.onFrame(1'003'600, at(40));
+  auto c = t.onFrame(5, at(80));  // camera restarted its clock
+  auto d = t.onFrame(3605, at(120));
+  EXPECT_FALSE(b.discontinuity);
+  EXPECT_TRUE(c.discontinuity);
+  EXPECT_FALSE(d.discontinuity);
+  EXPECT_GT(c.pts, b.pts);
+  EXPECT_EQ((c.pts - b.pts).ticks(), 3600);  // the 40 ms that passed
+  EXPECT_EQ((d.pts - c.pts).ticks(), 3600);
+  EXPECT_GT(b.pts, a.pts);
+  EXPECT_EQ(t.counters().jumps, 1u);
+}
+
+TEST(StreamTimeline, ForwardJumpButNotAfterSilence) {
+  StreamTimeline t(video());
+  t.onFrame(0, at(0));
+  // 60 s later by the RTP clock, only 40 ms by arrival: a jump.
+  auto b = t.onFrame(90000 * 60, at(40));
+  EXPECT_TRUE(b.discontinuity);
+  // 20 s of silence on both clocks: not a jump.
+  auto c = t.onFrame(90000 * 80, at(20040));
+  EXPECT_FALSE(c.discontinuity);
+  EXPECT_EQ((c.pts - b.pts).ticks(), 90000 * 20);
+  EXPECT_EQ(t.counters().jumps, 1u);
+}
+
+TEST(StreamTimeline, EqualTimestampsStillIncrease) {
+  StreamTimeline t(video());
+  auto a = t.onFrame(500, at(0));
+  auto b = t.onFrame(500, at(1));
+  EXPECT_GT(b.pts, a.pts);
+  EXPECT_FALSE(b.discontinuity);
+}
+
+}  // namespace
+}  // namespace vigil::rtsp
