@@ -1,0 +1,177 @@
+#include "camera/camera.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+
+#include "base/log.h"
+#include "media/parameter_sets.h"
+
+namespace vigil::camera {
+
+namespace {
+constexpr auto kRateWindow = std::chrono::seconds(2);
+}
+
+std::string_view cameraStateName(CameraState state) {
+  switch (state) {
+    case CameraState::kConnecting: return "connecting";
+    case CameraState::kStreaming: return "streaming";
+    case CameraState::kRetrying: return "retrying";
+    case CameraState::kStopped: return "stopped";
+  }
+  return "?";
+}
+
+std::chrono::milliseconds Backoff::delay(int attempt, std::mt19937& rng) const {
+  auto d = initial;
+  for (int i = 0; i < attempt && d < max; ++i) d *= 2;
+  d = std::min(d, max);
+  std::uniform_int_distribution<int64_t> upperHalf(d.count() / 2, d.count());
+  return std::chrono::milliseconds(upperHalf(rng));
+}
+
+Camera::Camera(boost::asio::io_context& loop, CameraConfig config, FrameSink* sink, CameraOptions options)
+    : loop_(loop),
+      config_(std::move(config)),
+      sink_(sink),
+      options_(options),
+      retryTimer_(loop),
+      rateTimer_(loop),
+      rng_(std::random_device{}()) {
+  status_.id = config_.id;
+  status_.name = config_.name;
+}
+
+Camera::~Camera() { stop(); }
+
+void Camera::start() {
+  windowStart_ = std::chrono::steady_clock::now();
+  onRateTimer();
+  connect();
+}
+
+void Camera::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  retryTimer_.cancel();
+  rateTimer_.cancel();
+  if (client_) client_->stop();
+  setState(CameraState::kStopped, "");
+}
+
+CameraStatus Camera::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+void Camera::connect() {
+  if (stopped_) return;
+  setState(CameraState::kConnecting, "");
+  rtsp::RtspClientOptions options;
+  options.url = config_.url;
+  options.username = config_.username;
+  options.password = config_.password;
+  options.transport = config_.transport;
+  options.requestTimeout = options_.requestTimeout;
+  options.mediaTimeout = options_.mediaTimeout;
+  sessionHadFrames_ = false;
+  client_ = std::make_unique<rtsp::RtspClient>(loop_, std::move(options),
+                                                static_cast<rtsp::RtspClientObserver*>(this));
+  client_->start();
+}
+
+void Camera::onPlaying(const rtsp::PlayingStream& stream) {
+  {
+    std::lock_guard lock(mutex_);
+    status_.codec = stream.codec;
+  }
+  setState(CameraState::kStreaming, "");
+}
+
+void Camera::onFrame(media::Frame frame, bool newSegment) {
+  if (!sessionHadFrames_) {
+    sessionHadFrames_ = true;
+    attempt_ = 0;  // a working session resets the backoff
+  }
+  bytesTotal_ += frame.data.size();
+  {
+    std::lock_guard lock(mutex_);
+    ++status_.framesReceived;
+    status_.lastFrameAt = frame.captureTime;
+    if (frame.params) {
+      status_.width = frame.params->width;
+      status_.height = frame.params->height;
+      status_.codec = frame.params->codec;
+    }
+  }
+  if (newSegment && frame.params) {
+    log::info("camera.segment", {{"camera", config_.id},
+                                 {"size", fmt::format("{}x{}", frame.params->width, frame.params->height)}});
+  }
+  if (sink_) sink_->onFrame(config_.id, frame, newSegment);
+}
+
+void Camera::onStopped(const Status& reason) {
+  // Keep the session's counters, then release the client on a later turn
+  // of the loop, not from inside its own callback.
+  const rtsp::RtspClientCounters c = client_->counters();
+  lostBefore_ += c.packetsLost;
+  droppedBefore_ += c.accessUnitsDropped;
+  boost::asio::post(loop_, [c = std::shared_ptr<rtsp::RtspClient>(std::move(client_))] {});
+  scheduleRetry(reason);
+}
+
+void Camera::scheduleRetry(const Status& reason) {
+  if (stopped_) return;
+  const auto delay = options_.backoff.delay(attempt_++, rng_);
+  {
+    std::lock_guard lock(mutex_);
+    ++status_.reconnects;
+  }
+  setState(CameraState::kRetrying, reason.toString());
+  log::info("camera.retry", {{"camera", config_.id}, {"in_ms", delay.count()}, {"attempt", attempt_}});
+  retryTimer_.expires_after(delay);
+  retryTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) connect();
+  });
+}
+
+void Camera::setState(CameraState state, std::string reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (status_.state == state && status_.reason == reason) return;
+    status_.state = state;
+    status_.reason = reason;
+  }
+  if (reason.empty()) {
+    log::info("camera.state", {{"camera", config_.id}, {"state", cameraStateName(state)}});
+  } else {
+    log::warn("camera.state", {{"camera", config_.id}, {"state", cameraStateName(state)}, {"reason", reason}});
+  }
+}
+
+void Camera::onRateTimer() {
+  if (stopped_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - windowStart_).count();
+  {
+    std::lock_guard lock(mutex_);
+    if (seconds > 0) {
+      status_.fps = static_cast<double>(status_.framesReceived - windowFrames_) / seconds;
+      status_.bitrateKbps = static_cast<double>(bytesTotal_ - windowBytes_) * 8 / 1000 / seconds;
+    }
+    const rtsp::RtspClientCounters c = client_ ? client_->counters() : rtsp::RtspClientCounters{};
+    status_.packetsLost = lostBefore_ + c.packetsLost;
+    status_.accessUnitsDropped = droppedBefore_ + c.accessUnitsDropped;
+    windowFrames_ = status_.framesReceived;
+  }
+  windowBytes_ = bytesTotal_;
+  windowStart_ = now;
+  rateTimer_.expires_after(kRateWindow);
+  rateTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) onRateTimer();
+  });
+}
+
+}  // namespace vigil::camera

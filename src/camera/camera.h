@@ -1,0 +1,117 @@
+#pragma once
+// A camera's life: its RTSP session, its state, reconnecting with
+// exponential backoff and jitter, and its metrics. A Camera lives on one
+// event loop; status() may be called from any thread.
+//
+// Model: a camera owns one or more streams (main, optionally sub). Today
+// only the main stream (`url`) is ingested; `sub_url` slots in as a second
+// StreamIngest without changing this interface.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "base/config.h"
+#include "media/frame.h"
+#include "rtsp/client.h"
+
+namespace vigil::camera {
+
+enum class CameraState { kConnecting, kStreaming, kRetrying, kStopped };
+std::string_view cameraStateName(CameraState state);
+
+struct CameraStatus {
+  std::string id;
+  std::string name;
+  CameraState state = CameraState::kConnecting;
+  std::string reason;  // why the last session ended (retrying), empty otherwise
+  std::optional<media::VideoCodec> codec;
+  int width = 0;
+  int height = 0;
+  double fps = 0;          // over the last few seconds
+  double bitrateKbps = 0;  // likewise
+  uint64_t framesReceived = 0;
+  uint64_t packetsLost = 0;
+  uint64_t accessUnitsDropped = 0;
+  uint64_t reconnects = 0;
+  std::optional<WallTime> lastFrameAt;
+};
+
+// Where a camera's frames go (storage, the live registry, detection).
+// Called on the camera's loop; must not block.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual void onFrame(const std::string& cameraId, const media::Frame& frame, bool newSegment) = 0;
+};
+
+struct Backoff {
+  std::chrono::milliseconds initial{1000};
+  std::chrono::milliseconds max{30000};
+  // The delay before retry n (0-based): min(max, initial * 2^n), then a
+  // random point in its upper half, so cameras that failed together do not
+  // retry together.
+  std::chrono::milliseconds delay(int attempt, std::mt19937& rng) const;
+};
+
+struct CameraOptions {
+  Backoff backoff;
+  std::chrono::milliseconds requestTimeout{10000};
+  std::chrono::milliseconds mediaTimeout{10000};
+};
+
+class Camera : private rtsp::RtspClientObserver {
+ public:
+  Camera(boost::asio::io_context& loop, CameraConfig config, FrameSink* sink, CameraOptions options = {});
+  ~Camera() override;
+
+  // On the camera's loop.
+  void start();
+  void stop();
+
+  // Thread-safe snapshot.
+  CameraStatus status() const;
+  const std::string& id() const { return config_.id; }
+
+ private:
+  void connect();
+  void scheduleRetry(const Status& reason);
+  void setState(CameraState state, std::string reason);
+  void onRateTimer();
+
+  void onPlaying(const rtsp::PlayingStream& stream) override;
+  void onFrame(media::Frame frame, bool newSegment) override;
+  void onStopped(const Status& reason) override;
+
+  boost::asio::io_context& loop_;
+  CameraConfig config_;
+  FrameSink* sink_;
+  CameraOptions options_;
+  std::unique_ptr<rtsp::RtspClient> client_;
+  boost::asio::steady_timer retryTimer_;
+  boost::asio::steady_timer rateTimer_;
+  std::mt19937 rng_;
+  int attempt_ = 0;
+  bool stopped_ = false;
+  bool sessionHadFrames_ = false;
+
+  // Rates: counts at the start of the current window.
+  std::chrono::steady_clock::time_point windowStart_;
+  uint64_t windowFrames_ = 0;
+  uint64_t windowBytes_ = 0;
+  uint64_t bytesTotal_ = 0;
+  // Counters of the sessions that ended.
+  uint64_t lostBefore_ = 0;
+  uint64_t droppedBefore_ = 0;
+
+  mutable std::mutex mutex_;
+  CameraStatus status_;  // guarded by mutex_
+};
+
+}  // namespace vigil::camera
