@@ -21,3 +21,121 @@ TEST(Backoff, GrowsToTheCapWithJitterInTheUpperHalf) {
 
 }  // namespace
 }  // namespace vigil::camera
+
+#include <boost/asio/post.hpp>
+#include <future>
+#include <thread>
+
+#include "base/event_loops.h"
+#include "rtsp/testing/synthetic_stream.h"
+
+namespace vigil::camera {
+namespace {
+
+using namespace std::chrono_literals;
+
+class CountingSink : public FrameSink {
+ public:
+  void onFrame(const std::string&, const media::Frame&, bool) override { ++frames; }
+  std::atomic<int> frames{0};
+};
+
+// Polls `pred` for up to `timeout`.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 20s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+class CameraTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    stream_ = rtsp::testing::makeSyntheticH264();
+    startServer(0);
+    loops_.start();
+  }
+  void TearDown() override {
+    std::promise<void> done;
+    boost::asio::post(loops_.loop(1), [&] {
+      camera_.reset();
+      done.set_value();
+    });
+    done.get_future().wait();
+    if (server_) server_->stop();
+    loops_.stop();
+    loops_.join();
+  }
+  void startServer(uint16_t port) {
+    server_ = std::make_unique<rtsp::RtspServer>(loops_, std::make_shared<rtsp::testing::SingleStreamCatalog>(stream_));
+    ASSERT_TRUE(server_->listen({"127.0.0.1", port}).isOk());
+    port_ = server_->port();
+  }
+  void startCamera(std::string path) {
+    CameraConfig config;
+    config.id = "gate";
+    config.url = "rtsp://127.0.0.1:" + std::to_string(port_) + path;
+    CameraOptions options;
+    options.backoff = Backoff{100ms, 400ms};
+    options.requestTimeout = 2s;
+    options.mediaTimeout = 2s;
+    std::promise<void> done;
+    boost::asio::post(loops_.loop(1), [&] {
+      camera_ = std::make_unique<Camera>(loops_.loop(1), config, &sink_, options);
+      camera_->start();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  CameraStatus status() { return camera_->status(); }
+
+  EventLoopPool loops_{2};
+  std::shared_ptr<const rtsp::LoopedStream> stream_;
+  std::unique_ptr<rtsp::RtspServer> server_;
+  uint16_t port_ = 0;
+  CountingSink sink_;
+  std::unique_ptr<Camera> camera_;
+};
+
+TEST_F(CameraTest, StreamsAndReportsItsMetrics) {
+  startCamera("/cam/0");
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 60; }));
+  ASSERT_TRUE(eventually([&] { return status().fps > 15; }, 5s));  // 25 fps, measured over 2 s windows
+  const CameraStatus s = status();
+  EXPECT_EQ(s.codec, media::VideoCodec::kH264);
+  EXPECT_EQ(s.width, 1280);
+  EXPECT_EQ(s.height, 720);
+  EXPECT_LT(s.fps, 35);
+  EXPECT_GT(s.bitrateKbps, 100);
+  EXPECT_EQ(s.reconnects, 0u);
+  EXPECT_TRUE(s.lastFrameAt.has_value());
+}
+
+TEST_F(CameraTest, RecoversWhenTheServerRestarts) {
+  startCamera("/cam/0");
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 5; }));
+  server_->stop();
+  ASSERT_TRUE(eventually([&] { return status().state != CameraState::kStreaming; }, 5s));
+  EXPECT_GE(status().reconnects, 1u);
+  EXPECT_FALSE(status().reason.empty());
+  std::this_thread::sleep_for(500ms);  // a few failed retries while the server is down
+  startServer(port_);
+  const int before = sink_.frames;
+  // The backoff is capped at 400 ms: recovery comes well within 5 s.
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before + 5; }, 5s));
+  EXPECT_TRUE(status().reason.empty());
+}
+
+TEST_F(CameraTest, NotFoundIsRetriedWithTheReasonVisible) {
+  startCamera("/cam/9");
+  ASSERT_TRUE(eventually([&] { return status().reconnects >= 2; }, 10s));
+  const CameraStatus s = status();
+  EXPECT_EQ(s.state, CameraState::kRetrying);
+  EXPECT_NE(s.reason.find("404"), std::string::npos) << s.reason;
+}
+
+}  // namespace
+}  // namespace vigil::camera
