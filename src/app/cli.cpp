@@ -75,6 +75,17 @@ int runCli(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run a node from a config file");
   serve->add_option("--config", configPath, "TOML config file")->required();
 
+  // probe
+  ProbeOptions probe;
+  std::string probeTransport = "tcp";
+  auto* pr = app.add_subcommand("probe", "Play one RTSP stream once and print a JSON summary");
+  pr->add_option("URL", probe.url, "rtsp://[user:pass@]host[:port]/path")->required();
+  pr->add_option("--transport", probeTransport, "tcp or udp")->check(CLI::IsMember({"tcp", "udp"}))->capture_default_str();
+  pr->add_option("--frames", probe.frames, "frames to receive")->check(CLI::Range(1, 1000000))->capture_default_str();
+  pr->add_option("--timeout", probe.timeoutSeconds, "seconds to wait for them")->check(CLI::Range(1, 86400))->capture_default_str();
+  pr->add_option("--user", probe.username, "user name when the URL has none");
+  pr->add_option("--password", probe.password, "password when the URL has none");
+
   // check
   std::string checkConfig, checkData;
   bool repair = false;
@@ -156,6 +167,10 @@ int runCli(int argc, char** argv) {
       return kUsageError;
     }
     return runServe(*config);
+  }
+  if (*pr) {
+    probe.transport = probeTransport == "udp" ? RtspTransport::kUdp : RtspTransport::kTcp;
+    return runProbe(probe);
   }
   if (*check) {
     if (checkConfig.empty() && checkData.empty()) {

@@ -45,9 +45,6 @@ void putBe32(uint8_t* p, uint32_t v) {
   p[3] = static_cast<uint8_t>(v);
 }
 
-bool isFiller(VideoCodec codec, uint8_t type) {
-  return type == (codec == VideoCodec::kH264 ? media::h264::kFiller : media::h265::kFiller);
-}
 
 }  // namespace
 
@@ -261,10 +258,6 @@ void VideoDepacketizer::onNalComplete(size_t offset) {
     return;
   }
   const uint8_t type = media::nalType(codec_, nal[0]);
-  if (isFiller(codec_, type)) {
-    data_.resize(offset);
-    return;
-  }
   putBe32(&data_[offset], static_cast<uint32_t>(size));
   if (media::isVcl(codec_, type)) hasVcl_ = true;
   if (media::isKeyframeNal(codec_, type)) keyframe_ = true;

@@ -293,12 +293,14 @@ TEST(VideoDepacketizer, ParameterSetsWithTheirOwnMarkerAreCarried) {
   EXPECT_EQ(d.counters().accessUnitsDropped, 0u);
 }
 
-TEST(VideoDepacketizer, FillerDataIsRemoved) {
+// Filler is kept: vigil records what the camera sent (and a benchmark
+// compares bytes on disk with what was sent).
+TEST(VideoDepacketizer, FillerDataIsKept) {
   VideoDepacketizer d(VideoCodec::kH264, nullptr);
   Packets pk;
   const Bytes slice = nalOf({0x41}, 10), filler = nalOf({0x0c}, 30);
   d.push(pk.make(1, 100, true, stapA({&slice, &filler})));
-  EXPECT_EQ(d.pop()->data, lengthPrefixed({&slice}));
+  EXPECT_EQ(d.pop()->data, lengthPrefixed({&slice, &filler}));
 }
 
 TEST(VideoDepacketizer, OversizedAccessUnitIsDropped) {
