@@ -40,14 +40,15 @@ class Process:
                 sink.append(line.rstrip("\n"))
                 self._cond.notify_all()
 
-    def wait_for_line(self, pattern, timeout=TIMEOUT, stream="stdout"):
-        """Returns the first match of `pattern` in a line of the stream."""
+    def wait_for_line(self, pattern, timeout=TIMEOUT, stream="stdout", since=0):
+        """Returns the first match of `pattern` in a line of the stream,
+        looking only at lines from index `since` on."""
         regex = re.compile(pattern)
         sink = self.stdout_lines if stream == "stdout" else self.stderr_lines
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                for line in sink:
+                for line in sink[since:]:
                     m = regex.search(line)
                     if m:
                         return m
@@ -69,6 +70,8 @@ class Process:
                 self.proc.wait(timeout)
         for t in self._threads:
             t.join(5)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
         return self.proc.returncode
 
 
