@@ -1,0 +1,91 @@
+#include "http/camera_routes.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::http {
+
+namespace {
+
+std::string escapeHtml(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string camerasJson(const std::vector<camera::CameraStatus>& cameras) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const camera::CameraStatus& c : cameras) {
+    nlohmann::json j = {
+        {"id", c.id},
+        {"name", c.name},
+        {"online", c.state == camera::CameraState::kStreaming},
+        {"state", camera::cameraStateName(c.state)},
+        {"codec", c.codec ? nlohmann::json(media::codecName(*c.codec)) : nlohmann::json(nullptr)},
+        {"width", c.width},
+        {"height", c.height},
+        {"fps", c.fps},
+        {"bitrate_kbps", c.bitrateKbps},
+        {"reconnects", c.reconnects},
+        {"packets_lost", c.packetsLost},
+        {"last_frame_at", c.lastFrameAt ? nlohmann::json(c.lastFrameAt->toRfc3339()) : nlohmann::json(nullptr)},
+    };
+    if (!c.reason.empty()) j["reason"] = c.reason;
+    list.push_back(std::move(j));
+  }
+  return list.dump();
+}
+
+std::string statusPageHtml(std::string_view nodeName, const std::vector<camera::CameraStatus>& cameras) {
+  std::string rows;
+  for (const camera::CameraStatus& c : cameras) {
+    rows += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}x{}</td><td>{:.1f}</td>"
+        "<td>{:.0f}</td><td>{}</td><td>{}</td></tr>\n",
+        escapeHtml(c.id), escapeHtml(c.name), c.state == camera::CameraState::kStreaming ? "on" : "off",
+        escapeHtml(std::string(camera::cameraStateName(c.state)) + (c.reason.empty() ? "" : ": " + c.reason)),
+        c.codec ? media::codecName(*c.codec) : "-", c.width, c.height, c.fps, c.bitrateKbps, c.reconnects,
+        c.lastFrameAt ? c.lastFrameAt->toRfc3339() : "-");
+  }
+  return fmt::format(
+      "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"2\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>vigil — {0}</title>"
+      "<style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}"
+      "td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.on{{color:#070}}.off{{color:#a00}}</style>"
+      "</head><body><h1>vigil — {0}</h1><p>Node status. The web UI with live view and playback arrives "
+      "with a later release; the camera list is also at <code>/api/v1/cameras</code>.</p>"
+      "<table><tr><th>id</th><th>name</th><th>state</th><th>codec</th><th>size</th><th>fps</th>"
+      "<th>kbit/s</th><th>reconnects</th><th>last frame (UTC)</th></tr>\n{1}</table></body></html>\n",
+      escapeHtml(nodeName), rows);
+}
+
+void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSource cameras) {
+  server.route("GET", "/healthz", Access::kPublic, [](const Request&) {
+    Response r;
+    r.contentType = "text/plain; charset=utf-8";
+    r.body = "ok\n";
+    return r;
+  });
+  server.route("GET", "/api/v1/cameras", Access::kAdmin,
+               [cameras](const Request&) { return Response::json(200, camerasJson(cameras())); });
+  server.route("GET", "/", Access::kAdmin, [cameras, nodeName](const Request&) {
+    Response r;
+    r.contentType = "text/html; charset=utf-8";
+    r.body = statusPageHtml(nodeName, cameras());
+    return r;
+  });
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,106 @@
+"""`vigil demo`: synthetic cameras ingested through the real RTSP client,
+served over HTTP behind the admin password it prints."""
+import base64
+import json
+import socket
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from vigil_testlib import VIGIL, Process, temp_dir
+
+
+def get(url, password=None):
+    req = urllib.request.Request(url)
+    if password:
+        req.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+
+
+def raw(port, data):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        except (socket.timeout, ConnectionResetError):
+            pass
+    return b"".join(chunks)
+
+
+class Demo(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = temp_dir()
+        cls.demo = Process([VIGIL, "demo", "--data", cls.data.name, "--listen", "127.0.0.1:0", "--cameras", "2"])
+        cls.url = cls.demo.wait_for_line(r"URL:\s+(http://\S+/)", timeout=240).group(1)
+        cls.password = cls.demo.wait_for_line(r"admin password: (\S+)").group(1)
+        cls.port = int(cls.url.rsplit(":", 1)[1].strip("/"))
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.demo.stop()
+        cls.data.cleanup()
+        assert code == 0, "\n".join(cls.demo.stderr_lines[-20:])
+
+    def test_prints_url_and_a_strong_password(self):
+        self.assertRegex(self.password, r"^[A-Za-z0-9]{16}$")
+
+    def test_healthz_is_public(self):
+        status, _, body = get(self.url + "healthz")
+        self.assertEqual((status, body), (200, "ok\n"))
+
+    def test_everything_else_needs_the_password(self):
+        for path in ("", "api/v1/cameras"):
+            status, headers, body = get(self.url + path)
+            self.assertEqual(status, 401, path)
+            self.assertIn("Basic", headers["WWW-Authenticate"])
+            self.assertEqual(json.loads(body), {"error": "authentication required"})
+            status, _, _ = get(self.url + path, "wrong-password!!")
+            self.assertEqual(status, 401)
+
+    def test_cameras_stream_through_the_rtsp_client(self):
+        deadline = time.monotonic() + 60
+        while True:
+            status, _, body = get(self.url + "api/v1/cameras", self.password)
+            self.assertEqual(status, 200)
+            cameras = json.loads(body)
+            if all(c["online"] and c["fps"] > 20 for c in cameras) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual([c["id"] for c in cameras], ["cam-1", "cam-2"])
+        for c in cameras:
+            self.assertTrue(c["online"], c)
+            self.assertEqual((c["codec"], c["width"], c["height"]), ("h264", 1280, 720))
+            self.assertAlmostEqual(c["fps"], 25, delta=5)
+            self.assertRegex(c["last_frame_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+        status, headers, page = get(self.url, self.password)
+        self.assertEqual(status, 200)
+        self.assertIn("text/html", headers["Content-Type"])
+        self.assertIn("Demo camera 2", page)
+
+    def test_http_errors(self):
+        self.assertTrue(raw(self.port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400"))
+        big = b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 40000 + b"\r\n\r\n"
+        self.assertTrue(raw(self.port, big).startswith(b"HTTP/1.1 431"))
+        self.assertEqual(get(self.url + "nope")[0], 404)
+        reply = raw(self.port, b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 405"), reply[:40])
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        reply = raw(self.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                               b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(reply.count(b"HTTP/1.1 200 OK"), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
