@@ -7,10 +7,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <condition_variable>
 #include <future>
 
 #include "base/event_loops.h"
+#include "rtsp/message.h"
 #include "rtsp/testing/synthetic_stream.h"
 
 namespace vigil::rtsp {
@@ -175,6 +177,38 @@ TEST_F(ClientTest, SilentServerTimesOut) {
   ASSERT_TRUE(reason.has_value());
   EXPECT_EQ(reason->code(), StatusCode::kDeadlineExceeded);
   EXPECT_THAT(reason->message(), HasSubstr("no answer to OPTIONS"));
+}
+
+// A camera that moved: answers OPTIONS, then redirects DESCRIBE (a scripted
+// peer, since no RTSP server here redirects on request).
+TEST_F(ClientTest, FollowsRedirects) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor old(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const std::string oldUrl = "rtsp://127.0.0.1:" + std::to_string(old.local_endpoint().port()) + "/old";
+  std::thread peer([&] {
+    boost::asio::ip::tcp::socket s(io);
+    boost::system::error_code ec;
+    old.accept(s, ec);
+    RtspSplitter splitter;
+    std::array<uint8_t, 4096> buf;
+    for (bool redirected = false; !redirected && !ec;) {
+      const size_t n = s.read_some(boost::asio::buffer(buf), ec);
+      splitter.append(ByteView(buf.data(), n));
+      while (splitter.next() == RtspSplitter::Item::kMessage) {
+        const RtspMessage& m = splitter.message();
+        RtspMessage r = RtspMessage::response(m.method == "DESCRIBE" ? 301 : 200,
+                                              m.method == "DESCRIBE" ? "Moved Permanently" : "OK", m.cseq());
+        if (m.method == "DESCRIBE") {
+          r.headers.emplace_back("Location", url());
+          redirected = true;
+        }
+        boost::asio::write(s, boost::asio::buffer(r.serialize()), ec);
+      }
+    }
+  });
+  startClient({.url = oldUrl});
+  EXPECT_TRUE(recorder_.waitFrames(10));
+  peer.join();
 }
 
 TEST_F(ClientTest, BadUrlStopsAtOnceWithoutLeakingCredentials) {
