@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/event_loops.h"
+#include "rtsp/sdp.h"
 #include "rtsp/url.h"
 
 namespace asio = boost::asio;
@@ -39,10 +40,10 @@ std::atomic<uint64_t> gBytes{0};
 std::atomic<int> gPlaying{0};
 std::atomic<int> gFailed{0};
 
-// Sends one request and reads the head of its answer; returns the value of
-// `want` (e.g. "Session") or "" and the status code.
+// Sends one request and reads its answer; returns the status code and the
+// value of header `want` (e.g. "Session"), and the body in `body`.
 asio::awaitable<std::pair<int, std::string>> exchange(tcp::socket& s, asio::streambuf& in, const std::string& req,
-                                                      const std::string& want) {
+                                                      const std::string& want, std::string* body = nullptr) {
   co_await asio::async_write(s, asio::buffer(req), asio::use_awaitable);
   const size_t n = co_await asio::async_read_until(s, in, "\r\n\r\n", asio::use_awaitable);
   std::string head(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(n));
@@ -61,10 +62,11 @@ asio::awaitable<std::pair<int, std::string>> exchange(tcp::socket& s, asio::stre
     if (name == want) value = v;
     if (name == "Content-Length") length = std::stoul(v);
   }
-  if (length > 0) {  // skip the body (the SDP)
+  if (length > 0) {
     if (in.size() < length) {
       co_await asio::async_read(s, in, asio::transfer_exactly(length - in.size()), asio::use_awaitable);
     }
+    if (body) body->assign(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(length));
     in.consume(length);
   }
   co_return std::pair{status, value};
@@ -80,9 +82,17 @@ asio::awaitable<void> session(std::string url, std::chrono::steady_clock::time_p
     co_await asio::async_connect(s, endpoints, asio::use_awaitable);
     asio::streambuf in;
     const std::string u = parsed->withoutCredentials();
-    auto [st1, unused] = co_await exchange(s, in, fmt::format("DESCRIBE {} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n", u), "");
+    std::string sdpText;
+    auto [st1, base] = co_await exchange(
+        s, in, fmt::format("DESCRIBE {} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n", u), "Content-Base",
+        &sdpText);
+    auto sdp = vigil::rtsp::parseSdp(sdpText);
+    if (st1 != 200 || !sdp || sdp->media.empty()) throw std::runtime_error("no SDP");
+    const std::string track = vigil::rtsp::resolveControlUrl(
+        vigil::rtsp::controlBaseUrl(base.empty() ? std::nullopt : std::optional<std::string_view>(base), std::nullopt, u),
+        sdp->media.front().control);
     auto [st2, sess] = co_await exchange(
-        s, in, fmt::format("SETUP {}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n", u),
+        s, in, fmt::format("SETUP {} RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n", track),
         "Session");
     sess = sess.substr(0, sess.find(';'));
     auto [st3, unused2] = co_await exchange(s, in, fmt::format("PLAY {} RTSP/1.0\r\nCSeq: 3\r\nSession: {}\r\n\r\n", u, sess), "");
