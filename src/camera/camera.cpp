@@ -58,6 +58,12 @@ void Camera::stop() {
   rateTimer_.cancel();
   if (client_) client_->stop();
   setState(CameraState::kStopped, "");
+  const CameraStatus s = status();
+  log::info("camera.summary", {{"camera", config_.id},
+                               {"frames", s.framesReceived},
+                               {"packets_lost", s.packetsLost},
+                               {"access_units_dropped", s.accessUnitsDropped},
+                               {"reconnects", s.reconnects}});
 }
 
 CameraStatus Camera::status() const {
