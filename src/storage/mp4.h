@@ -1,0 +1,51 @@
+#pragma once
+// A progressive MP4 built on the fly from a playback plan
+// (design/STORAGE.md, "Read path"): the header (ftyp, moov, the mdat box
+// header) is generated in memory from the index; the media is byte ranges
+// of sample files, read only when asked. A VirtualFile maps any byte range
+// (an HTTP Range request) to header bytes and file ranges.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "media/h26x.h"
+#include "storage/playback.h"
+
+namespace vigil::storage {
+
+class VirtualFile {
+ public:
+  // A piece of the file: bytes in memory, or a range of a file on disk.
+  struct Slice {
+    uint64_t start = 0;  // offset in the virtual file
+    uint64_t length = 0;
+    std::shared_ptr<const media::Bytes> memory;  // set for memory slices
+    std::string path;                            // else a file range
+    uint64_t fileOffset = 0;
+  };
+  explicit VirtualFile(std::vector<Slice> slices);
+
+  uint64_t size() const { return size_; }
+  // The bytes [offset, offset + length) clipped to size(). A sample file
+  // that vanished (retention) or shrank is NotFound / DataLoss.
+  Result<media::Bytes> read(uint64_t offset, size_t length) const;
+
+ private:
+  std::vector<Slice> slices_;
+  uint64_t size_ = 0;
+};
+
+// The MP4 of a plan: one video track at 90 kHz with one sample
+// description per distinct sample entry and one chunk per segment. The
+// timeline is the segments back to back: gaps (in plan.gaps) are closed,
+// not padded. FailedPrecondition for an empty plan or one that mixes
+// codecs (H.264 and H.265 need separate exports).
+Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan);
+
+// The codec configuration boxes' payloads, exposed for tests.
+Result<media::Bytes> avcDecoderConfiguration(const media::VideoParameters& params);
+Result<media::Bytes> hevcDecoderConfiguration(const media::VideoParameters& params);
+
+}  // namespace vigil::storage

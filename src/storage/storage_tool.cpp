@@ -1,0 +1,221 @@
+// vigil_storage_tool: drives the recording store from the command line for
+// the peer tests (tests/storage_peers_test.py). Times are Unix microseconds.
+//
+//   write  --data DIR --stream ID --input FILE.h26x [--codec h264|h265] --start US
+//          [--fps F] [--frames N] [--gap-at FRAME --gap-seconds S] [--realtime] [--commit-ms MS]
+//   export --data DIR --stream ID --start US --end US --out FILE.mp4
+//   list   --data DIR --stream ID
+//   check  --data DIR [--repair]
+//
+// `write` reads an Annex B elementary stream, cuts it into access units and
+// appends them (looping the input to reach --frames); with --realtime it
+// paces them at --fps and prints "fed INDEX WALL_US" after each, so a test
+// can kill it and know what was handed to the store.
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/log.h"
+#include "media/parameter_sets.h"
+#include "storage/access_units.h"
+#include "storage/store.h"
+
+namespace vs = vigil::storage;
+namespace media = vigil::media;
+using vigil::WallTime;
+
+namespace {
+
+struct Input {
+  std::shared_ptr<const media::VideoParameters> params;
+  std::vector<media::Bytes> units;  // length-prefixed access units
+  std::vector<bool> keyframes;
+};
+
+vigil::Result<Input> readInput(const std::string& path, media::VideoCodec codec) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return vigil::Status::notFound("cannot read " + path);
+  const media::Bytes annexB((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  media::Bytes prefixed;
+  auto params = std::make_shared<media::VideoParameters>();
+  params->codec = codec;
+  for (media::ByteView nal : media::splitAnnexB(annexB)) {
+    const uint8_t type = media::nalType(codec, nal[0]);
+    auto& sets = codec == media::VideoCodec::kH264
+                     ? (type == media::h264::kSps ? params->sps : type == media::h264::kPps ? params->pps : params->vps)
+                     : (type == media::h265::kVps   ? params->vps
+                        : type == media::h265::kSps ? params->sps
+                                                    : params->pps);
+    if (media::isParameterSet(codec, type) && sets.empty()) sets.emplace_back(nal.begin(), nal.end());
+    media::appendLengthPrefixed(prefixed, nal);
+  }
+  if (params->sps.empty()) return vigil::Status::invalidArgument("no SPS in " + path);
+  auto sps = media::parseSps(codec, params->sps.front());
+  if (!sps) return sps.status();
+  params->width = sps->width;
+  params->height = sps->height;
+  Input input;
+  input.params = params;
+  for (const vs::AccessUnitSpan& au : vs::scanAccessUnits(codec, prefixed).units) {
+    input.units.emplace_back(prefixed.begin() + static_cast<ptrdiff_t>(au.offset),
+                             prefixed.begin() + static_cast<ptrdiff_t>(au.offset + au.bytes));
+    input.keyframes.push_back(au.keyframe);
+  }
+  if (input.units.empty() || !input.keyframes.front()) {
+    return vigil::Status::invalidArgument("the input does not start with a keyframe");
+  }
+  return input;
+}
+
+nlohmann::json planJson(const vs::PlaybackPlan& plan) {
+  nlohmann::json j;
+  j["frames"] = plan.frames;
+  j["bytes"] = plan.bytes;
+  j["media_duration"] = plan.mediaDuration;
+  j["segments"] = nlohmann::json::array();
+  for (const auto& s : plan.segments) {
+    j["segments"].push_back({{"recording", s.recordingId}, {"start", s.start.unixMicros()},
+                             {"end", s.end.unixMicros()}, {"frames", s.samples.size()}});
+  }
+  j["gaps"] = nlohmann::json::array();
+  for (const auto& g : plan.gaps) j["gaps"].push_back({{"start", g.start.unixMicros()}, {"end", g.end.unixMicros()}});
+  return j;
+}
+
+int fail(const vigil::Status& s) {
+  fmt::print(stderr, "vigil_storage_tool: {}\n", s.toString());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Drive vigil's recording store (tests only)"};
+  app.require_subcommand(1);
+  std::string data, stream, input, codecName = "h264", out;
+  int64_t start = 0, end = 0;
+  int fps = 25, frames = 0, gapAt = -1, commitMs = 1000;
+  double gapSeconds = 0;
+  bool realtime = false, repair = false;
+
+  auto* write = app.add_subcommand("write", "append an Annex B stream to the store");
+  write->add_option("--data", data)->required();
+  write->add_option("--stream", stream)->required();
+  write->add_option("--input", input)->required();
+  write->add_option("--codec", codecName)->check(CLI::IsMember({"h264", "h265"}));
+  write->add_option("--start", start)->required();
+  write->add_option("--fps", fps)->check(CLI::Range(1, 120));
+  write->add_option("--frames", frames, "total frames (default: the input once)");
+  write->add_option("--gap-at", gapAt, "frame index before which time jumps");
+  write->add_option("--gap-seconds", gapSeconds);
+  write->add_flag("--realtime", realtime);
+  write->add_option("--commit-ms", commitMs)->check(CLI::Range(10, 60000));
+
+  auto* exp = app.add_subcommand("export", "write the MP4 of a time range");
+  exp->add_option("--data", data)->required();
+  exp->add_option("--stream", stream)->required();
+  exp->add_option("--start", start)->required();
+  exp->add_option("--end", end)->required();
+  exp->add_option("--out", out)->required();
+
+  auto* list = app.add_subcommand("list", "print a stream's recordings");
+  list->add_option("--data", data)->required();
+  list->add_option("--stream", stream)->required();
+
+  auto* check = app.add_subcommand("check", "verify (and repair) every storage directory");
+  check->add_option("--data", data)->required();
+  check->add_flag("--repair", repair);
+
+  CLI11_PARSE(app, argc, argv);
+  vigil::log::init(vigil::log::Level::kInfo);
+
+  if (*check) {
+    auto report = vs::checkDataDir(data, repair);
+    if (!report) return fail(report.status());
+    nlohmann::json j{{"recordings", report->recordings}, {"samples", report->samples}, {"bytes", report->bytes},
+                     {"repairs", report->repairs}, {"problems", report->problems}};
+    fmt::print("{}\n", j.dump());
+    return report->problems.empty() ? 0 : 1;
+  }
+
+  vs::StoreOptions options;
+  options.dataDir = data;
+  options.writer.commitInterval = std::chrono::milliseconds(commitMs);
+  auto store = vs::Store::open(options);
+  if (!store) return fail(store.status());
+
+  if (*write) {
+    const media::VideoCodec codec = codecName == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
+    auto in = readInput(input, codec);
+    if (!in) return fail(in.status());
+    const int total = frames > 0 ? frames : static_cast<int>(in->units.size());
+    int64_t shiftTicks = 0, shiftMicros = 0;
+    const auto began = std::chrono::steady_clock::now();
+    for (int i = 0; i < total; ++i) {
+      const size_t k = static_cast<size_t>(i) % in->units.size();
+      const bool jump = i == gapAt;
+      if (jump) {
+        shiftTicks += static_cast<int64_t>(gapSeconds * 90000);
+        shiftMicros += static_cast<int64_t>(gapSeconds * 1e6);
+      }
+      media::Frame f;
+      f.pts = vigil::MediaTime(int64_t{i} * 90000 / fps + shiftTicks);
+      f.captureTime = WallTime::fromUnixMicros(start + int64_t{i} * 1000000 / fps + shiftMicros);
+      f.keyframe = in->keyframes[k];
+      f.data = in->units[k];
+      f.params = in->params;
+      if (realtime) std::this_thread::sleep_until(began + std::chrono::microseconds(int64_t{i} * 1000000 / fps));
+      store.value()->append(stream, f, jump);
+      if (realtime) {
+        fmt::print("fed {} {}\n", i, f.captureTime.unixMicros());
+        std::fflush(stdout);
+      }
+    }
+    store.value()->stop();
+    const auto stats = store.value()->stats();
+    fmt::print("{}\n", nlohmann::json{{"frames", total},
+                                      {"dropped", stats.framesDropped},
+                                      {"skipped", stats.framesSkipped},
+                                      {"sealed", stats.recordingsSealed},
+                                      {"commits", stats.commits}}
+                           .dump());
+    return 0;
+  }
+  if (*list) {
+    auto recs = store.value()->recordings(stream, WallTime::fromUnixMicros(INT64_MIN / 2),
+                                          WallTime::fromUnixMicros(INT64_MAX / 2));
+    if (!recs) return fail(recs.status());
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& r : *recs) {
+      j.push_back({{"id", r.id}, {"start", r.start.unixMicros()}, {"end", r.end.unixMicros()},
+                   {"media_duration", r.mediaDuration}, {"bytes", r.bytes}, {"samples", r.samples},
+                   {"sealed", r.sealed}});
+    }
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  // export
+  auto plan = store.value()->plan(stream, WallTime::fromUnixMicros(start), WallTime::fromUnixMicros(end));
+  if (!plan) return fail(plan.status());
+  auto mp4 = vs::buildMp4(*plan);
+  if (!mp4) return fail(mp4.status());
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  constexpr size_t kPiece = 1 << 20;
+  for (uint64_t at = 0; at < (*mp4)->size(); at += kPiece) {
+    auto piece = (*mp4)->read(at, kPiece);
+    if (!piece) return fail(piece.status());
+    file.write(reinterpret_cast<const char*>(piece->data()), static_cast<std::streamsize>(piece->size()));
+  }
+  if (!file.flush()) return fail(vigil::Status::unavailable("cannot write " + out));
+  nlohmann::json j = planJson(*plan);
+  j["size"] = (*mp4)->size();
+  fmt::print("{}\n", j.dump());
+  return 0;
+}

@@ -1,0 +1,99 @@
+#pragma once
+// The recording store of a node: one or more storage directories, each
+// with its own sample files, SQLite index and writer thread
+// (design/STORAGE.md). This is the storage module's entry point.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "media/frame.h"
+#include "storage/mp4.h"
+#include "storage/playback.h"
+#include "storage/recovery.h"
+#include "storage/writer.h"
+
+namespace vigil::storage {
+
+struct StoreOptions {
+  std::string dataDir;
+  // Storage directories, relative to dataDir unless absolute; created when
+  // missing. A stream records to the directory that already holds its
+  // recordings, else to the one with the fewest streams.
+  std::vector<std::string> dirs{"recordings"};
+  WriterOptions writer;
+};
+
+// A recording as the API lists it.
+struct RecordingInfo {
+  int64_t id = 0;
+  WallTime start;
+  WallTime end;
+  int64_t mediaDuration = 0;  // 90 kHz
+  uint64_t bytes = 0;
+  uint32_t samples = 0;
+  bool sealed = false;
+};
+
+class Store {
+ public:
+  // Creates the directories as needed, recovers each (recovery.h) and
+  // starts its writer.
+  static Result<std::unique_ptr<Store>> open(StoreOptions options);
+  ~Store();  // stop()
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Hands a frame to the stream's writer. Never blocks on disk; a full
+  // queue drops the frame (counted in stats()). Thread-safe. `stream`
+  // is a camera stream id ([a-z0-9_-]{1,64}, see base/config.h).
+  bool append(const std::string& stream, const media::Frame& frame, bool newSegment);
+  // Writes what is queued, seals every recording and stops the writers.
+  // append() afterwards drops. Idempotent.
+  void stop();
+
+  // Committed recordings of `stream` overlapping [start, end), oldest first.
+  Result<std::vector<RecordingInfo>> recordings(const std::string& stream, WallTime start, WallTime end);
+  // playback.h; NotFound when nothing is recorded in the range.
+  Result<PlaybackPlan> plan(const std::string& stream, WallTime start, WallTime end);
+  // A progressive MP4 of the range (mp4.h).
+  Result<std::shared_ptr<const VirtualFile>> exportMp4(const std::string& stream, WallTime start, WallTime end);
+
+  // Totals over every directory.
+  WriterStats stats() const;
+  // Per directory, the absolute paths.
+  std::vector<std::string> dirPaths() const;
+  const std::vector<RecoveryReport>& recoveryReports() const { return recoveries_; }
+
+ private:
+  struct Dir;
+  Store() = default;
+  Dir& dirFor(const std::string& stream);
+
+  std::vector<std::unique_ptr<Dir>> dirs_;
+  std::vector<RecoveryReport> recoveries_;
+  std::mutex assignMutex_;
+  std::map<std::string, Dir*> assignment_;  // guarded by assignMutex_
+};
+
+// Runs checkDir (recovery.h) on every storage directory of a data
+// directory: each directory under `dataDir` that has an index.
+// With `repair`, runs recoverDir first.
+struct DataCheckReport {
+  std::vector<std::string> dirs;
+  int recordings = 0;
+  uint64_t samples = 0;
+  uint64_t bytes = 0;
+  int repairs = 0;
+  std::vector<std::string> problems;
+};
+Result<DataCheckReport> checkDataDir(const std::string& dataDir, bool repair);
+
+// The index database's file name within a storage directory.
+inline constexpr const char* kIndexFileName = "index.sqlite3";
+
+}  // namespace vigil::storage

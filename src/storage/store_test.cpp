@@ -1,0 +1,320 @@
+#include "storage/store.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "storage/test_frames.h"
+
+namespace vigil::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::frame;
+using testing::h264Params;
+
+constexpr int64_t kStart = 1'800'000'000'000'000;  // 2027-01-15
+constexpr int kFps = 25;
+constexpr int kGop = 50;  // 2 s
+
+WallTime at(double seconds) { return WallTime::fromUnixMicros(kStart + static_cast<int64_t>(seconds * 1e6)); }
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("vigil-storage-test-{}-{}", ::getpid(), counter_++);
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  StoreOptions options() {
+    StoreOptions o;
+    o.dataDir = dir_.string();
+    o.writer.commitInterval = std::chrono::milliseconds(20);
+    o.writer.syncBeforeCommit = false;  // a temporary directory; invariant 2 is the recovery tests' subject
+    o.writer.staggerRotation = false;
+    return o;
+  }
+  std::unique_ptr<Store> open(StoreOptions o) {
+    auto store = Store::open(std::move(o));
+    EXPECT_TRUE(store.isOk()) << store.status().toString();
+    return store.isOk() ? std::move(store.value()) : nullptr;
+  }
+  // Frames [from, to) of one stream, 25 fps, GOP 2 s; times offset by `shift` seconds.
+  static void feed(Store& store, const std::string& stream, int from, int to, double shift = 0,
+                   std::shared_ptr<const media::VideoParameters> params = h264Params(), bool newSegment = false) {
+    for (int i = from; i < to; ++i) {
+      media::Frame f = frame(i, i % kGop == 0, kStart + static_cast<int64_t>(shift * 1e6), params, kFps);
+      f.pts = f.pts + MediaDuration(static_cast<int64_t>(shift * 90000));
+      ASSERT_TRUE(store.append(stream, f, newSegment && i == from));
+    }
+  }
+  DataCheckReport check(bool repair = false) {
+    auto r = checkDataDir(dir_.string(), repair);
+    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    return r.isOk() ? *r : DataCheckReport{};
+  }
+
+  fs::path dir_;
+  static inline int counter_ = 0;
+};
+
+TEST_F(StoreTest, SplitsAStreamIntoContiguousRecordingsOfAtMostSixtySeconds) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 150 * kFps);
+  store->stop();
+  auto recs = store->recordings("gate", at(0), at(1000));
+  ASSERT_TRUE(recs.isOk());
+  ASSERT_EQ(recs->size(), 3u);
+  EXPECT_EQ((*recs)[0].start, at(0));
+  EXPECT_EQ((*recs)[0].mediaDuration, 60 * 90000);
+  EXPECT_EQ((*recs)[1].mediaDuration, 60 * 90000);
+  EXPECT_EQ((*recs)[2].mediaDuration, 30 * 90000);
+  EXPECT_EQ((*recs)[1].start, (*recs)[0].end);
+  EXPECT_EQ((*recs)[2].start, (*recs)[1].end);
+  EXPECT_EQ((*recs)[2].end, at(150));
+  for (const auto& r : *recs) EXPECT_TRUE(r.sealed);
+  const auto report = check();
+  EXPECT_EQ(report.recordings, 3);
+  EXPECT_EQ(report.samples, 150u * kFps);
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front();
+}
+
+TEST_F(StoreTest, StaggeredRotationShortensOnlyTheFirstRecording) {
+  auto o = options();
+  o.writer.staggerRotation = true;
+  auto store = open(o);
+  feed(*store, "a", 0, 130 * kFps);
+  feed(*store, "b", 0, 130 * kFps);
+  store->stop();
+  std::vector<int64_t> firstEnds;
+  for (const char* s : {"a", "b"}) {
+    auto recs = store->recordings(s, at(0), at(1000));
+    ASSERT_TRUE(recs.isOk());
+    ASSERT_GE(recs->size(), 3u);
+    for (size_t i = 0; i + 1 < recs->size(); ++i) {
+      EXPECT_LE((*recs)[i].mediaDuration, 60 * 90000);
+      if (i > 0) EXPECT_EQ((*recs)[i].mediaDuration, 60 * 90000);
+    }
+    firstEnds.push_back((*recs)[0].end.unixMicros());
+  }
+  EXPECT_NE(firstEnds[0], firstEnds[1]);  // the two streams rotate at different times
+}
+
+TEST_F(StoreTest, SealsAtAGapAndReportsItInThePlan) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 10 * kFps);
+  feed(*store, "gate", 10 * kFps, 20 * kFps, /*shift=*/30, h264Params(), /*newSegment=*/true);
+  store->stop();
+  auto recs = store->recordings("gate", at(0), at(1000));
+  ASSERT_TRUE(recs.isOk());
+  ASSERT_EQ(recs->size(), 2u);
+  EXPECT_EQ((*recs)[0].end, at(10));
+  EXPECT_EQ((*recs)[1].start, at(40));
+  auto plan = store->plan("gate", at(5), at(45));
+  ASSERT_TRUE(plan.isOk());
+  ASSERT_EQ(plan->gaps.size(), 1u);
+  EXPECT_EQ(plan->gaps[0].start, at(10));
+  EXPECT_EQ(plan->gaps[0].end, at(40));
+  // From the keyframe at 4 s to 10 s, then 40 s to 45 s.
+  EXPECT_EQ(plan->segments[0].start, at(4));
+  EXPECT_EQ(plan->frames, static_cast<uint64_t>(6 * kFps + 5 * kFps));
+}
+
+TEST_F(StoreTest, SealsWhenTheParametersChange) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 4 * kFps, 0, h264Params(0));
+  feed(*store, "gate", 4 * kFps, 8 * kFps, 0, h264Params(1));
+  store->stop();
+  auto plan = store->plan("gate", at(0), at(8));
+  ASSERT_TRUE(plan.isOk());
+  ASSERT_EQ(plan->segments.size(), 2u);
+  EXPECT_NE(plan->segments[0].sampleEntryId, plan->segments[1].sampleEntryId);
+  EXPECT_TRUE(plan->gaps.empty());
+  auto mp4 = buildMp4(*plan);
+  EXPECT_TRUE(mp4.isOk()) << mp4.status().toString();  // two sample descriptions
+}
+
+TEST_F(StoreTest, AWallClockSteppingBackNeverMakesRecordingsOverlap) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 10 * kFps);
+  // The camera reconnects and its clock now reads 5 s earlier.
+  feed(*store, "gate", 10 * kFps, 20 * kFps, /*shift=*/-5, h264Params(), /*newSegment=*/true);
+  store->stop();
+  auto recs = store->recordings("gate", at(-100), at(1000));
+  ASSERT_TRUE(recs.isOk());
+  ASSERT_EQ(recs->size(), 2u);
+  EXPECT_GE((*recs)[1].start, (*recs)[0].end);
+  EXPECT_TRUE(check().problems.empty());
+}
+
+TEST_F(StoreTest, PlanStartsAtTheKeyframeBeforeAMidRecordingStart) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 130 * kFps);
+  store->stop();
+  auto plan = store->plan("gate", at(61), at(125));
+  ASSERT_TRUE(plan.isOk());
+  ASSERT_EQ(plan->segments.size(), 2u);
+  EXPECT_EQ(plan->segments[0].start, at(60));
+  EXPECT_EQ(plan->segments[1].end, at(125));
+  EXPECT_TRUE(plan->gaps.empty());
+  EXPECT_EQ(plan->frames, static_cast<uint64_t>(65 * kFps));
+  EXPECT_EQ(plan->mediaDuration, 65 * 90000);
+}
+
+TEST_F(StoreTest, VirtualMp4ReadsTheSameBytesInAnyPieces) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 70 * kFps);
+  store->stop();
+  auto mp4 = store->exportMp4("gate", at(3), at(65));
+  ASSERT_TRUE(mp4.isOk()) << mp4.status().toString();
+  const auto& file = **mp4;
+  auto whole = file.read(0, file.size());
+  ASSERT_TRUE(whole.isOk());
+  ASSERT_EQ(whole->size(), file.size());
+  EXPECT_EQ(std::string(whole->begin() + 4, whole->begin() + 8), "ftyp");
+  std::mt19937 rng(7);
+  for (int i = 0; i < 50; ++i) {
+    const uint64_t off = rng() % file.size();
+    const size_t len = rng() % 300000;
+    auto piece = file.read(off, len);
+    ASSERT_TRUE(piece.isOk());
+    const size_t expect = static_cast<size_t>(std::min<uint64_t>(len, file.size() - off));
+    ASSERT_EQ(piece->size(), expect);
+    EXPECT_TRUE(std::equal(piece->begin(), piece->end(), whole->begin() + static_cast<ptrdiff_t>(off)));
+  }
+  EXPECT_TRUE(file.read(file.size(), 10)->empty());
+}
+
+TEST_F(StoreTest, AFullQueueDropsAndResumesAtAKeyframe) {
+  auto o = options();
+  o.writer.queueBytes = 4000;  // a keyframe and a few frames
+  o.writer.commitInterval = std::chrono::milliseconds(1000);
+  auto store = open(o);
+  int dropped = 0;
+  for (int i = 0; i < 4 * kFps; ++i) {
+    if (!store->append("gate", frame(i, i % kGop == 0, kStart, h264Params()), false)) ++dropped;
+  }
+  store->stop();
+  EXPECT_GT(dropped, 0);
+  EXPECT_EQ(store->stats().framesDropped, static_cast<uint64_t>(dropped));
+  auto report = check();
+  EXPECT_TRUE(report.problems.empty());
+  // Every recording starts at a keyframe, so the check above covers the resync.
+  EXPECT_GE(report.recordings, 1);
+}
+
+// Crash recovery: the state a kill -9 leaves (bytes written past the
+// committed index, a torn last frame, a file with no row, a row with no
+// file) is built by hand, then the store is opened on it.
+class RecoveryTest : public StoreTest {
+ protected:
+  void writeRecordings() {
+    auto store = open(options());
+    feed(*store, "gate", 0, 20 * kFps);
+    store->stop();
+  }
+  std::unique_ptr<IndexDb> db() {
+    auto d = IndexDb::open((dir_ / "recordings" / kIndexFileName).string());
+    EXPECT_TRUE(d.isOk());
+    return std::move(d.value());
+  }
+};
+
+TEST_F(RecoveryTest, ReindexesWholeFramesPastTheIndexAndCutsTheTornOne) {
+  writeRecordings();
+  auto rows = db()->allRecordings();
+  ASSERT_TRUE(rows.isOk());
+  ASSERT_EQ(rows->size(), 1u);
+  RecordingRow row = rows->front();
+  // As if the last 30 frames were written but never committed.
+  auto samples = decodeSampleIndex(row.sampleIndex);
+  ASSERT_TRUE(samples.isOk());
+  const size_t keep = samples->size() - 30;
+  SampleIndexEncoder enc;
+  uint64_t bytes = 0;
+  int64_t ticks = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    enc.add((*samples)[i]);
+    bytes += (*samples)[i].bytes;
+    ticks += (*samples)[i].duration;
+  }
+  RecordingRow partial = row;
+  partial.sampleIndex = enc.bytes();
+  partial.samples = static_cast<uint32_t>(keep);
+  partial.bytes = bytes;
+  partial.mediaDuration = ticks;
+  partial.end = WallTime::fromUnixMicros(row.start.unixMicros() + ticksToMicros(ticks));
+  partial.sealed = false;
+  ASSERT_TRUE(db()->putRecording(partial).isOk());
+  const fs::path file = dir_ / "recordings" / sampleFileName(row.id);
+  {
+    std::ofstream out(file, std::ios::app | std::ios::binary);
+    // The first bytes of the next picture's slice: length 256, 2 bytes present.
+    const char torn[] = {0, 0, 1, 0, 0x41, static_cast<char>(0x88)};
+    out.write(torn, sizeof(torn));
+  }
+  auto store = open(options());
+  ASSERT_EQ(store->recoveryReports().size(), 1u);
+  const RecoveryReport& report = store->recoveryReports()[0];
+  EXPECT_EQ(report.samplesRecovered, 30);
+  EXPECT_EQ(report.bytesTruncated, 6u);
+  store->stop();
+  auto after = db()->allRecordings();
+  ASSERT_TRUE(after.isOk());
+  EXPECT_EQ(after->front().samples, row.samples);
+  EXPECT_EQ(after->front().bytes, row.bytes);
+  EXPECT_EQ(after->front().mediaDuration, row.mediaDuration);  // steady frame rate: exact
+  EXPECT_TRUE(after->front().sealed);
+  EXPECT_EQ(fs::file_size(file), row.bytes);
+  EXPECT_TRUE(check().problems.empty());
+}
+
+TEST_F(RecoveryTest, RemovesOrphansAndRowsWithoutFilesAndShortensRowsPastTheirFile) {
+  writeRecordings();
+  {
+    auto store = open(options());  // a second recording, id 2
+    feed(*store, "gate", 0, 4 * kFps, /*shift=*/100);
+    store->stop();
+  }
+  auto rows = db()->allRecordings();
+  ASSERT_TRUE(rows.isOk());
+  ASSERT_EQ(rows->size(), 2u);
+  const fs::path dir = dir_ / "recordings";
+  fs::remove(dir / sampleFileName((*rows)[1].id));           // row without a file
+  fs::resize_file(dir / sampleFileName((*rows)[0].id), 5000);  // row past its file
+  std::ofstream(dir / sampleFileName(99)) << "orphan";         // file without a row
+  std::ofstream(dir / "notes.txt") << "not ours";              // left alone
+
+  EXPECT_EQ(check().problems.size(), 3u);
+  auto store = open(options());
+  const RecoveryReport& report = store->recoveryReports()[0];
+  EXPECT_EQ(report.rowsDeleted, 1);
+  EXPECT_EQ(report.rowsShortened, 1);
+  EXPECT_EQ(report.orphansRemoved, 1);
+  store->stop();
+  EXPECT_FALSE(fs::exists(dir / sampleFileName(99)));
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  auto after = db()->allRecordings();
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_LE(after->front().bytes, 5000u);
+  EXPECT_GT(after->front().samples, 0u);
+  EXPECT_TRUE(check().problems.empty());
+}
+
+TEST_F(RecoveryTest, CheckRepairFixesWhatItReports) {
+  writeRecordings();
+  std::ofstream(dir_ / "recordings" / sampleFileName(77)) << "orphan";
+  EXPECT_EQ(check().problems.size(), 1u);
+  const auto repaired = check(/*repair=*/true);
+  EXPECT_EQ(repaired.repairs, 1);
+  EXPECT_TRUE(repaired.problems.empty());
+}
+
+}  // namespace
+}  // namespace vigil::storage

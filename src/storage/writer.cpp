@@ -1,0 +1,375 @@
+#include "storage/writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "base/log.h"
+
+namespace vigil::storage {
+namespace {
+
+// A pts step beyond this (or not forward) is a discontinuity: the
+// recording is sealed and the next one starts at the next keyframe.
+constexpr int64_t kMaxSampleTicks = 5 * MediaDuration::kTicksPerSecond;
+// The duration given to the last sample before a discontinuity when the
+// stream has no earlier sample to copy it from.
+constexpr int32_t kFallbackDuration = MediaDuration::kTicksPerSecond / 30;
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+struct DirWriter::Recording {
+  int64_t id = 0;
+  std::string stream;
+  int fd = -1;
+  WallTime start;
+  int64_t sampleEntryId = 0;
+  int64_t rotateTicks = 0;  // sealed at the keyframe after which the next GOP would pass this
+
+  int64_t durationTicks = 0;
+  uint64_t bytes = 0;
+  uint32_t samples = 0;
+  SampleIndexEncoder index;
+  media::Bytes unwritten;  // the tail of the samples, not yet written to the file
+  uint64_t writtenBytes = 0;
+  bool sealed = false;
+  bool dirty = false;  // differs from the committed row
+
+  // The state of the committed row, restored when a write fails.
+  SampleIndexEncoder committedIndex;
+  int64_t committedDuration = 0;
+  uint32_t committedSamples = 0;
+  uint64_t committedBytes = 0;
+  bool inserted = false;
+
+  RecordingRow row() const {
+    RecordingRow r;
+    r.id = id;
+    r.stream = stream;
+    r.start = start;
+    r.end = WallTime::fromUnixMicros(start.unixMicros() + ticksToMicros(durationTicks));
+    r.mediaDuration = durationTicks;
+    r.bytes = bytes;
+    r.samples = samples;
+    r.sampleEntryId = sampleEntryId;
+    r.sampleIndex = index.bytes();
+    r.sealed = sealed;
+    return r;
+  }
+};
+
+struct DirWriter::Stream {
+  std::string id;
+  int64_t staggerTicks = 0;
+  std::shared_ptr<const media::VideoParameters> params;
+  std::shared_ptr<const media::VideoParameters> entryParams;  // the ones sampleEntryId was resolved for
+  int64_t sampleEntryId = 0;
+  std::unique_ptr<Recording> current;
+  std::optional<media::Frame> held;  // the newest frame; its duration is known at the next one
+  WallTime lastEnd;                  // end of the stream's last sealed recording (invariant 4)
+  std::optional<MediaTime> lastKeyframePts;
+  int64_t gopTicks = 0;
+  int32_t lastDuration = 0;
+};
+
+DirWriter::DirWriter(std::string path, int dirFd, std::unique_ptr<IndexDb> db, int64_t nextRecordingId,
+                     WriterOptions options)
+    : path_(std::move(path)),
+      dirFd_(dirFd),
+      db_(std::move(db)),
+      nextRecordingId_(nextRecordingId),
+      options_(options) {}
+
+DirWriter::~DirWriter() { stop(); }
+
+void DirWriter::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bool newSegment) {
+  const size_t size = frame.data.size();
+  {
+    std::lock_guard lock(mutex_);
+    bool& resync = needKeyframe_[stream];
+    if (stopping_ || (resync && !frame.keyframe) || queuedBytes_ + size > options_.queueBytes) {
+      if (!resync && !stopping_) {
+        log::warn("storage.queue.full", {{"dir", path_}, {"stream", stream}, {"queued_bytes", queuedBytes_}});
+      }
+      resync = true;
+      ++framesDropped_;
+      return false;
+    }
+    queue_.push_back(Queued{stream, frame, newSegment || resync});
+    resync = false;
+    queuedBytes_ += size;
+  }
+  ++framesQueued_;
+  wake_.notify_one();
+  return true;
+}
+
+void DirWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+WriterStats DirWriter::stats() const {
+  return WriterStats{framesQueued_.load(), framesDropped_.load(), framesSkipped_.load(), samplesWritten_.load(),
+                     recordingsSealed_.load(), commits_.load(), writeErrors_.load()};
+}
+
+void DirWriter::run() {
+  auto nextCommit = std::chrono::steady_clock::now() + options_.commitInterval;
+  while (true) {
+    std::deque<Queued> batch;
+    bool stop = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, nextCommit, [&] { return !queue_.empty() || stopping_; });
+      batch.swap(queue_);
+      queuedBytes_ = 0;
+      stop = stopping_;
+    }
+    for (Queued& item : batch) process(item);
+    if (stop) {
+      for (auto& [id, s] : streams_) {
+        if (s->held) appendHeld(*s, s->lastDuration > 0 ? s->lastDuration : kFallbackDuration);
+        if (s->current) seal(*s);
+      }
+      flush();
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= nextCommit) {
+      flush();
+      nextCommit = std::chrono::steady_clock::now() + options_.commitInterval;
+    }
+  }
+}
+
+DirWriter::Stream& DirWriter::streamFor(const std::string& id) {
+  auto& slot = streams_[id];
+  if (!slot) {
+    slot = std::make_unique<Stream>();
+    slot->id = id;
+    if (options_.staggerRotation) {
+      slot->staggerTicks = static_cast<int64_t>(fnv1a(id) % static_cast<uint64_t>(options_.maxRecording.ticks()));
+    }
+  }
+  return *slot;
+}
+
+void DirWriter::process(Queued& item) {
+  Stream& s = streamFor(item.stream);
+  media::Frame& f = item.frame;
+  if (s.held) {
+    const bool paramsChanged = f.params && f.params != s.params && *f.params != *s.params;
+    if (f.params && !paramsChanged) s.params = f.params;
+    const int64_t delta = (f.pts - s.held->pts).ticks();
+    if (item.newSegment || paramsChanged || delta <= 0 || delta > kMaxSampleTicks) {
+      log::debug("storage.recording.discontinuity",
+                 {{"stream", s.id}, {"new_segment", item.newSegment}, {"params_changed", paramsChanged},
+                  {"pts_delta", delta}});
+      appendHeld(s, s.lastDuration > 0 ? s.lastDuration : kFallbackDuration);
+      seal(s);
+      if (paramsChanged) s.params = f.params;
+    } else {
+      appendHeld(s, static_cast<int32_t>(delta));
+      if (f.keyframe) {
+        if (s.lastKeyframePts) s.gopTicks = (f.pts - *s.lastKeyframePts).ticks();
+        s.lastKeyframePts = f.pts;
+        const Recording& r = *s.current;
+        const bool rotate = s.gopTicks > 0 ? r.durationTicks + s.gopTicks > r.rotateTicks
+                                           : r.durationTicks >= r.rotateTicks;
+        if (rotate) {
+          // The next recording starts where this one ends (invariant 4):
+          // a run of recordings has no gaps between them.
+          const WallTime next = WallTime::fromUnixMicros(r.start.unixMicros() + ticksToMicros(r.durationTicks));
+          seal(s);
+          startRecording(s, std::move(f), next, false);
+          return;
+        }
+      }
+      s.held = std::move(f);
+      return;
+    }
+  }
+  // No recording is open: one starts at a keyframe with known parameters.
+  if (f.params) s.params = f.params;
+  if (!f.keyframe || !s.params) {
+    ++framesSkipped_;
+    return;
+  }
+  s.lastKeyframePts = f.pts;
+  s.gopTicks = 0;
+  // A wall clock that stepped back must not make recordings of a stream
+  // overlap (invariant 4).
+  const WallTime start = std::max(f.captureTime, s.lastEnd);
+  startRecording(s, std::move(f), start, true);
+}
+
+void DirWriter::startRecording(Stream& s, media::Frame frame, WallTime start, bool firstOfRun) {
+  if (s.entryParams != s.params) {
+    auto id = db_->sampleEntryId(*s.params);
+    if (!id) {
+      log::error("storage.sample_entry.failed", {{"dir", path_}, {"stream", s.id}, {"error", id.status()}});
+      ++framesSkipped_;
+      return;
+    }
+    s.sampleEntryId = *id;
+    s.entryParams = s.params;
+  }
+  auto r = std::make_unique<Recording>();
+  r->id = nextRecordingId_++;
+  r->stream = s.id;
+  r->start = start;
+  r->sampleEntryId = s.sampleEntryId;
+  r->rotateTicks = options_.maxRecording.ticks() - (firstOfRun ? s.staggerTicks : 0);
+  s.current = std::move(r);
+  s.held = std::move(frame);
+}
+
+void DirWriter::appendHeld(Stream& s, int32_t duration) {
+  Recording& r = *s.current;
+  const media::Frame& f = *s.held;
+  r.index.add(SampleInfo{duration, static_cast<uint32_t>(f.data.size()), f.keyframe});
+  r.unwritten.insert(r.unwritten.end(), f.data.begin(), f.data.end());
+  r.durationTicks += duration;
+  r.bytes += f.data.size();
+  ++r.samples;
+  r.dirty = true;
+  s.lastDuration = duration;
+  s.held.reset();
+  ++samplesWritten_;
+}
+
+void DirWriter::seal(Stream& s) {
+  Recording& r = *s.current;
+  r.sealed = true;
+  r.dirty = true;
+  s.lastEnd = WallTime::fromUnixMicros(r.start.unixMicros() + ticksToMicros(r.durationTicks));
+  sealed_.push_back(std::move(s.current));
+  ++recordingsSealed_;
+}
+
+bool DirWriter::writeOut(Recording& r) {
+  if (r.fd < 0) {
+    r.fd = ::openat(dirFd_, sampleFileName(r.id).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (r.fd < 0) {
+      log::error("storage.sample_file.create_failed",
+                 {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(errno)}});
+      return false;
+    }
+  }
+  size_t done = 0;
+  while (done < r.unwritten.size()) {
+    const ssize_t n = ::write(r.fd, r.unwritten.data() + done, r.unwritten.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      log::error("storage.sample_file.write_failed",
+                 {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(n < 0 ? errno : EIO)}});
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  r.writtenBytes += r.unwritten.size();
+  r.unwritten.clear();
+  return true;
+}
+
+// After a failed write (disk full, I/O error) the recording ends at what
+// the committed row covers: the file is cut back to it and the samples
+// since are lost. The stream starts a new recording at its next keyframe.
+void DirWriter::revertToCommitted(Recording& r) {
+  ++writeErrors_;
+  if (r.fd >= 0 && ::ftruncate(r.fd, static_cast<off_t>(r.committedBytes)) != 0) {
+    // Recovery truncates it at the next start (invariant 3).
+    log::error("storage.sample_file.truncate_failed",
+               {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(errno)}});
+  }
+  log::warn("storage.recording.cut_short", {{"dir", path_}, {"recording", r.id}, {"stream", r.stream},
+                                            {"lost_samples", r.samples - r.committedSamples}});
+  r.index = r.committedIndex;
+  r.durationTicks = r.committedDuration;
+  r.samples = r.committedSamples;
+  r.bytes = r.committedBytes;
+  r.writtenBytes = r.committedBytes;
+  r.unwritten.clear();
+  Stream& s = streamFor(r.stream);
+  if (s.current.get() == &r) {
+    s.held.reset();
+    seal(s);
+  }
+  // Only a committed row needs its sealed flag written; a recording with
+  // no committed row is removed after the commit.
+  r.dirty = r.inserted;
+}
+
+void DirWriter::flush() {
+  std::vector<Recording*> dirty;
+  for (auto& [id, s] : streams_) {
+    if (s->current && s->current->dirty) dirty.push_back(s->current.get());
+  }
+  for (auto& r : sealed_) {
+    if (r->dirty) dirty.push_back(r.get());
+  }
+  if (dirty.empty()) return;
+
+  bool wrote = false;
+  for (Recording* r : dirty) {
+    if (r->unwritten.empty()) continue;
+    if (writeOut(*r)) {
+      wrote = true;
+    } else {
+      revertToCommitted(*r);
+    }
+  }
+  // Invariant 2: the bytes a row covers are durable before the row is.
+  if (wrote && options_.syncBeforeCommit && ::syncfs(dirFd_) != 0) {
+    log::error("storage.sync_failed", {{"dir", path_}, {"error", std::strerror(errno)}});
+    return;  // committed next time, once a sync succeeds
+  }
+  Status status = db_->begin();
+  for (Recording* r : dirty) {
+    if (!status.isOk()) break;
+    if (r->samples > 0) status = db_->putRecording(r->row());
+  }
+  if (status.isOk()) status = db_->commit();
+  if (!status.isOk()) {
+    db_->rollback();
+    log::error("storage.commit_failed", {{"dir", path_}, {"error", status}});
+    return;
+  }
+  ++commits_;
+  for (Recording* r : dirty) {
+    r->dirty = false;
+    r->inserted = r->inserted || r->samples > 0;
+    r->committedIndex = r->index;
+    r->committedDuration = r->durationTicks;
+    r->committedSamples = r->samples;
+    r->committedBytes = r->bytes;
+  }
+  std::erase_if(sealed_, [this](const std::unique_ptr<Recording>& r) {
+    if (r->dirty) return false;
+    if (r->fd >= 0) ::close(r->fd);
+    if (!r->inserted && r->fd >= 0) ::unlinkat(dirFd_, sampleFileName(r->id).c_str(), 0);
+    return true;
+  });
+}
+
+}  // namespace vigil::storage
