@@ -1,0 +1,140 @@
+#include "access/accounts.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "access/crypto.h"
+#include "base/config.h"
+#include "base/log.h"
+
+namespace vigil::access {
+
+namespace {
+
+// Sessions are written back at most this often on use, so the idle timeout
+// is exact to within this much and reading a page is not a write per request.
+constexpr std::chrono::seconds kTouchInterval{60};
+
+std::string jsonDetail(const nlohmann::json& j) { return j.dump(); }
+
+// A hash of a random password nobody knows: checking a login of an unknown
+// user against it costs as much as checking a real one, so timing does not
+// tell which names exist.
+const std::string& decoyHash() {
+  static const std::string hash = [] {
+    auto h = hashPassword(generatePassword());
+    return h ? *h : std::string();
+  }();
+  return hash;
+}
+
+Status validateCameras(const std::vector<std::string>& cameras) {
+  for (const std::string& c : cameras) {
+    if (!isValidId(c)) return Status::invalidArgument(fmt::format("cameras: \"{}\" is not a valid id", c));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+bool Principal::canView(std::string_view camera) const {
+  return role >= Role::kOperator || std::find(cameras.begin(), cameras.end(), camera) != cameras.end();
+}
+
+Accounts::Accounts(AccountStore& store, AuditLog& audit, const Clock& clock, AccountsOptions options)
+    : store_(store), audit_(audit), clock_(clock), options_(options), throttle_(clock, options.throttle) {}
+
+Status Accounts::addUser(const Actor& actor, const std::string& id, Role role, std::string_view password,
+                         const std::vector<std::string>& cameras) {
+  if (!isValidId(id)) return Status::invalidArgument("id: must match [a-z0-9_-]{1,64}");
+  VIGIL_RETURN_IF_ERROR(checkPasswordPolicy(password));
+  VIGIL_RETURN_IF_ERROR(validateCameras(cameras));
+  auto hash = hashPassword(password);
+  if (!hash) return hash.status();
+  VIGIL_RETURN_IF_ERROR(store_.insertUser({id, role, *hash, cameras, clock_.now()}));
+  log::info("access.user_added", {{"user", id}, {"role", roleName(role)}, {"by", actor.user}});
+  return audit_.record({actor.user, "user_add", "", actor.client,
+                        jsonDetail({{"target", id}, {"role", roleName(role)}, {"cameras", cameras}})});
+}
+
+Status Accounts::changePassword(const Actor& actor, const std::string& id, std::string_view password) {
+  VIGIL_RETURN_IF_ERROR(checkPasswordPolicy(password));
+  auto hash = hashPassword(password);
+  if (!hash) return hash.status();
+  VIGIL_RETURN_IF_ERROR(store_.setPasswordHash(id, *hash));
+  log::info("access.password_changed", {{"user", id}, {"by", actor.user}});
+  return audit_.record({actor.user, "password_change", "", actor.client, jsonDetail({{"target", id}})});
+}
+
+bool Accounts::checkPassword(const std::string& id, std::string_view password) {
+  auto user = store_.findUser(id);
+  return user && verifyPassword(password, user->passwordHash);
+}
+
+Result<std::optional<std::string>> Accounts::ensureAdmin() {
+  auto users = store_.listUsers();
+  if (!users) return users.status();
+  if (!users->empty()) return std::optional<std::string>();
+  std::string password = generatePassword();
+  VIGIL_RETURN_IF_ERROR(addUser({"", "first-run"}, "admin", Role::kAdmin, password));
+  return std::optional<std::string>(std::move(password));
+}
+
+Result<LoginResult> Accounts::login(const std::string& user, std::string_view password, const std::string& client) {
+  // Names that cannot exist are still audited, but not stored verbatim.
+  const std::string name = isValidId(user) ? user : "";
+  if (auto wait = throttle_.retryAfter(name, client); wait.count() > 0) {
+    VIGIL_RETURN_IF_ERROR(audit_.record({name, "login_throttled", "", client, jsonDetail({{"retry_after_s", wait.count()}})}));
+    return Status::resourceExhausted(fmt::format("too many failed logins; retry after {} s", wait.count()));
+  }
+  auto found = name.empty() ? Result<User>(Status::notFound("invalid name")) : store_.findUser(name);
+  if (!found && found.status().code() != StatusCode::kNotFound) return found.status();
+  const bool ok = verifyPassword(password, found ? found->passwordHash : decoyHash()) && found.isOk();
+  if (!ok) {
+    throttle_.recordFailure(name, client);
+    log::warn("access.login_failed", {{"user", name}, {"client", client}});
+    VIGIL_RETURN_IF_ERROR(audit_.record({name, "login_failed", "", client, "{}"}));
+    return Status::unauthenticated("wrong user name or password");
+  }
+  throttle_.recordSuccess(name);
+
+  LoginResult result;
+  result.token = generateSessionToken();
+  const WallTime now = clock_.now();
+  result.expiresAt = now + options_.sessionLifetime;
+  VIGIL_RETURN_IF_ERROR(store_.insertSession({sha256Hex(result.token), name, now, result.expiresAt, now}));
+  result.principal = {found->id, found->role, found->cameras};
+  log::info("access.login", {{"user", name}, {"client", client}});
+  VIGIL_RETURN_IF_ERROR(audit_.record({name, "login", "", client, "{}"}));
+  return result;
+}
+
+Result<Principal> Accounts::authenticate(std::string_view token) {
+  if (!looksLikeSessionToken(token)) return Status::unauthenticated("no valid session");
+  const std::string tokenHash = sha256Hex(token);
+  auto session = store_.findSession(tokenHash);
+  if (!session) {
+    if (session.status().code() == StatusCode::kNotFound) return Status::unauthenticated("no valid session");
+    return session.status();
+  }
+  const WallTime now = clock_.now();
+  if (now >= session->expiresAt || now - session->lastSeenAt >= options_.idleTimeout) {
+    VIGIL_RETURN_IF_ERROR(store_.deleteSession(tokenHash));
+    return Status::unauthenticated("session expired");
+  }
+  auto user = store_.findUser(session->userId);
+  if (!user) return Status::unauthenticated("no valid session");
+  if (now - session->lastSeenAt >= kTouchInterval) VIGIL_RETURN_IF_ERROR(store_.touchSession(tokenHash, now));
+  return Principal{user->id, user->role, user->cameras};
+}
+
+Status Accounts::logout(std::string_view token, const std::string& client) {
+  auto principal = authenticate(token);
+  if (!principal) return principal.status();
+  VIGIL_RETURN_IF_ERROR(store_.deleteSession(sha256Hex(token)));
+  return audit_.record({principal->user, "logout", "", client, "{}"});
+}
+
+}  // namespace vigil::access

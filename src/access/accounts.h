@@ -1,0 +1,90 @@
+#pragma once
+// Users, roles and sessions: the access module's entry point for http and
+// the CLI. Every change and every login attempt is written to the audit log.
+//
+// A session is a 256-bit random token handed to the client once; only its
+// SHA-256 is stored, so a copy of the database does not let anyone in. A
+// session ends at its absolute expiry, after an idle timeout, on logout,
+// and (for all of a user's sessions) when the user's password changes.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/audit.h"
+#include "access/store.h"
+#include "access/throttle.h"
+#include "base/time.h"
+
+namespace vigil::access {
+
+struct AccountsOptions {
+  std::chrono::seconds sessionLifetime{12 * 60 * 60};
+  std::chrono::seconds idleTimeout{30 * 60};
+  ThrottleOptions throttle;
+};
+
+// Who a request acts for, once its session is checked.
+struct Principal {
+  std::string user;
+  Role role = Role::kViewer;
+  std::vector<std::string> cameras;  // a viewer's cameras
+
+  bool hasRole(Role needed) const { return role >= needed; }
+  // Admins and operators see every camera; viewers those granted to them.
+  bool canView(std::string_view camera) const;
+};
+
+struct LoginResult {
+  std::string token;  // give to the client; never log it
+  Principal principal;
+  WallTime expiresAt;
+};
+
+// Who asks for a change, for the audit log: a user and a client address,
+// or {"", "cli"} for the command line.
+struct Actor {
+  std::string user;
+  std::string client;
+};
+
+// Thread-safe.
+class Accounts {
+ public:
+  Accounts(AccountStore& store, AuditLog& audit, const Clock& clock, AccountsOptions options = {});
+
+  // InvalidArgument naming the field (id, password, camera), AlreadyExists.
+  Status addUser(const Actor& actor, const std::string& id, Role role, std::string_view password,
+                 const std::vector<std::string>& cameras = {});
+  // Ends every session of the user. NotFound, InvalidArgument.
+  Status changePassword(const Actor& actor, const std::string& id, std::string_view password);
+  // Checks a user's current password without the login throttle's
+  // bookkeeping; for a logged-in user confirming a change.
+  bool checkPassword(const std::string& id, std::string_view password);
+  Result<std::vector<User>> listUsers() { return store_.listUsers(); }
+
+  // First run of a node: when there is no user at all, creates "admin"
+  // with a random password and returns it (to be shown once); otherwise
+  // returns nullopt.
+  Result<std::optional<std::string>> ensureAdmin();
+
+  // Unauthenticated for a wrong name or password (one message for both);
+  // ResourceExhausted while throttled, see retryAfter().
+  Result<LoginResult> login(const std::string& user, std::string_view password, const std::string& client);
+  std::chrono::seconds retryAfter(const std::string& user, const std::string& client) {
+    return throttle_.retryAfter(user, client);
+  }
+  // Unauthenticated when the token is unknown, expired or idle too long.
+  Result<Principal> authenticate(std::string_view token);
+  Status logout(std::string_view token, const std::string& client);
+
+ private:
+  AccountStore& store_;
+  AuditLog& audit_;
+  const Clock& clock_;
+  const AccountsOptions options_;
+  LoginThrottle throttle_;
+};
+
+}  // namespace vigil::access

@@ -1,0 +1,364 @@
+#include "access/sqlite_store.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace vigil::access {
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS user (
+  id TEXT PRIMARY KEY NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_camera (
+  user_id TEXT NOT NULL REFERENCES user(id),
+  camera_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, camera_id)
+);
+CREATE TABLE IF NOT EXISTS session (
+  token_hash TEXT PRIMARY KEY NOT NULL,
+  user_id TEXT NOT NULL REFERENCES user(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_user ON session(user_id);
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY NOT NULL,
+  at INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  action TEXT NOT NULL,
+  camera TEXT NOT NULL,
+  client TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+)sql";
+
+Status sqliteError(sqlite3* db, std::string_view what) {
+  return Status::internal(fmt::format("access db: {}: {}", what, sqlite3_errmsg(db)));
+}
+
+// A prepared statement, finalized on scope exit. Bind indexes start at 1.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : rc_(sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr)) {}
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool prepared() const { return rc_ == SQLITE_OK; }
+  void bind(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int i, int64_t value) { sqlite3_bind_int64(stmt_, i, value); }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+Status exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s = Status::internal(fmt::format("access db: {}", err ? err : "error"));
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::ok();
+}
+
+// Rolls back unless committed: every early return leaves the db unchanged.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction() {
+    if (open_) (void)exec(db_, "ROLLBACK");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  // IMMEDIATE takes the write lock at once, so two processes appending to
+  // the audit chain cannot both read the same last row.
+  Status begin() {
+    VIGIL_RETURN_IF_ERROR(exec(db_, "BEGIN IMMEDIATE"));
+    open_ = true;
+    return Status::ok();
+  }
+  Status commit() {
+    VIGIL_RETURN_IF_ERROR(exec(db_, "COMMIT"));
+    open_ = false;
+    return Status::ok();
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+AuditRow readAuditRow(const Stmt& s) {
+  AuditRow r;
+  r.seq = s.integer(0);
+  r.at = WallTime::fromUnixMicros(s.integer(1));
+  r.user = s.text(2);
+  r.action = s.text(3);
+  r.camera = s.text(4);
+  r.client = s.text(5);
+  r.detail = s.text(6);
+  r.prevHash = s.text(7);
+  r.hash = s.text(8);
+  return r;
+}
+
+constexpr const char* kAuditColumns = "seq, at, user, action, camera, client, detail, prev_hash, hash";
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteAccessStore>> SqliteAccessStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    Status s = Status::unavailable(fmt::format("cannot open {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<SqliteAccessStore> store(new SqliteAccessStore(db));
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  if (Status s = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+      !s.isOk()) {
+    return Status::unavailable(fmt::format("cannot open {}: {}", path, s.message()));
+  }
+  VIGIL_RETURN_IF_ERROR(exec(db, kSchema));
+  return store;
+}
+
+SqliteAccessStore::~SqliteAccessStore() { sqlite3_close(db_); }
+
+Status SqliteAccessStore::insertUser(const User& user) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  Stmt s(db_, "INSERT INTO user (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)");
+  if (!s.prepared()) return sqliteError(db_, "insert user");
+  s.bind(1, user.id);
+  s.bind(2, roleName(user.role));
+  s.bind(3, user.passwordHash);
+  s.bind(4, user.createdAt.unixMicros());
+  const int rc = s.step();
+  if (rc == SQLITE_CONSTRAINT) return Status::alreadyExists(fmt::format("user \"{}\" exists", user.id));
+  if (rc != SQLITE_DONE) return sqliteError(db_, "insert user");
+  for (const std::string& camera : user.cameras) {
+    Stmt c(db_, "INSERT OR IGNORE INTO user_camera (user_id, camera_id) VALUES (?, ?)");
+    c.bind(1, user.id);
+    c.bind(2, camera);
+    if (c.step() != SQLITE_DONE) return sqliteError(db_, "insert user camera");
+  }
+  return tx.commit();
+}
+
+Result<std::vector<std::string>> SqliteAccessStore::camerasOf(std::string_view id) {
+  Stmt s(db_, "SELECT camera_id FROM user_camera WHERE user_id = ? ORDER BY camera_id");
+  if (!s.prepared()) return sqliteError(db_, "select user cameras");
+  s.bind(1, id);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(s.text(0));
+  if (rc != SQLITE_DONE) return sqliteError(db_, "select user cameras");
+  return out;
+}
+
+Result<User> SqliteAccessStore::findUser(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT id, role, password_hash, created_at FROM user WHERE id = ?");
+  if (!s.prepared()) return sqliteError(db_, "select user");
+  s.bind(1, id);
+  const int rc = s.step();
+  if (rc == SQLITE_DONE) return Status::notFound(fmt::format("no user \"{}\"", id));
+  if (rc != SQLITE_ROW) return sqliteError(db_, "select user");
+  User u;
+  u.id = s.text(0);
+  const auto role = parseRole(s.text(1));
+  if (!role) return Status::dataLoss(fmt::format("user \"{}\" has an unknown role", u.id));
+  u.role = *role;
+  u.passwordHash = s.text(2);
+  u.createdAt = WallTime::fromUnixMicros(s.integer(3));
+  auto cameras = camerasOf(u.id);
+  if (!cameras) return cameras.status();
+  u.cameras = std::move(*cameras);
+  return u;
+}
+
+Result<std::vector<User>> SqliteAccessStore::listUsers() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mutex_);
+    Stmt s(db_, "SELECT id FROM user ORDER BY id");
+    if (!s.prepared()) return sqliteError(db_, "list users");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) ids.push_back(s.text(0));
+    if (rc != SQLITE_DONE) return sqliteError(db_, "list users");
+  }
+  std::vector<User> users;
+  for (const std::string& id : ids) {
+    auto u = findUser(id);
+    if (u) users.push_back(std::move(*u));
+  }
+  return users;
+}
+
+Status SqliteAccessStore::setPasswordHash(std::string_view id, std::string_view hash) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  Stmt s(db_, "UPDATE user SET password_hash = ? WHERE id = ?");
+  if (!s.prepared()) return sqliteError(db_, "update password");
+  s.bind(1, hash);
+  s.bind(2, id);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "update password");
+  if (sqlite3_changes(db_) == 0) return Status::notFound(fmt::format("no user \"{}\"", id));
+  Stmt d(db_, "DELETE FROM session WHERE user_id = ?");
+  d.bind(1, id);
+  if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete sessions");
+  return tx.commit();
+}
+
+Status SqliteAccessStore::setCameras(std::string_view id, const std::vector<std::string>& cameras) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  Stmt d(db_, "DELETE FROM user_camera WHERE user_id = ?");
+  d.bind(1, id);
+  if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete user cameras");
+  for (const std::string& camera : cameras) {
+    Stmt c(db_, "INSERT OR IGNORE INTO user_camera (user_id, camera_id) VALUES (?, ?)");
+    c.bind(1, id);
+    c.bind(2, camera);
+    if (c.step() != SQLITE_DONE) return sqliteError(db_, "insert user camera");
+  }
+  return tx.commit();
+}
+
+Status SqliteAccessStore::insertSession(const SessionRecord& session) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "INSERT INTO session (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)");
+  if (!s.prepared()) return sqliteError(db_, "insert session");
+  s.bind(1, session.tokenHash);
+  s.bind(2, session.userId);
+  s.bind(3, session.createdAt.unixMicros());
+  s.bind(4, session.expiresAt.unixMicros());
+  s.bind(5, session.lastSeenAt.unixMicros());
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "insert session");
+  return Status::ok();
+}
+
+Result<SessionRecord> SqliteAccessStore::findSession(std::string_view tokenHash) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT token_hash, user_id, created_at, expires_at, last_seen_at FROM session WHERE token_hash = ?");
+  if (!s.prepared()) return sqliteError(db_, "select session");
+  s.bind(1, tokenHash);
+  const int rc = s.step();
+  if (rc == SQLITE_DONE) return Status::notFound("no such session");
+  if (rc != SQLITE_ROW) return sqliteError(db_, "select session");
+  return SessionRecord{s.text(0), s.text(1), WallTime::fromUnixMicros(s.integer(2)),
+                       WallTime::fromUnixMicros(s.integer(3)), WallTime::fromUnixMicros(s.integer(4))};
+}
+
+Status SqliteAccessStore::touchSession(std::string_view tokenHash, WallTime lastSeenAt) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "UPDATE session SET last_seen_at = ? WHERE token_hash = ?");
+  if (!s.prepared()) return sqliteError(db_, "touch session");
+  s.bind(1, lastSeenAt.unixMicros());
+  s.bind(2, tokenHash);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "touch session");
+  return Status::ok();
+}
+
+Status SqliteAccessStore::deleteSession(std::string_view tokenHash) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "DELETE FROM session WHERE token_hash = ?");
+  if (!s.prepared()) return sqliteError(db_, "delete session");
+  s.bind(1, tokenHash);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "delete session");
+  return Status::ok();
+}
+
+Status SqliteAccessStore::appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  std::optional<AuditRow> last;
+  {
+    Stmt s(db_, fmt::format("SELECT {} FROM audit ORDER BY seq DESC LIMIT 1", kAuditColumns).c_str());
+    if (!s.prepared()) return sqliteError(db_, "select last audit row");
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) last = readAuditRow(s);
+    else if (rc != SQLITE_DONE) return sqliteError(db_, "select last audit row");
+  }
+  const AuditRow row = build(last ? &*last : nullptr);
+  Stmt s(db_, fmt::format("INSERT INTO audit ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kAuditColumns).c_str());
+  if (!s.prepared()) return sqliteError(db_, "insert audit row");
+  s.bind(1, row.seq);
+  s.bind(2, row.at.unixMicros());
+  s.bind(3, row.user);
+  s.bind(4, row.action);
+  s.bind(5, row.camera);
+  s.bind(6, row.client);
+  s.bind(7, row.detail);
+  s.bind(8, row.prevHash);
+  s.bind(9, row.hash);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "insert audit row");
+  return tx.commit();
+}
+
+Result<std::vector<AuditRow>> SqliteAccessStore::auditRows(int64_t afterSeq, size_t limit) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, fmt::format("SELECT {} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", kAuditColumns).c_str());
+  if (!s.prepared()) return sqliteError(db_, "select audit rows");
+  s.bind(1, afterSeq);
+  s.bind(2, static_cast<int64_t>(limit));
+  std::vector<AuditRow> rows;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) rows.push_back(readAuditRow(s));
+  if (rc != SQLITE_DONE) return sqliteError(db_, "select audit rows");
+  return rows;
+}
+
+Result<std::vector<AuditRow>> SqliteAccessStore::queryAudit(const AuditFilter& filter) {
+  std::lock_guard lock(mutex_);
+  // Absent bounds become the widest ones, so one statement serves all filters.
+  Stmt s(db_, fmt::format("SELECT {} FROM audit WHERE at >= ? AND at < ? AND (? = '' OR user = ?) "
+                          "AND (? = '' OR camera = ?) ORDER BY seq DESC LIMIT ?",
+                          kAuditColumns)
+                  .c_str());
+  if (!s.prepared()) return sqliteError(db_, "query audit");
+  s.bind(1, filter.start ? filter.start->unixMicros() : INT64_MIN);
+  s.bind(2, filter.end ? filter.end->unixMicros() : INT64_MAX);
+  s.bind(3, filter.user);
+  s.bind(4, filter.user);
+  s.bind(5, filter.camera);
+  s.bind(6, filter.camera);
+  s.bind(7, static_cast<int64_t>(filter.limit));
+  std::vector<AuditRow> rows;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) rows.push_back(readAuditRow(s));
+  if (rc != SQLITE_DONE) return sqliteError(db_, "query audit");
+  return rows;
+}
+
+}  // namespace vigil::access

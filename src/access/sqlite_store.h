@@ -1,0 +1,46 @@
+#pragma once
+// AccountStore and AuditStore on one SQLite database (<data_dir>/access.db)
+// in WAL mode, so a running node and the CLI can use it together (readers
+// never block the writer; writers wait up to a busy timeout).
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "access/store.h"
+
+struct sqlite3;
+
+namespace vigil::access {
+
+class SqliteAccessStore final : public AccountStore, public AuditStore {
+ public:
+  // Opens or creates the database and its schema.
+  static Result<std::unique_ptr<SqliteAccessStore>> open(const std::string& path);
+  ~SqliteAccessStore() override;
+  SqliteAccessStore(const SqliteAccessStore&) = delete;
+  SqliteAccessStore& operator=(const SqliteAccessStore&) = delete;
+
+  Status insertUser(const User& user) override;
+  Result<User> findUser(std::string_view id) override;
+  Result<std::vector<User>> listUsers() override;
+  Status setPasswordHash(std::string_view id, std::string_view hash) override;
+  Status setCameras(std::string_view id, const std::vector<std::string>& cameras) override;
+  Status insertSession(const SessionRecord& session) override;
+  Result<SessionRecord> findSession(std::string_view tokenHash) override;
+  Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) override;
+  Status deleteSession(std::string_view tokenHash) override;
+
+  Status appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) override;
+  Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) override;
+  Result<std::vector<AuditRow>> queryAudit(const AuditFilter& filter) override;
+
+ private:
+  explicit SqliteAccessStore(sqlite3* db) : db_(db) {}
+  Result<std::vector<std::string>> camerasOf(std::string_view id);  // mutex_ held
+
+  std::mutex mutex_;  // one connection, used by one thread at a time
+  sqlite3* db_;
+};
+
+}  // namespace vigil::access

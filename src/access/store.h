@@ -1,0 +1,100 @@
+#pragma once
+// The access module's storage, behind two small interfaces so that a
+// PostgreSQL implementation can replace SQLite for the shared metadata of a
+// large tier (BRIEF §2, "Databases"). The module's logic (accounts.h,
+// audit.h) speaks only these interfaces.
+//
+// Contract for every implementation: thread-safe; each method is one
+// transaction; another process (the CLI next to a running node) may use the
+// same database at the same time.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+
+namespace vigil::access {
+
+// Ordered: each role has every right of the roles before it.
+enum class Role { kViewer, kOperator, kAdmin };
+std::string_view roleName(Role role);
+std::optional<Role> parseRole(std::string_view name);
+
+struct User {
+  std::string id;  // [a-z0-9_-]{1,64}
+  Role role = Role::kViewer;
+  std::string passwordHash;          // libsodium's crypto_pwhash_str string ("$argon2id$...")
+  std::vector<std::string> cameras;  // cameras a viewer may see; unused for other roles
+  WallTime createdAt;
+};
+
+struct SessionRecord {
+  std::string tokenHash;  // hex SHA-256 of the token; the token itself is never stored
+  std::string userId;
+  WallTime createdAt;
+  WallTime expiresAt;   // absolute end of the session
+  WallTime lastSeenAt;  // for the idle timeout; refreshed at most once a minute
+};
+
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+
+  virtual Status insertUser(const User& user) = 0;           // AlreadyExists
+  virtual Result<User> findUser(std::string_view id) = 0;    // NotFound
+  virtual Result<std::vector<User>> listUsers() = 0;         // by id
+  // Replaces the password hash and deletes every session of the user in the
+  // same transaction, so no session outlives a password change.
+  virtual Status setPasswordHash(std::string_view id, std::string_view hash) = 0;  // NotFound
+  virtual Status setCameras(std::string_view id, const std::vector<std::string>& cameras) = 0;
+
+  virtual Status insertSession(const SessionRecord& session) = 0;
+  virtual Result<SessionRecord> findSession(std::string_view tokenHash) = 0;  // NotFound
+  virtual Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) = 0;
+  virtual Status deleteSession(std::string_view tokenHash) = 0;  // OK when absent
+};
+
+// One row of the audit log. `seq` counts from 1 without gaps; `hash` is
+// SHA-256(prevHash || canonical content), see audit.h.
+struct AuditRow {
+  int64_t seq = 0;
+  WallTime at;
+  std::string user;    // who acted; for a failed login, the name tried
+  std::string action;  // "login", "login_failed", "logout", "user_add", ...
+  std::string camera;  // the camera looked at; empty when none
+  std::string client;  // client address, or "cli" for the command line
+  std::string detail;  // a JSON object with what else matters (a time range...)
+  std::string prevHash;  // hex; 64 zeros for the first row
+  std::string hash;      // hex
+};
+
+struct AuditFilter {
+  std::optional<WallTime> start;  // at >= start
+  std::optional<WallTime> end;    // at < end
+  std::string user;               // empty: any
+  std::string camera;             // empty: any
+  size_t limit = 1000;            // newest rows first when more match
+};
+
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+
+  // Calls `build` with the last row (nullptr when the log is empty) and
+  // inserts the row it returns, in one exclusive transaction, so appenders
+  // in several processes still form one chain. Rows are never updated or
+  // deleted through this interface.
+  virtual Status appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) = 0;
+  // Rows with seq > afterSeq in seq order, at most `limit`: how a verifier
+  // pages through the whole log.
+  virtual Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) = 0;
+  // Rows matching `filter`, newest first.
+  virtual Result<std::vector<AuditRow>> queryAudit(const AuditFilter& filter) = 0;
+};
+
+}  // namespace vigil::access
