@@ -2,13 +2,12 @@
 served over HTTP behind the admin password it prints."""
 import base64
 import json
-import socket
 import time
 import unittest
 import urllib.error
 import urllib.request
 
-from vigil_testlib import VIGIL, Process, temp_dir
+from vigil_testlib import VIGIL, Process, exchange_raw, temp_dir
 
 
 def get(url, password=None):
@@ -20,21 +19,6 @@ def get(url, password=None):
             return r.status, r.headers, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read().decode()
-
-
-def raw(port, data):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(data)
-        chunks = []
-        try:
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                chunks.append(b)
-        except (socket.timeout, ConnectionResetError):
-            pass
-    return b"".join(chunks)
 
 
 class Demo(unittest.TestCase):
@@ -89,15 +73,15 @@ class Demo(unittest.TestCase):
         self.assertIn("Demo camera 2", page)
 
     def test_http_errors(self):
-        self.assertTrue(raw(self.port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400"))
+        self.assertTrue(exchange_raw(self.port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400"))
         big = b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 40000 + b"\r\n\r\n"
-        self.assertTrue(raw(self.port, big).startswith(b"HTTP/1.1 431"))
+        self.assertTrue(exchange_raw(self.port, big).startswith(b"HTTP/1.1 431"))
         self.assertEqual(get(self.url + "nope")[0], 404)
-        reply = raw(self.port, b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        reply = exchange_raw(self.port, b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         self.assertTrue(reply.startswith(b"HTTP/1.1 405"), reply[:40])
 
     def test_keep_alive_serves_several_requests_on_one_connection(self):
-        reply = raw(self.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        reply = exchange_raw(self.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                                b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertEqual(reply.count(b"HTTP/1.1 200 OK"), 2)
 

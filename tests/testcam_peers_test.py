@@ -4,28 +4,11 @@ import os
 import socket
 import unittest
 
-from vigil_testlib import TIMEOUT, ffprobe_stream, free_port, run, start_testcam, temp_dir
+from vigil_testlib import TIMEOUT, exchange_raw, ffprobe_stream, free_port, run, start_testcam, temp_dir
 
 # vigil's send-time SEI UUID (src/media/send_time_sei.cpp).
 SEND_TIME_UUID = bytes([0x76, 0x69, 0x67, 0x69, 0x6c, 0x2d, 0x73, 0x65,
                         0x6e, 0x64, 0x74, 0x69, 0x6d, 0x65, 0x01, 0x00])
-
-
-def rtsp_exchange(port, data, timeout=10):
-    """Sends raw bytes, returns what the server answers before closing or timing out."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-        chunks = []
-        try:
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                chunks.append(b)
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return b"".join(chunks)
 
 
 class H264Testcam(unittest.TestCase):
@@ -73,11 +56,11 @@ class H264Testcam(unittest.TestCase):
         self.assertGreaterEqual(data.count(SEND_TIME_UUID), 20)
 
     def test_unknown_path_is_404(self):
-        reply = rtsp_exchange(self.port, b"DESCRIBE rtsp://127.0.0.1/cam/9 RTSP/1.0\r\nCSeq: 2\r\n\r\n")
+        reply = exchange_raw(self.port, b"DESCRIBE rtsp://127.0.0.1/cam/9 RTSP/1.0\r\nCSeq: 2\r\n\r\n")
         self.assertTrue(reply.startswith(b"RTSP/1.0 404"), reply)
 
     def test_options_lists_methods(self):
-        reply = rtsp_exchange(self.port, b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+        reply = exchange_raw(self.port, b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n")
         self.assertTrue(reply.startswith(b"RTSP/1.0 200 OK"), reply)
         self.assertIn(b"GET_PARAMETER", reply)
 
@@ -89,7 +72,7 @@ class H264Testcam(unittest.TestCase):
                      b"SETUP rtsp://x/cam/0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;client_port=99999\r\n\r\n",
                      b"PLAY rtsp://x/cam/0 RTSP/1.0\r\nCSeq: 1\r\nSession: nope\r\n\r\n",
                      b"ANNOUNCE rtsp://x/cam/0 RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 999999999\r\n\r\n"):
-            reply = rtsp_exchange(self.port, junk)
+            reply = exchange_raw(self.port, junk)
             self.assertTrue(reply == b"" or reply.startswith(b"RTSP/1.0 4"), (junk[:40], reply[:80]))
         self.assertEqual(ffprobe_stream(self.base + "/cam/0")["codec_name"], "h264")
 

@@ -96,6 +96,27 @@ def ffprobe_stream(url, transport="tcp"):
     return dict(line.split("=", 1) for line in r.stdout.split())
 
 
+def exchange_raw(port, data, timeout=10):
+    """Sends raw bytes to 127.0.0.1:port, half-closes, and returns everything
+    the server answers before it closes or goes quiet for `timeout`."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server may answer and close before it read everything
+        chunks = []
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        except (socket.timeout, ConnectionResetError):
+            pass
+        return b"".join(chunks)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

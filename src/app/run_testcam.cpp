@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "base/event_loops.h"
 #include "base/log.h"
+#include "base/net.h"
 
 namespace vigil::app {
 
@@ -13,16 +14,8 @@ namespace {
 // Fails fast on a taken port, before the (possibly long) encoding.
 Status probePort(const HostPort& address) {
   boost::asio::io_context io;
-  boost::system::error_code ec;
-  const auto ip = boost::asio::ip::make_address(address.host, ec);
-  if (ec) return Status::invalidArgument(fmt::format("\"{}\" is not an IP address", address.host));
   boost::asio::ip::tcp::acceptor probe(io);
-  const boost::asio::ip::tcp::endpoint endpoint(ip, address.port);
-  probe.open(endpoint.protocol(), ec);
-  if (!ec) probe.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) probe.bind(endpoint, ec);
-  if (ec) return Status::unavailable(fmt::format("cannot listen on {}: {}", address.toString(), ec.message()));
-  return Status::ok();
+  return listenOn(probe, address);
 }
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "base/net.h"
 #include "media/send_time_sei.h"
 #include "rtsp/message.h"
 #include "rtsp/rtcp.h"
@@ -691,19 +692,7 @@ RtspServer::RtspServer(EventLoopPool& loops, std::shared_ptr<const StreamCatalog
 RtspServer::~RtspServer() { stop(); }
 
 Status RtspServer::listen(const HostPort& address) {
-  error_code ec;
-  const auto ip = asio::ip::make_address(address.host, ec);
-  if (ec) return Status::invalidArgument(fmt::format("\"{}\" is not an IP address", address.host));
-  const tcp::endpoint endpoint(ip, address.port);
-  impl_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error_code ignored;
-    impl_->acceptor.close(ignored);
-    return Status::unavailable(fmt::format("cannot listen on {}: {}", address.toString(), ec.message()));
-  }
+  VIGIL_RETURN_IF_ERROR(listenOn(impl_->acceptor, address));
   impl_->accept(impl_);
   return Status::ok();
 }
