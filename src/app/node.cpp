@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <future>
+#include <set>
 
 #include "base/log.h"
 
@@ -11,25 +12,42 @@ namespace vigil::app {
 namespace {
 constexpr auto kShutdownGrace = std::chrono::milliseconds(500);
 
-// Until storage exists, frames are counted and dropped.
-class NullSink final : public camera::FrameSink {
- public:
-  void onFrame(const std::string&, const media::Frame&, bool) override {}
-};
-NullSink gNullSink;
 }  // namespace
+
+// Hands the frames of recording cameras to the store; the store's queue
+// never blocks a camera's loop.
+class Node::RecordingSink final : public camera::FrameSink {
+ public:
+  RecordingSink(storage::Store* store, const std::vector<CameraConfig>& cameras) : store_(store) {
+    for (const CameraConfig& c : cameras) {
+      if (store_ && c.record == RecordMode::kContinuous) recording_.insert(c.id);
+      if (c.record == RecordMode::kEvents) {
+        log::warn("camera.record_mode", {{"camera", c.id}, {"mode", "events"},
+                                         {"note", "event recording is not built yet; nothing is recorded"}});
+      }
+    }
+  }
+  void onFrame(const std::string& cameraId, const media::Frame& frame, bool newSegment) override {
+    if (recording_.contains(cameraId)) store_->append(cameraId, frame, newSegment);
+  }
+
+ private:
+  storage::Store* store_;
+  std::set<std::string> recording_;  // read-only after construction: safe from every loop
+};
 
 struct Node::Slot {
   boost::asio::io_context* loop;
   std::unique_ptr<camera::Camera> camera;
 };
 
-Node::Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, camera::CameraOptions options)
-    : loops_(loops) {
+Node::Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, storage::Store* store,
+           camera::CameraOptions options)
+    : loops_(loops), sink_(std::make_unique<RecordingSink>(store, cameras)) {
   for (CameraConfig& config : cameras) {
     auto slot = std::make_unique<Slot>();
     slot->loop = &loops_.next();
-    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), &gNullSink, options);
+    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), sink_.get(), options);
     slots_.push_back(std::move(slot));
   }
 }

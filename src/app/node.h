@@ -1,7 +1,7 @@
 #pragma once
-// A running node: its cameras, each on one event loop. What the node does
-// with frames grows with the modules (storage, live view, detection); today
-// it counts them.
+// A running node: its cameras, each on one event loop, and where their
+// frames go: the recording store for cameras with record = "continuous".
+// (Live view and detection join here as they arrive.)
 
 #include <functional>
 #include <memory>
@@ -10,12 +10,15 @@
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "camera/camera.h"
+#include "storage/store.h"
 
 namespace vigil::app {
 
 class Node {
  public:
-  Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, camera::CameraOptions options = {});
+  // `store` may be null (nothing is recorded); it must outlive the node.
+  Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, storage::Store* store = nullptr,
+       camera::CameraOptions options = {});
   ~Node();
 
   // Starts every camera on its loop. Thread-safe.
@@ -28,7 +31,9 @@ class Node {
 
  private:
   struct Slot;
+  class RecordingSink;
   EventLoopPool& loops_;
+  std::unique_ptr<RecordingSink> sink_;
   std::vector<std::unique_ptr<Slot>> slots_;
 };
 
