@@ -89,7 +89,7 @@ def main():
     finally:
         stop(cam)
 
-    table = ["| ingest | cameras | running | CPU % of a core per camera | RSS MiB per camera | frames received |",
+    table = ["| ingest | cameras | running | CPU % of a core per camera | PSS MiB per camera | frames received |",
              "| --- | ---: | ---: | ---: | ---: | --- |"]
     for name, n, alive, cpu, rss, frames in rows:
         table.append(f"| {name} | {n} | {alive} | {cpu:.3f} | {rss:.2f} | {frames} |")
@@ -105,7 +105,7 @@ def main():
                    f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `bench/ingest.py --build "
                    f"build/release --cameras {a.cameras} --seconds {a.seconds}`: testcam streams of 1280x720@25, "
                    f"2 Mbit/s, over RTSP/TCP on loopback; CPU summed over the {a.seconds} s window after a "
-                   f"{a.warmup} s warm-up; ffmpeg's RSS is the sum over its processes. Frames received count "
+                   f"{a.warmup} s warm-up; memory is the proportional set size (PSS, shared pages split between processes), summed over ffmpeg's processes. Frames received count "
                    f"from the first keyframe of each session.\n\n{text}\n<!-- ingest: end -->")
         old = open(a.results).read()
         if "<!-- ingest: begin -->" in old:

@@ -29,9 +29,11 @@ def cpu_seconds(pid):
 
 
 def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
+    """Proportional set size: shared library pages are split between the
+    processes that map them, so a sum over many processes is not inflated."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -116,7 +118,7 @@ def main():
         stop(cam)
         stop(gst)
 
-    table = ["| server | sessions | playing | Mbit/s received | CPU % of a core | idle CPU % | per 100 sessions | RSS MiB |",
+    table = ["| server | sessions | playing | Mbit/s received | CPU % of a core | idle CPU % | per 100 sessions | PSS MiB |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, n, playing, mbit, cpu, idle_pct, rss in rows:
         per100 = (cpu - idle_pct) * 100 / n
