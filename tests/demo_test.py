@@ -1,6 +1,5 @@
 """`vigil demo`: synthetic cameras ingested through the real RTSP client,
-served over HTTP behind the admin password it prints."""
-import base64
+served over HTTP to the admin who logs in with the password it prints."""
 import json
 import time
 import unittest
@@ -10,10 +9,10 @@ import urllib.request
 from vigil_testlib import VIGIL, Process, exchange_raw, temp_dir
 
 
-def get(url, password=None):
+def get(url, token=None):
     req = urllib.request.Request(url)
-    if password:
-        req.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{password}".encode()).decode())
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.headers, r.read().decode()
@@ -29,6 +28,10 @@ class Demo(unittest.TestCase):
         cls.url = cls.demo.wait_for_line(r"URL:\s+(http://\S+/)", timeout=240).group(1)
         cls.password = cls.demo.wait_for_line(r"admin password: (\S+)").group(1)
         cls.port = int(cls.url.rsplit(":", 1)[1].strip("/"))
+        login = urllib.request.Request(cls.url + "api/v1/login", method="POST",
+                                       data=json.dumps({"user": "admin", "password": cls.password}).encode())
+        with urllib.request.urlopen(login, timeout=30) as r:
+            cls.token = json.loads(r.read())["token"]
 
     @classmethod
     def tearDownClass(cls):
@@ -43,19 +46,24 @@ class Demo(unittest.TestCase):
         status, _, body = get(self.url + "healthz")
         self.assertEqual((status, body), (200, "ok\n"))
 
-    def test_everything_else_needs_the_password(self):
-        for path in ("", "api/v1/cameras"):
-            status, headers, body = get(self.url + path)
+    def test_everything_else_needs_a_session(self):
+        for path in ("status", "api/v1/cameras"):
+            status, _, body = get(self.url + path)
             self.assertEqual(status, 401, path)
-            self.assertIn("Basic", headers["WWW-Authenticate"])
             self.assertEqual(json.loads(body), {"error": "authentication required"})
-            status, _, _ = get(self.url + path, "wrong-password!!")
+            status, _, _ = get(self.url + path, "0" * 64)
             self.assertEqual(status, 401)
+
+    def test_the_shell_is_a_public_login_form(self):
+        status, headers, page = get(self.url)
+        self.assertEqual(status, 200)
+        self.assertIn("text/html", headers["Content-Type"])
+        self.assertIn("/api/v1/login", page)
 
     def test_cameras_stream_through_the_rtsp_client(self):
         deadline = time.monotonic() + 60
         while True:
-            status, _, body = get(self.url + "api/v1/cameras", self.password)
+            status, _, body = get(self.url + "api/v1/cameras", self.token)
             self.assertEqual(status, 200)
             cameras = json.loads(body)
             if all(c["online"] and c["fps"] > 20 for c in cameras) or time.monotonic() > deadline:
@@ -67,7 +75,7 @@ class Demo(unittest.TestCase):
             self.assertEqual((c["codec"], c["width"], c["height"]), ("h264", 1280, 720))
             self.assertAlmostEqual(c["fps"], 25, delta=5)
             self.assertRegex(c["last_frame_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-        status, headers, page = get(self.url, self.password)
+        status, headers, page = get(self.url + "status", self.token)
         self.assertEqual(status, 200)
         self.assertIn("text/html", headers["Content-Type"])
         self.assertIn("Demo camera 2", page)

@@ -95,17 +95,23 @@ int runCli(int argc, char** argv) {
   checkCfgOpt->excludes(checkDataOpt);
   check->add_flag("--repair", repair, "repair what can be repaired");
 
-  // user add
+  // user add / user passwd
   auto* user = app.add_subcommand("user", "Manage accounts");
   user->require_subcommand(1);
-  std::string userName, userRole, passwordFile, userConfig, userData;
+  UserOptions userOpts;
   auto* userAdd = user->add_subcommand("add", "Add an account");
-  userAdd->add_option("NAME", userName, "account name")->required();
-  userAdd->add_option("--role", userRole, "admin, operator or viewer")->required()
+  userAdd->add_option("NAME", userOpts.name, "account name")->required();
+  userAdd->add_option("--role", userOpts.role, "admin, operator or viewer")->required()
       ->check(CLI::IsMember({"admin", "operator", "viewer"}));
-  userAdd->add_option("--password-file", passwordFile, "file holding the password (else one is generated)");
-  auto* uc = userAdd->add_option("--config", userConfig, "TOML config file");
-  uc->excludes(userAdd->add_option("--data", userData, "data directory"));
+  userAdd->add_option("--camera", userOpts.cameras, "a camera a viewer may see (repeatable)");
+  userAdd->add_option("--password-file", userOpts.passwordFile, "file holding the password (else one is generated)");
+  auto* uc = userAdd->add_option("--config", userOpts.configPath, "TOML config file");
+  uc->excludes(userAdd->add_option("--data", userOpts.dataDir, "data directory"));
+  auto* userPasswd = user->add_subcommand("passwd", "Set an account's password (ends its sessions)");
+  userPasswd->add_option("NAME", userOpts.name, "account name")->required();
+  userPasswd->add_option("--password-file", userOpts.passwordFile, "file holding the password (else one is generated)");
+  auto* pc = userPasswd->add_option("--config", userOpts.configPath, "TOML config file");
+  pc->excludes(userPasswd->add_option("--data", userOpts.dataDir, "data directory"));
 
   // audit verify
   auto* audit = app.add_subcommand("audit", "The tamper-evident audit log");
@@ -179,19 +185,20 @@ int runCli(int argc, char** argv) {
     }
     return notYet("check", "the recording store (issue 4)");
   }
-  if (*userAdd) {
-    if (userConfig.empty() && userData.empty()) {
-      fmt::print(stderr, "vigil user add: give --config FILE or --data DIR\n");
+  if (*userAdd || *userPasswd) {
+    const char* name = *userAdd ? "user add" : "user passwd";
+    if (userOpts.configPath.empty() && userOpts.dataDir.empty()) {
+      fmt::print(stderr, "vigil {}: give --config FILE or --data DIR\n", name);
       return kUsageError;
     }
-    return notYet("user add", "accounts and sessions (issue 6)");
+    return *userAdd ? runUserAdd(userOpts) : runUserPasswd(userOpts);
   }
   if (*auditVerify) {
     if (auditConfig.empty() && auditData.empty()) {
       fmt::print(stderr, "vigil audit verify: give --config FILE or --data DIR\n");
       return kUsageError;
     }
-    return notYet("audit verify", "the audit log (issue 6)");
+    return runAuditVerify(auditConfig, auditData);
   }
   return kUsageError;
 }

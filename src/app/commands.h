@@ -2,6 +2,7 @@
 // The work behind each subcommand; cli.cpp only parses arguments.
 
 #include <string>
+#include <vector>
 
 #include "app/testcam.h"
 #include "base/config.h"
@@ -16,6 +17,16 @@ struct DemoOptions {
   int cameras = 4;
 };
 
+// vigil user add / user passwd.
+struct UserOptions {
+  std::string name;
+  std::string role;  // add only
+  std::vector<std::string> cameras;  // add only: a viewer's cameras
+  std::string passwordFile;  // empty: generate one and print it
+  std::string configPath;
+  std::string dataDir;
+};
+
 struct ProbeOptions {
   std::string url;
   std::string username;
@@ -28,6 +39,10 @@ struct ProbeOptions {
 int runTestcam(const TestcamOptions& options);
 int runDemo(const DemoOptions& options);
 int runServe(const Config& config);
+int runUserAdd(const UserOptions& options);
+int runUserPasswd(const UserOptions& options);
+// Exit 0 when the chain is intact; 1 naming the first bad row otherwise.
+int runAuditVerify(const std::string& configPath, const std::string& dataDir);
 // Plays one stream once and prints a JSON summary (frames, size, latency
 // from send-time SEIs...). Exit 0 when all the frames asked for arrived.
 int runProbe(const ProbeOptions& options);

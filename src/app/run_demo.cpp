@@ -1,13 +1,14 @@
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
 #include <cstdio>
-#include <filesystem>
 
+#include "access/crypto.h"
 #include "app/commands.h"
 #include "app/node.h"
+#include "app/node_access.h"
 #include "base/event_loops.h"
 #include "base/log.h"
+#include "http/access_routes.h"
 #include "http/camera_routes.h"
 #include "http/server.h"
 
@@ -15,24 +16,31 @@ namespace vigil::app {
 
 namespace {
 
-// 16 characters from an unambiguous alphabet: about 80 bits.
-std::string randomPassword() {
-  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
-  std::string out;
-  uint8_t bytes[16];
-  RAND_bytes(bytes, sizeof(bytes));
-  for (uint8_t b : bytes) out += kAlphabet[b % (sizeof(kAlphabet) - 1)];
-  return out;
+// The demo prints a working admin password at every start: the first run
+// creates the account, later runs (same --data) give it a new password,
+// which ends the sessions of the previous run. A real node (vigil serve)
+// never resets a password by itself.
+Result<std::string> demoAdminPassword(access::Accounts& accounts) {
+  auto created = accounts.ensureAdmin();
+  if (!created) return created.status();
+  if (created->has_value()) return std::move(**created);
+  std::string password = access::generatePassword();
+  VIGIL_RETURN_IF_ERROR(accounts.changePassword({"", "demo"}, "admin", password));
+  return password;
 }
 
 }  // namespace
 
 int runDemo(const DemoOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.dataDir, ec);
-  if (ec) {
-    fmt::print(stderr, "vigil demo: cannot create data directory {}: {}\n", options.dataDir, ec.message());
+  auto access = openNodeAccess(options.dataDir);
+  if (!access) {
+    fmt::print(stderr, "vigil demo: {}\n", access.status().message());
     return 2;
+  }
+  auto adminPassword = demoAdminPassword(*access->accounts);
+  if (!adminPassword) {
+    fmt::print(stderr, "vigil demo: {}\n", adminPassword.status().message());
+    return 1;
   }
 
   // The synthetic cameras: vigil testcam inside this process, on loopback.
@@ -69,9 +77,10 @@ int runDemo(const DemoOptions& options) {
   Node node(loops, std::move(configs));
 
   http::HttpServerOptions httpOptions;
-  httpOptions.adminPassword = randomPassword();
+  httpOptions.accounts = access->accounts.get();
   http::HttpServer web(loops, httpOptions);
   http::addCameraRoutes(web, "vigil demo", [&node] { return node.cameraStatuses(); });
+  http::addAccessRoutes(web, *access->accounts, *access->audit);
   if (Status s = web.listen(options.listen); !s.isOk()) {
     fmt::print(stderr, "vigil demo: {}\n", s.message());
     return 2;
@@ -94,7 +103,7 @@ int runDemo(const DemoOptions& options) {
       "  user:           admin\n"
       "  admin password: {}\n"
       "Press Ctrl-C to stop.\n",
-      options.cameras, options.dataDir, host, web.port(), httpOptions.adminPassword);
+      options.cameras, options.dataDir, host, web.port(), *adminPassword);
   std::fflush(stdout);
   loops.join();
   return 0;

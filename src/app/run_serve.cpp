@@ -1,8 +1,15 @@
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <optional>
+
 #include "app/commands.h"
 #include "app/node.h"
+#include "app/node_access.h"
 #include "base/log.h"
+#include "http/access_routes.h"
+#include "http/camera_routes.h"
+#include "http/server.h"
 
 namespace vigil::app {
 
@@ -11,9 +18,50 @@ int runServe(const Config& config) {
                             {"node", config.node.name},
                             {"tier", tierName(config.node.tier)},
                             {"cameras", config.cameras.size()}});
+  // Accounts live in the data directory; without one there is no one to
+  // let in, so the HTTP server stays off.
+  std::optional<NodeAccess> access;
+  if (!config.node.dataDir.empty()) {
+    auto opened = openNodeAccess(config.node.dataDir);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    access = std::move(*opened);
+    auto created = access->accounts->ensureAdmin();
+    if (!created) {
+      fmt::print(stderr, "vigil serve: {}\n", created.status().message());
+      return 1;
+    }
+    if (created->has_value()) {
+      // Shown once, on the first run; `vigil user passwd admin` sets a new one.
+      fmt::print("vigil serve: created user admin\n  admin password: {}\n", **created);
+      std::fflush(stdout);
+    }
+  } else {
+    log::warn("serve.http_off", {{"reason", "node.data_dir is not set"}});
+  }
+
   EventLoopPool loops;
   Node node(loops, config.cameras);
-  StopSignals signals(loops.loop(0), [&](int) { node.shutdown([&] { loops.stop(); }); });
+  std::optional<http::HttpServer> web;
+  if (access) {
+    http::HttpServerOptions options;
+    options.accounts = access->accounts.get();
+    web.emplace(loops, options);
+    http::addCameraRoutes(*web, config.node.name, [&node] { return node.cameraStatuses(); });
+    http::addAccessRoutes(*web, *access->accounts, *access->audit);
+    if (Status s = web->listen(config.http.listen); !s.isOk()) {
+      fmt::print(stderr, "vigil serve: {}\n", s.message());
+      return 2;
+    }
+  }
+  StopSignals signals(loops.loop(0), [&](int) {
+    if (web) web->stop();
+    node.shutdown([&] { loops.stop(); });
+  });
+  // Logged once signals are handled, so a test that waits for it may stop us.
+  if (web) log::info("serve.http", {{"listen", config.http.listen.toString()}, {"port", web->port()}});
   loops.start();
   node.start();
   loops.join();

@@ -23,6 +23,26 @@ std::string escapeHtml(std::string_view s) {
   return out;
 }
 
+// The public shell: a login form that posts to /api/v1/login (same origin,
+// so the browser sends a matching Origin) and then opens the status page.
+constexpr const char* kLoginPage = R"html(<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>vigil</title>
+<style>body{font-family:sans-serif;margin:1.5em}input{display:block;margin:.3em 0 .8em}</style></head>
+<body><h1>vigil</h1><form id="login"><label>User<input name="user" autocomplete="username" required></label>
+<label>Password<input name="password" type="password" autocomplete="current-password" required></label>
+<button>Log in</button> <span id="error"></span></form>
+<script>
+document.getElementById("login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  const r = await fetch("/api/v1/login", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({user: f.get("user"), password: f.get("password")})});
+  if (r.ok) location.href = "/status";
+  else document.getElementById("error").textContent = (await r.json()).error;
+});
+</script></body></html>
+)html";
+
 }  // namespace
 
 std::string camerasJson(const std::vector<camera::CameraStatus>& cameras) {
@@ -78,12 +98,26 @@ void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSourc
     r.body = "ok\n";
     return r;
   });
-  server.route("GET", "/api/v1/cameras", Access::kAdmin,
-               [cameras](const Request&) { return Response::json(200, camerasJson(cameras())); });
-  server.route("GET", "/", Access::kAdmin, [cameras, nodeName](const Request&) {
+  // Each user sees the cameras their role or grants allow (viewers: theirs).
+  auto visible = [cameras](const Request& req) {
+    std::vector<camera::CameraStatus> out;
+    for (camera::CameraStatus& c : cameras()) {
+      if (req.principal->canView(c.id)) out.push_back(std::move(c));
+    }
+    return out;
+  };
+  server.route("GET", "/api/v1/cameras", Access::kUser,
+               [visible](const Request& req) { return Response::json(200, camerasJson(visible(req))); });
+  server.route("GET", "/status", Access::kUser, [visible, nodeName](const Request& req) {
     Response r;
     r.contentType = "text/html; charset=utf-8";
-    r.body = statusPageHtml(nodeName, cameras());
+    r.body = statusPageHtml(nodeName, visible(req));
+    return r;
+  });
+  server.route("GET", "/", Access::kPublic, [](const Request&) {
+    Response r;
+    r.contentType = "text/html; charset=utf-8";
+    r.body = kLoginPage;
     return r;
   });
 }

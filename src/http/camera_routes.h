@@ -1,7 +1,8 @@
 #pragma once
 // Routes that show the node's cameras: GET /api/v1/cameras (the brief's
-// contract, plus state and rates), GET / (a status page until the web UI
-// exists) and GET /healthz.
+// contract, plus state and rates) and GET /status (a status page until the
+// web UI exists), both filtered by what the session's user may see; and the
+// public GET / (a login form) and GET /healthz.
 
 #include <functional>
 #include <vector>

@@ -1,7 +1,6 @@
 #include "http/server.h"
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -10,7 +9,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "base/encoding.h"
 #include "base/log.h"
 
 namespace vigil::http {
@@ -31,6 +29,36 @@ Response Response::error(int status, std::string_view message) {
   return json(status, nlohmann::json{{"error", message}}.dump());
 }
 
+std::string_view accessName(Access access) {
+  switch (access) {
+    case Access::kPublic: return "public";
+    case Access::kUser: return "user";
+    case Access::kOperator: return "operator";
+    case Access::kAdmin: return "admin";
+  }
+  return "admin";
+}
+
+Response errorResponse(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return Response::json(200, "{}");
+    case StatusCode::kInvalidArgument: return Response::error(400, status.message());
+    case StatusCode::kUnauthenticated: return Response::error(401, status.message());
+    case StatusCode::kPermissionDenied: return Response::error(403, status.message());
+    case StatusCode::kNotFound: return Response::error(404, status.message());
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: return Response::error(409, status.message());
+    case StatusCode::kResourceExhausted: return Response::error(429, status.message());
+    case StatusCode::kUnimplemented: return Response::error(501, "not implemented");
+    case StatusCode::kUnavailable: return Response::error(503, "unavailable");
+    case StatusCode::kDeadlineExceeded: return Response::error(504, "timed out");
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal: break;
+  }
+  log::error("http.internal_error", {{"status", status}});
+  return Response::error(500, "internal error");
+}
+
 namespace {
 
 struct Route {
@@ -45,28 +73,78 @@ struct Shared {
   std::vector<Route> routes;
 };
 
-// "Basic base64(admin:password)", compared in constant time.
-bool isAdmin(const Request& req, const std::string& password) {
-  auto it = req.headers.find("authorization");
-  if (password.empty() || it == req.headers.end()) return false;
-  const std::string_view value = it->second;
-  if (value.size() < 6 || value.substr(0, 6) != "Basic ") return false;
-  auto decoded = base64Decode(value.substr(6));
-  const std::string expected = "admin:" + password;
-  return decoded && decoded->size() == expected.size() &&
-         CRYPTO_memcmp(decoded->data(), expected.data(), expected.size()) == 0;
+constexpr std::string_view kSessionCookie = "vigil_session";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
-Response dispatch(const Shared& shared, const Request& req) {
+// The session token of a request and whether it came in a cookie. A
+// Bearer header wins over a cookie.
+std::pair<std::string, bool> sessionToken(const Request& req) {
+  if (auto it = req.headers.find("authorization"); it != req.headers.end()) {
+    std::string_view v = it->second;
+    if (v.size() > 7 && v.substr(0, 7) == "Bearer ") return {std::string(trim(v.substr(7))), false};
+  }
+  if (auto it = req.headers.find("cookie"); it != req.headers.end()) {
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      const size_t semi = rest.find(';');
+      std::string_view pair = trim(rest.substr(0, semi));
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      if (pair.size() > kSessionCookie.size() && pair.substr(0, kSessionCookie.size()) == kSessionCookie &&
+          pair[kSessionCookie.size()] == '=') {
+        return {std::string(pair.substr(kSessionCookie.size() + 1)), true};
+      }
+    }
+  }
+  return {"", false};
+}
+
+bool changesState(const Request& req) {
+  return req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+}
+
+// Origin must name this very server: a browser always sends it on a
+// cross-site POST, and another site cannot forge it.
+bool sameOrigin(const Request& req) {
+  auto origin = req.headers.find("origin");
+  auto host = req.headers.find("host");
+  if (origin == req.headers.end() || host == req.headers.end()) return false;
+  return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
+}
+
+Response dispatch(const Shared& shared, const Request& incoming) {
   bool pathKnown = false;
   for (const Route& r : shared.routes) {
-    if (r.path != req.path) continue;
+    if (r.path != incoming.path) continue;
     pathKnown = true;
-    if (r.method != req.method) continue;
-    if (r.access == Access::kAdmin && !isAdmin(req, shared.options.adminPassword)) {
-      Response denied = Response::error(401, "authentication required");
-      denied.headers.emplace_back("WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
-      return denied;
+    if (r.method != incoming.method) continue;
+    Request req = incoming;
+    bool byCookie = false;
+    if (r.access != Access::kPublic) {
+      auto [token, cookie] = sessionToken(req);
+      byCookie = cookie;
+      auto principal = shared.options.accounts && !token.empty()
+                           ? shared.options.accounts->authenticate(token)
+                           : Result<access::Principal>(Status::unauthenticated("authentication required"));
+      if (!principal) {
+        if (principal.status().code() != StatusCode::kUnauthenticated) return errorResponse(principal.status());
+        return Response::error(401, "authentication required");
+      }
+      const access::Role needed = r.access == Access::kAdmin      ? access::Role::kAdmin
+                                  : r.access == Access::kOperator ? access::Role::kOperator
+                                                                  : access::Role::kViewer;
+      if (!principal->hasRole(needed)) return Response::error(403, "permission denied");
+      req.principal = std::move(*principal);
+      req.sessionToken = std::move(token);
+    }
+    // Public state-changing routes (login) are checked too when a browser
+    // says where it comes from: a foreign page must not log a user in.
+    if (changesState(req) && (byCookie || req.headers.contains("origin")) && !sameOrigin(req)) {
+      return Response::error(403, "cross-site request refused (Origin does not match)");
     }
     try {
       return r.handler(req);
@@ -130,6 +208,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       req.headers[name] = std::string(field.value());
     }
     req.body = msg.body();
+    beast::error_code remoteError;
+    const auto remote = stream_.socket().remote_endpoint(remoteError);
+    if (!remoteError) req.remoteAddress = remote.address().to_string();
     write(dispatch(*shared_, req), msg.keep_alive(), msg.version());
   }
 
@@ -216,6 +297,14 @@ Status HttpServer::listen(const HostPort& address) {
   impl_->accept(impl_);
   return Status::ok();
 }
+
+std::vector<RouteInfo> HttpServer::routes() const {
+  std::vector<RouteInfo> out;
+  for (const Route& r : impl_->shared->routes) out.push_back({r.method, r.path, r.access});
+  return out;
+}
+
+Response HttpServer::handle(const Request& request) const { return dispatch(*impl_->shared, request); }
 
 uint16_t HttpServer::port() const {
   beast::error_code ec;

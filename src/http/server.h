@@ -4,17 +4,20 @@
 // clients. Every route is declared with its access rule and checked in one
 // place (dispatch), so no handler can forget it.
 //
-// Today the only rules are "public" and "admin" (HTTP Basic against the
-// node's admin password); accounts, sessions and roles replace the latter
-// with the access module (issue 6).
+// A non-public route needs a session (cookie vigil_session or
+// "Authorization: Bearer <token>") of a user whose role is high enough:
+// 401 without one, 403 with too low a role. A state-changing request
+// authenticated by cookie must carry an Origin naming this server (CSRF).
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "access/accounts.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 
@@ -26,6 +29,10 @@ struct Request {
   std::string query;  // after '?', raw
   std::map<std::string, std::string> headers;  // names lower case
   std::string body;
+  std::string remoteAddress;  // the client's IP address
+  // Set by dispatch() for non-public routes.
+  std::optional<access::Principal> principal;
+  std::string sessionToken;  // the token that authenticated the request
 };
 
 struct Response {
@@ -39,7 +46,20 @@ struct Response {
   static Response error(int status, std::string_view message);
 };
 
-enum class Access { kPublic, kAdmin };
+// Who may call a route: anyone, any logged-in user, or users with at least
+// the operator or admin role.
+enum class Access { kPublic, kUser, kOperator, kAdmin };
+std::string_view accessName(Access access);
+
+// The response for a failed Status: one table maps kinds to HTTP statuses;
+// 5xx answers do not carry the internal message.
+Response errorResponse(const Status& status);
+
+struct RouteInfo {
+  std::string method;
+  std::string path;
+  Access access;
+};
 
 using Handler = std::function<Response(const Request&)>;
 
@@ -48,7 +68,8 @@ struct HttpServerOptions {
   size_t maxBodyBytes = 1 << 20;
   std::chrono::seconds requestTimeout{15};  // to receive one whole request
   std::chrono::seconds idleTimeout{60};     // between requests on a kept-alive connection
-  std::string adminPassword;                // for Access::kAdmin (user "admin")
+  // Checks sessions; without it, every non-public route answers 401.
+  access::Accounts* accounts = nullptr;
 };
 
 class HttpServer {
@@ -62,6 +83,11 @@ class HttpServer {
   void route(std::string method, std::string path, Access access, Handler handler);
   Status listen(const HostPort& address);
   uint16_t port() const;
+  // Every registered route, so tests can check each one's access rule.
+  std::vector<RouteInfo> routes() const;
+  // Runs a request through the same checks and handlers as the network
+  // path, without a socket (for tests).
+  Response handle(const Request& request) const;
   void stop();  // thread-safe
 
  private:

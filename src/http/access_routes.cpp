@@ -1,0 +1,163 @@
+#include "http/access_routes.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "base/config.h"
+#include "http/input.h"
+
+namespace vigil::http {
+
+namespace {
+
+constexpr size_t kMaxAuditRows = 10000;
+constexpr size_t kMaxCamerasPerUser = 1000;
+
+// SameSite=Strict: a browser never sends it with a request another site
+// starts. No Max-Age: the server decides when the session ends.
+std::string sessionCookie(std::string_view token) {
+  return fmt::format("vigil_session={}; HttpOnly; SameSite=Strict; Path=/", token);
+}
+const char* kClearCookie = "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+
+nlohmann::json principalJson(const access::Principal& p) {
+  return {{"user", p.user}, {"role", access::roleName(p.role)}, {"cameras", p.cameras}};
+}
+
+nlohmann::json auditRowJson(const access::AuditRow& r) {
+  nlohmann::json detail = nlohmann::json::parse(r.detail, nullptr, false);
+  return {{"seq", r.seq},       {"at", r.at.toRfc3339()}, {"user", r.user},
+          {"action", r.action}, {"camera", r.camera},     {"client", r.client},
+          {"detail", detail.is_discarded() ? nlohmann::json(r.detail) : detail},
+          {"hash", r.hash}};
+}
+
+Response login(access::Accounts& accounts, const Request& req) {
+  auto body = parseLoginRequest(req.body);
+  if (!body) return errorResponse(body.status());
+  auto result = accounts.login(body->user, body->password, req.remoteAddress);
+  if (!result) {
+    Response r = errorResponse(result.status());
+    if (result.status().code() == StatusCode::kResourceExhausted) {
+      const auto wait = accounts.retryAfter(isValidId(body->user) ? body->user : "", req.remoteAddress);
+      r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, wait.count())));
+    }
+    return r;
+  }
+  nlohmann::json j = principalJson(result->principal);
+  j["token"] = result->token;
+  j["expires_at"] = result->expiresAt.toRfc3339();
+  Response r = Response::json(200, j.dump());
+  r.headers.emplace_back("Set-Cookie", sessionCookie(result->token));
+  return r;
+}
+
+Response changeOwnPassword(access::Accounts& accounts, const Request& req) {
+  auto body = JsonBody::parse(req.body, {"current", "new"});
+  if (!body) return errorResponse(body.status());
+  auto current = body->string("current", 1024);
+  if (!current) return errorResponse(current.status());
+  auto next = body->string("new", 1024);
+  if (!next) return errorResponse(next.status());
+  if (!accounts.checkPassword(req.principal->user, *current)) {
+    return Response::error(403, "current: wrong password");
+  }
+  if (Status s = accounts.changePassword({req.principal->user, req.remoteAddress}, req.principal->user, *next);
+      !s.isOk()) {
+    return errorResponse(s);
+  }
+  Response r = Response::json(200, "{}");
+  r.headers.emplace_back("Set-Cookie", kClearCookie);
+  return r;
+}
+
+Response addUser(access::Accounts& accounts, const Request& req) {
+  auto body = JsonBody::parse(req.body, {"id", "role", "password", "cameras"});
+  if (!body) return errorResponse(body.status());
+  auto id = body->string("id", 64);
+  if (!id) return errorResponse(id.status());
+  auto roleText = body->string("role", 16);
+  if (!roleText) return errorResponse(roleText.status());
+  auto role = access::parseRole(*roleText);
+  if (!role) return Response::error(400, "role: must be admin, operator or viewer");
+  auto password = body->string("password", 1024);
+  if (!password) return errorResponse(password.status());
+  auto cameras = body->stringList("cameras", kMaxCamerasPerUser);
+  if (!cameras) return errorResponse(cameras.status());
+  if (Status s = accounts.addUser({req.principal->user, req.remoteAddress}, *id, *role, *password, *cameras);
+      !s.isOk()) {
+    return errorResponse(s);
+  }
+  return Response::json(201, nlohmann::json{{"id", *id}, {"role", *roleText}, {"cameras", *cameras}}.dump());
+}
+
+Response queryAudit(access::AuditLog& audit, const Request& req) {
+  auto params = parseQuery(req.query);
+  if (!params) return errorResponse(params.status());
+  access::AuditFilter filter;
+  auto start = timeParam(*params, "start");
+  if (!start) return errorResponse(start.status());
+  auto end = timeParam(*params, "end");
+  if (!end) return errorResponse(end.status());
+  filter.start = *start;
+  filter.end = *end;
+  if (filter.start && filter.end && *filter.end <= *filter.start) {
+    return Response::error(400, "end: must be after start");
+  }
+  for (const char* name : {"user", "camera"}) {
+    auto it = params->find(name);
+    if (it == params->end() || it->second.empty()) continue;
+    if (!isValidId(it->second)) return Response::error(400, fmt::format("{}: must match [a-z0-9_-]{{1,64}}", name));
+    (std::string_view(name) == "user" ? filter.user : filter.camera) = it->second;
+  }
+  if (auto it = params->find("limit"); it != params->end()) {
+    size_t limit = 0;
+    const auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || limit == 0 || limit > kMaxAuditRows) {
+      return Response::error(400, fmt::format("limit: must be 1..{}", kMaxAuditRows));
+    }
+    filter.limit = limit;
+  }
+  for (const auto& [key, value] : *params) {
+    if (key != "start" && key != "end" && key != "user" && key != "camera" && key != "limit") {
+      return Response::error(400, "query: unknown parameter");
+    }
+  }
+  auto rows = audit.query(filter);
+  if (!rows) return errorResponse(rows.status());
+  nlohmann::json list = nlohmann::json::array();
+  for (const access::AuditRow& r : *rows) list.push_back(auditRowJson(r));
+  return Response::json(200, list.dump());
+}
+
+}  // namespace
+
+void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit) {
+  server.route("POST", "/api/v1/login", Access::kPublic, [&accounts](const Request& req) { return login(accounts, req); });
+  server.route("POST", "/api/v1/logout", Access::kUser, [&accounts](const Request& req) {
+    if (Status s = accounts.logout(req.sessionToken, req.remoteAddress); !s.isOk()) return errorResponse(s);
+    Response r = Response::json(200, "{}");
+    r.headers.emplace_back("Set-Cookie", kClearCookie);
+    return r;
+  });
+  server.route("GET", "/api/v1/me", Access::kUser,
+               [](const Request& req) { return Response::json(200, principalJson(*req.principal).dump()); });
+  server.route("POST", "/api/v1/password", Access::kUser,
+               [&accounts](const Request& req) { return changeOwnPassword(accounts, req); });
+  server.route("GET", "/api/v1/users", Access::kAdmin, [&accounts](const Request&) {
+    auto users = accounts.listUsers();
+    if (!users) return errorResponse(users.status());
+    nlohmann::json list = nlohmann::json::array();
+    for (const access::User& u : *users) {
+      list.push_back({{"id", u.id}, {"role", access::roleName(u.role)}, {"cameras", u.cameras}});
+    }
+    return Response::json(200, list.dump());
+  });
+  server.route("POST", "/api/v1/users", Access::kAdmin, [&accounts](const Request& req) { return addUser(accounts, req); });
+  server.route("GET", "/api/v1/audit", Access::kAdmin, [&audit](const Request& req) { return queryAudit(audit, req); });
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,20 @@
+#pragma once
+// The account and audit API:
+//   POST /api/v1/login     {"user","password"} -> {"token",...} + cookie vigil_session   (public)
+//   POST /api/v1/logout    ends the calling session                                    (user)
+//   GET  /api/v1/me        who the session belongs to                                  (user)
+//   POST /api/v1/password  {"current","new"}: change one's own password; ends every
+//                          session of the user, this one included                      (user)
+//   GET  /api/v1/users     [{"id","role","cameras"}]                                   (admin)
+//   POST /api/v1/users     {"id","role","password","cameras"?}                         (admin)
+//   GET  /api/v1/audit?start=&end=&user=&camera=&limit=   newest rows first            (admin)
+
+#include "access/accounts.h"
+#include "access/audit.h"
+#include "http/server.h"
+
+namespace vigil::http {
+
+void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit);
+
+}  // namespace vigil::http

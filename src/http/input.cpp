@@ -1,0 +1,134 @@
+#include "http/input.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace vigil::http {
+
+namespace {
+
+// Deepest nesting of arrays and objects, outside strings; stops counting
+// past the limit.
+int nestingDepth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool inString = false, escaped = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') inString = false;
+      continue;
+    }
+    if (c == '"') inString = true;
+    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    else if (c == ']' || c == '}') --depth;
+    if (deepest > kMaxJsonDepth) break;
+  }
+  return deepest;
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> percentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<JsonBody> JsonBody::parse(std::string_view body, std::initializer_list<std::string_view> allowed) {
+  if (nestingDepth(body) > kMaxJsonDepth) return Status::invalidArgument("body: nested too deeply");
+  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Status::invalidArgument("body: not valid JSON");
+  if (!json.is_object()) return Status::invalidArgument("body: must be a JSON object");
+  for (const auto& [key, value] : json.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      // The name is echoed only when it is a plain word.
+      const bool plain = key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+      return Status::invalidArgument(plain ? fmt::format("{}: unknown field", key) : "body: unknown field");
+    }
+  }
+  return JsonBody(std::move(json));
+}
+
+Result<std::string> JsonBody::string(std::string_view field, size_t maxLength) const {
+  auto it = json_.find(field);
+  if (it == json_.end()) return Status::invalidArgument(fmt::format("{}: required", field));
+  if (!it->is_string()) return Status::invalidArgument(fmt::format("{}: must be a string", field));
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.empty()) return Status::invalidArgument(fmt::format("{}: must not be empty", field));
+  if (s.size() > maxLength) return Status::invalidArgument(fmt::format("{}: longer than {} bytes", field, maxLength));
+  return s;
+}
+
+Result<std::vector<std::string>> JsonBody::stringList(std::string_view field, size_t maxItems) const {
+  std::vector<std::string> out;
+  auto it = json_.find(field);
+  if (it == json_.end()) return out;
+  if (!it->is_array()) return Status::invalidArgument(fmt::format("{}: must be an array of strings", field));
+  if (it->size() > maxItems) return Status::invalidArgument(fmt::format("{}: more than {} items", field, maxItems));
+  for (const auto& v : *it) {
+    if (!v.is_string()) return Status::invalidArgument(fmt::format("{}: must be an array of strings", field));
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<LoginRequest> parseLoginRequest(std::string_view body) {
+  auto json = JsonBody::parse(body, {"user", "password"});
+  if (!json) return json.status();
+  auto user = json->string("user", 64);
+  if (!user) return user.status();
+  auto password = json->string("password", 1024);
+  if (!password) return password.status();
+  return LoginRequest{std::move(*user), std::move(*password)};
+}
+
+Result<std::map<std::string, std::string>> parseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    auto key = percentDecode(pair.substr(0, eq));
+    auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value) return Status::invalidArgument("query: bad percent-encoding");
+    if (!out.emplace(std::move(*key), std::move(*value)).second) {
+      return Status::invalidArgument("query: a parameter is repeated");
+    }
+  }
+  return out;
+}
+
+Result<std::optional<WallTime>> timeParam(const std::map<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  if (it == params.end() || it->second.empty()) return std::optional<WallTime>();
+  auto t = WallTime::parseRfc3339(it->second);
+  if (!t) return Status::invalidArgument(fmt::format("{}: must be an RFC 3339 time", name));
+  return std::optional<WallTime>(*t);
+}
+
+}  // namespace vigil::http

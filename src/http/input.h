@@ -1,0 +1,51 @@
+#pragma once
+// Validation of untrusted request input: JSON bodies and query strings.
+// Every failure is an InvalidArgument whose message starts with the name of
+// the field at fault ("user: must be a string"), which the API returns
+// with 400.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "base/time.h"
+
+namespace vigil::http {
+
+// Nesting deeper than this is refused before parsing, so a body of a
+// million '[' cannot exhaust the parser's stack.
+inline constexpr int kMaxJsonDepth = 32;
+
+class JsonBody {
+ public:
+  // A JSON object whose keys are all in `allowed`.
+  static Result<JsonBody> parse(std::string_view body, std::initializer_list<std::string_view> allowed);
+
+  // A required string of 1..maxLength bytes.
+  Result<std::string> string(std::string_view field, size_t maxLength) const;
+  // An optional array of strings (empty when absent).
+  Result<std::vector<std::string>> stringList(std::string_view field, size_t maxItems) const;
+
+ private:
+  explicit JsonBody(nlohmann::json json) : json_(std::move(json)) {}
+  nlohmann::json json_;
+};
+
+struct LoginRequest {
+  std::string user;
+  std::string password;
+};
+// {"user": "...", "password": "..."}: the login route's body.
+Result<LoginRequest> parseLoginRequest(std::string_view body);
+
+// "a=1&b=x%20y" -> {a: 1, b: "x y"} ('+' is a space). A repeated key is an error.
+Result<std::map<std::string, std::string>> parseQuery(std::string_view query);
+// An optional RFC 3339 parameter.
+Result<std::optional<WallTime>> timeParam(const std::map<std::string, std::string>& params, const std::string& name);
+
+}  // namespace vigil::http

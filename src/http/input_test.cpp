@@ -1,0 +1,66 @@
+#include "http/input.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::http {
+namespace {
+
+TEST(LoginBody, ParsesUserAndPassword) {
+  auto r = parseLoginRequest(R"({"user":"ann","password":"secret words"})");
+  ASSERT_TRUE(r) << r.status().toString();
+  EXPECT_EQ(r->user, "ann");
+  EXPECT_EQ(r->password, "secret words");
+}
+
+TEST(LoginBody, ErrorsNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "body: not valid JSON"},
+      {"{", "body: not valid JSON"},
+      {"[]", "body: must be a JSON object"},
+      {R"({"password":"x"})", "user: required"},
+      {R"({"user":7,"password":"x"})", "user: must be a string"},
+      {R"({"user":"","password":"x"})", "user: must not be empty"},
+      {R"({"user":"ann"})", "password: required"},
+      {R"({"user":"ann","password":"x","admin":true})", "admin: unknown field"},
+      {R"({"user":"ann","password":"x","<script>":1})", "body: unknown field"},
+  };
+  for (const auto& [body, message] : cases) {
+    auto r = parseLoginRequest(body);
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), message) << body;
+  }
+  EXPECT_EQ(parseLoginRequest(R"({"user":")" + std::string(65, 'a') + R"(","password":"x"})").status().message(),
+            "user: longer than 64 bytes");
+}
+
+TEST(LoginBody, DeepNestingIsRefusedBeforeParsing) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(parseLoginRequest(deep).status().message(), "body: nested too deeply");
+  // Brackets inside strings do not count.
+  const std::string inString = R"({"user":"ann","password":")" + std::string(200, '[') + R"("})";
+  EXPECT_TRUE(parseLoginRequest(inString));
+}
+
+TEST(Query, DecodesAndRejectsRepeats) {
+  auto q = parseQuery("start=2026-11-22T10%3A00%3A00Z&user=ann&x=a+b&&flag");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->at("start"), "2026-11-22T10:00:00Z");
+  EXPECT_EQ(q->at("x"), "a b");
+  EXPECT_EQ(q->at("flag"), "");
+  EXPECT_EQ(parseQuery("a=1&a=2").status().message(), "query: a parameter is repeated");
+  EXPECT_EQ(parseQuery("a=%2").status().message(), "query: bad percent-encoding");
+  EXPECT_EQ(parseQuery("a=%zz").status().message(), "query: bad percent-encoding");
+}
+
+TEST(Query, TimeParamNamesItself) {
+  auto q = parseQuery("start=yesterday");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(timeParam(*q, "start").status().message(), "start: must be an RFC 3339 time");
+  auto none = timeParam(*q, "end");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+}
+
+}  // namespace
+}  // namespace vigil::http

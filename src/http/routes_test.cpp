@@ -1,0 +1,168 @@
+// The one gate: every registered route, called without a session and with
+// each role, answers 401 / 403 exactly as its declared access rule says.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "access/sqlite_store.h"
+#include "http/access_routes.h"
+#include "http/camera_routes.h"
+#include "http/server.h"
+
+namespace vigil::http {
+namespace {
+
+class RoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vigil-routes-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    auto store = access::SqliteAccessStore::open((dir_ / "access.db").string());
+    ASSERT_TRUE(store);
+    store_ = std::move(*store);
+    audit_ = std::make_unique<access::AuditLog>(*store_, clock_);
+    accounts_ = std::make_unique<access::Accounts>(*store_, *audit_, clock_);
+    HttpServerOptions options;
+    options.accounts = accounts_.get();
+    server_ = std::make_unique<HttpServer>(loops_, options);
+    addCameraRoutes(*server_, "test", [] {
+      std::vector<camera::CameraStatus> cams(2);
+      cams[0].id = "gate";
+      cams[1].id = "yard";
+      return cams;
+    });
+    addAccessRoutes(*server_, *accounts_, *audit_);
+    for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
+                                     std::pair{"vwr", access::Role::kViewer}}) {
+      ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
+      names_[role] = name;
+      tokens_[role] = freshToken(role);
+    }
+  }
+  // A new session, for calls that may end the one they use (logout).
+  std::string freshToken(access::Role role) {
+    auto login = accounts_->login(names_[role], "password for tests", "127.0.0.1");
+    EXPECT_TRUE(login);
+    return login ? login->token : "";
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  Request request(const RouteInfo& route, std::string_view token = {}) {
+    Request req;
+    req.method = route.method;
+    req.path = route.path;
+    req.remoteAddress = "127.0.0.1";
+    req.headers["host"] = "vigil.test";
+    if (!token.empty()) req.headers["authorization"] = "Bearer " + std::string(token);
+    return req;
+  }
+
+  std::filesystem::path dir_;
+  ManualClock clock_{WallTime::fromUnixMicros(1'700'000'000'000'000)};
+  EventLoopPool loops_{1};
+  std::unique_ptr<access::SqliteAccessStore> store_;
+  std::unique_ptr<access::AuditLog> audit_;
+  std::unique_ptr<access::Accounts> accounts_;
+  std::unique_ptr<HttpServer> server_;
+  std::map<access::Role, std::string> names_;
+  std::map<access::Role, std::string> tokens_;
+};
+
+TEST_F(RoutesTest, OnlyTheShellHealthAndLoginArePublic) {
+  std::set<std::string> publicRoutes;
+  for (const RouteInfo& r : server_->routes()) {
+    if (r.access == Access::kPublic) publicRoutes.insert(r.method + " " + r.path);
+  }
+  EXPECT_EQ(publicRoutes, (std::set<std::string>{"GET /", "GET /healthz", "POST /api/v1/login"}));
+}
+
+TEST_F(RoutesTest, EveryRouteAnswers401WithoutASessionAnd403ForTooLowARole) {
+  const std::vector<RouteInfo> routes = server_->routes();
+  ASSERT_GE(routes.size(), 10u);
+  for (const RouteInfo& route : routes) {
+    SCOPED_TRACE(route.method + " " + route.path + " (" + std::string(accessName(route.access)) + ")");
+    if (route.access == Access::kPublic) continue;
+    EXPECT_EQ(server_->handle(request(route)).status, 401);
+    EXPECT_EQ(server_->handle(request(route, std::string(64, '0'))).status, 401);  // unknown token
+    for (const auto& [role, name] : names_) {
+      const bool allowed = route.access == Access::kUser || (route.access == Access::kOperator && role >= access::Role::kOperator) ||
+                           (route.access == Access::kAdmin && role == access::Role::kAdmin);
+      const int status = server_->handle(request(route, freshToken(role))).status;
+      if (allowed) {
+        EXPECT_NE(status, 401) << access::roleName(role);
+        EXPECT_NE(status, 403) << access::roleName(role);
+      } else {
+        EXPECT_EQ(status, 403) << access::roleName(role);
+      }
+    }
+  }
+}
+
+TEST_F(RoutesTest, CookieAuthNeedsAMatchingOriginToChangeState) {
+  RouteInfo logout{"POST", "/api/v1/logout", Access::kUser};
+  Request req = request(logout);
+  req.headers["cookie"] = "theme=dark; vigil_session=" + tokens_[access::Role::kViewer];
+  EXPECT_EQ(server_->handle(req).status, 403);  // no Origin
+  req.headers["origin"] = "http://evil.example";
+  EXPECT_EQ(server_->handle(req).status, 403);
+  req.headers["origin"] = "http://vigil.test";
+  EXPECT_EQ(server_->handle(req).status, 200);
+  // Reading with a cookie needs no Origin.
+  Request get = request({"GET", "/api/v1/me", Access::kUser});
+  get.headers["cookie"] = "vigil_session=" + tokens_[access::Role::kAdmin];
+  EXPECT_EQ(server_->handle(get).status, 200);
+}
+
+TEST_F(RoutesTest, ViewerSeesOnlyGrantedCameras) {
+  auto res = server_->handle(request({"GET", "/api/v1/cameras", Access::kUser}, tokens_[access::Role::kViewer]));
+  ASSERT_EQ(res.status, 200);
+  auto list = nlohmann::json::parse(res.body);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["id"], "gate");
+  res = server_->handle(request({"GET", "/api/v1/cameras", Access::kUser}, tokens_[access::Role::kOperator]));
+  EXPECT_EQ(nlohmann::json::parse(res.body).size(), 2u);
+}
+
+TEST_F(RoutesTest, LoginSetsAStrictHttpOnlyCookie) {
+  Request req = request({"POST", "/api/v1/login", Access::kPublic});
+  req.body = R"({"user":"opr","password":"password for tests"})";
+  Response res = server_->handle(req);
+  ASSERT_EQ(res.status, 200) << res.body;
+  std::string cookie;
+  for (const auto& [k, v] : res.headers) {
+    if (k == "Set-Cookie") cookie = v;
+  }
+  const std::string token = nlohmann::json::parse(res.body)["token"];
+  EXPECT_EQ(cookie, "vigil_session=" + token + "; HttpOnly; SameSite=Strict; Path=/");
+  req.body = R"({"user":"opr"})";
+  res = server_->handle(req);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["error"], "password: required");
+}
+
+TEST_F(RoutesTest, AuditQueryValidatesItsParameters) {
+  const std::string admin = tokens_[access::Role::kAdmin];
+  auto query = [&](std::string q) {
+    Request req = request({"GET", "/api/v1/audit", Access::kAdmin}, admin);
+    req.query = std::move(q);
+    return server_->handle(req);
+  };
+  Response ok = query("user=opr");
+  ASSERT_EQ(ok.status, 200);
+  auto rows = nlohmann::json::parse(ok.body);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["action"], "login");
+  EXPECT_EQ(nlohmann::json::parse(query("start=nope").body)["error"], "start: must be an RFC 3339 time");
+  EXPECT_EQ(nlohmann::json::parse(query("user=Bad!").body)["error"], "user: must match [a-z0-9_-]{1,64}");
+  EXPECT_EQ(nlohmann::json::parse(query("start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z").body)["error"],
+            "end: must be after start");
+  EXPECT_EQ(query("limit=0").status, 400);
+}
+
+}  // namespace
+}  // namespace vigil::http

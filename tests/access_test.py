@@ -1,0 +1,252 @@
+"""Accounts, sessions and the audit log (issue 6) against a running
+`vigil demo`, `vigil serve` and the `vigil user` / `vigil audit` commands."""
+import json
+import os
+import socket
+import sqlite3
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from vigil_testlib import VIGIL, Process, free_port, run, temp_dir
+
+# Every non-public route of the node, with the least role that may call it.
+ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("GET", "/api/v1/me", "viewer"),
+          ("POST", "/api/v1/logout", "viewer"), ("POST", "/api/v1/password", "viewer"),
+          ("GET", "/api/v1/users", "admin"), ("POST", "/api/v1/users", "admin"), ("GET", "/api/v1/audit", "admin")]
+
+
+def call(base, method, path, body=None, token=None, headers=None):
+    """Returns (status, headers, parsed JSON or text)."""
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, hdrs, text = r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, hdrs, text = e.code, e.headers, e.read().decode()
+    try:
+        return status, hdrs, json.loads(text)
+    except ValueError:
+        return status, hdrs, text
+
+
+def raw_status(port, data):
+    """The status code the server answers to raw bytes (it may close early)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        try:
+            s.sendall(data)
+        except OSError:
+            pass
+        reply = b""
+        try:
+            while b"\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+    return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else None
+
+
+class Sessions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = temp_dir()
+        cls.demo = Process([VIGIL, "demo", "--data", cls.data.name, "--listen", "127.0.0.1:0", "--cameras", "1"])
+        cls.base = cls.demo.wait_for_line(r"URL:\s+(http://\S+)/", timeout=240).group(1)
+        cls.port = int(cls.base.rsplit(":", 1)[1])
+        cls.admin = cls.login("admin", cls.demo.wait_for_line(r"admin password: (\S+)").group(1))
+        cls.db = os.path.join(cls.data.name, "access.db")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.demo.stop()
+        cls.data.cleanup()
+        assert code == 0, "\n".join(cls.demo.stderr_lines[-20:])
+
+    @classmethod
+    def login(cls, user, password):
+        status, _, body = call(cls.base, "POST", "/api/v1/login", {"user": user, "password": password})
+        assert status == 200, (status, body)
+        return body["token"]
+
+    def add_user(self, name, role, password="password for " + "tests", cameras=()):
+        status, _, body = call(self.base, "POST", "/api/v1/users",
+                               {"id": name, "role": role, "password": password, "cameras": list(cameras)},
+                               token=self.admin)
+        self.assertEqual(status, 201, body)
+        return self.login(name, password)
+
+    def test_login_gives_a_strict_cookie_and_a_bearer_token_until_logout(self):
+        status, headers, body = call(self.base, "POST", "/api/v1/login",
+                                     {"user": "admin", "password": "wrong password"})
+        self.assertEqual((status, body["error"]), (401, "wrong user name or password"))
+        token = self.add_user("lou", "operator")
+        status, headers, body = call(self.base, "POST", "/api/v1/login",
+                                     {"user": "lou", "password": "password for tests"})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Set-Cookie"], f"vigil_session={body['token']}; HttpOnly; SameSite=Strict; Path=/")
+        self.assertEqual(call(self.base, "GET", "/api/v1/me", token=token)[2],
+                         {"user": "lou", "role": "operator", "cameras": []})
+        self.assertEqual(call(self.base, "POST", "/api/v1/logout", token=token)[0], 200)
+        self.assertEqual(call(self.base, "GET", "/api/v1/me", token=token)[0], 401)
+        self.assertEqual(call(self.base, "GET", "/api/v1/me", token=body["token"])[0], 200)  # the other session
+
+    def test_every_route_answers_401_without_a_session_and_403_to_a_lower_role(self):
+        viewer = self.add_user("vera", "viewer", cameras=["cam-1"])
+        for method, path, least in ROUTES:
+            status, _, body = call(self.base, method, path, body=b"{}" if method == "POST" else None)
+            self.assertEqual((status, body), (401, {"error": "authentication required"}), path)
+            if least == "admin":
+                self.assertEqual(call(self.base, method, path, body=b"{}" if method == "POST" else None,
+                                      token=viewer)[0], 403, path)
+        self.assertEqual([c["id"] for c in call(self.base, "GET", "/api/v1/cameras", token=viewer)[2]], ["cam-1"])
+
+    def test_cookie_sessions_need_a_matching_origin_to_change_state(self):
+        token = self.add_user("cody", "viewer")
+        host = self.base.split("//")[1]
+        cookie = {"Cookie": f"vigil_session={token}"}
+        self.assertEqual(call(self.base, "GET", "/api/v1/me", headers=cookie)[0], 200)
+        self.assertEqual(call(self.base, "POST", "/api/v1/logout", headers=cookie)[0], 403)
+        self.assertEqual(call(self.base, "POST", "/api/v1/logout",
+                              headers={**cookie, "Origin": "http://attacker.example"})[0], 403)
+        self.assertEqual(call(self.base, "POST", "/api/v1/logout", headers={**cookie, "Origin": f"http://{host}"})[0],
+                         200)
+
+    def test_repeated_failures_get_429_with_retry_after(self):
+        self.add_user("tess", "viewer")
+        for i in range(3):
+            status, _, _ = call(self.base, "POST", "/api/v1/login", {"user": "tess", "password": f"guess {i} ....."})
+            self.assertEqual(status, 401)
+        status, headers, body = call(self.base, "POST", "/api/v1/login",
+                                     {"user": "tess", "password": "password for tests"})
+        self.assertEqual(status, 429, body)
+        self.assertGreaterEqual(int(headers["Retry-After"]), 1)
+        time.sleep(int(headers["Retry-After"]) + 0.2)
+        self.assertEqual(call(self.base, "POST", "/api/v1/login",
+                              {"user": "tess", "password": "password for tests"})[0], 200)
+
+    def test_bodies_are_validated(self):
+        status, _, body = call(self.base, "POST", "/api/v1/login", {"user": 7, "password": "x"})
+        self.assertEqual((status, body), (400, {"error": "user: must be a string"}))
+        status, _, body = call(self.base, "POST", "/api/v1/users", {"id": "Bad Name", "role": "viewer",
+                                                                   "password": "long enough pw"}, token=self.admin)
+        self.assertEqual((status, body), (400, {"error": "id: must match [a-z0-9_-]{1,64}"}))
+        big = b"x" * (2 << 20)
+        self.assertEqual(raw_status(self.port, b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                    + str(len(big)).encode() + b"\r\n\r\n" + big), 413)
+
+    def test_idle_session_expires(self):
+        token = self.add_user("ida", "viewer")
+        with sqlite3.connect(self.db, timeout=10) as db:
+            db.execute("UPDATE session SET last_seen_at = last_seen_at - 3600000000 WHERE user_id = 'ida'")
+        self.assertEqual(call(self.base, "GET", "/api/v1/me", token=token)[0], 401)
+
+    def test_password_change_from_the_cli_ends_every_session(self):
+        t1 = self.add_user("pat", "operator")
+        t2 = self.login("pat", "password for tests")
+        with temp_dir() as d:
+            path = os.path.join(d, "pw")
+            with open(path, "w") as f:
+                f.write("a brand new password\n")
+            r = run([VIGIL, "user", "passwd", "pat", "--password-file", path, "--data", self.data.name])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for t in (t1, t2):
+            self.assertEqual(call(self.base, "GET", "/api/v1/me", token=t)[0], 401)
+        self.login("pat", "a brand new password")
+
+    def test_own_password_change_needs_the_current_one(self):
+        token = self.add_user("owen", "viewer")
+        status, _, body = call(self.base, "POST", "/api/v1/password", {"current": "nope", "new": "another password"},
+                               token=token)
+        self.assertEqual((status, body), (403, {"error": "current: wrong password"}))
+        status, _, body = call(self.base, "POST", "/api/v1/password", {"current": "password for tests", "new": "short"},
+                               token=token)
+        self.assertEqual((status, body), (400, {"error": "password: must have at least 12 characters"}))
+        self.assertEqual(call(self.base, "POST", "/api/v1/password",
+                              {"current": "password for tests", "new": "another password"}, token=token)[0], 200)
+        self.assertEqual(call(self.base, "GET", "/api/v1/me", token=token)[0], 401)
+
+    def test_logins_and_user_changes_are_in_the_audit_log(self):
+        self.add_user("aud", "viewer")
+        call(self.base, "POST", "/api/v1/login", {"user": "aud", "password": "wrong password"})
+        status, _, rows = call(self.base, "GET", "/api/v1/audit?user=aud", token=self.admin)
+        self.assertEqual(status, 200)
+        self.assertEqual([r["action"] for r in rows], ["login_failed", "login"])  # newest first
+        status, _, rows = call(self.base, "GET", "/api/v1/audit?user=admin", token=self.admin)
+        adds = [r["detail"]["target"] for r in rows if r["action"] == "user_add"]
+        self.assertIn("aud", adds)
+        self.assertEqual(call(self.base, "GET", "/api/v1/audit?start=yesterday", token=self.admin)[2],
+                         {"error": "start: must be an RFC 3339 time"})
+        r = run([VIGIL, "audit", "verify", "--data", self.data.name])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^audit log intact: \d+ rows\n$")
+
+
+class Cli(unittest.TestCase):
+    def test_user_add_and_audit_verify_names_a_tampered_row(self):
+        with temp_dir() as d:
+            r = run([VIGIL, "user", "add", "ann", "--role", "admin", "--data", d])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"password: [A-Za-z0-9]{16}\n")
+            pw = os.path.join(d, "pw")
+            with open(pw, "w") as f:
+                f.write("short\n")
+            r = run([VIGIL, "user", "add", "bob", "--role", "viewer", "--password-file", pw, "--data", d])
+            self.assertEqual((r.returncode, r.stderr), (2, "vigil user add: password: must have at least 12 characters\n"))
+            r = run([VIGIL, "user", "add", "ann", "--role", "viewer", "--data", d])
+            self.assertEqual((r.returncode, r.stderr), (1, 'vigil user add: user "ann" exists\n'))
+            for name in ("bob", "cy", "dee"):
+                self.assertEqual(run([VIGIL, "user", "add", name, "--role", "viewer", "--camera", "gate",
+                                      "--data", d]).returncode, 0)
+            r = run([VIGIL, "audit", "verify", "--data", d])
+            self.assertEqual((r.returncode, r.stdout), (0, "audit log intact: 4 rows\n"), r.stderr)
+            with sqlite3.connect(os.path.join(d, "access.db")) as db:
+                db.execute("""UPDATE audit SET detail = '{"target":"eve"}' WHERE seq = 3""")
+            r = run([VIGIL, "audit", "verify", "--data", d])
+            self.assertEqual((r.returncode, r.stderr),
+                             (1, "vigil audit verify: audit row 3: content does not match its hash\n"))
+
+    def test_config_without_data_dir_is_refused(self):
+        with temp_dir() as d:
+            path = os.path.join(d, "vigil.toml")
+            with open(path, "w") as f:
+                f.write('[node]\nname = "x"\n')
+            r = run([VIGIL, "audit", "verify", "--config", path])
+        self.assertEqual((r.returncode, r.stderr), (2, f"vigil audit verify: {path}: node.data_dir is not set\n"))
+
+
+class Serve(unittest.TestCase):
+    def test_first_run_creates_admin_once_and_serves_http(self):
+        with temp_dir() as d:
+            port = free_port()
+            path = os.path.join(d, "vigil.toml")
+            with open(path, "w") as f:
+                f.write(f'[node]\nname = "t"\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n')
+            p = Process([VIGIL, "serve", "--config", path])
+            try:
+                password = p.wait_for_line(r"admin password: (\S+)").group(1)
+                p.wait_for_line(r"serve\.http ", stream="stderr")
+                base = f"http://127.0.0.1:{port}"
+                status, _, body = call(base, "POST", "/api/v1/login", {"user": "admin", "password": password})
+                self.assertEqual(status, 200, body)
+                self.assertEqual(call(base, "GET", "/api/v1/cameras", token=body["token"])[:3:2], (200, []))
+            finally:
+                self.assertEqual(p.stop(), 0)
+            p = Process([VIGIL, "serve", "--config", path])
+            try:
+                p.wait_for_line(r"serve\.http ", stream="stderr")
+                self.assertFalse(any("password" in line for line in p.stdout_lines))
+            finally:
+                self.assertEqual(p.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
