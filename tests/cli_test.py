@@ -33,12 +33,6 @@ class Cli(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (args, r.stderr))
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, (args, r.stderr))
 
-    def test_later_features_say_so_and_exit_2(self):
-        for args in (["check", "--data", "d"],):
-            r = run([VIGIL, *args])
-            self.assertEqual(r.returncode, 2, args)
-            self.assertIn("not available yet", r.stderr)
-
 
 class ConfigErrors(unittest.TestCase):
     def check(self, text, expected):

@@ -30,11 +30,6 @@ bool parseSize(const std::string& text, int& width, int& height) {
   }
 }
 
-int notYet(std::string_view command, std::string_view issue) {
-  fmt::print(stderr, "vigil {}: not available yet; it arrives with {}\n", command, issue);
-  return kUsageError;
-}
-
 }  // namespace
 
 int runCli(int argc, char** argv) {
@@ -183,7 +178,7 @@ int runCli(int argc, char** argv) {
       fmt::print(stderr, "vigil check: give --config FILE or --data DIR\n");
       return kUsageError;
     }
-    return notYet("check", "the recording store (issue 4)");
+    return runCheck(checkConfig, checkData, repair);
   }
   if (*userAdd || *userPasswd) {
     const char* name = *userAdd ? "user add" : "user passwd";

@@ -46,5 +46,9 @@ int runAuditVerify(const std::string& configPath, const std::string& dataDir);
 // Plays one stream once and prints a JSON summary (frames, size, latency
 // from send-time SEIs...). Exit 0 when all the frames asked for arrived.
 int runProbe(const ProbeOptions& options);
+// Verifies (and with `repair`, repairs) the recordings of a data directory
+// against their index. Exit 0 when everything is (now) consistent, 1 when
+// problems remain.
+int runCheck(const std::string& configPath, const std::string& dataDir, bool repair);
 
 }  // namespace vigil::app

@@ -11,6 +11,7 @@
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
 #include "http/server.h"
+#include "storage/store.h"
 
 namespace vigil::app {
 
@@ -74,7 +75,12 @@ int runDemo(const DemoOptions& options) {
     c.url = fmt::format("rtsp://127.0.0.1:{}/cam/{}", cameraServer.port(), i);
     configs.push_back(std::move(c));
   }
-  Node node(loops, std::move(configs));
+  auto store = storage::Store::open({.dataDir = options.dataDir});
+  if (!store) {
+    fmt::print(stderr, "vigil demo: {}\n", store.status().message());
+    return 1;
+  }
+  Node node(loops, std::move(configs), store->get());
 
   http::HttpServerOptions httpOptions;
   httpOptions.accounts = access->accounts.get();
@@ -106,6 +112,7 @@ int runDemo(const DemoOptions& options) {
       options.cameras, options.dataDir, host, web.port(), *adminPassword);
   std::fflush(stdout);
   loops.join();
+  (*store)->stop();  // writes what is queued and seals every recording
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -10,6 +11,7 @@
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
 #include "http/server.h"
+#include "storage/store.h"
 
 namespace vigil::app {
 
@@ -42,8 +44,22 @@ int runServe(const Config& config) {
     log::warn("serve.http_off", {{"reason", "node.data_dir is not set"}});
   }
 
+  // Recordings live in the data directory too.
+  std::unique_ptr<storage::Store> store;
+  if (!config.node.dataDir.empty()) {
+    auto opened = storage::Store::open({.dataDir = config.node.dataDir});
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    store = std::move(*opened);
+  } else if (std::any_of(config.cameras.begin(), config.cameras.end(),
+                         [](const CameraConfig& c) { return c.record != RecordMode::kOff; })) {
+    log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
+  }
+
   EventLoopPool loops;
-  Node node(loops, config.cameras);
+  Node node(loops, config.cameras, store.get());
   std::optional<http::HttpServer> web;
   if (access) {
     http::HttpServerOptions options;
@@ -65,6 +81,7 @@ int runServe(const Config& config) {
   loops.start();
   node.start();
   loops.join();
+  if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});
   return 0;
 }
