@@ -157,5 +157,91 @@ class StorageCrash(unittest.TestCase):
             self.assertEqual((rc, errors), (0, ""))
 
 
+def encode(path, seconds, gop, extra_filter="", bitrate=None):
+    rate = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", "1M"] if bitrate else []
+    r = run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=320x240:rate={FPS}{extra_filter}", "-t",
+             str(seconds), "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", *rate, "-x264-params",
+             f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0", "-f", "h264", "-y", path], timeout=120)
+    if r.returncode != 0:
+        raise AssertionError(r.stderr)
+
+
+class StorageDiskFull(unittest.TestCase):
+    """A 40 MiB tmpfs filled by a 2 Mbit/s stream: every write that finds it
+    full stops the stream at its last commit, retention deletes the oldest
+    recordings, and recording resumes at the next keyframe."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root")
+        self.tmp = temp_dir()
+        self.addCleanup(self.tmp.cleanup)
+        self.data = os.path.join(self.tmp.name, "data")
+        os.mkdir(self.data)
+        r = run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", self.data], timeout=30)
+        if r.returncode != 0:
+            self.skipTest(f"cannot mount a tmpfs: {r.stderr.strip()}")
+        self.addCleanup(lambda: run(["umount", self.data], timeout=30))
+
+    def test_recording_survives_a_full_disk(self):
+        source = os.path.join(self.tmp.name, "in.h264")
+        # Noise keeps the encoder at its 2 Mbit/s: 15 MB per 60-s recording.
+        encode(source, 4, FPS, ",noise=alls=30:allf=t", "2M")
+        seconds = 360  # 90 MB through 40 MiB, at 20x real time
+        r = tool("write", "--data", self.data, "--stream", "gate", "--input", source, "--start", T0,
+                 "--frames", seconds * FPS, "--speed", 20, "--commit-ms", 50, "--reclaim-mb", 8)
+        stats = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"disk full: {stats}", file=sys.stderr)
+        self.assertGreaterEqual(stats["full_events"], 2)
+        self.assertEqual(stats["write_errors"], stats["full_events"])
+        self.assertGreaterEqual(stats["deleted"], 2)
+        # Nothing left is damaged, and recovery (opening the store) finds
+        # nothing to repair.
+        chk = tool("check", "--data", self.data)
+        self.assertEqual(json.loads(chk.stdout)["problems"], [])
+        opened = tool("list", "--data", self.data, "--stream", "gate")
+        self.assertIn("storage.dir.open", opened.stderr)
+        self.assertNotIn("storage.recovery", opened.stderr)
+        recs = json.loads(opened.stdout)
+        # Recording went on to the end (a full disk at the very last commit
+        # may cost its second). Each full disk cost a commit interval (1 s of
+        # video here, more when the writer is slowed) and the wait for a
+        # keyframe (1 s).
+        self.assertGreaterEqual(recs[-1]["end"], T0 + (seconds - 2) * US)
+        gaps = [(b["start"] - a["end"]) / US for a, b in zip(recs, recs[1:])]
+        print(f"gaps after a full disk (s): {gaps}", file=sys.stderr)
+        self.assertTrue(all(g <= 4 for g in gaps), gaps)
+        out = os.path.join(self.tmp.name, "after-full.mp4")
+        tool("export", "--data", self.data, "--stream", "gate", "--start", recs[0]["start"], "--end", recs[-1]["end"],
+             "--out", out)
+        rc, errors = decode_errors(out)
+        self.assertEqual((rc, errors), (0, ""))
+
+
+class StorageTwoDirectories(unittest.TestCase):
+    def test_streams_spread_over_two_directories_and_recover(self):
+        with temp_dir() as tmp:
+            source = os.path.join(tmp, "in.h264")
+            encode(source, 4, FPS)
+            data = os.path.join(tmp, "data")
+            for stream in ("gate", "door"):
+                tool("write", "--data", data, "--dirs", "a,b", "--stream", stream, "--input", source, "--start", T0,
+                     "--frames", 70 * FPS, "--commit-ms", 100)
+            # One stream in each directory, each with its own index.
+            self.assertEqual(sorted(os.listdir(data)), ["a", "b"])
+            for d in ("a", "b"):
+                self.assertEqual(len([f for f in os.listdir(os.path.join(data, d)) if len(f) == 16]), 2)
+            chk = json.loads(tool("check", "--data", data).stdout)
+            self.assertEqual((chk["recordings"], chk["problems"]), (4, []))
+            for stream in ("gate", "door"):
+                recs = json.loads(tool("list", "--data", data, "--dirs", "a,b", "--stream", stream).stdout)
+                self.assertEqual(len(recs), 2)
+                out = os.path.join(tmp, f"{stream}.mp4")
+                tool("export", "--data", data, "--dirs", "a,b", "--stream", stream, "--start", T0,
+                     "--end", T0 + 70 * US, "--out", out)
+                name, _, _, frames, _ = probe(out)
+                self.assertEqual((name, frames), ("h264", 70 * FPS))
+
+
 if __name__ == "__main__":
     unittest.main()

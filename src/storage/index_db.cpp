@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS recording (
   sealed INTEGER NOT NULL CHECK (sealed IN (0, 1))
 );
 CREATE INDEX IF NOT EXISTS recording_stream_end ON recording (stream, end_wall);
+CREATE INDEX IF NOT EXISTS recording_start ON recording (start_wall);
+CREATE TABLE IF NOT EXISTS garbage (
+  id INTEGER PRIMARY KEY
+);
 )sql";
 
 class Stmt {
@@ -71,6 +75,8 @@ class Stmt {
     auto r = step();
     return r ? Status::ok() : r.status();
   }
+  // Ready to run again with new bindings.
+  void reset() { sqlite3_reset(stmt_); }
   int64_t int64(int i) { return sqlite3_column_int64(stmt_, i); }
   std::string text(int i) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
@@ -226,6 +232,101 @@ Status IndexDb::deleteRecording(int64_t id) {
   return del.run();
 }
 
+Status IndexDb::markGarbage(std::span<const int64_t> ids) {
+  VIGIL_RETURN_IF_ERROR(exec("PRAGMA synchronous=FULL"));
+  Stmt del(db_, "DELETE FROM recording WHERE id = ?");
+  Stmt add(db_, "INSERT OR IGNORE INTO garbage (id) VALUES (?)");
+  Status status = del.prepared();
+  if (status.isOk()) status = add.prepared();
+  if (status.isOk()) status = begin();
+  if (status.isOk()) {
+    for (int64_t id : ids) {
+      if (!status.isOk()) break;
+      del.bind(1, id);
+      add.bind(1, id);
+      status = del.run();
+      if (status.isOk()) status = add.run();
+      del.reset();
+      add.reset();
+    }
+    if (status.isOk()) {
+      status = commit();
+    } else {
+      rollback();
+    }
+  }
+  Status normal = exec("PRAGMA synchronous=NORMAL");
+  return status.isOk() ? normal : status;
+}
+
+Status IndexDb::forgetGarbage(std::span<const int64_t> ids) {
+  VIGIL_RETURN_IF_ERROR(begin());
+  Stmt del(db_, "DELETE FROM garbage WHERE id = ?");
+  Status status = del.prepared();
+  for (int64_t id : ids) {
+    if (!status.isOk()) break;
+    del.bind(1, id);
+    status = del.run();
+    del.reset();
+  }
+  if (status.isOk()) return commit();
+  rollback();
+  return status;
+}
+
+Result<std::vector<int64_t>> IndexDb::garbage() {
+  Stmt q(db_, "SELECT id FROM garbage ORDER BY id");
+  VIGIL_RETURN_IF_ERROR(q.prepared());
+  std::vector<int64_t> out;
+  while (true) {
+    auto more = q.step();
+    if (!more) return more.status();
+    if (!*more) return out;
+    out.push_back(q.int64(0));
+  }
+}
+
+Result<std::vector<IndexDb::Candidate>> IndexDb::queryCandidates(const char* sql, const std::string* stream,
+                                                                 int64_t before, int limit) {
+  Stmt q(db_, sql);
+  VIGIL_RETURN_IF_ERROR(q.prepared());
+  int i = 1;
+  if (stream != nullptr) {
+    q.bind(i++, *stream);
+    q.bind(i++, before);
+  }
+  q.bind(i, int64_t{limit});
+  std::vector<Candidate> out;
+  while (true) {
+    auto more = q.step();
+    if (!more) return more.status();
+    if (!*more) return out;
+    out.push_back(Candidate{q.int64(0), q.text(1), WallTime::fromUnixMicros(q.int64(2)),
+                            static_cast<uint64_t>(q.int64(3))});
+  }
+}
+
+Result<std::vector<IndexDb::Candidate>> IndexDb::expired(const std::string& stream, WallTime before, int limit) {
+  return queryCandidates(
+      "SELECT id, stream, end_wall, bytes FROM recording WHERE stream = ? AND end_wall <= ? AND sealed = 1 "
+      "ORDER BY end_wall LIMIT ?",
+      &stream, before.unixMicros(), limit);
+}
+
+Result<std::vector<IndexDb::Candidate>> IndexDb::oldest(int limit) {
+  return queryCandidates(
+      "SELECT id, stream, end_wall, bytes FROM recording WHERE sealed = 1 ORDER BY start_wall LIMIT ?", nullptr, 0,
+      limit);
+}
+
+Result<uint64_t> IndexDb::totalBytes() {
+  Stmt q(db_, "SELECT COALESCE(SUM(bytes), 0) FROM recording");
+  VIGIL_RETURN_IF_ERROR(q.prepared());
+  auto row = q.step();
+  if (!row) return row.status();
+  return static_cast<uint64_t>(q.int64(0));
+}
+
 Result<std::vector<RecordingRow>> IndexDb::queryRecordings(const char* sql, const std::string* stream,
                                                            WallTime start, WallTime end) {
   Stmt q(db_, sql);
@@ -282,14 +383,6 @@ Result<std::vector<std::string>> IndexDb::streams() {
     if (!*more) return out;
     out.push_back(q.text(0));
   }
-}
-
-Result<int64_t> IndexDb::maxRecordingId() {
-  Stmt q(db_, "SELECT COALESCE(MAX(id), 0) FROM recording");
-  VIGIL_RETURN_IF_ERROR(q.prepared());
-  auto row = q.step();
-  if (!row) return row.status();
-  return q.int64(0);
 }
 
 std::string sampleFileName(int64_t recordingId) { return fmt::format("{:016x}", recordingId); }

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,17 +52,42 @@ class IndexDb {
   Status putRecording(const RecordingRow& row);
   Status deleteRecording(int64_t id);
 
+  // Deletion, steps 1 and 4 (design/STORAGE.md, "Retention"). Each is one
+  // transaction. markGarbage deletes the rows and lists their ids in the
+  // `garbage` table; its commit is synced (synchronous=FULL) before it
+  // returns, so no file is unlinked while a lost commit could bring its row
+  // back. forgetGarbage drops the ids once their files are gone for good.
+  Status markGarbage(std::span<const int64_t> ids);
+  Status forgetGarbage(std::span<const int64_t> ids);
+  // Ids whose rows are deleted and whose files may still exist.
+  Result<std::vector<int64_t>> garbage();
+
+  // What retention chooses from: sealed recordings only (an open one
+  // belongs to the writer), without their sample index.
+  struct Candidate {
+    int64_t id = 0;
+    std::string stream;
+    WallTime end;
+    uint64_t bytes = 0;
+  };
+  // Of `stream`, those ending at or before `before`, oldest first.
+  Result<std::vector<Candidate>> expired(const std::string& stream, WallTime before, int limit);
+  // Of every stream, oldest start first.
+  Result<std::vector<Candidate>> oldest(int limit);
+  // The sum of `bytes` over every row.
+  Result<uint64_t> totalBytes();
+
   Result<std::vector<RecordingRow>> allRecordings();
   // The recordings of `stream` that overlap [start, end), oldest first.
   Result<std::vector<RecordingRow>> recordings(const std::string& stream, WallTime start, WallTime end);
   // Streams with at least one recording here.
   Result<std::vector<std::string>> streams();
-  // 0 when there is none.
-  Result<int64_t> maxRecordingId();
 
  private:
   explicit IndexDb(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
+  Result<std::vector<Candidate>> queryCandidates(const char* sql, const std::string* stream, int64_t before,
+                                                 int limit);
   Result<std::vector<RecordingRow>> queryRecordings(const char* sql, const std::string* stream,
                                                     WallTime start, WallTime end);
   sqlite3* db_;

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "storage/access_units.h"
+#include "storage/retention.h"
 #include "storage/sample_index.h"
 
 namespace vigil::storage {
@@ -92,6 +93,16 @@ void setSamples(RecordingRow& row, const std::vector<SampleInfo>& samples) {
 
 Result<RecoveryReport> recoverDir(const std::string& path, int dirFd, IndexDb& db) {
   RecoveryReport report;
+  // A deletion interrupted by a crash is finished first: its rows are
+  // already gone, so its files must not be taken for orphans below.
+  auto collected = collectGarbage(db, dirFd);
+  if (!collected) return collected.status();
+  if (!collected->empty()) {
+    log::warn("storage.recovery.deletions_finished", {{"dir", path}, {"recordings", collected->size()}});
+    report.deletionsFinished = static_cast<int>(collected->size());
+    // New recordings are numbered above the deleted ones.
+    report.maxRecordingId = collected->back();
+  }
   auto rows = db.allRecordings();
   if (!rows) return rows.status();
   std::map<int64_t, media::VideoCodec> codecs;  // by sample entry
@@ -214,8 +225,9 @@ Result<RecoveryReport> recoverDir(const std::string& path, int dirFd, IndexDb& d
   if (::fsync(dirFd) != 0) return Status::unavailable(fmt::format("fsync {}: {}", path, std::strerror(errno)));
   if (!report.clean()) {
     log::info("storage.recovery.done",
-              {{"dir", path}, {"rows_sealed", report.rowsSealed}, {"samples_recovered", report.samplesRecovered},
-               {"bytes_truncated", report.bytesTruncated}, {"rows_shortened", report.rowsShortened},
+              {{"dir", path}, {"deletions_finished", report.deletionsFinished}, {"rows_sealed", report.rowsSealed},
+               {"samples_recovered", report.samplesRecovered}, {"bytes_truncated", report.bytesTruncated},
+               {"rows_shortened", report.rowsShortened},
                {"rows_deleted", report.rowsDeleted}, {"orphans_removed", report.orphansRemoved}});
   }
   return report;
@@ -225,10 +237,12 @@ Result<CheckReport> checkDir(const std::string& path, IndexDb& db) {
   CheckReport report;
   auto rows = db.allRecordings();
   if (!rows) return rows.status();
+  auto garbage = db.garbage();
+  if (!garbage) return garbage.status();
   const int dirFd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirFd < 0) return Status::unavailable(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   std::map<int64_t, media::VideoCodec> codecs;
-  std::set<int64_t> indexed;
+  std::set<int64_t> indexed(garbage->begin(), garbage->end());  // a file being deleted is not an orphan
   for (const RecordingRow& row : *rows) {
     indexed.insert(row.id);
     ++report.recordings;

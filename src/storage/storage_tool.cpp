@@ -2,7 +2,8 @@
 // the peer tests (tests/storage_peers_test.py). Times are Unix microseconds.
 //
 //   write  --data DIR --stream ID --input FILE.h26x [--codec h264|h265] --start US
-//          [--fps F] [--frames N] [--gap-at FRAME --gap-seconds S] [--realtime] [--commit-ms MS]
+//          [--fps F] [--frames N] [--gap-at FRAME --gap-seconds S] [--realtime | --speed X] [--commit-ms MS]
+//          [--dirs A,B] [--max-mb N] [--min-free-mb N] [--reclaim-mb N] [--retain-days N] [--queue-mb N]
 //   export --data DIR --stream ID --start US --end US --out FILE.mp4
 //   list   --data DIR --stream ID
 //   check  --data DIR [--repair]
@@ -10,7 +11,8 @@
 // `write` reads an Annex B elementary stream, cuts it into access units and
 // appends them (looping the input to reach --frames); with --realtime it
 // paces them at --fps and prints "fed INDEX WALL_US" after each, so a test
-// can kill it and know what was handed to the store.
+// can kill it and know what was handed to the store. --speed paces at X
+// times real time, without the lines.
 
 #include <fmt/format.h>
 
@@ -102,8 +104,11 @@ int main(int argc, char** argv) {
   std::string data, stream, input, codecName = "h264", out;
   int64_t start = 0, end = 0;
   int fps = 25, frames = 0, gapAt = -1, commitMs = 1000;
-  double gapSeconds = 0;
+  double gapSeconds = 0, speed = 0;
   bool realtime = false, repair = false;
+  std::vector<std::string> dirs{"recordings"};
+  uint64_t maxMb = 0, minFreeMb = 0, reclaimMb = 64, queueMb = 64;
+  int retainDays = 0;
 
   auto* write = app.add_subcommand("write", "append an Annex B stream to the store");
   write->add_option("--data", data)->required();
@@ -116,7 +121,14 @@ int main(int argc, char** argv) {
   write->add_option("--gap-at", gapAt, "frame index before which time jumps");
   write->add_option("--gap-seconds", gapSeconds);
   write->add_flag("--realtime", realtime);
+  write->add_option("--speed", speed)->check(CLI::Range(0.1, 1000.0))->excludes("--realtime");
   write->add_option("--commit-ms", commitMs)->check(CLI::Range(10, 60000));
+  write->add_option("--queue-mb", queueMb)->check(CLI::Range(1, 4096));
+  // Retention (design/STORAGE.md), for the disk-full test.
+  write->add_option("--max-mb", maxMb, "per storage directory; 0: no limit");
+  write->add_option("--min-free-mb", minFreeMb);
+  write->add_option("--reclaim-mb", reclaimMb, "freed after a write finds the disk full");
+  write->add_option("--retain-days", retainDays, "for --stream; 0: forever");
 
   auto* exp = app.add_subcommand("export", "write the MP4 of a time range");
   exp->add_option("--data", data)->required();
@@ -132,6 +144,9 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "verify (and repair) every storage directory");
   check->add_option("--data", data)->required();
   check->add_flag("--repair", repair);
+  for (CLI::App* cmd : {write, exp, list}) {
+    cmd->add_option("--dirs", dirs, "storage directories under --data")->delimiter(',');
+  }
 
   CLI11_PARSE(app, argc, argv);
   vigil::log::init(vigil::log::Level::kInfo);
@@ -147,7 +162,13 @@ int main(int argc, char** argv) {
 
   vs::StoreOptions options;
   options.dataDir = data;
+  options.dirs = dirs;
   options.writer.commitInterval = std::chrono::milliseconds(commitMs);
+  options.writer.queueBytes = queueMb << 20;
+  options.writer.maxBytes = maxMb << 20;
+  options.writer.minFreeBytes = minFreeMb << 20;
+  options.writer.reclaimWhenFull = reclaimMb << 20;
+  if (retainDays > 0) options.writer.retainDays[stream] = retainDays;
   auto store = vs::Store::open(options);
   if (!store) return fail(store.status());
 
@@ -158,6 +179,7 @@ int main(int argc, char** argv) {
     const int total = frames > 0 ? frames : static_cast<int>(in->units.size());
     int64_t shiftTicks = 0, shiftMicros = 0;
     const auto began = std::chrono::steady_clock::now();
+    if (realtime) speed = 1;
     for (int i = 0; i < total; ++i) {
       const size_t k = static_cast<size_t>(i) % in->units.size();
       const bool jump = i == gapAt;
@@ -171,7 +193,9 @@ int main(int argc, char** argv) {
       f.keyframe = in->keyframes[k];
       f.data = in->units[k];
       f.params = in->params;
-      if (realtime) std::this_thread::sleep_until(began + std::chrono::microseconds(int64_t{i} * 1000000 / fps));
+      if (speed > 0) {
+        std::this_thread::sleep_until(began + std::chrono::microseconds(static_cast<int64_t>(i * 1e6 / fps / speed)));
+      }
       store.value()->append(stream, f, jump);
       if (realtime) {
         fmt::print("fed {} {}\n", i, f.captureTime.unixMicros());
@@ -184,7 +208,14 @@ int main(int argc, char** argv) {
                                       {"dropped", stats.framesDropped},
                                       {"skipped", stats.framesSkipped},
                                       {"sealed", stats.recordingsSealed},
-                                      {"commits", stats.commits}}
+                                      {"commits", stats.commits},
+                                      {"write_errors", stats.writeErrors},
+                                      {"full_events", stats.fullEvents},
+                                      {"not_stored", stats.framesNotStored},
+                                      {"deleted", stats.recordingsDeleted},
+                                      {"bytes_deleted", stats.bytesDeleted},
+                                      {"bytes_used", stats.bytesUsed},
+                                      {"storage_full", stats.storageFull}}
                            .dump());
     return 0;
   }

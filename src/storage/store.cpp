@@ -57,8 +57,13 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
       }
     }
     dir->reader = std::move(readerDb.value());
+    WriterOptions writerOptions = options.writer;
+    if (auto limits = options.dirLimits.find(name); limits != options.dirLimits.end()) {
+      writerOptions.maxBytes = limits->second.maxBytes;
+      writerOptions.minFreeBytes = limits->second.minFreeBytes;
+    }
     dir->writer = std::make_unique<DirWriter>(dir->path, dir->fd, std::move(writerDb.value()),
-                                              report->maxRecordingId + 1, options.writer);
+                                              report->maxRecordingId + 1, std::move(writerOptions));
     dir->writer->start();
     log::info("storage.dir.open", {{"dir", dir->path}, {"streams", dir->streams}});
     store->dirs_.push_back(std::move(dir));
@@ -156,8 +161,20 @@ WriterStats Store::stats() const {
     total.recordingsSealed += s.recordingsSealed;
     total.commits += s.commits;
     total.writeErrors += s.writeErrors;
+    total.framesNotStored += s.framesNotStored;
+    total.recordingsDeleted += s.recordingsDeleted;
+    total.bytesDeleted += s.bytesDeleted;
+    total.bytesUsed += s.bytesUsed;
+    total.fullEvents += s.fullEvents;
+    total.storageFull = total.storageFull || s.storageFull;
   }
   return total;
+}
+
+std::vector<DirStatus> Store::dirStatus() const {
+  std::vector<DirStatus> out;
+  for (const auto& dir : dirs_) out.push_back({dir->path, dir->writer->stats()});
+  return out;
 }
 
 std::vector<std::string> Store::dirPaths() const {
@@ -185,8 +202,8 @@ Result<DataCheckReport> checkDataDir(const std::string& dataDir, bool repair) {
       auto recovered = recoverDir(path.string(), fd, **db);
       ::close(fd);
       if (!recovered) return recovered.status();
-      report.repairs += recovered->rowsSealed + recovered->samplesRecovered + recovered->rowsShortened +
-                        recovered->rowsDeleted + recovered->orphansRemoved + (recovered->bytesTruncated > 0);
+      report.repairs += recovered->deletionsFinished + recovered->rowsSealed + recovered->samplesRecovered +
+                        recovered->rowsShortened + recovered->rowsDeleted + recovered->orphansRemoved + (recovered->bytesTruncated > 0);
     }
     auto check = checkDir(path.string(), **db);
     if (!check) return check.status();

@@ -25,7 +25,22 @@ struct StoreOptions {
   // missing. A stream records to the directory that already holds its
   // recordings, else to the one with the fewest streams.
   std::vector<std::string> dirs{"recordings"};
+  // Every directory's writer; retention's per-stream days are in it.
   WriterOptions writer;
+  // Per directory (by its entry in `dirs`), the byte and free-space limits
+  // that replace writer.maxBytes and writer.minFreeBytes.
+  struct DirLimits {
+    uint64_t maxBytes = 0;
+    uint64_t minFreeBytes = 0;
+  };
+  std::map<std::string, DirLimits> dirLimits;
+};
+
+// One storage directory's state, for status pages and the camera state
+// ("storage full").
+struct DirStatus {
+  std::string path;
+  WriterStats stats;
 };
 
 // A recording as the API lists it.
@@ -63,8 +78,10 @@ class Store {
   // A progressive MP4 of the range (mp4.h).
   Result<std::shared_ptr<const VirtualFile>> exportMp4(const std::string& stream, WallTime start, WallTime end);
 
-  // Totals over every directory.
+  // Totals over every directory; storageFull when any is full.
   WriterStats stats() const;
+  // Per directory, in the order of StoreOptions::dirs. Thread-safe.
+  std::vector<DirStatus> dirStatus() const;
   // Per directory, the absolute paths.
   std::vector<std::string> dirPaths() const;
   const std::vector<RecoveryReport>& recoveryReports() const { return recoveries_; }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "storage/retention.h"
 #include "storage/test_frames.h"
 
 namespace vigil::storage {
@@ -314,6 +315,170 @@ TEST_F(RecoveryTest, CheckRepairFixesWhatItReports) {
   const auto repaired = check(/*repair=*/true);
   EXPECT_EQ(repaired.repairs, 1);
   EXPECT_TRUE(repaired.problems.empty());
+}
+
+// Retention: limits are applied when a store opens (and then periodically);
+// reopening makes the tests deterministic.
+class RetentionTest : public RecoveryTest {
+ protected:
+  std::vector<RecordingRow> rows(const std::string& dir = "recordings") {
+    auto d = IndexDb::open((dir_ / dir / kIndexFileName).string());
+    EXPECT_TRUE(d.isOk());
+    auto r = (*d)->allRecordings();
+    EXPECT_TRUE(r.isOk());
+    return r.isOk() ? *r : std::vector<RecordingRow>{};
+  }
+  // gate: 0..150 s (3 recordings); door: 200..230 s (1 recording).
+  void writeTwoStreams() {
+    auto store = open(options());
+    feed(*store, "gate", 0, 150 * kFps);
+    feed(*store, "door", 0, 30 * kFps, /*shift=*/200);
+    store->stop();
+  }
+  bool fileExists(int64_t id) { return fs::exists(dir_ / "recordings" / sampleFileName(id)); }
+};
+
+TEST_F(RetentionTest, DeletesRecordingsOlderThanTheirStreamsRetainDays) {
+  writeTwoStreams();
+  const auto before = rows();
+  ASSERT_EQ(before.size(), 4u);
+  ManualClock clock(at(24 * 3600 + 100));  // a day after 100 s: gate keeps what ended after 100 s
+  auto o = options();
+  o.writer.clock = &clock;
+  o.writer.retainDays = {{"gate", 1}};  // door: kept (defaultRetainDays = 0)
+  auto store = open(o);
+  store->stop();
+  EXPECT_EQ(store->stats().recordingsDeleted, 1u);
+  auto gate = store->recordings("gate", at(0), at(1000));
+  ASSERT_TRUE(gate.isOk());
+  ASSERT_EQ(gate->size(), 2u);
+  EXPECT_EQ((*gate)[0].start, at(60));
+  EXPECT_EQ(store->recordings("door", at(0), at(1000))->size(), 1u);
+  EXPECT_FALSE(fileExists(before[0].id));
+  EXPECT_TRUE(check().problems.empty());
+}
+
+TEST_F(RetentionTest, DeletesTheOldestRecordingsBeyondMaxBytes) {
+  writeTwoStreams();
+  const auto before = rows();
+  ASSERT_EQ(before.size(), 4u);
+  uint64_t total = 0;
+  for (const auto& r : before) total += r.bytes;
+  // One byte too many: the oldest recording (gate, 0..60 s) goes, only it.
+  auto o = options();
+  o.dirLimits["recordings"] = {.maxBytes = total - 1, .minFreeBytes = 0};
+  auto store = open(o);
+  store->stop();
+  const WriterStats stats = store->stats();
+  EXPECT_EQ(stats.recordingsDeleted, 1u);
+  EXPECT_EQ(stats.bytesDeleted, before[0].bytes);
+  EXPECT_EQ(stats.bytesUsed, total - before[0].bytes);
+  EXPECT_EQ(store->recordings("gate", at(0), at(1000))->front().start, at(60));
+  EXPECT_FALSE(fileExists(before[0].id));
+  // Down to what door alone holds: every gate recording goes, oldest first.
+  o.dirLimits["recordings"].maxBytes = before[3].bytes;
+  auto again = open(o);
+  again->stop();
+  EXPECT_EQ(again->stats().recordingsDeleted, 2u);
+  EXPECT_TRUE(again->recordings("gate", at(0), at(1000))->empty());
+  EXPECT_EQ(again->recordings("door", at(0), at(1000))->size(), 1u);
+  EXPECT_TRUE(check().problems.empty());
+}
+
+TEST_F(RetentionTest, ACrashBetweenAnyTwoDeletionStepsRecoversClean) {
+  // After step 1, in the middle of step 2, after 2, after 3: what a crash
+  // leaves there is a consistent state for check, and recovery finishes it.
+  for (int crashAfter : {10, 15, 20, 30}) {
+    SCOPED_TRACE(crashAfter);
+    fs::remove_all(dir_);
+    writeTwoStreams();
+    const auto before = rows();
+    const std::vector<int64_t> ids{before[0].id, before[1].id};
+    {
+      auto d = db();
+      const int dirFd = ::open((dir_ / "recordings").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      ASSERT_GE(dirFd, 0);
+      ASSERT_TRUE(markForDeletion(*d, ids).isOk());
+      if (crashAfter >= 15) ASSERT_TRUE(unlinkSampleFiles(dirFd, std::span(ids).first(1)).isOk());
+      if (crashAfter >= 20) ASSERT_TRUE(unlinkSampleFiles(dirFd, ids).isOk());
+      if (crashAfter >= 30) ASSERT_TRUE(syncDirectory(dirFd).isOk());
+      ::close(dirFd);
+    }
+    // Before recovery: no row points at a missing file, and the files
+    // still present are listed as garbage, not orphans.
+    const auto pending = check();
+    EXPECT_TRUE(pending.problems.empty()) << pending.problems.front();
+    EXPECT_EQ(pending.recordings, 2);
+
+    auto store = open(options());
+    EXPECT_EQ(store->recoveryReports()[0].deletionsFinished, 2);
+    store->stop();
+    EXPECT_FALSE(fileExists(ids[0]));
+    EXPECT_FALSE(fileExists(ids[1]));
+    EXPECT_TRUE(db()->garbage()->empty());
+    EXPECT_EQ(rows().size(), 2u);
+    EXPECT_TRUE(check().problems.empty());
+    // New recordings are numbered above the deleted ones.
+    auto more = open(options());
+    feed(*more, "yard", 0, 4 * kFps);
+    more->stop();
+    EXPECT_GT(rows().back().id, before.back().id);
+  }
+}
+
+TEST_F(StoreTest, TwoStorageDirectoriesShareTheStreamsAndRecoverEach) {
+  auto o = options();
+  o.dirs = {"disk-a", "disk-b"};
+  const std::vector<std::string> streams{"s1", "s2", "s3", "s4"};
+  {
+    auto store = open(o);
+    for (const auto& s : streams) feed(*store, s, 0, 70 * kFps);
+    const auto status = store->dirStatus();
+    ASSERT_EQ(status.size(), 2u);
+    EXPECT_EQ(status[0].path, (dir_ / "disk-a").string());
+    store->stop();
+    EXPECT_EQ(store->dirStatus()[0].stats.samplesWritten, 2u * 70 * kFps);
+    EXPECT_EQ(store->dirStatus()[1].stats.samplesWritten, 2u * 70 * kFps);
+  }
+  // Each stream's recordings are in one directory, two streams each.
+  std::map<std::string, std::string> home;
+  for (const char* dir : {"disk-a", "disk-b"}) {
+    auto d = IndexDb::open((dir_ / dir / kIndexFileName).string());
+    ASSERT_TRUE(d.isOk());
+    auto names = (*d)->streams();
+    ASSERT_TRUE(names.isOk());
+    EXPECT_EQ(names->size(), 2u) << dir;
+    for (const auto& s : *names) EXPECT_TRUE(home.emplace(s, dir).second) << s;
+  }
+  EXPECT_EQ(home.size(), 4u);
+  // A torn tail in one recording of each directory, as a crash leaves it.
+  for (const char* dir : {"disk-a", "disk-b"}) {
+    auto d = IndexDb::open((dir_ / dir / kIndexFileName).string());
+    auto rows = (*d)->allRecordings();
+    ASSERT_TRUE(rows.isOk());
+    std::ofstream(dir_ / dir / sampleFileName(rows->back().id), std::ios::app | std::ios::binary) << "torn";
+  }
+  EXPECT_EQ(check().problems.size(), 2u);
+  auto store = open(o);
+  ASSERT_EQ(store->recoveryReports().size(), 2u);
+  for (const auto& r : store->recoveryReports()) EXPECT_EQ(r.bytesTruncated, 4u);
+  // After recovery every stream plays from both directories' indexes and
+  // keeps recording into its own directory.
+  for (const auto& s : streams) feed(*store, s, 0, 10 * kFps, /*shift=*/100);
+  store->stop();
+  for (const auto& s : streams) {
+    auto recs = store->recordings(s, at(0), at(1000));
+    ASSERT_TRUE(recs.isOk());
+    EXPECT_EQ(recs->size(), 3u) << s;  // 0..60, 60..70, 100..110
+    auto plan = store->plan(s, at(0), at(200));
+    ASSERT_TRUE(plan.isOk());
+    EXPECT_EQ(plan->frames, 80u * kFps);
+    EXPECT_EQ(fs::path(plan->segments.back().samplePath).parent_path(), dir_ / home[s]);
+  }
+  const auto report = check();
+  EXPECT_EQ(report.dirs.size(), 2u);
+  EXPECT_EQ(report.recordings, 12);
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front();
 }
 
 }  // namespace

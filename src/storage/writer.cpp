@@ -1,6 +1,7 @@
 #include "storage/writer.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 #include <optional>
 
 #include "base/log.h"
+#include "storage/retention.h"
 
 namespace vigil::storage {
 namespace {
@@ -18,6 +20,9 @@ constexpr int64_t kMaxSampleTicks = 5 * MediaDuration::kTicksPerSecond;
 // The duration given to the last sample before a discontinuity when the
 // stream has no earlier sample to copy it from.
 constexpr int32_t kFallbackDuration = MediaDuration::kTicksPerSecond / 30;
+// Retention deletes at most this many recordings per transaction.
+constexpr int kDeleteBatch = 256;
+constexpr int64_t kMicrosPerDay = 86'400'000'000;
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -90,7 +95,7 @@ DirWriter::DirWriter(std::string path, int dirFd, std::unique_ptr<IndexDb> db, i
       dirFd_(dirFd),
       db_(std::move(db)),
       nextRecordingId_(nextRecordingId),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 DirWriter::~DirWriter() { stop(); }
 
@@ -130,11 +135,22 @@ void DirWriter::stop() {
 }
 
 WriterStats DirWriter::stats() const {
-  return WriterStats{framesQueued_.load(), framesDropped_.load(), framesSkipped_.load(), samplesWritten_.load(),
-                     recordingsSealed_.load(), commits_.load(), writeErrors_.load()};
+  return WriterStats{framesQueued_.load(),      framesDropped_.load(),   framesSkipped_.load(),
+                     samplesWritten_.load(),    recordingsSealed_.load(), commits_.load(),
+                     writeErrors_.load(),       framesNotStored_.load(), recordingsDeleted_.load(),
+                     bytesDeleted_.load(),      bytesUsed_.load(),       fullEvents_.load(),
+                     full_.load()};
 }
 
 void DirWriter::run() {
+  auto used = db_->totalBytes();
+  if (used) {
+    bytesUsed_ = *used;
+  } else {
+    log::error("storage.retention.failed", {{"dir", path_}, {"error", used.status()}});
+  }
+  retain(true);
+  nextAgeCheck_ = std::chrono::steady_clock::now() + options_.retentionInterval;
   auto nextCommit = std::chrono::steady_clock::now() + options_.commitInterval;
   while (true) {
     std::deque<Queued> batch;
@@ -157,6 +173,10 @@ void DirWriter::run() {
     }
     if (std::chrono::steady_clock::now() >= nextCommit) {
       flush();
+      const auto now = std::chrono::steady_clock::now();
+      const bool byAge = now >= nextAgeCheck_;
+      if (byAge) nextAgeCheck_ = now + options_.retentionInterval;
+      retain(byAge);
       nextCommit = std::chrono::steady_clock::now() + options_.commitInterval;
     }
   }
@@ -209,8 +229,13 @@ void DirWriter::process(Queued& item) {
       return;
     }
   }
-  // No recording is open: one starts at a keyframe with known parameters.
+  // No recording is open: one starts at a keyframe with known parameters,
+  // unless the storage is full.
   if (f.params) s.params = f.params;
+  if (full_) {
+    ++framesNotStored_;
+    return;
+  }
   if (!f.keyframe || !s.params) {
     ++framesSkipped_;
     return;
@@ -267,13 +292,14 @@ void DirWriter::seal(Stream& s) {
   ++recordingsSealed_;
 }
 
-bool DirWriter::writeOut(Recording& r) {
+int DirWriter::writeOut(Recording& r) {
   if (r.fd < 0) {
     r.fd = ::openat(dirFd_, sampleFileName(r.id).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (r.fd < 0) {
+      const int err = errno;
       log::error("storage.sample_file.create_failed",
-                 {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(errno)}});
-      return false;
+                 {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(err)}});
+      return err;
     }
   }
   size_t done = 0;
@@ -281,15 +307,16 @@ bool DirWriter::writeOut(Recording& r) {
     const ssize_t n = ::write(r.fd, r.unwritten.data() + done, r.unwritten.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
       log::error("storage.sample_file.write_failed",
-                 {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(n < 0 ? errno : EIO)}});
-      return false;
+                 {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(err)}});
+      return err;
     }
     done += static_cast<size_t>(n);
   }
   r.writtenBytes += r.unwritten.size();
   r.unwritten.clear();
-  return true;
+  return 0;
 }
 
 // After a failed write (disk full, I/O error) the recording ends at what
@@ -333,11 +360,17 @@ void DirWriter::flush() {
   bool wrote = false;
   for (Recording* r : dirty) {
     if (r->unwritten.empty()) continue;
-    if (writeOut(*r)) {
+    const int err = writeOut(*r);
+    if (err == 0) {
       wrote = true;
-    } else {
-      revertToCommitted(*r);
+      continue;
     }
+    if (err == ENOSPC || err == EDQUOT) {
+      // Recording stops until retention has made room (retain()).
+      if (!full_.exchange(true)) log::warn("storage.full", {{"dir", path_}});
+      ++fullEvents_;
+    }
+    revertToCommitted(*r);
   }
   // Invariant 2: the bytes a row covers are durable before the row is.
   if (wrote && options_.syncBeforeCommit && ::syncfs(dirFd_) != 0) {
@@ -357,6 +390,7 @@ void DirWriter::flush() {
   }
   ++commits_;
   for (Recording* r : dirty) {
+    bytesUsed_ += r->bytes - r->committedBytes;  // a row only grows once committed
     r->dirty = false;
     r->inserted = r->inserted || r->samples > 0;
     r->committedIndex = r->index;
@@ -370,6 +404,91 @@ void DirWriter::flush() {
     if (!r->inserted && r->fd >= 0) ::unlinkat(dirFd_, sampleFileName(r->id).c_str(), 0);
     return true;
   });
+}
+
+
+uint64_t DirWriter::bytesToFree() {
+  const uint64_t used = bytesUsed_;
+  const uint64_t over = options_.maxBytes > 0 && used > options_.maxBytes ? used - options_.maxBytes : 0;
+  const uint64_t wanted = options_.minFreeBytes + (full_ ? options_.reclaimWhenFull : 0);
+  if (wanted == 0) return over;
+  struct statvfs st {};
+  if (::fstatvfs(dirFd_, &st) != 0) {
+    log::error("storage.retention.statvfs_failed", {{"dir", path_}, {"error", std::strerror(errno)}});
+    return over;
+  }
+  const uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  return std::max(over, available < wanted ? wanted - available : 0);
+}
+
+bool DirWriter::remove(const std::vector<IndexDb::Candidate>& victims, const char* reason) {
+  std::vector<int64_t> ids;
+  uint64_t bytes = 0;
+  for (const IndexDb::Candidate& c : victims) {
+    ids.push_back(c.id);
+    bytes += c.bytes;
+  }
+  if (Status s = deleteRecordings(*db_, dirFd_, ids); !s.isOk()) {
+    // What was marked is finished by recovery; what was not stays recorded.
+    log::error("storage.retention.delete_failed", {{"dir", path_}, {"error", s}});
+    return false;
+  }
+  bytesUsed_ -= std::min<uint64_t>(bytesUsed_, bytes);
+  recordingsDeleted_ += ids.size();
+  bytesDeleted_ += bytes;
+  log::info("storage.retention.deleted", {{"dir", path_},
+                                          {"reason", reason},
+                                          {"recordings", ids.size()},
+                                          {"bytes", bytes},
+                                          {"newest_end", victims.back().end.toRfc3339()}});
+  return true;
+}
+
+void DirWriter::retainByAge() {
+  auto streams = db_->streams();
+  if (!streams) {
+    log::error("storage.retention.failed", {{"dir", path_}, {"error", streams.status()}});
+    return;
+  }
+  const WallTime now = options_.clock->now();
+  for (const std::string& stream : *streams) {
+    const auto it = options_.retainDays.find(stream);
+    const int days = it != options_.retainDays.end() ? it->second : options_.defaultRetainDays;
+    if (days <= 0) continue;
+    // One batch per stream and pass: a backlog goes over the next passes.
+    auto victims = db_->expired(stream, now + std::chrono::microseconds(-days * kMicrosPerDay), kDeleteBatch);
+    if (!victims) {
+      log::error("storage.retention.failed", {{"dir", path_}, {"error", victims.status()}});
+    } else if (!victims->empty()) {
+      remove(*victims, "age");
+    }
+  }
+}
+
+void DirWriter::retain(bool byAge) {
+  if (byAge) retainByAge();
+  // Oldest first until the byte and space limits hold. `need` is computed
+  // once: space held by files still open (an export in progress) does not
+  // show as free at once, and must not make one pass delete everything.
+  uint64_t need = bytesToFree();
+  while (need > 0) {
+    auto victims = db_->oldest(kDeleteBatch);
+    if (!victims) {
+      log::error("storage.retention.failed", {{"dir", path_}, {"error", victims.status()}});
+      break;
+    }
+    size_t n = 0;
+    uint64_t bytes = 0;
+    while (n < victims->size() && bytes < need) bytes += (*victims)[n++].bytes;
+    if (n == 0) break;  // nothing sealed is left to delete
+    victims->resize(n);
+    if (!remove(*victims, "space")) break;
+    need -= std::min(need, bytes);
+  }
+  if (full_ && bytesToFree() == 0) {
+    full_ = false;
+    log::info("storage.full.cleared", {{"dir", path_}});
+  }
 }
 
 }  // namespace vigil::storage

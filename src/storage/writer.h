@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/time.h"
 #include "media/frame.h"
 #include "storage/index_db.h"
 #include "storage/sample_index.h"
@@ -38,6 +39,25 @@ struct WriterOptions {
   // syncfs() on the directory's file system before each commit
   // (invariant 2). Off only for tests on throwaway directories.
   bool syncBeforeCommit = true;
+
+  // Retention (design/STORAGE.md, "Retention"); oldest recordings go first.
+  // Per stream: recordings that ended more than this many days ago are
+  // deleted. A stream not listed uses defaultRetainDays; 0 keeps forever.
+  std::map<std::string, int> retainDays;
+  int defaultRetainDays = 0;
+  // The sample bytes this directory may hold; 0: no limit.
+  uint64_t maxBytes = 0;
+  // Free space to keep on the directory's file system; 0: none.
+  uint64_t minFreeBytes = 0;
+  // After a write fails for want of space, retention frees at least this
+  // much (beyond minFreeBytes) before recording resumes: room for what a
+  // full queue holds, so that recording does not stop again at once.
+  uint64_t reclaimWhenFull = 64u << 20;
+  // Age limits are applied this often; byte and space limits at every
+  // commit (a statvfs), and at once when a write finds the disk full.
+  std::chrono::milliseconds retentionInterval{60000};
+  // The source of "now" for age limits.
+  const Clock* clock = &SystemClock::instance();
 };
 
 struct WriterStats {
@@ -48,6 +68,12 @@ struct WriterStats {
   uint64_t recordingsSealed = 0;
   uint64_t commits = 0;
   uint64_t writeErrors = 0;
+  uint64_t framesNotStored = 0;     // arrived while the storage was full
+  uint64_t recordingsDeleted = 0;   // by retention
+  uint64_t bytesDeleted = 0;
+  uint64_t bytesUsed = 0;           // sample bytes the committed index covers
+  uint64_t fullEvents = 0;          // writes that failed for want of space
+  bool storageFull = false;         // recording is stopped until retention frees space
 };
 
 class DirWriter {
@@ -86,7 +112,17 @@ class DirWriter {
   void appendHeld(Stream& s, int32_t duration);
   void seal(Stream& s);
   void flush();
-  bool writeOut(Recording& r);
+  // 0, or the errno of the failed write.
+  int writeOut(Recording& r);
+  // Applies the age limits when `byAge`, then the byte and free-space
+  // limits (stricter while the storage is full), and clears the full flag
+  // once there is room.
+  void retain(bool byAge);
+  void retainByAge();
+  // Bytes the byte and free-space limits want freed now.
+  uint64_t bytesToFree();
+  // Deletes the recordings (retention.h); false when that failed.
+  bool remove(const std::vector<IndexDb::Candidate>& victims, const char* reason);
   void revertToCommitted(Recording& r);
   Stream& streamFor(const std::string& id);
 
@@ -99,6 +135,7 @@ class DirWriter {
   // Writer thread only.
   std::map<std::string, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Recording>> sealed_;  // sealed, row not yet committed as sealed
+  std::chrono::steady_clock::time_point nextAgeCheck_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -109,7 +146,11 @@ class DirWriter {
   std::thread thread_;
 
   std::atomic<uint64_t> framesQueued_{0}, framesDropped_{0}, framesSkipped_{0}, samplesWritten_{0},
-      recordingsSealed_{0}, commits_{0}, writeErrors_{0};
+      recordingsSealed_{0}, commits_{0}, writeErrors_{0}, framesNotStored_{0}, recordingsDeleted_{0},
+      bytesDeleted_{0}, bytesUsed_{0}, fullEvents_{0};
+  // Set by the writer thread when a write fails for want of space; cleared
+  // when retention has made room. Read by stats().
+  std::atomic<bool> full_{false};
 };
 
 }  // namespace vigil::storage
