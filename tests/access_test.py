@@ -1,9 +1,10 @@
-"""Accounts, sessions and the audit log (issue 6) against a running
+"""Accounts, sessions, the audit log and HTTPS (issue 6) against a running
 `vigil demo`, `vigil serve` and the `vigil user` / `vigil audit` commands."""
 import json
 import os
 import socket
 import sqlite3
+import subprocess
 import time
 import unittest
 import urllib.error
@@ -244,6 +245,42 @@ class Serve(unittest.TestCase):
             try:
                 p.wait_for_line(r"serve\.http ", stream="stderr")
                 self.assertFalse(any("password" in line for line in p.stdout_lines))
+            finally:
+                self.assertEqual(p.stop(), 0)
+
+    def test_https_with_hsts_and_a_secure_cookie(self):
+        with temp_dir() as d:
+            cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+            r = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                     "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            port = free_port()
+            path = os.path.join(d, "vigil.toml")
+            with open(path, "w") as f:
+                f.write(f'[node]\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n'
+                        f'tls_cert = "{cert}"\ntls_key = "{key}"\n')
+            p = Process([VIGIL, "serve", "--config", path])
+            try:
+                password = p.wait_for_line(r"admin password: (\S+)").group(1)
+                p.wait_for_line(r"serve\.http .*tls=true", stream="stderr")
+                base = f"https://127.0.0.1:{port}"
+                r = run(["curl", "-sS", "-i", "--cacert", cert, base + "/healthz"])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("HTTP/1.1 200 OK", r.stdout)
+                self.assertIn("Strict-Transport-Security: max-age=31536000", r.stdout)
+                r = run(["curl", "-sS", "-i", "--cacert", cert, "-H", "Content-Type: application/json",
+                         "--data", json.dumps({"user": "admin", "password": password}), base + "/api/v1/login"])
+                self.assertRegex(r.stdout, r"Set-Cookie: vigil_session=[0-9a-f]{64}; HttpOnly; SameSite=Strict; "
+                                           r"Path=/; Secure")
+                s = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", cert,
+                                    "-verify_return_error", "-brief"], input="", capture_output=True, text=True,
+                                   timeout=60)
+                self.assertIn("Verification: OK", s.stderr + s.stdout)
+                s = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_1"], input="",
+                                   capture_output=True, text=True, timeout=60)
+                self.assertNotEqual(s.returncode, 0)  # TLS 1.1 is refused
+                # Plain HTTP on the HTTPS port gets no HTTP answer.
+                self.assertIsNone(raw_status(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
             finally:
                 self.assertEqual(p.stop(), 0)
 

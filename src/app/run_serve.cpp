@@ -67,6 +67,12 @@ int runServe(const Config& config) {
     web.emplace(loops, options);
     http::addCameraRoutes(*web, config.node.name, [&node] { return node.cameraStatuses(); });
     http::addAccessRoutes(*web, *access->accounts, *access->audit);
+    if (!config.http.tlsCert.empty()) {
+      if (Status s = web->enableTls(config.http.tlsCert, config.http.tlsKey); !s.isOk()) {
+        fmt::print(stderr, "vigil serve: {}\n", s.message());
+        return 2;
+      }
+    }
     if (Status s = web->listen(config.http.listen); !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
@@ -77,7 +83,11 @@ int runServe(const Config& config) {
     node.shutdown([&] { loops.stop(); });
   });
   // Logged once signals are handled, so a test that waits for it may stop us.
-  if (web) log::info("serve.http", {{"listen", config.http.listen.toString()}, {"port", web->port()}});
+  if (web) {
+    log::info("serve.http", {{"listen", config.http.listen.toString()},
+                             {"port", web->port()},
+                             {"tls", !config.http.tlsCert.empty()}});
+  }
   loops.start();
   node.start();
   loops.join();

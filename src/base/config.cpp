@@ -149,13 +149,19 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   VIGIL_RETURN_IF_ERROR(status);
 
   if (const toml::table* http = c.subTable(root, "http", status)) {
-    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen"}));
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen", "tls_cert", "tls_key"}));
     std::string listen;
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "listen", listen));
     if (http->contains("listen")) {
       auto hp = parseHostPort(listen);
       if (!hp) return c.fail(*http->get("listen"), "http.listen", hp.status().message());
       config.http.listen = *hp;
+    }
+    VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "tls_cert", config.http.tlsCert));
+    VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "tls_key", config.http.tlsKey));
+    if (config.http.tlsCert.empty() != config.http.tlsKey.empty()) {
+      const char* given = config.http.tlsCert.empty() ? "tls_key" : "tls_cert";
+      return c.fail(*http->get(given), std::string("http.") + given, "tls_cert and tls_key go together");
     }
   }
   VIGIL_RETURN_IF_ERROR(status);

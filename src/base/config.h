@@ -40,6 +40,9 @@ struct NodeConfig {
 
 struct HttpConfig {
   HostPort listen{"127.0.0.1", 8080};
+  // PEM files; both set: HTTPS only (with HSTS), both empty: plain HTTP.
+  std::string tlsCert;
+  std::string tlsKey;
 };
 
 struct CameraConfig {

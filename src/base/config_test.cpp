@@ -72,6 +72,7 @@ TEST(Config, BadValuesNameKey) {
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nretain_days = 0\n"),
               HasSubstr("camera[0].retain_days: must be between 1 and 3650 (got 0)"));
   EXPECT_THAT(errorOf("[http]\nlisten = \"localhost\"\n"), HasSubstr("vigil.toml:2: http.listen:"));
+  EXPECT_EQ(errorOf("[http]\ntls_cert = \"c.pem\"\n"), "vigil.toml:2: http.tls_cert: tls_cert and tls_key go together");
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\n"), HasSubstr("camera[0].url: is required"));
   EXPECT_THAT(errorOf("[[camera]]\nid=\"a\"\nurl=\"rtsp://h/1\"\n[[camera]]\nid=\"a\"\nurl=\"rtsp://h/2\"\n"),
               HasSubstr("vigil.toml:5: camera[1].id: duplicate camera id \"a\""));

@@ -17,9 +17,10 @@ constexpr size_t kMaxAuditRows = 10000;
 constexpr size_t kMaxCamerasPerUser = 1000;
 
 // SameSite=Strict: a browser never sends it with a request another site
-// starts. No Max-Age: the server decides when the session ends.
-std::string sessionCookie(std::string_view token) {
-  return fmt::format("vigil_session={}; HttpOnly; SameSite=Strict; Path=/", token);
+// starts. No Max-Age: the server decides when the session ends. Secure
+// over HTTPS, so the browser never sends it in clear.
+std::string sessionCookie(std::string_view token, bool secure) {
+  return fmt::format("vigil_session={}; HttpOnly; SameSite=Strict; Path=/{}", token, secure ? "; Secure" : "");
 }
 const char* kClearCookie = "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
 
@@ -51,7 +52,7 @@ Response login(access::Accounts& accounts, const Request& req) {
   j["token"] = result->token;
   j["expires_at"] = result->expiresAt.toRfc3339();
   Response r = Response::json(200, j.dump());
-  r.headers.emplace_back("Set-Cookie", sessionCookie(result->token));
+  r.headers.emplace_back("Set-Cookie", sessionCookie(result->token, req.secure));
   return r;
 }
 

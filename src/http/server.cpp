@@ -4,9 +4,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <mutex>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
@@ -16,6 +19,7 @@ namespace vigil::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
 using asio::ip::tcp;
 
 Response Response::json(int status, std::string body) {
@@ -156,33 +160,62 @@ Response dispatch(const Shared& shared, const Request& incoming) {
   return pathKnown ? Response::error(405, "method not allowed") : Response::error(404, "not found");
 }
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// What stop() needs of a connection, whatever its transport.
+class ConnectionBase {
  public:
-  Connection(std::shared_ptr<const Shared> shared, tcp::socket socket)
-      : shared_(std::move(shared)), stream_(std::move(socket)) {}
+  virtual ~ConnectionBase() = default;
+  virtual void close() = 0;
+  virtual asio::any_io_executor executor() = 0;
+};
 
-  void start() { readRequest(); }
-  void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+// One HTTP connection on one loop. `Stream` is beast::tcp_stream (plain
+// HTTP) or beast::ssl_stream<beast::tcp_stream> (HTTPS: the TLS handshake
+// comes first, under the request timeout).
+template <class Stream>
+class Connection final : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  Connection(std::shared_ptr<const Shared> shared, Stream stream)
+      : shared_(std::move(shared)), stream_(std::move(stream)) {}
+
+  void start() {
+    if constexpr (kTls) {
+      lowest().expires_after(shared_->options.requestTimeout);
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          self->close();  // not TLS, or a failed handshake: nothing to answer
+          return;
+        }
+        self->readRequest();
+      });
+    } else {
+      readRequest();
+    }
   }
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  void close() override {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close();
+  }
+  asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   void readRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(shared_->options.maxHeaderBytes));
     parser_->body_limit(shared_->options.maxBodyBytes);
     // The first request of a connection gets the request timeout; later
     // ones may idle first. A slow sender is cut off either way.
-    stream_.expires_after(requests_ == 0 ? shared_->options.requestTimeout : shared_->options.idleTimeout);
+    lowest().expires_after(requests_ == 0 ? shared_->options.requestTimeout : shared_->options.idleTimeout);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
   }
 
   void onRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == ssl::error::stream_truncated) {
       close();
       return;
     }
@@ -208,8 +241,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       req.headers[name] = std::string(field.value());
     }
     req.body = msg.body();
+    req.secure = kTls;
     beast::error_code remoteError;
-    const auto remote = stream_.socket().remote_endpoint(remoteError);
+    const auto remote = lowest().socket().remote_endpoint(remoteError);
     if (!remoteError) req.remoteAddress = remote.address().to_string();
     write(dispatch(*shared_, req), msg.keep_alive(), msg.version());
   }
@@ -220,12 +254,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     res->set(bhttp::field::content_type, r.contentType);
     res->set(bhttp::field::cache_control, "no-store");
     res->set("X-Content-Type-Options", "nosniff");
+    // HTTPS tells browsers to use nothing else for a year.
+    if constexpr (kTls) res->set(bhttp::field::strict_transport_security, "max-age=31536000");
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->body() = std::move(r.body);
     res->keep_alive(keepAlive);
     res->prepare_payload();
-    stream_.expires_after(shared_->options.requestTimeout);
-    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    lowest().expires_after(shared_->options.requestTimeout);
+    bhttp::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) {
         self->close();
         return;
@@ -235,7 +271,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<const Shared> shared_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   size_t requests_ = 0;
@@ -248,8 +284,9 @@ struct HttpServer::Impl {
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   tcp::acceptor acceptor;
   std::mutex mutex;
-  std::vector<std::weak_ptr<Connection>> connections;
+  std::vector<std::weak_ptr<ConnectionBase>> connections;
   bool stopped = false;
+  std::unique_ptr<ssl::context> tls;  // set before listen(); null: plain HTTP
 
   explicit Impl(EventLoopPool& l) : loops(l), acceptor(l.loop(0)) {}
 
@@ -259,10 +296,18 @@ struct HttpServer::Impl {
       if (!ec) {
         std::lock_guard lock(self->mutex);
         if (self->stopped) return;
-        auto conn = std::make_shared<Connection>(self->shared, std::move(socket));
         std::erase_if(self->connections, [](const auto& w) { return w.expired(); });
-        self->connections.push_back(conn);
-        asio::post(conn->executor(), [conn] { conn->start(); });
+        if (self->tls) {
+          using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+          auto conn = std::make_shared<Connection<TlsStream>>(
+              self->shared, TlsStream(beast::tcp_stream(std::move(socket)), *self->tls));
+          self->connections.push_back(conn);
+          asio::post(conn->executor(), [conn] { conn->start(); });
+        } else {
+          auto conn = std::make_shared<Connection<beast::tcp_stream>>(self->shared, beast::tcp_stream(std::move(socket)));
+          self->connections.push_back(conn);
+          asio::post(conn->executor(), [conn] { conn->start(); });
+        }
       }
       self->accept(self);
     });
@@ -298,6 +343,20 @@ Status HttpServer::listen(const HostPort& address) {
   return Status::ok();
 }
 
+Status HttpServer::enableTls(const std::string& certFile, const std::string& keyFile) {
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+  // TLS 1.2 and later only; OpenSSL's default cipher list for those.
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  context->use_certificate_chain_file(certFile, ec);
+  if (ec) return Status::invalidArgument(fmt::format("http.tls_cert: {}: {}", certFile, ec.message()));
+  context->use_private_key_file(keyFile, ssl::context::pem, ec);
+  if (ec) return Status::invalidArgument(fmt::format("http.tls_key: {}: {}", keyFile, ec.message()));
+  impl_->tls = std::move(context);
+  return Status::ok();
+}
+
 std::vector<RouteInfo> HttpServer::routes() const {
   std::vector<RouteInfo> out;
   for (const Route& r : impl_->shared->routes) out.push_back({r.method, r.path, r.access});
@@ -312,7 +371,7 @@ uint16_t HttpServer::port() const {
 }
 
 void HttpServer::stop() {
-  std::vector<std::shared_ptr<Connection>> open;
+  std::vector<std::shared_ptr<ConnectionBase>> open;
   {
     std::lock_guard lock(impl_->mutex);
     if (impl_->stopped) return;

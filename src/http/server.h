@@ -30,6 +30,7 @@ struct Request {
   std::map<std::string, std::string> headers;  // names lower case
   std::string body;
   std::string remoteAddress;  // the client's IP address
+  bool secure = false;        // came over TLS
   // Set by dispatch() for non-public routes.
   std::optional<access::Principal> principal;
   std::string sessionToken;  // the token that authenticated the request
@@ -79,6 +80,10 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Serve HTTPS only, with these PEM files (certificate chain, private
+  // key), and send HSTS. Call before listen(). InvalidArgument naming the
+  // config key when a file cannot be used.
+  Status enableTls(const std::string& certFile, const std::string& keyFile);
   // Register before listen(). `path` is matched exactly.
   void route(std::string method, std::string path, Access access, Handler handler);
   Status listen(const HostPort& address);
