@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "storage/retention.h"
 #include "storage/test_frames.h"
@@ -382,6 +383,45 @@ TEST_F(RetentionTest, DeletesTheOldestRecordingsBeyondMaxBytes) {
   EXPECT_EQ(again->stats().recordingsDeleted, 2u);
   EXPECT_TRUE(again->recordings("gate", at(0), at(1000))->empty());
   EXPECT_EQ(again->recordings("door", at(0), at(1000))->size(), 1u);
+  EXPECT_TRUE(check().problems.empty());
+}
+
+TEST_F(RetentionTest, KeepsTheMinimumFreeSpaceByDeletingEverythingSealedIfNeeded) {
+  writeTwoStreams();
+  auto o = options();
+  o.dirLimits["recordings"] = {.maxBytes = 0, .minFreeBytes = uint64_t{1} << 62};  // more than any disk
+  auto store = open(o);
+  store->stop();
+  EXPECT_EQ(store->stats().recordingsDeleted, 4u);
+  EXPECT_EQ(store->stats().bytesUsed, 0u);
+  EXPECT_FALSE(store->stats().storageFull);  // only a failed write sets it
+  EXPECT_TRUE(rows().empty());
+  for (const auto& e : fs::directory_iterator(dir_ / "recordings")) {
+    int64_t id = 0;
+    EXPECT_FALSE(parseSampleFileName(e.path().filename().string(), id)) << e.path();
+  }
+  EXPECT_TRUE(check().problems.empty());
+}
+
+TEST_F(RetentionTest, RunsWhileRecording) {
+  auto o = options();
+  o.writer.maxBytes = 1;  // every sealed recording goes at the next commit
+  auto store = open(o);
+  feed(*store, "gate", 0, 70 * kFps);  // seals 0..60 s, keeps 60..70 s open
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (store->stats().recordingsDeleted == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(store->stats().recordingsDeleted, 1u);
+  feed(*store, "gate", 70 * kFps, 80 * kFps);
+  store->stop();
+  // The open recording was never a candidate; stop() seals it, and the
+  // next pass (here: the next open) would delete it.
+  auto recs = store->recordings("gate", at(0), at(1000));
+  ASSERT_TRUE(recs.isOk());
+  ASSERT_EQ(recs->size(), 1u);
+  EXPECT_EQ(recs->front().start, at(60));
+  EXPECT_EQ(recs->front().end, at(80));
   EXPECT_TRUE(check().problems.empty());
 }
 

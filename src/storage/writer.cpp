@@ -23,6 +23,11 @@ constexpr int32_t kFallbackDuration = MediaDuration::kTicksPerSecond / 30;
 // Retention deletes at most this many recordings per transaction.
 constexpr int kDeleteBatch = 256;
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
+// A file kept in each directory while there is room. On a full disk SQLite
+// may be unable to commit, and deleting a recording starts with a commit
+// (retention.h): freeing the reserve gives that commit room.
+constexpr const char* kReserveFileName = "reserve";
+constexpr off_t kReserveBytes = 2 << 20;
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -149,6 +154,7 @@ void DirWriter::run() {
   } else {
     log::error("storage.retention.failed", {{"dir", path_}, {"error", used.status()}});
   }
+  makeReserve();
   retain(true);
   nextAgeCheck_ = std::chrono::steady_clock::now() + options_.retentionInterval;
   auto nextCommit = std::chrono::steady_clock::now() + options_.commitInterval;
@@ -471,6 +477,7 @@ void DirWriter::retain(bool byAge) {
   // once: space held by files still open (an export in progress) does not
   // show as free at once, and must not make one pass delete everything.
   uint64_t need = bytesToFree();
+  bool deleted = false;
   while (need > 0) {
     auto victims = db_->oldest(kDeleteBatch);
     if (!victims) {
@@ -483,12 +490,27 @@ void DirWriter::retain(bool byAge) {
     if (n == 0) break;  // nothing sealed is left to delete
     victims->resize(n);
     if (!remove(*victims, "space")) break;
+    deleted = true;
     need -= std::min(need, bytes);
   }
-  if (full_ && bytesToFree() == 0) {
+  if (!full_) return;
+  if (bytesToFree() == 0) {
     full_ = false;
     log::info("storage.full.cleared", {{"dir", path_}});
+    makeReserve();
+  } else if (!deleted && ::unlinkat(dirFd_, kReserveFileName, 0) == 0) {
+    // Stuck: the index could not commit (a deletion, or the sealing of
+    // the recordings that would be candidates). Retried next interval.
+    log::warn("storage.full.reserve_released", {{"dir", path_}});
   }
+}
+
+void DirWriter::makeReserve() {
+  const int fd = ::openat(dirFd_, kReserveFileName, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  // Fails on a full disk; the next clearing of the full flag tries again.
+  ::posix_fallocate(fd, 0, kReserveBytes);
+  ::close(fd);
 }
 
 }  // namespace vigil::storage

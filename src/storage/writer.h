@@ -119,6 +119,8 @@ class DirWriter {
   // once there is room.
   void retain(bool byAge);
   void retainByAge();
+  // Creates the reserve file (writer.cpp) if there is room.
+  void makeReserve();
   // Bytes the byte and free-space limits want freed now.
   uint64_t bytesToFree();
   // Deletes the recordings (retention.h); false when that failed.
