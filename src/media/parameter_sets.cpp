@@ -64,8 +64,9 @@ void skipScalingList(BitReader& r, int size) {
   int last = 8, next = 8;
   for (int j = 0; j < size && r.ok(); ++j) {
     if (next != 0) {
-      const int32_t delta = r.se();
-      next = (last + delta + 256) % 256;
+      // 64-bit: a malformed delta outside the spec's -128..127 must not overflow.
+      const int64_t delta = r.se();
+      next = static_cast<int>((last + delta + 256) % 256);
     }
     last = next == 0 ? last : next;
   }
