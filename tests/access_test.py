@@ -15,7 +15,8 @@ from vigil_testlib import VIGIL, Process, free_port, run, temp_dir
 # Every non-public route of the node, with the least role that may call it.
 ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("GET", "/api/v1/me", "viewer"),
           ("POST", "/api/v1/logout", "viewer"), ("POST", "/api/v1/password", "viewer"),
-          ("GET", "/api/v1/users", "admin"), ("POST", "/api/v1/users", "admin"), ("GET", "/api/v1/audit", "admin")]
+          ("GET", "/api/v1/users", "admin"), ("POST", "/api/v1/users", "admin"),
+          ("POST", "/api/v1/users/cameras", "admin"), ("GET", "/api/v1/audit", "admin")]
 
 
 def call(base, method, path, body=None, token=None, headers=None):
@@ -109,6 +110,12 @@ class Sessions(unittest.TestCase):
                 self.assertEqual(call(self.base, method, path, body=b"{}" if method == "POST" else None,
                                       token=viewer)[0], 403, path)
         self.assertEqual([c["id"] for c in call(self.base, "GET", "/api/v1/cameras", token=viewer)[2]], ["cam-1"])
+        status, _, body = call(self.base, "POST", "/api/v1/users/cameras", {"id": "vera", "cameras": []},
+                               token=self.admin)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(call(self.base, "GET", "/api/v1/cameras", token=viewer)[2], [])
+        rows = call(self.base, "GET", "/api/v1/audit?user=admin&limit=1", token=self.admin)[2]
+        self.assertEqual((rows[0]["action"], rows[0]["detail"]), ("permissions_change", {"target": "vera", "cameras": []}))
 
     def test_cookie_sessions_need_a_matching_origin_to_change_state(self):
         token = self.add_user("cody", "viewer")

@@ -68,6 +68,16 @@ Status Accounts::changePassword(const Actor& actor, const std::string& id, std::
   return audit_.record({actor.user, "password_change", "", actor.client, jsonDetail({{"target", id}})});
 }
 
+Status Accounts::setCameras(const Actor& actor, const std::string& id, const std::vector<std::string>& cameras) {
+  VIGIL_RETURN_IF_ERROR(validateCameras(cameras));
+  auto user = store_.findUser(id);
+  if (!user) return user.status();
+  VIGIL_RETURN_IF_ERROR(store_.setCameras(id, cameras));
+  log::info("access.cameras_changed", {{"user", id}, {"by", actor.user}});
+  return audit_.record({actor.user, "permissions_change", "", actor.client,
+                        jsonDetail({{"target", id}, {"cameras", cameras}})});
+}
+
 bool Accounts::checkPassword(const std::string& id, std::string_view password) {
   auto user = store_.findUser(id);
   return user && verifyPassword(password, user->passwordHash);

@@ -59,6 +59,8 @@ class Accounts {
                  const std::vector<std::string>& cameras = {});
   // Ends every session of the user. NotFound, InvalidArgument.
   Status changePassword(const Actor& actor, const std::string& id, std::string_view password);
+  // Replaces the cameras a viewer may see. NotFound, InvalidArgument.
+  Status setCameras(const Actor& actor, const std::string& id, const std::vector<std::string>& cameras);
   // Checks a user's current password without the login throttle's
   // bookkeeping; for a logged-in user confirming a change.
   bool checkPassword(const std::string& id, std::string_view password);

@@ -138,6 +138,20 @@ TEST_F(AccountsTest, ViewersSeeOnlyTheirCameras) {
   EXPECT_FALSE(ann->principal.hasRole(Role::kAdmin));
 }
 
+TEST_F(AccountsTest, GrantsChangeWhatAViewerSeesAndAreAudited) {
+  ASSERT_TRUE(accounts_.setCameras({"admin", "10.0.0.5"}, "vic", {"yard", "road"}).isOk());
+  auto vic = accounts_.login("vic", "vic's password", "10.0.0.1");
+  ASSERT_TRUE(vic);
+  EXPECT_FALSE(vic->principal.canView("gate"));
+  EXPECT_TRUE(vic->principal.canView("road"));
+  EXPECT_EQ(accounts_.setCameras(kCli, "nobody", {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(accounts_.setCameras(kCli, "vic", {"Bad!"}).code(), StatusCode::kInvalidArgument);
+  auto rows = audit_.query({});
+  ASSERT_TRUE(rows);
+  EXPECT_EQ((*rows)[1].action, "permissions_change");
+  EXPECT_EQ((*rows)[1].detail, R"({"cameras":["yard","road"],"target":"vic"})");
+}
+
 TEST_F(AccountsTest, FirstRunCreatesAdminOnce) {
   TempAccessDb fresh;
   AuditLog audit(fresh.store(), clock_);

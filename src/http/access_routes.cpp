@@ -95,6 +95,19 @@ Response addUser(access::Accounts& accounts, const Request& req) {
   return Response::json(201, nlohmann::json{{"id", *id}, {"role", *roleText}, {"cameras", *cameras}}.dump());
 }
 
+Response setCameras(access::Accounts& accounts, const Request& req) {
+  auto body = JsonBody::parse(req.body, {"id", "cameras"});
+  if (!body) return errorResponse(body.status());
+  auto id = body->string("id", 64);
+  if (!id) return errorResponse(id.status());
+  auto cameras = body->stringList("cameras", kMaxCamerasPerUser);
+  if (!cameras) return errorResponse(cameras.status());
+  if (Status s = accounts.setCameras({req.principal->user, req.remoteAddress}, *id, *cameras); !s.isOk()) {
+    return errorResponse(s);
+  }
+  return Response::json(200, nlohmann::json{{"id", *id}, {"cameras", *cameras}}.dump());
+}
+
 Response queryAudit(access::AuditLog& audit, const Request& req) {
   auto params = parseQuery(req.query);
   if (!params) return errorResponse(params.status());
@@ -158,6 +171,8 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
     return Response::json(200, list.dump());
   });
   server.route("POST", "/api/v1/users", Access::kAdmin, [&accounts](const Request& req) { return addUser(accounts, req); });
+  server.route("POST", "/api/v1/users/cameras", Access::kAdmin,
+               [&accounts](const Request& req) { return setCameras(accounts, req); });
   server.route("GET", "/api/v1/audit", Access::kAdmin, [&audit](const Request& req) { return queryAudit(audit, req); });
 }
 

@@ -7,6 +7,7 @@
 //                          session of the user, this one included                      (user)
 //   GET  /api/v1/users     [{"id","role","cameras"}]                                   (admin)
 //   POST /api/v1/users     {"id","role","password","cameras"?}                         (admin)
+//   POST /api/v1/users/cameras {"id","cameras"}: replace a viewer's cameras             (admin)
 //   GET  /api/v1/audit?start=&end=&user=&camera=&limit=   newest rows first            (admin)
 
 #include "access/accounts.h"
