@@ -75,7 +75,12 @@ int runDemo(const DemoOptions& options) {
     c.url = fmt::format("rtsp://127.0.0.1:{}/cam/{}", cameraServer.port(), i);
     configs.push_back(std::move(c));
   }
-  auto store = storage::Store::open({.dataDir = options.dataDir});
+  // The demo keeps at most 2 GiB of video (about half an hour of 4 cameras)
+  // and leaves 512 MiB of the disk free: it is left running on laptops.
+  storage::StoreOptions storeOptions{.dataDir = options.dataDir};
+  storeOptions.writer.maxBytes = uint64_t{2} << 30;
+  storeOptions.writer.minFreeBytes = uint64_t{512} << 20;
+  auto store = storage::Store::open(std::move(storeOptions));
   if (!store) {
     fmt::print(stderr, "vigil demo: {}\n", store.status().message());
     return 1;

@@ -15,6 +15,11 @@
 
 namespace vigil::app {
 
+namespace {
+// Retention keeps this much of the disk free, whatever the cameras' retain_days.
+constexpr uint64_t kMinFreeBytes = uint64_t{512} << 20;
+}  // namespace
+
 int runServe(const Config& config) {
   log::info("serve.start", {{"file", config.sourcePath},
                             {"node", config.node.name},
@@ -47,7 +52,10 @@ int runServe(const Config& config) {
   // Recordings live in the data directory too.
   std::unique_ptr<storage::Store> store;
   if (!config.node.dataDir.empty()) {
-    auto opened = storage::Store::open({.dataDir = config.node.dataDir});
+    storage::StoreOptions options{.dataDir = config.node.dataDir};
+    for (const CameraConfig& c : config.cameras) options.writer.retainDays[c.id] = c.retainDays;
+    options.writer.minFreeBytes = kMinFreeBytes;
+    auto opened = storage::Store::open(std::move(options));
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;

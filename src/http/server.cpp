@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/net.h"
 
 namespace vigil::http {
 
@@ -325,20 +326,7 @@ void HttpServer::route(std::string method, std::string path, Access access, Hand
 }
 
 Status HttpServer::listen(const HostPort& address) {
-  beast::error_code ec;
-  const auto ip = asio::ip::make_address(address.host, ec);
-  if (ec) return Status::invalidArgument(fmt::format("\"{}\" is not an IP address", address.host));
-  const tcp::endpoint endpoint(ip, address.port);
-  auto& a = impl_->acceptor;
-  a.open(endpoint.protocol(), ec);
-  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) a.bind(endpoint, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    beast::error_code ignored;
-    a.close(ignored);
-    return Status::unavailable(fmt::format("cannot listen on {}: {}", address.toString(), ec.message()));
-  }
+  VIGIL_RETURN_IF_ERROR(listenOn(impl_->acceptor, address));
   impl_->accept(impl_);
   return Status::ok();
 }
