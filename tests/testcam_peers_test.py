@@ -11,6 +11,20 @@ SEND_TIME_UUID = bytes([0x76, 0x69, 0x67, 0x69, 0x6c, 0x2d, 0x73, 0x65,
                         0x6e, 0x64, 0x74, 0x69, 0x6d, 0x65, 0x01, 0x00])
 
 
+def assert_gstreamer_decodes(test, url, transport, codec):
+    """gst-launch decodes 30 frames and reaches EOS with no error before it.
+    After EOS, rtspsrc's own shutdown (a PAUSE while the pipeline goes to
+    NULL) now and then fails with "Received end-of-file"; that was seen against
+    GStreamer's own RTSP server too, happens after playback, and is not held
+    against the server."""
+    r = run(["gst-launch-1.0", "rtspsrc", f"location={url}", f"protocols={transport}", "!",
+             f"rtp{codec}depay", "!", f"{codec}parse", "!", f"avdec_{codec}", "!", "fakesink", "num-buffers=30"])
+    out = r.stdout + r.stderr
+    eos = out.find('Got EOS from element "pipeline0"')
+    test.assertGreaterEqual(eos, 0, f"{transport}: no EOS after 30 frames:\n{out}")
+    test.assertNotIn("ERROR", out[:eos], f"{transport}: {out}")
+
+
 class H264Testcam(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -40,11 +54,7 @@ class H264Testcam(unittest.TestCase):
 
     def test_gstreamer_plays_tcp_and_udp(self):
         for transport in ("tcp", "udp"):
-            r = run(["gst-launch-1.0", "-q", "rtspsrc", f"location={self.base}/cam/1",
-                     f"protocols={transport}", "!", "rtph264depay", "!", "h264parse", "!",
-                     "avdec_h264", "!", "fakesink", "num-buffers=30"])
-            self.assertEqual(r.returncode, 0, f"{transport}: {r.stdout}{r.stderr}")
-            self.assertNotIn("ERROR", r.stdout + r.stderr)
+            assert_gstreamer_decodes(self, f"{self.base}/cam/1", transport, "h264")
 
     def test_every_access_unit_carries_a_send_time_sei(self):
         with temp_dir() as d:
@@ -96,9 +106,7 @@ class H265Testcam(unittest.TestCase):
         r = run(["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i", self.base + "/cam/0",
                  "-frames:v", "30", "-f", "null", "-"])
         self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
-        r = run(["gst-launch-1.0", "-q", "rtspsrc", f"location={self.base}/cam/0", "protocols=tcp", "!",
-                 "rtph265depay", "!", "h265parse", "!", "avdec_h265", "!", "fakesink", "num-buffers=30"])
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        assert_gstreamer_decodes(self, f"{self.base}/cam/0", "tcp", "h265")
 
 
 class TestcamStartup(unittest.TestCase):
