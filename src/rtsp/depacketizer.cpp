@@ -21,18 +21,26 @@ constexpr size_t kMaxCarriedBytes = 64 * 1024;
 
 enum class Sequence { kNext, kLate, kGap };
 
-// Classifies `seq` against the expected one and advances it. `lost` gets the
-// number of missing packets of a gap (0 for a jump backwards: a restart).
-Sequence checkSequence(std::optional<uint16_t>& expected, uint16_t seq, uint64_t& lost) {
+// Classifies `seq` against the expected one and advances it, counting the
+// packet as accepted or late. A gap counts its missing packets as lost (none
+// for a jump backwards: a restart) and sets `afterLoss`.
+Sequence acceptSequence(std::optional<uint16_t>& expected, uint16_t seq, DepacketizerCounters& counters,
+                        bool& afterLoss) {
   if (!expected) {
     expected = static_cast<uint16_t>(seq + 1);
+    ++counters.packets;
     return Sequence::kNext;
   }
   const auto diff = static_cast<int16_t>(static_cast<uint16_t>(seq - *expected));
-  if (diff < 0 && diff >= -kMaxMisorder) return Sequence::kLate;
+  if (diff < 0 && diff >= -kMaxMisorder) {
+    ++counters.packetsLate;
+    return Sequence::kLate;
+  }
   expected = static_cast<uint16_t>(seq + 1);
+  ++counters.packets;
   if (diff == 0) return Sequence::kNext;
-  lost = diff > 0 ? static_cast<uint64_t>(diff) : 0;
+  counters.packetsLost += diff > 0 ? static_cast<uint64_t>(diff) : 0;
+  afterLoss = true;
   return Sequence::kGap;
 }
 
@@ -59,20 +67,13 @@ VideoDepacketizer::VideoDepacketizer(VideoCodec codec,
 }
 
 void VideoDepacketizer::push(const RtpPacket& packet) {
-  uint64_t lost = 0;
-  const Sequence seq = checkSequence(nextSequence_, packet.header.sequence, lost);
-  if (seq == Sequence::kLate) {
-    ++counters_.packetsLate;
-    return;
-  }
-  ++counters_.packets;
+  const Sequence seq = acceptSequence(nextSequence_, packet.header.sequence, counters_, afterLoss_);
+  if (seq == Sequence::kLate) return;
   const uint32_t ts = packet.header.timestamp;
   bool startCorrupt = false;
   if (seq == Sequence::kGap) {
     // The missing packets may be the tail of the access unit in progress or
     // the head of the one this packet belongs to: both are dropped.
-    counters_.packetsLost += lost;
-    afterLoss_ = true;
     if (inAccessUnit_) corrupt_ = true;
     startCorrupt = true;
   }
@@ -308,16 +309,9 @@ AudioDepacketizer::AudioDepacketizer(AudioCodec codec, AacParameters aac)
     : codec_(codec), aac_(std::move(aac)) {}
 
 void AudioDepacketizer::push(const RtpPacket& packet) {
-  uint64_t lost = 0;
-  const Sequence seq = checkSequence(nextSequence_, packet.header.sequence, lost);
-  if (seq == Sequence::kLate) {
-    ++counters_.packetsLate;
-    return;
-  }
-  ++counters_.packets;
+  const Sequence seq = acceptSequence(nextSequence_, packet.header.sequence, counters_, afterLoss_);
+  if (seq == Sequence::kLate) return;
   if (seq == Sequence::kGap) {
-    counters_.packetsLost += lost;
-    afterLoss_ = true;
     if (inFragment_) {
       inFragment_ = false;
       fragment_.clear();
