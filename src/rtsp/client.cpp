@@ -249,9 +249,6 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
             rtpChannel_ = spec.interleavedRtp;
             rtcpChannel_ = spec.interleavedRtcp;
           }
-          if (!tcp_ && spec.serverRtpPort != 0) {
-            serverRtcp_ = udp::endpoint(cameraAddress_, spec.serverRtcpPort);
-          }
           ssrc_ = spec.ssrc;
         }
       }
@@ -414,10 +411,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   void deliver(VideoAccessUnit unit) {
     const WallTime now = SystemClock::instance().now();
     const StreamTimeline::Timing timing = timeline_->onFrame(unit.rtpTimestamp, now);
-    if (!unit.params || (!sawKeyframe_ && !unit.keyframe)) {
-      ++droppedBeforeKeyframe_;  // a decoder could not start here
-      return;
-    }
+    if (!unit.params || (!sawKeyframe_ && !unit.keyframe)) return;  // a decoder could not start here
     sawKeyframe_ = true;
     ++counters_.framesReceived;
     if (!observer_) return;
@@ -607,7 +601,6 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   udp::socket rtpUdp_;
   udp::socket rtcpUdp_;
   asio::ip::address cameraAddress_;
-  udp::endpoint serverRtcp_;
 
   std::array<uint8_t, 64 * 1024> readBuffer_{};
   RtspSplitter splitter_;
@@ -632,7 +625,6 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<StreamTimeline> timeline_;
   ReorderBuffer reorder_;
   bool sawKeyframe_ = false;
-  uint64_t droppedBeforeKeyframe_ = 0;
   uint64_t lostBefore_ = 0, droppedBefore_ = 0, jumpsBefore_ = 0;
   RtspClientCounters counters_;
 
