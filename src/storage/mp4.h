@@ -44,8 +44,4 @@ class VirtualFile {
 // codecs (H.264 and H.265 need separate exports).
 Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan);
 
-// The codec configuration boxes' payloads, exposed for tests.
-Result<media::Bytes> avcDecoderConfiguration(const media::VideoParameters& params);
-Result<media::Bytes> hevcDecoderConfiguration(const media::VideoParameters& params);
-
 }  // namespace vigil::storage

@@ -1,0 +1,230 @@
+#include "media/mp4_boxes.h"
+
+#include "media/parameter_sets.h"
+
+namespace vigil::media::mp4 {
+
+size_t BoxWriter::open(std::string_view type) {
+  const size_t at = out_.size();
+  u32(0);
+  fourcc(type);
+  return at;
+}
+
+size_t BoxWriter::openFull(std::string_view type, uint8_t version, uint32_t flags) {
+  const size_t at = open(type);
+  u32(uint32_t{version} << 24 | flags);
+  return at;
+}
+
+void BoxWriter::close(size_t at) { patchU32(at, static_cast<uint32_t>(out_.size() - at)); }
+
+void BoxWriter::u16(uint16_t v) {
+  u8(static_cast<uint8_t>(v >> 8));
+  u8(static_cast<uint8_t>(v));
+}
+
+void BoxWriter::u32(uint32_t v) {
+  u16(static_cast<uint16_t>(v >> 16));
+  u16(static_cast<uint16_t>(v));
+}
+
+void BoxWriter::u64(uint64_t v) {
+  u32(static_cast<uint32_t>(v >> 32));
+  u32(static_cast<uint32_t>(v));
+}
+
+void BoxWriter::fourcc(std::string_view code) {
+  for (size_t i = 0; i < 4; ++i) u8(i < code.size() ? static_cast<uint8_t>(code[i]) : ' ');
+}
+
+void BoxWriter::unityMatrix() {
+  for (uint32_t v : {0x00010000u, 0u, 0u, 0u, 0x00010000u, 0u, 0u, 0u, 0x40000000u}) u32(v);
+}
+
+void BoxWriter::patchU32(size_t at, uint32_t v) {
+  for (size_t i = 0; i < 4; ++i) out_[at + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+}
+
+Result<Bytes> avcDecoderConfiguration(const VideoParameters& p) {
+  if (p.sps.empty() || p.pps.empty()) return Status::failedPrecondition("H.264 parameters without SPS or PPS");
+  auto sps = parseSps(VideoCodec::kH264, p.sps.front());
+  if (!sps) return sps.status();
+  Bytes out;
+  BoxWriter w(out);
+  w.u8(1);
+  w.u8(sps->profileIdc);
+  w.u8(sps->constraintFlags);
+  w.u8(sps->levelIdc);
+  w.u8(0xff);  // lengthSizeMinusOne = 3
+  w.u8(static_cast<uint8_t>(0xe0 | p.sps.size()));
+  for (const Bytes& nal : p.sps) {
+    w.u16(static_cast<uint16_t>(nal.size()));
+    w.bytes(nal);
+  }
+  w.u8(static_cast<uint8_t>(p.pps.size()));
+  for (const Bytes& nal : p.pps) {
+    w.u16(static_cast<uint16_t>(nal.size()));
+    w.bytes(nal);
+  }
+  if (sps->profileIdc == 100 || sps->profileIdc == 110 || sps->profileIdc == 122 || sps->profileIdc == 144) {
+    w.u8(static_cast<uint8_t>(0xfc | sps->chromaFormatIdc));
+    w.u8(static_cast<uint8_t>(0xf8 | (sps->bitDepthLuma - 8)));
+    w.u8(static_cast<uint8_t>(0xf8 | (sps->bitDepthChroma - 8)));
+    w.u8(0);  // no SPS extensions
+  }
+  return out;
+}
+
+Result<Bytes> hevcDecoderConfiguration(const VideoParameters& p) {
+  if (p.vps.empty() || p.sps.empty() || p.pps.empty()) {
+    return Status::failedPrecondition("H.265 parameters without VPS, SPS or PPS");
+  }
+  auto sps = parseSps(VideoCodec::kH265, p.sps.front());
+  if (!sps) return sps.status();
+  Bytes out;
+  BoxWriter w(out);
+  w.u8(1);
+  w.bytes(sps->h265GeneralProfileTierLevel);
+  w.u16(0xf000);  // min_spatial_segmentation_idc = 0
+  w.u8(0xfc);     // parallelismType = 0
+  w.u8(static_cast<uint8_t>(0xfc | sps->chromaFormatIdc));
+  w.u8(static_cast<uint8_t>(0xf8 | (sps->bitDepthLuma - 8)));
+  w.u8(static_cast<uint8_t>(0xf8 | (sps->bitDepthChroma - 8)));
+  w.u16(0);  // avgFrameRate unknown
+  w.u8(static_cast<uint8_t>((sps->maxSubLayers & 7) << 3 | 3));  // lengthSizeMinusOne = 3
+  w.u8(3);
+  const std::pair<uint8_t, const std::vector<Bytes>*> arrays[] = {
+      {h265::kVps, &p.vps}, {h265::kSps, &p.sps}, {h265::kPps, &p.pps}};
+  for (auto [type, nals] : arrays) {
+    w.u8(static_cast<uint8_t>(0x80 | type));  // array_completeness
+    w.u16(static_cast<uint16_t>(nals->size()));
+    for (const Bytes& nal : *nals) {
+      w.u16(static_cast<uint16_t>(nal.size()));
+      w.bytes(nal);
+    }
+  }
+  return out;
+}
+
+Result<Bytes> decoderConfiguration(const VideoParameters& params) {
+  return params.codec == VideoCodec::kH264 ? avcDecoderConfiguration(params) : hevcDecoderConfiguration(params);
+}
+
+uint64_t mp4Time(WallTime t) {
+  constexpr int64_t kEpochOffset = 2082844800;  // 1904-01-01 to 1970-01-01, in seconds
+  return static_cast<uint64_t>(t.unixMicros() / 1000000 + kEpochOffset);
+}
+
+void writeFtyp(BoxWriter& w, std::string_view majorBrand, uint32_t minorVersion,
+               std::initializer_list<std::string_view> compatibleBrands) {
+  const size_t ftyp = w.open("ftyp");
+  w.fourcc(majorBrand);
+  w.u32(minorVersion);
+  for (std::string_view brand : compatibleBrands) w.fourcc(brand);
+  w.close(ftyp);
+}
+
+void writeMvhd(BoxWriter& w, const TrackTimes& times) {
+  const size_t mvhd = w.openFull("mvhd", 1, 0);
+  w.u64(times.created);
+  w.u64(times.created);
+  w.u32(kTimescale);
+  w.u64(times.duration);
+  w.u32(0x00010000);  // rate 1.0
+  w.u16(0x0100);      // volume 1.0
+  w.zeros(10);
+  w.unityMatrix();
+  w.zeros(24);
+  w.u32(2);  // next_track_ID
+  w.close(mvhd);
+}
+
+namespace {
+
+void writeSampleEntry(BoxWriter& w, const SampleEntry& e, HevcEntry hevc) {
+  const VideoParameters& p = *e.params;
+  const bool h264 = p.codec == VideoCodec::kH264;
+  const size_t entry = w.open(h264 ? "avc1" : hevc == HevcEntry::kHvc1 ? "hvc1" : "hev1");
+  w.zeros(6);
+  w.u16(1);  // data_reference_index
+  w.zeros(16);
+  w.u16(static_cast<uint16_t>(p.width));
+  w.u16(static_cast<uint16_t>(p.height));
+  w.u32(0x00480000);  // 72 dpi
+  w.u32(0x00480000);
+  w.u32(0);
+  w.u16(1);     // frame_count
+  w.zeros(32);  // compressorname
+  w.u16(0x0018);
+  w.u16(0xffff);
+  const size_t box = w.open(h264 ? "avcC" : "hvcC");
+  w.bytes(e.config);
+  w.close(box);
+  w.close(entry);
+}
+
+}  // namespace
+
+void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,
+                    const std::function<void(BoxWriter&)>& sampleTables) {
+  const VideoParameters& first = *entries.front().params;
+  const size_t trak = w.open("trak");
+  const size_t tkhd = w.openFull("tkhd", 1, 3);  // enabled, in movie
+  w.u64(times.created);
+  w.u64(times.created);
+  w.u32(1);  // track_ID
+  w.u32(0);
+  w.u64(times.duration);
+  w.zeros(8);
+  w.u16(0);  // layer
+  w.u16(0);  // alternate_group
+  w.u16(0);  // volume
+  w.u16(0);
+  w.unityMatrix();
+  w.u32(static_cast<uint32_t>(first.width) << 16);
+  w.u32(static_cast<uint32_t>(first.height) << 16);
+  w.close(tkhd);
+
+  const size_t mdia = w.open("mdia");
+  const size_t mdhd = w.openFull("mdhd", 1, 0);
+  w.u64(times.created);
+  w.u64(times.created);
+  w.u32(kTimescale);
+  w.u64(times.duration);
+  w.u16(0x55c4);  // "und"
+  w.u16(0);
+  w.close(mdhd);
+  const size_t hdlr = w.openFull("hdlr", 0, 0);
+  w.u32(0);
+  w.fourcc("vide");
+  w.zeros(12);
+  const std::string_view name("VideoHandler", 13);  // with its NUL
+  w.bytes(ByteView(reinterpret_cast<const uint8_t*>(name.data()), name.size()));
+  w.close(hdlr);
+
+  const size_t minf = w.open("minf");
+  const size_t vmhd = w.openFull("vmhd", 0, 1);
+  w.zeros(8);
+  w.close(vmhd);
+  const size_t dinf = w.open("dinf");
+  const size_t dref = w.openFull("dref", 0, 0);
+  w.u32(1);
+  const size_t url = w.openFull("url ", 0, 1);  // media in this file
+  w.close(url);
+  w.close(dref);
+  w.close(dinf);
+
+  const size_t stbl = w.open("stbl");
+  const size_t stsd = w.openFull("stsd", 0, 0);
+  w.u32(static_cast<uint32_t>(entries.size()));
+  for (const SampleEntry& e : entries) writeSampleEntry(w, e, hevc);
+  w.close(stsd);
+  sampleTables(w);
+  w.close(stbl);
+  w.close(minf);
+  w.close(mdia);
+  w.close(trak);
+}
+
+}  // namespace vigil::media::mp4

@@ -1,0 +1,84 @@
+#pragma once
+// ISO BMFF (MP4) box writing shared by the progressive MP4 export
+// (storage/mp4.h) and fragmented MP4 (media/fmp4.h): a big-endian box
+// writer, the codec configuration records (avcC, hvcC), the video sample
+// entry and the boxes of a video track that both layouts have in common.
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "media/frame.h"
+#include "media/h26x.h"
+
+namespace vigil::media::mp4 {
+
+// Every vigil track counts time in 90 kHz ticks, like RTP video.
+inline constexpr uint32_t kTimescale = 90000;
+
+// Appends big-endian fields and boxes to a byte vector; a box's size is
+// patched when it is closed.
+class BoxWriter {
+ public:
+  explicit BoxWriter(Bytes& out) : out_(out) {}
+  // Starts a box (or a full box with version and flags); returns the
+  // position to pass to close().
+  size_t open(std::string_view type);
+  size_t openFull(std::string_view type, uint8_t version, uint32_t flags);
+  void close(size_t at);
+
+  void u8(uint8_t v) { out_.push_back(v); }
+  void u16(uint16_t v);
+  void u32(uint32_t v);
+  void u64(uint64_t v);
+  void bytes(ByteView b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  void fourcc(std::string_view code);  // exactly four characters
+  void zeros(size_t n) { out_.insert(out_.end(), n, 0); }
+  void unityMatrix();
+  // Overwrites a u32 written earlier at `at` (a field known only later).
+  void patchU32(size_t at, uint32_t v);
+  size_t size() const { return out_.size(); }
+
+ private:
+  Bytes& out_;
+};
+
+// The payloads of the avcC / hvcC boxes (ISO/IEC 14496-15) with 4-byte
+// NAL unit lengths. FailedPrecondition when a parameter set is missing,
+// InvalidArgument when the SPS does not parse.
+Result<Bytes> avcDecoderConfiguration(const VideoParameters& params);
+Result<Bytes> hevcDecoderConfiguration(const VideoParameters& params);
+// The one of the two that params.codec calls for.
+Result<Bytes> decoderConfiguration(const VideoParameters& params);
+
+// The sample entry's four-character code for H.265: hvc1 promises every
+// parameter set is in the hvcC (what Safari and Chrome's MSE require),
+// hev1 allows them to change in band. H.264 is always avc1.
+enum class HevcEntry { kHvc1, kHev1 };
+
+struct SampleEntry {
+  const VideoParameters* params = nullptr;
+  Bytes config;  // decoderConfiguration(*params)
+};
+
+// Times of the movie, track and media headers.
+struct TrackTimes {
+  uint64_t created = 0;   // seconds since 1904-01-01 (mp4Time())
+  uint64_t duration = 0;  // 90 kHz; 0 for fragmented files
+};
+// Seconds since the MP4 epoch (1904-01-01) of a wall time.
+uint64_t mp4Time(WallTime t);
+
+void writeFtyp(BoxWriter& w, std::string_view majorBrand, uint32_t minorVersion,
+               std::initializer_list<std::string_view> compatibleBrands);
+// mvhd of a movie whose only track has id 1.
+void writeMvhd(BoxWriter& w, const TrackTimes& times);
+// trak of video track 1: tkhd (size of the first entry), mdia, minf,
+// stbl with stsd holding `entries` (1-based in that order); then
+// `sampleTables` writes the rest of stbl (stts, stss, stsz, stsc, co64).
+void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,
+                    const std::function<void(BoxWriter&)>& sampleTables);
+
+}  // namespace vigil::media::mp4
