@@ -6,11 +6,9 @@
 #include "app/commands.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_http.h"
 #include "base/event_loops.h"
 #include "base/log.h"
-#include "http/access_routes.h"
-#include "http/camera_routes.h"
-#include "http/server.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -87,18 +85,13 @@ int runDemo(const DemoOptions& options) {
   }
   Node node(loops, std::move(configs), store->get());
 
-  http::HttpServerOptions httpOptions;
-  httpOptions.accounts = access->accounts.get();
-  http::HttpServer web(loops, httpOptions);
-  http::addCameraRoutes(web, "vigil demo", [&node] { return node.cameraStatuses(); });
-  http::addAccessRoutes(web, *access->accounts, *access->audit);
-  if (Status s = web.listen(options.listen); !s.isOk()) {
-    fmt::print(stderr, "vigil demo: {}\n", s.message());
+  auto web = startNodeHttp(loops, node, *access, {.nodeName = "vigil demo", .listen = options.listen});
+  if (!web) {
+    fmt::print(stderr, "vigil demo: {}\n", web.status().message());
     return 2;
   }
-
   StopSignals signals(loops.loop(0), [&](int) {
-    web.stop();
+    (*web)->stop();
     node.shutdown([&] {
       cameraServer.stop();
       loops.stop();
@@ -114,7 +107,7 @@ int runDemo(const DemoOptions& options) {
       "  user:           admin\n"
       "  admin password: {}\n"
       "Press Ctrl-C to stop.\n",
-      options.cameras, options.dataDir, host, web.port(), *adminPassword);
+      options.cameras, options.dataDir, host, (*web)->port(), *adminPassword);
   std::fflush(stdout);
   loops.join();
   (*store)->stop();  // writes what is queued and seals every recording

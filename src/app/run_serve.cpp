@@ -7,10 +7,8 @@
 #include "app/commands.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_http.h"
 #include "base/log.h"
-#include "http/access_routes.h"
-#include "http/camera_routes.h"
-#include "http/server.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -68,23 +66,18 @@ int runServe(const Config& config) {
 
   EventLoopPool loops;
   Node node(loops, config.cameras, store.get());
-  std::optional<http::HttpServer> web;
+  std::unique_ptr<http::HttpServer> web;
   if (access) {
-    http::HttpServerOptions options;
-    options.accounts = access->accounts.get();
-    web.emplace(loops, options);
-    http::addCameraRoutes(*web, config.node.name, [&node] { return node.cameraStatuses(); });
-    http::addAccessRoutes(*web, *access->accounts, *access->audit);
-    if (!config.http.tlsCert.empty()) {
-      if (Status s = web->enableTls(config.http.tlsCert, config.http.tlsKey); !s.isOk()) {
-        fmt::print(stderr, "vigil serve: {}\n", s.message());
-        return 2;
-      }
-    }
-    if (Status s = web->listen(config.http.listen); !s.isOk()) {
-      fmt::print(stderr, "vigil serve: {}\n", s.message());
+    auto started = startNodeHttp(loops, node, *access,
+                                 {.nodeName = config.node.name,
+                                  .listen = config.http.listen,
+                                  .tlsCert = config.http.tlsCert,
+                                  .tlsKey = config.http.tlsKey});
+    if (!started) {
+      fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;
     }
+    web = std::move(*started);
   }
   StopSignals signals(loops.loop(0), [&](int) {
     if (web) web->stop();

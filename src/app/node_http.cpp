@@ -1,0 +1,20 @@
+#include "app/node_http.h"
+
+#include "http/access_routes.h"
+#include "http/camera_routes.h"
+
+namespace vigil::app {
+
+Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, Node& node, NodeAccess& access,
+                                                        const NodeHttpOptions& options) {
+  http::HttpServerOptions serverOptions;
+  serverOptions.accounts = access.accounts.get();
+  auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
+  http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); });
+  http::addAccessRoutes(*server, *access.accounts, *access.audit);
+  if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
+  VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
+  return server;
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,29 @@
+#pragma once
+// The HTTP side of a node, the same for `vigil serve` and `vigil demo`:
+// one server with every route of the API (cameras, accounts and audit,
+// live view, recordings) over the node's cameras, store and audit log.
+
+#include <memory>
+#include <string>
+
+#include "app/node.h"
+#include "app/node_access.h"
+#include "base/config.h"
+#include "base/event_loops.h"
+#include "http/server.h"
+
+namespace vigil::app {
+
+struct NodeHttpOptions {
+  std::string nodeName;
+  HostPort listen;
+  std::string tlsCert;  // both set: HTTPS only
+  std::string tlsKey;
+};
+
+// Registers every route and listens. InvalidArgument (bad TLS files) or the
+// listen error otherwise; the message names what is at fault.
+Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, Node& node, NodeAccess& access,
+                                                        const NodeHttpOptions& options);
+
+}  // namespace vigil::app
