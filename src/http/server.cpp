@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 #include <type_traits>
 #include <nlohmann/json.hpp>
 
@@ -66,12 +68,73 @@ Response errorResponse(const Status& status) {
 
 namespace {
 
+// One segment of a route's path pattern: literal text, or a {name}.
+struct Segment {
+  std::string text;  // the literal, or the parameter's name
+  bool param = false;
+};
+
 struct Route {
   std::string method;
   std::string path;
+  std::vector<Segment> segments;
   Access access;
   Handler handler;
 };
+
+// "/a/b" -> {"a", "b"}; "/" -> {""}. Empty for a path not starting with '/'.
+std::vector<std::string_view> splitPath(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return out;
+  path.remove_prefix(1);
+  while (true) {
+    const size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) return out;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+std::vector<Segment> parsePattern(std::string_view pattern) {
+  std::vector<std::string_view> parts = splitPath(pattern);
+  if (parts.empty()) throw std::invalid_argument(fmt::format("route {}: must start with '/'", pattern));
+  std::vector<Segment> out;
+  std::set<std::string_view> names;
+  for (std::string_view part : parts) {
+    const bool param = part.size() > 2 && part.front() == '{' && part.back() == '}';
+    if (param) part = part.substr(1, part.size() - 2);
+    if (part.find_first_of("{}") != std::string_view::npos || (param && !names.insert(part).second)) {
+      throw std::invalid_argument(fmt::format("route {}: malformed segment '{}'", pattern, part));
+    }
+    out.push_back({std::string(part), param});
+  }
+  return out;
+}
+
+// Whether `route` matches the segments of a path; fills `params` if so.
+bool matches(const Route& route, const std::vector<std::string_view>& path,
+             std::map<std::string, std::string>& params) {
+  if (route.segments.size() != path.size()) return false;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const Segment& s = route.segments[i];
+    if (s.param ? path[i].empty() : s.text != path[i]) return false;
+  }
+  params.clear();
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (route.segments[i].param) params[route.segments[i].text] = std::string(path[i]);
+  }
+  return true;
+}
+
+// Of two routes matching the same path, whether `a` is more specific than
+// `b`: at the first segment where one is literal and the other not, the
+// literal wins ("/cameras/new" over "/cameras/{id}").
+bool moreSpecific(const Route& a, const Route& b) {
+  for (size_t i = 0; i < a.segments.size() && i < b.segments.size(); ++i) {
+    if (a.segments[i].param != b.segments[i].param) return !a.segments[i].param;
+  }
+  return false;
+}
 
 struct Shared {
   HttpServerOptions options;
@@ -121,44 +184,68 @@ bool sameOrigin(const Request& req) {
   return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
 }
 
-Response dispatch(const Shared& shared, const Request& incoming) {
+// The route a request goes to, or the error answering it: 404 when no
+// route matches its path, 405 when some do but with another method.
+const Route* findRoute(const Shared& shared, const Request& req, std::map<std::string, std::string>& params,
+                       int& error) {
+  const std::vector<std::string_view> path = splitPath(req.path);
+  const Route* best = nullptr;
   bool pathKnown = false;
+  std::map<std::string, std::string> candidate;
   for (const Route& r : shared.routes) {
-    if (r.path != incoming.path) continue;
+    if (!matches(r, path, candidate)) continue;
     pathKnown = true;
-    if (r.method != incoming.method) continue;
-    Request req = incoming;
-    bool byCookie = false;
-    if (r.access != Access::kPublic) {
-      auto [token, cookie] = sessionToken(req);
-      byCookie = cookie;
-      auto principal = shared.options.accounts && !token.empty()
-                           ? shared.options.accounts->authenticate(token)
-                           : Result<access::Principal>(Status::unauthenticated("authentication required"));
-      if (!principal) {
-        if (principal.status().code() != StatusCode::kUnauthenticated) return errorResponse(principal.status());
-        return Response::error(401, "authentication required");
-      }
-      const access::Role needed = r.access == Access::kAdmin      ? access::Role::kAdmin
-                                  : r.access == Access::kOperator ? access::Role::kOperator
-                                                                  : access::Role::kViewer;
-      if (!principal->hasRole(needed)) return Response::error(403, "permission denied");
-      req.principal = std::move(*principal);
-      req.sessionToken = std::move(token);
-    }
-    // Public state-changing routes (login) are checked too when a browser
-    // says where it comes from: a foreign page must not log a user in.
-    if (changesState(req) && (byCookie || req.headers.contains("origin")) && !sameOrigin(req)) {
-      return Response::error(403, "cross-site request refused (Origin does not match)");
-    }
-    try {
-      return r.handler(req);
-    } catch (const std::exception& e) {
-      log::error("http.handler_failed", {{"path", req.path}, {"error", e.what()}});
-      return Response::error(500, "internal error");
-    }
+    if (r.method != req.method || (best && !moreSpecific(r, *best))) continue;
+    best = &r;
+    params = std::move(candidate);
   }
-  return pathKnown ? Response::error(405, "method not allowed") : Response::error(404, "not found");
+  error = best ? 0 : pathKnown ? 405 : 404;
+  return best;
+}
+
+// The one gate: authenticates and authorizes `req` for `route` (filling
+// its principal) and checks Origin. The refusal, if any.
+std::optional<Response> admit(const Shared& shared, const Route& route, Request& req) {
+  bool byCookie = false;
+  if (route.access != Access::kPublic) {
+    auto [token, cookie] = sessionToken(req);
+    byCookie = cookie;
+    auto principal = shared.options.accounts && !token.empty()
+                         ? shared.options.accounts->authenticate(token)
+                         : Result<access::Principal>(Status::unauthenticated("authentication required"));
+    if (!principal) {
+      if (principal.status().code() != StatusCode::kUnauthenticated) return errorResponse(principal.status());
+      return Response::error(401, "authentication required");
+    }
+    const access::Role needed = route.access == Access::kAdmin      ? access::Role::kAdmin
+                                : route.access == Access::kOperator ? access::Role::kOperator
+                                                                    : access::Role::kViewer;
+    if (!principal->hasRole(needed)) return Response::error(403, "permission denied");
+    req.principal = std::move(*principal);
+    req.sessionToken = std::move(token);
+  }
+  // Public state-changing routes (login) are checked too when a browser
+  // says where it comes from: a foreign page must not log a user in.
+  if (changesState(req) && (byCookie || req.headers.contains("origin")) && !sameOrigin(req)) {
+    return Response::error(403, "cross-site request refused (Origin does not match)");
+  }
+  return std::nullopt;
+}
+
+Response dispatch(const Shared& shared, const Request& incoming) {
+  std::map<std::string, std::string> params;
+  int error = 0;
+  const Route* route = findRoute(shared, incoming, params, error);
+  if (!route) return Response::error(error, error == 405 ? "method not allowed" : "not found");
+  Request req = incoming;
+  req.params = std::move(params);
+  if (auto refused = admit(shared, *route, req)) return std::move(*refused);
+  try {
+    return route->handler(req);
+  } catch (const std::exception& e) {
+    log::error("http.handler_failed", {{"path", req.path}, {"error", e.what()}});
+    return Response::error(500, "internal error");
+  }
 }
 
 // What stop() needs of a connection, whatever its transport.
@@ -322,7 +409,8 @@ HttpServer::HttpServer(EventLoopPool& loops, HttpServerOptions options) : impl_(
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(std::string method, std::string path, Access access, Handler handler) {
-  impl_->shared->routes.push_back({std::move(method), std::move(path), access, std::move(handler)});
+  std::vector<Segment> segments = parsePattern(path);
+  impl_->shared->routes.push_back({std::move(method), std::move(path), std::move(segments), access, std::move(handler)});
 }
 
 Status HttpServer::listen(const HostPort& address) {

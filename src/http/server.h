@@ -27,6 +27,9 @@ struct Request {
   std::string method;
   std::string path;   // without the query
   std::string query;  // after '?', raw
+  // The {name} segments of the route's path pattern, by name, as sent
+  // (not percent-decoded: handlers validate ids, which never need it).
+  std::map<std::string, std::string> params;
   std::map<std::string, std::string> headers;  // names lower case
   std::string body;
   std::string remoteAddress;  // the client's IP address
@@ -58,7 +61,7 @@ Response errorResponse(const Status& status);
 
 struct RouteInfo {
   std::string method;
-  std::string path;
+  std::string path;  // the pattern, as registered
   Access access;
 };
 
@@ -84,7 +87,14 @@ class HttpServer {
   // key), and send HSTS. Call before listen(). InvalidArgument naming the
   // config key when a file cannot be used.
   Status enableTls(const std::string& certFile, const std::string& keyFile);
-  // Register before listen(). `path` is matched exactly.
+  // Register before listen(). `path` is a pattern of '/'-separated
+  // segments: a literal segment matches itself, a `{name}` segment matches
+  // any one non-empty segment and fills Request::params[name]
+  // ("/api/v1/cameras/{id}/export.mp4"). When several routes match, the one
+  // whose first differing segment is literal wins. A path some route
+  // matches with another method answers 405, none 404. A malformed pattern
+  // (a '{' not spanning a whole segment, a repeated name) throws
+  // std::invalid_argument: it is a programming error.
   void route(std::string method, std::string path, Access access, Handler handler);
   Status listen(const HostPort& address);
   uint16_t port() const;
