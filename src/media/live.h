@@ -1,0 +1,194 @@
+#pragma once
+// The live registry: per camera stream, the current GOP in memory and
+// fan-out of each new frame to any number of viewers, each behind a
+// bounded queue (design/ARCHITECTURE.md, "Live registry").
+//
+//   camera loop:   stream->publish(frame, newSegment)      never blocks
+//   viewer thread: auto viewer = stream->subscribe(onReady);
+//                  viewer->pop(items)  after subscribing, and after each onReady
+//
+// Frames are shared, immutable, between the cache and every viewer; no
+// viewer copies bytes. A viewer whose queue is full skips ahead to the next
+// keyframe; one that skips more than `maxSkips` times within `skipWindow`
+// is disconnected. So one slow viewer never delays the publisher or the
+// other viewers, and pins at most its queue's bound of frames.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "media/frame.h"
+
+namespace vigil::media {
+
+struct LiveOptions {
+  // The GOP cache of a stream. A GOP that grows past either limit is
+  // dropped; the cache stays empty until the next keyframe, and viewers who
+  // subscribe meanwhile wait for it. Applied as at most the viewer limits,
+  // so a new viewer's queue always holds the whole cached GOP.
+  size_t gopMaxBytes = 4 << 20;
+  size_t gopMaxFrames = 250;  // 10 s at 25 fps
+  // Each viewer's queue. Frames are shared, not copied: viewers that keep
+  // up pin the same few recent frames. The worst case, viewers stuck at
+  // different points, is this bound per viewer until each is disconnected
+  // (which empties its queue).
+  size_t viewerMaxBytes = 8 << 20;
+  size_t viewerMaxFrames = 500;  // 20 s at 25 fps
+  // A viewer that skips ahead more than `maxSkips` times within
+  // `skipWindow` is disconnected (ResourceExhausted). A viewer that never
+  // reads skips once per GOP once its queue is full.
+  int maxSkips = 3;
+  std::chrono::milliseconds skipWindow{30000};
+};
+
+// One frame as a viewer receives it.
+struct LiveItem {
+  std::shared_ptr<const Frame> frame;
+  // The viewer's first frame, or the publisher started a new segment here
+  // or in frames this viewer skipped (parameter sets changed or the camera
+  // clock jumped): pts need not follow on from the previous frame.
+  bool newSegment = false;
+  // frame->params differ from those of this viewer's previous frame (true
+  // on its first frame): send a new init segment.
+  bool paramsChanged = false;
+  // Frames were dropped for this viewer just before this one (its queue was
+  // full and it skipped ahead). The frame is a keyframe; its pts jumps by
+  // the media time skipped. Keep decode times continuous.
+  bool discontinuity = false;
+};
+
+struct LiveStreamStats {
+  std::string id;
+  size_t viewers = 0;              // subscribed now (disconnected ones excluded)
+  uint64_t framesPublished = 0;
+  uint64_t skips = 0;              // times a viewer's queue was full and it skipped ahead
+  uint64_t framesSkipped = 0;      // frames not delivered because of skips, summed over viewers
+  uint64_t viewersDisconnected = 0;  // for being too slow
+  size_t gopFrames = 0;            // in the cache now
+  size_t gopBytes = 0;
+  uint64_t gopsDropped = 0;        // GOPs too large to cache
+};
+
+class LiveStream;
+
+// A subscription. Destroying it unsubscribes; once the destructor has
+// returned, onReady is never called again. Any thread.
+class LiveViewer {
+ public:
+  ~LiveViewer();
+  LiveViewer(const LiveViewer&) = delete;
+  LiveViewer& operator=(const LiveViewer&) = delete;
+
+  // Replaces `items` with everything queued, oldest first (possibly none),
+  // and empties the queue; the vector's capacity is reused by the queue. Once
+  // the viewer has been disconnected: the reason (ResourceExhausted), with
+  // `items` empty. Call it when ready to send, not sooner: what was popped
+  // is no longer counted against the viewer's bound.
+  Status pop(std::vector<LiveItem>& items);
+
+ private:
+  friend class LiveStream;
+  LiveViewer(std::shared_ptr<LiveStream> stream, std::function<void()> onReady);
+
+  const std::shared_ptr<LiveStream> stream_;
+  const std::function<void()> onReady_;
+
+  // Guarded by the stream's mutex (only the stream touches these).
+  bool subscribed_ = true;
+  bool started_ = false;         // has been offered its first frame
+  bool skipping_ = false;        // dropping frames until a keyframe that fits
+  bool pendingNewSegment_ = false;
+  uint64_t paramsGeneration_ = 0;  // of the last frame queued
+  std::deque<std::chrono::steady_clock::time_point> recentSkips_;
+
+  // Guarded by mutex_: shared with pop().
+  std::mutex mutex_;
+  std::vector<LiveItem> queue_;
+  size_t queuedBytes_ = 0;
+  Status closed_;  // non-OK once disconnected
+};
+
+// One camera stream. publish() from one thread at a time (the camera's
+// loop); subscribe(), stats() and the viewers from any thread.
+class LiveStream : public std::enable_shared_from_this<LiveStream> {
+ public:
+  // Use LiveRegistry::stream(); `clock` must outlive the stream.
+  LiveStream(std::string id, LiveOptions options, const Clock& clock);
+  LiveStream(const LiveStream&) = delete;
+  LiveStream& operator=(const LiveStream&) = delete;
+
+  // Caches the frame (a keyframe starts a new GOP) and queues it for every
+  // viewer. Never blocks on a viewer: it takes the stream's mutex and each
+  // viewer's for a push, and calls onReady of viewers whose queue was empty.
+  void publish(std::shared_ptr<const Frame> frame, bool newSegment);
+  // The same, with one copy of the frame shared by everyone.
+  void publish(const Frame& frame, bool newSegment);
+
+  // The viewer's queue starts with the cached GOP (a keyframe first), or
+  // empty until the next keyframe; pop() once after subscribing. Then
+  // `onReady` is called, on the publisher's thread, each time the queue goes
+  // from empty to non-empty and once when the viewer is disconnected. It
+  // must not block or call into the live registry: post to your executor.
+  std::unique_ptr<LiveViewer> subscribe(std::function<void()> onReady);
+
+  LiveStreamStats stats() const;
+  const std::string& id() const { return id_; }
+
+ private:
+  friend class LiveViewer;
+  struct Entry {
+    std::shared_ptr<const Frame> frame;
+    bool newSegment = false;
+    uint64_t paramsGeneration = 0;
+  };
+
+  void unsubscribe(LiveViewer* viewer);
+  // Queues `entry` for `viewer` (calling onReady when `notify` and the
+  // queue was empty) or skips it; false when the viewer has just been
+  // disconnected. Holds mutex_.
+  bool offer(LiveViewer& viewer, const Entry& entry, bool notify);
+  // A skip at a frame that did not fit; may disconnect. Holds mutex_.
+  bool recordSkip(LiveViewer& viewer);
+  void cache(const Entry& entry);
+
+  const std::string id_;
+  const LiveOptions options_;
+  const Clock& clock_;
+
+  mutable std::mutex mutex_;
+  std::vector<LiveViewer*> viewers_;  // subscribed and not disconnected
+  std::vector<Entry> gop_;            // from the last keyframe; empty while dropped
+  size_t gopBytes_ = 0;
+  std::shared_ptr<const VideoParameters> lastParams_;
+  uint64_t paramsGeneration_ = 0;     // +1 each time the published parameters change
+  LiveStreamStats stats_;             // but id and the gauges, filled by stats()
+};
+
+// Every live stream of a node, by stream id (a camera id today).
+class LiveRegistry {
+ public:
+  explicit LiveRegistry(LiveOptions options = {}, const Clock& clock = SystemClock::instance());
+
+  // The stream of `id`, made on first use; callers check that the camera
+  // exists. Thread-safe; the publisher may keep the pointer.
+  std::shared_ptr<LiveStream> stream(const std::string& id);
+  // Every stream's counters, by id, for /metrics. Thread-safe.
+  std::vector<LiveStreamStats> stats() const;
+
+ private:
+  const LiveOptions options_;
+  const Clock& clock_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<LiveStream>> streams_;
+};
+
+}  // namespace vigil::media
