@@ -2,7 +2,9 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <future>
+#include <map>
 #include <set>
 
 #include "base/log.h"
@@ -36,6 +38,24 @@ class Node::RecordingSink final : public camera::FrameSink {
   std::set<std::string> recording_;  // read-only after construction: safe from every loop
 };
 
+// Every frame goes first to the live registry (viewers wait on it), then
+// to recording.
+class Node::LiveSink final : public camera::FrameSink {
+ public:
+  LiveSink(media::LiveRegistry& live, const std::vector<CameraConfig>& cameras, camera::FrameSink& next)
+      : next_(next) {
+    for (const CameraConfig& c : cameras) streams_.emplace(c.id, live.stream(c.id));
+  }
+  void onFrame(const std::string& cameraId, const media::Frame& frame, bool newSegment) override {
+    if (auto it = streams_.find(cameraId); it != streams_.end()) it->second->publish(frame, newSegment);
+    next_.onFrame(cameraId, frame, newSegment);
+  }
+
+ private:
+  camera::FrameSink& next_;
+  std::map<std::string, std::shared_ptr<media::LiveStream>> streams_;  // read-only after construction
+};
+
 struct Node::Slot {
   boost::asio::io_context* loop;
   std::unique_ptr<camera::Camera> camera;
@@ -43,11 +63,13 @@ struct Node::Slot {
 
 Node::Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, storage::Store* store,
            camera::CameraOptions options)
-    : loops_(loops), sink_(std::make_unique<RecordingSink>(store, cameras)) {
+    : loops_(loops),
+      sink_(std::make_unique<RecordingSink>(store, cameras)),
+      liveSink_(std::make_unique<LiveSink>(live_, cameras, *sink_)) {
   for (CameraConfig& config : cameras) {
     auto slot = std::make_unique<Slot>();
     slot->loop = &loops_.next();
-    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), sink_.get(), options);
+    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), liveSink_.get(), options);
     slots_.push_back(std::move(slot));
   }
 }
@@ -77,6 +99,10 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
   out.reserve(slots_.size());
   for (const auto& slot : slots_) out.push_back(slot->camera->status());
   return out;
+}
+
+bool Node::hasCamera(const std::string& id) const {
+  return std::any_of(slots_.begin(), slots_.end(), [&](const auto& slot) { return slot->camera->id() == id; });
 }
 
 }  // namespace vigil::app

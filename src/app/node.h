@@ -1,7 +1,7 @@
 #pragma once
 // A running node: its cameras, each on one event loop, and where their
-// frames go: the recording store for cameras with record = "continuous".
-// (Live view and detection join here as they arrive.)
+// frames go: the live registry (every camera) and the recording store for
+// cameras with record = "continuous". (Detection joins here when it arrives.)
 
 #include <functional>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "camera/camera.h"
+#include "media/live.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -28,12 +29,18 @@ class Node {
   void shutdown(std::function<void()> done);
 
   std::vector<camera::CameraStatus> cameraStatuses() const;
+  bool hasCamera(const std::string& id) const;
+  // Each camera's live stream (by camera id): the current GOP and viewers.
+  media::LiveRegistry& live() { return live_; }
 
  private:
   struct Slot;
   class RecordingSink;
+  class LiveSink;
   EventLoopPool& loops_;
+  media::LiveRegistry live_;
   std::unique_ptr<RecordingSink> sink_;
+  std::unique_ptr<LiveSink> liveSink_;
   std::vector<std::unique_ptr<Slot>> slots_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
+#include "http/metrics_routes.h"
 
 namespace vigil::app {
 
@@ -12,6 +13,9 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
   http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); });
   http::addAccessRoutes(*server, *access.accounts, *access.audit);
+  http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },
+                                  .live = &node.live(),
+                                  .store = options.store});
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;

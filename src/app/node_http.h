@@ -19,6 +19,7 @@ struct NodeHttpOptions {
   HostPort listen;
   std::string tlsCert;  // both set: HTTPS only
   std::string tlsKey;
+  storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
 };
 
 // Registers every route and listens. InvalidArgument (bad TLS files) or the

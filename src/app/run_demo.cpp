@@ -85,7 +85,7 @@ int runDemo(const DemoOptions& options) {
   }
   Node node(loops, std::move(configs), store->get());
 
-  auto web = startNodeHttp(loops, node, *access, {.nodeName = "vigil demo", .listen = options.listen});
+  auto web = startNodeHttp(loops, node, *access, {.nodeName = "vigil demo", .listen = options.listen, .store = store->get()});
   if (!web) {
     fmt::print(stderr, "vigil demo: {}\n", web.status().message());
     return 2;

@@ -72,7 +72,8 @@ int runServe(const Config& config) {
                                  {.nodeName = config.node.name,
                                   .listen = config.http.listen,
                                   .tlsCert = config.http.tlsCert,
-                                  .tlsKey = config.http.tlsKey});
+                                  .tlsKey = config.http.tlsKey,
+                                  .store = store.get()});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;

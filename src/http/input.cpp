@@ -131,4 +131,19 @@ Result<std::optional<WallTime>> timeParam(const std::map<std::string, std::strin
   return std::optional<WallTime>(*t);
 }
 
+Result<TimeRange> timeRangeParams(const std::map<std::string, std::string>& params, std::chrono::seconds maxSpan) {
+  TimeRange range;
+  for (auto [name, out] : {std::pair{"start", &range.start}, std::pair{"end", &range.end}}) {
+    auto t = timeParam(params, name);
+    if (!t) return t.status();
+    if (!t->has_value()) return Status::invalidArgument(fmt::format("{}: required (an RFC 3339 time)", name));
+    *out = **t;
+  }
+  if (range.end <= range.start) return Status::invalidArgument("end: must be after start");
+  if (range.end - range.start > maxSpan) {
+    return Status::invalidArgument(fmt::format("end: at most {} h after start", maxSpan.count() / 3600));
+  }
+  return range;
+}
+
 }  // namespace vigil::http

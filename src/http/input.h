@@ -4,6 +4,7 @@
 // the field at fault ("user: must be a string"), which the API returns
 // with 400.
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,5 +48,13 @@ Result<LoginRequest> parseLoginRequest(std::string_view body);
 Result<std::map<std::string, std::string>> parseQuery(std::string_view query);
 // An optional RFC 3339 parameter.
 Result<std::optional<WallTime>> timeParam(const std::map<std::string, std::string>& params, const std::string& name);
+
+struct TimeRange {
+  WallTime start;
+  WallTime end;
+};
+// The required `start` and `end` of a query: RFC 3339, end after start, at
+// most `maxSpan` apart.
+Result<TimeRange> timeRangeParams(const std::map<std::string, std::string>& params, std::chrono::seconds maxSpan);
 
 }  // namespace vigil::http

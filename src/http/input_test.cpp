@@ -62,5 +62,19 @@ TEST(Query, TimeParamNamesItself) {
   EXPECT_FALSE(none->has_value());
 }
 
+TEST(Query, TimeRangeNeedsBothEndsInOrderWithinTheSpan) {
+  const auto span = std::chrono::hours(24);
+  auto range = [&](std::string_view query) { return timeRangeParams(*parseQuery(query), span); };
+  auto ok = range("start=2026-11-22T10:00:00Z&end=2026-11-22T11:00:00Z");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->end - ok->start, std::chrono::hours(1));
+  EXPECT_EQ(range("end=2026-11-22T11:00:00Z").status().message(), "start: required (an RFC 3339 time)");
+  EXPECT_EQ(range("start=2026-11-22T10:00:00Z").status().message(), "end: required (an RFC 3339 time)");
+  EXPECT_EQ(range("start=2026-11-22T10:00:00Z&end=2026-11-22T10:00:00Z").status().message(),
+            "end: must be after start");
+  EXPECT_EQ(range("start=2026-11-22T10:00:00Z&end=2026-11-23T10:00:01Z").status().message(),
+            "end: at most 24 h after start");
+}
+
 }  // namespace
 }  // namespace vigil::http
