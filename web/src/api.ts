@@ -1,0 +1,133 @@
+// The HTTP API of vigil (BRIEF §3). The session travels in the HttpOnly
+// cookie the login sets; any 401 means it ended, and the app goes back to
+// the login page with a message (see onSessionExpired).
+
+export interface Me {
+  user: string;
+  role: "admin" | "operator" | "viewer";
+  cameras: string[];
+}
+
+export interface Camera {
+  id: string;
+  name: string;
+  online: boolean;
+  state: string;
+  codec: string | null;
+  width: number;
+  height: number;
+  fps: number;
+  bitrate_kbps: number;
+  last_frame_at: string | null;
+  reason?: string;
+}
+
+// A contiguous run of recorded video, times in ms since the epoch.
+export interface Run {
+  start: number;
+  end: number;
+  bytes: number;
+}
+
+export interface AuditRow {
+  seq: number;
+  at: string;
+  user: string;
+  action: string;
+  camera: string;
+  client: string;
+  detail: unknown;
+  hash: string;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+let expiredHandler: () => void = () => {};
+export function onSessionExpired(handler: () => void): void {
+  expiredHandler = handler;
+}
+// Live sockets cannot see a 401; they report a refused upgrade here and the
+// app checks the session.
+export function sessionExpired(): void {
+  expiredHandler();
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers = { "Content-Type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  let r: Response;
+  try {
+    r = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "vigil cannot be reached; check the network");
+  }
+  const text = await r.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!r.ok) {
+    const message =
+      json && typeof json === "object" && "error" in json ? String((json as { error: unknown }).error) : r.statusText;
+    // A failed login is a 401 too, but not an expired session.
+    if (r.status === 401 && path !== "/api/v1/login") expiredHandler();
+    throw new ApiError(r.status, message);
+  }
+  return json as T;
+}
+
+export const api = {
+  login: (user: string, password: string) => request<Me & { token: string }>("POST", "/api/v1/login", { user, password }),
+  logout: () => request<unknown>("POST", "/api/v1/logout"),
+  me: () => request<Me>("GET", "/api/v1/me"),
+  cameras: () => request<Camera[]>("GET", "/api/v1/cameras"),
+  async recordings(camera: string, start: number, end: number): Promise<Run[]> {
+    const rows = await request<{ start: string; end: string; bytes: number }[]>(
+      "GET",
+      `${cameraPath(camera)}/recordings?${range(start, end)}`,
+    );
+    return rows.map((r) => ({ start: Date.parse(r.start), end: Date.parse(r.end), bytes: r.bytes }));
+  },
+  audit: (filter: { start?: number; end?: number; user?: string; camera?: string; limit?: number }) => {
+    const q = new URLSearchParams();
+    if (filter.start !== undefined) q.set("start", rfc3339(filter.start));
+    if (filter.end !== undefined) q.set("end", rfc3339(filter.end));
+    if (filter.user) q.set("user", filter.user);
+    if (filter.camera) q.set("camera", filter.camera);
+    if (filter.limit) q.set("limit", String(filter.limit));
+    return request<AuditRow[]>("GET", `/api/v1/audit?${q}`);
+  },
+};
+
+export function cameraPath(id: string): string {
+  return `/api/v1/cameras/${encodeURIComponent(id)}`;
+}
+
+export function rfc3339(ms: number): string {
+  // Whole milliseconds are enough; the server reads RFC 3339 UTC.
+  return new Date(ms).toISOString();
+}
+
+export function range(start: number, end: number): string {
+  return new URLSearchParams({ start: rfc3339(start), end: rfc3339(end) }).toString();
+}
+
+export const urls = {
+  live: (id: string) => {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}${cameraPath(id)}/live`;
+  },
+  liveHls: (id: string) => `${cameraPath(id)}/live.m3u8`,
+  playback: (id: string, start: number, end: number) => `${cameraPath(id)}/playback.m3u8?${range(start, end)}`,
+  export: (id: string, start: number, end: number) => `${cameraPath(id)}/export.mp4?${range(start, end)}`,
+  snapshot: (id: string) => `${cameraPath(id)}/snapshot.jpg`,
+};

@@ -1,0 +1,287 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type Run, api, urls } from "./api";
+import { Badge, useCameras } from "./grid";
+import { StateOverlay } from "./live";
+import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
+import { Timeline } from "./timeline";
+import { DAY, HOUR, MINUTE, SECOND, clockTime, dateTime, duration, fromLocalInput, toLocalInput } from "./time";
+import { focusFirst } from "./tv";
+
+const kSpeeds = [1, 2, 4, 8];
+const kJump = 10 * SECOND;
+// A playback asks for at most this much at a time, then the next window.
+const kPlaybackWindow = HOUR;
+const kRunsRefreshMs = 30 * SECOND;
+// The longest clip offered for download.
+const kMaxClip = HOUR;
+
+type Mode = { kind: "live" } | { kind: "playback"; start: number; end: number };
+
+// The run holding t, or else the first one after it.
+function runFrom(runs: Run[], t: number): Run | undefined {
+  return runs.find((r) => r.end > t);
+}
+
+// Where media time `seconds` of a playback of [start, end) falls on the
+// wall clock, when the playlist has no dates: the recorded runs laid end to
+// end.
+function wallClockOf(runs: Run[], start: number, end: number, seconds: number): number {
+  let left = seconds * 1000;
+  for (const r of runs) {
+    const a = Math.max(r.start, start);
+    const b = Math.min(r.end, end);
+    if (b <= a) continue;
+    if (left < b - a) return a + left;
+    left -= b - a;
+  }
+  return end;
+}
+
+export function CameraView({ id, tv }: { id: string; tv: boolean }) {
+  const { cameras } = useCameras();
+  const camera = cameras?.find((c) => c.id === id);
+  const video = useRef<HTMLVideoElement>(null);
+  const player = useRef<Player | HlsPlayer | undefined>(undefined);
+  const root = useRef<HTMLDivElement>(null);
+  const [mode, setMode] = useState<Mode>({ kind: "live" });
+  const [state, setState] = useState<PlayerState>({ kind: "connecting" });
+  const [runs, setRuns] = useState<Run[]>([]);
+  const [runsError, setRunsError] = useState("");
+  const [now, setNow] = useState(Date.now());
+  const [position, setPosition] = useState<number | undefined>(undefined);
+  const [speed, setSpeed] = useState(1);
+  const [message, setMessage] = useState("");
+  const [paused, setPaused] = useState(false);
+  const [clip, setClip] = useState(() => ({ start: Date.now() - MINUTE, end: Date.now() }));
+
+  // Recordings of the last 24 hours.
+  useEffect(() => {
+    let timer = 0;
+    let live = true;
+    const load = () => {
+      const t = Date.now();
+      api.recordings(id, t - DAY, t).then(
+        (list) => {
+          if (!live) return;
+          setRuns(list);
+          setRunsError("");
+        },
+        (e) => live && setRunsError(`Recordings unavailable: ${e.message}`),
+      );
+      timer = window.setTimeout(load, kRunsRefreshMs);
+    };
+    load();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [id]);
+
+  // The player for the current mode.
+  useEffect(() => {
+    const v = video.current!;
+    if (mode.kind === "live") {
+      player.current = playLive(v, id, setState);
+    } else {
+      const p = playHls(v, urls.playback(id, mode.start, mode.end), { live: false, preferNative: false }, setState);
+      player.current = p;
+      const onEnded = () => {
+        if (mode.end >= Date.now() - kJump) goLive();
+        else playFrom(mode.end, false);
+      };
+      v.addEventListener("ended", onEnded);
+      const stop = p.stop;
+      p.stop = () => {
+        v.removeEventListener("ended", onEnded);
+        stop();
+      };
+    }
+    return () => player.current?.stop();
+  }, [id, mode]);
+
+  useEffect(() => {
+    if (video.current) video.current.playbackRate = mode.kind === "live" ? 1 : speed;
+  }, [speed, mode, state.kind]);
+
+  // The playhead: the wall-clock time of the frame on screen.
+  useEffect(() => {
+    const tick = () => {
+      const t = Date.now();
+      setNow(t);
+      const v = video.current;
+      if (!v || state.kind !== "playing") return setPosition(undefined);
+      if (mode.kind === "live") return setPosition(t);
+      const dated = (player.current as HlsPlayer).playingDate?.();
+      setPosition(dated ?? wallClockOf(runs, mode.start, mode.end, v.currentTime));
+    };
+    tick();
+    const timer = window.setInterval(tick, 250);
+    return () => clearInterval(timer);
+  }, [mode, runs, state.kind]);
+
+  useEffect(() => {
+    if (tv) focusFirst(root.current!, ".controls button");
+  }, [tv]);
+
+  function goLive() {
+    setMessage("");
+    setSpeed(1);
+    setMode({ kind: "live" });
+  }
+
+  // Plays recorded video from t; a moment without video plays from the
+  // next recording, and says so.
+  function playFrom(t: number, explain = true) {
+    const run = runFrom(runs, t);
+    if (!run) {
+      setMessage(`No video recorded at ${clockTime(t)} or after it.`);
+      if (mode.kind === "playback") goLive();
+      return;
+    }
+    const from = Math.max(t, run.start);
+    setMessage(
+      explain && from > t + SECOND ? `No video at ${clockTime(t)}; playing from ${clockTime(from)}, the next recording.` : "",
+    );
+    setMode({ kind: "playback", start: from, end: Math.min(from + kPlaybackWindow, Date.now()) });
+  }
+
+  const jump = (delta: number) => {
+    const v = video.current!;
+    if (mode.kind === "live") {
+      if (delta < 0) playFrom(Date.now() + delta);
+      return;
+    }
+    const target = v.currentTime + delta / 1000;
+    if (target >= 0 && target < (v.duration || 0)) {
+      v.currentTime = target;
+    } else if (position !== undefined) {
+      const t = position + delta;
+      if (t >= Date.now() - kJump) goLive();
+      else playFrom(t);
+    }
+  };
+
+  const togglePause = () => {
+    const v = video.current!;
+    if (v.paused) v.play().catch(() => {});
+    else v.pause();
+  };
+
+  const clipRuns = runs.filter((r) => r.end > clip.start && r.start < clip.end);
+  const clipProblem =
+    clip.end <= clip.start
+      ? "The clip must end after it starts."
+      : clip.end - clip.start > kMaxClip
+        ? `A clip can be at most ${duration(kMaxClip)} long.`
+        : clipRuns.length === 0
+          ? "No video was recorded in this range."
+          : "";
+  const mark = (which: "start" | "end") => {
+    const t = position ?? Date.now();
+    setClip((c) => ({ ...c, [which]: t }));
+  };
+
+  const offline = camera && !camera.online;
+  return (
+    <div class="camera-page" ref={root} data-mode={mode.kind} data-position={position !== undefined ? Math.round(position) : undefined}>
+      <div class="camera-head">
+        <a class="back" href="#/">
+          ‹ Cameras
+        </a>
+        <h2>{camera?.name ?? id}</h2>
+        {camera && <Badge camera={camera} />}
+        <span class="mode">
+          {mode.kind === "live" ? "Live" : `Playback ${position !== undefined ? dateTime(position) : ""}`}
+        </span>
+      </div>
+      <div class="video-box main" key="video">
+        <video
+          ref={video}
+          muted
+          playsInline
+          autoplay
+          data-camera={id}
+          onPlay={() => setPaused(false)}
+          onPause={() => setPaused(true)}
+        />
+        <StateOverlay state={state} />
+        {offline && mode.kind === "live" && (
+          <div class="overlay offline">Camera offline{camera.reason ? `: ${camera.reason}` : ""}</div>
+        )}
+      </div>
+      <div class="controls">
+        <button class={mode.kind === "live" ? "on" : ""} onClick={goLive} disabled={mode.kind === "live"}>
+          Live
+        </button>
+        <button onClick={() => jump(-kJump)} aria-label="Back 10 seconds">
+          −10 s
+        </button>
+        <button onClick={togglePause} disabled={mode.kind === "live"}>
+          {paused && mode.kind === "playback" ? "Play" : "Pause"}
+        </button>
+        <button onClick={() => jump(kJump)} disabled={mode.kind === "live"} aria-label="Forward 10 seconds">
+          +10 s
+        </button>
+        <span class="speeds">
+          {kSpeeds.map((s) => (
+            <button
+              key={s}
+              class={s === speed ? "on" : ""}
+              aria-pressed={s === speed}
+              disabled={mode.kind === "live"}
+              onClick={() => setSpeed(s)}
+            >
+              {s}x
+            </button>
+          ))}
+        </span>
+      </div>
+      {message !== "" && (
+        <p class="notice" role="status">
+          {message}
+        </p>
+      )}
+      {runsError !== "" && <p class="error">{runsError}</p>}
+      <Timeline key="timeline" runs={runs} now={now} position={position} clip={clip} onSeek={playFrom} />
+      {runs.length === 0 && !runsError && <p class="empty">No recordings in the last 24 hours.</p>}
+      <details class="clip" open={!tv}>
+        <summary>Download a clip</summary>
+        <div class="clip-row">
+          <label>
+            From
+            <input
+              type="datetime-local"
+              step="1"
+              value={toLocalInput(clip.start)}
+              onChange={(e) => {
+                const t = fromLocalInput(e.currentTarget.value);
+                if (t !== undefined) setClip((c) => ({ ...c, start: t }));
+              }}
+            />
+          </label>
+          <button onClick={() => mark("start")}>Mark start here</button>
+          <label>
+            To
+            <input
+              type="datetime-local"
+              step="1"
+              value={toLocalInput(clip.end)}
+              onChange={(e) => {
+                const t = fromLocalInput(e.currentTarget.value);
+                if (t !== undefined) setClip((c) => ({ ...c, end: t }));
+              }}
+            />
+          </label>
+          <button onClick={() => mark("end")}>Mark end here</button>
+          {clipProblem ? (
+            <span class="error">{clipProblem}</span>
+          ) : (
+            <a class="button" href={urls.export(id, clip.start, clip.end)} download>
+              Download MP4 ({duration(clip.end - clip.start)})
+            </a>
+          )}
+        </div>
+      </details>
+    </div>
+  );
+}

@@ -1,0 +1,120 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type Camera, api } from "./api";
+import { LiveVideo } from "./live";
+import { focusFirst } from "./tv";
+
+const kLayouts = [1, 4, 6, 9, 16] as const;
+type Layout = (typeof kLayouts)[number];
+const kRefreshMs = 5000;
+
+function savedLayout(tv: boolean): Layout {
+  const saved = Number(localStorage.getItem(tv ? "vigil.layout.tv" : "vigil.layout"));
+  return (kLayouts as readonly number[]).includes(saved) ? (saved as Layout) : tv ? 6 : 4;
+}
+
+// The camera list, refreshed every few seconds for the online badges.
+export function useCameras(): { cameras: Camera[] | undefined; error: string } {
+  const [cameras, setCameras] = useState<Camera[]>();
+  const [error, setError] = useState("");
+  useEffect(() => {
+    let timer = 0;
+    let live = true;
+    const load = () =>
+      api.cameras().then(
+        (list) => {
+          if (!live) return;
+          setCameras(list);
+          setError("");
+          timer = window.setTimeout(load, kRefreshMs);
+        },
+        (e) => {
+          if (!live) return;
+          setError(e.message);
+          timer = window.setTimeout(load, kRefreshMs);
+        },
+      );
+    load();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, []);
+  return { cameras, error };
+}
+
+export function Grid({ tv }: { tv: boolean }) {
+  const { cameras, error } = useCameras();
+  const [layout, setLayout] = useState<Layout>(() => savedLayout(tv));
+  const [page, setPage] = useState(0);
+  const root = useRef<HTMLDivElement>(null);
+
+  useEffect(() => setLayout(savedLayout(tv)), [tv]);
+  useEffect(() => {
+    if (tv && cameras?.length) focusFirst(root.current!, ".tile");
+  }, [tv, cameras !== undefined]);
+
+  const choose = (n: Layout) => {
+    localStorage.setItem(tv ? "vigil.layout.tv" : "vigil.layout", String(n));
+    setLayout(n);
+    setPage(0);
+  };
+
+  const pages = cameras ? Math.max(1, Math.ceil(cameras.length / layout)) : 1;
+  const current = Math.min(page, pages - 1);
+  const shown = cameras?.slice(current * layout, current * layout + layout) ?? [];
+
+  return (
+    <div class="grid-page" ref={root}>
+      <div class="toolbar">
+        <span class="label">Layout</span>
+        {kLayouts.map((n) => (
+          <button key={n} class={n === layout ? "on" : ""} aria-pressed={n === layout} onClick={() => choose(n)}>
+            {n}
+          </button>
+        ))}
+        {pages > 1 && (
+          <span class="pager">
+            <button disabled={current === 0} onClick={() => setPage(current - 1)} aria-label="Previous page">
+              ‹
+            </button>
+            <span>
+              {current + 1} / {pages}
+            </span>
+            <button disabled={current === pages - 1} onClick={() => setPage(current + 1)} aria-label="Next page">
+              ›
+            </button>
+          </span>
+        )}
+      </div>
+      {error !== "" && <p class="error">{error}</p>}
+      {cameras && cameras.length === 0 && <p class="empty">No cameras to show. An admin can grant you some.</p>}
+      <div class={`grid layout-${layout}`}>
+        {shown.map((c) => (
+          <Tile key={c.id} camera={c} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function Tile({ camera }: { camera: Camera }) {
+  return (
+    <button class="tile" data-camera={camera.id} onClick={() => (location.hash = `#/camera/${camera.id}`)}>
+      <LiveVideo camera={camera.id} />
+      <span class="caption">
+        <span class="name">{camera.name}</span>
+        <Badge camera={camera} />
+      </span>
+    </button>
+  );
+}
+
+export function Badge({ camera }: { camera: Camera }) {
+  return camera.online ? (
+    <span class="badge online">online</span>
+  ) : (
+    <span class="badge offline" title={camera.reason ?? ""}>
+      offline
+    </span>
+  );
+}

@@ -1,0 +1,130 @@
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, type Me, api, onSessionExpired } from "./api";
+import { Audit } from "./audit";
+import { CameraView } from "./camera";
+import { Grid } from "./grid";
+import { Login } from "./login";
+import { installKeys, setTvMode, tvModeFromUrl } from "./tv";
+import "./style.css";
+
+// Routes live in the fragment (#/camera/gate), so any server that serves
+// index.html at / serves every page.
+type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" };
+
+function parseRoute(): Route {
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] === "camera" && parts[1]) return { page: "camera", id: decodeURIComponent(parts[1]) };
+  if (parts[0] === "audit") return { page: "audit" };
+  return { page: "grid" };
+}
+
+export function navigate(hash: string): void {
+  location.hash = hash;
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined); // undefined: still asking
+  const [notice, setNotice] = useState("");
+  const [route, setRoute] = useState<Route>(parseRoute);
+  const [tv, setTv] = useState(tvModeFromUrl);
+
+  useEffect(() => {
+    document.documentElement.classList.toggle("tv", tv);
+  }, [tv]);
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseRoute());
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+
+  useEffect(() => {
+    api.me().then(setMe, (e) => {
+      setMe(null);
+      if (!(e instanceof ApiError && e.status === 401)) setNotice(e.message);
+    });
+  }, []);
+
+  useEffect(() => {
+    onSessionExpired(() => {
+      setMe((current) => {
+        if (current) setNotice("Your session has expired. Please log in again.");
+        return null;
+      });
+    });
+  }, []);
+
+  useEffect(
+    () =>
+      installKeys(tv, () => {
+        if (route.page !== "grid") navigate("#/");
+      }),
+    [tv, route.page],
+  );
+
+  if (me === undefined) return <div class="splash">vigil</div>;
+  if (me === null) {
+    return (
+      <Login
+        notice={notice}
+        onLogin={(m) => {
+          setNotice("");
+          setMe(m);
+        }}
+      />
+    );
+  }
+
+  const toggleTv = () => {
+    setTvMode(!tv);
+    setTv(!tv);
+  };
+  const logout = async () => {
+    try {
+      await api.logout();
+    } catch {
+      // the session may be gone already; the login page is next either way
+    }
+    setNotice("You have logged out.");
+    setMe(null);
+  };
+
+  return (
+    <div class="app">
+      <header class="bar">
+        <a class="brand" href="#/">
+          vigil
+        </a>
+        <nav>
+          <a href="#/" class={route.page !== "audit" ? "current" : ""}>
+            Cameras
+          </a>
+          {me.role === "admin" && (
+            <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
+              Audit
+            </a>
+          )}
+        </nav>
+        <span class="spacer" />
+        <button class="tv-toggle" onClick={toggleTv}>
+          {tv ? "Leave TV mode" : "TV mode"}
+        </button>
+        <span class="who">{me.user}</span>
+        <button onClick={logout}>Log out</button>
+      </header>
+      {notice !== "" && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <main>
+        {route.page === "grid" && <Grid tv={tv} />}
+        {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} />}
+        {route.page === "audit" && me.role === "admin" && <Audit />}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,193 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Run } from "./api";
+import { DAY, HOUR, MINUTE, clamp, clockTime } from "./time";
+
+// The last 24 hours of one camera: recorded runs as bars, gaps as empty
+// track. Click or drag to pick a moment (played when released); zoom with
+// the buttons, the wheel or two fingers; pan with a horizontal wheel or
+// two fingers. From the keyboard: arrows move a cursor, Enter plays from
+// it, + and - zoom.
+
+const kMinSpan = 5 * MINUTE;
+const kTickSteps = [MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR];
+
+export interface TimelineProps {
+  runs: Run[];
+  now: number; // the live edge
+  position: number | undefined; // the frame on screen (ms), undefined when none
+  clip?: { start: number; end: number };
+  onSeek: (ms: number) => void;
+}
+
+export function Timeline({ runs, now, position, clip, onSeek }: TimelineProps) {
+  const track = useRef<HTMLDivElement>(null);
+  const [span, setSpan] = useState(DAY);
+  // The view's end; following the live edge until the user pans.
+  const [viewEnd, setViewEnd] = useState<number | undefined>(undefined);
+  const [cursor, setCursor] = useState<number | undefined>(undefined);
+  const [width, setWidth] = useState(800);
+  const pointers = useRef(new Map<number, number>());
+  const pinch = useRef<{ distance: number; span: number } | undefined>(undefined);
+  const dragging = useRef(false);
+
+  const earliest = now - DAY;
+  const latest = now + span * 0.02; // a little room after the live edge
+  const end = clamp(viewEnd ?? latest, earliest + span, latest);
+  const start = end - span;
+  const x = (t: number) => ((t - start) / span) * 100;
+
+  useEffect(() => {
+    const el = track.current!;
+    const ro = new ResizeObserver(() => setWidth(el.clientWidth || 800));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  // Keep the playing moment in view when zoomed in.
+  useEffect(() => {
+    if (position === undefined || dragging.current || span >= DAY) return;
+    if (position < start || position > end) setViewEnd(position + span / 2);
+  }, [position, span]);
+
+  const timeAt = (clientX: number) => {
+    const r = track.current!.getBoundingClientRect();
+    return clamp(start + ((clientX - r.left) / r.width) * span, earliest, now);
+  };
+
+  const zoom = (factor: number, around = position ?? now) => {
+    const next = clamp(span * factor, kMinSpan, DAY);
+    const frac = (around - start) / span;
+    setSpan(next);
+    setViewEnd(next >= DAY ? undefined : around + (1 - frac) * next);
+  };
+  const pan = (ms: number) => setViewEnd(end + ms);
+
+  const onPointerDown = (e: PointerEvent) => {
+    track.current!.setPointerCapture(e.pointerId);
+    pointers.current.set(e.pointerId, e.clientX);
+    if (pointers.current.size === 2) {
+      const [a, b] = [...pointers.current.values()];
+      pinch.current = { distance: Math.abs(a - b), span };
+      dragging.current = false;
+      setCursor(undefined);
+    } else if (pointers.current.size === 1) {
+      dragging.current = true;
+      setCursor(timeAt(e.clientX));
+    }
+  };
+  const onPointerMove = (e: PointerEvent) => {
+    if (!pointers.current.has(e.pointerId)) return;
+    pointers.current.set(e.pointerId, e.clientX);
+    if (pinch.current && pointers.current.size === 2) {
+      const [a, b] = [...pointers.current.values()];
+      const distance = Math.max(Math.abs(a - b), 10);
+      const next = clamp((pinch.current.span * pinch.current.distance) / distance, kMinSpan, DAY);
+      const mid = timeAt((a + b) / 2);
+      const frac = (mid - start) / span;
+      setSpan(next);
+      setViewEnd(mid + (1 - frac) * next);
+    } else if (dragging.current) {
+      setCursor(timeAt(e.clientX));
+    }
+  };
+  const onPointerUp = (e: PointerEvent) => {
+    pointers.current.delete(e.pointerId);
+    if (pointers.current.size === 0) pinch.current = undefined;
+    if (dragging.current && e.type === "pointerup") onSeek(timeAt(e.clientX));
+    dragging.current = false;
+    setCursor(undefined);
+  };
+  const onWheel = (e: WheelEvent) => {
+    e.preventDefault();
+    if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) pan((e.deltaX / width) * span);
+    else zoom(e.deltaY > 0 ? 1.25 : 0.8, timeAt(e.clientX));
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    const step = span / 48;
+    const from = cursor ?? position ?? now;
+    if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+      e.preventDefault();
+      const next = clamp(from + (e.key === "ArrowLeft" ? -step : step), earliest, now);
+      setCursor(next);
+      if (next < start || next > end) setViewEnd(next + span / 2);
+    } else if (e.key === "Enter" && cursor !== undefined) {
+      e.preventDefault();
+      onSeek(cursor);
+      setCursor(undefined);
+    } else if (e.key === "+" || e.key === "=") {
+      zoom(0.5, from);
+    } else if (e.key === "-") {
+      zoom(2, from);
+    }
+  };
+
+  const step = kTickSteps.find((s) => span / s <= Math.max(3, width / 90)) ?? 6 * HOUR;
+  const ticks: number[] = [];
+  // Ticks on local clock boundaries (the time zone offset is whole minutes).
+  const offset = new Date(start).getTimezoneOffset() * MINUTE;
+  for (let t = Math.ceil((start - offset) / step) * step + offset; t <= end; t += step) ticks.push(t);
+
+  const shown = runs.filter((r) => r.end > start && r.start < end);
+  const label = cursor ?? position;
+
+  return (
+    <div class="timeline">
+      <div class="tl-controls">
+        <button onClick={() => zoom(0.5)} disabled={span <= kMinSpan} aria-label="Zoom in">
+          +
+        </button>
+        <button onClick={() => zoom(2)} disabled={span >= DAY} aria-label="Zoom out">
+          −
+        </button>
+        <button onClick={() => pan(-span / 2)} disabled={start <= earliest} aria-label="Earlier">
+          ◀
+        </button>
+        <button onClick={() => pan(span / 2)} disabled={end >= latest} aria-label="Later">
+          ▶
+        </button>
+        <span class="tl-span">{span >= HOUR ? `${Math.round(span / HOUR)} h` : `${Math.round(span / MINUTE)} min`}</span>
+        {label !== undefined && <span class="tl-label">{clockTime(label)}</span>}
+      </div>
+      <div
+        ref={track}
+        class="tl-track"
+        tabindex={0}
+        role="slider"
+        aria-label="Recordings timeline: arrows move, Enter plays from there"
+        aria-valuemin={earliest}
+        aria-valuemax={now}
+        aria-valuenow={label}
+        aria-valuetext={label !== undefined ? clockTime(label) : "live"}
+        data-arrows="horizontal"
+        data-start={Math.round(start)}
+        data-end={Math.round(end)}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+        onWheel={onWheel}
+        onKeyDown={onKeyDown}
+        onBlur={() => setCursor(undefined)}
+      >
+        {shown.map((r) => (
+          <div
+            key={r.start}
+            class="tl-run"
+            style={{ left: `${x(Math.max(r.start, start))}%`, width: `${x(Math.min(r.end, end)) - x(Math.max(r.start, start))}%` }}
+          />
+        ))}
+        {clip && clip.end > start && clip.start < end && (
+          <div class="tl-clip" style={{ left: `${x(clip.start)}%`, width: `${x(clip.end) - x(clip.start)}%` }} />
+        )}
+        {ticks.map((t) => (
+          <div key={t} class="tl-tick" style={{ left: `${x(t)}%` }}>
+            <span>{clockTime(t, false)}</span>
+          </div>
+        ))}
+        <div class="tl-now" style={{ left: `${x(now)}%` }} />
+        {position !== undefined && <div class="tl-head" style={{ left: `${x(position)}%` }} />}
+        {cursor !== undefined && <div class="tl-cursor" style={{ left: `${x(cursor)}%` }} />}
+      </div>
+    </div>
+  );
+}

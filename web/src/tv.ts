@@ -1,0 +1,117 @@
+// TV mode: a remote control has arrows, OK (Enter) and Back. Arrows move
+// the focus to the nearest focusable element in that direction (spatial
+// navigation); an element marked data-arrows="horizontal" keeps left and
+// right for itself (the timeline, text fields). Back and Escape go back.
+
+const kStorageKey = "vigil.tv";
+
+// ?tv=1 turns TV mode on and ?tv=0 off; the choice is remembered.
+export function tvModeFromUrl(): boolean {
+  const flag = new URLSearchParams(location.search).get("tv");
+  if (flag === "1") localStorage.setItem(kStorageKey, "1");
+  if (flag === "0") localStorage.removeItem(kStorageKey);
+  return localStorage.getItem(kStorageKey) === "1";
+}
+
+export function setTvMode(on: boolean): void {
+  if (on) localStorage.setItem(kStorageKey, "1");
+  else localStorage.removeItem(kStorageKey);
+  const url = new URL(location.href);
+  url.searchParams.delete("tv");
+  if (on) url.searchParams.set("tv", "1");
+  history.replaceState(null, "", url);
+}
+
+const kFocusable = 'button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), [tabindex="0"]';
+
+// Back keys of TV remotes: webOS sends 461, Tizen 10009; browsers name it
+// BrowserBack or GoBack.
+export function isBackKey(e: KeyboardEvent): boolean {
+  return e.key === "Escape" || e.key === "BrowserBack" || e.key === "GoBack" || e.keyCode === 461 || e.keyCode === 10009;
+}
+
+type Direction = "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown";
+
+function visible(el: Element): boolean {
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
+}
+
+// The candidate whose centre is nearest in the direction, favouring ones
+// straight ahead over ones off to the side.
+function nearest(from: Element, dir: Direction): HTMLElement | undefined {
+  const a = from.getBoundingClientRect();
+  const ax = a.left + a.width / 2;
+  const ay = a.top + a.height / 2;
+  let best: HTMLElement | undefined;
+  let bestScore = Infinity;
+  for (const el of document.querySelectorAll<HTMLElement>(kFocusable)) {
+    if (el === from || !visible(el)) continue;
+    const b = el.getBoundingClientRect();
+    const bx = b.left + b.width / 2;
+    const by = b.top + b.height / 2;
+    let along: number;
+    let across: number;
+    switch (dir) {
+      case "ArrowLeft":
+        along = a.left - b.right;
+        across = Math.abs(by - ay);
+        if (bx >= ax) continue;
+        break;
+      case "ArrowRight":
+        along = b.left - a.right;
+        across = Math.abs(by - ay);
+        if (bx <= ax) continue;
+        break;
+      case "ArrowUp":
+        along = a.top - b.bottom;
+        across = Math.abs(bx - ax);
+        if (by >= ay) continue;
+        break;
+      case "ArrowDown":
+        along = b.top - a.bottom;
+        across = Math.abs(bx - ax);
+        if (by <= ay) continue;
+        break;
+    }
+    const score = Math.max(along, 0) + 2 * across;
+    if (score < bestScore) {
+      bestScore = score;
+      best = el;
+    }
+  }
+  return best;
+}
+
+// Back/Escape call onBack everywhere; arrows navigate in TV mode only.
+export function installKeys(spatial: boolean, onBack: () => void): () => void {
+  const handler = (e: KeyboardEvent) => {
+    if (isBackKey(e)) {
+      e.preventDefault();
+      onBack();
+      return;
+    }
+    if (!spatial || !["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(e.key)) return;
+    const dir = e.key as Direction;
+    const active = document.activeElement as HTMLElement | null;
+    const horizontal = dir === "ArrowLeft" || dir === "ArrowRight";
+    if (active?.closest("[data-arrows=horizontal]") && horizontal) return;
+    if (active instanceof HTMLSelectElement) return;
+    const from = active && active !== document.body ? active : undefined;
+    const target = from ? nearest(from, dir) : document.querySelector<HTMLElement>(kFocusable);
+    if (target) {
+      e.preventDefault();
+      target.focus();
+      target.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  };
+  window.addEventListener("keydown", handler);
+  return () => window.removeEventListener("keydown", handler);
+}
+
+// Puts the focus on the first element matching selector (or the first
+// focusable one) when nothing has it yet.
+export function focusFirst(root: ParentNode, selector = kFocusable): void {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  root.querySelector<HTMLElement>(selector)?.focus();
+}

@@ -1,0 +1,300 @@
+// End to end: `vigil demo` and the web UI in Debian's headless Chromium,
+// driven by playwright-core. Run by CTest (web_e2e) with VIGIL_BIN set, or
+// by hand: VIGIL_BIN=build/debug/src/app/vigil node web/tests/e2e.mjs
+//
+// Exits 77 (CTest's "skipped") only when /usr/bin/chromium is missing.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CHROMIUM, WEB_DIR, launchChromium, login, servePreview, startDemo, tempDir, waitFor } from "./lib.mjs";
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`SKIP: ${CHROMIUM} is missing (scripts/bootstrap installs Debian's chromium)`);
+  process.exit(77);
+}
+if (!existsSync(join(WEB_DIR, "dist/index.html"))) {
+  console.error("web/dist is missing: run scripts/bootstrap (or npm run build in web/)");
+  process.exit(1);
+}
+
+const CAMERAS = 2;
+let demo;
+let chromium;
+let page;
+let token;
+let preview; // until vigil serves web/dist itself
+const ui = (path = "") => new URL(path, preview?.url ?? demo.url).href;
+
+async function api(path) {
+  return fetch(new URL(path, demo.url), { headers: { Authorization: `Bearer ${token}` } });
+}
+
+// Media time of each tile's video, sampled twice: it must grow, and each
+// video must have decoded frames of the camera's size.
+async function videosAdvance(selector) {
+  const sample = () =>
+    page.$$eval(selector, (vs) => vs.map((v) => ({ t: v.currentTime, w: v.videoWidth, h: v.videoHeight })));
+  const first = await waitFor(`${selector} playing`, async () => {
+    const s = await sample();
+    return s.length > 0 && s.every((v) => v.w > 0 && v.t > 0) && s;
+  }, 60_000);
+  const later = await waitFor(`${selector} advancing`, async () => {
+    const s = await sample();
+    return s.every((v, i) => v.t > first[i].t + 1) && s;
+  }, 30_000);
+  return later;
+}
+
+// Routes this test needs that the server does not have yet (issue 5 lands
+// them one by one): a test needing one of them is skipped, saying which.
+const missing = new Set();
+async function findMissingRoutes() {
+  const now = Date.now();
+  const q = new URLSearchParams({ start: new Date(now - 2000).toISOString(), end: new Date(now - 1000).toISOString() });
+  const routes = {
+    "the built UI at /": "",
+    live: "api/v1/cameras/cam-1/live",
+    recordings: `api/v1/cameras/cam-1/recordings?${q}`,
+    playback: `api/v1/cameras/cam-1/playback.m3u8?${q}`,
+    export: `api/v1/cameras/cam-1/export.mp4?${q}`,
+  };
+  for (const [name, path] of Object.entries(routes)) {
+    const r = await api(path);
+    const body = await r.text();
+    if (path === "" ? !body.includes('<div id="app">') : r.status === 404 && body.includes('"not found"')) missing.add(name);
+  }
+}
+function skipWithout(t, ...needs) {
+  const absent = needs.filter((n) => missing.has(n));
+  if (absent.length) t.skip(`not on this server yet: ${absent.join(", ")}`);
+  return absent.length > 0;
+}
+
+async function cameraPosition() {
+  return Number(await page.getAttribute(".camera-page", "data-position"));
+}
+
+describe("web UI in Chromium", () => {
+  before(async () => {
+    demo = await startDemo({ cameras: CAMERAS });
+    const r = await fetch(new URL("api/v1/login", demo.url), {
+      method: "POST",
+      body: JSON.stringify({ user: "admin", password: demo.password }),
+    });
+    token = (await r.json()).token;
+    await findMissingRoutes();
+    if (missing.has("the built UI at /")) {
+      preview = await servePreview(demo.url);
+      console.log(`vigil does not serve web/dist yet: using vite preview at ${preview.url}`);
+    }
+    chromium = await launchChromium({ viewport: { width: 1280, height: 800 } });
+    page = await chromium.context.newPage();
+    page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await preview?.stop();
+    const code = await demo?.stop();
+    assert.equal(code, 0, `vigil demo exited ${code}:\n${demo?.child.output.slice(-3000)}`);
+  });
+
+  test("vigil serves the built UI", async (t) => {
+    if (skipWithout(t, "the built UI at /")) return;
+    const r = await fetch(demo.url);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get("content-type"), /text\/html/);
+  });
+
+  test("a wrong password shows an error", async () => {
+    await page.goto(ui());
+    await page.fill('input[name="user"]', "admin");
+    await page.fill('input[name="password"]', "not-the-password");
+    await page.click('button[type="submit"]');
+    const error = await page.waitForSelector(".login .error", { timeout: 30_000 });
+    assert.equal(await error.textContent(), "Wrong user name or password.");
+  });
+
+  test("login shows a grid of the demo's cameras playing live", async (t) => {
+    await login(page, ui(), demo.password);
+    await page.waitForSelector(".tile", { timeout: 30_000 });
+    const tiles = await page.$$eval(".tile", (ts) => ts.map((t) => [t.dataset.camera, t.querySelector(".name").textContent]));
+    assert.deepEqual(tiles, [
+      ["cam-1", "Demo camera 1"],
+      ["cam-2", "Demo camera 2"],
+    ]);
+    await waitFor("online badges", async () => (await page.$$(".tile .badge.online")).length === CAMERAS, 60_000);
+    if (skipWithout(t, "live")) return;
+    const videos = await videosAdvance(".tile video");
+    for (const v of videos) assert.deepEqual([v.w, v.h], [1280, 720]);
+  });
+
+  test("first frame shown in Chromium", async (t) => {
+    if (skipWithout(t, "live")) return;
+    // From navigation start to the first decoded frame of each tile
+    // (requestVideoFrameCallback), with a session already open. Printed for
+    // bench/RESULTS.md; no threshold here.
+    const firsts = [];
+    for (let i = 0; i < 5; i++) {
+      await page.goto(ui("?run=" + i));
+      const ms = await waitFor("first frames", async () => {
+        const v = await page.$$eval(".tile video", (vs) => vs.map((x) => Number(x.dataset.firstFrameMs || 0)));
+        return v.length === CAMERAS && v.every((x) => x > 0) && v;
+      }, 60_000);
+      firsts.push(Math.min(...ms));
+    }
+    firsts.sort((a, b) => a - b);
+    console.log(`first frame shown in Chromium: median ${firsts[2]} ms, min ${firsts[0]} ms, max ${firsts[4]} ms (5 page loads, ${CAMERAS} tiles)`);
+    assert.ok(firsts.every((x) => x > 0));
+  });
+
+  test("layouts 1, 4, 6, 9 and 16", async () => {
+    for (const n of [1, 4, 6, 9, 16]) {
+      await page.click(`.toolbar button:text-is("${n}")`);
+      await page.waitForSelector(`.grid.layout-${n}`);
+      assert.equal(await page.$$eval(".tile", (ts) => ts.length), Math.min(n, CAMERAS));
+    }
+    await page.click('.toolbar button:text-is("4")');
+  });
+
+  test("a camera plays back from 60 s ago at several speeds, jumps, and goes back to live", async (t) => {
+    if (skipWithout(t, "live", "recordings", "playback")) return;
+    await page.click('.tile[data-camera="cam-1"]');
+    await page.waitForSelector('.camera-page[data-mode="live"]');
+    await videosAdvance(".camera-page video");
+    // Wait (bounded) until the demo has recorded more than a minute.
+    await waitFor("70 s of recordings", async () => {
+      const now = Date.now();
+      const q = new URLSearchParams({ start: new Date(now - 3600_000).toISOString(), end: new Date(now).toISOString() });
+      const runs = await (await api(`api/v1/cameras/cam-1/recordings?${q}`)).json();
+      return runs.some((r) => Date.parse(r.start) < now - 70_000);
+    }, 180_000, 2000);
+    // Zoom in to 5 minutes, then click 60 s before now on the timeline.
+    for (let i = 0; i < 10 && !(await page.isDisabled('button[aria-label="Zoom in"]')); i++) {
+      await page.click('button[aria-label="Zoom in"]');
+    }
+    const track = await page.$(".tl-track");
+    const box = await track.boundingBox();
+    const start = Number(await track.getAttribute("data-start"));
+    const end = Number(await track.getAttribute("data-end"));
+    const target = Date.now() - 60_000;
+    await page.mouse.click(box.x + ((target - start) / (end - start)) * box.width, box.y + box.height / 2);
+    await page.waitForSelector('.camera-page[data-mode="playback"]');
+    await videosAdvance(".camera-page video");
+    const p1 = await waitFor("a playback position", cameraPosition);
+    assert.ok(Math.abs(p1 - target) < 15_000, `playing ${new Date(p1).toISOString()}, asked for ${new Date(target).toISOString()}`);
+    const p2 = await waitFor("the playback position to advance", async () => (await cameraPosition()) > p1 + 1000 && cameraPosition(), 30_000);
+    assert.ok(p2 > p1);
+
+    await page.click('.speeds button:text-is("4x")');
+    assert.equal(await page.$eval(".camera-page video", (v) => v.playbackRate), 4);
+    const p3 = await cameraPosition();
+    await waitFor("playback at 4x", async () => (await cameraPosition()) > p3 + 4000, 30_000);
+    await page.click('.speeds button:text-is("1x")');
+
+    const beforeJump = await cameraPosition();
+    await page.click('button[aria-label="Back 10 seconds"]');
+    await waitFor("the jump back", async () => (await cameraPosition()) < beforeJump - 5000, 30_000);
+
+    await page.click('.controls button:text-is("Live")');
+    await page.waitForSelector('.camera-page[data-mode="live"]');
+    await videosAdvance(".camera-page video");
+  });
+
+  test("a clip downloads as an MP4 that ffprobe reads and ffmpeg decodes", async (t) => {
+    if (skipWithout(t, "recordings", "export")) return;
+    if (!page.url().includes("#/camera/")) await page.goto(ui("#/camera/cam-1"));
+    await waitFor("recordings", async () => !(await page.isVisible(".clip .error")), 60_000);
+    const end = Date.now() - 5_000;
+    const start = end - 20_000;
+    const local = (ms) => {
+      const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+      return d.toISOString().slice(0, 19);
+    };
+    await page.fill('.clip input[type="datetime-local"] >> nth=0', local(start));
+    await page.fill('.clip input[type="datetime-local"] >> nth=1', local(end));
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.click(".clip a.button")]);
+    assert.match(download.suggestedFilename(), /cam-1.*\.mp4$/);
+    const dir = tempDir("vigil-export-");
+    try {
+      const file = join(dir.path, "clip.mp4");
+      await download.saveAs(file);
+      const probe = JSON.parse(
+        execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height:format=duration", "-of", "json", file], {
+          timeout: 60_000,
+        }),
+      );
+      assert.deepEqual(
+        [probe.streams[0].codec_name, probe.streams[0].width, probe.streams[0].height],
+        ["h264", 1280, 720],
+      );
+      const seconds = Number(probe.format.duration);
+      assert.ok(seconds > 15 && seconds < 25, `duration ${seconds} s for a 20 s clip`);
+      execFileSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { timeout: 120_000 });
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test("TV mode: the 6-tile grid, operated with arrows, Enter and Back alone", async () => {
+    await page.goto(ui("?tv=1#/"));
+    await page.waitForSelector("html.tv .grid.layout-6");
+    // The first tile has the focus, and it shows.
+    await waitFor("focus on a tile", () => page.evaluate(() => document.activeElement?.classList.contains("tile")));
+    const focused = () => page.evaluate(() => document.activeElement?.dataset.camera ?? document.activeElement?.textContent);
+    assert.equal(await focused(), "cam-1");
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.equal(outline, "solid");
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await focused(), "cam-2");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.camera-page[data-mode="live"]');
+    assert.match(page.url(), /#\/camera\/cam-2$/);
+    if (!missing.has("live")) await videosAdvance(".camera-page video");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("html.tv .grid.layout-6");
+
+    // Remembered across a reload without the flag.
+    await page.goto(ui("#/"));
+    await page.waitForSelector("html.tv .grid.layout-6");
+
+    // Leave TV mode with the keyboard alone: up to the header, then along it.
+    await waitFor("focus on a tile", () => page.evaluate(() => document.activeElement?.classList.contains("tile")));
+    await page.keyboard.press("ArrowUp");
+    await waitFor("focus on Leave TV mode", async () => {
+      if ((await focused()) === "Leave TV mode") return true;
+      await page.keyboard.press("ArrowRight");
+      return false;
+    }, 10_000, 50);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("html:not(.tv) .grid");
+    assert.equal(await page.evaluate(() => localStorage.getItem("vigil.tv")), null);
+  });
+
+  test("the audit page lists logins and filters by user", async () => {
+    await page.goto(ui("#/audit"));
+    await page.waitForSelector("table.audit tbody tr", { timeout: 30_000 });
+    const actions = await page.$$eval("table.audit tbody tr td:nth-child(4)", (tds) => tds.map((t) => t.textContent));
+    assert.ok(actions.includes("login"), actions.join(","));
+    assert.ok(actions.includes("login_failed"), actions.join(","));
+    await page.fill('.filters input[name="user"]', "nobody");
+    await page.click('.filters button[type="submit"]');
+    await page.waitForSelector(".audit-page .empty");
+    await page.fill('.filters input[name="user"]', "admin");
+    await page.click('.filters button[type="submit"]');
+    await page.waitForSelector("table.audit tbody tr");
+    const users = await page.$$eval("table.audit tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
+    assert.ok(users.length > 0 && users.every((u) => u === "admin"), users.join(","));
+  });
+
+  test("an expired session goes back to the login page with a message", async () => {
+    await page.goto(ui("#/"));
+    await page.waitForSelector(".tile");
+    await chromium.context.clearCookies();
+    // The grid refreshes the camera list every few seconds: its 401 ends the session.
+    const notice = await page.waitForSelector(".login .notice", { timeout: 30_000 });
+    assert.match(await notice.textContent(), /session has expired/);
+  });
+});
