@@ -7,7 +7,7 @@ import { defineConfig } from "vite";
 const target = process.env.VIGIL_URL ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
-  esbuild: { jsx: "automatic", jsxImportSource: "preact" },
+  oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: { target: "es2020", sourcemap: false, chunkSizeWarningLimit: 600 },
   server: {
     host: "127.0.0.1",
