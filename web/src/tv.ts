@@ -37,8 +37,9 @@ function visible(el: Element): boolean {
   return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
 }
 
-// The candidate whose centre is nearest in the direction, favouring ones
-// straight ahead over ones off to the side.
+// The nearest candidate in the direction, favouring ones straight ahead
+// over ones off to the side, and any in the same row (or column) over all
+// others: along a menu bar, Right goes to the next item however far.
 function nearest(from: Element, dir: Direction): HTMLElement | undefined {
   const a = from.getBoundingClientRect();
   const ax = a.left + a.width / 2;
@@ -74,7 +75,9 @@ function nearest(from: Element, dir: Direction): HTMLElement | undefined {
         if (by <= ay) continue;
         break;
     }
-    const score = Math.max(along, 0) + 2 * across;
+    const horizontal = dir === "ArrowLeft" || dir === "ArrowRight";
+    const inLine = horizontal ? b.top < a.bottom && b.bottom > a.top : b.left < a.right && b.right > a.left;
+    const score = Math.max(along, 0) + 2 * across + (inLine ? 0 : 1e6);
     if (score < bestScore) {
       bestScore = score;
       best = el;
