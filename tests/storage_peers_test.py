@@ -28,14 +28,14 @@ def tool(*args, check=True):
     return r
 
 
-def probe(path):
-    r = run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+def probe(path, *input_options):
+    r = run(["ffprobe", "-v", "error", *input_options, "-count_frames", "-select_streams", "v:0", "-show_entries",
              "stream=codec_name,width,height,nb_read_frames:format=duration", "-of", "json", path])
     if r.returncode != 0 or r.stderr.strip():
         raise AssertionError(f"ffprobe: {r.stderr}")
     j = json.loads(r.stdout)
     s = j["streams"][0]
-    return s["codec_name"], int(s["width"]), int(s["height"]), int(s["nb_read_frames"]), float(j["format"]["duration"])
+    return s["codec_name"], int(s["width"]), int(s["height"]), int(s["nb_read_frames"]), float(j["format"].get("duration", "nan"))
 
 
 def decode_errors(path):
@@ -81,6 +81,12 @@ class StorageExports(unittest.TestCase):
         rc, errors = decode_errors(path)
         self.assertEqual((rc, errors), (0, ""))
 
+    def fmp4(self, codec, frames, *extra):
+        out = os.path.join(self.tmp.name, f"fmp4-{codec}-{frames}{''.join(map(str, extra))}")
+        r = tool("fmp4", "--input", self.inputs[codec], "--codec", codec, "--start", T0, "--frames", frames,
+                 "--out", out, *extra)
+        return out, json.loads(r.stdout.strip().splitlines()[-1])
+
     def test_range_from_mid_recording_across_three_recordings(self):
         with temp_dir() as data:
             self.write(data, "gate", 150 * FPS)
@@ -110,6 +116,51 @@ class StorageExports(unittest.TestCase):
             self.write(data, "door", 70 * FPS, "h265")
             path, plan = self.export(data, "door", T0 + 5 * US, T0 + 70 * US, "h265.mp4")
             self.assert_plays(path, "hevc", 66 * FPS, 66.0)
+
+    def test_fmp4_init_and_fragments_of_frames(self):
+        # libx264 ultrafast is Constrained Baseline; level 1.3 and 2 (60) fit 320x240.
+        for codec, name, codec_string in (("h264", "h264", "avc1.42c00d"), ("h265", "hevc", "hvc1.1.6.L60.90")):
+            with self.subTest(codec=codec):
+                out, info = self.fmp4(codec, 250)
+                self.assertEqual(info["codec"], codec_string)
+                self.assertEqual(info["fragments"], 5)  # one per 2-s GOP
+                self.assert_plays(os.path.join(out, "frames.mp4"), name, 250, 10.0)
+
+    def test_live_hls_playlist_across_a_restart(self):
+        # 2-s GOPs, so 2-s segments; the restart at frame 330 cuts the
+        # segment from 300 short, and frames 330-349 wait for a keyframe.
+        out, info = self.fmp4("h264", 500, "--gap-at", 330)
+        self.assertEqual(info["live_listed"], 5)
+        with open(os.path.join(out, "live.m3u8")) as f:
+            m3u8 = f.read()
+        self.assertIn("#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:4\n", m3u8)
+        self.assertIn('#EXT-X-MAP:URI="live/init1.mp4"', m3u8)
+        self.assertIn("#EXTINF:1.200,\nlive/6.m4s\n#EXT-X-DISCONTINUITY\n", m3u8)
+        self.assertIn("#EXT-X-PROGRAM-DATE-TIME:2027-01-15T08:00:16Z\n#EXTINF:2.000,\nlive/8.m4s\n", m3u8)
+        self.assertNotIn("ENDLIST", m3u8)
+        # ffmpeg starts a live playlist 3 segments from the end and reloads
+        # it; from the first segment, and with no reload waiting for more:
+        name, w, h, n, _ = probe(os.path.join(out, "live.m3u8"), "-live_start_index", "0", "-m3u8_hold_counters", "1")
+        self.assertEqual((name, w, h, n), ("h264", 320, 240, 2 * 50 + 30 + 2 * 50))
+
+    def test_playback_hls_across_recordings_and_a_gap(self):
+        for codec, name in (("h264", "h264"), ("h265", "hevc")):
+            with self.subTest(codec=codec), temp_dir() as data:
+                # 0-60 and 60-80 s, then a 30 s gap, then 110-130 s.
+                self.write(data, "gate", 100 * FPS, codec, T0, "--gap-at", 80 * FPS, "--gap-seconds", 30)
+                out = os.path.join(data, "vod")
+                r = tool("hls", "--data", data, "--stream", "gate", "--start", T0 + 31 * US, "--end", T0 + 200 * US,
+                         "--out", out)
+                info = json.loads(r.stdout.strip().splitlines()[-1])
+                # From the keyframe at 30 s: 15 + 10 + 10 GOPs of 2 s.
+                self.assertEqual((info["fragments"], info["inits"], info["discontinuities"]), (35, 1, 1))
+                playlist = os.path.join(out, "playback.m3u8")
+                with open(playlist) as f:
+                    m3u8 = f.read()
+                self.assertTrue(m3u8.endswith("#EXT-X-ENDLIST\n"))
+                self.assertIn("#EXT-X-PLAYLIST-TYPE:VOD\n", m3u8)
+                self.assertIn("24.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:2027-01-15T08:01:50Z\n", m3u8)
+                self.assert_plays(playlist, name, 70 * FPS, 70.0)
 
 
 class StorageCrash(unittest.TestCase):

@@ -150,6 +150,12 @@ Result<std::shared_ptr<const VirtualFile>> Store::exportMp4(const std::string& s
   return buildMp4(*p);
 }
 
+Result<FragmentedPlayback> Store::fragmentedPlayback(const std::string& stream, WallTime start, WallTime end) {
+  auto p = plan(stream, start, end);
+  if (!p) return p.status();
+  return FragmentedPlayback::build(std::move(p.value()));
+}
+
 WriterStats Store::stats() const {
   WriterStats total;
   for (const auto& dir : dirs_) {

@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "media/frame.h"
+#include "storage/fragmented.h"
 #include "storage/mp4.h"
 #include "storage/playback.h"
 #include "storage/recovery.h"
@@ -77,6 +78,8 @@ class Store {
   Result<PlaybackPlan> plan(const std::string& stream, WallTime start, WallTime end);
   // A progressive MP4 of the range (mp4.h).
   Result<std::shared_ptr<const VirtualFile>> exportMp4(const std::string& stream, WallTime start, WallTime end);
+  // Fragmented MP4 of the range for HLS playback (fragmented.h).
+  Result<FragmentedPlayback> fragmentedPlayback(const std::string& stream, WallTime start, WallTime end);
 
   // Totals over every directory; storageFull when any is full.
   WriterStats stats() const;

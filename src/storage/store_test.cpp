@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "media/fmp4.h"
 #include "storage/retention.h"
 #include "storage/test_frames.h"
 
@@ -191,6 +192,67 @@ TEST_F(StoreTest, VirtualMp4ReadsTheSameBytesInAnyPieces) {
     EXPECT_TRUE(std::equal(piece->begin(), piece->end(), whole->begin() + static_cast<ptrdiff_t>(off)));
   }
   EXPECT_TRUE(file.read(file.size(), 10)->empty());
+}
+
+TEST_F(StoreTest, FragmentedPlaybackHasAFragmentPerGopAndFlagsGapsAndNewParameters) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 70 * kFps, 0, h264Params(0));  // two recordings back to back
+  feed(*store, "gate", 70 * kFps, 80 * kFps, 0, h264Params(1));
+  feed(*store, "gate", 80 * kFps, 90 * kFps, /*shift=*/30, h264Params(1), /*newSegment=*/true);
+  store->stop();
+  auto playback = store->fragmentedPlayback("gate", at(55), at(200));
+  ASSERT_TRUE(playback.isOk()) << playback.status().toString();
+  ASSERT_EQ(playback->inits().size(), 2u);
+  // 54-60, 60-70 (a new recording, no discontinuity), 70-80 (new
+  // parameters), 110-120 (after a gap): 2 s GOPs.
+  const auto& fragments = playback->fragments();
+  ASSERT_EQ(fragments.size(), 3u + 5 + 5 + 5);
+  std::vector<size_t> discontinuities;
+  uint64_t decodeTime = 0;
+  for (size_t i = 0; i < fragments.size(); ++i) {
+    const PlaybackFragment& f = fragments[i];
+    EXPECT_EQ(f.mediaDuration, 2 * 90000) << i;
+    EXPECT_EQ(f.frames, static_cast<size_t>(kGop));
+    EXPECT_EQ(f.baseDecodeTime, decodeTime);
+    decodeTime += static_cast<uint64_t>(f.mediaDuration);
+    if (f.discontinuity) discontinuities.push_back(i);
+    EXPECT_EQ(f.init, i < 8 ? 0u : 1u);
+  }
+  EXPECT_EQ(discontinuities, (std::vector<size_t>{8, 13}));
+  EXPECT_EQ(fragments[0].start, at(54));
+  EXPECT_EQ(fragments[13].start, at(110));
+
+  // A fragment is its moof and mdat header, then the sample file's bytes.
+  const size_t pick = 9;
+  auto file = playback->fragment(pick);
+  ASSERT_TRUE(file.isOk()) << file.status().toString();
+  auto bytes = (*file)->read(0, (*file)->size());
+  ASSERT_TRUE(bytes.isOk());
+  const PlaybackSegment& seg = playback->plan().segments[fragments[pick].segment];
+  std::vector<media::FragmentSample> samples;
+  for (size_t i = 0; i < fragments[pick].frames; ++i) {
+    const SampleInfo& s = seg.samples[fragments[pick].firstSample + i];
+    samples.push_back({s.bytes, static_cast<uint32_t>(s.duration), s.keyframe});
+  }
+  media::Bytes want = media::fragmentHeader(pick + 1, fragments[pick].baseDecodeTime, samples);
+  std::ifstream sampleFile(seg.samplePath, std::ios::binary);
+  sampleFile.seekg(static_cast<std::streamoff>(fragments[pick].fileOffset));
+  want.resize(want.size() + fragments[pick].bytes);
+  sampleFile.read(reinterpret_cast<char*>(want.data() + want.size() - fragments[pick].bytes),
+                  static_cast<std::streamsize>(fragments[pick].bytes));
+  EXPECT_EQ(*bytes, want);
+  EXPECT_EQ(playback->fragment(fragments.size()).status().code(), StatusCode::kNotFound);
+
+  const std::string m3u8 = playback->playlist([](size_t i) { return fmt::format("{}.m4s", i); },
+                                              [](size_t i) { return fmt::format("init{}.mp4", i); });
+  EXPECT_NE(m3u8.find("#EXTINF:2.000,\n7.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init1.mp4\"\n"
+                      "#EXT-X-PROGRAM-DATE-TIME:2027-01-15T08:01:10Z\n#EXTINF:2.000,\n8.m4s\n"),
+            std::string::npos)
+      << m3u8;
+  EXPECT_NE(m3u8.find("#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:2027-01-15T08:01:50Z\n#EXTINF:2.000,\n13.m4s\n"),
+            std::string::npos)
+      << m3u8;
+  EXPECT_EQ(store->fragmentedPlayback("gate", at(300), at(400)).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(StoreTest, AFullQueueDropsAndResumesAtAKeyframe) {

@@ -1,0 +1,73 @@
+#pragma once
+// Fragmented MP4 (ISO/IEC 14496-12 movie fragments) for live view over
+// WebSocket/MSE and for HLS: an init segment (ftyp + moov with mvex) from a
+// stream's parameters, then fragments (moof + mdat) of frames.
+//
+// One video track (id 1), timescale 90 kHz, no composition offsets (vigil
+// frames arrive in presentation order). Frame::data is already what an MP4
+// sample holds (length-prefixed NAL units), so a fragment never copies
+// frame bytes: it is a small header (moof + the mdat header) plus the
+// frames themselves, shared; a sender writes buffers() as one gathered
+// write (Beast/Asio take a buffer sequence).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "media/frame.h"
+
+namespace vigil::media {
+
+// ftyp + moov of a fragmented file whose samples use `params`. H.265 is
+// described as hvc1 (what Chrome's and Safari's MSE accept); cameras also
+// repeat the parameter sets in band, which decoders accept, and a change
+// of parameters calls for a new init segment anyway.
+// FailedPrecondition / InvalidArgument when the parameter sets are
+// missing or do not parse.
+Result<Bytes> fmp4InitSegment(const VideoParameters& params);
+
+// The RFC 6381 codec string MSE and HLS want ("avc1.64001f",
+// "hvc1.1.6.L93.90"), for `video/mp4; codecs="..."`.
+Result<std::string> codecString(const VideoParameters& params);
+
+// One sample of a fragment as the moof describes it.
+struct FragmentSample {
+  uint32_t size = 0;
+  uint32_t duration = 0;  // 90 kHz
+  bool keyframe = false;
+};
+
+// moof (mfhd, traf with tfhd default-base-is-moof, tfdt v1, trun with
+// per-sample duration, size and flags) followed by the header of an mdat
+// that holds the samples' bytes back to back. `sequence` numbers
+// fragments from 1; `baseDecodeTime` is the sum of earlier durations.
+Bytes fragmentHeader(uint32_t sequence, uint64_t baseDecodeTime, std::span<const FragmentSample> samples);
+
+// A fragment of frames: the header bytes, then each frame's data.
+struct Fragment {
+  Bytes header;
+  std::vector<std::shared_ptr<const Frame>> frames;
+  uint64_t baseDecodeTime = 0;
+  uint64_t duration = 0;  // 90 kHz, of all samples
+
+  uint64_t size() const;
+  // The fragment's bytes in order, as views into header and frames (valid
+  // while this Fragment lives): for a gathered write.
+  std::vector<ByteView> buffers() const;
+  // The same bytes copied into one buffer (tests, simple senders).
+  Bytes contiguous() const;
+};
+
+// A fragment of `frames` (non-empty, strictly increasing pts). Sample
+// durations are pts deltas; the last one is `lastDuration` when given,
+// else the delta before it, else 1/25 s. InvalidArgument when pts do not
+// increase or a delta does not fit in 32 bits.
+Result<Fragment> buildFragment(uint32_t sequence, uint64_t baseDecodeTime,
+                               std::vector<std::shared_ptr<const Frame>> frames,
+                               std::optional<uint32_t> lastDuration = std::nullopt);
+
+}  // namespace vigil::media

@@ -1,0 +1,170 @@
+#include "media/hls.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+
+namespace vigil::media {
+namespace {
+
+int64_t ceilSeconds(MediaDuration d) {
+  return std::max<int64_t>(1, (d.ticks() + MediaDuration::kTicksPerSecond - 1) / MediaDuration::kTicksPerSecond);
+}
+
+int64_t targetSeconds(std::span<const HlsSegment> segments) {
+  int64_t target = 1;
+  for (const HlsSegment& s : segments) target = std::max(target, ceilSeconds(s.duration));
+  return target;
+}
+
+std::string header(int64_t targetSeconds, uint64_t mediaSequence) {
+  return fmt::format("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:{}\n", targetSeconds,
+                     mediaSequence);
+}
+
+// Every segment starts at a keyframe (live segments and recorded GOPs).
+constexpr std::string_view kIndependent = "#EXT-X-INDEPENDENT-SEGMENTS\n";
+
+void appendSegments(std::string& out, std::span<const HlsSegment> segments) {
+  const std::string* map = nullptr;
+  for (const HlsSegment& s : segments) {
+    if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+    if (!map || *map != s.mapUri) {
+      out += fmt::format("#EXT-X-MAP:URI=\"{}\"\n", s.mapUri);
+      map = &s.mapUri;
+    }
+    out += fmt::format("#EXT-X-PROGRAM-DATE-TIME:{}\n#EXTINF:{:.3f},\n{}\n", s.start.toRfc3339(), s.duration.seconds(),
+                       s.uri);
+  }
+}
+
+}  // namespace
+
+std::string renderVodPlaylist(std::span<const HlsSegment> segments) {
+  std::string out = header(targetSeconds(segments), 0);
+  out += "#EXT-X-PLAYLIST-TYPE:VOD\n";
+  out += kIndependent;
+  appendSegments(out, segments);
+  out += "#EXT-X-ENDLIST\n";
+  return out;
+}
+
+HlsLiveWindow::HlsLiveWindow(HlsLiveOptions options) : options_(options) {
+  targetSeconds_ = ceilSeconds(options_.segmentTarget);
+}
+
+void HlsLiveWindow::push(std::shared_ptr<const Frame> frame, bool newSegment) {
+  if (!frame->params) return;
+  std::lock_guard lock(mutex_);
+  const bool paramsChanged = !params_ || (frame->params != params_ && *frame->params != *params_);
+  const bool followsOn = !pending_.empty() && !newSegment && !paramsChanged && frame->pts > pending_.back()->pts;
+  if (!pending_.empty() && !followsOn) {
+    closeSegment(nullptr);
+    pendingDiscontinuity_ = true;
+  } else if (followsOn && frame->keyframe && frame->pts - pending_.front()->pts >= options_.segmentTarget) {
+    closeSegment(frame.get());
+  }
+  if (paramsChanged) {
+    params_ = frame->params;
+    auto init = fmp4InitSegment(*params_);
+    if (init) {
+      initId_ = ++lastInitId_;
+      inits_.emplace(initId_, std::make_shared<const Bytes>(std::move(init.value())));
+    } else {
+      // Nothing of these parameters can be played; wait for others.
+      log::warn("hls.init.failed", {{"error", init.status()}});
+      initId_ = 0;
+    }
+    pendingDiscontinuity_ = !segments_.empty();
+  } else if (newSegment && !segments_.empty()) {
+    pendingDiscontinuity_ = true;
+  }
+  if (initId_ == 0 || (pending_.empty() && !frame->keyframe)) return;
+  pendingBytes_ += frame->data.size();
+  pending_.push_back(std::move(frame));
+  if (pendingBytes_ > options_.maxSegmentBytes) {
+    log::warn("hls.segment.too_large", {{"bytes", pendingBytes_}, {"frames", pending_.size()}});
+    dropPending();
+    pendingDiscontinuity_ = true;
+  }
+}
+
+void HlsLiveWindow::dropPending() {
+  pending_.clear();
+  pendingBytes_ = 0;
+}
+
+void HlsLiveWindow::closeSegment(const Frame* next) {
+  std::optional<uint32_t> lastDuration;
+  if (next) lastDuration = static_cast<uint32_t>((next->pts - pending_.back()->pts).ticks());
+  Held held;
+  held.sequence = nextSequence_;
+  held.initId = initId_;
+  held.discontinuity = pendingDiscontinuity_;
+  held.start = pending_.front()->captureTime;
+  // mfhd sequence numbers count from 1.
+  auto fragment = buildFragment(static_cast<uint32_t>(nextSequence_ + 1), decodeTime_, std::move(pending_), lastDuration);
+  dropPending();
+  if (!fragment) {
+    // push() only lets increasing pts into a segment; a delta past 32 bits
+    // (13 hours) is a broken source.
+    log::warn("hls.segment.failed", {{"error", fragment.status()}});
+    pendingDiscontinuity_ = true;
+    return;
+  }
+  pendingDiscontinuity_ = false;
+  ++nextSequence_;
+  decodeTime_ += fragment->duration;
+  targetSeconds_ = std::max(targetSeconds_, ceilSeconds(MediaDuration(static_cast<int64_t>(fragment->duration))));
+  held.fragment = std::make_shared<const Fragment>(std::move(fragment.value()));
+  segments_.push_back(std::move(held));
+  while (segments_.size() > options_.playlistSegments + options_.retainedSegments) {
+    if (segments_.front().discontinuity) ++discontinuitiesDropped_;
+    segments_.pop_front();
+  }
+  // Init segments nothing held refers to any more.
+  const uint64_t oldest = segments_.front().initId;
+  inits_.erase(inits_.begin(), inits_.lower_bound(std::min(oldest, initId_)));
+}
+
+std::string HlsLiveWindow::playlist(const std::function<std::string(uint64_t)>& segmentUri,
+                                    const std::function<std::string(uint64_t)>& initUri) const {
+  std::lock_guard lock(mutex_);
+  const size_t listed = std::min(segments_.size(), options_.playlistSegments);
+  const size_t first = segments_.size() - listed;
+  uint64_t discontinuitySequence = discontinuitiesDropped_;
+  for (size_t i = 0; i < first; ++i) discontinuitySequence += segments_[i].discontinuity ? 1 : 0;
+  std::vector<HlsSegment> entries;
+  entries.reserve(listed);
+  for (size_t i = first; i < segments_.size(); ++i) {
+    const Held& h = segments_[i];
+    entries.push_back({MediaDuration(static_cast<int64_t>(h.fragment->duration)), segmentUri(h.sequence),
+                       initUri(h.initId), h.discontinuity, h.start});
+  }
+  std::string out = header(targetSeconds_, listed ? segments_[first].sequence : nextSequence_);
+  if (discontinuitySequence > 0) out += fmt::format("#EXT-X-DISCONTINUITY-SEQUENCE:{}\n", discontinuitySequence);
+  out += kIndependent;
+  appendSegments(out, entries);
+  return out;
+}
+
+size_t HlsLiveWindow::listedSegments() const {
+  std::lock_guard lock(mutex_);
+  return std::min(segments_.size(), options_.playlistSegments);
+}
+
+std::shared_ptr<const Fragment> HlsLiveWindow::segment(uint64_t sequence) const {
+  std::lock_guard lock(mutex_);
+  if (segments_.empty() || sequence < segments_.front().sequence || sequence >= nextSequence_) return nullptr;
+  return segments_[static_cast<size_t>(sequence - segments_.front().sequence)].fragment;
+}
+
+std::shared_ptr<const Bytes> HlsLiveWindow::init(uint64_t initId) const {
+  std::lock_guard lock(mutex_);
+  auto it = inits_.find(initId);
+  return it == inits_.end() ? nullptr : it->second;
+}
+
+}  // namespace vigil::media
