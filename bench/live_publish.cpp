@@ -44,9 +44,8 @@ struct Consumers {
 
   Consumers(LiveStream& stream, int count) : received(count) {
     for (int i = 0; i < count; ++i) {
-      viewers.push_back(stream.subscribe([this, i] {
-        boost::asio::post(io, [this, i] { (void)viewers[i]->pop(received[i]); });
-      }));
+      viewers.push_back(stream.subscribe(
+          [this, i] { boost::asio::post(io, [this, i] { (void)viewers[i]->pop(received[i]); }); }));
     }
   }
   void run() {

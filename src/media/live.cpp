@@ -92,10 +92,11 @@ bool LiveStream::offer(LiveViewer& viewer, const Entry& entry, bool notify) {
     }
     return true;
   }
-  LiveItem item{entry.frame,
-                /*newSegment=*/!viewer.started_ || entry.newSegment || viewer.pendingNewSegment_,
-                /*paramsChanged=*/!viewer.started_ || entry.paramsGeneration != viewer.paramsGeneration_,
-                /*discontinuity=*/viewer.started_ && viewer.skipping_};
+  LiveItem item{
+      entry.frame,
+      /*newSegment=*/!viewer.started_ || entry.newSegment || viewer.pendingNewSegment_,
+      /*paramsChanged=*/!viewer.started_ || entry.paramsGeneration != viewer.paramsGeneration_,
+      /*discontinuity=*/viewer.started_ && viewer.skipping_};
   bool fits = false;
   bool wasEmpty = false;
   {

@@ -68,14 +68,14 @@ struct LiveItem {
 
 struct LiveStreamStats {
   std::string id;
-  size_t viewers = 0;              // subscribed now (disconnected ones excluded)
+  size_t viewers = 0;  // subscribed now (disconnected ones excluded)
   uint64_t framesPublished = 0;
-  uint64_t skips = 0;              // times a viewer's queue was full and it skipped ahead
-  uint64_t framesSkipped = 0;      // frames not delivered because of skips, summed over viewers
+  uint64_t skips = 0;                // times a viewer's queue was full and it skipped ahead
+  uint64_t framesSkipped = 0;        // frames not delivered because of skips, summed over viewers
   uint64_t viewersDisconnected = 0;  // for being too slow
-  size_t gopFrames = 0;            // in the cache now
+  size_t gopFrames = 0;              // in the cache now
   size_t gopBytes = 0;
-  uint64_t gopsDropped = 0;        // GOPs too large to cache
+  uint64_t gopsDropped = 0;  // GOPs too large to cache
 };
 
 class LiveStream;
@@ -104,8 +104,8 @@ class LiveViewer {
 
   // Guarded by the stream's mutex (only the stream touches these).
   bool subscribed_ = true;
-  bool started_ = false;         // has been offered its first frame
-  bool skipping_ = false;        // dropping frames until a keyframe that fits
+  bool started_ = false;   // has been offered its first frame
+  bool skipping_ = false;  // dropping frames until a keyframe that fits
   bool pendingNewSegment_ = false;
   uint64_t paramsGeneration_ = 0;  // of the last frame queued
   std::deque<std::chrono::steady_clock::time_point> recentSkips_;
@@ -169,8 +169,8 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   std::vector<Entry> gop_;            // from the last keyframe; empty while dropped
   size_t gopBytes_ = 0;
   std::shared_ptr<const VideoParameters> lastParams_;
-  uint64_t paramsGeneration_ = 0;     // +1 each time the published parameters change
-  LiveStreamStats stats_;             // but id and the gauges, filled by stats()
+  uint64_t paramsGeneration_ = 0;  // +1 each time the published parameters change
+  LiveStreamStats stats_;          // but id and the gauges, filled by stats()
 };
 
 // Every live stream of a node, by stream id (a camera id today).

@@ -255,7 +255,7 @@ TEST_F(LiveTest, ViewerThatStaysSlowIsDisconnectedWithAReason) {
   publisher.publish(12);
   EXPECT_EQ(stream->stats().viewers, 1u);
   EXPECT_EQ(woken, 1);
-  publisher.next();  // 12
+  publisher.next();     // 12
   EXPECT_EQ(woken, 2);  // told of the disconnect
 
   std::vector<LiveItem> items;
@@ -306,11 +306,11 @@ TEST_F(LiveTest, NewSegmentAndParameterChangesReachTheViewer) {
   publisher.publish(4);
   popAll(*viewer);
 
-  publisher.next(/*newSegment=*/true);  // a clock jump inside a GOP
+  publisher.next(/*newSegment=*/true);    // a clock jump inside a GOP
   publisher.setParams(makeParams(1280));  // same contents, new object
-  publisher.publish(3);  // 5, 6, 7
+  publisher.publish(3);                   // 5, 6, 7
   publisher.setParams(makeParams(1920));  // new parameter sets at the keyframe
-  publisher.next(/*newSegment=*/true);  // 8
+  publisher.next(/*newSegment=*/true);    // 8
   publisher.next();
   std::vector<LiveItem> items = popAll(*viewer);
   ASSERT_EQ(frameNumbers(items), (std::vector<int64_t>{4, 5, 6, 7, 8, 9}));
@@ -338,7 +338,7 @@ TEST_F(LiveTest, ChangesInSkippedFramesAreCarriedToTheResumingKeyframe) {
   publisher.publish(6);  // 0-4 queued, 5 skipped
   publisher.setParams(makeParams(640));
   publisher.next(/*newSegment=*/true);  // 6: skipped, with new parameter sets
-  publisher.publish(1);  // 7
+  publisher.publish(1);                 // 7
   EXPECT_EQ(popAll(*viewer).size(), 5u);
   publisher.publish(1);  // 8: the keyframe it resumes at
   std::vector<LiveItem> items = popAll(*viewer);
@@ -453,9 +453,9 @@ TEST_F(LiveTest, ConcurrentPublishSubscribeAndPopKeepEachViewerConsistent) {
         received += static_cast<int64_t>(items.size());
         for (const LiveItem& item : items) {
           const int64_t n = frameNumber(item);
-          const bool ok = last < 0 ? item.frame->keyframe && item.newSegment
-                                   : n == last + 1 ? !item.discontinuity
-                                                   : n > last && item.frame->keyframe && item.discontinuity;
+          const bool ok = last < 0        ? item.frame->keyframe && item.newSegment
+                          : n == last + 1 ? !item.discontinuity
+                                          : n > last && item.frame->keyframe && item.discontinuity;
           if (!ok) ++failures;
           last = n;
         }
