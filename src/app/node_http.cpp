@@ -3,6 +3,7 @@
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
 #include "http/metrics_routes.h"
+#include "http/recording_routes.h"
 
 namespace vigil::app {
 
@@ -13,6 +14,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
   http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); });
   http::addAccessRoutes(*server, *access.accounts, *access.audit);
+  auto cameraExists = [&node](const std::string& id) { return node.hasCamera(id); };
+  http::addRecordingRoutes(*server, {.store = options.store, .audit = access.audit.get(), .cameraExists = cameraExists});
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },
                                   .live = &node.live(),
                                   .store = options.store});

@@ -1,0 +1,47 @@
+#include "http/media_response.h"
+
+#include <fmt/format.h>
+
+namespace vigil::http {
+
+Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraExists, const Request& req) {
+  const std::string& id = req.params.at("id");
+  if (!cameraExists(id) || !req.principal->canView(id)) return Status::notFound(fmt::format("no camera \"{}\"", id));
+  return Status::ok();
+}
+
+Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType) {
+  Response r;
+  r.contentType = std::move(contentType);
+  auto bytes = file->read(0, file->size());
+  if (!bytes) return errorResponse(bytes.status());
+  r.body.assign(bytes->begin(), bytes->end());
+  return r;
+}
+
+Response bytesResponse(const media::Bytes& bytes, std::string contentType) {
+  Response r;
+  r.contentType = std::move(contentType);
+  r.body.assign(bytes.begin(), bytes.end());
+  return r;
+}
+
+std::optional<SegmentName> parseSegmentName(std::string_view name) {
+  SegmentName out;
+  if (name.starts_with("init-") && name.ends_with(".mp4")) {
+    out.init = true;
+    name = name.substr(5, name.size() - 9);
+  } else if (name.ends_with(".m4s")) {
+    name = name.substr(0, name.size() - 4);
+  } else {
+    return std::nullopt;
+  }
+  if (name.empty() || name.size() > 18) return std::nullopt;
+  for (char c : name) {
+    if (c < '0' || c > '9') return std::nullopt;
+    out.number = out.number * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return out;
+}
+
+}  // namespace vigil::http

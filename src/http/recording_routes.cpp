@@ -1,0 +1,201 @@
+#include "http/recording_routes.h"
+
+#include <fmt/format.h>
+
+#include <list>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "http/input.h"
+#include "http/media_response.h"
+
+namespace vigil::http {
+
+namespace {
+
+// A listing may cover a month (the timeline zoomed out); one playlist or
+// export at most a day, which bounds the index scan of a request.
+constexpr std::chrono::seconds kMaxListSpan = std::chrono::hours(24 * 31);
+constexpr std::chrono::seconds kMaxMediaSpan = std::chrono::hours(24);
+// Recordings of one stream follow each other within a frame or two; a
+// longer hole is a gap the timeline shows.
+constexpr std::chrono::microseconds kRunGap = std::chrono::seconds(2);
+
+// "20261123T004500Z": times in file names, without characters a file
+// system or a Content-Disposition header minds.
+std::string compactTime(WallTime t) {
+  std::string s = t.toRfc3339();
+  std::erase_if(s, [](char c) { return c == '-' || c == ':'; });
+  if (const size_t dot = s.find('.'); dot != std::string::npos) s.erase(dot, s.size() - dot - 1);
+  return s;
+}
+
+// A playback's fragments are listed by one request and fetched by many
+// more (one per segment), each naming the same range: the last few
+// playbacks are kept for a short while instead of being rebuilt each time.
+class PlaybackCache {
+ public:
+  Result<std::shared_ptr<const storage::FragmentedPlayback>> get(storage::Store& store, const std::string& camera,
+                                                                  const TimeRange& range) {
+    const auto key = std::tuple(camera, range.start, range.end);
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+        if (it->key == key && now - it->built < kTtl) {
+          entries_.splice(entries_.begin(), entries_, it);
+          return it->playback;
+        }
+      }
+    }
+    auto built = store.fragmentedPlayback(camera, range.start, range.end);
+    if (!built) return built.status();
+    auto playback = std::make_shared<const storage::FragmentedPlayback>(std::move(*built));
+    std::lock_guard lock(mutex_);
+    entries_.push_front({key, now, playback});
+    if (entries_.size() > kEntries) entries_.pop_back();
+    return playback;
+  }
+
+ private:
+  static constexpr size_t kEntries = 16;
+  static constexpr auto kTtl = std::chrono::seconds(30);
+  struct Entry {
+    std::tuple<std::string, WallTime, WallTime> key;
+    std::chrono::steady_clock::time_point built;
+    std::shared_ptr<const storage::FragmentedPlayback> playback;
+  };
+  std::mutex mutex_;
+  std::list<Entry> entries_;  // most recently used first
+};
+
+struct Shared {
+  RecordingRoutesContext context;
+  PlaybackCache playbacks;
+};
+
+// A camera the user may see, on a node that records.
+Status checkCamera(const Shared& shared, const Request& req) {
+  VIGIL_RETURN_IF_ERROR(checkCameraAccess(shared.context.cameraExists, req));
+  if (!shared.context.store) return Status::notFound("nothing is recorded on this node");
+  return Status::ok();
+}
+
+Result<TimeRange> rangeOf(const Request& req, std::chrono::seconds maxSpan) {
+  auto query = parseQuery(req.query);
+  if (!query) return query.status();
+  return timeRangeParams(*query, maxSpan);
+}
+
+void audit(const Shared& shared, const Request& req, std::string action, const TimeRange& range) {
+  if (!shared.context.audit) return;
+  nlohmann::json detail = {{"start", range.start.toRfc3339()}, {"end", range.end.toRfc3339()}};
+  (void)shared.context.audit->record(
+      {req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
+}
+
+Response listRecordings(Shared& shared, const Request& req) {
+  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
+  auto range = rangeOf(req, kMaxListSpan);
+  if (!range) return errorResponse(range.status());
+  auto recordings = shared.context.store->recordings(req.params.at("id"), range->start, range->end);
+  if (!recordings) return errorResponse(recordings.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const RecordedRun& run : contiguousRuns(*recordings, kRunGap)) {
+    out.push_back({{"start", run.start.toRfc3339()}, {"end", run.end.toRfc3339()}, {"bytes", run.bytes}});
+  }
+  return Response::json(200, out.dump());
+}
+
+// Nothing recorded in the range is a 404 whose message the UI shows.
+Response noVideo(const Status& status) {
+  if (status.code() == StatusCode::kNotFound || status.code() == StatusCode::kFailedPrecondition) {
+    return Response::error(404, "no video recorded in this range");
+  }
+  return errorResponse(status);
+}
+
+Response playlist(Shared& shared, const Request& req) {
+  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
+  auto range = rangeOf(req, kMaxMediaSpan);
+  if (!range) return errorResponse(range.status());
+  auto playback = shared.playbacks.get(*shared.context.store, req.params.at("id"), *range);
+  if (!playback) return noVideo(playback.status());
+  // Segment URIs are relative to the playlist and repeat its range, so a
+  // segment request rebuilds (or finds cached) the very same playback.
+  const std::string query = "?" + req.query;
+  Response r;
+  r.contentType = "application/vnd.apple.mpegurl";
+  r.body = (*playback)->playlist([&](size_t n) { return fmt::format("playback/{}.m4s{}", n, query); },
+                                 [&](size_t n) { return fmt::format("playback/init-{}.mp4{}", n, query); });
+  audit(shared, req, "playback", *range);
+  return r;
+}
+
+Response playbackSegment(Shared& shared, const Request& req) {
+  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
+  auto range = rangeOf(req, kMaxMediaSpan);
+  if (!range) return errorResponse(range.status());
+  auto name = parseSegmentName(req.params.at("segment"));
+  if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
+  auto playback = shared.playbacks.get(*shared.context.store, req.params.at("id"), *range);
+  if (!playback) return noVideo(playback.status());
+  if (name->init) {
+    if (name->number >= (*playback)->inits().size()) return Response::error(404, "no such init segment");
+    return bytesResponse(*(*playback)->inits()[name->number], "video/mp4");
+  }
+  auto fragment = (*playback)->fragment(name->number);
+  if (!fragment) return errorResponse(fragment.status());
+  return fileResponse(*fragment, "video/mp4");
+}
+
+Response exportMp4(Shared& shared, const Request& req) {
+  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
+  auto range = rangeOf(req, kMaxMediaSpan);
+  if (!range) return errorResponse(range.status());
+  const std::string& id = req.params.at("id");
+  auto file = shared.context.store->exportMp4(id, range->start, range->end);
+  if (!file) return noVideo(file.status());
+  Response r = fileResponse(*file, "video/mp4");
+  r.headers.emplace_back("Content-Disposition",
+                         fmt::format("attachment; filename=\"{}_{}_{}.mp4\"", id, compactTime(range->start),
+                                     compactTime(range->end)));
+  // A player fetches the file in many ranges; the audit log wants the
+  // export once, at its first byte.
+  auto rangeHeader = req.headers.find("range");
+  if (rangeHeader == req.headers.end() || rangeHeader->second.starts_with("bytes=0-")) {
+    audit(shared, req, "export", *range);
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<RecordedRun> contiguousRuns(const std::vector<storage::RecordingInfo>& recordings,
+                                        std::chrono::microseconds maxGap) {
+  std::vector<RecordedRun> runs;
+  for (const storage::RecordingInfo& r : recordings) {
+    if (!runs.empty() && r.start - runs.back().end <= maxGap && r.start >= runs.back().start) {
+      runs.back().end = std::max(runs.back().end, r.end);
+      runs.back().bytes += r.bytes;
+    } else {
+      runs.push_back({r.start, r.end, r.bytes});
+    }
+  }
+  return runs;
+}
+
+void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context) {
+  auto shared = std::make_shared<Shared>();
+  shared->context = std::move(context);
+  server.route("GET", "/api/v1/cameras/{id}/recordings", Access::kUser,
+               [shared](const Request& req) { return listRecordings(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/playback.m3u8", Access::kUser,
+               [shared](const Request& req) { return playlist(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/playback/{segment}", Access::kUser,
+               [shared](const Request& req) { return playbackSegment(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/export.mp4", Access::kOperator,
+               [shared](const Request& req) { return exportMp4(*shared, req); });
+}
+
+}  // namespace vigil::http

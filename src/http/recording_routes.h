@@ -1,0 +1,38 @@
+#pragma once
+// Recorded video of a camera (BRIEF §3), built on the fly from the
+// recording index (design/STORAGE.md, "Read path"):
+//   GET /api/v1/cameras/{id}/recordings?start=&end=     [{"start","end","bytes"}] contiguous runs   (user)
+//   GET /api/v1/cameras/{id}/playback.m3u8?start=&end=  HLS VOD, fMP4 segments, one per GOP        (user)
+//   GET /api/v1/cameras/{id}/playback/{segment}?start=&end=   init.mp4 or N.m4s of that playlist   (user)
+//   GET /api/v1/cameras/{id}/export.mp4?start=&end=     progressive MP4, Range requests           (operator)
+// Every route checks that the session's user may see the camera. Playback
+// (the playlist) and export are written to the audit log.
+
+#include <functional>
+#include <string>
+
+#include "access/audit.h"
+#include "http/server.h"
+#include "storage/store.h"
+
+namespace vigil::http {
+
+struct RecordingRoutesContext {
+  storage::Store* store = nullptr;  // null: nothing is recorded on this node (404s)
+  access::AuditLog* audit = nullptr;
+  // Whether a camera of this id exists on the node.
+  std::function<bool(const std::string&)> cameraExists;
+};
+
+void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);
+
+// Recordings that follow each other within `maxGap` as one run.
+struct RecordedRun {
+  WallTime start;
+  WallTime end;
+  uint64_t bytes = 0;
+};
+std::vector<RecordedRun> contiguousRuns(const std::vector<storage::RecordingInfo>& recordings,
+                                        std::chrono::microseconds maxGap);
+
+}  // namespace vigil::http
