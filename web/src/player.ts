@@ -335,6 +335,7 @@ export function playHls(
   if (options.preferNative && canPlayNativeHls(video)) {
     native();
   } else {
+    const fail = (e: unknown) => onState({ kind: "error", message: `cannot play this video (${e instanceof Error ? e.message : e})` });
     import("hls.js/light").then(({ default: HlsClass }) => {
       if (stopped) return;
       if (!HlsClass.isSupported()) {
@@ -342,11 +343,11 @@ export function playHls(
         else onState({ kind: "error", message: "this browser cannot play this video" });
         return;
       }
-      hls = new HlsClass({
-        lowLatencyMode: options.live,
-        backBufferLength: options.live ? kKeepBehindSeconds : 60,
-        liveMaxLatencyDurationCount: 6,
-      });
+      hls = new HlsClass(
+        options.live
+          ? { lowLatencyMode: true, backBufferLength: kKeepBehindSeconds, liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 5 }
+          : { backBufferLength: 60 },
+      );
       hls.on(HlsClass.Events.ERROR, (_event, data) => {
         if (!data.fatal) return;
         const code = data.response?.code;
@@ -367,7 +368,7 @@ export function playHls(
       hls.loadSource(url);
       hls.attachMedia(video);
       video.play().catch(() => {});
-    });
+    }).catch(fail);
   }
   return {
     stop() {
