@@ -12,8 +12,8 @@ const kJump = 10 * SECOND;
 // A playback asks for at most this much at a time, then the next window.
 const kPlaybackWindow = HOUR;
 const kRunsRefreshMs = 30 * SECOND;
-// The longest clip offered for download.
-const kMaxClip = HOUR;
+// The longest clip the server exports.
+const kMaxClip = DAY;
 
 type Mode = { kind: "live" } | { kind: "playback"; start: number; end: number };
 
@@ -37,7 +37,8 @@ function wallClockOf(runs: Run[], start: number, end: number, seconds: number): 
   return end;
 }
 
-export function CameraView({ id, tv }: { id: string; tv: boolean }) {
+// canExport: the user's role may download clips (operators and admins).
+export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; canExport: boolean }) {
   const { cameras } = useCameras();
   const camera = cameras?.find((c) => c.id === id);
   const video = useRef<HTMLVideoElement>(null);
@@ -244,44 +245,46 @@ export function CameraView({ id, tv }: { id: string; tv: boolean }) {
       {runsError !== "" && <p class="error">{runsError}</p>}
       <Timeline key="timeline" runs={runs} now={now} position={position} clip={clip} onSeek={playFrom} />
       {runs.length === 0 && !runsError && <p class="empty">No recordings in the last 24 hours.</p>}
-      <details class="clip" open={!tv}>
-        <summary>Download a clip</summary>
-        <div class="clip-row">
-          <label>
-            From
-            <input
-              type="datetime-local"
-              step="1"
-              value={toLocalInput(clip.start)}
-              onChange={(e) => {
-                const t = fromLocalInput(e.currentTarget.value);
-                if (t !== undefined) setClip((c) => ({ ...c, start: t }));
-              }}
-            />
-          </label>
-          <button onClick={() => mark("start")}>Mark start here</button>
-          <label>
-            To
-            <input
-              type="datetime-local"
-              step="1"
-              value={toLocalInput(clip.end)}
-              onChange={(e) => {
-                const t = fromLocalInput(e.currentTarget.value);
-                if (t !== undefined) setClip((c) => ({ ...c, end: t }));
-              }}
-            />
-          </label>
-          <button onClick={() => mark("end")}>Mark end here</button>
-          {clipProblem ? (
-            <span class="error">{clipProblem}</span>
-          ) : (
-            <a class="button" href={urls.export(id, clip.start, clip.end)} download>
-              Download MP4 ({duration(clip.end - clip.start)})
-            </a>
-          )}
-        </div>
-      </details>
+      {canExport && (
+        <details class="clip" open={!tv}>
+          <summary>Download a clip</summary>
+          <div class="clip-row">
+            <label>
+              From
+              <input
+                type="datetime-local"
+                step="1"
+                value={toLocalInput(clip.start)}
+                onChange={(e) => {
+                  const t = fromLocalInput(e.currentTarget.value);
+                  if (t !== undefined) setClip((c) => ({ ...c, start: t }));
+                }}
+              />
+            </label>
+            <button onClick={() => mark("start")}>Mark start here</button>
+            <label>
+              To
+              <input
+                type="datetime-local"
+                step="1"
+                value={toLocalInput(clip.end)}
+                onChange={(e) => {
+                  const t = fromLocalInput(e.currentTarget.value);
+                  if (t !== undefined) setClip((c) => ({ ...c, end: t }));
+                }}
+              />
+            </label>
+            <button onClick={() => mark("end")}>Mark end here</button>
+            {clipProblem ? (
+              <span class="error">{clipProblem}</span>
+            ) : (
+              <a class="button" href={urls.export(id, clip.start, clip.end)} download>
+                Download MP4 ({duration(clip.end - clip.start)})
+              </a>
+            )}
+          </div>
+        </details>
+      )}
     </div>
   );
 }

@@ -160,10 +160,10 @@ describe("web UI in Chromium", () => {
   });
 
   test("a camera plays back from 60 s ago at several speeds, jumps, and goes back to live", async (t) => {
-    if (skipWithout(t, "live", "recordings", "playback")) return;
+    if (skipWithout(t, "recordings", "playback")) return;
     await page.click('.tile[data-camera="cam-1"]');
     await page.waitForSelector('.camera-page[data-mode="live"]');
-    await videosAdvance(".camera-page video");
+    if (!missing.has("live")) await videosAdvance(".camera-page video");
     // Wait (bounded) until the demo has recorded more than a minute.
     await waitFor("70 s of recordings", async () => {
       const now = Date.now();
@@ -200,7 +200,7 @@ describe("web UI in Chromium", () => {
 
     await page.click('.controls button:text-is("Live")');
     await page.waitForSelector('.camera-page[data-mode="live"]');
-    await videosAdvance(".camera-page video");
+    if (!missing.has("live")) await videosAdvance(".camera-page video");
   });
 
   test("a clip downloads as an MP4 that ffprobe reads and ffmpeg decodes", async (t) => {
