@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { urls } from "./api";
 import { type PlayerState, playLive } from "./player";
 
-// A camera's live video with its state over it (connecting, offline...).
+// A camera's live video with its state over it (connecting, offline...),
+// and its latest keyframe as the poster until the first frame plays.
 export function LiveVideo({ camera, onState }: { camera: string; onState?: (s: PlayerState) => void }) {
   const video = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<PlayerState>({ kind: "connecting" });
@@ -14,7 +16,7 @@ export function LiveVideo({ camera, onState }: { camera: string; onState?: (s: P
   }, [camera]);
   return (
     <div class="video-box">
-      <video ref={video} muted playsInline autoplay data-camera={camera} />
+      <video ref={video} muted playsInline autoplay poster={urls.snapshot(camera)} data-camera={camera} />
       <StateOverlay state={state} />
     </div>
   );

@@ -273,7 +273,7 @@ describe("web UI in Chromium", () => {
     assert.equal(await page.evaluate(() => localStorage.getItem("vigil.tv")), null);
   });
 
-  test("the audit page lists logins and filters by user", async () => {
+  test("the audit page lists logins, playback and export, and filters by user and camera", async () => {
     await page.goto(ui("#/audit"));
     await page.waitForSelector("table.audit tbody tr", { timeout: 30_000 });
     const actions = await page.$$eval("table.audit tbody tr td:nth-child(4)", (tds) => tds.map((t) => t.textContent));
@@ -287,6 +287,14 @@ describe("web UI in Chromium", () => {
     await page.waitForSelector("table.audit tbody tr");
     const users = await page.$$eval("table.audit tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
     assert.ok(users.length > 0 && users.every((u) => u === "admin"), users.join(","));
+    if (missing.has("playback") || missing.has("export")) return;
+    // What this test watched and downloaded is in the log, by camera.
+    await page.fill('.filters input[name="camera"]', "cam-1");
+    await page.click('.filters button[type="submit"]');
+    await waitFor("playback and export rows", async () => {
+      const rows = await page.$$eval("table.audit tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      return rows.every((r) => r[4] === "cam-1") && ["playback", "export"].every((a) => rows.some((r) => r[3] === a));
+    }, 10_000);
   });
 
   test("an expired session goes back to the login page with a message", async () => {
