@@ -16,7 +16,8 @@ from vigil_testlib import VIGIL, Process, free_port, run, temp_dir
 ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("GET", "/api/v1/me", "viewer"),
           ("POST", "/api/v1/logout", "viewer"), ("POST", "/api/v1/password", "viewer"),
           ("GET", "/api/v1/users", "admin"), ("POST", "/api/v1/users", "admin"),
-          ("POST", "/api/v1/users/cameras", "admin"), ("GET", "/api/v1/audit", "admin")]
+          ("POST", "/api/v1/users/cameras", "admin"), ("GET", "/api/v1/audit", "admin"),
+          ("POST", "/api/v1/cameras/cam-1/events", "operator")]
 
 
 def call(base, method, path, body=None, token=None, headers=None):

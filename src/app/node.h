@@ -1,7 +1,9 @@
 #pragma once
 // A running node: its cameras, each on one event loop, and where their
-// frames go: the live registry (every camera) and the recording store for
-// cameras with record = "continuous". (Detection joins here when it arrives.)
+// frames go: the live registry (every camera), the recording store for
+// cameras with record = "continuous", and an event recorder
+// (storage/event_recorder.h) for cameras with record = "events".
+// (Detection joins here when it arrives.)
 
 #include <functional>
 #include <memory>
@@ -28,10 +30,18 @@ class Node {
   // short grace period so the TEARDOWNs can leave. Thread-safe.
   void shutdown(std::function<void()> done);
 
+  // With "storage full" in the reason of a recorded camera whose storage
+  // directory is full (design/STORAGE.md, Disk full).
   std::vector<camera::CameraStatus> cameraStatuses() const;
   bool hasCamera(const std::string& id) const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
   media::LiveRegistry& live() { return live_; }
+
+  // Opens or closes the event of a camera with record = "events"; frames
+  // follow from its next frame on. NotFound: no such camera;
+  // FailedPrecondition: the camera is not recorded in events mode, or its
+  // event is already open (open) or not open (close). Thread-safe.
+  Status setEventOpen(const std::string& cameraId, bool open);
 
  private:
   struct Slot;

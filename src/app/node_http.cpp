@@ -4,6 +4,7 @@
 #include "http/camera_routes.h"
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
+#include "http/event_routes.h"
 
 namespace vigil::app {
 
@@ -19,6 +20,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },
                                   .live = &node.live(),
                                   .store = options.store});
+  http::addEventRoutes(
+      *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;

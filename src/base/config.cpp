@@ -102,7 +102,8 @@ Status checkRtspUrl(const Checker& c, const toml::table& t, std::string_view pre
 Status readCamera(const Checker& c, const toml::table& t, size_t index, CameraConfig& cam) {
   const std::string prefix = fmt::format("camera[{}]", index);
   VIGIL_RETURN_IF_ERROR(c.onlyKeys(t, prefix, {"id", "name", "url", "sub_url", "username", "password",
-                                               "transport", "record", "retain_days"}));
+                                               "transport", "record", "retain_days", "pre_roll_s",
+                                               "post_roll_s"}));
   VIGIL_RETURN_IF_ERROR(c.readString(t, prefix, "id", cam.id));
   if (!t.contains("id")) return c.fail(t, prefix + ".id", "is required");
   if (!isValidId(cam.id)) {
@@ -125,7 +126,10 @@ Status readCamera(const Checker& c, const toml::table& t, size_t index, CameraCo
                                                 {"events", RecordMode::kEvents},
                                                 {"off", RecordMode::kOff}},
                                                cam.record));
-  return c.readInt(t, prefix, "retain_days", 1, 3650, cam.retainDays);
+  VIGIL_RETURN_IF_ERROR(c.readInt(t, prefix, "retain_days", 1, 3650, cam.retainDays));
+  // The pre-roll is held in memory (a minute at 8 Mbit/s is 60 MB).
+  VIGIL_RETURN_IF_ERROR(c.readInt(t, prefix, "pre_roll_s", 0, 60, cam.preRollSeconds));
+  return c.readInt(t, prefix, "post_roll_s", 0, 3600, cam.postRollSeconds);
 }
 
 Result<Config> readDocument(const toml::table& root, std::string_view file) {

@@ -55,6 +55,9 @@ struct CameraConfig {
   RtspTransport transport = RtspTransport::kTcp;
   RecordMode record = RecordMode::kContinuous;
   int retainDays = 30;
+  // record = "events": recorded before an event opens and after it closes.
+  int preRollSeconds = 5;
+  int postRollSeconds = 5;
 };
 
 struct Config {

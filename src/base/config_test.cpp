@@ -27,6 +27,8 @@ url = "rtsp://192.0.2.6/main"
 sub_url = "rtsp://192.0.2.6/sub"
 transport = "udp"
 record = "events"
+pre_roll_s = 10
+post_roll_s = 0
 )";
 
 std::string errorOf(std::string_view text) {
@@ -46,6 +48,10 @@ TEST(Config, ParsesTheBriefExample) {
   EXPECT_EQ(c->cameras[1].name, "road-2");  // defaults to the id
   EXPECT_EQ(c->cameras[1].transport, RtspTransport::kUdp);
   EXPECT_EQ(c->cameras[1].record, RecordMode::kEvents);
+  EXPECT_EQ(c->cameras[1].preRollSeconds, 10);
+  EXPECT_EQ(c->cameras[1].postRollSeconds, 0);
+  EXPECT_EQ(c->cameras[0].preRollSeconds, 5);  // the defaults
+  EXPECT_EQ(c->cameras[0].postRollSeconds, 5);
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndKey) {
@@ -71,6 +77,12 @@ TEST(Config, BadValuesNameKey) {
             "vigil.toml:3: camera[0].url: must be an rtsp:// URL");
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nretain_days = 0\n"),
               HasSubstr("camera[0].retain_days: must be between 1 and 3650 (got 0)"));
+  EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nrecord = \"events\"\npre_roll_s = 61\n"),
+            "vigil.toml:5: camera[0].pre_roll_s: must be between 0 and 60 (got 61)");
+  EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\npost_roll_s = -1\n"),
+            "vigil.toml:4: camera[0].post_roll_s: must be between 0 and 3600 (got -1)");
+  EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\npost_roll_s = 2.5\n"),
+            "vigil.toml:4: camera[0].post_roll_s: must be an integer");
   EXPECT_THAT(errorOf("[http]\nlisten = \"localhost\"\n"), HasSubstr("vigil.toml:2: http.listen:"));
   EXPECT_EQ(errorOf("[http]\ntls_cert = \"c.pem\"\n"), "vigil.toml:2: http.tls_cert: tls_cert and tls_key go together");
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\n"), HasSubstr("camera[0].url: is required"));

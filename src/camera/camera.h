@@ -30,7 +30,7 @@ struct CameraStatus {
   std::string id;
   std::string name;
   CameraState state = CameraState::kConnecting;
-  std::string reason;  // why the last session ended (retrying), empty otherwise
+  std::string reason;  // why the last session ended (retrying), empty otherwise; the node adds "storage full"
   std::optional<media::VideoCodec> codec;
   int width = 0;
   int height = 0;

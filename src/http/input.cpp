@@ -82,6 +82,11 @@ Result<std::string> JsonBody::string(std::string_view field, size_t maxLength) c
   return s;
 }
 
+Result<std::string> JsonBody::optionalString(std::string_view field, size_t maxLength) const {
+  if (!json_.contains(field)) return std::string();
+  return string(field, maxLength);
+}
+
 Result<std::vector<std::string>> JsonBody::stringList(std::string_view field, size_t maxItems) const {
   std::vector<std::string> out;
   auto it = json_.find(field);
@@ -103,6 +108,17 @@ Result<LoginRequest> parseLoginRequest(std::string_view body) {
   auto password = json->string("password", 1024);
   if (!password) return password.status();
   return LoginRequest{std::move(*user), std::move(*password)};
+}
+
+Result<EventRequest> parseEventRequest(std::string_view body) {
+  auto json = JsonBody::parse(body, {"action", "label"});
+  if (!json) return json.status();
+  auto action = json->string("action", 16);
+  if (!action) return action.status();
+  if (*action != "open" && *action != "close") return Status::invalidArgument("action: must be open or close");
+  auto label = json->optionalString("label", 200);
+  if (!label) return label.status();
+  return EventRequest{*action == "open", std::move(*label)};
 }
 
 Result<std::map<std::string, std::string>> parseQuery(std::string_view query) {

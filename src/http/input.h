@@ -29,6 +29,8 @@ class JsonBody {
 
   // A required string of 1..maxLength bytes.
   Result<std::string> string(std::string_view field, size_t maxLength) const;
+  // The same when present; empty when absent.
+  Result<std::string> optionalString(std::string_view field, size_t maxLength) const;
   // An optional array of strings (empty when absent).
   Result<std::vector<std::string>> stringList(std::string_view field, size_t maxItems) const;
 
@@ -43,6 +45,14 @@ struct LoginRequest {
 };
 // {"user": "...", "password": "..."}: the login route's body.
 Result<LoginRequest> parseLoginRequest(std::string_view body);
+
+struct EventRequest {
+  bool open = false;
+  std::string label;  // empty when none was given
+};
+// {"action": "open"|"close", "label"?: "..."}: the body of
+// POST /api/v1/cameras/{id}/events.
+Result<EventRequest> parseEventRequest(std::string_view body);
 
 // "a=1&b=x%20y" -> {a: 1, b: "x y"} ('+' is a space). A repeated key is an error.
 Result<std::map<std::string, std::string>> parseQuery(std::string_view query);

@@ -34,6 +34,30 @@ TEST(LoginBody, ErrorsNameTheField) {
             "user: longer than 64 bytes");
 }
 
+TEST(EventBody, ParsesTheActionAndAnOptionalLabel) {
+  auto r = parseEventRequest(R"({"action":"open","label":"gate left open"})");
+  ASSERT_TRUE(r) << r.status().toString();
+  EXPECT_TRUE(r->open);
+  EXPECT_EQ(r->label, "gate left open");
+  r = parseEventRequest(R"({"action":"close"})");
+  ASSERT_TRUE(r) << r.status().toString();
+  EXPECT_FALSE(r->open);
+  EXPECT_EQ(r->label, "");
+  const std::pair<const char*, const char*> cases[] = {
+      {"{}", "action: required"},
+      {R"({"action":"toggle"})", "action: must be open or close"},
+      {R"({"action":true})", "action: must be a string"},
+      {R"({"action":"open","label":5})", "label: must be a string"},
+      {R"({"action":"open","label":""})", "label: must not be empty"},
+      {R"({"action":"open","camera":"x"})", "camera: unknown field"},
+  };
+  for (const auto& [body, message] : cases) {
+    EXPECT_EQ(parseEventRequest(body).status().message(), message) << body;
+  }
+  EXPECT_EQ(parseEventRequest(R"({"action":"open","label":")" + std::string(201, 'a') + R"("})").status().message(),
+            "label: longer than 200 bytes");
+}
+
 TEST(LoginBody, DeepNestingIsRefusedBeforeParsing) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   EXPECT_EQ(parseLoginRequest(deep).status().message(), "body: nested too deeply");

@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "access/sqlite_store.h"
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
+#include "http/event_routes.h"
 #include "http/server.h"
 
 namespace vigil::http {
@@ -34,6 +36,14 @@ class RoutesTest : public ::testing::Test {
       return cams;
     });
     addAccessRoutes(*server_, *accounts_, *audit_);
+    addEventRoutes(
+        *server_,
+        [this](const std::string& camera, bool open) {
+          if (camera != "gate") return Status::failedPrecondition("camera \"" + camera + "\" is not recorded in events mode");
+          events_.emplace_back(camera, open);
+          return Status::ok();
+        },
+        *audit_);
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
@@ -76,6 +86,7 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   std::map<access::Role, std::string> names_;
   std::map<access::Role, std::string> tokens_;
+  std::vector<std::pair<std::string, bool>> events_;  // what the event routes asked for
 };
 
 TEST_F(RoutesTest, OnlyTheShellHealthAndLoginArePublic) {
@@ -167,6 +178,34 @@ TEST_F(RoutesTest, AuditQueryValidatesItsParameters) {
   EXPECT_EQ(nlohmann::json::parse(query("start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z").body)["error"],
             "end: must be after start");
   EXPECT_EQ(query("limit=0").status, 400);
+}
+
+TEST_F(RoutesTest, EventRoutesOpenAndCloseAndAuditTheUser) {
+  auto post = [&](std::string camera, std::string body) {
+    Request req = request({"POST", "/api/v1/cameras/" + camera + "/events", Access::kOperator},
+                          tokens_[access::Role::kOperator]);
+    req.body = std::move(body);
+    Response res = server_->handle(req);
+    return std::pair(res.status, nlohmann::json::parse(res.body));
+  };
+  EXPECT_EQ(post("gate", R"({"action":"open","label":"gate left open"})"),
+            std::pair(200, nlohmann::json{{"camera", "gate"}, {"event", "open"}}));
+  EXPECT_EQ(post("gate", R"({"action":"close"})"), std::pair(200, nlohmann::json{{"camera", "gate"}, {"event", "closed"}}));
+  EXPECT_EQ(events_, (std::vector<std::pair<std::string, bool>>{{"gate", true}, {"gate", false}}));
+  EXPECT_EQ(post("yard", R"({"action":"open"})").first, 409);
+  EXPECT_EQ(post("Gate!", R"({"action":"open"})"), std::pair(404, nlohmann::json{{"error", "no such camera"}}));
+  EXPECT_EQ(post("gate", R"({"action":"shut"})"), std::pair(400, nlohmann::json{{"error", "action: must be open or close"}}));
+  EXPECT_EQ(events_.size(), 2u);  // the refused calls changed nothing
+
+  Request audit = request({"GET", "/api/v1/audit", Access::kAdmin}, tokens_[access::Role::kAdmin]);
+  audit.query = "camera=gate";
+  auto rows = nlohmann::json::parse(server_->handle(audit).body);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["user"], "opr");
+  std::set<std::pair<std::string, std::string>> actions;
+  for (const auto& r : rows) actions.emplace(r["action"], r["detail"].dump());
+  EXPECT_EQ(actions, (std::set<std::pair<std::string, std::string>>{{"event_open", R"({"label":"gate left open"})"},
+                                                                    {"event_close", "{}"}}));
 }
 
 }  // namespace

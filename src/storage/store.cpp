@@ -95,6 +95,8 @@ bool Store::append(const std::string& stream, const media::Frame& frame, bool ne
   return dirFor(stream).writer->enqueue(stream, frame, newSegment);
 }
 
+void Store::endSegment(const std::string& stream) { dirFor(stream).writer->endSegment(stream); }
+
 Result<std::vector<RecordingInfo>> Store::recordings(const std::string& stream, WallTime start, WallTime end) {
   std::vector<RecordingInfo> out;
   for (auto& dir : dirs_) {
@@ -181,6 +183,17 @@ std::vector<DirStatus> Store::dirStatus() const {
   std::vector<DirStatus> out;
   for (const auto& dir : dirs_) out.push_back({dir->path, dir->writer->stats()});
   return out;
+}
+
+bool Store::storageFull(const std::string& stream) const {
+  const Dir* dir = nullptr;
+  {
+    std::lock_guard lock(assignMutex_);
+    auto it = assignment_.find(stream);
+    if (it == assignment_.end()) return false;
+    dir = it->second;
+  }
+  return dir->writer->storageFull();
 }
 
 std::vector<std::string> Store::dirPaths() const {

@@ -68,6 +68,10 @@ class Store {
   // queue drops the frame (counted in stats()). Thread-safe. `stream`
   // is a camera stream id ([a-z0-9_-]{1,64}, see base/config.h).
   bool append(const std::string& stream, const media::Frame& frame, bool newSegment);
+  // The stream's run of frames ends here: its last frame is written and its
+  // recording sealed, rather than held until the next frame shows its
+  // duration. For streams recorded in pieces (record = "events").
+  void endSegment(const std::string& stream);
   // Writes what is queued, seals every recording and stops the writers.
   // append() afterwards drops. Idempotent.
   void stop();
@@ -85,6 +89,10 @@ class Store {
   WriterStats stats() const;
   // Per directory, in the order of StoreOptions::dirs. Thread-safe.
   std::vector<DirStatus> dirStatus() const;
+  // Whether the directory that `stream` records to is full (Disk full in
+  // design/STORAGE.md): its frames are not stored. False for a stream that
+  // has recorded nothing yet. Thread-safe.
+  bool storageFull(const std::string& stream) const;
   // Per directory, the absolute paths.
   std::vector<std::string> dirPaths() const;
   const std::vector<RecoveryReport>& recoveryReports() const { return recoveries_; }
@@ -96,7 +104,7 @@ class Store {
 
   std::vector<std::unique_ptr<Dir>> dirs_;
   std::vector<RecoveryReport> recoveries_;
-  std::mutex assignMutex_;
+  mutable std::mutex assignMutex_;
   std::map<std::string, Dir*> assignment_;  // guarded by assignMutex_
 };
 

@@ -130,6 +130,15 @@ bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bo
   return true;
 }
 
+void DirWriter::endSegment(const std::string& stream) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    queue_.push_back(Queued{.stream = stream, .endSegment = true});
+  }
+  wake_.notify_one();
+}
+
 void DirWriter::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -170,10 +179,7 @@ void DirWriter::run() {
     }
     for (Queued& item : batch) process(item);
     if (stop) {
-      for (auto& [id, s] : streams_) {
-        if (s->held) appendHeld(*s, s->lastDuration > 0 ? s->lastDuration : kFallbackDuration);
-        if (s->current) seal(*s);
-      }
+      for (auto& [id, s] : streams_) endRun(*s);
       flush();
       return;
     }
@@ -200,8 +206,17 @@ DirWriter::Stream& DirWriter::streamFor(const std::string& id) {
   return *slot;
 }
 
+void DirWriter::endRun(Stream& s) {
+  if (s.held) appendHeld(s, s.lastDuration > 0 ? s.lastDuration : kFallbackDuration);
+  if (s.current) seal(s);
+}
+
 void DirWriter::process(Queued& item) {
   Stream& s = streamFor(item.stream);
+  if (item.endSegment) {
+    endRun(s);
+    return;
+  }
   media::Frame& f = item.frame;
   if (s.held) {
     const bool paramsChanged = f.params && f.params != s.params && *f.params != *s.params;

@@ -91,17 +91,22 @@ class DirWriter {
   // Copies the frame into the queue, or drops it when the queue is full.
   // Never blocks on disk. Thread-safe. False when dropped.
   bool enqueue(const std::string& stream, const media::Frame& frame, bool newSegment);
+  // Queues the end of the stream's current run: its last frame is written
+  // and its recording sealed (an event's post-roll is over). Thread-safe.
+  void endSegment(const std::string& stream);
   // Writes everything queued, seals every open recording, commits and
   // joins the thread. Idempotent.
   void stop();
 
   WriterStats stats() const;
+  bool storageFull() const { return full_; }
 
  private:
   struct Queued {
     std::string stream;
     media::Frame frame;
     bool newSegment = false;
+    bool endSegment = false;  // no frame: the run ends (endSegment())
   };
   struct Recording;
   struct Stream;
@@ -111,6 +116,8 @@ class DirWriter {
   void startRecording(Stream& s, media::Frame frame, WallTime start, bool firstOfRun);
   void appendHeld(Stream& s, int32_t duration);
   void seal(Stream& s);
+  // Writes the held frame and seals the open recording, if any.
+  void endRun(Stream& s);
   void flush();
   // 0, or the errno of the failed write.
   int writeOut(Recording& r);

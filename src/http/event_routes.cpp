@@ -1,0 +1,42 @@
+#include "http/event_routes.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/config.h"
+#include "base/log.h"
+#include "http/input.h"
+
+namespace vigil::http {
+
+namespace {
+
+Response setEvent(const EventControl& control, access::AuditLog& audit, const Request& req) {
+  const std::string& camera = req.params.at("id");
+  if (!isValidId(camera)) return Response::error(404, "no such camera");
+  // A camera the user may not see answers as one that does not exist.
+  if (!req.principal->canView(camera)) return Response::error(404, fmt::format("no camera \"{}\"", camera));
+  auto body = parseEventRequest(req.body);
+  if (!body) return errorResponse(body.status());
+  if (Status s = control(camera, body->open); !s.isOk()) return errorResponse(s);
+  nlohmann::json detail = nlohmann::json::object();
+  if (!body->label.empty()) detail["label"] = body->label;
+  if (Status s = audit.record({req.principal->user, body->open ? "event_open" : "event_close", camera,
+                               req.remoteAddress, detail.dump()});
+      !s.isOk()) {
+    // The event changed; only its audit row is missing. Say so loudly.
+    log::error("http.event.audit_failed", {{"camera", camera}, {"user", req.principal->user}, {"error", s}});
+    return errorResponse(s);
+  }
+  return Response::json(200, nlohmann::json{{"camera", camera}, {"event", body->open ? "open" : "closed"}}.dump());
+}
+
+}  // namespace
+
+void addEventRoutes(HttpServer& server, EventControl control, access::AuditLog& audit) {
+  server.route("POST", "/api/v1/cameras/{id}/events", Access::kOperator,
+               [control = std::move(control), &audit](const Request& req) { return setEvent(control, audit, req); });
+}
+
+}  // namespace vigil::http
