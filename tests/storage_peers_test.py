@@ -163,6 +163,31 @@ class StorageExports(unittest.TestCase):
                 self.assert_plays(playlist, name, 70 * FPS, 70.0)
 
 
+    def test_range_across_codec_changes(self):
+        # H.264, then H.265, then H.264 again, 10 s each: one track per run
+        # of a codec, each placed on the timeline where its run starts.
+        with temp_dir() as data:
+            for i, codec in enumerate(("h264", "h265", "h264")):
+                self.write(data, "mixed", 10 * FPS, codec, T0 + i * 10 * US)
+            # From 4 s (a keyframe) to the end.
+            path, plan = self.export(data, "mixed", T0 + 4 * US, T0 + 30 * US, "mixed.mp4")
+            self.assertEqual(plan["gaps"], [])
+            r = run(["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                     "stream=codec_name,width,height,nb_read_frames,start_time,duration:format=duration",
+                     "-of", "json", path])
+            self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+            j = json.loads(r.stdout)
+            streams = [(s["codec_name"], int(s["width"]), int(s["height"]), int(s["nb_read_frames"]),
+                        float(s["start_time"]), float(s["duration"])) for s in j["streams"]]
+            self.assertEqual(streams, [("h264", 320, 240, 6 * FPS, 0.0, 6.0),
+                                       ("hevc", 320, 240, 10 * FPS, 6.0, 10.0),
+                                       ("h264", 320, 240, 10 * FPS, 16.0, 10.0)])
+            self.assertAlmostEqual(float(j["format"]["duration"]), 26.0, delta=0.05)
+            # Every track decodes (-map 0: not only the one ffmpeg would pick).
+            r = run(["ffmpeg", "-v", "error", "-i", path, "-map", "0", "-f", "null", "-"], timeout=300)
+            self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+
+
 class StorageCrash(unittest.TestCase):
     """kill -9 a writer at random moments; every restart recovers clean."""
 

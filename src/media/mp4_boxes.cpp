@@ -125,7 +125,7 @@ void writeFtyp(BoxWriter& w, std::string_view majorBrand, uint32_t minorVersion,
   w.close(ftyp);
 }
 
-void writeMvhd(BoxWriter& w, const TrackTimes& times) {
+void writeMvhd(BoxWriter& w, const TrackTimes& times, uint32_t tracks) {
   const size_t mvhd = w.openFull("mvhd", 1, 0);
   w.u64(times.created);
   w.u64(times.created);
@@ -136,7 +136,7 @@ void writeMvhd(BoxWriter& w, const TrackTimes& times) {
   w.zeros(10);
   w.unityMatrix();
   w.zeros(24);
-  w.u32(2);  // next_track_ID
+  w.u32(tracks + 1);  // next_track_ID
   w.close(mvhd);
 }
 
@@ -167,15 +167,15 @@ void writeSampleEntry(BoxWriter& w, const SampleEntry& e, HevcEntry hevc) {
 }  // namespace
 
 void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,
-                    const std::function<void(BoxWriter&)>& sampleTables) {
+                    const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId) {
   const VideoParameters& first = *entries.front().params;
   const size_t trak = w.open("trak");
   const size_t tkhd = w.openFull("tkhd", 1, 3);  // enabled, in movie
   w.u64(times.created);
   w.u64(times.created);
-  w.u32(1);  // track_ID
+  w.u32(trackId);
   w.u32(0);
-  w.u64(times.duration);
+  w.u64(times.offset + times.duration);  // the track's edits, in movie time
   w.zeros(8);
   w.u16(0);  // layer
   w.u16(0);  // alternate_group
@@ -185,6 +185,21 @@ void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<Sam
   w.u32(static_cast<uint32_t>(first.width) << 16);
   w.u32(static_cast<uint32_t>(first.height) << 16);
   w.close(tkhd);
+  if (times.offset > 0) {
+    // An empty edit (media_time -1) holds the track back, then the media
+    // plays from its start at rate 1.
+    const size_t edts = w.open("edts");
+    const size_t elst = w.openFull("elst", 1, 0);
+    w.u32(2);
+    w.u64(times.offset);
+    w.u64(~uint64_t{0});
+    w.u32(0x00010000);
+    w.u64(times.duration);
+    w.u64(0);
+    w.u32(0x00010000);
+    w.close(elst);
+    w.close(edts);
+  }
 
   const size_t mdia = w.open("mdia");
   const size_t mdhd = w.openFull("mdhd", 1, 0);

@@ -68,18 +68,22 @@ struct SampleEntry {
 struct TrackTimes {
   uint64_t created = 0;   // seconds since 1904-01-01 (mp4Time())
   uint64_t duration = 0;  // 90 kHz; 0 for fragmented files
+  // A track only: where it starts on the movie's timeline (90 kHz). Above
+  // 0, an edit list puts an empty edit of that length before the media.
+  uint64_t offset = 0;
 };
 // Seconds since the MP4 epoch (1904-01-01) of a wall time.
 uint64_t mp4Time(WallTime t);
 
 void writeFtyp(BoxWriter& w, std::string_view majorBrand, uint32_t minorVersion,
                std::initializer_list<std::string_view> compatibleBrands);
-// mvhd of a movie whose only track has id 1.
-void writeMvhd(BoxWriter& w, const TrackTimes& times);
-// trak of video track 1: tkhd (size of the first entry), mdia, minf,
-// stbl with stsd holding `entries` (1-based in that order); then
-// `sampleTables` writes the rest of stbl (stts, stss, stsz, stsc, co64).
+// mvhd of a movie whose tracks have ids 1..tracks.
+void writeMvhd(BoxWriter& w, const TrackTimes& times, uint32_t tracks = 1);
+// trak of video track `trackId`: tkhd (size of the first entry), edts when
+// times.offset > 0, mdia, minf, stbl with stsd holding `entries` (1-based
+// in that order); then `sampleTables` writes the rest of stbl (stts, stss,
+// stsz, stsc, co64).
 void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,
-                    const std::function<void(BoxWriter&)>& sampleTables);
+                    const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId = 1);
 
 }  // namespace vigil::media::mp4

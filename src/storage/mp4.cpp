@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <span>
 
 #include "media/mp4_boxes.h"
 
@@ -18,79 +19,98 @@ namespace {
 using media::Bytes;
 using media::mp4::BoxWriter;
 
+// A decoder cannot change codec within a track: each run of segments with
+// one codec is a track of its own, placed on the movie's timeline where the
+// run starts (an edit list, media::mp4::TrackTimes::offset).
 struct Track {
+  size_t first = 0;  // segments [first, last) of the plan
+  size_t last = 0;
+  int64_t offset = 0;  // 90 kHz, on the movie's timeline
+  int64_t duration = 0;
   std::vector<media::mp4::SampleEntry> entries;  // stsd order
-  std::vector<uint32_t> chunkEntry;              // per segment: 1-based stsd index
+  std::vector<uint32_t> chunkEntry;              // per segment of the track: 1-based stsd index
 };
 
 // ftyp + moov + the mdat header, with chunk offsets measured from
-// `mediaStart` (the first byte after the mdat header).
-Bytes buildHeader(const PlaybackPlan& plan, const Track& track, uint64_t mediaStart) {
+// `mediaStart` (the first byte after the mdat header). The mdat holds the
+// plan's segments in order, whatever track they belong to.
+Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, uint64_t mediaStart) {
   Bytes out;
   BoxWriter w(out);
   media::mp4::writeFtyp(w, "isom", 0x200, {"isom", "iso2", "avc1", "mp41"});
-  const media::mp4::TrackTimes times{media::mp4::mp4Time(plan.segments.front().start),
-                                     static_cast<uint64_t>(plan.mediaDuration)};
+  const uint64_t created = media::mp4::mp4Time(plan.segments.front().start);
   const size_t moov = w.open("moov");
-  media::mp4::writeMvhd(w, times);
-  // hvc1 (parameter sets only in the hvcC) would be wrong here: cameras
-  // repeat them in band and one export may hold several sets.
-  media::mp4::writeVideoTrak(w, times, track.entries, media::mp4::HevcEntry::kHev1, [&](BoxWriter& t) {
-    // stts: runs of equal durations.
-    std::vector<std::pair<uint32_t, uint32_t>> runs;  // count, duration
-    std::vector<uint32_t> sync;
-    std::vector<uint32_t> sizes;
-    for (const PlaybackSegment& seg : plan.segments) {
-      for (const SampleInfo& s : seg.samples) {
-        const auto d = static_cast<uint32_t>(s.duration);
-        if (!runs.empty() && runs.back().second == d) {
-          ++runs.back().first;
-        } else {
-          runs.emplace_back(1, d);
-        }
-        sizes.push_back(s.bytes);
-        if (s.keyframe) sync.push_back(static_cast<uint32_t>(sizes.size()));
-      }
-    }
-    const size_t stts = t.openFull("stts", 0, 0);
-    t.u32(static_cast<uint32_t>(runs.size()));
-    for (auto [count, d] : runs) {
-      t.u32(count);
-      t.u32(d);
-    }
-    t.close(stts);
-    const size_t stss = t.openFull("stss", 0, 0);
-    t.u32(static_cast<uint32_t>(sync.size()));
-    for (uint32_t n : sync) t.u32(n);
-    t.close(stss);
-    const size_t stsz = t.openFull("stsz", 0, 0);
-    t.u32(0);
-    t.u32(static_cast<uint32_t>(sizes.size()));
-    for (uint32_t n : sizes) t.u32(n);
-    t.close(stsz);
-    // stsc: one chunk per segment; an entry wherever the run shape changes.
-    const size_t stsc = t.openFull("stsc", 0, 0);
-    std::vector<std::array<uint32_t, 3>> chunkRuns;
-    for (size_t i = 0; i < plan.segments.size(); ++i) {
-      const auto perChunk = static_cast<uint32_t>(plan.segments[i].samples.size());
-      if (chunkRuns.empty() || chunkRuns.back()[1] != perChunk || chunkRuns.back()[2] != track.chunkEntry[i]) {
-        chunkRuns.push_back({static_cast<uint32_t>(i + 1), perChunk, track.chunkEntry[i]});
-      }
-    }
-    t.u32(static_cast<uint32_t>(chunkRuns.size()));
-    for (const auto& r : chunkRuns) {
-      for (uint32_t v : r) t.u32(v);
-    }
-    t.close(stsc);
-    const size_t co64 = t.openFull("co64", 0, 0);
-    t.u32(static_cast<uint32_t>(plan.segments.size()));
-    uint64_t offset = mediaStart;
-    for (const PlaybackSegment& seg : plan.segments) {
-      t.u64(offset);
-      offset += seg.bytes;
-    }
-    t.close(co64);
-  });
+  media::mp4::writeMvhd(w, {created, static_cast<uint64_t>(plan.mediaDuration)},
+                        static_cast<uint32_t>(tracks.size()));
+  std::vector<uint64_t> chunkOffsets;  // per segment
+  uint64_t offset = mediaStart;
+  for (const PlaybackSegment& seg : plan.segments) {
+    chunkOffsets.push_back(offset);
+    offset += seg.bytes;
+  }
+  for (size_t k = 0; k < tracks.size(); ++k) {
+    const Track& track = tracks[k];
+    const std::span<const PlaybackSegment> segments(plan.segments.data() + track.first, track.last - track.first);
+    const media::mp4::TrackTimes times{created, static_cast<uint64_t>(track.duration),
+                                       static_cast<uint64_t>(track.offset)};
+    // hvc1 (parameter sets only in the hvcC) would be wrong here: cameras
+    // repeat them in band and one export may hold several sets.
+    media::mp4::writeVideoTrak(
+        w, times, track.entries, media::mp4::HevcEntry::kHev1,
+        [&](BoxWriter& t) {
+          // stts: runs of equal durations.
+          std::vector<std::pair<uint32_t, uint32_t>> runs;  // count, duration
+          std::vector<uint32_t> sync;
+          std::vector<uint32_t> sizes;
+          for (const PlaybackSegment& seg : segments) {
+            for (const SampleInfo& s : seg.samples) {
+              const auto d = static_cast<uint32_t>(s.duration);
+              if (!runs.empty() && runs.back().second == d) {
+                ++runs.back().first;
+              } else {
+                runs.emplace_back(1, d);
+              }
+              sizes.push_back(s.bytes);
+              if (s.keyframe) sync.push_back(static_cast<uint32_t>(sizes.size()));
+            }
+          }
+          const size_t stts = t.openFull("stts", 0, 0);
+          t.u32(static_cast<uint32_t>(runs.size()));
+          for (auto [count, d] : runs) {
+            t.u32(count);
+            t.u32(d);
+          }
+          t.close(stts);
+          const size_t stss = t.openFull("stss", 0, 0);
+          t.u32(static_cast<uint32_t>(sync.size()));
+          for (uint32_t n : sync) t.u32(n);
+          t.close(stss);
+          const size_t stsz = t.openFull("stsz", 0, 0);
+          t.u32(0);
+          t.u32(static_cast<uint32_t>(sizes.size()));
+          for (uint32_t n : sizes) t.u32(n);
+          t.close(stsz);
+          // stsc: one chunk per segment; an entry wherever the run shape changes.
+          const size_t stsc = t.openFull("stsc", 0, 0);
+          std::vector<std::array<uint32_t, 3>> chunkRuns;
+          for (size_t i = 0; i < segments.size(); ++i) {
+            const auto perChunk = static_cast<uint32_t>(segments[i].samples.size());
+            if (chunkRuns.empty() || chunkRuns.back()[1] != perChunk || chunkRuns.back()[2] != track.chunkEntry[i]) {
+              chunkRuns.push_back({static_cast<uint32_t>(i + 1), perChunk, track.chunkEntry[i]});
+            }
+          }
+          t.u32(static_cast<uint32_t>(chunkRuns.size()));
+          for (const auto& r : chunkRuns) {
+            for (uint32_t v : r) t.u32(v);
+          }
+          t.close(stsc);
+          const size_t co64 = t.openFull("co64", 0, 0);
+          t.u32(static_cast<uint32_t>(segments.size()));
+          for (size_t i = track.first; i < track.last; ++i) t.u64(chunkOffsets[i]);
+          t.close(co64);
+        },
+        static_cast<uint32_t>(k + 1));
+  }
   w.close(moov);
 
   // mdat with a 64-bit size, so exports past 4 GiB need no other layout.
@@ -143,14 +163,18 @@ Result<Bytes> VirtualFile::read(uint64_t offset, size_t length) const {
 
 Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan) {
   if (plan.segments.empty()) return Status::failedPrecondition("nothing recorded in the range");
-  Track track;
-  std::map<int64_t, uint32_t> entryIndex;  // sample entry id -> stsd index
-  const media::VideoCodec codec = plan.segments.front().params->codec;
-  for (const PlaybackSegment& seg : plan.segments) {
-    if (seg.params->codec != codec) {
-      return Status::failedPrecondition(fmt::format("the range spans a codec change ({} to {}); export each part",
-                                                    media::codecName(codec), media::codecName(seg.params->codec)));
+  std::vector<Track> tracks;
+  std::map<int64_t, uint32_t> entryIndex;  // of the current track: sample entry id -> stsd index
+  for (size_t i = 0; i < plan.segments.size(); ++i) {
+    const PlaybackSegment& seg = plan.segments[i];
+    if (tracks.empty() || seg.params->codec != plan.segments[tracks.back().first].params->codec) {
+      const int64_t offset = tracks.empty() ? 0 : tracks.back().offset + tracks.back().duration;
+      tracks.push_back(Track{.first = i, .offset = offset});
+      entryIndex.clear();
     }
+    Track& track = tracks.back();
+    track.last = i + 1;
+    track.duration += seg.mediaDuration;
     auto [it, added] = entryIndex.emplace(seg.sampleEntryId, static_cast<uint32_t>(track.entries.size() + 1));
     if (added) {
       auto config = media::mp4::decoderConfiguration(*seg.params);
@@ -161,8 +185,8 @@ Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan) {
   }
   // Chunk offsets depend on the header's size, which does not depend on
   // them (co64 entries are fixed-size): measure, then build for real.
-  const uint64_t headerSize = buildHeader(plan, track, 0).size();
-  auto header = std::make_shared<const Bytes>(buildHeader(plan, track, headerSize));
+  const uint64_t headerSize = buildHeader(plan, tracks, 0).size();
+  auto header = std::make_shared<const Bytes>(buildHeader(plan, tracks, headerSize));
   std::vector<VirtualFile::Slice> slices;
   slices.push_back({0, header->size(), header, {}, 0});
   uint64_t at = header->size();

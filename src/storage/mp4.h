@@ -37,11 +37,12 @@ class VirtualFile {
   uint64_t size_ = 0;
 };
 
-// The MP4 of a plan: one video track at 90 kHz with one sample
-// description per distinct sample entry and one chunk per segment. The
-// timeline is the segments back to back: gaps (in plan.gaps) are closed,
-// not padded. FailedPrecondition for an empty plan or one that mixes
-// codecs (H.264 and H.265 need separate exports).
+// The MP4 of a plan: video tracks at 90 kHz, one per run of segments with
+// the same codec (a codec change starts the next track, placed on the
+// timeline by an edit list), each with one sample description per
+// distinct sample entry and one chunk per segment. The timeline is the
+// segments back to back: gaps (in plan.gaps) are closed, not padded.
+// FailedPrecondition for an empty plan.
 Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan);
 
 }  // namespace vigil::storage
