@@ -62,14 +62,14 @@ export class Child {
 }
 
 // `vigil demo` on a free loopback port with a fresh data directory.
-export async function startDemo({ cameras = 2 } = {}) {
+export async function startDemo({ cameras = 2, startTimeoutMs = 300_000 } = {}) {
   const vigil = process.env.VIGIL_BIN ?? join(REPO, "build/debug/src/app/vigil");
   if (!existsSync(vigil)) throw new Error(`no vigil binary at ${vigil} (set VIGIL_BIN)`);
   const data = tempDir("vigil-web-");
   const child = new Child(vigil, ["demo", "--data", data.path, "--listen", "127.0.0.1:0", "--cameras", String(cameras)]);
   try {
     // The demo encodes its synthetic cameras first: minutes in a sanitized build.
-    const url = (await child.waitForOutput(/URL:\s+(http:\/\/\S+\/)/, 300_000))[1];
+    const url = (await child.waitForOutput(/URL:\s+(http:\/\/\S+\/)/, startTimeoutMs))[1];
     const password = (await child.waitForOutput(/admin password: (\S+)/, 10_000))[1];
     return {
       url,

@@ -9,7 +9,7 @@ import { REPO, launchChromium, login, servePreview, startDemo, waitFor } from ".
 const DOCS = join(REPO, "docs");
 mkdirSync(DOCS, { recursive: true });
 
-const demo = await startDemo({ cameras: 4 });
+const demo = await startDemo({ cameras: 4, startTimeoutMs: 900_000 });
 const browsers = [];
 let preview;
 try {
