@@ -170,4 +170,28 @@ Result<Fragment> buildFragment(uint32_t sequence, uint64_t baseDecodeTime,
   return out;
 }
 
+Result<LiveFmp4Writer::Output> LiveFmp4Writer::write(std::shared_ptr<const Frame> frame, bool restart) {
+  if (!frame->params) return Status::failedPrecondition("a frame without parameter sets");
+  Output out;
+  if (!params_ || (frame->params != params_ && *frame->params != *params_)) {
+    auto init = fmp4InitSegment(*frame->params);
+    if (!init) return init.status();
+    auto codec = codecString(*frame->params);
+    if (!codec) return codec.status();
+    out.init = std::make_shared<const Bytes>(std::move(init.value()));
+    out.codec = std::move(codec.value());
+    params_ = frame->params;
+  }
+  if (lastPts_ && !restart) {
+    const int64_t delta = (frame->pts - *lastPts_).ticks();
+    if (delta > 0 && delta <= std::numeric_limits<uint32_t>::max()) lastDuration_ = static_cast<uint32_t>(delta);
+  }
+  lastPts_ = frame->pts;
+  auto fragment = buildFragment(++sequence_, decodeTime_, {std::move(frame)}, lastDuration_);
+  if (!fragment) return fragment.status();
+  decodeTime_ += fragment->duration;
+  out.fragment = std::move(fragment.value());
+  return out;
+}
+
 }  // namespace vigil::media

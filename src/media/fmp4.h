@@ -70,4 +70,32 @@ Result<Fragment> buildFragment(uint32_t sequence, uint64_t baseDecodeTime,
                                std::vector<std::shared_ptr<const Frame>> frames,
                                std::optional<uint32_t> lastDuration = std::nullopt);
 
+// The fMP4 a live viewer receives (WebSocket/MSE): an init segment first
+// and whenever the parameters change, then one fragment per frame, sent as
+// soon as the frame arrives. A frame's duration is not known until the
+// next one, so each fragment's sample lasts the previous pts delta; decode
+// times are those durations back to back.
+class LiveFmp4Writer {
+ public:
+  struct Output {
+    // Set when an init segment must be sent before the fragment, with the
+    // codec string of its parameters (a client may need a new SourceBuffer
+    // type).
+    std::shared_ptr<const Bytes> init;
+    std::string codec;
+    Fragment fragment;
+  };
+  // `restart`: pts need not follow on from the previous frame's (a new
+  // stream segment, or frames skipped). FailedPrecondition for a frame
+  // without parameters; parameter set errors as fmp4InitSegment.
+  Result<Output> write(std::shared_ptr<const Frame> frame, bool restart);
+
+ private:
+  std::shared_ptr<const VideoParameters> params_;
+  uint32_t sequence_ = 0;
+  uint64_t decodeTime_ = 0;
+  std::optional<MediaTime> lastPts_;
+  uint32_t lastDuration_ = MediaDuration::kTicksPerSecond / 25;
+};
+
 }  // namespace vigil::media

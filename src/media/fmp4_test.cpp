@@ -158,5 +158,37 @@ TEST(Fragment, PtsThatDoNotIncreaseAreRejected) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(LiveFmp4Writer, InitFirstAndOnNewParametersThenAFragmentPerFrame) {
+  LiveFmp4Writer writer;
+  auto p = std::make_shared<const VideoParameters>(h264());
+  auto at = [&](int64_t pts, bool key, std::shared_ptr<const VideoParameters> params) {
+    auto f = std::const_pointer_cast<Frame>(frame(pts, key, 10));
+    f->params = std::move(params);
+    return f;
+  };
+  auto first = writer.write(at(1000, true, p), false);
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  ASSERT_NE(first->init, nullptr);
+  EXPECT_EQ(*first->init, *fmp4InitSegment(*p));
+  EXPECT_EQ(first->codec, "avc1.64000b");
+  EXPECT_EQ(first->fragment.frames.size(), 1u);
+  EXPECT_EQ(first->fragment.duration, 3600u);  // nothing before it: 25 fps
+  auto second = writer.write(at(4000, false, std::make_shared<const VideoParameters>(h264())), false);
+  ASSERT_TRUE(second.isOk());
+  EXPECT_EQ(second->init, nullptr);  // equal parameters
+  EXPECT_EQ(second->fragment.baseDecodeTime, 3600u);
+  EXPECT_EQ(second->fragment.duration, 3000u);  // the delta before it
+  // A restart: its pts jump says nothing about its duration.
+  auto third = writer.write(at(900000, true, std::make_shared<const VideoParameters>(h265())), true);
+  ASSERT_TRUE(third.isOk());
+  ASSERT_NE(third->init, nullptr);
+  EXPECT_EQ(third->codec, "hvc1.1.6.L63.90");
+  EXPECT_EQ(third->fragment.baseDecodeTime, 6600u);
+  EXPECT_EQ(third->fragment.duration, 3000u);
+  const Bytes& h = third->fragment.header;
+  EXPECT_EQ(be32(h, findBox(h, "moof/mfhd") + 12), 3u);
+  EXPECT_EQ(writer.write(at(903000, false, nullptr), false).status().code(), StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace vigil::media
