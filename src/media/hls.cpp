@@ -72,6 +72,7 @@ void HlsLiveWindow::push(std::shared_ptr<const Frame> frame, bool newSegment) {
     if (init) {
       initId_ = ++lastInitId_;
       inits_.emplace(initId_, std::make_shared<const Bytes>(std::move(init.value())));
+      dropUnusedInits();  // parameters that changed before any segment closed
     } else {
       // Nothing of these parameters can be played; wait for others.
       log::warn("hls.init.failed", {{"error", init.status()}});
@@ -124,9 +125,14 @@ void HlsLiveWindow::closeSegment(const Frame* next) {
     if (segments_.front().discontinuity) ++discontinuitiesDropped_;
     segments_.pop_front();
   }
-  // Init segments nothing held refers to any more.
-  const uint64_t oldest = segments_.front().initId;
-  inits_.erase(inits_.begin(), inits_.lower_bound(std::min(oldest, initId_)));
+  dropUnusedInits();
+}
+
+void HlsLiveWindow::dropUnusedInits() {
+  std::erase_if(inits_, [&](const auto& entry) {
+    return entry.first != initId_ &&
+           std::none_of(segments_.begin(), segments_.end(), [&](const Held& h) { return h.initId == entry.first; });
+  });
 }
 
 std::string HlsLiveWindow::playlist(const std::function<std::string(uint64_t)>& segmentUri,

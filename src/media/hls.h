@@ -83,6 +83,9 @@ class HlsLiveWindow {
   // follows on (its pts gives the last sample's duration). Holds mutex_.
   void closeSegment(const Frame* next);
   void dropPending();
+  // Forgets init segments that neither a held segment nor the one being
+  // built uses. Holds mutex_.
+  void dropUnusedInits();
 
   const HlsLiveOptions options_;
   mutable std::mutex mutex_;

@@ -145,6 +145,17 @@ TEST(HlsLive, ASegmentPastItsByteBoundIsDropped) {
   EXPECT_EQ(window.listedSegments(), 2u) << m3u8;
 }
 
+TEST(HlsLive, OnlyInitSegmentsInUseAreKept) {
+  HlsLiveWindow window;
+  // New parameters on every frame: each keyframe makes a one-frame segment.
+  for (int64_t i = 1; i < 200; ++i) window.push(frame(i, params(static_cast<uint8_t>(i))), false);
+  EXPECT_EQ(window.segment(6)->frames.front()->pts, MediaTime(175 * 3600));
+  EXPECT_NE(window.init(175), nullptr);  // segment 6's
+  EXPECT_EQ(window.init(176), nullptr);
+  EXPECT_EQ(window.init(198), nullptr);
+  EXPECT_NE(window.init(199), nullptr);  // the latest parameters'
+}
+
 TEST(HlsLive, FramesWithoutUsableParametersAreDropped) {
   HlsLiveWindow window;
   auto bad = std::make_shared<VideoParameters>();
