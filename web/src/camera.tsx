@@ -249,31 +249,9 @@ export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; can
         <details class="clip" open={!tv}>
           <summary>Download a clip</summary>
           <div class="clip-row">
-            <label>
-              From
-              <input
-                type="datetime-local"
-                step="1"
-                value={toLocalInput(clip.start)}
-                onChange={(e) => {
-                  const t = fromLocalInput(e.currentTarget.value);
-                  if (t !== undefined) setClip((c) => ({ ...c, start: t }));
-                }}
-              />
-            </label>
+            <TimeField label="From" value={clip.start} onChange={(t) => setClip((c) => ({ ...c, start: t }))} />
             <button onClick={() => mark("start")}>Mark start here</button>
-            <label>
-              To
-              <input
-                type="datetime-local"
-                step="1"
-                value={toLocalInput(clip.end)}
-                onChange={(e) => {
-                  const t = fromLocalInput(e.currentTarget.value);
-                  if (t !== undefined) setClip((c) => ({ ...c, end: t }));
-                }}
-              />
-            </label>
+            <TimeField label="To" value={clip.end} onChange={(t) => setClip((c) => ({ ...c, end: t }))} />
             <button onClick={() => mark("end")}>Mark end here</button>
             {clipProblem ? (
               <span class="error">{clipProblem}</span>
@@ -286,5 +264,23 @@ export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; can
         </details>
       )}
     </div>
+  );
+}
+
+// A moment to the second, in the viewer's local time.
+function TimeField({ label, value, onChange }: { label: string; value: number; onChange: (ms: number) => void }) {
+  return (
+    <label>
+      {label}
+      <input
+        type="datetime-local"
+        step="1"
+        value={toLocalInput(value)}
+        onChange={(e) => {
+          const t = fromLocalInput(e.currentTarget.value);
+          if (t !== undefined) onChange(t);
+        }}
+      />
+    </label>
   );
 }
