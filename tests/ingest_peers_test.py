@@ -165,8 +165,14 @@ class VlcCamera(unittest.TestCase):
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
+            # "gather:" keeps one RTP track across --loop passes. Without it VLC
+            # removes the track at each end of file and adds a new one
+            # (trackID=1, 2, ...), so a session set up on one track gets no more
+            # media once that pass ends: the probe's 20 frames (2 s) then only
+            # arrived if PLAY landed in the first 2 s of a 4 s pass, and as each
+            # retry takes about 12 s (3 passes) every retry hit the same phase.
             vlc = Process(["runuser", "-u", "vigil-vlc", "--", "cvlc", "-I", "dummy", "--no-audio", clip,
-                           "--sout", f"#rtp{{sdp=rtsp://127.0.0.1:{port}/x}}", "--sout-keep", "--loop"])
+                           "--sout", f"#gather:rtp{{sdp=rtsp://127.0.0.1:{port}/x}}", "--sout-keep", "--loop"])
             try:
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline:
