@@ -39,15 +39,26 @@ endfunction()
 # life of the process, which LeakSanitizer would report as ours.
 set(VIGIL_TEST_ENV "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp")
 
-# vigil_test(NAME SOURCES ... DEPS ...) — a GoogleTest binary registered with
-# CTest, one CTest entry per test case.
+# vigil_test(NAME SOURCES ... DEPS ... [POSTGRES_CASES]) — a GoogleTest
+# binary registered with CTest, one CTest entry per test case.
+# POSTGRES_CASES: the cases parametrised over storage backends whose name
+# ends in "/PostgreSQL" run instead as one entry, NAME_postgresql, in one
+# process, so they share the one PostgreSQL server it starts
+# (access/test_postgres.h) rather than starting one each.
 include(GoogleTest)
 function(vigil_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(T "POSTGRES_CASES" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_compile_options(${name} PRIVATE ${VIGIL_WARNINGS})
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+  set(filter "*")
+  if(T_POSTGRES_CASES)
+    set(filter "-*/PostgreSQL")
+    add_test(NAME ${name}_postgresql COMMAND ${name} --gtest_filter=*/PostgreSQL)
+    set_tests_properties(${name}_postgresql PROPERTIES TIMEOUT 600 ENVIRONMENT "${VIGIL_TEST_ENV}"
+                         SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_FILTER "${filter}"
                        PROPERTIES TIMEOUT 120 ENVIRONMENT "${VIGIL_TEST_ENV}")
 endfunction()
 

@@ -10,7 +10,9 @@ import unittest
 import urllib.error
 import urllib.request
 
-from vigil_testlib import VIGIL, Process, free_port, run, temp_dir
+import threading
+
+from vigil_testlib import VIGIL, Postgres, Process, free_port, run, temp_dir
 
 # Every non-public route of the node, with the least role that may call it.
 ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("GET", "/api/v1/me", "viewer"),
@@ -291,6 +293,118 @@ class Serve(unittest.TestCase):
                 self.assertIsNone(raw_status(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
             finally:
                 self.assertEqual(p.stop(), 0)
+
+
+class SharedPostgres(unittest.TestCase):
+    """Nodes of one platform sharing users and one audit chain in PostgreSQL
+    ([access] database), and the config-change row written at start-up."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = Postgres()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stop()
+
+    def write_config(self, d, node, port, uri, tier="county"):
+        path = os.path.join(d, f"{node}.toml")
+        with open(path, "w") as f:
+            f.write(f'[node]\nname = "{node}"\ntier = "{tier}"\ndata_dir = "{d}/{node}"\n'
+                    f'[http]\nlisten = "127.0.0.1:{port}"\n[access]\ndatabase = "{uri}"\n')
+        return path
+
+    def serve(self, path):
+        p = Process([VIGIL, "serve", "--config", path])
+        p.wait_for_line(r"serve\.http ", stream="stderr")
+        return p
+
+    def test_two_nodes_share_accounts_and_one_audit_chain(self):
+        uri = self.pg.create_database("shared")
+        with temp_dir() as d:
+            ports = free_port(), free_port()
+            east = self.write_config(d, "east", ports[0], uri)
+            west = self.write_config(d, "west", ports[1], uri)
+            nodes = []
+            try:
+                nodes.append(Process([VIGIL, "serve", "--config", east]))
+                password = nodes[0].wait_for_line(r"admin password: (\S+)").group(1)
+                nodes[0].wait_for_line(r"serve\.http ", stream="stderr")
+                nodes.append(self.serve(west))
+                # The admin made by the first node logs in at both.
+                self.assertFalse(any("password" in line for line in nodes[1].stdout_lines))
+                self.assertFalse(os.path.exists(os.path.join(d, "east", "access.db")))
+                bases = [f"http://127.0.0.1:{p}" for p in ports]
+                tokens = []
+                for base in bases:
+                    status, _, body = call(base, "POST", "/api/v1/login", {"user": "admin", "password": password})
+                    self.assertEqual(status, 200, body)
+                    tokens.append(body["token"])
+                # A user added at one node is known at the other.
+                status, _, body = call(bases[0], "POST", "/api/v1/users",
+                                       {"id": "ann", "role": "viewer", "password": "password for tests"},
+                                       token=tokens[0])
+                self.assertEqual(status, 201, body)
+                # Both nodes append to the chain at once.
+                failures = []
+
+                def logins(base):
+                    for _ in range(15):
+                        status, _, body = call(base, "POST", "/api/v1/login",
+                                               {"user": "ann", "password": "password for tests"})
+                        if status != 200:
+                            failures.append((base, status, body))
+                threads = [threading.Thread(target=logins, args=(base,)) for base in bases]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(120)
+                self.assertEqual(failures, [])
+                status, _, rows = call(bases[1], "GET", "/api/v1/audit?user=ann&limit=100", token=tokens[1])
+                self.assertEqual(status, 200, rows)
+                self.assertEqual([r["action"] for r in rows], ["login"] * 30)
+            finally:
+                for p in nodes:
+                    self.assertEqual(p.stop(), 0, "\n".join(p.stderr_lines[-20:]))
+            # 2 config changes, user_add admin, 2 admin logins, user_add ann, 30 logins.
+            r = run([VIGIL, "audit", "verify", "--config", west])
+            self.assertEqual((r.returncode, r.stdout), (0, "audit log intact: 36 rows\n"), r.stderr)
+            # An edit in the database is caught and named.
+            self.pg.sql("shared", "UPDATE audit SET client = '10.6.6.6' WHERE seq = 20")
+            r = run([VIGIL, "audit", "verify", "--config", east])
+            self.assertEqual((r.returncode, r.stderr),
+                             (1, "vigil audit verify: audit row 20: content does not match its hash\n"))
+
+    def test_config_change_is_audited_at_start(self):
+        uri = self.pg.create_database("config_change")
+        with temp_dir() as d:
+            port = free_port()
+            path = self.write_config(d, "east", port, uri)
+            for tier in ("county", "county", "township"):
+                self.write_config(d, "east", port, uri, tier=tier)
+                p = self.serve(path)
+                self.assertEqual(p.stop(), 0)
+            rows = self.pg.sql("config_change", "SELECT detail FROM audit WHERE action = 'config_change' ORDER BY seq")
+            details = [json.loads(line) for line in rows.splitlines()]
+            self.assertEqual(len(details), 2)  # the unchanged second start wrote nothing
+            self.assertEqual((details[0]["added"], details[0]["changed"]), (["access", "http", "node"], []))
+            self.assertEqual((details[1]["added"], details[1]["removed"], details[1]["changed"]), ([], [], ["node"]))
+            self.assertEqual(details[1]["previous_sha256"], details[0]["sha256"])
+            self.assertNotIn("postgresql://", rows)  # the database URI is not in the log
+            r = run([VIGIL, "user", "add", "bob", "--role", "viewer", "--config", path])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(self.pg.sql("config_change", "SELECT action FROM audit ORDER BY seq DESC LIMIT 1"),
+                             "user_add\n")
+            r = run([VIGIL, "audit", "verify", "--config", path])
+            self.assertEqual((r.returncode, r.stdout), (0, "audit log intact: 4 rows\n"), r.stderr)
+
+    def test_unreachable_database_is_a_clear_error(self):
+        with temp_dir() as d:
+            path = self.write_config(d, "east", free_port(), f"postgresql://vigil:hunter2@/nodb?host={d}/nosocket")
+            r = run([VIGIL, "serve", "--config", path])
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("cannot connect to postgresql://vigil:***@/nodb", r.stderr)
+            self.assertNotIn("hunter2", r.stderr + r.stdout)
 
 
 if __name__ == "__main__":

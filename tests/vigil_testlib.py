@@ -4,12 +4,16 @@ Every process started here is stopped by its PID (terminate, then kill after
 a bounded wait), and every wait is bounded in time.
 """
 import os
+import pwd
 import re
+import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 VIGIL = os.environ.get("VIGIL_BIN", "vigil")
 # Sanitized builds are slow; every timeout below is generous but bounded.
@@ -125,3 +129,72 @@ def free_port():
 
 def temp_dir():
     return tempfile.TemporaryDirectory(prefix="vigil-test-")
+
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+class Postgres:
+    """A PostgreSQL server for one test class: initdb into a temporary
+    directory, postgres listening only on a unix socket there (as the
+    unprivileged `postgres` user when we are root), stopped by its PID.
+    Raises unittest.SkipTest only when the server binaries are missing."""
+
+    USER = "vigil"
+
+    def __init__(self):
+        if not (os.access(f"{PG_BIN}/initdb", os.X_OK) and os.access(f"{PG_BIN}/postgres", os.X_OK)):
+            raise unittest.SkipTest(f"PostgreSQL is not installed (no initdb and postgres in {PG_BIN})")
+        self.dir = tempfile.mkdtemp(prefix="vigil-pg-")
+        # SIGKILL to the server if this process dies before stop().
+        prefix = ["/usr/bin/setpriv", "--pdeathsig=KILL"]
+        if os.geteuid() == 0:
+            try:
+                pw = pwd.getpwnam("postgres")
+            except KeyError:
+                pw = pwd.getpwnam("nobody")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            prefix += [f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
+        r = run(prefix + [f"{PG_BIN}/initdb", "-D", f"{self.dir}/data", "-U", self.USER, "--auth=trust",
+                          "--no-sync", "--encoding=UTF8", "--locale=C.UTF-8"], timeout=120)
+        if r.returncode != 0:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise AssertionError("initdb failed:\n" + r.stdout + r.stderr)
+        self.log = open(f"{self.dir}/postgres.log", "w")
+        self.proc = subprocess.Popen(
+            prefix + [f"{PG_BIN}/postgres", "-D", f"{self.dir}/data", "-k", self.dir, "-c", "listen_addresses=",
+                      "-c", "fsync=off", "-c", "shared_buffers=16MB", "-c", "max_connections=40"],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while run(["pg_isready", "-q", "-h", self.dir, "-U", self.USER, "-d", "postgres"]).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError("postgres did not start")
+            time.sleep(0.1)
+
+    def uri(self, database):
+        return f"postgresql:///{database}?host={self.dir}&user={self.USER}"
+
+    def sql(self, database, statement):
+        """Runs SQL with psql; returns its unaligned output."""
+        r = run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", self.dir, "-U", self.USER,
+                 "-d", database, "-c", statement])
+        if r.returncode != 0:
+            raise AssertionError(f"psql {statement!r}: {r.stderr}")
+        return r.stdout
+
+    def create_database(self, name):
+        self.sql("postgres", f"CREATE DATABASE {name}")
+        return self.uri(name)
+
+    def stop(self):
+        """SIGINT (fast shutdown), then SIGKILL after a bounded wait."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

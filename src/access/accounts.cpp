@@ -55,7 +55,7 @@ Status Accounts::addUser(const Actor& actor, const std::string& id, Role role, s
   if (!hash) return hash.status();
   VIGIL_RETURN_IF_ERROR(store_.insertUser({id, role, *hash, cameras, clock_.now()}));
   log::info("access.user_added", {{"user", id}, {"role", roleName(role)}, {"by", actor.user}});
-  return audit_.record({actor.user, "user_add", "", actor.client,
+  return audit_.record({actor.user, audit_kind::kUserAdd, "", actor.client,
                         jsonDetail({{"target", id}, {"role", roleName(role)}, {"cameras", cameras}})});
 }
 
@@ -65,7 +65,7 @@ Status Accounts::changePassword(const Actor& actor, const std::string& id, std::
   if (!hash) return hash.status();
   VIGIL_RETURN_IF_ERROR(store_.setPasswordHash(id, *hash));
   log::info("access.password_changed", {{"user", id}, {"by", actor.user}});
-  return audit_.record({actor.user, "password_change", "", actor.client, jsonDetail({{"target", id}})});
+  return audit_.record({actor.user, audit_kind::kPasswordChange, "", actor.client, jsonDetail({{"target", id}})});
 }
 
 Status Accounts::setCameras(const Actor& actor, const std::string& id, const std::vector<std::string>& cameras) {
@@ -74,7 +74,7 @@ Status Accounts::setCameras(const Actor& actor, const std::string& id, const std
   if (!user) return user.status();
   VIGIL_RETURN_IF_ERROR(store_.setCameras(id, cameras));
   log::info("access.cameras_changed", {{"user", id}, {"by", actor.user}});
-  return audit_.record({actor.user, "permissions_change", "", actor.client,
+  return audit_.record({actor.user, audit_kind::kPermissionsChange, "", actor.client,
                         jsonDetail({{"target", id}, {"cameras", cameras}})});
 }
 
@@ -88,7 +88,10 @@ Result<std::optional<std::string>> Accounts::ensureAdmin() {
   if (!users) return users.status();
   if (!users->empty()) return std::optional<std::string>();
   std::string password = generatePassword();
-  VIGIL_RETURN_IF_ERROR(addUser({"", "first-run"}, "admin", Role::kAdmin, password));
+  Status added = addUser({"", "first-run"}, "admin", Role::kAdmin, password);
+  // Another node sharing the database created it in the meantime.
+  if (added.code() == StatusCode::kAlreadyExists) return std::optional<std::string>();
+  VIGIL_RETURN_IF_ERROR(added);
   return std::optional<std::string>(std::move(password));
 }
 
@@ -96,7 +99,7 @@ Result<LoginResult> Accounts::login(const std::string& user, std::string_view pa
   // Names that cannot exist are still audited, but not stored verbatim.
   const std::string name = isValidId(user) ? user : "";
   if (auto wait = throttle_.retryAfter(name, client); wait.count() > 0) {
-    VIGIL_RETURN_IF_ERROR(audit_.record({name, "login_throttled", "", client, jsonDetail({{"retry_after_s", wait.count()}})}));
+    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginThrottled, "", client, jsonDetail({{"retry_after_s", wait.count()}})}));
     return Status::resourceExhausted(fmt::format("too many failed logins; retry after {} s", wait.count()));
   }
   auto found = name.empty() ? Result<User>(Status::notFound("invalid name")) : store_.findUser(name);
@@ -105,7 +108,7 @@ Result<LoginResult> Accounts::login(const std::string& user, std::string_view pa
   if (!ok) {
     throttle_.recordFailure(name, client);
     log::warn("access.login_failed", {{"user", name}, {"client", client}});
-    VIGIL_RETURN_IF_ERROR(audit_.record({name, "login_failed", "", client, "{}"}));
+    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginFailed, "", client, "{}"}));
     return Status::unauthenticated("wrong user name or password");
   }
   throttle_.recordSuccess(name);
@@ -117,7 +120,7 @@ Result<LoginResult> Accounts::login(const std::string& user, std::string_view pa
   VIGIL_RETURN_IF_ERROR(store_.insertSession({sha256Hex(result.token), name, now, result.expiresAt, now}));
   result.principal = {found->id, found->role, found->cameras};
   log::info("access.login", {{"user", name}, {"client", client}});
-  VIGIL_RETURN_IF_ERROR(audit_.record({name, "login", "", client, "{}"}));
+  VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLogin, "", client, "{}"}));
   return result;
 }
 
@@ -144,7 +147,7 @@ Status Accounts::logout(std::string_view token, const std::string& client) {
   auto principal = authenticate(token);
   if (!principal) return principal.status();
   VIGIL_RETURN_IF_ERROR(store_.deleteSession(sha256Hex(token)));
-  return audit_.record({principal->user, "logout", "", client, "{}"});
+  return audit_.record({principal->user, audit_kind::kLogout, "", client, "{}"});
 }
 
 }  // namespace vigil::access

@@ -67,8 +67,9 @@ class Accounts {
   Result<std::vector<User>> listUsers() { return store_.listUsers(); }
 
   // First run of a node: when there is no user at all, creates "admin"
-  // with a random password and returns it (to be shown once); otherwise
-  // returns nullopt.
+  // with a random password and returns it (to be shown once); otherwise,
+  // or when another node sharing the database just created it, returns
+  // nullopt.
   Result<std::optional<std::string>> ensureAdmin();
 
   // Unauthenticated for a wrong name or password (one message for both);

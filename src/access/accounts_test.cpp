@@ -11,149 +11,155 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-class AccountsTest : public ::testing::Test {
+class AccountsTest : public AccessDbTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(accounts_.addUser(kCli, "ann", Role::kOperator, "ann's password").isOk());
-    ASSERT_TRUE(accounts_.addUser(kCli, "vic", Role::kViewer, "vic's password", {"gate"}).isOk());
+    AccessDbTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    audit_ = std::make_unique<AuditLog>(db().store(), clock_);
+    accounts_ = std::make_unique<Accounts>(db().store(), *audit_, clock_);
+    ASSERT_TRUE(accounts_->addUser(kCli, "ann", Role::kOperator, "ann's password").isOk());
+    ASSERT_TRUE(accounts_->addUser(kCli, "vic", Role::kViewer, "vic's password", {"gate"}).isOk());
   }
   std::vector<std::string> actions() {
     std::vector<std::string> out;
-    auto rows = db_.store().auditRows(0, 1000);
+    auto rows = db().store().auditRows(0, 1000);
     for (const AuditRow& r : *rows) out.push_back(r.action + ":" + r.user);
     return out;
   }
 
   const Actor kCli{"", "cli"};
-  TempAccessDb db_;
   ManualClock clock_{WallTime::fromUnixMicros(1'700'000'000'000'000)};
-  AuditLog audit_{db_.store(), clock_};
-  Accounts accounts_{db_.store(), audit_, clock_};
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<Accounts> accounts_;
 };
 
-TEST_F(AccountsTest, LoginGivesASessionThatAuthenticates) {
-  auto login = accounts_.login("ann", "ann's password", "10.0.0.1");
+INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, kBothBackends, backendParamName);
+
+TEST_P(AccountsTest, LoginGivesASessionThatAuthenticates) {
+  auto login = accounts_->login("ann", "ann's password", "10.0.0.1");
   ASSERT_TRUE(login) << login.status().toString();
   EXPECT_EQ(login->token.size(), 64u);
   EXPECT_EQ(login->expiresAt, clock_.now() + std::chrono::hours(12));
-  auto who = accounts_.authenticate(login->token);
+  auto who = accounts_->authenticate(login->token);
   ASSERT_TRUE(who) << who.status().toString();
   EXPECT_EQ(who->user, "ann");
   EXPECT_EQ(who->role, Role::kOperator);
   // Only the token's hash is stored.
-  EXPECT_FALSE(db_.store().findSession(login->token));
-  EXPECT_TRUE(db_.store().findSession(sha256Hex(login->token)));
+  EXPECT_FALSE(db().store().findSession(login->token));
+  EXPECT_TRUE(db().store().findSession(sha256Hex(login->token)));
 }
 
-TEST_F(AccountsTest, WrongPasswordAndUnknownUserLookTheSame) {
-  auto a = accounts_.login("ann", "not the password", "10.0.0.1");
-  auto b = accounts_.login("nobody", "not the password", "10.0.0.1");
+TEST_P(AccountsTest, WrongPasswordAndUnknownUserLookTheSame) {
+  auto a = accounts_->login("ann", "not the password", "10.0.0.1");
+  auto b = accounts_->login("nobody", "not the password", "10.0.0.1");
   ASSERT_FALSE(a);
   ASSERT_FALSE(b);
   EXPECT_EQ(a.status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(a.status().message(), b.status().message());
 }
 
-TEST_F(AccountsTest, UnknownOrMalformedTokensDoNotAuthenticate) {
-  EXPECT_EQ(accounts_.authenticate("").status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(accounts_.authenticate(std::string(64, 'a')).status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(accounts_.authenticate("'; DROP TABLE session; --").status().code(), StatusCode::kUnauthenticated);
+TEST_P(AccountsTest, UnknownOrMalformedTokensDoNotAuthenticate) {
+  EXPECT_EQ(accounts_->authenticate("").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(accounts_->authenticate(std::string(64, 'a')).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(accounts_->authenticate("'; DROP TABLE session; --").status().code(), StatusCode::kUnauthenticated);
 }
 
-TEST_F(AccountsTest, IdleSessionExpires) {
-  auto login = accounts_.login("ann", "ann's password", "10.0.0.1");
+TEST_P(AccountsTest, IdleSessionExpires) {
+  auto login = accounts_->login("ann", "ann's password", "10.0.0.1");
   ASSERT_TRUE(login);
   // Used every 20 minutes, it lives on past the 30-minute idle timeout...
   for (int i = 0; i < 4; ++i) {
     clock_.advance(minutes(20));
-    ASSERT_TRUE(accounts_.authenticate(login->token)) << i;
+    ASSERT_TRUE(accounts_->authenticate(login->token)) << i;
   }
   // ...left alone for 30 minutes, it ends.
   clock_.advance(minutes(30));
-  EXPECT_EQ(accounts_.authenticate(login->token).status().message(), "session expired");
-  EXPECT_FALSE(db_.store().findSession(sha256Hex(login->token)));  // and is deleted
+  EXPECT_EQ(accounts_->authenticate(login->token).status().message(), "session expired");
+  EXPECT_FALSE(db().store().findSession(sha256Hex(login->token)));  // and is deleted
 }
 
-TEST_F(AccountsTest, SessionEndsAtItsLifetimeEvenWhenUsed) {
-  auto login = accounts_.login("ann", "ann's password", "10.0.0.1");
+TEST_P(AccountsTest, SessionEndsAtItsLifetimeEvenWhenUsed) {
+  auto login = accounts_->login("ann", "ann's password", "10.0.0.1");
   ASSERT_TRUE(login);
   for (int i = 0; i < 12 * 3 - 1; ++i) {
     clock_.advance(minutes(20));
-    ASSERT_TRUE(accounts_.authenticate(login->token)) << i;
+    ASSERT_TRUE(accounts_->authenticate(login->token)) << i;
   }
   clock_.advance(minutes(20));  // 12 h after login
-  EXPECT_FALSE(accounts_.authenticate(login->token));
+  EXPECT_FALSE(accounts_->authenticate(login->token));
 }
 
-TEST_F(AccountsTest, PasswordChangeEndsEverySessionOfTheUser) {
-  auto s1 = accounts_.login("ann", "ann's password", "10.0.0.1");
-  auto s2 = accounts_.login("ann", "ann's password", "10.0.0.2");
-  auto other = accounts_.login("vic", "vic's password", "10.0.0.3");
+TEST_P(AccountsTest, PasswordChangeEndsEverySessionOfTheUser) {
+  auto s1 = accounts_->login("ann", "ann's password", "10.0.0.1");
+  auto s2 = accounts_->login("ann", "ann's password", "10.0.0.2");
+  auto other = accounts_->login("vic", "vic's password", "10.0.0.3");
   ASSERT_TRUE(s1 && s2 && other);
-  ASSERT_TRUE(accounts_.changePassword(kCli, "ann", "a new password").isOk());
-  EXPECT_FALSE(accounts_.authenticate(s1->token));
-  EXPECT_FALSE(accounts_.authenticate(s2->token));
-  EXPECT_TRUE(accounts_.authenticate(other->token));
-  EXPECT_FALSE(accounts_.login("ann", "ann's password", "10.0.0.1"));
-  EXPECT_TRUE(accounts_.login("ann", "a new password", "10.0.0.1"));
+  ASSERT_TRUE(accounts_->changePassword(kCli, "ann", "a new password").isOk());
+  EXPECT_FALSE(accounts_->authenticate(s1->token));
+  EXPECT_FALSE(accounts_->authenticate(s2->token));
+  EXPECT_TRUE(accounts_->authenticate(other->token));
+  EXPECT_FALSE(accounts_->login("ann", "ann's password", "10.0.0.1"));
+  EXPECT_TRUE(accounts_->login("ann", "a new password", "10.0.0.1"));
 }
 
-TEST_F(AccountsTest, LogoutEndsTheSession) {
-  auto login = accounts_.login("ann", "ann's password", "10.0.0.1");
+TEST_P(AccountsTest, LogoutEndsTheSession) {
+  auto login = accounts_->login("ann", "ann's password", "10.0.0.1");
   ASSERT_TRUE(login);
-  ASSERT_TRUE(accounts_.logout(login->token, "10.0.0.1").isOk());
-  EXPECT_FALSE(accounts_.authenticate(login->token));
+  ASSERT_TRUE(accounts_->logout(login->token, "10.0.0.1").isOk());
+  EXPECT_FALSE(accounts_->authenticate(login->token));
 }
 
-TEST_F(AccountsTest, RepeatedFailuresAreThrottledEvenWithTheRightPassword) {
-  for (int i = 0; i < 3; ++i) ASSERT_FALSE(accounts_.login("ann", "guess number " + std::to_string(i), "10.0.0.9"));
-  auto r = accounts_.login("ann", "ann's password", "10.0.0.1");
+TEST_P(AccountsTest, RepeatedFailuresAreThrottledEvenWithTheRightPassword) {
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE(accounts_->login("ann", "guess number " + std::to_string(i), "10.0.0.9"));
+  auto r = accounts_->login("ann", "ann's password", "10.0.0.1");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
-  EXPECT_EQ(accounts_.retryAfter("ann", "10.0.0.1"), seconds(1));
+  EXPECT_EQ(accounts_->retryAfter("ann", "10.0.0.1"), seconds(1));
   clock_.advance(seconds(1));
-  EXPECT_TRUE(accounts_.login("ann", "ann's password", "10.0.0.1"));
+  EXPECT_TRUE(accounts_->login("ann", "ann's password", "10.0.0.1"));
 }
 
-TEST_F(AccountsTest, ValidationNamesTheField) {
-  EXPECT_EQ(accounts_.addUser(kCli, "Bad Name", Role::kViewer, "long enough pw").message(),
+TEST_P(AccountsTest, ValidationNamesTheField) {
+  EXPECT_EQ(accounts_->addUser(kCli, "Bad Name", Role::kViewer, "long enough pw").message(),
             "id: must match [a-z0-9_-]{1,64}");
-  EXPECT_EQ(accounts_.addUser(kCli, "bea", Role::kViewer, "short").message(),
+  EXPECT_EQ(accounts_->addUser(kCli, "bea", Role::kViewer, "short").message(),
             "password: must have at least 12 characters");
-  EXPECT_EQ(accounts_.addUser(kCli, "bea", Role::kViewer, "long enough pw", {"Gate!"}).message(),
+  EXPECT_EQ(accounts_->addUser(kCli, "bea", Role::kViewer, "long enough pw", {"Gate!"}).message(),
             "cameras: \"Gate!\" is not a valid id");
-  EXPECT_EQ(accounts_.addUser(kCli, "ann", Role::kViewer, "long enough pw").code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(accounts_.changePassword(kCli, "nobody", "long enough pw").code(), StatusCode::kNotFound);
+  EXPECT_EQ(accounts_->addUser(kCli, "ann", Role::kViewer, "long enough pw").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(accounts_->changePassword(kCli, "nobody", "long enough pw").code(), StatusCode::kNotFound);
 }
 
-TEST_F(AccountsTest, ViewersSeeOnlyTheirCameras) {
-  auto vic = accounts_.login("vic", "vic's password", "10.0.0.1");
+TEST_P(AccountsTest, ViewersSeeOnlyTheirCameras) {
+  auto vic = accounts_->login("vic", "vic's password", "10.0.0.1");
   ASSERT_TRUE(vic);
   EXPECT_TRUE(vic->principal.canView("gate"));
   EXPECT_FALSE(vic->principal.canView("yard"));
   EXPECT_FALSE(vic->principal.hasRole(Role::kOperator));
-  auto ann = accounts_.login("ann", "ann's password", "10.0.0.1");
+  auto ann = accounts_->login("ann", "ann's password", "10.0.0.1");
   ASSERT_TRUE(ann);
   EXPECT_TRUE(ann->principal.canView("yard"));
   EXPECT_FALSE(ann->principal.hasRole(Role::kAdmin));
 }
 
-TEST_F(AccountsTest, GrantsChangeWhatAViewerSeesAndAreAudited) {
-  ASSERT_TRUE(accounts_.setCameras({"admin", "10.0.0.5"}, "vic", {"yard", "road"}).isOk());
-  auto vic = accounts_.login("vic", "vic's password", "10.0.0.1");
+TEST_P(AccountsTest, GrantsChangeWhatAViewerSeesAndAreAudited) {
+  ASSERT_TRUE(accounts_->setCameras({"admin", "10.0.0.5"}, "vic", {"yard", "road"}).isOk());
+  auto vic = accounts_->login("vic", "vic's password", "10.0.0.1");
   ASSERT_TRUE(vic);
   EXPECT_FALSE(vic->principal.canView("gate"));
   EXPECT_TRUE(vic->principal.canView("road"));
-  EXPECT_EQ(accounts_.setCameras(kCli, "nobody", {}).code(), StatusCode::kNotFound);
-  EXPECT_EQ(accounts_.setCameras(kCli, "vic", {"Bad!"}).code(), StatusCode::kInvalidArgument);
-  auto rows = audit_.query({});
+  EXPECT_EQ(accounts_->setCameras(kCli, "nobody", {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(accounts_->setCameras(kCli, "vic", {"Bad!"}).code(), StatusCode::kInvalidArgument);
+  auto rows = audit_->query({});
   ASSERT_TRUE(rows);
   EXPECT_EQ((*rows)[1].action, "permissions_change");
   EXPECT_EQ((*rows)[1].detail, R"({"cameras":["yard","road"],"target":"vic"})");
 }
 
-TEST_F(AccountsTest, FirstRunCreatesAdminOnce) {
-  TempAccessDb fresh;
+TEST_P(AccountsTest, FirstRunCreatesAdminOnce) {
+  TempAccessDb fresh(GetParam());
+  ASSERT_TRUE(fresh.status().isOk()) << fresh.status().toString();
   AuditLog audit(fresh.store(), clock_);
   Accounts accounts(fresh.store(), audit, clock_);
   auto first = accounts.ensureAdmin();
@@ -165,15 +171,15 @@ TEST_F(AccountsTest, FirstRunCreatesAdminOnce) {
   EXPECT_FALSE(second->has_value());
 }
 
-TEST_F(AccountsTest, EveryChangeAndAttemptIsAudited) {
-  (void)accounts_.login("ann", "wrong password", "10.0.0.1");
-  auto s = accounts_.login("ann", "ann's password", "10.0.0.1");
+TEST_P(AccountsTest, EveryChangeAndAttemptIsAudited) {
+  (void)accounts_->login("ann", "wrong password", "10.0.0.1");
+  auto s = accounts_->login("ann", "ann's password", "10.0.0.1");
   ASSERT_TRUE(s);
-  ASSERT_TRUE(accounts_.logout(s->token, "10.0.0.1").isOk());
-  ASSERT_TRUE(accounts_.changePassword({"admin", "10.0.0.5"}, "ann", "a new password").isOk());
+  ASSERT_TRUE(accounts_->logout(s->token, "10.0.0.1").isOk());
+  ASSERT_TRUE(accounts_->changePassword({"admin", "10.0.0.5"}, "ann", "a new password").isOk());
   EXPECT_EQ(actions(), (std::vector<std::string>{"user_add:", "user_add:", "login_failed:ann", "login:ann",
                                                  "logout:ann", "password_change:admin"}));
-  EXPECT_TRUE(audit_.verify());
+  EXPECT_TRUE(audit_->verify());
 }
 
 }  // namespace

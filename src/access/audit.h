@@ -8,19 +8,38 @@
 // the head hash up the tier link (later) will close that gap.
 
 #include <string>
+#include <string_view>
 
 #include "access/store.h"
 #include "base/time.h"
 
 namespace vigil::access {
 
+// The kinds of row (AuditRow::action). design/AUDIT.md says who writes
+// each and what its detail holds; a new kind goes in both places.
+namespace audit_kind {
+inline constexpr const char* kLogin = "login";
+inline constexpr const char* kLoginFailed = "login_failed";
+inline constexpr const char* kLoginThrottled = "login_throttled";
+inline constexpr const char* kLogout = "logout";
+inline constexpr const char* kUserAdd = "user_add";
+inline constexpr const char* kPasswordChange = "password_change";
+inline constexpr const char* kPermissionsChange = "permissions_change";
+inline constexpr const char* kConfigChange = "config_change";
+inline constexpr const char* kLiveStart = "live_start";
+inline constexpr const char* kLiveStop = "live_stop";
+inline constexpr const char* kPlayback = "playback";
+inline constexpr const char* kExport = "export";
+inline constexpr const char* kSnapshot = "snapshot";
+}  // namespace audit_kind
+
 // What a caller records; seq, time and hashes are added by AuditLog.
 struct AuditEvent {
-  std::string user;
-  std::string action;
-  std::string camera;
-  std::string client;
-  std::string detail = "{}";  // a JSON object
+  std::string user;    // who acted (Principal::user); empty for the node itself
+  std::string action;  // an audit_kind
+  std::string camera;  // the camera looked at; empty when none
+  std::string client;  // the request's remote address; "cli" for the command line
+  std::string detail = "{}";  // a JSON object: what else matters (a time range...)
 };
 
 // The bytes hashed for a row: every field but the hashes, each as
@@ -35,6 +54,10 @@ class AuditLog {
  public:
   AuditLog(AuditStore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
+  // Appends one row: the one call for every audited action, e.g.
+  //   audit.record({principal.user, audit_kind::kPlayback, camera,
+  //                 req.remoteAddress, R"({"start":"...","end":"..."})"});
+  // A failure means the action must not go ahead unaudited.
   Status record(AuditEvent event);
   // The number of rows when the chain is intact; DataLoss naming the first
   // bad row ("audit row 7: ...") otherwise.

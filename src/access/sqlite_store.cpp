@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS audit (
   hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE TABLE IF NOT EXISTS node_config (
+  node TEXT PRIMARY KEY NOT NULL,
+  fingerprint TEXT NOT NULL
+);
 )sql";
 
 Status sqliteError(sqlite3* db, std::string_view what) {
@@ -359,6 +363,28 @@ Result<std::vector<AuditRow>> SqliteAccessStore::queryAudit(const AuditFilter& f
   while ((rc = s.step()) == SQLITE_ROW) rows.push_back(readAuditRow(s));
   if (rc != SQLITE_DONE) return sqliteError(db_, "query audit");
   return rows;
+}
+
+Result<std::optional<std::string>> SqliteAccessStore::configFingerprint(std::string_view node) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT fingerprint FROM node_config WHERE node = ?");
+  if (!s.prepared()) return sqliteError(db_, "select config fingerprint");
+  s.bind(1, node);
+  const int rc = s.step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return sqliteError(db_, "select config fingerprint");
+  return std::optional<std::string>(s.text(0));
+}
+
+Status SqliteAccessStore::setConfigFingerprint(std::string_view node, std::string_view fingerprint) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "INSERT INTO node_config (node, fingerprint) VALUES (?, ?) "
+              "ON CONFLICT (node) DO UPDATE SET fingerprint = excluded.fingerprint");
+  if (!s.prepared()) return sqliteError(db_, "store config fingerprint");
+  s.bind(1, node);
+  s.bind(2, fingerprint);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "store config fingerprint");
+  return Status::ok();
 }
 
 }  // namespace vigil::access

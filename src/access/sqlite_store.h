@@ -13,7 +13,7 @@ struct sqlite3;
 
 namespace vigil::access {
 
-class SqliteAccessStore final : public AccountStore, public AuditStore {
+class SqliteAccessStore final : public AccessStore {
  public:
   // Opens or creates the database and its schema.
   static Result<std::unique_ptr<SqliteAccessStore>> open(const std::string& path);
@@ -34,6 +34,8 @@ class SqliteAccessStore final : public AccountStore, public AuditStore {
   Status appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) override;
   Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) override;
   Result<std::vector<AuditRow>> queryAudit(const AuditFilter& filter) override;
+  Result<std::optional<std::string>> configFingerprint(std::string_view node) override;
+  Status setConfigFingerprint(std::string_view node, std::string_view fingerprint) override;
 
  private:
   explicit SqliteAccessStore(sqlite3* db) : db_(db) {}

@@ -1,12 +1,14 @@
 #pragma once
-// The access module's storage, behind two small interfaces so that a
-// PostgreSQL implementation can replace SQLite for the shared metadata of a
-// large tier (BRIEF §2, "Databases"). The module's logic (accounts.h,
-// audit.h) speaks only these interfaces.
+// The access module's storage, behind two small interfaces with two
+// implementations: SQLite in the data directory (sqlite_store.h, the
+// default) and PostgreSQL (postgres_store.h), where several vigil instances
+// of a county platform share users and one audit chain (BRIEF §2,
+// "Databases"). The module's logic (accounts.h, audit.h) speaks only these
+// interfaces.
 //
 // Contract for every implementation: thread-safe; each method is one
-// transaction; another process (the CLI next to a running node) may use the
-// same database at the same time.
+// transaction; other processes (the CLI next to a running node, other
+// nodes on a shared PostgreSQL) may use the same database at the same time.
 
 #include <cstdint>
 #include <functional>
@@ -95,6 +97,14 @@ class AuditStore {
   virtual Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) = 0;
   // Rows matching `filter`, newest first.
   virtual Result<std::vector<AuditRow>> queryAudit(const AuditFilter& filter) = 0;
+
+  // What node `node` last started with (config_audit.h's fingerprint, JSON);
+  // nullopt before its first start.
+  virtual Result<std::optional<std::string>> configFingerprint(std::string_view node) = 0;
+  virtual Status setConfigFingerprint(std::string_view node, std::string_view fingerprint) = 0;
 };
+
+// Both interfaces on one database: what a node opens.
+class AccessStore : public AccountStore, public AuditStore {};
 
 }  // namespace vigil::access

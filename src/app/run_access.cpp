@@ -36,14 +36,14 @@ int fail(std::string_view command, const Status& s) {
 }  // namespace
 
 int runUserAdd(const UserOptions& options) {
-  auto dataDir = dataDirFrom(options.configPath, options.dataDir);
-  if (!dataDir) return fail("user add", dataDir.status());
+  auto where = accessLocationFrom(options.configPath, options.dataDir);
+  if (!where) return fail("user add", where.status());
   const auto role = access::parseRole(options.role);
   if (!role) return fail("user add", Status::invalidArgument("--role: must be admin, operator or viewer"));
   bool generated = false;
   auto password = passwordFrom(options.passwordFile, generated);
   if (!password) return fail("user add", password.status());
-  auto node = openNodeAccess(*dataDir);
+  auto node = openNodeAccess(*where);
   if (!node) return fail("user add", node.status());
   if (Status s = node->accounts->addUser(kCli, options.name, *role, *password, options.cameras); !s.isOk()) {
     return fail("user add", s);
@@ -54,12 +54,12 @@ int runUserAdd(const UserOptions& options) {
 }
 
 int runUserPasswd(const UserOptions& options) {
-  auto dataDir = dataDirFrom(options.configPath, options.dataDir);
-  if (!dataDir) return fail("user passwd", dataDir.status());
+  auto where = accessLocationFrom(options.configPath, options.dataDir);
+  if (!where) return fail("user passwd", where.status());
   bool generated = false;
   auto password = passwordFrom(options.passwordFile, generated);
   if (!password) return fail("user passwd", password.status());
-  auto node = openNodeAccess(*dataDir);
+  auto node = openNodeAccess(*where);
   if (!node) return fail("user passwd", node.status());
   if (Status s = node->accounts->changePassword(kCli, options.name, *password); !s.isOk()) {
     return fail("user passwd", s);
@@ -70,9 +70,9 @@ int runUserPasswd(const UserOptions& options) {
 }
 
 int runAuditVerify(const std::string& configPath, const std::string& dataDirOption) {
-  auto dataDir = dataDirFrom(configPath, dataDirOption);
-  if (!dataDir) return fail("audit verify", dataDir.status());
-  auto node = openNodeAccess(*dataDir);
+  auto where = accessLocationFrom(configPath, dataDirOption);
+  if (!where) return fail("audit verify", where.status());
+  auto node = openNodeAccess(*where);
   if (!node) return fail("audit verify", node.status());
   auto rows = node->audit->verify();
   if (!rows) {

@@ -31,7 +31,7 @@ Result<std::string> demoAdminPassword(access::Accounts& accounts) {
 }  // namespace
 
 int runDemo(const DemoOptions& options) {
-  auto access = openNodeAccess(options.dataDir);
+  auto access = openNodeAccess({options.dataDir, ""});
   if (!access) {
     fmt::print(stderr, "vigil demo: {}\n", access.status().message());
     return 2;

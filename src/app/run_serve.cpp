@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "access/config_audit.h"
 #include "app/commands.h"
 #include "app/node.h"
 #include "app/node_access.h"
@@ -23,16 +24,25 @@ int runServe(const Config& config) {
                             {"node", config.node.name},
                             {"tier", tierName(config.node.tier)},
                             {"cameras", config.cameras.size()}});
-  // Accounts live in the data directory; without one there is no one to
-  // let in, so the HTTP server stays off.
+  // Accounts live in [access] database or the data directory; without
+  // either there is no one to let in, so the HTTP server stays off.
   std::optional<NodeAccess> access;
-  if (!config.node.dataDir.empty()) {
-    auto opened = openNodeAccess(config.node.dataDir);
+  if (!config.node.dataDir.empty() || !config.access.database.empty()) {
+    const AccessLocation where{config.node.dataDir, config.access.database};
+    auto opened = openNodeAccess(where);
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
     }
     access = std::move(*opened);
+    log::info("serve.access", {{"database", where.describe()}});
+    if (Status s = vigil::access::auditConfigChange(
+            *access->audit, *access->store,
+            {config.node.name, config.sourcePath, config.sourceText, config.canonicalSections});
+        !s.isOk()) {
+      fmt::print(stderr, "vigil serve: {}\n", s.message());
+      return 1;
+    }
     auto created = access->accounts->ensureAdmin();
     if (!created) {
       fmt::print(stderr, "vigil serve: {}\n", created.status().message());
@@ -44,7 +54,7 @@ int runServe(const Config& config) {
       std::fflush(stdout);
     }
   } else {
-    log::warn("serve.http_off", {{"reason", "node.data_dir is not set"}});
+    log::warn("serve.http_off", {{"reason", "neither node.data_dir nor access.database is set"}});
   }
 
   // Recordings live in the data directory too.

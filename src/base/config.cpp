@@ -132,11 +132,35 @@ Status readCamera(const Checker& c, const toml::table& t, size_t index, CameraCo
   return c.readInt(t, prefix, "post_roll_s", 0, 3600, cam.postRollSeconds);
 }
 
+// A section as TOML with sorted keys and no comments, secrets replaced.
+std::string canonicalSection(toml::table table) {
+  for (const char* key : {"url", "sub_url", "database"}) {
+    if (toml::node* n = table.get(key); n != nullptr && n->is_string()) {
+      *n->as_string() = redactUrlPassword(n->as_string()->get());
+    }
+  }
+  if (table.contains("password")) table.insert_or_assign("password", "***");
+  std::ostringstream out;
+  out << toml::toml_formatter(table, toml::format_flags::none);
+  return out.str();
+}
+
+void collectCanonicalSections(const toml::table& root, Config& config) {
+  for (const char* name : {"node", "http", "access"}) {
+    if (const toml::table* t = root[name].as_table()) config.canonicalSections[name] = canonicalSection(*t);
+  }
+  if (const toml::array* cameras = root["camera"].as_array()) {
+    for (size_t i = 0; i < cameras->size(); ++i) {
+      config.canonicalSections["camera " + config.cameras[i].id] = canonicalSection(*(*cameras)[i].as_table());
+    }
+  }
+}
+
 Result<Config> readDocument(const toml::table& root, std::string_view file) {
   Checker c(file);
   Config config;
   config.sourcePath = std::string(file);
-  VIGIL_RETURN_IF_ERROR(c.onlyKeys(root, "", {"node", "http", "camera"}));
+  VIGIL_RETURN_IF_ERROR(c.onlyKeys(root, "", {"node", "http", "access", "camera"}));
 
   Status status;
   if (const toml::table* node = c.subTable(root, "node", status)) {
@@ -170,6 +194,17 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   }
   VIGIL_RETURN_IF_ERROR(status);
 
+  if (const toml::table* access = c.subTable(root, "access", status)) {
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*access, "access", {"database"}));
+    VIGIL_RETURN_IF_ERROR(c.readString(*access, "access", "database", config.access.database));
+    const std::string& db = config.access.database;
+    if (access->contains("database") && db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0) {
+      // Say what is wrong without echoing the value: it may hold a password.
+      return c.fail(*access->get("database"), "access.database", "must be a postgresql:// URI");
+    }
+  }
+  VIGIL_RETURN_IF_ERROR(status);
+
   if (const toml::node* cameras = root.get("camera")) {
     const toml::array* list = cameras->as_array();
     if (list == nullptr) return c.fail(*cameras, "camera", "must be an array of tables ([[camera]])");
@@ -187,6 +222,7 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
       config.cameras.push_back(std::move(cam));
     }
   }
+  collectCanonicalSections(root, config);
   return config;
 }
 
@@ -255,10 +291,24 @@ bool isValidId(std::string_view id) {
   });
 }
 
+std::string redactUrlPassword(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const size_t hostStart = scheme + 3;
+  const size_t authorityEnd = std::min(url.find_first_of("/?#", hostStart), url.size());
+  const size_t at = url.rfind('@', authorityEnd);
+  if (at == std::string_view::npos || at < hostStart) return std::string(url);
+  const size_t colon = url.find(':', hostStart);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return fmt::format("{}***{}", url.substr(0, colon + 1), url.substr(at));
+}
+
 Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   try {
     toml::table root = toml::parse(text, sourceName);
-    return readDocument(root, sourceName);
+    auto config = readDocument(root, sourceName);
+    if (config) config->sourceText = std::string(text);
+    return config;
   } catch (const toml::parse_error& e) {
     return Status::invalidArgument(fmt::format("{}:{}: {}", sourceName, e.source().begin.line,
                                                e.description()));

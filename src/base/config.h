@@ -5,6 +5,7 @@
 // into exit code 2.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ Result<HostPort> parseHostPort(std::string_view text);
 // Ids of cameras (and later users, nodes): [a-z0-9_-]{1,64}.
 bool isValidId(std::string_view id);
 
+// "scheme://user:secret@host/..." -> "scheme://user:***@host/...": a URL fit
+// for logs and messages. Other URLs come back unchanged.
+std::string redactUrlPassword(std::string_view url);
+
 struct NodeConfig {
   std::string name = "vigil";
   Tier tier = Tier::kHousehold;
@@ -43,6 +48,13 @@ struct HttpConfig {
   // PEM files; both set: HTTPS only (with HSTS), both empty: plain HTTP.
   std::string tlsCert;
   std::string tlsKey;
+};
+
+struct AccessConfig {
+  // Where users, sessions and the audit log live: empty for the SQLite file
+  // <data_dir>/access.db, or a libpq URI ("postgresql://...") for a
+  // PostgreSQL database that several nodes of a platform share.
+  std::string database;
 };
 
 struct CameraConfig {
@@ -64,7 +76,15 @@ struct Config {
   std::string sourcePath;
   NodeConfig node;
   HttpConfig http;
+  AccessConfig access;
   std::vector<CameraConfig> cameras;
+
+  // What the config-change audit compares from one start to the next: the
+  // text parsed, and each section present ("node", "http", "access",
+  // "camera <id>") in a canonical TOML form (sorted keys, no comments) with
+  // secrets left out: camera passwords and passwords in URLs read "***".
+  std::string sourceText;
+  std::map<std::string, std::string> canonicalSections;
 };
 
 // Parses and validates TOML text; `sourceName` is used in messages.

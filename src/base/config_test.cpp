@@ -100,6 +100,51 @@ TEST(Config, MissingFileIsAnError) {
   EXPECT_EQ(c.status().message(), "/nonexistent/vigil.toml: cannot read config file");
 }
 
+TEST(Config, AccessDatabaseMustBeAPostgresUri) {
+  auto c = parseConfig("[access]\ndatabase = \"postgresql://vigil:pw@db.example/vigil\"\n", "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->access.database, "postgresql://vigil:pw@db.example/vigil");
+  EXPECT_EQ(parseConfig("", "vigil.toml")->access.database, "");  // SQLite in data_dir
+  // The message does not echo the value, which may hold a password.
+  EXPECT_EQ(errorOf("[access]\ndatabase = \"mysql://u:secret@h/db\"\n"),
+            "vigil.toml:2: access.database: must be a postgresql:// URI");
+  EXPECT_EQ(errorOf("[access]\nurl = \"x\"\n"), "vigil.toml:2: access.url: unknown key (allowed: database)");
+}
+
+TEST(Config, CanonicalSectionsIgnoreLayoutAndLeaveSecretsOut) {
+  auto a = parseConfig(kGood, "vigil.toml");
+  ASSERT_TRUE(a.isOk());
+  EXPECT_EQ(a->sourceText, kGood);
+  std::vector<std::string> names;
+  for (const auto& [name, text] : a->canonicalSections) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"camera gate", "camera road-2", "http", "node"}));
+  EXPECT_THAT(a->canonicalSections["camera gate"], HasSubstr("rtsp://user:***@192.0.2.5:554/stream1"));
+  EXPECT_THAT(a->canonicalSections["camera gate"], ::testing::Not(HasSubstr("pass")));
+  // Comments, blank lines and key order do not change a section.
+  auto b = parseConfig(std::string(kGood).replace(std::string(kGood).find("[http]"), 6, "# web\n\n[http]"),
+                       "vigil.toml");
+  ASSERT_TRUE(b.isOk());
+  EXPECT_EQ(a->canonicalSections, b->canonicalSections);
+  EXPECT_NE(a->sourceText, b->sourceText);
+  auto reordered = parseConfig("[node]\ntier = \"village\"\nname = \"x\"\n", "t");
+  auto ordered = parseConfig("[node]\nname = \"x\"\ntier = \"village\"\n", "t");
+  EXPECT_EQ(reordered->canonicalSections, ordered->canonicalSections);
+  auto withPassword = parseConfig("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\npassword = \"hunter2\"\n", "t");
+  ASSERT_TRUE(withPassword.isOk());
+  EXPECT_THAT(withPassword->canonicalSections["camera a"], HasSubstr("password = "));
+  EXPECT_THAT(withPassword->canonicalSections["camera a"], ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(RedactUrlPassword, HidesOnlyThePassword) {
+  EXPECT_EQ(redactUrlPassword("postgresql://vigil:s3cret@db:5432/vigil?sslmode=require"),
+            "postgresql://vigil:***@db:5432/vigil?sslmode=require");
+  EXPECT_EQ(redactUrlPassword("rtsp://admin:p@ss@192.0.2.1/x"), "rtsp://admin:***@192.0.2.1/x");
+  for (const char* unchanged : {"rtsp://192.0.2.1/x", "rtsp://user@h/x", "postgresql:///db?host=/tmp", "no url",
+                                "rtsp://h/x?a=b:c@d"}) {
+    EXPECT_EQ(redactUrlPassword(unchanged), unchanged);
+  }
+}
+
 TEST(HostPort, Parses) {
   EXPECT_EQ(parseHostPort("0.0.0.0:554")->port, 554);
   EXPECT_EQ(parseHostPort("[::1]:80")->host, "::1");

@@ -1,0 +1,399 @@
+#include "access/postgres_store.h"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <charconv>
+
+#include "base/config.h"
+
+namespace vigil::access {
+
+namespace {
+
+// The SQLite store's tables, with PostgreSQL's types. "user" is a reserved
+// word here, hence the quotes. Times are microseconds since the epoch, as
+// in SQLite, so a row reads back exactly as it was hashed.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS "user" (
+  id TEXT PRIMARY KEY NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_camera (
+  user_id TEXT NOT NULL REFERENCES "user"(id),
+  camera_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, camera_id)
+);
+CREATE TABLE IF NOT EXISTS session (
+  token_hash TEXT PRIMARY KEY NOT NULL,
+  user_id TEXT NOT NULL REFERENCES "user"(id),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_by_user ON session(user_id);  -- session_user is reserved
+CREATE TABLE IF NOT EXISTS audit (
+  seq BIGINT PRIMARY KEY NOT NULL,
+  at BIGINT NOT NULL,
+  "user" TEXT NOT NULL,
+  action TEXT NOT NULL,
+  camera TEXT NOT NULL,
+  client TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE TABLE IF NOT EXISTS node_config (
+  node TEXT PRIMARY KEY NOT NULL,
+  fingerprint TEXT NOT NULL
+);
+)sql";
+
+// Keys of transaction-level advisory locks; any constants nothing else in
+// the database uses ("vigilaud", "vigilsch" in ASCII).
+constexpr int64_t kAuditLockKey = 0x76696769'6c617564;
+constexpr int64_t kSchemaLockKey = 0x76696769'6c736368;
+
+// Bounds on waiting: for another node's audit append (which holds its lock
+// for milliseconds), for any one statement, and for the network.
+constexpr const char* kSessionSettings = "SET lock_timeout = '10s'; SET statement_timeout = '60s'";
+constexpr const char* kConnectTimeoutS = "10";
+constexpr const char* kTcpUserTimeoutMs = "30000";
+
+constexpr const char* kUniqueViolation = "23505";
+constexpr const char* kLockNotAvailable = "55P03";
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string errorText(PGconn* conn) {
+  std::string text = PQerrorMessage(conn);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Runs one statement; parameters are passed as text ($1, $2...), never
+// spliced into the SQL.
+Result<PgResult> exec(PGconn* conn, std::string_view what, const char* sql,
+                      const std::vector<std::string>& params = {}) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  PgResult r(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
+  const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+  const std::string message = fmt::format("access db: {}: {}", what, errorText(conn));
+  if (state != nullptr && std::string_view(state) == kUniqueViolation) return Status::alreadyExists(message);
+  if (PQstatus(conn) != CONNECTION_OK || (state != nullptr && std::string_view(state) == kLockNotAvailable)) {
+    return Status::unavailable(message);
+  }
+  return Status::internal(message);
+}
+
+// Rolls back unless committed: every early return leaves the db unchanged.
+class Transaction {
+ public:
+  explicit Transaction(PGconn* conn) : conn_(conn) {}
+  ~Transaction() {
+    if (open_) (void)exec(conn_, "rollback", "ROLLBACK");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Status begin() {
+    auto r = exec(conn_, "begin", "BEGIN");
+    if (!r) return r.status();
+    open_ = true;
+    return Status::ok();
+  }
+  Status commit() {
+    open_ = false;
+    auto r = exec(conn_, "commit", "COMMIT");
+    return r ? Status::ok() : r.status();
+  }
+
+ private:
+  PGconn* conn_;
+  bool open_ = false;
+};
+
+std::string text(const PgResult& r, int row, int col) {
+  return std::string(PQgetvalue(r.get(), row, col), static_cast<size_t>(PQgetlength(r.get(), row, col)));
+}
+
+int64_t integer(const PgResult& r, int row, int col) {
+  const char* p = PQgetvalue(r.get(), row, col);
+  int64_t value = 0;
+  std::from_chars(p, p + PQgetlength(r.get(), row, col), value);
+  return value;
+}
+
+constexpr const char* kAuditColumns = R"(seq, at, "user", action, camera, client, detail, prev_hash, hash)";
+
+AuditRow readAuditRow(const PgResult& r, int row) {
+  AuditRow a;
+  a.seq = integer(r, row, 0);
+  a.at = WallTime::fromUnixMicros(integer(r, row, 1));
+  a.user = text(r, row, 2);
+  a.action = text(r, row, 3);
+  a.camera = text(r, row, 4);
+  a.client = text(r, row, 5);
+  a.detail = text(r, row, 6);
+  a.prevHash = text(r, row, 7);
+  a.hash = text(r, row, 8);
+  return a;
+}
+
+std::vector<AuditRow> readAuditRows(const PgResult& r) {
+  std::vector<AuditRow> rows;
+  for (int i = 0; i < PQntuples(r.get()); ++i) rows.push_back(readAuditRow(r, i));
+  return rows;
+}
+
+// Users with their cameras, from rows of (id, role, password_hash,
+// created_at, camera_id or NULL) ordered by id.
+constexpr const char* kUserQuery =
+    R"(SELECT u.id, u.role, u.password_hash, u.created_at, c.camera_id FROM "user" u )"
+    "LEFT JOIN user_camera c ON c.user_id = u.id ";
+
+Result<std::vector<User>> readUsers(const PgResult& r) {
+  std::vector<User> users;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    std::string id = text(r, i, 0);
+    if (users.empty() || users.back().id != id) {
+      const auto role = parseRole(text(r, i, 1));
+      if (!role) return Status::dataLoss(fmt::format("user \"{}\" has an unknown role", id));
+      users.push_back({std::move(id), *role, text(r, i, 2), {}, WallTime::fromUnixMicros(integer(r, i, 3))});
+    }
+    if (!PQgetisnull(r.get(), i, 4)) users.back().cameras.push_back(text(r, i, 4));
+  }
+  return users;
+}
+
+Status insertCameras(PGconn* conn, std::string_view id, const std::vector<std::string>& cameras) {
+  for (const std::string& camera : cameras) {
+    auto r = exec(conn, "insert user camera",
+                  "INSERT INTO user_camera (user_id, camera_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                  {std::string(id), camera});
+    if (!r) return r.status();
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresAccessStore>> PostgresAccessStore::open(const std::string& uri) {
+  std::unique_ptr<PostgresAccessStore> store(new PostgresAccessStore(uri));
+  std::lock_guard lock(store->mutex_);
+  VIGIL_RETURN_IF_ERROR(store->connected());
+  // Several nodes may start at once; CREATE TABLE IF NOT EXISTS is not safe
+  // against itself, so creating the schema is serialised too.
+  Transaction tx(store->conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto locked = exec(store->conn_, "lock schema", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kSchemaLockKey)});
+  if (!locked) return locked.status();
+  PgResult created(PQexec(store->conn_, kSchema));  // several statements: PQexec, without parameters
+  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
+    return Status::internal(fmt::format("access db: create schema: {}", errorText(store->conn_)));
+  }
+  VIGIL_RETURN_IF_ERROR(tx.commit());
+  return store;
+}
+
+PostgresAccessStore::~PostgresAccessStore() { PQfinish(conn_); }
+
+Status PostgresAccessStore::connected() {
+  if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return Status::ok();
+  PQfinish(conn_);
+  // Defaults first: the URI's own parameters, expanded from "dbname",
+  // override them.
+  const char* keys[] = {"connect_timeout", "tcp_user_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {kConnectTimeoutS, kTcpUserTimeoutMs, "vigil", uri_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    return Status::unavailable(fmt::format("cannot connect to {}: {}", redactUrlPassword(uri_),
+                                           conn_ ? errorText(conn_) : "out of memory"));
+  }
+  // Notices ("relation already exists, skipping") would go to stderr.
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
+  PgResult set(PQexec(conn_, kSessionSettings));
+  if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+    return Status::unavailable(fmt::format("access db: session settings: {}", errorText(conn_)));
+  }
+  return Status::ok();
+}
+
+Status PostgresAccessStore::insertUser(const User& user) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto r = exec(conn_, "insert user", R"(INSERT INTO "user" (id, role, password_hash, created_at) VALUES ($1, $2, $3, $4))",
+                {user.id, std::string(roleName(user.role)), user.passwordHash, std::to_string(user.createdAt.unixMicros())});
+  if (!r && r.status().code() == StatusCode::kAlreadyExists) {
+    return Status::alreadyExists(fmt::format("user \"{}\" exists", user.id));
+  }
+  if (!r) return r.status();
+  VIGIL_RETURN_IF_ERROR(insertCameras(conn_, user.id, user.cameras));
+  return tx.commit();
+}
+
+Result<User> PostgresAccessStore::findUser(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "select user", fmt::format("{} WHERE u.id = $1 ORDER BY c.camera_id", kUserQuery).c_str(),
+                {std::string(id)});
+  if (!r) return r.status();
+  auto users = readUsers(*r);
+  if (!users) return users.status();
+  if (users->empty()) return Status::notFound(fmt::format("no user \"{}\"", id));
+  return std::move(users->front());
+}
+
+Result<std::vector<User>> PostgresAccessStore::listUsers() {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "list users", fmt::format("{} ORDER BY u.id, c.camera_id", kUserQuery).c_str());
+  if (!r) return r.status();
+  return readUsers(*r);
+}
+
+Status PostgresAccessStore::setPasswordHash(std::string_view id, std::string_view hash) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto r = exec(conn_, "update password", R"(UPDATE "user" SET password_hash = $1 WHERE id = $2)",
+                {std::string(hash), std::string(id)});
+  if (!r) return r.status();
+  if (std::string_view(PQcmdTuples(r->get())) == "0") return Status::notFound(fmt::format("no user \"{}\"", id));
+  auto d = exec(conn_, "delete sessions", "DELETE FROM session WHERE user_id = $1", {std::string(id)});
+  if (!d) return d.status();
+  return tx.commit();
+}
+
+Status PostgresAccessStore::setCameras(std::string_view id, const std::vector<std::string>& cameras) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto d = exec(conn_, "delete user cameras", "DELETE FROM user_camera WHERE user_id = $1", {std::string(id)});
+  if (!d) return d.status();
+  VIGIL_RETURN_IF_ERROR(insertCameras(conn_, id, cameras));
+  return tx.commit();
+}
+
+Status PostgresAccessStore::insertSession(const SessionRecord& session) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "insert session",
+                "INSERT INTO session (token_hash, user_id, created_at, expires_at, last_seen_at) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                {session.tokenHash, session.userId, std::to_string(session.createdAt.unixMicros()),
+                 std::to_string(session.expiresAt.unixMicros()), std::to_string(session.lastSeenAt.unixMicros())});
+  return r ? Status::ok() : r.status();
+}
+
+Result<SessionRecord> PostgresAccessStore::findSession(std::string_view tokenHash) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "select session",
+                "SELECT token_hash, user_id, created_at, expires_at, last_seen_at FROM session WHERE token_hash = $1",
+                {std::string(tokenHash)});
+  if (!r) return r.status();
+  if (PQntuples(r->get()) == 0) return Status::notFound("no such session");
+  return SessionRecord{text(*r, 0, 0), text(*r, 0, 1), WallTime::fromUnixMicros(integer(*r, 0, 2)),
+                       WallTime::fromUnixMicros(integer(*r, 0, 3)), WallTime::fromUnixMicros(integer(*r, 0, 4))};
+}
+
+Status PostgresAccessStore::touchSession(std::string_view tokenHash, WallTime lastSeenAt) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "touch session", "UPDATE session SET last_seen_at = $1 WHERE token_hash = $2",
+                {std::to_string(lastSeenAt.unixMicros()), std::string(tokenHash)});
+  return r ? Status::ok() : r.status();
+}
+
+Status PostgresAccessStore::deleteSession(std::string_view tokenHash) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "delete session", "DELETE FROM session WHERE token_hash = $1", {std::string(tokenHash)});
+  return r ? Status::ok() : r.status();
+}
+
+Status PostgresAccessStore::appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  // Under READ COMMITTED each statement sees what was committed before it
+  // started, so once the lock is ours the head read below is the newest.
+  auto locked = exec(conn_, "lock audit chain", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kAuditLockKey)});
+  if (!locked) return locked.status();
+  auto head = exec(conn_, "select last audit row",
+                   fmt::format("SELECT {} FROM audit ORDER BY seq DESC LIMIT 1", kAuditColumns).c_str());
+  if (!head) return head.status();
+  std::optional<AuditRow> last;
+  if (PQntuples(head->get()) > 0) last = readAuditRow(*head, 0);
+  const AuditRow row = build(last ? &*last : nullptr);
+  auto r = exec(conn_, "insert audit row",
+                fmt::format("INSERT INTO audit ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", kAuditColumns).c_str(),
+                {std::to_string(row.seq), std::to_string(row.at.unixMicros()), row.user, row.action, row.camera,
+                 row.client, row.detail, row.prevHash, row.hash});
+  if (!r) return r.status();
+  return tx.commit();
+}
+
+Result<std::vector<AuditRow>> PostgresAccessStore::auditRows(int64_t afterSeq, size_t limit) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "select audit rows",
+                fmt::format("SELECT {} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2", kAuditColumns).c_str(),
+                {std::to_string(afterSeq), std::to_string(limit)});
+  if (!r) return r.status();
+  return readAuditRows(*r);
+}
+
+Result<std::vector<AuditRow>> PostgresAccessStore::queryAudit(const AuditFilter& filter) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  // Absent bounds become the widest ones, so one statement serves all filters.
+  auto r = exec(conn_, "query audit",
+                fmt::format(R"(SELECT {} FROM audit WHERE at >= $1 AND at < $2 AND ($3::text = '' OR "user" = $3) )"
+                            "AND ($4::text = '' OR camera = $4) ORDER BY seq DESC LIMIT $5",
+                            kAuditColumns)
+                    .c_str(),
+                {std::to_string(filter.start ? filter.start->unixMicros() : INT64_MIN),
+                 std::to_string(filter.end ? filter.end->unixMicros() : INT64_MAX), filter.user, filter.camera,
+                 std::to_string(filter.limit)});
+  if (!r) return r.status();
+  return readAuditRows(*r);
+}
+
+Result<std::optional<std::string>> PostgresAccessStore::configFingerprint(std::string_view node) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "select config fingerprint", "SELECT fingerprint FROM node_config WHERE node = $1",
+                {std::string(node)});
+  if (!r) return r.status();
+  if (PQntuples(r->get()) == 0) return std::optional<std::string>();
+  return std::optional<std::string>(text(*r, 0, 0));
+}
+
+Status PostgresAccessStore::setConfigFingerprint(std::string_view node, std::string_view fingerprint) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "store config fingerprint",
+                "INSERT INTO node_config (node, fingerprint) VALUES ($1, $2) "
+                "ON CONFLICT (node) DO UPDATE SET fingerprint = excluded.fingerprint",
+                {std::string(node), std::string(fingerprint)});
+  return r ? Status::ok() : r.status();
+}
+
+}  // namespace vigil::access
