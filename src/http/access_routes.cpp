@@ -111,6 +111,13 @@ Response setCameras(access::Accounts& accounts, const Request& req) {
 Response queryAudit(access::AuditLog& audit, const Request& req) {
   auto params = parseQuery(req.query);
   if (!params) return errorResponse(params.status());
+  for (const auto& [key, value] : *params) {
+    if (key != "start" && key != "end" && key != "user" && key != "camera" && key != "limit") {
+      // The name is echoed only when it is harmless to (a plain id).
+      return Response::error(400, fmt::format("{}: unknown parameter (allowed: start, end, user, camera, limit)",
+                                              isValidId(key) ? key : "query"));
+    }
+  }
   access::AuditFilter filter;
   auto start = timeParam(*params, "start");
   if (!start) return errorResponse(start.status());
@@ -134,11 +141,6 @@ Response queryAudit(access::AuditLog& audit, const Request& req) {
       return Response::error(400, fmt::format("limit: must be 1..{}", kMaxAuditRows));
     }
     filter.limit = limit;
-  }
-  for (const auto& [key, value] : *params) {
-    if (key != "start" && key != "end" && key != "user" && key != "camera" && key != "limit") {
-      return Response::error(400, "query: unknown parameter");
-    }
   }
   auto rows = audit.query(filter);
   if (!rows) return errorResponse(rows.status());

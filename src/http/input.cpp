@@ -130,11 +130,11 @@ Result<std::map<std::string, std::string>> parseQuery(std::string_view query) {
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
     auto key = percentDecode(pair.substr(0, eq));
+    if (!key) return Status::invalidArgument("query: bad percent-encoding");
     auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!key || !value) return Status::invalidArgument("query: bad percent-encoding");
-    if (!out.emplace(std::move(*key), std::move(*value)).second) {
-      return Status::invalidArgument("query: a parameter is repeated");
-    }
+    if (!value) return Status::invalidArgument(fmt::format("{}: bad percent-encoding", *key));
+    if (out.count(*key) != 0) return Status::invalidArgument(fmt::format("{}: given more than once", *key));
+    out.emplace(std::move(*key), std::move(*value));
   }
   return out;
 }

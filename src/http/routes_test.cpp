@@ -178,6 +178,45 @@ TEST_F(RoutesTest, AuditQueryValidatesItsParameters) {
   EXPECT_EQ(nlohmann::json::parse(query("start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z").body)["error"],
             "end: must be after start");
   EXPECT_EQ(query("limit=0").status, 400);
+  auto error = [&](std::string q) {
+    Response r = query(std::move(q));
+    EXPECT_EQ(r.status, 400) << r.body;
+    return nlohmann::json::parse(r.body)["error"].get<std::string>();
+  };
+  EXPECT_EQ(error("end=2026-13-01T00:00:00Z"), "end: must be an RFC 3339 time");
+  EXPECT_EQ(error("camera=../gate"), "camera: must match [a-z0-9_-]{1,64}");
+  EXPECT_EQ(error("limit=10001"), "limit: must be 1..10000");
+  EXPECT_EQ(error("cam=gate"), "cam: unknown parameter (allowed: start, end, user, camera, limit)");
+  EXPECT_EQ(error("%FF%FE=1"), "query: unknown parameter (allowed: start, end, user, camera, limit)");
+  EXPECT_EQ(error("user=opr&user=adm"), "user: given more than once");
+}
+
+TEST_F(RoutesTest, AuditQueryFiltersByTimeUserAndCamera) {
+  for (const char* camera : {"gate", "yard", "gate"}) {
+    clock_.advance(std::chrono::minutes(1));
+    ASSERT_TRUE(audit_->record({"opr", access::audit_kind::kPlayback, camera, "10.0.0.1", "{}"}).isOk());
+  }
+  auto listed = [&](std::string q) {
+    Request req = request({"GET", "/api/v1/audit", Access::kAdmin}, tokens_[access::Role::kAdmin]);
+    req.query = std::move(q);
+    Response r = server_->handle(req);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    for (const auto& row : nlohmann::json::parse(r.body)) {
+      out.push_back(row["action"].get<std::string>() + " " + row["camera"].get<std::string>());
+    }
+    return out;
+  };
+  using Rows = std::vector<std::string>;
+  EXPECT_EQ(listed("camera=gate"), (Rows{"playback gate", "playback gate"}));
+  EXPECT_EQ(listed("user=opr&camera=yard"), Rows{"playback yard"});
+  EXPECT_EQ(listed("user=vwr&camera=yard"), Rows{});
+  // The three rows are 1, 2 and 3 minutes after the clock's start.
+  const WallTime t0 = WallTime::fromUnixMicros(1'700'000'000'000'000);
+  auto at = [&](int minutes) { return (t0 + std::chrono::minutes(minutes)).toRfc3339(); };
+  EXPECT_EQ(listed("start=" + at(2) + "&end=" + at(3)), Rows{"playback yard"});
+  EXPECT_EQ(listed("start=" + at(2) + "&camera=gate"), Rows{"playback gate"});
+  EXPECT_EQ(listed("end=" + at(1) + "&user=opr"), Rows{"login "});
 }
 
 TEST_F(RoutesTest, EventRoutesOpenAndCloseAndAuditTheUser) {
