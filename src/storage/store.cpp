@@ -34,18 +34,27 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
   for (const std::string& name : options.dirs) {
     const std::filesystem::path path = std::filesystem::path(options.dataDir) / name;
     std::error_code ec;
-    std::filesystem::create_directories(path, ec);
+    if (!options.readOnly) std::filesystem::create_directories(path, ec);
     if (ec) return Status::unavailable(fmt::format("cannot create {}: {}", path.string(), ec.message()));
     auto dir = std::make_unique<Dir>();
     dir->path = std::filesystem::absolute(path).lexically_normal().string();
     dir->fd = ::open(dir->path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir->fd < 0) return Status::unavailable(fmt::format("cannot open {}: {}", dir->path, std::strerror(errno)));
     const std::string dbPath = dir->path + "/" + kIndexFileName;
-    auto writerDb = IndexDb::open(dbPath);
-    if (!writerDb) return writerDb.status();
-    auto report = recoverDir(dir->path, dir->fd, **writerDb);
-    if (!report) return report.status();
-    store->recoveries_.push_back(*report);
+    if (options.readOnly && !std::filesystem::exists(dbPath)) {
+      return Status::notFound(fmt::format("no index in {}", dir->path));
+    }
+    std::unique_ptr<IndexDb> writerDb;
+    int64_t nextRecordingId = 0;
+    if (!options.readOnly) {
+      auto db = IndexDb::open(dbPath);
+      if (!db) return db.status();
+      writerDb = std::move(db.value());
+      auto report = recoverDir(dir->path, dir->fd, *writerDb);
+      if (!report) return report.status();
+      store->recoveries_.push_back(*report);
+      nextRecordingId = report->maxRecordingId + 1;
+    }
     auto readerDb = IndexDb::open(dbPath);
     if (!readerDb) return readerDb.status();
     auto streams = (*readerDb)->streams();
@@ -57,15 +66,17 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
       }
     }
     dir->reader = std::move(readerDb.value());
-    WriterOptions writerOptions = options.writer;
-    if (auto limits = options.dirLimits.find(name); limits != options.dirLimits.end()) {
-      writerOptions.maxBytes = limits->second.maxBytes;
-      writerOptions.minFreeBytes = limits->second.minFreeBytes;
+    if (writerDb) {
+      WriterOptions writerOptions = options.writer;
+      if (auto limits = options.dirLimits.find(name); limits != options.dirLimits.end()) {
+        writerOptions.maxBytes = limits->second.maxBytes;
+        writerOptions.minFreeBytes = limits->second.minFreeBytes;
+      }
+      dir->writer = std::make_unique<DirWriter>(dir->path, dir->fd, std::move(writerDb), nextRecordingId,
+                                                std::move(writerOptions));
+      dir->writer->start();
     }
-    dir->writer = std::make_unique<DirWriter>(dir->path, dir->fd, std::move(writerDb.value()),
-                                              report->maxRecordingId + 1, std::move(writerOptions));
-    dir->writer->start();
-    log::info("storage.dir.open", {{"dir", dir->path}, {"streams", dir->streams}});
+    log::info("storage.dir.open", {{"dir", dir->path}, {"streams", dir->streams}, {"read_only", options.readOnly}});
     store->dirs_.push_back(std::move(dir));
   }
   if (store->dirs_.empty()) return Status::invalidArgument("no storage directory configured");
@@ -75,10 +86,13 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
 Store::~Store() { stop(); }
 
 void Store::stop() {
-  for (auto& dir : dirs_) dir->writer->stop();
+  for (auto& dir : dirs_) {
+    if (dir->writer) dir->writer->stop();
+  }
 }
 
 Store::Dir& Store::dirFor(const std::string& stream) {
+  if (dirs_.size() == 1) return *dirs_.front();  // every frame comes here: no lock, no lookup
   std::lock_guard lock(assignMutex_);
   Dir*& dir = assignment_[stream];
   if (dir == nullptr) {
@@ -92,7 +106,8 @@ Store::Dir& Store::dirFor(const std::string& stream) {
 }
 
 bool Store::append(const std::string& stream, const media::Frame& frame, bool newSegment) {
-  return dirFor(stream).writer->enqueue(stream, frame, newSegment);
+  DirWriter* writer = dirFor(stream).writer.get();
+  return writer != nullptr && writer->enqueue(stream, frame, newSegment);
 }
 
 void Store::endSegment(const std::string& stream) { dirFor(stream).writer->endSegment(stream); }
@@ -161,6 +176,7 @@ Result<FragmentedPlayback> Store::fragmentedPlayback(const std::string& stream, 
 WriterStats Store::stats() const {
   WriterStats total;
   for (const auto& dir : dirs_) {
+    if (!dir->writer) continue;
     const WriterStats s = dir->writer->stats();
     total.framesQueued += s.framesQueued;
     total.framesDropped += s.framesDropped;
@@ -181,7 +197,7 @@ WriterStats Store::stats() const {
 
 std::vector<DirStatus> Store::dirStatus() const {
   std::vector<DirStatus> out;
-  for (const auto& dir : dirs_) out.push_back({dir->path, dir->writer->stats()});
+  for (const auto& dir : dirs_) out.push_back({dir->path, dir->writer ? dir->writer->stats() : WriterStats{}});
   return out;
 }
 

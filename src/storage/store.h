@@ -35,6 +35,11 @@ struct StoreOptions {
     uint64_t minFreeBytes = 0;
   };
   std::map<std::string, DirLimits> dirLimits;
+  // Opens the indexes for reading only: no recovery, no writer (append()
+  // drops every frame). For reading a data directory that another process
+  // may be recording into (recovery would race its writer), and for timing
+  // the read path over a synthetic index (bench/playback.py).
+  bool readOnly = false;
 };
 
 // One storage directory's state, for status pages and the camera state
@@ -58,7 +63,7 @@ struct RecordingInfo {
 class Store {
  public:
   // Creates the directories as needed, recovers each (recovery.h) and
-  // starts its writer.
+  // starts its writer; with readOnly, only opens the existing ones.
   static Result<std::unique_ptr<Store>> open(StoreOptions options);
   ~Store();  // stop()
   Store(const Store&) = delete;
@@ -85,7 +90,8 @@ class Store {
   // Fragmented MP4 of the range for HLS playback (fragmented.h).
   Result<FragmentedPlayback> fragmentedPlayback(const std::string& stream, WallTime start, WallTime end);
 
-  // Totals over every directory; storageFull when any is full.
+  // Totals over every directory; storageFull when any is full. Zero when
+  // read-only.
   WriterStats stats() const;
   // Per directory, in the order of StoreOptions::dirs. Thread-safe.
   std::vector<DirStatus> dirStatus() const;

@@ -371,6 +371,35 @@ TEST_F(RecoveryTest, RemovesOrphansAndRowsWithoutFilesAndShortensRowsPastTheirFi
   EXPECT_TRUE(check().problems.empty());
 }
 
+TEST_F(RecoveryTest, ReadOnlyOpenNeitherRecoversNorWritesButExports) {
+  writeRecordings();
+  const fs::path dir = dir_ / "recordings";
+  std::ofstream(dir / sampleFileName(99)) << "orphan";  // recovery would remove it
+  StoreOptions o = options();
+  o.readOnly = true;
+  auto store = open(o);
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->recoveryReports().empty());
+  EXPECT_TRUE(fs::exists(dir / sampleFileName(99)));
+  auto recs = store->recordings("gate", at(0), at(1000));
+  ASSERT_TRUE(recs.isOk());
+  ASSERT_EQ(recs->size(), 1u);
+  auto mp4 = store->exportMp4("gate", recs->front().start, recs->front().end);
+  ASSERT_TRUE(mp4.isOk()) << mp4.status().toString();
+  auto head = (*mp4)->read(0, 8);
+  ASSERT_TRUE(head.isOk());
+  EXPECT_EQ(std::string(head->begin() + 4, head->end()), "ftyp");
+  EXPECT_FALSE(store->append("gate", frame(0, true, kStart, h264Params(), kFps), false));
+  store->stop();
+  EXPECT_EQ(store->stats().samplesWritten, 0u);
+
+  StoreOptions missing = options();
+  missing.readOnly = true;
+  missing.dataDir = (dir_ / "nowhere").string();
+  EXPECT_FALSE(Store::open(missing).isOk());
+  EXPECT_FALSE(fs::exists(dir_ / "nowhere"));
+}
+
 TEST_F(RecoveryTest, CheckRepairFixesWhatItReports) {
   writeRecordings();
   std::ofstream(dir_ / "recordings" / sampleFileName(77)) << "orphan";

@@ -2,8 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -28,6 +31,12 @@ constexpr int64_t kMicrosPerDay = 86'400'000'000;
 // (retention.h): freeing the reserve gives that commit room.
 constexpr const char* kReserveFileName = "reserve";
 constexpr off_t kReserveBytes = 2 << 20;
+// Buffers handed to one writev(): at most IOV_MAX (1024 on Linux).
+constexpr size_t kMaxIovecs = 1024;
+// The writer thread is woken when this much is queued (or an eighth of a
+// smaller queue), else only at the commit interval: a wake-up per frame
+// cost more than the bytes themselves (design/STORAGE.md, "Write path").
+constexpr size_t kWakeBytes = 4u << 20;
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -52,8 +61,9 @@ struct DirWriter::Recording {
   uint64_t bytes = 0;
   uint32_t samples = 0;
   SampleIndexEncoder index;
-  media::Bytes unwritten;  // the tail of the samples, not yet written to the file
-  uint64_t writtenBytes = 0;
+  // The samples not yet written to the file, each its frame's own buffer
+  // (moved, not copied, from the queue; written with writev).
+  std::vector<media::Bytes> unwritten;
   bool sealed = false;
   bool dirty = false;  // differs from the committed row
 
@@ -110,6 +120,7 @@ void DirWriter::start() {
 
 bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bool newSegment) {
   const size_t size = frame.data.size();
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     bool& resync = needKeyframe_[stream];
@@ -124,9 +135,10 @@ bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bo
     queue_.push_back(Queued{stream, frame, newSegment || resync});
     resync = false;
     queuedBytes_ += size;
+    wake = queuedBytes_ >= wakeBytes();
   }
   ++framesQueued_;
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   return true;
 }
 
@@ -147,6 +159,8 @@ void DirWriter::stop() {
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
 }
+
+size_t DirWriter::wakeBytes() const { return std::min(kWakeBytes, options_.queueBytes / 8); }
 
 WriterStats DirWriter::stats() const {
   return WriterStats{framesQueued_.load(),      framesDropped_.load(),   framesSkipped_.load(),
@@ -172,7 +186,10 @@ void DirWriter::run() {
     bool stop = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, nextCommit, [&] { return !queue_.empty() || stopping_; });
+      // Frames wait in the queue until the commit is due (they are written
+      // then anyway) unless it fills up: few wake-ups, large batches.
+      wake_.wait_until(lock, nextCommit,
+                       [&] { return queuedBytes_ >= wakeBytes() || stopping_; });
       batch.swap(queue_);
       queuedBytes_ = 0;
       stop = stopping_;
@@ -292,11 +309,11 @@ void DirWriter::startRecording(Stream& s, media::Frame frame, WallTime start, bo
 
 void DirWriter::appendHeld(Stream& s, int32_t duration) {
   Recording& r = *s.current;
-  const media::Frame& f = *s.held;
+  media::Frame& f = *s.held;
   r.index.add(SampleInfo{duration, static_cast<uint32_t>(f.data.size()), f.keyframe});
-  r.unwritten.insert(r.unwritten.end(), f.data.begin(), f.data.end());
   r.durationTicks += duration;
   r.bytes += f.data.size();
+  r.unwritten.push_back(std::move(f.data));
   ++r.samples;
   r.dirty = true;
   s.lastDuration = duration;
@@ -323,9 +340,22 @@ int DirWriter::writeOut(Recording& r) {
       return err;
     }
   }
-  size_t done = 0;
-  while (done < r.unwritten.size()) {
-    const ssize_t n = ::write(r.fd, r.unwritten.data() + done, r.unwritten.size() - done);
+  // The samples' buffers go to the file as they are, up to kMaxIovecs per
+  // call; `next` and `offset` say where a short write stopped.
+  size_t next = 0, offset = 0;
+  std::array<iovec, kMaxIovecs> iov;
+  while (true) {
+    while (next < r.unwritten.size() && r.unwritten[next].size() == offset) {
+      ++next;
+      offset = 0;
+    }
+    if (next == r.unwritten.size()) break;
+    size_t count = 0;
+    for (size_t i = next; i < r.unwritten.size() && count < kMaxIovecs; ++i, ++count) {
+      const size_t skip = i == next ? offset : 0;
+      iov[count] = {r.unwritten[i].data() + skip, r.unwritten[i].size() - skip};
+    }
+    const ssize_t n = ::writev(r.fd, iov.data(), static_cast<int>(count));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
@@ -333,9 +363,16 @@ int DirWriter::writeOut(Recording& r) {
                  {{"dir", path_}, {"recording", r.id}, {"error", std::strerror(err)}});
       return err;
     }
-    done += static_cast<size_t>(n);
+    for (size_t left = static_cast<size_t>(n); left > 0;) {
+      const size_t step = std::min(left, r.unwritten[next].size() - offset);
+      left -= step;
+      offset += step;
+      if (offset == r.unwritten[next].size()) {
+        ++next;
+        offset = 0;
+      }
+    }
   }
-  r.writtenBytes += r.unwritten.size();
   r.unwritten.clear();
   return 0;
 }
@@ -356,7 +393,6 @@ void DirWriter::revertToCommitted(Recording& r) {
   r.durationTicks = r.committedDuration;
   r.samples = r.committedSamples;
   r.bytes = r.committedBytes;
-  r.writtenBytes = r.committedBytes;
   r.unwritten.clear();
   Stream& s = streamFor(r.stream);
   if (s.current.get() == &r) {

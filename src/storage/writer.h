@@ -34,8 +34,10 @@ struct WriterOptions {
   // (a hash of its id) so that streams started together rotate apart.
   bool staggerRotation = true;
   // Frames queued but not yet taken by the writer thread; beyond, frames
-  // are dropped (and the stream resumes at its next keyframe).
-  size_t queueBytes = 64u << 20;
+  // are dropped (and the stream resumes at its next keyframe). The queue
+  // absorbs a slow sync or commit: 256 MiB is 2 s of 500 streams at
+  // 2 Mbit/s, and is only used while the disk lags.
+  size_t queueBytes = 256u << 20;
   // syncfs() on the directory's file system before each commit
   // (invariant 2). Off only for tests on throwaway directories.
   bool syncBeforeCommit = true;
@@ -112,6 +114,8 @@ class DirWriter {
   struct Stream;
 
   void run();
+  // Queued bytes that wake the writer thread before the commit is due.
+  size_t wakeBytes() const;
   void process(Queued& item);
   void startRecording(Stream& s, media::Frame frame, WallTime start, bool firstOfRun);
   void appendHeld(Stream& s, int32_t duration);
