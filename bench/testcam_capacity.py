@@ -12,53 +12,12 @@ Prints a Markdown table; --results FILE replaces the section between the
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def rss_mib(pid):
-    """Proportional set size: shared library pages are split between the
-    processes that map them, so a sum over many processes is not inflated."""
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def start(args, ready):
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        line = p.stdout.readline()
-        if not line:
-            break
-        m = re.search(ready, line)
-        if m:
-            return p, m.group(1)
-    p.kill()
-    raise SystemExit(f"{args[0]} did not start")
-
-
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(20)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait(10)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, cpu_seconds, measured_line, pss_mib, replace_section, spread, start, stop  # noqa: E402
 
 
 def measure(server_pid, load, urls, sessions, seconds, warmup=6):
@@ -73,7 +32,7 @@ def measure(server_pid, load, urls, sessions, seconds, warmup=6):
         if cpu0 is None and sample["t"] >= warmup:
             cpu0, t0 = cpu_seconds(server_pid), time.monotonic()
     cpu1, t1 = cpu_seconds(server_pid), time.monotonic()
-    rss = rss_mib(server_pid)
+    rss = pss_mib(server_pid)
     gen.wait(30)
     steady = [s for s in lines if s["t"] > warmup]
     mbit = sum(s["mbit_per_s"] for s in steady) / max(1, len(steady))
@@ -88,11 +47,16 @@ def idle_cpu(pid, seconds=5):
     return 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
 
 
+SERVERS = ("vigil testcam", "GStreamer RTSP server")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
     ap.add_argument("--sessions", default="100,500,1000")
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=6, help="seconds before the measured window")
     ap.add_argument("--streams", type=int, default=4)
     ap.add_argument("--results")
     a = ap.parse_args()
@@ -100,48 +64,48 @@ def main():
     load = os.path.join(a.build, "bench", "vigil-rtsp-load")
     levels = [int(x) for x in a.sessions.split(",")]
 
-    rows = []
+    runs = {}  # (server, sessions) -> [(cpu, mbit, playing, pss, idle)]
     cam, base = start([vigil, "testcam", "--listen", "127.0.0.1:0", "--streams", str(a.streams), "--size", "1280x720",
                        "--fps", "25", "--bitrate", "2000", "--loop-seconds", "4"], r"at (rtsp://\S+)/cam/0")
-    gst, gst_url = start(["/usr/bin/python3", os.path.join(ROOT, "tests", "peers", "gst_rtsp_server.py"), "--port", "0",
-                          "--size", "320x240", "--fps", "25", "--bitrate", "2000"], r"READY (\S+)")
+    gst = None
     try:
-        idle = {"vigil testcam": idle_cpu(cam.pid), "GStreamer RTSP server": idle_cpu(gst.pid)}
+        gst, gst_url = start(["/usr/bin/python3", os.path.join(ROOT, "tests", "peers", "gst_rtsp_server.py"),
+                              "--port", "0", "--size", "320x240", "--fps", "25", "--bitrate", "2000"], r"READY (\S+)")
+        servers = ((SERVERS[0], cam.pid, [f"{base}/cam/{i}" for i in range(a.streams)]), (SERVERS[1], gst.pid, [gst_url]))
+        idle = {name: idle_cpu(pid, min(5, a.seconds)) for name, pid, _ in servers}
         for n in levels:
-            for name, pid, urls in (("vigil testcam", cam.pid, [f"{base}/cam/{i}" for i in range(a.streams)]),
-                                    ("GStreamer RTSP server", gst.pid, [gst_url])):
-                cpu, mbit, playing, rss = measure(pid, load, urls, n, a.seconds)
-                rows.append((name, n, playing, mbit, cpu, idle[name], rss))
-                print(f"{name}: {n} sessions, {playing} playing, {mbit:.0f} Mbit/s, {cpu:.1f}% CPU "
-                      f"(idle {idle[name]:.1f}%), RSS {rss:.0f} MiB", file=sys.stderr)
+            for r in range(a.runs):
+                for name, pid, urls in servers:
+                    cpu, mbit, playing, pss = measure(pid, load, urls, n, a.seconds, a.warmup)
+                    runs.setdefault((name, n), []).append((cpu, mbit, playing, pss, idle[name]))
+                    print(f"{name}: {n} sessions, run {r + 1}: {playing} playing, {mbit:.0f} Mbit/s, {cpu:.1f}% CPU "
+                          f"(idle {idle[name]:.1f}%), PSS {pss:.0f} MiB", file=sys.stderr)
     finally:
         stop(cam)
-        stop(gst)
+        if gst:
+            stop(gst)
 
     table = ["| server | sessions | playing | Mbit/s received | CPU % of a core | idle CPU % | per 100 sessions | PSS MiB |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, n, playing, mbit, cpu, idle_pct, rss in rows:
-        per100 = (cpu - idle_pct) * 100 / n
-        table.append(f"| {name} | {n} | {playing} | {mbit:.0f} | {cpu:.1f} | {idle_pct:.1f} | {per100:.2f} | {rss:.0f} |")
+    for n in levels:
+        for name in SERVERS:
+            rs = runs[(name, n)]
+            table.append(f"| {name} | {n} | {spread([r[2] for r in rs], 0)} | {spread([r[1] for r in rs], 0)} | "
+                         f"{spread([r[0] for r in rs], 1)} | {rs[0][4]:.1f} | "
+                         f"{spread([(r[0] - r[4]) * 100 / n for r in rs], 2)} | {spread([r[3] for r in rs], 0)} |")
     text = "\n".join(table)
     print(text)
     if a.results:
-        section = (f"<!-- testcam capacity: begin -->\n### testcam capacity\n\n"
-                   f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with\n"
-                   f"`bench/testcam_capacity.py --build {os.path.relpath(a.build, ROOT)} --sessions {a.sessions} "
-                   f"--seconds {a.seconds}`.\n"
-                   f"vigil testcam serves {a.streams} pre-encoded 1280x720 streams at 2 Mbit/s; GStreamer's RTSP "
-                   f"server (tests/peers/gst_rtsp_server.py, shared media) live-encodes one 320x240 stream at "
-                   f"2 Mbit/s, so compare the marginal cost per 100 sessions (CPU above idle), not totals. "
-                   f"The load generator (bench/rtsp_load.cpp, RTP over TCP, 2 threads) runs on the same 2 cores.\n\n"
-                   f"{text}\n<!-- testcam capacity: end -->")
-        old = open(a.results).read() if os.path.exists(a.results) else "# Benchmark results\n"
-        if "<!-- testcam capacity: begin -->" in old:
-            old = re.sub(r"<!-- testcam capacity: begin -->.*<!-- testcam capacity: end -->", lambda m: section, old,
-                         flags=re.S)
-        else:
-            old = old.rstrip("\n") + "\n\n" + section + "\n"
-        open(a.results, "w").write(old)
+        command = (f"bench/testcam_capacity.py --build {os.path.relpath(a.build, ROOT)} --sessions {a.sessions} "
+                   f"--seconds {a.seconds} --warmup {a.warmup} --runs {a.runs}")
+        replace_section(a.results, "testcam capacity", (
+            f"### testcam capacity\n\n{measured_line(command)}\n"
+            f"vigil testcam serves {a.streams} pre-encoded 1280x720 streams at 2 Mbit/s; GStreamer's RTSP "
+            f"server (tests/peers/gst_rtsp_server.py, shared media) live-encodes one 320x240 stream (its x264enc "
+            f"reaches only a fraction of the 2 Mbit/s asked on the test pattern), so compare the marginal cost per "
+            f"100 sessions (CPU above idle), not totals. The load generator (bench/rtsp_load.cpp, RTP over TCP, "
+            f"2 threads) runs on the same 2 cores. Each cell is the median of {a.runs} runs (min-max) of "
+            f"{a.seconds} s after a {a.warmup} s warm-up.\n\n{text}\n"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,128 @@
+"""Helpers shared by the benchmarks in bench/: process CPU and memory from
+/proc, starting and stopping servers by PID, repeated runs summarised as
+median (min-max), and rewriting one marked section of bench/RESULTS.md."""
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def pss_mib(pid):
+    """Proportional set size: shared library pages are split between the
+    processes that map them, so a sum over many processes is not inflated."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start(args, ready, timeout=600):
+    """Starts a server; returns (process, first group of `ready` matched on
+    stdout). Its stderr goes to a temporary file (a pipe nobody reads
+    would fill and block it) that stop() returns."""
+    err = tempfile.TemporaryFile(mode="w+")
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True)
+    p.stderr_file = err
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if not line:
+            break
+        m = re.search(ready, line)
+        if m:
+            return p, m.group(1)
+    raise SystemExit(f"{args[0]} {args[1] if len(args) > 1 else ''} did not start: {stop(p)[-2000:]}")
+
+
+def spawn(args):
+    """Starts a process whose stdout is discarded and whose stderr stop() returns."""
+    err = tempfile.TemporaryFile(mode="w+")
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, text=True)
+    p.stderr_file = err
+    return p
+
+
+def stop(p, timeout=30, sig=None):
+    """SIGTERM (or `sig`), then SIGKILL after `timeout`; returns what the
+    process wrote to stderr when started by start() or spawn()."""
+    if p.poll() is None:
+        p.send_signal(sig) if sig else p.terminate()
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout)
+    if p.stdout:
+        p.stdout.close()
+    f = getattr(p, "stderr_file", None)
+    if f is None:
+        return ""
+    f.seek(0)
+    text = f.read()
+    f.close()
+    p.stderr_file = None
+    return text
+
+
+def start_testcam(vigil, streams, fps=25, bitrate=2000, size="1280x720"):
+    """`vigil testcam` on a free loopback port: (process, rtsp://host:port)."""
+    return start([vigil, "testcam", "--listen", "127.0.0.1:0", "--streams", str(streams), "--size", size,
+                  "--fps", str(fps), "--bitrate", str(bitrate), "--loop-seconds", "4"], r"at (rtsp://\S+)/cam/0")
+
+
+def testcam_frames_sent(stderr):
+    m = re.search(r"testcam\.stopped .*?frames_sent=(\d+)", stderr)
+    return int(m.group(1)) if m else None
+
+
+def summary(values):
+    """(median, min, max) of a list of numbers."""
+    return statistics.median(values), min(values), max(values)
+
+
+def spread(values, digits=2, unit=""):
+    """"median (min-max)" of repeated runs; a single run prints as itself."""
+    med, lo, hi = summary(values)
+    if len(values) == 1 or lo == hi:
+        return f"{med:.{digits}f}{unit}"
+    return f"{med:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def replace_section(path, tag, body):
+    """Replaces the text between "<!-- tag: begin -->" and "<!-- tag: end -->"
+    in `path` (appends the section when missing)."""
+    section = f"<!-- {tag}: begin -->\n{body.rstrip()}\n<!-- {tag}: end -->"
+    old = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
+    if f"<!-- {tag}: begin -->" in old:
+        new = re.sub(f"<!-- {re.escape(tag)}: begin -->.*<!-- {re.escape(tag)}: end -->", lambda m: section, old,
+                     flags=re.S)
+    else:
+        new = old.rstrip("\n") + "\n\n" + section + "\n"
+    with open(path, "w") as f:
+        f.write(new)
+
+
+def measured_line(command):
+    """The first line of a results section: when, under what load, and the
+    command that reproduces it."""
+    return (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (load average {load_average()} "
+            f"at the end) with\n`{command}`.")
