@@ -138,6 +138,12 @@ def run_ffmpeg(vigil, n, distinct, size, seconds, warmup, workdir, record):
             procs.append(subprocess.Popen(["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i",
                                            f"{base}/cam/{i % distinct}", "-c", "copy", *output(i)],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if record:
+            # Starting N processes takes a while on 2 cores: the warm-up
+            # begins once each has created its first segment (bounded).
+            deadline = time.monotonic() + 120
+            while len(os.listdir(out)) < n and time.monotonic() < deadline:
+                time.sleep(0.5)
         time.sleep(warmup)
         alive = [p.pid for p in procs if p.poll() is None]
         cpu, wall, pss = measure(alive, seconds)

@@ -24,7 +24,7 @@ from benchlib import HERE, ROOT, load_average, replace_section  # noqa: E402
 # runs) and at the quick one (one run each, about a minute in all: it only
 # checks that the harness works).
 SCALES = {
-    "record": {"full": ["--cameras", "50,200,500", "--distinct", "10", "--seconds", "60", "--warmup", "10",
+    "record": {"full": ["--cameras", "50,200,500", "--distinct", "4", "--seconds", "60", "--warmup", "10",
                         "--runs", "3"],
                "quick": ["--cameras", "2", "--distinct", "1", "--size", "320x240", "--seconds", "2", "--warmup",
                          "2", "--runs", "1"]},
