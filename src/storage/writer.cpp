@@ -33,10 +33,6 @@ constexpr const char* kReserveFileName = "reserve";
 constexpr off_t kReserveBytes = 2 << 20;
 // Buffers handed to one writev(): at most IOV_MAX (1024 on Linux).
 constexpr size_t kMaxIovecs = 1024;
-// The writer thread is woken when this much is queued (or an eighth of a
-// smaller queue), else only at the commit interval: a wake-up per frame
-// cost more than the bytes themselves (design/STORAGE.md, "Write path").
-constexpr size_t kWakeBytes = 4u << 20;
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -120,7 +116,6 @@ void DirWriter::start() {
 
 bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bool newSegment) {
   const size_t size = frame.data.size();
-  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     bool& resync = needKeyframe_[stream];
@@ -135,10 +130,9 @@ bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bo
     queue_.push_back(Queued{stream, frame, newSegment || resync});
     resync = false;
     queuedBytes_ += size;
-    wake = queuedBytes_ >= wakeBytes();
   }
   ++framesQueued_;
-  if (wake) wake_.notify_one();
+  wake_.notify_one();
   return true;
 }
 
@@ -159,8 +153,6 @@ void DirWriter::stop() {
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
 }
-
-size_t DirWriter::wakeBytes() const { return std::min(kWakeBytes, options_.queueBytes / 8); }
 
 WriterStats DirWriter::stats() const {
   return WriterStats{framesQueued_.load(),      framesDropped_.load(),   framesSkipped_.load(),
@@ -186,10 +178,7 @@ void DirWriter::run() {
     bool stop = false;
     {
       std::unique_lock lock(mutex_);
-      // Frames wait in the queue until the commit is due (they are written
-      // then anyway) unless it fills up: few wake-ups, large batches.
-      wake_.wait_until(lock, nextCommit,
-                       [&] { return queuedBytes_ >= wakeBytes() || stopping_; });
+      wake_.wait_until(lock, nextCommit, [&] { return !queue_.empty() || stopping_; });
       batch.swap(queue_);
       queuedBytes_ = 0;
       stop = stopping_;

@@ -114,8 +114,6 @@ class DirWriter {
   struct Stream;
 
   void run();
-  // Queued bytes that wake the writer thread before the commit is due.
-  size_t wakeBytes() const;
   void process(Queued& item);
   void startRecording(Stream& s, media::Frame frame, WallTime start, bool firstOfRun);
   void appendHeld(Stream& s, int32_t duration);
