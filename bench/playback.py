@@ -90,9 +90,11 @@ def main():
             f"{a.export_minutes} min: {runs[0]['recordings']} recordings, {runs[0]['frames']} frames, "
             f"{runs[0]['export_bytes'] / 1e6:.0f} MB | {col('open_ms', 1)} | {col('first_byte_cold_ms', 1)} | "
             f"{col('first_byte_warm_ms', 1)} | {col('export_mb_s', 0)} | {col('plain_mb_s', 0)} | "
-            f"{spread(ratio, 2)} |\n\n"
-            "HLS playlist of one hour: not measured yet (fMP4/HLS is being added to storage; this slot takes "
-            "Store's playlist call once it is on main).")
+            f"{spread(ratio, 2)} |\n\n" + (
+                f"HLS playlist of the same {a.export_minutes} min (`Store::fragmentedPlayback` + `playlist()`, "
+                f"index warm): {col('hls_ms', 1)} ms, {runs[0]['hls_fragments']} fragments, "
+                f"{runs[0]['hls_bytes']} bytes." if "hls_ms" in runs[0] else
+                "HLS playlist: not measured (this build has no Store::fragmentedPlayback)."))
     print(text)
     if a.results:
         command = (f"bench/playback.py --build {os.path.relpath(a.build, ROOT)} --cameras {a.cameras} --days "

@@ -16,7 +16,9 @@
 //     read-only, then times Store::exportMp4 plus the first read (time to
 //     first byte, cold and again warm), reads the whole export (MB/s, cold),
 //     and reads the same sample files with plain read() (MB/s, cold): the
-//     disk's sequential speed as this process sees it. Prints one JSON line.
+//     disk's sequential speed as this process sees it; and times
+//     Store::fragmentedPlayback plus its playlist (HLS, index warm). Prints
+//     one JSON line.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -159,6 +161,13 @@ int measure(const std::string& data, const std::string& stream, int64_t startUs,
   if (!coldMs) return fail(coldMs.status());
   auto warmMs = firstByte(mp4);
   if (!warmMs) return fail(warmMs.status());
+  // The HLS playlist of the range, as the playback route serves it.
+  const auto hls0 = Clock::now();
+  auto fragmented = (*store)->fragmentedPlayback(stream, start, end);
+  if (!fragmented) return fail(fragmented.status());
+  const std::string playlist = fragmented->playlist([](size_t i) { return fmt::format("f{}.m4s", i); },
+                                                    [](size_t i) { return fmt::format("init{}.mp4", i); });
+  const double hlsMs = msSince(hls0);
 
   auto plan = (*store)->plan(stream, start, end);
   if (!plan) return fail(plan.status());
@@ -183,9 +192,10 @@ int measure(const std::string& data, const std::string& stream, int64_t startUs,
   const double plainS = msSince(t) / 1000;
   fmt::print(
       "{{\"open_ms\":{:.2f},\"first_byte_cold_ms\":{:.2f},\"first_byte_warm_ms\":{:.2f},\"export_bytes\":{},"
-      "\"frames\":{},\"recordings\":{},\"gaps\":{},\"export_mb_s\":{:.1f},\"plain_bytes\":{},\"plain_mb_s\":{:.1f}}}\n",
+      "\"frames\":{},\"recordings\":{},\"gaps\":{},\"export_mb_s\":{:.1f},\"plain_bytes\":{},\"plain_mb_s\":{:.1f},"
+      "\"hls_ms\":{:.2f},\"hls_fragments\":{},\"hls_bytes\":{}}}\n",
       openMs, *coldMs, *warmMs, *exported, plan->frames, files.size(), plan->gaps.size(), *exported / 1e6 / exportS,
-      plain, plain / 1e6 / plainS);
+      plain, plain / 1e6 / plainS, hlsMs, fragmented->fragments().size(), playlist.size());
   return 0;
 }
 
