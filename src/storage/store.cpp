@@ -110,7 +110,9 @@ bool Store::append(const std::string& stream, const media::Frame& frame, bool ne
   return writer != nullptr && writer->enqueue(stream, frame, newSegment);
 }
 
-void Store::endSegment(const std::string& stream) { dirFor(stream).writer->endSegment(stream); }
+void Store::endSegment(const std::string& stream) {
+  if (DirWriter* writer = dirFor(stream).writer.get()) writer->endSegment(stream);
+}
 
 Result<std::vector<RecordingInfo>> Store::recordings(const std::string& stream, WallTime start, WallTime end) {
   std::vector<RecordingInfo> out;
@@ -202,14 +204,14 @@ std::vector<DirStatus> Store::dirStatus() const {
 }
 
 bool Store::storageFull(const std::string& stream) const {
-  const Dir* dir = nullptr;
-  {
+  const Dir* dir = dirs_.size() == 1 ? dirs_.front().get() : nullptr;  // dirFor() assigns no stream then
+  if (dir == nullptr) {
     std::lock_guard lock(assignMutex_);
     auto it = assignment_.find(stream);
     if (it == assignment_.end()) return false;
     dir = it->second;
   }
-  return dir->writer->storageFull();
+  return dir->writer && dir->writer->storageFull();
 }
 
 std::vector<std::string> Store::dirPaths() const {
