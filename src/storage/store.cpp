@@ -92,7 +92,6 @@ void Store::stop() {
 }
 
 Store::Dir& Store::dirFor(const std::string& stream) {
-  if (dirs_.size() == 1) return *dirs_.front();  // every frame comes here: no lock, no lookup
   std::lock_guard lock(assignMutex_);
   Dir*& dir = assignment_[stream];
   if (dir == nullptr) {
@@ -204,8 +203,8 @@ std::vector<DirStatus> Store::dirStatus() const {
 }
 
 bool Store::storageFull(const std::string& stream) const {
-  const Dir* dir = dirs_.size() == 1 ? dirs_.front().get() : nullptr;  // dirFor() assigns no stream then
-  if (dir == nullptr) {
+  const Dir* dir = nullptr;
+  {
     std::lock_guard lock(assignMutex_);
     auto it = assignment_.find(stream);
     if (it == assignment_.end()) return false;
