@@ -1,12 +1,13 @@
 """`vigil demo`: synthetic cameras ingested through the real RTSP client,
 served over HTTP to the admin who logs in with the password it prints."""
 import json
+import os
 import time
 import unittest
 import urllib.error
 import urllib.request
 
-from vigil_testlib import VIGIL, Process, exchange_raw, temp_dir
+from vigil_testlib import VIGIL, Process, exchange_raw, run, temp_dir
 
 
 def get(url, token=None):
@@ -24,7 +25,17 @@ class Demo(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.data = temp_dir()
-        cls.demo = Process([VIGIL, "demo", "--data", cls.data.name, "--listen", "127.0.0.1:0", "--cameras", "2"])
+        # A web root of our own, so the test knows every file in it.
+        cls.web = os.path.join(cls.data.name, "web")
+        os.makedirs(os.path.join(cls.web, "assets"))
+        for name, text in (("index.html", "<!doctype html><title>vigil app</title>"),
+                           ("assets/app-1a2b3c.js", "console.log('app')")):
+            with open(os.path.join(cls.web, name), "w") as f:
+                f.write(text)
+        with open(os.path.join(cls.data.name, "outside.txt"), "w") as f:
+            f.write("outside the root")
+        cls.demo = Process([VIGIL, "demo", "--data", cls.data.name, "--listen", "127.0.0.1:0", "--cameras", "2",
+                            "--web-root", cls.web])
         cls.url = cls.demo.wait_for_line(r"URL:\s+(http://\S+/)", timeout=240).group(1)
         cls.password = cls.demo.wait_for_line(r"admin password: (\S+)").group(1)
         cls.port = int(cls.url.rsplit(":", 1)[1].strip("/"))
@@ -54,11 +65,23 @@ class Demo(unittest.TestCase):
             status, _, _ = get(self.url + path, "0" * 64)
             self.assertEqual(status, 401)
 
-    def test_the_shell_is_a_public_login_form(self):
+    def test_the_web_ui_is_public_and_stays_inside_its_root(self):
         status, headers, page = get(self.url)
+        self.assertEqual((status, page), (200, "<!doctype html><title>vigil app</title>"))
+        self.assertEqual(headers["Content-Type"], "text/html; charset=utf-8")
+        self.assertEqual(headers["Cache-Control"], "no-cache")
+        status, headers, _ = get(self.url + "assets/app-1a2b3c.js")
         self.assertEqual(status, 200)
-        self.assertIn("text/html", headers["Content-Type"])
-        self.assertIn("/api/v1/login", page)
+        self.assertEqual(headers["Cache-Control"], "public, max-age=31536000, immutable")
+        # A client-side route is the app's; the API and missing files are not.
+        self.assertEqual(get(self.url + "cameras/cam-1")[2], page)
+        self.assertEqual(get(self.url + "api/v1/nothing")[0], 404)
+        self.assertEqual(get(self.url + "missing.png")[0], 404)
+        # curl sends these as they are (--path-as-is); none reaches the file beside the root.
+        for attempt in ("../outside.txt", "%2e%2e/outside.txt", "assets/..%2f..%2foutside.txt", "..%5coutside.txt",
+                        "assets/%2e%2e/%2e%2e/outside.txt", "index.html%00"):
+            r = run(["curl", "-sS", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", self.url + attempt])
+            self.assertEqual(r.stdout, "404", attempt)
 
     def test_cameras_stream_through_the_rtsp_client(self):
         deadline = time.monotonic() + 60
@@ -84,7 +107,7 @@ class Demo(unittest.TestCase):
         self.assertTrue(exchange_raw(self.port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400"))
         big = b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 40000 + b"\r\n\r\n"
         self.assertTrue(exchange_raw(self.port, big).startswith(b"HTTP/1.1 431"))
-        self.assertEqual(get(self.url + "nope")[0], 404)
+        self.assertEqual(get(self.url + "api/v1/nope")[0], 404)  # extension-less paths outside /api/ are the app's
         reply = exchange_raw(self.port, b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         self.assertTrue(reply.startswith(b"HTTP/1.1 405"), reply[:40])
 

@@ -64,6 +64,7 @@ int runCli(int argc, char** argv) {
   dm->add_option("--listen", demoListen, "ADDR:PORT of the web UI")->capture_default_str();
   dm->add_option("--cameras", demo.cameras, "number of synthetic cameras")->capture_default_str()
       ->check(CLI::Range(1, 64));
+  dm->add_option("--web-root", demo.webRoot, "the built web UI (default: web/dist of the source tree)");
 
   // serve
   std::string configPath;

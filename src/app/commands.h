@@ -15,6 +15,7 @@ struct DemoOptions {
   std::string dataDir = "vigil-demo";
   HostPort listen{"127.0.0.1", 8080};
   int cameras = 4;
+  std::string webRoot;  // empty: findWebRoot()
 };
 
 // vigil user add / user passwd.

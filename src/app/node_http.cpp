@@ -1,5 +1,8 @@
 #include "app/node_http.h"
 
+#include <filesystem>
+
+#include "base/log.h"
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
 #include "http/metrics_routes.h"
@@ -8,11 +11,35 @@
 
 namespace vigil::app {
 
+std::string findWebRoot() {
+  std::vector<std::filesystem::path> starts;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) starts.push_back(exe.parent_path());
+  starts.push_back(std::filesystem::current_path(ec));
+  for (const auto& start : starts) {
+    for (auto dir = start; !dir.empty(); dir = dir.parent_path()) {
+      const auto candidate = dir / "web" / "dist";
+      if (std::filesystem::is_regular_file(candidate / "index.html", ec)) return candidate.string();
+      if (dir == dir.parent_path()) break;
+    }
+  }
+  return "";
+}
+
 Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, Node& node, NodeAccess& access,
                                                         const NodeHttpOptions& options) {
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
+  // Before the routes: the camera routes add a login page only without a UI.
+  const std::string webRoot = options.webRoot.empty() ? findWebRoot() : options.webRoot;
+  if (!webRoot.empty()) {
+    VIGIL_RETURN_IF_ERROR(server->serveStaticFiles(webRoot));
+    log::info("http.web_root", {{"path", webRoot}});
+  } else {
+    log::warn("http.no_web_ui", {{"reason", "no web/dist with an index.html found; run npm run build in web/"}});
+  }
   http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); });
   http::addAccessRoutes(*server, *access.accounts, *access.audit);
   auto cameraExists = [&node](const std::string& id) { return node.hasCamera(id); };

@@ -20,7 +20,15 @@ struct NodeHttpOptions {
   std::string tlsCert;  // both set: HTTPS only
   std::string tlsKey;
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
+  // The built web UI; empty: findWebRoot(), and without one a login page.
+  std::string webRoot;
 };
+
+// Where the built web UI is when no directory is configured: web/dist of
+// the source tree, looked for in the ancestors of the executable's
+// directory (build/<preset>/src/app/vigil lies inside the tree), then in
+// the working directory. Empty when none holds an index.html.
+std::string findWebRoot();
 
 // Registers every route and listens. InvalidArgument (bad TLS files) or the
 // listen error otherwise; the message names what is at fault.

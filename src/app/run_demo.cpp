@@ -85,16 +85,18 @@ int runDemo(const DemoOptions& options) {
   }
   Node node(loops, std::move(configs), store->get());
 
-  auto web = startNodeHttp(loops, node, *access, {.nodeName = "vigil demo", .listen = options.listen, .store = store->get()});
+  auto web = startNodeHttp(loops, node, *access, {.nodeName = "vigil demo", .listen = options.listen, .store = store->get(), .webRoot = options.webRoot});
   if (!web) {
     fmt::print(stderr, "vigil demo: {}\n", web.status().message());
     return 2;
   }
+  // Responses in flight (a clip being downloaded) finish first, briefly.
   StopSignals signals(loops.loop(0), [&](int) {
-    (*web)->stop();
-    node.shutdown([&] {
-      cameraServer.stop();
-      loops.stop();
+    (*web)->stop([&] {
+      node.shutdown([&] {
+        cameraServer.stop();
+        loops.stop();
+      });
     });
   });
   loops.start();

@@ -83,16 +83,22 @@ int runServe(const Config& config) {
                                   .listen = config.http.listen,
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
-                                  .store = store.get()});
+                                  .store = store.get(),
+                                  .webRoot = config.http.webRoot});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;
     }
     web = std::move(*started);
   }
+  // Responses in flight (a clip being downloaded) finish first, briefly.
   StopSignals signals(loops.loop(0), [&](int) {
-    if (web) web->stop();
-    node.shutdown([&] { loops.stop(); });
+    auto stopNode = [&] { node.shutdown([&] { loops.stop(); }); };
+    if (web) {
+      web->stop(stopNode);
+    } else {
+      stopNode();
+    }
   });
   // Logged once signals are handled, so a test that waits for it may stop us.
   if (web) {

@@ -177,7 +177,7 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   VIGIL_RETURN_IF_ERROR(status);
 
   if (const toml::table* http = c.subTable(root, "http", status)) {
-    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen", "tls_cert", "tls_key"}));
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen", "tls_cert", "tls_key", "web_root"}));
     std::string listen;
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "listen", listen));
     if (http->contains("listen")) {
@@ -187,6 +187,7 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
     }
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "tls_cert", config.http.tlsCert));
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "tls_key", config.http.tlsKey));
+    VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "web_root", config.http.webRoot));
     if (config.http.tlsCert.empty() != config.http.tlsKey.empty()) {
       const char* given = config.http.tlsCert.empty() ? "tls_key" : "tls_cert";
       return c.fail(*http->get(given), std::string("http.") + given, "tls_cert and tls_key go together");

@@ -48,6 +48,9 @@ struct HttpConfig {
   // PEM files; both set: HTTPS only (with HSTS), both empty: plain HTTP.
   std::string tlsCert;
   std::string tlsKey;
+  // The built web UI (web/dist). Empty: looked for next to the program
+  // (app::findWebRoot); none found: a minimal login page.
+  std::string webRoot;
 };
 
 struct AccessConfig {

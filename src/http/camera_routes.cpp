@@ -114,6 +114,9 @@ void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSourc
     r.body = statusPageHtml(nodeName, visible(req));
     return r;
   });
+  // The built web UI, when the server has one, is the public shell;
+  // without it, this login form is.
+  if (server.servesStaticFiles()) return;
   server.route("GET", "/", Access::kPublic, [](const Request&) {
     Response r;
     r.contentType = "text/html; charset=utf-8";

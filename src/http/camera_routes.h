@@ -2,7 +2,8 @@
 // Routes that show the node's cameras: GET /api/v1/cameras (the brief's
 // contract, plus state and rates) and GET /status (a status page until the
 // web UI exists), both filtered by what the session's user may see; and the
-// public GET / (a login form) and GET /healthz.
+// public GET /healthz and, when the server serves no web UI (call
+// HttpServer::serveStaticFiles first), GET / with a login form.
 
 #include <functional>
 #include <vector>

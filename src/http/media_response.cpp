@@ -13,9 +13,7 @@ Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraEx
 Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType) {
   Response r;
   r.contentType = std::move(contentType);
-  auto bytes = file->read(0, file->size());
-  if (!bytes) return errorResponse(bytes.status());
-  r.body.assign(bytes->begin(), bytes->end());
+  r.source = virtualFileBody(std::move(file));
   return r;
 }
 

@@ -2,28 +2,27 @@
 
 #include <fmt/format.h>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <mutex>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
-#include <type_traits>
-#include <nlohmann/json.hpp>
 
 #include "base/log.h"
 #include "base/net.h"
+#include "http/headers.h"
+#include "http/server_internal.h"
 
 namespace vigil::http {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
+using internal::Outcome;
+using internal::Route;
+using internal::Segment;
+using internal::Shared;
 
 Response Response::json(int status, std::string body) {
   Response r;
@@ -34,6 +33,16 @@ Response Response::json(int status, std::string body) {
 
 Response Response::error(int status, std::string_view message) {
   return json(status, nlohmann::json{{"error", message}}.dump());
+}
+
+std::string attachmentDisposition(std::string_view fileName) {
+  std::string safe;
+  for (char c : fileName) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                       c == '_' || c == '-';
+    safe += plain ? c : '_';
+  }
+  return fmt::format("attachment; filename=\"{}\"", safe);
 }
 
 std::string_view accessName(Access access) {
@@ -66,21 +75,64 @@ Response errorResponse(const Status& status) {
   return Response::error(500, "internal error");
 }
 
+namespace internal {
+
+void RequestCounter::add(std::string_view method, std::string_view route, int status) {
+  static const std::set<std::string_view> kKnown{"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  const std::string_view label = kKnown.contains(method) ? method : "OTHER";
+  std::lock_guard lock(mutex_);
+  ++counts_[{std::string(label), std::string(route), status}];
+}
+
+std::vector<RequestCount> RequestCounter::snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<RequestCount> out;
+  for (const auto& [key, count] : counts_) out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), count});
+  return out;
+}
+
+bool ConnectionRegistry::add(const std::shared_ptr<ConnectionBase>& connection) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return false;
+  std::erase_if(connections_, [](const auto& w) { return w.expired(); });
+  connections_.push_back(connection);
+  ++open_;
+  return true;
+}
+
+void ConnectionRegistry::closed() {
+  std::unique_lock lock(mutex_);
+  --open_;
+  notifyIfDone(lock);
+}
+
+std::optional<std::vector<std::shared_ptr<ConnectionBase>>> ConnectionRegistry::stop(
+    asio::any_io_executor executor, std::function<void()> onAllClosed) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) return std::nullopt;
+  stopping_ = true;
+  stopExecutor_ = std::move(executor);
+  onAllClosed_ = std::move(onAllClosed);
+  std::vector<std::shared_ptr<ConnectionBase>> open;
+  for (auto& w : connections_) {
+    if (auto c = w.lock()) open.push_back(std::move(c));
+  }
+  notifyIfDone(lock);
+  return open;
+}
+
+void ConnectionRegistry::notifyIfDone(std::unique_lock<std::mutex>& lock) {
+  if (!stopping_ || open_ != 0 || !stopExecutor_) return;
+  auto done = std::move(onAllClosed_);
+  auto executor = std::move(*stopExecutor_);
+  stopExecutor_.reset();
+  lock.unlock();
+  if (done) asio::post(executor, std::move(done));
+}
+
+}  // namespace internal
+
 namespace {
-
-// One segment of a route's path pattern: literal text, or a {name}.
-struct Segment {
-  std::string text;  // the literal, or the parameter's name
-  bool param = false;
-};
-
-struct Route {
-  std::string method;
-  std::string path;
-  std::vector<Segment> segments;
-  Access access;
-  Handler handler;
-};
 
 // "/a/b" -> {"a", "b"}; "/" -> {""}. Empty for a path not starting with '/'.
 std::vector<std::string_view> splitPath(std::string_view path) {
@@ -136,10 +188,29 @@ bool moreSpecific(const Route& a, const Route& b) {
   return false;
 }
 
-struct Shared {
-  HttpServerOptions options;
-  std::vector<Route> routes;
-};
+// HEAD is answered by the GET route, without the body.
+bool methodMatches(const Route& route, std::string_view method) {
+  return route.method == method || (method == "HEAD" && route.method == "GET");
+}
+
+// The route a request goes to, or the error answering it: 404 when no
+// route matches its path, 405 when some do but with another method.
+const Route* findRoute(const Shared& shared, const Request& req, std::map<std::string, std::string>& params,
+                       int& error) {
+  const std::vector<std::string_view> path = splitPath(req.path);
+  const Route* best = nullptr;
+  bool pathKnown = false;
+  std::map<std::string, std::string> candidate;
+  for (const Route& r : shared.routes) {
+    if (!matches(r, path, candidate)) continue;
+    pathKnown = true;
+    if (!methodMatches(r, req.method) || (best && !moreSpecific(r, *best))) continue;
+    best = &r;
+    params = std::move(candidate);
+  }
+  error = best ? 0 : pathKnown ? 405 : 404;
+  return best;
+}
 
 constexpr std::string_view kSessionCookie = "vigil_session";
 
@@ -176,7 +247,7 @@ bool changesState(const Request& req) {
 }
 
 // Origin must name this very server: a browser always sends it on a
-// cross-site POST, and another site cannot forge it.
+// cross-site POST and WebSocket, and another site cannot forge it.
 bool sameOrigin(const Request& req) {
   auto origin = req.headers.find("origin");
   auto host = req.headers.find("host");
@@ -184,23 +255,24 @@ bool sameOrigin(const Request& req) {
   return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
 }
 
-// The route a request goes to, or the error answering it: 404 when no
-// route matches its path, 405 when some do but with another method.
-const Route* findRoute(const Shared& shared, const Request& req, std::map<std::string, std::string>& params,
-                       int& error) {
-  const std::vector<std::string_view> path = splitPath(req.path);
-  const Route* best = nullptr;
-  bool pathKnown = false;
-  std::map<std::string, std::string> candidate;
-  for (const Route& r : shared.routes) {
-    if (!matches(r, path, candidate)) continue;
-    pathKnown = true;
-    if (r.method != req.method || (best && !moreSpecific(r, *best))) continue;
-    best = &r;
-    params = std::move(candidate);
+bool headerHasToken(const Request& req, const std::string& name, std::string_view token) {
+  auto it = req.headers.find(name);
+  if (it == req.headers.end()) return false;
+  std::string value = it->second;
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    if (trim(rest.substr(0, comma)) == token) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
   }
-  error = best ? 0 : pathKnown ? 405 : 404;
-  return best;
+  return false;
+}
+
+bool wantsWebSocket(const Request& req) {
+  return req.method == "GET" && headerHasToken(req, "upgrade", "websocket") &&
+         headerHasToken(req, "connection", "upgrade");
 }
 
 // The one gate: authenticates and authorizes `req` for `route` (filling
@@ -225,178 +297,142 @@ std::optional<Response> admit(const Shared& shared, const Route& route, Request&
     req.sessionToken = std::move(token);
   }
   // Public state-changing routes (login) are checked too when a browser
-  // says where it comes from: a foreign page must not log a user in.
-  if (changesState(req) && (byCookie || req.headers.contains("origin")) && !sameOrigin(req)) {
+  // says where it comes from: a foreign page must not log a user in. A
+  // WebSocket is a GET, but browsers let any page open one, cookie and all.
+  const bool checkOrigin = route.webSocket ? req.headers.contains("origin")
+                                           : changesState(req) && (byCookie || req.headers.contains("origin"));
+  if (checkOrigin && !sameOrigin(req)) {
     return Response::error(403, "cross-site request refused (Origin does not match)");
   }
   return std::nullopt;
 }
 
-Response dispatch(const Shared& shared, const Request& incoming) {
-  std::map<std::string, std::string> params;
-  int error = 0;
-  const Route* route = findRoute(shared, incoming, params, error);
-  if (!route) return Response::error(error, error == 405 ? "method not allowed" : "not found");
-  Request req = incoming;
-  req.params = std::move(params);
-  if (auto refused = admit(shared, *route, req)) return std::move(*refused);
+// A body streamed from [first, first + length) of another.
+class SliceBody final : public BodySource {
+ public:
+  SliceBody(std::shared_ptr<const BodySource> source, ByteRange range) : source_(std::move(source)), range_(range) {}
+  uint64_t size() const override { return range_.length(); }
+  Result<std::vector<uint8_t>> read(uint64_t offset, size_t length) const override {
+    return source_->read(range_.first + offset, length);
+  }
+
+ private:
+  std::shared_ptr<const BodySource> source_;
+  ByteRange range_;
+};
+
+// RFC 9110 §13.2.2: If-None-Match (or else If-Modified-Since) may turn a
+// 200 to GET/HEAD into a 304; then a GET's Range (if If-Range holds) into
+// a 206 or 416.
+Response applyPreconditions(const Request& req, Response res) {
+  if (res.status != 200 || (req.method != "GET" && req.method != "HEAD")) return res;
+  auto header = [&](const char* name) -> const std::string* {
+    auto it = req.headers.find(name);
+    return it == req.headers.end() ? nullptr : &it->second;
+  };
+  bool notModified = false;
+  if (const std::string* inm = header("if-none-match")) {
+    notModified = !res.etag.empty() && etagListMatches(*inm, res.etag);
+  } else if (const std::string* ims = header("if-modified-since"); ims && res.lastModified) {
+    auto since = parseHttpDate(*ims);
+    notModified = since && res.lastModified->unixMicros() / 1'000'000 <= since->unixMicros() / 1'000'000;
+  }
+  if (notModified) {
+    res.status = 304;
+    res.body.clear();
+    res.source.reset();
+    return res;
+  }
+  const std::string* range = header("range");
+  if (!res.source || req.method != "GET" || !range) return res;
+  if (const std::string* ifRange = header("if-range"); ifRange && !ifRangeHolds(*ifRange, res.etag, res.lastModified)) {
+    return res;
+  }
+  const uint64_t size = res.source->size();
+  const RangeDecision decision = evaluateRange(*range, size);
+  switch (decision.kind) {
+    case RangeDecision::Kind::kWhole: return res;
+    case RangeDecision::Kind::kUnsatisfiable: {
+      Response refused = Response::error(416, "range not satisfiable");
+      refused.headers.emplace_back("Content-Range", fmt::format("bytes */{}", size));
+      return refused;
+    }
+    case RangeDecision::Kind::kPartial:
+      res.status = 206;
+      res.headers.emplace_back("Content-Range",
+                               fmt::format("bytes {}-{}/{}", decision.range.first, decision.range.last, size));
+      res.source = std::make_shared<SliceBody>(std::move(res.source), decision.range);
+      return res;
+  }
+  return res;
+}
+
+Response runHandler(const Route& route, const Request& req) {
   try {
-    return route->handler(req);
+    return route.handler(req);
   } catch (const std::exception& e) {
     log::error("http.handler_failed", {{"path", req.path}, {"error", e.what()}});
     return Response::error(500, "internal error");
   }
 }
 
-// What stop() needs of a connection, whatever its transport.
-class ConnectionBase {
- public:
-  virtual ~ConnectionBase() = default;
-  virtual void close() = 0;
-  virtual asio::any_io_executor executor() = 0;
-};
-
-// One HTTP connection on one loop. `Stream` is beast::tcp_stream (plain
-// HTTP) or beast::ssl_stream<beast::tcp_stream> (HTTPS: the TLS handshake
-// comes first, under the request timeout).
-template <class Stream>
-class Connection final : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
- public:
-  Connection(std::shared_ptr<const Shared> shared, Stream stream)
-      : shared_(std::move(shared)), stream_(std::move(stream)) {}
-
-  void start() {
-    if constexpr (kTls) {
-      lowest().expires_after(shared_->options.requestTimeout);
-      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
-        if (ec) {
-          self->close();  // not TLS, or a failed handshake: nothing to answer
-          return;
-        }
-        self->readRequest();
-      });
-    } else {
-      readRequest();
-    }
-  }
-  void close() override {
-    beast::error_code ec;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    lowest().close();
-  }
-  asio::any_io_executor executor() override { return stream_.get_executor(); }
-
- private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
-
-  void readRequest() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(shared_->options.maxHeaderBytes));
-    parser_->body_limit(shared_->options.maxBodyBytes);
-    // The first request of a connection gets the request timeout; later
-    // ones may idle first. A slow sender is cut off either way.
-    lowest().expires_after(requests_ == 0 ? shared_->options.requestTimeout : shared_->options.idleTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
-  }
-
-  void onRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == ssl::error::stream_truncated) {
-      close();
-      return;
-    }
-    if (ec) {
-      const int status = ec == bhttp::error::header_limit ? 431 : ec == bhttp::error::body_limit ? 413 : 400;
-      write(Response::error(status, ec == bhttp::error::header_limit ? "request header fields too large"
-                                    : ec == bhttp::error::body_limit  ? "request body too large"
-                                                                      : "malformed request"),
-            false, 11);
-      return;
-    }
-    ++requests_;
-    const auto& msg = parser_->get();
-    Request req;
-    req.method = std::string(msg.method_string());
-    const std::string_view target(msg.target().data(), msg.target().size());
-    const size_t q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers[name] = std::string(field.value());
-    }
-    req.body = msg.body();
-    req.secure = kTls;
-    beast::error_code remoteError;
-    const auto remote = lowest().socket().remote_endpoint(remoteError);
-    if (!remoteError) req.remoteAddress = remote.address().to_string();
-    write(dispatch(*shared_, req), msg.keep_alive(), msg.version());
-  }
-
-  void write(Response r, bool keepAlive, unsigned version) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), version);
-    res->set(bhttp::field::server, "vigil");
-    res->set(bhttp::field::content_type, r.contentType);
-    res->set(bhttp::field::cache_control, "no-store");
-    res->set("X-Content-Type-Options", "nosniff");
-    // HTTPS tells browsers to use nothing else for a year.
-    if constexpr (kTls) res->set(bhttp::field::strict_transport_security, "max-age=31536000");
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    res->body() = std::move(r.body);
-    res->keep_alive(keepAlive);
-    res->prepare_payload();
-    lowest().expires_after(shared_->options.requestTimeout);
-    bhttp::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) {
-        self->close();
-        return;
-      }
-      self->readRequest();
-    });
-  }
-
-  std::shared_ptr<const Shared> shared_;
-  Stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  size_t requests_ = 0;
-};
-
 }  // namespace
+
+namespace internal {
+
+Outcome dispatch(const Shared& shared, const Request& incoming) {
+  std::map<std::string, std::string> params;
+  int error = 0;
+  const Route* route = findRoute(shared, incoming, params, error);
+  if (!route) {
+    const bool read = incoming.method == "GET" || incoming.method == "HEAD";
+    if (error == 404 && read && shared.staticFiles) {
+      if (auto file = shared.staticFiles->serve(incoming.path)) {
+        return {applyPreconditions(incoming, std::move(*file)), kStaticRoute};
+      }
+    }
+    return {Response::error(error, error == 405 ? "method not allowed" : "not found")};
+  }
+  Request req = incoming;
+  req.params = std::move(params);
+  if (auto refused = admit(shared, *route, req)) return {std::move(*refused), route->path};
+  if (route->webSocket) {
+    if (!wantsWebSocket(req)) {
+      Response r = Response::error(426, "WebSocket upgrade required");
+      r.headers.emplace_back("Upgrade", "websocket");
+      return {std::move(r), route->path};
+    }
+    Result<WebSocketSession> session = [&]() -> Result<WebSocketSession> {
+      try {
+        return route->webSocket(req);
+      } catch (const std::exception& e) {
+        log::error("http.handler_failed", {{"path", req.path}, {"error", e.what()}});
+        return Status::internal(e.what());
+      }
+    }();
+    if (!session) return {errorResponse(session.status()), route->path};
+    Response switching;
+    switching.status = 101;
+    return {std::move(switching), route->path, std::move(*session)};
+  }
+  return {applyPreconditions(req, runHandler(*route, req)), route->path};
+}
+
+}  // namespace internal
 
 struct HttpServer::Impl {
   EventLoopPool& loops;
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   tcp::acceptor acceptor;
-  std::mutex mutex;
-  std::vector<std::weak_ptr<ConnectionBase>> connections;
-  bool stopped = false;
   std::unique_ptr<ssl::context> tls;  // set before listen(); null: plain HTTP
+  asio::steady_timer graceTimer;
 
-  explicit Impl(EventLoopPool& l) : loops(l), acceptor(l.loop(0)) {}
+  explicit Impl(EventLoopPool& l) : loops(l), acceptor(l.loop(0)), graceTimer(l.loop(0)) {}
 
   void accept(const std::shared_ptr<Impl>& self) {
-    acceptor.async_accept(loops.next(), [self](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(loops.next(), [self](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        std::lock_guard lock(self->mutex);
-        if (self->stopped) return;
-        std::erase_if(self->connections, [](const auto& w) { return w.expired(); });
-        if (self->tls) {
-          using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-          auto conn = std::make_shared<Connection<TlsStream>>(
-              self->shared, TlsStream(beast::tcp_stream(std::move(socket)), *self->tls));
-          self->connections.push_back(conn);
-          asio::post(conn->executor(), [conn] { conn->start(); });
-        } else {
-          auto conn = std::make_shared<Connection<beast::tcp_stream>>(self->shared, beast::tcp_stream(std::move(socket)));
-          self->connections.push_back(conn);
-          asio::post(conn->executor(), [conn] { conn->start(); });
-        }
-      }
+      if (!ec) internal::serveConnection(self->shared, std::move(socket), self->tls.get());
       self->accept(self);
     });
   }
@@ -406,12 +442,29 @@ HttpServer::HttpServer(EventLoopPool& loops, HttpServerOptions options) : impl_(
   impl_->shared->options = std::move(options);
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+  impl_->shared->reads.waitForNone();
+}
 
 void HttpServer::route(std::string method, std::string path, Access access, Handler handler) {
   std::vector<Segment> segments = parsePattern(path);
-  impl_->shared->routes.push_back({std::move(method), std::move(path), std::move(segments), access, std::move(handler)});
+  impl_->shared->routes.push_back({std::move(method), std::move(path), std::move(segments), access, std::move(handler), {}});
 }
+
+void HttpServer::webSocket(std::string path, Access access, WebSocketHandler handler) {
+  std::vector<Segment> segments = parsePattern(path);
+  impl_->shared->routes.push_back({"GET", std::move(path), std::move(segments), access, {}, std::move(handler)});
+}
+
+Status HttpServer::serveStaticFiles(const std::string& webRoot) {
+  auto files = StaticFiles::open(webRoot);
+  if (!files) return files.status();
+  impl_->shared->staticFiles = std::move(*files);
+  return Status::ok();
+}
+
+bool HttpServer::servesStaticFiles() const { return impl_->shared->staticFiles.has_value(); }
 
 Status HttpServer::listen(const HostPort& address) {
   VIGIL_RETURN_IF_ERROR(listenOn(impl_->acceptor, address));
@@ -424,7 +477,7 @@ Status HttpServer::enableTls(const std::string& certFile, const std::string& key
   // TLS 1.2 and later only; OpenSSL's default cipher list for those.
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  beast::error_code ec;
+  boost::system::error_code ec;
   context->use_certificate_chain_file(certFile, ec);
   if (ec) return Status::invalidArgument(fmt::format("http.tls_cert: {}: {}", certFile, ec.message()));
   context->use_private_key_file(keyFile, ssl::context::pem, ec);
@@ -435,32 +488,41 @@ Status HttpServer::enableTls(const std::string& certFile, const std::string& key
 
 std::vector<RouteInfo> HttpServer::routes() const {
   std::vector<RouteInfo> out;
-  for (const Route& r : impl_->shared->routes) out.push_back({r.method, r.path, r.access});
+  for (const Route& r : impl_->shared->routes) out.push_back({r.method, r.path, r.access, bool(r.webSocket)});
   return out;
 }
 
-Response HttpServer::handle(const Request& request) const { return dispatch(*impl_->shared, request); }
+Response HttpServer::handle(const Request& request) const {
+  return internal::dispatch(*impl_->shared, request).response;
+}
+
+std::vector<RequestCount> HttpServer::requestCounts() const { return impl_->shared->counter.snapshot(); }
 
 uint16_t HttpServer::port() const {
-  beast::error_code ec;
+  boost::system::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
 }
 
-void HttpServer::stop() {
-  std::vector<std::shared_ptr<ConnectionBase>> open;
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stopped) return;
-    impl_->stopped = true;
-    for (auto& w : impl_->connections) {
-      if (auto c = w.lock()) open.push_back(std::move(c));
-    }
-  }
-  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
-    beast::error_code ec;
-    impl->acceptor.close(ec);
+void HttpServer::stop(std::function<void()> onStopped) {
+  std::shared_ptr<Impl> impl = impl_;
+  auto loop0 = impl->acceptor.get_executor();
+  // Weak: the registry lives in `impl`, which must not own itself.
+  auto open = impl->shared->registry.stop(loop0, [weak = std::weak_ptr<Impl>(impl), onStopped = std::move(onStopped)] {
+    if (auto alive = weak.lock()) alive->graceTimer.cancel();
+    if (onStopped) onStopped();
   });
-  for (auto& c : open) asio::post(c->executor(), [c] { c->close(); });
+  if (!open) return;  // stopped before
+  asio::post(loop0, [impl, open = *open] {
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+    // What has not finished within the grace period is cut off.
+    impl->graceTimer.expires_after(impl->shared->options.shutdownGrace);
+    impl->graceTimer.async_wait([open](boost::system::error_code waitError) {
+      if (waitError) return;
+      for (const auto& c : open) asio::post(c->loop(), [c] { c->abort(); });
+    });
+  });
+  for (const auto& c : *open) asio::post(c->loop(), [c] { c->stopGracefully(); });
 }
 
 }  // namespace vigil::http

@@ -1,8 +1,10 @@
 #pragma once
 // vigil's HTTP/1.1 server on Boost.Beast, on the node's event loops: keep-
 // alive, limits on header and body size, timeouts for idle and slow
-// clients. Every route is declared with its access rule and checked in one
-// place (dispatch), so no handler can forget it.
+// clients, bodies streamed from a BodySource with Range and conditional
+// requests, WebSocket routes, the web UI's static files, request counters
+// and a graceful stop. Every route is declared with its access rule and
+// checked in one place (dispatch), so no handler can forget it.
 //
 // A non-public route needs a session (cookie vigil_session or
 // "Authorization: Bearer <token>") of a user whose role is high enough:
@@ -20,6 +22,9 @@
 #include "access/accounts.h"
 #include "base/config.h"
 #include "base/event_loops.h"
+#include "base/time.h"
+#include "http/body.h"
+#include "http/websocket.h"
 
 namespace vigil::http {
 
@@ -43,12 +48,31 @@ struct Response {
   int status = 200;
   std::string contentType = "application/json";
   std::string body;
+  // Instead of `body` (leave that empty): a body streamed in chunks from
+  // its source, with backpressure. Such a 200 answers a GET's Range header
+  // (206 with Content-Range; 416 with "Content-Range: bytes */SIZE" when no
+  // range starts inside the body; several ranges: 200 with the whole body).
+  std::shared_ptr<const BodySource> source;
+  // Validators. With either set, a 200 to GET or HEAD becomes a bodiless
+  // 304 when If-None-Match names the etag, or (without If-None-Match) when
+  // If-Modified-Since is not before lastModified; If-Range compares them
+  // too. `etag` is a quoted strong entity tag: "\"3f2a-17\"".
+  std::string etag;
+  std::optional<WallTime> lastModified;
+  // Set last, so they override the server's defaults (Cache-Control:
+  // no-store...). Content-Disposition: see attachmentDisposition().
   std::vector<std::pair<std::string, std::string>> headers;
 
   static Response json(int status, std::string body);
   // {"error": message}, as every error of the API is.
   static Response error(int status, std::string_view message);
 };
+
+// A Content-Disposition value that makes a browser save the body as
+// `fileName`: "attachment; filename=\"gate_2026-11-22T10-00-00Z.mp4\"".
+// Characters other than [A-Za-z0-9._-] become '_' (no quoting tricks, no
+// path), so pass a plain name.
+std::string attachmentDisposition(std::string_view fileName);
 
 // Who may call a route: anyone, any logged-in user, or users with at least
 // the operator or admin role.
@@ -60,18 +84,45 @@ std::string_view accessName(Access access);
 Response errorResponse(const Status& status);
 
 struct RouteInfo {
+  RouteInfo(std::string m, std::string p, Access a, bool ws = false)
+      : method(std::move(m)), path(std::move(p)), access(a), webSocket(ws) {}
   std::string method;
   std::string path;  // the pattern, as registered
   Access access;
+  bool webSocket;
 };
 
 using Handler = std::function<Response(const Request&)>;
+// Runs after the access and Origin checks, before the upgrade: a failed
+// Status refuses it with the HTTP answer errorResponse() gives (NotFound:
+// 404, PermissionDenied: 403...), a session accepts it.
+using WebSocketHandler = std::function<Result<WebSocketSession>(const Request&)>;
+
+// Requests answered, by method, route pattern and status. `route` is the
+// pattern as registered, "(static)" for the web UI's files and "(none)"
+// for requests no route took (404, 405, malformed); methods other than
+// the common ones count as "OTHER", so the set stays small.
+struct RequestCount {
+  std::string method;
+  std::string route;
+  int status = 0;
+  uint64_t count = 0;
+};
 
 struct HttpServerOptions {
   size_t maxHeaderBytes = 16 * 1024;
   size_t maxBodyBytes = 1 << 20;
   std::chrono::seconds requestTimeout{15};  // to receive one whole request
   std::chrono::seconds idleTimeout{60};     // between requests on a kept-alive connection
+  // To write one chunk of a response; a client that reads slower is cut off.
+  std::chrono::seconds writeTimeout{30};
+  // How long stop() lets responses in flight finish.
+  std::chrono::milliseconds shutdownGrace{3000};
+  // An open WebSocket with no traffic from the client for half of this is
+  // pinged; with none for all of it, it is closed.
+  std::chrono::seconds webSocketIdleTimeout{30};
+  size_t webSocketMaxQueuedBytes = 8 << 20;  // per channel; see WebSocketChannel::sendBinary
+  size_t webSocketMaxMessageBytes = 64 * 1024;  // from the client
   // Checks sessions; without it, every non-public route answers 401.
   access::Accounts* accounts = nullptr;
 };
@@ -96,14 +147,37 @@ class HttpServer {
   // (a '{' not spanning a whole segment, a repeated name) throws
   // std::invalid_argument: it is a programming error.
   void route(std::string method, std::string path, Access access, Handler handler);
+  // A WebSocket route: GET `path` (a pattern as for route()) with an
+  // upgrade. Besides the access rule, an Origin header, when present, must
+  // name this server (what a browser sends from a page of this site);
+  // else 403. A GET without an upgrade answers 426.
+  void webSocket(std::string path, Access access, WebSocketHandler handler);
+  // Serves the files under `webRoot` (the built web UI) to GET and HEAD
+  // requests no route takes, without a session: index.html for "/" and for
+  // extension-less paths outside /api/ (client-side routes), long-lived
+  // caching for /assets/ (file names with content hashes), no-cache for
+  // the rest. No request reaches a file outside the root (no "..", no
+  // encoded '/', '\' or NUL, no dotfile, no symlink leading out): 404.
+  // InvalidArgument when `webRoot` has no index.html. Call before listen().
+  Status serveStaticFiles(const std::string& webRoot);
+  bool servesStaticFiles() const;
   Status listen(const HostPort& address);
   uint16_t port() const;
   // Every registered route, so tests can check each one's access rule.
   std::vector<RouteInfo> routes() const;
   // Runs a request through the same checks and handlers as the network
   // path, without a socket (for tests).
+  // A WebSocket route answers 426, or with an "upgrade: websocket" header
+  // runs its handler and answers its refusal or 101 (the session is then
+  // dropped); Range and conditional headers are applied as on the network.
   Response handle(const Request& request) const;
-  void stop();  // thread-safe
+  std::vector<RequestCount> requestCounts() const;  // thread-safe
+  // Thread-safe, returns at once. Stops accepting, closes idle
+  // connections, lets responses in flight finish for at most
+  // shutdownGrace (with "Connection: close"; WebSockets get a close frame),
+  // then closes what is left and calls onStopped (on a loop of the pool)
+  // once every connection is closed.
+  void stop(std::function<void()> onStopped = nullptr);
 
  private:
   struct Impl;
