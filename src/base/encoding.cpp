@@ -12,6 +12,42 @@ int decodeChar(char c) {
   if (c == '/') return 63;
   return -1;
 }
+
+int hexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+enum class BadEscape { kRefuse, kKeep };
+
+std::optional<std::string> decodePercent(std::string_view text, bool plusIsSpace, BadEscape bad) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+' && plusIsSpace) {
+      out += ' ';
+      continue;
+    }
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    const int hi = i + 2 < text.size() ? hexDigitValue(text[i + 1]) : -1;
+    const int lo = i + 2 < text.size() ? hexDigitValue(text[i + 2]) : -1;
+    if (hi >= 0 && lo >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (bad == BadEscape::kKeep) {
+      out += c;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
 }  // namespace
 
 std::string base64Encode(std::span<const uint8_t> bytes) {
@@ -69,6 +105,14 @@ std::string hexEncode(std::span<const uint8_t> bytes) {
     out += kDigits[b & 15];
   }
   return out;
+}
+
+std::optional<std::string> percentDecode(std::string_view text, bool plusIsSpace) {
+  return decodePercent(text, plusIsSpace, BadEscape::kRefuse);
+}
+
+std::string percentDecodeLenient(std::string_view text) {
+  return *decodePercent(text, /*plusIsSpace=*/false, BadEscape::kKeep);
 }
 
 }  // namespace vigil

@@ -24,5 +24,31 @@ TEST(Base64, RejectsGarbage) {
 
 TEST(Hex, LowerCase) { EXPECT_EQ(hexEncode(bytes("\x01\xab")), "01ab"); }
 
+TEST(PercentDecode, DecodesEitherCaseAndKeepsTheRest) {
+  EXPECT_EQ(percentDecode(""), "");
+  EXPECT_EQ(percentDecode("a%20b%2Fc%2fd"), "a b/c/d");
+  EXPECT_EQ(percentDecode("%41%7a%7A"), "Azz");
+  EXPECT_EQ(percentDecode("%00"), std::string(1, '\0'));
+  EXPECT_EQ(percentDecode("%ff"), "\xff");
+  EXPECT_EQ(percentDecode("a+b"), "a+b");
+  EXPECT_EQ(percentDecode("a+b%2B", /*plusIsSpace=*/true), "a b+");
+}
+
+TEST(PercentDecode, RefusesBrokenEscapes) {
+  for (const char* bad : {"%", "a%", "a%2", "%zz", "%2g", "%g2", "%-1", "% 1", "a%2%41"}) {
+    EXPECT_EQ(percentDecode(bad), std::nullopt) << bad;
+    EXPECT_EQ(percentDecode(bad, /*plusIsSpace=*/true), std::nullopt) << bad;
+  }
+}
+
+TEST(PercentDecode, LenientKeepsBrokenEscapes) {
+  EXPECT_EQ(percentDecodeLenient("ad%40min"), "ad@min");
+  EXPECT_EQ(percentDecodeLenient("p+ss"), "p+ss");
+  for (const char* kept : {"%", "a%", "a%2", "%zz", "100%"}) {
+    EXPECT_EQ(percentDecodeLenient(kept), kept) << kept;
+  }
+  EXPECT_EQ(percentDecodeLenient("%%41%2"), "%A%2");
+}
+
 }  // namespace
 }  // namespace vigil

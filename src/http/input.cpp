@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/encoding.h"
+
 namespace vigil::http {
 
 namespace {
@@ -26,31 +28,6 @@ int nestingDepth(std::string_view text) {
     if (deepest > kMaxJsonDepth) break;
   }
   return deepest;
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -129,9 +106,10 @@ Result<std::map<std::string, std::string>> parseQuery(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
-    auto key = percentDecode(pair.substr(0, eq));
+    auto key = percentDecode(pair.substr(0, eq), /*plusIsSpace=*/true);
     if (!key) return Status::invalidArgument("query: bad percent-encoding");
-    auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    const std::string_view rawValue = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    auto value = percentDecode(rawValue, /*plusIsSpace=*/true);
     if (!value) return Status::invalidArgument(fmt::format("{}: bad percent-encoding", *key));
     if (out.count(*key) != 0) return Status::invalidArgument(fmt::format("{}: given more than once", *key));
     out.emplace(std::move(*key), std::move(*value));

@@ -2,22 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <utility>
 
+#include "base/encoding.h"
 #include "http/body.h"
 
 namespace vigil::http {
 
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool isApiPath(std::string_view path) { return path == "/api" || path.starts_with("/api/"); }
 
@@ -26,35 +21,28 @@ bool isApiPath(std::string_view path) { return path == "/api" || path.starts_wit
 std::optional<std::string> staticRelativePath(std::string_view requestPath) {
   if (requestPath.empty() || requestPath.front() != '/') return std::nullopt;
   std::string out;
-  std::string segment;
-  // Each segment is decoded on its own, so an encoded '/' can never make
-  // a new one; it is refused outright, as are '\' and NUL.
-  auto finishSegment = [&](bool last) {
-    if (segment.empty()) return last;  // "a//b" no; a trailing "/" yes
-    if (segment.front() == '.') return false;  // ".", "..", dotfiles
+  std::string_view rest = requestPath.substr(1);
+  while (true) {
+    const size_t slash = rest.find('/');
+    const bool last = slash == std::string_view::npos;
+    // Each segment is decoded on its own, so an encoded '/' can never make
+    // a new one; it is refused outright, as are '\' and NUL.
+    auto segment = percentDecode(rest.substr(0, slash));
+    if (!segment) return std::nullopt;
+    if (segment->empty()) {
+      if (!last) return std::nullopt;  // "a//b" no; a trailing "/" yes
+      break;
+    }
+    if (segment->front() == '.') return std::nullopt;  // ".", "..", dotfiles
+    const bool refused = std::any_of(segment->begin(), segment->end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '\\';
+    });
+    if (refused) return std::nullopt;
     if (!out.empty()) out += '/';
-    out += segment;
-    segment.clear();
-    return true;
-  };
-  for (size_t i = 1; i < requestPath.size(); ++i) {
-    char c = requestPath[i];
-    if (c == '/') {
-      if (!finishSegment(false)) return std::nullopt;
-      continue;
-    }
-    if (c == '%') {
-      if (i + 2 >= requestPath.size()) return std::nullopt;
-      const int hi = hexValue(requestPath[i + 1]), lo = hexValue(requestPath[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-      if (c == '/') return std::nullopt;
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\') return std::nullopt;
-    segment += c;
+    out += *segment;
+    if (last) break;
+    rest.remove_prefix(slash + 1);
   }
-  if (!finishSegment(true)) return std::nullopt;
   return out;
 }
 

@@ -4,30 +4,9 @@
 
 #include <charconv>
 
+#include "base/encoding.h"
+
 namespace vigil::rtsp {
-namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string RtspUrl::withoutCredentials() const {
   const std::string h = host.find(':') != std::string::npos ? fmt::format("[{}]", host) : host;
@@ -50,8 +29,8 @@ Result<RtspUrl> parseRtspUrl(std::string_view url) {
   if (at != std::string_view::npos) {
     const std::string_view userinfo = authority.substr(0, at);
     const size_t colon = userinfo.find(':');
-    out.username = percentDecode(userinfo.substr(0, colon));
-    if (colon != std::string_view::npos) out.password = percentDecode(userinfo.substr(colon + 1));
+    out.username = percentDecodeLenient(userinfo.substr(0, colon));
+    if (colon != std::string_view::npos) out.password = percentDecodeLenient(userinfo.substr(colon + 1));
     authority = authority.substr(at + 1);
   }
   std::string_view portText;
