@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
+#include "http/live_routes.h"
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
@@ -44,6 +45,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addAccessRoutes(*server, *access.accounts, *access.audit);
   auto cameraExists = [&node](const std::string& id) { return node.hasCamera(id); };
   http::addRecordingRoutes(*server, {.store = options.store, .audit = access.audit.get(), .cameraExists = cameraExists});
+  http::addLiveRoutes(*server, {.live = &node.live(), .audit = access.audit.get(), .loops = &loops,
+                                .cameraExists = cameraExists});
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },
                                   .live = &node.live(),
                                   .store = options.store});

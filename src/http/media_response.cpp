@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "http/body.h"
+
 namespace vigil::http {
 
 Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraExists, const Request& req) {

@@ -103,6 +103,15 @@ void storageMetrics(std::string& out, const storage::Store& store) {
   }
 }
 
+void httpMetrics(std::string& out, const HttpServer& server) {
+  Family requests(out, "vigil_http_requests_total", "counter", "HTTP requests answered, by route and status");
+  for (const RequestCount& c : server.requestCounts()) {
+    requests.sample(fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", label(c.method), label(c.route),
+                                c.status),
+                    static_cast<double>(c.count));
+  }
+}
+
 }  // namespace
 
 std::string renderMetrics(const MetricsSources& sources) {
@@ -110,6 +119,7 @@ std::string renderMetrics(const MetricsSources& sources) {
   cameraMetrics(out, sources.cameras());
   if (sources.live) liveMetrics(out, *sources.live);
   if (sources.store) storageMetrics(out, *sources.store);
+  if (sources.server) httpMetrics(out, *sources.server);
   return out;
 }
 

@@ -157,9 +157,9 @@ Response exportMp4(Shared& shared, const Request& req) {
   auto file = shared.context.store->exportMp4(id, range->start, range->end);
   if (!file) return noVideo(file.status());
   Response r = fileResponse(*file, "video/mp4");
-  r.headers.emplace_back("Content-Disposition",
-                         fmt::format("attachment; filename=\"{}_{}_{}.mp4\"", id, compactTime(range->start),
-                                     compactTime(range->end)));
+  r.headers.emplace_back("Content-Disposition", attachmentDisposition(fmt::format(
+                                                    "{}_{}_{}.mp4", id, compactTime(range->start),
+                                                    compactTime(range->end))));
   // A player fetches the file in many ranges; the audit log wants the
   // export once, at its first byte.
   auto rangeHeader = req.headers.find("range");

@@ -1,0 +1,293 @@
+#include "http/live_routes.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "detect/snapshot.h"
+#include "http/input.h"
+#include "http/media_response.h"
+#include "media/fmp4.h"
+#include "media/hls.h"
+
+namespace vigil::http {
+
+namespace {
+
+namespace asio = boost::asio;
+
+// A live HLS window stops taking frames when no client asked for its
+// playlist or segments for this long; the next request starts a new one.
+constexpr auto kHlsIdle = std::chrono::seconds(60);
+
+// One camera's live HLS: a live-registry viewer whose frames are cut into
+// segments by an HlsLiveWindow, on one event loop. Made on the first
+// playlist request.
+class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
+ public:
+  explicit HlsFeed(asio::io_context& loop) : loop_(loop) {}
+
+  void start(media::LiveStream& stream) {
+    touch();
+    viewer_ = stream.subscribe([weak = weak_from_this(), &loop = loop_] {
+      asio::post(loop, [weak] {
+        if (auto self = weak.lock()) self->drain();
+      });
+    });
+    asio::post(loop_, [self = shared_from_this()] { self->drain(); });
+  }
+  // False once the feed stopped (idle, or its viewer was disconnected).
+  bool alive() const { return alive_.load(); }
+  void touch() { lastUse_.store(std::chrono::steady_clock::now().time_since_epoch().count()); }
+  media::HlsLiveWindow& window() { return window_; }
+
+ private:
+  void drain() {
+    if (!viewer_) return;
+    const auto idle = std::chrono::steady_clock::now().time_since_epoch() -
+                      std::chrono::steady_clock::duration(lastUse_.load());
+    Status status = viewer_->pop(items_);
+    if (!status.isOk() || idle > kHlsIdle) {
+      alive_.store(false);
+      viewer_.reset();
+      return;
+    }
+    for (media::LiveItem& item : items_) {
+      window_.push(std::move(item.frame), item.newSegment || item.discontinuity);
+    }
+    items_.clear();
+  }
+
+  asio::io_context& loop_;
+  media::HlsLiveWindow window_;
+  std::unique_ptr<media::LiveViewer> viewer_;  // on loop_ only
+  std::vector<media::LiveItem> items_;
+  std::atomic<bool> alive_{true};
+  std::atomic<int64_t> lastUse_{0};  // steady_clock ticks
+};
+
+struct Shared {
+  LiveRoutesContext context;
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<HlsFeed>> hls;  // by camera
+  // When each session last started live HLS of a camera: the audit log gets
+  // one row per session and camera, not one per playlist reload.
+  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> hlsAudited;
+
+  std::shared_ptr<HlsFeed> hlsFeed(const std::string& camera) {
+    std::lock_guard lock(mutex);
+    auto& feed = hls[camera];
+    if (!feed || !feed->alive()) {
+      feed = std::make_shared<HlsFeed>(context.loops->next());
+      feed->start(*context.live->stream(camera));
+    }
+    feed->touch();
+    return feed;
+  }
+  bool firstHlsLook(const Request& req) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex);
+    std::erase_if(hlsAudited, [&](const auto& entry) { return now - entry.second > kHlsIdle; });
+    auto [it, added] = hlsAudited.try_emplace({req.sessionToken, req.params.at("id")}, now);
+    it->second = now;
+    return added;
+  }
+  void audit(const Request& req, std::string action, nlohmann::json detail = nlohmann::json::object()) {
+    if (!context.audit) return;
+    (void)context.audit->record(
+        {req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
+  }
+};
+
+// One WebSocket viewer: frames from its live-registry viewer become one
+// fMP4 fragment each (no waiting for the next frame, so a frame leaves as
+// soon as it arrived), sent on the connection's loop. While the socket's
+// queue is over kSendWindow nothing is popped, so a slow client's backlog
+// builds up in the registry, whose policy (skip to a keyframe, then
+// disconnect) is the only one.
+class LiveSender : public std::enable_shared_from_this<LiveSender> {
+ public:
+  LiveSender(std::shared_ptr<WebSocketChannel> channel, asio::steady_timer timer)
+      : channel_(std::move(channel)), timer_(std::move(timer)) {}
+
+  void start(media::LiveStream& stream) {
+    viewer_ = stream.subscribe([weak = weak_from_this(), executor = channel_->executor()] {
+      asio::post(executor, [weak] {
+        if (auto self = weak.lock()) self->drain();
+      });
+    });
+    drain();
+  }
+  void stop() {
+    viewer_.reset();
+    timer_.cancel();
+  }
+
+ private:
+  static constexpr size_t kSendWindow = 1 << 20;
+  static constexpr auto kRetry = std::chrono::milliseconds(20);
+
+  void drain() {
+    if (!viewer_) return;
+    if (channel_->queuedBytes() > kSendWindow) {
+      timer_.expires_after(kRetry);
+      timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+        if (auto self = weak.lock(); self && !ec) self->drain();
+      });
+      return;
+    }
+    if (Status status = viewer_->pop(items_); !status.isOk()) {
+      channel_->close(1008, status.message());
+      stop();
+      return;
+    }
+    for (const media::LiveItem& item : items_) {
+      if (!send(item)) break;
+    }
+    items_.clear();
+  }
+
+  bool send(const media::LiveItem& item) {
+    const media::Frame& frame = *item.frame;
+    if (item.paramsChanged) {
+      auto codec = media::codecString(*frame.params);
+      auto init = media::fmp4InitSegment(*frame.params);
+      if (!codec || !init) {
+        channel_->close(1011, "the stream's parameters cannot be described");
+        stop();
+        return false;
+      }
+      channel_->sendText(nlohmann::json{{"type", "init"}, {"codec", *codec}}.dump());
+      channel_->sendBinary(std::move(*init));
+    }
+    // Decode times follow the frames' pts; across a new segment or a skip
+    // they go on by one frame, so the client's timeline has no hole.
+    if (lastPts_ && !item.newSegment && !item.discontinuity) {
+      const int64_t delta = (frame.pts - *lastPts_).ticks();
+      if (delta > 0 && delta < 10 * MediaDuration::kTicksPerSecond) lastDuration_ = static_cast<uint32_t>(delta);
+    }
+    if (lastPts_) decodeTime_ += lastDuration_;
+    lastPts_ = frame.pts;
+    auto fragment = media::buildFragment(++sequence_, decodeTime_, {item.frame}, lastDuration_);
+    if (!fragment) return true;  // cannot happen for one frame; skip it rather than end the view
+    channel_->sendBinary(fragment->contiguous());
+    return true;
+  }
+
+  std::shared_ptr<WebSocketChannel> channel_;
+  asio::steady_timer timer_;
+  std::unique_ptr<media::LiveViewer> viewer_;
+  std::vector<media::LiveItem> items_;
+  uint32_t sequence_ = 0;
+  uint64_t decodeTime_ = 0;
+  std::optional<MediaTime> lastPts_;
+  uint32_t lastDuration_ = MediaDuration::kTicksPerSecond / 25;
+};
+
+Status checkCamera(const Shared& shared, const Request& req) {
+  return checkCameraAccess(shared.context.cameraExists, req);
+}
+
+Response livePlaylist(Shared& shared, const Request& req) {
+  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
+  auto feed = shared.hlsFeed(req.params.at("id"));
+  if (shared.firstHlsLook(req)) shared.audit(req, "live_hls");
+  Response r;
+  r.contentType = "application/vnd.apple.mpegurl";
+  // Until the first segment is complete (about a GOP) the playlist lists
+  // none; players reload a live playlist, so they just wait.
+  r.body = feed->window().playlist([](uint64_t n) { return fmt::format("live/{}.m4s", n); },
+                                   [](uint64_t n) { return fmt::format("live/init-{}.mp4", n); });
+  return r;
+}
+
+Response liveSegment(Shared& shared, const Request& req) {
+  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
+  auto name = parseSegmentName(req.params.at("segment"));
+  if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
+  auto feed = shared.hlsFeed(req.params.at("id"));
+  if (name->init) {
+    auto init = feed->window().init(name->number);
+    if (!init) return Response::error(404, "no such init segment (the stream has moved on)");
+    return bytesResponse(*init, "video/mp4");
+  }
+  auto segment = feed->window().segment(name->number);
+  if (!segment) return Response::error(404, "no such segment (too old, or not yet complete)");
+  return bytesResponse(segment->contiguous(), "video/mp4");
+}
+
+// The latest keyframe of the live stream: a subscription's first frame is
+// the start of the cached GOP.
+Response snapshot(Shared& shared, const Request& req) {
+  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
+  auto query = parseQuery(req.query);
+  if (!query) return errorResponse(query.status());
+  int width = 0;
+  if (auto it = query->find("width"); it != query->end()) {
+    width = std::atoi(it->second.c_str());
+    if (it->second.size() > 5 || width < 16 || width > 7680) {
+      return Response::error(400, "width: must be an integer from 16 to 7680");
+    }
+  }
+  const std::string& id = req.params.at("id");
+  std::vector<media::LiveItem> items;
+  {
+    auto viewer = shared.context.live->stream(id)->subscribe([] {});
+    (void)viewer->pop(items);
+  }
+  if (items.empty() || !items.front().frame->keyframe || !items.front().frame->params) {
+    return Response::error(503, fmt::format("camera \"{}\" has no picture yet (offline or starting)", id));
+  }
+  const media::Frame& frame = *items.front().frame;
+  auto jpeg = detect::keyframeToJpeg(*frame.params, frame.data, width);
+  if (!jpeg) return errorResponse(jpeg.status());
+  shared.audit(req, "snapshot", {{"frame_time", frame.captureTime.toRfc3339()}});
+  Response r;
+  r.contentType = "image/jpeg";
+  r.body = std::move(*jpeg);
+  return r;
+}
+
+Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, const Request& req) {
+  VIGIL_RETURN_IF_ERROR(checkCamera(*shared, req));
+  const std::string camera = req.params.at("id");
+  auto stream = shared->context.live->stream(camera);
+  auto sender = std::make_shared<std::shared_ptr<LiveSender>>();
+  const auto opened = std::chrono::steady_clock::now();
+  shared->audit(req, "live_start");
+  WebSocketSession session;
+  session.onOpen = [sender, stream](std::shared_ptr<WebSocketChannel> channel) {
+    asio::steady_timer timer(channel->executor());
+    *sender = std::make_shared<LiveSender>(std::move(channel), std::move(timer));
+    (*sender)->start(*stream);
+  };
+  session.onClose = [sender, shared, req, opened] {
+    if (*sender) (*sender)->stop();
+    sender->reset();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened).count();
+    shared->audit(req, "live_stop", {{"seconds", std::round(seconds * 10) / 10}});
+  };
+  return session;
+}
+
+}  // namespace
+
+void addLiveRoutes(HttpServer& server, LiveRoutesContext context) {
+  auto shared = std::make_shared<Shared>();
+  shared->context = std::move(context);
+  server.webSocket("/api/v1/cameras/{id}/live", Access::kUser,
+                   [shared](const Request& req) { return liveWebSocket(shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", Access::kUser,
+               [shared](const Request& req) { return livePlaylist(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", Access::kUser,
+               [shared](const Request& req) { return liveSegment(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/snapshot.jpg", Access::kUser,
+               [shared](const Request& req) { return snapshot(*shared, req); });
+}
+
+}  // namespace vigil::http

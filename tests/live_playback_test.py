@@ -1,0 +1,347 @@
+"""Live view, playback and export over HTTP (issue 5), checked by peers:
+ffprobe/ffmpeg read the HLS playlists, the fMP4 a WebSocket sends and the
+exported MP4; the audit log holds a row for each look."""
+import asyncio
+import datetime
+import json
+import os
+import struct
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+import websockets
+
+from vigil_testlib import VIGIL, Process, run, temp_dir
+
+
+def rfc3339(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def boxes(data):
+    """Top-level MP4 boxes: [(type, payload)]."""
+    out, i = [], 0
+    while i + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[i:i + 8])
+        if size < 8 or i + size > len(data):
+            raise AssertionError(f"bad box at {i}: size {size}")
+        out.append((kind.decode(), data[i + 8:i + size]))
+        i += size
+    return out
+
+
+def child(payload, kind):
+    for k, body in boxes(payload):
+        if k == kind:
+            return body
+    raise AssertionError(f"no {kind} box")
+
+
+def fragment_info(moof):
+    """(base decode time, first sample is a keyframe, sample count) of a moof."""
+    traf = child(moof, "traf")
+    tfdt = child(traf, "tfdt")
+    base = struct.unpack(">Q", tfdt[4:12])[0] if tfdt[0] == 1 else struct.unpack(">I", tfdt[4:8])[0]
+    trun = child(traf, "trun")
+    flags = int.from_bytes(trun[1:4], "big")
+    count = struct.unpack(">I", trun[4:8])[0]
+    pos = 8 + (4 if flags & 0x1 else 0)
+    if flags & 0x4:  # first-sample-flags
+        first_flags = struct.unpack(">I", trun[pos:pos + 4])[0]
+    else:  # per-sample flags: the first sample's
+        pos += 4 if flags & 0x4 else 0
+        pos += 4 if flags & 0x100 else 0
+        pos += 4 if flags & 0x200 else 0
+        first_flags = struct.unpack(">I", trun[pos:pos + 4])[0]
+    non_sync = bool(first_flags & 0x10000)
+    return base, not non_sync, count
+
+
+class LiveAndPlayback(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = temp_dir()
+        cls.demo = Process([VIGIL, "demo", "--data", cls.data.name, "--listen", "127.0.0.1:0", "--cameras", "2"])
+        cls.url = cls.demo.wait_for_line(r"URL:\s+(http://\S+/)", timeout=240).group(1)
+        password = cls.demo.wait_for_line(r"admin password: (\S+)").group(1)
+        cls.token = cls.login("admin", password)
+        # Wait (bounded) until cam-1 has ten seconds on disk.
+        deadline = time.monotonic() + 120
+        while True:
+            runs = cls.recordings("cam-1")
+            if runs and parse_time(runs[-1]["end"]) - parse_time(runs[-1]["start"]) >= 10:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"cam-1 did not record 10 s: {runs}")
+            time.sleep(1)
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.demo.stop()
+        cls.data.cleanup()
+        assert code == 0, "\n".join(cls.demo.stderr_lines[-20:])
+
+    @classmethod
+    def request(cls, path, token=None, method="GET", body=None, headers=None):
+        req = urllib.request.Request(cls.url + path, method=method, data=body)
+        if token is not False:
+            req.add_header("Authorization", "Bearer " + (token or cls.token))
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    @classmethod
+    def login(cls, user, password):
+        status, _, body = cls.request("api/v1/login", token=False, method="POST",
+                                      body=json.dumps({"user": user, "password": password}).encode())
+        assert status == 200, body
+        return json.loads(body)["token"]
+
+    @classmethod
+    def recordings(cls, camera):
+        now = time.time()
+        status, _, body = cls.request(f"api/v1/cameras/{camera}/recordings?start={rfc3339(now - 600)}"
+                                      f"&end={rfc3339(now + 60)}")
+        assert status == 200, body
+        return json.loads(body)
+
+    def tmp(self, name):
+        return os.path.join(self.data.name, name)
+
+    def ffprobe_frames(self, target, *input_options):
+        r = run(["ffprobe", "-v", "error", *input_options, "-count_frames", "-select_streams", "v:0",
+                 "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", target],
+                timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)["streams"][0]
+
+    def assert_decodes(self, target, *input_options):
+        r = run(["ffmpeg", "-v", "error", *input_options, "-i", target, "-f", "null", "-"], timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.strip(), "")
+
+    def range_of(self, seconds):
+        """A range of `seconds` inside cam-1's latest run, ending 2 s before its end."""
+        last = self.recordings("cam-1")[-1]
+        end = parse_time(last["end"]) - 2
+        return f"start={rfc3339(end - seconds)}&end={rfc3339(end)}"
+
+    def test_snapshot_is_a_jpeg_of_the_latest_keyframe(self):
+        status, headers, body = self.request("api/v1/cameras/cam-1/snapshot.jpg")
+        self.assertEqual(status, 200, body[:200])
+        self.assertEqual(headers["Content-Type"], "image/jpeg")
+        path = self.tmp("snap.jpg")
+        with open(path, "wb") as f:
+            f.write(body)
+        info = self.ffprobe_frames(path)
+        self.assertEqual((info["codec_name"], info["width"], info["height"]), ("mjpeg", 1280, 720))
+        status, _, small = self.request("api/v1/cameras/cam-1/snapshot.jpg?width=320")
+        self.assertEqual(status, 200)
+        with open(path, "wb") as f:
+            f.write(small)
+        self.assertEqual(self.ffprobe_frames(path)["width"], 320)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/snapshot.jpg?width=x")[0], 400)
+        self.assertEqual(self.request("api/v1/cameras/nope/snapshot.jpg")[0], 404)
+
+    def test_recordings_are_contiguous_runs(self):
+        runs = self.recordings("cam-1")
+        self.assertGreaterEqual(len(runs), 1)
+        for r in runs:
+            self.assertLess(parse_time(r["start"]), parse_time(r["end"]))
+            self.assertGreater(r["bytes"], 0)
+        for a, b in zip(runs, runs[1:]):
+            self.assertLess(parse_time(a["end"]), parse_time(b["start"]))
+
+    def test_bad_ranges_are_named(self):
+        status, _, body = self.request("api/v1/cameras/cam-1/recordings?end=2026-01-01T00:00:00Z")
+        self.assertEqual((status, json.loads(body)["error"]), (400, "start: required (an RFC 3339 time)"))
+        status, _, body = self.request("api/v1/cameras/cam-1/export.mp4?start=2026-01-02T00:00:00Z"
+                                       "&end=2026-01-01T00:00:00Z")
+        self.assertEqual((status, json.loads(body)["error"]), (400, "end: must be after start"))
+        status, _, body = self.request("api/v1/cameras/cam-1/playback.m3u8?start=2001-01-01T00:00:00Z"
+                                       "&end=2001-01-01T01:00:00Z")
+        self.assertEqual((status, json.loads(body)["error"]), (404, "no video recorded in this range"))
+
+    def test_export_decodes_and_serves_ranges(self):
+        query = self.range_of(6)
+        status, headers, body = self.request("api/v1/cameras/cam-1/export.mp4?" + query)
+        self.assertEqual(status, 200, body[:200])
+        self.assertEqual(headers["Content-Type"], "video/mp4")
+        self.assertRegex(headers["Content-Disposition"], r'attachment; filename="cam-1_\d{8}T\d{6}Z_\d{8}T\d{6}Z\.mp4"')
+        path = self.tmp("export.mp4")
+        with open(path, "wb") as f:
+            f.write(body)
+        info = self.ffprobe_frames(path)
+        self.assertEqual((info["codec_name"], info["width"], info["height"]), ("h264", 1280, 720))
+        # From the keyframe at or before the start: 6 s and at most a GOP (2 s) more.
+        self.assertGreaterEqual(int(info["nb_read_frames"]), 6 * 25 - 2)
+        self.assertLessEqual(int(info["nb_read_frames"]), 8 * 25 + 2)
+        self.assert_decodes(path)
+        status, headers, part = self.request("api/v1/cameras/cam-1/export.mp4?" + query, headers={"Range": "bytes=100-199"})
+        self.assertEqual(status, 206)
+        self.assertEqual(headers["Content-Range"], f"bytes 100-199/{len(body)}")
+        self.assertEqual(part, body[100:200])
+
+    def test_playback_playlist_plays_in_ffmpeg(self):
+        query = self.range_of(5)
+        status, headers, body = self.request("api/v1/cameras/cam-1/playback.m3u8?" + query)
+        self.assertEqual(status, 200, body[:200])
+        self.assertEqual(headers["Content-Type"], "application/vnd.apple.mpegurl")
+        playlist = body.decode()
+        self.assertIn("#EXT-X-PLAYLIST-TYPE:VOD", playlist)
+        self.assertIn("#EXT-X-ENDLIST", playlist)
+        auth = ["-headers", f"Authorization: Bearer {self.token}\r\n"]
+        url = self.url + "api/v1/cameras/cam-1/playback.m3u8?" + query
+        info = self.ffprobe_frames(url, *auth)
+        self.assertEqual((info["codec_name"], info["width"], info["height"]), ("h264", 1280, 720))
+        self.assertGreaterEqual(int(info["nb_read_frames"]), 5 * 25 - 2)
+        self.assert_decodes(url, *auth)
+
+    def test_live_hls_plays_in_ffmpeg(self):
+        deadline = time.monotonic() + 30
+        while True:
+            status, _, body = self.request("api/v1/cameras/cam-2/live.m3u8")
+            self.assertEqual(status, 200, body[:200])
+            if body.decode().count("#EXTINF") >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        playlist = body.decode()
+        self.assertGreaterEqual(playlist.count("#EXTINF"), 2, playlist)
+        self.assertIn("#EXT-X-MAP:URI=", playlist)
+        self.assertNotIn("#EXT-X-ENDLIST", playlist)
+        # A live playlist never ends: ffprobe reads its streams, ffmpeg decodes 3 s of it.
+        auth = ["-headers", f"Authorization: Bearer {self.token}\r\n"]
+        url = self.url + "api/v1/cameras/cam-2/live.m3u8"
+        r = run(["ffprobe", "-v", "error", *auth, "-select_streams", "v:0", "-show_entries",
+                 "stream=codec_name,width,height", "-of", "json", url], timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        info = json.loads(r.stdout)["streams"][0]
+        self.assertEqual((info["codec_name"], info["width"], info["height"]), ("h264", 1280, 720))
+        r = run(["ffmpeg", "-v", "error", *auth, "-i", url, "-t", "3", "-f", "null", "-"], timeout=120)
+        self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+
+    async def read_live(self, camera, fragments, origin=None):
+        headers = {"Authorization": "Bearer " + self.token}
+        if origin:
+            headers["Origin"] = origin
+        ws_url = self.url.replace("http://", "ws://") + f"api/v1/cameras/{camera}/live"
+        async with websockets.connect(ws_url, extra_headers=headers, open_timeout=30, max_size=1 << 24) as ws:
+            messages = []
+            while len([m for m in messages if isinstance(m, bytes)]) < fragments + 1:
+                messages.append(await asyncio.wait_for(ws.recv(), 30))
+            return messages
+
+    def test_live_websocket_sends_init_then_fragments_from_a_keyframe(self):
+        messages = asyncio.run(self.read_live("cam-1", 50))
+        self.assertIsInstance(messages[0], str)
+        init_message = json.loads(messages[0])
+        self.assertEqual(init_message["type"], "init")
+        self.assertRegex(init_message["codec"], r"^avc1\.[0-9a-f]{6}$")
+        init = messages[1]
+        self.assertEqual([k for k, _ in boxes(init)], ["ftyp", "moov"])
+        fragments = [m for m in messages[2:] if isinstance(m, bytes)]
+        decode_times = []
+        for i, fragment in enumerate(fragments):
+            kinds = [k for k, _ in boxes(fragment)]
+            self.assertEqual(kinds, ["moof", "mdat"])
+            base, keyframe, count = fragment_info(dict(boxes(fragment))["moof"])
+            if i == 0:
+                self.assertTrue(keyframe, "the first fragment must start with a keyframe")
+            self.assertGreaterEqual(count, 1)
+            decode_times.append(base)
+        self.assertEqual(decode_times, sorted(set(decode_times)), "decode times must increase")
+        path = self.tmp("live.mp4")
+        with open(path, "wb") as f:
+            f.write(init + b"".join(fragments))
+        info = self.ffprobe_frames(path)
+        self.assertEqual((info["codec_name"], info["width"], info["height"]), ("h264", 1280, 720))
+        self.assertGreaterEqual(int(info["nb_read_frames"]), 50)
+        self.assert_decodes(path)
+
+    def test_live_websocket_is_refused_without_a_session_or_from_another_site(self):
+        ws_url = self.url.replace("http://", "ws://") + "api/v1/cameras/cam-1/live"
+
+        async def status_of(headers):
+            try:
+                async with websockets.connect(ws_url, extra_headers=headers, open_timeout=30):
+                    return 101
+            except websockets.exceptions.InvalidStatusCode as e:
+                return e.status_code
+
+        self.assertEqual(asyncio.run(status_of({})), 401)
+        self.assertEqual(asyncio.run(status_of({"Authorization": "Bearer " + self.token,
+                                                 "Origin": "http://evil.example"})), 403)
+        self.assertEqual(asyncio.run(status_of({"Authorization": "Bearer " + self.token})), 101)
+        unknown = ws_url.replace("cam-1", "nope")
+
+        async def unknown_status():
+            try:
+                async with websockets.connect(unknown, extra_headers={"Authorization": "Bearer " + self.token},
+                                              open_timeout=30):
+                    return 101
+            except websockets.exceptions.InvalidStatusCode as e:
+                return e.status_code
+
+        self.assertEqual(asyncio.run(unknown_status()), 404)
+
+    def test_a_viewer_sees_only_granted_cameras_and_cannot_export(self):
+        body = json.dumps({"id": "neighbour", "role": "viewer", "password": "a long enough password",
+                           "cameras": ["cam-2"]}).encode()
+        status, _, reply = self.request("api/v1/users", method="POST", body=body,
+                                        headers={"Content-Type": "application/json"})
+        self.assertIn(status, (201, 409), reply)
+        viewer = self.login("neighbour", "a long enough password")
+        query = self.range_of(4)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/snapshot.jpg", token=viewer)[0], 404)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/playback.m3u8?" + query, token=viewer)[0], 404)
+        self.assertEqual(self.request("api/v1/cameras/cam-2/snapshot.jpg", token=viewer)[0], 200)
+        self.assertEqual(self.request("api/v1/cameras/cam-2/export.mp4?" + query, token=viewer)[0], 403)
+
+    def test_metrics_describe_cameras_viewers_and_storage(self):
+        self.assertEqual(self.request("metrics", token=False)[0], 401)
+        status, headers, body = self.request("metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        text = body.decode()
+        for line in ('vigil_camera_up{camera="cam-1"} 1', 'vigil_camera_state{camera="cam-2",state="streaming"} 1',
+                     "# TYPE vigil_live_viewers gauge", "# TYPE vigil_storage_bytes_used gauge",
+                     "# TYPE vigil_http_requests_total counter"):
+            self.assertIn(line, text)
+        fps = [float(l.split()[-1]) for l in text.splitlines() if l.startswith('vigil_camera_fps{camera="cam-1"}')]
+        self.assertEqual(len(fps), 1)
+        self.assertGreater(fps[0], 10)
+
+    def test_every_look_is_audited(self):
+        query = self.range_of(3)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/snapshot.jpg")[0], 200)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/playback.m3u8?" + query)[0], 200)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/export.mp4?" + query)[0], 200)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/live.m3u8")[0], 200)
+        asyncio.run(self.read_live("cam-1", 1))
+        # The WebSocket's close is written once the server saw it go.
+        deadline = time.monotonic() + 10
+        while True:
+            status, _, body = self.request("api/v1/audit?camera=cam-1&limit=200")
+            self.assertEqual(status, 200, body)
+            actions = {row["action"] for row in json.loads(body)}
+            if "live_stop" in actions or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        for action in ("snapshot", "playback", "export", "live_hls", "live_start", "live_stop"):
+            self.assertIn(action, actions)
+        r = run([VIGIL, "audit", "verify", "--data", self.data.name])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
