@@ -28,9 +28,12 @@ inline constexpr const char* kPermissionsChange = "permissions_change";
 inline constexpr const char* kConfigChange = "config_change";
 inline constexpr const char* kLiveStart = "live_start";
 inline constexpr const char* kLiveStop = "live_stop";
+inline constexpr const char* kLiveHls = "live_hls";
 inline constexpr const char* kPlayback = "playback";
 inline constexpr const char* kExport = "export";
 inline constexpr const char* kSnapshot = "snapshot";
+inline constexpr const char* kEventOpen = "event_open";
+inline constexpr const char* kEventClose = "event_close";
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

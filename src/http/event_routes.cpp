@@ -22,7 +22,7 @@ Response setEvent(const EventControl& control, access::AuditLog& audit, const Re
   if (Status s = control(camera, body->open); !s.isOk()) return errorResponse(s);
   nlohmann::json detail = nlohmann::json::object();
   if (!body->label.empty()) detail["label"] = body->label;
-  if (Status s = audit.record({req.principal->user, body->open ? "event_open" : "event_close", camera,
+  if (Status s = audit.record({req.principal->user, body->open ? access::audit_kind::kEventOpen : access::audit_kind::kEventClose, camera,
                                req.remoteAddress, detail.dump()});
       !s.isOk()) {
     // The event changed; only its audit row is missing. Say so loudly.

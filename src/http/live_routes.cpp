@@ -97,16 +97,17 @@ struct Shared {
     it->second = now;
     return added;
   }
-  void audit(const Request& req, std::string action, nlohmann::json detail = nlohmann::json::object()) {
-    if (!context.audit) return;
-    (void)context.audit->record(
+  // A look that cannot be audited is refused: callers answer with this Status.
+  Status audit(const Request& req, std::string action, nlohmann::json detail = nlohmann::json::object()) {
+    if (!context.audit) return Status::ok();
+    return context.audit->record(
         {req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
   }
 };
 
 // One WebSocket viewer: frames from its live-registry viewer become one
-// fMP4 fragment each (no waiting for the next frame, so a frame leaves as
-// soon as it arrived), sent on the connection's loop. While the socket's
+// fMP4 fragment each (media::LiveFmp4Writer: a frame leaves as soon as it
+// arrived), sent on the connection's loop. While the socket's
 // queue is over kSendWindow nothing is popped, so a slow client's backlog
 // builds up in the registry, whose policy (skip to a keyframe, then
 // disconnect) is the only one.
@@ -153,29 +154,17 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   }
 
   bool send(const media::LiveItem& item) {
-    const media::Frame& frame = *item.frame;
-    if (item.paramsChanged) {
-      auto codec = media::codecString(*frame.params);
-      auto init = media::fmp4InitSegment(*frame.params);
-      if (!codec || !init) {
-        channel_->close(1011, "the stream's parameters cannot be described");
-        stop();
-        return false;
-      }
-      channel_->sendText(nlohmann::json{{"type", "init"}, {"codec", *codec}}.dump());
-      channel_->sendBinary(std::move(*init));
+    auto out = writer_.write(item.frame, item.newSegment || item.discontinuity);
+    if (!out) {
+      channel_->close(1011, "the stream cannot be sent as fMP4: " + out.status().message());
+      stop();
+      return false;
     }
-    // Decode times follow the frames' pts; across a new segment or a skip
-    // they go on by one frame, so the client's timeline has no hole.
-    if (lastPts_ && !item.newSegment && !item.discontinuity) {
-      const int64_t delta = (frame.pts - *lastPts_).ticks();
-      if (delta > 0 && delta < 10 * MediaDuration::kTicksPerSecond) lastDuration_ = static_cast<uint32_t>(delta);
+    if (out->init) {
+      channel_->sendText(nlohmann::json{{"type", "init"}, {"codec", out->codec}}.dump());
+      channel_->sendBinary(out->init);
     }
-    if (lastPts_) decodeTime_ += lastDuration_;
-    lastPts_ = frame.pts;
-    auto fragment = media::buildFragment(++sequence_, decodeTime_, {item.frame}, lastDuration_);
-    if (!fragment) return true;  // cannot happen for one frame; skip it rather than end the view
-    channel_->sendBinary(fragment->contiguous());
+    channel_->sendBinary(out->fragment.contiguous());
     return true;
   }
 
@@ -183,10 +172,7 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   asio::steady_timer timer_;
   std::unique_ptr<media::LiveViewer> viewer_;
   std::vector<media::LiveItem> items_;
-  uint32_t sequence_ = 0;
-  uint64_t decodeTime_ = 0;
-  std::optional<MediaTime> lastPts_;
-  uint32_t lastDuration_ = MediaDuration::kTicksPerSecond / 25;
+  media::LiveFmp4Writer writer_;
 };
 
 Status checkCamera(const Shared& shared, const Request& req) {
@@ -196,7 +182,9 @@ Status checkCamera(const Shared& shared, const Request& req) {
 Response livePlaylist(Shared& shared, const Request& req) {
   if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
   auto feed = shared.hlsFeed(req.params.at("id"));
-  if (shared.firstHlsLook(req)) shared.audit(req, "live_hls");
+  if (shared.firstHlsLook(req)) {
+    if (Status s = shared.audit(req, access::audit_kind::kLiveHls); !s.isOk()) return errorResponse(s);
+  }
   Response r;
   r.contentType = "application/vnd.apple.mpegurl";
   // Until the first segment is complete (about a GOP) the playlist lists
@@ -246,7 +234,10 @@ Response snapshot(Shared& shared, const Request& req) {
   const media::Frame& frame = *items.front().frame;
   auto jpeg = detect::keyframeToJpeg(*frame.params, frame.data, width);
   if (!jpeg) return errorResponse(jpeg.status());
-  shared.audit(req, "snapshot", {{"frame_time", frame.captureTime.toRfc3339()}});
+  if (Status s = shared.audit(req, access::audit_kind::kSnapshot, {{"frame_time", frame.captureTime.toRfc3339()}});
+      !s.isOk()) {
+    return errorResponse(s);
+  }
   Response r;
   r.contentType = "image/jpeg";
   r.body = std::move(*jpeg);
@@ -259,7 +250,7 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
   auto stream = shared->context.live->stream(camera);
   auto sender = std::make_shared<std::shared_ptr<LiveSender>>();
   const auto opened = std::chrono::steady_clock::now();
-  shared->audit(req, "live_start");
+  VIGIL_RETURN_IF_ERROR(shared->audit(req, access::audit_kind::kLiveStart));
   WebSocketSession session;
   session.onOpen = [sender, stream](std::shared_ptr<WebSocketChannel> channel) {
     asio::steady_timer timer(channel->executor());
@@ -270,7 +261,8 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
     if (*sender) (*sender)->stop();
     sender->reset();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened).count();
-    shared->audit(req, "live_stop", {{"seconds", std::round(seconds * 10) / 10}});
+    // The view has happened: a failure here can only be logged (by the log).
+    (void)shared->audit(req, access::audit_kind::kLiveStop, {{"seconds", std::round(seconds * 10) / 10}});
   };
   return session;
 }

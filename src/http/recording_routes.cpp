@@ -87,10 +87,12 @@ Result<TimeRange> rangeOf(const Request& req, std::chrono::seconds maxSpan) {
   return timeRangeParams(*query, maxSpan);
 }
 
-void audit(const Shared& shared, const Request& req, std::string action, const TimeRange& range) {
-  if (!shared.context.audit) return;
+// Every look is seen: a look that cannot be written to the audit log is
+// refused (the caller answers with this Status).
+Status audit(const Shared& shared, const Request& req, std::string action, const TimeRange& range) {
+  if (!shared.context.audit) return Status::ok();
   nlohmann::json detail = {{"start", range.start.toRfc3339()}, {"end", range.end.toRfc3339()}};
-  (void)shared.context.audit->record(
+  return shared.context.audit->record(
       {req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
 }
 
@@ -128,7 +130,7 @@ Response playlist(Shared& shared, const Request& req) {
   r.contentType = "application/vnd.apple.mpegurl";
   r.body = (*playback)->playlist([&](size_t n) { return fmt::format("playback/{}.m4s{}", n, query); },
                                  [&](size_t n) { return fmt::format("playback/init-{}.mp4{}", n, query); });
-  audit(shared, req, "playback", *range);
+  if (Status s = audit(shared, req, access::audit_kind::kPlayback, *range); !s.isOk()) return errorResponse(s);
   return r;
 }
 
@@ -164,7 +166,7 @@ Response exportMp4(Shared& shared, const Request& req) {
   // export once, at its first byte.
   auto rangeHeader = req.headers.find("range");
   if (rangeHeader == req.headers.end() || rangeHeader->second.starts_with("bytes=0-")) {
-    audit(shared, req, "export", *range);
+    if (Status s = audit(shared, req, access::audit_kind::kExport, *range); !s.isOk()) return errorResponse(s);
   }
   return r;
 }

@@ -1,0 +1,190 @@
+// vigil-live-load: opens N live WebSockets (GET /api/v1/cameras/{id}/live)
+// and measures, for every fragment received, the latency from the send
+// time testcam wrote into the frame's SEI (media/send_time_sei.h) to its
+// arrival here, and for every socket the time from opening the connection
+// to its first fragment. Not a test: a load generator for bench/live.py.
+//
+//   vigil-live-load --token T --viewers 50 --seconds 20 ws://127.0.0.1:8080/api/v1/cameras/cam-1/live [more]
+//
+// Viewers are spread over the URLs round-robin and over two event loops.
+// Prints one JSON object: sockets, fragments, bytes, and p50/p95/p99/max of
+// both times in milliseconds.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <utility>  // before Asio: awaitable.hpp uses std::exchange
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/event_loops.h"
+#include "base/time.h"
+#include "media/send_time_sei.h"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+
+namespace {
+
+struct Results {
+  std::mutex mutex;
+  std::vector<double> latencyMs;
+  std::vector<double> firstFragmentMs;
+  uint64_t fragments = 0;
+  uint64_t bytes = 0;
+  int sockets = 0;
+  int failed = 0;
+};
+
+// The send times of the SEIs in an fMP4 fragment's mdat.
+std::vector<vigil::WallTime> sendTimes(const beast::flat_buffer& message, vigil::media::VideoCodec codec) {
+  std::vector<vigil::WallTime> out;
+  const auto* data = static_cast<const uint8_t*>(message.data().data());
+  const size_t size = message.data().size();
+  size_t pos = 0;
+  while (pos + 8 <= size) {
+    const uint32_t boxSize = uint32_t{data[pos]} << 24 | uint32_t{data[pos + 1]} << 16 | uint32_t{data[pos + 2]} << 8 |
+                             data[pos + 3];
+    if (boxSize < 8 || pos + boxSize > size) break;
+    if (std::string_view(reinterpret_cast<const char*>(data + pos + 4), 4) == "mdat") {
+      for (vigil::media::ByteView nal : vigil::media::splitLengthPrefixed({data + pos + 8, boxSize - 8})) {
+        if (auto t = vigil::media::parseSendTimeSei(codec, nal)) out.push_back(*t);
+      }
+    }
+    pos += boxSize;
+  }
+  return out;
+}
+
+asio::awaitable<void> viewer(std::string host, std::string port, std::string target, std::string token,
+                             std::chrono::steady_clock::time_point end, Results& results) {
+  const auto opened = std::chrono::steady_clock::now();
+  try {
+    auto executor = co_await asio::this_coro::executor;
+    tcp::resolver resolver(executor);
+    beast::websocket::stream<beast::tcp_stream> ws(executor);
+    auto endpoints = co_await resolver.async_resolve(host, port, asio::use_awaitable);
+    co_await beast::get_lowest_layer(ws).async_connect(endpoints, asio::use_awaitable);
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(beast::websocket::stream_base::decorator([token](beast::websocket::request_type& req) {
+      req.set(beast::http::field::authorization, "Bearer " + token);
+    }));
+    ws.read_message_max(64 << 20);
+    co_await ws.async_handshake(host + ":" + port, target, asio::use_awaitable);
+    {
+      std::lock_guard lock(results.mutex);
+      ++results.sockets;
+    }
+    vigil::media::VideoCodec codec = vigil::media::VideoCodec::kH264;
+    bool first = true;
+    std::vector<double> latencies;
+    uint64_t fragments = 0, bytes = 0;
+    beast::flat_buffer buffer;
+    while (std::chrono::steady_clock::now() < end) {
+      beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+      co_await ws.async_read(buffer, asio::use_awaitable);
+      const auto now = vigil::SystemClock::instance().now();
+      bytes += buffer.size();
+      if (ws.got_text()) {
+        const std::string text = beast::buffers_to_string(buffer.data());
+        codec = text.find("hvc1") != std::string::npos ? vigil::media::VideoCodec::kH265
+                                                       : vigil::media::VideoCodec::kH264;
+      } else if (buffer.size() >= 8 &&
+                 std::string_view(static_cast<const char*>(buffer.data().data()) + 4, 4) == "moof") {
+        ++fragments;
+        if (first) {
+          first = false;
+          std::lock_guard lock(results.mutex);
+          results.firstFragmentMs.push_back(
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - opened).count());
+        }
+        for (vigil::WallTime sent : sendTimes(buffer, codec)) {
+          latencies.push_back(static_cast<double>((now - sent).count()) / 1000.0);
+        }
+      }
+      buffer.consume(buffer.size());
+    }
+    beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(2));
+    co_await ws.async_close(beast::websocket::close_code::normal, asio::use_awaitable);
+    std::lock_guard lock(results.mutex);
+    results.latencyMs.insert(results.latencyMs.end(), latencies.begin(), latencies.end());
+    results.fragments += fragments;
+    results.bytes += bytes;
+  } catch (const std::exception& e) {
+    std::lock_guard lock(results.mutex);
+    if (++results.failed <= 3) std::fprintf(stderr, "vigil-live-load: %s: %s\n", target.c_str(), e.what());
+  }
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+std::string summary(const std::vector<double>& v) {
+  return fmt::format(R"({{"n": {}, "p50": {:.2f}, "p95": {:.2f}, "p99": {:.2f}, "max": {:.2f}}})", v.size(),
+                     percentile(v, 0.50), percentile(v, 0.95), percentile(v, 0.99),
+                     v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int viewers = 1;
+  int seconds = 10;
+  std::string token;
+  std::vector<std::string> urls;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--viewers" && i + 1 < argc) viewers = std::atoi(argv[++i]);
+    else if (arg == "--seconds" && i + 1 < argc) seconds = std::atoi(argv[++i]);
+    else if (arg == "--token" && i + 1 < argc) token = argv[++i];
+    else if (arg.starts_with("ws://")) urls.push_back(arg);
+    else {
+      std::fprintf(stderr, "usage: vigil-live-load --token T [--viewers N] [--seconds S] ws://HOST:PORT/PATH...\n");
+      return 2;
+    }
+  }
+  if (urls.empty() || viewers < 1 || seconds < 1) {
+    std::fprintf(stderr, "vigil-live-load: need at least one ws:// URL, --viewers >= 1, --seconds >= 1\n");
+    return 2;
+  }
+  Results results;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  vigil::EventLoopPool loops(2);
+  for (int i = 0; i < viewers; ++i) {
+    const std::string& url = urls[static_cast<size_t>(i) % urls.size()];
+    const std::string rest = url.substr(5);
+    const size_t slash = rest.find('/');
+    const std::string authority = rest.substr(0, slash);
+    const size_t colon = authority.rfind(':');
+    asio::co_spawn(loops.next(),
+                   viewer(authority.substr(0, colon), authority.substr(colon + 1), rest.substr(slash), token, end,
+                          results),
+                   asio::detached);
+  }
+  loops.start();
+  std::this_thread::sleep_until(end + std::chrono::seconds(4));
+  loops.stop();
+  loops.join();
+  std::lock_guard lock(results.mutex);
+  fmt::print(R"({{"viewers": {}, "sockets": {}, "failed": {}, "fragments": {}, "bytes": {}, "latency_ms": {}, )"
+             R"("first_fragment_ms": {}}})"
+             "\n",
+             viewers, results.sockets, results.failed, results.fragments, results.bytes, summary(results.latencyMs),
+             summary(results.firstFragmentMs));
+  return results.failed == 0 ? 0 : 1;
+}
