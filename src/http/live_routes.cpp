@@ -136,21 +136,25 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   void drain() {
     if (!viewer_) return;
     if (channel_->queuedBytes() > kSendWindow) {
+      // Held back by the client: the registry may meanwhile disconnect this
+      // viewer for staying too slow, and then the socket goes too.
+      if (Status status = viewer_->status(); !status.isOk()) return close(status);
       timer_.expires_after(kRetry);
       timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
         if (auto self = weak.lock(); self && !ec) self->drain();
       });
       return;
     }
-    if (Status status = viewer_->pop(items_); !status.isOk()) {
-      channel_->close(1008, status.message());
-      stop();
-      return;
-    }
+    if (Status status = viewer_->pop(items_); !status.isOk()) return close(status);
     for (const media::LiveItem& item : items_) {
       if (!send(item)) break;
     }
     items_.clear();
+  }
+
+  void close(const Status& reason) {
+    channel_->close(1008, reason.message());
+    stop();
   }
 
   bool send(const media::LiveItem& item) {

@@ -34,6 +34,11 @@ Status LiveViewer::pop(std::vector<LiveItem>& items) {
   return Status::ok();
 }
 
+Status LiveViewer::status() {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
 LiveStream::LiveStream(std::string id, LiveOptions options, const Clock& clock)
     : id_(std::move(id)), options_(capGopToViewer(options)), clock_(clock) {}
 

@@ -94,6 +94,9 @@ class LiveViewer {
   // `items` empty. Call it when ready to send, not sooner: what was popped
   // is no longer counted against the viewer's bound.
   Status pop(std::vector<LiveItem>& items);
+  // OK while subscribed; the reason once disconnected. Pops nothing: for a
+  // sender that holds back while its own output is full.
+  Status status();
 
  private:
   friend class LiveStream;

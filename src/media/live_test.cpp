@@ -254,10 +254,12 @@ TEST_F(LiveTest, ViewerThatStaysSlowIsDisconnectedWithAReason) {
   // the third skip within 10 s disconnects.
   publisher.publish(12);
   EXPECT_EQ(stream->stats().viewers, 1u);
+  EXPECT_TRUE(viewer->status().isOk());
   EXPECT_EQ(woken, 1);
   publisher.next();     // 12
   EXPECT_EQ(woken, 2);  // told of the disconnect
 
+  EXPECT_EQ(viewer->status().code(), StatusCode::kResourceExhausted);  // seen without popping
   std::vector<LiveItem> items;
   Status status = viewer->pop(items);
   EXPECT_EQ(status.code(), StatusCode::kResourceExhausted);
