@@ -417,25 +417,26 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     header_.keep_alive(keepAlive_ && !stopping_);
     shared_->counter.add(method_, route_, header_.result_int());
     lowest().expires_after(shared_->options.writeTimeout);
-    bhttp::async_write(stream_, header_, [self = this->shared_from_this(), then](beast::error_code ec, size_t) {
-      if (ec) {
-        self->abort();
-        return;
-      }
-      then();
-    });
+    bhttp::async_write(stream_, header_, unlessFailed(std::move(then)));
   }
 
   template <class Then>
   void writeBody(asio::const_buffer data, Then then) {
     lowest().expires_after(shared_->options.writeTimeout);
-    asio::async_write(stream_, data, [self = this->shared_from_this(), then](beast::error_code ec, size_t) {
+    asio::async_write(stream_, data, unlessFailed(std::move(then)));
+  }
+
+  // The completion handler of a read or write: the connection is dropped
+  // when it failed, else `then` runs.
+  template <class Then>
+  auto unlessFailed(Then then) {
+    return [self = this->shared_from_this(), then = std::move(then)](beast::error_code ec, size_t) {
       if (ec) {
         self->abort();
         return;
       }
       then();
-    });
+    };
   }
 
   void readChunk() {
@@ -504,13 +505,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     drain();
   }
   void drain() {
-    lowest().async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) {
-        self->abort();
-        return;
-      }
-      self->drain();
-    });
+    lowest().async_read_some(asio::buffer(discard_),
+                             unlessFailed([self = this->shared_from_this()] { self->drain(); }));
   }
 
   std::shared_ptr<const Shared> shared_;
