@@ -10,6 +10,7 @@
 #include "app/test_pattern.h"
 #include "base/encoding.h"
 #include "base/log.h"
+#include "detect/libav.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -23,22 +24,6 @@ namespace {
 
 using media::Bytes;
 using media::VideoCodec;
-
-struct CodecContextDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-
-std::string avError(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof(buf));
-  return buf;
-}
 
 int gopOf(const TestcamOptions& o) { return o.gop > 0 ? o.gop : 2 * o.fps; }
 
@@ -56,7 +41,7 @@ Result<std::vector<AccessUnit>> encodeFrames(const TestcamOptions& o, int stream
   if (codec == nullptr) {
     return Status::unimplemented(fmt::format("this libavcodec has no {} encoder", h264 ? "libx264" : "libx265"));
   }
-  std::unique_ptr<AVCodecContext, CodecContextDeleter> ctx(avcodec_alloc_context3(codec));
+  detect::AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
   ctx->width = o.width;
   ctx->height = o.height;
   ctx->time_base = AVRational{1, o.fps};
@@ -77,17 +62,17 @@ Result<std::vector<AccessUnit>> encodeFrames(const TestcamOptions& o, int stream
                          gop);
   av_opt_set(ctx->priv_data, h264 ? "x264-params" : "x265-params", params.c_str(), 0);
   if (int err = avcodec_open2(ctx.get(), codec, nullptr); err < 0) {
-    return Status::internal(fmt::format("cannot open encoder: {}", avError(err)));
+    return Status::internal(fmt::format("cannot open encoder: {}", detect::avErrorText(err)));
   }
 
-  std::unique_ptr<AVFrame, FrameDeleter> frame(av_frame_alloc());
+  detect::AvFramePtr frame(av_frame_alloc());
   frame->format = AV_PIX_FMT_YUV420P;
   frame->width = o.width;
   frame->height = o.height;
   if (int err = av_frame_get_buffer(frame.get(), 0); err < 0) {
-    return Status::internal(fmt::format("cannot allocate a frame: {}", avError(err)));
+    return Status::internal(fmt::format("cannot allocate a frame: {}", detect::avErrorText(err)));
   }
-  std::unique_ptr<AVPacket, PacketDeleter> packet(av_packet_alloc());
+  detect::AvPacketPtr packet(av_packet_alloc());
   std::vector<AccessUnit> units;
   units.reserve(static_cast<size_t>(frameCount));
 
@@ -95,7 +80,7 @@ Result<std::vector<AccessUnit>> encodeFrames(const TestcamOptions& o, int stream
     while (true) {
       const int err = avcodec_receive_packet(ctx.get(), packet.get());
       if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return Status::ok();
-      if (err < 0) return Status::internal(fmt::format("encoder failed: {}", avError(err)));
+      if (err < 0) return Status::internal(fmt::format("encoder failed: {}", detect::avErrorText(err)));
       AccessUnit unit;
       for (media::ByteView nal : media::splitAnnexB(media::ByteView(packet->data, static_cast<size_t>(packet->size)))) {
         const uint8_t type = media::nalType(o.codec, nal[0]);
@@ -112,7 +97,7 @@ Result<std::vector<AccessUnit>> encodeFrames(const TestcamOptions& o, int stream
 
   for (int i = 0; i < frameCount; ++i) {
     if (int err = av_frame_make_writable(frame.get()); err < 0) {
-      return Status::internal(fmt::format("frame not writable: {}", avError(err)));
+      return Status::internal(fmt::format("frame not writable: {}", detect::avErrorText(err)));
     }
     const YuvImage image{
         o.width, o.height,
@@ -124,7 +109,7 @@ Result<std::vector<AccessUnit>> encodeFrames(const TestcamOptions& o, int stream
     frame->pts = i;
     frame->pict_type = (i % gop == 0) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     if (int err = avcodec_send_frame(ctx.get(), frame.get()); err < 0) {
-      return Status::internal(fmt::format("encoder refused a frame: {}", avError(err)));
+      return Status::internal(fmt::format("encoder refused a frame: {}", detect::avErrorText(err)));
     }
     VIGIL_RETURN_IF_ERROR(drain());
   }

@@ -3,38 +3,14 @@
 #include <fmt/format.h>
 
 extern "C" {
-#include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
-#include <libswscale/swscale.h>
 }
 
-#include <memory>
+#include "detect/libav.h"
 
 namespace vigil::detect {
 
 namespace {
-
-struct CodecContextFree {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct FrameFree {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct PacketFree {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct SwsFree {
-  void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
-using CodecContext = std::unique_ptr<AVCodecContext, CodecContextFree>;
-using FramePtr = std::unique_ptr<AVFrame, FrameFree>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketFree>;
-
-std::string averror(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof buf);
-  return buf;
-}
 
 // The parameter sets and the access unit as one Annex B stream, which is
 // what libavcodec's H.264/H.265 decoders take without extradata.
@@ -52,28 +28,28 @@ media::Bytes annexB(const media::VideoParameters& params, const media::Bytes& ke
   return out;
 }
 
-Result<FramePtr> decode(const media::VideoParameters& params, const media::Bytes& keyframe) {
+Result<AvFramePtr> decode(const media::VideoParameters& params, const media::Bytes& keyframe) {
   const AVCodec* codec =
       avcodec_find_decoder(params.codec == media::VideoCodec::kH264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_HEVC);
   if (!codec) return Status::unimplemented("no decoder for " + std::string(media::codecName(params.codec)));
-  CodecContext ctx(avcodec_alloc_context3(codec));
+  AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
   ctx->thread_count = 1;  // one picture: threads would only add start-up cost
   if (int err = avcodec_open2(ctx.get(), codec, nullptr); err < 0) {
-    return Status::internal("opening the decoder: " + averror(err));
+    return Status::internal("opening the decoder: " + avErrorText(err));
   }
   media::Bytes stream = annexB(params, keyframe);
   stream.resize(stream.size() + AV_INPUT_BUFFER_PADDING_SIZE, 0);
-  PacketPtr packet(av_packet_alloc());
+  AvPacketPtr packet(av_packet_alloc());
   packet->data = stream.data();
   packet->size = static_cast<int>(stream.size() - AV_INPUT_BUFFER_PADDING_SIZE);
   packet->flags = AV_PKT_FLAG_KEY;
   if (int err = avcodec_send_packet(ctx.get(), packet.get()); err < 0) {
-    return Status::invalidArgument("the keyframe does not decode: " + averror(err));
+    return Status::invalidArgument("the keyframe does not decode: " + avErrorText(err));
   }
   avcodec_send_packet(ctx.get(), nullptr);  // flush: a lone picture may sit in the reorder buffer
-  FramePtr picture(av_frame_alloc());
+  AvFramePtr picture(av_frame_alloc());
   if (int err = avcodec_receive_frame(ctx.get(), picture.get()); err < 0) {
-    return Status::invalidArgument("the keyframe does not decode: " + averror(err));
+    return Status::invalidArgument("the keyframe does not decode: " + avErrorText(err));
   }
   return picture;
 }
@@ -84,7 +60,7 @@ Result<std::string> keyframeToJpeg(const media::VideoParameters& params, const m
                                    int maxWidth) {
   auto decoded = decode(params, keyframe);
   if (!decoded) return decoded.status();
-  FramePtr picture = std::move(*decoded);
+  AvFramePtr picture = std::move(*decoded);
   int width = picture->width;
   int height = picture->height;
   if (maxWidth > 0 && width > maxWidth) {
@@ -93,23 +69,23 @@ Result<std::string> keyframeToJpeg(const media::VideoParameters& params, const m
   }
   // JPEG is full-range 4:2:0; cameras send limited-range 4:2:0 (or other
   // layouts), so every picture goes through swscale.
-  std::unique_ptr<SwsContext, SwsFree> scaler(
+  SwsContextPtr scaler(
       sws_getContext(picture->width, picture->height, static_cast<AVPixelFormat>(picture->format), width, height,
                      AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
   if (!scaler) return Status::internal("no scaler for this picture format");
   const int* coefficients = sws_getCoefficients(SWS_CS_ITU601);
   sws_setColorspaceDetails(scaler.get(), coefficients, picture->color_range == AVCOL_RANGE_JPEG, coefficients,
                            /*dstRange=full*/ 1, 0, 1 << 16, 1 << 16);
-  FramePtr scaled(av_frame_alloc());
+  AvFramePtr scaled(av_frame_alloc());
   scaled->format = AV_PIX_FMT_YUV420P;
   scaled->width = width;
   scaled->height = height;
-  if (int err = av_frame_get_buffer(scaled.get(), 0); err < 0) return Status::internal(averror(err));
+  if (int err = av_frame_get_buffer(scaled.get(), 0); err < 0) return Status::internal(avErrorText(err));
   sws_scale(scaler.get(), picture->data, picture->linesize, 0, picture->height, scaled->data, scaled->linesize);
 
   const AVCodec* jpeg = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
   if (!jpeg) return Status::unimplemented("no JPEG encoder");
-  CodecContext enc(avcodec_alloc_context3(jpeg));
+  AvCodecContextPtr enc(avcodec_alloc_context3(jpeg));
   enc->width = width;
   enc->height = height;
   enc->pix_fmt = AV_PIX_FMT_YUV420P;
@@ -118,13 +94,13 @@ Result<std::string> keyframeToJpeg(const media::VideoParameters& params, const m
   enc->flags |= AV_CODEC_FLAG_QSCALE;
   enc->global_quality = FF_QP2LAMBDA * 4;  // visually clean, about 1/10 of the raw size
   if (int err = avcodec_open2(enc.get(), jpeg, nullptr); err < 0) {
-    return Status::internal("opening the JPEG encoder: " + averror(err));
+    return Status::internal("opening the JPEG encoder: " + avErrorText(err));
   }
   scaled->quality = enc->global_quality;
   scaled->pts = 0;
-  if (int err = avcodec_send_frame(enc.get(), scaled.get()); err < 0) return Status::internal(averror(err));
-  PacketPtr out(av_packet_alloc());
-  if (int err = avcodec_receive_packet(enc.get(), out.get()); err < 0) return Status::internal(averror(err));
+  if (int err = avcodec_send_frame(enc.get(), scaled.get()); err < 0) return Status::internal(avErrorText(err));
+  AvPacketPtr out(av_packet_alloc());
+  if (int err = avcodec_receive_packet(enc.get(), out.get()); err < 0) return Status::internal(avErrorText(err));
   return std::string(reinterpret_cast<const char*>(out->data), static_cast<size_t>(out->size));
 }
 
