@@ -46,6 +46,18 @@ void BoxWriter::patchU32(size_t at, uint32_t v) {
   for (size_t i = 0; i < 4; ++i) out_[at + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
 }
 
+namespace {
+
+// Parameter sets as avcC and hvcC list them: each NAL unit after its 16-bit size.
+void writeParameterSets(BoxWriter& w, const std::vector<Bytes>& nals) {
+  for (const Bytes& nal : nals) {
+    w.u16(static_cast<uint16_t>(nal.size()));
+    w.bytes(nal);
+  }
+}
+
+}  // namespace
+
 Result<Bytes> avcDecoderConfiguration(const VideoParameters& p) {
   if (p.sps.empty() || p.pps.empty()) return Status::failedPrecondition("H.264 parameters without SPS or PPS");
   auto sps = parseSps(VideoCodec::kH264, p.sps.front());
@@ -58,15 +70,9 @@ Result<Bytes> avcDecoderConfiguration(const VideoParameters& p) {
   w.u8(sps->levelIdc);
   w.u8(0xff);  // lengthSizeMinusOne = 3
   w.u8(static_cast<uint8_t>(0xe0 | p.sps.size()));
-  for (const Bytes& nal : p.sps) {
-    w.u16(static_cast<uint16_t>(nal.size()));
-    w.bytes(nal);
-  }
+  writeParameterSets(w, p.sps);
   w.u8(static_cast<uint8_t>(p.pps.size()));
-  for (const Bytes& nal : p.pps) {
-    w.u16(static_cast<uint16_t>(nal.size()));
-    w.bytes(nal);
-  }
+  writeParameterSets(w, p.pps);
   if (sps->profileIdc == 100 || sps->profileIdc == 110 || sps->profileIdc == 122 || sps->profileIdc == 144) {
     w.u8(static_cast<uint8_t>(0xfc | sps->chromaFormatIdc));
     w.u8(static_cast<uint8_t>(0xf8 | (sps->bitDepthLuma - 8)));
@@ -99,10 +105,7 @@ Result<Bytes> hevcDecoderConfiguration(const VideoParameters& p) {
   for (auto [type, nals] : arrays) {
     w.u8(static_cast<uint8_t>(0x80 | type));  // array_completeness
     w.u16(static_cast<uint16_t>(nals->size()));
-    for (const Bytes& nal : *nals) {
-      w.u16(static_cast<uint16_t>(nal.size()));
-      w.bytes(nal);
-    }
+    writeParameterSets(w, *nals);
   }
   return out;
 }
