@@ -7,9 +7,10 @@ the same testcam directly over RTSP: its SEI latency is the path without
 vigil in between, so the difference is what the server adds (depacketize,
 live registry, fMP4, WebSocket).
 
-  bench/live.py --build build/release [--scenarios 1x1,1x50,1x200,200x1] [--seconds 20] [--json]
+  bench/live.py --build build/release [--scenarios 1x1,1x50,1x200,200x1] [--seconds 20] [--runs 3] [--size 1280x720]
 
-A scenario CxV is C cameras with V viewers each.
+A scenario CxV is C cameras with V viewers each. Prints a Markdown table;
+--results FILE replaces the section between the "live" markers in that file.
 """
 import argparse
 import json
@@ -21,9 +22,11 @@ import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from testcam_capacity import start, stop  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, measured_line, replace_section, spread, start, start_testcam, stop  # noqa: E402
+
+
+DISTINCT = 4
 
 
 def free_port():
@@ -32,15 +35,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def api(base, path, token=None, body=None):
+    req = urllib.request.Request(base + path, method="POST" if body else "GET",
+                                 data=json.dumps(body).encode() if body else None)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
 def login(base, password):
     """The password is printed before the server listens: retry for a while."""
     deadline = time.monotonic() + 60
     while True:
-        req = urllib.request.Request(base + "/api/v1/login", method="POST",
-                                     data=json.dumps({"user": "admin", "password": password}).encode())
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return json.loads(r.read())["token"]
+            return api(base, "/api/v1/login", body={"user": "admin", "password": password})["token"]
         except OSError:
             if time.monotonic() > deadline:
                 raise
@@ -50,10 +59,7 @@ def login(base, password):
 def wait_online(base, token, n, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        req = urllib.request.Request(base + "/api/v1/cameras", headers={"Authorization": "Bearer " + token})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            cams = json.loads(r.read())
-        if sum(1 for c in cams if c["online"]) >= n:
+        if sum(1 for c in api(base, "/api/v1/cameras", token) if c["online"]) >= n:
             return
         time.sleep(1)
     raise SystemExit(f"live.py: {n} cameras did not come online within {timeout} s")
@@ -61,24 +67,26 @@ def wait_online(base, token, n, timeout=120):
 
 def probe_latency(vigil, url, frames):
     r = subprocess.run([vigil, "probe", url, "--frames", str(frames)], capture_output=True, text=True, timeout=120)
-    line = json.loads(r.stdout.strip().splitlines()[-1])
-    return line.get("send_time_latency_ms", {})
+    return json.loads(r.stdout.strip().splitlines()[-1]).get("send_time_latency_ms", {})
 
 
-def scenario(build, cameras, viewers, seconds):
-    vigil = os.path.join(build, "src/app/vigil")
-    load = os.path.join(build, "bench/vigil-live-load")
-    testcam, base = start([vigil, "testcam", "--listen", "127.0.0.1:0", "--streams", str(cameras)],
-                          r"at (rtsp://127\.0\.0\.1:\d+)/cam/0")
+def scenario(build, cameras, viewers, seconds, size):
+    """One run: vigil-live-load's JSON plus the direct RTSP latency."""
+    vigil = os.path.join(build, "src", "app", "vigil")
+    load = os.path.join(build, "bench", "vigil-live-load")
+    # Cameras beyond DISTINCT reuse an encoded stream (camera i plays
+    # /cam/(i mod DISTINCT)): encoding 200 would take minutes.
+    testcam, base = start_testcam(vigil, min(cameras, DISTINCT), size=size)
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="vigil-live-") as d:
-        config = os.path.join(d, "vigil.toml")
-        with open(config, "w") as f:
-            f.write(f'[node]\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n')
-            for i in range(cameras):
-                f.write(f'[[camera]]\nid = "c{i}"\nurl = "{base}/cam/{i}"\nrecord = "off"\n')
-        serve, password = start([vigil, "serve", "--config", config], r"admin password: (\S+)")
-        try:
+    serve = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="vigil-live-") as d:
+            config = os.path.join(d, "vigil.toml")
+            with open(config, "w") as f:
+                f.write(f'[node]\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n')
+                for i in range(cameras):
+                    f.write(f'[[camera]]\nid = "c{i}"\nurl = "{base}/cam/{i % DISTINCT}"\nrecord = "off"\n')
+            serve, password = start([vigil, "serve", "--config", config], r"admin password: (\S+)")
             http = f"http://127.0.0.1:{port}"
             token = login(http, password)
             wait_online(http, token, cameras)
@@ -86,40 +94,72 @@ def scenario(build, cameras, viewers, seconds):
             urls = [f"ws://127.0.0.1:{port}/api/v1/cameras/c{i}/live" for i in range(cameras)]
             r = subprocess.run([load, "--token", token, "--viewers", str(cameras * viewers), "--seconds",
                                 str(seconds), *urls], capture_output=True, text=True, timeout=seconds + 120)
+            if r.returncode != 0 or not r.stdout.strip():
+                raise SystemExit(f"vigil-live-load failed: {r.stderr[-2000:]}")
             result = json.loads(r.stdout.strip().splitlines()[-1])
             result["direct_rtsp_ms"] = probe_latency(vigil, f"{base}/cam/0", 250)
-        finally:
+    finally:
+        if serve:
             stop(serve)
-            stop(testcam)
+        stop(testcam)
     return result
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", default="build/release")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
     ap.add_argument("--scenarios", default="1x1,1x50,1x200,200x1")
     ap.add_argument("--seconds", type=int, default=20)
-    ap.add_argument("--json", action="store_true", help="print one JSON object per scenario only")
-    args = ap.parse_args()
-    rows = []
-    for s in args.scenarios.split(","):
-        cameras, viewers = (int(x) for x in s.split("x"))
-        r = scenario(args.build, cameras, viewers, args.seconds)
-        r["scenario"] = s
-        rows.append(r)
-        if args.json:
-            print(json.dumps(r), flush=True)
-    if args.json:
-        return
-    print("| cameras x viewers | sockets | fragments | latency p50 / p99 / max (ms) | direct RTSP p50 / p99 (ms) "
-          "| server-added p50 / p99 (ms) | open to first fragment p50 / p95 (ms) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        lat, direct, first = r["latency_ms"], r["direct_rtsp_ms"], r["first_fragment_ms"]
-        print(f"| {r['scenario']} | {r['sockets']} | {r['fragments']} | {lat['p50']:.1f} / {lat['p99']:.1f} / "
-              f"{lat['max']:.1f} | {direct.get('p50', 0):.1f} / {direct.get('p99', 0):.1f} | "
-              f"{lat['p50'] - direct.get('p50', 0):.1f} / {lat['p99'] - direct.get('p99', 0):.1f} | "
-              f"{first['p50']:.1f} / {first['p95']:.1f} |")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--size", default="1280x720", help="testcam's picture size")
+    ap.add_argument("--results")
+    a = ap.parse_args()
+
+    runs = {}  # scenario -> [result]
+    for r in range(a.runs):
+        for s in a.scenarios.split(","):
+            cameras, viewers = (int(x) for x in s.split("x"))
+            result = scenario(a.build, cameras, viewers, a.seconds, a.size)
+            runs.setdefault(s, []).append(result)
+            lat = result["latency_ms"]
+            print(f"{s}, run {r + 1}: {result['sockets']} sockets, {result['failed']} failed, "
+                  f"{result['fragments']} fragments, latency p50 {lat['p50']:.1f} p99 {lat['p99']:.1f} ms, direct "
+                  f"RTSP p50 {result['direct_rtsp_ms'].get('p50', 0):.1f} ms", file=sys.stderr, flush=True)
+
+    def cell(rs, key, q, digits=1):
+        return spread([r[key].get(q, 0) for r in rs], digits)
+
+    def added(rs, q):
+        return spread([r["latency_ms"][q] - r["direct_rtsp_ms"].get(q, 0) for r in rs], 1)
+
+    table = ["| cameras x viewers | sockets open | fragments received | latency p50 (ms) | latency p99 (ms) "
+             "| direct RTSP p50 (ms) | direct RTSP p99 (ms) | server-added p50 (ms) | server-added p99 (ms) "
+             "| open to first fragment p50 (ms) | p95 (ms) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for s, rs in runs.items():
+        table.append(f"| {s} | {spread([r['sockets'] - r['failed'] for r in rs], 0)} | "
+                     f"{spread([r['fragments'] for r in rs], 0)} | {cell(rs, 'latency_ms', 'p50')} | "
+                     f"{cell(rs, 'latency_ms', 'p99')} | {cell(rs, 'direct_rtsp_ms', 'p50')} | "
+                     f"{cell(rs, 'direct_rtsp_ms', 'p99')} | {added(rs, 'p50')} | {added(rs, 'p99')} | "
+                     f"{cell(rs, 'first_fragment_ms', 'p50')} | {cell(rs, 'first_fragment_ms', 'p95')} |")
+    text = "\n".join(table)
+    print(text)
+    if a.results:
+        command = (f"bench/live.py --build {os.path.relpath(a.build, ROOT)} --scenarios {a.scenarios} "
+                   f"--seconds {a.seconds} --runs {a.runs} --size {a.size}")
+        replace_section(a.results, "live", (
+            f"### Live latency (testcam -> vigil serve -> WebSocket fMP4, against testcam -> RTSP directly)\n\n"
+            f"{measured_line(command)}\n"
+            f"`vigil serve` (record = off) reads C testcam streams ({a.size}, 25 fps, 2 Mbit/s, RTSP over TCP on "
+            f"loopback) and `bench/vigil-live-load` (bench/live_load.cpp, 2 threads) opens V WebSockets per "
+            f"camera on `/api/v1/cameras/{{id}}/live`, for {a.seconds} s. Latency: from the send time testcam "
+            f"writes into each frame's SEI to the arrival of the fragment carrying it, for the frames sent after "
+            f"the socket opened (the cached GOP a viewer starts with is older by design). Direct RTSP: the same "
+            f"latency for `vigil probe` reading testcam's first stream in the same run, without vigil serve in "
+            f"between; server-added = latency - direct (the same percentile). Open to first fragment: from "
+            f"starting the TCP connect to the first fragment (it starts at the cached keyframe). Everything, "
+            f"load generator included, shares the 2 cores. Each cell is the median of {a.runs} runs "
+            f"(min-max).\n\n{text}\n"))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // vigil-live-load: opens N live WebSockets (GET /api/v1/cameras/{id}/live)
-// and measures, for every fragment received, the latency from the send
-// time testcam wrote into the frame's SEI (media/send_time_sei.h) to its
-// arrival here, and for every socket the time from opening the connection
+// and measures, for every frame testcam sent after the socket opened, the
+// latency from the send time testcam wrote into the frame's SEI
+// (media/send_time_sei.h) to the arrival of its fragment here, and for every socket the time from opening the connection
 // to its first fragment. Not a test: a load generator for bench/live.py.
 //
 //   vigil-live-load --token T --viewers 50 --seconds 20 ws://127.0.0.1:8080/api/v1/cameras/cam-1/live [more]
@@ -83,6 +83,10 @@ asio::awaitable<void> viewer(std::string host, std::string port, std::string tar
     }));
     ws.read_message_max(64 << 20);
     co_await ws.async_handshake(host + ":" + port, target, asio::use_awaitable);
+    // The first fragments replay the cached GOP: frames sent before this
+    // viewer came. Their age is not latency (the open-to-first-fragment time
+    // covers them); latency counts frames testcam sent from now on.
+    const vigil::WallTime subscribed = vigil::SystemClock::instance().now();
     {
       std::lock_guard lock(results.mutex);
       ++results.sockets;
@@ -111,6 +115,7 @@ asio::awaitable<void> viewer(std::string host, std::string port, std::string tar
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - opened).count());
         }
         for (vigil::WallTime sent : sendTimes(buffer, codec)) {
+          if (sent < subscribed) continue;
           latencies.push_back(static_cast<double>((now - sent).count()) / 1000.0);
         }
       }

@@ -2,7 +2,7 @@
 """Runs every benchmark of bench/ at one scale and rewrites the results
 file: the machine, date, commit and load first, then one section per
 benchmark (each with the command that reproduces it), the chart of CPU per
-stream against N, and the live-latency slot. `scripts/bench` builds the
+stream against N. `scripts/bench` builds the
 release preset and calls this; CTest runs it with --quick on the debug
 build (label "bench") to keep the harness working.
 
@@ -35,11 +35,15 @@ SCALES = {
                         "--max-seconds", "4"]},
     "playback": {"full": ["--cameras", "100", "--days", "30", "--export-minutes", "60", "--runs", "3"],
                  "quick": ["--cameras", "3", "--days", "1", "--export-minutes", "1", "--runs", "1"]},
+    "live": {"full": ["--scenarios", "1x1,1x50,1x200,200x1", "--seconds", "20", "--runs", "3"],
+             "quick": ["--scenarios", "1x2", "--seconds", "2", "--runs", "1", "--size", "320x240"]},
     "testcam": {"full": ["--sessions", "100,500,1000", "--seconds", "20", "--runs", "3"],
                 "quick": ["--sessions", "4", "--streams", "1", "--seconds", "1", "--warmup", "1", "--runs", "1"]},
 }
 SCRIPTS = {"record": "ingest.py", "write": "write.py", "crash": "crash_loss.py", "playback": "playback.py",
-           "testcam": "testcam_capacity.py"}
+           "live": "live.py", "testcam": "testcam_capacity.py"}
+# The scripts that take a --dir for their working files.
+TAKES_DIR = {"record", "write", "crash", "playback"}
 # "live publish" is the live registry's Google Benchmark (bench/live_publish.cpp), kept as measured.
 ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "live publish", "testcam capacity"]
 
@@ -134,7 +138,7 @@ def main():
     for name in only:
         args = [sys.executable, os.path.join(HERE, SCRIPTS[name]), "--build", a.build, "--results", results,
                 *SCALES[name][scale]]
-        if a.dir and name != "testcam":
+        if a.dir and name in TAKES_DIR:
             args += ["--dir", a.dir]
         json_out = None
         if name == "record":
@@ -161,10 +165,6 @@ def main():
         f"{os.path.relpath(a.build, ROOT)} build, scale {scale}, {(time.time() - began) / 60:.0f} min.\n"
         f"- Load: load average {load_before} at the start and {load_average()} at the end (other builds "
         f"ran meanwhile; each section gives its own).\n"))
-    if "<!-- live: begin -->\n<!-- live: end -->" in open(results).read():
-        replace_section(results, "live", (
-            "### Live latency\n\nServer-added latency (testcam's SEI send time to the WebSocket send) and time "
-            "to first fragment: not measured yet; the slot waits for the live WebSocket route.\n"))
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
 

@@ -11,7 +11,11 @@
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
 #include "http/event_routes.h"
+#include "http/live_routes.h"
+#include "http/metrics_routes.h"
+#include "http/recording_routes.h"
 #include "http/server.h"
+#include "storage/store.h"
 
 namespace vigil::http {
 namespace {
@@ -44,6 +48,15 @@ class RoutesTest : public ::testing::Test {
           return Status::ok();
         },
         *audit_);
+    auto media = storage::Store::open({.dataDir = (dir_ / "data").string()});
+    ASSERT_TRUE(media);
+    store_media_ = std::move(*media);
+    auto exists = [](const std::string& id) { return id == "gate" || id == "yard"; };
+    addRecordingRoutes(*server_, {.store = store_media_.get(), .audit = audit_.get(), .cameraExists = exists});
+    addLiveRoutes(*server_, {.live = &live_, .audit = audit_.get(), .loops = &loops_, .cameraExists = exists});
+    addMetricsRoute(*server_, {.cameras = [] { return std::vector<camera::CameraStatus>{}; },
+                               .live = &live_,
+                               .store = store_media_.get()});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
@@ -59,6 +72,7 @@ class RoutesTest : public ::testing::Test {
   }
   void TearDown() override {
     server_.reset();
+    store_media_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -83,6 +97,8 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<access::SqliteAccessStore> store_;
   std::unique_ptr<access::AuditLog> audit_;
   std::unique_ptr<access::Accounts> accounts_;
+  media::LiveRegistry live_;
+  std::unique_ptr<storage::Store> store_media_;
   std::unique_ptr<HttpServer> server_;
   std::map<access::Role, std::string> names_;
   std::map<access::Role, std::string> tokens_;
@@ -99,7 +115,7 @@ TEST_F(RoutesTest, OnlyTheShellHealthAndLoginArePublic) {
 
 TEST_F(RoutesTest, EveryRouteAnswers401WithoutASessionAnd403ForTooLowARole) {
   const std::vector<RouteInfo> routes = server_->routes();
-  ASSERT_GE(routes.size(), 10u);
+  ASSERT_GE(routes.size(), 20u);
   for (const RouteInfo& route : routes) {
     SCOPED_TRACE(route.method + " " + route.path + " (" + std::string(accessName(route.access)) + ")");
     if (route.access == Access::kPublic) continue;
