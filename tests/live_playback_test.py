@@ -201,6 +201,18 @@ class LiveAndPlayback(unittest.TestCase):
         self.assertEqual(status, 206)
         self.assertEqual(headers["Content-Range"], f"bytes 100-199/{len(body)}")
         self.assertEqual(part, body[100:200])
+        # Recorded video is immutable: a strong ETag, a 304 for a client that
+        # has it, and a resumed download of the same file gets its range.
+        etag = headers["ETag"]
+        self.assertRegex(etag, r'^"[0-9a-f]+-[0-9a-f]{16}"$')
+        status, _, again = self.request("api/v1/cameras/cam-1/export.mp4?" + query, headers={"If-None-Match": etag})
+        self.assertEqual((status, again), (304, b""))
+        status, _, tail = self.request("api/v1/cameras/cam-1/export.mp4?" + query,
+                                       headers={"Range": "bytes=1000-", "If-Range": etag})
+        self.assertEqual((status, tail), (206, body[1000:]))
+        status, _, whole = self.request("api/v1/cameras/cam-1/export.mp4?" + query,
+                                        headers={"Range": "bytes=1000-", "If-Range": '"0-0000000000000000"'})
+        self.assertEqual((status, len(whole)), (200, len(body)))
 
     def test_playback_playlist_plays_in_ffmpeg(self):
         query = self.range_of(5)

@@ -88,7 +88,8 @@ void drawTestPattern(const YuvImage& img, int streamIndex, int64_t frameIndex, i
   fillRect(img, x, 0, sweep, img.height, 235, 128, 128);
 
   const int scale = std::max(1, img.height / 60);
-  drawText(img, 2 * scale, 2 * scale, scale * 2, fmt::format("CAM {}", streamIndex));
+  // Counted from 1 like the demo's cameras (stream /cam/0 is "Demo camera 1").
+  drawText(img, 2 * scale, 2 * scale, scale * 2, fmt::format("CAM {}", streamIndex + 1));
   drawText(img, 2 * scale, img.height - 10 * scale, scale, clockText(frameIndex, fps));
 }
 

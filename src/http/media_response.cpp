@@ -15,6 +15,8 @@ Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraEx
 Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType) {
   Response r;
   r.contentType = std::move(contentType);
+  // Recorded video does not change: players may revalidate and resume.
+  r.etag = file->entityTag();
   r.source = virtualFileBody(std::move(file));
   return r;
 }

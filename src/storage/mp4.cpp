@@ -126,6 +126,26 @@ VirtualFile::VirtualFile(std::vector<Slice> slices) : slices_(std::move(slices))
   for (const Slice& s : slices_) size_ = std::max(size_, s.start + s.length);
 }
 
+std::string VirtualFile::entityTag() const {
+  // FNV-1a, 64 bits: a validator, not a defence against forgery.
+  uint64_t hash = 0xcbf29ce484222325ull;
+  auto mix = [&hash](const uint8_t* data, size_t n) {
+    for (size_t i = 0; i < n; ++i) hash = (hash ^ data[i]) * 0x100000001b3ull;
+  };
+  auto mixNumber = [&mix](uint64_t v) { mix(reinterpret_cast<const uint8_t*>(&v), sizeof v); };
+  for (const Slice& s : slices_) {
+    mixNumber(s.start);
+    mixNumber(s.length);
+    if (s.memory) {
+      mix(s.memory->data(), s.memory->size());
+    } else {
+      mix(reinterpret_cast<const uint8_t*>(s.path.data()), s.path.size());
+      mixNumber(s.fileOffset);
+    }
+  }
+  return fmt::format("\"{:x}-{:016x}\"", size_, hash);
+}
+
 Result<Bytes> VirtualFile::read(uint64_t offset, size_t length) const {
   Bytes out;
   if (offset >= size_) return out;

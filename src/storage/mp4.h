@@ -31,6 +31,12 @@ class VirtualFile {
   // The bytes [offset, offset + length) clipped to size(). A sample file
   // that vanished (retention) or shrank is NotFound / DataLoss.
   Result<media::Bytes> read(uint64_t offset, size_t length) const;
+  // A strong HTTP entity tag ("\"size-hash\"") of the bytes: a hash of the
+  // memory slices (the moov or moof, which list every sample's size and
+  // offset) and of where each file slice lies. Sample files are written
+  // once and never reused, so equal tags mean equal bytes, and a range
+  // that grows (an open recording) gets a new tag. Reads no file.
+  std::string entityTag() const;
 
  private:
   std::vector<Slice> slices_;

@@ -192,6 +192,13 @@ TEST_F(StoreTest, VirtualMp4ReadsTheSameBytesInAnyPieces) {
     EXPECT_TRUE(std::equal(piece->begin(), piece->end(), whole->begin() + static_cast<ptrdiff_t>(off)));
   }
   EXPECT_TRUE(file.read(file.size(), 10)->empty());
+
+  // The same range exports the same bytes under the same tag; another
+  // range gets another.
+  const std::string tag = file.entityTag();
+  EXPECT_EQ((*store->exportMp4("gate", at(3), at(65)))->entityTag(), tag);
+  EXPECT_NE((*store->exportMp4("gate", at(3), at(64)))->entityTag(), tag);
+  EXPECT_TRUE(tag.starts_with('"') && tag.ends_with('"')) << tag;
 }
 
 TEST_F(StoreTest, FragmentedPlaybackHasAFragmentPerGopAndFlagsGapsAndNewParameters) {
