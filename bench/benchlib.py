@@ -1,6 +1,8 @@
-"""Helpers shared by the benchmarks in bench/: process CPU and memory from
-/proc, starting and stopping servers by PID, repeated runs summarised as
-median (min-max), and rewriting one marked section of bench/RESULTS.md."""
+"""Helpers shared by the benchmarks in bench/: their common arguments,
+process CPU and memory from /proc, starting and stopping servers by PID,
+repeated runs summarised as median (min-max), and writing a benchmark's
+section of bench/RESULTS.md."""
+import argparse
 import os
 import re
 import statistics
@@ -11,6 +13,23 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def arguments(description=None, scratch=False):
+    """A parser with the arguments every benchmark takes: --build (the
+    build tree whose programs it runs), --results (the results file whose
+    section it rewrites) and, with `scratch`, --dir (where its working files
+    go; default: the system temp dir)."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap.add_argument("--results", help="rewrite this benchmark's section of that file")
+    if scratch:
+        ap.add_argument("--dir", default=None, help="where working files go (default: the system temp dir)")
+    return ap
+
+
+def vigil_binary(build):
+    return os.path.join(build, "src", "app", "vigil")
 
 
 def cpu_seconds(pid):
@@ -84,6 +103,15 @@ def start_testcam(vigil, streams, fps=25, bitrate=2000, size="1280x720"):
                   "--fps", str(fps), "--bitrate", str(bitrate), "--loop-seconds", "4"], r"at (rtsp://\S+)/cam/0")
 
 
+def write_serve_config(path, data_dir, urls, listen="127.0.0.1:0", record=None):
+    """A `vigil serve` config: cameras c0, c1, ... reading `urls`, each
+    with `record` ("continuous" or "off") when given."""
+    with open(path, "w") as f:
+        f.write(f'[node]\ndata_dir = "{data_dir}"\n[http]\nlisten = "{listen}"\n')
+        for i, url in enumerate(urls):
+            f.write(f'[[camera]]\nid = "c{i}"\nurl = "{url}"\n' + (f'record = "{record}"\n' if record else ""))
+
+
 def testcam_frames_sent(stderr):
     m = re.search(r"testcam\.stopped .*?frames_sent=(\d+)", stderr)
     return int(m.group(1)) if m else None
@@ -126,3 +154,19 @@ def measured_line(command):
     command that reproduces it."""
     return (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (load average {load_average()} "
             f"at the end) with\n`{command}`.")
+
+
+def write_section(results, tag, title, command, description, table):
+    """Prints a benchmark's Markdown table and, when `results` names a file,
+    rewrites its section `tag` there: the title, when and with what command
+    (`bench/<script> --build <build> ...`) it was measured, what was
+    measured (`description`), then the table."""
+    print(table)
+    if results:
+        replace_section(results, tag, f"### {title}\n\n{measured_line(command)}\n{description}\n\n{table}\n")
+
+
+def command_line(script, build, args):
+    """The command that reproduces a section: `script` in bench/ on `build`
+    (relative to the repository) with `args`."""
+    return f"bench/{script} --build {os.path.relpath(build, ROOT)} {args}"

@@ -9,7 +9,6 @@ clock).
 
   bench/crash_loss.py --build build/release [--streams 50] [--cycles 20] [--results bench/RESULTS.md]
 """
-import argparse
 import os
 import random
 import shutil
@@ -22,7 +21,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, measured_line, replace_section, spawn, start_testcam, stop  # noqa: E402
+from benchlib import (arguments, command_line, spawn, start_testcam, stop, vigil_binary,  # noqa: E402
+                      write_section, write_serve_config)
 
 
 def last_ends(index, since_us):
@@ -42,10 +42,7 @@ def run(vigil, streams, size, cycles, min_s, max_s, workdir, seed):
     try:
         config = os.path.join(d, "vigil.toml")
         data = os.path.join(d, "data")
-        with open(config, "w") as f:
-            f.write(f'[node]\ndata_dir = "{data}"\n[http]\nlisten = "127.0.0.1:0"\n')
-            for i in range(streams):
-                f.write(f'[[camera]]\nid = "c{i}"\nurl = "{base}/cam/{i % 10}"\n')
+        write_serve_config(config, data, [f"{base}/cam/{i % 10}" for i in range(streams)])
         for cycle in range(cycles):
             began = time.time()
             p = spawn([vigil, "serve", "--config", config])
@@ -71,19 +68,15 @@ def run(vigil, streams, size, cycles, min_s, max_s, workdir, seed):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap = arguments(__doc__, scratch=True)
     ap.add_argument("--streams", type=int, default=50)
     ap.add_argument("--size", default="1280x720", help="testcam's picture size")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--min-seconds", type=float, default=4.0, help="earliest kill after start")
     ap.add_argument("--max-seconds", type=float, default=9.0, help="latest kill after start")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--dir", default=None)
-    ap.add_argument("--results")
     a = ap.parse_args()
-    vigil = os.path.join(a.build, "src", "app", "vigil")
-    losses, missing, problems = run(vigil, a.streams, a.size, a.cycles, a.min_seconds, a.max_seconds,
+    losses, missing, problems = run(vigil_binary(a.build), a.streams, a.size, a.cycles, a.min_seconds, a.max_seconds,
                                     a.dir or tempfile.gettempdir(), a.seed)
     if not losses:
         raise SystemExit("nothing was recorded")
@@ -94,18 +87,16 @@ def main():
             f"{max(losses):.2f} | {missing} | {len(problems)} |")
     for p in problems:
         text += f"\n\n- check: {p}"
-    print(text)
-    if a.results:
-        command = (f"bench/crash_loss.py --build {os.path.relpath(a.build, ROOT)} --streams {a.streams} "
-                   f"--size {a.size} --cycles {a.cycles}")
-        replace_section(a.results, "crash", (
-            f"### Crash loss (SIGKILL while recording)\n\n{measured_line(command)}\n"
-            f"`vigil serve` records {a.streams} testcam streams ({a.size}@25, 2 Mbit/s; stream i plays "
-            f"/cam/(i mod 10)) into one data directory and is killed with SIGKILL {a.min_seconds:g}-{a.max_seconds:g} s after each start, {a.cycles} times. After "
-            f"each kill `vigil check --repair` recovers the store as the next start would, and a second `vigil "
-            f"check` must be clean. Lost: kill time minus the end of the stream's last recording in that cycle "
-            f"(after recovery), over every stream and kill. The commit interval is 1 s; recovery also keeps the "
-            f"whole access units written past the last commit.\n\n{text}\n"))
+    write_section(
+        a.results, "crash", "Crash loss (SIGKILL while recording)",
+        command_line("crash_loss.py", a.build, f"--streams {a.streams} --size {a.size} --cycles {a.cycles}"),
+        f"`vigil serve` records {a.streams} testcam streams ({a.size}@25, 2 Mbit/s; stream i plays "
+        f"/cam/(i mod 10)) into one data directory and is killed with SIGKILL {a.min_seconds:g}-{a.max_seconds:g} "
+        f"s after each start, {a.cycles} times. After each kill `vigil check --repair` recovers the store as the "
+        f"next start would, and a second `vigil check` must be clean. Lost: kill time minus the end of the "
+        f"stream's last recording in that cycle (after recovery), over every stream and kill. The commit interval "
+        f"is 1 s; recovery also keeps the whole access units written past the last commit.",
+        text)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ its streams at start, which takes 2 s of both cores per 720p stream.
 
 Prints a Markdown table; with --json FILE also the per-run figures.
 """
-import argparse
 import json
 import os
 import re
@@ -29,8 +28,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (ROOT, cpu_seconds, measured_line, pss_mib, replace_section, spawn, spread,  # noqa: E402
-                      start_testcam, stop, summary, testcam_frames_sent)
+from benchlib import (arguments, command_line, cpu_seconds, pss_mib, spawn, spread, start_testcam,  # noqa: E402
+                      stop, summary, testcam_frames_sent, vigil_binary, write_section, write_serve_config)
 
 BITRATE = 2_000_000  # bit/s of every testcam stream
 FPS = 25
@@ -97,11 +96,8 @@ def run_vigil(vigil, n, distinct, size, seconds, warmup, workdir, record):
     d = tempfile.mkdtemp(dir=workdir, prefix="vigil-bench-")
     try:
         config = os.path.join(d, "vigil.toml")
-        with open(config, "w") as f:
-            f.write(f'[node]\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:0"\n')
-            for i in range(n):
-                f.write(f'[[camera]]\nid = "c{i}"\nurl = "{base}/cam/{i % distinct}"\n'
-                        f'record = "{"continuous" if record else "off"}"\n')
+        write_serve_config(config, f"{d}/data", [f"{base}/cam/{i % distinct}" for i in range(n)],
+                           record="continuous" if record else "off")
         p = spawn([vigil, "serve", "--config", config])
         try:
             time.sleep(warmup)
@@ -218,8 +214,7 @@ def cpu_ratio(results, n):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap = arguments(__doc__, scratch=True)
     ap.add_argument("--cameras", default="50,200,500")
     ap.add_argument("--distinct", type=int, default=10, help="distinct testcam streams")
     ap.add_argument("--size", default="1280x720", help="testcam's picture size")
@@ -227,37 +222,30 @@ def main():
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-record", dest="record", action="store_false", help="ingest only: nothing written")
-    ap.add_argument("--dir", default=None, help="where recordings go (default: the system temp dir)")
-    ap.add_argument("--results", help="rewrite this section of a results file")
     ap.add_argument("--json", help="write the per-run figures here")
     a = ap.parse_args()
-    vigil = os.path.join(a.build, "src", "app", "vigil")
     levels = [int(x) for x in a.cameras.split(",")]
-    results = run(vigil, levels, a.distinct, a.size, a.seconds, a.warmup, a.runs, a.dir or tempfile.gettempdir(), a.record)
-    text = table(results, levels, a.record)
-    print(text)
+    results = run(vigil_binary(a.build), levels, a.distinct, a.size, a.seconds, a.warmup, a.runs,
+                  a.dir or tempfile.gettempdir(), a.record)
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"levels": levels, "results": results}, f)
-    if a.results:
-        tag = "record" if a.record else "ingest"
-        title = ("Recording to disk (vigil's store vs ffmpeg's 60 s MP4 segments)" if a.record
-                 else "RTSP ingest alone (nothing written)")
-        command = (f"bench/ingest.py --build {os.path.relpath(a.build, ROOT)} --cameras {a.cameras} --distinct "
-                   f"{a.distinct} --size {a.size} --seconds {a.seconds} --warmup {a.warmup} --runs {a.runs}"
-                   f"{'' if a.record else ' --no-record'}")
-        body = (f"### {title}\n\n{measured_line(command)}\n"
-                f"Each run starts a fresh `vigil testcam` ({min(max(levels), a.distinct)} distinct pre-encoded "
-                f"{a.size}@25 streams at 2 Mbit/s; stream i plays /cam/(i mod {a.distinct})) and then vigil, and "
-                f"again for ffmpeg; RTSP over TCP on loopback. CPU is user + system time summed over the "
-                f"{a.seconds} s window after a {a.warmup} s warm-up, as % of one core per stream; memory is the "
-                f"proportional set size (PSS: shared pages split between the processes that map them), summed "
-                f"over ffmpeg's processes, vigil's divided by N, at the end of the window. Frames sent: testcam's "
-                f"count; received: vigil's cameras (from the first keyframe of each session); stored: samples in "
-                f"vigil's index, or in the MP4s' `stsz`. Expected bytes: frames stored x 10 000 (2 Mbit/s at "
-                f"25 fps); vigil's bytes include its index. Each cell is the median of {a.runs} runs (min-max).\n\n"
-                f"{text}\n")
-        replace_section(a.results, tag, body)
+    write_section(
+        a.results, "record" if a.record else "ingest",
+        ("Recording to disk (vigil's store vs ffmpeg's 60 s MP4 segments)" if a.record
+         else "RTSP ingest alone (nothing written)"),
+        command_line("ingest.py", a.build, f"--cameras {a.cameras} --distinct {a.distinct} --size {a.size} "
+                     f"--seconds {a.seconds} --warmup {a.warmup} --runs {a.runs}{'' if a.record else ' --no-record'}"),
+        f"Each run starts a fresh `vigil testcam` ({min(max(levels), a.distinct)} distinct pre-encoded "
+        f"{a.size}@25 streams at 2 Mbit/s; stream i plays /cam/(i mod {a.distinct})) and then vigil, and "
+        f"again for ffmpeg; RTSP over TCP on loopback. CPU is user + system time summed over the "
+        f"{a.seconds} s window after a {a.warmup} s warm-up, as % of one core per stream; memory is the "
+        f"proportional set size (PSS: shared pages split between the processes that map them), summed "
+        f"over ffmpeg's processes, vigil's divided by N, at the end of the window. Frames sent: testcam's "
+        f"count; received: vigil's cameras (from the first keyframe of each session); stored: samples in "
+        f"vigil's index, or in the MP4s' `stsz`. Expected bytes: frames stored x 10 000 (2 Mbit/s at "
+        f"25 fps); vigil's bytes include its index. Each cell is the median of {a.runs} runs (min-max).",
+        table(results, levels, a.record))
 
 
 if __name__ == "__main__":

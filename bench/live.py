@@ -12,7 +12,6 @@ live registry, fMP4, WebSocket).
 A scenario CxV is C cameras with V viewers each. Prints a Markdown table;
 --results FILE replaces the section between the "live" markers in that file.
 """
-import argparse
 import json
 import os
 import socket
@@ -23,7 +22,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, measured_line, replace_section, spread, start, start_testcam, stop  # noqa: E402
+from benchlib import (arguments, command_line, spread, start, start_testcam, stop, vigil_binary,  # noqa: E402
+                      write_section, write_serve_config)
 
 
 DISTINCT = 4
@@ -72,7 +72,7 @@ def probe_latency(vigil, url, frames):
 
 def scenario(build, cameras, viewers, seconds, size):
     """One run: vigil-live-load's JSON plus the direct RTSP latency."""
-    vigil = os.path.join(build, "src", "app", "vigil")
+    vigil = vigil_binary(build)
     load = os.path.join(build, "bench", "vigil-live-load")
     # Cameras beyond DISTINCT reuse an encoded stream (camera i plays
     # /cam/(i mod DISTINCT)): encoding 200 would take minutes.
@@ -82,10 +82,8 @@ def scenario(build, cameras, viewers, seconds, size):
     try:
         with tempfile.TemporaryDirectory(prefix="vigil-live-") as d:
             config = os.path.join(d, "vigil.toml")
-            with open(config, "w") as f:
-                f.write(f'[node]\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n')
-                for i in range(cameras):
-                    f.write(f'[[camera]]\nid = "c{i}"\nurl = "{base}/cam/{i % DISTINCT}"\nrecord = "off"\n')
+            write_serve_config(config, f"{d}/data", [f"{base}/cam/{i % DISTINCT}" for i in range(cameras)],
+                               listen=f"127.0.0.1:{port}", record="off")
             serve, password = start([vigil, "serve", "--config", config], r"admin password: (\S+)")
             http = f"http://127.0.0.1:{port}"
             token = login(http, password)
@@ -106,13 +104,11 @@ def scenario(build, cameras, viewers, seconds, size):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap = arguments(__doc__)
     ap.add_argument("--scenarios", default="1x1,1x50,1x200,200x1")
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--size", default="1280x720", help="testcam's picture size")
-    ap.add_argument("--results")
     a = ap.parse_args()
 
     runs = {}  # scenario -> [result]
@@ -142,24 +138,22 @@ def main():
                      f"{cell(rs, 'latency_ms', 'p99')} | {cell(rs, 'direct_rtsp_ms', 'p50')} | "
                      f"{cell(rs, 'direct_rtsp_ms', 'p99')} | {added(rs, 'p50')} | {added(rs, 'p99')} | "
                      f"{cell(rs, 'first_fragment_ms', 'p50')} | {cell(rs, 'first_fragment_ms', 'p95')} |")
-    text = "\n".join(table)
-    print(text)
-    if a.results:
-        command = (f"bench/live.py --build {os.path.relpath(a.build, ROOT)} --scenarios {a.scenarios} "
-                   f"--seconds {a.seconds} --runs {a.runs} --size {a.size}")
-        replace_section(a.results, "live", (
-            f"### Live latency (testcam -> vigil serve -> WebSocket fMP4, against testcam -> RTSP directly)\n\n"
-            f"{measured_line(command)}\n"
-            f"`vigil serve` (record = off) reads C testcam streams ({a.size}, 25 fps, 2 Mbit/s, RTSP over TCP on "
-            f"loopback) and `bench/vigil-live-load` (bench/live_load.cpp, 2 threads) opens V WebSockets per "
-            f"camera on `/api/v1/cameras/{{id}}/live`, for {a.seconds} s. Latency: from the send time testcam "
-            f"writes into each frame's SEI to the arrival of the fragment carrying it, for the frames sent after "
-            f"the socket opened (the cached GOP a viewer starts with is older by design). Direct RTSP: the same "
-            f"latency for `vigil probe` reading testcam's first stream in the same run, without vigil serve in "
-            f"between; server-added = latency - direct (the same percentile). Open to first fragment: from "
-            f"starting the TCP connect to the first fragment (it starts at the cached keyframe). Everything, "
-            f"load generator included, shares the 2 cores. Each cell is the median of {a.runs} runs "
-            f"(min-max).\n\n{text}\n"))
+    write_section(
+        a.results, "live",
+        "Live latency (testcam -> vigil serve -> WebSocket fMP4, against testcam -> RTSP directly)",
+        command_line("live.py", a.build, f"--scenarios {a.scenarios} --seconds {a.seconds} --runs {a.runs} "
+                     f"--size {a.size}"),
+        f"`vigil serve` (record = off) reads C testcam streams ({a.size}, 25 fps, 2 Mbit/s, RTSP over TCP on "
+        f"loopback) and `bench/vigil-live-load` (bench/live_load.cpp, 2 threads) opens V WebSockets per "
+        f"camera on `/api/v1/cameras/{{id}}/live`, for {a.seconds} s. Latency: from the send time testcam "
+        f"writes into each frame's SEI to the arrival of the fragment carrying it, for the frames sent after "
+        f"the socket opened (the cached GOP a viewer starts with is older by design). Direct RTSP: the same "
+        f"latency for `vigil probe` reading testcam's first stream in the same run, without vigil serve in "
+        f"between; server-added = latency - direct (the same percentile). Open to first fragment: from "
+        f"starting the TCP connect to the first fragment (it starts at the cached keyframe). Everything, "
+        f"load generator included, shares the 2 cores. Each cell is the median of {a.runs} runs "
+        f"(min-max).",
+        "\n".join(table))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ a one-hour export from an index of --days x --cameras of 60 s recordings.
 
   bench/playback.py --build build/release [--cameras 100] [--days 30] [--export-minutes 60] [--runs 3]
 """
-import argparse
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, measured_line, replace_section, spread  # noqa: E402
+from benchlib import arguments, command_line, spread, write_section  # noqa: E402
 
 US = 1_000_000
 T0 = 1_800_000_000 * US  # first day of the index, 2027-01-15
@@ -37,14 +36,11 @@ def check(cmd, timeout=3600):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap = arguments(__doc__, scratch=True)
     ap.add_argument("--cameras", type=int, default=100)
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--export-minutes", type=int, default=60)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--dir", default=None)
-    ap.add_argument("--results")
     a = ap.parse_args()
     tool = os.path.join(a.build, "src", "storage", "vigil_storage_tool")
     bench = os.path.join(a.build, "bench", "vigil-playback-bench")
@@ -95,22 +91,21 @@ def main():
                 f"index warm): {col('hls_ms', 1)} ms, {runs[0]['hls_fragments']} fragments, "
                 f"{runs[0]['hls_bytes']} bytes." if "hls_ms" in runs[0] else
                 "HLS playlist: not measured (this build has no Store::fragmentedPlayback)."))
-    print(text)
-    if a.results:
-        command = (f"bench/playback.py --build {os.path.relpath(a.build, ROOT)} --cameras {a.cameras} --days "
-                   f"{a.days} --export-minutes {a.export_minutes} --runs {a.runs}")
-        replace_section(a.results, "playback", (
-            f"### Playback: export from a large index\n\n{measured_line(command)}\n"
-            f"The index: one 60 s recording per minute for {a.days} days x {a.cameras} streams, in one storage "
-            f"directory. {a.export_minutes + 1} minutes of cam000 are recorded for real (H.264 1280x720@25, "
-            f"2 Mbit/s, through `vigil_storage_tool write`); the other rows are added through the storage "
-            f"module's index code (`bench/playback_bench.cpp`): cam000's carry a real 1500-sample index, the "
-            f"other streams' a 60-sample one (they are never read; the index has its real number of rows, not "
-            f"its real size). Each run drops the index and sample files from the page cache "
-            f"(`posix_fadvise`), opens the store read-only (no recovery), then times `Store::exportMp4` plus "
-            f"the first 64 KiB read (first byte; again warm), reads the whole export in 1 MiB pieces, and reads "
-            f"the same sample files with plain `read()`, both cold: the disk as seen from this VM. The range "
-            f"starts 30 s into a recording. Median of {a.runs} runs (min-max).\n\n{text}\n"))
+    write_section(
+        a.results, "playback", "Playback: export from a large index",
+        command_line("playback.py", a.build, f"--cameras {a.cameras} --days {a.days} --export-minutes "
+                     f"{a.export_minutes} --runs {a.runs}"),
+        f"The index: one 60 s recording per minute for {a.days} days x {a.cameras} streams, in one storage "
+        f"directory. {a.export_minutes + 1} minutes of cam000 are recorded for real (H.264 1280x720@25, "
+        f"2 Mbit/s, through `vigil_storage_tool write`); the other rows are added through the storage "
+        f"module's index code (`bench/playback_bench.cpp`): cam000's carry a real 1500-sample index, the "
+        f"other streams' a 60-sample one (they are never read; the index has its real number of rows, not "
+        f"its real size). Each run drops the index and sample files from the page cache "
+        f"(`posix_fadvise`), opens the store read-only (no recovery), then times `Store::exportMp4` plus "
+        f"the first 64 KiB read (first byte; again warm), reads the whole export in 1 MiB pieces, and reads "
+        f"the same sample files with plain `read()`, both cold: the disk as seen from this VM. The range "
+        f"starts 30 s into a recording. Median of {a.runs} runs (min-max).",
+        text)
 
 
 if __name__ == "__main__":

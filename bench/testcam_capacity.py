@@ -9,7 +9,6 @@ window while vigil-rtsp-load drains N sessions over TCP.
 Prints a Markdown table; --results FILE replaces the section between the
 "testcam capacity" markers in that file.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -17,7 +16,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, cpu_seconds, measured_line, pss_mib, replace_section, spread, start, stop  # noqa: E402
+from benchlib import (ROOT, arguments, command_line, cpu_seconds, pss_mib, spread, start,  # noqa: E402
+                      start_testcam, stop, vigil_binary, write_section)
 
 
 def measure(server_pid, load, urls, sessions, seconds, warmup=6):
@@ -51,22 +51,18 @@ SERVERS = ("vigil testcam", "GStreamer RTSP server")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap = arguments(__doc__)
     ap.add_argument("--sessions", default="100,500,1000")
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=6, help="seconds before the measured window")
     ap.add_argument("--streams", type=int, default=4)
-    ap.add_argument("--results")
     a = ap.parse_args()
-    vigil = os.path.join(a.build, "src", "app", "vigil")
     load = os.path.join(a.build, "bench", "vigil-rtsp-load")
     levels = [int(x) for x in a.sessions.split(",")]
 
     runs = {}  # (server, sessions) -> [(cpu, mbit, playing, pss, idle)]
-    cam, base = start([vigil, "testcam", "--listen", "127.0.0.1:0", "--streams", str(a.streams), "--size", "1280x720",
-                       "--fps", "25", "--bitrate", "2000", "--loop-seconds", "4"], r"at (rtsp://\S+)/cam/0")
+    cam, base = start_testcam(vigil_binary(a.build), a.streams)
     gst = None
     try:
         gst, gst_url = start(["/usr/bin/python3", os.path.join(ROOT, "tests", "peers", "gst_rtsp_server.py"),
@@ -93,19 +89,17 @@ def main():
             table.append(f"| {name} | {n} | {spread([r[2] for r in rs], 0)} | {spread([r[1] for r in rs], 0)} | "
                          f"{spread([r[0] for r in rs], 1)} | {rs[0][4]:.1f} | "
                          f"{spread([(r[0] - r[4]) * 100 / n for r in rs], 2)} | {spread([r[3] for r in rs], 0)} |")
-    text = "\n".join(table)
-    print(text)
-    if a.results:
-        command = (f"bench/testcam_capacity.py --build {os.path.relpath(a.build, ROOT)} --sessions {a.sessions} "
-                   f"--seconds {a.seconds} --warmup {a.warmup} --runs {a.runs}")
-        replace_section(a.results, "testcam capacity", (
-            f"### testcam capacity\n\n{measured_line(command)}\n"
-            f"vigil testcam serves {a.streams} pre-encoded 1280x720 streams at 2 Mbit/s; GStreamer's RTSP "
-            f"server (tests/peers/gst_rtsp_server.py, shared media) live-encodes one 320x240 stream (its x264enc "
-            f"reaches only a fraction of the 2 Mbit/s asked on the test pattern), so compare the marginal cost per "
-            f"100 sessions (CPU above idle), not totals. The load generator (bench/rtsp_load.cpp, RTP over TCP, "
-            f"2 threads) runs on the same 2 cores. Each cell is the median of {a.runs} runs (min-max) of "
-            f"{a.seconds} s after a {a.warmup} s warm-up.\n\n{text}\n"))
+    write_section(
+        a.results, "testcam capacity", "testcam capacity",
+        command_line("testcam_capacity.py", a.build, f"--sessions {a.sessions} --seconds {a.seconds} --warmup "
+                     f"{a.warmup} --runs {a.runs}"),
+        f"vigil testcam serves {a.streams} pre-encoded 1280x720 streams at 2 Mbit/s; GStreamer's RTSP "
+        f"server (tests/peers/gst_rtsp_server.py, shared media) live-encodes one 320x240 stream (its x264enc "
+        f"reaches only a fraction of the 2 Mbit/s asked on the test pattern), so compare the marginal cost per "
+        f"100 sessions (CPU above idle), not totals. The load generator (bench/rtsp_load.cpp, RTP over TCP, "
+        f"2 threads) runs on the same 2 cores. Each cell is the median of {a.runs} runs (min-max) of "
+        f"{a.seconds} s after a {a.warmup} s warm-up.",
+        "\n".join(table))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ dropped.
 
   bench/write.py --build build/release [--streams 50,200,500] [--seconds 20] [--runs 3]
 """
-import argparse
 import json
 import os
 import shutil
@@ -15,17 +14,14 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, measured_line, replace_section, spread  # noqa: E402
+from benchlib import arguments, command_line, spread, write_section  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap = arguments(__doc__, scratch=True)
     ap.add_argument("--streams", default="50,200,500")
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--dir", default=None)
-    ap.add_argument("--results")
     a = ap.parse_args()
     bench = os.path.join(a.build, "bench", "vigil-write-bench")
     levels = [int(x) for x in a.streams.split(",")]
@@ -49,19 +45,16 @@ def main():
                     f"{spread([m['write_bytes'] / m['sample_bytes'] for m in runs], 3)} | "
                     f"{spread([m['commits'] / m['seconds'] for m in runs], 2)} | "
                     f"{spread([m['dropped'] for m in runs], 0)} |")
-    text = "\n".join(rows)
-    print(text)
-    if a.results:
-        command = (f"bench/write.py --build {os.path.relpath(a.build, ROOT)} --streams {a.streams} --seconds "
-                   f"{a.seconds} --runs {a.runs}")
-        replace_section(a.results, "write", (
-            f"### Storage write path alone\n\n{measured_line(command)}\n"
-            f"`vigil-write-bench` (bench/write_bench.cpp) feeds N streams of 2 Mbit/s at 25 fps (synthetic "
-            f"access units, 2 s GOP) into a Store in real time for {a.seconds} s, then stops it: CPU of the "
-            f"whole process (its feeder only calls `Store::append`) per stream; write amplification: bytes the "
-            f"process wrote to storage (`/proc/self/io` write_bytes: sample files, index, WAL) over the sample "
-            f"bytes; index commits per second (one group commit per directory per interval of 1 s); frames the "
-            f"queue dropped. Median of {a.runs} runs (min-max).\n\n{text}\n"))
+    write_section(
+        a.results, "write", "Storage write path alone",
+        command_line("write.py", a.build, f"--streams {a.streams} --seconds {a.seconds} --runs {a.runs}"),
+        f"`vigil-write-bench` (bench/write_bench.cpp) feeds N streams of 2 Mbit/s at 25 fps (synthetic "
+        f"access units, 2 s GOP) into a Store in real time for {a.seconds} s, then stops it: CPU of the "
+        f"whole process (its feeder only calls `Store::append`) per stream; write amplification: bytes the "
+        f"process wrote to storage (`/proc/self/io` write_bytes: sample files, index, WAL) over the sample "
+        f"bytes; index commits per second (one group commit per directory per interval of 1 s); frames the "
+        f"queue dropped. Median of {a.runs} runs (min-max).",
+        "\n".join(rows))
 
 
 if __name__ == "__main__":
