@@ -38,11 +38,11 @@ class Node::RecordingSink final : public camera::FrameSink {
       }
     }
   }
-  void onFrame(const std::string& cameraId, const media::Frame& frame, bool newSegment) override {
+  void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
     if (recording_.contains(cameraId)) {
       store_->append(cameraId, frame, newSegment);
     } else if (auto it = events_.find(cameraId); it != events_.end()) {
-      it->second->recorder.onFrame(frame, newSegment, it->second->output);
+      it->second->recorder.onFrame(*frame, newSegment, it->second->output);
     }
   }
   // Null unless the camera is recorded in events mode.
@@ -75,7 +75,7 @@ class Node::LiveSink final : public camera::FrameSink {
       : next_(next) {
     for (const CameraConfig& c : cameras) streams_.emplace(c.id, live.stream(c.id));
   }
-  void onFrame(const std::string& cameraId, const media::Frame& frame, bool newSegment) override {
+  void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
     if (auto it = streams_.find(cameraId); it != streams_.end()) it->second->publish(frame, newSegment);
     next_.onFrame(cameraId, frame, newSegment);
   }

@@ -115,7 +115,7 @@ void Camera::onFrame(media::Frame frame, bool newSegment) {
     log::info("camera.segment", {{"camera", config_.id},
                                  {"size", fmt::format("{}x{}", frame.params->width, frame.params->height)}});
   }
-  if (sink_) sink_->onFrame(config_.id, frame, newSegment);
+  if (sink_) sink_->onFrame(config_.id, std::make_shared<const media::Frame>(std::move(frame)), newSegment);
 }
 
 void Camera::onStopped(const Status& reason) {

@@ -44,11 +44,12 @@ struct CameraStatus {
 };
 
 // Where a camera's frames go (storage, the live registry, detection).
-// Called on the camera's loop; must not block.
+// Called on the camera's loop; must not block. Keep the frame by keeping
+// the pointer: its bytes are shared, never copied.
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
-  virtual void onFrame(const std::string& cameraId, const media::Frame& frame, bool newSegment) = 0;
+  virtual void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) = 0;
 };
 
 struct Backoff {

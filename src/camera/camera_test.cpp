@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 
 class CountingSink : public FrameSink {
  public:
-  void onFrame(const std::string&, const media::Frame&, bool) override { ++frames; }
+  void onFrame(const std::string&, const media::SharedFrame&, bool) override { ++frames; }
   std::atomic<int> frames{0};
 };
 

@@ -30,4 +30,8 @@ struct Frame {
   std::shared_ptr<const VideoParameters> params;  // current parameter sets
 };
 
+// A frame once received: immutable, one buffer shared by the live
+// registry, its viewers and the store, none of which copies its bytes.
+using SharedFrame = std::shared_ptr<const Frame>;
+
 }  // namespace vigil::media

@@ -104,9 +104,13 @@ Store::Dir& Store::dirFor(const std::string& stream) {
   return *dir;
 }
 
-bool Store::append(const std::string& stream, const media::Frame& frame, bool newSegment) {
+bool Store::append(const std::string& stream, media::SharedFrame frame, bool newSegment) {
   DirWriter* writer = dirFor(stream).writer.get();
-  return writer != nullptr && writer->enqueue(stream, frame, newSegment);
+  return writer != nullptr && writer->enqueue(stream, std::move(frame), newSegment);
+}
+
+bool Store::append(const std::string& stream, const media::Frame& frame, bool newSegment) {
+  return append(stream, std::make_shared<const media::Frame>(frame), newSegment);
 }
 
 void Store::endSegment(const std::string& stream) {

@@ -72,6 +72,9 @@ class Store {
   // Hands a frame to the stream's writer. Never blocks on disk; a full
   // queue drops the frame (counted in stats()). Thread-safe. `stream`
   // is a camera stream id ([a-z0-9_-]{1,64}, see base/config.h).
+  // The writer keeps the shared frame until its bytes are written.
+  bool append(const std::string& stream, media::SharedFrame frame, bool newSegment);
+  // The same with a copy of `frame`.
   bool append(const std::string& stream, const media::Frame& frame, bool newSegment);
   // The stream's run of frames ends here: its last frame is written and its
   // recording sealed, rather than held until the next frame shows its

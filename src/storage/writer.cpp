@@ -57,9 +57,9 @@ struct DirWriter::Recording {
   uint64_t bytes = 0;
   uint32_t samples = 0;
   SampleIndexEncoder index;
-  // The samples not yet written to the file, each its frame's own buffer
-  // (moved, not copied, from the queue; written with writev).
-  std::vector<media::Bytes> unwritten;
+  // The samples not yet written to the file: their frames, shared with the
+  // live registry (the bytes are never copied; written with writev).
+  std::vector<media::SharedFrame> unwritten;
   bool sealed = false;
   bool dirty = false;  // differs from the committed row
 
@@ -93,7 +93,7 @@ struct DirWriter::Stream {
   std::shared_ptr<const media::VideoParameters> entryParams;  // the ones sampleEntryId was resolved for
   int64_t sampleEntryId = 0;
   std::unique_ptr<Recording> current;
-  std::optional<media::Frame> held;  // the newest frame; its duration is known at the next one
+  media::SharedFrame held;  // the newest frame; its duration is known at the next one
   WallTime lastEnd;                  // end of the stream's last sealed recording (invariant 4)
   std::optional<MediaTime> lastKeyframePts;
   int64_t gopTicks = 0;
@@ -114,12 +114,12 @@ void DirWriter::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bool newSegment) {
-  const size_t size = frame.data.size();
+bool DirWriter::enqueue(const std::string& stream, media::SharedFrame frame, bool newSegment) {
+  const size_t size = frame->data.size();
   {
     std::lock_guard lock(mutex_);
     bool& resync = needKeyframe_[stream];
-    if (stopping_ || (resync && !frame.keyframe) || queuedBytes_ + size > options_.queueBytes) {
+    if (stopping_ || (resync && !frame->keyframe) || queuedBytes_ + size > options_.queueBytes) {
       if (!resync && !stopping_) {
         log::warn("storage.queue.full", {{"dir", path_}, {"stream", stream}, {"queued_bytes", queuedBytes_}});
       }
@@ -127,7 +127,7 @@ bool DirWriter::enqueue(const std::string& stream, const media::Frame& frame, bo
       ++framesDropped_;
       return false;
     }
-    queue_.push_back(Queued{stream, frame, newSegment || resync});
+    queue_.push_back(Queued{stream, std::move(frame), newSegment || resync});
     resync = false;
     queuedBytes_ += size;
   }
@@ -223,7 +223,7 @@ void DirWriter::process(Queued& item) {
     endRun(s);
     return;
   }
-  media::Frame& f = item.frame;
+  const media::Frame& f = *item.frame;
   if (s.held) {
     const bool paramsChanged = f.params && f.params != s.params && *f.params != *s.params;
     if (f.params && !paramsChanged) s.params = f.params;
@@ -248,11 +248,11 @@ void DirWriter::process(Queued& item) {
           // a run of recordings has no gaps between them.
           const WallTime next = WallTime::fromUnixMicros(r.start.unixMicros() + ticksToMicros(r.durationTicks));
           seal(s);
-          startRecording(s, std::move(f), next, false);
+          startRecording(s, std::move(item.frame), next, false);
           return;
         }
       }
-      s.held = std::move(f);
+      s.held = std::move(item.frame);
       return;
     }
   }
@@ -272,10 +272,10 @@ void DirWriter::process(Queued& item) {
   // A wall clock that stepped back must not make recordings of a stream
   // overlap (invariant 4).
   const WallTime start = std::max(f.captureTime, s.lastEnd);
-  startRecording(s, std::move(f), start, true);
+  startRecording(s, std::move(item.frame), start, true);
 }
 
-void DirWriter::startRecording(Stream& s, media::Frame frame, WallTime start, bool firstOfRun) {
+void DirWriter::startRecording(Stream& s, media::SharedFrame frame, WallTime start, bool firstOfRun) {
   if (s.entryParams != s.params) {
     auto id = db_->sampleEntryId(*s.params);
     if (!id) {
@@ -298,11 +298,11 @@ void DirWriter::startRecording(Stream& s, media::Frame frame, WallTime start, bo
 
 void DirWriter::appendHeld(Stream& s, int32_t duration) {
   Recording& r = *s.current;
-  media::Frame& f = *s.held;
+  const media::Frame& f = *s.held;
   r.index.add(SampleInfo{duration, static_cast<uint32_t>(f.data.size()), f.keyframe});
   r.durationTicks += duration;
   r.bytes += f.data.size();
-  r.unwritten.push_back(std::move(f.data));
+  r.unwritten.push_back(std::move(s.held));
   ++r.samples;
   r.dirty = true;
   s.lastDuration = duration;
@@ -334,7 +334,7 @@ int DirWriter::writeOut(Recording& r) {
   size_t next = 0, offset = 0;
   std::array<iovec, kMaxIovecs> iov;
   while (true) {
-    while (next < r.unwritten.size() && r.unwritten[next].size() == offset) {
+    while (next < r.unwritten.size() && r.unwritten[next]->data.size() == offset) {
       ++next;
       offset = 0;
     }
@@ -342,7 +342,9 @@ int DirWriter::writeOut(Recording& r) {
     size_t count = 0;
     for (size_t i = next; i < r.unwritten.size() && count < kMaxIovecs; ++i, ++count) {
       const size_t skip = i == next ? offset : 0;
-      iov[count] = {r.unwritten[i].data() + skip, r.unwritten[i].size() - skip};
+      const media::Bytes& bytes = r.unwritten[i]->data;
+      // writev only reads; iovec has no const.
+      iov[count] = {const_cast<uint8_t*>(bytes.data()) + skip, bytes.size() - skip};
     }
     const ssize_t n = ::writev(r.fd, iov.data(), static_cast<int>(count));
     if (n < 0 && errno == EINTR) continue;
@@ -353,10 +355,10 @@ int DirWriter::writeOut(Recording& r) {
       return err;
     }
     for (size_t left = static_cast<size_t>(n); left > 0;) {
-      const size_t step = std::min(left, r.unwritten[next].size() - offset);
+      const size_t step = std::min(left, r.unwritten[next]->data.size() - offset);
       left -= step;
       offset += step;
-      if (offset == r.unwritten[next].size()) {
+      if (offset == r.unwritten[next]->data.size()) {
         ++next;
         offset = 0;
       }

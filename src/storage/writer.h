@@ -90,9 +90,10 @@ class DirWriter {
   DirWriter& operator=(const DirWriter&) = delete;
 
   void start();
-  // Copies the frame into the queue, or drops it when the queue is full.
-  // Never blocks on disk. Thread-safe. False when dropped.
-  bool enqueue(const std::string& stream, const media::Frame& frame, bool newSegment);
+  // Queues the frame (shared, not copied: its buffer is handed to writev),
+  // or drops it when the queue is full. Never blocks on disk. Thread-safe.
+  // False when dropped.
+  bool enqueue(const std::string& stream, media::SharedFrame frame, bool newSegment);
   // Queues the end of the stream's current run: its last frame is written
   // and its recording sealed (an event's post-roll is over). Thread-safe.
   void endSegment(const std::string& stream);
@@ -106,7 +107,7 @@ class DirWriter {
  private:
   struct Queued {
     std::string stream;
-    media::Frame frame;
+    media::SharedFrame frame;
     bool newSegment = false;
     bool endSegment = false;  // no frame: the run ends (endSegment())
   };
@@ -115,7 +116,7 @@ class DirWriter {
 
   void run();
   void process(Queued& item);
-  void startRecording(Stream& s, media::Frame frame, WallTime start, bool firstOfRun);
+  void startRecording(Stream& s, media::SharedFrame frame, WallTime start, bool firstOfRun);
   void appendHeld(Stream& s, int32_t duration);
   void seal(Stream& s);
   // Writes the held frame and seals the open recording, if any.
