@@ -37,6 +37,8 @@ namespace {
 constexpr int kMaxRedirects = 5;
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr auto kTeardownGrace = std::chrono::seconds(1);
+// The most one read of the RTSP connection takes.
+constexpr size_t kReadBytes = 64 * 1024;
 
 auto withError(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -197,6 +199,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     playing_ = true;
     playStartedAt_ = Steady::now();
     lastMediaAt_ = playStartedAt_;
+    packetsAtLastTick_ = counters_.packetsReceived;
     nextKeepaliveAt_ = playStartedAt_ + keepaliveInterval();
     log::info("rtsp.client.playing", {{"url", url_.withoutCredentials()},
                                       {"codec", media::codecName(codec_)},
@@ -324,9 +327,12 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       switch (splitter_.next()) {
         case RtspSplitter::Item::kNeedMore: {
           error_code ec;
-          const size_t n = co_await socket_.async_read_some(asio::buffer(readBuffer_), withError(ec));
+          // Straight into the splitter's buffer: interleaved packets are
+          // parsed where they were read.
+          const std::span<uint8_t> room = splitter_.prepare(kReadBytes);
+          const size_t n = co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), withError(ec));
           if (ec) co_return connectionError(ec);
-          splitter_.append(ByteView(readBuffer_.data(), n));
+          splitter_.commit(n);
           break;
         }
         case RtspSplitter::Item::kInterleaved:
@@ -403,7 +409,6 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     }
     ++counters_.packetsReceived;
     counters_.bytesReceived += packet.payload.size();
-    lastMediaAt_ = Steady::now();
     depacketizer_->push(packet);
     while (auto unit = depacketizer_->pop()) deliver(std::move(*unit));
   }
@@ -522,6 +527,11 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
         return;
       }
     }
+    // Media arrival is noted here, per tick, rather than per packet.
+    if (counters_.packetsReceived != packetsAtLastTick_) {
+      packetsAtLastTick_ = counters_.packetsReceived;
+      lastMediaAt_ = now;
+    }
     if (now - lastMediaAt_ > options_.mediaTimeout) {
       fail(Status::deadlineExceeded(
           fmt::format("no media for {:.1f} s", std::chrono::duration<double>(options_.mediaTimeout).count())));
@@ -602,7 +612,6 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   udp::socket rtcpUdp_;
   asio::ip::address cameraAddress_;
 
-  std::array<uint8_t, 64 * 1024> readBuffer_{};
   RtspSplitter splitter_;
   std::deque<std::string> writeQueue_;
   bool writing_ = false;
@@ -631,6 +640,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   Steady::time_point deadline_ = Steady::time_point::max();
   std::string deadlineWhat_;
   Steady::time_point playStartedAt_, lastMediaAt_, nextKeepaliveAt_, stopDeadline_;
+  uint64_t packetsAtLastTick_ = 0;  // counters_.packetsReceived when the ticker last looked
   bool playing_ = false;
   bool gotUdpPacket_ = false;
   bool stopping_ = false;

@@ -113,6 +113,10 @@ void VideoDepacketizer::startAccessUnit(uint32_t timestamp, bool corrupt) {
   hasVcl_ = false;
   inFragment_ = false;
   data_.clear();
+  // Room for a picture like the previous non-key one, so that assembling
+  // most pictures does not reallocate (and copy) their bytes as they grow.
+  // Not sized for keyframes: the pictures after one would hold its size.
+  data_.reserve(lastDeltaBytes_ + lastDeltaBytes_ / 4);
 }
 
 void VideoDepacketizer::dropAccessUnit() {
@@ -142,6 +146,7 @@ void VideoDepacketizer::finishAccessUnit() {
   au.afterLoss = afterLoss_;
   au.params = params_;
   au.parametersChanged = emittedAny_ && params_ != lastEmittedParams_;
+  if (!keyframe_) lastDeltaBytes_ = data_.size();
   if (carried_.empty()) {
     au.data = std::move(data_);
   } else {

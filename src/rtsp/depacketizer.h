@@ -90,6 +90,7 @@ class VideoDepacketizer {
   bool keyframe_ = false;
   bool hasVcl_ = false;
   media::Bytes data_;
+  size_t lastDeltaBytes_ = 0;  // of the previous non-key picture emitted
   bool inFragment_ = false;
   size_t fragmentOffset_ = 0;  // of the fragmented NAL's length prefix in data_
   uint8_t fragmentType_ = 0;

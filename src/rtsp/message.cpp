@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
+#include <cstring>
 
 namespace vigil::rtsp {
 namespace {
@@ -146,14 +148,28 @@ Result<RtspMessage> parseRtspHead(std::string_view head) {
 }
 
 void RtspSplitter::append(ByteView bytes) {
-  if (offset_ > 0 && offset_ == buffer_.size()) {
-    buffer_.clear();
-    offset_ = 0;
-  } else if (offset_ > 64 * 1024 && offset_ * 2 > buffer_.size()) {
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(offset_));
+  if (bytes.empty()) return;
+  std::memcpy(prepare(bytes.size()).data(), bytes.data(), bytes.size());
+  commit(bytes.size());
+}
+
+std::span<uint8_t> RtspSplitter::prepare(size_t n) {
+  if (offset_ == end_) {
+    offset_ = end_ = 0;
+  } else if (buffer_.size() - end_ < n && end_ - offset_ <= offset_) {
+    // Unframed bytes move to the front only when no more than were framed
+    // since the last move: copying stays proportional to the bytes framed.
+    std::memmove(buffer_.data(), buffer_.data() + offset_, end_ - offset_);
+    end_ -= offset_;
     offset_ = 0;
   }
-  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+  if (buffer_.size() - end_ < n) buffer_.resize(std::max(end_ + n, buffer_.size() * 2));
+  return {buffer_.data() + end_, n};
+}
+
+void RtspSplitter::commit(size_t n) {
+  assert(n <= buffer_.size() - end_);
+  end_ += n;
 }
 
 RtspSplitter::Item RtspSplitter::fail(std::string why) {
@@ -163,7 +179,7 @@ RtspSplitter::Item RtspSplitter::fail(std::string why) {
 
 RtspSplitter::Item RtspSplitter::next() {
   if (!error_.isOk()) return Item::kError;
-  const size_t available = buffer_.size() - offset_;
+  const size_t available = end_ - offset_;
   if (available == 0) return Item::kNeedMore;
   const uint8_t* data = buffer_.data() + offset_;
 

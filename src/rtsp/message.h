@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,6 +55,11 @@ class RtspSplitter {
   explicit RtspSplitter(Limits limits) : limits_(limits) {}
 
   void append(ByteView bytes);
+  // append() without its copy: room for at least `n` bytes at the end of
+  // the buffer to read into, then commit() the count read (at most `n`).
+  // Invalidates payload() and message().
+  std::span<uint8_t> prepare(size_t n);
+  void commit(size_t n);
   // Frames the next item. After kMessage, message() holds it; after
   // kInterleaved, channel() and payload() (valid until the next call). After
   // kError the stream cannot be resynchronised and error() says why.
@@ -63,13 +69,14 @@ class RtspSplitter {
   uint8_t channel() const { return channel_; }
   ByteView payload() const { return payload_; }
   const Status& error() const { return error_; }
-  size_t buffered() const { return buffer_.size() - offset_; }
+  size_t buffered() const { return end_ - offset_; }
 
  private:
   Item fail(std::string why);
   Limits limits_;
-  std::vector<uint8_t> buffer_;
+  std::vector<uint8_t> buffer_;  // [offset_, end_): not framed yet; beyond end_: room
   size_t offset_ = 0;
+  size_t end_ = 0;
   RtspMessage message_;
   uint8_t channel_ = 0;
   ByteView payload_;
