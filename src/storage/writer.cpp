@@ -33,6 +33,13 @@ constexpr const char* kReserveFileName = "reserve";
 constexpr off_t kReserveBytes = 2 << 20;
 // Buffers handed to one writev(): at most IOV_MAX (1024 on Linux).
 constexpr size_t kMaxIovecs = 1024;
+// The writer takes what is queued every tenth of a commit interval, at
+// most this far apart, rather than waking per frame (a futex wake and a
+// context switch each, about a tenth of the CPU of recording); samples are
+// written only at the commit either way. It is woken at once when the
+// queue holds more than wakeBytes(), or for endSegment() and stop().
+constexpr auto kMaxTakeInterval = std::chrono::milliseconds(100);
+constexpr size_t kWakeBytes = 4u << 20;
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -116,6 +123,7 @@ void DirWriter::start() {
 
 bool DirWriter::enqueue(const std::string& stream, media::SharedFrame frame, bool newSegment) {
   const size_t size = frame->data.size();
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     bool& resync = needKeyframe_[stream];
@@ -130,17 +138,24 @@ bool DirWriter::enqueue(const std::string& stream, media::SharedFrame frame, boo
     queue_.push_back(Queued{stream, std::move(frame), newSegment || resync});
     resync = false;
     queuedBytes_ += size;
+    if (queuedBytes_ >= wakeBytes() && !takeNow_) {
+      takeNow_ = true;
+      wake = true;
+    }
   }
   ++framesQueued_;
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   return true;
 }
+
+size_t DirWriter::wakeBytes() const { return std::min(kWakeBytes, options_.queueBytes / 8); }
 
 void DirWriter::endSegment(const std::string& stream) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     queue_.push_back(Queued{.stream = stream, .endSegment = true});
+    takeNow_ = true;
   }
   wake_.notify_one();
 }
@@ -173,14 +188,18 @@ void DirWriter::run() {
   retain(true);
   nextAgeCheck_ = std::chrono::steady_clock::now() + options_.retentionInterval;
   auto nextCommit = std::chrono::steady_clock::now() + options_.commitInterval;
+  const auto takeInterval = std::max<std::chrono::milliseconds>(
+      std::chrono::milliseconds(1), std::min<std::chrono::milliseconds>(options_.commitInterval / 10, kMaxTakeInterval));
   while (true) {
     std::deque<Queued> batch;
     bool stop = false;
     {
+      const auto nextTake = std::chrono::steady_clock::now() + takeInterval;
       std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, nextCommit, [&] { return !queue_.empty() || stopping_; });
+      wake_.wait_until(lock, std::min(nextCommit, nextTake), [&] { return takeNow_ || stopping_; });
       batch.swap(queue_);
       queuedBytes_ = 0;
+      takeNow_ = false;
       stop = stopping_;
     }
     for (Queued& item : batch) process(item);

@@ -115,6 +115,7 @@ class DirWriter {
   struct Stream;
 
   void run();
+  size_t wakeBytes() const;
   void process(Queued& item);
   void startRecording(Stream& s, media::SharedFrame frame, WallTime start, bool firstOfRun);
   void appendHeld(Stream& s, int32_t duration);
@@ -155,6 +156,7 @@ class DirWriter {
   size_t queuedBytes_ = 0;                              // guarded by mutex_
   std::unordered_map<std::string, bool> needKeyframe_;  // guarded by mutex_: dropped, resume at a keyframe
   bool stopping_ = false;                               // guarded by mutex_
+  bool takeNow_ = false;                                // guarded by mutex_: wake the writer before its next take
   std::thread thread_;
 
   std::atomic<uint64_t> framesQueued_{0}, framesDropped_{0}, framesSkipped_{0}, samplesWritten_{0},
