@@ -432,7 +432,15 @@ struct HttpServer::Impl {
   void accept(const std::shared_ptr<Impl>& self) {
     acceptor.async_accept(loops.next(), [self](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) internal::serveConnection(self->shared, std::move(socket), self->tls.get());
+      if (!ec) {
+        // Live video goes out as one small WebSocket message per frame:
+        // with Nagle, a message's tail would wait for the client's ACK of
+        // the previous one (a delayed ACK: up to 40 ms). Bulk bodies are
+        // written in large chunks, so they lose nothing by it.
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        internal::serveConnection(self->shared, std::move(socket), self->tls.get());
+      }
       self->accept(self);
     });
   }
