@@ -97,11 +97,8 @@ struct Shared {
     it->second = now;
     return added;
   }
-  // A look that cannot be audited is refused: callers answer with this Status.
-  Status audit(const Request& req, std::string action, nlohmann::json detail = nlohmann::json::object()) {
-    if (!context.audit) return Status::ok();
-    return context.audit->record(
-        {req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
+  Status audit(const Request& req, std::string action, const nlohmann::json& detail = nlohmann::json::object()) {
+    return auditLook(context.audit, req, std::move(action), detail);
   }
 };
 
@@ -278,12 +275,9 @@ void addLiveRoutes(HttpServer& server, LiveRoutesContext context) {
   shared->context = std::move(context);
   server.webSocket("/api/v1/cameras/{id}/live", Access::kUser,
                    [shared](const Request& req) { return liveWebSocket(shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", Access::kUser,
-               [shared](const Request& req) { return livePlaylist(*shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", Access::kUser,
-               [shared](const Request& req) { return liveSegment(*shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/snapshot.jpg", Access::kUser,
-               [shared](const Request& req) { return snapshot(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", Access::kUser, withState(shared, livePlaylist));
+  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", Access::kUser, withState(shared, liveSegment));
+  server.route("GET", "/api/v1/cameras/{id}/snapshot.jpg", Access::kUser, withState(shared, snapshot));
 }
 
 }  // namespace vigil::http

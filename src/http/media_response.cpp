@@ -12,6 +12,11 @@ Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraEx
   return Status::ok();
 }
 
+Status auditLook(access::AuditLog* audit, const Request& req, std::string action, const nlohmann::json& detail) {
+  if (!audit) return Status::ok();
+  return audit->record({req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
+}
+
 Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType) {
   Response r;
   r.contentType = std::move(contentType);

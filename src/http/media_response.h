@@ -1,13 +1,16 @@
 #pragma once
-// Pieces the live and recording routes share: responses of media bytes and
-// the names of HLS segments.
+// Pieces the live and recording routes share: camera access, auditing a
+// look, handlers bound to the routes' shared state, responses of media
+// bytes and the names of HLS segments.
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "access/audit.h"
 #include "http/server.h"
 #include "media/h26x.h"
 #include "storage/mp4.h"
@@ -17,6 +20,19 @@ namespace vigil::http {
 // NotFound (404) for a camera that does not exist and for one the user may
 // not see, so a viewer cannot probe which cameras exist. The route's {id}.
 Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraExists, const Request& req);
+
+// Writes the session's user's look at the route's camera ({id}) to `audit`
+// (null: nothing to write). Every look is seen: one that cannot be written
+// is refused, so callers answer with this Status.
+Status auditLook(access::AuditLog* audit, const Request& req, std::string action,
+                 const nlohmann::json& detail = nlohmann::json::object());
+
+// A route handler calling `handler(*state, req)`: the routes of one family
+// keep their state in one object that lives as long as the server.
+template <typename State, typename Out>
+std::function<Out(const Request&)> withState(std::shared_ptr<State> state, Out (*handler)(State&, const Request&)) {
+  return [state = std::move(state), handler](const Request& req) { return handler(*state, req); };
+}
 
 // A file built on the fly (storage::VirtualFile), served with Range support.
 Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType);

@@ -87,13 +87,10 @@ Result<TimeRange> rangeOf(const Request& req, std::chrono::seconds maxSpan) {
   return timeRangeParams(*query, maxSpan);
 }
 
-// Every look is seen: a look that cannot be written to the audit log is
-// refused (the caller answers with this Status).
+// The look with the range looked at; refused when it cannot be audited.
 Status audit(const Shared& shared, const Request& req, std::string action, const TimeRange& range) {
-  if (!shared.context.audit) return Status::ok();
-  nlohmann::json detail = {{"start", range.start.toRfc3339()}, {"end", range.end.toRfc3339()}};
-  return shared.context.audit->record(
-      {req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
+  return auditLook(shared.context.audit, req, std::move(action),
+                   {{"start", range.start.toRfc3339()}, {"end", range.end.toRfc3339()}});
 }
 
 Response listRecordings(Shared& shared, const Request& req) {
@@ -190,14 +187,10 @@ std::vector<RecordedRun> contiguousRuns(const std::vector<storage::RecordingInfo
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context) {
   auto shared = std::make_shared<Shared>();
   shared->context = std::move(context);
-  server.route("GET", "/api/v1/cameras/{id}/recordings", Access::kUser,
-               [shared](const Request& req) { return listRecordings(*shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/playback.m3u8", Access::kUser,
-               [shared](const Request& req) { return playlist(*shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/playback/{segment}", Access::kUser,
-               [shared](const Request& req) { return playbackSegment(*shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/export.mp4", Access::kOperator,
-               [shared](const Request& req) { return exportMp4(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/recordings", Access::kUser, withState(shared, listRecordings));
+  server.route("GET", "/api/v1/cameras/{id}/playback.m3u8", Access::kUser, withState(shared, playlist));
+  server.route("GET", "/api/v1/cameras/{id}/playback/{segment}", Access::kUser, withState(shared, playbackSegment));
+  server.route("GET", "/api/v1/cameras/{id}/export.mp4", Access::kOperator, withState(shared, exportMp4));
 }
 
 }  // namespace vigil::http
