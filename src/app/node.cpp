@@ -21,15 +21,21 @@ constexpr const char* kStorageFull = "storage full: recording stopped until rete
 
 }  // namespace
 
-// Hands the frames of recording cameras to the store; the store's queue
-// never blocks a camera's loop. Cameras in events mode go through their
-// event recorder.
-class Node::RecordingSink final : public camera::FrameSink {
+// What each camera records to: the store (record = "continuous") or its
+// event recorder (record = "events").
+class Node::Recording {
  public:
-  RecordingSink(storage::Store* store, const std::vector<CameraConfig>& cameras) : store_(store) {
+  struct Events {
+    Events(const std::string& id, storage::EventRecorderOptions options, storage::Store& store)
+        : recorder(id, options), output(store, id) {}
+    storage::EventRecorder recorder;  // open/close from any thread, frames on the camera's loop
+    storage::StoreOutput output;
+  };
+
+  Recording(storage::Store* store, const std::vector<CameraConfig>& cameras) : store_(store) {
     if (!store_) return;
     for (const CameraConfig& c : cameras) {
-      if (c.record == RecordMode::kContinuous) recording_.insert(c.id);
+      if (c.record == RecordMode::kContinuous) continuous_.insert(c.id);
       if (c.record == RecordMode::kEvents) {
         const storage::EventRecorderOptions options{
             .preRoll = MediaDuration(c.preRollSeconds * MediaDuration::kTicksPerSecond),
@@ -38,67 +44,70 @@ class Node::RecordingSink final : public camera::FrameSink {
       }
     }
   }
-  void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
-    if (recording_.contains(cameraId)) {
-      store_->append(cameraId, frame, newSegment);
-    } else if (auto it = events_.find(cameraId); it != events_.end()) {
-      it->second->recorder.onFrame(*frame, newSegment, it->second->output);
-    }
+  // The store, if the camera is recorded continuously; else null.
+  storage::Store* continuous(const std::string& cameraId) const {
+    return continuous_.contains(cameraId) ? store_ : nullptr;
   }
   // Null unless the camera is recorded in events mode.
-  storage::EventRecorder* recorder(const std::string& cameraId) const {
+  Events* events(const std::string& cameraId) const {
     auto it = events_.find(cameraId);
-    return it == events_.end() ? nullptr : &it->second->recorder;
+    return it == events_.end() ? nullptr : it->second.get();
   }
   bool storageFull(const std::string& cameraId) const {
-    return (recording_.contains(cameraId) || events_.contains(cameraId)) && store_->storageFull(cameraId);
+    return (continuous_.contains(cameraId) || events_.contains(cameraId)) && store_->storageFull(cameraId);
   }
 
  private:
-  struct Events {
-    Events(const std::string& id, storage::EventRecorderOptions options, storage::Store& store)
-        : recorder(id, options), output(store, id) {}
-    storage::EventRecorder recorder;  // open/close from any thread, frames on the camera's loop
-    storage::StoreOutput output;
-  };
   storage::Store* store_;
   // Both read-only after construction: safe from every loop.
-  std::set<std::string> recording_;
+  std::set<std::string> continuous_;
   std::map<std::string, std::unique_ptr<Events>> events_;
 };
 
-// Every frame goes first to the live registry (viewers wait on it), then
-// to recording.
-class Node::LiveSink final : public camera::FrameSink {
+// One camera's frames go first to the live registry (viewers wait on it),
+// then to recording; where to is resolved once, not looked up by the
+// camera's id per frame. Called on the camera's loop only. The store's
+// queue never blocks it.
+class Node::CameraSink final : public camera::FrameSink {
  public:
-  LiveSink(media::LiveRegistry& live, const std::vector<CameraConfig>& cameras, camera::FrameSink& next)
-      : next_(next) {
-    for (const CameraConfig& c : cameras) streams_.emplace(c.id, live.stream(c.id));
-  }
+  CameraSink(std::shared_ptr<media::LiveStream> live, storage::Store* store, Recording::Events* events)
+      : live_(std::move(live)), store_(store), events_(events) {}
+
   void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
-    if (auto it = streams_.find(cameraId); it != streams_.end()) it->second->publish(frame, newSegment);
-    next_.onFrame(cameraId, frame, newSegment);
+    live_->publish(frame, newSegment);
+    if (store_) {
+      // At the first frame: a stream is given its directory when it first
+      // records (Store::storageFull is false until then).
+      if (!input_) input_ = store_->input(cameraId);
+      if (input_) store_->append(*input_, frame, newSegment);
+    } else if (events_) {
+      events_->recorder.onFrame(*frame, newSegment, events_->output);
+    }
   }
 
  private:
-  camera::FrameSink& next_;
-  std::map<std::string, std::shared_ptr<media::LiveStream>> streams_;  // read-only after construction
+  const std::shared_ptr<media::LiveStream> live_;
+  storage::Store* const store_;  // null unless recorded continuously
+  storage::DirWriter::Input* input_ = nullptr;
+  Recording::Events* const events_;  // null unless recorded in events mode
 };
 
 struct Node::Slot {
   boost::asio::io_context* loop;
-  std::unique_ptr<camera::Camera> camera;
+  std::unique_ptr<CameraSink> sink;
+  std::unique_ptr<camera::Camera> camera;  // destroyed before its sink
 };
 
 Node::Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, storage::Store* store,
            camera::CameraOptions options)
     : loops_(loops),
-      sink_(std::make_unique<RecordingSink>(store, cameras)),
-      liveSink_(std::make_unique<LiveSink>(live_, cameras, *sink_)) {
+      recording_(std::make_unique<Recording>(store, cameras)) {
   for (CameraConfig& config : cameras) {
     auto slot = std::make_unique<Slot>();
     slot->loop = &loops_.next();
-    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), liveSink_.get(), options);
+    slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), recording_->continuous(config.id),
+                                              recording_->events(config.id));
+    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), slot->sink.get(), options);
     slots_.push_back(std::move(slot));
   }
 }
@@ -128,7 +137,7 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
   out.reserve(slots_.size());
   for (const auto& slot : slots_) {
     camera::CameraStatus status = slot->camera->status();
-    if (sink_->storageFull(status.id)) {
+    if (recording_->storageFull(status.id)) {
       status.reason = status.reason.empty() ? kStorageFull : status.reason + "; " + kStorageFull;
     }
     out.push_back(std::move(status));
@@ -142,11 +151,11 @@ bool Node::hasCamera(const std::string& id) const {
 
 Status Node::setEventOpen(const std::string& cameraId, bool open) {
   if (!hasCamera(cameraId)) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));
-  storage::EventRecorder* recorder = sink_->recorder(cameraId);
-  if (recorder == nullptr) {
+  Recording::Events* events = recording_->events(cameraId);
+  if (events == nullptr) {
     return Status::failedPrecondition(fmt::format("camera \"{}\" is not recorded in events mode", cameraId));
   }
-  if (open ? !recorder->open() : !recorder->close()) {
+  if (open ? !events->recorder.open() : !events->recorder.close()) {
     return Status::failedPrecondition(open ? "an event is already open" : "no event is open");
   }
   return Status::ok();

@@ -45,12 +45,11 @@ class Node {
 
  private:
   struct Slot;
-  class RecordingSink;
-  class LiveSink;
+  class Recording;
+  class CameraSink;
   EventLoopPool& loops_;
   media::LiveRegistry live_;
-  std::unique_ptr<RecordingSink> sink_;
-  std::unique_ptr<LiveSink> liveSink_;
+  std::unique_ptr<Recording> recording_;
   std::vector<std::unique_ptr<Slot>> slots_;
 };
 

@@ -104,9 +104,18 @@ Store::Dir& Store::dirFor(const std::string& stream) {
   return *dir;
 }
 
-bool Store::append(const std::string& stream, media::SharedFrame frame, bool newSegment) {
+DirWriter::Input* Store::input(const std::string& stream) {
   DirWriter* writer = dirFor(stream).writer.get();
-  return writer != nullptr && writer->enqueue(stream, std::move(frame), newSegment);
+  return writer ? &writer->input(stream) : nullptr;
+}
+
+bool Store::append(DirWriter::Input& input, media::SharedFrame frame, bool newSegment) {
+  return input.writer().enqueue(input, std::move(frame), newSegment);
+}
+
+bool Store::append(const std::string& stream, media::SharedFrame frame, bool newSegment) {
+  DirWriter::Input* in = input(stream);
+  return in != nullptr && append(*in, std::move(frame), newSegment);
 }
 
 bool Store::append(const std::string& stream, const media::Frame& frame, bool newSegment) {
@@ -114,7 +123,7 @@ bool Store::append(const std::string& stream, const media::Frame& frame, bool ne
 }
 
 void Store::endSegment(const std::string& stream) {
-  if (DirWriter* writer = dirFor(stream).writer.get()) writer->endSegment(stream);
+  if (DirWriter::Input* in = input(stream)) in->writer().endSegment(*in);
 }
 
 Result<std::vector<RecordingInfo>> Store::recordings(const std::string& stream, WallTime start, WallTime end) {

@@ -74,6 +74,10 @@ class Store {
   // is a camera stream id ([a-z0-9_-]{1,64}, see base/config.h).
   // The writer keeps the shared frame until its bytes are written.
   bool append(const std::string& stream, media::SharedFrame frame, bool newSegment);
+  // The stream's input, for append() with no lookup by name per frame:
+  // null for a read-only store. Valid as long as the store. Thread-safe.
+  DirWriter::Input* input(const std::string& stream);
+  bool append(DirWriter::Input& input, media::SharedFrame frame, bool newSegment);
   // The same with a copy of `frame`.
   bool append(const std::string& stream, const media::Frame& frame, bool newSegment);
   // The stream's run of frames ends here: its last frame is written and its

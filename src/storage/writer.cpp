@@ -121,21 +121,29 @@ void DirWriter::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool DirWriter::enqueue(const std::string& stream, media::SharedFrame frame, bool newSegment) {
+DirWriter::Input& DirWriter::input(const std::string& stream) {
+  std::lock_guard lock(mutex_);
+  auto& slot = inputs_[stream];
+  if (!slot) slot = std::make_unique<Input>(*this, stream);
+  return *slot;
+}
+
+bool DirWriter::enqueue(Input& input, media::SharedFrame frame, bool newSegment) {
   const size_t size = frame->data.size();
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    bool& resync = needKeyframe_[stream];
+    bool& resync = input.needKeyframe_;
     if (stopping_ || (resync && !frame->keyframe) || queuedBytes_ + size > options_.queueBytes) {
       if (!resync && !stopping_) {
-        log::warn("storage.queue.full", {{"dir", path_}, {"stream", stream}, {"queued_bytes", queuedBytes_}});
+        log::warn("storage.queue.full",
+                  {{"dir", path_}, {"stream", input.stream()}, {"queued_bytes", queuedBytes_}});
       }
       resync = true;
       ++framesDropped_;
       return false;
     }
-    queue_.push_back(Queued{stream, std::move(frame), newSegment || resync});
+    queue_.push_back(Queued{&input, std::move(frame), newSegment || resync});
     resync = false;
     queuedBytes_ += size;
     if (queuedBytes_ >= wakeBytes() && !takeNow_) {
@@ -150,11 +158,11 @@ bool DirWriter::enqueue(const std::string& stream, media::SharedFrame frame, boo
 
 size_t DirWriter::wakeBytes() const { return std::min(kWakeBytes, options_.queueBytes / 8); }
 
-void DirWriter::endSegment(const std::string& stream) {
+void DirWriter::endSegment(Input& input) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    queue_.push_back(Queued{.stream = stream, .endSegment = true});
+    queue_.push_back(Queued{.input = &input, .endSegment = true});
     takeNow_ = true;
   }
   wake_.notify_one();
@@ -237,7 +245,9 @@ void DirWriter::endRun(Stream& s) {
 }
 
 void DirWriter::process(Queued& item) {
-  Stream& s = streamFor(item.stream);
+  Input& in = *item.input;
+  if (in.state_ == nullptr) in.state_ = &streamFor(in.stream());
+  Stream& s = *in.state_;
   if (item.endSegment) {
     endRun(s);
     return;

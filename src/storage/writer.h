@@ -14,7 +14,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "base/time.h"
@@ -79,7 +78,25 @@ struct WriterStats {
 };
 
 class DirWriter {
+  struct Stream;
+
  public:
+  // One stream's way into the writer (input()): enqueue() through it looks
+  // nothing up by the stream's name.
+  class Input {
+   public:
+    Input(DirWriter& writer, std::string stream) : writer_(writer), stream_(std::move(stream)) {}
+    DirWriter& writer() const { return writer_; }
+    const std::string& stream() const { return stream_; }
+
+   private:
+    friend class DirWriter;
+    DirWriter& writer_;
+    const std::string stream_;
+    bool needKeyframe_ = false;  // guarded by the writer's mutex_: dropped, resume at a keyframe
+    Stream* state_ = nullptr;    // writer thread only: streamFor(stream_), once looked up
+  };
+
   // `path`: the storage directory, already recovered (recovery.h), whose
   // recording ids are all below `nextRecordingId`. `dirFd` is an open
   // descriptor of it, owned by the caller.
@@ -90,13 +107,16 @@ class DirWriter {
   DirWriter& operator=(const DirWriter&) = delete;
 
   void start();
+  // The stream's input, made on first use; lives as long as the writer.
+  // Thread-safe.
+  Input& input(const std::string& stream);
   // Queues the frame (shared, not copied: its buffer is handed to writev),
   // or drops it when the queue is full. Never blocks on disk. Thread-safe.
   // False when dropped.
-  bool enqueue(const std::string& stream, media::SharedFrame frame, bool newSegment);
+  bool enqueue(Input& input, media::SharedFrame frame, bool newSegment);
   // Queues the end of the stream's current run: its last frame is written
   // and its recording sealed (an event's post-roll is over). Thread-safe.
-  void endSegment(const std::string& stream);
+  void endSegment(Input& input);
   // Writes everything queued, seals every open recording, commits and
   // joins the thread. Idempotent.
   void stop();
@@ -106,13 +126,12 @@ class DirWriter {
 
  private:
   struct Queued {
-    std::string stream;
+    Input* input = nullptr;
     media::SharedFrame frame;
     bool newSegment = false;
     bool endSegment = false;  // no frame: the run ends (endSegment())
   };
   struct Recording;
-  struct Stream;
 
   void run();
   size_t wakeBytes() const;
@@ -154,7 +173,7 @@ class DirWriter {
   std::condition_variable wake_;
   std::deque<Queued> queue_;                            // guarded by mutex_
   size_t queuedBytes_ = 0;                              // guarded by mutex_
-  std::unordered_map<std::string, bool> needKeyframe_;  // guarded by mutex_: dropped, resume at a keyframe
+  std::map<std::string, std::unique_ptr<Input>> inputs_;  // guarded by mutex_
   bool stopping_ = false;                               // guarded by mutex_
   bool takeNow_ = false;                                // guarded by mutex_: wake the writer before its next take
   std::thread thread_;
