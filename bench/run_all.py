@@ -37,15 +37,18 @@ SCALES = {
                  "quick": ["--cameras", "3", "--days", "1", "--export-minutes", "1", "--runs", "1"]},
     "live": {"full": ["--scenarios", "1x1,1x50,1x200,200x1", "--seconds", "20", "--runs", "3"],
              "quick": ["--scenarios", "1x2", "--seconds", "2", "--runs", "1", "--size", "320x240"]},
+    "first-frame": {"full": ["--cameras", "4", "--loads", "20"],
+                    "quick": ["--cameras", "1", "--loads", "1"]},
     "testcam": {"full": ["--sessions", "100,500,1000", "--seconds", "20", "--runs", "3"],
                 "quick": ["--sessions", "4", "--streams", "1", "--seconds", "1", "--warmup", "1", "--runs", "1"]},
 }
 SCRIPTS = {"record": "ingest.py", "write": "write.py", "crash": "crash_loss.py", "playback": "playback.py",
-           "live": "live.py", "testcam": "testcam_capacity.py"}
+           "live": "live.py", "first-frame": "first_frame.py", "testcam": "testcam_capacity.py"}
 # The scripts that take a --dir for their working files.
 TAKES_DIR = {"record", "write", "crash", "playback"}
 # "live publish" is the live registry's Google Benchmark (bench/live_publish.cpp), kept as measured.
-ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "live publish", "testcam capacity"]
+ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "first frame", "live publish",
+         "testcam capacity"]
 
 
 def machine():

@@ -127,6 +127,25 @@ export async function login(page, url, password) {
   await page.waitForSelector(".bar", { timeout: 30_000 });
 }
 
+// Loads the grid at `url` `loads` times (a session already open) and
+// returns, sorted, the time from navigation start to the first decoded
+// frame of any of its `tiles` live tiles (player.ts notes it with
+// requestVideoFrameCallback), in ms.
+export async function firstFrameTimes(page, url, tiles, loads) {
+  const times = [];
+  for (let i = 0; i < loads; i++) {
+    const u = new URL(url);
+    u.searchParams.set("run", String(i)); // a fresh navigation each time
+    await page.goto(u.href);
+    const ms = await waitFor("first frames", async () => {
+      const v = await page.$$eval(".tile video", (vs) => vs.map((x) => Number(x.dataset.firstFrameMs || 0)));
+      return v.length === tiles && v.every((x) => x > 0) && v;
+    }, 60_000);
+    times.push(Math.min(...ms));
+  }
+  return times.sort((a, b) => a - b);
+}
+
 async function freePort() {
   const { createServer } = await import("node:net");
   return new Promise((resolve, reject) => {
