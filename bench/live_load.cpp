@@ -6,7 +6,8 @@
 //
 //   vigil-live-load --token T --viewers 50 --seconds 20 ws://127.0.0.1:8080/api/v1/cameras/cam-1/live [more]
 //
-// Viewers are spread over the URLs round-robin and over two event loops.
+// Viewers open evenly over --ramp seconds (default 0: all at once), are
+// spread over the URLs round-robin and over two event loops.
 // Prints one JSON object: sockets, fragments, bytes, and p50/p95/p99/max of
 // both times in milliseconds.
 #include <fmt/format.h>
@@ -69,14 +70,17 @@ std::vector<vigil::WallTime> sendTimes(const beast::flat_buffer& message, vigil:
 }
 
 asio::awaitable<void> viewer(std::string host, std::string port, std::string target, std::string token,
-                             std::chrono::steady_clock::time_point end, Results& results) {
-  const auto opened = std::chrono::steady_clock::now();
+                             std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end,
+                             Results& results) {
   try {
     auto executor = co_await asio::this_coro::executor;
-    tcp::resolver resolver(executor);
+    asio::steady_timer wait(executor, start);
+    co_await wait.async_wait(asio::use_awaitable);
+    const auto opened = std::chrono::steady_clock::now();
     beast::websocket::stream<beast::tcp_stream> ws(executor);
-    auto endpoints = co_await resolver.async_resolve(host, port, asio::use_awaitable);
-    co_await beast::get_lowest_layer(ws).async_connect(endpoints, asio::use_awaitable);
+    // A numeric address: no resolver thread shared by every viewer.
+    const tcp::endpoint endpoint(asio::ip::make_address(host), static_cast<uint16_t>(std::stoi(port)));
+    co_await beast::get_lowest_layer(ws).async_connect(endpoint, asio::use_awaitable);
     beast::get_lowest_layer(ws).expires_never();
     ws.set_option(beast::websocket::stream_base::decorator([token](beast::websocket::request_type& req) {
       req.set(beast::http::field::authorization, "Bearer " + token);
@@ -150,6 +154,7 @@ std::string summary(const std::vector<double>& v) {
 int main(int argc, char** argv) {
   int viewers = 1;
   int seconds = 10;
+  double rampSeconds = 0;  // viewers open evenly over this long (0: all at once)
   std::string token;
   std::vector<std::string> urls;
   for (int i = 1; i < argc; ++i) {
@@ -157,28 +162,33 @@ int main(int argc, char** argv) {
     if (arg == "--viewers" && i + 1 < argc) viewers = std::atoi(argv[++i]);
     else if (arg == "--seconds" && i + 1 < argc) seconds = std::atoi(argv[++i]);
     else if (arg == "--token" && i + 1 < argc) token = argv[++i];
+    else if (arg == "--ramp" && i + 1 < argc) rampSeconds = std::atof(argv[++i]);
     else if (arg.starts_with("ws://")) urls.push_back(arg);
     else {
-      std::fprintf(stderr, "usage: vigil-live-load --token T [--viewers N] [--seconds S] ws://HOST:PORT/PATH...\n");
+      std::fprintf(stderr, "usage: vigil-live-load --token T [--viewers N] [--seconds S] [--ramp S] ws://HOST:PORT/PATH...\n");
       return 2;
     }
   }
-  if (urls.empty() || viewers < 1 || seconds < 1) {
-    std::fprintf(stderr, "vigil-live-load: need at least one ws:// URL, --viewers >= 1, --seconds >= 1\n");
+  if (urls.empty() || viewers < 1 || seconds < 1 || rampSeconds < 0 || rampSeconds >= seconds) {
+    std::fprintf(stderr, "vigil-live-load: need at least one ws:// URL, --viewers >= 1, --seconds >= 1, "
+                         "0 <= --ramp < --seconds\n");
     return 2;
   }
   Results results;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  const auto begin = std::chrono::steady_clock::now();
+  const auto end = begin + std::chrono::seconds(seconds);
   vigil::EventLoopPool loops(2);
   for (int i = 0; i < viewers; ++i) {
+    const auto start = begin + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(rampSeconds * i / viewers));
     const std::string& url = urls[static_cast<size_t>(i) % urls.size()];
     const std::string rest = url.substr(5);
     const size_t slash = rest.find('/');
     const std::string authority = rest.substr(0, slash);
     const size_t colon = authority.rfind(':');
     asio::co_spawn(loops.next(),
-                   viewer(authority.substr(0, colon), authority.substr(colon + 1), rest.substr(slash), token, end,
-                          results),
+                   viewer(authority.substr(0, colon), authority.substr(colon + 1), rest.substr(slash), token, start,
+                          end, results),
                    asio::detached);
   }
   loops.start();

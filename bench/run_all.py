@@ -36,7 +36,7 @@ SCALES = {
     "playback": {"full": ["--cameras", "100", "--days", "30", "--export-minutes", "60", "--runs", "3"],
                  "quick": ["--cameras", "3", "--days", "1", "--export-minutes", "1", "--runs", "1"]},
     "live": {"full": ["--scenarios", "1x1,1x50,1x200,200x1", "--seconds", "20", "--runs", "3"],
-             "quick": ["--scenarios", "1x2", "--seconds", "2", "--runs", "1", "--size", "320x240"]},
+             "quick": ["--scenarios", "1x2", "--seconds", "2", "--runs", "1", "--size", "320x240", "--ramp", "0.5"]},
     "first-frame": {"full": ["--cameras", "4", "--loads", "20"],
                     "quick": ["--cameras", "1", "--loads", "1"]},
     "testcam": {"full": ["--sessions", "100,500,1000", "--seconds", "20", "--runs", "3"],

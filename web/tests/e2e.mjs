@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CHROMIUM, WEB_DIR, firstFrameTimes, launchChromium, login, servePreview, startDemo, tempDir, waitFor } from "./lib.mjs";
+import { CHROMIUM, WEB_DIR, firstFrameTimes, launchChromium, login, startDemo, tempDir, waitFor } from "./lib.mjs";
 
 if (!existsSync(CHROMIUM)) {
   console.log(`SKIP: ${CHROMIUM} is missing (scripts/bootstrap installs Debian's chromium)`);
@@ -24,8 +24,7 @@ let demo;
 let chromium;
 let page;
 let token;
-let preview; // until vigil serves web/dist itself
-const ui = (path = "") => new URL(path, preview?.url ?? demo.url).href;
+const ui = (path = "") => new URL(path, demo.url).href;
 
 async function api(path) {
   return fetch(new URL(path, demo.url), { headers: { Authorization: `Bearer ${token}` } });
@@ -47,31 +46,6 @@ async function videosAdvance(selector) {
   return later;
 }
 
-// Routes this test needs that the server does not have yet (issue 5 lands
-// them one by one): a test needing one of them is skipped, saying which.
-const missing = new Set();
-async function findMissingRoutes() {
-  const now = Date.now();
-  const q = new URLSearchParams({ start: new Date(now - 2000).toISOString(), end: new Date(now - 1000).toISOString() });
-  const routes = {
-    "the built UI at /": "",
-    live: "api/v1/cameras/cam-1/live",
-    recordings: `api/v1/cameras/cam-1/recordings?${q}`,
-    playback: `api/v1/cameras/cam-1/playback.m3u8?${q}`,
-    export: `api/v1/cameras/cam-1/export.mp4?${q}`,
-  };
-  for (const [name, path] of Object.entries(routes)) {
-    const r = await api(path);
-    const body = await r.text();
-    if (path === "" ? !body.includes('<div id="app">') : r.status === 404 && body.includes('"not found"')) missing.add(name);
-  }
-}
-function skipWithout(t, ...needs) {
-  const absent = needs.filter((n) => missing.has(n));
-  if (absent.length) t.skip(`not on this server yet: ${absent.join(", ")}`);
-  return absent.length > 0;
-}
-
 async function cameraPosition() {
   return Number(await page.getAttribute(".camera-page", "data-position"));
 }
@@ -84,11 +58,6 @@ describe("web UI in Chromium", () => {
       body: JSON.stringify({ user: "admin", password: demo.password }),
     });
     token = (await r.json()).token;
-    await findMissingRoutes();
-    if (missing.has("the built UI at /")) {
-      preview = await servePreview(demo.url);
-      console.log(`vigil does not serve web/dist yet: using vite preview at ${preview.url}`);
-    }
     chromium = await launchChromium({ viewport: { width: 1280, height: 800 } });
     page = await chromium.context.newPage();
     page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
@@ -96,13 +65,11 @@ describe("web UI in Chromium", () => {
 
   after(async () => {
     await chromium?.close();
-    await preview?.stop();
     const code = await demo?.stop();
     assert.equal(code, 0, `vigil demo exited ${code}:\n${demo?.child.output.slice(-3000)}`);
   });
 
-  test("vigil serves the built UI", async (t) => {
-    if (skipWithout(t, "the built UI at /")) return;
+  test("vigil serves the built UI", async () => {
     const r = await fetch(demo.url);
     assert.equal(r.status, 200);
     assert.match(r.headers.get("content-type"), /text\/html/);
@@ -117,7 +84,7 @@ describe("web UI in Chromium", () => {
     assert.equal(await error.textContent(), "Wrong user name or password.");
   });
 
-  test("login shows a grid of the demo's cameras playing live", async (t) => {
+  test("login shows a grid of the demo's cameras playing live", async () => {
     await login(page, ui(), demo.password);
     await page.waitForSelector(".tile", { timeout: 30_000 });
     const tiles = await page.$$eval(".tile", (ts) => ts.map((t) => [t.dataset.camera, t.querySelector(".name").textContent]));
@@ -126,13 +93,11 @@ describe("web UI in Chromium", () => {
       ["cam-2", "Demo camera 2"],
     ]);
     await waitFor("online badges", async () => (await page.$$(".tile .badge.online")).length === CAMERAS, 60_000);
-    if (skipWithout(t, "live")) return;
     const videos = await videosAdvance(".tile video");
     for (const v of videos) assert.deepEqual([v.w, v.h], [1280, 720]);
   });
 
-  test("first frame shown in Chromium", async (t) => {
-    if (skipWithout(t, "live")) return;
+  test("first frame shown in Chromium", async () => {
     // Printed for a look; bench/first_frame.py measures it for
     // bench/RESULTS.md on a release build. No threshold here.
     const firsts = await firstFrameTimes(page, ui(), CAMERAS, 5);
@@ -149,11 +114,10 @@ describe("web UI in Chromium", () => {
     await page.click('.toolbar button:text-is("4")');
   });
 
-  test("a camera plays back from 60 s ago at several speeds, jumps, and goes back to live", async (t) => {
-    if (skipWithout(t, "recordings", "playback")) return;
+  test("a camera plays back from 60 s ago at several speeds, jumps, and goes back to live", async () => {
     await page.click('.tile[data-camera="cam-1"]');
     await page.waitForSelector('.camera-page[data-mode="live"]');
-    if (!missing.has("live")) await videosAdvance(".camera-page video");
+    await videosAdvance(".camera-page video");
     // Wait (bounded) until the demo has recorded more than a minute.
     await waitFor("70 s of recordings", async () => {
       const now = Date.now();
@@ -190,11 +154,10 @@ describe("web UI in Chromium", () => {
 
     await page.click('.controls button:text-is("Live")');
     await page.waitForSelector('.camera-page[data-mode="live"]');
-    if (!missing.has("live")) await videosAdvance(".camera-page video");
+    await videosAdvance(".camera-page video");
   });
 
-  test("a clip downloads as an MP4 that ffprobe reads and ffmpeg decodes", async (t) => {
-    if (skipWithout(t, "recordings", "export")) return;
+  test("a clip downloads as an MP4 that ffprobe reads and ffmpeg decodes", async () => {
     if (!page.url().includes("#/camera/")) await page.goto(ui("#/camera/cam-1"));
     await waitFor("recordings", async () => !(await page.isVisible(".clip .error")), 60_000);
     // A 20 s range inside one recorded run (bounded wait), so the whole
@@ -250,7 +213,7 @@ describe("web UI in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.waitForSelector('.camera-page[data-mode="live"]');
     assert.match(page.url(), /#\/camera\/cam-2$/);
-    if (!missing.has("live")) await videosAdvance(".camera-page video");
+    await videosAdvance(".camera-page video");
     await page.keyboard.press("Escape");
     await page.waitForSelector("html.tv .grid.layout-6");
 
@@ -285,7 +248,6 @@ describe("web UI in Chromium", () => {
     await page.waitForSelector("table.audit tbody tr");
     const users = await page.$$eval("table.audit tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
     assert.ok(users.length > 0 && users.every((u) => u === "admin"), users.join(","));
-    if (missing.has("playback") || missing.has("export")) return;
     // What this test watched and downloaded is in the log, by camera.
     await page.fill('.filters input[name="camera"]', "cam-1");
     await page.click('.filters button[type="submit"]');

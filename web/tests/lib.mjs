@@ -1,5 +1,5 @@
-// Shared by the end-to-end test and the screenshot script: start `vigil
-// demo`, serve the built UI, drive Debian's Chromium. Every process started
+// Shared by the end-to-end test, the screenshot script and the first-frame
+// benchmark: start `vigil demo`, drive Debian's Chromium. Every process started
 // here is stopped by its PID and every wait is bounded.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -144,29 +144,4 @@ export async function firstFrameTimes(page, url, tiles, loads) {
     times.push(Math.min(...ms));
   }
   return times.sort((a, b) => a - b);
-}
-
-async function freePort() {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// Serves web/dist with Vite's preview server, forwarding /api (WebSocket
-// too) to vigil at `vigilUrl`: for a vigil that does not serve the UI.
-export async function servePreview(vigilUrl) {
-  const port = await freePort();
-  const vite = join(WEB_DIR, "node_modules/vite/bin/vite.js");
-  const child = new Child(process.execPath, [vite, "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
-    cwd: WEB_DIR,
-    env: { VIGIL_URL: vigilUrl.replace(/\/$/, "") },
-  });
-  await child.waitForOutput(new RegExp(`http://127\\.0\\.0\\.1:${port}/`), 60_000);
-  return { url: `http://127.0.0.1:${port}/`, stop: () => child.stop() };
 }

@@ -4,18 +4,15 @@
 //   VIGIL_BIN=build/release/src/app/vigil node web/tests/screenshots.mjs
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, launchChromium, login, servePreview, startDemo, waitFor } from "./lib.mjs";
+import { REPO, launchChromium, login, startDemo, waitFor } from "./lib.mjs";
 
 const DOCS = join(REPO, "docs");
 mkdirSync(DOCS, { recursive: true });
 
 const demo = await startDemo({ cameras: 4, startTimeoutMs: 900_000 });
 const browsers = [];
-let preview;
 try {
-  const home = await (await fetch(demo.url)).text();
-  if (!home.includes('<div id="app">')) preview = await servePreview(demo.url);
-  const ui = (path = "") => new URL(path, preview?.url ?? demo.url).href;
+  const ui = (path = "") => new URL(path, demo.url).href;
 
   // Tiles playing, or showing why not, before each picture.
   const settle = async (page) => {
@@ -75,6 +72,5 @@ try {
   console.log(`screenshots in ${DOCS}: grid.png camera.png phone.png tv.png audit.png`);
 } finally {
   for (const b of browsers) await b.close();
-  await preview?.stop();
   await demo.stop();
 }
