@@ -101,7 +101,11 @@ export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; can
   }, [id, mode]);
 
   useEffect(() => {
-    if (video.current) video.current.playbackRate = mode.kind === "live" ? 1 : speed;
+    const v = video.current;
+    if (!v) return;
+    // The default too: a media element that loads a new source falls back
+    // to its default rate.
+    v.defaultPlaybackRate = v.playbackRate = mode.kind === "live" ? 1 : speed;
   }, [speed, mode, state.kind]);
 
   // The playhead: the wall-clock time of the frame on screen.

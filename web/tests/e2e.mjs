@@ -143,7 +143,8 @@ describe("web UI in Chromium", () => {
     assert.ok(p2 > p1);
 
     await page.click('.speeds button:text-is("4x")');
-    assert.equal(await page.$eval(".camera-page video", (v) => v.playbackRate), 4);
+    // The rate is applied by an effect after the next render: wait for it (bounded).
+    await waitFor("the 4x rate on the video", async () => (await page.$eval(".camera-page video", (v) => v.playbackRate)) === 4, 10_000);
     const p3 = await cameraPosition();
     await waitFor("playback at 4x", async () => (await cameraPosition()) > p3 + 4000, 30_000);
     await page.click('.speeds button:text-is("1x")');
