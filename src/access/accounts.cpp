@@ -78,9 +78,31 @@ Status Accounts::setCameras(const Actor& actor, const std::string& id, const std
                         jsonDetail({{"target", id}, {"cameras", cameras}})});
 }
 
-bool Accounts::checkPassword(const std::string& id, std::string_view password) {
-  auto user = store_.findUser(id);
-  return user && verifyPassword(password, user->passwordHash);
+Status Accounts::confirmPassword(const std::string& id, std::string_view password, const std::string& client) {
+  auto user = checkCredentials(id, password, client, jsonDetail({{"during", "password_change"}}));
+  if (!user && user.status().code() == StatusCode::kUnauthenticated) {
+    return Status::permissionDenied("current: wrong password");
+  }
+  return user.status();
+}
+
+Result<User> Accounts::checkCredentials(const std::string& name, std::string_view password, const std::string& client,
+                                        const std::string& detail) {
+  if (auto wait = throttle_.retryAfter(name, client); wait.count() > 0) {
+    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginThrottled, "", client, jsonDetail({{"retry_after_s", wait.count()}})}));
+    return Status::resourceExhausted(fmt::format("too many failed logins; retry after {} s", wait.count()));
+  }
+  auto found = name.empty() ? Result<User>(Status::notFound("invalid name")) : store_.findUser(name);
+  if (!found && found.status().code() != StatusCode::kNotFound) return found.status();
+  const bool ok = verifyPassword(password, found ? found->passwordHash : decoyHash()) && found.isOk();
+  if (!ok) {
+    throttle_.recordFailure(name, client);
+    log::warn("access.login_failed", {{"user", name}, {"client", client}});
+    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginFailed, "", client, detail}));
+    return Status::unauthenticated("wrong user name or password");
+  }
+  throttle_.recordSuccess(name);
+  return found;
 }
 
 Result<std::optional<std::string>> Accounts::ensureAdmin() {
@@ -98,20 +120,8 @@ Result<std::optional<std::string>> Accounts::ensureAdmin() {
 Result<LoginResult> Accounts::login(const std::string& user, std::string_view password, const std::string& client) {
   // Names that cannot exist are still audited, but not stored verbatim.
   const std::string name = isValidId(user) ? user : "";
-  if (auto wait = throttle_.retryAfter(name, client); wait.count() > 0) {
-    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginThrottled, "", client, jsonDetail({{"retry_after_s", wait.count()}})}));
-    return Status::resourceExhausted(fmt::format("too many failed logins; retry after {} s", wait.count()));
-  }
-  auto found = name.empty() ? Result<User>(Status::notFound("invalid name")) : store_.findUser(name);
-  if (!found && found.status().code() != StatusCode::kNotFound) return found.status();
-  const bool ok = verifyPassword(password, found ? found->passwordHash : decoyHash()) && found.isOk();
-  if (!ok) {
-    throttle_.recordFailure(name, client);
-    log::warn("access.login_failed", {{"user", name}, {"client", client}});
-    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginFailed, "", client, "{}"}));
-    return Status::unauthenticated("wrong user name or password");
-  }
-  throttle_.recordSuccess(name);
+  auto found = checkCredentials(name, password, client, "{}");
+  if (!found) return found.status();
 
   LoginResult result;
   result.token = generateSessionToken();

@@ -61,9 +61,11 @@ class Accounts {
   Status changePassword(const Actor& actor, const std::string& id, std::string_view password);
   // Replaces the cameras a viewer may see. NotFound, InvalidArgument.
   Status setCameras(const Actor& actor, const std::string& id, const std::vector<std::string>& cameras);
-  // Checks a user's current password without the login throttle's
-  // bookkeeping; for a logged-in user confirming a change.
-  bool checkPassword(const std::string& id, std::string_view password);
+  // A logged-in user confirming a change with their current password.
+  // A wrong one counts as a failed login (throttled and audited as one):
+  // PermissionDenied, or ResourceExhausted while throttled (retryAfter()),
+  // so a stolen session cannot guess the password any faster than a login.
+  Status confirmPassword(const std::string& id, std::string_view password, const std::string& client);
   Result<std::vector<User>> listUsers() { return store_.listUsers(); }
 
   // First run of a node: when there is no user at all, creates "admin"
@@ -83,6 +85,13 @@ class Accounts {
   Status logout(std::string_view token, const std::string& client);
 
  private:
+  // The throttle, the password check and a failure's bookkeeping (count,
+  // log, audit row with `detail`), shared by login() and confirmPassword().
+  // ResourceExhausted while throttled, Unauthenticated for a wrong name or
+  // password, else the user.
+  Result<User> checkCredentials(const std::string& name, std::string_view password, const std::string& client,
+                                const std::string& detail);
+
   AccountStore& store_;
   AuditLog& audit_;
   const Clock& clock_;

@@ -120,6 +120,27 @@ TEST_P(AccountsTest, RepeatedFailuresAreThrottledEvenWithTheRightPassword) {
   EXPECT_TRUE(accounts_->login("ann", "ann's password", "10.0.0.1"));
 }
 
+TEST_P(AccountsTest, AWrongCurrentPasswordCountsAsAFailedLogin) {
+  EXPECT_TRUE(accounts_->confirmPassword("ann", "ann's password", "10.0.0.9").isOk());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(accounts_->confirmPassword("ann", "guess number " + std::to_string(i), "10.0.0.9").code(),
+              StatusCode::kPermissionDenied);
+  }
+  // The guesses on the password page throttle the login too, and the other way round.
+  EXPECT_EQ(accounts_->confirmPassword("ann", "ann's password", "10.0.0.9").code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(accounts_->login("ann", "ann's password", "10.0.0.1").status().code(), StatusCode::kResourceExhausted);
+  auto rows = audit_->query({});
+  ASSERT_TRUE(rows);
+  int failures = 0;
+  for (const AuditRow& r : *rows) {
+    if (r.action != "login_failed") continue;
+    ++failures;
+    EXPECT_EQ(r.user, "ann");
+    EXPECT_EQ(r.detail, R"({"during":"password_change"})");
+  }
+  EXPECT_EQ(failures, 3);
+}
+
 TEST_P(AccountsTest, ValidationNamesTheField) {
   EXPECT_EQ(accounts_->addUser(kCli, "Bad Name", Role::kViewer, "long enough pw").message(),
             "id: must match [a-z0-9_-]{1,64}");

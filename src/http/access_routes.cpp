@@ -36,18 +36,22 @@ nlohmann::json auditRowJson(const access::AuditRow& r) {
           {"hash", r.hash}};
 }
 
+// A failed password check: while throttled, 429 with Retry-After.
+Response throttledError(access::Accounts& accounts, const Status& status, const std::string& user,
+                        const std::string& client) {
+  Response r = errorResponse(status);
+  if (status.code() == StatusCode::kResourceExhausted) {
+    const auto wait = accounts.retryAfter(user, client);
+    r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, wait.count())));
+  }
+  return r;
+}
+
 Response login(access::Accounts& accounts, const Request& req) {
   auto body = parseLoginRequest(req.body);
   if (!body) return errorResponse(body.status());
   auto result = accounts.login(body->user, body->password, req.remoteAddress);
-  if (!result) {
-    Response r = errorResponse(result.status());
-    if (result.status().code() == StatusCode::kResourceExhausted) {
-      const auto wait = accounts.retryAfter(isValidId(body->user) ? body->user : "", req.remoteAddress);
-      r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, wait.count())));
-    }
-    return r;
-  }
+  if (!result) return throttledError(accounts, result.status(), isValidId(body->user) ? body->user : "", req.remoteAddress);
   nlohmann::json j = principalJson(result->principal);
   j["token"] = result->token;
   j["expires_at"] = result->expiresAt.toRfc3339();
@@ -63,8 +67,8 @@ Response changeOwnPassword(access::Accounts& accounts, const Request& req) {
   if (!current) return errorResponse(current.status());
   auto next = body->string("new", 1024);
   if (!next) return errorResponse(next.status());
-  if (!accounts.checkPassword(req.principal->user, *current)) {
-    return Response::error(403, "current: wrong password");
+  if (Status s = accounts.confirmPassword(req.principal->user, *current, req.remoteAddress); !s.isOk()) {
+    return throttledError(accounts, s, req.principal->user, req.remoteAddress);
   }
   if (Status s = accounts.changePassword({req.principal->user, req.remoteAddress}, req.principal->user, *next);
       !s.isOk()) {
