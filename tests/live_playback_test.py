@@ -439,6 +439,45 @@ class LiveAndPlayback(unittest.TestCase):
         r = run([VIGIL, "audit", "verify", "--data", self.data.name])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_a_look_is_audited_once_whichever_request_comes_first(self):
+        """A client that skips the playlist, or asks an export for odd ranges,
+        still leaves one row per look, and only one."""
+        body = json.dumps({"id": "looker", "role": "operator", "password": "a long enough password"}).encode()
+        status, _, reply = self.request("api/v1/users", method="POST", body=body,
+                                        headers={"Content-Type": "application/json"})
+        self.assertIn(status, (201, 409), reply)
+        looker = self.login("looker", "a long enough password")
+        query = self.range_of(4)
+        # Playback: a segment straight away, then the playlist; export: a
+        # malformed Range (the whole file), a multi-range, a suffix.
+        self.assertEqual(self.request("api/v1/cameras/cam-1/playback/0.m4s?" + query, token=looker)[0], 200)
+        self.assertEqual(self.request("api/v1/cameras/cam-1/playback.m3u8?" + query, token=looker)[0], 200)
+        for header in ("bytes=abc", "bytes=5-6,0-1", "bytes=-100", "bytes=100-199"):
+            status = self.request("api/v1/cameras/cam-1/export.mp4?" + query, token=looker,
+                                  headers={"Range": header})[0]
+            self.assertIn(status, (200, 206), header)
+        # Live HLS: a segment named by the admin's playlist, fetched by the looker.
+        deadline = time.monotonic() + 30
+        segment = None
+        while segment is None and time.monotonic() < deadline:
+            playlist = self.request("api/v1/cameras/cam-1/live.m3u8")[2].decode()
+            segment = next((l for l in playlist.splitlines() if l.endswith(".m4s")), None)
+            if segment is None:
+                time.sleep(0.5)
+        self.assertIsNotNone(segment, "live HLS listed no segment within 30 s")
+        self.assertEqual(self.request("api/v1/cameras/cam-1/" + segment, token=looker)[0], 200)
+
+        status, _, body = self.request("api/v1/audit?camera=cam-1&user=looker&limit=200")
+        self.assertEqual(status, 200, body)
+        rows = json.loads(body)
+        actions = sorted(row["action"] for row in rows)
+        self.assertEqual(actions, ["export", "live_hls", "playback"])
+        start, end = (dict(p.split("=", 1) for p in query.split("&"))[k] for k in ("start", "end"))
+        for row in rows:
+            if row["action"] in ("export", "playback"):
+                self.assertAlmostEqual(parse_time(row["detail"]["start"]), parse_time(start), delta=0.001)
+                self.assertAlmostEqual(parse_time(row["detail"]["end"]), parse_time(end), delta=0.001)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -75,9 +75,9 @@ struct Shared {
   LiveRoutesContext context;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<HlsFeed>> hls;  // by camera
-  // When each session last started live HLS of a camera: the audit log gets
-  // one row per session and camera, not one per playlist reload.
-  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> hlsAudited;
+  // Live HLS: one row per session and camera, whether its first request
+  // was the playlist or a segment.
+  RecentLooks hlsLooks{kHlsIdle};
 
   std::shared_ptr<HlsFeed> hlsFeed(const std::string& camera) {
     std::lock_guard lock(mutex);
@@ -88,14 +88,6 @@ struct Shared {
     }
     feed->touch();
     return feed;
-  }
-  bool firstHlsLook(const Request& req) {
-    const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(mutex);
-    std::erase_if(hlsAudited, [&](const auto& entry) { return now - entry.second > kHlsIdle; });
-    auto [it, added] = hlsAudited.try_emplace({req.sessionToken, req.params.at("id")}, now);
-    it->second = now;
-    return added;
   }
   Status audit(const Request& req, std::string action, const nlohmann::json& detail = nlohmann::json::object()) {
     return auditLook(context.audit, req, std::move(action), detail);
@@ -161,11 +153,18 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
       stop();
       return false;
     }
+    // A message the channel refuses (its queue is full) would leave a hole
+    // the player cannot decode past: the viewer is closed instead.
+    bool queued = true;
     if (out->init) {
-      channel_->sendText(nlohmann::json{{"type", "init"}, {"codec", out->codec}}.dump());
-      channel_->sendBinary(out->init);
+      queued = channel_->sendText(nlohmann::json{{"type", "init"}, {"codec", out->codec}}.dump()) &&
+               channel_->sendBinary(out->init);
     }
-    channel_->sendBinary(out->fragment.contiguous());
+    queued = queued && channel_->sendBinary(out->fragment.contiguous());
+    if (!queued) {
+      close(Status::resourceExhausted("viewer too slow: its send queue is full"));
+      return false;
+    }
     return true;
   }
 
@@ -182,10 +181,10 @@ Status checkCamera(const Shared& shared, const Request& req) {
 
 Response livePlaylist(Shared& shared, const Request& req) {
   if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
-  auto feed = shared.hlsFeed(req.params.at("id"));
-  if (shared.firstHlsLook(req)) {
-    if (Status s = shared.audit(req, access::audit_kind::kLiveHls); !s.isOk()) return errorResponse(s);
+  if (Status s = shared.hlsLooks.audit(shared.context.audit, req, access::audit_kind::kLiveHls); !s.isOk()) {
+    return errorResponse(s);
   }
+  auto feed = shared.hlsFeed(req.params.at("id"));
   Response r;
   r.contentType = "application/vnd.apple.mpegurl";
   // Until the first segment is complete (about a GOP) the playlist lists
@@ -199,6 +198,9 @@ Response liveSegment(Shared& shared, const Request& req) {
   if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
   auto name = parseSegmentName(req.params.at("segment"));
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
+  if (Status s = shared.hlsLooks.audit(shared.context.audit, req, access::audit_kind::kLiveHls); !s.isOk()) {
+    return errorResponse(s);
+  }
   auto feed = shared.hlsFeed(req.params.at("id"));
   if (name->init) {
     auto init = feed->window().init(name->number);

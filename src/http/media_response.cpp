@@ -17,6 +17,25 @@ Status auditLook(access::AuditLog* audit, const Request& req, std::string action
   return audit->record({req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
 }
 
+Status RecentLooks::audit(access::AuditLog* audit, const Request& req, std::string action,
+                          const nlohmann::json& detail) {
+  const std::string look = fmt::format("{}\n{}\n{}\n{}", req.sessionToken, req.params.at("id"), action, detail.dump());
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(lastRequest_, [&](const auto& entry) { return now - entry.second > window_; });
+    auto [it, added] = lastRequest_.try_emplace(look, now);
+    it->second = now;
+    if (!added) return Status::ok();
+  }
+  Status written = auditLook(audit, req, std::move(action), detail);
+  if (!written.isOk()) {
+    std::lock_guard lock(mutex_);
+    lastRequest_.erase(look);
+  }
+  return written;
+}
+
 Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType) {
   Response r;
   r.contentType = std::move(contentType);

@@ -3,8 +3,11 @@
 // look, handlers bound to the routes' shared state, responses of media
 // bytes and the names of HLS segments.
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,6 +29,27 @@ Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraEx
 // is refused, so callers answer with this Status.
 Status auditLook(access::AuditLog* audit, const Request& req, std::string action,
                  const nlohmann::json& detail = nlohmann::json::object());
+
+// One look is many requests: a playlist and its reloads and segments, a
+// player's ranges of one export. The log wants one row per look, and a
+// row for every look whichever of its requests comes first (a client may
+// skip the playlist or ask for any range). A look is (session, camera,
+// action, detail); it is new again once it had no request for `window`.
+// Thread-safe.
+class RecentLooks {
+ public:
+  explicit RecentLooks(std::chrono::steady_clock::duration window) : window_(window) {}
+  // auditLook() for the first request of the look, OK for the rest. A row
+  // that cannot be written refuses the request, and the next one tries
+  // again.
+  Status audit(access::AuditLog* audit, const Request& req, std::string action,
+               const nlohmann::json& detail = nlohmann::json::object());
+
+ private:
+  const std::chrono::steady_clock::duration window_;
+  std::mutex mutex_;
+  std::map<std::string, std::chrono::steady_clock::time_point> lastRequest_;  // by look
+};
 
 // A route handler calling `handler(*state, req)`: the routes of one family
 // keep their state in one object that lives as long as the server.

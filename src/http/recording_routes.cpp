@@ -69,9 +69,14 @@ class PlaybackCache {
   std::list<Entry> entries_;  // most recently used first
 };
 
+// A look at recorded video is new again after this long without a
+// request for it (a player paused for longer comes back as a new row).
+constexpr auto kLookIdle = std::chrono::seconds(60);
+
 struct Shared {
   RecordingRoutesContext context;
   PlaybackCache playbacks;
+  RecentLooks looks{kLookIdle};
 };
 
 // A camera the user may see, on a node that records.
@@ -87,10 +92,11 @@ Result<TimeRange> rangeOf(const Request& req, std::chrono::seconds maxSpan) {
   return timeRangeParams(*query, maxSpan);
 }
 
-// The look with the range looked at; refused when it cannot be audited.
-Status audit(const Shared& shared, const Request& req, std::string action, const TimeRange& range) {
-  return auditLook(shared.context.audit, req, std::move(action),
-                   {{"start", range.start.toRfc3339()}, {"end", range.end.toRfc3339()}});
+// The look with the range looked at, once per look (any of its requests);
+// refused when it cannot be audited.
+Status audit(Shared& shared, const Request& req, std::string action, const TimeRange& range) {
+  return shared.looks.audit(shared.context.audit, req, std::move(action),
+                            {{"start", range.start.toRfc3339()}, {"end", range.end.toRfc3339()}});
 }
 
 Response listRecordings(Shared& shared, const Request& req) {
@@ -139,6 +145,7 @@ Response playbackSegment(Shared& shared, const Request& req) {
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
   auto playback = shared.playbacks.get(*shared.context.store, req.params.at("id"), *range);
   if (!playback) return noVideo(playback.status());
+  if (Status s = audit(shared, req, access::audit_kind::kPlayback, *range); !s.isOk()) return errorResponse(s);
   if (name->init) {
     if (name->number >= (*playback)->inits().size()) return Response::error(404, "no such init segment");
     return bytesResponse(*(*playback)->inits()[name->number], "video/mp4");
@@ -159,12 +166,7 @@ Response exportMp4(Shared& shared, const Request& req) {
   r.headers.emplace_back("Content-Disposition", attachmentDisposition(fmt::format(
                                                     "{}_{}_{}.mp4", id, compactTime(range->start),
                                                     compactTime(range->end))));
-  // A player fetches the file in many ranges; the audit log wants the
-  // export once, at its first byte.
-  auto rangeHeader = req.headers.find("range");
-  if (rangeHeader == req.headers.end() || rangeHeader->second.starts_with("bytes=0-")) {
-    if (Status s = audit(shared, req, access::audit_kind::kExport, *range); !s.isOk()) return errorResponse(s);
-  }
+  if (Status s = audit(shared, req, access::audit_kind::kExport, *range); !s.isOk()) return errorResponse(s);
   return r;
 }
 
