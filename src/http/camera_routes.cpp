@@ -84,8 +84,8 @@ std::string statusPageHtml(std::string_view nodeName, const std::vector<camera::
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>vigil — {0}</title>"
       "<style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}"
       "td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.on{{color:#070}}.off{{color:#a00}}</style>"
-      "</head><body><h1>vigil — {0}</h1><p>Node status. The web UI with live view and playback arrives "
-      "with a later release; the camera list is also at <code>/api/v1/cameras</code>.</p>"
+      "</head><body><h1>vigil — {0}</h1><p>Node status, refreshed every 2 s. Live view and playback are "
+      "in the <a href=\"/\">web UI</a>; the camera list is also at <code>/api/v1/cameras</code>.</p>"
       "<table><tr><th>id</th><th>name</th><th>state</th><th>codec</th><th>size</th><th>fps</th>"
       "<th>kbit/s</th><th>reconnects</th><th>last frame (UTC)</th></tr>\n{1}</table></body></html>\n",
       escapeHtml(nodeName), rows);

@@ -33,10 +33,12 @@ using asio::ip::tcp;
 // none is being written, so a slow client holds at most one in memory.
 constexpr size_t kChunkBytes = 256 * 1024;
 
-// BodySource reads may block on the disk, so they run here, off the loops.
-// Process-wide, so no read can outlive its pool.
-asio::thread_pool& bodyReaders() {
-  static asio::thread_pool pool(2);
+// Request handlers and BodySource reads run here, off the loops
+// (WorkInFlight). Four threads, so one slow handler (a login's Argon2id, a
+// PostgreSQL audit row waiting for its lock) does not hold up the rest.
+// Process-wide, so no work can outlive its pool.
+asio::thread_pool& workers() {
+  static asio::thread_pool pool(4);
   return pool;
 }
 
@@ -354,12 +356,30 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (!remoteError) req.remoteAddress = remote.address().to_string();
     method_ = req.method;
     head_ = req.method == "HEAD";
-    Outcome outcome = dispatch(*shared_, req);
-    if (outcome.webSocket) {
-      upgrade(std::move(*outcome.webSocket), outcome.route);
-      return;
-    }
-    respond(std::move(outcome), msg.keep_alive(), msg.version());
+    offLoop([shared = shared_, req = std::move(req)] { return dispatch(*shared, req); },
+            [keepAlive = msg.keep_alive(), version = msg.version()](Connection& self, Outcome outcome) {
+              if (outcome.webSocket) {
+                self.upgrade(std::move(*outcome.webSocket), outcome.route);
+                return;
+              }
+              self.respond(std::move(outcome), keepAlive, version);
+            });
+  }
+
+  // Runs work() on the workers, then then(*this, its result) on this
+  // connection's loop, unless the connection was closed meanwhile.
+  template <class Work, class Then>
+  void offLoop(Work work, Then then) {
+    shared_->work.begin();
+    asio::post(workers(), [self = this->shared_from_this(), work = std::move(work), then = std::move(then)]() mutable {
+      auto result = work();
+      const std::shared_ptr<const Shared> shared = self->shared_;
+      auto loop = self->executor_;
+      asio::post(loop, [self = std::move(self), then = std::move(then), result = std::move(result)]() mutable {
+        if (!self->closed_) then(*self, std::move(result));
+      });
+      shared->work.end();
+    });
   }
 
   void upgrade(WebSocketSession session, std::string_view route) {
@@ -441,19 +461,16 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 
   void readChunk() {
     const size_t length = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, end_ - offset_));
-    shared_->reads.begin();
-    asio::post(bodyReaders(), [self = this->shared_from_this(), source = source_, offset = offset_, length]() mutable {
-      auto data = source->read(offset, length);
-      if (data && data->size() != length) data = Status::dataLoss("body source returned a short read");
-      auto loop = self->executor_;
-      const std::shared_ptr<const Shared> shared = self->shared_;
-      asio::post(loop, [self = std::move(self), data = std::move(data)]() mutable { self->onChunk(std::move(data)); });
-      shared->reads.end();
-    });
+    offLoop(
+        [source = source_, offset = offset_, length] {
+          auto data = source->read(offset, length);
+          if (data && data->size() != length) data = Status::dataLoss("body source returned a short read");
+          return data;
+        },
+        [](Connection& self, Result<std::vector<uint8_t>> data) { self.onChunk(std::move(data)); });
   }
 
   void onChunk(Result<std::vector<uint8_t>> data) {
-    if (closed_) return;
     if (!data) {
       log::warn("http.body_read_failed", {{"method", method_}, {"route", route_}, {"status", data.status()}});
       if (headerSent_) {

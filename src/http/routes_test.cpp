@@ -135,6 +135,15 @@ TEST_F(RoutesTest, EveryRouteAnswers401WithoutASessionAnd403ForTooLowARole) {
   }
 }
 
+TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {
+  RouteInfo me{"GET", "/api/v1/me", Access::kUser};
+  for (const char* scheme : {"Bearer ", "bearer ", "BEARER "}) {
+    Request req = request(me);
+    req.headers["authorization"] = scheme + tokens_[access::Role::kViewer];
+    EXPECT_EQ(server_->handle(req).status, 200) << scheme;
+  }
+}
+
 TEST_F(RoutesTest, CookieAuthNeedsAMatchingOriginToChangeState) {
   RouteInfo logout{"POST", "/api/v1/logout", Access::kUser};
   Request req = request(logout);

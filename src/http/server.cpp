@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <strings.h>
 #include <stdexcept>
 
 #include "base/log.h"
@@ -225,7 +226,10 @@ std::string_view trim(std::string_view s) {
 std::pair<std::string, bool> sessionToken(const Request& req) {
   if (auto it = req.headers.find("authorization"); it != req.headers.end()) {
     std::string_view v = it->second;
-    if (v.size() > 7 && v.substr(0, 7) == "Bearer ") return {std::string(trim(v.substr(7))), false};
+    // The scheme is case-insensitive (RFC 9110, 11.1).
+    if (v.size() > 7 && ::strncasecmp(v.data(), "bearer ", 7) == 0) {
+      return {std::string(trim(v.substr(7))), false};
+    }
   }
   if (auto it = req.headers.find("cookie"); it != req.headers.end()) {
     std::string_view rest = it->second;
@@ -452,7 +456,7 @@ HttpServer::HttpServer(EventLoopPool& loops, HttpServerOptions options) : impl_(
 
 HttpServer::~HttpServer() {
   stop();
-  impl_->shared->reads.waitForNone();
+  impl_->shared->work.waitForNone();
 }
 
 void HttpServer::route(std::string method, std::string path, Access access, Handler handler) {

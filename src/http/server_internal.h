@@ -79,10 +79,12 @@ class ConnectionRegistry {
   std::function<void()> onAllClosed_;
 };
 
-// BodySource reads run on a thread pool and then post to a connection's
-// loop; the server waits for them on destruction, so none posts to a loop
-// that is gone.
-class ReadsInFlight {
+// Request handlers and BodySource reads run on the server's workers (they
+// may wait on a database, hash a password, decode a picture or read a cold
+// disk: the loops never do) and then post to a connection's loop; the
+// server waits for them on destruction, so none posts to a loop that is
+// gone.
+class WorkInFlight {
  public:
   void begin() {
     std::lock_guard lock(mutex_);
@@ -109,7 +111,7 @@ struct Shared {
   std::optional<StaticFiles> staticFiles;
   mutable RequestCounter counter;
   mutable ConnectionRegistry registry;
-  mutable ReadsInFlight reads;
+  mutable WorkInFlight work;
 };
 
 // Labels of RequestCount::route besides route patterns.

@@ -432,6 +432,45 @@ TEST_F(ServerTest, RequestsAreCountedByRoutePatternAndStatus) {
   EXPECT_EQ(count("GET", "(none)", 404), 1u);
 }
 
+TEST_F(ServerTest, ASlowHandlerDoesNotHoldUpItsLoop) {
+  // Two requests whose handlers wait (as a login's Argon2id or a database
+  // lock would) take one connection on each of the two loops; a third
+  // connection lands on one of those loops and must still be answered.
+  std::mutex mutex;
+  std::condition_variable changed;
+  int holding = 0;
+  bool released = false;
+  start([&](HttpServer& server) {
+    server.route("GET", "/hold", Access::kPublic, [&](const Request&) {
+      std::unique_lock lock(mutex);
+      ++holding;
+      changed.notify_all();
+      changed.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+      return Response::json(200, "{}");
+    });
+  });
+  std::vector<std::thread> holders;
+  std::vector<PeerResult> held(2);
+  for (PeerResult& result : held) {
+    holders.emplace_back([&] { result = runPeer({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", base_ + "/hold"}); });
+  }
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return holding == 2; }));
+  }
+  const PeerResult health = runPeer({"curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                                     base_ + "/healthz"});
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(health.out, "200");
+    EXPECT_EQ(holding, 2);  // answered while both handlers were still waiting
+    released = true;
+    changed.notify_all();
+  }
+  for (std::thread& t : holders) t.join();
+  for (const PeerResult& result : held) EXPECT_EQ(result.out, "200");
+}
+
 TEST_F(ServerTest, StopLetsAResponseInFlightFinish) {
   body_ = std::make_shared<PatternBody>(100'000);
   body_->hold();
