@@ -148,12 +148,14 @@ class RawClient {
     return out;
   }
   // Reads until the server closes: true if it did (false: the 30 s bound).
-  bool waitForClose() {
-    char buf[4096];
+  // `received`, when given, counts the bytes read meanwhile.
+  bool waitForClose(uint64_t* received = nullptr) {
+    char buf[65536];
     while (true) {
       const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n == 0) return true;
       if (n < 0) return errno == ECONNRESET;
+      if (received) *received += static_cast<uint64_t>(n);
     }
   }
 
@@ -412,6 +414,29 @@ TEST_F(ServerTest, ASlowLorisIsCutOff) {
   // A request that never ends: a header line now, the rest never.
   ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n"));
   EXPECT_TRUE(c.waitForClose());  // by the 1 s request timeout, well before the 30 s bound
+  EXPECT_EQ(curl("/healthz").status, 200);
+}
+
+TEST_F(ServerTest, AKeptAliveConnectionThatIdlesIsClosed) {
+  options_.idleTimeout = std::chrono::seconds(1);
+  start();
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(c.readUntil("{}").starts_with("HTTP/1.1 200 "));
+  EXPECT_TRUE(c.waitForClose());  // by the 1 s idle timeout, well before the 30 s bound
+}
+
+TEST_F(ServerTest, AClientThatStopsReadingABodyIsCutOff) {
+  options_.writeTimeout = std::chrono::seconds(1);
+  start();
+  constexpr uint64_t kSize = 256ull << 20;  // far more than the sockets' buffers hold
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.send("GET /body/" + std::to_string(kSize) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  // Read nothing for longer than the write timeout, then take what is left.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  uint64_t received = 0;
+  EXPECT_TRUE(c.waitForClose(&received));
+  EXPECT_LT(received, kSize);  // the server gave up on the body
   EXPECT_EQ(curl("/healthz").status, 200);
 }
 
