@@ -92,6 +92,8 @@ struct Shared {
   Status audit(const Request& req, std::string action, const nlohmann::json& detail = nlohmann::json::object()) {
     return auditLook(context.audit, req, std::move(action), detail);
   }
+  // Live HLS: the playlist and segments of one session's look, audited once.
+  Status auditHls(const Request& req) { return hlsLooks.audit(context.audit, req, access::audit_kind::kLiveHls); }
 };
 
 // One WebSocket viewer: frames from its live-registry viewer become one
@@ -181,9 +183,7 @@ Status checkCamera(const Shared& shared, const Request& req) {
 
 Response livePlaylist(Shared& shared, const Request& req) {
   if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
-  if (Status s = shared.hlsLooks.audit(shared.context.audit, req, access::audit_kind::kLiveHls); !s.isOk()) {
-    return errorResponse(s);
-  }
+  if (Status s = shared.auditHls(req); !s.isOk()) return errorResponse(s);
   auto feed = shared.hlsFeed(req.params.at("id"));
   Response r;
   r.contentType = "application/vnd.apple.mpegurl";
@@ -198,9 +198,7 @@ Response liveSegment(Shared& shared, const Request& req) {
   if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
   auto name = parseSegmentName(req.params.at("segment"));
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
-  if (Status s = shared.hlsLooks.audit(shared.context.audit, req, access::audit_kind::kLiveHls); !s.isOk()) {
-    return errorResponse(s);
-  }
+  if (Status s = shared.auditHls(req); !s.isOk()) return errorResponse(s);
   auto feed = shared.hlsFeed(req.params.at("id"));
   if (name->init) {
     auto init = feed->window().init(name->number);
