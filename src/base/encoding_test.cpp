@@ -50,5 +50,24 @@ TEST(PercentDecode, LenientKeepsBrokenEscapes) {
   EXPECT_EQ(percentDecodeLenient("%%41%2"), "%A%2");
 }
 
+TEST(Trim, RemovesOnlyTheGivenCharactersAtBothEnds) {
+  EXPECT_EQ(trim(" \t a b \t "), "a b");
+  EXPECT_EQ(trim("  "), "");
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(trim("x\r"), "x\r");
+  EXPECT_EQ(trim(" x\r", " \t\r"), "x");
+}
+
+TEST(BigEndian, ReadsWhatItWrites) {
+  uint8_t bytes[4] = {};
+  writeBigEndian32(bytes, 0x01020304);
+  EXPECT_EQ(bytes[0], 1);
+  EXPECT_EQ(bytes[3], 4);
+  EXPECT_EQ(readBigEndian32(bytes), 0x01020304u);
+  EXPECT_EQ(readBigEndian24(bytes + 1), 0x020304u);
+  writeBigEndian16(bytes, 0xfffe);
+  EXPECT_EQ(readBigEndian16(bytes), 0xfffe);
+}
+
 }  // namespace
 }  // namespace vigil

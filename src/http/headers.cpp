@@ -7,15 +7,11 @@
 #include <chrono>
 #include <limits>
 
+#include "base/encoding.h"
+
 namespace vigil::http {
 
 namespace {
-
-std::string_view trimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Digits only, at least one; saturates at the largest uint64_t (a last
 // byte beyond any size means "to the end"; a first byte beyond it is
@@ -89,7 +85,7 @@ RangeDecision evaluateRange(std::string_view header, uint64_t size) {
   ByteRange chosen;
   while (true) {
     const size_t comma = rest.find(',');
-    const std::string_view spec = trimSpaces(rest.substr(0, comma));
+    const std::string_view spec = trim(rest.substr(0, comma));
     // Empty list elements are allowed ("bytes=0-1, ,5-6"), but not only them.
     if (!spec.empty()) {
       bool satisfiable = false;
@@ -149,10 +145,10 @@ bool etagListMatches(std::string_view header, std::string_view etag) {
   bool weak = false;
   const std::string_view ours = opaqueTag(etag, weak);
   if (ours.empty()) return false;
-  if (trimSpaces(header) == "*") return true;
+  if (trim(header) == "*") return true;
   while (!header.empty()) {
     const size_t comma = header.find(',');
-    if (opaqueTag(trimSpaces(header.substr(0, comma)), weak) == ours) return true;
+    if (opaqueTag(trim(header.substr(0, comma)), weak) == ours) return true;
     if (comma == std::string_view::npos) break;
     header.remove_prefix(comma + 1);
   }
@@ -160,7 +156,7 @@ bool etagListMatches(std::string_view header, std::string_view etag) {
 }
 
 bool ifRangeHolds(std::string_view header, std::string_view etag, std::optional<WallTime> lastModified) {
-  header = trimSpaces(header);
+  header = trim(header);
   if (!header.empty() && (header.front() == '"' || header.front() == 'W')) {
     bool weak = false, ourWeak = false;
     const std::string_view theirs = opaqueTag(header, weak);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <stdexcept>
 
+#include "base/encoding.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "http/headers.h"
@@ -214,12 +215,6 @@ const Route* findRoute(const Shared& shared, const Request& req, std::map<std::s
 }
 
 constexpr std::string_view kSessionCookie = "vigil_session";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // The session token of a request and whether it came in a cookie. A
 // Bearer header wins over a cookie.

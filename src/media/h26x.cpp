@@ -1,5 +1,7 @@
 #include "media/h26x.h"
 
+#include "base/encoding.h"
+
 namespace vigil::media {
 
 std::string_view codecName(VideoCodec codec) {
@@ -80,11 +82,9 @@ Bytes removeEmulationPrevention(ByteView nal) {
 }
 
 void appendLengthPrefixed(Bytes& out, ByteView nal) {
-  const auto len = static_cast<uint32_t>(nal.size());
-  out.push_back(static_cast<uint8_t>(len >> 24));
-  out.push_back(static_cast<uint8_t>(len >> 16));
-  out.push_back(static_cast<uint8_t>(len >> 8));
-  out.push_back(static_cast<uint8_t>(len));
+  const size_t at = out.size();
+  out.resize(at + 4);
+  writeBigEndian32(out.data() + at, static_cast<uint32_t>(nal.size()));
   out.insert(out.end(), nal.begin(), nal.end());
 }
 
@@ -93,8 +93,7 @@ std::vector<ByteView> splitLengthPrefixed(ByteView data) {
   size_t pos = 0;
   while (pos < data.size()) {
     if (data.size() - pos < 4) return {};
-    const size_t len = (size_t{data[pos]} << 24) | (size_t{data[pos + 1]} << 16) |
-                       (size_t{data[pos + 2]} << 8) | data[pos + 3];
+    const size_t len = readBigEndian32(data.data() + pos);
     pos += 4;
     if (len == 0 || len > data.size() - pos) return {};
     out.push_back(data.subspan(pos, len));

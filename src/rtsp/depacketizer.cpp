@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/encoding.h"
 #include "media/parameter_sets.h"
 
 namespace vigil::rtsp {
@@ -42,15 +43,6 @@ Sequence acceptSequence(std::optional<uint16_t>& expected, uint16_t seq, Depacke
   counters.packetsLost += diff > 0 ? static_cast<uint64_t>(diff) : 0;
   afterLoss = true;
   return Sequence::kGap;
-}
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
-void putBe32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
 }
 
 
@@ -213,12 +205,12 @@ bool VideoDepacketizer::parseAggregate(ByteView p, size_t headerSize) {
   // Validate all sizes first so a bad packet adds nothing.
   for (size_t o = off; o < p.size();) {
     if (p.size() - o < 2) return false;
-    const size_t n = be16(&p[o]);
+    const size_t n = readBigEndian16(&p[o]);
     if (n < media::nalHeaderSize(codec_) || n > p.size() - o - 2) return false;
     o += 2 + n;
   }
   while (off < p.size()) {
-    const size_t n = be16(&p[off]);
+    const size_t n = readBigEndian16(&p[off]);
     addNal(p.subspan(off + 2, n));
     off += 2 + n;
   }
@@ -264,7 +256,7 @@ void VideoDepacketizer::onNalComplete(size_t offset) {
     return;
   }
   const uint8_t type = media::nalType(codec_, nal[0]);
-  putBe32(&data_[offset], static_cast<uint32_t>(size));
+  writeBigEndian32(&data_[offset], static_cast<uint32_t>(size));
   if (media::isVcl(codec_, type)) hasVcl_ = true;
   if (media::isKeyframeNal(codec_, type)) keyframe_ = true;
   if (media::isParameterSet(codec_, type)) learnParameterSet(type, nal);
@@ -375,7 +367,7 @@ bool AudioDepacketizer::parseAac(const RtpPacket& packet) {
     return true;
   }
   if (p.size() < 2) return false;
-  const size_t headerBits = be16(p.data());
+  const size_t headerBits = readBigEndian16(p.data());
   const size_t headerBytes = (headerBits + 7) / 8;
   if (headerBits == 0 || headerBytes > p.size() - 2) return false;
   media::BitReader r(p.subspan(2, headerBytes));

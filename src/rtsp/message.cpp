@@ -7,14 +7,13 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/encoding.h"
+
 namespace vigil::rtsp {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+// Header lines may end in a stray CR when a peer ends lines with CRCRLF.
+constexpr std::string_view kLineSpaces = " \t\r";
 
 bool isToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -99,7 +98,7 @@ RtspMessage RtspMessage::response(int status, std::string_view reason, std::opti
 Result<RtspMessage> parseRtspHead(std::string_view head) {
   RtspMessage m;
   size_t lineEnd = head.find('\n');
-  std::string_view first = trim(head.substr(0, lineEnd));
+  std::string_view first = trim(head.substr(0, lineEnd), kLineSpaces);
   std::string_view rest = lineEnd == std::string_view::npos ? std::string_view() : head.substr(lineEnd + 1);
 
   const size_t sp1 = first.find(' ');
@@ -135,14 +134,14 @@ Result<RtspMessage> parseRtspHead(std::string_view head) {
     if (line.front() == ' ' || line.front() == '\t') {  // obsolete line folding
       if (m.headers.empty()) return Status::invalidArgument("header continuation without a header");
       m.headers.back().second += ' ';
-      m.headers.back().second += trim(line);
+      m.headers.back().second += trim(line, kLineSpaces);
       continue;
     }
     const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !isToken(trim(line.substr(0, colon)))) {
+    if (colon == std::string_view::npos || !isToken(trim(line.substr(0, colon), kLineSpaces))) {
       return Status::invalidArgument("malformed RTSP header line");
     }
-    m.headers.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+    m.headers.emplace_back(std::string(trim(line.substr(0, colon), kLineSpaces)), std::string(trim(line.substr(colon + 1), kLineSpaces)));
   }
   return m;
 }
@@ -185,7 +184,7 @@ RtspSplitter::Item RtspSplitter::next() {
 
   if (data[0] == '$') {
     if (available < 4) return Item::kNeedMore;
-    const size_t len = (size_t{data[2]} << 8) | data[3];
+    const size_t len = readBigEndian16(data + 2);
     if (available < 4 + len) return Item::kNeedMore;
     channel_ = data[1];
     payload_ = ByteView(data + 4, len);

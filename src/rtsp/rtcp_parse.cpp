@@ -1,14 +1,12 @@
 #include "rtsp/rtcp_parse.h"
 
+#include "base/encoding.h"
+
 namespace vigil::rtsp {
 namespace {
 
 constexpr uint8_t kSenderReport = 200, kReceiverReport = 201, kBye = 203;
 constexpr size_t kReportBlockSize = 24;
-
-uint32_t be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
 
 // `body` starts at the first report block; `count` is the header's RC.
 bool readBlocks(ByteView body, size_t count, std::vector<RtcpReportBlock>& out) {
@@ -16,16 +14,16 @@ bool readBlocks(ByteView body, size_t count, std::vector<RtcpReportBlock>& out) 
   for (size_t i = 0; i < count; ++i) {
     const uint8_t* b = body.data() + i * kReportBlockSize;
     RtcpReportBlock r;
-    r.ssrc = be32(b);
+    r.ssrc = readBigEndian32(b);
     r.fractionLost = b[4];
     // 24-bit two's complement.
-    const uint32_t lost = (uint32_t{b[5]} << 16) | (uint32_t{b[6]} << 8) | b[7];
+    const uint32_t lost = readBigEndian24(b + 5);
     r.cumulativeLost =
         (lost & 0x800000) ? static_cast<int32_t>(lost) - 0x1000000 : static_cast<int32_t>(lost);
-    r.extendedHighestSequence = be32(b + 8);
-    r.jitter = be32(b + 12);
-    r.lastSenderReport = be32(b + 16);
-    r.delaySinceLastSenderReport = be32(b + 20);
+    r.extendedHighestSequence = readBigEndian32(b + 8);
+    r.jitter = readBigEndian32(b + 12);
+    r.lastSenderReport = readBigEndian32(b + 16);
+    r.delaySinceLastSenderReport = readBigEndian32(b + 20);
     out.push_back(r);
   }
   return true;
@@ -38,12 +36,12 @@ bool parseOne(uint8_t type, size_t count, ByteView body, RtcpCompound& out) {
     case kSenderReport: {
       if (body.size() < 24) return false;
       ReceivedSenderReport sr;
-      sr.report.ssrc = be32(body.data());
-      sr.ntpTimestamp = (uint64_t{be32(body.data() + 4)} << 32) | be32(body.data() + 8);
+      sr.report.ssrc = readBigEndian32(body.data());
+      sr.ntpTimestamp = (uint64_t{readBigEndian32(body.data() + 4)} << 32) | readBigEndian32(body.data() + 8);
       sr.report.wallTime = WallTime::fromNtp(sr.ntpTimestamp);
-      sr.report.rtpTimestamp = be32(body.data() + 12);
-      sr.report.packetCount = be32(body.data() + 16);
-      sr.report.octetCount = be32(body.data() + 20);
+      sr.report.rtpTimestamp = readBigEndian32(body.data() + 12);
+      sr.report.packetCount = readBigEndian32(body.data() + 16);
+      sr.report.octetCount = readBigEndian32(body.data() + 20);
       if (!readBlocks(body.subspan(24), count, sr.blocks)) return false;
       out.senderReports.push_back(std::move(sr));
       return true;
@@ -51,7 +49,7 @@ bool parseOne(uint8_t type, size_t count, ByteView body, RtcpCompound& out) {
     case kReceiverReport: {
       if (body.size() < 4) return false;
       RtcpReceiverReport rr;
-      rr.ssrc = be32(body.data());
+      rr.ssrc = readBigEndian32(body.data());
       if (!readBlocks(body.subspan(4), count, rr.blocks)) return false;
       out.receiverReports.push_back(std::move(rr));
       return true;
@@ -59,7 +57,7 @@ bool parseOne(uint8_t type, size_t count, ByteView body, RtcpCompound& out) {
     case kBye: {
       if (body.size() < count * 4) return false;
       RtcpBye bye;
-      for (size_t i = 0; i < count; ++i) bye.ssrcs.push_back(be32(body.data() + 4 * i));
+      for (size_t i = 0; i < count; ++i) bye.ssrcs.push_back(readBigEndian32(body.data() + 4 * i));
       const ByteView rest = body.subspan(count * 4);
       if (!rest.empty()) {
         const size_t n = rest[0];
@@ -86,7 +84,7 @@ Result<RtcpCompound> parseRtcp(ByteView d) {
     bool ok = rest.size() >= 4 && (rest[0] >> 6) == 2;
     size_t size = 0;
     if (ok) {
-      size = (size_t{static_cast<uint16_t>((rest[2] << 8) | rest[3])} + 1) * 4;
+      size = (size_t{readBigEndian16(rest.data() + 2)} + 1) * 4;
       ok = size <= rest.size();
     }
     if (ok) {

@@ -11,13 +11,6 @@ namespace {
 
 constexpr std::string_view kSpaces = " \t\r";
 
-std::string_view trim(std::string_view s) {
-  const size_t b = s.find_first_not_of(kSpaces);
-  if (b == std::string_view::npos) return {};
-  const size_t e = s.find_last_not_of(kSpaces);
-  return s.substr(b, e - b + 1);
-}
-
 std::string toLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
@@ -32,7 +25,7 @@ std::string toUpper(std::string_view s) {
 
 template <typename T>
 std::optional<T> parseNumber(std::string_view s) {
-  s = trim(s);
+  s = trim(s, kSpaces);
   T v{};
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
@@ -69,11 +62,11 @@ constexpr StaticPayloadType kStaticPayloadTypes[] = {
 
 // "<pt> <rest>" of rtpmap/fmtp; nullopt when there is no numeric payload type.
 std::optional<std::pair<int, std::string_view>> splitPayloadType(std::string_view value) {
-  value = trim(value);
+  value = trim(value, kSpaces);
   const size_t sp = value.find_first_of(" \t");
   auto pt = parseNumber<int>(value.substr(0, sp));
   if (!pt) return std::nullopt;
-  return std::pair{*pt, sp == std::string_view::npos ? std::string_view{} : trim(value.substr(sp))};
+  return std::pair{*pt, sp == std::string_view::npos ? std::string_view{} : trim(value.substr(sp), kSpaces)};
 }
 
 // Whether an rtpmap/fmtp line for `pt` describes this media: its own payload
@@ -92,7 +85,7 @@ void parseRtpmap(SdpMedia& m, std::string_view rest) {
   while (i <= rest.size()) {
     size_t e = rest.find('/', i);
     if (e == std::string_view::npos) e = rest.size();
-    parts.push_back(trim(rest.substr(i, e - i)));
+    parts.push_back(trim(rest.substr(i, e - i), kSpaces));
     i = e + 1;
   }
   if (parts.empty() || parts[0].empty()) return;
@@ -110,20 +103,20 @@ void parseFmtp(SdpMedia& m, std::string_view rest) {
   while (i < rest.size()) {
     size_t e = rest.find(';', i);
     if (e == std::string_view::npos) e = rest.size();
-    const std::string_view item = trim(rest.substr(i, e - i));
+    const std::string_view item = trim(rest.substr(i, e - i), kSpaces);
     i = e + 1;
     if (item.empty()) continue;
     const size_t eq = item.find('=');
     // Values (base64) may contain '=': split at the first one only.
-    const std::string key = toLower(trim(item.substr(0, eq)));
+    const std::string key = toLower(trim(item.substr(0, eq), kSpaces));
     if (key.empty()) continue;
     m.fmtp[key] =
-        eq == std::string_view::npos ? std::string{} : std::string(trim(item.substr(eq + 1)));
+        eq == std::string_view::npos ? std::string{} : std::string(trim(item.substr(eq + 1), kSpaces));
   }
 }
 
 std::optional<media::Bytes> hexDecode(std::string_view s) {
-  s = trim(s);
+  s = trim(s, kSpaces);
   if (s.size() % 2 != 0) return std::nullopt;
   media::Bytes out;
   out.reserve(s.size() / 2);
@@ -249,11 +242,11 @@ Result<SessionDescription> parseSdp(std::string_view text) {
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = trim(text.substr(pos, end - pos));
+    const std::string_view line = trim(text.substr(pos, end - pos), kSpaces);
     pos = end + 1;
     if (line.size() < 2 || line[1] != '=') continue;
     const char kind = line[0];
-    const std::string_view value = trim(line.substr(2));
+    const std::string_view value = trim(line.substr(2), kSpaces);
     if (skipping && kind != 'm') continue;
 
     if (kind == 'm') {
@@ -290,9 +283,9 @@ Result<SessionDescription> parseSdp(std::string_view text) {
       }
     } else if (kind == 'a') {
       const size_t colon = value.find(':');
-      const std::string name = toLower(trim(value.substr(0, colon)));
+      const std::string name = toLower(trim(value.substr(0, colon), kSpaces));
       const std::string_view attr =
-          colon == std::string_view::npos ? std::string_view{} : trim(value.substr(colon + 1));
+          colon == std::string_view::npos ? std::string_view{} : trim(value.substr(colon + 1), kSpaces);
       if (name == "control") {
         (current ? current->control : sd.control) = std::string(attr);
       } else if (name == "range" && !current) {
@@ -323,14 +316,14 @@ Result<SessionDescription> parseSdp(std::string_view text) {
 std::string controlBaseUrl(std::optional<std::string_view> contentBase,
                            std::optional<std::string_view> contentLocation,
                            std::string_view requestUrl) {
-  if (contentBase && !trim(*contentBase).empty()) return std::string(trim(*contentBase));
-  if (contentLocation && !trim(*contentLocation).empty())
-    return std::string(trim(*contentLocation));
-  return std::string(trim(requestUrl));
+  if (contentBase && !trim(*contentBase, kSpaces).empty()) return std::string(trim(*contentBase, kSpaces));
+  if (contentLocation && !trim(*contentLocation, kSpaces).empty())
+    return std::string(trim(*contentLocation, kSpaces));
+  return std::string(trim(requestUrl, kSpaces));
 }
 
 std::string resolveControlUrl(std::string_view baseUrl, std::string_view control) {
-  control = trim(control);
+  control = trim(control, kSpaces);
   if (control.empty() || control == "*") return std::string(baseUrl);
   const size_t scheme = control.find("://");
   if (scheme != std::string_view::npos && scheme > 0 &&

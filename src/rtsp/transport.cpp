@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "base/encoding.h"
 #include "rtsp/message.h"
 
 namespace vigil::rtsp {
@@ -18,12 +19,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     s.remove_prefix(p + 1);
   }
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
 }
 
 bool parseUnsigned(std::string_view s, uint32_t max, uint32_t& out) {

@@ -1,5 +1,7 @@
 #include "storage/access_units.h"
 
+#include "base/encoding.h"
+
 namespace vigil::storage {
 namespace {
 
@@ -35,8 +37,7 @@ AccessUnitScan scanAccessUnits(VideoCodec codec, media::ByteView data) {
       torn = true;
       break;
     }
-    const size_t len = (size_t{data[pos]} << 24) | (size_t{data[pos + 1]} << 16) |
-                       (size_t{data[pos + 2]} << 8) | data[pos + 3];
+    const size_t len = readBigEndian32(data.data() + pos);
     if (len < media::nalHeaderSize(codec) || len > data.size() - pos - 4 || (data[pos + 4] & 0x80) != 0) {
       // The interrupted NAL unit may be the rest of the current picture,
       // unless what is left of it shows that it opens the next one.
