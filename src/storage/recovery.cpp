@@ -89,51 +89,70 @@ void setSamples(RecordingRow& row, const std::vector<SampleInfo>& samples) {
   row.end = WallTime::fromUnixMicros(row.start.unixMicros() + ticksToMicros(row.mediaDuration));
 }
 
-}  // namespace
+// recoverDir in the steps of STORAGE.md, "Recovery". One pass over one
+// directory; the steps share the directory, its index and the report.
+class Recovery {
+ public:
+  Recovery(const std::string& path, int dirFd, IndexDb& db) : path_(path), dirFd_(dirFd), db_(db) {}
 
-Result<RecoveryReport> recoverDir(const std::string& path, int dirFd, IndexDb& db) {
-  RecoveryReport report;
-  // A deletion interrupted by a crash is finished first: its rows are
-  // already gone, so its files must not be taken for orphans below.
-  auto collected = collectGarbage(db, dirFd);
-  if (!collected) return collected.status();
-  if (!collected->empty()) {
-    log::warn("storage.recovery.deletions_finished", {{"dir", path}, {"recordings", collected->size()}});
-    report.deletionsFinished = static_cast<int>(collected->size());
-    // New recordings are numbered above the deleted ones.
-    report.maxRecordingId = collected->back();
+  Result<RecoveryReport> run() {
+    VIGIL_RETURN_IF_ERROR(finishDeletions());
+    auto rows = db_.allRecordings();
+    if (!rows) return rows.status();
+    VIGIL_RETURN_IF_ERROR(repairRows(*rows));
+    VIGIL_RETURN_IF_ERROR(applyFileRepairs());
+    VIGIL_RETURN_IF_ERROR(removeOrphans(*rows));
+    if (::fsync(dirFd_) != 0) return Status::unavailable(fmt::format("fsync {}: {}", path_, std::strerror(errno)));
+    if (!report_.clean()) {
+      log::info("storage.recovery.done",
+                {{"dir", path_}, {"deletions_finished", report_.deletionsFinished},
+                 {"rows_sealed", report_.rowsSealed}, {"samples_recovered", report_.samplesRecovered},
+                 {"bytes_truncated", report_.bytesTruncated}, {"rows_shortened", report_.rowsShortened},
+                 {"rows_deleted", report_.rowsDeleted}, {"orphans_removed", report_.orphansRemoved}});
+    }
+    return report_;
   }
-  auto rows = db.allRecordings();
-  if (!rows) return rows.status();
-  std::map<int64_t, media::VideoCodec> codecs;  // by sample entry
 
-  // Rows first. Changes that shrink a row are committed before the file is
-  // cut; changes that grow it are committed after the bytes are synced
-  // (invariant 3: no row ever points past durable bytes).
-  struct Truncation {
-    int64_t id;
-    uint64_t size;
-  };
-  std::vector<Truncation> truncations;
-  std::vector<int64_t> deletions;  // sample files to unlink after the commit
-  VIGIL_RETURN_IF_ERROR(db.begin());
-  auto fail = [&](Status s) {
-    db.rollback();
-    return s;
-  };
-  for (RecordingRow& row : *rows) {
-    const int64_t size = fileSize(dirFd, row.id);
+ private:
+  // Step 0. A deletion interrupted by a crash is finished first: its rows
+  // are already gone, so its files must not be taken for orphans below.
+  Status finishDeletions() {
+    auto collected = collectGarbage(db_, dirFd_);
+    if (!collected) return collected.status();
+    if (!collected->empty()) {
+      log::warn("storage.recovery.deletions_finished", {{"dir", path_}, {"recordings", collected->size()}});
+      report_.deletionsFinished = static_cast<int>(collected->size());
+      // New recordings are numbered above the deleted ones.
+      report_.maxRecordingId = collected->back();
+    }
+    return Status::ok();
+  }
+
+  // Steps 1 and 2: every row compared with its sample file, the row changes
+  // in one transaction. Changes that shrink a row are committed before the
+  // file is cut (applyFileRepairs); changes that grow it are committed after
+  // the bytes are synced (invariant 3: no row ever points past durable bytes).
+  Status repairRows(std::vector<RecordingRow>& rows) {
+    VIGIL_RETURN_IF_ERROR(db_.begin());
+    for (RecordingRow& row : rows) {
+      if (Status s = repairRow(row); !s.isOk()) {
+        db_.rollback();
+        return s;
+      }
+    }
+    return db_.commit();
+  }
+
+  Status repairRow(RecordingRow& row) {
+    const int64_t size = fileSize(dirFd_, row.id);
     auto samples = decodeSampleIndex(row.sampleIndex);
     if (size < 0 || !samples || samples->empty() || samples->size() != row.samples) {
       log::warn("storage.recovery.row_deleted",
-                {{"dir", path}, {"recording", row.id}, {"stream", row.stream},
+                {{"dir", path_}, {"recording", row.id}, {"stream", row.stream},
                  {"reason", size < 0 ? std::string("sample file missing")
                             : !samples ? samples.status().message()
                                        : std::string("index does not match the row")}});
-      if (Status s = db.deleteRecording(row.id); !s.isOk()) return fail(s);
-      if (size >= 0) deletions.push_back(row.id);
-      ++report.rowsDeleted;
-      continue;
+      return deleteRow(row, /*fileExists=*/size >= 0);
     }
     const auto fileBytes = static_cast<uint64_t>(size);
     bool changed = false;
@@ -143,94 +162,115 @@ Result<RecoveryReport> recoverDir(const std::string& path, int dirFd, IndexDb& d
       size_t keep = 0;
       while (keep < samples->size() && covered + (*samples)[keep].bytes <= fileBytes) covered += (*samples)[keep++].bytes;
       log::warn("storage.recovery.row_shortened",
-                {{"dir", path}, {"recording", row.id}, {"stream", row.stream}, {"index_bytes", row.bytes},
+                {{"dir", path_}, {"recording", row.id}, {"stream", row.stream}, {"index_bytes", row.bytes},
                  {"file_bytes", fileBytes}, {"samples_kept", keep}});
-      ++report.rowsShortened;
-      if (keep == 0) {
-        if (Status s = db.deleteRecording(row.id); !s.isOk()) return fail(s);
-        deletions.push_back(row.id);
-        ++report.rowsDeleted;
-        continue;
-      }
+      ++report_.rowsShortened;
+      if (keep == 0) return deleteRow(row, /*fileExists=*/true);
       samples->resize(keep);
       setSamples(row, *samples);
-      truncations.push_back({row.id, row.bytes});
-      report.bytesTruncated += fileBytes - row.bytes;
+      truncations_.push_back({row.id, row.bytes});
+      report_.bytesTruncated += fileBytes - row.bytes;
       changed = true;
     } else if (fileBytes > row.bytes) {
-      uint64_t recovered = 0;
       if (!row.sealed) {
-        if (!codecs.contains(row.sampleEntryId)) {
-          auto entry = db.sampleEntry(row.sampleEntryId);
-          if (!entry) return fail(entry.status());
-          codecs[row.sampleEntryId] = entry->codec;
-        }
-        auto tail = readRange(dirFd, row.id, row.bytes, fileBytes - row.bytes);
-        if (!tail) return fail(tail.status());
-        const AccessUnitScan scan = scanAccessUnits(codecs[row.sampleEntryId], *tail);
-        // Recovered samples take the duration of the last indexed one: the
-        // pts were never written, and a camera's frame rate is steady.
-        const int32_t duration = samples->back().duration;
-        for (const AccessUnitSpan& au : scan.units) {
-          samples->push_back(SampleInfo{duration, static_cast<uint32_t>(au.bytes), au.keyframe});
-        }
-        recovered = scan.wholeBytes;
-        report.samplesRecovered += static_cast<int>(scan.units.size());
-        if (!scan.units.empty()) {
-          log::warn("storage.recovery.samples_reindexed",
-                    {{"dir", path}, {"recording", row.id}, {"stream", row.stream},
-                     {"samples", scan.units.size()}, {"bytes", recovered}});
-          if (Status s = syncFile(dirFd, row.id); !s.isOk()) return fail(s);
-          setSamples(row, *samples);
-          changed = true;
-        }
+        auto reindexed = reindexTail(row, *samples, fileBytes);
+        if (!reindexed) return reindexed.status();
+        changed = *reindexed;
       }
       if (row.bytes < fileBytes) {
         log::warn("storage.recovery.tail_truncated",
-                  {{"dir", path}, {"recording", row.id}, {"stream", row.stream},
-                   {"bytes", fileBytes - row.bytes}});
-        truncations.push_back({row.id, row.bytes});
-        report.bytesTruncated += fileBytes - row.bytes;
+                  {{"dir", path_}, {"recording", row.id}, {"stream", row.stream}, {"bytes", fileBytes - row.bytes}});
+        truncations_.push_back({row.id, row.bytes});
+        report_.bytesTruncated += fileBytes - row.bytes;
       }
     }
     if (!row.sealed) {
       row.sealed = true;
       changed = true;
-      ++report.rowsSealed;
+      ++report_.rowsSealed;
     }
-    if (changed) {
-      if (Status s = db.putRecording(row); !s.isOk()) return fail(s);
-    }
-    report.maxRecordingId = std::max(report.maxRecordingId, row.id);
+    if (changed) VIGIL_RETURN_IF_ERROR(db_.putRecording(row));
+    report_.maxRecordingId = std::max(report_.maxRecordingId, row.id);
+    return Status::ok();
   }
-  VIGIL_RETURN_IF_ERROR(db.commit());
-  for (const Truncation& t : truncations) VIGIL_RETURN_IF_ERROR(truncateAndSync(dirFd, t.id, t.size));
-  for (int64_t id : deletions) ::unlinkat(dirFd, sampleFileName(id).c_str(), 0);
 
-  // Then files: a sample file with no row holds at most one commit
-  // interval of a recording whose first row never committed. Its
-  // timing was never written, so it is removed rather than adopted.
-  auto files = listSampleFiles(path);
-  if (!files) return files.status();
-  std::set<int64_t> indexed;
-  for (const RecordingRow& row : *rows) indexed.insert(row.id);
-  for (int64_t id : deletions) indexed.erase(id);
-  for (int64_t id : *files) {
-    if (indexed.contains(id)) continue;
-    log::warn("storage.recovery.orphan_removed", {{"dir", path}, {"file", sampleFileName(id)},
-                                                  {"bytes", fileSize(dirFd, id)}});
-    ::unlinkat(dirFd, sampleFileName(id).c_str(), 0);
-    ++report.orphansRemoved;
+  Status deleteRow(const RecordingRow& row, bool fileExists) {
+    VIGIL_RETURN_IF_ERROR(db_.deleteRecording(row.id));
+    if (fileExists) deletions_.push_back(row.id);
+    ++report_.rowsDeleted;
+    return Status::ok();
   }
-  if (::fsync(dirFd) != 0) return Status::unavailable(fmt::format("fsync {}: {}", path, std::strerror(errno)));
-  if (!report.clean()) {
-    log::info("storage.recovery.done",
-              {{"dir", path}, {"deletions_finished", report.deletionsFinished}, {"rows_sealed", report.rowsSealed},
-               {"samples_recovered", report.samplesRecovered}, {"bytes_truncated", report.bytesTruncated},
-               {"rows_shortened", report.rowsShortened},
-               {"rows_deleted", report.rowsDeleted}, {"orphans_removed", report.orphansRemoved}});
+
+  // An open row's file holds bytes past its index: the access units found
+  // in them are added to the row once they are synced. True if any were.
+  Result<bool> reindexTail(RecordingRow& row, std::vector<SampleInfo>& samples, uint64_t fileBytes) {
+    if (!codecs_.contains(row.sampleEntryId)) {
+      auto entry = db_.sampleEntry(row.sampleEntryId);
+      if (!entry) return entry.status();
+      codecs_[row.sampleEntryId] = entry->codec;
+    }
+    auto tail = readRange(dirFd_, row.id, row.bytes, fileBytes - row.bytes);
+    if (!tail) return tail.status();
+    const AccessUnitScan scan = scanAccessUnits(codecs_[row.sampleEntryId], *tail);
+    if (scan.units.empty()) return false;
+    // Recovered samples take the duration of the last indexed one: the pts
+    // were never written, and a camera's frame rate is steady.
+    const int32_t duration = samples.back().duration;
+    for (const AccessUnitSpan& au : scan.units) {
+      samples.push_back(SampleInfo{duration, static_cast<uint32_t>(au.bytes), au.keyframe});
+    }
+    report_.samplesRecovered += static_cast<int>(scan.units.size());
+    log::warn("storage.recovery.samples_reindexed", {{"dir", path_}, {"recording", row.id}, {"stream", row.stream},
+                                                     {"samples", scan.units.size()}, {"bytes", scan.wholeBytes}});
+    VIGIL_RETURN_IF_ERROR(syncFile(dirFd_, row.id));
+    setSamples(row, samples);
+    return true;
   }
-  return report;
+
+  // Step 2, after the commit: files cut to their rows, deleted rows' files removed.
+  Status applyFileRepairs() {
+    for (const Truncation& t : truncations_) VIGIL_RETURN_IF_ERROR(truncateAndSync(dirFd_, t.id, t.size));
+    for (int64_t id : deletions_) ::unlinkat(dirFd_, sampleFileName(id).c_str(), 0);
+    return Status::ok();
+  }
+
+  // Step 3: a sample file with no row holds at most one commit interval of
+  // a recording whose first row never committed. Its timing was never
+  // written, so it is removed rather than adopted.
+  Status removeOrphans(const std::vector<RecordingRow>& rows) {
+    auto files = listSampleFiles(path_);
+    if (!files) return files.status();
+    std::set<int64_t> indexed;
+    for (const RecordingRow& row : rows) indexed.insert(row.id);
+    for (int64_t id : deletions_) indexed.erase(id);
+    for (int64_t id : *files) {
+      if (indexed.contains(id)) continue;
+      log::warn("storage.recovery.orphan_removed",
+                {{"dir", path_}, {"file", sampleFileName(id)}, {"bytes", fileSize(dirFd_, id)}});
+      ::unlinkat(dirFd_, sampleFileName(id).c_str(), 0);
+      ++report_.orphansRemoved;
+    }
+    return Status::ok();
+  }
+
+  struct Truncation {
+    int64_t id;
+    uint64_t size;
+  };
+
+  const std::string& path_;
+  const int dirFd_;
+  IndexDb& db_;
+  RecoveryReport report_;
+  std::map<int64_t, media::VideoCodec> codecs_;  // by sample entry
+  std::vector<Truncation> truncations_;
+  std::vector<int64_t> deletions_;  // sample files to unlink after the commit
+};
+
+}  // namespace
+
+Result<RecoveryReport> recoverDir(const std::string& path, int dirFd, IndexDb& db) {
+  return Recovery(path, dirFd, db).run();
 }
 
 Result<CheckReport> checkDir(const std::string& path, IndexDb& db) {
