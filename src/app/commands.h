@@ -1,55 +1,32 @@
 #pragma once
-// The work behind each subcommand; cli.cpp only parses arguments.
+// The subcommands of `vigil`. Each one declares its options beside the code
+// that runs it (run_*.cpp); cli.cpp only parses and dispatches.
 
-#include <string>
+#include <functional>
 #include <vector>
 
-#include "app/testcam.h"
-#include "base/config.h"
+namespace CLI {
+class App;
+}
 
 namespace vigil::app {
 
 inline constexpr const char* kVersion = "0.1.0";
+// Bad usage, a bad config, a port in use (cli.h lists the exit codes).
+inline constexpr int kUsageError = 2;
 
-struct DemoOptions {
-  std::string dataDir = "vigil-demo";
-  HostPort listen{"127.0.0.1", 8080};
-  int cameras = 4;
-  std::string webRoot;  // empty: findWebRoot()
+struct Subcommand {
+  const CLI::App* parsed;    // CLI11's subcommand: chosen when it parsed
+  std::function<int()> run;  // the work, once chosen; returns the exit code
 };
+using Subcommands = std::vector<Subcommand>;
 
-// vigil user add / user passwd.
-struct UserOptions {
-  std::string name;
-  std::string role;  // add only
-  std::vector<std::string> cameras;  // add only: a viewer's cameras
-  std::string passwordFile;  // empty: generate one and print it
-  std::string configPath;
-  std::string dataDir;
-};
-
-struct ProbeOptions {
-  std::string url;
-  std::string username;
-  std::string password;
-  RtspTransport transport = RtspTransport::kTcp;
-  int frames = 50;
-  int timeoutSeconds = 30;
-};
-
-int runTestcam(const TestcamOptions& options);
-int runDemo(const DemoOptions& options);
-int runServe(const Config& config);
-int runUserAdd(const UserOptions& options);
-int runUserPasswd(const UserOptions& options);
-// Exit 0 when the chain is intact; 1 naming the first bad row otherwise.
-int runAuditVerify(const std::string& configPath, const std::string& dataDir);
-// Plays one stream once and prints a JSON summary (frames, size, latency
-// from send-time SEIs...). Exit 0 when all the frames asked for arrived.
-int runProbe(const ProbeOptions& options);
-// Verifies (and with `repair`, repairs) the recordings of a data directory
-// against their index. Exit 0 when everything is (now) consistent, 1 when
-// problems remain.
-int runCheck(const std::string& configPath, const std::string& dataDir, bool repair);
+// Each adds its subcommand(s) to `cli` and their work to `out`.
+void addTestcamCommand(CLI::App& cli, Subcommands& out);   // run_testcam.cpp
+void addDemoCommand(CLI::App& cli, Subcommands& out);      // run_demo.cpp
+void addServeCommand(CLI::App& cli, Subcommands& out);     // run_serve.cpp
+void addProbeCommand(CLI::App& cli, Subcommands& out);     // run_probe.cpp
+void addCheckCommand(CLI::App& cli, Subcommands& out);     // run_check.cpp
+void addAccessCommands(CLI::App& cli, Subcommands& out);   // run_access.cpp: user add|passwd, audit verify
 
 }  // namespace vigil::app

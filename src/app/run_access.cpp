@@ -1,16 +1,29 @@
-// vigil user add / user passwd / audit verify.
+// vigil user add / user passwd / audit verify: their options and their work.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "access/crypto.h"
 #include "app/commands.h"
 #include "app/node_access.h"
+#include "base/config.h"
 
 namespace vigil::app {
 
 namespace {
+
+// vigil user add / user passwd.
+struct UserOptions {
+  std::string name;
+  std::string role;  // add only
+  std::vector<std::string> cameras;  // add only: a viewer's cameras
+  std::string passwordFile;  // empty: generate one and print it
+  std::string configPath;
+  std::string dataDir;
+};
 
 const access::Actor kCli{"", "cli"};
 
@@ -32,8 +45,6 @@ int fail(std::string_view command, const Status& s) {
   fmt::print(stderr, "vigil {}: {}\n", command, s.message());
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
-
-}  // namespace
 
 int runUserAdd(const UserOptions& options) {
   auto where = accessLocationFrom(options.configPath, options.dataDir);
@@ -81,6 +92,47 @@ int runAuditVerify(const std::string& configPath, const std::string& dataDirOpti
   }
   fmt::print("audit log intact: {} rows\n", *rows);
   return 0;
+}
+
+}  // namespace
+
+void addAccessCommands(CLI::App& cli, Subcommands& out) {
+  auto user = std::make_shared<UserOptions>();
+  auto* users = cli.add_subcommand("user", "Manage accounts");
+  users->require_subcommand(1);
+  auto* add = users->add_subcommand("add", "Add an account");
+  add->add_option("NAME", user->name, "account name")->required();
+  add->add_option("--role", user->role, "admin, operator or viewer")->required()
+      ->check(CLI::IsMember({"admin", "operator", "viewer"}));
+  add->add_option("--camera", user->cameras, "a camera a viewer may see (repeatable)");
+  auto* passwd = users->add_subcommand("passwd", "Set an account's password (ends its sessions)");
+  passwd->add_option("NAME", user->name, "account name")->required();
+  for (CLI::App* command : {add, passwd}) {
+    command->add_option("--password-file", user->passwordFile, "file holding the password (else one is generated)");
+    command->add_option("--config", user->configPath, "TOML config file")
+        ->excludes(command->add_option("--data", user->dataDir, "data directory"));
+  }
+  auto whereGiven = [user](const char* name) {
+    if (!user->configPath.empty() || !user->dataDir.empty()) return true;
+    fmt::print(stderr, "vigil {}: give --config FILE or --data DIR\n", name);
+    return false;
+  };
+  out.push_back({add, [user, whereGiven] { return whereGiven("user add") ? runUserAdd(*user) : kUsageError; }});
+  out.push_back({passwd, [user, whereGiven] { return whereGiven("user passwd") ? runUserPasswd(*user) : kUsageError; }});
+
+  auto* audit = cli.add_subcommand("audit", "The tamper-evident audit log");
+  audit->require_subcommand(1);
+  auto where = std::make_shared<std::pair<std::string, std::string>>();  // --config, --data
+  auto* verify = audit->add_subcommand("verify", "Check the audit hash chain");
+  verify->add_option("--config", where->first, "TOML config file")
+      ->excludes(verify->add_option("--data", where->second, "data directory"));
+  out.push_back({verify, [where] {
+                   if (where->first.empty() && where->second.empty()) {
+                     fmt::print(stderr, "vigil audit verify: give --config FILE or --data DIR\n");
+                     return kUsageError;
+                   }
+                   return runAuditVerify(where->first, where->second);
+                 }});
 }
 
 }  // namespace vigil::app

@@ -1,10 +1,16 @@
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+#include <memory>
+
 #include "app/commands.h"
 #include "app/node_access.h"
+#include "base/config.h"
 #include "storage/store.h"
 
 namespace vigil::app {
+
+namespace {
 
 int runCheck(const std::string& configPath, const std::string& dataDir, bool repair) {
   auto dir = dataDirFrom(configPath, dataDir);
@@ -23,6 +29,27 @@ int runCheck(const std::string& configPath, const std::string& dataDir, bool rep
              report->bytes, report->repairs, report->repairs == 1 ? "" : "s", report->problems.size(),
              report->problems.size() == 1 ? "" : "s");
   return report->problems.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+void addCheckCommand(CLI::App& cli, Subcommands& out) {
+  struct Args {
+    std::string config, data;
+    bool repair = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* check = cli.add_subcommand("check", "Verify sample files against the recording index");
+  auto* configOption = check->add_option("--config", args->config, "TOML config file");
+  configOption->excludes(check->add_option("--data", args->data, "data directory"));
+  check->add_flag("--repair", args->repair, "repair what can be repaired");
+  out.push_back({check, [args] {
+                   if (args->config.empty() && args->data.empty()) {
+                     fmt::print(stderr, "vigil check: give --config FILE or --data DIR\n");
+                     return kUsageError;
+                   }
+                   return runCheck(args->config, args->data, args->repair);
+                 }});
 }
 
 }  // namespace vigil::app

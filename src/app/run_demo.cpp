@@ -1,12 +1,16 @@
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 
 #include "access/crypto.h"
 #include "app/commands.h"
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_http.h"
+#include "app/testcam.h"
+#include "base/config.h"
 #include "base/event_loops.h"
 #include "base/log.h"
 #include "storage/store.h"
@@ -14,6 +18,13 @@
 namespace vigil::app {
 
 namespace {
+
+struct DemoOptions {
+  std::string dataDir = "vigil-demo";
+  HostPort listen{"127.0.0.1", 8080};
+  int cameras = 4;
+  std::string webRoot;  // empty: findWebRoot()
+};
 
 // The demo prints a working admin password at every start: the first run
 // creates the account, later runs (same --data) give it a new password,
@@ -27,8 +38,6 @@ Result<std::string> demoAdminPassword(access::Accounts& accounts) {
   VIGIL_RETURN_IF_ERROR(accounts.changePassword({"", "demo"}, "admin", password));
   return password;
 }
-
-}  // namespace
 
 int runDemo(const DemoOptions& options) {
   auto access = openNodeAccess({options.dataDir, ""});
@@ -114,6 +123,31 @@ int runDemo(const DemoOptions& options) {
   loops.join();
   (*store)->stop();  // writes what is queued and seals every recording
   return 0;
+}
+
+}  // namespace
+
+void addDemoCommand(CLI::App& cli, Subcommands& out) {
+  struct Args {
+    DemoOptions options;
+    std::string listen = options.listen.toString();
+  };
+  auto args = std::make_shared<Args>();
+  auto* dm = cli.add_subcommand("demo", "Run a node with synthetic cameras, SQLite and the web UI");
+  dm->add_option("--data", args->options.dataDir, "data directory")->capture_default_str();
+  dm->add_option("--listen", args->listen, "ADDR:PORT of the web UI")->capture_default_str();
+  dm->add_option("--cameras", args->options.cameras, "number of synthetic cameras")->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  dm->add_option("--web-root", args->options.webRoot, "the built web UI (default: web/dist of the source tree)");
+  out.push_back({dm, [args] {
+                   auto listen = parseHostPort(args->listen);
+                   if (!listen) {
+                     fmt::print(stderr, "vigil demo: --listen: {}\n", listen.status().message());
+                     return kUsageError;
+                   }
+                   args->options.listen = *listen;
+                   return runDemo(args->options);
+                 }});
 }
 
 }  // namespace vigil::app

@@ -1,12 +1,15 @@
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "base/config.h"
 #include "base/event_loops.h"
 #include "base/log.h"
 #include "media/send_time_sei.h"
@@ -15,6 +18,15 @@
 namespace vigil::app {
 
 namespace {
+
+struct ProbeOptions {
+  std::string url;
+  std::string username;
+  std::string password;
+  RtspTransport transport = RtspTransport::kTcp;
+  int frames = 50;
+  int timeoutSeconds = 30;
+};
 
 // Collects frames of one session and summarises them.
 class ProbeObserver final : public rtsp::RtspClientObserver {
@@ -86,8 +98,6 @@ class ProbeObserver final : public rtsp::RtspClientObserver {
   std::optional<Status> error_;
 };
 
-}  // namespace
-
 int runProbe(const ProbeOptions& options) {
   EventLoopPool loops(1);
   auto& loop = loops.loop(0);
@@ -127,6 +137,28 @@ int runProbe(const ProbeOptions& options) {
   fmt::print("{}\n", out.dump());
   std::fflush(stdout);
   return observer.frames() == static_cast<size_t>(options.frames) ? 0 : 1;
+}
+
+}  // namespace
+
+void addProbeCommand(CLI::App& cli, Subcommands& out) {
+  struct Args {
+    ProbeOptions options;
+    std::string transport = "tcp";
+  };
+  auto args = std::make_shared<Args>();
+  ProbeOptions& o = args->options;
+  auto* pr = cli.add_subcommand("probe", "Play one RTSP stream once and print a JSON summary");
+  pr->add_option("URL", o.url, "rtsp://[user:pass@]host[:port]/path")->required();
+  pr->add_option("--transport", args->transport, "tcp or udp")->check(CLI::IsMember({"tcp", "udp"}))->capture_default_str();
+  pr->add_option("--frames", o.frames, "frames to receive")->check(CLI::Range(1, 1000000))->capture_default_str();
+  pr->add_option("--timeout", o.timeoutSeconds, "seconds to wait for them")->check(CLI::Range(1, 86400))->capture_default_str();
+  pr->add_option("--user", o.username, "user name when the URL has none");
+  pr->add_option("--password", o.password, "password when the URL has none");
+  out.push_back({pr, [args] {
+                   args->options.transport = args->transport == "udp" ? RtspTransport::kUdp : RtspTransport::kTcp;
+                   return runProbe(args->options);
+                 }});
 }
 
 }  // namespace vigil::app

@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 #include "access/config_audit.h"
@@ -9,6 +11,7 @@
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_http.h"
+#include "base/config.h"
 #include "base/log.h"
 #include "storage/store.h"
 
@@ -17,7 +20,6 @@ namespace vigil::app {
 namespace {
 // Retention keeps this much of the disk free, whatever the cameras' retain_days.
 constexpr uint64_t kMinFreeBytes = uint64_t{512} << 20;
-}  // namespace
 
 int runServe(const Config& config) {
   log::info("serve.start", {{"file", config.sourcePath},
@@ -112,6 +114,22 @@ int runServe(const Config& config) {
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});
   return 0;
+}
+
+}  // namespace
+
+void addServeCommand(CLI::App& cli, Subcommands& out) {
+  auto configPath = std::make_shared<std::string>();
+  auto* serve = cli.add_subcommand("serve", "Run a node from a config file");
+  serve->add_option("--config", *configPath, "TOML config file")->required();
+  out.push_back({serve, [configPath] {
+                   auto config = loadConfigFile(*configPath);
+                   if (!config) {
+                     fmt::print(stderr, "vigil serve: {}\n", config.status().message());
+                     return kUsageError;
+                   }
+                   return runServe(*config);
+                 }});
 }
 
 }  // namespace vigil::app

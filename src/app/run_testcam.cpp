@@ -1,9 +1,12 @@
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdio>
+#include <memory>
 
 #include "app/commands.h"
+#include "app/testcam.h"
 #include "base/event_loops.h"
 #include "base/log.h"
 #include "base/net.h"
@@ -17,16 +20,30 @@ Status probePort(const HostPort& address) {
   boost::asio::ip::tcp::acceptor probe(io);
   return listenOn(probe, address);
 }
-}  // namespace
+
+// "1280x720" -> width, height.
+bool parseSize(const std::string& text, int& width, int& height) {
+  const size_t x = text.find('x');
+  if (x == std::string::npos) return false;
+  try {
+    size_t used = 0;
+    width = std::stoi(text.substr(0, x), &used);
+    if (used != x) return false;
+    height = std::stoi(text.substr(x + 1), &used);
+    return used == text.size() - x - 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
 
 int runTestcam(const TestcamOptions& options) {
   if (Status s = validateTestcamOptions(options); !s.isOk()) {
     fmt::print(stderr, "vigil testcam: {}\n", s.message());
-    return 2;
+    return kUsageError;
   }
   if (Status s = probePort(options.listen); !s.isOk()) {
     fmt::print(stderr, "vigil testcam: {}\n", s.message());
-    return 2;
+    return kUsageError;
   }
   log::info("testcam.encode.start", {{"streams", options.streams},
                                      {"codec", media::codecName(options.codec)},
@@ -44,7 +61,7 @@ int runTestcam(const TestcamOptions& options) {
   rtsp::RtspServer server(loops, *catalog, serverOptions);
   if (Status s = server.listen(options.listen); !s.isOk()) {
     fmt::print(stderr, "vigil testcam: {}\n", s.message());
-    return 2;
+    return kUsageError;
   }
   StopSignals signals(loops.loop(0), [&](int) {
     server.stop();
@@ -65,6 +82,42 @@ int runTestcam(const TestcamOptions& options) {
                                 {"frames_dropped", stats.framesDropped},
                                 {"bytes_sent", stats.bytesSent}});
   return 0;
+}
+
+}  // namespace
+
+void addTestcamCommand(CLI::App& cli, Subcommands& out) {
+  struct Args {
+    TestcamOptions options;
+    std::string listen = options.listen.toString();
+    std::string codec = "h264";
+    std::string size = fmt::format("{}x{}", options.width, options.height);
+  };
+  auto args = std::make_shared<Args>();
+  TestcamOptions& o = args->options;
+  auto* tc = cli.add_subcommand("testcam", "Serve synthetic RTSP streams (/cam/0 .. /cam/N-1) for tests and load");
+  tc->add_option("--listen", args->listen, "ADDR:PORT to listen on (port 0: any)")->capture_default_str();
+  tc->add_option("--streams", o.streams, "number of independent streams")->capture_default_str();
+  tc->add_option("--codec", args->codec, "h264 or h265")->check(CLI::IsMember({"h264", "h265"}))->capture_default_str();
+  tc->add_option("--size", args->size, "picture size WxH")->capture_default_str();
+  tc->add_option("--fps", o.fps, "frames per second")->capture_default_str();
+  tc->add_option("--bitrate", o.bitrateKbps, "kbit/s per stream (padded with filler data)")->capture_default_str();
+  tc->add_option("--gop", o.gop, "frames per GOP (0: two seconds)")->capture_default_str();
+  tc->add_option("--loop-seconds", o.loopSeconds, "length of the encoded loop")->capture_default_str();
+  out.push_back({tc, [args] {
+                   auto listen = parseHostPort(args->listen);
+                   if (!listen) {
+                     fmt::print(stderr, "vigil testcam: --listen: {}\n", listen.status().message());
+                     return kUsageError;
+                   }
+                   args->options.listen = *listen;
+                   args->options.codec = args->codec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
+                   if (!parseSize(args->size, args->options.width, args->options.height)) {
+                     fmt::print(stderr, "vigil testcam: --size: \"{}\" is not WxH like 1280x720\n", args->size);
+                     return kUsageError;
+                   }
+                   return runTestcam(args->options);
+                 }});
 }
 
 }  // namespace vigil::app
