@@ -124,9 +124,11 @@ export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; can
     return () => clearInterval(timer);
   }, [mode, runs, state.kind]);
 
+  // A remote needs a focused control from the start, and again when the
+  // focused one goes disabled (Live once live).
   useEffect(() => {
-    if (tv) focusFirst(root.current!, ".controls button");
-  }, [tv]);
+    if (tv) focusFirst(root.current!, ".controls button:not(:disabled)");
+  }, [tv, mode.kind]);
 
   function goLive() {
     setMessage("");
@@ -136,8 +138,8 @@ export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; can
 
   // Plays recorded video from t; a moment without video plays from the
   // next recording, and says so.
-  function playFrom(t: number, explain = true) {
-    const run = runFrom(runs, t);
+  function playFrom(t: number, explain = true, recorded = runs) {
+    const run = runFrom(recorded, t);
     if (!run) {
       setMessage(`No video recorded at ${clockTime(t)} or after it.`);
       if (mode.kind === "playback") goLive();
@@ -153,7 +155,18 @@ export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; can
   const jump = (delta: number) => {
     const v = video.current!;
     if (mode.kind === "live") {
-      if (delta < 0) playFrom(Date.now() + delta);
+      if (delta < 0) {
+        // The list of recordings can be up to kRunsRefreshMs old, older than
+        // the moment asked for: the recording under way has grown since.
+        const t = Date.now() + delta;
+        api.recordings(id, t - DAY, Date.now()).then(
+          (list) => {
+            setRuns(list);
+            playFrom(t, true, list);
+          },
+          () => playFrom(t),
+        );
+      }
       return;
     }
     const target = v.currentTime + delta / 1000;

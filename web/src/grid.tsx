@@ -42,15 +42,21 @@ export function useCameras(): { cameras: Camera[] | undefined; error: string } {
   return { cameras, error };
 }
 
+// The camera whose tile was opened last: back on the grid, its page is
+// shown and, in TV mode, its tile has the focus again.
+let lastOpened: string | undefined;
+
 export function Grid({ tv }: { tv: boolean }) {
   const { cameras, error } = useCameras();
   const [layout, setLayout] = useState<Layout>(() => savedLayout(tv));
-  const [page, setPage] = useState(0);
+  const [page, setPage] = useState<number | undefined>(undefined); // undefined: lastOpened's
   const root = useRef<HTMLDivElement>(null);
 
   useEffect(() => setLayout(savedLayout(tv)), [tv]);
   useEffect(() => {
-    if (tv && cameras?.length) focusFirst(root.current!, ".tile");
+    if (!tv || !cameras?.length) return;
+    const opened = lastOpened !== undefined && cameras.some((c) => c.id === lastOpened);
+    focusFirst(root.current!, opened ? `.tile[data-camera="${CSS.escape(lastOpened!)}"]` : ".tile");
   }, [tv, cameras !== undefined]);
 
   const choose = (n: Layout) => {
@@ -60,7 +66,8 @@ export function Grid({ tv }: { tv: boolean }) {
   };
 
   const pages = cameras ? Math.max(1, Math.ceil(cameras.length / layout)) : 1;
-  const current = Math.min(page, pages - 1);
+  const openedIndex = cameras?.findIndex((c) => c.id === lastOpened) ?? -1;
+  const current = Math.min(page ?? Math.max(0, Math.floor(openedIndex / layout)), pages - 1);
   const shown = cameras?.slice(current * layout, current * layout + layout) ?? [];
 
   return (
@@ -99,7 +106,14 @@ export function Grid({ tv }: { tv: boolean }) {
 
 function Tile({ camera }: { camera: Camera }) {
   return (
-    <button class="tile" data-camera={camera.id} onClick={() => (location.hash = `#/camera/${camera.id}`)}>
+    <button
+      class="tile"
+      data-camera={camera.id}
+      onClick={() => {
+        lastOpened = camera.id;
+        location.hash = `#/camera/${camera.id}`;
+      }}
+    >
       <LiveVideo camera={camera.id} />
       <span class="caption">
         <span class="name">{camera.name}</span>

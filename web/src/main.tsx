@@ -91,7 +91,7 @@ function App() {
   };
 
   return (
-    <div class="app">
+    <div class="app" data-page={route.page}>
       <header class="bar">
         <a class="brand" href="#/">
           vigil

@@ -1,7 +1,8 @@
 // TV mode: a remote control has arrows, OK (Enter) and Back. Arrows move
 // the focus to the nearest focusable element in that direction (spatial
 // navigation); an element marked data-arrows="horizontal" keeps left and
-// right for itself (the timeline, text fields). Back and Escape go back.
+// right for itself (the timeline, text fields). Back, Escape (and in TV
+// mode Backspace) go back.
 
 const kStorageKey = "vigil.tv";
 
@@ -25,16 +26,24 @@ export function setTvMode(on: boolean): void {
 const kFocusable = 'button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), [tabindex="0"]';
 
 // Back keys of TV remotes: webOS sends 461, Tizen 10009; browsers name it
-// BrowserBack or GoBack.
-export function isBackKey(e: KeyboardEvent): boolean {
+// BrowserBack or GoBack, and some boxes send Backspace, which counts in TV
+// mode only and never in a text field (where it deletes).
+function isBackKey(e: KeyboardEvent, tv: boolean): boolean {
+  if (e.key === "Backspace") return tv && !isEditable(e.target);
   return e.key === "Escape" || e.key === "BrowserBack" || e.key === "GoBack" || e.keyCode === 461 || e.keyCode === 10009;
+}
+
+function isEditable(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
 type Direction = "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown";
 
+// Chromium lays out a closed <details>'s content (content-visibility:
+// hidden), so it has boxes but cannot take the focus.
 function visible(el: Element): boolean {
   const r = el.getBoundingClientRect();
-  return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
+  return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden" && !el.closest("details:not([open])");
 }
 
 // The nearest candidate in the direction, favouring ones straight ahead
@@ -89,7 +98,7 @@ function nearest(from: Element, dir: Direction): HTMLElement | undefined {
 // Back/Escape call onBack everywhere; arrows navigate in TV mode only.
 export function installKeys(spatial: boolean, onBack: () => void): () => void {
   const handler = (e: KeyboardEvent) => {
-    if (isBackKey(e)) {
+    if (isBackKey(e, spatial)) {
       e.preventDefault();
       onBack();
       return;
@@ -113,8 +122,10 @@ export function installKeys(spatial: boolean, onBack: () => void): () => void {
 }
 
 // Puts the focus on the first element matching selector (or the first
-// focusable one) when nothing has it yet.
+// focusable one) when nothing usable has it: nothing yet, or a control
+// that was just disabled under it (a remote has no pointer to recover).
 export function focusFirst(root: ParentNode, selector = kFocusable): void {
-  if (document.activeElement && document.activeElement !== document.body) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && !active.matches(":disabled")) return;
   root.querySelector<HTMLElement>(selector)?.focus();
 }

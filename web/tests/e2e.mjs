@@ -50,6 +50,120 @@ async function cameraPosition() {
   return Number(await page.getAttribute(".camera-page", "data-position"));
 }
 
+// TV mode's camera view, checked at 1920x1080 by keyboard alone: the
+// picture covers at least 70 % of the screen, text is at least 24 px, the
+// arrows walk the controls with a visible focus, −10 s and a speed work,
+// and Live keeps the focus on a control.
+async function checkTvCameraView() {
+  const opened = Date.now();
+  await videosAdvance(".camera-page video");
+  const { picture, element, viewport } = await page.$eval(".camera-page video", (v) => {
+    const r = v.getBoundingClientRect();
+    const w = Math.max(0, Math.min(r.right, innerWidth) - Math.max(r.left, 0));
+    const h = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
+    // object-fit: contain: the frame scaled to fit the element.
+    const scale = Math.min(w / v.videoWidth, h / v.videoHeight);
+    return { picture: v.videoWidth * scale * v.videoHeight * scale, element: w * h, viewport: innerWidth * innerHeight };
+  });
+  console.log(`TV camera view: video element ${((100 * element) / viewport).toFixed(1)} %, picture ${((100 * picture) / viewport).toFixed(1)} % of 1920x1080`);
+  assert.ok(picture >= 0.7 * viewport, `the picture covers ${((100 * picture) / viewport).toFixed(1)} % of the screen`);
+  const small = await page.$$eval(".camera-page *", (els) =>
+    els
+      .filter((el) => [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== ""))
+      .filter((el) => el.getClientRects().length > 0 && parseFloat(getComputedStyle(el).fontSize) < 24)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim()}" ${getComputedStyle(el).fontSize}`),
+  );
+  assert.deepEqual(small, [], "text under 24 px");
+
+  // The arrows walk the rows of controls; every step moves a visible focus.
+  const step = async (key, expected) => {
+    const before = await focusedControl();
+    await page.keyboard.press(key);
+    const now = await focusedControl();
+    assert.ok(now, `${key} from "${before?.label}" left no control focused`);
+    assertFocusVisible(now);
+    assert.notEqual(now.id, before.id, `${key} from "${before.label}" did not move the focus`);
+    if (expected) assert.equal(now.label, expected, `${key} from "${before.label}"`);
+    return now;
+  };
+  assert.equal((await focusedControl()).label, "Back 10 seconds");
+  await step("ArrowUp", "‹ Cameras");
+  await step("ArrowDown", "Back 10 seconds");
+  assert.ok((await step("ArrowDown")).timeline, "Down from the controls reaches the timeline");
+  await step("ArrowUp");
+  for (let i = 0; i < 10 && (await focusedControl()).label !== "Back 10 seconds"; i++) await step("ArrowLeft");
+  assert.equal((await focusedControl()).label, "Back 10 seconds");
+
+  // −10 s plays back, then Right to 2x and Enter. Pressed once the list
+  // of recordings the view loaded is older than the 10 s asked for (a
+  // viewer watches live a while before jumping back).
+  await waitFor("recordings on the timeline", () => page.$(".tl-run"), 30_000);
+  await page.waitForTimeout(Math.max(0, opened + 12_000 - Date.now()));
+  const pressed = Date.now();
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('.camera-page[data-mode="playback"]', { timeout: 30_000 });
+  const p = await waitFor("a playback position", cameraPosition, 30_000);
+  assert.ok(p < pressed - 5000 && p > pressed - 20_000, `−10 s plays ${pressed - p} ms before the press`);
+  await step("ArrowRight", "Pause");
+  await step("ArrowRight", "Forward 10 seconds");
+  await step("ArrowRight", "1x");
+  await step("ArrowRight", "2x");
+  await page.keyboard.press("Enter");
+  await waitFor("the 2x rate on the video", async () => (await page.$eval(".camera-page video", (v) => v.playbackRate)) === 2, 10_000);
+
+  // Back to live: the Live button goes disabled under the focus, which
+  // must land on another control rather than nowhere.
+  for (let i = 0; i < 10 && (await focusedControl()).label !== "Live"; i++) await step("ArrowLeft");
+  assert.equal((await focusedControl()).label, "Live");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('.camera-page[data-mode="live"]');
+  const afterLive = await waitFor("focus on an enabled control after Live", async () => {
+    const c = await focusedControl();
+    return c && !c.disabled && c;
+  }, 10_000);
+  assertFocusVisible(afterLive);
+}
+
+// The focused element of the camera view: its label, whether it is part
+// of the timeline, whether it is disabled, and its outline. Undefined when
+// nothing there has it.
+async function focusedControl() {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || !el.closest(".camera-page")) return undefined;
+    el.dataset.testId ??= String(Math.random());
+    const s = getComputedStyle(el);
+    return {
+      id: el.dataset.testId,
+      label: el.getAttribute("aria-label") ?? el.textContent.trim(),
+      timeline: !!el.closest(".timeline"),
+      disabled: el.matches(":disabled"),
+      outline: `${s.outlineStyle} ${s.outlineWidth}`,
+    };
+  });
+}
+
+function assertFocusVisible(control) {
+  const [style, width] = control.outline.split(" ");
+  assert.ok(style !== "none" && parseFloat(width) >= 4, `"${control.label}" has focus without a clear ring: outline ${control.outline}`);
+}
+
+async function focusedTile() {
+  return page.evaluate(() => document.activeElement?.dataset.camera);
+}
+
+// A key only a TV remote has, sent through Chromium's input pipeline.
+async function remoteKey(key, keyCode) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    for (const type of ["rawKeyDown", "keyUp"]) {
+      await cdp.send("Input.dispatchKeyEvent", { type, key, code: key, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
+    }
+  } finally {
+    await cdp.detach();
+  }
+}
+
 describe("web UI in Chromium", () => {
   before(async () => {
     demo = await startDemo({ cameras: CAMERAS });
@@ -233,6 +347,42 @@ describe("web UI in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.waitForSelector("html:not(.tv) .grid");
     assert.equal(await page.evaluate(() => localStorage.getItem("vigil.tv")), null);
+  });
+
+  test("TV mode at 1920x1080: the camera view fills the screen and is driven by arrows, Enter and Back alone", async () => {
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    try {
+      await page.goto(ui("?tv=1#/"));
+      await page.waitForSelector("html.tv .grid.layout-6");
+      await waitFor("focus on a tile", () => page.evaluate(() => document.activeElement?.classList.contains("tile")));
+      await page.keyboard.press("ArrowRight");
+      assert.equal(await focusedTile(), "cam-2");
+
+      // Each way back (the remote's Back key arrives as one of these)
+      // returns to the grid with the tile that opened the view focused.
+      const backKeys = [
+        ["Escape", () => page.keyboard.press("Escape")],
+        ["Backspace", () => page.keyboard.press("Backspace")],
+        ["BrowserBack", () => remoteKey("BrowserBack", 166)],
+        ["GoBack", () => remoteKey("GoBack", 0)],
+        ["keyCode 461", () => remoteKey("Unidentified", 461)],
+      ];
+      for (const [i, [name, back]] of backKeys.entries()) {
+        await page.keyboard.press("Enter");
+        await page.waitForSelector('html.tv .camera-page[data-mode="live"]');
+        assert.match(page.url(), /#\/camera\/cam-2$/);
+        // Focus is on a control as soon as the view opens.
+        const first = await waitFor("focus on a control", focusedControl, 10_000);
+        assertFocusVisible(first);
+        if (i === 0) await checkTvCameraView();
+        await back();
+        await page.waitForSelector("html.tv .grid.layout-6");
+        await waitFor(`the grid after ${name} with cam-2 focused`, async () => (await focusedTile()) === "cam-2", 10_000);
+      }
+    } finally {
+      await page.goto(ui("?tv=0#/"));
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   test("the audit page lists logins, playback and export, and filters by user and camera", async () => {

@@ -1,6 +1,6 @@
 // Screenshots of the web UI for the README, into docs/*.png: the grid, the
 // camera view with its timeline, the phone layout (390x844) and TV mode
-// (1920x1080). Not run by CI. Starts its own `vigil demo`:
+// (1920x1080: the grid and the camera view). Not run by CI. Starts its own `vigil demo`:
 //   VIGIL_BIN=build/release/src/app/vigil node web/tests/screenshots.mjs
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -64,12 +64,24 @@ try {
   await settle(pc);
   await pc.screenshot({ path: join(DOCS, "camera.png") });
 
+  // TV mode's camera view, opened and zoomed with the keyboard alone; the
+  // focus back on −10 s, where it lands when the view opens.
+  await tv.goto(ui("?tv=1#/"));
+  await tv.waitForSelector("html.tv .grid.layout-6 .tile:focus");
+  await tv.keyboard.press("Enter");
+  await tv.waitForSelector(".camera-page .controls button:focus");
+  await tv.keyboard.press("ArrowRight");
+  for (let i = 0; i < 6; i++) await tv.keyboard.press("Enter");
+  await tv.keyboard.press("ArrowLeft");
+  await settle(tv);
+  await tv.screenshot({ path: join(DOCS, "tv-camera.png") });
+
   const phone = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   await phone.goto(ui("#/camera/cam-2"));
   await phone.waitForSelector(".camera-page");
   await settle(phone);
   await phone.screenshot({ path: join(DOCS, "phone.png"), fullPage: true });
-  console.log(`screenshots in ${DOCS}: grid.png camera.png phone.png tv.png audit.png`);
+  console.log(`screenshots in ${DOCS}: grid.png camera.png phone.png tv.png tv-camera.png audit.png`);
 } finally {
   for (const b of browsers) await b.close();
   await demo.stop();
