@@ -95,12 +95,13 @@ class StorageExports(unittest.TestCase):
             self.assertTrue(all(r["media_duration"] <= 60 * 90000 for r in recs))
             for a, b in zip(recs, recs[1:]):
                 self.assertEqual(a["end"], b["start"])
-            # 37.3 s .. 125 s starts at the keyframe at 36 s.
+            # 37.3 s .. 125 s holds the samples from the keyframe at 36 s;
+            # its edit list starts playback at 37.3 s (the frame from 37.32 s).
             path, plan = self.export(data, "gate", T0 + 37_300_000, T0 + 125 * US, "mid.mp4")
             self.assertEqual(plan["segments"][0]["start"], T0 + 36 * US)
             self.assertGreaterEqual(len(plan["segments"]), 2)
             self.assertEqual(plan["gaps"], [])
-            self.assert_plays(path, "h264", 89 * FPS, 89.0)
+            self.assert_plays(path, "h264", (125 - 37) * FPS - 8, 87.7)
             self.assertEqual(tool("check", "--data", data).returncode, 0)
 
     def test_range_spanning_a_gap(self):
@@ -108,14 +109,14 @@ class StorageExports(unittest.TestCase):
             self.write(data, "gate", 40 * FPS, "h264", T0, "--gap-at", 20 * FPS, "--gap-seconds", 30)
             path, plan = self.export(data, "gate", T0 + 10 * US, T0 + 60 * US, "gap.mp4")
             self.assertEqual(plan["gaps"], [{"start": T0 + 20 * US, "end": T0 + 50 * US}])
-            # 10..20 s and 50..60 s; the MP4 closes the gap.
-            self.assert_plays(path, "h264", 20 * FPS, 20.0)
+            # 10..20 s and 50..60 s; the gap stays on the MP4's timeline.
+            self.assert_plays(path, "h264", 20 * FPS, 50.0)
 
     def test_h265(self):
         with temp_dir() as data:
             self.write(data, "door", 70 * FPS, "h265")
             path, plan = self.export(data, "door", T0 + 5 * US, T0 + 70 * US, "h265.mp4")
-            self.assert_plays(path, "hevc", 66 * FPS, 66.0)
+            self.assert_plays(path, "hevc", 65 * FPS, 65.0)
 
     def test_fmp4_init_and_fragments_of_frames(self):
         # libx264 ultrafast is Constrained Baseline; level 1.3 and 2 (60) fit 320x240.
@@ -163,6 +164,44 @@ class StorageExports(unittest.TestCase):
                 self.assert_plays(playlist, name, 70 * FPS, 70.0)
 
 
+    def frame_times(self, path, stream="v:0"):
+        """The presentation times ffmpeg gives the decoded frames, edit list applied."""
+        r = run(["ffprobe", "-v", "error", "-select_streams", stream, "-show_frames", "-show_entries",
+                 "frame=best_effort_timestamp_time", "-of", "csv=p=0", path])
+        self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+        return [float(line.split(",")[0]) for line in r.stdout.splitlines() if line.strip()]
+
+    def test_exports_start_and_end_where_asked_and_keep_gaps(self):
+        # 0-20 s, a 30 s gap, 50-70 s; keyframes every 2 s. Ranges start
+        # mid-GOP (and mid-frame): the file holds the GOP from its keyframe,
+        # its edit list starts playback at the instant asked and ends it at
+        # the end asked; time in the file is wall time since the start.
+        with temp_dir() as data:
+            self.write(data, "gate", 40 * FPS, "h264", T0, "--gap-at", 20 * FPS, "--gap-seconds", 30)
+            frame = 1 / FPS
+            for start, end, first, gap in ((7.3, 15.3, 7.32, None),       # within a recording
+                                           (15.3, 55.3, 15.32, (20, 50)),  # across the gap
+                                           (21.0, 55.3, 50.0, None)):      # starting in the gap
+                with self.subTest(start=start, end=end):
+                    path, plan = self.export(data, "gate", T0 + int(start * US), T0 + int(end * US), "range.mp4")
+                    self.assertLessEqual(plan["segments"][0]["start"], T0 + max(start, 50) * US)
+                    _, _, _, frames, duration = probe(path)
+                    self.assertAlmostEqual(duration, end - start, delta=0.1)
+                    times = self.frame_times(path)
+                    self.assertEqual(len(times), frames)
+                    # Every frame recorded in the range, each once, none before it.
+                    recorded = [t for t in (i * frame for i in range(70 * FPS)) if start <= t + 1e-9 < end
+                                and not 20 <= t < 50]
+                    self.assertEqual(frames, len(recorded))
+                    # The first frame is where asked (within a frame: ffmpeg
+                    # starts at the first whole frame).
+                    self.assertAlmostEqual(times[0], first - start, delta=frame)
+                    if gap:
+                        after = next(t for t in times if t > gap[0] - start)
+                        self.assertAlmostEqual(after, gap[1] - start, delta=frame)
+                    rc, errors = decode_errors(path)
+                    self.assertEqual((rc, errors), (0, ""))
+
     def test_range_across_codec_changes(self):
         # H.264, then H.265, then H.264 again, 10 s each: one track per run
         # of a codec, each placed on the timeline where its run starts.
@@ -184,6 +223,18 @@ class StorageExports(unittest.TestCase):
                                        ("h264", 320, 240, 10 * FPS, 16.0, 10.0)])
             self.assertAlmostEqual(float(j["format"]["duration"]), 26.0, delta=0.05)
             # Every track decodes (-map 0: not only the one ffmpeg would pick).
+            r = run(["ffmpeg", "-v", "error", "-i", path, "-map", "0", "-f", "null", "-"], timeout=300)
+            self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+            # Mid-GOP in the first run to mid-GOP in the last: each track
+            # starts where its run does, the first at the instant asked.
+            path, plan = self.export(data, "mixed", T0 + 5_300_000, T0 + 27_100_000, "mixed-mid.mp4")
+            r = run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,start_time:format=duration",
+                     "-of", "json", path])
+            j = json.loads(r.stdout)
+            self.assertAlmostEqual(float(j["format"]["duration"]), 21.8, delta=0.1)
+            self.assertEqual([s["codec_name"] for s in j["streams"]], ["h264", "hevc", "h264"])
+            for n, run_start in enumerate((5.3, 10, 20)):
+                self.assertAlmostEqual(self.frame_times(path, f"v:{n}")[0], run_start - 5.3, delta=1 / FPS)
             r = run(["ffmpeg", "-v", "error", "-i", path, "-map", "0", "-f", "null", "-"], timeout=300)
             self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
 

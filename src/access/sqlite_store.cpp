@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS node_config (
 )sql";
 
 Status sqliteError(sqlite3* db, std::string_view what) {
+  // A full disk (often shared with the recordings) is a condition to wait
+  // out, not a bug: callers answer 503 and name it.
+  if (sqlite3_errcode(db) == SQLITE_FULL) {
+    return Status::unavailable(fmt::format("access db: {}: the disk is full", what));
+  }
   return Status::internal(fmt::format("access db: {}: {}", what, sqlite3_errmsg(db)));
 }
 
@@ -80,8 +85,9 @@ class Stmt {
 
 Status exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    Status s = Status::internal(fmt::format("access db: {}", err ? err : "error"));
+  if (const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
+    Status s = rc == SQLITE_FULL ? Status::unavailable("access db: the disk is full")
+                                 : Status::internal(fmt::format("access db: {}", err ? err : "error"));
     sqlite3_free(err);
     return s;
   }

@@ -68,7 +68,9 @@ Response errorResponse(const Status& status) {
     case StatusCode::kFailedPrecondition: return Response::error(409, status.message());
     case StatusCode::kResourceExhausted: return Response::error(429, status.message());
     case StatusCode::kUnimplemented: return Response::error(501, "not implemented");
-    case StatusCode::kUnavailable: return Response::error(503, "unavailable");
+    case StatusCode::kUnavailable:
+      log::warn("http.unavailable", {{"status", status}});  // the operator needs the cause (a full disk)
+      return Response::error(503, "unavailable");
     case StatusCode::kDeadlineExceeded: return Response::error(504, "timed out");
     case StatusCode::kDataLoss:
     case StatusCode::kInternal: break;

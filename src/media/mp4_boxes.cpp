@@ -178,7 +178,9 @@ void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<Sam
   w.u64(times.created);
   w.u32(trackId);
   w.u32(0);
-  w.u64(times.offset + times.duration);  // the track's edits, in movie time
+  uint64_t edited = 0;
+  for (const Edit& e : times.edits) edited += e.duration;
+  w.u64(times.edits.empty() ? times.duration : edited);  // the track's length in movie time
   w.zeros(8);
   w.u16(0);  // layer
   w.u16(0);  // alternate_group
@@ -188,18 +190,15 @@ void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<Sam
   w.u32(static_cast<uint32_t>(first.width) << 16);
   w.u32(static_cast<uint32_t>(first.height) << 16);
   w.close(tkhd);
-  if (times.offset > 0) {
-    // An empty edit (media_time -1) holds the track back, then the media
-    // plays from its start at rate 1.
+  if (!times.edits.empty()) {
     const size_t edts = w.open("edts");
     const size_t elst = w.openFull("elst", 1, 0);
-    w.u32(2);
-    w.u64(times.offset);
-    w.u64(~uint64_t{0});
-    w.u32(0x00010000);
-    w.u64(times.duration);
-    w.u64(0);
-    w.u32(0x00010000);
+    w.u32(static_cast<uint32_t>(times.edits.size()));
+    for (const Edit& e : times.edits) {
+      w.u64(e.duration);
+      w.u64(static_cast<uint64_t>(e.mediaTime));  // -1 is all ones
+      w.u32(0x00010000);                          // rate 1
+    }
     w.close(elst);
     w.close(edts);
   }

@@ -64,13 +64,22 @@ struct SampleEntry {
   Bytes config;  // decoderConfiguration(*params)
 };
 
+// One entry of a track's edit list (elst): `duration` of the movie's
+// timeline shows the media from `mediaTime` on (90 kHz), or nothing when
+// mediaTime is kEmptyEdit.
+struct Edit {
+  static constexpr int64_t kEmptyEdit = -1;
+  uint64_t duration = 0;
+  int64_t mediaTime = kEmptyEdit;
+};
+
 // Times of the movie, track and media headers.
 struct TrackTimes {
   uint64_t created = 0;   // seconds since 1904-01-01 (mp4Time())
-  uint64_t duration = 0;  // 90 kHz; 0 for fragmented files
-  // A track only: where it starts on the movie's timeline (90 kHz). Above
-  // 0, an edit list puts an empty edit of that length before the media.
-  uint64_t offset = 0;
+  uint64_t duration = 0;  // 90 kHz, of the media; 0 for fragmented files
+  // A track only: where its media appears on the movie's timeline. None:
+  // the media plays from the movie's start.
+  std::vector<Edit> edits;
 };
 // Seconds since the MP4 epoch (1904-01-01) of a wall time.
 uint64_t mp4Time(WallTime t);
@@ -79,8 +88,8 @@ void writeFtyp(BoxWriter& w, std::string_view majorBrand, uint32_t minorVersion,
                std::initializer_list<std::string_view> compatibleBrands);
 // mvhd of a movie whose tracks have ids 1..tracks.
 void writeMvhd(BoxWriter& w, const TrackTimes& times, uint32_t tracks = 1);
-// trak of video track `trackId`: tkhd (size of the first entry), edts when
-// times.offset > 0, mdia, minf, stbl with stsd holding `entries` (1-based
+// trak of video track `trackId`: tkhd (size of the first entry), edts with
+// times.edits when there are any, mdia, minf, stbl with stsd holding `entries` (1-based
 // in that order); then `sampleTables` writes the rest of stbl (stts, stss,
 // stsz, stsc, co64).
 void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,

@@ -19,17 +19,43 @@ namespace {
 using media::Bytes;
 using media::mp4::BoxWriter;
 
+using media::mp4::Edit;
+
 // A decoder cannot change codec within a track: each run of segments with
-// one codec is a track of its own, placed on the movie's timeline where the
-// run starts (an edit list, media::mp4::TrackTimes::offset).
+// one codec is a track of its own.
 struct Track {
   size_t first = 0;  // segments [first, last) of the plan
   size_t last = 0;
-  int64_t offset = 0;  // 90 kHz, on the movie's timeline
-  int64_t duration = 0;
+  int64_t duration = 0;  // of its media, 90 kHz, holds included
   std::vector<media::mp4::SampleEntry> entries;  // stsd order
   std::vector<uint32_t> chunkEntry;              // per segment of the track: 1-based stsd index
+  // Per segment of the track: ticks added to its last sample's duration,
+  // the gap before the track's next segment.
+  std::vector<int64_t> hold;
+  std::vector<Edit> edits;
 };
+
+// The movie's timeline is the wall clock from the range's start: 90 kHz
+// ticks since plan.start.
+int64_t movieTicks(const PlaybackPlan& plan, WallTime t) { return (t - plan.start).count() * 9 / 100; }
+
+// Where a track's media shows on the movie's timeline (design/STORAGE.md,
+// "Read path"), which is the wall clock: an empty edit until the track's
+// first segment when that starts after plan.start (a range starting in a
+// gap, the track after a codec change); then its media from plan.start
+// (the media starts at the keyframe before) to plan.end. Gaps within the
+// track are in the media itself (Track::hold), not empty edits: ffmpeg,
+// and the players built on it, play the media from its start again
+// during an empty edit that follows another edit (DECISIONS 43).
+std::vector<Edit> editList(const PlaybackPlan& plan, const Track& track) {
+  std::vector<Edit> edits;
+  const int64_t begin = movieTicks(plan, plan.segments[track.first].start);
+  const int64_t end = std::min(movieTicks(plan, plan.end), begin + track.duration);
+  if (begin > 0) edits.push_back({static_cast<uint64_t>(begin), Edit::kEmptyEdit});
+  const int64_t from = std::max<int64_t>(begin, 0);
+  if (end > from) edits.push_back({static_cast<uint64_t>(end - from), from - begin});
+  return edits;
+}
 
 // ftyp + moov + the mdat header, with chunk offsets measured from
 // `mediaStart` (the first byte after the mdat header). The mdat holds the
@@ -40,8 +66,13 @@ Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, ui
   media::mp4::writeFtyp(w, "isom", 0x200, {"isom", "iso2", "avc1", "mp41"});
   const uint64_t created = media::mp4::mp4Time(plan.segments.front().start);
   const size_t moov = w.open("moov");
-  media::mp4::writeMvhd(w, {created, static_cast<uint64_t>(plan.mediaDuration)},
-                        static_cast<uint32_t>(tracks.size()));
+  uint64_t movieDuration = 0;
+  for (const Track& track : tracks) {
+    uint64_t edited = 0;
+    for (const Edit& e : track.edits) edited += e.duration;
+    movieDuration = std::max(movieDuration, edited);
+  }
+  media::mp4::writeMvhd(w, {.created = created, .duration = movieDuration}, static_cast<uint32_t>(tracks.size()));
   std::vector<uint64_t> chunkOffsets;  // per segment
   uint64_t offset = mediaStart;
   for (const PlaybackSegment& seg : plan.segments) {
@@ -51,8 +82,7 @@ Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, ui
   for (size_t k = 0; k < tracks.size(); ++k) {
     const Track& track = tracks[k];
     const std::span<const PlaybackSegment> segments(plan.segments.data() + track.first, track.last - track.first);
-    const media::mp4::TrackTimes times{created, static_cast<uint64_t>(track.duration),
-                                       static_cast<uint64_t>(track.offset)};
+    const media::mp4::TrackTimes times{created, static_cast<uint64_t>(track.duration), track.edits};
     // hvc1 (parameter sets only in the hvcC) would be wrong here: cameras
     // repeat them in band and one export may hold several sets.
     media::mp4::writeVideoTrak(
@@ -62,9 +92,10 @@ Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, ui
           std::vector<std::pair<uint32_t, uint32_t>> runs;  // count, duration
           std::vector<uint32_t> sync;
           std::vector<uint32_t> sizes;
-          for (const PlaybackSegment& seg : segments) {
-            for (const SampleInfo& s : seg.samples) {
-              const auto d = static_cast<uint32_t>(s.duration);
+          for (size_t i = 0; i < segments.size(); ++i) {
+            for (const SampleInfo& s : segments[i].samples) {
+              const bool last = &s == &segments[i].samples.back();
+              const auto d = static_cast<uint32_t>(s.duration + (last ? track.hold[i] : 0));
               if (!runs.empty() && runs.back().second == d) {
                 ++runs.back().first;
               } else {
@@ -188,8 +219,7 @@ Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan) {
   for (size_t i = 0; i < plan.segments.size(); ++i) {
     const PlaybackSegment& seg = plan.segments[i];
     if (tracks.empty() || seg.params->codec != plan.segments[tracks.back().first].params->codec) {
-      const int64_t offset = tracks.empty() ? 0 : tracks.back().offset + tracks.back().duration;
-      tracks.push_back(Track{.first = i, .offset = offset});
+      tracks.push_back(Track{.first = i});
       entryIndex.clear();
     }
     Track& track = tracks.back();
@@ -202,7 +232,18 @@ Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan) {
       track.entries.push_back({seg.params.get(), std::move(config.value())});
     }
     track.chunkEntry.push_back(it->second);
+    // The gap after the previous segment of the track is held on its last
+    // sample (at most what stts can say of one sample).
+    track.hold.push_back(0);
+    if (i > track.first) {
+      const PlaybackSegment& previous = plan.segments[i - 1];
+      const int64_t gap = (seg.start - previous.end).count() * 9 / 100;
+      const int64_t most = int64_t{UINT32_MAX} - previous.samples.back().duration;
+      track.hold[i - 1 - track.first] = std::clamp<int64_t>(gap, 0, most);
+      track.duration += track.hold[i - 1 - track.first];
+    }
   }
+  for (Track& track : tracks) track.edits = editList(plan, track);
   // Chunk offsets depend on the header's size, which does not depend on
   // them (co64 entries are fixed-size): measure, then build for real.
   const uint64_t headerSize = buildHeader(plan, tracks, 0).size();

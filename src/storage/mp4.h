@@ -44,11 +44,12 @@ class VirtualFile {
 };
 
 // The MP4 of a plan: video tracks at 90 kHz, one per run of segments with
-// the same codec (a codec change starts the next track, placed on the
-// timeline by an edit list), each with one sample description per
-// distinct sample entry and one chunk per segment. The timeline is the
-// segments back to back: gaps (in plan.gaps) are closed, not padded.
-// FailedPrecondition for an empty plan.
+// the same codec, each with one sample description per distinct sample
+// entry and one chunk per segment. The movie's timeline is the wall clock
+// from plan.start: edit lists start playback at plan.start (the media
+// starts at the keyframe before), end it at plan.end, and keep gaps (in
+// plan.gaps) as empty edits, not closed. FailedPrecondition for an empty
+// plan.
 Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan);
 
 }  // namespace vigil::storage

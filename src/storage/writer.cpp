@@ -28,9 +28,22 @@ constexpr int kDeleteBatch = 256;
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 // A file kept in each directory while there is room. On a full disk SQLite
 // may be unable to commit, and deleting a recording starts with a commit
-// (retention.h): freeing the reserve gives that commit room.
+// (retention.h): freeing the reserve gives that commit room. At most a
+// 32nd of the file system.
 constexpr const char* kReserveFileName = "reserve";
-constexpr off_t kReserveBytes = 2 << 20;
+constexpr uint64_t kReserveBytes = 2 << 20;
+// The free-space limits are capped at these shares of the file system
+// (minFreeBytes at an eighth, reclaimWhenFull at a sixteenth): absolute
+// limits larger than a small disk would have retention delete every
+// recording and never find the room it wants, so that recording never
+// resumed after the disk filled.
+constexpr uint64_t kMinFreeShare = 8;
+constexpr uint64_t kReclaimShare = 16;
+constexpr uint64_t kReserveShare = 32;
+// The room recordings have is split so that each stream holds at least
+// this many recordings: retention then deletes the oldest of them, never
+// a stream's only recordings.
+constexpr uint64_t kRecordingsPerStream = 8;
 // Buffers handed to one writev(): at most IOV_MAX (1024 on Linux).
 constexpr size_t kMaxIovecs = 1024;
 // The writer takes what is queued every tenth of a commit interval, at
@@ -103,7 +116,9 @@ struct DirWriter::Stream {
   media::SharedFrame held;  // the newest frame; its duration is known at the next one
   WallTime lastEnd;                  // end of the stream's last sealed recording (invariant 4)
   std::optional<MediaTime> lastKeyframePts;
-  int64_t gopTicks = 0;
+  int64_t gopTicks = 0;   // the last keyframe interval
+  uint64_t gopBytes = 0;  // and its bytes
+  uint64_t bytesSinceKeyframe = 0;
   int32_t lastDuration = 0;
 };
 
@@ -267,11 +282,16 @@ void DirWriter::process(Queued& item) {
     } else {
       appendHeld(s, static_cast<int32_t>(delta));
       if (f.keyframe) {
-        if (s.lastKeyframePts) s.gopTicks = (f.pts - *s.lastKeyframePts).ticks();
+        if (s.lastKeyframePts) {
+          s.gopTicks = (f.pts - *s.lastKeyframePts).ticks();
+          s.gopBytes = s.bytesSinceKeyframe;
+        }
         s.lastKeyframePts = f.pts;
         const Recording& r = *s.current;
-        const bool rotate = s.gopTicks > 0 ? r.durationTicks + s.gopTicks > r.rotateTicks
-                                           : r.durationTicks >= r.rotateTicks;
+        const bool rotate = (s.gopTicks > 0 ? r.durationTicks + s.gopTicks > r.rotateTicks
+                                            : r.durationTicks >= r.rotateTicks) ||
+                            (s.gopBytes > 0 ? r.bytes + s.gopBytes > maxRecordingBytes_
+                                            : r.bytes >= maxRecordingBytes_);
         if (rotate) {
           // The next recording starts where this one ends (invariant 4):
           // a run of recordings has no gaps between them.
@@ -298,6 +318,7 @@ void DirWriter::process(Queued& item) {
   }
   s.lastKeyframePts = f.pts;
   s.gopTicks = 0;
+  s.gopBytes = 0;
   // A wall clock that stepped back must not make recordings of a stream
   // overlap (invariant 4).
   const WallTime start = std::max(f.captureTime, s.lastEnd);
@@ -331,6 +352,8 @@ void DirWriter::appendHeld(Stream& s, int32_t duration) {
   r.index.add(SampleInfo{duration, static_cast<uint32_t>(f.data.size()), f.keyframe});
   r.durationTicks += duration;
   r.bytes += f.data.size();
+  if (f.keyframe) s.bytesSinceKeyframe = 0;
+  s.bytesSinceKeyframe += f.data.size();
   r.unwritten.push_back(std::move(s.held));
   ++r.samples;
   r.dirty = true;
@@ -435,11 +458,14 @@ void DirWriter::flush() {
   if (dirty.empty()) return;
 
   bool wrote = false;
+  lastWriteBytes_ = 0;
   for (Recording* r : dirty) {
     if (r->unwritten.empty()) continue;
+    const uint64_t bytes = r->bytes - r->committedBytes;
     const int err = writeOut(*r);
     if (err == 0) {
       wrote = true;
+      lastWriteBytes_ += bytes;
       continue;
     }
     if (err == ENOSPC || err == EDQUOT) {
@@ -484,18 +510,44 @@ void DirWriter::flush() {
 }
 
 
-uint64_t DirWriter::bytesToFree() {
-  const uint64_t used = bytesUsed_;
-  const uint64_t over = options_.maxBytes > 0 && used > options_.maxBytes ? used - options_.maxBytes : 0;
-  const uint64_t wanted = options_.minFreeBytes + (full_ ? options_.reclaimWhenFull : 0);
-  if (wanted == 0) return over;
+std::optional<DirWriter::FsSpace> DirWriter::fsSpace() const {
   struct statvfs st {};
   if (::fstatvfs(dirFd_, &st) != 0) {
     log::error("storage.retention.statvfs_failed", {{"dir", path_}, {"error", std::strerror(errno)}});
-    return over;
+    return std::nullopt;
   }
-  const uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-  return std::max(over, available < wanted ? wanted - available : 0);
+  return FsSpace{static_cast<uint64_t>(st.f_blocks) * st.f_frsize, static_cast<uint64_t>(st.f_bavail) * st.f_frsize};
+}
+
+uint64_t DirWriter::minFree(const FsSpace& fs) const {
+  // With a minimum set, room for the next commit's writes too (as much as
+  // the last one wrote): on a small disk at a high bitrate an eighth of it
+  // can be less than a second of video.
+  if (options_.minFreeBytes == 0) return 0;
+  return std::min(options_.minFreeBytes, fs.capacity / kMinFreeShare) + lastWriteBytes_;
+}
+
+uint64_t DirWriter::bytesToFree() {
+  const uint64_t used = bytesUsed_;
+  const uint64_t over = options_.maxBytes > 0 && used > options_.maxBytes ? used - options_.maxBytes : 0;
+  if (options_.minFreeBytes == 0 && !full_) return over;
+  const auto fs = fsSpace();
+  if (!fs) return over;
+  const uint64_t wanted =
+      minFree(*fs) + (full_ ? std::min(options_.reclaimWhenFull, fs->capacity / kReclaimShare) : 0);
+  return std::max(over, fs->available < wanted ? wanted - fs->available : 0);
+}
+
+void DirWriter::sizeRecordings() {
+  const auto fs = fsSpace();
+  if (!fs) return;
+  // What recordings may hold: what they hold now and what is free beyond
+  // the minimum (the access database or other programs may share the disk).
+  const uint64_t keep = minFree(*fs);
+  uint64_t room = bytesUsed_ + (fs->available > keep ? fs->available - keep : 0);
+  if (options_.maxBytes > 0) room = std::min(room, options_.maxBytes);
+  const uint64_t streams = std::max<uint64_t>(1, streams_.size());
+  maxRecordingBytes_ = std::max<uint64_t>(1, room / (kRecordingsPerStream * streams));
 }
 
 bool DirWriter::remove(const std::vector<IndexDb::Candidate>& victims, const char* reason) {
@@ -564,6 +616,7 @@ void DirWriter::retain(bool byAge) {
     deleted = true;
     need -= std::min(need, bytes);
   }
+  sizeRecordings();
   if (!full_) return;
   if (bytesToFree() == 0) {
     full_ = false;
@@ -577,10 +630,12 @@ void DirWriter::retain(bool byAge) {
 }
 
 void DirWriter::makeReserve() {
+  const auto fs = fsSpace();
+  if (!fs) return;
   const int fd = ::openat(dirFd_, kReserveFileName, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return;
   // Fails on a full disk; the next clearing of the full flag tries again.
-  ::posix_fallocate(fd, 0, kReserveBytes);
+  ::posix_fallocate(fd, 0, static_cast<off_t>(std::min(kReserveBytes, fs->capacity / kReserveShare)));
   ::close(fd);
 }
 

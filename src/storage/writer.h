@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,11 +49,14 @@ struct WriterOptions {
   int defaultRetainDays = 0;
   // The sample bytes this directory may hold; 0: no limit.
   uint64_t maxBytes = 0;
-  // Free space to keep on the directory's file system; 0: none.
+  // Free space to keep on the directory's file system; 0: none. At most an
+  // eighth of the file system is kept free, whatever is asked, so that a
+  // disk smaller than the minimum is not emptied (Disk full).
   uint64_t minFreeBytes = 0;
   // After a write fails for want of space, retention frees at least this
   // much (beyond minFreeBytes) before recording resumes: room for what a
-  // full queue holds, so that recording does not stop again at once.
+  // full queue holds, so that recording does not stop again at once. At
+  // most a sixteenth of the file system.
   uint64_t reclaimWhenFull = 64u << 20;
   // Age limits are applied this often; byte and space limits at every
   // commit (a statvfs), and at once when a write finds the disk full.
@@ -151,8 +155,19 @@ class DirWriter {
   void retainByAge();
   // Creates the reserve file (writer.cpp) if there is room.
   void makeReserve();
+  // The file system's size and free space, from fstatvfs().
+  struct FsSpace {
+    uint64_t capacity = 0;
+    uint64_t available = 0;
+  };
+  std::optional<FsSpace> fsSpace() const;
+  // minFreeBytes, at most an eighth of the file system, plus what the last
+  // commit wrote; 0 without minFreeBytes.
+  uint64_t minFree(const FsSpace& fs) const;
   // Bytes the byte and free-space limits want freed now.
   uint64_t bytesToFree();
+  // Sets maxRecordingBytes_ from the room recordings have (Disk full).
+  void sizeRecordings();
   // Deletes the recordings (retention.h); false when that failed.
   bool remove(const std::vector<IndexDb::Candidate>& victims, const char* reason);
   void revertToCommitted(Recording& r);
@@ -168,6 +183,12 @@ class DirWriter {
   std::map<std::string, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Recording>> sealed_;  // sealed, row not yet committed as sealed
   std::chrono::steady_clock::time_point nextAgeCheck_;
+  // A recording is sealed at the keyframe after which the next GOP would
+  // take it past this many bytes: on a disk (or under a maxBytes) that
+  // holds few minutes of video, recordings are shorter than maxRecording
+  // so that retention can delete the oldest seconds instead of everything.
+  uint64_t maxRecordingBytes_ = UINT64_MAX;
+  uint64_t lastWriteBytes_ = 0;  // written by the last flush()
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
