@@ -8,16 +8,25 @@
 namespace vigil::access {
 
 Status auditConfigChange(AuditLog& log, AuditStore& store, const ConfigText& config) {
-  nlohmann::json fingerprint{{"sha256", sha256Hex(config.text)}, {"sections", nlohmann::json::object()}};
-  for (const auto& [name, text] : config.sections) fingerprint["sections"][name] = sha256Hex(text);
-
   auto stored = store.configFingerprint(config.node);
   if (!stored) return stored.status();
   nlohmann::json previous = nlohmann::json::object();
   if (*stored) previous = nlohmann::json::parse(**stored, nullptr, false);
   // A fingerprint that does not parse counts as none: every section is new.
   if (!previous.is_object()) previous = nlohmann::json::object();
-  if (previous.value("sha256", "") == fingerprint["sha256"]) return Status::ok();
+  const auto previousFile = previous.find("file");
+  if (previousFile != previous.end() && previousFile->is_string() &&
+      verifyPassword(config.text, previousFile->get<std::string>())) {
+    return Status::ok();
+  }
+
+  // The file holds camera passwords: it is hashed like a password (Argon2id,
+  // salted), so the stored hash cannot be used to test guesses of them
+  // quickly. The sections have their secrets taken out, so SHA-256 will do.
+  auto fileHash = hashPassword(config.text);
+  if (!fileHash) return fileHash.status();
+  nlohmann::json fingerprint{{"file", *fileHash}, {"sections", nlohmann::json::object()}};
+  for (const auto& [name, text] : config.sections) fingerprint["sections"][name] = sha256Hex(text);
 
   const nlohmann::json& before = previous.contains("sections") && previous["sections"].is_object()
                                      ? previous["sections"]
@@ -35,10 +44,8 @@ Status auditConfigChange(AuditLog& log, AuditStore& store, const ConfigText& con
     if (!after.contains(name)) removed.push_back(name);
   }
   // Comments, layout or a secret alone changed: the file differs, no section does.
-  const nlohmann::json detail{{"node", config.node},       {"file", config.path},
-                              {"sha256", fingerprint["sha256"]}, {"previous_sha256", previous.value("sha256", "")},
-                              {"added", added},            {"removed", removed},
-                              {"changed", changed}};
+  const nlohmann::json detail{{"node", config.node},   {"file", config.path}, {"added", added},
+                              {"removed", removed},     {"changed", changed}};
   VIGIL_RETURN_IF_ERROR(log.record({"", audit_kind::kConfigChange, "", "serve", detail.dump()}));
   log::info("access.config_changed",
             {{"node", config.node}, {"added", added.size()}, {"removed", removed.size()}, {"changed", changed.size()}});

@@ -3,8 +3,9 @@
 // its config here; when the file's content differs from what this node
 // (by [node] name) last started with, a "config_change" row is appended
 // naming the sections added, removed and changed, and the new fingerprint
-// (SHA-256 of the file and of each canonical section, never the values) is
-// stored in the access database for the next start.
+// is stored in the access database for the next start: an Argon2id hash of
+// the file (it holds camera passwords) and a SHA-256 of each canonical
+// section (secrets taken out), never the values.
 
 #include <map>
 #include <string>

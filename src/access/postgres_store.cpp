@@ -5,7 +5,7 @@
 
 #include <charconv>
 
-#include "base/config.h"
+#include "base/url_credentials.h"
 
 namespace vigil::access {
 
@@ -216,7 +216,7 @@ Status PostgresAccessStore::connected() {
   const char* values[] = {kConnectTimeoutS, kTcpUserTimeoutMs, "vigil", uri_.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-    return Status::unavailable(fmt::format("cannot connect to {}: {}", redactUrlPassword(uri_),
+    return Status::unavailable(fmt::format("cannot connect to {}: {}", redactUrlCredentials(uri_),
                                            conn_ ? errorText(conn_) : "out of memory"));
   }
   // Notices ("relation already exists, skipping") would go to stderr.

@@ -6,6 +6,7 @@
 
 #include "access/postgres_store.h"
 #include "access/sqlite_store.h"
+#include "base/url_credentials.h"
 
 namespace vigil::app {
 
@@ -30,7 +31,7 @@ Result<std::unique_ptr<access::AccessStore>> openStore(const AccessLocation& whe
 }  // namespace
 
 std::string AccessLocation::describe() const {
-  return database.empty() ? sqlitePath(dataDir) : redactUrlPassword(database);
+  return database.empty() ? sqlitePath(dataDir) : redactUrlCredentials(database);
 }
 
 Result<NodeAccess> openNodeAccess(const AccessLocation& where) {

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/url_credentials.h"
+
 namespace vigil {
 namespace {
 
@@ -102,7 +104,7 @@ Status checkRtspUrl(const Checker& c, const toml::table& t, std::string_view pre
 Status readCamera(const Checker& c, const toml::table& t, size_t index, CameraConfig& cam) {
   const std::string prefix = fmt::format("camera[{}]", index);
   VIGIL_RETURN_IF_ERROR(c.onlyKeys(t, prefix, {"id", "name", "url", "sub_url", "username", "password",
-                                               "transport", "record", "retain_days", "pre_roll_s",
+                                               "auth", "transport", "record", "retain_days", "pre_roll_s",
                                                "post_roll_s"}));
   VIGIL_RETURN_IF_ERROR(c.readString(t, prefix, "id", cam.id));
   if (!t.contains("id")) return c.fail(t, prefix + ".id", "is required");
@@ -119,6 +121,8 @@ Status readCamera(const Checker& c, const toml::table& t, size_t index, CameraCo
   if (t.contains("sub_url")) VIGIL_RETURN_IF_ERROR(checkRtspUrl(c, t, prefix, "sub_url", cam.subUrl));
   VIGIL_RETURN_IF_ERROR(c.readString(t, prefix, "username", cam.username));
   VIGIL_RETURN_IF_ERROR(c.readString(t, prefix, "password", cam.password));
+  VIGIL_RETURN_IF_ERROR(c.readEnum<RtspAuth>(t, prefix, "auth",
+                                             {{"auto", RtspAuth::kAuto}, {"digest", RtspAuth::kDigest}}, cam.auth));
   VIGIL_RETURN_IF_ERROR(c.readEnum<RtspTransport>(
       t, prefix, "transport", {{"tcp", RtspTransport::kTcp}, {"udp", RtspTransport::kUdp}}, cam.transport));
   VIGIL_RETURN_IF_ERROR(c.readEnum<RecordMode>(t, prefix, "record",
@@ -136,7 +140,7 @@ Status readCamera(const Checker& c, const toml::table& t, size_t index, CameraCo
 std::string canonicalSection(toml::table table) {
   for (const char* key : {"url", "sub_url", "database"}) {
     if (toml::node* n = table.get(key); n != nullptr && n->is_string()) {
-      *n->as_string() = redactUrlPassword(n->as_string()->get());
+      *n->as_string() = redactUrlCredentials(n->as_string()->get());
     }
   }
   if (table.contains("password")) table.insert_or_assign("password", "***");
@@ -290,18 +294,6 @@ bool isValidId(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
   });
-}
-
-std::string redactUrlPassword(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  const size_t hostStart = scheme + 3;
-  const size_t authorityEnd = std::min(url.find_first_of("/?#", hostStart), url.size());
-  const size_t at = url.rfind('@', authorityEnd);
-  if (at == std::string_view::npos || at < hostStart) return std::string(url);
-  const size_t colon = url.find(':', hostStart);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return fmt::format("{}***{}", url.substr(0, colon + 1), url.substr(at));
 }
 
 Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {

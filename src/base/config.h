@@ -18,6 +18,10 @@ namespace vigil {
 enum class Tier { kHousehold, kVillage, kTownship, kCounty };
 enum class RecordMode { kContinuous, kEvents, kOff };
 enum class RtspTransport { kTcp, kUdp };
+// Which schemes a camera may ask for: the strongest offered, or Digest only
+// (Basic sends the password in clear). design/DECISIONS.md, "Camera
+// credentials stay with the camera".
+enum class RtspAuth { kAuto, kDigest };
 
 std::string_view tierName(Tier tier);
 std::string_view recordModeName(RecordMode mode);
@@ -32,10 +36,6 @@ Result<HostPort> parseHostPort(std::string_view text);
 
 // Ids of cameras (and later users, nodes): [a-z0-9_-]{1,64}.
 bool isValidId(std::string_view id);
-
-// "scheme://user:secret@host/..." -> "scheme://user:***@host/...": a URL fit
-// for logs and messages. Other URLs come back unchanged.
-std::string redactUrlPassword(std::string_view url);
 
 struct NodeConfig {
   std::string name = "vigil";
@@ -67,6 +67,7 @@ struct CameraConfig {
   std::string subUrl;  // optional sub stream; empty when absent
   std::string username;  // optional; credentials in the URL work too
   std::string password;
+  RtspAuth auth = RtspAuth::kAuto;
   RtspTransport transport = RtspTransport::kTcp;
   RecordMode record = RecordMode::kContinuous;
   int retainDays = 30;
@@ -85,7 +86,8 @@ struct Config {
   // What the config-change audit compares from one start to the next: the
   // text parsed, and each section present ("node", "http", "access",
   // "camera <id>") in a canonical TOML form (sorted keys, no comments) with
-  // secrets left out: camera passwords and passwords in URLs read "***".
+  // secrets left out: camera passwords and the secrets of URLs read "***"
+  // (redactUrlCredentials; user names stay).
   std::string sourceText;
   std::map<std::string, std::string> canonicalSections;
 };

@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/url_credentials.h"
+
 namespace vigil::log {
 namespace {
 
@@ -84,7 +86,13 @@ std::string formatLine(std::string_view event, std::initializer_list<Field> fiel
     out += ' ';
     out += f.key;
     out += '=';
-    appendValue(out, f.value);
+    // The last line of defence for "never log credentials": a URL's
+    // secrets go whoever passed it.
+    if (f.value.find("://") != std::string::npos) {
+      appendValue(out, redactUrlCredentials(f.value));
+    } else {
+      appendValue(out, f.value);
+    }
   }
   return out;
 }

@@ -2,7 +2,9 @@
 // Structured logging on spdlog: every line is an event name followed by
 // key=value fields, so logs can be grepped and parsed:
 //   2026-11-22T21:40:01.123Z info rtsp.session.play client=127.0.0.1:50122 path=/cam/0
-// Values with spaces, quotes or '=' are quoted. Never log credentials.
+// Values with spaces, quotes or '=' are quoted. Never log credentials: the
+// secrets of URLs in values are replaced by *** (redactUrlCredentials) as a
+// last line of defence.
 
 #include <fmt/format.h>
 

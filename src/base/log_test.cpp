@@ -21,6 +21,12 @@ TEST(Log, FormatsStatus) {
             "e error=\"unavailable: refused\"");
 }
 
+TEST(Log, HidesTheSecretsOfUrls) {
+  EXPECT_EQ(formatLine("e", {{"url", "rtsp://u2:P4ss/Sl@sh@192.0.2.1/x"},
+                             {"reason", Status::unavailable("cannot open rtsp://a:b@h/")}}),
+            "e url=rtsp://u2:***@192.0.2.1/x reason=\"unavailable: cannot open rtsp://a:***@h/\"");
+}
+
 TEST(Log, ParsesLevels) {
   EXPECT_EQ(*parseLevel("debug"), Level::kDebug);
   EXPECT_EQ(*parseLevel("error"), Level::kError);

@@ -78,6 +78,7 @@ void Camera::connect() {
   options.url = config_.url;
   options.username = config_.username;
   options.password = config_.password;
+  options.auth = config_.auth;
   options.transport = config_.transport;
   options.requestTimeout = options_.requestTimeout;
   options.mediaTimeout = options_.mediaTimeout;

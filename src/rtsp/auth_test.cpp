@@ -81,9 +81,25 @@ TEST(RtspUrl, SplitsCredentialsOff) {
   EXPECT_EQ(bad.status().message().find("secret"), std::string::npos);
 }
 
-TEST(RtspUrl, RedactsCredentials) {
-  EXPECT_EQ(redactCredentials("rtsp://u:p@h/x and rtsp://a@b/c"), "rtsp://h/x and rtsp://b/c");
-  EXPECT_EQ(redactCredentials("rtsp://h/x@y"), "rtsp://h/x@y");
+TEST(RtspUrl, UserinfoEndsAtTheLastAt) {
+  // A password as people type it: '/', '@' and ':' unescaped.
+  auto u = parseRtspUrl("rtsp://u2:P4ss/Sl@sh:%41@192.0.2.5:8554/x?y=1");
+  ASSERT_TRUE(u.isOk()) << u.status().toString();
+  EXPECT_EQ(u->username, "u2");
+  EXPECT_EQ(u->password, "P4ss/Sl@sh:A");
+  EXPECT_EQ(u->hostPort(), "192.0.2.5:8554");
+  EXPECT_EQ(u->withoutCredentials(), "rtsp://192.0.2.5:8554/x?y=1");
+  // The price: an '@' in a path is read as the end of a userinfo.
+  EXPECT_EQ(parseRtspUrl("rtsp://h/x@y")->host, "y");
+  EXPECT_EQ(parseRtspUrl("rtsp://h/x%40y")->pathAndQuery, "/x%40y");
+}
+
+TEST(RtspUrl, SameOriginIsHostAndPort) {
+  const RtspUrl cam = *parseRtspUrl("rtsp://u:p@Cam.example/main");
+  EXPECT_TRUE(cam.sameOrigin(*parseRtspUrl("rtsp://cam.EXAMPLE:554/other")));
+  EXPECT_FALSE(cam.sameOrigin(*parseRtspUrl("rtsp://cam.example:8554/main")));
+  EXPECT_FALSE(cam.sameOrigin(*parseRtspUrl("rtsp://192.0.2.5/main")));  // names are not resolved
+  EXPECT_EQ(parseRtspUrl("rtsp://[::1]/x")->hostPort(), "[::1]:554");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <deque>
 
 #include "base/log.h"
+#include "base/url_credentials.h"
 #include "rtsp/auth.h"
 #include "rtsp/depacketizer.h"
 #include "rtsp/message.h"
@@ -43,11 +44,12 @@ constexpr size_t kReadBytes = 64 * 1024;
 auto withError(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
 // A failed response as a Status whose kind says whether retrying may help.
-Status responseError(const RtspMessage& r, std::string_view method, bool haveCredentials) {
+// `credentials` says what was done about a 401 (see credentialsNote()).
+Status responseError(const RtspMessage& r, std::string_view method, std::string_view credentials) {
   const std::string what = fmt::format("camera answered {} {} to {}", r.statusCode, r.reason, method);
   switch (r.statusCode) {
     case 401:
-      return Status::unauthenticated(what + (haveCredentials ? " (wrong credentials?)" : " (no credentials given)"));
+      return Status::unauthenticated(fmt::format("{} ({})", what, credentials));
     case 403: return Status::permissionDenied(what);
     case 404: return Status::notFound(what);
     case 454: return Status::notFound(what);
@@ -118,6 +120,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       url_.username = options_.username;
       url_.password = options_.password;
     }
+    configured_ = url_;
     // At most one change of transport per session: UDP -> TCP or TCP -> UDP.
     for (int attempt = 0; attempt < 2; ++attempt) {
       Status s = co_await runOnce();
@@ -153,15 +156,22 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       }
       auto next = parseRtspUrl(*location);
       if (!next) co_return Status::failedPrecondition("camera redirected to a bad URL");
-      if (next->username.empty()) {
-        next->username = url_.username;
-        next->password = url_.password;
+      // Credentials come from the config alone and go to its host and port
+      // alone: a redirect elsewhere (a hijacked or rogue camera) gets none.
+      next->username.clear();
+      next->password.clear();
+      if (next->sameOrigin(configured_)) {
+        next->username = configured_.username;
+        next->password = configured_.password;
       }
-      log::info("rtsp.client.redirect", {{"from", url_.withoutCredentials()}, {"to", next->withoutCredentials()}});
+      redirected_ = true;
+      log::info("rtsp.client.redirect", {{"from", url_.withoutCredentials()},
+                                         {"to", next->withoutCredentials()},
+                                         {"credentials", next->username.empty() ? "none" : "kept"}});
       url_ = std::move(next.value());
       resetConnection();
     }
-    if (describe->statusCode != 200) co_return responseError(*describe, "DESCRIBE", !url_.username.empty());
+    if (describe->statusCode != 200) co_return responseError(*describe, "DESCRIBE", credentialsNote());
 
     auto sdp = parseSdp(describe->body);
     if (!sdp) co_return Status::failedPrecondition("camera sent an unreadable SDP: " + sdp.status().message());
@@ -194,7 +204,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
 
     auto play = co_await request("PLAY", playUrl_, {{"Range", "npt=0.000-"}});
     if (!play) co_return play.status();
-    if (play->statusCode != 200) co_return responseError(*play, "PLAY", !url_.username.empty());
+    if (play->statusCode != 200) co_return responseError(*play, "PLAY", credentialsNote());
 
     playing_ = true;
     playStartedAt_ = Steady::now();
@@ -234,7 +244,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
         tcp_ = false;
         continue;
       }
-      if (r->statusCode != 200) co_return responseError(*r, "SETUP", !url_.username.empty());
+      if (r->statusCode != 200) co_return responseError(*r, "SETUP", credentialsNote());
       auto session = r->header("Session");
       if (!session || session->empty()) co_return Status::failedPrecondition("SETUP answer has no Session");
       const std::string_view value = *session;
@@ -308,6 +318,9 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       if (!response) co_return response;
       if (response->statusCode == 401 && !url_.username.empty()) {
         auto challenge = strongestChallenge(response->headerValues("WWW-Authenticate"));
+        if (challenge && challenge->scheme == "Basic") {
+          if (Status refused = refuseBasic(); !refused.isOk()) co_return refused;
+        }
         const bool retry = challenge && (!auth_ || !auth_->hasChallenge() || challenge->stale);
         if (retry) {
           if (!auth_) auth_ = std::make_unique<Authenticator>(url_.username, url_.password);
@@ -318,6 +331,32 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       co_return response;
     }
     co_return Status::unauthenticated(fmt::format("camera keeps answering 401 to {}", method));
+  }
+
+  // Basic sends the password in clear (base64): not when the config asks
+  // for Digest, and not after a redirect, even to the same host and port.
+  Status refuseBasic() const {
+    if (options_.auth == RtspAuth::kDigest) {
+      return Status::unauthenticated(fmt::format(
+          "camera at {} offers only Basic authentication, which auth = \"digest\" refuses "
+          "(Basic sends the password in clear)",
+          url_.hostPort()));
+    }
+    if (redirected_) {
+      return Status::unauthenticated(fmt::format(
+          "camera at {} offers only Basic authentication after a redirect; Basic is sent only to the "
+          "configured URL (configure the URL it redirects to instead)",
+          url_.hostPort()));
+    }
+    return Status::ok();
+  }
+
+  // What was done about credentials, for the message of a final 401.
+  std::string credentialsNote() const {
+    if (!url_.username.empty()) return "wrong credentials?";
+    if (configured_.username.empty()) return "no credentials given";
+    return fmt::format("credentials withheld: they go only to the configured {}, and the camera redirected to {}",
+                       configured_.hostPort(), url_.hostPort());
   }
 
   // Reads until the response with `cseq` arrives, handling interleaved
@@ -592,7 +631,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     finished_ = true;
     tickTimer_.cancel();
     if (!stopping_) {
-      log::info("rtsp.client.stopped", {{"url", redactCredentials(options_.url)}, {"reason", reason}});
+      log::info("rtsp.client.stopped", {{"url", redactUrlCredentials(options_.url)}, {"reason", reason}});
     }
     if (observer_) {
       RtspClientObserver* observer = observer_;
@@ -604,7 +643,9 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   asio::io_context& loop_;
   RtspClientOptions options_;
   RtspClientObserver* observer_;
-  RtspUrl url_;
+  RtspUrl configured_;  // the config's URL and credentials
+  RtspUrl url_;         // where the session is now (after redirects)
+  bool redirected_ = false;
   tcp::socket socket_;
   tcp::resolver resolver_;
   asio::steady_timer tickTimer_;

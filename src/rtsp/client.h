@@ -10,6 +10,10 @@
 // within `udpFirstPacketTimeout` is set up again over TCP; a camera that
 // answers 461 to a TCP SETUP (VLC) is set up over UDP.
 //
+// Credentials go only to the configured host and port (a redirect to
+// another one is followed without them), Basic never after a redirect, and
+// never with `auth = kDigest`; the session then ends with a reason saying so.
+//
 // A client runs one session and then reports why it ended (onStopped);
 // reconnecting with backoff is the camera's job (camera/camera.h).
 
@@ -29,6 +33,7 @@ struct RtspClientOptions {
   std::string url;       // rtsp://[user[:pass]@]host[:port]/path
   std::string username;  // used when the URL carries none
   std::string password;
+  RtspAuth auth = RtspAuth::kAuto;
   RtspTransport transport = RtspTransport::kTcp;
   std::chrono::milliseconds requestTimeout{10000};  // connect, and each request
   std::chrono::milliseconds mediaTimeout{10000};    // no media for this long ends the session

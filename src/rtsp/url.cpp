@@ -5,13 +5,28 @@
 #include <charconv>
 
 #include "base/encoding.h"
+#include "base/url_credentials.h"
+#include "rtsp/message.h"
 
 namespace vigil::rtsp {
 
+namespace {
+
+std::string bracketed(const std::string& host) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]", host) : host;
+}
+
+}  // namespace
+
 std::string RtspUrl::withoutCredentials() const {
-  const std::string h = host.find(':') != std::string::npos ? fmt::format("[{}]", host) : host;
-  return port == 554 ? fmt::format("rtsp://{}{}", h, pathAndQuery)
-                     : fmt::format("rtsp://{}:{}{}", h, port, pathAndQuery);
+  return port == 554 ? fmt::format("rtsp://{}{}", bracketed(host), pathAndQuery)
+                     : fmt::format("rtsp://{}:{}{}", bracketed(host), port, pathAndQuery);
+}
+
+std::string RtspUrl::hostPort() const { return fmt::format("{}:{}", bracketed(host), port); }
+
+bool RtspUrl::sameOrigin(const RtspUrl& other) const {
+  return port == other.port && equalsIgnoreCase(host, other.host);
 }
 
 Result<RtspUrl> parseRtspUrl(std::string_view url) {
@@ -19,20 +34,17 @@ Result<RtspUrl> parseRtspUrl(std::string_view url) {
   if (url.size() < kScheme.size() || url.substr(0, kScheme.size()) != kScheme) {
     return Status::invalidArgument("not an rtsp:// URL");
   }
+  RtspUrl out;
   std::string_view rest = url.substr(kScheme.size());
+  if (const auto userinfo = findUrlUserinfo(url)) {
+    out.username = percentDecodeLenient(userinfo->user);
+    if (userinfo->password) out.password = percentDecodeLenient(*userinfo->password);
+    rest = url.substr(userinfo->end + 1);
+  }
   const size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
-  RtspUrl out;
   out.pathAndQuery = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (!out.pathAndQuery.empty() && out.pathAndQuery[0] == '?') out.pathAndQuery.insert(0, "/");
-  const size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    const std::string_view userinfo = authority.substr(0, at);
-    const size_t colon = userinfo.find(':');
-    out.username = percentDecodeLenient(userinfo.substr(0, colon));
-    if (colon != std::string_view::npos) out.password = percentDecodeLenient(userinfo.substr(colon + 1));
-    authority = authority.substr(at + 1);
-  }
   std::string_view portText;
   if (!authority.empty() && authority[0] == '[') {
     const size_t close = authority.find(']');
@@ -56,19 +68,6 @@ Result<RtspUrl> parseRtspUrl(std::string_view url) {
       return Status::invalidArgument("bad port in URL");
     }
     out.port = static_cast<uint16_t>(port);
-  }
-  return out;
-}
-
-std::string redactCredentials(std::string_view url) {
-  std::string out(url);
-  size_t scheme = out.find("://");
-  while (scheme != std::string::npos) {
-    const size_t start = scheme + 3;
-    const size_t end = out.find_first_of("/?# ", start);
-    const size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
-    if (at != std::string::npos && at >= start) out.erase(start, at + 1 - start);
-    scheme = out.find("://", start);
   }
   return out;
 }
