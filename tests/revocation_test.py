@@ -196,38 +196,42 @@ class Revocation(unittest.TestCase):
         # afterwards costs no password hashing.
         self.admin = self.login("admin", self.admin_password)
 
-    def test_logout(self):
-        token = self.viewer("leo")
+    def revoke(self, user, token, trigger, reason, refused):
+        """Opens a live WebSocket and a live HLS client of `user` on gate,
+        runs `trigger`, and checks both end with `reason`; the session's
+        next HLS request answers `refused` (None: not checked)."""
         ws, state = self.open_websocket("gate", token)
         ff = self.open_hls("gate", token)
-        self.assertEqual(self.call("POST", "/api/v1/logout", token=token)[0], 200)
+        trigger()
         done = time.monotonic()
-        self.assertEqual(self.refused_hls(token), 401)
-        self.ended(ws, state, ff, "leo", done, "logout")
+        if refused:
+            self.assertEqual(self.refused_hls(token), refused)
+        self.ended(ws, state, ff, user, done, reason)
+
+    def test_logout(self):
+        token = self.viewer("leo")
+        self.revoke("leo", token, lambda: self.assertEqual(self.call("POST", "/api/v1/logout", token=token)[0], 200),
+                    "logout", 401)
 
     def test_password_change(self):
         token = self.viewer("pam")
-        ws, state = self.open_websocket("gate", token)
-        ff = self.open_hls("gate", token)
-        status, body = self.call("POST", "/api/v1/password", {"current": "password for tests",
-                                                              "new": "another password"}, token)
-        self.assertEqual(status, 200, body)
-        done = time.monotonic()
-        self.assertEqual(self.refused_hls(token), 401)
-        self.ended(ws, state, ff, "pam", done, "password_change")
+
+        def change():
+            status, body = self.call("POST", "/api/v1/password", {"current": "password for tests",
+                                                                  "new": "another password"}, token)
+            self.assertEqual(status, 200, body)
+        self.revoke("pam", token, change, "password_change", 401)
 
     def test_password_change_from_the_cli(self):
         """Another process changes it: seen by the periodic re-check."""
-        token = self.viewer("cli")
-        ws, state = self.open_websocket("gate", token)
-        ff = self.open_hls("gate", token)
         path = os.path.join(self.tmp.name, "pw")
         with open(path, "w") as f:
             f.write("a password from the cli\n")
-        r = run([VIGIL, "user", "passwd", "cli", "--password-file", path, "--data", f"{self.tmp.name}/data"])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        done = time.monotonic()
-        self.ended(ws, state, ff, "cli", done, "password_change")
+
+        def change():
+            r = run([VIGIL, "user", "passwd", "cli", "--password-file", path, "--data", f"{self.tmp.name}/data"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.revoke("cli", self.viewer("cli"), change, "password_change", None)
 
     def test_grant_removed(self):
         token = self.viewer("gus", ("gate", "yard"))
