@@ -64,6 +64,7 @@ Status Accounts::changePassword(const Actor& actor, const std::string& id, std::
   auto hash = hashPassword(password);
   if (!hash) return hash.status();
   VIGIL_RETURN_IF_ERROR(store_.setPasswordHash(id, *hash));
+  announceChange();
   log::info("access.password_changed", {{"user", id}, {"by", actor.user}});
   return audit_.record({actor.user, audit_kind::kPasswordChange, "", actor.client, jsonDetail({{"target", id}})});
 }
@@ -73,6 +74,7 @@ Status Accounts::setCameras(const Actor& actor, const std::string& id, const std
   auto user = store_.findUser(id);
   if (!user) return user.status();
   VIGIL_RETURN_IF_ERROR(store_.setCameras(id, cameras));
+  announceChange();
   log::info("access.cameras_changed", {{"user", id}, {"by", actor.user}});
   return audit_.record({actor.user, audit_kind::kPermissionsChange, "", actor.client,
                         jsonDetail({{"target", id}, {"cameras", cameras}})});
@@ -136,28 +138,70 @@ Result<LoginResult> Accounts::login(const std::string& user, std::string_view pa
 
 Result<Principal> Accounts::authenticate(std::string_view token) {
   if (!looksLikeSessionToken(token)) return Status::unauthenticated("no valid session");
+  SessionMark mark;
+  auto check = recheck(token, mark);
+  if (!check) return check.status();
+  if (!check->principal) {
+    return Status::unauthenticated(check->ended == end_reason::kSessionExpired ? "session expired"
+                                                                                : "no valid session");
+  }
+  return std::move(*check->principal);
+}
+
+Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark) {
   const std::string tokenHash = sha256Hex(token);
+  const WallTime now = clock_.now();
+  auto expired = [&](WallTime expiresAt, WallTime lastSeenAt) {
+    return now >= expiresAt || now - lastSeenAt >= options_.idleTimeout;
+  };
+  auto ended = [](std::string_view why) { return SessionCheck{std::nullopt, why}; };
   auto session = store_.findSession(tokenHash);
   if (!session) {
-    if (session.status().code() == StatusCode::kNotFound) return Status::unauthenticated("no valid session");
-    return session.status();
+    if (session.status().code() != StatusCode::kNotFound) return session.status();
+    // The row is gone: a logout and a password change delete it, and so
+    // does whoever finds it expired. What was seen last tells which.
+    if (!mark.seen) return ended(end_reason::kSessionEnded);
+    if (expired(mark.expiresAt, mark.lastSeenAt)) return ended(end_reason::kSessionExpired);
+    auto user = store_.findUser(mark.user);
+    if (!user) {
+      if (user.status().code() != StatusCode::kNotFound) return user.status();
+      return ended(end_reason::kUserRemoved);
+    }
+    return ended(user->passwordHash != mark.passwordHash ? end_reason::kPasswordChange : end_reason::kLogout);
   }
-  const WallTime now = clock_.now();
-  if (now >= session->expiresAt || now - session->lastSeenAt >= options_.idleTimeout) {
+  if (expired(session->expiresAt, session->lastSeenAt)) {
     VIGIL_RETURN_IF_ERROR(store_.deleteSession(tokenHash));
-    return Status::unauthenticated("session expired");
+    return ended(end_reason::kSessionExpired);
   }
   auto user = store_.findUser(session->userId);
-  if (!user) return Status::unauthenticated("no valid session");
-  if (now - session->lastSeenAt >= kTouchInterval) VIGIL_RETURN_IF_ERROR(store_.touchSession(tokenHash, now));
-  return Principal{user->id, user->role, user->cameras};
+  if (!user) {
+    if (user.status().code() != StatusCode::kNotFound) return user.status();
+    return ended(end_reason::kUserRemoved);
+  }
+  if (now - session->lastSeenAt >= kTouchInterval) {
+    VIGIL_RETURN_IF_ERROR(store_.touchSession(tokenHash, now));
+    session->lastSeenAt = now;
+  }
+  mark = {true, user->id, session->expiresAt, session->lastSeenAt, user->passwordHash};
+  return SessionCheck{Principal{user->id, user->role, user->cameras}, {}};
 }
 
 Status Accounts::logout(std::string_view token, const std::string& client) {
   auto principal = authenticate(token);
   if (!principal) return principal.status();
   VIGIL_RETURN_IF_ERROR(store_.deleteSession(sha256Hex(token)));
+  announceChange();
   return audit_.record({principal->user, audit_kind::kLogout, "", client, "{}"});
+}
+
+void Accounts::setChangeListener(std::function<void()> listener) {
+  std::lock_guard lock(listenerMutex_);
+  listener_ = std::move(listener);
+}
+
+void Accounts::announceChange() {
+  std::lock_guard lock(listenerMutex_);
+  if (listener_) listener_();
 }
 
 }  // namespace vigil::access

@@ -8,6 +8,8 @@
 // and (for all of a user's sessions) when the user's password changes.
 
 #include <chrono>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +36,35 @@ struct Principal {
   bool hasRole(Role needed) const { return role >= needed; }
   // Admins and operators see every camera; viewers those granted to them.
   bool canView(std::string_view camera) const;
+};
+
+// Why a session no longer stands, for ending what it held open (a live
+// stream; rights_watch.h) and for the audit row that closes it (AUDIT.md).
+namespace end_reason {
+inline constexpr std::string_view kLogout = "logout";
+inline constexpr std::string_view kPasswordChange = "password_change";
+inline constexpr std::string_view kSessionExpired = "session_expired";
+inline constexpr std::string_view kUserRemoved = "user_removed";
+// The session is gone and this process cannot tell why (it went before
+// the first check saw it).
+inline constexpr std::string_view kSessionEnded = "session_ended";
+}  // namespace end_reason
+
+// What a holder of a long-lived right keeps of its session from one
+// check to the next, so it can tell later why the session went: a logout,
+// a password change or an expiry all delete the session's row.
+struct SessionMark {
+  bool seen = false;
+  std::string user;
+  WallTime expiresAt;
+  WallTime lastSeenAt;
+  std::string passwordHash;  // the user's at the last check; in memory only
+};
+
+// A session re-checked: its principal while it stands, else why it ended.
+struct SessionCheck {
+  std::optional<Principal> principal;
+  std::string_view ended;  // an end_reason when principal is empty
 };
 
 struct LoginResult {
@@ -82,7 +113,18 @@ class Accounts {
   }
   // Unauthenticated when the token is unknown, expired or idle too long.
   Result<Principal> authenticate(std::string_view token);
+  // authenticate() for a session that holds something open, checked again
+  // and again: says why the session ended (using and updating `mark`).
+  // Like authenticate(), it counts as a use of the session (an open live
+  // view keeps its session from idling out; the absolute expiry holds).
+  // An error only when the store cannot answer.
+  Result<SessionCheck> recheck(std::string_view token, SessionMark& mark);
   Status logout(std::string_view token, const std::string& client);
+
+  // Called (on the caller's thread, after the change is stored) whenever a
+  // session or a user's rights end or change here: logout, password
+  // change, grants. The rights watch re-checks at once. Thread-safe.
+  void setChangeListener(std::function<void()> listener);
 
  private:
   // The throttle, the password check and a failure's bookkeeping (count,
@@ -92,11 +134,15 @@ class Accounts {
   Result<User> checkCredentials(const std::string& name, std::string_view password, const std::string& client,
                                 const std::string& detail);
 
+  void announceChange();
+
   AccountStore& store_;
   AuditLog& audit_;
   const Clock& clock_;
   const AccountsOptions options_;
   LoginThrottle throttle_;
+  std::mutex listenerMutex_;
+  std::function<void()> listener_;  // guarded by listenerMutex_
 };
 
 }  // namespace vigil::access

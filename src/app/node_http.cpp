@@ -32,6 +32,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                         const NodeHttpOptions& options) {
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
+  serverOptions.cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); };
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
   // Before the routes: the camera routes add a login page only without a UI.
   const std::string webRoot = options.webRoot.empty() ? findWebRoot() : options.webRoot;
@@ -43,10 +44,12 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   }
   http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); });
   http::addAccessRoutes(*server, *access.accounts, *access.audit);
-  auto cameraExists = [&node](const std::string& id) { return node.hasCamera(id); };
-  http::addRecordingRoutes(*server, {.store = options.store, .audit = access.audit.get(), .cameraExists = cameraExists});
-  http::addLiveRoutes(*server, {.live = &node.live(), .audit = access.audit.get(), .loops = &loops,
-                                .cameraExists = cameraExists});
+  http::addRecordingRoutes(*server, {.store = options.store, .audit = access.audit.get()});
+  http::addLiveRoutes(*server, {.live = &node.live(),
+                                .audit = access.audit.get(),
+                                .loops = &loops,
+                                .maxViewsPerSession = options.liveViewsPerSession,
+                                .maxViewsPerUser = options.liveViewsPerUser});
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },
                                   .live = &node.live(),
                                   .store = options.store});

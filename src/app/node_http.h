@@ -22,6 +22,8 @@ struct NodeHttpOptions {
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
   // The built web UI; empty: findWebRoot(), and without one a login page.
   std::string webRoot;
+  int liveViewsPerSession = 32;  // [http] live_views_per_session
+  int liveViewsPerUser = 64;
 };
 
 // Where the built web UI is when no directory is configured: web/dist of

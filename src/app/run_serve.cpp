@@ -31,7 +31,8 @@ int runServe(const Config& config) {
   std::optional<NodeAccess> access;
   if (!config.node.dataDir.empty() || !config.access.database.empty()) {
     const AccessLocation where{config.node.dataDir, config.access.database};
-    auto opened = openNodeAccess(where);
+    auto opened = openNodeAccess(where, {.sessionLifetime = std::chrono::seconds(config.access.sessionLifetimeSeconds),
+                                         .idleTimeout = std::chrono::seconds(config.access.sessionIdleSeconds)});
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
@@ -86,7 +87,9 @@ int runServe(const Config& config) {
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
-                                  .webRoot = config.http.webRoot});
+                                  .webRoot = config.http.webRoot,
+                                  .liveViewsPerSession = config.http.liveViewsPerSession,
+                                  .liveViewsPerUser = config.http.liveViewsPerUser});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;

@@ -181,7 +181,8 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   VIGIL_RETURN_IF_ERROR(status);
 
   if (const toml::table* http = c.subTable(root, "http", status)) {
-    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen", "tls_cert", "tls_key", "web_root"}));
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen", "tls_cert", "tls_key", "web_root",
+                                                      "live_views_per_session", "live_views_per_user"}));
     std::string listen;
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "listen", listen));
     if (http->contains("listen")) {
@@ -192,6 +193,9 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "tls_cert", config.http.tlsCert));
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "tls_key", config.http.tlsKey));
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "web_root", config.http.webRoot));
+    VIGIL_RETURN_IF_ERROR(
+        c.readInt(*http, "http", "live_views_per_session", 1, 10000, config.http.liveViewsPerSession));
+    VIGIL_RETURN_IF_ERROR(c.readInt(*http, "http", "live_views_per_user", 1, 10000, config.http.liveViewsPerUser));
     if (config.http.tlsCert.empty() != config.http.tlsKey.empty()) {
       const char* given = config.http.tlsCert.empty() ? "tls_key" : "tls_cert";
       return c.fail(*http->get(given), std::string("http.") + given, "tls_cert and tls_key go together");
@@ -200,8 +204,13 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   VIGIL_RETURN_IF_ERROR(status);
 
   if (const toml::table* access = c.subTable(root, "access", status)) {
-    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*access, "access", {"database"}));
+    VIGIL_RETURN_IF_ERROR(
+        c.onlyKeys(*access, "access", {"database", "session_lifetime_s", "session_idle_s"}));
     VIGIL_RETURN_IF_ERROR(c.readString(*access, "access", "database", config.access.database));
+    constexpr int kThirtyDays = 30 * 24 * 60 * 60;
+    VIGIL_RETURN_IF_ERROR(
+        c.readInt(*access, "access", "session_lifetime_s", 1, kThirtyDays, config.access.sessionLifetimeSeconds));
+    VIGIL_RETURN_IF_ERROR(c.readInt(*access, "access", "session_idle_s", 1, kThirtyDays, config.access.sessionIdleSeconds));
     const std::string& db = config.access.database;
     if (access->contains("database") && db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0) {
       // Say what is wrong without echoing the value: it may hold a password.

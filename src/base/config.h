@@ -51,6 +51,9 @@ struct HttpConfig {
   // The built web UI (web/dist). Empty: looked for next to the program
   // (app::findWebRoot); none found: a minimal login page.
   std::string webRoot;
+  // Live views (WebSockets, HLS looks) one session, one user may have open.
+  int liveViewsPerSession = 32;
+  int liveViewsPerUser = 64;
 };
 
 struct AccessConfig {
@@ -58,6 +61,9 @@ struct AccessConfig {
   // <data_dir>/access.db, or a libpq URI ("postgresql://...") for a
   // PostgreSQL database that several nodes of a platform share.
   std::string database;
+  // A session ends this long after login, or after this long unused.
+  int sessionLifetimeSeconds = 12 * 60 * 60;
+  int sessionIdleSeconds = 30 * 60;
 };
 
 struct CameraConfig {

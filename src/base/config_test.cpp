@@ -113,7 +113,29 @@ TEST(Config, AccessDatabaseMustBeAPostgresUri) {
   // The message does not echo the value, which may hold a password.
   EXPECT_EQ(errorOf("[access]\ndatabase = \"mysql://u:secret@h/db\"\n"),
             "vigil.toml:2: access.database: must be a postgresql:// URI");
-  EXPECT_EQ(errorOf("[access]\nurl = \"x\"\n"), "vigil.toml:2: access.url: unknown key (allowed: database)");
+  EXPECT_EQ(errorOf("[access]\nurl = \"x\"\n"),
+            "vigil.toml:2: access.url: unknown key (allowed: database, session_lifetime_s, session_idle_s)");
+}
+
+TEST(Config, SessionTimesAndLiveViewCaps) {
+  auto defaults = parseConfig("", "vigil.toml");
+  ASSERT_TRUE(defaults.isOk());
+  EXPECT_EQ(defaults->access.sessionLifetimeSeconds, 12 * 60 * 60);
+  EXPECT_EQ(defaults->access.sessionIdleSeconds, 30 * 60);
+  EXPECT_EQ(defaults->http.liveViewsPerSession, 32);
+  EXPECT_EQ(defaults->http.liveViewsPerUser, 64);
+  auto c = parseConfig("[http]\nlive_views_per_session = 2\nlive_views_per_user = 3\n"
+                       "[access]\nsession_lifetime_s = 25\nsession_idle_s = 600\n",
+                       "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->http.liveViewsPerSession, 2);
+  EXPECT_EQ(c->http.liveViewsPerUser, 3);
+  EXPECT_EQ(c->access.sessionLifetimeSeconds, 25);
+  EXPECT_EQ(c->access.sessionIdleSeconds, 600);
+  EXPECT_EQ(errorOf("[http]\nlive_views_per_user = 0\n"),
+            "vigil.toml:2: http.live_views_per_user: must be between 1 and 10000 (got 0)");
+  EXPECT_EQ(errorOf("[access]\nsession_lifetime_s = \"1h\"\n"),
+            "vigil.toml:2: access.session_lifetime_s: must be an integer");
 }
 
 TEST(Config, CanonicalSectionsIgnoreLayoutAndLeaveSecretsOut) {

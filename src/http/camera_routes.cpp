@@ -99,10 +99,10 @@ void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSourc
     return r;
   });
   // Each user sees the cameras their role or grants allow (viewers: theirs).
-  auto visible = [cameras](const Request& req) {
+  auto visible = [cameras, &gate = server.cameraGate()](const Request& req) {
     std::vector<camera::CameraStatus> out;
     for (camera::CameraStatus& c : cameras()) {
-      if (req.principal->canView(c.id)) out.push_back(std::move(c));
+      if (gate.visible(*req.principal, c.id)) out.push_back(std::move(c));
     }
     return out;
   };

@@ -73,12 +73,14 @@ class WebSocketConnection final : public ConnectionBase,
                                   public WebSocketChannel,
                                   public std::enable_shared_from_this<WebSocketConnection<Stream>> {
  public:
-  WebSocketConnection(std::shared_ptr<const Shared> shared, Stream stream, WebSocketSession session)
+  WebSocketConnection(std::shared_ptr<const Shared> shared, Stream stream, WebSocketSession session,
+                      std::optional<access::HeldRight> right)
       : shared_(std::move(shared)),
         ws_(std::move(stream)),
         executor_(ws_.get_executor()),
         session_(std::move(session)),
-        slot_(*shared_) {}
+        slot_(*shared_),
+        right_(std::move(right)) {}
 
   bool join() { return slot_.take(this->shared_from_this()); }
 
@@ -100,6 +102,7 @@ class WebSocketConnection final : public ConnectionBase,
         self->state_ = State::kOpen;
       }
       self->opened_ = true;
+      self->holdRight();
       if (self->session_.onOpen) self->session_.onOpen(self);
       self->read();
     });
@@ -145,7 +148,10 @@ class WebSocketConnection final : public ConnectionBase,
   asio::any_io_executor executor() const override { return executor_; }
 
   // ConnectionBase
-  void stopGracefully() override { close(1001, "server stopping"); }
+  void stopGracefully() override {
+    if (endReason_.empty()) endReason_ = "server_stopping";
+    close(1001, "server stopping");
+  }
   void abort() override { finish(); }
   asio::any_io_executor loop() override { return executor_; }
 
@@ -157,6 +163,21 @@ class WebSocketConnection final : public ConnectionBase,
     size_t size;
     bool binary;
   };
+
+  // While open, the socket holds the right it was opened under; when that
+  // right ends, the socket is closed (1008) and onClose gets the reason.
+  void holdRight() {
+    if (!right_ || !shared_->watch) return;
+    hold_ = shared_->watch->hold(std::move(*right_), [weak = this->weak_from_this(),
+                                                      executor = executor_](std::string_view reason) {
+      asio::post(executor, [weak, reason = std::string(reason)] {
+        auto self = weak.lock();
+        if (!self || !self->hold_) return;
+        self->endReason_ = reason;
+        self->close(1008, "access ended: " + reason);
+      });
+    });
+  }
 
   bool enqueue(Message m) {
     std::lock_guard lock(mutex_);
@@ -235,10 +256,11 @@ class WebSocketConnection final : public ConnectionBase,
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(ws_).close();
     slot_.release();
+    hold_.reset();
     // The handler's callbacks may hold the channel: dropping them ends the cycle.
     WebSocketSession session = std::move(session_);
     session_ = {};
-    if (opened_ && session.onClose) session.onClose();
+    if (opened_ && session.onClose) session.onClose(endReason_);
   }
 
   std::shared_ptr<const Shared> shared_;
@@ -251,6 +273,9 @@ class WebSocketConnection final : public ConnectionBase,
   bool opened_ = false;
   bool closeSent_ = false;
   websocket::close_reason closeReason_;
+  std::optional<access::HeldRight> right_;  // until held
+  std::unique_ptr<access::RightsWatch::Hold> hold_;
+  std::string endReason_;  // for onClose: why the server ended it, if it did
 
   mutable std::mutex mutex_;  // guards what sending threads touch
   State state_ = State::kAccepting;
@@ -290,6 +315,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (!busy_) abort();
   }
   void abort() override {
+    hold_.reset();
     if (std::exchange(closed_, true)) return;  // closed, or handed over to a WebSocket
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -359,7 +385,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     offLoop([shared = shared_, req = std::move(req)] { return dispatch(*shared, req); },
             [keepAlive = msg.keep_alive(), version = msg.version()](Connection& self, Outcome outcome) {
               if (outcome.webSocket) {
-                self.upgrade(std::move(*outcome.webSocket), outcome.route);
+                self.upgrade(std::move(*outcome.webSocket), std::move(outcome.right), outcome.route);
                 return;
               }
               self.respond(std::move(outcome), keepAlive, version);
@@ -382,9 +408,10 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     });
   }
 
-  void upgrade(WebSocketSession session, std::string_view route) {
+  void upgrade(WebSocketSession session, std::optional<access::HeldRight> right, std::string_view route) {
     shared_->counter.add(method_, route, 101);
-    auto ws = std::make_shared<WebSocketConnection<Stream>>(shared_, std::move(stream_), std::move(session));
+    auto ws = std::make_shared<WebSocketConnection<Stream>>(shared_, std::move(stream_), std::move(session),
+                                                            std::move(right));
     closed_ = true;  // the stream is the WebSocket's now
     slot_.release();
     if (!ws->join()) {
@@ -419,6 +446,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (head_ || hasNoBody(r.status) || length == 0) {
       writeHeader([self = this->shared_from_this()] { self->finish(); });
     } else if (r.source) {
+      if (outcome.right) holdRight(std::move(*outcome.right));
       source_ = std::move(r.source);
       offset_ = 0;
       end_ = length;
@@ -498,7 +526,24 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     }
   }
 
+  // A streamed body holds the right it was answered under: when that right
+  // ends, the connection is cut (the client sees a short body).
+  void holdRight(access::HeldRight right) {
+    if (!shared_->watch) return;
+    const uint64_t body = ++bodies_;
+    hold_ = shared_->watch->hold(std::move(right), [weak = this->weak_from_this(), loop = executor_,
+                                                    body](std::string_view reason) {
+      asio::post(loop, [weak, body, reason = std::string(reason)] {
+        auto self = weak.lock();
+        if (!self || self->bodies_ != body || !self->hold_) return;
+        log::info("http.body_ended", {{"route", self->route_}, {"reason", reason}});
+        self->abort();
+      });
+    });
+  }
+
   void finish() {
+    hold_.reset();
     busy_ = false;
     headerSent_ = false;
     source_.reset();
@@ -549,6 +594,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   std::shared_ptr<const BodySource> source_;
   uint64_t offset_ = 0, end_ = 0;
   std::vector<uint8_t> chunk_;
+  std::unique_ptr<access::RightsWatch::Hold> hold_;  // while a body streams
+  uint64_t bodies_ = 0;  // streamed bodies so far, to tell a stale end from a current one
 };
 
 template <class Stream>

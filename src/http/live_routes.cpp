@@ -71,13 +71,170 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
   std::atomic<int64_t> lastUse_{0};  // steady_clock ticks
 };
 
+// Live views open at once, per session and per user (WebSockets and HLS
+// looks alike), capped so that one session or user cannot take all the
+// server's viewers. Thread-safe.
+class LiveViews : public std::enable_shared_from_this<LiveViews> {
+ public:
+  LiveViews(int perSession, int perUser) : perSession_(perSession), perUser_(perUser) {}
+
+  // One live view's place, given back when the last copy of it goes.
+  class Slot {
+   public:
+    Slot(std::shared_ptr<LiveViews> views, std::string session, std::string user)
+        : views_(std::move(views)), session_(std::move(session)), user_(std::move(user)) {}
+    ~Slot() { views_->giveBack(session_, user_); }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+   private:
+    std::shared_ptr<LiveViews> views_;
+    std::string session_, user_;
+  };
+
+  // A slot for one more view of the request's session and user;
+  // ResourceExhausted (429) naming the cap reached.
+  Result<std::shared_ptr<Slot>> take(const Request& req) {
+    const std::string& user = req.principal->user;
+    {
+      std::lock_guard lock(mutex_);
+      int& session = bySession_[req.sessionToken];
+      int& ofUser = byUser_[user];
+      Status full = session >= perSession_
+                        ? Status::resourceExhausted(
+                              fmt::format("too many live views open in this session (at most {})", perSession_))
+                    : ofUser >= perUser_
+                        ? Status::resourceExhausted(
+                              fmt::format("too many live views open for user \"{}\" (at most {})", user, perUser_))
+                        : Status::ok();
+      if (!full.isOk()) {
+        eraseUnused(req.sessionToken, user);
+        return full;
+      }
+      ++session;
+      ++ofUser;
+    }
+    return std::make_shared<Slot>(shared_from_this(), req.sessionToken, user);
+  }
+
+ private:
+  void giveBack(const std::string& session, const std::string& user) {
+    std::lock_guard lock(mutex_);
+    --bySession_[session];
+    --byUser_[user];
+    eraseUnused(session, user);
+  }
+  void eraseUnused(const std::string& session, const std::string& user) {
+    if (bySession_[session] == 0) bySession_.erase(session);
+    if (byUser_[user] == 0) byUser_.erase(user);
+  }
+
+  const int perSession_;
+  const int perUser_;
+  std::mutex mutex_;
+  std::map<std::string, int> bySession_;  // by session token
+  std::map<std::string, int> byUser_;
+};
+
+// Live HLS looks: a session's requests for one camera's playlist and
+// segments, from the first (whichever it is) until kHlsIdle without one,
+// or until the right to watch ends (the rights watch, which also tells
+// the idle end). Audited when they start (live_hls) and end (live_stop
+// with the seconds watched and why). Thread-safe.
+class HlsLooks {
+ public:
+  HlsLooks(access::AuditLog* audit, access::RightsWatch* rights, std::shared_ptr<LiveViews> views)
+      : audit_(audit), rights_(rights), views_(std::move(views)) {}
+
+  // Opens the request's look (refused when it cannot be audited or a cap
+  // is reached), or notes one more request of it.
+  Status request(const Request& req) {
+    const std::string& camera = req.params.at("id");
+    const std::string key = req.sessionToken + "\n" + camera;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = looks_.find(key); it != looks_.end()) return touch(*it->second);
+    }
+    auto slot = views_->take(req);
+    if (!slot) return slot.status();
+    auto look = std::make_shared<Look>(req.principal->user, req.remoteAddress, camera, std::move(*slot));
+    {
+      std::lock_guard lock(mutex_);
+      auto [it, added] = looks_.try_emplace(key, look);
+      if (!added) return touch(*it->second);
+    }
+    if (Status written = auditLook(audit_, req, access::audit_kind::kLiveHls); !written.isOk() || !rights_) {
+      std::lock_guard lock(mutex_);
+      looks_.erase(key);
+      return written.isOk() ? Status::internal("live HLS needs the rights watch") : written;
+    }
+    auto hold = rights_->hold(
+        {req.sessionToken, access::Role::kViewer, camera},
+        [this, key, id = look.get()](std::string_view reason) { end(key, id, reason); }, kHlsIdle);
+    std::lock_guard lock(mutex_);
+    look->hold = std::move(hold);
+    return Status::ok();
+  }
+
+ private:
+  using SteadyClock = std::chrono::steady_clock;
+  struct Look {
+    Look(std::string u, std::string c, std::string cam, std::shared_ptr<LiveViews::Slot> s)
+        : user(std::move(u)), client(std::move(c)), camera(std::move(cam)), slot(std::move(s)) {}
+    std::string user, client, camera;
+    SteadyClock::time_point started = SteadyClock::now();
+    SteadyClock::time_point lastRequest = started;  // guarded by mutex_
+    std::shared_ptr<LiveViews::Slot> slot;
+    std::unique_ptr<access::RightsWatch::Hold> hold;  // guarded by mutex_; set once audited
+  };
+
+  Status touch(Look& look) {  // under mutex_
+    look.lastRequest = SteadyClock::now();
+    if (look.hold) look.hold->touch();
+    return Status::ok();
+  }
+
+  // On the rights watch's thread.
+  void end(const std::string& key, const Look* id, std::string_view reason) {
+    std::shared_ptr<Look> look;
+    SteadyClock::time_point last;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = looks_.find(key);
+      if (it == looks_.end() || it->second.get() != id) return;
+      look = std::move(it->second);
+      looks_.erase(it);
+      // Idle: what was watched ended with the last request.
+      last = reason == access::end_reason::kIdle ? look->lastRequest : SteadyClock::now();
+    }
+    const double seconds = std::chrono::duration<double>(last - look->started).count();
+    if (!audit_) return;
+    // The look has happened: a failure here can only be logged (by the log).
+    (void)audit_->record({look->user, access::audit_kind::kLiveStop, look->camera, look->client,
+                          nlohmann::json{{"seconds", std::round(seconds * 10) / 10},
+                                         {"reason", reason},
+                                         {"via", "hls"}}
+                              .dump()});
+  }
+
+  access::AuditLog* const audit_;
+  access::RightsWatch* const rights_;
+  const std::shared_ptr<LiveViews> views_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Look>> looks_;  // by session token and camera
+};
+
 struct Shared {
+  Shared(LiveRoutesContext c, access::RightsWatch* rights)
+      : context(std::move(c)),
+        views(std::make_shared<LiveViews>(context.maxViewsPerSession, context.maxViewsPerUser)),
+        hlsLooks(context.audit, rights, views) {}
+
   LiveRoutesContext context;
+  std::shared_ptr<LiveViews> views;
+  HlsLooks hlsLooks;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<HlsFeed>> hls;  // by camera
-  // Live HLS: one row per session and camera, whether its first request
-  // was the playlist or a segment.
-  RecentLooks hlsLooks{kHlsIdle};
 
   std::shared_ptr<HlsFeed> hlsFeed(const std::string& camera) {
     std::lock_guard lock(mutex);
@@ -92,8 +249,6 @@ struct Shared {
   Status audit(const Request& req, std::string action, const nlohmann::json& detail = nlohmann::json::object()) {
     return auditLook(context.audit, req, std::move(action), detail);
   }
-  // Live HLS: the playlist and segments of one session's look, audited once.
-  Status auditHls(const Request& req) { return hlsLooks.audit(context.audit, req, access::audit_kind::kLiveHls); }
 };
 
 // One WebSocket viewer: frames from its live-registry viewer become one
@@ -119,6 +274,8 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
     viewer_.reset();
     timer_.cancel();
   }
+  // Why the sender closed its socket itself, if it did (for live_stop).
+  std::string_view endReason() const { return endReason_; }
 
  private:
   static constexpr size_t kSendWindow = 1 << 20;
@@ -144,6 +301,7 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   }
 
   void close(const Status& reason) {
+    endReason_ = "too_slow";
     channel_->close(1008, reason.message());
     stop();
   }
@@ -151,6 +309,7 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   bool send(const media::LiveItem& item) {
     auto out = writer_.write(item.frame, item.newSegment || item.discontinuity);
     if (!out) {
+      endReason_ = "unsendable";
       channel_->close(1011, "the stream cannot be sent as fMP4: " + out.status().message());
       stop();
       return false;
@@ -175,15 +334,11 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   std::unique_ptr<media::LiveViewer> viewer_;
   std::vector<media::LiveItem> items_;
   media::LiveFmp4Writer writer_;
+  std::string_view endReason_;
 };
 
-Status checkCamera(const Shared& shared, const Request& req) {
-  return checkCameraAccess(shared.context.cameraExists, req);
-}
-
 Response livePlaylist(Shared& shared, const Request& req) {
-  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
-  if (Status s = shared.auditHls(req); !s.isOk()) return errorResponse(s);
+  if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
   auto feed = shared.hlsFeed(req.params.at("id"));
   Response r;
   r.contentType = "application/vnd.apple.mpegurl";
@@ -195,10 +350,9 @@ Response livePlaylist(Shared& shared, const Request& req) {
 }
 
 Response liveSegment(Shared& shared, const Request& req) {
-  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
   auto name = parseSegmentName(req.params.at("segment"));
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
-  if (Status s = shared.auditHls(req); !s.isOk()) return errorResponse(s);
+  if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
   auto feed = shared.hlsFeed(req.params.at("id"));
   if (name->init) {
     auto init = feed->window().init(name->number);
@@ -213,7 +367,6 @@ Response liveSegment(Shared& shared, const Request& req) {
 // The latest keyframe of the live stream: a subscription's first frame is
 // the start of the cached GOP.
 Response snapshot(Shared& shared, const Request& req) {
-  if (Status s = checkCamera(shared, req); !s.isOk()) return errorResponse(s);
   auto query = parseQuery(req.query);
   if (!query) return errorResponse(query.status());
   int width = 0;
@@ -246,7 +399,8 @@ Response snapshot(Shared& shared, const Request& req) {
 }
 
 Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, const Request& req) {
-  VIGIL_RETURN_IF_ERROR(checkCamera(*shared, req));
+  auto slot = shared->views->take(req);  // held by the callbacks: until the session goes
+  if (!slot) return slot.status();
   const std::string camera = req.params.at("id");
   auto stream = shared->context.live->stream(camera);
   auto sender = std::make_shared<std::shared_ptr<LiveSender>>();
@@ -258,12 +412,18 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
     *sender = std::make_shared<LiveSender>(std::move(channel), std::move(timer));
     (*sender)->start(*stream);
   };
-  session.onClose = [sender, shared, req, opened] {
+  session.onClose = [sender, shared, req, opened, place = std::move(*slot)](std::string_view serverReason) {
+    // The server's reason (the right ended, it stops), else the sender's
+    // own (a viewer too slow), else the client closed it.
+    std::string_view reason = serverReason;
+    if (reason.empty() && *sender) reason = (*sender)->endReason();
+    if (reason.empty()) reason = "closed";
     if (*sender) (*sender)->stop();
     sender->reset();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened).count();
     // The view has happened: a failure here can only be logged (by the log).
-    (void)shared->audit(req, access::audit_kind::kLiveStop, {{"seconds", std::round(seconds * 10) / 10}});
+    (void)shared->audit(req, access::audit_kind::kLiveStop,
+                        {{"seconds", std::round(seconds * 10) / 10}, {"reason", reason}});
   };
   return session;
 }
@@ -271,13 +431,13 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
 }  // namespace
 
 void addLiveRoutes(HttpServer& server, LiveRoutesContext context) {
-  auto shared = std::make_shared<Shared>();
-  shared->context = std::move(context);
-  server.webSocket("/api/v1/cameras/{id}/live", Access::kUser,
+  auto shared = std::make_shared<Shared>(std::move(context), server.rightsWatch());
+  const AccessRule viewer{Access::kUser, "id"};
+  server.webSocket("/api/v1/cameras/{id}/live", viewer,
                    [shared](const Request& req) { return liveWebSocket(shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", Access::kUser, withState(shared, livePlaylist));
-  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", Access::kUser, withState(shared, liveSegment));
-  server.route("GET", "/api/v1/cameras/{id}/snapshot.jpg", Access::kUser, withState(shared, snapshot));
+  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", viewer, withState(shared, livePlaylist));
+  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", viewer, withState(shared, liveSegment));
+  server.route("GET", "/api/v1/cameras/{id}/snapshot.jpg", viewer, withState(shared, snapshot));
 }
 
 }  // namespace vigil::http

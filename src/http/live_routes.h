@@ -5,11 +5,14 @@
 //   GET /api/v1/cameras/{id}/live.m3u8      HLS, fMP4 segments of about a second (media/hls.h)
 //   GET /api/v1/cameras/{id}/live/{segment} its init-N.mp4 and N.m4s
 //   GET /api/v1/cameras/{id}/snapshot.jpg   the latest keyframe as JPEG (?width= to scale down)
-// All need a user who may see the camera. Live view (WebSocket open and
-// close, the first HLS playlist of a session) and snapshots are audited.
-
-#include <functional>
-#include <string>
+// All name their camera ({id}): the server's gate lets through only users
+// who may see it. Live view is audited when it starts and when it stops
+// (with how long and why: AUDIT.md): a WebSocket from its upgrade to its
+// close, a session's HLS look from its first request to 60 s without one.
+// Both end within a second when the right to watch ends (logout, password
+// change, expiry, grant removed: access/rights_watch.h). Snapshots are
+// audited each. A session and a user may have only so many live views
+// open at once (429 beyond).
 
 #include "access/audit.h"
 #include "base/event_loops.h"
@@ -22,7 +25,9 @@ struct LiveRoutesContext {
   media::LiveRegistry* live = nullptr;
   access::AuditLog* audit = nullptr;
   EventLoopPool* loops = nullptr;  // where HLS windows take their frames
-  std::function<bool(const std::string&)> cameraExists;
+  // Live views (WebSockets and HLS looks) open at once.
+  int maxViewsPerSession = 32;
+  int maxViewsPerUser = 64;
 };
 
 void addLiveRoutes(HttpServer& server, LiveRoutesContext context);

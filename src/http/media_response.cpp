@@ -6,12 +6,6 @@
 
 namespace vigil::http {
 
-Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraExists, const Request& req) {
-  const std::string& id = req.params.at("id");
-  if (!cameraExists(id) || !req.principal->canView(id)) return Status::notFound(fmt::format("no camera \"{}\"", id));
-  return Status::ok();
-}
-
 Status auditLook(access::AuditLog* audit, const Request& req, std::string action, const nlohmann::json& detail) {
   if (!audit) return Status::ok();
   return audit->record({req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});

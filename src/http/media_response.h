@@ -1,6 +1,5 @@
 #pragma once
-// Pieces the live and recording routes share: camera access, auditing a
-// look, handlers bound to the routes' shared state, responses of media
+// Pieces the live and recording routes share: auditing a look, handlers bound to the routes' shared state, responses of media
 // bytes and the names of HLS segments.
 
 #include <chrono>
@@ -19,10 +18,6 @@
 #include "storage/mp4.h"
 
 namespace vigil::http {
-
-// NotFound (404) for a camera that does not exist and for one the user may
-// not see, so a viewer cannot probe which cameras exist. The route's {id}.
-Status checkCameraAccess(const std::function<bool(const std::string&)>& cameraExists, const Request& req);
 
 // Writes the session's user's look at the route's camera ({id}) to `audit`
 // (null: nothing to write). Every look is seen: one that cannot be written

@@ -5,8 +5,10 @@
 //   GET /api/v1/cameras/{id}/playback.m3u8?start=&end=  HLS VOD, fMP4 segments, one per GOP        (user)
 //   GET /api/v1/cameras/{id}/playback/{segment}?start=&end=   init.mp4 or N.m4s of that playlist   (user)
 //   GET /api/v1/cameras/{id}/export.mp4?start=&end=     progressive MP4, Range requests           (operator)
-// Every route checks that the session's user may see the camera. Playback
-// (the playlist) and export are written to the audit log.
+// Every route names its camera ({id}): the server's gate lets through only
+// users who may see it. Playback and export are written to the audit log.
+// An export or a playback fragment still streaming is cut off when the
+// right to it ends (the server does it: server.h).
 
 #include <functional>
 #include <string>
@@ -20,8 +22,6 @@ namespace vigil::http {
 struct RecordingRoutesContext {
   storage::Store* store = nullptr;  // null: nothing is recorded on this node (404s)
   access::AuditLog* audit = nullptr;
-  // Whether a camera of this id exists on the node.
-  std::function<bool(const std::string&)> cameraExists;
 };
 
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);

@@ -32,6 +32,7 @@ class RoutesTest : public ::testing::Test {
     accounts_ = std::make_unique<access::Accounts>(*store_, *audit_, clock_);
     HttpServerOptions options;
     options.accounts = accounts_.get();
+    options.cameraExists = [](std::string_view id) { return id == "gate" || id == "yard"; };
     server_ = std::make_unique<HttpServer>(loops_, options);
     addCameraRoutes(*server_, "test", [] {
       std::vector<camera::CameraStatus> cams(2);
@@ -51,9 +52,8 @@ class RoutesTest : public ::testing::Test {
     auto media = storage::Store::open({.dataDir = (dir_ / "data").string()});
     ASSERT_TRUE(media);
     store_media_ = std::move(*media);
-    auto exists = [](const std::string& id) { return id == "gate" || id == "yard"; };
-    addRecordingRoutes(*server_, {.store = store_media_.get(), .audit = audit_.get(), .cameraExists = exists});
-    addLiveRoutes(*server_, {.live = &live_, .audit = audit_.get(), .loops = &loops_, .cameraExists = exists});
+    addRecordingRoutes(*server_, {.store = store_media_.get(), .audit = audit_.get()});
+    addLiveRoutes(*server_, {.live = &live_, .audit = audit_.get(), .loops = &loops_});
     addMetricsRoute(*server_, {.cameras = [] { return std::vector<camera::CameraStatus>{}; },
                                .live = &live_,
                                .store = store_media_.get()});
@@ -133,6 +133,50 @@ TEST_F(RoutesTest, EveryRouteAnswers401WithoutASessionAnd403ForTooLowARole) {
       }
     }
   }
+}
+
+// The gate checks the camera of every route about one: each such route
+// declares its camera parameter, and a camera the user may not see
+// answers exactly as one that does not exist (404), whatever the role.
+TEST_F(RoutesTest, EveryCameraRouteDeclaresItsCameraAndTheGateAnswers404ForOthers) {
+  int cameraRoutes = 0;
+  for (const RouteInfo& route : server_->routes()) {
+    SCOPED_TRACE(route.method + " " + route.path);
+    const bool aboutOneCamera = route.path.starts_with("/api/v1/cameras/{id}");
+    EXPECT_EQ(route.cameraParam, aboutOneCamera ? "id" : "");
+    if (!aboutOneCamera) continue;
+    ++cameraRoutes;
+    auto call = [&](std::string_view camera, access::Role role) {
+      RouteInfo on = route;
+      on.path = std::regex_replace(route.path, std::regex("\\{id\\}"), std::string(camera));
+      Request req = request(on, freshToken(role));
+      if (route.webSocket) {
+        req.headers["upgrade"] = "websocket";
+        req.headers["connection"] = "Upgrade";
+      }
+      return server_->handle(req);
+    };
+    const access::Role least = route.access == Access::kOperator ? access::Role::kOperator : access::Role::kViewer;
+    // The viewer may see "gate" only; "yard" exists, "attic" does not.
+    if (least == access::Role::kViewer) {
+      Response hidden = call("yard", access::Role::kViewer);
+      EXPECT_EQ(hidden.status, 404);
+      EXPECT_EQ(hidden.body, R"({"error":"no camera \"yard\""})");
+      EXPECT_EQ(call("gate", access::Role::kViewer).body.find("no camera"), std::string::npos);
+    }
+    Response missing = call("attic", least);
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.body, R"({"error":"no camera \"attic\""})");
+    EXPECT_EQ(call("Bad!", least).body, R"({"error":"no such camera"})");
+  }
+  EXPECT_EQ(cameraRoutes, 9);
+}
+
+TEST_F(RoutesTest, ARouteNamingACameraItDoesNotHaveIsRefused) {
+  EXPECT_THROW(server_->route("GET", "/x/{cam}", {Access::kUser, "id"}, [](const Request&) { return Response{}; }),
+               std::invalid_argument);
+  EXPECT_THROW(server_->route("GET", "/x/{id}", {Access::kPublic, "id"}, [](const Request&) { return Response{}; }),
+               std::invalid_argument);
 }
 
 TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {

@@ -151,7 +151,13 @@ std::vector<std::string_view> splitPath(std::string_view path) {
   }
 }
 
-std::vector<Segment> parsePattern(std::string_view pattern) {
+// A route's segments. The rule's camera parameter, when set, must be one
+// of its {names}, on a route that needs a session.
+std::vector<Segment> parsePattern(std::string_view pattern, const AccessRule& rule) {
+  const std::string& cameraParam = rule.cameraParam;
+  if (!cameraParam.empty() && rule.role == Access::kPublic) {
+    throw std::invalid_argument(fmt::format("route {}: a public route cannot name a camera", pattern));
+  }
   std::vector<std::string_view> parts = splitPath(pattern);
   if (parts.empty()) throw std::invalid_argument(fmt::format("route {}: must start with '/'", pattern));
   std::vector<Segment> out;
@@ -163,6 +169,9 @@ std::vector<Segment> parsePattern(std::string_view pattern) {
       throw std::invalid_argument(fmt::format("route {}: malformed segment '{}'", pattern, part));
     }
     out.push_back({std::string(part), param});
+  }
+  if (!cameraParam.empty() && !names.contains(std::string_view(cameraParam))) {
+    throw std::invalid_argument(fmt::format("route {}: no {{{}}} segment names its camera", pattern, cameraParam));
   }
   return out;
 }
@@ -276,6 +285,12 @@ bool wantsWebSocket(const Request& req) {
          headerHasToken(req, "connection", "upgrade");
 }
 
+access::Role neededRole(Access access) {
+  return access == Access::kAdmin      ? access::Role::kAdmin
+         : access == Access::kOperator ? access::Role::kOperator
+                                       : access::Role::kViewer;
+}
+
 // The one gate: authenticates and authorizes `req` for `route` (filling
 // its principal) and checks Origin. The refusal, if any.
 std::optional<Response> admit(const Shared& shared, const Route& route, Request& req) {
@@ -290,10 +305,7 @@ std::optional<Response> admit(const Shared& shared, const Route& route, Request&
       if (principal.status().code() != StatusCode::kUnauthenticated) return errorResponse(principal.status());
       return Response::error(401, "authentication required");
     }
-    const access::Role needed = route.access == Access::kAdmin      ? access::Role::kAdmin
-                                : route.access == Access::kOperator ? access::Role::kOperator
-                                                                    : access::Role::kViewer;
-    if (!principal->hasRole(needed)) return Response::error(403, "permission denied");
+    if (!principal->hasRole(neededRole(route.access))) return Response::error(403, "permission denied");
     req.principal = std::move(*principal);
     req.sessionToken = std::move(token);
   }
@@ -305,7 +317,20 @@ std::optional<Response> admit(const Shared& shared, const Route& route, Request&
   if (checkOrigin && !sameOrigin(req)) {
     return Response::error(403, "cross-site request refused (Origin does not match)");
   }
+  if (!route.cameraParam.empty()) {
+    if (Status s = shared.cameras.admit(*req.principal, req.params.at(route.cameraParam)); !s.isOk()) {
+      return errorResponse(s);
+    }
+  }
   return std::nullopt;
+}
+
+// What a response to `req` holds open while it lasts (a WebSocket, a
+// streamed body): the session, the route's role and its camera.
+std::optional<access::HeldRight> heldRight(const Route& route, const Request& req) {
+  if (route.access == Access::kPublic) return std::nullopt;
+  return access::HeldRight{req.sessionToken, neededRole(route.access),
+                           route.cameraParam.empty() ? "" : req.params.at(route.cameraParam)};
 }
 
 // A body streamed from [first, first + length) of another.
@@ -414,9 +439,13 @@ Outcome dispatch(const Shared& shared, const Request& incoming) {
     if (!session) return {errorResponse(session.status()), route->path};
     Response switching;
     switching.status = 101;
-    return {std::move(switching), route->path, std::move(*session)};
+    Outcome upgraded{std::move(switching), route->path, std::move(*session)};
+    upgraded.right = heldRight(*route, req);
+    return upgraded;
   }
-  return {applyPreconditions(req, runHandler(*route, req)), route->path};
+  Outcome answered{applyPreconditions(req, runHandler(*route, req)), route->path};
+  if (answered.response.source) answered.right = heldRight(*route, req);
+  return answered;
 }
 
 }  // namespace internal
@@ -448,23 +477,34 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(EventLoopPool& loops, HttpServerOptions options) : impl_(std::make_shared<Impl>(loops)) {
-  impl_->shared->options = std::move(options);
+  Shared& shared = *impl_->shared;
+  shared.options = std::move(options);
+  shared.cameras = CameraGate(shared.options.cameraExists);
+  if (shared.options.accounts) shared.watch = std::make_unique<access::RightsWatch>(*shared.options.accounts);
 }
 
 HttpServer::~HttpServer() {
   stop();
   impl_->shared->work.waitForNone();
+  // Connections may keep the shared state a while: the accounts may not.
+  if (impl_->shared->watch) impl_->shared->watch->stop();
 }
 
-void HttpServer::route(std::string method, std::string path, Access access, Handler handler) {
-  std::vector<Segment> segments = parsePattern(path);
-  impl_->shared->routes.push_back({std::move(method), std::move(path), std::move(segments), access, std::move(handler), {}});
+void HttpServer::route(std::string method, std::string path, AccessRule access, Handler handler) {
+  std::vector<Segment> segments = parsePattern(path, access);
+  impl_->shared->routes.push_back({std::move(method), std::move(path), std::move(segments), access.role,
+                                   std::move(access.cameraParam), std::move(handler), {}});
 }
 
-void HttpServer::webSocket(std::string path, Access access, WebSocketHandler handler) {
-  std::vector<Segment> segments = parsePattern(path);
-  impl_->shared->routes.push_back({"GET", std::move(path), std::move(segments), access, {}, std::move(handler)});
+void HttpServer::webSocket(std::string path, AccessRule access, WebSocketHandler handler) {
+  std::vector<Segment> segments = parsePattern(path, access);
+  impl_->shared->routes.push_back({"GET", std::move(path), std::move(segments), access.role,
+                                   std::move(access.cameraParam), {}, std::move(handler)});
 }
+
+const CameraGate& HttpServer::cameraGate() const { return impl_->shared->cameras; }
+
+access::RightsWatch* HttpServer::rightsWatch() const { return impl_->shared->watch.get(); }
 
 Status HttpServer::serveStaticFiles(const std::string& webRoot) {
   auto files = StaticFiles::open(webRoot);
@@ -497,7 +537,9 @@ Status HttpServer::enableTls(const std::string& certFile, const std::string& key
 
 std::vector<RouteInfo> HttpServer::routes() const {
   std::vector<RouteInfo> out;
-  for (const Route& r : impl_->shared->routes) out.push_back({r.method, r.path, r.access, bool(r.webSocket)});
+  for (const Route& r : impl_->shared->routes) {
+    out.push_back({r.method, r.path, r.access, bool(r.webSocket), r.cameraParam});
+  }
   return out;
 }
 

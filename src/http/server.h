@@ -8,8 +8,13 @@
 //
 // A non-public route needs a session (cookie vigil_session or
 // "Authorization: Bearer <token>") of a user whose role is high enough:
-// 401 without one, 403 with too low a role. A state-changing request
-// authenticated by cookie must carry an Origin naming this server (CSRF).
+// 401 without one, 403 with too low a role. A route about one camera names
+// its camera parameter, and the gate lets through only users who may see
+// that camera (camera_gate.h: 404 otherwise, as for no such camera). A
+// state-changing request authenticated by cookie must carry an Origin
+// naming this server (CSRF). What outlives its request (a streamed body, a
+// WebSocket) is ended by the server when that right ends (logout,
+// password change, expiry, grant removed: access/rights_watch.h).
 
 #include <chrono>
 #include <functional>
@@ -20,10 +25,12 @@
 #include <vector>
 
 #include "access/accounts.h"
+#include "access/rights_watch.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "base/time.h"
 #include "http/body.h"
+#include "http/camera_gate.h"
 #include "http/websocket.h"
 
 namespace vigil::http {
@@ -79,21 +86,32 @@ std::string attachmentDisposition(std::string_view fileName);
 enum class Access { kPublic, kUser, kOperator, kAdmin };
 std::string_view accessName(Access access);
 
+// A route's access rule: its least role and, for a route about one camera,
+// the name of the {parameter} holding the camera's id
+// ({Access::kUser, "id"}); the gate then checks the camera too.
+struct AccessRule {
+  AccessRule(Access r) : role(r) {}  // NOLINT: a bare Access is a rule
+  AccessRule(Access r, std::string camera) : role(r), cameraParam(std::move(camera)) {}
+  Access role;
+  std::string cameraParam;  // empty: the route is about no one camera
+};
+
 // The response for a failed Status: one table maps kinds to HTTP statuses;
 // 5xx answers do not carry the internal message.
 Response errorResponse(const Status& status);
 
 struct RouteInfo {
-  RouteInfo(std::string m, std::string p, Access a, bool ws = false)
-      : method(std::move(m)), path(std::move(p)), access(a), webSocket(ws) {}
+  RouteInfo(std::string m, std::string p, Access a, bool ws = false, std::string camera = {})
+      : method(std::move(m)), path(std::move(p)), access(a), webSocket(ws), cameraParam(std::move(camera)) {}
   std::string method;
   std::string path;  // the pattern, as registered
   Access access;
   bool webSocket;
+  std::string cameraParam;  // AccessRule::cameraParam
 };
 
 using Handler = std::function<Response(const Request&)>;
-// Runs after the access and Origin checks, before the upgrade: a failed
+// Runs after the access, camera and Origin checks, before the upgrade: a failed
 // Status refuses it with the HTTP answer errorResponse() gives (NotFound:
 // 404, PermissionDenied: 403...), a session accepts it.
 using WebSocketHandler = std::function<Result<WebSocketSession>(const Request&)>;
@@ -123,8 +141,11 @@ struct HttpServerOptions {
   std::chrono::seconds webSocketIdleTimeout{30};
   size_t webSocketMaxQueuedBytes = 8 << 20;  // per channel; see WebSocketChannel::sendBinary
   size_t webSocketMaxMessageBytes = 64 * 1024;  // from the client
-  // Checks sessions; without it, every non-public route answers 401.
+  // Checks sessions; without it, every non-public route answers 401. With
+  // it, the server re-checks the sessions that hold a response open.
   access::Accounts* accounts = nullptr;
+  // The node's cameras, for routes that name one.
+  CameraGate::Exists cameraExists;
 };
 
 class HttpServer {
@@ -144,14 +165,15 @@ class HttpServer {
   // ("/api/v1/cameras/{id}/export.mp4"). When several routes match, the one
   // whose first differing segment is literal wins. A path some route
   // matches with another method answers 405, none 404. A malformed pattern
-  // (a '{' not spanning a whole segment, a repeated name) throws
-  // std::invalid_argument: it is a programming error.
-  void route(std::string method, std::string path, Access access, Handler handler);
+  // (a '{' not spanning a whole segment, a repeated name, a cameraParam
+  // the pattern lacks) throws std::invalid_argument: it is a programming
+  // error.
+  void route(std::string method, std::string path, AccessRule access, Handler handler);
   // A WebSocket route: GET `path` (a pattern as for route()) with an
   // upgrade. Besides the access rule, an Origin header, when present, must
   // name this server (what a browser sends from a page of this site);
   // else 403. A GET without an upgrade answers 426.
-  void webSocket(std::string path, Access access, WebSocketHandler handler);
+  void webSocket(std::string path, AccessRule access, WebSocketHandler handler);
   // Serves the files under `webRoot` (the built web UI) to GET and HEAD
   // requests no route takes, without a session: index.html for "/" and for
   // extension-less paths outside /api/ (client-side routes), long-lived
@@ -161,6 +183,11 @@ class HttpServer {
   // InvalidArgument when `webRoot` has no index.html. Call before listen().
   Status serveStaticFiles(const std::string& webRoot);
   bool servesStaticFiles() const;
+  // The gate's camera rule, for routes that list cameras.
+  const CameraGate& cameraGate() const;
+  // The sessions that hold something open; null without accounts. Routes
+  // that keep a right beyond one response (a live HLS look) hold it here.
+  access::RightsWatch* rightsWatch() const;
   Status listen(const HostPort& address);
   uint16_t port() const;
   // Every registered route, so tests can check each one's access rule.

@@ -30,6 +30,7 @@ struct Route {
   std::string path;
   std::vector<Segment> segments;
   Access access;
+  std::string cameraParam;       // AccessRule::cameraParam
   Handler handler;               // a plain route
   WebSocketHandler webSocket;    // a WebSocket route
 };
@@ -107,6 +108,9 @@ class WorkInFlight {
 
 struct Shared {
   HttpServerOptions options;
+  CameraGate cameras;
+  // Declared before the routes, whose state may hold rights in it.
+  std::unique_ptr<access::RightsWatch> watch;  // with options.accounts
   std::vector<Route> routes;
   std::optional<StaticFiles> staticFiles;
   mutable RequestCounter counter;
@@ -124,6 +128,9 @@ struct Outcome {
   Response response;
   std::string_view route = kNoRoute;  // for the counters
   std::optional<WebSocketSession> webSocket;  // an accepted upgrade (response: 101)
+  // The right a non-public route's answer was given under: a WebSocket or
+  // a streamed body holds it (Shared::watch) while it lasts.
+  std::optional<access::HeldRight> right;
 };
 Outcome dispatch(const Shared& shared, const Request& request);
 

@@ -597,7 +597,7 @@ class WebSocketTest : public ServerTest {
           ch->sendBinary(std::vector<uint8_t>{1, 2, 3});
         };
         session.onMessage = [channel](std::string_view data, bool) { (*channel)->sendText("echo:" + std::string(data)); };
-        session.onClose = [this] {
+        session.onClose = [this](std::string_view) {
           std::lock_guard lock(mutex_);
           ++closes_;
           closed_.notify_all();

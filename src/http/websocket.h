@@ -53,13 +53,17 @@ class WebSocketChannel {
 
 // What a handler returns to accept an upgrade. Every callback runs on the
 // channel's executor; onOpen first, onClose exactly once and last (after a
-// close frame, an error, an idle or ping timeout, or the server stopping).
+// close frame, an error, an idle or ping timeout, the server stopping, or
+// the end of the right it was opened under: logout, expiry...).
 struct WebSocketSession {
   std::function<void(std::shared_ptr<WebSocketChannel>)> onOpen;
   // Optional: a message from the client (at most
   // HttpServerOptions::webSocketMaxMessageBytes; more closes the socket).
   std::function<void(std::string_view data, bool binary)> onMessage;
-  std::function<void()> onClose;  // optional
+  // Optional. `reason` is empty when the client or the network ended it
+  // (or the handler closed it); else why the server did: an
+  // access::end_reason when the right to it ended, or "server_stopping".
+  std::function<void(std::string_view reason)> onClose;
 };
 
 }  // namespace vigil::http
