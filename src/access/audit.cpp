@@ -217,13 +217,15 @@ Result<int64_t> AuditLog::verify(const std::vector<NodeKey::PublicKey>& alsoTrus
 
 AuditCheckpointer::AuditCheckpointer(AuditLog& log, std::chrono::milliseconds period) : log_(log) {
   thread_ = std::thread([this, period] {
+    // One checkpoint at once (the chain's tail is checked at start), one
+    // per period, and one after stopping_ is set, however early.
     std::unique_lock lock(mutex_);
-    bool last = false;
-    while (!last) {  // the last round runs after stopping_ is set, however early
-      last = wake_.wait_for(lock, period, [this] { return stopping_; });
+    for (bool last = false;;) {
       lock.unlock();
       (void)log_.checkpoint();  // failures are logged by checkpoint()
       lock.lock();
+      if (last) break;
+      last = wake_.wait_for(lock, period, [this] { return stopping_; });
     }
   });
 }

@@ -118,8 +118,8 @@ class AuditLog {
   std::string lastCheckpointError_;         // logged once; guarded by mutex_
 };
 
-// Calls log.checkpoint() every `period`, and once more when destroyed (the
-// node's clean shutdown), on a thread of its own, off the path of the
+// Calls log.checkpoint() at once, every `period`, and once more when
+// destroyed (the node's clean shutdown), on a thread of its own, off the path of the
 // audited requests. Rows appended since the last checkpoint, at most
 // `period` of them, are the window a database writer can cut unseen.
 class AuditCheckpointer {

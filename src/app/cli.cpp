@@ -113,9 +113,12 @@ int runCli(int argc, char** argv) {
   auto* audit = app.add_subcommand("audit", "The tamper-evident audit log");
   audit->require_subcommand(1);
   std::string auditConfig, auditData;
-  auto* auditVerify = audit->add_subcommand("verify", "Check the audit hash chain");
+  std::vector<std::string> auditTrust;
+  auto* auditVerify = audit->add_subcommand("verify", "Check the audit chain, its signatures and its checkpoint");
   auto* ac = auditVerify->add_option("--config", auditConfig, "TOML config file");
   ac->excludes(auditVerify->add_option("--data", auditData, "data directory"));
+  auditVerify->add_option("--trust", auditTrust,
+                          "public key (hex) of another node sharing the database, whose rows are accepted too");
 
   try {
     app.parse(argc, argv);
@@ -194,7 +197,7 @@ int runCli(int argc, char** argv) {
       fmt::print(stderr, "vigil audit verify: give --config FILE or --data DIR\n");
       return kUsageError;
     }
-    return runAuditVerify(auditConfig, auditData);
+    return runAuditVerify(auditConfig, auditData, auditTrust);
   }
   return kUsageError;
 }

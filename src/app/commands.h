@@ -42,8 +42,9 @@ int runDemo(const DemoOptions& options);
 int runServe(const Config& config);
 int runUserAdd(const UserOptions& options);
 int runUserPasswd(const UserOptions& options);
-// Exit 0 when the chain is intact; 1 naming the first bad row otherwise.
-int runAuditVerify(const std::string& configPath, const std::string& dataDir);
+// Exit 0 when the log is intact; 1 naming the first bad row or the missing
+// tail otherwise. `trust`: hex public keys of the other nodes sharing it.
+int runAuditVerify(const std::string& configPath, const std::string& dataDir, const std::vector<std::string>& trust);
 // Plays one stream once and prints a JSON summary (frames, size, latency
 // from send-time SEIs...). Exit 0 when all the frames asked for arrived.
 int runProbe(const ProbeOptions& options);

@@ -69,12 +69,19 @@ int runUserPasswd(const UserOptions& options) {
   return 0;
 }
 
-int runAuditVerify(const std::string& configPath, const std::string& dataDirOption) {
+int runAuditVerify(const std::string& configPath, const std::string& dataDirOption,
+                   const std::vector<std::string>& trust) {
+  std::vector<access::NodeKey::PublicKey> trusted(trust.size());
+  for (size_t i = 0; i < trust.size(); ++i) {
+    if (!access::hexDecode(trust[i], trusted[i])) {
+      return fail("audit verify", Status::invalidArgument("--trust: must be a public key: 64 lower-case hex digits"));
+    }
+  }
   auto where = accessLocationFrom(configPath, dataDirOption);
   if (!where) return fail("audit verify", where.status());
-  auto node = openNodeAccess(*where);
+  auto node = openNodeAccess(*where, AccessUse::kVerify);
   if (!node) return fail("audit verify", node.status());
-  auto rows = node->audit->verify();
+  auto rows = node->audit->verify(trusted);
   if (!rows) {
     fmt::print(stderr, "vigil audit verify: {}\n", rows.status().message());
     return 1;

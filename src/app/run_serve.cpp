@@ -35,7 +35,7 @@ int runServe(const Config& config) {
       return 1;
     }
     access = std::move(*opened);
-    log::info("serve.access", {{"database", where.describe()}});
+    log::info("serve.access", {{"database", where.describe()}, {"node_key", access->nodeKeyHex}});
     if (Status s = vigil::access::auditConfigChange(
             *access->audit, *access->store,
             {config.node.name, config.sourcePath, config.sourceText, config.canonicalSections});
