@@ -12,7 +12,7 @@ import urllib.request
 
 import threading
 
-from vigil_testlib import VIGIL, Postgres, Process, free_port, run, temp_dir
+from vigil_testlib import AUDIT_COLUMNS, VIGIL, Postgres, Process, free_port, rechained, run, temp_dir
 
 # Every non-public route of the node, with the least role that may call it.
 ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("GET", "/api/v1/me", "viewer"),
@@ -366,12 +366,14 @@ class SharedPostgres(unittest.TestCase):
             finally:
                 for p in nodes:
                     self.assertEqual(p.stop(), 0, "\n".join(p.stderr_lines[-20:]))
-            # 2 config changes, user_add admin, 2 admin logins, user_add ann, 30 logins.
-            r = run([VIGIL, "audit", "verify", "--config", west])
+            # 2 config changes, user_add admin, 2 admin logins, user_add ann, 30 logins;
+            # each node signs its own rows, so west is told east's key.
+            east_key = nodes[0].wait_for_line(r"serve\.access .*node_key=([0-9a-f]{64})", stream="stderr").group(1)
+            r = run([VIGIL, "audit", "verify", "--config", west, "--trust", east_key])
             self.assertEqual((r.returncode, r.stdout), (0, "audit log intact: 36 rows\n"), r.stderr)
             # An edit in the database is caught and named.
             self.pg.sql("shared", "UPDATE audit SET client = '10.6.6.6' WHERE seq = 20")
-            r = run([VIGIL, "audit", "verify", "--config", east])
+            r = run([VIGIL, "audit", "verify", "--config", west, "--trust", east_key])
             self.assertEqual((r.returncode, r.stderr),
                              (1, "vigil audit verify: audit row 20: content does not match its hash\n"))
 
@@ -400,6 +402,52 @@ class SharedPostgres(unittest.TestCase):
                              "user_add\n")
             r = run([VIGIL, "audit", "verify", "--config", path])
             self.assertEqual((r.returncode, r.stdout), (0, "audit log intact: 4 rows\n"), r.stderr)
+
+    def test_each_node_signs_its_rows_and_tampering_is_named(self):
+        """psql plays the intruder (design/AUDIT.md, threat model)."""
+        uri = self.pg.create_database("tamper")
+
+        def verify(path, *trust):
+            r = run([VIGIL, "audit", "verify", "--config", path, *(a for k in trust for a in ("--trust", k))])
+            return r.returncode, r.stdout + r.stderr
+
+        def restore(rows):
+            for r in rows:
+                self.pg.sql("tamper", f"UPDATE audit SET client = '{r['client']}', prev_hash = '{r['prev_hash']}', "
+                                      f"hash = '{r['hash']}' WHERE seq = {r['seq']}")
+        with temp_dir() as d:
+            east, west = self.write_config(d, "east", free_port(), uri), self.write_config(d, "west", free_port(), uri)
+            keys = []
+            for path in (east, west):  # east: config_change, user_add admin; west: config_change
+                p = self.serve(path)
+                keys.append(p.wait_for_line(r"serve\.access .*node_key=([0-9a-f]{64})", stream="stderr").group(1))
+                self.assertEqual(p.stop(), 0)
+            east_key, west_key = keys
+            for name in ("ann", "bob"):
+                self.assertEqual(run([VIGIL, "user", "add", name, "--role", "viewer", "--config", east]).returncode, 0)
+            columns = ", ".join('"user"' if c == "user" else c for c in AUDIT_COLUMNS)
+            rows = [dict(zip(AUDIT_COLUMNS, line.split("|")))
+                    for line in self.pg.sql("tamper", f"SELECT {columns} FROM audit ORDER BY seq").splitlines()]
+            for r in rows:
+                r["seq"] = int(r["seq"])
+            self.assertEqual([r["signer"] for r in rows], [east_key, east_key, west_key, east_key, east_key])
+            # West does not vouch for east's rows until told east's key.
+            code, out = verify(west)
+            self.assertEqual(code, 1)
+            self.assertIn("audit row 1: signed by key " + east_key[:16], out)
+            self.assertEqual(verify(west, east_key), (0, "audit log intact: 5 rows\n"))
+            self.assertEqual(verify(east, west_key), (0, "audit log intact: 5 rows\n"))
+            # West's row 3 rewritten and the chain recomputed from there.
+            restore(rechained(rows, 3, lambda r: r.update(client="10.6.6.6")))
+            self.assertEqual(verify(east, west_key), (1, "vigil audit verify: audit row 3: signature does not match\n"))
+            restore(rows[2:])
+            self.assertEqual(verify(east, west_key), (0, "audit log intact: 5 rows\n"))
+            # The last rows deleted: east's checkpoint counted 5.
+            self.pg.sql("tamper", "DELETE FROM audit WHERE seq >= 4")
+            code, out = verify(east, west_key)
+            self.assertEqual(code, 1)
+            self.assertRegex(out, r"^vigil audit verify: audit rows 4\.\.5 missing: the log ends at row 3, "
+                                  r"the checkpoint of \S+ counted 5 rows\n$")
 
     def test_unreachable_database_is_a_clear_error(self):
         with temp_dir() as d:

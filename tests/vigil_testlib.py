@@ -3,6 +3,7 @@
 Every process started here is stopped by its PID (terminate, then kill after
 a bounded wait), and every wait is bounded in time.
 """
+import hashlib
 import os
 import pwd
 import re
@@ -198,3 +199,36 @@ class Postgres:
                 self.proc.wait(30)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# The audit chain as an intruder with a script recomputes it (design/AUDIT.md).
+def chain_hash(prev_hex, row):
+    """access::chainHash: SHA-256(raw prev ‖ canonical row), each field
+    written <length>:<bytes>,"""
+    content = b""
+    for field in (str(row["seq"]), str(row["at"]), row["user"], row["action"], row["camera"], row["client"],
+                  row["detail"]):
+        data = field.encode()
+        content += str(len(data)).encode() + b":" + data + b","
+    return hashlib.sha256(bytes.fromhex(prev_hex) + content).hexdigest()
+
+
+AUDIT_COLUMNS = ["seq", "at", "user", "action", "camera", "client", "detail", "prev_hash", "hash", "signer"]
+
+
+def rechained(rows, from_seq, edit):
+    """The rows from `from_seq` on, the first edited, every hash recomputed
+    so that each link holds again: what a short script does."""
+    prev = next((r["hash"] for r in rows if r["seq"] == from_seq - 1), "0" * 64)
+    out = []
+    for r in rows:
+        if r["seq"] < from_seq:
+            continue
+        r = dict(r)
+        if r["seq"] == from_seq:
+            edit(r)
+        r["prev_hash"] = prev
+        r["hash"] = chain_hash(prev, r)
+        prev = r["hash"]
+        out.append(r)
+    return out

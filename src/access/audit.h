@@ -3,13 +3,25 @@
 // append-only chain of rows where
 //   hash(row n) = SHA-256(hash(row n-1) || canonical(row n))
 // and hash(row 0) is 32 zero bytes. Changing, inserting or removing a row
-// in the middle breaks every later link, and verify() names the first bad
-// row. Cutting rows off the end cannot be seen from the log alone; sending
-// the head hash up the tier link (later) will close that gap.
+// in the middle breaks every later link. Whoever can write the database
+// could recompute the chain, so each row is also signed with the node's key
+// (node_key.h), which is not in the database, and the node keeps a signed
+// checkpoint of the chain's head in a file beside the key
+// (audit_checkpoint.h), so rows cut off the end are seen too. verify()
+// names the first bad row or the missing tail. design/AUDIT.md has the
+// threat model: what a database writer can still do.
 
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
+#include "access/node_key.h"
 #include "access/store.h"
 #include "base/time.h"
 
@@ -52,24 +64,77 @@ std::string canonicalAuditContent(const AuditRow& row);
 // hex SHA-256(raw bytes of prevHash || canonicalAuditContent(row)).
 std::string chainHash(std::string_view prevHashHex, const AuditRow& row);
 
+// What makes the log hold against a database writer: the node's key and
+// the file (outside the database) where the node keeps its latest
+// checkpoint, <data_dir>/audit.checkpoint.
+struct AuditSigning {
+  NodeKey key;
+  std::filesystem::path checkpointFile;
+};
+
 // Thread-safe when the store is.
 class AuditLog {
  public:
-  AuditLog(AuditStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // Without `signing` rows are chained but neither signed nor checkpointed:
+  // for tests of other modules, never for a node.
+  AuditLog(AuditStore& store, const Clock& clock, std::optional<AuditSigning> signing = std::nullopt)
+      : store_(store), clock_(clock), signing_(std::move(signing)) {}
 
   // Appends one row: the one call for every audited action, e.g.
   //   audit.record({principal.user, audit_kind::kPlayback, camera,
   //                 req.remoteAddress, R"({"start":"...","end":"..."})"});
   // A failure means the action must not go ahead unaudited.
   Status record(AuditEvent event);
-  // The number of rows when the chain is intact; DataLoss naming the first
-  // bad row ("audit row 7: ...") otherwise.
-  Result<int64_t> verify();
+  // Signs the chain's head into the checkpoint file when the chain grew.
+  // Never moves the checkpoint back: if rows it (or this process) saw are
+  // gone or changed, the file is kept as evidence and DataLoss says what
+  // is missing. AuditCheckpointer calls it periodically.
+  Status checkpoint();
+  // The number of rows when the log is intact; DataLoss naming the first
+  // bad row ("audit row 7: ...") or the missing tail ("audit rows 8..10
+  // missing: ...") otherwise. With signing, every row must be signed by
+  // this node's key or one in `alsoTrusted` (the other nodes sharing a
+  // PostgreSQL chain), except rows written before rows were signed (only
+  // at the start of the log), and the log must reach the checkpoint.
+  Result<int64_t> verify(const std::vector<NodeKey::PublicKey>& alsoTrusted = {});
   Result<std::vector<AuditRow>> query(const AuditFilter& filter) { return store_.queryAudit(filter); }
 
  private:
+  struct ChainPoint {
+    int64_t seq;
+    std::string hash;
+  };
+  Result<ChainPoint> chainHead();
+  // OK when row `point.seq` is still in the chain with that hash; DataLoss
+  // naming the missing or changed rows otherwise. `who` saw the point.
+  Status stillInChain(const ChainPoint& point, const ChainPoint& head, std::string_view who);
+  Status checkSignature(const AuditRow& row, const std::vector<NodeKey::PublicKey>& trusted) const;
+
   AuditStore& store_;
   const Clock& clock_;
+  const std::optional<AuditSigning> signing_;
+  std::mutex mutex_;
+  std::optional<ChainPoint> lastAppended_;  // by this process; guarded by mutex_
+  std::string lastCheckpointError_;         // logged once; guarded by mutex_
+};
+
+// Calls log.checkpoint() at once, every `period`, and once more when
+// destroyed (the node's clean shutdown), on a thread of its own, off the path of the
+// audited requests. Rows appended since the last checkpoint, at most
+// `period` of them, are the window a database writer can cut unseen.
+class AuditCheckpointer {
+ public:
+  AuditCheckpointer(AuditLog& log, std::chrono::milliseconds period);
+  ~AuditCheckpointer();
+  AuditCheckpointer(const AuditCheckpointer&) = delete;
+  AuditCheckpointer& operator=(const AuditCheckpointer&) = delete;
+
+ private:
+  AuditLog& log_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mutex_
+  std::thread thread_;
 };
 
 }  // namespace vigil::access

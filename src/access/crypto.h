@@ -3,6 +3,8 @@
 // hashes, random passwords and session tokens, SHA-256.
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,5 +34,12 @@ bool looksLikeSessionToken(std::string_view token);
 
 // Lower-case hex SHA-256.
 std::string sha256Hex(std::string_view data);
+// A string's bytes, for the APIs that sign and hash bytes.
+inline std::span<const uint8_t> asBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+// Lower-case hex of exactly out.size() bytes into `out`; false for anything
+// else (keys, signatures and digests are spelled one way only).
+bool hexDecode(std::string_view hex, std::span<uint8_t> out);
 
 }  // namespace vigil::access

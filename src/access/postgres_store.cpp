@@ -43,8 +43,13 @@ CREATE TABLE IF NOT EXISTS audit (
   client TEXT NOT NULL,
   detail TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
+  hash TEXT NOT NULL,
+  signer TEXT NOT NULL DEFAULT '',
+  signature TEXT NOT NULL DEFAULT ''
 );
+-- A database made before rows were signed (design/AUDIT.md) gains the columns.
+ALTER TABLE audit ADD COLUMN IF NOT EXISTS signer TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN IF NOT EXISTS signature TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE TABLE IF NOT EXISTS node_config (
   node TEXT PRIMARY KEY NOT NULL,
@@ -133,7 +138,8 @@ int64_t integer(const PgResult& r, int row, int col) {
   return value;
 }
 
-constexpr const char* kAuditColumns = R"(seq, at, "user", action, camera, client, detail, prev_hash, hash)";
+constexpr const char* kAuditColumns =
+    R"(seq, at, "user", action, camera, client, detail, prev_hash, hash, signer, signature)";
 
 AuditRow readAuditRow(const PgResult& r, int row) {
   AuditRow a;
@@ -146,6 +152,8 @@ AuditRow readAuditRow(const PgResult& r, int row) {
   a.detail = text(r, row, 6);
   a.prevHash = text(r, row, 7);
   a.hash = text(r, row, 8);
+  a.signer = text(r, row, 9);
+  a.signature = text(r, row, 10);
   return a;
 }
 
@@ -343,9 +351,10 @@ Status PostgresAccessStore::appendAudit(const std::function<AuditRow(const Audit
   if (PQntuples(head->get()) > 0) last = readAuditRow(*head, 0);
   const AuditRow row = build(last ? &*last : nullptr);
   auto r = exec(conn_, "insert audit row",
-                fmt::format("INSERT INTO audit ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", kAuditColumns).c_str(),
+                fmt::format("INSERT INTO audit ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", kAuditColumns)
+                    .c_str(),
                 {std::to_string(row.seq), std::to_string(row.at.unixMicros()), row.user, row.action, row.camera,
-                 row.client, row.detail, row.prevHash, row.hash});
+                 row.client, row.detail, row.prevHash, row.hash, row.signer, row.signature});
   if (!r) return r.status();
   return tx.commit();
 }

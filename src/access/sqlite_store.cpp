@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS audit (
   client TEXT NOT NULL,
   detail TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
+  hash TEXT NOT NULL,
+  signer TEXT NOT NULL DEFAULT '',
+  signature TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE TABLE IF NOT EXISTS node_config (
@@ -132,10 +134,20 @@ AuditRow readAuditRow(const Stmt& s) {
   r.detail = s.text(6);
   r.prevHash = s.text(7);
   r.hash = s.text(8);
+  r.signer = s.text(9);
+  r.signature = s.text(10);
   return r;
 }
 
-constexpr const char* kAuditColumns = "seq, at, user, action, camera, client, detail, prev_hash, hash";
+constexpr const char* kAuditColumns = "seq, at, user, action, camera, client, detail, prev_hash, hash, signer, signature";
+
+// A database made before rows were signed (design/AUDIT.md) gains the
+// columns; SQLite's ADD COLUMN has no IF NOT EXISTS.
+Status addAuditSignatureColumns(sqlite3* db) {
+  if (Stmt probe(db, "SELECT signer FROM audit LIMIT 0"); probe.prepared()) return Status::ok();
+  return exec(db, "ALTER TABLE audit ADD COLUMN signer TEXT NOT NULL DEFAULT ''; "
+                  "ALTER TABLE audit ADD COLUMN signature TEXT NOT NULL DEFAULT '';");
+}
 
 }  // namespace
 
@@ -154,6 +166,7 @@ Result<std::unique_ptr<SqliteAccessStore>> SqliteAccessStore::open(const std::st
     return Status::unavailable(fmt::format("cannot open {}: {}", path, s.message()));
   }
   VIGIL_RETURN_IF_ERROR(exec(db, kSchema));
+  VIGIL_RETURN_IF_ERROR(addAuditSignatureColumns(db));
   return store;
 }
 
@@ -321,7 +334,7 @@ Status SqliteAccessStore::appendAudit(const std::function<AuditRow(const AuditRo
     else if (rc != SQLITE_DONE) return sqliteError(db_, "select last audit row");
   }
   const AuditRow row = build(last ? &*last : nullptr);
-  Stmt s(db_, fmt::format("INSERT INTO audit ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kAuditColumns).c_str());
+  Stmt s(db_, fmt::format("INSERT INTO audit ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kAuditColumns).c_str());
   if (!s.prepared()) return sqliteError(db_, "insert audit row");
   s.bind(1, row.seq);
   s.bind(2, row.at.unixMicros());
@@ -332,6 +345,8 @@ Status SqliteAccessStore::appendAudit(const std::function<AuditRow(const AuditRo
   s.bind(7, row.detail);
   s.bind(8, row.prevHash);
   s.bind(9, row.hash);
+  s.bind(10, row.signer);
+  s.bind(11, row.signature);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "insert audit row");
   return tx.commit();
 }

@@ -73,6 +73,11 @@ struct AuditRow {
   std::string detail;  // a JSON object with what else matters (a time range...)
   std::string prevHash;  // hex; 64 zeros for the first row
   std::string hash;      // hex
+  // Who vouches for the row (audit.h): the hex Ed25519 public key of the
+  // node that appended it and its signature of `hash`; both empty in rows
+  // written before rows were signed.
+  std::string signer;
+  std::string signature;
 };
 
 struct AuditFilter {

@@ -1,7 +1,10 @@
 #pragma once
 // Opens a node's accounts and audit log, for the server commands and for
 // the CLI's user and audit subcommands alike: in PostgreSQL when
-// [access] database is set, else in <data_dir>/access.db (SQLite).
+// [access] database is set, else in <data_dir>/access.db (SQLite). The
+// node's key (<data_dir>/node.key) signs its audit rows and checkpoints
+// (<data_dir>/audit.checkpoint): both stay in the data directory, whatever
+// the database.
 
 #include <memory>
 #include <string>
@@ -14,9 +17,13 @@
 namespace vigil::app {
 
 struct NodeAccess {
+  std::string nodeKeyHex;  // the node key's public half: for logs, and other nodes' `audit verify --trust`
   std::unique_ptr<access::AccessStore> store;
   std::unique_ptr<access::AuditLog> audit;
   std::unique_ptr<access::Accounts> accounts;
+  // Checkpoints the audit log every few seconds and when destroyed, first
+  // of the members (declared last). Null for `vigil audit verify`.
+  std::unique_ptr<access::AuditCheckpointer> checkpointer;
 };
 
 struct AccessLocation {
@@ -26,8 +33,13 @@ struct AccessLocation {
   std::string describe() const;
 };
 
-// Creates the data directory when SQLite is used and it is missing.
-Result<NodeAccess> openNodeAccess(const AccessLocation& where, access::AccountsOptions options = {});
+enum class AccessUse {
+  kReadWrite,  // the node and the user commands: the key is made on first use; checkpoints
+  kVerify,     // vigil audit verify: reads only; the key must exist
+};
+// Creates the data directory and the node key when missing (kReadWrite).
+Result<NodeAccess> openNodeAccess(const AccessLocation& where, AccessUse use = AccessUse::kReadWrite,
+                                  access::AccountsOptions options = {});
 // The data directory of `--config FILE` or `--data DIR` (exactly one is set).
 Result<std::string> dataDirFrom(const std::string& configPath, const std::string& dataDir);
 // Where the accounts of `--config FILE` or `--data DIR` live.

@@ -80,12 +80,19 @@ int runUserPasswd(const UserOptions& options) {
   return 0;
 }
 
-int runAuditVerify(const std::string& configPath, const std::string& dataDirOption) {
+int runAuditVerify(const std::string& configPath, const std::string& dataDirOption,
+                   const std::vector<std::string>& trust) {
+  std::vector<access::NodeKey::PublicKey> trusted(trust.size());
+  for (size_t i = 0; i < trust.size(); ++i) {
+    if (!access::hexDecode(trust[i], trusted[i])) {
+      return fail("audit verify", Status::invalidArgument("--trust: must be a public key: 64 lower-case hex digits"));
+    }
+  }
   auto where = accessLocationFrom(configPath, dataDirOption);
   if (!where) return fail("audit verify", where.status());
-  auto node = openNodeAccess(*where);
+  auto node = openNodeAccess(*where, AccessUse::kVerify);
   if (!node) return fail("audit verify", node.status());
-  auto rows = node->audit->verify();
+  auto rows = node->audit->verify(trusted);
   if (!rows) {
     fmt::print(stderr, "vigil audit verify: {}\n", rows.status().message());
     return 1;
@@ -122,16 +129,22 @@ void addAccessCommands(CLI::App& cli, Subcommands& out) {
 
   auto* audit = cli.add_subcommand("audit", "The tamper-evident audit log");
   audit->require_subcommand(1);
-  auto where = std::make_shared<std::pair<std::string, std::string>>();  // --config, --data
-  auto* verify = audit->add_subcommand("verify", "Check the audit hash chain");
-  verify->add_option("--config", where->first, "TOML config file")
-      ->excludes(verify->add_option("--data", where->second, "data directory"));
-  out.push_back({verify, [where] {
-                   if (where->first.empty() && where->second.empty()) {
+  struct VerifyArgs {
+    std::string config, data;
+    std::vector<std::string> trust;
+  };
+  auto args = std::make_shared<VerifyArgs>();
+  auto* verify = audit->add_subcommand("verify", "Check the audit chain, its signatures and its checkpoint");
+  verify->add_option("--config", args->config, "TOML config file")
+      ->excludes(verify->add_option("--data", args->data, "data directory"));
+  verify->add_option("--trust", args->trust,
+                     "public key (hex) of another node sharing the database, whose rows are accepted too");
+  out.push_back({verify, [args] {
+                   if (args->config.empty() && args->data.empty()) {
                      fmt::print(stderr, "vigil audit verify: give --config FILE or --data DIR\n");
                      return kUsageError;
                    }
-                   return runAuditVerify(where->first, where->second);
+                   return runAuditVerify(args->config, args->data, args->trust);
                  }});
 }
 

@@ -31,14 +31,15 @@ int runServe(const Config& config) {
   std::optional<NodeAccess> access;
   if (!config.node.dataDir.empty() || !config.access.database.empty()) {
     const AccessLocation where{config.node.dataDir, config.access.database};
-    auto opened = openNodeAccess(where, {.sessionLifetime = std::chrono::seconds(config.access.sessionLifetimeSeconds),
-                                         .idleTimeout = std::chrono::seconds(config.access.sessionIdleSeconds)});
+    auto opened = openNodeAccess(where, AccessUse::kReadWrite,
+                                 {.sessionLifetime = std::chrono::seconds(config.access.sessionLifetimeSeconds),
+                                  .idleTimeout = std::chrono::seconds(config.access.sessionIdleSeconds)});
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
     }
     access = std::move(*opened);
-    log::info("serve.access", {{"database", where.describe()}});
+    log::info("serve.access", {{"database", where.describe()}, {"node_key", access->nodeKeyHex}});
     if (Status s = vigil::access::auditConfigChange(
             *access->audit, *access->store,
             {config.node.name, config.sourcePath, config.sourceText, config.canonicalSections});
