@@ -2,7 +2,6 @@
 RTSP server, VLC) and vigil testcam, directly and through a fault-injecting
 proxy. `vigil probe` plays one session and prints a JSON summary; `vigil
 serve` shows reconnects in its log."""
-import datetime
 import json
 import os
 import pwd
@@ -13,11 +12,12 @@ import sys
 import time
 import unittest
 
-from vigil_testlib import VIGIL, Process, run, start_testcam, temp_dir
+from vigil_testlib import VIGIL, Process, free_port, run, start_testcam, temp_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GST_SERVER = os.path.join(HERE, "peers", "gst_rtsp_server.py")
 PROXY = os.path.join(HERE, "peers", "fault_proxy.py")
+STORAGE_TOOL = os.path.join(os.path.dirname(os.path.dirname(VIGIL)), "storage", "vigil_storage_tool")
 
 
 def probe(url, *args, timeout=60):
@@ -50,13 +50,6 @@ def control(port, command):
         answer = s.makefile().readline()
     if not answer.startswith("OK"):
         raise AssertionError(f"proxy refused {command!r}: {answer}")
-
-
-def log_time(line):
-    """Seconds since the epoch of a vigil log line ("2026-11-22T21:40:01.123Z ...")."""
-    stamp = line.split(" ", 1)[0]
-    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-        tzinfo=datetime.timezone.utc).timestamp()
 
 
 def port_of(url):
@@ -149,42 +142,47 @@ def ensure_user(name):
                        check=True, timeout=30)
 
 
+def start_vlc(d, clip_args, seconds, gop):
+    """VLC serving a clip made by ffmpeg's libx264 from testsrc, looped, on a
+    free port of 127.0.0.1, as an unprivileged user; returns (process, URL)
+    once it accepts connections."""
+    ensure_user("vigil-vlc")
+    os.chmod(d, 0o755)
+    clip = os.path.join(d, "clip.mp4")
+    r = run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", clip_args, "-t", str(seconds), "-c:v", "libx264",
+             "-preset", "veryfast", "-g", str(gop), "-pix_fmt", "yuv420p", clip], timeout=300)
+    if r.returncode != 0:
+        raise AssertionError(r.stderr)
+    os.chmod(clip, 0o644)
+    port = free_port()
+    # "gather:" keeps one RTP track across --loop passes. Without it VLC
+    # removes the track at each end of file and adds a new one
+    # (trackID=1, 2, ...), so a session set up on one track gets no more
+    # media once that pass ends.
+    vlc = Process(["runuser", "-u", "vigil-vlc", "--", "cvlc", "-I", "dummy", "--no-audio", clip,
+                   "--sout", f"#gather:rtp{{sdp=rtsp://127.0.0.1:{port}/x}}", "--sout-keep", "--loop"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    return vlc, f"rtsp://127.0.0.1:{port}/x"
+
+
 @unittest.skipIf(os.geteuid() != 0, "needs root to run VLC as another user")
 class VlcCamera(unittest.TestCase):
     """VLC's RTSP output: a UDP-only camera that answers 461 to TCP."""
 
     def test_tcp_client_falls_back_to_udp(self):
-        ensure_user("vigil-vlc")
         with temp_dir() as d:
-            os.chmod(d, 0o755)
-            clip = os.path.join(d, "clip.mp4")
-            r = run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "4",
-                     "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", clip])
-            self.assertEqual(r.returncode, 0, r.stderr)
-            os.chmod(clip, 0o644)
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            # "gather:" keeps one RTP track across --loop passes. Without it VLC
-            # removes the track at each end of file and adds a new one
-            # (trackID=1, 2, ...), so a session set up on one track gets no more
-            # media once that pass ends: the probe's 20 frames (2 s) then only
-            # arrived if PLAY landed in the first 2 s of a 4 s pass, and as each
-            # retry takes about 12 s (3 passes) every retry hit the same phase.
-            vlc = Process(["runuser", "-u", "vigil-vlc", "--", "cvlc", "-I", "dummy", "--no-audio", clip,
-                           "--sout", f"#gather:rtp{{sdp=rtsp://127.0.0.1:{port}/x}}", "--sout-keep", "--loop"])
+            vlc, url = start_vlc(d, "testsrc=size=320x240:rate=10", 4, 10)
             try:
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline:
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                        break
-                    except OSError:
-                        time.sleep(0.2)
                 # VLC listens before its stream is ready; under load the first
                 # DESCRIBE can come too early, so a few tries are allowed.
                 for attempt in range(4):
-                    s = probe(f"rtsp://127.0.0.1:{port}/x", "--frames", "20")
+                    s = probe(url, "--frames", "20")
                     if s["exit"] == 0:
                         break
                     time.sleep(2)
@@ -192,6 +190,55 @@ class VlcCamera(unittest.TestCase):
                 self.assertEqual((s["transport"], s["width"], s["height"]), ("udp", 320, 240))
             finally:
                 vlc.stop()
+
+    def test_a_minute_of_b_frames_is_one_run_of_recordings(self):
+        """libx264's default GOP has B-frames: pictures come in decode order
+        and their RTP timestamps go back and forth. That once cut the stream
+        into one-frame recordings (a clock jump per frame)."""
+        with temp_dir() as d:
+            # Longer than the test, so that VLC does not loop back (which
+            # restarts its clock: a real discontinuity).
+            vlc, url = start_vlc(d, "testsrc=size=640x360:rate=25", 100, 50)
+            data = os.path.join(d, "data")
+            config = os.path.join(d, "vigil.toml")
+            with open(config, "w") as f:
+                f.write(f'[node]\ndata_dir = "{data}"\n[http]\nlisten = "127.0.0.1:0"\n'
+                        f'[[camera]]\nid = "vlc"\nurl = "{url}"\n')
+            serve = Process([VIGIL, "serve", "--config", config])
+            try:
+                serve.wait_for_line(r"camera=vlc state=streaming", timeout=90, stream="stderr")
+                time.sleep(60)
+            finally:
+                self.assertEqual(serve.stop(), 0, "\n".join(serve.stderr_lines[-20:]))
+                vlc.stop()
+            log = serve.stderr_lines
+            self.assertFalse([l for l in log if "rtsp.timeline.jump" in l], "\n".join(log[-30:]))
+            self.assertFalse([l for l in log if "camera.segment" in l], "\n".join(log[-30:]))
+            r = run([STORAGE_TOOL, "list", "--data", data, "--stream", "vlc"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            recs = json.loads(r.stdout)
+            # A recording lasts at most 60 s: two at most, never one per frame.
+            self.assertLessEqual(len(recs), 2, recs)
+            covered = sum(rec["end"] - rec["start"] for rec in recs) / 1e6
+            self.assertGreater(covered, 55, recs)
+            # An 8 s export from the middle: it starts at the keyframe before
+            # the range (a GOP is 2 s here), so it holds 8 s and at most a GOP
+            # more. Once exports carry an edit list (issue 13 item 3): 8 s
+            # within 0.1 s.
+            start = recs[0]["start"] + 20_000_000
+            out = os.path.join(d, "export.mp4")
+            r = run([STORAGE_TOOL, "export", "--data", data, "--stream", "vlc", "--start", str(start),
+                     "--end", str(start + 8_000_000), "--out", out])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run(["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                     "format=duration:stream=width,height,nb_read_frames", "-of", "json", out])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            info = json.loads(r.stdout)
+            self.assertEqual((info["streams"][0]["width"], info["streams"][0]["height"]), (640, 360))
+            duration = float(info["format"]["duration"])
+            self.assertGreaterEqual(duration, 7.9, info)
+            self.assertLessEqual(duration, 8 + 2 + 0.1, info)
+            self.assertGreaterEqual(int(info["streams"][0]["nb_read_frames"]), 8 * 25 - 5, info)
 
 
 class Faults(unittest.TestCase):
@@ -260,7 +307,12 @@ class Faults(unittest.TestCase):
 
 
 class Restart(unittest.TestCase):
-    def test_camera_restart_is_recovered_within_the_backoff_bound(self):
+    def test_a_returning_camera_streams_again_within_seconds(self):
+        """A camera that comes back is recorded again within seconds, however
+        long it was away (issue 13, 3b). It comes back at the worst moment
+        for a backoff: just after vigil has scheduled a retry of 15 s or more
+        (which the old backoff, doubling to a 30 s cap, did within 31 s), or
+        after 35 s."""
         cam, base = start_testcam("--size", "320x240", "--fps", "10", "--gop", "10", "--loop-seconds", "1")
         port = port_of(base)
         with temp_dir() as d:
@@ -273,27 +325,20 @@ class Restart(unittest.TestCase):
                 cam.stop()
                 serve.wait_for_line(r'camera=door state=retrying reason=".*(closed|failed)', timeout=20,
                                     stream="stderr")
-                time.sleep(2)  # a few refused retries while the camera is down
+                deadline = time.monotonic() + 35
+                while time.monotonic() < deadline:
+                    retries = [l for l in serve.stderr_lines if "camera.retry camera=door" in l]
+                    m = re.search(r"in_ms=(\d+)", retries[-1]) if retries else None
+                    if m and int(m.group(1)) >= 15000:
+                        break
+                    time.sleep(0.1)
                 cam = Process([VIGIL, "testcam", "--listen", f"127.0.0.1:{port}", "--size", "320x240",
                                "--fps", "10", "--gop", "10", "--loop-seconds", "1"])
                 cam.wait_for_line(r"serving", timeout=120)
+                back = time.monotonic()
                 since = len(serve.stderr_lines)
-                deadline = time.monotonic() + 40
-                while not any("state=streaming" in l for l in serve.stderr_lines[since:]):
-                    self.assertLess(time.monotonic(), deadline, "\n".join(serve.stderr_lines[-20:]))
-                    time.sleep(0.1)
-                # Recovery comes with the first retry after the camera is back:
-                # by the time of the last retry scheduled before streaming
-                # resumed, plus a second for the handshake. Every delay stays
-                # within the 30 s cap.
-                lines = serve.stderr_lines
-                back = next(i for i in range(since, len(lines)) if "state=streaming" in lines[i])
-                retries = [l for l in lines[:back] if "camera.retry camera=door" in l]
-                delays = [int(re.search(r"in_ms=(\d+)", l).group(1)) for l in retries]
-                self.assertTrue(all(d <= 30000 for d in delays), delays)
-                last_retry = log_time(retries[-1])
-                self.assertLessEqual(log_time(lines[back]) - last_retry, delays[-1] / 1000 + 1.0,
-                                     "\n".join(lines[-20:]))
+                serve.wait_for_line(r"camera=door state=streaming", timeout=30, stream="stderr", since=since)
+                self.assertLess(time.monotonic() - back, 10, "\n".join(serve.stderr_lines[-20:]))
             finally:
                 self.assertEqual(serve.stop(), 0)
                 cam.stop()

@@ -102,4 +102,16 @@ void info(std::string_view event, std::initializer_list<Field> fields) { emit(Le
 void warn(std::string_view event, std::initializer_list<Field> fields) { emit(Level::kWarn, event, fields); }
 void error(std::string_view event, std::initializer_list<Field> fields) { emit(Level::kError, event, fields); }
 
+bool RateLimit::allow(Clock::time_point now) {
+  if (any_ && now - last_ < interval_) {
+    ++held_;
+    return false;
+  }
+  any_ = true;
+  last_ = now;
+  suppressed_ = held_;
+  held_ = 0;
+  return true;
+}
+
 }  // namespace vigil::log

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -46,5 +48,25 @@ void debug(std::string_view event, std::initializer_list<Field> fields = {});
 void info(std::string_view event, std::initializer_list<Field> fields = {});
 void warn(std::string_view event, std::initializer_list<Field> fields = {});
 void error(std::string_view event, std::initializer_list<Field> fields = {});
+
+// For a line that can fire per frame or per packet: lets one through per
+// `interval` and counts the ones held back, which the next line reports
+// (`{"suppressed", limit.suppressed()}`). One per stream, on its thread.
+class RateLimit {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit RateLimit(Clock::duration interval) : interval_(interval) {}
+  // True when a line may be written now.
+  bool allow(Clock::time_point now = Clock::now());
+  // Lines held back before the one allow() last let through.
+  uint64_t suppressed() const { return suppressed_; }
+
+ private:
+  Clock::duration interval_;
+  Clock::time_point last_{};
+  bool any_ = false;
+  uint64_t held_ = 0;
+  uint64_t suppressed_ = 0;
+};
 
 }  // namespace vigil::log

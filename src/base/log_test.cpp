@@ -33,5 +33,19 @@ TEST(Log, ParsesLevels) {
   EXPECT_FALSE(parseLevel("loud").isOk());
 }
 
+TEST(Log, RateLimitLetsOneLinePerIntervalAndCountsTheRest) {
+  using std::chrono::milliseconds;
+  RateLimit limit(milliseconds(1000));
+  const RateLimit::Clock::time_point t0{};
+  EXPECT_TRUE(limit.allow(t0));
+  EXPECT_EQ(limit.suppressed(), 0u);
+  EXPECT_FALSE(limit.allow(t0 + milliseconds(1)));
+  EXPECT_FALSE(limit.allow(t0 + milliseconds(999)));
+  EXPECT_TRUE(limit.allow(t0 + milliseconds(1000)));
+  EXPECT_EQ(limit.suppressed(), 2u);
+  EXPECT_TRUE(limit.allow(t0 + milliseconds(5000)));
+  EXPECT_EQ(limit.suppressed(), 0u);
+}
+
 }  // namespace
 }  // namespace vigil::log

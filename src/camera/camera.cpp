@@ -2,16 +2,33 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
 #include "base/log.h"
 #include "media/parameter_sets.h"
+#include "rtsp/url.h"
 
 namespace vigil::camera {
 
 namespace {
 constexpr auto kRateWindow = std::chrono::seconds(2);
-}
+constexpr auto kProbeTimeout = std::chrono::seconds(2);
+}  // namespace
+
+struct Camera::Probe {
+  explicit Probe(boost::asio::io_context& loop) : resolver(loop), socket(loop), timer(loop) {}
+  boost::asio::ip::tcp::resolver resolver;
+  boost::asio::ip::tcp::socket socket;
+  boost::asio::steady_timer timer;
+  void cancel() {
+    resolver.cancel();
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    timer.cancel();
+  }
+};
 
 std::string_view cameraStateName(CameraState state) {
   switch (state) {
@@ -56,6 +73,7 @@ void Camera::stop() {
   stopped_ = true;
   retryTimer_.cancel();
   rateTimer_.cancel();
+  if (probe_) probe_->cancel();
   if (client_) client_->stop();
   setState(CameraState::kStopped, "");
   const CameraStatus s = status();
@@ -112,9 +130,10 @@ void Camera::onFrame(media::Frame frame, bool newSegment) {
       status_.codec = frame.params->codec;
     }
   }
-  if (newSegment && frame.params) {
+  if (newSegment && frame.params && segmentLog_.allow()) {
     log::info("camera.segment", {{"camera", config_.id},
-                                 {"size", fmt::format("{}x{}", frame.params->width, frame.params->height)}});
+                                 {"size", fmt::format("{}x{}", frame.params->width, frame.params->height)},
+                                 {"suppressed", segmentLog_.suppressed()}});
   }
   if (sink_) sink_->onFrame(config_.id, std::make_shared<const media::Frame>(std::move(frame)), newSegment);
 }
@@ -131,16 +150,73 @@ void Camera::onStopped(const Status& reason) {
 
 void Camera::scheduleRetry(const Status& reason) {
   if (stopped_) return;
-  const auto delay = options_.backoff.delay(attempt_++, rng_);
   {
     std::lock_guard lock(mutex_);
     ++status_.reconnects;
   }
   setState(CameraState::kRetrying, reason.toString());
+  if (sessionHadFrames_) {
+    // It was working: most likely restarting. Watch for it at once.
+    log::info("camera.retry", {{"camera", config_.id}, {"probe_ms", options_.probeInterval.count()}});
+    probe();
+    return;
+  }
+  const auto delay = options_.backoff.delay(attempt_++, rng_);
   log::info("camera.retry", {{"camera", config_.id}, {"in_ms", delay.count()}, {"attempt", attempt_}});
   retryTimer_.expires_after(delay);
   retryTimer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) connect();
+    if (!ec) probe();
+  });
+}
+
+// Resolves and connects with a timeout; a connection that opens is closed
+// at once and the session starts. Silent: the state stays "retrying" with
+// the reason of the last session.
+void Camera::probe() {
+  if (stopped_) return;
+  auto url = rtsp::parseRtspUrl(config_.url);
+  if (!url) {
+    connect();  // the client reports what is wrong with it
+    return;
+  }
+  probe_ = std::make_shared<Probe>(loop_);
+  auto p = probe_;
+  const std::weak_ptr<int> alive = alive_;
+  p->timer.expires_after(kProbeTimeout);
+  p->timer.async_wait([p](const boost::system::error_code& ec) {
+    if (!ec) p->cancel();
+  });
+  p->resolver.async_resolve(
+      url->host, std::to_string(url->port),
+      [this, p, alive](const boost::system::error_code& ec,
+                       const boost::asio::ip::tcp::resolver::results_type& endpoints) {
+        if (alive.expired() || stopped_) return;
+        if (ec) {
+          probeLater();
+          return;
+        }
+        boost::asio::async_connect(p->socket, endpoints,
+                                   [this, p, alive](const boost::system::error_code& ec, const auto&) {
+                                     if (alive.expired() || stopped_) return;
+                                     p->cancel();
+                                     probe_.reset();
+                                     if (ec) {
+                                       probeLater();
+                                     } else {
+                                       connect();
+                                     }
+                                   });
+      });
+}
+
+void Camera::probeLater() {
+  // Away, not refusing: when it answers again its sessions start afresh.
+  attempt_ = 0;
+  std::uniform_int_distribution<int64_t> upperHalf(options_.probeInterval.count() / 2,
+                                                   options_.probeInterval.count());
+  retryTimer_.expires_after(std::chrono::milliseconds(upperHalf(rng_)));
+  retryTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) probe();
   });
 }
 

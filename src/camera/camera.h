@@ -1,7 +1,14 @@
 #pragma once
-// A camera's life: its RTSP session, its state, reconnecting with
-// exponential backoff and jitter, and its metrics. A Camera lives on one
-// event loop; status() may be called from any thread.
+// A camera's life: its RTSP session, its state, reconnecting, and its
+// metrics. A Camera lives on one event loop; status() may be called from
+// any thread.
+//
+// Reconnecting: after a session ends, a TCP connect to the camera's RTSP
+// port (a probe) every 1-2 s while it does not answer, the full RTSP
+// handshake as soon as it does. So a camera that comes back is streaming
+// again within a couple of seconds, at the cost of one SYN per probe while
+// it is away. A camera that answers but whose session fails (401, 404,
+// 503, no media) is retried with exponential backoff and jitter instead.
 //
 // Model: a camera owns one or more streams (main, optionally sub). Today
 // only the main stream (`url`) is ingested; `sub_url` slots in as a second
@@ -18,6 +25,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "base/config.h"
+#include "base/log.h"
 #include "media/frame.h"
 #include "rtsp/client.h"
 
@@ -62,7 +70,10 @@ struct Backoff {
 };
 
 struct CameraOptions {
-  Backoff backoff;
+  Backoff backoff;  // between sessions that failed with the camera answering
+  // Between probes of a camera that does not answer: a random point in
+  // the upper half, so cameras that went away together spread out.
+  std::chrono::milliseconds probeInterval{2000};
   std::chrono::milliseconds requestTimeout{10000};
   std::chrono::milliseconds mediaTimeout{10000};
 };
@@ -81,8 +92,12 @@ class Camera : private rtsp::RtspClientObserver {
   const std::string& id() const { return config_.id; }
 
  private:
+  struct Probe;
+
   void connect();
   void scheduleRetry(const Status& reason);
+  void probe();
+  void probeLater();
   void setState(CameraState state, std::string reason);
   void onRateTimer();
 
@@ -97,10 +112,13 @@ class Camera : private rtsp::RtspClientObserver {
   std::unique_ptr<rtsp::RtspClient> client_;
   boost::asio::steady_timer retryTimer_;
   boost::asio::steady_timer rateTimer_;
+  std::shared_ptr<Probe> probe_;  // the one in flight, if any
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // probe callbacks hold it weakly
   std::mt19937 rng_;
   int attempt_ = 0;
   bool stopped_ = false;
   bool sessionHadFrames_ = false;
+  log::RateLimit segmentLog_{std::chrono::seconds(10)};
 
   // Rates: counts at the start of the current window.
   std::chrono::steady_clock::time_point windowStart_;

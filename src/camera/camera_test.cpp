@@ -74,12 +74,13 @@ class CameraTest : public ::testing::Test {
     ASSERT_TRUE(server_->listen({"127.0.0.1", port}).isOk());
     port_ = server_->port();
   }
-  void startCamera(std::string path) {
+  void startCamera(std::string path, Backoff backoff = Backoff{100ms, 400ms}) {
     CameraConfig config;
     config.id = "gate";
     config.url = "rtsp://127.0.0.1:" + std::to_string(port_) + path;
     CameraOptions options;
-    options.backoff = Backoff{100ms, 400ms};
+    options.backoff = backoff;
+    options.probeInterval = 300ms;
     options.requestTimeout = 2s;
     options.mediaTimeout = 2s;
     std::promise<void> done;
@@ -127,6 +128,22 @@ TEST_F(CameraTest, RecoversWhenTheServerRestarts) {
   // The backoff is capped at 400 ms: recovery comes well within 5 s.
   ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before + 5; }, 5s));
   EXPECT_TRUE(status().reason.empty());
+}
+
+// The backoff is for a camera that answers and fails; one that is away is
+// probed every 150-300 ms here, so it streams again soon after it returns,
+// whatever the backoff (with it alone, the first retry after 3-6 s fails
+// and the next comes 6-12 s later).
+TEST_F(CameraTest, ReturningCameraStreamsAgainWithinTheProbeInterval) {
+  startCamera("/cam/0", Backoff{6s, 30s});
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 5; }));
+  server_->stop();
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kRetrying; }, 5s));
+  std::this_thread::sleep_for(6500ms);
+  startServer(port_);
+  const int before = sink_.frames;
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before; }, 2500ms));
+  EXPECT_EQ(status().reconnects, 1u);  // probes are not reconnects
 }
 
 TEST_F(CameraTest, NotFoundIsRetriedWithTheReasonVisible) {

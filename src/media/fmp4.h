@@ -3,8 +3,8 @@
 // WebSocket/MSE and for HLS: an init segment (ftyp + moov with mvex) from a
 // stream's parameters, then fragments (moof + mdat) of frames.
 //
-// One video track (id 1), timescale 90 kHz, no composition offsets (vigil
-// frames arrive in presentation order). Frame::data is already what an MP4
+// One video track (id 1), timescale 90 kHz, no composition offsets (pts is
+// the decode time: DECISIONS 47). Frame::data is already what an MP4
 // sample holds (length-prefixed NAL units), so a fragment never copies
 // frame bytes: it is a small header (moof + the mdat header) plus the
 // frames themselves, shared; a sender writes buffers() as one gathered

@@ -23,7 +23,7 @@ struct VideoParameters {
 
 // One access unit (a coded picture) of a video stream.
 struct Frame {
-  MediaTime pts;            // 90 kHz, strictly increasing within a stream segment
+  MediaTime pts;            // 90 kHz, strictly increasing within a stream segment; decode time (DECISIONS 47)
   WallTime captureTime;     // from RTCP sender reports, else arrival time
   bool keyframe = false;
   Bytes data;               // NAL units, each with a 4-byte big-endian length prefix

@@ -93,7 +93,9 @@ bool h264HasChromaInfo(uint8_t profileIdc) {
   }
 }
 
-Result<SpsInfo> parseH264Sps(ByteView nal) {
+// `vuiBit`, when given, receives where vui_parameters_present_flag is in
+// the RBSP (after the NAL header), in bits.
+Result<SpsInfo> parseH264Sps(ByteView nal, size_t* vuiBit = nullptr) {
   if (nal.size() < 4 || nalType(VideoCodec::kH264, nal[0]) != h264::kSps)
     return malformed("not an H.264 SPS");
   const Bytes rbsp = removeEmulationPrevention(nal.subspan(1));
@@ -154,6 +156,7 @@ Result<SpsInfo> parseH264Sps(ByteView nal) {
   }
   // vui_parameters follow; nothing in them is needed here.
   if (!r.ok()) return malformed("truncated");
+  if (vuiBit) *vuiBit = rbsp.size() * 8 - r.bitsLeft();
   if (widthMbs == 0 || heightMapUnits == 0 || widthMbs > kMaxDimension / 16 ||
       heightMapUnits > kMaxDimension / 16) {
     return malformed("picture size out of range");
@@ -260,6 +263,23 @@ Result<SpsInfo> parseH265Sps(ByteView nal) {
 
 Result<SpsInfo> parseSps(VideoCodec codec, ByteView nal) {
   return codec == VideoCodec::kH264 ? parseH264Sps(nal) : parseH265Sps(nal);
+}
+
+bool sameSps(VideoCodec codec, ByteView a, ByteView b) {
+  if (codec == VideoCodec::kH265) {
+    auto x = parseH265Sps(a), y = parseH265Sps(b);
+    return x && y && *x == *y;
+  }
+  size_t bitsA = 0, bitsB = 0;
+  if (!parseH264Sps(a, &bitsA) || !parseH264Sps(b, &bitsB) || bitsA != bitsB) return false;
+  const Bytes x = removeEmulationPrevention(a.subspan(1)), y = removeEmulationPrevention(b.subspan(1));
+  BitReader rx(x), ry(y);
+  for (size_t left = bitsA; left > 0;) {
+    const int n = static_cast<int>(std::min<size_t>(left, 32));
+    if (rx.bits(n) != ry.bits(n)) return false;
+    left -= static_cast<size_t>(n);
+  }
+  return true;
 }
 
 Result<int> parameterSetId(VideoCodec codec, ByteView nal) {

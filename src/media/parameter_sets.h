@@ -61,11 +61,21 @@ struct SpsInfo {
   // exactly as hvcC stores them. profileIdc/levelIdc are copied from it.
   std::array<uint8_t, 12> h265GeneralProfileTierLevel{};
   int maxSubLayers = 1;  // H.265 only
+
+  friend bool operator==(const SpsInfo&, const SpsInfo&) = default;
 };
 
 // Parses a complete SPS NAL unit (NAL header included, emulation prevention
 // bytes present, as in SDP sprop sets and RTP payloads).
 Result<SpsInfo> parseSps(VideoCodec codec, ByteView nal);
+
+// Whether two SPS NAL units describe the same coded pictures, so that a
+// camera repeating its SPS with other bytes is no change of parameters.
+// H.264: the same syntax before vui_parameters (the VUI -- timing, colour,
+// buffering hints -- may differ). H.265: the same SpsInfo (its VUI sits
+// behind the reference picture sets, which vigil does not parse). False
+// when either does not parse.
+bool sameSps(VideoCodec codec, ByteView a, ByteView b);
 
 // The id a parameter set NAL unit declares (VPS/SPS/PPS id), so a new set
 // can replace the old one of the same id. nullopt-like failure for garbage.

@@ -345,6 +345,38 @@ TEST(ParseSps, RejectsCroppingLargerThanThePicture) {
   EXPECT_FALSE(parseSps(VideoCodec::kH264, h264Nal(0x67, w.finish())).isOk());
 }
 
+// kH264High720 encoded again at 30 fps (VUI timing) and with BT.709 colour
+// signalled (VUI colour description): the same pictures.
+const Bytes kH264High720At30 = {0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50, 0x05,
+                                0xbb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00,
+                                0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83, 0x19, 0x60};
+const Bytes kH264High720Bt709 = {0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50, 0x05, 0xbb,
+                                 0x01, 0x6a, 0x02, 0x02, 0x02, 0x80, 0x00, 0x00, 0x03, 0x00,
+                                 0x80, 0x00, 0x00, 0x19, 0x07, 0x8c, 0x18, 0xcb};
+
+TEST(SameSps, AnotherVuiIsTheSameSps) {
+  EXPECT_TRUE(sameSps(VideoCodec::kH264, kH264High720, kH264High720));
+  EXPECT_TRUE(sameSps(VideoCodec::kH264, kH264High720, kH264High720At30));
+  EXPECT_TRUE(sameSps(VideoCodec::kH264, kH264High720At30, kH264High720Bt709));
+  EXPECT_TRUE(sameSps(VideoCodec::kH265, kH265Main360, kH265Main360));
+}
+
+TEST(SameSps, SizeProfileOrCodingChangesAreNot) {
+  EXPECT_FALSE(sameSps(VideoCodec::kH264, kH264High720, kH264High1080));      // size and level
+  EXPECT_FALSE(sameSps(VideoCodec::kH264, kH264High720, kH264High444_720));   // profile, chroma
+  EXPECT_FALSE(sameSps(VideoCodec::kH264, kH264High720, kH264BaselineCif));
+  EXPECT_FALSE(sameSps(VideoCodec::kH264, kH264High720, kH264Interlaced576));
+  EXPECT_FALSE(sameSps(VideoCodec::kH265, kH265Main360, kH265Main1080));
+  EXPECT_FALSE(sameSps(VideoCodec::kH265, kH265Main360, kH265Main10Odd));
+  // Two bits before the VUI: max_num_ref_frames 4 -> 5 (ue 00101 -> 00110,
+  // the last two bits at the top of byte 6), same size and profile.
+  Bytes other = kH264High720;
+  other[6] ^= 0xc0;
+  ASSERT_EQ(parseSps(VideoCodec::kH264, other)->height, 720);
+  EXPECT_FALSE(sameSps(VideoCodec::kH264, kH264High720, other));
+  EXPECT_FALSE(sameSps(VideoCodec::kH264, kH264High720, Bytes{0x67, 0x64}));  // does not parse
+}
+
 TEST(ParameterSetId, ReadsIds) {
   EXPECT_EQ(parameterSetId(VideoCodec::kH264, kH264High720).value(), 0);
   EXPECT_EQ(parameterSetId(VideoCodec::kH264, Bytes{0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0}).value(),

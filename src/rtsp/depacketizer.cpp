@@ -285,6 +285,9 @@ void VideoDepacketizer::learnParameterSet(uint8_t type, ByteView nal) {
   });
   if (same != list.end()) {
     if (std::equal(same->begin(), same->end(), nal.begin(), nal.end())) return;  // unchanged
+    // The same SPS with another VUI (cameras and encoders vary it) decodes
+    // the same pictures: keep the one already known, and the segment.
+    if (isSps && media::sameSps(codec_, *same, nal)) return;
     same->assign(nal.begin(), nal.end());
   } else {
     if (list.size() >= kMaxParameterSets) return;

@@ -276,6 +276,25 @@ TEST(VideoDepacketizer, NewSpsInBandSetsParametersChanged) {
   EXPECT_EQ(b->params->sps, std::vector<Bytes>{kSps720});   // earlier units keep theirs
 }
 
+// The same SPS with another VUI (here timing for 30 fps instead of 25, as
+// x264 writes it) and parameter sets in another order: no new segment.
+TEST(VideoDepacketizer, SpsRepeatedWithAnotherVuiIsNoChange) {
+  const Bytes sps720at30 = {0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50, 0x05, 0xbb, 0x01, 0x10, 0x00,
+                            0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83, 0x19, 0x60};
+  VideoDepacketizer d(VideoCodec::kH264, nullptr);
+  Packets pk;
+  const Bytes idr = nalOf({0x65}, 50);
+  d.push(pk.make(1, 100, false, stapA({&kSps720, &kPps})));
+  d.push(pk.make(2, 100, true, idr));
+  d.push(pk.make(3, 200, false, stapA({&kPps, &sps720at30})));
+  d.push(pk.make(4, 200, true, idr));
+  auto a = d.pop(), b = d.pop();
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(b->parametersChanged);
+  EXPECT_EQ(b->params.get(), a->params.get());
+  EXPECT_EQ(b->params->sps, std::vector<Bytes>{kSps720});
+}
+
 // Some cameras send SPS and PPS as packets of their own, with the marker bit
 // or another timestamp: they go before the next picture.
 TEST(VideoDepacketizer, ParameterSetsWithTheirOwnMarkerAreCarried) {

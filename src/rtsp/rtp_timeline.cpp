@@ -1,5 +1,7 @@
 #include "rtsp/rtp_timeline.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 
 namespace vigil::rtsp {
@@ -88,16 +90,23 @@ int64_t StreamTimeline::toTicks(int64_t t) const {
          t % rate * MediaDuration::kTicksPerSecond / rate;
 }
 
-void StreamTimeline::logJump(std::string_view what, int64_t deltaMicros, WallTime arrival) {
-  // At most one line per 10 s per stream: a camera stuck in a bad state
-  // must not flood the log.
-  if (loggedOnce_ && arrival - lastLog_ < std::chrono::seconds(10)) return;
-  loggedOnce_ = true;
-  lastLog_ = arrival;
-  log::warn("rtsp.timeline.jump", {{"stream", options_.name},
-                                   {"kind", what},
-                                   {"delta_ms", deltaMicros / 1000},
-                                   {"jumps", counters_.jumps}});
+int64_t StreamTimeline::decodeTime(int64_t presentation) {
+  pending_.insert(std::upper_bound(pending_.begin(), pending_.end(), presentation), presentation);
+  // The pictures sent before this one but presented after it: the decoder
+  // holds that many, and so must the decode times.
+  const auto later = std::count_if(recent_.begin(), recent_.end(), [&](int64_t p) { return p > presentation; });
+  if (later > counters_.reorderDepth) {
+    counters_.reorderDepth = static_cast<int>(later);
+    log::info("rtsp.timeline.reordered", {{"stream", options_.name}, {"depth", counters_.reorderDepth}});
+  }
+  recent_.push_back(presentation);
+  if (recent_.size() > kMaxReorderDepth) recent_.pop_front();
+  int64_t next = lastPts_ + 1;
+  while (pending_.size() > static_cast<size_t>(counters_.reorderDepth)) {
+    next = std::max(next, pending_.front());
+    pending_.erase(pending_.begin());
+  }
+  return started_ ? next : presentation;
 }
 
 void StreamTimeline::onSenderReport(uint64_t ntp, uint32_t rtpTimestamp, WallTime arrival) {
@@ -121,35 +130,46 @@ void StreamTimeline::onSenderReport(uint64_t ntp, uint32_t rtpTimestamp, WallTim
 StreamTimeline::Timing StreamTimeline::onFrame(uint32_t rtpTimestamp, WallTime arrival) {
   Timing t;
   const int64_t ext = unwrapper_.unwrap(rtpTimestamp);
-  int64_t pts = toTicks(ext) + offset_;
   if (started_) {
-    const int64_t mediaDeltaUs = (ext - lastExtended_) * 1'000'000 / options_.clockRate;
+    const int64_t mediaDeltaUs = (ext - newestExtended_) * 1'000'000 / options_.clockRate;
     const int64_t arrivalDeltaUs = (arrival - lastArrival_).count();
-    const bool backwards = ext < lastExtended_;
+    // A reordered picture is presented between pictures sent before it; a
+    // clock that stepped back puts it before all of them.
+    const int64_t presentation = toTicks(ext) + offset_;
+    const bool reordered = -mediaDeltaUs <= options_.maxReorder.count() * 1000 &&
+                           std::any_of(recent_.begin(), recent_.end(), [&](int64_t p) { return p < presentation; });
+    const bool backwards = ext < newestExtended_ && !reordered;
     const bool forward = mediaDeltaUs - arrivalDeltaUs > options_.maxForwardJump.count() * 1000;
     if (backwards || forward) {
       ++counters_.jumps;
-      logJump(backwards ? "backwards" : "forward", mediaDeltaUs, arrival);
+      if (jumpLog_.allow()) {
+        log::warn("rtsp.timeline.jump", {{"stream", options_.name},
+                                         {"kind", backwards ? "backwards" : "forward"},
+                                         {"delta_ms", mediaDeltaUs / 1000},
+                                         {"jumps", counters_.jumps},
+                                         {"suppressed", jumpLog_.suppressed()}});
+      }
       // Continue from the last pts by the time that passed on arrival, and
       // forget mappings made for the old clock.
       const int64_t step = std::max<int64_t>(1, arrivalDeltaUs * 9 / 100);
       offset_ = lastPts_ + step - toTicks(ext);
-      pts = lastPts_ + step;
+      pending_.clear();
+      recent_.clear();
+      newestExtended_ = ext;
       haveSenderReport_ = false;
       haveAnchor_ = false;
       t.discontinuity = true;
-    } else if (pts <= lastPts_) {
-      pts = lastPts_ + 1;  // equal timestamps: keep pts strictly increasing
     }
   }
+  if (!started_ || ext > newestExtended_) newestExtended_ = ext;
+  const int64_t pts = t.discontinuity ? toTicks(ext) + offset_ : decodeTime(toTicks(ext) + offset_);
   started_ = true;
-  lastExtended_ = ext;
   lastPts_ = pts;
   lastArrival_ = arrival;
   t.pts = MediaTime(pts);
 
   if (haveSenderReport_) {
-    const int64_t us = (ext - senderReportExtended_) * 1'000'000 / options_.clockRate;
+    const int64_t us = (pts - toTicks(senderReportExtended_) - offset_) * 100 / 9;
     const WallTime wall = senderReportWall_ + microseconds(us);
     const auto skew = wall - arrival;
     if (skew <= options_.maxSenderReportSkew && -skew <= options_.maxSenderReportSkew) {
@@ -171,8 +191,11 @@ StreamTimeline::Timing StreamTimeline::onFrame(uint32_t rtpTimestamp, WallTime a
       haveAnchor_ = false;
     } else if (behind > options_.maxArrivalDrift) {
       ++counters_.reanchors;
-      log::info("rtsp.timeline.reanchor",
-                {{"stream", options_.name}, {"drift_ms", behind.count() / 1000}});
+      if (reanchorLog_.allow()) {
+        log::info("rtsp.timeline.reanchor", {{"stream", options_.name},
+                                             {"drift_ms", behind.count() / 1000},
+                                             {"suppressed", reanchorLog_.suppressed()}});
+      }
       haveAnchor_ = false;
     } else {
       t.captureTime = predicted;

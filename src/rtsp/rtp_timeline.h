@@ -9,13 +9,23 @@
 //    reports when the camera sends them and they are plausible, else from
 //    arrival time). Jumps of the camera's clock are detected, logged and
 //    smoothed over so pts never goes backwards.
+//
+// B-frames: a stream coded with them sends pictures in decode order, and
+// their RTP timestamps (presentation times) go back and forth by a few
+// frames, staying after some picture sent before them. That is reordering,
+// not a jump: pts are then decode times, each
+// the next presentation time in order once `reorderDepth` pictures are
+// known, so they follow the camera's clock evenly, a few frames behind it.
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "base/log.h"
 #include "base/time.h"
 #include "rtsp/rtp.h"
 
@@ -99,6 +109,10 @@ class StreamTimeline {
     // Arrival-based capture times are re-anchored when arrival drifts this
     // far behind the media clock.
     std::chrono::milliseconds maxArrivalDrift{1000};
+    // A timestamp at most this far behind the newest one, and after one of
+    // the last pictures', is a reordered picture (B-frames); otherwise the
+    // clock jumped.
+    std::chrono::milliseconds maxReorder{1000};
   };
   struct Timing {
     MediaTime pts;  // 90 kHz, strictly increasing
@@ -111,6 +125,7 @@ class StreamTimeline {
     uint64_t senderReports = 0;
     uint64_t senderReportsIgnored = 0;  // implausible wall time
     uint64_t reanchors = 0;             // arrival drift corrected
+    int reorderDepth = 0;               // pictures held to put B-frames in order
   };
 
   explicit StreamTimeline(Options options);
@@ -125,14 +140,21 @@ class StreamTimeline {
 
  private:
   int64_t toTicks(int64_t clockTicks) const;  // clock rate -> 90 kHz
-  void logJump(std::string_view what, int64_t deltaMicros, WallTime arrival);
+  // The decode time of a picture presented at `presentation`, > lastPts_.
+  int64_t decodeTime(int64_t presentation);
+
+  static constexpr int kMaxReorderDepth = 16;  // H.264's max_dec_frame_buffering
 
   Options options_;
   RtpTimestampUnwrapper unwrapper_;
   bool started_ = false;
-  int64_t lastExtended_ = 0;
+  int64_t newestExtended_ = 0;  // the largest RTP timestamp since the last jump
   int64_t lastPts_ = 0;
-  int64_t offset_ = 0;  // pts = toTicks(extended) + offset_
+  int64_t offset_ = 0;  // presentation time = toTicks(extended) + offset_
+  // Presentation times not yet handed out as decode times, sorted; at
+  // most counters_.reorderDepth of them.
+  std::vector<int64_t> pending_;
+  std::deque<int64_t> recent_;  // the last pictures' presentation times, in decode order
   WallTime lastArrival_;
   // Wall-clock mapping from the last plausible sender report.
   bool haveSenderReport_ = false;
@@ -142,8 +164,8 @@ class StreamTimeline {
   bool haveAnchor_ = false;
   int64_t anchorPts_ = 0;
   WallTime anchorWall_;
-  WallTime lastLog_;
-  bool loggedOnce_ = false;
+  log::RateLimit jumpLog_{std::chrono::seconds(10)};
+  log::RateLimit reanchorLog_{std::chrono::seconds(10)};
   Counters counters_;
 };
 

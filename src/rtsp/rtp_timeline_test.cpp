@@ -188,12 +188,70 @@ TEST(StreamTimeline, ForwardJumpButNotAfterSilence) {
   EXPECT_EQ(t.counters().jumps, 1u);
 }
 
+// x264's default GOP in decode order: I0 P3 B1 B2 P6 B4 B5 ..., 25 fps.
+TEST(StreamTimeline, BFramesAreReorderingNotJumps) {
+  StreamTimeline t(video());
+  const int order[] = {0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 12, 10, 11, 15, 13, 14};
+  std::vector<int64_t> pts;
+  for (size_t i = 0; i < std::size(order); ++i) {
+    auto r = t.onFrame(static_cast<uint32_t>(90000 + order[i] * 3600), at(static_cast<int64_t>(i) * 40));
+    EXPECT_FALSE(r.discontinuity) << i;
+    pts.push_back(r.pts.ticks());
+  }
+  EXPECT_EQ(t.counters().jumps, 0u);
+  EXPECT_EQ(t.counters().reorderDepth, 1);
+  for (size_t i = 1; i < pts.size(); ++i) EXPECT_GT(pts[i], pts[i - 1]) << i;
+  // Once the depth is known, decode times step by one frame, one frame
+  // behind the presentation times.
+  for (size_t i = 6; i < pts.size(); ++i) EXPECT_EQ(pts[i] - pts[i - 1], 3600) << i;
+  EXPECT_EQ(pts.back() - pts.front(), 14 * 3600);
+}
+
+TEST(StreamTimeline, BPyramidNeedsTwoPictures) {
+  StreamTimeline t(video());
+  // I0 P4 B2 b1 b3 P8 B6 b5 b7 ...
+  std::vector<int> order{0};
+  for (int g = 0; g < 6; ++g) {
+    for (int d : {4, 2, 1, 3}) order.push_back(g * 4 + d);
+  }
+  std::vector<int64_t> pts;
+  for (size_t i = 0; i < order.size(); ++i) {
+    auto r = t.onFrame(static_cast<uint32_t>(order[i] * 3600), at(static_cast<int64_t>(i) * 40));
+    EXPECT_FALSE(r.discontinuity) << i;
+    pts.push_back(r.pts.ticks());
+  }
+  EXPECT_EQ(t.counters().reorderDepth, 2);
+  for (size_t i = 1; i < pts.size(); ++i) EXPECT_GT(pts[i], pts[i - 1]) << i;
+  for (size_t i = 10; i < pts.size(); ++i) EXPECT_EQ(pts[i] - pts[i - 1], 3600) << i;
+}
+
+TEST(StreamTimeline, BackwardsFurtherThanReorderingIsAJump) {
+  StreamTimeline t(video());
+  t.onFrame(900000, at(0));
+  t.onFrame(900000 + 3600, at(40));
+  auto c = t.onFrame(900000 - 90000 - 3600, at(80));  // 1.04 s back
+  EXPECT_TRUE(c.discontinuity);
+  EXPECT_EQ(t.counters().reorderDepth, 0);
+}
+
+// A source looping its clip steps back by less than the reorder bound, but
+// before every picture it sent: a jump, and no reordering learnt.
+TEST(StreamTimeline, ShortStepBackBeforeEveryPictureIsAJump) {
+  StreamTimeline t(video());
+  for (int i = 0; i < 20; ++i) t.onFrame(static_cast<uint32_t>(900000 + i * 3600), at(i * 40));
+  auto r = t.onFrame(900000 + 19 * 3600 - 81000, at(800));  // 0.9 s back
+  EXPECT_TRUE(r.discontinuity);
+  EXPECT_EQ(t.counters().reorderDepth, 0);
+  EXPECT_EQ(t.counters().jumps, 1u);
+}
+
 TEST(StreamTimeline, EqualTimestampsStillIncrease) {
   StreamTimeline t(video());
   auto a = t.onFrame(500, at(0));
   auto b = t.onFrame(500, at(1));
   EXPECT_GT(b.pts, a.pts);
   EXPECT_FALSE(b.discontinuity);
+  EXPECT_EQ(t.counters().reorderDepth, 0);
 }
 
 }  // namespace
