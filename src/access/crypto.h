@@ -2,7 +2,9 @@
 // The access module's cryptography, all from libsodium: Argon2id password
 // hashes, random passwords and session tokens, SHA-256.
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -30,6 +32,7 @@ std::string generatePassword();
 std::string generateSessionToken();
 bool looksLikeSessionToken(std::string_view token);
 
+std::array<uint8_t, 32> sha256(std::string_view data);
 // Lower-case hex SHA-256.
 std::string sha256Hex(std::string_view data);
 
