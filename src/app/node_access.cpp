@@ -33,13 +33,13 @@ std::string AccessLocation::describe() const {
   return database.empty() ? sqlitePath(dataDir) : redactUrlPassword(database);
 }
 
-Result<NodeAccess> openNodeAccess(const AccessLocation& where) {
+Result<NodeAccess> openNodeAccess(const AccessLocation& where, const access::AccountsOptions& options) {
   auto store = openStore(where);
   if (!store) return store.status();
   NodeAccess a;
   a.store = std::move(*store);
   a.audit = std::make_unique<access::AuditLog>(*a.store, SystemClock::instance());
-  a.accounts = std::make_unique<access::Accounts>(*a.store, *a.audit, SystemClock::instance());
+  a.accounts = std::make_unique<access::Accounts>(*a.store, *a.audit, SystemClock::instance(), options);
   return a;
 }
 

@@ -27,7 +27,7 @@ struct AccessLocation {
 };
 
 // Creates the data directory when SQLite is used and it is missing.
-Result<NodeAccess> openNodeAccess(const AccessLocation& where);
+Result<NodeAccess> openNodeAccess(const AccessLocation& where, const access::AccountsOptions& options = {});
 // The data directory of `--config FILE` or `--data DIR` (exactly one is set).
 Result<std::string> dataDirFrom(const std::string& configPath, const std::string& dataDir);
 // Where the accounts of `--config FILE` or `--data DIR` live.

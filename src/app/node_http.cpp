@@ -32,6 +32,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                         const NodeHttpOptions& options) {
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
+  serverOptions.hosts = options.hosts;
+  serverOptions.hosts.push_back(options.listen.host);
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
   // Before the routes: the camera routes add a login page only without a UI.
   const std::string webRoot = options.webRoot.empty() ? findWebRoot() : options.webRoot;

@@ -29,7 +29,9 @@ int runServe(const Config& config) {
   std::optional<NodeAccess> access;
   if (!config.node.dataDir.empty() || !config.access.database.empty()) {
     const AccessLocation where{config.node.dataDir, config.access.database};
-    auto opened = openNodeAccess(where);
+    vigil::access::AccountsOptions accountsOptions;
+    accountsOptions.throttle.checksPerSecond = config.access.passwordChecksPerSecond;
+    auto opened = openNodeAccess(where, accountsOptions);
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
@@ -81,6 +83,7 @@ int runServe(const Config& config) {
     auto started = startNodeHttp(loops, node, *access,
                                  {.nodeName = config.node.name,
                                   .listen = config.http.listen,
+                                  .hosts = config.http.hosts,
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),

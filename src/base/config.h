@@ -32,6 +32,9 @@ Result<HostPort> parseHostPort(std::string_view text);
 
 // Ids of cameras (and later users, nodes): [a-z0-9_-]{1,64}.
 bool isValidId(std::string_view id);
+// A DNS name as it appears in a Host header, without port: letters,
+// digits, '-' and '.', at most 253 characters.
+bool isValidHostName(std::string_view name);
 
 // "scheme://user:secret@host/..." -> "scheme://user:***@host/...": a URL fit
 // for logs and messages. Other URLs come back unchanged.
@@ -51,6 +54,10 @@ struct HttpConfig {
   // The built web UI (web/dist). Empty: looked for next to the program
   // (app::findWebRoot); none found: a minimal login page.
   std::string webRoot;
+  // The names clients may reach this server by (Host header), besides IP
+  // addresses, "localhost" and the listen host: others get 421, so a page
+  // of another site whose name was rebound to our address gets nothing.
+  std::vector<std::string> hosts;
 };
 
 struct AccessConfig {
@@ -58,6 +65,10 @@ struct AccessConfig {
   // <data_dir>/access.db, or a libpq URI ("postgresql://...") for a
   // PostgreSQL database that several nodes of a platform share.
   std::string database;
+  // The node-wide ceiling on login password checks (Argon2id: 64 MiB and
+  // about 0.1 s of a core each); past it every login is refused for a
+  // moment (access::ThrottleOptions).
+  int passwordChecksPerSecond = 10;
 };
 
 struct CameraConfig {

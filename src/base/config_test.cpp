@@ -85,6 +85,14 @@ TEST(Config, BadValuesNameKey) {
             "vigil.toml:4: camera[0].post_roll_s: must be an integer");
   EXPECT_THAT(errorOf("[http]\nlisten = \"localhost\"\n"), HasSubstr("vigil.toml:2: http.listen:"));
   EXPECT_EQ(errorOf("[http]\ntls_cert = \"c.pem\"\n"), "vigil.toml:2: http.tls_cert: tls_cert and tls_key go together");
+  EXPECT_EQ(errorOf("[http]\nhosts = \"cam.example\"\n"), "vigil.toml:2: http.hosts: must be an array of host names");
+  EXPECT_EQ(errorOf("[http]\nhosts = [\"cam.example:8080\"]\n"),
+            "vigil.toml:2: http.hosts: each must be a host name without port (\"cam.example.org\")");
+  EXPECT_EQ(errorOf("[access]\npassword_checks_per_second = 0\n"),
+            "vigil.toml:2: access.password_checks_per_second: must be between 1 and 1000 (got 0)");
+  auto hosts = parseConfig("[http]\nhosts = [\"cam.example\", \"vigil.lan\"]\n", "vigil.toml");
+  ASSERT_TRUE(hosts);
+  EXPECT_EQ(hosts->http.hosts, (std::vector<std::string>{"cam.example", "vigil.lan"}));
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\n"), HasSubstr("camera[0].url: is required"));
   EXPECT_THAT(errorOf("[[camera]]\nid=\"a\"\nurl=\"rtsp://h/1\"\n[[camera]]\nid=\"a\"\nurl=\"rtsp://h/2\"\n"),
               HasSubstr("vigil.toml:5: camera[1].id: duplicate camera id \"a\""));

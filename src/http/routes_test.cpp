@@ -32,6 +32,7 @@ class RoutesTest : public ::testing::Test {
     accounts_ = std::make_unique<access::Accounts>(*store_, *audit_, clock_);
     HttpServerOptions options;
     options.accounts = accounts_.get();
+    options.hosts = {"vigil.test"};
     server_ = std::make_unique<HttpServer>(loops_, options);
     addCameraRoutes(*server_, "test", [] {
       std::vector<camera::CameraStatus> cams(2);

@@ -10,6 +10,7 @@
 // "Authorization: Bearer <token>") of a user whose role is high enough:
 // 401 without one, 403 with too low a role. A state-changing request
 // authenticated by cookie must carry an Origin naming this server (CSRF).
+// A request naming another host than ours is refused (DNS rebinding).
 
 #include <chrono>
 #include <functional>
@@ -125,6 +126,10 @@ struct HttpServerOptions {
   size_t webSocketMaxMessageBytes = 64 * 1024;  // from the client
   // Checks sessions; without it, every non-public route answers 401.
   access::Accounts* accounts = nullptr;
+  // Host names a request may name in its Host header; besides them, IP
+  // addresses and "localhost" (names no other site can rebind to our
+  // address). Any other Host gets 421.
+  std::vector<std::string> hosts;
 };
 
 class HttpServer {
