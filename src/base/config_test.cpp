@@ -116,7 +116,7 @@ TEST(Config, AccessDatabaseMustBeAPostgresUri) {
   // The message does not echo the value, which may hold a password.
   EXPECT_EQ(errorOf("[access]\ndatabase = \"mysql://u:secret@h/db\"\n"),
             "vigil.toml:2: access.database: must be a postgresql:// URI");
-  EXPECT_EQ(errorOf("[access]\nurl = \"x\"\n"), "vigil.toml:2: access.url: unknown key (allowed: database)");
+  EXPECT_EQ(errorOf("[access]\nurl = \"x\"\n"), "vigil.toml:2: access.url: unknown key (allowed: database, password_checks_per_second)");
 }
 
 TEST(Config, CanonicalSectionsIgnoreLayoutAndLeaveSecretsOut) {

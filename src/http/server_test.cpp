@@ -424,7 +424,8 @@ TEST_F(ServerTest, AHostNotOursGets421AndEveryAnswerItsSecurityHeaders) {
   }
   for (const std::string& path : {"/healthz", "/nothing"}) {
     CurlResponse r = curl(path);
-    EXPECT_EQ(r.headers["content-security-policy"].substr(0, 42), "default-src 'self'; script-src 'self'; st") << path;
+    EXPECT_TRUE(r.headers["content-security-policy"].starts_with("default-src 'self'; script-src 'self'; style-src"))
+        << path;
     EXPECT_EQ(r.headers["x-frame-options"], "DENY");
     EXPECT_EQ(r.headers["referrer-policy"], "no-referrer");
   }
