@@ -44,7 +44,12 @@ bool Principal::canView(std::string_view camera) const {
 }
 
 Accounts::Accounts(AccountStore& store, AuditLog& audit, const Clock& clock, AccountsOptions options)
-    : store_(store), audit_(audit), clock_(clock), options_(options), throttle_(clock, options.throttle) {}
+    : store_(store),
+      audit_(audit),
+      clock_(clock),
+      options_(options),
+      throttle_(clock, options.throttle),
+      tally_(audit, clock, options.tally) {}
 
 Status Accounts::addUser(const Actor& actor, const std::string& id, Role role, std::string_view password,
                          const std::vector<std::string>& cameras) {
@@ -90,20 +95,26 @@ Status Accounts::confirmPassword(const std::string& id, std::string_view passwor
 
 Result<User> Accounts::checkCredentials(const std::string& name, std::string_view password, const std::string& client,
                                         const std::string& detail) {
-  if (auto wait = throttle_.retryAfter(name, client); wait.count() > 0) {
-    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginThrottled, "", client, jsonDetail({{"retry_after_s", wait.count()}})}));
-    return Status::resourceExhausted(fmt::format("too many failed logins; retry after {} s", wait.count()));
+  LoginAdmission admission = throttle_.admit(name, client);
+  if (!admission.attempt) {
+    const bool node = admission.refusal == LoginAdmission::Refusal::kNode;
+    VIGIL_RETURN_IF_ERROR(
+        tally_.count({name, audit_kind::kLoginFailed, "", client, detail}, node ? "busy" : "throttled"));
+    const int64_t wait = admission.retryAfter.count();
+    return Status::resourceExhausted(node ? fmt::format("too many logins on this node; retry after {} s", wait)
+                                          : fmt::format("too many failed logins; retry after {} s", wait));
   }
+  // A database error below counts as a failed attempt (the destructor):
+  // erring towards slowing down is the safe side.
   auto found = name.empty() ? Result<User>(Status::notFound("invalid name")) : store_.findUser(name);
   if (!found && found.status().code() != StatusCode::kNotFound) return found.status();
   const bool ok = verifyPassword(password, found ? found->passwordHash : decoyHash()) && found.isOk();
   if (!ok) {
-    throttle_.recordFailure(name, client);
-    log::warn("access.login_failed", {{"user", name}, {"client", client}});
-    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginFailed, "", client, detail}));
+    admission.attempt.reset();  // counted before the row, so a failed write still counts
+    VIGIL_RETURN_IF_ERROR(tally_.count({name, audit_kind::kLoginFailed, "", client, detail}, "failed"));
     return Status::unauthenticated("wrong user name or password");
   }
-  throttle_.recordSuccess(name);
+  admission.attempt->succeeded();
   return found;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "access/audit.h"
+#include "access/audit_tally.h"
 #include "access/store.h"
 #include "access/throttle.h"
 #include "base/time.h"
@@ -25,6 +26,9 @@ struct AccountsOptions {
   std::chrono::seconds sessionLifetime{12 * 60 * 60};
   std::chrono::seconds idleTimeout{30 * 60};
   ThrottleOptions throttle;
+  // Failed and refused logins are audited through it, at most one row per
+  // name, address and minute (AUDIT.md).
+  AuditTallyOptions tally;
 };
 
 // Who a request acts for, once its session is checked.
@@ -94,8 +98,8 @@ class Accounts {
   Status setCameras(const Actor& actor, const std::string& id, const std::vector<std::string>& cameras);
   // A logged-in user confirming a change with their current password.
   // A wrong one counts as a failed login (throttled and audited as one):
-  // PermissionDenied, or ResourceExhausted while throttled (retryAfter()),
-  // so a stolen session cannot guess the password any faster than a login.
+  // PermissionDenied, or the refusals of login(), so a stolen session
+  // cannot guess the password any faster than a login.
   Status confirmPassword(const std::string& id, std::string_view password, const std::string& client);
   Result<std::vector<User>> listUsers() { return store_.listUsers(); }
 
@@ -106,7 +110,9 @@ class Accounts {
   Result<std::optional<std::string>> ensureAdmin();
 
   // Unauthenticated for a wrong name or password (one message for both);
-  // ResourceExhausted while throttled, see retryAfter().
+  // ResourceExhausted while this name and address or this address are
+  // throttled, or while the node's ceiling on password checks is reached
+  // (see retryAfter(): 0 in that case, a second is enough).
   Result<LoginResult> login(const std::string& user, std::string_view password, const std::string& client);
   std::chrono::seconds retryAfter(const std::string& user, const std::string& client) {
     return throttle_.retryAfter(user, client);
@@ -128,9 +134,8 @@ class Accounts {
 
  private:
   // The throttle, the password check and a failure's bookkeeping (count,
-  // log, audit row with `detail`), shared by login() and confirmPassword().
-  // ResourceExhausted while throttled, Unauthenticated for a wrong name or
-  // password, else the user.
+  // log, audit tally with `detail`), shared by login() and
+  // confirmPassword(). The refusals of login(), else the user.
   Result<User> checkCredentials(const std::string& name, std::string_view password, const std::string& client,
                                 const std::string& detail);
 
@@ -143,6 +148,7 @@ class Accounts {
   LoginThrottle throttle_;
   std::mutex listenerMutex_;
   std::function<void()> listener_;  // guarded by listenerMutex_
+  AuditTally tally_;
 };
 
 }  // namespace vigil::access

@@ -32,7 +32,6 @@ namespace vigil::access {
 namespace audit_kind {
 inline constexpr const char* kLogin = "login";
 inline constexpr const char* kLoginFailed = "login_failed";
-inline constexpr const char* kLoginThrottled = "login_throttled";
 inline constexpr const char* kLogout = "logout";
 inline constexpr const char* kUserAdd = "user_add";
 inline constexpr const char* kPasswordChange = "password_change";

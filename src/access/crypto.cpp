@@ -70,11 +70,12 @@ bool looksLikeSessionToken(std::string_view token) {
   return true;
 }
 
-std::string sha256Hex(std::string_view data) {
+std::array<uint8_t, 32> sha256(std::string_view data) {
   ensureSodium();
-  uint8_t digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return hexEncode(digest);
+  static_assert(crypto_hash_sha256_BYTES == 32);
+  std::array<uint8_t, 32> digest;
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return digest;
 }
 
 bool hexDecode(std::string_view hex, std::span<uint8_t> out) {
@@ -91,5 +92,6 @@ bool hexDecode(std::string_view hex, std::span<uint8_t> out) {
   }
   return true;
 }
+std::string sha256Hex(std::string_view data) { return hexEncode(sha256(data)); }
 
 }  // namespace vigil::access

@@ -2,6 +2,7 @@
 // The access module's cryptography, all from libsodium: Argon2id password
 // hashes, random passwords and session tokens, SHA-256.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -32,6 +33,7 @@ std::string generatePassword();
 std::string generateSessionToken();
 bool looksLikeSessionToken(std::string_view token);
 
+std::array<uint8_t, 32> sha256(std::string_view data);
 // Lower-case hex SHA-256.
 std::string sha256Hex(std::string_view data);
 // A string's bytes, for the APIs that sign and hash bytes.

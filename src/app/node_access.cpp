@@ -35,7 +35,7 @@ std::string AccessLocation::describe() const {
   return database.empty() ? sqlitePath(dataDir) : redactUrlCredentials(database);
 }
 
-Result<NodeAccess> openNodeAccess(const AccessLocation& where, AccessUse use, access::AccountsOptions options) {
+Result<NodeAccess> openNodeAccess(const AccessLocation& where, AccessUse use, const access::AccountsOptions& options) {
   if (where.dataDir.empty()) {
     return Status::invalidArgument("node.data_dir is not set: it holds the node key that signs the audit log");
   }

@@ -39,7 +39,7 @@ enum class AccessUse {
 };
 // Creates the data directory and the node key when missing (kReadWrite).
 Result<NodeAccess> openNodeAccess(const AccessLocation& where, AccessUse use = AccessUse::kReadWrite,
-                                  access::AccountsOptions options = {});
+                                  const access::AccountsOptions& options = {});
 // The data directory of `--config FILE` or `--data DIR` (exactly one is set).
 Result<std::string> dataDirFrom(const std::string& configPath, const std::string& dataDir);
 // Where the accounts of `--config FILE` or `--data DIR` live.

@@ -33,6 +33,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
   serverOptions.cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); };
+  serverOptions.hosts = options.hosts;
+  serverOptions.hosts.push_back(options.listen.host);
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
   // Before the routes: the camera routes add a login page only without a UI.
   const std::string webRoot = options.webRoot.empty() ? findWebRoot() : options.webRoot;

@@ -17,6 +17,7 @@ namespace vigil::app {
 struct NodeHttpOptions {
   std::string nodeName;
   HostPort listen;
+  std::vector<std::string> hosts;  // [http] hosts; the listen host is added
   std::string tlsCert;  // both set: HTTPS only
   std::string tlsKey;
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing

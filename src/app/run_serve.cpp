@@ -31,9 +31,11 @@ int runServe(const Config& config) {
   std::optional<NodeAccess> access;
   if (!config.node.dataDir.empty() || !config.access.database.empty()) {
     const AccessLocation where{config.node.dataDir, config.access.database};
-    auto opened = openNodeAccess(where, AccessUse::kReadWrite,
-                                 {.sessionLifetime = std::chrono::seconds(config.access.sessionLifetimeSeconds),
-                                  .idleTimeout = std::chrono::seconds(config.access.sessionIdleSeconds)});
+    vigil::access::AccountsOptions accountsOptions;
+    accountsOptions.sessionLifetime = std::chrono::seconds(config.access.sessionLifetimeSeconds);
+    accountsOptions.idleTimeout = std::chrono::seconds(config.access.sessionIdleSeconds);
+    accountsOptions.throttle.checksPerSecond = config.access.passwordChecksPerSecond;
+    auto opened = openNodeAccess(where, AccessUse::kReadWrite, accountsOptions);
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
@@ -85,6 +87,7 @@ int runServe(const Config& config) {
     auto started = startNodeHttp(loops, node, *access,
                                  {.nodeName = config.node.name,
                                   .listen = config.http.listen,
+                                  .hosts = config.http.hosts,
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -181,7 +182,7 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   VIGIL_RETURN_IF_ERROR(status);
 
   if (const toml::table* http = c.subTable(root, "http", status)) {
-    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen", "tls_cert", "tls_key", "web_root",
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*http, "http", {"listen", "tls_cert", "tls_key", "web_root", "hosts",
                                                       "live_views_per_session", "live_views_per_user"}));
     std::string listen;
     VIGIL_RETURN_IF_ERROR(c.readString(*http, "http", "listen", listen));
@@ -196,6 +197,17 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
     VIGIL_RETURN_IF_ERROR(
         c.readInt(*http, "http", "live_views_per_session", 1, 10000, config.http.liveViewsPerSession));
     VIGIL_RETURN_IF_ERROR(c.readInt(*http, "http", "live_views_per_user", 1, 10000, config.http.liveViewsPerUser));
+    if (const toml::node* hosts = http->get("hosts")) {
+      const toml::array* list = hosts->as_array();
+      if (list == nullptr) return c.fail(*hosts, "http.hosts", "must be an array of host names");
+      for (const toml::node& h : *list) {
+        const auto* name = h.as_string();
+        if (name == nullptr || !isValidHostName(name->get())) {
+          return c.fail(h, "http.hosts", "each must be a host name without port (\"cam.example.org\")");
+        }
+        config.http.hosts.push_back(name->get());
+      }
+    }
     if (config.http.tlsCert.empty() != config.http.tlsKey.empty()) {
       const char* given = config.http.tlsCert.empty() ? "tls_key" : "tls_cert";
       return c.fail(*http->get(given), std::string("http.") + given, "tls_cert and tls_key go together");
@@ -204,13 +216,15 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   VIGIL_RETURN_IF_ERROR(status);
 
   if (const toml::table* access = c.subTable(root, "access", status)) {
-    VIGIL_RETURN_IF_ERROR(
-        c.onlyKeys(*access, "access", {"database", "session_lifetime_s", "session_idle_s"}));
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*access, "access",
+                                     {"database", "session_lifetime_s", "session_idle_s", "password_checks_per_second"}));
     VIGIL_RETURN_IF_ERROR(c.readString(*access, "access", "database", config.access.database));
     constexpr int kThirtyDays = 30 * 24 * 60 * 60;
     VIGIL_RETURN_IF_ERROR(
         c.readInt(*access, "access", "session_lifetime_s", 1, kThirtyDays, config.access.sessionLifetimeSeconds));
     VIGIL_RETURN_IF_ERROR(c.readInt(*access, "access", "session_idle_s", 1, kThirtyDays, config.access.sessionIdleSeconds));
+    VIGIL_RETURN_IF_ERROR(c.readInt(*access, "access", "password_checks_per_second", 1, 1000,
+                                    config.access.passwordChecksPerSecond));
     const std::string& db = config.access.database;
     if (access->contains("database") && db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0) {
       // Say what is wrong without echoing the value: it may hold a password.
@@ -296,6 +310,12 @@ Result<HostPort> parseHostPort(std::string_view text) {
   if (port > 65535) return bad("port above 65535");
   out.port = static_cast<uint16_t>(port);
   return out;
+}
+
+bool isValidHostName(std::string_view name) {
+  return !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.';
+  });
 }
 
 bool isValidId(std::string_view id) {

@@ -36,6 +36,9 @@ Result<HostPort> parseHostPort(std::string_view text);
 
 // Ids of cameras (and later users, nodes): [a-z0-9_-]{1,64}.
 bool isValidId(std::string_view id);
+// A DNS name as it appears in a Host header, without port: letters,
+// digits, '-' and '.', at most 253 characters.
+bool isValidHostName(std::string_view name);
 
 struct NodeConfig {
   std::string name = "vigil";
@@ -54,6 +57,10 @@ struct HttpConfig {
   // Live views (WebSockets, HLS looks) one session, one user may have open.
   int liveViewsPerSession = 32;
   int liveViewsPerUser = 64;
+  // The names clients may reach this server by (Host header), besides IP
+  // addresses, "localhost" and the listen host: others get 421, so a page
+  // of another site whose name was rebound to our address gets nothing.
+  std::vector<std::string> hosts;
 };
 
 struct AccessConfig {
@@ -64,6 +71,10 @@ struct AccessConfig {
   // A session ends this long after login, or after this long unused.
   int sessionLifetimeSeconds = 12 * 60 * 60;
   int sessionIdleSeconds = 30 * 60;
+  // The node-wide ceiling on login password checks (Argon2id: 64 MiB and
+  // about 0.1 s of a core each); past it every login is refused for a
+  // moment (access::ThrottleOptions).
+  int passwordChecksPerSecond = 10;
 };
 
 struct CameraConfig {

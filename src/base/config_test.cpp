@@ -90,6 +90,14 @@ TEST(Config, BadValuesNameKey) {
             "vigil.toml:4: camera[0].auth: must be one of auto, digest (got \"basic\")");
   EXPECT_THAT(errorOf("[http]\nlisten = \"localhost\"\n"), HasSubstr("vigil.toml:2: http.listen:"));
   EXPECT_EQ(errorOf("[http]\ntls_cert = \"c.pem\"\n"), "vigil.toml:2: http.tls_cert: tls_cert and tls_key go together");
+  EXPECT_EQ(errorOf("[http]\nhosts = \"cam.example\"\n"), "vigil.toml:2: http.hosts: must be an array of host names");
+  EXPECT_EQ(errorOf("[http]\nhosts = [\"cam.example:8080\"]\n"),
+            "vigil.toml:2: http.hosts: each must be a host name without port (\"cam.example.org\")");
+  EXPECT_EQ(errorOf("[access]\npassword_checks_per_second = 0\n"),
+            "vigil.toml:2: access.password_checks_per_second: must be between 1 and 1000 (got 0)");
+  auto hosts = parseConfig("[http]\nhosts = [\"cam.example\", \"vigil.lan\"]\n", "vigil.toml");
+  ASSERT_TRUE(hosts);
+  EXPECT_EQ(hosts->http.hosts, (std::vector<std::string>{"cam.example", "vigil.lan"}));
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\n"), HasSubstr("camera[0].url: is required"));
   EXPECT_THAT(errorOf("[[camera]]\nid=\"a\"\nurl=\"rtsp://h/1\"\n[[camera]]\nid=\"a\"\nurl=\"rtsp://h/2\"\n"),
               HasSubstr("vigil.toml:5: camera[1].id: duplicate camera id \"a\""));
@@ -114,7 +122,7 @@ TEST(Config, AccessDatabaseMustBeAPostgresUri) {
   EXPECT_EQ(errorOf("[access]\ndatabase = \"mysql://u:secret@h/db\"\n"),
             "vigil.toml:2: access.database: must be a postgresql:// URI");
   EXPECT_EQ(errorOf("[access]\nurl = \"x\"\n"),
-            "vigil.toml:2: access.url: unknown key (allowed: database, session_lifetime_s, session_idle_s)");
+            "vigil.toml:2: access.url: unknown key (allowed: database, session_lifetime_s, session_idle_s, password_checks_per_second)");
 }
 
 TEST(Config, SessionTimesAndLiveViewCaps) {

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "access/crypto.h"
+#include "base/encoding.h"
+
 namespace vigil::http {
 
 namespace {
@@ -25,13 +28,9 @@ std::string escapeHtml(std::string_view s) {
 
 // The public shell: a login form that posts to /api/v1/login (same origin,
 // so the browser sends a matching Origin) and then opens the status page.
-constexpr const char* kLoginPage = R"html(<!doctype html><html><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>vigil</title>
-<style>body{font-family:sans-serif;margin:1.5em}input{display:block;margin:.3em 0 .8em}</style></head>
-<body><h1>vigil</h1><form id="login"><label>User<input name="user" autocomplete="username" required></label>
-<label>Password<input name="password" type="password" autocomplete="current-password" required></label>
-<button>Log in</button> <span id="error"></span></form>
-<script>
+constexpr std::string_view kLoginStyle =
+    "body{font-family:sans-serif;margin:1.5em}input{display:block;margin:.3em 0 .8em}";
+constexpr std::string_view kLoginScript = R"js(
 document.getElementById("login").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
@@ -40,8 +39,36 @@ document.getElementById("login").addEventListener("submit", async (e) => {
   if (r.ok) location.href = "/status";
   else document.getElementById("error").textContent = (await r.json()).error;
 });
-</script></body></html>
-)html";
+)js";
+constexpr std::string_view kStatusStyle =
+    "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}.on{color:#070}.off{color:#a00}";
+
+std::string loginPage() {
+  return fmt::format(R"html(<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>vigil</title>
+<style>{}</style></head>
+<body><h1>vigil</h1><form id="login"><label>User<input name="user" autocomplete="username" required></label>
+<label>Password<input name="password" type="password" autocomplete="current-password" required></label>
+<button>Log in</button> <span id="error"></span></form>
+<script>{}</script></body></html>
+)html",
+                     kLoginStyle, kLoginScript);
+}
+
+// 'sha256-<base64>': a CSP source that allows exactly this inline text.
+std::string cspHash(std::string_view text) {
+  return fmt::format("'sha256-{}'", base64Encode(access::sha256(text)));
+}
+
+// These two pages carry their style (and the login page its script)
+// inline, which the server's default policy forbids: they name it by hash.
+std::string inlinePagePolicy(std::string_view style, std::string_view script) {
+  return fmt::format(
+      "default-src 'none'; style-src {}; script-src {}; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+      "frame-ancestors 'none'",
+      cspHash(style), script.empty() ? "'none'" : cspHash(script));
+}
 
 }  // namespace
 
@@ -82,13 +109,11 @@ std::string statusPageHtml(std::string_view nodeName, const std::vector<camera::
   return fmt::format(
       "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"2\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>vigil — {0}</title>"
-      "<style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}"
-      "td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.on{{color:#070}}.off{{color:#a00}}</style>"
-      "</head><body><h1>vigil — {0}</h1><p>Node status, refreshed every 2 s. Live view and playback are "
+      "<style>{2}</style></head><body><h1>vigil — {0}</h1><p>Node status, refreshed every 2 s. Live view and playback are "
       "in the <a href=\"/\">web UI</a>; the camera list is also at <code>/api/v1/cameras</code>.</p>"
       "<table><tr><th>id</th><th>name</th><th>state</th><th>codec</th><th>size</th><th>fps</th>"
       "<th>kbit/s</th><th>reconnects</th><th>last frame (UTC)</th></tr>\n{1}</table></body></html>\n",
-      escapeHtml(nodeName), rows);
+      escapeHtml(nodeName), rows, kStatusStyle);
 }
 
 void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSource cameras) {
@@ -112,6 +137,8 @@ void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSourc
     Response r;
     r.contentType = "text/html; charset=utf-8";
     r.body = statusPageHtml(nodeName, visible(req));
+    static const std::string policy = inlinePagePolicy(kStatusStyle, "");
+    r.headers.emplace_back("Content-Security-Policy", policy);
     return r;
   });
   // The built web UI, when the server has one, is the public shell;
@@ -120,7 +147,9 @@ void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSourc
   server.route("GET", "/", Access::kPublic, [](const Request&) {
     Response r;
     r.contentType = "text/html; charset=utf-8";
-    r.body = kLoginPage;
+    r.body = loginPage();
+    static const std::string policy = inlinePagePolicy(kLoginStyle, kLoginScript);
+    r.headers.emplace_back("Content-Security-Policy", policy);
     return r;
   });
 }

@@ -33,6 +33,17 @@ using asio::ip::tcp;
 // none is being written, so a slow client holds at most one in memory.
 constexpr size_t kChunkBytes = 256 * 1024;
 
+// On every answer, the web UI's and the API's (a JSON error opened as a
+// page must not run anything either): only this origin's scripts and
+// styles, no inline code; video from blob: (Media Source Extensions, and
+// hls.js's worker); fetch and the live WebSocket to this origin ('self'
+// covers ws: and wss: of it, CSP level 3); never inside another site's
+// frame. A page that needs inline text names it by hash (camera_routes).
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
 // Request handlers and BodySource reads run here, off the loops
 // (WorkInFlight). Four threads, so one slow handler (a login's Argon2id, a
 // PostgreSQL audit row waiting for its lock) does not hold up the rest.
@@ -432,6 +443,9 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (!hasNoBody(r.status)) header_.set(bhttp::field::content_type, r.contentType);
     header_.set(bhttp::field::cache_control, "no-store");
     header_.set("X-Content-Type-Options", "nosniff");
+    header_.set("Content-Security-Policy", kContentSecurityPolicy);
+    header_.set("X-Frame-Options", "DENY");
+    header_.set("Referrer-Policy", "no-referrer");
     // HTTPS tells browsers to use nothing else for a year.
     if constexpr (kTls) header_.set(bhttp::field::strict_transport_security, "max-age=31536000");
     if (!r.etag.empty()) header_.set(bhttp::field::etag, r.etag);

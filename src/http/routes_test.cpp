@@ -29,10 +29,14 @@ class RoutesTest : public ::testing::Test {
     ASSERT_TRUE(store);
     store_ = std::move(*store);
     audit_ = std::make_unique<access::AuditLog>(*store_, clock_);
-    accounts_ = std::make_unique<access::Accounts>(*store_, *audit_, clock_);
+    // Many logins while the manual clock stands still: no node-wide ceiling.
+    access::AccountsOptions accountsOptions;
+    accountsOptions.throttle.checksPerSecond = 1000;
+    accounts_ = std::make_unique<access::Accounts>(*store_, *audit_, clock_, accountsOptions);
     HttpServerOptions options;
     options.accounts = accounts_.get();
     options.cameraExists = [](std::string_view id) { return id == "gate" || id == "yard"; };
+    options.hosts = {"vigil.test"};
     server_ = std::make_unique<HttpServer>(loops_, options);
     addCameraRoutes(*server_, "test", [] {
       std::vector<camera::CameraStatus> cams(2);

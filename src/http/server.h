@@ -12,7 +12,8 @@
 // its camera parameter, and the gate lets through only users who may see
 // that camera (camera_gate.h: 404 otherwise, as for no such camera). A
 // state-changing request authenticated by cookie must carry an Origin
-// naming this server (CSRF). What outlives its request (a streamed body, a
+// naming this server (CSRF). A request naming another host than ours is
+// refused (DNS rebinding). What outlives its request (a streamed body, a
 // WebSocket) is ended by the server when that right ends (logout,
 // password change, expiry, grant removed: access/rights_watch.h).
 
@@ -146,6 +147,10 @@ struct HttpServerOptions {
   access::Accounts* accounts = nullptr;
   // The node's cameras, for routes that name one.
   CameraGate::Exists cameraExists;
+  // Host names a request may name in its Host header; besides them, IP
+  // addresses and "localhost" (names no other site can rebind to our
+  // address). Any other Host gets 421.
+  std::vector<std::string> hosts;
 };
 
 class HttpServer {

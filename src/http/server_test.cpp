@@ -403,16 +403,39 @@ TEST_F(ServerTest, MalformedRequestsGet400AndTheServerLivesOn) {
 TEST_F(ServerTest, HugeHeadersGet431) {
   start();
   RawClient c(server_->port());
-  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8192, 'a') + "\r\n\r\n"));
+  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(8192, 'a') + "\r\n\r\n"));
   EXPECT_TRUE(c.readUntil("\r\n\r\n").starts_with("HTTP/1.1 431 "));
   EXPECT_EQ(curl("/healthz").status, 200);
+}
+
+// Issue 13, item 10: DNS rebinding, framing and inline injection.
+TEST_F(ServerTest, AHostNotOursGets421AndEveryAnswerItsSecurityHeaders) {
+  options_.hosts = {"vigil.example"};
+  start();
+  for (const char* host : {"evil.example", "evil.example:80", "vigil.example.evil", "127.0.0.1.nip.io", "[::1"}) {
+    const CurlResponse r = curl("/healthz", {"-H", std::string("Host: ") + host});
+    EXPECT_EQ(r.status, 421) << host;
+  }
+  EXPECT_EQ(curl("/nothing", {"-H", "Host: evil.example"}).body,
+            R"j({"error":"Host: \"evil.example\" is not a name of this server (add it to [http] hosts)"})j");
+  for (const char* host : {"vigil.example", "Vigil.Example:8080", "localhost:1", "localhost.", "app.localhost",
+                           "10.1.2.3", "[::1]:8080", "[2001:db8::1]"}) {
+    EXPECT_EQ(curl("/healthz", {"-H", std::string("Host: ") + host}).status, 200) << host;
+  }
+  for (const std::string& path : {"/healthz", "/nothing"}) {
+    CurlResponse r = curl(path);
+    EXPECT_TRUE(r.headers["content-security-policy"].starts_with("default-src 'self'; script-src 'self'; style-src"))
+        << path;
+    EXPECT_EQ(r.headers["x-frame-options"], "DENY");
+    EXPECT_EQ(r.headers["referrer-policy"], "no-referrer");
+  }
 }
 
 TEST_F(ServerTest, ASlowLorisIsCutOff) {
   start();
   RawClient c(server_->port());
   // A request that never ends: a header line now, the rest never.
-  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n"));
+  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b\r\n"));
   EXPECT_TRUE(c.waitForClose());  // by the 1 s request timeout, well before the 30 s bound
   EXPECT_EQ(curl("/healthz").status, 200);
 }
@@ -421,7 +444,7 @@ TEST_F(ServerTest, AKeptAliveConnectionThatIdlesIsClosed) {
   options_.idleTimeout = std::chrono::seconds(1);
   start();
   RawClient c(server_->port());
-  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   EXPECT_TRUE(c.readUntil("{}").starts_with("HTTP/1.1 200 "));
   EXPECT_TRUE(c.waitForClose());  // by the 1 s idle timeout, well before the 30 s bound
 }
@@ -431,7 +454,7 @@ TEST_F(ServerTest, AClientThatStopsReadingABodyIsCutOff) {
   start();
   constexpr uint64_t kSize = 256ull << 20;  // far more than the sockets' buffers hold
   RawClient c(server_->port());
-  ASSERT_TRUE(c.send("GET /body/" + std::to_string(kSize) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.send("GET /body/" + std::to_string(kSize) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   // Read nothing for longer than the write timeout, then take what is left.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   uint64_t received = 0;
@@ -567,8 +590,8 @@ TEST_F(ServerTest, StaticFilesStayInsideTheWebRoot) {
     EXPECT_EQ(r.body.find("secret"), std::string::npos) << attempt;
   }
   // Raw bytes curl will not send as they are.
-  for (std::string attempt : {std::string("GET /..\\secret.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
-                              std::string("GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n", 30)}) {
+  for (std::string attempt : {std::string("GET /..\\secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+                              std::string("GET /a\0b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 30)}) {
     RawClient c(server_->port());
     ASSERT_TRUE(c.send(attempt));
     const std::string reply = c.readUntil("\r\n\r\n");

@@ -373,7 +373,7 @@ void DirWriter::seal(Stream& s) {
 
 int DirWriter::writeOut(Recording& r) {
   if (r.fd < 0) {
-    r.fd = ::openat(dirFd_, sampleFileName(r.id).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    r.fd = ::openat(dirFd_, sampleFileName(r.id).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (r.fd < 0) {
       const int err = errno;
       log::error("storage.sample_file.create_failed",
@@ -632,7 +632,7 @@ void DirWriter::retain(bool byAge) {
 void DirWriter::makeReserve() {
   const auto fs = fsSpace();
   if (!fs) return;
-  const int fd = ::openat(dirFd_, kReserveFileName, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::openat(dirFd_, kReserveFileName, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return;
   // Fails on a full disk; the next clearing of the full flag tries again.
   ::posix_fallocate(fd, 0, static_cast<off_t>(std::min(kReserveBytes, fs->capacity / kReserveShare)));

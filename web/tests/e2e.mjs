@@ -24,6 +24,8 @@ let demo;
 let chromium;
 let page;
 let token;
+// What the UI tried and the server's Content-Security-Policy refused: none.
+const cspViolations = [];
 const ui = (path = "") => new URL(path, demo.url).href;
 
 async function api(path) {
@@ -175,12 +177,14 @@ describe("web UI in Chromium", () => {
     chromium = await launchChromium({ viewport: { width: 1280, height: 800 } });
     page = await chromium.context.newPage();
     page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+    page.on("console", (m) => m.text().includes("Content Security Policy") && cspViolations.push(m.text()));
   });
 
   after(async () => {
     await chromium?.close();
     const code = await demo?.stop();
     assert.equal(code, 0, `vigil demo exited ${code}:\n${demo?.child.output.slice(-3000)}`);
+    assert.deepEqual(cspViolations, []);
   });
 
   test("vigil serves the built UI", async () => {
