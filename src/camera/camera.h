@@ -17,7 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "base/config.h"
+#include "camera/config.h"
 #include "media/frame.h"
 #include "rtsp/client.h"
 

@@ -19,11 +19,13 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "base/config.h"
 #include "base/status.h"
 #include "media/frame.h"
 
 namespace vigil::rtsp {
+
+// RTP over the RTSP connection (interleaved) or over UDP.
+enum class RtspTransport { kTcp, kUdp };
 
 struct RtspClientOptions {
   std::string url;       // rtsp://[user[:pass]@]host[:port]/path

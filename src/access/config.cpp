@@ -1,0 +1,15 @@
+#include "access/config.h"
+
+namespace vigil::access {
+
+Status readAccessConfig(const ConfigTable& t, AccessConfig& out) {
+  VIGIL_RETURN_IF_ERROR(t.readString("database", out.database));
+  const std::string& db = out.database;
+  if (t.contains("database") && db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0) {
+    // Say what is wrong without echoing the value: it may hold a password.
+    return t.fail("database", "must be a postgresql:// URI");
+  }
+  return Status::ok();
+}
+
+}  // namespace vigil::access
