@@ -75,6 +75,21 @@ def spawn(args):
     return p
 
 
+def wait_streaming(p, cameras, timeout=120):
+    """Waits, at most `timeout` seconds, until a process started by spawn()
+    has logged every one of its `cameras` streaming: a node's start-up
+    (Argon2id hashes, recovery) takes seconds on a loaded machine, and a
+    measurement must not start before its cameras do. Returns whether they all did."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and p.poll() is None:
+        p.stderr_file.seek(0)
+        streaming = set(re.findall(r"camera\.state camera=(\S+) state=streaming", p.stderr_file.read()))
+        if len(streaming) >= cameras:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def stop(p, timeout=30, sig=None):
     """SIGTERM (or `sig`), then SIGKILL after `timeout`; returns what the
     process wrote to stderr when started by start() or spawn()."""

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (arguments, command_line, spawn, start_testcam, stop, vigil_binary,  # noqa: E402
+from benchlib import (arguments, command_line, spawn, start_testcam, stop, vigil_binary, wait_streaming,  # noqa: E402
                       write_section, write_serve_config)
 
 
@@ -44,8 +44,9 @@ def run(vigil, streams, size, cycles, min_s, max_s, workdir, seed):
         data = os.path.join(d, "data")
         write_serve_config(config, data, [f"{base}/cam/{i % 10}" for i in range(streams)])
         for cycle in range(cycles):
-            began = time.time()
             p = spawn([vigil, "serve", "--config", config])
+            wait_streaming(p, streams)
+            began = time.time()
             time.sleep(rng.uniform(min_s, max_s))
             killed = time.time()
             stop(p, sig=signal.SIGKILL)

@@ -29,7 +29,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (arguments, command_line, cpu_seconds, pss_mib, spawn, spread, start_testcam,  # noqa: E402
-                      stop, summary, testcam_frames_sent, vigil_binary, write_section, write_serve_config)
+                      stop, summary, testcam_frames_sent, vigil_binary, wait_streaming, write_section,
+                      write_serve_config)
 
 BITRATE = 2_000_000  # bit/s of every testcam stream
 FPS = 25
@@ -100,6 +101,7 @@ def run_vigil(vigil, n, distinct, size, seconds, warmup, workdir, record):
                            record="continuous" if record else "off")
         p = spawn([vigil, "serve", "--config", config])
         try:
+            wait_streaming(p, n)
             time.sleep(warmup)
             cpu, wall, pss = measure([p.pid], seconds)
         finally:

@@ -20,7 +20,7 @@ struct ConfigText {
   std::string path;  // the file, for the row
   std::string text;  // its bytes
   // Section name ("node", "camera gate"...) -> canonical text without
-  // secrets (base::Config::canonicalSections).
+  // secrets (ConfigDocument::canonicalSections, base/config.h).
   std::map<std::string, std::string> sections;
 };
 

@@ -35,11 +35,11 @@ class ConfigAuditTest : public AccessDbTest {
   // Starts node `node` with `text` as its config file; returns the detail
   // of the config_change row written, or null when none was.
   nlohmann::json start(const std::string& text, const std::string& node = "east") {
-    auto config = parseConfig(text, "vigil.toml");
+    auto config = ConfigDocument::parse(text, "vigil.toml");
     EXPECT_TRUE(config) << config.status().toString();
     if (!config) return nullptr;
     const size_t before = rows().size();
-    EXPECT_TRUE(auditConfigChange(*log_, db().store(), {node, "/etc/vigil.toml", text, config->canonicalSections})
+    EXPECT_TRUE(auditConfigChange(*log_, db().store(), {node, "/etc/vigil.toml", text, config->canonicalSections()})
                     .isOk());
     auto after = rows();
     if (after.size() == before) return nullptr;

@@ -32,15 +32,15 @@ class Node::Recording {
     storage::StoreOutput output;
   };
 
-  Recording(storage::Store* store, const std::vector<CameraConfig>& cameras) : store_(store) {
+  Recording(storage::Store* store, const std::vector<ConfiguredCamera>& cameras) : store_(store) {
     if (!store_) return;
-    for (const CameraConfig& c : cameras) {
-      if (c.record == RecordMode::kContinuous) continuous_.insert(c.id);
-      if (c.record == RecordMode::kEvents) {
+    for (const auto& [camera, recording] : cameras) {
+      if (recording.record == storage::RecordMode::kContinuous) continuous_.insert(camera.id);
+      if (recording.record == storage::RecordMode::kEvents) {
         const storage::EventRecorderOptions options{
-            .preRoll = MediaDuration(c.preRollSeconds * MediaDuration::kTicksPerSecond),
-            .postRoll = MediaDuration(c.postRollSeconds * MediaDuration::kTicksPerSecond)};
-        events_.emplace(c.id, std::make_unique<Events>(c.id, options, *store_));
+            .preRoll = MediaDuration(recording.preRollSeconds * MediaDuration::kTicksPerSecond),
+            .postRoll = MediaDuration(recording.postRollSeconds * MediaDuration::kTicksPerSecond)};
+        events_.emplace(camera.id, std::make_unique<Events>(camera.id, options, *store_));
       }
     }
   }
@@ -98,11 +98,11 @@ struct Node::Slot {
   std::unique_ptr<camera::Camera> camera;  // destroyed before its sink
 };
 
-Node::Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, storage::Store* store,
+Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store,
            camera::CameraOptions options)
     : loops_(loops),
       recording_(std::make_unique<Recording>(store, cameras)) {
-  for (CameraConfig& config : cameras) {
+  for (auto& [config, recording] : cameras) {
     auto slot = std::make_unique<Slot>();
     slot->loop = &loops_.next();
     slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), recording_->continuous(config.id),

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "base/config.h"
+#include "app/config.h"
 #include "base/event_loops.h"
 #include "camera/camera.h"
 #include "media/live.h"
@@ -20,7 +20,7 @@ namespace vigil::app {
 class Node {
  public:
   // `store` may be null (nothing is recorded); it must outlive the node.
-  Node(EventLoopPool& loops, std::vector<CameraConfig> cameras, storage::Store* store = nullptr,
+  Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store = nullptr,
        camera::CameraOptions options = {});
   ~Node();
 

@@ -6,6 +6,7 @@
 
 #include "access/postgres_store.h"
 #include "access/sqlite_store.h"
+#include "app/config.h"
 #include "base/url_credentials.h"
 
 namespace vigil::app {

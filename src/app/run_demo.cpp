@@ -74,12 +74,12 @@ int runDemo(const DemoOptions& options) {
   }
 
   // The node reads them back through its real RTSP client, like any camera.
-  std::vector<CameraConfig> configs;
+  std::vector<ConfiguredCamera> configs;
   for (int i = 0; i < options.cameras; ++i) {
-    CameraConfig c;
-    c.id = fmt::format("cam-{}", i + 1);
-    c.name = fmt::format("Demo camera {}", i + 1);
-    c.url = fmt::format("rtsp://127.0.0.1:{}/cam/{}", cameraServer.port(), i);
+    ConfiguredCamera c;  // recorded continuously
+    c.camera.id = fmt::format("cam-{}", i + 1);
+    c.camera.name = fmt::format("Demo camera {}", i + 1);
+    c.camera.url = fmt::format("rtsp://127.0.0.1:{}/cam/{}", cameraServer.port(), i);
     configs.push_back(std::move(c));
   }
   // The demo keeps at most 2 GiB of video (about half an hour of 4 cameras)

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
-#include "base/config.h"
 #include "base/event_loops.h"
 #include "base/log.h"
 #include "media/send_time_sei.h"
@@ -23,7 +22,7 @@ struct ProbeOptions {
   std::string url;
   std::string username;
   std::string password;
-  RtspTransport transport = RtspTransport::kTcp;
+  rtsp::RtspTransport transport = rtsp::RtspTransport::kTcp;
   int frames = 50;
   int timeoutSeconds = 30;
 };
@@ -156,7 +155,7 @@ void addProbeCommand(CLI::App& cli, Subcommands& out) {
   pr->add_option("--user", o.username, "user name when the URL has none");
   pr->add_option("--password", o.password, "password when the URL has none");
   out.push_back({pr, [args] {
-                   args->options.transport = args->transport == "udp" ? RtspTransport::kUdp : RtspTransport::kTcp;
+                   args->options.transport = args->transport == "udp" ? rtsp::RtspTransport::kUdp : rtsp::RtspTransport::kTcp;
                    return runProbe(args->options);
                  }});
 }

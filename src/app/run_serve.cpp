@@ -8,10 +8,10 @@
 
 #include "access/config_audit.h"
 #include "app/commands.h"
+#include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_http.h"
-#include "base/config.h"
 #include "base/log.h"
 #include "storage/store.h"
 
@@ -67,7 +67,7 @@ int runServe(const Config& config) {
   std::unique_ptr<storage::Store> store;
   if (!config.node.dataDir.empty()) {
     storage::StoreOptions options{.dataDir = config.node.dataDir};
-    for (const CameraConfig& c : config.cameras) options.writer.retainDays[c.id] = c.retainDays;
+    for (const auto& [camera, recording] : config.cameras) options.writer.retainDays[camera.id] = recording.retainDays;
     options.writer.minFreeBytes = kMinFreeBytes;
     auto opened = storage::Store::open(std::move(options));
     if (!opened) {
@@ -76,7 +76,7 @@ int runServe(const Config& config) {
     }
     store = std::move(*opened);
   } else if (std::any_of(config.cameras.begin(), config.cameras.end(),
-                         [](const CameraConfig& c) { return c.record != RecordMode::kOff; })) {
+                         [](const ConfiguredCamera& c) { return c.recording.record != storage::RecordMode::kOff; })) {
     log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
   }
 

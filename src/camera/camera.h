@@ -24,8 +24,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "base/config.h"
 #include "base/log.h"
+#include "camera/config.h"
 #include "media/frame.h"
 #include "rtsp/client.h"
 

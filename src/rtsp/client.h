@@ -23,11 +23,17 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "base/config.h"
 #include "base/status.h"
 #include "media/frame.h"
 
 namespace vigil::rtsp {
+
+// RTP over the RTSP connection (interleaved) or over UDP.
+enum class RtspTransport { kTcp, kUdp };
+// Which schemes a camera may ask for: the strongest offered, or Digest only
+// (Basic sends the password in clear). design/DECISIONS.md, "Camera
+// credentials stay with the camera".
+enum class RtspAuth { kAuto, kDigest };
 
 struct RtspClientOptions {
   std::string url;       // rtsp://[user[:pass]@]host[:port]/path

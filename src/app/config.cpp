@@ -1,0 +1,71 @@
+#include "app/config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <span>
+#include <sstream>
+
+namespace vigil::app {
+namespace {
+
+constexpr std::string_view kSections[] = {"node", "http", "access", "camera"};
+
+// [name], when present: only `keys`, each read by `read`.
+template <typename Options>
+Status readSection(const ConfigTable& root, std::string_view name, std::span<const std::string_view> keys,
+                   Status (*read)(const ConfigTable&, Options&), Options& out) {
+  auto table = root.table(name);
+  if (!table) return table.status();
+  if (!*table) return Status::ok();
+  VIGIL_RETURN_IF_ERROR((*table)->onlyKeys({keys}));
+  return read(**table, out);
+}
+
+Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) {
+  auto tables = root.tables("camera");
+  if (!tables) return tables.status();
+  for (const ConfigTable& t : *tables) {
+    VIGIL_RETURN_IF_ERROR(t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys}));
+    ConfiguredCamera cam;
+    VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, cam.camera));
+    VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, cam.recording));
+    for (const ConfiguredCamera& other : out) {
+      if (other.camera.id == cam.camera.id) {
+        return t.fail("id", fmt::format("duplicate camera id \"{}\"", cam.camera.id));
+      }
+    }
+    out.push_back(std::move(cam));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
+  auto document = ConfigDocument::parse(text, sourceName);
+  if (!document) return document.status();
+  const ConfigTable root = document->root();
+  VIGIL_RETURN_IF_ERROR(root.onlyKeys({kSections}));
+  Config config;
+  config.sourcePath = std::string(sourceName);
+  VIGIL_RETURN_IF_ERROR(readSection(root, "node", kNodeConfigKeys, readNodeConfig, config.node));
+  VIGIL_RETURN_IF_ERROR(readSection(root, "http", http::kHttpConfigKeys, http::readHttpConfig, config.http));
+  VIGIL_RETURN_IF_ERROR(
+      readSection(root, "access", access::kAccessConfigKeys, access::readAccessConfig, config.access));
+  VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
+  config.sourceText = std::string(text);
+  config.canonicalSections = document->canonicalSections();
+  return config;
+}
+
+Result<Config> loadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::invalidArgument(fmt::format("{}: cannot read config file", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::invalidArgument(fmt::format("{}: cannot read config file", path));
+  return parseConfig(text.str(), path);
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,45 @@
+#pragma once
+// The node's config file put together from the sections each module owns:
+// [node] (base/config.h), [http] (http/config.h), [access]
+// (access/config.h) and [[camera]], whose keys are camera's
+// (camera/config.h) and storage's (storage/config.h).
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/config.h"
+#include "base/config.h"
+#include "camera/config.h"
+#include "http/config.h"
+#include "storage/config.h"
+
+namespace vigil::app {
+
+// One [[camera]] table.
+struct ConfiguredCamera {
+  camera::CameraConfig camera;
+  storage::RecordingConfig recording;
+};
+
+struct Config {
+  std::string sourcePath;
+  NodeConfig node;
+  http::HttpConfig http;
+  access::AccessConfig access;
+  std::vector<ConfiguredCamera> cameras;
+
+  // What the config-change audit compares from one start to the next: the
+  // text parsed, and its sections without secrets
+  // (ConfigDocument::canonicalSections).
+  std::string sourceText;
+  std::map<std::string, std::string> canonicalSections;
+};
+
+// Parses and validates TOML text; `sourceName` is used in messages.
+Result<Config> parseConfig(std::string_view text, std::string_view sourceName);
+// Reads the file and parses it. Unreadable files are InvalidArgument too.
+Result<Config> loadConfigFile(const std::string& path);
+
+}  // namespace vigil::app
