@@ -146,7 +146,7 @@ std::string canonicalSection(toml::table table) {
 }
 
 void collectCanonicalSections(const toml::table& root, Config& config) {
-  for (const char* name : {"node", "http", "access"}) {
+  for (const char* name : {"node", "http", "access", "link"}) {
     if (const toml::table* t = root[name].as_table()) config.canonicalSections[name] = canonicalSection(*t);
   }
   if (const toml::array* cameras = root["camera"].as_array()) {
@@ -160,11 +160,15 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
   Checker c(file);
   Config config;
   config.sourcePath = std::string(file);
-  VIGIL_RETURN_IF_ERROR(c.onlyKeys(root, "", {"node", "http", "access", "camera"}));
+  VIGIL_RETURN_IF_ERROR(c.onlyKeys(root, "", {"node", "http", "access", "link", "camera"}));
 
   Status status;
   if (const toml::table* node = c.subTable(root, "node", status)) {
-    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*node, "node", {"name", "tier", "data_dir"}));
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*node, "node", {"id", "name", "tier", "data_dir"}));
+    VIGIL_RETURN_IF_ERROR(c.readString(*node, "node", "id", config.node.id));
+    if (node->contains("id") && !isValidId(config.node.id)) {
+      return c.fail(*node->get("id"), "node.id", "must be 1 to 64 of a-z, 0-9, '_' and '-'");
+    }
     VIGIL_RETURN_IF_ERROR(c.readString(*node, "node", "name", config.node.name));
     VIGIL_RETURN_IF_ERROR(c.readEnum<Tier>(*node, "node", "tier",
                                            {{"household", Tier::kHousehold},
@@ -202,6 +206,19 @@ Result<Config> readDocument(const toml::table& root, std::string_view file) {
     if (access->contains("database") && db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0) {
       // Say what is wrong without echoing the value: it may hold a password.
       return c.fail(*access->get("database"), "access.database", "must be a postgresql:// URI");
+    }
+  }
+  VIGIL_RETURN_IF_ERROR(status);
+
+  if (const toml::table* link = c.subTable(root, "link", status)) {
+    VIGIL_RETURN_IF_ERROR(c.onlyKeys(*link, "link", {"parent"}));
+    VIGIL_RETURN_IF_ERROR(c.readString(*link, "link", "parent", config.link.parent));
+    if (link->contains("parent")) {
+      auto hp = parseLinkParent(config.link.parent);
+      if (!hp) {
+        return c.fail(*link->get("parent"), "link.parent", "must be https://HOST:PORT");
+      }
+      if (config.node.id.empty()) return c.fail(*link->get("parent"), "link.parent", "needs [node] id");
     }
   }
   VIGIL_RETURN_IF_ERROR(status);
@@ -251,6 +268,19 @@ std::string_view recordModeName(RecordMode mode) {
 std::string HostPort::toString() const {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                              : fmt::format("{}:{}", host, port);
+}
+
+Result<HostPort> parseLinkParent(std::string_view url) {
+  constexpr std::string_view kScheme = "https://";
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return Status::invalidArgument(fmt::format("\"{}\" is not https://HOST:PORT", url));
+  }
+  auto hp = parseHostPort(url.substr(kScheme.size()));
+  if (!hp) return hp.status();
+  if (hp->port == 0 || hp->host.find_first_of("/@?#") != std::string::npos) {
+    return Status::invalidArgument(fmt::format("\"{}\" is not https://HOST:PORT", url));
+  }
+  return hp;
 }
 
 Result<HostPort> parseHostPort(std::string_view text) {

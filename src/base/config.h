@@ -30,6 +30,10 @@ struct HostPort {
 // "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:554". Port 0 is allowed (any).
 Result<HostPort> parseHostPort(std::string_view text);
 
+// A parent's address as [link] parent and `vigil link join --parent` give
+// it: "https://HOST:PORT" (nothing after the port, port not 0).
+Result<HostPort> parseLinkParent(std::string_view url);
+
 // Ids of cameras (and later users, nodes): [a-z0-9_-]{1,64}.
 bool isValidId(std::string_view id);
 
@@ -38,6 +42,9 @@ bool isValidId(std::string_view id);
 std::string redactUrlPassword(std::string_view url);
 
 struct NodeConfig {
+  // Stable across restarts, [a-z0-9_-]{1,64}; how a parent knows this node
+  // once linked (design/LINK.md). Optional until the node links.
+  std::string id;
   std::string name = "vigil";
   Tier tier = Tier::kHousehold;
   std::string dataDir;
@@ -60,6 +67,11 @@ struct AccessConfig {
   std::string database;
 };
 
+// The tier link (design/LINK.md): a child names the parent it dials.
+struct LinkConfig {
+  std::string parent;  // "https://HOST:PORT", written by `vigil link join`; empty: no parent
+};
+
 struct CameraConfig {
   std::string id;
   std::string name;
@@ -80,11 +92,12 @@ struct Config {
   NodeConfig node;
   HttpConfig http;
   AccessConfig access;
+  LinkConfig link;
   std::vector<CameraConfig> cameras;
 
   // What the config-change audit compares from one start to the next: the
   // text parsed, and each section present ("node", "http", "access",
-  // "camera <id>") in a canonical TOML form (sorted keys, no comments) with
+  // "link", "camera <id>") in a canonical TOML form (sorted keys, no comments) with
   // secrets left out: camera passwords and passwords in URLs read "***".
   std::string sourceText;
   std::map<std::string, std::string> canonicalSections;
