@@ -117,6 +117,23 @@ int runCli(int argc, char** argv) {
   auto* ac = auditVerify->add_option("--config", auditConfig, "TOML config file");
   ac->excludes(auditVerify->add_option("--data", auditData, "data directory"));
 
+  // link invite / join / remove / status
+  auto* linkCmd = app.add_subcommand("link", "The tier link: invite children, join a parent, remove a child");
+  linkCmd->require_subcommand(1);
+  LinkOptions linkOpts;
+  auto* linkInvite = linkCmd->add_subcommand("invite", "Make a one-time invitation code for a child (printed last)");
+  linkInvite->add_option("--name", linkOpts.name, "who it is for, e.g. \"Zhang family\"")->required();
+  linkInvite->add_option("--expires", linkOpts.expires, "lifetime: 90m, 24h, 7d...")->capture_default_str();
+  auto* linkJoin = linkCmd->add_subcommand("join", "Join a parent with its invitation code, and pin its key");
+  linkJoin->add_option("--parent", linkOpts.parent, "https://HOST:PORT of the parent")->required();
+  linkJoin->add_option("--code", linkOpts.code, "the invitation code")->required();
+  auto* linkRemove = linkCmd->add_subcommand("remove", "Remove a child: its link ends and it can no longer connect");
+  linkRemove->add_option("CHILD", linkOpts.child, "the child's node id")->required();
+  auto* linkStatus = linkCmd->add_subcommand("status", "This node's parent, children and invitations");
+  for (auto* sub : {linkInvite, linkJoin, linkRemove, linkStatus}) {
+    sub->add_option("--config", linkOpts.configPath, "TOML config file")->required();
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -189,6 +206,10 @@ int runCli(int argc, char** argv) {
     }
     return *userAdd ? runUserAdd(userOpts) : runUserPasswd(userOpts);
   }
+  if (*linkInvite) return runLinkInvite(linkOpts);
+  if (*linkJoin) return runLinkJoin(linkOpts);
+  if (*linkRemove) return runLinkRemove(linkOpts);
+  if (*linkStatus) return runLinkStatus(linkOpts);
   if (*auditVerify) {
     if (auditConfig.empty() && auditData.empty()) {
       fmt::print(stderr, "vigil audit verify: give --config FILE or --data DIR\n");

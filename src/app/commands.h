@@ -37,6 +37,16 @@ struct ProbeOptions {
   int timeoutSeconds = 30;
 };
 
+// vigil link invite / join / remove / status.
+struct LinkOptions {
+  std::string configPath;
+  std::string name;            // invite: who the invitation is for
+  std::string expires = "24h";  // invite
+  std::string parent;          // join: https://HOST:PORT
+  std::string code;            // join
+  std::string child;           // remove: the child's node id
+};
+
 int runTestcam(const TestcamOptions& options);
 int runDemo(const DemoOptions& options);
 int runServe(const Config& config);
@@ -51,5 +61,12 @@ int runProbe(const ProbeOptions& options);
 // against their index. Exit 0 when everything is (now) consistent, 1 when
 // problems remain.
 int runCheck(const std::string& configPath, const std::string& dataDir, bool repair);
+// The tier link (design/LINK.md). invite prints the code alone on its last
+// line. Exit 0 on success, 1 when refused (a wrong, used or expired code,
+// an unreachable parent...), 2 for bad arguments or config.
+int runLinkInvite(const LinkOptions& options);
+int runLinkJoin(const LinkOptions& options);
+int runLinkRemove(const LinkOptions& options);
+int runLinkStatus(const LinkOptions& options);
 
 }  // namespace vigil::app

@@ -8,6 +8,7 @@
 
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_link.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "http/server.h"
@@ -22,6 +23,7 @@ struct NodeHttpOptions {
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
   // The built web UI; empty: findWebRoot(), and without one a login page.
   std::string webRoot;
+  NodeLink* link = nullptr;  // the tier link's routes; null: none
 };
 
 // Where the built web UI is when no directory is configured: web/dist of

@@ -52,6 +52,7 @@ std::string_view accessName(Access access) {
     case Access::kUser: return "user";
     case Access::kOperator: return "operator";
     case Access::kAdmin: return "admin";
+    case Access::kNode: return "node";
   }
   return "admin";
 }
@@ -283,7 +284,7 @@ bool wantsWebSocket(const Request& req) {
 // its principal) and checks Origin. The refusal, if any.
 std::optional<Response> admit(const Shared& shared, const Route& route, Request& req) {
   bool byCookie = false;
-  if (route.access != Access::kPublic) {
+  if (route.access != Access::kPublic && route.access != Access::kNode) {
     auto [token, cookie] = sessionToken(req);
     byCookie = cookie;
     auto principal = shared.options.accounts && !token.empty()

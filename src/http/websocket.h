@@ -60,6 +60,10 @@ struct WebSocketSession {
   // HttpServerOptions::webSocketMaxMessageBytes; more closes the socket).
   std::function<void(std::string_view data, bool binary)> onMessage;
   std::function<void()> onClose;  // optional
+  // Optional: every queued message has been written. A sender with its
+  // own priorities (the tier link) queues one message at a time and the
+  // next one here.
+  std::function<void()> onDrained;
 };
 
 }  // namespace vigil::http
