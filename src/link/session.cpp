@@ -39,40 +39,35 @@ Kind Session::expectedKind(Step step) {
   }
 }
 
-Session::Session(const access::NodeKey& own, const PublicKey& parentKey, std::string childId,
-                 const ChannelBinding& binding, const Clock& clock, SessionOptions options)
+Session::Session(const access::NodeKey& own, Signer role, FindChild findChild, const PublicKey& parentKey,
+                 const PublicKey& childKey, std::string childId, const ChannelBinding& binding, const Clock& clock,
+                 SessionOptions options)
     : own_(own),
-      role_(Signer::kChild),
+      role_(role),
+      findChild_(std::move(findChild)),
       parentKey_(parentKey),
-      childKey_(own.publicKey()),
+      childKey_(childKey),
       childId_(std::move(childId)),
       binding_(binding),
       clock_(clock),
       options_(options),
-      expect_(Step::kChallenge),
+      expect_(role == Signer::kChild ? Step::kChallenge : Step::kHello),
       queue_(options.queue) {
   const auto now = clock_.steadyNow();
   handshakeDeadline_ = now + options_.handshakeTimeout;
   lastHeard_ = now;
+}
+
+Session::Session(const access::NodeKey& own, const PublicKey& parentKey, std::string childId,
+                 const ChannelBinding& binding, const Clock& clock, SessionOptions options)
+    : Session(own, Signer::kChild, nullptr, parentKey, own.publicKey(), std::move(childId), binding, clock, options) {
   childNonce_ = newNonce();
   send(Kind::kHello, encode(Hello{childId_, childNonce_}));
 }
 
 Session::Session(const access::NodeKey& own, FindChild findChild, const ChannelBinding& binding, const Clock& clock,
                  SessionOptions options)
-    : own_(own),
-      role_(Signer::kParent),
-      findChild_(std::move(findChild)),
-      parentKey_(own.publicKey()),
-      binding_(binding),
-      clock_(clock),
-      options_(options),
-      expect_(Step::kHello),
-      queue_(options.queue) {
-  const auto now = clock_.steadyNow();
-  handshakeDeadline_ = now + options_.handshakeTimeout;
-  lastHeard_ = now;
-}
+    : Session(own, Signer::kParent, std::move(findChild), own.publicKey(), PublicKey{}, "", binding, clock, options) {}
 
 void Session::send(Kind kind, std::span<const uint8_t> payload) {
   // Control frames are small and few; a full control lane means the peer

@@ -74,6 +74,9 @@ class Session {
   const Traffic& traffic() const { return traffic_; }
 
  private:
+  Session(const access::NodeKey& own, Signer role, FindChild findChild, const PublicKey& parentKey,
+          const PublicKey& childKey, std::string childId, const ChannelBinding& binding, const Clock& clock,
+          SessionOptions options);
   Status onHello(std::span<const uint8_t> payload);
   Status onChallenge(std::span<const uint8_t> payload);
   Status onAuth(std::span<const uint8_t> payload);
