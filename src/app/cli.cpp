@@ -27,6 +27,7 @@ int runCli(int argc, char** argv) {
   addProbeCommand(app, commands);
   addCheckCommand(app, commands);
   addAccessCommands(app, commands);
+  addLinkCommands(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -28,5 +28,6 @@ void addServeCommand(CLI::App& cli, Subcommands& out);     // run_serve.cpp
 void addProbeCommand(CLI::App& cli, Subcommands& out);     // run_probe.cpp
 void addCheckCommand(CLI::App& cli, Subcommands& out);     // run_check.cpp
 void addAccessCommands(CLI::App& cli, Subcommands& out);   // run_access.cpp: user add|passwd, audit verify
+void addLinkCommands(CLI::App& cli, Subcommands& out);     // run_link.cpp: link invite|join|remove|status
 
 }  // namespace vigil::app

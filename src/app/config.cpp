@@ -9,7 +9,7 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "camera"};
+constexpr std::string_view kSections[] = {"node", "http", "access", "link", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -53,6 +53,11 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   VIGIL_RETURN_IF_ERROR(readSection(root, "http", http::kHttpConfigKeys, http::readHttpConfig, config.http));
   VIGIL_RETURN_IF_ERROR(
       readSection(root, "access", access::kAccessConfigKeys, access::readAccessConfig, config.access));
+  VIGIL_RETURN_IF_ERROR(readSection(root, "link", link::kLinkConfigKeys, link::readLinkConfig, config.link));
+  if (!config.link.parent.empty() && config.node.id.empty()) {
+    auto link = root.table("link");
+    return (*link)->fail("parent", "needs [node] id");
+  }
   VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();

@@ -1,7 +1,7 @@
 #pragma once
 // The node's config file put together from the sections each module owns:
 // [node] (base/config.h), [http] (http/config.h), [access]
-// (access/config.h) and [[camera]], whose keys are camera's
+// (access/config.h), [link] (link/config.h) and [[camera]], whose keys are camera's
 // (camera/config.h) and storage's (storage/config.h).
 
 #include <map>
@@ -13,6 +13,7 @@
 #include "base/config.h"
 #include "camera/config.h"
 #include "http/config.h"
+#include "link/config.h"
 #include "storage/config.h"
 
 namespace vigil::app {
@@ -28,6 +29,7 @@ struct Config {
   NodeConfig node;
   http::HttpConfig http;
   access::AccessConfig access;
+  link::LinkConfig link;
   std::vector<ConfiguredCamera> cameras;
 
   // What the config-change audit compares from one start to the next: the

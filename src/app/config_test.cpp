@@ -59,7 +59,7 @@ TEST(Config, ParsesTheBriefExample) {
 
 TEST(Config, UnknownKeyNamesFileLineAndKey) {
   EXPECT_EQ(errorOf("[node]\nname = \"x\"\ncolour = \"red\"\n"),
-            "vigil.toml:3: node.colour: unknown key (allowed: name, tier, data_dir)");
+            "vigil.toml:3: node.colour: unknown key (allowed: id, name, tier, data_dir)");
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nfps = 5\n"),
               HasSubstr("vigil.toml:4: camera[0].fps: unknown key"));
   EXPECT_THAT(errorOf("[storage]\n"), HasSubstr("vigil.toml:1: storage: unknown key"));
@@ -102,6 +102,20 @@ TEST(Config, BadValuesNameKey) {
   EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\n"), HasSubstr("camera[0].url: is required"));
   EXPECT_THAT(errorOf("[[camera]]\nid=\"a\"\nurl=\"rtsp://h/1\"\n[[camera]]\nid=\"a\"\nurl=\"rtsp://h/2\"\n"),
               HasSubstr("vigil.toml:5: camera[1].id: duplicate camera id \"a\""));
+}
+
+TEST(Config, NodeIdAndLinkParent) {
+  auto c = parseConfig("[node]\nid = \"house-7\"\n[link]\nparent = \"https://village.example:8443\"\n", "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->node.id, "house-7");
+  EXPECT_EQ(c->link.parent, "https://village.example:8443");
+  EXPECT_TRUE(c->canonicalSections.contains("link"));
+  EXPECT_EQ(errorOf("[node]\nid = \"House 7\"\n"), "vigil.toml:2: node.id: must be 1 to 64 of a-z, 0-9, '_' and '-'");
+  EXPECT_EQ(errorOf("[node]\nid = \"h\"\n[link]\nparent = \"http://v:80\"\n"),
+            "vigil.toml:4: link.parent: must be https://HOST:PORT");
+  EXPECT_EQ(errorOf("[node]\nid = \"h\"\n[link]\nparent = \"https://v:8443/x\"\n"),
+            "vigil.toml:4: link.parent: must be https://HOST:PORT");
+  EXPECT_EQ(errorOf("[link]\nparent = \"https://v:8443\"\n"), "vigil.toml:2: link.parent: needs [node] id");
 }
 
 TEST(Config, SyntaxErrorNamesLine) {

@@ -9,6 +9,7 @@
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
+#include "http/link_routes.h"
 
 namespace vigil::app {
 
@@ -57,6 +58,14 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .store = options.store});
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
+  if (NodeLink* tierLink = options.link) {
+    http::addLinkRoutes(*server, {.enrolment = tierLink->enrolment.get(),
+                                  .children = tierLink->children.get(),
+                                  .parent = [tierLink]() -> std::optional<link::ParentLinkStatus> {
+                                    if (!tierLink->parent) return std::nullopt;
+                                    return tierLink->parent->status();
+                                  }});
+  }
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;

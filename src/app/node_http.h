@@ -8,6 +8,7 @@
 
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_link.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "http/server.h"
@@ -25,6 +26,7 @@ struct NodeHttpOptions {
   std::string webRoot;
   int liveViewsPerSession = 32;  // [http] live_views_per_session
   int liveViewsPerUser = 64;
+  NodeLink* link = nullptr;  // the tier link's routes; null: none
 };
 
 // Where the built web UI is when no directory is configured: web/dist of

@@ -80,8 +80,26 @@ int runServe(const Config& config) {
     log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
   }
 
+  // The tier link (design/LINK.md) lives in the data directory too.
+  std::optional<NodeLink> link;
+  if (!config.node.dataDir.empty()) {
+    auto opened = openNodeLink(config);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    link = std::move(*opened);
+  }
+
   EventLoopPool loops;
   Node node(loops, config.cameras, store.get());
+  if (link) {
+    // Dials the parent once the loops run.
+    if (Status s = startNodeLink(*link, config, loops); !s.isOk()) {
+      fmt::print(stderr, "vigil serve: {}\n", s.message());
+      return 2;
+    }
+  }
   std::unique_ptr<http::HttpServer> web;
   if (access) {
     auto started = startNodeHttp(loops, node, *access,
@@ -93,7 +111,8 @@ int runServe(const Config& config) {
                                   .store = store.get(),
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
-                                  .liveViewsPerUser = config.http.liveViewsPerUser});
+                                  .liveViewsPerUser = config.http.liveViewsPerUser,
+                                  .link = link ? &*link : nullptr});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;
@@ -102,6 +121,7 @@ int runServe(const Config& config) {
   }
   // Responses in flight (a clip being downloaded) finish first, briefly.
   StopSignals signals(loops.loop(0), [&](int) {
+    if (link && link->parent) link->parent->stop();
     auto stopNode = [&] { node.shutdown([&] { loops.stop(); }); };
     if (web) {
       web->stop(stopNode);
@@ -118,6 +138,7 @@ int runServe(const Config& config) {
   loops.start();
   node.start();
   loops.join();
+  if (link) link->children->stop();
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});
   return 0;

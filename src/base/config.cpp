@@ -182,6 +182,8 @@ std::map<std::string, std::string> ConfigDocument::canonicalSections() const {
 }
 
 Status readNodeConfig(const ConfigTable& t, NodeConfig& out) {
+  VIGIL_RETURN_IF_ERROR(t.readString("id", out.id));
+  if (t.contains("id") && !isValidId(out.id)) return t.fail("id", "must be 1 to 64 of a-z, 0-9, '_' and '-'");
   VIGIL_RETURN_IF_ERROR(t.readString("name", out.name));
   VIGIL_RETURN_IF_ERROR(t.readEnum<Tier>("tier",
                                          {{"household", Tier::kHousehold},

@@ -115,11 +115,14 @@ class ConfigDocument {
 
 // [node]: who this node is. Every module may read it.
 struct NodeConfig {
+  // Stable across restarts, [a-z0-9_-]{1,64}; how a parent knows this node
+  // once linked (design/LINK.md). Optional until the node links.
+  std::string id;
   std::string name = "vigil";
   Tier tier = Tier::kHousehold;
   std::string dataDir;
 };
-inline constexpr std::string_view kNodeConfigKeys[] = {"name", "tier", "data_dir"};
+inline constexpr std::string_view kNodeConfigKeys[] = {"id", "name", "tier", "data_dir"};
 Status readNodeConfig(const ConfigTable& table, NodeConfig& out);
 
 }  // namespace vigil

@@ -59,6 +59,19 @@ WallTime wallNow() {
           .count());
 }
 
+// RFC 9266's tls-exporter channel binding; empty before TLS 1.3, whose
+// exporter does not bind the handshake by itself.
+std::string tlsExporterBinding(SSL* ssl) {
+  if (SSL_version(ssl) != TLS1_3_VERSION) return {};
+  std::string out(32, '\0');
+  static constexpr std::string_view kLabel = "EXPORTER-Channel-Binding";
+  if (SSL_export_keying_material(ssl, reinterpret_cast<unsigned char*>(out.data()), out.size(), kLabel.data(),
+                                 kLabel.size(), nullptr, 0, 0) != 1) {
+    return {};
+  }
+  return out;
+}
+
 bool hasNoBody(int status) { return status < 200 || status == 204 || status == 304; }
 
 // A connection's place in the registry: taken once, given back once.
@@ -204,17 +217,21 @@ class WebSocketConnection final : public ConnectionBase,
   }
 
   void writeNext() {
-    Message m;
+    Message m{};
+    bool drained = false;
     {
       std::lock_guard lock(mutex_);
       if (state_ == State::kClosed) return;
       if (queue_.empty()) {
         writing_ = false;
         if (state_ == State::kClosing) sendClose();
-        return;
+        drained = state_ == State::kOpen && session_.onDrained;
+      } else {
+        m = queue_.front();
       }
-      m = queue_.front();
     }
+    if (drained) session_.onDrained();
+    if (!m.owner) return;
     ws_.binary(m.binary);
     ws_.async_write(asio::const_buffer(m.data, m.size),
                     [self = this->shared_from_this(), owner = m.owner](beast::error_code ec, size_t) {
@@ -314,6 +331,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
           self->abort();  // not TLS, or a failed handshake: nothing to answer
           return;
         }
+        self->channelBinding_ = tlsExporterBinding(self->stream_.native_handle());
         self->readRequest();
       });
     } else {
@@ -388,6 +406,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     }
     req.body = msg.body();
     req.secure = kTls;
+    req.tlsChannelBinding = channelBinding_;
     beast::error_code remoteError;
     const auto remote = lowest().socket().remote_endpoint(remoteError);
     if (!remoteError) req.remoteAddress = remote.address().to_string();
@@ -600,6 +619,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   // The response being written.
   bhttp::response<bhttp::empty_body> header_;
   std::string method_;
+  std::string channelBinding_;  // TLS 1.3: see tlsExporterBinding()
   std::string_view route_ = kNoRoute;
   bool head_ = false;
   bool keepAlive_ = false;

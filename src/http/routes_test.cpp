@@ -1,5 +1,6 @@
 // The one gate: every registered route, called without a session and with
 // each role, answers 401 / 403 exactly as its declared access rule says.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
 #include "http/event_routes.h"
+#include "http/link_routes.h"
 #include "http/live_routes.h"
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
@@ -61,6 +63,16 @@ class RoutesTest : public ::testing::Test {
     addMetricsRoute(*server_, {.cameras = [] { return std::vector<camera::CameraStatus>{}; },
                                .live = &live_,
                                .store = store_media_.get()});
+    auto key = access::NodeKey::loadOrCreate(dir_ / "node.key");
+    ASSERT_TRUE(key);
+    nodeKey_ = std::make_unique<access::NodeKey>(*key);
+    auto linkStore = link::LinkStore::open((dir_ / "link.db").string());
+    ASSERT_TRUE(linkStore);
+    linkStore_ = std::move(*linkStore);
+    enrolment_ = std::make_unique<link::Enrolment>(
+        *linkStore_, *nodeKey_, link::NodeIdentity{"village-1", "Village", Tier::kVillage, nodeKey_->publicKey()}, clock_);
+    children_ = std::make_unique<link::ChildLinks>(*linkStore_, *nodeKey_, clock_);
+    addLinkRoutes(*server_, {.enrolment = enrolment_.get(), .children = children_.get(), .parent = {}});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
@@ -103,6 +115,10 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<access::Accounts> accounts_;
   media::LiveRegistry live_;
   std::unique_ptr<storage::Store> store_media_;
+  std::unique_ptr<access::NodeKey> nodeKey_;
+  std::unique_ptr<link::LinkStore> linkStore_;
+  std::unique_ptr<link::Enrolment> enrolment_;
+  std::unique_ptr<link::ChildLinks> children_;
   std::unique_ptr<HttpServer> server_;
   std::map<access::Role, std::string> names_;
   std::map<access::Role, std::string> tokens_;
@@ -122,7 +138,7 @@ TEST_F(RoutesTest, EveryRouteAnswers401WithoutASessionAnd403ForTooLowARole) {
   ASSERT_GE(routes.size(), 20u);
   for (const RouteInfo& route : routes) {
     SCOPED_TRACE(route.method + " " + route.path + " (" + std::string(accessName(route.access)) + ")");
-    if (route.access == Access::kPublic) continue;
+    if (route.access == Access::kPublic || route.access == Access::kNode) continue;
     EXPECT_EQ(server_->handle(request(route)).status, 401);
     EXPECT_EQ(server_->handle(request(route, std::string(64, '0'))).status, 401);  // unknown token
     for (const auto& [role, name] : names_) {
@@ -181,6 +197,35 @@ TEST_F(RoutesTest, ARouteNamingACameraItDoesNotHaveIsRefused) {
                std::invalid_argument);
   EXPECT_THROW(server_->route("GET", "/x/{id}", {Access::kPublic, "id"}, [](const Request&) { return Response{}; }),
                std::invalid_argument);
+}
+
+// The tier link's routes take no user session: another node proves itself
+// with its key (or an invitation code) over TLS 1.3, so without the TLS
+// channel binding each refuses, with a session or without.
+TEST_F(RoutesTest, NodeRoutesAreTheLinksAndNeedTls13) {
+  std::set<std::string> nodeRoutes;
+  for (const RouteInfo& r : server_->routes()) {
+    if (r.access != Access::kNode) continue;
+    nodeRoutes.insert(r.method + " " + r.path);
+    SCOPED_TRACE(r.method + " " + r.path);
+    for (const std::string& token : {std::string(), tokens_[access::Role::kAdmin]}) {
+      Request req = request(r, token);
+      req.body = R"({"nonce":"0000000000000000000000000000000000000000000000000000000000000000"})";
+      if (r.webSocket) {
+        req.headers["upgrade"] = "websocket";
+        req.headers["connection"] = "Upgrade";
+      }
+      const Response res = server_->handle(req);
+      if (r.path == "/api/v1/link/join") {
+        EXPECT_EQ(res.status, 400);  // not even a join request
+      } else {
+        EXPECT_EQ(res.status, 409);
+        EXPECT_THAT(res.body, ::testing::HasSubstr("TLS 1.3"));
+      }
+    }
+  }
+  EXPECT_EQ(nodeRoutes, (std::set<std::string>{"POST /api/v1/link/join/hello", "POST /api/v1/link/join",
+                                               "GET /api/v1/link/connect"}));
 }
 
 TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {

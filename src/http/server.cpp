@@ -54,6 +54,7 @@ std::string_view accessName(Access access) {
     case Access::kUser: return "user";
     case Access::kOperator: return "operator";
     case Access::kAdmin: return "admin";
+    case Access::kNode: return "node";
   }
   return "admin";
 }
@@ -156,8 +157,8 @@ std::vector<std::string_view> splitPath(std::string_view path) {
 // of its {names}, on a route that needs a session.
 std::vector<Segment> parsePattern(std::string_view pattern, const AccessRule& rule) {
   const std::string& cameraParam = rule.cameraParam;
-  if (!cameraParam.empty() && rule.role == Access::kPublic) {
-    throw std::invalid_argument(fmt::format("route {}: a public route cannot name a camera", pattern));
+  if (!cameraParam.empty() && (rule.role == Access::kPublic || rule.role == Access::kNode)) {
+    throw std::invalid_argument(fmt::format("route {}: a public or node route cannot name a camera", pattern));
   }
   std::vector<std::string_view> parts = splitPath(pattern);
   if (parts.empty()) throw std::invalid_argument(fmt::format("route {}: must start with '/'", pattern));
@@ -296,7 +297,7 @@ access::Role neededRole(Access access) {
 // its principal) and checks Origin. The refusal, if any.
 std::optional<Response> admit(const Shared& shared, const Route& route, Request& req) {
   bool byCookie = false;
-  if (route.access != Access::kPublic) {
+  if (route.access != Access::kPublic && route.access != Access::kNode) {
     auto [token, cookie] = sessionToken(req);
     byCookie = cookie;
     auto principal = shared.options.accounts && !token.empty()
@@ -329,7 +330,7 @@ std::optional<Response> admit(const Shared& shared, const Route& route, Request&
 // What a response to `req` holds open while it lasts (a WebSocket, a
 // streamed body): the session, the route's role and its camera.
 std::optional<access::HeldRight> heldRight(const Route& route, const Request& req) {
-  if (route.access == Access::kPublic) return std::nullopt;
+  if (route.access == Access::kPublic || route.access == Access::kNode) return std::nullopt;
   return access::HeldRight{req.sessionToken, neededRole(route.access),
                            route.cameraParam.empty() ? "" : req.params.at(route.cameraParam)};
 }

@@ -47,6 +47,9 @@ struct Request {
   std::string body;
   std::string remoteAddress;  // the client's IP address
   bool secure = false;        // came over TLS
+  // TLS 1.3 only: the connection's channel binding (RFC 9266 tls-exporter,
+  // 32 raw bytes), which the tier link's proofs sign; empty otherwise.
+  std::string tlsChannelBinding;
   // Set by dispatch() for non-public routes.
   std::optional<access::Principal> principal;
   std::string sessionToken;  // the token that authenticated the request
@@ -83,8 +86,10 @@ struct Response {
 std::string attachmentDisposition(std::string_view fileName);
 
 // Who may call a route: anyone, any logged-in user, or users with at least
-// the operator or admin role.
-enum class Access { kPublic, kUser, kOperator, kAdmin };
+// the operator or admin role. kNode: no user session; another vigil node
+// of the tier link, which the handler authenticates by its pinned key (or
+// its invitation code) over TLS 1.3 (design/LINK.md).
+enum class Access { kPublic, kUser, kOperator, kAdmin, kNode };
 std::string_view accessName(Access access);
 
 // A route's access rule: its least role and, for a route about one camera,

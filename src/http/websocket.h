@@ -64,6 +64,10 @@ struct WebSocketSession {
   // (or the handler closed it); else why the server did: an
   // access::end_reason when the right to it ended, or "server_stopping".
   std::function<void(std::string_view reason)> onClose;
+  // Optional: every queued message has been written. A sender with its
+  // own priorities (the tier link) queues one message at a time and the
+  // next one here.
+  std::function<void()> onDrained;
 };
 
 }  // namespace vigil::http

@@ -1,0 +1,201 @@
+// vigil link invite / join / remove / status.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/commands.h"
+#include "app/node_link.h"
+#include "link/invite_code.h"
+#include "link/join_client.h"
+
+namespace vigil::app {
+
+namespace {
+
+// vigil link invite / join / remove / status.
+struct LinkOptions {
+  std::string configPath;
+  std::string name;             // invite: who the invitation is for
+  std::string expires = "24h";  // invite
+  std::string parent;           // join: https://HOST:PORT
+  std::string code;             // join
+  std::string child;            // remove: the child's node id
+};
+
+int fail(std::string_view command, const Status& s) {
+  fmt::print(stderr, "vigil link {}: {}\n", command, s.message());
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+Result<std::pair<Config, NodeLink>> open(const std::string& configPath) {
+  auto config = loadConfigFile(configPath);
+  if (!config) return config.status();
+  if (config->node.id.empty()) {
+    return Status::failedPrecondition(fmt::format("{}: set [node] id (a-z, 0-9, '_', '-') before linking", configPath));
+  }
+  auto link = openNodeLink(*config);
+  if (!link) return link.status();
+  return std::pair{std::move(*config), std::move(*link)};
+}
+
+// `text` with `parent = "URL"` in its [link] table: the key's line is
+// replaced, or the key added under the table's header, or the table
+// appended. Every other line, comments included, stays as it was.
+std::string withLinkParent(const std::string& text, const std::string& url) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  auto trimmed = [](const std::string& s) {
+    const size_t b = s.find_first_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b);
+  };
+  const std::string setting = fmt::format("parent = \"{}\"", url);
+  std::optional<size_t> header;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string t = trimmed(lines[i]);
+    if (t.rfind('[', 0) == 0) {
+      if (header) break;  // the next table: the key was not in [link]
+      if (t.rfind("[link]", 0) == 0) header = i;
+      continue;
+    }
+    if (header && t.rfind("parent", 0) == 0 && trimmed(t.substr(6)).rfind('=', 0) == 0) {
+      lines[i] = setting;
+      header.reset();
+      std::string out;
+      for (const auto& l : lines) out += l + "\n";
+      return out;
+    }
+  }
+  if (header) {
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(*header) + 1, setting);
+  } else {
+    if (!lines.empty() && !trimmed(lines.back()).empty()) lines.emplace_back();
+    lines.emplace_back("[link]");
+    lines.push_back(setting);
+  }
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// Rewrites the config file with [link] parent, after checking that the
+// result still parses; atomically (a temporary file renamed over it).
+Status writeLinkParent(const Config& config, const std::string& url) {
+  const std::string text = withLinkParent(config.sourceText, url);
+  auto parsed = parseConfig(text, config.sourcePath);
+  if (!parsed) return parsed.status();
+  if (parsed->link.parent != url) return Status::internal("could not set link.parent in " + config.sourcePath);
+  const std::string temp = config.sourcePath + ".link-join.tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Status::unavailable("cannot write " + temp);
+  }
+  std::error_code ec;
+  std::filesystem::permissions(temp, std::filesystem::status(config.sourcePath, ec).permissions(), ec);
+  std::filesystem::rename(temp, config.sourcePath, ec);
+  if (ec) return Status::unavailable(fmt::format("cannot replace {}: {}", config.sourcePath, ec.message()));
+  return Status::ok();
+}
+
+int runLinkInvite(const LinkOptions& options) {
+  auto lifetime = link::parseInviteLifetime(options.expires);
+  if (!lifetime) return fail("invite", Status::invalidArgument("--" + lifetime.status().message()));
+  auto opened = open(options.configPath);
+  if (!opened) return fail("invite", opened.status());
+  auto invite = opened->second.enrolment->createInvite(options.name, *lifetime);
+  if (!invite) return fail("invite", invite.status());
+  fmt::print("invitation {} for \"{}\", valid until {}; the child runs:\n", invite->invite.id, invite->invite.name,
+             invite->invite.expiresAt.toRfc3339());
+  fmt::print("  vigil link join --config FILE --parent https://THIS-HOST:PORT --code CODE\n");
+  fmt::print("{}\n", invite->code);
+  return 0;
+}
+
+int runLinkJoin(const LinkOptions& options) {
+  auto code = link::parseInviteCode(options.code);
+  if (!code) return fail("join", Status::invalidArgument("--code: " + code.status().message()));
+  if (auto url = link::parseLinkParent(options.parent); !url) {
+    return fail("join", Status::invalidArgument("--parent: " + url.status().message()));
+  }
+  auto opened = open(options.configPath);
+  if (!opened) return fail("join", opened.status());
+  auto& [config, node] = *opened;
+  link::JoinOptions join{options.parent, *code,
+                         link::NodeIdentity{config.node.id, config.node.name, config.node.tier, node.key->publicKey()}};
+  auto parent = link::joinParent(*node.key, join, SystemClock::instance());
+  if (!parent) return fail("join", parent.status());
+  if (Status s = node.store->setParent(*parent); !s.isOk()) return fail("join", s);
+  if (Status s = writeLinkParent(config, options.parent); !s.isOk()) return fail("join", s);
+  fmt::print("joined {} \"{}\" ({}) at {}; [link] parent written to {}; (re)start vigil serve to connect\n",
+             tierName(parent->tier), parent->name, parent->id, parent->url, config.sourcePath);
+  return 0;
+}
+
+int runLinkRemove(const LinkOptions& options) {
+  auto opened = open(options.configPath);
+  if (!opened) return fail("remove", opened.status());
+  if (Status s = opened->second.store->removeChild(options.child, SystemClock::instance().now()); !s.isOk()) {
+    return fail("remove", s);
+  }
+  fmt::print("removed child {}; a running vigil serve ends its link within a second\n", options.child);
+  return 0;
+}
+
+int runLinkStatus(const LinkOptions& options) {
+  auto opened = open(options.configPath);
+  if (!opened) return fail("status", opened.status());
+  NodeLink& node = opened->second;
+  fmt::print("node {} ({}), key fingerprint {}\n", opened->first.node.id, tierName(opened->first.node.tier),
+             link::keyFingerprint(node.key->publicKey()));
+  if (auto parent = node.store->parent(); parent && *parent) {
+    fmt::print("parent {} \"{}\" at {}\n", (*parent)->id, (*parent)->name, (*parent)->url);
+  }
+  auto children = node.store->listChildren();
+  if (!children) return fail("status", children.status());
+  for (const auto& c : *children) {
+    fmt::print("child {} \"{}\" ({}){}\n", c.id, c.name, tierName(c.tier), c.removedAt ? " removed" : "");
+  }
+  auto invites = node.store->listInvites();
+  if (!invites) return fail("status", invites.status());
+  const WallTime now = SystemClock::instance().now();
+  for (const auto& i : *invites) {
+    fmt::print("invitation {} \"{}\" {} (until {})\n", i.id, i.name, i.state(now), i.expiresAt.toRfc3339());
+  }
+  return 0;
+}
+
+}  // namespace
+
+// Exit 0 on success, 1 when refused (a wrong, used or expired code, an
+// unreachable parent...), 2 for bad arguments or config. invite prints the
+// code alone on its last line, for scripts.
+void addLinkCommands(CLI::App& cli, Subcommands& out) {
+  auto options = std::make_shared<LinkOptions>();
+  auto* link = cli.add_subcommand("link", "The tier link: invite children, join a parent, remove a child");
+  link->require_subcommand(1);
+  auto* invite = link->add_subcommand("invite", "Make a one-time invitation code for a child (printed last)");
+  invite->add_option("--name", options->name, "who it is for, e.g. \"Zhang family\"")->required();
+  invite->add_option("--expires", options->expires, "lifetime: 90m, 24h, 7d...")->capture_default_str();
+  auto* join = link->add_subcommand("join", "Join a parent with its invitation code, and pin its key");
+  join->add_option("--parent", options->parent, "https://HOST:PORT of the parent")->required();
+  join->add_option("--code", options->code, "the invitation code")->required();
+  auto* remove = link->add_subcommand("remove", "Remove a child: its link ends and it can no longer connect");
+  remove->add_option("CHILD", options->child, "the child's node id")->required();
+  auto* status = link->add_subcommand("status", "This node's parent, children and invitations");
+  for (CLI::App* command : {invite, join, remove, status}) {
+    command->add_option("--config", options->configPath, "TOML config file")->required();
+  }
+  out.push_back({invite, [options] { return runLinkInvite(*options); }});
+  out.push_back({join, [options] { return runLinkJoin(*options); }});
+  out.push_back({remove, [options] { return runLinkRemove(*options); }});
+  out.push_back({status, [options] { return runLinkStatus(*options); }});
+}
+
+}  // namespace vigil::app

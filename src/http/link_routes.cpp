@@ -1,0 +1,196 @@
+#include "http/link_routes.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "base/encoding.h"
+#include "http/input.h"
+#include "link/invite_code.h"
+
+namespace vigil::http {
+
+namespace {
+
+using nlohmann::json;
+
+json optionalTime(const std::optional<WallTime>& t) { return t ? json(t->toRfc3339()) : json(nullptr); }
+
+json trafficJson(const link::Traffic& t) {
+  return {{"last_seen", optionalTime(t.lastSeen)},
+          {"rtt_ms", t.rttMs ? json(*t.rttMs) : json(nullptr)},
+          {"bytes_in", t.bytesIn},
+          {"bytes_out", t.bytesOut}};
+}
+
+json inviteJson(const link::Invite& i, WallTime now) {
+  return {{"id", i.id},
+          {"name", i.name},
+          {"state", i.state(now)},
+          {"created_at", i.createdAt.toRfc3339()},
+          {"expires_at", i.expiresAt.toRfc3339()},
+          {"used_at", optionalTime(i.usedAt)},
+          {"used_by", i.usedBy},
+          {"revoked_at", optionalTime(i.revokedAt)}};
+}
+
+WallTime wallNow() { return SystemClock::instance().now(); }
+
+// http's WebSocket as a link connection's transport.
+class WebSocketFrames final : public link::FrameChannel {
+ public:
+  explicit WebSocketFrames(std::shared_ptr<WebSocketChannel> ws) : ws_(std::move(ws)) {}
+  bool send(link::FrameBytes frame) override { return ws_->sendBinary(std::move(frame)); }
+  bool idle() const override { return ws_->queuedMessages() == 0; }
+  void close(uint16_t code, std::string reason) override { ws_->close(code, std::move(reason)); }
+  boost::asio::any_io_executor executor() const override { return ws_->executor(); }
+
+ private:
+  std::shared_ptr<WebSocketChannel> ws_;
+};
+
+Result<WebSocketSession> connect(link::ChildLinks& children, const Request& req) {
+  link::ChannelBinding binding{};
+  if (req.tlsChannelBinding.size() != binding.size()) {
+    return Status::failedPrecondition("the link needs TLS 1.3 straight to this node (serve HTTPS, no TLS proxy)");
+  }
+  std::copy(req.tlsChannelBinding.begin(), req.tlsChannelBinding.end(), binding.begin());
+  // Set on open, used by the other callbacks (all on the socket's loop).
+  auto connection = std::make_shared<std::shared_ptr<link::ChildLinks::Connection>>();
+  WebSocketSession session;
+  session.onOpen = [&children, connection, binding, address = req.remoteAddress](std::shared_ptr<WebSocketChannel> ws) {
+    *connection = children.accept(std::make_shared<WebSocketFrames>(std::move(ws)), binding, address);
+  };
+  session.onMessage = [connection](std::string_view data, bool binary) {
+    if (!*connection) return;
+    // Text is no link frame: the decoder refuses it like any bad frame.
+    (void)binary;
+    (*connection)->onMessage(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  };
+  session.onDrained = [connection] {
+    if (*connection) (*connection)->onDrained();
+  };
+  session.onClose = [connection] {
+    if (*connection) (*connection)->onClosed();
+    connection->reset();
+  };
+  return session;
+}
+
+Response createInvite(link::Enrolment& enrolment, const Request& req) {
+  auto body = JsonBody::parse(req.body, {"name", "expires"});
+  if (!body) return errorResponse(body.status());
+  auto name = body->string("name", link::kMaxNodeNameBytes);
+  if (!name) return errorResponse(name.status());
+  auto expires = body->optionalString("expires", 8);
+  if (!expires) return errorResponse(expires.status());
+  auto lifetime = expires->empty() ? Result<std::chrono::seconds>(link::kDefaultInviteLifetime)
+                                   : link::parseInviteLifetime(*expires);
+  if (!lifetime) return errorResponse(lifetime.status());
+  auto invite = enrolment.createInvite(*name, *lifetime);
+  if (!invite) return errorResponse(invite.status());
+  json j = inviteJson(invite->invite, wallNow());
+  j["code"] = invite->code;
+  return Response::json(201, j.dump());
+}
+
+Result<int64_t> inviteId(const Request& req) {
+  const std::string& text = req.params.at("id");
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return Status::invalidArgument("id: must be an invitation's number");
+  }
+  return id;
+}
+
+Response joinHello(link::Enrolment& enrolment, const Request& req) {
+  auto hello = link::parseJoinHello(req.body);
+  if (!hello) return errorResponse(hello.status());
+  auto answer = enrolment.hello(req.tlsChannelBinding, *hello);
+  if (!answer) return errorResponse(answer.status());
+  return Response::json(200, link::toJson(*answer));
+}
+
+Response join(link::Enrolment& enrolment, link::ChildLinks& children, const Request& req) {
+  auto request = link::parseJoinRequest(req.body);
+  if (!request) return errorResponse(request.status());
+  auto child = enrolment.join(req.tlsChannelBinding, *request, req.remoteAddress);
+  if (!child) {
+    Response r = errorResponse(child.status());
+    if (child.status().code() == StatusCode::kResourceExhausted) r.headers.emplace_back("Retry-After", "60");
+    return r;
+  }
+  if (Status s = children.refresh(); !s.isOk()) return errorResponse(s);
+  return Response::json(200, link::toJson(enrolment.self()));
+}
+
+Response linkState(const LinkRouteOptions& o) {
+  const link::NodeIdentity& self = o.enrolment->self();
+  json j = {{"node", {{"id", self.id},
+                      {"name", self.name},
+                      {"tier", tierName(self.tier)},
+                      {"public_key", hexEncode(self.key)},
+                      {"fingerprint", link::keyFingerprint(self.key)}}},
+            {"parent", nullptr},
+            {"children", json::array()}};
+  if (auto p = o.parent ? o.parent() : std::nullopt) {
+    json parent = {{"url", p->url},
+                   {"id", p->id},
+                   {"state", p->state},
+                   {"reason", p->reason},
+                   {"connected_since", optionalTime(p->connectedSince)},
+                   {"attempts", p->attempts}};
+    parent.update(trafficJson(p->traffic));
+    j["parent"] = parent;
+  }
+  for (const link::ChildLinkStatus& c : o.children->status()) {
+    json child = {{"id", c.id},
+                  {"name", c.name},
+                  {"tier", tierName(c.tier)},
+                  {"state", c.state},
+                  {"reason", c.reason},
+                  {"address", c.address},
+                  {"connected_since", optionalTime(c.connectedSince)}};
+    child.update(trafficJson(c.traffic));
+    j["children"].push_back(child);
+  }
+  return Response::json(200, j.dump());
+}
+
+}  // namespace
+
+void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
+  link::Enrolment& enrolment = *o.enrolment;
+  link::ChildLinks& children = *o.children;
+  server.route("GET", "/api/v1/link", Access::kAdmin, [o](const Request&) { return linkState(o); });
+  server.route("POST", "/api/v1/link/invites", Access::kAdmin,
+               [&enrolment](const Request& req) { return createInvite(enrolment, req); });
+  server.route("GET", "/api/v1/link/invites", Access::kAdmin, [&enrolment](const Request&) {
+    auto invites = enrolment.invites();
+    if (!invites) return errorResponse(invites.status());
+    json list = json::array();
+    const WallTime now = wallNow();
+    for (const link::Invite& i : *invites) list.push_back(inviteJson(i, now));
+    return Response::json(200, list.dump());
+  });
+  server.route("DELETE", "/api/v1/link/invites/{id}", Access::kAdmin, [&enrolment](const Request& req) {
+    auto id = inviteId(req);
+    if (!id) return errorResponse(id.status());
+    return errorResponse(enrolment.revokeInvite(*id));
+  });
+  server.route("DELETE", "/api/v1/link/children/{id}", Access::kAdmin, [&children](const Request& req) {
+    const std::string& id = req.params.at("id");
+    if (!isValidId(id)) return Response::error(404, "no such child");
+    return errorResponse(children.remove(id));
+  });
+  server.route("POST", "/api/v1/link/join/hello", Access::kNode,
+               [&enrolment](const Request& req) { return joinHello(enrolment, req); });
+  server.route("POST", "/api/v1/link/join", Access::kNode,
+               [&enrolment, &children](const Request& req) { return join(enrolment, children, req); });
+  server.webSocket("/api/v1/link/connect", Access::kNode,
+                   [&children](const Request& req) { return connect(children, req); });
+}
+
+}  // namespace vigil::http

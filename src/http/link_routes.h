@@ -1,0 +1,31 @@
+#pragma once
+// The tier link's routes (design/LINK.md):
+//   GET    /api/v1/link                 admin: this node's parent and children, with their state
+//   POST   /api/v1/link/invites         admin: {"name", "expires"?: "24h"} -> 201 with the code (shown once)
+//   GET    /api/v1/link/invites         admin: every invitation and its state (never a code)
+//   DELETE /api/v1/link/invites/{id}    admin: revoke a pending invitation
+//   DELETE /api/v1/link/children/{id}   admin: remove a child; its link ends at once
+//   POST   /api/v1/link/join/hello      node: enrolment, step 1 (link/enrolment_messages.h)
+//   POST   /api/v1/link/join            node: enrolment, step 2, with the invitation code
+//   GET    /api/v1/link/connect         node: the WebSocket a child holds open
+
+#include <functional>
+#include <optional>
+
+#include "http/server.h"
+#include "link/children.h"
+#include "link/enrolment.h"
+#include "link/parent_link.h"
+
+namespace vigil::http {
+
+struct LinkRouteOptions {
+  link::Enrolment* enrolment = nullptr;
+  link::ChildLinks* children = nullptr;
+  // This node's link to its parent, when it has one.
+  std::function<std::optional<link::ParentLinkStatus>()> parent;
+};
+
+void addLinkRoutes(HttpServer& server, const LinkRouteOptions& options);
+
+}  // namespace vigil::http

@@ -1,0 +1,163 @@
+#include "link/enrolment.h"
+
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <cstring>
+
+#include "base/log.h"
+#include "link/invite_code.h"
+
+namespace vigil::link {
+
+namespace {
+
+// One throttle key for every join, beside the per-address one: a guesser
+// spread over many addresses is slowed too (design/LINK.md, "Enrolment").
+constexpr std::string_view kJoinAccount = "(link join)";
+
+access::ThrottleOptions joinThrottle() {
+  access::ThrottleOptions o;
+  o.freeFailuresPerAccount = 20;
+  o.freeFailuresPerAddress = 5;
+  return o;
+}
+
+std::optional<ChannelBinding> bindingFrom(std::string_view binding) {
+  ChannelBinding b{};
+  if (binding.size() != b.size()) return std::nullopt;
+  std::memcpy(b.data(), binding.data(), b.size());
+  return b;
+}
+
+const Status kNoBinding = Status::failedPrecondition(
+    "enrolment needs TLS 1.3 straight to this node: serve HTTPS ([http] tls_cert, tls_key), with no TLS proxy in between");
+
+}  // namespace
+
+Result<std::chrono::seconds> parseInviteLifetime(std::string_view text) {
+  auto bad = Status::invalidArgument("expires: a number and a unit, like 90m, 24h or 7d (5 s to 30 days)");
+  if (text.size() < 2 || text.size() > 8) return bad;
+  int64_t n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9') return bad;
+    n = n * 10 + (c - '0');
+  }
+  int64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    default: return bad;
+  }
+  const std::chrono::seconds lifetime(n * unit);
+  if (lifetime < std::chrono::seconds(5) || lifetime > std::chrono::hours(24 * 30)) return bad;
+  return lifetime;
+}
+
+Enrolment::Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock)
+    : store_(store), key_(key), self_(std::move(self)), clock_(clock), throttle_(clock, joinThrottle()) {}
+
+Status Enrolment::checkCanInvite() const {
+  if (self_.id.empty()) return Status::failedPrecondition("set [node] id in this node's config before inviting children");
+  if (self_.tier == Tier::kHousehold) return Status::failedPrecondition("a household has no tier below it to invite");
+  return Status::ok();
+}
+
+Result<std::vector<uint8_t>> Enrolment::hashSecret(std::string_view secret) {
+  auto salt = store_.inviteSalt();
+  if (!salt) return salt.status();
+  // Argon2id: the secret has 40 bits, too few for a fast hash to protect
+  // it in a copy of link.db. One salt per node, so a code is found by its
+  // hash (design/LINK.md, "Enrolment").
+  std::vector<uint8_t> hash(32);
+  if (crypto_pwhash(hash.data(), hash.size(), secret.data(), secret.size(), salt->data(),
+                    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status::resourceExhausted("out of memory hashing an invitation code");
+  }
+  return hash;
+}
+
+Result<NewInvite> Enrolment::createInvite(const std::string& name, std::chrono::seconds lifetime) {
+  VIGIL_RETURN_IF_ERROR(checkCanInvite());
+  if (!isValidNodeName(name)) {
+    return Status::invalidArgument(fmt::format("name: 1 to {} bytes of UTF-8, no control characters", kMaxNodeNameBytes));
+  }
+  const InviteCode code = newInviteCode(key_.publicKey());
+  auto hash = hashSecret(code.secret);
+  if (!hash) return hash.status();
+  const WallTime now = clock_.now();
+  const WallTime expires = now + std::chrono::duration_cast<std::chrono::microseconds>(lifetime);
+  auto id = store_.addInvite(name, *hash, now, expires);
+  if (!id) return id.status();
+  log::info("link.invite", {{"id", *id}, {"name", name}, {"expires", expires.toRfc3339()}});
+  return NewInvite{Invite{*id, name, now, expires, std::nullopt, "", std::nullopt}, code.toString()};
+}
+
+Status Enrolment::revokeInvite(int64_t id) {
+  VIGIL_RETURN_IF_ERROR(store_.revokeInvite(id, clock_.now()));
+  log::info("link.invite_revoked", {{"id", id}});
+  return Status::ok();
+}
+
+Result<JoinHelloAnswer> Enrolment::hello(std::string_view binding, const JoinHello& request) const {
+  VIGIL_RETURN_IF_ERROR(checkCanInvite());
+  const auto b = bindingFrom(binding);
+  if (!b) return kNoBinding;
+  JoinHelloAnswer answer{self_, {}};
+  const auto proof = key_.sign(joinParentStatement(*b, request.nonce));
+  std::copy(proof.begin(), proof.end(), answer.proof.begin());
+  return answer;
+}
+
+Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest& request, const std::string& client) {
+  VIGIL_RETURN_IF_ERROR(checkCanInvite());
+  const auto b = bindingFrom(binding);
+  if (!b) return kNoBinding;
+  if (auto wait = throttle_.retryAfter(kJoinAccount, client); wait.count() > 0) {
+    return Status::resourceExhausted(fmt::format("too many failed joins: try again in {} s", wait.count()));
+  }
+  auto refuse = [&](Status why) -> Result<ChildRecord> {
+    throttle_.recordFailure(kJoinAccount, client);
+    log::warn("link.join_refused", {{"child", request.child.id}, {"client", client}, {"reason", why.message()}});
+    return why;
+  };
+  const NodeIdentity& child = request.child;
+  if (!access::NodeKey::verify(child.key, joinChildStatement(*b, request.nonce, child.id, child.tier, child.key),
+                               std::span<const uint8_t, kSignatureBytes>(request.proof))) {
+    return refuse(Status::permissionDenied("the child's proof of its key does not verify on this connection"));
+  }
+  if (child.tier >= self_.tier) {
+    return refuse(Status::failedPrecondition(fmt::format("a {} cannot be the child of a {}: a child's tier must be below its parent's",
+                                                         tierName(child.tier), tierName(self_.tier))));
+  }
+  auto code = parseInviteCode(request.code);
+  if (!code) return refuse(code.status());
+  if (code->fingerprint != keyFingerprint(key_.publicKey())) {
+    return refuse(Status::permissionDenied("this invitation code is for another parent (its key fingerprint differs)"));
+  }
+  auto hash = hashSecret(code->secret);
+  if (!hash) return hash.status();
+  auto invite = store_.findInvite(*hash);
+  if (!invite) return invite.status();
+  if (!*invite) return refuse(Status::permissionDenied("unknown invitation code (mistyped, or not from this parent)"));
+  const std::string_view state = (*invite)->state(clock_.now());
+  if (state == "used") return refuse(Status::permissionDenied("this invitation code was already used"));
+  if (state == "revoked") return refuse(Status::permissionDenied("this invitation code was revoked"));
+  if (state == "expired") {
+    return refuse(Status::permissionDenied(
+        fmt::format("this invitation code expired at {}", (*invite)->expiresAt.toRfc3339())));
+  }
+  ChildRecord record{child.id, child.name, child.tier, child.key, clock_.now(), std::nullopt};
+  if (Status s = store_.enrolChild((*invite)->id, record, record.enrolledAt); !s.isOk()) {
+    if (s.code() == StatusCode::kAlreadyExists || s.code() == StatusCode::kFailedPrecondition) return refuse(s);
+    return s;
+  }
+  log::info("link.enrolled", {{"child", child.id}, {"tier", tierName(child.tier)}, {"invite", (*invite)->id},
+                              {"client", client}});
+  return record;
+}
+
+}  // namespace vigil::link

@@ -1,0 +1,62 @@
+#pragma once
+// The parent's side of enrolment (design/LINK.md, "Enrolment"): one-time
+// invitations, and the two steps by which a child joins with one. Thread-
+// safe; runs on the HTTP workers and the CLI (a join hashes its code with
+// Argon2id), never on a loop.
+
+#include <chrono>
+#include <string>
+
+#include "access/node_key.h"
+#include "access/throttle.h"
+#include "base/time.h"
+#include "link/enrolment_messages.h"
+#include "link/link_store.h"
+
+namespace vigil::link {
+
+inline constexpr std::chrono::seconds kDefaultInviteLifetime{24 * 3600};
+// "90m", "24h", "7d" (also "s"): 5 seconds to 30 days. InvalidArgument.
+Result<std::chrono::seconds> parseInviteLifetime(std::string_view text);
+
+struct NewInvite {
+  Invite invite;
+  std::string code;  // shown once to the admin who asked; stored only hashed
+};
+
+class Enrolment {
+ public:
+  // `self`: this node's id, name and tier (its key is `key`).
+  Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock);
+
+  // InvalidArgument for a bad name or lifetime. FailedPrecondition when
+  // this node has no [node] id, or is a household (nothing below it).
+  Result<NewInvite> createInvite(const std::string& name, std::chrono::seconds lifetime);
+
+  Result<std::vector<Invite>> invites() { return store_.listInvites(); }
+  // NotFound; FailedPrecondition when it is no longer pending.
+  Status revokeInvite(int64_t id);
+
+  // Step 1: this node's identity and its proof, bound to the connection
+  // (`binding`: Request::tlsChannelBinding; FailedPrecondition when empty).
+  Result<JoinHelloAnswer> hello(std::string_view binding, const JoinHello& request) const;
+  // Step 2: checks the child's proof, its tier (below this node's), the
+  // code (ResourceExhausted while `client` is throttled; PermissionDenied
+  // saying "unknown", "already used", "expired" or "revoked"; its id free
+  // (AlreadyExists). Then the invitation is used and the child enrolled.
+  Result<ChildRecord> join(std::string_view binding, const JoinRequest& request, const std::string& client);
+
+  const NodeIdentity& self() const { return self_; }
+
+ private:
+  Result<std::vector<uint8_t>> hashSecret(std::string_view secret);
+  Status checkCanInvite() const;
+
+  LinkStore& store_;
+  const access::NodeKey& key_;
+  const NodeIdentity self_;
+  const Clock& clock_;
+  access::LoginThrottle throttle_;
+};
+
+}  // namespace vigil::link

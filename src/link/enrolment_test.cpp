@@ -1,0 +1,131 @@
+#include "link/enrolment.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "link/invite_code.h"
+#include "link/test_keys.h"
+
+namespace vigil::link {
+namespace {
+
+using std::chrono::hours;
+
+class EnrolmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = LinkStore::open((keys_.dir() / "link.db").string());
+    ASSERT_TRUE(opened);
+    store_ = std::move(*opened);
+    enrolment_ = std::make_unique<Enrolment>(
+        *store_, parentKey_, NodeIdentity{"village-1", "Village one", Tier::kVillage, parentKey_.publicKey()}, clock_);
+    binding_.fill(9);
+  }
+  // What `vigil link join` sends, signed for `binding`.
+  JoinRequest request(const std::string& code, const access::NodeKey& key, const ChannelBinding& binding,
+                      Tier tier = Tier::kHousehold) {
+    JoinRequest r{newNonce(), code, {"house-7", "Zhang family", tier, key.publicKey()}, {}};
+    const auto proof = key.sign(joinChildStatement(binding, r.nonce, r.child.id, r.child.tier, r.child.key));
+    std::copy(proof.begin(), proof.end(), r.proof.begin());
+    return r;
+  }
+  Result<ChildRecord> join(const JoinRequest& r, const std::string& client = "192.0.2.1") {
+    return enrolment_->join(std::string(binding_.begin(), binding_.end()), r, client);
+  }
+  std::string code() { return enrolment_->createInvite("Zhang family", hours(24))->code; }
+
+  testing::TestKeys keys_;
+  access::NodeKey parentKey_ = keys_.key("parent");
+  access::NodeKey childKey_ = keys_.key("child");
+  ManualClock clock_{WallTime::fromUnixMicros(1'700'000'000'000'000)};
+  std::unique_ptr<LinkStore> store_;
+  std::unique_ptr<Enrolment> enrolment_;
+  ChannelBinding binding_{};
+};
+
+TEST_F(EnrolmentTest, HelloProvesTheKeyTheCodeNames) {
+  const std::string c = code();
+  JoinHello hello{newNonce()};
+  auto answer = enrolment_->hello(std::string(binding_.begin(), binding_.end()), hello);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(keyFingerprint(answer->parent.key), parseInviteCode(c)->fingerprint);
+  EXPECT_TRUE(access::NodeKey::verify(answer->parent.key, joinParentStatement(binding_, hello.nonce),
+                                      std::span<const uint8_t, kSignatureBytes>(answer->proof)));
+  EXPECT_EQ(enrolment_->hello("", hello).status().code(), StatusCode::kFailedPrecondition);  // no TLS 1.3
+}
+
+TEST_F(EnrolmentTest, ACodeEnrolsOnceAndIsStoredOnlyHashed) {
+  const std::string c = code();
+  auto child = join(request(c, childKey_, binding_));
+  ASSERT_TRUE(child) << child.status().toString();
+  EXPECT_EQ(child->id, "house-7");
+  auto again = join(request(c, childKey_, binding_));
+  EXPECT_EQ(again.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(again.status().message(), "this invitation code was already used");
+  // Neither the code nor its secret part is anywhere in link.db.
+  const auto secret = parseInviteCode(c)->secret;
+  std::ifstream db(keys_.dir() / "link.db", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find(secret), std::string::npos);
+}
+
+TEST_F(EnrolmentTest, WrongExpiredAndRevokedCodesAreRefusedClearly) {
+  const std::string c = code();
+  std::string wrong = c;
+  wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(join(request(wrong, childKey_, binding_)).status().message(),
+            "unknown invitation code (mistyped, or not from this parent)");
+  std::string otherParent = c;
+  otherParent.back() = otherParent.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(join(request(otherParent, childKey_, binding_)).status().message(),
+            "this invitation code is for another parent (its key fingerprint differs)");
+  clock_.advance(hours(25));
+  auto expired = join(request(c, childKey_, binding_), "192.0.2.2");
+  EXPECT_EQ(expired.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(expired.status().message().rfind("this invitation code expired at ", 0), 0u) << expired.status().message();
+  const std::string revoked = code();
+  ASSERT_TRUE(enrolment_->revokeInvite(enrolment_->invites()->back().id).isOk());
+  EXPECT_EQ(join(request(revoked, childKey_, binding_), "192.0.2.3").status().message(),
+            "this invitation code was revoked");
+}
+
+TEST_F(EnrolmentTest, TheChildsProofMustBeForThisConnection) {
+  ChannelBinding other = binding_;
+  other[5] ^= 1;
+  auto r = join(request(code(), childKey_, other));
+  EXPECT_EQ(r.status().message(), "the child's proof of its key does not verify on this connection");
+}
+
+TEST_F(EnrolmentTest, TiersGoDownward) {
+  auto r = join(request(code(), childKey_, binding_, Tier::kVillage));
+  EXPECT_EQ(r.status().message(), "a village cannot be the child of a village: a child's tier must be below its parent's");
+  NodeIdentity household{"house-1", "A house", Tier::kHousehold, parentKey_.publicKey()};
+  Enrolment leaf(*store_, parentKey_, household, clock_);
+  EXPECT_EQ(leaf.createInvite("x", hours(1)).status().message(), "a household has no tier below it to invite");
+}
+
+TEST_F(EnrolmentTest, GuessingIsThrottledPerAddress) {
+  const std::string c = code();
+  std::string wrong = c;
+  wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(join(request(wrong, childKey_, binding_)).status().code(), StatusCode::kPermissionDenied);
+  auto throttled = join(request(c, childKey_, binding_));  // even the right code waits
+  EXPECT_EQ(throttled.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(join(request(c, childKey_, binding_), "192.0.2.9"));  // another address is not held up
+}
+
+TEST(InviteLifetime, UnitsAndBounds) {
+  EXPECT_EQ(*parseInviteLifetime("24h"), std::chrono::hours(24));
+  EXPECT_EQ(*parseInviteLifetime("90m"), std::chrono::minutes(90));
+  EXPECT_EQ(*parseInviteLifetime("7d"), std::chrono::hours(168));
+  EXPECT_EQ(*parseInviteLifetime("5s"), std::chrono::seconds(5));
+  EXPECT_FALSE(parseInviteLifetime("4s"));
+  EXPECT_FALSE(parseInviteLifetime("31d"));
+  EXPECT_FALSE(parseInviteLifetime("h"));
+  EXPECT_FALSE(parseInviteLifetime("-1h"));
+  EXPECT_FALSE(parseInviteLifetime("99999999d"));
+}
+
+}  // namespace
+}  // namespace vigil::link

@@ -1,0 +1,90 @@
+#pragma once
+// The link's state in SQLite, <data_dir>/link.db (design/LINK.md, "State"):
+// on a parent, its invitations (only a slow hash of each secret) and its
+// enrolled children with their pinned keys; on a child, its parent's
+// address and pinned key. Thread-safe (one connection under a mutex);
+// called from the HTTP workers and the CLI, never from a loop.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/config.h"
+#include "base/status.h"
+#include "base/time.h"
+#include "link/proof.h"
+
+struct sqlite3;
+
+namespace vigil::link {
+
+struct Invite {
+  int64_t id = 0;
+  std::string name;  // who it is for, as the admin wrote it
+  WallTime createdAt;
+  WallTime expiresAt;
+  std::optional<WallTime> usedAt;
+  std::string usedBy;  // the child's id
+  std::optional<WallTime> revokedAt;
+  // "pending", "used", "revoked" or "expired".
+  std::string_view state(WallTime now) const;
+};
+
+struct ChildRecord {
+  std::string id;
+  std::string name;
+  Tier tier = Tier::kHousehold;
+  PublicKey key{};
+  WallTime enrolledAt;
+  std::optional<WallTime> removedAt;
+};
+
+struct ParentRecord {
+  std::string url;  // https://HOST:PORT
+  std::string id;
+  std::string name;
+  Tier tier = Tier::kVillage;
+  PublicKey key{};
+  WallTime joinedAt;
+};
+
+class LinkStore {
+ public:
+  static Result<std::unique_ptr<LinkStore>> open(const std::string& path);
+  ~LinkStore();
+  LinkStore(const LinkStore&) = delete;
+  LinkStore& operator=(const LinkStore&) = delete;
+
+  // This node's salt for invitation hashes, made on first use.
+  Result<std::vector<uint8_t>> inviteSalt();
+  Result<int64_t> addInvite(const std::string& name, std::span<const uint8_t> secretHash, WallTime createdAt,
+                            WallTime expiresAt);
+  Result<std::vector<Invite>> listInvites();
+  Result<std::optional<Invite>> findInvite(std::span<const uint8_t> secretHash);
+  // NotFound; FailedPrecondition when it is no longer pending.
+  Status revokeInvite(int64_t id, WallTime now);
+  // In one transaction: the invite must still be pending (else
+  // FailedPrecondition saying why) and the child's id free, removed, or
+  // enrolled with the same key (else AlreadyExists); then the invite is
+  // used and the child (re-)enrolled.
+  Status enrolChild(int64_t inviteId, const ChildRecord& child, WallTime now);
+  Result<std::vector<ChildRecord>> listChildren();
+  // Marks the child removed (it may be invited again). NotFound.
+  Status removeChild(const std::string& id, WallTime now);
+
+  // Changes when another connection (another process) commits to link.db.
+  Result<int64_t> changeCount();
+
+  Result<std::optional<ParentRecord>> parent();
+  Status setParent(const ParentRecord& parent);
+
+ private:
+  explicit LinkStore(sqlite3* db) : db_(db) {}
+  struct Query;
+  std::mutex mutex_;
+  sqlite3* db_;
+};
+
+}  // namespace vigil::link

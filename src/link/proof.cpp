@@ -1,0 +1,63 @@
+#include "link/proof.h"
+
+#include <sodium.h>
+
+#include <string_view>
+
+namespace vigil::link {
+
+namespace {
+
+class Statement {
+ public:
+  explicit Statement(std::string_view label) { add(label); bytes_.push_back(0); }
+  Statement& add(std::span<const uint8_t> b) {
+    bytes_.insert(bytes_.end(), b.begin(), b.end());
+    return *this;
+  }
+  // Length-prefixed, so fields cannot run into each other.
+  Statement& add(std::string_view s) {
+    bytes_.push_back(static_cast<uint8_t>(s.size()));
+    return add(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  }
+  std::vector<uint8_t> take() { return std::move(bytes_); }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+}  // namespace
+
+std::vector<uint8_t> joinParentStatement(const ChannelBinding& binding, const Nonce& childNonce) {
+  return Statement("vigil link join parent v1").add(binding).add(childNonce).take();
+}
+
+std::vector<uint8_t> joinChildStatement(const ChannelBinding& binding, const Nonce& childNonce,
+                                        const std::string& childId, Tier tier, const PublicKey& childKey) {
+  return Statement("vigil link join child v1")
+      .add(binding)
+      .add(childNonce)
+      .add(childId)
+      .add(tierName(tier))
+      .add(childKey)
+      .take();
+}
+
+std::vector<uint8_t> connectStatement(Signer signer, const ChannelBinding& binding, const std::string& childId,
+                                      const Nonce& childNonce, const Nonce& parentNonce, const PublicKey& parentKey,
+                                      const PublicKey& childKey) {
+  Statement s(signer == Signer::kParent ? "vigil link connect parent v1" : "vigil link connect child v1");
+  s.add(binding).add(childId).add(childNonce).add(parentNonce).add(parentKey);
+  // The parent signs before it knows the child holds the key it claims
+  // (and signs for unknown ids too), so only the child's proof names it.
+  if (signer == Signer::kChild) s.add(childKey);
+  return s.take();
+}
+
+Nonce newNonce() {
+  Nonce n{};
+  randombytes_buf(n.data(), n.size());
+  return n;
+}
+
+}  // namespace vigil::link

@@ -1,0 +1,56 @@
+#include "link/tls_client.h"
+
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace vigil::link {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+std::unique_ptr<asio::ssl::context> makeClientTlsContext() {
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_3_VERSION);
+  tls->set_verify_mode(asio::ssl::verify_none);  // see the header: the node keys are the trust
+  return tls;
+}
+
+asio::awaitable<Result<TlsConnection>> connectTls(asio::ssl::context& tls, const HostPort& parent,
+                                                  std::chrono::milliseconds timeout) {
+  const std::string where = fmt::format("https://{}", parent.toString());
+  auto executor = co_await asio::this_coro::executor;
+  TlsConnection c;
+  c.stream = std::make_unique<TlsStream>(executor, tls);
+  beast::error_code ec;
+  auto failed = [&](std::string_view step) -> Result<TlsConnection> {
+    if (ec == beast::error::timeout) return Status::deadlineExceeded(fmt::format("{}: {} timed out", where, step));
+    return Status::unavailable(fmt::format("{}: {}: {}", where, step, ec.message()));
+  };
+  asio::ip::tcp::resolver resolver(executor);
+  auto endpoints = co_await resolver.async_resolve(parent.host, std::to_string(parent.port),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return failed("resolve");
+  auto& tcp = beast::get_lowest_layer(*c.stream);
+  tcp.expires_after(timeout);
+  co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return failed("connect");
+  // SNI, for a parent behind a name-based TLS endpoint.
+  SSL_set_tlsext_host_name(c.stream->native_handle(), parent.host.c_str());
+  co_await c.stream->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return failed("TLS handshake");
+  tcp.expires_never();
+  static constexpr std::string_view kLabel = "EXPORTER-Channel-Binding";
+  if (SSL_export_keying_material(c.stream->native_handle(), c.binding.data(), c.binding.size(), kLabel.data(),
+                                 kLabel.size(), nullptr, 0, 0) != 1) {
+    co_return Status::internal(fmt::format("{}: no TLS exporter", where));
+  }
+  co_return c;
+}
+
+}  // namespace vigil::link

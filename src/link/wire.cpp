@@ -1,0 +1,206 @@
+#include "link/wire.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/config.h"
+
+namespace vigil::link {
+
+namespace {
+
+void putU16(std::vector<uint8_t>& out, uint16_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+void putU32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+}
+void putU64(std::vector<uint8_t>& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+}
+void putBytes(std::vector<uint8_t>& out, std::span<const uint8_t> bytes) {
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+// Reads fields off a payload; every read checks what is left.
+class Reader {
+ public:
+  Reader(std::span<const uint8_t> bytes, std::string_view what) : bytes_(bytes), what_(what) {}
+  bool u8(uint8_t& v) { return fixed(&v, 1); }
+  bool u16(uint16_t& v) {
+    uint8_t b[2];
+    if (!fixed(b, 2)) return false;
+    v = static_cast<uint16_t>(b[0] << 8 | b[1]);
+    return true;
+  }
+  bool u32(uint32_t& v) {
+    uint8_t b[4];
+    if (!fixed(b, 4)) return false;
+    v = uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+    return true;
+  }
+  bool u64(uint64_t& v) {
+    uint8_t b[8];
+    if (!fixed(b, 8)) return false;
+    v = 0;
+    for (uint8_t x : b) v = v << 8 | x;
+    return true;
+  }
+  template <size_t N>
+  bool array(std::array<uint8_t, N>& out) {
+    return fixed(out.data(), N);
+  }
+  bool string(std::string& out, size_t size) {
+    if (bytes_.size() < size) return false;
+    out.assign(reinterpret_cast<const char*>(bytes_.data()), size);
+    bytes_ = bytes_.subspan(size);
+    return true;
+  }
+  size_t left() const { return bytes_.size(); }
+  Status error(std::string_view why) const { return Status::invalidArgument(fmt::format("link {}: {}", what_, why)); }
+  Status truncated() const { return error("truncated"); }
+  // OK when everything was read.
+  Status done() const { return bytes_.empty() ? Status::ok() : error("trailing bytes"); }
+
+ private:
+  bool fixed(uint8_t* out, size_t n) {
+    if (bytes_.size() < n) return false;
+    std::memcpy(out, bytes_.data(), n);
+    bytes_ = bytes_.subspan(n);
+    return true;
+  }
+  std::span<const uint8_t> bytes_;
+  std::string_view what_;
+};
+
+bool knownKind(uint8_t kind) {
+  return (kind >= static_cast<uint8_t>(Kind::kHello) && kind <= static_cast<uint8_t>(Kind::kPong)) ||
+         kind == static_cast<uint8_t>(Kind::kData);
+}
+
+}  // namespace
+
+bool isControl(Kind kind) { return static_cast<uint8_t>(kind) < 0x80; }
+
+std::vector<uint8_t> encodeFrame(Kind kind, uint32_t channel, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> out;
+  out.reserve(kHeaderBytes + payload.size());
+  out.push_back(kWireVersion);
+  out.push_back(static_cast<uint8_t>(kind));
+  putU16(out, 0);
+  putU32(out, channel);
+  putU32(out, static_cast<uint32_t>(payload.size()));
+  putBytes(out, payload);
+  return out;
+}
+
+Result<Frame> decodeFrame(std::span<const uint8_t> bytes) {
+  Reader r(bytes, "frame");
+  if (bytes.size() > kMaxFrameBytes) return r.error(fmt::format("{} bytes, more than {}", bytes.size(), kMaxFrameBytes));
+  uint8_t version = 0, kind = 0;
+  uint16_t reserved = 0;
+  uint32_t length = 0;
+  Frame f;
+  if (!r.u8(version) || !r.u8(kind) || !r.u16(reserved) || !r.u32(f.channel) || !r.u32(length)) return r.truncated();
+  if (version != kWireVersion) return r.error(fmt::format("version {}, expected {}", version, kWireVersion));
+  if (reserved != 0) return r.error("reserved bits set");
+  if (!knownKind(kind)) return r.error(fmt::format("unknown kind {}", kind));
+  if (length != r.left()) return r.error(fmt::format("length {} but {} bytes follow", length, r.left()));
+  f.kind = static_cast<Kind>(kind);
+  if (isControl(f.kind) != (f.channel == 0)) return r.error("control frames go on channel 0, data frames off it");
+  f.payload.assign(bytes.begin() + kHeaderBytes, bytes.end());
+  return f;
+}
+
+std::vector<uint8_t> encode(const Hello& m) {
+  std::vector<uint8_t> out;
+  putBytes(out, m.nonce);
+  out.push_back(static_cast<uint8_t>(m.childId.size()));
+  putBytes(out, std::span(reinterpret_cast<const uint8_t*>(m.childId.data()), m.childId.size()));
+  return out;
+}
+
+Result<Hello> decodeHello(std::span<const uint8_t> payload) {
+  Reader r(payload, "hello");
+  Hello m;
+  uint8_t idSize = 0;
+  if (!r.array(m.nonce) || !r.u8(idSize) || !r.string(m.childId, idSize)) return r.truncated();
+  VIGIL_RETURN_IF_ERROR(r.done());
+  if (!isValidId(m.childId)) return r.error("node id must be 1 to 64 of a-z, 0-9, '_' and '-'");
+  return m;
+}
+
+std::vector<uint8_t> encode(const Challenge& m) {
+  std::vector<uint8_t> out;
+  putBytes(out, m.nonce);
+  putBytes(out, m.proof);
+  return out;
+}
+
+Result<Challenge> decodeChallenge(std::span<const uint8_t> payload) {
+  Reader r(payload, "challenge");
+  Challenge m;
+  if (!r.array(m.nonce) || !r.array(m.proof)) return r.truncated();
+  VIGIL_RETURN_IF_ERROR(r.done());
+  return m;
+}
+
+std::vector<uint8_t> encode(const Auth& m) { return {m.proof.begin(), m.proof.end()}; }
+
+Result<Auth> decodeAuth(std::span<const uint8_t> payload) {
+  Reader r(payload, "auth");
+  Auth m;
+  if (!r.array(m.proof)) return r.truncated();
+  VIGIL_RETURN_IF_ERROR(r.done());
+  return m;
+}
+
+std::vector<uint8_t> encode(const Refuse& m) {
+  std::vector<uint8_t> out;
+  putU16(out, static_cast<uint16_t>(m.code));
+  const size_t size = std::min(m.reason.size(), kMaxReasonBytes);
+  putBytes(out, std::span(reinterpret_cast<const uint8_t*>(m.reason.data()), size));
+  return out;
+}
+
+Result<Refuse> decodeRefuse(std::span<const uint8_t> payload) {
+  Reader r(payload, "refuse");
+  Refuse m;
+  uint16_t code = 0;
+  if (!r.u16(code)) return r.truncated();
+  if (r.left() > kMaxReasonBytes) return r.error("reason too long");
+  r.string(m.reason, r.left());
+  // Shown to people and written to logs: printable ASCII only, so a peer
+  // cannot forge log lines or terminal escapes.
+  if (!std::all_of(m.reason.begin(), m.reason.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+    return r.error("reason is not printable ASCII");
+  }
+  if (code < static_cast<uint16_t>(RefuseCode::kProtocol) || code > static_cast<uint16_t>(RefuseCode::kShutdown)) {
+    return r.error(fmt::format("unknown code {}", code));
+  }
+  m.code = static_cast<RefuseCode>(code);
+  return m;
+}
+
+std::vector<uint8_t> encode(const Ping& m) {
+  std::vector<uint8_t> out;
+  putU64(out, m.id);
+  return out;
+}
+
+Result<Ping> decodePing(std::span<const uint8_t> payload) {
+  Reader r(payload, "ping");
+  Ping m;
+  if (!r.u64(m.id)) return r.truncated();
+  VIGIL_RETURN_IF_ERROR(r.done());
+  return m;
+}
+
+Status decodeWelcome(std::span<const uint8_t> payload) {
+  return payload.empty() ? Status::ok() : Status::invalidArgument("link welcome: trailing bytes");
+}
+
+}  // namespace vigil::link

@@ -1,0 +1,105 @@
+#pragma once
+// The tier link's wire format (design/LINK.md, "Framing"). One frame is one
+// WebSocket binary message:
+//
+//   version u8 | kind u8 | reserved u16 (0) | channel u32 | length u32 | payload
+//
+// all big-endian, `length` the payload's size. Control kinds (below 0x80)
+// travel on channel 0 and go before stream data in every send queue;
+// data kinds (0x80 and up) travel on a channel above 0, one per stream.
+// Every decoder here takes bytes from the network: it checks every length
+// and field and answers InvalidArgument, never reads past its input.
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace vigil::link {
+
+inline constexpr uint8_t kWireVersion = 1;
+inline constexpr size_t kHeaderBytes = 12;
+// A whole frame, header included: the parent's WebSocket limit for what a
+// child sends (HttpServerOptions::webSocketMaxMessageBytes) is the same.
+inline constexpr size_t kMaxFrameBytes = 64 * 1024;
+inline constexpr size_t kNonceBytes = 32;
+inline constexpr size_t kKeyBytes = 32;
+inline constexpr size_t kSignatureBytes = 64;
+inline constexpr size_t kMaxReasonBytes = 256;
+
+enum class Kind : uint8_t {
+  // Handshake (design/LINK.md, "Handshake"), in this order.
+  kHello = 1,      // child -> parent: its node id and nonce
+  kChallenge = 2,  // parent -> child: its nonce and proof
+  kAuth = 3,       // child -> parent: its proof
+  kWelcome = 4,    // parent -> child: the link is up
+  kRefuse = 5,     // either way: why the link ends; the sender closes next
+  kPing = 6,
+  kPong = 7,
+  kData = 0x80,  // stream data on a channel (for the proxying to come)
+};
+bool isControl(Kind kind);
+
+struct Frame {
+  Kind kind = Kind::kPing;
+  uint32_t channel = 0;
+  std::vector<uint8_t> payload;
+};
+
+std::vector<uint8_t> encodeFrame(Kind kind, uint32_t channel, std::span<const uint8_t> payload);
+// The version must be ours, reserved zero, the length exact, a control
+// kind on channel 0 and a data kind off it. An unknown kind is refused:
+// both ends run the same protocol version.
+Result<Frame> decodeFrame(std::span<const uint8_t> bytes);
+
+using Nonce = std::array<uint8_t, kNonceBytes>;
+using Signature = std::array<uint8_t, kSignatureBytes>;
+
+struct Hello {
+  std::string childId;  // [a-z0-9_-]{1,64}
+  Nonce nonce{};
+};
+struct Challenge {
+  Nonce nonce{};
+  Signature proof{};
+};
+struct Auth {
+  Signature proof{};
+};
+// Why a link ends; sent before closing. The codes tell a child whether
+// retrying can help (design/LINK.md, "Refusals").
+enum class RefuseCode : uint16_t {
+  kProtocol = 1,     // malformed or unexpected message
+  kUnknownNode = 2,  // no child with this id is enrolled
+  kRemoved = 3,      // the parent's admin removed this child
+  kBadProof = 4,     // a signature did not verify
+  kReplaced = 5,     // a newer connection of the same child took over
+  kTimeout = 6,      // the handshake or the peer's keepalive ran out
+  kShutdown = 7,     // the sender is stopping
+};
+struct Refuse {
+  RefuseCode code = RefuseCode::kProtocol;
+  std::string reason;  // for people: at most kMaxReasonBytes, printable
+};
+struct Ping {
+  uint64_t id = 0;  // echoed by the Pong
+};
+
+std::vector<uint8_t> encode(const Hello& m);
+std::vector<uint8_t> encode(const Challenge& m);
+std::vector<uint8_t> encode(const Auth& m);
+std::vector<uint8_t> encode(const Refuse& m);
+std::vector<uint8_t> encode(const Ping& m);  // the payload of both kPing and kPong
+
+Result<Hello> decodeHello(std::span<const uint8_t> payload);
+Result<Challenge> decodeChallenge(std::span<const uint8_t> payload);
+Result<Auth> decodeAuth(std::span<const uint8_t> payload);
+Result<Refuse> decodeRefuse(std::span<const uint8_t> payload);
+Result<Ping> decodePing(std::span<const uint8_t> payload);
+// kWelcome carries nothing: InvalidArgument unless empty.
+Status decodeWelcome(std::span<const uint8_t> payload);
+
+}  // namespace vigil::link
