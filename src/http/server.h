@@ -30,60 +30,11 @@
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "base/time.h"
-#include "http/body.h"
 #include "http/camera_gate.h"
+#include "http/message.h"
 #include "http/websocket.h"
 
 namespace vigil::http {
-
-struct Request {
-  std::string method;
-  std::string path;   // without the query
-  std::string query;  // after '?', raw
-  // The {name} segments of the route's path pattern, by name, as sent
-  // (not percent-decoded: handlers validate ids, which never need it).
-  std::map<std::string, std::string> params;
-  std::map<std::string, std::string> headers;  // names lower case
-  std::string body;
-  std::string remoteAddress;  // the client's IP address
-  bool secure = false;        // came over TLS
-  // TLS 1.3 only: the connection's channel binding (RFC 9266 tls-exporter,
-  // 32 raw bytes), which the tier link's proofs sign; empty otherwise.
-  std::string tlsChannelBinding;
-  // Set by dispatch() for non-public routes.
-  std::optional<access::Principal> principal;
-  std::string sessionToken;  // the token that authenticated the request
-};
-
-struct Response {
-  int status = 200;
-  std::string contentType = "application/json";
-  std::string body;
-  // Instead of `body` (leave that empty): a body streamed in chunks from
-  // its source, with backpressure. Such a 200 answers a GET's Range header
-  // (206 with Content-Range; 416 with "Content-Range: bytes */SIZE" when no
-  // range starts inside the body; several ranges: 200 with the whole body).
-  std::shared_ptr<const BodySource> source;
-  // Validators. With either set, a 200 to GET or HEAD becomes a bodiless
-  // 304 when If-None-Match names the etag, or (without If-None-Match) when
-  // If-Modified-Since is not before lastModified; If-Range compares them
-  // too. `etag` is a quoted strong entity tag: "\"3f2a-17\"".
-  std::string etag;
-  std::optional<WallTime> lastModified;
-  // Set last, so they override the server's defaults (Cache-Control:
-  // no-store...). Content-Disposition: see attachmentDisposition().
-  std::vector<std::pair<std::string, std::string>> headers;
-
-  static Response json(int status, std::string body);
-  // {"error": message}, as every error of the API is.
-  static Response error(int status, std::string_view message);
-};
-
-// A Content-Disposition value that makes a browser save the body as
-// `fileName`: "attachment; filename=\"gate_2026-11-22T10-00-00Z.mp4\"".
-// Characters other than [A-Za-z0-9._-] become '_' (no quoting tricks, no
-// path), so pass a plain name.
-std::string attachmentDisposition(std::string_view fileName);
 
 // Who may call a route: anyone, any logged-in user, or users with at least
 // the operator or admin role. kNode: no user session; another vigil node
@@ -101,10 +52,6 @@ struct AccessRule {
   Access role;
   std::string cameraParam;  // empty: the route is about no one camera
 };
-
-// The response for a failed Status: one table maps kinds to HTTP statuses;
-// 5xx answers do not carry the internal message.
-Response errorResponse(const Status& status);
 
 struct RouteInfo {
   RouteInfo(std::string m, std::string p, Access a, bool ws = false, std::string camera = {})
