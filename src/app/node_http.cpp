@@ -9,6 +9,7 @@
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
+#include "http/share_routes.h"
 
 namespace vigil::app {
 
@@ -57,6 +58,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .store = options.store});
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
+  http::addShareRoutes(*server, *access.shares);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;
