@@ -55,9 +55,13 @@ std::string chainHash(std::string_view prevHashHex, const AuditRow& row) {
 }
 
 Status AuditLog::record(AuditEvent event) {
+  return recordWith(std::move(event), [this](const AuditRowBuilder& build) { return store_.appendAudit(build); });
+}
+
+Status AuditLog::recordWith(AuditEvent event, const std::function<Status(const AuditRowBuilder& build)>& append) {
   const WallTime now = clock_.now();
   ChainPoint appended{};
-  Status s = store_.appendAudit([&](const AuditRow* last) {
+  Status s = append([&](const AuditRow* last) {
     AuditRow row;
     row.seq = last ? last->seq + 1 : 1;
     row.at = now;

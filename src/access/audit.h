@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,7 @@ inline constexpr const char* kExport = "export";
 inline constexpr const char* kSnapshot = "snapshot";
 inline constexpr const char* kEventOpen = "event_open";
 inline constexpr const char* kEventClose = "event_close";
+inline constexpr const char* kShareChange = "share_change";
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.
@@ -84,6 +86,10 @@ class AuditLog {
   //                 req.remoteAddress, R"({"start":"...","end":"..."})"});
   // A failure means the action must not go ahead unaudited.
   Status record(AuditEvent event);
+  // record() through `append`, which must append the row `build` makes as
+  // appendAudit() does: for a change stored in the same transaction as its
+  // row (ShareStore::replaceShares).
+  Status recordWith(AuditEvent event, const std::function<Status(const AuditRowBuilder& build)>& append);
   // Signs the chain's head into the checkpoint file when the chain grew.
   // Never moves the checkpoint back: if rows it (or this process) saw are
   // gone or changed, the file is kept as evidence and DataLoss says what

@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "access/share_row.h"
 #include "base/url_credentials.h"
 
 namespace vigil::access {
@@ -54,6 +55,16 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE TABLE IF NOT EXISTS node_config (
   node TEXT PRIMARY KEY NOT NULL,
   fingerprint TEXT NOT NULL
+);
+-- Added by issue 14: an older database gains it here, empty (nothing shared).
+CREATE TABLE IF NOT EXISTS camera_share (
+  camera_id TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  rights TEXT NOT NULL,
+  only_during_alarm BOOLEAN NOT NULL,
+  hours TEXT NOT NULL,
+  expires_at BIGINT,
+  PRIMARY KEY (camera_id, tier)
 );
 )sql";
 
@@ -335,11 +346,16 @@ Status PostgresAccessStore::deleteSession(std::string_view tokenHash) {
   return r ? Status::ok() : r.status();
 }
 
-Status PostgresAccessStore::appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) {
+Status PostgresAccessStore::appendAudit(const AuditRowBuilder& build) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
   Transaction tx(conn_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
+  VIGIL_RETURN_IF_ERROR(appendAuditRow(build));
+  return tx.commit();
+}
+
+Status PostgresAccessStore::appendAuditRow(const AuditRowBuilder& build) {
   // Under READ COMMITTED each statement sees what was committed before it
   // started, so once the lock is ours the head read below is the newest.
   auto locked = exec(conn_, "lock audit chain", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kAuditLockKey)});
@@ -355,8 +371,7 @@ Status PostgresAccessStore::appendAudit(const std::function<AuditRow(const Audit
                     .c_str(),
                 {std::to_string(row.seq), std::to_string(row.at.unixMicros()), row.user, row.action, row.camera,
                  row.client, row.detail, row.prevHash, row.hash, row.signer, row.signature});
-  if (!r) return r.status();
-  return tx.commit();
+  return r ? Status::ok() : r.status();
 }
 
 Result<std::vector<AuditRow>> PostgresAccessStore::auditRows(int64_t afterSeq, size_t limit) {
@@ -403,6 +418,51 @@ Status PostgresAccessStore::setConfigFingerprint(std::string_view node, std::str
                 "ON CONFLICT (node) DO UPDATE SET fingerprint = excluded.fingerprint",
                 {std::string(node), std::string(fingerprint)});
   return r ? Status::ok() : r.status();
+}
+
+Result<std::vector<Share>> PostgresAccessStore::shares(std::string_view camera) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "select shares",
+                fmt::format("SELECT {} FROM camera_share WHERE camera_id = $1 {}", kShareColumns, kSharesByTier).c_str(),
+                {std::string(camera)});
+  if (!r) return r.status();
+  std::vector<Share> out;
+  for (int i = 0; i < PQntuples(r->get()); ++i) {
+    std::optional<int64_t> expiresAt;
+    if (!PQgetisnull(r->get(), i, 4)) expiresAt = integer(*r, i, 4);
+    auto share = fromShareRow(camera, {text(*r, i, 0), text(*r, i, 1), text(*r, i, 2) == "t", text(*r, i, 3), expiresAt});
+    if (!share) return share.status();
+    out.push_back(std::move(*share));
+  }
+  return out;
+}
+
+Status PostgresAccessStore::replaceShares(std::string_view camera, const std::vector<Share>& shares,
+                                          const AuditRowBuilder& auditRow) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto d = exec(conn_, "delete shares", "DELETE FROM camera_share WHERE camera_id = $1", {std::string(camera)});
+  if (!d) return d.status();
+  for (const Share& share : shares) {
+    const ShareRow row = toShareRow(share);
+    // A NULL parameter is a null pointer, which exec()'s strings cannot
+    // say: NULLIF turns the empty text of "never" into NULL.
+    auto i = exec(conn_, "insert share",
+                  fmt::format("INSERT INTO camera_share (camera_id, {}) VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::BIGINT)",
+                              kShareColumns)
+                      .c_str(),
+                  {std::string(camera), row.tier, row.rights, row.onlyDuringAlarm ? "true" : "false", row.hours,
+                   row.expiresAtMicros ? std::to_string(*row.expiresAtMicros) : ""});
+    if (!i && i.status().code() == StatusCode::kAlreadyExists) {
+      return Status::invalidArgument(fmt::format("shares: {} is given twice", row.tier));
+    }
+    if (!i) return i.status();
+  }
+  VIGIL_RETURN_IF_ERROR(appendAuditRow(auditRow));
+  return tx.commit();
 }
 
 }  // namespace vigil::access

@@ -37,17 +37,24 @@ class PostgresAccessStore final : public AccessStore {
   // Holds a transaction-level advisory lock from reading the chain's head
   // to committing the new row, so appenders on every connection (every
   // node) queue up and each links to the row committed before it.
-  Status appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) override;
+  Status appendAudit(const AuditRowBuilder& build) override;
   Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) override;
   Result<std::vector<AuditRow>> queryAudit(const AuditFilter& filter) override;
   Result<std::optional<std::string>> configFingerprint(std::string_view node) override;
   Status setConfigFingerprint(std::string_view node, std::string_view fingerprint) override;
+
+  Result<std::vector<Share>> shares(std::string_view camera) override;
+  // Holds the audit chain's lock too (appendAudit()), for the change's row.
+  Status replaceShares(std::string_view camera, const std::vector<Share>& shares, const AuditRowBuilder& auditRow) override;
 
  private:
   explicit PostgresAccessStore(std::string uri) : uri_(std::move(uri)) {}
   // (Re)connects when there is no usable connection: a server restart costs
   // the calls made while it is down, not the store. mutex_ held.
   Status connected();
+  // The audit lock, the chain's head and the new row, inside the caller's
+  // transaction; the lock is held until it ends. mutex_ held.
+  Status appendAuditRow(const AuditRowBuilder& build);
 
   std::mutex mutex_;  // one connection, used by one thread at a time
   const std::string uri_;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "access/share_row.h"
+
 namespace vigil::access {
 
 namespace {
@@ -47,6 +49,16 @@ CREATE TABLE IF NOT EXISTS node_config (
   node TEXT PRIMARY KEY NOT NULL,
   fingerprint TEXT NOT NULL
 );
+-- Added by issue 14: an older access.db gains it here, empty (nothing shared).
+CREATE TABLE IF NOT EXISTS camera_share (
+  camera_id TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  rights TEXT NOT NULL,
+  only_during_alarm INTEGER NOT NULL,
+  hours TEXT NOT NULL,
+  expires_at INTEGER,
+  PRIMARY KEY (camera_id, tier)
+);
 )sql";
 
 Status sqliteError(sqlite3* db, std::string_view what) {
@@ -71,6 +83,10 @@ class Stmt {
     sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   }
   void bind(int i, int64_t value) { sqlite3_bind_int64(stmt_, i, value); }
+  void bind(int i, std::optional<int64_t> value) {
+    if (value) bind(i, *value);
+    else sqlite3_bind_null(stmt_, i);
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
   std::string text(int col) const {
@@ -79,6 +95,10 @@ class Stmt {
              : std::string();
   }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<int64_t> optionalInteger(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return integer(col);
+  }
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
@@ -321,10 +341,15 @@ Status SqliteAccessStore::deleteSession(std::string_view tokenHash) {
   return Status::ok();
 }
 
-Status SqliteAccessStore::appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) {
+Status SqliteAccessStore::appendAudit(const AuditRowBuilder& build) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
+  VIGIL_RETURN_IF_ERROR(appendAuditRow(build));
+  return tx.commit();
+}
+
+Status SqliteAccessStore::appendAuditRow(const AuditRowBuilder& build) {
   std::optional<AuditRow> last;
   {
     Stmt s(db_, fmt::format("SELECT {} FROM audit ORDER BY seq DESC LIMIT 1", kAuditColumns).c_str());
@@ -348,7 +373,7 @@ Status SqliteAccessStore::appendAudit(const std::function<AuditRow(const AuditRo
   s.bind(10, row.signer);
   s.bind(11, row.signature);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "insert audit row");
-  return tx.commit();
+  return Status::ok();
 }
 
 Result<std::vector<AuditRow>> SqliteAccessStore::auditRows(int64_t afterSeq, size_t limit) {
@@ -406,6 +431,49 @@ Status SqliteAccessStore::setConfigFingerprint(std::string_view node, std::strin
   s.bind(2, fingerprint);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "store config fingerprint");
   return Status::ok();
+}
+
+Result<std::vector<Share>> SqliteAccessStore::shares(std::string_view camera) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, fmt::format("SELECT {} FROM camera_share WHERE camera_id = ? {}", kShareColumns, kSharesByTier).c_str());
+  if (!s.prepared()) return sqliteError(db_, "select shares");
+  s.bind(1, camera);
+  std::vector<Share> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    auto share = fromShareRow(camera, {s.text(0), s.text(1), s.integer(2) != 0, s.text(3), s.optionalInteger(4)});
+    if (!share) return share.status();
+    out.push_back(std::move(*share));
+  }
+  if (rc != SQLITE_DONE) return sqliteError(db_, "select shares");
+  return out;
+}
+
+Status SqliteAccessStore::replaceShares(std::string_view camera, const std::vector<Share>& shares,
+                                        const AuditRowBuilder& auditRow) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  Stmt d(db_, "DELETE FROM camera_share WHERE camera_id = ?");
+  d.bind(1, camera);
+  if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete shares");
+  for (const Share& share : shares) {
+    const ShareRow row = toShareRow(share);
+    Stmt i(db_, fmt::format("INSERT INTO camera_share (camera_id, {}) VALUES (?, ?, ?, ?, ?, ?)", kShareColumns).c_str());
+    i.bind(1, camera);
+    i.bind(2, row.tier);
+    i.bind(3, row.rights);
+    i.bind(4, int64_t{row.onlyDuringAlarm});
+    i.bind(5, row.hours);
+    i.bind(6, row.expiresAtMicros);
+    if (const int rc = i.step(); rc == SQLITE_CONSTRAINT) {
+      return Status::invalidArgument(fmt::format("shares: {} is given twice", row.tier));
+    } else if (rc != SQLITE_DONE) {
+      return sqliteError(db_, "insert share");
+    }
+  }
+  VIGIL_RETURN_IF_ERROR(appendAuditRow(auditRow));
+  return tx.commit();
 }
 
 }  // namespace vigil::access

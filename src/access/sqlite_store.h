@@ -1,5 +1,5 @@
 #pragma once
-// AccountStore and AuditStore on one SQLite database (<data_dir>/access.db)
+// AccountStore, AuditStore and ShareStore on one SQLite database (<data_dir>/access.db)
 // in WAL mode, so a running node and the CLI can use it together (readers
 // never block the writer; writers wait up to a busy timeout).
 
@@ -31,15 +31,19 @@ class SqliteAccessStore final : public AccessStore {
   Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) override;
   Status deleteSession(std::string_view tokenHash) override;
 
-  Status appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) override;
+  Status appendAudit(const AuditRowBuilder& build) override;
   Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) override;
   Result<std::vector<AuditRow>> queryAudit(const AuditFilter& filter) override;
   Result<std::optional<std::string>> configFingerprint(std::string_view node) override;
   Status setConfigFingerprint(std::string_view node, std::string_view fingerprint) override;
 
+  Result<std::vector<Share>> shares(std::string_view camera) override;
+  Status replaceShares(std::string_view camera, const std::vector<Share>& shares, const AuditRowBuilder& auditRow) override;
+
  private:
   explicit SqliteAccessStore(sqlite3* db) : db_(db) {}
   Result<std::vector<std::string>> camerasOf(std::string_view id);  // mutex_ held
+  Status appendAuditRow(const AuditRowBuilder& build);            // mutex_ held, in a transaction
 
   std::mutex mutex_;  // one connection, used by one thread at a time
   sqlite3* db_;

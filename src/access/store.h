@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/shares.h"
 #include "base/status.h"
 #include "base/time.h"
 
@@ -88,6 +89,10 @@ struct AuditFilter {
   size_t limit = 1000;            // newest rows first when more match
 };
 
+// Builds the row to append from the chain's last row (nullptr when the
+// log is empty); see AuditStore::appendAudit.
+using AuditRowBuilder = std::function<AuditRow(const AuditRow* last)>;
+
 class AuditStore {
  public:
   virtual ~AuditStore() = default;
@@ -96,7 +101,7 @@ class AuditStore {
   // inserts the row it returns, in one exclusive transaction, so appenders
   // in several processes still form one chain. Rows are never updated or
   // deleted through this interface.
-  virtual Status appendAudit(const std::function<AuditRow(const AuditRow* last)>& build) = 0;
+  virtual Status appendAudit(const AuditRowBuilder& build) = 0;
   // Rows with seq > afterSeq in seq order, at most `limit`: how a verifier
   // pages through the whole log.
   virtual Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) = 0;
@@ -109,7 +114,20 @@ class AuditStore {
   virtual Status setConfigFingerprint(std::string_view node, std::string_view fingerprint) = 0;
 };
 
-// Both interfaces on one database: what a node opens.
-class AccessStore : public AccountStore, public AuditStore {};
+// Each camera's shares with the tiers above (shares.h, camera_shares.h).
+class ShareStore {
+ public:
+  virtual ~ShareStore() = default;
+
+  // By tier; empty when the camera is shared with no one (or unknown).
+  virtual Result<std::vector<Share>> shares(std::string_view camera) = 0;
+  // Replaces the camera's list (at most one share per tier) and appends
+  // the audit row `auditRow` builds (appendAudit()), in one transaction.
+  virtual Status replaceShares(std::string_view camera, const std::vector<Share>& shares,
+                               const AuditRowBuilder& auditRow) = 0;
+};
+
+// The interfaces on one database: what a node opens.
+class AccessStore : public AccountStore, public AuditStore, public ShareStore {};
 
 }  // namespace vigil::access

@@ -57,6 +57,7 @@ Result<NodeAccess> openNodeAccess(const AccessLocation& where, AccessUse use, co
   a.audit = std::make_unique<access::AuditLog>(*a.store, SystemClock::instance(),
                                                access::AuditSigning{std::move(*key), dataDir / "audit.checkpoint"});
   a.accounts = std::make_unique<access::Accounts>(*a.store, *a.audit, SystemClock::instance(), options);
+  a.shares = std::make_unique<access::CameraShares>(*a.store, *a.audit, SystemClock::instance());
   if (use == AccessUse::kReadWrite) a.checkpointer = std::make_unique<access::AuditCheckpointer>(*a.audit, kCheckpointPeriod);
   return a;
 }

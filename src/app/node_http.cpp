@@ -10,6 +10,7 @@
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
+#include "http/share_routes.h"
 
 namespace vigil::app {
 
@@ -66,6 +67,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                     return tierLink->parent->status();
                                   }});
   }
+  http::addShareRoutes(*server, *access.shares);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;

@@ -204,6 +204,13 @@ std::string_view tierName(Tier tier) {
   return "?";
 }
 
+Result<Tier> parseTier(std::string_view name) {
+  for (Tier t : {Tier::kHousehold, Tier::kVillage, Tier::kTownship, Tier::kCounty}) {
+    if (tierName(t) == name) return t;
+  }
+  return Status::invalidArgument("must be household, village, township or county");
+}
+
 std::string HostPort::toString() const {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                              : fmt::format("{}:{}", host, port);

@@ -24,6 +24,8 @@ namespace vigil {
 
 enum class Tier { kHousehold, kVillage, kTownship, kCounty };
 std::string_view tierName(Tier tier);
+// "household"...: InvalidArgument "must be household, village, township or county".
+Result<Tier> parseTier(std::string_view name);
 
 struct HostPort {
   std::string host;

@@ -17,6 +17,7 @@
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
 #include "http/server.h"
+#include "http/share_routes.h"
 #include "storage/store.h"
 
 namespace vigil::http {
@@ -60,6 +61,8 @@ class RoutesTest : public ::testing::Test {
     store_media_ = std::move(*media);
     addRecordingRoutes(*server_, {.store = store_media_.get(), .audit = audit_.get()});
     addLiveRoutes(*server_, {.live = &live_, .audit = audit_.get(), .loops = &loops_});
+    shares_ = std::make_unique<access::CameraShares>(*store_, *audit_, clock_);
+    addShareRoutes(*server_, *shares_);
     addMetricsRoute(*server_, {.cameras = [] { return std::vector<camera::CameraStatus>{}; },
                                .live = &live_,
                                .store = store_media_.get()});
@@ -113,6 +116,7 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<access::SqliteAccessStore> store_;
   std::unique_ptr<access::AuditLog> audit_;
   std::unique_ptr<access::Accounts> accounts_;
+  std::unique_ptr<access::CameraShares> shares_;
   media::LiveRegistry live_;
   std::unique_ptr<storage::Store> store_media_;
   std::unique_ptr<access::NodeKey> nodeKey_;
@@ -176,7 +180,9 @@ TEST_F(RoutesTest, EveryCameraRouteDeclaresItsCameraAndTheGateAnswers404ForOther
       }
       return server_->handle(req);
     };
-    const access::Role least = route.access == Access::kOperator ? access::Role::kOperator : access::Role::kViewer;
+    const access::Role least = route.access == Access::kAdmin      ? access::Role::kAdmin
+                               : route.access == Access::kOperator ? access::Role::kOperator
+                                                                   : access::Role::kViewer;
     // The viewer may see "gate" only; "yard" exists, "attic" does not.
     if (least == access::Role::kViewer) {
       Response hidden = call("yard", access::Role::kViewer);
@@ -189,7 +195,7 @@ TEST_F(RoutesTest, EveryCameraRouteDeclaresItsCameraAndTheGateAnswers404ForOther
     EXPECT_EQ(missing.body, R"({"error":"no camera \"attic\""})");
     EXPECT_EQ(call("Bad!", least).body, R"({"error":"no such camera"})");
   }
-  EXPECT_EQ(cameraRoutes, 9);
+  EXPECT_EQ(cameraRoutes, 11);
 }
 
 TEST_F(RoutesTest, ARouteNamingACameraItDoesNotHaveIsRefused) {
@@ -363,6 +369,56 @@ TEST_F(RoutesTest, EventRoutesOpenAndCloseAndAuditTheUser) {
   for (const auto& r : rows) actions.emplace(r["action"], r["detail"].dump());
   EXPECT_EQ(actions, (std::set<std::pair<std::string, std::string>>{{"event_open", R"({"label":"gate left open"})"},
                                                                     {"event_close", "{}"}}));
+}
+
+TEST_F(RoutesTest, SharesRoundTripTurnOffAndAreAudited) {
+  auto call = [&](std::string method, std::string camera, std::string body = "",
+                  access::Role role = access::Role::kAdmin) {
+    Request req = request({method, "/api/v1/cameras/" + camera + "/shares", Access::kAdmin}, tokens_[role]);
+    req.body = std::move(body);
+    Response res = server_->handle(req);
+    return std::pair(res.status, nlohmann::json::parse(res.body, nullptr, false));
+  };
+  EXPECT_EQ(call("GET", "gate"), std::pair(200, nlohmann::json::array()));  // nothing shared by default
+  const std::string list = R"([{"tier": "village", "rights": ["live", "playback", "export", "snapshot"],
+      "only_during_alarm": false, "hours": "08:00-20:00", "expires_at": "2027-01-01T00:00:00Z"},
+      {"tier": "county", "rights": ["snapshot"]}])";
+  const auto stored = nlohmann::json::parse(
+      R"([{"tier": "village", "rights": ["live", "playback", "export", "snapshot"], "only_during_alarm": false,
+           "hours": "08:00-20:00", "expires_at": "2027-01-01T00:00:00Z"},
+          {"tier": "county", "rights": ["snapshot"], "only_during_alarm": false, "hours": null, "expires_at": null}])");
+  EXPECT_EQ(call("PUT", "gate", list), std::pair(200, stored));
+  EXPECT_EQ(call("GET", "gate"), std::pair(200, stored));
+  EXPECT_EQ(call("GET", "yard"), std::pair(200, nlohmann::json::array()));
+
+  // Bad input: 400 naming the field, nothing changed.
+  EXPECT_EQ(call("PUT", "gate", R"([{"tier": "village", "rights": ["live"], "hours": "8am-8pm"}])"),
+            std::pair(400, nlohmann::json{{"error", "shares[0].hours: must be HH:MM-HH:MM, like 08:00-20:00 or 20:00-08:00"}}));
+  EXPECT_EQ(call("PUT", "gate", R"([{"tier": "household", "rights": ["live"]}])").first, 400);
+  EXPECT_EQ(call("PUT", "gate", R"({"tier": "village"})").first, 400);
+  EXPECT_EQ(call("PUT", "gate", "[" + std::string(20000, ' ') + "]"),
+            std::pair(413, nlohmann::json{{"error", "shares: body larger than 16 KiB"}}));
+  // Admins only; a camera that does not exist is 404.
+  EXPECT_EQ(call("PUT", "gate", "[]", access::Role::kOperator).first, 403);
+  EXPECT_EQ(call("GET", "gate", "", access::Role::kViewer).first, 403);
+  EXPECT_EQ(call("PUT", "attic", "[]"), std::pair(404, nlohmann::json{{"error", "no camera \"attic\""}}));
+  Request anonymous = request({"PUT", "/api/v1/cameras/gate/shares", Access::kAdmin});
+  anonymous.body = "[]";
+  EXPECT_EQ(server_->handle(anonymous).status, 401);
+  EXPECT_EQ(call("GET", "gate"), std::pair(200, stored));
+
+  // Turning all sharing of a camera off is one call.
+  EXPECT_EQ(call("PUT", "gate", "[]"), std::pair(200, nlohmann::json::array()));
+  EXPECT_EQ(call("GET", "gate"), std::pair(200, nlohmann::json::array()));
+
+  Request audit = request({"GET", "/api/v1/audit", Access::kAdmin}, tokens_[access::Role::kAdmin]);
+  audit.query = "camera=gate";
+  auto rows = nlohmann::json::parse(server_->handle(audit).body);
+  ASSERT_EQ(rows.size(), 2u);  // newest first
+  EXPECT_EQ(rows[0]["action"], "share_change");
+  EXPECT_EQ(rows[0]["user"], "adm");
+  EXPECT_EQ(rows[0]["detail"], (nlohmann::json{{"shares", nlohmann::json::array()}}));
+  EXPECT_EQ(rows[1]["detail"], (nlohmann::json{{"shares", stored}}));
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ class Fields {
     if (error_.isOk()) {
       auto t = parseTier(tier);
       if (t) n.tier = *t;
-      else error_ = t.status();
+      else error_ = Status::invalidArgument("tier: " + t.status().message());
     }
     n.key = hex<kKeyBytes>("public_key");
     return n;
@@ -93,13 +93,6 @@ bool isValidNodeName(std::string_view name) {
     return false;
   }
   return true;
-}
-
-Result<Tier> parseTier(std::string_view name) {
-  for (Tier t : {Tier::kHousehold, Tier::kVillage, Tier::kTownship, Tier::kCounty}) {
-    if (tierName(t) == name) return t;
-  }
-  return Status::invalidArgument("tier: must be household, village, township or county");
 }
 
 std::string toJson(const JoinHello& m) { return json{{"nonce", hexEncode(m.nonce)}}.dump(); }

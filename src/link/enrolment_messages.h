@@ -54,6 +54,5 @@ Result<NodeIdentity> parseNodeIdentity(std::string_view json);
 // A node's display name as a link carries it: 1 to kMaxNodeNameBytes of
 // UTF-8 without control characters.
 bool isValidNodeName(std::string_view name);
-Result<Tier> parseTier(std::string_view name);
 
 }  // namespace vigil::link

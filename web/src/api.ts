@@ -40,6 +40,17 @@ export interface AuditRow {
   hash: string;
 }
 
+export type Tier = "village" | "township" | "county";
+export type ShareRight = "live" | "playback" | "export" | "snapshot";
+// What a camera shares with one tier above (GET/PUT .../shares).
+export interface Share {
+  tier: Tier;
+  rights: ShareRight[];
+  only_during_alarm: boolean;
+  hours: string | null;
+  expires_at: string | null;
+}
+
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -97,6 +108,8 @@ export const api = {
     );
     return rows.map((r) => ({ start: Date.parse(r.start), end: Date.parse(r.end), bytes: r.bytes }));
   },
+  shares: (camera: string) => request<Share[]>("GET", `${cameraPath(camera)}/shares`),
+  setShares: (camera: string, shares: Share[]) => request<Share[]>("PUT", `${cameraPath(camera)}/shares`, shares),
   audit: (filter: { start?: number; end?: number; user?: string; camera?: string; limit?: number }) => {
     const q = new URLSearchParams();
     if (filter.start !== undefined) q.set("start", rfc3339(filter.start));

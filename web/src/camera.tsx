@@ -3,6 +3,7 @@ import { type Run, api, urls } from "./api";
 import { Badge, useCameras } from "./grid";
 import { StateOverlay } from "./live";
 import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
+import { Sharing } from "./sharing";
 import { Timeline } from "./timeline";
 import { DAY, HOUR, MINUTE, SECOND, clockTime, dateTime, duration, fromLocalInput, toLocalInput } from "./time";
 import { focusFirst } from "./tv";
@@ -37,8 +38,9 @@ function wallClockOf(runs: Run[], start: number, end: number, seconds: number): 
   return end;
 }
 
-// canExport: the user's role may download clips (operators and admins).
-export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; canExport: boolean }) {
+// canExport: the user's role may download clips (operators and admins);
+// canShare: may set what the tiers above see of it (admins).
+export function CameraView({ id, tv, canExport, canShare }: { id: string; tv: boolean; canExport: boolean; canShare: boolean }) {
   const { cameras } = useCameras();
   const camera = cameras?.find((c) => c.id === id);
   const video = useRef<HTMLVideoElement>(null);
@@ -280,6 +282,7 @@ export function CameraView({ id, tv, canExport }: { id: string; tv: boolean; can
           </div>
         </details>
       )}
+      {canShare && !tv && <Sharing id={id} />}
     </div>
   );
 }

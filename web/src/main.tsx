@@ -120,7 +120,7 @@ function App() {
       )}
       <main>
         {route.page === "grid" && <Grid tv={tv} />}
-        {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} />}
+        {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
         {route.page === "audit" && me.role === "admin" && <Audit />}
       </main>
     </div>
