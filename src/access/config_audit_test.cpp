@@ -90,9 +90,9 @@ TEST_P(ConfigAuditTest, StoresNoFastHashOfTheFile) {
   EXPECT_EQ(fingerprint.find("secret"), std::string::npos);
   auto json = nlohmann::json::parse(fingerprint);
   EXPECT_EQ(json["file"].get<std::string>().rfind("$argon2id$", 0), 0u) << fingerprint;
-  auto config = parseConfig(kConfig, "vigil.toml");
-  ASSERT_TRUE(config);
-  for (const auto& [name, text] : config->canonicalSections) {
+  auto config = ConfigDocument::parse(kConfig, "vigil.toml");
+  ASSERT_TRUE(config.isOk());
+  for (const auto& [name, text] : config->canonicalSections()) {
     EXPECT_EQ(text.find("secret"), std::string::npos) << name;
     EXPECT_EQ(json["sections"][name], sha256Hex(text)) << name;
   }

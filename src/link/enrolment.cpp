@@ -12,13 +12,15 @@ namespace vigil::link {
 
 namespace {
 
-// One throttle key for every join, beside the per-address one: a guesser
-// spread over many addresses is slowed too (design/LINK.md, "Enrolment").
+// Joins are throttled per address, and node-wide by the throttle's
+// ceiling on checks per second, each a hash of a guessed secret with
+// Argon2id: a guesser spread over many addresses is slowed too
+// (design/LINK.md, "Enrolment").
 constexpr std::string_view kJoinAccount = "(link join)";
 
 access::ThrottleOptions joinThrottle() {
   access::ThrottleOptions o;
-  o.freeFailuresPerAccount = 20;
+  o.freeFailuresPerAccountAddress = 5;
   o.freeFailuresPerAddress = 5;
   return o;
 }
@@ -116,11 +118,13 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   VIGIL_RETURN_IF_ERROR(checkCanInvite());
   const auto b = bindingFrom(binding);
   if (!b) return kNoBinding;
-  if (auto wait = throttle_.retryAfter(kJoinAccount, client); wait.count() > 0) {
-    return Status::resourceExhausted(fmt::format("too many failed joins: try again in {} s", wait.count()));
+  // Every way out but enrolment counts as a failed join.
+  access::LoginAdmission admission = throttle_.admit(kJoinAccount, client);
+  if (!admission.attempt) {
+    return Status::resourceExhausted(
+        fmt::format("too many failed joins: try again in {} s", admission.retryAfter.count()));
   }
   auto refuse = [&](Status why) -> Result<ChildRecord> {
-    throttle_.recordFailure(kJoinAccount, client);
     log::warn("link.join_refused", {{"child", request.child.id}, {"client", client}, {"reason", why.message()}});
     return why;
   };
@@ -155,6 +159,7 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
     if (s.code() == StatusCode::kAlreadyExists || s.code() == StatusCode::kFailedPrecondition) return refuse(s);
     return s;
   }
+  admission.attempt->succeeded();
   log::info("link.enrolled", {{"child", child.id}, {"tier", tierName(child.tier)}, {"invite", (*invite)->id},
                               {"client", client}});
   return record;
