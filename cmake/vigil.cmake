@@ -3,6 +3,11 @@
 
 set(VIGIL_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
     -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  # Checks GUARDED_BY/REQUIRES annotations (base/mutex.h): a member touched
+  # without its mutex held is a warning, an error with VIGIL_WERROR.
+  list(APPEND VIGIL_WARNINGS -Wthread-safety)
+endif()
 if(VIGIL_WERROR)
   list(APPEND VIGIL_WARNINGS -Werror)
 endif()

@@ -206,12 +206,12 @@ Status Accounts::logout(std::string_view token, const std::string& client) {
 }
 
 void Accounts::setChangeListener(std::function<void()> listener) {
-  std::lock_guard lock(listenerMutex_);
+  MutexLock lock(listenerMutex_);
   listener_ = std::move(listener);
 }
 
 void Accounts::announceChange() {
-  std::lock_guard lock(listenerMutex_);
+  MutexLock lock(listenerMutex_);
   if (listener_) listener_();
 }
 

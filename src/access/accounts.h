@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "access/audit_tally.h"
 #include "access/store.h"
 #include "access/throttle.h"
+#include "base/mutex.h"
 #include "base/time.h"
 
 namespace vigil::access {
@@ -146,8 +146,8 @@ class Accounts {
   const Clock& clock_;
   const AccountsOptions options_;
   LoginThrottle throttle_;
-  std::mutex listenerMutex_;
-  std::function<void()> listener_;  // guarded by listenerMutex_
+  Mutex listenerMutex_;
+  std::function<void()> listener_ GUARDED_BY(listenerMutex_);
   AuditTally tally_;
 };
 

@@ -80,7 +80,7 @@ Status AuditLog::recordWith(AuditEvent event, const std::function<Status(const A
     return row;
   });
   if (s.isOk()) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!lastAppended_ || appended.seq > lastAppended_->seq) lastAppended_ = std::move(appended);
   }
   return s;
@@ -116,7 +116,7 @@ Status AuditLog::checkpoint() {
   if (!signing_) return Status::ok();
   std::optional<ChainPoint> appended;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     appended = lastAppended_;
   }
   const NodeKey& key = signing_->key;
@@ -147,7 +147,7 @@ Status AuditLog::checkpoint() {
         return std::optional<AuditCheckpoint>(AuditCheckpoint::make(key, next.seq, next.hash, clock_.now()));
       });
   if (s.isOk()) s = found;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!s.isOk() && s.message() != lastCheckpointError_) {
     log::error("audit.checkpoint_failed", {{"error", s}});
   }
@@ -223,20 +223,20 @@ AuditCheckpointer::AuditCheckpointer(AuditLog& log, std::chrono::milliseconds pe
   thread_ = std::thread([this, period] {
     // One checkpoint at once (the chain's tail is checked at start), one
     // per period, and one after stopping_ is set, however early.
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     for (bool last = false;;) {
       lock.unlock();
       (void)log_.checkpoint();  // failures are logged by checkpoint()
       lock.lock();
       if (last) break;
-      last = wake_.wait_for(lock, period, [this] { return stopping_; });
+      last = lock.waitFor(wake_, period, [this]() REQUIRES(mutex_) { return stopping_; });
     }
   });
 }
 
 AuditCheckpointer::~AuditCheckpointer() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();

@@ -15,7 +15,6 @@
 #include <condition_variable>
 #include <functional>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +23,7 @@
 
 #include "access/node_key.h"
 #include "access/store.h"
+#include "base/mutex.h"
 #include "base/time.h"
 
 namespace vigil::access {
@@ -118,9 +118,9 @@ class AuditLog {
   AuditStore& store_;
   const Clock& clock_;
   const std::optional<AuditSigning> signing_;
-  std::mutex mutex_;
-  std::optional<ChainPoint> lastAppended_;  // by this process; guarded by mutex_
-  std::string lastCheckpointError_;         // logged once; guarded by mutex_
+  Mutex mutex_;
+  std::optional<ChainPoint> lastAppended_ GUARDED_BY(mutex_);  // by this process
+  std::string lastCheckpointError_ GUARDED_BY(mutex_);         // logged once
 };
 
 // Calls log.checkpoint() at once, every `period`, and once more when
@@ -136,9 +136,9 @@ class AuditCheckpointer {
 
  private:
   AuditLog& log_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
+  bool stopping_ GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

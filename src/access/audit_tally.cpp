@@ -18,7 +18,7 @@ AuditTally::AuditTally(AuditLog& audit, const Clock& clock, AuditTallyOptions op
 
 AuditTally::~AuditTally() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -33,7 +33,7 @@ bool AuditTally::windowOver(const Entry& e, steady_clock::time_point now) const 
 Status AuditTally::count(const AuditEvent& event, const std::string& counter) {
   const auto now = clock_.steadyNow();
   const WallTime at = clock_.now();
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   Key key{event.action, event.user, event.client, event.detail};
   if (!entries_.contains(key) && entries_.size() >= options_.maxKeys) {
     std::erase_if(entries_, [&](const auto& kv) { return kv.second.counts.empty() && windowOver(kv.second, now); });
@@ -70,7 +70,7 @@ Status AuditTally::write(const Key& key, Entry& e, steady_clock::time_point now)
 
 Status AuditTally::flush(bool all) {
   const auto now = clock_.steadyNow();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   Status first = Status::ok();
   for (auto it = entries_.begin(); it != entries_.end();) {
     Entry& e = it->second;
@@ -83,7 +83,7 @@ Status AuditTally::flush(bool all) {
 }
 
 void AuditTally::run() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (!stopping_) {
     std::optional<steady_clock::time_point> due;
     for (const auto& [key, e] : entries_) {
@@ -92,12 +92,12 @@ void AuditTally::run() {
       if (!due || at < *due) due = at;
     }
     if (!due) {
-      wake_.wait(lock);
+      lock.wait(wake_);
       continue;
     }
     const auto wait = *due - clock_.steadyNow();
     if (wait > steady_clock::duration::zero()) {
-      wake_.wait_for(lock, wait);
+      lock.waitFor(wake_, wait);
       continue;  // woken early by a new count or by stopping: look again
     }
     lock.unlock();
@@ -105,7 +105,7 @@ void AuditTally::run() {
       log::error("access.audit_tally_write", {{"status", s}});
       lock.lock();
       // The database is down: try again a window later, not in a loop.
-      wake_.wait_for(lock, options_.window, [&] { return stopping_; });
+      lock.waitFor(wake_, options_.window, [&]() REQUIRES(mutex_) { return stopping_; });
       continue;
     }
     lock.lock();

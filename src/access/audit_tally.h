@@ -19,13 +19,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
 
 #include "access/audit.h"
+#include "base/mutex.h"
 #include "base/time.h"
 
 namespace vigil::access {
@@ -52,7 +52,7 @@ class AuditTally {
   Status count(const AuditEvent& event, const std::string& counter);
   // Writes the counts whose window is over (every count with `all`). The
   // first failure is returned; the rest are still tried.
-  Status flush(bool all = false);
+  Status flush(bool all = false) EXCLUDES(mutex_);
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string>;  // action, user, client, detail
@@ -61,17 +61,17 @@ class AuditTally {
     WallTime first, last;
     std::optional<std::chrono::steady_clock::time_point> lastRow;
   };
-  Status write(const Key& key, Entry& entry, std::chrono::steady_clock::time_point now);
+  Status write(const Key& key, Entry& entry, std::chrono::steady_clock::time_point now) REQUIRES(mutex_);
   bool windowOver(const Entry& e, std::chrono::steady_clock::time_point now) const;
   void run();
 
   AuditLog& audit_;
   const Clock& clock_;
   const AuditTallyOptions options_;
-  std::mutex mutex_;  // held while a row is written, so a key never gets two in a window
+  Mutex mutex_;  // held while a row is written, so a key never gets two in a window
   std::condition_variable wake_;
-  std::map<Key, Entry> entries_;
-  bool stopping_ = false;
+  std::map<Key, Entry> entries_ GUARDED_BY(mutex_);
+  bool stopping_ GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

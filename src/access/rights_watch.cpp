@@ -4,10 +4,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
-#include <mutex>
 #include <vector>
 
 #include "base/log.h"
+#include "base/mutex.h"
 
 namespace vigil::access {
 
@@ -19,7 +19,9 @@ struct RightsWatch::Entry {
   std::optional<SteadyClock::duration> idleAfter;
   std::atomic<SteadyClock::rep> lastUse{0};
   // kActive: registered; kEnding: onEnd is running; kDone: neither.
-  enum class State { kActive, kEnding, kDone } state = State::kActive;  // guarded by Core::mutex
+  // Guarded by Core::mutex (not annotated: the analysis cannot name
+  // another object's mutex).
+  enum class State { kActive, kEnding, kDone } state = State::kActive;
 };
 
 struct RightsWatch::Core {
@@ -28,14 +30,14 @@ struct RightsWatch::Core {
   Accounts& accounts;
   const std::chrono::milliseconds interval;
 
-  std::mutex mutex;
+  Mutex mutex;
   std::condition_variable wake;
   std::condition_variable ended;  // an entry left kEnding
-  bool stopping = false;
-  bool checkNow = false;
-  std::vector<std::shared_ptr<Entry>> entries;  // the active ones
-  std::map<std::string, int> holdsByToken;       // of the active ones
-  std::thread::id checker;                       // the watch's thread
+  bool stopping GUARDED_BY(mutex) = false;
+  bool checkNow GUARDED_BY(mutex) = false;
+  std::vector<std::shared_ptr<Entry>> entries GUARDED_BY(mutex);  // the active ones
+  std::map<std::string, int> holdsByToken GUARDED_BY(mutex);       // of the active ones
+  std::thread::id checker GUARDED_BY(mutex);                       // the watch's thread
 
   // Thread-only: what each held session looked like at its last check,
   // and whether the last round found the store failing (logged once).
@@ -44,20 +46,20 @@ struct RightsWatch::Core {
 
   void requestCheck() {
     {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       checkNow = true;
     }
     wake.notify_one();
   }
 
-  void remove(const std::shared_ptr<Entry>& entry) {
+  void remove(const std::shared_ptr<Entry>& entry) REQUIRES(mutex) {
     std::erase(entries, entry);
     if (--holdsByToken[entry->right.token] == 0) holdsByToken.erase(entry->right.token);
   }
 
   void end(const std::shared_ptr<Entry>& entry, std::string_view reason) {
     {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       if (entry->state != Entry::State::kActive) return;
       entry->state = Entry::State::kEnding;
       remove(entry);
@@ -66,7 +68,7 @@ struct RightsWatch::Core {
               {{"user", marks[entry->right.token].user}, {"camera", entry->right.camera}, {"reason", reason}});
     entry->onEnd(reason);
     {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       entry->state = Entry::State::kDone;
     }
     ended.notify_all();
@@ -76,7 +78,7 @@ struct RightsWatch::Core {
   void checkAll() {
     std::vector<std::shared_ptr<Entry>> held;
     {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       held = entries;
     }
     std::map<std::string, std::optional<SessionCheck>> checks;  // nullopt: the store could not answer
@@ -109,10 +111,10 @@ struct RightsWatch::Core {
   }
 
   void run() {
-    std::unique_lock lock(mutex);
+    MutexLock lock(mutex);
     checker = std::this_thread::get_id();
     while (true) {
-      wake.wait_for(lock, interval, [&] { return stopping || checkNow; });
+      lock.waitFor(wake, interval, [&]() REQUIRES(mutex) { return stopping || checkNow; });
       if (stopping) return;
       checkNow = false;
       lock.unlock();
@@ -126,7 +128,7 @@ RightsWatch::Hold::Hold(std::shared_ptr<Core> core, std::shared_ptr<Entry> entry
     : core_(std::move(core)), entry_(std::move(entry)) {}
 
 RightsWatch::Hold::~Hold() {
-  std::unique_lock lock(core_->mutex);
+  MutexLock lock(core_->mutex);
   if (entry_->state == Entry::State::kActive) {
     core_->remove(entry_);
     entry_->state = Entry::State::kDone;
@@ -135,7 +137,7 @@ RightsWatch::Hold::~Hold() {
   // An onEnd running on the watch's thread finishes first, unless it is
   // that very onEnd destroying its own hold.
   if (std::this_thread::get_id() == core_->checker) return;
-  core_->ended.wait(lock, [&] { return entry_->state == Entry::State::kDone; });
+  lock.wait(core_->ended, [&] { return entry_->state == Entry::State::kDone; });
 }
 
 void RightsWatch::Hold::touch() { entry_->lastUse.store(SteadyClock::now().time_since_epoch().count()); }
@@ -157,7 +159,7 @@ std::unique_ptr<RightsWatch::Hold> RightsWatch::hold(HeldRight right, OnEnd onEn
   entry->lastUse.store(SteadyClock::now().time_since_epoch().count());
   bool newSession = false;
   {
-    std::lock_guard lock(core_->mutex);
+    MutexLock lock(core_->mutex);
     core_->entries.push_back(entry);
     newSession = core_->holdsByToken[entry->right.token]++ == 0;
     // A session seen for the first time is checked at once, so what it
@@ -172,7 +174,7 @@ void RightsWatch::recheckNow() { core_->requestCheck(); }
 
 void RightsWatch::stop() {
   {
-    std::lock_guard lock(core_->mutex);
+    MutexLock lock(core_->mutex);
     if (core_->stopping) return;
     core_->stopping = true;
   }

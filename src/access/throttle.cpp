@@ -70,7 +70,7 @@ LoginAdmission LoginThrottle::admit(std::string_view account, std::string_view a
   const auto now = clock_.steadyNow();
   const std::string addr = addressKey(address);
   const std::string pair = pairKey(account, addr);
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   forgetOld(now);
   steady_clock::duration wait{0};
   for (auto w : {waitFor(pair, options_.freeFailuresPerAccountAddress, now),
@@ -103,7 +103,7 @@ LoginAdmission LoginThrottle::admit(std::string_view account, std::string_view a
 std::chrono::seconds LoginThrottle::retryAfter(std::string_view account, std::string_view address) {
   const auto now = clock_.steadyNow();
   const std::string addr = addressKey(address);
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   steady_clock::duration wait{0};
   for (auto w : {waitFor(pairKey(account, addr), options_.freeFailuresPerAccountAddress, now),
                  waitFor(addr, options_.freeFailuresPerAddress, now)}) {
@@ -113,7 +113,7 @@ std::chrono::seconds LoginThrottle::retryAfter(std::string_view account, std::st
 }
 
 size_t LoginThrottle::keys() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return entries_.size();
 }
 
@@ -130,7 +130,7 @@ void LoginThrottle::fail(Entry& e, int freeFailures, steady_clock::time_point no
 void LoginThrottle::finish(const std::string& account, const std::string& address, bool succeeded) {
   const auto now = clock_.steadyNow();
   const std::string addr = addressKey(address);
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   // The entries exist: forgetOld() keeps those with checks in flight.
   Entry& pair = entries_[pairKey(account, addr)];
   Entry& byAddress = entries_[addr];
@@ -150,7 +150,7 @@ void LoginThrottle::forgetOld(steady_clock::time_point now) {
   // Every minute, or at once when an admission's two keys may not fit:
   // the forgettable, then if still full the longest unused tenth (never an
   // entry with a check in flight).
-  const auto full = [&] { return entries_.size() + 2 > options_.maxKeys; };
+  const auto full = [&]() REQUIRES(mutex_) { return entries_.size() + 2 > options_.maxKeys; };
   if (!full() && now - prunedAt_ < std::chrono::minutes(1)) return;
   prunedAt_ = now;
   auto idle = [](const Entry& e) { return e.checking == 0; };

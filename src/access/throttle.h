@@ -16,11 +16,11 @@
 
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "base/mutex.h"
 #include "base/time.h"
 
 namespace vigil::access {
@@ -88,18 +88,19 @@ class LoginThrottle {
   // address's: one known password must not reset guessing at others.
   void finish(const std::string& account, const std::string& address, bool succeeded);
   std::optional<std::chrono::steady_clock::duration> waitFor(const std::string& key, int freeFailures,
-                                                             std::chrono::steady_clock::time_point now) const;
+                                                             std::chrono::steady_clock::time_point now) const
+      REQUIRES(mutex_);
   void fail(Entry& e, int freeFailures, std::chrono::steady_clock::time_point now);
-  void forgetOld(std::chrono::steady_clock::time_point now);
+  void forgetOld(std::chrono::steady_clock::time_point now) REQUIRES(mutex_);
 
   const Clock& clock_;
   const ThrottleOptions options_;
-  std::mutex mutex_;
+  Mutex mutex_;
   // "<account>@<address>" and "<address>" (accounts are ids, never with '@').
-  std::map<std::string, Entry, std::less<>> entries_;
-  double tokens_;  // the node-wide ceiling's token bucket
-  std::chrono::steady_clock::time_point refilledAt_;
-  std::chrono::steady_clock::time_point prunedAt_;
+  std::map<std::string, Entry, std::less<>> entries_ GUARDED_BY(mutex_);
+  double tokens_ GUARDED_BY(mutex_);  // the node-wide ceiling's token bucket
+  std::chrono::steady_clock::time_point refilledAt_ GUARDED_BY(mutex_);
+  std::chrono::steady_clock::time_point prunedAt_ GUARDED_BY(mutex_);
 };
 
 }  // namespace vigil::access

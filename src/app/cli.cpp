@@ -6,9 +6,32 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "base/config.h"
 #include "base/log.h"
 
 namespace vigil::app {
+
+CLI::Option* addListenOption(CLI::App& command, HostPort& listen, const std::string& description) {
+  auto parse = [&listen](const std::string& text) {
+    auto parsed = parseHostPort(text);
+    if (!parsed) throw CLI::ValidationError("--listen", parsed.status().message());
+    listen = *parsed;
+  };
+  return command.add_option_function<std::string>("--listen", parse, description)->default_str(listen.toString());
+}
+
+std::function<int()> addConfigOrData(CLI::App& command, const std::string& name, std::string& config,
+                                     std::string& data, std::function<int()> run) {
+  command.add_option("--config", config, "TOML config file")
+      ->excludes(command.add_option("--data", data, "data directory"));
+  return [name, &config, &data, run = std::move(run)] {
+    if (config.empty() && data.empty()) {
+      fmt::print(stderr, "vigil {}: give --config FILE or --data DIR\n", name);
+      return kUsageError;
+    }
+    return run();
+  };
+}
 
 int runCli(int argc, char** argv) {
   CLI::App app{"vigil — a community video network: record at the edge, share what the owner allows"};

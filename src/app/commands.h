@@ -3,10 +3,16 @@
 // that runs it (run_*.cpp); cli.cpp only parses and dispatches.
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace CLI {
 class App;
+class Option;
+}  // namespace CLI
+
+namespace vigil {
+struct HostPort;
 }
 
 namespace vigil::app {
@@ -20,6 +26,16 @@ struct Subcommand {
   std::function<int()> run;  // the work, once chosen; returns the exit code
 };
 using Subcommands = std::vector<Subcommand>;
+
+// Adds `--listen ADDR:PORT` to `command`, parsed into `listen` (whose value
+// is the default); a bad address is a usage error naming it (cli.cpp).
+CLI::Option* addListenOption(CLI::App& command, HostPort& listen, const std::string& description);
+
+// Adds `--config FILE` and `--data DIR` (not both) to `command`. The work
+// returned calls `run` when one of them was given; when neither was, it
+// says "vigil <name>: give --config FILE or --data DIR" and is a usage error.
+std::function<int()> addConfigOrData(CLI::App& command, const std::string& name, std::string& config,
+                                     std::string& data, std::function<int()> run);
 
 // Each adds its subcommand(s) to `cli` and their work to `out`.
 void addTestcamCommand(CLI::App& cli, Subcommands& out);   // run_testcam.cpp

@@ -116,16 +116,11 @@ void addAccessCommands(CLI::App& cli, Subcommands& out) {
   passwd->add_option("NAME", user->name, "account name")->required();
   for (CLI::App* command : {add, passwd}) {
     command->add_option("--password-file", user->passwordFile, "file holding the password (else one is generated)");
-    command->add_option("--config", user->configPath, "TOML config file")
-        ->excludes(command->add_option("--data", user->dataDir, "data directory"));
   }
-  auto whereGiven = [user](const char* name) {
-    if (!user->configPath.empty() || !user->dataDir.empty()) return true;
-    fmt::print(stderr, "vigil {}: give --config FILE or --data DIR\n", name);
-    return false;
-  };
-  out.push_back({add, [user, whereGiven] { return whereGiven("user add") ? runUserAdd(*user) : kUsageError; }});
-  out.push_back({passwd, [user, whereGiven] { return whereGiven("user passwd") ? runUserPasswd(*user) : kUsageError; }});
+  out.push_back({add, addConfigOrData(*add, "user add", user->configPath, user->dataDir,
+                                      [user] { return runUserAdd(*user); })});
+  out.push_back({passwd, addConfigOrData(*passwd, "user passwd", user->configPath, user->dataDir,
+                                         [user] { return runUserPasswd(*user); })});
 
   auto* audit = cli.add_subcommand("audit", "The tamper-evident audit log");
   audit->require_subcommand(1);
@@ -135,17 +130,11 @@ void addAccessCommands(CLI::App& cli, Subcommands& out) {
   };
   auto args = std::make_shared<VerifyArgs>();
   auto* verify = audit->add_subcommand("verify", "Check the audit chain, its signatures and its checkpoint");
-  verify->add_option("--config", args->config, "TOML config file")
-      ->excludes(verify->add_option("--data", args->data, "data directory"));
+  auto run = addConfigOrData(*verify, "audit verify", args->config, args->data,
+                             [args] { return runAuditVerify(args->config, args->data, args->trust); });
   verify->add_option("--trust", args->trust,
                      "public key (hex) of another node sharing the database, whose rows are accepted too");
-  out.push_back({verify, [args] {
-                   if (args->config.empty() && args->data.empty()) {
-                     fmt::print(stderr, "vigil audit verify: give --config FILE or --data DIR\n");
-                     return kUsageError;
-                   }
-                   return runAuditVerify(args->config, args->data, args->trust);
-                 }});
+  out.push_back({verify, std::move(run)});
 }
 
 }  // namespace vigil::app

@@ -40,16 +40,10 @@ void addCheckCommand(CLI::App& cli, Subcommands& out) {
   };
   auto args = std::make_shared<Args>();
   auto* check = cli.add_subcommand("check", "Verify sample files against the recording index");
-  auto* configOption = check->add_option("--config", args->config, "TOML config file");
-  configOption->excludes(check->add_option("--data", args->data, "data directory"));
+  auto run = addConfigOrData(*check, "check", args->config, args->data,
+                             [args] { return runCheck(args->config, args->data, args->repair); });
   check->add_flag("--repair", args->repair, "repair what can be repaired");
-  out.push_back({check, [args] {
-                   if (args->config.empty() && args->data.empty()) {
-                     fmt::print(stderr, "vigil check: give --config FILE or --data DIR\n");
-                     return kUsageError;
-                   }
-                   return runCheck(args->config, args->data, args->repair);
-                 }});
+  out.push_back({check, std::move(run)});
 }
 
 }  // namespace vigil::app

@@ -110,15 +110,13 @@ int runDemo(const DemoOptions& options) {
   });
   loops.start();
   node.start();
-  const std::string host =
-      options.listen.host.find(':') != std::string::npos ? fmt::format("[{}]", options.listen.host) : options.listen.host;
   fmt::print(
       "vigil demo is running with {} synthetic cameras (data in {}).\n"
-      "  URL:            http://{}:{}/\n"
+      "  URL:            http://{}/\n"
       "  user:           admin\n"
       "  admin password: {}\n"
       "Press Ctrl-C to stop.\n",
-      options.cameras, options.dataDir, host, (*web)->port(), *adminPassword);
+      options.cameras, options.dataDir, HostPort{options.listen.host, (*web)->port()}.toString(), *adminPassword);
   std::fflush(stdout);
   loops.join();
   (*store)->stop();  // writes what is queued and seals every recording
@@ -128,26 +126,14 @@ int runDemo(const DemoOptions& options) {
 }  // namespace
 
 void addDemoCommand(CLI::App& cli, Subcommands& out) {
-  struct Args {
-    DemoOptions options;
-    std::string listen = options.listen.toString();
-  };
-  auto args = std::make_shared<Args>();
+  auto options = std::make_shared<DemoOptions>();
   auto* dm = cli.add_subcommand("demo", "Run a node with synthetic cameras, SQLite and the web UI");
-  dm->add_option("--data", args->options.dataDir, "data directory")->capture_default_str();
-  dm->add_option("--listen", args->listen, "ADDR:PORT of the web UI")->capture_default_str();
-  dm->add_option("--cameras", args->options.cameras, "number of synthetic cameras")->capture_default_str()
+  dm->add_option("--data", options->dataDir, "data directory")->capture_default_str();
+  addListenOption(*dm, options->listen, "ADDR:PORT of the web UI");
+  dm->add_option("--cameras", options->cameras, "number of synthetic cameras")->capture_default_str()
       ->check(CLI::Range(1, 64));
-  dm->add_option("--web-root", args->options.webRoot, "the built web UI (default: web/dist of the source tree)");
-  out.push_back({dm, [args] {
-                   auto listen = parseHostPort(args->listen);
-                   if (!listen) {
-                     fmt::print(stderr, "vigil demo: --listen: {}\n", listen.status().message());
-                     return kUsageError;
-                   }
-                   args->options.listen = *listen;
-                   return runDemo(args->options);
-                 }});
+  dm->add_option("--web-root", options->webRoot, "the built web UI (default: web/dist of the source tree)");
+  out.push_back({dm, [options] { return runDemo(*options); }});
 }
 
 }  // namespace vigil::app

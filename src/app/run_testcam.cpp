@@ -68,13 +68,11 @@ int runTestcam(const TestcamOptions& options) {
     loops.stop();
   });
   loops.start();
-  const std::string host = options.listen.host.find(':') != std::string::npos
-                               ? fmt::format("[{}]", options.listen.host)
-                               : options.listen.host;
   // Tests read this line to learn the port.
-  fmt::print("testcam: serving {} {} streams {}x{}@{} {} kbit/s at rtsp://{}:{}/cam/0 .. /cam/{}\n",
+  fmt::print("testcam: serving {} {} streams {}x{}@{} {} kbit/s at rtsp://{}/cam/0 .. /cam/{}\n",
              options.streams, media::codecName(options.codec), options.width, options.height,
-             options.fps, options.bitrateKbps, host, server.port(), options.streams - 1);
+             options.fps, options.bitrateKbps, HostPort{options.listen.host, server.port()}.toString(),
+             options.streams - 1);
   std::fflush(stdout);
   loops.join();
   const auto stats = server.stats();
@@ -89,14 +87,13 @@ int runTestcam(const TestcamOptions& options) {
 void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   struct Args {
     TestcamOptions options;
-    std::string listen = options.listen.toString();
     std::string codec = "h264";
     std::string size = fmt::format("{}x{}", options.width, options.height);
   };
   auto args = std::make_shared<Args>();
   TestcamOptions& o = args->options;
   auto* tc = cli.add_subcommand("testcam", "Serve synthetic RTSP streams (/cam/0 .. /cam/N-1) for tests and load");
-  tc->add_option("--listen", args->listen, "ADDR:PORT to listen on (port 0: any)")->capture_default_str();
+  addListenOption(*tc, o.listen, "ADDR:PORT to listen on (port 0: any)");
   tc->add_option("--streams", o.streams, "number of independent streams")->capture_default_str();
   tc->add_option("--codec", args->codec, "h264 or h265")->check(CLI::IsMember({"h264", "h265"}))->capture_default_str();
   tc->add_option("--size", args->size, "picture size WxH")->capture_default_str();
@@ -105,12 +102,6 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   tc->add_option("--gop", o.gop, "frames per GOP (0: two seconds)")->capture_default_str();
   tc->add_option("--loop-seconds", o.loopSeconds, "length of the encoded loop")->capture_default_str();
   out.push_back({tc, [args] {
-                   auto listen = parseHostPort(args->listen);
-                   if (!listen) {
-                     fmt::print(stderr, "vigil testcam: --listen: {}\n", listen.status().message());
-                     return kUsageError;
-                   }
-                   args->options.listen = *listen;
                    args->options.codec = args->codec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
                    if (!parseSize(args->size, args->options.width, args->options.height)) {
                      fmt::print(stderr, "vigil testcam: --size: \"{}\" is not WxH like 1280x720\n", args->size);

@@ -85,7 +85,7 @@ void Camera::stop() {
 }
 
 CameraStatus Camera::status() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return status_;
 }
 
@@ -108,7 +108,7 @@ void Camera::connect() {
 
 void Camera::onPlaying(const rtsp::PlayingStream& stream) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     status_.codec = stream.codec;
   }
   setState(CameraState::kStreaming, "");
@@ -121,7 +121,7 @@ void Camera::onFrame(media::Frame frame, bool newSegment) {
   }
   bytesTotal_ += frame.data.size();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     ++status_.framesReceived;
     status_.lastFrameAt = frame.captureTime;
     if (frame.params) {
@@ -151,7 +151,7 @@ void Camera::onStopped(const Status& reason) {
 void Camera::scheduleRetry(const Status& reason) {
   if (stopped_) return;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     ++status_.reconnects;
   }
   setState(CameraState::kRetrying, reason.toString());
@@ -222,7 +222,7 @@ void Camera::probeLater() {
 
 void Camera::setState(CameraState state, std::string reason) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (status_.state == state && status_.reason == reason) return;
     status_.state = state;
     status_.reason = reason;
@@ -239,7 +239,7 @@ void Camera::onRateTimer() {
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - windowStart_).count();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (seconds > 0) {
       status_.fps = static_cast<double>(status_.framesReceived - windowFrames_) / seconds;
       status_.bitrateKbps = static_cast<double>(bytesTotal_ - windowBytes_) * 8 / 1000 / seconds;

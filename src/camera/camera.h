@@ -16,7 +16,6 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -25,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "base/log.h"
+#include "base/mutex.h"
 #include "camera/config.h"
 #include "media/frame.h"
 #include "rtsp/client.h"
@@ -129,8 +129,8 @@ class Camera : private rtsp::RtspClientObserver {
   uint64_t lostBefore_ = 0;
   uint64_t droppedBefore_ = 0;
 
-  mutable std::mutex mutex_;
-  CameraStatus status_;  // guarded by mutex_
+  mutable Mutex mutex_;
+  CameraStatus status_ GUARDED_BY(mutex_);
 };
 
 }  // namespace vigil::camera

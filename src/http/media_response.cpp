@@ -16,7 +16,7 @@ Status RecentLooks::audit(access::AuditLog* audit, const Request& req, std::stri
   const std::string look = fmt::format("{}\n{}\n{}\n{}", req.sessionToken, req.params.at("id"), action, detail.dump());
   const auto now = std::chrono::steady_clock::now();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     std::erase_if(lastRequest_, [&](const auto& entry) { return now - entry.second > window_; });
     auto [it, added] = lastRequest_.try_emplace(look, now);
     it->second = now;
@@ -24,7 +24,7 @@ Status RecentLooks::audit(access::AuditLog* audit, const Request& req, std::stri
   }
   Status written = auditLook(audit, req, std::move(action), detail);
   if (!written.isOk()) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     lastRequest_.erase(look);
   }
   return written;

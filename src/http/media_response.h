@@ -6,13 +6,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "access/audit.h"
+#include "base/mutex.h"
 #include "http/server.h"
 #include "media/h26x.h"
 #include "storage/mp4.h"
@@ -42,8 +42,9 @@ class RecentLooks {
 
  private:
   const std::chrono::steady_clock::duration window_;
-  std::mutex mutex_;
-  std::map<std::string, std::chrono::steady_clock::time_point> lastRequest_;  // by look
+  Mutex mutex_;
+  // By look.
+  std::map<std::string, std::chrono::steady_clock::time_point> lastRequest_ GUARDED_BY(mutex_);
 };
 
 // A route handler calling `handler(*state, req)`: the routes of one family

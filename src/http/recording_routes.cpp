@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <list>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/mutex.h"
 #include "http/input.h"
 #include "http/media_response.h"
 
@@ -40,7 +40,7 @@ class PlaybackCache {
     const auto key = std::tuple(camera, range.start, range.end);
     const auto now = std::chrono::steady_clock::now();
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       for (auto it = entries_.begin(); it != entries_.end(); ++it) {
         if (it->key == key && now - it->built < kTtl) {
           entries_.splice(entries_.begin(), entries_, it);
@@ -51,7 +51,7 @@ class PlaybackCache {
     auto built = store.fragmentedPlayback(camera, range.start, range.end);
     if (!built) return built.status();
     auto playback = std::make_shared<const storage::FragmentedPlayback>(std::move(*built));
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     entries_.push_front({key, now, playback});
     if (entries_.size() > kEntries) entries_.pop_back();
     return playback;
@@ -65,8 +65,8 @@ class PlaybackCache {
     std::chrono::steady_clock::time_point built;
     std::shared_ptr<const storage::FragmentedPlayback> playback;
   };
-  std::mutex mutex_;
-  std::list<Entry> entries_;  // most recently used first
+  Mutex mutex_;
+  std::list<Entry> entries_ GUARDED_BY(mutex_);  // most recently used first
 };
 
 // A look at recorded video is new again after this long without a

@@ -27,7 +27,7 @@ LiveViewer::~LiveViewer() { stream_->unsubscribe(this); }
 
 Status LiveViewer::pop(std::vector<LiveItem>& items) {
   items.clear();  // releases the caller's previous frames outside the lock
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!closed_.isOk()) return closed_;
   items.swap(queue_);
   queuedBytes_ = 0;
@@ -35,7 +35,7 @@ Status LiveViewer::pop(std::vector<LiveItem>& items) {
 }
 
 Status LiveViewer::status() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return closed_;
 }
 
@@ -48,7 +48,7 @@ void LiveStream::publish(const Frame& frame, bool newSegment) {
 
 void LiveStream::publish(std::shared_ptr<const Frame> frame, bool newSegment) {
   assert(frame != nullptr);
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   // Parameter sets are usually the same object frame after frame; compare
   // their contents only when the pointer changes.
   if (frame->params != lastParams_) {
@@ -105,7 +105,7 @@ bool LiveStream::offer(LiveViewer& viewer, const Entry& entry, bool notify) {
   bool fits = false;
   bool wasEmpty = false;
   {
-    std::lock_guard lock(viewer.mutex_);
+    MutexLock lock(viewer.mutex_);
     fits = viewer.queue_.size() < options_.viewerMaxFrames &&
            viewer.queuedBytes_ + frame.data.size() <= options_.viewerMaxBytes;
     if (fits) {
@@ -141,7 +141,7 @@ bool LiveStream::recordSkip(LiveViewer& viewer) {
                   static_cast<double>(options_.skipWindow.count()) / 1000));
   std::vector<LiveItem> dropped;  // released after the viewer's lock
   {
-    std::lock_guard lock(viewer.mutex_);
+    MutexLock lock(viewer.mutex_);
     viewer.closed_ = reason;
     dropped.swap(viewer.queue_);
     viewer.queuedBytes_ = 0;
@@ -154,7 +154,7 @@ bool LiveStream::recordSkip(LiveViewer& viewer) {
 
 std::unique_ptr<LiveViewer> LiveStream::subscribe(std::function<void()> onReady) {
   std::unique_ptr<LiveViewer> viewer(new LiveViewer(shared_from_this(), std::move(onReady)));
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   // The GOP cap is within the viewer's bound, so the whole GOP fits; the
   // caller pops it, so it is not woken for it.
   for (const Entry& entry : gop_) offer(*viewer, entry, /*notify=*/false);
@@ -163,14 +163,14 @@ std::unique_ptr<LiveViewer> LiveStream::subscribe(std::function<void()> onReady)
 }
 
 void LiveStream::unsubscribe(LiveViewer* viewer) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!viewer->subscribed_) return;
   viewer->subscribed_ = false;
   viewers_.erase(std::find(viewers_.begin(), viewers_.end(), viewer));
 }
 
 LiveStreamStats LiveStream::stats() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   LiveStreamStats stats = stats_;
   stats.id = id_;
   stats.viewers = viewers_.size();
@@ -183,7 +183,7 @@ LiveRegistry::LiveRegistry(LiveOptions options, const Clock& clock)
     : options_(options), clock_(clock) {}
 
 std::shared_ptr<LiveStream> LiveRegistry::stream(const std::string& id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto& stream = streams_[id];
   if (!stream) stream = std::make_shared<LiveStream>(id, options_, clock_);
   return stream;
@@ -192,7 +192,7 @@ std::shared_ptr<LiveStream> LiveRegistry::stream(const std::string& id) {
 std::vector<LiveStreamStats> LiveRegistry::stats() const {
   std::vector<std::shared_ptr<LiveStream>> streams;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (const auto& [id, stream] : streams_) streams.push_back(stream);
   }
   std::vector<LiveStreamStats> stats;

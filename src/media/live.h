@@ -20,10 +20,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/time.h"
 #include "media/frame.h"
@@ -105,7 +105,9 @@ class LiveViewer {
   const std::shared_ptr<LiveStream> stream_;
   const std::function<void()> onReady_;
 
-  // Guarded by the stream's mutex (only the stream touches these).
+  // Guarded by the stream's mutex (only the stream touches these). Not
+  // annotated: the analysis cannot tell that stream_->mutex_ is the mutex
+  // the stream holds.
   bool subscribed_ = true;
   bool started_ = false;   // has been offered its first frame
   bool skipping_ = false;  // dropping frames until a keyframe that fits
@@ -113,11 +115,11 @@ class LiveViewer {
   uint64_t paramsGeneration_ = 0;  // of the last frame queued
   std::deque<std::chrono::steady_clock::time_point> recentSkips_;
 
-  // Guarded by mutex_: shared with pop().
-  std::mutex mutex_;
-  std::vector<LiveItem> queue_;
-  size_t queuedBytes_ = 0;
-  Status closed_;  // non-OK once disconnected
+  // Shared with pop().
+  Mutex mutex_;
+  std::vector<LiveItem> queue_ GUARDED_BY(mutex_);
+  size_t queuedBytes_ GUARDED_BY(mutex_) = 0;
+  Status closed_ GUARDED_BY(mutex_);  // non-OK once disconnected
 };
 
 // One camera stream. publish() from one thread at a time (the camera's
@@ -157,23 +159,23 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   void unsubscribe(LiveViewer* viewer);
   // Queues `entry` for `viewer` (calling onReady when `notify` and the
   // queue was empty) or skips it; false when the viewer has just been
-  // disconnected. Holds mutex_.
-  bool offer(LiveViewer& viewer, const Entry& entry, bool notify);
-  // A skip at a frame that did not fit; may disconnect. Holds mutex_.
-  bool recordSkip(LiveViewer& viewer);
-  void cache(const Entry& entry);
+  // disconnected.
+  bool offer(LiveViewer& viewer, const Entry& entry, bool notify) REQUIRES(mutex_);
+  // A skip at a frame that did not fit; may disconnect.
+  bool recordSkip(LiveViewer& viewer) REQUIRES(mutex_);
+  void cache(const Entry& entry) REQUIRES(mutex_);
 
   const std::string id_;
   const LiveOptions options_;
   const Clock& clock_;
 
-  mutable std::mutex mutex_;
-  std::vector<LiveViewer*> viewers_;  // subscribed and not disconnected
-  std::vector<Entry> gop_;            // from the last keyframe; empty while dropped
-  size_t gopBytes_ = 0;
-  std::shared_ptr<const VideoParameters> lastParams_;
-  uint64_t paramsGeneration_ = 0;  // +1 each time the published parameters change
-  LiveStreamStats stats_;          // but id and the gauges, filled by stats()
+  mutable Mutex mutex_;
+  std::vector<LiveViewer*> viewers_ GUARDED_BY(mutex_);  // subscribed and not disconnected
+  std::vector<Entry> gop_ GUARDED_BY(mutex_);            // from the last keyframe; empty while dropped
+  size_t gopBytes_ GUARDED_BY(mutex_) = 0;
+  std::shared_ptr<const VideoParameters> lastParams_ GUARDED_BY(mutex_);
+  uint64_t paramsGeneration_ GUARDED_BY(mutex_) = 0;  // +1 each time the published parameters change
+  LiveStreamStats stats_ GUARDED_BY(mutex_);          // but id and the gauges, filled by stats()
 };
 
 // Every live stream of a node, by stream id (a camera id today).
@@ -190,8 +192,8 @@ class LiveRegistry {
  private:
   const LiveOptions options_;
   const Clock& clock_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<LiveStream>> streams_;
+  mutable Mutex mutex_;
+  std::map<std::string, std::shared_ptr<LiveStream>> streams_ GUARDED_BY(mutex_);
 };
 
 }  // namespace vigil::media

@@ -13,7 +13,7 @@ EventRecorder::EventRecorder(std::string stream, EventRecorderOptions options)
     : stream_(std::move(stream)), options_(options) {}
 
 bool EventRecorder::open() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (wantOpen_) return false;
   wantOpen_ = true;
   ++opens_;
@@ -21,14 +21,14 @@ bool EventRecorder::open() {
 }
 
 bool EventRecorder::close() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!wantOpen_) return false;
   wantOpen_ = false;
   return true;
 }
 
 bool EventRecorder::isOpen() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return wantOpen_;
 }
 
@@ -42,7 +42,7 @@ void EventRecorder::onFrame(const media::Frame& frame, bool newSegment, EventOut
   bool wantOpen = false;
   bool opened = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     wantOpen = wantOpen_;
     opened = opens_ != opensSeen_;
     opensSeen_ = opens_;

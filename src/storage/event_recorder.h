@@ -12,10 +12,10 @@
 
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/time.h"
 #include "media/frame.h"
 
@@ -88,9 +88,9 @@ class EventRecorder {
   const std::string stream_;
   const EventRecorderOptions options_;
 
-  mutable std::mutex mutex_;
-  bool wantOpen_ = false;  // guarded by mutex_
-  uint64_t opens_ = 0;     // guarded by mutex_: open() calls so far
+  mutable Mutex mutex_;
+  bool wantOpen_ GUARDED_BY(mutex_) = false;
+  uint64_t opens_ GUARDED_BY(mutex_) = 0;  // open() calls so far
 
   // The stream's thread only.
   uint64_t opensSeen_ = 0;

@@ -18,10 +18,12 @@ struct Store::Dir {
   std::string path;
   int fd = -1;
   std::unique_ptr<DirWriter> writer;
-  std::mutex readMutex;
-  std::unique_ptr<IndexDb> reader;  // guarded by readMutex
-  std::map<int64_t, std::shared_ptr<const media::VideoParameters>> entries;  // guarded by readMutex
-  size_t streams = 0;  // guarded by Store::assignMutex_
+  Mutex readMutex;
+  std::unique_ptr<IndexDb> reader GUARDED_BY(readMutex);
+  std::map<int64_t, std::shared_ptr<const media::VideoParameters>> entries GUARDED_BY(readMutex);
+  // Guarded by Store::assignMutex_ (not annotated: the analysis cannot name
+  // another object's mutex).
+  size_t streams = 0;
 
   ~Dir() {
     if (writer) writer->stop();
@@ -59,13 +61,20 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
     if (!readerDb) return readerDb.status();
     auto streams = (*readerDb)->streams();
     if (!streams) return streams.status();
-    for (const std::string& s : *streams) {
-      if (!store->assignment_.contains(s)) {
-        store->assignment_[s] = dir.get();
-        ++dir->streams;
+    {
+      // No other thread yet; locked for the analysis' sake.
+      MutexLock lock(store->assignMutex_);
+      for (const std::string& s : *streams) {
+        if (!store->assignment_.contains(s)) {
+          store->assignment_[s] = dir.get();
+          ++dir->streams;
+        }
       }
     }
-    dir->reader = std::move(readerDb.value());
+    {
+      MutexLock lock(dir->readMutex);
+      dir->reader = std::move(readerDb.value());
+    }
     if (writerDb) {
       WriterOptions writerOptions = options.writer;
       if (auto limits = options.dirLimits.find(name); limits != options.dirLimits.end()) {
@@ -92,7 +101,7 @@ void Store::stop() {
 }
 
 Store::Dir& Store::dirFor(const std::string& stream) {
-  std::lock_guard lock(assignMutex_);
+  MutexLock lock(assignMutex_);
   Dir*& dir = assignment_[stream];
   if (dir == nullptr) {
     dir = dirs_.front().get();
@@ -129,7 +138,7 @@ void Store::endSegment(const std::string& stream) {
 Result<std::vector<RecordingInfo>> Store::recordings(const std::string& stream, WallTime start, WallTime end) {
   std::vector<RecordingInfo> out;
   for (auto& dir : dirs_) {
-    std::lock_guard lock(dir->readMutex);
+    MutexLock lock(dir->readMutex);
     auto rows = dir->reader->recordings(stream, start, end);
     if (!rows) return rows.status();
     for (const RecordingRow& r : *rows) {
@@ -145,7 +154,7 @@ Result<PlaybackPlan> Store::plan(const std::string& stream, WallTime start, Wall
   plan.start = start;
   plan.end = end;
   for (auto& dir : dirs_) {
-    std::lock_guard lock(dir->readMutex);
+    MutexLock lock(dir->readMutex);
     auto rows = dir->reader->recordings(stream, start, end);
     if (!rows) return rows.status();
     for (const RecordingRow& row : *rows) {
@@ -218,7 +227,7 @@ std::vector<DirStatus> Store::dirStatus() const {
 bool Store::storageFull(const std::string& stream) const {
   const Dir* dir = nullptr;
   {
-    std::lock_guard lock(assignMutex_);
+    MutexLock lock(assignMutex_);
     auto it = assignment_.find(stream);
     if (it == assignment_.end()) return false;
     dir = it->second;

@@ -5,10 +5,10 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/time.h"
 #include "media/frame.h"
@@ -117,8 +117,8 @@ class Store {
 
   std::vector<std::unique_ptr<Dir>> dirs_;
   std::vector<RecoveryReport> recoveries_;
-  mutable std::mutex assignMutex_;
-  std::map<std::string, Dir*> assignment_;  // guarded by assignMutex_
+  mutable Mutex assignMutex_;
+  std::map<std::string, Dir*> assignment_ GUARDED_BY(assignMutex_);
 };
 
 // Runs checkDir (recovery.h) on every storage directory of a data

@@ -137,7 +137,7 @@ void DirWriter::start() {
 }
 
 DirWriter::Input& DirWriter::input(const std::string& stream) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto& slot = inputs_[stream];
   if (!slot) slot = std::make_unique<Input>(*this, stream);
   return *slot;
@@ -147,7 +147,7 @@ bool DirWriter::enqueue(Input& input, media::SharedFrame frame, bool newSegment)
   const size_t size = frame->data.size();
   bool wake = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     bool& resync = input.needKeyframe_;
     if (stopping_ || (resync && !frame->keyframe) || queuedBytes_ + size > options_.queueBytes) {
       if (!resync && !stopping_) {
@@ -175,7 +175,7 @@ size_t DirWriter::wakeBytes() const { return std::min(kWakeBytes, options_.queue
 
 void DirWriter::endSegment(Input& input) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return;
     queue_.push_back(Queued{.input = &input, .endSegment = true});
     takeNow_ = true;
@@ -185,7 +185,7 @@ void DirWriter::endSegment(Input& input) {
 
 void DirWriter::stop() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -218,8 +218,9 @@ void DirWriter::run() {
     bool stop = false;
     {
       const auto nextTake = std::chrono::steady_clock::now() + takeInterval;
-      std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, std::min(nextCommit, nextTake), [&] { return takeNow_ || stopping_; });
+      MutexLock lock(mutex_);
+      lock.waitUntil(wake_, std::min(nextCommit, nextTake),
+                     [&]() REQUIRES(mutex_) { return takeNow_ || stopping_; });
       batch.swap(queue_);
       queuedBytes_ = 0;
       takeNow_ = false;

@@ -11,12 +11,12 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/time.h"
 #include "media/frame.h"
 #include "storage/index_db.h"
@@ -97,7 +97,9 @@ class DirWriter {
     friend class DirWriter;
     DirWriter& writer_;
     const std::string stream_;
-    bool needKeyframe_ = false;  // guarded by the writer's mutex_: dropped, resume at a keyframe
+    // Guarded by the writer's mutex_ (not annotated: the analysis cannot
+    // name another object's mutex): dropped, resume at a keyframe.
+    bool needKeyframe_ = false;
     Stream* state_ = nullptr;    // writer thread only: streamFor(stream_), once looked up
   };
 
@@ -190,13 +192,13 @@ class DirWriter {
   uint64_t maxRecordingBytes_ = UINT64_MAX;
   uint64_t lastWriteBytes_ = 0;  // written by the last flush()
 
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Queued> queue_;                            // guarded by mutex_
-  size_t queuedBytes_ = 0;                              // guarded by mutex_
-  std::map<std::string, std::unique_ptr<Input>> inputs_;  // guarded by mutex_
-  bool stopping_ = false;                               // guarded by mutex_
-  bool takeNow_ = false;                                // guarded by mutex_: wake the writer before its next take
+  std::deque<Queued> queue_ GUARDED_BY(mutex_);
+  size_t queuedBytes_ GUARDED_BY(mutex_) = 0;
+  std::map<std::string, std::unique_ptr<Input>> inputs_ GUARDED_BY(mutex_);
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  bool takeNow_ GUARDED_BY(mutex_) = false;  // wake the writer before its next take
   std::thread thread_;
 
   std::atomic<uint64_t> framesQueued_{0}, framesDropped_{0}, framesSkipped_{0}, samplesWritten_{0},
