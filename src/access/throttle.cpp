@@ -106,16 +106,20 @@ std::optional<steady_clock::duration> LoginThrottle::waitFor(const std::string& 
 steady_clock::duration LoginThrottle::clientWait(std::string_view account, std::string_view address,
                                                  steady_clock::time_point now) const {
   const ClientKeys keys = clientKeys(address);
+  const std::string pair = pairKey(account, keys.address);
+  // A known client is not slowed by its network's count: others on its
+  // /24 must not lock it out.
+  const bool known = keys.loopback || isKnown(pair, now);
   steady_clock::duration wait{0};
-  for (auto w : {waitFor(pairKey(account, keys.address), options_.freeFailuresPerAccountAddress, now),
+  for (auto w : {waitFor(pair, options_.freeFailuresPerAccountAddress, now),
                  waitFor(keys.address, options_.freeFailuresPerAddress, now),
-                 waitFor(keys.network, options_.freeFailuresPerNetwork, now)}) {
+                 known ? std::nullopt : waitFor(keys.network, options_.freeFailuresPerNetwork, now)}) {
     if (w) wait = std::max(wait, *w);
   }
   return wait;
 }
 
-bool LoginThrottle::known(const std::string& pair, steady_clock::time_point now) const {
+bool LoginThrottle::isKnown(const std::string& pair, steady_clock::time_point now) const {
   auto it = known_.find(pair);
   return it != known_.end() && now - it->second < options_.knownFor;
 }
@@ -137,7 +141,7 @@ LoginAdmission LoginThrottle::admit(std::string_view account, std::string_view a
   }
   if (!room) return refuse(LoginAdmission::Refusal::kNode, std::chrono::seconds(1));
   const bool fromKnownBudget =
-      (keys.loopback || known(pair, now)) && !knownBudget_.take(options_.knownChecksPerSecond, now);
+      (keys.loopback || isKnown(pair, now)) && !knownBudget_.take(options_.knownChecksPerSecond, now);
   if (!fromKnownBudget) {
     if (auto wait = ceiling_.take(options_.checksPerSecond, now)) return refuse(LoginAdmission::Refusal::kNode, *wait);
   }

@@ -10,7 +10,8 @@
 // logins are refused for a moment, cheaply. An attacker with many networks
 // can keep that ceiling reached, so a name logging in from an address it
 // logged in from within knownFor (and anyone on 127.0.0.1 or ::1) checks
-// from a small budget of its own, outside the ceiling.
+// from a small budget of its own, outside the ceiling, and is not slowed
+// by its network's count.
 //
 // Admission and counting are one step: admit() reserves the check, so
 // parallel requests cannot all slip through before the first one fails.
@@ -116,7 +117,7 @@ class LoginThrottle {
   // False when `needed` more keys (an admission's) do not fit even after
   // forgetting what may be forgotten.
   bool forgetOld(std::chrono::steady_clock::time_point now, size_t needed);
-  bool known(const std::string& pair, std::chrono::steady_clock::time_point now) const;
+  bool isKnown(const std::string& pair, std::chrono::steady_clock::time_point now) const;
 
   const Clock& clock_;
   const ThrottleOptions options_;

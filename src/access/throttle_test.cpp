@@ -172,9 +172,15 @@ TEST_F(ThrottleTest, AFullTableForgivesNoBlockedKey) {
 }
 
 TEST_F(ThrottleTest, ANetworkCountsByItsSlash24OrSlash48) {
+  EXPECT_TRUE(succeed("ann", "198.51.100.50"));
   for (int i = 0; i < 30; ++i) EXPECT_TRUE(fail("u" + std::to_string(i), "198.51.100." + std::to_string(i)));
   EXPECT_EQ(throttle_.retryAfter("fresh", "198.51.100.200"), seconds(1));
   EXPECT_EQ(throttle_.retryAfter("fresh", "198.51.101.1"), seconds(0));
+  // Whoever logged in from there before, and loopback, are not slowed by their network.
+  EXPECT_EQ(throttle_.retryAfter("ann", "198.51.100.50"), seconds(0));
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(fail("u" + std::to_string(i), "127.0.0." + std::to_string(i + 2)));
+  EXPECT_EQ(throttle_.retryAfter("fresh", "127.0.0.1"), seconds(0));
+  EXPECT_EQ(throttle_.retryAfter("fresh", "127.0.0.99"), seconds(1));
   for (int i = 0; i < 30; ++i) EXPECT_TRUE(fail("u" + std::to_string(i), "2001:db8:7:" + std::to_string(i) + "::1"));
   EXPECT_EQ(throttle_.retryAfter("fresh", "2001:db8:7:ffff::1"), seconds(1));
   EXPECT_EQ(throttle_.retryAfter("fresh", "2001:db8:8::1"), seconds(0));
