@@ -141,7 +141,7 @@ Status readCamera(const Checker& c, const toml::table& t, size_t index, CameraCo
 std::string canonicalSection(toml::table table) {
   for (const char* key : {"url", "sub_url", "database"}) {
     if (toml::node* n = table.get(key); n != nullptr && n->is_string()) {
-      *n->as_string() = redactUrlCredentials(n->as_string()->get());
+      *n->as_string() = redactWholeUrl(n->as_string()->get());
     }
   }
   if (table.contains("password")) table.insert_or_assign("password", "***");
