@@ -1,10 +1,12 @@
-// Fuzzes the request headers the HTTP server interprets itself: Range
-// (against several body sizes), HTTP dates, If-None-Match and If-Range.
-// Every partial range must lie inside the body; a parsed date must format
-// back to the same text.
+// Fuzzes the request headers the HTTP server interprets itself: Host,
+// Range (against several body sizes), HTTP dates, If-None-Match and
+// If-Range. Every partial range must lie inside the body; a parsed date
+// must format back to the same text; a Host's name holds no ':', '@', '/'
+// or space unless it is an IPv6 address.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "http/headers.h"
@@ -19,6 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (auto date = parseHttpDate(text); date && formatHttpDate(*date) != text) std::abort();
+  if (auto host = parseHostHeader(text)) {
+    if (host->name.empty() || (!host->ipAddress && host->name.find_first_of(":@/[] ") != std::string::npos)) {
+      std::abort();
+    }
+  }
   (void)etagListMatches(text, "\"v1\"");
   (void)ifRangeHolds(text, "\"v1\"", vigil::WallTime::fromUnixMicros(784111777'000'000));
   return 0;

@@ -98,8 +98,9 @@ Result<User> Accounts::checkCredentials(const std::string& name, std::string_vie
   LoginAdmission admission = throttle_.admit(name, client);
   if (!admission.attempt) {
     const bool node = admission.refusal == LoginAdmission::Refusal::kNode;
+    // Keyed by address alone: names varied while refused add no rows.
     VIGIL_RETURN_IF_ERROR(
-        tally_.count({name, audit_kind::kLoginFailed, "", client, detail}, node ? "busy" : "throttled"));
+        tally_.count({kAnyone, audit_kind::kLoginFailed, "", client, detail}, node ? "busy" : "throttled"));
     const int64_t wait = admission.retryAfter.count();
     return Status::resourceExhausted(node ? fmt::format("too many logins on this node; retry after {} s", wait)
                                           : fmt::format("too many failed logins; retry after {} s", wait));

@@ -8,11 +8,6 @@ namespace vigil::access {
 
 using std::chrono::steady_clock;
 
-namespace {
-// user and client of the row that counts events past maxKeys keys.
-constexpr const char* kOthers = "*";
-}  // namespace
-
 AuditTally::AuditTally(AuditLog& audit, const Clock& clock, AuditTallyOptions options)
     : audit_(audit), clock_(clock), options_(options) {}
 
@@ -34,10 +29,23 @@ Status AuditTally::count(const AuditEvent& event, const std::string& counter) {
   const auto now = clock_.steadyNow();
   const WallTime at = clock_.now();
   MutexLock lock(mutex_);
-  Key key{event.action, event.user, event.client, event.detail};
+  Key key{event.action, event.client, event.detail, event.user};
+  if (!entries_.contains(key) && event.user != kAnyone) {
+    // The client's names being counted: past namesPerClient, one more is "*".
+    auto sameClient = [&](const Key& k) {
+      return std::tie(std::get<0>(k), std::get<1>(k), std::get<2>(k)) ==
+             std::tie(event.action, event.client, event.detail);
+    };
+    size_t names = 0;
+    for (auto it = entries_.lower_bound({event.action, event.client, event.detail, ""});
+         it != entries_.end() && sameClient(it->first) && names < options_.namesPerClient; ++it) {
+      names += std::get<3>(it->first) != kAnyone;
+    }
+    if (names >= options_.namesPerClient) key = {event.action, event.client, event.detail, kAnyone};
+  }
   if (!entries_.contains(key) && entries_.size() >= options_.maxKeys) {
     std::erase_if(entries_, [&](const auto& kv) { return kv.second.counts.empty() && windowOver(kv.second, now); });
-    if (entries_.size() >= options_.maxKeys) key = {event.action, kOthers, kOthers, event.detail};
+    if (entries_.size() >= options_.maxKeys) key = {event.action, kAnyone, event.detail, kAnyone};
   }
   Entry& e = entries_[key];
   const bool firstOfWindow = e.counts.empty();
@@ -54,7 +62,7 @@ Status AuditTally::count(const AuditEvent& event, const std::string& counter) {
 }
 
 Status AuditTally::write(const Key& key, Entry& e, steady_clock::time_point now) {
-  const auto& [action, user, client, detail] = key;
+  const auto& [action, client, detail, user] = key;
   nlohmann::json j = nlohmann::json::parse(detail, nullptr, false);
   if (!j.is_object()) j = nlohmann::json::object();
   for (const auto& [counter, n] : e.counts) j[counter] = n;

@@ -8,9 +8,10 @@
 // the next window. A row's detail is the event's own plus each counter
 // that is not zero and "first", "last" (RFC 3339):
 //   {"failed":310,"throttled":2,"first":"...","last":"..."}
-// Once maxKeys keys are being counted, further events of an action are
-// counted under user "*" and client "*", so memory and rows per window
-// stay bounded.
+// One client trying many names is one key past the first namesPerClient
+// names of a window: the others are counted under user "*". Once maxKeys
+// keys are being counted, further events of an action are counted under
+// user "*" and client "*", so memory and rows per window stay bounded.
 //
 // A thread (started at the first event) writes the counts as windows end;
 // the destructor writes what is still counted. A crash loses at most a
@@ -30,9 +31,13 @@
 
 namespace vigil::access {
 
+// The user (and client) of a row that counts several.
+inline constexpr const char* kAnyone = "*";
+
 struct AuditTallyOptions {
   std::chrono::seconds window{60};
   size_t maxKeys = 1000;
+  size_t namesPerClient = 10;
   // False: no thread; the owner calls flush() (tests with a ManualClock).
   bool background = true;
 };
@@ -55,7 +60,8 @@ class AuditTally {
   Status flush(bool all = false) EXCLUDES(mutex_);
 
  private:
-  using Key = std::tuple<std::string, std::string, std::string, std::string>;  // action, user, client, detail
+  // action, client, detail, user: one client's keys are next to each other.
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
   struct Entry {
     std::map<std::string, int64_t> counts;  // not written yet
     WallTime first, last;

@@ -72,7 +72,7 @@ TEST_F(AuditTallyTest, PastMaxKeysTheRestAreCountedAsOthers) {
   {
     AuditTally tally(audit_, clock_, {.maxKeys = 10, .background = false});
     for (int i = 0; i < 1000; ++i) {
-      ASSERT_TRUE(tally.count(failed("u" + std::to_string(i), "10.0.0.1"), "failed").isOk());
+      ASSERT_TRUE(tally.count(failed("u" + std::to_string(i), "10.0.0." + std::to_string(i)), "failed").isOk());
     }
     EXPECT_EQ(rows().size(), 11u);  // ten keys and the first of the others
   }  // the destructor writes what is left
@@ -83,6 +83,25 @@ TEST_F(AuditTallyTest, PastMaxKeysTheRestAreCountedAsOthers) {
   EXPECT_EQ(total, 1000);
   EXPECT_EQ(all.back().user + ":" + all.back().client, "*:*");
   EXPECT_EQ(failures(all.back()), 989);
+}
+
+// Issue 13 review: one client varying the name wrote a row per name.
+TEST_F(AuditTallyTest, PastTenNamesAClientsOthersAreCountedAsOne) {
+  {
+    AuditTally tally(audit_, clock_, {.background = false});
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_TRUE(tally.count(failed("u" + std::to_string(i), "10.0.0.1"), "failed").isOk());
+    }
+    ASSERT_TRUE(tally.count(failed("u0", "10.0.0.2"), "failed").isOk());  // another client is apart
+    EXPECT_EQ(rows().size(), 12u);
+  }
+  auto all = rows();
+  ASSERT_EQ(all.size(), 13u);
+  int64_t total = 0;
+  for (const AuditRow& r : all) total += failures(r);
+  EXPECT_EQ(total, 1001);
+  EXPECT_EQ(all.back().user + ":" + all.back().client, "*:10.0.0.1");
+  EXPECT_EQ(failures(all.back()), 989);  // its first was written at once
 }
 
 TEST_F(AuditTallyTest, AFailedWriteKeepsTheCount) {

@@ -12,21 +12,48 @@ namespace {
 
 using std::chrono::steady_clock;
 
-// An IPv6 address counts by its /64; a v4-mapped one ("::ffff:a.b.c.d", from
-// a dual-stack listener) as the IPv4 address. Anything else as it is.
-std::string addressKey(std::string_view address) {
-  const std::string text(address);
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, text.c_str(), &v6) != 1) return text;
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+// The keys a client address counts under. IPv4: the address and its /24.
+// IPv6: the /64 and the /48; a link-local one (any fe80::/10 of one
+// interface: its interface id is the peer's choice) one key alone. A
+// v4-mapped address ("::ffff:a.b.c.d", from a dual-stack listener) is its
+// IPv4 address. Anything else is one key as it is.
+struct ClientKeys {
+  std::string address;
+  std::string network;  // empty when there is none apart from the address
+  // 127.0.0.1 or ::1, what an operator's tools and SSH tunnels come from.
+  // Not the rest of 127/8: any local process may bind those.
+  bool loopback = false;
+};
+
+ClientKeys clientKeys(std::string_view text) {
+  // A link-local peer comes as "fe80::1%eth0": inet_pton takes no scope.
+  const size_t percent = text.find('%');
+  const std::string bare(text.substr(0, percent));
+  const std::string_view scope = percent == std::string_view::npos ? "" : text.substr(percent);
   char out[INET6_ADDRSTRLEN] = {};
-  if (std::memcmp(v6.s6_addr, kMapped, sizeof kMapped) == 0) {
-    ::inet_ntop(AF_INET, v6.s6_addr + 12, out, sizeof out);
-    return out;
-  }
-  std::memset(v6.s6_addr + 8, 0, 8);
-  ::inet_ntop(AF_INET6, &v6, out, sizeof out);
-  return std::string(out) + "/64";
+  auto ipv4 = [&](const uint8_t* bytes) {
+    ::inet_ntop(AF_INET, bytes, out, sizeof out);
+    ClientKeys keys{out, "", bytes[0] == 127 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 1};
+    uint8_t net[4] = {bytes[0], bytes[1], bytes[2], 0};
+    ::inet_ntop(AF_INET, net, out, sizeof out);
+    keys.network = std::string(out) + "/24";
+    return keys;
+  };
+  in_addr v4{};
+  if (::inet_pton(AF_INET, bare.c_str(), &v4) == 1) return ipv4(reinterpret_cast<const uint8_t*>(&v4));
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, bare.c_str(), &v6) != 1) return {std::string(text), "", false};
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(v6.s6_addr, kMapped, sizeof kMapped) == 0) return ipv4(v6.s6_addr + 12);
+  if (v6.s6_addr[0] == 0xfe && (v6.s6_addr[1] & 0xc0) == 0x80) return {"fe80::/10" + std::string(scope), "", false};
+  const bool loopback = IN6_IS_ADDR_LOOPBACK(&v6);
+  auto prefix = [&](int bytes, std::string_view suffix) {
+    in6_addr p = v6;
+    std::memset(p.s6_addr + bytes, 0, 16 - bytes);
+    ::inet_ntop(AF_INET6, &p, out, sizeof out);
+    return std::string(out) + std::string(suffix);
+  };
+  return {prefix(8, "/64"), prefix(6, "/48"), loopback};
 }
 
 std::string pairKey(std::string_view account, const std::string& address) {
@@ -51,9 +78,19 @@ void LoginAttempt::succeeded() {
 LoginThrottle::LoginThrottle(const Clock& clock, ThrottleOptions options)
     : clock_(clock),
       options_(options),
-      tokens_(options.checksPerSecond),
-      refilledAt_(clock.steadyNow()),
+      ceiling_{double(options.checksPerSecond), clock.steadyNow()},
+      knownBudget_{double(options.knownChecksPerSecond), clock.steadyNow()},
       prunedAt_(clock.steadyNow()) {}
+
+std::optional<steady_clock::duration> LoginThrottle::Bucket::take(double rate, steady_clock::time_point now) {
+  tokens = std::min(rate, tokens + std::chrono::duration<double>(now - refilledAt).count() * rate);
+  refilledAt = now;
+  if (tokens < 1) {
+    return std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>((1 - tokens) / rate));
+  }
+  tokens -= 1;
+  return std::nullopt;
+}
 
 std::optional<steady_clock::duration> LoginThrottle::waitFor(const std::string& key, int freeFailures,
                                                              steady_clock::time_point now) const {
@@ -66,32 +103,49 @@ std::optional<steady_clock::duration> LoginThrottle::waitFor(const std::string& 
   return std::nullopt;
 }
 
-LoginAdmission LoginThrottle::admit(std::string_view account, std::string_view address) {
-  const auto now = clock_.steadyNow();
-  const std::string addr = addressKey(address);
-  const std::string pair = pairKey(account, addr);
-  MutexLock lock(mutex_);
-  forgetOld(now);
+steady_clock::duration LoginThrottle::clientWait(std::string_view account, std::string_view address,
+                                                 steady_clock::time_point now) const {
+  const ClientKeys keys = clientKeys(address);
+  const std::string pair = pairKey(account, keys.address);
+  // A known client is not slowed by its network's count: others on its
+  // /24 must not lock it out.
+  const bool known = keys.loopback || isKnown(pair, now);
   steady_clock::duration wait{0};
   for (auto w : {waitFor(pair, options_.freeFailuresPerAccountAddress, now),
-                 waitFor(addr, options_.freeFailuresPerAddress, now)}) {
+                 waitFor(keys.address, options_.freeFailuresPerAddress, now),
+                 known ? std::nullopt : waitFor(keys.network, options_.freeFailuresPerNetwork, now)}) {
     if (w) wait = std::max(wait, *w);
   }
-  if (wait.count() > 0) {
-    return {std::nullopt, LoginAdmission::Refusal::kClient,
-            std::max(std::chrono::ceil<std::chrono::seconds>(wait), std::chrono::seconds(1))};
+  return wait;
+}
+
+bool LoginThrottle::isKnown(const std::string& pair, steady_clock::time_point now) const {
+  auto it = known_.find(pair);
+  return it != known_.end() && now - it->second < options_.knownFor;
+}
+
+LoginAdmission LoginThrottle::admit(std::string_view account, std::string_view address) {
+  const auto now = clock_.steadyNow();
+  const ClientKeys keys = clientKeys(address);
+  const std::string pair = pairKey(account, keys.address);
+  MutexLock lock(mutex_);
+  auto refuse = [](LoginAdmission::Refusal why, steady_clock::duration wait) {
+    return LoginAdmission{std::nullopt, why,
+                          std::max(std::chrono::ceil<std::chrono::seconds>(wait), std::chrono::seconds(1))};
+  };
+  std::vector<const std::string*> counted{&pair, &keys.address};
+  if (!keys.network.empty()) counted.push_back(&keys.network);
+  const bool room = forgetOld(now, counted.size());
+  if (auto wait = clientWait(account, address, now); wait.count() > 0) {
+    return refuse(LoginAdmission::Refusal::kClient, wait);
   }
-  // The node-wide token bucket: checksPerSecond tokens a second, as many at most.
-  const double rate = options_.checksPerSecond;
-  tokens_ = std::min(rate, tokens_ + std::chrono::duration<double>(now - refilledAt_).count() * rate);
-  refilledAt_ = now;
-  if (tokens_ < 1) {
-    const auto refill = std::chrono::duration<double>((1 - tokens_) / rate);
-    return {std::nullopt, LoginAdmission::Refusal::kNode,
-            std::max(std::chrono::ceil<std::chrono::seconds>(refill), std::chrono::seconds(1))};
+  if (!room) return refuse(LoginAdmission::Refusal::kNode, std::chrono::seconds(1));
+  const bool fromKnownBudget =
+      (keys.loopback || isKnown(pair, now)) && !knownBudget_.take(options_.knownChecksPerSecond, now);
+  if (!fromKnownBudget) {
+    if (auto wait = ceiling_.take(options_.checksPerSecond, now)) return refuse(LoginAdmission::Refusal::kNode, *wait);
   }
-  tokens_ -= 1;
-  for (const std::string* key : {&pair, &addr}) {
+  for (const std::string* key : counted) {
     Entry& e = entries_[*key];
     ++e.checking;
     e.lastUse = now;
@@ -102,14 +156,8 @@ LoginAdmission LoginThrottle::admit(std::string_view account, std::string_view a
 
 std::chrono::seconds LoginThrottle::retryAfter(std::string_view account, std::string_view address) {
   const auto now = clock_.steadyNow();
-  const std::string addr = addressKey(address);
   MutexLock lock(mutex_);
-  steady_clock::duration wait{0};
-  for (auto w : {waitFor(pairKey(account, addr), options_.freeFailuresPerAccountAddress, now),
-                 waitFor(addr, options_.freeFailuresPerAddress, now)}) {
-    if (w) wait = std::max(wait, *w);
-  }
-  return std::chrono::ceil<std::chrono::seconds>(wait);
+  return std::chrono::ceil<std::chrono::seconds>(clientWait(account, address, now));
 }
 
 size_t LoginThrottle::keys() {
@@ -129,44 +177,56 @@ void LoginThrottle::fail(Entry& e, int freeFailures, steady_clock::time_point no
 
 void LoginThrottle::finish(const std::string& account, const std::string& address, bool succeeded) {
   const auto now = clock_.steadyNow();
-  const std::string addr = addressKey(address);
+  const ClientKeys keys = clientKeys(address);
+  const std::string pairName = pairKey(account, keys.address);
   MutexLock lock(mutex_);
   // The entries exist: forgetOld() keeps those with checks in flight.
-  Entry& pair = entries_[pairKey(account, addr)];
-  Entry& byAddress = entries_[addr];
+  Entry& pair = entries_[pairName];
+  Entry& byAddress = entries_[keys.address];
+  Entry* byNetwork = keys.network.empty() ? nullptr : &entries_[keys.network];
   --pair.checking;
   --byAddress.checking;
+  if (byNetwork) --byNetwork->checking;
   if (succeeded) {
     pair.failures = 0;
     pair.blockedUntil = {};
     pair.lastUse = now;
+    known_[pairName] = now;
+    if (known_.size() > options_.maxKnown) {
+      known_.erase(std::min_element(known_.begin(), known_.end(),
+                                    [](const auto& a, const auto& b) { return a.second < b.second; }));
+    }
     return;
   }
   fail(pair, options_.freeFailuresPerAccountAddress, now);
   fail(byAddress, options_.freeFailuresPerAddress, now);
+  if (byNetwork) fail(*byNetwork, options_.freeFailuresPerNetwork, now);
 }
 
-void LoginThrottle::forgetOld(steady_clock::time_point now) {
-  // Every minute, or at once when an admission's two keys may not fit:
-  // the forgettable, then if still full the longest unused tenth (never an
-  // entry with a check in flight).
-  const auto full = [&]() REQUIRES(mutex_) { return entries_.size() + 2 > options_.maxKeys; };
-  if (!full() && now - prunedAt_ < std::chrono::minutes(1)) return;
+bool LoginThrottle::forgetOld(steady_clock::time_point now, size_t needed) {
+  // Every minute, or at once when the keys needed may not fit: the
+  // forgettable, then if still full the longest unused tenth of those that
+  // may go. Never a key with a check in flight, nor a blocked one: that
+  // would forgive whoever filled the table.
+  const auto fits = [&]() REQUIRES(mutex_) { return entries_.size() + needed <= options_.maxKeys; };
+  if (fits() && now - prunedAt_ < std::chrono::minutes(1)) return true;
   prunedAt_ = now;
-  auto idle = [](const Entry& e) { return e.checking == 0; };
+  auto mayGo = [&](const Entry& e) { return e.checking == 0 && e.blockedUntil <= now; };
   std::erase_if(entries_, [&](const auto& kv) {
-    return idle(kv.second) && now - kv.second.lastUse >= options_.forgetAfter && kv.second.blockedUntil <= now;
+    return mayGo(kv.second) && now - kv.second.lastUse >= options_.forgetAfter;
   });
-  if (!full()) return;
+  std::erase_if(known_, [&](const auto& kv) { return now - kv.second >= options_.knownFor; });
+  if (fits()) return true;
   std::vector<steady_clock::time_point> uses;
   for (const auto& [key, e] : entries_) {
-    if (idle(e)) uses.push_back(e.lastUse);
+    if (mayGo(e)) uses.push_back(e.lastUse);
   }
   const size_t drop = std::min(uses.size(), options_.maxKeys / 10 + 1);
-  if (drop == 0) return;
+  if (drop == 0) return false;
   std::nth_element(uses.begin(), uses.begin() + static_cast<ptrdiff_t>(drop - 1), uses.end());
   const auto cutoff = uses[drop - 1];
-  std::erase_if(entries_, [&](const auto& kv) { return idle(kv.second) && kv.second.lastUse <= cutoff; });
+  std::erase_if(entries_, [&](const auto& kv) { return mayGo(kv.second) && kv.second.lastUse <= cutoff; });
+  return fits();
 }
 
 }  // namespace vigil::access

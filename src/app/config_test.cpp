@@ -189,6 +189,11 @@ TEST(Config, CanonicalSectionsIgnoreLayoutAndLeaveSecretsOut) {
   ASSERT_TRUE(slashed.isOk());
   EXPECT_THAT(slashed->canonicalSections["camera a"], HasSubstr("rtsp://u2:***@h/x"));
   EXPECT_THAT(slashed->canonicalSections["camera a"], ::testing::Not(HasSubstr("P4ss")));
+  // A password holding spaces: the value is one URL as a whole.
+  auto spaced = parseConfig("[[camera]]\nid = \"a\"\nurl = \"rtsp://cam:pa ss word@h/x\"\n", "t");
+  ASSERT_TRUE(spaced.isOk());
+  EXPECT_THAT(spaced->canonicalSections["camera a"], HasSubstr("rtsp://cam:***@h/x"));
+  EXPECT_THAT(spaced->canonicalSections["camera a"], ::testing::Not(HasSubstr("word")));
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ void leaveSecretsOut(toml::node& node) {
   } else if (toml::array* array = node.as_array()) {
     for (toml::node& element : *array) leaveSecretsOut(element);
   } else if (toml::value<std::string>* text = node.as_string()) {
-    *text = redactUrlCredentials(text->get());
+    *text = redactWholeUrl(text->get());  // a value is one URL, spaces and all
   }
 }
 

@@ -27,7 +27,7 @@ struct Span {
 // '?', '&', ';' or '/', up to '&', ';' or the end). Both rules are applied
 // to the raw URL and their union is hidden, so an '@' inside a parameter's
 // value or a "password=" inside a password leaks nothing either way.
-std::string redactUrl(std::string_view url) {
+std::string redactOne(std::string_view url) {
   std::vector<Span> secrets;
   if (const auto info = findUrlUserinfo(url)) {
     secrets.push_back({info->password ? info->end - info->password->size() : info->begin, info->end});
@@ -75,6 +75,8 @@ std::optional<UrlUserinfo> findUrlUserinfo(std::string_view url) {
   return out;
 }
 
+std::string redactWholeUrl(std::string_view url) { return redactOne(url); }
+
 std::string redactUrlCredentials(std::string_view text) {
   std::string out;
   size_t done = 0;  // text[0, done) is in `out`
@@ -85,7 +87,7 @@ std::string redactUrlCredentials(std::string_view text) {
     size_t urlEnd = scheme;
     while (urlEnd < text.size() && !isSpace(text[urlEnd])) ++urlEnd;
     out.append(text.substr(done, urlStart - done));
-    out.append(redactUrl(text.substr(urlStart, urlEnd - urlStart)));
+    out.append(redactOne(text.substr(urlStart, urlEnd - urlStart)));
     done = urlEnd;
   }
   out.append(text.substr(done));

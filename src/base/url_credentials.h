@@ -32,4 +32,8 @@ std::optional<UrlUserinfo> findUrlUserinfo(std::string_view url);
 // in the path or query, libpq URIs). Text without "://" comes back unchanged.
 std::string redactUrlCredentials(std::string_view text);
 
+// The same for a value that is one URL as a whole, whitespace included (a
+// config value: a password may hold spaces, which would end a URL in text).
+std::string redactWholeUrl(std::string_view url);
+
 }  // namespace vigil

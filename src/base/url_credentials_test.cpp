@@ -38,6 +38,13 @@ TEST(RedactUrlCredentials, HidesPasswordsWhateverTheyHold) {
   EXPECT_EQ(redactUrlCredentials("postgresql:///db?password=a@b&c"), "postgresql://***&c");
 }
 
+// Issue 13 review: a password with spaces ended the URL in text early.
+TEST(RedactWholeUrl, ASpaceInThePasswordDoesNotEndTheUrl) {
+  EXPECT_EQ(redactWholeUrl("rtsp://cam:pa ss word@127.0.0.1:18599/cam/0"), "rtsp://cam:***@127.0.0.1:18599/cam/0");
+  EXPECT_EQ(redactWholeUrl("rtsp://h/x?password=a b&c"), "rtsp://h/x?password=***&c");
+  EXPECT_EQ(redactWholeUrl("rtsp://192.0.2.1/x"), "rtsp://192.0.2.1/x");
+}
+
 TEST(RedactUrlCredentials, FindsEveryUrlInText) {
   EXPECT_EQ(redactUrlCredentials("from rtsp://u:p@h/x to \"rtsp://a@b/c\" (x@y)"),
             "from rtsp://u:***@h/x to \"rtsp://***@b/c\" (x@y)");

@@ -14,6 +14,9 @@
 #include <deque>
 #include <type_traits>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include "base/log.h"
 #include "http/headers.h"
 #include "http/server_internal.h"
@@ -48,6 +51,22 @@ constexpr const char* kContentSecurityPolicy =
 // (WorkInFlight). Four threads, so one slow handler (a login's Argon2id, a
 // PostgreSQL audit row waiting for its lock) does not hold up the rest.
 // Process-wide, so no work can outlive its pool.
+// A cut for a right that ended: closing with SO_LINGER {1, 0} resets the
+// connection and drops what the kernel still holds to send (megabytes for
+// a client that stopped reading), instead of delivering it after the cut.
+void resetOnClose(tcp::socket& socket) {
+  beast::error_code ec;
+  socket.set_option(asio::socket_base::linger(true, 0), ec);
+}
+
+// Whether the kernel holds more than a little not yet acknowledged by the
+// client: then a close frame would wait behind it.
+bool clientIsBehind(tcp::socket& socket) {
+  constexpr int kLittle = 64 * 1024;
+  int unsent = 0;
+  return ::ioctl(socket.native_handle(), SIOCOUTQ, &unsent) == 0 && unsent > kLittle;
+}
+
 asio::thread_pool& workers() {
   static asio::thread_pool pool(4);
   return pool;
@@ -198,6 +217,12 @@ class WebSocketConnection final : public ConnectionBase,
         auto self = weak.lock();
         if (!self || !self->hold_) return;
         self->endReason_ = reason;
+        tcp::socket& socket = beast::get_lowest_layer(self->ws_).socket();
+        resetOnClose(socket);
+        if (clientIsBehind(socket)) {
+          self->finish();  // no close frame: it would come after all that
+          return;
+        }
         self->close(1008, "access ended: " + reason);
       });
     });
@@ -393,6 +418,14 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     }
     ++requests_;
     const auto& msg = parser_->get();
+    // RFC 9112, 3.2: exactly one Host in HTTP/1.1; two could be read as
+    // different names by us and by a proxy in front.
+    if (const size_t hosts = msg.count(bhttp::field::host); hosts > 1 || (hosts == 0 && msg.version() >= 11)) {
+      method_ = "OTHER";
+      respond({Response::error(400, hosts > 1 ? "more than one Host" : "no Host (HTTP/1.1 requires it)"), kNoRoute},
+              false, msg.version());
+      return;
+    }
     Request req;
     req.method = std::string(msg.method_string());
     const std::string_view target(msg.target().data(), msg.target().size());
@@ -570,6 +603,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
         auto self = weak.lock();
         if (!self || self->bodies_ != body || !self->hold_) return;
         log::info("http.body_ended", {{"route", self->route_}, {"reason", reason}});
+        resetOnClose(self->lowest().socket());
         self->abort();
       });
     });

@@ -1,5 +1,6 @@
 #include "http/headers.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <limits>
 
+#include "base/config.h"
 #include "base/encoding.h"
 
 namespace vigil::http {
@@ -76,6 +78,31 @@ std::string_view opaqueTag(std::string_view tag, bool& weak) {
 }
 
 }  // namespace
+
+std::optional<HostHeader> parseHostHeader(std::string_view header) {
+  std::string host(header);
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const size_t close = host.starts_with('[') ? host.find(']') : std::string::npos;
+  if (host.starts_with('[') && close == std::string::npos) return std::nullopt;
+  const size_t nameEnd = host.starts_with('[') ? close + 1 : host.find(':');
+  if (nameEnd < host.size()) {
+    const std::string_view port = std::string_view(host).substr(nameEnd);
+    const bool digits = port.size() >= 2 && port.size() <= 6 && port[0] == ':' &&
+                        std::all_of(port.begin() + 1, port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) return std::nullopt;
+    host.resize(nameEnd);
+  }
+  if (host.starts_with('[')) {
+    host = host.substr(1, host.size() - 2);
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return std::nullopt;
+    return HostHeader{host, true};
+  }
+  if (host.ends_with('.')) host.pop_back();  // "localhost." is localhost
+  if (!isValidHostName(host)) return std::nullopt;
+  in_addr v4{};
+  return HostHeader{host, ::inet_pton(AF_INET, host.c_str(), &v4) == 1};
+}
 
 RangeDecision evaluateRange(std::string_view header, uint64_t size) {
   constexpr std::string_view kUnit = "bytes=";

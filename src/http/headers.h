@@ -1,6 +1,6 @@
 #pragma once
 // Parsers of the request headers the server acts on itself (RFC 9110):
-// Range, If-Range, If-None-Match and HTTP dates. Each takes untrusted text
+// Host, Range, If-Range, If-None-Match and HTTP dates. Each takes untrusted text
 // and is total: malformed input gets the treatment the RFC prescribes for
 // it, which is mostly "ignore the header".
 
@@ -12,6 +12,17 @@
 #include "base/time.h"
 
 namespace vigil::http {
+
+// A Host header (RFC 9112, 3.2) split strictly: a name (letters, digits,
+// '-', '.'; one trailing '.' dropped), an IPv4 address or a bracketed IPv6
+// address, then nothing or ':' and 1 to 5 digits. nullopt for anything
+// else ("[::1]evil.example", "127.0.0.1:80@evil.example"): what another
+// parser (a proxy, a browser) might read as a different name.
+struct HostHeader {
+  std::string name;  // lower case, without the port (an IPv6 address without brackets)
+  bool ipAddress = false;
+};
+std::optional<HostHeader> parseHostHeader(std::string_view header);
 
 // A byte range of a body, both ends included, as HTTP counts.
 struct ByteRange {

@@ -9,6 +9,22 @@ namespace {
 
 using Kind = RangeDecision::Kind;
 
+// Issue 13 review: a lax split let "[::1]evil.example" and
+// "127.0.0.1:80@evil.example" pass as loopback.
+TEST(HostHeaderTest, IsANameOrAddressThenAPortOfDigits) {
+  EXPECT_EQ(parseHostHeader("Vigil.Example:8080")->name, "vigil.example");
+  EXPECT_FALSE(parseHostHeader("vigil.example")->ipAddress);
+  EXPECT_EQ(parseHostHeader("localhost.")->name, "localhost");
+  EXPECT_TRUE(parseHostHeader("10.1.2.3:1")->ipAddress);
+  EXPECT_EQ(parseHostHeader("[::1]:8080")->name, "::1");
+  EXPECT_TRUE(parseHostHeader("[2001:DB8::1]")->ipAddress);
+  for (const char* bad : {"", "[::1", "[::1]evil.example", "[::1]:80x", "[::1]]", "[]", "[evil.example]",
+                          "127.0.0.1:80@evil.example", "127.0.0.1:evil.example", "localhost:", "a:123456",
+                          "evil.example/x", "a b", ":80", "::1", "a:1:2"}) {
+    EXPECT_FALSE(parseHostHeader(bad)) << bad;
+  }
+}
+
 TEST(RangeTest, SingleRanges) {
   auto partial = [](std::string_view h, uint64_t size) {
     RangeDecision d = evaluateRange(h, size);

@@ -631,7 +631,9 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     finished_ = true;
     tickTimer_.cancel();
     if (!stopping_) {
-      log::info("rtsp.client.stopped", {{"url", redactUrlCredentials(options_.url)}, {"reason", reason}});
+      // As configured, but from the parsed URL when there is one: no userinfo.
+      const std::string url = configured_.host.empty() ? redactWholeUrl(options_.url) : configured_.withoutCredentials();
+      log::info("rtsp.client.stopped", {{"url", url}, {"reason", reason}});
     }
     if (observer_) {
       RtspClientObserver* observer = observer_;
