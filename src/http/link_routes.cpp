@@ -71,7 +71,7 @@ Result<WebSocketSession> connect(link::ChildLinks& children, const Request& req)
   session.onDrained = [connection] {
     if (*connection) (*connection)->onDrained();
   };
-  session.onClose = [connection] {
+  session.onClose = [connection](std::string_view) {
     if (*connection) (*connection)->onClosed();
     connection->reset();
   };
