@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import ssl
 import time
 import unittest
@@ -267,6 +268,42 @@ class LinkTest(unittest.TestCase):
                           LINK_UP)
         self.assertEqual(p["state"], "retrying")
         self.assertEqual(impostor.link()["children"], [])
+
+    def test_a_connection_that_never_speaks_is_closed_without_spinning(self):
+        """An outsider opens the connect WebSocket, sends nothing and never
+        answers the close: the handshake times out, the parent closes the
+        socket, and its timers do not spin meanwhile (they did: a core at
+        100 % until the socket closed)."""
+        village = self.node("village-1", "village")
+        village.start()
+        pid = village.proc.proc.pid
+
+        def cpu_seconds():
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", village.port)), server_hostname="127.0.0.1") as s:
+            s.sendall(f"GET /api/v1/link/connect HTTP/1.1\r\nHost: 127.0.0.1:{village.port}\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+            self.assertIn(b" 101 ", s.recv(4096))
+            began, cpu0 = time.monotonic(), cpu_seconds()
+            s.settimeout(1)
+            closed = False
+            while not closed and time.monotonic() - began < 90:
+                try:
+                    closed = s.recv(4096) == b""  # the close frame, then the end of the stream
+                except socket.timeout:
+                    pass
+                except (ConnectionResetError, ssl.SSLError):
+                    closed = True
+            wall, cpu = time.monotonic() - began, cpu_seconds() - cpu0
+        self.assertTrue(closed, "the parent never closed the silent connection")
+        # Loose: a spinning timer costs a whole core for the wait.
+        self.assertLess(cpu, 0.5 * wall, f"{cpu:.1f} s of CPU in {wall:.1f} s")
 
 
 if __name__ == "__main__":

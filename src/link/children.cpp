@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
+#include <utility>
 
 #include "base/log.h"
 
@@ -11,6 +12,9 @@ namespace vigil::link {
 namespace {
 
 constexpr uint16_t kClosePolicy = 1008;  // a refusal; the Refuse frame before it says why
+// How long an ended link's peer has to read the Refuse before the socket is
+// closed anyway (what is still queued dropped).
+constexpr std::chrono::seconds kEndedGrace{5};
 constexpr std::chrono::milliseconds kWatchInterval{500};
 
 }  // namespace
@@ -28,6 +32,19 @@ ChildLinks::Connection::Connection(ChildLinks& links, std::shared_ptr<FrameChann
 
 void ChildLinks::Connection::arm() {
   if (closed_) return;
+  if (session_.ended()) {
+    // No more ticks (an ended session's deadline stays in the past: the
+    // timer would spin). A peer that does not read the Refuse, or never
+    // lets the channel drain, must not hold the socket either.
+    if (std::exchange(endTimerSet_, true)) return;
+    timer_.expires_after(kEndedGrace);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      self->closing_ = true;
+      self->channel_->close(kClosePolicy, "link ended");
+    });
+    return;
+  }
   timer_.expires_at(session_.deadline());
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_) return;

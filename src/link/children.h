@@ -127,6 +127,7 @@ class ChildLinks::Connection : public std::enable_shared_from_this<Connection> {
   const std::string address_;
   std::string childId_;
   bool closing_ = false;  // the close frame is on its way
+  bool endTimerSet_ = false;  // the session ended: the socket closes at the latest kEndedGrace later
   bool closed_ = false;
   Status reason_;
   mutable std::mutex mutex_;  // guards the copies snapshot() reads
