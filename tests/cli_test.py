@@ -45,7 +45,7 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(r.stderr.strip(), f"vigil serve: {path}:{expected}")
 
     def test_unknown_key(self):
-        self.check('[node]\nname = "x"\nzone = 1\n', "3: node.zone: unknown key (allowed: name, tier, data_dir)")
+        self.check('[node]\nname = "x"\nzone = 1\n', "3: node.zone: unknown key (allowed: id, name, tier, data_dir)")
 
     def test_wrong_type(self):
         self.check('[[camera]]\nid = "gate"\nurl = "rtsp://h/x"\nretain_days = "many"\n',
