@@ -783,7 +783,9 @@ TEST_F(WebSocketTest, ASlowReaderCutForAnEndedRightGetsNothingMore) {
                      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
   EXPECT_TRUE(c.readUntil("\r\n\r\n").starts_with("HTTP/1.1 101 "));
-  floodThread_.join();  // the queue is full: so are the kernel's buffers
+  // The flood starts when the server opens the session, after the 101:
+  // wait, bounded, until the queue is full (so are the kernel's buffers).
+  for (int i = 0; i < 300 && !refused_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(refused_);
   ASSERT_TRUE(accounts_->logout(token_, "127.0.0.1").isOk());
   EXPECT_TRUE(waitForCloses(1));
