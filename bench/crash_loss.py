@@ -44,9 +44,9 @@ def run(vigil, streams, size, cycles, min_s, max_s, workdir, seed):
         data = os.path.join(d, "data")
         write_serve_config(config, data, [f"{base}/cam/{i % 10}" for i in range(streams)])
         for cycle in range(cycles):
-            p = spawn([vigil, "serve", "--config", config])
-            wait_streaming(p, streams)
             began = time.time()
+            p = spawn([vigil, "serve", "--config", config])
+            wait_streaming(p, streams)  # then recording for a random while
             time.sleep(rng.uniform(min_s, max_s))
             killed = time.time()
             stop(p, sig=signal.SIGKILL)
