@@ -25,7 +25,9 @@ Result<NodeLink> openNodeLink(const Config& config) {
       *link.store, *link.key,
       link::NodeIdentity{config.node.id, config.node.name, config.node.tier, link.key->publicKey()},
       SystemClock::instance());
-  link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance());
+  link.bus = std::make_unique<link::Bus>();
+  link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
+                                                     link::SessionOptions{}, link.bus.get());
   return link;
 }
 
@@ -40,7 +42,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops)
         config.link.parent, config.link.parent));
   }
   link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, **parent, config.node.id,
-                                                   SystemClock::instance());
+                                                   SystemClock::instance(), link::ParentLinkOptions{}, link.bus.get());
   link.parent->start();
   log::info("link.parent", {{"url", config.link.parent}, {"id", (*parent)->id}});
   return Status::ok();

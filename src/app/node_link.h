@@ -18,6 +18,7 @@ namespace vigil::app {
 struct NodeLink {
   std::unique_ptr<access::NodeKey> key;
   std::unique_ptr<link::LinkStore> store;
+  std::unique_ptr<link::Bus> bus;  // what rides on the links registers here before startNodeLink()
   std::unique_ptr<link::Enrolment> enrolment;
   std::unique_ptr<link::ChildLinks> children;  // started by startNodeLink()
   std::shared_ptr<link::ParentLink> parent;    // with [link] parent, once started

@@ -28,7 +28,11 @@ ChildLinks::Connection::Connection(ChildLinks& links, std::shared_ptr<FrameChann
       session_(links.key_, [&links](const std::string& id) { return links.findChild(id); }, binding, links.clock_,
                links.options_),
       timer_(channel_->executor()),
-      address_(std::move(address)) {}
+      address_(std::move(address)) {
+  if (links_.bus_) {
+    session_.setMessageHandler([this](Frame frame) { return links_.bus_->deliver(Peer::child(childId_), std::move(frame)); });
+  }
+}
 
 void ChildLinks::Connection::arm() {
   if (closed_) return;
@@ -105,6 +109,18 @@ void ChildLinks::Connection::end(RefuseCode code, std::string reason) {
   });
 }
 
+bool ChildLinks::Connection::post(Kind kind, uint32_t channel, std::vector<uint8_t> payload) {
+  boost::asio::post(channel_->executor(), [self = shared_from_this(), kind, channel, payload = std::move(payload)] {
+    if (self->closed_ || self->session_.ended()) return;
+    if (!self->session_.send(kind, channel, payload) && isControl(kind)) {
+      self->after(self->session_.end(RefuseCode::kTimeout, "the child does not read its link"));
+      return;
+    }
+    self->pump();
+  });
+  return true;
+}
+
 void ChildLinks::Connection::onClosed() {
   if (std::exchange(closed_, true)) return;
   timer_.cancel();
@@ -124,8 +140,9 @@ ChildLinkStatus ChildLinks::Connection::snapshot() const {
 
 // ---- ChildLinks
 
-ChildLinks::ChildLinks(LinkStore& store, const access::NodeKey& key, const Clock& clock, SessionOptions options)
-    : store_(store), key_(key), clock_(clock), options_(options) {}
+ChildLinks::ChildLinks(LinkStore& store, const access::NodeKey& key, const Clock& clock, SessionOptions options,
+                       Bus* bus)
+    : store_(store), key_(key), clock_(clock), options_(options), bus_(bus) {}
 
 ChildLinks::~ChildLinks() { stop(); }
 
@@ -183,6 +200,7 @@ bool ChildLinks::connected(const std::shared_ptr<Connection>& connection) {
     it->second.live = connection;
   }
   if (older) older->end(RefuseCode::kReplaced, "a newer connection of this child took over");
+  if (bus_) bus_->attach(Peer::child(connection->childId()), connection);
   return true;
 }
 
@@ -192,6 +210,7 @@ void ChildLinks::closed(Connection& connection, const Status& reason) {
     return;
   }
   log::info("link.child_disconnected", {{"child", connection.childId()}, {"reason", reason.message()}});
+  if (bus_) bus_->detach(Peer::child(connection.childId()), &connection);
   std::lock_guard lock(mutex_);
   auto it = children_.find(connection.childId());
   if (it == children_.end()) return;

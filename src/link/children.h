@@ -23,6 +23,7 @@
 
 #include "access/node_key.h"
 #include "base/time.h"
+#include "link/bus.h"
 #include "link/link_store.h"
 #include "link/session.h"
 
@@ -55,7 +56,9 @@ class ChildLinks {
   // One connection (one WebSocket). Its members run on the channel's loop.
   class Connection;
 
-  ChildLinks(LinkStore& store, const access::NodeKey& key, const Clock& clock, SessionOptions options = {});
+  // `bus` (optional) gets each child's messages once its handshake is done.
+  ChildLinks(LinkStore& store, const access::NodeKey& key, const Clock& clock, SessionOptions options = {},
+             Bus* bus = nullptr);
   ~ChildLinks();  // stop()s
   ChildLinks(const ChildLinks&) = delete;
   ChildLinks& operator=(const ChildLinks&) = delete;
@@ -93,6 +96,7 @@ class ChildLinks {
   const access::NodeKey& key_;
   const Clock& clock_;
   const SessionOptions options_;
+  Bus* const bus_;
   mutable std::mutex mutex_;
   std::map<std::string, Child, std::less<>> children_;
   std::condition_variable wake_;
@@ -100,7 +104,7 @@ class ChildLinks {
   std::thread watcher_;
 };
 
-class ChildLinks::Connection : public std::enable_shared_from_this<Connection> {
+class ChildLinks::Connection : public Endpoint, public std::enable_shared_from_this<Connection> {
  public:
   Connection(ChildLinks& links, std::shared_ptr<FrameChannel> channel, const ChannelBinding& binding,
              std::string address);
@@ -110,6 +114,9 @@ class ChildLinks::Connection : public std::enable_shared_from_this<Connection> {
   void onClosed();
   // Any thread: ends the link, telling the child why (posted to the loop).
   void end(RefuseCode code, std::string reason);
+  // Any thread: an application message to the child (Endpoint). Dropped
+  // on the loop if the connection has ended meanwhile.
+  bool post(Kind kind, uint32_t channel, std::vector<uint8_t> payload) override;
   // Any thread.
   ChildLinkStatus snapshot() const;
   const std::string& childId() const { return childId_; }  // set once ready

@@ -40,9 +40,19 @@ std::string declined(const websocket::response_type& res) {
 
 // One connection: its WebSocket, its session, and the timers that wake
 // its writer and its keepalive. Shared by the three coroutines of it.
-struct ParentLink::Attempt {
+struct ParentLink::Attempt : Endpoint, std::enable_shared_from_this<Attempt> {
   Attempt(websocket::stream<TlsStream> stream, Session s)
       : ws(std::move(stream)), session(std::move(s)), wake(ws.get_executor()), tick(ws.get_executor()) {}
+  bool post(Kind kind, uint32_t channel, std::vector<uint8_t> payload) override {
+    asio::post(ws.get_executor(), [self = shared_from_this(), kind, channel, payload = std::move(payload)] {
+      if (self->over || self->session.ended()) return;
+      if (!self->session.send(kind, channel, payload) && isControl(kind)) {
+        (void)self->session.end(RefuseCode::kTimeout, "the parent does not read its link");
+      }
+      self->wake.cancel();
+    });
+    return true;
+  }
   websocket::stream<TlsStream> ws;
   Session session;
   asio::steady_timer wake;
@@ -58,13 +68,14 @@ struct ParentLink::Attempt {
 };
 
 ParentLink::ParentLink(asio::io_context& loop, const access::NodeKey& key, ParentRecord parent, std::string selfId,
-                       const Clock& clock, ParentLinkOptions options)
+                       const Clock& clock, ParentLinkOptions options, Bus* bus)
     : loop_(loop),
       key_(key),
       parent_(std::move(parent)),
       selfId_(std::move(selfId)),
       clock_(clock),
       options_(options),
+      bus_(bus),
       tls_(makeClientTlsContext()),
       backoffTimer_(loop),
       rng_(std::random_device{}()) {
@@ -151,6 +162,7 @@ asio::awaitable<Status> ParentLink::connectOnce() {
   auto a = std::make_shared<Attempt>(std::move(ws), Session(key_, parent_.key, selfId_, connected->binding, clock_,
                                                            options_.session));
   attempt_ = a;
+  if (bus_) a->session.setMessageHandler([bus = bus_](Frame frame) { return bus->deliver(Peer::theParent(), std::move(frame)); });
   if (stopping_) (void)a->session.end(RefuseCode::kShutdown, "the child is stopping");
 
   // Writer: one frame at a time from the session's queue (control first);
@@ -206,11 +218,13 @@ asio::awaitable<Status> ParentLink::connectOnce() {
     if (!wasReady && a->session.ready()) {
       log::info("link.parent_connected", {{"parent", parent_.url}, {"id", parent_.id}});
       a->tick.cancel();  // from the handshake's deadline to the keepalive's
+      if (bus_) bus_->attach(Peer::theParent(), a);
     }
     if (!s.isOk() && reason.isOk()) reason = s;
     a->wake.cancel();
   }
   a->closeSocket();
+  if (bus_) bus_->detach(Peer::theParent(), a.get());
   attempt_.reset();
   {
     std::lock_guard lock(mutex_);

@@ -17,6 +17,7 @@
 
 #include "access/node_key.h"
 #include "camera/camera.h"
+#include "link/bus.h"
 #include "link/link_store.h"
 #include "link/session.h"
 
@@ -40,8 +41,9 @@ struct ParentLinkStatus {
 
 class ParentLink : public std::enable_shared_from_this<ParentLink> {
  public:
+  // `bus` (optional) gets the parent's messages while the link is up.
   ParentLink(boost::asio::io_context& loop, const access::NodeKey& key, ParentRecord parent, std::string selfId,
-             const Clock& clock, ParentLinkOptions options = {});
+             const Clock& clock, ParentLinkOptions options = {}, Bus* bus = nullptr);
   ~ParentLink();
   // Thread-safe; start() once.
   void start();
@@ -62,6 +64,7 @@ class ParentLink : public std::enable_shared_from_this<ParentLink> {
   const std::string selfId_;
   const Clock& clock_;
   const ParentLinkOptions options_;
+  Bus* const bus_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::steady_timer backoffTimer_;
   std::mt19937 rng_;

@@ -62,17 +62,23 @@ Session::Session(const access::NodeKey& own, const PublicKey& parentKey, std::st
                  const ChannelBinding& binding, const Clock& clock, SessionOptions options)
     : Session(own, Signer::kChild, nullptr, parentKey, own.publicKey(), std::move(childId), binding, clock, options) {
   childNonce_ = newNonce();
-  send(Kind::kHello, encode(Hello{childId_, childNonce_}));
+  sendControl(Kind::kHello, encode(Hello{childId_, childNonce_}));
 }
 
 Session::Session(const access::NodeKey& own, FindChild findChild, const ChannelBinding& binding, const Clock& clock,
                  SessionOptions options)
     : Session(own, Signer::kParent, std::move(findChild), own.publicKey(), PublicKey{}, "", binding, clock, options) {}
 
-void Session::send(Kind kind, std::span<const uint8_t> payload) {
+void Session::sendControl(Kind kind, std::span<const uint8_t> payload) {
   // Control frames are small and few; a full control lane means the peer
   // stopped reading long ago, which the keepalive ends.
   queue_.push(std::make_shared<const std::vector<uint8_t>>(encodeFrame(kind, 0, payload)), isControl(kind));
+}
+
+bool Session::send(Kind kind, uint32_t channel, std::span<const uint8_t> payload) {
+  if (!ready_ || !ended_.isOk()) return false;
+  return queue_.push(std::make_shared<const std::vector<uint8_t>>(encodeFrame(kind, channel, payload)),
+                     isControl(kind));
 }
 
 FrameBytes Session::nextFrame() {
@@ -92,7 +98,7 @@ Status Session::fail(Status reason) {
 
 Status Session::end(RefuseCode code, std::string reason) {
   if (!ended_.isOk()) return ended_;
-  send(Kind::kRefuse, encode(Refuse{code, reason}));
+  sendControl(Kind::kRefuse, encode(Refuse{code, reason}));
   return fail(statusFor(code, std::move(reason)));
 }
 
@@ -118,7 +124,7 @@ Status Session::receive(std::span<const uint8_t> message) {
     case Kind::kPing: {
       auto ping = decodePing(frame->payload);
       if (!ping) return end(RefuseCode::kProtocol, ping.status().message());
-      send(Kind::kPong, encode(*ping));
+      sendControl(Kind::kPong, encode(*ping));
       return Status::ok();
     }
     case Kind::kPong: {
@@ -130,9 +136,16 @@ Status Session::receive(std::span<const uint8_t> message) {
       }
       return Status::ok();
     }
-    default:
-      // Data and the other control kinds have no receiver yet.
-      return end(RefuseCode::kProtocol, "unexpected message");
+    case Kind::kHello:
+    case Kind::kChallenge:
+    case Kind::kAuth:
+    case Kind::kWelcome: return end(RefuseCode::kProtocol, "a handshake message after the handshake");
+    default: {
+      if (!handler_) return end(RefuseCode::kProtocol, "unexpected message");
+      Status s = handler_(std::move(*frame));
+      if (!s.isOk()) return end(RefuseCode::kProtocol, s.message());
+      return Status::ok();
+    }
   }
 }
 
@@ -147,7 +160,7 @@ Status Session::onHello(std::span<const uint8_t> payload) {
   // learns why only from the parent it pinned, not from whoever answers
   // at its address.
   parentNonce_ = newNonce();
-  send(Kind::kChallenge, encode(Challenge{parentNonce_, toSignature(own_.sign(statement(Signer::kParent)))}));
+  sendControl(Kind::kChallenge, encode(Challenge{parentNonce_, toSignature(own_.sign(statement(Signer::kParent)))}));
   expect_ = Step::kAuth;
   if (key) return Status::ok();
   if (key.status().code() == StatusCode::kPermissionDenied) {
@@ -167,7 +180,7 @@ Status Session::onChallenge(std::span<const uint8_t> payload) {
     return end(RefuseCode::kBadProof,
                "the parent's proof does not match its key pinned at enrolment (another server at this address?)");
   }
-  send(Kind::kAuth, encode(Auth{toSignature(own_.sign(statement(Signer::kChild)))}));
+  sendControl(Kind::kAuth, encode(Auth{toSignature(own_.sign(statement(Signer::kChild)))}));
   expect_ = Step::kWelcome;
   return Status::ok();
 }
@@ -179,7 +192,7 @@ Status Session::onAuth(std::span<const uint8_t> payload) {
     return end(RefuseCode::kBadProof,
                fmt::format("the proof of node \"{}\" does not match its key pinned at enrolment", childId_));
   }
-  send(Kind::kWelcome, {});
+  sendControl(Kind::kWelcome, {});
   becomeReady();
   return Status::ok();
 }
@@ -223,7 +236,7 @@ Status Session::tick() {
   if (now >= nextPing_) {
     ++pingId_;
     pingSentAt_ = now;
-    send(Kind::kPing, encode(Ping{pingId_}));
+    sendControl(Kind::kPing, encode(Ping{pingId_}));
     nextPing_ = now + options_.pingInterval;
   }
   return Status::ok();

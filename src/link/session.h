@@ -68,6 +68,16 @@ class Session {
   // The child's id: given on the child's side, from its Hello on the parent's.
   const std::string& childId() const { return childId_; }
 
+  // After the handshake, every frame but the keepalive and a refusal goes
+  // to `handler` (the node's link/bus.h). A non-OK answer ends the link as
+  // a protocol error, telling the peer why. Set before the handshake ends.
+  using MessageHandler = std::function<Status(Frame frame)>;
+  void setMessageHandler(MessageHandler handler) { handler_ = std::move(handler); }
+  // Queues an application message (control kinds before data). False, and
+  // the frame dropped, before the handshake, once ended, or when its lane
+  // of the queue is full.
+  bool send(Kind kind, uint32_t channel, std::span<const uint8_t> payload);
+
   // The next frame to write, control first; null when none.
   FrameBytes nextFrame();
   bool hasFrames() const { return !queue_.empty(); }
@@ -84,7 +94,7 @@ class Session {
   Status onRefuse(std::span<const uint8_t> payload);
   void becomeReady();
   Status fail(Status reason);  // ends without sending a Refuse
-  void send(Kind kind, std::span<const uint8_t> payload);
+  void sendControl(Kind kind, std::span<const uint8_t> payload);
   std::vector<uint8_t> statement(Signer signer) const;
 
   enum class Step { kHello, kChallenge, kAuth, kWelcome, kReady };  // what comes next
@@ -92,6 +102,7 @@ class Session {
   const access::NodeKey& own_;
   const Signer role_;
   FindChild findChild_;
+  MessageHandler handler_;
   PublicKey parentKey_{};
   PublicKey childKey_{};
   std::string childId_;

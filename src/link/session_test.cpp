@@ -183,5 +183,42 @@ TEST_F(SessionTest, PingsMeasureRoundTripAndSilenceEndsTheLink) {
   EXPECT_EQ(s.message(), "nothing heard from the peer for 30 s");
 }
 
+TEST_F(SessionTest, MessagesAfterTheHandshakeGoToTheHandlerAndItsRefusalEndsTheLink) {
+  Session p = parent(enrolled(childKey_), binding_);
+  Session c = child(childKey_, parentKey_, binding_);
+  std::vector<Frame> got;
+  p.setMessageHandler([&](Frame f) -> Status {
+    if (f.kind == Kind::kLookOpen) return Status::invalidArgument("not from a child");
+    got.push_back(std::move(f));
+    return Status::ok();
+  });
+  const std::vector<uint8_t> body{1, 2, 3};
+  EXPECT_FALSE(c.send(Kind::kCatalog, 0, body));  // not before the handshake
+  exchange(p, c);
+  ASSERT_TRUE(c.send(Kind::kCatalog, 0, body));
+  ASSERT_TRUE(c.send(Kind::kData, 9, body));
+  auto [ps, cs] = exchange(p, c);
+  ASSERT_TRUE(ps.isOk()) << ps.toString();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].kind, Kind::kCatalog);
+  EXPECT_EQ(got[1].kind, Kind::kData);
+  EXPECT_EQ(got[1].channel, 9u);
+  EXPECT_EQ(got[1].payload, body);
+
+  ASSERT_TRUE(c.send(Kind::kLookOpen, 0, body));
+  std::tie(ps, cs) = exchange(p, c);
+  EXPECT_EQ(ps.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(cs.message(), "the parent refused the link: not from a child");
+}
+
+TEST_F(SessionTest, AHandshakeMessageAfterTheHandshakeEndsTheLink) {
+  Session p = parent(enrolled(childKey_), binding_);
+  Session c = child(childKey_, parentKey_, binding_);
+  exchange(p, c);
+  ASSERT_TRUE(p.ready());
+  EXPECT_EQ(p.receive(encodeFrame(Kind::kHello, 0, encode(Hello{"house-7", Nonce{}}))).code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace vigil::link

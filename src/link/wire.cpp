@@ -77,8 +77,24 @@ class Reader {
 };
 
 bool knownKind(uint8_t kind) {
-  return (kind >= static_cast<uint8_t>(Kind::kHello) && kind <= static_cast<uint8_t>(Kind::kPong)) ||
-         kind == static_cast<uint8_t>(Kind::kData);
+  switch (static_cast<Kind>(kind)) {
+    case Kind::kHello:
+    case Kind::kChallenge:
+    case Kind::kAuth:
+    case Kind::kWelcome:
+    case Kind::kRefuse:
+    case Kind::kPing:
+    case Kind::kPong:
+    case Kind::kCatalog:
+    case Kind::kLookOpen:
+    case Kind::kLookAnswer:
+    case Kind::kLookClose:
+    case Kind::kLookEnd:
+    case Kind::kDeliver:
+    case Kind::kAck:
+    case Kind::kData: return true;
+  }
+  return false;
 }
 
 }  // namespace

@@ -39,7 +39,16 @@ enum class Kind : uint8_t {
   kRefuse = 5,     // either way: why the link ends; the sender closes next
   kPing = 6,
   kPong = 7,
-  kData = 0x80,  // stream data on a channel (for the proxying to come)
+  // After the handshake, the node's application messages (link/bus.h):
+  // their payloads are defined by the parts that use them.
+  kCatalog = 0x10,     // child -> parent: what it shares upward (catalog.h)
+  kLookOpen = 0x20,    // parent -> child: a user above asks to look (looks.h)
+  kLookAnswer = 0x21,  // child -> parent: accepted or refused at the source
+  kLookClose = 0x22,   // parent -> child: the viewer left
+  kLookEnd = 0x23,     // child -> parent: the source ended the look (revoked...)
+  kDeliver = 0x30,     // either way: a durable message, at least once (outbox.h)
+  kAck = 0x31,         // either way: durable messages received up to a sequence number
+  kData = 0x80,  // stream data on a channel
 };
 bool isControl(Kind kind);
 
