@@ -1,12 +1,14 @@
 #pragma once
 // Each camera's shares (shares.h) as its owner's admin sets them: stored
 // in the access database, every change written to the audit log in the
-// same transaction ("share_change", AUDIT.md), and announced to a
-// listener, so the link can end remote looks and update its catalog at
+// same transaction ("share_change", AUDIT.md), and announced to the
+// listeners, so the link can end remote looks and update its catalog at
 // once. Thread-safe.
 
 #include <functional>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,17 +31,21 @@ class CameraShares {
   Status replace(const Actor& actor, const std::string& camera, const std::vector<Share>& shares);
   // decideShare() for this camera now, on this node's clock and time zone.
   Status decide(const std::string& camera, Tier tier, ShareRight right, bool alarmOpen);
+  // decide() for every tier and right at once (one read): the rights each
+  // tier has now; a tier with none is left out.
+  Result<std::map<Tier, std::set<ShareRight>>> rightsNow(const std::string& camera, bool alarmOpen);
 
-  // Called with the camera (on the caller's thread, after the change is
-  // stored) whenever a camera's shares are replaced here.
-  void setChangeListener(std::function<void(const std::string& camera)> listener);
+  // Each listener is called with the camera (on the caller's thread, after
+  // the change is stored) whenever a camera's shares are replaced here.
+  // Add them before the node serves; they stay for the object's life.
+  void addChangeListener(std::function<void(const std::string& camera)> listener);
 
  private:
   ShareStore& store_;
   AuditLog& audit_;
   const Clock& clock_;
   std::mutex listenerMutex_;
-  std::function<void(const std::string& camera)> listener_;  // guarded by listenerMutex_
+  std::vector<std::function<void(const std::string& camera)>> listeners_;  // guarded by listenerMutex_
 };
 
 }  // namespace vigil::access

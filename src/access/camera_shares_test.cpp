@@ -16,7 +16,7 @@ class CameraSharesTest : public AccessDbTest {
     if (IsSkipped() || HasFatalFailure()) return;
     audit_ = std::make_unique<AuditLog>(db().store(), clock_);
     shares_ = std::make_unique<CameraShares>(db().store(), *audit_, clock_);
-    shares_->setChangeListener([this](const std::string& camera) { announced_.push_back(camera); });
+    shares_->addChangeListener([this](const std::string& camera) { announced_.push_back(camera); });
   }
   std::vector<AuditRow> rows() {
     auto r = db().store().auditRows(0, 1000);
@@ -81,6 +81,18 @@ TEST_P(CameraSharesTest, DecideUsesTheStoredListAndTheClock) {
             "live not shared with the township");
   clock_.advance(std::chrono::seconds(1));
   EXPECT_EQ(shares_->decide("gate", Tier::kTownship, ShareRight::kPlayback, false).message(), "expired");
+}
+
+TEST_P(CameraSharesTest, RightsNowHoldsWhatDecideAllows) {
+  ASSERT_TRUE(shares_->replace(admin_, "gate", parsed(R"([{"tier":"village","rights":["live","snapshot"]},
+                                                             {"tier":"county","rights":["playback"],
+                                                              "only_during_alarm":true}])"))
+                  .isOk());
+  using Rights = std::map<Tier, std::set<ShareRight>>;
+  EXPECT_EQ(shares_->rightsNow("gate", false).value(), (Rights{{Tier::kVillage, {ShareRight::kLive, ShareRight::kSnapshot}}}));
+  EXPECT_EQ(shares_->rightsNow("gate", true).value(),
+            (Rights{{Tier::kVillage, {ShareRight::kLive, ShareRight::kSnapshot}}, {Tier::kCounty, {ShareRight::kPlayback}}}));
+  EXPECT_TRUE(shares_->rightsNow("door", false).value().empty());
 }
 
 // The change and its row are one transaction: a row that cannot be
