@@ -32,7 +32,7 @@ const std::string& decoyHash() {
 
 Status validateCameras(const std::vector<std::string>& cameras) {
   for (const std::string& c : cameras) {
-    if (!isValidId(c)) return Status::invalidArgument(fmt::format("cameras: \"{}\" is not a valid id", c));
+    if (!isValidCameraRef(c)) return Status::invalidArgument(fmt::format("cameras: \"{}\" is not a valid id", c));
   }
   return Status::ok();
 }

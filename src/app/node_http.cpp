@@ -34,7 +34,10 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                         const NodeHttpOptions& options) {
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
-  serverOptions.cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); };
+  link::Catalog* below = options.link ? options.link->catalog.get() : nullptr;
+  serverOptions.cameraExists = [&node, below](std::string_view id) {
+    return node.hasCamera(std::string(id)) || (below && below->has(id));
+  };
   serverOptions.hosts = options.hosts;
   serverOptions.hosts.push_back(options.listen.host);
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
@@ -46,7 +49,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   } else {
     log::warn("http.no_web_ui", {{"reason", "no web/dist with an index.html found; run npm run build in web/"}});
   }
-  http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); });
+  http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); },
+                        below ? http::RemoteCameraSource([below] { return below->cameras(); }) : nullptr);
   http::addAccessRoutes(*server, *access.accounts, *access.audit);
   http::addRecordingRoutes(*server, {.store = options.store, .audit = access.audit.get()});
   http::addLiveRoutes(*server, {.live = &node.live(),

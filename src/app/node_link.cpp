@@ -31,20 +31,31 @@ Result<NodeLink> openNodeLink(const Config& config) {
   return link;
 }
 
-Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops) {
-  VIGIL_RETURN_IF_ERROR(link.children->start());
-  if (config.link.parent.empty()) return Status::ok();
-  auto parent = link.store->parent();
-  if (!parent) return parent.status();
-  if (!*parent || (*parent)->url != config.link.parent) {
-    return Status::failedPrecondition(fmt::format(
-        "link.parent is {}, but this node has not joined it: run vigil link join --parent {} --code CODE",
-        config.link.parent, config.link.parent));
+Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, link::CatalogSources cameras) {
+  std::optional<link::ParentRecord> parent;
+  if (!config.link.parent.empty()) {
+    auto joined = link.store->parent();
+    if (!joined) return joined.status();
+    if (!*joined || (*joined)->url != config.link.parent) {
+      return Status::failedPrecondition(fmt::format(
+          "link.parent is {}, but this node has not joined it: run vigil link join --parent {} --code CODE",
+          config.link.parent, config.link.parent));
+    }
+    parent = std::move(**joined);
   }
-  link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, **parent, config.node.id,
+  // Its handlers go on the bus before the links start.
+  link.catalog = std::make_unique<link::Catalog>(
+      *link.bus,
+      link::Catalog::Self{config.node.id, config.node.name, config.node.tier,
+                          parent ? std::optional<Tier>(parent->tier) : std::nullopt},
+      std::move(cameras));
+  VIGIL_RETURN_IF_ERROR(link.children->start());
+  link.catalog->start();
+  if (!parent) return Status::ok();
+  link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
                                                    SystemClock::instance(), link::ParentLinkOptions{}, link.bus.get());
   link.parent->start();
-  log::info("link.parent", {{"url", config.link.parent}, {"id", (*parent)->id}});
+  log::info("link.parent", {{"url", config.link.parent}, {"id", parent->id}});
   return Status::ok();
 }
 

@@ -8,6 +8,7 @@
 #include "access/node_key.h"
 #include "app/config.h"
 #include "base/event_loops.h"
+#include "link/catalog.h"
 #include "link/children.h"
 #include "link/enrolment.h"
 #include "link/link_store.h"
@@ -22,13 +23,15 @@ struct NodeLink {
   std::unique_ptr<link::Enrolment> enrolment;
   std::unique_ptr<link::ChildLinks> children;  // started by startNodeLink()
   std::shared_ptr<link::ParentLink> parent;    // with [link] parent, once started
+  std::unique_ptr<link::Catalog> catalog;      // made and started by startNodeLink()
 };
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
 Result<NodeLink> openNodeLink(const Config& config);
-// For serve: starts watching the children and, with [link] parent, dials
-// the parent pinned at `vigil link join` (FailedPrecondition when this node
+// For serve: starts the catalog over `cameras` (this node's own: what they
+// share goes up), watching the children and, with [link] parent, dials the
+// parent pinned at `vigil link join` (FailedPrecondition when this node
 // has not joined the parent its config names).
-Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops);
+Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, link::CatalogSources cameras);
 
 }  // namespace vigil::app

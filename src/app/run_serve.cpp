@@ -94,11 +94,19 @@ int runServe(const Config& config) {
   EventLoopPool loops;
   Node node(loops, config.cameras, store.get());
   if (link) {
+    // What this node's cameras share with the tiers above, decided now (no
+    // alarm is open until the alarm issue says otherwise).
+    link::CatalogSources cameras{.cameras = [&node] { return node.cameraStatuses(); },
+                                 .rights = [&access](const std::string& camera) -> Result<link::TierRights> {
+                                   if (!access) return link::TierRights{};
+                                   return access->shares->rightsNow(camera, false);
+                                 }};
     // Dials the parent once the loops run.
-    if (Status s = startNodeLink(*link, config, loops); !s.isOk()) {
+    if (Status s = startNodeLink(*link, config, loops, std::move(cameras)); !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
     }
+    if (access) access->shares->addChangeListener([&link](const std::string&) { link->catalog->changed(); });
   }
   std::unique_ptr<http::HttpServer> web;
   if (access) {
@@ -138,7 +146,10 @@ int runServe(const Config& config) {
   loops.start();
   node.start();
   loops.join();
-  if (link) link->children->stop();
+  if (link) {
+    link->catalog->stop();
+    link->children->stop();
+  }
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});
   return 0;

@@ -255,6 +255,16 @@ bool isValidId(std::string_view id) {
   });
 }
 
+bool isValidCameraRef(std::string_view id) {
+  for (int ids = 1; ids <= 4; ++ids) {
+    const size_t dot = id.find('.');
+    if (!isValidId(id.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    id.remove_prefix(dot + 1);
+  }
+  return false;
+}
+
 bool isValidHostName(std::string_view name) {
   return !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.';

@@ -37,6 +37,9 @@ Result<HostPort> parseHostPort(std::string_view text);
 
 // Ids of cameras (and later users, nodes): [a-z0-9_-]{1,64}.
 bool isValidId(std::string_view id);
+// A camera as the API names it: one of this node (isValidId) or one of a
+// node below, "<node-id>.….<camera-id>" (link/catalog.h): at most 4 ids.
+bool isValidCameraRef(std::string_view id);
 
 // A DNS name as it appears in a Host header, without port: letters,
 // digits, '-' and '.', at most 253 characters.

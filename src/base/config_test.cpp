@@ -110,5 +110,16 @@ TEST(Id, Validates) {
   EXPECT_FALSE(isValidId(std::string(65, 'a')));
 }
 
+TEST(Id, ACameraRefIsALocalIdOrUpToFourIdsJoinedByDots) {
+  EXPECT_TRUE(isValidCameraRef("gate"));
+  EXPECT_TRUE(isValidCameraRef("township1.village1.house7.door"));
+  EXPECT_FALSE(isValidCameraRef("a.township1.village1.house7.door"));
+  EXPECT_FALSE(isValidCameraRef("house7..door"));
+  EXPECT_FALSE(isValidCameraRef(".door"));
+  EXPECT_FALSE(isValidCameraRef("house7."));
+  EXPECT_FALSE(isValidCameraRef("House7.door"));
+  EXPECT_FALSE(isValidCameraRef("house7/door"));
+}
+
 }  // namespace
 }  // namespace vigil

@@ -70,9 +70,17 @@ std::string inlinePagePolicy(std::string_view style, std::string_view script) {
       cspHash(style), script.empty() ? "'none'" : cspHash(script));
 }
 
+// The cameras of the list the request's user may see.
+template <typename Camera>
+std::vector<Camera> visibleTo(const CameraGate& gate, const Request& req, std::vector<Camera> cameras) {
+  std::erase_if(cameras, [&](const Camera& c) { return !gate.visible(*req.principal, c.id); });
+  return cameras;
+}
+
 }  // namespace
 
-std::string camerasJson(const std::vector<camera::CameraStatus>& cameras) {
+std::string camerasJson(const std::vector<camera::CameraStatus>& cameras,
+                        const std::vector<link::RemoteCamera>& remote) {
   nlohmann::json list = nlohmann::json::array();
   for (const camera::CameraStatus& c : cameras) {
     nlohmann::json j = {
@@ -92,7 +100,26 @@ std::string camerasJson(const std::vector<camera::CameraStatus>& cameras) {
     if (!c.reason.empty()) j["reason"] = c.reason;
     list.push_back(std::move(j));
   }
-  return list.dump();
+  for (const link::RemoteCamera& c : remote) {
+    nlohmann::json rights = nlohmann::json::array();
+    for (const auto& [tier, set] : c.entry.rights) {
+      for (access::ShareRight r : set) rights.push_back(access::shareRightName(r));
+    }
+    list.push_back({
+        {"id", c.id},
+        {"name", c.entry.name},
+        {"remote", true},
+        {"node_path", c.nodePath},
+        {"owner", c.entry.owner},
+        {"rights", std::move(rights)},
+        {"online", c.entry.state == camera::cameraStateName(camera::CameraState::kStreaming)},
+        {"state", c.entry.state},
+        {"codec", c.entry.codec.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.entry.codec)},
+        {"width", c.entry.width},
+        {"height", c.entry.height},
+    });
+  }
+  return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string statusPageHtml(std::string_view nodeName, const std::vector<camera::CameraStatus>& cameras) {
@@ -116,23 +143,25 @@ std::string statusPageHtml(std::string_view nodeName, const std::vector<camera::
       escapeHtml(nodeName), rows, kStatusStyle);
 }
 
-void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSource cameras) {
+void addCameraRoutes(HttpServer& server, std::string nodeName, CameraStatusSource cameras,
+                     RemoteCameraSource remote) {
   server.route("GET", "/healthz", Access::kPublic, [](const Request&) {
     Response r;
     r.contentType = "text/plain; charset=utf-8";
     r.body = "ok\n";
     return r;
   });
-  // Each user sees the cameras their role or grants allow (viewers: theirs).
+  // Each user sees the cameras their role or grants allow (viewers: theirs);
+  // of the nodes below, the catalog holds only what this tier may see.
   auto visible = [cameras, &gate = server.cameraGate()](const Request& req) {
-    std::vector<camera::CameraStatus> out;
-    for (camera::CameraStatus& c : cameras()) {
-      if (gate.visible(*req.principal, c.id)) out.push_back(std::move(c));
-    }
-    return out;
+    return visibleTo(gate, req, cameras());
   };
   server.route("GET", "/api/v1/cameras", Access::kUser,
-               [visible](const Request& req) { return Response::json(200, camerasJson(visible(req))); });
+               [visible, remote, &gate = server.cameraGate()](const Request& req) {
+                 std::vector<link::RemoteCamera> below;
+                 if (remote) below = visibleTo(gate, req, remote());
+                 return Response::json(200, camerasJson(visible(req), below));
+               });
   server.route("GET", "/status", Access::kUser, [visible, nodeName](const Request& req) {
     Response r;
     r.contentType = "text/html; charset=utf-8";
