@@ -124,7 +124,9 @@ def wait_until(what, predicate, timeout):
     raise AssertionError(f"{what}: not within {timeout} s (last: {last})")
 
 
-class LinkTest(unittest.TestCase):
+class NodesTestCase(unittest.TestCase):
+    """Nodes in a temporary directory, each stopped after the test."""
+
     def setUp(self):
         self.tmp = temp_dir()
         self.nodes = []
@@ -139,6 +141,8 @@ class LinkTest(unittest.TestCase):
         self.nodes.append(n)
         return n
 
+
+class LinkTest(NodesTestCase):
     def test_three_tiers_enrol_connect_remove_and_reconnect(self):
         township = self.node("township-1", "township")
         village = self.node("village-1", "village")
