@@ -18,8 +18,6 @@ namespace vigil::link {
 namespace {
 
 constexpr const char* kSchema = R"sql(
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=FULL;
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY NOT NULL,
   value INTEGER NOT NULL

@@ -31,7 +31,9 @@
 namespace vigil::link {
 
 struct OutboxOptions {
-  size_t window = 32;  // messages sent and not yet acknowledged, per destination
+  // Messages sent and not yet acknowledged, per destination: this many of
+  // the largest fill half of a link's control lane (SendQueueLimits).
+  size_t window = 8;
 };
 
 class Outbox {

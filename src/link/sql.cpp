@@ -17,7 +17,8 @@ Result<sqlite3*> openDatabase(const std::string& path, const char* schema) {
   }
   sqlite3_busy_timeout(db, 5000);
   char* err = nullptr;
-  if (sqlite3_exec(db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, &err) != SQLITE_OK ||
+      sqlite3_exec(db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
     Status s = Status::unavailable(fmt::format("cannot open {}: {}", path, err ? err : "schema"));
     sqlite3_free(err);
     sqlite3_close(db);

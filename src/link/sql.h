@@ -17,7 +17,8 @@
 namespace vigil::link {
 
 Status dbError(sqlite3* db, std::string_view what);
-// Opens `path` (created when missing) and runs `schema` on it.
+// Opens `path` (created when missing) in WAL mode with synchronous=FULL
+// (a commit survives kill -9 and power loss) and runs `schema` on it.
 Result<sqlite3*> openDatabase(const std::string& path, const char* schema);
 
 class SqlQuery {
