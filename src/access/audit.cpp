@@ -121,6 +121,7 @@ Status AuditLog::checkpoint() {
   }
   const NodeKey& key = signing_->key;
   Status found;  // tampering seen, reported after the file is updated
+  std::optional<AuditCheckpoint> made;
   Status s = updateCheckpointFile(
       signing_->checkpointFile,
       [&](const std::optional<AuditCheckpoint>& current) -> Result<std::optional<AuditCheckpoint>> {
@@ -144,8 +145,15 @@ Status AuditLog::checkpoint() {
           if (!found.isOk()) next = *appended;
         }
         if (current && current->seq >= next.seq) return std::optional<AuditCheckpoint>();
-        return std::optional<AuditCheckpoint>(AuditCheckpoint::make(key, next.seq, next.hash, clock_.now()));
+        made = AuditCheckpoint::make(key, next.seq, next.hash, clock_.now());
+        return made;
       });
+  std::function<void(const AuditCheckpoint&)> watcher;
+  {
+    MutexLock lock(mutex_);
+    watcher = checkpointWatcher_;
+  }
+  if (s.isOk() && made && watcher) watcher(*made);
   if (s.isOk()) s = found;
   MutexLock lock(mutex_);
   if (!s.isOk() && s.message() != lastCheckpointError_) {
@@ -153,6 +161,11 @@ Status AuditLog::checkpoint() {
   }
   lastCheckpointError_ = s.isOk() ? "" : s.message();
   return s;
+}
+
+void AuditLog::watchCheckpoints(std::function<void(const AuditCheckpoint&)> watcher) {
+  MutexLock lock(mutex_);
+  checkpointWatcher_ = std::move(watcher);
 }
 
 Status AuditLog::checkSignature(const AuditRow& row, const std::vector<NodeKey::PublicKey>& trusted) const {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "access/audit_checkpoint.h"
 #include "access/node_key.h"
 #include "access/store.h"
 #include "base/mutex.h"
@@ -95,6 +96,9 @@ class AuditLog {
   // gone or changed, the file is kept as evidence and DataLoss says what
   // is missing. AuditCheckpointer calls it periodically.
   Status checkpoint();
+  // Told each new checkpoint once it is in the file, on the thread that
+  // made it (the tier link sends it to the parent: link/checkpoint_relay.h).
+  void watchCheckpoints(std::function<void(const AuditCheckpoint&)> watcher);
   // The number of rows when the log is intact; DataLoss naming the first
   // bad row ("audit row 7: ...") or the missing tail ("audit rows 8..10
   // missing: ...") otherwise. With signing, every row must be signed by
@@ -121,6 +125,7 @@ class AuditLog {
   Mutex mutex_;
   std::optional<ChainPoint> lastAppended_ GUARDED_BY(mutex_);  // by this process
   std::string lastCheckpointError_ GUARDED_BY(mutex_);         // logged once
+  std::function<void(const AuditCheckpoint&)> checkpointWatcher_ GUARDED_BY(mutex_);
 };
 
 // Calls log.checkpoint() at once, every `period`, and once more when

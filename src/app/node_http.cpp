@@ -66,6 +66,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   if (NodeLink* tierLink = options.link) {
     http::addLinkRoutes(*server, {.enrolment = tierLink->enrolment.get(),
                                   .children = tierLink->children.get(),
+                                  .store = tierLink->store.get(),
+                                  .outbox = tierLink->outbox.get(),
                                   .parent = [tierLink]() -> std::optional<link::ParentLinkStatus> {
                                     if (!tierLink->parent) return std::nullopt;
                                     return tierLink->parent->status();

@@ -26,12 +26,17 @@ Result<NodeLink> openNodeLink(const Config& config) {
       link::NodeIdentity{config.node.id, config.node.name, config.node.tier, link.key->publicKey()},
       SystemClock::instance());
   link.bus = std::make_unique<link::Bus>();
+  auto outbox = link::Outbox::open((dir / "outbox.db").string(), *link.bus);
+  if (!outbox) return outbox.status();
+  link.outbox = std::move(*outbox);
+  link::receiveChildCheckpoints(*link.outbox, *link.store, SystemClock::instance());
   link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
                                                      link::SessionOptions{}, link.bus.get());
   return link;
 }
 
 Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, link::CatalogSources cameras) {
+  link.outbox->start();
   std::optional<link::ParentRecord> parent;
   if (!config.link.parent.empty()) {
     auto joined = link.store->parent();
@@ -57,6 +62,19 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
   link.parent->start();
   log::info("link.parent", {{"url", config.link.parent}, {"id", parent->id}});
   return Status::ok();
+}
+
+Status relayAuditCheckpoints(NodeLink& link, const Config& config, access::AuditLog& audit) {
+  if (config.link.parent.empty()) return Status::ok();
+  link.checkpoints = std::make_unique<link::CheckpointSender>(*link.outbox);
+  audit.watchCheckpoints([sender = link.checkpoints.get()](const access::AuditCheckpoint& c) {
+    if (Status s = sender->offer(c); !s.isOk()) log::error("link.checkpoint_not_queued", {{"seq", c.seq}, {"error", s}});
+  });
+  // One made while this process was not watching (or before a kill -9
+  // between the file and the outbox) goes now.
+  auto current = access::readCheckpointFile(std::filesystem::path(config.node.dataDir) / "audit.checkpoint");
+  if (!current) return current.status();
+  return *current ? link.checkpoints->offer(**current) : Status::ok();
 }
 
 }  // namespace vigil::app

@@ -5,13 +5,16 @@
 
 #include <memory>
 
+#include "access/audit.h"
 #include "access/node_key.h"
 #include "app/config.h"
 #include "base/event_loops.h"
 #include "link/catalog.h"
+#include "link/checkpoint_relay.h"
 #include "link/children.h"
 #include "link/enrolment.h"
 #include "link/link_store.h"
+#include "link/outbox.h"
 #include "link/parent_link.h"
 
 namespace vigil::app {
@@ -20,6 +23,8 @@ struct NodeLink {
   std::unique_ptr<access::NodeKey> key;
   std::unique_ptr<link::LinkStore> store;
   std::unique_ptr<link::Bus> bus;  // what rides on the links registers here before startNodeLink()
+  std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
+  std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran
   std::unique_ptr<link::Enrolment> enrolment;
   std::unique_ptr<link::ChildLinks> children;  // started by startNodeLink()
   std::shared_ptr<link::ParentLink> parent;    // with [link] parent, once started
@@ -33,5 +38,9 @@ Result<NodeLink> openNodeLink(const Config& config);
 // parent pinned at `vigil link join` (FailedPrecondition when this node
 // has not joined the parent its config names).
 Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, link::CatalogSources cameras);
+// With [link] parent: sends the parent the audit log's checkpoint file
+// now and each new checkpoint from then on. `audit` must not checkpoint
+// after `link` is gone.
+Status relayAuditCheckpoints(NodeLink& link, const Config& config, access::AuditLog& audit);
 
 }  // namespace vigil::app

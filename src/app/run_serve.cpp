@@ -28,6 +28,9 @@ int runServe(const Config& config) {
                             {"cameras", config.cameras.size()}});
   // Accounts live in [access] database or the data directory; without
   // either there is no one to let in, so the HTTP server stays off.
+  // Declared first, destroyed last: the audit log's last checkpoint, made
+  // as `access` goes, is queued in the link's outbox.
+  std::optional<NodeLink> link;
   std::optional<NodeAccess> access;
   if (!config.node.dataDir.empty() || !config.access.database.empty()) {
     const AccessLocation where{config.node.dataDir, config.access.database};
@@ -81,7 +84,6 @@ int runServe(const Config& config) {
   }
 
   // The tier link (design/LINK.md) lives in the data directory too.
-  std::optional<NodeLink> link;
   if (!config.node.dataDir.empty()) {
     auto opened = openNodeLink(config);
     if (!opened) {
@@ -89,6 +91,10 @@ int runServe(const Config& config) {
       return 1;
     }
     link = std::move(*opened);
+    if (Status s = access ? relayAuditCheckpoints(*link, config, *access->audit) : Status::ok(); !s.isOk()) {
+      fmt::print(stderr, "vigil serve: {}\n", s.message());
+      return 1;
+    }
   }
 
   EventLoopPool loops;
@@ -149,6 +155,7 @@ int runServe(const Config& config) {
   if (link) {
     link->catalog->stop();
     link->children->stop();
+    link->outbox->stop();  // before the loops go: it sends on their connections
   }
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});

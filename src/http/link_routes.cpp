@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "access/audit_checkpoint.h"
 #include "http/input.h"
+#include "link/checkpoint_relay.h"
 #include "link/invite_code.h"
 
 namespace vigil::http {
@@ -33,6 +35,26 @@ json inviteJson(const link::Invite& i, WallTime now) {
           {"used_at", optionalTime(i.usedAt)},
           {"used_by", i.usedBy},
           {"revoked_at", optionalTime(i.revokedAt)}};
+}
+
+// The last audit checkpoint the parent acknowledged, and what waits for it.
+json toParentJson(link::Outbox& outbox) {
+  json j = {{"checkpoint_acknowledged", nullptr}, {"outbox_pending", nullptr}};
+  if (auto pending = outbox.pending(link::Peer::theParent())) j["outbox_pending"] = *pending;
+  auto last = outbox.lastAcknowledged(link::Peer::theParent(), link::kCheckpointMessage);
+  if (!last || !*last) return j;
+  auto c = access::AuditCheckpoint::parse(std::string((*last)->body.begin(), (*last)->body.end()));
+  if (c) j["checkpoint_acknowledged"] = {{"seq", c->seq}, {"head", c->head}, {"at", c->at.toRfc3339()}};
+  return j;
+}
+
+json checkpointJson(const link::ChildCheckpoint& c) {
+  return {{"seq", c.seq},
+          {"head", c.head},
+          {"at", c.at.toRfc3339()},
+          {"received_at", c.receivedAt.toRfc3339()},
+          {"problem", c.problem.empty() ? json(nullptr) : json(c.problem)},
+          {"text", c.text}};
 }
 
 WallTime wallNow() { return SystemClock::instance().now(); }
@@ -143,6 +165,7 @@ Response linkState(const LinkRouteOptions& o) {
                    {"connected_since", optionalTime(p->connectedSince)},
                    {"attempts", p->attempts}};
     parent.update(trafficJson(p->traffic));
+    parent.update(toParentJson(*o.outbox));
     j["parent"] = parent;
   }
   for (const link::ChildLinkStatus& c : o.children->status()) {
@@ -184,6 +207,15 @@ void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
     const std::string& id = req.params.at("id");
     if (!isValidId(id)) return Response::error(404, "no such child");
     return errorResponse(children.remove(id));
+  });
+  server.route("GET", "/api/v1/link/children/{id}/checkpoints", Access::kAdmin, [store = o.store](const Request& req) {
+    const std::string& id = req.params.at("id");
+    if (!isValidId(id)) return Response::error(404, "no such child");
+    auto kept = store->childCheckpoints(id);
+    if (!kept) return errorResponse(kept.status());
+    json list = json::array();
+    for (const link::ChildCheckpoint& c : *kept) list.push_back(checkpointJson(c));
+    return Response::json(200, list.dump());
   });
   server.route("POST", "/api/v1/link/join/hello", Access::kNode,
                [&enrolment](const Request& req) { return joinHello(enrolment, req); });

@@ -5,6 +5,7 @@
 //   GET    /api/v1/link/invites         admin: every invitation and its state (never a code)
 //   DELETE /api/v1/link/invites/{id}    admin: revoke a pending invitation
 //   DELETE /api/v1/link/children/{id}   admin: remove a child; its link ends at once
+//   GET    /api/v1/link/children/{id}/checkpoints  admin: the child's audit checkpoints kept here
 //   POST   /api/v1/link/join/hello      node: enrolment, step 1 (link/enrolment_messages.h)
 //   POST   /api/v1/link/join            node: enrolment, step 2, with the invitation code
 //   GET    /api/v1/link/connect         node: the WebSocket a child holds open
@@ -15,6 +16,7 @@
 #include "http/server.h"
 #include "link/children.h"
 #include "link/enrolment.h"
+#include "link/outbox.h"
 #include "link/parent_link.h"
 
 namespace vigil::http {
@@ -22,6 +24,8 @@ namespace vigil::http {
 struct LinkRouteOptions {
   link::Enrolment* enrolment = nullptr;
   link::ChildLinks* children = nullptr;
+  link::LinkStore* store = nullptr;
+  link::Outbox* outbox = nullptr;
   // This node's link to its parent, when it has one.
   std::function<std::optional<link::ParentLinkStatus>()> parent;
 };

@@ -4,17 +4,17 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "link/enrolment_messages.h"
+#include "link/sql.h"
 
 namespace vigil::link {
 
 namespace {
 
 constexpr const char* kSchema = R"sql(
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=FULL;
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY NOT NULL,
   value BLOB NOT NULL
@@ -37,6 +37,17 @@ CREATE TABLE IF NOT EXISTS child (
   enrolled_at INTEGER NOT NULL,
   removed_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS child_checkpoint (
+  id INTEGER PRIMARY KEY NOT NULL,
+  child TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  head TEXT NOT NULL,
+  made_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  problem TEXT NOT NULL,
+  UNIQUE (child, seq, head)
+);
 CREATE TABLE IF NOT EXISTS parent (
   only INTEGER PRIMARY KEY CHECK (only = 1),
   url TEXT NOT NULL,
@@ -51,55 +62,11 @@ CREATE TABLE IF NOT EXISTS parent (
 constexpr const char* kInviteColumns = "id, name, created_at, expires_at, used_at, used_by, revoked_at";
 constexpr size_t kSaltBytes = crypto_pwhash_SALTBYTES;
 
-Status dbError(sqlite3* db, std::string_view what) {
-  return Status::internal(fmt::format("link db: {}: {}", what, sqlite3_errmsg(db)));
-}
-
 }  // namespace
 
-// One statement: parameters bound in order, rows read by column.
-struct LinkStore::Query {
-  Query(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) error_ = dbError(db, "prepare");
-  }
-  ~Query() { sqlite3_finalize(stmt_); }
-  Query& bind(int64_t v) {
-    sqlite3_bind_int64(stmt_, ++param_, v);
-    return *this;
-  }
-  Query& bind(std::string_view v) {
-    sqlite3_bind_text(stmt_, ++param_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Query& bind(std::span<const uint8_t> v) {
-    sqlite3_bind_blob(stmt_, ++param_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  // True with a row to read, false when done.
-  Result<bool> next() {
-    if (!error_.isOk()) return error_;
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return dbError(db_, "step");
-  }
-  Status run() {
-    auto row = next();
-    return row ? Status::ok() : row.status();
-  }
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::optional<WallTime> time(int col) const {
-    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
-    return WallTime::fromUnixMicros(integer(col));
-  }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
-  }
-  std::vector<uint8_t> blob(int col) const {
-    const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
-    return p ? std::vector<uint8_t>(p, p + sqlite3_column_bytes(stmt_, col)) : std::vector<uint8_t>{};
-  }
+// link/sql.h's query, with the rows of this database.
+struct LinkStore::Query : SqlQuery {
+  using SqlQuery::SqlQuery;
   Result<PublicKey> key(int col) const {
     const auto b = blob(col);
     if (b.size() != kKeyBytes) return Status::dataLoss("link db: a stored key is not 32 bytes");
@@ -114,12 +81,6 @@ struct LinkStore::Query {
     if (!t) return Status::dataLoss("link db: unknown tier " + text(col));
     return *t;
   }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  Status error_;
-  int param_ = 0;
 };
 
 std::string_view Invite::state(WallTime now) const {
@@ -130,21 +91,9 @@ std::string_view Invite::state(WallTime now) const {
 }
 
 Result<std::unique_ptr<LinkStore>> LinkStore::open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    Status s = Status::unavailable(fmt::format("cannot open {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
-    sqlite3_close(db);
-    return s;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
-  if (sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
-    Status s = Status::unavailable(fmt::format("cannot open {}: {}", path, err ? err : "schema"));
-    sqlite3_free(err);
-    sqlite3_close(db);
-    return s;
-  }
-  return std::unique_ptr<LinkStore>(new LinkStore(db));
+  auto db = openDatabase(path, kSchema);
+  if (!db) return db.status();
+  return std::unique_ptr<LinkStore>(new LinkStore(*db));
 }
 
 LinkStore::~LinkStore() { sqlite3_close(db_); }
@@ -276,6 +225,62 @@ Status LinkStore::removeChild(const std::string& id, WallTime now) {
       Query(db_, "UPDATE child SET removed_at = ? WHERE id = ? AND removed_at IS NULL").bind(now.unixMicros()).bind(id).run());
   if (sqlite3_changes(db_) == 0) return Status::notFound(fmt::format("no child \"{}\" is linked here", id));
   return Status::ok();
+}
+
+Result<std::optional<ChildCheckpoint>> LinkStore::addChildCheckpoint(const std::string& childId, ChildCheckpoint c) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(Query(db_, "BEGIN IMMEDIATE").run());
+  auto body = [&]() -> Result<std::optional<ChildCheckpoint>> {
+    Query same(db_, "SELECT head FROM child_checkpoint WHERE child = ? AND seq = ?");
+    same.bind(childId).bind(c.seq);
+    std::vector<std::string> heads;
+    for (;;) {
+      auto row = same.next();
+      if (!row) return row.status();
+      if (!*row) break;
+      heads.push_back(same.text(0));
+    }
+    if (std::find(heads.begin(), heads.end(), c.head) != heads.end()) return std::optional<ChildCheckpoint>();
+    Query newest(db_, "SELECT MAX(seq) FROM child_checkpoint WHERE child = ?");
+    newest.bind(childId);
+    auto row = newest.next();
+    if (!row) return row.status();
+    const int64_t newestSeq = newest.integer(0);
+    if (!heads.empty()) {
+      c.problem = fmt::format("head differs from the checkpoint already kept for row {}: the log was rewritten", c.seq);
+    } else if (c.seq < newestSeq) {
+      c.problem = fmt::format("row {} is before the newest checkpoint kept (row {}): the log was cut", c.seq, newestSeq);
+    }
+    VIGIL_RETURN_IF_ERROR(Query(db_,
+                                "INSERT INTO child_checkpoint (child, seq, head, made_at, received_at, text, problem) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)")
+                              .bind(childId)
+                              .bind(c.seq)
+                              .bind(c.head)
+                              .bind(c.at.unixMicros())
+                              .bind(c.receivedAt.unixMicros())
+                              .bind(c.text)
+                              .bind(c.problem)
+                              .run());
+    VIGIL_RETURN_IF_ERROR(Query(db_, "COMMIT").run());
+    return std::optional<ChildCheckpoint>(std::move(c));
+  };
+  auto kept = body();
+  if (!kept || !*kept) (void)Query(db_, "ROLLBACK").run();
+  return kept;
+}
+
+Result<std::vector<ChildCheckpoint>> LinkStore::childCheckpoints(const std::string& childId) {
+  std::lock_guard lock(mutex_);
+  Query q(db_, "SELECT seq, head, made_at, received_at, text, problem FROM child_checkpoint WHERE child = ? ORDER BY id");
+  q.bind(childId);
+  std::vector<ChildCheckpoint> out;
+  for (;;) {
+    auto row = q.next();
+    if (!row) return row.status();
+    if (!*row) return out;
+    out.push_back({q.integer(0), q.text(1), *q.time(2), *q.time(3), q.text(4), q.text(5)});
+  }
 }
 
 Result<int64_t> LinkStore::changeCount() {

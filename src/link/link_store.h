@@ -50,6 +50,17 @@ struct ParentRecord {
   WallTime joinedAt;
 };
 
+// An audit checkpoint a child sent, as its parent keeps it
+// (link/checkpoint_relay.h), its signature verified before.
+struct ChildCheckpoint {
+  int64_t seq = 0;
+  std::string head;  // hex
+  WallTime at;       // when the child made it
+  WallTime receivedAt;
+  std::string text;     // as signed (access/audit_checkpoint.h)
+  std::string problem;  // empty, or why it shows the child's log was cut
+};
+
 class LinkStore {
  public:
   static Result<std::unique_ptr<LinkStore>> open(const std::string& path);
@@ -73,6 +84,14 @@ class LinkStore {
   Result<std::vector<ChildRecord>> listChildren();
   // Marks the child removed (it may be invited again). NotFound.
   Status removeChild(const std::string& id, WallTime now);
+
+  // Keeps `c`, unless the child's same checkpoint is kept already (then
+  // nullopt). One whose seq is below the newest kept, or whose head
+  // differs from a kept one's with the same seq, is kept with `problem`
+  // saying so. Returns what was kept.
+  Result<std::optional<ChildCheckpoint>> addChildCheckpoint(const std::string& childId, ChildCheckpoint c);
+  // Oldest first.
+  Result<std::vector<ChildCheckpoint>> childCheckpoints(const std::string& childId);
 
   // Changes when another connection (another process) commits to link.db.
   Result<int64_t> changeCount();

@@ -219,4 +219,62 @@ Status decodeWelcome(std::span<const uint8_t> payload) {
   return payload.empty() ? Status::ok() : Status::invalidArgument("link welcome: trailing bytes");
 }
 
+namespace {
+
+constexpr uint64_t kMaxSeq = uint64_t{INT64_MAX};  // stored as SQLite integers
+
+Status checkStreamAndSeq(const Reader& r, uint64_t stream, uint64_t seq) {
+  if (stream == 0) return r.error("stream 0");
+  if (seq == 0 || seq > kMaxSeq) return r.error(fmt::format("sequence number {} out of range", seq));
+  return Status::ok();
+}
+
+}  // namespace
+
+bool isValidMessageType(std::string_view type) {
+  return !type.empty() && type.size() <= kMaxMessageTypeBytes &&
+         std::all_of(type.begin(), type.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+         });
+}
+
+std::vector<uint8_t> encode(const Delivery& m) {
+  std::vector<uint8_t> out;
+  out.reserve(kDeliveryHeaderBytes + m.type.size() + m.body.size());
+  putU64(out, m.stream);
+  putU64(out, m.seq);
+  out.push_back(static_cast<uint8_t>(m.type.size()));
+  putBytes(out, std::span(reinterpret_cast<const uint8_t*>(m.type.data()), m.type.size()));
+  putBytes(out, m.body);
+  return out;
+}
+
+Result<Delivery> decodeDelivery(std::span<const uint8_t> payload) {
+  Reader r(payload, "delivery");
+  Delivery m;
+  uint8_t typeSize = 0;
+  if (!r.u64(m.stream) || !r.u64(m.seq) || !r.u8(typeSize) || !r.string(m.type, typeSize)) return r.truncated();
+  VIGIL_RETURN_IF_ERROR(checkStreamAndSeq(r, m.stream, m.seq));
+  if (!isValidMessageType(m.type)) return r.error("message type must be 1 to 32 of a-z, 0-9, '.', '_' and '-'");
+  if (r.left() > kMaxMessageBodyBytes) return r.error(fmt::format("body of {} bytes, more than {}", r.left(), kMaxMessageBodyBytes));
+  m.body.assign(payload.end() - static_cast<std::ptrdiff_t>(r.left()), payload.end());
+  return m;
+}
+
+std::vector<uint8_t> encode(const Ack& m) {
+  std::vector<uint8_t> out;
+  putU64(out, m.stream);
+  putU64(out, m.seq);
+  return out;
+}
+
+Result<Ack> decodeAck(std::span<const uint8_t> payload) {
+  Reader r(payload, "ack");
+  Ack m;
+  if (!r.u64(m.stream) || !r.u64(m.seq)) return r.truncated();
+  VIGIL_RETURN_IF_ERROR(r.done());
+  VIGIL_RETURN_IF_ERROR(checkStreamAndSeq(r, m.stream, m.seq));
+  return m;
+}
+
 }  // namespace vigil::link

@@ -111,4 +111,29 @@ Result<Ping> decodePing(std::span<const uint8_t> payload);
 // kWelcome carries nothing: InvalidArgument unless empty.
 Status decodeWelcome(std::span<const uint8_t> payload);
 
+// The durable outbox's messages (link/outbox.h, design/LINK.md "Outbox").
+// `stream` names the sender's outbox (random, made with its database), so
+// a sender whose database was replaced starts afresh at the receiver;
+// `seq` counts from 1 per stream and destination.
+inline constexpr size_t kMaxMessageTypeBytes = 32;
+inline constexpr size_t kDeliveryHeaderBytes = 8 + 8 + 1;
+inline constexpr size_t kMaxMessageBodyBytes = kMaxFrameBytes - kHeaderBytes - kDeliveryHeaderBytes - kMaxMessageTypeBytes;
+struct Delivery {  // kDeliver: stream u64 | seq u64 | type size u8 | type | body
+  uint64_t stream = 0;
+  uint64_t seq = 0;
+  std::string type;  // [a-z0-9._-]{1,32}, e.g. "audit.checkpoint"
+  std::vector<uint8_t> body;
+};
+struct Ack {  // kAck: stream u64 | seq u64: every message up to seq arrived
+  uint64_t stream = 0;
+  uint64_t seq = 0;
+};
+bool isValidMessageType(std::string_view type);
+std::vector<uint8_t> encode(const Delivery& m);
+std::vector<uint8_t> encode(const Ack& m);
+// Stream nonzero, seq from 1 to 2^63-1, the type as above, the body at
+// most kMaxMessageBodyBytes.
+Result<Delivery> decodeDelivery(std::span<const uint8_t> payload);
+Result<Ack> decodeAck(std::span<const uint8_t> payload);
+
 }  // namespace vigil::link

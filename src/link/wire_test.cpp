@@ -1,5 +1,6 @@
 #include "link/wire.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace vigil::link {
@@ -86,6 +87,42 @@ TEST(Wire, BadMessagesAreRefused) {
   EXPECT_EQ(decodeRefuse(bytes({0, 99})).status().message(), "link refuse: unknown code 99");
   EXPECT_FALSE(decodePing(bytes({1, 2, 3})));
   EXPECT_FALSE(decodeWelcome(bytes({0})).isOk());
+}
+
+TEST(Wire, DeliveriesAndAcksRoundTripAndBadOnesAreRefusedWithTheReason) {
+  const Delivery d{0x0102030405060708, 7, "audit.checkpoint", bytes({1, 2, 3})};
+  const auto encoded = encode(d);
+  EXPECT_EQ(encoded.size(), kDeliveryHeaderBytes + d.type.size() + 3);
+  auto back = decodeDelivery(encoded);
+  ASSERT_TRUE(back) << back.status().toString();
+  EXPECT_EQ(back->stream, d.stream);
+  EXPECT_EQ(back->seq, 7u);
+  EXPECT_EQ(back->type, "audit.checkpoint");
+  EXPECT_EQ(back->body, bytes({1, 2, 3}));
+  auto ack = decodeAck(encode(Ack{9, 7}));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->stream, 9u);
+  EXPECT_EQ(ack->seq, 7u);
+
+  auto deliveryError = [](const Delivery& m) {
+    auto r = decodeDelivery(encode(m));
+    return r ? std::string("ok") : r.status().message();
+  };
+  EXPECT_EQ(deliveryError({0, 1, "t", {}}), "link delivery: stream 0");
+  EXPECT_EQ(deliveryError({1, 0, "t", {}}), "link delivery: sequence number 0 out of range");
+  EXPECT_EQ(deliveryError({1, uint64_t{1} << 63, "t", {}}), "link delivery: sequence number 9223372036854775808 out of range");
+  EXPECT_EQ(deliveryError({1, 1, "", {}}), "link delivery: message type must be 1 to 32 of a-z, 0-9, '.', '_' and '-'");
+  EXPECT_EQ(deliveryError({1, 1, "Alarm", {}}), "link delivery: message type must be 1 to 32 of a-z, 0-9, '.', '_' and '-'");
+  EXPECT_EQ(deliveryError({1, 1, "t", std::vector<uint8_t>(kMaxMessageBodyBytes + 1)}),
+            fmt::format("link delivery: body of {} bytes, more than {}", kMaxMessageBodyBytes + 1, kMaxMessageBodyBytes));
+  EXPECT_EQ(decodeDelivery(bytes({0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 5, 'a'})).status().message(),
+            "link delivery: truncated");
+  EXPECT_EQ(decodeAck(bytes({0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0})).status().message(), "link ack: truncated");
+  EXPECT_EQ(decodeAck(bytes({0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0})).status().message(),
+            "link ack: trailing bytes");
+  // The largest body fits one frame.
+  const Delivery largest{1, 1, std::string(kMaxMessageTypeBytes, 'a'), std::vector<uint8_t>(kMaxMessageBodyBytes)};
+  EXPECT_EQ(encodeFrame(Kind::kDeliver, 0, encode(largest)).size(), kMaxFrameBytes);
 }
 
 }  // namespace
