@@ -27,7 +27,7 @@ Status CameraShares::replace(const Actor& actor, const std::string& camera, cons
   }));
   log::info("access.shares_changed", {{"camera", camera}, {"shares", list}, {"by", actor.user}});
   std::lock_guard lock(listenerMutex_);
-  if (listener_) listener_(camera);
+  for (const auto& listener : listeners_) listener(camera);
   return Status::ok();
 }
 
@@ -38,9 +38,9 @@ Status CameraShares::decide(const std::string& camera, Tier tier, ShareRight rig
   return decideShare(*shares, {tier, right, now, localMinuteOfDay(now), alarmOpen});
 }
 
-void CameraShares::setChangeListener(std::function<void(const std::string& camera)> listener) {
+void CameraShares::addChangeListener(std::function<void(const std::string& camera)> listener) {
   std::lock_guard lock(listenerMutex_);
-  listener_ = std::move(listener);
+  listeners_.push_back(std::move(listener));
 }
 
 }  // namespace vigil::access

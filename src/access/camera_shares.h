@@ -30,16 +30,16 @@ class CameraShares {
   // decideShare() for this camera now, on this node's clock and time zone.
   Status decide(const std::string& camera, Tier tier, ShareRight right, bool alarmOpen);
 
-  // Called with the camera (on the caller's thread, after the change is
-  // stored) whenever a camera's shares are replaced here.
-  void setChangeListener(std::function<void(const std::string& camera)> listener);
+  // Each listener is called with the camera (on the caller's thread, after
+  // the change is stored) whenever a camera's shares are replaced here.
+  void addChangeListener(std::function<void(const std::string& camera)> listener);
 
  private:
   ShareStore& store_;
   AuditLog& audit_;
   const Clock& clock_;
   std::mutex listenerMutex_;
-  std::function<void(const std::string& camera)> listener_;  // guarded by listenerMutex_
+  std::vector<std::function<void(const std::string& camera)>> listeners_;  // guarded by listenerMutex_
 };
 
 }  // namespace vigil::access

@@ -34,7 +34,12 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                         const NodeHttpOptions& options) {
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
-  serverOptions.cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); };
+  // A camera of a node below exists as far as this node can tell: its
+  // owner decides (design/LINK.md, "Looks").
+  const bool linked = options.link != nullptr;
+  serverOptions.cameraExists = [&node, linked](std::string_view id) {
+    return node.hasCamera(std::string(id)) || (linked && link::RemoteLooks::isRemote(id));
+  };
   serverOptions.hosts = options.hosts;
   serverOptions.hosts.push_back(options.listen.host);
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
@@ -52,6 +57,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addLiveRoutes(*server, {.live = &node.live(),
                                 .audit = access.audit.get(),
                                 .loops = &loops,
+                                .remote = options.link ? options.link->looks.get() : nullptr,
                                 .maxViewsPerSession = options.liveViewsPerSession,
                                 .maxViewsPerUser = options.liveViewsPerUser});
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },

@@ -31,11 +31,21 @@ Result<NodeLink> openNodeLink(const Config& config) {
   return link;
 }
 
-Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops) {
-  VIGIL_RETURN_IF_ERROR(link.children->start());
-  if (config.link.parent.empty()) return Status::ok();
+Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, NodeLinkServices services) {
   auto parent = link.store->parent();
   if (!parent) return parent.status();
+  link.looks = std::make_unique<link::RemoteLooks>(link::LooksContext{
+      .bus = link.bus.get(),
+      .live = services.live,
+      .shares = services.audit ? services.shares : nullptr,
+      .audit = services.audit,
+      .cameraExists = std::move(services.cameraExists),
+      .selfId = config.node.id,
+      .selfTier = config.node.tier,
+      .parentTier = *parent ? std::optional<Tier>((*parent)->tier) : std::nullopt,
+      .loop = &loops.next()});
+  VIGIL_RETURN_IF_ERROR(link.children->start());
+  if (config.link.parent.empty()) return Status::ok();
   if (!*parent || (*parent)->url != config.link.parent) {
     return Status::failedPrecondition(fmt::format(
         "link.parent is {}, but this node has not joined it: run vigil link join --parent {} --code CODE",

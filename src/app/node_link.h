@@ -11,6 +11,7 @@
 #include "link/children.h"
 #include "link/enrolment.h"
 #include "link/link_store.h"
+#include "link/looks.h"
 #include "link/parent_link.h"
 
 namespace vigil::app {
@@ -20,8 +21,17 @@ struct NodeLink {
   std::unique_ptr<link::LinkStore> store;
   std::unique_ptr<link::Bus> bus;  // what rides on the links registers here before startNodeLink()
   std::unique_ptr<link::Enrolment> enrolment;
+  std::unique_ptr<link::RemoteLooks> looks;    // made by startNodeLink()
   std::unique_ptr<link::ChildLinks> children;  // started by startNodeLink()
   std::shared_ptr<link::ParentLink> parent;    // with [link] parent, once started
+};
+
+// What of the node the looks across tiers use (link/looks.h).
+struct NodeLinkServices {
+  media::LiveRegistry* live = nullptr;
+  access::CameraShares* shares = nullptr;  // null (no access database): every look is refused
+  access::AuditLog* audit = nullptr;
+  std::function<bool(std::string_view camera)> cameraExists;
 };
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
@@ -29,6 +39,6 @@ Result<NodeLink> openNodeLink(const Config& config);
 // For serve: starts watching the children and, with [link] parent, dials
 // the parent pinned at `vigil link join` (FailedPrecondition when this node
 // has not joined the parent its config names).
-Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops);
+Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, NodeLinkServices services);
 
 }  // namespace vigil::app

@@ -95,7 +95,11 @@ int runServe(const Config& config) {
   Node node(loops, config.cameras, store.get());
   if (link) {
     // Dials the parent once the loops run.
-    if (Status s = startNodeLink(*link, config, loops); !s.isOk()) {
+    NodeLinkServices services{.live = &node.live(),
+                              .shares = access ? access->shares.get() : nullptr,
+                              .audit = access ? access->audit.get() : nullptr,
+                              .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }};
+    if (Status s = startNodeLink(*link, config, loops, std::move(services)); !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
     }

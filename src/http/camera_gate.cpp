@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
-#include "base/config.h"
+#include "link/look_messages.h"
 
 namespace vigil::http {
 
 Status CameraGate::admit(const access::Principal& principal, std::string_view camera) const {
   // Only a well-formed id is echoed back.
-  if (!isValidId(camera)) return Status::notFound("no such camera");
+  if (!link::isValidCameraPath(camera)) return Status::notFound("no such camera");
   if (!exists_ || !exists_(camera) || !principal.canView(camera)) {
     return Status::notFound(fmt::format("no camera \"{}\"", camera));
   }
