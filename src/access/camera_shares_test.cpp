@@ -16,7 +16,7 @@ class CameraSharesTest : public AccessDbTest {
     if (IsSkipped() || HasFatalFailure()) return;
     audit_ = std::make_unique<AuditLog>(db().store(), clock_);
     shares_ = std::make_unique<CameraShares>(db().store(), *audit_, clock_);
-    shares_->setChangeListener([this](const std::string& camera) { announced_.push_back(camera); });
+    shares_->addChangeListener([this](const std::string& camera) { announced_.push_back(camera); });
   }
   std::vector<AuditRow> rows() {
     auto r = db().store().auditRows(0, 1000);
