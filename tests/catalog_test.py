@@ -29,14 +29,6 @@ class CatalogTest(NodesTestCase):
     def tearDownClass(cls):
         cls.cam.stop()
 
-    def node(self, node_id, tier, cameras=()):
-        n = super().node(node_id, tier)
-        with open(n.config, "a") as f:
-            for camera in cameras:
-                f.write(f'\n[[camera]]\nid = "{camera}"\nname = "The {camera}"\n'
-                        f'url = "{self.base}/cam/0"\nrecord = "off"\n')
-        return n
-
     def share(self, node, camera, shares):
         status, body = node.api("PUT", f"/api/v1/cameras/{camera}/shares", shares)
         self.assertEqual(status, 200, body)
@@ -46,14 +38,8 @@ class CatalogTest(NodesTestCase):
         county = self.node("county1", "county")
         township = self.node("township1", "township")
         village = self.node("village1", "village")
-        house = self.node("house1", "household", cameras=("door", "yard", "shed"))
-        for parent, child in ((county, township), (township, village), (village, house)):
-            parent.start()
-            r = child.join(parent, parent.invite())
-            self.assertEqual(r.returncode, 0, r.stderr)
-        house.start()
-        wait_until("the house is linked", lambda: (c := village.child("house1")) and c["state"] == "connected",
-                   LINK_UP)
+        house = self.node("house1", "household", cameras=("door", "yard", "shed"), camera_url=f"{self.base}/cam/0")
+        self.linked(county, township, village, house)
 
         # The door for the county only, the yard for the village only, the shed for no one.
         shared_at = self.share(house, "door", [{"tier": "county", "rights": ["live", "snapshot"]}])

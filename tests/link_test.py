@@ -136,10 +136,27 @@ class NodesTestCase(unittest.TestCase):
             n.stop()
         self.tmp.cleanup()
 
-    def node(self, node_id, tier):
+    def node(self, node_id, tier, cameras=(), camera_url=None):
+        """A node; each of `cameras` plays `camera_url`, unrecorded."""
         n = Node(self.tmp.name, node_id, tier)
+        with open(n.config, "a") as f:
+            for camera in cameras:
+                f.write(f'\n[[camera]]\nid = "{camera}"\nname = "The {camera}"\n'
+                        f'url = "{camera_url}"\nrecord = "off"\n')
         self.nodes.append(n)
         return n
+
+    def linked(self, *chain):
+        """Starts the nodes from the top, each joined to the one above it
+        while that one runs; returns once every link is up."""
+        for parent, child in zip(chain, chain[1:]):
+            parent.start()
+            r = child.join(parent, parent.invite())
+            self.assertEqual(r.returncode, 0, r.stderr)
+        chain[-1].start()
+        for parent, child in zip(chain, chain[1:]):
+            wait_until(f"{parent.id} sees {child.id}",
+                       lambda: (c := parent.child(child.id)) and c["state"] == "connected", LINK_UP)
 
 
 class LinkTest(NodesTestCase):

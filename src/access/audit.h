@@ -48,6 +48,7 @@ inline constexpr const char* kSnapshot = "snapshot";
 inline constexpr const char* kEventOpen = "event_open";
 inline constexpr const char* kEventClose = "event_close";
 inline constexpr const char* kShareChange = "share_change";
+inline constexpr const char* kRefused = "refused";  // a look from another tier refused at the source
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

@@ -56,6 +56,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addLiveRoutes(*server, {.live = &node.live(),
                                 .audit = access.audit.get(),
                                 .loops = &loops,
+                                .remote = options.link ? options.link->looks.get() : nullptr,
                                 .maxViewsPerSession = options.liveViewsPerSession,
                                 .maxViewsPerUser = options.liveViewsPerUser});
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },

@@ -35,7 +35,7 @@ Result<NodeLink> openNodeLink(const Config& config) {
   return link;
 }
 
-Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, link::CatalogSources cameras) {
+Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, NodeLinkServices services) {
   link.outbox->start();
   std::optional<link::ParentRecord> parent;
   if (!config.link.parent.empty()) {
@@ -53,7 +53,17 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       *link.bus,
       link::Catalog::Self{config.node.id, config.node.name, config.node.tier,
                           parent ? std::optional<Tier>(parent->tier) : std::nullopt},
-      std::move(cameras));
+      std::move(services.catalog));
+  link.looks = std::make_unique<link::RemoteLooks>(link::LooksContext{
+      .bus = link.bus.get(),
+      .live = services.live,
+      .shares = services.audit ? services.shares : nullptr,
+      .audit = services.audit,
+      .cameraExists = std::move(services.cameraExists),
+      .selfId = config.node.id,
+      .selfTier = config.node.tier,
+      .parentTier = parent ? std::optional<Tier>(parent->tier) : std::nullopt,
+      .loop = &loops.next()});
   VIGIL_RETURN_IF_ERROR(link.children->start());
   link.catalog->start();
   if (!parent) return Status::ok();

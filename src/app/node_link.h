@@ -15,6 +15,7 @@
 #include "link/enrolment.h"
 #include "link/link_store.h"
 #include "link/outbox.h"
+#include "link/looks.h"
 #include "link/parent_link.h"
 
 namespace vigil::app {
@@ -26,9 +27,19 @@ struct NodeLink {
   std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
   std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran
   std::unique_ptr<link::Enrolment> enrolment;
+  std::unique_ptr<link::RemoteLooks> looks;    // made by startNodeLink()
   std::unique_ptr<link::ChildLinks> children;  // started by startNodeLink()
   std::shared_ptr<link::ParentLink> parent;    // with [link] parent, once started
   std::unique_ptr<link::Catalog> catalog;      // made and started by startNodeLink()
+};
+
+// What of the node the catalog and the looks across tiers use.
+struct NodeLinkServices {
+  link::CatalogSources catalog;
+  media::LiveRegistry* live = nullptr;
+  access::CameraShares* shares = nullptr;  // null (no access database): every look is refused
+  access::AuditLog* audit = nullptr;
+  std::function<bool(std::string_view camera)> cameraExists;
 };
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
@@ -37,7 +48,7 @@ Result<NodeLink> openNodeLink(const Config& config);
 // share goes up), watching the children and, with [link] parent, dials the
 // parent pinned at `vigil link join` (FailedPrecondition when this node
 // has not joined the parent its config names).
-Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, link::CatalogSources cameras);
+Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, NodeLinkServices services);
 // With [link] parent: sends the parent the audit log's checkpoint file
 // now and each new checkpoint from then on. `audit` must not checkpoint
 // after `link` is gone.

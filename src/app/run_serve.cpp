@@ -108,7 +108,12 @@ int runServe(const Config& config) {
                                    return access->shares->rightsNow(camera, false);
                                  }};
     // Dials the parent once the loops run.
-    if (Status s = startNodeLink(*link, config, loops, std::move(cameras)); !s.isOk()) {
+    NodeLinkServices services{.catalog = std::move(cameras),
+                              .live = &node.live(),
+                              .shares = access ? access->shares.get() : nullptr,
+                              .audit = access ? access->audit.get() : nullptr,
+                              .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }};
+    if (Status s = startNodeLink(*link, config, loops, std::move(services)); !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
     }

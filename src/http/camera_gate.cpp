@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "base/config.h"
+#include "link/look_messages.h"
 
 namespace vigil::http {
 

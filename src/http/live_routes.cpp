@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -366,6 +368,87 @@ Response liveSegment(Shared& shared, const Request& req) {
   return bytesResponse(segment->contiguous(), "video/mp4");
 }
 
+// A live view of a camera of a node below: the look its owner accepted,
+// and the socket to close if the owner ends it. Thread-safe.
+class RemoteView {
+ public:
+  // Asks the owner (blocking this worker until it answers).
+  Status open(link::RemoteLooks& remote, const Request& req, access::ShareRight right, std::weak_ptr<RemoteView> self) {
+    auto look = remote.open({req.params.at("id"), right, req.principal->user}, [self](std::string reason) {
+      if (auto view = self.lock()) view->end(std::move(reason));
+    });
+    if (!look) return look.status();
+    MutexLock lock(mutex_);
+    look_ = std::move(*look);
+    return Status::ok();
+  }
+  void attach(std::shared_ptr<WebSocketChannel> channel) {
+    MutexLock lock(mutex_);
+    channel_ = std::move(channel);
+    if (ended_) channel_->close(1008, *ended_);
+  }
+  // The owner ended the look.
+  void end(std::string reason) {
+    MutexLock lock(mutex_);
+    ended_ = "the owner ended this look: " + reason;
+    if (channel_) channel_->close(1008, *ended_);
+  }
+  bool endedByOwner() {
+    MutexLock lock(mutex_);
+    return ended_.has_value();
+  }
+  // The viewer left: the owner is told.
+  void close() {
+    std::unique_ptr<link::RemoteLooks::Look> look;
+    MutexLock lock(mutex_);
+    look = std::move(look_);
+    channel_.reset();
+  }
+
+ private:
+  Mutex mutex_;
+  std::unique_ptr<link::RemoteLooks::Look> look_ GUARDED_BY(mutex_);
+  std::shared_ptr<WebSocketChannel> channel_ GUARDED_BY(mutex_);
+  std::optional<std::string> ended_ GUARDED_BY(mutex_);
+};
+
+// The remote view behind a request for a camera of a node below, opened;
+// null for a camera of this node.
+Result<std::shared_ptr<RemoteView>> openRemote(Shared& shared, const Request& req, access::ShareRight right) {
+  if (!shared.context.remote || !link::RemoteLooks::isRemote(req.params.at("id"))) {
+    return std::shared_ptr<RemoteView>();
+  }
+  auto view = std::make_shared<RemoteView>();
+  VIGIL_RETURN_IF_ERROR(view->open(*shared.context.remote, req, right, view));
+  return view;
+}
+
+// How long a snapshot of a camera of a node below waits for its owner's frames.
+constexpr auto kRemoteSnapshotWait = std::chrono::seconds(5);
+
+// The first frames a new viewer of `stream` gets, waiting for them at most `wait`.
+std::vector<media::LiveItem> firstFrames(media::LiveStream& stream, std::chrono::milliseconds wait) {
+  struct Ready {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool ready = false;
+  };
+  auto ready = std::make_shared<Ready>();
+  auto viewer = stream.subscribe([ready] {
+    std::lock_guard lock(ready->mutex);
+    ready->ready = true;
+    ready->cv.notify_all();
+  });
+  std::vector<media::LiveItem> items;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (viewer->pop(items).isOk() && items.empty()) {
+    std::unique_lock lock(ready->mutex);
+    if (!ready->cv.wait_until(lock, deadline, [&] { return ready->ready; })) break;
+    ready->ready = false;
+  }
+  return items;
+}
+
 // The latest keyframe of the live stream: a subscription's first frame is
 // the start of the cached GOP.
 Response snapshot(Shared& shared, const Request& req) {
@@ -379,8 +462,14 @@ Response snapshot(Shared& shared, const Request& req) {
     }
   }
   const std::string& id = req.params.at("id");
+  auto remote = openRemote(shared, req, access::ShareRight::kSnapshot);
+  if (!remote) return errorResponse(remote.status());
   std::vector<media::LiveItem> items;
-  {
+  if (*remote) {
+    // The owner's frames start with a keyframe once they come.
+    items = firstFrames(*shared.context.live->stream(id), kRemoteSnapshotWait);
+    (*remote)->close();
+  } else {
     auto viewer = shared.context.live->stream(id)->subscribe([] {});
     (void)viewer->pop(items);
   }
@@ -403,22 +492,31 @@ Response snapshot(Shared& shared, const Request& req) {
 Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, const Request& req) {
   auto slot = shared->views->take(req);  // held by the callbacks: until the session goes
   if (!slot) return slot.status();
+  auto remote = openRemote(*shared, req, access::ShareRight::kLive);
+  if (!remote) return remote.status();
   const std::string camera = req.params.at("id");
   auto stream = shared->context.live->stream(camera);
   auto sender = std::make_shared<std::shared_ptr<LiveSender>>();
   const auto opened = std::chrono::steady_clock::now();
   VIGIL_RETURN_IF_ERROR(shared->audit(req, access::audit_kind::kLiveStart));
   WebSocketSession session;
-  session.onOpen = [sender, stream](std::shared_ptr<WebSocketChannel> channel) {
+  session.onOpen = [sender, stream, remote = *remote](std::shared_ptr<WebSocketChannel> channel) {
+    if (remote) remote->attach(channel);
     asio::steady_timer timer(channel->executor());
     *sender = std::make_shared<LiveSender>(std::move(channel), std::move(timer));
     (*sender)->start(*stream);
   };
-  session.onClose = [sender, shared, req, opened, place = std::move(*slot)](std::string_view serverReason) {
+  session.onClose = [sender, shared, req, opened, place = std::move(*slot),
+                     remote = *remote](std::string_view serverReason) {
     // The server's reason (the right ended, it stops), else the sender's
-    // own (a viewer too slow), else the client closed it.
+    // own (a viewer too slow), else the owner's of a remote camera, else
+    // the client closed it.
     std::string_view reason = serverReason;
     if (reason.empty() && *sender) reason = (*sender)->endReason();
+    if (remote) {
+      if (reason.empty() && remote->endedByOwner()) reason = "ended_by_owner";
+      remote->close();
+    }
     if (reason.empty()) reason = "closed";
     if (*sender) (*sender)->stop();
     sender->reset();
@@ -437,8 +535,8 @@ void addLiveRoutes(HttpServer& server, LiveRoutesContext context) {
   const AccessRule viewer{Access::kUser, "id"};
   server.webSocket("/api/v1/cameras/{id}/live", viewer,
                    [shared](const Request& req) { return liveWebSocket(shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", viewer, withState(shared, livePlaylist));
-  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", viewer, withState(shared, liveSegment));
+  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", viewer, localCamerasOnly(withState(shared, livePlaylist)));
+  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", viewer, localCamerasOnly(withState(shared, liveSegment)));
   server.route("GET", "/api/v1/cameras/{id}/snapshot.jpg", viewer, withState(shared, snapshot));
 }
 

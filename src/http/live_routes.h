@@ -12,11 +12,15 @@
 // Both end within a second when the right to watch ends (logout, password
 // change, expiry, grant removed: access/rights_watch.h). Snapshots are
 // audited each. A session and a user may have only so many live views
-// open at once (429 beyond).
+// open at once (429 beyond). A camera of a node below (design/LINK.md,
+// "Looks") is asked of its owner first: 403 with the owner's reason when
+// it refuses, 503 when a link on the way is down; a look the owner ends
+// (a share revoked) closes the WebSocket with 1008 and the reason.
 
 #include "access/audit.h"
 #include "base/event_loops.h"
 #include "http/server.h"
+#include "link/looks.h"
 #include "media/live.h"
 
 namespace vigil::http {
@@ -25,6 +29,9 @@ struct LiveRoutesContext {
   media::LiveRegistry* live = nullptr;
   access::AuditLog* audit = nullptr;
   EventLoopPool* loops = nullptr;  // where HLS windows take their frames
+  // Cameras of nodes below ("house7.door"): asked of their owner, whose
+  // frames then arrive in `live` under that id. Null: none.
+  link::RemoteLooks* remote = nullptr;
   // Live views (WebSockets and HLS looks) open at once.
   int maxViewsPerSession = 32;
   int maxViewsPerUser = 64;

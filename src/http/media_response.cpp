@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "http/body.h"
+#include "link/looks.h"
 
 namespace vigil::http {
 
@@ -62,6 +63,15 @@ std::optional<SegmentName> parseSegmentName(std::string_view name) {
     out.number = out.number * 10 + static_cast<uint64_t>(c - '0');
   }
   return out;
+}
+
+std::function<Response(const Request&)> localCamerasOnly(std::function<Response(const Request&)> handler) {
+  return [handler = std::move(handler)](const Request& req) {
+    if (link::RemoteLooks::isRemote(req.params.at("id"))) {
+      return Response::error(501, "not available for a camera of another node yet: live view and snapshots are");
+    }
+    return handler(req);
+  };
 }
 
 }  // namespace vigil::http

@@ -54,6 +54,11 @@ std::function<Out(const Request&)> withState(std::shared_ptr<State> state, Out (
   return [state = std::move(state), handler](const Request& req) { return handler(*state, req); };
 }
 
+// A camera route not yet carried across tiers: for a camera of a node
+// below ("house7.door", design/LINK.md "Looks") it answers 501 saying so,
+// never an empty list that would look like no recordings.
+std::function<Response(const Request&)> localCamerasOnly(std::function<Response(const Request&)> handler);
+
 // A file built on the fly (storage::VirtualFile), served with Range support.
 Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType);
 // Bytes held in memory (init segments).

@@ -189,10 +189,10 @@ void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context) {
   auto shared = std::make_shared<Shared>();
   shared->context = std::move(context);
   const AccessRule user{Access::kUser, "id"};
-  server.route("GET", "/api/v1/cameras/{id}/recordings", user, withState(shared, listRecordings));
-  server.route("GET", "/api/v1/cameras/{id}/playback.m3u8", user, withState(shared, playlist));
-  server.route("GET", "/api/v1/cameras/{id}/playback/{segment}", user, withState(shared, playbackSegment));
-  server.route("GET", "/api/v1/cameras/{id}/export.mp4", {Access::kOperator, "id"}, withState(shared, exportMp4));
+  server.route("GET", "/api/v1/cameras/{id}/recordings", user, localCamerasOnly(withState(shared, listRecordings)));
+  server.route("GET", "/api/v1/cameras/{id}/playback.m3u8", user, localCamerasOnly(withState(shared, playlist)));
+  server.route("GET", "/api/v1/cameras/{id}/playback/{segment}", user, localCamerasOnly(withState(shared, playbackSegment)));
+  server.route("GET", "/api/v1/cameras/{id}/export.mp4", {Access::kOperator, "id"}, localCamerasOnly(withState(shared, exportMp4)));
 }
 
 }  // namespace vigil::http

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "link/json_fields.h"
 
 namespace vigil::link {
 
@@ -14,65 +15,27 @@ namespace {
 
 using nlohmann::json;
 
-// Reads the fields of one JSON object, remembering the first problem.
-class Fields {
+// The enrolment bodies are flat objects.
+class Fields : public JsonFields {
  public:
-  explicit Fields(std::string_view text) {
-    // Every body is one flat object: refuse deep nesting before parsing.
-    if (std::count(text.begin(), text.end(), '{') + std::count(text.begin(), text.end(), '[') > 16) {
-      error_ = Status::invalidArgument("body: must be a flat JSON object");
-      return;
-    }
-    doc_ = json::parse(text, nullptr, false);
-    if (doc_.is_discarded() || !doc_.is_object()) error_ = Status::invalidArgument("body: must be a JSON object");
-  }
-  std::string string(const char* key) {
-    if (!error_.isOk()) return {};
-    auto it = doc_.find(key);
-    if (it == doc_.end() || !it->is_string()) {
-      error_ = Status::invalidArgument(fmt::format("{}: required, a string", key));
-      return {};
-    }
-    return it->get<std::string>();
-  }
-  template <size_t N>
-  std::array<uint8_t, N> hex(const char* key) {
-    std::array<uint8_t, N> out{};
-    const std::string text = string(key);
-    size_t decoded = 0;
-    if (error_.isOk() && (text.size() != 2 * N ||
-                          sodium_hex2bin(out.data(), N, text.data(), text.size(), nullptr, &decoded, nullptr) != 0 ||
-                          decoded != N)) {
-      error_ = Status::invalidArgument(fmt::format("{}: must be {} hex digits", key, 2 * N));
-    }
-    return out;
-  }
+  explicit Fields(std::string_view text) : JsonFields(text) {}
   NodeIdentity identity() {
     NodeIdentity n;
     n.id = string("id");
-    if (error_.isOk() && !isValidId(n.id)) error_ = Status::invalidArgument("id: must be 1 to 64 of a-z, 0-9, '_' and '-'");
+    if (ok() && !isValidId(n.id)) fail("id: must be 1 to 64 of a-z, 0-9, '_' and '-'");
     n.name = string("name");
-    if (error_.isOk() && !isValidNodeName(n.name)) {
-      error_ = Status::invalidArgument(fmt::format("name: 1 to {} bytes of UTF-8, no control characters", kMaxNodeNameBytes));
+    if (ok() && !isValidNodeName(n.name)) {
+      fail(fmt::format("name: 1 to {} bytes of UTF-8, no control characters", kMaxNodeNameBytes));
     }
     const std::string tier = string("tier");
-    if (error_.isOk()) {
+    if (ok()) {
       auto t = parseTier(tier);
       if (t) n.tier = *t;
-      else error_ = Status::invalidArgument("tier: " + t.status().message());
+      else fail("tier: " + t.status().message());
     }
     n.key = hex<kKeyBytes>("public_key");
     return n;
   }
-  template <class T>
-  Result<T> result(T value) const {
-    if (!error_.isOk()) return error_;
-    return value;
-  }
-
- private:
-  json doc_;
-  Status error_;
 };
 
 json identityJson(const NodeIdentity& n) {

@@ -1,0 +1,514 @@
+#include "link/looks.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cmath>
+#include <condition_variable>
+#include <thread>
+#include <future>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "base/mutex.h"
+#include "link/look_messages.h"
+#include "link/stream_frames.h"
+
+namespace vigil::link {
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// "house7.door" -> ("house7", "door").
+std::pair<std::string, std::string> splitFirst(std::string_view camera) {
+  const size_t dot = camera.find('.');
+  return {std::string(camera.substr(0, dot)), std::string(camera.substr(dot + 1))};
+}
+
+const char* startKind(access::ShareRight right) {
+  switch (right) {
+    case access::ShareRight::kLive: return access::audit_kind::kLiveStart;
+    case access::ShareRight::kSnapshot: return access::audit_kind::kSnapshot;
+    case access::ShareRight::kPlayback: return access::audit_kind::kPlayback;
+    case access::ShareRight::kExport: return access::audit_kind::kExport;
+  }
+  return access::audit_kind::kLiveStart;
+}
+
+bool carriesFrames(access::ShareRight right) {
+  return right == access::ShareRight::kLive || right == access::ShareRight::kSnapshot;
+}
+
+}  // namespace
+
+// Everything, under one mutex; shared with the Look handles, the worker's
+// jobs and the feeds' callbacks, which may outlive a call.
+struct RemoteLooks::State : std::enable_shared_from_this<State> {
+  explicit State(LooksContext c) : context(std::move(c)), worker(1) {}
+
+  // A look this node asked of a child: for one of its own users, or on
+  // behalf of a look from its parent.
+  struct Down {
+    std::string camera;  // this node's id for it: "<child>.<camera on the child>"
+    bool carriesFrames = false;
+    std::optional<uint64_t> fromParent;  // the parent's look id, when passed down
+    std::shared_ptr<std::promise<Result<uint32_t>>> answer;  // a local user's, until answered
+    std::function<void(std::string)> onEnded;                // a local user's
+    uint32_t channel = 0;  // once accepted with frames
+  };
+  // A look from the parent: served here (a camera of this node) or passed down.
+  struct Up {
+    LookOpen ask;
+    std::optional<std::pair<std::string, uint64_t>> down;  // (child, look id) when passed down
+    std::string stream;  // the live stream sent up for it; empty: none (yet)
+    SteadyClock::time_point opened = SteadyClock::now();
+    bool answered = false;
+  };
+  // Frames from a child into this node's registry, while looks need them.
+  struct DownFeed {
+    std::shared_ptr<media::LiveStream> stream;
+    StreamDecoder decoder;
+    int looks = 0;
+  };
+  // Frames from this node's registry up to the parent, while looks need them.
+  struct UpFeed {
+    uint32_t channel = 0;
+    std::unique_ptr<media::LiveViewer> viewer;
+    StreamEncoder encoder;
+    std::vector<media::LiveItem> items;
+    int looks = 0;
+  };
+
+  LooksContext context;
+  asio::thread_pool worker;
+  std::thread rechecker;  // asks the worker to recheck every context.recheck
+  std::condition_variable wake;
+  Mutex mutex;
+  uint64_t nextLook GUARDED_BY(mutex) = 1;
+  uint32_t nextChannel GUARDED_BY(mutex) = 1;
+  bool stopping GUARDED_BY(mutex) = false;
+  std::map<std::pair<std::string, uint64_t>, Down> down GUARDED_BY(mutex);  // by (child, look id)
+  std::map<uint64_t, Up> up GUARDED_BY(mutex);                              // by the parent's look id
+  std::map<std::pair<std::string, uint32_t>, DownFeed> downFeeds GUARDED_BY(mutex);  // by (child, channel)
+  std::map<std::string, std::shared_ptr<UpFeed>> upFeeds GUARDED_BY(mutex);        // by stream id
+
+  // ---- sending
+  void sendDown(const std::string& child, Kind kind, std::vector<uint8_t> payload) {
+    context.bus->send(Peer::child(child), kind, 0, std::move(payload));
+  }
+  void sendUp(Kind kind, std::vector<uint8_t> payload) {
+    context.bus->send(Peer::theParent(), kind, 0, std::move(payload));
+  }
+
+  // ---- feeds
+  void holdDownFeed(const std::string& child, uint32_t channel, const std::string& stream) REQUIRES(mutex) {
+    auto [it, added] = downFeeds.try_emplace({child, channel});
+    if (added) it->second.stream = context.live->stream(stream);
+    ++it->second.looks;
+  }
+  void releaseDownFeed(const std::string& child, uint32_t channel) REQUIRES(mutex) {
+    auto it = downFeeds.find({child, channel});
+    if (it != downFeeds.end() && --it->second.looks <= 0) downFeeds.erase(it);
+  }
+  uint32_t holdUpFeed(const std::string& stream) REQUIRES(mutex) {
+    auto& feed = upFeeds[stream];
+    if (!feed) {
+      feed = std::make_shared<UpFeed>();
+      feed->channel = nextChannel++;
+      std::weak_ptr<UpFeed> weak = feed;
+      feed->viewer = context.live->stream(stream)->subscribe([self = weak_from_this(), weak] {
+        if (auto s = self.lock()) {
+          asio::post(*s->context.loop, [s, weak] { s->drainUp(weak); });
+        }
+      });
+      asio::post(*context.loop, [self = weak_from_this(), weak] {
+        if (auto s = self.lock()) s->drainUp(weak);
+      });
+    }
+    ++feed->looks;
+    return feed->channel;
+  }
+  void releaseUpFeed(const std::string& stream) REQUIRES(mutex) {
+    auto it = upFeeds.find(stream);
+    if (it != upFeeds.end() && --it->second->looks <= 0) upFeeds.erase(it);
+  }
+  // On context.loop: what the registry queued for a feed goes up.
+  void drainUp(const std::weak_ptr<UpFeed>& weak) {
+    std::vector<std::vector<uint8_t>> payloads;
+    uint32_t channel = 0;
+    {
+      MutexLock lock(mutex);
+      auto feed = weak.lock();
+      if (!feed || !feed->viewer) return;
+      if (!feed->viewer->pop(feed->items).isOk()) return;  // too slow: the looks end with the link's keepalive
+      for (const media::LiveItem& item : feed->items) {
+        feed->encoder.encode(*item.frame, item.newSegment || item.discontinuity, payloads);
+      }
+      feed->items.clear();
+      channel = feed->channel;
+    }
+    // A payload the link's data lane cannot take is dropped there; the
+    // decoder above skips to the next keyframe.
+    for (auto& p : payloads) context.bus->send(Peer::theParent(), Kind::kData, channel, std::move(p));
+  }
+
+  // ---- a local user's look
+  Result<std::unique_ptr<Look>> open(const Ask& ask, std::function<void(std::string)> onEnded,
+                                     std::chrono::milliseconds timeout) {
+    auto [child, rest] = splitFirst(ask.camera);
+    auto answer = std::make_shared<std::promise<Result<uint32_t>>>();
+    auto future = answer->get_future();
+    uint64_t id = 0;
+    {
+      MutexLock lock(mutex);
+      if (stopping) return Status::unavailable("the node is stopping");
+      id = nextLook++;
+      Down d;
+      d.camera = ask.camera;
+      d.carriesFrames = carriesFrames(ask.right);
+      d.answer = answer;
+      d.onEnded = std::move(onEnded);
+      down.emplace(std::make_pair(child, id), std::move(d));
+    }
+    LookOpen m{id, rest, ask.right, ask.user, {context.selfId}, context.selfTier};
+    if (!context.bus->send(Peer::child(child), Kind::kLookOpen, 0, encode(m))) {
+      forget(child, id);
+      return Status::unavailable(fmt::format("node \"{}\" is not connected", child));
+    }
+    if (future.wait_for(timeout) != std::future_status::ready) {
+      forget(child, id);
+      sendDown(child, Kind::kLookClose, encode(LookClose{id}));
+      return Status::unavailable(fmt::format("no answer from the owner of \"{}\" within {} s", ask.camera,
+                                             std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+    }
+    auto channel = future.get();
+    if (!channel) {
+      forget(child, id);
+      return channel.status();
+    }
+    return std::unique_ptr<Look>(new Look(shared_from_this(), child, id));
+  }
+  void forget(const std::string& child, uint64_t id) {
+    MutexLock lock(mutex);
+    auto it = down.find({child, id});
+    if (it == down.end()) return;
+    if (it->second.channel) releaseDownFeed(child, it->second.channel);
+    down.erase(it);
+  }
+  void close(const std::string& child, uint64_t id) {
+    {
+      MutexLock lock(mutex);
+      if (down.find({child, id}) == down.end()) return;  // ended from below already
+    }
+    forget(child, id);
+    sendDown(child, Kind::kLookClose, encode(LookClose{id}));
+  }
+
+  // ---- from a child
+  Status onAnswer(const std::string& child, const Frame& frame) {
+    auto m = decodeLookAnswer(frame.payload);
+    if (!m) return m.status();
+    std::optional<uint64_t> parentLook;
+    LookAnswer upAnswer;
+    {
+      MutexLock lock(mutex);
+      auto it = down.find({child, m->look});
+      if (it == down.end()) return Status::ok();  // closed meanwhile
+      Down& d = it->second;
+      if (!d.answer && !d.fromParent) return Status::invalidArgument("a look answered twice");
+      if (m->ok && d.carriesFrames) {
+        if (m->channel == 0) return Status::invalidArgument("a live look accepted without a channel");
+        d.channel = m->channel;
+        holdDownFeed(child, d.channel, d.camera);
+      }
+      if (d.answer) {
+        d.answer->set_value(m->ok ? Result<uint32_t>(m->channel) : Result<uint32_t>(Status::permissionDenied(m->reason)));
+        d.answer.reset();
+        if (!m->ok) down.erase(it);
+        return Status::ok();
+      }
+      parentLook = d.fromParent;
+      auto u = up.find(*parentLook);
+      if (u == up.end()) return Status::ok();
+      if (u->second.answered) return Status::invalidArgument("a look answered twice");
+      upAnswer = LookAnswer{*parentLook, m->ok, m->reason, 0};
+      if (m->ok && d.carriesFrames) {
+        u->second.stream = d.camera;
+        upAnswer.channel = holdUpFeed(d.camera);
+      }
+      u->second.answered = true;
+      if (!m->ok) {
+        up.erase(u);
+        down.erase(it);
+      }
+    }
+    sendUp(Kind::kLookAnswer, encode(upAnswer));
+    return Status::ok();
+  }
+
+  Status onEnd(const std::string& child, const Frame& frame) {
+    auto m = decodeLookEnd(frame.payload);
+    if (!m) return m.status();
+    endDown(child, m->look, m->reason);
+    return Status::ok();
+  }
+  // A look on a child's link ended from below (or the link went).
+  void endDown(const std::string& child, uint64_t id, const std::string& reason) {
+    std::function<void(std::string)> onEnded;
+    std::optional<uint64_t> parentLook;
+    {
+      MutexLock lock(mutex);
+      auto it = down.find({child, id});
+      if (it == down.end()) return;
+      Down& d = it->second;
+      if (d.answer) d.answer->set_value(Status::unavailable(reason));
+      if (d.channel) releaseDownFeed(child, d.channel);
+      onEnded = std::move(d.onEnded);
+      if (d.fromParent) {
+        parentLook = d.fromParent;
+        auto u = up.find(*parentLook);
+        if (u != up.end()) {
+          if (!u->second.stream.empty()) releaseUpFeed(u->second.stream);
+          up.erase(u);
+        }
+      }
+      down.erase(it);
+    }
+    if (onEnded) onEnded(reason);
+    if (parentLook) sendUp(Kind::kLookEnd, encode(LookEnd{*parentLook, reason}));
+  }
+
+  Status onData(const std::string& child, Frame frame) {
+    MutexLock lock(mutex);
+    auto it = downFeeds.find({child, frame.channel});
+    if (it == downFeeds.end()) return Status::ok();  // a feed just released
+    auto out = it->second.decoder.push(frame.payload);
+    if (!out) return out.status();
+    if (*out) it->second.stream->publish((*out)->frame, (*out)->newSegment);
+    return Status::ok();
+  }
+
+  // ---- from the parent
+  Status onOpen(const Frame& frame) {
+    auto m = decodeLookOpen(frame.payload);
+    if (!m) return m.status();
+    // The tier is the word of the node that asked, passed on by each hop:
+    // at least it cannot be below the parent pinned here.
+    if (context.parentTier && m->tier < *context.parentTier) {
+      sendUp(Kind::kLookAnswer, encode(LookAnswer{m->look, false, "a look cannot come from below this node's parent", 0}));
+      return Status::ok();
+    }
+    {
+      MutexLock lock(mutex);
+      if (up.count(m->look)) return Status::invalidArgument("a look id used twice");
+      up.emplace(m->look, Up{*m, std::nullopt, {}, SteadyClock::now(), false});
+    }
+    if (RemoteLooks::isRemote(m->camera)) return passDown(std::move(*m));
+    asio::post(worker, [s = shared_from_this(), m = std::move(*m)] { s->serve(m); });
+    return Status::ok();
+  }
+
+  Status passDown(LookOpen m) {
+    auto [child, rest] = splitFirst(m.camera);
+    uint64_t id = 0;
+    {
+      MutexLock lock(mutex);
+      id = nextLook++;
+      Down d;
+      d.camera = m.camera;
+      d.carriesFrames = carriesFrames(m.right);
+      d.fromParent = m.look;
+      down.emplace(std::make_pair(child, id), std::move(d));
+      up[m.look].down = std::make_pair(child, id);
+    }
+    LookOpen next = m;
+    next.look = id;
+    next.camera = rest;
+    next.via.push_back(context.selfId);
+    if (next.via.size() > kMaxViaNodes || !context.bus->send(Peer::child(child), Kind::kLookOpen, 0, encode(next))) {
+      endDown(child, id, fmt::format("node \"{}\" is not connected", child));
+    }
+    return Status::ok();
+  }
+
+  // On the worker: the owner's decision, in its audit log.
+  void serve(const LookOpen& m) {
+    Status decision = Status::permissionDenied(fmt::format("not shared with the {}", tierName(m.tier)));
+    if (context.shares && context.cameraExists && context.cameraExists(m.camera)) {
+      decision = context.shares->decide(m.camera, m.tier, m.right, false);
+    }
+    const std::string user = remoteUser(m);
+    nlohmann::json detail{{"remote", true}, {"tier", tierName(m.tier)}, {"via", m.via},
+                          {"right", access::shareRightName(m.right)}};
+    if (!decision.isOk()) detail["reason"] = decision.message();
+    Status written = context.audit ? context.audit->record({user, decision.isOk() ? startKind(m.right) : access::audit_kind::kRefused,
+                                                            m.camera, "link", detail.dump()})
+                                   : Status::unavailable("no audit log");
+    if (decision.isOk() && !written.isOk()) decision = Status::unavailable("the owner cannot write its audit log now");
+    LookAnswer answer{m.look, decision.isOk(), decision.message(), 0};
+    {
+      MutexLock lock(mutex);
+      auto u = up.find(m.look);
+      if (u == up.end()) return;  // closed before the answer: its row stands, a look of no time
+      if (!decision.isOk()) {
+        up.erase(u);
+      } else {
+        u->second.answered = true;
+        if (carriesFrames(m.right)) {
+          u->second.stream = m.camera;
+          answer.channel = holdUpFeed(m.camera);
+        }
+      }
+    }
+    sendUp(Kind::kLookAnswer, encode(answer));
+  }
+
+  static std::string remoteUser(const LookOpen& m) { return m.user + "@" + m.via.front(); }
+
+  // A look from the parent ends here: closed above, revoked here, or the link went.
+  void endUp(uint64_t look, std::string_view reason, bool tellParent) {
+    std::optional<Up> ended;
+    {
+      MutexLock lock(mutex);
+      auto u = up.find(look);
+      if (u == up.end()) return;
+      ended = std::move(u->second);
+      up.erase(u);
+      if (!ended->stream.empty()) releaseUpFeed(ended->stream);
+      if (ended->down) {
+        auto d = down.find(*ended->down);
+        if (d != down.end()) {
+          if (d->second.channel) releaseDownFeed(ended->down->first, d->second.channel);
+          down.erase(d);
+        }
+      }
+    }
+    if (ended->down) sendDown(ended->down->first, Kind::kLookClose, encode(LookClose{ended->down->second}));
+    if (tellParent) sendUp(Kind::kLookEnd, encode(LookEnd{look, std::string(reason)}));
+    if (!ended->down && ended->answered && ended->ask.right == access::ShareRight::kLive && context.audit) {
+      const double seconds = std::chrono::duration<double>(SteadyClock::now() - ended->opened).count();
+      asio::post(worker, [s = shared_from_this(), m = ended->ask, seconds, reason = std::string(reason)] {
+        (void)s->context.audit->record({remoteUser(m), access::audit_kind::kLiveStop, m.camera, "link",
+                                        nlohmann::json{{"remote", true},
+                                                       {"tier", tierName(m.tier)},
+                                                       {"via", m.via},
+                                                       {"seconds", std::round(seconds * 10) / 10},
+                                                       {"reason", reason}}
+                                            .dump()});
+      });
+    }
+  }
+
+  Status onClose(const Frame& frame) {
+    auto m = decodeLookClose(frame.payload);
+    if (!m) return m.status();
+    endUp(m->look, "closed", false);
+    return Status::ok();
+  }
+
+  // On the worker: every look served here, asked again (a share changed,
+  // an hour passed, an expiry).
+  void recheck(const std::optional<std::string>& camera) {
+    std::vector<LookOpen> served;
+    {
+      MutexLock lock(mutex);
+      for (const auto& [id, u] : up) {
+        if (!u.down && u.answered && (!camera || u.ask.camera == *camera)) served.push_back(u.ask);
+      }
+    }
+    for (const LookOpen& m : served) {
+      Status s = context.shares ? context.shares->decide(m.camera, m.tier, m.right, false)
+                                : Status::permissionDenied("not shared");
+      if (s.code() == StatusCode::kPermissionDenied) endUp(m.look, "revoked: " + s.message(), true);
+    }
+  }
+  void recheckEvery() {
+    MutexLock lock(mutex);
+    while (!stopping) {
+      lock.waitFor(wake, context.recheck);
+      if (stopping) break;
+      asio::post(worker, [s = shared_from_this()] { s->recheck(std::nullopt); });
+    }
+  }
+
+  // ---- links
+  // Up or down alike: whatever rode on the previous connection is gone.
+  void onLink(const Peer& peer) {
+    if (peer.parent) {
+      // Every look from above rode on the previous connection.
+      std::vector<uint64_t> ids;
+      {
+        MutexLock lock(mutex);
+        for (const auto& [id, u] : up) ids.push_back(id);
+      }
+      for (uint64_t id : ids) endUp(id, "the link to the parent was lost", false);
+      return;
+    }
+    std::vector<uint64_t> ids;
+    {
+      MutexLock lock(mutex);
+      for (const auto& [key, d] : down) {
+        if (key.first == peer.childId) ids.push_back(key.second);
+      }
+    }
+    for (uint64_t id : ids) endDown(peer.childId, id, fmt::format("the link to node \"{}\" was lost", peer.childId));
+  }
+};
+
+RemoteLooks::RemoteLooks(LooksContext context) : state_(std::make_shared<State>(std::move(context))) {
+  Bus& bus = *state_->context.bus;
+  std::weak_ptr<State> weak = state_;
+  auto with = [weak](auto fn) {
+    return [weak, fn](const Peer& from, Frame frame) -> Status {
+      auto s = weak.lock();
+      if (!s) return Status::ok();
+      return fn(*s, from, std::move(frame));
+    };
+  };
+  bus.handleFromParent(Kind::kLookOpen, with([](State& s, const Peer&, Frame f) { return s.onOpen(f); }));
+  bus.handleFromParent(Kind::kLookClose, with([](State& s, const Peer&, Frame f) { return s.onClose(f); }));
+  bus.handleFromChildren(Kind::kLookAnswer, with([](State& s, const Peer& p, Frame f) { return s.onAnswer(p.childId, f); }));
+  bus.handleFromChildren(Kind::kLookEnd, with([](State& s, const Peer& p, Frame f) { return s.onEnd(p.childId, f); }));
+  bus.handleFromChildren(Kind::kData, with([](State& s, const Peer& p, Frame f) { return s.onData(p.childId, std::move(f)); }));
+  bus.watchLinks([weak](const Peer& peer, bool) {
+    if (auto s = weak.lock()) s->onLink(peer);
+  });
+  if (state_->context.shares) {
+    state_->context.shares->addChangeListener([weak](const std::string& camera) {
+      if (auto s = weak.lock()) asio::post(s->worker, [s, camera] { s->recheck(camera); });
+    });
+  }
+  state_->rechecker = std::thread([s = state_.get()] { s->recheckEvery(); });
+}
+
+RemoteLooks::~RemoteLooks() {
+  {
+    MutexLock lock(state_->mutex);
+    state_->stopping = true;
+    state_->upFeeds.clear();
+    state_->downFeeds.clear();
+  }
+  state_->wake.notify_all();
+  state_->rechecker.join();
+  state_->worker.join();
+}
+
+Result<std::unique_ptr<RemoteLooks::Look>> RemoteLooks::open(const Ask& ask,
+                                                             std::function<void(std::string reason)> onEnded,
+                                                             std::chrono::milliseconds timeout) {
+  if (!isRemote(ask.camera)) return Status::invalidArgument("not a remote camera");
+  return state_->open(ask, std::move(onEnded), timeout);
+}
+
+size_t RemoteLooks::openFromAbove() const {
+  MutexLock lock(state_->mutex);
+  return state_->up.size();
+}
+
+RemoteLooks::Look::~Look() { state_->close(child_, id_); }
+
+}  // namespace vigil::link

@@ -1,0 +1,59 @@
+#pragma once
+// A camera's frames as they cross the link (design/LINK.md, "Looks"):
+// each frame becomes one or more kData payloads on its stream's channel,
+// each at most what a frame holds. Intermediate nodes reassemble and
+// publish them to their own live registry without decoding the video.
+//
+//   seq u32 | flags u8 | [first chunk: pts i64 | capture_us i64 | size u32 | params?] | bytes
+//
+// flags: 1 first chunk, 2 last chunk, 4 keyframe, 8 new segment (the pts
+// need not follow on), 16 parameters follow (with every keyframe):
+//   codec u8 | width u16 | height u16 | count u8 x (vps, sps, pps) of (len u16 | bytes)
+// `seq` counts the channel's payloads: a gap (a chunk dropped because the
+// link's data lane was full) makes the receiver wait for the next keyframe.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "media/frame.h"
+
+namespace vigil::link {
+
+// The payloads of one channel, in order.
+class StreamEncoder {
+ public:
+  // Appends the payloads of `frame` to `out`.
+  void encode(const media::Frame& frame, bool newSegment, std::vector<std::vector<uint8_t>>& out);
+
+ private:
+  uint32_t seq_ = 0;
+};
+
+class StreamDecoder {
+ public:
+  static constexpr size_t kMaxFrameBytes = 16 << 20;
+  struct Output {
+    media::SharedFrame frame;
+    bool newSegment = false;
+  };
+  // One payload. A frame when it completes one, nothing while a frame is
+  // being reassembled or skipped to a keyframe after a gap;
+  // InvalidArgument for a payload that cannot be one (bad fields, sizes
+  // past their bounds): the caller ends the stream.
+  Result<std::optional<Output>> push(std::span<const uint8_t> payload);
+
+ private:
+  std::optional<uint32_t> nextSeq_;
+  bool waitKeyframe_ = true;  // from the start and after a gap
+  bool gapBefore_ = true;     // the next frame out starts a new segment
+  std::optional<media::Frame> partial_;
+  size_t partialSize_ = 0;
+  bool partialNewSegment_ = false;
+  std::shared_ptr<const media::VideoParameters> params_;
+};
+
+}  // namespace vigil::link

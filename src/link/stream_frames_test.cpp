@@ -1,0 +1,126 @@
+#include "link/stream_frames.h"
+
+#include <gtest/gtest.h>
+
+#include "link/look_messages.h"
+#include "link/wire.h"
+
+namespace vigil::link {
+namespace {
+
+media::Frame frameOf(size_t size, bool key, int64_t pts, std::shared_ptr<const media::VideoParameters> params) {
+  media::Frame f;
+  f.pts = MediaTime(pts);
+  f.captureTime = WallTime::fromUnixMicros(1'700'000'000'000'000 + pts);
+  f.keyframe = key;
+  f.data.resize(size);
+  for (size_t i = 0; i < size; ++i) f.data[i] = static_cast<uint8_t>(i * 7 + pts);
+  f.params = std::move(params);
+  return f;
+}
+
+std::shared_ptr<const media::VideoParameters> params() {
+  auto p = std::make_shared<media::VideoParameters>();
+  p->sps = {{0x67, 0x42, 0x00, 0x1e}};
+  p->pps = {{0x68, 0xce}};
+  p->width = 640;
+  p->height = 360;
+  return p;
+}
+
+TEST(StreamFramesTest, AFrameLargerThanALinkFrameCrossesInChunksAndComesOutWhole) {
+  StreamEncoder encoder;
+  StreamDecoder decoder;
+  const auto p = params();
+  std::vector<std::vector<uint8_t>> payloads;
+  encoder.encode(frameOf(200'000, true, 0, p), true, payloads);
+  encoder.encode(frameOf(3'000, false, 3600, p), false, payloads);
+  ASSERT_EQ(payloads.size(), 5u);  // 200 kB in 4 chunks, then one
+  std::vector<StreamDecoder::Output> out;
+  for (const auto& payload : payloads) {
+    ASSERT_LE(payload.size() + kHeaderBytes, kMaxFrameBytes);
+    auto r = decoder.push(payload);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    if (*r) out.push_back(**r);
+  }
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].frame->data, frameOf(200'000, true, 0, p).data);
+  EXPECT_TRUE(out[0].frame->keyframe);
+  EXPECT_TRUE(out[0].newSegment);
+  EXPECT_EQ(*out[0].frame->params, *p);
+  EXPECT_EQ(out[1].frame->pts, MediaTime(3600));
+  EXPECT_EQ(out[1].frame->captureTime, frameOf(1, false, 3600, p).captureTime);
+  EXPECT_FALSE(out[1].newSegment);
+  EXPECT_EQ(out[1].frame->params, out[0].frame->params);  // the same parameters, not a copy
+}
+
+TEST(StreamFramesTest, AfterADroppedChunkFramesWaitForTheNextKeyframeAndStartANewSegment) {
+  StreamEncoder encoder;
+  StreamDecoder decoder;
+  const auto p = params();
+  std::vector<std::vector<uint8_t>> payloads;
+  encoder.encode(frameOf(100, true, 0, p), false, payloads);
+  encoder.encode(frameOf(100'000, false, 3600, p), false, payloads);  // two chunks: the first is lost
+  encoder.encode(frameOf(100, false, 7200, p), false, payloads);
+  encoder.encode(frameOf(100, true, 10800, p), false, payloads);
+  payloads.erase(payloads.begin() + 1);
+  std::vector<StreamDecoder::Output> out;
+  for (const auto& payload : payloads) {
+    auto r = decoder.push(payload);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    if (*r) out.push_back(**r);
+  }
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].frame->pts, MediaTime(10800));
+  EXPECT_TRUE(out[1].newSegment);
+}
+
+TEST(StreamFramesTest, FramesBeforeTheFirstKeyframeAreSkippedAndBadFieldsRefused) {
+  StreamEncoder encoder;
+  StreamDecoder decoder;
+  std::vector<std::vector<uint8_t>> payloads;
+  encoder.encode(frameOf(100, false, 0, params()), false, payloads);
+  auto r = decoder.push(payloads[0]);
+  ASSERT_TRUE(r.isOk());
+  EXPECT_FALSE(*r);
+  auto bad = payloads[0];
+  bad[4] = 0x80;  // an unknown flag
+  EXPECT_EQ(decoder.push(bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(decoder.push(std::vector<uint8_t>{0, 0}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LookMessagesTest, RoundTripAndRefusals) {
+  LookOpen open{7, "house7.door", access::ShareRight::kSnapshot, "desk", {"county1", "township1"}, Tier::kCounty};
+  auto back = decodeLookOpen(encode(open));
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_EQ(back->look, 7u);
+  EXPECT_EQ(back->camera, "house7.door");
+  EXPECT_EQ(back->right, access::ShareRight::kSnapshot);
+  EXPECT_EQ(back->via, open.via);
+  EXPECT_EQ(back->tier, Tier::kCounty);
+
+  auto answer = decodeLookAnswer(encode(LookAnswer{7, true, "", 3}));
+  ASSERT_TRUE(answer.isOk());
+  EXPECT_EQ(answer->channel, 3u);
+  auto end = decodeLookEnd(encode(LookEnd{7, "revoked: not shared with the county"}));
+  ASSERT_TRUE(end.isOk());
+  EXPECT_EQ(end->reason, "revoked: not shared with the county");
+
+  auto refused = [](std::string text) {
+    auto r = decodeLookOpen(std::vector<uint8_t>(text.begin(), text.end()));
+    return r.isOk() ? std::string("accepted") : r.status().message();
+  };
+  const std::string good = R"("look":1,"right":"live","user":"u","via":["c1"],"tier":"county")";
+  EXPECT_EQ(refused(R"({"camera":"../door",)" + good + "}"), "camera: must be up to four ids of [a-z0-9_-]{1,64} joined by dots");
+  EXPECT_EQ(refused(R"({"camera":"a..b",)" + good + "}"), "camera: must be up to four ids of [a-z0-9_-]{1,64} joined by dots");
+  EXPECT_EQ(refused(R"({"camera":"door","look":1,"right":"live","user":"u","via":["c1"],"tier":"household"})"),
+            "tier: must be village, township or county");
+  EXPECT_EQ(refused(R"({"camera":"door","look":-1,"right":"live","user":"u","via":["c1"],"tier":"county"})"),
+            "look: required, an unsigned integer");
+  EXPECT_EQ(refused(R"({"camera":"door","look":1,"right":"live","user":"u","via":[],"tier":"county"})"),
+            "via: must name the node that asked");
+  EXPECT_EQ(refused("[[[[[[[[[]]]]]]]]]"), "body: nested too deeply");
+}
+
+}  // namespace
+}  // namespace vigil::link
