@@ -150,8 +150,20 @@ class LinkTest(unittest.TestCase):
         # Enrolment by CLI, while the parents run. The code pins the parent's key.
         code = village.invite()
         self.assertRegex(code, r"^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$")
+        # join rewrites the config through a temporary file: one planted as
+        # a symlink where the first version wrote it is not followed, and
+        # the config keeps its mode.
+        victim = os.path.join(self.tmp.name, "victim")
+        with open(victim, "w") as f:
+            f.write("untouched\n")
+        os.symlink(victim, house.config + ".link-join.tmp")
+        os.chmod(house.config, 0o640)
         r = house.join(village, code)
         self.assertEqual(r.returncode, 0, r.stderr)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "untouched\n")
+        self.assertFalse(os.path.islink(house.config))
+        self.assertEqual(os.stat(house.config).st_mode & 0o7777, 0o640)
         with open(house.config) as f:
             text = f.read()
         self.assertIn(f'[link]\nparent = "{village.url}"', text)

@@ -4,8 +4,12 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
-#include <filesystem>
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "app/commands.h"
@@ -84,23 +88,44 @@ std::string withLinkParent(const std::string& text, const std::string& url) {
 }
 
 // Rewrites the config file with [link] parent, after checking that the
-// result still parses; atomically (a temporary file renamed over it).
+// result still parses; atomically (a temporary file renamed over it). The
+// temporary file gets a fresh random name and is created, never reused:
+// a symlink planted in the config's directory is not followed (O_EXCL),
+// and it starts at mode 0600 (then the config's own), so neither another
+// file nor another reader gets the config's text.
 Status writeLinkParent(const Config& config, const std::string& url) {
   const std::string text = withLinkParent(config.sourceText, url);
   auto parsed = parseConfig(text, config.sourcePath);
   if (!parsed) return parsed.status();
   if (parsed->link.parent != url) return Status::internal("could not set link.parent in " + config.sourcePath);
-  const std::string temp = config.sourcePath + ".link-join.tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::unavailable("cannot write " + temp);
+  struct stat original {};
+  if (::stat(config.sourcePath.c_str(), &original) != 0) {
+    return Status::unavailable(fmt::format("cannot read {}: {}", config.sourcePath, std::strerror(errno)));
   }
-  std::error_code ec;
-  std::filesystem::permissions(temp, std::filesystem::status(config.sourcePath, ec).permissions(), ec);
-  std::filesystem::rename(temp, config.sourcePath, ec);
-  if (ec) return Status::unavailable(fmt::format("cannot replace {}: {}", config.sourcePath, ec.message()));
+  // mkstemp: O_CREAT | O_EXCL, mode 0600, a name no one can guess first.
+  std::string temp = config.sourcePath + ".link-join.XXXXXX";
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) return Status::unavailable(fmt::format("cannot create {}: {}", temp, std::strerror(errno)));
+  auto failed = [&](std::string_view what) {
+    Status s = Status::unavailable(fmt::format("cannot {} {}: {}", what, temp, std::strerror(errno)));
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return s;
+  };
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return failed("write");
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, original.st_mode & 07777) != 0) return failed("set the mode of");
+  if (::fsync(fd) != 0) return failed("sync");
+  ::close(fd);
+  if (::rename(temp.c_str(), config.sourcePath.c_str()) != 0) {
+    Status s = Status::unavailable(fmt::format("cannot replace {}: {}", config.sourcePath, std::strerror(errno)));
+    ::unlink(temp.c_str());
+    return s;
+  }
   return Status::ok();
 }
 
