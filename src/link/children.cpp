@@ -17,6 +17,12 @@ constexpr uint16_t kClosePolicy = 1008;  // a refusal; the Refuse frame before i
 constexpr std::chrono::seconds kEndedGrace{5};
 constexpr std::chrono::milliseconds kWatchInterval{500};
 
+// Also when the id was enrolled again with another key: for the old key's
+// holder that is a removal.
+std::string removedReason(const std::string& id) {
+  return fmt::format("node \"{}\" was removed by this parent's admin", id);
+}
+
 }  // namespace
 
 // ---- Connection
@@ -68,7 +74,7 @@ void ChildLinks::Connection::onMessage(std::span<const uint8_t> message) {
       since_ = links_.clock_.now();
     }
     if (!links_.connected(shared_from_this())) {
-      s = session_.end(RefuseCode::kRemoved, fmt::format("node \"{}\" was removed by this parent's admin", childId_));
+      s = session_.end(RefuseCode::kRemoved, removedReason(childId_));
     } else {
       log::info("link.child_connected", {{"child", childId_}, {"address", address_}});
       arm();  // from the handshake deadline to the keepalive's
@@ -195,9 +201,15 @@ bool ChildLinks::connected(const std::shared_ptr<Connection>& connection) {
   {
     std::lock_guard lock(mutex_);
     auto it = children_.find(connection->childId());
-    if (it == children_.end() || it->second.record.removedAt) return false;
+    // The key may have changed since the Hello: removed and enrolled
+    // again with another key meanwhile.
+    if (it == children_.end() || it->second.record.removedAt ||
+        it->second.record.key != connection->session_.childKey()) {
+      return false;
+    }
     older = it->second.live.lock();
     it->second.live = connection;
+    it->second.liveKey = connection->session_.childKey();
   }
   if (older) older->end(RefuseCode::kReplaced, "a newer connection of this child took over");
   if (bus_) bus_->attach(Peer::child(connection->childId()), connection);
@@ -229,13 +241,14 @@ Status ChildLinks::refresh() {
     std::lock_guard lock(mutex_);
     for (ChildRecord& r : *records) {
       Child& child = children_[r.id];
-      if (r.removedAt && !child.record.removedAt) {
-        if (auto live = child.live.lock()) removed.push_back(std::move(live));
+      if (auto live = child.live.lock(); live && (r.removedAt || r.key != child.liveKey)) {
+        removed.push_back(std::move(live));
+        child.live.reset();
       }
       child.record = std::move(r);
     }
   }
-  for (auto& c : removed) c->end(RefuseCode::kRemoved, fmt::format("node \"{}\" was removed by this parent's admin", c->childId()));
+  for (auto& c : removed) c->end(RefuseCode::kRemoved, removedReason(c->childId()));
   return Status::ok();
 }
 

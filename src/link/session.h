@@ -67,6 +67,9 @@ class Session {
   const Status& endReason() const { return ended_; }
   // The child's id: given on the child's side, from its Hello on the parent's.
   const std::string& childId() const { return childId_; }
+  // The child's key: its own on the child's side; on the parent's, the one
+  // pinned when its Hello came, which its Auth proved once ready().
+  const PublicKey& childKey() const { return childKey_; }
 
   // After the handshake, every frame but the keepalive and a refusal goes
   // to `handler` (the node's link/bus.h). A non-OK answer ends the link as
