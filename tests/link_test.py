@@ -191,6 +191,16 @@ class LinkTest(unittest.TestCase):
         r = house.cli("invite", "--name", "x")
         self.assertEqual(r.returncode, 1)
         self.assertIn("a household has no tier below it", r.stderr)
+        # An invitation binds its child's tier (by default the one below the
+        # parent's) and, when named, its id.
+        r = house2.join(township, township.invite("A village"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("this invitation is for a village, not a household", r.stderr)
+        r = village.cli("invite", "--name", "x", "--id", "house-9")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = house2.join(village, r.stdout.strip().splitlines()[-1])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('this invitation is for node id "house-9", not "house-2"', r.stderr)
         # An expired code.
         short = village.invite(expires="5s")
         time.sleep(6)
@@ -200,7 +210,12 @@ class LinkTest(unittest.TestCase):
         # The API: invitations listed without their codes.
         status, invites = village.api("GET", "/api/v1/link/invites")
         self.assertEqual(status, 200)
-        self.assertEqual([i["state"] for i in invites], ["used", "pending", "expired"])
+        self.assertEqual([i["state"] for i in invites], ["used", "pending", "pending", "expired"])
+        self.assertEqual([(i["tier"], i["child_id"]) for i in invites],
+                         [("household", ""), ("household", ""), ("household", "house-9"), ("household", "")])
+        status, body = village.api("POST", "/api/v1/link/invites", {"name": "x", "tier": "village"})
+        self.assertEqual(status, 400)
+        self.assertIn("a village invites only tiers below it", body["error"])
         self.assertNotIn(code, json.dumps(invites))
 
         # The connection, on both sides. The village restarts to dial its parent.

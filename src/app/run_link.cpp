@@ -26,6 +26,8 @@ struct LinkOptions {
   std::string configPath;
   std::string name;             // invite: who the invitation is for
   std::string expires = "24h";  // invite
+  std::string tier;             // invite: the child's tier; empty: the one below this node's
+  std::string id;               // invite: the child's node id; empty: any
   std::string parent;           // join: https://HOST:PORT
   std::string code;             // join
   std::string child;            // remove: the child's node id
@@ -132,11 +134,25 @@ Status writeLinkParent(const Config& config, const std::string& url) {
 int runLinkInvite(const LinkOptions& options) {
   auto lifetime = link::parseInviteLifetime(options.expires);
   if (!lifetime) return fail("invite", Status::invalidArgument("--" + lifetime.status().message()));
+  std::optional<Tier> tier;
+  if (!options.tier.empty()) {
+    auto parsed = parseTier(options.tier);
+    if (!parsed) return fail("invite", Status::invalidArgument("--tier: household, village, township or county"));
+    tier = *parsed;
+  }
   auto opened = open(options.configPath);
   if (!opened) return fail("invite", opened.status());
-  auto invite = opened->second.enrolment->createInvite(options.name, *lifetime);
-  if (!invite) return fail("invite", invite.status());
-  fmt::print("invitation {} for \"{}\", valid until {}; the child runs:\n", invite->invite.id, invite->invite.name,
+  auto invite = opened->second.enrolment->createInvite(options.name, *lifetime, tier, options.id);
+  if (!invite) {
+    Status s = invite.status();
+    // The option, as the user typed it.
+    if (s.code() == StatusCode::kInvalidArgument) s = Status::invalidArgument("--" + s.message());
+    return fail("invite", s);
+  }
+  const link::InviteFor& bound = *invite->invite.bound;
+  fmt::print("invitation {} for \"{}\" (a {}{}), valid until {}; the child runs:\n", invite->invite.id,
+             invite->invite.name, tierName(bound.tier),
+             bound.childId.empty() ? "" : fmt::format(" with node id {}", bound.childId),
              invite->invite.expiresAt.toRfc3339());
   fmt::print("  vigil link join --config FILE --parent https://THIS-HOST:PORT --code CODE\n");
   fmt::print("{}\n", invite->code);
@@ -208,6 +224,8 @@ void addLinkCommands(CLI::App& cli, Subcommands& out) {
   auto* invite = link->add_subcommand("invite", "Make a one-time invitation code for a child (printed last)");
   invite->add_option("--name", options->name, "who it is for, e.g. \"Zhang family\"")->required();
   invite->add_option("--expires", options->expires, "lifetime: 90m, 24h, 7d...")->capture_default_str();
+  invite->add_option("--tier", options->tier, "the child's tier (default: the one below this node's)");
+  invite->add_option("--id", options->id, "the child's node id (default: any)");
   auto* join = link->add_subcommand("join", "Join a parent with its invitation code, and pin its key");
   join->add_option("--parent", options->parent, "https://HOST:PORT of the parent")->required();
   join->add_option("--code", options->code, "the invitation code")->required();

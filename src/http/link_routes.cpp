@@ -27,6 +27,8 @@ json trafficJson(const link::Traffic& t) {
 json inviteJson(const link::Invite& i, WallTime now) {
   return {{"id", i.id},
           {"name", i.name},
+          {"tier", i.bound ? json(tierName(i.bound->tier)) : json(nullptr)},
+          {"child_id", i.bound ? i.bound->childId : ""},
           {"state", i.state(now)},
           {"created_at", i.createdAt.toRfc3339()},
           {"expires_at", i.expiresAt.toRfc3339()},
@@ -79,7 +81,7 @@ Result<WebSocketSession> connect(link::ChildLinks& children, const Request& req)
 }
 
 Response createInvite(link::Enrolment& enrolment, const Request& req) {
-  auto body = JsonBody::parse(req.body, {"name", "expires"});
+  auto body = JsonBody::parse(req.body, {"name", "expires", "tier", "child_id"});
   if (!body) return errorResponse(body.status());
   auto name = body->string("name", link::kMaxNodeNameBytes);
   if (!name) return errorResponse(name.status());
@@ -88,7 +90,17 @@ Response createInvite(link::Enrolment& enrolment, const Request& req) {
   auto lifetime = expires->empty() ? Result<std::chrono::seconds>(link::kDefaultInviteLifetime)
                                    : link::parseInviteLifetime(*expires);
   if (!lifetime) return errorResponse(lifetime.status());
-  auto invite = enrolment.createInvite(*name, *lifetime);
+  auto tierText = body->optionalString("tier", 16);
+  if (!tierText) return errorResponse(tierText.status());
+  std::optional<Tier> tier;
+  if (!tierText->empty()) {
+    auto parsed = parseTier(*tierText);
+    if (!parsed) return errorResponse(Status::invalidArgument("tier: household, village, township or county"));
+    tier = *parsed;
+  }
+  auto childId = body->optionalString("child_id", 64);
+  if (!childId) return errorResponse(childId.status());
+  auto invite = enrolment.createInvite(*name, *lifetime, tier, *childId);
   if (!invite) return errorResponse(invite.status());
   json j = inviteJson(invite->invite, wallNow());
   j["code"] = invite->code;

@@ -45,7 +45,7 @@ class ChildLinksTest : public ::testing::Test {
   // the one enrolled before, if any).
   void enrol(const access::NodeKey& key) {
     (void)store_->removeChild("house-7", now());
-    auto invite = store_->addInvite("Zhang family", std::vector<uint8_t>(32, ++invites_), now(),
+    auto invite = store_->addInvite("Zhang family", {}, std::vector<uint8_t>(32, ++invites_), now(),
                                     WallTime::fromUnixMicros(now().unixMicros() + 3'600'000'000));
     ASSERT_TRUE(invite);
     ChildRecord child{"house-7", "Zhang family", Tier::kHousehold, key.publicKey(), now(), std::nullopt};

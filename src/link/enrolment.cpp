@@ -67,6 +67,23 @@ Status Enrolment::checkCanInvite() const {
   return Status::ok();
 }
 
+std::chrono::seconds Enrolment::budgetWait() {
+  std::lock_guard lock(budgetMutex_);
+  const auto now = clock_.steadyNow();
+  while (!failures_.empty() && now - failures_.front() >= std::chrono::hours(1)) failures_.pop_front();
+  if (failures_.size() < kFailedJoinsPerHour) return std::chrono::seconds(0);
+  return std::chrono::ceil<std::chrono::seconds>(failures_.front() + std::chrono::hours(1) - now);
+}
+
+void Enrolment::failedJoin() {
+  std::lock_guard lock(budgetMutex_);
+  failures_.push_back(clock_.steadyNow());
+  if (failures_.size() > kFailedJoinsPerHour) failures_.pop_front();
+  if (failures_.size() == kFailedJoinsPerHour) {
+    log::warn("link.joins_closed", {{"failures", kFailedJoinsPerHour}, {"reason", "too many failed joins in an hour"}});
+  }
+}
+
 Result<std::vector<uint8_t>> Enrolment::hashSecret(std::string_view secret) {
   auto salt = store_.inviteSalt();
   if (!salt) return salt.status();
@@ -82,20 +99,29 @@ Result<std::vector<uint8_t>> Enrolment::hashSecret(std::string_view secret) {
   return hash;
 }
 
-Result<NewInvite> Enrolment::createInvite(const std::string& name, std::chrono::seconds lifetime) {
+Result<NewInvite> Enrolment::createInvite(const std::string& name, std::chrono::seconds lifetime,
+                                          std::optional<Tier> tier, const std::string& childId) {
   VIGIL_RETURN_IF_ERROR(checkCanInvite());
   if (!isValidNodeName(name)) {
     return Status::invalidArgument(fmt::format("name: 1 to {} bytes of UTF-8, no control characters", kMaxNodeNameBytes));
   }
+  // The tier just below this node's, unless the admin says otherwise.
+  const InviteFor bound{tier.value_or(static_cast<Tier>(static_cast<int>(self_.tier) - 1)), childId};
+  if (bound.tier >= self_.tier) {
+    return Status::invalidArgument(
+        fmt::format("tier: a {} invites only tiers below it, not a {}", tierName(self_.tier), tierName(bound.tier)));
+  }
+  if (!childId.empty() && !isValidId(childId)) return Status::invalidArgument("id: a-z, 0-9, '_' and '-', 1 to 64 of them");
   const InviteCode code = newInviteCode(key_.publicKey());
   auto hash = hashSecret(code.secret);
   if (!hash) return hash.status();
   const WallTime now = clock_.now();
   const WallTime expires = now + std::chrono::duration_cast<std::chrono::microseconds>(lifetime);
-  auto id = store_.addInvite(name, *hash, now, expires);
+  auto id = store_.addInvite(name, bound, *hash, now, expires);
   if (!id) return id.status();
-  log::info("link.invite", {{"id", *id}, {"name", name}, {"expires", expires.toRfc3339()}});
-  return NewInvite{Invite{*id, name, now, expires, std::nullopt, "", std::nullopt}, code.toString()};
+  log::info("link.invite", {{"id", *id}, {"name", name}, {"tier", tierName(bound.tier)}, {"child", childId},
+                            {"expires", expires.toRfc3339()}});
+  return NewInvite{Invite{*id, name, bound, now, expires, std::nullopt, "", std::nullopt}, code.toString()};
 }
 
 Status Enrolment::revokeInvite(int64_t id) {
@@ -118,7 +144,12 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   VIGIL_RETURN_IF_ERROR(checkCanInvite());
   const auto b = bindingFrom(binding);
   if (!b) return kNoBinding;
-  // Every way out but enrolment counts as a failed join.
+  // Every way out but enrolment counts as a failed join, per address and
+  // node-wide (a guesser with many addresses).
+  if (const auto wait = budgetWait(); wait.count() > 0) {
+    return Status::resourceExhausted(
+        fmt::format("too many failed joins on this node: joins are closed, try again in {} s", wait.count()));
+  }
   access::LoginAdmission admission = throttle_.admit(kJoinAccount, client);
   if (!admission.attempt) {
     return Status::resourceExhausted(
@@ -126,6 +157,7 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   }
   auto refuse = [&](Status why) -> Result<ChildRecord> {
     log::warn("link.join_refused", {{"child", request.child.id}, {"client", client}, {"reason", why.message()}});
+    failedJoin();
     return why;
   };
   const NodeIdentity& child = request.child;
@@ -153,6 +185,18 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   if (state == "expired") {
     return refuse(Status::permissionDenied(
         fmt::format("this invitation code expired at {}", (*invite)->expiresAt.toRfc3339())));
+  }
+  // The admin chose who the invitation is for, not the one who holds it
+  // (design/LINK.md, "Trust model").
+  const std::optional<InviteFor>& bound = (*invite)->bound;
+  if (!bound || bound->tier != child.tier) {
+    return refuse(Status::permissionDenied(fmt::format("this invitation is for a {}, not a {}",
+                                                       bound ? tierName(bound->tier) : "node of another tier",
+                                                       tierName(child.tier))));
+  }
+  if (!bound->childId.empty() && bound->childId != child.id) {
+    return refuse(Status::permissionDenied(
+        fmt::format("this invitation is for node id \"{}\", not \"{}\"", bound->childId, child.id)));
   }
   ChildRecord record{child.id, child.name, child.tier, child.key, clock_.now(), std::nullopt};
   if (Status s = store_.enrolChild((*invite)->id, record, record.enrolledAt); !s.isOk()) {

@@ -1,5 +1,6 @@
 #include "link/enrolment.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -105,6 +106,38 @@ TEST_F(EnrolmentTest, TiersGoDownward) {
   EXPECT_EQ(leaf.createInvite("x", hours(1)).status().message(), "a household has no tier below it to invite");
 }
 
+// A code enrols the tier and the id the admin chose, not what its holder
+// claims: a household cannot take a village's invitation.
+TEST_F(EnrolmentTest, AnInvitationBindsTheTierAndTheIdOfItsChild) {
+  Enrolment county(*store_, parentKey_, NodeIdentity{"county-1", "County", Tier::kCounty, parentKey_.publicKey()}, clock_);
+  auto join = [&](const std::string& code, Tier tier, const std::string& id, const std::string& client) {
+    JoinRequest r = request(code, childKey_, binding_, tier);
+    r.child.id = id;
+    const auto proof = childKey_.sign(joinChildStatement(binding_, r.nonce, r.child.id, r.child.tier, r.child.key));
+    std::copy(proof.begin(), proof.end(), r.proof.begin());
+    return county.join(std::string(binding_.begin(), binding_.end()), r, client);
+  };
+  auto township = county.createInvite("Township one", hours(1));  // the tier just below, by default
+  ASSERT_TRUE(township);
+  EXPECT_EQ(township->invite.bound->tier, Tier::kTownship);
+  EXPECT_EQ(join(township->code, Tier::kHousehold, "house-7", "192.0.2.1").status().message(),
+            "this invitation is for a township, not a household");
+  auto village = county.createInvite("Village one", hours(1), Tier::kVillage, "village-1");
+  ASSERT_TRUE(village);
+  EXPECT_EQ(join(village->code, Tier::kHousehold, "village-1", "192.0.2.2").status().message(),
+            "this invitation is for a village, not a household");
+  EXPECT_EQ(join(village->code, Tier::kVillage, "village-2", "192.0.2.3").status().message(),
+            "this invitation is for node id \"village-1\", not \"village-2\"");
+  // Refused joins leave the invitation pending for its child.
+  auto enrolled = join(village->code, Tier::kVillage, "village-1", "192.0.2.4");
+  ASSERT_TRUE(enrolled) << enrolled.status().toString();
+  EXPECT_EQ(enrolled->tier, Tier::kVillage);
+  EXPECT_TRUE(join(township->code, Tier::kTownship, "township-1", "192.0.2.5"));
+  EXPECT_EQ(county.createInvite("x", hours(1), Tier::kCounty).status().message(),
+            "tier: a county invites only tiers below it, not a county");
+  EXPECT_EQ(county.createInvite("x", hours(1), std::nullopt, "Not An Id").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(EnrolmentTest, GuessingIsThrottledPerAddress) {
   const std::string c = code();
   std::string wrong = c;
@@ -113,6 +146,27 @@ TEST_F(EnrolmentTest, GuessingIsThrottledPerAddress) {
   auto throttled = join(request(c, childKey_, binding_));  // even the right code waits
   EXPECT_EQ(throttled.status().code(), StatusCode::kResourceExhausted);
   EXPECT_TRUE(join(request(c, childKey_, binding_), "192.0.2.9"));  // another address is not held up
+}
+
+// Many addresses, each under its own limit: the node-wide budget closes
+// joins for the hour, then they open again.
+TEST_F(EnrolmentTest, FailedJoinsFromManyAddressesCloseJoinsForAnHour) {
+  const std::string c = code();
+  ChannelBinding other = binding_;
+  other[0] ^= 1;  // a proof for another connection: a failure without hashing a code
+  for (size_t i = 0; i < kFailedJoinsPerHour; ++i) {
+    clock_.advance(std::chrono::seconds(1));  // under the throttle's checks per second
+    EXPECT_EQ(join(request(c, childKey_, other), fmt::format("198.51.{}.1", i)).status().code(),
+              StatusCode::kPermissionDenied);
+  }
+  clock_.advance(std::chrono::seconds(1));
+  auto closed = join(request(c, childKey_, binding_), "203.0.113.1");  // a fresh address, the right code
+  EXPECT_EQ(closed.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(closed.status().message().rfind("too many failed joins on this node", 0), 0u) << closed.status().message();
+  clock_.advance(std::chrono::minutes(59));
+  EXPECT_EQ(join(request(c, childKey_, binding_), "203.0.113.2").status().code(), StatusCode::kResourceExhausted);
+  clock_.advance(std::chrono::minutes(1));
+  EXPECT_TRUE(join(request(c, childKey_, binding_), "203.0.113.3"));
 }
 
 TEST(InviteLifetime, UnitsAndBounds) {
