@@ -275,7 +275,7 @@ class LinkTest(unittest.TestCase):
         self.assertEqual(challenge[1], 2)  # the parent proves itself first
         self.assertEqual(refuse[1], 5)
         self.assertEqual(int.from_bytes(refuse[12:14], "big"), 4)  # bad proof
-        self.assertIn(b"does not match its key pinned at enrolment", refuse)
+        self.assertIn(b"its proof matches no key enrolled here", refuse)
         time.sleep(1)
         self.assertEqual(village.child("house-1")["state"], "connected")
 

@@ -17,12 +17,6 @@ constexpr uint16_t kClosePolicy = 1008;  // a refusal; the Refuse frame before i
 constexpr std::chrono::seconds kEndedGrace{5};
 constexpr std::chrono::milliseconds kWatchInterval{500};
 
-// Also when the id was enrolled again with another key: for the old key's
-// holder that is a removal.
-std::string removedReason(const std::string& id) {
-  return fmt::format("node \"{}\" was removed by this parent's admin", id);
-}
-
 }  // namespace
 
 // ---- Connection
@@ -188,12 +182,11 @@ std::shared_ptr<ChildLinks::Connection> ChildLinks::accept(std::shared_ptr<Frame
   return connection;
 }
 
-Result<PublicKey> ChildLinks::findChild(const std::string& id) const {
+Result<PinnedChild> ChildLinks::findChild(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = children_.find(id);
   if (it == children_.end()) return Status::notFound(id);
-  if (it->second.record.removedAt) return Status::permissionDenied(id);
-  return it->second.record.key;
+  return PinnedChild{it->second.record.key, it->second.record.removedAt.has_value()};
 }
 
 bool ChildLinks::connected(const std::shared_ptr<Connection>& connection) {

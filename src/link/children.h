@@ -87,7 +87,7 @@ class ChildLinks {
     PublicKey liveKey{};  // the key the live connection proved
     ChildLinkStatus last;  // the state of the last connection, once it closed
   };
-  Result<PublicKey> findChild(const std::string& id) const;
+  Result<PinnedChild> findChild(const std::string& id) const;
   // A connection finished its handshake: it becomes the child's live one
   // (ending an older one). False when the child was removed meanwhile,
   // or its pinned key is no longer the one the connection proved.
