@@ -261,6 +261,19 @@ class LinkTest(unittest.TestCase):
         wait_until("village-1 is cut off", lambda: "removed" in (village.link()["parent"] or {}).get("reason", ""),
                    REMOVED + 2)
 
+        # Each parent audited its invitations, enrolments and removals, from
+        # the CLI and the API alike.
+        def link_rows(node):
+            status, rows = node.api("GET", "/api/v1/audit")
+            self.assertEqual(status, 200)
+            return [(r["action"], r["user"], r["client"], r["detail"].get("child", ""))
+                    for r in reversed(rows) if r["action"].startswith("link_")]
+        self.assertEqual(link_rows(township), [("link_invite", "", "cli", ""), ("link_enrol", "", "127.0.0.1", "village-1"),
+                                               ("link_invite", "", "cli", ""), ("link_remove", "", "cli", "village-1")])
+        rows = link_rows(village)
+        self.assertIn(("link_enrol", "", "127.0.0.1", "house-1"), rows)
+        self.assertEqual(rows[-1], ("link_remove", "admin", "127.0.0.1", "house-1"))
+
     def test_impostors_are_refused(self):
         village = self.node("village-1", "village")
         house = self.node("house-1", "household")

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "access/audit.h"
 #include "access/node_key.h"
 #include "app/config.h"
 #include "base/event_loops.h"
@@ -25,7 +26,9 @@ struct NodeLink {
 };
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
-Result<NodeLink> openNodeLink(const Config& config);
+// Invitations, enrolments and removals are audited in `audit` (the
+// node's, app/node_access.h).
+Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit);
 // For serve: starts watching the children and, with [link] parent, dials
 // the parent pinned at `vigil link join` (FailedPrecondition when this node
 // has not joined the parent its config names).

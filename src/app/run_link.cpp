@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/node_access.h"
 #include "app/node_link.h"
 #include "link/invite_code.h"
 #include "link/join_client.h"
@@ -38,15 +39,27 @@ int fail(std::string_view command, const Status& s) {
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-Result<std::pair<Config, NodeLink>> open(const std::string& configPath) {
+const access::Actor kCli{"", "cli"};
+
+struct OpenedNode {
+  Config config;
+  NodeAccess access;  // its audit log records what the link's commands change; outlives `link`
+  NodeLink link;
+};
+
+Result<OpenedNode> open(const std::string& configPath) {
   auto config = loadConfigFile(configPath);
   if (!config) return config.status();
   if (config->node.id.empty()) {
     return Status::failedPrecondition(fmt::format("{}: set [node] id (a-z, 0-9, '_', '-') before linking", configPath));
   }
-  auto link = openNodeLink(*config);
+  auto where = accessLocationFrom(configPath, "");
+  if (!where) return where.status();
+  auto access = openNodeAccess(*where);
+  if (!access) return access.status();
+  auto link = openNodeLink(*config, *access->audit);
   if (!link) return link.status();
-  return std::pair{std::move(*config), std::move(*link)};
+  return OpenedNode{std::move(*config), std::move(*access), std::move(*link)};
 }
 
 // `text` with `parent = "URL"` in its [link] table: the key's line is
@@ -142,7 +155,7 @@ int runLinkInvite(const LinkOptions& options) {
   }
   auto opened = open(options.configPath);
   if (!opened) return fail("invite", opened.status());
-  auto invite = opened->second.enrolment->createInvite(options.name, *lifetime, tier, options.id);
+  auto invite = opened->link.enrolment->createInvite(kCli, options.name, *lifetime, tier, options.id);
   if (!invite) {
     Status s = invite.status();
     // The option, as the user typed it.
@@ -167,7 +180,8 @@ int runLinkJoin(const LinkOptions& options) {
   }
   auto opened = open(options.configPath);
   if (!opened) return fail("join", opened.status());
-  auto& [config, node] = *opened;
+  const Config& config = opened->config;
+  NodeLink& node = opened->link;
   link::JoinOptions join{options.parent, *code,
                          link::NodeIdentity{config.node.id, config.node.name, config.node.tier, node.key->publicKey()}};
   auto parent = link::joinParent(*node.key, join, SystemClock::instance());
@@ -182,7 +196,7 @@ int runLinkJoin(const LinkOptions& options) {
 int runLinkRemove(const LinkOptions& options) {
   auto opened = open(options.configPath);
   if (!opened) return fail("remove", opened.status());
-  if (Status s = opened->second.store->removeChild(options.child, SystemClock::instance().now()); !s.isOk()) {
+  if (Status s = opened->link.enrolment->removeChild(kCli, options.child); !s.isOk()) {
     return fail("remove", s);
   }
   fmt::print("removed child {}; a running vigil serve ends its link within a second\n", options.child);
@@ -192,8 +206,8 @@ int runLinkRemove(const LinkOptions& options) {
 int runLinkStatus(const LinkOptions& options) {
   auto opened = open(options.configPath);
   if (!opened) return fail("status", opened.status());
-  NodeLink& node = opened->second;
-  fmt::print("node {} ({}), key fingerprint {}\n", opened->first.node.id, tierName(opened->first.node.tier),
+  NodeLink& node = opened->link;
+  fmt::print("node {} ({}), key fingerprint {}\n", opened->config.node.id, tierName(opened->config.node.tier),
              link::keyFingerprint(node.key->publicKey()));
   if (auto parent = node.store->parent(); parent && *parent) {
     fmt::print("parent {} \"{}\" at {}\n", (*parent)->id, (*parent)->name, (*parent)->url);

@@ -39,6 +39,8 @@ json inviteJson(const link::Invite& i, WallTime now) {
 
 WallTime wallNow() { return SystemClock::instance().now(); }
 
+access::Actor actor(const Request& req) { return {req.principal->user, req.remoteAddress}; }
+
 // http's WebSocket as a link connection's transport.
 class WebSocketFrames final : public link::FrameChannel {
  public:
@@ -100,7 +102,7 @@ Response createInvite(link::Enrolment& enrolment, const Request& req) {
   }
   auto childId = body->optionalString("child_id", 64);
   if (!childId) return errorResponse(childId.status());
-  auto invite = enrolment.createInvite(*name, *lifetime, tier, *childId);
+  auto invite = enrolment.createInvite(actor(req), *name, *lifetime, tier, *childId);
   if (!invite) return errorResponse(invite.status());
   json j = inviteJson(invite->invite, wallNow());
   j["code"] = invite->code;
@@ -190,12 +192,16 @@ void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
   server.route("DELETE", "/api/v1/link/invites/{id}", Access::kAdmin, [&enrolment](const Request& req) {
     auto id = inviteId(req);
     if (!id) return errorResponse(id.status());
-    return errorResponse(enrolment.revokeInvite(*id));
+    return errorResponse(enrolment.revokeInvite(actor(req), *id));
   });
-  server.route("DELETE", "/api/v1/link/children/{id}", Access::kAdmin, [&children](const Request& req) {
+  server.route("DELETE", "/api/v1/link/children/{id}", Access::kAdmin, [&enrolment, &children](const Request& req) {
     const std::string& id = req.params.at("id");
     if (!isValidId(id)) return Response::error(404, "no such child");
-    return errorResponse(children.remove(id));
+    const Status removed = enrolment.removeChild(actor(req), id);
+    if (removed.code() == StatusCode::kNotFound) return errorResponse(removed);
+    // Its link ends at once, even if the audit row failed (then the answer).
+    const Status ended = children.refresh();
+    return errorResponse(removed.isOk() ? ended : removed);
   });
   server.route("POST", "/api/v1/link/join/hello", Access::kNode,
                [&enrolment](const Request& req) { return joinHello(enrolment, req); });

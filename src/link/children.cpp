@@ -245,12 +245,6 @@ Status ChildLinks::refresh() {
   return Status::ok();
 }
 
-Status ChildLinks::remove(const std::string& id) {
-  VIGIL_RETURN_IF_ERROR(store_.removeChild(id, clock_.now()));
-  log::info("link.child_removed", {{"child", id}});
-  return refresh();
-}
-
 std::vector<ChildLinkStatus> ChildLinks::status() const {
   std::vector<ChildLinkStatus> out;
   std::lock_guard lock(mutex_);

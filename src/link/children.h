@@ -71,9 +71,6 @@ class ChildLinks {
   // (onMessage, onDrained, onClosed). `binding`: the TLS channel binding.
   std::shared_ptr<Connection> accept(std::shared_ptr<FrameChannel> channel, const ChannelBinding& binding,
                                      std::string address);
-  // Marks the child removed in link.db and ends its connection at once.
-  // NotFound. On the HTTP workers or the CLI (disk).
-  Status remove(const std::string& id);
   // Re-reads the children from link.db: after an enrolment, and by the
   // watcher. Ends the connections of children removed meanwhile, or
   // enrolled again with another key (removed, then re-invited).

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "base/log.h"
 #include "link/invite_code.h"
@@ -58,8 +59,9 @@ Result<std::chrono::seconds> parseInviteLifetime(std::string_view text) {
   return lifetime;
 }
 
-Enrolment::Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock)
-    : store_(store), key_(key), self_(std::move(self)), clock_(clock), throttle_(clock, joinThrottle()) {}
+Enrolment::Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock,
+                     access::AuditLog& audit)
+    : store_(store), key_(key), self_(std::move(self)), clock_(clock), audit_(audit), throttle_(clock, joinThrottle()) {}
 
 Status Enrolment::checkCanInvite() const {
   if (self_.id.empty()) return Status::failedPrecondition("set [node] id in this node's config before inviting children");
@@ -99,8 +101,9 @@ Result<std::vector<uint8_t>> Enrolment::hashSecret(std::string_view secret) {
   return hash;
 }
 
-Result<NewInvite> Enrolment::createInvite(const std::string& name, std::chrono::seconds lifetime,
-                                          std::optional<Tier> tier, const std::string& childId) {
+Result<NewInvite> Enrolment::createInvite(const access::Actor& by, const std::string& name,
+                                          std::chrono::seconds lifetime, std::optional<Tier> tier,
+                                          const std::string& childId) {
   VIGIL_RETURN_IF_ERROR(checkCanInvite());
   if (!isValidNodeName(name)) {
     return Status::invalidArgument(fmt::format("name: 1 to {} bytes of UTF-8, no control characters", kMaxNodeNameBytes));
@@ -119,15 +122,33 @@ Result<NewInvite> Enrolment::createInvite(const std::string& name, std::chrono::
   const WallTime expires = now + std::chrono::duration_cast<std::chrono::microseconds>(lifetime);
   auto id = store_.addInvite(name, bound, *hash, now, expires);
   if (!id) return id.status();
-  log::info("link.invite", {{"id", *id}, {"name", name}, {"tier", tierName(bound.tier)}, {"child", childId},
+  // Unaudited, the invitation is revoked before anyone sees its code.
+  if (Status s = audit_.record({by.user, access::audit_kind::kLinkInvite, "", by.client,
+                                nlohmann::json{{"invite", *id},
+                                               {"name", name},
+                                               {"tier", tierName(bound.tier)},
+                                               {"child_id", childId},
+                                               {"expires_at", expires.toRfc3339()}}
+                                    .dump()});
+      !s.isOk()) {
+    (void)store_.revokeInvite(*id, now);
+    return s;
+  }  log::info("link.invite", {{"id", *id}, {"name", name}, {"tier", tierName(bound.tier)}, {"child", childId},
                             {"expires", expires.toRfc3339()}});
   return NewInvite{Invite{*id, name, bound, now, expires, std::nullopt, "", std::nullopt}, code.toString()};
 }
 
-Status Enrolment::revokeInvite(int64_t id) {
+Status Enrolment::revokeInvite(const access::Actor& by, int64_t id) {
   VIGIL_RETURN_IF_ERROR(store_.revokeInvite(id, clock_.now()));
   log::info("link.invite_revoked", {{"id", id}});
-  return Status::ok();
+  return audit_.record({by.user, access::audit_kind::kLinkInviteRevoke, "", by.client,
+                        nlohmann::json{{"invite", id}}.dump()});
+}
+
+Status Enrolment::removeChild(const access::Actor& by, const std::string& id) {
+  VIGIL_RETURN_IF_ERROR(store_.removeChild(id, clock_.now()));
+  log::info("link.child_removed", {{"child", id}});
+  return audit_.record({by.user, access::audit_kind::kLinkRemove, "", by.client, nlohmann::json{{"child", id}}.dump()});
 }
 
 Result<JoinHelloAnswer> Enrolment::hello(std::string_view binding, const JoinHello& request) const {
@@ -206,6 +227,15 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   admission.attempt->succeeded();
   log::info("link.enrolled", {{"child", child.id}, {"tier", tierName(child.tier)}, {"invite", (*invite)->id},
                               {"client", client}});
+  // The child is enrolled (its own transaction in link.db); an audit
+  // failure is the answer, so the admin sees it.
+  VIGIL_RETURN_IF_ERROR(audit_.record({"", access::audit_kind::kLinkEnrol, "", client,
+                                       nlohmann::json{{"child", child.id},
+                                                      {"tier", tierName(child.tier)},
+                                                      {"name", child.name},
+                                                      {"invite", (*invite)->id},
+                                                      {"fingerprint", keyFingerprint(child.key)}}
+                                           .dump()}));
   return record;
 }
 

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include "access/accounts.h"
+#include "access/audit.h"
 #include "access/node_key.h"
 #include "access/throttle.h"
 #include "base/time.h"
@@ -31,20 +33,25 @@ struct NewInvite {
 
 class Enrolment {
  public:
-  // `self`: this node's id, name and tier (its key is `key`).
-  Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock);
+  // `self`: this node's id, name and tier (its key is `key`). Invitations,
+  // enrolments and removals are audited in `audit` (design/AUDIT.md).
+  Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock,
+            access::AuditLog& audit);
 
   // An invitation for a child of `tier` (default: the tier just below this
   // node's) and, when given, of node id `childId`: a join with another
   // tier or id is refused. InvalidArgument for a bad name, lifetime, tier
   // or id. FailedPrecondition when this node has no [node] id, or is a
   // household (nothing below it).
-  Result<NewInvite> createInvite(const std::string& name, std::chrono::seconds lifetime,
+  Result<NewInvite> createInvite(const access::Actor& by, const std::string& name, std::chrono::seconds lifetime,
                                  std::optional<Tier> tier = std::nullopt, const std::string& childId = "");
 
   Result<std::vector<Invite>> invites() { return store_.listInvites(); }
   // NotFound; FailedPrecondition when it is no longer pending.
-  Status revokeInvite(int64_t id);
+  Status revokeInvite(const access::Actor& by, int64_t id);
+  // Marks the child removed in link.db (ChildLinks::refresh() then ends
+  // its link). NotFound.
+  Status removeChild(const access::Actor& by, const std::string& id);
 
   // Step 1: this node's identity and its proof, bound to the connection
   // (`binding`: Request::tlsChannelBinding; FailedPrecondition when empty).
@@ -70,6 +77,7 @@ class Enrolment {
   const access::NodeKey& key_;
   const NodeIdentity self_;
   const Clock& clock_;
+  access::AuditLog& audit_;
   access::LoginThrottle throttle_;
   std::mutex budgetMutex_;
   std::deque<std::chrono::steady_clock::time_point> failures_;  // the last hour's, at most kFailedJoinsPerHour
