@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vigil::link;
   static vigil::ManualClock clock(vigil::WallTime::fromUnixMicros(1'700'000'000'000'000));
   const PublicKey anyChild{};  // every id is "enrolled", with a key no one holds
-  Session parent(parentKey(), [&](const std::string&) -> vigil::Result<PublicKey> { return anyChild; },
+  Session parent(parentKey(), [&](const std::string&) -> vigil::Result<PinnedChild> { return PinnedChild{anyChild}; },
                  ChannelBinding{}, clock);
   std::span<const uint8_t> rest(data, size);
   while (rest.size() >= 2) {

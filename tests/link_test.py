@@ -171,8 +171,20 @@ class LinkTest(NodesTestCase):
         # Enrolment by CLI, while the parents run. The code pins the parent's key.
         code = village.invite()
         self.assertRegex(code, r"^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$")
+        # join rewrites the config through a temporary file: one planted as
+        # a symlink where the first version wrote it is not followed, and
+        # the config keeps its mode.
+        victim = os.path.join(self.tmp.name, "victim")
+        with open(victim, "w") as f:
+            f.write("untouched\n")
+        os.symlink(victim, house.config + ".link-join.tmp")
+        os.chmod(house.config, 0o640)
         r = house.join(village, code)
         self.assertEqual(r.returncode, 0, r.stderr)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "untouched\n")
+        self.assertFalse(os.path.islink(house.config))
+        self.assertEqual(os.stat(house.config).st_mode & 0o7777, 0o640)
         with open(house.config) as f:
             text = f.read()
         self.assertIn(f'[link]\nparent = "{village.url}"', text)
@@ -200,6 +212,16 @@ class LinkTest(NodesTestCase):
         r = house.cli("invite", "--name", "x")
         self.assertEqual(r.returncode, 1)
         self.assertIn("a household has no tier below it", r.stderr)
+        # An invitation binds its child's tier (by default the one below the
+        # parent's) and, when named, its id.
+        r = house2.join(township, township.invite("A village"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("this invitation is for a village, not a household", r.stderr)
+        r = village.cli("invite", "--name", "x", "--id", "house-9")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = house2.join(village, r.stdout.strip().splitlines()[-1])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('this invitation is for node id "house-9", not "house-2"', r.stderr)
         # An expired code.
         short = village.invite(expires="5s")
         time.sleep(6)
@@ -209,7 +231,12 @@ class LinkTest(NodesTestCase):
         # The API: invitations listed without their codes.
         status, invites = village.api("GET", "/api/v1/link/invites")
         self.assertEqual(status, 200)
-        self.assertEqual([i["state"] for i in invites], ["used", "pending", "expired"])
+        self.assertEqual([i["state"] for i in invites], ["used", "pending", "pending", "expired"])
+        self.assertEqual([(i["tier"], i["child_id"]) for i in invites],
+                         [("household", ""), ("household", ""), ("household", "house-9"), ("household", "")])
+        status, body = village.api("POST", "/api/v1/link/invites", {"name": "x", "tier": "village"})
+        self.assertEqual(status, 400)
+        self.assertIn("a village invites only tiers below it", body["error"])
         self.assertNotIn(code, json.dumps(invites))
 
         # The connection, on both sides. The village restarts to dial its parent.
@@ -255,6 +282,19 @@ class LinkTest(NodesTestCase):
         wait_until("village-1 is cut off", lambda: "removed" in (village.link()["parent"] or {}).get("reason", ""),
                    REMOVED + 2)
 
+        # Each parent audited its invitations, enrolments and removals, from
+        # the CLI and the API alike.
+        def link_rows(node):
+            status, rows = node.api("GET", "/api/v1/audit")
+            self.assertEqual(status, 200)
+            return [(r["action"], r["user"], r["client"], r["detail"].get("child", ""))
+                    for r in reversed(rows) if r["action"].startswith("link_")]
+        self.assertEqual(link_rows(township), [("link_invite", "", "cli", ""), ("link_enrol", "", "127.0.0.1", "village-1"),
+                                               ("link_invite", "", "cli", ""), ("link_remove", "", "cli", "village-1")])
+        rows = link_rows(village)
+        self.assertIn(("link_enrol", "", "127.0.0.1", "house-1"), rows)
+        self.assertEqual(rows[-1], ("link_remove", "admin", "127.0.0.1", "house-1"))
+
     def test_impostors_are_refused(self):
         village = self.node("village-1", "village")
         house = self.node("house-1", "household")
@@ -269,7 +309,7 @@ class LinkTest(NodesTestCase):
         self.assertEqual(challenge[1], 2)  # the parent proves itself first
         self.assertEqual(refuse[1], 5)
         self.assertEqual(int.from_bytes(refuse[12:14], "big"), 4)  # bad proof
-        self.assertIn(b"does not match its key pinned at enrolment", refuse)
+        self.assertIn(b"its proof matches no key enrolled here", refuse)
         time.sleep(1)
         self.assertEqual(village.child("house-1")["state"], "connected")
 

@@ -49,6 +49,10 @@ inline constexpr const char* kEventOpen = "event_open";
 inline constexpr const char* kEventClose = "event_close";
 inline constexpr const char* kShareChange = "share_change";
 inline constexpr const char* kRefused = "refused";  // a look from another tier refused at the source
+inline constexpr const char* kLinkInvite = "link_invite";
+inline constexpr const char* kLinkInviteRevoke = "link_invite_revoke";
+inline constexpr const char* kLinkEnrol = "link_enrol";
+inline constexpr const char* kLinkRemove = "link_remove";
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

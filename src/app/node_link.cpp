@@ -8,7 +8,7 @@
 
 namespace vigil::app {
 
-Result<NodeLink> openNodeLink(const Config& config) {
+Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
   const std::filesystem::path dir = config.node.dataDir;
   if (dir.empty()) return Status::failedPrecondition("the tier link needs node.data_dir in the config");
   std::error_code ec;
@@ -24,7 +24,7 @@ Result<NodeLink> openNodeLink(const Config& config) {
   link.enrolment = std::make_unique<link::Enrolment>(
       *link.store, *link.key,
       link::NodeIdentity{config.node.id, config.node.name, config.node.tier, link.key->publicKey()},
-      SystemClock::instance());
+      SystemClock::instance(), audit);
   link.bus = std::make_unique<link::Bus>();
   auto outbox = link::Outbox::open((dir / "outbox.db").string(), *link.bus);
   if (!outbox) return outbox.status();

@@ -43,7 +43,9 @@ struct NodeLinkServices {
 };
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
-Result<NodeLink> openNodeLink(const Config& config);
+// Invitations, enrolments and removals are audited in `audit` (the
+// node's, app/node_access.h).
+Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit);
 // For serve: starts the catalog over `cameras` (this node's own: what they
 // share goes up), watching the children and, with [link] parent, dials the
 // parent pinned at `vigil link join` (FailedPrecondition when this node

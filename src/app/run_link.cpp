@@ -4,11 +4,16 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
-#include <filesystem>
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/node_access.h"
 #include "app/node_link.h"
 #include "link/invite_code.h"
 #include "link/join_client.h"
@@ -22,6 +27,8 @@ struct LinkOptions {
   std::string configPath;
   std::string name;             // invite: who the invitation is for
   std::string expires = "24h";  // invite
+  std::string tier;             // invite: the child's tier; empty: the one below this node's
+  std::string id;               // invite: the child's node id; empty: any
   std::string parent;           // join: https://HOST:PORT
   std::string code;             // join
   std::string child;            // remove: the child's node id
@@ -32,15 +39,27 @@ int fail(std::string_view command, const Status& s) {
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-Result<std::pair<Config, NodeLink>> open(const std::string& configPath) {
+const access::Actor kCli{"", "cli"};
+
+struct OpenedNode {
+  Config config;
+  NodeAccess access;  // its audit log records what the link's commands change; outlives `link`
+  NodeLink link;
+};
+
+Result<OpenedNode> open(const std::string& configPath) {
   auto config = loadConfigFile(configPath);
   if (!config) return config.status();
   if (config->node.id.empty()) {
     return Status::failedPrecondition(fmt::format("{}: set [node] id (a-z, 0-9, '_', '-') before linking", configPath));
   }
-  auto link = openNodeLink(*config);
+  auto where = accessLocationFrom(configPath, "");
+  if (!where) return where.status();
+  auto access = openNodeAccess(*where);
+  if (!access) return access.status();
+  auto link = openNodeLink(*config, *access->audit);
   if (!link) return link.status();
-  return std::pair{std::move(*config), std::move(*link)};
+  return OpenedNode{std::move(*config), std::move(*access), std::move(*link)};
 }
 
 // `text` with `parent = "URL"` in its [link] table: the key's line is
@@ -84,34 +103,69 @@ std::string withLinkParent(const std::string& text, const std::string& url) {
 }
 
 // Rewrites the config file with [link] parent, after checking that the
-// result still parses; atomically (a temporary file renamed over it).
+// result still parses; atomically (a temporary file renamed over it). The
+// temporary file gets a fresh random name and is created, never reused:
+// a symlink planted in the config's directory is not followed (O_EXCL),
+// and it starts at mode 0600 (then the config's own), so neither another
+// file nor another reader gets the config's text.
 Status writeLinkParent(const Config& config, const std::string& url) {
   const std::string text = withLinkParent(config.sourceText, url);
   auto parsed = parseConfig(text, config.sourcePath);
   if (!parsed) return parsed.status();
   if (parsed->link.parent != url) return Status::internal("could not set link.parent in " + config.sourcePath);
-  const std::string temp = config.sourcePath + ".link-join.tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::unavailable("cannot write " + temp);
+  struct stat original {};
+  if (::stat(config.sourcePath.c_str(), &original) != 0) {
+    return Status::unavailable(fmt::format("cannot read {}: {}", config.sourcePath, std::strerror(errno)));
   }
-  std::error_code ec;
-  std::filesystem::permissions(temp, std::filesystem::status(config.sourcePath, ec).permissions(), ec);
-  std::filesystem::rename(temp, config.sourcePath, ec);
-  if (ec) return Status::unavailable(fmt::format("cannot replace {}: {}", config.sourcePath, ec.message()));
+  // mkstemp: O_CREAT | O_EXCL, mode 0600, a name no one can guess first.
+  std::string temp = config.sourcePath + ".link-join.XXXXXX";
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) return Status::unavailable(fmt::format("cannot create {}: {}", temp, std::strerror(errno)));
+  auto failed = [&](std::string_view what) {
+    Status s = Status::unavailable(fmt::format("cannot {} {}: {}", what, temp, std::strerror(errno)));
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return s;
+  };
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return failed("write");
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, original.st_mode & 07777) != 0) return failed("set the mode of");
+  if (::fsync(fd) != 0) return failed("sync");
+  ::close(fd);
+  if (::rename(temp.c_str(), config.sourcePath.c_str()) != 0) {
+    Status s = Status::unavailable(fmt::format("cannot replace {}: {}", config.sourcePath, std::strerror(errno)));
+    ::unlink(temp.c_str());
+    return s;
+  }
   return Status::ok();
 }
 
 int runLinkInvite(const LinkOptions& options) {
   auto lifetime = link::parseInviteLifetime(options.expires);
   if (!lifetime) return fail("invite", Status::invalidArgument("--" + lifetime.status().message()));
+  std::optional<Tier> tier;
+  if (!options.tier.empty()) {
+    auto parsed = parseTier(options.tier);
+    if (!parsed) return fail("invite", Status::invalidArgument("--tier: household, village, township or county"));
+    tier = *parsed;
+  }
   auto opened = open(options.configPath);
   if (!opened) return fail("invite", opened.status());
-  auto invite = opened->second.enrolment->createInvite(options.name, *lifetime);
-  if (!invite) return fail("invite", invite.status());
-  fmt::print("invitation {} for \"{}\", valid until {}; the child runs:\n", invite->invite.id, invite->invite.name,
+  auto invite = opened->link.enrolment->createInvite(kCli, options.name, *lifetime, tier, options.id);
+  if (!invite) {
+    Status s = invite.status();
+    // The option, as the user typed it.
+    if (s.code() == StatusCode::kInvalidArgument) s = Status::invalidArgument("--" + s.message());
+    return fail("invite", s);
+  }
+  const link::InviteFor& bound = *invite->invite.bound;
+  fmt::print("invitation {} for \"{}\" (a {}{}), valid until {}; the child runs:\n", invite->invite.id,
+             invite->invite.name, tierName(bound.tier),
+             bound.childId.empty() ? "" : fmt::format(" with node id {}", bound.childId),
              invite->invite.expiresAt.toRfc3339());
   fmt::print("  vigil link join --config FILE --parent https://THIS-HOST:PORT --code CODE\n");
   fmt::print("{}\n", invite->code);
@@ -126,7 +180,8 @@ int runLinkJoin(const LinkOptions& options) {
   }
   auto opened = open(options.configPath);
   if (!opened) return fail("join", opened.status());
-  auto& [config, node] = *opened;
+  const Config& config = opened->config;
+  NodeLink& node = opened->link;
   link::JoinOptions join{options.parent, *code,
                          link::NodeIdentity{config.node.id, config.node.name, config.node.tier, node.key->publicKey()}};
   auto parent = link::joinParent(*node.key, join, SystemClock::instance());
@@ -141,7 +196,7 @@ int runLinkJoin(const LinkOptions& options) {
 int runLinkRemove(const LinkOptions& options) {
   auto opened = open(options.configPath);
   if (!opened) return fail("remove", opened.status());
-  if (Status s = opened->second.store->removeChild(options.child, SystemClock::instance().now()); !s.isOk()) {
+  if (Status s = opened->link.enrolment->removeChild(kCli, options.child); !s.isOk()) {
     return fail("remove", s);
   }
   fmt::print("removed child {}; a running vigil serve ends its link within a second\n", options.child);
@@ -151,8 +206,8 @@ int runLinkRemove(const LinkOptions& options) {
 int runLinkStatus(const LinkOptions& options) {
   auto opened = open(options.configPath);
   if (!opened) return fail("status", opened.status());
-  NodeLink& node = opened->second;
-  fmt::print("node {} ({}), key fingerprint {}\n", opened->first.node.id, tierName(opened->first.node.tier),
+  NodeLink& node = opened->link;
+  fmt::print("node {} ({}), key fingerprint {}\n", opened->config.node.id, tierName(opened->config.node.tier),
              link::keyFingerprint(node.key->publicKey()));
   if (auto parent = node.store->parent(); parent && *parent) {
     fmt::print("parent {} \"{}\" at {}\n", (*parent)->id, (*parent)->name, (*parent)->url);
@@ -183,6 +238,8 @@ void addLinkCommands(CLI::App& cli, Subcommands& out) {
   auto* invite = link->add_subcommand("invite", "Make a one-time invitation code for a child (printed last)");
   invite->add_option("--name", options->name, "who it is for, e.g. \"Zhang family\"")->required();
   invite->add_option("--expires", options->expires, "lifetime: 90m, 24h, 7d...")->capture_default_str();
+  invite->add_option("--tier", options->tier, "the child's tier (default: the one below this node's)");
+  invite->add_option("--id", options->id, "the child's node id (default: any)");
   auto* join = link->add_subcommand("join", "Join a parent with its invitation code, and pin its key");
   join->add_option("--parent", options->parent, "https://HOST:PORT of the parent")->required();
   join->add_option("--code", options->code, "the invitation code")->required();

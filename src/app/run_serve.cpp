@@ -85,7 +85,7 @@ int runServe(const Config& config) {
 
   // The tier link (design/LINK.md) lives in the data directory too.
   if (!config.node.dataDir.empty()) {
-    auto opened = openNodeLink(config);
+    auto opened = openNodeLink(config, *access->audit);  // a data directory: access is open
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;

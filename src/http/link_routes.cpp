@@ -29,6 +29,8 @@ json trafficJson(const link::Traffic& t) {
 json inviteJson(const link::Invite& i, WallTime now) {
   return {{"id", i.id},
           {"name", i.name},
+          {"tier", i.bound ? json(tierName(i.bound->tier)) : json(nullptr)},
+          {"child_id", i.bound ? i.bound->childId : ""},
           {"state", i.state(now)},
           {"created_at", i.createdAt.toRfc3339()},
           {"expires_at", i.expiresAt.toRfc3339()},
@@ -58,6 +60,8 @@ json checkpointJson(const link::ChildCheckpoint& c) {
 }
 
 WallTime wallNow() { return SystemClock::instance().now(); }
+
+access::Actor actor(const Request& req) { return {req.principal->user, req.remoteAddress}; }
 
 // http's WebSocket as a link connection's transport.
 class WebSocketFrames final : public link::FrameChannel {
@@ -101,7 +105,7 @@ Result<WebSocketSession> connect(link::ChildLinks& children, const Request& req)
 }
 
 Response createInvite(link::Enrolment& enrolment, const Request& req) {
-  auto body = JsonBody::parse(req.body, {"name", "expires"});
+  auto body = JsonBody::parse(req.body, {"name", "expires", "tier", "child_id"});
   if (!body) return errorResponse(body.status());
   auto name = body->string("name", link::kMaxNodeNameBytes);
   if (!name) return errorResponse(name.status());
@@ -110,7 +114,17 @@ Response createInvite(link::Enrolment& enrolment, const Request& req) {
   auto lifetime = expires->empty() ? Result<std::chrono::seconds>(link::kDefaultInviteLifetime)
                                    : link::parseInviteLifetime(*expires);
   if (!lifetime) return errorResponse(lifetime.status());
-  auto invite = enrolment.createInvite(*name, *lifetime);
+  auto tierText = body->optionalString("tier", 16);
+  if (!tierText) return errorResponse(tierText.status());
+  std::optional<Tier> tier;
+  if (!tierText->empty()) {
+    auto parsed = parseTier(*tierText);
+    if (!parsed) return errorResponse(Status::invalidArgument("tier: household, village, township or county"));
+    tier = *parsed;
+  }
+  auto childId = body->optionalString("child_id", 64);
+  if (!childId) return errorResponse(childId.status());
+  auto invite = enrolment.createInvite(actor(req), *name, *lifetime, tier, *childId);
   if (!invite) return errorResponse(invite.status());
   json j = inviteJson(invite->invite, wallNow());
   j["code"] = invite->code;
@@ -201,12 +215,16 @@ void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
   server.route("DELETE", "/api/v1/link/invites/{id}", Access::kAdmin, [&enrolment](const Request& req) {
     auto id = inviteId(req);
     if (!id) return errorResponse(id.status());
-    return errorResponse(enrolment.revokeInvite(*id));
+    return errorResponse(enrolment.revokeInvite(actor(req), *id));
   });
-  server.route("DELETE", "/api/v1/link/children/{id}", Access::kAdmin, [&children](const Request& req) {
+  server.route("DELETE", "/api/v1/link/children/{id}", Access::kAdmin, [&enrolment, &children](const Request& req) {
     const std::string& id = req.params.at("id");
     if (!isValidId(id)) return Response::error(404, "no such child");
-    return errorResponse(children.remove(id));
+    const Status removed = enrolment.removeChild(actor(req), id);
+    if (removed.code() == StatusCode::kNotFound) return errorResponse(removed);
+    // Its link ends at once, even if the audit row failed (then the answer).
+    const Status ended = children.refresh();
+    return errorResponse(removed.isOk() ? ended : removed);
   });
   server.route("GET", "/api/v1/link/children/{id}/checkpoints", Access::kAdmin, [store = o.store](const Request& req) {
     const std::string& id = req.params.at("id");

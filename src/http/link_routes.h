@@ -1,7 +1,8 @@
 #pragma once
 // The tier link's routes (design/LINK.md):
 //   GET    /api/v1/link                 admin: this node's parent and children, with their state
-//   POST   /api/v1/link/invites         admin: {"name", "expires"?: "24h"} -> 201 with the code (shown once)
+//   POST   /api/v1/link/invites         admin: {"name", "expires"?: "24h", "tier"?, "child_id"?}
+//                                        -> 201 with the code (shown once)
 //   GET    /api/v1/link/invites         admin: every invitation and its state (never a code)
 //   DELETE /api/v1/link/invites/{id}    admin: revoke a pending invitation
 //   DELETE /api/v1/link/children/{id}   admin: remove a child; its link ends at once

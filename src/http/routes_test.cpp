@@ -73,7 +73,8 @@ class RoutesTest : public ::testing::Test {
     ASSERT_TRUE(linkStore);
     linkStore_ = std::move(*linkStore);
     enrolment_ = std::make_unique<link::Enrolment>(
-        *linkStore_, *nodeKey_, link::NodeIdentity{"village-1", "Village", Tier::kVillage, nodeKey_->publicKey()}, clock_);
+        *linkStore_, *nodeKey_, link::NodeIdentity{"village-1", "Village", Tier::kVillage, nodeKey_->publicKey()}, clock_,
+        *audit_);
     children_ = std::make_unique<link::ChildLinks>(*linkStore_, *nodeKey_, clock_);
     addLinkRoutes(*server_, {.enrolment = enrolment_.get(), .children = children_.get(), .parent = {}});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},

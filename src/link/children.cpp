@@ -68,7 +68,7 @@ void ChildLinks::Connection::onMessage(std::span<const uint8_t> message) {
       since_ = links_.clock_.now();
     }
     if (!links_.connected(shared_from_this())) {
-      s = session_.end(RefuseCode::kRemoved, fmt::format("node \"{}\" was removed by this parent's admin", childId_));
+      s = session_.end(RefuseCode::kRemoved, removedReason(childId_));
     } else {
       log::info("link.child_connected", {{"child", childId_}, {"address", address_}});
       arm();  // from the handshake deadline to the keepalive's
@@ -182,12 +182,11 @@ std::shared_ptr<ChildLinks::Connection> ChildLinks::accept(std::shared_ptr<Frame
   return connection;
 }
 
-Result<PublicKey> ChildLinks::findChild(const std::string& id) const {
+Result<PinnedChild> ChildLinks::findChild(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = children_.find(id);
   if (it == children_.end()) return Status::notFound(id);
-  if (it->second.record.removedAt) return Status::permissionDenied(id);
-  return it->second.record.key;
+  return PinnedChild{it->second.record.key, it->second.record.removedAt.has_value()};
 }
 
 bool ChildLinks::connected(const std::shared_ptr<Connection>& connection) {
@@ -195,9 +194,15 @@ bool ChildLinks::connected(const std::shared_ptr<Connection>& connection) {
   {
     std::lock_guard lock(mutex_);
     auto it = children_.find(connection->childId());
-    if (it == children_.end() || it->second.record.removedAt) return false;
+    // The key may have changed since the Hello: removed and enrolled
+    // again with another key meanwhile.
+    if (it == children_.end() || it->second.record.removedAt ||
+        it->second.record.key != connection->session_.childKey()) {
+      return false;
+    }
     older = it->second.live.lock();
     it->second.live = connection;
+    it->second.liveKey = connection->session_.childKey();
   }
   if (older) older->end(RefuseCode::kReplaced, "a newer connection of this child took over");
   if (bus_) bus_->attach(Peer::child(connection->childId()), connection);
@@ -229,20 +234,15 @@ Status ChildLinks::refresh() {
     std::lock_guard lock(mutex_);
     for (ChildRecord& r : *records) {
       Child& child = children_[r.id];
-      if (r.removedAt && !child.record.removedAt) {
-        if (auto live = child.live.lock()) removed.push_back(std::move(live));
+      if (auto live = child.live.lock(); live && (r.removedAt || r.key != child.liveKey)) {
+        removed.push_back(std::move(live));
+        child.live.reset();
       }
       child.record = std::move(r);
     }
   }
-  for (auto& c : removed) c->end(RefuseCode::kRemoved, fmt::format("node \"{}\" was removed by this parent's admin", c->childId()));
+  for (auto& c : removed) c->end(RefuseCode::kRemoved, removedReason(c->childId()));
   return Status::ok();
-}
-
-Status ChildLinks::remove(const std::string& id) {
-  VIGIL_RETURN_IF_ERROR(store_.removeChild(id, clock_.now()));
-  log::info("link.child_removed", {{"child", id}});
-  return refresh();
 }
 
 std::vector<ChildLinkStatus> ChildLinks::status() const {

@@ -71,11 +71,9 @@ class ChildLinks {
   // (onMessage, onDrained, onClosed). `binding`: the TLS channel binding.
   std::shared_ptr<Connection> accept(std::shared_ptr<FrameChannel> channel, const ChannelBinding& binding,
                                      std::string address);
-  // Marks the child removed in link.db and ends its connection at once.
-  // NotFound. On the HTTP workers or the CLI (disk).
-  Status remove(const std::string& id);
   // Re-reads the children from link.db: after an enrolment, and by the
-  // watcher. Ends the connections of children removed meanwhile.
+  // watcher. Ends the connections of children removed meanwhile, or
+  // enrolled again with another key (removed, then re-invited).
   Status refresh();
   std::vector<ChildLinkStatus> status() const;
 
@@ -83,11 +81,13 @@ class ChildLinks {
   struct Child {
     ChildRecord record;
     std::weak_ptr<Connection> live;
+    PublicKey liveKey{};  // the key the live connection proved
     ChildLinkStatus last;  // the state of the last connection, once it closed
   };
-  Result<PublicKey> findChild(const std::string& id) const;
+  Result<PinnedChild> findChild(const std::string& id) const;
   // A connection finished its handshake: it becomes the child's live one
-  // (ending an older one). False when the child was removed meanwhile.
+  // (ending an older one). False when the child was removed meanwhile,
+  // or its pinned key is no longer the one the connection proved.
   bool connected(const std::shared_ptr<Connection>& connection);
   void closed(Connection& connection, const Status& reason);
   void watch();

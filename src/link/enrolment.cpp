@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "base/log.h"
 #include "link/invite_code.h"
@@ -58,13 +59,31 @@ Result<std::chrono::seconds> parseInviteLifetime(std::string_view text) {
   return lifetime;
 }
 
-Enrolment::Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock)
-    : store_(store), key_(key), self_(std::move(self)), clock_(clock), throttle_(clock, joinThrottle()) {}
+Enrolment::Enrolment(LinkStore& store, const access::NodeKey& key, NodeIdentity self, const Clock& clock,
+                     access::AuditLog& audit)
+    : store_(store), key_(key), self_(std::move(self)), clock_(clock), audit_(audit), throttle_(clock, joinThrottle()) {}
 
 Status Enrolment::checkCanInvite() const {
   if (self_.id.empty()) return Status::failedPrecondition("set [node] id in this node's config before inviting children");
   if (self_.tier == Tier::kHousehold) return Status::failedPrecondition("a household has no tier below it to invite");
   return Status::ok();
+}
+
+std::chrono::seconds Enrolment::budgetWait() {
+  std::lock_guard lock(budgetMutex_);
+  const auto now = clock_.steadyNow();
+  while (!failures_.empty() && now - failures_.front() >= std::chrono::hours(1)) failures_.pop_front();
+  if (failures_.size() < kFailedJoinsPerHour) return std::chrono::seconds(0);
+  return std::chrono::ceil<std::chrono::seconds>(failures_.front() + std::chrono::hours(1) - now);
+}
+
+void Enrolment::failedJoin() {
+  std::lock_guard lock(budgetMutex_);
+  failures_.push_back(clock_.steadyNow());
+  if (failures_.size() > kFailedJoinsPerHour) failures_.pop_front();
+  if (failures_.size() == kFailedJoinsPerHour) {
+    log::warn("link.joins_closed", {{"failures", kFailedJoinsPerHour}, {"reason", "too many failed joins in an hour"}});
+  }
 }
 
 Result<std::vector<uint8_t>> Enrolment::hashSecret(std::string_view secret) {
@@ -82,26 +101,54 @@ Result<std::vector<uint8_t>> Enrolment::hashSecret(std::string_view secret) {
   return hash;
 }
 
-Result<NewInvite> Enrolment::createInvite(const std::string& name, std::chrono::seconds lifetime) {
+Result<NewInvite> Enrolment::createInvite(const access::Actor& by, const std::string& name,
+                                          std::chrono::seconds lifetime, std::optional<Tier> tier,
+                                          const std::string& childId) {
   VIGIL_RETURN_IF_ERROR(checkCanInvite());
   if (!isValidNodeName(name)) {
     return Status::invalidArgument(fmt::format("name: 1 to {} bytes of UTF-8, no control characters", kMaxNodeNameBytes));
   }
+  // The tier just below this node's, unless the admin says otherwise.
+  const InviteFor bound{tier.value_or(static_cast<Tier>(static_cast<int>(self_.tier) - 1)), childId};
+  if (bound.tier >= self_.tier) {
+    return Status::invalidArgument(
+        fmt::format("tier: a {} invites only tiers below it, not a {}", tierName(self_.tier), tierName(bound.tier)));
+  }
+  if (!childId.empty() && !isValidId(childId)) return Status::invalidArgument("id: a-z, 0-9, '_' and '-', 1 to 64 of them");
   const InviteCode code = newInviteCode(key_.publicKey());
   auto hash = hashSecret(code.secret);
   if (!hash) return hash.status();
   const WallTime now = clock_.now();
   const WallTime expires = now + std::chrono::duration_cast<std::chrono::microseconds>(lifetime);
-  auto id = store_.addInvite(name, *hash, now, expires);
+  auto id = store_.addInvite(name, bound, *hash, now, expires);
   if (!id) return id.status();
-  log::info("link.invite", {{"id", *id}, {"name", name}, {"expires", expires.toRfc3339()}});
-  return NewInvite{Invite{*id, name, now, expires, std::nullopt, "", std::nullopt}, code.toString()};
+  // Unaudited, the invitation is revoked before anyone sees its code.
+  if (Status s = audit_.record({by.user, access::audit_kind::kLinkInvite, "", by.client,
+                                nlohmann::json{{"invite", *id},
+                                               {"name", name},
+                                               {"tier", tierName(bound.tier)},
+                                               {"child_id", childId},
+                                               {"expires_at", expires.toRfc3339()}}
+                                    .dump()});
+      !s.isOk()) {
+    (void)store_.revokeInvite(*id, now);
+    return s;
+  }  log::info("link.invite", {{"id", *id}, {"name", name}, {"tier", tierName(bound.tier)}, {"child", childId},
+                            {"expires", expires.toRfc3339()}});
+  return NewInvite{Invite{*id, name, bound, now, expires, std::nullopt, "", std::nullopt}, code.toString()};
 }
 
-Status Enrolment::revokeInvite(int64_t id) {
+Status Enrolment::revokeInvite(const access::Actor& by, int64_t id) {
   VIGIL_RETURN_IF_ERROR(store_.revokeInvite(id, clock_.now()));
   log::info("link.invite_revoked", {{"id", id}});
-  return Status::ok();
+  return audit_.record({by.user, access::audit_kind::kLinkInviteRevoke, "", by.client,
+                        nlohmann::json{{"invite", id}}.dump()});
+}
+
+Status Enrolment::removeChild(const access::Actor& by, const std::string& id) {
+  VIGIL_RETURN_IF_ERROR(store_.removeChild(id, clock_.now()));
+  log::info("link.child_removed", {{"child", id}});
+  return audit_.record({by.user, access::audit_kind::kLinkRemove, "", by.client, nlohmann::json{{"child", id}}.dump()});
 }
 
 Result<JoinHelloAnswer> Enrolment::hello(std::string_view binding, const JoinHello& request) const {
@@ -118,7 +165,12 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   VIGIL_RETURN_IF_ERROR(checkCanInvite());
   const auto b = bindingFrom(binding);
   if (!b) return kNoBinding;
-  // Every way out but enrolment counts as a failed join.
+  // Every way out but enrolment counts as a failed join, per address and
+  // node-wide (a guesser with many addresses).
+  if (const auto wait = budgetWait(); wait.count() > 0) {
+    return Status::resourceExhausted(
+        fmt::format("too many failed joins on this node: joins are closed, try again in {} s", wait.count()));
+  }
   access::LoginAdmission admission = throttle_.admit(kJoinAccount, client);
   if (!admission.attempt) {
     return Status::resourceExhausted(
@@ -126,6 +178,7 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   }
   auto refuse = [&](Status why) -> Result<ChildRecord> {
     log::warn("link.join_refused", {{"child", request.child.id}, {"client", client}, {"reason", why.message()}});
+    failedJoin();
     return why;
   };
   const NodeIdentity& child = request.child;
@@ -154,6 +207,18 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
     return refuse(Status::permissionDenied(
         fmt::format("this invitation code expired at {}", (*invite)->expiresAt.toRfc3339())));
   }
+  // The admin chose who the invitation is for, not the one who holds it
+  // (design/LINK.md, "Trust model").
+  const std::optional<InviteFor>& bound = (*invite)->bound;
+  if (!bound || bound->tier != child.tier) {
+    return refuse(Status::permissionDenied(fmt::format("this invitation is for a {}, not a {}",
+                                                       bound ? tierName(bound->tier) : "node of another tier",
+                                                       tierName(child.tier))));
+  }
+  if (!bound->childId.empty() && bound->childId != child.id) {
+    return refuse(Status::permissionDenied(
+        fmt::format("this invitation is for node id \"{}\", not \"{}\"", bound->childId, child.id)));
+  }
   ChildRecord record{child.id, child.name, child.tier, child.key, clock_.now(), std::nullopt};
   if (Status s = store_.enrolChild((*invite)->id, record, record.enrolledAt); !s.isOk()) {
     if (s.code() == StatusCode::kAlreadyExists || s.code() == StatusCode::kFailedPrecondition) return refuse(s);
@@ -162,6 +227,15 @@ Result<ChildRecord> Enrolment::join(std::string_view binding, const JoinRequest&
   admission.attempt->succeeded();
   log::info("link.enrolled", {{"child", child.id}, {"tier", tierName(child.tier)}, {"invite", (*invite)->id},
                               {"client", client}});
+  // The child is enrolled (its own transaction in link.db); an audit
+  // failure is the answer, so the admin sees it.
+  VIGIL_RETURN_IF_ERROR(audit_.record({"", access::audit_kind::kLinkEnrol, "", client,
+                                       nlohmann::json{{"child", child.id},
+                                                      {"tier", tierName(child.tier)},
+                                                      {"name", child.name},
+                                                      {"invite", (*invite)->id},
+                                                      {"fingerprint", keyFingerprint(child.key)}}
+                                           .dump()}));
   return record;
 }
 

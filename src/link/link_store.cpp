@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS invite (
   expires_at INTEGER NOT NULL,
   used_at INTEGER,
   used_by TEXT NOT NULL DEFAULT '',
-  revoked_at INTEGER
+  revoked_at INTEGER,
+  tier TEXT NOT NULL DEFAULT '',
+  child_id TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS child (
   id TEXT PRIMARY KEY NOT NULL,
@@ -59,7 +61,17 @@ CREATE TABLE IF NOT EXISTS parent (
 );
 )sql";
 
-constexpr const char* kInviteColumns = "id, name, created_at, expires_at, used_at, used_by, revoked_at";
+constexpr const char* kInviteColumns = "id, name, created_at, expires_at, used_at, used_by, revoked_at, tier, child_id";
+
+// link.db from before invitations bound a tier and an id: the columns are
+// added, and the invitations still pending revoked (they would enrol any
+// tier below; the admin makes new ones).
+constexpr const char* kBindInvites = R"sql(
+ALTER TABLE invite ADD COLUMN tier TEXT NOT NULL DEFAULT '';
+ALTER TABLE invite ADD COLUMN child_id TEXT NOT NULL DEFAULT '';
+UPDATE invite SET revoked_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000000
+  WHERE used_at IS NULL AND revoked_at IS NULL;
+)sql";
 constexpr size_t kSaltBytes = crypto_pwhash_SALTBYTES;
 
 }  // namespace
@@ -75,7 +87,11 @@ struct LinkStore::Query : SqlQuery {
     return k;
   }
   // The columns of kInviteColumns, in order.
-  Invite invite() const { return {integer(0), text(1), *time(2), *time(3), time(4), text(5), time(6)}; }
+  Invite invite() const {
+    std::optional<InviteFor> bound;
+    if (auto tier = parseTier(text(7))) bound = InviteFor{*tier, text(8)};
+    return {integer(0), text(1), bound, *time(2), *time(3), time(4), text(5), time(6)};
+  }
   Result<Tier> tier(int col) const {
     auto t = parseTier(text(col));
     if (!t) return Status::dataLoss("link db: unknown tier " + text(col));
@@ -91,9 +107,19 @@ std::string_view Invite::state(WallTime now) const {
 }
 
 Result<std::unique_ptr<LinkStore>> LinkStore::open(const std::string& path) {
-  auto db = openDatabase(path, kSchema);
-  if (!db) return db.status();
-  return std::unique_ptr<LinkStore>(new LinkStore(*db));
+  auto opened = openDatabase(path, kSchema);
+  if (!opened) return opened.status();
+  sqlite3* db = *opened;
+  // A link.db from before invitations bound a tier: its invite table has no tier column.
+  const bool unbound = sqlite3_exec(db, "SELECT tier FROM invite LIMIT 0", nullptr, nullptr, nullptr) != SQLITE_OK;
+  char* err = nullptr;
+  if (unbound && sqlite3_exec(db, kBindInvites, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s = Status::unavailable(fmt::format("cannot open {}: {}", path, err ? err : "schema"));
+    sqlite3_free(err);
+    sqlite3_close(db);
+    return s;
+  }
+  return std::unique_ptr<LinkStore>(new LinkStore(db));
 }
 
 LinkStore::~LinkStore() { sqlite3_close(db_); }
@@ -111,12 +137,14 @@ Result<std::vector<uint8_t>> LinkStore::inviteSalt() {
   return q.blob(0);
 }
 
-Result<int64_t> LinkStore::addInvite(const std::string& name, std::span<const uint8_t> secretHash, WallTime createdAt,
-                                     WallTime expiresAt) {
+Result<int64_t> LinkStore::addInvite(const std::string& name, const InviteFor& bound,
+                                     std::span<const uint8_t> secretHash, WallTime createdAt, WallTime expiresAt) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(
-      Query(db_, "INSERT INTO invite (name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?)")
+      Query(db_, "INSERT INTO invite (name, tier, child_id, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
           .bind(name)
+          .bind(tierName(bound.tier))
+          .bind(bound.childId)
           .bind(secretHash)
           .bind(createdAt.unixMicros())
           .bind(expiresAt.unixMicros())

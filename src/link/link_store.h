@@ -20,9 +20,19 @@ struct sqlite3;
 
 namespace vigil::link {
 
+// Who an invitation is for: the tier it enrols, and the node id when the
+// admin named one (empty: any free id).
+struct InviteFor {
+  Tier tier = Tier::kHousehold;
+  std::string childId;
+};
+
 struct Invite {
   int64_t id = 0;
   std::string name;  // who it is for, as the admin wrote it
+  // Unset only for invitations made before invitations bound a tier (all
+  // revoked by that upgrade).
+  std::optional<InviteFor> bound;
   WallTime createdAt;
   WallTime expiresAt;
   std::optional<WallTime> usedAt;
@@ -70,8 +80,8 @@ class LinkStore {
 
   // This node's salt for invitation hashes, made on first use.
   Result<std::vector<uint8_t>> inviteSalt();
-  Result<int64_t> addInvite(const std::string& name, std::span<const uint8_t> secretHash, WallTime createdAt,
-                            WallTime expiresAt);
+  Result<int64_t> addInvite(const std::string& name, const InviteFor& bound, std::span<const uint8_t> secretHash,
+                            WallTime createdAt, WallTime expiresAt);
   Result<std::vector<Invite>> listInvites();
   Result<std::optional<Invite>> findInvite(std::span<const uint8_t> secretHash);
   // NotFound; FailedPrecondition when it is no longer pending.

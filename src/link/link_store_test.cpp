@@ -20,7 +20,7 @@ class LinkStoreTest : public ::testing::Test {
     return c;
   }
   int64_t invite(uint8_t hashByte) {
-    auto id = store_->addInvite("Zhang family", std::vector<uint8_t>(32, hashByte), now_, later_);
+    auto id = store_->addInvite("Zhang family", {}, std::vector<uint8_t>(32, hashByte), now_, later_);
     EXPECT_TRUE(id);
     return id ? *id : 0;
   }

@@ -14,6 +14,14 @@ Signature toSignature(const access::NodeKey::Signature& s) {
   return out;
 }
 
+}  // namespace
+
+std::string removedReason(const std::string& childId) {
+  return fmt::format("node \"{}\" was removed by this parent's admin", childId);
+}
+
+namespace {
+
 // The Status a refusal reads as, on either side.
 Status statusFor(RefuseCode code, std::string text) {
   switch (code) {
@@ -154,22 +162,23 @@ Status Session::onHello(std::span<const uint8_t> payload) {
   if (!hello) return end(RefuseCode::kProtocol, hello.status().message());
   childId_ = hello->childId;
   childNonce_ = hello->nonce;
-  auto key = findChild_(childId_);
-  if (key) childKey_ = *key;
-  // The proof goes first even to a child refused next, so that a child
-  // learns why only from the parent it pinned, not from whoever answers
-  // at its address.
+  auto pinned = findChild_(childId_);
+  if (!pinned && pinned.status().code() != StatusCode::kNotFound) {
+    return end(RefuseCode::kShutdown, "the parent cannot check enrolments now");
+  }
+  if (pinned) {
+    pinned_ = *pinned;
+    childKey_ = pinned->key;
+  }
+  // The same Challenge, then the same refusal after the Auth, for an
+  // unknown id, a removed one and an enrolled one with a wrong key: a
+  // stranger learns nothing of who is enrolled. Only the child that
+  // proves its key learns that it was removed, and only after the parent
+  // proved its own (design/LINK.md, "Handshake").
   parentNonce_ = newNonce();
   sendControl(Kind::kChallenge, encode(Challenge{parentNonce_, toSignature(own_.sign(statement(Signer::kParent)))}));
   expect_ = Step::kAuth;
-  if (key) return Status::ok();
-  if (key.status().code() == StatusCode::kPermissionDenied) {
-    return end(RefuseCode::kRemoved, fmt::format("node \"{}\" was removed by this parent's admin", childId_));
-  }
-  if (key.status().code() == StatusCode::kNotFound) {
-    return end(RefuseCode::kUnknownNode, fmt::format("node \"{}\" is not enrolled here", childId_));
-  }
-  return end(RefuseCode::kShutdown, "the parent cannot check enrolments now");
+  return Status::ok();
 }
 
 Status Session::onChallenge(std::span<const uint8_t> payload) {
@@ -188,10 +197,13 @@ Status Session::onChallenge(std::span<const uint8_t> payload) {
 Status Session::onAuth(std::span<const uint8_t> payload) {
   auto auth = decodeAuth(payload);
   if (!auth) return end(RefuseCode::kProtocol, auth.status().message());
-  if (!access::NodeKey::verify(childKey_, statement(Signer::kChild), sigSpan(auth->proof))) {
+  // childKey_ is all zeros for an unknown id: no proof verifies.
+  if (!access::NodeKey::verify(childKey_, statement(Signer::kChild), sigSpan(auth->proof)) || !pinned_) {
     return end(RefuseCode::kBadProof,
-               fmt::format("the proof of node \"{}\" does not match its key pinned at enrolment", childId_));
+               fmt::format("node \"{}\": its proof matches no key enrolled here (an unknown node, or another key)",
+                           childId_));
   }
+  if (pinned_->removed) return end(RefuseCode::kRemoved, removedReason(childId_));
   sendControl(Kind::kWelcome, {});
   becomeReady();
   return Status::ok();

@@ -35,12 +35,19 @@ struct Traffic {
   std::optional<WallTime> lastSeen;  // the last frame received
 };
 
+// The parent's view of an enrolled child at its Hello.
+struct PinnedChild {
+  PublicKey key{};
+  bool removed = false;  // its key is kept: the child proves it to learn that it was removed
+};
+
+// What the parent tells a removed child (once it proved its key).
+std::string removedReason(const std::string& childId);
+
 class Session {
  public:
-  // The parent's view of an enrolled child at its Hello: its pinned key;
-  // NotFound when no such child is enrolled, PermissionDenied when it was
-  // removed.
-  using FindChild = std::function<Result<PublicKey>(const std::string& childId)>;
+  // NotFound when no child with this id was ever enrolled.
+  using FindChild = std::function<Result<PinnedChild>(const std::string& childId)>;
 
   // The child's side; queues its Hello at once.
   Session(const access::NodeKey& own, const PublicKey& parentKey, std::string childId, const ChannelBinding& binding,
@@ -67,6 +74,9 @@ class Session {
   const Status& endReason() const { return ended_; }
   // The child's id: given on the child's side, from its Hello on the parent's.
   const std::string& childId() const { return childId_; }
+  // The child's key: its own on the child's side; on the parent's, the one
+  // pinned when its Hello came, which its Auth proved once ready().
+  const PublicKey& childKey() const { return childKey_; }
 
   // After the handshake, every frame but the keepalive and a refusal goes
   // to `handler` (the node's link/bus.h). A non-OK answer ends the link as
@@ -105,6 +115,7 @@ class Session {
   MessageHandler handler_;
   PublicKey parentKey_{};
   PublicKey childKey_{};
+  std::optional<PinnedChild> pinned_;  // the parent's: what its Hello found
   std::string childId_;
   const ChannelBinding binding_;
   const Clock& clock_;

@@ -82,7 +82,7 @@ struct Auth {
 // retrying can help (design/LINK.md, "Refusals").
 enum class RefuseCode : uint16_t {
   kProtocol = 1,     // malformed or unexpected message
-  kUnknownNode = 2,  // no child with this id is enrolled
+  kUnknownNode = 2,  // not sent since unknown ids are refused like wrong keys (kBadProof); kept: the wire's numbering
   kRemoved = 3,      // the parent's admin removed this child
   kBadProof = 4,     // a signature did not verify
   kReplaced = 5,     // a newer connection of the same child took over
