@@ -13,7 +13,7 @@ class CheckpointRelayTest : public ::testing::Test {
     auto s = LinkStore::open((keys_.dir() / "link.db").string());
     ASSERT_TRUE(s) << s.status().toString();
     store_ = std::move(*s);
-    auto invite = store_->addInvite("Zhang family", std::vector<uint8_t>(32, 1), clock_.now(),
+    auto invite = store_->addInvite("Zhang family", InviteFor{Tier::kHousehold, ""}, std::vector<uint8_t>(32, 1), clock_.now(),
                                     WallTime::fromUnixMicros(clock_.now().unixMicros() + 1'000'000));
     ASSERT_TRUE(invite);
     ASSERT_TRUE(store_->enrolChild(*invite, {"house7", "Zhang family", Tier::kHousehold, house_.publicKey(), clock_.now(), {}},
