@@ -158,6 +158,7 @@ int runServe(const Config& config) {
   node.start();
   loops.join();
   if (link) {
+    link->looks.reset();  // its threads use the shares, the audit log and the live registry, which go first
     link->catalog->stop();
     link->children->stop();
     link->outbox->stop();  // before the loops go: it sends on their connections

@@ -39,6 +39,11 @@ const char* startKind(access::ShareRight right) {
   return access::audit_kind::kLiveStart;
 }
 
+// Looks from the parent open at once at a node; more are refused.
+constexpr size_t kMaxLooksFromAbove = 1024;
+// How long a snapshot look may take its frames before the owner ends it.
+constexpr auto kSnapshotLook = std::chrono::seconds(5);
+
 bool carriesFrames(access::ShareRight right) {
   return right == access::ShareRight::kLive || right == access::ShareRight::kSnapshot;
 }
@@ -67,6 +72,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     std::string stream;  // the live stream sent up for it; empty: none (yet)
     SteadyClock::time_point opened = SteadyClock::now();
     bool answered = false;
+    uint64_t serial = 0;  // this open's: a decision applies only to the open it was made for
   };
   // Frames from a child into this node's registry, while looks need them.
   struct DownFeed {
@@ -90,6 +96,8 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   Mutex mutex;
   uint64_t nextLook GUARDED_BY(mutex) = 1;
   uint32_t nextChannel GUARDED_BY(mutex) = 1;
+  uint64_t nextSerial GUARDED_BY(mutex) = 1;
+  bool recheckQueued GUARDED_BY(mutex) = false;
   bool stopping GUARDED_BY(mutex) = false;
   std::map<std::pair<std::string, uint64_t>, Down> down GUARDED_BY(mutex);  // by (child, look id)
   std::map<uint64_t, Up> up GUARDED_BY(mutex);                              // by the parent's look id
@@ -105,10 +113,13 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   }
 
   // ---- feeds
-  void holdDownFeed(const std::string& child, uint32_t channel, const std::string& stream) REQUIRES(mutex) {
+  // False when the channel already carries another camera.
+  bool holdDownFeed(const std::string& child, uint32_t channel, const std::string& stream) REQUIRES(mutex) {
     auto [it, added] = downFeeds.try_emplace({child, channel});
     if (added) it->second.stream = context.live->stream(stream);
+    if (it->second.stream->id() != stream) return false;
     ++it->second.looks;
+    return true;
   }
   void releaseDownFeed(const std::string& child, uint32_t channel) REQUIRES(mutex) {
     auto it = downFeeds.find({child, channel});
@@ -219,11 +230,16 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       auto it = down.find({child, m->look});
       if (it == down.end()) return Status::ok();  // closed meanwhile
       Down& d = it->second;
-      if (!d.answer && !d.fromParent) return Status::invalidArgument("a look answered twice");
+      const auto u0 = d.fromParent ? up.find(*d.fromParent) : up.end();
+      if (!d.answer && (!d.fromParent || (u0 != up.end() && u0->second.answered))) {
+        return Status::invalidArgument("a look answered twice");
+      }
       if (m->ok && d.carriesFrames) {
         if (m->channel == 0) return Status::invalidArgument("a live look accepted without a channel");
+        if (!holdDownFeed(child, m->channel, d.camera)) {
+          return Status::invalidArgument("a look accepted on the channel of another camera");
+        }
         d.channel = m->channel;
-        holdDownFeed(child, d.channel, d.camera);
       }
       if (d.answer) {
         d.answer->set_value(m->ok ? Result<uint32_t>(m->channel) : Result<uint32_t>(Status::permissionDenied(m->reason)));
@@ -234,7 +250,6 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       parentLook = d.fromParent;
       auto u = up.find(*parentLook);
       if (u == up.end()) return Status::ok();
-      if (u->second.answered) return Status::invalidArgument("a look answered twice");
       upAnswer = LookAnswer{*parentLook, m->ok, m->reason, 0};
       if (m->ok && d.carriesFrames) {
         u->second.stream = d.camera;
@@ -302,13 +317,23 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       sendUp(Kind::kLookAnswer, encode(LookAnswer{m->look, false, "a look cannot come from below this node's parent", 0}));
       return Status::ok();
     }
+    if (m->right == access::ShareRight::kPlayback || m->right == access::ShareRight::kExport) {
+      sendUp(Kind::kLookAnswer, encode(LookAnswer{m->look, false, "recordings do not cross the link yet", 0}));
+      return Status::ok();
+    }
+    uint64_t serial = 0;
     {
       MutexLock lock(mutex);
       if (up.count(m->look)) return Status::invalidArgument("a look id used twice");
-      up.emplace(m->look, Up{*m, std::nullopt, {}, SteadyClock::now(), false});
+      if (up.size() >= kMaxLooksFromAbove) {
+        sendUp(Kind::kLookAnswer, encode(LookAnswer{m->look, false, "too many looks open from above", 0}));
+        return Status::ok();
+      }
+      serial = nextSerial++;
+      up.emplace(m->look, Up{*m, std::nullopt, {}, SteadyClock::now(), false, serial});
     }
     if (RemoteLooks::isRemote(m->camera)) return passDown(std::move(*m));
-    asio::post(worker, [s = shared_from_this(), m = std::move(*m)] { s->serve(m); });
+    asio::post(worker, [s = shared_from_this(), m = std::move(*m), serial] { s->serve(m, serial); });
     return Status::ok();
   }
 
@@ -336,7 +361,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   }
 
   // On the worker: the owner's decision, in its audit log.
-  void serve(const LookOpen& m) {
+  void serve(const LookOpen& m, uint64_t serial) {
     Status decision = Status::permissionDenied(fmt::format("not shared with the {}", tierName(m.tier)));
     if (context.shares && context.cameraExists && context.cameraExists(m.camera)) {
       decision = context.shares->decide(m.camera, m.tier, m.right, false);
@@ -353,7 +378,9 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     {
       MutexLock lock(mutex);
       auto u = up.find(m.look);
-      if (u == up.end()) return;  // closed before the answer: its row stands, a look of no time
+      // Closed before the answer (its row stands, a look of no time), or
+      // closed and opened again under the same id: that open has its own.
+      if (u == up.end() || u->second.serial != serial) return;
       if (!decision.isOk()) {
         up.erase(u);
       } else {
@@ -414,16 +441,26 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   // an hour passed, an expiry).
   void recheck(const std::optional<std::string>& camera) {
     std::vector<LookOpen> served;
+    std::vector<uint64_t> snapshotsTaken;
     {
       MutexLock lock(mutex);
+      const auto now = SteadyClock::now();
       for (const auto& [id, u] : up) {
-        if (!u.down && u.answered && (!camera || u.ask.camera == *camera)) served.push_back(u.ask);
+        if (u.down || !u.answered) continue;
+        // A snapshot is one picture, not a live view that never ends.
+        if (u.ask.right == access::ShareRight::kSnapshot && now - u.opened > kSnapshotLook) {
+          snapshotsTaken.push_back(id);
+        } else if (!camera || u.ask.camera == *camera) {
+          served.push_back(u.ask);
+        }
       }
     }
+    for (uint64_t id : snapshotsTaken) endUp(id, "snapshot taken", true);
     for (const LookOpen& m : served) {
       Status s = context.shares ? context.shares->decide(m.camera, m.tier, m.right, false)
                                 : Status::permissionDenied("not shared");
-      if (s.code() == StatusCode::kPermissionDenied) endUp(m.look, "revoked: " + s.message(), true);
+      // Fails closed: a share that cannot be read now ends the look too.
+      if (!s.isOk()) endUp(m.look, "revoked: " + s.message(), true);
     }
   }
   void recheckEvery() {
@@ -431,7 +468,13 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     while (!stopping) {
       lock.waitFor(wake, context.recheck);
       if (stopping) break;
-      asio::post(worker, [s = shared_from_this()] { s->recheck(std::nullopt); });
+      // One periodic recheck at a time: a slow one is not queued behind.
+      if (std::exchange(recheckQueued, true)) continue;
+      asio::post(worker, [s = shared_from_this()] {
+        s->recheck(std::nullopt);
+        MutexLock relock(s->mutex);
+        s->recheckQueued = false;
+      });
     }
   }
 

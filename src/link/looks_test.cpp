@@ -1,0 +1,170 @@
+#include "link/looks.h"
+
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <thread>
+
+#include "access/sqlite_store.h"
+#include "link/look_messages.h"
+#include "link/test_keys.h"
+
+namespace vigil::link {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The parent's side of the link as the owner's RemoteLooks sees it.
+struct ParentEndpoint : Endpoint {
+  bool post(Kind kind, uint32_t channel, std::vector<uint8_t> payload) override {
+    std::lock_guard lock(mutex);
+    sent.push_back(Frame{kind, channel, std::move(payload)});
+    return true;
+  }
+  std::vector<Frame> of(Kind kind) {
+    std::lock_guard lock(mutex);
+    std::vector<Frame> out;
+    for (const Frame& f : sent) {
+      if (f.kind == kind) out.push_back(f);
+    }
+    return out;
+  }
+  std::mutex mutex;
+  std::vector<Frame> sent;
+};
+
+// A household that owns "door" and "gate", under a village, attacked by
+// its parent with crafted look messages.
+class LooksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = access::SqliteAccessStore::open((keys_.dir() / "access.db").string());
+    ASSERT_TRUE(store) << store.status().toString();
+    store_ = std::move(*store);
+    audit_ = std::make_unique<access::AuditLog>(*store_, SystemClock::instance());
+    shares_ = std::make_unique<access::CameraShares>(*store_, *audit_, SystemClock::instance());
+    loopThread_ = std::thread([this] { loop_.run(); });
+    looks_ = std::make_unique<RemoteLooks>(LooksContext{
+        .bus = &bus_,
+        .live = &live_,
+        .shares = shares_.get(),
+        .audit = audit_.get(),
+        .cameraExists = [](std::string_view id) { return id == "door" || id == "gate"; },
+        .selfId = "house7",
+        .selfTier = Tier::kHousehold,
+        .parentTier = Tier::kVillage,
+        .loop = &loop_,
+        .recheck = 100ms});
+    bus_.attach(Peer::theParent(), parent_);
+  }
+  void TearDown() override {
+    looks_.reset();
+    work_.reset();
+    loop_.stop();
+    loopThread_.join();
+  }
+  void share(const std::string& camera, const std::string& json) {
+    auto parsed = access::parseShares(json);
+    ASSERT_TRUE(parsed) << parsed.status().toString();
+    ASSERT_TRUE(shares_->replace({"adm", "cli"}, camera, *parsed).isOk());
+  }
+  Status fromParent(Kind kind, std::vector<uint8_t> payload) {
+    return bus_.deliver(Peer::theParent(), Frame{kind, 0, std::move(payload)});
+  }
+  static LookOpen ask(uint64_t id, std::string camera, access::ShareRight right) {
+    return LookOpen{id, std::move(camera), right, "desk", {"village1"}, Tier::kVillage};
+  }
+  // Waits (bounded) until `n` messages of `kind` went up.
+  std::vector<Frame> waitFor(Kind kind, size_t n, std::chrono::milliseconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (parent_->of(kind).size() < n && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    return parent_->of(kind);
+  }
+  void publishKeyframes(const std::string& camera, int count) {
+    auto params = std::make_shared<media::VideoParameters>();
+    params->sps = {{0x67, 0x42, 0x00, 0x1e}};
+    params->pps = {{0x68, 0xce}};
+    for (int i = 0; i < count; ++i) {
+      media::Frame f;
+      f.pts = MediaTime(i * 3600);
+      f.keyframe = true;
+      f.data = {0, 0, 0, 2, 0x65, 0x88};
+      f.params = params;
+      live_.stream(camera)->publish(f, i == 0);
+    }
+  }
+
+  testing::TestKeys keys_;
+  std::unique_ptr<access::SqliteAccessStore> store_;
+  std::unique_ptr<access::AuditLog> audit_;
+  std::unique_ptr<access::CameraShares> shares_;
+  media::LiveRegistry live_;
+  boost::asio::io_context loop_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      boost::asio::make_work_guard(loop_)};
+  std::thread loopThread_;
+  Bus bus_;
+  std::shared_ptr<ParentEndpoint> parent_ = std::make_shared<ParentEndpoint>();
+  std::unique_ptr<RemoteLooks> looks_;
+};
+
+TEST_F(LooksTest, ALookIdReusedBeforeTheAnswerGetsNoFramesOfTheCameraFirstAsked) {
+  share("door", R"([{"tier": "village", "rights": ["live"]}])");
+  // Another writer holds the access database: the owner's first decision
+  // waits on its audit row while the parent closes the look and opens the
+  // same id again for a camera not shared with it.
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open((keys_.dir() / "access.db").string().c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(5, "door", access::ShareRight::kLive))).isOk());
+  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(fromParent(Kind::kLookClose, encode(LookClose{5})).isOk());
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(5, "gate", access::ShareRight::kLive))).isOk());
+  sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+  auto answers = waitFor(Kind::kLookAnswer, 1);
+  ASSERT_EQ(answers.size(), 1u);  // the first open was closed before its answer
+  auto answer = decodeLookAnswer(answers.back().payload);
+  ASSERT_TRUE(answer);
+  EXPECT_FALSE(answer->ok);
+  EXPECT_EQ(answer->reason, "not shared with the village");
+  publishKeyframes("door", 3);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(parent_->of(Kind::kData).empty());  // no feed left behind for the door
+  EXPECT_EQ(looks_->openFromAbove(), 0u);
+}
+
+TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotCarried) {
+  share("door", R"([{"tier": "village", "rights": ["snapshot", "playback"]}])");
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kPlayback))).isOk());
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(2, "door", access::ShareRight::kSnapshot))).isOk());
+  auto answers = waitFor(Kind::kLookAnswer, 2);
+  ASSERT_EQ(answers.size(), 2u);
+  auto playback = decodeLookAnswer(answers[0].payload);
+  ASSERT_TRUE(playback);
+  EXPECT_FALSE(playback->ok);
+  EXPECT_EQ(playback->reason, "recordings do not cross the link yet");
+  auto snapshot = decodeLookAnswer(answers[1].payload);
+  ASSERT_TRUE(snapshot);
+  EXPECT_TRUE(snapshot->ok);
+  // Never closed by the parent: the owner ends it, not a live view in disguise.
+  auto ends = waitFor(Kind::kLookEnd, 1, 15s);
+  ASSERT_EQ(ends.size(), 1u);
+  auto end = decodeLookEnd(ends[0].payload);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->look, 2u);
+  EXPECT_EQ(end->reason, "snapshot taken");
+  EXPECT_EQ(looks_->openFromAbove(), 0u);
+}
+
+TEST_F(LooksTest, ALookIdOpenTwiceEndsTheLink) {
+  share("door", R"([{"tier": "village", "rights": ["live"]}])");
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(3, "door", access::ShareRight::kLive))).isOk());
+  EXPECT_EQ(fromParent(Kind::kLookOpen, encode(ask(3, "door", access::ShareRight::kLive))).code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace vigil::link
