@@ -136,8 +136,13 @@ StreamTimeline::Timing StreamTimeline::onFrame(uint32_t rtpTimestamp, WallTime a
     // A reordered picture is presented between pictures sent before it; a
     // clock that stepped back puts it before all of them.
     const int64_t presentation = toTicks(ext) + offset_;
+    // Until it has seen as many pictures as a decoder may hold, a timeline
+    // that joined mid-GOP (UDP, no IDR first) meets B-frames presented
+    // before every picture it saw: a short step back is reordering then too.
+    const bool warmingUp = recent_.size() < static_cast<size_t>(kMaxReorderDepth);
     const bool reordered = -mediaDeltaUs <= options_.maxReorder.count() * 1000 &&
-                           std::any_of(recent_.begin(), recent_.end(), [&](int64_t p) { return p < presentation; });
+                           (warmingUp || std::any_of(recent_.begin(), recent_.end(),
+                                                     [&](int64_t p) { return p < presentation; }));
     const bool backwards = ext < newestExtended_ && !reordered;
     const bool forward = mediaDeltaUs - arrivalDeltaUs > options_.maxForwardJump.count() * 1000;
     if (backwards || forward) {

@@ -245,6 +245,24 @@ TEST(StreamTimeline, ShortStepBackBeforeEveryPictureIsAJump) {
   EXPECT_EQ(t.counters().jumps, 1u);
 }
 
+// Joined mid-GOP (UDP): the first picture is a P, the B-frames that follow
+// are presented before it. B-pyramid: P4 B2 b1 b3 P8 B6 b5 b7 ...
+TEST(StreamTimeline, JoiningMidGopIsNotAJump) {
+  StreamTimeline t(video());
+  std::vector<int> order;
+  for (int g = 1; g < 6; ++g) {
+    for (int d : {0, -2, -3, -1}) order.push_back(g * 4 + d);
+  }
+  std::vector<int64_t> pts;
+  for (size_t i = 0; i < order.size(); ++i) {
+    auto r = t.onFrame(static_cast<uint32_t>(90000 + order[i] * 3600), at(static_cast<int64_t>(i) * 40));
+    EXPECT_FALSE(r.discontinuity) << i;
+    pts.push_back(r.pts.ticks());
+  }
+  EXPECT_EQ(t.counters().jumps, 0u);
+  for (size_t i = 1; i < pts.size(); ++i) EXPECT_GT(pts[i], pts[i - 1]) << i;
+}
+
 TEST(StreamTimeline, EqualTimestampsStillIncrease) {
   StreamTimeline t(video());
   auto a = t.onFrame(500, at(0));
