@@ -10,6 +10,7 @@ import http.client
 import itertools
 import json
 import os
+import re
 import sqlite3
 import stat
 import threading
@@ -246,8 +247,9 @@ class Ceiling(unittest.TestCase):
                 refused = [(h, b) for status, h, b in answers if status == 429]
                 self.assertEqual(checked + len(refused), 40)
                 self.assertTrue(refused, "40 logins from 40 addresses were all checked")
-                self.assertTrue(all(b["error"] == "too many logins on this node; retry after 1 s"
-                                    and h["Retry-After"] == "1" for h, b in refused), refused[:3])
+                # The wait is a second or two: the ceiling refills while 16 threads guess.
+                self.assertTrue(all(re.fullmatch(r"too many logins on this node; retry after [12] s", b["error"])
+                                    and h["Retry-After"] in ("1", "2") for h, b in refused), refused[:3])
                 # One check a second, one at once (a loose bound for the clocks' slack).
                 self.assertLessEqual(checked, 1 + (elapsed + 1))
                 self.assertEqual(real_login(port, password)[0], 200)
