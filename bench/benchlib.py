@@ -118,11 +118,16 @@ def start_testcam(vigil, streams, fps=25, bitrate=2000, size="1280x720"):
                   "--fps", str(fps), "--bitrate", str(bitrate), "--loop-seconds", "4"], r"at (rtsp://\S+)/cam/0")
 
 
+# A load generator opens many live views with one session: the caps that
+# stop one user's runaway tabs (design/ARCHITECTURE.md) would decline them.
+UNCAPPED_LIVE_VIEWS = "live_views_per_session = 10000\nlive_views_per_user = 10000\n"
+
+
 def write_serve_config(path, data_dir, urls, listen="127.0.0.1:0", record=None):
     """A `vigil serve` config: cameras c0, c1, ... reading `urls`, each
-    with `record` ("continuous" or "off") when given."""
+    with `record` ("continuous" or "off") when given; live views uncapped."""
     with open(path, "w") as f:
-        f.write(f'[node]\ndata_dir = "{data_dir}"\n[http]\nlisten = "{listen}"\n')
+        f.write(f'[node]\ndata_dir = "{data_dir}"\n[http]\nlisten = "{listen}"\n{UNCAPPED_LIVE_VIEWS}')
         for i, url in enumerate(urls):
             f.write(f'[[camera]]\nid = "c{i}"\nurl = "{url}"\n' + (f'record = "{record}"\n' if record else ""))
 

@@ -5,6 +5,7 @@
 // to its first fragment. Not a test: a load generator for bench/live.py.
 //
 //   vigil-live-load --token T --viewers 50 --seconds 20 ws://127.0.0.1:8080/api/v1/cameras/cam-1/live [more]
+//   (wss:// for a node serving HTTPS: a parent tier)
 //
 // Viewers open evenly over --ramp seconds (default 0: all at once), are
 // spread over the URLs round-robin and over two event loops.
@@ -18,9 +19,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdio>
@@ -69,68 +72,86 @@ std::vector<vigil::WallTime> sendTimes(const beast::flat_buffer& message, vigil:
   return out;
 }
 
+// A viewer's connection once open: the WebSocket handshake, then
+// fragments until `end`. Plain or TLS alike.
+template <class Socket>
+asio::awaitable<void> watch(Socket& ws, const std::string& hostPort, const std::string& target,
+                            const std::string& token, std::chrono::steady_clock::time_point opened,
+                            std::chrono::steady_clock::time_point end, Results& results) {
+  beast::get_lowest_layer(ws).expires_never();
+  ws.set_option(beast::websocket::stream_base::decorator([token](beast::websocket::request_type& req) {
+    req.set(beast::http::field::authorization, "Bearer " + token);
+  }));
+  ws.read_message_max(64 << 20);
+  co_await ws.async_handshake(hostPort, target, asio::use_awaitable);
+  // The first fragments replay the cached GOP: frames sent before this
+  // viewer came. Their age is not latency (the open-to-first-fragment time
+  // covers them); latency counts frames testcam sent from now on.
+  const vigil::WallTime subscribed = vigil::SystemClock::instance().now();
+  {
+    std::lock_guard lock(results.mutex);
+    ++results.sockets;
+  }
+  vigil::media::VideoCodec codec = vigil::media::VideoCodec::kH264;
+  bool first = true;
+  std::vector<double> latencies;
+  uint64_t fragments = 0, bytes = 0;
+  beast::flat_buffer buffer;
+  while (std::chrono::steady_clock::now() < end) {
+    beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+    co_await ws.async_read(buffer, asio::use_awaitable);
+    const auto now = vigil::SystemClock::instance().now();
+    bytes += buffer.size();
+    if (ws.got_text()) {
+      const std::string text = beast::buffers_to_string(buffer.data());
+      codec = text.find("hvc1") != std::string::npos ? vigil::media::VideoCodec::kH265
+                                                     : vigil::media::VideoCodec::kH264;
+    } else if (buffer.size() >= 8 &&
+               std::string_view(static_cast<const char*>(buffer.data().data()) + 4, 4) == "moof") {
+      ++fragments;
+      if (first) {
+        first = false;
+        std::lock_guard lock(results.mutex);
+        results.firstFragmentMs.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - opened).count());
+      }
+      for (vigil::WallTime sent : sendTimes(buffer, codec)) {
+        if (sent < subscribed) continue;
+        latencies.push_back(static_cast<double>((now - sent).count()) / 1000.0);
+      }
+    }
+    buffer.consume(buffer.size());
+  }
+  beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(2));
+  co_await ws.async_close(beast::websocket::close_code::normal, asio::use_awaitable);
+  std::lock_guard lock(results.mutex);
+  results.latencyMs.insert(results.latencyMs.end(), latencies.begin(), latencies.end());
+  results.fragments += fragments;
+  results.bytes += bytes;
+}
+
+// `tls` set: wss:// (a parent node serves HTTPS; its certificate is
+// self-signed, as on a real node, and not checked).
 asio::awaitable<void> viewer(std::string host, std::string port, std::string target, std::string token,
                              std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end,
-                             Results& results) {
+                             Results& results, asio::ssl::context* tls) {
   try {
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer wait(executor, start);
     co_await wait.async_wait(asio::use_awaitable);
     const auto opened = std::chrono::steady_clock::now();
-    beast::websocket::stream<beast::tcp_stream> ws(executor);
     // A numeric address: no resolver thread shared by every viewer.
     const tcp::endpoint endpoint(asio::ip::make_address(host), static_cast<uint16_t>(std::stoi(port)));
-    co_await beast::get_lowest_layer(ws).async_connect(endpoint, asio::use_awaitable);
-    beast::get_lowest_layer(ws).expires_never();
-    ws.set_option(beast::websocket::stream_base::decorator([token](beast::websocket::request_type& req) {
-      req.set(beast::http::field::authorization, "Bearer " + token);
-    }));
-    ws.read_message_max(64 << 20);
-    co_await ws.async_handshake(host + ":" + port, target, asio::use_awaitable);
-    // The first fragments replay the cached GOP: frames sent before this
-    // viewer came. Their age is not latency (the open-to-first-fragment time
-    // covers them); latency counts frames testcam sent from now on.
-    const vigil::WallTime subscribed = vigil::SystemClock::instance().now();
-    {
-      std::lock_guard lock(results.mutex);
-      ++results.sockets;
+    if (tls) {
+      beast::websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(executor, *tls);
+      co_await beast::get_lowest_layer(ws).async_connect(endpoint, asio::use_awaitable);
+      co_await ws.next_layer().async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+      co_await watch(ws, host + ":" + port, target, token, opened, end, results);
+    } else {
+      beast::websocket::stream<beast::tcp_stream> ws(executor);
+      co_await beast::get_lowest_layer(ws).async_connect(endpoint, asio::use_awaitable);
+      co_await watch(ws, host + ":" + port, target, token, opened, end, results);
     }
-    vigil::media::VideoCodec codec = vigil::media::VideoCodec::kH264;
-    bool first = true;
-    std::vector<double> latencies;
-    uint64_t fragments = 0, bytes = 0;
-    beast::flat_buffer buffer;
-    while (std::chrono::steady_clock::now() < end) {
-      beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
-      co_await ws.async_read(buffer, asio::use_awaitable);
-      const auto now = vigil::SystemClock::instance().now();
-      bytes += buffer.size();
-      if (ws.got_text()) {
-        const std::string text = beast::buffers_to_string(buffer.data());
-        codec = text.find("hvc1") != std::string::npos ? vigil::media::VideoCodec::kH265
-                                                       : vigil::media::VideoCodec::kH264;
-      } else if (buffer.size() >= 8 &&
-                 std::string_view(static_cast<const char*>(buffer.data().data()) + 4, 4) == "moof") {
-        ++fragments;
-        if (first) {
-          first = false;
-          std::lock_guard lock(results.mutex);
-          results.firstFragmentMs.push_back(
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - opened).count());
-        }
-        for (vigil::WallTime sent : sendTimes(buffer, codec)) {
-          if (sent < subscribed) continue;
-          latencies.push_back(static_cast<double>((now - sent).count()) / 1000.0);
-        }
-      }
-      buffer.consume(buffer.size());
-    }
-    beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(2));
-    co_await ws.async_close(beast::websocket::close_code::normal, asio::use_awaitable);
-    std::lock_guard lock(results.mutex);
-    results.latencyMs.insert(results.latencyMs.end(), latencies.begin(), latencies.end());
-    results.fragments += fragments;
-    results.bytes += bytes;
   } catch (const std::exception& e) {
     std::lock_guard lock(results.mutex);
     if (++results.failed <= 3) std::fprintf(stderr, "vigil-live-load: %s: %s\n", target.c_str(), e.what());
@@ -163,14 +184,14 @@ int main(int argc, char** argv) {
     else if (arg == "--seconds" && i + 1 < argc) seconds = std::atoi(argv[++i]);
     else if (arg == "--token" && i + 1 < argc) token = argv[++i];
     else if (arg == "--ramp" && i + 1 < argc) rampSeconds = std::atof(argv[++i]);
-    else if (arg.starts_with("ws://")) urls.push_back(arg);
+    else if (arg.starts_with("ws://") || arg.starts_with("wss://")) urls.push_back(arg);
     else {
-      std::fprintf(stderr, "usage: vigil-live-load --token T [--viewers N] [--seconds S] [--ramp S] ws://HOST:PORT/PATH...\n");
+      std::fprintf(stderr, "usage: vigil-live-load --token T [--viewers N] [--seconds S] [--ramp S] ws[s]://HOST:PORT/PATH...\n");
       return 2;
     }
   }
   if (urls.empty() || viewers < 1 || seconds < 1 || rampSeconds < 0 || rampSeconds >= seconds) {
-    std::fprintf(stderr, "vigil-live-load: need at least one ws:// URL, --viewers >= 1, --seconds >= 1, "
+    std::fprintf(stderr, "vigil-live-load: need at least one ws:// or wss:// URL, --viewers >= 1, --seconds >= 1, "
                          "0 <= --ramp < --seconds\n");
     return 2;
   }
@@ -178,17 +199,20 @@ int main(int argc, char** argv) {
   const auto begin = std::chrono::steady_clock::now();
   const auto end = begin + std::chrono::seconds(seconds);
   vigil::EventLoopPool loops(2);
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_verify_mode(asio::ssl::verify_none);
   for (int i = 0; i < viewers; ++i) {
     const auto start = begin + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                    std::chrono::duration<double>(rampSeconds * i / viewers));
     const std::string& url = urls[static_cast<size_t>(i) % urls.size()];
-    const std::string rest = url.substr(5);
+    const bool secure = url.starts_with("wss://");
+    const std::string rest = url.substr(secure ? 6 : 5);
     const size_t slash = rest.find('/');
     const std::string authority = rest.substr(0, slash);
     const size_t colon = authority.rfind(':');
     asio::co_spawn(loops.next(),
                    viewer(authority.substr(0, colon), authority.substr(colon + 1), rest.substr(slash), token, start,
-                          end, results),
+                          end, results, secure ? &tls : nullptr),
                    asio::detached);
   }
   loops.start();

@@ -6,12 +6,13 @@ stream against N. `scripts/bench` builds the
 release preset and calls this; CTest runs it with --quick on the debug
 build (label "bench") to keep the harness working.
 
-  bench/run_all.py --build build/release [--quick] [--only record,crash,playback,testcam] [--results FILE]
+  bench/run_all.py --build build/release [--quick] [--only record,crash,playback,link,testcam] [--results FILE]
 """
 import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -39,15 +40,19 @@ SCALES = {
              "quick": ["--scenarios", "1x2", "--seconds", "2", "--runs", "1", "--size", "320x240", "--ramp", "0.5"]},
     "first-frame": {"full": ["--cameras", "4", "--loads", "20"],
                     "quick": ["--cameras", "1", "--loads", "1"]},
+    "link": {"full": ["--viewers", "1,50", "--seconds", "20", "--runs", "3", "--opens", "20", "--relay-cameras", "8",
+                      "--idle-links", "500"],
+             "quick": ["--viewers", "2", "--seconds", "2", "--runs", "1", "--opens", "1", "--relay-cameras", "1",
+                       "--idle-links", "3", "--size", "320x240"]},
     "testcam": {"full": ["--sessions", "100,500,1000", "--seconds", "20", "--runs", "3"],
                 "quick": ["--sessions", "4", "--streams", "1", "--seconds", "1", "--warmup", "1", "--runs", "1"]},
 }
 SCRIPTS = {"record": "ingest.py", "write": "write.py", "crash": "crash_loss.py", "playback": "playback.py",
-           "live": "live.py", "first-frame": "first_frame.py", "testcam": "testcam_capacity.py"}
+           "live": "live.py", "first-frame": "first_frame.py", "link": "link.py", "testcam": "testcam_capacity.py"}
 # The scripts that take a --dir for their working files.
 TAKES_DIR = {"record", "write", "crash", "playback"}
 # "live publish" is the live registry's Google Benchmark (bench/live_publish.cpp), kept as measured.
-ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "first frame", "live publish",
+ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "first frame", "live publish", "link",
          "testcam capacity"]
 
 
@@ -70,7 +75,8 @@ def commit():
 
 def skeleton(path):
     """Creates the results file with every section in order, keeping the
-    text of sections it already has."""
+    text of sections it already has, and after them, as they were, the
+    sections of benchmarks run on their own (soak.py)."""
     old = open(path).read() if os.path.exists(path) else ""
     parts = ["# Benchmark results"]
     for tag in ORDER:
@@ -79,6 +85,9 @@ def skeleton(path):
             parts.append(old[old.index(begin):old.index(end) + len(end)])
         else:
             parts.append(f"{begin}\n{end}")
+    for m in re.finditer(r"<!-- (.+?): begin -->.*?<!-- \1: end -->", old, flags=re.S):
+        if m.group(1) not in ORDER:
+            parts.append(m.group(0))
     with open(path, "w") as f:
         f.write("\n\n".join(parts) + "\n")
 
