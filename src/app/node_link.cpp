@@ -8,6 +8,19 @@
 
 namespace vigil::app {
 
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access) {
+  link::CatalogSources cameras{.cameras = [&node] { return node.cameraStatuses(); },
+                               .rights = [access](const std::string& camera) -> Result<link::TierRights> {
+                                 if (!access) return link::TierRights{};
+                                 return access->shares->rightsNow(camera, false);
+                               }};
+  return {.catalog = std::move(cameras),
+          .live = &node.live(),
+          .shares = access ? access->shares.get() : nullptr,
+          .audit = access ? access->audit.get() : nullptr,
+          .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }};
+}
+
 Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
   const std::filesystem::path dir = config.node.dataDir;
   if (dir.empty()) return Status::failedPrecondition("the tier link needs node.data_dir in the config");
@@ -66,12 +79,24 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .loop = &loops.next()});
   VIGIL_RETURN_IF_ERROR(link.children->start());
   link.catalog->start();
+  if (services.shares) {
+    services.shares->addChangeListener([catalog = link.catalog.get()](const std::string&) { catalog->changed(); });
+  }
   if (!parent) return Status::ok();
   link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
                                                    SystemClock::instance(), link::ParentLinkOptions{}, link.bus.get());
   link.parent->start();
   log::info("link.parent", {{"url", config.link.parent}, {"id", parent->id}});
   return Status::ok();
+}
+
+void stopNodeLink(NodeLink& link) {
+  link.looks.reset();
+  link.catalog->stop();
+  link.children->stop();
+  link.outbox->stop();  // before the loops go: it sends on their connections
+  // Its timers belong to a loop: gone before the loops are.
+  link.parent.reset();
 }
 
 Status relayAuditCheckpoints(NodeLink& link, const Config& config, access::AuditLog& audit) {

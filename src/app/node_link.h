@@ -8,6 +8,8 @@
 #include "access/audit.h"
 #include "access/node_key.h"
 #include "app/config.h"
+#include "app/node.h"
+#include "app/node_access.h"
 #include "base/event_loops.h"
 #include "link/catalog.h"
 #include "link/checkpoint_relay.h"
@@ -42,6 +44,11 @@ struct NodeLinkServices {
   std::function<bool(std::string_view camera)> cameraExists;
 };
 
+// What `node` and its `access` (null: no access database) give the link:
+// serve's and the demo's alike. The cameras share what their owner's
+// shares allow now (no alarm is open until the alarm issue says otherwise).
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access);
+
 // Opens the key and link.db of config.node.dataDir (which must be set).
 // Invitations, enrolments and removals are audited in `audit` (the
 // node's, app/node_access.h).
@@ -51,6 +58,9 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit);
 // parent pinned at `vigil link join` (FailedPrecondition when this node
 // has not joined the parent its config names).
 Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops, NodeLinkServices services);
+// After the loops returned: stops what startNodeLink() started, before the
+// shares, the audit log and the live registry it uses go.
+void stopNodeLink(NodeLink& link);
 // With [link] parent: sends the parent the audit log's checkpoint file
 // now and each new checkpoint from then on. `audit` must not checkpoint
 // after `link` is gone.

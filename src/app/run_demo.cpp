@@ -2,17 +2,21 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
-#include "access/crypto.h"
 #include "app/commands.h"
+#include "app/demo_village.h"
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_http.h"
+#include "app/node_link.h"
 #include "app/testcam.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "base/log.h"
+#include "link/join_client.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -22,24 +26,47 @@ namespace {
 struct DemoOptions {
   std::string dataDir = "vigil-demo";
   HostPort listen{"127.0.0.1", 8080};
+  std::optional<HostPort> villageListen;  // none: --listen's host, its port + 1 (0 stays 0)
+  bool village = true;
   int cameras = 4;
   std::string webRoot;  // empty: findWebRoot()
 };
 
-// The demo prints a working admin password at every start: the first run
-// creates the account, later runs (same --data) give it a new password,
-// which ends the sessions of the previous run. A real node (vigil serve)
-// never resets a password by itself.
-Result<std::string> demoAdminPassword(access::Accounts& accounts) {
-  auto created = accounts.ensureAdmin();
-  if (!created) return created.status();
-  if (created->has_value()) return std::move(**created);
-  std::string password = access::generatePassword();
-  VIGIL_RETURN_IF_ERROR(accounts.changePassword({"", "demo"}, "admin", password));
-  return password;
+constexpr std::string_view kHouseholdId = "house1";
+const access::Actor kDemo{"", "demo"};
+
+// The household's side of the demo's link: joined on the first run (the
+// real enrolment, over HTTPS), with its first camera shared with the
+// village so that the desk has something to watch; the owner changes that
+// under Sharing. Later runs find the village pinned, perhaps at a new port.
+Status linkToVillage(NodeLink& link, const Config& household, const DemoVillage& village, NodeAccess& access) {
+  auto joined = link.store->parent();
+  if (!joined) return joined.status();
+  if (*joined) {
+    link::ParentRecord parent = **joined;
+    if (parent.url == village.url()) return Status::ok();
+    parent.url = village.url();  // trust is the pinned key, not the address
+    return link.store->setParent(parent);
+  }
+  auto code = link::parseInviteCode(village.inviteCode());
+  if (!code) return code.status();
+  link::JoinOptions join{village.url(), *code,
+                         link::NodeIdentity{household.node.id, household.node.name, household.node.tier,
+                                            link.key->publicKey()}};
+  auto parent = link::joinParent(*link.key, join, SystemClock::instance());
+  if (!parent) return parent.status();
+  VIGIL_RETURN_IF_ERROR(link.store->setParent(*parent));
+  access::Share desk;
+  desk.tier = Tier::kVillage;
+  desk.rights = {access::ShareRight::kLive, access::ShareRight::kSnapshot, access::ShareRight::kPlayback};
+  return access.shares->replace(kDemo, "cam-1", {desk});
 }
 
 int runDemo(const DemoOptions& options) {
+  // Declared before the access database, destroyed after it: the audit
+  // log's last checkpoint, made as the access goes, is queued in the link's
+  // outbox (as in vigil serve).
+  std::optional<NodeLink> link;
   auto access = openNodeAccess({options.dataDir, ""});
   if (!access) {
     fmt::print(stderr, "vigil demo: {}\n", access.status().message());
@@ -94,13 +121,51 @@ int runDemo(const DemoOptions& options) {
   }
   Node node(loops, std::move(configs), store->get());
 
-  auto web = startNodeHttp(loops, node, *access, {.nodeName = "vigil demo", .listen = options.listen, .store = store->get(), .webRoot = options.webRoot});
+  // The household's tier link, and the village it is linked to. Without a
+  // village (it failed to start, or --no-village) the household runs alone.
+  Config household;
+  household.node.id = kHouseholdId;
+  household.node.name = "Demo household";
+  household.node.tier = Tier::kHousehold;
+  household.node.dataDir = options.dataDir;
+  if (auto opened = openNodeLink(household, *access->audit)) {
+    link = std::move(*opened);
+  } else {
+    fmt::print(stderr, "vigil demo: {}\n", opened.status().message());
+    return 1;
+  }
+  std::unique_ptr<DemoVillage> village;
+  if (options.village) {
+    auto joined = link->store->parent();
+    const uint16_t nextPort = options.listen.port == 0 ? 0 : static_cast<uint16_t>(options.listen.port + 1);
+    const HostPort villageListen = options.villageListen.value_or(HostPort{options.listen.host, nextPort});
+    auto started = DemoVillage::start(std::filesystem::path(options.dataDir) / "village", villageListen,
+                                      std::string(kHouseholdId), joined.isOk() && !*joined);
+    Status linked = started.status();
+    if (started) linked = linkToVillage(*link, household, **started, *access);
+    if (linked.isOk()) {
+      village = std::move(*started);
+      household.link.parent = village->url();
+    } else {
+      log::warn("demo.no_village", {{"error", linked}});
+      fmt::print(stderr, "vigil demo: the village did not start, the household runs alone: {}\n", linked.message());
+    }
+  }
+  Status linkStarted = relayAuditCheckpoints(*link, household, *access->audit);
+  if (linkStarted.isOk()) linkStarted = startNodeLink(*link, household, loops, nodeLinkServices(node, &*access));
+  if (Status s = linkStarted; !s.isOk()) {
+    fmt::print(stderr, "vigil demo: {}\n", s.message());
+    return 1;
+  }
+
+  auto web = startNodeHttp(loops, node, *access, {.nodeName = "Demo household", .listen = options.listen, .store = store->get(), .webRoot = options.webRoot, .link = &*link});
   if (!web) {
     fmt::print(stderr, "vigil demo: {}\n", web.status().message());
     return 2;
   }
   // Responses in flight (a clip being downloaded) finish first, briefly.
   StopSignals signals(loops.loop(0), [&](int) {
+    if (link->parent) link->parent->stop();
     (*web)->stop([&] {
       node.shutdown([&] {
         cameraServer.stop();
@@ -114,11 +179,22 @@ int runDemo(const DemoOptions& options) {
       "vigil demo is running with {} synthetic cameras (data in {}).\n"
       "  URL:            http://{}/\n"
       "  user:           admin\n"
-      "  admin password: {}\n"
-      "Press Ctrl-C to stop.\n",
+      "  admin password: {}\n",
       options.cameras, options.dataDir, HostPort{options.listen.host, (*web)->port()}.toString(), *adminPassword);
+  if (village) {
+    fmt::print(
+        "The demo village, to which this household is linked (it sees what the household shares with it:\n"
+        "Demo camera 1 to start with; change that under Sharing):\n"
+        "  village URL:    {}/  (a self-signed certificate: let the browser go on)\n"
+        "  village user:   admin\n"
+        "  village password: {}\n",
+        village->url(), village->adminPassword());
+  }
+  fmt::print("Press Ctrl-C to stop.\n");
   std::fflush(stdout);
   loops.join();
+  stopNodeLink(*link);
+  village.reset();
   (*store)->stop();  // writes what is queued and seals every recording
   return 0;
 }
@@ -132,6 +208,15 @@ void addDemoCommand(CLI::App& cli, Subcommands& out) {
   addListenOption(*dm, options->listen, "ADDR:PORT of the web UI");
   dm->add_option("--cameras", options->cameras, "number of synthetic cameras")->capture_default_str()
       ->check(CLI::Range(1, 64));
+  dm->add_option_function<std::string>(
+         "--village-listen",
+         [options](const std::string& text) {
+           auto parsed = parseHostPort(text);
+           if (!parsed) throw CLI::ValidationError("--village-listen", parsed.status().message());
+           options->villageListen = *parsed;
+         },
+         "ADDR:PORT of the demo village (default: --listen's port + 1)");
+  dm->add_flag("!--no-village", options->village, "run the household alone, without the demo village");
   dm->add_option("--web-root", options->webRoot, "the built web UI (default: web/dist of the source tree)");
   out.push_back({dm, [options] { return runDemo(*options); }});
 }

@@ -100,24 +100,12 @@ int runServe(const Config& config) {
   EventLoopPool loops;
   Node node(loops, config.cameras, store.get());
   if (link) {
-    // What this node's cameras share with the tiers above, decided now (no
-    // alarm is open until the alarm issue says otherwise).
-    link::CatalogSources cameras{.cameras = [&node] { return node.cameraStatuses(); },
-                                 .rights = [&access](const std::string& camera) -> Result<link::TierRights> {
-                                   if (!access) return link::TierRights{};
-                                   return access->shares->rightsNow(camera, false);
-                                 }};
     // Dials the parent once the loops run.
-    NodeLinkServices services{.catalog = std::move(cameras),
-                              .live = &node.live(),
-                              .shares = access ? access->shares.get() : nullptr,
-                              .audit = access ? access->audit.get() : nullptr,
-                              .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }};
-    if (Status s = startNodeLink(*link, config, loops, std::move(services)); !s.isOk()) {
+    if (Status s = startNodeLink(*link, config, loops, nodeLinkServices(node, access ? &*access : nullptr));
+        !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
     }
-    if (access) access->shares->addChangeListener([&link](const std::string&) { link->catalog->changed(); });
   }
   std::unique_ptr<http::HttpServer> web;
   if (access) {
@@ -157,12 +145,7 @@ int runServe(const Config& config) {
   loops.start();
   node.start();
   loops.join();
-  if (link) {
-    link->looks.reset();  // its threads use the shares, the audit log and the live registry, which go first
-    link->catalog->stop();
-    link->children->stop();
-    link->outbox->stop();  // before the loops go: it sends on their connections
-  }
+  if (link) stopNodeLink(*link);
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});
   return 0;
