@@ -88,24 +88,27 @@ export async function startDemo({ cameras = 2, startTimeoutMs = 300_000 } = {}) 
   }
 }
 
-// Debian's Chromium, headless, with a fresh profile and none of its own
-// calls home (this machine has no network beyond loopback).
+// Debian's Chromium headless, none of its own calls home (this machine has
+// no network beyond loopback).
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+// That Chromium with a fresh profile.
 export async function launchChromium(options = {}) {
   const profile = tempDir("vigil-chromium-");
   const context = await chromium.launchPersistentContext(profile.path, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-      "--autoplay-policy=no-user-gesture-required",
-    ],
+    args: CHROMIUM_ARGS,
     acceptDownloads: true,
     timeout: 60_000,
     ...options,
