@@ -20,14 +20,6 @@ WATCH = 4  # seconds the desk watches
 
 
 class OwnerLooksTest(NodesTestCase):
-    def setUp(self):
-        super().setUp()
-        self.cam, self.cam_base = start_testcam()
-
-    def tearDown(self):
-        super().tearDown()
-        self.cam.stop()
-
     def looks(self, house, query=""):
         status, rows = house.api("GET", "/api/v1/audit?remote=true" + query)
         self.assertEqual(status, 200, rows)
@@ -45,8 +37,10 @@ class OwnerLooksTest(NodesTestCase):
         return types.SimpleNamespace(url=node.url, token=body["token"])
 
     def test_the_owner_sees_who_looked_how_long_and_what_was_refused(self):
+        cam, cam_base = start_testcam()
+        self.addCleanup(cam.stop)  # after tearDown has stopped the nodes
         village = self.node("village1", "village")
-        house = self.node("house1", "household", cameras=["door"], camera_url=f"{self.cam_base}/cam/0")
+        house = self.node("house1", "household", cameras=["door"], camera_url=f"{cam_base}/cam/0")
         self.linked(village, house)
         remote = "house1.door"
 

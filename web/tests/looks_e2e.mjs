@@ -11,22 +11,15 @@
 // Exits 77 (CTest's "skipped") only when /usr/bin/chromium is missing.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { chromium, request } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, Child, REPO, WEB_DIR, tempDir, waitFor } from "./lib.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, Child, WEB_DIR, exitUnlessChromiumAndUi, tempDir, vigilBinary, waitFor } from "./lib.mjs";
 
-if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} is missing (scripts/bootstrap installs Debian's chromium)`);
-  process.exit(77);
-}
-if (!existsSync(join(WEB_DIR, "dist/index.html"))) {
-  console.error("web/dist is missing: run scripts/bootstrap (or npm run build in web/)");
-  process.exit(1);
-}
-const VIGIL = process.env.VIGIL_BIN ?? join(REPO, "build/debug/src/app/vigil");
+exitUnlessChromiumAndUi();
+const VIGIL = vigilBinary();
 // Sanitized builds on a shared machine start slowly: loose bounds.
 const START = 180_000;
 const LINK_UP = 60_000;
