@@ -8,12 +8,17 @@
 
 #include "base/config.h"
 #include "http/input.h"
+#include "http/remote_looks_audit.h"
 
 namespace vigil::http {
 
 namespace {
 
 constexpr size_t kMaxAuditRows = 10000;
+// ?remote=true picks the looks from other tiers out of at most this many
+// of the newest rows that match the other filters (the store filters by
+// columns; "remote" is in a row's detail).
+constexpr size_t kRemoteLookScan = 20000;
 constexpr size_t kMaxCamerasPerUser = 1000;
 
 // SameSite=Strict: a browser never sends it with a request another site
@@ -112,13 +117,52 @@ Response setCameras(access::Accounts& accounts, const Request& req) {
   return Response::json(200, nlohmann::json{{"id", *id}, {"cameras", *cameras}}.dump());
 }
 
+// A user filter: an id, or "<user>@<node>" as rows of looks from other
+// tiers name their users.
+bool isValidAuditUser(std::string_view user) {
+  const size_t at = user.find('@');
+  if (at == std::string_view::npos) return isValidId(user);
+  return isValidId(user.substr(0, at)) && isValidId(user.substr(at + 1));
+}
+
+// The looks from other tiers among the rows that match `filter`, newest
+// first, each with its "look" summary (remote_looks_audit.h). When fewer
+// than asked were found among the kRemoteLookScan rows searched, the
+// header Vigil-Searched-From names the oldest of them: older looks need
+// an earlier `end`.
+Response remoteLooks(access::AuditLog& audit, access::AuditFilter filter) {
+  const size_t wanted = filter.limit;
+  filter.limit = kRemoteLookScan;
+  auto rows = audit.query(filter);
+  if (!rows) return errorResponse(rows.status());
+  const bool searchCut = rows->size() == kRemoteLookScan;
+  const WallTime oldestSearched = rows->empty() ? WallTime() : rows->back().at;
+  std::vector<access::AuditRow> looks;
+  for (access::AuditRow& r : *rows) {
+    if (looks.size() == wanted) break;
+    if (isRemoteLook(r)) looks.push_back(std::move(r));
+  }
+  const std::vector<nlohmann::json> summaries = lookSummaries(looks);
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i = 0; i < looks.size(); ++i) {
+    nlohmann::json row = auditRowJson(looks[i]);
+    row["look"] = summaries[i];
+    list.push_back(std::move(row));
+  }
+  Response r = Response::json(200, list.dump());
+  if (looks.size() < wanted && searchCut) {
+    r.headers.emplace_back("Vigil-Searched-From", oldestSearched.toRfc3339());
+  }
+  return r;
+}
+
 Response queryAudit(access::AuditLog& audit, const Request& req) {
   auto params = parseQuery(req.query);
   if (!params) return errorResponse(params.status());
   for (const auto& [key, value] : *params) {
-    if (key != "start" && key != "end" && key != "user" && key != "camera" && key != "limit") {
+    if (key != "start" && key != "end" && key != "user" && key != "camera" && key != "limit" && key != "remote") {
       // The name is echoed only when it is harmless to (a plain id).
-      return Response::error(400, fmt::format("{}: unknown parameter (allowed: start, end, user, camera, limit)",
+      return Response::error(400, fmt::format("{}: unknown parameter (allowed: start, end, user, camera, limit, remote)",
                                               isValidId(key) ? key : "query"));
     }
   }
@@ -132,11 +176,13 @@ Response queryAudit(access::AuditLog& audit, const Request& req) {
   if (filter.start && filter.end && *filter.end <= *filter.start) {
     return Response::error(400, "end: must be after start");
   }
-  for (const char* name : {"user", "camera"}) {
-    auto it = params->find(name);
-    if (it == params->end() || it->second.empty()) continue;
-    if (!isValidId(it->second)) return Response::error(400, fmt::format("{}: must match [a-z0-9_-]{{1,64}}", name));
-    (std::string_view(name) == "user" ? filter.user : filter.camera) = it->second;
+  if (auto it = params->find("user"); it != params->end() && !it->second.empty()) {
+    if (!isValidAuditUser(it->second)) return Response::error(400, "user: must be an id ([a-z0-9_-]{1,64}) or <id>@<node id>");
+    filter.user = it->second;
+  }
+  if (auto it = params->find("camera"); it != params->end() && !it->second.empty()) {
+    if (!isValidId(it->second)) return Response::error(400, "camera: must match [a-z0-9_-]{1,64}");
+    filter.camera = it->second;
   }
   if (auto it = params->find("limit"); it != params->end()) {
     size_t limit = 0;
@@ -145,6 +191,10 @@ Response queryAudit(access::AuditLog& audit, const Request& req) {
       return Response::error(400, fmt::format("limit: must be 1..{}", kMaxAuditRows));
     }
     filter.limit = limit;
+  }
+  if (auto it = params->find("remote"); it != params->end()) {
+    if (it->second != "true") return Response::error(400, "remote: must be true (looks from other tiers only)");
+    return remoteLooks(audit, filter);
   }
   auto rows = audit.query(filter);
   if (!rows) return errorResponse(rows.status());

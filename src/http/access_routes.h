@@ -8,7 +8,8 @@
 //   GET  /api/v1/users     [{"id","role","cameras"}]                                   (admin)
 //   POST /api/v1/users     {"id","role","password","cameras"?}                         (admin)
 //   POST /api/v1/users/cameras {"id","cameras"}: replace a viewer's cameras             (admin)
-//   GET  /api/v1/audit?start=&end=&user=&camera=&limit=   newest rows first            (admin)
+//   GET  /api/v1/audit?start=&end=&user=&camera=&limit=&remote=true   newest rows first;
+//        remote=true: only looks from other tiers, each with its "look" summary  (admin)
 
 #include "access/accounts.h"
 #include "access/audit.h"

@@ -299,7 +299,8 @@ TEST_F(RoutesTest, AuditQueryValidatesItsParameters) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["action"], "login");
   EXPECT_EQ(nlohmann::json::parse(query("start=nope").body)["error"], "start: must be an RFC 3339 time");
-  EXPECT_EQ(nlohmann::json::parse(query("user=Bad!").body)["error"], "user: must match [a-z0-9_-]{1,64}");
+  EXPECT_EQ(nlohmann::json::parse(query("user=Bad!").body)["error"],
+            "user: must be an id ([a-z0-9_-]{1,64}) or <id>@<node id>");
   EXPECT_EQ(nlohmann::json::parse(query("start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z").body)["error"],
             "end: must be after start");
   EXPECT_EQ(query("limit=0").status, 400);
@@ -311,8 +312,10 @@ TEST_F(RoutesTest, AuditQueryValidatesItsParameters) {
   EXPECT_EQ(error("end=2026-13-01T00:00:00Z"), "end: must be an RFC 3339 time");
   EXPECT_EQ(error("camera=../gate"), "camera: must match [a-z0-9_-]{1,64}");
   EXPECT_EQ(error("limit=10001"), "limit: must be 1..10000");
-  EXPECT_EQ(error("cam=gate"), "cam: unknown parameter (allowed: start, end, user, camera, limit)");
-  EXPECT_EQ(error("%FF%FE=1"), "query: unknown parameter (allowed: start, end, user, camera, limit)");
+  EXPECT_EQ(error("cam=gate"), "cam: unknown parameter (allowed: start, end, user, camera, limit, remote)");
+  EXPECT_EQ(error("%FF%FE=1"), "query: unknown parameter (allowed: start, end, user, camera, limit, remote)");
+  EXPECT_EQ(error("remote=yes"), "remote: must be true (looks from other tiers only)");
+  EXPECT_EQ(error("user=desk@"), "user: must be an id ([a-z0-9_-]{1,64}) or <id>@<node id>");
   EXPECT_EQ(error("user=opr&user=adm"), "user: given more than once");
 }
 
@@ -342,6 +345,72 @@ TEST_F(RoutesTest, AuditQueryFiltersByTimeUserAndCamera) {
   EXPECT_EQ(listed("start=" + at(2) + "&end=" + at(3)), Rows{"playback yard"});
   EXPECT_EQ(listed("start=" + at(2) + "&camera=gate"), Rows{"playback gate"});
   EXPECT_EQ(listed("end=" + at(1) + "&user=opr"), Rows{"login "});
+}
+
+// The rows link/looks.cpp writes at the owner, read back as looks: who,
+// tier, what, how long (a live_stop paired with its live_start by length),
+// refused with the reason; the node's own users' rows left out.
+TEST_F(RoutesTest, AuditRemoteLooksAreSummedUpAndPaired) {
+  auto remote = [](std::string tier, std::string extra) {
+    return R"({"remote":true,"tier":")" + tier + R"(","via":["village1"])" + extra + "}";
+  };
+  struct Row {
+    int minute;
+    const char* user;
+    const char* action;
+    std::string detail;
+  };
+  const Row rows[] = {
+      {1, "desk@village1", access::audit_kind::kLiveStart, remote("village", R"(,"right":"live")")},
+      {2, "desk@village1", access::audit_kind::kLiveStart, remote("village", R"(,"right":"live")")},
+      {3, "opr", access::audit_kind::kLiveStart, "{}"},
+      {4, "desk@village1", access::audit_kind::kLiveStop, remote("village", R"(,"seconds":120.5,"reason":"closed")")},
+      {5, "desk@village1", access::audit_kind::kRefused,
+       remote("village", R"(,"right":"export","reason":"export not shared with the village")")},
+      {6, "desk@village1", access::audit_kind::kExport,
+       remote("village", R"(,"right":"export","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:05:00Z")")},
+      {7, "desk@village1", access::audit_kind::kLiveStop, remote("village", R"(,"seconds":360,"reason":"revoked: x")")},
+  };
+  for (const Row& r : rows) {
+    clock_.setWall(WallTime::fromUnixMicros(1'700'000'000'000'000) + std::chrono::minutes(r.minute));
+    ASSERT_TRUE(audit_->record({r.user, r.action, "gate", r.user == std::string("opr") ? "10.0.0.1" : "link", r.detail}).isOk());
+  }
+  auto looks = [&](std::string q) {
+    Request req = request({"GET", "/api/v1/audit", Access::kAdmin}, tokens_[access::Role::kAdmin]);
+    req.query = "remote=true" + q;
+    Response r = server_->handle(req);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return nlohmann::json::parse(r.body);
+  };
+  const auto all = looks("");
+  ASSERT_EQ(all.size(), 6u) << all.dump();  // not opr's, nor the logins
+  std::vector<std::string> what;
+  for (const auto& row : all) what.push_back(row["action"].get<std::string>() + " " + row["look"]["what"].get<std::string>());
+  EXPECT_EQ(what, (std::vector<std::string>{"live_stop live", "export export", "refused export", "live_stop live",
+                                            "live_start live", "live_start live"}));
+  // The 360 s stop at minute 7 opened at minute 1; the 120.5 s one at
+  // minute 4 opened at minute 2.
+  EXPECT_EQ(all[5]["look"]["seconds"], 360);
+  EXPECT_EQ(all[5]["look"]["ended"], "revoked: x");
+  EXPECT_EQ(all[5]["look"]["stop_seq"], all[0]["seq"]);
+  EXPECT_EQ(all[0]["look"]["start_seq"], all[5]["seq"]);
+  EXPECT_EQ(all[4]["look"]["seconds"], 120.5);
+  EXPECT_EQ(all[4]["look"]["stop_seq"], all[3]["seq"]);
+  EXPECT_EQ(all[4]["look"]["who"], "desk@village1");
+  EXPECT_EQ(all[4]["look"]["tier"], "village");
+  EXPECT_EQ(all[4]["look"]["via"], nlohmann::json::array({"village1"}));
+  EXPECT_EQ(all[2]["look"]["refused"], true);
+  EXPECT_EQ(all[2]["look"]["reason"], "export not shared with the village");
+  EXPECT_EQ(all[1]["look"]["refused"], false);
+  EXPECT_EQ(all[1]["look"]["start"], "2026-01-01T00:00:00Z");
+  EXPECT_EQ(all[1]["look"]["end"], "2026-01-01T00:05:00Z");
+  // Combined with the other filters; the limit counts looks.
+  EXPECT_EQ(looks("&user=desk@village1&limit=2").size(), 2u);
+  EXPECT_EQ(looks("&camera=yard").size(), 0u);
+  const auto since = looks("&start=" + (WallTime::fromUnixMicros(1'700'000'000'000'000) + std::chrono::minutes(5)).toRfc3339());
+  ASSERT_EQ(since.size(), 3u);
+  EXPECT_FALSE(since[2]["look"].contains("seconds"));  // the refused look
+  EXPECT_FALSE(since[0]["look"].contains("start_seq"));  // its start is before the window
 }
 
 TEST_F(RoutesTest, EventRoutesOpenAndCloseAndAuditTheUser) {

@@ -40,6 +40,24 @@ export interface AuditRow {
   hash: string;
 }
 
+// What the owner's node says of a look from another tier
+// (GET /api/v1/audit?remote=true; design/AUDIT.md "Looks from other tiers").
+export interface RemoteLook {
+  who: string; // "desk@village1"
+  via: string[]; // the node path, from the node that asked down
+  tier: Tier;
+  what: ShareRight;
+  refused: boolean;
+  reason?: string; // why it was refused
+  start?: string; // a playback or export's range
+  end?: string;
+  seconds?: number; // how long a live look lasted, once it ended
+  ended?: string; // why it ended
+  stop_seq?: number; // a live_start's live_stop
+  start_seq?: number; // a live_stop's live_start
+}
+export type RemoteLookRow = AuditRow & { look: RemoteLook };
+
 export type Tier = "village" | "township" | "county";
 export type ShareRight = "live" | "playback" | "export" | "snapshot";
 // What a camera shares with one tier above (GET/PUT .../shares).
@@ -68,6 +86,10 @@ export function sessionExpired(): void {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await exchange<T>(method, path, body)).json;
+}
+
+async function exchange<T>(method: string, path: string, body?: unknown): Promise<{ json: T; headers: Headers }> {
   const init: RequestInit = { method, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers = { "Content-Type": "application/json" };
@@ -93,7 +115,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     if (r.status === 401 && path !== "/api/v1/login") expiredHandler();
     throw new ApiError(r.status, message);
   }
-  return json as T;
+  return { json: json as T, headers: r.headers };
 }
 
 export const api = {
@@ -118,6 +140,15 @@ export const api = {
     if (filter.camera) q.set("camera", filter.camera);
     if (filter.limit) q.set("limit", String(filter.limit));
     return request<AuditRow[]>("GET", `/api/v1/audit?${q}`);
+  },
+  // Looks from other tiers, newest first. searchedFrom: set when the server
+  // searched only the log's rows from then on (older looks need an earlier end).
+  async remoteLooks(filter: { start?: number; limit: number }): Promise<{ rows: RemoteLookRow[]; searchedFrom?: number }> {
+    const q = new URLSearchParams({ remote: "true", limit: String(filter.limit) });
+    if (filter.start !== undefined) q.set("start", rfc3339(filter.start));
+    const { json, headers } = await exchange<RemoteLookRow[]>("GET", `/api/v1/audit?${q}`);
+    const from = headers.get("Vigil-Searched-From");
+    return { rows: json, searchedFrom: from ? Date.parse(from) : undefined };
   },
 };
 

@@ -5,17 +5,20 @@ import { Audit } from "./audit";
 import { CameraView } from "./camera";
 import { Grid } from "./grid";
 import { Login } from "./login";
+import { Looks, useNewLooks } from "./looks";
+import { looksText } from "./looks_text";
 import { installKeys, setTvMode, tvModeFromUrl } from "./tv";
 import "./style.css";
 
 // Routes live in the fragment (#/camera/gate), so any server that serves
 // index.html at / serves every page.
-type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" };
+type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" } | { page: "looks" };
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   if (parts[0] === "camera" && parts[1]) return { page: "camera", id: decodeURIComponent(parts[1]) };
   if (parts[0] === "audit") return { page: "audit" };
+  if (parts[0] === "looks") return { page: "looks" };
   return { page: "grid" };
 }
 
@@ -28,6 +31,8 @@ function App() {
   const [notice, setNotice] = useState("");
   const [route, setRoute] = useState<Route>(parseRoute);
   const [tv, setTv] = useState(tvModeFromUrl);
+  // A node's admin is its cameras' owner: told of looks from other tiers.
+  const looks = useNewLooks(me?.role === "admin");
 
   useEffect(() => {
     document.documentElement.classList.toggle("tv", tv);
@@ -97,12 +102,18 @@ function App() {
           vigil
         </a>
         <nav>
-          <a href="#/" class={route.page !== "audit" ? "current" : ""}>
+          <a href="#/" class={route.page === "grid" || route.page === "camera" ? "current" : ""}>
             Cameras
           </a>
           {me.role === "admin" && (
             <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
               Audit
+            </a>
+          )}
+          {me.role === "admin" && (
+            <a href="#/looks" class={route.page === "looks" ? "current" : ""}>
+              {looksText.nav}
+              {looks.count > 0 && <span class="badge new-looks">{looksText.newBadge(looks.count)}</span>}
             </a>
           )}
         </nav>
@@ -118,10 +129,16 @@ function App() {
           {notice}
         </p>
       )}
+      {looks.count > 0 && route.page !== "looks" && (
+        <p class="notice looks-notice" role="status">
+          {looksText.notice(looks.count)} <a href="#/looks">{looksText.noticeLink}</a>
+        </p>
+      )}
       <main>
         {route.page === "grid" && <Grid tv={tv} />}
         {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
         {route.page === "audit" && me.role === "admin" && <Audit />}
+        {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
       </main>
     </div>
   );

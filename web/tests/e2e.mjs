@@ -5,19 +5,11 @@
 // Exits 77 (CTest's "skipped") only when /usr/bin/chromium is missing.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CHROMIUM, WEB_DIR, firstFrameTimes, launchChromium, login, startDemo, tempDir, waitFor } from "./lib.mjs";
+import { exitUnlessChromiumAndUi, firstFrameTimes, launchChromium, login, startDemo, tempDir, waitFor } from "./lib.mjs";
 
-if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} is missing (scripts/bootstrap installs Debian's chromium)`);
-  process.exit(77);
-}
-if (!existsSync(join(WEB_DIR, "dist/index.html"))) {
-  console.error("web/dist is missing: run scripts/bootstrap (or npm run build in web/)");
-  process.exit(1);
-}
+exitUnlessChromiumAndUi();
 
 const CAMERAS = 2;
 let demo;

@@ -12,6 +12,26 @@ export const CHROMIUM = "/usr/bin/chromium";
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO = resolve(WEB_DIR, "..");
 
+// Before a test in Chromium: exits 77 (CTest's "skipped") only when
+// Debian's Chromium is missing, 1 when the built UI is.
+export function exitUnlessChromiumAndUi() {
+  if (!existsSync(CHROMIUM)) {
+    console.log(`SKIP: ${CHROMIUM} is missing (scripts/bootstrap installs Debian's chromium)`);
+    process.exit(77);
+  }
+  if (!existsSync(join(WEB_DIR, "dist/index.html"))) {
+    console.error("web/dist is missing: run scripts/bootstrap (or npm run build in web/)");
+    process.exit(1);
+  }
+}
+
+// The vigil under test: VIGIL_BIN, else the debug build.
+export function vigilBinary() {
+  const vigil = process.env.VIGIL_BIN ?? join(REPO, "build/debug/src/app/vigil");
+  if (!existsSync(vigil)) throw new Error(`no vigil binary at ${vigil} (set VIGIL_BIN)`);
+  return vigil;
+}
+
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -63,8 +83,7 @@ export class Child {
 
 // `vigil demo` on a free loopback port with a fresh data directory.
 export async function startDemo({ cameras = 2, startTimeoutMs = 300_000 } = {}) {
-  const vigil = process.env.VIGIL_BIN ?? join(REPO, "build/debug/src/app/vigil");
-  if (!existsSync(vigil)) throw new Error(`no vigil binary at ${vigil} (set VIGIL_BIN)`);
+  const vigil = vigilBinary();
   const data = tempDir("vigil-web-");
   const child = new Child(vigil, ["demo", "--data", data.path, "--listen", "127.0.0.1:0", "--cameras", String(cameras)]);
   try {
@@ -88,24 +107,27 @@ export async function startDemo({ cameras = 2, startTimeoutMs = 300_000 } = {}) 
   }
 }
 
-// Debian's Chromium, headless, with a fresh profile and none of its own
-// calls home (this machine has no network beyond loopback).
+// Debian's Chromium headless, none of its own calls home (this machine has
+// no network beyond loopback).
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+// That Chromium with a fresh profile.
 export async function launchChromium(options = {}) {
   const profile = tempDir("vigil-chromium-");
   const context = await chromium.launchPersistentContext(profile.path, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-      "--autoplay-policy=no-user-gesture-required",
-    ],
+    args: CHROMIUM_ARGS,
     acceptDownloads: true,
     timeout: 60_000,
     ...options,
