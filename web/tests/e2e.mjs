@@ -311,7 +311,8 @@ describe("web UI in Chromium", () => {
   });
 
   test("the admin shares a camera with the village, then turns all sharing off in one click", async () => {
-    if (!page.url().includes("#/camera/")) await page.goto(ui("#/camera/cam-1"));
+    // cam-2: the demo shares cam-1 with its village from the start.
+    await page.goto(ui("#/camera/cam-2"));
     await page.click(".sharing summary");
     await page.check('.sharing input[name="village-on"]');
     await page.check('.sharing input[name="village-playback"]');
@@ -319,15 +320,15 @@ describe("web UI in Chromium", () => {
     await page.click('.sharing button[type="submit"]');
     await page.waitForSelector('.sharing [role="status"]:text-is("Saved.")', { timeout: 30_000 });
     const shared = [{ tier: "village", rights: ["live", "playback"], only_during_alarm: false, hours: "20:00-08:00", expires_at: null }];
-    assert.deepEqual(await (await api("api/v1/cameras/cam-1/shares")).json(), shared);
+    assert.deepEqual(await (await api("api/v1/cameras/cam-2/shares")).json(), shared);
     // A bad field is named, and nothing changes.
     await page.fill('.sharing input[name="village-hours"]', "8pm-8am");
     await page.click('.sharing button[type="submit"]');
     await page.waitForSelector('.sharing .error:has-text("shares[0].hours")', { timeout: 30_000 });
-    assert.deepEqual(await (await api("api/v1/cameras/cam-1/shares")).json(), shared);
+    assert.deepEqual(await (await api("api/v1/cameras/cam-2/shares")).json(), shared);
     await page.click('.sharing button:text-is("Turn all sharing off")');
     await page.waitForSelector('.sharing [role="status"]:text-is("Shared with no one.")', { timeout: 30_000 });
-    assert.deepEqual(await (await api("api/v1/cameras/cam-1/shares")).json(), []);
+    assert.deepEqual(await (await api("api/v1/cameras/cam-2/shares")).json(), []);
     assert.equal(await page.isChecked('.sharing input[name="village-on"]'), false);
   });
 
