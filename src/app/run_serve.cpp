@@ -160,6 +160,7 @@ int runServe(const Config& config) {
   if (link) {
     link->looks.reset();  // its threads use the shares, the audit log and the live registry, which go first
     link->catalog->stop();
+    if (link->healthReporter) link->healthReporter->stop();  // it reads the node's cameras
     link->children->stop();
     link->outbox->stop();  // before the loops go: it sends on their connections
   }
