@@ -42,12 +42,13 @@ class Node:
                     f"[http]\nlisten = \"127.0.0.1:{self.port}\"  # keep me too\n"
                     f"tls_cert = \"{cert}\"\ntls_key = \"{key}\"\n")
         self.url = f"https://127.0.0.1:{self.port}"
+        self.prefix = []  # what runs vigil: ["ip", "netns", "exec", NS] puts it in a network namespace
         self.proc = None
         self.password = None
         self.token = None
 
     def start(self):
-        self.proc = Process([VIGIL, "serve", "--config", self.config])
+        self.proc = Process([*self.prefix, VIGIL, "serve", "--config", self.config])
         if self.password is None:
             self.password = self.proc.wait_for_line(r"admin password: (\S+)", timeout=120).group(1)
         self.proc.wait_for_line(r"serve\.http .*tls=true", stream="stderr", timeout=120)
@@ -83,7 +84,7 @@ class Node:
         return next((c for c in self.link()["children"] if c["id"] == child_id), None)
 
     def cli(self, *args):
-        return run([VIGIL, "link", *args, "--config", self.config], timeout=120)
+        return run([*self.prefix, VIGIL, "link", *args, "--config", self.config], timeout=120)
 
     def invite(self, name="Zhang family", expires="24h"):
         r = self.cli("invite", "--name", name, "--expires", expires)

@@ -69,6 +69,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .children = tierLink->children.get(),
                                   .store = tierLink->store.get(),
                                   .outbox = tierLink->outbox.get(),
+                                  .health = tierLink->health.get(),
                                   .parent = [tierLink]() -> std::optional<link::ParentLinkStatus> {
                                     if (!tierLink->parent) return std::nullopt;
                                     return tierLink->parent->status();

@@ -39,10 +39,14 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
       link::NodeIdentity{config.node.id, config.node.name, config.node.tier, link.key->publicKey()},
       SystemClock::instance(), audit);
   link.bus = std::make_unique<link::Bus>();
+  auto health = link::HealthStore::open((dir / "health.db").string(), SystemClock::instance());
+  if (!health) return health.status();
+  link.health = std::move(*health);
   auto outbox = link::Outbox::open((dir / "outbox.db").string(), *link.bus);
   if (!outbox) return outbox.status();
   link.outbox = std::move(*outbox);
   link::receiveChildCheckpoints(*link.outbox, *link.store, SystemClock::instance());
+  link::receiveChildHealth(*link.outbox, *link.health);
   link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
                                                      link::SessionOptions{}, link.bus.get());
   return link;
@@ -60,6 +64,11 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
           config.link.parent, config.link.parent));
     }
     parent = std::move(**joined);
+  }
+  if (parent) {
+    // The same view of the cameras and their shares as the catalog's.
+    link.healthReporter = std::make_unique<link::HealthReporter>(*link.outbox, services.catalog, parent->tier,
+                                                                 SystemClock::instance());
   }
   // Its handlers go on the bus before the links start.
   link.catalog = std::make_unique<link::Catalog>(
@@ -83,6 +92,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
     services.shares->addChangeListener([catalog = link.catalog.get()](const std::string&) { catalog->changed(); });
   }
   if (!parent) return Status::ok();
+  link.healthReporter->start();
   link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
                                                    SystemClock::instance(), link::ParentLinkOptions{}, link.bus.get());
   link.parent->start();
@@ -93,6 +103,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
 void stopNodeLink(NodeLink& link) {
   link.looks.reset();
   link.catalog->stop();
+  if (link.healthReporter) link.healthReporter->stop();  // it reads the node's cameras
   link.children->stop();
   link.outbox->stop();  // before the loops go: it sends on their connections
   // Its timers belong to a loop: gone before the loops are.

@@ -15,6 +15,8 @@
 #include "link/checkpoint_relay.h"
 #include "link/children.h"
 #include "link/enrolment.h"
+#include "link/health_reporter.h"
+#include "link/health_store.h"
 #include "link/link_store.h"
 #include "link/outbox.h"
 #include "link/looks.h"
@@ -26,6 +28,7 @@ struct NodeLink {
   std::unique_ptr<access::NodeKey> key;
   std::unique_ptr<link::LinkStore> store;
   std::unique_ptr<link::Bus> bus;  // what rides on the links registers here before startNodeLink()
+  std::unique_ptr<link::HealthStore> health;  // <data_dir>/health.db: the children's cameras' health (before the outbox, which feeds it)
   std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
   std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran
   std::unique_ptr<link::Enrolment> enrolment;
@@ -33,6 +36,7 @@ struct NodeLink {
   std::unique_ptr<link::ChildLinks> children;  // started by startNodeLink()
   std::shared_ptr<link::ParentLink> parent;    // with [link] parent, once started
   std::unique_ptr<link::Catalog> catalog;      // made and started by startNodeLink()
+  std::unique_ptr<link::HealthReporter> healthReporter;  // with [link] parent, started by startNodeLink()
 };
 
 // What of the node the catalog and the looks across tiers use.

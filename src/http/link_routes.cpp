@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -59,7 +60,72 @@ json checkpointJson(const link::ChildCheckpoint& c) {
           {"text", c.text}};
 }
 
+json onlineJson(std::optional<bool> online) { return online ? json(*online) : json(nullptr); }
+
+// A child's health as its row in GET /api/v1/link shows it; null when it reported none.
+json childHealthJson(link::HealthStore& health, const std::string& child) {
+  auto h = health.child(child);
+  if (!h || (!h->summary && h->camerasReported == 0)) return nullptr;
+  json j = {{"cameras_reported", h->camerasReported}, {"cameras_reported_online", h->camerasReportedOnline},
+            {"at", nullptr}, {"cameras_total", nullptr}, {"cameras_online", nullptr}};
+  if (h->summary) {
+    j["at"] = h->summary->at.toRfc3339();
+    j["cameras_total"] = h->summary->camerasTotal;
+    j["cameras_online"] = h->summary->camerasOnline;
+  }
+  return j;
+}
+
+json transitionJson(const link::HealthTransition& t) {
+  return {{"at", t.at.toRfc3339()}, {"online", onlineJson(t.online)}, {"state", t.state}};
+}
+
 WallTime wallNow() { return SystemClock::instance().now(); }
+
+constexpr auto kDefaultHealthRange = std::chrono::hours(24);
+constexpr auto kMaxHealthRange = std::chrono::hours(24 * 400);
+
+Response childHealth(link::LinkStore& store, link::HealthStore& health, const Request& req) {
+  const std::string& id = req.params.at("id");
+  auto children = store.listChildren();
+  if (!children) return errorResponse(children.status());
+  if (!isValidId(id) ||
+      std::none_of(children->begin(), children->end(), [&](const link::ChildRecord& c) { return c.id == id; })) {
+    return Response::error(404, "no such child");
+  }
+  auto query = parseQuery(req.query);
+  if (!query) return errorResponse(query.status());
+  auto from = timeParam(*query, "from");
+  if (!from) return errorResponse(from.status());
+  auto to = timeParam(*query, "to");
+  if (!to) return errorResponse(to.status());
+  const WallTime end = to->value_or(wallNow());
+  const WallTime start = from->value_or(end + -std::chrono::microseconds(kDefaultHealthRange));
+  if (end <= start) return Response::error(400, "to: must be after from");
+  if (end - start > kMaxHealthRange) return Response::error(400, "to: at most 400 days after from");
+  auto cameras = health.history(id, start, end);
+  if (!cameras) return errorResponse(cameras.status());
+  json list = json::array();
+  for (const link::CameraHealthHistory& c : *cameras) {
+    json transitions = json::array();
+    for (const link::HealthTransition& t : c.transitions) transitions.push_back(transitionJson(t));
+    list.push_back({{"camera", c.camera},
+                    {"online", onlineJson(c.last.online)},
+                    {"state", c.last.state},
+                    {"since", c.last.at.toRfc3339()},
+                    {"online_seconds", c.time.onlineSeconds},
+                    {"known_seconds", c.time.knownSeconds},
+                    {"online_rate", c.time.rate ? json(*c.time.rate) : json(nullptr)},
+                    {"transitions", std::move(transitions)},
+                    {"transitions_omitted", c.omitted}});
+  }
+  return Response::json(200, json{{"child", id},
+                                  {"from", start.toRfc3339()},
+                                  {"to", end.toRfc3339()},
+                                  {"health", childHealthJson(health, id)},
+                                  {"cameras", std::move(list)}}
+                                 .dump());
+}
 
 access::Actor actor(const Request& req) { return {req.principal->user, req.remoteAddress}; }
 
@@ -191,6 +257,7 @@ Response linkState(const LinkRouteOptions& o) {
                   {"address", c.address},
                   {"connected_since", optionalTime(c.connectedSince)}};
     child.update(trafficJson(c.traffic));
+    if (o.health) child["health"] = childHealthJson(*o.health, c.id);
     j["children"].push_back(child);
   }
   return Response::json(200, j.dump());
@@ -235,6 +302,10 @@ void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
     for (const link::ChildCheckpoint& c : *kept) list.push_back(checkpointJson(c));
     return Response::json(200, list.dump());
   });
+  if (o.health) {
+    server.route("GET", "/api/v1/link/children/{id}/health", Access::kAdmin,
+                 [store = o.store, health = o.health](const Request& req) { return childHealth(*store, *health, req); });
+  }
   server.route("POST", "/api/v1/link/join/hello", Access::kNode,
                [&enrolment](const Request& req) { return joinHello(enrolment, req); });
   server.route("POST", "/api/v1/link/join", Access::kNode,

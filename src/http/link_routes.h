@@ -7,6 +7,9 @@
 //   DELETE /api/v1/link/invites/{id}    admin: revoke a pending invitation
 //   DELETE /api/v1/link/children/{id}   admin: remove a child; its link ends at once
 //   GET    /api/v1/link/children/{id}/checkpoints  admin: the child's audit checkpoints kept here
+//   GET    /api/v1/link/children/{id}/health?from=&to=  admin: per camera the child reports, its
+//                                        online time and rate over the range (RFC 3339; default
+//                                        the last 24 h) and its transitions
 //   POST   /api/v1/link/join/hello      node: enrolment, step 1 (link/enrolment_messages.h)
 //   POST   /api/v1/link/join            node: enrolment, step 2, with the invitation code
 //   GET    /api/v1/link/connect         node: the WebSocket a child holds open
@@ -17,6 +20,7 @@
 #include "http/server.h"
 #include "link/children.h"
 #include "link/enrolment.h"
+#include "link/health_store.h"
 #include "link/outbox.h"
 #include "link/parent_link.h"
 
@@ -27,6 +31,7 @@ struct LinkRouteOptions {
   link::ChildLinks* children = nullptr;
   link::LinkStore* store = nullptr;
   link::Outbox* outbox = nullptr;
+  link::HealthStore* health = nullptr;  // none: no health in the children rows, the health route 404s
   // This node's link to its parent, when it has one.
   std::function<std::optional<link::ParentLinkStatus>()> parent;
 };

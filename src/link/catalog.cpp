@@ -84,17 +84,26 @@ void Catalog::run() {
   }
 }
 
-std::map<std::string, CatalogUpdate> Catalog::ownShares() {
-  std::map<std::string, CatalogUpdate> out;
-  for (const camera::CameraStatus& c : sources_.cameras()) {
-    auto rights = sources_.rights(c.id);
+std::vector<SharedCamera> sharedUpward(const CatalogSources& sources, const std::vector<camera::CameraStatus>& cameras,
+                                       Tier lowest) {
+  std::vector<SharedCamera> out;
+  for (const camera::CameraStatus& c : cameras) {
+    auto rights = sources.rights(c.id);
     if (!rights) {
       // Shared with no one until the shares can be read again.
       log::warn("link.catalog_rights", {{"camera", c.id}, {"error", rights.status().message()}});
       continue;
     }
-    TierRights above = from(*rights, *self_.parentTier);
-    if (above.empty()) continue;
+    TierRights above = from(*rights, lowest);
+    if (!above.empty()) out.push_back({c, std::move(above)});
+  }
+  return out;
+}
+
+std::map<std::string, CatalogUpdate> Catalog::ownShares() {
+  std::map<std::string, CatalogUpdate> out;
+  for (SharedCamera& shared : sharedUpward(sources_, sources_.cameras(), *self_.parentTier)) {
+    const camera::CameraStatus& c = shared.status;
     CatalogEntry e;
     e.name = isValidNodeName(c.name) ? c.name : c.id;
     e.owner = isValidNodeName(self_.name) ? self_.name : self_.id;
@@ -102,7 +111,7 @@ std::map<std::string, CatalogUpdate> Catalog::ownShares() {
     e.codec = c.codec ? std::string(media::codecName(*c.codec)) : "";
     e.width = std::clamp(c.width, 0, 65535);
     e.height = std::clamp(c.height, 0, 65535);
-    e.rights = std::move(above);
+    e.rights = std::move(shared.rights);
     CatalogUpdate u{{self_.id}, c.id, std::move(e)};
     out.emplace(idOf(u), std::move(u));
   }

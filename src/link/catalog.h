@@ -44,6 +44,17 @@ struct CatalogSources {
   std::function<Result<TierRights>(const std::string& camera)> rights;
 };
 
+// A camera of this node shared with at least one tier from the parent's
+// up, with those tiers' rights: what the catalog lists upward, and the
+// only cameras health reports by name (link/health_reporter.h).
+struct SharedCamera {
+  camera::CameraStatus status;
+  TierRights rights;  // from the parent's tier up; never empty
+};
+// Of `cameras` (from sources.cameras()), those shared from `lowest` up.
+std::vector<SharedCamera> sharedUpward(const CatalogSources& sources, const std::vector<camera::CameraStatus>& cameras,
+                                       Tier lowest);
+
 class Catalog {
  public:
   struct Self {

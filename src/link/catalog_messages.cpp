@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "link/enrolment_messages.h"
+#include "link/json_fields.h"
 #include "link/wire.h"
 
 namespace vigil::link {
@@ -41,18 +42,6 @@ std::vector<uint8_t> bytes(const json& updates) {
 
 Status bad(const std::string& where, std::string_view what) {
   return Status::invalidArgument(fmt::format("{}: {}", where, what));
-}
-
-// The object's keys must all be in `allowed` and `required` among them.
-Status onlyKeys(const json& object, const std::string& where, std::initializer_list<std::string_view> keys) {
-  if (!object.is_object()) return bad(where, "must be an object");
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) return bad(where, fmt::format("unknown key \"{}\"", key));
-  }
-  for (std::string_view key : keys) {
-    if (!object.contains(key)) return bad(where, fmt::format("\"{}\" is required", key));
-  }
-  return Status::ok();
 }
 
 Result<std::string> idField(const json& value, const std::string& where) {
@@ -97,10 +86,7 @@ Result<CatalogEntry> decodeEntry(const json& value, const std::string& where) {
     *out = v.get<std::string>();
   }
   const json& state = value["state"];
-  if (!state.is_string() || state.get_ref<const std::string&>().empty() ||
-      state.get_ref<const std::string&>().size() > kMaxCameraStateBytes ||
-      !std::all_of(state.get_ref<const std::string&>().begin(), state.get_ref<const std::string&>().end(),
-                   [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })) {
+  if (!state.is_string() || !isValidCameraState(state.get_ref<const std::string&>())) {
     return bad(where + ".state", "must be 1 to 32 of a-z and '_'");
   }
   e.state = state.get<std::string>();
@@ -145,6 +131,11 @@ Result<CatalogUpdate> decodeUpdate(const json& value, const std::string& where) 
 }
 
 }  // namespace
+
+bool isValidCameraState(std::string_view state) {
+  return !state.empty() && state.size() <= kMaxCameraStateBytes &&
+         std::all_of(state.begin(), state.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
 
 std::vector<std::vector<uint8_t>> encodeCatalog(const std::vector<CatalogUpdate>& updates) {
   // Room for the frame header and the envelope: one update is far smaller

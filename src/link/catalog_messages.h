@@ -20,6 +20,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "access/shares.h"
@@ -33,6 +34,8 @@ namespace vigil::link {
 inline constexpr size_t kMaxCatalogPath = 3;
 inline constexpr size_t kMaxCatalogUpdates = 1000;  // per message
 inline constexpr size_t kMaxCameraStateBytes = 32;
+// A camera's state as links carry it: 1 to kMaxCameraStateBytes of [a-z_].
+bool isValidCameraState(std::string_view state);
 
 // Per tier above the sender, the rights decided now at the source.
 using TierRights = std::map<Tier, std::set<access::ShareRight>>;

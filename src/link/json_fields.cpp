@@ -73,4 +73,17 @@ std::vector<std::string> JsonFields::strings(const char* key, size_t maxItems, s
   return out;
 }
 
+Status onlyKeys(const nlohmann::json& object, const std::string& where, std::initializer_list<std::string_view> keys) {
+  if (!object.is_object()) return Status::invalidArgument(fmt::format("{}: must be an object", where));
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      return Status::invalidArgument(fmt::format("{}: unknown key \"{}\"", where, key));
+    }
+  }
+  for (std::string_view key : keys) {
+    if (!object.contains(key)) return Status::invalidArgument(fmt::format("{}: \"{}\" is required", where, key));
+  }
+  return Status::ok();
+}
+
 }  // namespace vigil::link

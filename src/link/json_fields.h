@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <initializer_list>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -56,5 +57,9 @@ class JsonFields {
   nlohmann::json doc_;
   Status error_;
 };
+
+// Strict objects: `object` must be an object whose keys are exactly `keys`
+// (none unknown, none missing); else InvalidArgument "<where>: ...".
+Status onlyKeys(const nlohmann::json& object, const std::string& where, std::initializer_list<std::string_view> keys);
 
 }  // namespace vigil::link

@@ -1,0 +1,274 @@
+#include "link/health_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+
+#include "base/log.h"
+#include "link/sql.h"
+
+namespace vigil::link {
+
+namespace {
+
+// online: 1 online, 0 offline, -1 not reported.
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS transition (
+  id INTEGER PRIMARY KEY,
+  child TEXT NOT NULL,
+  camera TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  online INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  received_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS transition_by_camera ON transition (child, camera, at);
+CREATE INDEX IF NOT EXISTS transition_by_child ON transition (child, id);
+CREATE TABLE IF NOT EXISTS summary (
+  child TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  cameras_total INTEGER NOT NULL,
+  cameras_online INTEGER NOT NULL,
+  received_at INTEGER NOT NULL);
+)";
+
+// Pruning runs after this many transitions kept, or this long.
+constexpr int64_t kPruneEvery = 1000;
+constexpr auto kPrunePeriod = std::chrono::hours(1);
+
+int64_t toColumn(std::optional<bool> online) { return online ? (*online ? 1 : 0) : -1; }
+std::optional<bool> fromColumn(int64_t v) { return v < 0 ? std::nullopt : std::optional<bool>(v == 1); }
+
+HealthTransition transitionAt(const SqlQuery& q, int col) {
+  return {WallTime::fromUnixMicros(q.integer(col)), fromColumn(q.integer(col + 1)), q.text(col + 2)};
+}
+
+struct Latest {
+  int64_t online;
+  int64_t at;
+};
+
+}  // namespace
+
+OnlineTime onlineTime(std::span<const HealthTransition> history, WallTime from, WallTime to) {
+  OnlineTime out;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const int64_t start = std::max(history[i].at.unixMicros(), from.unixMicros());
+    const int64_t end = std::min(i + 1 < history.size() ? history[i + 1].at.unixMicros() : to.unixMicros(),
+                                 to.unixMicros());
+    if (end <= start || !history[i].online) continue;
+    const double seconds = static_cast<double>(end - start) / 1e6;
+    out.knownSeconds += seconds;
+    if (*history[i].online) out.onlineSeconds += seconds;
+  }
+  if (out.knownSeconds > 0) out.rate = out.onlineSeconds / out.knownSeconds;
+  return out;
+}
+
+Result<std::unique_ptr<HealthStore>> HealthStore::open(const std::string& path, const Clock& clock,
+                                                       HealthStoreOptions options) {
+  auto db = openDatabase(path, kSchema);
+  if (!db) return db.status();
+  return std::unique_ptr<HealthStore>(new HealthStore(*db, clock, options));
+}
+
+HealthStore::HealthStore(sqlite3* db, const Clock& clock, HealthStoreOptions options)
+    : clock_(clock), options_(options), db_(db) {}
+
+HealthStore::~HealthStore() { sqlite3_close(db_); }
+
+Status HealthStore::addChanges(const std::string& childId, const HealthChanges& m) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(SqlQuery(db_, "BEGIN IMMEDIATE").run());
+  int64_t kept = 0;
+  auto body = [&]() -> Status {
+    std::map<std::string, Latest> latest;
+    SqlQuery q(db_,
+               "SELECT camera, online, at FROM transition WHERE id IN "
+               "(SELECT MAX(id) FROM transition WHERE child = ? GROUP BY camera)");
+    q.bind(childId);
+    for (;;) {
+      auto row = q.next();
+      if (!row) return row.status();
+      if (!*row) break;
+      latest.emplace(q.text(0), Latest{q.integer(1), q.integer(2)});
+    }
+    auto keep = [&](const std::string& camera, int64_t online, const std::string& state) -> Status {
+      auto it = latest.find(camera);
+      if (it != latest.end() && it->second.online == online) return Status::ok();  // no transition
+      // The child's clock may step back: its order is the order of its messages.
+      const int64_t at = std::max(m.at.unixMicros(), it != latest.end() ? it->second.at : INT64_MIN);
+      VIGIL_RETURN_IF_ERROR(SqlQuery(db_,
+                                     "INSERT INTO transition (child, camera, at, online, state, received_at) "
+                                     "VALUES (?, ?, ?, ?, ?, ?)")
+                                .bind(childId)
+                                .bind(camera)
+                                .bind(at)
+                                .bind(online)
+                                .bind(state)
+                                .bind(clock_.now().unixMicros())
+                                .run());
+      latest.insert_or_assign(camera, Latest{online, at});
+      ++kept;
+      return Status::ok();
+    };
+    for (const CameraHealthChange& c : m.changes) VIGIL_RETURN_IF_ERROR(keep(c.camera, toColumn(c.online), c.state));
+    if (m.full) {
+      // Every camera reported before and not listed now is no longer reported.
+      std::vector<std::string> gone;
+      for (const auto& [camera, l] : latest) {
+        const std::string& name = camera;  // a lambda cannot capture a binding before C++20's P1091 (clang 16)
+        const bool listed = std::any_of(m.changes.begin(), m.changes.end(),
+                                        [&name](const CameraHealthChange& c) { return c.camera == name; });
+        if (!listed && l.online >= 0) gone.push_back(camera);
+      }
+      for (const std::string& camera : gone) VIGIL_RETURN_IF_ERROR(keep(camera, -1, std::string(kUnsharedState)));
+    }
+    return SqlQuery(db_, "COMMIT").run();
+  };
+  Status s = body();
+  if (!s.isOk()) {
+    (void)SqlQuery(db_, "ROLLBACK").run();
+    return s;
+  }
+  keptSincePrune_ += kept;
+  return prune(childId);
+}
+
+Status HealthStore::prune(const std::string& childId) {
+  const auto now = clock_.steadyNow();
+  if (pruned_ && keptSincePrune_ < kPruneEvery && now - *pruned_ < kPrunePeriod) return Status::ok();
+  pruned_ = now;
+  keptSincePrune_ = 0;
+  // Each camera keeps its last transition before the cutoff: its state then.
+  const int64_t cutoff =
+      clock_.now().unixMicros() - std::chrono::duration_cast<std::chrono::microseconds>(options_.keep).count();
+  VIGIL_RETURN_IF_ERROR(SqlQuery(db_,
+                                 "DELETE FROM transition WHERE at < ? AND id NOT IN "
+                                 "(SELECT MAX(id) FROM transition WHERE at < ? GROUP BY child, camera)")
+                            .bind(cutoff)
+                            .bind(cutoff)
+                            .run());
+  const int changed = sqlite3_changes(db_);
+  VIGIL_RETURN_IF_ERROR(SqlQuery(db_,
+                                 "DELETE FROM transition WHERE child = ? AND id <= "
+                                 "(SELECT id FROM transition WHERE child = ? ORDER BY id DESC LIMIT 1 OFFSET ?)")
+                            .bind(childId)
+                            .bind(childId)
+                            .bind(options_.maxTransitionsPerChild)
+                            .run());
+  if (sqlite3_changes(db_) > 0) {
+    log::warn("link.health_capped", {{"child", childId}, {"kept", options_.maxTransitionsPerChild}});
+  }
+  if (changed > 0) log::info("link.health_pruned", {{"transitions", changed}});
+  return Status::ok();
+}
+
+Status HealthStore::addSummary(const std::string& childId, const HealthSummary& m) {
+  std::lock_guard lock(mutex_);
+  // A summary older than the one kept (given again) changes nothing.
+  return SqlQuery(db_,
+                  "INSERT INTO summary (child, at, cameras_total, cameras_online, received_at) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (child) DO UPDATE SET at = excluded.at, cameras_total = excluded.cameras_total, "
+                  "cameras_online = excluded.cameras_online, received_at = excluded.received_at "
+                  "WHERE excluded.at >= summary.at")
+      .bind(childId)
+      .bind(m.at.unixMicros())
+      .bind(m.camerasTotal)
+      .bind(m.camerasOnline)
+      .bind(clock_.now().unixMicros())
+      .run();
+}
+
+Result<std::vector<CameraHealthHistory>> HealthStore::history(const std::string& childId, WallTime from, WallTime to) {
+  to = WallTime::fromUnixMicros(std::max(from.unixMicros(), std::min(to.unixMicros(), clock_.now().unixMicros())));
+  std::lock_guard lock(mutex_);
+  std::vector<CameraHealthHistory> out;
+  {
+    SqlQuery q(db_,
+               "SELECT camera, at, online, state FROM transition WHERE id IN "
+               "(SELECT MAX(id) FROM transition WHERE child = ? GROUP BY camera) ORDER BY camera");
+    q.bind(childId);
+    for (;;) {
+      auto row = q.next();
+      if (!row) return row.status();
+      if (!*row) break;
+      out.push_back({q.text(0), transitionAt(q, 1), {}, {}, 0});
+    }
+  }
+  for (CameraHealthHistory& c : out) {
+    std::vector<HealthTransition> timeline;
+    SqlQuery before(db_,
+                    "SELECT at, online, state FROM transition WHERE child = ? AND camera = ? AND at < ? "
+                    "ORDER BY at DESC, id DESC LIMIT 1");
+    before.bind(childId).bind(c.camera).bind(from.unixMicros());
+    auto row = before.next();
+    if (!row) return row.status();
+    if (*row) timeline.push_back(transitionAt(before, 0));
+    const size_t first = timeline.size();
+    SqlQuery within(db_,
+                    "SELECT at, online, state FROM transition WHERE child = ? AND camera = ? AND at >= ? AND at < ? "
+                    "ORDER BY at, id");
+    within.bind(childId).bind(c.camera).bind(from.unixMicros()).bind(to.unixMicros());
+    for (;;) {
+      row = within.next();
+      if (!row) return row.status();
+      if (!*row) break;
+      timeline.push_back(transitionAt(within, 0));
+    }
+    c.time = onlineTime(timeline, from, to);
+    // The latest, when there are too many to list.
+    const size_t listed = std::min(timeline.size() - first, kMaxListedTransitions);
+    c.omitted = static_cast<int64_t>(timeline.size() - first - listed);
+    c.transitions.assign(timeline.end() - static_cast<ptrdiff_t>(listed), timeline.end());
+  }
+  return out;
+}
+
+Result<ChildHealth> HealthStore::child(const std::string& childId) {
+  std::lock_guard lock(mutex_);
+  ChildHealth out;
+  SqlQuery s(db_, "SELECT at, cameras_total, cameras_online FROM summary WHERE child = ?");
+  s.bind(childId);
+  auto row = s.next();
+  if (!row) return row.status();
+  if (*row) out.summary = HealthSummary{WallTime::fromUnixMicros(s.integer(0)), s.integer(1), s.integer(2)};
+  SqlQuery q(db_,
+             "SELECT online FROM transition WHERE id IN "
+             "(SELECT MAX(id) FROM transition WHERE child = ? GROUP BY camera)");
+  q.bind(childId);
+  for (;;) {
+    row = q.next();
+    if (!row) return row.status();
+    if (!*row) break;
+    const auto online = fromColumn(q.integer(0));
+    out.camerasReported += online ? 1 : 0;
+    out.camerasReportedOnline += online.value_or(false) ? 1 : 0;
+  }
+  return out;
+}
+
+void receiveChildHealth(Outbox& outbox, HealthStore& store) {
+  // Only children report health upward: from a parent, taken and dropped like junk.
+  outbox.receive(std::string(kHealthChangesMessage), [&store](const Peer& from, std::span<const uint8_t> body) {
+    if (from.parent) return Status::ok();
+    auto m = decodeHealthChanges(body);
+    if (!m) {
+      log::warn("link.health_refused", {{"child", from.childId}, {"error", m.status()}});
+      return Status::ok();
+    }
+    return store.addChanges(from.childId, *m);
+  });
+  outbox.receive(std::string(kHealthSummaryMessage), [&store](const Peer& from, std::span<const uint8_t> body) {
+    if (from.parent) return Status::ok();
+    auto m = decodeHealthSummary(body);
+    if (!m) {
+      log::warn("link.health_refused", {{"child", from.childId}, {"error", m.status()}});
+      return Status::ok();
+    }
+    return store.addSummary(from.childId, *m);
+  });
+}
+
+}  // namespace vigil::link

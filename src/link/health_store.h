@@ -1,0 +1,100 @@
+#pragma once
+// The parent's side of health up the tiers (design/LINK.md, "Health"):
+// per child and per camera, the online/offline history its child
+// reported through the outbox (link/health_messages.h), kept in
+// <data_dir>/health.db for `keep` (90 days), and each child's last
+// summary. From the history: the online rate (在线率) over a range.
+//
+// Idempotent: the outbox may give a message again after a kill -9 between
+// the receiver's commit and its own; a change to the state already kept
+// for a camera is not a transition, so nothing is kept twice.
+// Thread-safe (one connection under a mutex).
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "link/health_messages.h"
+#include "link/outbox.h"
+
+namespace vigil::link {
+
+struct HealthTransition {
+  WallTime at;                 // the child's clock; never before the camera's previous transition
+  std::optional<bool> online;  // none: not reported from then on (no longer shared)
+  std::string state;
+  bool operator==(const HealthTransition&) const = default;
+};
+
+struct OnlineTime {
+  double onlineSeconds = 0;
+  double knownSeconds = 0;     // reported online or offline
+  std::optional<double> rate;  // onlineSeconds / knownSeconds; none when nothing is known
+};
+// Over [from, to): `history` in order of time, starting with the last
+// transition before `from` when there is one. Each state lasts until the
+// next transition (or `to`); before the first nothing is known.
+OnlineTime onlineTime(std::span<const HealthTransition> history, WallTime from, WallTime to);
+
+// Per camera and range (the rate counts them all).
+inline constexpr size_t kMaxListedTransitions = 1000;
+
+struct CameraHealthHistory {
+  std::string camera;
+  HealthTransition last;                      // its state now, as last reported
+  OnlineTime time;                            // over the range asked
+  std::vector<HealthTransition> transitions;  // within the range, at most the latest kMaxListedTransitions
+  int64_t omitted = 0;                        // within the range, older than those listed
+};
+
+struct ChildHealth {
+  std::optional<HealthSummary> summary;  // the last one, if any
+  int64_t camerasReported = 0;           // cameras whose state it reports now
+  int64_t camerasReportedOnline = 0;
+};
+
+struct HealthStoreOptions {
+  std::chrono::hours keep{24 * 90};   // transitions older are dropped, but each camera's last before then
+  int64_t maxTransitionsPerChild = 200000;  // a child flapping its cameras cannot fill the disk
+};
+
+class HealthStore {
+ public:
+  static Result<std::unique_ptr<HealthStore>> open(const std::string& path, const Clock& clock,
+                                                   HealthStoreOptions options = {});
+  ~HealthStore();
+  HealthStore(const HealthStore&) = delete;
+  HealthStore& operator=(const HealthStore&) = delete;
+
+  Status addChanges(const std::string& childId, const HealthChanges& m);
+  Status addSummary(const std::string& childId, const HealthSummary& m);
+  // Per camera the child ever reported, over [from, min(to, now)).
+  Result<std::vector<CameraHealthHistory>> history(const std::string& childId, WallTime from, WallTime to);
+  Result<ChildHealth> child(const std::string& childId);
+
+ private:
+  HealthStore(sqlite3* db, const Clock& clock, HealthStoreOptions options);
+  // Drops what is past `keep`, and the child's oldest beyond its cap. Under mutex_.
+  Status prune(const std::string& childId);
+
+  const Clock& clock_;
+  const HealthStoreOptions options_;
+  std::mutex mutex_;
+  sqlite3* db_;
+  int64_t keptSincePrune_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> pruned_;
+};
+
+// Registers the store as the outbox's receiver of both health messages
+// from children. A message that does not decode is logged and taken
+// (sending it again changes nothing); a store error is not taken.
+void receiveChildHealth(Outbox& outbox, HealthStore& store);
+
+}  // namespace vigil::link

@@ -1,0 +1,311 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "link/health_messages.h"
+#include "link/health_reporter.h"
+#include "link/health_store.h"
+#include "link/sql.h"
+#include "link/test_keys.h"
+
+namespace vigil::link {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int64_t kT0 = 1'700'000'000'000'000;  // µs
+WallTime at(int64_t seconds) { return WallTime::fromUnixMicros(kT0 + seconds * 1'000'000); }
+
+std::span<const uint8_t> bytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
+std::string decodeError(std::string_view body) {
+  auto m = decodeHealthChanges(bytes(body));
+  return m ? "" : m.status().message();
+}
+
+TEST(HealthMessagesTest, ChangesAndSummariesRoundTripAndBadOnesAreRefusedNamingTheField) {
+  const HealthChanges changes{at(1), true,
+                              {{"door", true, "streaming"}, {"yard", false, "retrying"}, {"shed", std::nullopt, "unshared"}}};
+  auto decoded = decodeHealthChanges(encode(changes));
+  ASSERT_TRUE(decoded) << decoded.status().toString();
+  EXPECT_EQ(*decoded, changes);
+  const HealthSummary summary{at(2), 5, 3};
+  auto s = decodeHealthSummary(encode(summary));
+  ASSERT_TRUE(s) << s.status().toString();
+  EXPECT_EQ(*s, summary);
+  EXPECT_EQ(decodeError(R"({"at":1,"full":true,"changes":[]})"), "");  // a node that reports no camera
+
+  EXPECT_EQ(decodeError("{"), "health.changes: not JSON");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[],"x":1})"), "health.changes: unknown key \"x\"");
+  EXPECT_EQ(decodeError(R"({"at":1,"changes":[]})"), "health.changes: \"full\" is required");
+  EXPECT_EQ(decodeError(R"({"at":-1,"full":false,"changes":[]})"), "at: must be Unix milliseconds, an integer");
+  EXPECT_EQ(decodeError(R"({"at":1.5,"full":false,"changes":[]})"), "at: must be Unix milliseconds, an integer");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[]})"),
+            "changes: must be a list of 1 to 400 changes (0 only when full)");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":0,"changes":[]})"), "full: must be true or false");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[{"camera":"Door","online":true,"state":"streaming"}]})"),
+            "changes[0].camera: must be 1 to 64 of a-z, 0-9, '_' and '-'");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[{"camera":"door","online":1,"state":"streaming"}]})"),
+            "changes[0].online: must be true, false or null");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[{"camera":"door","online":null,"state":"streaming"}]})"),
+            "changes[0].state: online null goes with \"unshared\"");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[{"camera":"door","online":true,"state":"unshared"}]})"),
+            "changes[0].state: \"unshared\" goes with online null");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[{"camera":"door","online":true,"state":"Up!"}]})"),
+            "changes[0].state: must be 1 to 32 of a-z and '_'");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[{"camera":"door","online":true,"state":"streaming","x":0}]})"),
+            "changes[0]: unknown key \"x\"");
+  EXPECT_EQ(decodeError(R"({"at":1,"full":false,"changes":[{"camera":"door","online":true,"state":"streaming"},)"
+                        R"({"camera":"door","online":false,"state":"retrying"}]})"),
+            "changes[1].camera: a camera is listed twice");
+  EXPECT_EQ(decodeError(std::string(500, '[')), "health.changes: too many objects and arrays");
+
+  // The largest message the reporter makes fits an outbox message.
+  HealthChanges largest{at(1), true, {}};
+  for (size_t i = 0; i < kMaxHealthChanges; ++i) {
+    largest.changes.push_back({std::string(60, 'a') + std::to_string(1000 + i), false, std::string(32, 'x')});
+  }
+  EXPECT_LE(encode(largest).size(), kMaxMessageBodyBytes);
+  EXPECT_TRUE(decodeHealthChanges(encode(largest)));
+
+  auto bad = decodeHealthSummary(bytes(R"({"at":1,"cameras_total":2,"cameras_online":3})"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().message(), "cameras_online: must not exceed cameras_total");
+  bad = decodeHealthSummary(bytes(R"({"at":1,"cameras_total":2})"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().message(), "health.summary: \"cameras_online\" is required");
+}
+
+TEST(OnlineTimeTest, EachStateLastsUntilTheNextAndOnlyReportedTimeCounts) {
+  const std::vector<HealthTransition> h = {{at(0), true, "streaming"},
+                                           {at(60), false, "retrying"},
+                                           {at(90), true, "streaming"},
+                                           {at(150), std::nullopt, "unshared"}};
+  // [30, 120): online 30..60 and 90..120, offline 60..90.
+  OnlineTime t = onlineTime(h, at(30), at(120));
+  EXPECT_DOUBLE_EQ(t.onlineSeconds, 60);
+  EXPECT_DOUBLE_EQ(t.knownSeconds, 90);
+  EXPECT_DOUBLE_EQ(*t.rate, 60.0 / 90.0);
+  // No longer reported from 150: not counted either way.
+  t = onlineTime(h, at(0), at(1000));
+  EXPECT_DOUBLE_EQ(t.onlineSeconds, 120);
+  EXPECT_DOUBLE_EQ(t.knownSeconds, 150);
+  // Before the first report nothing is known.
+  t = onlineTime(std::span(h).subspan(1), at(0), at(90));
+  EXPECT_DOUBLE_EQ(t.onlineSeconds, 0);
+  EXPECT_DOUBLE_EQ(t.knownSeconds, 30);
+  EXPECT_DOUBLE_EQ(*t.rate, 0);
+  EXPECT_FALSE(onlineTime(h, at(200), at(300)).rate);
+  EXPECT_FALSE(onlineTime({}, at(0), at(300)).rate);
+  // Fractions of a second count.
+  const std::vector<HealthTransition> brief = {{WallTime::fromUnixMicros(kT0), true, "streaming"},
+                                               {WallTime::fromUnixMicros(kT0 + 250'000), false, "retrying"}};
+  t = onlineTime(brief, at(0), at(1));
+  EXPECT_DOUBLE_EQ(t.onlineSeconds, 0.25);
+  EXPECT_DOUBLE_EQ(*t.rate, 0.25);
+}
+
+class HealthStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open({}); }
+  void open(HealthStoreOptions options) {
+    store_.reset();
+    auto s = HealthStore::open((keys_.dir() / "health.db").string(), clock_, options);
+    ASSERT_TRUE(s) << s.status().toString();
+    store_ = std::move(*s);
+  }
+  void add(int64_t seconds, std::vector<CameraHealthChange> changes, bool full = false) {
+    ASSERT_TRUE(store_->addChanges("house7", {at(seconds), full, std::move(changes)}).isOk());
+  }
+  std::vector<CameraHealthHistory> history(int64_t from, int64_t to) {
+    auto h = store_->history("house7", at(from), at(to));
+    EXPECT_TRUE(h) << h.status().toString();
+    return h ? *h : std::vector<CameraHealthHistory>{};
+  }
+
+  testing::TestKeys keys_;
+  ManualClock clock_{at(0)};
+  std::unique_ptr<HealthStore> store_;
+};
+
+TEST_F(HealthStoreTest, EachTransitionIsKeptOnceInOrderAndGivesTheRate) {
+  add(0, {{"door", false, "connecting"}, {"yard", true, "streaming"}}, true);
+  add(60, {{"door", true, "streaming"}});
+  add(60, {{"door", true, "streaming"}});  // given again after a kill -9: nothing new
+  add(90, {{"door", false, "retrying"}});
+  add(95, {{"door", false, "stopped"}});  // still offline: not a transition
+  ASSERT_TRUE(store_->addSummary("house7", {at(90), 3, 1}).isOk());
+  ASSERT_TRUE(store_->addSummary("house7", {at(80), 9, 9}).isOk());  // older: ignored
+  clock_.setWall(at(200));
+
+  auto h = history(30, 120);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].camera, "door");
+  EXPECT_EQ(h[0].last, (HealthTransition{at(90), false, "retrying"}));
+  EXPECT_EQ(h[0].transitions,
+            (std::vector<HealthTransition>{{at(60), true, "streaming"}, {at(90), false, "retrying"}}));
+  EXPECT_DOUBLE_EQ(h[0].time.onlineSeconds, 30);
+  EXPECT_DOUBLE_EQ(h[0].time.knownSeconds, 90);
+  EXPECT_EQ(h[1].camera, "yard");
+  EXPECT_TRUE(h[1].transitions.empty());
+  EXPECT_DOUBLE_EQ(*h[1].time.rate, 1);
+  // The range ends now at the latest.
+  h = history(0, 100000);
+  EXPECT_DOUBLE_EQ(h[1].time.knownSeconds, 200);
+
+  auto child = store_->child("house7");
+  ASSERT_TRUE(child);
+  EXPECT_EQ(child->summary, (HealthSummary{at(90), 3, 1}));
+  EXPECT_EQ(child->camerasReported, 2);
+  EXPECT_EQ(child->camerasReportedOnline, 1);
+
+  // A full list without the yard (unshared while the household was down):
+  // no longer reported. A clock stepping back keeps the order of messages.
+  add(150, {{"door", true, "streaming"}}, true);
+  add(100, {{"door", false, "retrying"}});
+  h = history(0, 200);
+  EXPECT_EQ(h[0].transitions.back(), (HealthTransition{at(150), false, "retrying"}));
+  EXPECT_EQ(h[1].last, (HealthTransition{at(150), std::nullopt, "unshared"}));
+  EXPECT_DOUBLE_EQ(h[1].time.knownSeconds, 150);
+  child = store_->child("house7");
+  EXPECT_EQ(child->camerasReported, 1);
+  // Another child's cameras are apart; an unknown child has none.
+  EXPECT_TRUE(store_->history("house8", at(0), at(200))->empty());
+}
+
+TEST_F(HealthStoreTest, OldTransitionsGoButEachCamerasStateAtTheCutoffStaysAndAFloodIsCapped) {
+  open({.keep = std::chrono::hours(1), .maxTransitionsPerChild = 4});
+  add(0, {{"door", true, "streaming"}});
+  add(10, {{"door", false, "retrying"}});
+  add(20, {{"door", true, "streaming"}});
+  clock_.advance(2h);  // the cutoff is now at(3600)
+  add(7000, {{"door", false, "retrying"}});
+  auto h = history(0, 7200);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].transitions,
+            (std::vector<HealthTransition>{{at(20), true, "streaming"}, {at(7000), false, "retrying"}}));
+  EXPECT_DOUBLE_EQ(h[0].time.onlineSeconds, 6980);
+
+  // A flood: only the newest are kept once pruning runs (each hour).
+  open({.maxTransitionsPerChild = 4});
+  for (int i = 0; i < 10; ++i) add(7001 + i, {{"door", i % 2 == 0, i % 2 == 0 ? "streaming" : "retrying"}});
+  clock_.advance(2h);
+  add(7100, {{"yard", true, "streaming"}});
+  size_t kept = 0;
+  for (const auto& c : history(0, 20000)) kept += c.transitions.size();
+  EXPECT_EQ(kept, 4u);
+}
+
+// The household's side: what its reporter queues for the village, read
+// from its outbox's database, then given to a village's store.
+class HealthReporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto o = Outbox::open((keys_.dir() / "outbox.db").string(), bus_);
+    ASSERT_TRUE(o) << o.status().toString();
+    outbox_ = std::move(*o);
+    sources_.cameras = [this] { return cameras_; };
+    sources_.rights = [this](const std::string& camera) -> Result<TierRights> { return rights_[camera]; };
+    cameras_ = {{.id = "door"}, {.id = "yard"}, {.id = "shed"}};
+    rights_["door"] = {{Tier::kVillage, {access::ShareRight::kLive}}};
+    rights_["yard"] = {{Tier::kCounty, {access::ShareRight::kSnapshot}}};
+  }
+  std::unique_ptr<HealthReporter> reporter() {
+    return std::make_unique<HealthReporter>(*outbox_, sources_, Tier::kVillage, clock_);
+  }
+  // Every message queued for the parent, as (type, body), in order.
+  std::vector<std::pair<std::string, std::string>> queued() {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto db = openDatabase((keys_.dir() / "outbox.db").string(), "");
+    EXPECT_TRUE(db);
+    {
+      SqlQuery q(*db, "SELECT type, body FROM outgoing WHERE peer = '' ORDER BY seq");
+      while (*q.next()) {
+        auto b = q.blob(1);
+        out.emplace_back(q.text(0), std::string(b.begin(), b.end()));
+      }
+    }
+    sqlite3_close(*db);
+    return out;
+  }
+  void stream(const std::string& id, camera::CameraState state) {
+    for (auto& c : cameras_) {
+      if (c.id == id) c.state = state;
+    }
+  }
+
+  testing::TestKeys keys_;
+  Bus bus_;
+  std::unique_ptr<Outbox> outbox_;
+  ManualClock clock_{at(0)};
+  CatalogSources sources_;
+  std::vector<camera::CameraStatus> cameras_;
+  std::map<std::string, TierRights> rights_;
+};
+
+TEST_F(HealthReporterTest, OnlySharedCamerasAreNamedEachFlipOnceAndOneSummaryWaitsAtATime) {
+  auto r = reporter();
+  ASSERT_TRUE(r->poll().isOk());
+  clock_.advance(1s);
+  ASSERT_TRUE(r->poll().isOk());  // nothing changed: nothing queued
+  stream("door", camera::CameraState::kStreaming);
+  stream("shed", camera::CameraState::kStreaming);  // not shared: only the counts say it
+  clock_.advance(1s);
+  ASSERT_TRUE(r->poll().isOk());
+  stream("door", camera::CameraState::kRetrying);
+  clock_.advance(1s);
+  ASSERT_TRUE(r->poll().isOk());
+  stream("door", camera::CameraState::kConnecting);  // still offline
+  rights_.erase("yard");
+  clock_.advance(1s);
+  ASSERT_TRUE(r->poll().isOk());
+  r.reset();
+  // Restarted: the full list again; the yard is not in it.
+  clock_.advance(1s);
+  ASSERT_TRUE(reporter()->poll().isOk());
+
+  const auto q = queued();
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"health.changes",
+       R"({"at":1700000000000,"changes":[{"camera":"door","online":false,"state":"connecting"},)"
+       R"({"camera":"yard","online":false,"state":"connecting"}],"full":true})"},
+      {"health.summary", R"({"at":1700000000000,"cameras_online":0,"cameras_total":3})"},
+      {"health.changes",
+       R"({"at":1700000002000,"changes":[{"camera":"door","online":true,"state":"streaming"}],"full":false})"},
+      // No summary for the new counts: the first one is not acknowledged yet.
+      {"health.changes",
+       R"({"at":1700000003000,"changes":[{"camera":"door","online":false,"state":"retrying"}],"full":false})"},
+      {"health.changes",
+       R"({"at":1700000004000,"changes":[{"camera":"yard","online":null,"state":"unshared"}],"full":false})"},
+      {"health.changes",
+       R"({"at":1700000005000,"changes":[{"camera":"door","online":false,"state":"connecting"}],"full":true})"},
+      {"health.summary", R"({"at":1700000005000,"cameras_online":1,"cameras_total":3})"},
+  };
+  EXPECT_EQ(q, want);
+  for (const auto& [type, body] : q) EXPECT_EQ(body.find("shed"), std::string::npos);
+
+  // At the village, each given twice (a kill -9 between the receiver's commit and the outbox's).
+  auto store = HealthStore::open((keys_.dir() / "health.db").string(), clock_);
+  ASSERT_TRUE(store);
+  for (const auto& [type, body] : q) {
+    for (int twice = 0; twice < 2; ++twice) {
+      if (type == kHealthChangesMessage) {
+        ASSERT_TRUE((*store)->addChanges("house7", *decodeHealthChanges(bytes(body))).isOk());
+      } else {
+        ASSERT_TRUE((*store)->addSummary("house7", *decodeHealthSummary(bytes(body))).isOk());
+      }
+    }
+  }
+  auto h = (*store)->history("house7", at(0), at(10));
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].transitions, (std::vector<HealthTransition>{{at(0), false, "connecting"},
+                                                                {at(2), true, "streaming"},
+                                                                {at(3), false, "retrying"}}));
+  EXPECT_DOUBLE_EQ((*h)[0].time.onlineSeconds, 1);
+  EXPECT_EQ((*h)[1].transitions,
+            (std::vector<HealthTransition>{{at(0), false, "connecting"}, {at(4), std::nullopt, "unshared"}}));
+}
+
+}  // namespace
+}  // namespace vigil::link
