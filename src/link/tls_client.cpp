@@ -40,6 +40,11 @@ asio::awaitable<Result<TlsConnection>> connectTls(asio::ssl::context& tls, const
   tcp.expires_after(timeout);
   co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return failed("connect");
+  // Frames go as soon as they are queued: with Nagle's algorithm, a
+  // video frame's last chunk would wait for the parent's delayed ACK
+  // (40 ms per hop, measured by bench/link.py).
+  boost::system::error_code ignored;
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   // SNI, for a parent behind a name-based TLS endpoint.
   SSL_set_tlsext_host_name(c.stream->native_handle(), parent.host.c_str());
   co_await c.stream->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
