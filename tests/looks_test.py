@@ -114,9 +114,11 @@ class LooksTest(NodesTestCase):
         # The village is not the county: not listed there, not seen.
         status, _, body = raw_get(village, "/api/v1/cameras/house-1.door/snapshot.jpg")
         self.assertEqual(status, 404, body)
-        # Recordings do not cross the link yet: said plainly.
-        status, _, body = raw_get(county, f"/api/v1/cameras/{remote}/recordings")
-        self.assertEqual(status, 501, body)
+        # Recordings are decided at the source too (remote_media_test.py has the rest).
+        status, _, body = raw_get(county, f"/api/v1/cameras/{remote}/recordings"
+                                          "?start=2026-01-01T00:00:00Z&end=2026-01-01T01:00:00Z")
+        self.assertEqual(status, 403, body)
+        self.assertIn("playback not shared with the county", json.loads(body)["error"])
 
         # A snapshot, then two live viewers at the county, through three hops.
         status, ctype, jpeg = raw_get(county, f"/api/v1/cameras/{remote}/snapshot.jpg")

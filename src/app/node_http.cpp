@@ -52,7 +52,9 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); },
                         below ? http::RemoteCameraSource([below] { return below->cameras(); }) : nullptr);
   http::addAccessRoutes(*server, *access.accounts, *access.audit);
-  http::addRecordingRoutes(*server, {.store = options.store, .audit = access.audit.get()});
+  http::addRecordingRoutes(*server, {.store = options.store,
+                                     .audit = access.audit.get(),
+                                     .remote = options.link ? &options.link->looks->media() : nullptr});
   http::addLiveRoutes(*server, {.live = &node.live(),
                                 .audit = access.audit.get(),
                                 .loops = &loops,

@@ -228,15 +228,103 @@ class HlsLooks {
   std::map<std::string, std::shared_ptr<Look>> looks_ GUARDED_BY(mutex_);  // by session token and camera
 };
 
+// Live HLS of a camera of a node below: a look its owner accepted, held
+// open while the player keeps asking (its frames arrive in the live
+// registry under the camera's id, where HlsFeed takes them), closed after
+// kRemoteHlsIdle without a request, or when the owner ends it (the next
+// request asks again). One per session and camera. Thread-safe.
+class RemoteHlsLooks : public std::enable_shared_from_this<RemoteHlsLooks> {
+ public:
+  RemoteHlsLooks(link::RemoteLooks& remote, EventLoopPool& loops) : remote_(remote), loops_(loops) {}
+
+  // Opens the request's look (blocking this worker until the owner
+  // answers, as RemoteLooks::open bounds it), or notes one more request.
+  Status request(const Request& req) {
+    const std::string& camera = req.params.at("id");
+    const std::string key = req.sessionToken + "\n" + camera;
+    {
+      MutexLock lock(mutex_);
+      if (auto it = looks_.find(key); it != looks_.end()) {
+        it->second->lastRequest = SteadyClock::now();
+        return Status::ok();
+      }
+    }
+    auto held = std::make_shared<Held>(loops_.next());
+    auto look = remote_.open({camera, access::ShareRight::kLive, req.principal->user},
+                             [weak = weak_from_this(), key, id = held.get()](const std::string&) {
+                               if (auto self = weak.lock()) self->drop(key, id);
+                             });
+    if (!look) return look.status();
+    held->look = std::move(*look);
+    {
+      MutexLock lock(mutex_);
+      // Another request may have opened it meanwhile: this one's look
+      // closes when `held` goes.
+      if (!looks_.try_emplace(key, held).second) return Status::ok();
+    }
+    watch(key, held);
+    return Status::ok();
+  }
+
+ private:
+  using SteadyClock = std::chrono::steady_clock;
+  static constexpr auto kRemoteHlsIdle = std::chrono::seconds(10);
+  static constexpr auto kCheck = std::chrono::seconds(1);
+  struct Held {
+    explicit Held(asio::io_context& loop) : timer(loop) {}
+    std::unique_ptr<link::RemoteLooks::Look> look;
+    asio::steady_timer timer;
+    // Guarded by RemoteHlsLooks::mutex_ (the analysis cannot name another
+    // object's mutex).
+    SteadyClock::time_point lastRequest = SteadyClock::now();
+  };
+
+  void watch(const std::string& key, const std::shared_ptr<Held>& held) {
+    held->timer.expires_after(kCheck);
+    held->timer.async_wait([weak = weak_from_this(), key, weakHeld = std::weak_ptr<Held>(held)](
+                               const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      auto h = weakHeld.lock();
+      if (ec || !self || !h) return;
+      bool idle = false;
+      {
+        MutexLock lock(self->mutex_);
+        idle = SteadyClock::now() - h->lastRequest > kRemoteHlsIdle;
+      }
+      if (idle) return self->drop(key, h.get());
+      self->watch(key, h);
+    });
+  }
+  // Ends the look (the owner is told) unless another took its place.
+  void drop(const std::string& key, const Held* id) {
+    std::shared_ptr<Held> ended;
+    MutexLock lock(mutex_);
+    auto it = looks_.find(key);
+    if (it == looks_.end() || it->second.get() != id) return;
+    ended = std::move(it->second);
+    looks_.erase(it);
+    lock.unlock();
+    ended->timer.cancel();
+  }
+
+  link::RemoteLooks& remote_;
+  EventLoopPool& loops_;
+  Mutex mutex_;
+  std::map<std::string, std::shared_ptr<Held>> looks_ GUARDED_BY(mutex_);  // by session token and camera
+};
+
 struct Shared {
   Shared(LiveRoutesContext c, access::RightsWatch* rights)
       : context(std::move(c)),
         views(std::make_shared<LiveViews>(context.maxViewsPerSession, context.maxViewsPerUser)),
-        hlsLooks(context.audit, rights, views) {}
+        hlsLooks(context.audit, rights, views),
+        remoteHls(context.remote && context.loops ? std::make_shared<RemoteHlsLooks>(*context.remote, *context.loops)
+                                                  : nullptr) {}
 
   LiveRoutesContext context;
   std::shared_ptr<LiveViews> views;
   HlsLooks hlsLooks;
+  const std::shared_ptr<RemoteHlsLooks> remoteHls;  // null without a tier link
   Mutex mutex;
   std::map<std::string, std::shared_ptr<HlsFeed>> hls GUARDED_BY(mutex);  // by camera
 
@@ -252,6 +340,12 @@ struct Shared {
   }
   Status audit(const Request& req, std::string action, const nlohmann::json& detail = nlohmann::json::object()) {
     return auditLook(context.audit, req, std::move(action), detail);
+  }
+  // A live HLS request of a camera of a node below holds its owner's look.
+  Status holdRemoteLive(const Request& req) {
+    if (!link::RemoteLooks::isRemote(req.params.at("id"))) return Status::ok();
+    if (!remoteHls) return Status::unavailable("this node has no tier link");
+    return remoteHls->request(req);
   }
 };
 
@@ -342,6 +436,7 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
 };
 
 Response livePlaylist(Shared& shared, const Request& req) {
+  if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
   auto feed = shared.hlsFeed(req.params.at("id"));
   Response r;
@@ -356,6 +451,7 @@ Response livePlaylist(Shared& shared, const Request& req) {
 Response liveSegment(Shared& shared, const Request& req) {
   auto name = parseSegmentName(req.params.at("segment"));
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
+  if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
   auto feed = shared.hlsFeed(req.params.at("id"));
   if (name->init) {
@@ -535,8 +631,8 @@ void addLiveRoutes(HttpServer& server, LiveRoutesContext context) {
   const AccessRule viewer{Access::kUser, "id"};
   server.webSocket("/api/v1/cameras/{id}/live", viewer,
                    [shared](const Request& req) { return liveWebSocket(shared, req); });
-  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", viewer, localCamerasOnly(withState(shared, livePlaylist)));
-  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", viewer, localCamerasOnly(withState(shared, liveSegment)));
+  server.route("GET", "/api/v1/cameras/{id}/live.m3u8", viewer, withState(shared, livePlaylist));
+  server.route("GET", "/api/v1/cameras/{id}/live/{segment}", viewer, withState(shared, liveSegment));
   server.route("GET", "/api/v1/cameras/{id}/snapshot.jpg", viewer, withState(shared, snapshot));
 }
 

@@ -15,7 +15,9 @@
 // open at once (429 beyond). A camera of a node below (design/LINK.md,
 // "Looks") is asked of its owner first: 403 with the owner's reason when
 // it refuses, 503 when a link on the way is down; a look the owner ends
-// (a share revoked) closes the WebSocket with 1008 and the reason.
+// (a share revoked) closes the WebSocket with 1008 and the reason. Its
+// live HLS holds the owner's look while the player keeps asking (closed
+// after 10 s without a request).
 
 #include "access/audit.h"
 #include "base/event_loops.h"

@@ -2,14 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <strings.h>
+
 #include "http/body.h"
-#include "link/looks.h"
+#include "http/server_internal.h"
 
 namespace vigil::http {
 
 Status auditLook(access::AuditLog* audit, const Request& req, std::string action, const nlohmann::json& detail) {
   if (!audit) return Status::ok();
-  return audit->record({req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, detail.dump()});
+  nlohmann::json row = detail;
+  if (!req.remoteLook.empty()) row.update(nlohmann::json::parse(req.remoteLook, nullptr, false));
+  return audit->record({req.principal->user, std::move(action), req.params.at("id"), req.remoteAddress, row.dump()});
 }
 
 Status RecentLooks::audit(access::AuditLog* audit, const Request& req, std::string action,
@@ -65,13 +69,118 @@ std::optional<SegmentName> parseSegmentName(std::string_view name) {
   return out;
 }
 
-std::function<Response(const Request&)> localCamerasOnly(std::function<Response(const Request&)> handler) {
-  return [handler = std::move(handler)](const Request& req) {
-    if (link::RemoteLooks::isRemote(req.params.at("id"))) {
-      return Response::error(501, "not available for a camera of another node yet: live view and snapshots are");
-    }
-    return handler(req);
-  };
+namespace {
+
+// How long the asking node's HTTP worker waits for the owner: for the
+// reply's head, then for each chunk of its body (a body that stalls
+// longer is cut).
+constexpr auto kOwnerWait = std::chrono::seconds(5);
+// A reply without Range support (a list, a playlist, an init segment) is
+// held whole before it is answered: at most this much.
+constexpr uint64_t kMaxHeldReply = 4 << 20;
+constexpr size_t kHeldChunk = link::RemoteMedia::kCreditStep;
+
+// An owner's body as it streams up the link, read in order by the server.
+class TransferBody final : public BodySource {
+ public:
+  explicit TransferBody(std::unique_ptr<link::RemoteMedia::Transfer> transfer) : transfer_(std::move(transfer)) {}
+  uint64_t size() const override { return transfer_->head().length; }
+  Result<std::vector<uint8_t>> read(uint64_t offset, size_t length) const override {
+    MutexLock lock(mutex_);
+    if (offset != next_) return Status::internal("a body from another node is read in order only");
+    auto bytes = transfer_->read(length, kOwnerWait);
+    if (!bytes) return bytes.status();
+    if (bytes->size() != length) return Status::dataLoss("the owner's body ended early");
+    next_ += length;
+    return bytes;
+  }
+
+ private:
+  mutable Mutex mutex_;
+  std::unique_ptr<link::RemoteMedia::Transfer> transfer_;
+  mutable uint64_t next_ GUARDED_BY(mutex_) = 0;
+};
+
+std::string headerOf(const Request& req, const char* name) {
+  auto it = req.headers.find(name);
+  return it == req.headers.end() ? std::string() : it->second;
+}
+
+std::string responseHeader(const Response& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), name.size()) == 0) return v;
+  }
+  return {};
+}
+
+}  // namespace
+
+Response askOwner(link::RemoteMedia* media, const Request& req) {
+  const std::string& id = req.params.at("id");
+  if (!media) return errorResponse(Status::unavailable("this node has no tier link"));
+  const std::string prefix = "/api/v1/cameras/" + id + "/";
+  if (!req.path.starts_with(prefix)) return Response::error(404, "not found");
+  auto transfer = media->fetch({id, req.path.substr(prefix.size()), req.query, headerOf(req, "range"),
+                                headerOf(req, "if-range"), req.principal->user},
+                               kOwnerWait);
+  if (!transfer) return errorResponse(transfer.status());
+  const link::MediaHead& head = (*transfer)->head();
+  Response r;
+  r.status = head.status;
+  r.contentType = head.type;
+  if (!head.contentRange.empty()) r.headers.emplace_back("Content-Range", head.contentRange);
+  if (!head.disposition.empty()) r.headers.emplace_back("Content-Disposition", head.disposition);
+  if (head.ranges) {
+    r.source = std::make_shared<TransferBody>(std::move(*transfer));
+    return r;
+  }
+  if (head.length > kMaxHeldReply) return Response::error(502, "the owner's reply is too large");
+  while (r.body.size() < head.length) {
+    auto bytes = (*transfer)->read(std::min<size_t>(kHeldChunk, head.length - r.body.size()), kOwnerWait);
+    if (!bytes) return errorResponse(bytes.status());
+    if (bytes->empty()) return errorResponse(Status::unavailable("the owner's reply ended early"));
+    r.body.append(bytes->begin(), bytes->end());
+  }
+  return r;
+}
+
+Request requestFromAbove(const link::MediaAsk& ask, std::string segment) {
+  Request req;
+  req.method = "GET";
+  req.path = fmt::format("/api/v1/cameras/{}/{}", ask.camera, ask.path);
+  req.query = ask.query;
+  req.params["id"] = ask.camera;
+  if (!segment.empty()) req.params["segment"] = std::move(segment);
+  if (!ask.range.empty()) req.headers["range"] = ask.range;
+  if (!ask.ifRange.empty()) req.headers["if-range"] = ask.ifRange;
+  req.remoteAddress = "link";
+  req.principal = access::Principal{ask.user, access::Role::kViewer, {}};
+  // One look per remote user, tier and path of nodes (RecentLooks).
+  req.sessionToken = "link\n" + ask.user + "\n" + ask.look;
+  req.remoteLook = ask.look;
+  return req;
+}
+
+link::MediaAnswer answerUp(const Request& req, Response response) {
+  Response r = internal::applyPreconditions(req, std::move(response));
+  link::MediaAnswer answer;
+  answer.head.status = r.status;
+  answer.head.type = r.contentType;
+  answer.head.ranges = r.source != nullptr;
+  answer.head.contentRange = responseHeader(r, "Content-Range");
+  answer.head.disposition = responseHeader(r, "Content-Disposition");
+  if (r.source) {
+    answer.head.length = r.source->size();
+    answer.read = [source = r.source](uint64_t offset, size_t length) { return source->read(offset, length); };
+  } else {
+    answer.head.length = r.body.size();
+    answer.read = [body = std::make_shared<const std::string>(std::move(r.body))](uint64_t offset, size_t length)
+        -> Result<std::vector<uint8_t>> {
+      return std::vector<uint8_t>(body->begin() + static_cast<std::ptrdiff_t>(offset),
+                                  body->begin() + static_cast<std::ptrdiff_t>(offset + length));
+    };
+  }
+  return answer;
 }
 
 }  // namespace vigil::http

@@ -14,6 +14,7 @@
 #include "access/audit.h"
 #include "base/mutex.h"
 #include "http/server.h"
+#include "link/remote_media.h"
 #include "media/h26x.h"
 #include "storage/mp4.h"
 
@@ -54,10 +55,18 @@ std::function<Out(const Request&)> withState(std::shared_ptr<State> state, Out (
   return [state = std::move(state), handler](const Request& req) { return handler(*state, req); };
 }
 
-// A camera route not yet carried across tiers: for a camera of a node
-// below ("house7.door", design/LINK.md "Looks") it answers 501 saying so,
-// never an empty list that would look like no recordings.
-std::function<Response(const Request&)> localCamerasOnly(std::function<Response(const Request&)> handler);
+// A recording route for a camera of a node below ("house7.door",
+// design/LINK.md "Recorded media across tiers"): the same route asked of
+// the camera's owner, answered as it answers (403 with its reason when it
+// refuses, 503 when a link on the way is down), the body streaming from
+// the owner as the client takes it. Null `media`: no tier link (503).
+Response askOwner(link::RemoteMedia* media, const Request& req);
+// The owner's side: a request of a user above as this node's own route
+// takes it (the owner's shares decided instead of the gate), with
+// params["id"] and, when given, params["segment"]; and that route's
+// response, Range applied, as the link carries it up.
+Request requestFromAbove(const link::MediaAsk& ask, std::string segment = {});
+link::MediaAnswer answerUp(const Request& req, Response response);
 
 // A file built on the fly (storage::VirtualFile), served with Range support.
 Response fileResponse(std::shared_ptr<const storage::VirtualFile> file, std::string contentType);

@@ -35,6 +35,10 @@ struct Request {
   // Set by dispatch() for non-public routes.
   std::optional<access::Principal> principal;
   std::string sessionToken;  // the token that authenticated the request
+  // A request of a user of a node above, run here by the camera's owner
+  // (link/remote_media.h): the JSON object (remote, tier, via, right)
+  // its audit rows carry. Empty for this node's own users.
+  std::string remoteLook;
 };
 
 struct Response {

@@ -185,14 +185,71 @@ std::vector<RecordedRun> contiguousRuns(const std::vector<storage::RecordingInfo
   return runs;
 }
 
+namespace {
+
+using RouteHandler = Response (*)(Shared&, const Request&);
+
+// A route for this node's cameras and, asked of their owner, for cameras
+// of nodes below, whose looks are audited here too as `action` (null:
+// not audited, as locally).
+Handler localOrOwner(const std::shared_ptr<Shared>& shared, RouteHandler handler, const char* action) {
+  return [shared, handler, action](const Request& req) {
+    if (!link::RemoteLooks::isRemote(req.params.at("id"))) return handler(*shared, req);
+    auto range = rangeOf(req, action ? kMaxMediaSpan : kMaxListSpan);
+    if (!range) return errorResponse(range.status());
+    Response r = askOwner(shared->context.remote, req);
+    if (action && r.status / 100 == 2) {
+      if (Status s = audit(*shared, req, action, *range); !s.isOk()) return errorResponse(s);
+    }
+    return r;
+  };
+}
+
+// What a node above may ask of this node's cameras: the route, the right
+// it needs, and its {segment}.
+struct FromAbove {
+  RouteHandler handler;
+  access::ShareRight right;
+  std::string segment;
+};
+std::optional<FromAbove> routeFromAbove(std::string_view path) {
+  constexpr std::string_view kSegment = "playback/";
+  if (path == "recordings") return FromAbove{listRecordings, access::ShareRight::kPlayback, {}};
+  if (path == "playback.m3u8") return FromAbove{playlist, access::ShareRight::kPlayback, {}};
+  if (path == "export.mp4") return FromAbove{exportMp4, access::ShareRight::kExport, {}};
+  if (path.starts_with(kSegment) && path.find('/', kSegment.size()) == std::string_view::npos) {
+    return FromAbove{playbackSegment, access::ShareRight::kPlayback, std::string(path.substr(kSegment.size()))};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context) {
   auto shared = std::make_shared<Shared>();
   shared->context = std::move(context);
   const AccessRule user{Access::kUser, "id"};
-  server.route("GET", "/api/v1/cameras/{id}/recordings", user, localCamerasOnly(withState(shared, listRecordings)));
-  server.route("GET", "/api/v1/cameras/{id}/playback.m3u8", user, localCamerasOnly(withState(shared, playlist)));
-  server.route("GET", "/api/v1/cameras/{id}/playback/{segment}", user, localCamerasOnly(withState(shared, playbackSegment)));
-  server.route("GET", "/api/v1/cameras/{id}/export.mp4", {Access::kOperator, "id"}, localCamerasOnly(withState(shared, exportMp4)));
+  server.route("GET", "/api/v1/cameras/{id}/recordings", user, localOrOwner(shared, listRecordings, nullptr));
+  server.route("GET", "/api/v1/cameras/{id}/playback.m3u8", user,
+               localOrOwner(shared, playlist, access::audit_kind::kPlayback));
+  server.route("GET", "/api/v1/cameras/{id}/playback/{segment}", user,
+               localOrOwner(shared, playbackSegment, access::audit_kind::kPlayback));
+  server.route("GET", "/api/v1/cameras/{id}/export.mp4", {Access::kOperator, "id"},
+               localOrOwner(shared, exportMp4, access::audit_kind::kExport));
+  if (!shared->context.remote) return;
+  shared->context.remote->serve({
+      .rightFor = [](std::string_view path) -> std::optional<access::ShareRight> {
+        auto route = routeFromAbove(path);
+        if (!route) return std::nullopt;
+        return route->right;
+      },
+      .serve =
+          [shared](const link::MediaAsk& ask) {
+            const std::optional<FromAbove> route = routeFromAbove(ask.path);  // rightFor() found it
+            const Request req = requestFromAbove(ask, route->segment);
+            return answerUp(req, route->handler(*shared, req));
+          },
+  });
 }
 
 }  // namespace vigil::http

@@ -9,12 +9,16 @@
 // users who may see it. Playback and export are written to the audit log.
 // An export or a playback fragment still streaming is cut off when the
 // right to it ends (the server does it: server.h).
+// For a camera of a node below, each route is asked of the camera's owner
+// (link/remote_media.h), which answers with these same routes, decided by
+// its shares (right playback; export for export.mp4) and audited there.
 
 #include <functional>
 #include <string>
 
 #include "access/audit.h"
 #include "http/server.h"
+#include "link/remote_media.h"
 #include "storage/store.h"
 
 namespace vigil::http {
@@ -22,6 +26,9 @@ namespace vigil::http {
 struct RecordingRoutesContext {
   storage::Store* store = nullptr;  // null: nothing is recorded on this node (404s)
   access::AuditLog* audit = nullptr;
+  // Cameras of nodes below, asked of their owners; this node's cameras
+  // served to nodes above. Null: no tier link.
+  link::RemoteMedia* remote = nullptr;
 };
 
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);

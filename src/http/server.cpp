@@ -313,6 +313,19 @@ std::optional<Response> refuseForeignHost(const HttpServerOptions& options, cons
                          fmt::format("Host: \"{}\" is not a name of this server (add it to [http] hosts)", host->name));
 }
 
+Response runHandler(const Route& route, const Request& req) {
+  try {
+    return route.handler(req);
+  } catch (const std::exception& e) {
+    log::error("http.handler_failed", {{"path", req.path}, {"error", e.what()}});
+    return Response::error(500, "internal error");
+  }
+}
+
+}  // namespace
+
+namespace internal {
+
 // A body streamed from [first, first + length) of another.
 class SliceBody final : public BodySource {
  public:
@@ -327,7 +340,7 @@ class SliceBody final : public BodySource {
   ByteRange range_;
 };
 
-// RFC 9110 §13.2.2: If-None-Match (or else If-Modified-Since) may turn a
+// RFC 9110 §13.2.2 (server_internal.h): If-None-Match (or else If-Modified-Since) may turn a
 // 200 to GET/HEAD into a 304; then a GET's Range (if If-Range holds) into
 // a 206 or 416.
 Response applyPreconditions(const Request& req, Response res) {
@@ -372,19 +385,6 @@ Response applyPreconditions(const Request& req, Response res) {
   }
   return res;
 }
-
-Response runHandler(const Route& route, const Request& req) {
-  try {
-    return route.handler(req);
-  } catch (const std::exception& e) {
-    log::error("http.handler_failed", {{"path", req.path}, {"error", e.what()}});
-    return Response::error(500, "internal error");
-  }
-}
-
-}  // namespace
-
-namespace internal {
 
 Outcome dispatch(const Shared& shared, const Request& incoming) {
   if (auto refused = refuseForeignHost(shared.options, incoming)) return {std::move(*refused)};

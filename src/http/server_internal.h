@@ -133,6 +133,10 @@ struct Outcome {
   std::optional<access::HeldRight> right;
 };
 Outcome dispatch(const Shared& shared, const Request& request);
+// A handler's response as the request's Range and conditional headers
+// make it (304, 206, 416), as dispatch() answers it; the owner of a camera
+// answers a request from a node above the same way (remote_media).
+Response applyPreconditions(const Request& req, Response res);
 
 // Serves an accepted socket on its loop (TLS first when `tls` is set).
 void serveConnection(const std::shared_ptr<const Shared>& shared, boost::asio::ip::tcp::socket socket,

@@ -81,4 +81,15 @@ class Bus {
   std::map<std::string, std::shared_ptr<Endpoint>, std::less<>> children_ GUARDED_BY(mutex_);
 };
 
+// A handler calling `fn(part, from, frame)` while `part` lives, and
+// taking messages without a word once it is gone.
+template <class Part, class Fn>
+Bus::Handler whileAlive(std::weak_ptr<Part> part, Fn fn) {
+  return [part = std::move(part), fn](const Peer& from, Frame frame) -> Status {
+    auto alive = part.lock();
+    if (!alive) return Status::ok();
+    return fn(*alive, from, std::move(frame));
+  };
+}
+
 }  // namespace vigil::link

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "link/json_fields.h"
 
 namespace vigil::link {
 
@@ -45,30 +44,34 @@ std::vector<uint8_t> encode(const LookClose& m) { return bytes({{"look", m.look}
 
 std::vector<uint8_t> encode(const LookEnd& m) { return bytes({{"look", m.look}, {"reason", m.reason}}); }
 
+void readWhoAsks(JsonFields& f, std::string& camera, std::string& user, std::vector<std::string>& via, Tier& tier) {
+  camera = f.string("camera", kMaxCameraPath);
+  if (f.ok() && !isValidCameraRef(camera)) f.fail("camera: must be up to four ids of [a-z0-9_-]{1,64} joined by dots");
+  user = f.string("user", kMaxUser);
+  if (f.ok() && !isValidId(user)) f.fail("user: must match [a-z0-9_-]{1,64}");
+  via = f.strings("via", kMaxViaNodes, 64);
+  if (f.ok() && via.empty()) f.fail("via: must name the node that asked");
+  for (const auto& id : via) {
+    if (f.ok() && !isValidId(id)) f.fail("via: each a node id of [a-z0-9_-]{1,64}");
+  }
+  const std::string name = f.string("tier", 16);
+  if (f.ok()) {
+    auto t = parseTier(name);
+    if (t && *t != Tier::kHousehold) tier = *t;
+    else f.fail("tier: must be village, township or county");
+  }
+}
+
 Result<LookOpen> decodeLookOpen(std::span<const uint8_t> payload) {
   JsonFields f(text(payload), 2);
   LookOpen m;
   m.look = f.unsignedInt("look");
-  m.camera = f.string("camera", kMaxCameraPath);
-  if (f.ok() && !isValidCameraRef(m.camera)) f.fail("camera: must be up to four ids of [a-z0-9_-]{1,64} joined by dots");
   const std::string right = f.string("right", 16);
   if (f.ok()) {
     if (auto r = access::parseShareRight(right)) m.right = *r;
     else f.fail("right: must be live, playback, export or snapshot");
   }
-  m.user = f.string("user", kMaxUser);
-  if (f.ok() && !isValidId(m.user)) f.fail("user: must match [a-z0-9_-]{1,64}");
-  m.via = f.strings("via", kMaxViaNodes, 64);
-  if (f.ok() && m.via.empty()) f.fail("via: must name the node that asked");
-  for (const auto& id : m.via) {
-    if (f.ok() && !isValidId(id)) f.fail("via: each a node id of [a-z0-9_-]{1,64}");
-  }
-  const std::string tier = f.string("tier", 16);
-  if (f.ok()) {
-    auto t = parseTier(tier);
-    if (t && *t != Tier::kHousehold) m.tier = *t;
-    else f.fail("tier: must be village, township or county");
-  }
+  readWhoAsks(f, m.camera, m.user, m.via, m.tier);
   return f.result(std::move(m));
 }
 

@@ -18,6 +18,7 @@
 #include "access/shares.h"
 #include "base/config.h"
 #include "base/status.h"
+#include "link/json_fields.h"
 
 namespace vigil::link {
 
@@ -54,5 +55,9 @@ Result<LookOpen> decodeLookOpen(std::span<const uint8_t> payload);
 Result<LookAnswer> decodeLookAnswer(std::span<const uint8_t> payload);
 Result<LookClose> decodeLookClose(std::span<const uint8_t> payload);
 Result<LookEnd> decodeLookEnd(std::span<const uint8_t> payload);
+
+// What every ask from above carries (looks, recorded media), read the
+// same strict way: "camera" (a camera ref), "user", "via" and "tier".
+void readWhoAsks(JsonFields& f, std::string& camera, std::string& user, std::vector<std::string>& via, Tier& tier);
 
 }  // namespace vigil::link

@@ -13,7 +13,9 @@
 
 #include "base/log.h"
 #include "base/mutex.h"
+#include "link/at_source.h"
 #include "link/look_messages.h"
+#include "link/remote_media.h"
 #include "link/stream_frames.h"
 
 namespace vigil::link {
@@ -22,12 +24,6 @@ namespace asio = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
-
-// "house7.door" -> ("house7", "door").
-std::pair<std::string, std::string> splitFirst(std::string_view camera) {
-  const size_t dot = camera.find('.');
-  return {std::string(camera.substr(0, dot)), std::string(camera.substr(dot + 1))};
-}
 
 const char* startKind(access::ShareRight right) {
   switch (right) {
@@ -170,7 +166,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   // ---- a local user's look
   Result<std::unique_ptr<Look>> open(const Ask& ask, std::function<void(std::string)> onEnded,
                                      std::chrono::milliseconds timeout) {
-    auto [child, rest] = splitFirst(ask.camera);
+    auto [child, rest] = firstHop(ask.camera);
     auto answer = std::make_shared<std::promise<Result<uint32_t>>>();
     auto future = answer->get_future();
     uint64_t id = 0;
@@ -318,7 +314,8 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       return Status::ok();
     }
     if (m->right == access::ShareRight::kPlayback || m->right == access::ShareRight::kExport) {
-      sendUp(Kind::kLookAnswer, encode(LookAnswer{m->look, false, "recordings do not cross the link yet", 0}));
+      sendUp(Kind::kLookAnswer,
+             encode(LookAnswer{m->look, false, "recordings are asked as recorded media (kMediaOpen), not as looks", 0}));
       return Status::ok();
     }
     uint64_t serial = 0;
@@ -338,7 +335,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   }
 
   Status passDown(LookOpen m) {
-    auto [child, rest] = splitFirst(m.camera);
+    auto [child, rest] = firstHop(m.camera);
     uint64_t id = 0;
     {
       MutexLock lock(mutex);
@@ -362,18 +359,14 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
 
   // On the worker: the owner's decision, in its audit log.
   void serve(const LookOpen& m, uint64_t serial) {
-    Status decision = Status::permissionDenied(fmt::format("not shared with the {}", tierName(m.tier)));
-    if (context.shares && context.cameraExists && context.cameraExists(m.camera)) {
-      decision = context.shares->decide(m.camera, m.tier, m.right, false);
+    const AskFromAbove ask = askOf(m);
+    Status decision = decideAtSource(context, ask);
+    if (decision.isOk()) {
+      Status written = context.audit ? context.audit->record({remoteUser(ask), startKind(m.right), m.camera, "link",
+                                                              remoteDetail(ask).dump()})
+                                     : Status::unavailable("no audit log");
+      if (!written.isOk()) decision = Status::unavailable("the owner cannot write its audit log now");
     }
-    const std::string user = remoteUser(m);
-    nlohmann::json detail{{"remote", true}, {"tier", tierName(m.tier)}, {"via", m.via},
-                          {"right", access::shareRightName(m.right)}};
-    if (!decision.isOk()) detail["reason"] = decision.message();
-    Status written = context.audit ? context.audit->record({user, decision.isOk() ? startKind(m.right) : access::audit_kind::kRefused,
-                                                            m.camera, "link", detail.dump()})
-                                   : Status::unavailable("no audit log");
-    if (decision.isOk() && !written.isOk()) decision = Status::unavailable("the owner cannot write its audit log now");
     LookAnswer answer{m.look, decision.isOk(), decision.message(), 0};
     {
       MutexLock lock(mutex);
@@ -394,7 +387,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     sendUp(Kind::kLookAnswer, encode(answer));
   }
 
-  static std::string remoteUser(const LookOpen& m) { return m.user + "@" + m.via.front(); }
+  static AskFromAbove askOf(const LookOpen& m) { return {m.camera, m.tier, m.right, m.user, m.via}; }
 
   // A look from the parent ends here: closed above, revoked here, or the link went.
   void endUp(uint64_t look, std::string_view reason, bool tellParent) {
@@ -419,7 +412,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     if (!ended->down && ended->answered && ended->ask.right == access::ShareRight::kLive && context.audit) {
       const double seconds = std::chrono::duration<double>(SteadyClock::now() - ended->opened).count();
       asio::post(worker, [s = shared_from_this(), m = ended->ask, seconds, reason = std::string(reason)] {
-        (void)s->context.audit->record({remoteUser(m), access::audit_kind::kLiveStop, m.camera, "link",
+        (void)s->context.audit->record({remoteUser(askOf(m)), access::audit_kind::kLiveStop, m.camera, "link",
                                         nlohmann::json{{"remote", true},
                                                        {"tier", tierName(m.tier)},
                                                        {"via", m.via},
@@ -457,8 +450,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     }
     for (uint64_t id : snapshotsTaken) endUp(id, "snapshot taken", true);
     for (const LookOpen& m : served) {
-      Status s = context.shares ? context.shares->decide(m.camera, m.tier, m.right, false)
-                                : Status::permissionDenied("not shared");
+      Status s = shareAllows(context, askOf(m));
       // Fails closed: a share that cannot be read now ends the look too.
       if (!s.isOk()) endUp(m.look, "revoked: " + s.message(), true);
     }
@@ -502,16 +494,11 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   }
 };
 
-RemoteLooks::RemoteLooks(LooksContext context) : state_(std::make_shared<State>(std::move(context))) {
+RemoteLooks::RemoteLooks(LooksContext context)
+    : media_(std::make_unique<RemoteMedia>(context)), state_(std::make_shared<State>(std::move(context))) {
   Bus& bus = *state_->context.bus;
   std::weak_ptr<State> weak = state_;
-  auto with = [weak](auto fn) {
-    return [weak, fn](const Peer& from, Frame frame) -> Status {
-      auto s = weak.lock();
-      if (!s) return Status::ok();
-      return fn(*s, from, std::move(frame));
-    };
-  };
+  auto with = [weak](auto fn) { return whileAlive(weak, fn); };
   bus.handleFromParent(Kind::kLookOpen, with([](State& s, const Peer&, Frame f) { return s.onOpen(f); }));
   bus.handleFromParent(Kind::kLookClose, with([](State& s, const Peer&, Frame f) { return s.onClose(f); }));
   bus.handleFromChildren(Kind::kLookAnswer, with([](State& s, const Peer& p, Frame f) { return s.onAnswer(p.childId, f); }));

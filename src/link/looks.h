@@ -44,6 +44,8 @@ struct LooksContext {
   std::chrono::milliseconds recheck{1000};  // shares re-decided for hours and expiry
 };
 
+class RemoteMedia;
+
 class RemoteLooks {
  public:
   // One look of a user of this node; destroying it ends it.
@@ -75,8 +77,12 @@ class RemoteLooks {
   // Looks from above open at this node (served here or passed down).
   size_t openFromAbove() const;
 
+  // Recorded video of the same cameras (link/remote_media.h), on the same links.
+  RemoteMedia& media() { return *media_; }
+
  private:
   struct State;
+  std::unique_ptr<RemoteMedia> media_;
   std::shared_ptr<State> state_;
 };
 

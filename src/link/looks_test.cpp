@@ -9,31 +9,13 @@
 
 #include "access/sqlite_store.h"
 #include "link/look_messages.h"
+#include "link/test_endpoint.h"
 #include "link/test_keys.h"
 
 namespace vigil::link {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The parent's side of the link as the owner's RemoteLooks sees it.
-struct ParentEndpoint : Endpoint {
-  bool post(Kind kind, uint32_t channel, std::vector<uint8_t> payload) override {
-    std::lock_guard lock(mutex);
-    sent.push_back(Frame{kind, channel, std::move(payload)});
-    return true;
-  }
-  std::vector<Frame> of(Kind kind) {
-    std::lock_guard lock(mutex);
-    std::vector<Frame> out;
-    for (const Frame& f : sent) {
-      if (f.kind == kind) out.push_back(f);
-    }
-    return out;
-  }
-  std::mutex mutex;
-  std::vector<Frame> sent;
-};
 
 // A household that owns "door" and "gate", under a village, attacked by
 // its parent with crafted look messages.
@@ -106,7 +88,7 @@ class LooksTest : public ::testing::Test {
       boost::asio::make_work_guard(loop_)};
   std::thread loopThread_;
   Bus bus_;
-  std::shared_ptr<ParentEndpoint> parent_ = std::make_shared<ParentEndpoint>();
+  std::shared_ptr<testing::RecordingEndpoint> parent_ = std::make_shared<testing::RecordingEndpoint>();
   std::unique_ptr<RemoteLooks> looks_;
 };
 
@@ -136,7 +118,7 @@ TEST_F(LooksTest, ALookIdReusedBeforeTheAnswerGetsNoFramesOfTheCameraFirstAsked)
   EXPECT_EQ(looks_->openFromAbove(), 0u);
 }
 
-TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotCarried) {
+TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotLooks) {
   share("door", R"([{"tier": "village", "rights": ["snapshot", "playback"]}])");
   ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kPlayback))).isOk());
   ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(2, "door", access::ShareRight::kSnapshot))).isOk());
@@ -145,7 +127,7 @@ TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotCarried) {
   auto playback = decodeLookAnswer(answers[0].payload);
   ASSERT_TRUE(playback);
   EXPECT_FALSE(playback->ok);
-  EXPECT_EQ(playback->reason, "recordings do not cross the link yet");
+  EXPECT_EQ(playback->reason, "recordings are asked as recorded media (kMediaOpen), not as looks");
   auto snapshot = decodeLookAnswer(answers[1].payload);
   ASSERT_TRUE(snapshot);
   EXPECT_TRUE(snapshot->ok);

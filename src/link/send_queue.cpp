@@ -2,10 +2,10 @@
 
 namespace vigil::link {
 
-bool SendQueue::push(FrameBytes frame, bool control) {
+bool SendQueue::push(FrameBytes frame, bool control, bool credited) {
   Lane& lane = control ? control_ : data_;
   const size_t bound = control ? limits_.controlBytes : limits_.dataBytes;
-  if (!lane.frames.empty() && lane.bytes + frame->size() > bound) return false;
+  if (!credited && !lane.frames.empty() && lane.bytes + frame->size() > bound) return false;
   lane.bytes += frame->size();
   lane.frames.push_back(std::move(frame));
   return true;

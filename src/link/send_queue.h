@@ -25,7 +25,9 @@ class SendQueue {
   // False, and the frame dropped, when its lane would go past its bound (a
   // frame alone in an empty lane is always taken). For control frames
   // that means the peer has stopped reading: the caller ends the link.
-  bool push(FrameBytes frame, bool control);
+  // A `credited` data frame (wire.h isCredited) is always taken: a hole
+  // in it could not be repaired, and its sender's credit window bounds it.
+  bool push(FrameBytes frame, bool control, bool credited = false);
   // The oldest control frame, else the oldest data frame; null when empty.
   FrameBytes pop();
   bool empty() const { return control_.frames.empty() && data_.frames.empty(); }

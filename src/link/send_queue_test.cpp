@@ -32,5 +32,16 @@ TEST(SendQueue, EachLaneIsBoundedInBytes) {
   EXPECT_TRUE(q.push(frame(60, 'b'), true));
 }
 
+TEST(SendQueue, CreditedDataIsNeverDroppedAndKeepsItsOrder) {
+  SendQueue q({.controlBytes = 100, .dataBytes = 1000});
+  EXPECT_TRUE(q.push(frame(900, 'v'), false));
+  EXPECT_TRUE(q.push(frame(500, 'r'), false, true));  // past the bound: taken all the same
+  EXPECT_TRUE(q.push(frame(500, 's'), false, true));
+  EXPECT_FALSE(q.push(frame(10, 'w'), false));  // live data still is not
+  EXPECT_EQ(q.pop()->front(), 'v');
+  EXPECT_EQ(q.pop()->front(), 'r');
+  EXPECT_EQ(q.pop()->front(), 's');
+}
+
 }  // namespace
 }  // namespace vigil::link

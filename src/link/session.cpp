@@ -86,7 +86,7 @@ void Session::sendControl(Kind kind, std::span<const uint8_t> payload) {
 bool Session::send(Kind kind, uint32_t channel, std::span<const uint8_t> payload) {
   if (!ready_ || !ended_.isOk()) return false;
   return queue_.push(std::make_shared<const std::vector<uint8_t>>(encodeFrame(kind, channel, payload)),
-                     isControl(kind));
+                     isControl(kind), isCredited(kind));
 }
 
 FrameBytes Session::nextFrame() {

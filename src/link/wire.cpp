@@ -28,7 +28,11 @@ bool knownKind(uint8_t kind) {
     case Kind::kLookEnd:
     case Kind::kDeliver:
     case Kind::kAck:
-    case Kind::kData: return true;
+    case Kind::kMediaOpen:
+    case Kind::kMediaCredit:
+    case Kind::kMediaCancel:
+    case Kind::kData:
+    case Kind::kMediaReply: return true;
   }
   return false;
 }
@@ -36,6 +40,7 @@ bool knownKind(uint8_t kind) {
 }  // namespace
 
 bool isControl(Kind kind) { return static_cast<uint8_t>(kind) < 0x80; }
+bool isCredited(Kind kind) { return kind == Kind::kMediaReply; }
 
 std::vector<uint8_t> encodeFrame(Kind kind, uint32_t channel, std::span<const uint8_t> payload) {
   std::vector<uint8_t> out;

@@ -46,11 +46,18 @@ enum class Kind : uint8_t {
   kLookAnswer = 0x21,  // child -> parent: accepted or refused at the source
   kLookClose = 0x22,   // parent -> child: the viewer left
   kLookEnd = 0x23,     // child -> parent: the source ended the look (revoked...)
+  kMediaOpen = 0x24,    // parent -> child: a user above asks for recorded media (remote_media.h)
+  kMediaCredit = 0x25,  // parent -> child: more bytes of a reply may come
+  kMediaCancel = 0x26,  // parent -> child: the asker left
   kDeliver = 0x30,     // either way: a durable message, at least once (outbox.h)
   kAck = 0x31,         // either way: durable messages received up to a sequence number
-  kData = 0x80,  // stream data on a channel
+  kData = 0x80,        // stream data on a channel
+  kMediaReply = 0x81,  // child -> parent: a recorded media reply's head, body and end, on its request's channel
 };
 bool isControl(Kind kind);
+// Data frames that must arrive: a send queue never drops them (their
+// sender holds at most a credit window of them per request instead).
+bool isCredited(Kind kind);
 
 struct Frame {
   Kind kind = Kind::kPing;

@@ -1,0 +1,39 @@
+#include "link/at_source.h"
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+
+namespace vigil::link {
+
+std::pair<std::string, std::string> firstHop(std::string_view camera) {
+  const size_t dot = camera.find('.');
+  return {std::string(camera.substr(0, dot)), std::string(camera.substr(dot + 1))};
+}
+
+std::string remoteUser(const AskFromAbove& ask) { return ask.user + "@" + ask.via.front(); }
+
+nlohmann::json remoteDetail(const AskFromAbove& ask) {
+  return {{"remote", true}, {"tier", tierName(ask.tier)}, {"via", ask.via}, {"right", access::shareRightName(ask.right)}};
+}
+
+Status shareAllows(const LooksContext& context, const AskFromAbove& ask) {
+  if (!context.shares || !context.cameraExists || !context.cameraExists(ask.camera)) {
+    return Status::permissionDenied(fmt::format("not shared with the {}", tierName(ask.tier)));
+  }
+  return context.shares->decide(ask.camera, ask.tier, ask.right, false);
+}
+
+Status decideAtSource(const LooksContext& context, const AskFromAbove& ask) {
+  Status decision = shareAllows(context, ask);
+  if (decision.isOk()) return decision;
+  nlohmann::json detail = remoteDetail(ask);
+  detail["reason"] = decision.message();
+  Status written = context.audit ? context.audit->record({remoteUser(ask), access::audit_kind::kRefused, ask.camera,
+                                                          "link", detail.dump()})
+                                 : Status::unavailable("no audit log");
+  if (!written.isOk()) log::warn("link.refusal_not_audited", {{"camera", ask.camera}, {"status", written}});
+  return decision;
+}
+
+}  // namespace vigil::link

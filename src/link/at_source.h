@@ -1,0 +1,41 @@
+#pragma once
+// What looks and recorded media share on their way down and at the node
+// that owns the camera (design/LINK.md, "Looks"): the next hop of a dotted
+// camera id, and the owner's decision on an ask from above, a refusal
+// written in its audit log naming who asked.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "access/shares.h"
+#include "base/config.h"
+#include "base/status.h"
+#include "link/looks.h"
+
+namespace vigil::link {
+
+// "house7.door" -> ("house7", "door").
+std::pair<std::string, std::string> firstHop(std::string_view camera);
+
+struct AskFromAbove {
+  const std::string& camera;  // of this node
+  Tier tier;
+  access::ShareRight right;
+  const std::string& user;
+  const std::vector<std::string>& via;
+};
+// "desk@village1": the user at the node that asked.
+std::string remoteUser(const AskFromAbove& ask);
+// What every audit row of the ask carries: remote, tier, via, right.
+nlohmann::json remoteDetail(const AskFromAbove& ask);
+// The owner's shares on the ask now (fails closed: a camera it does not
+// have, or shares it cannot read, refuse). A refusal is written as a
+// `refused` row with its reason; PermissionDenied with the reason.
+Status decideAtSource(const LooksContext& context, const AskFromAbove& ask);
+// Only the decision, no row (rechecks while a look or a body goes on).
+Status shareAllows(const LooksContext& context, const AskFromAbove& ask);
+
+}  // namespace vigil::link
