@@ -86,11 +86,18 @@ class HealthTest(NodesTestCase):
 
         # Offline and back while the village is down: queued at the household.
         before = len(self.door(village)["transitions"])
+        flips = len(queued(house.proc.stderr_lines, "door"))
         village.stop()
         self.cam.stop()
         wait_until("the household's door stops", lambda: self.house_door_streams(house, False), SEEN)
+        # The reporter looks every second: an outage shorter than that may
+        # go unseen, so the camera comes back only once the flip is queued.
+        wait_until("the household queues the door's flip",
+                   lambda: len(queued(house.proc.stderr_lines, "door")) > flips, SEEN)
         self.cam.start()
         wait_until("the household's door streams again", lambda: self.house_door_streams(house, True), SEEN)
+        wait_until("the household queues the door's return",
+                   lambda: len(queued(house.proc.stderr_lines, "door")) > flips + 1, SEEN)
         self.assertGreater(house.link()["parent"]["outbox_pending"], 0)
         village.start()
         wait_until("the household's outbox empties",
