@@ -113,6 +113,32 @@ std::string responseHeader(const Response& r, std::string_view name) {
   return {};
 }
 
+// What this node serves of an owner's reply is decided here: the type
+// from the route asked and a status the recording routes give. The owner,
+// or any node on the way, could otherwise serve a page and a script on
+// this node's origin, to its users' sessions.
+std::string typeOfRoute(std::string_view tail, int status) {
+  if (status / 100 != 2 || tail == "recordings") return "application/json";
+  if (tail == "playback.m3u8") return "application/vnd.apple.mpegurl";
+  return "video/mp4";  // playback/{segment}, export.mp4
+}
+
+bool isRouteStatus(int status) {
+  switch (status) {
+    case 200: case 206: case 400: case 403: case 404: case 416: case 429: case 500: case 503: return true;
+    default: return false;
+  }
+}
+
+// An export is always a download, named by the owner within safe characters.
+std::string exportDisposition(std::string_view owners, const std::string& camera) {
+  constexpr std::string_view kName = "filename=\"";
+  const size_t at = owners.find(kName);
+  if (at == std::string_view::npos) return attachmentDisposition(camera + ".mp4");
+  std::string_view name = owners.substr(at + kName.size());
+  return attachmentDisposition(name.substr(0, name.find('"')));
+}
+
 }  // namespace
 
 Response askOwner(link::RemoteMedia* media, const Request& req) {
@@ -125,11 +151,15 @@ Response askOwner(link::RemoteMedia* media, const Request& req) {
                                kOwnerWait);
   if (!transfer) return errorResponse(transfer.status());
   const link::MediaHead& head = (*transfer)->head();
+  if (!isRouteStatus(head.status)) return Response::error(502, "the owner's reply has an unexpected status");
+  const std::string tail = req.path.substr(prefix.size());
   Response r;
   r.status = head.status;
-  r.contentType = head.type;
+  r.contentType = typeOfRoute(tail, head.status);
   if (!head.contentRange.empty()) r.headers.emplace_back("Content-Range", head.contentRange);
-  if (!head.disposition.empty()) r.headers.emplace_back("Content-Disposition", head.disposition);
+  if (tail == "export.mp4" && r.status / 100 == 2) {
+    r.headers.emplace_back("Content-Disposition", exportDisposition(head.disposition, id));
+  }
   if (head.ranges) {
     r.source = std::make_shared<TransferBody>(std::move(*transfer));
     return r;

@@ -84,6 +84,7 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
     std::optional<uint32_t> fromParent;  // the parent's request id
     uint64_t credit = 0;    // body bytes granted from above
     uint64_t received = 0;  // body bytes that came: never more than credit
+    bool headSeen = false;  // a reply is one head, body parts, one end
   };
   // A request from the parent served here. Its fields are guarded by
   // State::mutex (the analysis cannot name another object's mutex); `ask`
@@ -198,8 +199,13 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
 
   // ---- from a child: a reply, for a user here or passed up unread
   Status onReply(const std::string& child, Frame frame) {
-    const bool end = isMediaEnd(frame.payload);
-    const bool body = !frame.payload.empty() && frame.payload[0] == static_cast<uint8_t>(MediaPart::kBody);
+    // Checked at every hop, so a bad reply ends the link of the child that
+    // sent it, not an honest node's further up (decoding a body part only
+    // points into it).
+    auto checked = decodeMediaReply(frame.payload);
+    if (!checked) return checked.status();
+    const MediaPart part = checked->part;
+    const bool end = part == MediaPart::kEnd;
     std::shared_ptr<Sink> sink;
     std::optional<uint32_t> parentRequest;
     {
@@ -207,8 +213,13 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
       auto it = down.find({child, frame.channel});
       if (it == down.end()) return Status::ok();  // cancelled meanwhile
       Down& d = it->second;
-      // Counted, not decoded: no hop holds more than was granted.
-      if (body && (d.received += frame.payload.size() - 1) > d.credit) {
+      if ((part == MediaPart::kHead) == d.headSeen) {
+        return Status::invalidArgument(d.headSeen ? "a media reply with a second head"
+                                                  : "a media reply without its head first");
+      }
+      d.headSeen = true;
+      // No hop holds more than was granted.
+      if (part == MediaPart::kBody && (d.received += frame.payload.size() - 1) > d.credit) {
         return Status::invalidArgument("a media reply went past its credit");
       }
       sink = d.sink;
@@ -222,9 +233,7 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
       replyUp(*parentRequest, std::move(frame.payload));
       return Status::ok();
     }
-    auto part = decodeMediaReply(frame.payload);
-    if (!part) return part.status();
-    return sink->take(*part);
+    return sink->take(*checked);
   }
 
   // ---- from the parent
@@ -281,6 +290,8 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
     return Status::ok();
   }
 
+  static Status windowTooLarge() { return Status::invalidArgument("media credit past the largest window"); }
+
   Status onCredit(const Frame& frame) {
     auto m = decodeMediaCredit(frame.payload);
     if (!m) return m.status();
@@ -291,8 +302,13 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
       if (u == up.end()) return Status::ok();  // ended meanwhile
       if (u->second.down) {
         pass = u->second.down;
-        if (auto d = down.find(*pass); d != down.end()) d->second.credit += m->bytes;
+        if (auto d = down.find(*pass); d != down.end()) {
+          if (d->second.credit - d->second.received + m->bytes > kMaxMediaWindow) return windowTooLarge();
+          d->second.credit += m->bytes;
+        }
       } else if (const std::shared_ptr<Served>& s = u->second.served) {
+        // Credited frames bypass the send queue's bound: the window is it.
+        if (s->credit - s->sent + m->bytes > kMaxMediaWindow) return windowTooLarge();
         s->credit += m->bytes;
         if (s->answered && !s->pumping && !s->over) {
           s->pumping = true;

@@ -251,6 +251,40 @@ TEST(RemoteMediaPassThrough, RepliesGoUpUnreadAndNoFasterThanTheirCredit) {
   EXPECT_EQ(village.openFromAbove(), 0u);
 }
 
+// A node passing replies up checks their order and the credit from above,
+// so a bad child ends its own link, not an honest one further up.
+TEST(RemoteMediaPassThrough, AReplyOutOfOrderOrCreditPastTheWindowIsTheSendersFault) {
+  Bus bus;
+  auto parent = std::make_shared<Recorder>();
+  auto child = std::make_shared<Recorder>();
+  RemoteMedia village(LooksContext{.bus = &bus, .selfId = "village1", .selfTier = Tier::kVillage,
+                                   .parentTier = Tier::kTownship});
+  bus.attach(Peer::theParent(), parent);
+  bus.attach(Peer::child("house7"), child);
+  uint32_t request = 77;
+  auto open = [&]() -> uint32_t {
+    MediaOpen m{request++, "house7.door", "export.mp4", "", "", "", "desk", {"township1"}, Tier::kTownship,
+                kMediaChunkBytes};
+    EXPECT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kMediaOpen, 0, encode(m)}).isOk());
+    return decodeMediaOpen(child->of(Kind::kMediaOpen).back().payload)->request;
+  };
+  auto reply = [&](uint32_t id, std::vector<uint8_t> part) {
+    return bus.deliver(Peer::child("house7"), Frame{Kind::kMediaReply, id, std::move(part)});
+  };
+  const MediaHead head{200, "video/mp4", 1, true, {}, {}, {}};
+  const uint32_t first = open();
+  EXPECT_EQ(reply(first, encodeMediaBody(std::vector<uint8_t>(1, 1))).code(), StatusCode::kInvalidArgument);
+  const uint32_t second = open();
+  ASSERT_TRUE(reply(second, encodeMediaHead(head)).isOk());
+  EXPECT_EQ(reply(second, encodeMediaHead(head)).code(), StatusCode::kInvalidArgument);
+  const uint32_t third = open();  // the parent's request 79
+  EXPECT_EQ(reply(third, {9, 9, 9}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(parent->of(Kind::kMediaReply).size(), 1u);  // the one good head went up
+  // A parent granting past the largest window breaks the protocol too.
+  EXPECT_EQ(bus.deliver(Peer::theParent(), Frame{Kind::kMediaCredit, 0, encode(MediaCredit{79, kMaxMediaWindow})}).code(),
+            StatusCode::kInvalidArgument);
+}
+
 // The asking node: fetch() waits for the head, read() takes the body in
 // order and grants it again; a cut ends the reading with its reason.
 TEST(RemoteMediaFetch, ReadsInOrderGrantsCreditAndReportsACut) {
