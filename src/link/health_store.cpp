@@ -94,11 +94,18 @@ Status HealthStore::addChanges(const std::string& childId, const HealthChanges& 
       if (!*row) break;
       latest.emplace(q.text(0), Latest{q.integer(1), q.integer(2)});
     }
+    const int64_t latestAllowed =
+        clock_.now().unixMicros() + std::chrono::duration_cast<std::chrono::microseconds>(options_.maxClockAhead).count();
     auto keep = [&](const std::string& camera, int64_t online, const std::string& state) -> Status {
       auto it = latest.find(camera);
       if (it != latest.end() && it->second.online == online) return Status::ok();  // no transition
+      if (it == latest.end() && latest.size() >= options_.maxCamerasPerChild) {
+        log::warn("link.health_too_many_cameras", {{"child", childId}, {"camera", camera}});
+        return Status::ok();
+      }
       // The child's clock may step back: its order is the order of its messages.
-      const int64_t at = std::max(m.at.unixMicros(), it != latest.end() ? it->second.at : INT64_MIN);
+      const int64_t at = std::max(std::min(m.at.unixMicros(), latestAllowed),
+                                  it != latest.end() ? it->second.at : INT64_MIN);
       VIGIL_RETURN_IF_ERROR(SqlQuery(db_,
                                      "INSERT INTO transition (child, camera, at, online, state, received_at) "
                                      "VALUES (?, ?, ?, ?, ?, ?)")

@@ -63,6 +63,10 @@ struct ChildHealth {
 struct HealthStoreOptions {
   std::chrono::hours keep{24 * 90};   // transitions older are dropped, but each camera's last before then
   int64_t maxTransitionsPerChild = 200000;  // a child flapping its cameras cannot fill the disk
+  size_t maxCamerasPerChild = 1024;         // nor naming ever more cameras (more are logged and dropped)
+  // A child's time ahead of this node's by more is taken as now + this: one
+  // wrong clock would otherwise freeze a camera's history (times only grow).
+  std::chrono::seconds maxClockAhead{300};
 };
 
 class HealthStore {

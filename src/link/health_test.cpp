@@ -308,4 +308,21 @@ TEST_F(HealthReporterTest, OnlySharedCamerasAreNamedEachFlipOnceAndOneSummaryWai
 }
 
 }  // namespace
+// A child's clock far ahead cannot freeze a camera's history, and a child
+// cannot name cameras without end.
+TEST_F(HealthStoreTest, AClockAheadIsTakenAsNowAndCamerasPerChildAreBounded) {
+  open({.maxCamerasPerChild = 2, .maxClockAhead = std::chrono::seconds(60)});
+  add(100000, {{"door", true, "streaming"}});  // a day ahead of the clock, at(0)
+  clock_.setWall(at(200));
+  add(150, {{"door", false, "retrying"}});
+  auto h = history(0, 200);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].transitions,
+            (std::vector<HealthTransition>{{at(60), true, "streaming"}, {at(150), false, "retrying"}}));
+  add(160, {{"yard", true, "streaming"}, {"shed", true, "streaming"}});
+  h = history(0, 200);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].camera, "yard");
+}
+
 }  // namespace vigil::link
