@@ -85,6 +85,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .selfId = config.node.id,
       .selfTier = config.node.tier,
       .parentTier = parent ? std::optional<Tier>(parent->tier) : std::nullopt,
+      .parentId = parent ? parent->id : std::string(),
       .loop = &loops.next()});
   VIGIL_RETURN_IF_ERROR(link.children->start());
   link.catalog->start();

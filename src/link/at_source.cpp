@@ -11,6 +11,14 @@ std::pair<std::string, std::string> firstHop(std::string_view camera) {
   return {std::string(camera.substr(0, dot)), std::string(camera.substr(dot + 1))};
 }
 
+std::optional<std::string> implausibleAsk(const LooksContext& context, Tier tier, const std::vector<std::string>& via) {
+  if (context.parentTier && tier < *context.parentTier) return "an ask cannot come from below this node's parent";
+  if (!context.parentId.empty() && (via.empty() || via.back() != context.parentId)) {
+    return "an ask's path must end at this node's parent";
+  }
+  return std::nullopt;
+}
+
 std::string remoteUser(const AskFromAbove& ask) { return ask.user + "@" + ask.via.front(); }
 
 nlohmann::json remoteDetail(const AskFromAbove& ask) {

@@ -5,6 +5,7 @@
 // written in its audit log naming who asked.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,10 @@ struct AskFromAbove {
   const std::string& user;
   const std::vector<std::string>& via;
 };
+// Why an ask from the parent cannot be taken at its word, if so: a tier
+// below the parent pinned here, or a path (`via`) that does not end at it.
+// The rest of the tier and path stays the asking nodes' word.
+std::optional<std::string> implausibleAsk(const LooksContext& context, Tier tier, const std::vector<std::string>& via);
 // "desk@village1": the user at the node that asked.
 std::string remoteUser(const AskFromAbove& ask);
 // What every audit row of the ask carries: remote, tier, via, right.

@@ -307,10 +307,8 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   Status onOpen(const Frame& frame) {
     auto m = decodeLookOpen(frame.payload);
     if (!m) return m.status();
-    // The tier is the word of the node that asked, passed on by each hop:
-    // at least it cannot be below the parent pinned here.
-    if (context.parentTier && m->tier < *context.parentTier) {
-      sendUp(Kind::kLookAnswer, encode(LookAnswer{m->look, false, "a look cannot come from below this node's parent", 0}));
+    if (auto why = implausibleAsk(context, m->tier, m->via)) {
+      sendUp(Kind::kLookAnswer, encode(LookAnswer{m->look, false, *why, 0}));
       return Status::ok();
     }
     if (m->right == access::ShareRight::kPlayback || m->right == access::ShareRight::kExport) {

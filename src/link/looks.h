@@ -39,6 +39,7 @@ struct LooksContext {
   std::string selfId;
   Tier selfTier = Tier::kHousehold;
   std::optional<Tier> parentTier;  // pinned at enrolment; none without a parent
+  std::string parentId;            // pinned at enrolment; empty without a parent
   boost::asio::io_context* loop = nullptr;  // where frames going up are drained
   const Clock* clock = &SystemClock::instance();
   std::chrono::milliseconds recheck{1000};  // shares re-decided for hours and expiry

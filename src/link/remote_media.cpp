@@ -240,10 +240,8 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
   Status onOpen(const Frame& frame) {
     auto m = decodeMediaOpen(frame.payload);
     if (!m) return m.status();
-    // The tier is the word of the node that asked: at least it cannot be
-    // below the parent pinned here.
-    if (context.parentTier && m->tier < *context.parentTier) {
-      refuseUp(m->request, 403, "a request cannot come from below this node's parent");
+    if (auto why = implausibleAsk(context, m->tier, m->via)) {
+      refuseUp(m->request, 403, *why);
       return Status::ok();
     }
     const bool remote = RemoteLooks::isRemote(m->camera);

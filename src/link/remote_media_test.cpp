@@ -285,6 +285,28 @@ TEST(RemoteMediaPassThrough, AReplyOutOfOrderOrCreditPastTheWindowIsTheSendersFa
             StatusCode::kInvalidArgument);
 }
 
+// A path that does not end at the parent pinned here, or a tier below it,
+// is refused before anything is asked or passed down.
+TEST(RemoteMediaPassThrough, AnAskNotFromThePinnedParentIsRefused) {
+  Bus bus;
+  auto parent = std::make_shared<Recorder>();
+  auto child = std::make_shared<Recorder>();
+  RemoteMedia village(LooksContext{.bus = &bus, .selfId = "village1", .selfTier = Tier::kVillage,
+                                   .parentTier = Tier::kTownship, .parentId = "township1"});
+  bus.attach(Peer::theParent(), parent);
+  bus.attach(Peer::child("house7"), child);
+  auto ask = [&](uint32_t request, std::vector<std::string> via, Tier tier) {
+    MediaOpen m{request, "house7.door", "export.mp4", "", "", "", "desk", std::move(via), tier, kMediaChunkBytes};
+    EXPECT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kMediaOpen, 0, encode(m)}).isOk());
+  };
+  ask(1, {"county1"}, Tier::kCounty);                 // the township left out of the path
+  ask(2, {"county1", "township1"}, Tier::kVillage);   // below the parent
+  EXPECT_TRUE(child->of(Kind::kMediaOpen).empty());
+  ASSERT_EQ(parent->of(Kind::kMediaReply).size(), 4u);  // a head and an end each
+  ask(3, {"county1", "township1"}, Tier::kCounty);
+  EXPECT_EQ(child->of(Kind::kMediaOpen).size(), 1u);
+}
+
 // The asking node: fetch() waits for the head, read() takes the body in
 // order and grants it again; a cut ends the reading with its reason.
 TEST(RemoteMediaFetch, ReadsInOrderGrantsCreditAndReportsACut) {

@@ -269,7 +269,10 @@ TEST_F(StoreTest, AFullQueueDropsAndResumesAtAKeyframe) {
   o.writer.commitInterval = std::chrono::milliseconds(1000);
   auto store = open(o);
   int dropped = 0;
-  for (int i = 0; i < 4 * kFps; ++i) {
+  // The writer wakes at an eighth of the queue and drains it: frames must
+  // come faster than it writes and syncs, which 100 frames did not always
+  // under a loaded CI; 2000 do.
+  for (int i = 0; i < 80 * kFps; ++i) {
     if (!store->append("gate", frame(i, i % kGop == 0, kStart, h264Params()), false)) ++dropped;
   }
   store->stop();
