@@ -205,16 +205,23 @@ TEST_F(RemoteMediaTest, RevokingTheRightCutsABodyInProgress) {
   EXPECT_EQ(media_->openFromAbove(), 0u);
 }
 
+// A village between township1 (its pinned parent) and house7.
+class RemoteMediaPassThrough : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bus.attach(Peer::theParent(), parent);
+    bus.attach(Peer::child("house7"), child);
+  }
+  Bus bus;
+  std::shared_ptr<Recorder> parent = std::make_shared<Recorder>();
+  std::shared_ptr<Recorder> child = std::make_shared<Recorder>();
+  RemoteMedia village{LooksContext{.bus = &bus, .selfId = "village1", .selfTier = Tier::kVillage,
+                                   .parentTier = Tier::kTownship, .parentId = "township1"}};
+};
+
 // A village between the county and house7: it passes requests down and
 // replies up unread, but counts body bytes against the credit it passed.
-TEST(RemoteMediaPassThrough, RepliesGoUpUnreadAndNoFasterThanTheirCredit) {
-  Bus bus;
-  auto parent = std::make_shared<Recorder>();
-  auto child = std::make_shared<Recorder>();
-  RemoteMedia village(LooksContext{.bus = &bus, .selfId = "village1", .selfTier = Tier::kVillage,
-                                   .parentTier = Tier::kTownship});
-  bus.attach(Peer::theParent(), parent);
-  bus.attach(Peer::child("house7"), child);
+TEST_F(RemoteMediaPassThrough, RepliesGoUpUnreadAndNoFasterThanTheirCredit) {
   MediaOpen open{77, "house7.door", "export.mp4", "", "bytes=0-", "", "desk", {"county1", "township1"}, Tier::kCounty,
                  kMediaChunkBytes};
   ASSERT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kMediaOpen, 0, encode(open)}).isOk());
@@ -253,14 +260,7 @@ TEST(RemoteMediaPassThrough, RepliesGoUpUnreadAndNoFasterThanTheirCredit) {
 
 // A node passing replies up checks their order and the credit from above,
 // so a bad child ends its own link, not an honest one further up.
-TEST(RemoteMediaPassThrough, AReplyOutOfOrderOrCreditPastTheWindowIsTheSendersFault) {
-  Bus bus;
-  auto parent = std::make_shared<Recorder>();
-  auto child = std::make_shared<Recorder>();
-  RemoteMedia village(LooksContext{.bus = &bus, .selfId = "village1", .selfTier = Tier::kVillage,
-                                   .parentTier = Tier::kTownship});
-  bus.attach(Peer::theParent(), parent);
-  bus.attach(Peer::child("house7"), child);
+TEST_F(RemoteMediaPassThrough, AReplyOutOfOrderOrCreditPastTheWindowIsTheSendersFault) {
   uint32_t request = 77;
   auto open = [&]() -> uint32_t {
     MediaOpen m{request++, "house7.door", "export.mp4", "", "", "", "desk", {"township1"}, Tier::kTownship,
@@ -287,14 +287,7 @@ TEST(RemoteMediaPassThrough, AReplyOutOfOrderOrCreditPastTheWindowIsTheSendersFa
 
 // A path that does not end at the parent pinned here, or a tier below it,
 // is refused before anything is asked or passed down.
-TEST(RemoteMediaPassThrough, AnAskNotFromThePinnedParentIsRefused) {
-  Bus bus;
-  auto parent = std::make_shared<Recorder>();
-  auto child = std::make_shared<Recorder>();
-  RemoteMedia village(LooksContext{.bus = &bus, .selfId = "village1", .selfTier = Tier::kVillage,
-                                   .parentTier = Tier::kTownship, .parentId = "township1"});
-  bus.attach(Peer::theParent(), parent);
-  bus.attach(Peer::child("house7"), child);
+TEST_F(RemoteMediaPassThrough, AnAskNotFromThePinnedParentIsRefused) {
   auto ask = [&](uint32_t request, std::vector<std::string> via, Tier tier) {
     MediaOpen m{request, "house7.door", "export.mp4", "", "", "", "desk", std::move(via), tier, kMediaChunkBytes};
     EXPECT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kMediaOpen, 0, encode(m)}).isOk());
