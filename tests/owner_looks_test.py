@@ -78,6 +78,7 @@ class OwnerLooksTest(NodesTestCase):
 
         self.assertEqual(refused["look"]["what"], "snapshot")
         self.assertTrue(refused["look"]["refused"])
+        self.assertEqual(refused["look"]["count"], 1)
         self.assertIn("snapshot not shared with the village", refused["look"]["reason"])
         self.assertNotIn("seconds", refused["look"])
 

@@ -11,7 +11,9 @@ export during a slow download cuts it."""
 import http.client
 import json
 import os
+import signal
 import ssl
+import threading
 import time
 import unittest
 
@@ -226,6 +228,51 @@ class RemoteMediaTest(NodesTestCase):
         wait_until("the household logs the cut", lambda: any(
             "link.media_cut" in l and "revoked" in l for l in house.proc.stderr_lines), 10)
 
+
+    def test_a_stalled_household_cannot_take_the_villages_own_api(self):
+        """Asks held by a household that stopped answering (SIGSTOP) take at
+        most two of the village's HTTP workers: more are answered 503 with
+        Retry-After at once, and the village's own API answers before any of
+        the stalled asks gives up."""
+        village = self.node("village-1", "village")
+        house = self.node("house-1", "household")
+        with open(house.config, "a") as f:
+            f.write(f'\n[[camera]]\nid = "door"\nname = "The door"\nurl = "{self.cam_base}/cam/0"\n')
+        self.linked(village, house)
+        status, shares = house.api("PUT", "/api/v1/cameras/door/shares", [{"tier": "village", "rights": ["playback"]}])
+        self.assertEqual(status, 200, shares)
+        remote = "house-1.door"
+        wait_until("the village lists the door",
+                   lambda: remote in [c["id"] for c in village.api("GET", "/api/v1/cameras")[1]], LINK_UP)
+        now = time.time()
+        path = f"/api/v1/cameras/{remote}/recordings?start={rfc3339(now - 600)}&end={rfc3339(now + 60)}"
+        done = {}  # name -> (status, Retry-After, monotonic time answered)
+
+        def ask(name, node_path):
+            status, headers, _ = get(village, node_path)
+            done[name] = (status, headers.get("Retry-After"), time.monotonic())
+
+        os.kill(house.proc.proc.pid, signal.SIGSTOP)
+        try:
+            stalled = [threading.Thread(target=ask, args=(f"remote{i}", path)) for i in range(5)]
+            for t in stalled:
+                t.start()
+            wait_until("a third remote ask is turned away",
+                       lambda: any(d[1] == "1" for d in list(done.values())) or None, 30)
+            ask("own", "/api/v1/cameras")
+            for t in stalled:
+                t.join(timeout=60)
+        finally:
+            os.kill(house.proc.proc.pid, signal.SIGCONT)
+        own_status, _, own_at = done["own"]
+        self.assertEqual(own_status, 200)
+        busy = [d for name, d in done.items() if name != "own" and d[1] == "1"]
+        self.assertGreaterEqual(len(busy), 1, done)
+        self.assertTrue(all(d[0] == 503 for d in busy), done)
+        gave_up = [d[2] for name, d in done.items() if name != "own" and d[1] != "1"]
+        self.assertEqual(len(gave_up) + len(busy), 5, done)
+        # The village's own API did not wait behind the stalled household.
+        self.assertLess(own_at, min(gave_up), done)
 
 if __name__ == "__main__":
     unittest.main()

@@ -29,23 +29,25 @@ Status AuditTally::count(const AuditEvent& event, const std::string& counter) {
   const auto now = clock_.steadyNow();
   const WallTime at = clock_.now();
   MutexLock lock(mutex_);
-  Key key{event.action, event.client, event.detail, event.user};
+  Key key{event.action, event.client, event.camera, event.detail, event.user};
   if (!entries_.contains(key) && event.user != kAnyone) {
     // The client's names being counted: past namesPerClient, one more is "*".
     auto sameClient = [&](const Key& k) {
-      return std::tie(std::get<0>(k), std::get<1>(k), std::get<2>(k)) ==
-             std::tie(event.action, event.client, event.detail);
+      return std::tie(std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)) ==
+             std::tie(event.action, event.client, event.camera, event.detail);
     };
     size_t names = 0;
-    for (auto it = entries_.lower_bound({event.action, event.client, event.detail, ""});
+    for (auto it = entries_.lower_bound({event.action, event.client, event.camera, event.detail, ""});
          it != entries_.end() && sameClient(it->first) && names < options_.namesPerClient; ++it) {
-      names += std::get<3>(it->first) != kAnyone;
+      names += std::get<4>(it->first) != kAnyone;
     }
-    if (names >= options_.namesPerClient) key = {event.action, event.client, event.detail, kAnyone};
+    if (names >= options_.namesPerClient) key = {event.action, event.client, event.camera, event.detail, kAnyone};
   }
   if (!entries_.contains(key) && entries_.size() >= options_.maxKeys) {
     std::erase_if(entries_, [&](const auto& kv) { return kv.second.counts.empty() && windowOver(kv.second, now); });
-    if (entries_.size() >= options_.maxKeys) key = {event.action, kAnyone, event.detail, kAnyone};
+    if (entries_.size() >= options_.maxKeys) {
+      key = {event.action, kAnyone, "", options_.overflowDetail.value_or(event.detail), kAnyone};
+    }
   }
   Entry& e = entries_[key];
   const bool firstOfWindow = e.counts.empty();
@@ -62,13 +64,13 @@ Status AuditTally::count(const AuditEvent& event, const std::string& counter) {
 }
 
 Status AuditTally::write(const Key& key, Entry& e, steady_clock::time_point now) {
-  const auto& [action, client, detail, user] = key;
+  const auto& [action, client, camera, detail, user] = key;
   nlohmann::json j = nlohmann::json::parse(detail, nullptr, false);
   if (!j.is_object()) j = nlohmann::json::object();
   for (const auto& [counter, n] : e.counts) j[counter] = n;
   j["first"] = e.first.toRfc3339();
   j["last"] = e.last.toRfc3339();
-  VIGIL_RETURN_IF_ERROR(audit_.record({user, action, "", client, j.dump()}));
+  VIGIL_RETURN_IF_ERROR(audit_.record({user, action, camera, client, j.dump()}));
   // As rate-limited as the rows: "access.login_failed user=admin client=... detail={...}".
   log::warn("access." + action, {{"user", user}, {"client", client}, {"detail", j.dump()}});
   e.counts.clear();

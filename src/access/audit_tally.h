@@ -1,7 +1,8 @@
 #pragma once
 // Audit rows for what anyone can cause without logging in (failed and
-// refused logins), written so a flood cannot grow the audit log without
-// bound: one row per (action, user, client, detail) at most every window
+// refused logins) or a node above can cause by asking (looks refused at
+// the source), written so a flood cannot grow the audit log without
+// bound: one row per (action, user, client, camera, detail) at most every window
 // (a minute). Each event adds one to a named counter of its key. The first
 // event of a key is written at once; the ones after it within the window
 // are counted and written as one row when the window is over, which opens
@@ -11,7 +12,8 @@
 // One client trying many names is one key past the first namesPerClient
 // names of a window: the others are counted under user "*". Once maxKeys
 // keys are being counted, further events of an action are counted under
-// user "*" and client "*", so memory and rows per window stay bounded.
+// user "*", client "*" and no camera (and overflowDetail, when set), so
+// memory and rows per window stay bounded.
 //
 // A thread (started at the first event) writes the counts as windows end;
 // the destructor writes what is still counted. A crash loses at most a
@@ -38,6 +40,9 @@ struct AuditTallyOptions {
   std::chrono::seconds window{60};
   size_t maxKeys = 1000;
   size_t namesPerClient = 10;
+  // The detail of the row counting events past maxKeys; none: each event's
+  // own (set it when callers' details are many: they are part of the key).
+  std::optional<std::string> overflowDetail;
   // False: no thread; the owner calls flush() (tests with a ManualClock).
   bool background = true;
 };
@@ -60,8 +65,8 @@ class AuditTally {
   Status flush(bool all = false) EXCLUDES(mutex_);
 
  private:
-  // action, client, detail, user: one client's keys are next to each other.
-  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  // action, client, camera, detail, user: one client's keys are next to each other.
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
   struct Entry {
     std::map<std::string, int64_t> counts;  // not written yet
     WallTime first, last;

@@ -4,6 +4,9 @@
 
 #include <strings.h>
 
+#include <chrono>
+#include <mutex>
+
 #include "http/body.h"
 #include "http/server_internal.h"
 
@@ -79,6 +82,37 @@ constexpr auto kOwnerWait = std::chrono::seconds(5);
 // held whole before it is answered: at most this much.
 constexpr uint64_t kMaxHeldReply = 4 << 20;
 constexpr size_t kHeldChunk = link::RemoteMedia::kCreditStep;
+// And whole, from the ask to its last byte, within this: else a child
+// trickling chunks could keep a worker for kOwnerWait per chunk.
+constexpr auto kHeldReplyLimit = std::chrono::seconds(15);
+
+// At most this many of the server's HTTP workers (4) wait on other nodes
+// at once, for a reply's head or a held reply: slow or stalled children
+// cannot take the workers this node's own API needs. One more ask is
+// answered 503 with Retry-After at once (waiting for a slot would itself
+// hold a worker). A ranged body streams after its slot is given back; each
+// of its reads waits at most kOwnerWait.
+class LinkWaitSlot {
+ public:
+  static constexpr int kSlots = 2;
+  LinkWaitSlot() {
+    std::lock_guard lock(mutex_);
+    held_ = used_ < kSlots;
+    used_ += held_;
+  }
+  ~LinkWaitSlot() {
+    std::lock_guard lock(mutex_);
+    used_ -= held_;
+  }
+  LinkWaitSlot(const LinkWaitSlot&) = delete;
+  LinkWaitSlot& operator=(const LinkWaitSlot&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  static inline std::mutex mutex_;
+  static inline int used_ = 0;
+  bool held_ = false;
+};
 
 // An owner's body as it streams up the link, read in order by the server.
 class TransferBody final : public BodySource {
@@ -146,6 +180,13 @@ Response askOwner(link::RemoteMedia* media, const Request& req) {
   if (!media) return errorResponse(Status::unavailable("this node has no tier link"));
   const std::string prefix = "/api/v1/cameras/" + id + "/";
   if (!req.path.starts_with(prefix)) return Response::error(404, "not found");
+  const LinkWaitSlot slot;
+  if (!slot.held()) {
+    Response busy = Response::error(503, "this node is waiting on other nodes for as many requests as it can; try again");
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kHeldReplyLimit;
   auto transfer = media->fetch({id, req.path.substr(prefix.size()), req.query, headerOf(req, "range"),
                                 headerOf(req, "if-range"), req.principal->user},
                                kOwnerWait);
@@ -166,7 +207,10 @@ Response askOwner(link::RemoteMedia* media, const Request& req) {
   }
   if (head.length > kMaxHeldReply) return Response::error(502, "the owner's reply is too large");
   while (r.body.size() < head.length) {
-    auto bytes = (*transfer)->read(std::min<size_t>(kHeldChunk, head.length - r.body.size()), kOwnerWait);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return errorResponse(Status::deadlineExceeded("the owner's reply took too long"));
+    auto bytes = (*transfer)->read(std::min<size_t>(kHeldChunk, head.length - r.body.size()),
+                                   std::min<std::chrono::milliseconds>(kOwnerWait, left));
     if (!bytes) return errorResponse(bytes.status());
     if (bytes->empty()) return errorResponse(Status::unavailable("the owner's reply ended early"));
     r.body.append(bytes->begin(), bytes->end());

@@ -41,7 +41,12 @@ nlohmann::json summary(const access::AuditRow& row, const nlohmann::json& detail
                       {"tier", text(detail, "tier")},
                       {"what", what},
                       {"refused", refused}};
-  if (refused) look["reason"] = text(detail, "reason");
+  if (refused) {
+    look["reason"] = text(detail, "reason");
+    // Refusals are counted, one row a minute per asker (link/at_source.h).
+    auto n = detail.find("refused");
+    look["count"] = n != detail.end() && n->is_number_integer() ? n->get<int64_t>() : 1;
+  }
   for (const char* key : {"start", "end"}) {
     if (!text(detail, key).empty()) look[key] = text(detail, key);
   }

@@ -21,7 +21,8 @@ bool isRemoteLook(const access::AuditRow& row);
 //   via       the node path from that node down to this one's parent
 //   tier      the tier the look was asked as
 //   what      live | snapshot | playback | export
-//   refused   true for a `refused` row, with `reason`, the owner's answer
+//   refused   true for a `refused` row, with `reason`, the owner's answer,
+//             and `count`, how many refusals the row stands for
 //   start,end a playback or export's range, when the row holds one
 //   seconds   how long a live look lasted (its live_stop's seconds), with
 //             ended (why) and ended_at; absent while no stop is known

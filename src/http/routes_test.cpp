@@ -366,7 +366,7 @@ TEST_F(RoutesTest, AuditRemoteLooksAreSummedUpAndPaired) {
       {3, "opr", access::audit_kind::kLiveStart, "{}"},
       {4, "desk@village1", access::audit_kind::kLiveStop, remote("village", R"(,"seconds":120.5,"reason":"closed")")},
       {5, "desk@village1", access::audit_kind::kRefused,
-       remote("village", R"(,"right":"export","reason":"export not shared with the village")")},
+       remote("village", R"(,"right":"export","reason":"export not shared with the village","refused":7)")},
       {6, "desk@village1", access::audit_kind::kExport,
        remote("village", R"(,"right":"export","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:05:00Z")")},
       {7, "desk@village1", access::audit_kind::kLiveStop, remote("village", R"(,"seconds":360,"reason":"revoked: x")")},
@@ -401,6 +401,7 @@ TEST_F(RoutesTest, AuditRemoteLooksAreSummedUpAndPaired) {
   EXPECT_EQ(all[4]["look"]["via"], nlohmann::json::array({"village1"}));
   EXPECT_EQ(all[2]["look"]["refused"], true);
   EXPECT_EQ(all[2]["look"]["reason"], "export not shared with the village");
+  EXPECT_EQ(all[2]["look"]["count"], 7);  // refusals counted into one row
   EXPECT_EQ(all[1]["look"]["refused"], false);
   EXPECT_EQ(all[1]["look"]["start"], "2026-01-01T00:00:00Z");
   EXPECT_EQ(all[1]["look"]["end"], "2026-01-01T00:05:00Z");

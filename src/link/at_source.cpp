@@ -6,6 +6,12 @@
 
 namespace vigil::link {
 
+namespace {
+// The count of refusals a row stands for, in its detail (AuditTally).
+constexpr const char* kRefusedCounter = "refused";
+constexpr size_t kRefusalKeys = 100;
+}  // namespace
+
 std::pair<std::string, std::string> firstHop(std::string_view camera) {
   const size_t dot = camera.find('.');
   return {std::string(camera.substr(0, dot)), std::string(camera.substr(dot + 1))};
@@ -37,11 +43,21 @@ Status decideAtSource(const LooksContext& context, const AskFromAbove& ask) {
   if (decision.isOk()) return decision;
   nlohmann::json detail = remoteDetail(ask);
   detail["reason"] = decision.message();
-  Status written = context.audit ? context.audit->record({remoteUser(ask), access::audit_kind::kRefused, ask.camera,
-                                                          "link", detail.dump()})
-                                 : Status::unavailable("no audit log");
+  Status written = context.refusals ? context.refusals->count({remoteUser(ask), access::audit_kind::kRefused,
+                                                               ask.camera, "link", detail.dump()},
+                                                              kRefusedCounter)
+                                    : Status::unavailable("no audit log");
   if (!written.isOk()) log::warn("link.refusal_not_audited", {{"camera", ask.camera}, {"status", written}});
   return decision;
+}
+
+LooksContext withRefusalTally(LooksContext context) {
+  if (context.audit && !context.refusals) {
+    context.refusals = std::make_shared<access::AuditTally>(
+        *context.audit, *context.clock,
+        access::AuditTallyOptions{.maxKeys = kRefusalKeys, .overflowDetail = R"({"remote":true})"});
+  }
+  return context;
 }
 
 }  // namespace vigil::link

@@ -42,5 +42,10 @@ nlohmann::json remoteDetail(const AskFromAbove& ask);
 Status decideAtSource(const LooksContext& context, const AskFromAbove& ask);
 // Only the decision, no row (rechecks while a look or a body goes on).
 Status shareAllows(const LooksContext& context, const AskFromAbove& ask);
+// `context` with a tally of its refusals when it has an audit log and no
+// tally yet: a node above that keeps asking what it may not have makes one
+// row per asker, camera, path and reason a minute, and at most 100 such
+// keys, so it cannot push real looks out of the owner's log (AuditTally).
+LooksContext withRefusalTally(LooksContext context);
 
 }  // namespace vigil::link

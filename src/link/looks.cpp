@@ -493,7 +493,8 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
 };
 
 RemoteLooks::RemoteLooks(LooksContext context)
-    : media_(std::make_unique<RemoteMedia>(context)), state_(std::make_shared<State>(std::move(context))) {
+    : state_(std::make_shared<State>(withRefusalTally(std::move(context)))) {
+  media_ = std::make_unique<RemoteMedia>(state_->context);  // one tally of refusals for both
   Bus& bus = *state_->context.bus;
   std::weak_ptr<State> weak = state_;
   auto with = [weak](auto fn) { return whileAlive(weak, fn); };

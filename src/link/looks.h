@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "access/audit.h"
+#include "access/audit_tally.h"
 #include "access/camera_shares.h"
 #include "base/config.h"
 #include "base/time.h"
@@ -35,6 +36,8 @@ struct LooksContext {
   media::LiveRegistry* live = nullptr;
   access::CameraShares* shares = nullptr;  // null: this node shares nothing
   access::AuditLog* audit = nullptr;
+  // Where refusals are counted into rows (withRefusalTally, at_source.h).
+  std::shared_ptr<access::AuditTally> refusals;
   std::function<bool(std::string_view camera)> cameraExists;  // this node's own cameras
   std::string selfId;
   Tier selfTier = Tier::kHousehold;

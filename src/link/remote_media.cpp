@@ -492,7 +492,8 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
   }
 };
 
-RemoteMedia::RemoteMedia(LooksContext context) : state_(std::make_shared<State>(std::move(context))) {
+RemoteMedia::RemoteMedia(LooksContext context)
+    : state_(std::make_shared<State>(withRefusalTally(std::move(context)))) {
   Bus& bus = *state_->context.bus;
   std::weak_ptr<State> weak = state_;
   auto with = [weak](auto fn) { return whileAlive(weak, fn); };

@@ -1,5 +1,6 @@
 #include "link/remote_media.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -187,6 +188,39 @@ TEST_F(RemoteMediaTest, TheOwnerRefusesWhatItsSharesDoNotAllowAndLogsIt) {
   EXPECT_EQ(detail["right"], "export");
   EXPECT_EQ(detail["reason"], "export not shared with the village");
   EXPECT_EQ(media_->openFromAbove(), 0u);
+}
+
+// A node above that keeps asking what it may not have (the same ask, many
+// users, many cameras) gets every ask refused, but cannot flood the
+// owner's log: the refusals are counted into a bounded number of rows.
+TEST_F(RemoteMediaTest, AFloodOfRefusedAsksIsCountedIntoFewRows) {
+  share(R"([{"tier": "village", "rights": ["playback"]}])");
+  const std::vector<std::string> via{"village1"};
+  uint32_t request = 0;
+  auto refuse = [&](const std::string& camera, const std::string& user) {
+    ++request;
+    const MediaOpen open{request, camera, "export.mp4", "", {}, {}, user, via, Tier::kVillage, 1 << 20};
+    ASSERT_TRUE(fromParent(Kind::kMediaOpen, encode(open)).isOk());
+    Reply r = waitFor(request, [](const Reply& got) { return got.end.has_value(); });
+    ASSERT_TRUE(r.head);
+    EXPECT_EQ(r.head->status, 403);
+  };
+  constexpr int kEach = 200;
+  for (int i = 0; i < kEach; ++i) refuse("door", "desk");
+  for (int i = 0; i < kEach; ++i) refuse("door", fmt::format("user{}", i));
+  for (int i = 0; i < kEach; ++i) refuse(fmt::format("cam{}", i), "desk");
+  media_.reset();  // the tally writes what it still counts
+  auto logged = rows(access::audit_kind::kRefused);
+  int64_t counted = 0;
+  for (const auto& row : logged) counted += nlohmann::json::parse(row.detail).value("refused", int64_t{0});
+  EXPECT_EQ(counted, 3 * kEach);
+  EXPECT_LT(logged.size(), 130u);  // one row each would be 600
+  // The first refusal of an asker is written at once, with who and what.
+  ASSERT_FALSE(logged.empty());
+  const auto& first = logged.back();  // newest first
+  EXPECT_EQ(first.user, "desk@village1");
+  EXPECT_EQ(first.camera, "door");
+  EXPECT_EQ(nlohmann::json::parse(first.detail)["refused"], 1);
 }
 
 TEST_F(RemoteMediaTest, RevokingTheRightCutsABodyInProgress) {

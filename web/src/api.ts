@@ -49,6 +49,7 @@ export interface RemoteLook {
   what: ShareRight;
   refused: boolean;
   reason?: string; // why it was refused
+  count?: number; // how many refusals a refused row stands for (one row a minute per asker)
   start?: string; // a playback or export's range
   end?: string;
   seconds?: number; // how long a live look lasted, once it ended

@@ -66,7 +66,7 @@ function howLong(r: RemoteLookRow): string {
 }
 
 function result(r: RemoteLookRow): string {
-  if (r.look.refused) return t.refused(r.look.reason ?? "");
+  if (r.look.refused) return t.refused(r.look.reason ?? "", r.look.count ?? 1);
   return r.look.ended && r.look.ended !== "closed" ? `${t.allowed}, ${t.ended(r.look.ended)}` : t.allowed;
 }
 

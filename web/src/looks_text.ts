@@ -20,7 +20,7 @@ export const looksText = {
   through: (path: string) => `through ${path}`,
   notEnded: "not ended",
   allowed: "Allowed",
-  refused: (reason: string) => `Refused: ${reason}`,
+  refused: (reason: string, count: number) => (count > 1 ? `Refused ${count} times: ${reason}` : `Refused: ${reason}`),
   ended: (reason: string) => `ended: ${reason}`,
   olderNotSearched: (when: string) => `Only looks since ${when} were searched; older ones are in the audit log.`,
   moreThan: (n: number) => `Showing the newest ${n} looks.`,
