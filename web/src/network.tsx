@@ -165,15 +165,15 @@ function JoinForm({ onJoined }: { onJoined: (done: string) => void }) {
       <p class="empty">{t.joinIntro}</p>
       <label>
         {t.paste}
-        <textarea name="pasted" rows={2} placeholder={t.pastePlaceholder} value={pasted} onInput={(e) => paste(e.currentTarget.value)} />
+        <textarea name="pasted" data-arrows="horizontal" rows={2} placeholder={t.pastePlaceholder} value={pasted} onInput={(e) => paste(e.currentTarget.value)} />
       </label>
       <label>
         {t.parentUrl}
-        <input name="parent" placeholder="https://HOST:PORT" value={parent} onInput={(e) => setParent(e.currentTarget.value)} />
+        <input name="parent" data-arrows="horizontal" placeholder="https://HOST:PORT" value={parent} onInput={(e) => setParent(e.currentTarget.value)} />
       </label>
       <label>
         {t.code}
-        <input name="code" placeholder="XXXXX-XXXXX-XXXXX-XXXXX" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+        <input name="code" data-arrows="horizontal" placeholder="XXXXX-XXXXX-XXXXX-XXXXX" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
       </label>
       <div class="clip-row">
         <button type="submit" disabled={busy || parent.trim() === "" || code.trim() === ""}>
@@ -318,7 +318,7 @@ function InviteForm({ childTier, onMade }: { childTier: NodeTier | undefined; on
       >
         <label>
           {t.inviteName}
-          <input name="name" required maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          <input name="name" data-arrows="horizontal" required maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </label>
         <label>
           {t.expires}
@@ -332,7 +332,7 @@ function InviteForm({ childTier, onMade }: { childTier: NodeTier | undefined; on
         </label>
         <label class="wide">
           {t.myUrl}
-          <input name="url" placeholder="https://HOST:PORT" title={t.myUrlHint} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+          <input name="url" data-arrows="horizontal" placeholder="https://HOST:PORT" title={t.myUrlHint} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
         </label>
         <button type="submit" disabled={name.trim() === ""}>
           {t.create}
@@ -349,7 +349,7 @@ function InviteForm({ childTier, onMade }: { childTier: NodeTier | undefined; on
               <p class="empty">{t.inviteHowTo}</p>
               <label class="qr-text">
                 {t.qrText}
-                <input readOnly name="qr-text" value={text} onFocus={(e) => e.currentTarget.select()} />
+                <input readOnly name="qr-text" data-arrows="horizontal" value={text} onFocus={(e) => e.currentTarget.select()} />
               </label>
             </>
           )}
