@@ -107,8 +107,8 @@ Status writeLinkParent(const std::string& configPath, const std::string& url) {
 
 }  // namespace
 
-Result<link::ParentRecord> joinLinkParent(NodeLink& link, const Config& config, const std::string& parentUrl,
-                                          const std::string& code, access::AuditLog& audit, const access::Actor& by) {
+Result<link::ParentRecord> joinAndPinParent(NodeLink& link, const Config& config, const std::string& parentUrl,
+                                            const std::string& code) {
   auto parsedCode = link::parseInviteCode(code);
   if (!parsedCode) return Status::invalidArgument("code: " + parsedCode.status().message());
   if (auto url = link::parseLinkParent(parentUrl); !url) {
@@ -119,6 +119,13 @@ Result<link::ParentRecord> joinLinkParent(NodeLink& link, const Config& config, 
   auto parent = link::joinParent(*link.key, join, SystemClock::instance());
   if (!parent) return parent.status();
   VIGIL_RETURN_IF_ERROR(link.store->setParent(*parent));
+  return parent;
+}
+
+Result<link::ParentRecord> joinLinkParent(NodeLink& link, const Config& config, const std::string& parentUrl,
+                                          const std::string& code, access::AuditLog& audit, const access::Actor& by) {
+  auto parent = joinAndPinParent(link, config, parentUrl, code);
+  if (!parent) return parent.status();
   VIGIL_RETURN_IF_ERROR(writeLinkParent(config.sourcePath, parentUrl));
   // The row follows the change: the parent stays pinned if it fails, and the
   // failure is the answer.

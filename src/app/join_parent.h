@@ -25,4 +25,9 @@ namespace vigil::app {
 Result<link::ParentRecord> joinLinkParent(NodeLink& link, const Config& config, const std::string& parentUrl,
                                           const std::string& code, access::AuditLog& audit, const access::Actor& by);
 
+// Only the enrolment and the parent pinned in link.db, with the same
+// errors: for the demo, whose household has no config file.
+Result<link::ParentRecord> joinAndPinParent(NodeLink& link, const Config& config, const std::string& parentUrl,
+                                            const std::string& code);
+
 }  // namespace vigil::app
