@@ -293,8 +293,79 @@ class LinkTest(NodesTestCase):
         self.assertEqual(link_rows(township), [("link_invite", "", "cli", ""), ("link_enrol", "", "127.0.0.1", "village-1"),
                                                ("link_invite", "", "cli", ""), ("link_remove", "", "cli", "village-1")])
         rows = link_rows(village)
+        self.assertIn(("link_join", "", "cli", ""), rows)  # on the child, of its own joining
         self.assertIn(("link_enrol", "", "127.0.0.1", "house-1"), rows)
         self.assertEqual(rows[-1], ("link_remove", "admin", "127.0.0.1", "house-1"))
+
+    def test_join_from_the_api(self):
+        """POST /api/v1/link/parent (the web UI's "Join a parent"): what
+        `vigil link join` does, for an admin only, with the reason of a
+        refusal and the config untouched; the link comes up at the restart."""
+        village = self.node("village-1", "village")
+        house = self.node("house-1", "household")
+        village.start()
+        house.start()
+        with open(house.config) as f:
+            before = f.read()
+
+        def join(parent, code):
+            return house.api("POST", "/api/v1/link/parent", {"parent": parent, "code": code})
+
+        # Not an admin (an operator): refused before anything is tried.
+        status, body = house.api("POST", "/api/v1/users", {"id": "op", "role": "operator", "password": "operator password"})
+        self.assertEqual(status, 201, body)
+        admin = house.token
+        house.token = house.api("POST", "/api/v1/login", {"user": "op", "password": "operator password"})[1]["token"]
+        code = village.invite()
+        status, body = join(village.url, code)
+        self.assertEqual(status, 403, body)
+        house.token = admin
+
+        # Refusals, each a sentence, and nothing written.
+        wrong = ("A" if code[0] != "A" else "B") + code[1:]
+        status, body = join(village.url, wrong)
+        self.assertEqual(status, 403, body)
+        self.assertIn("unknown invitation code", body["error"])
+        status, body = join(village.url, "not a code")
+        self.assertEqual(status, 400, body)
+        self.assertRegex(body["error"], r"^code: ")
+        status, body = join("http://" + village.url[len("https://"):], code)
+        self.assertEqual(status, 400, body)
+        self.assertRegex(body["error"], r"^parent: ")
+        status, body = join(f"https://127.0.0.1:{free_port()}", code)
+        self.assertEqual(status, 502, body)
+        self.assertIn("127.0.0.1", body["error"])
+        with open(house.config) as f:
+            self.assertEqual(f.read(), before)
+        self.assertIsNone(house.link()["parent"])
+
+        # The right code: the parent pinned, [link] parent written (the rest kept).
+        status, body = join(village.url, code)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["restart_needed"], True)
+        self.assertEqual((body["parent"]["id"], body["parent"]["tier"], body["parent"]["url"]),
+                         ("village-1", "village", village.url))
+        with open(house.config) as f:
+            text = f.read()
+        self.assertIn(f'[link]\nparent = "{village.url}"', text)
+        self.assertIn("a comment that link join must keep", text)
+        parent = house.link()["parent"]
+        self.assertEqual((parent["state"], parent["id"], parent["name"]), ("restart_needed", "village-1", "Node village-1"))
+        status, body = join(village.url, village.invite())
+        self.assertEqual(status, 409, body)
+        self.assertIn("this node already has a parent", body["error"])
+        status, rows = house.api("GET", "/api/v1/audit")
+        self.assertEqual(status, 200)
+        joins = [r for r in rows if r["action"] == "link_join"]
+        self.assertEqual([(r["user"], r["detail"]["parent"], r["detail"]["id"]) for r in joins],
+                         [("admin", village.url, "village-1")])
+
+        # Restarted, the household dials its parent.
+        house.stop()
+        house.start()
+        wait_until("village sees house-1", lambda: (c := village.child("house-1")) and c["state"] == "connected",
+                   LINK_UP)
+        wait_until("house-1 sees its parent", lambda: house.link()["parent"]["state"] == "connected", LINK_UP)
 
     def test_impostors_are_refused(self):
         village = self.node("village-1", "village")

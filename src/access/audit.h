@@ -53,6 +53,7 @@ inline constexpr const char* kLinkInvite = "link_invite";
 inline constexpr const char* kLinkInviteRevoke = "link_invite_revoke";
 inline constexpr const char* kLinkEnrol = "link_enrol";
 inline constexpr const char* kLinkRemove = "link_remove";
+inline constexpr const char* kLinkJoin = "link_join";  // on the child
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "app/join_parent.h"
 #include "base/log.h"
 #include "http/access_routes.h"
 #include "http/camera_routes.h"
@@ -75,7 +76,15 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .parent = [tierLink]() -> std::optional<link::ParentLinkStatus> {
                                     if (!tierLink->parent) return std::nullopt;
                                     return tierLink->parent->status();
-                                  }});
+                                  },
+                                  .joinParent = options.config ? http::LinkRouteOptions::JoinParent(
+                                                                     [tierLink, config = options.config, &access](
+                                                                         const access::Actor& by, const std::string& url,
+                                                                         const std::string& code) {
+                                                                       return joinLinkParent(*tierLink, *config, url, code,
+                                                                                             *access.audit, by);
+                                                                     })
+                                                               : nullptr});
   }
   http::addShareRoutes(*server, *access.shares);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_link.h"
@@ -27,6 +28,8 @@ struct NodeHttpOptions {
   int liveViewsPerSession = 32;  // [http] live_views_per_session
   int liveViewsPerUser = 64;
   NodeLink* link = nullptr;  // the tier link's routes; null: none
+  // With `link`: the file POST /api/v1/link/parent writes [link] parent into; null: no such route.
+  const Config* config = nullptr;
 };
 
 // Where the built web UI is when no directory is configured: web/dist of

@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "app/demo_village.h"
+#include "app/join_parent.h"
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_http.h"
@@ -16,7 +17,6 @@
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "base/log.h"
-#include "link/join_client.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -48,14 +48,8 @@ Status linkToVillage(NodeLink& link, const Config& household, const DemoVillage&
     parent.url = village.url();  // trust is the pinned key, not the address
     return link.store->setParent(parent);
   }
-  auto code = link::parseInviteCode(village.inviteCode());
-  if (!code) return code.status();
-  link::JoinOptions join{village.url(), *code,
-                         link::NodeIdentity{household.node.id, household.node.name, household.node.tier,
-                                            link.key->publicKey()}};
-  auto parent = link::joinParent(*link.key, join, SystemClock::instance());
+  auto parent = joinAndPinParent(link, household, village.url(), village.inviteCode());
   if (!parent) return parent.status();
-  VIGIL_RETURN_IF_ERROR(link.store->setParent(*parent));
   access::Share desk;
   desk.tier = Tier::kVillage;
   desk.rights = {access::ShareRight::kLive, access::ShareRight::kSnapshot, access::ShareRight::kPlayback};

@@ -119,7 +119,8 @@ int runServe(const Config& config) {
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
-                                  .link = link ? &*link : nullptr});
+                                  .link = link ? &*link : nullptr,
+                                  .config = &config});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;

@@ -228,6 +228,38 @@ Response join(link::Enrolment& enrolment, link::ChildLinks& children, const Requ
   return Response::json(200, link::toJson(enrolment.self()));
 }
 
+json parentRecordJson(const link::ParentRecord& p) {
+  return {{"url", p.url}, {"id", p.id}, {"name", p.name}, {"tier", tierName(p.tier)},
+          {"fingerprint", link::keyFingerprint(p.key)}};
+}
+
+Response joinParent(const LinkRouteOptions& o, const Request& req) {
+  auto body = JsonBody::parse(req.body, {"parent", "code"});
+  if (!body) return errorResponse(body.status());
+  auto url = body->string("parent", 300);
+  if (!url) return errorResponse(url.status());
+  auto code = body->string("code", 64);
+  if (!code) return errorResponse(code.status());
+  auto pinned = o.store->parent();
+  if (!pinned) return errorResponse(pinned.status());
+  if (*pinned) {
+    // Moving to another parent stays a deliberate act at the command line.
+    return Response::error(409, fmt::format("this node already has a parent: {} \"{}\" at {} (vigil link join changes it)",
+                                            tierName((*pinned)->tier), (*pinned)->name, (*pinned)->url));
+  }
+  auto parent = o.joinParent(actor(req), *url, *code);
+  if (!parent) {
+    const Status& s = parent.status();
+    // The admin typed the address: say why it cannot be reached (or, after
+    // the join, why the config file cannot be written).
+    if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded) {
+      return Response::error(502, s.message());
+    }
+    return errorResponse(s);
+  }
+  return Response::json(200, json{{"parent", parentRecordJson(*parent)}, {"restart_needed", true}}.dump());
+}
+
 Response linkState(const LinkRouteOptions& o) {
   const link::NodeIdentity& self = o.enrolment->self();
   json j = {{"node", {{"id", self.id},
@@ -237,6 +269,8 @@ Response linkState(const LinkRouteOptions& o) {
                       {"fingerprint", link::keyFingerprint(self.key)}}},
             {"parent", nullptr},
             {"children", json::array()}};
+  auto pinned = o.store->parent();
+  if (!pinned) return errorResponse(pinned.status());
   if (auto p = o.parent ? o.parent() : std::nullopt) {
     json parent = {{"url", p->url},
                    {"id", p->id},
@@ -246,6 +280,16 @@ Response linkState(const LinkRouteOptions& o) {
                    {"attempts", p->attempts}};
     parent.update(trafficJson(p->traffic));
     parent.update(toParentJson(*o.outbox));
+    if (*pinned) parent.update({{"name", (*pinned)->name}, {"tier", tierName((*pinned)->tier)}});
+    j["parent"] = parent;
+  } else if (*pinned) {
+    // Joined since this process started (or [link] parent not set): no link until a restart.
+    json parent = parentRecordJson(**pinned);
+    parent.update({{"state", "restart_needed"},
+                   {"reason", "joined; vigil serve connects to its parent once restarted"},
+                   {"connected_since", nullptr},
+                   {"attempts", 0}});
+    parent.update(trafficJson(link::Traffic{}));
     j["parent"] = parent;
   }
   for (const link::ChildLinkStatus& c : o.children->status()) {
@@ -293,6 +337,9 @@ void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
     const Status ended = children.refresh();
     return errorResponse(removed.isOk() ? ended : removed);
   });
+  if (o.joinParent) {
+    server.route("POST", "/api/v1/link/parent", Access::kAdmin, [o](const Request& req) { return joinParent(o, req); });
+  }
   server.route("GET", "/api/v1/link/children/{id}/checkpoints", Access::kAdmin, [store = o.store](const Request& req) {
     const std::string& id = req.params.at("id");
     if (!isValidId(id)) return Response::error(404, "no such child");

@@ -6,6 +6,8 @@
 //   GET    /api/v1/link/invites         admin: every invitation and its state (never a code)
 //   DELETE /api/v1/link/invites/{id}    admin: revoke a pending invitation
 //   DELETE /api/v1/link/children/{id}   admin: remove a child; its link ends at once
+//   POST   /api/v1/link/parent          admin: {"parent": "https://HOST:PORT", "code"}: join that parent
+//                                        (vigil link join's work); 200 {"parent", "restart_needed": true}
 //   GET    /api/v1/link/children/{id}/checkpoints  admin: the child's audit checkpoints kept here
 //   GET    /api/v1/link/children/{id}/health?from=&to=  admin: per camera the child reports, its
 //                                        online time and rate over the range (RFC 3339; default
@@ -34,6 +36,10 @@ struct LinkRouteOptions {
   link::HealthStore* health = nullptr;  // none: no health in the children rows, the health route 404s
   // This node's link to its parent, when it has one.
   std::function<std::optional<link::ParentLinkStatus>()> parent;
+  // Joins a parent: url, code as typed (app/join_parent.h). None: no POST /api/v1/link/parent.
+  using JoinParent =
+      std::function<Result<link::ParentRecord>(const access::Actor& by, const std::string& url, const std::string& code)>;
+  JoinParent joinParent;
 };
 
 void addLinkRoutes(HttpServer& server, const LinkRouteOptions& options);

@@ -76,7 +76,15 @@ class RoutesTest : public ::testing::Test {
         *linkStore_, *nodeKey_, link::NodeIdentity{"village-1", "Village", Tier::kVillage, nodeKey_->publicKey()}, clock_,
         *audit_);
     children_ = std::make_unique<link::ChildLinks>(*linkStore_, *nodeKey_, clock_);
-    addLinkRoutes(*server_, {.enrolment = enrolment_.get(), .children = children_.get(), .store = linkStore_.get(), .parent = {}});
+    // Joining a parent: only its gate is tested here (tests/link_test.py joins real nodes).
+    addLinkRoutes(*server_, {.enrolment = enrolment_.get(),
+                             .children = children_.get(),
+                             .store = linkStore_.get(),
+                             .parent = {},
+                             .joinParent = [](const access::Actor&, const std::string&,
+                                              const std::string&) -> Result<link::ParentRecord> {
+                               return Status::failedPrecondition("no parent in this test");
+                             }});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());

@@ -70,6 +70,49 @@ export interface Share {
   expires_at: string | null;
 }
 
+// The tier link (GET /api/v1/link and its routes; design/LINK.md).
+export type NodeTier = "household" | Tier;
+interface LinkTraffic {
+  last_seen: string | null;
+  rtt_ms: number | null;
+  bytes_in: number;
+  bytes_out: number;
+}
+export interface LinkParent extends LinkTraffic {
+  url: string;
+  id: string;
+  name?: string;
+  tier?: NodeTier;
+  // restart_needed: joined since this node started; it dials once restarted
+  state: "connecting" | "connected" | "retrying" | "stopped" | "restart_needed";
+  reason: string;
+  connected_since: string | null;
+  attempts: number;
+}
+export interface LinkChild extends LinkTraffic {
+  id: string;
+  name: string;
+  tier: NodeTier;
+  state: "connected" | "offline";
+  reason: string;
+  address: string;
+  connected_since: string | null;
+}
+export interface LinkState {
+  node: { id: string; name: string; tier: NodeTier; fingerprint: string };
+  parent: LinkParent | null;
+  children: LinkChild[];
+}
+export interface Invite {
+  id: number;
+  name: string;
+  tier: NodeTier | null;
+  state: "pending" | "used" | "revoked" | "expired";
+  created_at: string;
+  expires_at: string;
+  code?: string; // only in the answer to its creation
+}
+
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -142,6 +185,16 @@ export const api = {
     if (filter.limit) q.set("limit", String(filter.limit));
     return request<AuditRow[]>("GET", `/api/v1/audit?${q}`);
   },
+  link: () => request<LinkState>("GET", "/api/v1/link"),
+  invites: () => request<Invite[]>("GET", "/api/v1/link/invites"),
+  createInvite: (name: string, expires: string) => request<Invite>("POST", "/api/v1/link/invites", { name, expires }),
+  revokeInvite: (id: number) => request<unknown>("DELETE", `/api/v1/link/invites/${id}`),
+  removeChild: (id: string) => request<unknown>("DELETE", `/api/v1/link/children/${encodeURIComponent(id)}`),
+  joinParent: (parent: string, code: string) =>
+    request<{ parent: { url: string; id: string; name: string; tier: NodeTier }; restart_needed: boolean }>("POST", "/api/v1/link/parent", {
+      parent,
+      code,
+    }),
   // Looks from other tiers, newest first. searchedFrom: set when the server
   // searched only the log's rows from then on (older looks need an earlier end).
   async remoteLooks(filter: { start?: number; limit: number }): Promise<{ rows: RemoteLookRow[]; searchedFrom?: number }> {

@@ -7,18 +7,21 @@ import { Grid } from "./grid";
 import { Login } from "./login";
 import { Looks, useNewLooks } from "./looks";
 import { looksText } from "./looks_text";
+import { Network } from "./network";
+import { networkText } from "./network_text";
 import { installKeys, setTvMode, tvModeFromUrl } from "./tv";
 import "./style.css";
 
 // Routes live in the fragment (#/camera/gate), so any server that serves
 // index.html at / serves every page.
-type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" } | { page: "looks" };
+type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" } | { page: "looks" } | { page: "network" };
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   if (parts[0] === "camera" && parts[1]) return { page: "camera", id: decodeURIComponent(parts[1]) };
   if (parts[0] === "audit") return { page: "audit" };
   if (parts[0] === "looks") return { page: "looks" };
+  if (parts[0] === "network") return { page: "network" };
   return { page: "grid" };
 }
 
@@ -116,6 +119,11 @@ function App() {
               {looks.count > 0 && <span class="badge new-looks">{looksText.newBadge(looks.count)}</span>}
             </a>
           )}
+          {me.role === "admin" && (
+            <a href="#/network" class={route.page === "network" ? "current" : ""}>
+              {networkText.nav}
+            </a>
+          )}
         </nav>
         <span class="spacer" />
         <button class="tv-toggle" onClick={toggleTv}>
@@ -139,6 +147,7 @@ function App() {
         {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
         {route.page === "audit" && me.role === "admin" && <Audit />}
         {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
+        {route.page === "network" && me.role === "admin" && <Network />}
       </main>
     </div>
   );

@@ -1,12 +1,15 @@
 // Shared by the end-to-end test, the screenshot script and the first-frame
 // benchmark: start `vigil demo`, drive Debian's Chromium. Every process started
 // here is stopped by its PID and every wait is bounded.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, request } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -166,4 +169,86 @@ export async function firstFrameTimes(page, url, tiles, loads) {
     times.push(Math.min(...ms));
   }
   return times.sort((a, b) => a - b);
+}
+
+// Sanitized builds on a shared machine start slowly: a loose bound.
+const kServeStart = 180_000;
+
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// One node for the tier link's tests: its config, self-signed certificate
+// and data directory; its serve process; an API client holding its admin's
+// session.
+export class ServeNode {
+  constructor(root, id, tier, port, cameras = "") {
+    this.id = id;
+    this.dir = join(root, id);
+    mkdirSync(this.dir);
+    const cert = join(this.dir, "cert.pem");
+    const key = join(this.dir, "key.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+      "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
+    this.config = join(this.dir, "vigil.toml");
+    writeFileSync(this.config, `[node]\nid = "${id}"\nname = "Node ${id}"\ntier = "${tier}"\ndata_dir = "${this.dir}/data"\n\n` +
+      `[http]\nlisten = "127.0.0.1:${port}"\ntls_cert = "${cert}"\ntls_key = "${key}"\nweb_root = "${WEB_DIR}/dist"\n${cameras}`);
+    this.url = `https://127.0.0.1:${port}/`;
+  }
+  async start() {
+    this.child = new Child(vigilBinary(), ["serve", "--config", this.config]);
+    // Printed on the first start only.
+    this.password ??= (await this.child.waitForOutput(/admin password: (\S+)/, kServeStart))[1];
+    await this.child.waitForOutput(/serve\.http .*tls=true/, kServeStart);
+    this.api = await request.newContext({ baseURL: this.url, ignoreHTTPSErrors: true });
+    const login = await this.api.post("/api/v1/login", { data: { user: "admin", password: this.password } });
+    assert.equal(login.status(), 200, await login.text());
+    this.token = (await login.json()).token;
+  }
+  async call(method, path, data) {
+    const r = await this.api.fetch(path, { method, data, headers: { Authorization: `Bearer ${this.token}` } });
+    return { status: r.status(), body: await r.json().catch(() => null) };
+  }
+  link(...args) {
+    return execFileSync(vigilBinary(), ["link", ...args, "--config", this.config], { encoding: "utf8", timeout: 120_000 });
+  }
+  async stop() {
+    await this.api?.dispose();
+    await this.child?.stop();
+    this.api = this.child = undefined;
+  }
+}
+
+export async function logIn(page, url, user, password) {
+  await page.goto(url);
+  await page.fill('input[name="user"]', user);
+  await page.fill('input[name="password"]', password);
+  await page.click('button[type="submit"]');
+  await page.waitForSelector(".bar", { timeout: 30_000 });
+}
+
+// What a test of nodes in Chromium starts, stopped (by PID) and removed
+// after it: a temporary directory, the processes pushed on `started`, and
+// one headless Chromium, each page in a context of its own (nodes on
+// 127.0.0.1 share cookies otherwise: cookies ignore the port).
+export function nodesRun(prefix) {
+  const run = {
+    tmp: tempDir(prefix),
+    started: [],
+    browser: undefined,
+    async page() {
+      run.browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+      return (await run.browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    },
+  };
+  after(async () => {
+    await run.browser?.close();
+    for (const p of run.started.reverse()) await p.stop();
+    run.tmp.remove();
+  });
+  return run;
 }
