@@ -300,7 +300,8 @@ class LinkTest(NodesTestCase):
     def test_join_from_the_api(self):
         """POST /api/v1/link/parent (the web UI's "Join a parent"): what
         `vigil link join` does, for an admin only, with the reason of a
-        refusal and the config untouched; the link comes up at the restart."""
+        refusal and the config untouched; the node restarts itself in place
+        (the same process) and dials its new parent."""
         village = self.node("village-1", "village")
         house = self.node("house-1", "household")
         village.start()
@@ -339,18 +340,32 @@ class LinkTest(NodesTestCase):
             self.assertEqual(f.read(), before)
         self.assertIsNone(house.link()["parent"])
 
-        # The right code: the parent pinned, [link] parent written (the rest kept).
+        # The right code: the parent pinned, [link] parent written (the rest
+        # kept), and the node restarts in place to dial it: connected on both
+        # sides, with the same process.
+        pid = house.proc.proc.pid
         status, body = join(village.url, code)
         self.assertEqual(status, 200, body)
-        self.assertEqual(body["restart_needed"], True)
+        self.assertEqual(body["restarting"], True)
         self.assertEqual((body["parent"]["id"], body["parent"]["tier"], body["parent"]["url"]),
                          ("village-1", "village", village.url))
         with open(house.config) as f:
             text = f.read()
         self.assertIn(f'[link]\nparent = "{village.url}"', text)
         self.assertIn("a comment that link join must keep", text)
-        parent = house.link()["parent"]
-        self.assertEqual((parent["state"], parent["id"], parent["name"]), ("restart_needed", "village-1", "Node village-1"))
+        wait_until("village sees house-1", lambda: (c := village.child("house-1")) and c["state"] == "connected",
+                   LINK_UP)
+
+        def parent_state():
+            try:
+                return house.link()["parent"]
+            except OSError:  # restarting
+                return None
+        parent, _ = wait_until("house-1 sees its parent", lambda: (p := parent_state()) and p["state"] == "connected" and p,
+                               LINK_UP)
+        self.assertEqual((parent["id"], parent["name"]), ("village-1", "Node village-1"))
+        self.assertEqual(house.proc.proc.pid, pid)
+        self.assertIsNone(house.proc.proc.poll())
         status, body = join(village.url, village.invite())
         self.assertEqual(status, 409, body)
         self.assertIn("this node already has a parent", body["error"])
@@ -359,13 +374,6 @@ class LinkTest(NodesTestCase):
         joins = [r for r in rows if r["action"] == "link_join"]
         self.assertEqual([(r["user"], r["detail"]["parent"], r["detail"]["id"]) for r in joins],
                          [("admin", village.url, "village-1")])
-
-        # Restarted, the household dials its parent.
-        house.stop()
-        house.start()
-        wait_until("village sees house-1", lambda: (c := village.child("house-1")) and c["state"] == "connected",
-                   LINK_UP)
-        wait_until("house-1 sees its parent", lambda: house.link()["parent"]["state"] == "connected", LINK_UP)
 
     def test_impostors_are_refused(self):
         village = self.node("village-1", "village")

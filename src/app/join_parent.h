@@ -3,8 +3,9 @@
 // join` and POST /api/v1/link/parent: the enrolment over TLS, the parent
 // pinned in link.db, `[link] parent` written into the config file and a
 // link_join row in the node's audit log. A running `vigil serve` dials the
-// parent once restarted (its catalog, looks and health reporter are made
-// knowing whether there is a parent).
+// parent once restarted, which it does in place after a join from the API
+// (its catalog, looks and health reporter are made knowing whether there
+// is a parent).
 
 #include <string>
 

@@ -84,7 +84,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                                        return joinLinkParent(*tierLink, *config, url, code,
                                                                                              *access.audit, by);
                                                                      })
-                                                               : nullptr});
+                                                               : nullptr,
+                                  .restart = options.restart});
   }
   http::addShareRoutes(*server, *access.shares);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));

@@ -3,6 +3,7 @@
 // one server with every route of the API (cameras, accounts and audit,
 // live view, recordings) over the node's cameras, store and audit log.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,8 @@ struct NodeHttpOptions {
   NodeLink* link = nullptr;  // the tier link's routes; null: none
   // With `link`: the file POST /api/v1/link/parent writes [link] parent into; null: no such route.
   const Config* config = nullptr;
+  // With `config`: restarts the node in place after a join (runServe); null: none.
+  std::function<void()> restart;
 };
 
 // Where the built web UI is when no directory is configured: web/dist of

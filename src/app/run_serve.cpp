@@ -6,6 +6,9 @@
 #include <memory>
 #include <optional>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "access/config_audit.h"
 #include "app/commands.h"
 #include "app/config.h"
@@ -21,7 +24,10 @@ namespace {
 // Retention keeps this much of the disk free, whatever the cameras' retain_days.
 constexpr uint64_t kMinFreeBytes = uint64_t{512} << 20;
 
-int runServe(const Config& config) {
+// What runServe asks of its caller when it returns.
+enum class AfterServe { kExit, kRestart };
+
+int runServe(const Config& config, AfterServe& after) {
   log::info("serve.start", {{"file", config.sourcePath},
                             {"node", config.node.name},
                             {"tier", tierName(config.node.tier)},
@@ -108,6 +114,28 @@ int runServe(const Config& config) {
     }
   }
   std::unique_ptr<http::HttpServer> web;
+  auto stopAll = [&] {
+    if (link && link->parent) link->parent->stop();
+    auto stopNode = [&] { node.shutdown([&] { loops.stop(); }); };
+    if (web) {
+      web->stop(stopNode);
+    } else {
+      stopNode();
+    }
+  };
+  // A restart in place (a parent joined from the web UI): stopped as on
+  // SIGTERM, a moment after the answer is sent, then run again from the
+  // config file by the caller.
+  boost::asio::steady_timer restartTimer(loops.loop(0));
+  auto restartSoon = [&] {
+    boost::asio::post(loops.loop(0), [&] {
+      after = AfterServe::kRestart;
+      restartTimer.expires_after(std::chrono::milliseconds(500));
+      restartTimer.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) stopAll();
+      });
+    });
+  };
   if (access) {
     auto started = startNodeHttp(loops, node, *access,
                                  {.nodeName = config.node.name,
@@ -120,7 +148,8 @@ int runServe(const Config& config) {
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
                                   .link = link ? &*link : nullptr,
-                                  .config = &config});
+                                  .config = &config,
+                                  .restart = [&] { restartSoon(); }});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;
@@ -128,15 +157,7 @@ int runServe(const Config& config) {
     web = std::move(*started);
   }
   // Responses in flight (a clip being downloaded) finish first, briefly.
-  StopSignals signals(loops.loop(0), [&](int) {
-    if (link && link->parent) link->parent->stop();
-    auto stopNode = [&] { node.shutdown([&] { loops.stop(); }); };
-    if (web) {
-      web->stop(stopNode);
-    } else {
-      stopNode();
-    }
-  });
+  StopSignals signals(loops.loop(0), [&](int) { stopAll(); });
   // Logged once signals are handled, so a test that waits for it may stop us.
   if (web) {
     log::info("serve.http", {{"listen", config.http.listen.toString()},
@@ -159,12 +180,17 @@ void addServeCommand(CLI::App& cli, Subcommands& out) {
   auto* serve = cli.add_subcommand("serve", "Run a node from a config file");
   serve->add_option("--config", *configPath, "TOML config file")->required();
   out.push_back({serve, [configPath] {
-                   auto config = loadConfigFile(*configPath);
-                   if (!config) {
-                     fmt::print(stderr, "vigil serve: {}\n", config.status().message());
-                     return kUsageError;
+                   for (;;) {
+                     auto config = loadConfigFile(*configPath);
+                     if (!config) {
+                       fmt::print(stderr, "vigil serve: {}\n", config.status().message());
+                       return kUsageError;
+                     }
+                     AfterServe after = AfterServe::kExit;
+                     const int code = runServe(*config, after);
+                     if (code != 0 || after == AfterServe::kExit) return code;
+                     log::info("serve.restart", {{"file", *configPath}});
                    }
-                   return runServe(*config);
                  }});
 }
 

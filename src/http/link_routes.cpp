@@ -257,6 +257,10 @@ Response joinParent(const LinkRouteOptions& o, const Request& req) {
     }
     return errorResponse(s);
   }
+  if (o.restart) {
+    o.restart();
+    return Response::json(200, json{{"parent", parentRecordJson(*parent)}, {"restarting", true}}.dump());
+  }
   return Response::json(200, json{{"parent", parentRecordJson(*parent)}, {"restart_needed", true}}.dump());
 }
 

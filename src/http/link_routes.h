@@ -7,7 +7,9 @@
 //   DELETE /api/v1/link/invites/{id}    admin: revoke a pending invitation
 //   DELETE /api/v1/link/children/{id}   admin: remove a child; its link ends at once
 //   POST   /api/v1/link/parent          admin: {"parent": "https://HOST:PORT", "code"}: join that parent
-//                                        (vigil link join's work); 200 {"parent", "restart_needed": true}
+//                                        (vigil link join's work); 200 {"parent", "restarting": true}
+//                                        when the node restarts itself to dial it, else
+//                                        {"parent", "restart_needed": true}
 //   GET    /api/v1/link/children/{id}/checkpoints  admin: the child's audit checkpoints kept here
 //   GET    /api/v1/link/children/{id}/health?from=&to=  admin: per camera the child reports, its
 //                                        online time and rate over the range (RFC 3339; default
@@ -40,6 +42,9 @@ struct LinkRouteOptions {
   using JoinParent =
       std::function<Result<link::ParentRecord>(const access::Actor& by, const std::string& url, const std::string& code)>;
   JoinParent joinParent;
+  // Restarts the node in place once the answer is sent (vigil serve), so a
+  // joined parent is dialled at once. None: the answer says a restart is needed.
+  std::function<void()> restart;
 };
 
 void addLinkRoutes(HttpServer& server, const LinkRouteOptions& options);

@@ -191,7 +191,7 @@ export const api = {
   revokeInvite: (id: number) => request<unknown>("DELETE", `/api/v1/link/invites/${id}`),
   removeChild: (id: string) => request<unknown>("DELETE", `/api/v1/link/children/${encodeURIComponent(id)}`),
   joinParent: (parent: string, code: string) =>
-    request<{ parent: { url: string; id: string; name: string; tier: NodeTier }; restart_needed: boolean }>("POST", "/api/v1/link/parent", {
+    request<{ parent: { url: string; id: string; name: string; tier: NodeTier }; restarting?: boolean; restart_needed?: boolean }>("POST", "/api/v1/link/parent", {
       parent,
       code,
     }),

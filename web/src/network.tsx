@@ -1,10 +1,12 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Invite, type LinkChild, type LinkParent, type LinkState, type NodeTier, api } from "./api";
 import { networkText as t } from "./network_text";
 import { QrCode, joinText, parseJoinText } from "./qr";
 import { SECOND, dateTime } from "./time";
 
 const kPollMs = 5 * SECOND;
+// How long errors of a node restarting after a join are not shown.
+const kRestartMs = 60 * SECOND;
 const kTierOrder: NodeTier[] = ["household", "village", "township", "county"];
 const below = (tier: NodeTier): NodeTier | undefined => kTierOrder[kTierOrder.indexOf(tier) - 1];
 
@@ -19,6 +21,7 @@ export function Network() {
   const [invites, setInvites] = useState<Invite[]>([]);
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
+  const restartingUntil = useRef(0);
 
   const load = async () => {
     try {
@@ -28,7 +31,8 @@ export function Network() {
       setError("");
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) setState(null);
-      else setError(message(e));
+      // A node restarting after a join does not answer for a moment (status 0).
+      else if (!(e instanceof ApiError && e.status === 0 && Date.now() < restartingUntil.current)) setError(message(e));
     }
   };
   useEffect(() => {
@@ -73,7 +77,8 @@ export function Network() {
             {!state.parent && state.node.tier === "county" && <p class="empty">{t.root(state.node.tier)}</p>}
             {!state.parent && state.node.tier !== "county" && (
               <JoinForm
-                onJoined={(done) => {
+                onJoined={(done, restarting) => {
+                  if (restarting) restartingUntil.current = Date.now() + kRestartMs;
                   setNotice(done);
                   load();
                 }}
@@ -125,7 +130,7 @@ function ParentState({ parent }: { parent: LinkParent }) {
 
 // The child's side: the parent's address and code, typed, or pasted as the
 // text of the parent's QR code (which fills both).
-function JoinForm({ onJoined }: { onJoined: (done: string) => void }) {
+function JoinForm({ onJoined }: { onJoined: (done: string, restarting: boolean) => void }) {
   const [pasted, setPasted] = useState("");
   const [parent, setParent] = useState("");
   const [code, setCode] = useState("");
@@ -146,7 +151,7 @@ function JoinForm({ onJoined }: { onJoined: (done: string) => void }) {
     setError("");
     try {
       const r = await api.joinParent(parent.trim(), code.trim());
-      onJoined(t.joined(r.parent.tier, r.parent.name));
+      onJoined(t.joined(r.parent.tier, r.parent.name, r.restarting === true), r.restarting === true);
     } catch (e) {
       setError(message(e));
     }

@@ -34,8 +34,10 @@ export const networkText = {
   code: "Invitation code",
   join: "Join",
   joining: "Joining…",
-  joined: (tier: NodeTier, name: string) =>
-    `Joined the ${tiers[tier]} "${name}". Restart vigil on this box to connect to it.`,
+  joined: (tier: NodeTier, name: string, restarting: boolean) =>
+    restarting
+      ? `Joined the ${tiers[tier]} "${name}". vigil is restarting on this box to connect to it…`
+      : `Joined the ${tiers[tier]} "${name}". Restart vigil on this box to connect to it.`,
 
   // Children
   childrenTitle: "Children",
