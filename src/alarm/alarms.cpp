@@ -195,29 +195,27 @@ Status Alarms::receiveFromChild(const std::string& child, Alarm a) {
     return flush(**stored, firstDesk ? std::nullopt : std::optional(link::Peer::child(child)));
   }
   if ((*existing)->fromChild != child) return Status::permissionDenied("the alarm came here from another node");
-  auto changed = context_.store->update(a.id, now, [&](StoredAlarm& s, std::vector<std::string>& history) -> Result<bool> {
-    const Alarm before = s.alarm;
-    if (!merge(s.alarm, a, false)) return false;
-    history = describeChanges(before, s.alarm);
-    return true;
-  });
-  if (!changed) return changed.status();
-  return changed->unsent ? flush(*changed, link::Peer::child(child)) : Status::ok();
+  return mergeFrom(link::Peer::child(child), a);
 }
 
 Status Alarms::receiveFromParent(const Alarm& a) {
   auto existing = context_.store->get(a.id);
   if (!existing) return existing.status();
   if (!*existing || !(*existing)->up) return Status::permissionDenied("the alarm was not sent to the parent");
-  auto changed = context_.store->update(a.id, context_.clock->now(),
+  return mergeFrom(link::Peer::theParent(), a);
+}
+
+Status Alarms::mergeFrom(const link::Peer& from, const Alarm& theirs) {
+  auto changed = context_.store->update(theirs.id, context_.clock->now(),
                                         [&](StoredAlarm& s, std::vector<std::string>& history) -> Result<bool> {
                                           const Alarm before = s.alarm;
-                                          if (!merge(s.alarm, a, true)) return false;
+                                          if (!merge(s.alarm, theirs, from.parent)) return false;
                                           history = describeChanges(before, s.alarm);
                                           return true;
                                         });
   if (!changed) return changed.status();
-  return changed->unsent ? flush(*changed, link::Peer::theParent()) : Status::ok();
+  // Unchanged, it may still wait to be sent (a failed flush): send it, but not back.
+  return changed->unsent ? flush(*changed, from) : Status::ok();
 }
 
 Status Alarms::tick() {

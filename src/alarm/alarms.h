@@ -93,6 +93,8 @@ class Alarms {
   Status flush(const StoredAlarm& a, const std::optional<link::Peer>& except) REQUIRES(mutex_);
   Status receiveFromChild(const std::string& child, Alarm a) REQUIRES(mutex_);
   Status receiveFromParent(const Alarm& a) REQUIRES(mutex_);
+  // Merges a known alarm's record from `from` and forwards it if it changed.
+  Status mergeFrom(const link::Peer& from, const Alarm& theirs) REQUIRES(mutex_);
   void run();
 
   const AlarmsContext context_;
