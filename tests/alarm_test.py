@@ -76,6 +76,34 @@ class AlarmTest(NodesTestCase):
                 f.write(f"\n[alarm]\nescalate_after = {escalate_after}\n")
         return village
 
+    def test_a_camera_shared_only_during_an_alarm_shows_at_the_desk_for_the_alarm_and_its_tail(self):
+        village, house = self.village(), self.household()
+        with open(house.config, "a") as f:
+            f.write("\n[alarm]\naccess_tail = 5\n")
+        self.linked(village, house)
+        status, body = house.api("PUT", "/api/v1/cameras/door/shares",
+                                 [{"tier": "village", "rights": ["live", "snapshot"], "only_during_alarm": True}])
+        self.assertEqual(status, 200, body)
+
+        def listed():
+            status, cameras = village.api("GET", "/api/v1/cameras")
+            self.assertEqual(status, 200, cameras)
+            return "house-1.door" in [c["id"] for c in cameras if c.get("remote")]
+
+        time.sleep(3)  # the catalog sends what changed within about a second
+        self.assertFalse(listed(), "shared only during an alarm, and none is open")
+        status, raised = house.api("POST", "/api/v1/alarms", {"kind": "intrusion", "cameras": ["door"]})
+        self.assertEqual(status, 201, raised)
+        _, took = wait_until("the desk sees the door during the alarm", listed, ARRIVED)
+        print(f"alarm-scoped camera listed at the desk {took:.1f} s after the alarm")
+        status, answer = village.api("POST", f"/api/v1/alarms/{raised['id']}/close", {"outcome": "a cat"})
+        self.assertEqual(status, 200, answer)
+        wait_until("the household has it closed", lambda: alarm(house, raised["id"])["state"] == "closed", ARRIVED)
+        closed_at = time.monotonic()
+        self.assertTrue(listed(), "still within the tail")
+        wait_until("the door is gone after the tail", lambda: not listed(), ARRIVED)
+        self.assertGreaterEqual(time.monotonic() - closed_at, 3, "not before the 5 s tail")
+
     def test_raise_deliver_acknowledge_close_and_refuse_bad_input(self):
         village, house = self.village(), self.household()
         self.linked(village, house)

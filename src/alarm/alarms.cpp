@@ -31,6 +31,7 @@ Alarms::~Alarms() { stop(); }
 
 void Alarms::start() {
   if (thread_.joinable()) return;
+  if (Status s = refreshOpen(); !s.isOk()) log::error("alarm.read_failed", {{"error", s}});
   thread_ = std::thread([this] { run(); });
 }
 
@@ -76,6 +77,7 @@ Result<StoredAlarm> Alarms::raise(const std::string& user, Kind kind, const std:
   if (!stored) return stored.status();
   // Stored: the alarm stands even if the outbox fails now (the thread retries).
   if (Status s = flush(**stored, std::nullopt); !s.isOk()) log::error("alarm.not_queued", {{"id", a.alarm.id}, {"error", s}});
+  if (Status s = refreshOpen(); !s.isOk()) log::error("alarm.read_failed", {{"error", s}});
   return **stored;
 }
 
@@ -133,6 +135,21 @@ Result<StoredAlarm> Alarms::act(const std::string& id, const std::string& user, 
   log::info("alarm.changed", {{"id", id}, {"by", by}, {"state", stateName(changed->alarm.state())}});
   if (Status s = flush(*changed, std::nullopt); !s.isOk()) log::error("alarm.not_queued", {{"id", id}, {"error", s}});
   return changed;
+}
+
+std::optional<std::string> Alarms::openHere() const {
+  MutexLock lock(openMutex_);
+  return open_;
+}
+
+Status Alarms::refreshOpen() {
+  auto open = context_.store->openRaisedHere(context_.clock->now() +
+                                             -std::chrono::microseconds(context_.config.accessTail));
+  if (!open) return open.status();
+  MutexLock lock(openMutex_);
+  if (*open != open_) log::info("alarm.access", {{"open", open->value_or("none")}});
+  open_ = std::move(*open);
+  return Status::ok();
 }
 
 std::string_view Alarms::delivery(const StoredAlarm& a) {
@@ -219,6 +236,7 @@ Status Alarms::mergeFrom(const link::Peer& from, const Alarm& theirs) {
 }
 
 Status Alarms::tick() {
+  VIGIL_RETURN_IF_ERROR(refreshOpen());
   MutexLock lock(mutex_);
   auto unsent = context_.store->unsent();
   if (!unsent) return unsent.status();
