@@ -64,6 +64,26 @@ Result<std::vector<std::string>> idList(const json& doc, const char* key, size_t
   return out;
 }
 
+// The objects and arrays `body` opens: its '{' and '[' outside strings
+// (a note's brackets are text, not structure).
+size_t containersIn(std::span<const uint8_t> body) {
+  size_t n = 0;
+  bool inString = false, escaped = false;
+  for (uint8_t c : body) {
+    if (escaped) {
+      escaped = false;
+    } else if (inString) {
+      escaped = c == '\\';
+      inString = c != '"';
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '{' || c == '[') {
+      ++n;
+    }
+  }
+  return n;
+}
+
 // Keeps in (by, at) the earlier of it and (theirBy, theirAt), theirs when it is unset; true when it took theirs.
 bool takeEarlier(std::string& by, int64_t& at, const std::string& theirBy, int64_t theirAt) {
   if (theirBy.empty()) return false;
@@ -162,9 +182,8 @@ std::vector<uint8_t> encode(const Alarm& a) {
 }
 
 Result<Alarm> decodeAlarm(std::span<const uint8_t> body) {
-  // At most the record, the two lists and the notes open a container.
-  if (std::count_if(body.begin(), body.end(), [](uint8_t c) { return c == '{' || c == '['; }) >
-      static_cast<std::ptrdiff_t>(4 + kMaxNotes)) {
+  // At most the record, the three lists and the notes open a container.
+  if (containersIn(body) > 4 + kMaxNotes) {
     return bad("body", "too many objects and arrays");
   }
   const json doc = json::parse(body.begin(), body.end(), nullptr, false);

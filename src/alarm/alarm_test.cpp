@@ -219,5 +219,29 @@ TEST(AlarmsTest, ARecordLeftUnsentByACrashIsSentAtTheNextTick) {
   EXPECT_EQ(house.pending(link::Peer::theParent()), 1);
 }
 
+
+TEST(AlarmsTest, BracketsInATextAreTextNotStructure) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  TestNode house(d.dir / "house", "house1", "village1", clock);
+  TestNode village(d.dir / "village", "village1", "", clock);
+  // 25 brackets in a note: the record still has only 4 objects and arrays.
+  const std::string note = "{{{ [1] [2] [3] [4] [5] [6] [7] [8] [9] [10] [11] [12] [13] [14] [15] [16] [17] [18] [19] [20] [21] [22]";
+  auto raised = house.alarms->raise("gran", Kind::kOther, note, {});
+  ASSERT_TRUE(raised.isOk()) << raised.status().toString();
+  EXPECT_EQ(house.pending(link::Peer::theParent()), 1);
+  ASSERT_TRUE(house.store->list(std::nullopt, 10).isOk());
+  ASSERT_TRUE(house.alarms->tick().isOk());
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house1"), kRaiseMessage, encode(raised->alarm)).isOk());
+  auto listed = village.store->list(std::nullopt, 10);
+  ASSERT_TRUE(listed.isOk()) << listed.status().toString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().alarm.note, note);
+  // A desk's note with brackets keeps the desk's list readable.
+  ASSERT_TRUE(village.alarms->act(raised->alarm.id, "ann", Action::kNote, "[[[[[[[[[[[[[[[[[[[[[[[[[[").isOk());
+  EXPECT_TRUE(village.store->list(std::nullopt, 10).isOk());
+  EXPECT_TRUE(village.alarms->tick().isOk());
+}
+
 }  // namespace
 }  // namespace vigil::alarm
