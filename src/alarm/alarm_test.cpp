@@ -88,13 +88,15 @@ struct Dirs {
 // One node: its alarms over an outbox whose links never come up (what it
 // queues stays in outbox.db, countable).
 struct TestNode {
-  TestNode(const std::filesystem::path& dir, std::string id, std::string parent, ManualClock& clock) {
+  TestNode(const std::filesystem::path& dir, std::string id, std::string parent, ManualClock& clock,
+           std::function<bool(const std::string&)> childRelays = {}) {
     std::filesystem::create_directories(dir);
     outbox = link::Outbox::open((dir / "outbox.db").string(), bus).value();
     store = AlarmStore::open((dir / "alarms.db").string()).value();
     alarms = std::make_unique<Alarms>(AlarmsContext{.store = store.get(), .outbox = outbox.get(), .bus = &bus,
                                                     .clock = &clock, .selfId = std::move(id),
-                                                    .parentId = std::move(parent), .config = {.escalateAfter = 2s}});
+                                                    .parentId = std::move(parent), .childRelays = std::move(childRelays),
+                                                    .config = {.escalateAfter = 2s}});
   }
   int64_t pending(const link::Peer& p) { return *outbox->pending(p); }
   link::Bus bus;
@@ -242,6 +244,57 @@ TEST(AlarmsTest, BracketsInATextAreTextNotStructure) {
   EXPECT_TRUE(village.store->list(std::nullopt, 10).isOk());
   EXPECT_TRUE(village.alarms->tick().isOk());
 }
+
+
+TEST(AlarmsTest, AHouseholdSpeaksOnlyForItsOwnAlarmsAndActsForNoDesk) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  TestNode village(d.dir / "village", "village1", "township1", clock);
+  // house2 (a household: it relays nothing) claims to pass on house1's alarm.
+  Alarm forged = sample();
+  forged.node = "house1";
+  forged.nodePath = {"house1"};
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house2"), kRaiseMessage, encode(forged)).isOk());
+  EXPECT_EQ(village.store->list(std::nullopt, 10)->size(), 0u);
+
+  // Its own alarm, arriving acknowledged, noted and closed by a desk's name, and never escalating.
+  Alarm own = sample();
+  own.node = "house2";
+  own.acknowledgedBy = "ann@village1";
+  own.acknowledgedAt = 1;
+  own.notes = {{"ann@village1", 2, "nothing to see"}};
+  own.closedBy = "ann@village1";
+  own.closedAt = 3;
+  own.outcome = "false alarm";
+  own.escalatedTo = "township1";
+  own.assignedTo = "nobody";
+  own.assignedAt = 253402300799999;
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house2"), kRaiseMessage, encode(own)).isOk());
+  auto stored = *village.store->get(own.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->alarm.state(), State::kOpen);
+  EXPECT_TRUE(stored->alarm.notes.empty());
+  EXPECT_EQ(stored->alarm.escalatedTo, "");
+  EXPECT_EQ(stored->alarm.assignedTo, "");
+  // Nor later, on the alarm the village holds.
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house2"), kRaiseMessage, encode(own)).isOk());
+  EXPECT_EQ((*village.store->get(own.id))->alarm.state(), State::kOpen);
+  clock.advance(3s);
+  ASSERT_TRUE(village.alarms->tick().isOk());
+  EXPECT_EQ((*village.store->get(own.id))->alarm.escalatedTo, "township1");
+
+  // A village (enrolled as one) passes on its household's alarm and its desk's ack.
+  TestNode township(d.dir / "township", "township1", "", clock, [](const std::string& c) { return c == "village1"; });
+  Alarm relayed = (*village.store->get(own.id))->alarm;
+  relayed.acknowledgedBy = "ann@village1";
+  relayed.acknowledgedAt = 4;
+  ASSERT_TRUE(township.alarms->receive(link::Peer::child("village1"), kRaiseMessage, encode(relayed)).isOk());
+  auto atTownship = *township.store->get(own.id);
+  ASSERT_TRUE(atTownship);
+  EXPECT_EQ(atTownship->alarm.nodePath, (std::vector<std::string>{"village1", "house2"}));
+  EXPECT_EQ(atTownship->alarm.acknowledgedBy, "ann@village1");
+}
+
 
 }  // namespace
 }  // namespace vigil::alarm

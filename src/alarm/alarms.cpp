@@ -176,6 +176,14 @@ Status Alarms::receive(const link::Peer& from, std::string_view type, std::span<
 }
 
 Status Alarms::receiveFromChild(const std::string& child, Alarm a) {
+  if (!context_.childRelays || !context_.childRelays(child)) {
+    // A household has nothing below it and is no desk: what a desk did
+    // comes from a desk, not from the household's word.
+    if (!a.nodePath.empty()) return Status::permissionDenied("node_path: a household passes on no alarm");
+    Alarm facts{.id = std::move(a.id), .node = std::move(a.node), .kind = a.kind, .note = std::move(a.note),
+                .cameras = std::move(a.cameras), .raisedAt = a.raisedAt};
+    a = std::move(facts);
+  }
   // Its path as seen from here; the origin is the path's end.
   a.nodePath.insert(a.nodePath.begin(), child);
   if (a.nodePath.size() > kMaxPathNodes) return Status::permissionDenied("node_path: too long");

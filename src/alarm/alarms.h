@@ -23,6 +23,7 @@
 // they were stored.
 
 #include <condition_variable>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,6 +49,10 @@ struct AlarmsContext {
   const Clock* clock = nullptr;
   std::string selfId;
   std::string parentId;  // empty: no parent; this node can neither raise nor escalate
+  // Whether a child passes on alarms from below it and its desk's acts (its
+  // tier is above household). Unset, or false: only the facts of the
+  // child's own alarms are taken from it.
+  std::function<bool(const std::string& child)> childRelays;
   AlarmConfig config;
 };
 
