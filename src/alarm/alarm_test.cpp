@@ -296,5 +296,45 @@ TEST(AlarmsTest, AHouseholdSpeaksOnlyForItsOwnAlarmsAndActsForNoDesk) {
 }
 
 
+TEST(AlarmsTest, ARecordLeftUnsentGoesBeforeTheNextAlarmRaised) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  {
+    auto store = AlarmStore::open((d.dir / "alarms.db").string()).value();
+    StoredAlarm s{.alarm = sample(), .up = true, .receivedAt = clock.now()};
+    ASSERT_TRUE(store->add(s, clock.now(), {"raised by gran"}).isOk());  // then kill -9: never queued
+  }
+  TestNode house(d.dir, "house1", "village1", clock);
+  // Raised after the restart, before the thread's first tick.
+  auto later = house.alarms->raise("gran", Kind::kFire, "smoke", {});
+  ASSERT_TRUE(later.isOk()) << later.status().toString();
+  ASSERT_TRUE(house.alarms->tick().isOk());
+  auto first = *house.store->get(sample().id);
+  auto second = *house.store->get(later->alarm.id);
+  EXPECT_GT(first->raiseSeq, 0);
+  EXPECT_LT(first->raiseSeq, second->raiseSeq);  // the desk's arrival order is the order raised
+}
+
+
+TEST(AlarmsTest, ADeskKilledBeforeItToldTheHouseholdTellsItWhenTheAlarmComesAgain) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  Alarm a = sample();
+  {
+    // The village stored the raise (delivered_at set), then kill -9: no update queued, the raise not taken.
+    auto store = AlarmStore::open((d.dir / "alarms.db").string()).value();
+    Alarm atDesk = a;
+    atDesk.nodePath = {"house1"};
+    atDesk.deliveredAt = 1'700'000'000'001;
+    StoredAlarm s{.alarm = atDesk, .fromChild = "house1", .receivedAt = clock.now()};
+    ASSERT_TRUE(store->add(s, clock.now(), {"received from house1"}).isOk());
+  }
+  TestNode village(d.dir, "village1", "", clock);
+  // The household's outbox gives the raise again, before the thread's first tick.
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house1"), kRaiseMessage, encode(a)).isOk());
+  EXPECT_EQ(village.pending(link::Peer::child("house1")), 1);  // delivered_at goes down
+  EXPECT_FALSE((*village.store->get(a.id))->unsent);
+}
+
 }  // namespace
 }  // namespace vigil::alarm

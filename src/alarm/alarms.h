@@ -96,6 +96,9 @@ class Alarms {
  private:
   // Puts `a`'s messages in the outbox (not to `except`, which sent it).
   Status flush(const StoredAlarm& a, const std::optional<link::Peer>& except) REQUIRES(mutex_);
+  // Flushes every record left unsent, in the order stored: one a failed
+  // or interrupted flush left behind goes before the change at hand.
+  Status flushUnsent() REQUIRES(mutex_);
   Status receiveFromChild(const std::string& child, Alarm a) REQUIRES(mutex_);
   Status receiveFromParent(const Alarm& a) REQUIRES(mutex_);
   // Merges a known alarm's record from `from` and forwards it if it changed.
