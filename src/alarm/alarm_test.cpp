@@ -89,7 +89,7 @@ struct Dirs {
 // queues stays in outbox.db, countable).
 struct TestNode {
   TestNode(const std::filesystem::path& dir, std::string id, std::string parent, ManualClock& clock,
-           std::function<bool(const std::string&)> childRelays = {}) {
+           std::function<Result<bool>(const std::string&)> childRelays = {}) {
     std::filesystem::create_directories(dir);
     outbox = link::Outbox::open((dir / "outbox.db").string(), bus).value();
     store = AlarmStore::open((dir / "alarms.db").string()).value();
@@ -284,7 +284,8 @@ TEST(AlarmsTest, AHouseholdSpeaksOnlyForItsOwnAlarmsAndActsForNoDesk) {
   EXPECT_EQ((*village.store->get(own.id))->alarm.escalatedTo, "township1");
 
   // A village (enrolled as one) passes on its household's alarm and its desk's ack.
-  TestNode township(d.dir / "township", "township1", "", clock, [](const std::string& c) { return c == "village1"; });
+  TestNode township(d.dir / "township", "township1", "", clock,
+                    [](const std::string& c) -> Result<bool> { return c == "village1"; });
   Alarm relayed = (*village.store->get(own.id))->alarm;
   relayed.acknowledgedBy = "ann@village1";
   relayed.acknowledgedAt = 4;
@@ -293,6 +294,11 @@ TEST(AlarmsTest, AHouseholdSpeaksOnlyForItsOwnAlarmsAndActsForNoDesk) {
   ASSERT_TRUE(atTownship);
   EXPECT_EQ(atTownship->alarm.nodePath, (std::vector<std::string>{"village1", "house2"}));
   EXPECT_EQ(atTownship->alarm.acknowledgedBy, "ann@village1");
+
+  // link.db failing: not taken (given again later), rather than refused and lost.
+  TestNode failing(d.dir / "failing", "township2", "", clock,
+                   [](const std::string&) -> Result<bool> { return Status::internal("link.db: disk I/O error"); });
+  EXPECT_FALSE(failing.alarms->receive(link::Peer::child("village1"), kRaiseMessage, encode(relayed)).isOk());
 }
 
 

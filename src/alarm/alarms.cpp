@@ -186,7 +186,9 @@ Status Alarms::receive(const link::Peer& from, std::string_view type, std::span<
 }
 
 Status Alarms::receiveFromChild(const std::string& child, Alarm a) {
-  if (!context_.childRelays || !context_.childRelays(child)) {
+  Result<bool> relays = context_.childRelays ? context_.childRelays(child) : false;
+  if (!relays) return relays.status();
+  if (!*relays) {
     // A household has nothing below it and is no desk: what a desk did
     // comes from a desk, not from the household's word.
     if (!a.nodePath.empty()) return Status::permissionDenied("node_path: a household passes on no alarm");

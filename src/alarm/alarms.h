@@ -51,8 +51,9 @@ struct AlarmsContext {
   std::string parentId;  // empty: no parent; this node can neither raise nor escalate
   // Whether a child passes on alarms from below it and its desk's acts (its
   // tier is above household). Unset, or false: only the facts of the
-  // child's own alarms are taken from it.
-  std::function<bool(const std::string& child)> childRelays;
+  // child's own alarms are taken from it. An error: the message is not
+  // taken (the outbox gives it again).
+  std::function<Result<bool>(const std::string& child)> childRelays;
   AlarmConfig config;
 };
 

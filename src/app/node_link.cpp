@@ -57,9 +57,9 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
     if (*joined && (*joined)->url == config.link.parent) parentId = (*joined)->id;
   }
   // The tier the parent's admin enrolled it with, not the child's word (design/LINK.md, "Trust model").
-  auto childRelays = [store = link.store.get()](const std::string& child) {
+  auto childRelays = [store = link.store.get()](const std::string& child) -> Result<bool> {
     auto children = store->listChildren();
-    if (!children) return false;
+    if (!children) return children.status();
     for (const link::ChildRecord& c : *children) {
       if (c.id == child && !c.removedAt) return c.tier != Tier::kHousehold;
     }
