@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "base/config.h"
@@ -270,11 +271,12 @@ bool merge(Alarm& ours, const Alarm& theirs, bool fromParent) {
     ours.assignedAt = theirs.assignedAt;
   }
   for (const Note& n : theirs.notes) {
-    if (ours.notes.size() < kMaxNotes && std::find(ours.notes.begin(), ours.notes.end(), n) == ours.notes.end()) {
-      ours.notes.push_back(n);
-    }
+    if (std::find(ours.notes.begin(), ours.notes.end(), n) == ours.notes.end()) ours.notes.push_back(n);
   }
-  std::stable_sort(ours.notes.begin(), ours.notes.end(), [](const Note& a, const Note& b) { return a.at < b.at; });
+  // One order and, past the cap, the same earliest notes on every node, so records converge.
+  std::sort(ours.notes.begin(), ours.notes.end(),
+            [](const Note& a, const Note& b) { return std::tie(a.at, a.by, a.text) < std::tie(b.at, b.by, b.text); });
+  if (ours.notes.size() > kMaxNotes) ours.notes.resize(kMaxNotes);
   if (takeEarlier(ours.closedBy, ours.closedAt, theirs.closedBy, theirs.closedAt)) ours.outcome = theirs.outcome;
   if (!theirs.escalatedTo.empty() && (fromParent || ours.escalatedTo.empty())) ours.escalatedTo = theirs.escalatedTo;
   return !(ours == before);

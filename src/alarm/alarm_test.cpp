@@ -342,5 +342,22 @@ TEST(AlarmsTest, ADeskKilledBeforeItToldTheHouseholdTellsItWhenTheAlarmComesAgai
   EXPECT_FALSE((*village.store->get(a.id))->unsent);
 }
 
+
+TEST(AlarmRecordTest, NotesPastTheCapConvergeOnTheEarliest) {
+  Alarm village = sample(), township = sample();
+  for (int i = 0; i < 15; ++i) {
+    village.notes.push_back({"ann@village1", 100 + 2 * i, "v" + std::to_string(i)});
+    township.notes.push_back({"tom@township1", 101 + 2 * i, "t" + std::to_string(i)});
+  }
+  township.notes.push_back({"tom@township1", 100, "same time as ann's first"});
+  Alarm a = village, b = township;
+  merge(a, township, true);
+  merge(b, village, false);
+  EXPECT_EQ(a.notes, b.notes);
+  ASSERT_EQ(a.notes.size(), kMaxNotes);
+  EXPECT_EQ(a.notes.back().at, 118);  // the 20 earliest of 31
+  EXPECT_FALSE(merge(a, b, true));
+}
+
 }  // namespace
 }  // namespace vigil::alarm
