@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "base/config.h"
@@ -62,6 +63,26 @@ Result<std::vector<std::string>> idList(const json& doc, const char* key, size_t
     out.push_back(item.get<std::string>());
   }
   return out;
+}
+
+// The objects and arrays `body` opens: its '{' and '[' outside strings
+// (a note's brackets are text, not structure).
+size_t containersIn(std::span<const uint8_t> body) {
+  size_t n = 0;
+  bool inString = false, escaped = false;
+  for (uint8_t c : body) {
+    if (escaped) {
+      escaped = false;
+    } else if (inString) {
+      escaped = c == '\\';
+      inString = c != '"';
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '{' || c == '[') {
+      ++n;
+    }
+  }
+  return n;
 }
 
 // Keeps in (by, at) the earlier of it and (theirBy, theirAt), theirs when it is unset; true when it took theirs.
@@ -162,9 +183,8 @@ std::vector<uint8_t> encode(const Alarm& a) {
 }
 
 Result<Alarm> decodeAlarm(std::span<const uint8_t> body) {
-  // At most the record, the two lists and the notes open a container.
-  if (std::count_if(body.begin(), body.end(), [](uint8_t c) { return c == '{' || c == '['; }) >
-      static_cast<std::ptrdiff_t>(4 + kMaxNotes)) {
+  // At most the record, the three lists and the notes open a container.
+  if (containersIn(body) > 4 + kMaxNotes) {
     return bad("body", "too many objects and arrays");
   }
   const json doc = json::parse(body.begin(), body.end(), nullptr, false);
@@ -251,11 +271,12 @@ bool merge(Alarm& ours, const Alarm& theirs, bool fromParent) {
     ours.assignedAt = theirs.assignedAt;
   }
   for (const Note& n : theirs.notes) {
-    if (ours.notes.size() < kMaxNotes && std::find(ours.notes.begin(), ours.notes.end(), n) == ours.notes.end()) {
-      ours.notes.push_back(n);
-    }
+    if (std::find(ours.notes.begin(), ours.notes.end(), n) == ours.notes.end()) ours.notes.push_back(n);
   }
-  std::stable_sort(ours.notes.begin(), ours.notes.end(), [](const Note& a, const Note& b) { return a.at < b.at; });
+  // One order and, past the cap, the same earliest notes on every node, so records converge.
+  std::sort(ours.notes.begin(), ours.notes.end(),
+            [](const Note& a, const Note& b) { return std::tie(a.at, a.by, a.text) < std::tie(b.at, b.by, b.text); });
+  if (ours.notes.size() > kMaxNotes) ours.notes.resize(kMaxNotes);
   if (takeEarlier(ours.closedBy, ours.closedAt, theirs.closedBy, theirs.closedAt)) ours.outcome = theirs.outcome;
   if (!theirs.escalatedTo.empty() && (fromParent || ours.escalatedTo.empty())) ours.escalatedTo = theirs.escalatedTo;
   return !(ours == before);

@@ -88,13 +88,15 @@ struct Dirs {
 // One node: its alarms over an outbox whose links never come up (what it
 // queues stays in outbox.db, countable).
 struct TestNode {
-  TestNode(const std::filesystem::path& dir, std::string id, std::string parent, ManualClock& clock) {
+  TestNode(const std::filesystem::path& dir, std::string id, std::string parent, ManualClock& clock,
+           std::function<Result<bool>(const std::string&)> childRelays = {}) {
     std::filesystem::create_directories(dir);
     outbox = link::Outbox::open((dir / "outbox.db").string(), bus).value();
     store = AlarmStore::open((dir / "alarms.db").string()).value();
     alarms = std::make_unique<Alarms>(AlarmsContext{.store = store.get(), .outbox = outbox.get(), .bus = &bus,
                                                     .clock = &clock, .selfId = std::move(id),
-                                                    .parentId = std::move(parent), .config = {.escalateAfter = 2s}});
+                                                    .parentId = std::move(parent), .childRelays = std::move(childRelays),
+                                                    .config = {.escalateAfter = 2s}});
   }
   int64_t pending(const link::Peer& p) { return *outbox->pending(p); }
   link::Bus bus;
@@ -217,6 +219,144 @@ TEST(AlarmsTest, ARecordLeftUnsentByACrashIsSentAtTheNextTick) {
   EXPECT_EQ(house.pending(link::Peer::theParent()), 1);
   ASSERT_TRUE(house.alarms->tick().isOk());
   EXPECT_EQ(house.pending(link::Peer::theParent()), 1);
+}
+
+
+TEST(AlarmsTest, BracketsInATextAreTextNotStructure) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  TestNode house(d.dir / "house", "house1", "village1", clock);
+  TestNode village(d.dir / "village", "village1", "", clock);
+  // 25 brackets in a note: the record still has only 4 objects and arrays.
+  const std::string note = "{{{ [1] [2] [3] [4] [5] [6] [7] [8] [9] [10] [11] [12] [13] [14] [15] [16] [17] [18] [19] [20] [21] [22]";
+  auto raised = house.alarms->raise("gran", Kind::kOther, note, {});
+  ASSERT_TRUE(raised.isOk()) << raised.status().toString();
+  EXPECT_EQ(house.pending(link::Peer::theParent()), 1);
+  ASSERT_TRUE(house.store->list(std::nullopt, 10).isOk());
+  ASSERT_TRUE(house.alarms->tick().isOk());
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house1"), kRaiseMessage, encode(raised->alarm)).isOk());
+  auto listed = village.store->list(std::nullopt, 10);
+  ASSERT_TRUE(listed.isOk()) << listed.status().toString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().alarm.note, note);
+  // A desk's note with brackets keeps the desk's list readable.
+  ASSERT_TRUE(village.alarms->act(raised->alarm.id, "ann", Action::kNote, "[[[[[[[[[[[[[[[[[[[[[[[[[[").isOk());
+  EXPECT_TRUE(village.store->list(std::nullopt, 10).isOk());
+  EXPECT_TRUE(village.alarms->tick().isOk());
+}
+
+
+TEST(AlarmsTest, AHouseholdSpeaksOnlyForItsOwnAlarmsAndActsForNoDesk) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  TestNode village(d.dir / "village", "village1", "township1", clock);
+  // house2 (a household: it relays nothing) claims to pass on house1's alarm.
+  Alarm forged = sample();
+  forged.node = "house1";
+  forged.nodePath = {"house1"};
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house2"), kRaiseMessage, encode(forged)).isOk());
+  EXPECT_EQ(village.store->list(std::nullopt, 10)->size(), 0u);
+
+  // Its own alarm, arriving acknowledged, noted and closed by a desk's name, and never escalating.
+  Alarm own = sample();
+  own.node = "house2";
+  own.acknowledgedBy = "ann@village1";
+  own.acknowledgedAt = 1;
+  own.notes = {{"ann@village1", 2, "nothing to see"}};
+  own.closedBy = "ann@village1";
+  own.closedAt = 3;
+  own.outcome = "false alarm";
+  own.escalatedTo = "township1";
+  own.assignedTo = "nobody";
+  own.assignedAt = 253402300799999;
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house2"), kRaiseMessage, encode(own)).isOk());
+  auto stored = *village.store->get(own.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->alarm.state(), State::kOpen);
+  EXPECT_TRUE(stored->alarm.notes.empty());
+  EXPECT_EQ(stored->alarm.escalatedTo, "");
+  EXPECT_EQ(stored->alarm.assignedTo, "");
+  // Nor later, on the alarm the village holds.
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house2"), kRaiseMessage, encode(own)).isOk());
+  EXPECT_EQ((*village.store->get(own.id))->alarm.state(), State::kOpen);
+  clock.advance(3s);
+  ASSERT_TRUE(village.alarms->tick().isOk());
+  EXPECT_EQ((*village.store->get(own.id))->alarm.escalatedTo, "township1");
+
+  // A village (enrolled as one) passes on its household's alarm and its desk's ack.
+  TestNode township(d.dir / "township", "township1", "", clock,
+                    [](const std::string& c) -> Result<bool> { return c == "village1"; });
+  Alarm relayed = (*village.store->get(own.id))->alarm;
+  relayed.acknowledgedBy = "ann@village1";
+  relayed.acknowledgedAt = 4;
+  ASSERT_TRUE(township.alarms->receive(link::Peer::child("village1"), kRaiseMessage, encode(relayed)).isOk());
+  auto atTownship = *township.store->get(own.id);
+  ASSERT_TRUE(atTownship);
+  EXPECT_EQ(atTownship->alarm.nodePath, (std::vector<std::string>{"village1", "house2"}));
+  EXPECT_EQ(atTownship->alarm.acknowledgedBy, "ann@village1");
+
+  // link.db failing: not taken (given again later), rather than refused and lost.
+  TestNode failing(d.dir / "failing", "township2", "", clock,
+                   [](const std::string&) -> Result<bool> { return Status::internal("link.db: disk I/O error"); });
+  EXPECT_FALSE(failing.alarms->receive(link::Peer::child("village1"), kRaiseMessage, encode(relayed)).isOk());
+}
+
+
+TEST(AlarmsTest, ARecordLeftUnsentGoesBeforeTheNextAlarmRaised) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  {
+    auto store = AlarmStore::open((d.dir / "alarms.db").string()).value();
+    StoredAlarm s{.alarm = sample(), .up = true, .receivedAt = clock.now()};
+    ASSERT_TRUE(store->add(s, clock.now(), {"raised by gran"}).isOk());  // then kill -9: never queued
+  }
+  TestNode house(d.dir, "house1", "village1", clock);
+  // Raised after the restart, before the thread's first tick.
+  auto later = house.alarms->raise("gran", Kind::kFire, "smoke", {});
+  ASSERT_TRUE(later.isOk()) << later.status().toString();
+  ASSERT_TRUE(house.alarms->tick().isOk());
+  auto first = *house.store->get(sample().id);
+  auto second = *house.store->get(later->alarm.id);
+  EXPECT_GT(first->raiseSeq, 0);
+  EXPECT_LT(first->raiseSeq, second->raiseSeq);  // the desk's arrival order is the order raised
+}
+
+
+TEST(AlarmsTest, ADeskKilledBeforeItToldTheHouseholdTellsItWhenTheAlarmComesAgain) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  Alarm a = sample();
+  {
+    // The village stored the raise (delivered_at set), then kill -9: no update queued, the raise not taken.
+    auto store = AlarmStore::open((d.dir / "alarms.db").string()).value();
+    Alarm atDesk = a;
+    atDesk.nodePath = {"house1"};
+    atDesk.deliveredAt = 1'700'000'000'001;
+    StoredAlarm s{.alarm = atDesk, .fromChild = "house1", .receivedAt = clock.now()};
+    ASSERT_TRUE(store->add(s, clock.now(), {"received from house1"}).isOk());
+  }
+  TestNode village(d.dir, "village1", "", clock);
+  // The household's outbox gives the raise again, before the thread's first tick.
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house1"), kRaiseMessage, encode(a)).isOk());
+  EXPECT_EQ(village.pending(link::Peer::child("house1")), 1);  // delivered_at goes down
+  EXPECT_FALSE((*village.store->get(a.id))->unsent);
+}
+
+
+TEST(AlarmRecordTest, NotesPastTheCapConvergeOnTheEarliest) {
+  Alarm village = sample(), township = sample();
+  for (int i = 0; i < 15; ++i) {
+    village.notes.push_back({"ann@village1", 100 + 2 * i, "v" + std::to_string(i)});
+    township.notes.push_back({"tom@township1", 101 + 2 * i, "t" + std::to_string(i)});
+  }
+  township.notes.push_back({"tom@township1", 100, "same time as ann's first"});
+  Alarm a = village, b = township;
+  merge(a, township, true);
+  merge(b, village, false);
+  EXPECT_EQ(a.notes, b.notes);
+  ASSERT_EQ(a.notes.size(), kMaxNotes);
+  EXPECT_EQ(a.notes.back().at, 118);  // the 20 earliest of 31
+  EXPECT_FALSE(merge(a, b, true));
 }
 
 }  // namespace

@@ -73,10 +73,10 @@ Result<StoredAlarm> Alarms::raise(const std::string& user, Kind kind, const std:
   MutexLock lock(mutex_);
   VIGIL_RETURN_IF_ERROR(context_.store->add(a, now, {"raised by " + user}));
   log::info("alarm.raised", {{"id", a.alarm.id}, {"kind", kindName(kind)}, {"user", user}});
+  // Stored: the alarm stands even if the outbox fails now (the thread retries).
+  if (Status s = flushUnsent(); !s.isOk()) log::error("alarm.not_queued", {{"id", a.alarm.id}, {"error", s}});
   auto stored = context_.store->get(a.alarm.id);
   if (!stored) return stored.status();
-  // Stored: the alarm stands even if the outbox fails now (the thread retries).
-  if (Status s = flush(**stored, std::nullopt); !s.isOk()) log::error("alarm.not_queued", {{"id", a.alarm.id}, {"error", s}});
   if (Status s = refreshOpen(); !s.isOk()) log::error("alarm.read_failed", {{"error", s}});
   return **stored;
 }
@@ -133,7 +133,7 @@ Result<StoredAlarm> Alarms::act(const std::string& id, const std::string& user, 
   });
   if (!changed) return changed.status();
   log::info("alarm.changed", {{"id", id}, {"by", by}, {"state", stateName(changed->alarm.state())}});
-  if (Status s = flush(*changed, std::nullopt); !s.isOk()) log::error("alarm.not_queued", {{"id", id}, {"error", s}});
+  if (Status s = flushUnsent(); !s.isOk()) log::error("alarm.not_queued", {{"id", id}, {"error", s}});
   return changed;
 }
 
@@ -178,6 +178,13 @@ Status Alarms::flush(const StoredAlarm& a, const std::optional<link::Peer>& exce
   return context_.store->markSent(a.alarm.id, a.change, raiseSeq);
 }
 
+Status Alarms::flushUnsent() {
+  auto unsent = context_.store->unsent();
+  if (!unsent) return unsent.status();
+  for (const StoredAlarm& a : *unsent) VIGIL_RETURN_IF_ERROR(flush(a, std::nullopt));
+  return Status::ok();
+}
+
 Status Alarms::receive(const link::Peer& from, std::string_view type, std::span<const uint8_t> body) {
   auto a = decodeAlarm(body);
   const auto refuse = [&](std::string_view why) {
@@ -187,12 +194,25 @@ Status Alarms::receive(const link::Peer& from, std::string_view type, std::span<
   if (!a) return refuse(a.status().message());
   if (from.parent != (type == kUpdateMessage)) return refuse("an alarm.raise goes up, an alarm.update down");
   MutexLock lock(mutex_);
+  // A change a kill -9 left unsent goes first, to every neighbour: the
+  // merge below forwards only its own change, and not back to `from`.
+  VIGIL_RETURN_IF_ERROR(flushUnsent());
   Status s = from.parent ? receiveFromParent(*a) : receiveFromChild(from.childId, std::move(*a));
   if (s.code() == StatusCode::kPermissionDenied) return refuse(s.message());
   return s;
 }
 
 Status Alarms::receiveFromChild(const std::string& child, Alarm a) {
+  Result<bool> relays = context_.childRelays ? context_.childRelays(child) : false;
+  if (!relays) return relays.status();
+  if (!*relays) {
+    // A household has nothing below it and is no desk: what a desk did
+    // comes from a desk, not from the household's word.
+    if (!a.nodePath.empty()) return Status::permissionDenied("node_path: a household passes on no alarm");
+    Alarm facts{.id = std::move(a.id), .node = std::move(a.node), .kind = a.kind, .note = std::move(a.note),
+                .cameras = std::move(a.cameras), .raisedAt = a.raisedAt};
+    a = std::move(facts);
+  }
   // Its path as seen from here; the origin is the path's end.
   a.nodePath.insert(a.nodePath.begin(), child);
   if (a.nodePath.size() > kMaxPathNodes) return Status::permissionDenied("node_path: too long");
@@ -231,16 +251,14 @@ Status Alarms::mergeFrom(const link::Peer& from, const Alarm& theirs) {
                                           return true;
                                         });
   if (!changed) return changed.status();
-  // Unchanged, it may still wait to be sent (a failed flush): send it, but not back.
+  // Changed: on to the other neighbours, not back (receive() flushed what was left before).
   return changed->unsent ? flush(*changed, from) : Status::ok();
 }
 
 Status Alarms::tick() {
   VIGIL_RETURN_IF_ERROR(refreshOpen());
   MutexLock lock(mutex_);
-  auto unsent = context_.store->unsent();
-  if (!unsent) return unsent.status();
-  for (const StoredAlarm& a : *unsent) VIGIL_RETURN_IF_ERROR(flush(a, std::nullopt));
+  VIGIL_RETURN_IF_ERROR(flushUnsent());
   if (context_.parentId.empty()) return Status::ok();
   const WallTime now = context_.clock->now();
   auto due = context_.store->unescalated(now + -std::chrono::microseconds(context_.config.escalateAfter));

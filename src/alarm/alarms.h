@@ -23,6 +23,7 @@
 // they were stored.
 
 #include <condition_variable>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,6 +49,11 @@ struct AlarmsContext {
   const Clock* clock = nullptr;
   std::string selfId;
   std::string parentId;  // empty: no parent; this node can neither raise nor escalate
+  // Whether a child passes on alarms from below it and its desk's acts (its
+  // tier is above household). Unset, or false: only the facts of the
+  // child's own alarms are taken from it. An error: the message is not
+  // taken (the outbox gives it again).
+  std::function<Result<bool>(const std::string& child)> childRelays;
   AlarmConfig config;
 };
 
@@ -95,6 +101,9 @@ class Alarms {
  private:
   // Puts `a`'s messages in the outbox (not to `except`, which sent it).
   Status flush(const StoredAlarm& a, const std::optional<link::Peer>& except) REQUIRES(mutex_);
+  // Flushes every record left unsent, in the order stored: one a failed
+  // or interrupted flush left behind goes before the change at hand.
+  Status flushUnsent() REQUIRES(mutex_);
   Status receiveFromChild(const std::string& child, Alarm a) REQUIRES(mutex_);
   Status receiveFromParent(const Alarm& a) REQUIRES(mutex_);
   // Merges a known alarm's record from `from` and forwards it if it changed.

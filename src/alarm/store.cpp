@@ -27,6 +27,7 @@ CREATE INDEX IF NOT EXISTS alarm_unsent ON alarm (change) WHERE unsent = 1;
 CREATE INDEX IF NOT EXISTS alarm_raised_here ON alarm (arrival) WHERE from_child = '';
 CREATE INDEX IF NOT EXISTS alarm_by_change ON alarm (change);
 CREATE INDEX IF NOT EXISTS alarm_by_state ON alarm (state, arrival);
+CREATE INDEX IF NOT EXISTS alarm_unsent ON alarm (change) WHERE unsent = 1;
 -- One line per change seen here; its number is the change's.
 CREATE TABLE IF NOT EXISTS history (
   change INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -64,12 +64,22 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
     if (!joined) return joined.status();
     if (*joined && (*joined)->url == config.link.parent) parentId = (*joined)->id;
   }
+  // The tier the parent's admin enrolled it with, not the child's word (design/LINK.md, "Trust model").
+  auto childRelays = [store = link.store.get()](const std::string& child) -> Result<bool> {
+    auto children = store->listChildren();
+    if (!children) return children.status();
+    for (const link::ChildRecord& c : *children) {
+      if (c.id == child && !c.removedAt) return c.tier != Tier::kHousehold;
+    }
+    return false;
+  };
   link.alarms = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{.store = link.alarmStore.get(),
                                                                      .outbox = link.outbox.get(),
                                                                      .bus = link.bus.get(),
                                                                      .clock = &SystemClock::instance(),
                                                                      .selfId = config.node.id,
                                                                      .parentId = parentId,
+                                                                     .childRelays = childRelays,
                                                                      .config = config.alarm});
   link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
                                                      link::SessionOptions{}, link.bus.get());
