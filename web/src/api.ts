@@ -69,8 +69,29 @@ export interface Share {
   expires_at: string | null;
 }
 
+// An alarm (issue 15), the same id on every node it reached; times RFC 3339.
+export type AlarmKind = "intrusion" | "fire" | "medical" | "other";
+export type AlarmState = "open" | "acknowledged" | "closed";
+export interface Alarm {
+  id: string;
+  node: string; // the household that raised it
+  node_path: string[];
+  kind: AlarmKind;
+  state: AlarmState;
+  raised_at: string;
+  delivery?: "stored" | "sent" | "delivered" | null; // on the household that raised it only
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+  assigned_to: string | null;
+  notes: { by: string; at: string; text: string }[];
+  closed_at: string | null;
+  outcome: string | null;
+  escalated_to: string | null;
+  cameras: string[];
+}
+
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly body: unknown = null) {
     super(message);
   }
 }
@@ -113,7 +134,7 @@ async function exchange<T>(method: string, path: string, body?: unknown): Promis
       json && typeof json === "object" && "error" in json ? String((json as { error: unknown }).error) : r.statusText;
     // A failed login is a 401 too, but not an expired session.
     if (r.status === 401 && path !== "/api/v1/login") expiredHandler();
-    throw new ApiError(r.status, message);
+    throw new ApiError(r.status, message, json);
   }
   return { json: json as T, headers: r.headers };
 }
@@ -150,7 +171,20 @@ export const api = {
     const from = headers.get("Vigil-Searched-From");
     return { rows: json, searchedFrom: from ? Date.parse(from) : undefined };
   },
+  // The tier link's state (admins): whether this node has a parent, children.
+  link: () => request<{ parent: unknown | null; children: unknown[] }>("GET", "/api/v1/link"),
+  raiseAlarm: (kind: AlarmKind, note?: string) => request<{ id: string }>("POST", "/api/v1/alarms", note ? { kind, note } : { kind }),
+  alarms: (state?: AlarmState) => request<Alarm[]>("GET", `/api/v1/alarms${state ? `?state=${state}` : ""}`),
+  alarm: (id: string) => request<Alarm>("GET", alarmPath(id)),
+  ackAlarm: (id: string) => request<Alarm>("POST", `${alarmPath(id)}/ack`, {}),
+  assignAlarm: (id: string, to: string) => request<Alarm>("POST", `${alarmPath(id)}/assign`, { to }),
+  noteAlarm: (id: string, text: string) => request<Alarm>("POST", `${alarmPath(id)}/notes`, { text }),
+  closeAlarm: (id: string, outcome: string) => request<Alarm>("POST", `${alarmPath(id)}/close`, { outcome }),
 };
+
+function alarmPath(id: string): string {
+  return `/api/v1/alarms/${encodeURIComponent(id)}`;
+}
 
 export function cameraPath(id: string): string {
   return `/api/v1/cameras/${encodeURIComponent(id)}`;
