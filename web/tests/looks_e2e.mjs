@@ -10,73 +10,12 @@
 //
 // Exits 77 (CTest's "skipped") only when /usr/bin/chromium is missing.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { join } from "node:path";
 import { after, test } from "node:test";
-import { chromium, request } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, Child, WEB_DIR, exitUnlessChromiumAndUi, tempDir, vigilBinary, waitFor } from "./lib.mjs";
+import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS, exitUnlessChromiumAndUi, tempDir, waitFor } from "./lib.mjs";
+import { LINK_UP, linkedHousehold, logIn } from "./nodes.mjs";
 
 exitUnlessChromiumAndUi();
-const VIGIL = vigilBinary();
-// Sanitized builds on a shared machine start slowly: loose bounds.
-const START = 180_000;
-const LINK_UP = 60_000;
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-// One node: its config, self-signed certificate and data directory; its
-// serve process; an API client holding its admin's session.
-class Node {
-  constructor(root, id, tier, port, cameras = "") {
-    this.id = id;
-    this.dir = join(root, id);
-    mkdirSync(this.dir);
-    const cert = join(this.dir, "cert.pem");
-    const key = join(this.dir, "key.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
-    this.config = join(this.dir, "vigil.toml");
-    writeFileSync(this.config, `[node]\nid = "${id}"\nname = "Node ${id}"\ntier = "${tier}"\ndata_dir = "${this.dir}/data"\n\n` +
-      `[http]\nlisten = "127.0.0.1:${port}"\ntls_cert = "${cert}"\ntls_key = "${key}"\nweb_root = "${WEB_DIR}/dist"\n${cameras}`);
-    this.url = `https://127.0.0.1:${port}/`;
-  }
-  async start() {
-    this.child = new Child(VIGIL, ["serve", "--config", this.config]);
-    this.password = (await this.child.waitForOutput(/admin password: (\S+)/, START))[1];
-    await this.child.waitForOutput(/serve\.http .*tls=true/, START);
-    this.api = await request.newContext({ baseURL: this.url, ignoreHTTPSErrors: true });
-    const login = await this.api.post("/api/v1/login", { data: { user: "admin", password: this.password } });
-    assert.equal(login.status(), 200, await login.text());
-    this.token = (await login.json()).token;
-  }
-  async call(method, path, data) {
-    const r = await this.api.fetch(path, { method, data, headers: { Authorization: `Bearer ${this.token}` } });
-    return { status: r.status(), body: await r.json().catch(() => null) };
-  }
-  link(...args) {
-    return execFileSync(VIGIL, ["link", ...args, "--config", this.config], { encoding: "utf8", timeout: 120_000 });
-  }
-  async stop() {
-    await this.api?.dispose();
-    await this.child?.stop();
-  }
-}
-
-async function logIn(page, url, user, password) {
-  await page.goto(url);
-  await page.fill('input[name="user"]', user);
-  await page.fill('input[name="password"]', password);
-  await page.click('button[type="submit"]');
-  await page.waitForSelector(".bar", { timeout: 30_000 });
-}
 
 const tmp = tempDir("vigil-looks-e2e-");
 const started = [];
@@ -88,23 +27,7 @@ after(async () => {
 });
 
 test("the household's owner sees who from the village looked at the door", { timeout: 540_000 }, async () => {
-  const testcam = new Child(VIGIL, ["testcam", "--listen", "127.0.0.1:0"]);
-  started.push(testcam);
-  const camUrl = (await testcam.waitForOutput(/at (rtsp:\/\/127\.0\.0\.1:\d+)\/cam\/0/, START))[1] + "/cam/0";
-
-  const village = new Node(tmp.path, "village1", "village", await freePort());
-  const house = new Node(tmp.path, "house1", "household", await freePort(),
-    `\n[[camera]]\nid = "door"\nname = "The door"\nurl = "${camUrl}"\nrecord = "off"\n`);
-  started.push(village);
-  await village.start();
-  const code = village.link("invite", "--name", "House 1").trim().split("\n").at(-1);
-  house.link("join", "--parent", village.url.replace(/\/$/, ""), "--code", code);
-  started.push(house);
-  await house.start();
-  await waitFor("the village's link to house1", async () => {
-    const { body } = await village.call("GET", "/api/v1/link");
-    return body?.children?.some((c) => c.id === "house1" && c.state === "connected");
-  }, LINK_UP);
+  const { village, house } = await linkedHousehold(tmp.path, started);
 
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
   // One context per node: both are 127.0.0.1, and cookies ignore the port.
