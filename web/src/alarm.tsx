@@ -15,6 +15,7 @@ export const kHoldMs = SECOND;
 const kKinds: AlarmKind[] = ["medical", "fire", "intrusion", "other"];
 const kPollActiveMs = SECOND;
 const kPollIdleMs = 5 * SECOND;
+const kRecheckMs = 30 * SECOND;
 const kDismissedKey = "vigil.alarm.dismissed"; // closed alarms this browser no longer shows
 const kKeyStorage = "vigil.alarm.key";
 const kDefaultKey = "ColorF0Red";
@@ -51,6 +52,8 @@ export function installAlarmKeys(key: string, onAlarm: () => void): () => void {
       return;
     }
     if (e.key !== "Enter") return;
+    // A held OK is one press: its repeats click nothing.
+    if (e.repeat) e.preventDefault();
     if (!e.repeat) {
       okDownAt = performance.now();
       fired = false;
@@ -92,9 +95,18 @@ export function useAlarmRoles(me: Me | null | undefined): { raises: boolean; des
       const below = fromBelow || (await api.cameras().catch(() => [])).some((c) => c.id.includes("."));
       return { raises: !below, desk: below && me.role !== "viewer" };
     };
-    decide().then((r) => live && setRoles(r));
+    // A node linked later, or a first alarm from below, shows up within kRecheckMs.
+    let timer = 0;
+    const check = () =>
+      decide().then((r) => {
+        if (!live) return;
+        setRoles(r);
+        if (!r.desk) timer = window.setTimeout(check, kRecheckMs);
+      });
+    check();
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [me?.user]);
   return roles;
