@@ -9,12 +9,11 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Alarm, type AlarmKind, ApiError, type Me, api } from "./api";
 import { alarmText as t } from "./alarm_text";
+import { useAlarmFeed } from "./alarm_feed";
 import { DAY, SECOND, clockTime } from "./time";
 
 export const kHoldMs = SECOND;
 const kKinds: AlarmKind[] = ["medical", "fire", "intrusion", "other"];
-const kPollActiveMs = SECOND;
-const kPollIdleMs = 5 * SECOND;
 const kRecheckMs = 30 * SECOND;
 const kDismissedKey = "vigil.alarm.dismissed"; // closed alarms this browser no longer shows
 const kKeyStorage = "vigil.alarm.key";
@@ -87,7 +86,7 @@ export function useAlarmRoles(me: Me | null | undefined): { raises: boolean; des
     if (!me) return;
     let live = true;
     const decide = async () => {
-      const fromBelow = (await api.alarms().catch(() => [])).some((a) => a.delivery == null);
+      const fromBelow = (await api.alarms().catch(() => ({ alarms: [] as Alarm[] }))).alarms.some((a) => !a.origin);
       if (me.role === "admin") {
         const link = await api.link().catch(() => undefined);
         if (link) return { raises: link.parent !== null, desk: link.children.length > 0 || fromBelow };
@@ -238,39 +237,18 @@ function dismissed(): string[] {
   }
 }
 
-// The alarms raised at this node (they carry `delivery`), polled: every
-// second while one is not closed. A closed one stays until dismissed, for
-// a day. `track` shows a just-raised alarm before the next poll.
+// The alarms raised at this node, live; a closed one stays until
+// dismissed, for a day. `track` shows a just-raised alarm at once.
+const ownAlarms = () => api.alarms({ limit: 100 });
+const shownHere = (a: Alarm) => a.origin && (a.state !== "closed" || Date.parse(a.closed_at ?? a.raised_at) > Date.now() - DAY);
+
 export function useOwnAlarms(enabled: boolean): { alarms: Alarm[]; track: (id: string) => void; dismiss: (id: string) => void } {
-  const [alarms, setAlarms] = useState<Alarm[]>([]);
+  const feed = useAlarmFeed(enabled, ownAlarms, shownHere);
   const [hidden, setHidden] = useState(dismissed);
-  const [kick, setKick] = useState(0);
-  useEffect(() => {
-    if (!enabled) return;
-    let timer = 0;
-    let live = true;
-    const poll = () => {
-      api.alarms().then(
-        (list) => {
-          if (!live) return;
-          const mine = list.filter((a) => a.delivery != null && (a.state !== "closed" || Date.parse(a.closed_at ?? a.raised_at) > Date.now() - DAY));
-          setAlarms(mine);
-          timer = window.setTimeout(poll, mine.some((a) => a.state !== "closed") ? kPollActiveMs : kPollIdleMs);
-        },
-        () => live && (timer = window.setTimeout(poll, kPollActiveMs)),
-      );
-    };
-    poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [enabled, kick]);
   return {
-    alarms: alarms.filter((a) => !hidden.includes(a.id)),
+    alarms: (feed.alarms ?? []).filter((a) => !hidden.includes(a.id)),
     track: (id: string) => {
-      api.alarm(id).then((a) => setAlarms((list) => [a, ...list.filter((x) => x.id !== id)]), () => {});
-      setKick((k) => k + 1);
+      api.alarm(id).then(feed.put, () => {});
     },
     dismiss: (id: string) => {
       const ids = [...dismissed(), id].slice(-100);

@@ -75,19 +75,27 @@ export type AlarmState = "open" | "acknowledged" | "closed";
 export interface Alarm {
   id: string;
   node: string; // the household that raised it
-  node_path: string[];
+  node_path: string[]; // from this node down to that household
+  origin: boolean; // raised at this node
   kind: AlarmKind;
+  note: string;
   state: AlarmState;
   raised_at: string;
-  delivery?: "stored" | "sent" | "delivered" | null; // on the household that raised it only
-  acknowledged_by: string | null;
+  delivery: "stored" | "sent" | "delivered" | null; // at the origin only
+  acknowledged_by: string | null; // "user@node"
   acknowledged_at: string | null;
   assigned_to: string | null;
   notes: { by: string; at: string; text: string }[];
   closed_at: string | null;
   outcome: string | null;
   escalated_to: string | null;
-  cameras: string[];
+  cameras: string[]; // the origin's camera ids
+  change: number; // this node's change counter (the cursor's unit)
+}
+// A page of alarms and the cursor to ask for the changes after it.
+export interface AlarmPage {
+  alarms: Alarm[];
+  cursor: number;
 }
 
 export class ApiError extends Error {
@@ -174,7 +182,13 @@ export const api = {
   // The tier link's state (admins): whether this node has a parent, children.
   link: () => request<{ parent: unknown | null; children: unknown[] }>("GET", "/api/v1/link"),
   raiseAlarm: (kind: AlarmKind, note?: string) => request<{ id: string }>("POST", "/api/v1/alarms", note ? { kind, note } : { kind }),
-  alarms: (state?: AlarmState) => request<Alarm[]>("GET", `/api/v1/alarms${state ? `?state=${state}` : ""}`),
+  // Newest first; or, with `since`, the changes after that cursor in order
+  // (`wait`: seconds the server may hold the ask until there is one).
+  alarms: (q: { state?: AlarmState; since?: number; wait?: number; limit?: number } = {}) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+    return request<AlarmPage>("GET", `/api/v1/alarms?${p}`);
+  },
   alarm: (id: string) => request<Alarm>("GET", alarmPath(id)),
   ackAlarm: (id: string) => request<Alarm>("POST", `${alarmPath(id)}/ack`, {}),
   assignAlarm: (id: string, to: string) => request<Alarm>("POST", `${alarmPath(id)}/assign`, { to }),

@@ -4,14 +4,16 @@
 // outcome; the household's shared cameras beside its alarm; the history
 // with filters.
 import { useEffect, useState } from "preact/hooks";
-import { type Alarm, type AlarmKind, type AlarmState, ApiError, type Camera, api } from "./api";
+import { useAlarmFeed } from "./alarm_feed";
+import { type Alarm, type AlarmKind, type AlarmPage, type AlarmState, ApiError, type Camera, api } from "./api";
 import { AlarmSound, type SoundState } from "./alarm_sound";
 import { deskText as t } from "./desk_text";
 import { useCameras } from "./grid";
 import { LiveVideo } from "./live";
-import { SECOND, dateTime, fromLocalInput } from "./time";
+import { dateTime, fromLocalInput } from "./time";
 
-const kPollMs = SECOND;
+const kMaxActive = 1000;
+const kHistoryLimit = 1000;
 const kKinds: AlarmKind[] = ["medical", "fire", "intrusion", "other"];
 const kStates: AlarmState[] = ["open", "acknowledged", "closed"];
 const kMaxCameras = 4; // live tiles beside one alarm
@@ -19,39 +21,16 @@ const kMaxCameras = 4; // live tiles beside one alarm
 const when = (rfc3339: string | null) => (rfc3339 ? dateTime(Date.parse(rfc3339)) : "");
 const fromPath = (a: Alarm) => (a.node_path.length > 0 ? a.node_path.join(" › ") : a.node);
 
-// The alarms not yet closed, oldest first, polled every second while
-// `enabled`; `refresh` polls now (after an action).
-export type ActiveAlarms = { alarms: Alarm[] | undefined; error: string; refresh: () => void };
-export function useActiveAlarms(enabled: boolean): ActiveAlarms {
-  const [alarms, setAlarms] = useState<Alarm[]>();
-  const [error, setError] = useState("");
-  const [kick, setKick] = useState(0);
-  useEffect(() => {
-    if (!enabled) return;
-    let timer = 0;
-    let live = true;
-    const poll = () => {
-      Promise.all([api.alarms("open"), api.alarms("acknowledged")]).then(
-        ([open, acked]) => {
-          if (!live) return;
-          setAlarms([...open, ...acked].sort((a, b) => Date.parse(a.raised_at) - Date.parse(b.raised_at)));
-          setError("");
-          timer = window.setTimeout(poll, kPollMs);
-        },
-        (e) => {
-          if (!live) return;
-          setError(e.message);
-          timer = window.setTimeout(poll, kPollMs);
-        },
-      );
-    };
-    poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [enabled, kick]);
-  return { alarms, error, refresh: () => setKick((k) => k + 1) };
+// The alarms not yet closed, oldest first, live.
+async function notClosed(): Promise<AlarmPage> {
+  const [open, acked] = await Promise.all([api.alarms({ state: "open", limit: kMaxActive }), api.alarms({ state: "acknowledged", limit: kMaxActive })]);
+  // The older cursor: changes between the two lists come again, none is lost.
+  return { alarms: [...open.alarms, ...acked.alarms], cursor: Math.min(open.cursor, acked.cursor) };
+}
+const isActive = (a: Alarm) => a.state !== "closed";
+export type ActiveAlarms = ReturnType<typeof useActiveAlarms>;
+export function useActiveAlarms(enabled: boolean) {
+  return useAlarmFeed(enabled, notClosed, isActive);
 }
 
 // The sound while any alarm is open, and whether the browser lets it play.
@@ -85,7 +64,7 @@ function alarmCameras(a: Alarm, cameras: Camera[]): Camera[] {
 // `active`: the app's poll of the alarms not closed (it counts the open
 // ones in the menu too).
 export function Desk({ active }: { active: ActiveAlarms }) {
-  const { alarms, error, refresh } = active;
+  const { alarms, error, put } = active;
   const { cameras } = useCameras();
   const ringing = alarms?.some((a) => a.state === "open") ?? false;
   const sound = useAlarmSound(ringing);
@@ -108,7 +87,7 @@ export function Desk({ active }: { active: ActiveAlarms }) {
       {alarms && alarms.length === 0 && <p class="empty">{t.noneActive}</p>}
       <div class="desk-alarms">
         {alarms?.map((a) => (
-          <DeskAlarm key={a.id} alarm={a} cameras={alarmCameras(a, cameras ?? [])} onChanged={refresh} />
+          <DeskAlarm key={a.id} alarm={a} cameras={alarmCameras(a, cameras ?? [])} onChanged={put} />
         ))}
       </div>
       <History />
@@ -116,22 +95,22 @@ export function Desk({ active }: { active: ActiveAlarms }) {
   );
 }
 
-function DeskAlarm({ alarm: a, cameras, onChanged }: { alarm: Alarm; cameras: Camera[]; onChanged: () => void }) {
+// One alarm at the desk; onChanged gets the alarm as an action left it.
+function DeskAlarm({ alarm: a, cameras, onChanged }: { alarm: Alarm; cameras: Camera[]; onChanged: (a: Alarm) => void }) {
   const [assignee, setAssignee] = useState("");
   const [note, setNote] = useState("");
   const [outcome, setOutcome] = useState("");
   const [message, setMessage] = useState("");
 
-  const act = async (action: () => Promise<unknown>, after?: () => void) => {
+  const act = async (action: () => Promise<Alarm>, after?: () => void) => {
     setMessage("");
     try {
-      await action();
+      onChanged(await action());
       after?.();
     } catch (e) {
       const lost = e instanceof ApiError && e.status === 409 && (e.body as { acknowledged_by?: string } | null)?.acknowledged_by;
       setMessage(lost ? t.alreadyAcked(lost) : t.failed(e instanceof Error ? e.message : String(e)));
     }
-    onChanged();
   };
 
   return (
@@ -214,7 +193,7 @@ function History() {
     e?.preventDefault();
     setError("");
     try {
-      setRows(await api.alarms(state || undefined));
+      setRows((await api.alarms({ state: state || undefined, limit: kHistoryLimit })).alarms);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
