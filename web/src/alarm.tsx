@@ -75,7 +75,7 @@ export function installAlarmKeys(key: string, onAlarm: () => void): () => void {
   };
 }
 
-// Whether this node raises alarms (it has a parent: a household) and
+// Whether this node raises alarms (a household with a parent) and
 // whether it has a duty desk for this user (children, or alarms from
 // below, and an operator or admin). Only admins may read the link's state;
 // for others, cameras from below (ids `<child>.<camera>`) or alarms from
@@ -89,7 +89,7 @@ export function useAlarmRoles(me: Me | null | undefined): { raises: boolean; des
       const fromBelow = (await api.alarms().catch(() => ({ alarms: [] as Alarm[] }))).alarms.some((a) => !a.origin);
       if (me.role === "admin") {
         const link = await api.link().catch(() => undefined);
-        if (link) return { raises: link.parent !== null, desk: link.children.length > 0 || fromBelow };
+        if (link) return { raises: link.node.tier === "household" && link.parent !== null, desk: link.children.length > 0 || fromBelow };
       }
       const below = fromBelow || (await api.cameras().catch(() => [])).some((c) => c.id.includes("."));
       return { raises: !below, desk: below && me.role !== "viewer" };

@@ -20,22 +20,15 @@
 //
 // Exits 77 (CTest's "skipped") only when /usr/bin/chromium is missing.
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, exitUnlessChromiumAndUi, tempDir, waitFor } from "./lib.mjs";
-import { LINK_UP, linkedHousehold, logIn } from "./nodes.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, exitUnlessChromiumAndUi, remoteKey, waitFor } from "./lib.mjs";
+import { LINK_UP, linkedHousehold, logIn, testNodes } from "./nodes.mjs";
 
 exitUnlessChromiumAndUi();
 const ALARM_UP = 30_000; // a raised alarm to the desk, and an answer back: loose
 
-const tmp = tempDir("vigil-alarm-e2e-");
-const started = [];
-let browser;
-after(async () => {
-  await browser?.close();
-  for (const p of started.reverse()) await p.stop();
-  tmp.remove();
-});
+const nodes = testNodes("vigil-alarm-e2e-");
 
 // A touch held at the centre of `selector` for `ms`, through Chromium's
 // input pipeline (pointer events of type touch).
@@ -47,18 +40,6 @@ async function touchHold(page, selector, ms) {
     await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [point] });
     await page.waitForTimeout(ms);
     await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
-  } finally {
-    await cdp.detach();
-  }
-}
-
-// A key only a TV remote has (the red colour key: VK_RED, 403).
-async function remoteKey(page, key, keyCode) {
-  const cdp = await page.context().newCDPSession(page);
-  try {
-    for (const type of ["rawKeyDown", "keyUp"]) {
-      await cdp.send("Input.dispatchKeyEvent", { type, key, code: key, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
-    }
   } finally {
     await cdp.detach();
   }
@@ -87,7 +68,7 @@ async function houseAlarms(house) {
 }
 
 test("a household raises an alarm from the phone and the TV; the village desk sees, hears, acknowledges and closes it", { timeout: 580_000 }, async () => {
-  const { village, house } = await linkedHousehold(tmp.path, started);
+  const { village, house } = await linkedHousehold(nodes);
   // The door, shared live with the village: the desk shows it beside the alarm.
   const shared = await house.call("PUT", "/api/v1/cameras/door/shares",
     [{ tier: "village", rights: ["live"], only_during_alarm: false, hours: null, expires_at: null }]);
@@ -100,7 +81,7 @@ test("a household raises an alarm from the phone and the TV; the village desk se
 
   // Chromium's default autoplay policy (lib.mjs lifts it): the desk must ask for a click.
   const args = [...CHROMIUM_ARGS.filter((a) => !a.startsWith("--autoplay-policy")), "--autoplay-policy=document-user-activation-required"];
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 60_000 });
+  const browser = (nodes.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 60_000 }));
   // One context per user: both nodes are 127.0.0.1, and cookies ignore the port.
   const newPage = async (options = {}) => (await browser.newContext({ ignoreHTTPSErrors: true, ...options })).newPage();
   const phone = await newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });

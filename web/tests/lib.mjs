@@ -167,3 +167,15 @@ export async function firstFrameTimes(page, url, tiles, loads) {
   }
   return times.sort((a, b) => a - b);
 }
+
+// A key only a TV remote has, sent through Chromium's input pipeline.
+export async function remoteKey(page, key, keyCode) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    for (const type of ["rawKeyDown", "keyUp"]) {
+      await cdp.send("Input.dispatchKeyEvent", { type, key, code: key, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
+    }
+  } finally {
+    await cdp.detach();
+  }
+}

@@ -10,26 +10,19 @@
 //
 // Exits 77 (CTest's "skipped") only when /usr/bin/chromium is missing.
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, exitUnlessChromiumAndUi, tempDir, waitFor } from "./lib.mjs";
-import { LINK_UP, linkedHousehold, logIn } from "./nodes.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, exitUnlessChromiumAndUi, waitFor } from "./lib.mjs";
+import { LINK_UP, linkedHousehold, logIn, testNodes } from "./nodes.mjs";
 
 exitUnlessChromiumAndUi();
 
-const tmp = tempDir("vigil-looks-e2e-");
-const started = [];
-let browser;
-after(async () => {
-  await browser?.close();
-  for (const p of started.reverse()) await p.stop();
-  tmp.remove();
-});
+const nodes = testNodes("vigil-looks-e2e-");
 
 test("the household's owner sees who from the village looked at the door", { timeout: 540_000 }, async () => {
-  const { village, house } = await linkedHousehold(tmp.path, started);
+  const { village, house } = await linkedHousehold(nodes);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = (nodes.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 }));
   // One context per node: both are 127.0.0.1, and cookies ignore the port.
   const owner = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
   const desk = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();

@@ -7,8 +7,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { after } from "node:test";
 import { request } from "playwright-core";
-import { Child, WEB_DIR, vigilBinary, waitFor } from "./lib.mjs";
+import { Child, WEB_DIR, tempDir, vigilBinary, waitFor } from "./lib.mjs";
 
 // Sanitized builds on a shared machine start slowly: loose bounds.
 export const START = 180_000;
@@ -69,9 +70,10 @@ export async function logIn(page, url, user, password) {
 }
 
 // testcam, then a village and a household (camera "door", testcam's
-// stream) joined to it and connected; each pushed on `started` to be
+// stream) joined to it and connected, in `nodes` (testNodes) to be
 // stopped. Returns { village, house }.
-export async function linkedHousehold(root, started) {
+export async function linkedHousehold({ tmp, started }) {
+  const root = tmp.path;
   const testcam = new Child(vigilBinary(), ["testcam", "--listen", "127.0.0.1:0"]);
   started.push(testcam);
   const camUrl = (await testcam.waitForOutput(/at (rtsp:\/\/127\.0\.0\.1:\d+)\/cam\/0/, START))[1] + "/cam/0";
@@ -90,4 +92,16 @@ export async function linkedHousehold(root, started) {
     return body?.children?.some((c) => c.id === "house1" && c.state === "connected");
   }, LINK_UP);
   return { village, house };
+}
+
+// A test's nodes and browser, all stopped after it: `started` takes what
+// linkedHousehold starts, `browser` the browser it launches.
+export function testNodes(prefix) {
+  const nodes = { tmp: tempDir(prefix), started: [], browser: undefined };
+  after(async () => {
+    await nodes.browser?.close();
+    for (const p of nodes.started.reverse()) await p.stop();
+    nodes.tmp.remove();
+  });
+  return nodes;
 }
