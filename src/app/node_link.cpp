@@ -47,6 +47,22 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
   link.outbox = std::move(*outbox);
   link::receiveChildCheckpoints(*link.outbox, *link.store, SystemClock::instance());
   link::receiveChildHealth(*link.outbox, *link.health);
+  auto alarms = alarm::AlarmStore::open((dir / "alarms.db").string());
+  if (!alarms) return alarms.status();
+  link.alarmStore = std::move(*alarms);
+  std::string parentId;  // alarms go up only to the parent the config names and this node joined
+  if (!config.link.parent.empty()) {
+    auto joined = link.store->parent();
+    if (!joined) return joined.status();
+    if (*joined && (*joined)->url == config.link.parent) parentId = (*joined)->id;
+  }
+  link.alarms = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{.store = link.alarmStore.get(),
+                                                                     .outbox = link.outbox.get(),
+                                                                     .bus = link.bus.get(),
+                                                                     .clock = &SystemClock::instance(),
+                                                                     .selfId = config.node.id,
+                                                                     .parentId = parentId,
+                                                                     .config = config.alarm});
   link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
                                                      link::SessionOptions{}, link.bus.get());
   return link;
@@ -92,6 +108,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
   if (services.shares) {
     services.shares->addChangeListener([catalog = link.catalog.get()](const std::string&) { catalog->changed(); });
   }
+  link.alarms->start();
   if (!parent) return Status::ok();
   link.healthReporter->start();
   link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
@@ -106,6 +123,7 @@ void stopNodeLink(NodeLink& link) {
   link.catalog->stop();
   if (link.healthReporter) link.healthReporter->stop();  // it reads the node's cameras
   link.children->stop();
+  link.alarms->stop();  // it queues in the outbox
   link.outbox->stop();  // before the loops go: it sends on their connections
   // Its timers belong to a loop: gone before the loops are.
   link.parent.reset();

@@ -7,6 +7,7 @@
 
 #include "access/audit.h"
 #include "access/node_key.h"
+#include "alarm/alarms.h"
 #include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
@@ -29,6 +30,9 @@ struct NodeLink {
   std::unique_ptr<link::LinkStore> store;
   std::unique_ptr<link::Bus> bus;  // what rides on the links registers here before startNodeLink()
   std::unique_ptr<link::HealthStore> health;  // <data_dir>/health.db: the children's cameras' health (before the outbox, which feeds it)
+  // <data_dir>/alarms.db and the node's alarms (before the outbox, which feeds them).
+  std::unique_ptr<alarm::AlarmStore> alarmStore;
+  std::unique_ptr<alarm::Alarms> alarms;  // started by startNodeLink(), stopped by stopNodeLink() before the outbox
   std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
   std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran
   std::unique_ptr<link::Enrolment> enrolment;

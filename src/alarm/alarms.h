@@ -1,0 +1,105 @@
+#pragma once
+// A node's alarms (design/ALARMS.md): raising one at a household, the
+// desk's actions on one received from below, their delivery through the
+// durable outbox and escalation to the next tier.
+//
+//   household            village (desk)                township
+//   raise(): stored,  -> alarm.raise: stored once,
+//     alarm.raise up     delivered_at set; ack/assign/  (escalate_after
+//                        notes/close                     without ack:)
+//   <- alarm.update ---- each change goes down     ->   alarm.raise up;
+//                        <- alarm.update -------------- its changes down
+//
+// Upward the record always travels as "alarm.raise" (it creates the alarm
+// at the parent or merges into it), downward as "alarm.update". A node
+// takes a record only from the neighbour it exchanged that alarm with:
+// the child it came from, the parent it went to. Every change is stored
+// first (alarms.db) and then put in the outbox; a record left unsent by a
+// kill -9 between the two is sent at the next start (merging is
+// idempotent, so sending twice changes nothing).
+//
+// Threads: the API's calls, the outbox's receivers and the escalation
+// thread; one mutex orders them, so the outbox gets changes in the order
+// they were stored.
+
+#include <condition_variable>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "alarm/config.h"
+#include "alarm/store.h"
+#include "base/mutex.h"
+#include "base/time.h"
+#include "link/bus.h"
+#include "link/outbox.h"
+
+namespace vigil::alarm {
+
+inline constexpr std::string_view kRaiseMessage = "alarm.raise";    // child -> parent
+inline constexpr std::string_view kUpdateMessage = "alarm.update";  // parent -> child
+
+struct AlarmsContext {
+  AlarmStore* store = nullptr;
+  link::Outbox* outbox = nullptr;
+  link::Bus* bus = nullptr;
+  const Clock* clock = nullptr;
+  std::string selfId;
+  std::string parentId;  // empty: no parent; this node can neither raise nor escalate
+  AlarmConfig config;
+};
+
+enum class Action { kAcknowledge, kAssign, kNote, kClose };
+
+class Alarms {
+ public:
+  // Registers the outbox's receivers of both messages: before the outbox starts.
+  explicit Alarms(AlarmsContext context);
+  ~Alarms();  // stop()s
+  Alarms(const Alarms&) = delete;
+  Alarms& operator=(const Alarms&) = delete;
+
+  // Sends what a previous run left unsent; starts the escalation thread.
+  void start();
+  void stop();
+
+  bool canRaise() const { return !context_.parentId.empty(); }
+  // Stores a new alarm raised by `user` of this node and queues it for the
+  // parent. FailedPrecondition without a parent; InvalidArgument for a bad note.
+  Result<StoredAlarm> raise(const std::string& user, Kind kind, const std::string& note,
+                            const std::vector<std::string>& cameras) EXCLUDES(mutex_);
+  // A desk's action by `user` of this node; `text`: the assignee, the note
+  // or the outcome. NotFound; PermissionDenied on the node that raised it;
+  // FailedPrecondition when already acknowledged (by whom: the alarm's
+  // acknowledged_by) or closed; InvalidArgument for a bad text.
+  Result<StoredAlarm> act(const std::string& id, const std::string& user, Action action, const std::string& text)
+      EXCLUDES(mutex_);
+  // For the node that raised it: "stored", "sent" (the parent's link is
+  // up) or "delivered" (its parent's outbox took it); empty elsewhere.
+  std::string_view delivery(const StoredAlarm& a);
+  AlarmStore& store() { return *context_.store; }
+
+  // A record from a neighbour, as the outbox gives it. A refused one is
+  // logged and taken (OK); a store error is not taken.
+  Status receive(const link::Peer& from, std::string_view type, std::span<const uint8_t> body) EXCLUDES(mutex_);
+  // Forwards to the parent what waited too long, and sends what is unsent.
+  // The thread's work, public for tests.
+  Status tick() EXCLUDES(mutex_);
+
+ private:
+  // Puts `a`'s messages in the outbox (not to `except`, which sent it).
+  Status flush(const StoredAlarm& a, const std::optional<link::Peer>& except) REQUIRES(mutex_);
+  Status receiveFromChild(const std::string& child, Alarm a) REQUIRES(mutex_);
+  Status receiveFromParent(const Alarm& a) REQUIRES(mutex_);
+  void run();
+
+  const AlarmsContext context_;
+  Mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  std::thread thread_;
+};
+
+}  // namespace vigil::alarm
