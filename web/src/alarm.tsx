@@ -54,7 +54,10 @@ export function installAlarmKeys(key: string, onAlarm: () => void): () => void {
     // A held OK is one press: its repeats click nothing.
     if (e.repeat) e.preventDefault();
     if (!e.repeat) {
-      okDownAt = performance.now();
+      // A press begun in the flow is the flow's (a kind held to send): it
+      // must not open the flow again once the alarm is sent.
+      const inFlow = e.target instanceof Element && e.target.closest(".alarm-flow");
+      okDownAt = inFlow ? undefined : performance.now();
       fired = false;
     } else if (held()) {
       fired = true;
