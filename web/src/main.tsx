@@ -157,8 +157,7 @@ function App() {
         )}
         {roles.raises && <AlarmStatus alarms={own.alarms} onDismiss={own.dismiss} />}
         <main>
-          {route.page === "grid" && roles.raises && <AlarmButton onOpen={() => setAlarmFlow(true)} />}
-          {route.page === "grid" && <Grid tv={tv} />}
+          {route.page === "grid" && <Grid tv={tv} action={roles.raises && <AlarmButton onOpen={() => setAlarmFlow(true)} />} />}
           {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
           {route.page === "audit" && me.role === "admin" && <Audit />}
           {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}

@@ -64,31 +64,31 @@ function nearest(from: Element, dir: Direction): HTMLElement | undefined {
     const bx = b.left + b.width / 2;
     const by = b.top + b.height / 2;
     let along: number;
+    let across: number;
     switch (dir) {
       case "ArrowLeft":
         along = a.left - b.right;
+        across = Math.abs(by - ay);
         if (bx >= ax) continue;
         break;
       case "ArrowRight":
         along = b.left - a.right;
+        across = Math.abs(by - ay);
         if (bx <= ax) continue;
         break;
       case "ArrowUp":
         along = a.top - b.bottom;
+        across = Math.abs(bx - ax);
         if (by >= ay) continue;
         break;
       case "ArrowDown":
         along = b.top - a.bottom;
+        across = Math.abs(bx - ax);
         if (by <= ay) continue;
         break;
     }
     const horizontal = dir === "ArrowLeft" || dir === "ArrowRight";
     const inLine = horizontal ? b.top < a.bottom && b.bottom > a.top : b.left < a.right && b.right > a.left;
-    // Off to the side: from the source's centre line to the candidate's
-    // nearest edge (a wide button straight above, the Alarm button over
-    // the toolbar, is not off to the side at all).
-    const [centre, lo, hi] = horizontal ? [ay, b.top, b.bottom] : [ax, b.left, b.right];
-    const across = Math.max(lo - centre, centre - hi, 0);
     const score = Math.max(along, 0) + 2 * across + (inLine ? 0 : 1e6);
     if (score < bestScore) {
       bestScore = score;
