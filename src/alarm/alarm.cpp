@@ -64,7 +64,7 @@ Result<std::vector<std::string>> idList(const json& doc, const char* key, size_t
   return out;
 }
 
-// The earlier of two (at, by) events, the later kept when `ours` is unset.
+// Keeps in (by, at) the earlier of it and (theirBy, theirAt), theirs when it is unset; true when it took theirs.
 bool takeEarlier(std::string& by, int64_t& at, const std::string& theirBy, int64_t theirAt) {
   if (theirBy.empty()) return false;
   if (!by.empty() && (at < theirAt || (at == theirAt && by <= theirBy))) return false;
@@ -73,35 +73,28 @@ bool takeEarlier(std::string& by, int64_t& at, const std::string& theirBy, int64
   return true;
 }
 
+// The name of `value` in `table`, and the value a name stands for.
+template <class E, size_t N>
+std::string_view nameIn(const std::pair<std::string_view, E> (&table)[N], E value) {
+  for (const auto& [name, v] : table) {
+    if (v == value) return name;
+  }
+  return table[N - 1].first;
+}
+template <class E, size_t N>
+std::optional<E> valueIn(const std::pair<std::string_view, E> (&table)[N], std::string_view name) {
+  for (const auto& [n, v] : table) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-std::string_view kindName(Kind kind) {
-  for (const auto& [name, k] : kKinds) {
-    if (k == kind) return name;
-  }
-  return "other";
-}
-
-std::optional<Kind> kindFromName(std::string_view name) {
-  for (const auto& [n, k] : kKinds) {
-    if (n == name) return k;
-  }
-  return std::nullopt;
-}
-
-std::string_view stateName(State state) {
-  for (const auto& [name, s] : kStates) {
-    if (s == state) return name;
-  }
-  return "open";
-}
-
-std::optional<State> stateFromName(std::string_view name) {
-  for (const auto& [n, s] : kStates) {
-    if (n == name) return s;
-  }
-  return std::nullopt;
-}
+std::string_view kindName(Kind kind) { return nameIn(kKinds, kind); }
+std::optional<Kind> kindFromName(std::string_view name) { return valueIn(kKinds, name); }
+std::string_view stateName(State state) { return nameIn(kStates, state); }
+std::optional<State> stateFromName(std::string_view name) { return valueIn(kStates, name); }
 
 State Alarm::state() const {
   if (closedAt != 0) return State::kClosed;

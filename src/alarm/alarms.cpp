@@ -31,6 +31,7 @@ Alarms::~Alarms() { stop(); }
 
 void Alarms::start() {
   if (thread_.joinable()) return;
+  if (Status s = refreshOpen(); !s.isOk()) log::error("alarm.read_failed", {{"error", s}});
   thread_ = std::thread([this] { run(); });
 }
 
@@ -76,6 +77,7 @@ Result<StoredAlarm> Alarms::raise(const std::string& user, Kind kind, const std:
   if (!stored) return stored.status();
   // Stored: the alarm stands even if the outbox fails now (the thread retries).
   if (Status s = flush(**stored, std::nullopt); !s.isOk()) log::error("alarm.not_queued", {{"id", a.alarm.id}, {"error", s}});
+  if (Status s = refreshOpen(); !s.isOk()) log::error("alarm.read_failed", {{"error", s}});
   return **stored;
 }
 
@@ -133,6 +135,21 @@ Result<StoredAlarm> Alarms::act(const std::string& id, const std::string& user, 
   log::info("alarm.changed", {{"id", id}, {"by", by}, {"state", stateName(changed->alarm.state())}});
   if (Status s = flush(*changed, std::nullopt); !s.isOk()) log::error("alarm.not_queued", {{"id", id}, {"error", s}});
   return changed;
+}
+
+std::optional<std::string> Alarms::openHere() const {
+  MutexLock lock(openMutex_);
+  return open_;
+}
+
+Status Alarms::refreshOpen() {
+  auto open = context_.store->openRaisedHere(context_.clock->now() +
+                                             -std::chrono::microseconds(context_.config.accessTail));
+  if (!open) return open.status();
+  MutexLock lock(openMutex_);
+  if (*open != open_) log::info("alarm.access", {{"open", open->value_or("none")}});
+  open_ = std::move(*open);
+  return Status::ok();
 }
 
 std::string_view Alarms::delivery(const StoredAlarm& a) {
@@ -195,32 +212,31 @@ Status Alarms::receiveFromChild(const std::string& child, Alarm a) {
     return flush(**stored, firstDesk ? std::nullopt : std::optional(link::Peer::child(child)));
   }
   if ((*existing)->fromChild != child) return Status::permissionDenied("the alarm came here from another node");
-  auto changed = context_.store->update(a.id, now, [&](StoredAlarm& s, std::vector<std::string>& history) -> Result<bool> {
-    const Alarm before = s.alarm;
-    if (!merge(s.alarm, a, false)) return false;
-    history = describeChanges(before, s.alarm);
-    return true;
-  });
-  if (!changed) return changed.status();
-  return changed->unsent ? flush(*changed, link::Peer::child(child)) : Status::ok();
+  return mergeFrom(link::Peer::child(child), a);
 }
 
 Status Alarms::receiveFromParent(const Alarm& a) {
   auto existing = context_.store->get(a.id);
   if (!existing) return existing.status();
   if (!*existing || !(*existing)->up) return Status::permissionDenied("the alarm was not sent to the parent");
-  auto changed = context_.store->update(a.id, context_.clock->now(),
+  return mergeFrom(link::Peer::theParent(), a);
+}
+
+Status Alarms::mergeFrom(const link::Peer& from, const Alarm& theirs) {
+  auto changed = context_.store->update(theirs.id, context_.clock->now(),
                                         [&](StoredAlarm& s, std::vector<std::string>& history) -> Result<bool> {
                                           const Alarm before = s.alarm;
-                                          if (!merge(s.alarm, a, true)) return false;
+                                          if (!merge(s.alarm, theirs, from.parent)) return false;
                                           history = describeChanges(before, s.alarm);
                                           return true;
                                         });
   if (!changed) return changed.status();
-  return changed->unsent ? flush(*changed, link::Peer::theParent()) : Status::ok();
+  // Unchanged, it may still wait to be sent (a failed flush): send it, but not back.
+  return changed->unsent ? flush(*changed, from) : Status::ok();
 }
 
 Status Alarms::tick() {
+  VIGIL_RETURN_IF_ERROR(refreshOpen());
   MutexLock lock(mutex_);
   auto unsent = context_.store->unsent();
   if (!unsent) return unsent.status();

@@ -79,6 +79,10 @@ class Alarms {
   // For the node that raised it: "stored", "sent" (the parent's link is
   // up) or "delivered" (its parent's outbox took it); empty elsewhere.
   std::string_view delivery(const StoredAlarm& a);
+  // The id of an alarm raised here that opens the shares "only during an
+  // alarm": not closed, or closed less than [alarm] access_tail ago. As of
+  // the last change or tick (at most 250 ms old); cheap, from any thread.
+  std::optional<std::string> openHere() const EXCLUDES(openMutex_);
   AlarmStore& store() { return *context_.store; }
 
   // A record from a neighbour, as the outbox gives it. A refused one is
@@ -93,13 +97,19 @@ class Alarms {
   Status flush(const StoredAlarm& a, const std::optional<link::Peer>& except) REQUIRES(mutex_);
   Status receiveFromChild(const std::string& child, Alarm a) REQUIRES(mutex_);
   Status receiveFromParent(const Alarm& a) REQUIRES(mutex_);
+  // Merges a known alarm's record from `from` and forwards it if it changed.
+  Status mergeFrom(const link::Peer& from, const Alarm& theirs) REQUIRES(mutex_);
   void run();
+  // Recomputes openHere() from the store.
+  Status refreshOpen() EXCLUDES(openMutex_);
 
   const AlarmsContext context_;
   Mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ GUARDED_BY(mutex_) = false;
   std::thread thread_;
+  mutable Mutex openMutex_;
+  std::optional<std::string> open_ GUARDED_BY(openMutex_);
 };
 
 }  // namespace vigil::alarm

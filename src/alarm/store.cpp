@@ -20,8 +20,11 @@ CREATE TABLE IF NOT EXISTS alarm (
   change INTEGER NOT NULL,
   raise_seq INTEGER NOT NULL,
   unsent INTEGER NOT NULL,
+  closed_at INTEGER NOT NULL,  -- Unix ms, 0: not closed
   record TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS alarm_unsent ON alarm (change) WHERE unsent = 1;
+CREATE INDEX IF NOT EXISTS alarm_raised_here ON alarm (arrival) WHERE from_child = '';
 CREATE INDEX IF NOT EXISTS alarm_by_change ON alarm (change);
 CREATE INDEX IF NOT EXISTS alarm_by_state ON alarm (state, arrival);
 -- One line per change seen here; its number is the change's.
@@ -74,10 +77,10 @@ Status AlarmStore::write(StoredAlarm& a, bool insert, WallTime at, const std::ve
   a.change = sqlite3_last_insert_rowid(db_);
   a.unsent = true;
   const std::vector<uint8_t> record = encode(a.alarm);
-  const char* sql = insert ? "INSERT INTO alarm (state, from_child, up, received_at, change, raise_seq, unsent, record, id) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  const char* sql = insert ? "INSERT INTO alarm (state, from_child, up, received_at, change, raise_seq, unsent, closed_at, record, id) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                            : "UPDATE alarm SET state = ?, from_child = ?, up = ?, received_at = ?, change = ?, "
-                             "raise_seq = ?, unsent = ?, record = ? WHERE id = ?";
+                             "raise_seq = ?, unsent = ?, closed_at = ?, record = ? WHERE id = ?";
   return SqlQuery(db_, sql)
       .bind(stateName(a.alarm.state()))
       .bind(a.fromChild)
@@ -86,6 +89,7 @@ Status AlarmStore::write(StoredAlarm& a, bool insert, WallTime at, const std::ve
       .bind(a.change)
       .bind(a.raiseSeq)
       .bind(int64_t{1})
+      .bind(a.alarm.closedAt)
       .bind(std::string_view(reinterpret_cast<const char*>(record.data()), record.size()))
       .bind(a.alarm.id)
       .run();
@@ -183,6 +187,17 @@ Result<std::vector<StoredAlarm>> AlarmStore::unescalated(WallTime before) {
   SqlQuery q(db_, selectAlarms("WHERE state = 'open' AND from_child != '' AND up = 0 AND received_at <= ? ORDER BY arrival").c_str());
   q.bind(before.unixMicros());
   return rows(q);
+}
+
+Result<std::optional<std::string>> AlarmStore::openRaisedHere(WallTime closedSince) {
+  std::lock_guard lock(mutex_);
+  SqlQuery q(db_,
+             "SELECT id FROM alarm WHERE from_child = '' AND (state != 'closed' OR closed_at >= ?) "
+             "ORDER BY arrival DESC LIMIT 1");
+  q.bind(closedSince.unixMicros() / 1000);
+  auto row = q.next();
+  if (!row) return row.status();
+  return *row ? std::optional<std::string>(q.text(0)) : std::nullopt;
 }
 
 Result<std::vector<HistoryLine>> AlarmStore::history(const std::string& id) {

@@ -67,6 +67,8 @@ class AlarmStore {
   Result<std::vector<StoredAlarm>> unsent();
   // Received from a child, still open and not sent up, stored at or before `before`.
   Result<std::vector<StoredAlarm>> unescalated(WallTime before);
+  // The newest alarm raised here that is not closed, or closed at or after `closedSince`.
+  Result<std::optional<std::string>> openRaisedHere(WallTime closedSince);
   Result<std::vector<HistoryLine>> history(const std::string& id);
   Result<int64_t> lastChange();
 

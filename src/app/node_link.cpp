@@ -8,17 +8,20 @@
 
 namespace vigil::app {
 
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access) {
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms) {
+  std::function<std::optional<std::string>()> openAlarm;
+  if (alarms) openAlarm = [alarms] { return alarms->openHere(); };
   link::CatalogSources cameras{.cameras = [&node] { return node.cameraStatuses(); },
-                               .rights = [access](const std::string& camera) -> Result<link::TierRights> {
+                               .rights = [access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
                                  if (!access) return link::TierRights{};
-                                 return access->shares->rightsNow(camera, false);
+                                 return access->shares->rightsNow(camera, openAlarm && openAlarm());
                                }};
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,
           .audit = access ? access->audit.get() : nullptr,
-          .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }};
+          .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); },
+          .openAlarm = std::move(openAlarm)};
 }
 
 Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
@@ -98,6 +101,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .shares = services.audit ? services.shares : nullptr,
       .audit = services.audit,
       .cameraExists = std::move(services.cameraExists),
+      .openAlarm = std::move(services.openAlarm),
       .selfId = config.node.id,
       .selfTier = config.node.tier,
       .parentTier = parent ? std::optional<Tier>(parent->tier) : std::nullopt,

@@ -50,12 +50,14 @@ struct NodeLinkServices {
   access::CameraShares* shares = nullptr;  // null (no access database): every look is refused
   access::AuditLog* audit = nullptr;
   std::function<bool(std::string_view camera)> cameraExists;
+  std::function<std::optional<std::string>()> openAlarm;  // null: none is ever open
 };
 
 // What `node` and its `access` (null: no access database) give the link:
 // serve's and the demo's alike. The cameras share what their owner's
-// shares allow now (no alarm is open until the alarm issue says otherwise).
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access);
+// shares allow now, "only during an alarm" while `alarms` (null: none)
+// has one of this node's open (design/ALARMS.md).
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms);
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
 // Invitations, enrolments and removals are audited in `audit` (the

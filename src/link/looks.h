@@ -36,6 +36,9 @@ struct LooksContext {
   access::CameraShares* shares = nullptr;  // null: this node shares nothing
   access::AuditLog* audit = nullptr;
   std::function<bool(std::string_view camera)> cameraExists;  // this node's own cameras
+  // The id of this node's alarm that opens its "only during an alarm"
+  // shares now (design/ALARMS.md); null or none: no alarm is open.
+  std::function<std::optional<std::string>()> openAlarm;
   std::string selfId;
   Tier selfTier = Tier::kHousehold;
   std::optional<Tier> parentTier;  // pinned at enrolment; none without a parent
