@@ -3,15 +3,14 @@ import { type Alarm, type AlarmPage, api } from "./api";
 import { SECOND } from "./time";
 
 const kPollMs = SECOND;
-const kWaitS = 25; // how long the server may hold an ask for changes
 const kMaxChanges = 1000;
 
 // The alarms a page follows, live: `first` lists them and gives a cursor,
 // then GET /api/v1/alarms?since=cursor brings every change after it, in
 // order; an alarm that changed stays while `keep` says so. The next ask
-// goes as soon as one brings changes, else after kPollMs (the server may
-// hold it up to kWaitS: a long poll). `put` shows an alarm an action
-// answered with before its change comes round.
+// goes at once when one brought a full page of changes, else after
+// kPollMs (the server has no long poll: design/ALARMS.md "API"). `put`
+// shows an alarm an action answered with before its change comes round.
 export function useAlarmFeed(
   enabled: boolean,
   first: () => Promise<AlarmPage>,
@@ -48,12 +47,11 @@ export function useAlarmFeed(
           merge(page.alarms, true);
           cursor = page.cursor;
         } else {
-          const asked = Date.now();
-          const page = await api.alarms({ since: cursor, wait: kWaitS, limit: kMaxChanges });
+          const page = await api.alarms({ since: cursor, limit: kMaxChanges });
           if (!live) return;
           merge(page.alarms, false);
           cursor = page.cursor;
-          if (page.alarms.length > 0 || Date.now() - asked > 2 * kPollMs) again = 0;
+          if (page.alarms.length === kMaxChanges) again = 0;
         }
         setError("");
       } catch (e) {

@@ -182,9 +182,8 @@ export const api = {
   // The tier link's state (admins): this node's tier, its parent, children.
   link: () => request<{ node: { tier: Tier | "household" }; parent: unknown | null; children: unknown[] }>("GET", "/api/v1/link"),
   raiseAlarm: (kind: AlarmKind, note?: string) => request<{ id: string }>("POST", "/api/v1/alarms", note ? { kind, note } : { kind }),
-  // Newest first; or, with `since`, the changes after that cursor in order
-  // (`wait`: seconds the server may hold the ask until there is one).
-  alarms: (q: { state?: AlarmState; since?: number; wait?: number; limit?: number } = {}) => {
+  // Newest first; or, with `since`, the changes after that cursor in order.
+  alarms: (q: { state?: AlarmState; since?: number; limit?: number } = {}) => {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
     return request<AlarmPage>("GET", `/api/v1/alarms?${p}`);
