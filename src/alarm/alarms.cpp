@@ -246,13 +246,14 @@ Status Alarms::tick() {
   auto due = context_.store->unescalated(now + -std::chrono::microseconds(context_.config.escalateAfter));
   if (!due) return due.status();
   for (const StoredAlarm& d : *due) {
-    auto escalated = context_.store->update(d.alarm.id, now, [&](StoredAlarm& s, std::vector<std::string>& history) -> Result<bool> {
+    const auto escalate = [&](StoredAlarm& s, std::vector<std::string>& history) -> Result<bool> {
       if (s.up || s.alarm.state() != State::kOpen) return false;
       s.up = true;
       s.alarm.escalatedTo = context_.parentId;
       history.push_back("escalated to " + context_.parentId);
       return true;
-    });
+    };
+    auto escalated = context_.store->update(d.alarm.id, now, escalate);
     if (!escalated) return escalated.status();
     log::warn("alarm.escalated", {{"id", d.alarm.id}, {"to", context_.parentId}});
     VIGIL_RETURN_IF_ERROR(flush(*escalated, std::nullopt));

@@ -77,8 +77,8 @@ Status AlarmStore::write(StoredAlarm& a, bool insert, WallTime at, const std::ve
   a.change = sqlite3_last_insert_rowid(db_);
   a.unsent = true;
   const std::vector<uint8_t> record = encode(a.alarm);
-  const char* sql = insert ? "INSERT INTO alarm (state, from_child, up, received_at, change, raise_seq, unsent, closed_at, record, id) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  const char* sql = insert ? "INSERT INTO alarm (state, from_child, up, received_at, change, raise_seq, unsent, "
+                             "closed_at, record, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                            : "UPDATE alarm SET state = ?, from_child = ?, up = ?, received_at = ?, change = ?, "
                              "raise_seq = ?, unsent = ?, closed_at = ?, record = ? WHERE id = ?";
   return SqlQuery(db_, sql)
@@ -184,7 +184,9 @@ Result<std::vector<StoredAlarm>> AlarmStore::unsent() {
 
 Result<std::vector<StoredAlarm>> AlarmStore::unescalated(WallTime before) {
   std::lock_guard lock(mutex_);
-  SqlQuery q(db_, selectAlarms("WHERE state = 'open' AND from_child != '' AND up = 0 AND received_at <= ? ORDER BY arrival").c_str());
+  SqlQuery q(db_, selectAlarms("WHERE state = 'open' AND from_child != '' AND up = 0 AND received_at <= ? "
+                               "ORDER BY arrival")
+                      .c_str());
   q.bind(before.unixMicros());
   return rows(q);
 }

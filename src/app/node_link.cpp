@@ -24,6 +24,11 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
           .openAlarm = std::move(openAlarm)};
 }
 
+NodeLink::~NodeLink() {
+  if (alarms) alarms->stop();
+  if (outbox) outbox->stop();
+}
+
 Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
   const std::filesystem::path dir = config.node.dataDir;
   if (dir.empty()) return Status::failedPrecondition("the tier link needs node.data_dir in the config");

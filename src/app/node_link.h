@@ -26,6 +26,14 @@
 namespace vigil::app {
 
 struct NodeLink {
+  NodeLink() = default;
+  NodeLink(NodeLink&&) = default;
+  NodeLink& operator=(NodeLink&&) = default;
+  // The alarms' thread queues in the outbox and the outbox's calls the
+  // alarms: both stop before either goes (a start that failed half-way
+  // skips stopNodeLink()).
+  ~NodeLink();
+
   std::unique_ptr<access::NodeKey> key;
   std::unique_ptr<link::LinkStore> store;
   std::unique_ptr<link::Bus> bus;  // what rides on the links registers here before startNodeLink()
