@@ -66,7 +66,10 @@ export async function logIn(page, url, user, password) {
   await page.fill('input[name="user"]', user);
   await page.fill('input[name="password"]', password);
   await page.click('button[type="submit"]');
-  await page.waitForSelector(".bar", { timeout: 30_000 });
+  // A password check (Argon2id) in a sanitized build on a loaded machine: a loose bound.
+  await page.waitForSelector(".bar", { timeout: 60_000 }).catch(async (e) => {
+    throw new Error(`${user} not logged in at ${url}: the page says "${await page.textContent("body")}"; ${e.message}`);
+  });
 }
 
 // testcam, then a village and a household (camera "door", testcam's
