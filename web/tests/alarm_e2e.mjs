@@ -83,10 +83,13 @@ test("a household raises an alarm from the phone and the TV; the village desk se
   const args = [...CHROMIUM_ARGS.filter((a) => !a.startsWith("--autoplay-policy")), "--autoplay-policy=document-user-activation-required"];
   const browser = (nodes.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 60_000 }));
   // One context per user: both nodes are 127.0.0.1, and cookies ignore the port.
-  const newPage = async (options = {}) => (await browser.newContext({ ignoreHTTPSErrors: true, ...options })).newPage();
+  const newPage = async (options = {}) => {
+    const page = await (await browser.newContext({ ignoreHTTPSErrors: true, ...options })).newPage();
+    page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+    return page;
+  };
   const phone = await newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
   const desk = await newPage({ viewport: { width: 1280, height: 900 } });
-  for (const p of [phone, desk]) p.on("pageerror", (e) => console.log(`page error: ${e.message}`));
 
   // Logged in without a click (the session cookie through the API), and
   // nothing run in the page until the desk has made its AudioContext:
