@@ -233,8 +233,6 @@ export const api = {
     const from = headers.get("Vigil-Searched-From");
     return { rows: json, searchedFrom: from ? Date.parse(from) : undefined };
   },
-  // The tier link's state (admins): this node's tier, its parent, children.
-  link: () => request<{ node: { tier: Tier | "household" }; parent: unknown | null; children: unknown[] }>("GET", "/api/v1/link"),
   raiseAlarm: (kind: AlarmKind, note?: string) => request<{ id: string }>("POST", "/api/v1/alarms", note ? { kind, note } : { kind }),
   // Newest first; or, with `since`, the changes after that cursor in order.
   alarms: (q: { state?: AlarmState; since?: number; limit?: number } = {}) => {
