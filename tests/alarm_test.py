@@ -150,6 +150,14 @@ class AlarmTest(NodesTestCase):
         self.assertEqual(answer["error"], "a household cannot acknowledge its own alarm")
         status, answer = call(village, vic, "POST", f"/api/v1/alarms/{alarm_id}/ack")
         self.assertEqual(status, 403, answer)
+        # A viewer at the desk does not read the households' alarms (their notes are often medical).
+        status, answer = call(village, vic, "GET", f"/api/v1/alarms/{alarm_id}")
+        self.assertEqual(status, 404, answer)
+        status, answer = call(village, vic, "GET", "/api/v1/alarms")
+        self.assertEqual((status, answer["alarms"]), (200, []), answer)
+        # The household's own viewer reads its alarm.
+        status, answer = call(house, gran, "GET", f"/api/v1/alarms/{alarm_id}")
+        self.assertEqual((status, answer["id"]), (200, alarm_id), answer)
         self.assertEqual(alarm(village, alarm_id)["state"], "open")
 
         # Two operators at once: one wins, the other is told who.

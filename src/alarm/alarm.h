@@ -32,6 +32,10 @@ inline constexpr size_t kMaxTextChars = 500;  // note, a note's text, outcome: U
 inline constexpr size_t kMaxCameras = 32;
 inline constexpr size_t kMaxNotes = 20;
 inline constexpr size_t kMaxPathNodes = 8;
+// Alarms of one household not yet closed that a desk takes: more are
+// refused (and logged), so a compromised box cannot drown its village's
+// desk (its neighbours' alarms stay in view and on time).
+inline constexpr int64_t kMaxOpenPerHousehold = 20;
 inline constexpr size_t kMaxActorBytes = 200;  // "user@node"
 
 struct Note {

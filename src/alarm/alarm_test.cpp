@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "alarm/alarms.h"
 
 namespace vigil::alarm {
@@ -301,6 +303,26 @@ TEST(AlarmsTest, AHouseholdSpeaksOnlyForItsOwnAlarmsAndActsForNoDesk) {
   EXPECT_FALSE(failing.alarms->receive(link::Peer::child("village1"), kRaiseMessage, encode(relayed)).isOk());
 }
 
+
+// A household's box that keeps raising (compromised, or a stuck button)
+// gets at most kMaxOpenPerHousehold alarms not closed at its desk; the
+// rest are refused and taken (the outbox does not stall on them), and a
+// neighbour's alarm is stored as ever.
+TEST(AlarmsTest, AHouseholdFloodingItsDeskIsCappedAndItsNeighboursStillHeard) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  TestNode village(d.dir / "village", "village1", "township1", clock);
+  for (int i = 0; i < kMaxOpenPerHousehold + 5; ++i) {
+    Alarm a = sample();
+    a.id = fmt::format("{:032x}", i + 1);
+    a.node = "house2";
+    ASSERT_TRUE(village.alarms->receive(link::Peer::child("house2"), kRaiseMessage, encode(a)).isOk());
+  }
+  EXPECT_EQ(*village.store->notClosedFrom("house2"), kMaxOpenPerHousehold);
+  Alarm neighbour = sample();
+  ASSERT_TRUE(village.alarms->receive(link::Peer::child("house1"), kRaiseMessage, encode(neighbour)).isOk());
+  EXPECT_TRUE(*village.store->get(neighbour.id));
+}
 
 TEST(AlarmsTest, ARecordLeftUnsentGoesBeforeTheNextAlarmRaised) {
   Dirs d;

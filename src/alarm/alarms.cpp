@@ -221,6 +221,14 @@ Status Alarms::receiveFromChild(const std::string& child, Alarm a) {
   if (!existing) return existing.status();
   const WallTime now = context_.clock->now();
   if (!*existing) {
+    if (!*relays) {
+      auto open = context_.store->notClosedFrom(child);
+      if (!open) return open.status();
+      if (*open >= kMaxOpenPerHousehold) {
+        return Status::permissionDenied(
+            fmt::format("{} has {} alarms not closed here: no more until the desk closes some", child, *open));
+      }
+    }
     StoredAlarm s{.alarm = a, .fromChild = child, .receivedAt = now};
     // The first desk: the household learns it was delivered.
     const bool firstDesk = a.deliveredAt == 0;

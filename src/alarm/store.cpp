@@ -203,6 +203,15 @@ Result<std::optional<std::string>> AlarmStore::openRaisedHere(WallTime closedSin
   return *row ? std::optional<std::string>(q.text(0)) : std::nullopt;
 }
 
+Result<int64_t> AlarmStore::notClosedFrom(const std::string& child) {
+  std::lock_guard lock(mutex_);
+  SqlQuery q(db_, "SELECT COUNT(*) FROM alarm WHERE from_child = ? AND state != 'closed'");
+  q.bind(child);
+  auto row = q.next();
+  if (!row) return row.status();
+  return *row ? q.integer(0) : 0;
+}
+
 Result<std::vector<HistoryLine>> AlarmStore::history(const std::string& id) {
   std::lock_guard lock(mutex_);
   SqlQuery q(db_, "SELECT change, at, what FROM history WHERE alarm = ? ORDER BY change");

@@ -69,6 +69,8 @@ class AlarmStore {
   Result<std::vector<StoredAlarm>> unescalated(WallTime before);
   // The newest alarm raised here that is not closed, or closed at or after `closedSince`.
   Result<std::optional<std::string>> openRaisedHere(WallTime closedSince);
+  // How many alarms that came from `child` are not closed.
+  Result<int64_t> notClosedFrom(const std::string& child);
   Result<std::vector<HistoryLine>> history(const std::string& id);
   Result<int64_t> lastChange();
 

@@ -85,6 +85,13 @@ Response raise(alarm::Alarms& alarms, const AlarmRouteOptions& o, const Request&
   return Response::json(201, json{{"id", raised->alarm.id}}.dump());
 }
 
+// A household's own alarms are for all its users; what came from below
+// (other households' alarms, with their notes: often medical) only for a
+// desk's operators and admins.
+bool mayRead(const Request& req, const alarm::StoredAlarm& a) {
+  return a.fromChild.empty() || req.principal->hasRole(access::Role::kOperator);
+}
+
 Response list(alarm::Alarms& alarms, const Request& req) {
   auto q = parseQuery(req.query);
   if (!q) return errorResponse(q.status());
@@ -106,9 +113,9 @@ Response list(alarm::Alarms& alarms, const Request& req) {
   json out = json::array();
   int64_t next = *since >= 0 ? *since : *cursor;
   for (const alarm::StoredAlarm& a : *found) {
-    if (state && a.alarm.state() != *state) continue;
+    next = std::max(next, a.change);  // past what is left out too, or a poll would stall on it
+    if ((state && a.alarm.state() != *state) || !mayRead(req, a)) continue;
     out.push_back(alarmJson(alarms, a));
-    next = std::max(next, a.change);
   }
   // A page of changes cut at `limit` continues from its last one.
   if (*since >= 0 && found->size() < static_cast<size_t>(*limit)) next = std::max(next, *cursor);
@@ -132,7 +139,7 @@ Response get(alarm::Alarms& alarms, const Request& req) {
   if (!alarm::isValidAlarmId(id)) return Response::error(404, "no such alarm");
   auto a = alarms.store().get(id);
   if (!a) return errorResponse(a.status());
-  if (!*a) return Response::error(404, "no such alarm");
+  if (!*a || !mayRead(req, **a)) return Response::error(404, "no such alarm");
   return oneAlarm(alarms, **a, 200);
 }
 

@@ -8,6 +8,8 @@
 //                                    user: {"alarms": [changed after CURSOR, oldest change first], "cursor"}:
 //                                    poll with the cursor of the previous answer (a desk's live list)
 //   GET  /api/v1/alarms/{id}         user: the alarm with its "history" here
+// A viewer reads only the alarms raised at this node; operators and admins
+// also those that came from below.
 //   POST /api/v1/alarms/{id}/ack     operator, at a desk: first wins; 409 {"error", "acknowledged_by"}
 //   POST /api/v1/alarms/{id}/assign  operator: {"to"}
 //   POST /api/v1/alarms/{id}/notes   operator: {"text"}
