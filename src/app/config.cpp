@@ -9,7 +9,7 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "camera"};
+constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -58,6 +58,7 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
     auto link = root.table("link");
     return (*link)->fail("parent", "needs [node] id");
   }
+  VIGIL_RETURN_IF_ERROR(readSection(root, "alarm", alarm::kAlarmConfigKeys, alarm::readAlarmConfig, config.alarm));
   VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();

@@ -1,7 +1,7 @@
 #pragma once
 // The node's config file put together from the sections each module owns:
 // [node] (base/config.h), [http] (http/config.h), [access]
-// (access/config.h), [link] (link/config.h) and [[camera]], whose keys are camera's
+// (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h) and [[camera]], whose keys are camera's
 // (camera/config.h) and storage's (storage/config.h).
 
 #include <map>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "access/config.h"
+#include "alarm/config.h"
 #include "base/config.h"
 #include "camera/config.h"
 #include "http/config.h"
@@ -30,6 +31,7 @@ struct Config {
   http::HttpConfig http;
   access::AccessConfig access;
   link::LinkConfig link;
+  alarm::AlarmConfig alarm;
   std::vector<ConfiguredCamera> cameras;
 
   // What the config-change audit compares from one start to the next: the

@@ -118,6 +118,15 @@ TEST(Config, NodeIdAndLinkParent) {
   EXPECT_EQ(errorOf("[link]\nparent = \"https://v:8443\"\n"), "vigil.toml:2: link.parent: needs [node] id");
 }
 
+TEST(Config, AlarmEscalatesAfterSeconds) {
+  auto c = parseConfig("[alarm]\nescalate_after = 2\n", "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->alarm.escalateAfter, std::chrono::seconds(2));
+  EXPECT_EQ(parseConfig("", "vigil.toml")->alarm.escalateAfter, std::chrono::seconds(120));
+  EXPECT_THAT(errorOf("[alarm]\nescalate_after = 0\n"), HasSubstr("vigil.toml:2: alarm.escalate_after"));
+  EXPECT_THAT(errorOf("[alarm]\nescalate_afer = 5\n"), HasSubstr("escalate_afer"));
+}
+
 TEST(Config, SyntaxErrorNamesLine) {
   EXPECT_THAT(errorOf("[node]\nname = \n"), HasSubstr("vigil.toml:2:"));
 }

@@ -5,6 +5,7 @@
 #include "app/join_parent.h"
 #include "base/log.h"
 #include "http/access_routes.h"
+#include "http/alarm_routes.h"
 #include "http/camera_routes.h"
 #include "http/live_routes.h"
 #include "http/metrics_routes.h"
@@ -86,6 +87,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                                      })
                                                                : nullptr,
                                   .restart = options.restart});
+    http::addAlarmRoutes(*server, {.alarms = tierLink->alarms.get(),
+                                   .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }});
   }
   http::addShareRoutes(*server, *access.shares);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));

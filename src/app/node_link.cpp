@@ -8,17 +8,25 @@
 
 namespace vigil::app {
 
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access) {
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms) {
+  std::function<std::optional<std::string>()> openAlarm;
+  if (alarms) openAlarm = [alarms] { return alarms->openHere(); };
   link::CatalogSources cameras{.cameras = [&node] { return node.cameraStatuses(); },
-                               .rights = [access](const std::string& camera) -> Result<link::TierRights> {
+                               .rights = [access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
                                  if (!access) return link::TierRights{};
-                                 return access->shares->rightsNow(camera, false);
+                                 return access->shares->rightsNow(camera, openAlarm && openAlarm());
                                }};
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,
           .audit = access ? access->audit.get() : nullptr,
-          .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }};
+          .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); },
+          .openAlarm = std::move(openAlarm)};
+}
+
+NodeLink::~NodeLink() {
+  if (alarms) alarms->stop();
+  if (outbox) outbox->stop();
 }
 
 Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
@@ -47,6 +55,32 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
   link.outbox = std::move(*outbox);
   link::receiveChildCheckpoints(*link.outbox, *link.store, SystemClock::instance());
   link::receiveChildHealth(*link.outbox, *link.health);
+  auto alarms = alarm::AlarmStore::open((dir / "alarms.db").string());
+  if (!alarms) return alarms.status();
+  link.alarmStore = std::move(*alarms);
+  std::string parentId;  // alarms go up only to the parent the config names and this node joined
+  if (!config.link.parent.empty()) {
+    auto joined = link.store->parent();
+    if (!joined) return joined.status();
+    if (*joined && (*joined)->url == config.link.parent) parentId = (*joined)->id;
+  }
+  // The tier the parent's admin enrolled it with, not the child's word (design/LINK.md, "Trust model").
+  auto childRelays = [store = link.store.get()](const std::string& child) -> Result<bool> {
+    auto children = store->listChildren();
+    if (!children) return children.status();
+    for (const link::ChildRecord& c : *children) {
+      if (c.id == child && !c.removedAt) return c.tier != Tier::kHousehold;
+    }
+    return false;
+  };
+  link.alarms = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{.store = link.alarmStore.get(),
+                                                                     .outbox = link.outbox.get(),
+                                                                     .bus = link.bus.get(),
+                                                                     .clock = &SystemClock::instance(),
+                                                                     .selfId = config.node.id,
+                                                                     .parentId = parentId,
+                                                                     .childRelays = childRelays,
+                                                                     .config = config.alarm});
   link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
                                                      link::SessionOptions{}, link.bus.get());
   return link;
@@ -82,6 +116,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .shares = services.audit ? services.shares : nullptr,
       .audit = services.audit,
       .cameraExists = std::move(services.cameraExists),
+      .openAlarm = std::move(services.openAlarm),
       .selfId = config.node.id,
       .selfTier = config.node.tier,
       .parentTier = parent ? std::optional<Tier>(parent->tier) : std::nullopt,
@@ -92,6 +127,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
   if (services.shares) {
     services.shares->addChangeListener([catalog = link.catalog.get()](const std::string&) { catalog->changed(); });
   }
+  link.alarms->start();
   if (!parent) return Status::ok();
   link.healthReporter->start();
   link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
@@ -106,6 +142,7 @@ void stopNodeLink(NodeLink& link) {
   link.catalog->stop();
   if (link.healthReporter) link.healthReporter->stop();  // it reads the node's cameras
   link.children->stop();
+  link.alarms->stop();  // it queues in the outbox
   link.outbox->stop();  // before the loops go: it sends on their connections
   // Its timers belong to a loop: gone before the loops are.
   link.parent.reset();

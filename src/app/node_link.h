@@ -7,6 +7,7 @@
 
 #include "access/audit.h"
 #include "access/node_key.h"
+#include "alarm/alarms.h"
 #include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
@@ -25,10 +26,21 @@
 namespace vigil::app {
 
 struct NodeLink {
+  NodeLink() = default;
+  NodeLink(NodeLink&&) = default;
+  NodeLink& operator=(NodeLink&&) = default;
+  // The alarms' thread queues in the outbox and the outbox's calls the
+  // alarms: both stop before either goes (a start that failed half-way
+  // skips stopNodeLink()).
+  ~NodeLink();
+
   std::unique_ptr<access::NodeKey> key;
   std::unique_ptr<link::LinkStore> store;
   std::unique_ptr<link::Bus> bus;  // what rides on the links registers here before startNodeLink()
   std::unique_ptr<link::HealthStore> health;  // <data_dir>/health.db: the children's cameras' health (before the outbox, which feeds it)
+  // <data_dir>/alarms.db and the node's alarms (before the outbox, which feeds them).
+  std::unique_ptr<alarm::AlarmStore> alarmStore;
+  std::unique_ptr<alarm::Alarms> alarms;  // started by startNodeLink(), stopped by stopNodeLink() before the outbox
   std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
   std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran
   std::unique_ptr<link::Enrolment> enrolment;
@@ -46,12 +58,14 @@ struct NodeLinkServices {
   access::CameraShares* shares = nullptr;  // null (no access database): every look is refused
   access::AuditLog* audit = nullptr;
   std::function<bool(std::string_view camera)> cameraExists;
+  std::function<std::optional<std::string>()> openAlarm;  // null: none is ever open
 };
 
 // What `node` and its `access` (null: no access database) give the link:
 // serve's and the demo's alike. The cameras share what their owner's
-// shares allow now (no alarm is open until the alarm issue says otherwise).
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access);
+// shares allow now, "only during an alarm" while `alarms` (null: none)
+// has one of this node's open (design/ALARMS.md).
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms);
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
 // Invitations, enrolments and removals are audited in `audit` (the

@@ -146,7 +146,9 @@ int runDemo(const DemoOptions& options) {
     }
   }
   Status linkStarted = relayAuditCheckpoints(*link, household, *access->audit);
-  if (linkStarted.isOk()) linkStarted = startNodeLink(*link, household, loops, nodeLinkServices(node, &*access));
+  if (linkStarted.isOk()) {
+    linkStarted = startNodeLink(*link, household, loops, nodeLinkServices(node, &*access, link->alarms.get()));
+  }
   if (Status s = linkStarted; !s.isOk()) {
     fmt::print(stderr, "vigil demo: {}\n", s.message());
     return 1;

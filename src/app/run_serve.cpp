@@ -107,7 +107,8 @@ int runServe(const Config& config, AfterServe& after) {
   Node node(loops, config.cameras, store.get());
   if (link) {
     // Dials the parent once the loops run.
-    if (Status s = startNodeLink(*link, config, loops, nodeLinkServices(node, access ? &*access : nullptr));
+    if (Status s = startNodeLink(*link, config, loops,
+                                 nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get()));
         !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;

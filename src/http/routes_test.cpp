@@ -10,6 +10,7 @@
 
 #include "access/sqlite_store.h"
 #include "http/access_routes.h"
+#include "http/alarm_routes.h"
 #include "http/camera_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
@@ -85,6 +86,15 @@ class RoutesTest : public ::testing::Test {
                                               const std::string&) -> Result<link::ParentRecord> {
                                return Status::failedPrecondition("no parent in this test");
                              }});
+    auto outbox = link::Outbox::open((dir_ / "outbox.db").string(), bus_);
+    ASSERT_TRUE(outbox);
+    outbox_ = std::move(*outbox);
+    auto alarmStore = alarm::AlarmStore::open((dir_ / "alarms.db").string());
+    ASSERT_TRUE(alarmStore);
+    alarmStore_ = std::move(*alarmStore);
+    alarms_ = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{
+        .store = alarmStore_.get(), .outbox = outbox_.get(), .bus = &bus_, .clock = &clock_, .selfId = "village-1"});
+    addAlarmRoutes(*server_, {.alarms = alarms_.get(), .cameraExists = [](std::string_view) { return true; }});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
@@ -132,6 +142,10 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<link::LinkStore> linkStore_;
   std::unique_ptr<link::Enrolment> enrolment_;
   std::unique_ptr<link::ChildLinks> children_;
+  link::Bus bus_;
+  std::unique_ptr<link::Outbox> outbox_;
+  std::unique_ptr<alarm::AlarmStore> alarmStore_;
+  std::unique_ptr<alarm::Alarms> alarms_;
   std::unique_ptr<HttpServer> server_;
   std::map<access::Role, std::string> names_;
   std::map<access::Role, std::string> tokens_;

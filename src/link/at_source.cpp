@@ -27,21 +27,32 @@ std::optional<std::string> implausibleAsk(const LooksContext& context, Tier tier
 
 std::string remoteUser(const AskFromAbove& ask) { return ask.user + "@" + ask.via.front(); }
 
-nlohmann::json remoteDetail(const AskFromAbove& ask) {
-  return {{"remote", true}, {"tier", tierName(ask.tier)}, {"via", ask.via}, {"right", access::shareRightName(ask.right)}};
+namespace {
+
+std::optional<std::string> openAlarm(const LooksContext& context) {
+  return context.openAlarm ? context.openAlarm() : std::nullopt;
+}
+
+}  // namespace
+
+nlohmann::json remoteDetail(const LooksContext& context, const AskFromAbove& ask) {
+  nlohmann::json detail = {
+      {"remote", true}, {"tier", tierName(ask.tier)}, {"via", ask.via}, {"right", access::shareRightName(ask.right)}};
+  if (auto alarm = openAlarm(context)) detail["alarm"] = *alarm;
+  return detail;
 }
 
 Status shareAllows(const LooksContext& context, const AskFromAbove& ask) {
   if (!context.shares || !context.cameraExists || !context.cameraExists(ask.camera)) {
     return Status::permissionDenied(fmt::format("not shared with the {}", tierName(ask.tier)));
   }
-  return context.shares->decide(ask.camera, ask.tier, ask.right, false);
+  return context.shares->decide(ask.camera, ask.tier, ask.right, openAlarm(context).has_value());
 }
 
 Status decideAtSource(const LooksContext& context, const AskFromAbove& ask) {
   Status decision = shareAllows(context, ask);
   if (decision.isOk()) return decision;
-  nlohmann::json detail = remoteDetail(ask);
+  nlohmann::json detail = remoteDetail(context, ask);
   detail["reason"] = decision.message();
   Status written = context.refusals ? context.refusals->count({remoteUser(ask), access::audit_kind::kRefused,
                                                                ask.camera, "link", detail.dump()},

@@ -34,8 +34,9 @@ struct AskFromAbove {
 std::optional<std::string> implausibleAsk(const LooksContext& context, Tier tier, const std::vector<std::string>& via);
 // "desk@village1": the user at the node that asked.
 std::string remoteUser(const AskFromAbove& ask);
-// What every audit row of the ask carries: remote, tier, via, right.
-nlohmann::json remoteDetail(const AskFromAbove& ask);
+// What every audit row of the ask carries: remote, tier, via, right, and
+// "alarm": the id of the alarm open here then, if any.
+nlohmann::json remoteDetail(const LooksContext& context, const AskFromAbove& ask);
 // The owner's shares on the ask now (fails closed: a camera it does not
 // have, or shares it cannot read, refuse). A refusal is written as a
 // `refused` row with its reason; PermissionDenied with the reason.

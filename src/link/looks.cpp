@@ -361,7 +361,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     Status decision = decideAtSource(context, ask);
     if (decision.isOk()) {
       Status written = context.audit ? context.audit->record({remoteUser(ask), startKind(m.right), m.camera, "link",
-                                                              remoteDetail(ask).dump()})
+                                                              remoteDetail(context, ask).dump()})
                                      : Status::unavailable("no audit log");
       if (!written.isOk()) decision = Status::unavailable("the owner cannot write its audit log now");
     }

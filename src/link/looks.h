@@ -39,6 +39,9 @@ struct LooksContext {
   // Where refusals are counted into rows (withRefusalTally, at_source.h).
   std::shared_ptr<access::AuditTally> refusals;
   std::function<bool(std::string_view camera)> cameraExists;  // this node's own cameras
+  // The id of this node's alarm that opens its "only during an alarm"
+  // shares now (design/ALARMS.md); null or none: no alarm is open.
+  std::function<std::optional<std::string>()> openAlarm;
   std::string selfId;
   Tier selfTier = Tier::kHousehold;
   std::optional<Tier> parentTier;  // pinned at enrolment; none without a parent

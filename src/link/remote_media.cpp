@@ -364,7 +364,7 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
     // The route writes its own rows (one per playback or export), naming
     // the remote user and carrying remoteDetail().
     MediaAnswer answer = r.serve(MediaAsk{m.camera, m.path, m.query, m.range, m.ifRange, remoteUser(ask),
-                                          remoteDetail(ask).dump()});
+                                          remoteDetail(context, ask).dump()});
     MutexLock lock(mutex);
     if (s->over) return;
     s->right = *right;

@@ -113,8 +113,37 @@ export interface Invite {
   code?: string; // only in the answer to its creation
 }
 
+// An alarm (issue 15), the same id on every node it reached; times RFC 3339.
+export type AlarmKind = "intrusion" | "fire" | "medical" | "other";
+export type AlarmState = "open" | "acknowledged" | "closed";
+export interface Alarm {
+  id: string;
+  node: string; // the household that raised it
+  node_path: string[]; // from this node down to that household
+  origin: boolean; // raised at this node
+  kind: AlarmKind;
+  note: string;
+  state: AlarmState;
+  raised_at: string;
+  delivery: "stored" | "sent" | "delivered" | null; // at the origin only
+  acknowledged_by: string | null; // "user@node"
+  acknowledged_at: string | null;
+  assigned_to: string | null;
+  notes: { by: string; at: string; text: string }[];
+  closed_at: string | null;
+  outcome: string | null;
+  escalated_to: string | null;
+  cameras: string[]; // the origin's camera ids
+  change: number; // this node's change counter (the cursor's unit)
+}
+// A page of alarms and the cursor to ask for the changes after it.
+export interface AlarmPage {
+  alarms: Alarm[];
+  cursor: number;
+}
+
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly body: unknown = null) {
     super(message);
   }
 }
@@ -157,7 +186,7 @@ async function exchange<T>(method: string, path: string, body?: unknown): Promis
       json && typeof json === "object" && "error" in json ? String((json as { error: unknown }).error) : r.statusText;
     // A failed login is a 401 too, but not an expired session.
     if (r.status === 401 && path !== "/api/v1/login") expiredHandler();
-    throw new ApiError(r.status, message);
+    throw new ApiError(r.status, message, json);
   }
   return { json: json as T, headers: r.headers };
 }
@@ -204,7 +233,23 @@ export const api = {
     const from = headers.get("Vigil-Searched-From");
     return { rows: json, searchedFrom: from ? Date.parse(from) : undefined };
   },
+  raiseAlarm: (kind: AlarmKind, note?: string) => request<{ id: string }>("POST", "/api/v1/alarms", note ? { kind, note } : { kind }),
+  // Newest first; or, with `since`, the changes after that cursor in order.
+  alarms: (q: { state?: AlarmState; since?: number; limit?: number } = {}) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+    return request<AlarmPage>("GET", `/api/v1/alarms?${p}`);
+  },
+  alarm: (id: string) => request<Alarm>("GET", alarmPath(id)),
+  ackAlarm: (id: string) => request<Alarm>("POST", `${alarmPath(id)}/ack`, {}),
+  assignAlarm: (id: string, to: string) => request<Alarm>("POST", `${alarmPath(id)}/assign`, { to }),
+  noteAlarm: (id: string, text: string) => request<Alarm>("POST", `${alarmPath(id)}/notes`, { text }),
+  closeAlarm: (id: string, outcome: string) => request<Alarm>("POST", `${alarmPath(id)}/close`, { outcome }),
 };
+
+function alarmPath(id: string): string {
+  return `/api/v1/alarms/${encodeURIComponent(id)}`;
+}
 
 export function cameraPath(id: string): string {
   return `/api/v1/cameras/${encodeURIComponent(id)}`;

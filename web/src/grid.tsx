@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Camera, api } from "./api";
 import { LiveVideo } from "./live";
@@ -46,7 +47,8 @@ export function useCameras(): { cameras: Camera[] | undefined; error: string } {
 // shown and, in TV mode, its tile has the focus again.
 let lastOpened: string | undefined;
 
-export function Grid({ tv }: { tv: boolean }) {
+// action: a control at the toolbar's end (a household's Alarm button).
+export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }) {
   const { cameras, error } = useCameras();
   const [layout, setLayout] = useState<Layout>(() => savedLayout(tv));
   const [page, setPage] = useState<number | undefined>(undefined); // undefined: lastOpened's
@@ -92,6 +94,7 @@ export function Grid({ tv }: { tv: boolean }) {
             </button>
           </span>
         )}
+        {action}
       </div>
       {error !== "" && <p class="error">{error}</p>}
       {cameras && cameras.length === 0 && <p class="empty">No cameras to show. An admin can grant you some.</p>}

@@ -1,8 +1,11 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, api, onSessionExpired } from "./api";
+import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, installAlarmKeys, useAlarmRoles, useOwnAlarms } from "./alarm";
 import { Audit } from "./audit";
 import { CameraView } from "./camera";
+import { Desk, useActiveAlarms } from "./desk";
+import { deskText } from "./desk_text";
 import { Grid } from "./grid";
 import { Login } from "./login";
 import { Looks, useNewLooks } from "./looks";
@@ -14,7 +17,7 @@ import "./style.css";
 
 // Routes live in the fragment (#/camera/gate), so any server that serves
 // index.html at / serves every page.
-type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" } | { page: "looks" } | { page: "network" };
+type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" } | { page: "looks" } | { page: "desk" } | { page: "network" };
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
@@ -22,6 +25,7 @@ function parseRoute(): Route {
   if (parts[0] === "audit") return { page: "audit" };
   if (parts[0] === "looks") return { page: "looks" };
   if (parts[0] === "network") return { page: "network" };
+  if (parts[0] === "desk") return { page: "desk" };
   return { page: "grid" };
 }
 
@@ -36,6 +40,11 @@ function App() {
   const [tv, setTv] = useState(tvModeFromUrl);
   // A node's admin is its cameras' owner: told of looks from other tiers.
   const looks = useNewLooks(me?.role === "admin");
+  const roles = useAlarmRoles(me);
+  const own = useOwnAlarms(roles.raises);
+  const desk = useActiveAlarms(roles.desk || (route.page === "desk" && me?.role !== "viewer"));
+  const [alarmFlow, setAlarmFlow] = useState(false);
+  const [alarmKey] = useState(alarmKeyFromUrl);
 
   useEffect(() => {
     document.documentElement.classList.toggle("tv", tv);
@@ -71,6 +80,10 @@ function App() {
     [tv, route.page],
   );
 
+  useEffect(() => {
+    if (tv && roles.raises) return installAlarmKeys(alarmKey, () => setAlarmFlow(true));
+  }, [tv, roles.raises, alarmKey]);
+
   if (me === undefined) return <div class="splash">vigil</div>;
   if (me === null) {
     return (
@@ -98,58 +111,70 @@ function App() {
     setMe(null);
   };
 
+  const openAlarms = desk.alarms?.filter((a) => a.state === "open").length ?? 0;
   return (
-    <div class="app" data-page={route.page}>
-      <header class="bar">
-        <a class="brand" href="#/">
-          vigil
-        </a>
-        <nav>
-          <a href="#/" class={route.page === "grid" || route.page === "camera" ? "current" : ""}>
-            Cameras
+    <>
+      <div class="app" data-page={route.page} inert={alarmFlow}>
+        <header class="bar">
+          <a class="brand" href="#/">
+            vigil
           </a>
-          {me.role === "admin" && (
-            <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
-              Audit
+          <nav>
+            <a href="#/" class={route.page === "grid" || route.page === "camera" ? "current" : ""}>
+              Cameras
             </a>
-          )}
-          {me.role === "admin" && (
-            <a href="#/looks" class={route.page === "looks" ? "current" : ""}>
-              {looksText.nav}
-              {looks.count > 0 && <span class="badge new-looks">{looksText.newBadge(looks.count)}</span>}
-            </a>
-          )}
-          {me.role === "admin" && (
-            <a href="#/network" class={route.page === "network" ? "current" : ""}>
-              {networkText.nav}
-            </a>
-          )}
-        </nav>
-        <span class="spacer" />
-        <button class="tv-toggle" onClick={toggleTv}>
-          {tv ? "Leave TV mode" : "TV mode"}
-        </button>
-        <span class="who">{me.user}</span>
-        <button onClick={logout}>Log out</button>
-      </header>
-      {notice !== "" && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
-      {looks.count > 0 && route.page !== "looks" && (
-        <p class="notice looks-notice" role="status">
-          {looksText.notice(looks.count)} <a href="#/looks">{looksText.noticeLink}</a>
-        </p>
-      )}
-      <main>
-        {route.page === "grid" && <Grid tv={tv} />}
-        {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
-        {route.page === "audit" && me.role === "admin" && <Audit />}
-        {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
-        {route.page === "network" && me.role === "admin" && <Network />}
-      </main>
-    </div>
+            {me.role === "admin" && (
+              <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
+                Audit
+              </a>
+            )}
+            {me.role === "admin" && (
+              <a href="#/looks" class={route.page === "looks" ? "current" : ""}>
+                {looksText.nav}
+                {looks.count > 0 && <span class="badge new-looks">{looksText.newBadge(looks.count)}</span>}
+              </a>
+            )}
+            {me.role === "admin" && (
+              <a href="#/network" class={route.page === "network" ? "current" : ""}>
+                {networkText.nav}
+              </a>
+            )}
+            {roles.desk && (
+              <a href="#/desk" class={route.page === "desk" ? "current" : ""}>
+                {deskText.nav}
+                {openAlarms > 0 && <span class="badge open-alarms">{deskText.openBadge(openAlarms)}</span>}
+              </a>
+            )}
+          </nav>
+          <span class="spacer" />
+          <button class="tv-toggle" onClick={toggleTv}>
+            {tv ? "Leave TV mode" : "TV mode"}
+          </button>
+          <span class="who">{me.user}</span>
+          <button onClick={logout}>Log out</button>
+        </header>
+        {notice !== "" && (
+          <p class="notice" role="status">
+            {notice}
+          </p>
+        )}
+        {looks.count > 0 && route.page !== "looks" && (
+          <p class="notice looks-notice" role="status">
+            {looksText.notice(looks.count)} <a href="#/looks">{looksText.noticeLink}</a>
+          </p>
+        )}
+        {roles.raises && <AlarmStatus alarms={own.alarms} onDismiss={own.dismiss} />}
+        <main>
+          {route.page === "grid" && <Grid tv={tv} action={roles.raises && <AlarmButton onOpen={() => setAlarmFlow(true)} />} />}
+          {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
+          {route.page === "audit" && me.role === "admin" && <Audit />}
+          {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
+          {route.page === "desk" && me.role !== "viewer" && <Desk active={desk} />}
+          {route.page === "network" && me.role === "admin" && <Network />}
+        </main>
+      </div>
+      {alarmFlow && <AlarmFlow onClose={() => setAlarmFlow(false)} onRaised={own.track} />}
+    </>
   );
 }
 

@@ -40,10 +40,13 @@ function isEditable(target: EventTarget | null): boolean {
 type Direction = "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown";
 
 // Chromium lays out a closed <details>'s content (content-visibility:
-// hidden), so it has boxes but cannot take the focus.
+// hidden), so it has boxes but cannot take the focus; nor can what is
+// under an inert element (the page behind the alarm flow).
 function visible(el: Element): boolean {
   const r = el.getBoundingClientRect();
-  return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden" && !el.closest("details:not([open])");
+  return (
+    r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden" && !el.closest("details:not([open]), [inert]")
+  );
 }
 
 // The nearest candidate in the direction, favouring ones straight ahead

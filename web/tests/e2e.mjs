@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { exitUnlessChromiumAndUi, firstFrameTimes, launchChromium, login, startDemo, tempDir, waitFor } from "./lib.mjs";
+import { exitUnlessChromiumAndUi, firstFrameTimes, launchChromium, login, remoteKey, startDemo, tempDir, waitFor } from "./lib.mjs";
 
 exitUnlessChromiumAndUi();
 
@@ -144,18 +144,6 @@ function assertFocusVisible(control) {
 
 async function focusedTile() {
   return page.evaluate(() => document.activeElement?.dataset.camera);
-}
-
-// A key only a TV remote has, sent through Chromium's input pipeline.
-async function remoteKey(key, keyCode) {
-  const cdp = await page.context().newCDPSession(page);
-  try {
-    for (const type of ["rawKeyDown", "keyUp"]) {
-      await cdp.send("Input.dispatchKeyEvent", { type, key, code: key, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
-    }
-  } finally {
-    await cdp.detach();
-  }
 }
 
 describe("web UI in Chromium", () => {
@@ -381,9 +369,9 @@ describe("web UI in Chromium", () => {
       const backKeys = [
         ["Escape", () => page.keyboard.press("Escape")],
         ["Backspace", () => page.keyboard.press("Backspace")],
-        ["BrowserBack", () => remoteKey("BrowserBack", 166)],
-        ["GoBack", () => remoteKey("GoBack", 0)],
-        ["keyCode 461", () => remoteKey("Unidentified", 461)],
+        ["BrowserBack", () => remoteKey(page, "BrowserBack", 166)],
+        ["GoBack", () => remoteKey(page, "GoBack", 0)],
+        ["keyCode 461", () => remoteKey(page, "Unidentified", 461)],
       ];
       for (const [i, [name, back]] of backKeys.entries()) {
         await page.keyboard.press("Enter");

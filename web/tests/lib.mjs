@@ -149,7 +149,10 @@ export async function login(page, url, password) {
   await page.fill('input[name="user"]', "admin");
   await page.fill('input[name="password"]', password);
   await page.click('button[type="submit"]');
-  await page.waitForSelector(".bar", { timeout: 30_000 });
+  // A password check (Argon2id) in a sanitized build on a loaded machine: a loose bound.
+  await page.waitForSelector(".bar", { timeout: 60_000 }).catch(async (e) => {
+    throw new Error(`${user} not logged in at ${url}: the page says "${await page.textContent("body")}"; ${e.message}`);
+  });
 }
 
 // Loads the grid at `url` `loads` times (a session already open) and
@@ -228,7 +231,10 @@ export async function logIn(page, url, user, password) {
   await page.fill('input[name="user"]', user);
   await page.fill('input[name="password"]', password);
   await page.click('button[type="submit"]');
-  await page.waitForSelector(".bar", { timeout: 30_000 });
+  // A password check (Argon2id) in a sanitized build on a loaded machine: a loose bound.
+  await page.waitForSelector(".bar", { timeout: 60_000 }).catch(async (e) => {
+    throw new Error(`${user} not logged in at ${url}: the page says "${await page.textContent("body")}"; ${e.message}`);
+  });
 }
 
 // What a test of nodes in Chromium starts, stopped (by PID) and removed
@@ -251,4 +257,15 @@ export function nodesRun(prefix) {
     run.tmp.remove();
   });
   return run;
+}
+// A key only a TV remote has, sent through Chromium's input pipeline.
+export async function remoteKey(page, key, keyCode) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    for (const type of ["rawKeyDown", "keyUp"]) {
+      await cdp.send("Input.dispatchKeyEvent", { type, key, code: key, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
+    }
+  } finally {
+    await cdp.detach();
+  }
 }
