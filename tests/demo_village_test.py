@@ -1,7 +1,8 @@
 """`vigil demo`'s village: the demo household is linked, over the real tier
 link, to a village that the demo starts as a second `vigil serve`; the
 village desk sees what the household shares with it (its first camera to
-start with), and the household's log names the desk's looks. A second start
+start with) and the household's demo alarm, and the household's log names
+the desk's looks. A second start
 on the same data keeps the enrolment and links again."""
 import json
 import re
@@ -78,6 +79,11 @@ class DemoVillage(unittest.TestCase):
         self.assertEqual(set(remote), {"house1.cam-1"})
         self.assertEqual(remote["house1.cam-1"]["owner"], "Demo household")
         self.assertIn("live", remote["house1.cam-1"]["rights"])
+        # The household's demo alarm waits at the village's desk, once.
+        alarms = wait_until("the demo alarm at the village's desk",
+                            lambda: json.loads(api(village, "/api/v1/alarms?state=open", village_token)[1])["alarms"],
+                            LINK_UP)
+        self.assertEqual([(a["node"], a["kind"], a["cameras"]) for a in alarms], [("house1", "other", ["cam-1"])])
         # The desk takes a snapshot across the link; the household's log names it.
         status, jpeg = wait_until("a snapshot through the link",
                                   lambda: (r := api(village, "/api/v1/cameras/house1.cam-1/snapshot.jpg",
@@ -101,6 +107,10 @@ class DemoVillage(unittest.TestCase):
         self.assertEqual(status, 200, body)
         children = json.loads(body)["children"]
         self.assertEqual([c["id"] for c in children], ["house1"])
+        # The demo alarm is raised on the first run only.
+        alarms = wait_until("the demo alarm at the village's desk",
+                            lambda: json.loads(api(village, "/api/v1/alarms", token)[1])["alarms"], LINK_UP)
+        self.assertEqual(len(alarms), 1, alarms)
         out = "\n".join(self.demo.stdout_lines)
         self.assertNotRegex(out, re.compile("did not start"))
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "alarm/alarms.h"
 #include "app/commands.h"
 #include "app/demo_village.h"
 #include "app/join_parent.h"
@@ -54,6 +55,16 @@ Status linkToVillage(NodeLink& link, const Config& household, const DemoVillage&
   desk.tier = Tier::kVillage;
   desk.rights = {access::ShareRight::kLive, access::ShareRight::kSnapshot, access::ShareRight::kPlayback};
   return access.shares->replace(kDemo, "cam-1", {desk});
+}
+
+// The first run raises one alarm from the household, so the village's
+// Duty desk has one to acknowledge (and the household's page its state).
+void raiseDemoAlarm(alarm::Alarms& alarms) {
+  auto earlier = alarms.store().list(std::nullopt, 1);
+  if (!earlier || !earlier->empty() || !alarms.canRaise()) return;
+  auto raised = alarms.raise("admin", alarm::Kind::kOther, "A demo alarm: acknowledge it at the village's Duty desk",
+                             {"cam-1"});
+  if (!raised) log::warn("demo.no_alarm", {{"error", raised.status()}});
 }
 
 int runDemo(const DemoOptions& options) {
@@ -140,6 +151,14 @@ int runDemo(const DemoOptions& options) {
     if (linked.isOk()) {
       village = std::move(*started);
       household.link.parent = village->url();
+      // Opened again now that it has a parent, which its alarms go up to.
+      link.reset();
+      auto reopened = openNodeLink(household, *access->audit);
+      if (!reopened) {
+        fmt::print(stderr, "vigil demo: {}\n", reopened.status().message());
+        return 1;
+      }
+      link = std::move(*reopened);
     } else {
       log::warn("demo.no_village", {{"error", linked}});
       fmt::print(stderr, "vigil demo: the village did not start, the household runs alone: {}\n", linked.message());
@@ -171,6 +190,7 @@ int runDemo(const DemoOptions& options) {
   });
   loops.start();
   node.start();
+  if (village) raiseDemoAlarm(*link->alarms);
   fmt::print(
       "vigil demo is running with {} synthetic cameras (data in {}).\n"
       "  URL:            http://{}/\n"
@@ -183,7 +203,8 @@ int runDemo(const DemoOptions& options) {
         "Demo camera 1 to start with; change that under Sharing):\n"
         "  village URL:    {}/  (a self-signed certificate: let the browser go on)\n"
         "  village user:   admin\n"
-        "  village password: {}\n",
+        "  village password: {}\n"
+        "  The household raised a demo alarm on the first run: acknowledge it under Duty desk.\n",
         village->url(), village->adminPassword());
   }
   fmt::print("Press Ctrl-C to stop.\n");
