@@ -70,6 +70,15 @@ endfunction()
 # vigil_peer_test(NAME SCRIPT) — a Python test (unittest) that drives the
 # built `vigil` binary against real peers (ffmpeg, GStreamer...). Debian's
 # python3 is used, the one that has the GStreamer bindings.
+# A web UI test in Debian's headless Chromium (web/tests/<script>, node):
+# exits 77 (skipped) only when /usr/bin/chromium is missing.
+function(vigil_web_test name script)
+  add_test(NAME ${name} COMMAND node ${PROJECT_SOURCE_DIR}/web/tests/${script}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77
+      ENVIRONMENT "VIGIL_BIN=$<TARGET_FILE:vigil>;${VIGIL_TEST_ENV}")
+endfunction()
+
 function(vigil_peer_test name script)
   add_test(NAME ${name}
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/${script} -v

@@ -150,7 +150,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
                                   .link = link ? &*link : nullptr,
                                   .config = &config,
-                                  .restart = [&] { restartSoon(); }});
+                                  .restart = restartSoon});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;

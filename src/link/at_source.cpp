@@ -10,6 +10,11 @@ namespace {
 // The count of refusals a row stands for, in its detail (AuditTally).
 constexpr const char* kRefusedCounter = "refused";
 constexpr size_t kRefusalKeys = 100;
+
+std::optional<std::string> openAlarm(const LooksContext& context) {
+  return context.openAlarm ? context.openAlarm() : std::nullopt;
+}
+
 }  // namespace
 
 std::pair<std::string, std::string> firstHop(std::string_view camera) {
@@ -26,14 +31,6 @@ std::optional<std::string> implausibleAsk(const LooksContext& context, Tier tier
 }
 
 std::string remoteUser(const AskFromAbove& ask) { return ask.user + "@" + ask.via.front(); }
-
-namespace {
-
-std::optional<std::string> openAlarm(const LooksContext& context) {
-  return context.openAlarm ? context.openAlarm() : std::nullopt;
-}
-
-}  // namespace
 
 nlohmann::json remoteDetail(const LooksContext& context, const AskFromAbove& ask) {
   nlohmann::json detail = {
