@@ -295,12 +295,14 @@ TEST(NoticesTest, BadInputAndForgedReceiptsChangeNothing) {
   auto sent = t.township.notices->send({.user = "ann", .text = "hello"});
   ASSERT_TRUE(sent.isOk());
   t.down();
-  // house1 speaking for house2, a child it was not sent to, a notice unknown: refused, taken.
+  // house1 speaking for house2 or house8, a child it was not sent to, a notice unknown, a notice from
+  // a child, a receipt from the parent: refused, taken.
   const auto receipt = [&](const std::string& id, const std::string& node) {
     return encode(Receipts{id, {{node, kStart, kStart}}});
   };
   ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house1"), kReceiptMessage, receipt(sent->notice.id, "house2")).isOk());
   ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house7"), kReceiptMessage, receipt(sent->notice.id, "house7")).isOk());
+  ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house1"), kReceiptMessage, receipt(sent->notice.id, "house8")).isOk());
   ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house1"), kReceiptMessage, receipt(std::string(32, 'f'), "house1")).isOk());
   ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house1"), kNoticeMessage, encode(sample())).isOk());  // a notice goes down
   ASSERT_TRUE(t.village.notices->receive(link::Peer::theParent(), kReceiptMessage, receipt(sent->notice.id, "house1")).isOk());
