@@ -55,16 +55,12 @@ std::string selectNotices(std::string_view rest) {
 }
 
 Result<std::vector<StoredNotice>> rows(SqlQuery& q) {
-  std::vector<StoredNotice> out;
-  for (;;) {
-    auto row = q.next();
-    if (!row) return row.status();
-    if (!*row) return out;
+  return link::readRows<StoredNotice>(q, [&]() -> Result<StoredNotice> {
     const std::string record = q.text(0);
     auto n = decodeNotice(std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
     if (!n) return Status::dataLoss("notices.db: a notice does not decode: " + n.status().message());
-    out.push_back({std::move(*n), q.integer(1) != 0, q.integer(2), q.integer(3), q.integer(4), q.integer(5) != 0});
-  }
+    return StoredNotice{std::move(*n), q.integer(1) != 0, q.integer(2), q.integer(3), q.integer(4), q.integer(5) != 0};
+  });
 }
 
 Status insertReceipt(sqlite3* db, const std::string& id, const Receipt& r, bool up) {
@@ -171,13 +167,7 @@ Result<std::vector<Forward>> NoticeStore::forwards(const std::string& id) {
   std::lock_guard lock(mutex_);
   SqlQuery q(db_, "SELECT child, all_below FROM forward WHERE notice = ? ORDER BY child");
   q.bind(id);
-  std::vector<Forward> out;
-  for (;;) {
-    auto row = q.next();
-    if (!row) return row.status();
-    if (!*row) return out;
-    out.push_back({q.text(0), q.integer(1) != 0});
-  }
+  return link::readRows<Forward>(q, [&]() -> Result<Forward> { return Forward{q.text(0), q.integer(1) != 0}; });
 }
 
 Result<bool> NoticeStore::addAudioChunk(const std::string& id, uint32_t index, std::span<const uint8_t> bytes,
@@ -214,13 +204,7 @@ Result<std::vector<std::vector<uint8_t>>> NoticeStore::audioChunks(const std::st
   std::lock_guard lock(mutex_);
   SqlQuery q(db_, "SELECT bytes FROM audio WHERE notice = ? ORDER BY idx");
   q.bind(id);
-  std::vector<std::vector<uint8_t>> out;
-  for (;;) {
-    auto row = q.next();
-    if (!row) return row.status();
-    if (!*row) return out;
-    out.push_back(q.blob(0));
-  }
+  return link::readRows<std::vector<uint8_t>>(q, [&]() -> Result<std::vector<uint8_t>> { return q.blob(0); });
 }
 
 Result<std::vector<uint8_t>> NoticeStore::audio(const std::string& id) {
@@ -291,13 +275,8 @@ Result<std::vector<Receipt>> NoticeStore::receipts(const std::string& id) {
   std::lock_guard lock(mutex_);
   SqlQuery q(db_, "SELECT household, delivered_at, seen_at, via FROM receipt WHERE notice = ? ORDER BY household");
   q.bind(id);
-  std::vector<Receipt> out;
-  for (;;) {
-    auto row = q.next();
-    if (!row) return row.status();
-    if (!*row) return out;
-    out.push_back({{q.text(0), q.integer(1), q.integer(2)}, q.text(3)});
-  }
+  return link::readRows<Receipt>(
+      q, [&]() -> Result<Receipt> { return Receipt{{q.text(0), q.integer(1), q.integer(2)}, q.text(3)}; });
 }
 
 Result<ReceiptCounts> NoticeStore::counts(const std::string& id) {

@@ -20,6 +20,17 @@ bool named(const std::vector<std::string>& to, const std::string& id) {
   return std::find(to.begin(), to.end(), id) != to.end();
 }
 
+// A receipt row "targeted" for each household child it goes on to.
+std::vector<Receipt> targeted(const std::vector<NoticeChild>& children, const std::vector<Forward>& forwards) {
+  std::vector<Receipt> out;
+  for (const NoticeChild& c : children) {
+    if (!c.relays && std::any_of(forwards.begin(), forwards.end(), [&](const Forward& f) { return f.child == c.id; })) {
+      out.push_back({{c.id, 0, 0}, c.id});
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Notices::Notices(NoticesContext context) : context_(std::move(context)) {
@@ -58,17 +69,20 @@ void Notices::run() {
 
 int64_t Notices::nowMillis() const { return context_.clock->now().unixMicros() / 1000; }
 
-Result<std::vector<Forward>> Notices::forwardsFor(const std::vector<std::string>& to) {
-  if (!context_.children) return std::vector<Forward>{};
-  auto children = context_.children();
-  if (!children) return children.status();
+Result<std::vector<NoticeChild>> Notices::children() const {
+  return context_.children ? context_.children() : std::vector<NoticeChild>{};
+}
+
+std::vector<Forward> Notices::forwardsFor(const std::vector<NoticeChild>& children,
+                                          const std::vector<std::string>& to) const {
+  const auto isChild = [&](const std::string& id) {
+    return std::any_of(children.begin(), children.end(), [&](const NoticeChild& c) { return c.id == id; });
+  };
   // Only a name that is neither this node nor a child may be further down.
-  const bool namesFurther = std::any_of(to.begin(), to.end(), [&](const std::string& id) {
-    return id != context_.selfId && std::none_of(children->begin(), children->end(),
-                                                 [&](const NoticeChild& c) { return c.id == id; });
-  });
+  const bool namesFurther =
+      std::any_of(to.begin(), to.end(), [&](const std::string& id) { return id != context_.selfId && !isChild(id); });
   std::vector<Forward> out;
-  for (const NoticeChild& c : *children) {
+  for (const NoticeChild& c : children) {
     if (to.empty() || named(to, c.id)) {
       out.push_back({c.id, true});
     } else if (c.relays && namesFurther) {
@@ -94,7 +108,7 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
   const WallTime now = context_.clock->now();
   const WallTime expires = n.expiresAt.value_or(now + std::chrono::microseconds(kDefaultNoticeLifetime));
   if (expires <= now) return Status::invalidArgument("expires_at: must be in the future");
-  auto children = context_.children ? context_.children() : std::vector<NoticeChild>{};
+  auto children = this->children();
   if (!children) return children.status();
   const bool anyRelays = std::any_of(children->begin(), children->end(), [](const NoticeChild& c) { return c.relays; });
   std::set<std::string> seenIds;
@@ -105,9 +119,8 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
     // Below a relaying child the names are the relay's to resolve.
     if (!child && !anyRelays) return Status::invalidArgument("to: " + id + " is not a node below this one");
   }
-  auto forwards = forwardsFor(n.to);
-  if (!forwards) return forwards.status();
-  if (forwards->empty()) return Status::failedPrecondition("no node below this one to send the notice to");
+  const std::vector<Forward> forwards = forwardsFor(*children, n.to);
+  if (forwards.empty()) return Status::failedPrecondition("no node below this one to send the notice to");
   StoredNotice s{.notice = {.id = newAlarmId(),
                             .from = context_.selfId,
                             .text = n.text,
@@ -123,17 +136,12 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
   if (encode(s.notice).size() > link::kMaxMessageBodyBytes) {
     return Status::invalidArgument("to: the list is too long for one message");
   }
-  std::vector<Receipt> targeted;
-  for (const Forward& f : *forwards) {
-    const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == f.child; });
-    if (!c->relays) targeted.push_back({{f.child, 0, 0}, f.child});
-  }
   MutexLock lock(mutex_);
-  VIGIL_RETURN_IF_ERROR(context_.store->add(s, n.audio, *forwards, targeted, false));
+  VIGIL_RETURN_IF_ERROR(context_.store->add(s, n.audio, forwards, targeted(*children, forwards), false));
   log::info("notice.sent", {{"id", s.notice.id},
                             {"user", n.user},
                             {"priority", priorityName(n.priority)},
-                            {"children", forwards->size()},
+                            {"children", forwards.size()},
                             {"audio_bytes", n.audio.size()}});
   // Stored: the notice stands even if the outbox fails now (the thread retries).
   if (Status st = flushUnsent(); !st.isOk()) log::error("notice.not_queued", {{"id", s.notice.id}, {"error", st}});
@@ -202,23 +210,15 @@ Status Notices::receiveNotice(Notice n) {
   if (!existing) return existing.status();
   if (*existing) return Status::ok();  // again after a restart: taken once
   const bool household = context_.selfTier == Tier::kHousehold;
-  std::vector<Forward> forwards;
-  if (!household) {
-    auto f = forwardsFor(n.to.empty() || named(n.to, context_.selfId) ? std::vector<std::string>{} : n.to);
-    if (!f) return f.status();
-    forwards = std::move(*f);
-    if (forwards.empty() && !n.to.empty() && !named(n.to, context_.selfId)) {
-      log::info("notice.not_for_here", {{"id", n.id}});  // none of its names is here or below
-      return Status::ok();
-    }
-  }
-  auto children = context_.children ? context_.children() : std::vector<NoticeChild>{};
+  auto children = household ? std::vector<NoticeChild>{} : this->children();
   if (!children) return children.status();
-  std::vector<Receipt> receipts;
-  for (const Forward& f : forwards) {
-    const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == f.child; });
-    if (c != children->end() && !c->relays) receipts.push_back({{f.child, 0, 0}, f.child});
+  const bool forAll = n.to.empty() || named(n.to, context_.selfId);
+  const std::vector<Forward> forwards = forwardsFor(*children, forAll ? std::vector<std::string>{} : n.to);
+  if (!household && !forAll && forwards.empty()) {
+    log::info("notice.not_for_here", {{"id", n.id}});  // none of its names is here or below
+    return Status::ok();
   }
+  std::vector<Receipt> receipts = targeted(*children, forwards);
   const bool whole = n.audioBytes == 0;
   if (household && whole) receipts.push_back({{context_.selfId, now, 0}, ""});
   StoredNotice s{.notice = std::move(n), .storedAt = now, .deliveredAt = whole ? now : 0, .unsent = whole};
@@ -253,7 +253,7 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
   if (!*n || std::none_of(forwards->begin(), forwards->end(), [&](const Forward& f) { return f.child == child; })) {
     return Status::permissionDenied("a receipt for a notice not sent to " + child);
   }
-  auto children = context_.children ? context_.children() : std::vector<NoticeChild>{};
+  auto children = this->children();
   if (!children) return children.status();
   const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == child; });
   const bool relays = c != children->end() && c->relays;

@@ -102,8 +102,9 @@ class Notices {
 
  private:
   int64_t nowMillis() const;
-  // The children a notice naming `to` goes on to from here.
-  Result<std::vector<Forward>> forwardsFor(const std::vector<std::string>& to);
+  Result<std::vector<NoticeChild>> children() const;
+  // The children of `children` a notice naming `to` goes on to from here.
+  std::vector<Forward> forwardsFor(const std::vector<NoticeChild>& children, const std::vector<std::string>& to) const;
   Status receiveNotice(Notice n) REQUIRES(mutex_);
   Status receiveAudio(std::span<const uint8_t> body) REQUIRES(mutex_);
   Status receiveReceipts(const std::string& child, std::span<const uint8_t> body) REQUIRES(mutex_);

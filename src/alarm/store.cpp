@@ -44,17 +44,13 @@ std::string selectAlarms(std::string_view rest) {
 }
 
 Result<std::vector<StoredAlarm>> rows(SqlQuery& q) {
-  std::vector<StoredAlarm> out;
-  for (;;) {
-    auto row = q.next();
-    if (!row) return row.status();
-    if (!*row) return out;
+  return link::readRows<StoredAlarm>(q, [&]() -> Result<StoredAlarm> {
     const std::string record = q.text(0);
     auto a = decodeAlarm(std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
     if (!a) return Status::dataLoss("alarms.db: a record does not decode: " + a.status().message());
-    out.push_back({std::move(*a), q.text(1), q.integer(2) != 0, WallTime::fromUnixMicros(q.integer(3)), q.integer(4),
-                   q.integer(5), q.integer(6) != 0});
-  }
+    return StoredAlarm{std::move(*a), q.text(1), q.integer(2) != 0, WallTime::fromUnixMicros(q.integer(3)),
+                       q.integer(4), q.integer(5), q.integer(6) != 0};
+  });
 }
 
 }  // namespace
@@ -216,13 +212,8 @@ Result<std::vector<HistoryLine>> AlarmStore::history(const std::string& id) {
   std::lock_guard lock(mutex_);
   SqlQuery q(db_, "SELECT change, at, what FROM history WHERE alarm = ? ORDER BY change");
   q.bind(id);
-  std::vector<HistoryLine> out;
-  for (;;) {
-    auto row = q.next();
-    if (!row) return row.status();
-    if (!*row) return out;
-    out.push_back({q.integer(0), WallTime::fromUnixMicros(q.integer(1)), q.text(2)});
-  }
+  return link::readRows<HistoryLine>(
+      q, [&]() -> Result<HistoryLine> { return HistoryLine{q.integer(0), WallTime::fromUnixMicros(q.integer(1)), q.text(2)}; });
 }
 
 Result<int64_t> AlarmStore::lastChange() {

@@ -46,4 +46,19 @@ class SqlQuery {
   int param_ = 0;
 };
 
+// The rows `q` gives, each made by `row()` from q's columns (a Result),
+// in order; the first error stops.
+template <class T, class Row>
+Result<std::vector<T>> readRows(SqlQuery& q, Row row) {
+  std::vector<T> out;
+  for (;;) {
+    auto more = q.next();
+    if (!more) return more.status();
+    if (!*more) return out;
+    Result<T> item = row();
+    if (!item) return item.status();
+    out.push_back(std::move(*item));
+  }
+}
+
 }  // namespace vigil::link
