@@ -205,7 +205,7 @@ Response queryAudit(access::AuditLog& audit, const Request& req) {
 
 }  // namespace
 
-void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit) {
+void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit, const NodeConfig& node) {
   server.route("POST", "/api/v1/login", Access::kPublic, [&accounts](const Request& req) { return login(accounts, req); });
   server.route("POST", "/api/v1/logout", Access::kUser, [&accounts](const Request& req) {
     if (Status s = accounts.logout(req.sessionToken, req.remoteAddress); !s.isOk()) return errorResponse(s);
@@ -213,8 +213,12 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
     r.headers.emplace_back("Set-Cookie", kClearCookie);
     return r;
   });
-  server.route("GET", "/api/v1/me", Access::kUser,
-               [](const Request& req) { return Response::json(200, principalJson(*req.principal).dump()); });
+  server.route("GET", "/api/v1/me", Access::kUser, [id = node.id, tier = node.tier](const Request& req) {
+    nlohmann::json j = principalJson(*req.principal);
+    j["node"] = id.empty() ? nlohmann::json(nullptr) : nlohmann::json(id);
+    j["tier"] = tierName(tier);
+    return Response::json(200, j.dump());
+  });
   server.route("POST", "/api/v1/password", Access::kUser,
                [&accounts](const Request& req) { return changeOwnPassword(accounts, req); });
   server.route("GET", "/api/v1/users", Access::kAdmin, [&accounts](const Request&) {

@@ -48,7 +48,7 @@ class RoutesTest : public ::testing::Test {
       cams[1].id = "yard";
       return cams;
     });
-    addAccessRoutes(*server_, *accounts_, *audit_);
+    addAccessRoutes(*server_, *accounts_, *audit_, {.id = "village1", .tier = Tier::kVillage});
     addEventRoutes(
         *server_,
         [this](const std::string& camera, bool open) {
@@ -264,6 +264,15 @@ TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {
     req.headers["authorization"] = scheme + tokens_[access::Role::kViewer];
     EXPECT_EQ(server_->handle(req).status, 200) << scheme;
   }
+}
+
+TEST_F(RoutesTest, MeNamesTheUserAndThisNodesIdAndTier) {
+  Response res = server_->handle(request({"GET", "/api/v1/me", Access::kUser}, tokens_[access::Role::kOperator]));
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto me = nlohmann::json::parse(res.body);
+  EXPECT_EQ(me["role"], "operator");
+  EXPECT_EQ(me["node"], "village1");
+  EXPECT_EQ(me["tier"], "village");
 }
 
 TEST_F(RoutesTest, CookieAuthNeedsAMatchingOriginToChangeState) {
