@@ -1,6 +1,7 @@
 #pragma once
 // The account and audit API:
-//   POST /api/v1/login     {"user","password"} -> {"token",...} + cookie vigil_session   (public)
+//   POST /api/v1/login     {"user","password"} -> {"token", and what /me gives}
+//                          + cookie vigil_session                                      (public)
 //   POST /api/v1/logout    ends the calling session                                    (user)
 //   GET  /api/v1/me        who the session belongs to, and this node: {"user","role",
 //                          "cameras","node" (its id, null when unset),"tier"}           (user)

@@ -266,13 +266,20 @@ TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {
   }
 }
 
-TEST_F(RoutesTest, MeNamesTheUserAndThisNodesIdAndTier) {
+TEST_F(RoutesTest, MeAndTheLoginNameTheUserAndThisNodesIdAndTier) {
   Response res = server_->handle(request({"GET", "/api/v1/me", Access::kUser}, tokens_[access::Role::kOperator]));
   ASSERT_EQ(res.status, 200) << res.body;
   auto me = nlohmann::json::parse(res.body);
   EXPECT_EQ(me["role"], "operator");
   EXPECT_EQ(me["node"], "village1");
   EXPECT_EQ(me["tier"], "village");
+  Request login = request({"POST", "/api/v1/login", Access::kPublic});
+  login.body = R"({"user":"opr","password":"password for tests"})";
+  res = server_->handle(login);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto answer = nlohmann::json::parse(res.body);
+  EXPECT_EQ(answer["node"], "village1");
+  EXPECT_EQ(answer["tier"], "village");
 }
 
 TEST_F(RoutesTest, CookieAuthNeedsAMatchingOriginToChangeState) {

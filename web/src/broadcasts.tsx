@@ -80,6 +80,7 @@ function SendForm({ admin }: { admin: boolean }) {
   const [others, setOthers] = useState("");
   const [expires, setExpires] = useState("");
   const [voice, setVoice] = useState<Voice>();
+  const [recording, setRecording] = useState(false);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ text: string; error: boolean }>();
   const children = useChildren(admin);
@@ -164,13 +165,13 @@ function SendForm({ admin }: { admin: boolean }) {
           </div>
         )}
       </fieldset>
-      <VoiceInput voice={voice} onVoice={setVoice} onError={fail} />
+      <VoiceInput voice={voice} onVoice={setVoice} onRecording={setRecording} onError={fail} />
       <label>
         {t.expires}
         <input type="datetime-local" step="1" name="expires" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
       </label>
       <div class="clip-row">
-        <button type="submit" class="send" disabled={busy}>
+        <button type="submit" class="send" disabled={busy || recording}>
           {busy ? t.sending : t.send}
         </button>
       </div>
@@ -185,10 +186,22 @@ function SendForm({ admin }: { admin: boolean }) {
 
 // The optional voice message: a file, or recorded here with the
 // microphone (MediaRecorder) up to kMaxRecordSeconds; played back before
-// sending. While recording, the form says so with the seconds counting.
-function VoiceInput({ voice, onVoice, onError }: { voice: Voice | undefined; onVoice: (v: Voice | undefined) => void; onError: (why: string) => void }) {
+// sending. While recording, the form says so with the seconds counting
+// (and cannot be sent: onRecording).
+function VoiceInput({
+  voice,
+  onVoice,
+  onRecording,
+  onError,
+}: {
+  voice: Voice | undefined;
+  onVoice: (v: Voice | undefined) => void;
+  onRecording: (on: boolean) => void;
+  onError: (why: string) => void;
+}) {
   const recording = useRef<{ recorder: MediaRecorder; timer: number } | undefined>(undefined);
   const [seconds, setSeconds] = useState<number>(); // set while recording
+  useEffect(() => onRecording(seconds !== undefined), [seconds !== undefined]);
   const preview = useMemo(() => voice && URL.createObjectURL(voice.blob), [voice]);
   useEffect(() => () => preview && URL.revokeObjectURL(preview), [preview]);
   useEffect(() => () => stop(), []);
