@@ -65,26 +65,6 @@ Result<std::vector<std::string>> idList(const json& doc, const char* key, size_t
   return out;
 }
 
-// The objects and arrays `body` opens: its '{' and '[' outside strings
-// (a note's brackets are text, not structure).
-size_t containersIn(std::span<const uint8_t> body) {
-  size_t n = 0;
-  bool inString = false, escaped = false;
-  for (uint8_t c : body) {
-    if (escaped) {
-      escaped = false;
-    } else if (inString) {
-      escaped = c == '\\';
-      inString = c != '"';
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '{' || c == '[') {
-      ++n;
-    }
-  }
-  return n;
-}
-
 // Keeps in (by, at) the earlier of it and (theirBy, theirAt), theirs when it is unset; true when it took theirs.
 bool takeEarlier(std::string& by, int64_t& at, const std::string& theirBy, int64_t theirAt) {
   if (theirBy.empty()) return false;
@@ -156,6 +136,24 @@ bool isValidText(std::string_view text, size_t maxChars) {
     i += len;
   }
   return chars <= maxChars;
+}
+
+size_t containersIn(std::span<const uint8_t> body) {
+  size_t n = 0;
+  bool inString = false, escaped = false;
+  for (uint8_t c : body) {
+    if (escaped) {
+      escaped = false;
+    } else if (inString) {
+      escaped = c == '\\';
+      inString = c != '"';
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '{' || c == '[') {
+      ++n;
+    }
+  }
+  return n;
 }
 
 std::vector<uint8_t> encode(const Alarm& a) {

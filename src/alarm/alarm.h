@@ -74,6 +74,11 @@ std::string newAlarmId();
 // Valid UTF-8 without control characters, at most `maxChars` characters.
 bool isValidText(std::string_view text, size_t maxChars);
 
+// The objects and arrays a JSON `body` opens: its '{' and '[' outside
+// strings (a note's brackets are text, not structure), counted before
+// parsing so that no deep nesting reaches the parser.
+size_t containersIn(std::span<const uint8_t> body);
+
 std::vector<uint8_t> encode(const Alarm& a);
 // InvalidArgument naming the field at fault.
 Result<Alarm> decodeAlarm(std::span<const uint8_t> body);

@@ -1,11 +1,13 @@
 #include "app/node_http.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "app/join_parent.h"
 #include "base/log.h"
 #include "http/access_routes.h"
 #include "http/alarm_routes.h"
+#include "http/broadcast_routes.h"
 #include "http/camera_routes.h"
 #include "http/live_routes.h"
 #include "http/metrics_routes.h"
@@ -36,6 +38,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                         const NodeHttpOptions& options) {
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
+  // A broadcast carries its audio in its body.
+  if (options.link) serverOptions.maxBodyBytes = std::max(serverOptions.maxBodyBytes, http::kMaxBroadcastRequestBytes);
   link::Catalog* below = options.link ? options.link->catalog.get() : nullptr;
   serverOptions.cameraExists = [&node, below](std::string_view id) {
     return node.hasCamera(std::string(id)) || (below && below->has(id));
@@ -89,6 +93,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .restart = options.restart});
     http::addAlarmRoutes(*server, {.alarms = tierLink->alarms.get(),
                                    .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }});
+    http::addBroadcastRoutes(*server, *tierLink->notices);
   }
   http::addShareRoutes(*server, *access.shares);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));

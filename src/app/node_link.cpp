@@ -26,6 +26,7 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
 
 NodeLink::~NodeLink() {
   if (alarms) alarms->stop();
+  if (notices) notices->stop();
   if (outbox) outbox->stop();
 }
 
@@ -81,6 +82,25 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
                                                                      .parentId = parentId,
                                                                      .childRelays = childRelays,
                                                                      .config = config.alarm});
+  auto notices = alarm::NoticeStore::open((dir / "notices.db").string());
+  if (!notices) return notices.status();
+  link.noticeStore = std::move(*notices);
+  auto children = [store = link.store.get()]() -> Result<std::vector<alarm::NoticeChild>> {
+    auto enrolled = store->listChildren();
+    if (!enrolled) return enrolled.status();
+    std::vector<alarm::NoticeChild> out;
+    for (const link::ChildRecord& c : *enrolled) {
+      if (!c.removedAt) out.push_back({c.id, c.tier != Tier::kHousehold});
+    }
+    return out;
+  };
+  link.notices = std::make_unique<alarm::Notices>(alarm::NoticesContext{.store = link.noticeStore.get(),
+                                                                        .outbox = link.outbox.get(),
+                                                                        .clock = &SystemClock::instance(),
+                                                                        .selfId = config.node.id,
+                                                                        .selfTier = config.node.tier,
+                                                                        .hasParent = !parentId.empty(),
+                                                                        .children = std::move(children)});
   link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
                                                      link::SessionOptions{}, link.bus.get());
   return link;
@@ -128,6 +148,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
     services.shares->addChangeListener([catalog = link.catalog.get()](const std::string&) { catalog->changed(); });
   }
   link.alarms->start();
+  link.notices->start();
   if (!parent) return Status::ok();
   link.healthReporter->start();
   link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
@@ -143,6 +164,7 @@ void stopNodeLink(NodeLink& link) {
   if (link.healthReporter) link.healthReporter->stop();  // it reads the node's cameras
   link.children->stop();
   link.alarms->stop();  // it queues in the outbox
+  link.notices->stop();
   link.outbox->stop();  // before the loops go: it sends on their connections
   // Its timers belong to a loop: gone before the loops are.
   link.parent.reset();

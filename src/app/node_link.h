@@ -8,6 +8,7 @@
 #include "access/audit.h"
 #include "access/node_key.h"
 #include "alarm/alarms.h"
+#include "alarm/notices.h"
 #include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
@@ -29,8 +30,8 @@ struct NodeLink {
   NodeLink() = default;
   NodeLink(NodeLink&&) = default;
   NodeLink& operator=(NodeLink&&) = default;
-  // The alarms' thread queues in the outbox and the outbox's calls the
-  // alarms: both stop before either goes (a start that failed half-way
+  // The alarms' and notices' threads queue in the outbox and the outbox's
+  // calls them: all stop before any goes (a start that failed half-way
   // skips stopNodeLink()).
   ~NodeLink();
 
@@ -41,6 +42,9 @@ struct NodeLink {
   // <data_dir>/alarms.db and the node's alarms (before the outbox, which feeds them).
   std::unique_ptr<alarm::AlarmStore> alarmStore;
   std::unique_ptr<alarm::Alarms> alarms;  // started by startNodeLink(), stopped by stopNodeLink() before the outbox
+  // <data_dir>/notices.db and the node's broadcasts, as the alarms.
+  std::unique_ptr<alarm::NoticeStore> noticeStore;
+  std::unique_ptr<alarm::Notices> notices;
   std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
   std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran
   std::unique_ptr<link::Enrolment> enrolment;

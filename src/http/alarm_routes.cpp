@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "http/input.h"
@@ -49,18 +48,6 @@ json alarmJson(alarm::Alarms& alarms, const alarm::StoredAlarm& s) {
           {"received_from", textJson(s.fromChild)},
           {"delivery", delivery.empty() ? json(nullptr) : json(delivery)},
           {"change", s.change}};
-}
-
-Result<int64_t> intParam(const std::map<std::string, std::string>& q, const std::string& name, int64_t min,
-                         int64_t max, int64_t fallback) {
-  auto it = q.find(name);
-  if (it == q.end()) return fallback;
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-  if (ec != std::errc() || end != it->second.data() + it->second.size() || v < min || v > max) {
-    return Status::invalidArgument(fmt::format("{}: must be an integer {}..{}", name, min, max));
-  }
-  return v;
 }
 
 Response raise(alarm::Alarms& alarms, const AlarmRouteOptions& o, const Request& req) {

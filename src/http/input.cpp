@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "base/encoding.h"
 
@@ -115,6 +116,18 @@ Result<std::map<std::string, std::string>> parseQuery(std::string_view query) {
     out.emplace(std::move(*key), std::move(*value));
   }
   return out;
+}
+
+Result<int64_t> intParam(const std::map<std::string, std::string>& q, const std::string& name, int64_t min,
+                         int64_t max, int64_t fallback) {
+  auto it = q.find(name);
+  if (it == q.end()) return fallback;
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || v < min || v > max) {
+    return Status::invalidArgument(fmt::format("{}: must be an integer {}..{}", name, min, max));
+  }
+  return v;
 }
 
 Result<std::optional<WallTime>> timeParam(const std::map<std::string, std::string>& params, const std::string& name) {

@@ -56,6 +56,9 @@ Result<EventRequest> parseEventRequest(std::string_view body);
 
 // "a=1&b=x%20y" -> {a: 1, b: "x y"} ('+' is a space). A repeated key is an error.
 Result<std::map<std::string, std::string>> parseQuery(std::string_view query);
+// An optional integer parameter in [min, max]; `fallback` when absent.
+Result<int64_t> intParam(const std::map<std::string, std::string>& params, const std::string& name, int64_t min,
+                         int64_t max, int64_t fallback);
 // An optional RFC 3339 parameter.
 Result<std::optional<WallTime>> timeParam(const std::map<std::string, std::string>& params, const std::string& name);
 

@@ -11,6 +11,7 @@
 #include "access/sqlite_store.h"
 #include "http/access_routes.h"
 #include "http/alarm_routes.h"
+#include "http/broadcast_routes.h"
 #include "http/camera_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
@@ -95,6 +96,13 @@ class RoutesTest : public ::testing::Test {
     alarms_ = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{
         .store = alarmStore_.get(), .outbox = outbox_.get(), .bus = &bus_, .clock = &clock_, .selfId = "village-1"});
     addAlarmRoutes(*server_, {.alarms = alarms_.get(), .cameraExists = [](std::string_view) { return true; }});
+    auto noticeStore = alarm::NoticeStore::open((dir_ / "notices.db").string());
+    ASSERT_TRUE(noticeStore);
+    noticeStore_ = std::move(*noticeStore);
+    notices_ = std::make_unique<alarm::Notices>(alarm::NoticesContext{
+        .store = noticeStore_.get(), .outbox = outbox_.get(), .clock = &clock_, .selfId = "village-1",
+        .selfTier = Tier::kVillage});
+    addBroadcastRoutes(*server_, *notices_);
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
@@ -146,6 +154,8 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<link::Outbox> outbox_;
   std::unique_ptr<alarm::AlarmStore> alarmStore_;
   std::unique_ptr<alarm::Alarms> alarms_;
+  std::unique_ptr<alarm::NoticeStore> noticeStore_;
+  std::unique_ptr<alarm::Notices> notices_;
   std::unique_ptr<HttpServer> server_;
   std::map<access::Role, std::string> names_;
   std::map<access::Role, std::string> tokens_;

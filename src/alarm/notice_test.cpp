@@ -1,0 +1,316 @@
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "alarm/notices.h"
+#include "link/sql.h"
+
+namespace vigil::alarm {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::span<const uint8_t> bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
+constexpr int64_t kStart = 1'700'000'000'000;  // Unix ms
+
+Notice sample() {
+  return Notice{.id = std::string(32, 'a'), .from = "township1", .text = "台风明天到达 Typhoon tomorrow: stay in",
+                .priority = Priority::kUrgent, .sentAt = kStart, .expiresAt = kStart + 3'600'000};
+}
+
+TEST(NoticeMessageTest, EncodesAndDecodesTheSameMessagesAndRefusesWhatIsOutOfBounds) {
+  Notice n = sample();
+  n.to = {"house1", "village2"};
+  n.audioType = "audio/ogg";
+  n.audioBytes = 100'000;
+  auto back = decodeNotice(encode(n));
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_EQ(*back, n);
+  EXPECT_EQ(back->audioChunks(), 3);
+  EXPECT_EQ(*decodeNotice(encode(sample())), sample());  // "to": "all"
+
+  const std::vector<uint8_t> encoded = encode(sample());
+  const std::string good(encoded.begin(), encoded.end());
+  const auto refused = [](const std::string& text) { return !decodeNotice(bytes(text)).isOk(); };
+  const auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  EXPECT_TRUE(refused(replaced("\"urgent\"", "\"loud\"")));
+  EXPECT_TRUE(refused(replaced("{", "{\"extra\":1,")));
+  EXPECT_TRUE(refused(replaced("\"text\":\"台风", "\"text\":\"" + std::string(2001, 'x'))));
+  EXPECT_TRUE(refused(replaced("\"text\":\"台风明天到达 Typhoon tomorrow: stay in\"", "\"text\":\"\"")));
+  EXPECT_TRUE(refused(replaced("\"to\":\"all\"", "\"to\":[]")));
+  EXPECT_TRUE(refused(replaced("\"to\":\"all\"", "\"to\":[\"../x\"]")));
+  EXPECT_TRUE(refused(replaced("\"audio_bytes\":0", "\"audio_bytes\":5")));  // without a type
+  EXPECT_TRUE(refused(replaced(std::to_string(kStart + 3'600'000), std::to_string(kStart))));  // expires when sent
+  EXPECT_TRUE(refused(good.substr(0, good.size() - 1)));
+  EXPECT_TRUE(refused(std::string(100, '[')));
+  EXPECT_FALSE(refused(replaced("stay in", "[{stay in}]")));  // brackets in text are text
+
+  const std::vector<uint8_t> audio(kAudioChunkBytes, 7);
+  auto chunk = decodeAudioChunk(encodeAudioChunk(n.id, 2, audio));
+  ASSERT_TRUE(chunk.isOk());
+  EXPECT_EQ(chunk->id, n.id);
+  EXPECT_EQ(chunk->index, 2u);
+  EXPECT_EQ(chunk->bytes.size(), audio.size());
+  EXPECT_FALSE(decodeAudioChunk(encodeAudioChunk(n.id, 2, {})).isOk());
+  EXPECT_FALSE(decodeAudioChunk(encodeAudioChunk("../" + std::string(29, 'a'), 0, audio)).isOk());
+  EXPECT_FALSE(decodeAudioChunk(encodeAudioChunk(n.id, 1000, audio)).isOk());
+
+  Receipts r{n.id, {{"house1", 5, 0}, {"house2", 0, 0}}};
+  EXPECT_EQ(*decodeReceipts(encode(r)), r);
+  EXPECT_FALSE(decodeReceipts(encode(Receipts{n.id, {}})).isOk());
+  EXPECT_FALSE(decodeReceipts(bytes(R"({"id":")" + n.id + R"(","households":[{"node":"h","delivered_at":-1,"seen_at":0}]})")).isOk());
+
+  HouseholdReceipt ours{"house1", 0, 0};
+  EXPECT_TRUE(merge(ours, {"house1", 20, 0}));
+  EXPECT_TRUE(merge(ours, {"house1", 10, 30}));
+  EXPECT_FALSE(merge(ours, {"house1", 0, 40}));  // later, or unset: no change
+  EXPECT_EQ(ours, (HouseholdReceipt{"house1", 10, 30}));
+}
+
+struct Dirs {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              fmt::format("vigil_notice_test_{}_{}", ::getpid(),
+                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  Dirs() { std::filesystem::create_directories(dir); }
+  ~Dirs() { std::filesystem::remove_all(dir); }
+};
+
+// One node: its notices over an outbox whose links never come up; the
+// test carries what it queued to the neighbour (take()).
+struct TestNode {
+  TestNode(const std::filesystem::path& dir, std::string id, Tier tier, bool hasParent, ManualClock& clock,
+           std::vector<NoticeChild> children = {})
+      : path(dir), kids(std::move(children)) {
+    std::filesystem::create_directories(dir);
+    outbox = link::Outbox::open((dir / "outbox.db").string(), bus).value();
+    store = NoticeStore::open((dir / "notices.db").string()).value();
+    notices = std::make_unique<Notices>(NoticesContext{
+        .store = store.get(), .outbox = outbox.get(), .clock = &clock, .selfId = std::move(id), .selfTier = tier,
+        .hasParent = hasParent, .children = [this] { return Result<std::vector<NoticeChild>>(kids); },
+        .onReceived = [this](const Notice& n) { received.push_back(n.id); }});
+  }
+  struct Message {
+    std::string type;
+    std::vector<uint8_t> body;
+  };
+  // What is queued for `peer` ('' the parent) and not yet taken, in order; taken now.
+  std::vector<Message> take(const std::string& peer) {
+    sqlite3* db = link::openDatabase((path / "outbox.db").string(), "").value();
+    std::vector<Message> out;
+    {
+      link::SqlQuery q(db, "SELECT seq, type, body FROM outgoing WHERE peer = ? AND seq > ? ORDER BY seq");
+      q.bind(peer).bind(taken[peer]);
+      while (*q.next()) {
+        taken[peer] = q.integer(0);
+        out.push_back({q.text(1), q.blob(2)});
+      }
+    }
+    sqlite3_close(db);
+    return out;
+  }
+  // Gives `to` what this node queued for it (`as`: how `to` names this node).
+  void deliver(TestNode& to, const std::string& peer, const link::Peer& as) {
+    for (const Message& m : take(peer)) ASSERT_TRUE(to.notices->receive(as, m.type, m.body).isOk());
+  }
+  std::filesystem::path path;
+  std::vector<NoticeChild> kids;
+  std::map<std::string, int64_t> taken;
+  std::vector<std::string> received;
+  link::Bus bus;
+  std::unique_ptr<link::Outbox> outbox;
+  std::unique_ptr<NoticeStore> store;
+  std::unique_ptr<Notices> notices;
+};
+
+// A township over village1 over house1 and house2.
+struct Tree {
+  explicit Tree(const Dirs& d)
+      : township(d.dir / "township", "township1", Tier::kTownship, false, clock, {{"village1", true}}),
+        village(d.dir / "village", "village1", Tier::kVillage, true, clock, {{"house1", false}, {"house2", false}}),
+        house1(d.dir / "house1", "house1", Tier::kHousehold, true, clock),
+        house2(d.dir / "house2", "house2", Tier::kHousehold, true, clock) {}
+  void down() {
+    township.deliver(village, "village1", link::Peer::theParent());
+    village.deliver(house1, "house1", link::Peer::theParent());
+    village.deliver(house2, "house2", link::Peer::theParent());
+  }
+  void up() {
+    house1.deliver(village, "", link::Peer::child("house1"));
+    house2.deliver(village, "", link::Peer::child("house2"));
+    village.deliver(township, "", link::Peer::child("village1"));
+  }
+  ReceiptCounts counts(const std::string& id) { return *township.store->counts(id); }
+  ManualClock clock{WallTime::fromUnixMicros(kStart * 1000)};
+  TestNode township, village, house1, house2;
+};
+
+TEST(NoticesTest, ANoticeWithAudioReachesEveryHouseholdOnceAndTheSenderCountsTheirReceipts) {
+  Dirs d;
+  Tree t(d);
+  std::vector<uint8_t> audio(100'000);
+  for (size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<uint8_t>(i * 7);
+  auto sent = t.township.notices->send(
+      {.user = "ann", .text = "台风 typhoon", .priority = Priority::kUrgent, .audio = audio, .audioType = "audio/ogg"});
+  ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+  EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 1 + 3);  // the notice, 3 chunks
+  t.down();
+  for (TestNode* house : {&t.house1, &t.house2}) {
+    auto got = house->notices->find(sent->notice.id);
+    ASSERT_TRUE(got.isOk() && *got) << house->path;
+    EXPECT_EQ((*got)->notice.text, "台风 typhoon");
+    EXPECT_NE((*got)->deliveredAt, 0);
+    EXPECT_EQ(*house->store->audio(sent->notice.id), audio);
+    EXPECT_EQ(house->received, std::vector<std::string>{sent->notice.id});
+  }
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 0);  // nothing came up yet
+  t.up();
+  ReceiptCounts c = t.counts(sent->notice.id);
+  EXPECT_EQ(c.targeted, 2);
+  EXPECT_EQ(c.delivered, 2);
+  EXPECT_EQ(c.seen, 0);
+
+  ASSERT_TRUE(t.house1.notices->seen(sent->notice.id).isOk());
+  ASSERT_TRUE(t.house1.notices->seen(sent->notice.id).isOk());  // again: nothing more
+  EXPECT_EQ(t.house1.outbox->pending(link::Peer::theParent()).value(), 2);  // delivered, seen
+  t.up();
+  c = t.counts(sent->notice.id);
+  EXPECT_EQ(c.seen, 1);
+  EXPECT_EQ(c.delivered, 2);
+  EXPECT_EQ(t.township.notices->seen(sent->notice.id).code(), StatusCode::kNotFound);  // sent here, not received
+
+  // Everything again (an outbox resending after a kill -9): nothing doubles.
+  for (TestNode* n : {&t.township, &t.village, &t.house1, &t.house2}) n->taken.clear();
+  t.down();
+  t.up();
+  EXPECT_EQ(t.house1.received.size(), 1u);
+  EXPECT_EQ(t.house1.store->list(kStart, 10)->size(), 1u);
+  c = t.counts(sent->notice.id);
+  EXPECT_EQ(c.targeted, 2);
+  EXPECT_EQ(c.seen, 1);
+}
+
+TEST(NoticesTest, ANoticeToOneHouseholdReachesItAndNoOther) {
+  Dirs d;
+  Tree t(d);
+  // The township does not know the households: it gives the village the names.
+  auto sent = t.township.notices->send({.user = "ann", .text = "your water bill", .to = {"house2"}});
+  ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+  t.down();
+  EXPECT_TRUE(t.house2.notices->find(sent->notice.id)->has_value());
+  EXPECT_FALSE(t.house1.store->get(sent->notice.id)->has_value());
+  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house1")).value(), 0);
+  t.up();
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 1);
+  EXPECT_EQ(t.counts(sent->notice.id).delivered, 1);
+
+  // The village names its own household; a name not below it is refused.
+  auto direct = t.village.notices->send({.user = "vic", .text = "meeting at 8", .to = {"house1"}});
+  ASSERT_TRUE(direct.isOk());
+  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house1")).value(), 1);
+  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house2")).value(), 1);  // only the township's
+  EXPECT_EQ(t.village.notices->send({.user = "vic", .text = "x", .to = {"house9"}}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(NoticesTest, AnExpiredNoticeIsNeitherPassedOnNorStoredNorShown) {
+  Dirs d;
+  Tree t(d);
+  auto sent = t.township.notices->send(
+      {.user = "ann", .text = "road closed", .expiresAt = t.clock.now() + std::chrono::microseconds(60s)});
+  ASSERT_TRUE(sent.isOk());
+  auto later = t.township.notices->send({.user = "ann", .text = "road open"});
+  ASSERT_TRUE(later.isOk());
+  t.township.deliver(t.village, "village1", link::Peer::theParent());
+  EXPECT_TRUE(t.village.notices->find(sent->notice.id)->has_value());
+  t.clock.advance(61s);
+  EXPECT_FALSE(t.village.notices->find(sent->notice.id)->has_value());  // not shown
+  EXPECT_EQ(t.village.notices->list(10)->size(), 1u);
+  EXPECT_EQ(t.village.notices->seen(sent->notice.id).code(), StatusCode::kNotFound);
+  // A household offline until after it expired: the village's outbox
+  // gives it then, and the household drops it.
+  t.village.deliver(t.house1, "house1", link::Peer::theParent());
+  EXPECT_FALSE(t.house1.store->get(sent->notice.id)->has_value());
+  EXPECT_TRUE(t.house1.store->get(later->notice.id)->has_value());
+  EXPECT_EQ(t.house1.received, std::vector<std::string>{later->notice.id});
+
+  // A relay that has it but has not passed it on before it expired drops it.
+  auto third = t.township.notices->send(
+      {.user = "ann", .text = "x", .expiresAt = t.clock.now() + std::chrono::microseconds(60s)});
+  ASSERT_TRUE(third.isOk());
+  const auto queued = t.township.take("village1");
+  ASSERT_EQ(queued.size(), 1u);
+  ASSERT_TRUE(t.village.store
+                  ->add({.notice = *decodeNotice(queued[0].body), .storedAt = kStart, .deliveredAt = kStart,
+                         .unsent = true},
+                        {}, {{"house1", true}}, {}, false)
+                  .isOk());  // stored, then a kill -9 before it was queued
+  t.clock.advance(61s);
+  const int64_t before = t.village.outbox->pending(link::Peer::child("house1")).value();
+  ASSERT_TRUE(t.village.notices->tick().isOk());
+  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house1")).value(), before);
+  EXPECT_TRUE(t.village.store->unsent()->empty());
+
+  EXPECT_EQ(t.township.notices->send({.user = "ann", .text = "x", .expiresAt = t.clock.now()}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(NoticesTest, WhatACrashLeftUnsentIsSentAtTheNextTick) {
+  Dirs d;
+  Tree t(d);
+  const Notice n = sample();
+  ASSERT_TRUE(t.township.store
+                  ->add({.notice = n, .sent = true, .storedAt = kStart, .unsent = true}, {}, {{"village1", true}}, {},
+                        false)
+                  .isOk());
+  EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 0);
+  ASSERT_TRUE(t.township.notices->tick().isOk());
+  EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 1);
+  ASSERT_TRUE(t.township.notices->tick().isOk());
+  EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 1);  // once
+}
+
+TEST(NoticesTest, BadInputAndForgedReceiptsChangeNothing) {
+  Dirs d;
+  Tree t(d);
+  EXPECT_EQ(t.house1.notices->send({.user = "gran", .text = "hello"}).status().code(), StatusCode::kPermissionDenied);
+  for (const NewNotice& bad :
+       {NewNotice{.user = "ann", .text = ""}, NewNotice{.user = "ann", .text = std::string(2001, 'x')},
+        NewNotice{.user = "ann", .text = "x", .audio = {1, 2}},
+        NewNotice{.user = "ann", .text = "x", .audio = {1, 2}, .audioType = "video/mp4"},
+        NewNotice{.user = "ann", .text = "x", .audio = std::vector<uint8_t>(kMaxAudioBytes + 1), .audioType = "audio/ogg"},
+        NewNotice{.user = "ann", .text = "x", .to = {"house9", "house9"}}, NewNotice{.user = "ann", .text = "x", .to = {"../"}}}) {
+    EXPECT_EQ(t.township.notices->send(bad).status().code(), StatusCode::kInvalidArgument) << bad.text.size();
+  }
+  EXPECT_TRUE(t.township.notices->list(10)->empty());
+
+  auto sent = t.township.notices->send({.user = "ann", .text = "hello"});
+  ASSERT_TRUE(sent.isOk());
+  t.down();
+  // house1 speaking for house2, a child it was not sent to, a notice unknown: refused, taken.
+  const auto receipt = [&](const std::string& id, const std::string& node) {
+    return encode(Receipts{id, {{node, kStart, kStart}}});
+  };
+  ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house1"), kReceiptMessage, receipt(sent->notice.id, "house2")).isOk());
+  ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house7"), kReceiptMessage, receipt(sent->notice.id, "house7")).isOk());
+  ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house1"), kReceiptMessage, receipt(std::string(32, 'f'), "house1")).isOk());
+  ASSERT_TRUE(t.village.notices->receive(link::Peer::child("house1"), kNoticeMessage, encode(sample())).isOk());  // a notice goes down
+  ASSERT_TRUE(t.village.notices->receive(link::Peer::theParent(), kReceiptMessage, receipt(sent->notice.id, "house1")).isOk());
+  const std::vector<Receipt> receipts = *t.village.store->receipts(sent->notice.id);
+  for (const Receipt& r : receipts) {
+    EXPECT_EQ(r.household.seenAt, 0) << r.household.node;
+  }
+  EXPECT_FALSE(t.village.store->get(sample().id)->has_value());
+  EXPECT_EQ(t.village.store->receipts(sent->notice.id)->size(), 2u);
+}
+
+}  // namespace
+}  // namespace vigil::alarm

@@ -1,0 +1,316 @@
+#include "alarm/notices.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "alarm/alarm.h"
+#include "base/log.h"
+#include "link/wire.h"
+
+namespace vigil::alarm {
+
+namespace {
+
+// How often the thread queues what a failed or interrupted flush left.
+constexpr auto kTickEvery = std::chrono::milliseconds(250);
+
+bool named(const std::vector<std::string>& to, const std::string& id) {
+  return std::find(to.begin(), to.end(), id) != to.end();
+}
+
+}  // namespace
+
+Notices::Notices(NoticesContext context) : context_(std::move(context)) {
+  for (std::string_view type : {kNoticeMessage, kAudioMessage, kReceiptMessage}) {
+    context_.outbox->receive(std::string(type), [this, type](const link::Peer& from, std::span<const uint8_t> body) {
+      return receive(from, type, body);
+    });
+  }
+}
+
+Notices::~Notices() { stop(); }
+
+void Notices::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Notices::stop() {
+  {
+    MutexLock lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Notices::run() {
+  MutexLock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    if (Status s = tick(); !s.isOk()) log::error("notice.tick_failed", {{"error", s}});
+    lock.lock();
+    lock.waitFor(wake_, kTickEvery, [&]() REQUIRES(mutex_) { return stopping_; });
+  }
+}
+
+int64_t Notices::nowMillis() const { return context_.clock->now().unixMicros() / 1000; }
+
+Result<std::vector<Forward>> Notices::forwardsFor(const std::vector<std::string>& to) {
+  if (!context_.children) return std::vector<Forward>{};
+  auto children = context_.children();
+  if (!children) return children.status();
+  // Only a name that is neither this node nor a child may be further down.
+  const bool namesFurther = std::any_of(to.begin(), to.end(), [&](const std::string& id) {
+    return id != context_.selfId && std::none_of(children->begin(), children->end(),
+                                                 [&](const NoticeChild& c) { return c.id == id; });
+  });
+  std::vector<Forward> out;
+  for (const NoticeChild& c : *children) {
+    if (to.empty() || named(to, c.id)) {
+      out.push_back({c.id, true});
+    } else if (c.relays && namesFurther) {
+      out.push_back({c.id, false});
+    }
+  }
+  return out;
+}
+
+Result<StoredNotice> Notices::send(const NewNotice& n) {
+  if (!canSend()) return Status::permissionDenied("a household sends no broadcasts: only a village or a tier above");
+  if (n.text.empty() || !isValidText(n.text, kMaxNoticeChars)) {
+    return Status::invalidArgument(fmt::format("text: must be text of 1 to {} characters", kMaxNoticeChars));
+  }
+  if (n.to.size() > kMaxNoticeTargets) {
+    return Status::invalidArgument(fmt::format("to: at most {} node ids", kMaxNoticeTargets));
+  }
+  if (n.audio.size() > kMaxAudioBytes) return Status::invalidArgument("audio: at most 1 MiB");
+  if (n.audio.empty() != n.audioType.empty() || (!n.audioType.empty() && !isAudioType(n.audioType))) {
+    return Status::invalidArgument(
+        "audio_type: goes with audio, one of audio/webm, audio/ogg, audio/mpeg, audio/wav, audio/mp4");
+  }
+  const WallTime now = context_.clock->now();
+  const WallTime expires = n.expiresAt.value_or(now + std::chrono::microseconds(kDefaultNoticeLifetime));
+  if (expires <= now) return Status::invalidArgument("expires_at: must be in the future");
+  auto children = context_.children ? context_.children() : std::vector<NoticeChild>{};
+  if (!children) return children.status();
+  const bool anyRelays = std::any_of(children->begin(), children->end(), [](const NoticeChild& c) { return c.relays; });
+  std::set<std::string> seenIds;
+  for (const std::string& id : n.to) {
+    if (!isValidId(id)) return Status::invalidArgument("to: must hold node ids");
+    if (!seenIds.insert(id).second) return Status::invalidArgument("to: " + id + " is named twice");
+    const bool child = std::any_of(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == id; });
+    // Below a relaying child the names are the relay's to resolve.
+    if (!child && !anyRelays) return Status::invalidArgument("to: " + id + " is not a node below this one");
+  }
+  auto forwards = forwardsFor(n.to);
+  if (!forwards) return forwards.status();
+  if (forwards->empty()) return Status::failedPrecondition("no node below this one to send the notice to");
+  StoredNotice s{.notice = {.id = newAlarmId(),
+                            .from = context_.selfId,
+                            .text = n.text,
+                            .priority = n.priority,
+                            .sentAt = now.unixMicros() / 1000,
+                            .expiresAt = expires.unixMicros() / 1000,
+                            .to = n.to,
+                            .audioType = n.audioType,
+                            .audioBytes = static_cast<int64_t>(n.audio.size())},
+                 .sent = true,
+                 .storedAt = now.unixMicros() / 1000,
+                 .unsent = true};
+  if (encode(s.notice).size() > link::kMaxMessageBodyBytes) {
+    return Status::invalidArgument("to: the list is too long for one message");
+  }
+  std::vector<Receipt> targeted;
+  for (const Forward& f : *forwards) {
+    const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == f.child; });
+    if (!c->relays) targeted.push_back({{f.child, 0, 0}, f.child});
+  }
+  MutexLock lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(context_.store->add(s, n.audio, *forwards, targeted, false));
+  log::info("notice.sent", {{"id", s.notice.id},
+                            {"user", n.user},
+                            {"priority", priorityName(n.priority)},
+                            {"children", forwards->size()},
+                            {"audio_bytes", n.audio.size()}});
+  // Stored: the notice stands even if the outbox fails now (the thread retries).
+  if (Status st = flushUnsent(); !st.isOk()) log::error("notice.not_queued", {{"id", s.notice.id}, {"error", st}});
+  auto stored = context_.store->get(s.notice.id);
+  if (!stored) return stored.status();
+  return **stored;
+}
+
+Result<std::vector<StoredNotice>> Notices::list(size_t limit) { return context_.store->list(nowMillis(), limit); }
+
+Result<std::optional<StoredNotice>> Notices::find(const std::string& id) {
+  if (!isValidAlarmId(id)) return std::optional<StoredNotice>();
+  auto n = context_.store->get(id);
+  if (!n) return n.status();
+  if (*n && !(*n)->sent && ((*n)->deliveredAt == 0 || (*n)->notice.expiresAt <= nowMillis())) {
+    return std::optional<StoredNotice>();
+  }
+  return n;
+}
+
+Status Notices::seen(const std::string& id) {
+  auto n = find(id);
+  if (!n) return n.status();
+  if (!*n || (*n)->sent) return Status::notFound("no such notice received here");
+  MutexLock lock(mutex_);
+  auto changed = context_.store->markSeen(id, nowMillis(), context_.selfId,
+                                          context_.hasParent && context_.selfTier == Tier::kHousehold);
+  if (!changed) return changed.status();
+  if (*changed) {
+    log::info("notice.seen", {{"id", id}});
+    if (Status s = flushUnsent(); !s.isOk()) log::error("notice.not_queued", {{"id", id}, {"error", s}});
+  }
+  return Status::ok();
+}
+
+Status Notices::receive(const link::Peer& from, std::string_view type, std::span<const uint8_t> body) {
+  const auto refuse = [&](std::string_view why) {
+    log::warn("notice.refused",
+              {{"from", from.parent ? "parent" : "child " + from.childId}, {"type", type}, {"error", why}});
+    return Status::ok();  // sending it again changes nothing
+  };
+  if (from.parent != (type != kReceiptMessage)) return refuse("notices go down, receipts up");
+  MutexLock lock(mutex_);
+  // What a kill -9 left unsent goes before what this message adds.
+  VIGIL_RETURN_IF_ERROR(flushUnsent());
+  Status s;
+  if (type == kNoticeMessage) {
+    auto n = decodeNotice(body);
+    s = n ? receiveNotice(std::move(*n)) : n.status();
+  } else if (type == kAudioMessage) {
+    s = receiveAudio(body);
+  } else {
+    s = receiveReceipts(from.childId, body);
+  }
+  if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kPermissionDenied) return refuse(s.message());
+  return s;
+}
+
+Status Notices::receiveNotice(Notice n) {
+  const int64_t now = nowMillis();
+  if (n.expiresAt <= now) {
+    log::info("notice.expired", {{"id", n.id}, {"from", n.from}});
+    return Status::ok();
+  }
+  auto existing = context_.store->get(n.id);
+  if (!existing) return existing.status();
+  if (*existing) return Status::ok();  // again after a restart: taken once
+  const bool household = context_.selfTier == Tier::kHousehold;
+  std::vector<Forward> forwards;
+  if (!household) {
+    auto f = forwardsFor(n.to.empty() || named(n.to, context_.selfId) ? std::vector<std::string>{} : n.to);
+    if (!f) return f.status();
+    forwards = std::move(*f);
+    if (forwards.empty() && !n.to.empty() && !named(n.to, context_.selfId)) {
+      log::info("notice.not_for_here", {{"id", n.id}});  // none of its names is here or below
+      return Status::ok();
+    }
+  }
+  auto children = context_.children ? context_.children() : std::vector<NoticeChild>{};
+  if (!children) return children.status();
+  std::vector<Receipt> receipts;
+  for (const Forward& f : forwards) {
+    const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == f.child; });
+    if (c != children->end() && !c->relays) receipts.push_back({{f.child, 0, 0}, f.child});
+  }
+  const bool whole = n.audioBytes == 0;
+  if (household && whole) receipts.push_back({{context_.selfId, now, 0}, ""});
+  StoredNotice s{.notice = std::move(n), .storedAt = now, .deliveredAt = whole ? now : 0, .unsent = whole};
+  VIGIL_RETURN_IF_ERROR(context_.store->add(s, {}, forwards, receipts, context_.hasParent));
+  log::info("notice.received", {{"id", s.notice.id}, {"from", s.notice.from}, {"children", forwards.size()}});
+  if (whole && context_.onReceived) context_.onReceived(s.notice);
+  return flushUnsent();
+}
+
+Status Notices::receiveAudio(std::span<const uint8_t> body) {
+  auto chunk = decodeAudioChunk(body);
+  if (!chunk) return chunk.status();
+  std::optional<Receipt> self;
+  if (context_.selfTier == Tier::kHousehold) self = Receipt{{context_.selfId, nowMillis(), 0}, ""};
+  auto whole = context_.store->addAudioChunk(chunk->id, chunk->index, chunk->bytes, nowMillis(), self);
+  if (!whole) return whole.status();
+  if (!*whole) return Status::ok();
+  auto n = context_.store->get(chunk->id);
+  if (!n) return n.status();
+  log::info("notice.audio_whole", {{"id", chunk->id}});
+  if (*n && context_.onReceived) context_.onReceived((*n)->notice);
+  return flushUnsent();
+}
+
+Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_t> body) {
+  auto r = decodeReceipts(body);
+  if (!r) return r.status();
+  auto n = context_.store->get(r->id);
+  if (!n) return n.status();
+  auto forwards = context_.store->forwards(r->id);
+  if (!forwards) return forwards.status();
+  if (!*n || std::none_of(forwards->begin(), forwards->end(), [&](const Forward& f) { return f.child == child; })) {
+    return Status::permissionDenied("a receipt for a notice not sent to " + child);
+  }
+  auto children = context_.children ? context_.children() : std::vector<NoticeChild>{};
+  if (!children) return children.status();
+  const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == child; });
+  const bool relays = c != children->end() && c->relays;
+  const bool up = context_.hasParent && !(*n)->sent;
+  for (const HouseholdReceipt& h : r->households) {
+    // A household speaks only for itself; a relay for the households below it.
+    if (!relays && h.node != child) {
+      log::warn("notice.refused", {{"from", "child " + child}, {"type", kReceiptMessage}, {"error", "not its own"}});
+      continue;
+    }
+    auto merged = context_.store->mergeReceipt(r->id, child, h, up);
+    if (!merged && merged.status().code() != StatusCode::kPermissionDenied) return merged.status();
+    if (!merged) log::warn("notice.refused", {{"from", "child " + child}, {"error", merged.status().message()}});
+  }
+  return flushUnsent();
+}
+
+Status Notices::flushUnsent() {
+  auto unsent = context_.store->unsent();
+  if (!unsent) return unsent.status();
+  for (const StoredNotice& s : *unsent) {
+    if (!s.sent && s.notice.expiresAt <= nowMillis()) {
+      log::info("notice.expired", {{"id", s.notice.id}, {"from", s.notice.from}});  // not passed on
+      VIGIL_RETURN_IF_ERROR(context_.store->markSent(s.notice.id));
+      continue;
+    }
+    auto forwards = context_.store->forwards(s.notice.id);
+    if (!forwards) return forwards.status();
+    auto chunks = context_.store->audioChunks(s.notice.id);
+    if (!chunks) return chunks.status();
+    for (const Forward& f : *forwards) {
+      Notice copy = s.notice;
+      if (f.all) copy.to.clear();
+      const link::Peer to = link::Peer::child(f.child);
+      VIGIL_RETURN_IF_ERROR(context_.outbox->enqueue(to, kNoticeMessage, encode(copy)).status());
+      for (size_t i = 0; i < chunks->size(); ++i) {
+        VIGIL_RETURN_IF_ERROR(context_.outbox
+                                  ->enqueue(to, kAudioMessage,
+                                            encodeAudioChunk(s.notice.id, static_cast<uint32_t>(i), (*chunks)[i]))
+                                  .status());
+      }
+    }
+    VIGIL_RETURN_IF_ERROR(context_.store->markSent(s.notice.id));
+  }
+  if (!context_.hasParent) return Status::ok();
+  auto receipts = context_.store->unsentReceipts();
+  if (!receipts) return receipts.status();
+  for (const Receipts& r : *receipts) {
+    VIGIL_RETURN_IF_ERROR(context_.outbox->enqueue(link::Peer::theParent(), kReceiptMessage, encode(r)).status());
+    VIGIL_RETURN_IF_ERROR(context_.store->markReceiptsSent(r));
+  }
+  return Status::ok();
+}
+
+Status Notices::tick() {
+  MutexLock lock(mutex_);
+  return flushUnsent();
+}
+
+}  // namespace vigil::alarm
