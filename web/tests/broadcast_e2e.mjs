@@ -9,7 +9,8 @@
 //   rendered with real CJK glyphs, the sender, the page behind inert, "press
 //   any key … to hear it"; OK turns the sound on without dismissing (the
 //   voice message plays, then the attention beeps); Back dismisses it and
-//   tells the node it was seen;
+//   tells the node it was seen; the household's phone showed it over its
+//   whole screen too, and drops it once read on the TV;
 // - the village's page shows 1 targeted · 1 delivered · 1 seen, and house1
 //   in the notice's list of households;
 // - the village's admin sends a normal notice to house1 chosen from the
@@ -80,6 +81,9 @@ test("an urgent notice takes over the household's TV until Back, a normal one wa
   const polling = tv.waitForRequest((r) => r.url().endsWith("/api/v1/broadcasts"), { timeout: 60_000 });
   await tv.goto(`${house.url}?tv=1#/`);
   await polling;
+  // The household's phone, logged in from its page (sound allowed).
+  const phone = await newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  await logIn(phone, house.url, "admin", house.password);
 
   // The village's operator: an urgent notice with a recorded voice message, to all.
   const desk = await newPage({ viewport: { width: 1280, height: 900 } });
@@ -102,6 +106,11 @@ test("an urgent notice takes over the household's TV until Back, a normal one wa
   assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, viewport.width, viewport.height], "the notice covers the whole screen");
   assert.equal(await tv.textContent(`${over} .notice-text`), URGENT);
   assert.match(await tv.textContent(`${over} .notice-from`), /^From village1, /);
+  // On the phone too, the whole screen.
+  await phone.waitForSelector(over, { timeout: NOTICE_UP });
+  const onPhone = await phone.locator(over).boundingBox();
+  assert.deepEqual([onPhone.x, onPhone.y, onPhone.width, onPhone.height], [0, 0, 390, 844], "the notice covers the phone's screen");
+  assert.equal(await phone.textContent(`${over} .notice-text`), URGENT);
   assert.ok(await tv.$eval(".app", (el) => el.inert), "the page behind is inert");
   assert.match(await tv.textContent(`${over} .enable-sound`), /press any key or tap the screen to hear it/i);
   assert.equal(await tv.getAttribute("html", "data-notice-sound"), "suspended");
@@ -137,6 +146,8 @@ test("an urgent notice takes over the household's TV until Back, a normal one wa
   await tv.waitForSelector(over, { state: "detached" });
   assert.equal(await tv.$eval(".app", (el) => el.inert), false);
   assert.ok((await received(house, id)).seen_at, "the household's node has it seen");
+  // Read on one screen: gone from the others at their next poll.
+  await phone.waitForSelector(over, { state: "detached", timeout: NOTICE_UP });
 
   // The village: 1 targeted, 1 delivered, 1 seen; house1 in its households.
   const sent = `.sent-notice[data-notice="${id}"]`;
