@@ -99,7 +99,7 @@ class Sessions(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(headers["Set-Cookie"], f"vigil_session={body['token']}; HttpOnly; SameSite=Strict; Path=/")
         self.assertEqual(call(self.base, "GET", "/api/v1/me", token=token)[2],
-                         {"user": "lou", "role": "operator", "cameras": []})
+                         {"user": "lou", "role": "operator", "cameras": [], "node": "house1", "tier": "household"})
         self.assertEqual(call(self.base, "POST", "/api/v1/logout", token=token)[0], 200)
         self.assertEqual(call(self.base, "GET", "/api/v1/me", token=token)[0], 401)
         self.assertEqual(call(self.base, "GET", "/api/v1/me", token=body["token"])[0], 200)  # the other session

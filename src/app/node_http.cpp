@@ -55,9 +55,9 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   } else {
     log::warn("http.no_web_ui", {{"reason", "no web/dist with an index.html found; run npm run build in web/"}});
   }
-  http::addCameraRoutes(*server, options.nodeName, [&node] { return node.cameraStatuses(); },
+  http::addCameraRoutes(*server, options.node.name, [&node] { return node.cameraStatuses(); },
                         below ? http::RemoteCameraSource([below] { return below->cameras(); }) : nullptr);
-  http::addAccessRoutes(*server, *access.accounts, *access.audit);
+  http::addAccessRoutes(*server, *access.accounts, *access.audit, options.node);
   http::addRecordingRoutes(*server, {.store = options.store,
                                      .audit = access.audit.get(),
                                      .remote = options.link ? &options.link->looks->media() : nullptr});

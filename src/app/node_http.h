@@ -18,7 +18,7 @@
 namespace vigil::app {
 
 struct NodeHttpOptions {
-  std::string nodeName;
+  NodeConfig node;  // [node]: its name heads the camera list, its id and tier are in /api/v1/me
   HostPort listen;
   std::vector<std::string> hosts;  // [http] hosts; the listen host is added
   std::string tlsCert;  // both set: HTTPS only

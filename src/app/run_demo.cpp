@@ -173,7 +173,7 @@ int runDemo(const DemoOptions& options) {
     return 1;
   }
 
-  auto web = startNodeHttp(loops, node, *access, {.nodeName = "Demo household", .listen = options.listen, .store = store->get(), .webRoot = options.webRoot, .link = &*link});
+  auto web = startNodeHttp(loops, node, *access, {.node = household.node, .listen = options.listen, .store = store->get(), .webRoot = options.webRoot, .link = &*link});
   if (!web) {
     fmt::print(stderr, "vigil demo: {}\n", web.status().message());
     return 2;

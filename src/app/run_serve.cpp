@@ -139,7 +139,7 @@ int runServe(const Config& config, AfterServe& after) {
   };
   if (access) {
     auto started = startNodeHttp(loops, node, *access,
-                                 {.nodeName = config.node.name,
+                                 {.node = config.node,
                                   .listen = config.http.listen,
                                   .hosts = config.http.hosts,
                                   .tlsCert = config.http.tlsCert,

@@ -29,8 +29,13 @@ std::string sessionCookie(std::string_view token, bool secure) {
 }
 const char* kClearCookie = "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
 
-nlohmann::json principalJson(const access::Principal& p) {
-  return {{"user", p.user}, {"role", access::roleName(p.role)}, {"cameras", p.cameras}};
+// Who a session is, and on which node: GET /api/v1/me, and the login's answer.
+nlohmann::json principalJson(const access::Principal& p, const NodeConfig& node) {
+  return {{"user", p.user},
+          {"role", access::roleName(p.role)},
+          {"cameras", p.cameras},
+          {"node", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
+          {"tier", tierName(node.tier)}};
 }
 
 nlohmann::json auditRowJson(const access::AuditRow& r) {
@@ -52,12 +57,12 @@ Response throttledError(access::Accounts& accounts, const Status& status, const 
   return r;
 }
 
-Response login(access::Accounts& accounts, const Request& req) {
+Response login(access::Accounts& accounts, const NodeConfig& node, const Request& req) {
   auto body = parseLoginRequest(req.body);
   if (!body) return errorResponse(body.status());
   auto result = accounts.login(body->user, body->password, req.remoteAddress);
   if (!result) return throttledError(accounts, result.status(), isValidId(body->user) ? body->user : "", req.remoteAddress);
-  nlohmann::json j = principalJson(result->principal);
+  nlohmann::json j = principalJson(result->principal, node);
   j["token"] = result->token;
   j["expires_at"] = result->expiresAt.toRfc3339();
   Response r = Response::json(200, j.dump());
@@ -205,8 +210,9 @@ Response queryAudit(access::AuditLog& audit, const Request& req) {
 
 }  // namespace
 
-void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit) {
-  server.route("POST", "/api/v1/login", Access::kPublic, [&accounts](const Request& req) { return login(accounts, req); });
+void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit, const NodeConfig& node) {
+  server.route("POST", "/api/v1/login", Access::kPublic,
+               [&accounts, node](const Request& req) { return login(accounts, node, req); });
   server.route("POST", "/api/v1/logout", Access::kUser, [&accounts](const Request& req) {
     if (Status s = accounts.logout(req.sessionToken, req.remoteAddress); !s.isOk()) return errorResponse(s);
     Response r = Response::json(200, "{}");
@@ -214,7 +220,7 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
     return r;
   });
   server.route("GET", "/api/v1/me", Access::kUser,
-               [](const Request& req) { return Response::json(200, principalJson(*req.principal).dump()); });
+               [node](const Request& req) { return Response::json(200, principalJson(*req.principal, node).dump()); });
   server.route("POST", "/api/v1/password", Access::kUser,
                [&accounts](const Request& req) { return changeOwnPassword(accounts, req); });
   server.route("GET", "/api/v1/users", Access::kAdmin, [&accounts](const Request&) {

@@ -1,8 +1,10 @@
 #pragma once
 // The account and audit API:
-//   POST /api/v1/login     {"user","password"} -> {"token",...} + cookie vigil_session   (public)
+//   POST /api/v1/login     {"user","password"} -> {"token", and what /me gives}
+//                          + cookie vigil_session                                      (public)
 //   POST /api/v1/logout    ends the calling session                                    (user)
-//   GET  /api/v1/me        who the session belongs to                                  (user)
+//   GET  /api/v1/me        who the session belongs to, and this node: {"user","role",
+//                          "cameras","node" (its id, null when unset),"tier"}           (user)
 //   POST /api/v1/password  {"current","new"}: change one's own password; ends every
 //                          session of the user, this one included                      (user)
 //   GET  /api/v1/users     [{"id","role","cameras"}]                                   (admin)
@@ -13,10 +15,13 @@
 
 #include "access/accounts.h"
 #include "access/audit.h"
+#include "base/config.h"
 #include "http/server.h"
 
 namespace vigil::http {
 
-void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit);
+// `node`: this node's [node] id and tier, for GET /api/v1/me (the UI tells a
+// household from a desk by it).
+void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit, const NodeConfig& node);
 
 }  // namespace vigil::http

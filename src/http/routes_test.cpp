@@ -49,7 +49,7 @@ class RoutesTest : public ::testing::Test {
       cams[1].id = "yard";
       return cams;
     });
-    addAccessRoutes(*server_, *accounts_, *audit_);
+    addAccessRoutes(*server_, *accounts_, *audit_, {.id = "village1", .tier = Tier::kVillage});
     addEventRoutes(
         *server_,
         [this](const std::string& camera, bool open) {
@@ -274,6 +274,22 @@ TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {
     req.headers["authorization"] = scheme + tokens_[access::Role::kViewer];
     EXPECT_EQ(server_->handle(req).status, 200) << scheme;
   }
+}
+
+TEST_F(RoutesTest, MeAndTheLoginNameTheUserAndThisNodesIdAndTier) {
+  Response res = server_->handle(request({"GET", "/api/v1/me", Access::kUser}, tokens_[access::Role::kOperator]));
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto me = nlohmann::json::parse(res.body);
+  EXPECT_EQ(me["role"], "operator");
+  EXPECT_EQ(me["node"], "village1");
+  EXPECT_EQ(me["tier"], "village");
+  Request login = request({"POST", "/api/v1/login", Access::kPublic});
+  login.body = R"({"user":"opr","password":"password for tests"})";
+  res = server_->handle(login);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto answer = nlohmann::json::parse(res.body);
+  EXPECT_EQ(answer["node"], "village1");
+  EXPECT_EQ(answer["tier"], "village");
 }
 
 TEST_F(RoutesTest, CookieAuthNeedsAMatchingOriginToChangeState) {

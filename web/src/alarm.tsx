@@ -14,7 +14,6 @@ import { DAY, SECOND, clockTime } from "./time";
 
 export const kHoldMs = SECOND;
 const kKinds: AlarmKind[] = ["medical", "fire", "intrusion", "other"];
-const kRecheckMs = 30 * SECOND;
 const kDismissedKey = "vigil.alarm.dismissed"; // closed alarms this browser no longer shows
 const kKeyStorage = "vigil.alarm.key";
 const kDefaultKey = "ColorF0Red";
@@ -78,40 +77,14 @@ export function installAlarmKeys(key: string, onAlarm: () => void): () => void {
   };
 }
 
-// Whether this node raises alarms (a household with a parent) and
-// whether it has a duty desk for this user (children, or alarms from
-// below, and an operator or admin). Only admins may read the link's state;
-// for others, cameras from below (ids `<child>.<camera>`) or alarms from
-// below tell a desk node.
-export function useAlarmRoles(me: Me | null | undefined): { raises: boolean; desk: boolean } {
-  const [roles, setRoles] = useState({ raises: false, desk: false });
-  useEffect(() => {
-    if (!me) return;
-    let live = true;
-    const decide = async () => {
-      const fromBelow = (await api.alarms().catch(() => ({ alarms: [] as Alarm[] }))).alarms.some((a) => !a.origin);
-      if (me.role === "admin") {
-        const link = await api.link().catch(() => undefined);
-        if (link) return { raises: link.node.tier === "household" && link.parent !== null, desk: link.children.length > 0 || fromBelow };
-      }
-      const below = fromBelow || (await api.cameras().catch(() => [])).some((c) => c.id.includes("."));
-      return { raises: !below, desk: below && me.role !== "viewer" };
-    };
-    // A node linked later, or a first alarm from below, shows up within kRecheckMs.
-    let timer = 0;
-    const check = () =>
-      decide().then((r) => {
-        if (!live) return;
-        setRoles(r);
-        if (!r.desk) timer = window.setTimeout(check, kRecheckMs);
-      });
-    check();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [me?.user]);
-  return roles;
+// Whether this node raises alarms (a household: one without a parent is
+// told so when it tries) and whether it has a duty desk for this user (a
+// village, township or county, for an operator or admin): /api/v1/me says
+// the node's tier.
+export function alarmRoles(me: Me | null | undefined): { raises: boolean; desk: boolean } {
+  if (!me) return { raises: false, desk: false };
+  const household = me.tier === "household";
+  return { raises: household, desk: !household && me.role !== "viewer" };
 }
 
 // The large button that opens the flow (the grid page's top).

@@ -1,8 +1,12 @@
-// The desk's alarm sound: a two-tone beep made with Web Audio (nothing to
-// download), repeated while an alarm waits for acknowledgement. Browsers
+// The attention sound: a two-tone beep made with Web Audio (nothing to
+// download), repeated while an alarm waits for acknowledgement at the desk
+// or an urgent notice waits to be read at home. Browsers
 // start an AudioContext suspended until the user interacts with the page;
 // the first click or key anywhere resumes it, and until then the page says
-// so. The state is also on <html data-alarm-sound> (tests read it).
+// so. The state is also on <html data-NAME-sound> and the count of beeps
+// on <html data-NAME-beeps> (tests read them): NAME is "alarm" at the desk,
+// "notice" for an urgent notice (notices.tsx).
+import { useEffect, useState } from "preact/hooks";
 
 const kBeepEveryMs = 1500;
 const kTones = [880, 660]; // Hz, 0.2 s each
@@ -15,7 +19,7 @@ export class AlarmSound {
   private readonly listeners = new Set<(s: SoundState) => void>();
   beeps = 0;
 
-  constructor() {
+  constructor(private readonly name: "alarm" | "notice" = "alarm") {
     try {
       this.ctx = new AudioContext();
     } catch {
@@ -50,7 +54,7 @@ export class AlarmSound {
     this.ring(false);
     for (const type of ["pointerdown", "keydown"]) window.removeEventListener(type, this.unlock, true);
     this.ctx?.close().catch(() => {});
-    delete document.documentElement.dataset.alarmSound;
+    delete document.documentElement.dataset[`${this.name}Sound`];
   }
 
   private readonly unlock = () => {
@@ -58,7 +62,7 @@ export class AlarmSound {
   };
 
   private changed(): void {
-    document.documentElement.dataset.alarmSound = this.state;
+    document.documentElement.dataset[`${this.name}Sound`] = this.state;
     for (const l of this.listeners) l(this.state);
   }
 
@@ -76,6 +80,22 @@ export class AlarmSound {
       osc.stop(ctx.currentTime + (i + 1) * 0.2);
     });
     this.beeps++;
-    document.documentElement.dataset.alarmBeeps = String(this.beeps);
+    document.documentElement.dataset[`${this.name}Beeps`] = String(this.beeps);
   }
+}
+
+// A sound for as long as the component lives, ringing while `ringing`,
+// and whether the browser lets it play.
+export function useAlarmSound(ringing: boolean, name: "alarm" | "notice" = "alarm"): SoundState {
+  const [sound] = useState(() => new AlarmSound(name));
+  const [state, setState] = useState<SoundState>(sound.state);
+  useEffect(() => {
+    const off = sound.onChange(setState);
+    return () => {
+      off();
+      sound.close();
+    };
+  }, []);
+  useEffect(() => sound.ring(ringing && state === "running"), [ringing, state]);
+  return state;
 }

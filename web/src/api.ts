@@ -6,6 +6,8 @@ export interface Me {
   user: string;
   role: "admin" | "operator" | "viewer";
   cameras: string[];
+  node: string | null; // this node's id; null until it has one
+  tier: NodeTier;
 }
 
 export interface Camera {
@@ -142,6 +144,41 @@ export interface AlarmPage {
   cursor: number;
 }
 
+// An emergency broadcast or notice (issue 15 item 5; design/ALARMS.md),
+// received here from a tier above or sent from here; times RFC 3339.
+export type NoticePriority = "normal" | "urgent";
+export const kAudioTypes = ["audio/webm", "audio/ogg", "audio/mpeg", "audio/wav", "audio/mp4"] as const;
+export type AudioType = (typeof kAudioTypes)[number];
+export interface HouseholdReceipt {
+  node: string;
+  delivered_at: string | null;
+  seen_at: string | null;
+}
+export interface Broadcast {
+  id: string;
+  from: string; // the sender node's id
+  direction: "received" | "sent";
+  text: string;
+  priority: NoticePriority;
+  sent_at: string;
+  expires_at: string | null;
+  has_audio: boolean;
+  audio_type?: AudioType;
+  delivered_at?: string | null; // received
+  seen_at?: string | null; // received
+  receipts?: { targeted: number; delivered: number; seen: number }; // sent
+  households?: HouseholdReceipt[]; // sent, GET /api/v1/broadcasts/{id} only
+}
+export interface NewBroadcast {
+  text: string;
+  priority: NoticePriority;
+  to: "all" | string[];
+  audio?: string; // base64, at most kMaxAudioBytes decoded
+  audio_type?: AudioType;
+  expires_at?: string;
+}
+export const kMaxAudioBytes = 1 << 20;
+
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly body: unknown = null) {
     super(message);
@@ -245,7 +282,15 @@ export const api = {
   assignAlarm: (id: string, to: string) => request<Alarm>("POST", `${alarmPath(id)}/assign`, { to }),
   noteAlarm: (id: string, text: string) => request<Alarm>("POST", `${alarmPath(id)}/notes`, { text }),
   closeAlarm: (id: string, outcome: string) => request<Alarm>("POST", `${alarmPath(id)}/close`, { outcome }),
+  broadcasts: () => request<Broadcast[]>("GET", "/api/v1/broadcasts"),
+  broadcast: (id: string) => request<Broadcast>("GET", broadcastPath(id)),
+  sendBroadcast: (b: NewBroadcast) => request<{ id: string }>("POST", "/api/v1/broadcasts", b),
+  seeBroadcast: (id: string) => request<unknown>("POST", `${broadcastPath(id)}/seen`, {}),
 };
+
+export function broadcastPath(id: string): string {
+  return `/api/v1/broadcasts/${encodeURIComponent(id)}`;
+}
 
 function alarmPath(id: string): string {
   return `/api/v1/alarms/${encodeURIComponent(id)}`;

@@ -6,7 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useAlarmFeed } from "./alarm_feed";
 import { type Alarm, type AlarmKind, type AlarmPage, type AlarmState, ApiError, type Camera, api } from "./api";
-import { AlarmSound, type SoundState } from "./alarm_sound";
+import { useAlarmSound } from "./alarm_sound";
 import { deskText as t } from "./desk_text";
 import { useCameras } from "./grid";
 import { LiveVideo } from "./live";
@@ -33,21 +33,6 @@ export function useActiveAlarms(enabled: boolean) {
   return useAlarmFeed(enabled, notClosed, isActive);
 }
 
-// The sound while any alarm is open, and whether the browser lets it play.
-function useAlarmSound(ringing: boolean): SoundState {
-  const [sound] = useState(() => new AlarmSound());
-  const [state, setState] = useState<SoundState>(sound.state);
-  useEffect(() => {
-    const off = sound.onChange(setState);
-    return () => {
-      off();
-      sound.close();
-    };
-  }, []);
-  useEffect(() => sound.ring(ringing && state === "running"), [ringing, state]);
-  return state;
-}
-
 // The household's cameras visible here: `<path>.<camera>` ids, the path
 // ending at the alarm's node; only those the alarm names when it names any.
 function alarmCameras(a: Alarm, cameras: Camera[]): Camera[] {
@@ -67,6 +52,7 @@ export function Desk({ active }: { active: ActiveAlarms }) {
   const { alarms, error, put } = active;
   const { cameras } = useCameras();
   const ringing = alarms?.some((a) => a.state === "open") ?? false;
+  // The sound while any alarm is open.
   const sound = useAlarmSound(ringing);
 
   return (

@@ -1,8 +1,10 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, api, onSessionExpired } from "./api";
-import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, installAlarmKeys, useAlarmRoles, useOwnAlarms } from "./alarm";
+import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, alarmRoles, installAlarmKeys, useOwnAlarms } from "./alarm";
 import { Audit } from "./audit";
+import { broadcastText } from "./broadcast_text";
+import { BroadcastDesk } from "./broadcasts";
 import { CameraView } from "./camera";
 import { Desk, useActiveAlarms } from "./desk";
 import { deskText } from "./desk_text";
@@ -12,12 +14,21 @@ import { Looks, useNewLooks } from "./looks";
 import { looksText } from "./looks_text";
 import { Network } from "./network";
 import { networkText } from "./network_text";
+import { NoticeTakeover, Notices, useBroadcasts } from "./notices";
 import { installKeys, setTvMode, tvModeFromUrl } from "./tv";
 import "./style.css";
 
 // Routes live in the fragment (#/camera/gate), so any server that serves
 // index.html at / serves every page.
-type Route = { page: "grid" } | { page: "camera"; id: string } | { page: "audit" } | { page: "looks" } | { page: "desk" } | { page: "network" };
+type Route =
+  | { page: "grid" }
+  | { page: "camera"; id: string }
+  | { page: "audit" }
+  | { page: "looks" }
+  | { page: "desk" }
+  | { page: "network" }
+  | { page: "notices" }
+  | { page: "broadcasts" };
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
@@ -26,6 +37,8 @@ function parseRoute(): Route {
   if (parts[0] === "looks") return { page: "looks" };
   if (parts[0] === "network") return { page: "network" };
   if (parts[0] === "desk") return { page: "desk" };
+  if (parts[0] === "notices") return { page: "notices" };
+  if (parts[0] === "broadcasts") return { page: "broadcasts" };
   return { page: "grid" };
 }
 
@@ -40,10 +53,12 @@ function App() {
   const [tv, setTv] = useState(tvModeFromUrl);
   // A node's admin is its cameras' owner: told of looks from other tiers.
   const looks = useNewLooks(me?.role === "admin");
-  const roles = useAlarmRoles(me);
+  const roles = alarmRoles(me);
   const own = useOwnAlarms(roles.raises);
   const desk = useActiveAlarms(roles.desk || (route.page === "desk" && me?.role !== "viewer"));
   const [alarmFlow, setAlarmFlow] = useState(false);
+  // Notices from the tiers above, and at a desk those sent from here.
+  const notices = useBroadcasts(!!me);
   const [alarmKey] = useState(alarmKeyFromUrl);
 
   useEffect(() => {
@@ -114,7 +129,7 @@ function App() {
   const openAlarms = desk.alarms?.filter((a) => a.state === "open").length ?? 0;
   return (
     <>
-      <div class="app" data-page={route.page} inert={alarmFlow}>
+      <div class="app" data-page={route.page} inert={alarmFlow || notices.urgent !== undefined}>
         <header class="bar">
           <a class="brand" href="#/">
             vigil
@@ -145,6 +160,17 @@ function App() {
                 {openAlarms > 0 && <span class="badge open-alarms">{deskText.openBadge(openAlarms)}</span>}
               </a>
             )}
+            {roles.desk && (
+              <a href="#/broadcasts" class={route.page === "broadcasts" ? "current" : ""}>
+                {broadcastText.deskNav}
+              </a>
+            )}
+            {(me.tier === "household" || notices.received.length > 0) && (
+              <a href="#/notices" class={route.page === "notices" ? "current" : ""}>
+                {broadcastText.nav}
+                {notices.unseen > 0 && <span class="badge unseen-notices">{broadcastText.unseenBadge(notices.unseen)}</span>}
+              </a>
+            )}
           </nav>
           <span class="spacer" />
           <button class="tv-toggle" onClick={toggleTv}>
@@ -171,9 +197,12 @@ function App() {
           {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
           {route.page === "desk" && me.role !== "viewer" && <Desk active={desk} />}
           {route.page === "network" && me.role === "admin" && <Network />}
+          {route.page === "notices" && <Notices notices={notices} />}
+          {route.page === "broadcasts" && roles.desk && <BroadcastDesk notices={notices} admin={me.role === "admin"} />}
         </main>
       </div>
       {alarmFlow && <AlarmFlow onClose={() => setAlarmFlow(false)} onRaised={own.track} />}
+      {notices.urgent && <NoticeTakeover key={notices.urgent.id} notice={notices.urgent} tv={tv} onDismiss={() => notices.seen(notices.urgent!.id)} />}
     </>
   );
 }

@@ -28,7 +28,7 @@ const kFocusable = 'button:not([disabled]), a[href], input:not([disabled]), sele
 // Back keys of TV remotes: webOS sends 461, Tizen 10009; browsers name it
 // BrowserBack or GoBack, and some boxes send Backspace, which counts in TV
 // mode only and never in a text field (where it deletes).
-function isBackKey(e: KeyboardEvent, tv: boolean): boolean {
+export function isBackKey(e: KeyboardEvent, tv: boolean): boolean {
   if (e.key === "Backspace") return tv && !isEditable(e.target);
   return e.key === "Escape" || e.key === "BrowserBack" || e.key === "GoBack" || e.keyCode === 461 || e.keyCode === 10009;
 }
