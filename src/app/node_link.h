@@ -22,6 +22,7 @@
 #include "link/outbox.h"
 #include "link/looks.h"
 #include "link/parent_link.h"
+#include "notify/notifier.h"
 
 namespace vigil::app {
 
@@ -40,6 +41,9 @@ struct NodeLink {
   std::unique_ptr<link::HealthStore> health;  // <data_dir>/health.db: the children's cameras' health (before the outbox, which feeds it)
   // <data_dir>/alarms.db and the node's alarms (before the outbox, which feeds them).
   std::unique_ptr<alarm::AlarmStore> alarmStore;
+  // With [notify]: told each alarm change; its MQTT thread raises alarms
+  // (so it stops before the alarms go, and goes after them).
+  std::unique_ptr<notify::Notifier> notifier;
   std::unique_ptr<alarm::Alarms> alarms;  // started by startNodeLink(), stopped by stopNodeLink() before the outbox
   std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
   std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran

@@ -16,10 +16,11 @@ Notifier::Notifier(NotifyConfig config, NodeConfig node) : config_(std::move(con
 Result<std::unique_ptr<Notifier>> Notifier::open(const NotifyConfig& config, const NodeConfig& node) {
   if (node.id.empty()) return Status::failedPrecondition("[notify] needs [node] id (it names the MQTT topics)");
   std::unique_ptr<Notifier> n(new Notifier(config, node));
+  std::string password;
   if (!config.mqttPasswordFile.empty()) {
-    auto password = readSecretFile(config.mqttPasswordFile);
-    if (!password) return password.status();
-    n->mqttPassword_ = std::move(*password);
+    auto read = readSecretFile(config.mqttPasswordFile);
+    if (!read) return read.status();
+    password = std::move(*read);
   }
   if (!config.webhooks.empty()) {
     auto secret = readSecretFile(config.webhookSecretFile);
@@ -29,6 +30,19 @@ Result<std::unique_ptr<Notifier>> Notifier::open(const NotifyConfig& config, con
     if (!queue) return queue.status();
     n->queue_ = std::move(*queue);
     n->webhooks_ = std::make_unique<Webhooks>(*n->queue_, config.webhooks, std::move(*secret));
+  }
+  if (!config.mqtt.empty()) {
+    // Made here, started by start(): publish() may be called from then on, from any thread.
+    auto mqtt = MqttClient::make({.broker = config.broker,
+                                  .clientId = "vigil-" + node.id,
+                                  .user = config.mqttUser,
+                                  .password = std::move(password),
+                                  .willTopic = n->topic(kStatusTopic),
+                                  .willPayload = "offline"},
+                                 [self = n.get()] { self->connected(); },
+                                 [self = n.get()](const std::string& t, std::span<const uint8_t> p) { self->received(t, p); });
+    if (!mqtt) return mqtt.status();
+    n->mqtt_ = std::move(*mqtt);
   }
   return n;
 }
@@ -42,18 +56,7 @@ std::string Notifier::topic(std::string_view suffix) const {
 Status Notifier::start(std::function<void(const RaiseCommand&)> onRaise) {
   onRaise_ = std::move(onRaise);
   if (webhooks_) webhooks_->start();
-  if (config_.mqtt.empty()) return Status::ok();
-  auto mqtt = MqttClient::make({.broker = config_.broker,
-                                .clientId = "vigil-" + node_.id,
-                                .user = config_.mqttUser,
-                                .password = mqttPassword_,
-                                .willTopic = topic(kStatusTopic),
-                                .willPayload = "offline"},
-                               [this] { connected(); },
-                               [this](const std::string& t, std::span<const uint8_t> p) { received(t, p); });
-  if (!mqtt) return mqtt.status();
-  mqtt_ = std::move(*mqtt);
-  return mqtt_->start();
+  return mqtt_ ? mqtt_->start() : Status::ok();
 }
 
 void Notifier::stop() {

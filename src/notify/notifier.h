@@ -67,11 +67,10 @@ class Notifier {
 
   const NotifyConfig config_;
   const NodeConfig node_;
-  std::string mqttPassword_;
   std::unique_ptr<WebhookQueue> queue_;
   std::unique_ptr<Webhooks> webhooks_;
   std::unique_ptr<MqttClient> mqtt_;
-  std::function<void(const RaiseCommand&)> onRaise_;
+  std::function<void(const RaiseCommand&)> onRaise_;  // set by start(), before the MQTT thread runs
   Mutex mutex_;
   std::map<std::string, std::string> states_ GUARDED_BY(mutex_);
 };
