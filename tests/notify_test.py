@@ -29,8 +29,9 @@ TOKEN = "t0ps3cret-in-the-path"  # a webhook URL's path may hold a token: never 
 class Broker:
     """mosquitto on a free loopback port, with a password file; stopped by PID."""
 
-    def __init__(self, root):
-        self.port = free_port()
+    def __init__(self, root, port=None):
+        self.root = root
+        self.port = port or free_port()
         passwords = os.path.join(root, "mosquitto.pw")
         open(passwords, "w").close()
         os.chmod(passwords, 0o600)
@@ -233,6 +234,16 @@ class NotifyTest(NodesTestCase):
             for event_id, body in posted.items():
                 self.assertEqual(event_id, f"{alarm_id}.{body['change']}")
         self.assert_no_secrets_logged(house)
+
+        # The broker restarts, its retained messages gone: vigil reconnects
+        # and publishes the configs and states again.
+        seen = len(house.proc.stderr_lines)
+        self.broker.stop()
+        house.proc.wait_for_line(r"notify\.mqtt_lost", stream="stderr", since=seen, timeout=ARRIVED)
+        self.broker = Broker(self.broker.root, self.broker.port)
+        house.proc.wait_for_line(r"notify\.mqtt_connected", stream="stderr", since=seen, timeout=ARRIVED)
+        self.assertEqual(len(self.broker.retained("homeassistant/#", 2)), 2)
+        self.assertEqual(self.broker.retained("vigil/house-1/alarm/open", 1), {"vigil/house-1/alarm/open": "OFF"})
 
         # vigil stops: Home Assistant sees it offline.
         house.stop()

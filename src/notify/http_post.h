@@ -2,7 +2,7 @@
 // One HTTP(S) POST for a webhook, blocking the calling thread. https
 // checks the receiver's certificate against the system's CAs and its name
 // (a receiver with a self-signed certificate: use http on a trusted
-// network, or add its CA to the system's store; DECISIONS.md 72).
+// network, or add its CA to the system's store; DECISIONS.md 63).
 
 #include <chrono>
 #include <string>

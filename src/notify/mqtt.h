@@ -2,7 +2,7 @@
 // An MQTT connection on libmosquitto: its own thread (mosquitto_loop_start)
 // connects, and reconnects with backoff (1 s doubling to 60 s) whenever
 // the broker goes; each change of state is logged. MQTT 3.1.1, no TLS
-// (a household's broker on its own network; DECISIONS.md 72).
+// (a household's broker on its own network; DECISIONS.md 63).
 
 #include <functional>
 #include <memory>

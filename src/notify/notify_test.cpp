@@ -130,20 +130,28 @@ TEST(WebhookQueueTest, KeepsEachUrlsDeliveriesInOrderAcrossReopening) {
     ASSERT_TRUE(head);
     EXPECT_EQ(head->event, "e1");
     ASSERT_TRUE(q->retryAt(head->seq, WallTime::fromUnixMicros(int64_t{1} << 60)).isOk());
-    ASSERT_TRUE(q->done(q->head("http://b/").value()->seq).isOk());
+    auto b = q->head("http://b/").value();
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(q->done(b->seq).isOk());
   }
   auto q = WebhookQueue::open(db).value();
   auto a = q->head("http://a/").value();
   ASSERT_TRUE(a);
   EXPECT_EQ(a->event, "e1");  // not answered: still first
   EXPECT_EQ(a->attempts, 1);
-  EXPECT_EQ(q->head("http://b/").value()->event, "e2");
+  auto b = q->head("http://b/").value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->event, "e2");
   // After a restart: due now; a URL no longer configured is dropped.
   EXPECT_EQ(q->restart({"http://a/"}).value(), 1);
-  EXPECT_EQ(q->head("http://a/").value()->nextTry, WallTime::fromUnixMicros(0));
+  auto due = q->head("http://a/").value();
+  ASSERT_TRUE(due);
+  EXPECT_EQ(due->nextTry, WallTime::fromUnixMicros(0));
   EXPECT_FALSE(q->head("http://b/").value());
   ASSERT_TRUE(q->done(a->seq).isOk());
-  EXPECT_EQ(q->head("http://a/").value()->event, "e2");
+  auto second = q->head("http://a/").value();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->event, "e2");
 }
 
 TEST(SecretFileTest, ReadsWithoutTheNewline) {
