@@ -246,12 +246,14 @@ class NotifyTest(NodesTestCase):
         self.assertEqual(self.broker.retained("vigil/house-1/alarm/open", 1), {"vigil/house-1/alarm/open": "OFF"})
 
         # vigil stops: Home Assistant sees it offline.
-        house.stop()
+        self.assertEqual(house.proc.stop(), 0)
+        house.proc = None
         self.assertEqual(self.broker.retained("vigil/house-1/status", 1), {"vigil/house-1/status": "offline"})
 
     def test_a_receiver_down_across_a_restart_gets_every_change_once_up(self):
         steady, flaky = self.receivers
         steady.up()
+        self.broker.stop()  # Home Assistant's box is not up yet: vigil starts anyway
         village, house = self.node("village-1", "village"), self.household()
         self.linked(village, house)
         seen = len(house.proc.stderr_lines)
@@ -267,7 +269,16 @@ class NotifyTest(NodesTestCase):
                                  timeout=ARRIVED)
         self.assertEqual(flaky.posts, [])
 
-        house.stop()  # what it owes the receiver is in notify.db
+        # The broker comes: vigil, retrying with backoff (at most 60 s apart), connects.
+        self.broker = Broker(self.broker.root, self.broker.port)
+        house.proc.wait_for_line(r"notify\.mqtt_connected", stream="stderr", timeout=2 * ARRIVED)
+        self.assertEqual(len(self.broker.retained("homeassistant/#", 2)), 2)
+        self.broker.stop()
+        # A stop is not held up by a broker it cannot reach; what it owes
+        # the receiver is in notify.db.
+        self.assertEqual(house.proc.stop(), 0)
+        house.proc = None
+        self.broker = Broker(self.broker.root, self.broker.port)
         status, answer = village.api("POST", f"/api/v1/alarms/{alarm_id}/close", {"outcome": "false alarm"})
         self.assertEqual(status, 200, answer)
         house.start()  # the close arrives over the link; the receiver is still down

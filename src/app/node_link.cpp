@@ -142,8 +142,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
   link.alarms->start();
   if (link.notifier) {
     publishAlarmOpen(*link.notifier, *link.alarmStore);
-    VIGIL_RETURN_IF_ERROR(link.notifier->start(
-        [alarms = link.alarms.get()](const notify::RaiseCommand& c) { raiseFromCommand(*alarms, c); }));
+    link.notifier->start([alarms = link.alarms.get()](const notify::RaiseCommand& c) { raiseFromCommand(*alarms, c); });
   }
   if (!parent) return Status::ok();
   link.healthReporter->start();

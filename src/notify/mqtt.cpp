@@ -4,6 +4,7 @@
 #include <mosquitto.h>
 
 #include <mutex>
+#include <optional>
 
 #include "base/log.h"
 
@@ -12,6 +13,8 @@ namespace {
 
 constexpr int kKeepaliveSeconds = 30;
 constexpr int kQos = 1;
+constexpr std::chrono::seconds kFirstRetry{1};
+constexpr std::chrono::seconds kLastRetry{60};
 
 }  // namespace
 
@@ -34,7 +37,7 @@ Result<std::unique_ptr<MqttClient>> MqttClient::make(MqttOptions options, OnConn
                                                  o.willPayload.data(), kQos, /*retain=*/true) != MOSQ_ERR_SUCCESS) {
     return Status::internal("mqtt: cannot set the will");
   }
-  mosquitto_reconnect_delay_set(c->mosq_, 1, 60, /*exponential=*/true);
+  mosquitto_threaded_set(c->mosq_, true);  // run() is the loop's thread; publish() comes from others
   mosquitto_connect_callback_set(c->mosq_, &MqttClient::connected);
   mosquitto_disconnect_callback_set(c->mosq_, &MqttClient::disconnected);
   mosquitto_message_callback_set(c->mosq_, &MqttClient::message);
@@ -46,28 +49,61 @@ MqttClient::~MqttClient() {
   mosquitto_destroy(mosq_);
 }
 
-Status MqttClient::start() {
-  const std::string where = options_.broker.toString();
-  // A broker not there yet: the thread retries (connect_async only fails for a bad host name).
-  const int rc = mosquitto_connect_async(mosq_, options_.broker.host.c_str(), options_.broker.port, kKeepaliveSeconds);
-  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO) {
-    return Status::unavailable(fmt::format("mqtt {}: {}", where, mosquitto_strerror(rc)));
-  }
-  if (rc == MOSQ_ERR_ERRNO) log::warn("notify.mqtt_unreachable", {{"broker", where}, {"retry", "with backoff"}});
-  if (int loop = mosquitto_loop_start(mosq_); loop != MOSQ_ERR_SUCCESS) {
-    return Status::internal(fmt::format("mqtt: cannot start its thread: {}", mosquitto_strerror(loop)));
-  }
-  started_ = true;
-  log::info("notify.mqtt_started", {{"broker", where}, {"client", options_.clientId}});
-  return Status::ok();
+
+void MqttClient::start() {
+  thread_ = std::thread([this] { run(); });
+  log::info("notify.mqtt_started", {{"broker", options_.broker.toString()}, {"client", options_.clientId}});
 }
 
 void MqttClient::stop(const std::string& goodbye) {
-  if (!started_) return;
-  started_ = false;
-  if (!goodbye.empty() && !options_.willTopic.empty()) publish(options_.willTopic, goodbye, true);
-  mosquitto_disconnect(mosq_);
-  mosquitto_loop_stop(mosq_, /*force=*/false);
+  {
+    MutexLock lock(mutex_);
+    stopping_ = true;
+    goodbye_ = goodbye;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MqttClient::run() {
+  std::chrono::seconds delay = kFirstRetry;
+  bool first = true;
+  for (;;) {
+    int rc = first ? mosquitto_connect_async(mosq_, options_.broker.host.c_str(), options_.broker.port,
+                                             kKeepaliveSeconds)
+                   : mosquitto_reconnect_async(mosq_);
+    first = false;
+    if (rc == MOSQ_ERR_SUCCESS) rc = serve();  // until the connection ends
+    if (connected_.exchange(false)) {
+      delay = kFirstRetry;  // it was up (its loss is logged by disconnected()): try again soon
+    } else if (rc != MOSQ_ERR_SUCCESS) {
+      log::warn("notify.mqtt_unreachable", {{"broker", options_.broker.toString()},
+                                            {"error", mosquitto_strerror(rc)},
+                                            {"retry_in_s", delay.count()}});
+    }
+    MutexLock lock(mutex_);
+    if (lock.waitFor(wake_, delay, [&]() REQUIRES(mutex_) { return stopping_; })) return;
+    delay = std::min(delay * 2, kLastRetry);
+  }
+}
+
+int MqttClient::serve() {
+  std::optional<std::chrono::steady_clock::time_point> leaving;  // since when stop() asked
+  for (;;) {
+    if (!leaving) {
+      MutexLock lock(mutex_);
+      if (stopping_) {
+        leaving = std::chrono::steady_clock::now();
+        // The goodbye goes before the DISCONNECT (a clean disconnect does not send the will).
+        if (connected_ && !goodbye_.empty() && !options_.willTopic.empty()) publish(options_.willTopic, goodbye_, true);
+        mosquitto_disconnect(mosq_);
+      }
+    }
+    const int rc = mosquitto_loop(mosq_, 200, 1);
+    if (rc != MOSQ_ERR_SUCCESS) return rc;
+    // Leaving: the goodbye and the DISCONNECT have a moment to go, no more.
+    if (leaving && std::chrono::steady_clock::now() - *leaving > std::chrono::seconds(2)) return MOSQ_ERR_SUCCESS;
+  }
 }
 
 void MqttClient::publish(const std::string& topic, const std::string& payload, bool retain) {
@@ -88,15 +124,17 @@ void MqttClient::connected(mosquitto*, void* self, int rc) {
     return;
   }
   log::info("notify.mqtt_connected", {{"broker", c->options_.broker.toString()}});
+  c->connected_ = true;
   c->onConnect_();
 }
 
 void MqttClient::disconnected(mosquitto*, void* self, int rc) {
   auto* c = static_cast<MqttClient*>(self);
+  if (!c->connected_) return;  // a try that failed: run() logs it
   if (rc == 0) {
     log::info("notify.mqtt_disconnected", {{"broker", c->options_.broker.toString()}});
   } else {
-    log::warn("notify.mqtt_lost", {{"broker", c->options_.broker.toString()}, {"error", mosquitto_strerror(rc)}, {"retry", "with backoff"}});
+    log::warn("notify.mqtt_lost", {{"broker", c->options_.broker.toString()}, {"error", mosquitto_strerror(rc)}});
   }
 }
 

@@ -53,10 +53,10 @@ std::string Notifier::topic(std::string_view suffix) const {
   return fmt::format("{}/{}/{}", config_.topicPrefix, node_.id, suffix);
 }
 
-Status Notifier::start(std::function<void(const RaiseCommand&)> onRaise) {
+void Notifier::start(std::function<void(const RaiseCommand&)> onRaise) {
   onRaise_ = std::move(onRaise);
   if (webhooks_) webhooks_->start();
-  return mqtt_ ? mqtt_->start() : Status::ok();
+  if (mqtt_) mqtt_->start();
 }
 
 void Notifier::stop() {

@@ -48,7 +48,7 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
 
   // `onRaise` runs on the MQTT thread for each well-formed raise command.
-  Status start(std::function<void(const RaiseCommand&)> onRaise);
+  void start(std::function<void(const RaiseCommand&)> onRaise);
   void stop();
 
   // MQTT: QoS 1, not retained (gone while the broker is); webhooks: stored
