@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <mosquitto.h>
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <optional>
 
@@ -48,7 +50,6 @@ MqttClient::~MqttClient() {
   stop(std::string());
   mosquitto_destroy(mosq_);
 }
-
 
 void MqttClient::start() {
   thread_ = std::thread([this] { run(); });

@@ -34,7 +34,7 @@ Status dbError(sqlite3* db, std::string_view what) {
   return Status::internal(fmt::format("notify.db: {}: {}", what, sqlite3_errmsg(db)));
 }
 
-// A statement with text or integer parameters, finalized when it goes.
+// A prepared statement, finalized when it goes.
 struct Statement {
   sqlite3_stmt* stmt = nullptr;
   ~Statement() { sqlite3_finalize(stmt); }
