@@ -12,9 +12,8 @@ import hmac
 import http.server
 import json
 import os
-import socket
+import ssl
 import threading
-import time
 import unittest
 
 from link_test import NodesTestCase, wait_until
@@ -62,8 +61,8 @@ class Broker:
 
     def subscribe(self, topic):
         """A mosquitto_sub process printing "retained topic payload" per message."""
-        sub = Process(["mosquitto_sub", *self.args(), "-t", topic, "-F", "%r %t %p"])
-        time.sleep(1)  # no line says it subscribed; what it misses here is retained or not asserted
+        sub = Process(["mosquitto_sub", *self.args(), "-d", "-t", topic, "-F", "%r %t %p"])
+        sub.wait_for_line(r"received SUBACK")  # -d: the debug lines say when it is subscribed
         return sub
 
     def stop(self):
@@ -73,8 +72,10 @@ class Broker:
 class Receiver:
     """A webhook receiver on a fixed port that can go down and come back."""
 
-    def __init__(self):
+    def __init__(self, cert=None):
+        """With `cert` (certificate and key files): https, as "localhost"."""
         self.port = free_port()
+        self.cert = cert
         self.posts = []  # (headers, body) of every POST received
         self.lock = threading.Lock()
         self.server = None
@@ -94,6 +95,10 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.cert)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def down(self):
@@ -103,6 +108,8 @@ class Receiver:
             self.server = None
 
     def url(self):
+        if self.cert:
+            return f"https://localhost:{self.port}/hook/{TOKEN}"
         return f"http://127.0.0.1:{self.port}/hook/{TOKEN}"
 
     def events(self):
@@ -117,6 +124,16 @@ class Receiver:
             assert hmac.compare_digest(headers["X-Vigil-Signature"], expected), (headers, body)
             out[headers["X-Vigil-Event"]] = json.loads(body)
         return out
+
+
+def certificate(root, name):
+    """A self-signed certificate for "localhost": (certificate file, key file)."""
+    cert, key = os.path.join(root, name + ".pem"), os.path.join(root, name + ".key")
+    r = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost"])
+    assert r.returncode == 0, r.stderr
+    return cert, key
 
 
 def last(sub, topic="vigil/house-1/alarm/open"):
@@ -144,14 +161,14 @@ class NotifyTest(NodesTestCase):
         super().tearDown()  # the nodes, before their broker
         self.broker.stop()
 
-    def household(self):
+    def household(self, receivers=None):
         house = self.node("house-1", "household")
         secret, password = os.path.join(house.dir, "hook.key"), os.path.join(house.dir, "mqtt.pw")
         with open(secret, "w") as f:
             f.write(SECRET + "\n")
         with open(password, "w") as f:
             f.write(MQTT_PASSWORD + "\n")
-        urls = ", ".join(f'"{r.url()}"' for r in self.receivers)
+        urls = ", ".join(f'"{r.url()}"' for r in receivers or self.receivers)
         with open(house.config, "a") as f:
             f.write(f'\n[notify]\nmqtt = "mqtt://127.0.0.1:{self.broker.port}"\nmqtt_user = "{MQTT_USER}"\n'
                     f'mqtt_password_file = "{password}"\nwebhooks = [{urls}]\nwebhook_secret_file = "{secret}"\n')
@@ -168,10 +185,20 @@ class NotifyTest(NodesTestCase):
             self.assertNotIn(secret, text)
 
     def test_home_assistant_discovery_a_button_raises_and_each_change_is_published_and_posted(self):
-        for r in self.receivers:
+        # Two receivers over https: one whose certificate vigil trusts (the
+        # system's CA file, SSL_CERT_FILE for OpenSSL, holds it), one it does not.
+        trusted = certificate(self.tmp.name, "trusted")
+        self.receivers.append(Receiver(trusted))
+        impostor = Receiver(certificate(self.tmp.name, "impostor"))
+        for r in [*self.receivers, impostor]:
             r.up()
-        village, house = self.node("village-1", "village"), self.household()
-        self.linked(village, house)
+        village, house = self.node("village-1", "village"), self.household([*self.receivers, impostor])
+        self.addCleanup(impostor.down)
+        os.environ["SSL_CERT_FILE"] = trusted[0]  # the nodes started now inherit it
+        try:
+            self.linked(village, house)
+        finally:
+            del os.environ["SSL_CERT_FILE"]
 
         # Discovery: retained, so Home Assistant finds the entities whenever it subscribes.
         configs = self.broker.retained("homeassistant/#", 2)
@@ -233,6 +260,9 @@ class NotifyTest(NodesTestCase):
             self.assertEqual(sorted(b["change"] for b in posted.values()), [e["change"] for e in published])
             for event_id, body in posted.items():
                 self.assertEqual(event_id, f"{alarm_id}.{body['change']}")
+        self.assertEqual(impostor.posts, [])
+        house.proc.wait_for_line(r"notify\.webhook_failed webhook=4 host=localhost:\d+ .*certificate verify failed",
+                                 stream="stderr", timeout=ARRIVED)
         self.assert_no_secrets_logged(house)
 
         # The broker restarts, its retained messages gone: vigil reconnects
