@@ -175,6 +175,7 @@ Status Alarms::flush(const StoredAlarm& a, const std::optional<link::Peer>& exce
     auto seq = context_.outbox->enqueue(link::Peer::child(a.fromChild), kUpdateMessage, body);
     if (!seq) return seq.status();
   }
+  if (context_.onChange) context_.onChange(a);
   return context_.store->markSent(a.alarm.id, a.change, raiseSeq);
 }
 

@@ -55,6 +55,11 @@ struct AlarmsContext {
   // taken (the outbox gives it again).
   std::function<Result<bool>(const std::string& child)> childRelays;
   AlarmConfig config;
+  // Called with each change stored here, in the order stored, before it
+  // is marked sent (under the alarms' mutex: keep it short); again after
+  // a restart for a change left unsent, so a listener keyed by (id,
+  // change) sees every change at least once.
+  std::function<void(const StoredAlarm&)> onChange;
 };
 
 enum class Action { kAcknowledge, kAssign, kNote, kClose };

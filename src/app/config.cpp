@@ -9,7 +9,7 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "camera"};
+constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "notify", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -59,6 +59,12 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
     return (*link)->fail("parent", "needs [node] id");
   }
   VIGIL_RETURN_IF_ERROR(readSection(root, "alarm", alarm::kAlarmConfigKeys, alarm::readAlarmConfig, config.alarm));
+  VIGIL_RETURN_IF_ERROR(
+      readSection(root, "notify", notify::kNotifyConfigKeys, notify::readNotifyConfig, config.notify));
+  if (config.notify.enabled() && (config.node.id.empty() || config.node.dataDir.empty())) {
+    auto section = root.table("notify");
+    return (*section)->fail(config.notify.mqtt.empty() ? "webhooks" : "mqtt", "needs [node] id and data_dir");
+  }
   VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();

@@ -1,7 +1,7 @@
 #pragma once
 // The node's config file put together from the sections each module owns:
 // [node] (base/config.h), [http] (http/config.h), [access]
-// (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h) and [[camera]], whose keys are camera's
+// (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h), [notify] (notify/config.h) and [[camera]], whose keys are camera's
 // (camera/config.h) and storage's (storage/config.h).
 
 #include <map>
@@ -15,6 +15,7 @@
 #include "camera/config.h"
 #include "http/config.h"
 #include "link/config.h"
+#include "notify/config.h"
 #include "storage/config.h"
 
 namespace vigil::app {
@@ -32,6 +33,7 @@ struct Config {
   access::AccessConfig access;
   link::LinkConfig link;
   alarm::AlarmConfig alarm;
+  notify::NotifyConfig notify;
   std::vector<ConfiguredCamera> cameras;
 
   // What the config-change audit compares from one start to the next: the

@@ -127,6 +127,16 @@ TEST(Config, AlarmEscalatesAfterSeconds) {
   EXPECT_THAT(errorOf("[alarm]\nescalate_afer = 5\n"), HasSubstr("escalate_afer"));
 }
 
+TEST(Config, NotifyNeedsNodeIdAndDataDir) {
+  constexpr std::string_view kNode = "[node]\nid = \"house-1\"\ndata_dir = \"/var/lib/vigil\"\n";
+  auto c = parseConfig(std::string(kNode) + "[notify]\nmqtt = \"mqtt://127.0.0.1\"\n", "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->notify.broker.port, 1883);
+  EXPECT_FALSE(parseConfig("", "vigil.toml")->notify.enabled());
+  EXPECT_THAT(errorOf("[notify]\nmqtt = \"mqtt://127.0.0.1\"\n"), HasSubstr("notify.mqtt: needs [node] id and data_dir"));
+  EXPECT_THAT(errorOf(std::string(kNode) + "[notify]\nmqtt_pasword_file = \"p\"\n"), HasSubstr("mqtt_pasword_file"));
+}
+
 TEST(Config, SyntaxErrorNamesLine) {
   EXPECT_THAT(errorOf("[node]\nname = \n"), HasSubstr("vigil.toml:2:"));
 }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "app/node_notify.h"
 #include "base/log.h"
 
 namespace vigil::app {
@@ -25,6 +26,7 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
 }
 
 NodeLink::~NodeLink() {
+  if (notifier) notifier->stop();
   if (alarms) alarms->stop();
   if (notices) notices->stop();
   if (outbox) outbox->stop();
@@ -74,6 +76,15 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
     }
     return false;
   };
+  std::function<void(const alarm::StoredAlarm&)> onChange;
+  if (config.notify.enabled()) {
+    auto notifier = notify::Notifier::open(config.notify, config.node);
+    if (!notifier) return notifier.status();
+    link.notifier = std::move(*notifier);
+    onChange = [notifier = link.notifier.get(), store = link.alarmStore.get()](const alarm::StoredAlarm& a) {
+      notifyAlarmChange(*notifier, *store, a);
+    };
+  }
   link.alarms = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{.store = link.alarmStore.get(),
                                                                      .outbox = link.outbox.get(),
                                                                      .bus = link.bus.get(),
@@ -81,7 +92,8 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
                                                                      .selfId = config.node.id,
                                                                      .parentId = parentId,
                                                                      .childRelays = childRelays,
-                                                                     .config = config.alarm});
+                                                                     .config = config.alarm,
+                                                                     .onChange = std::move(onChange)});
   auto notices = alarm::NoticeStore::open((dir / "notices.db").string());
   if (!notices) return notices.status();
   link.noticeStore = std::move(*notices);
@@ -149,6 +161,10 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
   }
   link.alarms->start();
   link.notices->start();
+  if (link.notifier) {
+    publishAlarmOpen(*link.notifier, *link.alarmStore);
+    link.notifier->start([alarms = link.alarms.get()](const notify::RaiseCommand& c) { raiseFromCommand(*alarms, c); });
+  }
   if (!parent) return Status::ok();
   link.healthReporter->start();
   link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
@@ -163,6 +179,7 @@ void stopNodeLink(NodeLink& link) {
   link.catalog->stop();
   if (link.healthReporter) link.healthReporter->stop();  // it reads the node's cameras
   link.children->stop();
+  if (link.notifier) link.notifier->stop();  // its MQTT thread raises alarms
   link.alarms->stop();  // it queues in the outbox
   link.notices->stop();
   link.outbox->stop();  // before the loops go: it sends on their connections

@@ -23,6 +23,7 @@
 #include "link/outbox.h"
 #include "link/looks.h"
 #include "link/parent_link.h"
+#include "notify/notifier.h"
 
 namespace vigil::app {
 
@@ -41,6 +42,9 @@ struct NodeLink {
   std::unique_ptr<link::HealthStore> health;  // <data_dir>/health.db: the children's cameras' health (before the outbox, which feeds it)
   // <data_dir>/alarms.db and the node's alarms (before the outbox, which feeds them).
   std::unique_ptr<alarm::AlarmStore> alarmStore;
+  // With [notify]: told each alarm change; its MQTT thread raises alarms
+  // (so it stops before the alarms go, and goes after them).
+  std::unique_ptr<notify::Notifier> notifier;
   std::unique_ptr<alarm::Alarms> alarms;  // started by startNodeLink(), stopped by stopNodeLink() before the outbox
   // <data_dir>/notices.db and the node's broadcasts, as the alarms.
   std::unique_ptr<alarm::NoticeStore> noticeStore;

@@ -23,8 +23,9 @@ Status failAt(const std::string& file, const toml::node& node, std::string_view 
 }
 
 // Secrets never reach a canonical section: it is hashed, and a fast hash of
-// a password can be tested against guesses offline.
-constexpr std::string_view kSecretKeys[] = {"password"};
+// a password can be tested against guesses offline. A webhook URL's path
+// is often its only credential (Home Assistant's webhook ids).
+constexpr std::string_view kSecretKeys[] = {"password", "webhooks"};
 
 void leaveSecretsOut(toml::node& node) {
   if (toml::table* table = node.as_table()) {

@@ -80,14 +80,14 @@ TEST(ConfigDocument, SyntaxErrorNamesLine) {
 TEST(ConfigDocument, CanonicalSectionsNameArrayTablesByIdAndLeaveSecretsOut) {
   const ConfigDocument document = parsed(
       "[a]\nurl = \"rtsp://u:hunter2@h/x\"\n[[b]]\nid = \"one\"\npassword = \"hunter2\"\n"
-      "[[b]]\nhosts = [\"postgresql://u:hunter2@db/v\"]\n");
+      "[[b]]\nhosts = [\"postgresql://u:hunter2@db/v\"]\n[c]\nwebhooks = [\"http://ha/api/webhook/hunter2\"]\n");
   const auto sections = document.canonicalSections();
   std::vector<std::string> names;
   for (const auto& [name, text] : sections) {
     names.push_back(name);
     EXPECT_THAT(text, ::testing::Not(HasSubstr("hunter2"))) << name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"a", "b one", "b[1]"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b one", "b[1]", "c"}));
   EXPECT_EQ(sections.at("a"), "url = \"rtsp://u:***@h/x\"");
   EXPECT_THAT(sections.at("b one"), HasSubstr("password = \"***\""));
 }
