@@ -94,7 +94,9 @@ class RoutesTest : public ::testing::Test {
     alarmStore_ = std::move(*alarmStore);
     alarms_ = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{
         .store = alarmStore_.get(), .outbox = outbox_.get(), .bus = &bus_, .clock = &clock_, .selfId = "village-1"});
-    addAlarmRoutes(*server_, {.alarms = alarms_.get(), .cameraExists = [](std::string_view) { return true; }});
+    addAlarmRoutes(*server_, {.alarms = alarms_.get(),
+                              .audit = audit_.get(),
+                              .cameraExists = [](std::string_view) { return true; }});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
