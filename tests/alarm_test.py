@@ -194,6 +194,15 @@ class AlarmTest(NodesTestCase):
         self.assertEqual([n["text"] for n in home["notes"]], ["已派车 a car is on its way"])
         self.assertEqual([a["id"] for a in alarms(village)], [alarm_id])
         self.assertEqual([h["what"] for h in alarm(village, alarm_id)["history"]][0], "received from house-1")
+        # Each step is in its node's audit log, never a note's or outcome's text.
+        status, rows = house.api("GET", "/api/v1/audit?user=gran")
+        self.assertEqual([(r["action"], r["detail"]) for r in rows if r["action"].startswith("alarm")],
+                         [("alarm_raise", {"alarm": alarm_id, "kind": "medical"})])
+        status, rows = village.api("GET", "/api/v1/audit")
+        desk = sorted((r["user"], r["detail"]["action"]) for r in rows if r["action"] == "alarm_desk")
+        self.assertEqual(desk, sorted([(winner, "ack"), ("ann", "assign"), ("ann", "note"), ("ann", "close")]))
+        self.assertTrue(all(r["detail"] == {"alarm": alarm_id, "action": r["detail"]["action"]}
+                            for r in rows if r["action"] == "alarm_desk"), rows)
 
         # The desk's live list: what changed after a cursor.
         status, first = village.api("GET", "/api/v1/alarms?since=0")

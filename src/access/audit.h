@@ -54,6 +54,8 @@ inline constexpr const char* kLinkInviteRevoke = "link_invite_revoke";
 inline constexpr const char* kLinkEnrol = "link_enrol";
 inline constexpr const char* kLinkRemove = "link_remove";
 inline constexpr const char* kLinkJoin = "link_join";  // on the child
+inline constexpr const char* kAlarmRaise = "alarm_raise";
+inline constexpr const char* kAlarmDesk = "alarm_desk";  // ack, assign, note, close
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

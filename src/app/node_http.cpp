@@ -92,6 +92,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                                : nullptr,
                                   .restart = options.restart});
     http::addAlarmRoutes(*server, {.alarms = tierLink->alarms.get(),
+                                   .audit = access.audit.get(),
                                    .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }});
     http::addBroadcastRoutes(*server, *tierLink->notices);
   }

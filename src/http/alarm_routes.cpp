@@ -69,6 +69,11 @@ Response raise(alarm::Alarms& alarms, const AlarmRouteOptions& o, const Request&
   }
   auto raised = alarms.raise(req.principal->user, *kind, *note, *cameras);
   if (!raised) return errorResponse(raised.status());
+  // Audited once raised: an alarm is never held back by its row (its id is
+  // in the row, so the row cannot come first). A failed row is the answer.
+  const Status audited = o.audit->record({req.principal->user, access::audit_kind::kAlarmRaise, "", req.remoteAddress,
+                                          json{{"alarm", raised->alarm.id}, {"kind", *kindText}}.dump()});
+  if (!audited.isOk()) return errorResponse(audited);
   return Response::json(201, json{{"id", raised->alarm.id}}.dump());
 }
 
@@ -130,7 +135,10 @@ Response get(alarm::Alarms& alarms, const Request& req) {
   return oneAlarm(alarms, **a, 200);
 }
 
-Response act(alarm::Alarms& alarms, alarm::Action action, const char* field, const Request& req) {
+// A desk's action, audited once done (as a raise is): {"alarm", "action"};
+// never the note's or outcome's text, which may be medical.
+Response act(alarm::Alarms& alarms, access::AuditLog& audit, alarm::Action action, std::string_view name,
+             const char* field, const Request& req) {
   const std::string& id = req.params.at("id");
   if (!alarm::isValidAlarmId(id)) return Response::error(404, "no such alarm");
   if (req.body.size() > kMaxBodyBytes) return Response::error(413, "alarm: body larger than 16 KiB");
@@ -143,7 +151,12 @@ Response act(alarm::Alarms& alarms, alarm::Action action, const char* field, con
     text = std::move(*t);
   }
   auto done = alarms.act(id, req.principal->user, action, text);
-  if (done) return oneAlarm(alarms, *done, 200);
+  if (done) {
+    const Status audited = audit.record({req.principal->user, access::audit_kind::kAlarmDesk, "", req.remoteAddress,
+                                         json{{"alarm", id}, {"action", name}}.dump()});
+    if (!audited.isOk()) return errorResponse(audited);
+    return oneAlarm(alarms, *done, 200);
+  }
   if (done.status().code() == StatusCode::kNotFound) return Response::error(404, "no such alarm");
   if (action == alarm::Action::kAcknowledge && done.status().code() == StatusCode::kFailedPrecondition) {
     auto a = alarms.store().get(id);
@@ -167,14 +180,16 @@ void addAlarmRoutes(HttpServer& server, const AlarmRouteOptions& options) {
   struct DeskRoute {
     const char* path;
     alarm::Action action;
+    const char* name;   // in the audit row
     const char* field;  // the body's one field, if any
   };
-  for (const DeskRoute& r : {DeskRoute{"/ack", alarm::Action::kAcknowledge, nullptr},
-                             DeskRoute{"/assign", alarm::Action::kAssign, "to"},
-                             DeskRoute{"/notes", alarm::Action::kNote, "text"},
-                             DeskRoute{"/close", alarm::Action::kClose, "outcome"}}) {
+  access::AuditLog& audit = *options.audit;
+  for (const DeskRoute& r : {DeskRoute{"/ack", alarm::Action::kAcknowledge, "ack", nullptr},
+                             DeskRoute{"/assign", alarm::Action::kAssign, "assign", "to"},
+                             DeskRoute{"/notes", alarm::Action::kNote, "note", "text"},
+                             DeskRoute{"/close", alarm::Action::kClose, "close", "outcome"}}) {
     server.route("POST", std::string("/api/v1/alarms/{id}") + r.path, Access::kOperator,
-                 [&alarms, r](const Request& req) { return act(alarms, r.action, r.field, req); });
+                 [&alarms, &audit, r](const Request& req) { return act(alarms, audit, r.action, r.name, r.field, req); });
   }
 }
 

@@ -17,6 +17,8 @@
 // The desk's routes answer 403 on the node that raised the alarm, 409 on
 // a closed one (ack: on an acknowledged one), 404 for an unknown id; they
 // answer the alarm as GET does.
+// A raise and each desk action are audited once done (design/AUDIT.md,
+// alarm_raise and alarm_desk).
 //
 // An alarm: {"id", "node", "node_path", "kind", "note", "cameras",
 // "state", "raised_at", "delivered_at", "acknowledged_by",
@@ -30,6 +32,7 @@
 #include <functional>
 #include <string_view>
 
+#include "access/audit.h"
 #include "alarm/alarms.h"
 #include "http/server.h"
 
@@ -37,6 +40,7 @@ namespace vigil::http {
 
 struct AlarmRouteOptions {
   alarm::Alarms* alarms = nullptr;
+  access::AuditLog* audit = nullptr;
   std::function<bool(std::string_view camera)> cameraExists;  // this node's own cameras
 };
 

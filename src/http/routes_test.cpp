@@ -95,7 +95,9 @@ class RoutesTest : public ::testing::Test {
     alarmStore_ = std::move(*alarmStore);
     alarms_ = std::make_unique<alarm::Alarms>(alarm::AlarmsContext{
         .store = alarmStore_.get(), .outbox = outbox_.get(), .bus = &bus_, .clock = &clock_, .selfId = "village-1"});
-    addAlarmRoutes(*server_, {.alarms = alarms_.get(), .cameraExists = [](std::string_view) { return true; }});
+    addAlarmRoutes(*server_, {.alarms = alarms_.get(),
+                              .audit = audit_.get(),
+                              .cameraExists = [](std::string_view) { return true; }});
     auto noticeStore = alarm::NoticeStore::open((dir_ / "notices.db").string());
     ASSERT_TRUE(noticeStore);
     noticeStore_ = std::move(*noticeStore);

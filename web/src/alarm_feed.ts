@@ -2,19 +2,19 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Alarm, type AlarmPage, api } from "./api";
 import { SECOND } from "./time";
 
-const kPollMs = SECOND;
 const kMaxChanges = 1000;
 
 // The alarms a page follows, live: `first` lists them and gives a cursor,
 // then GET /api/v1/alarms?since=cursor brings every change after it, in
 // order; an alarm that changed stays while `keep` says so. The next ask
 // goes at once when one brought a full page of changes, else after
-// kPollMs (the server has no long poll: design/ALARMS.md "API"). `put`
+// `pollMs` (the server has no long poll: design/ALARMS.md "API"). `put`
 // shows an alarm an action answered with before its change comes round.
 export function useAlarmFeed(
   enabled: boolean,
   first: () => Promise<AlarmPage>,
   keep: (a: Alarm) => boolean,
+  pollMs = SECOND,
 ): { alarms: Alarm[] | undefined; error: string; put: (a: Alarm) => void } {
   const [byId, setById] = useState<Map<string, Alarm>>();
   const [error, setError] = useState("");
@@ -39,7 +39,7 @@ export function useAlarmFeed(
     let timer = 0;
     let cursor: number | undefined;
     const poll = async () => {
-      let again = kPollMs;
+      let again = pollMs;
       try {
         if (cursor === undefined) {
           const page = await first();

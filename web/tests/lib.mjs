@@ -145,14 +145,7 @@ export async function launchChromium(options = {}) {
 }
 
 export async function login(page, url, password) {
-  await page.goto(url);
-  await page.fill('input[name="user"]', "admin");
-  await page.fill('input[name="password"]', password);
-  await page.click('button[type="submit"]');
-  // A password check (Argon2id) in a sanitized build on a loaded machine: a loose bound.
-  await page.waitForSelector(".bar", { timeout: 60_000 }).catch(async (e) => {
-    throw new Error(`${user} not logged in at ${url}: the page says "${await page.textContent("body")}"; ${e.message}`);
-  });
+  await logIn(page, url, "admin", password);
 }
 
 // Loads the grid at `url` `loads` times (a session already open) and
