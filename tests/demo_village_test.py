@@ -1,7 +1,7 @@
 """`vigil demo`'s village: the demo household is linked, over the real tier
 link, to a village that the demo starts as a second `vigil serve`; the
 village desk sees what the household shares with it (its first camera to
-start with) and the household's demo alarm, and the household's log names
+start with), the household's demo alarm, the village's demo notice, and the household's log names
 the desk's looks. A second start
 on the same data keeps the enrolment and links again."""
 import json
@@ -84,6 +84,14 @@ class DemoVillage(unittest.TestCase):
                             lambda: json.loads(api(village, "/api/v1/alarms?state=open", village_token)[1])["alarms"],
                             LINK_UP)
         self.assertEqual([(a["node"], a["kind"], a["cameras"]) for a in alarms], [("house1", "other", ["cam-1"])])
+        # The village's demo notice reaches the household, and its receipt the village.
+        notices = wait_until("the demo notice at the household",
+                             lambda: json.loads(api(house, "/api/v1/broadcasts", house_token)[1]), LINK_UP)
+        self.assertEqual([(n["from"], n["direction"], n["priority"]) for n in notices],
+                         [("village1", "received", "normal")])
+        self.assertIn("停水", notices[0]["text"])
+        wait_until("its receipt at the village", lambda: json.loads(
+            api(village, "/api/v1/broadcasts", village_token)[1])[0]["receipts"]["delivered"] == 1, LINK_UP)
         # The desk takes a snapshot across the link; the household's log names it.
         status, jpeg = wait_until("a snapshot through the link",
                                   lambda: (r := api(village, "/api/v1/cameras/house1.cam-1/snapshot.jpg",
@@ -111,6 +119,9 @@ class DemoVillage(unittest.TestCase):
         alarms = wait_until("the demo alarm at the village's desk",
                             lambda: json.loads(api(village, "/api/v1/alarms", token)[1])["alarms"], LINK_UP)
         self.assertEqual(len(alarms), 1, alarms)
+        # And the demo notice is sent once.
+        status, body = api(village, "/api/v1/broadcasts", token)
+        self.assertEqual((status, len(json.loads(body))), (200, 1), body)
         out = "\n".join(self.demo.stdout_lines)
         self.assertNotRegex(out, re.compile("did not start"))
 

@@ -1,4 +1,4 @@
-"""MQTT and webhooks for alarms (issue 15 item 6; design/NOTIFY.md) between
+"""MQTT and webhooks for alarms and notices (issue 15 item 6; design/NOTIFY.md) between
 real processes on loopback: a mosquitto broker (with a password), a
 household and its village as `vigil serve`, mosquitto_pub/_sub as Home
 Assistant's side, and webhook receivers (Python's http.server) that check
@@ -261,6 +261,16 @@ class NotifyTest(NodesTestCase):
             for event_id, body in posted.items():
                 self.assertEqual(event_id, f"{alarm_id}.{body['change']}")
         self.assertEqual(impostor.posts, [])
+
+        # A notice from the village reaches MQTT and the webhooks too.
+        status, sent = village.api("POST", "/api/v1/broadcasts", {"text": "停水通知 water off 2-4 pm",
+                                                                   "priority": "urgent", "to": "all"})
+        self.assertEqual(status, 201, sent)
+        (notice,), _ = wait_until("the notice published",
+                                  lambda: mqtt_events(events, "vigil/house-1/notice"), ARRIVED)
+        self.assertEqual((notice["id"], notice["from"], notice["text"], notice["priority"], notice["has_audio"]),
+                         (sent["id"], "village-1", "停水通知 water off 2-4 pm", "urgent", False))
+        wait_until("the notice posted", lambda: sent["id"] in self.receivers[0].events(), ARRIVED)
         house.proc.wait_for_line(r"notify\.webhook_failed webhook=4 host=localhost:\d+ .*certificate verify failed",
                                  stream="stderr", timeout=ARRIVED)
         self.assert_no_secrets_logged(house)

@@ -7,8 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -20,6 +23,8 @@
 #include "app/node_link.h"
 #include "app/self_signed_cert.h"
 #include "base/log.h"
+#include "link/config.h"
+#include "link/tls_client.h"
 
 namespace vigil::app {
 
@@ -146,6 +151,48 @@ Result<std::unique_ptr<DemoVillage>> DemoVillage::start(const std::filesystem::p
   village->url_ = fmt::format("https://{}:{}", config->http.listen.host, *port);
   log::info("demo.village", {{"url", village->url_}, {"pid", *pid}});
   return village;
+}
+
+namespace {
+
+boost::asio::awaitable<Status> loginAndSend(const HostPort& address, const std::string& password,
+                                            const std::string& text) {
+  using nlohmann::json;
+  constexpr std::chrono::seconds kTimeout(30);
+  auto tls = link::makeClientTlsContext();  // its own self-signed certificate, on loopback
+  auto connected = co_await link::connectTls(*tls, address, kTimeout);
+  if (!connected) co_return connected.status();
+  link::TlsStream& stream = *connected->stream;
+  const std::string host = address.toString();
+  auto login = co_await link::postJson(stream, host, "/api/v1/login",
+                                       json{{"user", "admin"}, {"password", password}}.dump(), kTimeout);
+  if (!login) co_return login.status();
+  const json session = json::parse(login->body, nullptr, false);
+  if (login->status != 200 || !session.is_object() || !session.contains("token") || !session["token"].is_string()) {
+    co_return Status::unavailable(fmt::format("the village refused the demo's login ({})", login->status));
+  }
+  auto sent = co_await link::postJson(stream, host, "/api/v1/broadcasts",
+                                      json{{"text", text}, {"priority", "normal"}, {"to", "all"}}.dump(), kTimeout,
+                                      session["token"].get<std::string>());
+  if (!sent) co_return sent.status();
+  if (sent->status != 201) {
+    co_return Status::unavailable(fmt::format("the village refused the notice ({}): {}", sent->status, sent->body));
+  }
+  co_return Status::ok();
+}
+
+}  // namespace
+
+Status DemoVillage::sendNotice(const std::string& text) const {
+  auto address = link::parseLinkParent(url_);
+  if (!address) return address.status();
+  boost::asio::io_context io;
+  Status result = Status::internal("the notice was not sent");
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { result = co_await loginAndSend(*address, adminPassword_, text); },
+      [](std::exception_ptr) {});
+  io.run();
+  return result;
 }
 
 DemoVillage::~DemoVillage() {

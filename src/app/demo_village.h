@@ -43,6 +43,11 @@ class DemoVillage {
   const std::string& adminPassword() const { return adminPassword_; }
   const std::string& inviteCode() const { return inviteCode_; }  // empty unless asked for
 
+  // Sends a normal notice with `text` from its admin to every household
+  // below it, through its own API (POST /api/v1/broadcasts), as an
+  // operator would: so the demo household has one in its Notices.
+  Status sendNotice(const std::string& text) const;
+
  private:
   DemoVillage() = default;
   pid_t pid_ = -1;

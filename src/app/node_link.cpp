@@ -94,6 +94,10 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
                                                                      .childRelays = childRelays,
                                                                      .config = config.alarm,
                                                                      .onChange = std::move(onChange)});
+  std::function<void(const alarm::Notice&)> onNotice;
+  if (link.notifier) {
+    onNotice = [notifier = link.notifier.get()](const alarm::Notice& n) { notifyNoticeReceived(*notifier, n); };
+  }
   auto notices = alarm::NoticeStore::open((dir / "notices.db").string());
   if (!notices) return notices.status();
   link.noticeStore = std::move(*notices);
@@ -112,7 +116,8 @@ Result<NodeLink> openNodeLink(const Config& config, access::AuditLog& audit) {
                                                                         .selfId = config.node.id,
                                                                         .selfTier = config.node.tier,
                                                                         .hasParent = !parentId.empty(),
-                                                                        .children = std::move(children)});
+                                                                        .children = std::move(children),
+                                                                        .onReceived = std::move(onNotice)});
   link.children = std::make_unique<link::ChildLinks>(*link.store, *link.key, SystemClock::instance(),
                                                      link::SessionOptions{}, link.bus.get());
   return link;

@@ -57,6 +57,21 @@ void publishAlarmOpen(notify::Notifier& notifier, alarm::AlarmStore& store) {
   notifier.setState(std::string(notify::kAlarmOpenTopic), open ? "ON" : "OFF");
 }
 
+void notifyNoticeReceived(notify::Notifier& notifier, const alarm::Notice& n) {
+  const json body = {{"event", "notice"},
+                     {"id", n.id},
+                     {"from", n.from},
+                     {"text", n.text},
+                     {"priority", alarm::priorityName(n.priority)},
+                     {"sent_at", timeJson(n.sentAt)},
+                     {"expires_at", timeJson(n.expiresAt)},
+                     {"has_audio", !n.audioType.empty()}};
+  const notify::Event event{.id = n.id, .topic = std::string(notify::kNoticeTopic), .json = body.dump()};
+  if (Status s = notifier.publish(event); !s.isOk()) {
+    log::error("notify.not_queued", {{"notice", n.id}, {"error", s}});
+  }
+}
+
 void raiseFromCommand(alarm::Alarms& alarms, const notify::RaiseCommand& command) {
   const std::optional<alarm::Kind> kind = alarm::kindFromName(command.kind);
   if (!kind) {

@@ -67,6 +67,15 @@ void raiseDemoAlarm(alarm::Alarms& alarms) {
   if (!raised) log::warn("demo.no_alarm", {{"error", raised.status()}});
 }
 
+// The first run (the village made the household's invitation) sends one
+// notice from the village, so the household's Notices has one and the
+// village's Broadcasts its receipts.
+void sendDemoNotice(const DemoVillage& village) {
+  Status sent = village.sendNotice(
+      "演示通知：明天上午 9 点到 11 点停水检修。Demo notice: the water is off tomorrow from 9 to 11 am for repairs.");
+  if (!sent.isOk()) log::warn("demo.no_notice", {{"error", sent}});
+}
+
 int runDemo(const DemoOptions& options) {
   // Declared before the access database, destroyed after it: the audit
   // log's last checkpoint, made as the access goes, is queued in the link's
@@ -191,6 +200,7 @@ int runDemo(const DemoOptions& options) {
   loops.start();
   node.start();
   if (village) raiseDemoAlarm(*link->alarms);
+  if (village && village->inviteCode().size() > 0) sendDemoNotice(*village);
   fmt::print(
       "vigil demo is running with {} synthetic cameras (data in {}).\n"
       "  URL:            http://{}/\n"

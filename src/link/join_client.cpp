@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
@@ -20,35 +19,9 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = beast::http;
-
-struct Answer {
-  int status = 0;
-  std::string body;
-};
-
-asio::awaitable<Result<Answer>> post(TlsStream& stream, const std::string& host, const std::string& target,
-                                     std::string body, std::chrono::milliseconds timeout) {
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
-  req.set(bhttp::field::host, host);
-  req.set(bhttp::field::content_type, "application/json");
-  req.set(bhttp::field::user_agent, "vigil-link");
-  req.body() = std::move(body);
-  req.prepare_payload();
-  beast::error_code ec;
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  co_await bhttp::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return Status::unavailable(fmt::format("sending {}: {}", target, ec.message()));
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(64 * 1024);
-  co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return Status::unavailable(fmt::format("reading the answer to {}: {}", target, ec.message()));
-  co_return Answer{static_cast<int>(parser.get().result_int()), parser.get().body()};
-}
 
 // The parent's {"error": ...} as this side's Status.
-Status refusal(const Answer& a) {
+Status refusal(const HttpAnswer& a) {
   auto j = nlohmann::json::parse(a.body, nullptr, false);
   std::string message = "no reason given";
   if (j.is_object() && j.contains("error") && j["error"].is_string()) message = j["error"].get<std::string>();
@@ -69,7 +42,7 @@ asio::awaitable<Result<ParentRecord>> join(const access::NodeKey& key, const Joi
 
   // 1. Who is there: its proof on this connection, its key against the code.
   const JoinHello hello{newNonce()};
-  auto answer = co_await post(stream, host, "/api/v1/link/join/hello", toJson(hello), o.timeout);
+  auto answer = co_await postJson(stream, host, "/api/v1/link/join/hello", toJson(hello), o.timeout);
   if (!answer) co_return answer.status();
   if (answer->status != 200) co_return refusal(*answer);
   auto parent = parseJoinHelloAnswer(answer->body);
@@ -92,7 +65,7 @@ asio::awaitable<Result<ParentRecord>> join(const access::NodeKey& key, const Joi
   JoinRequest request{hello.nonce, o.code.toString(), o.self, {}};
   const auto proof = key.sign(joinChildStatement(connected->binding, hello.nonce, o.self.id, o.self.tier, o.self.key));
   std::copy(proof.begin(), proof.end(), request.proof.begin());
-  answer = co_await post(stream, host, "/api/v1/link/join", toJson(request), o.timeout);
+  answer = co_await postJson(stream, host, "/api/v1/link/join", toJson(request), o.timeout);
   if (!answer) co_return answer.status();
   if (answer->status != 200) co_return refusal(*answer);
   beast::error_code ignored;

@@ -7,6 +7,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
 namespace vigil::link {
@@ -56,6 +57,29 @@ asio::awaitable<Result<TlsConnection>> connectTls(asio::ssl::context& tls, const
     co_return Status::internal(fmt::format("{}: no TLS exporter", where));
   }
   co_return c;
+}
+
+asio::awaitable<Result<HttpAnswer>> postJson(TlsStream& stream, const std::string& host, const std::string& target,
+                                             std::string body, std::chrono::milliseconds timeout,
+                                             const std::string& bearer) {
+  namespace bhttp = beast::http;
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
+  req.set(bhttp::field::host, host);
+  req.set(bhttp::field::content_type, "application/json");
+  req.set(bhttp::field::user_agent, "vigil-link");
+  if (!bearer.empty()) req.set(bhttp::field::authorization, "Bearer " + bearer);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  co_await bhttp::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return Status::unavailable(fmt::format("sending {}: {}", target, ec.message()));
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024);
+  co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return Status::unavailable(fmt::format("reading the answer to {}: {}", target, ec.message()));
+  co_return HttpAnswer{static_cast<int>(parser.get().result_int()), parser.get().body()};
 }
 
 }  // namespace vigil::link

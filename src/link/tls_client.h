@@ -13,6 +13,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "base/config.h"
 #include "base/status.h"
@@ -33,5 +34,17 @@ struct TlsConnection {
 // DeadlineExceeded naming the address and what failed.
 boost::asio::awaitable<Result<TlsConnection>> connectTls(boost::asio::ssl::context& tls, const HostPort& parent,
                                                          std::chrono::milliseconds timeout);
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;  // at most 64 KiB
+};
+
+// POSTs `body` (JSON) to `target` over the connection, with `bearer` as
+// an Authorization token when not empty, and reads the answer, all within
+// `timeout`. Unavailable naming the target when the exchange fails.
+boost::asio::awaitable<Result<HttpAnswer>> postJson(TlsStream& stream, const std::string& host,
+                                                     const std::string& target, std::string body,
+                                                     std::chrono::milliseconds timeout, const std::string& bearer = "");
 
 }  // namespace vigil::link

@@ -29,6 +29,7 @@ namespace vigil::notify {
 // Topics under <prefix>/<node>/ that Home Assistant's entities use.
 inline constexpr std::string_view kAlarmTopic = "alarm";            // each alarm change (Event)
 inline constexpr std::string_view kAlarmOpenTopic = "alarm/open";   // "ON" / "OFF", retained (setState)
+inline constexpr std::string_view kNoticeTopic = "notice";          // each notice received whole (Event)
 inline constexpr std::string_view kRaiseTopic = "alarm/raise";      // commands (RaiseCommand)
 inline constexpr std::string_view kStatusTopic = "status";          // "online" / "offline", retained
 
