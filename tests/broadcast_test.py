@@ -149,6 +149,7 @@ class BroadcastTest(NodesTestCase):
         for bad in [{**good, "priority": "loud"}, {**good, "text": ""}, {**good, "text": "x" * 2001},
                     {**good, "to": []}, {**good, "to": ["house-9"]}, {**good, "to": "everyone"},
                     {**good, "extra": 1}, {**good, "expires_at": rfc3339(-60)}, {**good, "expires_at": "tomorrow"},
+                    {**good, "expires_at": "9999-12-31T23:59:59-23:59"},  # past what a message carries
                     {**good, "audio": "not base64!"}, {**good, "audio": "AAAA"},
                     {**good, "audio": "AAAA", "audio_type": "video/mp4"},
                     {**good, "audio": "A" * (1_500_000), "audio_type": "audio/ogg"},

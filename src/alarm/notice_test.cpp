@@ -278,6 +278,46 @@ TEST(NoticesTest, WhatACrashLeftUnsentIsSentAtTheNextTick) {
   EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 1);  // once
 }
 
+// A record every node stores must decode again: an expiry past the year
+// 9999 (given with an offset) or within the millisecond it was sent would
+// be stored, then refuse to decode at every flush and listing.
+TEST(NoticesTest, AnExpiryTheMessageCannotCarryIsRefusedAndNothingIsStored) {
+  Dirs d;
+  Tree t(d);
+  auto far = WallTime::parseRfc3339("9999-12-31T23:59:59-23:59");
+  ASSERT_TRUE(far.isOk());
+  EXPECT_EQ(t.township.notices->send({.user = "ann", .text = "x", .expiresAt = *far}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.township.notices->send({.user = "ann", .text = "x", .expiresAt = t.clock.now() + 500us}).status().code(),
+            StatusCode::kInvalidArgument);
+  auto listed = t.township.notices->list(10);
+  ASSERT_TRUE(listed.isOk()) << listed.status().toString();
+  EXPECT_TRUE(listed->empty());
+  EXPECT_TRUE(t.township.notices->tick().isOk());
+}
+
+// A notice here that cannot be queued (a store or outbox failure) is the
+// thread's to retry: the messages of a child are still taken, else its
+// outbox stream, its alarms included, would wait behind it for ever.
+TEST(NoticesTest, ANoticeThatCannotBeQueuedHoldsBackNoMessageOfAChild) {
+  Dirs d;
+  Tree t(d);
+  auto sent = t.township.notices->send({.user = "ann", .text = "hello"});
+  ASSERT_TRUE(sent.isOk());
+  t.down();
+  Notice broken = sample();
+  broken.expiresAt = 253402300799999 + 1;  // does not decode
+  ASSERT_TRUE(t.village.store->add({.notice = broken, .sent = true, .storedAt = kStart, .unsent = true}, {},
+                                   {{"house1", true}}, {}, false)
+                  .isOk());
+  ASSERT_TRUE(t.house1.notices->seen(sent->notice.id).isOk());
+  t.house1.deliver(t.village, "", link::Peer::child("house1"));  // each message taken
+  const std::vector<Receipt> receipts = *t.village.store->receipts(sent->notice.id);
+  EXPECT_TRUE(std::any_of(receipts.begin(), receipts.end(),
+                          [](const Receipt& r) { return r.household.node == "house1" && r.household.seenAt != 0; }));
+  EXPECT_FALSE(t.village.notices->tick().isOk());  // still failing: logged, retried
+}
+
 TEST(NoticesTest, BadInputAndForgedReceiptsChangeNothing) {
   Dirs d;
   Tree t(d);

@@ -133,9 +133,12 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
                  .sent = true,
                  .storedAt = now.unixMicros() / 1000,
                  .unsent = true};
-  if (encode(s.notice).size() > link::kMaxMessageBodyBytes) {
-    return Status::invalidArgument("to: the list is too long for one message");
-  }
+  const std::vector<uint8_t> record = encode(s.notice);
+  if (record.size() > link::kMaxMessageBodyBytes) return Status::invalidArgument("to: the list is too long for one message");
+  // What every node will decode, this one first: a record that would not
+  // (an expiry past the year 9999 given with an offset, or within the
+  // millisecond it is sent) must not be stored.
+  if (auto back = decodeNotice(record); !back) return back.status();
   MutexLock lock(mutex_);
   VIGIL_RETURN_IF_ERROR(context_.store->add(s, n.audio, forwards, targeted(*children, forwards), false));
   log::info("notice.sent", {{"id", s.notice.id},
@@ -185,8 +188,11 @@ Status Notices::receive(const link::Peer& from, std::string_view type, std::span
   };
   if (from.parent != (type != kReceiptMessage)) return refuse("notices go down, receipts up");
   MutexLock lock(mutex_);
-  // What a kill -9 left unsent goes before what this message adds.
-  VIGIL_RETURN_IF_ERROR(flushUnsent());
+  // What a kill -9 left unsent goes before what this message adds. A
+  // failure to queue is not the message's: it is logged and the thread
+  // retries, as refusing the message would hold back every later one of
+  // this neighbour's outbox stream (its alarms too).
+  flushOrLog();
   Status s;
   if (type == kNoticeMessage) {
     auto n = decodeNotice(body);
@@ -197,7 +203,9 @@ Status Notices::receive(const link::Peer& from, std::string_view type, std::span
     s = receiveReceipts(from.childId, body);
   }
   if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kPermissionDenied) return refuse(s.message());
-  return s;
+  if (!s.isOk()) return s;
+  flushOrLog();
+  return Status::ok();
 }
 
 Status Notices::receiveNotice(Notice n) {
@@ -225,7 +233,7 @@ Status Notices::receiveNotice(Notice n) {
   VIGIL_RETURN_IF_ERROR(context_.store->add(s, {}, forwards, receipts, context_.hasParent));
   log::info("notice.received", {{"id", s.notice.id}, {"from", s.notice.from}, {"children", forwards.size()}});
   if (whole && context_.onReceived) context_.onReceived(s.notice);
-  return flushUnsent();
+  return Status::ok();
 }
 
 Status Notices::receiveAudio(std::span<const uint8_t> body) {
@@ -240,7 +248,7 @@ Status Notices::receiveAudio(std::span<const uint8_t> body) {
   if (!n) return n.status();
   log::info("notice.audio_whole", {{"id", chunk->id}});
   if (*n && context_.onReceived) context_.onReceived((*n)->notice);
-  return flushUnsent();
+  return Status::ok();
 }
 
 Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_t> body) {
@@ -268,7 +276,7 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
     if (!merged && merged.status().code() != StatusCode::kPermissionDenied) return merged.status();
     if (!merged) log::warn("notice.refused", {{"from", "child " + child}, {"error", merged.status().message()}});
   }
-  return flushUnsent();
+  return Status::ok();
 }
 
 Status Notices::flushUnsent() {
@@ -306,6 +314,10 @@ Status Notices::flushUnsent() {
     VIGIL_RETURN_IF_ERROR(context_.store->markReceiptsSent(r));
   }
   return Status::ok();
+}
+
+void Notices::flushOrLog() {
+  if (Status s = flushUnsent(); !s.isOk()) log::error("notice.not_queued", {{"error", s}});
 }
 
 Status Notices::tick() {

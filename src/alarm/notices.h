@@ -109,6 +109,7 @@ class Notices {
   Status receiveAudio(std::span<const uint8_t> body) REQUIRES(mutex_);
   Status receiveReceipts(const std::string& child, std::span<const uint8_t> body) REQUIRES(mutex_);
   Status flushUnsent() REQUIRES(mutex_);
+  void flushOrLog() REQUIRES(mutex_);  // for the thread to retry
   void run();
 
   const NoticesContext context_;
