@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS receipt (
   PRIMARY KEY (notice, household)
 );
 CREATE INDEX IF NOT EXISTS receipt_unsent ON receipt (notice) WHERE unsent = 1;
+CREATE INDEX IF NOT EXISTS receipt_via ON receipt (notice, via);
 )sql";
 
 std::string selectNotices(std::string_view rest) {
@@ -245,13 +246,14 @@ Result<bool> NoticeStore::markSeen(const std::string& id, int64_t now, const std
 }
 
 Result<bool> NoticeStore::mergeReceipt(const std::string& id, const std::string& via, const HouseholdReceipt& theirs,
-                                       bool up) {
+                                       bool up, bool mayAdd) {
   return transaction<bool>([&]() -> Result<bool> {
     SqlQuery q(db_, "SELECT via, delivered_at, seen_at FROM receipt WHERE notice = ? AND household = ?");
     q.bind(id).bind(theirs.node);
     auto row = q.next();
     if (!row) return row.status();
     if (!*row) {
+      if (!mayAdd) return Status::permissionDenied("no more households below " + via);
       VIGIL_RETURN_IF_ERROR(insertReceipt(db_, id, {theirs, via}, up));
       return true;
     }
@@ -269,6 +271,15 @@ Result<bool> NoticeStore::mergeReceipt(const std::string& id, const std::string&
                               .run());
     return true;
   });
+}
+
+Result<int64_t> NoticeStore::householdsVia(const std::string& id, const std::string& via) {
+  std::lock_guard lock(mutex_);
+  SqlQuery q(db_, "SELECT COUNT(*) FROM receipt WHERE notice = ? AND via = ?");
+  q.bind(id).bind(via);
+  auto row = q.next();
+  if (!row) return row.status();
+  return q.integer(0);
 }
 
 Result<std::vector<Receipt>> NoticeStore::receipts(const std::string& id) {

@@ -88,7 +88,7 @@ struct Dirs {
 // test carries what it queued to the neighbour (take()).
 struct TestNode {
   TestNode(const std::filesystem::path& dir, std::string id, Tier tier, bool hasParent, ManualClock& clock,
-           std::vector<NoticeChild> children = {})
+           std::vector<NoticeChild> children = {}, int64_t maxHouseholdsPerRelay = 100'000)
       : path(dir), kids(std::move(children)) {
     std::filesystem::create_directories(dir);
     outbox = link::Outbox::open((dir / "outbox.db").string(), bus).value();
@@ -96,7 +96,8 @@ struct TestNode {
     notices = std::make_unique<Notices>(NoticesContext{
         .store = store.get(), .outbox = outbox.get(), .clock = &clock, .selfId = std::move(id), .selfTier = tier,
         .hasParent = hasParent, .children = [this] { return Result<std::vector<NoticeChild>>(kids); },
-        .onReceived = [this](const Notice& n) { received.push_back(n.id); }});
+        .onReceived = [this](const Notice& n) { received.push_back(n.id); },
+        .maxHouseholdsPerRelay = maxHouseholdsPerRelay});
   }
   struct Message {
     std::string type;
@@ -133,8 +134,9 @@ struct TestNode {
 
 // A township over village1 over house1 and house2.
 struct Tree {
-  explicit Tree(const Dirs& d)
-      : township(d.dir / "township", "township1", Tier::kTownship, false, clock, {{"village1", true}}),
+  explicit Tree(const Dirs& d, int64_t townshipMaxPerRelay = 100'000)
+      : township(d.dir / "township", "township1", Tier::kTownship, false, clock, {{"village1", true}},
+                 townshipMaxPerRelay),
         village(d.dir / "village", "village1", Tier::kVillage, true, clock, {{"house1", false}, {"house2", false}}),
         house1(d.dir / "house1", "house1", Tier::kHousehold, true, clock),
         house2(d.dir / "house2", "house2", Tier::kHousehold, true, clock) {}
@@ -316,6 +318,35 @@ TEST(NoticesTest, ANoticeThatCannotBeQueuedHoldsBackNoMessageOfAChild) {
   EXPECT_TRUE(std::any_of(receipts.begin(), receipts.end(),
                           [](const Receipt& r) { return r.household.node == "house1" && r.household.seenAt != 0; }));
   EXPECT_FALSE(t.village.notices->tick().isOk());  // still failing: logged, retried
+}
+
+// A village is believed for the households below it, but not for
+// itself, its parent or the parent's other children, and only up to a
+// bound: it cannot inflate the counts without end nor fill the disk.
+TEST(NoticesTest, ARelayingChildSpeaksOnlyForHouseholdsBelowItUpToABound) {
+  Dirs d;
+  Tree t(d, 3);
+  t.township.kids.push_back({"house9", false});  // the township's own household
+  auto sent = t.township.notices->send({.user = "ann", .text = "hello"});
+  ASSERT_TRUE(sent.isOk());
+  t.down();
+  t.up();
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 3);  // house1, house2 via village1; house9 itself
+  const auto forged = [&](std::vector<std::string> nodes) {
+    Receipts r{sent->notice.id, {}};
+    for (const std::string& node : nodes) r.households.push_back({node, kStart, kStart});
+    ASSERT_TRUE(t.township.notices->receive(link::Peer::child("village1"), kReceiptMessage, encode(r)).isOk());
+  };
+  forged({"village1", "township1", "house9"});
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 3);
+  EXPECT_EQ(t.counts(sent->notice.id).seen, 0);
+  forged({"house3"});  // one more below it: believed
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 4);
+  forged({"house4", "house5"});  // past 3 through village1
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 4);
+  ASSERT_TRUE(t.house2.notices->seen(sent->notice.id).isOk());  // those it has still change
+  t.up();
+  EXPECT_EQ(t.counts(sent->notice.id).seen, 2);  // house3's forged one, house2's
 }
 
 TEST(NoticesTest, BadInputAndForgedReceiptsChangeNothing) {

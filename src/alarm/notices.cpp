@@ -263,18 +263,38 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
   }
   auto children = this->children();
   if (!children) return children.status();
+  const auto isChild = [&](const std::string& id) {
+    return std::any_of(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == id; });
+  };
   const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == child; });
   const bool relays = c != children->end() && c->relays;
   const bool up = context_.hasParent && !(*n)->sent;
+  bool mayAdd = false;  // a household child's row is there from the start
+  if (relays) {
+    auto below = context_.store->householdsVia(r->id, child);
+    if (!below) return below.status();
+    mayAdd = *below + static_cast<int64_t>(r->households.size()) <= context_.maxHouseholdsPerRelay;
+  }
+  size_t refused = 0;
+  std::string why;
   for (const HouseholdReceipt& h : r->households) {
-    // A household speaks only for itself; a relay for the households below it.
-    if (!relays && h.node != child) {
-      log::warn("notice.refused", {{"from", "child " + child}, {"type", kReceiptMessage}, {"error", "not its own"}});
+    // A household speaks only for itself; a relay for the households below
+    // it: not for itself, this node or another child of this node.
+    if (relays ? h.node == child || h.node == context_.selfId || isChild(h.node) : h.node != child) {
+      ++refused;
+      why = relays ? h.node + " is not a household below " + child : "a household speaks only for itself";
       continue;
     }
-    auto merged = context_.store->mergeReceipt(r->id, child, h, up);
+    auto merged = context_.store->mergeReceipt(r->id, child, h, up, mayAdd);
     if (!merged && merged.status().code() != StatusCode::kPermissionDenied) return merged.status();
-    if (!merged) log::warn("notice.refused", {{"from", "child " + child}, {"error", merged.status().message()}});
+    if (!merged) {
+      ++refused;
+      why = merged.status().message();
+    }
+  }
+  // One line per message, not per row (400 rows a message).
+  if (refused > 0) {
+    log::warn("notice.refused", {{"from", "child " + child}, {"type", kReceiptMessage}, {"rows", refused}, {"error", why}});
   }
   return Status::ok();
 }

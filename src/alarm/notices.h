@@ -55,6 +55,9 @@ struct NoticesContext {
   std::function<Result<std::vector<NoticeChild>>()> children;
   // After a received notice is stored whole here (on the outbox's thread).
   std::function<void(const Notice&)> onReceived;
+  // Households a relaying child may report per notice: it is believed for
+  // the households below it, but cannot fill this node's disk with them.
+  int64_t maxHouseholdsPerRelay = 100'000;
 };
 
 struct NewNotice {
