@@ -166,6 +166,9 @@ class BroadcastTest(NodesTestCase):
         self.assertEqual(answer["error"], "a household sends no broadcasts: only a village or a tier above")
         self.assertEqual(notices(village), [])
         self.assertEqual(notices(house1), [])
+        # A household sends no broadcast: it takes no 2 MiB body on any route, before any session.
+        status, answer = call(house1, "", "POST", "/api/v1/login", raw=b"x" * 1_500_000)
+        self.assertEqual(status, 413, answer)
 
         house2.stop()  # by its PID
         status, kept = call(village, ann, "POST", "/api/v1/broadcasts", good)
@@ -186,6 +189,11 @@ class BroadcastTest(NodesTestCase):
         self.assertEqual(raw_get(house2, f"/api/v1/broadcasts/{short['id']}/audio")[0], 404)
         wait_until("the village counts 2 delivered of the kept one",
                    lambda: notice(village, kept["id"])["receipts"]["delivered"] == 2, ARRIVED)
+        # Who saw it when is for the desk's operators, not its viewers.
+        status, to_viewer = call(village, vic, "GET", f"/api/v1/broadcasts/{kept['id']}")
+        self.assertEqual(status, 200, to_viewer)
+        self.assertEqual(to_viewer["receipts"]["delivered"], 2)
+        self.assertNotIn("households", to_viewer)
         delivered = {h["node"]: h["delivered_at"] for h in notice(village, short["id"])["households"]}
         self.assertTrue(delivered["house-1"])
         self.assertIsNone(delivered["house-2"], "delivered after it expired")
