@@ -1,5 +1,7 @@
 #include "alarm/notice_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "link/sql.h"
@@ -298,6 +300,18 @@ Result<ReceiptCounts> NoticeStore::counts(const std::string& id) {
   auto row = q.next();
   if (!row) return row.status();
   return ReceiptCounts{q.integer(0), q.integer(1), q.integer(2)};
+}
+
+Result<int64_t> NoticeStore::pruneReceived(int64_t before) {
+  return transaction<int64_t>([&]() -> Result<int64_t> {
+    const std::string gone = "(SELECT id FROM notice WHERE sent = 0 AND expires_at < ?)";
+    for (const char* table : {"audio", "forward", "receipt"}) {
+      VIGIL_RETURN_IF_ERROR(
+          SqlQuery(db_, fmt::format("DELETE FROM {} WHERE notice IN {}", table, gone).c_str()).bind(before).run());
+    }
+    VIGIL_RETURN_IF_ERROR(SqlQuery(db_, "DELETE FROM notice WHERE sent = 0 AND expires_at < ?").bind(before).run());
+    return static_cast<int64_t>(sqlite3_changes(db_));
+  });
 }
 
 Result<std::vector<Receipts>> NoticeStore::unsentReceipts() {

@@ -89,6 +89,9 @@ class NoticeStore {
   Result<int64_t> householdsVia(const std::string& id, const std::string& via);
   Result<std::vector<Receipt>> receipts(const std::string& id);
   Result<ReceiptCounts> counts(const std::string& id);
+  // Deletes the notices received here that expired before `before` (Unix
+  // ms), with their audio, forwards and receipts. How many went.
+  Result<int64_t> pruneReceived(int64_t before);
   // Notices with receipts not yet in the outbox for the parent, and those receipts.
   Result<std::vector<Receipts>> unsentReceipts();
   Status markReceiptsSent(const Receipts& r);

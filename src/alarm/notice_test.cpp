@@ -349,6 +349,38 @@ TEST(NoticesTest, ARelayingChildSpeaksOnlyForHouseholdsBelowItUpToABound) {
   EXPECT_EQ(t.counts(sent->notice.id).seen, 2);  // house3's forged one, house2's
 }
 
+// A notice whose audio never completes (a parent that stops after one
+// chunk) holds no disk for ever: it goes a week after it expired.
+TEST(NoticesTest, AReceivedNoticeGoesAWeekAfterItExpiredWholeOrNot) {
+  Dirs d;
+  Tree t(d);
+  auto sent = t.township.notices->send({.user = "ann",
+                                        .text = "x",
+                                        .audio = std::vector<uint8_t>(100'000, 1),
+                                        .audioType = "audio/ogg",
+                                        .expiresAt = t.clock.now() + std::chrono::microseconds(1h)});
+  ASSERT_TRUE(sent.isOk());
+  const auto queued = t.township.take("village1");
+  ASSERT_EQ(queued.size(), 4u);  // the notice, 3 chunks
+  for (size_t i = 0; i < 2; ++i) {  // the notice and one chunk
+    ASSERT_TRUE(t.village.notices->receive(link::Peer::theParent(), queued[i].type, queued[i].body).isOk());
+  }
+  EXPECT_FALSE(t.village.store->audio(sent->notice.id)->empty());
+  t.clock.advance(1h + std::chrono::hours(24 * 7) - 1s);
+  ASSERT_TRUE(t.village.notices->tick().isOk());
+  EXPECT_TRUE(t.village.store->get(sent->notice.id)->has_value());  // late receipts may still come
+  t.clock.advance(2s);
+  ASSERT_TRUE(t.village.notices->tick().isOk());
+  EXPECT_TRUE(t.village.store->get(sent->notice.id)->has_value());  // pruned once a minute
+  t.clock.advance(60s);
+  ASSERT_TRUE(t.village.notices->tick().isOk());
+  EXPECT_FALSE(t.village.store->get(sent->notice.id)->has_value());
+  EXPECT_TRUE(t.village.store->audio(sent->notice.id)->empty());
+  EXPECT_TRUE(t.village.store->forwards(sent->notice.id)->empty());
+  EXPECT_TRUE(t.village.store->receipts(sent->notice.id)->empty());
+  EXPECT_TRUE(t.township.store->get(sent->notice.id)->has_value());  // what was sent stays
+}
+
 TEST(NoticesTest, BadInputAndForgedReceiptsChangeNothing) {
   Dirs d;
   Tree t(d);

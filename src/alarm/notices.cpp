@@ -134,7 +134,9 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
                  .storedAt = now.unixMicros() / 1000,
                  .unsent = true};
   const std::vector<uint8_t> record = encode(s.notice);
-  if (record.size() > link::kMaxMessageBodyBytes) return Status::invalidArgument("to: the list is too long for one message");
+  if (record.size() > link::kMaxMessageBodyBytes) {
+    return Status::invalidArgument("to: the list is too long for one message");
+  }
   // What every node will decode, this one first: a record that would not
   // (an expiry past the year 9999 given with an offset, or within the
   // millisecond it is sent) must not be stored.
@@ -294,7 +296,8 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
   }
   // One line per message, not per row (400 rows a message).
   if (refused > 0) {
-    log::warn("notice.refused", {{"from", "child " + child}, {"type", kReceiptMessage}, {"rows", refused}, {"error", why}});
+    log::warn("notice.refused",
+              {{"from", "child " + child}, {"type", kReceiptMessage}, {"rows", refused}, {"error", why}});
   }
   return Status::ok();
 }
@@ -342,6 +345,12 @@ void Notices::flushOrLog() {
 
 Status Notices::tick() {
   MutexLock lock(mutex_);
+  if (const int64_t now = nowMillis(); now >= nextPrune_) {
+    auto pruned = context_.store->pruneReceived(now - std::chrono::milliseconds(kKeptAfterExpiry).count());
+    if (!pruned) return pruned.status();
+    if (*pruned > 0) log::info("notice.pruned", {{"notices", *pruned}});
+    nextPrune_ = now + 60'000;
+  }
   return flushUnsent();
 }
 
