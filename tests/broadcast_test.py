@@ -104,7 +104,8 @@ class BroadcastTest(NodesTestCase):
                    lambda: receipts() == {"targeted": 2, "delivered": 2, "seen": 0}, ARRIVED)
         sender = notice(township, notice_id)
         self.assertEqual(sender["direction"], "sent")
-        self.assertEqual(sorted(h["node"] for h in sender["households"]), ["house-1", "house-2"])
+        # Named by their path from the sender: ids are unique only among one parent's children.
+        self.assertEqual(sorted(h["node"] for h in sender["households"]), ["village-1.house-1", "village-1.house-2"])
 
         # A user of the household sees it: once, however often it says so.
         for _ in range(2):
@@ -114,8 +115,8 @@ class BroadcastTest(NodesTestCase):
         wait_until("the township counts 1 seen",
                    lambda: receipts() == {"targeted": 2, "delivered": 2, "seen": 1}, ARRIVED)
         seen_by = {h["node"]: h["seen_at"] for h in notice(township, notice_id)["households"]}
-        self.assertTrue(seen_by["house-1"])
-        self.assertIsNone(seen_by["house-2"])
+        self.assertTrue(seen_by["village-1.house-1"])
+        self.assertIsNone(seen_by["village-1.house-2"])
         status, answer = township.api("POST", f"/api/v1/broadcasts/{notice_id}/seen")
         self.assertEqual(status, 404, answer)  # sent there, not received
 

@@ -8,6 +8,7 @@
 
 #include "alarm/notices.h"
 #include "link/sql.h"
+#include "link/wire.h"
 
 namespace vigil::alarm {
 namespace {
@@ -64,8 +65,16 @@ TEST(NoticeMessageTest, EncodesAndDecodesTheSameMessagesAndRefusesWhatIsOutOfBou
   EXPECT_FALSE(decodeAudioChunk(encodeAudioChunk("../" + std::string(29, 'a'), 0, audio)).isOk());
   EXPECT_FALSE(decodeAudioChunk(encodeAudioChunk(n.id, 1000, audio)).isOk());
 
-  Receipts r{n.id, {{"house1", 5, 0}, {"house2", 0, 0}}};
+  Receipts r{n.id, {{"house1", 5, 0}, {"village1.house2", 0, 0}}};
   EXPECT_EQ(*decodeReceipts(encode(r)), r);
+  // The most rows of the longest paths and times fit one outbox message.
+  const std::string id(64, 'x');
+  Receipts longest{n.id, std::vector<HouseholdReceipt>(
+                             kMaxReceiptRows, {id + "." + id + "." + id + "." + id, 253402300799999, 253402300799999})};
+  EXPECT_LE(encode(longest).size(), link::kMaxMessageBodyBytes);
+  EXPECT_TRUE(decodeReceipts(encode(longest)).isOk());
+  longest.households[0].node += ".x";  // 5 ids
+  EXPECT_FALSE(decodeReceipts(encode(longest)).isOk());
   EXPECT_FALSE(decodeReceipts(encode(Receipts{n.id, {}})).isOk());
   EXPECT_FALSE(decodeReceipts(bytes(R"({"id":")" + n.id + R"(","households":[{"node":"h","delivered_at":-1,"seen_at":0}]})")).isOk());
 
@@ -320,33 +329,40 @@ TEST(NoticesTest, ANoticeThatCannotBeQueuedHoldsBackNoMessageOfAChild) {
   EXPECT_FALSE(t.village.notices->tick().isOk());  // still failing: logged, retried
 }
 
-// A village is believed for the households below it, but not for
-// itself, its parent or the parent's other children, and only up to a
-// bound: it cannot inflate the counts without end nor fill the disk.
+// A village is believed for the households below it, named by their
+// path through it: two villages may each have a house1, and neither can
+// touch the other's rows nor this node's own household's; and only up to
+// a bound: it cannot inflate the counts without end nor fill the disk.
 TEST(NoticesTest, ARelayingChildSpeaksOnlyForHouseholdsBelowItUpToABound) {
   Dirs d;
   Tree t(d, 3);
-  t.township.kids.push_back({"house9", false});  // the township's own household
+  t.township.kids.push_back({"house9", false});   // the township's own household
+  t.township.kids.push_back({"village2", true});  // another village, with its own house1
   auto sent = t.township.notices->send({.user = "ann", .text = "hello"});
   ASSERT_TRUE(sent.isOk());
   t.down();
   t.up();
-  EXPECT_EQ(t.counts(sent->notice.id).targeted, 3);  // house1, house2 via village1; house9 itself
-  const auto forged = [&](std::vector<std::string> nodes) {
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 3);  // village1.house1, village1.house2; house9
+  const auto report = [&](const std::string& via, std::vector<std::string> nodes) {
     Receipts r{sent->notice.id, {}};
     for (const std::string& node : nodes) r.households.push_back({node, kStart, kStart});
-    ASSERT_TRUE(t.township.notices->receive(link::Peer::child("village1"), kReceiptMessage, encode(r)).isOk());
+    ASSERT_TRUE(t.township.notices->receive(link::Peer::child(via), kReceiptMessage, encode(r)).isOk());
   };
-  forged({"village1", "township1", "house9"});
-  EXPECT_EQ(t.counts(sent->notice.id).targeted, 3);
-  EXPECT_EQ(t.counts(sent->notice.id).seen, 0);
-  forged({"house3"});  // one more below it: believed
-  EXPECT_EQ(t.counts(sent->notice.id).targeted, 4);
-  forged({"house4", "house5"});  // past 3 through village1
-  EXPECT_EQ(t.counts(sent->notice.id).targeted, 4);
+  report("village2", {"house1"});
+  report("village1", {"house9"});  // village1's own house9, if any: not the township's
+  std::map<std::string, int64_t> seen;
+  const std::vector<Receipt> rows = *t.township.store->receipts(sent->notice.id);
+  for (const Receipt& r : rows) seen[r.household.node] = r.household.seenAt;
+  EXPECT_EQ(seen, (std::map<std::string, int64_t>{{"house9", 0},
+                                                  {"village1.house1", 0},
+                                                  {"village1.house2", 0},
+                                                  {"village1.house9", kStart},
+                                                  {"village2.house1", kStart}}));
+  report("village1", {"house4", "house5"});  // past 3 through village1
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 5);
   ASSERT_TRUE(t.house2.notices->seen(sent->notice.id).isOk());  // those it has still change
   t.up();
-  EXPECT_EQ(t.counts(sent->notice.id).seen, 2);  // house3's forged one, house2's
+  EXPECT_EQ(t.counts(sent->notice.id).seen, 3);
 }
 
 // A notice whose audio never completes (a parent that stops after one

@@ -265,9 +265,6 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
   }
   auto children = this->children();
   if (!children) return children.status();
-  const auto isChild = [&](const std::string& id) {
-    return std::any_of(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == id; });
-  };
   const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == child; });
   const bool relays = c != children->end() && c->relays;
   const bool up = context_.hasParent && !(*n)->sent;
@@ -279,12 +276,15 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
   }
   size_t refused = 0;
   std::string why;
-  for (const HouseholdReceipt& h : r->households) {
+  for (HouseholdReceipt h : r->households) {
     // A household speaks only for itself; a relay for the households below
-    // it: not for itself, this node or another child of this node.
-    if (relays ? h.node == child || h.node == context_.selfId || isChild(h.node) : h.node != child) {
+    // it, named here by their path through it: ids are unique only among
+    // one parent's children (two villages may each have a house1), and a
+    // relay cannot touch another child's rows.
+    if (relays) h.node = child + "." + h.node;
+    if (relays ? !isValidCameraRef(h.node) : h.node != child) {
       ++refused;
-      why = relays ? h.node + " is not a household below " + child : "a household speaks only for itself";
+      why = relays ? "a path too deep below " + child : "a household speaks only for itself";
       continue;
     }
     auto merged = context_.store->mergeReceipt(r->id, child, h, up, mayAdd);
