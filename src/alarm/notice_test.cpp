@@ -160,6 +160,13 @@ struct Tree {
     village.deliver(township, "", link::Peer::child("village1"));
   }
   ReceiptCounts counts(const std::string& id) { return *township.store->counts(id); }
+  // The township's "hello" to all, carried down to the households; its id.
+  std::string helloDown() {
+    auto sent = township.notices->send({.user = "ann", .text = "hello"});
+    EXPECT_TRUE(sent.isOk());
+    down();
+    return sent.isOk() ? sent->notice.id : "";
+  }
   ManualClock clock{WallTime::fromUnixMicros(kStart * 1000)};
   TestNode township, village, house1, house2;
 };
@@ -313,17 +320,15 @@ TEST(NoticesTest, AnExpiryTheMessageCannotCarryIsRefusedAndNothingIsStored) {
 TEST(NoticesTest, ANoticeThatCannotBeQueuedHoldsBackNoMessageOfAChild) {
   Dirs d;
   Tree t(d);
-  auto sent = t.township.notices->send({.user = "ann", .text = "hello"});
-  ASSERT_TRUE(sent.isOk());
-  t.down();
+  const std::string id = t.helloDown();
   Notice broken = sample();
   broken.expiresAt = 253402300799999 + 1;  // does not decode
   ASSERT_TRUE(t.village.store->add({.notice = broken, .sent = true, .storedAt = kStart, .unsent = true}, {},
                                    {{"house1", true}}, {}, false)
                   .isOk());
-  ASSERT_TRUE(t.house1.notices->seen(sent->notice.id).isOk());
+  ASSERT_TRUE(t.house1.notices->seen(id).isOk());
   t.house1.deliver(t.village, "", link::Peer::child("house1"));  // each message taken
-  const std::vector<Receipt> receipts = *t.village.store->receipts(sent->notice.id);
+  const std::vector<Receipt> receipts = *t.village.store->receipts(id);
   EXPECT_TRUE(std::any_of(receipts.begin(), receipts.end(),
                           [](const Receipt& r) { return r.household.node == "house1" && r.household.seenAt != 0; }));
   EXPECT_FALSE(t.village.notices->tick().isOk());  // still failing: logged, retried
@@ -395,6 +400,27 @@ TEST(NoticesTest, AReceivedNoticeGoesAWeekAfterItExpiredWholeOrNot) {
   EXPECT_TRUE(t.village.store->forwards(sent->notice.id)->empty());
   EXPECT_TRUE(t.village.store->receipts(sent->notice.id)->empty());
   EXPECT_TRUE(t.township.store->get(sent->notice.id)->has_value());  // what was sent stays
+}
+
+// A household's receipt times are its word: kept within the notice's
+// sending and this node's clock + 5 min, and seen implies delivered.
+TEST(NoticesTest, AChildsReceiptTimesStayBetweenTheSendingAndThisClock) {
+  Dirs d;
+  Tree t(d);
+  const std::string id = t.helloDown();
+  const auto report = [&](const std::string& house, int64_t delivered, int64_t seen) {
+    ASSERT_TRUE(t.village.notices
+                    ->receive(link::Peer::child(house), kReceiptMessage, encode(Receipts{id, {{house, delivered, seen}}}))
+                    .isOk());
+  };
+  report("house1", 0, 253402300799999);  // seen in 9999, never delivered
+  report("house2", 1, 0);                // delivered in 1970
+  std::map<std::string, std::pair<int64_t, int64_t>> times;
+  const std::vector<Receipt> rows = *t.village.store->receipts(id);
+  for (const Receipt& r : rows) times[r.household.node] = {r.household.deliveredAt, r.household.seenAt};
+  const int64_t ahead = kStart + 5 * 60'000;
+  EXPECT_EQ(times["house1"], std::make_pair(ahead, ahead));
+  EXPECT_EQ(times["house2"], std::make_pair(kStart, int64_t{0}));
 }
 
 TEST(NoticesTest, BadInputAndForgedReceiptsChangeNothing) {

@@ -15,6 +15,8 @@ namespace {
 
 // How often the thread queues what a failed or interrupted flush left.
 constexpr auto kTickEvery = std::chrono::milliseconds(250);
+// How far ahead of this node's clock a child's receipt time may be.
+constexpr int64_t kReceiptClockSlackMs = 5 * 60'000;
 
 bool named(const std::vector<std::string>& to, const std::string& id) {
   return std::find(to.begin(), to.end(), id) != to.end();
@@ -282,6 +284,13 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
     // one parent's children (two villages may each have a house1), and a
     // relay cannot touch another child's rows.
     if (relays) h.node = child + "." + h.node;
+    // Times are the child's word: within [sent, now + 5 min] here, and
+    // seen implies delivered.
+    const int64_t sent = (*n)->notice.sentAt;
+    for (int64_t* t : {&h.deliveredAt, &h.seenAt}) {
+      if (*t != 0) *t = std::clamp(*t, sent, std::max(sent, nowMillis() + kReceiptClockSlackMs));
+    }
+    if (h.deliveredAt == 0) h.deliveredAt = h.seenAt;
     if (relays ? !isValidCameraRef(h.node) : h.node != child) {
       ++refused;
       why = relays ? "a path too deep below " + child : "a household speaks only for itself";
