@@ -104,7 +104,8 @@ class BroadcastTest(NodesTestCase):
                    lambda: receipts() == {"targeted": 2, "delivered": 2, "seen": 0}, ARRIVED)
         sender = notice(township, notice_id)
         self.assertEqual(sender["direction"], "sent")
-        self.assertEqual(sorted(h["node"] for h in sender["households"]), ["house-1", "house-2"])
+        # Named by their path from the sender: ids are unique only among one parent's children.
+        self.assertEqual(sorted(h["node"] for h in sender["households"]), ["village-1.house-1", "village-1.house-2"])
 
         # A user of the household sees it: once, however often it says so.
         for _ in range(2):
@@ -114,8 +115,8 @@ class BroadcastTest(NodesTestCase):
         wait_until("the township counts 1 seen",
                    lambda: receipts() == {"targeted": 2, "delivered": 2, "seen": 1}, ARRIVED)
         seen_by = {h["node"]: h["seen_at"] for h in notice(township, notice_id)["households"]}
-        self.assertTrue(seen_by["house-1"])
-        self.assertIsNone(seen_by["house-2"])
+        self.assertTrue(seen_by["village-1.house-1"])
+        self.assertIsNone(seen_by["village-1.house-2"])
         status, answer = township.api("POST", f"/api/v1/broadcasts/{notice_id}/seen")
         self.assertEqual(status, 404, answer)  # sent there, not received
 
@@ -149,6 +150,7 @@ class BroadcastTest(NodesTestCase):
         for bad in [{**good, "priority": "loud"}, {**good, "text": ""}, {**good, "text": "x" * 2001},
                     {**good, "to": []}, {**good, "to": ["house-9"]}, {**good, "to": "everyone"},
                     {**good, "extra": 1}, {**good, "expires_at": rfc3339(-60)}, {**good, "expires_at": "tomorrow"},
+                    {**good, "expires_at": "9999-12-31T23:59:59-23:59"},  # past what a message carries
                     {**good, "audio": "not base64!"}, {**good, "audio": "AAAA"},
                     {**good, "audio": "AAAA", "audio_type": "video/mp4"},
                     {**good, "audio": "A" * (1_500_000), "audio_type": "audio/ogg"},
@@ -165,6 +167,9 @@ class BroadcastTest(NodesTestCase):
         self.assertEqual(answer["error"], "a household sends no broadcasts: only a village or a tier above")
         self.assertEqual(notices(village), [])
         self.assertEqual(notices(house1), [])
+        # A household sends no broadcast: it takes no 2 MiB body on any route, before any session.
+        status, answer = call(house1, "", "POST", "/api/v1/login", raw=b"x" * 1_500_000)
+        self.assertEqual(status, 413, answer)
 
         house2.stop()  # by its PID
         status, kept = call(village, ann, "POST", "/api/v1/broadcasts", good)
@@ -185,6 +190,11 @@ class BroadcastTest(NodesTestCase):
         self.assertEqual(raw_get(house2, f"/api/v1/broadcasts/{short['id']}/audio")[0], 404)
         wait_until("the village counts 2 delivered of the kept one",
                    lambda: notice(village, kept["id"])["receipts"]["delivered"] == 2, ARRIVED)
+        # Who saw it when is for the desk's operators, not its viewers.
+        status, to_viewer = call(village, vic, "GET", f"/api/v1/broadcasts/{kept['id']}")
+        self.assertEqual(status, 200, to_viewer)
+        self.assertEqual(to_viewer["receipts"]["delivered"], 2)
+        self.assertNotIn("households", to_viewer)
         delivered = {h["node"]: h["delivered_at"] for h in notice(village, short["id"])["households"]}
         self.assertTrue(delivered["house-1"])
         self.assertIsNone(delivered["house-2"], "delivered after it expired")

@@ -174,7 +174,9 @@ Result<Receipts> decodeReceipts(std::span<const uint8_t> body) {
   }
   for (const json& row : rows) {
     VIGIL_RETURN_IF_ERROR(link::onlyKeys(row, "notice.receipt.households[]", {"node", "delivered_at", "seen_at"}));
-    if (!isNodeId(row["node"])) return bad("receipt.node", "must be a node id");
+    if (!row["node"].is_string() || !isValidCameraRef(row["node"].get_ref<const std::string&>())) {
+      return bad("receipt.node", "must be a node's path: up to 4 node ids joined by dots");
+    }
     auto delivered = millisField(row, "delivered_at");
     if (!delivered) return delivered.status();
     auto seen = millisField(row, "seen_at");

@@ -9,7 +9,9 @@
 //   notice.audio   parent -> child  binary: the notice's id (32 hex), the chunk's
 //                                   index (4 bytes, big-endian), its bytes
 //   notice.receipt child -> parent  JSON: {"id", "households": [{"node",
-//                                   "delivered_at", "seen_at"}]}, 0 = not yet
+//                                   "delivered_at", "seen_at"}]}, 0 = not yet;
+//                                   "node" the household's path from the
+//                                   sender ("house1", "village1.house1")
 //
 // A notice's audio (at most 1 MiB) does not fit one message (64 KiB): it
 // follows the notice as ordered chunks of kAudioChunkBytes, the last one
@@ -34,7 +36,7 @@ inline constexpr size_t kMaxNoticeChars = 2000;        // UTF-8 characters
 inline constexpr size_t kMaxNoticeTargets = 1000;      // ids in "to"
 inline constexpr size_t kMaxAudioBytes = 1 << 20;
 inline constexpr size_t kAudioChunkBytes = 48 * 1024;  // with its header, well inside one message
-inline constexpr size_t kMaxReceiptRows = 400;         // per message: 400 rows fit 64 KiB
+inline constexpr size_t kMaxReceiptRows = 150;         // per message: 150 rows of the longest paths fit 64 KiB
 
 enum class Priority { kNormal, kUrgent };
 std::string_view priorityName(Priority p);
@@ -72,7 +74,7 @@ Result<AudioChunk> decodeAudioChunk(std::span<const uint8_t> body);
 // One household's receipt, as it travels up (0: not yet). A row with
 // neither time only says that the household was targeted.
 struct HouseholdReceipt {
-  std::string node;
+  std::string node;  // its path from here: ids are unique only among one parent's children
   int64_t deliveredAt = 0;
   int64_t seenAt = 0;
   friend bool operator==(const HouseholdReceipt&, const HouseholdReceipt&) = default;

@@ -1,5 +1,7 @@
 #include "alarm/notice_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "link/sql.h"
@@ -48,6 +50,7 @@ CREATE TABLE IF NOT EXISTS receipt (
   PRIMARY KEY (notice, household)
 );
 CREATE INDEX IF NOT EXISTS receipt_unsent ON receipt (notice) WHERE unsent = 1;
+CREATE INDEX IF NOT EXISTS receipt_via ON receipt (notice, via);
 )sql";
 
 std::string selectNotices(std::string_view rest) {
@@ -245,13 +248,14 @@ Result<bool> NoticeStore::markSeen(const std::string& id, int64_t now, const std
 }
 
 Result<bool> NoticeStore::mergeReceipt(const std::string& id, const std::string& via, const HouseholdReceipt& theirs,
-                                       bool up) {
+                                       bool up, bool mayAdd) {
   return transaction<bool>([&]() -> Result<bool> {
     SqlQuery q(db_, "SELECT via, delivered_at, seen_at FROM receipt WHERE notice = ? AND household = ?");
     q.bind(id).bind(theirs.node);
     auto row = q.next();
     if (!row) return row.status();
     if (!*row) {
+      if (!mayAdd) return Status::permissionDenied("no more households below " + via);
       VIGIL_RETURN_IF_ERROR(insertReceipt(db_, id, {theirs, via}, up));
       return true;
     }
@@ -271,6 +275,15 @@ Result<bool> NoticeStore::mergeReceipt(const std::string& id, const std::string&
   });
 }
 
+Result<int64_t> NoticeStore::householdsVia(const std::string& id, const std::string& via) {
+  std::lock_guard lock(mutex_);
+  SqlQuery q(db_, "SELECT COUNT(*) FROM receipt WHERE notice = ? AND via = ?");
+  q.bind(id).bind(via);
+  auto row = q.next();
+  if (!row) return row.status();
+  return q.integer(0);
+}
+
 Result<std::vector<Receipt>> NoticeStore::receipts(const std::string& id) {
   std::lock_guard lock(mutex_);
   SqlQuery q(db_, "SELECT household, delivered_at, seen_at, via FROM receipt WHERE notice = ? ORDER BY household");
@@ -287,6 +300,18 @@ Result<ReceiptCounts> NoticeStore::counts(const std::string& id) {
   auto row = q.next();
   if (!row) return row.status();
   return ReceiptCounts{q.integer(0), q.integer(1), q.integer(2)};
+}
+
+Result<int64_t> NoticeStore::pruneReceived(int64_t before) {
+  return transaction<int64_t>([&]() -> Result<int64_t> {
+    const std::string gone = "(SELECT id FROM notice WHERE sent = 0 AND expires_at < ?)";
+    for (const char* table : {"audio", "forward", "receipt"}) {
+      VIGIL_RETURN_IF_ERROR(
+          SqlQuery(db_, fmt::format("DELETE FROM {} WHERE notice IN {}", table, gone).c_str()).bind(before).run());
+    }
+    VIGIL_RETURN_IF_ERROR(SqlQuery(db_, "DELETE FROM notice WHERE sent = 0 AND expires_at < ?").bind(before).run());
+    return static_cast<int64_t>(sqlite3_changes(db_));
+  });
 }
 
 Result<std::vector<Receipts>> NoticeStore::unsentReceipts() {

@@ -80,11 +80,18 @@ class NoticeStore {
   // (unsent when `up`). False when it was seen already.
   Result<bool> markSeen(const std::string& id, int64_t now, const std::string& self, bool up);
   // Merges `theirs` into the receipt of its household, which must be
-  // reached through `via` (a new one is added); unsent when `up` and it changed.
-  // PermissionDenied when the household is reached through another child.
-  Result<bool> mergeReceipt(const std::string& id, const std::string& via, const HouseholdReceipt& theirs, bool up);
+  // reached through `via` (a new one is added when `mayAdd`); unsent when
+  // `up` and it changed. PermissionDenied when the household is reached
+  // through another child, or is new and not `mayAdd`.
+  Result<bool> mergeReceipt(const std::string& id, const std::string& via, const HouseholdReceipt& theirs, bool up,
+                            bool mayAdd);
+  // How many households of the notice are reached through `via`.
+  Result<int64_t> householdsVia(const std::string& id, const std::string& via);
   Result<std::vector<Receipt>> receipts(const std::string& id);
   Result<ReceiptCounts> counts(const std::string& id);
+  // Deletes the notices received here that expired before `before` (Unix
+  // ms), with their audio, forwards and receipts. How many went.
+  Result<int64_t> pruneReceived(int64_t before);
   // Notices with receipts not yet in the outbox for the parent, and those receipts.
   Result<std::vector<Receipts>> unsentReceipts();
   Status markReceiptsSent(const Receipts& r);

@@ -8,6 +8,7 @@
 
 #include "alarm/notices.h"
 #include "link/sql.h"
+#include "link/wire.h"
 
 namespace vigil::alarm {
 namespace {
@@ -64,8 +65,16 @@ TEST(NoticeMessageTest, EncodesAndDecodesTheSameMessagesAndRefusesWhatIsOutOfBou
   EXPECT_FALSE(decodeAudioChunk(encodeAudioChunk("../" + std::string(29, 'a'), 0, audio)).isOk());
   EXPECT_FALSE(decodeAudioChunk(encodeAudioChunk(n.id, 1000, audio)).isOk());
 
-  Receipts r{n.id, {{"house1", 5, 0}, {"house2", 0, 0}}};
+  Receipts r{n.id, {{"house1", 5, 0}, {"village1.house2", 0, 0}}};
   EXPECT_EQ(*decodeReceipts(encode(r)), r);
+  // The most rows of the longest paths and times fit one outbox message.
+  const std::string id(64, 'x');
+  Receipts longest{n.id, std::vector<HouseholdReceipt>(
+                             kMaxReceiptRows, {id + "." + id + "." + id + "." + id, 253402300799999, 253402300799999})};
+  EXPECT_LE(encode(longest).size(), link::kMaxMessageBodyBytes);
+  EXPECT_TRUE(decodeReceipts(encode(longest)).isOk());
+  longest.households[0].node += ".x";  // 5 ids
+  EXPECT_FALSE(decodeReceipts(encode(longest)).isOk());
   EXPECT_FALSE(decodeReceipts(encode(Receipts{n.id, {}})).isOk());
   EXPECT_FALSE(decodeReceipts(bytes(R"({"id":")" + n.id + R"(","households":[{"node":"h","delivered_at":-1,"seen_at":0}]})")).isOk());
 
@@ -88,7 +97,7 @@ struct Dirs {
 // test carries what it queued to the neighbour (take()).
 struct TestNode {
   TestNode(const std::filesystem::path& dir, std::string id, Tier tier, bool hasParent, ManualClock& clock,
-           std::vector<NoticeChild> children = {})
+           std::vector<NoticeChild> children = {}, int64_t maxHouseholdsPerRelay = 100'000)
       : path(dir), kids(std::move(children)) {
     std::filesystem::create_directories(dir);
     outbox = link::Outbox::open((dir / "outbox.db").string(), bus).value();
@@ -96,7 +105,8 @@ struct TestNode {
     notices = std::make_unique<Notices>(NoticesContext{
         .store = store.get(), .outbox = outbox.get(), .clock = &clock, .selfId = std::move(id), .selfTier = tier,
         .hasParent = hasParent, .children = [this] { return Result<std::vector<NoticeChild>>(kids); },
-        .onReceived = [this](const Notice& n) { received.push_back(n.id); }});
+        .onReceived = [this](const Notice& n) { received.push_back(n.id); },
+        .maxHouseholdsPerRelay = maxHouseholdsPerRelay});
   }
   struct Message {
     std::string type;
@@ -133,8 +143,9 @@ struct TestNode {
 
 // A township over village1 over house1 and house2.
 struct Tree {
-  explicit Tree(const Dirs& d)
-      : township(d.dir / "township", "township1", Tier::kTownship, false, clock, {{"village1", true}}),
+  explicit Tree(const Dirs& d, int64_t townshipMaxPerRelay = 100'000)
+      : township(d.dir / "township", "township1", Tier::kTownship, false, clock, {{"village1", true}},
+                 townshipMaxPerRelay),
         village(d.dir / "village", "village1", Tier::kVillage, true, clock, {{"house1", false}, {"house2", false}}),
         house1(d.dir / "house1", "house1", Tier::kHousehold, true, clock),
         house2(d.dir / "house2", "house2", Tier::kHousehold, true, clock) {}
@@ -149,6 +160,13 @@ struct Tree {
     village.deliver(township, "", link::Peer::child("village1"));
   }
   ReceiptCounts counts(const std::string& id) { return *township.store->counts(id); }
+  // The township's "hello" to all, carried down to the households; its id.
+  std::string helloDown() {
+    auto sent = township.notices->send({.user = "ann", .text = "hello"});
+    EXPECT_TRUE(sent.isOk());
+    down();
+    return sent.isOk() ? sent->notice.id : "";
+  }
   ManualClock clock{WallTime::fromUnixMicros(kStart * 1000)};
   TestNode township, village, house1, house2;
 };
@@ -276,6 +294,133 @@ TEST(NoticesTest, WhatACrashLeftUnsentIsSentAtTheNextTick) {
   EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 1);
   ASSERT_TRUE(t.township.notices->tick().isOk());
   EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 1);  // once
+}
+
+// A record every node stores must decode again: an expiry past the year
+// 9999 (given with an offset) or within the millisecond it was sent would
+// be stored, then refuse to decode at every flush and listing.
+TEST(NoticesTest, AnExpiryTheMessageCannotCarryIsRefusedAndNothingIsStored) {
+  Dirs d;
+  Tree t(d);
+  auto far = WallTime::parseRfc3339("9999-12-31T23:59:59-23:59");
+  ASSERT_TRUE(far.isOk());
+  EXPECT_EQ(t.township.notices->send({.user = "ann", .text = "x", .expiresAt = *far}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.township.notices->send({.user = "ann", .text = "x", .expiresAt = t.clock.now() + 500us}).status().code(),
+            StatusCode::kInvalidArgument);
+  auto listed = t.township.notices->list(10);
+  ASSERT_TRUE(listed.isOk()) << listed.status().toString();
+  EXPECT_TRUE(listed->empty());
+  EXPECT_TRUE(t.township.notices->tick().isOk());
+}
+
+// A notice here that cannot be queued (a store or outbox failure) is the
+// thread's to retry: the messages of a child are still taken, else its
+// outbox stream, its alarms included, would wait behind it for ever.
+TEST(NoticesTest, ANoticeThatCannotBeQueuedHoldsBackNoMessageOfAChild) {
+  Dirs d;
+  Tree t(d);
+  const std::string id = t.helloDown();
+  Notice broken = sample();
+  broken.expiresAt = 253402300799999 + 1;  // does not decode
+  ASSERT_TRUE(t.village.store->add({.notice = broken, .sent = true, .storedAt = kStart, .unsent = true}, {},
+                                   {{"house1", true}}, {}, false)
+                  .isOk());
+  ASSERT_TRUE(t.house1.notices->seen(id).isOk());
+  t.house1.deliver(t.village, "", link::Peer::child("house1"));  // each message taken
+  const std::vector<Receipt> receipts = *t.village.store->receipts(id);
+  EXPECT_TRUE(std::any_of(receipts.begin(), receipts.end(),
+                          [](const Receipt& r) { return r.household.node == "house1" && r.household.seenAt != 0; }));
+  EXPECT_FALSE(t.village.notices->tick().isOk());  // still failing: logged, retried
+}
+
+// A village is believed for the households below it, named by their
+// path through it: two villages may each have a house1, and neither can
+// touch the other's rows nor this node's own household's; and only up to
+// a bound: it cannot inflate the counts without end nor fill the disk.
+TEST(NoticesTest, ARelayingChildSpeaksOnlyForHouseholdsBelowItUpToABound) {
+  Dirs d;
+  Tree t(d, 3);
+  t.township.kids.push_back({"house9", false});   // the township's own household
+  t.township.kids.push_back({"village2", true});  // another village, with its own house1
+  auto sent = t.township.notices->send({.user = "ann", .text = "hello"});
+  ASSERT_TRUE(sent.isOk());
+  t.down();
+  t.up();
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 3);  // village1.house1, village1.house2; house9
+  const auto report = [&](const std::string& via, std::vector<std::string> nodes) {
+    Receipts r{sent->notice.id, {}};
+    for (const std::string& node : nodes) r.households.push_back({node, kStart, kStart});
+    ASSERT_TRUE(t.township.notices->receive(link::Peer::child(via), kReceiptMessage, encode(r)).isOk());
+  };
+  report("village2", {"house1"});
+  report("village1", {"house9"});  // village1's own house9, if any: not the township's
+  std::map<std::string, int64_t> seen;
+  const std::vector<Receipt> rows = *t.township.store->receipts(sent->notice.id);
+  for (const Receipt& r : rows) seen[r.household.node] = r.household.seenAt;
+  EXPECT_EQ(seen, (std::map<std::string, int64_t>{{"house9", 0},
+                                                  {"village1.house1", 0},
+                                                  {"village1.house2", 0},
+                                                  {"village1.house9", kStart},
+                                                  {"village2.house1", kStart}}));
+  report("village1", {"house4", "house5"});  // past 3 through village1
+  EXPECT_EQ(t.counts(sent->notice.id).targeted, 5);
+  ASSERT_TRUE(t.house2.notices->seen(sent->notice.id).isOk());  // those it has still change
+  t.up();
+  EXPECT_EQ(t.counts(sent->notice.id).seen, 3);
+}
+
+// A notice whose audio never completes (a parent that stops after one
+// chunk) holds no disk for ever: it goes a week after it expired.
+TEST(NoticesTest, AReceivedNoticeGoesAWeekAfterItExpiredWholeOrNot) {
+  Dirs d;
+  Tree t(d);
+  auto sent = t.township.notices->send({.user = "ann",
+                                        .text = "x",
+                                        .audio = std::vector<uint8_t>(100'000, 1),
+                                        .audioType = "audio/ogg",
+                                        .expiresAt = t.clock.now() + std::chrono::microseconds(1h)});
+  ASSERT_TRUE(sent.isOk());
+  const auto queued = t.township.take("village1");
+  ASSERT_EQ(queued.size(), 4u);  // the notice, 3 chunks
+  for (size_t i = 0; i < 2; ++i) {  // the notice and one chunk
+    ASSERT_TRUE(t.village.notices->receive(link::Peer::theParent(), queued[i].type, queued[i].body).isOk());
+  }
+  EXPECT_FALSE(t.village.store->audio(sent->notice.id)->empty());
+  t.clock.advance(1h + std::chrono::hours(24 * 7) - 1s);
+  ASSERT_TRUE(t.village.notices->tick().isOk());
+  EXPECT_TRUE(t.village.store->get(sent->notice.id)->has_value());  // late receipts may still come
+  t.clock.advance(2s);
+  ASSERT_TRUE(t.village.notices->tick().isOk());
+  EXPECT_TRUE(t.village.store->get(sent->notice.id)->has_value());  // pruned once a minute
+  t.clock.advance(60s);
+  ASSERT_TRUE(t.village.notices->tick().isOk());
+  EXPECT_FALSE(t.village.store->get(sent->notice.id)->has_value());
+  EXPECT_TRUE(t.village.store->audio(sent->notice.id)->empty());
+  EXPECT_TRUE(t.village.store->forwards(sent->notice.id)->empty());
+  EXPECT_TRUE(t.village.store->receipts(sent->notice.id)->empty());
+  EXPECT_TRUE(t.township.store->get(sent->notice.id)->has_value());  // what was sent stays
+}
+
+// A household's receipt times are its word: kept within the notice's
+// sending and this node's clock + 5 min, and seen implies delivered.
+TEST(NoticesTest, AChildsReceiptTimesStayBetweenTheSendingAndThisClock) {
+  Dirs d;
+  Tree t(d);
+  const std::string id = t.helloDown();
+  const auto report = [&](const std::string& house, int64_t delivered, int64_t seen) {
+    ASSERT_TRUE(t.village.notices
+                    ->receive(link::Peer::child(house), kReceiptMessage, encode(Receipts{id, {{house, delivered, seen}}}))
+                    .isOk());
+  };
+  report("house1", 0, 253402300799999);  // seen in 9999, never delivered
+  report("house2", 1, 0);                // delivered in 1970
+  std::map<std::string, std::pair<int64_t, int64_t>> times;
+  const std::vector<Receipt> rows = *t.village.store->receipts(id);
+  for (const Receipt& r : rows) times[r.household.node] = {r.household.deliveredAt, r.household.seenAt};
+  const int64_t ahead = kStart + 5 * 60'000;
+  EXPECT_EQ(times["house1"], std::make_pair(ahead, ahead));
+  EXPECT_EQ(times["house2"], std::make_pair(kStart, int64_t{0}));
 }
 
 TEST(NoticesTest, BadInputAndForgedReceiptsChangeNothing) {

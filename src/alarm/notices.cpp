@@ -15,6 +15,8 @@ namespace {
 
 // How often the thread queues what a failed or interrupted flush left.
 constexpr auto kTickEvery = std::chrono::milliseconds(250);
+// How far ahead of this node's clock a child's receipt time may be.
+constexpr int64_t kReceiptClockSlackMs = 5 * 60'000;
 
 bool named(const std::vector<std::string>& to, const std::string& id) {
   return std::find(to.begin(), to.end(), id) != to.end();
@@ -133,9 +135,14 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
                  .sent = true,
                  .storedAt = now.unixMicros() / 1000,
                  .unsent = true};
-  if (encode(s.notice).size() > link::kMaxMessageBodyBytes) {
+  const std::vector<uint8_t> record = encode(s.notice);
+  if (record.size() > link::kMaxMessageBodyBytes) {
     return Status::invalidArgument("to: the list is too long for one message");
   }
+  // What every node will decode, this one first: a record that would not
+  // (an expiry past the year 9999 given with an offset, or within the
+  // millisecond it is sent) must not be stored.
+  if (auto back = decodeNotice(record); !back) return back.status();
   MutexLock lock(mutex_);
   VIGIL_RETURN_IF_ERROR(context_.store->add(s, n.audio, forwards, targeted(*children, forwards), false));
   log::info("notice.sent", {{"id", s.notice.id},
@@ -185,8 +192,11 @@ Status Notices::receive(const link::Peer& from, std::string_view type, std::span
   };
   if (from.parent != (type != kReceiptMessage)) return refuse("notices go down, receipts up");
   MutexLock lock(mutex_);
-  // What a kill -9 left unsent goes before what this message adds.
-  VIGIL_RETURN_IF_ERROR(flushUnsent());
+  // What a kill -9 left unsent goes before what this message adds. A
+  // failure to queue is not the message's: it is logged and the thread
+  // retries, as refusing the message would hold back every later one of
+  // this neighbour's outbox stream (its alarms too).
+  flushOrLog();
   Status s;
   if (type == kNoticeMessage) {
     auto n = decodeNotice(body);
@@ -197,7 +207,9 @@ Status Notices::receive(const link::Peer& from, std::string_view type, std::span
     s = receiveReceipts(from.childId, body);
   }
   if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kPermissionDenied) return refuse(s.message());
-  return s;
+  if (!s.isOk()) return s;
+  flushOrLog();
+  return Status::ok();
 }
 
 Status Notices::receiveNotice(Notice n) {
@@ -225,7 +237,7 @@ Status Notices::receiveNotice(Notice n) {
   VIGIL_RETURN_IF_ERROR(context_.store->add(s, {}, forwards, receipts, context_.hasParent));
   log::info("notice.received", {{"id", s.notice.id}, {"from", s.notice.from}, {"children", forwards.size()}});
   if (whole && context_.onReceived) context_.onReceived(s.notice);
-  return flushUnsent();
+  return Status::ok();
 }
 
 Status Notices::receiveAudio(std::span<const uint8_t> body) {
@@ -240,7 +252,7 @@ Status Notices::receiveAudio(std::span<const uint8_t> body) {
   if (!n) return n.status();
   log::info("notice.audio_whole", {{"id", chunk->id}});
   if (*n && context_.onReceived) context_.onReceived((*n)->notice);
-  return flushUnsent();
+  return Status::ok();
 }
 
 Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_t> body) {
@@ -258,17 +270,45 @@ Status Notices::receiveReceipts(const std::string& child, std::span<const uint8_
   const auto c = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == child; });
   const bool relays = c != children->end() && c->relays;
   const bool up = context_.hasParent && !(*n)->sent;
-  for (const HouseholdReceipt& h : r->households) {
-    // A household speaks only for itself; a relay for the households below it.
-    if (!relays && h.node != child) {
-      log::warn("notice.refused", {{"from", "child " + child}, {"type", kReceiptMessage}, {"error", "not its own"}});
+  bool mayAdd = false;  // a household child's row is there from the start
+  if (relays) {
+    auto below = context_.store->householdsVia(r->id, child);
+    if (!below) return below.status();
+    mayAdd = *below + static_cast<int64_t>(r->households.size()) <= context_.maxHouseholdsPerRelay;
+  }
+  size_t refused = 0;
+  std::string why;
+  for (HouseholdReceipt h : r->households) {
+    // A household speaks only for itself; a relay for the households below
+    // it, named here by their path through it: ids are unique only among
+    // one parent's children (two villages may each have a house1), and a
+    // relay cannot touch another child's rows.
+    if (relays) h.node = child + "." + h.node;
+    // Times are the child's word: within [sent, now + 5 min] here, and
+    // seen implies delivered.
+    const int64_t sent = (*n)->notice.sentAt;
+    for (int64_t* t : {&h.deliveredAt, &h.seenAt}) {
+      if (*t != 0) *t = std::clamp(*t, sent, std::max(sent, nowMillis() + kReceiptClockSlackMs));
+    }
+    if (h.deliveredAt == 0) h.deliveredAt = h.seenAt;
+    if (relays ? !isValidCameraRef(h.node) : h.node != child) {
+      ++refused;
+      why = relays ? "a path too deep below " + child : "a household speaks only for itself";
       continue;
     }
-    auto merged = context_.store->mergeReceipt(r->id, child, h, up);
+    auto merged = context_.store->mergeReceipt(r->id, child, h, up, mayAdd);
     if (!merged && merged.status().code() != StatusCode::kPermissionDenied) return merged.status();
-    if (!merged) log::warn("notice.refused", {{"from", "child " + child}, {"error", merged.status().message()}});
+    if (!merged) {
+      ++refused;
+      why = merged.status().message();
+    }
   }
-  return flushUnsent();
+  // One line per message, not per row (400 rows a message).
+  if (refused > 0) {
+    log::warn("notice.refused",
+              {{"from", "child " + child}, {"type", kReceiptMessage}, {"rows", refused}, {"error", why}});
+  }
+  return Status::ok();
 }
 
 Status Notices::flushUnsent() {
@@ -308,8 +348,18 @@ Status Notices::flushUnsent() {
   return Status::ok();
 }
 
+void Notices::flushOrLog() {
+  if (Status s = flushUnsent(); !s.isOk()) log::error("notice.not_queued", {{"error", s}});
+}
+
 Status Notices::tick() {
   MutexLock lock(mutex_);
+  if (const int64_t now = nowMillis(); now >= nextPrune_) {
+    auto pruned = context_.store->pruneReceived(now - std::chrono::milliseconds(kKeptAfterExpiry).count());
+    if (!pruned) return pruned.status();
+    if (*pruned > 0) log::info("notice.pruned", {{"notices", *pruned}});
+    nextPrune_ = now + 60'000;
+  }
   return flushUnsent();
 }
 

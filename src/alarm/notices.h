@@ -18,7 +18,9 @@
 // Durable: each notice and receipt is stored first, then queued in the
 // outbox; what a kill -9 left unsent is queued at the next start (the
 // receiver takes a notice once by its id, a receipt by merging). Expired
-// notices are neither forwarded, stored nor listed.
+// notices are neither forwarded, stored nor listed; one received goes
+// from notices.db kKeptAfterExpiry after it expired (late receipts still
+// pass until then), its audio, whole or not, with it.
 //
 // Threads: the API's calls, the outbox's receivers and a thread that
 // sends what is unsent (every 250 ms); one mutex orders them.
@@ -55,6 +57,9 @@ struct NoticesContext {
   std::function<Result<std::vector<NoticeChild>>()> children;
   // After a received notice is stored whole here (on the outbox's thread).
   std::function<void(const Notice&)> onReceived;
+  // Households a relaying child may report per notice: it is believed for
+  // the households below it, but cannot fill this node's disk with them.
+  int64_t maxHouseholdsPerRelay = 100'000;
 };
 
 struct NewNotice {
@@ -68,6 +73,7 @@ struct NewNotice {
 };
 
 inline constexpr auto kDefaultNoticeLifetime = std::chrono::hours(24);
+inline constexpr auto kKeptAfterExpiry = std::chrono::hours(24 * 7);
 
 class Notices {
  public:
@@ -97,7 +103,8 @@ class Notices {
   // A message from a neighbour, as the outbox gives it. A refused one is
   // logged and taken (OK); a store error is not taken.
   Status receive(const link::Peer& from, std::string_view type, std::span<const uint8_t> body) EXCLUDES(mutex_);
-  // Queues what is unsent. The thread's work, public for tests.
+  // Queues what is unsent, and once a minute prunes what expired
+  // kKeptAfterExpiry ago. The thread's work, public for tests.
   Status tick() EXCLUDES(mutex_);
 
  private:
@@ -109,12 +116,14 @@ class Notices {
   Status receiveAudio(std::span<const uint8_t> body) REQUIRES(mutex_);
   Status receiveReceipts(const std::string& child, std::span<const uint8_t> body) REQUIRES(mutex_);
   Status flushUnsent() REQUIRES(mutex_);
+  void flushOrLog() REQUIRES(mutex_);  // for the thread to retry
   void run();
 
   const NoticesContext context_;
   Mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ GUARDED_BY(mutex_) = false;
+  int64_t nextPrune_ GUARDED_BY(mutex_) = 0;  // Unix ms
   std::thread thread_;
 };
 

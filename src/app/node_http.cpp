@@ -38,8 +38,12 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                                         const NodeHttpOptions& options) {
   http::HttpServerOptions serverOptions;
   serverOptions.accounts = access.accounts.get();
-  // A broadcast carries its audio in its body.
-  if (options.link) serverOptions.maxBodyBytes = std::max(serverOptions.maxBodyBytes, http::kMaxBroadcastRequestBytes);
+  // A broadcast carries its audio in its body. The limit holds for every
+  // route, before any session is checked: only a node that sends
+  // broadcasts (above household) takes such bodies.
+  if (options.link && options.node.tier != Tier::kHousehold) {
+    serverOptions.maxBodyBytes = std::max(serverOptions.maxBodyBytes, http::kMaxBroadcastRequestBytes);
+  }
   link::Catalog* below = options.link ? options.link->catalog.get() : nullptr;
   serverOptions.cameraExists = [&node, below](std::string_view id) {
     return node.hasCamera(std::string(id)) || (below && below->has(id));

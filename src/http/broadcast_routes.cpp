@@ -114,7 +114,9 @@ Response get(alarm::Notices& notices, const Request& req) {
   if (!*n) return Response::error(404, "no such notice");
   auto j = noticeJson(notices, **n);
   if (!j) return errorResponse(j.status());
-  if ((*n)->sent) {
+  // Who saw it when tells when someone was at home: for the desk's
+  // operators and admins, not its viewers (counts are for all).
+  if ((*n)->sent && req.principal->hasRole(access::Role::kOperator)) {
     auto receipts = notices.store().receipts((*n)->notice.id);
     if (!receipts) return errorResponse(receipts.status());
     json households = json::array();

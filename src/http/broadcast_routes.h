@@ -9,8 +9,9 @@
 //        -> 201 {"id"}; 400 naming the field at fault, nothing stored
 //   GET  /api/v1/broadcasts?limit=100 user: [newest first]: sent here, and received
 //                                     here (whole, not expired)
-//   GET  /api/v1/broadcasts/{id}      user: the same object; sent here, with
-//                                     "households": [{"node", "delivered_at", "seen_at"}]
+//   GET  /api/v1/broadcasts/{id}      user: the same object; sent here, for an operator
+//                                     and up with "households": [{"node" (its path from here:
+//                                     "house1", "village1.house1"), "delivered_at", "seen_at"}]
 //   GET  /api/v1/broadcasts/{id}/audio user: the audio with its Content-Type; 404 without
 //   POST /api/v1/broadcasts/{id}/seen user, where it was received: 204 (again: 204)
 //
