@@ -162,12 +162,28 @@ struct Outbox::State {
   };
   std::map<std::string, Destination> destinations;
 
+  // What the thread took and what was acknowledged to it, committed
+  // together by settle(), which runs after the tasks queued before it: a
+  // village hearing from 1,000 households commits once per batch, not once
+  // per message. Acks go out only after the commit.
+  struct Taken {
+    uint64_t stream = 0;
+    int64_t seq = 0;
+  };
+  std::map<std::string, Taken> takenUnsettled;          // per sender, the last taken
+  std::map<std::string, int64_t> acknowledgedUnsettled;  // per destination, rows up to this go
+  std::vector<std::pair<Peer, Ack>> acksToSend;
+  bool settlePosted = false;
+
   void linkChanged(const Peer& peer, bool up);
   void pump(const std::string& peer);
   void acknowledged(const Peer& from, const Ack& ack);
   Status forget(const std::string& peer, int64_t upTo, size_t& deleted) REQUIRES(dbMutex);
   void delivered(const Peer& from, Delivery delivery);
   Status take(const Peer& from, const Delivery& d);
+  void settleLater();
+  // `send`: the acks too, and the destinations' next rows (not when stopped).
+  void settle(bool send = true);
 
  private:
   sqlite3* db_ GUARDED_BY(dbMutex);
@@ -188,6 +204,8 @@ void Outbox::State::run() {
 
 void Outbox::State::linkChanged(const Peer& peer, bool up) {
   const std::string key = peerKey(peer);
+  // What the old connection acknowledged goes before its window is reset.
+  if (acknowledgedUnsettled.contains(key)) settle();
   // Up (maybe replacing a connection): what was in flight is gone with it.
   destinations[key] = Destination{.up = up};
   if (up) pump(key);
@@ -231,20 +249,51 @@ void Outbox::State::acknowledged(const Peer& from, const Ack& ack) {
   // An ack past what was sent on this connection is ignored: only what the
   // peer provably received may go.
   const int64_t upTo = std::min(static_cast<int64_t>(ack.seq), d.sentUpTo);
-  {
+  int64_t& mark = acknowledgedUnsettled[key];
+  mark = std::max(mark, upTo);
+  settleLater();
+}
+
+void Outbox::State::settleLater() {
+  if (settlePosted) return;
+  settlePosted = post([this] { settle(); });
+  if (!settlePosted) settle();  // flooded or stopping: now
+}
+
+void Outbox::State::settle(bool send) {
+  settlePosted = false;
+  std::vector<std::pair<std::string, size_t>> forgotten;
+  if (!takenUnsettled.empty() || !acknowledgedUnsettled.empty()) {
     MutexLock lock(dbMutex);
-    size_t deleted = 0;
     Status s = SqlQuery(db(), "BEGIN IMMEDIATE").run();
-    if (s.isOk()) s = forget(key, upTo, deleted);
+    for (const auto& [key, taken] : takenUnsettled) {
+      if (s.isOk()) s = SqlQuery(db(), "UPDATE incoming SET last_seq = ? WHERE peer = ?").bind(taken.seq).bind(key).run();
+    }
+    for (const auto& [key, upTo] : acknowledgedUnsettled) {
+      size_t deleted = 0;
+      if (s.isOk()) s = forget(key, upTo, deleted);
+      forgotten.emplace_back(key, deleted);
+    }
     if (s.isOk()) s = SqlQuery(db(), "COMMIT").run();
+    takenUnsettled.clear();
+    acknowledgedUnsettled.clear();
     if (!s.isOk()) {
+      // Neither side loses anything: what was taken comes again on the
+      // next connection (receivers are idempotent), what was acknowledged is sent again.
       (void)SqlQuery(db(), "ROLLBACK").run();
-      log::error("outbox.ack_failed", {{"peer", describe(from)}, {"error", s}});
+      log::error("outbox.write_failed", {{"error", s}});
+      acksToSend.clear();
       return;
     }
-    d.inFlight -= std::min(d.inFlight, deleted);
   }
-  pump(key);
+  if (!send) return;
+  for (const auto& [peer, ack] : acksToSend) (void)bus.send(peer, Kind::kAck, 0, encode(ack));
+  acksToSend.clear();
+  for (const auto& [key, deleted] : forgotten) {
+    Destination& d = destinations[key];
+    d.inFlight -= std::min(d.inFlight, deleted);
+    pump(key);
+  }
 }
 
 // Deletes `peer`'s rows up to `upTo`, keeping the last of each type as
@@ -286,7 +335,10 @@ void Outbox::State::delivered(const Peer& from, Delivery m) {
   const std::string key = peerKey(from);
   const auto seq = static_cast<int64_t>(m.seq);
   int64_t lastTaken = 0;
-  {
+  if (auto t = takenUnsettled.find(key); t != takenUnsettled.end() && t->second.stream == m.stream) {
+    lastTaken = t->second.seq;
+  } else {
+    if (t != takenUnsettled.end()) settle();  // the sender's stream changed
     MutexLock lock(dbMutex);
     SqlQuery q(db(), "SELECT last_seq FROM incoming WHERE peer = ? AND stream = ?");
     q.bind(key).bind(std::bit_cast<int64_t>(m.stream));
@@ -318,15 +370,12 @@ void Outbox::State::delivered(const Peer& from, Delivery m) {
       log::error("outbox.receive_failed", {{"peer", describe(from)}, {"type", m.type}, {"seq", seq}, {"error", s}});
       return;
     }
-    MutexLock lock(dbMutex);
-    Status s = SqlQuery(db(), "UPDATE incoming SET last_seq = ? WHERE peer = ?").bind(seq).bind(key).run();
-    if (!s.isOk()) {
-      log::error("outbox.write_failed", {{"error", s}});
-      return;
-    }
+    takenUnsettled[key] = Taken{m.stream, seq};
   }
-  // Taken now or before (a resend after a lost ack): acknowledge either way.
-  (void)bus.send(from, Kind::kAck, 0, encode(Ack{m.stream, m.seq}));
+  // Taken now or before (a resend after a lost ack): acknowledge either
+  // way, once what was taken is committed.
+  acksToSend.emplace_back(from, Ack{m.stream, m.seq});
+  settleLater();
 }
 
 Status Outbox::State::take(const Peer& from, const Delivery& d) {
@@ -402,8 +451,12 @@ void Outbox::stop() {
     state_->wake.notify_one();
   }
   if (state_->thread.joinable()) state_->thread.join();
-  MutexLock lock(state_->queueMutex);
-  state_->tasks.clear();
+  {
+    MutexLock lock(state_->queueMutex);
+    state_->tasks.clear();
+  }
+  // The thread is gone: its state is this one's. What it took is kept.
+  state_->settle(false);
 }
 
 Result<int64_t> Outbox::enqueue(const Peer& to, std::string_view type, std::span<const uint8_t> body) {
