@@ -13,6 +13,8 @@
 //   link up: send rows from the first      kDeliver: seq <= last taken: ack again;
 //     unacked, at most `window` in flight    else the type's receiver, then
 //   kAck n: rows <= n deleted                last taken = seq, kAck seq
+//   (each side commits its takes and deletions once per batch of queued
+//   messages; an ack leaves only after the commit)
 //
 // Threads: enqueue() and the queries run on the caller's thread (a local
 // SQLite commit, never the network: recording never waits for a link).
