@@ -70,8 +70,8 @@ def main():
             tempfile.TemporaryDirectory(prefix="vigil-broadcast-households-", dir=households_root) as keys:
         village = Node(vigil, root, "village1", "village", tls=True)
         data = os.path.join(village.dir, "data")
-        subprocess_args = ["--parent-data", data, "--keys", keys, "--count", str(a.households)]
-        spawned = spawn([tool, "enrol", *subprocess_args])
+        households_args = ["--parent-data", data, "--keys", keys, "--count", str(a.households)]
+        spawned = spawn([tool, "enrol", *households_args])
         if spawned.wait(600) != 0:
             raise SystemExit(f"vigil-link-load enrol failed: {stop(spawned)[-2000:]}")
         stop(spawned)
@@ -79,7 +79,7 @@ def main():
         try:
             village.start()
             # Its stderr to a file (spawn): a line per link would fill a pipe.
-            load = spawn([tool, "households", *subprocess_args, "--parent", village.base, "--parent-id",
+            load = spawn([tool, "households", *households_args, "--parent", village.base, "--parent-id",
                           "village1", "--seconds", str(100000)])
             wait(f"{a.households} households linked",
                  lambda: sum(c["state"] == "connected" for c in village.api("GET", "/api/v1/link")["children"])
