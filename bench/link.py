@@ -37,8 +37,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (UNCAPPED_LIVE_VIEWS, arguments, command_line, cpu_seconds, pss_mib, spread, start,  # noqa: E402
-                      start_testcam, stop, vigil_binary, write_section)
+from benchlib import (UNCAPPED_LIVE_VIEWS, arguments, command_line, cpu_seconds, pss_mib, spawn, spread,  # noqa: E402
+                      start, start_testcam, stop, vigil_binary, write_section)
 
 DISTINCT = 4
 CHAIN = [("house1", "household"), ("village1", "village"), ("township1", "township"), ("county1", "county")]
@@ -235,10 +235,10 @@ def idle_links(vigil, build, root, count, seconds):
     cpu0, pss0 = cpu_seconds(pid), pss_mib(pid)
     time.sleep(seconds)
     alone = {"cpu": cpu_seconds(pid) - cpu0, "pss": (pss0 + pss_mib(pid)) / 2}
-    load = subprocess.Popen([tool, "run", "--parent-data", os.path.join(village.dir, "data"), "--parent",
-                             village.base, "--parent-id", "village2", "--keys", keys, "--count", str(count),
-                             "--seconds", str(seconds * 2 + 120)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    # Its stderr to a file (spawn): a line per link fills a pipe nobody reads past ~600 links.
+    load = spawn([tool, "run", "--parent-data", os.path.join(village.dir, "data"), "--parent", village.base,
+                  "--parent-id", "village2", "--keys", keys, "--count", str(count), "--seconds",
+                  str(seconds * 2 + 120)])
     try:
         wait(f"{count} links up", lambda: sum(c["state"] == "connected" for c in village.api("GET", "/api/v1/link")
                                               ["children"]) >= count, timeout=120)
