@@ -9,29 +9,39 @@
 //                       --seconds S
 //       dials the parent as those households and keeps the links up for S
 //       seconds; prints one JSON object: links connected, seconds until all were
+//   vigil-link-load households ... (the same arguments as run)
+//       the same, each household with its own bus and outbox (<keys>/hN.outbox.db)
+//       answering notices like a real one (bench/broadcast.py): it stores
+//       nothing but sends the `notice.receipt` "delivered" up once the
+//       notice and all its audio chunks arrived
 //
 // The parent's data directory gives its public key (node.key), as the
 // invitation's code would give it to a real household.
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "access/node_key.h"
+#include "alarm/notice.h"
 #include "base/event_loops.h"
 #include "base/time.h"
 #include "link/link_store.h"
+#include "link/outbox.h"
 #include "link/parent_link.h"
 
 namespace {
 
 using vigil::SystemClock;
+namespace alarm = vigil::alarm;
 namespace link = vigil::link;
 
 std::string childId(int i) { return fmt::format("h{}", i); }
@@ -62,8 +72,70 @@ int enrol(const std::filesystem::path& parentData, const std::filesystem::path& 
   return 0;
 }
 
+// A simulated household's side of notices: its own bus and outbox (so
+// delivery and acks go through the real link code), and the receipt
+// "delivered" sent up when a notice is whole here. Receivers run on the
+// outbox's thread only.
+class Household {
+ public:
+  static std::unique_ptr<Household> open(const std::filesystem::path& keys, const std::string& id) {
+    auto h = std::unique_ptr<Household>(new Household(id));
+    auto outbox = link::Outbox::open((keys / (id + ".outbox.db")).string(), h->bus_);
+    if (!outbox) {
+      std::fprintf(stderr, "vigil-link-load: %s\n", outbox.status().toString().c_str());
+      return nullptr;
+    }
+    h->outbox_ = std::move(*outbox);
+    Household* self = h.get();
+    h->outbox_->receive(std::string(alarm::kNoticeMessage), [self](const link::Peer&, std::span<const uint8_t> b) {
+      return self->notice(b);
+    });
+    h->outbox_->receive(std::string(alarm::kAudioMessage), [self](const link::Peer&, std::span<const uint8_t> b) {
+      return self->audio(b);
+    });
+    h->outbox_->start();
+    return h;
+  }
+  link::Bus& bus() { return bus_; }
+  int delivered() const { return delivered_; }
+  void stop() { outbox_->stop(); }
+
+ private:
+  explicit Household(std::string id) : id_(std::move(id)) {}
+
+  vigil::Status notice(std::span<const uint8_t> body) {
+    auto n = alarm::decodeNotice(body);
+    if (!n) return vigil::Status::ok();  // a real household logs and takes it
+    if (n->audioBytes == 0) return deliveredNow(n->id);
+    chunksLeft_[n->id] = n->audioChunks();
+    return vigil::Status::ok();
+  }
+  vigil::Status audio(std::span<const uint8_t> body) {
+    auto chunk = alarm::decodeAudioChunk(body);
+    if (!chunk) return vigil::Status::ok();
+    auto it = chunksLeft_.find(chunk->id);
+    if (it == chunksLeft_.end() || --it->second > 0) return vigil::Status::ok();
+    chunksLeft_.erase(it);
+    return deliveredNow(chunk->id);
+  }
+  vigil::Status deliveredNow(const std::string& notice) {
+    const int64_t now = SystemClock::instance().now().unixMicros() / 1000;
+    auto seq = outbox_->enqueue(link::Peer::theParent(), alarm::kReceiptMessage,
+                                alarm::encode(alarm::Receipts{notice, {{id_, now, 0}}}));
+    if (!seq) return seq.status();
+    ++delivered_;
+    return vigil::Status::ok();
+  }
+
+  const std::string id_;
+  link::Bus bus_;
+  std::unique_ptr<link::Outbox> outbox_;
+  std::map<std::string, int64_t> chunksLeft_;  // per notice whose audio is under way
+  std::atomic<int> delivered_{0};
+};
+
 int run(const std::filesystem::path& parentData, const std::string& url, const std::string& parentId,
-        const std::filesystem::path& keys, int count, int seconds) {
+        const std::filesystem::path& keys, int count, int seconds, bool households) {
   auto parentKey = vigil::access::NodeKey::load(parentData / "node.key");
   if (!parentKey) return fail(parentKey.status().toString());
   const link::ParentRecord parent{url, parentId, parentId, vigil::Tier::kVillage, parentKey->publicKey(),
@@ -75,11 +147,17 @@ int run(const std::filesystem::path& parentData, const std::string& url, const s
     if (!key) return fail(key.status().toString());
     childKeys.push_back(std::move(*key));
   }
+  std::vector<std::unique_ptr<Household>> homes;
+  for (int i = 0; households && i < count; ++i) {
+    homes.push_back(Household::open(keys, childId(i)));
+    if (!homes.back()) return 1;
+  }
   vigil::EventLoopPool loops(1);
   std::vector<std::shared_ptr<link::ParentLink>> links;
   for (int i = 0; i < count; ++i) {
     links.push_back(std::make_shared<link::ParentLink>(loops.next(), childKeys[static_cast<size_t>(i)], parent,
-                                                       childId(i), SystemClock::instance()));
+                                                       childId(i), SystemClock::instance(), link::ParentLinkOptions{},
+                                                       households ? &homes[static_cast<size_t>(i)]->bus() : nullptr));
     links.back()->start();
   }
   loops.start();
@@ -101,9 +179,14 @@ int run(const std::filesystem::path& parentData, const std::string& url, const s
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   loops.stop();
   loops.join();
-  fmt::print(R"({{"links": {}, "connected": {}, "all_up_seconds": {:.2f}}})"
+  int delivered = 0;
+  for (auto& h : homes) {
+    h->stop();
+    delivered += h->delivered();
+  }
+  fmt::print(R"({{"links": {}, "connected": {}, "all_up_seconds": {:.2f}, "notices_delivered": {}}})"
              "\n",
-             count, connected, allUpSeconds);
+             count, connected, allUpSeconds, delivered);
   return connected == count ? 0 : 1;
 }
 
@@ -126,7 +209,7 @@ int main(int argc, char** argv) {
   }
   if (parentData.empty() || keys.empty() || count < 1) return fail("need --parent-data, --keys and --count >= 1");
   if (mode == "enrol") return enrol(parentData, keys, count);
-  if (mode == "run" && !url.empty() && !parentId.empty() && seconds >= 1)
-    return run(parentData, url, parentId, keys, count, seconds);
-  return fail("usage: vigil-link-load enrol|run ... (see bench/link_load.cpp)");
+  if ((mode == "run" || mode == "households") && !url.empty() && !parentId.empty() && seconds >= 1)
+    return run(parentData, url, parentId, keys, count, seconds, mode == "households");
+  return fail("usage: vigil-link-load enrol|run|households ... (see bench/link_load.cpp)");
 }

@@ -44,16 +44,19 @@ SCALES = {
                       "--idle-links", "500"],
              "quick": ["--viewers", "2", "--seconds", "2", "--runs", "1", "--opens", "1", "--relay-cameras", "1",
                        "--idle-links", "3", "--size", "320x240"]},
+    "broadcast": {"full": ["--households", "1000", "--runs", "3", "--audio-kib", "100"],
+                  "quick": ["--households", "3", "--runs", "1", "--audio-kib", "10"]},
     "testcam": {"full": ["--sessions", "100,500,1000", "--seconds", "20", "--runs", "3"],
                 "quick": ["--sessions", "4", "--streams", "1", "--seconds", "1", "--warmup", "1", "--runs", "1"]},
 }
 SCRIPTS = {"record": "ingest.py", "write": "write.py", "crash": "crash_loss.py", "playback": "playback.py",
-           "live": "live.py", "first-frame": "first_frame.py", "link": "link.py", "testcam": "testcam_capacity.py"}
+           "live": "live.py", "first-frame": "first_frame.py", "link": "link.py", "broadcast": "broadcast.py",
+           "testcam": "testcam_capacity.py"}
 # The scripts that take a --dir for their working files.
-TAKES_DIR = {"record", "write", "crash", "playback"}
+TAKES_DIR = {"record", "write", "crash", "playback", "broadcast"}
 # "live publish" is the live registry's Google Benchmark (bench/live_publish.cpp), kept as measured.
 ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "first frame", "live publish", "link",
-         "testcam capacity"]
+         "broadcast", "testcam capacity"]
 
 
 def machine():

@@ -117,7 +117,9 @@ struct TestNode {
     sqlite3* db = link::openDatabase((path / "outbox.db").string(), "").value();
     std::vector<Message> out;
     {
-      link::SqlQuery q(db, "SELECT seq, type, body FROM outgoing WHERE peer = ? AND seq > ? ORDER BY seq");
+      link::SqlQuery q(db,
+                       "SELECT o.seq, b.type, b.bytes FROM outgoing o JOIN body b ON b.id = o.body "
+                       "WHERE o.peer = ? AND o.seq > ? ORDER BY o.seq");
       q.bind(peer).bind(taken[peer]);
       while (*q.next()) {
         taken[peer] = q.integer(0);
@@ -126,6 +128,17 @@ struct TestNode {
     }
     sqlite3_close(db);
     return out;
+  }
+  // A count from its outbox.db.
+  int64_t count(const char* sql) {
+    sqlite3* db = link::openDatabase((path / "outbox.db").string(), "").value();
+    int64_t n = -1;
+    {
+      link::SqlQuery q(db, sql);
+      if (*q.next()) n = q.integer(0);
+    }
+    sqlite3_close(db);
+    return n;
   }
   // Gives `to` what this node queued for it (`as`: how `to` names this node).
   void deliver(TestNode& to, const std::string& peer, const link::Peer& as) {
@@ -180,6 +193,12 @@ TEST(NoticesTest, ANoticeWithAudioReachesEveryHouseholdOnceAndTheSenderCountsThe
       {.user = "ann", .text = "台风 typhoon", .priority = Priority::kUrgent, .audio = audio, .audioType = "audio/ogg"});
   ASSERT_TRUE(sent.isOk()) << sent.status().toString();
   EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 1 + 3);  // the notice, 3 chunks
+  t.township.deliver(t.village, "village1", link::Peer::theParent());
+  // The village queued the notice and its audio for both households, each
+  // message stored once (DECISIONS 63): 4 bodies for their 8 rows.
+  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house1")).value(), 1 + 3);
+  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house2")).value(), 1 + 3);
+  EXPECT_EQ(t.village.count("SELECT COUNT(DISTINCT body) FROM outgoing WHERE peer != ''"), 4);
   t.down();
   for (TestNode* house : {&t.house1, &t.house2}) {
     auto got = house->notices->find(sent->notice.id);

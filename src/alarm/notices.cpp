@@ -324,17 +324,21 @@ Status Notices::flushUnsent() {
     if (!forwards) return forwards.status();
     auto chunks = context_.store->audioChunks(s.notice.id);
     if (!chunks) return chunks.status();
-    for (const Forward& f : *forwards) {
-      Notice copy = s.notice;
-      if (f.all) copy.to.clear();
-      const link::Peer to = link::Peer::child(f.child);
-      VIGIL_RETURN_IF_ERROR(context_.outbox->enqueue(to, kNoticeMessage, encode(copy)).status());
-      for (size_t i = 0; i < chunks->size(); ++i) {
-        VIGIL_RETURN_IF_ERROR(context_.outbox
-                                  ->enqueue(to, kAudioMessage,
-                                            encodeAudioChunk(s.notice.id, static_cast<uint32_t>(i), (*chunks)[i]))
-                                  .status());
-      }
+    // One batch per message (DECISIONS 63): the notice to the children told
+    // "all", to those given the list, then each chunk to every child.
+    std::vector<link::Peer> all, listed;
+    for (const Forward& f : *forwards) (f.all ? all : listed).push_back(link::Peer::child(f.child));
+    Notice toAll = s.notice;
+    toAll.to.clear();
+    VIGIL_RETURN_IF_ERROR(context_.outbox->enqueueToMany(all, kNoticeMessage, encode(toAll)).status());
+    VIGIL_RETURN_IF_ERROR(context_.outbox->enqueueToMany(listed, kNoticeMessage, encode(s.notice)).status());
+    std::vector<link::Peer> everyone = std::move(all);
+    everyone.insert(everyone.end(), listed.begin(), listed.end());
+    for (size_t i = 0; i < chunks->size(); ++i) {
+      VIGIL_RETURN_IF_ERROR(
+          context_.outbox
+              ->enqueueToMany(everyone, kAudioMessage, encodeAudioChunk(s.notice.id, static_cast<uint32_t>(i), (*chunks)[i]))
+              .status());
     }
     VIGIL_RETURN_IF_ERROR(context_.store->markSent(s.notice.id));
   }

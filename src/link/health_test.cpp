@@ -219,7 +219,9 @@ class HealthReporterTest : public ::testing::Test {
     auto db = openDatabase((keys_.dir() / "outbox.db").string(), "");
     EXPECT_TRUE(db);
     {
-      SqlQuery q(*db, "SELECT type, body FROM outgoing WHERE peer = '' ORDER BY seq");
+      SqlQuery q(*db,
+                 "SELECT b.type, b.bytes FROM outgoing o JOIN body b ON b.id = o.body WHERE o.peer = '' "
+                 "ORDER BY o.seq");
       while (*q.next()) {
         auto b = q.blob(1);
         out.emplace_back(q.text(0), std::string(b.begin(), b.end()));

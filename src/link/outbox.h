@@ -8,10 +8,13 @@
 // directions: a child to its parent, a parent to each child.
 //
 //   sender                                 receiver
-//   enqueue(): row (peer, seq) committed
+//   enqueue(): row (peer, seq) committed,
+//     its body shared by the rows of an enqueueToMany()
 //   link up: send rows from the first      kDeliver: seq <= last taken: ack again;
 //     unacked, at most `window` in flight    else the type's receiver, then
 //   kAck n: rows <= n deleted                last taken = seq, kAck seq
+//   (each side commits its takes and deletions once per batch of queued
+//   messages; an ack leaves only after the commit)
 //
 // Threads: enqueue() and the queries run on the caller's thread (a local
 // SQLite commit, never the network: recording never waits for a link).
@@ -58,6 +61,11 @@ class Outbox {
   // Durable once it returns: the message's sequence number for `to`.
   // InvalidArgument for a bad type (wire.h) or a body over kMaxMessageBodyBytes.
   Result<int64_t> enqueue(const Peer& to, std::string_view type, std::span<const uint8_t> body);
+  // The same message to each of `to`, in one transaction, its body stored
+  // once (a notice to every household below): their sequence numbers, in
+  // the order of `to`. Durable and ordered per destination as enqueue().
+  Result<std::vector<int64_t>> enqueueToMany(std::span<const Peer> to, std::string_view type,
+                                             std::span<const uint8_t> body);
 
   struct Acknowledged {
     int64_t seq = 0;
