@@ -120,13 +120,18 @@ class BroadcastTest(NodesTestCase):
         status, answer = township.api("POST", f"/api/v1/broadcasts/{notice_id}/seen")
         self.assertEqual(status, 404, answer)  # sent there, not received
 
-        # One named household: the township does not know it; the village does.
-        status, named = township.api("POST", "/api/v1/broadcasts",
-                                     {"text": "Li family: your parcel is at the village office",
-                                      "priority": "normal", "to": ["house-2"]})
+        # A household named from the township: refused, since its id is unique
+        # only under its village; the village names its own.
+        status, answer = township.api("POST", "/api/v1/broadcasts",
+                                      {"text": "Li family: your parcel", "priority": "normal", "to": ["house-2"]})
+        self.assertEqual(status, 400, answer)
+        self.assertIn("not directly below this node", answer["error"])
+        status, named = village.api("POST", "/api/v1/broadcasts",
+                                    {"text": "Li family: your parcel is at the village office",
+                                     "priority": "normal", "to": ["house-2"]})
         self.assertEqual(status, 201, named)
         status, after = township.api("POST", "/api/v1/broadcasts",
-                                     {"text": "Market on Sunday", "priority": "normal", "to": "all"})
+                                     {"text": "Market on Sunday", "priority": "normal", "to": ["village-1"]})
         self.assertEqual(status, 201, after)
         wait_until("house-2 has the named one", lambda: notice(house2, named["id"]), ARRIVED)
         # The outbox keeps order per household: once the later one is at
@@ -134,9 +139,9 @@ class BroadcastTest(NodesTestCase):
         wait_until("house-1 has the later one", lambda: notice(house1, after["id"]), ARRIVED)
         self.assertEqual([n["id"] for n in notices(house1)], [after["id"], notice_id])
         self.assertEqual([n["id"] for n in notices(house2)], [after["id"], named["id"], notice_id])
-        wait_until("the township counts the named one", lambda: notice(township, named["id"])["receipts"] ==
+        wait_until("the village counts the named one", lambda: notice(village, named["id"])["receipts"] ==
                    {"targeted": 1, "delivered": 1, "seen": 0}, ARRIVED)
-        self.assertEqual([n["id"] for n in notices(township)], [after["id"], named["id"], notice_id])
+        self.assertEqual([n["id"] for n in notices(township)], [after["id"], notice_id])
 
     def test_an_offline_household_receives_it_on_restart_unless_it_expired_and_bad_input_stores_nothing(self):
         village = self.node("village-1", "village")

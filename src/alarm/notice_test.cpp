@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -238,22 +239,30 @@ TEST(NoticesTest, ANoticeWithAudioReachesEveryHouseholdOnceAndTheSenderCountsThe
 TEST(NoticesTest, ANoticeToOneHouseholdReachesItAndNoOther) {
   Dirs d;
   Tree t(d);
-  // The township does not know the households: it gives the village the names.
-  auto sent = t.township.notices->send({.user = "ann", .text = "your water bill", .to = {"house2"}});
-  ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+  // The township names only its own children: a household's id is unique
+  // under its village alone, so "house2" could be another village's family.
+  auto further = t.township.notices->send({.user = "ann", .text = "your water bill", .to = {"house2"}});
+  EXPECT_EQ(further.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(further.status().message(), ::testing::HasSubstr("not directly below this node"));
+  // Naming its village reaches every household of it.
+  auto village = t.township.notices->send({.user = "ann", .text = "road closed", .to = {"village1"}});
+  ASSERT_TRUE(village.isOk()) << village.status().toString();
   t.down();
-  EXPECT_TRUE(t.house2.notices->find(sent->notice.id)->has_value());
-  EXPECT_FALSE(t.house1.store->get(sent->notice.id)->has_value());
-  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house1")).value(), 0);
+  EXPECT_TRUE(t.house1.store->get(village->notice.id)->has_value());
+  EXPECT_TRUE(t.house2.store->get(village->notice.id)->has_value());
   t.up();
-  EXPECT_EQ(t.counts(sent->notice.id).targeted, 1);
-  EXPECT_EQ(t.counts(sent->notice.id).delivered, 1);
+  EXPECT_EQ(t.counts(village->notice.id).delivered, 2);
 
-  // The village names its own household; a name not below it is refused.
-  auto direct = t.village.notices->send({.user = "vic", .text = "meeting at 8", .to = {"house1"}});
-  ASSERT_TRUE(direct.isOk());
-  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house1")).value(), 1);
-  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house2")).value(), 1);  // only the township's
+  // The village names one of its households: it alone gets it.
+  const auto pending = [&](const char* house) { return t.village.outbox->pending(link::Peer::child(house)).value(); };
+  const int64_t before1 = pending("house1"), before2 = pending("house2");
+  auto direct = t.village.notices->send({.user = "vic", .text = "your parcel is here", .to = {"house2"}});
+  ASSERT_TRUE(direct.isOk()) << direct.status().toString();
+  EXPECT_EQ(pending("house1"), before1);
+  EXPECT_EQ(pending("house2"), before2 + 1);
+  t.down();
+  EXPECT_TRUE(t.house2.notices->find(direct->notice.id)->has_value());
+  EXPECT_FALSE(t.house1.store->get(direct->notice.id)->has_value());
   EXPECT_EQ(t.village.notices->send({.user = "vic", .text = "x", .to = {"house9"}}).status().code(),
             StatusCode::kInvalidArgument);
 }

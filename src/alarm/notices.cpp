@@ -77,19 +77,9 @@ Result<std::vector<NoticeChild>> Notices::children() const {
 
 std::vector<Forward> Notices::forwardsFor(const std::vector<NoticeChild>& children,
                                           const std::vector<std::string>& to) const {
-  const auto isChild = [&](const std::string& id) {
-    return std::any_of(children.begin(), children.end(), [&](const NoticeChild& c) { return c.id == id; });
-  };
-  // Only a name that is neither this node nor a child may be further down.
-  const bool namesFurther =
-      std::any_of(to.begin(), to.end(), [&](const std::string& id) { return id != context_.selfId && !isChild(id); });
   std::vector<Forward> out;
   for (const NoticeChild& c : children) {
-    if (to.empty() || named(to, c.id)) {
-      out.push_back({c.id, true});
-    } else if (c.relays && namesFurther) {
-      out.push_back({c.id, false});
-    }
+    if (to.empty() || named(to, c.id)) out.push_back({c.id, true});
   }
   return out;
 }
@@ -112,14 +102,18 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
   if (expires <= now) return Status::invalidArgument("expires_at: must be in the future");
   auto children = this->children();
   if (!children) return children.status();
-  const bool anyRelays = std::any_of(children->begin(), children->end(), [](const NoticeChild& c) { return c.relays; });
   std::set<std::string> seenIds;
   for (const std::string& id : n.to) {
     if (!isValidId(id)) return Status::invalidArgument("to: must hold node ids");
     if (!seenIds.insert(id).second) return Status::invalidArgument("to: " + id + " is named twice");
+    // Only this node's own children: ids are unique among one parent's
+    // children, not across villages, so a name further down could reach
+    // another family with the same id (DECISIONS 63).
     const bool child = std::any_of(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == id; });
-    // Below a relaying child the names are the relay's to resolve.
-    if (!child && !anyRelays) return Status::invalidArgument("to: " + id + " is not a node below this one");
+    if (!child) {
+      return Status::invalidArgument("to: " + id +
+                                     " is not directly below this node: name its villages (or, at a village, its households)");
+    }
   }
   const std::vector<Forward> forwards = forwardsFor(*children, n.to);
   if (forwards.empty()) return Status::failedPrecondition("no node below this one to send the notice to");
@@ -224,12 +218,9 @@ Status Notices::receiveNotice(Notice n) {
   const bool household = context_.selfTier == Tier::kHousehold;
   auto children = household ? std::vector<NoticeChild>{} : this->children();
   if (!children) return children.status();
-  const bool forAll = n.to.empty() || named(n.to, context_.selfId);
-  const std::vector<Forward> forwards = forwardsFor(*children, forAll ? std::vector<std::string>{} : n.to);
-  if (!household && !forAll && forwards.empty()) {
-    log::info("notice.not_for_here", {{"id", n.id}});  // none of its names is here or below
-    return Status::ok();
-  }
+  // A sender names only its own children (send()): what reaches a node
+  // below them is for every household below it.
+  const std::vector<Forward> forwards = forwardsFor(*children, {});
   std::vector<Receipt> receipts = targeted(*children, forwards);
   const bool whole = n.audioBytes == 0;
   if (household && whole) receipts.push_back({{context_.selfId, now, 0}, ""});
