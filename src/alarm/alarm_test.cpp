@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 
@@ -322,6 +323,29 @@ TEST(AlarmsTest, AHouseholdFloodingItsDeskIsCappedAndItsNeighboursStillHeard) {
   Alarm neighbour = sample();
   ASSERT_TRUE(village.alarms->receive(link::Peer::child("house1"), kRaiseMessage, encode(neighbour)).isOk());
   EXPECT_TRUE(*village.store->get(neighbour.id));
+}
+
+// What the village fails to queue is its own to retry: a child's alarm is
+// still taken and stored (refused, the outbox would give it again and
+// again, and hold back everything else that child sends).
+TEST(AlarmsTest, ARecordThatCannotBeQueuedHoldsBackNoChildsAlarm) {
+  Dirs d;
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  TestNode village(d.dir / "village", "village1", "township1", clock);
+  Alarm stuck = sample();
+  stuck.id = fmt::format("{:032x}", 7);
+  stuck.node = "house2";
+  StoredAlarm s{.alarm = stuck, .fromChild = "house2", .receivedAt = clock.now(), .unsent = true};
+  ASSERT_TRUE(village.store->add(s, clock.now(), {"received from house2"}).isOk());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((d.dir / "village" / "alarms.db").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE alarm SET record = '{'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  const Alarm fresh = sample();
+  EXPECT_TRUE(village.alarms->receive(link::Peer::child("house1"), kRaiseMessage, encode(fresh)).isOk());
+  EXPECT_TRUE(*village.store->get(fresh.id));
+  EXPECT_EQ(village.pending(link::Peer::child("house1")), 1);  // delivered_at goes down
+  EXPECT_FALSE(village.alarms->tick().isOk());  // the stuck one: logged, retried
 }
 
 TEST(AlarmsTest, ARecordLeftUnsentGoesBeforeTheNextAlarmRaised) {
