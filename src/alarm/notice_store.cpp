@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS audio (
 CREATE TABLE IF NOT EXISTS forward (
   notice TEXT NOT NULL,
   child TEXT NOT NULL,
-  all_below INTEGER NOT NULL,
+  all_below INTEGER NOT NULL,     -- always 1 since a sender names only its own children
   PRIMARY KEY (notice, child)
 );
 -- Per household reached through this node (via: the child; '' itself).
@@ -134,7 +134,7 @@ Status NoticeStore::add(const StoredNotice& n, std::span<const uint8_t> audio, c
              VIGIL_RETURN_IF_ERROR(SqlQuery(db_, "INSERT INTO forward (notice, child, all_below) VALUES (?, ?, ?)")
                                        .bind(n.notice.id)
                                        .bind(f.child)
-                                       .bind(int64_t{f.all})
+                                       .bind(int64_t{1})
                                        .run());
            }
            for (const Receipt& r : receipts) VIGIL_RETURN_IF_ERROR(insertReceipt(db_, n.notice.id, r, receiptsUp));
@@ -168,9 +168,9 @@ Result<std::vector<StoredNotice>> NoticeStore::list(int64_t now, size_t limit) {
 
 Result<std::vector<Forward>> NoticeStore::forwards(const std::string& id) {
   std::lock_guard lock(mutex_);
-  SqlQuery q(db_, "SELECT child, all_below FROM forward WHERE notice = ? ORDER BY child");
+  SqlQuery q(db_, "SELECT child FROM forward WHERE notice = ? ORDER BY child");
   q.bind(id);
-  return link::readRows<Forward>(q, [&]() -> Result<Forward> { return Forward{q.text(0), q.integer(1) != 0}; });
+  return link::readRows<Forward>(q, [&]() -> Result<Forward> { return Forward{q.text(0)}; });
 }
 
 Result<bool> NoticeStore::addAudioChunk(const std::string& id, uint32_t index, std::span<const uint8_t> bytes,

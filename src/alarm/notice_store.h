@@ -31,9 +31,10 @@ struct StoredNotice {
 };
 
 // A child a notice goes on to, and what it is told to reach there.
+// A child the notice goes on to, for every household below it (a sender
+// names only its own children).
 struct Forward {
   std::string child;
-  bool all = false;  // every household below the child (else the notice's `to`)
 };
 
 struct Receipt {

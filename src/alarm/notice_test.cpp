@@ -297,7 +297,7 @@ TEST(NoticesTest, AnExpiredNoticeIsNeitherPassedOnNorStoredNorShown) {
   ASSERT_TRUE(t.village.store
                   ->add({.notice = *decodeNotice(queued[0].body), .storedAt = kStart, .deliveredAt = kStart,
                          .unsent = true},
-                        {}, {{"house1", true}}, {}, false)
+                        {}, {{"house1"}}, {}, false)
                   .isOk());  // stored, then a kill -9 before it was queued
   t.clock.advance(61s);
   const int64_t before = t.village.outbox->pending(link::Peer::child("house1")).value();
@@ -314,7 +314,7 @@ TEST(NoticesTest, WhatACrashLeftUnsentIsSentAtTheNextTick) {
   Tree t(d);
   const Notice n = sample();
   ASSERT_TRUE(t.township.store
-                  ->add({.notice = n, .sent = true, .storedAt = kStart, .unsent = true}, {}, {{"village1", true}}, {},
+                  ->add({.notice = n, .sent = true, .storedAt = kStart, .unsent = true}, {}, {{"village1"}}, {},
                         false)
                   .isOk());
   EXPECT_EQ(t.township.outbox->pending(link::Peer::child("village1")).value(), 0);
@@ -352,7 +352,7 @@ TEST(NoticesTest, ANoticeThatCannotBeQueuedHoldsBackNoMessageOfAChild) {
   Notice broken = sample();
   broken.expiresAt = 253402300799999 + 1;  // does not decode
   ASSERT_TRUE(t.village.store->add({.notice = broken, .sent = true, .storedAt = kStart, .unsent = true}, {},
-                                   {{"house1", true}}, {}, false)
+                                   {{"house1"}}, {}, false)
                   .isOk());
   ASSERT_TRUE(t.house1.notices->seen(id).isOk());
   t.house1.deliver(t.village, "", link::Peer::child("house1"));  // each message taken

@@ -79,7 +79,7 @@ std::vector<Forward> Notices::forwardsFor(const std::vector<NoticeChild>& childr
                                           const std::vector<std::string>& to) const {
   std::vector<Forward> out;
   for (const NoticeChild& c : children) {
-    if (to.empty() || named(to, c.id)) out.push_back({c.id, true});
+    if (to.empty() || named(to, c.id)) out.push_back({c.id});
   }
   return out;
 }
@@ -315,20 +315,17 @@ Status Notices::flushUnsent() {
     if (!forwards) return forwards.status();
     auto chunks = context_.store->audioChunks(s.notice.id);
     if (!chunks) return chunks.status();
-    // One batch per message (DECISIONS 63): the notice to the children told
-    // "all", to those given the list, then each chunk to every child.
-    std::vector<link::Peer> all, listed;
-    for (const Forward& f : *forwards) (f.all ? all : listed).push_back(link::Peer::child(f.child));
+    // One batch per message (DECISIONS 63): the notice, then each chunk, to
+    // every child it goes on to, each told "all" (the list was the sender's).
+    std::vector<link::Peer> children;
+    for (const Forward& f : *forwards) children.push_back(link::Peer::child(f.child));
     Notice toAll = s.notice;
     toAll.to.clear();
-    VIGIL_RETURN_IF_ERROR(context_.outbox->enqueueToMany(all, kNoticeMessage, encode(toAll)).status());
-    VIGIL_RETURN_IF_ERROR(context_.outbox->enqueueToMany(listed, kNoticeMessage, encode(s.notice)).status());
-    std::vector<link::Peer> everyone = std::move(all);
-    everyone.insert(everyone.end(), listed.begin(), listed.end());
+    VIGIL_RETURN_IF_ERROR(context_.outbox->enqueueToMany(children, kNoticeMessage, encode(toAll)).status());
     for (size_t i = 0; i < chunks->size(); ++i) {
       VIGIL_RETURN_IF_ERROR(
           context_.outbox
-              ->enqueueToMany(everyone, kAudioMessage, encodeAudioChunk(s.notice.id, static_cast<uint32_t>(i), (*chunks)[i]))
+              ->enqueueToMany(children, kAudioMessage, encodeAudioChunk(s.notice.id, static_cast<uint32_t>(i), (*chunks)[i]))
               .status());
     }
     VIGIL_RETURN_IF_ERROR(context_.store->markSent(s.notice.id));
