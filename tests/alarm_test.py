@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import ssl
+import subprocess
 import threading
 import time
 import unittest
@@ -210,6 +211,69 @@ class AlarmTest(NodesTestCase):
         self.assertEqual([a["id"] for a in first["alarms"]], [alarm_id])
         status, later = village.api("GET", f"/api/v1/alarms?since={first['cursor']}")
         self.assertEqual(later["alarms"], [])
+
+    def test_a_smart_button_raises_with_an_api_token_that_reaches_nothing_else(self):
+        village, house = self.village(), self.household()
+        self.linked(village, house)
+        gran = add_user(house, "gran", "viewer")
+        # The token is made with the user's password, and shown once.
+        status, answer = call(house, gran, "POST", "/api/v1/tokens",
+                              {"name": "red button", "scope": "alarm", "password": "wrong"})
+        self.assertEqual((status, answer), (403, {"error": "password: wrong password"}))
+        status, made = call(house, gran, "POST", "/api/v1/tokens",
+                            {"name": "red button", "scope": "alarm", "password": PASSWORD})
+        self.assertEqual(status, 201, made)
+        button = made["token"]
+        self.assertTrue(button.startswith("vgt_"), made)
+
+        def curl(*args):  # an independent HTTP client, as a smart button or Home Assistant is
+            out = subprocess.run(["curl", "-sk", "-o", "/dev/stderr", "-w", "%{http_code}", *args],
+                                 capture_output=True, text=True, timeout=30)
+            return int(out.stdout), out.stderr
+
+        status, body = curl("-X", "POST", "-H", "Authorization: Bearer " + button, "-H", "Content-Type: application/json",
+                            "-d", '{"kind": "medical", "note": "button by the bed"}', house.url + "/api/v1/alarms")
+        self.assertEqual(status, 201, body)
+        alarm_id = json.loads(body)["id"]
+        wait_until("the desk lists the button's alarm", lambda: alarm(village, alarm_id), ARRIVED)
+        status, body = curl("-H", "Authorization: Bearer " + button, house.url + f"/api/v1/alarms/{alarm_id}")
+        self.assertEqual(status, 200, body)
+        # Nothing else: not the cameras, not a token of its own, not as a cookie.
+        for path in ["/api/v1/cameras", "/api/v1/tokens", "/api/v1/alarms", "/api/v1/me"]:
+            status, body = curl("-H", "Authorization: Bearer " + button, house.url + path)
+            self.assertEqual(status, 403, (path, body))
+        status, body = curl("-X", "POST", "-H", "Cookie: vigil_session=" + button, "-H", "Content-Type: application/json",
+                            "-d", '{"kind": "fire"}', house.url + "/api/v1/alarms")
+        self.assertEqual(status, 403, body)
+        # Listed without its secret to its user and the admin; removed, refused at once.
+        status, listed = call(house, gran, "GET", "/api/v1/tokens")
+        self.assertEqual([(t["id"], t["name"], t["scope"]) for t in listed], [(made["id"], "red button", "alarm")])
+        self.assertNotIn(button, json.dumps(listed))
+        self.assertNotIn(button, "\n".join(house.proc.stdout_lines + house.proc.stderr_lines))
+        status, _ = house.api("DELETE", f"/api/v1/tokens/{made['id']}")
+        self.assertEqual(status, 204)
+        status, body = curl("-X", "POST", "-H", "Authorization: Bearer " + button, "-H", "Content-Type: application/json",
+                            "-d", '{"kind": "fire"}', house.url + "/api/v1/alarms")
+        self.assertEqual(status, 401, body)
+        self.assertEqual([a["id"] for a in alarms(house)], [alarm_id])
+
+        # A metrics token (an admin's) reads /metrics, as Prometheus would, and nothing else.
+        status, answer = call(house, gran, "POST", "/api/v1/tokens",
+                              {"name": "prometheus", "scope": "metrics", "password": PASSWORD})
+        self.assertEqual(status, 400, answer)
+        status, made = house.api("POST", "/api/v1/tokens",
+                                 {"name": "prometheus", "scope": "metrics", "password": house.password})
+        self.assertEqual(status, 201, made)
+        status, body = curl("-H", "Authorization: Bearer " + made["token"], house.url + "/metrics")
+        self.assertEqual(status, 200, body)
+        self.assertIn("vigil_", body)
+        status, body = curl("-H", "Authorization: Bearer " + made["token"], house.url + "/api/v1/users")
+        self.assertEqual(status, 403, body)
+        status, rows = house.api("GET", "/api/v1/audit")
+        self.assertEqual(sorted((r["user"], r["action"], r["detail"].get("scope")) for r in rows
+                                if r["action"].startswith("token_")),
+                         [("admin", "token_add", "metrics"), ("admin", "token_remove", None),
+                          ("gran", "token_add", "alarm")])
 
     def test_kill_9_and_a_village_down_lose_double_and_reorder_nothing(self):
         village, house = self.village(), self.household()

@@ -120,15 +120,15 @@ class BroadcastTest(NodesTestCase):
         status, answer = township.api("POST", f"/api/v1/broadcasts/{notice_id}/seen")
         self.assertEqual(status, 404, answer)  # sent there, not received
 
-        # A household named from the township: refused, since its id is unique
-        # only under its village; the village names its own.
+        # A household named from the township by its bare id: refused, since
+        # the id is unique only under its village; by its path, it alone gets it.
         status, answer = township.api("POST", "/api/v1/broadcasts",
                                       {"text": "Li family: your parcel", "priority": "normal", "to": ["house-2"]})
         self.assertEqual(status, 400, answer)
-        self.assertIn("not directly below this node", answer["error"])
-        status, named = village.api("POST", "/api/v1/broadcasts",
-                                    {"text": "Li family: your parcel is at the village office",
-                                     "priority": "normal", "to": ["house-2"]})
+        self.assertIn("does not start at a node directly below", answer["error"])
+        status, named = township.api("POST", "/api/v1/broadcasts",
+                                     {"text": "Li family: your parcel is at the village office",
+                                      "priority": "normal", "to": ["village-1.house-2"]})
         self.assertEqual(status, 201, named)
         status, after = township.api("POST", "/api/v1/broadcasts",
                                      {"text": "Market on Sunday", "priority": "normal", "to": ["village-1"]})
@@ -139,9 +139,16 @@ class BroadcastTest(NodesTestCase):
         wait_until("house-1 has the later one", lambda: notice(house1, after["id"]), ARRIVED)
         self.assertEqual([n["id"] for n in notices(house1)], [after["id"], notice_id])
         self.assertEqual([n["id"] for n in notices(house2)], [after["id"], named["id"], notice_id])
-        wait_until("the village counts the named one", lambda: notice(village, named["id"])["receipts"] ==
+        wait_until("the township counts the named one", lambda: notice(township, named["id"])["receipts"] ==
                    {"targeted": 1, "delivered": 1, "seen": 0}, ARRIVED)
-        self.assertEqual([n["id"] for n in notices(township)], [after["id"], notice_id])
+        self.assertEqual([h["node"] for h in notice(township, named["id"])["households"]], ["village-1.house-2"])
+        self.assertEqual([n["id"] for n in notices(township)], [after["id"], named["id"], notice_id])
+        # Each notice sent is in the sender's audit log; the refused one is not.
+        status, rows = township.api("GET", "/api/v1/audit")
+        sends = {r["detail"]["notice"]: r["detail"] for r in rows if r["action"] == "broadcast_send"}
+        self.assertEqual(set(sends), {notice_id, named["id"], after["id"]})
+        self.assertEqual(sends[named["id"]],
+                         {"notice": named["id"], "priority": "normal", "to": ["village-1.house-2"], "audio_bytes": 0})
 
     def test_an_offline_household_receives_it_on_restart_unless_it_expired_and_bad_input_stores_nothing(self):
         village = self.node("village-1", "village")

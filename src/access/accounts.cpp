@@ -16,6 +16,8 @@ namespace {
 // Sessions are written back at most this often on use, so the idle timeout
 // is exact to within this much and reading a page is not a write per request.
 constexpr std::chrono::seconds kTouchInterval{60};
+constexpr std::string_view kApiTokenPrefix = "vgt_";
+constexpr size_t kMaxApiTokenName = 100;
 
 std::string jsonDetail(const nlohmann::json& j) { return j.dump(); }
 
@@ -142,13 +144,14 @@ Result<LoginResult> Accounts::login(const std::string& user, std::string_view pa
   const WallTime now = clock_.now();
   result.expiresAt = now + options_.sessionLifetime;
   VIGIL_RETURN_IF_ERROR(store_.insertSession({sha256Hex(result.token), name, now, result.expiresAt, now}));
-  result.principal = {found->id, found->role, found->cameras};
+  result.principal = {found->id, found->role, found->cameras, std::nullopt};
   log::info("access.login", {{"user", name}, {"client", client}});
   VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLogin, "", client, "{}"}));
   return result;
 }
 
 Result<Principal> Accounts::authenticate(std::string_view token) {
+  if (token.starts_with(kApiTokenPrefix)) return authenticateApiToken(token);
   if (!looksLikeSessionToken(token)) return Status::unauthenticated("no valid session");
   SessionMark mark;
   auto check = recheck(token, mark);
@@ -195,7 +198,7 @@ Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark
     session->lastSeenAt = now;
   }
   mark = {true, user->id, session->expiresAt, session->lastSeenAt, user->passwordHash};
-  return SessionCheck{Principal{user->id, user->role, user->cameras}, {}};
+  return SessionCheck{Principal{user->id, user->role, user->cameras, std::nullopt}, {}};
 }
 
 Status Accounts::logout(std::string_view token, const std::string& client) {
@@ -204,6 +207,65 @@ Status Accounts::logout(std::string_view token, const std::string& client) {
   VIGIL_RETURN_IF_ERROR(store_.deleteSession(sha256Hex(token)));
   announceChange();
   return audit_.record({principal->user, audit_kind::kLogout, "", client, "{}"});
+}
+
+Result<NewApiToken> Accounts::addApiToken(const Actor& actor, const std::string& user, std::string_view name,
+                                          TokenScope scope) {
+  if (name.empty() || name.size() > kMaxApiTokenName ||
+      std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return Status::invalidArgument(fmt::format("name: must be 1 to {} bytes of text", kMaxApiTokenName));
+  }
+  auto owner = isValidId(user) ? store_.findUser(user) : Result<User>(Status::notFound(""));
+  if (!owner) {
+    if (owner.status().code() != StatusCode::kNotFound) return owner.status();
+    return Status::invalidArgument("user: no such user");
+  }
+  if (scope == TokenScope::kMetrics && owner->role != Role::kAdmin) {
+    return Status::invalidArgument("scope: a metrics token must be an admin's, as /metrics is for admins");
+  }
+  const WallTime now = clock_.now();
+  NewApiToken made{.token = {.id = generateSessionToken().substr(0, 16),
+                             .userId = owner->id,
+                             .name = std::string(name),
+                             .scope = scope,
+                             .createdAt = now,
+                             .lastUsedAt = now},
+                   .secret = std::string(kApiTokenPrefix) + generateSessionToken()};
+  made.token.tokenHash = sha256Hex(made.secret);
+  VIGIL_RETURN_IF_ERROR(store_.insertApiToken(made.token));
+  log::info("access.token_added",
+            {{"user", owner->id}, {"token", made.token.id}, {"scope", tokenScopeName(scope)}, {"by", actor.user}});
+  VIGIL_RETURN_IF_ERROR(audit_.record({actor.user, audit_kind::kTokenAdd, "", actor.client,
+                                       nlohmann::json{{"user", owner->id},
+                                                      {"token", made.token.id},
+                                                      {"name", made.token.name},
+                                                      {"scope", tokenScopeName(scope)}}
+                                           .dump()}));
+  return made;
+}
+
+Status Accounts::removeApiToken(const Actor& actor, const std::string& id) {
+  VIGIL_RETURN_IF_ERROR(store_.deleteApiToken(id));
+  log::info("access.token_removed", {{"token", id}, {"by", actor.user}});
+  return audit_.record({actor.user, audit_kind::kTokenRemove, "", actor.client, nlohmann::json{{"token", id}}.dump()});
+}
+
+Result<Principal> Accounts::authenticateApiToken(std::string_view secret) {
+  if (!looksLikeSessionToken(secret.substr(kApiTokenPrefix.size()))) return Status::unauthenticated("no valid token");
+  auto token = store_.findApiToken(sha256Hex(secret));
+  if (!token) {
+    if (token.status().code() != StatusCode::kNotFound) return token.status();
+    return Status::unauthenticated("no valid token");
+  }
+  auto user = store_.findUser(token->userId);
+  if (!user) {
+    if (user.status().code() != StatusCode::kNotFound) return user.status();
+    return Status::unauthenticated("no valid token");
+  }
+  if (const WallTime now = clock_.now(); now - token->lastUsedAt >= kTouchInterval) {
+    VIGIL_RETURN_IF_ERROR(store_.touchApiToken(token->id, now));
+  }
+  return Principal{user->id, user->role, user->cameras, token->scope};
 }
 
 void Accounts::setChangeListener(std::function<void()> listener) {

@@ -6,6 +6,13 @@
 // SHA-256 is stored, so a copy of the database does not let anyone in. A
 // session ends at its absolute expiry, after an idle timeout, on logout,
 // and (for all of a user's sessions) when the user's password changes.
+//
+// An API token is for what cannot log in: a smart button raising an alarm
+// over HTTP, Prometheus reading /metrics. It is "vgt_" and a 256-bit
+// random secret, given once and stored as its SHA-256 like a session; it
+// acts for its user with the user's rights at each use, only on the routes
+// of its scope (the HTTP gate), and until it is removed: it has no expiry
+// and outlives a password change, since it is listed and removed on its own.
 
 #include <chrono>
 #include <functional>
@@ -36,6 +43,7 @@ struct Principal {
   std::string user;
   Role role = Role::kViewer;
   std::vector<std::string> cameras;  // a viewer's cameras
+  std::optional<TokenScope> scope;   // an API token's: only its scope's routes
 
   bool hasRole(Role needed) const { return role >= needed; }
   // Admins and operators see every camera; viewers those granted to them.
@@ -69,6 +77,11 @@ struct SessionMark {
 struct SessionCheck {
   std::optional<Principal> principal;
   std::string_view ended;  // an end_reason when principal is empty
+};
+
+struct NewApiToken {
+  ApiTokenRecord token;
+  std::string secret;  // give to the user once; never log it
 };
 
 struct LoginResult {
@@ -127,6 +140,13 @@ class Accounts {
   Result<SessionCheck> recheck(std::string_view token, SessionMark& mark);
   Status logout(std::string_view token, const std::string& client);
 
+  // API tokens (above). InvalidArgument naming the field (user, name,
+  // scope: metrics needs an admin, as /metrics does). Audited.
+  Result<NewApiToken> addApiToken(const Actor& actor, const std::string& user, std::string_view name, TokenScope scope);
+  Result<std::vector<ApiTokenRecord>> listApiTokens() { return store_.listApiTokens(); }
+  // NotFound. Refused from its next request on. Audited.
+  Status removeApiToken(const Actor& actor, const std::string& id);
+
   // Called (on the caller's thread, after the change is stored) whenever a
   // session or a user's rights end or change here: logout, password
   // change, grants. The rights watch re-checks at once. Thread-safe.
@@ -140,6 +160,7 @@ class Accounts {
                                 const std::string& detail);
 
   void announceChange();
+  Result<Principal> authenticateApiToken(std::string_view secret);
 
   AccountStore& store_;
   AuditLog& audit_;

@@ -227,5 +227,49 @@ TEST_P(AccountsTest, EveryChangeAndAttemptIsAudited) {
   EXPECT_TRUE(audit_->verify());
 }
 
+TEST_P(AccountsTest, AnApiTokenActsForItsUserInItsScopeUntilRemoved) {
+  auto made = accounts_->addApiToken({"ann", "10.0.0.1"}, "ann", "gate button", TokenScope::kAlarm);
+  ASSERT_TRUE(made) << made.status().toString();
+  EXPECT_TRUE(made->secret.starts_with("vgt_"));
+  EXPECT_EQ(made->secret.size(), 4u + 64u);
+  auto who = accounts_->authenticate(made->secret);
+  ASSERT_TRUE(who) << who.status().toString();
+  EXPECT_EQ(who->user, "ann");
+  EXPECT_EQ(who->role, Role::kOperator);
+  EXPECT_EQ(who->scope, TokenScope::kAlarm);
+  // No expiry, no idle timeout, and a password change leaves it.
+  clock_.advance(std::chrono::hours(24 * 400));
+  ASSERT_TRUE(accounts_->changePassword(kCli, "ann", "ann's new password").isOk());
+  EXPECT_TRUE(accounts_->authenticate(made->secret));
+  // Only its hash is stored, and lists never give it.
+  auto listed = accounts_->listApiTokens();
+  ASSERT_TRUE(listed && listed->size() == 1);
+  EXPECT_EQ((*listed)[0].tokenHash, sha256Hex(made->secret));
+  EXPECT_EQ((*listed)[0].lastUsedAt, clock_.now());
+  EXPECT_FALSE(db().store().findApiToken(made->secret));
+  // A session of the user is not a token: no scope.
+  auto session = accounts_->login("ann", "ann's new password", "10.0.0.1");
+  ASSERT_TRUE(session);
+  EXPECT_FALSE(accounts_->authenticate(session->token)->scope);
+
+  ASSERT_TRUE(accounts_->removeApiToken({"admin", "10.0.0.5"}, made->token.id).isOk());
+  EXPECT_EQ(accounts_->authenticate(made->secret).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(accounts_->removeApiToken(kCli, made->token.id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(accounts_->authenticate("vgt_" + std::string(64, 'g')).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(accounts_->authenticate("vgt_").status().code(), StatusCode::kUnauthenticated);
+
+  // Metrics are for admins; bad names and users are named.
+  EXPECT_EQ(accounts_->addApiToken(kCli, "ann", "prometheus", TokenScope::kMetrics).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(accounts_->addApiToken(kCli, "nobody", "x", TokenScope::kAlarm).status().message(), "user: no such user");
+  EXPECT_EQ(accounts_->addApiToken(kCli, "ann", "", TokenScope::kAlarm).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(accounts_->addApiToken(kCli, "ann", "a\nb", TokenScope::kAlarm).status().code(),
+            StatusCode::kInvalidArgument);
+  const std::vector<std::string> all = actions();
+  EXPECT_EQ(std::count(all.begin(), all.end(), "token_add:ann"), 1);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "token_remove:admin"), 1);
+  EXPECT_TRUE(audit_->verify());
+}
+
 }  // namespace
 }  // namespace vigil::access

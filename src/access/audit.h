@@ -56,6 +56,9 @@ inline constexpr const char* kLinkRemove = "link_remove";
 inline constexpr const char* kLinkJoin = "link_join";  // on the child
 inline constexpr const char* kAlarmRaise = "alarm_raise";
 inline constexpr const char* kAlarmDesk = "alarm_desk";  // ack, assign, note, close
+inline constexpr const char* kBroadcastSend = "broadcast_send";
+inline constexpr const char* kTokenAdd = "token_add";
+inline constexpr const char* kTokenRemove = "token_remove";
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

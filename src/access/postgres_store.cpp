@@ -35,6 +35,16 @@ CREATE TABLE IF NOT EXISTS session (
   last_seen_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS session_by_user ON session(user_id);  -- session_user is reserved
+-- Added by issue 15: an older database gains it here, empty.
+CREATE TABLE IF NOT EXISTS api_token (
+  id TEXT PRIMARY KEY NOT NULL,
+  token_hash TEXT UNIQUE NOT NULL,
+  user_id TEXT NOT NULL REFERENCES "user"(id),
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_used_at BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
   seq BIGINT PRIMARY KEY NOT NULL,
   at BIGINT NOT NULL,
@@ -344,6 +354,71 @@ Status PostgresAccessStore::deleteSession(std::string_view tokenHash) {
   VIGIL_RETURN_IF_ERROR(connected());
   auto r = exec(conn_, "delete session", "DELETE FROM session WHERE token_hash = $1", {std::string(tokenHash)});
   return r ? Status::ok() : r.status();
+}
+
+namespace {
+
+constexpr const char* kApiTokenColumns = "id, token_hash, user_id, name, scope, created_at, last_used_at";
+
+ApiTokenRecord apiTokenRow(const PgResult& r, int row) {
+  return ApiTokenRecord{text(r, row, 0),
+                        text(r, row, 1),
+                        text(r, row, 2),
+                        text(r, row, 3),
+                        parseTokenScope(text(r, row, 4)).value_or(TokenScope::kAlarm),
+                        WallTime::fromUnixMicros(integer(r, row, 5)),
+                        WallTime::fromUnixMicros(integer(r, row, 6))};
+}
+
+}  // namespace
+
+Status PostgresAccessStore::insertApiToken(const ApiTokenRecord& token) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "insert api token",
+                fmt::format("INSERT INTO api_token ({}) VALUES ($1, $2, $3, $4, $5, $6, $7)", kApiTokenColumns).c_str(),
+                {token.id, token.tokenHash, token.userId, token.name, std::string(tokenScopeName(token.scope)),
+                 std::to_string(token.createdAt.unixMicros()), std::to_string(token.lastUsedAt.unixMicros())});
+  return r ? Status::ok() : r.status();
+}
+
+Result<ApiTokenRecord> PostgresAccessStore::findApiToken(std::string_view tokenHash) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "select api token",
+                fmt::format("SELECT {} FROM api_token WHERE token_hash = $1", kApiTokenColumns).c_str(),
+                {std::string(tokenHash)});
+  if (!r) return r.status();
+  if (PQntuples(r->get()) == 0) return Status::notFound("no such api token");
+  return apiTokenRow(*r, 0);
+}
+
+Result<std::vector<ApiTokenRecord>> PostgresAccessStore::listApiTokens() {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "list api tokens",
+                fmt::format("SELECT {} FROM api_token ORDER BY user_id, name, id", kApiTokenColumns).c_str());
+  if (!r) return r.status();
+  std::vector<ApiTokenRecord> out;
+  for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(apiTokenRow(*r, i));
+  return out;
+}
+
+Status PostgresAccessStore::touchApiToken(std::string_view id, WallTime lastUsedAt) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "touch api token", "UPDATE api_token SET last_used_at = $1 WHERE id = $2",
+                {std::to_string(lastUsedAt.unixMicros()), std::string(id)});
+  return r ? Status::ok() : r.status();
+}
+
+Status PostgresAccessStore::deleteApiToken(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "delete api token", "DELETE FROM api_token WHERE id = $1", {std::string(id)});
+  if (!r) return r.status();
+  if (std::string_view(PQcmdTuples(r->get())) == "0") return Status::notFound(fmt::format("no api token \"{}\"", id));
+  return Status::ok();
 }
 
 Status PostgresAccessStore::appendAudit(const AuditRowBuilder& build) {

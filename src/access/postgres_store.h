@@ -33,6 +33,11 @@ class PostgresAccessStore final : public AccessStore {
   Result<SessionRecord> findSession(std::string_view tokenHash) override;
   Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) override;
   Status deleteSession(std::string_view tokenHash) override;
+  Status insertApiToken(const ApiTokenRecord& token) override;
+  Result<ApiTokenRecord> findApiToken(std::string_view tokenHash) override;
+  Result<std::vector<ApiTokenRecord>> listApiTokens() override;
+  Status touchApiToken(std::string_view id, WallTime lastUsedAt) override;
+  Status deleteApiToken(std::string_view id) override;
 
   // Holds a transaction-level advisory lock from reading the chain's head
   // to committing the new row, so appenders on every connection (every

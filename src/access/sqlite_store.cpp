@@ -31,6 +31,16 @@ CREATE TABLE IF NOT EXISTS session (
   last_seen_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS session_user ON session(user_id);
+-- Added by issue 15: an older access.db gains it here, empty.
+CREATE TABLE IF NOT EXISTS api_token (
+  id TEXT PRIMARY KEY NOT NULL,
+  token_hash TEXT UNIQUE NOT NULL,
+  user_id TEXT NOT NULL REFERENCES user(id),
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY NOT NULL,
   at INTEGER NOT NULL,
@@ -338,6 +348,79 @@ Status SqliteAccessStore::deleteSession(std::string_view tokenHash) {
   if (!s.prepared()) return sqliteError(db_, "delete session");
   s.bind(1, tokenHash);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "delete session");
+  return Status::ok();
+}
+
+namespace {
+
+ApiTokenRecord apiTokenRow(Stmt& s) {
+  return ApiTokenRecord{s.text(0),
+                        s.text(1),
+                        s.text(2),
+                        s.text(3),
+                        parseTokenScope(s.text(4)).value_or(TokenScope::kAlarm),
+                        WallTime::fromUnixMicros(s.integer(5)),
+                        WallTime::fromUnixMicros(s.integer(6))};
+}
+
+constexpr const char* kApiTokenColumns = "id, token_hash, user_id, name, scope, created_at, last_used_at";
+
+}  // namespace
+
+Status SqliteAccessStore::insertApiToken(const ApiTokenRecord& token) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, fmt::format("INSERT INTO api_token ({}) VALUES (?, ?, ?, ?, ?, ?, ?)", kApiTokenColumns).c_str());
+  if (!s.prepared()) return sqliteError(db_, "insert api token");
+  s.bind(1, token.id);
+  s.bind(2, token.tokenHash);
+  s.bind(3, token.userId);
+  s.bind(4, token.name);
+  s.bind(5, tokenScopeName(token.scope));
+  s.bind(6, token.createdAt.unixMicros());
+  s.bind(7, token.lastUsedAt.unixMicros());
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "insert api token");
+  return Status::ok();
+}
+
+Result<ApiTokenRecord> SqliteAccessStore::findApiToken(std::string_view tokenHash) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, fmt::format("SELECT {} FROM api_token WHERE token_hash = ?", kApiTokenColumns).c_str());
+  if (!s.prepared()) return sqliteError(db_, "select api token");
+  s.bind(1, tokenHash);
+  const int rc = s.step();
+  if (rc == SQLITE_DONE) return Status::notFound("no such api token");
+  if (rc != SQLITE_ROW) return sqliteError(db_, "select api token");
+  return apiTokenRow(s);
+}
+
+Result<std::vector<ApiTokenRecord>> SqliteAccessStore::listApiTokens() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, fmt::format("SELECT {} FROM api_token ORDER BY user_id, name, id", kApiTokenColumns).c_str());
+  if (!s.prepared()) return sqliteError(db_, "list api tokens");
+  std::vector<ApiTokenRecord> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(apiTokenRow(s));
+  if (rc != SQLITE_DONE) return sqliteError(db_, "list api tokens");
+  return out;
+}
+
+Status SqliteAccessStore::touchApiToken(std::string_view id, WallTime lastUsedAt) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "UPDATE api_token SET last_used_at = ? WHERE id = ?");
+  if (!s.prepared()) return sqliteError(db_, "touch api token");
+  s.bind(1, lastUsedAt.unixMicros());
+  s.bind(2, id);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "touch api token");
+  return Status::ok();
+}
+
+Status SqliteAccessStore::deleteApiToken(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "DELETE FROM api_token WHERE id = ?");
+  if (!s.prepared()) return sqliteError(db_, "delete api token");
+  s.bind(1, id);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "delete api token");
+  if (sqlite3_changes(db_) == 0) return Status::notFound(fmt::format("no api token \"{}\"", id));
   return Status::ok();
 }
 

@@ -30,6 +30,11 @@ class SqliteAccessStore final : public AccessStore {
   Result<SessionRecord> findSession(std::string_view tokenHash) override;
   Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) override;
   Status deleteSession(std::string_view tokenHash) override;
+  Status insertApiToken(const ApiTokenRecord& token) override;
+  Result<ApiTokenRecord> findApiToken(std::string_view tokenHash) override;
+  Result<std::vector<ApiTokenRecord>> listApiTokens() override;
+  Status touchApiToken(std::string_view id, WallTime lastUsedAt) override;
+  Status deleteApiToken(std::string_view id) override;
 
   Status appendAudit(const AuditRowBuilder& build) override;
   Result<std::vector<AuditRow>> auditRows(int64_t afterSeq, size_t limit) override;

@@ -18,4 +18,12 @@ std::optional<Role> parseRole(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view tokenScopeName(TokenScope scope) { return scope == TokenScope::kMetrics ? "metrics" : "alarm"; }
+
+std::optional<TokenScope> parseTokenScope(std::string_view name) {
+  if (name == "alarm") return TokenScope::kAlarm;
+  if (name == "metrics") return TokenScope::kMetrics;
+  return std::nullopt;
+}
+
 }  // namespace vigil::access

@@ -28,6 +28,12 @@ enum class Role { kViewer, kOperator, kAdmin };
 std::string_view roleName(Role role);
 std::optional<Role> parseRole(std::string_view name);
 
+// What an API token may do besides being its user (accounts.h): only the
+// routes of its scope (the HTTP gate's table).
+enum class TokenScope { kAlarm, kMetrics };
+std::string_view tokenScopeName(TokenScope scope);  // "alarm" | "metrics"
+std::optional<TokenScope> parseTokenScope(std::string_view name);
+
 struct User {
   std::string id;  // [a-z0-9_-]{1,64}
   Role role = Role::kViewer;
@@ -42,6 +48,18 @@ struct SessionRecord {
   WallTime createdAt;
   WallTime expiresAt;   // absolute end of the session
   WallTime lastSeenAt;  // for the idle timeout; refreshed at most once a minute
+};
+
+// A long-lived API token (accounts.h): found by its hash like a session,
+// named by its id in lists and deletes.
+struct ApiTokenRecord {
+  std::string id;         // 16 hex digits, random: not the secret
+  std::string tokenHash;  // hex SHA-256 of the token; the token itself is never stored
+  std::string userId;
+  std::string name;       // what it is for: "gate button"
+  TokenScope scope = TokenScope::kAlarm;
+  WallTime createdAt;
+  WallTime lastUsedAt;    // refreshed at most once a minute
 };
 
 class AccountStore {
@@ -60,6 +78,12 @@ class AccountStore {
   virtual Result<SessionRecord> findSession(std::string_view tokenHash) = 0;  // NotFound
   virtual Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) = 0;
   virtual Status deleteSession(std::string_view tokenHash) = 0;  // OK when absent
+
+  virtual Status insertApiToken(const ApiTokenRecord& token) = 0;
+  virtual Result<ApiTokenRecord> findApiToken(std::string_view tokenHash) = 0;  // NotFound
+  virtual Result<std::vector<ApiTokenRecord>> listApiTokens() = 0;               // by user, then name
+  virtual Status touchApiToken(std::string_view id, WallTime lastUsedAt) = 0;
+  virtual Status deleteApiToken(std::string_view id) = 0;  // NotFound
 };
 
 // One row of the audit log. `seq` counts from 1 without gaps; `hash` is

@@ -32,6 +32,7 @@ Result<int64_t> millisField(const json& doc, const char* key) {
 }
 
 bool isNodeId(const json& v) { return v.is_string() && isValidId(v.get_ref<const std::string&>()); }
+bool isTarget(const json& v) { return v.is_string() && isNoticeTarget(v.get_ref<const std::string&>()); }
 
 // Parses at most `maxContainers` objects and arrays: the nesting is
 // bounded before the parser sees it.
@@ -54,6 +55,17 @@ std::optional<Priority> priorityFromName(std::string_view name) {
 
 bool isAudioType(std::string_view type) {
   return std::find(std::begin(kAudioTypes), std::end(kAudioTypes), type) != std::end(kAudioTypes);
+}
+
+bool isNoticeTarget(std::string_view path) {
+  constexpr int kMaxDepth = 3;
+  int depth = 0;
+  for (size_t start = 0;; ++depth) {
+    const size_t dot = path.find('.', start);
+    if (depth == kMaxDepth || !isValidId(path.substr(start, dot - start))) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
 }
 
 int64_t Notice::audioChunks() const {
@@ -108,8 +120,8 @@ Result<Notice> decodeNotice(std::span<const uint8_t> body) {
   const json& to = doc["to"];
   if (!(to.is_string() && to.get_ref<const std::string&>() == "all")) {
     if (!to.is_array() || to.empty() || to.size() > kMaxNoticeTargets ||
-        !std::all_of(to.begin(), to.end(), isNodeId)) {
-      return bad("to", fmt::format("must be \"all\" or a list of 1 to {} node ids", kMaxNoticeTargets));
+        !std::all_of(to.begin(), to.end(), isTarget)) {
+      return bad("to", fmt::format("must be \"all\" or a list of 1 to {} node paths", kMaxNoticeTargets));
     }
     for (const json& id : to) n.to.push_back(id.get<std::string>());
   }

@@ -41,6 +41,10 @@ inline constexpr size_t kMaxReceiptRows = 150;         // per message: 150 rows 
 enum class Priority { kNormal, kUrgent };
 std::string_view priorityName(Priority p);
 std::optional<Priority> priorityFromName(std::string_view name);
+// A node a notice names, by its path from the node that reads `to`: its
+// child "village1", or further down "village1.house2" (at most 3 ids: a
+// county's household).
+bool isNoticeTarget(std::string_view path);
 // The audio types a notice may carry (what browsers record and play).
 bool isAudioType(std::string_view type);
 
@@ -51,7 +55,7 @@ struct Notice {
   Priority priority = Priority::kNormal;
   int64_t sentAt = 0;           // Unix ms, the sender's clock
   int64_t expiresAt = 0;        // Unix ms: neither delivered nor shown after
-  std::vector<std::string> to;  // the nodes named; empty: every household below
+  std::vector<std::string> to;  // node paths from the receiver (isNoticeTarget); empty: every household below
   std::string audioType;        // empty: no audio
   int64_t audioBytes = 0;
 

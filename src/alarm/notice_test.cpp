@@ -243,7 +243,7 @@ TEST(NoticesTest, ANoticeToOneHouseholdReachesItAndNoOther) {
   // under its village alone, so "house2" could be another village's family.
   auto further = t.township.notices->send({.user = "ann", .text = "your water bill", .to = {"house2"}});
   EXPECT_EQ(further.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(further.status().message(), ::testing::HasSubstr("not directly below this node"));
+  EXPECT_THAT(further.status().message(), ::testing::HasSubstr("does not start at a node directly below"));
   // Naming its village reaches every household of it.
   auto village = t.township.notices->send({.user = "ann", .text = "road closed", .to = {"village1"}});
   ASSERT_TRUE(village.isOk()) << village.status().toString();
@@ -265,6 +265,37 @@ TEST(NoticesTest, ANoticeToOneHouseholdReachesItAndNoOther) {
   EXPECT_FALSE(t.house1.store->get(direct->notice.id)->has_value());
   EXPECT_EQ(t.village.notices->send({.user = "vic", .text = "x", .to = {"house9"}}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST(NoticesTest, ATownshipNamesOneHouseholdByItsPathAndItAloneGetsIt) {
+  Dirs d;
+  Tree t(d);
+  auto sent = t.township.notices->send({.user = "ann", .text = "your parcel is here", .to = {"village1.house2"}});
+  ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+  // The village is told the rest of the path, and forwards to house2 only.
+  auto toVillage = t.township.take("village1");
+  ASSERT_EQ(toVillage.size(), 1u);
+  EXPECT_EQ(decodeNotice(toVillage[0].body)->to, std::vector<std::string>{"house2"});
+  for (const auto& m : toVillage) ASSERT_TRUE(t.village.notices->receive(link::Peer::theParent(), m.type, m.body).isOk());
+  t.down();
+  EXPECT_TRUE(t.house2.notices->find(sent->notice.id)->has_value());
+  EXPECT_FALSE(t.house1.store->get(sent->notice.id)->has_value());
+  EXPECT_EQ(t.village.outbox->pending(link::Peer::child("house1")).value(), 0);
+  t.up();
+  ReceiptCounts c = t.counts(sent->notice.id);
+  EXPECT_EQ(c.targeted, 1);
+  EXPECT_EQ(c.delivered, 1);
+
+  const auto refused = [&](std::vector<std::string> to) {
+    auto r = t.township.notices->send({.user = "ann", .text = "x", .to = std::move(to)});
+    return r.isOk() ? std::string("sent") : r.status().message();
+  };
+  EXPECT_THAT(refused({"village2.house2"}), ::testing::HasSubstr("does not start at a node directly below"));
+  EXPECT_THAT(refused({"village1", "village1.house2"}), ::testing::HasSubstr("which is named whole"));
+  EXPECT_THAT(refused({"village1.house2.x.y"}), ::testing::HasSubstr("node paths"));
+  EXPECT_THAT(refused({"village1..house2"}), ::testing::HasSubstr("node paths"));
+  EXPECT_THAT(t.village.notices->send({.user = "vic", .text = "x", .to = {"house2.cam"}}).status().message(),
+              ::testing::HasSubstr("below a household"));
 }
 
 TEST(NoticesTest, AnExpiredNoticeIsNeitherPassedOnNorStoredNorShown) {

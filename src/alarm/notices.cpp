@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "alarm/alarm.h"
@@ -20,6 +21,19 @@ constexpr int64_t kReceiptClockSlackMs = 5 * 60'000;
 
 bool named(const std::vector<std::string>& to, const std::string& id) {
   return std::find(to.begin(), to.end(), id) != to.end();
+}
+
+// The paths of `to` below `child`, from the child ("village1.house2" is
+// "house2" to village1); empty when `to` is (all) or names it whole.
+std::vector<std::string> below(const std::vector<std::string>& to, const std::string& child) {
+  std::vector<std::string> out;
+  if (to.empty() || named(to, child)) return out;
+  for (const std::string& path : to) {
+    if (path.size() > child.size() + 1 && path.starts_with(child) && path[child.size()] == '.') {
+      out.push_back(path.substr(child.size() + 1));
+    }
+  }
+  return out;
 }
 
 // A receipt row "targeted" for each household child it goes on to.
@@ -79,7 +93,8 @@ std::vector<Forward> Notices::forwardsFor(const std::vector<NoticeChild>& childr
                                           const std::vector<std::string>& to) const {
   std::vector<Forward> out;
   for (const NoticeChild& c : children) {
-    if (to.empty() || named(to, c.id)) out.push_back({c.id});
+    // A household has nothing below it: a path through one names nobody.
+    if (to.empty() || named(to, c.id) || (c.relays && !below(to, c.id).empty())) out.push_back({c.id});
   }
   return out;
 }
@@ -102,17 +117,29 @@ Result<StoredNotice> Notices::send(const NewNotice& n) {
   if (expires <= now) return Status::invalidArgument("expires_at: must be in the future");
   auto children = this->children();
   if (!children) return children.status();
-  std::set<std::string> seenIds;
-  for (const std::string& id : n.to) {
-    if (!isValidId(id)) return Status::invalidArgument("to: must hold node ids");
-    if (!seenIds.insert(id).second) return Status::invalidArgument("to: " + id + " is named twice");
-    // Only this node's own children: ids are unique among one parent's
-    // children, not across villages, so a name further down could reach
-    // another family with the same id (DECISIONS 63).
-    const bool child = std::any_of(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == id; });
-    if (!child) {
-      return Status::invalidArgument("to: " + id +
-                                     " is not directly below this node: name its villages (or, at a village, its households)");
+  std::set<std::string> seenPaths;
+  for (const std::string& path : n.to) {
+    if (!isNoticeTarget(path)) return Status::invalidArgument("to: must hold node paths such as village1 or village1.house2");
+    if (!seenPaths.insert(path).second) return Status::invalidArgument("to: " + path + " is named twice");
+    // A path starts at one of this node's own children: ids are unique
+    // among one parent's children, not across villages, so a bare id
+    // further down could reach another family with the same id (DECISIONS 63).
+    const std::string first = path.substr(0, path.find('.'));
+    const auto child = std::find_if(children->begin(), children->end(), [&](const NoticeChild& c) { return c.id == first; });
+    if (child == children->end()) {
+      return Status::invalidArgument("to: " + path +
+                                     " does not start at a node directly below this one: name a child, or a path "
+                                     "through it such as village1.house2");
+    }
+    if (first != path && !child->relays) {
+      return Status::invalidArgument("to: " + path + " goes below a household, which has no nodes below it");
+    }
+  }
+  for (const std::string& path : n.to) {
+    for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+      if (seenPaths.contains(path.substr(0, dot))) {
+        return Status::invalidArgument("to: " + path + " is below " + path.substr(0, dot) + ", which is named whole");
+      }
     }
   }
   const std::vector<Forward> forwards = forwardsFor(*children, n.to);
@@ -218,9 +245,9 @@ Status Notices::receiveNotice(Notice n) {
   const bool household = context_.selfTier == Tier::kHousehold;
   auto children = household ? std::vector<NoticeChild>{} : this->children();
   if (!children) return children.status();
-  // A sender names only its own children (send()): what reaches a node
-  // below them is for every household below it.
-  const std::vector<Forward> forwards = forwardsFor(*children, {});
+  // `to` is relative to this node: the sender named paths from its own
+  // children, and each node on the way took off its own id.
+  const std::vector<Forward> forwards = forwardsFor(*children, n.to);
   std::vector<Receipt> receipts = targeted(*children, forwards);
   const bool whole = n.audioBytes == 0;
   if (household && whole) receipts.push_back({{context_.selfId, now, 0}, ""});
@@ -316,12 +343,19 @@ Status Notices::flushUnsent() {
     auto chunks = context_.store->audioChunks(s.notice.id);
     if (!chunks) return chunks.status();
     // One batch per message (DECISIONS 63): the notice, then each chunk, to
-    // every child it goes on to, each told "all" (the list was the sender's).
+    // every child it goes on to. Each child is told the paths below it
+    // (none: all); the children told the same share one stored body.
     std::vector<link::Peer> children;
-    for (const Forward& f : *forwards) children.push_back(link::Peer::child(f.child));
-    Notice toAll = s.notice;
-    toAll.to.clear();
-    VIGIL_RETURN_IF_ERROR(context_.outbox->enqueueToMany(children, kNoticeMessage, encode(toAll)).status());
+    std::map<std::vector<std::string>, std::vector<link::Peer>> byTargets;
+    for (const Forward& f : *forwards) {
+      children.push_back(link::Peer::child(f.child));
+      byTargets[below(s.notice.to, f.child)].push_back(children.back());
+    }
+    for (const auto& [to, peers] : byTargets) {
+      Notice forwarded = s.notice;
+      forwarded.to = to;
+      VIGIL_RETURN_IF_ERROR(context_.outbox->enqueueToMany(peers, kNoticeMessage, encode(forwarded)).status());
+    }
     for (size_t i = 0; i < chunks->size(); ++i) {
       VIGIL_RETURN_IF_ERROR(
           context_.outbox

@@ -10,10 +10,11 @@
 //   <- notice.receipt: --- <- notice.receipt: targeted -- notice.receipt up
 //      counted                households, then theirs
 //
-// Targeting: a notice names nodes, or none (all). A node forwards it to
-// each child named (all below it), and to each relaying child with the
-// list (it may have a named node below: this node does not know the nodes
-// below its children); a household child not named gets nothing.
+// Targeting: a notice names nodes by their path from the sender, or none
+// (all): "village1" (all below it) or "village1.house2". A node forwards it
+// to each child named whole, told "all", and to each relaying child a path
+// goes through, told the rest of those paths ("house2"); a child named by
+// no path gets nothing.
 //
 // Durable: each notice and receipt is stored first, then queued in the
 // outbox; what a kill -9 left unsent is queued at the next start (the

@@ -98,7 +98,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
     http::addAlarmRoutes(*server, {.alarms = tierLink->alarms.get(),
                                    .audit = access.audit.get(),
                                    .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); }});
-    http::addBroadcastRoutes(*server, *tierLink->notices);
+    http::addBroadcastRoutes(*server, *tierLink->notices, *access.audit);
   }
   http::addShareRoutes(*server, *access.shares);
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));

@@ -208,6 +208,57 @@ Response queryAudit(access::AuditLog& audit, const Request& req) {
   return Response::json(200, list.dump());
 }
 
+nlohmann::json apiTokenJson(const access::ApiTokenRecord& t) {
+  return {{"id", t.id},
+          {"user", t.userId},
+          {"name", t.name},
+          {"scope", access::tokenScopeName(t.scope)},
+          {"created_at", t.createdAt.toRfc3339()},
+          {"last_used_at", t.lastUsedAt.toRfc3339()}};
+}
+
+// A long-lived credential: made only with the user's password, so a
+// stolen session cannot leave one behind.
+Response addApiToken(access::Accounts& accounts, const Request& req) {
+  auto body = JsonBody::parse(req.body, {"name", "scope", "password", "user"});
+  if (!body) return errorResponse(body.status());
+  auto name = body->string("name", 100);
+  if (!name) return errorResponse(name.status());
+  auto scopeText = body->string("scope", 16);
+  if (!scopeText) return errorResponse(scopeText.status());
+  auto scope = access::parseTokenScope(*scopeText);
+  if (!scope) return Response::error(400, "scope: must be alarm or metrics");
+  auto password = body->string("password", 1024);
+  if (!password) return errorResponse(password.status());
+  auto user = body->optionalString("user", 64);
+  if (!user) return errorResponse(user.status());
+  const std::string owner = user->empty() ? req.principal->user : *user;
+  if (owner != req.principal->user && !req.principal->hasRole(access::Role::kAdmin)) {
+    return Response::error(403, "user: only an admin makes tokens for another user");
+  }
+  if (Status s = accounts.confirmPassword(req.principal->user, *password, req.remoteAddress); !s.isOk()) {
+    if (s.code() == StatusCode::kPermissionDenied) return Response::error(403, "password: wrong password");
+    return throttledError(accounts, s, req.principal->user, req.remoteAddress);
+  }
+  auto made = accounts.addApiToken({req.principal->user, req.remoteAddress}, owner, *name, *scope);
+  if (!made) return errorResponse(made.status());
+  nlohmann::json j = apiTokenJson(made->token);
+  j["token"] = made->secret;
+  return Response::json(201, j.dump());
+}
+
+// Each user sees and removes their own tokens; an admin, everyone's.
+Result<access::ApiTokenRecord> ownedApiToken(access::Accounts& accounts, const Request& req, const std::string& id) {
+  auto all = accounts.listApiTokens();
+  if (!all) return all.status();
+  for (access::ApiTokenRecord& t : *all) {
+    if (t.id == id && (t.userId == req.principal->user || req.principal->hasRole(access::Role::kAdmin))) {
+      return std::move(t);
+    }
+  }
+  return Status::notFound("no such token");
+}
+
 }  // namespace
 
 void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::AuditLog& audit, const NodeConfig& node) {
@@ -236,6 +287,25 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
   server.route("POST", "/api/v1/users/cameras", Access::kAdmin,
                [&accounts](const Request& req) { return setCameras(accounts, req); });
   server.route("GET", "/api/v1/audit", Access::kAdmin, [&audit](const Request& req) { return queryAudit(audit, req); });
+  server.route("POST", "/api/v1/tokens", Access::kUser,
+               [&accounts](const Request& req) { return addApiToken(accounts, req); });
+  server.route("GET", "/api/v1/tokens", Access::kUser, [&accounts](const Request& req) {
+    auto all = accounts.listApiTokens();
+    if (!all) return errorResponse(all.status());
+    nlohmann::json list = nlohmann::json::array();
+    for (const access::ApiTokenRecord& t : *all) {
+      if (t.userId == req.principal->user || req.principal->hasRole(access::Role::kAdmin)) list.push_back(apiTokenJson(t));
+    }
+    return Response::json(200, list.dump());
+  });
+  server.route("DELETE", "/api/v1/tokens/{id}", Access::kUser, [&accounts](const Request& req) {
+    auto token = ownedApiToken(accounts, req, req.params.at("id"));
+    if (!token) return errorResponse(token.status());
+    if (Status s = accounts.removeApiToken({req.principal->user, req.remoteAddress}, token->id); !s.isOk()) {
+      return errorResponse(s);
+    }
+    return Response{.status = 204, .contentType = ""};
+  });
 }
 
 }  // namespace vigil::http

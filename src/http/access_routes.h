@@ -12,6 +12,13 @@
 //   POST /api/v1/users/cameras {"id","cameras"}: replace a viewer's cameras             (admin)
 //   GET  /api/v1/audit?start=&end=&user=&camera=&limit=&remote=true   newest rows first;
 //        remote=true: only looks from other tiers, each with its "look" summary  (admin)
+//   POST /api/v1/tokens    {"name","scope": "alarm"|"metrics","password" (the caller's),
+//                          "user"? (an admin's, for another user)} -> 201 {"id","user",
+//                          "name","scope","created_at","last_used_at","token"}: the
+//                          token, shown this once (access/accounts.h, API tokens) (user)
+//   GET  /api/v1/tokens    the same objects without "token": one's own; an admin's, all (user)
+//   DELETE /api/v1/tokens/{id}  one's own, or any for an admin: 204; refused from its
+//                          next request on                                             (user)
 
 #include "access/accounts.h"
 #include "access/audit.h"

@@ -57,7 +57,7 @@ Result<alarm::NewNotice> parseNewNotice(const Request& req) {
     auto to = body->stringList("to", alarm::kMaxNoticeTargets);
     if (!to || to->empty()) {
       return Status::invalidArgument(
-          fmt::format("to: must be \"all\" or a list of 1 to {} node ids", alarm::kMaxNoticeTargets));
+          fmt::format("to: must be \"all\" or a list of 1 to {} node paths", alarm::kMaxNoticeTargets));
     }
     n.to = std::move(*to);
   }
@@ -82,14 +82,23 @@ Result<alarm::NewNotice> parseNewNotice(const Request& req) {
   return n;
 }
 
-Response send(alarm::Notices& notices, const Request& req) {
+Response send(alarm::Notices& notices, access::AuditLog& audit, const Request& req) {
   if (!notices.canSend()) return Response::error(403, "a household sends no broadcasts: only a village or a tier above");
   if (req.body.size() > kMaxBroadcastRequestBytes) return Response::error(413, "broadcast: body larger than 2 MiB");
   auto n = parseNewNotice(req);
   if (!n) return errorResponse(n.status());
   auto sent = notices.send(*n);
   if (!sent) return errorResponse(sent.status());
-  return Response::json(201, json{{"id", sent->notice.id}}.dump());
+  // Audited once sent, as an alarm is: a notice is never held back by its
+  // row (its id is in it). A failed row is the answer.
+  const alarm::Notice& s = sent->notice;
+  const Status audited = audit.record(
+      {req.principal->user, access::audit_kind::kBroadcastSend, "", req.remoteAddress,
+       json{{"notice", s.id}, {"priority", alarm::priorityName(s.priority)}, {"to", s.to.empty() ? json("all") : json(s.to)},
+            {"audio_bytes", s.audioBytes}}
+           .dump()});
+  if (!audited.isOk()) return errorResponse(audited);
+  return Response::json(201, json{{"id", s.id}}.dump());
 }
 
 Response list(alarm::Notices& notices, const Request& req) {
@@ -151,8 +160,9 @@ Response seen(alarm::Notices& notices, const Request& req) {
 
 }  // namespace
 
-void addBroadcastRoutes(HttpServer& server, alarm::Notices& notices) {
-  server.route("POST", "/api/v1/broadcasts", Access::kOperator, [&notices](const Request& req) { return send(notices, req); });
+void addBroadcastRoutes(HttpServer& server, alarm::Notices& notices, access::AuditLog& audit) {
+  server.route("POST", "/api/v1/broadcasts", Access::kOperator,
+               [&notices, &audit](const Request& req) { return send(notices, audit, req); });
   server.route("GET", "/api/v1/broadcasts", Access::kUser, [&notices](const Request& req) { return list(notices, req); });
   server.route("GET", "/api/v1/broadcasts/{id}", Access::kUser, [&notices](const Request& req) { return get(notices, req); });
   server.route("GET", "/api/v1/broadcasts/{id}/audio", Access::kUser,

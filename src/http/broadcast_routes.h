@@ -3,10 +3,12 @@
 // notices"). Errors are {"error": "..."}.
 //   POST /api/v1/broadcasts           operator, on a node above household (else 403):
 //        {"text": 1..2000 characters, "priority": "normal"|"urgent",
-//         "to": "all" | ["node-id", ...] (1..1000 nodes below),
+//         "to": "all" | ["village1", "village1.house2", ...] (1..1000 paths from
+//                a child of this node: design/ALARMS.md, "Targeting"),
 //         "audio"?: base64 (<= 1 MiB decoded), "audio_type"?: "audio/webm"|"audio/ogg"|
 //         "audio/mpeg"|"audio/wav"|"audio/mp4", "expires_at"?: RFC 3339 (default: 24 h on)}
-//        -> 201 {"id"}; 400 naming the field at fault, nothing stored
+//        -> 201 {"id"}; 400 naming the field at fault, nothing stored.
+//        Each notice sent is an audit row (broadcast_send, design/AUDIT.md).
 //   GET  /api/v1/broadcasts?limit=100 user: [newest first]: sent here, and received
 //                                     here (whole, not expired)
 //   GET  /api/v1/broadcasts/{id}      user: the same object; sent here, for an operator
@@ -21,6 +23,7 @@
 // sent: "receipts": {"targeted", "delivered", "seen"} (households)}.
 // Times are RFC 3339 UTC.
 
+#include "access/audit.h"
 #include "alarm/notices.h"
 #include "http/server.h"
 
@@ -30,6 +33,6 @@ namespace vigil::http {
 // server must take in one request (HttpServerOptions::maxBodyBytes).
 inline constexpr size_t kMaxBroadcastRequestBytes = 2 << 20;
 
-void addBroadcastRoutes(HttpServer& server, alarm::Notices& notices);
+void addBroadcastRoutes(HttpServer& server, alarm::Notices& notices, access::AuditLog& audit);
 
 }  // namespace vigil::http

@@ -104,7 +104,7 @@ class RoutesTest : public ::testing::Test {
     notices_ = std::make_unique<alarm::Notices>(alarm::NoticesContext{
         .store = noticeStore_.get(), .outbox = outbox_.get(), .clock = &clock_, .selfId = "village-1",
         .selfTier = Tier::kVillage});
-    addBroadcastRoutes(*server_, *notices_);
+    addBroadcastRoutes(*server_, *notices_, *audit_);
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());

@@ -249,6 +249,19 @@ access::Role neededRole(Access access) {
                                        : access::Role::kViewer;
 }
 
+// An API token (access/accounts.h) reaches only its scope's routes, and
+// only in an Authorization header: a browser never holds one.
+bool apiTokenMayUse(access::TokenScope scope, const Route& route) {
+  switch (scope) {
+    case access::TokenScope::kAlarm:  // a smart button raises, and may read back what it raised
+      return (route.method == "POST" && route.path == "/api/v1/alarms") ||
+             (route.method == "GET" && route.path == "/api/v1/alarms/{id}");
+    case access::TokenScope::kMetrics:
+      return route.method == "GET" && route.path == "/metrics";
+  }
+  return false;
+}
+
 // The one gate: authenticates and authorizes `req` for `route` (filling
 // its principal) and checks Origin. The refusal, if any.
 std::optional<Response> admit(const Shared& shared, const Route& route, Request& req) {
@@ -262,6 +275,10 @@ std::optional<Response> admit(const Shared& shared, const Route& route, Request&
     if (!principal) {
       if (principal.status().code() != StatusCode::kUnauthenticated) return errorResponse(principal.status());
       return Response::error(401, "authentication required");
+    }
+    if (principal->scope && (byCookie || !apiTokenMayUse(*principal->scope, route))) {
+      return Response::error(403, fmt::format("permission denied: an API token of scope {} may not use this route",
+                                              access::tokenScopeName(*principal->scope)));
     }
     if (!principal->hasRole(neededRole(route.access))) return Response::error(403, "permission denied");
     req.principal = std::move(*principal);

@@ -39,7 +39,7 @@ export const broadcastText = {
   toChosen: "Chosen nodes",
   children: "Linked below this node",
   noChildren: "No node is linked below this one yet.",
-  otherIds: "Node ids (villages or households), separated by commas",
+  otherIds: "Or by path, a household through its village (village-1.house-2), separated by commas",
   expires: "Expires (optional)",
   audioTitle: "Voice message (optional)",
   upload: "Upload a file",
