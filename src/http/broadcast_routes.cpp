@@ -41,10 +41,12 @@ Result<json> noticeJson(alarm::Notices& notices, const alarm::StoredNotice& s) {
   return j;
 }
 
-Result<alarm::NewNotice> parseNewNotice(const Request& req) {
-  auto body = JsonBody::parse(req.body, {"text", "priority", "to", "audio", "audio_type", "expires_at"});
+}  // namespace
+
+Result<alarm::NewNotice> parseBroadcastRequest(std::string_view requestBody, const std::string& user) {
+  auto body = JsonBody::parse(requestBody, {"text", "priority", "to", "audio", "audio_type", "expires_at"});
   if (!body) return body.status();
-  alarm::NewNotice n{.user = req.principal->user};
+  alarm::NewNotice n{.user = user};
   auto text = body->string("text", 4 * alarm::kMaxNoticeChars);
   if (!text) return text.status();
   n.text = std::move(*text);
@@ -82,10 +84,12 @@ Result<alarm::NewNotice> parseNewNotice(const Request& req) {
   return n;
 }
 
+namespace {
+
 Response send(alarm::Notices& notices, access::AuditLog& audit, const Request& req) {
   if (!notices.canSend()) return Response::error(403, "a household sends no broadcasts: only a village or a tier above");
   if (req.body.size() > kMaxBroadcastRequestBytes) return Response::error(413, "broadcast: body larger than 2 MiB");
-  auto n = parseNewNotice(req);
+  auto n = parseBroadcastRequest(req.body, req.principal->user);
   if (!n) return errorResponse(n.status());
   auto sent = notices.send(*n);
   if (!sent) return errorResponse(sent.status());

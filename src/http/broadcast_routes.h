@@ -33,6 +33,11 @@ namespace vigil::http {
 // server must take in one request (HttpServerOptions::maxBodyBytes).
 inline constexpr size_t kMaxBroadcastRequestBytes = 2 << 20;
 
+// POST /api/v1/broadcasts's body, as `user` sends it: InvalidArgument
+// naming the field at fault. (What Notices::send checks further, against
+// the children and the clock, is not checked here.)
+Result<alarm::NewNotice> parseBroadcastRequest(std::string_view body, const std::string& user);
+
 void addBroadcastRoutes(HttpServer& server, alarm::Notices& notices, access::AuditLog& audit);
 
 }  // namespace vigil::http
