@@ -338,6 +338,9 @@ class Converter:
             src = self.materialized(self.outputs[tf_name])
             self.onnx_nodes.append(helper.make_node("Identity", [src], [onnx_name], name=onnx_name))
             outputs.append(helper.make_tensor_value_info(onnx_name, TensorProto.FLOAT, shape))
+        fuse_convolutions(self.onnx_nodes, self.initializers)
+        used = {i for n in self.onnx_nodes for i in n.input}
+        self.initializers = [t for t in self.initializers if t.name in used]
         graph = helper.make_graph(self.onnx_nodes, "converted", self.inputs, outputs, self.initializers)
         # Opset 11: OpenCV 4.6 reads Split's sizes only as an attribute (13 made it an input).
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)],
@@ -354,6 +357,41 @@ class Converter:
             model.graph.initializer.append(numpy_helper.from_array(value, scales))
         onnx.checker.check_model(model)
         return model
+
+
+def fuse_convolutions(nodes, initializers):
+    """Folds into each Conv the zero Pad before it and the bias Add after it
+    when nothing else reads them, so that OpenCV runs one layer (with the
+    activation after it fused) instead of three. The Add's output name is
+    kept: later nodes read it."""
+    values = {t.name: t for t in initializers}
+    producer = {o: n for n in nodes for o in n.output}
+    readers = {}
+    for n in nodes:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    folded = set()
+    for conv in [n for n in nodes if n.op_type == "Conv"]:
+        pad = producer.get(conv.input[0])
+        if pad is not None and pad.op_type == "Pad" and len(readers[pad.output[0]]) == 1:
+            pads = numpy_helper.to_array(values[pad.input[1]])
+            fill = numpy_helper.to_array(values[pad.input[2]])
+            if float(fill) == 0 and not pads[[0, 1, 4, 5]].any():  # spatial only: N, C untouched
+                conv.input[0] = pad.input[0]
+                conv.attribute.append(helper.make_attribute("pads", [int(p) for p in pads[[2, 3, 6, 7]]]))
+                folded.add(pad.name)
+        after = readers.get(conv.output[0], [])
+        if len(after) == 1 and after[0].op_type == "Add":
+            add = after[0]
+            other = add.input[1] if add.input[0] == conv.output[0] else add.input[0]
+            bias = numpy_helper.to_array(values[other]) if other in values else None
+            if bias is not None and bias.ndim == 4 and bias.shape[0] == 1 and bias.shape[2:] == (1, 1):
+                name = other + "_bias"
+                initializers.append(numpy_helper.from_array(bias.reshape(-1).copy(), name))
+                conv.input.append(name)
+                conv.output[0] = add.output[0]
+                folded.add(add.name)
+    nodes[:] = [n for n in nodes if n.name not in folded]
 
 
 def nanodet_outputs(model_json):
