@@ -24,8 +24,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
     bench = os.path.join(a.build, "bench", "vigil-detector-bench")
-    rows = ["| threads | ms per inference: median | p90 | inferences/s | CPU % of a core | objects found |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = ["| threads | ms per inference: median | p90 | inferences/s | CPU ms per inference | CPU % of a core "
+            "| objects found |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for threads in [int(x) for x in a.threads.split(",")]:
         runs = []
         for r in range(a.runs):
@@ -39,6 +40,7 @@ def main():
         rows.append(f"| {threads} | {spread([m['median_ms'] for m in runs], 1)} | "
                     f"{spread([m['p90_ms'] for m in runs], 1)} | "
                     f"{spread([m['inferences'] / m['seconds'] for m in runs], 1)} | "
+                    f"{spread([m['cpu_s'] * 1000 / m['inferences'] for m in runs], 1)} | "
                     f"{spread([m['cpu_s'] / m['seconds'] * 100 for m in runs], 0)} | "
                     f"{spread([m['found'] for m in runs], 0)} |")
     write_section(
@@ -48,7 +50,9 @@ def main():
         f"(design/DETECT.md) and runs `ObjectDetector::detect` on a 416x416 region of "
         f"tests/data/scenes/person.jpg (the model's input size: no scaling) back to back for {a.seconds:g} s "
         f"after 3 warm-up runs, OpenCV's thread pool at the given size: the time of each call (letterbox, "
-        f"normalisation, inference, decoding, NMS), inferences per second over the window, the process's CPU. "
+        f"normalisation, inference, decoding, NMS), inferences per second over the window, the process's CPU "
+        f"(per inference, and as % of a core: below 100 x threads, the rest went to other processes; on a "
+        f"busy machine CPU ms per inference is the figure to compare). "
         f"Median of {a.runs} runs (min-max).",
         "\n".join(rows))
 

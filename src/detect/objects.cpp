@@ -79,6 +79,75 @@ const std::vector<std::string>& headNames() {
   return names;
 }
 
+// What one run found, per label: boxes in the picture's pixels and their scores.
+struct Candidates {
+  std::array<std::vector<cv::Rect>, kLabels> boxes;
+  std::array<std::vector<float>, kLabels> scores;
+};
+
+// The letterboxed input as an NCHW float blob, normalised as NanoDet was trained.
+cv::Mat blob(const cv::Mat& bgr) {
+  constexpr int size = kInputSize;
+  cv::Mat out({1, 3, size, size}, CV_32F);
+  float* planes = out.ptr<float>();
+  for (int y = 0; y < size; ++y) {
+    const std::uint8_t* row = bgr.ptr<std::uint8_t>(y);
+    for (int x = 0; x < size; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        planes[(c * size + y) * size + x] = (static_cast<float>(row[x * 3 + c]) - kMean[c]) / kStd[c];
+      }
+    }
+  }
+  return out;
+}
+
+// Adds the cells of one level that score >= minScore for a label (the best
+// of its COCO classes), their boxes mapped back from the input (scaled by
+// `scale`) into the picture's pixels and clipped to roi.
+void decodeLevel(int stride, const cv::Mat& cls, const cv::Mat& reg, float minScore, double scale, const cv::Rect& roi,
+                 Candidates& out) {
+  const int grid = kInputSize / stride;
+  const int cells = grid * grid;
+  const int bins = reg.size[2] / 4;
+  const float* clsData = cls.ptr<float>();
+  const float* regData = reg.ptr<float>();
+  for (int a = 0; a < cells; ++a) {
+    std::array<float, kLabels> best{};
+    for (int c = 0; c < kCocoClasses; ++c) {
+      if (const auto label = labelOfCocoClass(c)) {
+        float& s = best[static_cast<int>(*label)];
+        s = std::max(s, clsData[a * kCocoClasses + c]);
+      }
+    }
+    if (*std::max_element(best.begin(), best.end()) < minScore) continue;
+
+    std::array<float, 4> side{};  // left, top, right, bottom in input pixels
+    for (int k = 0; k < 4; ++k) {
+      const float* logits = regData + (a * 4 + k) * bins;
+      const float top = *std::max_element(logits, logits + bins);
+      float sum = 0, expected = 0;
+      for (int j = 0; j < bins; ++j) {
+        const float e = std::exp(logits[j] - top);
+        sum += e;
+        expected += e * j;
+      }
+      side[k] = expected / sum * stride;
+    }
+    const float cx = (a % grid + 0.5f) * stride;
+    const float cy = (a / grid + 0.5f) * stride;
+    const auto toPicture = [&](float v, int origin) { return static_cast<int>(std::lround(v / scale)) + origin; };
+    const cv::Rect box = cv::Rect(cv::Point(toPicture(cx - side[0], roi.x), toPicture(cy - side[1], roi.y)),
+                                  cv::Point(toPicture(cx + side[2], roi.x), toPicture(cy + side[3], roi.y))) &
+                         roi;
+    if (box.empty()) continue;
+    for (int label = 0; label < kLabels; ++label) {
+      if (best[label] < minScore) continue;
+      out.boxes[label].push_back(box);
+      out.scores[label].push_back(best[label]);
+    }
+  }
+}
+
 class NanoDet final : public ObjectDetector {
  public:
   explicit NanoDet(cv::dnn::Net net) : net_(std::move(net)) {}
@@ -87,6 +156,7 @@ class NanoDet final : public ObjectDetector {
     const cv::Rect roi = cv::Rect(region.x, region.y, region.width, region.height) &
                          cv::Rect(0, 0, image.width, image.height);
     if (roi.empty() || image.pixels.size() < static_cast<size_t>(image.width) * image.height * 3) return {};
+    // Only read (cv::Mat has no const view of foreign memory).
     const cv::Mat whole(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.pixels.data()));
 
     // Letterbox: scaled to fit, aspect kept, top left, the rest the mean
@@ -102,19 +172,18 @@ class NanoDet final : public ObjectDetector {
     std::vector<cv::Mat> outputs;
     net_.forward(outputs, headNames());
 
-    std::array<std::vector<cv::Rect>, kLabels> boxes;
-    std::array<std::vector<float>, kLabels> scores;
+    Candidates candidates;
     for (size_t level = 0; level < kStrides.size(); ++level) {
-      decodeLevel(kStrides[level], outputs[2 * level], outputs[2 * level + 1], minScore, scale, roi, boxes, scores);
+      decodeLevel(kStrides[level], outputs[2 * level], outputs[2 * level + 1], minScore, scale, roi, candidates);
     }
 
     std::vector<Detection> found;
     for (int label = 0; label < kLabels; ++label) {
       std::vector<int> kept;
-      cv::dnn::NMSBoxes(boxes[label], scores[label], minScore, kNmsIou, kept);
+      cv::dnn::NMSBoxes(candidates.boxes[label], candidates.scores[label], minScore, kNmsIou, kept);
       for (int k : kept) {
-        const cv::Rect& b = boxes[label][k];
-        found.push_back({static_cast<Label>(label), scores[label][k], Box{b.x, b.y, b.width, b.height}});
+        const cv::Rect& b = candidates.boxes[label][k];
+        found.push_back({static_cast<Label>(label), candidates.scores[label][k], Box{b.x, b.y, b.width, b.height}});
       }
     }
     std::sort(found.begin(), found.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
@@ -122,69 +191,6 @@ class NanoDet final : public ObjectDetector {
   }
 
  private:
-  // NCHW float blob, normalised as NanoDet was trained.
-  cv::Mat blob(const cv::Mat& bgr) const {
-    constexpr int size = kInputSize;
-    cv::Mat out({1, 3, size, size}, CV_32F);
-    float* planes = out.ptr<float>();
-    for (int y = 0; y < size; ++y) {
-      const std::uint8_t* row = bgr.ptr<std::uint8_t>(y);
-      for (int x = 0; x < size; ++x) {
-        for (int c = 0; c < 3; ++c) {
-          planes[(c * size + y) * size + x] = (static_cast<float>(row[x * 3 + c]) - kMean[c]) / kStd[c];
-        }
-      }
-    }
-    return out;
-  }
-
-  // Adds the anchors of one level scoring >= minScore for a label (its best
-  // COCO class), boxes mapped back into the image's pixels and clipped to roi.
-  void decodeLevel(int stride, const cv::Mat& cls, const cv::Mat& reg, float minScore, double scale,
-                   const cv::Rect& roi, std::array<std::vector<cv::Rect>, kLabels>& boxes,
-                   std::array<std::vector<float>, kLabels>& scores) const {
-    const int grid = kInputSize / stride;
-    const int anchors = grid * grid;
-    const int bins = reg.size[2] / 4;
-    const float* clsData = cls.ptr<float>();
-    const float* regData = reg.ptr<float>();
-    for (int a = 0; a < anchors; ++a) {
-      std::array<float, kLabels> best{};
-      for (int c = 0; c < kCocoClasses; ++c) {
-        if (const auto label = labelOfCocoClass(c)) {
-          float& s = best[static_cast<int>(*label)];
-          s = std::max(s, clsData[a * kCocoClasses + c]);
-        }
-      }
-      if (*std::max_element(best.begin(), best.end()) < minScore) continue;
-
-      std::array<float, 4> side{};  // left, top, right, bottom in input pixels
-      for (int k = 0; k < 4; ++k) {
-        const float* logits = regData + (a * 4 + k) * bins;
-        const float top = *std::max_element(logits, logits + bins);
-        float sum = 0, expected = 0;
-        for (int j = 0; j < bins; ++j) {
-          const float e = std::exp(logits[j] - top);
-          sum += e;
-          expected += e * j;
-        }
-        side[k] = expected / sum * stride;
-      }
-      const float cx = (a % grid + 0.5f) * stride;
-      const float cy = (a / grid + 0.5f) * stride;
-      const auto toImage = [&](float v, int origin) { return static_cast<int>(std::lround(v / scale)) + origin; };
-      const cv::Rect box = cv::Rect(cv::Point(toImage(cx - side[0], roi.x), toImage(cy - side[1], roi.y)),
-                                    cv::Point(toImage(cx + side[2], roi.x), toImage(cy + side[3], roi.y))) &
-                           roi;
-      if (box.empty()) continue;
-      for (int label = 0; label < kLabels; ++label) {
-        if (best[label] < minScore) continue;
-        boxes[label].push_back(box);
-        scores[label].push_back(best[label]);
-      }
-    }
-  }
-
   cv::dnn::Net net_;
 };
 
