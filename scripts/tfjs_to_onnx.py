@@ -23,6 +23,7 @@ subgraphs (the reshape targets computed with SparseToDense) are folded here
 with numpy.
 """
 
+import base64
 import json
 import os
 import sys
@@ -32,9 +33,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 TO_NHWC = (0, 2, 3, 1)  # pending on an NCHW tensor: its NHWC view
-IDENTITY4 = (0, 1, 2, 3)
 
-NUMPY_DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.bool_, "uint8": np.uint8}
+NUMPY_DTYPES = {"float32": np.float32, "int32": np.int32}
 
 
 class ConvertError(Exception):
@@ -46,24 +46,25 @@ def load_weights(model_json_path, manifest):
     base = os.path.dirname(model_json_path)
     weights = {}
     for group in manifest:
-        blob = b"".join(open(os.path.join(base, p), "rb").read() for p in group["paths"])
+        blob = b""
+        for p in group["paths"]:
+            with open(os.path.join(base, p), "rb") as f:
+                blob += f.read()
         offset = 0
         for w in group["weights"]:
             shape = [int(d) for d in w["shape"]]
             count = int(np.prod(shape)) if shape else 1
             quant = w.get("quantization")
-            if quant:
-                if quant.get("dtype") != "float16":
-                    raise ConvertError(f"weight {w['name']}: quantization {quant} not supported")
-                raw = np.frombuffer(blob, np.float16, count, offset)
-                offset += count * 2
-                value = raw.astype(np.float32)
-            else:
-                dtype = NUMPY_DTYPES.get(w["dtype"])
-                if dtype is None:
-                    raise ConvertError(f"weight {w['name']}: dtype {w['dtype']} not supported")
-                value = np.frombuffer(blob, dtype, count, offset).copy()
-                offset += count * np.dtype(dtype).itemsize
+            if quant and quant.get("dtype") != "float16":
+                raise ConvertError(f"weight {w['name']}: quantization {quant} not supported")
+            stored = np.float16 if quant else NUMPY_DTYPES.get(w["dtype"])
+            if stored is None:
+                raise ConvertError(f"weight {w['name']}: dtype {w['dtype']} not supported")
+            size = count * np.dtype(stored).itemsize
+            if offset + size > len(blob):
+                raise ConvertError(f"weight {w['name']}: past the end of {group['paths']} ({len(blob)} bytes)")
+            value = np.frombuffer(blob, stored, count, offset).astype(np.float32 if quant else stored)
+            offset += size
             weights[w["name"]] = value.reshape(shape)
         if offset != len(blob):
             raise ConvertError(f"weights of {group['paths']}: {len(blob)} bytes, manifest says {offset}")
@@ -81,7 +82,6 @@ def attr(node, key, default=None):
     if "b" in a:
         return bool(a["b"])
     if "s" in a:
-        import base64
         return base64.b64decode(a["s"]).decode()
     if "list" in a:
         return [int(i) for i in a["list"].get("i", [])]
@@ -102,7 +102,8 @@ def inverse(perm):
 
 class Converter:
     def __init__(self, model_json_path):
-        model = json.load(open(model_json_path))
+        with open(model_json_path) as f:
+            model = json.load(f)
         self.nodes = model["modelTopology"]["node"]
         self.weights = load_weights(model_json_path, model["weightsManifest"])
         self.onnx_nodes = []
@@ -398,7 +399,8 @@ def nanodet_outputs(model_json):
     """NanoDet's six outputs named by what they hold: cls_<stride> [1, N, 80]
     (sigmoid scores) and reg_<stride> [1, N, 4 * bins] (box side distributions),
     N = (input / stride)^2, told apart by the signature's shapes."""
-    signature = json.load(open(model_json))["signature"]
+    with open(model_json) as f:
+        signature = json.load(f)["signature"]
     size = int(signature["inputs"]["input_1:0"]["tensorShape"]["dim"][2]["size"])
     names = {}
     for key, spec in signature["outputs"].items():
