@@ -56,7 +56,8 @@ bool covers(const std::vector<Detection>& found, Label label, const Box& truth) 
 }
 
 int countOf(const std::vector<Detection>& found, Label label) {
-  return static_cast<int>(std::count_if(found.begin(), found.end(), [&](const Detection& d) { return d.label == label; }));
+  return static_cast<int>(
+      std::count_if(found.begin(), found.end(), [&](const Detection& d) { return d.label == label; }));
 }
 
 class ObjectsTest : public testing::Test {
