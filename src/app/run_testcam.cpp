@@ -101,6 +101,9 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   tc->add_option("--bitrate", o.bitrateKbps, "kbit/s per stream (padded with filler data)")->capture_default_str();
   tc->add_option("--gop", o.gop, "frames per GOP (0: two seconds)")->capture_default_str();
   tc->add_option("--loop-seconds", o.loopSeconds, "length of the encoded loop")->capture_default_str();
+  tc->add_option("--scene", o.scenes,
+                 "a JPEG that slides in and out over a still background, for detection; the first "
+                 "--scene is stream 0's, the next stream 1's (\"\" keeps the test pattern)");
   out.push_back({tc, [args] {
                    args->options.codec = args->codec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
                    if (!parseSize(args->size, args->options.width, args->options.height)) {

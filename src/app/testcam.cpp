@@ -5,9 +5,11 @@
 #include <atomic>
 #include <charconv>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "app/test_pattern.h"
+#include "app/test_scene.h"
 #include "base/encoding.h"
 #include "base/log.h"
 #include "detect/libav.h"
@@ -95,6 +97,12 @@ Result<std::vector<AccessUnit>> encodeFrames(const TestcamOptions& o, int stream
     }
   };
 
+  std::optional<TestScene> scene;
+  if (static_cast<size_t>(streamIndex) < o.scenes.size() && !o.scenes[streamIndex].empty()) {
+    auto loaded = loadTestScene(o.scenes[streamIndex], o.width, o.height);
+    if (!loaded) return loaded.status();
+    scene = std::move(*loaded);
+  }
   for (int i = 0; i < frameCount; ++i) {
     if (int err = av_frame_make_writable(frame.get()); err < 0) {
       return Status::internal(fmt::format("frame not writable: {}", detect::avErrorText(err)));
@@ -105,7 +113,11 @@ Result<std::vector<AccessUnit>> encodeFrames(const TestcamOptions& o, int stream
         std::span<uint8_t>(frame->data[1], static_cast<size_t>(frame->linesize[1] * o.height / 2)),
         std::span<uint8_t>(frame->data[2], static_cast<size_t>(frame->linesize[2] * o.height / 2)),
         frame->linesize[0], frame->linesize[1]};
-    drawTestPattern(image, streamIndex, i, o.fps);
+    if (scene) {
+      drawTestScene(image, *scene, i, frameCount);
+    } else {
+      drawTestPattern(image, streamIndex, i, o.fps);
+    }
     frame->pts = i;
     frame->pict_type = (i % gop == 0) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     if (int err = avcodec_send_frame(ctx.get(), frame.get()); err < 0) {
@@ -187,6 +199,9 @@ Status validateTestcamOptions(const TestcamOptions& o) {
   if (o.width < 64 || o.height < 64 || o.width > 4096 || o.height > 2304 || o.width % 2 || o.height % 2) {
     return Status::invalidArgument(
         fmt::format("--size must be even, from 64x64 to 4096x2304 (got {}x{})", o.width, o.height));
+  }
+  if (o.scenes.size() > static_cast<size_t>(o.streams)) {
+    return Status::invalidArgument(fmt::format("--scene given {} times for {} streams", o.scenes.size(), o.streams));
   }
   return Status::ok();
 }

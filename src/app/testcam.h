@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/config.h"
 #include "base/status.h"
@@ -24,6 +25,9 @@ struct TestcamOptions {
   int bitrateKbps = 2000;
   int gop = 0;          // frames per GOP; 0 = 2 seconds
   int loopSeconds = 10; // rounded up to whole GOPs
+  // Stream i shows scenes[i] (a JPEG sliding in and out, test_scene.h)
+  // instead of the test pattern, when given and not empty.
+  std::vector<std::string> scenes;
 };
 
 // Checks ranges; the message names the option.

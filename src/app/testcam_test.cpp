@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "app/test_scene.h"
 #include "media/send_time_sei.h"
 
 namespace vigil::app {
@@ -65,6 +66,37 @@ TEST(Testcam, RejectsBadOptions) {
   o = small(media::VideoCodec::kH264);
   o.streams = 0;
   EXPECT_EQ(validateTestcamOptions(o).message(), "--streams must be between 1 and 10000 (got 0)");
+}
+
+// The spread of luma in the frame's middle: flat background, or a photo.
+double middleSpread(const std::vector<uint8_t>& y, int width, int height) {
+  int lo = 255, hi = 0;
+  for (int row = height * 2 / 5; row < height * 3 / 5; ++row) {
+    for (int col = width * 2 / 5; col < width * 3 / 5; ++col) {
+      lo = std::min<int>(lo, y[static_cast<size_t>(row) * width + col]);
+      hi = std::max<int>(hi, y[static_cast<size_t>(row) * width + col]);
+    }
+  }
+  return hi - lo;
+}
+
+TEST(Testcam, ASceneSlidesInStaysInTheMiddleAndLeaves) {
+  auto scene = loadTestScene(std::string(VIGIL_SCENES_DIR) + "/person.jpg", 640, 360);
+  ASSERT_TRUE(scene.isOk()) << scene.status().toString();
+  EXPECT_TRUE(scene->height <= 270 && scene->width <= 320) << scene->width << "x" << scene->height;  // fits
+  std::vector<uint8_t> y(640 * 360), u(320 * 180), v(320 * 180);
+  const YuvImage image{640, 360, y, u, v, 640, 320};
+  const auto spreadAt = [&](int64_t frame) {
+    drawTestScene(image, *scene, frame, 100);
+    return middleSpread(y, 640, 360);
+  };
+  EXPECT_LT(spreadAt(10), 20);   // the background alone
+  EXPECT_GT(spreadAt(60), 100);  // the photo, still in the middle
+  EXPECT_LT(spreadAt(99), 20);   // gone out to the right
+  EXPECT_EQ(loadTestScene("/nonexistent.jpg", 640, 360).status().code(), StatusCode::kInvalidArgument);
+  TestcamOptions o = small(media::VideoCodec::kH264);
+  o.scenes = {"a.jpg", "b.jpg"};
+  EXPECT_FALSE(validateTestcamOptions(o).isOk());  // more scenes than streams
 }
 
 }  // namespace
