@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   int inputFps = 25;
   int cameras = 10;
   int seconds = 20;
-  detect::DetectConfig config{.workers = 1};
+  // No object stage: a model that does not open leaves motion alone.
+  detect::DetectConfig config{.workers = 1, .model = "/dev/null"};
   CLI::App app("detection's decode and motion on looped H.264 files, in real time");
   app.add_option("--file", file, "H.264 Annex B file (one slice per picture)")->required();
   app.add_option("--input-fps", inputFps, "the file's frame rate")->capture_default_str();

@@ -12,6 +12,7 @@
 #include "base/mutex.h"
 #include "detect/decoder.h"
 #include "detect/motion.h"
+#include "detect/objects.h"
 
 namespace vigil::detect {
 
@@ -28,6 +29,13 @@ constexpr size_t kBatchFrames = 8;
 // motion looks at it at half its size.
 constexpr int kPictureWidth = 640;
 constexpr int kMotionScale = 2;
+// The object stage: the least score a detection needs, and the least side
+// of the square region around the motion given to the detector, in
+// picture pixels (the model's input: a small model scores better on a
+// crop at least that large than on the motion box itself; design/DETECT.md,
+// "What region to give it").
+constexpr float kMinObjectScore = 0.35f;
+constexpr int kMinObjectRegion = 416;
 
 struct Pending {
   media::SharedFrame frame;
@@ -41,6 +49,25 @@ struct Due {
 };
 
 int even(int v) { return std::max(2, v & ~1); }
+
+// Where the object stage looks: a square around all of `motion`, at least
+// kMinObjectRegion on a side, moved inside the picture and clipped to it
+// (most of a 640x360 picture, which is what motion over most of it gets).
+Box objectRegion(const std::vector<Box>& motion, int width, int height) {
+  int x0 = width, y0 = height, x1 = 0, y1 = 0;
+  for (const Box& b : motion) {
+    x0 = std::min(x0, b.x), y0 = std::min(y0, b.y);
+    x1 = std::max(x1, b.x + b.width), y1 = std::max(y1, b.y + b.height);
+  }
+  const int side = std::max({kMinObjectRegion, x1 - x0, y1 - y0});
+  auto place = [side](int from, int to, int limit) {
+    const int start = std::clamp((from + to - side) / 2, 0, std::max(0, limit - side));
+    return std::pair{start, std::min(limit, start + side) - start};
+  };
+  const auto [x, w] = place(x0, x1, width);
+  const auto [y, h] = place(y0, y1, height);
+  return {x, y, w, h};
+}
 
 }  // namespace
 
@@ -80,8 +107,9 @@ struct Pipeline::Pool {
   Pool(DetectConfig config, AnalysisSink sink) : config(std::move(config)), sink(std::move(sink)) {}
 
   void run();
-  void process(Camera& camera, const Pending& pending);
-  void analyse(Camera& camera, const AVFrame& picture, WallTime time);
+  // `detector` is the worker's own, null when the model did not open.
+  void process(Camera& camera, const Pending& pending, ObjectDetector* detector);
+  void analyse(Camera& camera, const AVFrame& picture, WallTime time, ObjectDetector* detector);
   // Sizes the scalers, maps and motion to a new picture size.
   void resize(Camera& camera, const AVFrame& picture);
 
@@ -167,6 +195,15 @@ Pipeline::Counts Pipeline::counts(const std::string& cameraId) const {
 }
 
 void Pipeline::Pool::run() {
+  // Each worker its own detector (not thread-safe); a model that does not
+  // open leaves detection at motion only.
+  const std::string model = config.model.empty() ? ObjectDetector::defaultModelPath() : config.model;
+  std::unique_ptr<ObjectDetector> detector;
+  if (auto opened = ObjectDetector::open(model)) {
+    detector = std::move(*opened);
+  } else {
+    log::warn("detect.model.failed", {{"error", opened.status()}, {"effect", "motion only"}});
+  }
   std::vector<Pending> batch;
   for (;;) {
     Camera* camera = nullptr;
@@ -185,7 +222,7 @@ void Pipeline::Pool::run() {
         camera->queue.pop_front();
       }
     }
-    for (const Pending& pending : batch) process(*camera, pending);
+    for (const Pending& pending : batch) process(*camera, pending, detector.get());
     bool again = false;
     {
       MutexLock lock(camera->mutex);
@@ -199,7 +236,7 @@ void Pipeline::Pool::run() {
   }
 }
 
-void Pipeline::Pool::process(Camera& camera, const Pending& pending) {
+void Pipeline::Pool::process(Camera& camera, const Pending& pending, ObjectDetector* detector) {
   const media::Frame& frame = *pending.frame;
   if (!frame.params) return;
   if (!camera.decoder || !(camera.decoder->params() == *frame.params)) {
@@ -243,7 +280,7 @@ void Pipeline::Pool::process(Camera& camera, const Pending& pending) {
     if (it == camera.due.end()) continue;
     const WallTime time = it->time;
     camera.due.erase(camera.due.begin(), it + 1);
-    analyse(camera, *picture, time);
+    analyse(camera, *picture, time, detector);
   }
 }
 
@@ -266,7 +303,7 @@ void Pipeline::Pool::resize(Camera& camera, const AVFrame& picture) {
   camera.pictureMaps.emplace(camera.config, width, height);
 }
 
-void Pipeline::Pool::analyse(Camera& camera, const AVFrame& picture, WallTime time) {
+void Pipeline::Pool::analyse(Camera& camera, const AVFrame& picture, WallTime time, ObjectDetector* detector) {
   if (picture.width != camera.sourceWidth || picture.height != camera.sourceHeight ||
       picture.format != camera.sourceFormat) {
     resize(camera, picture);
@@ -300,6 +337,13 @@ void Pipeline::Pool::analyse(Camera& camera, const AVFrame& picture, WallTime ti
     for (const Box& b : moved) {
       analysis.motion.push_back({b.x * kMotionScale, b.y * kMotionScale, b.width * kMotionScale,
                                  b.height * kMotionScale});
+    }
+    if (detector != nullptr) {
+      const Box region = objectRegion(analysis.motion, bgr->width, bgr->height);
+      for (const Detection& d : detector->detect(*bgr, region, kMinObjectScore)) {
+        const auto& labels = camera.config.labels;
+        if (std::find(labels.begin(), labels.end(), d.label) != labels.end()) analysis.objects.push_back(d);
+      }
     }
     analysis.picture = std::move(bgr);
   }

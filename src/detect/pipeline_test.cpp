@@ -42,6 +42,16 @@ class PipelineTest : public ::testing::Test {
                                          kPhotoWidth, kPhotoHeight, kSlideStart, kSlideStart, kSlideSpeed, kPhotoTop),
                     20, slide())
                     .isOk());
+    // person.jpg at its own size (the person at x 192..272, y 68..341 once
+    // cropped to 360 rows) sliding in from the right over a grey wall,
+    // from t = 1 s at 320 px/s, stopping at x = 0 at t = 3 s.
+    ASSERT_TRUE(testing::encodeScene(
+                    fmt::format("-f lavfi -i color=c=0x808070:s=640x360:r={0}:d=5 -loop 1 -framerate {0} -t 5 -i '{1}' "
+                                "-filter_complex \"[1]crop=640:360:0:32,setsar=1[p];"
+                                "[0][p]overlay=x='max(0,640-max(0,t-1)*320)':y=0\"",
+                                kFps, scene("person.jpg")),
+                    20, walkIn())
+                    .isOk());
     // The background alone, its light ramping up by a third of the range
     // over 10 s, with temporal noise as a cheap sensor makes at night.
     ASSERT_TRUE(testing::encodeScene(
@@ -56,6 +66,7 @@ class PipelineTest : public ::testing::Test {
     delete dir_;
   }
   static std::string slide() { return *dir_ + "/slide.h264"; }
+  static std::string walkIn() { return *dir_ + "/walk_in.h264"; }
   static std::string ramp() { return *dir_ + "/ramp.h264"; }
 
   // Runs one camera through a pipeline, frame by frame without dropping
@@ -217,7 +228,16 @@ TEST_F(PipelineTest, OverloadDropsAndCountsFrames) {
   for (size_t i = 0; i < frames->size(); ++i) {
     for (Pipeline::Camera* camera : cameras) pipeline.push(*camera, (*frames)[i], i == 0);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Some analyses (the worker first opens the object model), then stop.
+  auto analysedSoFar = [&] {
+    uint64_t n = 0;
+    for (int c = 0; c < kCameras; ++c) n += pipeline.counts(fmt::format("cam{}", c)).analysed;
+    return n;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (analysedSoFar() < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   pipeline.stop();
   uint64_t dropped = 0;
   uint64_t analysed = 0;
@@ -236,6 +256,29 @@ TEST_F(PipelineTest, OverloadDropsAndCountsFrames) {
   int told = 0;
   for (const auto& [id, n] : reported) told += n;
   EXPECT_GT(told, 0);
+}
+
+// The object stage on the regions that moved: the person walking in is a
+// person, where they are; a camera that detects only vehicles is told of none.
+TEST_F(PipelineTest, ThePersonWalkingInIsAPerson) {
+  const Box person{192, 68, 80, 273};  // once the photo stopped at x = 0
+  auto found = [&](const std::vector<FrameAnalysis>& analyses) {
+    int persons = 0;
+    for (const FrameAnalysis& a : analyses) {
+      for (const Detection& d : a.objects) {
+        EXPECT_EQ(d.label, Label::kPerson);
+        if (d.label != Label::kPerson || seconds(a) < 3) continue;
+        EXPECT_GE(overlap(d.box, person), person.width * person.height / 2) << seconds(a);
+        ++persons;
+      }
+      if (a.motion.empty()) EXPECT_TRUE(a.objects.empty());  // no motion, no object stage
+    }
+    return persons;
+  };
+  EXPECT_GE(found(analyse(walkIn(), {.labels = {Label::kPerson}})), 1);
+  const auto vehicles = analyse(walkIn(), {.labels = {Label::kVehicle}});
+  for (const FrameAnalysis& a : vehicles) EXPECT_TRUE(a.objects.empty()) << seconds(a);
+  EXPECT_GT(analysesWithMotion(vehicles), 0);
 }
 
 }  // namespace
