@@ -65,6 +65,36 @@ TEST(Config, UnknownKeyNamesFileLineAndKey) {
   EXPECT_THAT(errorOf("[storage]\n"), HasSubstr("vigil.toml:1: storage: unknown key"));
 }
 
+// [detect] and a [[camera]]'s detection keys are detect's (detect/config.h).
+TEST(Config, DetectionKeysAreRead) {
+  auto c = parseConfig(R"([detect]
+fps = 2
+[[camera]]
+id = "gate"
+url = "rtsp://h/x"
+detect = ["person"]
+[[camera.zone]]
+name = "path"
+kind = "ignore"
+polygon = [[0, 0], [1, 0], [1, 0.5]]
+[[camera]]
+id = "yard"
+url = "rtsp://h/y"
+)",
+                       "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->detect.fps, 2);
+  EXPECT_TRUE(c->cameras[0].detect.enabled());
+  ASSERT_EQ(c->cameras[0].detect.zones.size(), 1u);
+  EXPECT_EQ(c->cameras[0].detect.zones[0].kind, detect::Zone::Kind::kIgnore);
+  EXPECT_FALSE(c->cameras[1].detect.enabled());
+  EXPECT_EQ(errorOf("[detect]\nfps = 99\n"), "vigil.toml:2: detect.fps: must be between 1 and 30 (got 99)");
+  EXPECT_THAT(errorOf("[detect]\ncolour = 1\n"), HasSubstr("vigil.toml:2: detect.colour: unknown key"));
+  EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\n[[camera.zone]]\nname = \"z\"\n"
+                      "polygon = [[0, 0], [2, 0], [1, 1]]\n"),
+              HasSubstr("vigil.toml:6: camera[0].zone[0].polygon: each point must be [x, y] with x and y in 0..1"));
+}
+
 TEST(Config, WrongTypeNamesKey) {
   EXPECT_EQ(errorOf("[node]\nname = 5\n"), "vigil.toml:2: node.name: must be a string");
   EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nretain_days = \"30\"\n"),

@@ -76,7 +76,7 @@ int runServe(const Config& config, AfterServe& after) {
   std::unique_ptr<storage::Store> store;
   if (!config.node.dataDir.empty()) {
     storage::StoreOptions options{.dataDir = config.node.dataDir};
-    for (const auto& [camera, recording] : config.cameras) options.writer.retainDays[camera.id] = recording.retainDays;
+    for (const auto& [camera, recording, detect] : config.cameras) options.writer.retainDays[camera.id] = recording.retainDays;
     options.writer.minFreeBytes = kMinFreeBytes;
     auto opened = storage::Store::open(std::move(options));
     if (!opened) {
@@ -104,7 +104,9 @@ int runServe(const Config& config, AfterServe& after) {
   }
 
   EventLoopPool loops;
-  Node node(loops, config.cameras, store.get());
+  // Detection's analyses go to the node's default sink (logged) until the
+  // event tracker takes them here.
+  Node node(loops, config.cameras, store.get(), {}, {.config = config.detect});
   if (link) {
     // Dials the parent once the loops run.
     if (Status s = startNodeLink(*link, config, loops,
