@@ -129,6 +129,12 @@ Result<std::string> EventStore::snapshot(const std::string& id) {
   return std::string(jpeg.begin(), jpeg.end());
 }
 
+Result<std::vector<std::string>> EventStore::cameras() {
+  MutexLock lock(mutex_);
+  SqlQuery q(db_, "SELECT DISTINCT camera FROM event");
+  return link::readRows<std::string>(q, [&]() -> Result<std::string> { return q.text(0); });
+}
+
 Result<std::vector<DetectionEvent>> EventStore::list(const EventQuery& query) {
   if (query.cameras && query.cameras->empty()) return std::vector<DetectionEvent>();
   std::string sql = std::string(kColumns) + "WHERE 1 = 1";

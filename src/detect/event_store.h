@@ -41,6 +41,8 @@ class EventStore {
   Result<std::optional<DetectionEvent>> get(const std::string& id) EXCLUDES(mutex_);
   // NotFound when the event has none (or is not here).
   Result<std::string> snapshot(const std::string& id) EXCLUDES(mutex_);
+  // The cameras that have events here.
+  Result<std::vector<std::string>> cameras() EXCLUDES(mutex_);
   // Newest first.
   Result<std::vector<DetectionEvent>> list(const EventQuery& query) EXCLUDES(mutex_);
   // Deletes the events of `camera` that started before `before`; how many.
