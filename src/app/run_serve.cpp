@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "app/node_access.h"
 #include "app/node_http.h"
 #include "base/log.h"
+#include "detect/event_store.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -23,6 +25,14 @@ namespace vigil::app {
 namespace {
 // Retention keeps this much of the disk free, whatever the cameras' retain_days.
 constexpr uint64_t kMinFreeBytes = uint64_t{512} << 20;
+
+// The clip of an event of `camera`: its pre- and post-roll.
+http::ClipRoll clipRoll(const Config& config, const std::string& camera) {
+  for (const auto& [c, recording] : config.cameras) {
+    if (c.id == camera) return {std::chrono::seconds(recording.preRollSeconds), std::chrono::seconds(recording.postRollSeconds)};
+  }
+  return {};
+}
 
 // What runServe asks of its caller when it returns.
 enum class AfterServe { kExit, kRestart };
@@ -89,6 +99,17 @@ int runServe(const Config& config, AfterServe& after) {
     log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
   }
 
+  // Detection events (design/DETECT.md, "Events") too.
+  std::unique_ptr<detect::EventStore> events;
+  if (!config.node.dataDir.empty()) {
+    auto opened = detect::EventStore::open((std::filesystem::path(config.node.dataDir) / "events.db").string());
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    events = std::move(*opened);
+  }
+
   // The tier link (design/LINK.md) lives in the data directory too.
   if (!config.node.dataDir.empty()) {
     auto opened = openNodeLink(config, *access->audit);  // a data directory: access is open
@@ -145,6 +166,8 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
+                                  .events = events.get(),
+                                  .clipRoll = [&config](const std::string& camera) { return clipRoll(config, camera); },
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
