@@ -15,6 +15,10 @@ namespace {
 constexpr double kMinOverlap = 0.2;
 // A box overlapping where the object has stayed this much has not moved.
 constexpr double kStillOverlap = 0.8;
+// An object gone quiet that had stayed put this long at its last sighting
+// is remembered as stationary: the detector runs where things move, so a
+// parked car is seen again only when something moves near it.
+constexpr auto kParkedAfter = std::chrono::seconds(2);
 
 std::string_view eventLabel(Label label) {
   switch (label) {
@@ -231,7 +235,7 @@ bool EventTracker::enterZones(DetectionEvent& event, const Box& box) const {
   // Where an object stands: the middle of its box's bottom edge.
   const Point foot{(box.x + box.width / 2.0) / event.pictureWidth, double(box.y + box.height) / event.pictureHeight};
   bool entered = false;
-  for (const Zone& zone : options_.zones) {
+  for (const EventZone& zone : options_.zones) {
     if (std::find(event.zones.begin(), event.zones.end(), zone.name) != event.zones.end()) continue;
     if (!insidePolygon(zone.polygon, foot)) continue;
     event.zones.push_back(zone.name);
@@ -244,12 +248,15 @@ void EventTracker::forget(WallTime now, std::vector<EventChange>& out) {
   if (motion_ && now - lastMotion_ >= options_.quiet) motion_ = false;
   std::erase_if(tracks_, [&](Track& t) {
     if (now - t.lastSeen < (t.stationary ? options_.stationaryForget : options_.quiet)) return false;
-    if (!t.stationary) {
-      const DetectionEvent before = t.event;
-      t.event.end = t.lastSeen;
-      out.push_back({EventChange::Kind::kEnd, before, t.event, nullptr});
-    }
-    return true;
+    if (t.stationary) return true;
+    const DetectionEvent before = t.event;
+    t.event.end = t.lastSeen;
+    out.push_back({EventChange::Kind::kEnd, before, t.event, nullptr});
+    if (t.label == "motion" || t.lastSeen - t.anchorSince < kParkedAfter) return true;
+    t.stationary = true;  // remembered where it stayed, from now
+    t.lastSeen = now;
+    t.event = {};
+    return false;
   });
 }
 

@@ -24,13 +24,13 @@
 
 namespace vigil::detect {
 
-struct Zone {
+struct EventZone {
   std::string name;
   Polygon polygon;  // 0..1 picture coordinates
 };
 
 struct TrackerOptions {
-  std::vector<Zone> zones;
+  std::vector<EventZone> zones;
   // False: the camera detects motion only, and its events are "motion".
   bool objectStage = true;
   std::chrono::seconds quiet{10};

@@ -82,8 +82,8 @@ TEST(EventTrackerTest, ASecondVisitAfterTheQuietPeriodIsANewEvent) {
   EventTracker tracker("door", {.quiet = 10s});
   const std::string id = run(tracker, at(0, {person(10)}))[0].after.id;
   EXPECT_TRUE(run(tracker, at(5000, {})).empty());
-  for (const EventChange& c : run(tracker, at(9000, {person(15)}))) EXPECT_EQ(c.after.id, id);
-  auto later = run(tracker, at(20000, {person(15)}));
+  for (const EventChange& c : run(tracker, at(9000, {person(40)}))) EXPECT_EQ(c.after.id, id);
+  auto later = run(tracker, at(20000, {person(45)}));
   ASSERT_EQ(later.size(), 2u);
   EXPECT_EQ(later[0].kind, Kind::kEnd);
   EXPECT_EQ(later[0].after.id, id);
@@ -114,6 +114,29 @@ TEST(EventTrackerTest, AStationaryObjectEndsItsEventAndIsNotAnnouncedAgain) {
   ASSERT_EQ(off.size(), 1u);
   EXPECT_EQ(off[0].kind, Kind::kStart);
   EXPECT_NE(off[0].after.id, id);
+}
+
+// The detector runs where things move: a car that parks is seen for a
+// few frames still, then not at all; its event ends after the quiet
+// period, and when a person walking by makes it seen again where it
+// stayed, it is not announced again (only the person is).
+TEST(EventTrackerTest, AParkedCarSeenAgainWhereItStayedIsNotANewEvent) {
+  EventTracker tracker("door", {});
+  int ms = 0;
+  for (int x = 100; x <= 300; x += 20, ms += 200) run(tracker, at(ms, {car(x)}));
+  for (int i = 0; i < 15; ++i, ms += 200) run(tracker, at(ms, {car(300)}));  // 3 s still, then nothing moves
+  auto quiet = tracker.expire(kT0 + std::chrono::milliseconds(ms) + 20s);
+  ASSERT_EQ(quiet.size(), 1u);
+  EXPECT_EQ(quiet[0].kind, Kind::kEnd);
+  auto later = run(tracker, at(ms + 60'000, {car(301), person(20)}));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].after.label, "person");
+  EXPECT_EQ(later[0].kind, Kind::kStart);
+  // A person who walked off is forgotten at once: the next one is an event.
+  EventTracker walker("door", {});
+  for (int i = 0; i < 10; ++i) run(walker, at(i * 200, {person(10 + i * 12)}));
+  ASSERT_EQ(walker.expire(kT0 + 20s).size(), 1u);
+  EXPECT_EQ(run(walker, at(25'000, {person(118)})).size(), 1u);
 }
 
 // Zones are entered by where an object stands (its box's bottom middle), in order.
