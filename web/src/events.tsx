@@ -1,9 +1,10 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { type DetectionEvent, type EventLabel, api } from "./api";
 import { eventsText } from "./events_text";
+import { TimeRangeFields, useFilteredList, useTimeRange } from "./filters";
 import { useCameras } from "./grid";
 import { usePoll } from "./poll";
-import { DAY, SECOND, clockTime, dateTime, fromLocalInput, toLocalInput } from "./time";
+import { SECOND, clockTime, dateTime } from "./time";
 
 const kLimit = 200;
 // An event is played from this long before it started.
@@ -26,31 +27,10 @@ export function Events() {
   const { cameras } = useCameras();
   const [camera, setCamera] = useState("");
   const [label, setLabel] = useState<EventLabel | "">("");
-  const [start, setStart] = useState(() => toLocalInput(Date.now() - DAY));
-  const [end, setEnd] = useState("");
-  const [events, setEvents] = useState<DetectionEvent[]>();
-  const [error, setError] = useState("");
-
-  const load = async (e?: Event) => {
-    e?.preventDefault();
-    setError("");
-    try {
-      setEvents(
-        await api.events({
-          camera: camera || undefined,
-          label: label || undefined,
-          start: start ? fromLocalInput(start) : undefined,
-          end: end ? fromLocalInput(end) : undefined,
-          limit: kLimit,
-        }),
-      );
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
+  const range = useTimeRange();
+  const { value: events, error, load } = useFilteredList(() =>
+    api.events({ camera: camera || undefined, label: label || undefined, start: range.startMs(), end: range.endMs(), limit: kLimit }),
+  );
 
   const name = (id: string) => cameras?.find((c) => c.id === id)?.name ?? id;
   return (
@@ -79,14 +59,7 @@ export function Events() {
             ))}
           </select>
         </label>
-        <label>
-          {eventsText.from}
-          <input type="datetime-local" step="1" name="start" value={start} onInput={(e) => setStart(e.currentTarget.value)} />
-        </label>
-        <label>
-          {eventsText.to}
-          <input type="datetime-local" step="1" name="end" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
-        </label>
+        <TimeRangeFields range={range} from={eventsText.from} to={eventsText.to} />
         <button type="submit">{eventsText.show}</button>
       </form>
       {error !== "" && (
