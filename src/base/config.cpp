@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -90,6 +91,34 @@ Status ConfigTable::readStrings(std::string_view key, bool (*valid)(std::string_
       return failAt(*file_, element, joinPath(path_, key), fmt::format("each must be {}", what));
     }
     read.push_back(text->get());
+  }
+  out = std::move(read);
+  return Status::ok();
+}
+
+Status ConfigTable::readUnitPoints(std::string_view key, size_t minPoints, size_t maxPoints,
+                                   std::vector<std::pair<double, double>>& out) const {
+  const toml::node* node = tomlTable(table_).get(key);
+  if (node == nullptr) return Status::ok();
+  const toml::array* list = node->as_array();
+  if (list == nullptr) return fail(key, "must be an array of [x, y] points");
+  if (list->size() < minPoints || list->size() > maxPoints) {
+    return fail(key, fmt::format("must have {} to {} points (got {})", minPoints, maxPoints, list->size()));
+  }
+  std::vector<std::pair<double, double>> read;
+  for (const toml::node& element : *list) {
+    const toml::array* pair = element.as_array();
+    std::optional<double> x;
+    std::optional<double> y;
+    if (pair != nullptr && pair->size() == 2) {
+      x = (*pair)[0].value<double>();  // integers too: 0 and 1 are corners
+      y = (*pair)[1].value<double>();
+    }
+    auto inUnit = [](const std::optional<double>& v) { return v && std::isfinite(*v) && *v >= 0 && *v <= 1; };
+    if (!inUnit(x) || !inUnit(y)) {
+      return failAt(*file_, element, joinPath(path_, key), "each point must be [x, y] with x and y in 0..1");
+    }
+    read.emplace_back(*x, *y);
   }
   out = std::move(read);
   return Status::ok();

@@ -65,6 +65,10 @@ class ConfigTable {
   // ("a host name without port").
   Status readStrings(std::string_view key, bool (*valid)(std::string_view), std::string_view what,
                      std::vector<std::string>& out) const;
+  // An array of [x, y] pairs of numbers, each finite and in 0..1 (picture
+  // coordinates), with minPoints..maxPoints pairs.
+  Status readUnitPoints(std::string_view key, size_t minPoints, size_t maxPoints,
+                        std::vector<std::pair<double, double>>& out) const;
   template <typename Enum>
   Status readEnum(std::string_view key, std::initializer_list<std::pair<std::string_view, Enum>> choices,
                   Enum& out) const {

@@ -19,7 +19,7 @@ struct FrameAnalysis {
   WallTime time;                    // the frame's capture time
   std::vector<Box> motion;          // in `picture`'s pixels, inside the camera's include zones
   std::vector<Detection> objects;   // labels the camera detects only, in `picture`'s pixels
-  std::shared_ptr<const BgrImage> picture;  // the analysed picture, masks applied
+  std::shared_ptr<const BgrImage> picture;  // the analysed picture, masks applied; null when nothing moved
   int droppedFrames = 0;            // frames of this camera skipped since its previous analysis
 };
 

@@ -20,15 +20,6 @@ constexpr double kStillOverlap = 0.8;
 // parked car is seen again only when something moves near it.
 constexpr auto kParkedAfter = std::chrono::seconds(2);
 
-std::string_view eventLabel(Label label) {
-  switch (label) {
-    case Label::kPerson: return "person";
-    case Label::kVehicle: return "vehicle";
-    case Label::kAnimal: return "animal";
-  }
-  return "person";
-}
-
 // How well a box seen now continues a track's box: its overlap, or for a
 // fast object that overlaps too little, a lower score the closer the
 // centres are (within the track box's larger side); 0: not this object.
@@ -106,7 +97,7 @@ void EventTracker::follow(const FrameAnalysis& analysis, std::vector<EventChange
   std::vector<std::tuple<double, size_t, size_t>> pairs;
   for (size_t t = 0; t < tracks_.size(); ++t) {
     for (size_t d = 0; d < analysis.objects.size(); ++d) {
-      if (tracks_[t].label != eventLabel(analysis.objects[d].label)) continue;
+      if (tracks_[t].label != labelName(analysis.objects[d].label)) continue;
       if (double c = continuation(tracks_[t].box, analysis.objects[d].box); c > 0) pairs.emplace_back(c, t, d);
     }
   }
@@ -121,8 +112,8 @@ void EventTracker::follow(const FrameAnalysis& analysis, std::vector<EventChange
   for (size_t d = 0; d < analysis.objects.size(); ++d) {
     if (seenTaken[d]) continue;
     const Detection& seen = analysis.objects[d];
-    Track track{.label = std::string(eventLabel(seen.label)),
-                .event = startEvent(std::string(eventLabel(seen.label)), seen.score, seen.box, analysis),
+    Track track{.label = std::string(labelName(seen.label)),
+                .event = startEvent(std::string(labelName(seen.label)), seen.score, seen.box, analysis),
                 .box = seen.box,
                 .lastSeen = analysis.time,
                 .anchor = seen.box,
@@ -235,7 +226,7 @@ bool EventTracker::enterZones(DetectionEvent& event, const Box& box) const {
   // Where an object stands: the middle of its box's bottom edge.
   const Point foot{(box.x + box.width / 2.0) / event.pictureWidth, double(box.y + box.height) / event.pictureHeight};
   bool entered = false;
-  for (const EventZone& zone : options_.zones) {
+  for (const Zone& zone : options_.zones) {
     if (std::find(event.zones.begin(), event.zones.end(), zone.name) != event.zones.end()) continue;
     if (!insidePolygon(zone.polygon, foot)) continue;
     event.zones.push_back(zone.name);

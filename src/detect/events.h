@@ -21,16 +21,12 @@
 
 #include "base/time.h"
 #include "detect/analysis.h"
+#include "detect/config.h"
 
 namespace vigil::detect {
 
-struct EventZone {
-  std::string name;
-  Polygon polygon;  // 0..1 picture coordinates
-};
-
 struct TrackerOptions {
-  std::vector<EventZone> zones;
+  std::vector<Zone> zones;  // the camera's (include and ignore alike): where an event has been
   // False: the camera detects motion only, and its events are "motion".
   bool objectStage = true;
   std::chrono::seconds quiet{10};

@@ -8,52 +8,22 @@ extern "C" {
 #include <libavutil/imgutils.h>
 }
 
+#include "detect/decoder.h"
 #include "detect/libav.h"
 
 namespace vigil::detect {
 
 namespace {
 
-// The parameter sets and the access unit as one Annex B stream, which is
-// what libavcodec's H.264/H.265 decoders take without extradata.
-media::Bytes annexB(const media::VideoParameters& params, const media::Bytes& keyframe) {
-  static constexpr uint8_t kStartCode[] = {0, 0, 0, 1};
-  media::Bytes out;
-  auto add = [&out](media::ByteView nal) {
-    out.insert(out.end(), std::begin(kStartCode), std::end(kStartCode));
-    out.insert(out.end(), nal.begin(), nal.end());
-  };
-  for (const auto* sets : {&params.vps, &params.sps, &params.pps}) {
-    for (const media::Bytes& nal : *sets) add(nal);
-  }
-  for (media::ByteView nal : media::splitLengthPrefixed(keyframe)) add(nal);
-  return out;
-}
-
 Result<AvFramePtr> decode(const media::VideoParameters& params, const media::Bytes& keyframe) {
-  const AVCodec* codec =
-      avcodec_find_decoder(params.codec == media::VideoCodec::kH264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_HEVC);
-  if (!codec) return Status::unimplemented("no decoder for " + std::string(media::codecName(params.codec)));
-  AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
-  ctx->thread_count = 1;  // one picture: threads would only add start-up cost
-  if (int err = avcodec_open2(ctx.get(), codec, nullptr); err < 0) {
-    return Status::internal("opening the decoder: " + avErrorText(err));
-  }
-  media::Bytes stream = annexB(params, keyframe);
-  stream.resize(stream.size() + AV_INPUT_BUFFER_PADDING_SIZE, 0);
-  AvPacketPtr packet(av_packet_alloc());
-  packet->data = stream.data();
-  packet->size = static_cast<int>(stream.size() - AV_INPUT_BUFFER_PADDING_SIZE);
-  packet->flags = AV_PKT_FLAG_KEY;
-  if (int err = avcodec_send_packet(ctx.get(), packet.get()); err < 0) {
-    return Status::invalidArgument("the keyframe does not decode: " + avErrorText(err));
-  }
-  avcodec_send_packet(ctx.get(), nullptr);  // flush: a lone picture may sit in the reorder buffer
-  AvFramePtr picture(av_frame_alloc());
-  if (int err = avcodec_receive_frame(ctx.get(), picture.get()); err < 0) {
-    return Status::invalidArgument("the keyframe does not decode: " + avErrorText(err));
-  }
-  return picture;
+  auto decoder = VideoDecoder::open(params);
+  if (!decoder) return decoder.status();
+  const media::Frame frame{.keyframe = true, .data = keyframe};
+  VIGIL_RETURN_IF_ERROR(decoder->send(frame, /*wanted=*/true));
+  decoder->flush();  // a lone picture may sit in the reorder buffer
+  const AVFrame* picture = decoder->receive();
+  if (picture == nullptr) return Status::invalidArgument("the keyframe does not decode");
+  return AvFramePtr(av_frame_clone(picture));
 }
 
 // A picture as JPEG, scaled to width x height: through swscale to
