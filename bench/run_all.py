@@ -48,15 +48,20 @@ SCALES = {
                   "quick": ["--households", "3", "--runs", "1", "--audio-kib", "10"]},
     "testcam": {"full": ["--sessions", "100,500,1000", "--seconds", "20", "--runs", "3"],
                 "quick": ["--sessions", "4", "--streams", "1", "--seconds", "1", "--warmup", "1", "--runs", "1"]},
+    "motion": {"full": ["--cameras", "20", "--seconds", "20", "--runs", "1"],
+               "quick": ["--cameras", "2", "--seconds", "2", "--runs", "1"]},
+    "detector": {"full": ["--threads", "1,2", "--seconds", "20", "--runs", "3"],
+                 "quick": ["--threads", "2", "--seconds", "1", "--runs", "1"]},
 }
 SCRIPTS = {"record": "ingest.py", "write": "write.py", "crash": "crash_loss.py", "playback": "playback.py",
            "live": "live.py", "first-frame": "first_frame.py", "link": "link.py", "broadcast": "broadcast.py",
-           "testcam": "testcam_capacity.py"}
+           "testcam": "testcam_capacity.py", "motion": "motion.py",
+           "detector": "detector.py"}
 # The scripts that take a --dir for their working files.
-TAKES_DIR = {"record", "write", "crash", "playback", "broadcast"}
+TAKES_DIR = {"record", "write", "crash", "playback", "broadcast", "motion"}
 # "live publish" is the live registry's Google Benchmark (bench/live_publish.cpp), kept as measured.
 ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "first frame", "live publish", "link",
-         "broadcast", "testcam capacity"]
+         "broadcast", "testcam capacity", "motion", "detector"]
 
 
 def machine():

@@ -9,7 +9,7 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "notify", "camera"};
+constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "notify", "detect", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -26,10 +26,12 @@ Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) 
   auto tables = root.tables("camera");
   if (!tables) return tables.status();
   for (const ConfigTable& t : *tables) {
-    VIGIL_RETURN_IF_ERROR(t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys}));
+    VIGIL_RETURN_IF_ERROR(
+        t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys, detect::kCameraDetectConfigKeys}));
     ConfiguredCamera cam;
     VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, cam.camera));
     VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, cam.recording));
+    VIGIL_RETURN_IF_ERROR(detect::readCameraDetectConfig(t, cam.detect));
     for (const ConfiguredCamera& other : out) {
       if (other.camera.id == cam.camera.id) {
         return t.fail("id", fmt::format("duplicate camera id \"{}\"", cam.camera.id));
@@ -65,6 +67,8 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
     auto section = root.table("notify");
     return (*section)->fail(config.notify.mqtt.empty() ? "webhooks" : "mqtt", "needs [node] id and data_dir");
   }
+  VIGIL_RETURN_IF_ERROR(
+      readSection(root, "detect", detect::kDetectConfigKeys, detect::readDetectConfig, config.detect));
   VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();

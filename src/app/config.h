@@ -1,8 +1,9 @@
 #pragma once
 // The node's config file put together from the sections each module owns:
 // [node] (base/config.h), [http] (http/config.h), [access]
-// (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h), [notify] (notify/config.h) and [[camera]], whose keys are camera's
-// (camera/config.h) and storage's (storage/config.h).
+// (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h), [notify] (notify/config.h),
+// [detect] (detect/config.h) and [[camera]], whose keys are camera's
+// (camera/config.h), storage's (storage/config.h) and detect's (detect/config.h).
 
 #include <map>
 #include <string>
@@ -13,6 +14,7 @@
 #include "alarm/config.h"
 #include "base/config.h"
 #include "camera/config.h"
+#include "detect/config.h"
 #include "http/config.h"
 #include "link/config.h"
 #include "notify/config.h"
@@ -24,6 +26,7 @@ namespace vigil::app {
 struct ConfiguredCamera {
   camera::CameraConfig camera;
   storage::RecordingConfig recording;
+  detect::CameraDetectConfig detect;
 };
 
 struct Config {
@@ -34,6 +37,7 @@ struct Config {
   link::LinkConfig link;
   alarm::AlarmConfig alarm;
   notify::NotifyConfig notify;
+  detect::DetectConfig detect;
   std::vector<ConfiguredCamera> cameras;
 
   // What the config-change audit compares from one start to the next: the

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "detect/pipeline.h"
 #include "storage/event_recorder.h"
 
 namespace vigil::app {
@@ -18,6 +19,17 @@ namespace {
 constexpr auto kShutdownGrace = std::chrono::milliseconds(500);
 // In a camera's reason while its storage directory is full.
 constexpr const char* kStorageFull = "storage full: recording stopped until retention frees space";
+
+// Until the event tracker takes them: what detection saw, when it saw something.
+void logAnalysis(const detect::FrameAnalysis& analysis) {
+  if (analysis.motion.empty() && analysis.objects.empty()) return;
+  const detect::Box& first = analysis.motion.empty() ? analysis.objects[0].box : analysis.motion[0];
+  log::debug("detect.analysis", {{"camera", analysis.camera},
+                                 {"motion", analysis.motion.size()},
+                                 {"objects", analysis.objects.size()},
+                                 {"box", fmt::format("{}x{}+{}+{}", first.width, first.height, first.x, first.y)},
+                                 {"dropped", analysis.droppedFrames}});
+}
 
 }  // namespace
 
@@ -34,7 +46,7 @@ class Node::Recording {
 
   Recording(storage::Store* store, const std::vector<ConfiguredCamera>& cameras) : store_(store) {
     if (!store_) return;
-    for (const auto& [camera, recording] : cameras) {
+    for (const auto& [camera, recording, detect] : cameras) {
       if (recording.record == storage::RecordMode::kContinuous) continuous_.insert(camera.id);
       if (recording.record == storage::RecordMode::kEvents) {
         const storage::EventRecorderOptions options{
@@ -65,13 +77,16 @@ class Node::Recording {
 };
 
 // One camera's frames go first to the live registry (viewers wait on it),
-// then to recording; where to is resolved once, not looked up by the
-// camera's id per frame. Called on the camera's loop only. The store's
-// queue never blocks it.
+// then to recording, then to detection; where to is resolved once, not
+// looked up by the camera's id per frame. Called on the camera's loop
+// only. Neither the store's queue nor detection's ever blocks it.
 class Node::CameraSink final : public camera::FrameSink {
  public:
-  CameraSink(std::shared_ptr<media::LiveStream> live, storage::Store* store, Recording::Events* events)
-      : live_(std::move(live)), store_(store), events_(events) {}
+  CameraSink(std::shared_ptr<media::LiveStream> live, storage::Store* store, Recording::Events* events,
+             detect::Pipeline* detection, detect::Pipeline::Camera* detected)
+      : live_(std::move(live)), store_(store), events_(events), detection_(detection), detected_(detected) {}
+
+  bool detects() const { return detected_ != nullptr; }
 
   void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
     live_->publish(frame, newSegment);
@@ -83,6 +98,7 @@ class Node::CameraSink final : public camera::FrameSink {
     } else if (events_) {
       events_->recorder.onFrame(*frame, newSegment, events_->output);
     }
+    if (detected_) detection_->push(*detected_, frame, newSegment);
   }
 
  private:
@@ -90,6 +106,8 @@ class Node::CameraSink final : public camera::FrameSink {
   storage::Store* const store_;  // null unless recorded continuously
   storage::DirWriter::Input* input_ = nullptr;
   Recording::Events* const events_;  // null unless recorded in events mode
+  detect::Pipeline* const detection_;
+  detect::Pipeline::Camera* const detected_;  // null unless the camera detects
 };
 
 struct Node::Slot {
@@ -99,26 +117,33 @@ struct Node::Slot {
 };
 
 Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store,
-           camera::CameraOptions options)
+           camera::CameraOptions options, NodeDetection detection)
     : loops_(loops),
       recording_(std::make_unique<Recording>(store, cameras)) {
-  for (auto& [config, recording] : cameras) {
+  if (std::any_of(cameras.begin(), cameras.end(), [](const ConfiguredCamera& c) { return c.detect.enabled(); })) {
+    if (!detection.sink) detection.sink = logAnalysis;
+    detection_ = std::make_unique<detect::Pipeline>(detection.config, std::move(detection.sink));
+  }
+  for (auto& [config, recording, detect] : cameras) {
     auto slot = std::make_unique<Slot>();
     slot->loop = &loops_.next();
+    detect::Pipeline::Camera* detected = detect.enabled() ? &detection_->addCamera(config.id, detect) : nullptr;
     slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), recording_->continuous(config.id),
-                                              recording_->events(config.id));
+                                              recording_->events(config.id), detection_.get(), detected);
     slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), slot->sink.get(), options);
     slots_.push_back(std::move(slot));
   }
 }
 
 Node::~Node() {
+  if (detection_) detection_->stop();
   // Cameras must be destroyed on their loops when those still run; after
   // the loops stopped, no handler can race with the destructor.
   for (auto& slot : slots_) slot->camera.reset();
 }
 
 void Node::start() {
+  if (detection_) detection_->start();
   for (auto& slot : slots_) {
     boost::asio::post(*slot->loop, [c = slot->camera.get()] { c->start(); });
   }
@@ -139,6 +164,12 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
     camera::CameraStatus status = slot->camera->status();
     if (recording_->storageFull(status.id)) {
       status.reason = status.reason.empty() ? kStorageFull : status.reason + "; " + kStorageFull;
+    }
+    if (slot->sink->detects()) {
+      const detect::Pipeline::Counts counts = detection_->counts(status.id);
+      status.detecting = true;
+      status.detectFramesAnalysed = counts.analysed;
+      status.detectFramesDropped = counts.dropped;
     }
     out.push_back(std::move(status));
   }

@@ -1,9 +1,9 @@
 #pragma once
 // A running node: its cameras, each on one event loop, and where their
 // frames go: the live registry (every camera), the recording store for
-// cameras with record = "continuous", and an event recorder
-// (storage/event_recorder.h) for cameras with record = "events".
-// (Detection joins here when it arrives.)
+// cameras with record = "continuous", an event recorder
+// (storage/event_recorder.h) for cameras with record = "events", and
+// detection's worker pool (detect/pipeline.h) for cameras with `detect` set.
 
 #include <functional>
 #include <memory>
@@ -12,16 +12,32 @@
 #include "app/config.h"
 #include "base/event_loops.h"
 #include "camera/camera.h"
+#include "detect/analysis.h"
+#include "detect/config.h"
 #include "media/live.h"
 #include "storage/store.h"
 
+namespace vigil::detect {
+class Pipeline;
+}
+
 namespace vigil::app {
+
+// Detection of the cameras with `detect` set: the pool's options and where
+// every analysis goes. The sink is where the event tracker attaches; left
+// empty, analyses that saw motion are logged at debug.
+struct NodeDetection {
+  detect::DetectConfig config;
+  detect::AnalysisSink sink;
+};
 
 class Node {
  public:
   // `store` may be null (nothing is recorded); it must outlive the node.
+  // The detection sink is called on detection's workers until the node is
+  // destroyed, which stops them first.
   Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store = nullptr,
-       camera::CameraOptions options = {});
+       camera::CameraOptions options = {}, NodeDetection detection = {});
   ~Node();
 
   // Starts every camera on its loop. Thread-safe.
@@ -31,7 +47,8 @@ class Node {
   void shutdown(std::function<void()> done);
 
   // With "storage full" in the reason of a recorded camera whose storage
-  // directory is full (design/STORAGE.md, Disk full).
+  // directory is full (design/STORAGE.md, Disk full), and detection's
+  // counts for a camera with `detect` set.
   std::vector<camera::CameraStatus> cameraStatuses() const;
   bool hasCamera(const std::string& id) const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
@@ -50,6 +67,7 @@ class Node {
   EventLoopPool& loops_;
   media::LiveRegistry live_;
   std::unique_ptr<Recording> recording_;
+  std::unique_ptr<detect::Pipeline> detection_;  // null when no camera detects
   std::vector<std::unique_ptr<Slot>> slots_;
 };
 

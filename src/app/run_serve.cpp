@@ -15,6 +15,7 @@
 #include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_events.h"
 #include "app/node_http.h"
 #include "base/log.h"
 #include "detect/event_store.h"
@@ -28,10 +29,23 @@ constexpr uint64_t kMinFreeBytes = uint64_t{512} << 20;
 
 // The clip of an event of `camera`: its pre- and post-roll.
 http::ClipRoll clipRoll(const Config& config, const std::string& camera) {
-  for (const auto& [c, recording] : config.cameras) {
+  for (const auto& [c, recording, detect] : config.cameras) {
     if (c.id == camera) return {std::chrono::seconds(recording.preRollSeconds), std::chrono::seconds(recording.postRollSeconds)};
   }
   return {};
+}
+
+// The cameras with detection on, as their event trackers take them.
+std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& cameras) {
+  std::vector<EventCamera> out;
+  for (const auto& [camera, recording, detect] : cameras) {
+    if (!detect.enabled()) continue;
+    out.push_back({.id = camera.id,
+                   .tracker = {.zones = detect.zones},
+                   .retainDays = recording.retainDays,
+                   .recordsEvents = recording.record == storage::RecordMode::kEvents});
+  }
+  return out;
 }
 
 // What runServe asks of its caller when it returns.
@@ -86,7 +100,7 @@ int runServe(const Config& config, AfterServe& after) {
   std::unique_ptr<storage::Store> store;
   if (!config.node.dataDir.empty()) {
     storage::StoreOptions options{.dataDir = config.node.dataDir};
-    for (const auto& [camera, recording] : config.cameras) options.writer.retainDays[camera.id] = recording.retainDays;
+    for (const auto& [camera, recording, detect] : config.cameras) options.writer.retainDays[camera.id] = recording.retainDays;
     options.writer.minFreeBytes = kMinFreeBytes;
     auto opened = storage::Store::open(std::move(options));
     if (!opened) {
@@ -124,8 +138,40 @@ int runServe(const Config& config, AfterServe& after) {
     }
   }
 
+  // Detection events (design/DETECT.md, "Events"): each detecting camera's
+  // analyses through its tracker into events.db; the notifier's entities
+  // are added before the link starts it. Outlives the node, whose
+  // destructor stops the workers that call it.
+  Node* running = nullptr;  // the node below: detection events open its event recording
+  std::optional<NodeEvents> detectionEvents;
+  if (events) {
+    detectionEvents.emplace(
+        NodeEventsContext{.store = events.get(),
+                          .setEventOpen = [&running](const std::string& camera,
+                                                     bool open) { return running->setEventOpen(camera, open); },
+                          .notifier = link ? link->notifier.get() : nullptr},
+        eventCameras(config.cameras));
+    detectionEvents->addDiscovery();
+  }
   EventLoopPool loops;
-  Node node(loops, config.cameras, store.get());
+  Node node(loops, config.cameras, store.get(), {},
+            {.config = config.detect,
+             .sink = detectionEvents ? detect::AnalysisSink([&detectionEvents](const detect::FrameAnalysis& a) {
+               detectionEvents->analyse(a);
+             })
+                                     : nullptr});
+  running = &node;
+  // Ends the events of cameras whose analyses stopped, and prunes.
+  boost::asio::steady_timer eventsTimer(loops.loop(0));
+  std::function<void()> tickEvents = [&] {
+    eventsTimer.expires_after(std::chrono::seconds(1));
+    eventsTimer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      detectionEvents->tick(SystemClock().now());
+      tickEvents();
+    });
+  };
+  if (detectionEvents) boost::asio::post(loops.loop(0), tickEvents);
   if (link) {
     // Dials the parent once the loops run.
     if (Status s = startNodeLink(*link, config, loops,
@@ -137,6 +183,7 @@ int runServe(const Config& config, AfterServe& after) {
   }
   std::unique_ptr<http::HttpServer> web;
   auto stopAll = [&] {
+    eventsTimer.cancel();
     if (link && link->parent) link->parent->stop();
     auto stopNode = [&] { node.shutdown([&] { loops.stop(); }); };
     if (web) {

@@ -49,6 +49,11 @@ struct CameraStatus {
   uint64_t accessUnitsDropped = 0;
   uint64_t reconnects = 0;
   std::optional<WallTime> lastFrameAt;
+  // Detection (the node fills these in for a camera with `detect` set):
+  // frames analysed, and frames skipped because the workers were behind.
+  bool detecting = false;
+  uint64_t detectFramesAnalysed = 0;
+  uint64_t detectFramesDropped = 0;
 };
 
 // Where a camera's frames go (storage, the live registry, detection).

@@ -98,6 +98,9 @@ std::string camerasJson(const std::vector<camera::CameraStatus>& cameras,
         {"last_frame_at", c.lastFrameAt ? nlohmann::json(c.lastFrameAt->toRfc3339()) : nlohmann::json(nullptr)},
     };
     if (!c.reason.empty()) j["reason"] = c.reason;
+    if (c.detecting) {
+      j["detect"] = {{"frames_analysed", c.detectFramesAnalysed}, {"frames_dropped", c.detectFramesDropped}};
+    }
     list.push_back(std::move(j));
   }
   for (const link::RemoteCamera& c : remote) {

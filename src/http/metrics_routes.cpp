@@ -63,6 +63,15 @@ void cameraMetrics(std::string& out, const std::vector<camera::CameraStatus>& ca
     Family family(out, g.name, g.type, g.help);
     for (const camera::CameraStatus& c : cameras) family.sample(fmt::format("camera=\"{}\"", label(c.id)), g.value(c));
   }
+  Family analysed(out, "vigil_detect_frames_analysed_total", "counter", "pictures detection analysed");
+  for (const camera::CameraStatus& c : cameras) {
+    if (c.detecting) analysed.sample(fmt::format("camera=\"{}\"", label(c.id)), static_cast<double>(c.detectFramesAnalysed));
+  }
+  Family skipped(out, "vigil_detect_frames_dropped_total", "counter",
+                 "frames detection dropped undecoded because its workers were behind");
+  for (const camera::CameraStatus& c : cameras) {
+    if (c.detecting) skipped.sample(fmt::format("camera=\"{}\"", label(c.id)), static_cast<double>(c.detectFramesDropped));
+  }
   Family state(out, "vigil_camera_state", "gauge", "1 for the camera's current state");
   for (const camera::CameraStatus& c : cameras) {
     state.sample(fmt::format("camera=\"{}\",state=\"{}\"", label(c.id), camera::cameraStateName(c.state)), 1);
