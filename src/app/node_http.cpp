@@ -76,6 +76,10 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .store = options.store});
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
+  if (options.events) {
+    http::addDetectionEventRoutes(
+        *server, {.store = options.events, .audit = access.audit.get(), .clipRoll = options.clipRoll});
+  }
   if (NodeLink* tierLink = options.link) {
     http::addLinkRoutes(*server, {.enrolment = tierLink->enrolment.get(),
                                   .children = tierLink->children.get(),

@@ -13,6 +13,8 @@
 #include "app/node_link.h"
 #include "base/config.h"
 #include "base/event_loops.h"
+#include "detect/event_store.h"
+#include "http/detection_event_routes.h"
 #include "http/server.h"
 
 namespace vigil::app {
@@ -24,6 +26,9 @@ struct NodeHttpOptions {
   std::string tlsCert;  // both set: HTTPS only
   std::string tlsKey;
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
+  detect::EventStore* events = nullptr;  // the node's detection events; null: none (no routes)
+  // Each camera's pre- and post-roll, for an event's clip.
+  std::function<http::ClipRoll(const std::string& camera)> clipRoll;
   // The built web UI; empty: findWebRoot(), and without one a login page.
   std::string webRoot;
   int liveViewsPerSession = 32;  // [http] live_views_per_session

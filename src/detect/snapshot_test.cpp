@@ -1,5 +1,7 @@
 #include "detect/snapshot.h"
 
+#include "detect/libav.h"
+
 #include <gtest/gtest.h>
 
 extern "C" {
@@ -99,6 +101,30 @@ TEST(Snapshot, GarbageIsAnErrorNotACrash) {
   auto jpeg = keyframeToJpeg(e.params, garbage);
   EXPECT_FALSE(jpeg.isOk());
   EXPECT_EQ(jpeg.status().code(), StatusCode::kInvalidArgument);
+}
+
+// An event's snapshot: the box drawn in green on the picture, the rest untouched.
+TEST(Snapshot, DrawsTheEventBoxOnThePicture) {
+  BgrImage gray{320, 240, std::vector<uint8_t>(320 * 240 * 3, 128)};
+  auto jpeg = boxedPictureToJpeg(gray, Box{100, 50, 80, 120});
+  ASSERT_TRUE(jpeg.isOk()) << jpeg.status().toString();
+  EXPECT_EQ(jpegSize(*jpeg), std::make_pair(320, 240));
+  // Decoded back (libavcodec's MJPEG decoder): chroma at the box's left edge is green's, the middle gray's.
+  const AVCodec* codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG);
+  AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
+  ASSERT_EQ(avcodec_open2(ctx.get(), codec, nullptr), 0);
+  AvPacketPtr packet(av_packet_alloc());
+  std::string data = *jpeg + std::string(AV_INPUT_BUFFER_PADDING_SIZE, '\0');
+  packet->data = reinterpret_cast<uint8_t*>(data.data());
+  packet->size = static_cast<int>(jpeg->size());
+  ASSERT_EQ(avcodec_send_packet(ctx.get(), packet.get()), 0);
+  AvFramePtr picture(av_frame_alloc());
+  ASSERT_EQ(avcodec_receive_frame(ctx.get(), picture.get()), 0);
+  auto u = [&](int x, int y) { return picture->data[1][(y / 2) * picture->linesize[1] + x / 2]; };
+  EXPECT_LT(u(100, 110), 90);   // green: U about 44
+  EXPECT_NEAR(u(140, 110), 128, 6);
+  EXPECT_NEAR(u(20, 20), 128, 6);
+  EXPECT_FALSE(boxedPictureToJpeg(BgrImage{320, 240, {}}, Box{}).isOk());
 }
 
 }  // namespace

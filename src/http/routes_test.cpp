@@ -13,6 +13,7 @@
 #include "http/alarm_routes.h"
 #include "http/broadcast_routes.h"
 #include "http/camera_routes.h"
+#include "http/detection_event_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
 #include "http/live_routes.h"
@@ -105,6 +106,13 @@ class RoutesTest : public ::testing::Test {
         .store = noticeStore_.get(), .outbox = outbox_.get(), .clock = &clock_, .selfId = "village-1",
         .selfTier = Tier::kVillage});
     addBroadcastRoutes(*server_, *notices_, *audit_);
+    auto eventStore = detect::EventStore::open((dir_ / "events.db").string());
+    ASSERT_TRUE(eventStore);
+    eventStore_ = std::move(*eventStore);
+    addDetectionEventRoutes(*server_, {.store = eventStore_.get(), .audit = audit_.get(), .clipRoll = [](const std::string& camera) {
+                                         return camera == "gate" ? ClipRoll{std::chrono::seconds(3), std::chrono::seconds(7)}
+                                                                 : ClipRoll{};
+                                       }});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
@@ -158,6 +166,7 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<alarm::Alarms> alarms_;
   std::unique_ptr<alarm::NoticeStore> noticeStore_;
   std::unique_ptr<alarm::Notices> notices_;
+  std::unique_ptr<detect::EventStore> eventStore_;
   std::unique_ptr<HttpServer> server_;
   std::map<access::Role, std::string> names_;
   std::map<access::Role, std::string> tokens_;
@@ -490,6 +499,76 @@ TEST_F(RoutesTest, EventRoutesOpenAndCloseAndAuditTheUser) {
   for (const auto& r : rows) actions.emplace(r["action"], r["detail"].dump());
   EXPECT_EQ(actions, (std::set<std::pair<std::string, std::string>>{{"event_open", R"({"label":"gate left open"})"},
                                                                     {"event_close", "{}"}}));
+}
+
+// Detection events: a viewer sees the events of the cameras it may see
+// only (404 for another's, as for none), filtered; a snapshot is a look,
+// audited as one with the event's id.
+TEST_F(RoutesTest, DetectionEventsShowOnlyVisibleCamerasAndTheirSnapshotsAreAudited) {
+  const WallTime t0 = WallTime::fromUnixMicros(1'800'000'000'000'000);
+  auto event = [&](std::string id, std::string camera, std::string label, int startS, std::optional<int> endS) {
+    detect::DetectionEvent e{.id = std::move(id), .camera = std::move(camera), .label = std::move(label),
+                             .topScore = 0.8125f, .start = t0 + std::chrono::seconds(startS),
+                             .lastSeen = t0 + std::chrono::seconds(startS + 2)};
+    if (endS) e.end = t0 + std::chrono::seconds(*endS);
+    e.topBox = {64, 36, 320, 180};
+    e.pictureWidth = 640;
+    e.pictureHeight = 360;
+    e.zones = {"porch"};
+    return e;
+  };
+  ASSERT_TRUE(eventStore_->write(event("e1", "gate", "person", 0, 10), std::string("JPEG-e1")).isOk());
+  ASSERT_TRUE(eventStore_->write(event("e2", "yard", "vehicle", 20, 30), std::string("JPEG-e2")).isOk());
+  ASSERT_TRUE(eventStore_->write(event("e3", "gate", "motion", 40, std::nullopt), std::nullopt).isOk());
+  auto get = [&](access::Role role, std::string path, std::string query = "") {
+    Request req = request({"GET", path, Access::kUser}, tokens_[role]);
+    req.query = std::move(query);
+    return server_->handle(req);
+  };
+  auto ids = [&](access::Role role, std::string query) {
+    Response r = get(role, "/api/v1/events", std::move(query));
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    for (const auto& e : nlohmann::json::parse(r.body)) out.push_back(e["id"]);
+    return out;
+  };
+  const auto viewer = access::Role::kViewer, admin = access::Role::kAdmin;
+  EXPECT_EQ(ids(viewer, ""), (std::vector<std::string>{"e3", "e1"}));
+  EXPECT_EQ(ids(admin, ""), (std::vector<std::string>{"e3", "e2", "e1"}));
+  EXPECT_EQ(ids(admin, "camera=yard"), std::vector<std::string>{"e2"});
+  EXPECT_EQ(get(viewer, "/api/v1/events", "camera=yard").status, 404);
+  EXPECT_EQ(ids(viewer, "label=person"), std::vector<std::string>{"e1"});
+  EXPECT_EQ(get(viewer, "/api/v1/events", "label=cat").status, 400);
+  EXPECT_EQ(ids(admin, "start=2027-01-15T08:00:15Z&end=2027-01-15T08:00:35Z"), std::vector<std::string>{"e2"});
+  EXPECT_EQ(ids(admin, "limit=1"), std::vector<std::string>{"e3"});
+  EXPECT_EQ(get(viewer, "/api/v1/events", "limit=0").status, 400);
+
+  Response one = get(viewer, "/api/v1/events/e1");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(one.body),
+            nlohmann::json::parse(R"({"id":"e1","camera":"gate","label":"person","score":0.813,
+              "start":"2027-01-15T08:00:00Z","end":"2027-01-15T08:00:10Z","zones":["porch"],
+              "box":[0.1,0.1,0.5,0.5],"snapshot":"/api/v1/events/e1/snapshot.jpg",
+              "clip":{"start":"2027-01-15T07:59:57Z","end":"2027-01-15T08:00:17Z"}})"));
+  EXPECT_EQ(nlohmann::json::parse(get(viewer, "/api/v1/events/e3").body)["end"], nullptr);
+  EXPECT_EQ(get(viewer, "/api/v1/events/e2").status, 404);
+  EXPECT_EQ(get(viewer, "/api/v1/events/e2").body, R"({"error":"no event \"e2\""})");  // as for none
+  EXPECT_EQ(get(viewer, "/api/v1/events/nope").status, 404);
+  EXPECT_EQ(get(admin, "/api/v1/events/e2").status, 200);
+
+  EXPECT_EQ(get(viewer, "/api/v1/events/e2/snapshot.jpg").status, 404);
+  EXPECT_EQ(get(viewer, "/api/v1/events/e3/snapshot.jpg").status, 404);  // none yet
+  Response jpeg = get(viewer, "/api/v1/events/e1/snapshot.jpg");
+  EXPECT_EQ(jpeg.status, 200);
+  EXPECT_EQ(jpeg.contentType, "image/jpeg");
+  EXPECT_EQ(jpeg.body, "JPEG-e1");
+  Request audit = request({"GET", "/api/v1/audit", Access::kAdmin}, tokens_[admin]);
+  audit.query = "camera=gate";
+  auto rows = nlohmann::json::parse(server_->handle(audit).body);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["user"], "vwr");
+  EXPECT_EQ(rows[0]["action"], "snapshot");
+  EXPECT_EQ(rows[0]["detail"]["event"], "e1");
 }
 
 TEST_F(RoutesTest, SharesRoundTripTurnOffAndAreAudited) {

@@ -77,6 +77,11 @@ void Notifier::setState(const std::string& suffix, const std::string& payload) {
   if (mqtt_) mqtt_->publish(topic(suffix), payload, /*retain=*/true);
 }
 
+void Notifier::addDiscovery(std::string component, std::string object, std::string configJson) {
+  MutexLock lock(mutex_);
+  entities_.push_back({std::move(component), std::move(object), std::move(configJson)});
+}
+
 void Notifier::connected() {
   mqtt_->subscribe(topic(kRaiseTopic));
   mqtt_->subscribe(config_.discoveryPrefix + "/status");
@@ -126,6 +131,12 @@ void Notifier::publishDiscovery() {
           {"payload_off", "OFF"}});
   entity("button", "raise_alarm",
          {{"name", "Raise alarm"}, {"command_topic", topic(kRaiseTopic)}, {"payload_press", "other"}});
+  std::vector<Entity> more;
+  {
+    MutexLock lock(mutex_);
+    more = entities_;
+  }
+  for (const Entity& e : more) entity(e.component, e.object, json::parse(e.configJson, nullptr, false));
 }
 
 }  // namespace vigil::notify

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/config.h"
 #include "base/mutex.h"
@@ -57,6 +58,10 @@ class Notifier {
   Status publish(const Event& event);
   // Retained on <prefix>/<node>/<topic>, and again after each reconnection.
   void setState(const std::string& topic, const std::string& payload) EXCLUDES(mutex_);
+  // One more Home Assistant entity (its config JSON, whose topics name
+  // topic(...)), published with the node's own at each connection and
+  // when Home Assistant says it is online. Call before start().
+  void addDiscovery(std::string component, std::string object, std::string configJson) EXCLUDES(mutex_);
 
   std::string topic(std::string_view suffix) const;
 
@@ -64,7 +69,7 @@ class Notifier {
   Notifier(NotifyConfig config, NodeConfig node);
   void connected() EXCLUDES(mutex_);
   void received(const std::string& topic, std::span<const uint8_t> payload);
-  void publishDiscovery();
+  void publishDiscovery() EXCLUDES(mutex_);
 
   const NotifyConfig config_;
   const NodeConfig node_;
@@ -74,6 +79,10 @@ class Notifier {
   std::function<void(const RaiseCommand&)> onRaise_;  // set by start(), before the MQTT thread runs
   Mutex mutex_;
   std::map<std::string, std::string> states_ GUARDED_BY(mutex_);
+  struct Entity {
+    std::string component, object, configJson;
+  };
+  std::vector<Entity> entities_ GUARDED_BY(mutex_);
 };
 
 }  // namespace vigil::notify

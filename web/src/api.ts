@@ -24,6 +24,23 @@ export interface Camera {
   reason?: string;
 }
 
+// A detection event (GET /api/v1/events; design/DETECT.md "Events"):
+// times RFC 3339, end null while it lasts, box [x, y, w, h] in 0..1 of
+// its snapshot, clip: the camera's pre-roll before, post-roll after.
+export type EventLabel = "person" | "vehicle" | "animal" | "motion";
+export interface DetectionEvent {
+  id: string;
+  camera: string;
+  label: EventLabel;
+  score: number;
+  start: string;
+  end: string | null;
+  zones: string[];
+  box: number[];
+  snapshot: string;
+  clip: { start: string; end: string };
+}
+
 // A contiguous run of recorded video, times in ms since the epoch.
 export interface Run {
   start: number;
@@ -250,6 +267,16 @@ export const api = {
     if (filter.camera) q.set("camera", filter.camera);
     if (filter.limit) q.set("limit", String(filter.limit));
     return request<AuditRow[]>("GET", `/api/v1/audit?${q}`);
+  },
+  // Newest first, overlapping [start, end).
+  events: (filter: { camera?: string; label?: EventLabel; start?: number; end?: number; limit?: number }) => {
+    const q = new URLSearchParams();
+    if (filter.camera) q.set("camera", filter.camera);
+    if (filter.label) q.set("label", filter.label);
+    if (filter.start !== undefined) q.set("start", rfc3339(filter.start));
+    if (filter.end !== undefined) q.set("end", rfc3339(filter.end));
+    if (filter.limit) q.set("limit", String(filter.limit));
+    return request<DetectionEvent[]>("GET", `/api/v1/events?${q}`);
   },
   link: () => request<LinkState>("GET", "/api/v1/link"),
   invites: () => request<Invite[]>("GET", "/api/v1/link/invites"),

@@ -1,6 +1,7 @@
-import { useEffect, useState } from "preact/hooks";
-import { type AuditRow, api } from "./api";
-import { DAY, dateTime, fromLocalInput, toLocalInput } from "./time";
+import { useState } from "preact/hooks";
+import { api } from "./api";
+import { TimeRangeFields, useFilteredList, useTimeRange } from "./filters";
+import { dateTime } from "./time";
 
 const kLimit = 500;
 
@@ -9,31 +10,10 @@ const kLimit = 500;
 export function Audit() {
   const [user, setUser] = useState("");
   const [camera, setCamera] = useState("");
-  const [start, setStart] = useState(() => toLocalInput(Date.now() - DAY));
-  const [end, setEnd] = useState("");
-  const [rows, setRows] = useState<AuditRow[]>();
-  const [error, setError] = useState("");
-
-  const load = async (e?: Event) => {
-    e?.preventDefault();
-    setError("");
-    try {
-      setRows(
-        await api.audit({
-          user: user.trim(),
-          camera: camera.trim(),
-          start: start ? fromLocalInput(start) : undefined,
-          end: end ? fromLocalInput(end) : undefined,
-          limit: kLimit,
-        }),
-      );
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
+  const range = useTimeRange();
+  const { value: rows, error, load } = useFilteredList(() =>
+    api.audit({ user: user.trim(), camera: camera.trim(), start: range.startMs(), end: range.endMs(), limit: kLimit }),
+  );
 
   return (
     <div class="audit-page">
@@ -47,14 +27,7 @@ export function Audit() {
           Camera
           <input name="camera" value={camera} data-arrows="horizontal" onInput={(e) => setCamera(e.currentTarget.value)} />
         </label>
-        <label>
-          From
-          <input type="datetime-local" step="1" name="start" value={start} onInput={(e) => setStart(e.currentTarget.value)} />
-        </label>
-        <label>
-          To
-          <input type="datetime-local" step="1" name="end" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
-        </label>
+        <TimeRangeFields range={range} from="From" to="To" />
         <button type="submit">Show</button>
       </form>
       {error !== "" && (

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Run, api, urls } from "./api";
+import { kBeforeEvent, useCameraEvents } from "./events";
+import { eventsText } from "./events_text";
 import { Badge, useCameras } from "./grid";
 import { StateOverlay } from "./live";
 import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
@@ -39,8 +41,9 @@ function wallClockOf(runs: Run[], start: number, end: number, seconds: number): 
 }
 
 // canExport: the user's role may download clips (operators and admins);
-// canShare: may set what the tiers above see of it (admins).
-export function CameraView({ id, tv, canExport, canShare }: { id: string; tv: boolean; canExport: boolean; canShare: boolean }) {
+// canShare: may set what the tiers above see of it (admins); from: a
+// moment to play from (an event's) instead of live.
+export function CameraView({ id, from, tv, canExport, canShare }: { id: string; from?: number; tv: boolean; canExport: boolean; canShare: boolean }) {
   const { cameras } = useCameras();
   const camera = cameras?.find((c) => c.id === id);
   const video = useRef<HTMLVideoElement>(null);
@@ -56,6 +59,9 @@ export function CameraView({ id, tv, canExport, canShare }: { id: string; tv: bo
   const [message, setMessage] = useState("");
   const [paused, setPaused] = useState(false);
   const [clip, setClip] = useState(() => ({ start: Date.now() - MINUTE, end: Date.now() }));
+  const [loadedAt] = useState(() => Date.now());
+  const events = useCameraEvents(id, loadedAt - DAY, loadedAt + DAY, String(runs.length));
+  const startedFrom = useRef(false);
 
   // Recordings of the last 24 hours.
   useEffect(() => {
@@ -79,6 +85,13 @@ export function CameraView({ id, tv, canExport, canShare }: { id: string; tv: bo
       clearTimeout(timer);
     };
   }, [id]);
+
+  // Opened to play a moment (an event's): once the recordings are known.
+  useEffect(() => {
+    if (from === undefined || startedFrom.current || runs.length === 0) return;
+    startedFrom.current = true;
+    playFrom(from);
+  }, [from, runs]);
 
   // The player for the current mode.
   useEffect(() => {
@@ -262,7 +275,20 @@ export function CameraView({ id, tv, canExport, canShare }: { id: string; tv: bo
         </p>
       )}
       {runsError !== "" && <p class="error">{runsError}</p>}
-      <Timeline key="timeline" runs={runs} now={now} position={position} clip={clip} onSeek={playFrom} />
+      <Timeline
+        key="timeline"
+        runs={runs}
+        now={now}
+        position={position}
+        clip={clip}
+        onSeek={playFrom}
+        marks={events.map((e) => ({
+          id: e.id,
+          at: Date.parse(e.start),
+          title: eventsText.markTitle(eventsText.labels[e.label], clockTime(Date.parse(e.start))),
+        }))}
+        onMark={(at) => playFrom(at - kBeforeEvent)}
+      />
       {runs.length === 0 && !runsError && <p class="empty">No recordings in the last 24 hours.</p>}
       {canExport && (
         <details class="clip" open={!tv}>

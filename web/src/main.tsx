@@ -7,6 +7,8 @@ import { broadcastText } from "./broadcast_text";
 import { BroadcastDesk } from "./broadcasts";
 import { CameraView } from "./camera";
 import { Desk, useActiveAlarms } from "./desk";
+import { Events, NewDetection, useNewDetections } from "./events";
+import { eventsText } from "./events_text";
 import { deskText } from "./desk_text";
 import { Grid } from "./grid";
 import { Login } from "./login";
@@ -22,7 +24,8 @@ import "./style.css";
 // index.html at / serves every page.
 type Route =
   | { page: "grid" }
-  | { page: "camera"; id: string }
+  | { page: "camera"; id: string; from?: number }
+  | { page: "events" }
   | { page: "audit" }
   | { page: "looks" }
   | { page: "desk" }
@@ -32,7 +35,12 @@ type Route =
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
-  if (parts[0] === "camera" && parts[1]) return { page: "camera", id: decodeURIComponent(parts[1]) };
+  if (parts[0] === "camera" && parts[1]) {
+    // #/camera/<id>/<ms>: played from that moment (an event's).
+    const from = Number(parts[2]);
+    return { page: "camera", id: decodeURIComponent(parts[1]), from: parts[2] && Number.isFinite(from) ? from : undefined };
+  }
+  if (parts[0] === "events") return { page: "events" };
   if (parts[0] === "audit") return { page: "audit" };
   if (parts[0] === "looks") return { page: "looks" };
   if (parts[0] === "network") return { page: "network" };
@@ -60,6 +68,8 @@ function App() {
   // Notices from the tiers above, and at a desk those sent from here.
   const notices = useBroadcasts(!!me);
   const [alarmKey] = useState(alarmKeyFromUrl);
+  // A household is told of each new person, vehicle or animal.
+  const detections = useNewDetections(me?.tier === "household");
 
   useEffect(() => {
     document.documentElement.classList.toggle("tv", tv);
@@ -138,6 +148,9 @@ function App() {
             <a href="#/" class={route.page === "grid" || route.page === "camera" ? "current" : ""}>
               Cameras
             </a>
+            <a href="#/events" class={route.page === "events" ? "current" : ""}>
+              {eventsText.nav}
+            </a>
             {me.role === "admin" && (
               <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
                 Audit
@@ -189,10 +202,12 @@ function App() {
             {looksText.notice(looks.count)} <a href="#/looks">{looksText.noticeLink}</a>
           </p>
         )}
+        {detections.latest && <NewDetection event={detections.latest} onDismiss={detections.dismiss} />}
         {roles.raises && <AlarmStatus alarms={own.alarms} onDismiss={own.dismiss} />}
         <main>
           {route.page === "grid" && <Grid tv={tv} action={roles.raises && <AlarmButton onOpen={() => setAlarmFlow(true)} />} />}
-          {route.page === "camera" && <CameraView key={route.id} id={route.id} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
+          {route.page === "camera" && <CameraView key={`${route.id}/${route.from ?? ""}`} id={route.id} from={route.from} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
+          {route.page === "events" && <Events />}
           {route.page === "audit" && me.role === "admin" && <Audit />}
           {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
           {route.page === "desk" && me.role !== "viewer" && <Desk active={desk} />}

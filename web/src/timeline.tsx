@@ -17,9 +17,12 @@ export interface TimelineProps {
   position: number | undefined; // the frame on screen (ms), undefined when none
   clip?: { start: number; end: number };
   onSeek: (ms: number) => void;
+  // Events as marks; a click on one calls onMark with its time.
+  marks?: { id: string; at: number; title: string }[];
+  onMark?: (at: number) => void;
 }
 
-export function Timeline({ runs, now, position, clip, onSeek }: TimelineProps) {
+export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark }: TimelineProps) {
   const track = useRef<HTMLDivElement>(null);
   const [span, setSpan] = useState(DAY);
   // The view's end; following the live edge until the user pans.
@@ -179,6 +182,22 @@ export function Timeline({ runs, now, position, clip, onSeek }: TimelineProps) {
         {clip && clip.end > start && clip.start < end && (
           <div class="tl-clip" style={{ left: `${x(clip.start)}%`, width: `${x(clip.end) - x(clip.start)}%` }} />
         )}
+        {marks
+          .filter((m) => m.at >= start && m.at < end)
+          .map((m) => (
+            <button
+              key={m.id}
+              class="tl-event"
+              data-event={m.id}
+              title={m.title}
+              aria-label={m.title}
+              style={{ left: `${x(m.at)}%` }}
+              // Its own click, not the track's drag to a moment.
+              onPointerDown={(e) => e.stopPropagation()}
+              onPointerUp={(e) => e.stopPropagation()}
+              onClick={() => onMark?.(m.at)}
+            />
+          ))}
         {ticks.map((t) => (
           <div key={t} class="tl-tick" style={{ left: `${x(t)}%` }}>
             <span>{clockTime(t, false)}</span>

@@ -1,0 +1,57 @@
+#pragma once
+// A node's detection events, <data_dir>/events.db (SQLite, WAL,
+// synchronous=FULL): per event its camera, label, top score, start, end
+// (none while open), the last time it was seen, the zones it entered, its
+// box in the top-scoring picture and that picture as JPEG with the box
+// drawn. An event still open when the node stopped (a crash) is closed at
+// its last update when the store opens. Thread-safe (one connection under
+// a mutex).
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/mutex.h"
+#include "base/status.h"
+#include "detect/events.h"
+
+namespace vigil::detect {
+
+struct EventQuery {
+  std::optional<std::vector<std::string>> cameras;  // none: every camera
+  std::string label;                                // empty: any
+  std::optional<WallTime> start;                    // events not ended before it
+  std::optional<WallTime> end;                      // events started before it
+  size_t limit = 100;
+};
+
+class EventStore {
+ public:
+  static Result<std::unique_ptr<EventStore>> open(const std::string& path);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Stores the event as it is now (by its id), with `snapshotJpeg` when
+  // given (else the one stored stays).
+  Status write(const DetectionEvent& event, const std::optional<std::string>& snapshotJpeg) EXCLUDES(mutex_);
+  Result<std::optional<DetectionEvent>> get(const std::string& id) EXCLUDES(mutex_);
+  // NotFound when the event has none (or is not here).
+  Result<std::string> snapshot(const std::string& id) EXCLUDES(mutex_);
+  // The cameras that have events here.
+  Result<std::vector<std::string>> cameras() EXCLUDES(mutex_);
+  // Newest first.
+  Result<std::vector<DetectionEvent>> list(const EventQuery& query) EXCLUDES(mutex_);
+  // Deletes the events of `camera` that started before `before`; how many.
+  Result<int64_t> prune(const std::string& camera, WallTime before) EXCLUDES(mutex_);
+
+ private:
+  explicit EventStore(sqlite3* db) : db_(db) {}
+  sqlite3* const db_;
+  Mutex mutex_;
+};
+
+}  // namespace vigil::detect
