@@ -1,5 +1,6 @@
 // The one gate: every registered route, called without a session and with
 // each role, answers 401 / 403 exactly as its declared access rule says.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -276,6 +277,49 @@ TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {
     req.headers["authorization"] = scheme + tokens_[access::Role::kViewer];
     EXPECT_EQ(server_->handle(req).status, 200) << scheme;
   }
+}
+
+// An API token of scope alarm reaches its two routes and no other, by
+// any method (HEAD answered by a GET route included), whatever its user's
+// role; a session of the same user reaches them all.
+TEST_F(RoutesTest, AnAlarmTokenReachesOnlyTheAlarmRaiseAndReadRoutes) {
+  auto made = accounts_->addApiToken({"", "test"}, names_[access::Role::kAdmin], "button", access::TokenScope::kAlarm);
+  ASSERT_TRUE(made) << made.status().toString();
+  for (const RouteInfo& route : server_->routes()) {
+    if (route.access == Access::kPublic || route.access == Access::kNode) continue;
+    const bool scoped = (route.method == "POST" && route.path == "/api/v1/alarms") ||
+                        (route.method == "GET" && route.path == "/api/v1/alarms/{id}");
+    for (const std::string& method : {route.method, std::string(route.method == "GET" ? "HEAD" : "")}) {
+      if (method.empty()) continue;
+      SCOPED_TRACE(method + " " + route.path);
+      Request req = request(route, made->secret);
+      req.method = method;
+      const int status = server_->handle(req).status;
+      if (scoped) {
+        EXPECT_NE(status, 403);
+        EXPECT_NE(status, 401);
+      } else {
+        EXPECT_EQ(status, 403);
+      }
+    }
+  }
+}
+
+// A viewer's alarm names only cameras they may see: another answers as a
+// camera that does not exist, so it is neither shown to the desk nor
+// probed (this fixture's node has every camera).
+TEST_F(RoutesTest, AViewersAlarmNamesOnlyTheirOwnCameras) {
+  const auto raise = [&](access::Role role, const char* camera) {
+    Request req = request({"POST", "/api/v1/alarms", Access::kUser}, tokens_[role]);
+    req.body = fmt::format(R"({{"kind":"fire","cameras":["{}"]}})", camera);
+    const Response res = server_->handle(req);
+    return std::pair(res.status, res.body);
+  };
+  // This node has no parent: 409 is an alarm past the camera check.
+  EXPECT_EQ(raise(access::Role::kViewer, "gate").first, 409);
+  EXPECT_EQ(raise(access::Role::kViewer, "yard"),
+            std::pair(400, nlohmann::json{{"error", "cameras: no camera \"yard\" on this node"}}.dump()));
+  EXPECT_EQ(raise(access::Role::kOperator, "yard").first, 409);
 }
 
 TEST_F(RoutesTest, MeAndTheLoginNameTheUserAndThisNodesIdAndTier) {
