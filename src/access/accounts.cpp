@@ -18,6 +18,11 @@ namespace {
 constexpr std::chrono::seconds kTouchInterval{60};
 constexpr std::string_view kApiTokenPrefix = "vgt_";
 constexpr size_t kMaxApiTokenName = 100;
+// Each token is a row kept for ever and read by every list and removal:
+// a user who may make them (with the password, at the speed of its hash)
+// must not be able to make them without end. Two made at once may pass
+// it by one.
+constexpr size_t kMaxApiTokensPerUser = 50;
 
 std::string jsonDetail(const nlohmann::json& j) { return j.dump(); }
 
@@ -222,6 +227,14 @@ Result<NewApiToken> Accounts::addApiToken(const Actor& actor, const std::string&
   }
   if (scope == TokenScope::kMetrics && owner->role != Role::kAdmin) {
     return Status::invalidArgument("scope: a metrics token must be an admin's, as /metrics is for admins");
+  }
+  auto all = store_.listApiTokens();
+  if (!all) return all.status();
+  if (std::count_if(all->begin(), all->end(), [&](const ApiTokenRecord& t) { return t.userId == owner->id; }) >=
+      static_cast<std::ptrdiff_t>(kMaxApiTokensPerUser)) {
+    return Status::failedPrecondition(
+        fmt::format("user: {} has {} tokens already, the most a user may have: remove one first", owner->id,
+                    kMaxApiTokensPerUser));
   }
   const WallTime now = clock_.now();
   NewApiToken made{.token = {.id = generateSessionToken().substr(0, 16),

@@ -141,7 +141,8 @@ class Accounts {
   Status logout(std::string_view token, const std::string& client);
 
   // API tokens (above). InvalidArgument naming the field (user, name,
-  // scope: metrics needs an admin, as /metrics does). Audited.
+  // scope: metrics needs an admin, as /metrics does); FailedPrecondition
+  // when the user has 50 already. Audited.
   Result<NewApiToken> addApiToken(const Actor& actor, const std::string& user, std::string_view name, TokenScope scope);
   Result<std::vector<ApiTokenRecord>> listApiTokens() { return store_.listApiTokens(); }
   // NotFound. Refused from its next request on. Audited.

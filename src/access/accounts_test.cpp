@@ -1,5 +1,6 @@
 #include "access/accounts.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -269,6 +270,25 @@ TEST_P(AccountsTest, AnApiTokenActsForItsUserInItsScopeUntilRemoved) {
   EXPECT_EQ(std::count(all.begin(), all.end(), "token_add:ann"), 1);
   EXPECT_EQ(std::count(all.begin(), all.end(), "token_remove:admin"), 1);
   EXPECT_TRUE(audit_->verify());
+}
+
+// Each token is a row kept until removed: a user cannot make them without
+// end (each made with the password, which only slows them to its hash's
+// speed), and the bound is per user: another user still makes theirs.
+TEST_P(AccountsTest, AUserHasAtMostFiftyApiTokens) {
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(accounts_->addApiToken({"ann", "10.0.0.1"}, "ann", fmt::format("button {}", i), TokenScope::kAlarm));
+  }
+  auto refused = accounts_->addApiToken({"ann", "10.0.0.1"}, "ann", "one more", TokenScope::kAlarm);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("remove one first"), std::string::npos) << refused.status().toString();
+  EXPECT_EQ(accounts_->listApiTokens()->size(), 50u);
+  EXPECT_TRUE(accounts_->addApiToken({"vic", "10.0.0.2"}, "vic", "red button", TokenScope::kAlarm));
+  auto first = accounts_->listApiTokens();
+  ASSERT_TRUE(first);
+  const auto ann = std::find_if(first->begin(), first->end(), [](const ApiTokenRecord& t) { return t.userId == "ann"; });
+  ASSERT_TRUE(accounts_->removeApiToken(kCli, ann->id).isOk());
+  EXPECT_TRUE(accounts_->addApiToken({"ann", "10.0.0.1"}, "ann", "one more", TokenScope::kAlarm));
 }
 
 }  // namespace

@@ -287,6 +287,32 @@ TEST_F(RoutesTest, TheBearerSchemeIsCaseInsensitive) {
   }
 }
 
+// An API token of scope alarm reaches its two routes and no other, by
+// any method (HEAD answered by a GET route included), whatever its user's
+// role; a session of the same user reaches them all.
+TEST_F(RoutesTest, AnAlarmTokenReachesOnlyTheAlarmRaiseAndReadRoutes) {
+  auto made = accounts_->addApiToken({"", "test"}, names_[access::Role::kAdmin], "button", access::TokenScope::kAlarm);
+  ASSERT_TRUE(made) << made.status().toString();
+  for (const RouteInfo& route : server_->routes()) {
+    if (route.access == Access::kPublic || route.access == Access::kNode) continue;
+    const bool scoped = (route.method == "POST" && route.path == "/api/v1/alarms") ||
+                        (route.method == "GET" && route.path == "/api/v1/alarms/{id}");
+    for (const std::string& method : {route.method, std::string(route.method == "GET" ? "HEAD" : "")}) {
+      if (method.empty()) continue;
+      SCOPED_TRACE(method + " " + route.path);
+      Request req = request(route, made->secret);
+      req.method = method;
+      const int status = server_->handle(req).status;
+      if (scoped) {
+        EXPECT_NE(status, 403);
+        EXPECT_NE(status, 401);
+      } else {
+        EXPECT_EQ(status, 403);
+      }
+    }
+  }
+}
+
 TEST_F(RoutesTest, MeAndTheLoginNameTheUserAndThisNodesIdAndTier) {
   Response res = server_->handle(request({"GET", "/api/v1/me", Access::kUser}, tokens_[access::Role::kOperator]));
   ASSERT_EQ(res.status, 200) << res.body;
