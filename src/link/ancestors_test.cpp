@@ -2,12 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "link/at_source.h"
 #include "link/test_endpoint.h"
 #include "link/test_keys.h"
 
 namespace vigil::link {
 namespace {
+
+using namespace std::chrono_literals;
 
 // county1 -> township1 -> village1 -> house7, each enrolled by the one above.
 class ChainTest : public ::testing::Test {
@@ -126,6 +131,61 @@ TEST_F(ChainTest, AncestorsFindEachPinnedNodeAtItsTierWithThePathDown) {
   forged[2].tier = Tier::kTownship;
   EXPECT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kChain, 0, encodeChain(forged)}).isOk());
   EXPECT_EQ(ancestors.own(), fullChain());
+}
+
+// A village hands its chain down to its households, with each vouched for
+// at the end: once it has one, and again when it takes a newer one.
+TEST_F(ChainTest, AParentHandsItsChainDownAndPassesOnANewerOne) {
+  auto store = LinkStore::open((keys_.dir() / "village.db").string());
+  ASSERT_TRUE(store);
+  const ParentRecord township{"https://t", "township1", "Township", Tier::kTownship, township_.publicKey(), {}};
+  ASSERT_TRUE((*store)->setParent(township).isOk());
+  const WallTime now = SystemClock::instance().now();
+  auto invite = (*store)->addInvite("house7", {Tier::kHousehold, "house7"}, std::vector<uint8_t>(32, 7), now,
+                                    now + std::chrono::hours(1));
+  ASSERT_TRUE(invite);
+  const ChildRecord child = record("house7", Tier::kHousehold, house_, 3000);
+  ASSERT_TRUE((*store)->enrolChild(*invite, child, child.enrolledAt).isOk());
+  Bus bus;
+  auto parent = std::make_shared<testing::RecordingEndpoint>();
+  auto house = std::make_shared<testing::RecordingEndpoint>();
+  Ancestors ancestors(AncestorsContext{.bus = &bus, .store = store->get(), .key = &village_, .selfId = "village1",
+                                       .selfTier = Tier::kVillage, .parent = township});
+  bus.attach(Peer::theParent(), parent);
+  bus.attach(Peer::child("house7"), house);
+  // What went down once `n` came, or `limit` passed.
+  const auto chainsDown = [&](size_t n, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (house->of(Kind::kChain).size() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return house->of(Kind::kChain);
+  };
+  EXPECT_TRUE(chainsDown(1, 300ms).empty());  // none to hand down yet
+  Chain mine = fullChain();
+  mine.pop_back();  // county1, township1, village1
+  ASSERT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kChain, 0, encodeChain(mine)}).isOk());
+  auto down = chainsDown(1);
+  ASSERT_EQ(down.size(), 1u);
+  auto got = decodeChain(down[0].payload);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, fullChain());  // the household vouched for by the village, at its enrolment
+  // The township removed and enrolled again by the county (its key kept:
+  // with a new one, the village would join it again): the village takes
+  // the newer chain and passes it on.
+  Chain newer = mine;
+  newer[1] = vouchFor(county_, "county1", record("township1", Tier::kTownship, township_, 5000));
+  ASSERT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kChain, 0, encodeChain(newer)}).isOk());
+  down = chainsDown(2);
+  ASSERT_EQ(down.size(), 2u);
+  got = decodeChain(down[1].payload);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 4u);
+  EXPECT_EQ((*got)[1].enrolledAtUs, 5000u);
+  EXPECT_TRUE(verifyChain(*got).isOk());
+  // ...and not the older one again.
+  ASSERT_TRUE(bus.deliver(Peer::theParent(), Frame{Kind::kChain, 0, encodeChain(mine)}).isOk());
+  EXPECT_EQ(chainsDown(3, 300ms).size(), 2u);
 }
 
 TEST(SeenAsks, EachAskIsTakenOnceWithinItsWindow) {
