@@ -3,6 +3,7 @@
 // MSE, such as iOS Safari, and recorded video).
 import type Hls from "hls.js";
 import { ApiError, api, sessionExpired, urls } from "./api";
+import { cameraText } from "./camera_text";
 
 export type PlayerState =
   | { kind: "connecting" }
@@ -144,14 +145,16 @@ class WebSocketPlayer implements Player {
   private async retry(opened: boolean, reason: string): Promise<void> {
     clearTimeout(this.stallTimer);
     this.teardownMedia();
-    let message = reason || "no video from this camera";
+    // In the language of the moment: a switch shows in the next message.
+    const t = cameraText();
+    let message = reason || t.noVideo;
     if (!opened) {
       try {
         const cameras = await api.cameras(); // a 401 here ends the session
         const c = cameras.find((x) => x.id === this.camera);
-        if (!c) message = "camera not found";
-        else if (!c.online) message = `camera offline${c.reason ? `: ${c.reason}` : ""}`;
-        else message = "live video unavailable";
+        if (!c) message = t.notFound;
+        else if (!c.online) message = t.cameraOffline(c.reason);
+        else message = t.liveUnavailable;
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) return;
         message = e instanceof Error ? e.message : String(e);
@@ -167,7 +170,7 @@ class WebSocketPlayer implements Player {
     clearTimeout(this.stallTimer);
     this.stallTimer = window.setTimeout(() => {
       this.closeSocket();
-      this.retry(true, "the live stream stalled");
+      this.retry(true, cameraText().stalled);
     }, kStallMs);
   }
 
@@ -183,7 +186,7 @@ class WebSocketPlayer implements Player {
         this.expectInit = true;
         this.setCodec(msg.codec);
       } else if (msg.type === "error") {
-        this.onState({ kind: "error", message: msg.error ?? "live stream error" });
+        this.onState({ kind: "error", message: msg.error ?? cameraText().streamError });
       }
       return;
     }
@@ -205,7 +208,7 @@ class WebSocketPlayer implements Player {
     const mime = `video/mp4; codecs="${codec}"`;
     if (mime === this.mime) return; // same codec, new parameters: the init segment is enough
     if (!this.MS.isTypeSupported(mime)) {
-      this.onState({ kind: "error", message: `this browser cannot decode ${codec}` });
+      this.onState({ kind: "error", message: cameraText().cannotDecode(codec) });
       this.stop();
       return;
     }
@@ -279,7 +282,7 @@ class WebSocketPlayer implements Player {
     } catch (e) {
       // QuotaExceeded or a decode error: start over from a fresh keyframe.
       this.closeSocket();
-      this.retry(true, `live video error: ${e instanceof Error ? e.message : String(e)}`);
+      this.retry(true, cameraText().liveError(e instanceof Error ? e.message : String(e)));
     }
   }
 
@@ -335,12 +338,12 @@ export function playHls(
   if (options.preferNative && canPlayNativeHls(video)) {
     native();
   } else {
-    const fail = (e: unknown) => onState({ kind: "error", message: `cannot play this video (${e instanceof Error ? e.message : e})` });
+    const fail = (e: unknown) => onState({ kind: "error", message: cameraText().cannotPlay(e instanceof Error ? e.message : String(e)) });
     import("hls.js/light").then(({ default: HlsClass }) => {
       if (stopped) return;
       if (!HlsClass.isSupported()) {
         if (canPlayNativeHls(video)) native();
-        else onState({ kind: "error", message: "this browser cannot play this video" });
+        else onState({ kind: "error", message: cameraText().cannotPlayHere });
         return;
       }
       hls = new HlsClass(
@@ -355,12 +358,9 @@ export function playHls(
           sessionExpired();
           return;
         }
+        const t = cameraText();
         const message =
-          code === 404
-            ? "no video in this range"
-            : data.type === HlsClass.ErrorTypes.NETWORK_ERROR
-              ? `video unavailable (${code ?? "network error"})`
-              : `cannot play this video (${data.details})`;
+          code === 404 ? t.noVideoInRange : data.type === HlsClass.ErrorTypes.NETWORK_ERROR ? t.videoUnavailable(code) : t.cannotPlay(data.details);
         onState({ kind: "error", message });
         hls?.destroy();
         hls = undefined;
