@@ -358,7 +358,9 @@ function InviteForm({ childTier, onMade }: { childTier: NodeTier | undefined; on
       {made && (
         <div class="invitation" data-invite={made.id}>
           <p role="status">{t.inviteMade(made.name, when(made.expires_at))}</p>
-          <p class="invite-code">{made.code}</p>
+          <p class="invite-code" translate={false}>
+            {made.code}
+          </p>
           {text !== "" && (
             <>
               <QrCode text={text} label={t.qrLabel} />
