@@ -89,7 +89,7 @@ export const cameraText = texts({
     videoUnavailable: (code) => (code ? `视频不可用（${code}）` : "视频不可用（网络错误）"),
 
     back: "‹ 摄像头",
-    live: "实时预览",
+    live: "实时",
     playback: (at) => `回放 ${at}`,
     viewOffline: (reason) => (reason ? `摄像头离线：${reason}` : "摄像头离线"),
     back10: "−10秒",
@@ -122,3 +122,5 @@ export const cameraText = texts({
     atLive: "实时",
   },
 });
+
+export type CameraText = ReturnType<typeof cameraText>;

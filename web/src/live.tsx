@@ -25,6 +25,6 @@ export function LiveVideo({ camera, onState }: { camera: string; onState?: (s: P
 
 export function StateOverlay({ state }: { state: PlayerState }) {
   if (state.kind === "playing") return null;
-  const text = state.kind === "connecting" ? cameraText().connecting : state.message;
+  const text = state.kind === "connecting" ? cameraText().connecting : state.message(cameraText());
   return <div class={`overlay ${state.kind}`}>{text}</div>;
 }
