@@ -70,7 +70,8 @@ function howLong(r: RemoteLookRow): string {
 function result(r: RemoteLookRow): string {
   const t = looksText();
   if (r.look.refused) return t.refused(r.look.reason ?? "", r.look.count ?? 1);
-  return r.look.ended && r.look.ended !== "closed" ? `${t.allowed}, ${t.ended(r.look.ended)}` : t.allowed;
+  const ended = r.look.ended;
+  return ended && ended !== "closed" ? t.allowedEnded(t.endReasons[ended] ?? ended) : t.allowed;
 }
 
 // The owner's page: every look from the village, township or county at
