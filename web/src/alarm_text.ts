@@ -43,7 +43,7 @@ export const alarmText = texts({
     stored: "正在发送…（已保存在本机，连上村里后送达）",
     sent: "已发送，等待村值班台接收",
     delivered: "已送达村值班台",
-    escalated: (to) => `村里未及时响应，已上报至${to}`,
+    escalated: (to) => `村里未及时响应，已上报至 ${to}`,
     acknowledged: (who) => `${who} 已确认`,
     assigned: (who) => `${who} 正在处理`,
     closed: (outcome) => (outcome ? `已结束：${outcome}` : "已结束"),

@@ -83,7 +83,7 @@ export const networkText = texts({
     nav: "组网",
     title: "组网",
     noLink: "本机未启用层级组网：请在配置中设置数据目录（[node] data_dir）和节点编号（[node] id）。",
-    self: (name, id, tier) => `本机：${name}（${id}），${tiersZh[tier]}级节点。`,
+    self: (name, id, tier) => `本机：${name}（${id}），层级：${tiersZh[tier]}。`,
     fingerprint: "密钥指纹",
     refresh: "刷新",
     tier: (t) => tiersZh[t] ?? t,
