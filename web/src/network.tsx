@@ -119,10 +119,13 @@ function ParentState({ parent }: { parent: LinkParent }) {
         <span class={`dot ${parent.state === "connected" ? "ok" : "bad"}`} /> {t.parentStates[parent.state] ?? parent.state}
         {parent.state === "connected" && parent.connected_since && ` ${t.since(when(parent.connected_since))}`}
         {parent.state !== "connected" && parent.reason && (
-          // The reason is the server's own words.
-          <span class="reason" translate={false}>
-            : {parent.reason}
-          </span>
+          <>
+            {t.colon}
+            {/* the server's own words */}
+            <span class="reason" translate={false}>
+              {parent.reason}
+            </span>
+          </>
         )}
       </dd>
       {parent.state !== "restart_needed" && (

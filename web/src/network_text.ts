@@ -26,6 +26,8 @@ const en = {
     restart_needed: "Joined: restart vigil on this box to connect",
   } as Record<LinkParent["state"], string>,
   since: (when: string) => `since ${when}`,
+  // Before the server's reason for a state.
+  colon: ": ",
   lastSeen: (when: string) => `Last seen: ${when}`,
   roundTrip: (rtt: string) => `, round trip ${rtt}`,
   root: (tier: NodeTier) => `A ${tiersEn[tier]} is the top of the network: it has no parent.`,
@@ -98,6 +100,7 @@ export const networkText = texts({
       restart_needed: "已加入：请重启本机的 vigil 以连接",
     },
     since: (when) => `自 ${when}`,
+    colon: "：",
     lastSeen: (when) => `最后在线：${when}`,
     roundTrip: (rtt) => `，往返延迟 ${rtt}`,
     root: (tier) => `${tiersZh[tier]}是网络的最高层级，没有上级。`,
