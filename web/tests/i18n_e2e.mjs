@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS, exitUnlessChromiumAndUi, waitFor } from "./lib.mjs";
-import { LINK_UP, linkedHousehold, logIn, testNodes } from "./nodes.mjs";
+import { LINK_UP, START, linkedHousehold, logIn, testNodes } from "./nodes.mjs";
 import { englishChecks, shownText, untranslated } from "./strings.mjs";
 
 exitUnlessChromiumAndUi();
@@ -63,10 +63,12 @@ test("every page of a household and a village in zh-CN shows no English; the swi
     [{ tier: "village", rights: ["live", "snapshot"], only_during_alarm: false, hours: null, expires_at: null }]);
   assert.equal(shared.status, 200, JSON.stringify(shared.body));
   await waitFor("the village lists the door", async () => (await village.call("GET", "/api/v1/cameras")).body?.some((c) => c.id === "house1.door"), LINK_UP);
-  const snap = await house.api.get("/api/v1/cameras/door/snapshot.jpg", { headers: { Authorization: `Bearer ${house.token}` } });
-  assert.equal(snap.status(), 200);
+  const snap = await waitFor("a snapshot of the door", async () => {
+    const r = await house.api.get("/api/v1/cameras/door/snapshot.jpg", { headers: { Authorization: `Bearer ${house.token}` } });
+    return r.status() === 200 && r.body();
+  }, START, 1000);
   const jpeg = join(nodes.tmp.path, "snapshot.jpg");
-  writeFileSync(jpeg, await snap.body());
+  writeFileSync(jpeg, snap);
   await waitFor("the village's snapshot of the door", async () => (await village.call("GET", "/api/v1/cameras/house1.door/snapshot.jpg")).status === 200, LINK_UP, 1000);
   // A person at the door a minute ago (events.db as detect::EventStore writes it, as events_e2e does).
   const db = join(house.dir, "data", "events.db");
