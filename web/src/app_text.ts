@@ -44,3 +44,5 @@ export const appText = texts({
     language: "语言",
   },
 });
+
+export type AppText = ReturnType<typeof appText>;

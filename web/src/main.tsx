@@ -1,7 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, api, onSessionExpired } from "./api";
-import { appText } from "./app_text";
+import { type AppText, appText } from "./app_text";
 import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, alarmRoles, installAlarmKeys, useOwnAlarms } from "./alarm";
 import { Audit } from "./audit";
 import { broadcastText } from "./broadcast_text";
@@ -59,7 +59,8 @@ export function navigate(hash: string): void {
 
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined); // undefined: still asking
-  const [notice, setNotice] = useState("");
+  // Said in the language of the moment (a switch rewrites it).
+  const [notice, setNotice] = useState<(t: AppText) => string>(() => () => "");
   const [route, setRoute] = useState<Route>(parseRoute);
   const [tv, setTv] = useState(tvModeFromUrl);
   // The language: switching sets it here, and the whole tree re-renders in
@@ -90,14 +91,14 @@ function App() {
   useEffect(() => {
     api.me().then(setMe, (e) => {
       setMe(null);
-      if (!(e instanceof ApiError && e.status === 401)) setNotice(e.message);
+      if (!(e instanceof ApiError && e.status === 401)) setNotice(() => () => e.message);
     });
   }, []);
 
   useEffect(() => {
     onSessionExpired(() => {
       setMe((current) => {
-        if (current) setNotice(appText().sessionExpired);
+        if (current) setNotice(() => (t: AppText) => t.sessionExpired);
         return null;
       });
     });
@@ -119,10 +120,10 @@ function App() {
   if (me === null) {
     return (
       <Login
-        notice={notice}
+        notice={notice(appText())}
         langSwitch={<LangSwitch onChange={setLangShown} />}
         onLogin={(m) => {
-          setNotice("");
+          setNotice(() => () => "");
           setMe(m);
         }}
       />
@@ -139,7 +140,7 @@ function App() {
     } catch {
       // the session may be gone already; the login page is next either way
     }
-    setNotice(appText().loggedOut);
+    setNotice(() => (t: AppText) => t.loggedOut);
     setMe(null);
   };
 
@@ -207,9 +208,9 @@ function App() {
           </span>
           <button onClick={logout}>{t.logOut}</button>
         </header>
-        {notice !== "" && (
+        {notice(t) !== "" && (
           <p class="notice" role="status">
-            {notice}
+            {notice(t)}
           </p>
         )}
         {looks.count > 0 && route.page !== "looks" && (
