@@ -26,55 +26,66 @@ async function stringTables() {
   return Object.fromEntries(Object.entries(module).filter(([, v]) => v?.table?.en).map(([k, v]) => [k, v.table]));
 }
 
-// The fixed text of a table's strings: a string as it is; a function's
-// text around its arguments, called with a stand-in that reads as a
-// marker in text (and as any property of itself), then with "", 1 and null
-// for the other branches. Fragments keep at least one Latin word.
+// What a table's entry shows: a string as it is; a function's text,
+// called with a stand-in that reads as a marker in text (and as any
+// property of itself), then with "", 1 and null for the other branches.
 const MARK = "\u0001";
 const standIn = new Proxy(function () {}, {
   get: (_, key) => (key === Symbol.toPrimitive ? () => MARK : standIn),
   apply: () => standIn,
 });
-function fragments(table) {
+function outputs(v) {
+  if (typeof v === "string") return [v];
+  const out = [];
+  for (const arg of [standIn, "", 1, null]) {
+    try {
+      out.push(String(v(...Array(Math.max(v.length, 1)).fill(arg))));
+    } catch {
+      out.push(""); // an argument of another type: the other calls cover it
+    }
+  }
+  return out;
+}
+
+// Each entry of a table as { key, en, zh }: its outputs in both languages.
+function entries(en, zh, key) {
+  if (typeof en === "string" || typeof en === "function") return [{ key, en: outputs(en), zh: outputs(zh) }];
+  if (en && typeof en === "object") return Object.keys(en).flatMap((k) => entries(en[k], zh[k], `${key}.${k}`));
+  return [];
+}
+
+// The fixed text of outputs: the text around the arguments, with at least
+// one Latin word.
+function fragments(texts) {
   const out = new Set();
-  const add = (s) => {
-    for (const f of String(s).split(new RegExp(`${MARK}|undefined|NaN|null|\\d+`))) {
+  for (const s of texts) {
+    for (const f of s.split(new RegExp(`${MARK}|undefined|NaN|null|\\d+`))) {
       const t = f.replace(/\s+/g, " ").trim();
       if (/[A-Za-z]{2,}/.test(t)) out.add(t);
     }
-  };
-  const walk = (v) => {
-    if (typeof v === "string") add(v);
-    else if (typeof v === "function") {
-      for (const arg of [standIn, "", 1, null]) {
-        try {
-          add(v(...Array(Math.max(v.length, 1)).fill(arg)));
-        } catch {
-          // an argument of another type: the other calls cover it
-        }
-      }
-    } else if (v && typeof v === "object") Object.values(v).forEach(walk);
-  };
-  walk(table);
+  }
   return out;
 }
 
 const latinWords = (s) => s.match(/[A-Za-z]{2,}/g) ?? [];
 
+// Entries the same in both languages on purpose: codes and placeholders
+// in Latin letters.
+const kSameInBoth = ["networkText.pastePlaceholder", "networkText.codePlaceholder"];
+
 // What the Chinese UI may not show: each English fragment the Chinese
-// tables do not also use, and the Latin words they do use.
+// tables do not also use, and the Latin words they do use. An entry whose
+// Chinese is its English (a string left untranslated) fails here, named.
 export async function englishChecks() {
   const tables = await stringTables();
-  const en = new Set();
-  const zh = new Set();
-  for (const t of Object.values(tables)) {
-    fragments(t.en).forEach((f) => en.add(f));
-    fragments(t.zh).forEach((f) => zh.add(f));
-  }
-  const zhText = [...zh].join("\n");
-  const english = [...en].filter((f) => !zhText.includes(f)).sort((a, b) => b.length - a.length);
+  const all = Object.entries(tables).flatMap(([name, t]) => entries(t.en, t.zh, name));
+  const same = all.filter((e) => e.en.join() === e.zh.join() && fragments(e.en).size > 0).map((e) => e.key);
+  assert.deepEqual(same.filter((k) => !kSameInBoth.includes(k)), [], "entries left in English in the Chinese tables");
+  const zhText = [...fragments(all.flatMap((e) => e.zh))].join("\n");
+  const english = [...fragments(all.flatMap((e) => e.en))].filter((f) => !zhText.includes(f)).sort((a, b) => b.length - a.length);
   const allowed = new Set(latinWords(zhText));
-  console.log(`${Object.keys(tables).length} tables, ${english.length} English strings checked, Latin words allowed in Chinese: ${[...allowed].sort().join(" ")}`);
+  console.log(`${Object.keys(tables).length} tables, ${all.length} entries, ${english.length} English strings checked; ` +
+    `Latin words allowed in Chinese: ${[...allowed].sort().join(" ")}`);
   assert.ok(english.length > 300, `only ${english.length} English strings found`);
   return { english, allowed };
 }
