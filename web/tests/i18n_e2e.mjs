@@ -158,6 +158,12 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await home.waitForSelector("html.tv .tile video");
   assert.ok(await home.isVisible(".bar .lang-switch"), "the language switch is in the TV mode's header");
   await noEnglish(home, "the TV grid");
+  // The switch from a remote: OK on it turns English on, OK again Chinese.
+  await home.focus(".bar .lang-switch");
+  await home.keyboard.press("Enter");
+  await home.waitForFunction(() => document.documentElement.lang === "en" && document.activeElement?.classList.contains("lang-switch"));
+  await home.keyboard.press("Enter");
+  await home.waitForFunction(() => document.documentElement.lang === "zh-CN");
   await home.goto(`${house.url}?tv=1#/camera/door`);
   await home.waitForSelector("html.tv .camera-page .tl-run", { timeout: SHOWN });
   await noEnglish(home, "the TV camera view");
