@@ -17,7 +17,7 @@ const kStorageKey = "vigil.lang";
 
 // The first of the browser's languages that is Chinese (any zh-*: the UI
 // has simplified Chinese only) or English; English when neither is.
-export function langFromBrowser(languages: readonly string[]): Lang {
+function langFromBrowser(languages: readonly string[]): Lang {
   for (const tag of languages) {
     const primary = tag.toLowerCase().split("-")[0];
     if (primary === "zh") return "zh";
