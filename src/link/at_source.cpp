@@ -39,6 +39,10 @@ nlohmann::json remoteDetail(const LooksContext& context, const AskFromAbove& ask
   return detail;
 }
 
+bool isMasked(const LooksContext& context, std::string_view camera) {
+  return context.masked && context.masked(camera);
+}
+
 Status shareAllows(const LooksContext& context, const AskFromAbove& ask) {
   if (!context.shares || !context.cameraExists || !context.cameraExists(ask.camera)) {
     return Status::permissionDenied(fmt::format("not shared with the {}", tierName(ask.tier)));
@@ -46,8 +50,11 @@ Status shareAllows(const LooksContext& context, const AskFromAbove& ask) {
   return context.shares->decide(ask.camera, ask.tier, ask.right, openAlarm(context).has_value());
 }
 
-Status decideAtSource(const LooksContext& context, const AskFromAbove& ask) {
+Status decideAtSource(const LooksContext& context, const AskFromAbove& ask, bool unmaskedPictures) {
   Status decision = shareAllows(context, ask);
+  if (decision.isOk() && unmaskedPictures && isMasked(context, ask.camera)) {
+    decision = Status::permissionDenied(std::string(kMaskedNotShared));
+  }
   if (decision.isOk()) return decision;
   nlohmann::json detail = remoteDetail(context, ask);
   detail["reason"] = decision.message();
