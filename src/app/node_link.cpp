@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "app/node_notify.h"
 #include "base/log.h"
+#include "mask/masked_live.h"
 
 namespace vigil::app {
 
@@ -17,12 +20,18 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
                                  if (!access) return link::TierRights{};
                                  return access->shares->rightsNow(camera, openAlarm && openAlarm());
                                }};
+  // Masked on one thread per 2 cores (as detection), while the link holds
+  // a camera's masked stream; the looks go before the node's registry.
+  auto masked = std::make_shared<mask::MaskedLive>(
+      node.live(), node.sharedMasks(), std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2)));
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,
           .audit = access ? access->audit.get() : nullptr,
           .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); },
-          .openAlarm = std::move(openAlarm)};
+          .openAlarm = std::move(openAlarm),
+          .masked = [masked](std::string_view camera) { return masked->masked(camera); },
+          .maskedLive = [masked](const std::string& camera) { return masked->hold(camera); }};
 }
 
 NodeLink::~NodeLink() {
@@ -153,6 +162,8 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .shares = services.audit ? services.shares : nullptr,
       .audit = services.audit,
       .cameraExists = std::move(services.cameraExists),
+      .masked = std::move(services.masked),
+      .maskedLive = std::move(services.maskedLive),
       .openAlarm = std::move(services.openAlarm),
       .selfId = config.node.id,
       .selfTier = config.node.tier,
