@@ -9,7 +9,8 @@ cannot mask yet (recorded video) is refused, whatever the route, Range or
 method; the household's own view of the door is not masked (the mask
 applies to what is shared only). A mask with applies = "all" masks the
 household's own live view and recording too (decoded with ffmpeg from an
-export), which the village may then export whole."""
+export), which the village may then export whole. A mask added later hides
+the picture a village kept from an earlier look."""
 import http.client
 import json
 import os
@@ -179,6 +180,34 @@ class MaskTest(NodesTestCase):
                    lambda: "house-1.door" in [c["id"] for c in village.api("GET", "/api/v1/cameras")[1]], LINK_UP)
         for luma in self.export(village, "house-1.door", q):
             self.check(luma, masked=True)
+        self.check(self.snapshot(village, "house-1.door"), masked=True)
+
+    def test_a_mask_added_later_hides_what_the_parent_saw_before(self):
+        village = self.node("village-1", "village")
+        house = self.node("house-1", "household")
+        camera = f'\n[[camera]]\nid = "door"\nname = "The door"\nurl = "{self.cam_base}/cam/0"\nrecord = "off"\n'
+        with open(house.config, "a") as f:
+            f.write(camera)
+        self.linked(village, house)
+        status, body = house.api("PUT", "/api/v1/cameras/door/shares",
+                                 [{"tier": "village", "rights": ["live", "snapshot"]}])
+        self.assertEqual(status, 200, body)
+        wait_until("the village lists the door",
+                   lambda: "house-1.door" in [c["id"] for c in village.api("GET", "/api/v1/cameras")[1]], LINK_UP)
+        wait_until("the door streams at home",
+                   lambda: request(house, "GET", "/api/v1/cameras/door/snapshot.jpg")[0] == 200, 60)
+        self.check(self.snapshot(village, "house-1.door"), masked=False)  # the village holds that picture now
+
+        # The owner masks the door and starts again; the village's next
+        # look gets the masked picture, not the one it kept from before.
+        house.stop()
+        with open(house.config, "a") as f:
+            f.write(f'[[camera.mask]]\nname = "the street"\npolygon = {MASK}\n')
+        house.start()
+        wait_until("the household is back",
+                   lambda: (c := village.child("house-1")) and c["state"] == "connected", LINK_UP)
+        wait_until("the door streams at home again",
+                   lambda: request(house, "GET", "/api/v1/cameras/door/snapshot.jpg")[0] == 200, 60)
         self.check(self.snapshot(village, "house-1.door"), masked=True)
 
 

@@ -115,14 +115,22 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   // False when the channel already carries another camera.
   bool holdDownFeed(const std::string& child, uint32_t channel, const std::string& stream) REQUIRES(mutex) {
     auto [it, added] = downFeeds.try_emplace({child, channel});
-    if (added) it->second.stream = context.live->stream(stream);
+    if (added) {
+      it->second.stream = context.live->stream(stream);
+      // What an earlier feed left (before the owner masked the camera, or
+      // before a share ended) is not served as this feed's first picture.
+      it->second.stream->dropCache();
+    }
     if (it->second.stream->id() != stream) return false;
     ++it->second.looks;
     return true;
   }
   void releaseDownFeed(const std::string& child, uint32_t channel) REQUIRES(mutex) {
     auto it = downFeeds.find({child, channel});
-    if (it != downFeeds.end() && --it->second.looks <= 0) downFeeds.erase(it);
+    if (it != downFeeds.end() && --it->second.looks <= 0) {
+      it->second.stream->dropCache();  // nobody is allowed its pictures any more
+      downFeeds.erase(it);
+    }
   }
   // The feed of `stream` (a camera id), from `masked` when given (a camera
   // of this node with masks), else from the registry. 0 when a masked
