@@ -8,10 +8,10 @@
 #include <future>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "base/log.h"
 #include "detect/pipeline.h"
+#include "mask/masker.h"
 #include "mask/masking_sink.h"
 #include "storage/event_recorder.h"
 
@@ -32,9 +32,6 @@ void logAnalysis(const detect::FrameAnalysis& analysis) {
                                  {"box", fmt::format("{}x{}+{}+{}", first.width, first.height, first.x, first.y)},
                                  {"dropped", analysis.droppedFrames}});
 }
-
-// Threads masking `applies = "all"` cameras: one per 2 cores, as detection.
-size_t maskingThreads() { return std::max(1u, std::thread::hardware_concurrency() / 2); }
 
 }  // namespace
 
@@ -142,7 +139,7 @@ Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage:
                                               recording_->events(config.id), detection_.get(), detected);
     camera::FrameSink* first = slot->sink.get();
     if (!maskAll.empty()) {
-      if (!masking_) masking_ = std::make_unique<boost::asio::thread_pool>(maskingThreads());
+      if (!masking_) masking_ = std::make_unique<boost::asio::thread_pool>(mask::defaultThreads());
       slot->masking = std::make_unique<mask::MaskingSink>(*masking_, std::move(maskAll), *slot->sink);
       first = slot->masking.get();
     }

@@ -2,13 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <thread>
 
 #include "app/node_notify.h"
 #include "base/log.h"
 #include "mask/masked_live.h"
+#include "mask/masker.h"
 
 namespace vigil::app {
 
@@ -20,10 +19,9 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
                                  if (!access) return link::TierRights{};
                                  return access->shares->rightsNow(camera, openAlarm && openAlarm());
                                }};
-  // Masked on one thread per 2 cores (as detection), while the link holds
-  // a camera's masked stream; the looks go before the node's registry.
-  auto masked = std::make_shared<mask::MaskedLive>(
-      node.live(), node.sharedMasks(), std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2)));
+  // Masked while the link holds a camera's masked stream; the looks go
+  // before the node's registry.
+  auto masked = std::make_shared<mask::MaskedLive>(node.live(), node.sharedMasks(), mask::defaultThreads());
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,

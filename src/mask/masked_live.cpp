@@ -79,11 +79,13 @@ MaskedLive::MaskedLive(media::LiveRegistry& live, std::map<std::string, std::vec
                        int threads)
     : live_(live),
       masks_(masks.begin(), masks.end()),
-      pool_(std::make_shared<asio::thread_pool>(static_cast<size_t>(std::max(1, threads)))) {}
+      // No masked camera, no thread.
+      pool_(masks_.empty() ? nullptr : std::make_shared<asio::thread_pool>(static_cast<size_t>(std::max(1, threads)))) {}
 
 MaskedLive::~MaskedLive() {
   // A job outliving this object keeps the pool object, whose threads are
   // gone: its frames are no longer masked, and none is ever sent unmasked.
+  if (!pool_) return;
   pool_->stop();
   pool_->join();
 }

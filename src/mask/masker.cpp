@@ -7,9 +7,11 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "detect/decoder.h"
 #include "detect/libav.h"
@@ -221,6 +223,8 @@ struct VideoMasker::State {
     out.push_back(std::move(frame));
   }
 };
+
+int defaultThreads() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2)); }
 
 VideoMasker::VideoMasker(std::vector<detect::Polygon> masks) : state_(std::make_unique<State>(std::move(masks))) {}
 VideoMasker::~VideoMasker() = default;

@@ -18,6 +18,10 @@
 
 namespace vigil::mask {
 
+// Threads a pool that masks gets: one per 2 cores (at least 1), as
+// detection's workers.
+int defaultThreads();
+
 class VideoMasker {
  public:
   // `masks`: polygons in 0..1 picture coordinates, rasterised at each
