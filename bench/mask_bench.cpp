@@ -4,21 +4,10 @@
 // it (not installed).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <sys/resource.h>
 
+#include "cpu_time.h"
 #include "detect/testing/h264_file.h"
 #include "mask/masker.h"
-
-namespace {
-
-double cpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vigil;
@@ -41,7 +30,7 @@ int main(int argc, char** argv) {
   std::vector<media::Frame> out;
   uint64_t masked = 0;
   const int64_t step = MediaDuration::kTicksPerSecond / inputFps;
-  const double before = cpuSeconds();
+  const double before = bench::cpuSeconds();
   for (int64_t i = 0; i < int64_t{loops} * static_cast<int64_t>(frames->size()); ++i) {
     media::Frame frame = *(*frames)[static_cast<size_t>(i) % frames->size()];
     frame.pts = MediaTime(i * step);  // its pts goes on across loops
@@ -52,7 +41,7 @@ int main(int argc, char** argv) {
     }
     masked += out.size();
   }
-  const double cpu = cpuSeconds() - before;
+  const double cpu = bench::cpuSeconds() - before;
   fmt::print("{{\"frames\": {}, \"masked\": {}, \"cpu_seconds\": {:.3f}}}\n",
              int64_t{loops} * static_cast<int64_t>(frames->size()), masked, cpu);
   return 0;

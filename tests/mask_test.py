@@ -92,16 +92,23 @@ class MaskTest(NodesTestCase):
             time.sleep(0.5)
         return self.gray(node, f"{node.url}/api/v1/cameras/{camera}/live.m3u8", frames=5)
 
-    def test_what_a_household_shares_is_masked_at_the_source(self):
+    def village_and_house(self, cameras):
+        """A village and a household whose config ends with `cameras`, linked."""
         village = self.node("village-1", "village")
         house = self.node("house-1", "household")
         with open(house.config, "a") as f:
-            f.write(f'\n[[camera]]\nid = "door"\nname = "The door"\nurl = "{self.cam_base}/cam/0"\n'
-                    f'record = "continuous"\n'
-                    f'[[camera.mask]]\nname = "the neighbour\'s window"\npolygon = {MASK}\n'
-                    f'\n[[camera]]\nid = "gate"\nname = "The gate"\nurl = "{self.cam_base}/cam/0"\n'
-                    f'record = "off"\n')
+            f.write(cameras)
         self.linked(village, house)
+        return village, house
+
+    def camera(self, camera_id, record, masks=""):
+        return (f'\n[[camera]]\nid = "{camera_id}"\nname = "The {camera_id}"\nurl = "{self.cam_base}/cam/0"\n'
+                f'record = "{record}"\n{masks}')
+
+    def test_what_a_household_shares_is_masked_at_the_source(self):
+        village, house = self.village_and_house(
+            self.camera("door", "continuous", f'[[camera.mask]]\nname = "the neighbour\'s window"\npolygon = {MASK}\n')
+            + self.camera("gate", "off"))
         everything = [{"tier": "village", "rights": ["live", "snapshot", "playback", "export"]}]
         for camera in ("door", "gate"):
             status, body = house.api("PUT", f"/api/v1/cameras/{camera}/shares", everything)
@@ -148,13 +155,8 @@ class MaskTest(NodesTestCase):
         return self.gray(node, path, frames=5)
 
     def test_applies_all_masks_local_video_and_recordings_shared_whole(self):
-        village = self.node("village-1", "village")
-        house = self.node("house-1", "household")
-        with open(house.config, "a") as f:
-            f.write(f'\n[[camera]]\nid = "door"\nname = "The door"\nurl = "{self.cam_base}/cam/0"\n'
-                    f'record = "continuous"\n'
-                    f'[[camera.mask]]\nname = "the street"\npolygon = {MASK}\napplies = "all"\n')
-        self.linked(village, house)
+        village, house = self.village_and_house(
+            self.camera("door", "continuous", f'[[camera.mask]]\nname = "the street"\npolygon = {MASK}\napplies = "all"\n'))
         status, body = house.api("PUT", "/api/v1/cameras/door/shares",
                                  [{"tier": "village", "rights": ["live", "snapshot", "playback", "export"]}])
         self.assertEqual(status, 200, body)
@@ -183,12 +185,7 @@ class MaskTest(NodesTestCase):
         self.check(self.snapshot(village, "house-1.door"), masked=True)
 
     def test_a_mask_added_later_hides_what_the_parent_saw_before(self):
-        village = self.node("village-1", "village")
-        house = self.node("house-1", "household")
-        camera = f'\n[[camera]]\nid = "door"\nname = "The door"\nurl = "{self.cam_base}/cam/0"\nrecord = "off"\n'
-        with open(house.config, "a") as f:
-            f.write(camera)
-        self.linked(village, house)
+        village, house = self.village_and_house(self.camera("door", "off"))
         status, body = house.api("PUT", "/api/v1/cameras/door/shares",
                                  [{"tier": "village", "rights": ["live", "snapshot"]}])
         self.assertEqual(status, 200, body)
