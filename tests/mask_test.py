@@ -116,6 +116,12 @@ class MaskTest(NodesTestCase):
         wait_until("the village lists the door",
                    lambda: "house-1.door" in [c["id"] for c in village.api("GET", "/api/v1/cameras")[1]], LINK_UP)
 
+        # The village is not offered the door's recorded video (refused below: not masked yet).
+        rights = {c["id"]: sorted(c.get("rights", [])) for c in village.api("GET", "/api/v1/cameras")[1]}
+        self.assertEqual(rights["house-1.door"], ["live", "snapshot"])
+        wait_until("the village lists the gate", lambda: "house-1.gate" in [
+            c["id"] for c in village.api("GET", "/api/v1/cameras")[1]], LINK_UP)
+
         # The household sees its own door unmasked (applies = "shared").
         wait_until("the door streams at home",
                    lambda: request(house, "GET", "/api/v1/cameras/door/snapshot.jpg")[0] == 200, 60)
