@@ -3,25 +3,14 @@
 // it cost as JSON. bench/motion.py runs it (not installed).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "cpu_time.h"
 #include "detect/pipeline.h"
 #include "detect/testing/h264_file.h"
-
-namespace {
-
-double cpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vigil;
@@ -55,7 +44,7 @@ int main(int argc, char** argv) {
 
   // Every camera's frame i of the loop at the same moment: cameras that
   // started together (the worst case for a pool).
-  const double cpuBefore = cpuSeconds();
+  const double cpuBefore = bench::cpuSeconds();
   const auto start = std::chrono::steady_clock::now();
   const int64_t total = int64_t{seconds} * inputFps;
   const int64_t step = MediaDuration::kTicksPerSecond / inputFps;
@@ -69,7 +58,7 @@ int main(int argc, char** argv) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the last frames' analyses
   pipeline.stop();
-  const double cpu = cpuSeconds() - cpuBefore;
+  const double cpu = bench::cpuSeconds() - cpuBefore;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uint64_t analysed = 0;
   uint64_t dropped = 0;

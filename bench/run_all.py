@@ -52,16 +52,18 @@ SCALES = {
                "quick": ["--cameras", "2", "--seconds", "2", "--runs", "1"]},
     "detector": {"full": ["--threads", "1,2", "--seconds", "20", "--runs", "3"],
                  "quick": ["--threads", "2", "--seconds", "1", "--runs", "1"]},
+    "mask": {"full": ["--input-fps", "15", "--seconds", "20", "--loops", "2", "--runs", "3"],
+             "quick": ["--input-fps", "5", "--seconds", "2", "--loops", "1", "--runs", "1"]},
 }
 SCRIPTS = {"record": "ingest.py", "write": "write.py", "crash": "crash_loss.py", "playback": "playback.py",
            "live": "live.py", "first-frame": "first_frame.py", "link": "link.py", "broadcast": "broadcast.py",
            "testcam": "testcam_capacity.py", "motion": "motion.py",
-           "detector": "detector.py"}
+           "detector": "detector.py", "mask": "mask.py"}
 # The scripts that take a --dir for their working files.
-TAKES_DIR = {"record", "write", "crash", "playback", "broadcast", "motion"}
+TAKES_DIR = {"record", "write", "crash", "playback", "broadcast", "motion", "mask"}
 # "live publish" is the live registry's Google Benchmark (bench/live_publish.cpp), kept as measured.
 ORDER = ["header", "record", "chart", "write", "crash", "playback", "live", "first frame", "live publish", "link",
-         "broadcast", "testcam capacity", "motion", "detector"]
+         "broadcast", "testcam capacity", "motion", "detector", "mask"]
 
 
 def machine():

@@ -95,6 +95,22 @@ url = "rtsp://h/y"
               HasSubstr("vigil.toml:6: camera[0].zone[0].polygon: each point must be [x, y] with x and y in 0..1"));
 }
 
+// A privacy mask needs no detection (issue 16 item 5).
+TEST(Config, MasksAreReadWithoutDetection) {
+  auto c = parseConfig(R"([[camera]]
+id = "door"
+url = "rtsp://h/x"
+[[camera.mask]]
+name = "the neighbour's window"
+polygon = [[0, 0], [0.5, 0], [0.5, 0.5]]
+)",
+                       "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_FALSE(c->cameras[0].detect.enabled());
+  ASSERT_EQ(c->cameras[0].detect.masks.size(), 1u);
+  EXPECT_EQ(c->cameras[0].detect.masks[0].applies, detect::Mask::Applies::kShared);
+}
+
 TEST(Config, WrongTypeNamesKey) {
   EXPECT_EQ(errorOf("[node]\nname = 5\n"), "vigil.toml:2: node.name: must be a string");
   EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nretain_days = \"30\"\n"),

@@ -11,6 +11,8 @@
 
 #include "base/log.h"
 #include "detect/pipeline.h"
+#include "mask/masker.h"
+#include "mask/masking_sink.h"
 #include "storage/event_recorder.h"
 
 namespace vigil::app {
@@ -113,7 +115,8 @@ class Node::CameraSink final : public camera::FrameSink {
 struct Node::Slot {
   boost::asio::io_context* loop;
   std::unique_ptr<CameraSink> sink;
-  std::unique_ptr<camera::Camera> camera;  // destroyed before its sink
+  std::unique_ptr<mask::MaskingSink> masking;  // with masks `applies = "all"`: before the sink
+  std::unique_ptr<camera::Camera> camera;  // destroyed before its sinks
 };
 
 Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store,
@@ -125,12 +128,22 @@ Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage:
     detection_ = std::make_unique<detect::Pipeline>(detection.config, std::move(detection.sink));
   }
   for (auto& [config, recording, detect] : cameras) {
+    std::vector<detect::Polygon> maskAll;
+    for (const detect::Mask& m : detect.masks) {
+      (m.applies == detect::Mask::Applies::kAll ? maskAll : sharedMasks_[config.id]).push_back(m.polygon);
+    }
     auto slot = std::make_unique<Slot>();
     slot->loop = &loops_.next();
     detect::Pipeline::Camera* detected = detect.enabled() ? &detection_->addCamera(config.id, detect) : nullptr;
     slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), recording_->continuous(config.id),
                                               recording_->events(config.id), detection_.get(), detected);
-    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), slot->sink.get(), options);
+    camera::FrameSink* first = slot->sink.get();
+    if (!maskAll.empty()) {
+      if (!masking_) masking_ = std::make_unique<boost::asio::thread_pool>(mask::defaultThreads());
+      slot->masking = std::make_unique<mask::MaskingSink>(*masking_, std::move(maskAll), *slot->sink);
+      first = slot->masking.get();
+    }
+    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), first, options);
     slots_.push_back(std::move(slot));
   }
 }

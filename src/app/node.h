@@ -6,6 +6,7 @@
 // detection's worker pool (detect/pipeline.h) for cameras with `detect` set.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,9 @@
 
 namespace vigil::detect {
 class Pipeline;
+}
+namespace boost::asio {
+class thread_pool;
 }
 
 namespace vigil::app {
@@ -53,6 +57,11 @@ class Node {
   bool hasCamera(const std::string& id) const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
   media::LiveRegistry& live() { return live_; }
+  // The polygons of the privacy masks that apply to what is shared only
+  // (`applies = "shared"`), by camera id: those the tier link masks.
+  // Masks with `applies = "all"` are masked before the live registry,
+  // recording and detection (mask/masking_sink.h).
+  const std::map<std::string, std::vector<detect::Polygon>>& sharedMasks() const { return sharedMasks_; }
 
   // Opens or closes the event of a camera with record = "events"; frames
   // follow from its next frame on. NotFound: no such camera;
@@ -68,7 +77,10 @@ class Node {
   media::LiveRegistry live_;
   std::unique_ptr<Recording> recording_;
   std::unique_ptr<detect::Pipeline> detection_;  // null when no camera detects
+  // Masks `applies = "all"`; null when no camera has one. Outlives the slots.
+  std::unique_ptr<boost::asio::thread_pool> masking_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::map<std::string, std::vector<detect::Polygon>> sharedMasks_;
 };
 
 }  // namespace vigil::app

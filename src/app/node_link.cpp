@@ -6,23 +6,47 @@
 
 #include "app/node_notify.h"
 #include "base/log.h"
+#include "mask/masked_live.h"
+#include "mask/masker.h"
 
 namespace vigil::app {
+
+namespace {
+
+// A camera with `applies = "shared"` masks offers no recorded video above:
+// it would be refused there (not masked yet), so the catalog does not list it.
+void withoutRecordedVideo(link::TierRights& rights) {
+  for (auto it = rights.begin(); it != rights.end();) {
+    it->second.erase(access::ShareRight::kPlayback);
+    it->second.erase(access::ShareRight::kExport);
+    it = it->second.empty() ? rights.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace
 
 NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms) {
   std::function<std::optional<std::string>()> openAlarm;
   if (alarms) openAlarm = [alarms] { return alarms->openHere(); };
-  link::CatalogSources cameras{.cameras = [&node] { return node.cameraStatuses(); },
-                               .rights = [access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
-                                 if (!access) return link::TierRights{};
-                                 return access->shares->rightsNow(camera, openAlarm && openAlarm());
-                               }};
+  // Masked while the link holds a camera's masked stream; the looks go
+  // before the node's registry.
+  auto masked = std::make_shared<mask::MaskedLive>(node.live(), node.sharedMasks(), mask::defaultThreads());
+  link::CatalogSources cameras{
+      .cameras = [&node] { return node.cameraStatuses(); },
+      .rights = [access, openAlarm, masked](const std::string& camera) -> Result<link::TierRights> {
+        if (!access) return link::TierRights{};
+        auto rights = access->shares->rightsNow(camera, openAlarm && openAlarm());
+        if (rights && masked->masked(camera)) withoutRecordedVideo(*rights);
+        return rights;
+      }};
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,
           .audit = access ? access->audit.get() : nullptr,
           .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); },
-          .openAlarm = std::move(openAlarm)};
+          .openAlarm = std::move(openAlarm),
+          .masked = [masked](std::string_view camera) { return masked->masked(camera); },
+          .maskedLive = [masked](const std::string& camera) { return masked->hold(camera); }};
 }
 
 NodeLink::~NodeLink() {
@@ -161,6 +185,8 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .key = link.key.get(),
       .askers = [ancestors = link.ancestors.get()](std::string_view id, Tier tier) { return ancestors->find(id, tier); },
       .cameraExists = std::move(services.cameraExists),
+      .masked = std::move(services.masked),
+      .maskedLive = std::move(services.maskedLive),
       .openAlarm = std::move(services.openAlarm),
       .selfId = config.node.id,
       .selfTier = config.node.tier,

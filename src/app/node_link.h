@@ -71,6 +71,9 @@ struct NodeLinkServices {
   access::AuditLog* audit = nullptr;
   std::function<bool(std::string_view camera)> cameraExists;
   std::function<std::optional<std::string>()> openAlarm;  // null: none is ever open
+  // Cameras with privacy masks and their masked live streams (link::LooksContext).
+  std::function<bool(std::string_view camera)> masked;
+  std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> maskedLive;
 };
 
 // What `node` and its `access` (null: no access database) give the link:

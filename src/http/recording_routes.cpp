@@ -263,6 +263,7 @@ void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context) {
             const Request req = requestFromAbove(ask, route->segment);
             return answerUp(req, route->handler(*shared, req));
           },
+      .withoutPictures = [](std::string_view path) { return path == "recordings"; },
   });
 }
 

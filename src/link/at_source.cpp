@@ -43,6 +43,10 @@ nlohmann::json remoteDetail(const LooksContext& context, const AskFromAbove& ask
   return detail;
 }
 
+bool isMasked(const LooksContext& context, std::string_view camera) {
+  return context.masked && context.masked(camera);
+}
+
 Status shareAllows(const LooksContext& context, const AskFromAbove& ask) {
   if (!context.shares || !context.cameraExists || !context.cameraExists(ask.camera)) {
     return Status::permissionDenied(fmt::format("not shared with the {}", tierName(ask.tier)));
@@ -123,9 +127,12 @@ bool SeenAsks::admit(const std::string& asker, const AskNonce& nonce, int64_t fo
   return true;
 }
 
-Status decideAtSource(const LooksContext& context, const AskFromAbove& ask) {
+Status decideAtSource(const LooksContext& context, const AskFromAbove& ask, bool unmaskedPictures) {
   Status decision = checkAsker(context, ask);
   if (decision.isOk()) decision = shareAllows(context, ask);
+  if (decision.isOk() && unmaskedPictures && isMasked(context, ask.camera)) {
+    decision = Status::permissionDenied(std::string(kMaskedNotShared));
+  }
   if (decision.isOk()) return decision;
   nlohmann::json detail = remoteDetail(context, ask);
   detail["reason"] = decision.message();

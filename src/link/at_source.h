@@ -83,9 +83,15 @@ std::string remoteUser(const AskFromAbove& ask);
 nlohmann::json remoteDetail(const LooksContext& context, const AskFromAbove& ask);
 // The asking node's proof (checkAsker), then the owner's shares on the ask
 // now (fails closed: a camera it does not have, or shares it cannot read,
-// refuse). A refusal is written as a `refused` row with its reason;
-// PermissionDenied with the reason.
-Status decideAtSource(const LooksContext& context, const AskFromAbove& ask);
+// refuse), and its privacy masks: an answer that would carry
+// `unmaskedPictures` of a camera with masks is refused. A refusal is
+// written as a `refused` row with its reason; PermissionDenied with the
+// reason.
+Status decideAtSource(const LooksContext& context, const AskFromAbove& ask, bool unmaskedPictures);
+// Why a camera's masked video cannot go up (the refusal's reason).
+inline constexpr std::string_view kMaskedNotShared = "this camera's masked video cannot be shared yet";
+// Whether a camera of this node has privacy masks.
+bool isMasked(const LooksContext& context, std::string_view camera);
 // Only the decision, no row (rechecks while a look or a body goes on).
 Status shareAllows(const LooksContext& context, const AskFromAbove& ask);
 // `context` with what the owner keeps of asks from above, shared by looks

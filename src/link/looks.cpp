@@ -79,6 +79,9 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   // Frames from this node's registry up to the parent, while looks need them.
   struct UpFeed {
     uint32_t channel = 0;
+    // A masked camera's masked live stream (held while the feed lives, so
+    // declared before the viewer, which goes first); null: the registry's.
+    std::shared_ptr<media::LiveStream> source;
     std::unique_ptr<media::LiveViewer> viewer;
     StreamEncoder encoder;
     std::vector<media::LiveItem> items;
@@ -112,22 +115,35 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   // False when the channel already carries another camera.
   bool holdDownFeed(const std::string& child, uint32_t channel, const std::string& stream) REQUIRES(mutex) {
     auto [it, added] = downFeeds.try_emplace({child, channel});
-    if (added) it->second.stream = context.live->stream(stream);
+    if (added) {
+      it->second.stream = context.live->stream(stream);
+      // What an earlier feed left (before the owner masked the camera, or
+      // before a share ended) is not served as this feed's first picture.
+      it->second.stream->dropCache();
+    }
     if (it->second.stream->id() != stream) return false;
     ++it->second.looks;
     return true;
   }
   void releaseDownFeed(const std::string& child, uint32_t channel) REQUIRES(mutex) {
     auto it = downFeeds.find({child, channel});
-    if (it != downFeeds.end() && --it->second.looks <= 0) downFeeds.erase(it);
+    if (it != downFeeds.end() && --it->second.looks <= 0) {
+      it->second.stream->dropCache();  // nobody is allowed its pictures any more
+      downFeeds.erase(it);
+    }
   }
-  uint32_t holdUpFeed(const std::string& stream) REQUIRES(mutex) {
+  // The feed of `stream` (a camera id), from `masked` when given (a camera
+  // of this node with masks), else from the registry. 0 when a masked
+  // camera's feed would come from the registry: its raw video never goes up.
+  uint32_t holdUpFeed(const std::string& stream, std::shared_ptr<media::LiveStream> masked = nullptr) REQUIRES(mutex) {
+    if (!masked && !upFeeds.count(stream) && isMasked(context, stream)) return 0;
     auto& feed = upFeeds[stream];
     if (!feed) {
       feed = std::make_shared<UpFeed>();
       feed->channel = nextChannel++;
+      feed->source = masked ? std::move(masked) : context.live->stream(stream);
       std::weak_ptr<UpFeed> weak = feed;
-      feed->viewer = context.live->stream(stream)->subscribe([self = weak_from_this(), weak] {
+      feed->viewer = feed->source->subscribe([self = weak_from_this(), weak] {
         if (auto s = self.lock()) {
           asio::post(*s->context.loop, [s, weak] { s->drainUp(weak); });
         }
@@ -361,7 +377,19 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     AskFromAbove ask = askOf(m);
     ask.signedAs = {"look", access::shareRightName(m.right)};
     ask.proof = &m.proof;
-    Status decision = decideAtSource(context, ask);
+    const bool frames = carriesFrames(m.right);
+    Status decision = decideAtSource(context, ask, frames && !context.maskedLive);
+    // A camera with privacy masks sends up its masked live stream only.
+    std::shared_ptr<media::LiveStream> masked;
+    if (decision.isOk() && frames && isMasked(context, m.camera)) {
+      auto held = context.maskedLive(m.camera);
+      if (held) {
+        masked = std::move(*held);
+      } else {
+        log::warn("link.masked_live_failed", {{"camera", m.camera}, {"status", held.status()}});
+        decision = Status::unavailable(std::string(kMaskedNotShared));
+      }
+    }
     if (decision.isOk()) {
       Status written = context.audit ? context.audit->record({remoteUser(ask), startKind(m.right), m.camera, "link",
                                                               remoteDetail(context, ask).dump()})
@@ -375,14 +403,15 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       // Closed before the answer (its row stands, a look of no time), or
       // closed and opened again under the same id: that open has its own.
       if (u == up.end() || u->second.serial != serial) return;
-      if (!decision.isOk()) {
+      if (decision.isOk() && frames) {
+        answer.channel = holdUpFeed(m.camera, std::move(masked));
+        if (answer.channel == 0) answer = LookAnswer{m.look, false, std::string(kMaskedNotShared), 0};
+      }
+      if (!answer.ok) {
         up.erase(u);
       } else {
         u->second.answered = true;
-        if (carriesFrames(m.right)) {
-          u->second.stream = m.camera;
-          answer.channel = holdUpFeed(m.camera);
-        }
+        if (frames) u->second.stream = m.camera;
       }
     }
     sendUp(Kind::kLookAnswer, encode(answer));

@@ -49,6 +49,14 @@ struct LooksContext {
   // none: no ask from above is taken.
   std::function<std::optional<PinnedAsker>(std::string_view id, Tier tier)> askers;
   std::function<bool(std::string_view camera)> cameraExists;  // this node's own cameras
+  // Privacy masks (design/DETECT.md, "Privacy masks"): whether a camera of
+  // this node has any (null: none has). Such a camera sends up only masked
+  // pictures; what cannot be masked is refused.
+  std::function<bool(std::string_view camera)> masked;
+  // The masked live stream of a masked camera, masked while any holder
+  // keeps the pointer (one for all). Null: its live and snapshot looks are
+  // refused.
+  std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> maskedLive;
   // The id of this node's alarm that opens its "only during an alarm"
   // shares now (design/ALARMS.md); null or none: no alarm is open.
   std::function<std::optional<std::string>()> openAlarm;

@@ -5,11 +5,14 @@
 #include <sqlite3.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <map>
 #include <thread>
 
 #include "access/sqlite_store.h"
+#include "link/at_source.h"
 #include "link/look_messages.h"
 #include "link/test_asks.h"
+#include "link/stream_frames.h"
 #include "link/test_endpoint.h"
 #include "link/test_keys.h"
 
@@ -29,7 +32,7 @@ class LooksTest : public ::testing::Test {
     audit_ = std::make_unique<access::AuditLog>(*store_, SystemClock::instance());
     shares_ = std::make_unique<access::CameraShares>(*store_, *audit_, SystemClock::instance());
     loopThread_ = std::thread([this] { loop_.run(); });
-    looks_ = std::make_unique<RemoteLooks>(LooksContext{
+    LooksContext context{
         .bus = &bus_,
         .live = &live_,
         .shares = shares_.get(),
@@ -43,9 +46,13 @@ class LooksTest : public ::testing::Test {
         .selfTier = Tier::kHousehold,
         .parentTier = Tier::kVillage,
         .loop = &loop_,
-        .recheck = 100ms});
+        .recheck = 100ms};
+    withMasks(context);
+    looks_ = std::make_unique<RemoteLooks>(std::move(context));
     bus_.attach(Peer::theParent(), parent_);
   }
+  // What a test of privacy masks adds to the owner's context.
+  virtual void withMasks(LooksContext&) {}
   void TearDown() override {
     looks_.reset();
     work_.reset();
@@ -82,7 +89,9 @@ class LooksTest : public ::testing::Test {
     while (parent_->of(kind).size() < n && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
     return parent_->of(kind);
   }
-  void publishKeyframes(const std::string& camera, int count) {
+  void publishKeyframes(const std::string& camera, int count) { publishKeyframes(*live_.stream(camera), count, 0x88); }
+  // Keyframes whose slice's second byte is `mark`.
+  static void publishKeyframes(media::LiveStream& stream, int count, uint8_t mark) {
     auto params = std::make_shared<media::VideoParameters>();
     params->sps = {{0x67, 0x42, 0x00, 0x1e}};
     params->pps = {{0x68, 0xce}};
@@ -90,9 +99,9 @@ class LooksTest : public ::testing::Test {
       media::Frame f;
       f.pts = MediaTime(i * 3600);
       f.keyframe = true;
-      f.data = {0, 0, 0, 2, 0x65, 0x88};
+      f.data = {0, 0, 0, 2, 0x65, mark};
       f.params = params;
-      live_.stream(camera)->publish(f, i == 0);
+      stream.publish(f, i == 0);
     }
   }
 
@@ -222,6 +231,98 @@ TEST_F(LooksTest, AnAskIsTakenOnlyAsSignedByThePinnedNodeItNamesAtItsTier) {
     if (row.action == access::audit_kind::kRefused) ++refused;
   }
   EXPECT_EQ(refused, 6u);
+// "door" has privacy masks; "gate" has none. Without a masked live
+// stream (maskedLive null) the door's live and snapshot looks are refused.
+class MaskedLooksTest : public LooksTest {
+ protected:
+  void withMasks(LooksContext& context) override {
+    context.masked = [](std::string_view id) { return id == "door"; };
+    if (!withMaskedStream_) return;
+    context.maskedLive = [this](const std::string& camera) -> Result<std::shared_ptr<media::LiveStream>> {
+      EXPECT_EQ(camera, "door");
+      auto held = masked_.lock();
+      if (!held) {
+        held = std::make_shared<media::LiveStream>("door masked", media::LiveOptions{}, SystemClock::instance());
+        masked_ = held;
+      }
+      return held;
+    };
+  }
+  // The frames that went up on a look's channel, decoded.
+  std::vector<media::SharedFrame> framesUp(uint32_t channel) {
+    StreamDecoder decoder;
+    std::vector<media::SharedFrame> out;
+    for (const Frame& f : parent_->of(Kind::kData)) {
+      if (f.channel != channel) continue;
+      auto frame = decoder.push(f.payload);
+      EXPECT_TRUE(frame.isOk());
+      if (frame && *frame) out.push_back((*frame)->frame);
+    }
+    return out;
+  }
+  bool withMaskedStream_ = false;
+  std::weak_ptr<media::LiveStream> masked_;
+};
+
+TEST_F(MaskedLooksTest, AMaskedCameraWithoutItsMaskedStreamIsRefusedAndSendsNothing) {
+  share("door", R"([{"tier": "village", "rights": ["live", "snapshot"]}])");
+  share("gate", R"([{"tier": "village", "rights": ["live"]}])");
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kLive))).isOk());
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(2, "door", access::ShareRight::kSnapshot))).isOk());
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(3, "gate", access::ShareRight::kLive))).isOk());
+  auto answers = waitFor(Kind::kLookAnswer, 3);
+  ASSERT_EQ(answers.size(), 3u);
+  std::map<uint64_t, LookAnswer> byLook;
+  for (const Frame& f : answers) {
+    auto a = decodeLookAnswer(f.payload);
+    ASSERT_TRUE(a);
+    byLook[a->look] = *a;
+  }
+  EXPECT_FALSE(byLook[1].ok);
+  EXPECT_EQ(byLook[1].reason, kMaskedNotShared);
+  EXPECT_FALSE(byLook[2].ok);
+  EXPECT_EQ(byLook[2].reason, kMaskedNotShared);
+  EXPECT_TRUE(byLook[3].ok);  // a camera without masks is shared as before
+  publishKeyframes("door", 3);
+  std::this_thread::sleep_for(300ms);
+  for (const Frame& f : parent_->of(Kind::kData)) EXPECT_EQ(f.channel, byLook[3].channel);  // none of the door
+}
+
+class MaskedStreamLooksTest : public MaskedLooksTest {
+ protected:
+  MaskedStreamLooksTest() { withMaskedStream_ = true; }
+};
+
+TEST_F(MaskedStreamLooksTest, AMaskedCameraSendsItsMaskedStreamOnlyHeldWhileLooked) {
+  share("door", R"([{"tier": "village", "rights": ["live", "snapshot"]}])");
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kLive))).isOk());
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(2, "door", access::ShareRight::kSnapshot))).isOk());
+  auto answers = waitFor(Kind::kLookAnswer, 2);
+  ASSERT_EQ(answers.size(), 2u);
+  auto first = decodeLookAnswer(answers[0].payload);
+  auto second = decodeLookAnswer(answers[1].payload);
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(first->ok) << first->reason;
+  ASSERT_TRUE(second->ok) << second->reason;
+  EXPECT_EQ(first->channel, second->channel);  // one feed for both looks
+  auto masked = masked_.lock();
+  ASSERT_TRUE(masked);
+  publishKeyframes("door", 3);  // the raw stream: never sent up
+  publishKeyframes(*masked, 3, 0x99);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (framesUp(first->channel).size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  std::this_thread::sleep_for(200ms);
+  auto up = framesUp(first->channel);
+  ASSERT_EQ(up.size(), 3u);
+  for (const auto& f : up) EXPECT_EQ(f->data.back(), 0x99);
+  masked.reset();
+  ASSERT_TRUE(fromParent(Kind::kLookClose, encode(LookClose{1})).isOk());
+  ASSERT_TRUE(fromParent(Kind::kLookClose, encode(LookClose{2})).isOk());
+  const auto released = std::chrono::steady_clock::now() + 10s;
+  while (!masked_.expired() && std::chrono::steady_clock::now() < released) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(masked_.expired());  // the last look gone, the masked stream is let go
 }
 
 }  // namespace

@@ -370,7 +370,10 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
     if (!right) return refuseServed(*s, 404, fmt::format("no recorded media at \"{}\"", m.path));
     const AskFromAbove ask{m.camera, m.tier, *right, m.user, m.via, signedAs(m.path, m.query, m.range, m.ifRange),
                            &m.proof};
-    if (Status d = decideAtSource(context, ask); !d.isOk()) return refuseServed(*s, 403, d.message());
+    // A masked camera's pictures go up masked or not at all: only what
+    // holds none is served for it yet.
+    const bool pictures = !r.withoutPictures || !r.withoutPictures(m.path);
+    if (Status d = decideAtSource(context, ask, pictures); !d.isOk()) return refuseServed(*s, 403, d.message());
     // The route writes its own rows (one per playback or export), naming
     // the remote user and carrying remoteDetail().
     MediaAnswer answer = r.serve(MediaAsk{m.camera, m.path, m.query, m.range, m.ifRange, remoteUser(ask),

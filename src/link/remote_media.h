@@ -46,6 +46,9 @@ struct MediaRoutes {
   // The right a path needs; nullopt when no route serves it (404).
   std::function<std::optional<access::ShareRight>(std::string_view path)> rightFor;
   std::function<MediaAnswer(const MediaAsk& ask)> serve;
+  // Whether a path's answer holds no pictures (a list of recordings): for
+  // a camera with privacy masks only such paths are served (null: none).
+  std::function<bool(std::string_view path)> withoutPictures;
 };
 
 class RemoteMedia {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "access/sqlite_store.h"
+#include "link/at_source.h"
 #include "link/media_messages.h"
 #include "link/test_asks.h"
 #include "link/test_endpoint.h"
@@ -68,6 +69,7 @@ class RemoteMediaTest : public ::testing::Test {
           return PinnedAsker{village_.publicKey(), {"village1"}};
         },
         .cameraExists = [](std::string_view id) { return id == "door"; },
+        .masked = [this](std::string_view) { return doorMasked_; },
         .selfId = "house7",
         .selfTier = Tier::kHousehold,
         .parentTier = Tier::kVillage});
@@ -90,7 +92,8 @@ class RemoteMediaTest : public ::testing::Test {
                                                    body_.begin() + static_cast<std::ptrdiff_t>(offset + length));
                      };
                      return a;
-                   }});
+                   },
+                   .withoutPictures = [](std::string_view path) { return path == "recordings"; }});
     bus_.attach(Peer::theParent(), parent_);
   }
   void TearDown() override { media_.reset(); }
@@ -140,8 +143,31 @@ class RemoteMediaTest : public ::testing::Test {
   std::atomic<int> reads_{0};
   std::mutex asksMutex_;
   std::vector<MediaAsk> asks_;
+  bool doorMasked_ = false;  // set before SetUp(): the door has privacy masks
   std::unique_ptr<RemoteMedia> media_;
 };
+
+class MaskedRemoteMediaTest : public RemoteMediaTest {
+ protected:
+  MaskedRemoteMediaTest() { doorMasked_ = true; }
+};
+
+TEST_F(MaskedRemoteMediaTest, AMaskedCamerasPicturesAreRefusedAndItsListServed) {
+  share(R"([{"tier": "village", "rights": ["playback", "export"]}])");
+  ASSERT_TRUE(fromParent(Kind::kMediaOpen, encode(ask(1, "export.mp4", 1 << 20))).isOk());
+  ASSERT_TRUE(fromParent(Kind::kMediaOpen, encode(ask(2, "recordings", 1 << 20))).isOk());
+  Reply exported = waitFor(1, [](const Reply& got) { return got.end.has_value(); });
+  ASSERT_TRUE(exported.head);
+  EXPECT_EQ(exported.head->status, 403);
+  EXPECT_EQ(exported.head->reason, kMaskedNotShared);
+  EXPECT_TRUE(exported.body.empty());
+  Reply listed = waitFor(2, [](const Reply& got) { return got.end.has_value(); });
+  ASSERT_TRUE(listed.head);
+  EXPECT_EQ(listed.head->status, 200);
+  std::lock_guard lock(asksMutex_);
+  ASSERT_EQ(asks_.size(), 1u);  // the export's route never ran
+  EXPECT_EQ(asks_[0].path, "recordings");
+}
 
 TEST_F(RemoteMediaTest, ABodyComesUpNoFasterThanItsCreditWholeAndInOrder) {
   share(R"([{"tier": "village", "rights": ["export"]}])");

@@ -69,6 +69,12 @@ void LiveStream::publish(std::shared_ptr<const Frame> frame, bool newSegment) {
   }
 }
 
+void LiveStream::dropCache() {
+  MutexLock lock(mutex_);
+  gop_.clear();
+  gopBytes_ = 0;
+}
+
 void LiveStream::cache(const Entry& entry) {
   const size_t size = entry.frame->data.size();
   if (entry.frame->keyframe) {

@@ -144,6 +144,12 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   // from empty to non-empty and once when the viewer is disconnected. It
   // must not block or call into the live registry: post to your executor.
   std::unique_ptr<LiveViewer> subscribe(std::function<void()> onReady);
+  // Forgets the cached GOP: a viewer subscribing from now on starts at the
+  // next keyframe published; viewers already subscribed keep their queues.
+  // For a stream whose publisher starts again from another source (a
+  // camera of a node below, fed by a new look), so that no picture of an
+  // earlier feed is served as if it were this one's.
+  void dropCache();
 
   LiveStreamStats stats() const;
   const std::string& id() const { return id_; }

@@ -95,6 +95,20 @@ TEST_F(LiveTest, NewViewerStartsWithTheWholeCurrentGopFromItsKeyframe) {
   EXPECT_EQ(stream->stats().gopBytes, 1000u);
 }
 
+TEST_F(LiveTest, AViewerAfterTheCacheIsDroppedWaitsForTheNextKeyframe) {
+  auto stream = makeStream({});
+  Publisher publisher(*stream, /*gop=*/5);
+  publisher.publish(3);  // 0-2
+  auto before = stream->subscribe([] {});
+  stream->dropCache();
+  EXPECT_EQ(stream->stats().gopFrames, 0u);
+  auto after = stream->subscribe([] {});
+  EXPECT_TRUE(popAll(*after).empty());  // nothing of the earlier feed
+  publisher.publish(4);                 // 3, 4, then the keyframe 5 and 6
+  EXPECT_EQ(frameNumbers(popAll(*after)), (std::vector<int64_t>{5, 6}));
+  EXPECT_EQ(frameNumbers(popAll(*before)), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6}));
+}
+
 TEST_F(LiveTest, ViewerBeforeTheFirstKeyframeWaitsForIt) {
   auto stream = makeStream({});
   int woken = 0;

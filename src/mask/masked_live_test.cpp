@@ -1,0 +1,76 @@
+#include "mask/masked_live.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "detect/testing/h264_file.h"
+
+namespace vigil::mask {
+namespace {
+
+using namespace std::chrono_literals;
+
+const detect::Polygon kWindow = {{0.5, 0}, {1, 0}, {1, 0.5}, {0.5, 0.5}};
+
+TEST(MaskedLive, OneMaskedStreamPerCameraWhileHeldOfTheCamerasFrames) {
+  const std::string path = (std::filesystem::temp_directory_path() / "masked_live.h264").string();
+  ASSERT_TRUE(detect::testing::encodeScene("-f lavfi -i testsrc2=size=320x180:rate=10 -t 2", 10, path).isOk());
+  auto frames = detect::testing::readH264File(path, 10);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(frames);
+
+  media::LiveRegistry live;
+  MaskedLive masked(live, {{"door", {kWindow}}}, 1);
+  EXPECT_TRUE(masked.masked("door"));
+  EXPECT_FALSE(masked.masked("gate"));
+  EXPECT_EQ(masked.hold("gate").status().code(), StatusCode::kNotFound);
+
+  // The camera's first GOP is cached before anyone holds the masked stream.
+  auto camera = live.stream("door");
+  for (size_t i = 0; i < 10; ++i) camera->publish((*frames)[i], i == 0);
+  auto first = masked.hold("door");
+  ASSERT_TRUE(first);
+  auto second = masked.hold("door");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->get(), second->get());  // shared by every holder
+  auto viewer = (*first)->subscribe([] {});
+  std::vector<media::LiveItem> got;
+  auto collect = [&](size_t n) {
+    std::vector<media::LiveItem> items;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (got.size() < n && std::chrono::steady_clock::now() < deadline) {
+      ASSERT_TRUE(viewer->pop(items).isOk());
+      got.insert(got.end(), items.begin(), items.end());
+      std::this_thread::sleep_for(10ms);
+    }
+  };
+  collect(10);  // the cached GOP, masked
+  ASSERT_EQ(got.size(), 10u);
+  for (size_t i = 10; i < frames->size(); ++i) camera->publish((*frames)[i], false);
+  collect(frames->size());
+  ASSERT_EQ(got.size(), frames->size());
+  EXPECT_TRUE(got.front().frame->keyframe);
+  EXPECT_TRUE(got.front().newSegment);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].frame->pts, (*frames)[i]->pts);
+    EXPECT_EQ(got[i].frame->params->codec, media::VideoCodec::kH264);
+    // Not the camera's bytes: encoded again (the pixels: masker_test.cpp).
+    EXPECT_NE(got[i].frame->data, (*frames)[i]->data);
+  }
+
+  std::weak_ptr<media::LiveStream> weak = *first;
+  viewer.reset();
+  first->reset();
+  EXPECT_FALSE(weak.expired());  // still held by the second holder
+  second->reset();
+  const auto released = std::chrono::steady_clock::now() + 10s;
+  while (!weak.expired() && std::chrono::steady_clock::now() < released) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(weak.expired());  // the last holder gone, the masking stops
+  auto again = masked.hold("door");
+  ASSERT_TRUE(again);  // and starts again on the next hold
+}
+
+}  // namespace
+}  // namespace vigil::mask

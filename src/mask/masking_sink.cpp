@@ -1,0 +1,104 @@
+#include "mask/masking_sink.h"
+
+#include <boost/asio/post.hpp>
+#include <deque>
+
+#include "base/log.h"
+#include "base/mutex.h"
+#include "mask/masker.h"
+
+namespace vigil::mask {
+
+struct MaskingSink::State {
+  State(boost::asio::thread_pool& p, std::vector<detect::Polygon> masks, camera::FrameSink& n)
+      : pool(p), masker(std::move(masks)), next(&n) {}
+
+  struct Queued {
+    std::string camera;
+    media::SharedFrame frame;
+    bool newSegment = false;
+  };
+
+  boost::asio::thread_pool& pool;
+  VideoMasker masker;  // the one drainer's (`draining`)
+  bool failed = false;  // the drainer's: the encoder failed, nothing more goes on
+  bool newSegment = false;  // the drainer's: the next frame out starts a segment
+  Mutex mutex;
+  std::deque<Queued> queue GUARDED_BY(mutex);
+  bool draining GUARDED_BY(mutex) = false;
+  bool skipping GUARDED_BY(mutex) = false;       // dropping up to the next keyframe
+  uint64_t dropped GUARDED_BY(mutex) = 0;
+  Mutex nextMutex;  // held while a frame is handed on; the sink's end takes it
+  camera::FrameSink* next GUARDED_BY(nextMutex);
+
+  // On the pool, one drainer at a time: masks and hands on what waits.
+  void drain() {
+    std::vector<media::Frame> out;
+    for (;;) {
+      Queued q;
+      {
+        MutexLock lock(mutex);
+        if (queue.empty()) {
+          draining = false;
+          return;
+        }
+        q = std::move(queue.front());
+        queue.pop_front();
+      }
+      if (failed) continue;
+      newSegment = newSegment || q.newSegment;
+      out.clear();
+      if (Status s = masker.push(*q.frame, out); !s.isOk()) {
+        log::error("mask.all_failed", {{"camera", q.camera}, {"status", s}});
+        failed = true;  // fails closed: no unmasked frame instead
+        continue;
+      }
+      MutexLock lock(nextMutex);
+      if (!next) continue;
+      for (media::Frame& f : out) {
+        next->onFrame(q.camera, std::make_shared<const media::Frame>(std::move(f)), std::exchange(newSegment, false));
+      }
+    }
+  }
+};
+
+MaskingSink::MaskingSink(boost::asio::thread_pool& pool, std::vector<detect::Polygon> masks, camera::FrameSink& next)
+    : state_(std::make_shared<State>(pool, std::move(masks), next)) {}
+
+MaskingSink::~MaskingSink() {
+  MutexLock lock(state_->nextMutex);
+  state_->next = nullptr;
+}
+
+void MaskingSink::onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) {
+  State& s = *state_;
+  MutexLock lock(s.mutex);
+  if (s.skipping && !frame->keyframe) {
+    ++s.dropped;
+    return;
+  }
+  if (s.queue.size() >= kMaxQueued) {
+    // A keyframe at a full queue replaces what waits, stale by now.
+    if (!frame->keyframe) {
+      s.skipping = true;
+      ++s.dropped;
+      return;
+    }
+    s.dropped += s.queue.size();
+    s.queue.clear();
+    newSegment = true;
+  }
+  if (std::exchange(s.skipping, false)) newSegment = true;
+  s.queue.push_back({cameraId, frame, newSegment});
+  if (std::exchange(s.draining, true)) return;
+  boost::asio::post(s.pool, [weak = std::weak_ptr<State>(state_)] {
+    if (auto held = weak.lock()) held->drain();
+  });
+}
+
+uint64_t MaskingSink::dropped() const {
+  MutexLock lock(state_->mutex);
+  return state_->dropped;
+}
+
+}  // namespace vigil::mask
