@@ -231,6 +231,8 @@ TEST_F(LooksTest, AnAskIsTakenOnlyAsSignedByThePinnedNodeItNamesAtItsTier) {
     if (row.action == access::audit_kind::kRefused) ++refused;
   }
   EXPECT_EQ(refused, 6u);
+}
+
 // "door" has privacy masks; "gate" has none. Without a masked live
 // stream (maskedLive null) the door's live and snapshot looks are refused.
 class MaskedLooksTest : public LooksTest {
