@@ -1,6 +1,6 @@
 """Attacks on privacy masks at the source (design/DETECT.md "Privacy
 masks"), between real `vigil serve` processes on loopback, with the
-helpers of mask_test.py (run with the mask branch merged):
+helpers of mask_test.py:
 
 - a village that watched a camera's live HLS before its owner masked it
   serves the segments it kept from then to its next live HLS viewer (the
