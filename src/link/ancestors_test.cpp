@@ -1,11 +1,14 @@
 #include "link/ancestors.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "link/at_source.h"
+#include "link/test_asks.h"
 #include "link/test_endpoint.h"
 #include "link/test_keys.h"
 
@@ -188,6 +191,38 @@ TEST_F(ChainTest, AParentHandsItsChainDownAndPassesOnANewerOne) {
   EXPECT_EQ(chainsDown(3, 300ms).size(), 2u);
 }
 
+// A village that left township0 for township1 still holds township0's old
+// vouch for it. Offered by the village (the parent, compromised), that old
+// chain must not replace the pinned one: else township0, a township this
+// household no longer belongs to, asks it as its township. The first node
+// that differs (township0) is "enrolled later" than the pinned township1 at
+// the county: what went back in time is the village's own enrolment.
+TEST_F(ChainTest, AParentCannotBringBackItsVouchFromATownshipItLeft) {
+  const access::NodeKey township0 = keys_.key("township0");
+  const Chain pinned{root(), vouchFor(county_, "county1", record("township1", Tier::kTownship, township_, 1000)),
+                     vouchFor(township_, "township1", record("village1", Tier::kVillage, village_, 4000)),
+                     vouchFor(village_, "village1", record("house7", Tier::kHousehold, house_, 3000))};
+  const Chain left{root(), vouchFor(county_, "county1", record("township0", Tier::kTownship, township0, 1500)),
+                   vouchFor(township0, "township0", record("village1", Tier::kVillage, village_, 2000)),
+                   vouchFor(village_, "village1", record("house7", Tier::kHousehold, house_, 3000))};
+  ASSERT_TRUE(verifyChain(left).isOk());
+  EXPECT_THAT(outcome(takeChain(pinned, left, house(), village())), ::testing::StartsWith("refused: "));
+}
+
+// The other way round, the move itself (DECISIONS 74: "a village that
+// moved to another township") is taken even when the township it moved
+// to joined the county before the one it left.
+TEST_F(ChainTest, AVillageThatMovedToAnOlderTownshipIsTaken) {
+  const access::NodeKey township0 = keys_.key("township0");
+  const Chain pinned{root(), vouchFor(county_, "county1", record("township0", Tier::kTownship, township0, 1500)),
+                     vouchFor(township0, "township0", record("village1", Tier::kVillage, village_, 2000)),
+                     vouchFor(village_, "village1", record("house7", Tier::kHousehold, house_, 3000))};
+  const Chain moved{root(), vouchFor(county_, "county1", record("township1", Tier::kTownship, township_, 1000)),
+                    vouchFor(township_, "township1", record("village1", Tier::kVillage, village_, 4000)),
+                    vouchFor(village_, "village1", record("house7", Tier::kHousehold, house_, 3000))};
+  EXPECT_EQ(outcome(takeChain(pinned, moved, house(), village())), "take");
+}
+
 TEST(SeenAsks, EachAskIsTakenOnceWithinItsWindow) {
   SeenAsks seen;
   const AskNonce a{1}, b{2};
@@ -196,6 +231,57 @@ TEST(SeenAsks, EachAskIsTakenOnceWithinItsWindow) {
   EXPECT_TRUE(seen.admit("township1", a, 1000, 10));  // by asker
   EXPECT_TRUE(seen.admit("county1", b, 1000, 10));
   EXPECT_TRUE(seen.admit("county1", a, 3000, 1000));  // forgotten once out of its window (then stale anyway)
+}
+
+
+// One asker above that signs many asks (a compromised township: each is
+// checked and refused by the shares, but its nonce is remembered first)
+// must not fill the owner's memory of asks for every other asker: the
+// village's own users would then be refused as "replayed" for up to 10
+// minutes, over and over.
+TEST(SeenAsks, OneAskerFillingTheMemoryDoesNotRefuseAnother) {
+  SeenAsks seen;
+  AskNonce nonce{};
+  for (size_t i = 0; i < SeenAsks::kMaxRemembered; ++i) {
+    std::memcpy(nonce.data(), &i, sizeof i);
+    (void)seen.admit("township1", nonce, 600'000, 0);
+  }
+  EXPECT_TRUE(seen.admit("village1", AskNonce{1}, 600'000, 10));
+}
+
+// An ask is refused as stale from kAskSkew after it was made, and forgotten
+// by the nonce memory at the same moment: taken again exactly then.
+TEST(CheckAsker, AnAskIsNotTakenAgainAtTheEdgeOfItsWindow) {
+  testing::TestKeys keys;
+  const access::NodeKey village = keys.key("village1");
+  ManualClock clock(WallTime::fromUnixMicros(1'700'000'000'000'000));
+  LooksContext context;
+  context.selfId = "house7";
+  context.clock = &clock;
+  context.seenAsks = std::make_shared<SeenAsks>();
+  context.askers = [&](std::string_view id, Tier tier) -> std::optional<PinnedAsker> {
+    if (id != "village1" || tier != Tier::kVillage) return std::nullopt;
+    return PinnedAsker{village.publicKey(), {"village1"}};
+  };
+  AskTerms terms = testing::whoAsks("house7", "door", "desk", {"village1"}, Tier::kVillage);
+  terms.kind = "look";
+  terms.what = "live";
+  terms.atMs = static_cast<uint64_t>(clock.now().unixMicros() / 1000);
+  terms.nonce = AskNonce{7};
+  const auto signature = village.sign(askStatement(terms));
+  std::optional<AskProof> proof = AskProof{terms.atMs, terms.nonce, {}};
+  std::copy(signature.begin(), signature.end(), proof->signature.begin());
+  const std::string camera = "door", user = "desk";
+  const std::vector<std::string> via{"village1"};
+  const AskFromAbove ask{camera, Tier::kVillage, access::ShareRight::kLive, user, via, {"look", "live"}, &proof};
+
+  ASSERT_TRUE(checkAsker(context, ask).isOk());
+  clock.advance(kAskSkew - std::chrono::milliseconds(1));
+  EXPECT_FALSE(checkAsker(context, ask).isOk());  // replayed
+  clock.advance(std::chrono::milliseconds(1));
+  EXPECT_FALSE(checkAsker(context, ask).isOk()) << "taken again " << kAskSkew.count() << " min after it was made";
+  clock.advance(std::chrono::milliseconds(1));
+  EXPECT_FALSE(checkAsker(context, ask).isOk());  // stale
 }
 
 }  // namespace
