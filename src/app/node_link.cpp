@@ -33,10 +33,10 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
   auto masked = std::make_shared<mask::MaskedLive>(node.live(), node.sharedMasks(), mask::defaultThreads());
   link::CatalogSources cameras{
       .cameras = [&node] { return node.cameraStatuses(); },
-      .rights = [access, openAlarm, masked](const std::string& camera) -> Result<link::TierRights> {
+      .rights = [&node, access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
         if (!access) return link::TierRights{};
         auto rights = access->shares->rightsNow(camera, openAlarm && openAlarm());
-        if (rights && masked->masked(camera)) withoutRecordedVideo(*rights);
+        if (rights && node.hasMasks(camera)) withoutRecordedVideo(*rights);
         return rights;
       }};
   return {.catalog = std::move(cameras),
@@ -46,6 +46,7 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
           .cameraExists = [&node](std::string_view id) { return node.hasCamera(std::string(id)); },
           .openAlarm = std::move(openAlarm),
           .masked = [masked](std::string_view camera) { return masked->masked(camera); },
+          .recordingsMasked = [&node](std::string_view camera) { return node.hasMasks(std::string(camera)); },
           .maskedLive = [masked](const std::string& camera) { return masked->hold(camera); }};
 }
 
@@ -186,6 +187,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .askers = [ancestors = link.ancestors.get()](std::string_view id, Tier tier) { return ancestors->find(id, tier); },
       .cameraExists = std::move(services.cameraExists),
       .masked = std::move(services.masked),
+      .recordingsMasked = std::move(services.recordingsMasked),
       .maskedLive = std::move(services.maskedLive),
       .openAlarm = std::move(services.openAlarm),
       .selfId = config.node.id,

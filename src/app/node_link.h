@@ -73,6 +73,7 @@ struct NodeLinkServices {
   std::function<std::optional<std::string>()> openAlarm;  // null: none is ever open
   // Cameras with privacy masks and their masked live streams (link::LooksContext).
   std::function<bool(std::string_view camera)> masked;
+  std::function<bool(std::string_view camera)> recordingsMasked;  // any mask, `all` ones too
   std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> maskedLive;
 };
 

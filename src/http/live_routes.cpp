@@ -36,6 +36,7 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
 
   void start(media::LiveStream& stream) {
     touch();
+    generation_ = stream.cacheGeneration();
     viewer_ = stream.subscribe([weak = weak_from_this(), &loop = loop_] {
       asio::post(loop, [weak] {
         if (auto self = weak.lock()) self->drain();
@@ -45,6 +46,8 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
   }
   // False once the feed stopped (idle, or its viewer was disconnected).
   bool alive() const { return alive_.load(); }
+  // The stream's cache generation when the window started (LiveStream::cacheGeneration).
+  uint64_t generation() const { return generation_; }
   void touch() { lastUse_.store(std::chrono::steady_clock::now().time_since_epoch().count()); }
   media::HlsLiveWindow& window() { return window_; }
 
@@ -70,6 +73,7 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
   std::unique_ptr<media::LiveViewer> viewer_;  // on loop_ only
   std::vector<media::LiveItem> items_;
   std::atomic<bool> alive_{true};
+  uint64_t generation_ = 0;
   std::atomic<int64_t> lastUse_{0};  // steady_clock ticks
 };
 
@@ -331,9 +335,12 @@ struct Shared {
   std::shared_ptr<HlsFeed> hlsFeed(const std::string& camera) {
     MutexLock lock(mutex);
     auto& feed = hls[camera];
-    if (!feed || !feed->alive()) {
+    const std::shared_ptr<media::LiveStream> stream = context.live->stream(camera);
+    // A window made from an earlier feed (a camera of a node below, looked
+    // at again: its owner may have masked it since) is not served.
+    if (!feed || !feed->alive() || feed->generation() != stream->cacheGeneration()) {
       feed = std::make_shared<HlsFeed>(context.loops->next());
-      feed->start(*context.live->stream(camera));
+      feed->start(*stream);
     }
     feed->touch();
     return feed;

@@ -131,9 +131,19 @@ Result<bool> takeChain(const std::optional<Chain>& pinned, const Chain& offered,
   // for a key since replaced does not come back).
   size_t i = 1;
   while (i < pinned->size() && i < offered.size() && (*pinned)[i] == offered[i]) ++i;
-  if (i < pinned->size() && i < offered.size() && offered[i].enrolledAtUs <= (*pinned)[i].enrolledAtUs) {
+  std::optional<size_t> changed;
+  for (size_t j = i; j + 1 < pinned->size() && j + 1 < offered.size(); ++j) {
+    const ChainNode& now = offered[j];
+    const ChainNode& was = (*pinned)[j];
+    if (now.id == was.id && now.enrolledAtUs < was.enrolledAtUs) {
+      return Status::permissionDenied(fmt::format("chain: {} is not enrolled later than the {} pinned here", now.id, was.id));
+    }
+    if (now.id != was.id || now.enrolledAtUs != was.enrolledAtUs) changed = j;
+  }
+  if (!changed || offered[*changed].enrolledAtUs <= (*pinned)[*changed].enrolledAtUs) {
+    const size_t k = changed.value_or(i);
     return Status::permissionDenied(fmt::format("chain: {} is not enrolled later than the {} pinned here",
-                                                offered[i].id, (*pinned)[i].id));
+                                                offered[k].id, (*pinned)[k].id));
   }
   return true;
 }

@@ -47,6 +47,10 @@ bool isMasked(const LooksContext& context, std::string_view camera) {
   return context.masked && context.masked(camera);
 }
 
+bool recordingsMasked(const LooksContext& context, std::string_view camera) {
+  return isMasked(context, camera) || (context.recordingsMasked && context.recordingsMasked(camera));
+}
+
 Status shareAllows(const LooksContext& context, const AskFromAbove& ask) {
   if (!context.shares || !context.cameraExists || !context.cameraExists(ask.camera)) {
     return Status::permissionDenied(fmt::format("not shared with the {}", tierName(ask.tier)));
@@ -108,7 +112,7 @@ Status checkAsker(const LooksContext& context, const AskFromAbove& ask) {
   if (at < now - skew || at > now + skew) {
     return Status::permissionDenied(fmt::format("the ask was made {} s away from this node's clock", (at - now) / 1000));
   }
-  if (!context.seenAsks || !context.seenAsks->admit(asker, proof.nonce, at + skew, now)) {
+  if (!context.seenAsks || !context.seenAsks->admit(asker, proof.nonce, at + skew + 1, now)) {
     return Status::permissionDenied("the ask was taken before (replayed)");
   }
   return Status::ok();
@@ -118,11 +122,14 @@ bool SeenAsks::admit(const std::string& asker, const AskNonce& nonce, int64_t fo
   MutexLock lock(mutex_);
   while (!byTime_.empty() && byTime_.begin()->first <= nowMs) {
     seen_.erase(byTime_.begin()->second);
+    const std::string& k = byTime_.begin()->second;
+    if (auto a = perAsker_.find(k.substr(0, k.rfind('/'))); a != perAsker_.end() && --a->second == 0) perAsker_.erase(a);
     byTime_.erase(byTime_.begin());
   }
   std::string key = asker + "/" + hexEncode(nonce);
-  if (seen_.count(key) || seen_.size() >= kMaxRemembered) return false;
+  if (seen_.count(key) || perAsker_[asker] >= kMaxRemembered / kMaxChainNodes) return false;
   seen_.emplace(key, forgetAtMs);
+  ++perAsker_[asker];
   byTime_.emplace(forgetAtMs, std::move(key));
   return true;
 }
@@ -130,7 +137,7 @@ bool SeenAsks::admit(const std::string& asker, const AskNonce& nonce, int64_t fo
 Status decideAtSource(const LooksContext& context, const AskFromAbove& ask, bool unmaskedPictures) {
   Status decision = checkAsker(context, ask);
   if (decision.isOk()) decision = shareAllows(context, ask);
-  if (decision.isOk() && unmaskedPictures && isMasked(context, ask.camera)) {
+  if (decision.isOk() && unmaskedPictures) {
     decision = Status::permissionDenied(std::string(kMaskedNotShared));
   }
   if (decision.isOk()) return decision;

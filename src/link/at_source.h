@@ -71,6 +71,7 @@ class SeenAsks {
   Mutex mutex_;
   std::map<std::string, int64_t> seen_ GUARDED_BY(mutex_);            // asker and nonce -> forget at
   std::multimap<int64_t, std::string> byTime_ GUARDED_BY(mutex_);     // forget at -> asker and nonce
+  std::map<std::string, size_t> perAsker_ GUARDED_BY(mutex_);
 };
 // Why an ask from the parent cannot be passed on or served, if so: a tier
 // below the parent pinned here, or a path (`via`) that does not end at it.
@@ -84,14 +85,18 @@ nlohmann::json remoteDetail(const LooksContext& context, const AskFromAbove& ask
 // The asking node's proof (checkAsker), then the owner's shares on the ask
 // now (fails closed: a camera it does not have, or shares it cannot read,
 // refuse), and its privacy masks: an answer that would carry
-// `unmaskedPictures` of a camera with masks is refused. A refusal is
-// written as a `refused` row with its reason; PermissionDenied with the
-// reason.
+// `unmaskedPictures` (of a camera with masks: the caller knows which
+// pictures its answer holds) is refused. A refusal is written as a
+// `refused` row with its reason; PermissionDenied with the reason.
 Status decideAtSource(const LooksContext& context, const AskFromAbove& ask, bool unmaskedPictures);
 // Why a camera's masked video cannot go up (the refusal's reason).
 inline constexpr std::string_view kMaskedNotShared = "this camera's masked video cannot be shared yet";
-// Whether a camera of this node has privacy masks.
+// Whether a camera of this node has privacy masks that its live pictures
+// going up must be masked for (`applies = "shared"`).
 bool isMasked(const LooksContext& context, std::string_view camera);
+// Whether its recordings may hold unmasked pictures: a camera with any mask
+// (what was recorded before an `applies = "all"` mask is not masked).
+bool recordingsMasked(const LooksContext& context, std::string_view camera);
 // Only the decision, no row (rechecks while a look or a body goes on).
 Status shareAllows(const LooksContext& context, const AskFromAbove& ask);
 // `context` with what the owner keeps of asks from above, shared by looks

@@ -378,7 +378,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     ask.signedAs = {"look", access::shareRightName(m.right)};
     ask.proof = &m.proof;
     const bool frames = carriesFrames(m.right);
-    Status decision = decideAtSource(context, ask, frames && !context.maskedLive);
+    Status decision = decideAtSource(context, ask, frames && !context.maskedLive && isMasked(context, m.camera));
     // A camera with privacy masks sends up its masked live stream only.
     std::shared_ptr<media::LiveStream> masked;
     if (decision.isOk() && frames && isMasked(context, m.camera)) {

@@ -53,6 +53,9 @@ struct LooksContext {
   // this node has any (null: none has). Such a camera sends up only masked
   // pictures; what cannot be masked is refused.
   std::function<bool(std::string_view camera)> masked;
+  // Whether a camera of this node has any mask (`all` ones too): its
+  // recordings go up only without pictures (null: only `masked` counts).
+  std::function<bool(std::string_view camera)> recordingsMasked;
   // The masked live stream of a masked camera, masked while any holder
   // keeps the pointer (one for all). Null: its live and snapshot looks are
   // refused.

@@ -371,9 +371,12 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
     const AskFromAbove ask{m.camera, m.tier, *right, m.user, m.via, signedAs(m.path, m.query, m.range, m.ifRange),
                            &m.proof};
     // A masked camera's pictures go up masked or not at all: only what
-    // holds none is served for it yet.
+    // holds none is served for it yet (recordings are not masked, even of
+    // a camera whose masks apply to all: what came before them is not).
     const bool pictures = !r.withoutPictures || !r.withoutPictures(m.path);
-    if (Status d = decideAtSource(context, ask, pictures); !d.isOk()) return refuseServed(*s, 403, d.message());
+    if (Status d = decideAtSource(context, ask, pictures && recordingsMasked(context, m.camera)); !d.isOk()) {
+      return refuseServed(*s, 403, d.message());
+    }
     // The route writes its own rows (one per playback or export), naming
     // the remote user and carrying remoteDetail().
     MediaAnswer answer = r.serve(MediaAsk{m.camera, m.path, m.query, m.range, m.ifRange, remoteUser(ask),

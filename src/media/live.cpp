@@ -73,6 +73,7 @@ void LiveStream::dropCache() {
   MutexLock lock(mutex_);
   gop_.clear();
   gopBytes_ = 0;
+  cacheGeneration_.fetch_add(1);
 }
 
 void LiveStream::cache(const Entry& entry) {

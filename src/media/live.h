@@ -13,6 +13,7 @@
 // is disconnected. So one slow viewer never delays the publisher or the
 // other viewers, and pins at most its queue's bound of frames.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -150,6 +151,9 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   // camera of a node below, fed by a new look), so that no picture of an
   // earlier feed is served as if it were this one's.
   void dropCache();
+  // How many times dropCache() ran: what was made from the stream's frames
+  // before (a live HLS window) belongs to an earlier feed when it changed.
+  uint64_t cacheGeneration() const { return cacheGeneration_.load(); }
 
   LiveStreamStats stats() const;
   const std::string& id() const { return id_; }
@@ -172,6 +176,7 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   void cache(const Entry& entry) REQUIRES(mutex_);
 
   const std::string id_;
+  std::atomic<uint64_t> cacheGeneration_{0};
   const LiveOptions options_;
   const Clock& clock_;
 
