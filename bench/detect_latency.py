@@ -118,15 +118,15 @@ def main():
         for p in procs:
             stop(p)
         procs = []
+        latencies = [(arrived - e["start_time"]) * 1000 for arrived, e in sub.new if e["start_time"] >= counted_from]
+        if not latencies:
+            raise SystemExit(f"no person event was published: {serve_log[-3000:]}")
+        print(f"{len(latencies)} events: {sorted(round(x) for x in latencies)}", file=sys.stderr)
         floor_median, floor_p90 = detector_floor(a.build, 10)
     finally:
         for p in procs:
             stop(p)
         shutil.rmtree(d, ignore_errors=True)
-    latencies = [(arrived - e["start_time"]) * 1000 for arrived, e in sub.new if e["start_time"] >= counted_from]
-    if not latencies:
-        raise SystemExit(f"no person event was published: {serve_log[-3000:]}")
-    print(f"{len(latencies)} events: {sorted(round(x) for x in latencies)}", file=sys.stderr)
     p50, p99 = statistics.median(latencies), percentile(latencies, 99)
     rows = ["| path | samples | p50 ms | p99 ms |",
             "| --- | ---: | ---: | ---: |",

@@ -91,7 +91,8 @@ TEST(NodeEventsTest, AMotionOnlyCameraMakesMotionEvents) {
   ASSERT_EQ(cameras.size(), 2u);
   NodeEvents events({.store = store.get()}, cameras);
   for (const char* camera : {"yard", "door", "attic"}) {
-    auto picture = std::make_shared<detect::BgrImage>(detect::BgrImage{320, 180, std::vector<uint8_t>(320 * 180 * 3, 90)});
+    auto picture =
+        std::make_shared<detect::BgrImage>(detect::BgrImage{320, 180, std::vector<uint8_t>(320 * 180 * 3, 90)});
     events.analyse({.camera = camera, .time = kT0, .motion = {{10, 10, 60, 40}}, .picture = std::move(picture)});
   }
   auto listed = store->list({}).value();
