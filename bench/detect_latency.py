@@ -2,7 +2,7 @@
 """Detection end to end (issue 16): a person walking into a camera's
 picture -> the `new` event on MQTT, p50 and p99, through the real path:
 `vigil testcam --scene person.jpg` (the person photo sliding in over a still
-background, once per 10 s loop) -> RTSP -> `vigil serve` (ingest, the
+background, once per loop) -> RTSP -> `vigil serve` (ingest, the
 detection pool: decode, motion, NanoDet on the motion's region, the event
 tracker, events.db with the snapshot) -> a mosquitto started here -> a
 mosquitto_sub that notes when each message arrives.
@@ -14,7 +14,12 @@ loopback). The floor, in the same run: the detector's own inference
 (`vigil-detector-bench`, one thread, the same model and photo), which the
 path contains once at least.
 
-  bench/detect_latency.py --build build/release [--cameras 4] [--seconds 120]
+One camera by default: `[detect]`'s default pool is one worker on this
+2-core box, and at 5 analyses per second with motion in most of them a
+few cameras fill it, so latency then measures the queue (dropping frames
+to the next keyframe, design/DETECT.md), not the path.
+
+  bench/detect_latency.py --build build/release [--cameras 1] [--loop-seconds 5] [--seconds 120]
 """
 import json
 import os
@@ -81,7 +86,8 @@ def detector_floor(build, seconds):
 
 def main():
     ap = arguments(__doc__, scratch=True)
-    ap.add_argument("--cameras", type=int, default=4)
+    ap.add_argument("--cameras", type=int, default=1)
+    ap.add_argument("--loop-seconds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=120)
     a = ap.parse_args()
     vigil = vigil_binary(a.build)
@@ -96,7 +102,7 @@ def main():
         broker = spawn(["mosquitto", "-c", conf])
         procs.append(broker)
         cam, base = start([vigil, "testcam", "--listen", "127.0.0.1:0", "--streams", str(a.cameras), "--size",
-                           "640x360", "--fps", "10", "--loop-seconds", "10"]
+                           "640x360", "--fps", "10", "--loop-seconds", str(a.loop_seconds)]
                           + [x for _ in range(a.cameras) for x in ("--scene", PHOTO)], r"at (rtsp://\S+)/cam/0")
         procs.append(cam)
         config = os.path.join(d, "vigil.toml")
@@ -130,7 +136,7 @@ def main():
     p50, p99 = statistics.median(latencies), percentile(latencies, 99)
     rows = ["| path | samples | p50 ms | p99 ms |",
             "| --- | ---: | ---: | ---: |",
-            f"| person detected in a frame -> MQTT `new` at a subscriber ({a.cameras} cameras) | {len(latencies)} "
+            f"| person detected in a frame -> MQTT `new` at a subscriber ({a.cameras} camera(s)) | {len(latencies)} "
             f"| {p50:.0f} | {p99:.0f} |",
             f"| floor: one inference alone (vigil-detector-bench, 1 thread; median, p90) | - | {floor_median:.0f} "
             f"| {floor_p90:.0f} |",
@@ -138,9 +144,10 @@ def main():
             f"- p50 is {p50 / floor_median:.1f}x one inference alone; p99 {p99 / floor_median:.1f}x."]
     write_section(
         a.results, "detect_latency", "Detection end to end: a person in view -> MQTT `new`",
-        command_line("detect_latency.py", a.build, f"--cameras {a.cameras} --seconds {a.seconds}"),
+        command_line("detect_latency.py", a.build,
+                     f"--cameras {a.cameras} --loop-seconds {a.loop_seconds} --seconds {a.seconds}"),
         f"`vigil testcam --scene tests/data/scenes/person.jpg` x {a.cameras} streams (640x360, 10 fps, the photo "
-        f"sliding in over a still background every 10 s) -> `vigil serve` (each camera `detect = [\"person\"]`, "
+        f"sliding in over a still background every {a.loop_seconds} s) -> `vigil serve` (each camera `detect = [\"person\"]`, "
         f"`record = \"off\"`, `[detect]` defaults: 5 fps, one worker) -> mosquitto (started by the bench) -> "
         f"mosquitto_sub. A sample: the arrival of a `new` event at the subscriber minus its `start_time` (the "
         f"capture time of the first analysed frame the person was found in), for events starting over "
