@@ -1,5 +1,6 @@
 """`vigil demo`: synthetic cameras ingested through the real RTSP client,
-served over HTTP to the admin who logs in with the password it prints."""
+served over HTTP to the admin who logs in with the password it prints; its
+front door (camera 1) has a person walking in, found by detection."""
 import json
 import os
 import time
@@ -102,6 +103,29 @@ class Demo(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn("text/html", headers["Content-Type"])
         self.assertIn("Demo camera 2", page)
+
+    def test_a_person_at_the_front_door_is_an_event_with_a_snapshot(self):
+        # Camera 1 is the front door: testcam slides the person photo in
+        # every 10 s, and detection is on. The bound is loose for sanitized builds.
+        deadline = time.monotonic() + 120
+        while True:
+            status, _, body = get(self.url + "api/v1/events?camera=cam-1&label=person", self.token)
+            self.assertEqual(status, 200, body)
+            events = json.loads(body)
+            if events or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.assertTrue(events, "no person event at the front door")
+        event = events[-1]  # the first
+        self.assertEqual((event["camera"], event["label"]), ("cam-1", "person"))
+        self.assertGreaterEqual(event["score"], 0.35)
+        req = urllib.request.Request(self.url + event["snapshot"].lstrip("/"))
+        req.add_header("Authorization", "Bearer " + self.token)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.headers["Content-Type"], "image/jpeg")
+            self.assertEqual(r.read(2), b"\xff\xd8")
+        # Camera 2 shows the test pattern and detects nothing.
+        self.assertEqual(json.loads(get(self.url + "api/v1/events?camera=cam-2", self.token)[2]), [])
 
     def test_http_errors(self):
         self.assertTrue(exchange_raw(self.port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400"))

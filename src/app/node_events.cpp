@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/post.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
@@ -160,18 +162,33 @@ void NodeEvents::apply(Camera& camera, std::vector<EventChange> changes) {
         log::info("detect.events.recording_unchanged", {{"camera", camera.id}, {"reason", s.message()}});
       }
     }
-    if (notify::Notifier* n = context_.notifier) {
-      const notify::Event event{.id = fmt::format("{}.{}.{}", e.id, frigateType(change.kind), e.lastSeen.unixMicros()),
-                                .topic = "events",
-                                .json = frigateEventJson(change)};
-      if (Status s = n->publish(event); !s.isOk()) {
-        log::error("notify.not_queued", {{"event", e.id}, {"error", s}});
-      }
-      if (snapshot) {
-        if (e.label != "motion") n->setState(fmt::format("{}/{}/snapshot", camera.id, e.label), *snapshot);
-        n->setState(camera.id + "/snapshot", *snapshot);
-      }
-    }
+    tell(change, snapshot);
+  }
+}
+
+void NodeEvents::endLeftOpen(const std::vector<detect::DetectionEvent>& closed) {
+  for (const detect::DetectionEvent& e : closed) {
+    EventChange change{.kind = EventChange::Kind::kEnd, .before = e, .after = e};
+    change.before.end.reset();
+    log::info("detect.event.end", {{"event", e.id}, {"camera", e.camera}, {"label", e.label}, {"left_open", true}});
+    tell(change, std::nullopt);
+  }
+}
+
+void NodeEvents::tell(const EventChange& change, const std::optional<std::string>& snapshot) {
+  notify::Notifier* n = context_.notifier;
+  if (!n) return;
+  const detect::DetectionEvent& e = change.after;
+  // The same id for the same change, also when told again after a restart.
+  const notify::Event event{.id = fmt::format("{}.{}.{}", e.id, frigateType(change.kind), e.lastSeen.unixMicros()),
+                            .topic = "events",
+                            .json = frigateEventJson(change)};
+  if (Status s = n->publish(event); !s.isOk()) {
+    log::error("notify.not_queued", {{"event", e.id}, {"error", s}});
+  }
+  if (snapshot) {
+    if (e.label != "motion") n->setState(fmt::format("{}/{}/snapshot", e.camera, e.label), *snapshot);
+    n->setState(e.camera + "/snapshot", *snapshot);
   }
 }
 
@@ -192,6 +209,80 @@ void NodeEvents::publishStates(Camera& camera) {
     }
   }
   camera.occupancy = std::move(occupancy);
+}
+
+std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& cameras) {
+  std::vector<EventCamera> out;
+  for (const auto& [camera, recording, detect] : cameras) {
+    if (!detect.enabled()) continue;
+    out.push_back({.id = camera.id,
+                   .tracker = {.zones = detect.zones, .objectStage = !detect.motionOnly},
+                   .retainDays = recording.retainDays,
+                   .recordsEvents = recording.record == storage::RecordMode::kEvents});
+  }
+  return out;
+}
+
+Result<std::unique_ptr<NodeEventsRunner>> NodeEventsRunner::open(const std::string& dataDir,
+                                                                 const std::vector<ConfiguredCamera>& cameras,
+                                                                 notify::Notifier* notifier) {
+  auto store = detect::EventStore::open((std::filesystem::path(dataDir) / "events.db").string());
+  if (!store) return store.status();
+  auto closed = (*store)->closeLeftOpen();
+  if (!closed) return closed.status();
+  std::unique_ptr<NodeEventsRunner> runner(new NodeEventsRunner(std::move(*store), cameras, notifier));
+  runner->events_.addDiscovery();
+  runner->events_.endLeftOpen(*closed);
+  return runner;
+}
+
+NodeEventsRunner::NodeEventsRunner(std::unique_ptr<detect::EventStore> store,
+                                   const std::vector<ConfiguredCamera>& cameras, notify::Notifier* notifier)
+    : store_(std::move(store)),
+      events_({.store = store_.get(),
+               .setEventOpen =
+                   [this](const std::string& camera, bool open) {
+                     Node* node = node_.load();
+                     return node ? node->setEventOpen(camera, open) : Status::unavailable("the node is not running");
+                   },
+               .notifier = notifier},
+              eventCameras(cameras)) {
+  for (const auto& [camera, recording, detect] : cameras) {
+    clipRolls_[camera.id] = {std::chrono::seconds(recording.preRollSeconds),
+                             std::chrono::seconds(recording.postRollSeconds)};
+  }
+}
+
+NodeEventsRunner::~NodeEventsRunner() = default;
+
+NodeDetection NodeEventsRunner::detection(const detect::DetectConfig& config) {
+  return {.config = config, .sink = [this](const detect::FrameAnalysis& a) { events_.analyse(a); }};
+}
+
+http::ClipRoll NodeEventsRunner::clipRoll(const std::string& camera) const {
+  auto it = clipRolls_.find(camera);
+  return it == clipRolls_.end() ? http::ClipRoll{} : it->second;
+}
+
+void NodeEventsRunner::start(EventLoopPool& loops, Node& node) {
+  node_ = &node;
+  timer_ = std::make_unique<boost::asio::steady_timer>(loops.loop(0));
+  boost::asio::post(loops.loop(0), [this] { tickLater(); });
+}
+
+void NodeEventsRunner::stop() {
+  stopped_ = true;
+  if (timer_) timer_->cancel();
+}
+
+void NodeEventsRunner::tickLater() {
+  if (stopped_) return;
+  timer_->expires_after(std::chrono::seconds(1));
+  timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    events_.tick(SystemClock().now());
+    tickLater();
+  });
 }
 
 }  // namespace vigil::app

@@ -9,7 +9,10 @@
 //
 // Threads: analyse() on the detection workers (one camera's in order),
 // tick() on a loop every second; a camera's state is under its own mutex.
+// NodeEventsRunner wires it into a running node, the same for `vigil
+// serve` and `vigil demo`.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -18,10 +21,16 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include "app/config.h"
+#include "app/node.h"
+#include "base/event_loops.h"
 #include "base/mutex.h"
 #include "detect/analysis.h"
 #include "detect/event_store.h"
 #include "detect/events.h"
+#include "http/detection_event_routes.h"
 #include "notify/notifier.h"
 
 namespace vigil::app {
@@ -46,6 +55,10 @@ class NodeEvents {
   ~NodeEvents();
   // Publishes each camera's Home Assistant entities (before the notifier starts).
   void addDiscovery();
+
+  // Tells the end of each event EventStore::closeLeftOpen closed (the node
+  // stopped while it was open), as the tracker would have.
+  void endLeftOpen(const std::vector<detect::DetectionEvent>& closed);
 
   // The pipeline's AnalysisSink. Analyses of a camera not given are dropped.
   void analyse(const detect::FrameAnalysis& analysis);
@@ -73,11 +86,57 @@ class NodeEvents {
   };
   void apply(Camera& camera, std::vector<detect::EventChange> changes) REQUIRES(camera.mutex);
   void publishStates(Camera& camera) REQUIRES(camera.mutex);
+  // To the notifier: the change as an event, and the snapshot as retained states.
+  void tell(const detect::EventChange& change, const std::optional<std::string>& snapshot);
 
   const NodeEventsContext context_;
   std::map<std::string, std::unique_ptr<Camera>> cameras_;  // read-only after construction
   Mutex pruneMutex_;
   WallTime lastPrune_ GUARDED_BY(pruneMutex_);
+};
+
+// The cameras with detection on, as their event trackers take them.
+std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& cameras);
+
+// A node's detection events as `vigil serve` and `vigil demo` run them:
+// <data_dir>/events.db, the trackers of the cameras with detection on fed
+// by the node's detection sink, their Home Assistant entities, and a tick
+// every second on loop 0 that ends what went quiet and prunes.
+//
+// Order: open() before the notifier starts (it adds the entities), then
+// the Node built with detection(), then start() before node.start(). It
+// must outlive the Node (whose destructor stops the workers that call the
+// sink) and be destroyed before the loops (its timer).
+class NodeEventsRunner {
+ public:
+  static Result<std::unique_ptr<NodeEventsRunner>> open(const std::string& dataDir,
+                                                        const std::vector<ConfiguredCamera>& cameras,
+                                                        notify::Notifier* notifier);
+  ~NodeEventsRunner();
+
+  detect::EventStore* store() const { return store_.get(); }
+  // What the Node takes: the pool's options and the sink into the trackers.
+  NodeDetection detection(const detect::DetectConfig& config);
+  // A camera's pre- and post-roll (its event clip, in the events API).
+  http::ClipRoll clipRoll(const std::string& camera) const;
+
+  // record = "events" cameras open and close their recording on `node`
+  // with their events; the tick starts on loop 0 of `loops`.
+  void start(EventLoopPool& loops, Node& node);
+  // Stops the tick. On loop 0.
+  void stop();
+
+ private:
+  NodeEventsRunner(std::unique_ptr<detect::EventStore> store, const std::vector<ConfiguredCamera>& cameras,
+                   notify::Notifier* notifier);
+  void tickLater();
+
+  std::unique_ptr<detect::EventStore> store_;
+  std::map<std::string, http::ClipRoll> clipRolls_;  // by camera
+  std::atomic<Node*> node_{nullptr};
+  NodeEvents events_;
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  bool stopped_ = false;  // on loop 0
 };
 
 // The change as Frigate's MQTT event: {"type": "new"|"update"|"end",

@@ -75,6 +75,33 @@ TEST(NodeEventsTest, StoresEventsWithSnapshotsAndOpensTheEventRecording) {
   EXPECT_EQ(recording.size(), 1u);
 }
 
+// `detect = ["motion"]` is a camera without an object stage: its motion
+// makes "motion" events; the same motion on a camera detecting persons
+// makes none. A camera without `detect` has no tracker.
+TEST(NodeEventsTest, AMotionOnlyCameraMakesMotionEvents) {
+  Dir dir;
+  auto store = detect::EventStore::open((dir.path / "events.db").string()).value();
+  std::vector<ConfiguredCamera> configs(3);
+  configs[0].camera.id = "yard";
+  configs[0].detect.motionOnly = true;
+  configs[1].camera.id = "door";
+  configs[1].detect.labels = {detect::Label::kPerson};
+  configs[2].camera.id = "attic";
+  const auto cameras = eventCameras(configs);
+  ASSERT_EQ(cameras.size(), 2u);
+  NodeEvents events({.store = store.get()}, cameras);
+  for (const char* camera : {"yard", "door", "attic"}) {
+    auto picture =
+        std::make_shared<detect::BgrImage>(detect::BgrImage{320, 180, std::vector<uint8_t>(320 * 180 * 3, 90)});
+    events.analyse({.camera = camera, .time = kT0, .motion = {{10, 10, 60, 40}}, .picture = std::move(picture)});
+  }
+  auto listed = store->list({}).value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].camera, "yard");
+  EXPECT_EQ(listed[0].label, "motion");
+  EXPECT_EQ(store->snapshot(listed[0].id).value().substr(0, 2), "\xff\xd8");
+}
+
 TEST(NodeEventsTest, FrigateShapedEvents) {
   detect::DetectionEvent before{.id = "1-abc", .camera = "door", .label = "person", .score = 0.5f, .topScore = 0.5f,
                                 .start = kT0, .lastSeen = kT0, .box = {10, 20, 30, 40}};

@@ -18,7 +18,7 @@
 
 namespace vigil::app {
 
-std::string findWebRoot() {
+std::string findInSourceTree(const std::filesystem::path& relative) {
   std::vector<std::filesystem::path> starts;
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -26,12 +26,17 @@ std::string findWebRoot() {
   starts.push_back(std::filesystem::current_path(ec));
   for (const auto& start : starts) {
     for (auto dir = start; !dir.empty(); dir = dir.parent_path()) {
-      const auto candidate = dir / "web" / "dist";
-      if (std::filesystem::is_regular_file(candidate / "index.html", ec)) return candidate.string();
+      const auto candidate = dir / relative;
+      if (std::filesystem::is_regular_file(candidate, ec)) return candidate.string();
       if (dir == dir.parent_path()) break;
     }
   }
   return "";
+}
+
+std::string findWebRoot() {
+  const std::string index = findInSourceTree("web/dist/index.html");
+  return index.empty() ? "" : std::filesystem::path(index).parent_path().string();
 }
 
 Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, Node& node, NodeAccess& access,

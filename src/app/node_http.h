@@ -3,6 +3,7 @@
 // one server with every route of the API (cameras, accounts and audit,
 // live view, recordings) over the node's cameras, store and audit log.
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,10 +41,12 @@ struct NodeHttpOptions {
   std::function<void()> restart;
 };
 
+// A file of the source tree: `relative` looked for in the ancestors of the
+// executable's directory (build/<preset>/src/app/vigil lies inside the
+// tree), then of the working directory. Empty when none has it.
+std::string findInSourceTree(const std::filesystem::path& relative);
 // Where the built web UI is when no directory is configured: web/dist of
-// the source tree, looked for in the ancestors of the executable's
-// directory (build/<preset>/src/app/vigil lies inside the tree), then in
-// the working directory. Empty when none holds an index.html.
+// the source tree (findInSourceTree), empty when it has no index.html.
 std::string findWebRoot();
 
 // Registers every route and listens. InvalidArgument (bad TLS files) or the

@@ -12,6 +12,7 @@
 #include "app/join_parent.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_events.h"
 #include "app/node_http.h"
 #include "app/node_link.h"
 #include "app/testcam.h"
@@ -34,6 +35,7 @@ struct DemoOptions {
 };
 
 constexpr std::string_view kHouseholdId = "house1";
+constexpr const char* kDoorScene = "tests/data/scenes/person.jpg";
 const access::Actor kDemo{"", "demo"};
 
 // The household's side of the demo's link: joined on the first run (the
@@ -100,6 +102,16 @@ int runDemo(const DemoOptions& options) {
   cams.height = 720;
   cams.fps = 25;
   cams.bitrateKbps = 2000;
+  // Camera 1 is a front door where a person walks in every 10 s (the
+  // detection tests' photo as testcam's scene), with detection on: the
+  // events page and the household's notifications have something to show.
+  const std::string doorScene = findInSourceTree(kDoorScene);
+  if (doorScene.empty()) {
+    log::warn("demo.no_door_scene",
+              {{"missing", kDoorScene}, {"reason", "not in the source tree: camera 1 detects nothing"}});
+  } else {
+    cams.scenes = {doorScene};
+  }
   log::info("demo.encoding", {{"cameras", options.cameras}});
   auto catalog = buildTestcamCatalog(cams);
   if (!catalog) {
@@ -121,6 +133,10 @@ int runDemo(const DemoOptions& options) {
     c.camera.id = fmt::format("cam-{}", i + 1);
     c.camera.name = fmt::format("Demo camera {}", i + 1);
     c.camera.url = fmt::format("rtsp://127.0.0.1:{}/cam/{}", cameraServer.port(), i);
+    if (i == 0 && !doorScene.empty()) {
+      c.camera.name = "Demo front door";
+      c.detect.labels = {detect::Label::kPerson, detect::Label::kVehicle, detect::Label::kAnimal};
+    }
     configs.push_back(std::move(c));
   }
   // The demo keeps at most 2 GiB of video (about half an hour of 4 cameras)
@@ -133,7 +149,16 @@ int runDemo(const DemoOptions& options) {
     fmt::print(stderr, "vigil demo: {}\n", store.status().message());
     return 1;
   }
-  Node node(loops, std::move(configs), store->get());
+  // Detection events, in events.db beside the recordings (the demo
+  // household has no [notify]: its UI polls them).
+  auto openedEvents = NodeEventsRunner::open(options.dataDir, configs, nullptr);
+  if (!openedEvents) {
+    fmt::print(stderr, "vigil demo: {}\n", openedEvents.status().message());
+    return 1;
+  }
+  std::unique_ptr<NodeEventsRunner> events = std::move(*openedEvents);
+  Node node(loops, configs, store->get(), {}, events->detection({}));
+  events->start(loops, node);
 
   // The household's tier link, and the village it is linked to. Without a
   // village (it failed to start, or --no-village) the household runs alone.
@@ -182,13 +207,21 @@ int runDemo(const DemoOptions& options) {
     return 1;
   }
 
-  auto web = startNodeHttp(loops, node, *access, {.node = household.node, .listen = options.listen, .store = store->get(), .webRoot = options.webRoot, .link = &*link});
+  auto web = startNodeHttp(loops, node, *access,
+                           {.node = household.node,
+                            .listen = options.listen,
+                            .store = store->get(),
+                            .events = events->store(),
+                            .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
+                            .webRoot = options.webRoot,
+                            .link = &*link});
   if (!web) {
     fmt::print(stderr, "vigil demo: {}\n", web.status().message());
     return 2;
   }
   // Responses in flight (a clip being downloaded) finish first, briefly.
   StopSignals signals(loops.loop(0), [&](int) {
+    events->stop();
     if (link->parent) link->parent->stop();
     (*web)->stop([&] {
       node.shutdown([&] {
@@ -210,7 +243,7 @@ int runDemo(const DemoOptions& options) {
   if (village) {
     fmt::print(
         "The demo village, to which this household is linked (it sees what the household shares with it:\n"
-        "Demo camera 1 to start with; change that under Sharing):\n"
+        "its camera 1 to start with; change that under Sharing):\n"
         "  village URL:    {}/  (a self-signed certificate: let the browser go on)\n"
         "  village user:   admin\n"
         "  village password: {}\n"

@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <filesystem>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -18,7 +17,6 @@
 #include "app/node_events.h"
 #include "app/node_http.h"
 #include "base/log.h"
-#include "detect/event_store.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -26,27 +24,6 @@ namespace vigil::app {
 namespace {
 // Retention keeps this much of the disk free, whatever the cameras' retain_days.
 constexpr uint64_t kMinFreeBytes = uint64_t{512} << 20;
-
-// The clip of an event of `camera`: its pre- and post-roll.
-http::ClipRoll clipRoll(const Config& config, const std::string& camera) {
-  for (const auto& [c, recording, detect] : config.cameras) {
-    if (c.id == camera) return {std::chrono::seconds(recording.preRollSeconds), std::chrono::seconds(recording.postRollSeconds)};
-  }
-  return {};
-}
-
-// The cameras with detection on, as their event trackers take them.
-std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& cameras) {
-  std::vector<EventCamera> out;
-  for (const auto& [camera, recording, detect] : cameras) {
-    if (!detect.enabled()) continue;
-    out.push_back({.id = camera.id,
-                   .tracker = {.zones = detect.zones},
-                   .retainDays = recording.retainDays,
-                   .recordsEvents = recording.record == storage::RecordMode::kEvents});
-  }
-  return out;
-}
 
 // What runServe asks of its caller when it returns.
 enum class AfterServe { kExit, kRestart };
@@ -113,17 +90,6 @@ int runServe(const Config& config, AfterServe& after) {
     log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
   }
 
-  // Detection events (design/DETECT.md, "Events") too.
-  std::unique_ptr<detect::EventStore> events;
-  if (!config.node.dataDir.empty()) {
-    auto opened = detect::EventStore::open((std::filesystem::path(config.node.dataDir) / "events.db").string());
-    if (!opened) {
-      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
-      return 1;
-    }
-    events = std::move(*opened);
-  }
-
   // The tier link (design/LINK.md) lives in the data directory too.
   if (!config.node.dataDir.empty()) {
     auto opened = openNodeLink(config, *access->audit);  // a data directory: access is open
@@ -138,40 +104,21 @@ int runServe(const Config& config, AfterServe& after) {
     }
   }
 
-  // Detection events (design/DETECT.md, "Events"): each detecting camera's
-  // analyses through its tracker into events.db; the notifier's entities
-  // are added before the link starts it. Outlives the node, whose
-  // destructor stops the workers that call it.
-  Node* running = nullptr;  // the node below: detection events open its event recording
-  std::optional<NodeEvents> detectionEvents;
-  if (events) {
-    detectionEvents.emplace(
-        NodeEventsContext{.store = events.get(),
-                          .setEventOpen = [&running](const std::string& camera,
-                                                     bool open) { return running->setEventOpen(camera, open); },
-                          .notifier = link ? link->notifier.get() : nullptr},
-        eventCameras(config.cameras));
-    detectionEvents->addDiscovery();
-  }
+  // Detection events (design/DETECT.md, "Events") in the data directory;
+  // the notifier's entities are added before the link starts it.
   EventLoopPool loops;
+  std::unique_ptr<NodeEventsRunner> events;
+  if (!config.node.dataDir.empty()) {
+    auto opened = NodeEventsRunner::open(config.node.dataDir, config.cameras, link ? link->notifier.get() : nullptr);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    events = std::move(*opened);
+  }
   Node node(loops, config.cameras, store.get(), {},
-            {.config = config.detect,
-             .sink = detectionEvents ? detect::AnalysisSink([&detectionEvents](const detect::FrameAnalysis& a) {
-               detectionEvents->analyse(a);
-             })
-                                     : nullptr});
-  running = &node;
-  // Ends the events of cameras whose analyses stopped, and prunes.
-  boost::asio::steady_timer eventsTimer(loops.loop(0));
-  std::function<void()> tickEvents = [&] {
-    eventsTimer.expires_after(std::chrono::seconds(1));
-    eventsTimer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      detectionEvents->tick(SystemClock().now());
-      tickEvents();
-    });
-  };
-  if (detectionEvents) boost::asio::post(loops.loop(0), tickEvents);
+            events ? events->detection(config.detect) : NodeDetection{.config = config.detect});
+  if (events) events->start(loops, node);
   if (link) {
     // Dials the parent once the loops run.
     if (Status s = startNodeLink(*link, config, loops,
@@ -183,7 +130,7 @@ int runServe(const Config& config, AfterServe& after) {
   }
   std::unique_ptr<http::HttpServer> web;
   auto stopAll = [&] {
-    eventsTimer.cancel();
+    if (events) events->stop();
     if (link && link->parent) link->parent->stop();
     auto stopNode = [&] { node.shutdown([&] { loops.stop(); }); };
     if (web) {
@@ -213,8 +160,8 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
-                                  .events = events.get(),
-                                  .clipRoll = [&config](const std::string& camera) { return clipRoll(config, camera); },
+                                  .events = events ? events->store() : nullptr,
+                                  .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
                                   .liveViewsPerUser = config.http.liveViewsPerUser,

@@ -14,7 +14,9 @@ constexpr size_t kMaxPolygonPoints = 64;
 constexpr std::string_view kZoneKeys[] = {"name", "polygon", "kind"};
 constexpr std::string_view kMaskKeys[] = {"name", "polygon", "applies"};
 
-bool isLabelName(std::string_view name) { return parseLabel(name).has_value(); }
+constexpr std::string_view kMotionOnly = "motion";
+
+bool isDetectName(std::string_view name) { return name == kMotionOnly || parseLabel(name).has_value(); }
 
 // A zone's or a mask's name: what the UI and events show, 1..64
 // characters, no control characters.
@@ -54,9 +56,17 @@ Status readDetectConfig(const ConfigTable& t, DetectConfig& out) {
 
 Status readCameraDetectConfig(const ConfigTable& t, CameraDetectConfig& out) {
   std::vector<std::string> labels;
-  VIGIL_RETURN_IF_ERROR(t.readStrings("detect", isLabelName, "\"person\", \"vehicle\" or \"animal\"", labels));
+  VIGIL_RETURN_IF_ERROR(
+      t.readStrings("detect", isDetectName, "\"person\", \"vehicle\", \"animal\" or \"motion\"", labels));
   out.labels.clear();
+  out.motionOnly = std::find(labels.begin(), labels.end(), kMotionOnly) != labels.end();
+  if (out.motionOnly && labels.size() > 1) {
+    // A camera with an object stage makes no motion events (a tree in the
+    // wind is not an event there): asking for both would promise them.
+    return t.fail("detect", "\"motion\" stands alone (a camera detecting objects makes no motion events)");
+  }
   for (const std::string& name : labels) {
+    if (name == kMotionOnly) continue;
     const Label label = *parseLabel(name);
     if (std::find(out.labels.begin(), out.labels.end(), label) != out.labels.end()) {
       return t.fail("detect", fmt::format("\"{}\" appears twice", name));

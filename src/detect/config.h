@@ -44,13 +44,16 @@ struct Mask {
   Applies applies = Applies::kShared;
 };
 
-// What one camera detects; no labels: detection is off for it.
+// What one camera detects: objects of `labels` (motion only finds where
+// to look), or, with `detect = ["motion"]`, motion itself (no object
+// stage; its events are "motion"). Neither: detection is off for it.
 struct CameraDetectConfig {
   std::vector<Label> labels;
+  bool motionOnly = false;
   std::vector<Zone> zones;
   std::vector<Mask> masks;
 
-  bool enabled() const { return !labels.empty(); }
+  bool enabled() const { return motionOnly || !labels.empty(); }
 };
 inline constexpr std::string_view kCameraDetectConfigKeys[] = {"detect", "zone", "mask"};
 Status readCameraDetectConfig(const ConfigTable& table, CameraDetectConfig& out);

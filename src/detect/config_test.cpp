@@ -65,6 +65,20 @@ TEST(DetectConfigTest, NoLabelsIsOff) {
   EXPECT_FALSE(empty->enabled());
 }
 
+TEST(DetectConfigTest, MotionAloneIsAMotionOnlyCamera) {
+  auto motion = parseCamera("[[camera]]\ndetect = [\"motion\"]\n");
+  ASSERT_TRUE(motion.isOk()) << motion.status().toString();
+  EXPECT_TRUE(motion->enabled());
+  EXPECT_TRUE(motion->motionOnly);
+  EXPECT_TRUE(motion->labels.empty());
+  auto objects = parseCamera("[[camera]]\ndetect = [\"person\"]\n");
+  ASSERT_TRUE(objects.isOk());
+  EXPECT_FALSE(objects->motionOnly);
+  EXPECT_EQ(parseCamera("[[camera]]\ndetect = [\"motion\", \"person\"]\n").status().message(),
+            "vigil.toml:2: camera[0].detect: \"motion\" stands alone (a camera detecting objects makes no motion "
+            "events)");
+}
+
 TEST(DetectConfigTest, SectionDefaultsAndRanges) {
   auto defaults = parseSection("[detect]\n");
   ASSERT_TRUE(defaults.isOk());
@@ -92,7 +106,7 @@ TEST(DetectConfigTest, RejectsBadInput) {
   };
   const Case cases[] = {
       {"[[camera]]\ndetect = [\"face\"]\n",
-       "vigil.toml:2: camera[0].detect: each must be \"person\", \"vehicle\" or \"animal\""},
+       "vigil.toml:2: camera[0].detect: each must be \"person\", \"vehicle\", \"animal\" or \"motion\""},
       {"[[camera]]\ndetect = [\"person\", \"person\"]\n", "vigil.toml:2: camera[0].detect: \"person\" appears twice"},
       {"[[camera]]\n[[camera.zone]]\nname = \"a\"\npolygon = [[0, 0], [1, 0]]\n",
        "vigil.toml:4: camera[0].zone[0].polygon: must have 3 to 64 points (got 2)"},

@@ -32,7 +32,6 @@ CREATE TABLE IF NOT EXISTS event (
 );
 CREATE INDEX IF NOT EXISTS event_by_start ON event (start_us);
 CREATE INDEX IF NOT EXISTS event_by_camera ON event (camera, start_us);
-UPDATE event SET end_us = last_seen_us WHERE end_us = 0;
 )sql";
 
 constexpr const char* kColumns =
@@ -65,7 +64,7 @@ Result<std::vector<DetectionEvent>> rows(SqlQuery& q) {
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
-  auto db = link::openDatabase(path, kSchema);  // closes what a crash left open
+  auto db = link::openDatabase(path, kSchema);
   if (!db) return db.status();
   return std::unique_ptr<EventStore>(new EventStore(*db));
 }
@@ -106,6 +105,22 @@ Status EventStore::write(const DetectionEvent& e, const std::optional<std::strin
   if (s.isOk()) s = SqlQuery(db_, "COMMIT").run();
   if (!s.isOk()) (void)SqlQuery(db_, "ROLLBACK").run();
   return s;
+}
+
+Result<std::vector<DetectionEvent>> EventStore::closeLeftOpen() {
+  MutexLock lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(SqlQuery(db_, "BEGIN IMMEDIATE").run());
+  SqlQuery q(db_, (std::string(kColumns) + "WHERE end_us = 0 ORDER BY start_us").c_str());
+  auto open = rows(q);
+  Status s = open.status();
+  if (s.isOk()) s = SqlQuery(db_, "UPDATE event SET end_us = last_seen_us WHERE end_us = 0").run();
+  if (s.isOk()) s = SqlQuery(db_, "COMMIT").run();
+  if (!s.isOk()) {
+    (void)SqlQuery(db_, "ROLLBACK").run();
+    return s;
+  }
+  for (DetectionEvent& e : *open) e.end = e.lastSeen;
+  return open;
 }
 
 Result<std::optional<DetectionEvent>> EventStore::get(const std::string& id) {

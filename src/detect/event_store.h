@@ -3,9 +3,7 @@
 // synchronous=FULL): per event its camera, label, top score, start, end
 // (none while open), the last time it was seen, the zones it entered, its
 // box in the top-scoring picture and that picture as JPEG with the box
-// drawn. An event still open when the node stopped (a crash) is closed at
-// its last update when the store opens. Thread-safe (one connection under
-// a mutex).
+// drawn. Thread-safe (one connection under a mutex).
 
 #include <sqlite3.h>
 
@@ -35,6 +33,11 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
+  // Closes the events left open when the node stopped (a crash, or a
+  // stop while something was in view) at their last update, and answers
+  // them as closed, oldest first: their end is still to be told. Called
+  // once, before the first write.
+  Result<std::vector<DetectionEvent>> closeLeftOpen() EXCLUDES(mutex_);
   // Stores the event as it is now (by its id), with `snapshotJpeg` when
   // given (else the one stored stays).
   Status write(const DetectionEvent& event, const std::optional<std::string>& snapshotJpeg) EXCLUDES(mutex_);

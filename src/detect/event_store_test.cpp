@@ -81,7 +81,12 @@ TEST(EventStoreTest, AnEventOpenAtACrashIsClosedAtItsLastUpdate) {
     EXPECT_FALSE(store->get("open").value()->end);
   }
   auto store = EventStore::open(dir.db()).value();
+  const auto closed = store->closeLeftOpen().value();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].id, "open");
+  EXPECT_EQ(closed[0].end, kT0 + 3s);
   EXPECT_EQ(store->get("open").value()->end, kT0 + 3s);
+  EXPECT_TRUE(store->closeLeftOpen().value().empty());
 }
 
 // Retention: a camera's events that started before the cut go; open ones and other cameras' stay.
