@@ -102,6 +102,13 @@ void NodeEvents::analyse(const detect::FrameAnalysis& analysis) {
   publishStates(camera);
 }
 
+void NodeEvents::configure(const std::string& camera, const detect::CameraDetectConfig& config) {
+  auto it = cameras_.find(camera);
+  if (it == cameras_.end()) return;
+  MutexLock lock(it->second->mutex);
+  it->second->tracker.setZones(config.zones);
+}
+
 void NodeEvents::tick(WallTime now) {
   const auto steadyNow = std::chrono::steady_clock::now();
   for (const auto& [id, camera] : cameras_) {

@@ -49,6 +49,8 @@ class NodeEvents {
 
   // The pipeline's AnalysisSink. Analyses of a camera not given are dropped.
   void analyse(const detect::FrameAnalysis& analysis);
+  // The camera's zones from its next analysis on (settings from the UI).
+  void configure(const std::string& camera, const detect::CameraDetectConfig& config);
   // Ends what has been quiet (events of a camera whose analyses stopped)
   // and, hourly, prunes what is older than each camera's retention.
   void tick(WallTime now);

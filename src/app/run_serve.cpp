@@ -35,11 +35,11 @@ http::ClipRoll clipRoll(const Config& config, const std::string& camera) {
   return {};
 }
 
-// The cameras with detection on, as their event trackers take them.
+// Every camera, as its event tracker takes it (its owner may turn
+// detection on in the UI).
 std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& cameras) {
   std::vector<EventCamera> out;
   for (const auto& [camera, recording, detect] : cameras) {
-    if (!detect.enabled()) continue;
     out.push_back({.id = camera.id,
                    .tracker = {.zones = detect.zones},
                    .retainDays = recording.retainDays,
@@ -113,8 +113,11 @@ int runServe(const Config& config, AfterServe& after) {
     log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
   }
 
-  // Detection events (design/DETECT.md, "Events") too.
+  // Detection events (design/DETECT.md, "Events") too, and the detection
+  // settings the owner set in the UI, which the cameras start with.
+  std::vector<ConfiguredCamera> cameras = config.cameras;
   std::unique_ptr<detect::EventStore> events;
+  std::unique_ptr<DetectionSettings> detectionSettings;
   if (!config.node.dataDir.empty()) {
     auto opened = detect::EventStore::open((std::filesystem::path(config.node.dataDir) / "events.db").string());
     if (!opened) {
@@ -122,6 +125,12 @@ int runServe(const Config& config, AfterServe& after) {
       return 1;
     }
     events = std::move(*opened);
+    auto loaded = DetectionSettings::load(*events, cameras);
+    if (!loaded) {
+      fmt::print(stderr, "vigil serve: {}\n", loaded.status().message());
+      return 1;
+    }
+    detectionSettings = std::move(*loaded);
   }
 
   // The tier link (design/LINK.md) lives in the data directory too.
@@ -150,17 +159,26 @@ int runServe(const Config& config, AfterServe& after) {
                           .setEventOpen = [&running](const std::string& camera,
                                                      bool open) { return running->setEventOpen(camera, open); },
                           .notifier = link ? link->notifier.get() : nullptr},
-        eventCameras(config.cameras));
+        eventCameras(cameras));
     detectionEvents->addDiscovery();
   }
   EventLoopPool loops;
-  Node node(loops, config.cameras, store.get(), {},
+  Node node(loops, cameras, store.get(), {},
             {.config = config.detect,
              .sink = detectionEvents ? detect::AnalysisSink([&detectionEvents](const detect::FrameAnalysis& a) {
                detectionEvents->analyse(a);
              })
-                                     : nullptr});
+                                     : nullptr,
+             .configurable = detectionSettings != nullptr});
   running = &node;
+  if (detectionSettings) {
+    detectionSettings->onChange([&](const std::string& camera, const detect::CameraDetectConfig& detect) {
+      detectionEvents->configure(camera, detect);
+      if (Status s = node.configureDetection(camera, detect); !s.isOk()) {
+        log::error("detect.configure.failed", {{"camera", camera}, {"error", s}});
+      }
+    });
+  }
   // Ends the events of cameras whose analyses stopped, and prunes.
   boost::asio::steady_timer eventsTimer(loops.loop(0));
   std::function<void()> tickEvents = [&] {
@@ -214,6 +232,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
                                   .events = events.get(),
+                                  .detectionSettings = detectionSettings.get(),
                                   .clipRoll = [&config](const std::string& camera) { return clipRoll(config, camera); },
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,

@@ -1,0 +1,45 @@
+#include "app/detection_settings.h"
+
+#include <fmt/format.h>
+
+namespace vigil::app {
+
+Result<std::unique_ptr<DetectionSettings>> DetectionSettings::load(detect::EventStore& store,
+                                                                   std::vector<ConfiguredCamera>& cameras) {
+  auto kept = store.cameraSettings();
+  if (!kept) return kept.status();
+  std::map<std::string, Camera> known;
+  for (ConfiguredCamera& c : cameras) {
+    Camera& camera = known[c.camera.id];
+    camera.fromFile = c.detect;
+    if (auto it = kept->find(c.camera.id); it != kept->end()) {
+      camera.fromOwner = it->second;
+      c.detect = it->second;
+    }
+  }
+  return std::unique_ptr<DetectionSettings>(new DetectionSettings(store, std::move(known)));
+}
+
+Result<DetectionSettings::Current> DetectionSettings::get(const std::string& camera) const {
+  MutexLock lock(mutex_);
+  auto it = cameras_.find(camera);
+  if (it == cameras_.end()) return Status::notFound(fmt::format("no camera \"{}\" on this node", camera));
+  const Camera& c = it->second;
+  return Current{.config = c.fromOwner ? *c.fromOwner : c.fromFile, .setByOwner = c.fromOwner.has_value()};
+}
+
+Status DetectionSettings::set(const std::string& camera, const std::optional<detect::CameraDetectConfig>& config) {
+  detect::CameraDetectConfig inEffect;
+  {
+    MutexLock lock(mutex_);
+    auto it = cameras_.find(camera);
+    if (it == cameras_.end()) return Status::notFound(fmt::format("no camera \"{}\" on this node", camera));
+    VIGIL_RETURN_IF_ERROR(store_.setCameraSettings(camera, config));
+    it->second.fromOwner = config;
+    inEffect = config ? *config : it->second.fromFile;
+  }
+  if (apply_) apply_(camera, inEffect);
+  return Status::ok();
+}
+
+}  // namespace vigil::app
