@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rest = rest.subspan(2 + n);
     if (auto open = decodeMediaOpen(payload)) {
       auto again = decodeMediaOpen(encode(*open));
-      if (!again || again->path != open->path || again->window != open->window) std::abort();
+      if (!again || again->path != open->path || again->window != open->window ||
+          again->proof != open->proof) std::abort();
     }
     (void)decodeMediaCredit(payload);
     (void)decodeMediaCancel(payload);

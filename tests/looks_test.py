@@ -161,6 +161,57 @@ class LooksTest(NodesTestCase):
         snaps = self.house_audit(house, "snapshot")
         self.assertEqual(len(snaps), 1, snaps)
 
+    def test_a_village_that_claims_the_county_tier_is_refused_at_the_source(self):
+        """A compromised village box (here: its config edited to say "county"
+        after it enrolled as a village) asks in its own name with its own
+        key, claiming the county's tier: the household checks the ask
+        against the key and tier pinned for the village, refuses it with
+        403 and writes a `refused` row. Before, the household took the
+        claimed tier at the village's word and showed what it shares only
+        with the county."""
+        village = self.node("village-1", "village")
+        house = self.node("house-1", "household", cameras=["door"], camera_url=f"{self.cam_base}/cam/0")
+        self.linked(village, house)
+        # The village vouched for the household and handed its chain down.
+        house.proc.wait_for_line(r"link\.chain_pinned", stream="stderr", timeout=LINK_UP)
+
+        # Honest, a signed ask of the village is taken for what it shares with the village.
+        status, shares = house.api("PUT", "/api/v1/cameras/door/shares", [{"tier": "village", "rights": ["snapshot"]}])
+        self.assertEqual(status, 200, shares)
+        wait_until("the village lists the door", lambda: "house-1.door" in self.listed(village), LINK_UP)
+        status, ctype, jpeg = raw_get(village, "/api/v1/cameras/house-1.door/snapshot.jpg")
+        self.assertEqual((status, ctype), (200, "image/jpeg"), jpeg[:200])
+
+        # Shared with the county only; the village's box now says it is the county.
+        status, shares = house.api("PUT", "/api/v1/cameras/door/shares",
+                                   [{"tier": "county", "rights": ["snapshot", "playback"]}])
+        self.assertEqual(status, 200, shares)
+        village.stop()
+        with open(village.config) as f:
+            text = f.read()
+        with open(village.config, "w") as f:
+            f.write(text.replace('tier = "village"', 'tier = "county"'))
+        village.start()
+        wait_until("the lying village lists the door", lambda: "house-1.door" in self.listed(village), LINK_UP)
+        # Its chain (itself, now a county, at the root) is not the one pinned.
+        house.proc.wait_for_line(r"link\.chain_refused", stream="stderr", timeout=LINK_UP)
+
+        status, _, body = raw_get(village, "/api/v1/cameras/house-1.door/snapshot.jpg")
+        self.assertEqual(status, 403, body)
+        reason = "no node village-1 of the county tier is pinned above this node"
+        self.assertIn(reason, json.loads(body)["error"])
+        status, _, body = raw_get(village, "/api/v1/cameras/house-1.door/recordings"
+                                           "?start=2026-01-01T00:00:00Z&end=2026-01-01T01:00:00Z")
+        self.assertEqual(status, 403, body)
+        self.assertIn(reason, json.loads(body)["error"])
+        refused = self.house_audit(house, "refused")
+        self.assertEqual(len(refused), 2, refused)
+        for row in refused:
+            self.assertEqual((row["user"], row["detail"]["tier"], row["detail"]["reason"]),
+                             ("admin@village-1", "county", reason))
+        snaps = self.house_audit(house, "snapshot")  # only the honest one
+        self.assertEqual([(r["user"], r["detail"]["tier"]) for r in snaps], [("admin@village-1", "village")])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -109,6 +109,11 @@ class RemoteMediaTest(NodesTestCase):
         here, there = json.loads(here), json.loads(there)
         self.assertGreaterEqual(len(there), 1)
         self.assertEqual([r["start"] for r in there], [r["start"] for r in here])  # the last run grows meanwhile
+        # An accepted list is a look too: its row at the owner (a playback, marked as a list).
+        lists = [r for r in self.house_rows(house, "playback") if r["detail"].get("list")]
+        self.assertEqual(len(lists), 1, lists)
+        self.assertEqual((lists[0]["detail"]["tier"], lists[0]["detail"]["via"]),
+                         ("county", ["county-1", "township-1", "village-1"]))
 
         # Playback HLS through three hops, in ffprobe and ffmpeg.
         status, headers, playlist = get(county, f"/api/v1/cameras/{REMOTE}/playback.m3u8?{play_q}")
@@ -124,7 +129,7 @@ class RemoteMediaTest(NodesTestCase):
         r = run(["ffmpeg", "-v", "error", "-headers", f"Authorization: Bearer {county.token}\r\n", "-i", url,
                  "-f", "null", "-"], timeout=120)
         self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
-        plays = self.house_rows(house, "playback")
+        plays = [r for r in self.house_rows(house, "playback") if not r["detail"].get("list")]
         self.assertEqual(len(plays), 1, plays)  # one look: a playlist and its segments
         detail = plays[0]["detail"]
         self.assertEqual((detail["remote"], detail["tier"], detail["right"]), (True, "county", "playback"))

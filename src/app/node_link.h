@@ -13,6 +13,7 @@
 #include "app/node.h"
 #include "app/node_access.h"
 #include "base/event_loops.h"
+#include "link/ancestors.h"
 #include "link/catalog.h"
 #include "link/checkpoint_relay.h"
 #include "link/children.h"
@@ -52,6 +53,9 @@ struct NodeLink {
   std::unique_ptr<link::Outbox> outbox;  // <data_dir>/outbox.db; receives children's audit checkpoints
   std::unique_ptr<link::CheckpointSender> checkpoints;  // with [link] parent, once relayAuditCheckpoints() ran
   std::unique_ptr<link::Enrolment> enrolment;
+  // The nodes above, pinned (made by startNodeLink()): the looks check
+  // asks with it, and its handlers serve the links, which stop first.
+  std::unique_ptr<link::Ancestors> ancestors;
   std::unique_ptr<link::RemoteLooks> looks;    // made by startNodeLink()
   std::unique_ptr<link::ChildLinks> children;  // started by startNodeLink()
   std::shared_ptr<link::ParentLink> parent;    // with [link] parent, once started

@@ -111,6 +111,20 @@ Response listRecordings(Shared& shared, const Request& req) {
   return Response::json(200, out.dump());
 }
 
+// A node above asking what was recorded when looks at the camera with its
+// playback right: a `playback` row at the owner marked "list" (a local
+// user's list is not a look, as before). Without its range, so a page
+// that refreshes its day of recordings stays one look while it is open.
+Response listRecordingsFromAbove(Shared& shared, const Request& req) {
+  Response r = listRecordings(shared, req);
+  if (r.status != 200) return r;
+  if (Status s = shared.looks.audit(shared.context.audit, req, access::audit_kind::kPlayback, {{"list", true}});
+      !s.isOk()) {
+    return errorResponse(s);
+  }
+  return r;
+}
+
 // Nothing recorded in the range is a 404 whose message the UI shows.
 Response noVideo(const Status& status) {
   if (status.code() == StatusCode::kNotFound || status.code() == StatusCode::kFailedPrecondition) {
@@ -214,7 +228,7 @@ struct FromAbove {
 };
 std::optional<FromAbove> routeFromAbove(std::string_view path) {
   constexpr std::string_view kSegment = "playback/";
-  if (path == "recordings") return FromAbove{listRecordings, access::ShareRight::kPlayback, {}};
+  if (path == "recordings") return FromAbove{listRecordingsFromAbove, access::ShareRight::kPlayback, {}};
   if (path == "playback.m3u8") return FromAbove{playlist, access::ShareRight::kPlayback, {}};
   if (path == "export.mp4") return FromAbove{exportMp4, access::ShareRight::kExport, {}};
   if (path.starts_with(kSegment) && path.find('/', kSegment.size()) == std::string_view::npos) {

@@ -334,6 +334,8 @@ Result<std::optional<ParentRecord>> LinkStore::parent() {
 
 Status LinkStore::setParent(const ParentRecord& p) {
   std::lock_guard lock(mutex_);
+  // A chain pinned under another parent (or before joining again) is not this one's.
+  VIGIL_RETURN_IF_ERROR(Query(db_, "DELETE FROM meta WHERE key = 'chain'").run());
   return Query(db_,
                "INSERT OR REPLACE INTO parent (only, url, id, name, tier, public_key, joined_at) "
                "VALUES (1, ?, ?, ?, ?, ?, ?)")
@@ -344,6 +346,20 @@ Status LinkStore::setParent(const ParentRecord& p) {
       .bind(p.key)
       .bind(p.joinedAt.unixMicros())
       .run();
+}
+
+Result<std::optional<std::vector<uint8_t>>> LinkStore::chain() {
+  std::lock_guard lock(mutex_);
+  Query q(db_, "SELECT value FROM meta WHERE key = 'chain'");
+  auto row = q.next();
+  if (!row) return row.status();
+  if (!*row) return std::optional<std::vector<uint8_t>>();
+  return std::optional<std::vector<uint8_t>>(q.blob(0));
+}
+
+Status LinkStore::setChain(std::span<const uint8_t> message) {
+  std::lock_guard lock(mutex_);
+  return Query(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('chain', ?)").bind(message).run();
 }
 
 }  // namespace vigil::link

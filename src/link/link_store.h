@@ -107,7 +107,12 @@ class LinkStore {
   Result<int64_t> changeCount();
 
   Result<std::optional<ParentRecord>> parent();
+  // Pins the parent; forgets the chain pinned under any parent before.
   Status setParent(const ParentRecord& parent);
+  // The chain of nodes above, as its kChain message was taken
+  // (link/ancestors.h); none before the parent handed one down.
+  Result<std::optional<std::vector<uint8_t>>> chain();
+  Status setChain(std::span<const uint8_t> message);
 
  private:
   explicit LinkStore(sqlite3* db) : db_(db) {}

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
+
 
 namespace vigil::link {
 
@@ -25,12 +27,14 @@ std::string_view text(std::span<const uint8_t> payload) {
 }  // namespace
 
 std::vector<uint8_t> encode(const LookOpen& m) {
-  return bytes({{"look", m.look},
-                {"camera", m.camera},
-                {"right", access::shareRightName(m.right)},
-                {"user", m.user},
-                {"via", m.via},
-                {"tier", tierName(m.tier)}});
+  json j{{"look", m.look},
+         {"camera", m.camera},
+         {"right", access::shareRightName(m.right)},
+         {"user", m.user},
+         {"via", m.via},
+         {"tier", tierName(m.tier)}};
+  writeProof(j, m.proof);
+  return bytes(j);
 }
 
 std::vector<uint8_t> encode(const LookAnswer& m) {
@@ -44,7 +48,15 @@ std::vector<uint8_t> encode(const LookClose& m) { return bytes({{"look", m.look}
 
 std::vector<uint8_t> encode(const LookEnd& m) { return bytes({{"look", m.look}, {"reason", m.reason}}); }
 
-void readWhoAsks(JsonFields& f, std::string& camera, std::string& user, std::vector<std::string>& via, Tier& tier) {
+void writeProof(json& j, const std::optional<AskProof>& proof) {
+  if (!proof) return;
+  j["at"] = proof->atMs;
+  j["nonce"] = hexEncode(proof->nonce);
+  j["signature"] = hexEncode(proof->signature);
+}
+
+void readWhoAsks(JsonFields& f, std::string& camera, std::string& user, std::vector<std::string>& via, Tier& tier,
+                 std::optional<AskProof>& proof) {
   camera = f.string("camera", kMaxCameraPath);
   if (f.ok() && !isValidCameraRef(camera)) f.fail("camera: must be up to four ids of [a-z0-9_-]{1,64} joined by dots");
   user = f.string("user", kMaxUser);
@@ -60,6 +72,13 @@ void readWhoAsks(JsonFields& f, std::string& camera, std::string& user, std::vec
     if (t && *t != Tier::kHousehold) tier = *t;
     else f.fail("tier: must be village, township or county");
   }
+  if (f.has("at") || f.has("nonce") || f.has("signature")) {
+    AskProof p;
+    p.atMs = f.unsignedInt("at");
+    p.nonce = f.hex<kAskNonceBytes>("nonce");
+    p.signature = f.hex<kSignatureBytes>("signature");
+    if (f.ok()) proof = p;
+  }
 }
 
 Result<LookOpen> decodeLookOpen(std::span<const uint8_t> payload) {
@@ -71,7 +90,7 @@ Result<LookOpen> decodeLookOpen(std::span<const uint8_t> payload) {
     if (auto r = access::parseShareRight(right)) m.right = *r;
     else f.fail("right: must be live, playback, export or snapshot");
   }
-  readWhoAsks(f, m.camera, m.user, m.via, m.tier);
+  readWhoAsks(f, m.camera, m.user, m.via, m.tier, m.proof);
   return f.result(std::move(m));
 }
 

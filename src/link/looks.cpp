@@ -181,7 +181,8 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       d.onEnded = std::move(onEnded);
       down.emplace(std::make_pair(child, id), std::move(d));
     }
-    LookOpen m{id, rest, ask.right, ask.user, {context.selfId}, context.selfTier};
+    LookOpen m{id, rest, ask.right, ask.user, {context.selfId}, context.selfTier,
+               proveAsk(context, ask.camera, ask.user, {"look", access::shareRightName(ask.right)})};
     if (!context.bus->send(Peer::child(child), Kind::kLookOpen, 0, encode(m))) {
       forget(child, id);
       return Status::unavailable(fmt::format("node \"{}\" is not connected", child));
@@ -357,7 +358,9 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
 
   // On the worker: the owner's decision, in its audit log.
   void serve(const LookOpen& m, uint64_t serial) {
-    const AskFromAbove ask = askOf(m);
+    AskFromAbove ask = askOf(m);
+    ask.signedAs = {"look", access::shareRightName(m.right)};
+    ask.proof = &m.proof;
     Status decision = decideAtSource(context, ask);
     if (decision.isOk()) {
       Status written = context.audit ? context.audit->record({remoteUser(ask), startKind(m.right), m.camera, "link",
@@ -493,7 +496,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
 };
 
 RemoteLooks::RemoteLooks(LooksContext context)
-    : state_(std::make_shared<State>(withRefusalTally(std::move(context)))) {
+    : state_(std::make_shared<State>(withSourceState(std::move(context)))) {
   media_ = std::make_unique<RemoteMedia>(state_->context);  // one tally of refusals for both
   Bus& bus = *state_->context.bus;
   std::weak_ptr<State> weak = state_;

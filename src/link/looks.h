@@ -26,18 +26,28 @@
 #include "access/camera_shares.h"
 #include "base/config.h"
 #include "base/time.h"
+#include "link/ancestors.h"
 #include "link/bus.h"
 #include "media/live.h"
 
 namespace vigil::link {
+
+class SeenAsks;
 
 struct LooksContext {
   Bus* bus = nullptr;
   media::LiveRegistry* live = nullptr;
   access::CameraShares* shares = nullptr;  // null: this node shares nothing
   access::AuditLog* audit = nullptr;
-  // Where refusals are counted into rows (withRefusalTally, at_source.h).
+  // Where refusals are counted into rows, and the asks from above taken
+  // (withSourceState, at_source.h).
   std::shared_ptr<access::AuditTally> refusals;
+  std::shared_ptr<SeenAsks> seenAsks;
+  // Signs the asks of this node's users (none: unsigned, which owners refuse).
+  const access::NodeKey* key = nullptr;
+  // The key and path pinned here for a node above at a tier (Ancestors::find);
+  // none: no ask from above is taken.
+  std::function<std::optional<PinnedAsker>(std::string_view id, Tier tier)> askers;
   std::function<bool(std::string_view camera)> cameraExists;  // this node's own cameras
   // The id of this node's alarm that opens its "only during an alarm"
   // shares now (design/ALARMS.md); null or none: no alarm is open.

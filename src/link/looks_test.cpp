@@ -9,6 +9,7 @@
 
 #include "access/sqlite_store.h"
 #include "link/look_messages.h"
+#include "link/test_asks.h"
 #include "link/test_endpoint.h"
 #include "link/test_keys.h"
 
@@ -33,6 +34,10 @@ class LooksTest : public ::testing::Test {
         .live = &live_,
         .shares = shares_.get(),
         .audit = audit_.get(),
+        .askers = [this](std::string_view id, Tier tier) -> std::optional<PinnedAsker> {
+          if (id != "village1" || tier != Tier::kVillage) return std::nullopt;
+          return PinnedAsker{village_.publicKey(), {"village1"}};
+        },
         .cameraExists = [](std::string_view id) { return id == "door" || id == "gate"; },
         .selfId = "house7",
         .selfTier = Tier::kHousehold,
@@ -55,8 +60,21 @@ class LooksTest : public ::testing::Test {
   Status fromParent(Kind kind, std::vector<uint8_t> payload) {
     return bus_.deliver(Peer::theParent(), Frame{kind, 0, std::move(payload)});
   }
-  static LookOpen ask(uint64_t id, std::string camera, access::ShareRight right) {
-    return LookOpen{id, std::move(camera), right, "desk", {"village1"}, Tier::kVillage};
+  // As the village signs it.
+  LookOpen ask(uint64_t id, std::string camera, access::ShareRight right) const {
+    return testing::signedBy(village_, "house7", LookOpen{id, std::move(camera), right, "desk", {"village1"}, Tier::kVillage});
+  }
+  // The answer to look `id`, and what it refused (bounded wait).
+  std::optional<LookAnswer> answerTo(uint64_t id) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (const Frame& f : parent_->of(Kind::kLookAnswer)) {
+        auto a = decodeLookAnswer(f.payload);
+        if (a && a->look == id) return *a;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return std::nullopt;
   }
   // Waits (bounded) until `n` messages of `kind` went up.
   std::vector<Frame> waitFor(Kind kind, size_t n, std::chrono::milliseconds limit = 10s) {
@@ -79,6 +97,7 @@ class LooksTest : public ::testing::Test {
   }
 
   testing::TestKeys keys_;
+  const access::NodeKey village_ = keys_.key("village1");  // the parent pinned here
   std::unique_ptr<access::SqliteAccessStore> store_;
   std::unique_ptr<access::AuditLog> audit_;
   std::unique_ptr<access::CameraShares> shares_;
@@ -146,6 +165,63 @@ TEST_F(LooksTest, ALookIdOpenTwiceEndsTheLink) {
   ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(3, "door", access::ShareRight::kLive))).isOk());
   EXPECT_EQ(fromParent(Kind::kLookOpen, encode(ask(3, "door", access::ShareRight::kLive))).code(),
             StatusCode::kInvalidArgument);
+}
+
+// The owner takes an ask only as signed by the node it names, with the key
+// and tier pinned here for that node: a village that claims the county's
+// tier, an unsigned ask, another node's signature, an ask changed on the
+// way, a stale one and a replay are each refused and written as refused.
+TEST_F(LooksTest, AnAskIsTakenOnlyAsSignedByThePinnedNodeItNamesAtItsTier) {
+  share("door", R"([{"tier": "village", "rights": ["live"]}, {"tier": "county", "rights": ["live", "snapshot"]}])");
+  const auto refusedWith = [&](uint64_t id, const std::string& reason) {
+    auto a = answerTo(id);
+    ASSERT_TRUE(a) << id;
+    EXPECT_FALSE(a->ok) << id;
+    EXPECT_EQ(a->reason, reason) << id;
+  };
+  // The village signs, with its own key, a look it says the county asked.
+  LookOpen forged = testing::signedBy(
+      village_, "house7", LookOpen{1, "door", access::ShareRight::kSnapshot, "desk", {"village1"}, Tier::kCounty});
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(forged)).isOk());
+  refusedWith(1, "no node village1 of the county tier is pinned above this node");
+  LookOpen unsigned_ = ask(2, "door", access::ShareRight::kLive);
+  unsigned_.proof.reset();
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(unsigned_)).isOk());
+  refusedWith(2, "the ask is not signed by village1");
+  // Signed by a household's key (a child's signature used above).
+  LookOpen other = testing::signedBy(keys_.key("house8"), "house7",
+                                     LookOpen{3, "door", access::ShareRight::kSnapshot, "desk", {"village1"}, Tier::kVillage});
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(other)).isOk());
+  refusedWith(3, "the ask's signature is not village1's");
+  LookOpen changed = ask(4, "gate", access::ShareRight::kLive);
+  changed.camera = "door";
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(changed)).isOk());
+  refusedWith(4, "the ask's signature is not village1's");
+  AskTerms old = testing::whoAsks("house7", "door", "desk", {"village1"}, Tier::kVillage);
+  old.kind = "look";
+  old.what = "live";
+  old.atMs = static_cast<uint64_t>(SystemClock::instance().now().unixMicros() / 1000 - 600'000);
+  const auto signature = village_.sign(askStatement(old));
+  LookOpen stale{5, "door", access::ShareRight::kLive, "desk", {"village1"}, Tier::kVillage, AskProof{old.atMs, {}, {}}};
+  std::copy(signature.begin(), signature.end(), stale.proof->signature.begin());
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(stale)).isOk());
+  refusedWith(5, "the ask was made -600 s away from this node's clock");
+  // Taken once; the same signed ask under another look id is a replay.
+  LookOpen taken = ask(6, "door", access::ShareRight::kLive);
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(taken)).isOk());
+  auto first = answerTo(6);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->ok) << first->reason;
+  taken.look = 7;
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(taken)).isOk());
+  refusedWith(7, "the ask was taken before (replayed)");
+  auto rows = audit_->query({});
+  ASSERT_TRUE(rows);
+  size_t refused = 0;
+  for (const auto& row : *rows) {
+    if (row.action == access::audit_kind::kRefused) ++refused;
+  }
+  EXPECT_EQ(refused, 6u);
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ std::vector<uint8_t> encode(const MediaOpen& m) {
          {"user", m.user},       {"via", m.via},       {"tier", tierName(m.tier)}, {"window", m.window}};
   if (!m.range.empty()) j["range"] = m.range;
   if (!m.ifRange.empty()) j["if_range"] = m.ifRange;
+  writeProof(j, m.proof);
   return bytes(j);
 }
 
@@ -132,7 +133,7 @@ Result<MediaOpen> decodeMediaOpen(std::span<const uint8_t> payload) {
   m.ifRange = optionalText(f, "if_range", kMaxHeader);
   m.window = f.unsignedInt("window", kMaxMediaWindow);
   if (f.ok() && m.window < kMediaChunkBytes) f.fail(fmt::format("window: at least {} bytes", kMediaChunkBytes));
-  readWhoAsks(f, m.camera, m.user, m.via, m.tier);
+  readWhoAsks(f, m.camera, m.user, m.via, m.tier, m.proof);
   return f.result(std::move(m));
 }
 

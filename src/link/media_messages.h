@@ -10,7 +10,8 @@
 // (checked types, bounded sizes, ids by their grammar); a reply is a data
 // frame on the request's channel:
 //
-//   kMediaOpen   parent -> child  {"request","camera","path","query","range"?,"if_range"?,"user","via","tier","window"}
+//   kMediaOpen   parent -> child  {"request","camera","path","query","range"?,"if_range"?,"user","via","tier","window",
+//                                 "at"?,"nonce"?,"signature"?}
 //   kMediaCredit parent -> child  {"request","bytes"}
 //   kMediaCancel parent -> child  {"request"}
 //   kMediaReply  child -> parent  part u8, then: 1 head: JSON {"status","type","length","ranges",
@@ -23,6 +24,7 @@
 
 #include "base/config.h"
 #include "base/status.h"
+#include "link/look_messages.h"
 #include "link/wire.h"
 
 namespace vigil::link {
@@ -42,6 +44,7 @@ struct MediaOpen {
   std::vector<std::string> via;  // node ids from the node that asked down to the sender
   Tier tier = Tier::kVillage;    // the tier of the node that asked
   uint64_t window = 0;           // body bytes the reply may send before any credit
+  std::optional<AskProof> proof = std::nullopt;  // none: unsigned, refused by the owner
 };
 struct MediaCredit {
   uint32_t request = 0;

@@ -20,6 +20,16 @@ class Statement {
     bytes_.push_back(static_cast<uint8_t>(s.size()));
     return add(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
   }
+  // For fields that may pass 255 bytes (a query).
+  Statement& addLong(std::string_view s) {
+    bytes_.push_back(static_cast<uint8_t>(s.size() >> 8));
+    bytes_.push_back(static_cast<uint8_t>(s.size()));
+    return add(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  }
+  Statement& add(uint64_t n) {
+    for (int shift = 56; shift >= 0; shift -= 8) bytes_.push_back(static_cast<uint8_t>(n >> shift));
+    return *this;
+  }
   std::vector<uint8_t> take() { return std::move(bytes_); }
 
  private:
@@ -52,6 +62,27 @@ std::vector<uint8_t> connectStatement(Signer signer, const ChannelBinding& bindi
   // (and signs for unknown ids too), so only the child's proof names it.
   if (signer == Signer::kChild) s.add(childKey);
   return s.take();
+}
+
+std::vector<uint8_t> chainStatement(const std::string& aboveId, const std::string& nodeId, Tier tier,
+                                    const PublicKey& key, uint64_t enrolledAtUs) {
+  return Statement("vigil link chain v1").add(aboveId).add(nodeId).add(tierName(tier)).add(key).add(enrolledAtUs).take();
+}
+
+std::vector<uint8_t> askStatement(const AskTerms& t) {
+  return Statement("vigil link ask v1")
+      .add(t.asker)
+      .add(tierName(t.tier))
+      .addLong(t.camera)
+      .add(t.user)
+      .add(t.kind)
+      .add(t.what)
+      .addLong(t.query)
+      .addLong(t.range)
+      .addLong(t.ifRange)
+      .add(t.atMs)
+      .add(t.nonce)
+      .take();
 }
 
 Nonce newNonce() {

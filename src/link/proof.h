@@ -1,10 +1,12 @@
 #pragma once
-// What each side of the link signs with its node key (design/LINK.md,
-// "Handshake"). Every statement starts with its own label, so a signature
-// made for one purpose or one side is worthless for another, and includes
-// the TLS channel binding of the connection it is sent on (RFC 9266's
-// tls-exporter), so a signature replayed or relayed onto another TLS
-// connection does not verify.
+// What nodes sign with their node key (design/LINK.md, "Handshake", "Who
+// asks"). Every statement starts with its own label, so a signature made
+// for one purpose or one side is worthless for another. Those of enrolment
+// and the handshake include the TLS channel binding of the connection they
+// are sent on (RFC 9266's tls-exporter), so a signature replayed or relayed
+// onto another TLS connection does not verify; those that travel past the
+// next node (the chain, an ask) name what they are for and, for an ask, a
+// time and nonce instead.
 
 #include <array>
 #include <cstdint>
@@ -38,5 +40,31 @@ std::vector<uint8_t> connectStatement(Signer signer, const ChannelBinding& bindi
 
 // A fresh random nonce (libsodium).
 Nonce newNonce();
+
+// The chain of nodes above (link/ancestors.h): the node `aboveId` vouches
+// that `nodeId` is its child, of `tier`, with `key`, enrolled at
+// `enrolledAtUs` on its clock. Not bound to a connection: it is handed
+// down and checked by nodes that never met `aboveId`.
+std::vector<uint8_t> chainStatement(const std::string& aboveId, const std::string& nodeId, Tier tier,
+                                    const PublicKey& key, uint64_t enrolledAtUs);
+
+inline constexpr size_t kAskNonceBytes = 16;
+using AskNonce = std::array<uint8_t, kAskNonceBytes>;
+// An ask from above (a look, or recorded media), as the node where its
+// user asked signs it and the node that owns the camera checks it
+// (design/LINK.md, "Who asks"): everything the owner decides and logs
+// with, and a time and nonce so that it is taken once.
+struct AskTerms {
+  std::string asker;   // the node where the user asked (via[0])
+  Tier tier = Tier::kVillage;
+  std::string camera;  // as the asker names it: "township1.village1.house7.door"
+  std::string user;
+  std::string kind;    // "look" or "media"
+  std::string what;    // a look's right, or recorded media's path
+  std::string query, range, ifRange;  // recorded media's
+  uint64_t atMs = 0;   // the asker's clock, Unix ms
+  AskNonce nonce{};
+};
+std::vector<uint8_t> askStatement(const AskTerms& terms);
 
 }  // namespace vigil::link

@@ -27,6 +27,11 @@ constexpr size_t kMaxFromAbove = 256;
 // expiry); a change of the shares is acted on at once.
 constexpr auto kRecheck = std::chrono::seconds(1);
 
+// What the asking node signs of a request beside who asks (askStatement).
+AskSigned signedAs(std::string_view path, std::string_view query, std::string_view range, std::string_view ifRange) {
+  return {"media", path, query, range, ifRange};
+}
+
 }  // namespace
 
 // A reply awaited for a user of this node: what came and is not read yet.
@@ -142,8 +147,12 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
       sink = std::make_shared<Sink>(child, newRequest(child));
       down.emplace(std::make_pair(child, sink->request), Down{sink, std::nullopt, RemoteMedia::kWindow, 0});
     }
-    const MediaOpen m{sink->request, rest,      ask.path, ask.query,           ask.range,
-                      ask.ifRange,   ask.user,  {context.selfId}, context.selfTier, RemoteMedia::kWindow};
+    const MediaOpen m{sink->request,    rest,
+                      ask.path,         ask.query,
+                      ask.range,        ask.ifRange,
+                      ask.user,         {context.selfId},
+                      context.selfTier, RemoteMedia::kWindow,
+                      proveAsk(context, ask.camera, ask.user, signedAs(ask.path, ask.query, ask.range, ask.ifRange))};
     std::vector<uint8_t> payload = encode(m);
     // What the next hop would refuse (and end the link for) is refused here.
     if (auto valid = decodeMediaOpen(payload); !valid) {
@@ -359,19 +368,30 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
     }
     const std::optional<access::ShareRight> right = r.rightFor ? r.rightFor(m.path) : std::nullopt;
     if (!right) return refuseServed(*s, 404, fmt::format("no recorded media at \"{}\"", m.path));
-    const AskFromAbove ask{m.camera, m.tier, *right, m.user, m.via};
+    const AskFromAbove ask{m.camera, m.tier, *right, m.user, m.via, signedAs(m.path, m.query, m.range, m.ifRange),
+                           &m.proof};
     if (Status d = decideAtSource(context, ask); !d.isOk()) return refuseServed(*s, 403, d.message());
     // The route writes its own rows (one per playback or export), naming
     // the remote user and carrying remoteDetail().
     MediaAnswer answer = r.serve(MediaAsk{m.camera, m.path, m.query, m.range, m.ifRange, remoteUser(ask),
                                           remoteDetail(context, ask).dump()});
+    {
+      MutexLock lock(mutex);
+      if (s->over) return;
+      s->right = *right;
+      s->answer = std::move(answer);
+      s->answered = true;  // from now on a change of the shares rechecks it (recheck())
+      s->pumping = true;   // credits wait for the head
+    }
+    // A share revoked while the route built its answer was not rechecked
+    // (it was not answered yet): ask again before anything goes up.
+    if (Status allowed = shareAllows(context, ask); !allowed.isOk()) {
+      log::info("link.media_cut", {{"camera", m.camera}, {"path", m.path}, {"reason", allowed.message()}});
+      return refuseServed(*s, 403, "revoked: " + allowed.message());
+    }
     MutexLock lock(mutex);
     if (s->over) return;
-    s->right = *right;
-    s->answer = std::move(answer);
-    s->answered = true;
     s->checked = SteadyClock::now();
-    s->pumping = true;
     replyUp(m.request, encodeMediaHead(s->answer.head));
     asio::post(pool, [self = shared_from_this(), s] { self->pump(s); });
   }
@@ -493,7 +513,7 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
 };
 
 RemoteMedia::RemoteMedia(LooksContext context)
-    : state_(std::make_shared<State>(withRefusalTally(std::move(context)))) {
+    : state_(std::make_shared<State>(withSourceState(std::move(context)))) {
   Bus& bus = *state_->context.bus;
   std::weak_ptr<State> weak = state_;
   auto with = [weak](auto fn) { return whileAlive(weak, fn); };

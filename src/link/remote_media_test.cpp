@@ -11,6 +11,7 @@
 
 #include "access/sqlite_store.h"
 #include "link/media_messages.h"
+#include "link/test_asks.h"
 #include "link/test_endpoint.h"
 #include "link/test_keys.h"
 
@@ -62,6 +63,10 @@ class RemoteMediaTest : public ::testing::Test {
         .bus = &bus_,
         .shares = shares_.get(),
         .audit = audit_.get(),
+        .askers = [this](std::string_view id, Tier tier) -> std::optional<PinnedAsker> {
+          if (id != "village1" || tier != Tier::kVillage) return std::nullopt;
+          return PinnedAsker{village_.publicKey(), {"village1"}};
+        },
         .cameraExists = [](std::string_view id) { return id == "door"; },
         .selfId = "house7",
         .selfTier = Tier::kHousehold,
@@ -76,6 +81,7 @@ class RemoteMediaTest : public ::testing::Test {
                        std::lock_guard lock(asksMutex_);
                        asks_.push_back(ask);
                      }
+                     if (whileBuilding_) whileBuilding_();
                      MediaAnswer a;
                      a.head = {200, "video/mp4", body_.size(), true, {}, "attachment; filename=\"door.mp4\"", {}};
                      a.read = [this](uint64_t offset, size_t length) -> Result<std::vector<uint8_t>> {
@@ -96,10 +102,12 @@ class RemoteMediaTest : public ::testing::Test {
   Status fromParent(Kind kind, std::vector<uint8_t> payload) {
     return bus_.deliver(Peer::theParent(), Frame{kind, 0, std::move(payload)});
   }
-  static MediaOpen ask(uint32_t request, std::string path, uint64_t window) {
-    return MediaOpen{request, "door", std::move(path), "start=a&end=b", {}, {}, "desk", {"village1"}, Tier::kVillage,
-                     window};
+  // As the village signs it.
+  MediaOpen ask(uint32_t request, std::string path, uint64_t window) const {
+    return signed_(MediaOpen{request, "door", std::move(path), "start=a&end=b", {}, {}, "desk", {"village1"},
+                             Tier::kVillage, window});
   }
+  MediaOpen signed_(MediaOpen m) const { return testing::signedBy(village_, "house7", std::move(m)); }
   // Waits (bounded) until `done` holds for what came up for `request`.
   Reply waitFor(uint32_t request, const std::function<bool(const Reply&)>& done, std::chrono::milliseconds limit = 10s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -121,9 +129,11 @@ class RemoteMediaTest : public ::testing::Test {
   }
 
   testing::TestKeys keys_;
+  const access::NodeKey village_ = keys_.key("village1");  // the parent pinned here
   std::unique_ptr<access::SqliteAccessStore> store_;
   std::unique_ptr<access::AuditLog> audit_;
   std::unique_ptr<access::CameraShares> shares_;
+  std::function<void()> whileBuilding_;  // run by the route while it builds its answer
   Bus bus_;
   std::shared_ptr<Recorder> parent_ = std::make_shared<Recorder>();
   const std::vector<uint8_t> body_ = pattern(kExportBytes);
@@ -199,7 +209,7 @@ TEST_F(RemoteMediaTest, AFloodOfRefusedAsksIsCountedIntoFewRows) {
   uint32_t request = 0;
   auto refuse = [&](const std::string& camera, const std::string& user) {
     ++request;
-    const MediaOpen open{request, camera, "export.mp4", "", {}, {}, user, via, Tier::kVillage, 1 << 20};
+    const MediaOpen open = signed_({request, camera, "export.mp4", "", {}, {}, user, via, Tier::kVillage, 1 << 20});
     ASSERT_TRUE(fromParent(Kind::kMediaOpen, encode(open)).isOk());
     Reply r = waitFor(request, [](const Reply& got) { return got.end.has_value(); });
     ASSERT_TRUE(r.head);
@@ -236,6 +246,21 @@ TEST_F(RemoteMediaTest, RevokingTheRightCutsABodyInProgress) {
   ASSERT_TRUE(fromParent(Kind::kMediaCredit, encode(MediaCredit{4, 1 << 20})).isOk());
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(replyOf(parent_->of(Kind::kMediaReply), 4).body.size(), 128u << 10);
+  EXPECT_EQ(media_->openFromAbove(), 0u);
+}
+
+// The owner decides, then its route builds the reply (a big export takes
+// a while): a share revoked meanwhile lets no byte of it go up.
+TEST_F(RemoteMediaTest, ARevocationWhileTheRouteBuildsTheReplyLetsNoByteGo) {
+  share(R"([{"tier": "village", "rights": ["export"]}])");
+  whileBuilding_ = [this] { share("[]"); };
+  ASSERT_TRUE(fromParent(Kind::kMediaOpen, encode(ask(6, "export.mp4", 1 << 20))).isOk());
+  Reply r = waitFor(6, [](const Reply& got) { return got.end.has_value(); });
+  ASSERT_TRUE(r.head);
+  EXPECT_EQ(r.head->status, 403);
+  EXPECT_EQ(r.head->reason, "revoked: not shared with the village");
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(reads_.load(), 0);
   EXPECT_EQ(media_->openFromAbove(), 0u);
 }
 

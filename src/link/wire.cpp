@@ -22,6 +22,7 @@ bool knownKind(uint8_t kind) {
     case Kind::kPing:
     case Kind::kPong:
     case Kind::kCatalog:
+    case Kind::kChain:
     case Kind::kLookOpen:
     case Kind::kLookAnswer:
     case Kind::kLookClose:

@@ -42,6 +42,7 @@ enum class Kind : uint8_t {
   // After the handshake, the node's application messages (link/bus.h):
   // their payloads are defined by the parts that use them.
   kCatalog = 0x10,     // child -> parent: what it shares upward (catalog.h)
+  kChain = 0x11,       // parent -> child: the nodes above it, each vouched for by the one above (ancestors.h)
   kLookOpen = 0x20,    // parent -> child: a user above asks to look (looks.h)
   kLookAnswer = 0x21,  // child -> parent: accepted or refused at the source
   kLookClose = 0x22,   // parent -> child: the viewer left

@@ -8,7 +8,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Alarm, type AlarmKind, ApiError, type Me, api } from "./api";
-import { alarmText as t } from "./alarm_text";
+import { alarmText } from "./alarm_text";
 import { useAlarmFeed } from "./alarm_feed";
 import { DAY, SECOND, clockTime } from "./time";
 
@@ -89,6 +89,7 @@ export function alarmRoles(me: Me | null | undefined): { raises: boolean; desk: 
 
 // The large button that opens the flow (the grid page's top).
 export function AlarmButton({ onOpen }: { onOpen: () => void }) {
+  const t = alarmText();
   return (
     <button class="alarm-button" onClick={onOpen} title={t.buttonHint}>
       <span class="alarm-icon" aria-hidden="true">
@@ -154,6 +155,7 @@ export function AlarmFlow({ onClose, onRaised }: { onClose: () => void; onRaised
   const [hint, setHint] = useState("");
   const [sending, setSending] = useState(false);
   const root = useRef<HTMLDivElement>(null);
+  const t = alarmText();
 
   useEffect(() => {
     root.current?.querySelector<HTMLElement>("button.hold")?.focus();
@@ -236,6 +238,7 @@ export function useOwnAlarms(enabled: boolean): { alarms: Alarm[]; track: (id: s
 
 // Where the alarm is now, in one line.
 export function alarmStep(a: Alarm): string {
+  const t = alarmText();
   if (a.state === "closed") return t.closed(a.outcome ?? "");
   if (a.state === "acknowledged") return t.acknowledged(a.acknowledged_by ?? "");
   if (a.escalated_to) return t.escalated(a.escalated_to);
@@ -248,6 +251,7 @@ export function alarmStep(a: Alarm): string {
 // once closed.
 export function AlarmStatus({ alarms, onDismiss }: { alarms: Alarm[]; onDismiss: (id: string) => void }) {
   if (alarms.length === 0) return null;
+  const t = alarmText();
   return (
     <section class="alarm-status" aria-live="assertive">
       {alarms.map((a) => (

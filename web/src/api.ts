@@ -1,6 +1,7 @@
 // The HTTP API of vigil (BRIEF §3). The session travels in the HttpOnly
 // cookie the login sets; any 401 means it ended, and the app goes back to
 // the login page with a message (see onSessionExpired).
+import { appText } from "./app_text";
 
 export interface Me {
   user: string;
@@ -248,7 +249,7 @@ async function exchange<T>(method: string, path: string, body?: unknown): Promis
   try {
     r = await fetch(path, init);
   } catch {
-    throw new ApiError(0, "vigil cannot be reached; check the network");
+    throw new ApiError(0, appText().unreachable);
   }
   const text = await r.text();
   let json: unknown = null;

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "./api";
+import { auditText } from "./audit_text";
 import { TimeRangeFields, useFilteredList, useTimeRange } from "./filters";
 import { dateTime } from "./time";
 
@@ -11,60 +12,59 @@ export function Audit() {
   const [user, setUser] = useState("");
   const [camera, setCamera] = useState("");
   const range = useTimeRange();
+  const t = auditText();
   const { value: rows, error, load } = useFilteredList(() =>
     api.audit({ user: user.trim(), camera: camera.trim(), start: range.startMs(), end: range.endMs(), limit: kLimit }),
   );
 
   return (
     <div class="audit-page">
-      <h2>Audit log</h2>
+      <h2>{t.title}</h2>
       <form class="filters" onSubmit={load}>
         <label>
-          User
+          {t.user}
           <input name="user" value={user} data-arrows="horizontal" onInput={(e) => setUser(e.currentTarget.value)} />
         </label>
         <label>
-          Camera
+          {t.camera}
           <input name="camera" value={camera} data-arrows="horizontal" onInput={(e) => setCamera(e.currentTarget.value)} />
         </label>
-        <TimeRangeFields range={range} from="From" to="To" />
-        <button type="submit">Show</button>
+        <TimeRangeFields range={range} from={t.from} to={t.to} />
+        <button type="submit">{t.show}</button>
       </form>
       {error !== "" && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      {rows && rows.length === 0 && <p class="empty">No audit entries match.</p>}
+      {rows && rows.length === 0 && <p class="empty">{t.none}</p>}
       {rows && rows.length > 0 && (
         <div class="table-wrap">
           <table class="audit">
             <thead>
               <tr>
-                <th>#</th>
-                <th>Time</th>
-                <th>User</th>
-                <th>Action</th>
-                <th>Camera</th>
-                <th>Client</th>
-                <th>Detail</th>
+                {Object.values(t.columns).map((c) => (
+                  <th key={c}>{c}</th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.seq}>
+                <tr key={r.seq} data-action={r.action}>
                   <td>{r.seq}</td>
                   <td>{dateTime(Date.parse(r.at))}</td>
-                  <td>{r.user}</td>
-                  <td>{r.action}</td>
-                  <td>{r.camera}</td>
-                  <td>{r.client}</td>
-                  <td class="detail">{detailText(r.detail)}</td>
+                  <td translate={false}>{r.user}</td>
+                  <td>{t.actions[r.action] ?? r.action}</td>
+                  <td translate={false}>{r.camera}</td>
+                  <td translate={false}>{r.client}</td>
+                  <td class="detail" translate={false}>
+                    {detailText(r.detail)}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {rows.length === kLimit && <p class="empty">Showing the newest {kLimit}; narrow the filters to see older entries.</p>}
+          {rows.length === kLimit && <p class="empty">{t.more(kLimit)}</p>}
         </div>
       )}
     </div>

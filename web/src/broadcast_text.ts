@@ -1,11 +1,11 @@
 // Every string of emergency broadcasts and notices (应急广播): the
 // household's notices (the urgent one over the screen, the list) and the
-// desk's page to send them and follow their receipts, in one place so that
-// a translation (Chinese first) can replace this file (the UI has no i18n
-// mechanism yet).
+// desk's page to send them and follow their receipts, in English and
+// Chinese (i18n.ts).
 import type { NoticePriority } from "./api";
+import { texts } from "./i18n";
 
-export const broadcastText = {
+const en = {
   // The household: an urgent notice over the whole screen.
   urgentTitle: "Emergency notice",
   from: (sender: string, at: string) => `From ${sender}, ${at}`,
@@ -68,3 +68,67 @@ export const broadcastText = {
   notYet: "not yet",
   expiresAt: (at: string) => `expires ${at}`,
 };
+
+export const broadcastText = texts({
+  en,
+  zh: {
+    urgentTitle: "紧急通知",
+    from: (sender, at) => `${sender} 发布于 ${at}`,
+    dismiss: "我已阅读",
+    dismissHint: "按返回键也可关闭",
+    enableSound: "按任意键或点击屏幕收听。",
+    noSound: "此设备无法播放声音，请阅读通知内容。",
+    playAgain: "重播语音",
+    playing: "正在播放语音…",
+
+    nav: "通知",
+    unseenBadge: (n) => `${n} 条新通知`,
+    title: "通知",
+    none: "暂无通知。",
+    isNew: "新",
+    expired: "已过期",
+    urgent: "紧急",
+    audio: "语音",
+
+    deskNav: "广播",
+    deskTitle: "应急广播",
+    sendTitle: "发布通知",
+    text: "内容",
+    textPlaceholder: "需要每户知道的事（中文或英文均可）",
+    priority: "级别",
+    priorities: { normal: "普通：在各户的通知列表中等待查看", urgent: "紧急：占满各户屏幕并响铃" },
+    to: "发送给",
+    toAll: "下辖所有住户",
+    toChosen: "指定节点",
+    children: "本节点的直属下级",
+    noChildren: "本节点下还没有关联的节点。",
+    otherIds: "或按路径填写，住户前加其所属村（如 village-1.house-2），用逗号分隔",
+    expires: "过期时间（可选）",
+    audioTitle: "语音（可选）",
+    upload: "上传文件",
+    record: "录音",
+    stop: "停止录音",
+    recording: (s) => `正在录音… ${s} 秒`,
+    recorded: (s, kb) => `已录音 ${s} 秒（${kb} KB）`,
+    chosenFile: (name, kb) => `${name}（${kb} KB）`,
+    removeAudio: "删除",
+    noMicrophone: (why) => `无法使用麦克风：${why}`,
+    audioTooBig: "语音超过 1 MiB，请缩短。",
+    audioType: (type) => `${type || "该文件"}不是 vigil 可发送的音频（支持 WebM、Ogg、MP3、WAV 或 MP4 音频）。`,
+    textNeeded: "请先填写通知内容。",
+    nobodyChosen: "请至少选择一个节点，或发送给所有住户。",
+    send: "发送",
+    sending: "正在发送…",
+    sent: "已发送。",
+    failed: (why) => `发送失败：${why}`,
+    sentTitle: "已发送",
+    noneSent: "还没有发送过通知。",
+    receipts: (r) => `发送 ${r.targeted} 户 · 送达 ${r.delivered} 户 · 已读 ${r.seen} 户`,
+    households: "各户情况",
+    hide: "收起",
+    noHouseholds: "还没有送达任何住户。",
+    columns: { node: "住户", delivered: "送达时间", seen: "阅读时间" },
+    notYet: "尚未",
+    expiresAt: (at) => `${at} 过期`,
+  },
+});

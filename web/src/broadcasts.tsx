@@ -5,7 +5,7 @@
 // and, per notice, each household's delivered and seen times, live.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { type AudioType, type Broadcast, type LinkChild, type NoticePriority, api, kAudioTypes, kMaxAudioBytes, rfc3339 } from "./api";
-import { broadcastText as t } from "./broadcast_text";
+import { broadcastText } from "./broadcast_text";
 import { type Broadcasts, expired, when } from "./notices";
 import { usePoll } from "./poll";
 import { SECOND, fromLocalInput } from "./time";
@@ -44,6 +44,7 @@ interface Voice {
 // listed here); `admin`: may read the link, so the children are listed to
 // choose from (an operator types ids).
 export function BroadcastDesk({ notices, admin }: { notices: Broadcasts; admin: boolean }) {
+  const t = broadcastText();
   return (
     <div class="audit-page broadcasts-page">
       <h2>{t.deskTitle}</h2>
@@ -73,6 +74,7 @@ function useChildren(admin: boolean): LinkChild[] | undefined {
 }
 
 function SendForm({ admin }: { admin: boolean }) {
+  const t = broadcastText();
   const [text, setText] = useState("");
   const [priority, setPriority] = useState<NoticePriority>("normal");
   const [toAll, setToAll] = useState(true);
@@ -199,6 +201,7 @@ function VoiceInput({
   onRecording: (on: boolean) => void;
   onError: (why: string) => void;
 }) {
+  const t = broadcastText();
   const recording = useRef<{ recorder: MediaRecorder; timer: number } | undefined>(undefined);
   const [seconds, setSeconds] = useState<number>(); // set while recording
   useEffect(() => onRecording(seconds !== undefined), [seconds !== undefined]);
@@ -295,6 +298,7 @@ function VoiceInput({
 // One sent notice: its receipts (from the app's poll) and, opened, each
 // household's times, asked for every kDetailPollMs while open.
 function SentNotice({ notice: b }: { notice: Broadcast }) {
+  const t = broadcastText();
   const [open, setOpen] = useState(false);
   const { value: detail, error } = usePoll(open, () => api.broadcast(b.id), kDetailPollMs, b.id);
   const r = b.receipts ?? { targeted: 0, delivered: 0, seen: 0 };

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Run, api, urls } from "./api";
+import { cameraText } from "./camera_text";
 import { kBeforeEvent, useCameraEvents } from "./events";
 import { eventsText } from "./events_text";
 import { Badge, useCameras } from "./grid";
@@ -63,6 +64,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
   const [loadedAt] = useState(() => Date.now());
   const events = useCameraEvents(id, loadedAt - DAY, loadedAt + DAY, String(runs.length));
   const startedFrom = useRef(false);
+  const text = cameraText();
 
   // Recordings of the last 24 hours.
   useEffect(() => {
@@ -76,7 +78,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
           setRuns(list);
           setRunsError("");
         },
-        (e) => live && setRunsError(`Recordings unavailable: ${e.message}`),
+        (e) => live && setRunsError(cameraText().recordingsUnavailable(e.message)),
       );
       timer = window.setTimeout(load, kRunsRefreshMs);
     };
@@ -157,13 +159,13 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
   function playFrom(t: number, explain = true, recorded = runs) {
     const run = runFrom(recorded, t);
     if (!run) {
-      setMessage(`No video recorded at ${clockTime(t)} or after it.`);
+      setMessage(cameraText().noVideoAt(clockTime(t)));
       if (mode.kind === "playback") goLive();
       return;
     }
     const from = Math.max(t, run.start);
     setMessage(
-      explain && from > t + SECOND ? `No video at ${clockTime(t)}; playing from ${clockTime(from)}, the next recording.` : "",
+      explain && from > t + SECOND ? cameraText().playingNext(clockTime(t), clockTime(from)) : "",
     );
     setMode({ kind: "playback", start: from, end: Math.min(from + kPlaybackWindow, Date.now()) });
   }
@@ -204,11 +206,11 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
   const clipRuns = runs.filter((r) => r.end > clip.start && r.start < clip.end);
   const clipProblem =
     clip.end <= clip.start
-      ? "The clip must end after it starts."
+      ? text.clipBackwards
       : clip.end - clip.start > kMaxClip
-        ? `A clip can be at most ${duration(kMaxClip)} long.`
+        ? text.clipTooLong(duration(kMaxClip))
         : clipRuns.length === 0
-          ? "No video was recorded in this range."
+          ? text.clipEmpty
           : "";
   const mark = (which: "start" | "end") => {
     const t = position ?? Date.now();
@@ -220,12 +222,12 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
     <div class="camera-page" ref={root} data-mode={mode.kind} data-position={position !== undefined ? Math.round(position) : undefined}>
       <div class="camera-head">
         <a class="back" href="#/">
-          ‹ Cameras
+          {text.back}
         </a>
-        <h2>{camera?.name ?? id}</h2>
+        <h2 translate={false}>{camera?.name ?? id}</h2>
         {camera && <Badge camera={camera} />}
         <span class="mode">
-          {mode.kind === "live" ? "Live" : `Playback ${position !== undefined ? dateTime(position) : ""}`}
+          {mode.kind === "live" ? text.live : text.playback(position !== undefined ? dateTime(position) : "")}
         </span>
       </div>
       <div class="video-box main" key="video">
@@ -240,21 +242,21 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
         />
         <StateOverlay state={state} />
         {offline && mode.kind === "live" && (
-          <div class="overlay offline">Camera offline{camera.reason ? `: ${camera.reason}` : ""}</div>
+          <div class="overlay offline">{text.viewOffline(camera.reason)}</div>
         )}
       </div>
       <div class="controls">
         <button class={mode.kind === "live" ? "on" : ""} onClick={goLive} disabled={mode.kind === "live"}>
-          Live
+          {text.live}
         </button>
-        <button onClick={() => jump(-kJump)} aria-label="Back 10 seconds">
-          −10 s
+        <button onClick={() => jump(-kJump)} aria-label={text.back10Label}>
+          {text.back10}
         </button>
         <button onClick={togglePause} disabled={mode.kind === "live"}>
-          {paused && mode.kind === "playback" ? "Play" : "Pause"}
+          {paused && mode.kind === "playback" ? text.play : text.pause}
         </button>
-        <button onClick={() => jump(kJump)} disabled={mode.kind === "live"} aria-label="Forward 10 seconds">
-          +10 s
+        <button onClick={() => jump(kJump)} disabled={mode.kind === "live"} aria-label={text.forward10Label}>
+          {text.forward10}
         </button>
         <span class="speeds">
           {kSpeeds.map((s) => (
@@ -265,7 +267,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
               disabled={mode.kind === "live"}
               onClick={() => setSpeed(s)}
             >
-              {s}x
+              {text.speed(s)}
             </button>
           ))}
         </span>
@@ -286,24 +288,24 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
         marks={events.map((e) => ({
           id: e.id,
           at: Date.parse(e.start),
-          title: eventsText.markTitle(eventsText.labels[e.label], clockTime(Date.parse(e.start))),
+          title: eventsText().markTitle(eventsText().labels[e.label], clockTime(Date.parse(e.start))),
         }))}
         onMark={(at) => playFrom(at - kBeforeEvent)}
       />
-      {runs.length === 0 && !runsError && <p class="empty">No recordings in the last 24 hours.</p>}
+      {runs.length === 0 && !runsError && <p class="empty">{text.noRecordings}</p>}
       {canExport && (
         <details class="clip" open={!tv}>
-          <summary>Download a clip</summary>
+          <summary>{text.downloadClip}</summary>
           <div class="clip-row">
-            <TimeField label="From" value={clip.start} onChange={(t) => setClip((c) => ({ ...c, start: t }))} />
-            <button onClick={() => mark("start")}>Mark start here</button>
-            <TimeField label="To" value={clip.end} onChange={(t) => setClip((c) => ({ ...c, end: t }))} />
-            <button onClick={() => mark("end")}>Mark end here</button>
+            <TimeField label={text.from} value={clip.start} onChange={(ms) => setClip((c) => ({ ...c, start: ms }))} />
+            <button onClick={() => mark("start")}>{text.markStart}</button>
+            <TimeField label={text.to} value={clip.end} onChange={(ms) => setClip((c) => ({ ...c, end: ms }))} />
+            <button onClick={() => mark("end")}>{text.markEnd}</button>
             {clipProblem ? (
               <span class="error">{clipProblem}</span>
             ) : (
               <a class="button" href={urls.export(id, clip.start, clip.end)} download>
-                Download MP4 ({duration(clip.end - clip.start)})
+                {text.download(duration(clip.end - clip.start))}
               </a>
             )}
           </div>

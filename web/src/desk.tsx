@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useAlarmFeed } from "./alarm_feed";
 import { type Alarm, type AlarmKind, type AlarmPage, type AlarmState, ApiError, type Camera, api } from "./api";
 import { useAlarmSound } from "./alarm_sound";
-import { deskText as t } from "./desk_text";
+import { deskText } from "./desk_text";
 import { useCameras } from "./grid";
 import { LiveVideo } from "./live";
 import { dateTime, fromLocalInput, SECOND } from "./time";
@@ -53,6 +53,7 @@ function alarmCameras(a: Alarm, cameras: Camera[]): Camera[] {
 // `active`: the app's poll of the alarms not closed (it counts the open
 // ones in the menu too).
 export function Desk({ active }: { active: ActiveAlarms }) {
+  const t = deskText();
   const { alarms, error, put } = active;
   const { cameras } = useCameras();
   const ringing = alarms?.some((a) => a.state === "open") ?? false;
@@ -87,6 +88,7 @@ export function Desk({ active }: { active: ActiveAlarms }) {
 
 // One alarm at the desk; onChanged gets the alarm as an action left it.
 function DeskAlarm({ alarm: a, cameras, onChanged }: { alarm: Alarm; cameras: Camera[]; onChanged: (a: Alarm) => void }) {
+  const t = deskText();
   const [assignee, setAssignee] = useState("");
   const [note, setNote] = useState("");
   const [outcome, setOutcome] = useState("");
@@ -171,6 +173,7 @@ function DeskAlarm({ alarm: a, cameras, onChanged }: { alarm: Alarm; cameras: Ca
 
 // Past alarms (any state), filtered by state, kind, household and date.
 function History() {
+  const t = deskText();
   const [state, setState] = useState<AlarmState | "">("closed");
   const [kind, setKind] = useState<AlarmKind | "">("");
   const [node, setNode] = useState("");

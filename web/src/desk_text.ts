@@ -1,9 +1,9 @@
-// Every string of the duty desk page (village, township and county), in one
-// place so that a translation can replace this file (the UI has no i18n
-// mechanism yet).
+// Every string of the duty desk page (village, township and county), in
+// English and Chinese (i18n.ts).
 import type { AlarmKind, AlarmState } from "./api";
+import { texts } from "./i18n";
 
-export const deskText = {
+const en = {
   nav: "Duty desk",
   title: "Duty desk",
   openBadge: (n: number) => `${n} open`,
@@ -36,3 +36,40 @@ export const deskText = {
   columns: { raised: "Raised", node: "Household", kind: "Kind", state: "State", by: "Acknowledged by", outcome: "Outcome" },
   failed: (why: string) => `Failed: ${why}`,
 };
+
+export const deskText = texts({
+  en,
+  zh: {
+    nav: "值班台",
+    title: "值班台",
+    openBadge: (n) => `${n} 条待处理`,
+    enableSound: "点击页面任意处以开启报警声音。",
+    noSound: "此浏览器无法播放报警声音，请留意列表。",
+    active: "待处理的报警",
+    noneActive: "没有待处理的报警。",
+    kinds: { medical: "急病", fire: "火灾", intrusion: "入侵", other: "其他" },
+    states: { open: "待处理", acknowledged: "已确认", closed: "已结束" },
+    from: (path) => `来自 ${path}`,
+    raisedAt: (at) => `${at} 发起`,
+    escalatedTo: (to) => `已上报至 ${to}`,
+    acknowledgedBy: (who, at) => `${who} 于 ${at} 确认`,
+    assignedTo: (who) => `已指派给 ${who}`,
+    closedWith: (outcome, at) => `${at} 结束：${outcome}`,
+    ack: "确认",
+    alreadyAcked: (who) => `${who} 已经确认过了。`,
+    assign: "指派",
+    assignTo: "处理人",
+    addNote: "添加备注",
+    note: "备注",
+    close: "结束",
+    outcome: "处理结果",
+    outcomeNeeded: "结束前请填写处理结果。",
+    cameras: "摄像头",
+    noCameras: "该户没有向值班台分享摄像头。",
+    history: "历史报警",
+    noneMatch: "没有符合条件的报警。",
+    filters: { state: "状态", kind: "类型", node: "住户", from: "开始", to: "结束", all: "全部", show: "查询" },
+    columns: { raised: "发起时间", node: "住户", kind: "类型", state: "状态", by: "确认人", outcome: "处理结果" },
+    failed: (why) => `操作失败：${why}`,
+  },
+});

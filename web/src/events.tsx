@@ -32,58 +32,61 @@ export function Events() {
   );
 
   const name = (id: string) => cameras?.find((c) => c.id === id)?.name ?? id;
+  const t = eventsText();
   return (
     <div class="events-page">
-      <h2>{eventsText.title}</h2>
+      <h2>{t.title}</h2>
       <form class="filters" onSubmit={load}>
         <label>
-          {eventsText.camera}
+          {t.camera}
           <select name="camera" value={camera} onChange={(e) => setCamera(e.currentTarget.value)}>
-            <option value="">{eventsText.anyCamera}</option>
+            <option value="">{t.anyCamera}</option>
             {cameras?.map((c) => (
-              <option key={c.id} value={c.id}>
+              <option key={c.id} value={c.id} translate={false}>
                 {c.name}
               </option>
             ))}
           </select>
         </label>
         <label>
-          {eventsText.label}
+          {t.label}
           <select name="label" value={label} onChange={(e) => setLabel(e.currentTarget.value as EventLabel | "")}>
-            <option value="">{eventsText.anyLabel}</option>
-            {(Object.keys(eventsText.labels) as EventLabel[]).map((l) => (
+            <option value="">{t.anyLabel}</option>
+            {(Object.keys(t.labels) as EventLabel[]).map((l) => (
               <option key={l} value={l}>
-                {eventsText.labels[l]}
+                {t.labels[l]}
               </option>
             ))}
           </select>
         </label>
-        <TimeRangeFields range={range} from={eventsText.from} to={eventsText.to} />
-        <button type="submit">{eventsText.show}</button>
+        <TimeRangeFields range={range} from={t.from} to={t.to} />
+        <button type="submit">{t.show}</button>
       </form>
       {error !== "" && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      {events && events.length === 0 && <p class="empty">{eventsText.none}</p>}
+      {events && events.length === 0 && <p class="empty">{t.none}</p>}
       <ul class="event-list">
         {events?.map((e) => (
           <li key={e.id} data-event={e.id}>
-            <button class="event" onClick={() => playEvent(e)} title={eventsText.play}>
-              <img src={e.snapshot} alt={eventsText.snapshotAlt(eventsText.labels[e.label], name(e.camera))} loading="lazy" />
-              <span class="event-label">{eventsText.labels[e.label]}</span>
-              <span class="event-camera">{name(e.camera)}</span>
-              <span class="event-time">
-                {dateTime(Date.parse(e.start))} – {e.end ? clockTime(Date.parse(e.end)) : eventsText.ongoing}
+            <button class="event" onClick={() => playEvent(e)} title={t.play}>
+              <img src={e.snapshot} alt={t.snapshotAlt(t.labels[e.label], name(e.camera))} loading="lazy" />
+              <span class="event-label">{t.labels[e.label]}</span>
+              <span class="event-camera" translate={false}>
+                {name(e.camera)}
               </span>
-              <span class="event-score">{eventsText.score(e.score)}</span>
-              {e.zones.length > 0 && <span class="event-zones">{eventsText.zones(e.zones)}</span>}
+              <span class="event-time">
+                {dateTime(Date.parse(e.start))} – {e.end ? clockTime(Date.parse(e.end)) : t.ongoing}
+              </span>
+              <span class="event-score">{t.score(e.score)}</span>
+              {e.zones.length > 0 && <span class="event-zones">{t.zones(e.zones)}</span>}
             </button>
           </li>
         ))}
       </ul>
-      {events && events.length === kLimit && <p class="empty">{eventsText.more(kLimit)}</p>}
+      {events && events.length === kLimit && <p class="empty">{t.more(kLimit)}</p>}
     </div>
   );
 }
@@ -111,19 +114,20 @@ export function useNewDetections(enabled: boolean): { latest: DetectionEvent | u
 export function NewDetection({ event, onDismiss }: { event: DetectionEvent; onDismiss: () => void }) {
   const { cameras } = useCameras();
   const name = cameras?.find((c) => c.id === event.camera)?.name ?? event.camera;
+  const t = eventsText();
   return (
     <p class="notice detection-notice" role="status" data-event={event.id}>
       <img src={event.snapshot} alt="" />
-      {eventsText.newEvent(eventsText.labels[event.label], name, clockTime(Date.parse(event.start)))}{" "}
+      {t.newEvent(t.labels[event.label], name, clockTime(Date.parse(event.start)))}{" "}
       <button
         onClick={() => {
           onDismiss();
           playEvent(event);
         }}
       >
-        {eventsText.view}
+        {t.view}
       </button>
-      <button onClick={onDismiss}>{eventsText.dismiss}</button>
+      <button onClick={onDismiss}>{t.dismiss}</button>
     </p>
   );
 }

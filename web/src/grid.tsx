@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Camera, api } from "./api";
+import { cameraText } from "./camera_text";
 import { LiveVideo } from "./live";
 import { focusFirst } from "./tv";
 
@@ -71,11 +72,12 @@ export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }
   const openedIndex = cameras?.findIndex((c) => c.id === lastOpened) ?? -1;
   const current = Math.min(page ?? Math.max(0, Math.floor(openedIndex / layout)), pages - 1);
   const shown = cameras?.slice(current * layout, current * layout + layout) ?? [];
+  const t = cameraText();
 
   return (
     <div class="grid-page" ref={root}>
       <div class="toolbar">
-        <span class="label">Layout</span>
+        <span class="label">{t.layout}</span>
         {kLayouts.map((n) => (
           <button key={n} class={n === layout ? "on" : ""} aria-pressed={n === layout} onClick={() => choose(n)}>
             {n}
@@ -83,13 +85,13 @@ export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }
         ))}
         {pages > 1 && (
           <span class="pager">
-            <button disabled={current === 0} onClick={() => setPage(current - 1)} aria-label="Previous page">
+            <button disabled={current === 0} onClick={() => setPage(current - 1)} aria-label={t.previousPage}>
               ‹
             </button>
             <span>
               {current + 1} / {pages}
             </span>
-            <button disabled={current === pages - 1} onClick={() => setPage(current + 1)} aria-label="Next page">
+            <button disabled={current === pages - 1} onClick={() => setPage(current + 1)} aria-label={t.nextPage}>
               ›
             </button>
           </span>
@@ -97,7 +99,7 @@ export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }
         {action}
       </div>
       {error !== "" && <p class="error">{error}</p>}
-      {cameras && cameras.length === 0 && <p class="empty">No cameras to show. An admin can grant you some.</p>}
+      {cameras && cameras.length === 0 && <p class="empty">{t.noCameras}</p>}
       <div class={`grid layout-${layout}`}>
         {shown.map((c) => (
           <Tile key={c.id} camera={c} />
@@ -119,7 +121,9 @@ function Tile({ camera }: { camera: Camera }) {
     >
       <LiveVideo camera={camera.id} />
       <span class="caption">
-        <span class="name">{camera.name}</span>
+        <span class="name" translate={false}>
+          {camera.name}
+        </span>
         <Badge camera={camera} />
       </span>
     </button>
@@ -127,11 +131,13 @@ function Tile({ camera }: { camera: Camera }) {
 }
 
 export function Badge({ camera }: { camera: Camera }) {
+  const t = cameraText();
   return camera.online ? (
-    <span class="badge online">online</span>
+    <span class="badge online">{t.online}</span>
   ) : (
+    // The reason is the server's own words.
     <span class="badge offline" title={camera.reason ?? ""}>
-      offline
+      {t.offline}
     </span>
   );
 }

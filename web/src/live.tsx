@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { urls } from "./api";
+import { cameraText } from "./camera_text";
 import { type PlayerState, playLive } from "./player";
 
 // A camera's live video with its state over it (connecting, offline...),
@@ -24,6 +25,6 @@ export function LiveVideo({ camera, onState }: { camera: string; onState?: (s: P
 
 export function StateOverlay({ state }: { state: PlayerState }) {
   if (state.kind === "playing") return null;
-  const text = state.kind === "connecting" ? "Connecting…" : state.message;
+  const text = state.kind === "connecting" ? cameraText().connecting : state.message(cameraText());
   return <div class={`overlay ${state.kind}`}>{text}</div>;
 }

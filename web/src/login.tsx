@@ -1,7 +1,11 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Me, api } from "./api";
+import { appText } from "./app_text";
 
-export function Login({ notice, onLogin }: { notice: string; onLogin: (me: Me) => void }) {
+// langSwitch: the language switch, above the form.
+export function Login({ notice, langSwitch, onLogin }: { notice: string; langSwitch: ComponentChildren; onLogin: (me: Me) => void }) {
+  const t = appText();
   const [user, setUser] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState("");
@@ -17,8 +21,8 @@ export function Login({ notice, onLogin }: { notice: string; onLogin: (me: Me) =
     try {
       onLogin(await api.login(user, password));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) setError("Wrong user name or password.");
-      else if (err instanceof ApiError && err.status === 429) setError(`Too many attempts: ${err.message}. Wait and try again.`);
+      if (err instanceof ApiError && err.status === 401) setError(t.wrongPassword);
+      else if (err instanceof ApiError && err.status === 429) setError(t.tooManyAttempts(err.message));
       else setError(err instanceof Error ? err.message : String(err));
       setPassword("");
     } finally {
@@ -28,14 +32,17 @@ export function Login({ notice, onLogin }: { notice: string; onLogin: (me: Me) =
 
   return (
     <form class="login" onSubmit={submit}>
-      <h1>vigil</h1>
+      <div class="login-head">
+        <h1 translate={false}>vigil</h1>
+        {langSwitch}
+      </div>
       {notice !== "" && (
         <p class="notice" role="status">
           {notice}
         </p>
       )}
       <label>
-        User
+        {t.user}
         <input
           ref={userField}
           name="user"
@@ -48,7 +55,7 @@ export function Login({ notice, onLogin }: { notice: string; onLogin: (me: Me) =
         />
       </label>
       <label>
-        Password
+        {t.password}
         <input
           name="password"
           type="password"
@@ -60,7 +67,7 @@ export function Login({ notice, onLogin }: { notice: string; onLogin: (me: Me) =
         />
       </label>
       <button type="submit" disabled={busy}>
-        Log in
+        {t.logIn}
       </button>
       {error !== "" && (
         <p class="error" role="alert">

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type RemoteLookRow, type Tier, api } from "./api";
-import { looksText as t } from "./looks_text";
+import { looksText } from "./looks_text";
 import { DAY, SECOND, clockTime, dateTime, duration } from "./time";
 
 const kLimit = 1000;
@@ -55,25 +55,30 @@ export function useNewLooks(enabled: boolean): { count: number; latest: number; 
 }
 
 function what(r: RemoteLookRow): string {
+  const t = looksText();
   const { what: right, start, end } = r.look;
   const name = t.what[right] ?? right;
   return start && end ? `${name} ${dateTime(Date.parse(start))} – ${clockTime(Date.parse(end))}` : name;
 }
 
 function howLong(r: RemoteLookRow): string {
+  const t = looksText();
   if (r.look.what !== "live" || r.look.refused) return "";
   return r.look.seconds === undefined ? t.notEnded : duration(r.look.seconds * SECOND);
 }
 
 function result(r: RemoteLookRow): string {
+  const t = looksText();
   if (r.look.refused) return t.refused(r.look.reason ?? "", r.look.count ?? 1);
-  return r.look.ended && r.look.ended !== "closed" ? `${t.allowed}, ${t.ended(r.look.ended)}` : t.allowed;
+  const ended = r.look.ended;
+  return ended && ended !== "closed" ? t.allowedEnded(t.endReasons[ended] ?? ended) : t.allowed;
 }
 
 // The owner's page: every look from the village, township or county at
 // this node's cameras, newest first, filtered by camera, tier and refusal.
 // Reloads when `latest` (the poll's newest look) changes, and tells `onSeen`.
 export function Looks({ latest, onSeen }: { latest: number; onSeen: (seq: number) => void }) {
+  const t = looksText();
   const [rows, setRows] = useState<RemoteLookRow[]>();
   const [searchedFrom, setSearchedFrom] = useState<number>();
   const [camera, setCamera] = useState("");

@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, api, onSessionExpired } from "./api";
+import { type AppText, appText } from "./app_text";
 import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, alarmRoles, installAlarmKeys, useOwnAlarms } from "./alarm";
 import { Audit } from "./audit";
 import { broadcastText } from "./broadcast_text";
@@ -17,6 +18,8 @@ import { looksText } from "./looks_text";
 import { Network } from "./network";
 import { networkText } from "./network_text";
 import { NoticeTakeover, Notices, useBroadcasts } from "./notices";
+import { applyLang, lang } from "./i18n";
+import { LangSwitch } from "./lang_switch";
 import { installKeys, setTvMode, tvModeFromUrl } from "./tv";
 import "./style.css";
 
@@ -56,9 +59,13 @@ export function navigate(hash: string): void {
 
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined); // undefined: still asking
-  const [notice, setNotice] = useState("");
+  // Said in the language of the moment (a switch rewrites it).
+  const [notice, setNotice] = useState<(t: AppText) => string>(() => () => "");
   const [route, setRoute] = useState<Route>(parseRoute);
   const [tv, setTv] = useState(tvModeFromUrl);
+  // The language: switching sets it here, and the whole tree re-renders in
+  // it (every component reads its strings when it renders).
+  const [, setLangShown] = useState(lang);
   // A node's admin is its cameras' owner: told of looks from other tiers.
   const looks = useNewLooks(me?.role === "admin");
   const roles = alarmRoles(me);
@@ -84,14 +91,14 @@ function App() {
   useEffect(() => {
     api.me().then(setMe, (e) => {
       setMe(null);
-      if (!(e instanceof ApiError && e.status === 401)) setNotice(e.message);
+      if (!(e instanceof ApiError && e.status === 401)) setNotice(() => () => e.message);
     });
   }, []);
 
   useEffect(() => {
     onSessionExpired(() => {
       setMe((current) => {
-        if (current) setNotice("Your session has expired. Please log in again.");
+        if (current) setNotice(() => (t: AppText) => t.sessionExpired);
         return null;
       });
     });
@@ -113,9 +120,10 @@ function App() {
   if (me === null) {
     return (
       <Login
-        notice={notice}
+        notice={notice(appText())}
+        langSwitch={<LangSwitch onChange={setLangShown} />}
         onLogin={(m) => {
-          setNotice("");
+          setNotice(() => () => "");
           setMe(m);
         }}
       />
@@ -132,74 +140,82 @@ function App() {
     } catch {
       // the session may be gone already; the login page is next either way
     }
-    setNotice("You have logged out.");
+    setNotice(() => (t: AppText) => t.loggedOut);
     setMe(null);
   };
 
   const openAlarms = desk.alarms?.filter((a) => a.state === "open").length ?? 0;
+  const t = appText();
+  const eventsT = eventsText();
+  const looksT = looksText();
+  const deskT = deskText();
+  const broadcastT = broadcastText();
   return (
     <>
       <div class="app" data-page={route.page} inert={alarmFlow || notices.urgent !== undefined}>
         <header class="bar">
-          <a class="brand" href="#/">
+          <a class="brand" href="#/" translate={false}>
             vigil
           </a>
           <nav>
             <a href="#/" class={route.page === "grid" || route.page === "camera" ? "current" : ""}>
-              Cameras
+              {t.cameras}
             </a>
             <a href="#/events" class={route.page === "events" ? "current" : ""}>
-              {eventsText.nav}
+              {eventsT.nav}
             </a>
             {me.role === "admin" && (
               <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
-                Audit
+                {t.audit}
               </a>
             )}
             {me.role === "admin" && (
               <a href="#/looks" class={route.page === "looks" ? "current" : ""}>
-                {looksText.nav}
-                {looks.count > 0 && <span class="badge new-looks">{looksText.newBadge(looks.count)}</span>}
+                {looksT.nav}
+                {looks.count > 0 && <span class="badge new-looks">{looksT.newBadge(looks.count)}</span>}
               </a>
             )}
             {me.role === "admin" && (
               <a href="#/network" class={route.page === "network" ? "current" : ""}>
-                {networkText.nav}
+                {networkText().nav}
               </a>
             )}
             {roles.desk && (
               <a href="#/desk" class={route.page === "desk" ? "current" : ""}>
-                {deskText.nav}
-                {openAlarms > 0 && <span class="badge open-alarms">{deskText.openBadge(openAlarms)}</span>}
+                {deskT.nav}
+                {openAlarms > 0 && <span class="badge open-alarms">{deskT.openBadge(openAlarms)}</span>}
               </a>
             )}
             {roles.desk && (
               <a href="#/broadcasts" class={route.page === "broadcasts" ? "current" : ""}>
-                {broadcastText.deskNav}
+                {broadcastT.deskNav}
               </a>
             )}
             {(me.tier === "household" || notices.received.length > 0) && (
               <a href="#/notices" class={route.page === "notices" ? "current" : ""}>
-                {broadcastText.nav}
-                {notices.unseen > 0 && <span class="badge unseen-notices">{broadcastText.unseenBadge(notices.unseen)}</span>}
+                {broadcastT.nav}
+                {notices.unseen > 0 && <span class="badge unseen-notices">{broadcastT.unseenBadge(notices.unseen)}</span>}
               </a>
             )}
           </nav>
           <span class="spacer" />
           <button class="tv-toggle" onClick={toggleTv}>
-            {tv ? "Leave TV mode" : "TV mode"}
+            {tv ? t.leaveTvMode : t.tvMode}
           </button>
-          <span class="who">{me.user}</span>
-          <button onClick={logout}>Log out</button>
+          <LangSwitch onChange={setLangShown} />
+          <span class="who" translate={false}>
+            {me.user}
+          </span>
+          <button onClick={logout}>{t.logOut}</button>
         </header>
-        {notice !== "" && (
+        {notice(t) !== "" && (
           <p class="notice" role="status">
-            {notice}
+            {notice(t)}
           </p>
         )}
         {looks.count > 0 && route.page !== "looks" && (
           <p class="notice looks-notice" role="status">
-            {looksText.notice(looks.count)} <a href="#/looks">{looksText.noticeLink}</a>
+            {looksT.notice(looks.count)} <a href="#/looks">{looksT.noticeLink}</a>
           </p>
         )}
         {detections.latest && <NewDetection event={detections.latest} onDismiss={detections.dismiss} />}
@@ -222,4 +238,5 @@ function App() {
   );
 }
 
+applyLang();
 render(<App />, document.getElementById("app")!);

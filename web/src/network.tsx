@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Invite, type LinkChild, type LinkParent, type LinkState, type NodeTier, api } from "./api";
-import { networkText as t } from "./network_text";
+import { networkText } from "./network_text";
 import { QrCode, joinText, parseJoinText } from "./qr";
-import { SECOND, dateTime } from "./time";
+import { SECOND, dateTime, quantity } from "./time";
 
 const kPollMs = 5 * SECOND;
 // How long errors of a node restarting after a join are not shown.
@@ -11,12 +11,13 @@ const kTierOrder: NodeTier[] = ["household", "village", "township", "county"];
 const below = (tier: NodeTier): NodeTier | undefined => kTierOrder[kTierOrder.indexOf(tier) - 1];
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const when = (iso: string | null) => (iso ? dateTime(Date.parse(iso)) : t.never);
+const when = (iso: string | null) => (iso ? dateTime(Date.parse(iso)) : networkText().never);
 
 // For a node's admin: its place in the network of tiers. A parent (a
 // village, township, county) sees its children and invitations and makes
 // new ones, with a QR code; a node without a parent joins one here.
 export function Network() {
+  const t = networkText();
   const [state, setState] = useState<LinkState | null>(); // null: no tier link on this node
   const [invites, setInvites] = useState<Invite[]>([]);
   const [error, setError] = useState("");
@@ -110,18 +111,27 @@ export function Network() {
 }
 
 function ParentState({ parent }: { parent: LinkParent }) {
+  const t = networkText();
   return (
     <dl class="link-state" data-state={parent.state}>
       <dt>{t.parentLine(parent)}</dt>
       <dd class="state">
         <span class={`dot ${parent.state === "connected" ? "ok" : "bad"}`} /> {t.parentStates[parent.state] ?? parent.state}
         {parent.state === "connected" && parent.connected_since && ` ${t.since(when(parent.connected_since))}`}
-        {parent.state !== "connected" && parent.reason && <span class="reason">: {parent.reason}</span>}
+        {parent.state !== "connected" && parent.reason && (
+          <>
+            {t.colon}
+            {/* the server's own words */}
+            <span class="reason" translate={false}>
+              {parent.reason}
+            </span>
+          </>
+        )}
       </dd>
       {parent.state !== "restart_needed" && (
         <dd>
-          {t.columns.lastSeen}: {when(parent.last_seen)}
-          {parent.rtt_ms !== null && `, ${t.columns.rtt.toLowerCase()} ${t.rtt(parent.rtt_ms)}`}
+          {t.lastSeen(when(parent.last_seen))}
+          {parent.rtt_ms !== null && t.roundTrip(quantity(parent.rtt_ms, "millisecond"))}
         </dd>
       )}
     </dl>
@@ -131,6 +141,7 @@ function ParentState({ parent }: { parent: LinkParent }) {
 // The child's side: the parent's address and code, typed, or pasted as the
 // text of the parent's QR code (which fills both).
 function JoinForm({ onJoined }: { onJoined: (done: string, restarting: boolean) => void }) {
+  const t = networkText();
   const [pasted, setPasted] = useState("");
   const [parent, setParent] = useState("");
   const [code, setCode] = useState("");
@@ -174,11 +185,11 @@ function JoinForm({ onJoined }: { onJoined: (done: string, restarting: boolean) 
       </label>
       <label>
         {t.parentUrl}
-        <input name="parent" data-arrows="horizontal" placeholder="https://HOST:PORT" value={parent} onInput={(e) => setParent(e.currentTarget.value)} />
+        <input name="parent" data-arrows="horizontal" placeholder={t.urlPlaceholder} value={parent} onInput={(e) => setParent(e.currentTarget.value)} />
       </label>
       <label>
         {t.code}
-        <input name="code" data-arrows="horizontal" placeholder="XXXXX-XXXXX-XXXXX-XXXXX" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+        <input name="code" data-arrows="horizontal" placeholder={t.codePlaceholder} value={code} onInput={(e) => setCode(e.currentTarget.value)} />
       </label>
       <div class="clip-row">
         <button type="submit" disabled={busy || parent.trim() === "" || code.trim() === ""}>
@@ -208,6 +219,7 @@ const Head = ({ cells }: { cells: string[] }) => (
 );
 
 function Children({ children, onRemove }: { children: LinkChild[]; onRemove: (id: string) => void }) {
+  const t = networkText();
   const [confirming, setConfirming] = useState("");
   if (children.length === 0) return <p class="empty">{t.noChildren}</p>;
   return (
@@ -225,7 +237,7 @@ function Children({ children, onRemove }: { children: LinkChild[]; onRemove: (id
                 {c.state === "connected" && c.connected_since && ` ${t.since(when(c.connected_since))}`}
               </td>
               <td>{when(c.last_seen)}</td>
-              <td>{t.rtt(c.rtt_ms)}</td>
+              <td>{c.rtt_ms === null ? "" : quantity(c.rtt_ms, "millisecond")}</td>
               <td>
                 {confirming === c.id ? (
                   <span class="confirm">
@@ -259,6 +271,7 @@ function Children({ children, onRemove }: { children: LinkChild[]; onRemove: (id
 }
 
 function Invites({ invites, onRevoke }: { invites: Invite[]; onRevoke: (i: Invite) => void }) {
+  const t = networkText();
   if (invites.length === 0) return <p class="empty">{t.noInvites}</p>;
   return (
     <div class="table-wrap">
@@ -290,6 +303,7 @@ const defaultUrl = () => (location.protocol === "https:" ? location.origin : "")
 // The parent's side: a new invitation, its code in large type and, with
 // the parent's address, a QR code a phone or the child's page can read.
 function InviteForm({ childTier, onMade }: { childTier: NodeTier | undefined; onMade: () => void }) {
+  const t = networkText();
   const [name, setName] = useState("");
   const [expires, setExpires] = useState("24h");
   const [url, setUrl] = useState(defaultUrl);
@@ -328,16 +342,16 @@ function InviteForm({ childTier, onMade }: { childTier: NodeTier | undefined; on
         <label>
           {t.expires}
           <select name="expires" value={expires} onChange={(e) => setExpires(e.currentTarget.value)}>
-            {t.lifetimes.map((l) => (
-              <option key={l.value} value={l.value}>
-                {l.label}
+            {Object.entries(t.lifetimes).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
               </option>
             ))}
           </select>
         </label>
         <label class="wide">
           {t.myUrl}
-          <input name="url" data-arrows="horizontal" placeholder="https://HOST:PORT" title={t.myUrlHint} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+          <input name="url" data-arrows="horizontal" placeholder={t.urlPlaceholder} title={t.myUrlHint} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
         </label>
         <button type="submit" disabled={name.trim() === ""}>
           {t.create}
@@ -347,7 +361,9 @@ function InviteForm({ childTier, onMade }: { childTier: NodeTier | undefined; on
       {made && (
         <div class="invitation" data-invite={made.id}>
           <p role="status">{t.inviteMade(made.name, when(made.expires_at))}</p>
-          <p class="invite-code">{made.code}</p>
+          <p class="invite-code" translate={false}>
+            {made.code}
+          </p>
           {text !== "" && (
             <>
               <QrCode text={text} label={t.qrLabel} />

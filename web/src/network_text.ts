@@ -1,18 +1,19 @@
 // Every string of the "Network" page (the tier link: this node's parent,
-// children and invitations), in one place so that a translation can
-// replace this file (the UI has no i18n mechanism yet).
+// children and invitations), in English and Chinese (i18n.ts).
 import type { LinkChild, LinkParent, NodeTier } from "./api";
+import { texts } from "./i18n";
 
-const tiers: Record<NodeTier, string> = { household: "household", village: "village", township: "township", county: "county" };
+const tiersEn: Record<NodeTier, string> = { household: "household", village: "village", township: "township", county: "county" };
+const tiersZh: Record<NodeTier, string> = { household: "住户", village: "村", township: "乡镇", county: "县" };
 
-export const networkText = {
+const en = {
   nav: "Network",
   title: "Network",
   noLink: "This node has no tier link: give it a data directory ([node] data_dir) and a node id ([node] id).",
-  self: (name: string, id: string, tier: NodeTier) => `This node: ${name} (${id}), a ${tiers[tier]}.`,
+  self: (name: string, id: string, tier: NodeTier) => `This node: ${name} (${id}), a ${tiersEn[tier]}.`,
   fingerprint: "Key fingerprint",
   refresh: "Refresh",
-  tier: (t: NodeTier) => tiers[t] ?? t,
+  tier: (t: NodeTier) => tiersEn[t] ?? t,
 
   // The parent
   parentTitle: "Parent",
@@ -24,20 +25,27 @@ export const networkText = {
     stopped: "Stopped",
     restart_needed: "Joined: restart vigil on this box to connect",
   } as Record<LinkParent["state"], string>,
-  root: (tier: NodeTier) => `A ${tiers[tier]} is the top of the network: it has no parent.`,
+  since: (when: string) => `since ${when}`,
+  // Before the server's reason for a state.
+  colon: ": ",
+  lastSeen: (when: string) => `Last seen: ${when}`,
+  roundTrip: (rtt: string) => `, round trip ${rtt}`,
+  root: (tier: NodeTier) => `A ${tiersEn[tier]} is the top of the network: it has no parent.`,
   joinTitle: "Join a parent",
   joinIntro: "Ask the admin of the village (or township, county) above this box for an invitation, then paste its text or type the address and code.",
   paste: "Invitation text (from the QR code)",
   pastePlaceholder: "vigil-join:https://…#XXXXX-XXXXX-XXXXX-XXXXX",
   pasteNotInvitation: "This is not an invitation's text: it starts with vigil-join: and ends with the code.",
   parentUrl: "Parent's address",
+  urlPlaceholder: "https://HOST:PORT",
+  codePlaceholder: "XXXXX-XXXXX-XXXXX-XXXXX",
   code: "Invitation code",
   join: "Join",
   joining: "Joining…",
   joined: (tier: NodeTier, name: string, restarting: boolean) =>
     restarting
-      ? `Joined the ${tiers[tier]} "${name}". vigil is restarting on this box to connect to it…`
-      : `Joined the ${tiers[tier]} "${name}". Restart vigil on this box to connect to it.`,
+      ? `Joined the ${tiersEn[tier]} "${name}". vigil is restarting on this box to connect to it…`
+      : `Joined the ${tiersEn[tier]} "${name}". Restart vigil on this box to connect to it.`,
 
   // Children
   childrenTitle: "Children",
@@ -45,9 +53,7 @@ export const networkText = {
   householdHasNone: "A household has no children.",
   columns: { id: "Node id", name: "Name", tier: "Tier", state: "State", lastSeen: "Last seen", rtt: "Round trip", actions: "" },
   childStates: { connected: "Connected", offline: "Not connected" } as Record<LinkChild["state"], string>,
-  since: (when: string) => `since ${when}`,
   never: "never",
-  rtt: (ms: number | null) => (ms === null ? "" : `${ms} ms`),
   remove: "Remove",
   removeConfirm: (id: string) => `Remove ${id}? Its link ends now and it can no longer connect.`,
   removeYes: "Yes, remove",
@@ -60,15 +66,10 @@ export const networkText = {
   inviteColumns: { name: "For", tier: "Tier", expires: "Valid until", actions: "" },
   revoke: "Revoke",
   revoked: (name: string) => `The invitation for "${name}" was revoked.`,
-  inviteTitle: (tier: NodeTier | undefined) => (tier ? `Invite a ${tiers[tier]}` : "Invite a household or village"),
+  inviteTitle: (tier: NodeTier | undefined) => (tier ? `Invite a ${tiersEn[tier]}` : "Invite a household or village"),
   inviteName: "Who it is for (e.g. Zhang family)",
   expires: "Valid for",
-  lifetimes: [
-    { value: "1h", label: "1 hour" },
-    { value: "24h", label: "24 hours" },
-    { value: "7d", label: "7 days" },
-    { value: "30d", label: "30 days" },
-  ],
+  lifetimes: { "1h": "1 hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" },
   myUrl: "This node's address, as the child reaches it",
   myUrlHint: "https://HOST:PORT, the address the household or village can reach this box at.",
   create: "Create invitation",
@@ -77,3 +78,73 @@ export const networkText = {
   qrLabel: "QR code of the invitation",
   qrText: "Text of the QR code",
 };
+
+export const networkText = texts({
+  en,
+  zh: {
+    nav: "组网",
+    title: "组网",
+    noLink: "本机未启用层级组网：请在配置中设置数据目录（[node] data_dir）和节点编号（[node] id）。",
+    self: (name, id, tier) => `本机：${name}（${id}），层级：${tiersZh[tier]}。`,
+    fingerprint: "密钥指纹",
+    refresh: "刷新",
+    tier: (t) => tiersZh[t] ?? t,
+
+    parentTitle: "上级",
+    parentLine: (p) => `${p.name ? `${p.name}（${p.id}）` : p.id}，地址 ${p.url}`,
+    parentStates: {
+      connecting: "正在连接",
+      connected: "已连接",
+      retrying: "未连接，正在重试",
+      stopped: "已停止",
+      restart_needed: "已加入：请重启本机的 vigil 以连接",
+    },
+    since: (when) => `自 ${when}`,
+    colon: "：",
+    lastSeen: (when) => `最后在线：${when}`,
+    roundTrip: (rtt) => `，往返延迟 ${rtt}`,
+    root: (tier) => `${tiersZh[tier]}是网络的最高层级，没有上级。`,
+    joinTitle: "加入上级",
+    joinIntro: "请向本机上级（村，或乡镇、县）的管理员索取邀请，然后粘贴邀请文本，或输入地址和邀请码。",
+    paste: "邀请文本（二维码中的内容）",
+    pastePlaceholder: "vigil-join:https://…#XXXXX-XXXXX-XXXXX-XXXXX",
+    pasteNotInvitation: "这不是邀请文本：邀请文本以 vigil-join: 开头，以邀请码结尾。",
+    parentUrl: "上级地址",
+    urlPlaceholder: "https://主机:端口",
+    codePlaceholder: "XXXXX-XXXXX-XXXXX-XXXXX",
+    code: "邀请码",
+    join: "加入",
+    joining: "正在加入…",
+    joined: (tier, name, restarting) =>
+      restarting ? `已加入${tiersZh[tier]}“${name}”。本机的 vigil 正在重启以连接上级…` : `已加入${tiersZh[tier]}“${name}”。请重启本机的 vigil 以连接上级。`,
+
+    childrenTitle: "下级",
+    noChildren: "还没有住户或村加入本节点。",
+    householdHasNone: "住户没有下级。",
+    columns: { id: "节点编号", name: "名称", tier: "层级", state: "状态", lastSeen: "最后在线", rtt: "往返延迟", actions: "" },
+    childStates: { connected: "已连接", offline: "未连接" },
+    never: "从未",
+    remove: "移除",
+    removeConfirm: (id) => `移除 ${id}？它的连接将立即断开，且无法再连接。`,
+    removeYes: "确定移除",
+    cancel: "取消",
+    removed: (id) => `已移除 ${id}。`,
+
+    invitesTitle: "有效的邀请",
+    noInvites: "没有有效的邀请。",
+    inviteColumns: { name: "邀请对象", tier: "层级", expires: "有效期至", actions: "" },
+    revoke: "撤销",
+    revoked: (name) => `给“${name}”的邀请已撤销。`,
+    inviteTitle: (tier) => (tier ? `邀请${tiersZh[tier]}` : "邀请住户或村"),
+    inviteName: "邀请对象（如：张家）",
+    expires: "有效期",
+    lifetimes: { "1h": "1 小时", "24h": "24 小时", "7d": "7 天", "30d": "30 天" },
+    myUrl: "本机地址（下级访问本机所用的地址）",
+    myUrlHint: "https://主机:端口，住户或村能访问到本机的地址。",
+    create: "生成邀请",
+    inviteMade: (name, until) => `给“${name}”的邀请，有效期至 ${until}。邀请码只显示这一次。`,
+    inviteHowTo: "在下级的“组网”页面扫描或粘贴此内容，或输入地址和邀请码。",
+    qrLabel: "邀请二维码",
+    qrText: "二维码内容",
+  },
+});

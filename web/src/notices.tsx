@@ -8,7 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Broadcast, api, broadcastPath } from "./api";
 import { useAlarmSound } from "./alarm_sound";
-import { broadcastText as t } from "./broadcast_text";
+import { broadcastText } from "./broadcast_text";
 import { usePoll } from "./poll";
 import { isBackKey } from "./tv";
 import { SECOND, dateTime } from "./time";
@@ -93,6 +93,7 @@ function useVoice(notice: Broadcast) {
 // browser lets sound play, the first other key only turns the sound on
 // (a remote's OK must not dismiss unread what the user could not hear).
 export function NoticeTakeover({ notice, tv, onDismiss }: { notice: Broadcast; tv: boolean; onDismiss: () => void }) {
+  const t = broadcastText();
   const root = useRef<HTMLDivElement>(null);
   const voice = useVoice(notice);
   const sound = useAlarmSound(!voice.playing, "notice");
@@ -156,6 +157,7 @@ export function NoticeTakeover({ notice, tv, onDismiss }: { notice: Broadcast; t
 // once shown here (still marked new while the page stays open). Urgent
 // ones are seen only by dismissing them over the screen.
 export function Notices({ notices }: { notices: Broadcasts }) {
+  const t = broadcastText();
   const [fresh] = useState(() => new Set<string>());
   const shown = notices.received;
   useEffect(() => {

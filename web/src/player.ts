@@ -3,12 +3,18 @@
 // MSE, such as iOS Safari, and recorded video).
 import type Hls from "hls.js";
 import { ApiError, api, sessionExpired, urls } from "./api";
+import type { CameraText } from "./camera_text";
+
+// What went wrong, said in the language of the moment when shown (a
+// switch of language rewrites a message already on screen).
+export type Say = (t: CameraText) => string;
+const verbatim = (text: string): Say => () => text;
 
 export type PlayerState =
   | { kind: "connecting" }
   | { kind: "playing" }
-  | { kind: "offline"; message: string }
-  | { kind: "error"; message: string };
+  | { kind: "offline"; message: Say }
+  | { kind: "error"; message: Say };
 
 export interface Player {
   stop(): void;
@@ -141,20 +147,21 @@ class WebSocketPlayer implements Player {
 
   // The socket closed or stalled: find out why (a refused upgrade may be an
   // expired session or a camera that went offline) and try again later.
-  private async retry(opened: boolean, reason: string): Promise<void> {
+  // reason: the socket's close reason (the server's words) or ours.
+  private async retry(opened: boolean, reason: string | Say): Promise<void> {
     clearTimeout(this.stallTimer);
     this.teardownMedia();
-    let message = reason || "no video from this camera";
+    let message: Say = typeof reason === "function" ? reason : reason ? verbatim(reason) : (t) => t.noVideo;
     if (!opened) {
       try {
         const cameras = await api.cameras(); // a 401 here ends the session
         const c = cameras.find((x) => x.id === this.camera);
-        if (!c) message = "camera not found";
-        else if (!c.online) message = `camera offline${c.reason ? `: ${c.reason}` : ""}`;
-        else message = "live video unavailable";
+        if (!c) message = (t) => t.notFound;
+        else if (!c.online) message = (t) => t.cameraOffline(c.reason);
+        else message = (t) => t.liveUnavailable;
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) return;
-        message = e instanceof Error ? e.message : String(e);
+        message = verbatim(e instanceof Error ? e.message : String(e));
       }
     }
     if (this.stopped) return;
@@ -167,7 +174,7 @@ class WebSocketPlayer implements Player {
     clearTimeout(this.stallTimer);
     this.stallTimer = window.setTimeout(() => {
       this.closeSocket();
-      this.retry(true, "the live stream stalled");
+      this.retry(true, (t) => t.stalled);
     }, kStallMs);
   }
 
@@ -183,7 +190,7 @@ class WebSocketPlayer implements Player {
         this.expectInit = true;
         this.setCodec(msg.codec);
       } else if (msg.type === "error") {
-        this.onState({ kind: "error", message: msg.error ?? "live stream error" });
+        this.onState({ kind: "error", message: msg.error ? verbatim(msg.error) : (t) => t.streamError });
       }
       return;
     }
@@ -205,7 +212,7 @@ class WebSocketPlayer implements Player {
     const mime = `video/mp4; codecs="${codec}"`;
     if (mime === this.mime) return; // same codec, new parameters: the init segment is enough
     if (!this.MS.isTypeSupported(mime)) {
-      this.onState({ kind: "error", message: `this browser cannot decode ${codec}` });
+      this.onState({ kind: "error", message: (t) => t.cannotDecode(codec) });
       this.stop();
       return;
     }
@@ -279,7 +286,7 @@ class WebSocketPlayer implements Player {
     } catch (e) {
       // QuotaExceeded or a decode error: start over from a fresh keyframe.
       this.closeSocket();
-      this.retry(true, `live video error: ${e instanceof Error ? e.message : String(e)}`);
+      this.retry(true, (t) => t.liveError(e instanceof Error ? e.message : String(e)));
     }
   }
 
@@ -335,12 +342,12 @@ export function playHls(
   if (options.preferNative && canPlayNativeHls(video)) {
     native();
   } else {
-    const fail = (e: unknown) => onState({ kind: "error", message: `cannot play this video (${e instanceof Error ? e.message : e})` });
+    const fail = (e: unknown) => onState({ kind: "error", message: (t) => t.cannotPlay(e instanceof Error ? e.message : String(e)) });
     import("hls.js/light").then(({ default: HlsClass }) => {
       if (stopped) return;
       if (!HlsClass.isSupported()) {
         if (canPlayNativeHls(video)) native();
-        else onState({ kind: "error", message: "this browser cannot play this video" });
+        else onState({ kind: "error", message: (t) => t.cannotPlayHere });
         return;
       }
       hls = new HlsClass(
@@ -355,12 +362,8 @@ export function playHls(
           sessionExpired();
           return;
         }
-        const message =
-          code === 404
-            ? "no video in this range"
-            : data.type === HlsClass.ErrorTypes.NETWORK_ERROR
-              ? `video unavailable (${code ?? "network error"})`
-              : `cannot play this video (${data.details})`;
+        const network = data.type === HlsClass.ErrorTypes.NETWORK_ERROR;
+        const message: Say = (t) => (code === 404 ? t.noVideoInRange : network ? t.videoUnavailable(code) : t.cannotPlay(data.details));
         onState({ kind: "error", message });
         hls?.destroy();
         hls = undefined;

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Share, type ShareRight, type Tier, api } from "./api";
+import { sharingText } from "./sharing_text";
 import { fromLocalInput, toLocalInput } from "./time";
 
 const kTiers: Tier[] = ["village", "township", "county"];
@@ -51,6 +52,7 @@ export function Sharing({ id }: { id: string }) {
   const [rows, setRows] = useState<Record<Tier, Row>>();
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
+  const t = sharingText();
 
   useEffect(() => {
     api.shares(id).then(
@@ -65,7 +67,7 @@ export function Sharing({ id }: { id: string }) {
     try {
       const stored = await api.setShares(id, shares);
       setRows(rowsOf(stored));
-      setMessage(stored.length === 0 ? "Shared with no one." : "Saved.");
+      setMessage(stored.length === 0 ? sharingText().sharedWithNone : sharingText().saved);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -74,7 +76,7 @@ export function Sharing({ id }: { id: string }) {
 
   return (
     <details class="sharing">
-      <summary>Sharing</summary>
+      <summary>{t.title}</summary>
       {rows && (
         <form
           onSubmit={(e) => {
@@ -88,7 +90,7 @@ export function Sharing({ id }: { id: string }) {
               <fieldset key={tier} class="share-row" data-tier={tier}>
                 <label>
                   <input type="checkbox" name={`${tier}-on`} checked={r.on} onChange={(e) => edit(tier, { on: e.currentTarget.checked })} />
-                  Share with the {tier}
+                  {t.shareWith[tier]}
                 </label>
                 {kRights.map((right) => (
                   <label key={right}>
@@ -103,7 +105,7 @@ export function Sharing({ id }: { id: string }) {
                         })
                       }
                     />
-                    {right}
+                    {t.rights[right]}
                   </label>
                 ))}
                 <label>
@@ -114,23 +116,23 @@ export function Sharing({ id }: { id: string }) {
                     checked={r.onlyDuringAlarm}
                     onChange={(e) => edit(tier, { onlyDuringAlarm: e.currentTarget.checked })}
                   />
-                  only during an alarm
+                  {t.onlyDuringAlarm}
                 </label>
                 <label>
-                  Hours
-                  <input name={`${tier}-hours`} placeholder="all day" disabled={!r.on} value={r.hours} onInput={(e) => edit(tier, { hours: e.currentTarget.value })} />
+                  {t.hours}
+                  <input name={`${tier}-hours`} placeholder={t.allDay} disabled={!r.on} value={r.hours} onInput={(e) => edit(tier, { hours: e.currentTarget.value })} />
                 </label>
                 <label>
-                  Until
+                  {t.until}
                   <input type="datetime-local" name={`${tier}-expires`} disabled={!r.on} value={r.expires} onInput={(e) => edit(tier, { expires: e.currentTarget.value })} />
                 </label>
               </fieldset>
             );
           })}
           <div class="clip-row">
-            <button type="submit">Save sharing</button>
+            <button type="submit">{t.save}</button>
             <button type="button" onClick={() => save([])}>
-              Turn all sharing off
+              {t.allOff}
             </button>
             {message !== "" && <span role="status">{message}</span>}
             {error !== "" && <span class="error">{error}</span>}

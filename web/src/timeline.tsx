@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Run } from "./api";
-import { DAY, HOUR, MINUTE, clamp, clockTime } from "./time";
+import { cameraText } from "./camera_text";
+import { DAY, HOUR, MINUTE, clamp, clockTime, quantity } from "./time";
 
 // The last 24 hours of one camera: recorded runs as bars, gaps as empty
 // track. Click or drag to pick a moment (played when released); zoom with
@@ -128,27 +129,28 @@ export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark
   const ticks: number[] = [];
   // Ticks on local clock boundaries (the time zone offset is whole minutes).
   const offset = new Date(start).getTimezoneOffset() * MINUTE;
-  for (let t = Math.ceil((start - offset) / step) * step + offset; t <= end; t += step) ticks.push(t);
+  for (let tick = Math.ceil((start - offset) / step) * step + offset; tick <= end; tick += step) ticks.push(tick);
 
   const shown = runs.filter((r) => r.end > start && r.start < end);
   const label = cursor ?? position;
+  const t = cameraText();
 
   return (
     <div class="timeline">
       <div class="tl-controls">
-        <button onClick={() => zoom(0.5)} disabled={span <= kMinSpan} aria-label="Zoom in">
+        <button onClick={() => zoom(0.5)} disabled={span <= kMinSpan} aria-label={t.zoomIn}>
           +
         </button>
-        <button onClick={() => zoom(2)} disabled={span >= DAY} aria-label="Zoom out">
+        <button onClick={() => zoom(2)} disabled={span >= DAY} aria-label={t.zoomOut}>
           −
         </button>
-        <button onClick={() => pan(-span / 2)} disabled={start <= earliest} aria-label="Earlier">
+        <button onClick={() => pan(-span / 2)} disabled={start <= earliest} aria-label={t.earlier}>
           ◀
         </button>
-        <button onClick={() => pan(span / 2)} disabled={end >= latest} aria-label="Later">
+        <button onClick={() => pan(span / 2)} disabled={end >= latest} aria-label={t.later}>
           ▶
         </button>
-        <span class="tl-span">{span >= HOUR ? `${Math.round(span / HOUR)} h` : `${Math.round(span / MINUTE)} min`}</span>
+        <span class="tl-span">{span >= HOUR ? quantity(Math.round(span / HOUR), "hour") : quantity(Math.round(span / MINUTE), "minute")}</span>
         {label !== undefined && <span class="tl-label">{clockTime(label)}</span>}
       </div>
       <div
@@ -156,11 +158,11 @@ export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark
         class="tl-track"
         tabindex={0}
         role="slider"
-        aria-label="Recordings timeline: arrows move, Enter plays from there"
+        aria-label={t.timeline}
         aria-valuemin={earliest}
         aria-valuemax={now}
         aria-valuenow={label}
-        aria-valuetext={label !== undefined ? clockTime(label) : "live"}
+        aria-valuetext={label !== undefined ? clockTime(label) : t.atLive}
         data-arrows="horizontal"
         data-start={Math.round(start)}
         data-end={Math.round(end)}
@@ -198,9 +200,9 @@ export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark
               onClick={() => onMark?.(m.at)}
             />
           ))}
-        {ticks.map((t) => (
-          <div key={t} class="tl-tick" style={{ left: `${x(t)}%` }}>
-            <span>{clockTime(t, false)}</span>
+        {ticks.map((tick) => (
+          <div key={tick} class="tl-tick" style={{ left: `${x(tick)}%` }}>
+            <span>{clockTime(tick, false)}</span>
           </div>
         ))}
         <div class="tl-now" style={{ left: `${x(now)}%` }} />

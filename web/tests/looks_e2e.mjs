@@ -78,7 +78,7 @@ test("the household's owner sees who from the village looked at the door", { tim
   const howLong = await waitFor("the live look's length", async () => {
     await owner.click("text=Refresh");
     const text = await owner.textContent(`${live} td:nth-child(6)`);
-    return /\d+ s$/.test(text) && text;
+    return /\d+ sec$/.test(text) && text; // Intl's "1 min 5 sec"
   }, 30_000, 1000);
   const cells = await owner.$$eval(`${live} td`, (tds) => tds.map((td) => td.textContent));
   assert.equal(cells[1], "desk@village1");

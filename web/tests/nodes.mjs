@@ -11,9 +11,9 @@ export const START = 180_000;
 export const LINK_UP = 60_000;
 
 // testcam, then a village and a household (camera "door", testcam's
-// stream) joined to it and connected, in `nodes` (nodesRun) to be
-// stopped. Returns { village, house }.
-export async function linkedHousehold({ tmp, started }) {
+// stream; `record` as in its [[camera]] table) joined to it and
+// connected, in `nodes` (nodesRun) to be stopped. Returns { village, house }.
+export async function linkedHousehold({ tmp, started }, { record = "off" } = {}) {
   const root = tmp.path;
   const testcam = new Child(vigilBinary(), ["testcam", "--listen", "127.0.0.1:0"]);
   started.push(testcam);
@@ -21,7 +21,7 @@ export async function linkedHousehold({ tmp, started }) {
 
   const village = new ServeNode(root, "village1", "village", await freePort());
   const house = new ServeNode(root, "house1", "household", await freePort(),
-    `\n[[camera]]\nid = "door"\nname = "The door"\nurl = "${camUrl}"\nrecord = "off"\n`);
+    `\n[[camera]]\nid = "door"\nname = "The door"\nurl = "${camUrl}"\nrecord = "${record}"\n`);
   started.push(village);
   await village.start();
   const code = village.link("invite", "--name", "House 1").trim().split("\n").at(-1);
