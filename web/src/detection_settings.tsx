@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { type DetectionSettings, type ObjectLabel, type Polygon, api } from "./api";
+import { type DetectionSettings, type ObjectLabel, type Polygon, api, urls } from "./api";
 import { detectionSettingsText } from "./detection_settings_text";
 
 const kLabels: ObjectLabel[] = ["person", "vehicle", "animal"];
@@ -36,10 +36,11 @@ const round = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 10
 // adds a corner where it lands (0..1 picture coordinates).
 function Picture({ id, areas, drawing, onPoint }: { id: string; areas: Area[]; drawing?: Polygon; onPoint?: (x: number, y: number) => void }) {
   const t = detectionSettingsText();
+  const [loadedAt] = useState(Date.now); // a fresh picture once, not at every click
   const points = (p: Polygon) => p.map(([x, y]) => `${x},${y}`).join(" ");
   return (
     <div class="detection-picture">
-      <img src={`${api.snapshot(id)}?t=${Date.now()}`} alt={t.picture} />
+      <img src={`${urls.snapshot(id)}?t=${loadedAt}`} alt={t.picture} />
       <svg
         viewBox="0 0 1 1"
         preserveAspectRatio="none"
