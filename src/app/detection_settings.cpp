@@ -30,15 +30,19 @@ Result<DetectionSettings::Current> DetectionSettings::get(const std::string& cam
 
 Status DetectionSettings::set(const std::string& camera, const std::optional<detect::CameraDetectConfig>& config) {
   detect::CameraDetectConfig inEffect;
+  bool masksChanged = false;
   {
     MutexLock lock(mutex_);
     auto it = cameras_.find(camera);
     if (it == cameras_.end()) return Status::notFound(fmt::format("no camera \"{}\" on this node", camera));
+    Camera& c = it->second;
+    const std::vector<detect::Mask> before = c.fromOwner ? c.fromOwner->masks : c.fromFile.masks;
     VIGIL_RETURN_IF_ERROR(store_.setCameraSettings(camera, config));
-    it->second.fromOwner = config;
-    inEffect = config ? *config : it->second.fromFile;
+    c.fromOwner = config;
+    inEffect = config ? *config : c.fromFile;
+    masksChanged = inEffect.masks != before;
   }
-  if (apply_) apply_(camera, inEffect);
+  if (apply_) apply_(camera, inEffect, masksChanged);
   return Status::ok();
 }
 

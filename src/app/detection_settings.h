@@ -21,7 +21,9 @@ namespace vigil::app {
 class DetectionSettings {
  public:
   using Current = http::DetectionSettingsRoutesContext::Current;
-  using Apply = std::function<void(const std::string& camera, const detect::CameraDetectConfig& config)>;
+  // `masksChanged`: the privacy masks differ from those in effect before.
+  using Apply =
+      std::function<void(const std::string& camera, const detect::CameraDetectConfig& config, bool masksChanged)>;
 
   // Reads what the owner set for `cameras` and puts it in their `detect`,
   // so that the node starts with the settings in effect. Settings kept for

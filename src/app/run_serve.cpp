@@ -171,14 +171,6 @@ int runServe(const Config& config, AfterServe& after) {
                                      : nullptr,
              .configurable = detectionSettings != nullptr});
   running = &node;
-  if (detectionSettings) {
-    detectionSettings->onChange([&](const std::string& camera, const detect::CameraDetectConfig& detect) {
-      detectionEvents->configure(camera, detect);
-      if (Status s = node.configureDetection(camera, detect); !s.isOk()) {
-        log::error("detect.configure.failed", {{"camera", camera}, {"error", s}});
-      }
-    });
-  }
   // Ends the events of cameras whose analyses stopped, and prunes.
   boost::asio::steady_timer eventsTimer(loops.loop(0));
   std::function<void()> tickEvents = [&] {
@@ -223,6 +215,23 @@ int runServe(const Config& config, AfterServe& after) {
       });
     });
   };
+  // Settings from the UI (design/DETECT.md): labels and zones apply at
+  // once; new privacy masks restart the node in place, so that no stream,
+  // cached picture or encoder made under the old masks outlives them.
+  if (detectionSettings) {
+    detectionSettings->onChange([&](const std::string& camera, const detect::CameraDetectConfig& detect,
+                                    bool masksChanged) {
+      if (masksChanged) {
+        log::info("detect.masks_changed", {{"camera", camera}, {"effect", "restart in place"}});
+        restartSoon();
+        return;
+      }
+      detectionEvents->configure(camera, detect);
+      if (Status s = node.configureDetection(camera, detect); !s.isOk()) {
+        log::error("detect.configure.failed", {{"camera", camera}, {"error", s}});
+      }
+    });
+  }
   if (access) {
     auto started = startNodeHttp(loops, node, *access,
                                  {.node = config.node,

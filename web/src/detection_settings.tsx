@@ -89,8 +89,11 @@ export function DetectionPanel({ id }: { id: string }) {
     setError("");
     setMessage("");
     try {
-      show(await action());
-      setMessage(detectionSettingsText().saved);
+      const before = JSON.stringify(loaded?.masks ?? []);
+      const stored = await action();
+      show(stored);
+      // New masks restart the node in place (design/DETECT.md).
+      setMessage(JSON.stringify(stored.masks) === before ? detectionSettingsText().saved : detectionSettingsText().savedRestart);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
