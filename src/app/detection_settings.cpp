@@ -2,7 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace vigil::app {
+
+detect::CameraDetectConfig DetectionSettings::Camera::inEffect() const {
+  if (!fromOwner) return fromFile;
+  detect::CameraDetectConfig config = *fromOwner;
+  for (const detect::Mask& m : fromFile.masks) {
+    if (std::find(config.masks.begin(), config.masks.end(), m) == config.masks.end()) config.masks.push_back(m);
+  }
+  return config;
+}
 
 Result<std::unique_ptr<DetectionSettings>> DetectionSettings::load(detect::EventStore& store,
                                                                    std::vector<ConfiguredCamera>& cameras) {
@@ -14,7 +25,7 @@ Result<std::unique_ptr<DetectionSettings>> DetectionSettings::load(detect::Event
     camera.fromFile = c.detect;
     if (auto it = kept->find(c.camera.id); it != kept->end()) {
       camera.fromOwner = it->second;
-      c.detect = it->second;
+      c.detect = camera.inEffect();
     }
   }
   return std::unique_ptr<DetectionSettings>(new DetectionSettings(store, std::move(known)));
@@ -25,7 +36,7 @@ Result<DetectionSettings::Current> DetectionSettings::get(const std::string& cam
   auto it = cameras_.find(camera);
   if (it == cameras_.end()) return Status::notFound(fmt::format("no camera \"{}\" on this node", camera));
   const Camera& c = it->second;
-  return Current{.config = c.fromOwner ? *c.fromOwner : c.fromFile, .setByOwner = c.fromOwner.has_value()};
+  return Current{.config = c.inEffect(), .setByOwner = c.fromOwner.has_value()};
 }
 
 Status DetectionSettings::set(const std::string& camera, const std::optional<detect::CameraDetectConfig>& config) {
@@ -36,10 +47,10 @@ Status DetectionSettings::set(const std::string& camera, const std::optional<det
     auto it = cameras_.find(camera);
     if (it == cameras_.end()) return Status::notFound(fmt::format("no camera \"{}\" on this node", camera));
     Camera& c = it->second;
-    const std::vector<detect::Mask> before = c.fromOwner ? c.fromOwner->masks : c.fromFile.masks;
+    const std::vector<detect::Mask> before = c.inEffect().masks;
     VIGIL_RETURN_IF_ERROR(store_.setCameraSettings(camera, config));
     c.fromOwner = config;
-    inEffect = config ? *config : c.fromFile;
+    inEffect = c.inEffect();
     masksChanged = inEffect.masks != before;
   }
   if (apply_) apply_(camera, inEffect, masksChanged);

@@ -1,8 +1,10 @@
 #pragma once
 // Each camera's detection settings in effect (design/DETECT.md, "Settings
 // from the UI"): what its owner set in the UI, kept in events.db, over
-// what the config file says; a change is kept first, then handed to
-// whatever applies it (the pipeline, the event trackers). Thread-safe.
+// what the config file says, except that the file's privacy masks always
+// apply too (a mask written in the file is never lifted from the UI); a
+// change is kept first, then handed to whatever applies it (the pipeline,
+// the event trackers). Thread-safe.
 
 #include <functional>
 #include <map>
@@ -43,6 +45,8 @@ class DetectionSettings {
   struct Camera {
     detect::CameraDetectConfig fromFile;
     std::optional<detect::CameraDetectConfig> fromOwner;
+    // The owner's, with the file's masks it does not have; else the file's.
+    detect::CameraDetectConfig inEffect() const;
   };
   DetectionSettings(detect::EventStore& store, std::map<std::string, Camera> cameras)
       : store_(store), cameras_(std::move(cameras)) {}
