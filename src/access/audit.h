@@ -59,6 +59,7 @@ inline constexpr const char* kAlarmDesk = "alarm_desk";  // ack, assign, note, c
 inline constexpr const char* kBroadcastSend = "broadcast_send";
 inline constexpr const char* kTokenAdd = "token_add";
 inline constexpr const char* kTokenRemove = "token_remove";
+inline constexpr const char* kDetectionChange = "detection_change";
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

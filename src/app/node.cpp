@@ -88,7 +88,7 @@ class Node::CameraSink final : public camera::FrameSink {
              detect::Pipeline* detection, detect::Pipeline::Camera* detected)
       : live_(std::move(live)), store_(store), events_(events), detection_(detection), detected_(detected) {}
 
-  bool detects() const { return detected_ != nullptr; }
+  detect::Pipeline::Camera* detected() const { return detected_; }
 
   void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
     live_->publish(frame, newSegment);
@@ -109,7 +109,7 @@ class Node::CameraSink final : public camera::FrameSink {
   storage::DirWriter::Input* input_ = nullptr;
   Recording::Events* const events_;  // null unless recorded in events mode
   detect::Pipeline* const detection_;
-  detect::Pipeline::Camera* const detected_;  // null unless the camera detects
+  detect::Pipeline::Camera* const detected_;  // null unless the camera detects or may
 };
 
 struct Node::Slot {
@@ -123,7 +123,9 @@ Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage:
            camera::CameraOptions options, NodeDetection detection)
     : loops_(loops),
       recording_(std::make_unique<Recording>(store, cameras)) {
-  if (std::any_of(cameras.begin(), cameras.end(), [](const ConfiguredCamera& c) { return c.detect.enabled(); })) {
+  const bool configurable = detection.configurable;
+  if (configurable ||
+      std::any_of(cameras.begin(), cameras.end(), [](const ConfiguredCamera& c) { return c.detect.enabled(); })) {
     if (!detection.sink) detection.sink = logAnalysis;
     detection_ = std::make_unique<detect::Pipeline>(detection.config, std::move(detection.sink));
   }
@@ -135,7 +137,8 @@ Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage:
     }
     auto slot = std::make_unique<Slot>();
     slot->loop = &loops_.next();
-    detect::Pipeline::Camera* detected = detect.enabled() ? &detection_->addCamera(config.id, detect) : nullptr;
+    detect::Pipeline::Camera* detected =
+        configurable || detect.enabled() ? &detection_->addCamera(config.id, detect) : nullptr;
     slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), recording_->continuous(config.id),
                                               recording_->events(config.id), detection_.get(), detected);
     camera::FrameSink* first = slot->sink.get();
@@ -179,7 +182,7 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
     if (recording_->storageFull(status.id)) {
       status.reason = status.reason.empty() ? kStorageFull : status.reason + "; " + kStorageFull;
     }
-    if (slot->sink->detects()) {
+    if (slot->sink->detected() && detection_->detects(*slot->sink->detected())) {
       const detect::Pipeline::Counts counts = detection_->counts(status.id);
       status.detecting = true;
       status.detectFramesAnalysed = counts.analysed;
@@ -203,6 +206,17 @@ Status Node::setEventOpen(const std::string& cameraId, bool open) {
   if (open ? !events->recorder.open() : !events->recorder.close()) {
     return Status::failedPrecondition(open ? "an event is already open" : "no event is open");
   }
+  return Status::ok();
+}
+
+Status Node::configureDetection(const std::string& cameraId, detect::CameraDetectConfig config) {
+  auto slot = std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s->camera->id() == cameraId; });
+  if (slot == slots_.end()) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));
+  detect::Pipeline::Camera* detected = (*slot)->sink->detected();
+  if (detected == nullptr) {
+    return Status::failedPrecondition(fmt::format("camera \"{}\" was started without detection", cameraId));
+  }
+  detection_->configure(*detected, std::move(config));
   return Status::ok();
 }
 

@@ -30,10 +30,13 @@ namespace vigil::app {
 
 // Detection of the cameras with `detect` set: the pool's options and where
 // every analysis goes. The sink is where the event tracker attaches; left
-// empty, analyses that saw motion are logged at debug.
+// empty, analyses that saw motion are logged at debug. `configurable`:
+// every camera has its place in the pool, so that configureDetection()
+// can turn detection on for one that started without.
 struct NodeDetection {
   detect::DetectConfig config;
   detect::AnalysisSink sink;
+  bool configurable = false;
 };
 
 class Node {
@@ -73,6 +76,12 @@ class Node {
   // event is already open (open) or not open (close). Thread-safe.
   Status setEventOpen(const std::string& cameraId, bool open);
 
+  // What a camera detects from its next picture on (labels, zones, masks).
+  // NotFound: no such camera; FailedPrecondition: the node was made
+  // without NodeDetection::configurable and the camera without detection.
+  // Thread-safe.
+  Status configureDetection(const std::string& cameraId, detect::CameraDetectConfig config);
+
  private:
   struct Slot;
   class Recording;
@@ -80,7 +89,7 @@ class Node {
   EventLoopPool& loops_;
   media::LiveRegistry live_;
   std::unique_ptr<Recording> recording_;
-  std::unique_ptr<detect::Pipeline> detection_;  // null when no camera detects
+  std::unique_ptr<detect::Pipeline> detection_;  // null when no camera detects and none may
   // Masks `applies = "all"`; null when no camera has one. Outlives the slots.
   std::unique_ptr<boost::asio::thread_pool> masking_;
   std::vector<std::unique_ptr<Slot>> slots_;

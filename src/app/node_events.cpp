@@ -104,6 +104,13 @@ void NodeEvents::analyse(const detect::FrameAnalysis& analysis) {
   publishStates(camera);
 }
 
+void NodeEvents::configure(const std::string& camera, const detect::CameraDetectConfig& config) {
+  auto it = cameras_.find(camera);
+  if (it == cameras_.end()) return;
+  MutexLock lock(it->second->mutex);
+  it->second->tracker.reconfigure(config.zones, !config.motionOnly);
+}
+
 void NodeEvents::tick(WallTime now) {
   const auto steadyNow = std::chrono::steady_clock::now();
   for (const auto& [id, camera] : cameras_) {
@@ -214,7 +221,6 @@ void NodeEvents::publishStates(Camera& camera) {
 std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& cameras) {
   std::vector<EventCamera> out;
   for (const auto& [camera, recording, detect] : cameras) {
-    if (!detect.enabled()) continue;
     out.push_back({.id = camera.id,
                    .tracker = {.zones = detect.zones, .objectStage = !detect.motionOnly},
                    .retainDays = recording.retainDays,
@@ -224,21 +230,26 @@ std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& camer
 }
 
 Result<std::unique_ptr<NodeEventsRunner>> NodeEventsRunner::open(const std::string& dataDir,
-                                                                 const std::vector<ConfiguredCamera>& cameras,
+                                                                 std::vector<ConfiguredCamera>& cameras,
                                                                  notify::Notifier* notifier) {
   auto store = detect::EventStore::open((std::filesystem::path(dataDir) / "events.db").string());
   if (!store) return store.status();
   auto closed = (*store)->closeLeftOpen();
   if (!closed) return closed.status();
-  std::unique_ptr<NodeEventsRunner> runner(new NodeEventsRunner(std::move(*store), cameras, notifier));
+  auto settings = DetectionSettings::load(**store, cameras);
+  if (!settings) return settings.status();
+  std::unique_ptr<NodeEventsRunner> runner(
+      new NodeEventsRunner(std::move(*store), std::move(*settings), cameras, notifier));
   runner->events_.addDiscovery();
   runner->events_.endLeftOpen(*closed);
   return runner;
 }
 
 NodeEventsRunner::NodeEventsRunner(std::unique_ptr<detect::EventStore> store,
+                                   std::unique_ptr<DetectionSettings> settings,
                                    const std::vector<ConfiguredCamera>& cameras, notify::Notifier* notifier)
     : store_(std::move(store)),
+      settings_(std::move(settings)),
       events_({.store = store_.get(),
                .setEventOpen =
                    [this](const std::string& camera, bool open) {
@@ -256,7 +267,9 @@ NodeEventsRunner::NodeEventsRunner(std::unique_ptr<detect::EventStore> store,
 NodeEventsRunner::~NodeEventsRunner() = default;
 
 NodeDetection NodeEventsRunner::detection(const detect::DetectConfig& config) {
-  return {.config = config, .sink = [this](const detect::FrameAnalysis& a) { events_.analyse(a); }};
+  return {.config = config,
+          .sink = [this](const detect::FrameAnalysis& a) { events_.analyse(a); },
+          .configurable = true};
 }
 
 http::ClipRoll NodeEventsRunner::clipRoll(const std::string& camera) const {

@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "app/config.h"
+#include "app/detection_settings.h"
 #include "app/node.h"
 #include "base/event_loops.h"
 #include "base/mutex.h"
@@ -62,6 +63,8 @@ class NodeEvents {
 
   // The pipeline's AnalysisSink. Analyses of a camera not given are dropped.
   void analyse(const detect::FrameAnalysis& analysis);
+  // The camera's zones from its next analysis on (settings from the UI).
+  void configure(const std::string& camera, const detect::CameraDetectConfig& config);
   // Ends what has been quiet (events of a camera whose analyses stopped)
   // and, hourly, prunes what is older than each camera's retention.
   void tick(WallTime now);
@@ -95,7 +98,8 @@ class NodeEvents {
   WallTime lastPrune_ GUARDED_BY(pruneMutex_);
 };
 
-// The cameras with detection on, as their event trackers take them.
+// Every camera, as its event tracker takes it: one without detection gets
+// no analyses until its owner turns detection on in the UI.
 std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& cameras);
 
 // A node's detection events as `vigil serve` and `vigil demo` run them:
@@ -109,14 +113,21 @@ std::vector<EventCamera> eventCameras(const std::vector<ConfiguredCamera>& camer
 // sink) and be destroyed before the loops (its timer).
 class NodeEventsRunner {
  public:
+  // Reads the detection settings the owner set in the UI into `cameras`
+  // (DetectionSettings::load): the node starts with them.
   static Result<std::unique_ptr<NodeEventsRunner>> open(const std::string& dataDir,
-                                                        const std::vector<ConfiguredCamera>& cameras,
+                                                        std::vector<ConfiguredCamera>& cameras,
                                                         notify::Notifier* notifier);
   ~NodeEventsRunner();
 
   detect::EventStore* store() const { return store_.get(); }
-  // What the Node takes: the pool's options and the sink into the trackers.
+  // The cameras' detection settings; whoever applies a change sets onChange().
+  DetectionSettings* settings() const { return settings_.get(); }
+  // What the Node takes: the pool's options and the sink into the trackers,
+  // every camera with a place in the pool (settings may turn one on).
   NodeDetection detection(const detect::DetectConfig& config);
+  // A camera's new settings, for its tracker (zones, object stage).
+  void configure(const std::string& camera, const detect::CameraDetectConfig& config) { events_.configure(camera, config); }
   // A camera's pre- and post-roll (its event clip, in the events API).
   http::ClipRoll clipRoll(const std::string& camera) const;
 
@@ -127,11 +138,12 @@ class NodeEventsRunner {
   void stop();
 
  private:
-  NodeEventsRunner(std::unique_ptr<detect::EventStore> store, const std::vector<ConfiguredCamera>& cameras,
-                   notify::Notifier* notifier);
+  NodeEventsRunner(std::unique_ptr<detect::EventStore> store, std::unique_ptr<DetectionSettings> settings,
+                   const std::vector<ConfiguredCamera>& cameras, notify::Notifier* notifier);
   void tickLater();
 
   std::unique_ptr<detect::EventStore> store_;
+  std::unique_ptr<DetectionSettings> settings_;
   std::map<std::string, http::ClipRoll> clipRolls_;  // by camera
   std::atomic<Node*> node_{nullptr};
   NodeEvents events_;

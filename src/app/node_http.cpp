@@ -82,8 +82,24 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
   if (options.events) {
+    DetectionSettings* settings = options.detectionSettings;
     http::addDetectionEventRoutes(
-        *server, {.store = options.events, .audit = access.audit.get(), .clipRoll = options.clipRoll});
+        *server, {.store = options.events,
+                  .audit = access.audit.get(),
+                  .clipRoll = options.clipRoll,
+                  .notifies = settings ? [settings](const std::string& camera, std::string_view label) {
+                    auto current = settings->get(camera);
+                    const auto parsed = detect::parseLabel(label);
+                    return current.isOk() && parsed && current->config.notifies(*parsed);
+                  } : std::function<bool(const std::string&, std::string_view)>()});
+  }
+  if (DetectionSettings* settings = options.detectionSettings) {
+    http::addDetectionSettingsRoutes(
+        *server, {.get = [settings](const std::string& camera) { return settings->get(camera); },
+                  .set = [settings](const std::string& camera, const std::optional<detect::CameraDetectConfig>& config) {
+                    return settings->set(camera, config);
+                  },
+                  .audit = access.audit.get()});
   }
   if (NodeLink* tierLink = options.link) {
     http::addLinkRoutes(*server, {.enrolment = tierLink->enrolment.get(),

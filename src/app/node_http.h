@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "app/detection_settings.h"
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_link.h"
@@ -28,6 +29,8 @@ struct NodeHttpOptions {
   std::string tlsKey;
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
   detect::EventStore* events = nullptr;  // the node's detection events; null: none (no routes)
+  // Its cameras' detection settings (the owner's, over the file's); null: no such routes.
+  DetectionSettings* detectionSettings = nullptr;
   // Each camera's pre- and post-roll, for an event's clip.
   std::function<http::ClipRoll(const std::string& camera)> clipRoll;
   // The built web UI; empty: findWebRoot(), and without one a login page.

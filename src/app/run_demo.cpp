@@ -158,6 +158,16 @@ int runDemo(const DemoOptions& options) {
   }
   std::unique_ptr<NodeEventsRunner> events = std::move(*openedEvents);
   Node node(loops, configs, store->get(), {}, events->detection({}));
+  // Settings from the camera page apply at once; the demo does not restart
+  // itself, so new masks wait for the next start (vigil serve restarts).
+  events->settings()->onChange([&](const std::string& camera, const detect::CameraDetectConfig& detect,
+                                   bool masksChanged) {
+    if (masksChanged) log::warn("demo.masks_changed", {{"camera", camera}, {"effect", "from the next start"}});
+    events->configure(camera, detect);
+    if (Status s = node.configureDetection(camera, detect); !s.isOk()) {
+      log::error("detect.configure.failed", {{"camera", camera}, {"error", s}});
+    }
+  });
   events->start(loops, node);
 
   // The household's tier link, and the village it is linked to. Without a
@@ -212,6 +222,7 @@ int runDemo(const DemoOptions& options) {
                             .listen = options.listen,
                             .store = store->get(),
                             .events = events->store(),
+                            .detectionSettings = events->settings(),
                             .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
                             .webRoot = options.webRoot,
                             .link = &*link});

@@ -104,19 +104,21 @@ int runServe(const Config& config, AfterServe& after) {
     }
   }
 
-  // Detection events (design/DETECT.md, "Events") in the data directory;
-  // the notifier's entities are added before the link starts it.
+  // Detection events (design/DETECT.md, "Events") in the data directory,
+  // with the detection settings the owner set in the UI, which the cameras
+  // start with; the notifier's entities are added before the link starts it.
+  std::vector<ConfiguredCamera> cameras = config.cameras;
   EventLoopPool loops;
   std::unique_ptr<NodeEventsRunner> events;
   if (!config.node.dataDir.empty()) {
-    auto opened = NodeEventsRunner::open(config.node.dataDir, config.cameras, link ? link->notifier.get() : nullptr);
+    auto opened = NodeEventsRunner::open(config.node.dataDir, cameras, link ? link->notifier.get() : nullptr);
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
     }
     events = std::move(*opened);
   }
-  Node node(loops, config.cameras, store.get(), {},
+  Node node(loops, cameras, store.get(), {},
             events ? events->detection(config.detect) : NodeDetection{.config = config.detect});
   if (events) events->start(loops, node);
   if (link) {
@@ -152,6 +154,23 @@ int runServe(const Config& config, AfterServe& after) {
       });
     });
   };
+  // Settings from the UI (design/DETECT.md): labels and zones apply at
+  // once; new privacy masks restart the node in place, so that no stream,
+  // cached picture or encoder made under the old masks outlives them.
+  if (events) {
+    events->settings()->onChange([&](const std::string& camera, const detect::CameraDetectConfig& detect,
+                                     bool masksChanged) {
+      if (masksChanged) {
+        log::info("detect.masks_changed", {{"camera", camera}, {"effect", "restart in place"}});
+        restartSoon();
+        return;
+      }
+      events->configure(camera, detect);
+      if (Status s = node.configureDetection(camera, detect); !s.isOk()) {
+        log::error("detect.configure.failed", {{"camera", camera}, {"error", s}});
+      }
+    });
+  }
   if (access) {
     auto started = startNodeHttp(loops, node, *access,
                                  {.node = config.node,
@@ -161,6 +180,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
                                   .events = events ? events->store() : nullptr,
+                                  .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,

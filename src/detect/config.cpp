@@ -9,20 +9,27 @@ namespace vigil::detect {
 
 namespace {
 
-constexpr size_t kMinPolygonPoints = 3;
-constexpr size_t kMaxPolygonPoints = 64;
 constexpr std::string_view kZoneKeys[] = {"name", "polygon", "kind"};
 constexpr std::string_view kMaskKeys[] = {"name", "polygon", "applies"};
 
 constexpr std::string_view kMotionOnly = "motion";
 
-bool isDetectName(std::string_view name) { return name == kMotionOnly || parseLabel(name).has_value(); }
+bool isLabelName(std::string_view name) { return parseLabel(name).has_value(); }
+bool isDetectName(std::string_view name) { return name == kMotionOnly || isLabelName(name); }
 
-// A zone's or a mask's name: what the UI and events show, 1..64
-// characters, no control characters.
-bool isValidAreaName(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::none_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+// A list of distinct labels under `key`.
+Status readLabels(const ConfigTable& t, std::string_view key, std::vector<Label>& out) {
+  std::vector<std::string> names;
+  VIGIL_RETURN_IF_ERROR(t.readStrings(key, isLabelName, "\"person\", \"vehicle\" or \"animal\"", names));
+  out.clear();
+  for (const std::string& name : names) {
+    const Label label = *parseLabel(name);
+    if (std::find(out.begin(), out.end(), label) != out.end()) {
+      return t.fail(key, fmt::format("\"{}\" appears twice", name));
+    }
+    out.push_back(label);
+  }
+  return Status::ok();
 }
 
 // `name` and `polygon` of a [[camera.zone]] or [[camera.mask]] table;
@@ -73,6 +80,9 @@ Status readCameraDetectConfig(const ConfigTable& t, CameraDetectConfig& out) {
     }
     out.labels.push_back(label);
   }
+  if (t.contains("notify_labels")) {
+    VIGIL_RETURN_IF_ERROR(readLabels(t, "notify_labels", out.notify.emplace()));
+  }
 
   auto zones = t.tables("zone");
   if (!zones) return zones.status();
@@ -98,6 +108,15 @@ Status readCameraDetectConfig(const ConfigTable& t, CameraDetectConfig& out) {
     out.masks.push_back(std::move(mask));
   }
   return Status::ok();
+}
+
+bool isValidAreaName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::none_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+bool CameraDetectConfig::notifies(Label label) const {
+  return !notify || std::find(notify->begin(), notify->end(), label) != notify->end();
 }
 
 int workerCount(const DetectConfig& config) {

@@ -3,6 +3,7 @@
 // [[camera]] table that say what a camera detects and where (`detect`,
 // `[[camera.zone]]`, `[[camera.mask]]`). app/config.h reads both.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@ struct Zone {
   std::string name;
   Polygon polygon;
   Kind kind = Kind::kInclude;
+  bool operator==(const Zone&) const = default;
 };
 
 // A privacy mask: blacked out before detection sees the picture; with
@@ -42,6 +44,7 @@ struct Mask {
   std::string name;
   Polygon polygon;
   Applies applies = Applies::kShared;
+  bool operator==(const Mask&) const = default;
 };
 
 // What one camera detects: objects of `labels` (motion only finds where
@@ -50,12 +53,26 @@ struct Mask {
 struct CameraDetectConfig {
   std::vector<Label> labels;
   bool motionOnly = false;
+  // The labels the household's screens announce (`notify_labels`); none:
+  // every label (a camera announces only what it detects).
+  std::optional<std::vector<Label>> notify;
   std::vector<Zone> zones;
   std::vector<Mask> masks;
 
   bool enabled() const { return motionOnly || !labels.empty(); }
+  // Whether a new event of `label` is announced on the household's screens.
+  bool notifies(Label label) const;
+  bool operator==(const CameraDetectConfig&) const = default;
 };
-inline constexpr std::string_view kCameraDetectConfigKeys[] = {"detect", "zone", "mask"};
+inline constexpr std::string_view kCameraDetectConfigKeys[] = {"detect", "notify_labels", "zone", "mask"};
 Status readCameraDetectConfig(const ConfigTable& table, CameraDetectConfig& out);
+
+// What the names and polygons of zones and masks must be, in the config
+// file and the API alike: a name of 1 to 64 characters without control
+// characters, unique among the camera's zones (or its masks), and 3 to 64
+// points.
+inline constexpr size_t kMinPolygonPoints = 3;
+inline constexpr size_t kMaxPolygonPoints = 64;
+bool isValidAreaName(std::string_view name);
 
 }  // namespace vigil::detect

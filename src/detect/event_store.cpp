@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/log.h"
+#include "detect/settings.h"
 #include "link/sql.h"
 
 namespace vigil::detect {
@@ -32,6 +34,10 @@ CREATE TABLE IF NOT EXISTS event (
 );
 CREATE INDEX IF NOT EXISTS event_by_start ON event (start_us);
 CREATE INDEX IF NOT EXISTS event_by_camera ON event (camera, start_us);
+CREATE TABLE IF NOT EXISTS camera_settings (
+  camera TEXT PRIMARY KEY,
+  settings TEXT NOT NULL
+);
 )sql";
 
 constexpr const char* kColumns =
@@ -181,6 +187,35 @@ Result<int64_t> EventStore::prune(const std::string& camera, WallTime before) {
                             .bind(before.unixMicros())
                             .run());
   return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+Status EventStore::setCameraSettings(const std::string& camera, const std::optional<CameraDetectConfig>& settings) {
+  MutexLock lock(mutex_);
+  if (!settings) return SqlQuery(db_, "DELETE FROM camera_settings WHERE camera = ?").bind(camera).run();
+  return SqlQuery(db_,
+                  "INSERT INTO camera_settings (camera, settings) VALUES (?, ?) "
+                  "ON CONFLICT (camera) DO UPDATE SET settings = excluded.settings")
+      .bind(camera)
+      .bind(cameraDetectJson(*settings).dump())
+      .run();
+}
+
+Result<std::map<std::string, CameraDetectConfig>> EventStore::cameraSettings() {
+  MutexLock lock(mutex_);
+  SqlQuery q(db_, "SELECT camera, settings FROM camera_settings");
+  std::map<std::string, CameraDetectConfig> out;
+  for (;;) {
+    auto more = q.next();
+    if (!more) return more.status();
+    if (!*more) return out;
+    std::string camera = q.text(0);
+    auto settings = parseCameraDetectJson(q.text(1));
+    if (!settings) {
+      log::warn("detect.settings.unreadable", {{"camera", camera}, {"error", settings.status()}});
+      continue;
+    }
+    out.emplace(std::move(camera), std::move(*settings));
+  }
 }
 
 }  // namespace vigil::detect

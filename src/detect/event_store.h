@@ -1,5 +1,6 @@
 #pragma once
-// A node's detection events, <data_dir>/events.db (SQLite, WAL,
+// A node's detection events and the detection settings its owner set in
+// the UI, <data_dir>/events.db (SQLite, WAL,
 // synchronous=FULL): per event its camera, label, top score, start, end
 // (none while open), the last time it was seen, the zones it entered, its
 // box in the top-scoring picture and that picture as JPEG with the box
@@ -7,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "base/mutex.h"
 #include "base/status.h"
+#include "detect/config.h"
 #include "detect/events.h"
 
 namespace vigil::detect {
@@ -50,6 +53,14 @@ class EventStore {
   Result<std::vector<DetectionEvent>> list(const EventQuery& query) EXCLUDES(mutex_);
   // Deletes the events of `camera` that started before `before`; how many.
   Result<int64_t> prune(const std::string& camera, WallTime before) EXCLUDES(mutex_);
+
+  // The settings the owner set for `camera` (over its config file's), or
+  // none to go back to the file's.
+  Status setCameraSettings(const std::string& camera, const std::optional<CameraDetectConfig>& settings)
+      EXCLUDES(mutex_);
+  // Every camera's settings set in the UI. A row that does not parse (a
+  // newer version's) is logged and left out.
+  Result<std::map<std::string, CameraDetectConfig>> cameraSettings() EXCLUDES(mutex_);
 
  private:
   explicit EventStore(sqlite3* db) : db_(db) {}

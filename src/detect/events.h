@@ -73,6 +73,13 @@ class EventTracker {
   // timer, so events end when a camera's analyses stop).
   std::vector<EventChange> expire(WallTime now);
 
+  // Zones entered, and whether objects (else motion) make events, from the
+  // next analysis on (settings from the UI).
+  void reconfigure(std::vector<Zone> zones, bool objectStage) {
+    options_.zones = std::move(zones);
+    options_.objectStage = objectStage;
+  }
+
   // Whether motion was seen within `quiet` of the last analysis.
   bool motion() const { return motion_; }
   // Objects seen and not yet forgotten, stationary ones included, by label.
@@ -102,7 +109,7 @@ class EventTracker {
   void forget(WallTime now, std::vector<EventChange>& out);
 
   const std::string camera_;
-  const TrackerOptions options_;
+  TrackerOptions options_;
   std::vector<Track> tracks_;
   std::mt19937_64 random_{std::random_device{}()};  // event ids
   bool motion_ = false;

@@ -30,6 +30,7 @@ struct Box {
 struct Point {
   double x = 0;
   double y = 0;
+  friend bool operator==(const Point&, const Point&) = default;
 };
 
 using Polygon = std::vector<Point>;

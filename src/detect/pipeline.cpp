@@ -73,12 +73,14 @@ Box objectRegion(const std::vector<Box>& motion, int width, int height) {
 
 class Pipeline::Camera {
  public:
-  Camera(std::string id, CameraDetectConfig config) : id(std::move(id)), config(std::move(config)) {}
+  Camera(std::string id, CameraDetectConfig initial)
+      : id(std::move(id)), enabled(initial.enabled()), config(std::make_shared<const CameraDetectConfig>(std::move(initial))) {}
 
   const std::string id;
-  const CameraDetectConfig config;
+  std::atomic<bool> enabled;
 
   Mutex mutex;
+  std::shared_ptr<const CameraDetectConfig> config GUARDED_BY(mutex);
   std::deque<Pending> queue GUARDED_BY(mutex);
   // In the pool's ready list or held by a worker: no second worker takes it.
   bool scheduled GUARDED_BY(mutex) = false;
@@ -88,6 +90,7 @@ class Pipeline::Camera {
   std::atomic<uint64_t> analysed{0};
 
   // The worker's, while the camera is scheduled and taken: one at a time.
+  std::shared_ptr<const CameraDetectConfig> applied;  // what the maps below were made for
   std::optional<VideoDecoder> decoder;
   bool decoderNeedsKeyframe = true;
   std::optional<int64_t> nextDuePts;
@@ -134,6 +137,15 @@ Pipeline::Camera& Pipeline::addCamera(const std::string& id, CameraDetectConfig 
   return *pool_->cameras.back();
 }
 
+void Pipeline::configure(Camera& camera, CameraDetectConfig config) {
+  MutexLock lock(camera.mutex);
+  const bool enabled = config.enabled();
+  if (enabled && !camera.enabled.load()) camera.awaitKeyframe = true;  // its decoder starts again there
+  if (!enabled) camera.queue.clear();
+  camera.config = std::make_shared<const CameraDetectConfig>(std::move(config));
+  camera.enabled.store(enabled);
+}
+
 void Pipeline::start() {
   const int count = workerCount(pool_->config);
   for (int i = 0; i < count; ++i) pool_->workers.emplace_back([pool = pool_.get()] { pool->run(); });
@@ -152,9 +164,11 @@ void Pipeline::stop() {
 }
 
 void Pipeline::push(Camera& camera, const media::SharedFrame& frame, bool newSegment) {
+  if (!camera.enabled.load(std::memory_order_relaxed)) return;
   bool schedule = false;
   {
     MutexLock lock(camera.mutex);
+    if (!camera.enabled.load(std::memory_order_relaxed)) return;
     if (camera.awaitKeyframe && !frame->keyframe) {
       ++camera.droppedSinceAnalysis;
       camera.dropped.fetch_add(1, std::memory_order_relaxed);
@@ -185,6 +199,8 @@ void Pipeline::push(Camera& camera, const media::SharedFrame& frame, bool newSeg
   pool_->wake.notify_one();
 }
 
+bool Pipeline::detects(const Camera& camera) const { return camera.enabled.load(std::memory_order_relaxed); }
+
 Pipeline::Counts Pipeline::counts(const std::string& cameraId) const {
   for (const auto& camera : pool_->cameras) {
     if (camera->id == cameraId) {
@@ -195,15 +211,11 @@ Pipeline::Counts Pipeline::counts(const std::string& cameraId) const {
 }
 
 void Pipeline::Pool::run() {
-  // Each worker its own detector (not thread-safe); a model that does not
-  // open leaves detection at motion only.
-  const std::string model = config.model.empty() ? ObjectDetector::defaultModelPath() : config.model;
+  // Each worker its own detector (not thread-safe), loaded when a camera
+  // first gives it a frame; a model that does not open leaves detection at
+  // motion only.
   std::unique_ptr<ObjectDetector> detector;
-  if (auto opened = ObjectDetector::open(model)) {
-    detector = std::move(*opened);
-  } else {
-    log::warn("detect.model.failed", {{"error", opened.status()}, {"effect", "motion only"}});
-  }
+  bool modelTried = false;
   std::vector<Pending> batch;
   for (;;) {
     Camera* camera = nullptr;
@@ -220,6 +232,15 @@ void Pipeline::Pool::run() {
       while (!camera->queue.empty() && batch.size() < kBatchFrames) {
         batch.push_back(std::move(camera->queue.front()));
         camera->queue.pop_front();
+      }
+    }
+    if (!modelTried && !batch.empty()) {
+      modelTried = true;
+      const std::string model = config.model.empty() ? ObjectDetector::defaultModelPath() : config.model;
+      if (auto opened = ObjectDetector::open(model)) {
+        detector = std::move(*opened);
+      } else {
+        log::warn("detect.model.failed", {{"error", opened.status()}, {"effect", "motion only"}});
       }
     }
     for (const Pending& pending : batch) process(*camera, pending, detector.get());
@@ -299,12 +320,20 @@ void Pipeline::Pool::resize(Camera& camera, const AVFrame& picture) {
   camera.toBgr.reset(sws_getContext(picture.width, picture.height, format, width, height, AV_PIX_FMT_BGR24,
                                     SWS_BILINEAR, nullptr, nullptr, nullptr));
   camera.gray.assign(static_cast<size_t>(motionWidth) * motionHeight, 0);
-  camera.motion.emplace(AreaMaps(camera.config, motionWidth, motionHeight), config.sensitivity);
-  camera.pictureMaps.emplace(camera.config, width, height);
+  camera.motion.emplace(AreaMaps(*camera.applied, motionWidth, motionHeight), config.sensitivity);
+  camera.pictureMaps.emplace(*camera.applied, width, height);
 }
 
 void Pipeline::Pool::analyse(Camera& camera, const AVFrame& picture, WallTime time, ObjectDetector* detector) {
-  if (picture.width != camera.sourceWidth || picture.height != camera.sourceHeight ||
+  std::shared_ptr<const CameraDetectConfig> current;
+  {
+    MutexLock lock(camera.mutex);
+    current = camera.config;
+  }
+  // New zones or masks: new maps, and motion learns its background again.
+  const bool reconfigured = current != camera.applied;
+  camera.applied = std::move(current);
+  if (reconfigured || picture.width != camera.sourceWidth || picture.height != camera.sourceHeight ||
       picture.format != camera.sourceFormat) {
     resize(camera, picture);
   }
@@ -341,7 +370,7 @@ void Pipeline::Pool::analyse(Camera& camera, const AVFrame& picture, WallTime ti
     if (detector != nullptr && !camera.config.labels.empty()) {  // a motion-only camera has no object stage
       const Box region = objectRegion(analysis.motion, bgr->width, bgr->height);
       for (const Detection& d : detector->detect(*bgr, region, kMinObjectScore)) {
-        const auto& labels = camera.config.labels;
+        const auto& labels = camera.applied->labels;
         if (std::find(labels.begin(), labels.end(), d.label) != labels.end()) analysis.objects.push_back(d);
       }
     }

@@ -27,17 +27,27 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Before start(): a camera whose frames push() will take.
+  // Before start(): a camera whose frames push() will take while its
+  // config has labels (CameraDetectConfig::enabled).
   Camera& addCamera(const std::string& id, CameraDetectConfig config);
-  // Starts the workers (DetectConfig::workers; workerCount()).
+  // The camera's new config, from any thread: the next picture analysed
+  // uses it (labels, zones, masks). Without labels the camera's frames are
+  // no longer queued; with labels again, from its next keyframe.
+  void configure(Camera& camera, CameraDetectConfig config);
+  // Starts the workers (DetectConfig::workers; workerCount()). Each loads
+  // the object model when it first needs it.
   void start();
   // Joins the workers, dropping what is queued. Frames pushed after are
   // ignored. Idempotent.
   void stop();
 
   // One received frame of `camera`, from its loop: queued (the pointer,
-  // never the bytes) or dropped at once; never waits for a worker.
+  // never the bytes), dropped at once, or ignored while the camera detects
+  // nothing; never waits for a worker.
   void push(Camera& camera, const media::SharedFrame& frame, bool newSegment);
+
+  // Whether the camera's config has labels now. Thread-safe.
+  bool detects(const Camera& camera) const;
 
   struct Counts {
     uint64_t analysed = 0;  // pictures analysed

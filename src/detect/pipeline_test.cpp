@@ -281,5 +281,53 @@ TEST_F(PipelineTest, ThePersonWalkingInIsAPerson) {
   EXPECT_GT(analysesWithMotion(vehicles), 0);
 }
 
+// Settings from the UI (design/DETECT.md, "Settings from the UI") take
+// effect on the running pipeline: a camera detecting nothing queues no
+// frame, then detects from its next keyframe, and new masks apply to the
+// next picture analysed.
+TEST_F(PipelineTest, ConfigureTakesEffectOnTheRunningPipeline) {
+  auto frames = testing::readH264File(slide(), kFps, WallTime::fromUnixMicros(1'000'000'000'000));
+  ASSERT_TRUE(frames.isOk()) << frames.status().toString();
+  Mutex mutex;
+  std::vector<FrameAnalysis> out;
+  Pipeline pipeline(DetectConfig{.workers = 1}, [&](const FrameAnalysis& a) {
+    MutexLock lock(mutex);
+    out.push_back(a);
+  });
+  Pipeline::Camera& camera = pipeline.addCamera("cam", {});
+  pipeline.start();
+  // Pushes frames [from, to) and waits until the worker analysed `expect` more.
+  auto feed = [&](size_t from, size_t to, uint64_t expect) {
+    const uint64_t before = pipeline.counts("cam").analysed;
+    for (size_t i = from; i < to; ++i) pipeline.push(camera, (*frames)[i], i == 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (pipeline.counts("cam").analysed < before + expect && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  auto taken = [&] {
+    MutexLock lock(mutex);
+    return std::exchange(out, {});
+  };
+  ASSERT_EQ(frames->size(), 60u);  // 6 s at 10 fps, a keyframe every 2 s (20 frames)
+  feed(0, 20, 0);
+  EXPECT_EQ(pipeline.counts("cam").analysed, 0u);
+  EXPECT_TRUE(taken().empty());
+
+  // The photo slides in from t = 2 s; a mask over the whole picture hides it.
+  pipeline.configure(camera, {.labels = {Label::kPerson}, .masks = {{.name = "all", .polygon = rect(0, 0, 1, 1)}}});
+  feed(20, 40, 10);  // every other frame, 5 of 10 fps
+  const auto masked = taken();
+  EXPECT_EQ(masked.size(), 10u);
+  for (const FrameAnalysis& a : masked) EXPECT_TRUE(a.motion.empty()) << seconds(a);
+
+  pipeline.configure(camera, {.labels = {Label::kPerson}});
+  feed(40, 60, 10);
+  const auto open = taken();
+  EXPECT_EQ(open.size(), 10u);
+  EXPECT_TRUE(std::any_of(open.begin(), open.end(), [](const FrameAnalysis& a) { return !a.motion.empty(); }));
+  pipeline.stop();
+}
+
 }  // namespace
 }  // namespace vigil::detect

@@ -48,6 +48,10 @@ struct Shared {
   const CameraGate* gate;
 
   ClipRoll roll(const std::string& camera) const { return context.clipRoll ? context.clipRoll(camera) : ClipRoll{}; }
+  bool notifies(const detect::DetectionEvent& e) const {
+    if (e.label == "motion") return false;
+    return !context.notifies || context.notifies(e.camera, e.label);
+  }
   // The event {id}, when the session may see its camera.
   Result<detect::DetectionEvent> visibleEvent(const Request& req) const {
     const std::string& id = req.params.at("id");
@@ -90,10 +94,18 @@ Response listEvents(Shared& shared, const Request& req) {
   auto limit = intParam(*q, "limit", 1, kMaxLimit, 100);
   if (!limit) return errorResponse(limit.status());
   query.limit = static_cast<size_t>(*limit);
+  bool announced = false;
+  if (auto it = q->find("notify"); it != q->end()) {
+    if (it->second != "true" && it->second != "false") return Response::error(400, "notify: must be true or false");
+    announced = it->second == "true";
+  }
   auto events = shared.context.store->list(query);
   if (!events) return errorResponse(events.status());
   json out = json::array();
-  for (const auto& e : *events) out.push_back(eventJson(e, shared.roll(e.camera)));
+  for (const auto& e : *events) {
+    if (announced && !shared.notifies(e)) continue;
+    out.push_back(eventJson(e, shared.roll(e.camera)));
+  }
   return Response::json(200, out.dump());
 }
 

@@ -11,6 +11,8 @@
 // Only events of cameras the session may see (the camera gate): another
 // camera's event, and a camera= the user may not see, answer 404 as one
 // that does not exist. `start`/`end` select events overlapping them.
+// `notify=true`: only the events the household's screens announce (the
+// labels its owner chose per camera, detect/config.h `notify`; never motion).
 
 #include <chrono>
 #include <functional>
@@ -32,6 +34,8 @@ struct DetectionEventRoutesContext {
   access::AuditLog* audit = nullptr;
   // A camera's pre- and post-roll (storage's pre_roll_s, post_roll_s); null: ClipRoll{}.
   std::function<ClipRoll(const std::string& camera)> clipRoll;
+  // Whether a new event of `label` at `camera` is announced; null: every person, vehicle and animal.
+  std::function<bool(const std::string& camera, std::string_view label)> notifies;
 };
 
 void addDetectionEventRoutes(HttpServer& server, DetectionEventRoutesContext context);

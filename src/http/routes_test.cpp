@@ -14,6 +14,7 @@
 #include "http/broadcast_routes.h"
 #include "http/camera_routes.h"
 #include "http/detection_event_routes.h"
+#include "http/detection_settings_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
 #include "http/live_routes.h"
@@ -113,6 +114,13 @@ class RoutesTest : public ::testing::Test {
                                          return camera == "gate" ? ClipRoll{std::chrono::seconds(3), std::chrono::seconds(7)}
                                                                  : ClipRoll{};
                                        }});
+    addDetectionSettingsRoutes(
+        *server_, {.get = [](const std::string& camera) -> Result<DetectionSettingsRoutesContext::Current> {
+                     if (camera != "gate") return Status::notFound("no camera");
+                     return DetectionSettingsRoutesContext::Current{};
+                   },
+                   .set = [](const std::string&, const std::optional<detect::CameraDetectConfig>&) { return Status::ok(); },
+                   .audit = audit_.get()});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());

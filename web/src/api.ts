@@ -90,6 +90,28 @@ export interface Share {
   expires_at: string | null;
 }
 
+// A camera's detection settings (GET/PUT/DELETE .../detection; design/DETECT.md
+// "Settings from the UI"). Polygons in 0..1 picture coordinates.
+export type ObjectLabel = "person" | "vehicle" | "animal";
+export type Polygon = [number, number][];
+export interface DetectionZone {
+  name: string;
+  kind: "include" | "ignore";
+  polygon: Polygon;
+}
+export interface DetectionMask {
+  name: string;
+  applies: "shared" | "all";
+  polygon: Polygon;
+}
+export interface DetectionSettings {
+  labels: ObjectLabel[];
+  notify: ObjectLabel[] | null; // null: every label detected
+  zones: DetectionZone[];
+  masks: DetectionMask[];
+  source?: "file" | "owner"; // answers only
+}
+
 // The tier link (GET /api/v1/link and its routes; design/LINK.md).
 export type NodeTier = "household" | Tier;
 interface LinkTraffic {
@@ -260,6 +282,10 @@ export const api = {
   },
   shares: (camera: string) => request<Share[]>("GET", `${cameraPath(camera)}/shares`),
   setShares: (camera: string, shares: Share[]) => request<Share[]>("PUT", `${cameraPath(camera)}/shares`, shares),
+  detection: (camera: string) => request<DetectionSettings>("GET", `${cameraPath(camera)}/detection`),
+  setDetection: (camera: string, settings: DetectionSettings) =>
+    request<DetectionSettings>("PUT", `${cameraPath(camera)}/detection`, settings),
+  resetDetection: (camera: string) => request<DetectionSettings>("DELETE", `${cameraPath(camera)}/detection`),
   audit: (filter: { start?: number; end?: number; user?: string; camera?: string; limit?: number }) => {
     const q = new URLSearchParams();
     if (filter.start !== undefined) q.set("start", rfc3339(filter.start));
@@ -269,10 +295,11 @@ export const api = {
     if (filter.limit) q.set("limit", String(filter.limit));
     return request<AuditRow[]>("GET", `/api/v1/audit?${q}`);
   },
-  // Newest first, overlapping [start, end).
-  events: (filter: { camera?: string; label?: EventLabel; start?: number; end?: number; limit?: number }) => {
+  // Newest first, overlapping [start, end); notify: only those the household is told of.
+  events: (filter: { camera?: string; label?: EventLabel; start?: number; end?: number; limit?: number; notify?: boolean }) => {
     const q = new URLSearchParams();
     if (filter.camera) q.set("camera", filter.camera);
+    if (filter.notify) q.set("notify", "true");
     if (filter.label) q.set("label", filter.label);
     if (filter.start !== undefined) q.set("start", rfc3339(filter.start));
     if (filter.end !== undefined) q.set("end", rfc3339(filter.end));

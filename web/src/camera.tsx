@@ -6,6 +6,7 @@ import { eventsText } from "./events_text";
 import { Badge, useCameras } from "./grid";
 import { StateOverlay } from "./live";
 import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
+import { DetectionPanel } from "./detection_settings";
 import { Sharing } from "./sharing";
 import { Timeline } from "./timeline";
 import { DAY, HOUR, MINUTE, SECOND, clockTime, dateTime, duration, fromLocalInput, toLocalInput } from "./time";
@@ -311,6 +312,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
         </details>
       )}
       {canShare && !tv && <Sharing id={id} />}
+      {canShare && !tv && !id.includes(".") && <DetectionPanel id={id} />}
     </div>
   );
 }

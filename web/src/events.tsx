@@ -10,7 +10,6 @@ const kLimit = 200;
 // An event is played from this long before it started.
 export const kBeforeEvent = 5 * SECOND;
 const kNotifyPollMs = 5 * SECOND;
-const kObjectLabels: EventLabel[] = ["person", "vehicle", "animal"];
 
 // The camera page playing from `at` (ms).
 export function eventHash(camera: string, at: number): string {
@@ -98,14 +97,15 @@ export function useCameraEvents(camera: string, start: number, end: number, key:
   return value ?? [];
 }
 
-// The household's notification: person, vehicle and animal events that
-// started since the page opened, newest first, until dismissed.
+// The household's notification: the events of the labels its owner chose
+// per camera (the server filters: notify=true) that started since the
+// page opened, newest first, until dismissed.
 export function useNewDetections(enabled: boolean): { latest: DetectionEvent | undefined; dismiss: () => void } {
   const [since] = useState(() => Date.now());
   const [dismissed, setDismissed] = useState<Set<string>>(new Set());
-  const { value } = usePoll(enabled, () => api.events({ start: since, limit: 20 }), kNotifyPollMs);
+  const { value } = usePoll(enabled, () => api.events({ start: since, limit: 20, notify: true }), kNotifyPollMs);
   const fresh = (value ?? []).filter(
-    (e) => kObjectLabels.includes(e.label) && Date.parse(e.start) >= since && !dismissed.has(e.id),
+    (e) => Date.parse(e.start) >= since && !dismissed.has(e.id),
   );
   const latest = fresh[0];
   return { latest, dismiss: () => latest && setDismissed((d) => new Set([...d, ...fresh.map((e) => e.id)])) };
