@@ -367,7 +367,7 @@ void Pipeline::Pool::analyse(Camera& camera, const AVFrame& picture, WallTime ti
       analysis.motion.push_back({b.x * kMotionScale, b.y * kMotionScale, b.width * kMotionScale,
                                  b.height * kMotionScale});
     }
-    if (detector != nullptr && !camera.config.labels.empty()) {  // a motion-only camera has no object stage
+    if (detector != nullptr && !camera.applied->labels.empty()) {  // a motion-only camera has no object stage
       const Box region = objectRegion(analysis.motion, bgr->width, bgr->height);
       for (const Detection& d : detector->detect(*bgr, region, kMinObjectScore)) {
         const auto& labels = camera.applied->labels;
