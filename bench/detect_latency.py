@@ -14,12 +14,17 @@ loopback). The floor, in the same run: the detector's own inference
 (`vigil-detector-bench`, one thread, the same model and photo), which the
 path contains once at least.
 
-One camera by default: `[detect]`'s default pool is one worker on this
-2-core box, and at 5 analyses per second with motion in most of them a
-few cameras fill it, so latency then measures the queue (dropping frames
-to the next keyframe, design/DETECT.md), not the path.
+Two cameras by default: `[detect]`'s default pool is one worker on this
+2-core box, and a few cameras whose motion all runs the detector at once
+fill it, so latency then measures the queue (dropping frames to the next
+keyframe, design/DETECT.md), not the path.
 
-  bench/detect_latency.py --build build/release [--cameras 1] [--loop-seconds 5] [--seconds 120]
+The loop is long enough (30 s) for the person to be gone longer than an
+event's quiet period (10 s) between visits: with a short loop they come
+back to the same spot before their event ended, which is the same event
+and, after 30 s on that spot, a stationary one (design/DETECT.md).
+
+  bench/detect_latency.py --build build/release [--cameras 2] [--loop-seconds 30] [--seconds 240]
 """
 import json
 import os
@@ -86,9 +91,9 @@ def detector_floor(build, seconds):
 
 def main():
     ap = arguments(__doc__, scratch=True)
-    ap.add_argument("--cameras", type=int, default=1)
-    ap.add_argument("--loop-seconds", type=int, default=5)
-    ap.add_argument("--seconds", type=int, default=120)
+    ap.add_argument("--cameras", type=int, default=2)
+    ap.add_argument("--loop-seconds", type=int, default=30)
+    ap.add_argument("--seconds", type=int, default=240)
     a = ap.parse_args()
     vigil = vigil_binary(a.build)
     d = tempfile.mkdtemp(dir=a.dir, prefix="vigil-detect-latency-")

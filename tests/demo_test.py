@@ -106,7 +106,7 @@ class Demo(unittest.TestCase):
 
     def test_a_person_at_the_front_door_is_an_event_with_a_snapshot(self):
         # Camera 1 is the front door: testcam slides the person photo in
-        # every 10 s, and detection is on. The bound is loose for sanitized builds.
+        # every 30 s, and detection is on. The bound is loose for sanitized builds.
         deadline = time.monotonic() + 120
         while True:
             status, _, body = get(self.url + "api/v1/events?camera=cam-1&label=person", self.token)

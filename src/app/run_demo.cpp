@@ -102,9 +102,12 @@ int runDemo(const DemoOptions& options) {
   cams.height = 720;
   cams.fps = 25;
   cams.bitrateKbps = 2000;
-  // Camera 1 is a front door where a person walks in every 10 s (the
+  // Camera 1 is a front door where a person walks in every 30 s (the
   // detection tests' photo as testcam's scene), with detection on: the
   // events page and the household's notifications have something to show.
+  // 30 s: gone for longer than an event's quiet period, each visit is an
+  // event; back sooner on the same spot, it would be one stationary person.
+  cams.loopSeconds = 30;
   const std::string doorScene = findInSourceTree(kDoorScene);
   if (doorScene.empty()) {
     log::warn("demo.no_door_scene",
