@@ -113,9 +113,10 @@ class DetectSettings(unittest.TestCase):
 
         # Each change is an audit row naming the areas, never their polygons.
         status, _, rows = self.api("GET", "/api/v1/audit?camera=door")
-        changes = [r for r in rows if r["action"] == "detection_change"]
+        changes = sorted((r for r in rows if r["action"] == "detection_change"), key=lambda r: r["seq"])
         self.assertEqual(len(changes), 3, rows)
         self.assertEqual(changes[-1]["detail"]["zones"], ["yard"])
+        self.assertEqual(changes[-1]["detail"]["masks"], [{"name": "road", "applies": "shared"}])
         self.assertNotIn("polygon", str(changes[-1]["detail"]))
 
         # Kept across a restart.
@@ -128,7 +129,11 @@ class DetectSettings(unittest.TestCase):
         status, _, current = self.api("DELETE", "/api/v1/cameras/door/detection")
         self.assertEqual((status, current["source"], current["labels"]), (200, "file", []))
         status, _, rows = self.api("GET", "/api/v1/audit?camera=door")
-        self.assertEqual([r["detail"] for r in rows if r["action"] == "detection_change"][-1], {"reset": True})
+        newest = max((r for r in rows if r["action"] == "detection_change"), key=lambda r: r["seq"])
+        self.assertEqual(newest["detail"], {"reset": True})
+        # The owner's mask is gone with its settings: the node restarts in place.
+        changed = [i for i, line in enumerate(self.serve.stderr_lines) if "detect.masks_changed" in line][-1]
+        self.serve.wait_for_line(r"serve\.http ", stream="stderr", since=changed)
 
 
 if __name__ == "__main__":

@@ -48,9 +48,13 @@ class MaskAttackTest(mask_test.MaskTest):
             self.check(luma, masked=False)
 
         self.restart_masked(village, house, "shared")
-        # The next viewer at the village, from the first segment listed.
-        status, _, body = request(village, "GET", "/api/v1/cameras/house-1.door/live.m3u8")
-        self.assertEqual(status, 200, body[:200])
+        # The next viewer at the village, from the first segment listed
+        # (once the window lists one: a window from before is not served).
+        def listed():
+            status, _, body = request(village, "GET", "/api/v1/cameras/house-1.door/live.m3u8")
+            self.assertEqual(status, 200, body[:200])
+            return b"#EXTINF" in body
+        wait_until("the village's live HLS window lists a segment", listed, 60)
         r = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-headers",
                             f"Authorization: Bearer {village.token}\r\n", "-live_start_index", "0",
                             "-i", f"{village.url}/api/v1/cameras/house-1.door/live.m3u8", "-frames:v", "1",

@@ -131,7 +131,10 @@ int runServe(const Config& config, AfterServe& after) {
     }
   }
   std::unique_ptr<http::HttpServer> web;
+  bool stopping = false;  // on loop 0: a signal during a restart's stop must not stop twice
   auto stopAll = [&] {
+    if (stopping) return;
+    stopping = true;
     if (events) events->stop();
     if (link && link->parent) link->parent->stop();
     auto stopNode = [&] { node.shutdown([&] { loops.stop(); }); };
@@ -147,6 +150,7 @@ int runServe(const Config& config, AfterServe& after) {
   boost::asio::steady_timer restartTimer(loops.loop(0));
   auto restartSoon = [&] {
     boost::asio::post(loops.loop(0), [&] {
+      if (stopping) return;  // a signal came first: it exits
       after = AfterServe::kRestart;
       restartTimer.expires_after(std::chrono::milliseconds(500));
       restartTimer.async_wait([&](const boost::system::error_code& ec) {
@@ -195,7 +199,12 @@ int runServe(const Config& config, AfterServe& after) {
     web = std::move(*started);
   }
   // Responses in flight (a clip being downloaded) finish first, briefly.
-  StopSignals signals(loops.loop(0), [&](int) { stopAll(); });
+  // A signal exits, even while a restart in place is pending or under way.
+  StopSignals signals(loops.loop(0), [&](int) {
+    after = AfterServe::kExit;
+    restartTimer.cancel();
+    stopAll();
+  });
   // Logged once signals are handled, so a test that waits for it may stop us.
   if (web) {
     log::info("serve.http", {{"listen", config.http.listen.toString()},
