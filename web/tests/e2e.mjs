@@ -187,7 +187,7 @@ describe("web UI in Chromium", () => {
     await page.waitForSelector(".tile", { timeout: 30_000 });
     const tiles = await page.$$eval(".tile", (ts) => ts.map((t) => [t.dataset.camera, t.querySelector(".name").textContent]));
     assert.deepEqual(tiles, [
-      ["cam-1", "Demo camera 1"],
+      ["cam-1", "Demo front door"],  // where a person walks in (detection)
       ["cam-2", "Demo camera 2"],
     ]);
     await waitFor("online badges", async () => (await page.$$(".tile .badge.online")).length === CAMERAS, 60_000);
