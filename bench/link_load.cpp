@@ -154,12 +154,20 @@ int run(const std::filesystem::path& parentData, const std::string& url, const s
     homes.push_back(Household::open(keys, childId(i)));
     if (!homes.back()) return 1;
   }
+  // Idle links take only what a parent sends every child on link-up: the
+  // chain of nodes above (ignored; these households are never asked).
+  std::vector<std::unique_ptr<link::Bus>> idleBuses;
+  for (int i = 0; !households && i < count; ++i) {
+    idleBuses.push_back(std::make_unique<link::Bus>());
+    idleBuses.back()->handleFromParent(link::Kind::kChain, [](const link::Peer&, link::Frame) { return vigil::Status::ok(); });
+  }
   vigil::EventLoopPool loops(1);
   std::vector<std::shared_ptr<link::ParentLink>> links;
   for (int i = 0; i < count; ++i) {
+    link::Bus* bus = households ? &homes[static_cast<size_t>(i)]->bus() : idleBuses[static_cast<size_t>(i)].get();
     links.push_back(std::make_shared<link::ParentLink>(loops.next(), childKeys[static_cast<size_t>(i)], parent,
                                                        childId(i), SystemClock::instance(), link::ParentLinkOptions{},
-                                                       households ? &homes[static_cast<size_t>(i)]->bus() : nullptr));
+                                                       bus));
     links.back()->start();
   }
   loops.start();
