@@ -151,7 +151,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
   function goLive() {
     setMessage("");
     setSpeed(1);
-    setMode({ kind: "live" });
+    switchTo({ kind: "live" });
   }
 
   // Plays recorded video from t; a moment without video plays from the
@@ -167,7 +167,15 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
     setMessage(
       explain && from > t + SECOND ? cameraText().playingNext(clockTime(t), clockTime(from)) : "",
     );
-    setMode({ kind: "playback", start: from, end: Math.min(from + kPlaybackWindow, Date.now()) });
+    switchTo({ kind: "playback", start: from, end: Math.min(from + kPlaybackWindow, Date.now()) });
+  }
+
+  // The player's state and the playhead go with the mode in one render: the
+  // new mode must not show the old one's position (live's is now).
+  function switchTo(next: Mode) {
+    setState({ kind: "connecting" });
+    setPosition(undefined);
+    setMode(next);
   }
 
   const jump = (delta: number) => {
