@@ -22,7 +22,7 @@ from mask_test import H, MASK, W, request
 class MaskAttackTest(mask_test.MaskTest):
     # Only the attacks here, not mask_test's own tests again.
     test_what_a_household_shares_is_masked_at_the_source = None
-    test_applies_all_masks_local_video_and_recordings_stay_home = None
+    test_applies_all_masks_local_video_and_recordings_go_up_masked = None
     test_a_mask_added_later_hides_what_the_parent_saw_before = None
 
     def restart_masked(self, village, house, applies):

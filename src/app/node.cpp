@@ -131,8 +131,8 @@ Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage:
   }
   for (auto& [config, recording, detect] : cameras) {
     std::vector<detect::Polygon> maskAll;
-    if (!detect.masks.empty()) maskedCameras_.insert(config.id);
     for (const detect::Mask& m : detect.masks) {
+      masks_[config.id].push_back(m.polygon);
       (m.applies == detect::Mask::Applies::kAll ? maskAll : sharedMasks_[config.id]).push_back(m.polygon);
     }
     auto slot = std::make_unique<Slot>();

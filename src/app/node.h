@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <vector>
 
 #include "app/config.h"
@@ -66,9 +65,11 @@ class Node {
   // Masks with `applies = "all"` are masked before the live registry,
   // recording and detection (mask/masking_sink.h).
   const std::map<std::string, std::vector<detect::Polygon>>& sharedMasks() const { return sharedMasks_; }
-  // Whether the camera has any privacy mask, `all` ones too: its recordings
-  // may hold pictures from before an `all` mask, which are not masked.
-  bool hasMasks(const std::string& camera) const { return maskedCameras_.count(camera) > 0; }
+  // Every privacy mask polygon of each camera that has any, `all` ones too:
+  // recorded video going up is masked with all of them (its recordings may
+  // hold pictures from before an `all` mask, which were not masked).
+  const std::map<std::string, std::vector<detect::Polygon>>& masks() const { return masks_; }
+  bool hasMasks(const std::string& camera) const { return masks_.count(camera) > 0; }
 
   // Opens or closes the event of a camera with record = "events"; frames
   // follow from its next frame on. NotFound: no such camera;
@@ -94,7 +95,7 @@ class Node {
   std::unique_ptr<boost::asio::thread_pool> masking_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::map<std::string, std::vector<detect::Polygon>> sharedMasks_;
-  std::set<std::string> maskedCameras_;
+  std::map<std::string, std::vector<detect::Polygon>> masks_;
 };
 
 }  // namespace vigil::app

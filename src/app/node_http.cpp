@@ -15,6 +15,7 @@
 #include "http/event_routes.h"
 #include "http/link_routes.h"
 #include "http/share_routes.h"
+#include "mask/masked_recording.h"
 
 namespace vigil::app {
 
@@ -69,7 +70,12 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addAccessRoutes(*server, *access.accounts, *access.audit, options.node);
   http::addRecordingRoutes(*server, {.store = options.store,
                                      .audit = access.audit.get(),
-                                     .remote = options.link ? &options.link->looks->media() : nullptr});
+                                     .remote = options.link ? &options.link->looks->media() : nullptr,
+                                     .maskedAbove = [&node](const std::string& camera) -> storage::SampleTransform {
+                                       auto m = node.masks().find(camera);
+                                       if (m == node.masks().end()) return nullptr;
+                                       return mask::maskingTransform(m->second);
+                                     }});
   http::addLiveRoutes(*server, {.live = &node.live(),
                                 .audit = access.audit.get(),
                                 .loops = &loops,

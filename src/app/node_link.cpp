@@ -11,20 +11,6 @@
 
 namespace vigil::app {
 
-namespace {
-
-// A camera with `applies = "shared"` masks offers no recorded video above:
-// it would be refused there (not masked yet), so the catalog does not list it.
-void withoutRecordedVideo(link::TierRights& rights) {
-  for (auto it = rights.begin(); it != rights.end();) {
-    it->second.erase(access::ShareRight::kPlayback);
-    it->second.erase(access::ShareRight::kExport);
-    it = it->second.empty() ? rights.erase(it) : std::next(it);
-  }
-}
-
-}  // namespace
-
 NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms) {
   std::function<std::optional<std::string>()> openAlarm;
   if (alarms) openAlarm = [alarms] { return alarms->openHere(); };
@@ -33,11 +19,9 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
   auto masked = std::make_shared<mask::MaskedLive>(node.live(), node.sharedMasks(), mask::defaultThreads());
   link::CatalogSources cameras{
       .cameras = [&node] { return node.cameraStatuses(); },
-      .rights = [&node, access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
+      .rights = [access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
         if (!access) return link::TierRights{};
-        auto rights = access->shares->rightsNow(camera, openAlarm && openAlarm());
-        if (rights && node.hasMasks(camera)) withoutRecordedVideo(*rights);
-        return rights;
+        return access->shares->rightsNow(camera, openAlarm && openAlarm());
       }};
   return {.catalog = std::move(cameras),
           .live = &node.live(),

@@ -78,6 +78,9 @@ namespace {
 // reply's head, then for each chunk of its body (a body that stalls
 // longer is cut).
 constexpr auto kOwnerWait = std::chrono::seconds(5);
+// An export's head comes later from an owner that masks all of it first
+// (a camera with privacy masks: recording_routes.h, kMaxMaskedExport).
+constexpr auto kExportOwnerWait = std::chrono::seconds(90);
 // A reply without Range support (a list, a playlist, an init segment) is
 // held whole before it is answered: at most this much.
 constexpr uint64_t kMaxHeldReply = 4 << 20;
@@ -187,13 +190,12 @@ Response askOwner(link::RemoteMedia* media, const Request& req) {
     return busy;
   }
   const auto deadline = std::chrono::steady_clock::now() + kHeldReplyLimit;
-  auto transfer = media->fetch({id, req.path.substr(prefix.size()), req.query, headerOf(req, "range"),
-                                headerOf(req, "if-range"), req.principal->user},
-                               kOwnerWait);
+  const std::string tail = req.path.substr(prefix.size());
+  auto transfer = media->fetch({id, tail, req.query, headerOf(req, "range"), headerOf(req, "if-range"), req.principal->user},
+                               tail == "export.mp4" ? kExportOwnerWait : kOwnerWait);
   if (!transfer) return errorResponse(transfer.status());
   const link::MediaHead& head = (*transfer)->head();
   if (!isRouteStatus(head.status)) return Response::error(502, "the owner's reply has an unexpected status");
-  const std::string tail = req.path.substr(prefix.size());
   Response r;
   r.status = head.status;
   r.contentType = typeOfRoute(tail, head.status);

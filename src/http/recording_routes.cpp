@@ -150,6 +150,13 @@ Response playlist(Shared& shared, const Request& req) {
   return r;
 }
 
+// What a node above gets of a camera with privacy masks: its recorded
+// video masked; null: as recorded (a look from this node, or no masks).
+storage::SampleTransform maskedForAbove(const Shared& shared, const Request& req) {
+  if (req.remoteLook.empty() || !shared.context.maskedAbove) return nullptr;
+  return shared.context.maskedAbove(req.params.at("id"));
+}
+
 Response playbackSegment(Shared& shared, const Request& req) {
   if (Status s = recorded(shared); !s.isOk()) return errorResponse(s);
   auto range = rangeOf(req, kMaxMediaSpan);
@@ -159,13 +166,36 @@ Response playbackSegment(Shared& shared, const Request& req) {
   auto playback = shared.playbacks.get(*shared.context.store, req.params.at("id"), *range);
   if (!playback) return noVideo(playback.status());
   if (Status s = audit(shared, req, access::audit_kind::kPlayback, *range); !s.isOk()) return errorResponse(s);
+  const storage::SampleTransform masked = maskedForAbove(shared, req);
   if (name->init) {
     if (name->number >= (*playback)->inits().size()) return Response::error(404, "no such init segment");
-    return bytesResponse(*(*playback)->inits()[name->number], "video/mp4");
+    if (!masked) return bytesResponse(*(*playback)->inits()[name->number], "video/mp4");
+    auto init = storage::transformedInit(**playback, name->number, masked);
+    if (!init) return errorResponse(init.status());
+    return bytesResponse(*init, "video/mp4");
   }
-  auto fragment = (*playback)->fragment(name->number);
+  auto fragment =
+      masked ? storage::transformedFragment(**playback, name->number, masked) : (*playback)->fragment(name->number);
   if (!fragment) return errorResponse(fragment.status());
   return fileResponse(*fragment, "video/mp4");
+}
+
+// The export's MP4: masked for a node above when the camera has masks.
+Result<std::shared_ptr<const storage::VirtualFile>> exportFile(Shared& shared, const Request& req,
+                                                               const TimeRange& range) {
+  const std::string& id = req.params.at("id");
+  const storage::SampleTransform masked = maskedForAbove(shared, req);
+  if (!masked) return shared.context.store->exportMp4(id, range.start, range.end);
+  if (range.end - range.start > kMaxMaskedExport) {
+    return Status::invalidArgument(fmt::format(
+        "this camera has privacy masks: an export of it to another node is masked first, at most {} minutes at a time",
+        kMaxMaskedExport.count()));
+  }
+  auto plan = shared.context.store->plan(id, range.start, range.end);
+  if (!plan) return plan.status();
+  auto maskedPlan = storage::transformedPlan(*plan, masked);
+  if (!maskedPlan) return maskedPlan.status();
+  return storage::buildMp4(*maskedPlan);
 }
 
 Response exportMp4(Shared& shared, const Request& req) {
@@ -173,7 +203,7 @@ Response exportMp4(Shared& shared, const Request& req) {
   auto range = rangeOf(req, kMaxMediaSpan);
   if (!range) return errorResponse(range.status());
   const std::string& id = req.params.at("id");
-  auto file = shared.context.store->exportMp4(id, range->start, range->end);
+  auto file = exportFile(shared, req, *range);
   if (!file) return noVideo(file.status());
   Response r = fileResponse(*file, "video/mp4");
   r.headers.emplace_back("Content-Disposition", attachmentDisposition(fmt::format(
@@ -263,7 +293,11 @@ void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context) {
             const Request req = requestFromAbove(ask, route->segment);
             return answerUp(req, route->handler(*shared, req));
           },
-      .withoutPictures = [](std::string_view path) { return path == "recordings"; },
+      .masksKept =
+          [shared](std::string_view camera, std::string_view path) {
+            const auto& masked = shared->context.maskedAbove;
+            return path == "recordings" || (masked && masked(std::string(camera)));
+          },
   });
 }
 

@@ -12,6 +12,9 @@
 // For a camera of a node below, each route is asked of the camera's owner
 // (link/remote_media.h), which answers with these same routes, decided by
 // its shares (right playback; export for export.mp4) and audited there.
+// A camera with privacy masks goes up masked: each playback fragment
+// masked when asked, an export (at most kMaxMaskedExport) before its first
+// byte (storage/transformed.h).
 
 #include <functional>
 #include <string>
@@ -20,6 +23,7 @@
 #include "http/server.h"
 #include "link/remote_media.h"
 #include "storage/store.h"
+#include "storage/transformed.h"
 
 namespace vigil::http {
 
@@ -29,7 +33,14 @@ struct RecordingRoutesContext {
   // Cameras of nodes below, asked of their owners; this node's cameras
   // served to nodes above. Null: no tier link.
   link::RemoteMedia* remote = nullptr;
+  // The transform that masks a camera's recorded video for nodes above;
+  // null for a camera without privacy masks (and for all when unset).
+  std::function<storage::SampleTransform(const std::string& camera)> maskedAbove;
 };
+
+// The longest range of a masked camera exported to a node above: all of
+// it is masked before the first byte goes (the asker waits that long).
+constexpr std::chrono::minutes kMaxMaskedExport{10};
 
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);
 

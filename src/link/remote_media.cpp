@@ -370,11 +370,11 @@ struct RemoteMedia::State : std::enable_shared_from_this<State> {
     if (!right) return refuseServed(*s, 404, fmt::format("no recorded media at \"{}\"", m.path));
     const AskFromAbove ask{m.camera, m.tier, *right, m.user, m.via, signedAs(m.path, m.query, m.range, m.ifRange),
                            &m.proof};
-    // A masked camera's pictures go up masked or not at all: only what
-    // holds none is served for it yet (recordings are not masked, even of
-    // a camera whose masks apply to all: what came before them is not).
-    const bool pictures = !r.withoutPictures || !r.withoutPictures(m.path);
-    if (Status d = decideAtSource(context, ask, pictures && recordingsMasked(context, m.camera)); !d.isOk()) {
+    // A masked camera's pictures go up masked or not at all (recordings
+    // hold unmasked pictures, even of a camera whose masks apply to all:
+    // what came before them is not): the route masks them, or it is refused.
+    const bool unmasked = !r.masksKept || !r.masksKept(m.camera, m.path);
+    if (Status d = decideAtSource(context, ask, unmasked && recordingsMasked(context, m.camera)); !d.isOk()) {
       return refuseServed(*s, 403, d.message());
     }
     // The route writes its own rows (one per playback or export), naming

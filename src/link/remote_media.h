@@ -46,9 +46,10 @@ struct MediaRoutes {
   // The right a path needs; nullopt when no route serves it (404).
   std::function<std::optional<access::ShareRight>(std::string_view path)> rightFor;
   std::function<MediaAnswer(const MediaAsk& ask)> serve;
-  // Whether a path's answer holds no pictures (a list of recordings): for
-  // a camera with privacy masks only such paths are served (null: none).
-  std::function<bool(std::string_view path)> withoutPictures;
+  // Whether a path's answer for a camera holds no picture its privacy
+  // masks do not cover (a list of recordings, or video the route masks):
+  // for a camera with masks only such answers are served (null: none).
+  std::function<bool(std::string_view camera, std::string_view path)> masksKept;
 };
 
 class RemoteMedia {

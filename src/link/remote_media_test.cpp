@@ -93,7 +93,7 @@ class RemoteMediaTest : public ::testing::Test {
                      };
                      return a;
                    },
-                   .withoutPictures = [](std::string_view path) { return path == "recordings"; }});
+                   .masksKept = [](std::string_view, std::string_view path) { return path == "recordings"; }});
     bus_.attach(Peer::theParent(), parent_);
   }
   void TearDown() override { media_.reset(); }

@@ -190,6 +190,21 @@ struct VideoMasker::State {
     }
   }
 
+  // What the encoder still holds comes out.
+  Status drain(std::vector<media::Frame>& out) {
+    if (!encoder) return Status::ok();
+    if (int err = avcodec_send_frame(encoder.get(), nullptr); err < 0 && err != AVERROR_EOF) {
+      return Status::internal("the H.264 encoder refused to drain: " + detect::avErrorText(err));
+    }
+    for (;;) {
+      const int err = avcodec_receive_packet(encoder.get(), packet.get());
+      if (err == AVERROR_EOF || err == AVERROR(EAGAIN)) return Status::ok();
+      if (err < 0) return Status::internal("the H.264 encoder failed: " + detect::avErrorText(err));
+      emit(out);
+      av_packet_unref(packet.get());
+    }
+  }
+
   // The encoder's packet as a frame: slices length-prefixed, parameter sets
   // in `params` (a new one only when they change), its SEI dropped.
   void emit(std::vector<media::Frame>& out) {
@@ -254,6 +269,15 @@ Status VideoMasker::push(const media::Frame& frame, std::vector<media::Frame>& o
   // A decoder that swallowed frames (errors it concealed) leaves them here.
   while (s.decoding.size() > 64) s.decoding.erase(s.decoding.begin());
   return Status::ok();
+}
+
+Status VideoMasker::finish(std::vector<media::Frame>& out) {
+  State& s = *state_;
+  if (s.decoder) {
+    s.decoder->flush();
+    while (const AVFrame* picture = s.decoder->receive()) VIGIL_RETURN_IF_ERROR(s.encode(*picture, out));
+  }
+  return s.drain(out);
 }
 
 }  // namespace vigil::mask

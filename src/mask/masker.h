@@ -39,6 +39,9 @@ class VideoMasker {
   // a frame that does not decode drops what follows it up to the next
   // keyframe. An error only when the encoder fails (the caller stops).
   Status push(const media::Frame& frame, std::vector<media::Frame>& out);
+  // No more frames: the pictures the decoder still holds come out too (a
+  // recorded run's last ones). The masker takes no frame after this.
+  Status finish(std::vector<media::Frame>& out);
 
  private:
   struct State;

@@ -7,6 +7,7 @@
 
 #include "detect/decoder.h"
 #include "detect/testing/h264_file.h"
+#include "mask/masked_recording.h"
 
 namespace vigil::mask {
 namespace {
@@ -171,6 +172,62 @@ TEST(VideoMasker, AFullRangePictureIsMaskedWithZero) {
     EXPECT_TRUE(p.fullRange);
     expectWindowBlack(p, 0);
   }
+}
+
+// A recorded run of the scene's frames [first, last), as a sample file holds it.
+storage::SampleRun recordedRun(const std::vector<media::SharedFrame>& in, size_t first, size_t last) {
+  storage::SampleRun run;
+  run.params = in[first]->params;
+  for (size_t i = first; i < last; ++i) {
+    run.samples.push_back({9000, static_cast<uint32_t>(in[i]->data.size()), in[i]->keyframe});
+    run.data.insert(run.data.end(), in[i]->data.begin(), in[i]->data.end());
+  }
+  return run;
+}
+
+TEST(MaskingTransform, ARecordedRunComesOutMaskedWithItsTimesAndEveryPicture) {
+  const auto in = scene("mask_recorded");
+  const storage::SampleTransform transform = maskingTransform({kWindow});
+  // Each GOP on its own, as playback fragments are.
+  for (size_t first = 0; first < in.size(); first += 10) {
+    auto masked = transform(recordedRun(in, first, first + 10));
+    ASSERT_TRUE(masked) << masked.status().toString();
+    // Every picture, the decoder's last ones too (finish()), each as long as before.
+    ASSERT_EQ(masked->samples.size(), 10u);
+    EXPECT_TRUE(masked->samples.front().keyframe);
+    size_t bytes = 0;
+    std::vector<media::Frame> frames;
+    for (const storage::SampleInfo& s : masked->samples) {
+      EXPECT_EQ(s.duration, 9000);
+      media::Frame f;
+      f.keyframe = s.keyframe;
+      f.params = masked->params;
+      f.data.assign(masked->data.begin() + static_cast<ptrdiff_t>(bytes),
+                    masked->data.begin() + static_cast<ptrdiff_t>(bytes + s.bytes));
+      bytes += s.bytes;
+      frames.push_back(std::move(f));
+    }
+    EXPECT_EQ(bytes, masked->data.size());
+    ASSERT_EQ(masked->params->codec, media::VideoCodec::kH264);
+    const auto pictures = decodeAll(frames);
+    ASSERT_EQ(pictures.size(), 10u);
+    for (const Planes& p : pictures) expectWindowBlack(p, 16);
+  }
+}
+
+TEST(MaskingTransform, APictureLostKeepsTheRunsDuration) {
+  const auto in = scene("mask_recorded_loss");
+  storage::SampleRun run = recordedRun(in, 0, 10);
+  // The fifth picture torn: it and those that refer to it may not decode.
+  const size_t at = run.samples[0].bytes + run.samples[1].bytes + run.samples[2].bytes + run.samples[3].bytes;
+  std::fill(run.data.begin() + static_cast<ptrdiff_t>(at) + 4,
+            run.data.begin() + static_cast<ptrdiff_t>(at + run.samples[4].bytes), 0xff);
+  auto masked = maskingTransform({kWindow})(run);
+  ASSERT_TRUE(masked) << masked.status().toString();
+  int64_t total = 0;
+  for (const storage::SampleInfo& s : masked->samples) total += s.duration;
+  EXPECT_EQ(total, 90000);
+  EXPECT_TRUE(masked->samples.front().keyframe);
 }
 
 }  // namespace

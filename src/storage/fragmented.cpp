@@ -67,7 +67,7 @@ Result<std::shared_ptr<const VirtualFile>> FragmentedPlayback::fragment(size_t i
       media::fragmentHeader(static_cast<uint32_t>(index + 1), f.baseDecodeTime, samples));
   std::vector<VirtualFile::Slice> slices;
   slices.push_back({0, header->size(), header, {}, 0});
-  slices.push_back({header->size(), f.bytes, nullptr, seg.samplePath, f.fileOffset});
+  slices.push_back(samplesSlice(seg, header->size(), f.fileOffset, f.bytes));
   return std::make_shared<const VirtualFile>(std::move(slices));
 }
 

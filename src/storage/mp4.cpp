@@ -168,7 +168,7 @@ std::string VirtualFile::entityTag() const {
     mixNumber(s.start);
     mixNumber(s.length);
     if (s.memory) {
-      mix(s.memory->data(), s.memory->size());
+      mix(s.memory->data() + s.fileOffset, s.length);
     } else {
       mix(reinterpret_cast<const uint8_t*>(s.path.data()), s.path.size());
       mixNumber(s.fileOffset);
@@ -189,8 +189,8 @@ Result<Bytes> VirtualFile::read(uint64_t offset, size_t length) const {
     const uint64_t within = pos - it->start;
     const uint64_t take = std::min(end, it->start + it->length) - pos;
     if (it->memory) {
-      out.insert(out.end(), it->memory->begin() + static_cast<ptrdiff_t>(within),
-                 it->memory->begin() + static_cast<ptrdiff_t>(within + take));
+      const auto from = it->memory->begin() + static_cast<ptrdiff_t>(it->fileOffset + within);
+      out.insert(out.end(), from, from + static_cast<ptrdiff_t>(take));
     } else {
       const int fd = ::open(it->path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return Status::notFound(fmt::format("sample file {}: {}", it->path, std::strerror(errno)));
@@ -252,10 +252,15 @@ Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan) {
   slices.push_back({0, header->size(), header, {}, 0});
   uint64_t at = header->size();
   for (const PlaybackSegment& seg : plan.segments) {
-    slices.push_back({at, seg.bytes, nullptr, seg.samplePath, seg.fileOffset});
+    slices.push_back(samplesSlice(seg, at, seg.fileOffset, seg.bytes));
     at += seg.bytes;
   }
   return std::make_shared<const VirtualFile>(std::move(slices));
+}
+
+VirtualFile::Slice samplesSlice(const PlaybackSegment& segment, uint64_t start, uint64_t offset, uint64_t bytes) {
+  if (segment.memory) return {start, bytes, segment.memory, {}, offset};
+  return {start, bytes, nullptr, segment.samplePath, offset};
 }
 
 }  // namespace vigil::storage

@@ -23,7 +23,7 @@ class VirtualFile {
     uint64_t length = 0;
     std::shared_ptr<const media::Bytes> memory;  // set for memory slices
     std::string path;                            // else a file range
-    uint64_t fileOffset = 0;
+    uint64_t fileOffset = 0;                     // in the file, or in `memory`
   };
   explicit VirtualFile(std::vector<Slice> slices);
 
@@ -51,5 +51,9 @@ class VirtualFile {
 // plan.gaps) as empty edits, not closed. FailedPrecondition for an empty
 // plan.
 Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan);
+
+// The slice at `start` of the virtual file holding `bytes` of a segment's
+// samples from `offset` (in its sample file, or its `memory`).
+VirtualFile::Slice samplesSlice(const PlaybackSegment& segment, uint64_t start, uint64_t offset, uint64_t bytes);
 
 }  // namespace vigil::storage

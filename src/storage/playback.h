@@ -22,11 +22,13 @@ namespace vigil::storage {
 struct PlaybackSegment {
   int64_t recordingId = 0;
   std::string samplePath;  // the sample file
+  // Or the samples' bytes in memory (transformed ones: transformed.h).
+  std::shared_ptr<const media::Bytes> memory;
   int64_t sampleEntryId = 0;
   std::shared_ptr<const media::VideoParameters> params;
   uint32_t firstSample = 0;  // index in the recording of samples.front()
   std::vector<SampleInfo> samples;
-  uint64_t fileOffset = 0;  // of the first sample's bytes
+  uint64_t fileOffset = 0;  // of the first sample's bytes, in the file or `memory`
   uint64_t bytes = 0;
   WallTime start;  // wall time of the first sample
   WallTime end;    // and of the end of the last
