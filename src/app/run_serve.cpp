@@ -160,12 +160,15 @@ int runServe(const Config& config, AfterServe& after) {
   };
   // Settings from the UI (design/DETECT.md): labels and zones apply at
   // once; new privacy masks restart the node in place, so that no stream,
-  // cached picture or encoder made under the old masks outlives them.
+  // cached picture or encoder made under the old masks outlives them. The
+  // link to the parent ends at once: no look from above waits for the
+  // restart under the old masks.
   if (events) {
     events->settings()->onChange([&](const std::string& camera, const detect::CameraDetectConfig& detect,
                                      bool masksChanged) {
       if (masksChanged) {
         log::info("detect.masks_changed", {{"camera", camera}, {"effect", "restart in place"}});
+        if (link && link->parent) link->parent->stop();
         restartSoon();
         return;
       }
