@@ -14,6 +14,7 @@
 #include "media/fmp4.h"
 #include "storage/retention.h"
 #include "storage/test_frames.h"
+#include "storage/transformed.h"
 
 namespace vigil::storage {
 namespace {
@@ -261,6 +262,63 @@ TEST_F(StoreTest, FragmentedPlaybackHasAFragmentPerGopAndFlagsGapsAndNewParamete
             std::string::npos)
       << m3u8;
   EXPECT_EQ(store->fragmentedPlayback("gate", at(300), at(400)).status().code(), StatusCode::kNotFound);
+}
+
+// The transformed answers with a transform that changes nothing are the
+// plain answers byte for byte (so they keep every place in the playlist
+// and the MP4); one that breaks its contract is an error, never the
+// untransformed bytes.
+TEST_F(StoreTest, TransformedAnswersKeepThePlaybacksPlacesAndRefuseABrokenTransform) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 70 * kFps, 0, h264Params(0));
+  feed(*store, "gate", 70 * kFps, 80 * kFps, 0, h264Params(1));
+  store->stop();
+  int runs = 0;
+  const SampleTransform same = [&runs](const SampleRun& run) -> Result<SampleRun> {
+    ++runs;
+    EXPECT_TRUE(run.samples.front().keyframe);
+    return run;
+  };
+  auto readAll = [](const VirtualFile& f) { return *f.read(0, f.size()); };
+  auto playback = store->fragmentedPlayback("gate", at(55), at(80));
+  ASSERT_TRUE(playback.isOk()) << playback.status().toString();
+  for (size_t i = 0; i < playback->fragments().size(); ++i) {
+    auto plain = playback->fragment(i);
+    auto transformed = transformedFragment(*playback, i, same);
+    ASSERT_TRUE(transformed.isOk()) << transformed.status().toString();
+    EXPECT_EQ(readAll(**transformed), readAll(**plain)) << "fragment " << i;
+  }
+  EXPECT_EQ(runs, static_cast<int>(playback->fragments().size()));
+  for (size_t i = 0; i < playback->inits().size(); ++i) {
+    auto init = transformedInit(*playback, i, same);
+    ASSERT_TRUE(init.isOk()) << init.status().toString();
+    EXPECT_EQ(*init, *playback->inits()[i]);
+  }
+  EXPECT_EQ(transformedFragment(*playback, playback->fragments().size(), same).status().code(), StatusCode::kNotFound);
+
+  // The export: every keyframe run transformed, the same MP4.
+  auto plan = store->plan("gate", at(3), at(75));
+  ASSERT_TRUE(plan.isOk());
+  runs = 0;
+  auto transformedPlanned = transformedPlan(*plan, same);
+  ASSERT_TRUE(transformedPlanned.isOk()) << transformedPlanned.status().toString();
+  EXPECT_EQ(runs, 37);  // GOPs of 2 s from the keyframe at 2 s through the one at 74 s
+  EXPECT_TRUE(transformedPlanned->segments.front().samplePath.empty());
+  EXPECT_EQ(readAll(**buildMp4(*transformedPlanned)), readAll(**buildMp4(*plan)));
+
+  // A transform that shortens a run, or starts without a keyframe: an error.
+  const SampleTransform shorter = [](SampleRun run) -> Result<SampleRun> {
+    run.samples.back().duration -= 1;
+    return run;
+  };
+  const SampleTransform noKeyframe = [](SampleRun run) -> Result<SampleRun> {
+    run.samples.front().keyframe = false;
+    return run;
+  };
+  for (const SampleTransform& broken : {shorter, noKeyframe}) {
+    EXPECT_EQ(transformedFragment(*playback, 0, broken).status().code(), StatusCode::kInternal);
+    EXPECT_EQ(transformedPlan(*plan, broken).status().code(), StatusCode::kInternal);
+  }
 }
 
 TEST_F(StoreTest, AFullQueueDropsAndResumesAtAKeyframe) {
