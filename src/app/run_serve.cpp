@@ -16,6 +16,7 @@
 #include "app/node_access.h"
 #include "app/node_events.h"
 #include "app/node_http.h"
+#include "app/systemd_notify.h"
 #include "base/log.h"
 #include "storage/store.h"
 
@@ -206,6 +207,7 @@ int runServe(const Config& config, AfterServe& after) {
   StopSignals signals(loops.loop(0), [&](int) {
     after = AfterServe::kExit;
     restartTimer.cancel();
+    notifySystemd("STOPPING=1");
     stopAll();
   });
   // Logged once signals are handled, so a test that waits for it may stop us.
@@ -214,6 +216,9 @@ int runServe(const Config& config, AfterServe& after) {
                              {"port", web->port()},
                              {"tls", !config.http.tlsCert.empty()}});
   }
+  // systemd (Type=notify) starts what comes after vigil once the port
+  // listens and the admin password, on a first run, is printed.
+  notifySystemd("READY=1");
   loops.start();
   node.start();
   loops.join();
