@@ -31,7 +31,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Libraries found by dpkg-shlibdeps (dpkg-dev, which build-essential
 # brings); what the maintainer scripts run is named here.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, openssl, debconf (>= 0.5) | debconf-2.0")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, openssl, init-system-helpers (>= 1.54~), debconf (>= 0.5) | debconf-2.0")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles
     ${PROJECT_SOURCE_DIR}/packaging/debian/templates
