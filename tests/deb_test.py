@@ -102,7 +102,7 @@ def build_packages(out):
     r = run(["dpkg-deb", "-Znone", "-b", tree, second], timeout=300)
     assert r.returncode == 0, r.stderr
     shutil.rmtree(tree)
-    return first[0], second, version
+    return first[0], second
 
 
 class Unit:
@@ -154,7 +154,7 @@ def owner(path):
 class DebianPackage(unittest.TestCase):
     def test_install_start_upgrade_remove_purge(self):
         with tempfile.TemporaryDirectory(prefix="vigil-deb-") as out:
-            first, upgrade, version = build_packages(out)
+            first, upgrade = build_packages(out)
             try:
                 self.check_install(first)
                 password = self.check_first_and_second_start()
