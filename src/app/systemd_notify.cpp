@@ -31,7 +31,8 @@ void notifySystemd(std::string_view state) {
     log::warn("systemd.notify.failed", {{"socket", path}, {"error", std::strerror(errno)}});
     return;
   }
-  if (::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address), length) < 0) {
+  if (::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+               reinterpret_cast<const sockaddr*>(&address), length) < 0) {
     log::warn("systemd.notify.failed", {{"socket", path}, {"error", std::strerror(errno)}});
   }
   ::close(fd);
