@@ -5,7 +5,8 @@ with dpkg, started as the unit starts it, upgraded, removed and purged.
 
 systemd is not PID 1 here, so the unit is checked with `systemd-analyze
 verify` and vigil is started as the unit would start it: as the user vigil,
-no new privileges, the installed config, $NOTIFY_SOCKET set (Type=notify).
+no new privileges, the installed config, $NOTIFY_SOCKET set (Type=notify),
+everything read-only but /var/lib/vigil (ProtectSystem=strict).
 
 Needs root and dpkg (exit 77, skipped, otherwise), and a machine where vigil
 was never installed: it leaves it that way (package purged, /var/lib/vigil
@@ -37,9 +38,11 @@ DPKG_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 def skip_reason():
     if os.geteuid() != 0:
         return "needs root (dpkg -i)"
-    for tool in ("dpkg", "dpkg-deb", "cpack", "setpriv"):
+    for tool in ("dpkg", "dpkg-deb", "cpack", "setpriv", "unshare"):
         if shutil.which(tool) is None:
             return f"needs {tool}"
+    if run(["unshare", "--mount", "true"]).returncode != 0:
+        return "cannot make a mount namespace (the unit's read-only file system)"
     if not os.path.isfile(os.path.join(BUILD_DIR, "CPackConfig.cmake")):
         return "VIGIL_BUILD_DIR has no CPackConfig.cmake"
     if run(["dpkg-query", "-W", "-f=${Status}", "vigil"]).stdout.strip():
@@ -105,9 +108,19 @@ def build_packages(out):
     return first[0], second
 
 
+# The unit's file system as systemd makes it (ProtectSystem=strict,
+# ReadWritePaths=/var/lib/vigil, PrivateTmp), in a mount namespace of its
+# own: everything read-only but the data directory, a fresh /tmp. The shell
+# execs the rest, so the PID is vigil's.
+SANDBOX = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+           f"mount --bind {DATA} {DATA} && mount -o remount,bind,ro / && mount -t tmpfs tmpfs /tmp"
+           ' && exec "$@"', "sandbox"]
+
+
 class Unit:
-    """vigil started as vigil.service starts it, with a socket standing in
-    for systemd's notify socket."""
+    """vigil started as vigil.service starts it: in its file system, as the
+    user vigil without new privileges, a socket standing in for systemd's
+    notify socket."""
 
     def __init__(self):
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -115,7 +128,7 @@ class Unit:
         self.notify.bind("\0" + name)
         self.notify.settimeout(TIMEOUT)
         self.process = Process(
-            ["setpriv", "--reuid=vigil", "--regid=vigil", "--init-groups", "--no-new-privs", "--",
+            [*SANDBOX, "setpriv", "--reuid=vigil", "--regid=vigil", "--init-groups", "--no-new-privs", "--",
              "env", "-C", "/", "/usr/bin/vigil", "serve", "--config", CONFIG],
             env={"NOTIFY_SOCKET": "@" + name})
 
