@@ -20,6 +20,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -133,11 +134,18 @@ class Unit:
             env={"NOTIFY_SOCKET": "@" + name})
 
     def wait_ready(self):
-        try:
-            message = self.notify.recv(4096)
-        except socket.timeout:
-            raise AssertionError("no READY=1:\n" + "\n".join(self.process.stdout_lines + self.process.stderr_lines))
-        assert message == b"READY=1", message
+        """Returns at READY=1; fails as soon as vigil exits, or after TIMEOUT."""
+        self.notify.settimeout(0.2)
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and self.process.proc.poll() is None:
+            try:
+                message = self.notify.recv(4096)
+            except socket.timeout:
+                continue
+            assert message == b"READY=1", message
+            self.notify.settimeout(TIMEOUT)
+            return
+        raise AssertionError("no READY=1:\n" + "\n".join(self.process.stdout_lines + self.process.stderr_lines))
 
     def stop(self):
         code = self.process.stop()
