@@ -3,13 +3,17 @@ import type { Run } from "./api";
 import { cameraText } from "./camera_text";
 import { DAY, HOUR, MINUTE, clamp, clockTime, quantity } from "./time";
 
-// The last 24 hours of one camera: recorded runs as bars, gaps as empty
-// track. Click or drag to pick a moment (played when released); zoom with
+// The last 24 hours of one camera, opened on the last hour: recorded runs
+// as bars, gaps as empty track. Click or drag to pick a moment (played when
+// released); a clip's range, when given with onClip, has a handle at each
+// end to drag (or to move with the arrows when focused); zoom with
 // the buttons, the wheel or two fingers; pan with a horizontal wheel or
 // two fingers. From the keyboard: arrows move a cursor, Enter plays from
 // it, + and - zoom.
 
 const kMinSpan = 5 * MINUTE;
+// A clip handle's width on a mouse screen (style.css; 44 on touch).
+const kHandlePx = 24;
 const kTickSteps = [MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR];
 
 export interface TimelineProps {
@@ -17,15 +21,16 @@ export interface TimelineProps {
   now: number; // the live edge
   position: number | undefined; // the frame on screen (ms), undefined when none
   clip?: { start: number; end: number };
+  onClip?: (clip: { start: number; end: number }) => void;
   onSeek: (ms: number) => void;
   // Events as marks; a click on one calls onMark with its time.
   marks?: { id: string; at: number; title: string }[];
   onMark?: (at: number) => void;
 }
 
-export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark }: TimelineProps) {
+export function Timeline({ runs, now, position, clip, onClip, onSeek, marks = [], onMark }: TimelineProps) {
   const track = useRef<HTMLDivElement>(null);
-  const [span, setSpan] = useState(DAY);
+  const [span, setSpan] = useState(HOUR);
   // The view's end; following the live edge until the user pans.
   const [viewEnd, setViewEnd] = useState<number | undefined>(undefined);
   const [cursor, setCursor] = useState<number | undefined>(undefined);
@@ -33,6 +38,9 @@ export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark
   const pointers = useRef(new Map<number, number>());
   const pinch = useRef<{ distance: number; span: number } | undefined>(undefined);
   const dragging = useRef(false);
+  // The clip's end a handle drags; "either" until the drag's direction
+  // says which, for handles on top of each other.
+  const handleDrag = useRef<"start" | "end" | "either" | undefined>(undefined);
 
   const earliest = now - DAY;
   const latest = now + span * 0.02; // a little room after the live edge
@@ -131,6 +139,51 @@ export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark
   const offset = new Date(start).getTimezoneOffset() * MINUTE;
   for (let tick = Math.ceil((start - offset) / step) * step + offset; tick <= end; tick += step) ticks.push(tick);
 
+  // A clip handle: dragged (its own pointer, not the track's seek) or moved
+  // by the arrows; the ends never cross. Handles on top of each other (a
+  // start just marked, the end at live) move the end the drag goes to.
+  const clipHandle = (edge: "start" | "end") => {
+    if (!clip || !onClip) return null;
+    const at = clip[edge];
+    if (at < start || at > end) return null;
+    const together = ((clip.end - clip.start) / span) * width < kHandlePx;
+    const move = (t: number, which: "start" | "end") =>
+      onClip(which === "start" ? { ...clip, start: Math.min(t, clip.end) } : { ...clip, end: Math.max(t, clip.start) });
+    return (
+      <button
+        class={`tl-clip-handle ${edge}`}
+        data-edge={edge}
+        aria-label={edge === "start" ? t.clipStartHandle : t.clipEndHandle}
+        title={edge === "start" ? t.clipStartHandle : t.clipEndHandle}
+        style={{ left: `${x(at)}%` }}
+        onPointerDown={(e) => {
+          e.stopPropagation();
+          e.currentTarget.setPointerCapture(e.pointerId);
+          handleDrag.current = together ? "either" : edge;
+        }}
+        onPointerMove={(e) => {
+          if (!e.currentTarget.hasPointerCapture(e.pointerId)) return;
+          const t = timeAt(e.clientX);
+          if (handleDrag.current === "either") {
+            if (t >= clip.start && t <= clip.end) return;
+            handleDrag.current = t < clip.start ? "start" : "end";
+          }
+          if (handleDrag.current) move(t, handleDrag.current);
+        }}
+        onPointerUp={(e) => {
+          e.stopPropagation();
+          handleDrag.current = undefined;
+        }}
+        onKeyDown={(e) => {
+          if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+          e.preventDefault();
+          e.stopPropagation();
+          move(clamp(at + (e.key === "ArrowLeft" ? -1 : 1) * (span / 48), earliest, now), edge);
+        }}
+      />
+    );
+  };
+
   const shown = runs.filter((r) => r.end > start && r.start < end);
   const label = cursor ?? position;
   const t = cameraText();
@@ -138,16 +191,17 @@ export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark
   return (
     <div class="timeline">
       <div class="tl-controls">
-        <button onClick={() => zoom(0.5)} disabled={span <= kMinSpan} aria-label={t.zoomIn}>
+        {/* A disabled button says why (its title). */}
+        <button onClick={() => zoom(0.5)} disabled={span <= kMinSpan} aria-label={t.zoomIn} title={span <= kMinSpan ? t.zoomedIn : undefined}>
           +
         </button>
-        <button onClick={() => zoom(2)} disabled={span >= DAY} aria-label={t.zoomOut}>
+        <button onClick={() => zoom(2)} disabled={span >= DAY} aria-label={t.zoomOut} title={span >= DAY ? t.wholeDay : undefined}>
           −
         </button>
-        <button onClick={() => pan(-span / 2)} disabled={start <= earliest} aria-label={t.earlier}>
+        <button onClick={() => pan(-span / 2)} disabled={start <= earliest} aria-label={t.earlier} title={start <= earliest ? t.dayStart : undefined}>
           ◀
         </button>
-        <button onClick={() => pan(span / 2)} disabled={end >= latest} aria-label={t.later}>
+        <button onClick={() => pan(span / 2)} disabled={end >= latest} aria-label={t.later} title={end >= latest ? t.atNow : undefined}>
           ▶
         </button>
         <span class="tl-span">{span >= HOUR ? quantity(Math.round(span / HOUR), "hour") : quantity(Math.round(span / MINUTE), "minute")}</span>
@@ -205,6 +259,8 @@ export function Timeline({ runs, now, position, clip, onSeek, marks = [], onMark
             <span>{clockTime(tick, false)}</span>
           </div>
         ))}
+        {clipHandle("start")}
+        {clipHandle("end")}
         <div class="tl-now" style={{ left: `${x(now)}%` }} />
         {position !== undefined && <div class="tl-head" style={{ left: `${x(position)}%` }} />}
         {cursor !== undefined && <div class="tl-cursor" style={{ left: `${x(cursor)}%` }} />}
