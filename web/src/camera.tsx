@@ -105,6 +105,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
   const [pip, setPip] = useState(false);
   const box = useRef<HTMLDivElement>(null);
   const frozen = useRef<HTMLCanvasElement>(null);
+  const lastPointer = useRef("");
   const lastTap = useRef<{ at: number; x: number; y: number } | undefined>(undefined);
   const touchStart = useRef<{ id: number; x: number; y: number } | undefined>(undefined);
   const [loadedAt] = useState(() => Date.now());
@@ -349,6 +350,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
     return i < 0 ? undefined : cameras?.[i + step];
   };
   const onBoxPointerDown = (e: PointerEvent) => {
+    lastPointer.current = e.pointerType;
     if (e.pointerType === "touch" && e.isPrimary) touchStart.current = { id: e.pointerId, x: e.clientX, y: e.clientY };
   };
   const onBoxPointerUp = (e: PointerEvent) => {
@@ -363,7 +365,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
       return;
     }
     const tap = lastTap.current;
-    const t = performance.now();
+    const t = e.timeStamp; // when the finger lifted, however late the page handles it
     if (tap && t - tap.at < kDoubleTapMs && Math.hypot(e.clientX - tap.x, e.clientY - tap.y) < kDoubleTapPx) {
       lastTap.current = undefined;
       toggleFullscreen();
@@ -417,7 +419,9 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
         class={`video-box main${fullscreen ? " fullscreen" : ""}`}
         key="video"
         ref={box}
-        onDblClick={toggleFullscreen}
+        // A touch's double tap is ours (onBoxPointerUp): not every phone
+        // browser makes it a dblclick, and the one that does would toggle twice.
+        onDblClick={() => lastPointer.current !== "touch" && toggleFullscreen()}
         onPointerDown={onBoxPointerDown}
         onPointerUp={onBoxPointerUp}
         onPointerCancel={() => (touchStart.current = undefined)}

@@ -4,7 +4,7 @@
 // - on a phone (390x844, touch) every visible control of the grid, camera,
 //   events, audit and network pages measures at least 44x44 CSS px and no
 //   page scrolls sideways; the clip form starts closed; a swipe on the
-//   picture opens the next camera;
+//   picture opens the next camera, a double tap takes full screen;
 // - the camera view opens on the last hour and the recorded bar reaches
 //   the live edge; −1 min, −10 min and "go to a time" play from the right
 //   moment (data-position on .camera-page);
@@ -171,6 +171,21 @@ test("on a phone every control is at least 44x44, no page scrolls sideways, the 
   await page.locator('.camera-page[data-mode="live"] h2:text-is("The yard")').waitFor({ timeout: 10_000 });
   await swipe(200);
   await waitFor("the door after a swipe right", () => page.url().endsWith("#/camera/door"), 10_000);
+
+  // A double tap on the picture: full screen.
+  await page.locator('.camera-page[data-mode="live"] h2:text-is("The door")').waitFor({ timeout: 10_000 });
+  const box = await page.locator(".video-box.main").boundingBox();
+  const point = [{ x: box.x + box.width / 2, y: box.y + box.height / 2 }];
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    for (let i = 0; i < 2; i++) {
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: point });
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    }
+  } finally {
+    await cdp.detach();
+  }
+  await waitFor("full screen by a double tap", () => page.evaluate(() => document.fullscreenElement?.classList.contains("video-box") ?? false), 10_000);
   await page.context().close();
 });
 
