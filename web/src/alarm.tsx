@@ -90,8 +90,21 @@ export function alarmRoles(me: Me | null | undefined): { raises: boolean; desk: 
 // The large button that opens the flow (the grid page's top).
 export function AlarmButton({ onOpen }: { onOpen: () => void }) {
   const t = alarmText();
+  // A click whose press began elsewhere is not this button's: a finger
+  // still on a kind of the flow, lifted after the flow closed with this
+  // button under it, would open the flow again. Keys click with detail 0.
+  const pressed = useRef(false);
   return (
-    <button class="alarm-button" onClick={onOpen} title={t.buttonHint}>
+    <button
+      class="alarm-button"
+      onPointerDown={() => (pressed.current = true)}
+      onClick={(e) => {
+        if (e.detail > 0 && !pressed.current) return;
+        pressed.current = false;
+        onOpen();
+      }}
+      title={t.buttonHint}
+    >
       <span class="alarm-icon" aria-hidden="true">
         !
       </span>
