@@ -70,7 +70,9 @@ function App() {
   const looks = useNewLooks(me?.role === "admin");
   const roles = alarmRoles(me);
   const own = useOwnAlarms(roles.raises);
-  const desk = useActiveAlarms(roles.desk || (route.page === "desk" && me?.role !== "viewer"));
+  // Only once logged in: a poll's 401 from before a login, answered after
+  // it, would end the new session.
+  const desk = useActiveAlarms(roles.desk || (!!me && route.page === "desk" && me.role !== "viewer"));
   const [alarmFlow, setAlarmFlow] = useState(false);
   // Notices from the tiers above, and at a desk those sent from here.
   const notices = useBroadcasts(!!me);
