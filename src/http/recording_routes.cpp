@@ -193,7 +193,12 @@ Result<std::shared_ptr<const storage::VirtualFile>> exportFile(Shared& shared, c
   }
   auto plan = shared.context.store->plan(id, range.start, range.end);
   if (!plan) return plan.status();
-  auto maskedPlan = storage::transformedPlan(*plan, masked);
+  auto maskedPlan = storage::transformedPlan(*plan, masked, kMaxMaskedExportBytes);
+  if (!maskedPlan && maskedPlan.status().code() == StatusCode::kResourceExhausted) {
+    return Status::invalidArgument(
+        fmt::format("this camera has privacy masks: this export of it, masked, passes {} MiB; ask a shorter range",
+                    kMaxMaskedExportBytes >> 20));
+  }
   if (!maskedPlan) return maskedPlan.status();
   return storage::buildMp4(*maskedPlan);
 }

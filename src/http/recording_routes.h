@@ -41,6 +41,10 @@ struct RecordingRoutesContext {
 // The longest range of a masked camera exported to a node above: all of
 // it is masked before the first byte goes (the asker waits that long).
 constexpr std::chrono::minutes kMaxMaskedExport{10};
+// And the most masked video such an export holds in memory (the encoder
+// may make several times the camera's bytes of a noisy picture): a longer
+// one is refused once masking reaches it.
+constexpr uint64_t kMaxMaskedExportBytes = uint64_t{256} << 20;
 
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);
 

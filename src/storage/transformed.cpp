@@ -82,10 +82,11 @@ Result<std::shared_ptr<const VirtualFile>> transformedFragment(const FragmentedP
   return std::make_shared<const VirtualFile>(std::move(slices));
 }
 
-Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& t) {
+Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& t, uint64_t maxBytes) {
   PlaybackPlan out = plan;
   out.bytes = 0;
   out.frames = 0;
+  uint64_t held = 0;  // the new samples' bytes so far, every segment's
   for (PlaybackSegment& seg : out.segments) {
     auto memory = std::make_shared<media::Bytes>();
     std::vector<SampleInfo> samples;
@@ -100,6 +101,10 @@ Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTrans
       if (!in) return in.status();
       auto run = transform(t, *in);
       if (!run) return run.status();
+      held += run->data.size();
+      if (held > maxBytes) {
+        return Status::resourceExhausted(fmt::format("the transformed video passes {} bytes", maxBytes));
+      }
       if (!params) params = run->params;
       samples.insert(samples.end(), run->samples.begin(), run->samples.end());
       memory->insert(memory->end(), run->data.begin(), run->data.end());

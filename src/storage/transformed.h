@@ -37,7 +37,9 @@ Result<media::Bytes> transformedInit(const FragmentedPlayback& playback, size_t 
 Result<std::shared_ptr<const VirtualFile>> transformedFragment(const FragmentedPlayback& playback, size_t index,
                                                                const SampleTransform& transform);
 // The plan with every segment transformed (its keyframe runs one by one),
-// the new samples in memory: for buildMp4().
-Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& transform);
+// the new samples in memory: for buildMp4(). ResourceExhausted as soon as
+// the new samples pass `maxBytes` (a transform may make more bytes than
+// it read: they are all held until the plan is whole).
+Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& transform, uint64_t maxBytes);
 
 }  // namespace vigil::storage
