@@ -193,11 +193,14 @@ Result<std::shared_ptr<const storage::VirtualFile>> exportFile(Shared& shared, c
   }
   auto plan = shared.context.store->plan(id, range.start, range.end);
   if (!plan) return plan.status();
-  auto maskedPlan = storage::transformedPlan(*plan, masked, kMaxMaskedExportBytes);
-  if (!maskedPlan && maskedPlan.status().code() == StatusCode::kResourceExhausted) {
-    return Status::invalidArgument(
-        fmt::format("this camera has privacy masks: this export of it, masked, passes {} MiB; ask a shorter range",
-                    kMaxMaskedExportBytes >> 20));
+  auto maskedPlan = storage::transformedPlan(
+      *plan, masked, {kMaxMaskedExportBytes, std::chrono::steady_clock::now() + kMaxMaskedExportMasking});
+  if (!maskedPlan && (maskedPlan.status().code() == StatusCode::kResourceExhausted ||
+                      maskedPlan.status().code() == StatusCode::kDeadlineExceeded)) {
+    return Status::invalidArgument(fmt::format(
+        "this camera has privacy masks: this export of it is more than it masks at once ({} MiB, {} s); ask a "
+        "shorter range",
+        kMaxMaskedExportBytes >> 20, kMaxMaskedExportMasking.count()));
   }
   if (!maskedPlan) return maskedPlan.status();
   return storage::buildMp4(*maskedPlan);

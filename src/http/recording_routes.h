@@ -42,9 +42,13 @@ struct RecordingRoutesContext {
 // it is masked before the first byte goes (the asker waits that long).
 constexpr std::chrono::minutes kMaxMaskedExport{10};
 // And the most masked video such an export holds in memory (the encoder
-// may make several times the camera's bytes of a noisy picture): a longer
-// one is refused once masking reaches it.
+// may make several times the camera's bytes of a noisy picture), and the
+// longest its masking may take (within the asker's wait for its head,
+// media_response.cpp kExportOwnerWait: a 10-minute 1080p export takes
+// longer than that on one core): one that would pass either is refused,
+// with why, once masking reaches it.
 constexpr uint64_t kMaxMaskedExportBytes = uint64_t{256} << 20;
+constexpr std::chrono::seconds kMaxMaskedExportMasking{75};
 
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);
 

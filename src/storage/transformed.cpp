@@ -82,7 +82,8 @@ Result<std::shared_ptr<const VirtualFile>> transformedFragment(const FragmentedP
   return std::make_shared<const VirtualFile>(std::move(slices));
 }
 
-Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& t, uint64_t maxBytes) {
+Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& t,
+                                     const TransformBudget& budget) {
   PlaybackPlan out = plan;
   out.bytes = 0;
   out.frames = 0;
@@ -97,13 +98,16 @@ Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTrans
       size_t end = first + 1;
       uint64_t bytes = seg.samples[first].bytes;
       for (; end < seg.samples.size() && !seg.samples[end].keyframe; ++end) bytes += seg.samples[end].bytes;
+      if (std::chrono::steady_clock::now() >= budget.deadline) {
+        return Status::deadlineExceeded("the video was not all transformed in time");
+      }
       auto in = readRun(seg, first, end - first, offset, bytes);
       if (!in) return in.status();
       auto run = transform(t, *in);
       if (!run) return run.status();
       held += run->data.size();
-      if (held > maxBytes) {
-        return Status::resourceExhausted(fmt::format("the transformed video passes {} bytes", maxBytes));
+      if (held > budget.maxBytes) {
+        return Status::resourceExhausted(fmt::format("the transformed video passes {} bytes", budget.maxBytes));
       }
       if (!params) params = run->params;
       samples.insert(samples.end(), run->samples.begin(), run->samples.end());

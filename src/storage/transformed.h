@@ -7,6 +7,7 @@
 // memory. A fragment (one GOP) is transformed on its own when asked; an
 // export, all of it before its first byte.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -36,10 +37,18 @@ Result<media::Bytes> transformedInit(const FragmentedPlayback& playback, size_t 
 // number, decode time, duration).
 Result<std::shared_ptr<const VirtualFile>> transformedFragment(const FragmentedPlayback& playback, size_t index,
                                                                const SampleTransform& transform);
+// What transforming a whole plan may take: the new samples are all held
+// in memory until it is done (a transform may make more bytes than it
+// read), and its asker waits for all of it.
+struct TransformBudget {
+  uint64_t maxBytes = 0;
+  std::chrono::steady_clock::time_point deadline;
+};
 // The plan with every segment transformed (its keyframe runs one by one),
 // the new samples in memory: for buildMp4(). ResourceExhausted as soon as
-// the new samples pass `maxBytes` (a transform may make more bytes than
-// it read: they are all held until the plan is whole).
-Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& transform, uint64_t maxBytes);
+// the new samples pass budget.maxBytes, DeadlineExceeded when a run is
+// still to transform at budget.deadline.
+Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& transform,
+                                     const TransformBudget& budget);
 
 }  // namespace vigil::storage

@@ -31,9 +31,12 @@ SampleTransform inflating(int& calls) {
   };
 }
 
-TEST(TransformedPlan, EveryKeyframeRunIsTransformedWithinItsBound) {
+// A budget of `maxBytes` and an hour.
+TransformBudget budget(uint64_t maxBytes) { return {maxBytes, std::chrono::steady_clock::now() + std::chrono::hours(1)}; }
+
+TEST(TransformedPlan, EveryKeyframeRunIsTransformedWithinItsBudget) {
   int calls = 0;
-  auto plan = transformedPlan(planInMemory(), inflating(calls), 30000);
+  auto plan = transformedPlan(planInMemory(), inflating(calls), budget(30000));
   ASSERT_TRUE(plan) << plan.status().toString();
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(plan->bytes, 30000u);
@@ -42,10 +45,18 @@ TEST(TransformedPlan, EveryKeyframeRunIsTransformedWithinItsBound) {
 
 TEST(TransformedPlan, StopsOnceTheNewBytesPassTheirBound) {
   int calls = 0;
-  auto plan = transformedPlan(planInMemory(), inflating(calls), 15000);
+  auto plan = transformedPlan(planInMemory(), inflating(calls), budget(15000));
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(calls, 2);  // the third run is not transformed
+}
+
+TEST(TransformedPlan, StopsAtItsDeadline) {
+  int calls = 0;
+  auto plan = transformedPlan(planInMemory(), inflating(calls), {30000, std::chrono::steady_clock::now()});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace
