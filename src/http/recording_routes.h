@@ -41,12 +41,13 @@ struct RecordingRoutesContext {
 // The longest range of a masked camera exported to a node above: all of
 // it is masked before the first byte goes (the asker waits that long).
 constexpr std::chrono::minutes kMaxMaskedExport{10};
-// And the most masked video such an export holds in memory (the encoder
-// may make several times the camera's bytes of a noisy picture), and the
-// longest its masking may take (within the asker's wait for its head,
-// media_response.cpp kExportOwnerWait: a 10-minute 1080p export takes
-// longer than that on one core): one that would pass either is refused,
-// with why, once masking reaches it.
+// And what masked exports may hold in memory at once, all together (each
+// is held whole until its file is sent: the encoder may make several times
+// the camera's bytes of a noisy picture, ~1 GB for 10 minutes of 1080p),
+// and the longest the masking of one may take (within the asker's wait for
+// its head, media_response.cpp kExportOwnerWait: 10 minutes of 1080p take
+// longer than that on one core). An export that would pass either is
+// refused, with why, once its masking reaches it.
 constexpr uint64_t kMaxMaskedExportBytes = uint64_t{256} << 20;
 constexpr std::chrono::seconds kMaxMaskedExportMasking{75};
 

@@ -31,29 +31,57 @@ SampleTransform inflating(int& calls) {
   };
 }
 
-// A budget of `maxBytes` and an hour.
-TransformBudget budget(uint64_t maxBytes) { return {maxBytes, std::chrono::steady_clock::now() + std::chrono::hours(1)}; }
+// A budget of `memory` and an hour.
+TransformBudget budget(std::shared_ptr<TransformedMemory> memory) {
+  return {std::move(memory), std::chrono::steady_clock::now() + std::chrono::hours(1)};
+}
 
 TEST(TransformedPlan, EveryKeyframeRunIsTransformedWithinItsBudget) {
   int calls = 0;
-  auto plan = transformedPlan(planInMemory(), inflating(calls), budget(30000));
+  auto memory = std::make_shared<TransformedMemory>(30000);
+  auto plan = transformedPlan(planInMemory(), inflating(calls), budget(memory));
   ASSERT_TRUE(plan) << plan.status().toString();
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(plan->bytes, 30000u);
   EXPECT_EQ(plan->frames, 30u);
+  EXPECT_EQ(memory->held(), 30000u);
+  plan = Status::notFound("gone");
+  EXPECT_EQ(memory->held(), 0u);  // given back with the plan's samples
 }
 
 TEST(TransformedPlan, StopsOnceTheNewBytesPassTheirBound) {
   int calls = 0;
-  auto plan = transformedPlan(planInMemory(), inflating(calls), budget(15000));
+  auto memory = std::make_shared<TransformedMemory>(15000);
+  auto plan = transformedPlan(planInMemory(), inflating(calls), budget(memory));
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(calls, 2);  // the third run is not transformed
+  EXPECT_EQ(memory->held(), 0u);
+}
+
+TEST(TransformedPlan, PlansHeldTogetherShareTheirMemory) {
+  int calls = 0;
+  auto memory = std::make_shared<TransformedMemory>(45000);
+  auto first = transformedPlan(planInMemory(), inflating(calls), budget(memory));
+  ASSERT_TRUE(first) << first.status().toString();
+  // A second plan while the first is held: 15000 bytes of its 30000 fit.
+  auto second = transformedPlan(planInMemory(), inflating(calls), budget(memory));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(memory->held(), 30000u);
+  // Once the last holder of the first's samples (its file) is gone, it fits.
+  std::shared_ptr<const media::Bytes> file = first->segments[0].memory;
+  first = Status::notFound("gone");
+  EXPECT_EQ(memory->held(), 30000u);
+  file.reset();
+  EXPECT_EQ(memory->held(), 0u);
+  EXPECT_TRUE(transformedPlan(planInMemory(), inflating(calls), budget(memory)));
 }
 
 TEST(TransformedPlan, StopsAtItsDeadline) {
   int calls = 0;
-  auto plan = transformedPlan(planInMemory(), inflating(calls), {30000, std::chrono::steady_clock::now()});
+  auto plan = transformedPlan(planInMemory(), inflating(calls),
+                              {std::make_shared<TransformedMemory>(30000), std::chrono::steady_clock::now()});
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(calls, 0);
