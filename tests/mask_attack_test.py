@@ -8,8 +8,16 @@ helpers of mask_test.py:
 - a camera masked later with applies = "all" is shared whole as if its
   whole recording were masked: the part recorded before the mask goes up
   unmasked.
-Each must see no unmasked pixel inside the mask (or a refusal)."""
+Each must see no unmasked pixel inside the mask (or a refusal).
+
+And a cost: an export of a masked camera may take its owner 90 s to
+answer (it masks it all first), and the village waits that long with one
+of its two link-wait slots; two such exports must not leave every other
+recorded-media ask of every child refused 503 meanwhile."""
+import os
+import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -84,6 +92,51 @@ class MaskAttackTest(mask_test.MaskTest):
                 self.check(luma, masked=True)
         else:
             self.assertEqual(status, 403, body[:200])
+
+    def test_exports_waiting_on_an_owner_leave_the_village_a_slot_for_other_recordings(self):
+        village, house = self.village_and_house(
+            self.camera("door", "off", f'[[camera.mask]]\nname = "the street"\npolygon = {MASK}\n'))
+        other = self.node("house-2", "household")
+        with open(other.config, "a") as f:
+            f.write(self.camera("gate", "off"))
+        r = other.join(village, village.invite())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        other.start()
+        wait_until("the village sees house-2",
+                   lambda: (c := village.child("house-2")) and c["state"] == "connected", LINK_UP)
+        for node, camera, rights in ((house, "door", ["live", "export"]), (other, "gate", ["live", "playback"])):
+            status, body = node.api("PUT", f"/api/v1/cameras/{camera}/shares", [{"tier": "village", "rights": rights}])
+            self.assertEqual(status, 200, body)
+        wait_until("the village lists the door and the gate", lambda: {"house-1.door", "house-2.gate"} <= {
+            c["id"] for c in village.api("GET", "/api/v1/cameras")[1]}, LINK_UP)
+        now = time.time()
+        gate = f"/api/v1/cameras/house-2.gate/recordings?start={rfc3339(now - 600)}&end={rfc3339(now)}"
+        self.assertEqual(request(village, "GET", gate)[0], 200)
+
+        # The door's owner takes its time (here: stopped; its link lives
+        # on for 30 s), and two exports of the door wait on it at the village.
+        answers = []
+
+        def export():
+            try:
+                answers.append(request(village, "GET", f"/api/v1/cameras/house-1.door/export.mp4?"
+                                                       f"start={rfc3339(now - 60)}&end={rfc3339(now)}")[0])
+            except OSError as e:
+                answers.append(e)
+        pid = house.proc.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        threads = [threading.Thread(target=export) for _ in range(2)]
+        try:
+            for t in threads:
+                t.start()
+                time.sleep(1)  # the export waits on the owner by now
+            status, _, body = request(village, "GET", gate)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+            for t in threads:
+                t.join(90)
+        # The gate's owner answers at once: the village asks it.
+        self.assertEqual(status, 200, body[:200])
 
 
 if __name__ == "__main__":

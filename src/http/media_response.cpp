@@ -94,18 +94,23 @@ constexpr auto kHeldReplyLimit = std::chrono::seconds(15);
 // cannot take the workers this node's own API needs. One more ask is
 // answered 503 with Retry-After at once (waiting for a slot would itself
 // hold a worker). A ranged body streams after its slot is given back; each
-// of its reads waits at most kOwnerWait.
+// of its reads waits at most kOwnerWait. An export may wait much longer
+// for its head (kExportOwnerWait), as long for an owner that never
+// answers: one slot at most waits so, the other stays for the short asks.
 class LinkWaitSlot {
  public:
   static constexpr int kSlots = 2;
-  LinkWaitSlot() {
+  static constexpr int kLongSlots = 1;
+  explicit LinkWaitSlot(bool longWait) : long_(longWait) {
     std::lock_guard lock(mutex_);
-    held_ = used_ < kSlots;
+    held_ = used_ < kSlots && (!long_ || usedLong_ < kLongSlots);
     used_ += held_;
+    usedLong_ += held_ && long_;
   }
   ~LinkWaitSlot() {
     std::lock_guard lock(mutex_);
     used_ -= held_;
+    usedLong_ -= held_ && long_;
   }
   LinkWaitSlot(const LinkWaitSlot&) = delete;
   LinkWaitSlot& operator=(const LinkWaitSlot&) = delete;
@@ -114,6 +119,8 @@ class LinkWaitSlot {
  private:
   static inline std::mutex mutex_;
   static inline int used_ = 0;
+  static inline int usedLong_ = 0;
+  const bool long_;
   bool held_ = false;
 };
 
@@ -183,14 +190,14 @@ Response askOwner(link::RemoteMedia* media, const Request& req) {
   if (!media) return errorResponse(Status::unavailable("this node has no tier link"));
   const std::string prefix = "/api/v1/cameras/" + id + "/";
   if (!req.path.starts_with(prefix)) return Response::error(404, "not found");
-  const LinkWaitSlot slot;
+  const std::string tail = req.path.substr(prefix.size());
+  const LinkWaitSlot slot(tail == "export.mp4");
   if (!slot.held()) {
     Response busy = Response::error(503, "this node is waiting on other nodes for as many requests as it can; try again");
     busy.headers.emplace_back("Retry-After", "1");
     return busy;
   }
   const auto deadline = std::chrono::steady_clock::now() + kHeldReplyLimit;
-  const std::string tail = req.path.substr(prefix.size());
   auto transfer = media->fetch({id, tail, req.query, headerOf(req, "range"), headerOf(req, "if-range"), req.principal->user},
                                tail == "export.mp4" ? kExportOwnerWait : kOwnerWait);
   if (!transfer) return errorResponse(transfer.status());

@@ -77,6 +77,9 @@ struct Shared {
   RecordingRoutesContext context;
   PlaybackCache playbacks;
   RecentLooks looks{kLookIdle};
+  // The masked exports' samples held in memory, all of them.
+  std::shared_ptr<storage::TransformedMemory> maskedExports =
+      std::make_shared<storage::TransformedMemory>(kMaxMaskedExportBytes);
 };
 
 // The gate has let through a user who may see the camera; is it recorded?
@@ -193,7 +196,19 @@ Result<std::shared_ptr<const storage::VirtualFile>> exportFile(Shared& shared, c
   }
   auto plan = shared.context.store->plan(id, range.start, range.end);
   if (!plan) return plan.status();
-  auto maskedPlan = storage::transformedPlan(*plan, masked);
+  auto maskedPlan = storage::transformedPlan(
+      *plan, masked, {shared.maskedExports, std::chrono::steady_clock::now() + kMaxMaskedExportMasking});
+  const StatusCode code = maskedPlan ? StatusCode::kOk : maskedPlan.status().code();
+  if (code == StatusCode::kResourceExhausted && shared.maskedExports->held() > 0) {
+    return Status::resourceExhausted(
+        "this camera has privacy masks: its export is masked in memory, which other exports hold now; try again");
+  }
+  if (code == StatusCode::kResourceExhausted || code == StatusCode::kDeadlineExceeded) {
+    return Status::invalidArgument(fmt::format(
+        "this camera has privacy masks: this export of it is more than it masks at once ({} MiB, {} s); ask a "
+        "shorter range",
+        kMaxMaskedExportBytes >> 20, kMaxMaskedExportMasking.count()));
+  }
   if (!maskedPlan) return maskedPlan.status();
   return storage::buildMp4(*maskedPlan);
 }

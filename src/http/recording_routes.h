@@ -41,6 +41,15 @@ struct RecordingRoutesContext {
 // The longest range of a masked camera exported to a node above: all of
 // it is masked before the first byte goes (the asker waits that long).
 constexpr std::chrono::minutes kMaxMaskedExport{10};
+// And what masked exports may hold in memory at once, all together (each
+// is held whole until its file is sent: the encoder may make several times
+// the camera's bytes of a noisy picture, ~1 GB for 10 minutes of 1080p),
+// and the longest the masking of one may take (within the asker's wait for
+// its head, media_response.cpp kExportOwnerWait: 10 minutes of 1080p take
+// longer than that on one core). An export that would pass either is
+// refused, with why, once its masking reaches it.
+constexpr uint64_t kMaxMaskedExportBytes = uint64_t{256} << 20;
+constexpr std::chrono::seconds kMaxMaskedExportMasking{75};
 
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);
 

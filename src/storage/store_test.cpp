@@ -300,7 +300,9 @@ TEST_F(StoreTest, TransformedAnswersKeepThePlaybacksPlacesAndRefuseABrokenTransf
   auto plan = store->plan("gate", at(3), at(75));
   ASSERT_TRUE(plan.isOk());
   runs = 0;
-  auto transformedPlanned = transformedPlan(*plan, same);
+  const TransformBudget budget{std::make_shared<TransformedMemory>(uint64_t{1} << 30),
+                               std::chrono::steady_clock::now() + std::chrono::hours(1)};
+  auto transformedPlanned = transformedPlan(*plan, same, budget);
   ASSERT_TRUE(transformedPlanned.isOk()) << transformedPlanned.status().toString();
   EXPECT_EQ(runs, 37);  // GOPs of 2 s from the keyframe at 2 s through the one at 74 s
   EXPECT_TRUE(transformedPlanned->segments.front().samplePath.empty());
@@ -317,7 +319,7 @@ TEST_F(StoreTest, TransformedAnswersKeepThePlaybacksPlacesAndRefuseABrokenTransf
   };
   for (const SampleTransform& broken : {shorter, noKeyframe}) {
     EXPECT_EQ(transformedFragment(*playback, 0, broken).status().code(), StatusCode::kInternal);
-    EXPECT_EQ(transformedPlan(*plan, broken).status().code(), StatusCode::kInternal);
+    EXPECT_EQ(transformedPlan(*plan, broken, budget).status().code(), StatusCode::kInternal);
   }
 }
 

@@ -82,12 +82,63 @@ Result<std::shared_ptr<const VirtualFile>> transformedFragment(const FragmentedP
   return std::make_shared<const VirtualFile>(std::move(slices));
 }
 
-Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& t) {
+uint64_t TransformedMemory::held() const {
+  MutexLock lock(mutex_);
+  return held_;
+}
+
+bool TransformedMemory::take(uint64_t bytes) {
+  MutexLock lock(mutex_);
+  if (bytes > max_ - held_) return false;
+  held_ += bytes;
+  return true;
+}
+
+void TransformedMemory::giveBack(uint64_t bytes) {
+  MutexLock lock(mutex_);
+  held_ -= bytes;
+}
+
+namespace {
+
+// Bytes taken from a TransformedMemory, given back unless handed on.
+class Taken {
+ public:
+  explicit Taken(std::shared_ptr<TransformedMemory> memory) : memory_(std::move(memory)) {}
+  ~Taken() { memory_->giveBack(bytes_); }
+  Taken(const Taken&) = delete;
+  Taken& operator=(const Taken&) = delete;
+  bool take(uint64_t bytes) {
+    if (!memory_->take(bytes)) return false;
+    bytes_ += bytes;
+    return true;
+  }
+  // `bytes` held in memory: given back when the last of its owners goes.
+  std::shared_ptr<const media::Bytes> handOn(media::Bytes bytes) {
+    const uint64_t n = bytes.size();
+    bytes_ -= n;
+    return std::shared_ptr<const media::Bytes>(new media::Bytes(std::move(bytes)),
+                                               [memory = memory_, n](const media::Bytes* b) {
+                                                 delete b;
+                                                 memory->giveBack(n);
+                                               });
+  }
+
+ private:
+  std::shared_ptr<TransformedMemory> memory_;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace
+
+Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& t,
+                                     const TransformBudget& budget) {
   PlaybackPlan out = plan;
   out.bytes = 0;
   out.frames = 0;
+  Taken taken(budget.memory);
   for (PlaybackSegment& seg : out.segments) {
-    auto memory = std::make_shared<media::Bytes>();
+    media::Bytes memory;
     std::vector<SampleInfo> samples;
     std::shared_ptr<const media::VideoParameters> params;
     uint64_t offset = seg.fileOffset;
@@ -96,18 +147,24 @@ Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTrans
       size_t end = first + 1;
       uint64_t bytes = seg.samples[first].bytes;
       for (; end < seg.samples.size() && !seg.samples[end].keyframe; ++end) bytes += seg.samples[end].bytes;
+      if (std::chrono::steady_clock::now() >= budget.deadline) {
+        return Status::deadlineExceeded("the video was not all transformed in time");
+      }
       auto in = readRun(seg, first, end - first, offset, bytes);
       if (!in) return in.status();
       auto run = transform(t, *in);
       if (!run) return run.status();
+      if (!taken.take(run->data.size())) {
+        return Status::resourceExhausted("the transformed video does not fit in the memory it may hold");
+      }
       if (!params) params = run->params;
       samples.insert(samples.end(), run->samples.begin(), run->samples.end());
-      memory->insert(memory->end(), run->data.begin(), run->data.end());
+      memory.insert(memory.end(), run->data.begin(), run->data.end());
       offset += bytes;
       first = end;
     }
     seg.samplePath.clear();
-    seg.memory = std::move(memory);
+    seg.memory = taken.handOn(std::move(memory));
     seg.params = std::move(params);
     seg.samples = std::move(samples);
     seg.fileOffset = 0;

@@ -7,9 +7,11 @@
 // memory. A fragment (one GOP) is transformed on its own when asked; an
 // export, all of it before its first byte.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "storage/fragmented.h"
 #include "storage/mp4.h"
@@ -36,8 +38,34 @@ Result<media::Bytes> transformedInit(const FragmentedPlayback& playback, size_t 
 // number, decode time, duration).
 Result<std::shared_ptr<const VirtualFile>> transformedFragment(const FragmentedPlayback& playback, size_t index,
                                                                const SampleTransform& transform);
+// Transformed video held in memory at once, across plans (their new
+// samples are all held until their file is gone): each transformedPlan()
+// takes its bytes from here as it makes them, and they come back when the
+// last file made of them goes. Thread-safe.
+class TransformedMemory {
+ public:
+  explicit TransformedMemory(uint64_t maxBytes) : max_(maxBytes) {}
+  uint64_t held() const;
+  // False when `bytes` more would pass the bound (nothing taken then).
+  bool take(uint64_t bytes);
+  void giveBack(uint64_t bytes);
+
+ private:
+  const uint64_t max_;
+  mutable Mutex mutex_;
+  uint64_t held_ GUARDED_BY(mutex_) = 0;
+};
+
+// What transforming a whole plan may take: its asker waits for all of it.
+struct TransformBudget {
+  std::shared_ptr<TransformedMemory> memory;
+  std::chrono::steady_clock::time_point deadline;
+};
 // The plan with every segment transformed (its keyframe runs one by one),
-// the new samples in memory: for buildMp4().
-Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& transform);
+// the new samples in memory: for buildMp4(). ResourceExhausted as soon as
+// the new samples do not fit in budget.memory, DeadlineExceeded when a
+// run is still to transform at budget.deadline.
+Result<PlaybackPlan> transformedPlan(const PlaybackPlan& plan, const SampleTransform& transform,
+                                     const TransformBudget& budget);
 
 }  // namespace vigil::storage
