@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <list>
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,7 @@ struct Shared {
   // The masked exports' samples held in memory, all of them.
   std::shared_ptr<storage::TransformedMemory> maskedExports =
       std::make_shared<storage::TransformedMemory>(kMaxMaskedExportBytes);
+  std::atomic<bool> maskingExport{false};  // one masked export at a time
 };
 
 // The gate has let through a user who may see the camera; is it recorded?
@@ -177,6 +179,12 @@ Response playbackSegment(Shared& shared, const Request& req) {
     if (!init) return errorResponse(init.status());
     return bytesResponse(*init, "video/mp4");
   }
+  if (masked && name->number < (*playback)->fragments().size() &&
+      (*playback)->fragments()[name->number].frames > kMaxMaskedFragmentFrames) {
+    return Response::error(400, fmt::format("this camera has privacy masks and keyframes more than {} pictures apart: "
+                                            "its recorded video cannot be masked for another node",
+                                            kMaxMaskedFragmentFrames));
+  }
   auto fragment =
       masked ? storage::transformedFragment(**playback, name->number, masked) : (*playback)->fragment(name->number);
   if (!fragment) return errorResponse(fragment.status());
@@ -196,6 +204,15 @@ Result<std::shared_ptr<const storage::VirtualFile>> exportFile(Shared& shared, c
   }
   auto plan = shared.context.store->plan(id, range.start, range.end);
   if (!plan) return plan.status();
+  if (shared.maskingExport.exchange(true)) {
+    return Status::resourceExhausted(
+        "this camera has privacy masks: its export is masked first, and another export is being masked now; try "
+        "again in a minute");
+  }
+  struct Done {
+    std::atomic<bool>& busy;
+    ~Done() { busy = false; }
+  } done{shared.maskingExport};
   auto maskedPlan = storage::transformedPlan(
       *plan, masked, {shared.maskedExports, std::chrono::steady_clock::now() + kMaxMaskedExportMasking});
   const StatusCode code = maskedPlan ? StatusCode::kOk : maskedPlan.status().code();

@@ -50,6 +50,12 @@ constexpr std::chrono::minutes kMaxMaskedExport{10};
 // refused, with why, once its masking reaches it.
 constexpr uint64_t kMaxMaskedExportBytes = uint64_t{256} << 20;
 constexpr std::chrono::seconds kMaxMaskedExportMasking{75};
+// One masked export at a time per node (another is refused "try again"):
+// masking runs on the threads that answer every ask from above, which two
+// at once would stall. And a playback fragment (a GOP) of more pictures
+// than this is not masked (refused, with why): it would hold one of those
+// threads, and the asker waits 5 s for it.
+constexpr size_t kMaxMaskedFragmentFrames = 300;
 
 void addRecordingRoutes(HttpServer& server, RecordingRoutesContext context);
 

@@ -57,7 +57,12 @@ Result<media::Bytes> transformedInit(const FragmentedPlayback& playback, size_t 
   const auto& fragments = playback.fragments();
   for (size_t i = 0; i < fragments.size(); ++i) {
     if (fragments[i].init != init) continue;
-    auto run = transformedRunOf(playback, i, t);
+    // Its keyframe alone: the parameter sets come with the first picture.
+    const PlaybackFragment& f = fragments[i];
+    const PlaybackSegment& seg = playback.plan().segments[f.segment];
+    auto in = readRun(seg, f.firstSample, 1, f.fileOffset, seg.samples[f.firstSample].bytes);
+    if (!in) return in.status();
+    auto run = transform(t, *in);
     if (!run) return run.status();
     return media::fmp4InitSegment(*run->params);
   }

@@ -31,8 +31,8 @@ struct SampleRun {
 using SampleTransform = std::function<Result<SampleRun>(const SampleRun& run)>;
 
 // Init segment `init` of `playback` for transformed fragments: the sample
-// entry of the parameters the transform gives the first fragment that uses
-// it (one transform of a GOP per call).
+// entry of the parameters the transform gives the keyframe of the first
+// fragment that uses it.
 Result<media::Bytes> transformedInit(const FragmentedPlayback& playback, size_t init, const SampleTransform& transform);
 // Fragment `index` transformed: the same place in the playlist (sequence
 // number, decode time, duration).
