@@ -181,6 +181,8 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
     camera::CameraStatus status = slot->camera->status();
     if (recording_->storageFull(status.id)) {
       status.reason = status.reason.empty() ? kStorageFull : status.reason + "; " + kStorageFull;
+      // A camera's own reason (it is dark) comes first.
+      if (status.reasonCode == camera::ReasonCode::kNone) status.reasonCode = camera::ReasonCode::kStorageFull;
     }
     if (slot->sink->detected() && detection_->detects(*slot->sink->detected())) {
       const detect::Pipeline::Counts counts = detection_->counts(status.id);

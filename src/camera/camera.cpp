@@ -40,6 +40,34 @@ std::string_view cameraStateName(CameraState state) {
   return "?";
 }
 
+std::string_view reasonCodeName(ReasonCode code) {
+  switch (code) {
+    case ReasonCode::kNone: return "";
+    case ReasonCode::kNoAnswer: return "no_answer";
+    case ReasonCode::kWrongPassword: return "wrong_password";
+    case ReasonCode::kNoVideo: return "no_video";
+    case ReasonCode::kRefused: return "refused";
+    case ReasonCode::kStorageFull: return "storage_full";
+  }
+  return "?";
+}
+
+namespace {
+// Why a session ended, in a word: credentials refused; video that stopped
+// (or never came) once the camera said PLAY; a camera that cannot be
+// reached or does not answer in time; else a refusal (404, no H.264...).
+ReasonCode reasonCodeOf(const Status& reason, bool played) {
+  if (reason.code() == StatusCode::kUnauthenticated || reason.code() == StatusCode::kPermissionDenied) {
+    return ReasonCode::kWrongPassword;
+  }
+  if (played) return ReasonCode::kNoVideo;
+  if (reason.code() == StatusCode::kUnavailable || reason.code() == StatusCode::kDeadlineExceeded) {
+    return ReasonCode::kNoAnswer;
+  }
+  return ReasonCode::kRefused;
+}
+}  // namespace
+
 std::chrono::milliseconds Backoff::delay(int attempt, std::mt19937& rng) const {
   auto d = initial;
   for (int i = 0; i < attempt && d < max; ++i) d *= 2;
@@ -75,7 +103,7 @@ void Camera::stop() {
   rateTimer_.cancel();
   if (probe_) probe_->cancel();
   if (client_) client_->stop();
-  setState(CameraState::kStopped, "");
+  setState(CameraState::kStopped, "", ReasonCode::kNone);
   const CameraStatus s = status();
   log::info("camera.summary", {{"camera", config_.id},
                                {"frames", s.framesReceived},
@@ -91,7 +119,17 @@ CameraStatus Camera::status() const {
 
 void Camera::connect() {
   if (stopped_) return;
-  setState(CameraState::kConnecting, "");
+  {
+    // The reason of the last failure stays until the camera streams.
+    std::string reason;
+    ReasonCode code;
+    {
+      MutexLock lock(mutex_);
+      reason = status_.reason;
+      code = status_.reasonCode;
+    }
+    setState(CameraState::kConnecting, std::move(reason), code);
+  }
   rtsp::RtspClientOptions options;
   options.url = config_.url;
   options.username = config_.username;
@@ -101,6 +139,7 @@ void Camera::connect() {
   options.requestTimeout = options_.requestTimeout;
   options.mediaTimeout = options_.mediaTimeout;
   sessionHadFrames_ = false;
+  sessionPlayed_ = false;
   client_ = std::make_unique<rtsp::RtspClient>(loop_, std::move(options),
                                                 static_cast<rtsp::RtspClientObserver*>(this));
   client_->start();
@@ -111,7 +150,8 @@ void Camera::onPlaying(const rtsp::PlayingStream& stream) {
     MutexLock lock(mutex_);
     status_.codec = stream.codec;
   }
-  setState(CameraState::kStreaming, "");
+  sessionPlayed_ = true;
+  setState(CameraState::kStreaming, "", ReasonCode::kNone);
 }
 
 void Camera::onFrame(media::Frame frame, bool newSegment) {
@@ -154,7 +194,7 @@ void Camera::scheduleRetry(const Status& reason) {
     MutexLock lock(mutex_);
     ++status_.reconnects;
   }
-  setState(CameraState::kRetrying, reason.toString());
+  setState(CameraState::kRetrying, reason.toString(), reasonCodeOf(reason, sessionPlayed_));
   if (sessionHadFrames_) {
     // It was working: most likely restarting. Watch for it at once.
     log::info("camera.retry", {{"camera", config_.id}, {"probe_ms", options_.probeInterval.count()}});
@@ -170,8 +210,8 @@ void Camera::scheduleRetry(const Status& reason) {
 }
 
 // Resolves and connects with a timeout; a connection that opens is closed
-// at once and the session starts. Silent: the state stays "retrying" with
-// the reason of the last session.
+// at once and the session starts. One that fails becomes the reason: the
+// camera does not answer.
 void Camera::probe() {
   if (stopped_) return;
   auto url = rtsp::parseRtspUrl(config_.url);
@@ -186,22 +226,27 @@ void Camera::probe() {
   p->timer.async_wait([p](const boost::system::error_code& ec) {
     if (!ec) p->cancel();
   });
+  const std::string where = fmt::format("{}:{}", url->host, url->port);
   p->resolver.async_resolve(
       url->host, std::to_string(url->port),
-      [this, p, alive](const boost::system::error_code& ec,
+      [this, p, alive, host = url->host, where](const boost::system::error_code& ec,
                        const boost::asio::ip::tcp::resolver::results_type& endpoints) {
         if (alive.expired() || stopped_) return;
         if (ec) {
-          probeLater();
+          probeLater(fmt::format("cannot resolve {}: {}", host, ec.message()));
           return;
         }
         boost::asio::async_connect(p->socket, endpoints,
-                                   [this, p, alive](const boost::system::error_code& ec, const auto&) {
+                                   [this, p, alive, where](const boost::system::error_code& ec, const auto&) {
                                      if (alive.expired() || stopped_) return;
                                      p->cancel();
                                      probe_.reset();
                                      if (ec) {
-                                       probeLater();
+                                       // Aborted: the probe's timer closed it.
+                                       probeLater(fmt::format("cannot connect to {}: {}", where,
+                                                              ec == boost::asio::error::operation_aborted
+                                                                  ? "no answer"
+                                                                  : ec.message()));
                                      } else {
                                        connect();
                                      }
@@ -209,9 +254,10 @@ void Camera::probe() {
       });
 }
 
-void Camera::probeLater() {
+void Camera::probeLater(std::string why) {
   // Away, not refusing: when it answers again its sessions start afresh.
   attempt_ = 0;
+  setState(CameraState::kRetrying, std::move(why), ReasonCode::kNoAnswer);
   std::uniform_int_distribution<int64_t> upperHalf(options_.probeInterval.count() / 2,
                                                    options_.probeInterval.count());
   retryTimer_.expires_after(std::chrono::milliseconds(upperHalf(rng_)));
@@ -220,14 +266,20 @@ void Camera::probeLater() {
   });
 }
 
-void Camera::setState(CameraState state, std::string reason) {
+void Camera::setState(CameraState state, std::string reason, ReasonCode code) {
   {
     MutexLock lock(mutex_);
-    if (status_.state == state && status_.reason == reason) return;
+    if (status_.since && status_.state == state && status_.reason == reason) return;
+    const bool streaming = state == CameraState::kStreaming;
+    if (!status_.since || streaming != (status_.state == CameraState::kStreaming)) {
+      status_.since = SystemClock::instance().now();
+    }
+    status_.everStreamed = status_.everStreamed || streaming;
     status_.state = state;
     status_.reason = reason;
+    status_.reasonCode = code;
   }
-  if (reason.empty()) {
+  if (state != CameraState::kRetrying) {
     log::info("camera.state", {{"camera", config_.id}, {"state", cameraStateName(state)}});
   } else {
     log::warn("camera.state", {{"camera", config_.id}, {"state", cameraStateName(state)}, {"reason", reason}});

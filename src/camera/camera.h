@@ -34,11 +34,26 @@ namespace vigil::camera {
 enum class CameraState { kConnecting, kStreaming, kRetrying, kStopped };
 std::string_view cameraStateName(CameraState state);
 
+// Why a camera shows no video, in a word a UI can put in plain words
+// (design/ARCHITECTURE.md "Camera states"). kStorageFull is the node's:
+// the camera streams but nothing is recorded.
+enum class ReasonCode { kNone, kNoAnswer, kWrongPassword, kNoVideo, kRefused, kStorageFull };
+std::string_view reasonCodeName(ReasonCode code);  // "no_answer", ...; "" for kNone
+
 struct CameraStatus {
   std::string id;
   std::string name;
   CameraState state = CameraState::kConnecting;
-  std::string reason;  // why the last session ended (retrying), empty otherwise; the node adds "storage full"
+  // Why it is not streaming: the last session's end or the last probe's
+  // failure, kept while it reconnects; empty while streaming. The node
+  // adds "storage full".
+  std::string reason;
+  ReasonCode reasonCode = ReasonCode::kNone;
+  // When it last started or stopped streaming (before its first stream:
+  // when it started trying), so "offline since" does not move while it
+  // reconnects; and whether it ever streamed ("never connected").
+  std::optional<WallTime> since;
+  bool everStreamed = false;
   std::optional<media::VideoCodec> codec;
   int width = 0;
   int height = 0;
@@ -102,8 +117,8 @@ class Camera : private rtsp::RtspClientObserver {
   void connect();
   void scheduleRetry(const Status& reason);
   void probe();
-  void probeLater();
-  void setState(CameraState state, std::string reason);
+  void probeLater(std::string why);
+  void setState(CameraState state, std::string reason, ReasonCode code);
   void onRateTimer();
 
   void onPlaying(const rtsp::PlayingStream& stream) override;
@@ -123,6 +138,7 @@ class Camera : private rtsp::RtspClientObserver {
   int attempt_ = 0;
   bool stopped_ = false;
   bool sessionHadFrames_ = false;
+  bool sessionPlayed_ = false;  // the camera answered PLAY
   log::RateLimit segmentLog_{std::chrono::seconds(10)};
 
   // Rates: counts at the start of the current window.

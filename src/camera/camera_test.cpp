@@ -146,6 +146,49 @@ TEST_F(CameraTest, ReturningCameraStreamsAgainWithinTheProbeInterval) {
   EXPECT_EQ(status().reconnects, 1u);  // probes are not reconnects
 }
 
+// "Offline since 14:02: the camera does not answer": the time is when it
+// stopped streaming and stays while it is probed and reconnected; the
+// reason says it does not answer once a probe fails.
+TEST_F(CameraTest, OfflineKeepsItsSinceAndSaysTheCameraDoesNotAnswer) {
+  startCamera("/cam/0");
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 5; }));
+  const WallTime streamingSince = *status().since;
+  EXPECT_TRUE(status().everStreamed);
+  EXPECT_EQ(status().reasonCode, ReasonCode::kNone);
+  server_->stop();
+  ASSERT_TRUE(eventually([&] { return status().reasonCode == ReasonCode::kNoAnswer; }, 5s));
+  const WallTime offlineSince = *status().since;
+  EXPECT_GT(offlineSince.unixMicros(), streamingSince.unixMicros());
+  std::this_thread::sleep_for(1s);  // a few probes
+  const CameraStatus s = status();
+  EXPECT_NE(s.state, CameraState::kStreaming);
+  EXPECT_EQ(s.since->unixMicros(), offlineSince.unixMicros());
+  EXPECT_EQ(s.reasonCode, ReasonCode::kNoAnswer) << s.reason;
+  EXPECT_NE(s.reason.find("cannot connect"), std::string::npos) << s.reason;
+  startServer(port_);
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming; }, 5s));
+  EXPECT_EQ(status().reasonCode, ReasonCode::kNone);
+  EXPECT_GT(status().since->unixMicros(), offlineSince.unixMicros());
+}
+
+// A camera that never streamed says so (everStreamed false) with a steady
+// reason and time, however often it reconnects (no "connecting"/"retrying"
+// flicker reaches the reason).
+TEST_F(CameraTest, NeverConnectedKeepsItsReasonAcrossReconnects) {
+  startCamera("/cam/9");
+  ASSERT_TRUE(eventually([&] { return status().reconnects >= 1; }, 10s));
+  const WallTime since = *status().since;
+  for (int i = 0; i < 20; ++i) {
+    const CameraStatus s = status();
+    EXPECT_FALSE(s.everStreamed);
+    EXPECT_EQ(s.reasonCode, ReasonCode::kRefused) << cameraStateName(s.state) << " " << s.reason;
+    EXPECT_NE(s.reason.find("404"), std::string::npos) << s.reason;
+    EXPECT_EQ(s.since->unixMicros(), since.unixMicros());
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(status().reconnects, 2u);
+}
+
 TEST_F(CameraTest, NotFoundIsRetriedWithTheReasonVisible) {
   startCamera("/cam/9");
   ASSERT_TRUE(eventually([&] { return status().reconnects >= 2; }, 10s));

@@ -98,6 +98,10 @@ std::string camerasJson(const std::vector<camera::CameraStatus>& cameras,
         {"last_frame_at", c.lastFrameAt ? nlohmann::json(c.lastFrameAt->toRfc3339()) : nlohmann::json(nullptr)},
     };
     if (!c.reason.empty()) j["reason"] = c.reason;
+    // For people: "offline since 14:02: wrong password", "never connected".
+    if (c.reasonCode != camera::ReasonCode::kNone) j["reason_code"] = camera::reasonCodeName(c.reasonCode);
+    j["since"] = c.since ? nlohmann::json(c.since->toRfc3339()) : nlohmann::json(nullptr);
+    j["ever_streamed"] = c.everStreamed;
     if (c.detecting) {
       j["detect"] = {{"frames_analysed", c.detectFramesAnalysed}, {"frames_dropped", c.detectFramesDropped}};
     }

@@ -22,7 +22,10 @@ export interface Camera {
   fps: number;
   bitrate_kbps: number;
   last_frame_at: string | null;
-  reason?: string;
+  reason?: string; // the server's words (logs); camera_state.tsx says it in plain words
+  reason_code?: string; // no_answer, wrong_password, no_video, refused, storage_full
+  since?: string | null; // when it last started or stopped streaming
+  ever_streamed?: boolean;
 }
 
 // A detection event (GET /api/v1/events; design/DETECT.md "Events"):

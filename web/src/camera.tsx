@@ -406,7 +406,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
           {text.back}
         </a>
         <h2 translate={false}>{camera?.name ?? id}</h2>
-        {camera && <Badge camera={camera} />}
+        {camera && <Badge camera={camera} playing={mode.kind === "live" && state.kind === "playing"} />}
         <span class="mode">
           {livePaused
             ? text.pausedLive(clockTime(mode.pausedAt!))
@@ -436,10 +436,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
           onPause={() => setPaused(true)}
         />
         <canvas ref={frozen} class="frozen" hidden={!livePaused} />
-        {!livePaused && <StateOverlay state={state} />}
-        {offline && mode.kind === "live" && !livePaused && (
-          <div class="overlay offline">{text.viewOffline(camera.reason)}</div>
-        )}
+        {!livePaused && <StateOverlay state={state} camera={mode.kind === "live" ? camera : undefined} />}
       </div>
       {/* A disabled control says why in its title. */}
       <div class="controls">

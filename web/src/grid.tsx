@@ -1,8 +1,10 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Camera, api } from "./api";
+import { NotifyOfflineButton, offlineLine, useOfflineNotifications } from "./camera_state";
 import { cameraText } from "./camera_text";
 import { LiveVideo } from "./live";
+import { stateText } from "./state_text";
 import { focusFirst } from "./tv";
 
 const kLayouts = [1, 4, 6, 9, 16] as const;
@@ -51,6 +53,7 @@ let lastOpened: string | undefined;
 // action: a control at the toolbar's end (a household's Alarm button).
 export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }) {
   const { cameras, error } = useCameras();
+  useOfflineNotifications(cameras);
   const [layout, setLayout] = useState<Layout>(() => savedLayout(tv));
   const [page, setPage] = useState<number | undefined>(undefined); // undefined: lastOpened's
   const root = useRef<HTMLDivElement>(null);
@@ -96,6 +99,7 @@ export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }
             </button>
           </span>
         )}
+        <NotifyOfflineButton />
         {action}
       </div>
       {error !== "" && <p class="error">{error}</p>}
@@ -110,6 +114,7 @@ export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }
 }
 
 function Tile({ camera }: { camera: Camera }) {
+  const [playing, setPlaying] = useState(false);
   return (
     <button
       class="tile"
@@ -119,25 +124,32 @@ function Tile({ camera }: { camera: Camera }) {
         location.hash = `#/camera/${camera.id}`;
       }}
     >
-      <LiveVideo camera={camera.id} />
+      <LiveVideo camera={camera.id} status={camera} onState={(s) => setPlaying(s.kind === "playing")} />
       <span class="caption">
         <span class="name" translate={false}>
           {camera.name}
         </span>
-        <Badge camera={camera} />
+        <Badge camera={camera} playing={playing} />
       </span>
     </button>
   );
 }
 
-export function Badge({ camera }: { camera: Camera }) {
+// playing: its live video plays here, which the camera list (polled)
+// may not know yet.
+export function Badge({ camera, playing = false }: { camera: Camera; playing?: boolean }) {
   const t = cameraText();
-  return camera.online ? (
-    <span class="badge online">{t.online}</span>
-  ) : (
-    // The reason is the server's own words.
-    <span class="badge offline" title={camera.reason ?? ""}>
-      {t.offline}
-    </span>
+  if (!camera.online && !playing) {
+    return (
+      <span class="badge offline" title={offlineLine(camera) ?? ""}>
+        {t.offline}
+      </span>
+    );
+  }
+  return (
+    <>
+      <span class="badge online">{t.online}</span>
+      {camera.reason_code === "storage_full" && <span class="badge disk-full">{stateText().diskFull}</span>}
+    </>
   );
 }

@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { urls } from "./api";
+import { type Camera, urls } from "./api";
+import { offlineLine } from "./camera_state";
 import { cameraText } from "./camera_text";
 import { type PlayerState, playLive } from "./player";
 
 // A camera's live video with its state over it (connecting, offline...),
 // and its latest keyframe as the poster until the first frame plays.
-export function LiveVideo({ camera, onState }: { camera: string; onState?: (s: PlayerState) => void }) {
+// status: the camera's entry of the camera list, for why it is offline.
+export function LiveVideo({ camera, status, onState }: { camera: string; status?: Camera; onState?: (s: PlayerState) => void }) {
   const video = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<PlayerState>({ kind: "connecting" });
   useEffect(() => {
@@ -18,13 +20,18 @@ export function LiveVideo({ camera, onState }: { camera: string; onState?: (s: P
   return (
     <div class="video-box">
       <video ref={video} muted playsInline autoplay poster={urls.snapshot(camera)} data-camera={camera} />
-      <StateOverlay state={state} />
+      <StateOverlay state={state} camera={status} />
     </div>
   );
 }
 
-export function StateOverlay({ state }: { state: PlayerState }) {
+// Video playing is the truth (the camera list lags it by its poll); else
+// the camera list's reason when it says the camera is offline, else the
+// player's own state.
+export function StateOverlay({ state, camera }: { state: PlayerState; camera?: Camera }) {
   if (state.kind === "playing") return null;
+  const offline = camera && offlineLine(camera);
+  if (offline) return <div class="overlay offline camera-offline">{offline}</div>;
   const text = state.kind === "connecting" ? cameraText().connecting : state.message(cameraText());
   return <div class={`overlay ${state.kind}`}>{text}</div>;
 }

@@ -3,7 +3,9 @@
 // MSE, such as iOS Safari, and recorded video).
 import type Hls from "hls.js";
 import { ApiError, api, sessionExpired, urls } from "./api";
+import { offlineLine } from "./camera_state";
 import type { CameraText } from "./camera_text";
+import { stateText } from "./state_text";
 
 // What went wrong, said in the language of the moment when shown (a
 // switch of language rewrites a message already on screen).
@@ -26,7 +28,12 @@ const kMaxLiveLagSeconds = 1.5;
 const kJumpTargetLagSeconds = 0.3;
 // Buffer kept behind the playhead; older media is removed.
 const kKeepBehindSeconds = 10;
-// No media for this long: the connection is presumed dead and reopened.
+// No media for this long: "waiting for video" (the camera list says why).
+const kQuietMs = 3_000;
+// No media for this long: the connection is presumed dead and reopened,
+// unless the server says the camera is offline. Then the socket is kept:
+// the camera's first frames come on it the moment it is back, where a
+// reconnect would wait out a backoff (the 12 s a returning tile took).
 const kStallMs = 10_000;
 const kMaxRetryMs = 10_000;
 
@@ -87,6 +94,7 @@ class WebSocketPlayer implements Player {
   private retryMs = 1000;
   private retryTimer?: number;
   private stallTimer?: number;
+  private quietTimer?: number;
   private gotMedia = false;
   private lastState = "";
 
@@ -113,6 +121,7 @@ class WebSocketPlayer implements Player {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.stallTimer);
+    clearTimeout(this.quietTimer);
     this.closeSocket();
     this.teardownMedia();
   }
@@ -150,6 +159,7 @@ class WebSocketPlayer implements Player {
   // reason: the socket's close reason (the server's words) or ours.
   private async retry(opened: boolean, reason: string | Say): Promise<void> {
     clearTimeout(this.stallTimer);
+    clearTimeout(this.quietTimer);
     this.teardownMedia();
     let message: Say = typeof reason === "function" ? reason : reason ? verbatim(reason) : (t) => t.noVideo;
     if (!opened) {
@@ -157,7 +167,7 @@ class WebSocketPlayer implements Player {
         const cameras = await api.cameras(); // a 401 here ends the session
         const c = cameras.find((x) => x.id === this.camera);
         if (!c) message = (t) => t.notFound;
-        else if (!c.online) message = (t) => t.cameraOffline(c.reason);
+        else if (!c.online) message = (t) => offlineLine(c) ?? t.cameraOffline("");
         else message = (t) => t.liveUnavailable;
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) return;
@@ -172,10 +182,29 @@ class WebSocketPlayer implements Player {
 
   private armStallTimer(): void {
     clearTimeout(this.stallTimer);
-    this.stallTimer = window.setTimeout(() => {
-      this.closeSocket();
-      this.retry(true, (t) => t.stalled);
-    }, kStallMs);
+    clearTimeout(this.quietTimer);
+    if (this.gotMedia) {
+      this.quietTimer = window.setTimeout(() => this.onState({ kind: "offline", message: () => stateText().waitingForVideo }), kQuietMs);
+    }
+    this.stallTimer = window.setTimeout(() => void this.onStall(), kStallMs);
+  }
+
+  private async onStall(): Promise<void> {
+    const ws = this.ws;
+    try {
+      const c = (await api.cameras()).find((x) => x.id === this.camera);
+      if (this.ws !== ws || this.stopped) return;
+      if (c && !c.online) {
+        this.onState({ kind: "offline", message: (t) => offlineLine(c) ?? t.cameraOffline("") });
+        this.armStallTimer();
+        return;
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return;
+    }
+    if (this.ws !== ws || this.stopped) return;
+    this.closeSocket();
+    this.retry(true, (t) => t.stalled);
   }
 
   private onMessage(data: unknown): void {
