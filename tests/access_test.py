@@ -18,7 +18,7 @@ from vigil_testlib import AUDIT_COLUMNS, VIGIL, Postgres, Process, free_port, re
 ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("GET", "/api/v1/me", "viewer"),
           ("POST", "/api/v1/logout", "viewer"), ("POST", "/api/v1/password", "viewer"),
           ("GET", "/api/v1/users", "admin"), ("POST", "/api/v1/users", "admin"),
-          ("POST", "/api/v1/users/cameras", "admin"), ("GET", "/api/v1/audit", "admin"),
+          ("POST", "/api/v1/users/cameras", "admin"), ("GET", "/api/v1/audit", "viewer"),
           ("POST", "/api/v1/cameras/cam-1/events", "operator")]
 
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "base/config.h"
@@ -130,38 +131,69 @@ bool isValidAuditUser(std::string_view user) {
   return isValidId(user.substr(0, at)) && isValidId(user.substr(at + 1));
 }
 
-// The looks from other tiers among the rows that match `filter`, newest
-// first, each with its "look" summary (remote_looks_audit.h). When fewer
-// than asked were found among the kRemoteLookScan rows searched, the
-// header Vigil-Searched-From names the oldest of them: older looks need
-// an earlier `end`.
-Response remoteLooks(access::AuditLog& audit, access::AuditFilter filter) {
+// The rows that match `filter` and `keep`, newest first, at most
+// filter.limit of them, picked from the newest kRemoteLookScan rows that
+// match `filter` (the store filters by columns only). When fewer than
+// asked were found and the scan was cut, the header Vigil-Searched-From
+// names the oldest row searched: older rows need an earlier `end`.
+struct Picked {
+  std::vector<access::AuditRow> rows;
+  std::optional<WallTime> searchedFrom;
+};
+Result<Picked> pickRows(access::AuditLog& audit, access::AuditFilter filter,
+                        const std::function<bool(const access::AuditRow&)>& keep) {
   const size_t wanted = filter.limit;
   filter.limit = kRemoteLookScan;
   auto rows = audit.query(filter);
-  if (!rows) return errorResponse(rows.status());
-  const bool searchCut = rows->size() == kRemoteLookScan;
-  const WallTime oldestSearched = rows->empty() ? WallTime() : rows->back().at;
-  std::vector<access::AuditRow> looks;
+  if (!rows) return rows.status();
+  Picked picked;
   for (access::AuditRow& r : *rows) {
-    if (looks.size() == wanted) break;
-    if (isRemoteLook(r)) looks.push_back(std::move(r));
+    if (picked.rows.size() == wanted) break;
+    if (keep(r)) picked.rows.push_back(std::move(r));
   }
-  const std::vector<nlohmann::json> summaries = lookSummaries(looks);
+  if (picked.rows.size() < wanted && rows->size() == kRemoteLookScan) picked.searchedFrom = rows->back().at;
+  return picked;
+}
+
+// The kinds of row that are looks at a camera: what a user who is not an
+// admin reads of the log (design/AUDIT.md "Who looked at my cameras").
+bool isLook(std::string_view action) {
+  namespace k = access::audit_kind;
+  for (std::string_view look : {k::kLiveStart, k::kLiveStop, k::kLiveHls, k::kPlayback, k::kExport, k::kSnapshot, k::kRefused}) {
+    if (action == look) return true;
+  }
+  return false;
+}
+
+// An admin reads every row as it is. Anyone else reads the looks at the
+// cameras they may see (the camera list's rule), from anyone, without the
+// client's address (another member's whereabouts).
+Response auditAnswer(const Request& req, access::AuditLog& audit, const CameraGate& gate, const access::AuditFilter& filter,
+                     bool remoteOnly) {
+  const bool admin = req.principal->hasRole(access::Role::kAdmin);
+  if (!admin && !filter.camera.empty()) {
+    if (Status s = gate.admit(*req.principal, filter.camera); !s.isOk()) return errorResponse(s);
+  }
+  auto picked = pickRows(audit, filter, [&](const access::AuditRow& r) {
+    if (remoteOnly && !isRemoteLook(r)) return false;
+    return admin || (isLook(r.action) && !r.camera.empty() && gate.visible(*req.principal, r.camera));
+  });
+  if (!picked) return errorResponse(picked.status());
+  // Looks from other tiers carry their summary (remote_looks_audit.h).
+  const std::vector<nlohmann::json> summaries = remoteOnly ? lookSummaries(picked->rows) : std::vector<nlohmann::json>();
   nlohmann::json list = nlohmann::json::array();
-  for (size_t i = 0; i < looks.size(); ++i) {
-    nlohmann::json row = auditRowJson(looks[i]);
-    row["look"] = summaries[i];
+  for (size_t i = 0; i < picked->rows.size(); ++i) {
+    nlohmann::json row = auditRowJson(picked->rows[i]);
+    if (remoteOnly) row["look"] = summaries[i];
+    if (!admin) row["client"] = "";
     list.push_back(std::move(row));
   }
   Response r = Response::json(200, list.dump());
-  if (looks.size() < wanted && searchCut) {
-    r.headers.emplace_back("Vigil-Searched-From", oldestSearched.toRfc3339());
-  }
+  if (picked->searchedFrom) r.headers.emplace_back("Vigil-Searched-From", picked->searchedFrom->toRfc3339());
   return r;
 }
 
-Response queryAudit(access::AuditLog& audit, const Request& req) {
+Response queryAudit(access::AuditLog& audit, const CameraGate& gate, const Request& req) {
   auto params = parseQuery(req.query);
   if (!params) return errorResponse(params.status());
   for (const auto& [key, value] : *params) {
@@ -197,15 +229,19 @@ Response queryAudit(access::AuditLog& audit, const Request& req) {
     }
     filter.limit = limit;
   }
+  bool remoteOnly = false;
   if (auto it = params->find("remote"); it != params->end()) {
     if (it->second != "true") return Response::error(400, "remote: must be true (looks from other tiers only)");
-    return remoteLooks(audit, filter);
+    remoteOnly = true;
   }
-  auto rows = audit.query(filter);
-  if (!rows) return errorResponse(rows.status());
-  nlohmann::json list = nlohmann::json::array();
-  for (const access::AuditRow& r : *rows) list.push_back(auditRowJson(r));
-  return Response::json(200, list.dump());
+  if (!remoteOnly && req.principal->hasRole(access::Role::kAdmin)) {
+    auto rows = audit.query(filter);
+    if (!rows) return errorResponse(rows.status());
+    nlohmann::json list = nlohmann::json::array();
+    for (const access::AuditRow& r : *rows) list.push_back(auditRowJson(r));
+    return Response::json(200, list.dump());
+  }
+  return auditAnswer(req, audit, gate, filter, remoteOnly);
 }
 
 nlohmann::json apiTokenJson(const access::ApiTokenRecord& t) {
@@ -286,7 +322,9 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
   server.route("POST", "/api/v1/users", Access::kAdmin, [&accounts](const Request& req) { return addUser(accounts, req); });
   server.route("POST", "/api/v1/users/cameras", Access::kAdmin,
                [&accounts](const Request& req) { return setCameras(accounts, req); });
-  server.route("GET", "/api/v1/audit", Access::kAdmin, [&audit](const Request& req) { return queryAudit(audit, req); });
+  // Admins read it all; anyone else, the looks at their cameras.
+  server.route("GET", "/api/v1/audit", Access::kUser,
+               [&audit, &gate = server.cameraGate()](const Request& req) { return queryAudit(audit, gate, req); });
   server.route("POST", "/api/v1/tokens", Access::kUser,
                [&accounts](const Request& req) { return addApiToken(accounts, req); });
   server.route("GET", "/api/v1/tokens", Access::kUser, [&accounts](const Request& req) {

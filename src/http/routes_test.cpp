@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "access/sqlite_store.h"
 #include "http/access_routes.h"
@@ -438,6 +439,50 @@ TEST_F(RoutesTest, AuditQueryFiltersByTimeUserAndCamera) {
   EXPECT_EQ(listed("start=" + at(2) + "&end=" + at(3)), Rows{"playback yard"});
   EXPECT_EQ(listed("start=" + at(2) + "&camera=gate"), Rows{"playback gate"});
   EXPECT_EQ(listed("end=" + at(1) + "&user=opr"), Rows{"login "});
+}
+
+// "Who looked at my cameras" (design/AUDIT.md): a user who is not an
+// admin reads only the looks at the cameras they may see, from anyone,
+// without client addresses; another camera's rows never, and asking for
+// one answers as the gate does.
+TEST_F(RoutesTest, ANonAdminReadsOnlyTheLooksAtItsOwnCameras) {
+  const std::string remote = R"({"remote":true,"tier":"village","via":["village1"],"right":"live"})";
+  for (const auto& [user, action, camera, detail] : std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"opr", access::audit_kind::kPlayback, "gate", "{}"},
+           {"opr", access::audit_kind::kPlayback, "yard", "{}"},
+           {"adm", access::audit_kind::kShareChange, "gate", "{}"},
+           {"desk@village1", access::audit_kind::kLiveStart, "gate", remote},
+           {"adm", access::audit_kind::kSnapshot, "yard", "{}"},
+       }) {
+    clock_.advance(std::chrono::seconds(1));
+    ASSERT_TRUE(audit_->record({user, action, camera, "10.0.0.9", detail}).isOk());
+  }
+  auto rows = [&](access::Role role, std::string q) {
+    Request req = request({"GET", "/api/v1/audit", Access::kUser}, tokens_[role]);
+    req.query = std::move(q);
+    Response r = server_->handle(req);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    for (const auto& row : nlohmann::json::parse(r.body)) {
+      if (role != access::Role::kAdmin) EXPECT_EQ(row["client"], "");
+      out.push_back(row["user"].get<std::string>() + " " + row["action"].get<std::string>() + " " +
+                    row["camera"].get<std::string>());
+    }
+    return out;
+  };
+  using Rows = std::vector<std::string>;
+  const auto viewer = access::Role::kViewer;
+  EXPECT_EQ(rows(viewer, ""), (Rows{"desk@village1 live_start gate", "opr playback gate"}));
+  EXPECT_EQ(rows(viewer, "camera=gate&user=opr"), Rows{"opr playback gate"});
+  EXPECT_EQ(rows(viewer, "remote=true"), Rows{"desk@village1 live_start gate"});
+  // Operators see every camera, so every camera's looks; not the rest.
+  EXPECT_EQ(rows(access::Role::kOperator, "").size(), 4u);
+  EXPECT_EQ(rows(access::Role::kAdmin, "camera=gate").size(), 3u);  // the share change too
+  Request yard = request({"GET", "/api/v1/audit", Access::kUser}, tokens_[viewer]);
+  yard.query = "camera=yard";
+  Response hidden = server_->handle(yard);
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(hidden.body, R"({"error":"no camera \"yard\""})");
 }
 
 // The rows link/looks.cpp writes at the owner, read back as looks: who,

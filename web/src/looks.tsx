@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type RemoteLookRow, type Tier, api } from "./api";
+import { useCameras } from "./grid";
 import { looksText } from "./looks_text";
 import { DAY, SECOND, clockTime, dateTime, duration } from "./time";
 
@@ -101,6 +102,10 @@ export function Looks({ latest, onSeen }: { latest: number; onSeen: (seq: number
     load();
   }, [latest]);
 
+  // Cameras by name, as on the audit page (a camera no longer listed: its id).
+  const { cameras: list } = useCameras();
+  const names = new Map((list ?? []).map((c) => [c.id, c.name]));
+  const cameraName = (id: string) => names.get(id) ?? id;
   const cameras = [...new Set((rows ?? []).map((r) => r.camera))].sort();
   const shown = (rows ?? []).filter(
     (r) => shownAlone(r) && (!camera || r.camera === camera) && (!tier || r.look.tier === tier) && (!refusedOnly || r.look.refused),
@@ -116,8 +121,8 @@ export function Looks({ latest, onSeen }: { latest: number; onSeen: (seq: number
           <select name="camera" value={camera} onChange={(e) => setCamera(e.currentTarget.value)}>
             <option value="">{t.all}</option>
             {cameras.map((c) => (
-              <option key={c} value={c}>
-                {c}
+              <option key={c} value={c} translate={false}>
+                {cameraName(c)}
               </option>
             ))}
           </select>
@@ -170,7 +175,7 @@ export function Looks({ latest, onSeen }: { latest: number; onSeen: (seq: number
                     {r.look.via.length > 1 && <span class="via">{t.through(r.look.via.slice(1).join(" › "))}</span>}
                   </td>
                   <td>{t.tiers[r.look.tier] ?? r.look.tier}</td>
-                  <td>{r.camera}</td>
+                  <td translate={false}>{cameraName(r.camera)}</td>
                   <td>{what(r)}</td>
                   <td>{howLong(r)}</td>
                   <td class="result">{result(r)}</td>

@@ -4,6 +4,7 @@ import { ApiError, type Me, api, onSessionExpired } from "./api";
 import { type AppText, appText } from "./app_text";
 import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, alarmRoles, installAlarmKeys, useOwnAlarms } from "./alarm";
 import { Audit } from "./audit";
+import { auditText } from "./audit_text";
 import { broadcastText } from "./broadcast_text";
 import { BroadcastDesk } from "./broadcasts";
 import { CameraView } from "./camera";
@@ -166,11 +167,9 @@ function App() {
             <a href="#/events" class={route.page === "events" ? "current" : ""}>
               {eventsT.nav}
             </a>
-            {me.role === "admin" && (
-              <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
-                {t.audit}
-              </a>
-            )}
+            <a href="#/audit" class={route.page === "audit" ? "current" : ""}>
+              {me.role === "admin" ? t.audit : auditText().mineNav}
+            </a>
             {me.role === "admin" && (
               <a href="#/looks" class={route.page === "looks" ? "current" : ""}>
                 {looksT.nav}
@@ -226,7 +225,7 @@ function App() {
           {route.page === "grid" && <Grid tv={tv} action={roles.raises && <AlarmButton onOpen={() => setAlarmFlow(true)} />} />}
           {route.page === "camera" && <CameraView key={`${route.id}/${route.from ?? ""}`} id={route.id} from={route.from} tv={tv} canExport={me.role !== "viewer"} canShare={me.role === "admin"} />}
           {route.page === "events" && <Events />}
-          {route.page === "audit" && me.role === "admin" && <Audit />}
+          {route.page === "audit" && <Audit mine={me.role !== "admin"} />}
           {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
           {route.page === "desk" && me.role !== "viewer" && <Desk active={desk} />}
           {route.page === "network" && me.role === "admin" && <Network />}

@@ -83,7 +83,7 @@ test("the household's owner sees who from the village looked at the door", { tim
   const cells = await owner.$$eval(`${live} td`, (tds) => tds.map((td) => td.textContent));
   assert.equal(cells[1], "desk@village1");
   assert.equal(cells[2], "Village");
-  assert.equal(cells[3], "door");
+  assert.equal(cells[3], "The door"); // by name
   assert.equal(cells[4], "Live");
   assert.equal(cells[6], "Allowed");
   console.log(`the owner's page: desk@village1 watched the door live for ${howLong}`);
