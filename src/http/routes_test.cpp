@@ -50,6 +50,10 @@ class RoutesTest : public ::testing::Test {
       std::vector<camera::CameraStatus> cams(2);
       cams[0].id = "gate";
       cams[1].id = "yard";
+      cams[1].state = camera::CameraState::kRetrying;
+      cams[1].reason = "unauthenticated: camera keeps answering 401 to DESCRIBE";
+      cams[1].reasonCode = camera::ReasonCode::kWrongPassword;
+      cams[1].since = WallTime::fromUnixMicros(1'700'000'000'000'000);
       return cams;
     });
     addAccessRoutes(*server_, *accounts_, *audit_, {.id = "village1", .tier = Tier::kVillage});
@@ -361,6 +365,20 @@ TEST_F(RoutesTest, ViewerSeesOnlyGrantedCameras) {
   EXPECT_EQ(list[0]["id"], "gate");
   res = server_->handle(request({"GET", "/api/v1/cameras", Access::kUser}, tokens_[access::Role::kOperator]));
   EXPECT_EQ(nlohmann::json::parse(res.body).size(), 2u);
+}
+
+// What the UI words as "Never connected · wrong password" (ARCHITECTURE.md
+// "Camera states"): the reason's code, since when, and whether it ever streamed.
+TEST_F(RoutesTest, TheCameraListSaysSinceWhenAndWhyInAWord) {
+  auto res = server_->handle(request({"GET", "/api/v1/cameras", Access::kUser}, tokens_[access::Role::kOperator]));
+  auto list = nlohmann::json::parse(res.body);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_FALSE(list[0].contains("reason_code"));
+  EXPECT_EQ(list[0]["since"], nullptr);
+  EXPECT_EQ(list[1]["online"], false);
+  EXPECT_EQ(list[1]["reason_code"], "wrong_password");
+  EXPECT_EQ(list[1]["since"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(list[1]["ever_streamed"], false);
 }
 
 TEST_F(RoutesTest, LoginSetsAStrictHttpOnlyCookie) {
