@@ -4,7 +4,7 @@ import { cameraText } from "./camera_text";
 import { kBeforeEvent, useCameraEvents } from "./events";
 import { eventsText } from "./events_text";
 import { Badge, useCameras } from "./grid";
-import { StateOverlay } from "./live";
+import { StateOverlay, videoResumed } from "./live";
 import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
 import { DetectionPanel } from "./detection_settings";
 import { Sharing } from "./sharing";
@@ -406,7 +406,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
           {text.back}
         </a>
         <h2 translate={false}>{camera?.name ?? id}</h2>
-        {camera && <Badge camera={camera} playing={mode.kind === "live" && state.kind === "playing"} />}
+        {camera && <Badge camera={camera} resumed={mode.kind === "live" && videoResumed(state)} />}
         <span class="mode">
           {livePaused
             ? text.pausedLive(clockTime(mode.pausedAt!))

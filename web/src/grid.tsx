@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Camera, api } from "./api";
 import { NotifyOfflineButton, offlineLine, useOfflineNotifications } from "./camera_state";
 import { cameraText } from "./camera_text";
-import { LiveVideo } from "./live";
+import { LiveVideo, videoResumed } from "./live";
 import { stateText } from "./state_text";
 import { focusFirst } from "./tv";
 
@@ -114,7 +114,7 @@ export function Grid({ tv, action }: { tv: boolean; action?: ComponentChildren }
 }
 
 function Tile({ camera }: { camera: Camera }) {
-  const [playing, setPlaying] = useState(false);
+  const [resumed, setResumed] = useState(false);
   return (
     <button
       class="tile"
@@ -124,22 +124,22 @@ function Tile({ camera }: { camera: Camera }) {
         location.hash = `#/camera/${camera.id}`;
       }}
     >
-      <LiveVideo camera={camera.id} status={camera} onState={(s) => setPlaying(s.kind === "playing")} />
+      <LiveVideo camera={camera.id} status={camera} onState={(s) => setResumed(videoResumed(s))} />
       <span class="caption">
         <span class="name" translate={false}>
           {camera.name}
         </span>
-        <Badge camera={camera} playing={playing} />
+        <Badge camera={camera} resumed={resumed} />
       </span>
     </button>
   );
 }
 
-// playing: its live video plays here, which the camera list (polled)
+// resumed: its live video came back here, which the camera list (polled)
 // may not know yet.
-export function Badge({ camera, playing = false }: { camera: Camera; playing?: boolean }) {
+export function Badge({ camera, resumed = false }: { camera: Camera; resumed?: boolean }) {
   const t = cameraText();
-  if (!camera.online && !playing) {
+  if (!camera.online && !resumed) {
     return (
       <span class="badge offline" title={offlineLine(camera) ?? ""}>
         {t.offline}

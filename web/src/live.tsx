@@ -25,13 +25,17 @@ export function LiveVideo({ camera, status, onState }: { camera: string; status?
   );
 }
 
-// Video playing is the truth (the camera list lags it by its poll); else
-// the camera list's reason when it says the camera is offline, else the
-// player's own state.
+// Video that came back is the truth (the camera list lags it by its
+// poll), so a returning camera's tile clears at its first frame.
+export const videoResumed = (s: PlayerState) => s.kind === "playing" && s.resumed === true;
+
+// The camera list's reason when it says the camera is offline (unless its
+// video resumed: a new connection's first frames are the cached, old
+// ones), else the player's own state.
 export function StateOverlay({ state, camera }: { state: PlayerState; camera?: Camera }) {
-  if (state.kind === "playing") return null;
   const offline = camera && offlineLine(camera);
-  if (offline) return <div class="overlay offline camera-offline">{offline}</div>;
+  if (offline && !videoResumed(state)) return <div class="overlay offline camera-offline">{offline}</div>;
+  if (state.kind === "playing") return null;
   const text = state.kind === "connecting" ? cameraText().connecting : state.message(cameraText());
   return <div class={`overlay ${state.kind}`}>{text}</div>;
 }

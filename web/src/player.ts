@@ -14,7 +14,10 @@ const verbatim = (text: string): Say => () => text;
 
 export type PlayerState =
   | { kind: "connecting" }
-  | { kind: "playing" }
+  // resumed: frames came again on this connection after a pause, so they
+  // are the camera's new ones (a new connection starts with the cached
+  // GOP, which an offline camera's viewer is sent too).
+  | { kind: "playing"; resumed?: boolean }
   | { kind: "offline"; message: Say }
   | { kind: "error"; message: Say };
 
@@ -30,6 +33,9 @@ const kJumpTargetLagSeconds = 0.3;
 const kKeepBehindSeconds = 10;
 // No media for this long: "waiting for video" (the camera list says why).
 const kQuietMs = 3_000;
+// Media after a gap this long on one connection: the camera's video came
+// back (a tile then clears before the camera list says so).
+const kResumeGapMs = 1_000;
 // No media for this long: the connection is presumed dead and reopened,
 // unless the server says the camera is offline. Then the socket is kept:
 // the camera's first frames come on it the moment it is back, where a
@@ -96,6 +102,9 @@ class WebSocketPlayer implements Player {
   private stallTimer?: number;
   private quietTimer?: number;
   private gotMedia = false;
+  private lastMediaAt = 0; // performance.now() of the last fragment on this connection
+  private resumed = false;
+  private jumpOnResume = false; // media came after a gap: jump into it
   private lastState = "";
 
   constructor(
@@ -129,6 +138,8 @@ class WebSocketPlayer implements Player {
   private connect(): void {
     this.onState({ kind: "connecting" });
     this.gotMedia = false;
+    this.lastMediaAt = 0;
+    this.resumed = this.jumpOnResume = false;
     const ws = new WebSocket(urls.live(this.camera));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
@@ -183,9 +194,7 @@ class WebSocketPlayer implements Player {
   private armStallTimer(): void {
     clearTimeout(this.stallTimer);
     clearTimeout(this.quietTimer);
-    if (this.gotMedia) {
-      this.quietTimer = window.setTimeout(() => this.onState({ kind: "offline", message: () => stateText().waitingForVideo }), kQuietMs);
-    }
+    this.quietTimer = window.setTimeout(() => this.onState({ kind: "offline", message: () => stateText().waitingForVideo }), kQuietMs);
     this.stallTimer = window.setTimeout(() => void this.onStall(), kStallMs);
   }
 
@@ -224,6 +233,16 @@ class WebSocketPlayer implements Player {
       return;
     }
     if (!(data instanceof ArrayBuffer)) return;
+    // The cached GOP comes at once on a new connection; media after a gap
+    // is the camera's own, new.
+    const now = performance.now();
+    if (this.lastMediaAt > 0 && now - this.lastMediaAt > kResumeGapMs) {
+      this.resumed = true;
+      // Chromium's decoder, stalled at the old media's end, does not
+      // always go on into the new by itself; a seek into it restarts it.
+      this.jumpOnResume = true;
+    }
+    this.lastMediaAt = now;
     this.armStallTimer();
     if (this.expectInit) {
       this.expectInit = false;
@@ -325,16 +344,18 @@ class WebSocketPlayer implements Player {
     if (!b.length) return;
     const start = b.start(b.length - 1);
     const end = b.end(b.length - 1);
-    if (v.currentTime < start || end - v.currentTime > kMaxLiveLagSeconds) {
+    const maxLag = this.jumpOnResume ? kJumpTargetLagSeconds : kMaxLiveLagSeconds;
+    if (v.currentTime < start || end - v.currentTime > maxLag) {
       v.currentTime = Math.max(start, end - kJumpTargetLagSeconds);
+      this.jumpOnResume = false;
     }
     if (v.paused) {
       v.play().then(
-        () => this.onState({ kind: "playing" }),
+        () => this.onState({ kind: "playing", resumed: this.resumed }),
         () => {},
       );
     } else if (this.gotMedia) {
-      this.onState({ kind: "playing" });
+      this.onState({ kind: "playing", resumed: this.resumed });
     }
     if (v.currentTime - b.start(0) > 2 * kKeepBehindSeconds && !this.queue.some((op) => op.kind === "remove")) {
       this.queue.push({ kind: "remove", end: v.currentTime - kKeepBehindSeconds });
