@@ -33,9 +33,12 @@ const kJumpTargetLagSeconds = 0.3;
 const kKeepBehindSeconds = 10;
 // No media for this long: "waiting for video" (the camera list says why).
 const kQuietMs = 3_000;
-// Media after a gap this long on one connection: the camera's video came
-// back (a tile then clears before the camera list says so).
-const kResumeGapMs = 1_000;
+// Media after a pause this long on one connection is the camera's own,
+// new video (a tile then clears before the camera list says so): only a
+// new connection's first burst, the registry's cached GOP, may be old.
+// A camera under 4 fps pauses this long between frames: harmless, its
+// video is new too.
+const kResumeGapMs = 250;
 // No media for this long: the connection is presumed dead and reopened,
 // unless the server says the camera is offline. Then the socket is kept:
 // the camera's first frames come on it the moment it is back, where a
@@ -344,8 +347,9 @@ class WebSocketPlayer implements Player {
     if (!b.length) return;
     const start = b.start(b.length - 1);
     const end = b.end(b.length - 1);
-    const maxLag = this.jumpOnResume ? kJumpTargetLagSeconds : kMaxLiveLagSeconds;
-    if (v.currentTime < start || end - v.currentTime > maxLag) {
+    // Stalled at the splice (HAVE_CURRENT_DATA or less with media ahead).
+    const stalled = this.jumpOnResume && v.readyState < HTMLMediaElement.HAVE_FUTURE_DATA;
+    if (v.currentTime < start || end - v.currentTime > (stalled ? kJumpTargetLagSeconds : kMaxLiveLagSeconds)) {
       v.currentTime = Math.max(start, end - kJumpTargetLagSeconds);
       this.jumpOnResume = false;
     }
