@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -19,6 +20,8 @@
 #include "app/systemd_notify.h"
 #include "base/log.h"
 #include "storage/store.h"
+#include "uptime/recorder.h"
+#include "uptime/store.h"
 
 namespace vigil::app {
 
@@ -121,6 +124,23 @@ int runServe(const Config& config, AfterServe& after) {
   }
   Node node(loops, cameras, store.get(), {},
             events ? events->detection(config.detect) : NodeDetection{.config = config.detect});
+  // The cameras' outage history (design/UPTIME.md): what the last run left
+  // open ends at its last heartbeat, and the time down counts as node_down.
+  std::unique_ptr<uptime::UptimeStore> uptime;
+  std::optional<uptime::UptimeRecorder> uptimeRecorder;
+  if (!config.node.dataDir.empty()) {
+    auto opened = uptime::UptimeStore::open((std::filesystem::path(config.node.dataDir) / "uptime.db").string(),
+                                            SystemClock::instance());
+    std::vector<std::string> ids;
+    for (const ConfiguredCamera& c : cameras) ids.push_back(c.camera.id);
+    Status started = opened ? (*opened)->start(ids) : opened.status();
+    if (!started.isOk()) {
+      fmt::print(stderr, "vigil serve: uptime.db: {}\n", started.message());
+      return 1;
+    }
+    uptime = std::move(*opened);
+    uptimeRecorder.emplace(*uptime, [&node] { return node.cameraStatuses(); });
+  }
   if (events) events->start(loops, node);
   if (link) {
     // Dials the parent once the loops run.
@@ -187,6 +207,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
+                                  .uptime = uptime.get(),
                                   .events = events ? events->store() : nullptr,
                                   .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
@@ -221,7 +242,9 @@ int runServe(const Config& config, AfterServe& after) {
   notifySystemd("READY=1");
   loops.start();
   node.start();
+  if (uptimeRecorder) uptimeRecorder->start();
   loops.join();
+  if (uptimeRecorder) uptimeRecorder->stop();  // its last heartbeat: this run ends now
   if (link) stopNodeLink(*link);
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});
