@@ -348,6 +348,7 @@ TEST_F(RoutesTest, AMetricsTokenReachesOnlyMetrics) {
 // A camera's health: its outages and online rate over the range, behind
 // the gate (the 404s: EveryCameraRouteDeclaresItsCameraAndTheGateAnswers404ForOthers).
 TEST_F(RoutesTest, ACamerasHealthIsItsOutagesAndOnlineRateOverTheRange) {
+  ASSERT_TRUE(uptime_->set("gate", std::nullopt).isOk());  // its first frame
   clock_.advance(std::chrono::seconds(10));
   ASSERT_TRUE(uptime_->set("gate", "auth_failed").isOk());
   clock_.advance(std::chrono::seconds(30));

@@ -21,7 +21,7 @@ inline constexpr std::string_view kCameraUnreachable = "camera_unreachable";  //
 inline constexpr std::string_view kAuthFailed = "auth_failed";                // 401 or 403
 inline constexpr std::string_view kNoMedia = "no_media";  // answers, but no stream, no video, or no packets
 inline constexpr std::string_view kStorageFull = "storage_full";  // streams, but recording stopped for space
-inline constexpr std::string_view kConnecting = "connecting";     // its first session since it was configured
+inline constexpr std::string_view kConnecting = "connecting";     // from when it was configured to its first frame
 inline constexpr std::string_view kNodeDown = "node_down";  // from the node's last sign of life until it streams again
 inline constexpr std::string_view kOffline = "offline";     // a remote camera its owner reported offline
 

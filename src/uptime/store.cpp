@@ -91,9 +91,11 @@ Status UptimeStore::start(const std::vector<std::string>& cameras) {
         open_[camera] = std::string(kNodeDown);
         VIGIL_RETURN_IF_ERROR(beginOutage(camera, std::string(kNodeDown), alive.value_or(now)));
       } else {
-        open_[camera] = std::nullopt;
+        // Not online before its first frame.
+        open_[camera] = std::string(kConnecting);
         VIGIL_RETURN_IF_ERROR(
             SqlQuery(db_, "INSERT INTO configured (camera, start) VALUES (?, ?)").bind(camera).bind(now).run());
+        VIGIL_RETURN_IF_ERROR(beginOutage(camera, std::string(kConnecting), now));
       }
     }
     return SqlQuery(db_,

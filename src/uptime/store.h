@@ -34,7 +34,8 @@ class UptimeStore {
   // At the node's start, with the cameras configured now: what the last run
   // left open ends at its last heartbeat; each camera configured then and
   // now is `node_down` from there on; a camera no longer configured stops
-  // counting there; a new one counts from now.
+  // counting there; a new one counts from now, `connecting` until it
+  // streams.
   Status start(const std::vector<std::string>& cameras) EXCLUDES(mutex_);
   // The node is alive now (every minute, and at a clean stop).
   Status beat() EXCLUDES(mutex_);

@@ -69,6 +69,9 @@ TEST(OutageTest, EachCameraStateAndReasonMapsToOnePlainCode) {
 TEST_F(UptimeStoreTest, OutagesAreKeptWithTheirReasonAndTheRateMatchesThemToTheSecond) {
   auto store = open();
   ASSERT_TRUE(store->start({"door", "yard"}).isOk());
+  EXPECT_EQ(store->openOutage("door"), "connecting");  // not online before its first frame
+  ASSERT_TRUE(store->set("door", std::nullopt).isOk());
+  ASSERT_TRUE(store->set("yard", std::nullopt).isOk());
   advanceTo(10);
   ASSERT_TRUE(store->set("door", "camera_unreachable").isOk());
   advanceTo(40);
@@ -115,6 +118,7 @@ TEST_F(UptimeStoreTest, ACrashEndsWhatWasOpenAtTheLastHeartbeatAndTheNodeIsDownU
   {
     auto store = open();
     ASSERT_TRUE(store->start({"door", "yard", "gate"}).isOk());
+    for (const char* camera : {"door", "yard", "gate"}) ASSERT_TRUE(store->set(camera, std::nullopt).isOk());
     advanceTo(10);
     ASSERT_TRUE(store->set("door", "no_media").isOk());
     advanceTo(60);
@@ -126,7 +130,7 @@ TEST_F(UptimeStoreTest, ACrashEndsWhatWasOpenAtTheLastHeartbeatAndTheNodeIsDownU
   ASSERT_TRUE(store->start({"door", "yard", "shed"}).isOk());  // gate removed, shed new
   EXPECT_EQ(store->openOutage("door"), "node_down");
   EXPECT_EQ(store->openOutage("yard"), "node_down");
-  EXPECT_EQ(store->openOutage("shed"), std::nullopt);
+  EXPECT_EQ(store->openOutage("shed"), "connecting");
   advanceTo(155);
   ASSERT_TRUE(store->set("door", std::nullopt).isOk());  // streams again
   advanceTo(200);
@@ -147,10 +151,12 @@ TEST_F(UptimeStoreTest, ACrashEndsWhatWasOpenAtTheLastHeartbeatAndTheNodeIsDownU
   ASSERT_TRUE(h);
   EXPECT_EQ(h->countedSeconds, 60);
   EXPECT_EQ(h->onlineRate, 1.0);
-  // New: counts from its first start.
+  // New: counts from its first start, connecting until its first frame.
   h = store->health("shed", at(0), at(200));
   ASSERT_TRUE(h);
   EXPECT_EQ(h->countedSeconds, 50);
+  ASSERT_EQ(h->outages.size(), 1u);
+  EXPECT_EQ(h->outages[0], (Outage{at(150), at(200), "connecting", true}));
 }
 
 TEST_F(UptimeStoreTest, ARecorderStoppedCleanlyBeatsAtItsStopSoNothingIsLost) {
