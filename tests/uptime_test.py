@@ -185,8 +185,10 @@ class UptimeTest(NodesTestCase):
         self.linked(village, house)
         status, body = house.api("PUT", "/api/v1/cameras/door/shares", [{"tier": "village", "rights": ["live"]}])
         self.assertEqual(status, 200, body)
+        # Listed in the village's catalog (404 until then), then reported online.
         wait_until("the village sees the door online",
-                   lambda: (h := self.health(village, "house1.door")) and h["online_rate"] == 1 and h, LINK_UP)
+                   lambda: (r := village.api("GET", "/api/v1/cameras/house1.door/health"))[0] == 200 and
+                   r[1]["online_rate"] == 1 and r, LINK_UP)
         self.cam.stop()
         wait_until("the village sees the door's outage", self.outage(village, "house1.door", "offline", True), SEEN)
         self.cam.start()
@@ -259,7 +261,8 @@ scrape_configs:
             up = query('up{job="vigil"}')
             self.assertEqual(up[0]["value"][1], "1")
             outages = query('vigil_camera_outages_total{camera="door"}')
-            self.assertEqual({r["metric"]["reason"]: r["value"][1] for r in outages}, {"camera_unreachable": "1"})
+            self.assertEqual({r["metric"]["reason"]: r["value"][1] for r in outages},
+                             {"connecting": "1", "camera_unreachable": "1"})
             print(f"uptime: Prometheus scraped the node with a metrics token within {took:.1f} s")
         finally:
             prom.stop()

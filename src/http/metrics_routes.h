@@ -4,7 +4,7 @@
 // and its outages by reason (uptime/store.h); live viewers; the storage
 // directories; HTTP requests by route and status. Names follow
 // Prometheus's conventions: the `vigil_` prefix, base units (bytes,
-// seconds, bits per second) as a suffix, `_total` on counters. Admins only,
+// seconds) as a suffix, `_total` on counters. Admins only,
 // like every other view of the whole node; a scraper sends an API token
 // of scope `metrics` as a Bearer credential, which reads /metrics and
 // nothing else.
