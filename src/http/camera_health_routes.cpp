@@ -36,14 +36,9 @@ Response cameraHealth(const CameraHealthSources& sources, const Request& req) {
   const std::string& id = req.params.at("id");  // one the user may see (the gate)
   auto query = parseQuery(req.query);
   if (!query) return errorResponse(query.status());
-  auto from = timeParam(*query, "start");
-  if (!from) return errorResponse(from.status());
-  auto to = timeParam(*query, "end");
-  if (!to) return errorResponse(to.status());
-  const WallTime end = to->value_or(SystemClock::instance().now());
-  const WallTime start = from->value_or(end + -std::chrono::microseconds(kDefaultRange));
-  if (end <= start) return Response::error(400, "end: must be after start");
-  if (end - start > kMaxRange) return Response::error(400, "end: at most 400 days after start");
+  auto range = recentTimeRange(*query, "start", "end", SystemClock::instance().now(), kDefaultRange, kMaxRange);
+  if (!range) return errorResponse(range.status());
+  const auto [start, end] = *range;
   Result<uptime::CameraHealth> health = Status::notFound("no history of this camera is kept");
   if (sources.local && sources.local(id)) {
     if (sources.uptime) health = sources.uptime->health(id, start, end);

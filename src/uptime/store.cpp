@@ -162,31 +162,25 @@ Result<CameraHealth> UptimeStore::health(const std::string& camera, WallTime fro
   MutexLock lock(mutex_);
   const WallTime now = clock_.now();
   const int64_t hi = std::min(to.unixMicros(), now.unixMicros());
-  std::vector<Interval> counted;
+  // Each open one (end NULL) lasts until now.
   SqlQuery periods(db_,
                    "SELECT start, end FROM configured WHERE camera = ? AND start < ? AND (end IS NULL OR end > ?) "
                    "ORDER BY start");
   periods.bind(camera).bind(hi).bind(from.unixMicros());
-  for (;;) {
-    auto row = periods.next();
-    if (!row) return row.status();
-    if (!*row) break;
-    const auto end = periods.time(1);
-    counted.push_back({periods.integer(0), end ? end->unixMicros() : now.unixMicros()});
-  }
-  std::vector<Outage> outages;
+  auto counted = link::readRows<Interval>(periods, [&]() -> Result<Interval> {
+    return Interval{periods.integer(0), periods.time(1).value_or(now).unixMicros()};
+  });
+  if (!counted) return counted.status();
   SqlQuery q(db_,
              "SELECT start, end, reason FROM outage WHERE camera = ? AND start < ? AND (end IS NULL OR end > ?) "
              "ORDER BY start, id");
   q.bind(camera).bind(hi).bind(from.unixMicros());
-  for (;;) {
-    auto row = q.next();
-    if (!row) return row.status();
-    if (!*row) break;
+  auto outages = link::readRows<Outage>(q, [&]() -> Result<Outage> {
     const auto end = q.time(1);
-    outages.push_back({WallTime::fromUnixMicros(q.integer(0)), end.value_or(now), q.text(2), !end});
-  }
-  return cameraHealth(counted, outages, from, to, now);
+    return Outage{WallTime::fromUnixMicros(q.integer(0)), end.value_or(now), q.text(2), !end};
+  });
+  if (!outages) return outages.status();
+  return cameraHealth(*counted, *outages, from, to, now);
 }
 
 }  // namespace vigil::uptime
