@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -17,11 +16,10 @@
 #include "app/node_access.h"
 #include "app/node_events.h"
 #include "app/node_http.h"
+#include "app/node_uptime.h"
 #include "app/systemd_notify.h"
 #include "base/log.h"
 #include "storage/store.h"
-#include "uptime/recorder.h"
-#include "uptime/store.h"
 
 namespace vigil::app {
 
@@ -126,20 +124,14 @@ int runServe(const Config& config, AfterServe& after) {
             events ? events->detection(config.detect) : NodeDetection{.config = config.detect});
   // The cameras' outage history (design/UPTIME.md): what the last run left
   // open ends at its last heartbeat, and the time down counts as node_down.
-  std::unique_ptr<uptime::UptimeStore> uptime;
-  std::optional<uptime::UptimeRecorder> uptimeRecorder;
+  std::unique_ptr<NodeUptime> uptime;
   if (!config.node.dataDir.empty()) {
-    auto opened = uptime::UptimeStore::open((std::filesystem::path(config.node.dataDir) / "uptime.db").string(),
-                                            SystemClock::instance());
-    std::vector<std::string> ids;
-    for (const ConfiguredCamera& c : cameras) ids.push_back(c.camera.id);
-    Status started = opened ? (*opened)->start(ids) : opened.status();
-    if (!started.isOk()) {
-      fmt::print(stderr, "vigil serve: uptime.db: {}\n", started.message());
+    auto opened = NodeUptime::open(config.node.dataDir, cameras, node);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
     }
     uptime = std::move(*opened);
-    uptimeRecorder.emplace(*uptime, [&node] { return node.cameraStatuses(); });
   }
   if (events) events->start(loops, node);
   if (link) {
@@ -207,7 +199,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
-                                  .uptime = uptime.get(),
+                                  .uptime = uptime ? uptime->store.get() : nullptr,
                                   .events = events ? events->store() : nullptr,
                                   .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
@@ -242,9 +234,9 @@ int runServe(const Config& config, AfterServe& after) {
   notifySystemd("READY=1");
   loops.start();
   node.start();
-  if (uptimeRecorder) uptimeRecorder->start();
+  if (uptime) uptime->recorder->start();
   loops.join();
-  if (uptimeRecorder) uptimeRecorder->stop();  // its last heartbeat: this run ends now
+  if (uptime) uptime->recorder->stop();  // its last heartbeat: this run ends now
   if (link) stopNodeLink(*link);
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});
