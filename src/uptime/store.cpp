@@ -60,6 +60,7 @@ Status UptimeStore::start(const std::vector<std::string>& cameras) {
   MutexLock lock(mutex_);
   const int64_t now = clock_.now().unixMicros();
   open_.clear();
+  pendingAt_.clear();
   return inTransaction([&]() REQUIRES(mutex_) -> Status {
     SqlQuery run(db_, "SELECT alive_at FROM node_run WHERE id = 1");
     auto row = run.next();
@@ -98,6 +99,8 @@ Status UptimeStore::start(const std::vector<std::string>& cameras) {
         VIGIL_RETURN_IF_ERROR(beginOutage(camera, std::string(kConnecting), now));
       }
     }
+    for (const auto& [camera, reason] : open_) ++opened_[{camera, *reason}];
+    written_ = open_;
     return SqlQuery(db_,
                     "INSERT INTO node_run (id, started_at, alive_at) VALUES (1, ?, ?) "
                     "ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, alive_at = excluded.alive_at")
@@ -109,7 +112,6 @@ Status UptimeStore::start(const std::vector<std::string>& cameras) {
 
 Status UptimeStore::beginOutage(const std::string& camera, const std::string& reason, int64_t at) {
   lastAt_ = std::max(lastAt_, at);
-  ++opened_[{camera, reason}];
   return SqlQuery(db_, "INSERT INTO outage (camera, start, reason) VALUES (?, ?, ?)")
       .bind(camera)
       .bind(lastAt_)
@@ -126,19 +128,32 @@ Status UptimeStore::beat() {
 
 Status UptimeStore::set(const std::string& camera, const std::optional<std::string>& reason) {
   MutexLock lock(mutex_);
-  auto it = open_.find(camera);
-  if (it == open_.end()) return Status::notFound("camera \"" + camera + "\" was not configured at the start");
-  if (it->second == reason) return Status::ok();
-  const int64_t now = std::max(clock_.now().unixMicros(), lastAt_);
-  Status s = inTransaction([&]() REQUIRES(mutex_) -> Status {
-    if (it->second) {
+  auto seen = open_.find(camera);
+  if (seen == open_.end()) return Status::notFound("camera \"" + camera + "\" was not configured at the start");
+  if (seen->second != reason) {
+    // The first change not written yet keeps its time: with its disk full,
+    // the outage begins when it began, not when the disk has room again.
+    pendingAt_.try_emplace(camera, std::max(clock_.now().unixMicros(), lastAt_));
+    seen->second = reason;
+    if (reason) ++opened_[{camera, *reason}];
+  }
+  auto pending = pendingAt_.find(camera);
+  if (pending == pendingAt_.end()) return Status::ok();
+  std::optional<std::string>& kept = written_[camera];
+  if (kept == reason) {  // back to what is kept before it was written
+    pendingAt_.erase(pending);
+    return Status::ok();
+  }
+  const int64_t at = pending->second;
+  VIGIL_RETURN_IF_ERROR(inTransaction([&]() REQUIRES(mutex_) -> Status {
+    if (kept) {
       VIGIL_RETURN_IF_ERROR(
-          SqlQuery(db_, "UPDATE outage SET end = ? WHERE camera = ? AND end IS NULL").bind(now).bind(camera).run());
+          SqlQuery(db_, "UPDATE outage SET end = ? WHERE camera = ? AND end IS NULL").bind(at).bind(camera).run());
     }
-    return reason ? beginOutage(camera, *reason, now) : Status::ok();
-  });
-  if (!s.isOk()) return s;
-  it->second = reason;
+    return reason ? beginOutage(camera, *reason, at) : Status::ok();
+  }));
+  kept = reason;
+  pendingAt_.erase(pending);
   return Status::ok();
 }
 

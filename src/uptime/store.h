@@ -40,7 +40,10 @@ class UptimeStore {
   // The node is alive now (every minute, and at a clean stop).
   Status beat() EXCLUDES(mutex_);
   // The camera's outage from now on (none: online); a change ends the open
-  // one now and opens the new one. Only cameras given to start().
+  // one now and opens the new one. Only cameras given to start(). A
+  // change that fails to be written (its disk full) is tried again by each
+  // next call, at the time of the first change not written: what changed
+  // meanwhile is one outage, with the reason of the last call.
   Status set(const std::string& camera, const std::optional<std::string>& reason) EXCLUDES(mutex_);
   std::optional<std::string> openOutage(const std::string& camera) const EXCLUDES(mutex_);
 
@@ -61,7 +64,12 @@ class UptimeStore {
   const Clock& clock_;
   mutable Mutex mutex_;
   sqlite3* db_ GUARDED_BY(mutex_);
-  std::map<std::string, std::optional<std::string>> open_ GUARDED_BY(mutex_);  // cameras configured now
+  // Per camera configured now, its outage as last set, and as kept in the
+  // database; they differ while a change could not be written (its disk
+  // full), from the time in pendingAt_ on.
+  std::map<std::string, std::optional<std::string>> open_ GUARDED_BY(mutex_);
+  std::map<std::string, std::optional<std::string>> written_ GUARDED_BY(mutex_);
+  std::map<std::string, int64_t> pendingAt_ GUARDED_BY(mutex_);
   std::map<std::pair<std::string, std::string>, uint64_t> opened_ GUARDED_BY(mutex_);
   int64_t lastAt_ GUARDED_BY(mutex_) = 0;  // no outage starts before the last one recorded (a clock stepping back)
 };
