@@ -38,10 +38,13 @@ Status UptimeRecorder::poll() {
 
 void UptimeRecorder::run() {
   auto beaten = std::chrono::steady_clock::now();
+  log::RateLimit failures(std::chrono::seconds(10));  // a full disk fails every poll
   MutexLock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    if (Status s = poll(); !s.isOk()) log::error("uptime.not_recorded", {{"error", s}});
+    if (Status s = poll(); !s.isOk() && failures.allow()) {
+      log::error("uptime.not_recorded", {{"error", s}, {"suppressed", failures.suppressed()}});
+    }
     if (std::chrono::steady_clock::now() - beaten >= options_.heartbeat) {
       beaten = std::chrono::steady_clock::now();
       if (Status s = store_.beat(); !s.isOk()) log::error("uptime.heartbeat_failed", {{"error", s}});
