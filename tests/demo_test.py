@@ -103,6 +103,12 @@ class Demo(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn("text/html", headers["Content-Type"])
         self.assertIn("Demo camera 2", page)
+        # Their history: online since the first frame, connecting before (design/UPTIME.md).
+        status, _, body = get(self.url + "api/v1/cameras/cam-1/health", self.token)
+        self.assertEqual(status, 200, body)
+        health = json.loads(body)
+        self.assertEqual([(o["reason"], o["ongoing"]) for o in health["outages"]], [("connecting", False)])
+        self.assertGreater(health["online_rate"], 0)
 
     def test_a_person_at_the_front_door_is_an_event_with_a_snapshot(self):
         # Camera 1 is the front door: testcam slides the person photo in

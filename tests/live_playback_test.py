@@ -411,10 +411,10 @@ class LiveAndPlayback(unittest.TestCase):
         self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
         text = body.decode()
         for line in ('vigil_camera_up{camera="cam-1"} 1', 'vigil_camera_state{camera="cam-2",state="streaming"} 1',
-                     "# TYPE vigil_live_viewers gauge", "# TYPE vigil_storage_bytes_used gauge",
+                     "# TYPE vigil_live_viewers gauge", "# TYPE vigil_storage_used_bytes gauge",
                      "# TYPE vigil_http_requests_total counter"):
             self.assertIn(line, text)
-        fps = [float(l.split()[-1]) for l in text.splitlines() if l.startswith('vigil_camera_fps{camera="cam-1"}')]
+        fps = [float(l.split()[-1]) for l in text.splitlines() if l.startswith('vigil_camera_frames_per_second{camera="cam-1"}')]
         self.assertEqual(len(fps), 1)
         self.assertGreater(fps[0], 10)
 

@@ -8,6 +8,7 @@
 #include "http/access_routes.h"
 #include "http/alarm_routes.h"
 #include "http/broadcast_routes.h"
+#include "http/camera_health_routes.h"
 #include "http/camera_routes.h"
 #include "http/live_routes.h"
 #include "http/metrics_routes.h"
@@ -82,9 +83,15 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                 .remote = options.link ? options.link->looks.get() : nullptr,
                                 .maxViewsPerSession = options.liveViewsPerSession,
                                 .maxViewsPerUser = options.liveViewsPerUser});
+  http::addCameraHealthRoutes(
+      *server, {.local = [&node](std::string_view id) { return node.hasCamera(std::string(id)); },
+                .uptime = options.uptime,
+                .remote = below ? http::RemoteCameraSource([below] { return below->cameras(); }) : nullptr,
+                .children = options.link ? options.link->health.get() : nullptr});
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },
                                   .live = &node.live(),
-                                  .store = options.store});
+                                  .store = options.store,
+                                  .uptime = options.uptime});
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
   if (options.events) {

@@ -15,6 +15,7 @@
 #include "app/node_events.h"
 #include "app/node_http.h"
 #include "app/node_link.h"
+#include "app/node_uptime.h"
 #include "app/testcam.h"
 #include "base/config.h"
 #include "base/event_loops.h"
@@ -172,6 +173,12 @@ int runDemo(const DemoOptions& options) {
     }
   });
   events->start(loops, node);
+  // Each camera's outage history, beside the recordings (design/UPTIME.md).
+  auto uptime = NodeUptime::open(options.dataDir, configs, node);
+  if (!uptime) {
+    fmt::print(stderr, "vigil demo: {}\n", uptime.status().message());
+    return 1;
+  }
 
   // The household's tier link, and the village it is linked to. Without a
   // village (it failed to start, or --no-village) the household runs alone.
@@ -224,6 +231,7 @@ int runDemo(const DemoOptions& options) {
                            {.node = household.node,
                             .listen = options.listen,
                             .store = store->get(),
+                            .uptime = (*uptime)->store.get(),
                             .events = events->store(),
                             .detectionSettings = events->settings(),
                             .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
@@ -246,6 +254,7 @@ int runDemo(const DemoOptions& options) {
   });
   loops.start();
   node.start();
+  (*uptime)->recorder->start();
   if (village) raiseDemoAlarm(*link->alarms);
   if (village && village->inviteCode().size() > 0) sendDemoNotice(*village);
   fmt::print(
@@ -267,6 +276,7 @@ int runDemo(const DemoOptions& options) {
   fmt::print("Press Ctrl-C to stop.\n");
   std::fflush(stdout);
   loops.join();
+  (*uptime)->recorder->stop();
   stopNodeLink(*link);
   village.reset();
   (*store)->stop();  // writes what is queued and seals every recording

@@ -16,6 +16,7 @@
 #include "app/node_access.h"
 #include "app/node_events.h"
 #include "app/node_http.h"
+#include "app/node_uptime.h"
 #include "app/systemd_notify.h"
 #include "base/log.h"
 #include "storage/store.h"
@@ -121,6 +122,17 @@ int runServe(const Config& config, AfterServe& after) {
   }
   Node node(loops, cameras, store.get(), {},
             events ? events->detection(config.detect) : NodeDetection{.config = config.detect});
+  // The cameras' outage history (design/UPTIME.md): what the last run left
+  // open ends at its last heartbeat, and the time down counts as node_down.
+  std::unique_ptr<NodeUptime> uptime;
+  if (!config.node.dataDir.empty()) {
+    auto opened = NodeUptime::open(config.node.dataDir, cameras, node);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    uptime = std::move(*opened);
+  }
   if (events) events->start(loops, node);
   if (link) {
     // Dials the parent once the loops run.
@@ -187,6 +199,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsCert = config.http.tlsCert,
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
+                                  .uptime = uptime ? uptime->store.get() : nullptr,
                                   .events = events ? events->store() : nullptr,
                                   .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
@@ -221,7 +234,9 @@ int runServe(const Config& config, AfterServe& after) {
   notifySystemd("READY=1");
   loops.start();
   node.start();
+  if (uptime) uptime->recorder->start();
   loops.join();
+  if (uptime) uptime->recorder->stop();  // its last heartbeat: this run ends now
   if (link) stopNodeLink(*link);
   if (store) store->stop();  // writes what is queued and seals every recording
   log::info("serve.stopped", {});

@@ -153,4 +153,20 @@ Result<TimeRange> timeRangeParams(const std::map<std::string, std::string>& para
   return range;
 }
 
+Result<TimeRange> recentTimeRange(const std::map<std::string, std::string>& params, const std::string& from,
+                                  const std::string& to, WallTime now, std::chrono::seconds fallback,
+                                  std::chrono::seconds maxSpan) {
+  auto start = timeParam(params, from);
+  if (!start) return start.status();
+  auto end = timeParam(params, to);
+  if (!end) return end.status();
+  TimeRange range{.start = {}, .end = end->value_or(now)};
+  range.start = start->value_or(range.end + -std::chrono::microseconds(fallback));
+  if (range.end <= range.start) return Status::invalidArgument(fmt::format("{}: must be after {}", to, from));
+  if (range.end - range.start > maxSpan) {
+    return Status::invalidArgument(fmt::format("{}: at most {} days after {}", to, maxSpan.count() / 86400, from));
+  }
+  return range;
+}
+
 }  // namespace vigil::http

@@ -69,5 +69,11 @@ struct TimeRange {
 // The required `start` and `end` of a query: RFC 3339, end after start, at
 // most `maxSpan` apart.
 Result<TimeRange> timeRangeParams(const std::map<std::string, std::string>& params, std::chrono::seconds maxSpan);
+// An optional range of a query, parameters `from` and `to` (RFC 3339):
+// `to` by default `now`, `from` by default `fallback` before `to`; `to`
+// after `from`, at most `maxSpan` (whole days) apart.
+Result<TimeRange> recentTimeRange(const std::map<std::string, std::string>& params, const std::string& from,
+                                  const std::string& to, WallTime now, std::chrono::seconds fallback,
+                                  std::chrono::seconds maxSpan);
 
 }  // namespace vigil::http

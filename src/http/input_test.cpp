@@ -101,5 +101,22 @@ TEST(Query, TimeRangeNeedsBothEndsInOrderWithinTheSpan) {
             "end: at most 24 h after start");
 }
 
+TEST(Query, ARecentRangeDefaultsToTheLastStretchBeforeNow) {
+  const WallTime now = *WallTime::parseRfc3339("2026-11-22T12:00:00Z");
+  auto range = [&](std::string_view query) {
+    return recentTimeRange(*parseQuery(query), "from", "to", now, std::chrono::hours(24), std::chrono::hours(48));
+  };
+  auto whole = range("");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->end, now);
+  EXPECT_EQ(whole->end - whole->start, std::chrono::hours(24));
+  auto before = range("to=2026-11-22T10:00:00Z");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->start, *WallTime::parseRfc3339("2026-11-21T10:00:00Z"));
+  EXPECT_EQ(range("from=2026-11-22T13:00:00Z").status().message(), "to: must be after from");
+  EXPECT_EQ(range("from=2026-11-19T12:00:00Z").status().message(), "to: at most 2 days after from");
+  EXPECT_EQ(range("to=yesterday").status().message(), "to: must be an RFC 3339 time");
+}
+
 }  // namespace
 }  // namespace vigil::http

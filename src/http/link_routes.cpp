@@ -95,14 +95,9 @@ Response childHealth(link::LinkStore& store, link::HealthStore& health, const Re
   }
   auto query = parseQuery(req.query);
   if (!query) return errorResponse(query.status());
-  auto from = timeParam(*query, "from");
-  if (!from) return errorResponse(from.status());
-  auto to = timeParam(*query, "to");
-  if (!to) return errorResponse(to.status());
-  const WallTime end = to->value_or(wallNow());
-  const WallTime start = from->value_or(end + -std::chrono::microseconds(kDefaultHealthRange));
-  if (end <= start) return Response::error(400, "to: must be after from");
-  if (end - start > kMaxHealthRange) return Response::error(400, "to: at most 400 days after from");
+  auto range = recentTimeRange(*query, "from", "to", wallNow(), kDefaultHealthRange, kMaxHealthRange);
+  if (!range) return errorResponse(range.status());
+  const auto [start, end] = *range;
   auto cameras = health.history(id, start, end);
   if (!cameras) return errorResponse(cameras.status());
   json list = json::array();

@@ -46,10 +46,10 @@ void cameraMetrics(std::string& out, const std::vector<camera::CameraStatus>& ca
   static const Gauge kGauges[] = {
       {"vigil_camera_up", "gauge", "1 while the camera streams",
        [](const camera::CameraStatus& c) { return c.state == camera::CameraState::kStreaming ? 1.0 : 0.0; }},
-      {"vigil_camera_fps", "gauge", "frames per second over the last few seconds",
+      {"vigil_camera_frames_per_second", "gauge", "frames per second over the last few seconds",
        [](const camera::CameraStatus& c) { return c.fps; }},
-      {"vigil_camera_bitrate_kbps", "gauge", "video kbit/s over the last few seconds",
-       [](const camera::CameraStatus& c) { return c.bitrateKbps; }},
+      {"vigil_camera_video_bytes_per_second", "gauge", "video bytes per second over the last few seconds",
+       [](const camera::CameraStatus& c) { return c.bitrateKbps * 1000 / 8; }},
       {"vigil_camera_frames_received_total", "counter", "access units received",
        [](const camera::CameraStatus& c) { return static_cast<double>(c.framesReceived); }},
       {"vigil_camera_packets_lost_total", "counter", "RTP packets lost",
@@ -94,7 +94,7 @@ void liveMetrics(std::string& out, const media::LiveRegistry& live) {
 
 void storageMetrics(std::string& out, const storage::Store& store) {
   const std::vector<storage::DirStatus> dirs = store.dirStatus();
-  Family used(out, "vigil_storage_bytes_used", "gauge", "sample bytes the committed index covers");
+  Family used(out, "vigil_storage_used_bytes", "gauge", "sample bytes the committed index covers");
   for (const auto& d : dirs) used.sample(fmt::format("dir=\"{}\"", label(d.path)), static_cast<double>(d.stats.bytesUsed));
   Family full(out, "vigil_storage_full", "gauge", "1 while recording is stopped for want of space");
   for (const auto& d : dirs) full.sample(fmt::format("dir=\"{}\"", label(d.path)), d.stats.storageFull ? 1 : 0);
@@ -109,6 +109,19 @@ void storageMetrics(std::string& out, const storage::Store& store) {
   Family deleted(out, "vigil_storage_recordings_deleted_total", "counter", "recordings removed by retention");
   for (const auto& d : dirs) {
     deleted.sample(fmt::format("dir=\"{}\"", label(d.path)), static_cast<double>(d.stats.recordingsDeleted));
+  }
+}
+
+void uptimeMetrics(std::string& out, const uptime::UptimeStore& store) {
+  Family online(out, "vigil_camera_online", "gauge",
+                "1 while the camera has no outage (it streams and, if recorded, has room)");
+  for (const auto& [camera, outage] : store.openOutages()) {
+    online.sample(fmt::format("camera=\"{}\"", label(camera)), outage ? 0 : 1);
+  }
+  Family outages(out, "vigil_camera_outages_total", "counter", "outages begun since the node started, by reason");
+  for (const auto& [key, count] : store.outagesOpened()) {
+    outages.sample(fmt::format("camera=\"{}\",reason=\"{}\"", label(key.first), label(key.second)),
+                   static_cast<double>(count));
   }
 }
 
@@ -128,12 +141,14 @@ std::string renderMetrics(const MetricsSources& sources) {
   cameraMetrics(out, sources.cameras());
   if (sources.live) liveMetrics(out, *sources.live);
   if (sources.store) storageMetrics(out, *sources.store);
+  if (sources.uptime) uptimeMetrics(out, *sources.uptime);
   if (sources.server) httpMetrics(out, *sources.server);
   return out;
 }
 
 void addMetricsRoute(HttpServer& server, MetricsSources sources) {
   sources.server = &server;
+  // An admin's session, or an API token of scope metrics (server.cpp).
   server.route("GET", "/metrics", Access::kAdmin, [sources](const Request&) {
     Response r;
     r.contentType = "text/plain; version=0.0.4; charset=utf-8";

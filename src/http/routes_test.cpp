@@ -13,6 +13,7 @@
 #include "http/access_routes.h"
 #include "http/alarm_routes.h"
 #include "http/broadcast_routes.h"
+#include "http/camera_health_routes.h"
 #include "http/camera_routes.h"
 #include "http/detection_event_routes.h"
 #include "http/detection_settings_routes.h"
@@ -72,9 +73,15 @@ class RoutesTest : public ::testing::Test {
     addLiveRoutes(*server_, {.live = &live_, .audit = audit_.get(), .loops = &loops_});
     shares_ = std::make_unique<access::CameraShares>(*store_, *audit_, clock_);
     addShareRoutes(*server_, *shares_);
+    auto uptime = uptime::UptimeStore::open((dir_ / "uptime.db").string(), clock_);
+    ASSERT_TRUE(uptime);
+    uptime_ = std::move(*uptime);
+    ASSERT_TRUE(uptime_->start({"gate", "yard"}).isOk());
+    addCameraHealthRoutes(*server_, {.local = [](std::string_view) { return true; }, .uptime = uptime_.get()});
     addMetricsRoute(*server_, {.cameras = [] { return std::vector<camera::CameraStatus>{}; },
                                .live = &live_,
-                               .store = store_media_.get()});
+                               .store = store_media_.get(),
+                               .uptime = uptime_.get()});
     auto key = access::NodeKey::loadOrCreate(dir_ / "node.key");
     ASSERT_TRUE(key);
     nodeKey_ = std::make_unique<access::NodeKey>(*key);
@@ -169,6 +176,7 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<access::CameraShares> shares_;
   media::LiveRegistry live_;
   std::unique_ptr<storage::Store> store_media_;
+  std::unique_ptr<uptime::UptimeStore> uptime_;
   std::unique_ptr<access::NodeKey> nodeKey_;
   std::unique_ptr<link::LinkStore> linkStore_;
   std::unique_ptr<link::Enrolment> enrolment_;
@@ -252,7 +260,7 @@ TEST_F(RoutesTest, EveryCameraRouteDeclaresItsCameraAndTheGateAnswers404ForOther
     EXPECT_EQ(missing.body, R"({"error":"no camera \"attic\""})");
     EXPECT_EQ(call("Bad!", least).body, R"({"error":"no such camera"})");
   }
-  EXPECT_EQ(cameraRoutes, 14);  // with GET, PUT and DELETE ./detection
+  EXPECT_EQ(cameraRoutes, 15);  // with GET, PUT and DELETE ./detection, and ./health
 }
 
 TEST_F(RoutesTest, ARouteNamingACameraItDoesNotHaveIsRefused) {
@@ -324,6 +332,46 @@ TEST_F(RoutesTest, AnAlarmTokenReachesOnlyTheAlarmRaiseAndReadRoutes) {
       }
     }
   }
+}
+
+// A metrics token (Prometheus) reads /metrics and nothing else.
+TEST_F(RoutesTest, AMetricsTokenReachesOnlyMetrics) {
+  auto made = accounts_->addApiToken({"", "test"}, names_[access::Role::kAdmin], "prometheus", access::TokenScope::kMetrics);
+  ASSERT_TRUE(made) << made.status().toString();
+  for (const RouteInfo& route : server_->routes()) {
+    if (route.access == Access::kPublic || route.access == Access::kNode) continue;
+    SCOPED_TRACE(route.method + " " + route.path);
+    const int status = server_->handle(request(route, made->secret)).status;
+    if (route.method == "GET" && route.path == "/metrics") {
+      EXPECT_EQ(status, 200);
+    } else {
+      EXPECT_EQ(status, 403);
+    }
+  }
+}
+
+// A camera's health: its outages and online rate over the range, behind
+// the gate (the 404s: EveryCameraRouteDeclaresItsCameraAndTheGateAnswers404ForOthers).
+TEST_F(RoutesTest, ACamerasHealthIsItsOutagesAndOnlineRateOverTheRange) {
+  ASSERT_TRUE(uptime_->set("gate", std::nullopt).isOk());  // its first frame
+  clock_.advance(std::chrono::seconds(10));
+  ASSERT_TRUE(uptime_->set("gate", "auth_failed").isOk());
+  clock_.advance(std::chrono::seconds(30));
+  ASSERT_TRUE(uptime_->set("gate", std::nullopt).isOk());
+  clock_.advance(std::chrono::seconds(60));
+  RouteInfo health{"GET", "/api/v1/cameras/{id}/health", Access::kUser};
+  Request req = request(health, tokens_[access::Role::kViewer]);
+  req.query = "start=2023-11-14T22:13:00Z&end=2023-11-14T22:16:00Z";  // the store started at 22:13:20
+  Response res = server_->handle(req);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto h = nlohmann::json::parse(res.body);
+  EXPECT_EQ(h["counted_seconds"], 100);
+  EXPECT_EQ(h["online_seconds"], 70);
+  EXPECT_EQ(h["online_rate"], 0.7);
+  EXPECT_EQ(h["outages"], nlohmann::json::parse(R"([{"start":"2023-11-14T22:13:30Z",
+      "end":"2023-11-14T22:14:00Z","reason":"auth_failed","ongoing":false}])"));
+  req.query = "start=2023-11-14T22:16:00Z&end=2023-11-14T22:13:00Z";
+  EXPECT_EQ(server_->handle(req).status, 400);
 }
 
 TEST_F(RoutesTest, MeAndTheLoginNameTheUserAndThisNodesIdAndTier) {

@@ -205,25 +205,10 @@ Result<std::vector<CameraHealthHistory>> HealthStore::history(const std::string&
     }
   }
   for (CameraHealthHistory& c : out) {
-    std::vector<HealthTransition> timeline;
-    SqlQuery before(db_,
-                    "SELECT at, online, state FROM transition WHERE child = ? AND camera = ? AND at < ? "
-                    "ORDER BY at DESC, id DESC LIMIT 1");
-    before.bind(childId).bind(c.camera).bind(from.unixMicros());
-    auto row = before.next();
-    if (!row) return row.status();
-    if (*row) timeline.push_back(transitionAt(before, 0));
-    const size_t first = timeline.size();
-    SqlQuery within(db_,
-                    "SELECT at, online, state FROM transition WHERE child = ? AND camera = ? AND at >= ? AND at < ? "
-                    "ORDER BY at, id");
-    within.bind(childId).bind(c.camera).bind(from.unixMicros()).bind(to.unixMicros());
-    for (;;) {
-      row = within.next();
-      if (!row) return row.status();
-      if (!*row) break;
-      timeline.push_back(transitionAt(within, 0));
-    }
+    auto kept = timelineLocked(childId, c.camera, from, to);
+    if (!kept) return kept.status();
+    const std::vector<HealthTransition>& timeline = *kept;
+    const size_t first = !timeline.empty() && timeline.front().at < from ? 1 : 0;
     c.time = onlineTime(timeline, from, to);
     // The latest, when there are too many to list.
     const size_t listed = std::min(timeline.size() - first, kMaxListedTransitions);
@@ -231,6 +216,36 @@ Result<std::vector<CameraHealthHistory>> HealthStore::history(const std::string&
     c.transitions.assign(timeline.end() - static_cast<ptrdiff_t>(listed), timeline.end());
   }
   return out;
+}
+
+Result<std::vector<HealthTransition>> HealthStore::timeline(const std::string& childId, const std::string& camera,
+                                                           WallTime from, WallTime to) {
+  to = WallTime::fromUnixMicros(std::max(from.unixMicros(), std::min(to.unixMicros(), clock_.now().unixMicros())));
+  std::lock_guard lock(mutex_);
+  return timelineLocked(childId, camera, from, to);
+}
+
+Result<std::vector<HealthTransition>> HealthStore::timelineLocked(const std::string& childId, const std::string& camera,
+                                                                 WallTime from, WallTime to) {
+  std::vector<HealthTransition> timeline;
+  SqlQuery before(db_,
+                  "SELECT at, online, state FROM transition WHERE child = ? AND camera = ? AND at < ? "
+                  "ORDER BY at DESC, id DESC LIMIT 1");
+  before.bind(childId).bind(camera).bind(from.unixMicros());
+  auto row = before.next();
+  if (!row) return row.status();
+  if (*row) timeline.push_back(transitionAt(before, 0));
+  SqlQuery within(db_,
+                  "SELECT at, online, state FROM transition WHERE child = ? AND camera = ? AND at >= ? AND at < ? "
+                  "ORDER BY at, id");
+  within.bind(childId).bind(camera).bind(from.unixMicros()).bind(to.unixMicros());
+  for (;;) {
+    row = within.next();
+    if (!row) return row.status();
+    if (!*row) break;
+    timeline.push_back(transitionAt(within, 0));
+  }
+  return timeline;
 }
 
 Result<ChildHealth> HealthStore::child(const std::string& childId) {

@@ -82,11 +82,17 @@ class HealthStore {
   // Per camera the child ever reported, over [from, min(to, now)).
   Result<std::vector<CameraHealthHistory>> history(const std::string& childId, WallTime from, WallTime to);
   Result<ChildHealth> child(const std::string& childId);
+  // One camera's transitions: its last before `from`, if any, then those
+  // in [from, min(to, now)), in order (what onlineTime() takes).
+  Result<std::vector<HealthTransition>> timeline(const std::string& childId, const std::string& camera, WallTime from,
+                                                 WallTime to);
 
  private:
   HealthStore(sqlite3* db, const Clock& clock, HealthStoreOptions options);
   // Drops what is past `keep`, and the child's oldest beyond its cap. Under mutex_.
   Status prune(const std::string& childId);
+  Result<std::vector<HealthTransition>> timelineLocked(const std::string& childId, const std::string& camera,
+                                                       WallTime from, WallTime to);
 
   const Clock& clock_;
   const HealthStoreOptions options_;
