@@ -29,8 +29,13 @@ class PostgresAccessStore final : public AccessStore {
   Result<std::vector<User>> listUsers() override;
   Status setPasswordHash(std::string_view id, std::string_view hash) override;
   Status setCameras(std::string_view id, const std::vector<std::string>& cameras) override;
+  // Under an advisory lock, so nodes sharing the database leave an admin.
+  Status updateUser(std::string_view id, Role role, bool disabled) override;
+  Status deleteUser(std::string_view id) override;
   Status insertSession(const SessionRecord& session) override;
   Result<SessionRecord> findSession(std::string_view tokenHash) override;
+  Result<SessionRecord> findSessionById(std::string_view id) override;
+  Result<std::vector<SessionRecord>> listSessions(std::string_view userId) override;
   Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) override;
   Status deleteSession(std::string_view tokenHash) override;
   Status insertApiToken(const ApiTokenRecord& token) override;
