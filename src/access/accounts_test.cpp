@@ -419,5 +419,29 @@ TEST_P(AccountsTest, RevokingOneCameraLeavesTheOthers) {
   EXPECT_EQ(actions().back(), "permissions_change:admin");
 }
 
+// A database from before users were managed from the UI: opened, it gains
+// the columns, and its sessions ids of their own.
+TEST_P(AccountsTest, AnOlderDatabaseGainsTheColumnsAndItsSessionsIds) {
+  auto old = accounts_->login("ann", "ann's password", "10.0.0.1");
+  ASSERT_TRUE(old);
+  db().exec("DROP INDEX IF EXISTS session_id; DROP INDEX IF EXISTS session_by_id; "
+            "ALTER TABLE session DROP COLUMN id; ALTER TABLE session DROP COLUMN client; "
+            "ALTER TABLE session DROP COLUMN user_agent; ALTER TABLE \"user\" DROP COLUMN disabled; "
+            "ALTER TABLE \"user\" DROP COLUMN last_login_at;");
+  auto reopened = db().openAnother();
+  ASSERT_TRUE(reopened) << reopened.status().toString();
+  AuditLog audit(**reopened, clock_);
+  Accounts accounts(**reopened, audit, clock_);
+  auto ann = accounts.authenticate(old->token);
+  ASSERT_TRUE(ann) << ann.status().toString();
+  auto sessions = accounts.listSessions(*ann, "ann");
+  ASSERT_TRUE(sessions && sessions->size() == 1u);
+  EXPECT_EQ((*sessions)[0].id.size(), 16u);
+  EXPECT_EQ((*sessions)[0].id, ann->sessionId);
+  EXPECT_FALSE(accounts.findUser("ann")->disabled);
+  EXPECT_TRUE(accounts.endSession(kCli, *ann, ann->sessionId).isOk());
+  EXPECT_FALSE(accounts.authenticate(old->token));
+}
+
 }  // namespace
 }  // namespace vigil::access
