@@ -420,20 +420,16 @@ Status PostgresAccessStore::insertSession(const SessionRecord& session) {
 }
 
 Result<SessionRecord> PostgresAccessStore::findSession(std::string_view tokenHash) {
-  std::lock_guard lock(mutex_);
-  VIGIL_RETURN_IF_ERROR(connected());
-  auto r = exec(conn_, "select session", fmt::format("SELECT {} FROM session WHERE token_hash = $1", kSessionColumns).c_str(),
-                {std::string(tokenHash)});
-  if (!r) return r.status();
-  if (PQntuples(r->get()) == 0) return Status::notFound("no such session");
-  return readSession(*r, 0);
+  return findSessionBy("token_hash", tokenHash);
 }
 
-Result<SessionRecord> PostgresAccessStore::findSessionById(std::string_view id) {
+Result<SessionRecord> PostgresAccessStore::findSessionById(std::string_view id) { return findSessionBy("id", id); }
+
+Result<SessionRecord> PostgresAccessStore::findSessionBy(std::string_view column, std::string_view value) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
-  auto r = exec(conn_, "select session", fmt::format("SELECT {} FROM session WHERE id = $1", kSessionColumns).c_str(),
-                {std::string(id)});
+  auto r = exec(conn_, "select session", fmt::format("SELECT {} FROM session WHERE {} = $1", kSessionColumns, column).c_str(),
+                {std::string(value)});
   if (!r) return r.status();
   if (PQntuples(r->get()) == 0) return Status::notFound("no such session");
   return readSession(*r, 0);

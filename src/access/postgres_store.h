@@ -58,6 +58,8 @@ class PostgresAccessStore final : public AccessStore {
   Status replaceShares(std::string_view camera, const std::vector<Share>& shares, const AuditRowBuilder& auditRow) override;
 
  private:
+  // A session by token_hash or id (a constant, never input).
+  Result<SessionRecord> findSessionBy(std::string_view column, std::string_view value);
   explicit PostgresAccessStore(std::string uri) : uri_(std::move(uri)) {}
   // (Re)connects when there is no usable connection: a server restart costs
   // the calls made while it is down, not the store. mutex_ held.

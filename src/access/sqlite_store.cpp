@@ -422,21 +422,16 @@ Status SqliteAccessStore::insertSession(const SessionRecord& session) {
 }
 
 Result<SessionRecord> SqliteAccessStore::findSession(std::string_view tokenHash) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, fmt::format("SELECT {} FROM session WHERE token_hash = ?", kSessionColumns).c_str());
-  if (!s.prepared()) return sqliteError(db_, "select session");
-  s.bind(1, tokenHash);
-  const int rc = s.step();
-  if (rc == SQLITE_DONE) return Status::notFound("no such session");
-  if (rc != SQLITE_ROW) return sqliteError(db_, "select session");
-  return readSession(s);
+  return findSessionBy("token_hash", tokenHash);
 }
 
-Result<SessionRecord> SqliteAccessStore::findSessionById(std::string_view id) {
+Result<SessionRecord> SqliteAccessStore::findSessionById(std::string_view id) { return findSessionBy("id", id); }
+
+Result<SessionRecord> SqliteAccessStore::findSessionBy(std::string_view column, std::string_view value) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, fmt::format("SELECT {} FROM session WHERE id = ?", kSessionColumns).c_str());
+  Stmt s(db_, fmt::format("SELECT {} FROM session WHERE {} = ?", kSessionColumns, column).c_str());
   if (!s.prepared()) return sqliteError(db_, "select session");
-  s.bind(1, id);
+  s.bind(1, value);
   const int rc = s.step();
   if (rc == SQLITE_DONE) return Status::notFound("no such session");
   if (rc != SQLITE_ROW) return sqliteError(db_, "select session");

@@ -52,6 +52,8 @@ class SqliteAccessStore final : public AccessStore {
  private:
   explicit SqliteAccessStore(sqlite3* db) : db_(db) {}
   Result<std::vector<std::string>> camerasOf(std::string_view id);  // mutex_ held
+  // A session by token_hash or id (a constant, never input).
+  Result<SessionRecord> findSessionBy(std::string_view column, std::string_view value);
   Status appendAuditRow(const AuditRowBuilder& build);            // mutex_ held, in a transaction
 
   std::mutex mutex_;  // one connection, used by one thread at a time
