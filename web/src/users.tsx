@@ -65,7 +65,7 @@ export function Users({ me }: { me: Me }) {
       <h2>{t.title}</h2>
       <OutcomeLine outcome={outcome} />
       <p class="hint">{t.roleHelp}</p>
-      <table class="users-table">
+      <table class="audit users-table">
         <thead>
           <tr>
             {Object.values(t.columns).map((c, i) => (
@@ -307,7 +307,7 @@ export function Account({ me, onPasswordChanged }: { me: Me; onPasswordChanged: 
       <OutcomeLine outcome={outcome} />
       <ChangePassword onChanged={onPasswordChanged} onError={(error) => setOutcome({ error })} />
       <h3>{t.sessionsTitle}</h3>
-      <table class="users-table sessions">
+      <table class="audit users-table sessions">
         <thead>
           <tr>
             {Object.values(cols).map((c, i) => (
