@@ -188,14 +188,17 @@ function App() {
                 {networkText().nav}
               </a>
             )}
-            {me.role === "admin" && (
+            {/* Not on a TV: its remote manages no users nor passwords. */}
+            {me.role === "admin" && !tv && (
               <a href="#/users" class={route.page === "users" ? "current" : ""}>
                 {usersText().nav}
               </a>
             )}
-            <a href="#/account" class={route.page === "account" ? "current" : ""}>
-              {usersText().accountNav}
-            </a>
+            {!tv && (
+              <a href="#/account" class={route.page === "account" ? "current" : ""}>
+                {usersText().accountNav}
+              </a>
+            )}
             {roles.desk && (
               <a href="#/desk" class={route.page === "desk" ? "current" : ""}>
                 {deskT.nav}
