@@ -23,6 +23,14 @@ constexpr size_t kMaxApiTokenName = 100;
 // must not be able to make them without end. Two made at once may pass
 // it by one.
 constexpr size_t kMaxApiTokensPerUser = 50;
+constexpr size_t kMaxUserAgent = 200;
+
+// A User-Agent kept with a session: printable ASCII, cut short.
+std::string keptUserAgent(std::string_view agent) {
+  std::string out;
+  for (char c : agent.substr(0, kMaxUserAgent)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
 
 std::string jsonDetail(const nlohmann::json& j) { return j.dump(); }
 
@@ -65,7 +73,7 @@ Status Accounts::addUser(const Actor& actor, const std::string& id, Role role, s
   VIGIL_RETURN_IF_ERROR(validateCameras(cameras));
   auto hash = hashPassword(password);
   if (!hash) return hash.status();
-  VIGIL_RETURN_IF_ERROR(store_.insertUser({id, role, *hash, cameras, clock_.now()}));
+  VIGIL_RETURN_IF_ERROR(store_.insertUser({id, role, *hash, cameras, clock_.now(), false, std::nullopt}));
   log::info("access.user_added", {{"user", id}, {"role", roleName(role)}, {"by", actor.user}});
   return audit_.record({actor.user, audit_kind::kUserAdd, "", actor.client,
                         jsonDetail({{"target", id}, {"role", roleName(role)}, {"cameras", cameras}})});
@@ -90,6 +98,60 @@ Status Accounts::setCameras(const Actor& actor, const std::string& id, const std
   log::info("access.cameras_changed", {{"user", id}, {"by", actor.user}});
   return audit_.record({actor.user, audit_kind::kPermissionsChange, "", actor.client,
                         jsonDetail({{"target", id}, {"cameras", cameras}})});
+}
+
+Status Accounts::changeUser(const Actor& actor, const std::string& id, std::optional<Role> role,
+                           std::optional<bool> disabled) {
+  auto before = store_.findUser(id);
+  if (!before) return before.status();
+  VIGIL_RETURN_IF_ERROR(store_.updateUser(id, role.value_or(before->role), disabled.value_or(before->disabled)));
+  announceChange();
+  nlohmann::json detail{{"target", id}};
+  if (role) detail["role"] = roleName(*role);
+  if (disabled) detail["disabled"] = *disabled;
+  log::info("access.user_changed", {{"user", id}, {"change", detail.dump()}, {"by", actor.user}});
+  return audit_.record({actor.user, audit_kind::kUserChange, "", actor.client, jsonDetail(detail)});
+}
+
+Status Accounts::removeUser(const Actor& actor, const std::string& id) {
+  VIGIL_RETURN_IF_ERROR(store_.deleteUser(id));
+  announceChange();
+  log::info("access.user_removed", {{"user", id}, {"by", actor.user}});
+  return audit_.record({actor.user, audit_kind::kUserRemove, "", actor.client, jsonDetail({{"target", id}})});
+}
+
+Status Accounts::revokeCamera(const Actor& actor, const std::string& id, const std::string& camera) {
+  auto user = store_.findUser(id);
+  if (!user) return user.status();
+  std::vector<std::string> cameras = user->cameras;
+  if (std::erase(cameras, camera) == 0) {
+    return Status::notFound(fmt::format("{} has no grant of camera \"{}\"", id, isValidCameraRef(camera) ? camera : "?"));
+  }
+  return setCameras(actor, id, cameras);
+}
+
+Result<std::vector<SessionRecord>> Accounts::listSessions(const Principal& asker, const std::string& user) {
+  if (user != asker.user && !asker.hasRole(Role::kAdmin)) {
+    return Status::permissionDenied("user: only an admin sees another user's sessions");
+  }
+  auto sessions = store_.listSessions(user);
+  if (!sessions) return sessions.status();
+  const WallTime now = clock_.now();
+  std::erase_if(*sessions, [&](const SessionRecord& s) {
+    return now >= s.expiresAt || now - s.lastSeenAt >= options_.idleTimeout;
+  });
+  return sessions;
+}
+
+Status Accounts::endSession(const Actor& actor, const Principal& asker, const std::string& id) {
+  auto session = store_.findSessionById(id);
+  if (!session) return session.status();
+  if (session->userId != asker.user && !asker.hasRole(Role::kAdmin)) return Status::notFound("no such session");
+  VIGIL_RETURN_IF_ERROR(store_.deleteSession(session->tokenHash));
+  announceChange();
+  log::info("access.session_ended", {{"user", session->userId}, {"session", id}, {"by", actor.user}});
+  return audit_.record({actor.user, audit_kind::kSessionEnd, "", actor.client,
+                        jsonDetail({{"target", session->userId}, {"session", id}})});
 }
 
 Status Accounts::confirmPassword(const std::string& id, std::string_view password, const std::string& client) {
@@ -138,18 +200,32 @@ Result<std::optional<std::string>> Accounts::ensureAdmin() {
   return std::optional<std::string>(std::move(password));
 }
 
-Result<LoginResult> Accounts::login(const std::string& user, std::string_view password, const std::string& client) {
+Result<LoginResult> Accounts::login(const std::string& user, std::string_view password, const std::string& client,
+                                    std::string_view userAgent) {
   // Names that cannot exist are still audited, but not stored verbatim.
   const std::string name = isValidId(user) ? user : "";
   auto found = checkCredentials(name, password, client, "{}");
   if (!found) return found.status();
+  // Said only to whoever knows the password.
+  if (found->disabled) {
+    VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginFailed, "", client, jsonDetail({{"disabled", true}})}));
+    return Status::permissionDenied("this account is disabled: ask an admin");
+  }
 
   LoginResult result;
   result.token = generateSessionToken();
   const WallTime now = clock_.now();
   result.expiresAt = now + options_.sessionLifetime;
-  VIGIL_RETURN_IF_ERROR(store_.insertSession({sha256Hex(result.token), name, now, result.expiresAt, now}));
-  result.principal = {found->id, found->role, found->cameras, std::nullopt};
+  const SessionRecord session{.tokenHash = sha256Hex(result.token),
+                              .userId = name,
+                              .createdAt = now,
+                              .expiresAt = result.expiresAt,
+                              .lastSeenAt = now,
+                              .id = generateSessionToken().substr(0, 16),
+                              .client = client,
+                              .userAgent = keptUserAgent(userAgent)};
+  VIGIL_RETURN_IF_ERROR(store_.insertSession(session));
+  result.principal = {found->id, found->role, found->cameras, std::nullopt, session.id};
   log::info("access.login", {{"user", name}, {"client", client}});
   VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLogin, "", client, "{}"}));
   return result;
@@ -187,6 +263,7 @@ Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark
       if (user.status().code() != StatusCode::kNotFound) return user.status();
       return ended(end_reason::kUserRemoved);
     }
+    if (user->disabled) return ended(end_reason::kUserDisabled);
     return ended(user->passwordHash != mark.passwordHash ? end_reason::kPasswordChange : end_reason::kLogout);
   }
   if (expired(session->expiresAt, session->lastSeenAt)) {
@@ -198,12 +275,16 @@ Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark
     if (user.status().code() != StatusCode::kNotFound) return user.status();
     return ended(end_reason::kUserRemoved);
   }
+  if (user->disabled) {  // disabled on a node that has not deleted this session (it does at once)
+    VIGIL_RETURN_IF_ERROR(store_.deleteSession(tokenHash));
+    return ended(end_reason::kUserDisabled);
+  }
   if (now - session->lastSeenAt >= kTouchInterval) {
     VIGIL_RETURN_IF_ERROR(store_.touchSession(tokenHash, now));
     session->lastSeenAt = now;
   }
   mark = {true, user->id, session->expiresAt, session->lastSeenAt, user->passwordHash};
-  return SessionCheck{Principal{user->id, user->role, user->cameras, std::nullopt}, {}};
+  return SessionCheck{Principal{user->id, user->role, user->cameras, std::nullopt, session->id}, {}};
 }
 
 Status Accounts::logout(std::string_view token, const std::string& client) {
@@ -275,10 +356,11 @@ Result<Principal> Accounts::authenticateApiToken(std::string_view secret) {
     if (user.status().code() != StatusCode::kNotFound) return user.status();
     return Status::unauthenticated("no valid token");
   }
+  if (user->disabled) return Status::unauthenticated("no valid token");
   if (const WallTime now = clock_.now(); now - token->lastUsedAt >= kTouchInterval) {
     VIGIL_RETURN_IF_ERROR(store_.touchApiToken(token->id, now));
   }
-  return Principal{user->id, user->role, user->cameras, token->scope};
+  return Principal{user->id, user->role, user->cameras, token->scope, ""};
 }
 
 void Accounts::setChangeListener(std::function<void()> listener) {

@@ -44,6 +44,7 @@ struct Principal {
   Role role = Role::kViewer;
   std::vector<std::string> cameras;  // a viewer's cameras
   std::optional<TokenScope> scope;   // an API token's: only its scope's routes
+  std::string sessionId;             // the session's SessionRecord::id; empty for an API token
 
   bool hasRole(Role needed) const { return role >= needed; }
   // Admins and operators see every camera; viewers those granted to them.
@@ -57,6 +58,7 @@ inline constexpr std::string_view kLogout = "logout";
 inline constexpr std::string_view kPasswordChange = "password_change";
 inline constexpr std::string_view kSessionExpired = "session_expired";
 inline constexpr std::string_view kUserRemoved = "user_removed";
+inline constexpr std::string_view kUserDisabled = "user_disabled";
 // The session is gone and this process cannot tell why (it went before
 // the first check saw it).
 inline constexpr std::string_view kSessionEnded = "session_ended";
@@ -115,6 +117,28 @@ class Accounts {
   // cannot guess the password any faster than a login.
   Status confirmPassword(const std::string& id, std::string_view password, const std::string& client);
   Result<std::vector<User>> listUsers() { return store_.listUsers(); }
+  Result<User> findUser(const std::string& id) { return store_.findUser(id); }
+
+  // Managing users (AUDIT.md "Managing users"). Each is audited, and
+  // FailedPrecondition (nothing changed) when no enabled admin would be
+  // left. NotFound for an unknown user.
+  // Sets the role, whether the user is disabled, or both (what is given).
+  // A disabled user cannot log in, their sessions end at once and their
+  // API tokens are refused until they are enabled again.
+  Status changeUser(const Actor& actor, const std::string& id, std::optional<Role> role, std::optional<bool> disabled);
+  // Deletes the user with their sessions (ended at once), API tokens and grants.
+  Status removeUser(const Actor& actor, const std::string& id);
+  // Takes one camera from a viewer's grants. NotFound when not granted.
+  Status revokeCamera(const Actor& actor, const std::string& id, const std::string& camera);
+
+  // The sessions of `user`, newest first, that `asker` may see: their
+  // own; an admin's, anyone's (else PermissionDenied). Expired ones are
+  // left out.
+  Result<std::vector<SessionRecord>> listSessions(const Principal& asker, const std::string& user);
+  // Ends the session named `id` (SessionRecord::id): its next request is
+  // refused. NotFound unless it is the asker's own or the asker is an
+  // admin, so ids of others' sessions cannot be probed. Audited.
+  Status endSession(const Actor& actor, const Principal& asker, const std::string& id);
 
   // First run of a node: when there is no user at all, creates "admin"
   // with a random password and returns it (to be shown once); otherwise,
@@ -126,7 +150,9 @@ class Accounts {
   // ResourceExhausted while this name and address or this address are
   // throttled, or while the node's ceiling on password checks is reached
   // (see retryAfter(): 0 in that case, a second is enough).
-  Result<LoginResult> login(const std::string& user, std::string_view password, const std::string& client);
+  // `userAgent` is kept with the session for the list of sessions.
+  Result<LoginResult> login(const std::string& user, std::string_view password, const std::string& client,
+                            std::string_view userAgent = {});
   std::chrono::seconds retryAfter(const std::string& user, const std::string& client) {
     return throttle_.retryAfter(user, client);
   }

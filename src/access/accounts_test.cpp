@@ -291,5 +291,157 @@ TEST_P(AccountsTest, AUserHasAtMostFiftyApiTokens) {
   EXPECT_TRUE(accounts_->addApiToken({"ann", "10.0.0.1"}, "ann", "one more", TokenScope::kAlarm));
 }
 
+// AUDIT.md "Managing users", invariant 1.
+TEST_P(AccountsTest, DisablingAUserEndsTheirSessionsAtOnceAndRefusesTheirLoginsAndTokens) {
+  auto s1 = accounts_->login("vic", "vic's password", "10.0.0.1");
+  auto other = accounts_->login("ann", "ann's password", "10.0.0.2");
+  auto token = accounts_->addApiToken(kCli, "vic", "button", TokenScope::kAlarm);
+  ASSERT_TRUE(s1 && other && token);
+  ASSERT_TRUE(accounts_->changeUser({"admin", "10.0.0.5"}, "vic", std::nullopt, true).isOk());
+  EXPECT_FALSE(db().store().findSession(sha256Hex(s1->token)));  // gone, not just refused
+  EXPECT_EQ(accounts_->authenticate(s1->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_FALSE(accounts_->authenticate(token->secret));
+  EXPECT_TRUE(accounts_->authenticate(other->token));
+  // The right password says why; a wrong one says nothing more than for anyone.
+  auto refused = accounts_->login("vic", "vic's password", "10.0.0.1");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(accounts_->login("vic", "wrong password", "10.0.0.3").status().code(), StatusCode::kUnauthenticated);
+  ASSERT_TRUE(accounts_->changeUser(kCli, "vic", std::nullopt, false).isOk());
+  EXPECT_TRUE(accounts_->login("vic", "vic's password", "10.0.0.1"));
+  EXPECT_TRUE(accounts_->authenticate(token->secret));
+  AuditFilter byAdmin;
+  byAdmin.user = "admin";
+  auto rows = audit_->query(byAdmin);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].action, "user_change");
+  EXPECT_EQ((*rows)[0].detail, R"({"disabled":true,"target":"vic"})");
+}
+
+// AUDIT.md "Managing users", invariant 2.
+TEST_P(AccountsTest, RemovingAUserEndsTheirSessionsAndTokensAndFreesTheName) {
+  auto s1 = accounts_->login("vic", "vic's password", "10.0.0.1");
+  auto token = accounts_->addApiToken(kCli, "vic", "button", TokenScope::kAlarm);
+  ASSERT_TRUE(s1 && token);
+  SessionMark mark;
+  ASSERT_TRUE(accounts_->recheck(s1->token, mark));
+  ASSERT_TRUE(accounts_->removeUser({"admin", "10.0.0.5"}, "vic").isOk());
+  auto check = accounts_->recheck(s1->token, mark);
+  ASSERT_TRUE(check);
+  EXPECT_FALSE(check->principal);
+  EXPECT_EQ(check->ended, end_reason::kUserRemoved);
+  EXPECT_FALSE(accounts_->authenticate(token->secret));
+  EXPECT_EQ(accounts_->findUser("vic").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(accounts_->removeUser(kCli, "vic").code(), StatusCode::kNotFound);
+  // A new vic starts with nothing of the old one's.
+  ASSERT_TRUE(accounts_->addUser(kCli, "vic", Role::kViewer, "another password").isOk());
+  auto fresh = accounts_->findUser("vic");
+  ASSERT_TRUE(fresh);
+  EXPECT_TRUE(fresh->cameras.empty());
+  EXPECT_FALSE(fresh->lastLoginAt);
+  EXPECT_EQ(actions().back(), "user_add:");
+  EXPECT_EQ(actions()[actions().size() - 2], "user_remove:admin");
+}
+
+// AUDIT.md "Managing users", invariant 3.
+TEST_P(AccountsTest, TheLastEnabledAdminCannotBeDemotedDisabledOrRemoved) {
+  ASSERT_TRUE(accounts_->addUser(kCli, "adm", Role::kAdmin, "adm's password").isOk());
+  const size_t rowsBefore = actions().size();
+  for (const Status& s : {accounts_->changeUser(kCli, "adm", Role::kOperator, std::nullopt),
+                          accounts_->changeUser(kCli, "adm", std::nullopt, true), accounts_->removeUser(kCli, "adm")}) {
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.toString();
+  }
+  auto adm = accounts_->findUser("adm");
+  ASSERT_TRUE(adm);
+  EXPECT_EQ(adm->role, Role::kAdmin);
+  EXPECT_FALSE(adm->disabled);
+  EXPECT_EQ(actions().size(), rowsBefore);  // nothing changed, nothing audited
+  // With a second admin, either may go.
+  ASSERT_TRUE(accounts_->changeUser(kCli, "ann", Role::kAdmin, std::nullopt).isOk());
+  EXPECT_TRUE(accounts_->changeUser(kCli, "adm", std::nullopt, true).isOk());
+  EXPECT_EQ(accounts_->removeUser(kCli, "ann").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(accounts_->changeUser(kCli, "nobody", Role::kViewer, std::nullopt).code(), StatusCode::kNotFound);
+}
+
+// AUDIT.md "Managing users", invariant 4.
+TEST_P(AccountsTest, SessionsAreListedByAnOpaqueIdAndEndedOneByOne) {
+  auto first = accounts_->login("ann", "ann's password", "10.0.0.1", "Firefox\x01 on a phone");
+  clock_.advance(seconds(1));
+  auto second = accounts_->login("ann", "ann's password", "10.0.0.2");
+  auto vic = accounts_->login("vic", "vic's password", "10.0.0.3");
+  ASSERT_TRUE(first && second && vic);
+  auto ann = accounts_->authenticate(second->token);
+  ASSERT_TRUE(ann);
+  EXPECT_EQ(ann->sessionId, second->principal.sessionId);
+  auto listed = accounts_->listSessions(*ann, "ann");
+  ASSERT_TRUE(listed) << listed.status().toString();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, second->principal.sessionId);  // newest first
+  EXPECT_EQ((*listed)[1].client, "10.0.0.1");
+  EXPECT_EQ((*listed)[1].userAgent, "Firefox? on a phone");
+  for (const SessionRecord& s : *listed) {
+    EXPECT_EQ(s.id.size(), 16u);
+    EXPECT_EQ(first->token.find(s.id), std::string::npos);
+    EXPECT_EQ(sha256Hex(first->token).find(s.id), std::string::npos);
+    EXPECT_EQ(sha256Hex(second->token).find(s.id), std::string::npos);
+  }
+  auto annNow = accounts_->findUser("ann");
+  ASSERT_TRUE(annNow && annNow->lastLoginAt);
+  EXPECT_EQ(*annNow->lastLoginAt, clock_.now());
+  // Another's sessions: hidden from a viewer, and ending one looks like no such session.
+  EXPECT_EQ(accounts_->listSessions(vic->principal, "ann").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(accounts_->endSession(kCli, vic->principal, (*listed)[1].id).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(accounts_->authenticate(first->token));
+  // Ended by its owner from the other session: refused from its next request on.
+  ASSERT_TRUE(accounts_->endSession({"ann", "10.0.0.2"}, *ann, (*listed)[1].id).isOk());
+  EXPECT_EQ(accounts_->authenticate(first->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(accounts_->authenticate(second->token));
+  EXPECT_EQ(accounts_->endSession(kCli, *ann, (*listed)[1].id).code(), StatusCode::kNotFound);
+  // An admin sees and ends anyone's.
+  Principal admin{"root", Role::kAdmin, {}, std::nullopt, ""};
+  auto vics = accounts_->listSessions(admin, "vic");
+  ASSERT_TRUE(vics);
+  ASSERT_EQ(vics->size(), 1u);
+  ASSERT_TRUE(accounts_->endSession({"root", "10.0.0.5"}, admin, (*vics)[0].id).isOk());
+  EXPECT_FALSE(accounts_->authenticate(vic->token));
+  EXPECT_EQ(actions().back(), "session_end:root");
+  // Idle sessions are not listed.
+  clock_.advance(minutes(31));
+  EXPECT_TRUE(accounts_->listSessions(admin, "ann")->empty());
+}
+
+TEST_P(AccountsTest, RevokingOneCameraLeavesTheOthers) {
+  ASSERT_TRUE(accounts_->setCameras(kCli, "vic", {"gate", "yard"}).isOk());
+  ASSERT_TRUE(accounts_->revokeCamera({"admin", "10.0.0.5"}, "vic", "gate").isOk());
+  EXPECT_EQ(accounts_->findUser("vic")->cameras, std::vector<std::string>{"yard"});
+  EXPECT_EQ(accounts_->revokeCamera(kCli, "vic", "gate").code(), StatusCode::kNotFound);
+  EXPECT_EQ(actions().back(), "permissions_change:admin");
+}
+
+// A database from before users were managed from the UI: opened, it gains
+// the columns, and its sessions ids of their own.
+TEST_P(AccountsTest, AnOlderDatabaseGainsTheColumnsAndItsSessionsIds) {
+  auto old = accounts_->login("ann", "ann's password", "10.0.0.1");
+  ASSERT_TRUE(old);
+  db().exec("DROP INDEX IF EXISTS session_id; DROP INDEX IF EXISTS session_by_id; "
+            "ALTER TABLE session DROP COLUMN id; ALTER TABLE session DROP COLUMN client; "
+            "ALTER TABLE session DROP COLUMN user_agent; ALTER TABLE \"user\" DROP COLUMN disabled; "
+            "ALTER TABLE \"user\" DROP COLUMN last_login_at;");
+  auto reopened = db().openAnother();
+  ASSERT_TRUE(reopened) << reopened.status().toString();
+  AuditLog audit(**reopened, clock_);
+  Accounts accounts(**reopened, audit, clock_);
+  auto ann = accounts.authenticate(old->token);
+  ASSERT_TRUE(ann) << ann.status().toString();
+  auto sessions = accounts.listSessions(*ann, "ann");
+  ASSERT_TRUE(sessions && sessions->size() == 1u);
+  EXPECT_EQ((*sessions)[0].id.size(), 16u);
+  EXPECT_EQ((*sessions)[0].id, ann->sessionId);
+  EXPECT_FALSE(accounts.findUser("ann")->disabled);
+  EXPECT_TRUE(accounts.endSession(kCli, *ann, ann->sessionId).isOk());
+  EXPECT_FALSE(accounts.authenticate(old->token));
+}
+
 }  // namespace
 }  // namespace vigil::access

@@ -35,6 +35,15 @@ CREATE TABLE IF NOT EXISTS session (
   last_seen_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS session_by_user ON session(user_id);  -- session_user is reserved
+-- Added for managing users from the UI (AUDIT.md "Managing users"): an
+-- older database gains the columns, and its sessions random ids.
+ALTER TABLE "user" ADD COLUMN IF NOT EXISTS disabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE "user" ADD COLUMN IF NOT EXISTS last_login_at BIGINT;
+ALTER TABLE session ADD COLUMN IF NOT EXISTS id TEXT NOT NULL DEFAULT '';
+ALTER TABLE session ADD COLUMN IF NOT EXISTS client TEXT NOT NULL DEFAULT '';
+ALTER TABLE session ADD COLUMN IF NOT EXISTS user_agent TEXT NOT NULL DEFAULT '';
+UPDATE session SET id = substr(md5(random()::text || token_hash), 1, 16) WHERE id = '';
+CREATE UNIQUE INDEX IF NOT EXISTS session_by_id ON session(id);
 -- Added by issue 15: an older database gains it here, empty.
 CREATE TABLE IF NOT EXISTS api_token (
   id TEXT PRIMARY KEY NOT NULL,
@@ -82,6 +91,9 @@ CREATE TABLE IF NOT EXISTS camera_share (
 // the database uses ("vigilaud", "vigilsch" in ASCII).
 constexpr int64_t kAuditLockKey = 0x76696769'6c617564;
 constexpr int64_t kSchemaLockKey = 0x76696769'6c736368;
+// Serialises changes to users' roles and removals ("vigilusr"), so two
+// admins demoted at once on two nodes cannot leave none.
+constexpr int64_t kUsersLockKey = 0x76696769'6c757372;
 
 // Bounds on waiting: for another node's audit append (which holds its lock
 // for milliseconds), for any one statement, and for the network.
@@ -185,9 +197,9 @@ std::vector<AuditRow> readAuditRows(const PgResult& r) {
 }
 
 // Users with their cameras, from rows of (id, role, password_hash,
-// created_at, camera_id or NULL) ordered by id.
+// created_at, camera_id or NULL, disabled, last_login_at) ordered by id.
 constexpr const char* kUserQuery =
-    R"(SELECT u.id, u.role, u.password_hash, u.created_at, c.camera_id FROM "user" u )"
+    R"(SELECT u.id, u.role, u.password_hash, u.created_at, c.camera_id, u.disabled, u.last_login_at FROM "user" u )"
     "LEFT JOIN user_camera c ON c.user_id = u.id ";
 
 Result<std::vector<User>> readUsers(const PgResult& r) {
@@ -197,11 +209,45 @@ Result<std::vector<User>> readUsers(const PgResult& r) {
     if (users.empty() || users.back().id != id) {
       const auto role = parseRole(text(r, i, 1));
       if (!role) return Status::dataLoss(fmt::format("user \"{}\" has an unknown role", id));
-      users.push_back({std::move(id), *role, text(r, i, 2), {}, WallTime::fromUnixMicros(integer(r, i, 3))});
+      users.push_back({std::move(id), *role, text(r, i, 2), {}, WallTime::fromUnixMicros(integer(r, i, 3)),
+                       text(r, i, 5) == "t", std::nullopt});
+      if (!PQgetisnull(r.get(), i, 6)) users.back().lastLoginAt = WallTime::fromUnixMicros(integer(r, i, 6));
     }
     if (!PQgetisnull(r.get(), i, 4)) users.back().cameras.push_back(text(r, i, 4));
   }
   return users;
+}
+
+constexpr const char* kSessionColumns = "token_hash, user_id, created_at, expires_at, last_seen_at, id, client, user_agent";
+
+SessionRecord readSession(const PgResult& r, int row) {
+  return SessionRecord{text(r, row, 0), text(r, row, 1), WallTime::fromUnixMicros(integer(r, row, 2)),
+                       WallTime::fromUnixMicros(integer(r, row, 3)), WallTime::fromUnixMicros(integer(r, row, 4)),
+                       text(r, row, 5), text(r, row, 6), text(r, row, 7)};
+}
+
+// In a transaction changing the users: takes kUsersLockKey, until it ends.
+Status lockUsers(PGconn* conn) {
+  auto r = exec(conn, "lock users", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kUsersLockKey)});
+  return r ? Status::ok() : r.status();
+}
+
+// Whether the user is an enabled admin: a change to one must leave another.
+// NotFound.
+Result<bool> isEnabledAdmin(PGconn* conn, std::string_view id) {
+  auto r = exec(conn, "select user", R"(SELECT role = 'admin' AND NOT disabled FROM "user" WHERE id = $1)", {std::string(id)});
+  if (!r) return r.status();
+  if (PQntuples(r->get()) == 0) return Status::notFound(fmt::format("no user \"{}\"", id));
+  return text(*r, 0, 0) == "t";
+}
+
+// After a change to an enabled admin, under lockUsers(): FailedPrecondition
+// when no enabled admin is left (the caller's transaction then rolls back).
+Status checkAnAdminIsLeft(PGconn* conn) {
+  auto r = exec(conn, "count admins", R"(SELECT count(*) FROM "user" WHERE role = 'admin' AND NOT disabled)");
+  if (!r) return r.status();
+  if (integer(*r, 0, 0) == 0) return Status::failedPrecondition("the last admin cannot be demoted, disabled or deleted");
+  return Status::ok();
 }
 
 Status insertCameras(PGconn* conn, std::string_view id, const std::vector<std::string>& cameras) {
@@ -318,27 +364,87 @@ Status PostgresAccessStore::setCameras(std::string_view id, const std::vector<st
   return tx.commit();
 }
 
+Status PostgresAccessStore::updateUser(std::string_view id, Role role, bool disabled) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  VIGIL_RETURN_IF_ERROR(lockUsers(conn_));
+  auto wasAdmin = isEnabledAdmin(conn_, id);
+  if (!wasAdmin) return wasAdmin.status();
+  auto r = exec(conn_, "update user", R"(UPDATE "user" SET role = $1, disabled = $2 WHERE id = $3)",
+                {std::string(roleName(role)), disabled ? "true" : "false", std::string(id)});
+  if (!r) return r.status();
+  if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(conn_));
+  if (disabled) {
+    auto d = exec(conn_, "delete sessions", "DELETE FROM session WHERE user_id = $1", {std::string(id)});
+    if (!d) return d.status();
+  }
+  return tx.commit();
+}
+
+Status PostgresAccessStore::deleteUser(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  VIGIL_RETURN_IF_ERROR(lockUsers(conn_));
+  auto wasAdmin = isEnabledAdmin(conn_, id);
+  if (!wasAdmin) return wasAdmin.status();
+  for (const char* sql : {"DELETE FROM session WHERE user_id = $1", "DELETE FROM api_token WHERE user_id = $1",
+                          "DELETE FROM user_camera WHERE user_id = $1"}) {
+    auto d = exec(conn_, "delete user's rows", sql, {std::string(id)});
+    if (!d) return d.status();
+  }
+  auto r = exec(conn_, "delete user", R"(DELETE FROM "user" WHERE id = $1)", {std::string(id)});
+  if (!r) return r.status();
+  if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(conn_));
+  return tx.commit();
+}
+
 Status PostgresAccessStore::insertSession(const SessionRecord& session) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
   auto r = exec(conn_, "insert session",
-                "INSERT INTO session (token_hash, user_id, created_at, expires_at, last_seen_at) "
-                "VALUES ($1, $2, $3, $4, $5)",
+                fmt::format("INSERT INTO session ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", kSessionColumns).c_str(),
                 {session.tokenHash, session.userId, std::to_string(session.createdAt.unixMicros()),
-                 std::to_string(session.expiresAt.unixMicros()), std::to_string(session.lastSeenAt.unixMicros())});
-  return r ? Status::ok() : r.status();
+                 std::to_string(session.expiresAt.unixMicros()), std::to_string(session.lastSeenAt.unixMicros()),
+                 session.id, session.client, session.userAgent});
+  if (!r) return r.status();
+  auto u = exec(conn_, "update last login", R"(UPDATE "user" SET last_login_at = $1 WHERE id = $2)",
+                {std::to_string(session.createdAt.unixMicros()), session.userId});
+  if (!u) return u.status();
+  return tx.commit();
 }
 
 Result<SessionRecord> PostgresAccessStore::findSession(std::string_view tokenHash) {
+  return findSessionBy("token_hash", tokenHash);
+}
+
+Result<SessionRecord> PostgresAccessStore::findSessionById(std::string_view id) { return findSessionBy("id", id); }
+
+Result<SessionRecord> PostgresAccessStore::findSessionBy(std::string_view column, std::string_view value) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
-  auto r = exec(conn_, "select session",
-                "SELECT token_hash, user_id, created_at, expires_at, last_seen_at FROM session WHERE token_hash = $1",
-                {std::string(tokenHash)});
+  auto r = exec(conn_, "select session", fmt::format("SELECT {} FROM session WHERE {} = $1", kSessionColumns, column).c_str(),
+                {std::string(value)});
   if (!r) return r.status();
   if (PQntuples(r->get()) == 0) return Status::notFound("no such session");
-  return SessionRecord{text(*r, 0, 0), text(*r, 0, 1), WallTime::fromUnixMicros(integer(*r, 0, 2)),
-                       WallTime::fromUnixMicros(integer(*r, 0, 3)), WallTime::fromUnixMicros(integer(*r, 0, 4))};
+  return readSession(*r, 0);
+}
+
+Result<std::vector<SessionRecord>> PostgresAccessStore::listSessions(std::string_view userId) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  auto r = exec(conn_, "list sessions",
+                fmt::format("SELECT {} FROM session WHERE user_id = $1 ORDER BY created_at DESC, id", kSessionColumns).c_str(),
+                {std::string(userId)});
+  if (!r) return r.status();
+  std::vector<SessionRecord> out;
+  for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(readSession(*r, i));
+  return out;
 }
 
 Status PostgresAccessStore::touchSession(std::string_view tokenHash, WallTime lastSeenAt) {

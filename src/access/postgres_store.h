@@ -29,8 +29,13 @@ class PostgresAccessStore final : public AccessStore {
   Result<std::vector<User>> listUsers() override;
   Status setPasswordHash(std::string_view id, std::string_view hash) override;
   Status setCameras(std::string_view id, const std::vector<std::string>& cameras) override;
+  // Under an advisory lock, so nodes sharing the database leave an admin.
+  Status updateUser(std::string_view id, Role role, bool disabled) override;
+  Status deleteUser(std::string_view id) override;
   Status insertSession(const SessionRecord& session) override;
   Result<SessionRecord> findSession(std::string_view tokenHash) override;
+  Result<SessionRecord> findSessionById(std::string_view id) override;
+  Result<std::vector<SessionRecord>> listSessions(std::string_view userId) override;
   Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) override;
   Status deleteSession(std::string_view tokenHash) override;
   Status insertApiToken(const ApiTokenRecord& token) override;
@@ -53,6 +58,8 @@ class PostgresAccessStore final : public AccessStore {
   Status replaceShares(std::string_view camera, const std::vector<Share>& shares, const AuditRowBuilder& auditRow) override;
 
  private:
+  // A session by token_hash or id (a constant, never input).
+  Result<SessionRecord> findSessionBy(std::string_view column, std::string_view value);
   explicit PostgresAccessStore(std::string uri) : uri_(std::move(uri)) {}
   // (Re)connects when there is no usable connection: a server restart costs
   // the calls made while it is down, not the store. mutex_ held.

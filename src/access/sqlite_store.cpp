@@ -16,7 +16,9 @@ CREATE TABLE IF NOT EXISTS user (
   id TEXT PRIMARY KEY NOT NULL,
   role TEXT NOT NULL,
   password_hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  last_login_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS user_camera (
   user_id TEXT NOT NULL REFERENCES user(id),
@@ -28,7 +30,10 @@ CREATE TABLE IF NOT EXISTS session (
   user_id TEXT NOT NULL REFERENCES user(id),
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  last_seen_at INTEGER NOT NULL
+  last_seen_at INTEGER NOT NULL,
+  id TEXT NOT NULL DEFAULT '',
+  client TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS session_user ON session(user_id);
 -- Added by issue 15: an older access.db gains it here, empty.
@@ -179,6 +184,51 @@ Status addAuditSignatureColumns(sqlite3* db) {
                   "ALTER TABLE audit ADD COLUMN signature TEXT NOT NULL DEFAULT '';");
 }
 
+// A database made before users were managed from the UI (AUDIT.md
+// "Managing users") gains the columns; its sessions get random ids.
+Status addUserManagementColumns(sqlite3* db) {
+  if (Stmt probe(db, "SELECT disabled FROM user LIMIT 0"); !probe.prepared()) {
+    VIGIL_RETURN_IF_ERROR(exec(db, "ALTER TABLE user ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0; "
+                                   "ALTER TABLE user ADD COLUMN last_login_at INTEGER;"));
+  }
+  if (Stmt probe(db, "SELECT id FROM session LIMIT 0"); !probe.prepared()) {
+    VIGIL_RETURN_IF_ERROR(exec(db, "ALTER TABLE session ADD COLUMN id TEXT NOT NULL DEFAULT ''; "
+                                   "ALTER TABLE session ADD COLUMN client TEXT NOT NULL DEFAULT ''; "
+                                   "ALTER TABLE session ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';"));
+  }
+  return exec(db, "UPDATE session SET id = lower(hex(randomblob(8))) WHERE id = ''; "
+                  "CREATE UNIQUE INDEX IF NOT EXISTS session_id ON session(id);");
+}
+
+constexpr const char* kSessionColumns = "token_hash, user_id, created_at, expires_at, last_seen_at, id, client, user_agent";
+
+SessionRecord readSession(const Stmt& s) {
+  return SessionRecord{s.text(0), s.text(1), WallTime::fromUnixMicros(s.integer(2)),
+                       WallTime::fromUnixMicros(s.integer(3)), WallTime::fromUnixMicros(s.integer(4)),
+                       s.text(5), s.text(6), s.text(7)};
+}
+
+// Whether the user is an enabled admin: a change to one must leave another.
+// NotFound.
+Result<bool> isEnabledAdmin(sqlite3* db, std::string_view id) {
+  Stmt s(db, "SELECT role = 'admin' AND disabled = 0 FROM user WHERE id = ?");
+  if (!s.prepared()) return sqliteError(db, "select user");
+  s.bind(1, id);
+  const int rc = s.step();
+  if (rc == SQLITE_DONE) return Status::notFound(fmt::format("no user \"{}\"", id));
+  if (rc != SQLITE_ROW) return sqliteError(db, "select user");
+  return s.integer(0) != 0;
+}
+
+// After a change to an enabled admin: FailedPrecondition when no enabled
+// admin is left (the caller's transaction then rolls back).
+Status checkAnAdminIsLeft(sqlite3* db) {
+  Stmt s(db, "SELECT count(*) FROM user WHERE role = 'admin' AND disabled = 0");
+  if (!s.prepared() || s.step() != SQLITE_ROW) return sqliteError(db, "count admins");
+  if (s.integer(0) == 0) return Status::failedPrecondition("the last admin cannot be demoted, disabled or deleted");
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteAccessStore>> SqliteAccessStore::open(const std::string& path) {
@@ -197,6 +247,7 @@ Result<std::unique_ptr<SqliteAccessStore>> SqliteAccessStore::open(const std::st
   }
   VIGIL_RETURN_IF_ERROR(exec(db, kSchema));
   VIGIL_RETURN_IF_ERROR(addAuditSignatureColumns(db));
+  VIGIL_RETURN_IF_ERROR(addUserManagementColumns(db));
   return store;
 }
 
@@ -237,7 +288,7 @@ Result<std::vector<std::string>> SqliteAccessStore::camerasOf(std::string_view i
 
 Result<User> SqliteAccessStore::findUser(std::string_view id) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, "SELECT id, role, password_hash, created_at FROM user WHERE id = ?");
+  Stmt s(db_, "SELECT id, role, password_hash, created_at, disabled, last_login_at FROM user WHERE id = ?");
   if (!s.prepared()) return sqliteError(db_, "select user");
   s.bind(1, id);
   const int rc = s.step();
@@ -250,6 +301,8 @@ Result<User> SqliteAccessStore::findUser(std::string_view id) {
   u.role = *role;
   u.passwordHash = s.text(2);
   u.createdAt = WallTime::fromUnixMicros(s.integer(3));
+  u.disabled = s.integer(4) != 0;
+  if (auto at = s.optionalInteger(5)) u.lastLoginAt = WallTime::fromUnixMicros(*at);
   auto cameras = camerasOf(u.id);
   if (!cameras) return cameras.status();
   u.cameras = std::move(*cameras);
@@ -306,30 +359,95 @@ Status SqliteAccessStore::setCameras(std::string_view id, const std::vector<std:
   return tx.commit();
 }
 
+Status SqliteAccessStore::updateUser(std::string_view id, Role role, bool disabled) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto wasAdmin = isEnabledAdmin(db_, id);
+  if (!wasAdmin) return wasAdmin.status();
+  Stmt s(db_, "UPDATE user SET role = ?, disabled = ? WHERE id = ?");
+  if (!s.prepared()) return sqliteError(db_, "update user");
+  s.bind(1, roleName(role));
+  s.bind(2, int64_t{disabled});
+  s.bind(3, id);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "update user");
+  if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(db_));
+  if (disabled) {
+    Stmt d(db_, "DELETE FROM session WHERE user_id = ?");
+    d.bind(1, id);
+    if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete sessions");
+  }
+  return tx.commit();
+}
+
+Status SqliteAccessStore::deleteUser(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto wasAdmin = isEnabledAdmin(db_, id);
+  if (!wasAdmin) return wasAdmin.status();
+  for (const char* sql : {"DELETE FROM session WHERE user_id = ?", "DELETE FROM api_token WHERE user_id = ?",
+                          "DELETE FROM user_camera WHERE user_id = ?"}) {
+    Stmt d(db_, sql);
+    d.bind(1, id);
+    if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete user's rows");
+  }
+  Stmt s(db_, "DELETE FROM user WHERE id = ?");
+  s.bind(1, id);
+  if (s.step() != SQLITE_DONE) return sqliteError(db_, "delete user");
+  if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(db_));
+  return tx.commit();
+}
+
 Status SqliteAccessStore::insertSession(const SessionRecord& session) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_,
-         "INSERT INTO session (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)");
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  Stmt s(db_, fmt::format("INSERT INTO session ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", kSessionColumns).c_str());
   if (!s.prepared()) return sqliteError(db_, "insert session");
   s.bind(1, session.tokenHash);
   s.bind(2, session.userId);
   s.bind(3, session.createdAt.unixMicros());
   s.bind(4, session.expiresAt.unixMicros());
   s.bind(5, session.lastSeenAt.unixMicros());
+  s.bind(6, session.id);
+  s.bind(7, session.client);
+  s.bind(8, session.userAgent);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "insert session");
-  return Status::ok();
+  Stmt u(db_, "UPDATE user SET last_login_at = ? WHERE id = ?");
+  u.bind(1, session.createdAt.unixMicros());
+  u.bind(2, session.userId);
+  if (u.step() != SQLITE_DONE) return sqliteError(db_, "update last login");
+  return tx.commit();
 }
 
 Result<SessionRecord> SqliteAccessStore::findSession(std::string_view tokenHash) {
+  return findSessionBy("token_hash", tokenHash);
+}
+
+Result<SessionRecord> SqliteAccessStore::findSessionById(std::string_view id) { return findSessionBy("id", id); }
+
+Result<SessionRecord> SqliteAccessStore::findSessionBy(std::string_view column, std::string_view value) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, "SELECT token_hash, user_id, created_at, expires_at, last_seen_at FROM session WHERE token_hash = ?");
+  Stmt s(db_, fmt::format("SELECT {} FROM session WHERE {} = ?", kSessionColumns, column).c_str());
   if (!s.prepared()) return sqliteError(db_, "select session");
-  s.bind(1, tokenHash);
+  s.bind(1, value);
   const int rc = s.step();
   if (rc == SQLITE_DONE) return Status::notFound("no such session");
   if (rc != SQLITE_ROW) return sqliteError(db_, "select session");
-  return SessionRecord{s.text(0), s.text(1), WallTime::fromUnixMicros(s.integer(2)),
-                       WallTime::fromUnixMicros(s.integer(3)), WallTime::fromUnixMicros(s.integer(4))};
+  return readSession(s);
+}
+
+Result<std::vector<SessionRecord>> SqliteAccessStore::listSessions(std::string_view userId) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, fmt::format("SELECT {} FROM session WHERE user_id = ? ORDER BY created_at DESC, id", kSessionColumns).c_str());
+  if (!s.prepared()) return sqliteError(db_, "list sessions");
+  s.bind(1, userId);
+  std::vector<SessionRecord> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(readSession(s));
+  if (rc != SQLITE_DONE) return sqliteError(db_, "list sessions");
+  return out;
 }
 
 Status SqliteAccessStore::touchSession(std::string_view tokenHash, WallTime lastSeenAt) {

@@ -26,8 +26,12 @@ class SqliteAccessStore final : public AccessStore {
   Result<std::vector<User>> listUsers() override;
   Status setPasswordHash(std::string_view id, std::string_view hash) override;
   Status setCameras(std::string_view id, const std::vector<std::string>& cameras) override;
+  Status updateUser(std::string_view id, Role role, bool disabled) override;
+  Status deleteUser(std::string_view id) override;
   Status insertSession(const SessionRecord& session) override;
   Result<SessionRecord> findSession(std::string_view tokenHash) override;
+  Result<SessionRecord> findSessionById(std::string_view id) override;
+  Result<std::vector<SessionRecord>> listSessions(std::string_view userId) override;
   Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) override;
   Status deleteSession(std::string_view tokenHash) override;
   Status insertApiToken(const ApiTokenRecord& token) override;
@@ -48,6 +52,8 @@ class SqliteAccessStore final : public AccessStore {
  private:
   explicit SqliteAccessStore(sqlite3* db) : db_(db) {}
   Result<std::vector<std::string>> camerasOf(std::string_view id);  // mutex_ held
+  // A session by token_hash or id (a constant, never input).
+  Result<SessionRecord> findSessionBy(std::string_view column, std::string_view value);
   Status appendAuditRow(const AuditRowBuilder& build);            // mutex_ held, in a transaction
 
   std::mutex mutex_;  // one connection, used by one thread at a time

@@ -40,6 +40,8 @@ struct User {
   std::string passwordHash;          // libsodium's crypto_pwhash_str string ("$argon2id$...")
   std::vector<std::string> cameras;  // cameras a viewer may see; unused for other roles
   WallTime createdAt;
+  bool disabled = false;  // may not log in, and has no session (AUDIT.md "Managing users")
+  std::optional<WallTime> lastLoginAt;  // the last session's start; none before the first
 };
 
 struct SessionRecord {
@@ -48,6 +50,12 @@ struct SessionRecord {
   WallTime createdAt;
   WallTime expiresAt;   // absolute end of the session
   WallTime lastSeenAt;  // for the idle timeout; refreshed at most once a minute
+  // 16 hex digits, random: names the session in lists and ends. Neither
+  // the token nor its hash, so a list shown to a user or an admin gives
+  // nothing to log in with.
+  std::string id;
+  std::string client;     // the address it logged in from
+  std::string userAgent;  // the client's User-Agent at login, cut to 200 bytes
 };
 
 // A long-lived API token (accounts.h): found by its hash like a session,
@@ -73,9 +81,20 @@ class AccountStore {
   // same transaction, so no session outlives a password change.
   virtual Status setPasswordHash(std::string_view id, std::string_view hash) = 0;  // NotFound
   virtual Status setCameras(std::string_view id, const std::vector<std::string>& cameras) = 0;
+  // Sets a user's role and whether they are disabled; disabling deletes
+  // every session of the user in the same transaction. FailedPrecondition
+  // (and nothing changed) when no enabled admin would be left. NotFound.
+  virtual Status updateUser(std::string_view id, Role role, bool disabled) = 0;
+  // Deletes the user with their sessions, API tokens and camera grants in
+  // one transaction. NotFound; FailedPrecondition for the last enabled admin.
+  virtual Status deleteUser(std::string_view id) = 0;
 
+  // Also sets the user's lastLoginAt to the session's createdAt.
   virtual Status insertSession(const SessionRecord& session) = 0;
   virtual Result<SessionRecord> findSession(std::string_view tokenHash) = 0;  // NotFound
+  virtual Result<SessionRecord> findSessionById(std::string_view id) = 0;     // NotFound
+  // The user's sessions, newest first (expired ones included until next used).
+  virtual Result<std::vector<SessionRecord>> listSessions(std::string_view userId) = 0;
   virtual Status touchSession(std::string_view tokenHash, WallTime lastSeenAt) = 0;
   virtual Status deleteSession(std::string_view tokenHash) = 0;  // OK when absent
 

@@ -61,7 +61,9 @@ Response throttledError(access::Accounts& accounts, const Status& status, const 
 Response login(access::Accounts& accounts, const NodeConfig& node, const Request& req) {
   auto body = parseLoginRequest(req.body);
   if (!body) return errorResponse(body.status());
-  auto result = accounts.login(body->user, body->password, req.remoteAddress);
+  const auto agent = req.headers.find("user-agent");
+  auto result = accounts.login(body->user, body->password, req.remoteAddress,
+                               agent == req.headers.end() ? std::string_view() : agent->second);
   if (!result) return throttledError(accounts, result.status(), isValidId(body->user) ? body->user : "", req.remoteAddress);
   nlohmann::json j = principalJson(result->principal, node);
   j["token"] = result->token;
@@ -108,6 +110,98 @@ Response addUser(access::Accounts& accounts, const Request& req) {
     return errorResponse(s);
   }
   return Response::json(201, nlohmann::json{{"id", *id}, {"role", *roleText}, {"cameras", *cameras}}.dump());
+}
+
+std::optional<std::string> optionalTime(const std::optional<WallTime>& at) {
+  return at ? std::optional<std::string>(at->toRfc3339()) : std::nullopt;
+}
+
+nlohmann::json userJson(const access::User& u) {
+  const auto lastLogin = optionalTime(u.lastLoginAt);
+  return {{"id", u.id},
+          {"role", access::roleName(u.role)},
+          {"cameras", u.cameras},
+          {"disabled", u.disabled},
+          {"created_at", u.createdAt.toRfc3339()},
+          {"last_login_at", lastLogin ? nlohmann::json(*lastLogin) : nlohmann::json(nullptr)}};
+}
+
+// The user named by the route's {id}, as it is after a change.
+Response userAnswer(access::Accounts& accounts, const std::string& id) {
+  auto user = accounts.findUser(id);
+  if (!user) return errorResponse(user.status());
+  return Response::json(200, userJson(*user).dump());
+}
+
+// A route's {id} as a user id: the 404 of an unknown user for anything else.
+std::optional<Response> badUserId(const std::string& id) {
+  if (isValidId(id)) return std::nullopt;
+  return Response::error(404, "no such user");
+}
+
+// {"role"?, "disabled"?}: at least one.
+Response changeUser(access::Accounts& accounts, const Request& req) {
+  const std::string& id = req.params.at("id");
+  if (auto bad = badUserId(id)) return *bad;
+  auto body = JsonBody::parse(req.body, {"role", "disabled"});
+  if (!body) return errorResponse(body.status());
+  auto roleText = body->optionalString("role", 16);
+  if (!roleText) return errorResponse(roleText.status());
+  auto disabled = body->optionalBool("disabled");
+  if (!disabled) return errorResponse(disabled.status());
+  if (roleText->empty() && !*disabled) return Response::error(400, "body: give role, disabled or both");
+  std::optional<access::Role> role;
+  if (!roleText->empty()) {
+    role = access::parseRole(*roleText);
+    if (!role) return Response::error(400, "role: must be admin, operator or viewer");
+  }
+  if (Status s = accounts.changeUser({req.principal->user, req.remoteAddress}, id, role, *disabled); !s.isOk()) {
+    return errorResponse(s);
+  }
+  return userAnswer(accounts, id);
+}
+
+// An admin sets another user's password (one forgotten): every session of
+// that user ends.
+Response resetPassword(access::Accounts& accounts, const Request& req) {
+  const std::string& id = req.params.at("id");
+  if (auto bad = badUserId(id)) return *bad;
+  auto body = JsonBody::parse(req.body, {"password"});
+  if (!body) return errorResponse(body.status());
+  auto password = body->string("password", 1024);
+  if (!password) return errorResponse(password.status());
+  if (Status s = accounts.changePassword({req.principal->user, req.remoteAddress}, id, *password); !s.isOk()) {
+    return errorResponse(s);
+  }
+  return Response::json(200, "{}");
+}
+
+nlohmann::json sessionJson(const access::SessionRecord& s, const access::Principal& asker) {
+  return {{"id", s.id},
+          {"user", s.userId},
+          {"created_at", s.createdAt.toRfc3339()},
+          {"last_seen_at", s.lastSeenAt.toRfc3339()},
+          {"expires_at", s.expiresAt.toRfc3339()},
+          {"client", s.client},
+          {"user_agent", s.userAgent},
+          {"current", s.id == asker.sessionId}};
+}
+
+// ?user= (an admin's, for another user); one's own sessions otherwise.
+Response listSessions(access::Accounts& accounts, const Request& req) {
+  auto params = parseQuery(req.query);
+  if (!params) return errorResponse(params.status());
+  std::string user = req.principal->user;
+  for (const auto& [key, value] : *params) {
+    if (key != "user") return Response::error(400, "query: unknown parameter (allowed: user)");
+    if (!isValidId(value)) return Response::error(400, "user: must match [a-z0-9_-]{1,64}");
+    user = value;
+  }
+  auto sessions = accounts.listSessions(*req.principal, user);
+  if (!sessions) return errorResponse(sessions.status());
+  nlohmann::json list = nlohmann::json::array();
+  for (const access::SessionRecord& s : *sessions) list.push_back(sessionJson(s, *req.principal));
+  return Response::json(200, list.dump());
 }
 
 Response setCameras(access::Accounts& accounts, const Request& req) {
@@ -314,10 +408,45 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
     auto users = accounts.listUsers();
     if (!users) return errorResponse(users.status());
     nlohmann::json list = nlohmann::json::array();
-    for (const access::User& u : *users) {
-      list.push_back({{"id", u.id}, {"role", access::roleName(u.role)}, {"cameras", u.cameras}});
-    }
+    for (const access::User& u : *users) list.push_back(userJson(u));
     return Response::json(200, list.dump());
+  });
+  server.route("GET", "/api/v1/users/{id}", Access::kAdmin, [&accounts](const Request& req) {
+    const std::string& id = req.params.at("id");
+    if (auto bad = badUserId(id)) return *bad;
+    return userAnswer(accounts, id);
+  });
+  server.route("PUT", "/api/v1/users/{id}", Access::kAdmin,
+               [&accounts](const Request& req) { return changeUser(accounts, req); });
+  server.route("DELETE", "/api/v1/users/{id}", Access::kAdmin, [&accounts](const Request& req) {
+    const std::string& id = req.params.at("id");
+    if (auto bad = badUserId(id)) return *bad;
+    if (Status s = accounts.removeUser({req.principal->user, req.remoteAddress}, id); !s.isOk()) return errorResponse(s);
+    return Response{.status = 204, .contentType = ""};
+  });
+  server.route("POST", "/api/v1/users/{id}/password", Access::kAdmin,
+               [&accounts](const Request& req) { return resetPassword(accounts, req); });
+  server.route("DELETE", "/api/v1/users/{id}/cameras/{camera}", Access::kAdmin, [&accounts](const Request& req) {
+    const std::string& id = req.params.at("id");
+    if (auto bad = badUserId(id)) return *bad;
+    const std::string& camera = req.params.at("camera");
+    if (!isValidCameraRef(camera)) return Response::error(404, "no such grant");
+    if (Status s = accounts.revokeCamera({req.principal->user, req.remoteAddress}, id, camera); !s.isOk()) {
+      return errorResponse(s);
+    }
+    return userAnswer(accounts, id);
+  });
+  server.route("GET", "/api/v1/sessions", Access::kUser,
+               [&accounts](const Request& req) { return listSessions(accounts, req); });
+  server.route("DELETE", "/api/v1/sessions/{id}", Access::kUser, [&accounts](const Request& req) {
+    const std::string& id = req.params.at("id");
+    if (id.size() != 16 || !isValidId(id)) return Response::error(404, "no such session");
+    if (Status s = accounts.endSession({req.principal->user, req.remoteAddress}, *req.principal, id); !s.isOk()) {
+      return errorResponse(s);
+    }
+    Response r{.status = 204, .contentType = ""};
+    if (id == req.principal->sessionId) r.headers.emplace_back("Set-Cookie", kClearCookie);
+    return r;
   });
   server.route("POST", "/api/v1/users", Access::kAdmin, [&accounts](const Request& req) { return addUser(accounts, req); });
   server.route("POST", "/api/v1/users/cameras", Access::kAdmin,

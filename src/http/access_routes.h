@@ -7,9 +7,24 @@
 //                          "cameras","node" (its id, null when unset),"tier"}           (user)
 //   POST /api/v1/password  {"current","new"}: change one's own password; ends every
 //                          session of the user, this one included                      (user)
-//   GET  /api/v1/users     [{"id","role","cameras"}]                                   (admin)
+//   GET  /api/v1/users     [{"id","role","cameras","disabled","created_at",
+//                          "last_login_at" (null before the first login)}]              (admin)
 //   POST /api/v1/users     {"id","role","password","cameras"?}                         (admin)
 //   POST /api/v1/users/cameras {"id","cameras"}: replace a viewer's cameras             (admin)
+//   GET  /api/v1/users/{id}  one user, as in the list                                   (admin)
+//   PUT  /api/v1/users/{id}  {"role"?,"disabled"?}: disabling ends the user's sessions
+//                          at once; 409 when no enabled admin would be left; -> the user (admin)
+//   DELETE /api/v1/users/{id}  with their sessions (ended at once), API tokens and
+//                          grants: 204; 409 for the last enabled admin                   (admin)
+//   POST /api/v1/users/{id}/password {"password"}: an admin resets it; every session
+//                          of the user ends                                             (admin)
+//   DELETE /api/v1/users/{id}/cameras/{camera}  revokes one grant -> the user           (admin)
+//   GET  /api/v1/sessions?user=  [{"id","user","created_at","last_seen_at",
+//                          "expires_at","client","user_agent","current"}], newest first:
+//                          one's own; ?user= another's, for an admin. "id" is neither
+//                          the token nor its hash                                       (user)
+//   DELETE /api/v1/sessions/{id}  ends one (one's own, or any for an admin): 204; its
+//                          next request is 401                                          (user)
 //   GET  /api/v1/audit?start=&end=&user=&camera=&limit=&remote=true   newest rows first;
 //        remote=true: only looks from other tiers, each with its "look" summary  (admin)
 //   POST /api/v1/tokens    {"name","scope": "alarm"|"metrics","password" (the caller's),

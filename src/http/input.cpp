@@ -65,6 +65,13 @@ Result<std::string> JsonBody::optionalString(std::string_view field, size_t maxL
   return string(field, maxLength);
 }
 
+Result<std::optional<bool>> JsonBody::optionalBool(std::string_view field) const {
+  auto it = json_.find(field);
+  if (it == json_.end()) return std::optional<bool>();
+  if (!it->is_boolean()) return Status::invalidArgument(fmt::format("{}: must be true or false", field));
+  return std::optional<bool>(it->get<bool>());
+}
+
 Result<std::vector<std::string>> JsonBody::stringList(std::string_view field, size_t maxItems) const {
   std::vector<std::string> out;
   auto it = json_.find(field);

@@ -31,6 +31,8 @@ class JsonBody {
   Result<std::string> string(std::string_view field, size_t maxLength) const;
   // The same when present; empty when absent.
   Result<std::string> optionalString(std::string_view field, size_t maxLength) const;
+  // An optional boolean: nullopt when absent.
+  Result<std::optional<bool>> optionalBool(std::string_view field) const;
   // An optional array of strings (empty when absent).
   Result<std::vector<std::string>> stringList(std::string_view field, size_t maxItems) const;
 

@@ -11,6 +11,30 @@ export interface Me {
   tier: NodeTier;
 }
 
+export type Role = Me["role"];
+
+// A user as an admin sees it (GET /api/v1/users).
+export interface User {
+  id: string;
+  role: Role;
+  cameras: string[]; // a viewer's granted cameras
+  disabled: boolean;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+// A session (GET /api/v1/sessions): id names it, it is not the token.
+export interface Session {
+  id: string;
+  user: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  client: string;
+  user_agent: string;
+  current: boolean; // the session of this request
+}
+
 export interface Camera {
   id: string;
   name: string;
@@ -276,6 +300,15 @@ export const api = {
   logout: () => request<unknown>("POST", "/api/v1/logout"),
   me: () => request<Me>("GET", "/api/v1/me"),
   cameras: () => request<Camera[]>("GET", "/api/v1/cameras"),
+  users: () => request<User[]>("GET", "/api/v1/users"),
+  addUser: (u: { id: string; role: Role; password: string; cameras: string[] }) => request<unknown>("POST", "/api/v1/users", u),
+  changeUser: (id: string, change: { role?: Role; disabled?: boolean }) => request<User>("PUT", userPath(id), change),
+  removeUser: (id: string) => request<unknown>("DELETE", userPath(id)),
+  resetPassword: (id: string, password: string) => request<unknown>("POST", `${userPath(id)}/password`, { password }),
+  setGrants: (id: string, cameras: string[]) => request<unknown>("POST", "/api/v1/users/cameras", { id, cameras }),
+  changePassword: (current: string, next: string) => request<unknown>("POST", "/api/v1/password", { current, new: next }),
+  sessions: () => request<Session[]>("GET", "/api/v1/sessions"),
+  endSession: (id: string) => request<unknown>("DELETE", `/api/v1/sessions/${encodeURIComponent(id)}`),
   async recordings(camera: string, start: number, end: number): Promise<Run[]> {
     const rows = await request<{ start: string; end: string; bytes: number }[]>(
       "GET",
@@ -348,6 +381,10 @@ export const api = {
 
 export function broadcastPath(id: string): string {
   return `/api/v1/broadcasts/${encodeURIComponent(id)}`;
+}
+
+function userPath(id: string): string {
+  return `/api/v1/users/${encodeURIComponent(id)}`;
 }
 
 function alarmPath(id: string): string {

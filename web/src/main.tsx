@@ -17,6 +17,8 @@ import { Login } from "./login";
 import { Looks, useNewLooks } from "./looks";
 import { looksText } from "./looks_text";
 import { Network } from "./network";
+import { Account, Users } from "./users";
+import { usersText } from "./users_text";
 import { networkText } from "./network_text";
 import { NoticeTakeover, Notices, useBroadcasts } from "./notices";
 import { applyLang, lang } from "./i18n";
@@ -35,7 +37,9 @@ type Route =
   | { page: "desk" }
   | { page: "network" }
   | { page: "notices" }
-  | { page: "broadcasts" };
+  | { page: "broadcasts" }
+  | { page: "users" }
+  | { page: "account" };
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
@@ -51,6 +55,8 @@ function parseRoute(): Route {
   if (parts[0] === "desk") return { page: "desk" };
   if (parts[0] === "notices") return { page: "notices" };
   if (parts[0] === "broadcasts") return { page: "broadcasts" };
+  if (parts[0] === "users") return { page: "users" };
+  if (parts[0] === "account") return { page: "account" };
   return { page: "grid" };
 }
 
@@ -181,6 +187,17 @@ function App() {
                 {networkText().nav}
               </a>
             )}
+            {/* Not on a TV: its remote manages no users nor passwords. */}
+            {me.role === "admin" && !tv && (
+              <a href="#/users" class={route.page === "users" ? "current" : ""}>
+                {usersText().nav}
+              </a>
+            )}
+            {!tv && (
+              <a href="#/account" class={route.page === "account" ? "current" : ""}>
+                {usersText().accountNav}
+              </a>
+            )}
             {roles.desk && (
               <a href="#/desk" class={route.page === "desk" ? "current" : ""}>
                 {deskT.nav}
@@ -230,6 +247,16 @@ function App() {
           {route.page === "desk" && me.role !== "viewer" && <Desk active={desk} />}
           {route.page === "network" && me.role === "admin" && <Network />}
           {route.page === "notices" && <Notices notices={notices} />}
+          {route.page === "users" && me.role === "admin" && <Users me={me} />}
+          {route.page === "account" && (
+            <Account
+              me={me}
+              onPasswordChanged={() => {
+                setNotice(() => () => usersText().passwordChanged);
+                setMe(null);
+              }}
+            />
+          )}
           {route.page === "broadcasts" && roles.desk && <BroadcastDesk notices={notices} admin={me.role === "admin"} />}
         </main>
       </div>

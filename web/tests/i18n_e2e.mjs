@@ -151,6 +151,17 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await home.goto(`${house.url}#/notices`);
   await home.waitForSelector(".notice-item", { timeout: SHOWN });
   await noEnglish(home, "notices");
+  await home.goto(`${house.url}#/users`);
+  await home.waitForSelector('tr[data-user="admin"]', { timeout: SHOWN });
+  await home.waitForSelector('form.add-user input[name="camera"]', { timeout: SHOWN });
+  await noEnglish(home, "users");
+  await home.click('tr[data-user="admin"] button.remove');
+  await home.waitForSelector('tr[data-user="admin"] .confirm');
+  await noEnglish(home, "users, a deletion to confirm");
+  await home.click('tr[data-user="admin"] .confirm button:not(.danger)');
+  await home.goto(`${house.url}#/account`);
+  await home.waitForSelector('table.sessions tr[data-current="true"]', { timeout: SHOWN });
+  await noEnglish(home, "my account");
 
   // TV mode: the grid, a camera, an urgent notice over the screen.
   await home.setViewportSize({ width: 1920, height: 1080 });
