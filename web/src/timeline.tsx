@@ -14,6 +14,10 @@ import { DAY, HOUR, MINUTE, clamp, clockTime, quantity } from "./time";
 const kMinSpan = 5 * MINUTE;
 // A clip handle's width on a mouse screen (style.css; 44 on touch).
 const kHandlePx = 24;
+// An arrow held down moves the cursor by twice as many ticks each this
+// many repeats, at most kMaxStride ticks a press.
+const kRepeatsPerDoubling = 4;
+const kMaxStride = 16;
 const kTickSteps = [MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR];
 
 export interface TimelineProps {
@@ -41,6 +45,7 @@ export function Timeline({ runs, now, position, clip, onClip, onSeek, marks = []
   // The clip's end a handle drags; "either" until the drag's direction
   // says which, for handles on top of each other.
   const handleDrag = useRef<"start" | "end" | "either" | undefined>(undefined);
+  const held = useRef(0); // repeats of the arrow held down
 
   const earliest = now - DAY;
   const latest = now + span * 0.02; // a little room after the live edge
@@ -119,7 +124,10 @@ export function Timeline({ runs, now, position, clip, onClip, onSeek, marks = []
     const from = cursor ?? position ?? now;
     if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
       e.preventDefault();
-      const next = clamp(from + (e.key === "ArrowLeft" ? -step : step), earliest, now);
+      // A key held down (a remote's arrow) goes faster the longer it is held.
+      held.current = e.repeat ? held.current + 1 : 0;
+      const stride = step * Math.min(kMaxStride, 2 ** Math.floor(held.current / kRepeatsPerDoubling));
+      const next = clamp(from + (e.key === "ArrowLeft" ? -stride : stride), earliest, now);
       setCursor(next);
       if (next < start || next > end) setViewEnd(next + span / 2);
     } else if (e.key === "Enter" && cursor !== undefined) {

@@ -49,6 +49,14 @@ function visible(el: Element): boolean {
   );
 }
 
+// How far off to the side b is from a, across the direction of travel:
+// the gap between their spans (none when they overlap: a timeline as wide
+// as the screen is straight below a button at its left end), and a little
+// of the distance between their centres to choose among overlapping ones.
+function apart(aFrom: number, aTo: number, bFrom: number, bTo: number, aCentre: number, bCentre: number): number {
+  return Math.max(0, bFrom - aTo, aFrom - bTo) + 0.05 * Math.abs(bCentre - aCentre);
+}
+
 // The nearest candidate in the direction, favouring ones straight ahead
 // over ones off to the side, and any in the same row (or column) over all
 // others: along a menu bar, Right goes to the next item however far.
@@ -68,22 +76,22 @@ function nearest(from: Element, dir: Direction): HTMLElement | undefined {
     switch (dir) {
       case "ArrowLeft":
         along = a.left - b.right;
-        across = Math.abs(by - ay);
+        across = apart(a.top, a.bottom, b.top, b.bottom, ay, by);
         if (bx >= ax) continue;
         break;
       case "ArrowRight":
         along = b.left - a.right;
-        across = Math.abs(by - ay);
+        across = apart(a.top, a.bottom, b.top, b.bottom, ay, by);
         if (bx <= ax) continue;
         break;
       case "ArrowUp":
         along = a.top - b.bottom;
-        across = Math.abs(bx - ax);
+        across = apart(a.left, a.right, b.left, b.right, ax, bx);
         if (by >= ay) continue;
         break;
       case "ArrowDown":
         along = b.top - a.bottom;
-        across = Math.abs(bx - ax);
+        across = apart(a.left, a.right, b.left, b.right, ax, bx);
         if (by <= ay) continue;
         break;
     }

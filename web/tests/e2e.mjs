@@ -228,6 +228,8 @@ describe("web UI in Chromium", () => {
       await page.click('button[aria-label="Zoom in"]');
     }
     const track = await page.$(".tl-track");
+    // Below the picture's tools at 1280x800: a mouse clicks what is on screen.
+    await track.scrollIntoViewIfNeeded();
     const box = await track.boundingBox();
     const start = Number(await track.getAttribute("data-start"));
     const end = Number(await track.getAttribute("data-end"));
