@@ -7,6 +7,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "access/rights_watch.h"
 #include "base/config.h"
 #include "http/input.h"
 #include "http/remote_looks_audit.h"
@@ -166,6 +167,11 @@ Response changeUser(access::Accounts& accounts, const Request& req) {
 Response resetPassword(access::Accounts& accounts, const Request& req) {
   const std::string& id = req.params.at("id");
   if (auto bad = badUserId(id)) return *bad;
+  // One's own password only with the current one (POST /api/v1/password),
+  // so a stolen admin session cannot lock its owner out.
+  if (id == req.principal->user) {
+    return Response::error(403, "your own password is changed with your current one (your account page)");
+  }
   auto body = JsonBody::parse(req.body, {"password"});
   if (!body) return errorResponse(body.status());
   auto password = body->string("password", 1024);
@@ -259,9 +265,23 @@ bool isLook(std::string_view action) {
   return false;
 }
 
+// Why another user's live view ended, when an admin's change to that
+// user's account ended it: said to anyone but an admin as "access_ended"
+// (what an admin did to whom is not the household's to read).
+void withoutAccountReasons(nlohmann::json& row) {
+  nlohmann::json& detail = row["detail"];
+  if (!detail.is_object() || !detail.contains("reason") || !detail["reason"].is_string()) return;
+  const std::string reason = detail["reason"];
+  for (std::string_view account : {access::end_reason::kPasswordChange, access::end_reason::kUserRemoved,
+                                   access::end_reason::kUserDisabled, access::end_reason::kGrantRemoved}) {
+    if (reason == account) detail["reason"] = "access_ended";
+  }
+}
+
 // An admin reads every row as it is. Anyone else reads the looks at the
 // cameras they may see (the camera list's rule), from anyone, without the
-// client's address (another member's whereabouts).
+// client's address (another member's whereabouts) or why an admin's change
+// ended another user's view.
 Response auditAnswer(const Request& req, access::AuditLog& audit, const CameraGate& gate, const access::AuditFilter& filter,
                      bool remoteOnly) {
   const bool admin = req.principal->hasRole(access::Role::kAdmin);
@@ -279,7 +299,10 @@ Response auditAnswer(const Request& req, access::AuditLog& audit, const CameraGa
   for (size_t i = 0; i < picked->rows.size(); ++i) {
     nlohmann::json row = auditRowJson(picked->rows[i]);
     if (remoteOnly) row["look"] = summaries[i];
-    if (!admin) row["client"] = "";
+    if (!admin) {
+      row["client"] = "";
+      if (picked->rows[i].user != req.principal->user) withoutAccountReasons(row);
+    }
     list.push_back(std::move(row));
   }
   Response r = Response::json(200, list.dump());

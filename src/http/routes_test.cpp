@@ -450,6 +450,8 @@ TEST_F(RoutesTest, UserChangesValidateTheirBodiesAndLeaveAnAdmin) {
   ASSERT_EQ(promoted.status, 200) << promoted.body;
   EXPECT_EQ(nlohmann::json::parse(promoted.body)["role"], "admin");
   EXPECT_EQ(call("POST", "/api/v1/users/vwr/password", R"({"password":"short"})", admin).status, 400);
+  // One's own password only with the current one (POST /api/v1/password).
+  EXPECT_EQ(call("POST", "/api/v1/users/adm/password", R"({"password":"long enough password"})", admin).status, 403);
   EXPECT_EQ(call("POST", "/api/v1/users/vwr/password", R"({"pass":"long enough password"})", admin).status, 400);
   Response revoked = call("DELETE", "/api/v1/users/vwr/cameras/gate", "", admin);
   ASSERT_EQ(revoked.status, 200) << revoked.body;
@@ -611,6 +613,7 @@ TEST_F(RoutesTest, ANonAdminReadsOnlyTheLooksAtItsOwnCameras) {
            {"adm", access::audit_kind::kShareChange, "gate", "{}"},
            {"desk@village1", access::audit_kind::kLiveStart, "gate", remote},
            {"adm", access::audit_kind::kSnapshot, "yard", "{}"},
+           {"opr", access::audit_kind::kLiveStop, "gate", R"({"reason":"user_disabled"})"},
        }) {
     clock_.advance(std::chrono::seconds(1));
     ASSERT_TRUE(audit_->record({user, action, camera, "10.0.0.9", detail}).isOk());
@@ -630,12 +633,16 @@ TEST_F(RoutesTest, ANonAdminReadsOnlyTheLooksAtItsOwnCameras) {
   };
   using Rows = std::vector<std::string>;
   const auto viewer = access::Role::kViewer;
-  EXPECT_EQ(rows(viewer, ""), (Rows{"desk@village1 live_start gate", "opr playback gate"}));
-  EXPECT_EQ(rows(viewer, "camera=gate&user=opr"), Rows{"opr playback gate"});
+  EXPECT_EQ(rows(viewer, ""), (Rows{"opr live_stop gate", "desk@village1 live_start gate", "opr playback gate"}));
+  // What an admin did to another user's account is not the viewer's to read.
+  Request stops = request({"GET", "/api/v1/audit", Access::kUser}, tokens_[viewer]);
+  stops.query = "user=opr";
+  EXPECT_EQ(nlohmann::json::parse(server_->handle(stops).body)[0]["detail"]["reason"], "access_ended");
+  EXPECT_EQ(rows(viewer, "camera=gate&user=opr"), (Rows{"opr live_stop gate", "opr playback gate"}));
   EXPECT_EQ(rows(viewer, "remote=true"), Rows{"desk@village1 live_start gate"});
   // Operators see every camera, so every camera's looks; not the rest.
-  EXPECT_EQ(rows(access::Role::kOperator, "").size(), 4u);
-  EXPECT_EQ(rows(access::Role::kAdmin, "camera=gate").size(), 3u);  // the share change too
+  EXPECT_EQ(rows(access::Role::kOperator, "").size(), 5u);
+  EXPECT_EQ(rows(access::Role::kAdmin, "camera=gate").size(), 4u);  // the share change too
   Request yard = request({"GET", "/api/v1/audit", Access::kUser}, tokens_[viewer]);
   yard.query = "camera=yard";
   Response hidden = server_->handle(yard);

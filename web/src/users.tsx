@@ -165,9 +165,12 @@ function UserRow({ user: u, self, cameras, act }: { user: User; self: boolean; c
       <td class="actions">
         {open === "" && (
           <>
-            <button type="button" class="reset" onClick={() => setOpen("password")}>
-              {t.resetPassword}
-            </button>
+            {/* One's own password: the account page, with the current one. */}
+            {!self && (
+              <button type="button" class="reset" onClick={() => setOpen("password")}>
+                {t.resetPassword}
+              </button>
+            )}
             {u.disabled ? (
               <button type="button" class="enable" onClick={() => act(() => api.changeUser(u.id, { disabled: false }), t.enabledDone(u.id))}>
                 {t.enable}
