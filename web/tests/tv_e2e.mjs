@@ -90,6 +90,8 @@ test("a TV remote alone: grid, camera, ten minutes back, 2x, live, full screen a
   // remote repeats the key), Enter plays from there.
   await walk("ArrowDown", (f) => f.classes.includes("tl-track"), "the timeline");
   const label = () => page.getAttribute(".tl-track", "aria-valuenow").then(Number);
+  // The track says its moment once the live picture plays.
+  await waitFor("the timeline's moment", async () => (await label()) > 0, 60_000);
   const target = Date.now() - 10 * MINUTE;
   // Held (a remote repeats the key: repeat is true after the first), the
   // cursor goes faster the longer the key is down.
