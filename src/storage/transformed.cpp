@@ -44,13 +44,6 @@ Result<SampleRun> transform(const SampleTransform& transform, const SampleRun& i
   return out;
 }
 
-Result<SampleRun> transformedRunOf(const FragmentedPlayback& playback, size_t index, const SampleTransform& t) {
-  const PlaybackFragment& f = playback.fragments()[index];
-  auto in = readRun(playback.plan().segments[f.segment], f.firstSample, f.frames, f.fileOffset, f.bytes);
-  if (!in) return in.status();
-  return transform(t, *in);
-}
-
 }  // namespace
 
 Result<media::Bytes> transformedInit(const FragmentedPlayback& playback, size_t init, const SampleTransform& t) {
@@ -74,12 +67,15 @@ Result<std::shared_ptr<const VirtualFile>> transformedFragment(const FragmentedP
   if (index >= playback.fragments().size()) {
     return Status::notFound(fmt::format("no fragment {} (of {})", index, playback.fragments().size()));
   }
-  auto run = transformedRunOf(playback, index, t);
+  const PlaybackFragment& f = playback.fragments()[index];
+  auto in = readRun(playback.plan().segments[f.segment], f.firstSample, f.frames, f.fileOffset, f.bytes);
+  if (!in) return in.status();
+  auto run = transform(t, *in);
   if (!run) return run.status();
   std::vector<media::FragmentSample> samples;
   for (const SampleInfo& s : run->samples) samples.push_back({s.bytes, static_cast<uint32_t>(s.duration), s.keyframe});
   auto header = std::make_shared<const media::Bytes>(
-      media::fragmentHeader(static_cast<uint32_t>(index + 1), playback.fragments()[index].baseDecodeTime, samples));
+      media::fragmentHeader(static_cast<uint32_t>(index + 1), f.baseDecodeTime, samples));
   auto data = std::make_shared<const media::Bytes>(std::move(run->data));
   std::vector<VirtualFile::Slice> slices;
   slices.push_back({0, header->size(), header, {}, 0});
