@@ -6,6 +6,7 @@
 #include "app/join_parent.h"
 #include "base/log.h"
 #include "http/access_routes.h"
+#include "http/device_routes.h"
 #include "http/alarm_routes.h"
 #include "http/broadcast_routes.h"
 #include "http/camera_health_routes.h"
@@ -69,6 +70,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addCameraRoutes(*server, options.node.name, [&node] { return node.cameraStatuses(); },
                         below ? http::RemoteCameraSource([below] { return below->cameras(); }) : nullptr);
   http::addAccessRoutes(*server, *access.accounts, *access.audit, options.node);
+  http::addDeviceRoutes(*server, *access.accounts, *access.pairing, options.node);
   http::addRecordingRoutes(*server, {.store = options.store,
                                      .audit = access.audit.get(),
                                      .remote = options.link ? &options.link->looks->media() : nullptr,

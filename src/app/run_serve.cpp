@@ -46,6 +46,7 @@ int runServe(const Config& config, AfterServe& after) {
     vigil::access::AccountsOptions accountsOptions;
     accountsOptions.sessionLifetime = std::chrono::seconds(config.access.sessionLifetimeSeconds);
     accountsOptions.idleTimeout = std::chrono::seconds(config.access.sessionIdleSeconds);
+    accountsOptions.deviceIdleTimeout = std::chrono::seconds(config.access.deviceIdleSeconds);
     accountsOptions.throttle.checksPerSecond = config.access.passwordChecksPerSecond;
     auto opened = openNodeAccess(where, AccessUse::kReadWrite, accountsOptions);
     if (!opened) {

@@ -18,6 +18,7 @@
 #include "http/camera_routes.h"
 #include "http/detection_event_routes.h"
 #include "http/detection_settings_routes.h"
+#include "http/device_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
 #include "http/live_routes.h"
@@ -59,6 +60,10 @@ class RoutesTest : public ::testing::Test {
       return cams;
     });
     addAccessRoutes(*server_, *accounts_, *audit_, {.id = "village1", .tier = Tier::kVillage});
+    access::DevicePairingOptions pairingOptions;
+    pairingOptions.tally.background = false;
+    pairing_ = std::make_unique<access::DevicePairing>(*accounts_, *audit_, clock_, pairingOptions);
+    addDeviceRoutes(*server_, *accounts_, *pairing_, {.id = "village1", .tier = Tier::kVillage});
     addEventRoutes(
         *server_,
         [this](const std::string& camera, bool open) {
@@ -175,6 +180,7 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<access::AuditLog> audit_;
   std::unique_ptr<access::Accounts> accounts_;
   std::unique_ptr<access::CameraShares> shares_;
+  std::unique_ptr<access::DevicePairing> pairing_;
   media::LiveRegistry live_;
   std::unique_ptr<storage::Store> store_media_;
   std::unique_ptr<uptime::UptimeStore> uptime_;
@@ -200,7 +206,64 @@ TEST_F(RoutesTest, OnlyTheShellHealthAndLoginArePublic) {
   for (const RouteInfo& r : server_->routes()) {
     if (r.access == Access::kPublic) publicRoutes.insert(r.method + " " + r.path);
   }
-  EXPECT_EQ(publicRoutes, (std::set<std::string>{"GET /", "GET /healthz", "POST /api/v1/login"}));
+  // A TV asks for a pairing code and for its session without one (device_routes.h).
+  EXPECT_EQ(publicRoutes, (std::set<std::string>{"GET /", "GET /healthz", "POST /api/v1/login", "POST /api/v1/devices/pair",
+                                                 "POST /api/v1/devices/pair/wait"}));
+}
+
+// Device sessions (design/AUDIT.md "Device sessions for a TV"): a TV
+// asks for a code without a session, a logged-in user confirms it, the TV
+// gets a cookie that outlives the browser once; the code alone and a
+// wrong secret get nothing; a revoked device session is 401 at once.
+TEST_F(RoutesTest, ATvPairsByACodeAndGetsADeviceSessionCookieOnce) {
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body, const std::string& token) {
+    Request req = request({method, path, Access::kPublic}, token);
+    req.remoteAddress = token.empty() ? "10.0.0.7" : "10.0.0.8";
+    req.headers["user-agent"] = "TV browser";
+    req.body = body;
+    return server_->handle(req);
+  };
+  Response started = call("POST", "/api/v1/devices/pair", "", "");
+  ASSERT_EQ(started.status, 201) << started.body;
+  const auto pairing = nlohmann::json::parse(started.body);
+  const std::string code = pairing["code"];
+  const std::string wait = nlohmann::json{{"pairing", pairing["pairing"]}}.dump();
+  EXPECT_EQ(nlohmann::json::parse(call("POST", "/api/v1/devices/pair/wait", wait, "").body)["state"], "waiting");
+  EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", R"({"pairing":"x"})", "").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", nlohmann::json{{"pairing", std::string(64, '0')}}.dump(), "").status, 404);
+  // Confirming takes a session.
+  EXPECT_EQ(call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "TV"}}.dump(), "").status, 401);
+  const std::string viewer = tokens_[access::Role::kViewer];
+  EXPECT_EQ(call("POST", "/api/v1/devices", R"({"code":"BBBB-BBBB","name":"TV","x":1})", viewer).status, 400);
+  Response confirmed = call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "Living-room TV"}}.dump(), viewer);
+  ASSERT_EQ(confirmed.status, 201) << confirmed.body;
+  const auto device = nlohmann::json::parse(confirmed.body);
+  EXPECT_EQ(device["device"], "Living-room TV");
+  EXPECT_EQ(device["user"], "vwr");
+  EXPECT_EQ(device["client"], "10.0.0.7");
+  EXPECT_EQ(call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "TV"}}.dump(), viewer).status, 409);
+
+  Response paired = call("POST", "/api/v1/devices/pair/wait", wait, "");
+  ASSERT_EQ(paired.status, 200) << paired.body;
+  EXPECT_EQ(nlohmann::json::parse(paired.body)["state"], "paired");
+  EXPECT_EQ(nlohmann::json::parse(paired.body)["device"], "Living-room TV");
+  std::string cookie;
+  for (const auto& [name, value] : paired.headers) {
+    if (name == "Set-Cookie") cookie = value;
+  }
+  EXPECT_THAT(cookie, ::testing::MatchesRegex("vigil_session=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=/; Max-Age=34560000"));
+  const std::string token = cookie.substr(14, 64);
+  EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", wait, "").status, 404);  // once
+
+  Response me = call("GET", "/api/v1/me", "", token);
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(me.body)["device"], "Living-room TV");
+  Response listed = call("GET", "/api/v1/devices", "", viewer);
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(nlohmann::json::parse(listed.body).size(), 1u);
+  EXPECT_EQ(call("DELETE", "/api/v1/sessions/" + device["id"].get<std::string>(), "", tokens_[access::Role::kAdmin]).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 401);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/devices", "", viewer).body).size(), 0u);
 }
 
 TEST_F(RoutesTest, EveryRouteAnswers401WithoutASessionAnd403ForTooLowARole) {

@@ -9,6 +9,7 @@ export interface Me {
   cameras: string[];
   node: string | null; // this node's id; null until it has one
   tier: NodeTier;
+  device?: string | null; // a TV's device session: its name
 }
 
 export type Role = Me["role"];
@@ -32,8 +33,18 @@ export interface Session {
   expires_at: string;
   client: string;
   user_agent: string;
+  device: string | null; // a TV's device session: its name (GET /api/v1/devices lists these)
   current: boolean; // the session of this request
 }
+
+// A code a TV shows until a logged-in user confirms it (POST /api/v1/devices/pair).
+export interface PairingCode {
+  code: string; // "KXTR-MPWD"
+  pairing: string; // the TV's secret: it alone fetches the session
+  expires_at: string;
+  poll_ms: number;
+}
+export type PairingState = { state: "waiting"; expires_at: string } | (Me & { state: "paired" });
 
 export interface Camera {
   id: string;
@@ -288,15 +299,22 @@ async function exchange<T>(method: string, path: string, body?: unknown): Promis
   if (!r.ok) {
     const message =
       json && typeof json === "object" && "error" in json ? String((json as { error: unknown }).error) : r.statusText;
-    // A failed login is a 401 too, but not an expired session.
-    if (r.status === 401 && path !== "/api/v1/login") expiredHandler();
+    // A failed login is a 401 too, but not an expired session; pairing a TV
+    // needs none.
+    if (r.status === 401 && path !== "/api/v1/login" && !path.startsWith("/api/v1/devices/pair")) expiredHandler();
     throw new ApiError(r.status, message, json);
   }
   return { json: json as T, headers: r.headers };
 }
 
 export const api = {
-  login: (user: string, password: string) => request<Me & { token: string }>("POST", "/api/v1/login", { user, password }),
+  // device: a TV's name, for a device session (it stays signed in).
+  login: (user: string, password: string, device?: string) =>
+    request<Me & { token: string }>("POST", "/api/v1/login", device ? { user, password, device } : { user, password }),
+  pairStart: () => request<PairingCode>("POST", "/api/v1/devices/pair"),
+  pairWait: (pairing: string) => request<PairingState>("POST", "/api/v1/devices/pair/wait", { pairing }),
+  confirmDevice: (code: string, name: string) => request<Session>("POST", "/api/v1/devices", { code, name }),
+  devices: () => request<Session[]>("GET", "/api/v1/devices"),
   logout: () => request<unknown>("POST", "/api/v1/logout"),
   me: () => request<Me>("GET", "/api/v1/me"),
   cameras: () => request<Camera[]>("GET", "/api/v1/cameras"),

@@ -9,6 +9,7 @@ import { broadcastText } from "./broadcast_text";
 import { BroadcastDesk } from "./broadcasts";
 import { CameraView } from "./camera";
 import { Desk, useActiveAlarms } from "./desk";
+import { AddTv } from "./devices";
 import { Events, NewDetection, useNewDetections } from "./events";
 import { eventsText } from "./events_text";
 import { deskText } from "./desk_text";
@@ -39,7 +40,8 @@ type Route =
   | { page: "notices" }
   | { page: "broadcasts" }
   | { page: "users" }
-  | { page: "account" };
+  | { page: "account" }
+  | { page: "add-tv" };
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
@@ -57,6 +59,7 @@ function parseRoute(): Route {
   if (parts[0] === "broadcasts") return { page: "broadcasts" };
   if (parts[0] === "users") return { page: "users" };
   if (parts[0] === "account") return { page: "account" };
+  if (parts[0] === "add-tv") return { page: "add-tv" };
   return { page: "grid" };
 }
 
@@ -131,6 +134,7 @@ function App() {
       <Login
         notice={notice(appText())}
         langSwitch={<LangSwitch onChange={setLangShown} />}
+        tv={tv}
         onLogin={(m) => {
           setNotice(() => () => "");
           setMe(m);
@@ -194,7 +198,7 @@ function App() {
               </a>
             )}
             {!tv && (
-              <a href="#/account" class={route.page === "account" ? "current" : ""}>
+              <a href="#/account" class={route.page === "account" || route.page === "add-tv" ? "current" : ""}>
                 {usersText().accountNav}
               </a>
             )}
@@ -257,6 +261,7 @@ function App() {
               }}
             />
           )}
+          {route.page === "add-tv" && <AddTv />}
           {route.page === "broadcasts" && roles.desk && <BroadcastDesk notices={notices} admin={me.role === "admin"} />}
         </main>
       </div>

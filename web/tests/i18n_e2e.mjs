@@ -151,8 +151,12 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await home.goto(`${house.url}#/notices`);
   await home.waitForSelector(".notice-item", { timeout: SHOWN });
   await noEnglish(home, "notices");
+  // A TV that stays signed in, listed on the users and account pages.
+  const tvLogin = await house.api.post("/api/v1/login", { data: { user: "admin", password: house.password, device: "客厅电视" } });
+  assert.equal(tvLogin.status(), 200, await tvLogin.text());
   await home.goto(`${house.url}#/users`);
   await home.waitForSelector('tr[data-user="admin"]', { timeout: SHOWN });
+  await home.waitForSelector(".devices-table tr[data-device]", { timeout: SHOWN });
   await home.waitForSelector('form.add-user input[name="camera"]', { timeout: SHOWN });
   await noEnglish(home, "users");
   await home.click('tr[data-user="admin"] button.remove');
@@ -161,7 +165,19 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await home.click('tr[data-user="admin"] .confirm button:not(.danger)');
   await home.goto(`${house.url}#/account`);
   await home.waitForSelector('table.sessions tr[data-current="true"]', { timeout: SHOWN });
-  await noEnglish(home, "my account");
+  await home.waitForSelector(".devices-table tr[data-device]", { timeout: SHOWN });
+  await noEnglish(home, "my account with its TV");
+  await home.click("a.add-tv-link");
+  await home.waitForSelector("form.add-tv");
+  await noEnglish(home, "adding a TV");
+  // A TV not signed in: its code, and the password with "keep this TV signed in".
+  const tvPair = await newPage({ viewport: { width: 1920, height: 1080 } });
+  await tvPair.goto(`${house.url}?tv=1`);
+  await tvPair.waitForSelector(".tv-login .pair-code", { timeout: SHOWN });
+  await noEnglish(tvPair, "the TV's code to sign in");
+  await tvPair.click(".tv-login .login-way");
+  await tvPair.waitForSelector('.login-password input[name="keep"]');
+  await noEnglish(tvPair, "the TV's password, kept signed in");
 
   // TV mode: the grid, a camera, an urgent notice over the screen.
   await home.setViewportSize({ width: 1920, height: 1080 });
