@@ -24,12 +24,13 @@ std::string sessionCookie(std::string_view token, bool secure, bool device) {
 }
 
 nlohmann::json principalJson(const access::Principal& p, const NodeConfig& node) {
-  return {{"user", p.user},
-          {"role", access::roleName(p.role)},
-          {"cameras", p.cameras},
-          {"node", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
-          {"tier", tierName(node.tier)},
-          {"device", p.device.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.device)}};
+  nlohmann::json j{{"user", p.user},
+                   {"role", access::roleName(p.role)},
+                   {"cameras", p.cameras},
+                   {"node", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
+                   {"tier", tierName(node.tier)}};
+  if (!p.device.empty()) j["device"] = p.device;
+  return j;
 }
 
 nlohmann::json sessionJson(const access::SessionRecord& s, const access::Principal& asker) {

@@ -6,7 +6,7 @@
 //   POST /api/v1/logout    ends the calling session                                    (user)
 //   GET  /api/v1/me        who the session belongs to, and this node: {"user","role",
 //                          "cameras","node" (its id, null when unset),"tier",
-//                          "device" (a device session's name, else null)}; a device
+//                          "device" (a device session's name; absent otherwise)}; a device
 //                          session's cookie is set again (its 400 days start anew)      (user)
 //   POST /api/v1/password  {"current","new"}: change one's own password; ends every
 //                          session of the user, this one included                      (user)

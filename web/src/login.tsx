@@ -35,7 +35,11 @@ export function Login({ notice, langSwitch, tv, onLogin }: { notice: string; lan
   return (
     <div class={`login tv-login ${byCode ? "by-code" : "by-password"}`}>
       {head}
-      {byCode ? <PairCode onPaired={onLogin} /> : <PasswordForm tv formClass="login-password" onLogin={onLogin} />}
+      {/* Kept while the password is shown: going back shows the same code. */}
+      <div hidden={!byCode}>
+        <PairCode onPaired={onLogin} />
+      </div>
+      {!byCode && <PasswordForm tv formClass="login-password" onLogin={onLogin} />}
       <button type="button" class="login-way" onClick={() => setByCode(!byCode)}>
         {byCode ? d.usePassword : d.useCode}
       </button>

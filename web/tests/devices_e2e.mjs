@@ -77,6 +77,13 @@ test("a TV signs in by a code confirmed on a phone, stays signed in, and is sign
   await phone.waitForSelector(".devices .empty", { timeout: SHOWN });
   await phone.click("a.add-tv-link");
   await phone.waitForSelector("form.add-tv");
+  const smallTargets = await phone.evaluate(() =>
+    [...document.querySelectorAll(".add-tv-page button, .add-tv-page input, .add-tv-page a")]
+      .map((e) => [e.outerHTML.slice(0, 60), e.getBoundingClientRect()])
+      .filter(([, r]) => r.height < 44 || r.width < 44)
+      .map(([html]) => html));
+  assert.deepEqual(smallTargets, [], "tap targets under 44 px on Add a TV");
+  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scrolling");
   // A wrong code first: refused, in words.
   await phone.fill('form.add-tv input[name="code"]', "BBBB-BBBB" === code ? "CCCC-CCCC" : "BBBB-BBBB");
   await phone.fill('form.add-tv input[name="name"]', "Living-room TV");
