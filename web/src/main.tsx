@@ -8,6 +8,8 @@ import { auditText } from "./audit_text";
 import { broadcastText } from "./broadcast_text";
 import { BroadcastDesk } from "./broadcasts";
 import { CameraView } from "./camera";
+import { CamerasAdmin } from "./cameras_admin";
+import { camerasText } from "./cameras_text";
 import { Desk, useActiveAlarms } from "./desk";
 import { Events, NewDetection, useNewDetections } from "./events";
 import { eventsText } from "./events_text";
@@ -39,6 +41,7 @@ type Route =
   | { page: "notices" }
   | { page: "broadcasts" }
   | { page: "users" }
+  | { page: "cameras" }
   | { page: "account" };
 
 function parseRoute(): Route {
@@ -56,6 +59,7 @@ function parseRoute(): Route {
   if (parts[0] === "notices") return { page: "notices" };
   if (parts[0] === "broadcasts") return { page: "broadcasts" };
   if (parts[0] === "users") return { page: "users" };
+  if (parts[0] === "settings" && parts[1] === "cameras") return { page: "cameras" };
   if (parts[0] === "account") return { page: "account" };
   return { page: "grid" };
 }
@@ -187,6 +191,11 @@ function App() {
                 {networkText().nav}
               </a>
             )}
+            {me.role === "admin" && (
+              <a href="#/settings/cameras" class={route.page === "cameras" ? "current" : ""}>
+                {camerasText().nav}
+              </a>
+            )}
             {/* Not on a TV: its remote manages no users nor passwords. */}
             {me.role === "admin" && !tv && (
               <a href="#/users" class={route.page === "users" ? "current" : ""}>
@@ -248,6 +257,7 @@ function App() {
           {route.page === "network" && me.role === "admin" && <Network />}
           {route.page === "notices" && <Notices notices={notices} />}
           {route.page === "users" && me.role === "admin" && <Users me={me} />}
+          {route.page === "cameras" && me.role === "admin" && <CamerasAdmin />}
           {route.page === "account" && (
             <Account
               me={me}
