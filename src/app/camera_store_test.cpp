@@ -122,7 +122,7 @@ TEST(CameraJsonTest, ReadByTheConfigsOwnReaderWithItsMessages) {
                             {"record", "events"},
                             {"retain_days", 7},
                             {"detect", json::array({"person"})},
-                            {"zone", json::array({{{"name", "path"}, {"points", {{0, 0}, {1, 0}, {0.5, 1}}}}})}});
+                            {"zone", json::array({{{"name", "path"}, {"polygon", {{0, 0}, {1, 0}, {0.5, 1}}}}})}});
   ASSERT_TRUE(ok) << ok.status().toString();
   EXPECT_EQ(ok->camera.id, "gate");
   EXPECT_EQ(ok->camera.name, "gate");

@@ -283,7 +283,8 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
       await api.addCamera({
         id: s.id,
         name: s.name,
-        url: probe.url,
+        // A URL typed with its credentials keeps them (the server moves them out of it).
+        url: by === "url" ? url : probe.url,
         ...(probe.sub_url ? { sub_url: probe.sub_url } : {}),
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
