@@ -7,13 +7,12 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Camera, type CameraProbe, type CameraTable, api } from "./api";
 import { type ProbeReason, type RecordMode, camerasText } from "./cameras_text";
+import { OutcomeLine, useAct } from "./users";
 import "./users.css";
 import "./cameras_admin.css";
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const kRecordModes: RecordMode[] = ["continuous", "events", "off"];
-
-type Outcome = { ok: string } | { error: string } | null;
 
 // "Front gate" -> "front-gate": a suggestion for the id.
 function idFrom(name: string): string {
@@ -23,7 +22,6 @@ function idFrom(name: string): string {
 export function CamerasAdmin() {
   const t = camerasText();
   const [cameras, setCameras] = useState<Camera[]>([]);
-  const [outcome, setOutcome] = useState<Outcome>(null);
   // What is open: the add form, or one camera's edit form.
   const [editing, setEditing] = useState<string | "new" | null>(null);
   const load = async () => {
@@ -33,32 +31,14 @@ export function CamerasAdmin() {
       setOutcome({ error: message(e) });
     }
   };
+  const { outcome, setOutcome, act } = useAct(load);
   useEffect(() => {
     load();
   }, []);
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    setOutcome(null);
-    try {
-      await what();
-      setOutcome({ ok: done });
-    } catch (e) {
-      setOutcome({ error: message(e) });
-    }
-    load();
-  };
   return (
     <div class="users-page cameras-admin">
       <h2>{t.title}</h2>
-      {outcome && "ok" in outcome && (
-        <p class="notice" role="status">
-          {outcome.ok}
-        </p>
-      )}
-      {outcome && "error" in outcome && (
-        <p class="error" role="alert">
-          {outcome.error}
-        </p>
-      )}
+      <OutcomeLine outcome={outcome} />
       <table class="audit users-table cameras-table">
         <thead>
           <tr>
