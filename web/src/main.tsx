@@ -191,12 +191,12 @@ function App() {
                 {networkText().nav}
               </a>
             )}
-            {me.role === "admin" && (
+            {/* Not on a TV: its remote types no addresses, users nor passwords. */}
+            {me.role === "admin" && !tv && (
               <a href="#/settings/cameras" class={route.page === "cameras" ? "current" : ""}>
                 {camerasText().nav}
               </a>
             )}
-            {/* Not on a TV: its remote manages no users nor passwords. */}
             {me.role === "admin" && !tv && (
               <a href="#/users" class={route.page === "users" ? "current" : ""}>
                 {usersText().nav}
