@@ -66,6 +66,9 @@ inline constexpr const char* kBroadcastSend = "broadcast_send";
 inline constexpr const char* kTokenAdd = "token_add";
 inline constexpr const char* kTokenRemove = "token_remove";
 inline constexpr const char* kDetectionChange = "detection_change";
+// A camera added, changed, disabled, enabled or deleted from the API
+// (design/CAMERAS.md); detail: {"action", "enabled" | "changed" (key names) | "recordings"}.
+inline constexpr const char* kCameraChange = "camera_change";
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

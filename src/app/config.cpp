@@ -26,12 +26,8 @@ Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) 
   auto tables = root.tables("camera");
   if (!tables) return tables.status();
   for (const ConfigTable& t : *tables) {
-    VIGIL_RETURN_IF_ERROR(
-        t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys, detect::kCameraDetectConfigKeys}));
     ConfiguredCamera cam;
-    VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, cam.camera));
-    VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, cam.recording));
-    VIGIL_RETURN_IF_ERROR(detect::readCameraDetectConfig(t, cam.detect));
+    VIGIL_RETURN_IF_ERROR(readCameraTable(t, cam));
     for (const ConfiguredCamera& other : out) {
       if (other.camera.id == cam.camera.id) {
         return t.fail("id", fmt::format("duplicate camera id \"{}\"", cam.camera.id));
@@ -43,6 +39,14 @@ Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) 
 }
 
 }  // namespace
+
+Status readCameraTable(const ConfigTable& t, ConfiguredCamera& out) {
+  VIGIL_RETURN_IF_ERROR(
+      t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys, detect::kCameraDetectConfigKeys}));
+  VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, out.camera));
+  VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, out.recording));
+  return detect::readCameraDetectConfig(t, out.detect);
+}
 
 Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   auto document = ConfigDocument::parse(text, sourceName);

@@ -47,6 +47,11 @@ struct Config {
   std::map<std::string, std::string> canonicalSections;
 };
 
+// One [[camera]] table: its keys are camera's, storage's and detect's, each
+// read by its module. The file's cameras and those added from the API
+// (app/camera_json.h) are read by this one function.
+Status readCameraTable(const ConfigTable& table, ConfiguredCamera& out);
+
 // Parses and validates TOML text; `sourceName` is used in messages.
 Result<Config> parseConfig(std::string_view text, std::string_view sourceName);
 // Reads the file and parses it. Unreadable files are InvalidArgument too.

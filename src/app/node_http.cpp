@@ -4,11 +4,13 @@
 #include <filesystem>
 
 #include "app/join_parent.h"
+#include "app/stream_probe.h"
 #include "base/log.h"
 #include "http/access_routes.h"
 #include "http/device_routes.h"
 #include "http/alarm_routes.h"
 #include "http/broadcast_routes.h"
+#include "http/camera_admin_routes.h"
 #include "http/camera_health_routes.h"
 #include "http/camera_routes.h"
 #include "http/live_routes.h"
@@ -53,9 +55,13 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
     serverOptions.maxBodyBytes = std::max(serverOptions.maxBodyBytes, http::kMaxBroadcastRequestBytes);
   }
   link::Catalog* below = options.link ? options.link->catalog.get() : nullptr;
-  serverOptions.cameraExists = [&node, below](std::string_view id) {
-    return node.hasCamera(std::string(id)) || (below && below->has(id));
+  NodeCameras* managed = options.cameras;
+  // A disabled camera exists too: its recordings are still played back.
+  serverOptions.cameraExists = [&node, below, managed](std::string_view id) {
+    return node.hasCamera(std::string(id)) || (managed && managed->has(std::string(id))) || (below && below->has(id));
   };
+  const http::CameraStatusSource statuses = managed ? http::CameraStatusSource([managed] { return managed->statuses(); })
+                                                    : http::CameraStatusSource([&node] { return node.cameraStatuses(); });
   serverOptions.hosts = options.hosts;
   serverOptions.hosts.push_back(options.listen.host);
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
@@ -67,7 +73,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   } else {
     log::warn("http.no_web_ui", {{"reason", "no web/dist with an index.html found; run npm run build in web/"}});
   }
-  http::addCameraRoutes(*server, options.node.name, [&node] { return node.cameraStatuses(); },
+  http::addCameraRoutes(*server, options.node.name, statuses,
                         below ? http::RemoteCameraSource([below] { return below->cameras(); }) : nullptr);
   http::addAccessRoutes(*server, *access.accounts, *access.audit, options.node);
   http::addDeviceRoutes(*server, *access.accounts, *access.pairing, options.node);
@@ -141,6 +147,21 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
     http::addBroadcastRoutes(*server, *tierLink->notices, *access.audit);
   }
   http::addShareRoutes(*server, *access.shares);
+  if (managed) {
+    using By = http::CameraAdminRoutesContext::By;
+    auto by = [](const By& b) { return CameraChangeBy{b.user, b.client}; };
+    http::addCameraAdminRoutes(
+        *server,
+        {.get = [managed](const std::string& id) { return managed->get(id); },
+         .add = [managed, by](nlohmann::json table, bool enabled, const By& b) {
+           return managed->add(std::move(table), enabled, by(b));
+         },
+         .update = [managed, by](const std::string& id, nlohmann::json table, std::optional<bool> enabled,
+                                 const By& b) { return managed->update(id, std::move(table), enabled, by(b)); },
+         .remove = [managed, by](const std::string& id, bool deleteRecordings,
+                                 const By& b) { return managed->remove(id, deleteRecordings, by(b)); },
+         .probe = [&loops](const http::CameraAdminRoutesContext::Probe& probe) { return probeCamera(loops, probe); }});
+  }
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;

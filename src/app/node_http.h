@@ -12,6 +12,7 @@
 #include "app/detection_settings.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_cameras.h"
 #include "app/node_link.h"
 #include "base/config.h"
 #include "base/event_loops.h"
@@ -44,6 +45,9 @@ struct NodeHttpOptions {
   const Config* config = nullptr;
   // With `config`: restarts the node in place after a join (runServe); null: none.
   std::function<void()> restart;
+  // The cameras its admins manage from the API (design/CAMERAS.md); null:
+  // the node's cameras only, and no such routes.
+  NodeCameras* cameras = nullptr;
 };
 
 // A file of the source tree: `relative` looked for in the ancestors of the

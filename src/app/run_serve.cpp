@@ -14,6 +14,7 @@
 #include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_cameras.h"
 #include "app/node_events.h"
 #include "app/node_http.h"
 #include "app/node_uptime.h"
@@ -34,7 +35,7 @@ int runServe(const Config& config, AfterServe& after) {
   log::info("serve.start", {{"file", config.sourcePath},
                             {"node", config.node.name},
                             {"tier", tierName(config.node.tier)},
-                            {"cameras", config.cameras.size()}});
+                            {"cameras", config.cameras.size()}});  // the file's
   // Accounts live in [access] database or the data directory; without
   // either there is no one to let in, so the HTTP server stays off.
   // Declared first, destroyed last: the audit log's last checkpoint, made
@@ -76,11 +77,27 @@ int runServe(const Config& config, AfterServe& after) {
     log::warn("serve.http_off", {{"reason", "neither node.data_dir nor access.database is set"}});
   }
 
+  // The cameras added from the API (design/CAMERAS.md) live in the data
+  // directory: the enabled ones start after the file's, with everything
+  // the file's cameras get.
+  std::vector<ConfiguredCamera> cameras = config.cameras;
+  std::unique_ptr<NodeCameras> managed;
+  if (!config.node.dataDir.empty()) {
+    auto opened = NodeCameras::open(config.node.dataDir, config.cameras, config.sourcePath);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    managed = std::move(*opened);
+    for (ConfiguredCamera& c : managed->enabledCameras()) cameras.push_back(std::move(c));
+  }
+
   // Recordings live in the data directory too.
   std::unique_ptr<storage::Store> store;
   if (!config.node.dataDir.empty()) {
     storage::StoreOptions options{.dataDir = config.node.dataDir};
-    for (const auto& [camera, recording, detect] : config.cameras) options.writer.retainDays[camera.id] = recording.retainDays;
+    for (const auto& [camera, recording, detect] : cameras) options.writer.retainDays[camera.id] = recording.retainDays;
+    if (managed) options.writer.retainDays.merge(managed->retainDays());  // disabled ones' too
     options.writer.minFreeBytes = kMinFreeBytes;
     auto opened = storage::Store::open(std::move(options));
     if (!opened) {
@@ -88,7 +105,7 @@ int runServe(const Config& config, AfterServe& after) {
       return 1;
     }
     store = std::move(*opened);
-  } else if (std::any_of(config.cameras.begin(), config.cameras.end(),
+  } else if (std::any_of(cameras.begin(), cameras.end(),
                          [](const ConfiguredCamera& c) { return c.recording.record != storage::RecordMode::kOff; })) {
     log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
   }
@@ -110,7 +127,6 @@ int runServe(const Config& config, AfterServe& after) {
   // Detection events (design/DETECT.md, "Events") in the data directory,
   // with the detection settings the owner set in the UI, which the cameras
   // start with; the notifier's entities are added before the link starts it.
-  std::vector<ConfiguredCamera> cameras = config.cameras;
   EventLoopPool loops;
   std::unique_ptr<NodeEventsRunner> events;
   if (!config.node.dataDir.empty()) {
@@ -192,6 +208,7 @@ int runServe(const Config& config, AfterServe& after) {
       }
     });
   }
+  if (managed && access) managed->attach(node, store.get(), *access->audit, restartSoon);
   if (access) {
     auto started = startNodeHttp(loops, node, *access,
                                  {.node = config.node,
@@ -209,7 +226,8 @@ int runServe(const Config& config, AfterServe& after) {
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
                                   .link = link ? &*link : nullptr,
                                   .config = &config,
-                                  .restart = restartSoon});
+                                  .restart = restartSoon,
+                                  .cameras = managed.get()});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;

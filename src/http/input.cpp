@@ -33,11 +33,18 @@ int nestingDepth(std::string_view text) {
 
 }  // namespace
 
-Result<JsonBody> JsonBody::parse(std::string_view body, std::initializer_list<std::string_view> allowed) {
+Result<nlohmann::json> parseJsonObject(std::string_view body) {
   if (nestingDepth(body) > kMaxJsonDepth) return Status::invalidArgument("body: nested too deeply");
   nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Status::invalidArgument("body: not valid JSON");
   if (!json.is_object()) return Status::invalidArgument("body: must be a JSON object");
+  return json;
+}
+
+Result<JsonBody> JsonBody::parse(std::string_view body, std::initializer_list<std::string_view> allowed) {
+  auto parsed = parseJsonObject(body);
+  if (!parsed) return parsed.status();
+  nlohmann::json json = std::move(*parsed);
   for (const auto& [key, value] : json.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       // The name is echoed only when it is a plain word.

@@ -22,6 +22,9 @@ namespace vigil::http {
 // million '[' cannot exhaust the parser's stack.
 inline constexpr int kMaxJsonDepth = 32;
 
+// A JSON object with any keys, its nesting bounded (kMaxJsonDepth).
+Result<nlohmann::json> parseJsonObject(std::string_view body);
+
 class JsonBody {
  public:
   // A JSON object whose keys are all in `allowed`.

@@ -58,10 +58,40 @@ export interface Camera {
   bitrate_kbps: number;
   last_frame_at: string | null;
   reason?: string; // the server's words (logs); camera_state.tsx says it in plain words
-  reason_code?: string; // no_answer, wrong_password, no_video, refused, storage_full
+  reason_code?: string; // no_answer, wrong_password, no_video, refused, storage_full, disabled
   since?: string | null; // when it last started or stopped streaming
   ever_streamed?: boolean;
+  managed_by?: "file" | "ui"; // a camera of this node: who manages it (design/CAMERAS.md)
+  remote?: boolean; // a camera of a node below
 }
+
+// A camera's [[camera]] keys as GET /api/v1/cameras/{id} shows them
+// (design/CAMERAS.md): never a password, only whether there is one.
+export interface CameraTable {
+  id: string;
+  name?: string;
+  url: string;
+  sub_url?: string;
+  username?: string;
+  record?: "continuous" | "events" | "off";
+  retain_days?: number;
+  has_password?: boolean;
+  managed_by?: "file" | "ui";
+  enabled?: boolean;
+  [key: string]: unknown;
+}
+
+// POST /api/v1/cameras/probe's answer.
+export interface ProbedStream {
+  codec: string;
+  width: number;
+  height: number;
+  fps: number;
+  audio: boolean;
+}
+export type CameraProbe =
+  | { ok: true; url: string; sub_url?: string; main: ProbedStream; sub: ProbedStream | null; preview: string | null }
+  | { ok: false; reason_code: string; error: string };
 
 // A detection event (GET /api/v1/events; design/DETECT.md "Events"):
 // times RFC 3339, end null while it lasts, box [x, y, w, h] in 0..1 of
@@ -318,6 +348,14 @@ export const api = {
   logout: () => request<unknown>("POST", "/api/v1/logout"),
   me: () => request<Me>("GET", "/api/v1/me"),
   cameras: () => request<Camera[]>("GET", "/api/v1/cameras"),
+  camera: (id: string) => request<CameraTable>("GET", cameraPath(id)),
+  addCamera: (table: Partial<CameraTable> & { password?: string }) => request<CameraTable>("POST", "/api/v1/cameras", table),
+  changeCamera: (id: string, table: Partial<CameraTable> & { password?: string }) =>
+    request<CameraTable>("PUT", cameraPath(id), table),
+  removeCamera: (id: string, recordings: "keep" | "delete") =>
+    request<unknown>("DELETE", `${cameraPath(id)}?recordings=${recordings}`),
+  probeCamera: (p: { url?: string; sub_url?: string; address?: string; username?: string; password?: string }) =>
+    request<CameraProbe>("POST", "/api/v1/cameras/probe", p),
   users: () => request<User[]>("GET", "/api/v1/users"),
   addUser: (u: { id: string; role: Role; password: string; cameras: string[] }) => request<unknown>("POST", "/api/v1/users", u),
   changeUser: (id: string, change: { role?: Role; disabled?: boolean }) => request<User>("PUT", userPath(id), change),

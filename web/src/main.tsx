@@ -8,6 +8,8 @@ import { auditText } from "./audit_text";
 import { broadcastText } from "./broadcast_text";
 import { BroadcastDesk } from "./broadcasts";
 import { CameraView } from "./camera";
+import { CamerasAdmin } from "./cameras_admin";
+import { camerasText } from "./cameras_text";
 import { Desk, useActiveAlarms } from "./desk";
 import { AddTv } from "./devices";
 import { Events, NewDetection, useNewDetections } from "./events";
@@ -40,6 +42,7 @@ type Route =
   | { page: "notices" }
   | { page: "broadcasts" }
   | { page: "users" }
+  | { page: "cameras" }
   | { page: "account" }
   | { page: "add-tv" };
 
@@ -58,6 +61,7 @@ function parseRoute(): Route {
   if (parts[0] === "notices") return { page: "notices" };
   if (parts[0] === "broadcasts") return { page: "broadcasts" };
   if (parts[0] === "users") return { page: "users" };
+  if (parts[0] === "settings" && parts[1] === "cameras") return { page: "cameras" };
   if (parts[0] === "account") return { page: "account" };
   if (parts[0] === "add-tv") return { page: "add-tv" };
   return { page: "grid" };
@@ -191,7 +195,12 @@ function App() {
                 {networkText().nav}
               </a>
             )}
-            {/* Not on a TV: its remote manages no users nor passwords. */}
+            {/* Not on a TV: its remote types no addresses, users nor passwords. */}
+            {me.role === "admin" && !tv && (
+              <a href="#/settings/cameras" class={route.page === "cameras" ? "current" : ""}>
+                {camerasText().nav}
+              </a>
+            )}
             {me.role === "admin" && !tv && (
               <a href="#/users" class={route.page === "users" ? "current" : ""}>
                 {usersText().nav}
@@ -252,6 +261,7 @@ function App() {
           {route.page === "network" && me.role === "admin" && <Network />}
           {route.page === "notices" && <Notices notices={notices} />}
           {route.page === "users" && me.role === "admin" && <Users me={me} />}
+          {route.page === "cameras" && me.role === "admin" && <CamerasAdmin />}
           {route.page === "account" && (
             <Account
               me={me}

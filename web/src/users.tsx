@@ -14,9 +14,10 @@ const kRoles: Role[] = ["viewer", "operator", "admin"];
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const when = (iso: string | null) => (iso ? dateTime(Date.parse(iso)) : usersText().never);
 
-// A page's outcome line: what was done, or what went wrong.
-type Outcome = { ok: string } | { error: string } | null;
-function OutcomeLine({ outcome }: { outcome: Outcome }) {
+// A page's outcome line: what was done, or what went wrong (also the
+// Cameras page's, cameras_admin.tsx).
+export type Outcome = { ok: string } | { error: string } | null;
+export function OutcomeLine({ outcome }: { outcome: Outcome }) {
   if (!outcome) return null;
   return "ok" in outcome ? (
     <p class="notice" role="status">
@@ -30,7 +31,7 @@ function OutcomeLine({ outcome }: { outcome: Outcome }) {
 }
 
 // Runs a change, says how it went, reloads.
-function useAct(reload: () => void) {
+export function useAct(reload: () => void) {
   const [outcome, setOutcome] = useState<Outcome>(null);
   const act = async (what: () => Promise<unknown>, done: string) => {
     setOutcome(null);

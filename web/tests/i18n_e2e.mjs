@@ -163,6 +163,11 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await home.waitForSelector('tr[data-user="admin"] .confirm');
   await noEnglish(home, "users, a deletion to confirm");
   await home.click('tr[data-user="admin"] .confirm button:not(.danger)');
+  await home.goto(`${house.url}#/settings/cameras`);
+  await home.waitForSelector('.cameras-table tr[data-camera="door"][data-managed-by="file"]', { timeout: SHOWN });
+  await home.click("button.add-camera");
+  await home.waitForSelector("form.add-form input[type=radio]");
+  await noEnglish(home, "camera settings, adding one");
   await home.goto(`${house.url}#/account`);
   await home.waitForSelector('table.sessions tr[data-current="true"]', { timeout: SHOWN });
   await home.waitForSelector(".devices-table tr[data-device]", { timeout: SHOWN });
