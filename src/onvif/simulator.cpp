@@ -321,7 +321,14 @@ DeviceSimulator::~DeviceSimulator() { stop(); }
 
 Status DeviceSimulator::start() {
   VIGIL_RETURN_IF_ERROR(listenOn(impl_->acceptor, impl_->options.listen));
-  if (impl_->options.discovery) VIGIL_RETURN_IF_ERROR(impl_->openDiscovery(*impl_->options.discovery));
+  if (impl_->options.discovery) {
+    // Not fatal: a host with no multicast route still serves the device at its address.
+    if (Status s = impl_->openDiscovery(*impl_->options.discovery); !s.isOk()) {
+      log::warn("onvif.simulator.discovery_off", {{"why", s.message()}});
+      boost::system::error_code ec;
+      impl_->discovery.close(ec);
+    }
+  }
   asio::co_spawn(impl_->io, impl_->acceptLoop(), asio::detached);
   if (impl_->discovery.is_open()) asio::co_spawn(impl_->io, impl_->discoveryLoop(), asio::detached);
   return Status::ok();

@@ -51,7 +51,9 @@ class DeviceSimulator {
   DeviceSimulator(boost::asio::io_context& io, SimulatorOptions options);
   ~DeviceSimulator();
 
-  // Binds the HTTP port (and the discovery socket) and starts serving on the io_context.
+  // Binds the HTTP port and starts serving on the io_context. A discovery
+  // socket that cannot be opened (no multicast route) is logged and left
+  // out (discoveryPort() is then 0): the device still answers at its URL.
   Status start();
   uint16_t port() const;
   uint16_t discoveryPort() const;  // 0 without discovery
