@@ -18,6 +18,7 @@
 #include "http/config.h"
 #include "link/config.h"
 #include "notify/config.h"
+#include "onvif/config.h"
 #include "storage/config.h"
 
 namespace vigil::app {
@@ -38,6 +39,7 @@ struct Config {
   alarm::AlarmConfig alarm;
   notify::NotifyConfig notify;
   detect::DetectConfig detect;
+  onvif::OnvifConfig onvif;
   std::vector<ConfiguredCamera> cameras;
 
   // What the config-change audit compares from one start to the next: the

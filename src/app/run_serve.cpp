@@ -201,6 +201,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .store = store.get(),
                                   .uptime = uptime ? uptime->store.get() : nullptr,
                                   .events = events ? events->store() : nullptr,
+                                  .onvif = config.onvif,
                                   .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
                                   .webRoot = config.http.webRoot,

@@ -54,6 +54,9 @@ const en = {
     broadcast_send: "Notice sent",
     token_add: "API token made",
     token_remove: "API token removed",
+    onvif_discover: "Looked for cameras on the network",
+    onvif_probe: "Read a camera by its address",
+    ptz: "Turned a camera",
   } as Record<string, string>,
 };
 
@@ -108,6 +111,9 @@ export const auditText = texts({
       broadcast_send: "发布通知",
       token_add: "创建 API 令牌",
       token_remove: "删除 API 令牌",
+      onvif_discover: "搜索网络中的摄像头",
+      onvif_probe: "按地址读取摄像头",
+      ptz: "转动摄像头",
     },
   },
 });
