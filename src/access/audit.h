@@ -63,9 +63,6 @@ inline constexpr const char* kBroadcastSend = "broadcast_send";
 inline constexpr const char* kTokenAdd = "token_add";
 inline constexpr const char* kTokenRemove = "token_remove";
 inline constexpr const char* kDetectionChange = "detection_change";
-inline constexpr const char* kOnvifDiscover = "onvif_discover";  // a WS-Discovery Probe from the API
-inline constexpr const char* kOnvifProbe = "onvif_probe";        // an ONVIF device read by address
-inline constexpr const char* kPtz = "ptz";                       // a camera moved, stopped, sent to or given a preset
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

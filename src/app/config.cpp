@@ -22,21 +22,26 @@ Status readSection(const ConfigTable& root, std::string_view name, std::span<con
   return read(**table, out);
 }
 
-Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) {
+Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out,
+                   std::map<std::string, onvif::CameraOnvifConfig>& onvifOut) {
   auto tables = root.tables("camera");
   if (!tables) return tables.status();
   for (const ConfigTable& t : *tables) {
     VIGIL_RETURN_IF_ERROR(
-        t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys, detect::kCameraDetectConfigKeys}));
+        t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys, detect::kCameraDetectConfigKeys,
+                    onvif::kCameraOnvifConfigKeys}));
     ConfiguredCamera cam;
     VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, cam.camera));
     VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, cam.recording));
     VIGIL_RETURN_IF_ERROR(detect::readCameraDetectConfig(t, cam.detect));
+    onvif::CameraOnvifConfig device;
+    VIGIL_RETURN_IF_ERROR(onvif::readCameraOnvifConfig(t, device));
     for (const ConfiguredCamera& other : out) {
       if (other.camera.id == cam.camera.id) {
         return t.fail("id", fmt::format("duplicate camera id \"{}\"", cam.camera.id));
       }
     }
+    if (!device.deviceUrl.empty()) onvifOut[cam.camera.id] = device;
     out.push_back(std::move(cam));
   }
   return Status::ok();
@@ -70,7 +75,7 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   VIGIL_RETURN_IF_ERROR(
       readSection(root, "detect", detect::kDetectConfigKeys, detect::readDetectConfig, config.detect));
   VIGIL_RETURN_IF_ERROR(readSection(root, "onvif", onvif::kOnvifConfigKeys, onvif::readOnvifConfig, config.onvif));
-  VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
+  VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras, config.cameraOnvif));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();
   return config;

@@ -40,6 +40,9 @@ struct Config {
   notify::NotifyConfig notify;
   detect::DetectConfig detect;
   onvif::OnvifConfig onvif;
+  // By camera id, the cameras' `onvif` keys (for PTZ), apart from
+  // ConfiguredCamera, which callers take apart by structured binding.
+  std::map<std::string, onvif::CameraOnvifConfig> cameraOnvif;
   std::vector<ConfiguredCamera> cameras;
 
   // What the config-change audit compares from one start to the next: the

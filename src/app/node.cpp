@@ -199,13 +199,6 @@ bool Node::hasCamera(const std::string& id) const {
   return std::any_of(slots_.begin(), slots_.end(), [&](const auto& slot) { return slot->camera->id() == id; });
 }
 
-std::optional<camera::CameraConfig> Node::cameraConfig(const std::string& id) const {
-  for (const auto& slot : slots_) {
-    if (slot->camera->id() == id) return slot->camera->config();
-  }
-  return std::nullopt;
-}
-
 Status Node::setEventOpen(const std::string& cameraId, bool open) {
   if (!hasCamera(cameraId)) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));
   Recording::Events* events = recording_->events(cameraId);

@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "app/config.h"
@@ -59,8 +58,6 @@ class Node {
   // counts for a camera with `detect` set.
   std::vector<camera::CameraStatus> cameraStatuses() const;
   bool hasCamera(const std::string& id) const;
-  // A camera's options as configured; nullopt: no such camera.
-  std::optional<camera::CameraConfig> cameraConfig(const std::string& id) const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
   media::LiveRegistry& live() { return live_; }
   // The polygons of the privacy masks that apply to what is shared only

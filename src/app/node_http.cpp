@@ -94,11 +94,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .store = options.store,
                                   .uptime = options.uptime});
   http::addOnvifRoutes(*server, {.discovery = {.target = options.onvif.discovery},
-                                 .camera = [&node](const std::string& id) -> std::optional<http::OnvifCamera> {
-                                   auto camera = node.cameraConfig(id);
-                                   if (!camera || camera->onvif.empty()) return std::nullopt;
-                                   return http::OnvifCamera{camera->onvif, {camera->username, camera->password}};
-                                 },
+                                 .camera = options.onvifCamera,
                                  .audit = access.audit.get()});
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);

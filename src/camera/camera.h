@@ -110,7 +110,6 @@ class Camera : private rtsp::RtspClientObserver {
   // Thread-safe snapshot.
   CameraStatus status() const;
   const std::string& id() const { return config_.id; }
-  const CameraConfig& config() const { return config_; }
 
  private:
   struct Probe;

@@ -26,8 +26,6 @@ Status readCameraConfig(const ConfigTable& t, CameraConfig& out) {
   VIGIL_RETURN_IF_ERROR(checkRtspUrl(t, "url", out.url));
   VIGIL_RETURN_IF_ERROR(t.readString("sub_url", out.subUrl));
   if (t.contains("sub_url")) VIGIL_RETURN_IF_ERROR(checkRtspUrl(t, "sub_url", out.subUrl));
-  VIGIL_RETURN_IF_ERROR(t.readString("onvif", out.onvif));
-  if (t.contains("onvif") && out.onvif.rfind("http://", 0) != 0) return t.fail("onvif", "must be an http:// URL");
   VIGIL_RETURN_IF_ERROR(t.readString("username", out.username));
   VIGIL_RETURN_IF_ERROR(t.readString("password", out.password));
   VIGIL_RETURN_IF_ERROR(

@@ -16,9 +16,6 @@ struct CameraConfig {
   std::string name;
   std::string url;     // main stream, recorded
   std::string subUrl;  // optional sub stream; empty when absent
-  // Optional: the camera's ONVIF device service, "http://HOST[:PORT]/onvif/device_service",
-  // reached with `username` and `password` (PTZ: design/ONVIF.md); empty when absent.
-  std::string onvif;
   std::string username;  // optional; credentials in the URL work too
   std::string password;
   rtsp::RtspAuth auth = rtsp::RtspAuth::kAuto;
@@ -27,7 +24,7 @@ struct CameraConfig {
 
 inline constexpr std::string_view kCameraConfigKeys[] = {"id",       "name",     "url",      "sub_url",
                                                          "username", "password", "auth",
-                                                         "transport", "onvif"};
+                                                         "transport"};
 Status readCameraConfig(const ConfigTable& table, CameraConfig& out);
 
 }  // namespace vigil::camera

@@ -72,15 +72,6 @@ Result<std::optional<bool>> JsonBody::optionalBool(std::string_view field) const
   return std::optional<bool>(it->get<bool>());
 }
 
-Result<std::optional<double>> JsonBody::optionalNumber(std::string_view field, double min, double max) const {
-  auto it = json_.find(field);
-  if (it == json_.end()) return std::optional<double>();
-  if (!it->is_number() || it->get<double>() < min || it->get<double>() > max) {
-    return Status::invalidArgument(fmt::format("{}: must be a number from {} to {}", field, min, max));
-  }
-  return std::optional<double>(it->get<double>());
-}
-
 Result<std::vector<std::string>> JsonBody::stringList(std::string_view field, size_t maxItems) const {
   std::vector<std::string> out;
   auto it = json_.find(field);

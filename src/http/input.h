@@ -33,8 +33,6 @@ class JsonBody {
   Result<std::string> optionalString(std::string_view field, size_t maxLength) const;
   // An optional boolean: nullopt when absent.
   Result<std::optional<bool>> optionalBool(std::string_view field) const;
-  // An optional number in [min, max]: nullopt when absent.
-  Result<std::optional<double>> optionalNumber(std::string_view field, double min, double max) const;
   // An optional array of strings (empty when absent).
   Result<std::vector<std::string>> stringList(std::string_view field, size_t maxItems) const;
 

@@ -18,6 +18,22 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxBodyBytes = 4096;
+
+// The audit rows' kinds (design/AUDIT.md), written here only.
+constexpr const char* kOnvifDiscover = "onvif_discover";  // a WS-Discovery Probe from the API
+constexpr const char* kOnvifProbe = "onvif_probe";        // an ONVIF device read by its address
+constexpr const char* kPtz = "ptz";                       // a camera moved, stopped, sent to or given a preset
+
+// A number of a body JsonBody::parse accepted (so within its depth limit),
+// in [min, max]; nullopt when absent.
+Result<std::optional<double>> number(const json& fields, std::string_view field, double min, double max) {
+  auto it = fields.find(field);
+  if (it == fields.end()) return std::optional<double>();
+  if (!it->is_number() || it->get<double>() < min || it->get<double>() > max) {
+    return Status::invalidArgument(fmt::format("{}: must be a number from {} to {}", field, min, max));
+  }
+  return std::optional<double>(it->get<double>());
+}
 constexpr size_t kMaxDescribed = 32;  // devices described in one discovery
 
 Response deviceError(const Status& s) {
@@ -93,13 +109,14 @@ void audit(const OnvifRouteOptions& o, const Request& req, const char* kind, con
 
 Response discover(const OnvifRouteOptions& o, std::atomic<bool>& running, const Request& req) {
   if (req.body.size() > kMaxBodyBytes) return Response::error(413, "body larger than 4 KiB");
-  auto body = JsonBody::parse(req.body.empty() ? "{}" : req.body, {"user", "password", "timeout_ms"});
+  const std::string text = req.body.empty() ? "{}" : req.body;
+  auto body = JsonBody::parse(text, {"user", "password", "timeout_ms"});
   if (!body) return errorResponse(body.status());
   auto user = body->optionalString("user", 128);
   if (!user) return errorResponse(user.status());
   auto password = body->optionalString("password", 128);
   if (!password) return errorResponse(password.status());
-  auto timeout = body->optionalNumber("timeout_ms", 500, 10000);
+  auto timeout = number(json::parse(text, nullptr, false), "timeout_ms", 500, 10000);
   if (!timeout) return errorResponse(timeout.status());
   if (running.exchange(true)) return Response::error(429, "a discovery is already running");
   onvif::DiscoveryOptions discovery = o.discovery;
@@ -136,7 +153,7 @@ Response discover(const OnvifRouteOptions& o, std::atomic<bool>& running, const 
     }
     devices.push_back(std::move(device));
   }
-  audit(o, req, access::audit_kind::kOnvifDiscover, "", {{"found", found->size()}});
+  audit(o, req, kOnvifDiscover, "", {{"found", found->size()}});
   return Response::json(200, json{{"devices", devices}}.dump());
 }
 
@@ -153,7 +170,7 @@ Response probe(const OnvifRouteOptions& o, const Request& req) {
   if (!password) return errorResponse(password.status());
   onvif::OnvifClient client(*address, {*user, *password}, o.callTimeout);
   auto summary = onvif::describeDevice(client);
-  audit(o, req, access::audit_kind::kOnvifProbe, "",
+  audit(o, req, kOnvifProbe, "",
         {{"address", *address}, {"result", summary ? "ok" : std::string(reasonOf(summary.status()))}});
   if (!summary) return deviceError(summary.status());
   return Response::json(200, summaryJson(*summary).dump());
@@ -199,10 +216,11 @@ Response ptz(const OnvifRouteOptions& o, const Request& req) {
   if (!body) return errorResponse(body.status());
   auto action = body->string("action", 16);
   if (!action) return errorResponse(action.status());
+  const json fields = json::parse(req.body, nullptr, false);
   onvif::PtzVelocity velocity;
   for (auto [field, out] : {std::pair<const char*, double*>{"pan", &velocity.pan}, {"tilt", &velocity.tilt},
                             {"zoom", &velocity.zoom}}) {
-    auto value = body->optionalNumber(field, -1, 1);
+    auto value = number(fields, field, -1, 1);
     if (!value) return errorResponse(value.status());
     *out = value->value_or(0);
   }
@@ -238,7 +256,7 @@ Response ptz(const OnvifRouteOptions& o, const Request& req) {
   if (*action == "goto") detail["preset"] = *preset;
   if (*action == "set_preset") detail["name"] = *name;
   if (!done.isOk()) detail["result"] = reasonOf(done);
-  audit(o, req, access::audit_kind::kPtz, camera, detail);
+  audit(o, req, kPtz, camera, detail);
   if (!done.isOk()) return deviceError(done);
   return Response::json(200, answer.dump());
 }

@@ -14,4 +14,10 @@ Status readOnvifConfig(const ConfigTable& t, OnvifConfig& out) {
   return Status::ok();
 }
 
+Status readCameraOnvifConfig(const ConfigTable& t, CameraOnvifConfig& out) {
+  VIGIL_RETURN_IF_ERROR(t.readString("onvif", out.deviceUrl));
+  if (t.contains("onvif") && out.deviceUrl.rfind("http://", 0) != 0) return t.fail("onvif", "must be an http:// URL");
+  return Status::ok();
+}
+
 }  // namespace vigil::onvif
