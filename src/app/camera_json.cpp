@@ -116,7 +116,12 @@ Result<ConfiguredCamera> readCameraJson(const nlohmann::json& table) {
   auto document = ConfigDocument::parse(*toml, kSourceName);
   if (!document) return withoutPosition(document.status());
   ConfiguredCamera out;
-  if (Status s = readCameraTable(document->root(), out); !s.isOk()) return withoutPosition(s);
+  onvif::CameraOnvifConfig device;
+  if (Status s = readCameraTable(document->root(), out, device); !s.isOk()) return withoutPosition(s);
+  // PTZ reads its device from the config file's cameras only (Config::cameraOnvif).
+  if (!device.deviceUrl.empty()) {
+    return Status::invalidArgument("onvif: PTZ is set up in the config file for now, not from the API");
+  }
   return out;
 }
 

@@ -9,7 +9,7 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "notify", "detect", "camera"};
+constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "notify", "detect", "onvif", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -22,17 +22,20 @@ Status readSection(const ConfigTable& root, std::string_view name, std::span<con
   return read(**table, out);
 }
 
-Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) {
+Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out,
+                   std::map<std::string, onvif::CameraOnvifConfig>& onvifOut) {
   auto tables = root.tables("camera");
   if (!tables) return tables.status();
   for (const ConfigTable& t : *tables) {
     ConfiguredCamera cam;
-    VIGIL_RETURN_IF_ERROR(readCameraTable(t, cam));
+    onvif::CameraOnvifConfig device;
+    VIGIL_RETURN_IF_ERROR(readCameraTable(t, cam, device));
     for (const ConfiguredCamera& other : out) {
       if (other.camera.id == cam.camera.id) {
         return t.fail("id", fmt::format("duplicate camera id \"{}\"", cam.camera.id));
       }
     }
+    if (!device.deviceUrl.empty()) onvifOut[cam.camera.id] = device;
     out.push_back(std::move(cam));
   }
   return Status::ok();
@@ -40,9 +43,10 @@ Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) 
 
 }  // namespace
 
-Status readCameraTable(const ConfigTable& t, ConfiguredCamera& out) {
-  VIGIL_RETURN_IF_ERROR(
-      t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys, detect::kCameraDetectConfigKeys}));
+Status readCameraTable(const ConfigTable& t, ConfiguredCamera& out, onvif::CameraOnvifConfig& device) {
+  VIGIL_RETURN_IF_ERROR(t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys,
+                                    detect::kCameraDetectConfigKeys, onvif::kCameraOnvifConfigKeys}));
+  VIGIL_RETURN_IF_ERROR(onvif::readCameraOnvifConfig(t, device));
   VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, out.camera));
   VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, out.recording));
   return detect::readCameraDetectConfig(t, out.detect);
@@ -73,7 +77,8 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   }
   VIGIL_RETURN_IF_ERROR(
       readSection(root, "detect", detect::kDetectConfigKeys, detect::readDetectConfig, config.detect));
-  VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
+  VIGIL_RETURN_IF_ERROR(readSection(root, "onvif", onvif::kOnvifConfigKeys, onvif::readOnvifConfig, config.onvif));
+  VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras, config.cameraOnvif));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();
   return config;

@@ -18,6 +18,7 @@
 #include "http/config.h"
 #include "link/config.h"
 #include "notify/config.h"
+#include "onvif/config.h"
 #include "storage/config.h"
 
 namespace vigil::app {
@@ -38,6 +39,10 @@ struct Config {
   alarm::AlarmConfig alarm;
   notify::NotifyConfig notify;
   detect::DetectConfig detect;
+  onvif::OnvifConfig onvif;
+  // By camera id, the cameras' `onvif` keys (for PTZ), apart from
+  // ConfiguredCamera, which callers take apart by structured binding.
+  std::map<std::string, onvif::CameraOnvifConfig> cameraOnvif;
   std::vector<ConfiguredCamera> cameras;
 
   // What the config-change audit compares from one start to the next: the
@@ -47,10 +52,10 @@ struct Config {
   std::map<std::string, std::string> canonicalSections;
 };
 
-// One [[camera]] table: its keys are camera's, storage's and detect's, each
-// read by its module. The file's cameras and those added from the API
-// (app/camera_json.h) are read by this one function.
-Status readCameraTable(const ConfigTable& table, ConfiguredCamera& out);
+// One [[camera]] table: its keys are camera's, storage's, detect's and
+// onvif's, each read by its module. The file's cameras and those added from
+// the API (app/camera_json.h) are read by this one function.
+Status readCameraTable(const ConfigTable& table, ConfiguredCamera& out, onvif::CameraOnvifConfig& device);
 
 // Parses and validates TOML text; `sourceName` is used in messages.
 Result<Config> parseConfig(std::string_view text, std::string_view sourceName);

@@ -14,6 +14,7 @@
 #include "http/camera_health_routes.h"
 #include "http/camera_routes.h"
 #include "http/live_routes.h"
+#include "http/onvif_routes.h"
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
@@ -100,6 +101,9 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .live = &node.live(),
                                   .store = options.store,
                                   .uptime = options.uptime});
+  http::addOnvifRoutes(*server, {.discovery = {.target = options.onvif.discovery},
+                                 .camera = options.onvifCamera,
+                                 .audit = access.audit.get()});
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
   if (options.events) {

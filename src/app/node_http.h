@@ -19,6 +19,8 @@
 #include "detect/event_store.h"
 #include "http/detection_event_routes.h"
 #include "http/server.h"
+#include "http/onvif_routes.h"
+#include "onvif/config.h"
 #include "uptime/store.h"
 
 namespace vigil::app {
@@ -32,6 +34,9 @@ struct NodeHttpOptions {
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
   uptime::UptimeStore* uptime = nullptr;  // its cameras' outages; null: none kept
   detect::EventStore* events = nullptr;  // the node's detection events; null: none (no routes)
+  onvif::OnvifConfig onvif;  // [onvif]: where discovery probes
+  // A camera's ONVIF device (its `onvif` key and credentials); null: no camera has one.
+  std::function<std::optional<http::OnvifCamera>(const std::string& camera)> onvifCamera;
   // Its cameras' detection settings (the owner's, over the file's); null: no such routes.
   DetectionSettings* detectionSettings = nullptr;
   // Each camera's pre- and post-roll, for an event's clip.

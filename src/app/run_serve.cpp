@@ -219,6 +219,17 @@ int runServe(const Config& config, AfterServe& after) {
                                   .store = store.get(),
                                   .uptime = uptime ? uptime->store.get() : nullptr,
                                   .events = events ? events->store() : nullptr,
+                                  .onvif = config.onvif,
+                                  .onvifCamera = [&config](const std::string& id) -> std::optional<http::OnvifCamera> {
+                                    auto device = config.cameraOnvif.find(id);
+                                    if (device == config.cameraOnvif.end()) return std::nullopt;
+                                    for (const ConfiguredCamera& c : config.cameras) {
+                                      if (c.camera.id != id) continue;
+                                      return http::OnvifCamera{device->second.deviceUrl,
+                                                               {c.camera.username, c.camera.password}};
+                                    }
+                                    return std::nullopt;
+                                  },
                                   .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
                                   .webRoot = config.http.webRoot,

@@ -6,11 +6,13 @@
 // clients with no per-client encoding.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/config.h"
 #include "base/status.h"
+#include "onvif/simulator.h"
 #include "rtsp/server.h"
 
 namespace vigil::app {
@@ -28,6 +30,13 @@ struct TestcamOptions {
   // Stream i shows scenes[i] (a JPEG sliding in and out, test_scene.h)
   // instead of the test pattern, when given and not empty.
   std::vector<std::string> scenes;
+  // ONVIF (onvif/simulator.h): stream i is also a device at onvifPort + i
+  // on the listen host (0: any free port each), answering WS-Discovery
+  // Probes sent to onvifDiscovery. None: no ONVIF.
+  std::optional<uint16_t> onvifPort;
+  std::string onvifUser = "admin";
+  std::string onvifPassword = "admin";
+  std::optional<HostPort> onvifDiscovery;
 };
 
 // Checks ranges; the message names the option.
@@ -48,6 +57,11 @@ class TestcamCatalog final : public rtsp::StreamCatalog {
  private:
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams_;
 };
+
+// Stream i's ONVIF device as the simulator serves it: a main profile for
+// "/cam/i" and a sub profile for "/cam/i/sub" when the catalog has one.
+onvif::SimulatorOptions testcamOnvifDevice(const TestcamOptions& options, const rtsp::StreamCatalog& catalog,
+                                           uint16_t rtspPort, int streamIndex);
 
 // Encodes every stream, spreading the work over the cores and logging
 // progress; fails on the first encoder error.

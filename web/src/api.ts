@@ -373,6 +373,12 @@ export const api = {
     return rows.map((r) => ({ start: Date.parse(r.start), end: Date.parse(r.end), bytes: r.bytes }));
   },
   shares: (camera: string) => request<Share[]>("GET", `${cameraPath(camera)}/shares`),
+  // A camera with an ONVIF address (design/ONVIF.md); 409 for one without.
+  ptzPresets: (camera: string) => request<{ presets: { token: string; name: string }[] }>("GET", `${cameraPath(camera)}/ptz`),
+  ptz: (
+    camera: string,
+    body: { action: "move" | "stop" | "goto" | "set_preset"; pan?: number; tilt?: number; zoom?: number; preset?: string; name?: string },
+  ) => request<{ preset?: string }>("POST", `${cameraPath(camera)}/ptz`, body),
   setShares: (camera: string, shares: Share[]) => request<Share[]>("PUT", `${cameraPath(camera)}/shares`, shares),
   detection: (camera: string) => request<DetectionSettings>("GET", `${cameraPath(camera)}/detection`),
   setDetection: (camera: string, settings: DetectionSettings) =>
