@@ -7,6 +7,7 @@ import { Badge, useCameras } from "./grid";
 import { StateOverlay, videoResumed } from "./live";
 import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
 import { DetectionPanel } from "./detection_settings";
+import { RegisterListingPanel } from "./register";
 import { Sharing } from "./sharing";
 import { Timeline } from "./timeline";
 import { DAY, HOUR, MINUTE, SECOND, clockTime, dateTime, duration, fromLocalInput, toLocalInput } from "./time";
@@ -576,6 +577,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
         </details>
       )}
       {canShare && !tv && <Sharing id={id} />}
+      {canShare && !tv && !id.includes(".") && <RegisterListingPanel id={id} />}
       {canShare && !tv && !id.includes(".") && <DetectionPanel id={id} />}
     </div>
   );
