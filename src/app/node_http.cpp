@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "http/access_routes.h"
 #include "http/alarm_routes.h"
+#include "http/alert_routes.h"
 #include "http/broadcast_routes.h"
 #include "http/camera_health_routes.h"
 #include "http/camera_routes.h"
@@ -15,6 +16,7 @@
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
+#include "http/register_routes.h"
 #include "http/share_routes.h"
 #include "mask/masked_recording.h"
 
@@ -139,6 +141,20 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
     http::addBroadcastRoutes(*server, *tierLink->notices, *access.audit);
   }
   http::addShareRoutes(*server, *access.shares);
+  if (NodeAlerts* alerts = options.alerts) http::addAlertRoutes(*server, [alerts] { return alerts->open(); });
+  if (NodeRegister* reg = options.publicRegister) {
+    http::addRegisterRoutes(
+        *server, {.store = &reg->store(),
+                  .audit = access.audit.get(),
+                  .nodeName = options.node.name,
+                  .tier = options.node.tier,
+                  .cameras = [&node] { return node.cameraStatuses(); },
+                  .listing = [reg](const std::string& camera) { return reg->listing(camera); },
+                  .rights = [&access](const std::string& camera) { return access.shares->rightsNow(camera, false); },
+                  .below = below ? std::function<std::vector<link::RemoteCamera>()>([below] { return below->publicCameras(); })
+                                 : nullptr,
+                  .pictures = options.publicPictures});
+  }
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;
