@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type PublicRegister, type RegisterCamera, type RegisterListing, type RegisterSettings, api } from "./api";
+import { ApiError, type PublicRegister, type RegisterCamera, type RegisterSettings, api } from "./api";
 import { LangSwitch } from "./lang_switch";
 import { type WatchTier, registerText } from "./register_text";
 
@@ -70,27 +70,38 @@ export function Register() {
   );
 }
 
-// On a camera's page, for its owner (the node's admins): list it in the
-// public register, say what it covers, show a masked snapshot or not.
-export function RegisterListingPanel({ id }: { id: string }) {
-  const [listing, setListing] = useState<RegisterListing>();
+// A form's value read by `load` (again when `key` changes), edited, and
+// saved by `store`, which answers what is now kept; with what to say.
+function useSavedForm<T>(load: () => Promise<T>, store: (value: T) => Promise<T>, key: string) {
+  const [value, edit] = useState<T>();
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
-  const t = registerText();
   useEffect(() => {
-    api.registerListing(id).then(setListing, (e) => setError(e.message));
-  }, [id]);
+    load().then(edit, (e) => setError(e.message));
+  }, [key]);
   const save = async () => {
-    if (!listing) return;
+    if (value === undefined) return;
     setError("");
     setMessage("");
     try {
-      setListing(await api.setRegisterListing(id, listing));
+      edit(await store(value));
       setMessage(registerText().saved);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
   };
+  return { value, edit, save, message, error };
+}
+
+// On a camera's page, for its owner (the node's admins): list it in the
+// public register, say what it covers, show a masked snapshot or not.
+export function RegisterListingPanel({ id }: { id: string }) {
+  const { value: listing, edit: setListing, save, message, error } = useSavedForm(
+    () => api.registerListing(id),
+    (l) => api.setRegisterListing(id, l),
+    id,
+  );
+  const t = registerText();
   return (
     <details class="sharing register-listing">
       <summary>{t.listingTitle}</summary>
@@ -128,24 +139,12 @@ export function RegisterListingPanel({ id }: { id: string }) {
 // On the Network page, for the node's admins: open the register to anyone
 // (closed until then) and the name it shows as who runs the cameras.
 export function RegisterSettingsPanel() {
-  const [settings, setSettings] = useState<RegisterSettings>();
-  const [message, setMessage] = useState("");
-  const [error, setError] = useState("");
+  const { value: settings, edit: setSettings, save, message, error } = useSavedForm<RegisterSettings>(
+    api.registerSettings,
+    api.setRegisterSettings,
+    "",
+  );
   const t = registerText();
-  useEffect(() => {
-    api.registerSettings().then(setSettings, (e) => setError(e.message));
-  }, []);
-  const save = async () => {
-    if (!settings) return;
-    setError("");
-    setMessage("");
-    try {
-      setSettings(await api.setRegisterSettings(settings));
-      setMessage(registerText().saved);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    }
-  };
   return (
     <section class="register-settings">
       <h2>{t.settingsTitle}</h2>
