@@ -9,7 +9,7 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "notify", "detect", "onvif", "camera"};
+constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "alerts", "notify", "detect", "onvif", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -69,6 +69,8 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
     return (*link)->fail("parent", "needs [node] id");
   }
   VIGIL_RETURN_IF_ERROR(readSection(root, "alarm", alarm::kAlarmConfigKeys, alarm::readAlarmConfig, config.alarm));
+  VIGIL_RETURN_IF_ERROR(
+      readSection(root, "alerts", uptime::kAlertConfigKeys, uptime::readAlertConfig, config.alerts));
   VIGIL_RETURN_IF_ERROR(
       readSection(root, "notify", notify::kNotifyConfigKeys, notify::readNotifyConfig, config.notify));
   if (config.notify.enabled() && (config.node.id.empty() || config.node.dataDir.empty())) {

@@ -1,7 +1,8 @@
 #pragma once
 // The node's config file put together from the sections each module owns:
 // [node] (base/config.h), [http] (http/config.h), [access]
-// (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h), [notify] (notify/config.h),
+// (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h), [alerts] (uptime/config.h),
+// [notify] (notify/config.h),
 // [detect] (detect/config.h) and [[camera]], whose keys are camera's
 // (camera/config.h), storage's (storage/config.h) and detect's (detect/config.h).
 
@@ -20,6 +21,7 @@
 #include "notify/config.h"
 #include "onvif/config.h"
 #include "storage/config.h"
+#include "uptime/config.h"
 
 namespace vigil::app {
 
@@ -37,6 +39,7 @@ struct Config {
   access::AccessConfig access;
   link::LinkConfig link;
   alarm::AlarmConfig alarm;
+  uptime::AlertConfig alerts;
   notify::NotifyConfig notify;
   detect::DetectConfig detect;
   onvif::OnvifConfig onvif;

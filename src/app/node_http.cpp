@@ -9,6 +9,7 @@
 #include "http/access_routes.h"
 #include "http/device_routes.h"
 #include "http/alarm_routes.h"
+#include "http/alert_routes.h"
 #include "http/broadcast_routes.h"
 #include "http/camera_admin_routes.h"
 #include "http/camera_health_routes.h"
@@ -19,6 +20,7 @@
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
+#include "http/register_routes.h"
 #include "http/share_routes.h"
 #include "mask/masked_recording.h"
 
@@ -165,6 +167,19 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
          .remove = [managed, by](const std::string& id, bool deleteRecordings,
                                  const By& b) { return managed->remove(id, deleteRecordings, by(b)); },
          .probe = [&loops](const http::CameraAdminRoutesContext::Probe& probe) { return probeCamera(loops, probe); }});
+  if (NodeAlerts* alerts = options.alerts) http::addAlertRoutes(*server, [alerts] { return alerts->open(); });
+  if (NodeRegister* reg = options.publicRegister) {
+    http::addRegisterRoutes(
+        *server, {.store = &reg->store(),
+                  .audit = access.audit.get(),
+                  .nodeName = options.node.name,
+                  .tier = options.node.tier,
+                  .cameras = [&node] { return node.cameraStatuses(); },
+                  .listing = [reg](const std::string& camera) { return reg->listing(camera); },
+                  .rights = [&access](const std::string& camera) { return access.shares->rightsNow(camera, false); },
+                  .below = below ? std::function<std::vector<link::RemoteCamera>()>([below] { return below->publicCameras(); })
+                                 : nullptr,
+                  .pictures = options.publicPictures});
   }
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));

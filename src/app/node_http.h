@@ -13,7 +13,9 @@
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_cameras.h"
+#include "app/node_alerts.h"
 #include "app/node_link.h"
+#include "app/node_register.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "detect/event_store.h"
@@ -46,6 +48,12 @@ struct NodeHttpOptions {
   int liveViewsPerSession = 32;  // [http] live_views_per_session
   int liveViewsPerUser = 64;
   NodeLink* link = nullptr;  // the tier link's routes; null: none
+  // The public register's routes (design/REGISTER.md); null: none.
+  NodeRegister* publicRegister = nullptr;
+  // With it: the live stream a listed camera's register snapshot is taken
+  // from (its masked one when it has masks for what is shared).
+  std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> publicPictures;
+  NodeAlerts* alerts = nullptr;  // GET /api/v1/alerts; null: no such route
   // With `link`: the file POST /api/v1/link/parent writes [link] parent into; null: no such route.
   const Config* config = nullptr;
   // With `config`: restarts the node in place after a join (runServe); null: none.

@@ -11,7 +11,7 @@
 
 namespace vigil::app {
 
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms) {
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms, NodeRegister* publicRegister) {
   std::function<std::optional<std::string>()> openAlarm;
   if (alarms) openAlarm = [alarms] { return alarms->openHere(); };
   // Masked while the link holds a camera's masked stream; the looks go
@@ -22,7 +22,9 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
       .rights = [access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
         if (!access) return link::TierRights{};
         return access->shares->rightsNow(camera, openAlarm && openAlarm());
-      }};
+      },
+      .publicListing = publicRegister ? [publicRegister](const std::string& camera) { return publicRegister->listing(camera); }
+                                      : std::function<std::optional<link::PublicListing>(const std::string&)>()};
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,

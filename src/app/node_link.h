@@ -11,6 +11,7 @@
 #include "alarm/notices.h"
 #include "app/config.h"
 #include "app/node.h"
+#include "app/node_register.h"
 #include "app/node_access.h"
 #include "base/event_loops.h"
 #include "link/ancestors.h"
@@ -81,7 +82,9 @@ struct NodeLinkServices {
 // serve's and the demo's alike. The cameras share what their owner's
 // shares allow now, "only during an alarm" while `alarms` (null: none)
 // has one of this node's open (design/ALARMS.md).
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms);
+// A camera `publicRegister` (null: none) lists goes up with its listing.
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms,
+                                  NodeRegister* publicRegister = nullptr);
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
 // Invitations, enrolments and removals are audited in `audit` (the

@@ -15,6 +15,7 @@
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_cameras.h"
+#include "app/node_alerts.h"
 #include "app/node_events.h"
 #include "app/node_http.h"
 #include "app/node_uptime.h"
@@ -151,15 +152,46 @@ int runServe(const Config& config, AfterServe& after) {
     uptime = std::move(*opened);
   }
   if (events) events->start(loops, node);
+  // The public register (design/REGISTER.md), beside the link that carries
+  // this node's listed cameras up.
+  std::unique_ptr<NodeRegister> publicRegister;
+  if (access && !config.node.dataDir.empty()) {
+    auto opened = NodeRegister::open(config.node.dataDir, config.node, cameras, *access->audit);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    publicRegister = std::move(*opened);
+  }
+  std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string&)> publicPictures;
   if (link) {
+    NodeLinkServices services =
+        nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get(), publicRegister.get());
+    // A register snapshot of a masked camera comes from the same masked stream as a look from above.
+    publicPictures = [&node, masked = services.masked, maskedLive = services.maskedLive](
+                         const std::string& camera) -> Result<std::shared_ptr<media::LiveStream>> {
+      if (masked(camera)) return maskedLive(camera);
+      return node.live().stream(camera);
+    };
     // Dials the parent once the loops run.
-    if (Status s = startNodeLink(*link, config, loops,
-                                 nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get()));
-        !s.isOk()) {
+    if (Status s = startNodeLink(*link, config, loops, std::move(services)); !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
     }
   }
+  // Alerts for the owner and the desk (design/UPTIME.md, "Alerts").
+  AlertSources alertSources{.cameras = [&node] { return node.cameraStatuses(); }, .store = store.get()};
+  for (const ConfiguredCamera& c : cameras) {
+    if (c.recording.record != storage::RecordMode::kOff) alertSources.recorded.push_back(c.camera.id);
+  }
+  if (link) {
+    alertSources.parent = [&link]() -> std::optional<link::ParentLinkStatus> {
+      if (!link->parent) return std::nullopt;
+      return link->parent->status();
+    };
+    alertSources.children = [&link] { return link->children->status(); };
+  }
+  NodeAlerts alerts(config.alerts, std::move(alertSources), link ? link->notifier.get() : nullptr);
   std::unique_ptr<http::HttpServer> web;
   bool stopping = false;  // on loop 0: a signal during a restart's stop must not stop twice
   auto stopAll = [&] {
@@ -236,6 +268,9 @@ int runServe(const Config& config, AfterServe& after) {
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
                                   .link = link ? &*link : nullptr,
+                                  .publicRegister = publicRegister.get(),
+                                  .publicPictures = publicPictures,
+                                  .alerts = &alerts,
                                   .config = &config,
                                   .restart = restartSoon,
                                   .cameras = managed.get()});
@@ -265,7 +300,9 @@ int runServe(const Config& config, AfterServe& after) {
   loops.start();
   node.start();
   if (uptime) uptime->recorder->start();
+  alerts.start();
   loops.join();
+  alerts.stop();
   if (uptime) uptime->recorder->stop();  // its last heartbeat: this run ends now
   if (link) stopNodeLink(*link);
   if (store) store->stop();  // writes what is queued and seals every recording

@@ -2,6 +2,7 @@
 // cookie the login sets; any 401 means it ended, and the app goes back to
 // the login page with a message (see onSessionExpired).
 import { appText } from "./app_text";
+import type { WatchTier, WatchWhat } from "./register_text";
 
 export interface Me {
   user: string;
@@ -337,6 +338,39 @@ async function exchange<T>(method: string, path: string, body?: unknown): Promis
   return { json: json as T, headers: r.headers };
 }
 
+// An open alert (GET /api/v1/alerts): a camera offline too long, a disk filling...
+export interface Alert {
+  kind: string;
+  subject: string;
+  detail: string;
+  since: string;
+}
+
+// The public register (GET /api/v1/register): readable without an account once opened.
+export interface RegisterCamera {
+  covers: string;
+  run_by: string;
+  watch: Partial<Record<WatchTier, WatchWhat[]>>;
+  retention_days: number; // 0: not recorded
+  looks_30d: number;
+  online: boolean;
+  snapshot: string | null;
+}
+export interface PublicRegister {
+  name: string;
+  tier: NodeTier;
+  cameras: RegisterCamera[];
+}
+export interface RegisterSettings {
+  open: boolean;
+  run_by: string;
+}
+export interface RegisterListing {
+  listed: boolean;
+  covers: string;
+  snapshot: boolean;
+}
+
 export const api = {
   // device: a TV's name, for a device session (it stays signed in).
   login: (user: string, password: string, device?: string) =>
@@ -439,6 +473,12 @@ export const api = {
   broadcast: (id: string) => request<Broadcast>("GET", broadcastPath(id)),
   sendBroadcast: (b: NewBroadcast) => request<{ id: string }>("POST", "/api/v1/broadcasts", b),
   seeBroadcast: (id: string) => request<unknown>("POST", `${broadcastPath(id)}/seen`, {}),
+  alerts: () => request<Alert[]>("GET", "/api/v1/alerts"),
+  publicRegister: () => request<PublicRegister>("GET", "/api/v1/register"),
+  registerSettings: () => request<RegisterSettings>("GET", "/api/v1/register/settings"),
+  setRegisterSettings: (s: RegisterSettings) => request<RegisterSettings>("PUT", "/api/v1/register/settings", s),
+  registerListing: (camera: string) => request<RegisterListing>("GET", `${cameraPath(camera)}/register`),
+  setRegisterListing: (camera: string, l: RegisterListing) => request<RegisterListing>("PUT", `${cameraPath(camera)}/register`, l),
 };
 
 export function broadcastPath(id: string): string {

@@ -8,6 +8,7 @@ import { StateOverlay, videoResumed } from "./live";
 import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
 import { DetectionPanel } from "./detection_settings";
 import { PtzControls } from "./ptz";
+import { RegisterListingPanel } from "./register";
 import { Sharing } from "./sharing";
 import { Timeline } from "./timeline";
 import { DAY, HOUR, MINUTE, SECOND, clockTime, dateTime, duration, fromLocalInput, toLocalInput } from "./time";
@@ -578,6 +579,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
       )}
       {!id.includes(".") && <PtzControls camera={id} tv={tv} />}
       {canShare && !tv && <Sharing id={id} />}
+      {canShare && !tv && !id.includes(".") && <RegisterListingPanel id={id} />}
       {canShare && !tv && !id.includes(".") && <DetectionPanel id={id} />}
     </div>
   );

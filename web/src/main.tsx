@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, api, onSessionExpired } from "./api";
 import { type AppText, appText } from "./app_text";
 import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, alarmRoles, installAlarmKeys, useOwnAlarms } from "./alarm";
+import { Alerts } from "./alerts";
 import { Audit } from "./audit";
 import { auditText } from "./audit_text";
 import { broadcastText } from "./broadcast_text";
@@ -20,6 +21,7 @@ import { Login } from "./login";
 import { Looks, useNewLooks } from "./looks";
 import { looksText } from "./looks_text";
 import { Network } from "./network";
+import { Register } from "./register";
 import { Account, Users } from "./users";
 import { usersText } from "./users_text";
 import { networkText } from "./network_text";
@@ -249,6 +251,7 @@ function App() {
             {looksT.notice(looks.count)} <a href="#/looks">{looksT.noticeLink}</a>
           </p>
         )}
+        <Alerts enabled={me.role !== "viewer"} />
         {detections.latest && <NewDetection event={detections.latest} onDismiss={detections.dismiss} />}
         {roles.raises && <AlarmStatus alarms={own.alarms} onDismiss={own.dismiss} />}
         <main>
@@ -282,4 +285,5 @@ function App() {
 }
 
 applyLang();
-render(<App />, document.getElementById("app")!);
+// The public register is read without an account: no login, no session asked for.
+render(location.pathname === "/register" ? <Register /> : <App />, document.getElementById("app")!);

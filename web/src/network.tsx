@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Invite, type LinkChild, type LinkParent, type LinkState, type NodeTier, api } from "./api";
+import { RegisterSettingsPanel } from "./register";
 import { networkText } from "./network_text";
 import { QrCode, joinText, parseJoinText } from "./qr";
 import { SECOND, dateTime, quantity } from "./time";
@@ -106,6 +107,7 @@ export function Network() {
           )}
         </>
       )}
+      <RegisterSettingsPanel />
     </div>
   );
 }

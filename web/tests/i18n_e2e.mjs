@@ -7,7 +7,8 @@
 // and placeholders excepted, strings.mjs). Then the test walks every page of both nodes (login,
 // grid, the alarm flow, the camera with its timeline, clip and sharing,
 // events, audit, who looked, network, notices, the duty desk, broadcasts,
-// and the TV mode's grid, camera and urgent notice) and fails on any
+// the TV mode's grid, camera and urgent notice, and the village's public
+// register, read without a login) and fails on any
 // visible text, placeholder, title, aria-label or alt that
 // - holds a string of an English table (web/src/*_text.ts, read from the
 //   source: every table, and any table added later) that the Chinese
@@ -238,6 +239,17 @@ test("every page of a household and a village in zh-CN shows no English; the swi
     await desk.waitForSelector(ready, { timeout: SHOWN });
     await noEnglish(desk, `the village's ${hash}`);
   }
+  // The public register at the village, without a login, phone-sized: the door listed by its household.
+  assert.equal((await house.call("PUT", "/api/v1/cameras/door/register", { listed: true, covers: "门前的小路", snapshot: false })).status, 200);
+  assert.equal((await house.call("PUT", "/api/v1/register/settings", { open: false, run_by: "张家" })).status, 200);
+  assert.equal((await village.call("PUT", "/api/v1/register/settings", { open: true, run_by: "柳村村委会" })).status, 200);
+  const resident = await newPage({ viewport: { width: 390, height: 844 } });
+  await waitFor("the door in the village's register", async () => {
+    await resident.goto(`${village.url}/register`);
+    await resident.waitForSelector(".register main h1", { timeout: SHOWN });
+    return (await resident.$$(".register-camera")).length === 1;
+  }, LINK_UP, 1000);
+  await noEnglish(resident, "the public register");
   console.log(`walked ${walked} pages and states in zh-CN, ${seen.size} distinct strings shown, none English`);
 
   // The switch: English at once, and after a reload; Chinese again.
