@@ -13,6 +13,7 @@
 #include "app/node.h"
 #include "app/node_access.h"
 #include "app/node_link.h"
+#include "app/node_overview.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "detect/event_store.h"
@@ -30,6 +31,7 @@ struct NodeHttpOptions {
   std::string tlsKey;
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
   uptime::UptimeStore* uptime = nullptr;  // its cameras' outages; null: none kept
+  NodeOverview* overview = nullptr;  // its figures for GET /api/v1/overview; null: no such route
   detect::EventStore* events = nullptr;  // the node's detection events; null: none (no routes)
   // Its cameras' detection settings (the owner's, over the file's); null: no such routes.
   DetectionSettings* detectionSettings = nullptr;

@@ -133,12 +133,22 @@ int runServe(const Config& config, AfterServe& after) {
     }
     uptime = std::move(*opened);
   }
+  // The overview's figures of this node (design/UPTIME.md, "Overview").
+  NodeOverviewSources overviewSources{.cameras = [&node] { return node.cameraStatuses(); },
+                                      .store = store.get(),
+                                      .minFreeBytes = kMinFreeBytes,
+                                      .uptime = uptime ? uptime->store.get() : nullptr,
+                                      .alarms = link ? link->alarmStore.get() : nullptr};
+  for (const ConfiguredCamera& c : cameras) {
+    if (c.recording.record != storage::RecordMode::kOff) overviewSources.recorded.insert(c.camera.id);
+  }
+  NodeOverview overview(std::move(overviewSources));
   if (events) events->start(loops, node);
   if (link) {
+    NodeLinkServices services = nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get());
+    services.overview = [&overview] { return overview.own(); };
     // Dials the parent once the loops run.
-    if (Status s = startNodeLink(*link, config, loops,
-                                 nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get()));
-        !s.isOk()) {
+    if (Status s = startNodeLink(*link, config, loops, std::move(services)); !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
     }
@@ -200,6 +210,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
                                   .uptime = uptime ? uptime->store.get() : nullptr,
+                                  .overview = &overview,
                                   .events = events ? events->store() : nullptr,
                                   .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },

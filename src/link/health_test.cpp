@@ -5,6 +5,7 @@
 #include "link/health_messages.h"
 #include "link/health_reporter.h"
 #include "link/health_store.h"
+#include "link/overview.h"
 #include "link/sql.h"
 #include "link/test_keys.h"
 
@@ -127,6 +128,30 @@ TEST(HealthMessagesTest, OverviewFiguresAndNodesBelowRoundTripAndAreRefusedNamin
   EXPECT_EQ(error(R"({"at":1,"cameras_total":2,"cameras_online":1,"recording":1,"rate_7d":1,"rate_30d":null,)"
                   R"("storage":[1,2,3],"oldest":null,"alarms":0,"daily":)" + daily + R"(],"below":[]})"),
             "daily: must be a list of at most 31 rates");
+}
+
+TEST(OverviewTest, AChildWithoutTotalsIsItsLinkAloneAndWhatOthersHoldBelowGoesUpUnderThem) {
+  std::vector<ChildLinkStatus> children{{.id = "village2", .name = "Li village", .tier = Tier::kVillage, .state = "offline"},
+                                        {.id = "village1", .name = "Zhang village", .tier = Tier::kVillage, .state = "connected"}};
+  HealthSummary v1{.at = at(1), .camerasTotal = 1, .camerasOnline = 1, .daily = {1.0, 0.5}};
+  v1.below.push_back({.path = {"house7"}, .name = "Zhang", .tier = "household", .camerasTotal = 3, .camerasOnline = 2});
+  const std::map<std::string, HealthSummary> summaries{{"village1", v1}, {"village2", {.at = at(1), .withheld = true}}};
+  const std::vector<NodeRow> rows = nodesBelow(children, summaries);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].node.path, std::vector<std::string>{"village1"});
+  EXPECT_TRUE(rows[0].totals && rows[0].node.connected);
+  EXPECT_EQ(rows[1].node.path, (std::vector<std::string>{"village1", "house7"}));
+  EXPECT_EQ(rows[1].node.camerasOnline, 2);
+  EXPECT_EQ(rows[2].node.path, std::vector<std::string>{"village2"});
+  EXPECT_FALSE(rows[2].totals);
+  EXPECT_EQ(rows[2].node.camerasTotal, 0);
+
+  // Upward: only nodes with totals; the daily rates weighted by cameras (4 below village1, 4 here).
+  HealthSummary own{.at = at(2), .camerasTotal = 4, .camerasOnline = 4, .daily = {std::nullopt, 0.0, 1.0}};
+  addNodesBelow(own, rows);
+  ASSERT_EQ(own.below.size(), 2u);
+  EXPECT_EQ(own.below[1].path, (std::vector<std::string>{"village1", "house7"}));
+  EXPECT_EQ(own.daily, (DailyRates{std::nullopt, 0.5, 0.75}));
 }
 
 TEST(OnlineTimeTest, EachStateLastsUntilTheNextAndOnlyReportedTimeCounts) {
