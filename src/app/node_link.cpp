@@ -159,7 +159,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       };
     }
     // The owner's switch; one that cannot be read shares nothing.
-    reporting.totalsShared = [store = link.store.get()] {
+    reporting.totalsShared = [store = link.health.get()] {
       auto shared = store->sharesTotals();
       return shared && *shared;
     };

@@ -75,6 +75,25 @@ std::vector<http::OverviewCamera> NodeOverview::cameras() {
   return out;
 }
 
+std::optional<WallTime> NodeOverview::oldestRecording(const std::vector<camera::CameraStatus>& cameras, WallTime now) {
+  // Retention deletes from the oldest: the day after the oldest seen last
+  // time usually holds the oldest now; else the whole range from there.
+  std::optional<WallTime> oldest;
+  for (const camera::CameraStatus& c : cameras) {
+    const WallTime from = oldest_.contains(c.id) ? oldest_[c.id] : WallTime::fromUnixMicros(0);
+    auto recordings = sources_.store->recordings(c.id, from, std::min(now, from + std::chrono::hours(24)));
+    if (recordings && recordings->empty()) recordings = sources_.store->recordings(c.id, from, now);
+    if (!recordings || recordings->empty()) {
+      oldest_.erase(c.id);
+      continue;
+    }
+    oldest_[c.id] = recordings->front().start;
+    if (!oldest || recordings->front().start < *oldest) oldest = recordings->front().start;
+  }
+  if (oldest) oldest = wholeMillis(*oldest);
+  return oldest;
+}
+
 const NodeOverview::Slow& NodeOverview::slow() {
   const auto now = sources_.clock->steadyNow();
   if (!slow_ || now - computed_ >= kRefresh) {
@@ -137,7 +156,7 @@ NodeOverview::Slow NodeOverview::compute(const std::vector<camera::CameraStatus>
       const double days = static_cast<double>((now - *first).count()) / static_cast<double>(kDayMicros);
       out.figures.storageBytesPerDay = static_cast<uint64_t>(static_cast<double>(bytes) / std::max(days, 1.0 / 24));
     }
-    if (auto oldest = store->oldestStart(); oldest && *oldest) out.figures.oldestRecording = wholeMillis(**oldest);
+    out.figures.oldestRecording = oldestRecording(cameras, now);
   }
   return out;
 }

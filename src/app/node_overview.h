@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -52,13 +53,16 @@ class NodeOverview {
     std::map<std::string, std::pair<std::optional<double>, std::optional<double>>> rates;  // per camera: 7 d, 30 d
   };
   const Slow& slow() REQUIRES(mutex_);
-  Slow compute(const std::vector<camera::CameraStatus>& cameras);
+  Slow compute(const std::vector<camera::CameraStatus>& cameras) REQUIRES(mutex_);
   bool recordingNow(const camera::CameraStatus& c) const;
+  std::optional<WallTime> oldestRecording(const std::vector<camera::CameraStatus>& cameras, WallTime now)
+      REQUIRES(mutex_);
 
   const NodeOverviewSources sources_;
   Mutex mutex_;
   std::optional<Slow> slow_ GUARDED_BY(mutex_);
   std::chrono::steady_clock::time_point computed_ GUARDED_BY(mutex_);
+  std::map<std::string, WallTime> oldest_ GUARDED_BY(mutex_);  // per camera, its oldest recording seen last
 };
 
 }  // namespace vigil::app

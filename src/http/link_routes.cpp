@@ -269,9 +269,11 @@ Response linkState(const LinkRouteOptions& o) {
                       {"fingerprint", link::keyFingerprint(self.key)}}},
             {"parent", nullptr},
             {"children", json::array()}};
-  auto sharesTotals = o.store->sharesTotals();
-  if (!sharesTotals) return errorResponse(sharesTotals.status());
-  j["node"]["shares_totals"] = *sharesTotals;
+  if (o.health) {
+    auto sharesTotals = o.health->sharesTotals();
+    if (!sharesTotals) return errorResponse(sharesTotals.status());
+    j["node"]["shares_totals"] = *sharesTotals;
+  }
   auto pinned = o.store->parent();
   if (!pinned) return errorResponse(pinned.status());
   if (auto p = o.parent ? o.parent() : std::nullopt) {
@@ -332,7 +334,7 @@ void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
     return errorResponse(enrolment.revokeInvite(actor(req), *id));
   });
   // The owner's switch: this node's totals go to the tiers above (design/UPTIME.md, "Overview").
-  server.route("PUT", "/api/v1/link/totals", Access::kAdmin, [store = o.store](const Request& req) {
+  if (o.health) server.route("PUT", "/api/v1/link/totals", Access::kAdmin, [store = o.health](const Request& req) {
     auto body = JsonBody::parse(req.body, {"shared"});
     if (!body) return errorResponse(body.status());
     auto shared = body->optionalBool("shared");

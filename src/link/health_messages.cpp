@@ -104,10 +104,11 @@ json figuresJson(const NodeFigures& f) {
 
 Result<std::optional<double>> rateField(const json& value, const std::string& where) {
   if (value.is_null()) return std::optional<double>();
-  if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
+  if (!value.is_number() || !(value.get<double>() >= 0 && value.get<double>() <= 1)) {
     return bad(where, "must be a rate 0..1 or null");
   }
-  return std::optional<double>(value.get<double>());
+  // As rateJson() sends it, so a message decoded encodes back the same.
+  return std::optional<double>(std::round(value.get<double>() * 10000) / 10000);
 }
 
 Result<uint64_t> bytesField(const json& value, const std::string& where) {

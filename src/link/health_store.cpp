@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS summary (
   cameras_online INTEGER NOT NULL,
   received_at INTEGER NOT NULL,
   body TEXT);  -- the summary as received (health_messages.h); NULL from before the overview
+CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )";
 
 // Pruning runs after this many transitions kept, or this long.
@@ -336,6 +337,21 @@ Result<ChildHealth> HealthStore::child(const std::string& childId) {
     out.camerasReportedOnline += online.value_or(false) ? 1 : 0;
   }
   return out;
+}
+
+Result<bool> HealthStore::sharesTotals() {
+  std::lock_guard lock(mutex_);
+  SqlQuery q(db_, "SELECT value FROM setting WHERE key = 'shares_totals'");
+  auto row = q.next();
+  if (!row) return row.status();
+  return !*row || q.integer(0) != 0;
+}
+
+Status HealthStore::setSharesTotals(bool shared) {
+  std::lock_guard lock(mutex_);
+  return SqlQuery(db_, "INSERT OR REPLACE INTO setting (key, value) VALUES ('shares_totals', ?)")
+      .bind(int64_t{shared ? 1 : 0})
+      .run();
 }
 
 void receiveChildHealth(Outbox& outbox, HealthStore& store) {

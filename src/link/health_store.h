@@ -96,6 +96,11 @@ class HealthStore {
   std::map<std::string, HealthSummary> summaries();
   // Every camera of every child reported now, up to min(to, now): two reads.
   Result<std::vector<ReportedCamera>> reportedCameras(WallTime to);
+
+  // This node's own side: the owner's switch "totals to the tiers above"
+  // (design/UPTIME.md, "Overview"), on until the owner turns it off.
+  Result<bool> sharesTotals();
+  Status setSharesTotals(bool shared);
   // One camera's transitions: its last before `from`, if any, then those
   // in [from, min(to, now)), in order (what onlineTime() takes).
   Result<std::vector<HealthTransition>> timeline(const std::string& childId, const std::string& camera, WallTime from,

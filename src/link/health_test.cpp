@@ -226,6 +226,15 @@ TEST_F(HealthStoreTest, SummariesAreKeptWholeAcrossARestartAndAWithheldOneIsForg
   EXPECT_FALSE(store_->child("village1")->summary);
 }
 
+TEST_F(HealthStoreTest, TotalsAreSharedUntilTheOwnerTurnsThemOffAndThatSurvivesARestart) {
+  EXPECT_TRUE(*store_->sharesTotals());
+  ASSERT_TRUE(store_->setSharesTotals(false).isOk());
+  open({});
+  EXPECT_FALSE(*store_->sharesTotals());
+  ASSERT_TRUE(store_->setSharesTotals(true).isOk());
+  EXPECT_TRUE(*store_->sharesTotals());
+}
+
 TEST_F(HealthStoreTest, ReportedCamerasHaveTheirRatesOverTheWeekAndTheMonth) {
   constexpr int64_t kDay = 86400;
   add(-40 * kDay, {{"door", true, "streaming"}, {"yard", true, "streaming"}}, true);

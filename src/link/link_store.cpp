@@ -362,22 +362,4 @@ Status LinkStore::setChain(std::span<const uint8_t> message) {
   return Query(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('chain', ?)").bind(message).run();
 }
 
-Result<bool> LinkStore::sharesTotals() {
-  std::lock_guard lock(mutex_);
-  Query q(db_, "SELECT value FROM meta WHERE key = 'shares_totals'");
-  auto row = q.next();
-  if (!row) return row.status();
-  if (!*row) return true;
-  const std::vector<uint8_t> value = q.blob(0);
-  return !(value.size() == 1 && value[0] == '0');
-}
-
-Status LinkStore::setSharesTotals(bool shared) {
-  std::lock_guard lock(mutex_);
-  const uint8_t value = shared ? '1' : '0';
-  return Query(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('shares_totals', ?)")
-      .bind(std::span<const uint8_t>(&value, 1))
-      .run();
-}
-
 }  // namespace vigil::link

@@ -113,10 +113,6 @@ class LinkStore {
   // (link/ancestors.h); none before the parent handed one down.
   Result<std::optional<std::vector<uint8_t>>> chain();
   Status setChain(std::span<const uint8_t> message);
-  // The owner's switch: this node's totals go to the tiers above
-  // (design/UPTIME.md, "Overview"); on until the owner turns it off.
-  Result<bool> sharesTotals();
-  Status setSharesTotals(bool shared);
 
  private:
   explicit LinkStore(sqlite3* db) : db_(db) {}

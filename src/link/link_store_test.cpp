@@ -92,17 +92,5 @@ TEST_F(LinkStoreTest, TheParentAndTheSaltSurviveAReopen) {
   EXPECT_EQ(*store_->inviteSalt(), *salt);
 }
 
-TEST_F(LinkStoreTest, TotalsAreSharedUntilTheOwnerTurnsThemOffAndThatSurvivesAReopen) {
-  EXPECT_TRUE(*store_->sharesTotals());
-  ASSERT_TRUE(store_->setSharesTotals(false).isOk());
-  store_.reset();
-  auto reopened = LinkStore::open((keys_.dir() / "link.db").string());
-  ASSERT_TRUE(reopened);
-  store_ = std::move(*reopened);
-  EXPECT_FALSE(*store_->sharesTotals());
-  ASSERT_TRUE(store_->setSharesTotals(true).isOk());
-  EXPECT_TRUE(*store_->sharesTotals());
-}
-
 }  // namespace
 }  // namespace vigil::link

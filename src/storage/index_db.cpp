@@ -78,7 +78,6 @@ class Stmt {
   // Ready to run again with new bindings.
   void reset() { sqlite3_reset(stmt_); }
   int64_t int64(int i) { return sqlite3_column_int64(stmt_, i); }
-  bool isNull(int i) { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
   std::string text(int i) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i))) : std::string();
@@ -326,15 +325,6 @@ Result<uint64_t> IndexDb::totalBytes() {
   auto row = q.step();
   if (!row) return row.status();
   return static_cast<uint64_t>(q.int64(0));
-}
-
-Result<std::optional<WallTime>> IndexDb::oldestStart() {
-  Stmt q(db_, "SELECT MIN(start_wall) FROM recording");
-  VIGIL_RETURN_IF_ERROR(q.prepared());
-  auto row = q.step();
-  if (!row) return row.status();
-  if (!*row || q.isNull(0)) return std::optional<WallTime>();
-  return std::optional<WallTime>(WallTime::fromUnixMicros(q.int64(0)));
 }
 
 Result<std::vector<RecordingRow>> IndexDb::queryRecordings(const char* sql, const std::string* stream,

@@ -76,8 +76,6 @@ class IndexDb {
   Result<std::vector<Candidate>> oldest(int limit);
   // The sum of `bytes` over every row.
   Result<uint64_t> totalBytes();
-  // The start of the oldest recording of any stream; none when there is none.
-  Result<std::optional<WallTime>> oldestStart();
 
   Result<std::vector<RecordingRow>> allRecordings();
   // The recordings of `stream` that overlap [start, end), oldest first.

@@ -149,17 +149,6 @@ Result<std::vector<RecordingInfo>> Store::recordings(const std::string& stream, 
   return out;
 }
 
-Result<std::optional<WallTime>> Store::oldestStart() {
-  std::optional<WallTime> oldest;
-  for (auto& dir : dirs_) {
-    MutexLock lock(dir->readMutex);
-    auto start = dir->reader->oldestStart();
-    if (!start) return start.status();
-    if (*start && (!oldest || **start < *oldest)) oldest = *start;
-  }
-  return oldest;
-}
-
 Result<PlaybackPlan> Store::plan(const std::string& stream, WallTime start, WallTime end) {
   PlaybackPlan plan;
   plan.start = start;

@@ -90,8 +90,6 @@ class Store {
 
   // Committed recordings of `stream` overlapping [start, end), oldest first.
   Result<std::vector<RecordingInfo>> recordings(const std::string& stream, WallTime start, WallTime end);
-  // The start of the oldest committed recording of any stream (the overview's days kept).
-  Result<std::optional<WallTime>> oldestStart();
   // playback.h; NotFound when nothing is recorded in the range.
   Result<PlaybackPlan> plan(const std::string& stream, WallTime start, WallTime end);
   // A progressive MP4 of the range (mp4.h).

@@ -15,7 +15,7 @@ function percent(rate: number | null | undefined): string {
 
 function bytes(n: number | null): string {
   if (n === null) return "–";
-  const units = ["B", "KB", "MB", "GB", "TB", "PB"];
+  const units = overviewText().units;
   let v = n;
   let u = 0;
   while (v >= 1000 && u < units.length - 1) {
@@ -69,7 +69,12 @@ function RateChart({ daily }: { daily: OverviewData["daily"] }) {
         legend: { show: false },
         scales: { x: { time: true }, y: { range: [0, 100] } },
         axes: [
-          { stroke: "#9aa4b2", grid: { stroke: "#2a3140" } },
+          {
+            stroke: "#9aa4b2",
+            grid: { stroke: "#2a3140" },
+            // Days in the page's language (uPlot's own names are English).
+            values: (_u, v) => v.map((x) => new Intl.DateTimeFormat(locale(), { month: "numeric", day: "numeric", timeZone: "UTC" }).format(x * 1000)),
+          },
           { stroke: "#9aa4b2", grid: { stroke: "#2a3140" }, values: (_u, v) => v.map((x) => `${x}%`) },
         ],
         series: [{}, { label: t.chartSeries, stroke: "#4caf50", width: 2, fill: "rgba(76,175,80,0.15)", spanGaps: false }],

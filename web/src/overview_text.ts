@@ -60,6 +60,7 @@ const en = {
   yes: "yes",
   no: "no",
   days: (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} d`,
+  units: ["B", "KB", "MB", "GB", "TB", "PB"],
   namedOf: (named: number) => `${named} named`,
   sortBy: (column: string) => `Sort by ${column}`,
   // The owner's switch, on the Network page.
@@ -126,6 +127,7 @@ const zh: typeof en = {
   yes: "是",
   no: "否",
   days: (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} 天`,
+  units: ["B", "KB", "MB", "GB", "TB", "PB"],
   namedOf: (named: number) => `列出 ${named} 个`,
   sortBy: (column: string) => `按${column}排序`,
   totalsTitle: "向上级共享汇总",
