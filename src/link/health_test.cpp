@@ -434,6 +434,34 @@ TEST_F(HealthReporterTest, OnlySharedCamerasAreNamedEachFlipOnceAndOneSummaryWai
             (std::vector<HealthTransition>{{at(0), false, "connecting"}, {at(4), std::nullopt, "unshared"}}));
 }
 
+TEST_F(HealthReporterTest, TheOverviewsFiguresGoUpWhileTheOwnerSharesTotalsAndOnlyWithheldOnceItStops) {
+  bool shared = true;
+  HealthReporterOptions options;
+  options.overview = [](HealthSummary& s) {
+    s.figures.alarmsOpen = 1;
+    s.daily = {0.5};
+    s.below.push_back({.path = {"house7"}, .name = "Zhang", .tier = "household", .camerasTotal = 2});
+  };
+  options.totalsShared = [&shared] { return shared; };
+  auto r = std::make_unique<HealthReporter>(*outbox_, sources_, Tier::kVillage, clock_, options);
+  ASSERT_TRUE(r->poll().isOk());
+  // The owner turns totals off (and the node restarts: the first summary goes at once).
+  r.reset();
+  shared = false;
+  clock_.advance(1s);
+  ASSERT_TRUE(HealthReporter(*outbox_, sources_, Tier::kVillage, clock_, options).poll().isOk());
+  const auto q = queued();
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_EQ(q[1].first, "health.summary");
+  auto first = decodeHealthSummary(bytes(q[1].second));
+  ASSERT_TRUE(first) << first.status().toString();
+  EXPECT_EQ(first->figures.alarmsOpen, 1);
+  EXPECT_EQ(first->daily, (std::vector<std::optional<double>>{0.5}));
+  ASSERT_EQ(first->below.size(), 1u);
+  EXPECT_EQ(first->below[0].path, std::vector<std::string>{"house7"});
+  EXPECT_EQ(q[3], (std::pair<std::string, std::string>{"health.summary", R"({"at":1700000001000,"withheld":true})"}));
+}
+
 }  // namespace
 // A child's clock far ahead cannot freeze a camera's history, and a child
 // cannot name cameras without end.
