@@ -17,6 +17,7 @@
 #include "http/live_routes.h"
 #include "http/onvif_routes.h"
 #include "http/metrics_routes.h"
+#include "http/overview_routes.h"
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
@@ -106,6 +107,15 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addOnvifRoutes(*server, {.discovery = {.target = options.onvif.discovery},
                                  .camera = options.onvifCamera,
                                  .audit = access.audit.get()});
+  if (NodeOverview* overview = options.overview) {
+    http::addOverviewRoutes(*server, {.node = options.node,
+                                      .own = [overview] { return overview->own(); },
+                                      .cameras = [overview] { return overview->cameras(); },
+                                      .children = options.link ? options.link->children.get() : nullptr,
+                                      .health = options.link ? options.link->health.get() : nullptr,
+                                      .remote = below ? http::RemoteCameraSource([below] { return below->cameras(); })
+                                                      : nullptr});
+  }
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
   if (options.events) {

@@ -16,6 +16,7 @@
 #include "app/node_alerts.h"
 #include "app/node_link.h"
 #include "app/node_register.h"
+#include "app/node_overview.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "detect/event_store.h"
@@ -35,6 +36,7 @@ struct NodeHttpOptions {
   std::string tlsKey;
   storage::Store* store = nullptr;  // the node's recordings; null when it records nothing
   uptime::UptimeStore* uptime = nullptr;  // its cameras' outages; null: none kept
+  NodeOverview* overview = nullptr;  // its figures for GET /api/v1/overview; null: no such route
   detect::EventStore* events = nullptr;  // the node's detection events; null: none (no routes)
   onvif::OnvifConfig onvif;  // [onvif]: where discovery probes
   // A camera's ONVIF device (its `onvif` key and credentials); null: no camera has one.

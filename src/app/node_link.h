@@ -76,6 +76,9 @@ struct NodeLinkServices {
   std::function<bool(std::string_view camera)> masked;
   std::function<bool(std::string_view camera)> recordingsMasked;  // any mask, `all` ones too
   std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> maskedLive;
+  // This node's overview figures (app/node_overview.h), which its health
+  // summaries carry up with the nodes below it; null: the counts only.
+  std::function<link::HealthSummary()> overview;
 };
 
 // What `node` and its `access` (null: no access database) give the link:

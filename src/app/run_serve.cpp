@@ -151,6 +151,16 @@ int runServe(const Config& config, AfterServe& after) {
     }
     uptime = std::move(*opened);
   }
+  // The overview's figures of this node (design/UPTIME.md, "Overview").
+  NodeOverviewSources overviewSources{.cameras = [&node] { return node.cameraStatuses(); },
+                                      .store = store.get(),
+                                      .minFreeBytes = kMinFreeBytes,
+                                      .uptime = uptime ? uptime->store.get() : nullptr,
+                                      .alarms = link ? link->alarmStore.get() : nullptr};
+  for (const ConfiguredCamera& c : cameras) {
+    if (c.recording.record != storage::RecordMode::kOff) overviewSources.recorded.insert(c.camera.id);
+  }
+  NodeOverview overview(std::move(overviewSources));
   if (events) events->start(loops, node);
   // The public register (design/REGISTER.md), beside the link that carries
   // this node's listed cameras up.
@@ -167,6 +177,7 @@ int runServe(const Config& config, AfterServe& after) {
   if (link) {
     NodeLinkServices services =
         nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get(), publicRegister.get());
+    services.overview = [&overview] { return overview.own(); };
     // A register snapshot of a masked camera comes from the same masked stream as a look from above.
     publicPictures = [&node, masked = services.masked, maskedLive = services.maskedLive](
                          const std::string& camera) -> Result<std::shared_ptr<media::LiveStream>> {
@@ -250,6 +261,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
                                   .uptime = uptime ? uptime->store.get() : nullptr,
+                                  .overview = &overview,
                                   .events = events ? events->store() : nullptr,
                                   .onvif = config.onvif,
                                   .onvifCamera = [&config](const std::string& id) -> std::optional<http::OnvifCamera> {

@@ -210,9 +210,62 @@ export interface LinkChild extends LinkTraffic {
   connected_since: string | null;
 }
 export interface LinkState {
-  node: { id: string; name: string; tier: NodeTier; fingerprint: string };
+  node: { id: string; name: string; tier: NodeTier; fingerprint: string; shares_totals: boolean };
   parent: LinkParent | null;
   children: LinkChild[];
+}
+// GET /api/v1/overview (design/UPTIME.md, "Overview"): null figures are
+// those the node's owner does not share.
+export interface OverviewNode {
+  id: string; // dotted path from this node's child; "" for this node
+  path: string[];
+  name: string;
+  tier: NodeTier;
+  link: "self" | "connected" | "offline";
+  last_seen: string | null;
+  totals_shared: boolean;
+  cameras_named: number;
+  cameras_total: number | null;
+  cameras_online: number | null;
+  cameras_recording: number | null;
+  online_rate_7d: number | null;
+  online_rate_30d: number | null;
+  storage_used_bytes: number | null;
+  storage_bytes_per_day: number | null;
+  storage_capacity_bytes: number | null;
+  days_kept: number | null;
+  days_forecast: number | null;
+  alarms_open: number | null;
+}
+export interface OverviewCamera {
+  id: string;
+  node: string;
+  name: string;
+  online: boolean;
+  recording: boolean;
+  online_rate_7d: number | null;
+  online_rate_30d: number | null;
+}
+export interface Overview {
+  node: { id: string; name: string; tier: NodeTier };
+  at: string;
+  under: string | null;
+  totals: {
+    nodes: number;
+    nodes_offline: number;
+    cameras_total: number;
+    cameras_online: number;
+    cameras_recording: number;
+    online_rate_7d: number | null;
+    online_rate_30d: number | null;
+    storage_used_bytes: number;
+    alarms_open: number;
+  };
+  daily: { day: string; online_rate: number | null }[];
+  nodes: OverviewNode[];
+  cameras: OverviewCamera[];
+  worst_cameras: OverviewCamera[];
+  worst_nodes: OverviewNode[];
 }
 export interface Invite {
   id: number;
@@ -371,7 +424,10 @@ export interface RegisterListing {
   snapshot: boolean;
 }
 
+export const overviewPath = (under: string) => (under ? `?under=${encodeURIComponent(under)}` : "");
 export const api = {
+  overview: (under = "") => request<Overview>("GET", `/api/v1/overview${overviewPath(under)}`),
+  setSharesTotals: (shared: boolean) => request<{ shares_totals: boolean }>("PUT", "/api/v1/link/totals", { shared }),
   // device: a TV's name, for a device session (it stays signed in).
   login: (user: string, password: string, device?: string) =>
     request<Me & { token: string }>("POST", "/api/v1/login", device ? { user, password, device } : { user, password }),

@@ -22,6 +22,8 @@ import { Looks, useNewLooks } from "./looks";
 import { looksText } from "./looks_text";
 import { Network } from "./network";
 import { Register } from "./register";
+import { Overview } from "./overview";
+import { overviewText } from "./overview_text";
 import { Account, Users } from "./users";
 import { usersText } from "./users_text";
 import { networkText } from "./network_text";
@@ -39,6 +41,7 @@ type Route =
   | { page: "events" }
   | { page: "audit" }
   | { page: "looks" }
+  | { page: "overview" }
   | { page: "desk" }
   | { page: "network" }
   | { page: "notices" }
@@ -58,6 +61,7 @@ function parseRoute(): Route {
   if (parts[0] === "events") return { page: "events" };
   if (parts[0] === "audit") return { page: "audit" };
   if (parts[0] === "looks") return { page: "looks" };
+  if (parts[0] === "overview") return { page: "overview" };
   if (parts[0] === "network") return { page: "network" };
   if (parts[0] === "desk") return { page: "desk" };
   if (parts[0] === "notices") return { page: "notices" };
@@ -192,6 +196,11 @@ function App() {
                 {looks.count > 0 && <span class="badge new-looks">{looksT.newBadge(looks.count)}</span>}
               </a>
             )}
+            {me.role !== "viewer" && (
+              <a href="#/overview" class={route.page === "overview" ? "current" : ""}>
+                {overviewText().nav}
+              </a>
+            )}
             {me.role === "admin" && (
               <a href="#/network" class={route.page === "network" ? "current" : ""}>
                 {networkText().nav}
@@ -262,6 +271,7 @@ function App() {
           {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
           {route.page === "desk" && me.role !== "viewer" && <Desk active={desk} />}
           {route.page === "network" && me.role === "admin" && <Network />}
+          {route.page === "overview" && me.role !== "viewer" && <Overview />}
           {route.page === "notices" && <Notices notices={notices} />}
           {route.page === "users" && me.role === "admin" && <Users me={me} />}
           {route.page === "cameras" && me.role === "admin" && <CamerasAdmin />}

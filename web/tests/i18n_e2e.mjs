@@ -234,7 +234,8 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await desk.click('.invite-form button[type="submit"]');
   await desk.waitForSelector(".invitation svg.qr", { timeout: SHOWN });
   await noEnglish(desk, "the village's network page with a new invitation");
-  for (const [hash, ready] of [["#/audit", "table.audit tbody tr"], ["#/looks", ".looks-page p.empty"], ["#/events", ".events-page .empty"]]) {
+  for (const [hash, ready] of [["#/audit", "table.audit tbody tr"], ["#/looks", ".looks-page p.empty"], ["#/events", ".events-page .empty"],
+    ["#/overview", '.overview-page .rate-chart canvas']]) {
     await desk.goto(`${village.url}${hash}`);
     await desk.waitForSelector(ready, { timeout: SHOWN });
     await noEnglish(desk, `the village's ${hash}`);
