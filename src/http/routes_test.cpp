@@ -319,7 +319,7 @@ TEST_F(RoutesTest, ThePublicRegisterIsClosedUntilOpenedListsOnlyListedCamerasAnd
   EXPECT_EQ(get("/api/v1/register/cameras/gate/snapshot.jpg").status, 404);
   ASSERT_EQ(put("/api/v1/cameras/gate/register", R"({"listed":true,"covers":"The gate onto the square"})").status, 200);
   ASSERT_TRUE(shares_->replace({"adm", "test"}, "gate",
-                               {{Tier::kTownship, {access::ShareRight::kLive, access::ShareRight::kPlayback}}})
+                               {{Tier::kTownship, {access::ShareRight::kLive, access::ShareRight::kPlayback}, false, {}, {}}})
                   .isOk());
   EXPECT_EQ(get("/api/v1/register").status, 404);  // still closed
   auto opened = put("/api/v1/register/settings", R"({"open":true,"run_by":"Willow village committee"})");
@@ -415,7 +415,7 @@ TEST_F(RoutesTest, EveryCameraRouteDeclaresItsCameraAndTheGateAnswers404ForOther
     EXPECT_EQ(missing.body, R"({"error":"no camera \"attic\""})");
     EXPECT_EQ(call("Bad!", least).body, R"({"error":"no such camera"})");
   }
-  EXPECT_EQ(cameraRoutes, 15);  // with GET, PUT and DELETE ./detection, and ./health
+  EXPECT_EQ(cameraRoutes, 17);  // with GET, PUT and DELETE ./detection, ./health, and GET and PUT ./register
 }
 
 TEST_F(RoutesTest, ARouteNamingACameraItDoesNotHaveIsRefused) {
