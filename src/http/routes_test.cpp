@@ -23,6 +23,7 @@
 #include "http/link_routes.h"
 #include "http/live_routes.h"
 #include "http/metrics_routes.h"
+#include "http/overview_routes.h"
 #include "http/recording_routes.h"
 #include "http/register_routes.h"
 #include "http/server.h"
@@ -108,6 +109,12 @@ class RoutesTest : public ::testing::Test {
                                               const std::string&) -> Result<link::ParentRecord> {
                                return Status::failedPrecondition("no parent in this test");
                              }});
+    // The overview of a node without a link: its own row and cameras (tests/overview_test.py links real nodes).
+    addOverviewRoutes(*server_, {.node = {.id = "village-1", .name = "=Li, \"east\" village", .tier = Tier::kVillage},
+                                 .own = [] { return link::HealthSummary{.camerasTotal = 2, .camerasOnline = 1}; },
+                                 .cameras = [] {
+                                   return std::vector<OverviewCamera>{{.id = "gate", .name = "Gate", .online = true}};
+                                 }});
     auto outbox = link::Outbox::open((dir_ / "outbox.db").string(), bus_);
     ASSERT_TRUE(outbox);
     outbox_ = std::move(*outbox);
@@ -527,6 +534,26 @@ TEST_F(RoutesTest, ACamerasHealthIsItsOutagesAndOnlineRateOverTheRange) {
       "end":"2023-11-14T22:14:00Z","reason":"auth_failed","ongoing":false}])"));
   req.query = "start=2023-11-14T22:16:00Z&end=2023-11-14T22:13:00Z";
   EXPECT_EQ(server_->handle(req).status, 400);
+}
+
+TEST_F(RoutesTest, TheOverviewIsForOperatorsAndItsCsvIsQuotedAndNeverAFormula) {
+  Response res = server_->handle(request({"GET", "/api/v1/overview", Access::kOperator}, tokens_[access::Role::kOperator]));
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto o = nlohmann::json::parse(res.body);
+  EXPECT_EQ(o["totals"]["cameras_total"], 2);
+  EXPECT_EQ(o["nodes"][0]["link"], "self");
+  EXPECT_EQ(o["cameras"][0]["id"], "gate");
+  EXPECT_EQ(o["daily"].size(), 0u);
+  Request csv = request({"GET", "/api/v1/overview.csv", Access::kOperator}, tokens_[access::Role::kOperator]);
+  res = server_->handle(csv);
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.contentType, "text/csv; charset=utf-8");
+  EXPECT_THAT(res.body, ::testing::StartsWith("kind,id,node,name,tier,link,"));
+  // A comma and quotes are quoted; a leading '=' cannot run as a formula.
+  EXPECT_THAT(res.body, ::testing::HasSubstr("\r\nnode,,,\"'=Li, \"\"east\"\" village\",village,self,"));
+  EXPECT_THAT(res.body, ::testing::HasSubstr("\r\ncamera,gate,,Gate,,,,,,,true,"));
+  csv.query = "under=nowhere";
+  EXPECT_EQ(server_->handle(csv).status, 404);
 }
 
 TEST_F(RoutesTest, MeAndTheLoginNameTheUserAndThisNodesIdAndTier) {
