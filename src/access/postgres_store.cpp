@@ -226,12 +226,6 @@ SessionRecord readSession(const PgResult& r, int row) {
                        text(r, row, 5), text(r, row, 6), text(r, row, 7)};
 }
 
-// In a transaction changing the users: takes kUsersLockKey, until it ends.
-Status lockUsers(PGconn* conn) {
-  auto r = exec(conn, "lock users", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kUsersLockKey)});
-  return r ? Status::ok() : r.status();
-}
-
 // Whether the user is an enabled admin: a change to one must leave another.
 // NotFound.
 Result<bool> isEnabledAdmin(PGconn* conn, std::string_view id) {
@@ -241,7 +235,17 @@ Result<bool> isEnabledAdmin(PGconn* conn, std::string_view id) {
   return text(*r, 0, 0) == "t";
 }
 
-// After a change to an enabled admin, under lockUsers(): FailedPrecondition
+// The start of a change to user `id` that may leave no admin (updateUser,
+// deleteUser): begins `tx`, takes kUsersLockKey until it ends, and says
+// whether the user is an enabled admin. NotFound.
+Result<bool> beginAdminSensitiveChange(PGconn* conn, Transaction& tx, std::string_view id) {
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto locked = exec(conn, "lock users", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kUsersLockKey)});
+  if (!locked) return locked.status();
+  return isEnabledAdmin(conn, id);
+}
+
+// After a change to an enabled admin, under kUsersLockKey: FailedPrecondition
 // when no enabled admin is left (the caller's transaction then rolls back).
 Status checkAnAdminIsLeft(PGconn* conn) {
   auto r = exec(conn, "count admins", R"(SELECT count(*) FROM "user" WHERE role = 'admin' AND NOT disabled)");
@@ -364,19 +368,40 @@ Status PostgresAccessStore::setCameras(std::string_view id, const std::vector<st
   return tx.commit();
 }
 
-Status PostgresAccessStore::updateUser(std::string_view id, Role role, bool disabled) {
+Result<std::vector<std::string>> PostgresAccessStore::revokeCamera(std::string_view id, std::string_view camera) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
   Transaction tx(conn_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
-  VIGIL_RETURN_IF_ERROR(lockUsers(conn_));
-  auto wasAdmin = isEnabledAdmin(conn_, id);
+  auto d = exec(conn_, "delete user camera", "DELETE FROM user_camera WHERE user_id = $1 AND camera_id = $2",
+                {std::string(id), std::string(camera)});
+  if (!d) return d.status();
+  if (std::string_view(PQcmdTuples(d->get())) == "0") return Status::notFound(fmt::format("{} has no such grant", id));
+  auto r = exec(conn_, "select user cameras", "SELECT camera_id FROM user_camera WHERE user_id = $1 ORDER BY camera_id",
+                {std::string(id)});
+  if (!r) return r.status();
+  std::vector<std::string> left;
+  for (int i = 0; i < PQntuples(r->get()); ++i) left.push_back(text(*r, i, 0));
+  VIGIL_RETURN_IF_ERROR(tx.commit());
+  return left;
+}
+
+Status PostgresAccessStore::updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  auto wasAdmin = beginAdminSensitiveChange(conn_, tx, id);
   if (!wasAdmin) return wasAdmin.status();
-  auto r = exec(conn_, "update user", R"(UPDATE "user" SET role = $1, disabled = $2 WHERE id = $3)",
-                {std::string(roleName(role)), disabled ? "true" : "false", std::string(id)});
+  // exec() passes no NULL: NULLIF turns the empty text of "not given" into
+  // one, and COALESCE keeps the stored value for it.
+  auto r = exec(conn_, "update user",
+                R"(UPDATE "user" SET role = COALESCE(NULLIF($1, ''), role), )"
+                "disabled = COALESCE(NULLIF($2, '')::BOOLEAN, disabled) WHERE id = $3",
+                {role ? std::string(roleName(*role)) : "", disabled ? (*disabled ? "true" : "false") : "",
+                 std::string(id)});
   if (!r) return r.status();
   if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(conn_));
-  if (disabled) {
+  if (disabled.value_or(false)) {
     auto d = exec(conn_, "delete sessions", "DELETE FROM session WHERE user_id = $1", {std::string(id)});
     if (!d) return d.status();
   }
@@ -387,9 +412,7 @@ Status PostgresAccessStore::deleteUser(std::string_view id) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
   Transaction tx(conn_);
-  VIGIL_RETURN_IF_ERROR(tx.begin());
-  VIGIL_RETURN_IF_ERROR(lockUsers(conn_));
-  auto wasAdmin = isEnabledAdmin(conn_, id);
+  auto wasAdmin = beginAdminSensitiveChange(conn_, tx, id);
   if (!wasAdmin) return wasAdmin.status();
   for (const char* sql : {"DELETE FROM session WHERE user_id = $1", "DELETE FROM api_token WHERE user_id = $1",
                           "DELETE FROM user_camera WHERE user_id = $1"}) {

@@ -100,8 +100,9 @@ class Stmt {
   void bind(int i, int64_t value) { sqlite3_bind_int64(stmt_, i, value); }
   void bind(int i, std::optional<int64_t> value) {
     if (value) bind(i, *value);
-    else sqlite3_bind_null(stmt_, i);
+    else bindNull(i);
   }
+  void bindNull(int i) { sqlite3_bind_null(stmt_, i); }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
   std::string text(int col) const {
@@ -359,20 +360,38 @@ Status SqliteAccessStore::setCameras(std::string_view id, const std::vector<std:
   return tx.commit();
 }
 
-Status SqliteAccessStore::updateUser(std::string_view id, Role role, bool disabled) {
+Result<std::vector<std::string>> SqliteAccessStore::revokeCamera(std::string_view id, std::string_view camera) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  Stmt d(db_, "DELETE FROM user_camera WHERE user_id = ? AND camera_id = ?");
+  if (!d.prepared()) return sqliteError(db_, "delete user camera");
+  d.bind(1, id);
+  d.bind(2, camera);
+  if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete user camera");
+  if (sqlite3_changes(db_) == 0) return Status::notFound(fmt::format("{} has no such grant", id));
+  auto left = camerasOf(id);
+  if (!left) return left.status();
+  VIGIL_RETURN_IF_ERROR(tx.commit());
+  return left;
+}
+
+Status SqliteAccessStore::updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
   auto wasAdmin = isEnabledAdmin(db_, id);
   if (!wasAdmin) return wasAdmin.status();
-  Stmt s(db_, "UPDATE user SET role = ?, disabled = ? WHERE id = ?");
+  // A NULL keeps the stored value: only what is given changes.
+  Stmt s(db_, "UPDATE user SET role = COALESCE(?, role), disabled = COALESCE(?, disabled) WHERE id = ?");
   if (!s.prepared()) return sqliteError(db_, "update user");
-  s.bind(1, roleName(role));
-  s.bind(2, int64_t{disabled});
+  if (role) s.bind(1, roleName(*role));
+  else s.bindNull(1);
+  s.bind(2, disabled ? std::optional<int64_t>(*disabled) : std::nullopt);
   s.bind(3, id);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "update user");
   if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(db_));
-  if (disabled) {
+  if (disabled.value_or(false)) {
     Stmt d(db_, "DELETE FROM session WHERE user_id = ?");
     d.bind(1, id);
     if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete sessions");
