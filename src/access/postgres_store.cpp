@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <nlohmann/json.hpp>
 
 #include <charconv>
 
@@ -591,15 +592,21 @@ Result<std::vector<AuditRow>> PostgresAccessStore::auditRows(int64_t afterSeq, s
 Result<std::vector<AuditRow>> PostgresAccessStore::queryAudit(const AuditFilter& filter) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
-  // Absent bounds become the widest ones, so one statement serves all filters.
+  // Absent bounds become the widest ones and absent lists '' (NULLIF: no
+  // list), so one statement serves all filters; a list is one JSON array.
   auto r = exec(conn_, "query audit",
-                fmt::format(R"(SELECT {} FROM audit WHERE at >= $1 AND at < $2 AND ($3::text = '' OR "user" = $3) )"
-                            "AND ($4::text = '' OR camera = $4) ORDER BY seq DESC LIMIT $5",
+                fmt::format(R"(SELECT {} FROM audit WHERE at >= $1 AND at < $2 AND seq < $3 )"
+                            R"(AND ($4::text = '' OR "user" = $4) AND ($5::text = '' OR camera = $5) )"
+                            "AND ($6::text = '' OR action IN (SELECT jsonb_array_elements_text(NULLIF($6, '')::jsonb))) "
+                            "AND ($7::text = '' OR camera IN (SELECT jsonb_array_elements_text(NULLIF($7, '')::jsonb))) "
+                            "ORDER BY seq DESC LIMIT $8",
                             kAuditColumns)
                     .c_str(),
                 {std::to_string(filter.start ? filter.start->unixMicros() : INT64_MIN),
-                 std::to_string(filter.end ? filter.end->unixMicros() : INT64_MAX), filter.user, filter.camera,
-                 std::to_string(filter.limit)});
+                 std::to_string(filter.end ? filter.end->unixMicros() : INT64_MAX),
+                 std::to_string(filter.beforeSeq.value_or(INT64_MAX)), filter.user, filter.camera,
+                 filter.actions.empty() ? "" : nlohmann::json(filter.actions).dump(),
+                 filter.cameras ? nlohmann::json(*filter.cameras).dump() : "", std::to_string(filter.limit)});
   if (!r) return r.status();
   return readAuditRows(*r);
 }

@@ -1,6 +1,7 @@
 #include "access/sqlite_store.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include "access/share_row.h"
@@ -611,19 +612,28 @@ Result<std::vector<AuditRow>> SqliteAccessStore::auditRows(int64_t afterSeq, siz
 
 Result<std::vector<AuditRow>> SqliteAccessStore::queryAudit(const AuditFilter& filter) {
   std::lock_guard lock(mutex_);
-  // Absent bounds become the widest ones, so one statement serves all filters.
-  Stmt s(db_, fmt::format("SELECT {} FROM audit WHERE at >= ? AND at < ? AND (? = '' OR user = ?) "
-                          "AND (? = '' OR camera = ?) ORDER BY seq DESC LIMIT ?",
+  // Absent bounds become the widest ones and absent lists NULL, so one
+  // statement serves all filters; a list is one JSON array, however long.
+  // "+at": not through the index on at, with which SQLite reads every row
+  // in the range and sorts them all for the limit; walking seq down, it
+  // stops once the limit is met (a page costs the rows up to its oldest).
+  Stmt s(db_, fmt::format("SELECT {} FROM audit WHERE +at >= ?1 AND +at < ?2 AND seq < ?3 AND (?4 = '' OR user = ?4) "
+                          "AND (?5 = '' OR camera = ?5) "
+                          "AND (?6 IS NULL OR action IN (SELECT value FROM json_each(?6))) "
+                          "AND (?7 IS NULL OR camera IN (SELECT value FROM json_each(?7))) ORDER BY seq DESC LIMIT ?8",
                           kAuditColumns)
                   .c_str());
   if (!s.prepared()) return sqliteError(db_, "query audit");
   s.bind(1, filter.start ? filter.start->unixMicros() : INT64_MIN);
   s.bind(2, filter.end ? filter.end->unixMicros() : INT64_MAX);
-  s.bind(3, filter.user);
+  s.bind(3, filter.beforeSeq.value_or(INT64_MAX));
   s.bind(4, filter.user);
   s.bind(5, filter.camera);
-  s.bind(6, filter.camera);
-  s.bind(7, static_cast<int64_t>(filter.limit));
+  if (!filter.actions.empty()) s.bind(6, nlohmann::json(filter.actions).dump());
+  else s.bindNull(6);
+  if (filter.cameras) s.bind(7, nlohmann::json(*filter.cameras).dump());
+  else s.bindNull(7);
+  s.bind(8, static_cast<int64_t>(filter.limit));
   std::vector<AuditRow> rows;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) rows.push_back(readAuditRow(s));

@@ -136,7 +136,12 @@ struct AuditFilter {
   std::optional<WallTime> end;    // at < end
   std::string user;               // empty: any
   std::string camera;             // empty: any
-  size_t limit = 1000;            // newest rows first when more match
+  // Only rows of these kinds (AuditRow::action); empty: any.
+  std::vector<std::string> actions;
+  // Only rows about one of these cameras (an empty list: none); unset: any.
+  std::optional<std::vector<std::string>> cameras;
+  std::optional<int64_t> beforeSeq;  // seq < beforeSeq: the page after the row of that seq
+  size_t limit = 1000;               // newest rows first when more match
 };
 
 // Builds the row to append from the chain's last row (nullptr when the

@@ -650,6 +650,35 @@ TEST_F(RoutesTest, ANonAdminReadsOnlyTheLooksAtItsOwnCameras) {
   EXPECT_EQ(hidden.body, R"({"error":"no camera \"yard\""})");
 }
 
+// AUDIT.md "Who looked at my cameras", invariant 5: the store keeps to a
+// non-admin's looks at their cameras, so rows of others' business, however
+// many, hide no older look; a look at a camera gone is still left out.
+TEST_F(RoutesTest, ANonAdminReadsItsLooksOlderThanTheNewestTwentyThousandRows) {
+  namespace k = access::audit_kind;
+  ASSERT_TRUE(audit_->record({"opr", k::kPlayback, "gate", "10.0.0.9", "{}"}).isOk());
+  ASSERT_TRUE(audit_->record({"opr", k::kSnapshot, "yard", "10.0.0.9", "{}"}).isOk());
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(audit_->record({"adm", k::kLogin, "", "10.0.0.9", "{}"}).isOk());
+  ASSERT_TRUE(audit_->record({"opr", k::kSnapshot, "shed", "10.0.0.9", "{}"}).isOk());  // no camera "shed" here
+  auto answer = [&](access::Role role, std::string q) {
+    Request req = request({"GET", "/api/v1/audit", Access::kUser}, tokens_[role]);
+    req.query = std::move(q);
+    Response r = server_->handle(req);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string lines;
+    for (const auto& row : nlohmann::json::parse(r.body)) {
+      lines += row["action"].get<std::string>() + " " + row["camera"].get<std::string>() + "; ";
+    }
+    const bool cut = std::any_of(r.headers.begin(), r.headers.end(),
+                                 [](const auto& h) { return h.first == "Vigil-Searched-From"; });
+    return lines + (cut ? "cut" : "whole");
+  };
+  EXPECT_EQ(answer(access::Role::kViewer, ""), "playback gate; whole");
+  EXPECT_EQ(answer(access::Role::kOperator, "limit=1"), "snapshot yard; whole");
+  EXPECT_EQ(answer(access::Role::kOperator, ""), "snapshot yard; playback gate; whole");
+  // What the store cannot filter (a row's detail) is still sought among the newest 20 000.
+  EXPECT_EQ(answer(access::Role::kAdmin, "remote=true"), "cut");
+}
+
 // The rows link/looks.cpp writes at the owner, read back as looks: who,
 // tier, what, how long (a live_stop paired with its live_start by length),
 // refused with the reason; the node's own users' rows left out.
