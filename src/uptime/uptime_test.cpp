@@ -161,7 +161,7 @@ TEST_F(UptimeStoreTest, ACrashEndsWhatWasOpenAtTheLastHeartbeatAndTheNodeIsDownU
 
 // A long range of many outages: all of them count, the latest 1000 are
 // listed and the rest counted as omitted; SQLite sums them up and reads
-// only those listed (UPTIME.md invariant 15).
+// only those listed (UPTIME.md invariant 16).
 TEST_F(UptimeStoreTest, ALongRangeSumsUpEveryOutageAndListsTheLatestThousand) {
   auto store = open();
   ASSERT_TRUE(store->start({"door"}).isOk());
