@@ -53,7 +53,9 @@ test("an admin adds a camera by URL with a preview, edits, disables and deletes 
   await form.locator('input[type=radio][value="url"]').check();
   await form.locator(".field.url input").fill(`${camUrl}/cam/1`);
   await form.locator("button.probe").click();
-  await form.locator(".probe-result img.preview").waitFor({ timeout: SHOWN });
+  await form.locator(".probe-result img.preview").waitFor({ timeout: SHOWN }).catch(async (e) => {
+    throw new Error(`no preview: the form says "${await form.textContent()}"; ${e.message}`);
+  });
   assert.match(await form.locator(".probe-result img.preview").getAttribute("src"), /^data:image\/jpeg;base64,/);
   assert.ok(await form.locator(".probe-result img.preview").evaluate((img) => img.complete && img.naturalWidth > 0),
     "the preview decodes");
