@@ -199,6 +199,8 @@ std::vector<camera::CameraStatus> NodeCameras::statuses() const {
         std::any_of(out.begin(), out.end(), [&](const camera::CameraStatus& s) { return s.id == cameraId; })) {
       continue;
     }
+    // Disabled but still running: within Node::removeCamera's grace period.
+    std::erase_if(out, [&](const camera::CameraStatus& s) { return s.id == cameraId; });
     camera::CameraStatus s;
     s.id = id;
     s.name = c.table.value("name", id);
