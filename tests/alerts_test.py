@@ -4,8 +4,8 @@ with one camera from `vigil testcam`, `[alerts] camera_offline_after = 2`,
 and a mosquitto broker. The test camera killed: one "raised" alert on
 MQTT (`vigil/house-1/alert`) once the camera has been offline 2 s, shown
 by GET /api/v1/alerts, and no other while it stays down (a reminder
-only every `remind_every`); the camera back: one "resolved", and the
-alert is gone from the API."""
+only every `remind_every`), nor after the household restarts; the camera
+back: one "resolved", and the alert is gone from the API."""
 import json
 import os
 import time
@@ -78,6 +78,17 @@ class AlertsTest(NodesTestCase):
         self.assertEqual(open_alerts[0]["since"], raised["since"])
         # Down for a while longer: the house polls every 2 s, and tells nothing more.
         deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+        self.assertEqual(len(self.alerts(killed)), 1, self.alerts(killed))
+
+        # Restarted while the camera is still down: the alert is the same
+        # episode (kept in alerts.db), neither raised again nor forgotten.
+        house.stop()
+        house.start()
+        wait_until("the door's alert open again after the restart",
+                   lambda: [a["since"] for a in house.api("GET", "/api/v1/alerts")[1]] == [raised["since"]], ARRIVED)
+        deadline = time.monotonic() + 8  # past camera_offline_after and a few polls
         while time.monotonic() < deadline:
             time.sleep(0.5)
         self.assertEqual(len(self.alerts(killed)), 1, self.alerts(killed))

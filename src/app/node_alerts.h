@@ -21,6 +21,7 @@
 #include "link/parent_link.h"
 #include "notify/notifier.h"
 #include "storage/store.h"
+#include "uptime/alert_store.h"
 #include "uptime/alerts.h"
 #include "uptime/config.h"
 
@@ -41,7 +42,9 @@ std::string alertChangeJson(const uptime::AlertChange& change);
 
 class NodeAlerts {
  public:
-  NodeAlerts(const uptime::AlertConfig& config, AlertSources sources, notify::Notifier* notifier);
+  // `kept`: where the alerts told are kept across a restart (null: in memory).
+  NodeAlerts(const uptime::AlertConfig& config, AlertSources sources, notify::Notifier* notifier,
+             uptime::AlertStore* kept = nullptr);
   ~NodeAlerts();  // stop()s
   NodeAlerts(const NodeAlerts&) = delete;
   NodeAlerts& operator=(const NodeAlerts&) = delete;
@@ -55,14 +58,17 @@ class NodeAlerts {
 
  private:
   std::vector<uptime::AlertCondition> conditions(WallTime now);
-  // When a condition without a time of its own was first seen.
-  WallTime firstSeen(const std::string& key, WallTime now);
+  // When a condition that holds now began: the start of the episode told
+  // before a restart while it has held since, else its own time (`own`),
+  // else when it was first seen.
+  WallTime began(std::string_view kind, const std::string& subject, std::optional<WallTime> own, WallTime now);
 
   const uptime::AlertConfig config_;
   const AlertSources sources_;
   notify::Notifier* const notifier_;
+  uptime::AlertStore* const kept_;
   uptime::Alerts alerts_;  // the thread's alone
-  std::map<std::string, WallTime> seen_, seenNow_;  // likewise
+  std::map<std::string, WallTime> seen_, seenNow_, carried_;  // likewise
   mutable Mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ GUARDED_BY(mutex_) = false;
