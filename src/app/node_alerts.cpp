@@ -15,6 +15,12 @@ constexpr auto kPeriod = std::chrono::seconds(2);
 constexpr std::string_view kAlertTopic = "alert";
 constexpr std::string_view kAlertOpenTopic = "alert/open";
 
+// Neither streaming nor stopped on purpose (disabled).
+bool isDown(std::string_view cameraState) {
+  return cameraState != camera::cameraStateName(camera::CameraState::kStreaming) &&
+         cameraState != camera::cameraStateName(camera::CameraState::kStopped);
+}
+
 }  // namespace
 
 std::string alertChangeJson(const uptime::AlertChange& c) {
@@ -98,7 +104,7 @@ std::vector<uptime::AlertCondition> NodeAlerts::conditions(WallTime now) {
   std::vector<uptime::AlertCondition> out;
   seenNow_.clear();
   for (const camera::CameraStatus& c : sources_.cameras()) {
-    if (c.state == camera::CameraState::kStreaming || c.state == camera::CameraState::kStopped) continue;
+    if (!isDown(camera::cameraStateName(c.state))) continue;
     out.push_back({kind::kCameraOffline, c.id, began(kind::kCameraOffline, c.id, c.since, now),
                    c.reason.empty() ? std::string(camera::cameraStateName(c.state)) : c.reason});
   }
@@ -129,6 +135,14 @@ std::vector<uptime::AlertCondition> NodeAlerts::conditions(WallTime now) {
       if (child.state == "connected") continue;
       out.push_back({kind::kLinkDown, child.id, began(kind::kLinkDown, child.id, std::nullopt, now),
                      child.reason.empty() ? child.state : child.reason});
+    }
+  }
+  if (sources_.below) {
+    // A child's camera shared with this tier, for its desk: named as the catalog names it.
+    for (const link::RemoteCamera& c : sources_.below()) {
+      if (c.nodePath.size() != 1 || !isDown(c.entry.state)) continue;
+      out.push_back({kind::kCameraOffline, c.id, began(kind::kCameraOffline, c.id, std::nullopt, now),
+                     fmt::format("{}, {}: {}", c.entry.owner, c.entry.name, c.entry.state)});
     }
   }
   seen_.swap(seenNow_);

@@ -1,7 +1,7 @@
 #pragma once
 // A node's alerts for its owner and its desk (design/UPTIME.md, "Alerts"):
-// a thread looks every 2 s at the node's cameras, its storage and its
-// links, and tells each alert change (uptime/alerts.h: once per episode,
+// a thread looks every 2 s at the node's cameras, its storage, its links
+// and its children's cameras shared with it, and tells each alert change (uptime/alerts.h: once per episode,
 // a reminder at most every [alerts] remind_every, resolved when it ends) to
 // the log and, with [notify], to MQTT (<prefix>/<node>/alert, and the
 // retained count on alert/open) and the webhooks; the open ones are read
@@ -17,6 +17,7 @@
 
 #include "base/mutex.h"
 #include "camera/camera.h"
+#include "link/catalog.h"
 #include "link/children.h"
 #include "link/parent_link.h"
 #include "notify/notifier.h"
@@ -33,6 +34,9 @@ struct AlertSources {
   storage::Store* store = nullptr;    // null: nothing recorded
   std::function<std::optional<link::ParentLinkStatus>()> parent;  // null or none: no parent
   std::function<std::vector<link::ChildLinkStatus>()> children;   // null: none
+  // The cameras of the nodes below that are shared with this tier (the
+  // catalog): those of this node's children are watched for the desk.
+  std::function<std::vector<link::RemoteCamera>()> below;  // null: none
 };
 
 // The alert change as JSON (MQTT's payload, the webhooks' body): event

@@ -202,6 +202,7 @@ int runServe(const Config& config, AfterServe& after) {
       return link->parent->status();
     };
     alertSources.children = [&link] { return link->children->status(); };
+    if (link->catalog) alertSources.below = [&link] { return link->catalog->cameras(); };
   }
   std::unique_ptr<uptime::AlertStore> keptAlerts;
   if (!config.node.dataDir.empty()) {
