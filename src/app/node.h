@@ -71,6 +71,8 @@ class Node {
   // counts for a camera with `detect` set.
   std::vector<camera::CameraStatus> cameraStatuses() const;
   bool hasCamera(const std::string& id) const;
+  // The cameras running now that are recorded (continuously or on events).
+  std::vector<std::string> recordedCameras() const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
   media::LiveRegistry& live() { return live_; }
   // The polygons of the privacy masks that apply to what is shared only
