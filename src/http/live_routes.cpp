@@ -332,6 +332,10 @@ struct Shared {
   const std::shared_ptr<RemoteHlsLooks> remoteHls;  // null without a tier link
   Mutex mutex;
   std::map<std::string, std::shared_ptr<HlsFeed>> hls GUARDED_BY(mutex);  // by camera
+  // Snapshots of cameras below wait for their owners' frames: two workers
+  // at most, one per camera, and none for 10 s for a camera that sent none.
+  SnapshotWaits remoteSnapshots{
+      {.maxWaiting = 2, .afterFailure = std::chrono::seconds(10), .whileWaiting = std::chrono::seconds(1)}};
 
   std::shared_ptr<HlsFeed> hlsFeed(const std::string& camera) {
     MutexLock lock(mutex);
@@ -543,6 +547,10 @@ Response snapshot(Shared& shared, const Request& req) {
     }
   }
   const std::string& id = req.params.at("id");
+  const bool below = shared.context.remote && link::RemoteLooks::isRemote(id);
+  std::chrono::seconds retryAfter{};
+  std::optional<SnapshotWaits::Wait> wait = below ? shared.remoteSnapshots.begin(id, retryAfter) : std::nullopt;
+  if (below && !wait) return busyResponse(retryAfter, fmt::format("no picture of camera \"{}\" now; try again later", id));
   auto remote = openRemote(shared, req, access::ShareRight::kSnapshot);
   if (!remote) return errorResponse(remote.status());
   std::vector<media::LiveItem> items;
@@ -550,6 +558,7 @@ Response snapshot(Shared& shared, const Request& req) {
     // The owner's frames start with a keyframe once they come.
     items = firstFrames(*shared.context.live->stream(id), kRemoteSnapshotWait);
     (*remote)->close();
+    if (items.empty()) wait->failed();
   } else {
     auto viewer = shared.context.live->stream(id)->subscribe([] {});
     (void)viewer->pop(items);

@@ -38,8 +38,12 @@ struct Shared {
   explicit Shared(RegisterRoutesContext c) : context(std::move(c)), rate(context.rate) {}
   RegisterRoutesContext context;
   RateLimit rate;
-  Mutex pictureMutex;  // held while a picture is taken: one at a time
+  // One picture taken at a time for the whole node, never for a camera
+  // that had none a minute ago (kPictureAge).
+  SnapshotWaits waits{{.maxWaiting = 1, .afterFailure = kPictureAge, .whileWaiting = kPictureWait}};
+  Mutex pictureMutex;  // never held while a picture is taken
   std::map<std::string, Picture> pictures GUARDED_BY(pictureMutex);
+  uint64_t listingChanges GUARDED_BY(pictureMutex) = 0;  // a picture taken across one is not kept
 };
 
 // What each tier may watch, as the register says it: live (or a snapshot
@@ -94,7 +98,7 @@ Response registerList(Shared& shared, const Request& req) {
     if (!listing) continue;
     auto rights = c.rights(status.id);
     if (!rights) return errorResponse(rights.status());
-    const bool picture = c.store->listing(status.id).value_or(public_register::Listing{}).snapshot;
+    const bool picture = c.pictures && c.store->listing(status.id).value_or(public_register::Listing{}).snapshot;
     cameras.push_back(cameraJson(*listing, *rights, status.state == camera::CameraState::kStreaming,
                                  picture ? json(fmt::format("/api/v1/register/cameras/{}/snapshot.jpg", status.id))
                                          : json(nullptr)));
@@ -127,28 +131,58 @@ Result<std::string> takePicture(Shared& shared, const std::string& camera) {
   return std::string(jpeg->begin(), jpeg->end());
 }
 
+Response jpegResponse(std::string jpeg) {
+  Response r;
+  r.contentType = "image/jpeg";
+  r.body = std::move(jpeg);
+  return r;
+}
+
+// Never waits for a picture with a lock held, nor more than one worker at
+// a time for the whole node (SnapshotWaits): the public cannot make the
+// node's workers wait for a camera that does not answer.
 Response registerSnapshot(Shared& shared, const Request& req) {
   if (auto refused = refusedPublicly(shared, req)) return *refused;
   const std::string& camera = req.params.at("id");
   auto listing = isValidId(camera) ? shared.context.store->listing(camera) : std::nullopt;
   const auto cameras = shared.context.cameras();
-  const bool here = std::any_of(cameras.begin(), cameras.end(), [&](const auto& s) { return s.id == camera; });
-  if (!here || !listing || !listing->snapshot) return Response::error(404, "no such picture in the public register");
-  MutexLock lock(shared.pictureMutex);
-  auto it = shared.pictures.find(camera);
-  const auto now = std::chrono::steady_clock::now();
-  if (it == shared.pictures.end() || now - it->second.takenAt >= kPictureAge) {
-    auto jpeg = takePicture(shared, camera);
-    if (!jpeg) {
-      if (jpeg.status().code() == StatusCode::kUnavailable) return Response::error(503, jpeg.status().message());
-      return errorResponse(jpeg.status());
-    }
-    it = shared.pictures.insert_or_assign(camera, Picture{std::move(*jpeg), now}).first;
+  const auto status = std::find_if(cameras.begin(), cameras.end(), [&](const auto& s) { return s.id == camera; });
+  if (status == cameras.end() || !listing || !listing->snapshot || !shared.context.pictures) {
+    return Response::error(404, "no such picture in the public register");
   }
-  Response r;
-  r.contentType = "image/jpeg";
-  r.body = it->second.jpeg;
-  return r;
+  const auto now = std::chrono::steady_clock::now();
+  uint64_t listingChanges = 0;
+  {
+    MutexLock lock(shared.pictureMutex);
+    auto it = shared.pictures.find(camera);
+    if (it != shared.pictures.end() && now - it->second.takenAt < kPictureAge) return jpegResponse(it->second.jpeg);
+    listingChanges = shared.listingChanges;
+  }
+  if (status->state != camera::CameraState::kStreaming) {
+    return busyResponse(kPictureWait, fmt::format("camera \"{}\" is offline: no picture now", camera));
+  }
+  std::chrono::seconds retryAfter{};
+  auto wait = shared.waits.begin(camera, retryAfter);
+  if (!wait) {
+    MutexLock lock(shared.pictureMutex);
+    // The last picture while a new one is taken.
+    if (auto it = shared.pictures.find(camera); it != shared.pictures.end()) return jpegResponse(it->second.jpeg);
+    return busyResponse(retryAfter, fmt::format("no picture of camera \"{}\" now; try again later", camera));
+  }
+  auto jpeg = takePicture(shared, camera);
+  MutexLock lock(shared.pictureMutex);
+  if (!jpeg) {
+    wait->failed();
+    shared.pictures.erase(camera);
+    if (jpeg.status().code() == StatusCode::kUnavailable) return busyResponse(kPictureAge, jpeg.status().message());
+    return errorResponse(jpeg.status());
+  }
+  // Taken under a listing changed since: neither kept nor shown.
+  if (shared.listingChanges != listingChanges) {
+    return busyResponse(std::chrono::seconds(1), "the camera's listing changed; try again");
+  }
+  shared.pictures.insert_or_assign(camera, Picture{*jpeg, now});
+  return jpegResponse(std::move(*jpeg));
 }
 
 json settingsJson(const public_register::Settings& s) { return {{"open", s.open}, {"run_by", s.runBy}}; }
@@ -217,6 +251,7 @@ Response putListing(Shared& shared, const Request& req) {
   {
     MutexLock lock(shared.pictureMutex);
     shared.pictures.erase(camera);  // a picture shown before is not shown after a change
+    ++shared.listingChanges;
   }
   return Response::json(200, listingJson(shared.context.store->listing(camera)).dump());
 }

@@ -22,6 +22,8 @@
 #include <thread>
 
 #include "access/sqlite_store.h"
+#include "http/register_routes.h"
+#include "public_register/store.h"
 
 namespace vigil::http {
 namespace {
@@ -575,6 +577,105 @@ TEST_F(ServerTest, ASlowHandlerDoesNotHoldUpItsLoop) {
   }
   for (std::thread& t : holders) t.join();
   for (const PeerResult& result : held) EXPECT_EQ(result.out, "200");
+}
+
+// The public register's snapshots of cameras that never answer (their
+// pictures() waits until the test lets go): one picture is taken at a
+// time for the whole node and every other request is answered at once
+// (503 with Retry-After), so /healthz answers while that one still
+// waits; a camera that had no picture is not asked again for a while.
+TEST_F(ServerTest, RegisterSnapshotsOfSilentCamerasLeaveWorkersForEveryoneElse) {
+  auto opened = public_register::RegisterStore::open((dir_ / "register.db").string());
+  ASSERT_TRUE(opened);
+  std::unique_ptr<public_register::RegisterStore> registerStore = std::move(*opened);
+  ASSERT_TRUE(registerStore->setSettings({.open = true}).isOk());
+  constexpr int kCameras = 6;
+  for (int i = 0; i < kCameras; ++i) {
+    ASSERT_TRUE(registerStore->setListing("c" + std::to_string(i), public_register::Listing{"A square", true}).isOk());
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  int asked = 0;  // pictures() calls
+  bool released = false;
+  start([&](HttpServer& server) {
+    addRegisterRoutes(
+        server, {.store = registerStore.get(),
+                 .audit = audit_.get(),
+                 .nodeName = "Willow",
+                 .cameras = [] {
+                   std::vector<camera::CameraStatus> cams(kCameras);
+                   for (int i = 0; i < kCameras; ++i) {
+                     cams[i].id = "c" + std::to_string(i);
+                     cams[i].state = camera::CameraState::kStreaming;
+                   }
+                   return cams;
+                 },
+                 .listing = [](const std::string&) { return std::optional<link::PublicListing>(); },
+                 .rights = [](const std::string&) { return Result<link::TierRights>(link::TierRights{}); },
+                 .pictures = [&](const std::string& camera) -> Result<std::shared_ptr<media::LiveStream>> {
+                   std::unique_lock lock(mutex);
+                   ++asked;
+                   changed.notify_all();
+                   changed.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+                   return Status::unavailable("camera \"" + camera + "\" never answers");
+                 },
+                 .rate = {.perAddress = 1000, .perNode = 1000}});
+  });
+  constexpr int kRequests = 20;
+  std::vector<CurlResponse> answers(kRequests);
+  std::atomic<int> answered = 0;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kRequests; ++i) {
+    clients.emplace_back([&, i] {
+      answers[i] = curl("/api/v1/register/cameras/c" + std::to_string(i % kCameras) + "/snapshot.jpg");
+      ++answered;
+      std::lock_guard lock(mutex);
+      changed.notify_all();
+    });
+  }
+  auto release = [&] {
+    std::lock_guard lock(mutex);
+    released = true;
+    changed.notify_all();
+  };
+  {
+    std::unique_lock lock(mutex);
+    // All but the one taking a picture are answered while it still waits.
+    const bool quick = changed.wait_for(lock, std::chrono::seconds(30), [&] { return asked == 1 && answered == kRequests - 1; });
+    EXPECT_TRUE(quick) << "asked " << asked << ", answered " << answered;
+    if (!quick) {
+      lock.unlock();
+      release();
+      for (std::thread& t : clients) t.join();
+      return;
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    const PeerResult health = runPeer({"curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}",
+                                       base_ + "/healthz"});
+    EXPECT_EQ(health.out, "200");
+  }
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(asked, 1);  // still the one picture, still waiting
+  }
+  release();
+  for (std::thread& t : clients) t.join();
+  for (const CurlResponse& a : answers) {
+    EXPECT_EQ(a.status, 503) << a.body;
+    EXPECT_TRUE(a.headers.contains("retry-after")) << a.body;
+  }
+  // The camera that had no picture is not asked again: 503 at once.
+  std::string failed;
+  for (int i = 0; i < kRequests; ++i) {
+    if (answers[i].body.find("never answers") != std::string::npos) failed = "c" + std::to_string(i % kCameras);
+  }
+  ASSERT_FALSE(failed.empty());
+  CurlResponse again = curl("/api/v1/register/cameras/" + failed + "/snapshot.jpg");
+  EXPECT_EQ(again.status, 503);
+  EXPECT_EQ(again.headers["retry-after"], "60");
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(asked, 1);
 }
 
 TEST_F(ServerTest, StopLetsAResponseInFlightFinish) {
