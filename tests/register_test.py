@@ -145,6 +145,65 @@ class RegisterTest(NodesTestCase):
         self.assertEqual(village.api("PUT", "/api/v1/register/settings", {"open": False})[0], 200)
         self.assertEqual(anonymous(village, "/api/v1/register")[0], 404)
 
+    def test_cameras_from_the_ui_join_the_register_and_leave_it_when_removed_or_moved(self):
+        """A node with no [link] section: a camera added from the UI is in
+        its register with its retention and its picture; pointed at another
+        URL, or removed and added again under the same id, it is unlisted,
+        its picture gone, until its owner lists it again."""
+        node = self.node("village-1", "village")
+        node.start()
+        self.assertEqual(node.api("PUT", "/api/v1/register/settings", {"open": True})[0], 200)
+        well = {"id": "well", "url": f"{self.cam_base}/cam/0", "record": "continuous", "retain_days": 9}
+        status, body = node.api("POST", "/api/v1/cameras", well)
+        self.assertEqual(status, 201, body)
+        listing = {"listed": True, "covers": "The village well", "snapshot": True}
+
+        def listed_again():
+            wait_until("the well runs", lambda: node.api("PUT", "/api/v1/cameras/well/register", listing)[0] == 200,
+                       LINK_UP)
+
+        def in_register():
+            status, body = anonymous(node, "/api/v1/register")
+            self.assertEqual(status, 200, body)
+            return [c for c in json.loads(body)["cameras"] if c["covers"] == "The village well"]
+
+        def listing_once_it_runs():
+            return wait_until("the well runs", lambda: (r := node.api("GET", "/api/v1/cameras/well/register"))[0] == 200
+                              and r, LINK_UP)[0][1]
+
+        unlisted = {"listed": False, "covers": "", "snapshot": False}
+        listed_again()
+        self.assertEqual(in_register()[0]["retention_days"], 9)
+        picture = "/api/v1/register/cameras/well/snapshot.jpg"
+        status, jpeg = wait_until("the well's register picture",
+                                  lambda: (r := anonymous(node, picture))[0] == 200 and r, 130)[0]
+        self.assertEqual(jpeg[:2], b"\xff\xd8")
+
+        # Pointed at another camera: it may show something else, so it leaves the register.
+        status, body = node.api("PUT", "/api/v1/cameras/well", {**well, "url": f"{self.cam_base}/cam/1"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(listing_once_it_runs(), unlisted)
+        self.assertEqual(in_register(), [])
+        self.assertEqual(anonymous(node, picture)[0], 404)
+
+        # Listed again, then removed and added again under the same id: it starts unlisted.
+        listed_again()
+        self.assertEqual(len(in_register()), 1)
+        status, body = node.api("DELETE", "/api/v1/cameras/well")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(in_register(), [])
+        status, body = node.api("POST", "/api/v1/cameras", well)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(listing_once_it_runs(), unlisted)
+        self.assertEqual(in_register(), [])
+        self.assertEqual(anonymous(node, picture)[0], 404)
+        # Each unlisting is a register_change row naming who removed or moved the camera.
+        status, rows = node.api("GET", "/api/v1/audit?limit=100")
+        self.assertEqual(status, 200, rows)
+        unlisted = [r for r in rows if r["action"] == "register_change" and r["detail"].get("because")]
+        self.assertEqual(sorted(r["detail"]["because"] for r in unlisted), ["camera_new_view", "camera_removed"])
+        self.assertTrue(all(r["user"] == "admin" and r["camera"] == "well" for r in unlisted), unlisted)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -181,6 +181,11 @@ std::map<std::string, int> NodeCameras::retainDays() const {
   return out;
 }
 
+void NodeCameras::onChange(ChangeHook hook) {
+  MutexLock lock(mutex_);
+  onChange_ = std::move(hook);
+}
+
 void NodeCameras::attach(Node& node, storage::Store* store, access::AuditLog& audit, std::function<void()> restart) {
   MutexLock lock(mutex_);
   attached_ = {&node, store, &audit, std::move(restart)};
@@ -287,6 +292,7 @@ Result<json> NodeCameras::add(json table, bool enabled, const CameraChangeBy& by
   }
   // Written first: a change whose row cannot be written is not made.
   VIGIL_RETURN_IF_ERROR(audit(id, {{"action", "add"}, {"enabled", enabled}}, by));
+  if (onChange_) VIGIL_RETURN_IF_ERROR(onChange_({id, &*camera, true}, by));
   StoredCamera stored{.id = id, .table = std::move(table), .enabled = enabled};
   VIGIL_RETURN_IF_ERROR(store_->put(stored));
   const json shown = shownStored(stored);
@@ -320,6 +326,11 @@ Result<json> NodeCameras::update(const std::string& id, json table, std::optiona
   const bool nowEnabled = enabled.value_or(before.enabled);
   const char* action = nowEnabled == before.enabled ? "update" : nowEnabled ? "enable" : "disable";
   VIGIL_RETURN_IF_ERROR(audit(id, {{"action", action}, {"changed", changedKeys(before.table, table)}}, by));
+  if (onChange_) {
+    const bool newView = !previous || previous->camera.url != camera->camera.url ||
+                         previous->camera.subUrl != camera->camera.subUrl;
+    VIGIL_RETURN_IF_ERROR(onChange_({id, &*camera, newView}, by));
+  }
   StoredCamera stored{.id = id, .table = std::move(table), .enabled = nowEnabled};
   VIGIL_RETURN_IF_ERROR(store_->put(stored));
   const bool wasRunning = before.enabled;
@@ -335,6 +346,7 @@ Status NodeCameras::remove(const std::string& id, bool deleteRecordings, const C
   VIGIL_RETURN_IF_ERROR(checkChangeable(id));
   VIGIL_RETURN_IF_ERROR(
       audit(id, {{"action", "delete"}, {"recordings", deleteRecordings ? "deleted" : "kept"}}, by));
+  if (onChange_) VIGIL_RETURN_IF_ERROR(onChange_({id, nullptr, true}, by));
   VIGIL_RETURN_IF_ERROR(store_->remove(id));
   const bool wasRunning = stored_.at(id).enabled;
   stored_.erase(id);

@@ -36,8 +36,24 @@ struct CameraChangeBy {
   std::string client;  // the request's remote address
 };
 
+// A camera added, changed or removed from the API, as those that keep
+// something of it by its id hear of it (the public register forgets a
+// camera that is gone or may now show something else: design/REGISTER.md).
+struct CameraChange {
+  std::string id;
+  const ConfiguredCamera* camera = nullptr;  // as it is after the change; null: removed
+  // Added, removed, or its URLs changed: what it shows may not be what its
+  // id showed before.
+  bool newView = false;
+};
+
 class NodeCameras {
  public:
+  // Told of every change once its audit row is written and before it is
+  // kept; an error refuses the change. Set before the node runs.
+  using ChangeHook = std::function<Status(const CameraChange& change, const CameraChangeBy& by)>;
+  void onChange(ChangeHook hook) EXCLUDES(mutex_);
+
   // Opens <dataDir>/cameras.db with the node key of <dataDir>/node.key
   // (made on first use, mode 0600). `file`: the config file's cameras and
   // its path (named in the 409 for changing one of them).
@@ -104,6 +120,7 @@ class NodeCameras {
   Attached attached_ GUARDED_BY(mutex_);
   std::set<std::string> stopping_ GUARDED_BY(mutex_);  // in Node::removeCamera's grace period
   std::set<std::string> recordingsToDelete_ GUARDED_BY(mutex_);  // once stopped
+  ChangeHook onChange_ GUARDED_BY(mutex_);
 };
 
 // The API's view of a [[camera]] table: no password, URLs redacted,

@@ -1,8 +1,12 @@
 #include "app/node_register.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "app/node_cameras.h"
 
 #include "base/log.h"
+#include "http/register_routes.h"
 #include "http/remote_looks_audit.h"
 #include "link/enrolment_messages.h"
 
@@ -14,6 +18,10 @@ constexpr auto kLooksSpan = std::chrono::hours(24 * 30);
 // Rows read per count: a public camera looked at more often than this in
 // 30 days shows this many.
 constexpr size_t kMaxRowsCounted = 50'000;
+int retentionDays(const ConfiguredCamera& c) {
+  return c.recording.record == storage::RecordMode::kOff ? 0
+                                                           : std::clamp(c.recording.retainDays, 0, link::kMaxRetentionDays);
+}
 
 }  // namespace
 
@@ -23,21 +31,43 @@ Result<std::unique_ptr<NodeRegister>> NodeRegister::open(const std::filesystem::
   auto store = public_register::RegisterStore::open((dataDir / "register.db").string());
   if (!store) return store.status();
   std::map<std::string, int> retention;
-  for (const ConfiguredCamera& c : cameras) {
-    retention[c.camera.id] = c.recording.record == storage::RecordMode::kOff
-                                 ? 0
-                                 : std::clamp(c.recording.retainDays, 0, link::kMaxRetentionDays);
-  }
+  for (const ConfiguredCamera& c : cameras) retention[c.camera.id] = retentionDays(c);
   const std::string name = link::isValidNodeName(node.name) ? node.name : node.id;
   return std::unique_ptr<NodeRegister>(new NodeRegister(std::move(*store), name, std::move(retention), audit));
 }
 
 std::optional<link::PublicListing> NodeRegister::listing(const std::string& camera) {
   auto listed = store_->listing(camera);
-  auto days = retentionDays_.find(camera);
-  if (!listed || days == retentionDays_.end()) return std::nullopt;
+  if (!listed) return std::nullopt;
+  int days = 0;
+  {
+    MutexLock lock(mutex_);
+    auto it = retentionDays_.find(camera);
+    if (it == retentionDays_.end()) return std::nullopt;
+    days = it->second;
+  }
   const std::string runBy = store_->settings().runBy;
-  return link::PublicListing{listed->covers, runBy.empty() ? nodeName_ : runBy, days->second, looks(camera)};
+  return link::PublicListing{listed->covers, runBy.empty() ? nodeName_ : runBy, days, looks(camera)};
+}
+
+Status NodeRegister::cameraChanged(const CameraChange& change, const CameraChangeBy& by) {
+  if (change.newView && store_->listing(change.id)) {
+    // Written first, as every change to the register (design/AUDIT.md).
+    VIGIL_RETURN_IF_ERROR(audit_.record({by.user, http::kRegisterChange, change.id, by.client,
+                                         nlohmann::json{{"listed", false},
+                                                        {"covers", ""},
+                                                        {"snapshot", false},
+                                                        {"because", change.camera ? "camera_new_view" : "camera_removed"}}
+                                             .dump()}));
+    VIGIL_RETURN_IF_ERROR(store_->setListing(change.id, std::nullopt));
+  }
+  MutexLock lock(mutex_);
+  if (change.camera) {
+    retentionDays_[change.id] = retentionDays(*change.camera);
+  } else {
+    retentionDays_.erase(change.id);
+  }
+  return Status::ok();
 }
 
 int64_t NodeRegister::looks(const std::string& camera) {

@@ -22,6 +22,9 @@
 
 namespace vigil::app {
 
+struct CameraChange;
+struct CameraChangeBy;
+
 class NodeRegister {
  public:
   // `audit` counts the looks; it must outlive this object.
@@ -34,6 +37,13 @@ class NodeRegister {
   // count is older than kLooksAge.
   std::optional<link::PublicListing> listing(const std::string& camera) EXCLUDES(mutex_);
 
+  // A camera added, changed or removed from the API (NodeCameras::onChange):
+  // its retention is what it says now, and a camera that may show
+  // something else than its id showed (added, removed, another URL) is
+  // unlisted, a `register_change` audit row written first: its owner
+  // lists it again if it looks at a public place.
+  Status cameraChanged(const CameraChange& change, const CameraChangeBy& by) EXCLUDES(mutex_);
+
   static constexpr auto kLooksAge = std::chrono::seconds(5);
 
  private:
@@ -43,15 +53,15 @@ class NodeRegister {
   };
   NodeRegister(std::unique_ptr<public_register::RegisterStore> store, std::string nodeName,
                std::map<std::string, int> retentionDays, access::AuditLog& audit)
-      : store_(std::move(store)), nodeName_(std::move(nodeName)), retentionDays_(std::move(retentionDays)),
-        audit_(audit) {}
+      : store_(std::move(store)), nodeName_(std::move(nodeName)), audit_(audit),
+        retentionDays_(std::move(retentionDays)) {}
   int64_t looks(const std::string& camera) EXCLUDES(mutex_);
 
   std::unique_ptr<public_register::RegisterStore> store_;
   const std::string nodeName_;
-  const std::map<std::string, int> retentionDays_;  // 0: not recorded
   access::AuditLog& audit_;
   Mutex mutex_;
+  std::map<std::string, int> retentionDays_ GUARDED_BY(mutex_);  // of the node's cameras; 0: not recorded
   std::map<std::string, Count> counts_ GUARDED_BY(mutex_);
 };
 

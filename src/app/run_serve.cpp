@@ -173,6 +173,13 @@ int runServe(const Config& config, AfterServe& after) {
       return 1;
     }
     publicRegister = std::move(*opened);
+    // A camera from the UI is in the register with its retention; one
+    // removed, or re-pointed at another URL, leaves it.
+    if (managed) {
+      managed->onChange([reg = publicRegister.get()](const CameraChange& change, const CameraChangeBy& by) {
+        return reg->cameraChanged(change, by);
+      });
+    }
   }
   std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string&)> publicPictures;
   if (link) {

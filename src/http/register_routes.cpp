@@ -24,10 +24,6 @@ constexpr auto kPictureAge = std::chrono::seconds(60);
 constexpr auto kPictureWait = std::chrono::seconds(5);
 constexpr size_t kMaxBodyBytes = 4 * 1024;
 constexpr const char* kClosed = "the public register is not open";
-// The audit row of a change to the register (design/AUDIT.md). Kept here
-// rather than beside the other kinds in access/audit.h for now: that header
-// is included everywhere (move it there when next touching it).
-constexpr const char* kRegisterChange = "register_change";
 
 struct Picture {
   std::string jpeg;
@@ -147,9 +143,10 @@ Response registerSnapshot(Shared& shared, const Request& req) {
   auto listing = isValidId(camera) ? shared.context.store->listing(camera) : std::nullopt;
   const auto cameras = shared.context.cameras();
   const auto status = std::find_if(cameras.begin(), cameras.end(), [&](const auto& s) { return s.id == camera; });
-  if (status == cameras.end() || !listing || !listing->snapshot || !shared.context.pictures) {
+  if (status == cameras.end() || !listing || !listing->snapshot) {
     return Response::error(404, "no such picture in the public register");
   }
+  if (!shared.context.pictures) return Response::error(404, "this node shows no pictures in its public register");
   const auto now = std::chrono::steady_clock::now();
   uint64_t listingChanges = 0;
   {

@@ -32,6 +32,12 @@
 
 namespace vigil::http {
 
+// The audit row of a change to the register (design/AUDIT.md), here and
+// where a camera's removal unlists it (app::NodeRegister). Kept here rather
+// than beside the other kinds in access/audit.h for now: that header is
+// included everywhere (move it there when next touching it).
+inline constexpr const char* kRegisterChange = "register_change";
+
 struct RegisterRoutesContext {
   public_register::RegisterStore* store = nullptr;
   access::AuditLog* audit = nullptr;
