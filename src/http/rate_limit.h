@@ -6,7 +6,8 @@
 // than that on answers nobody had to log in for. Fixed windows: the
 // counts start again when a window ends; at most `maxAddresses` are
 // counted in a window, and requests from addresses past it count only
-// against the node's bound. Thread-safe.
+// against the node's bound. An IPv6 client is counted by its /64 (a host
+// usually has a whole /64 to pick addresses from). Thread-safe.
 
 #include <chrono>
 #include <map>
@@ -31,6 +32,10 @@ class RateLimit {
   // Zero: the request may be answered (and is counted). Otherwise how long
   // until the window ends, at least 1 s: answer 429 with that Retry-After.
   std::chrono::seconds admit(const std::string& address, Clock::time_point now = Clock::now()) EXCLUDES(mutex_);
+
+  // Who `address` is counted as: an IPv6 address's /64 ("2001:db8:1:2::/64"),
+  // an IPv4 address (IPv4-mapped too) itself, anything else as it is.
+  static std::string clientOf(const std::string& address);
 
  private:
   const RateLimitOptions options_;

@@ -29,5 +29,24 @@ TEST(RateLimitTest, AddressesPastTheTableCountOnlyAgainstTheNode) {
   EXPECT_EQ(rate.admit("d", t0), seconds(60));  // the node's bound
 }
 
+// A host with an IPv6 /64 picks any of its 2^64 addresses: counted as one.
+TEST(RateLimitTest, AnIpv6ClientIsCountedByItsSlash64) {
+  RateLimit rate({.window = seconds(60), .perAddress = 2, .perNode = 100, .maxAddresses = 10});
+  const auto t0 = RateLimit::Clock::time_point{} + std::chrono::hours(1);
+  EXPECT_EQ(rate.admit("2001:db8:1:2::1", t0), seconds(0));
+  EXPECT_EQ(rate.admit("2001:db8:1:2:dead:beef:0:7", t0), seconds(0));
+  EXPECT_EQ(rate.admit("2001:db8:1:2:ffff::9", t0), seconds(60));  // the same /64's third
+  EXPECT_EQ(rate.admit("2001:db8:1:3::1", t0), seconds(0));         // the next /64
+  EXPECT_EQ(rate.admit("::ffff:198.51.100.1", t0), seconds(0));
+  EXPECT_EQ(rate.admit("198.51.100.1", t0), seconds(0));  // the same IPv4 client
+  EXPECT_EQ(rate.admit("198.51.100.1", t0), seconds(60));
+
+  EXPECT_EQ(RateLimit::clientOf("2001:db8:1:2:dead:beef:0:7"), "2001:db8:1:2::/64");
+  EXPECT_EQ(RateLimit::clientOf("fe80::1%eth0"), "fe80::/64");
+  EXPECT_EQ(RateLimit::clientOf("::ffff:198.51.100.1"), "198.51.100.1");
+  EXPECT_EQ(RateLimit::clientOf("198.51.100.1"), "198.51.100.1");
+  EXPECT_EQ(RateLimit::clientOf("link"), "link");
+}
+
 }  // namespace
 }  // namespace vigil::http
