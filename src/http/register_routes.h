@@ -9,10 +9,12 @@
 //   GET/PUT /api/v1/register/settings           admins: {"open": bool, "run_by": "..."}
 //   GET/PUT /api/v1/cameras/{id}/register       admins, a camera of this node:
 //       {"listed": bool, "covers": "...", "snapshot": bool}
-// The two routes without a session are the only ones besides /healthz
-// and login (DECISIONS.md 22 and 88), each bounded per client address and
-// for the node (429 with Retry-After). Nothing in them names a user or a
-// node that looked: looks are a count. Changes are `register_change` audit
+// The two routes without a session are the only ones besides the shell,
+// /healthz, login and a TV's pairing (DECISIONS.md 22 and 88), each bounded
+// per client (an IPv6 one by its /64) and for the node (429 with
+// Retry-After); one picture at a time is taken for the whole node, the
+// other requests answered at once. Nothing in them names a user or a node
+// that looked: looks are a count. Changes are `register_change` audit
 // rows, written before they are made.
 
 #include <functional>

@@ -237,8 +237,9 @@ class RoutesTest : public ::testing::Test {
   std::vector<std::pair<std::string, bool>> events_;  // what the event routes asked for
 };
 
-// The public register's two routes are the one exception (DECISIONS.md 88):
-// they answer only once an admin opened it (RegisterRoutesTest below).
+// Besides the shell, health, login and a TV's pairing, the public
+// register's two routes (DECISIONS.md 88): they answer only once an admin
+// opened it (the register test below).
 TEST_F(RoutesTest, OnlyTheShellHealthLoginAndThePublicRegisterArePublic) {
   std::set<std::string> publicRoutes;
   for (const RouteInfo& r : server_->routes()) {
