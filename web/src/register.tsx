@@ -5,6 +5,36 @@ import { type WatchTier, registerText } from "./register_text";
 
 const kWatchOrder: WatchTier[] = ["owner", "village", "township", "county"];
 
+// The node takes one register picture at a time for all who ask (design/
+// REGISTER.md), so a picture asked for while another is taken is 503 for a
+// moment: asked again a few times, then left out.
+const kPictureTries = 5;
+const kPictureRetryMs = 3000;
+
+function RegisterPicture({ src, alt }: { src: string; alt: string }) {
+  const [tries, setTries] = useState(1);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (!failed || tries >= kPictureTries) return;
+    const timer = setTimeout(() => {
+      setFailed(false);
+      setTries(tries + 1);
+    }, kPictureRetryMs);
+    return () => clearTimeout(timer);
+  }, [failed, tries]);
+  if (failed && tries >= kPictureTries) return null;
+  return (
+    <img
+      class="register-picture"
+      src={tries === 1 ? src : `${src}?try=${tries}`}
+      alt={alt}
+      loading="lazy"
+      hidden={failed}
+      onError={() => setFailed(true)}
+    />
+  );
+}
+
 function CameraCard({ camera }: { camera: RegisterCamera }) {
   const t = registerText();
   return (
@@ -27,7 +57,7 @@ function CameraCard({ camera }: { camera: RegisterCamera }) {
         <dt>{t.online}</dt>
         <dd>{camera.online ? t.online : t.offline}</dd>
       </dl>
-      {camera.snapshot && <img class="register-picture" src={camera.snapshot} alt={t.picture} loading="lazy" />}
+      {camera.snapshot && <RegisterPicture src={camera.snapshot} alt={t.picture} />}
     </li>
   );
 }
