@@ -88,6 +88,7 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   struct Args {
     TestcamOptions options;
     std::string codec = "h264";
+    std::string audio;
     std::string size = fmt::format("{}x{}", options.width, options.height);
   };
   auto args = std::make_shared<Args>();
@@ -104,7 +105,18 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   tc->add_option("--scene", o.scenes,
                  "a JPEG that slides in and out over a still background, for detection; the first "
                  "--scene is stream 0's, the next stream 1's (\"\" keeps the test pattern)");
+  tc->add_option("--audio", args->audio,
+                 "also serve audio, over TCP: a 1 kHz beep at every second (aac: AAC-LC 16 kHz; "
+                 "pcma/pcmu: G.711 8 kHz)")
+      ->check(CLI::IsMember({"aac", "pcma", "pcmu"}));
+  tc->add_option("--audio-offset-ms", o.audioOffsetMs, "beeps this long after each second (0-900)")
+      ->capture_default_str();
   out.push_back({tc, [args] {
+                   if (!args->audio.empty()) {
+                     args->options.audio = args->audio == "aac"    ? media::AudioCodec::kAac
+                                           : args->audio == "pcma" ? media::AudioCodec::kPcma
+                                                                   : media::AudioCodec::kPcmu;
+                   }
                    args->options.codec = args->codec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
                    if (!parseSize(args->size, args->options.width, args->options.height)) {
                      fmt::print(stderr, "vigil testcam: --size: \"{}\" is not WxH like 1280x720\n", args->size);
