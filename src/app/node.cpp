@@ -103,10 +103,19 @@ class Node::CameraSink final : public camera::FrameSink {
     if (detected_) detection_->push(*detected_, frame, newSegment);
   }
 
+  // Audio is recorded beside the video of a continuously recorded camera
+  // (design/STORAGE.md, "Audio"); live view and events mode leave it out.
+  void onAudio(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
+    if (!store_) return;
+    if (!audioInput_) audioInput_ = store_->input(storage::audioStreamOf(cameraId));
+    if (audioInput_) store_->append(*audioInput_, frame, newSegment);
+  }
+
  private:
   const std::shared_ptr<media::LiveStream> live_;
   storage::Store* const store_;  // null unless recorded continuously
   storage::DirWriter::Input* input_ = nullptr;
+  storage::DirWriter::Input* audioInput_ = nullptr;
   Recording::Events* const events_;  // null unless recorded in events mode
   detect::Pipeline* const detection_;
   detect::Pipeline::Camera* const detected_;  // null unless the camera detects or may
