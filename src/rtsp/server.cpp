@@ -575,9 +575,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (queuedBytes_ > shared_->options.maxQueuedBytes) continue;  // a slow client: video decides
       const size_t auHeader = aac ? 4 : 0;  // AU-headers-length, one 13/3 AU header
       const size_t payload = auHeader + frame.size();
-      OutItem item;
-      item.arena.resize(4 + kRtpHeaderSize + payload);
-      uint8_t* h = item.arena.data();
+      Bytes arena(4 + kRtpHeaderSize + payload);
+      uint8_t* h = arena.data();
       h[0] = '$';
       h[1] = static_cast<uint8_t>(audioTransport_->interleavedRtp);
       h[2] = static_cast<uint8_t>((kRtpHeaderSize + payload) >> 8);
@@ -593,26 +592,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::copy(frame.begin(), frame.end(), p + auHeader);
       ++audioPacketCount_;
       audioOctetCount_ += static_cast<uint32_t>(payload);
-      queue_.push_back(std::move(item));
-      OutItem& q = queue_.back();
-      q.buffers.push_back(asio::buffer(q.arena));
-      q.bytes = q.arena.size();
-      queuedBytes_ += q.bytes;
+      queueFramed(std::move(arena));
     }
     writeMore();
   }
 
+  // Queues bytes framed for the TCP connection already ('$' and channel).
+  void queueFramed(Bytes framed) {
+    OutItem item;
+    item.arena = std::move(framed);
+    queue_.push_back(std::move(item));
+    OutItem& q = queue_.back();
+    q.buffers.push_back(asio::buffer(q.arena));
+    q.bytes = q.arena.size();
+    queuedBytes_ += q.bytes;
+  }
+
   void sendRtcp(const Bytes& packet, int channel) {
     if (transport_.tcp) {
-      OutItem item;
-      item.arena = {'$', static_cast<uint8_t>(channel),
-                    static_cast<uint8_t>(packet.size() >> 8), static_cast<uint8_t>(packet.size())};
-      item.arena.insert(item.arena.end(), packet.begin(), packet.end());
-      queue_.push_back(std::move(item));
-      OutItem& q = queue_.back();
-      q.buffers.push_back(asio::buffer(q.arena));
-      q.bytes = q.arena.size();
-      queuedBytes_ += q.bytes;
+      Bytes framed = {'$', static_cast<uint8_t>(channel), static_cast<uint8_t>(packet.size() >> 8),
+                      static_cast<uint8_t>(packet.size())};
+      framed.insert(framed.end(), packet.begin(), packet.end());
+      queueFramed(std::move(framed));
       writeMore();
     } else {
       error_code ec;
