@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
+#include <utility>
 
 #include "access/crypto.h"
 #include "access/test_db.h"
@@ -38,6 +40,58 @@ class AccountsTest : public AccessDbTest {
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, kBothBackends, backendParamName);
+
+// The store of an admin's Accounts whose change is overtaken by another
+// admin's: `meanwhile` runs once, right after the first user read or
+// before the first change of a user's role or grants, whichever comes
+// first, so a read-then-write-back change would write back what it read
+// before `meanwhile`.
+class OvertakenStore final : public AccountStore {
+ public:
+  OvertakenStore(AccountStore& inner, std::function<void()> meanwhile) : inner_(inner), meanwhile_(std::move(meanwhile)) {}
+
+  Result<User> findUser(std::string_view id) override {
+    auto user = inner_.findUser(id);
+    overtake();
+    return user;
+  }
+  Status setCameras(std::string_view id, const std::vector<std::string>& cameras) override {
+    overtake();
+    return inner_.setCameras(id, cameras);
+  }
+  Result<std::vector<std::string>> revokeCamera(std::string_view id, std::string_view camera) override {
+    overtake();
+    return inner_.revokeCamera(id, camera);
+  }
+  Status updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) override {
+    overtake();
+    return inner_.updateUser(id, role, disabled);
+  }
+
+  Status insertUser(const User& user) override { return inner_.insertUser(user); }
+  Result<std::vector<User>> listUsers() override { return inner_.listUsers(); }
+  Status setPasswordHash(std::string_view id, std::string_view hash) override { return inner_.setPasswordHash(id, hash); }
+  Status deleteUser(std::string_view id) override { return inner_.deleteUser(id); }
+  Status insertSession(const SessionRecord& session) override { return inner_.insertSession(session); }
+  Result<SessionRecord> findSession(std::string_view tokenHash) override { return inner_.findSession(tokenHash); }
+  Result<SessionRecord> findSessionById(std::string_view id) override { return inner_.findSessionById(id); }
+  Result<std::vector<SessionRecord>> listSessions(std::string_view userId) override { return inner_.listSessions(userId); }
+  Status touchSession(std::string_view tokenHash, WallTime at) override { return inner_.touchSession(tokenHash, at); }
+  Status deleteSession(std::string_view tokenHash) override { return inner_.deleteSession(tokenHash); }
+  Status insertApiToken(const ApiTokenRecord& token) override { return inner_.insertApiToken(token); }
+  Result<ApiTokenRecord> findApiToken(std::string_view tokenHash) override { return inner_.findApiToken(tokenHash); }
+  Result<std::vector<ApiTokenRecord>> listApiTokens() override { return inner_.listApiTokens(); }
+  Status touchApiToken(std::string_view id, WallTime at) override { return inner_.touchApiToken(id, at); }
+  Status deleteApiToken(std::string_view id) override { return inner_.deleteApiToken(id); }
+
+ private:
+  void overtake() {
+    if (auto run = std::exchange(meanwhile_, nullptr)) run();
+  }
+
+  AccountStore& inner_;
+  std::function<void()> meanwhile_;
+};
 
 TEST_P(AccountsTest, LoginGivesASessionThatAuthenticates) {
   auto login = accounts_->login("ann", "ann's password", "10.0.0.1");
@@ -399,7 +453,7 @@ TEST_P(AccountsTest, SessionsAreListedByAnOpaqueIdAndEndedOneByOne) {
   EXPECT_TRUE(accounts_->authenticate(second->token));
   EXPECT_EQ(accounts_->endSession(kCli, *ann, (*listed)[1].id).code(), StatusCode::kNotFound);
   // An admin sees and ends anyone's.
-  Principal admin{"root", Role::kAdmin, {}, std::nullopt, ""};
+  Principal admin{"root", Role::kAdmin, {}, std::nullopt, "", ""};
   auto vics = accounts_->listSessions(admin, "vic");
   ASSERT_TRUE(vics);
   ASSERT_EQ(vics->size(), 1u);
@@ -417,6 +471,65 @@ TEST_P(AccountsTest, RevokingOneCameraLeavesTheOthers) {
   EXPECT_EQ(accounts_->findUser("vic")->cameras, std::vector<std::string>{"yard"});
   EXPECT_EQ(accounts_->revokeCamera(kCli, "vic", "gate").code(), StatusCode::kNotFound);
   EXPECT_EQ(actions().back(), "permissions_change:admin");
+}
+
+// Two admins change one user at once, one the role, the other whether they
+// are disabled: both changes stay (AUDIT.md "Managing users", invariant 9).
+TEST_P(AccountsTest, TwoAdminsChangingOneUserAtOnceBothKeepTheirChange) {
+  auto session = accounts_->login("vic", "vic's password", "10.0.0.1");
+  ASSERT_TRUE(session);
+  auto other = db().openAnother();  // the other admin, on another node
+  ASSERT_TRUE(other) << other.status().toString();
+  AuditLog otherAudit(**other, clock_);
+  Accounts otherAdmin(**other, otherAudit, clock_);
+  OvertakenStore overtaken(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.changeUser({"bea", "10.0.0.6"}, "vic", std::nullopt, true).isOk());
+  });
+  Accounts admin(overtaken, *audit_, clock_);
+  ASSERT_TRUE(admin.changeUser({"adm", "10.0.0.5"}, "vic", Role::kOperator, std::nullopt).isOk());
+  auto vic = accounts_->findUser("vic");
+  ASSERT_TRUE(vic);
+  EXPECT_EQ(vic->role, Role::kOperator);
+  EXPECT_TRUE(vic->disabled);
+  EXPECT_FALSE(accounts_->authenticate(session->token));
+  // And the other way round: enabled again while promoted.
+  OvertakenStore again(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.changeUser({"bea", "10.0.0.6"}, "vic", Role::kAdmin, std::nullopt).isOk());
+  });
+  Accounts admin2(again, *audit_, clock_);
+  ASSERT_TRUE(admin2.changeUser({"adm", "10.0.0.5"}, "vic", std::nullopt, false).isOk());
+  vic = accounts_->findUser("vic");
+  ASSERT_TRUE(vic);
+  EXPECT_EQ(vic->role, Role::kAdmin);
+  EXPECT_FALSE(vic->disabled);
+}
+
+// Two admins each revoke one of a viewer's cameras at once: both are gone
+// (AUDIT.md "Managing users", invariant 9).
+TEST_P(AccountsTest, TwoRevokesAtOnceBothHold) {
+  ASSERT_TRUE(accounts_->setCameras(kCli, "vic", {"door", "gate", "yard"}).isOk());
+  auto other = db().openAnother();
+  ASSERT_TRUE(other) << other.status().toString();
+  AuditLog otherAudit(**other, clock_);
+  Accounts otherAdmin(**other, otherAudit, clock_);
+  OvertakenStore overtaken(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.revokeCamera({"bea", "10.0.0.6"}, "vic", "yard").isOk());
+  });
+  Accounts admin(overtaken, *audit_, clock_);
+  ASSERT_TRUE(admin.revokeCamera({"adm", "10.0.0.5"}, "vic", "gate").isOk());
+  EXPECT_EQ(accounts_->findUser("vic")->cameras, std::vector<std::string>{"door"});
+  // Each row names the cameras left after its own revoke.
+  auto rows = db().store().auditRows(0, 1000);
+  ASSERT_TRUE(rows && rows->size() >= 2u);
+  EXPECT_EQ(rows->back().detail, R"({"cameras":["door"],"target":"vic"})");
+  EXPECT_EQ((*rows)[rows->size() - 2].detail, R"({"cameras":["door","gate"],"target":"vic"})");
+  // A revoke of what another admin revoked first is NotFound, not a write-back.
+  OvertakenStore late(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.revokeCamera({"bea", "10.0.0.6"}, "vic", "door").isOk());
+  });
+  Accounts admin2(late, *audit_, clock_);
+  EXPECT_EQ(admin2.revokeCamera({"adm", "10.0.0.5"}, "vic", "door").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(accounts_->findUser("vic")->cameras.empty());
 }
 
 // A database from before users were managed from the UI: opened, it gains
@@ -441,6 +554,125 @@ TEST_P(AccountsTest, AnOlderDatabaseGainsTheColumnsAndItsSessionsIds) {
   EXPECT_FALSE(accounts.findUser("ann")->disabled);
   EXPECT_TRUE(accounts.endSession(kCli, *ann, ann->sessionId).isOk());
   EXPECT_FALSE(accounts.authenticate(old->token));
+}
+
+// Device sessions (AUDIT.md "Device sessions for a TV"): a TV's session
+// has no absolute end; only being unused for deviceIdleTimeout ends it.
+TEST_P(AccountsTest, ADeviceSessionOutlivesALoginsLifetimeAndEndsOnlyUnused) {
+  AccountsOptions options;
+  options.deviceIdleTimeout = std::chrono::hours(48);  // shortened: the default is 90 days
+  Accounts accounts(db().store(), *audit_, clock_, options);
+  auto tv = accounts.login("vic", "vic's password", "10.0.0.7", "TV browser", "Living-room TV");
+  ASSERT_TRUE(tv) << tv.status().toString();
+  EXPECT_EQ(tv->principal.device, "Living-room TV");
+  EXPECT_EQ(tv->expiresAt, clock_.now() + std::chrono::hours(48));
+  auto phone = accounts.login("vic", "vic's password", "10.0.0.8");
+  ASSERT_TRUE(phone);
+  // Used once a day for ten days: far past the 12 hours of a login's.
+  for (int day = 0; day < 10; ++day) {
+    clock_.advance(std::chrono::hours(24));
+    auto who = accounts.authenticate(tv->token);
+    ASSERT_TRUE(who) << day << ": " << who.status().toString();
+    EXPECT_EQ(who->user, "vic");
+    EXPECT_EQ(who->device, "Living-room TV");
+    EXPECT_EQ(who->cameras, std::vector<std::string>{"gate"});  // the user's rights, no more
+  }
+  EXPECT_FALSE(accounts.authenticate(phone->token));
+  // Another node (or this one restarted) on the same database knows it.
+  auto reopened = db().openAnother();
+  ASSERT_TRUE(reopened);
+  AuditLog audit(**reopened, clock_);
+  Accounts restarted(**reopened, audit, clock_, options);
+  ASSERT_TRUE(restarted.authenticate(tv->token));
+  // Left unused for its idle limit, it ends.
+  clock_.advance(std::chrono::hours(48));
+  EXPECT_EQ(restarted.authenticate(tv->token).status().message(), "session expired");
+  // The row holds the token's hash only, like a login's.
+  EXPECT_FALSE(db().store().findSession(sha256Hex(tv->token)));
+}
+
+TEST_P(AccountsTest, ADeviceSessionIsListedForItsUserAndEveryAdminAndRevokedAtOnce) {
+  ASSERT_TRUE(accounts_->addUser(kCli, "root", Role::kAdmin, "root's password").isOk());
+  auto tv = accounts_->login("vic", "vic's password", "10.0.0.7", "TV browser", "Living-room TV");
+  auto paired = accounts_->addDeviceSession({"ann", "10.0.0.2"}, "Kitchen TV", "10.0.0.9", "Other TV");
+  auto phone = accounts_->login("vic", "vic's password", "10.0.0.8");
+  auto root = accounts_->login("root", "root's password", "10.0.0.1");
+  ASSERT_TRUE(tv && paired && phone && root) << paired.status().toString();
+  EXPECT_EQ(paired->principal.user, "ann");
+  EXPECT_EQ(paired->principal.role, Role::kOperator);
+
+  auto vics = accounts_->listDevices(phone->principal);
+  ASSERT_TRUE(vics);
+  ASSERT_EQ(vics->size(), 1u);  // the phone's session is not a device's, ann's TV not vic's
+  EXPECT_EQ((*vics)[0].device, "Living-room TV");
+  EXPECT_EQ((*vics)[0].userId, "vic");
+  EXPECT_EQ((*vics)[0].client, "10.0.0.7");
+  auto all = accounts_->listDevices(root->principal);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].device, "Kitchen TV");  // newest first
+  EXPECT_EQ((*all)[0].client, "10.0.0.9");    // the TV's address, not the confirming phone's
+  EXPECT_EQ((*all)[0].userAgent, "Other TV");
+
+  // Not vic's to end; the admin's.
+  EXPECT_EQ(accounts_->endSession({"vic", "10.0.0.8"}, phone->principal, (*all)[0].id).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(accounts_->endSession({"root", "10.0.0.1"}, root->principal, (*all)[1].id).isOk());
+  EXPECT_EQ(accounts_->authenticate(tv->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(accounts_->authenticate(paired->token));
+  EXPECT_TRUE(accounts_->listDevices(phone->principal)->empty());
+  auto rows = db().store().auditRows(0, 1000);
+  ASSERT_TRUE(rows);
+  std::set<std::string> details;
+  for (const AuditRow& r : *rows) {
+    if (r.action == "device_pair" || r.action == "session_end" || (r.action == "login" && r.detail != "{}")) {
+      details.insert(r.action + ":" + r.user + ":" + r.detail);
+    }
+  }
+  EXPECT_EQ(details, (std::set<std::string>{
+                         fmt::format(R"(device_pair:ann:{{"device":"Kitchen TV","device_client":"10.0.0.9","session":"{}"}})",
+                                     paired->principal.sessionId),
+                         fmt::format(R"(login:vic:{{"device":"Living-room TV","session":"{}"}})", tv->principal.sessionId),
+                         fmt::format(R"(session_end:root:{{"device":"Living-room TV","session":"{}","target":"vic"}})",
+                                     tv->principal.sessionId)}));
+}
+
+TEST_P(AccountsTest, ADeviceSessionEndsWithItsUsersPasswordOrDisabling) {
+  auto tv = accounts_->login("vic", "vic's password", "10.0.0.7", "", "TV");
+  auto other = accounts_->addDeviceSession({"ann", "10.0.0.2"}, "TV", "10.0.0.9", "");
+  ASSERT_TRUE(tv && other);
+  ASSERT_TRUE(accounts_->changePassword(kCli, "vic", "vic's new password").isOk());
+  EXPECT_FALSE(accounts_->authenticate(tv->token));
+  ASSERT_TRUE(accounts_->changeUser(kCli, "ann", std::nullopt, true).isOk());
+  EXPECT_FALSE(accounts_->authenticate(other->token));
+  EXPECT_EQ(accounts_->addDeviceSession({"ann", "10.0.0.2"}, "TV", "10.0.0.9", "").status().code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_P(AccountsTest, ADeviceNameIsCheckedBeforeThePassword) {
+  for (const std::string& name : {std::string("\x01TV"), std::string(65, 't')}) {
+    auto r = accounts_->login("vic", "wrong password", "10.0.0.7", "", name);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(r.status().message().starts_with("device: ")) << r.status().message();
+  }
+  EXPECT_EQ(actions().back(), "user_add:");  // no failed login counted or audited
+}
+
+// A database from before device sessions: its sessions are logins'.
+TEST_P(AccountsTest, AnOlderDatabaseGainsTheDeviceColumn) {
+  auto old = accounts_->login("ann", "ann's password", "10.0.0.1");
+  ASSERT_TRUE(old);
+  db().exec("ALTER TABLE session DROP COLUMN device;");
+  auto reopened = db().openAnother();
+  ASSERT_TRUE(reopened) << reopened.status().toString();
+  AuditLog audit(**reopened, clock_);
+  Accounts accounts(**reopened, audit, clock_);
+  auto ann = accounts.authenticate(old->token);
+  ASSERT_TRUE(ann) << ann.status().toString();
+  EXPECT_EQ(ann->device, "");
+  auto tv = accounts.login("ann", "ann's password", "10.0.0.7", "", "TV");
+  ASSERT_TRUE(tv) << tv.status().toString();
+  EXPECT_EQ(accounts.listDevices(*ann)->size(), 1u);
 }
 
 }  // namespace

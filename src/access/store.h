@@ -48,7 +48,9 @@ struct SessionRecord {
   std::string tokenHash;  // hex SHA-256 of the token; the token itself is never stored
   std::string userId;
   WallTime createdAt;
-  WallTime expiresAt;   // absolute end of the session
+  // Absolute end of a login's session. A device session has none: its
+  // row holds when it would end if never used after being made.
+  WallTime expiresAt;
   WallTime lastSeenAt;  // for the idle timeout; refreshed at most once a minute
   // 16 hex digits, random: names the session in lists and ends. Neither
   // the token nor its hash, so a list shown to a user or an admin gives
@@ -56,6 +58,9 @@ struct SessionRecord {
   std::string id;
   std::string client;     // the address it logged in from
   std::string userAgent;  // the client's User-Agent at login, cut to 200 bytes
+  // A device session's name ("Living-room TV"; accounts.h, device
+  // sessions); empty for a login's session.
+  std::string device;
 };
 
 // A long-lived API token (accounts.h): found by its hash like a session,
@@ -81,10 +86,17 @@ class AccountStore {
   // same transaction, so no session outlives a password change.
   virtual Status setPasswordHash(std::string_view id, std::string_view hash) = 0;  // NotFound
   virtual Status setCameras(std::string_view id, const std::vector<std::string>& cameras) = 0;
-  // Sets a user's role and whether they are disabled; disabling deletes
-  // every session of the user in the same transaction. FailedPrecondition
-  // (and nothing changed) when no enabled admin would be left. NotFound.
-  virtual Status updateUser(std::string_view id, Role role, bool disabled) = 0;
+  // Takes one camera from the user's grants with one DELETE, so revokes
+  // made at once never undo each other; returns the cameras left, read in
+  // the same transaction. NotFound when the user has no such grant.
+  virtual Result<std::vector<std::string>> revokeCamera(std::string_view id, std::string_view camera) = 0;
+  // Sets what is given of a user's role and whether they are disabled, in
+  // one transaction; what is not given keeps its stored value, so two
+  // admins changing different fields at once both keep their change.
+  // Disabling deletes every session of the user in the same transaction.
+  // FailedPrecondition (and nothing changed) when no enabled admin would
+  // be left. NotFound.
+  virtual Status updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) = 0;
   // Deletes the user with their sessions, API tokens and camera grants in
   // one transaction. NotFound; FailedPrecondition for the last enabled admin.
   virtual Status deleteUser(std::string_view id) = 0;
@@ -129,7 +141,12 @@ struct AuditFilter {
   std::optional<WallTime> end;    // at < end
   std::string user;               // empty: any
   std::string camera;             // empty: any
-  size_t limit = 1000;            // newest rows first when more match
+  // Only rows of these kinds (AuditRow::action); empty: any.
+  std::vector<std::string> actions;
+  // Only rows about one of these cameras (an empty list: none); unset: any.
+  std::optional<std::vector<std::string>> cameras;
+  std::optional<int64_t> beforeSeq;  // seq < beforeSeq: the page after the row of that seq
+  size_t limit = 1000;               // newest rows first when more match
 };
 
 // Builds the row to append from the chain's last row (nullptr when the

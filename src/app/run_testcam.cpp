@@ -10,6 +10,7 @@
 #include "base/event_loops.h"
 #include "base/log.h"
 #include "base/net.h"
+#include "onvif/discovery.h"
 
 namespace vigil::app {
 
@@ -63,7 +64,19 @@ int runTestcam(const TestcamOptions& options) {
     fmt::print(stderr, "vigil testcam: {}\n", s.message());
     return kUsageError;
   }
+  std::vector<std::unique_ptr<onvif::DeviceSimulator>> devices;
+  if (options.onvifPort) {
+    for (int i = 0; i < options.streams; ++i) {
+      devices.push_back(std::make_unique<onvif::DeviceSimulator>(
+          loops.loop(0), testcamOnvifDevice(options, **catalog, server.port(), i)));
+      if (Status s = devices.back()->start(); !s.isOk()) {
+        fmt::print(stderr, "vigil testcam: ONVIF: {}\n", s.message());
+        return kUsageError;
+      }
+    }
+  }
   StopSignals signals(loops.loop(0), [&](int) {
+    for (auto& device : devices) device->stop();
     server.stop();
     loops.stop();
   });
@@ -73,6 +86,12 @@ int runTestcam(const TestcamOptions& options) {
              options.streams, media::codecName(options.codec), options.width, options.height,
              options.fps, options.bitrateKbps, HostPort{options.listen.host, server.port()}.toString(),
              options.streams - 1);
+  for (const auto& device : devices) {
+    fmt::print("testcam: ONVIF device at {} (WS-Discovery: {})\n", device->deviceServiceUrl(),
+               device->discoveryPort() == 0
+                   ? std::string("off")
+                   : HostPort{options.onvifDiscovery->host, device->discoveryPort()}.toString());
+  }
   std::fflush(stdout);
   loops.join();
   const auto stats = server.stats();
@@ -90,6 +109,7 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
     std::string codec = "h264";
     std::string audio;
     std::string size = fmt::format("{}x{}", options.width, options.height);
+    std::string onvifDiscovery = onvif::kDiscoveryGroup.toString();
   };
   auto args = std::make_shared<Args>();
   TestcamOptions& o = args->options;
@@ -111,7 +131,24 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
       ->check(CLI::IsMember({"aac", "pcma", "pcmu"}));
   tc->add_option("--audio-offset-ms", o.audioOffsetMs, "beeps this long after each second (0-900)")
       ->capture_default_str();
+  tc->add_option("--onvif-port", o.onvifPort,
+                 "serve each stream as an ONVIF device too (WS-Discovery, device, media and PTZ calls; "
+                 "PTZ is recorded, GET /debug/ptz lists it) at this port + stream number (0: any free port)");
+  tc->add_option("--onvif-user", o.onvifUser, "the ONVIF devices' user")->capture_default_str();
+  tc->add_option("--onvif-password", o.onvifPassword, "the ONVIF devices' password")->capture_default_str();
+  tc->add_option("--onvif-discovery", args->onvifDiscovery,
+                 "ADDR:PORT where the ONVIF devices answer WS-Discovery Probes (a multicast group or, for tests, "
+                 "a unicast address; \"off\": none)")
+      ->capture_default_str();
   out.push_back({tc, [args] {
+                   if (args->onvifDiscovery != "off") {
+                     auto where = parseHostPort(args->onvifDiscovery);
+                     if (!where) {
+                       fmt::print(stderr, "vigil testcam: --onvif-discovery: {}\n", where.status().message());
+                       return kUsageError;
+                     }
+                     args->options.onvifDiscovery = *where;
+                   }
                    if (!args->audio.empty()) {
                      args->options.audio = args->audio == "aac"    ? media::AudioCodec::kAac
                                            : args->audio == "pcma" ? media::AudioCodec::kPcma

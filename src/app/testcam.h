@@ -12,6 +12,7 @@
 
 #include "base/config.h"
 #include "base/status.h"
+#include "onvif/simulator.h"
 #include "rtsp/server.h"
 
 namespace vigil::app {
@@ -33,6 +34,13 @@ struct TestcamOptions {
   // track, over TCP; `audioOffsetMs` moves its beeps after the seconds.
   std::optional<media::AudioCodec> audio;
   int audioOffsetMs = 0;
+  // ONVIF (onvif/simulator.h): stream i is also a device at onvifPort + i
+  // on the listen host (0: any free port each), answering WS-Discovery
+  // Probes sent to onvifDiscovery. None: no ONVIF.
+  std::optional<uint16_t> onvifPort;
+  std::string onvifUser = "admin";
+  std::string onvifPassword = "admin";
+  std::optional<HostPort> onvifDiscovery;
 };
 
 // Checks ranges; the message names the option.
@@ -54,6 +62,11 @@ class TestcamCatalog final : public rtsp::StreamCatalog {
  private:
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams_;
 };
+
+// Stream i's ONVIF device as the simulator serves it: a main profile for
+// "/cam/i" and a sub profile for "/cam/i/sub" when the catalog has one.
+onvif::SimulatorOptions testcamOnvifDevice(const TestcamOptions& options, const rtsp::StreamCatalog& catalog,
+                                           uint16_t rtspPort, int streamIndex);
 
 // Encodes every stream, spreading the work over the cores and logging
 // progress; fails on the first encoder error.

@@ -14,31 +14,47 @@
 
 namespace vigil::http {
 
+// SameSite=Strict: a browser never sends it with a request another site
+// starts. A login's has no Max-Age: the server decides when the session
+// ends. Secure over HTTPS, so the browser never sends it in clear.
+std::string sessionCookie(std::string_view token, bool secure, bool device) {
+  constexpr int kDeviceCookieSeconds = 400 * 24 * 60 * 60;
+  return fmt::format("vigil_session={}; HttpOnly; SameSite=Strict; Path=/{}{}", token,
+                     device ? fmt::format("; Max-Age={}", kDeviceCookieSeconds) : "", secure ? "; Secure" : "");
+}
+
+nlohmann::json principalJson(const access::Principal& p, const NodeConfig& node) {
+  nlohmann::json j{{"user", p.user},
+                   {"role", access::roleName(p.role)},
+                   {"cameras", p.cameras},
+                   {"node", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
+                   {"tier", tierName(node.tier)}};
+  if (!p.device.empty()) j["device"] = p.device;
+  return j;
+}
+
+nlohmann::json sessionJson(const access::SessionRecord& s, const access::Principal& asker) {
+  return {{"id", s.id},
+          {"user", s.userId},
+          {"created_at", s.createdAt.toRfc3339()},
+          {"last_seen_at", s.lastSeenAt.toRfc3339()},
+          {"expires_at", s.expiresAt.toRfc3339()},
+          {"client", s.client},
+          {"user_agent", s.userAgent},
+          {"device", s.device.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.device)},
+          {"current", s.id == asker.sessionId}};
+}
+
 namespace {
 
 constexpr size_t kMaxAuditRows = 10000;
-// ?remote=true picks the looks from other tiers out of at most this many
-// of the newest rows that match the other filters (the store filters by
-// columns; "remote" is in a row's detail).
-constexpr size_t kRemoteLookScan = 20000;
+// What the store cannot filter by (a row's detail: ?remote=true; whether
+// a camera exists) is picked out of at most this many of the newest rows
+// that match the store's filters.
+constexpr size_t kAuditScan = 20000;
 constexpr size_t kMaxCamerasPerUser = 1000;
 
-// SameSite=Strict: a browser never sends it with a request another site
-// starts. No Max-Age: the server decides when the session ends. Secure
-// over HTTPS, so the browser never sends it in clear.
-std::string sessionCookie(std::string_view token, bool secure) {
-  return fmt::format("vigil_session={}; HttpOnly; SameSite=Strict; Path=/{}", token, secure ? "; Secure" : "");
-}
 const char* kClearCookie = "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
-
-// Who a session is, and on which node: GET /api/v1/me, and the login's answer.
-nlohmann::json principalJson(const access::Principal& p, const NodeConfig& node) {
-  return {{"user", p.user},
-          {"role", access::roleName(p.role)},
-          {"cameras", p.cameras},
-          {"node", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
-          {"tier", tierName(node.tier)}};
-}
 
 nlohmann::json auditRowJson(const access::AuditRow& r) {
   nlohmann::json detail = nlohmann::json::parse(r.detail, nullptr, false);
@@ -64,13 +80,13 @@ Response login(access::Accounts& accounts, const NodeConfig& node, const Request
   if (!body) return errorResponse(body.status());
   const auto agent = req.headers.find("user-agent");
   auto result = accounts.login(body->user, body->password, req.remoteAddress,
-                               agent == req.headers.end() ? std::string_view() : agent->second);
+                               agent == req.headers.end() ? std::string_view() : agent->second, body->device);
   if (!result) return throttledError(accounts, result.status(), isValidId(body->user) ? body->user : "", req.remoteAddress);
   nlohmann::json j = principalJson(result->principal, node);
   j["token"] = result->token;
   j["expires_at"] = result->expiresAt.toRfc3339();
   Response r = Response::json(200, j.dump());
-  r.headers.emplace_back("Set-Cookie", sessionCookie(result->token, req.secure));
+  r.headers.emplace_back("Set-Cookie", sessionCookie(result->token, req.secure, !body->device.empty()));
   return r;
 }
 
@@ -182,17 +198,6 @@ Response resetPassword(access::Accounts& accounts, const Request& req) {
   return Response::json(200, "{}");
 }
 
-nlohmann::json sessionJson(const access::SessionRecord& s, const access::Principal& asker) {
-  return {{"id", s.id},
-          {"user", s.userId},
-          {"created_at", s.createdAt.toRfc3339()},
-          {"last_seen_at", s.lastSeenAt.toRfc3339()},
-          {"expires_at", s.expiresAt.toRfc3339()},
-          {"client", s.client},
-          {"user_agent", s.userAgent},
-          {"current", s.id == asker.sessionId}};
-}
-
 // ?user= (an admin's, for another user); one's own sessions otherwise.
 Response listSessions(access::Accounts& accounts, const Request& req) {
   auto params = parseQuery(req.query);
@@ -232,10 +237,12 @@ bool isValidAuditUser(std::string_view user) {
 }
 
 // The rows that match `filter` and `keep`, newest first, at most
-// filter.limit of them, picked from the newest kRemoteLookScan rows that
-// match `filter` (the store filters by columns only). When fewer than
-// asked were found and the scan was cut, the header Vigil-Searched-From
-// names the oldest row searched: older rows need an earlier `end`.
+// filter.limit of them, read page by page from the newest, over at most
+// kAuditScan rows that match `filter` (the store filters by columns,
+// `keep` by the rest). The first page is the rows asked for, so when the
+// store's filter says it all one page does. When fewer than asked were
+// found and the scan was cut, the header Vigil-Searched-From names the
+// oldest row searched: older rows need an earlier `end`.
 struct Picked {
   std::vector<access::AuditRow> rows;
   std::optional<WallTime> searchedFrom;
@@ -243,26 +250,39 @@ struct Picked {
 Result<Picked> pickRows(access::AuditLog& audit, access::AuditFilter filter,
                         const std::function<bool(const access::AuditRow&)>& keep) {
   const size_t wanted = filter.limit;
-  filter.limit = kRemoteLookScan;
-  auto rows = audit.query(filter);
-  if (!rows) return rows.status();
   Picked picked;
-  for (access::AuditRow& r : *rows) {
-    if (picked.rows.size() == wanted) break;
-    if (keep(r)) picked.rows.push_back(std::move(r));
+  size_t scanned = 0;
+  for (size_t page = std::max<size_t>(wanted, 1);; page *= 2) {
+    filter.limit = std::min(page, kAuditScan - scanned);
+    auto rows = audit.query(filter);
+    if (!rows) return rows.status();
+    scanned += rows->size();
+    const bool more = rows->size() == filter.limit;  // older rows may match too
+    if (more) filter.beforeSeq = rows->back().seq;
+    const WallTime oldest = rows->empty() ? WallTime() : rows->back().at;
+    for (access::AuditRow& r : *rows) {
+      if (picked.rows.size() == wanted) return picked;
+      if (keep(r)) picked.rows.push_back(std::move(r));
+    }
+    if (picked.rows.size() == wanted || !more) return picked;
+    if (scanned == kAuditScan) {
+      picked.searchedFrom = oldest;
+      return picked;
+    }
   }
-  if (picked.rows.size() < wanted && rows->size() == kRemoteLookScan) picked.searchedFrom = rows->back().at;
-  return picked;
 }
 
 // The kinds of row that are looks at a camera: what a user who is not an
 // admin reads of the log (design/AUDIT.md "Who looked at my cameras").
-bool isLook(std::string_view action) {
+const std::vector<std::string>& lookKinds() {
   namespace k = access::audit_kind;
-  for (std::string_view look : {k::kLiveStart, k::kLiveStop, k::kLiveHls, k::kPlayback, k::kExport, k::kSnapshot, k::kRefused}) {
-    if (action == look) return true;
-  }
-  return false;
+  static const std::vector<std::string> kinds{k::kLiveStart, k::kLiveStop, k::kLiveHls, k::kPlayback,
+                                              k::kExport,    k::kSnapshot, k::kRefused};
+  return kinds;
+}
+
+bool isLook(std::string_view action) {
+  return std::find(lookKinds().begin(), lookKinds().end(), action) != lookKinds().end();
 }
 
 // Why another user's live view ended, when an admin's change to that
@@ -288,7 +308,15 @@ Response auditAnswer(const Request& req, access::AuditLog& audit, const CameraGa
   if (!admin && !filter.camera.empty()) {
     if (Status s = gate.admit(*req.principal, filter.camera); !s.isOk()) return errorResponse(s);
   }
-  auto picked = pickRows(audit, filter, [&](const access::AuditRow& r) {
+  // The store keeps to the looks at the cameras the user may see, as far
+  // as its columns tell (a viewer's grants); `keep` checks each row again,
+  // and that the camera exists.
+  access::AuditFilter looks = filter;
+  if (!admin) {
+    looks.actions = lookKinds();
+    if (!req.principal->hasRole(access::Role::kOperator)) looks.cameras = req.principal->cameras;
+  }
+  auto picked = pickRows(audit, looks, [&](const access::AuditRow& r) {
     if (remoteOnly && !isRemoteLook(r)) return false;
     return admin || (isLook(r.action) && !r.camera.empty() && gate.visible(*req.principal, r.camera));
   });
@@ -423,8 +451,14 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
     r.headers.emplace_back("Set-Cookie", kClearCookie);
     return r;
   });
-  server.route("GET", "/api/v1/me", Access::kUser,
-               [node](const Request& req) { return Response::json(200, principalJson(*req.principal, node).dump()); });
+  server.route("GET", "/api/v1/me", Access::kUser, [node](const Request& req) {
+    Response r = Response::json(200, principalJson(*req.principal, node).dump());
+    // A TV loads the page daily: its cookie never runs out before its session.
+    if (!req.principal->device.empty() && !req.sessionToken.empty()) {
+      r.headers.emplace_back("Set-Cookie", sessionCookie(req.sessionToken, req.secure, true));
+    }
+    return r;
+  });
   server.route("POST", "/api/v1/password", Access::kUser,
                [&accounts](const Request& req) { return changeOwnPassword(accounts, req); });
   server.route("GET", "/api/v1/users", Access::kAdmin, [&accounts](const Request&) {

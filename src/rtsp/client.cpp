@@ -194,6 +194,10 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     }
     codec_ = *video->videoCodec;
     payloadType_ = video->payloadType;
+    audioEncoding_.clear();
+    for (const SdpMedia& m : sdp->media) {
+      if (m.type == "audio" && audioEncoding_.empty()) audioEncoding_ = m.encodingName;
+    }
     const std::string base = controlBaseUrl(describe->header("Content-Base"),
                                             describe->header("Content-Location"), url_.withoutCredentials());
     const std::string trackUrl = resolveControlUrl(base, video->control);
@@ -237,8 +241,8 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
                                       {"codec", media::codecName(codec_)},
                                       {"transport", tcp_ ? "tcp" : "udp"}});
     if (observer_) {
-      observer_->onPlaying(
-          PlayingStream{codec_, tcp_, url_.withoutCredentials(), audio_ ? audio_->params : nullptr});
+      observer_->onPlaying(PlayingStream{codec_, tcp_, url_.withoutCredentials(), audio_ ? audio_->params : nullptr,
+                                         audioEncoding_});
     }
     if (!tcp_) {
       asio::co_spawn(loop_, udpReader(shared_from_this(), false), asio::detached);
@@ -760,6 +764,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   std::optional<uint32_t> ssrc_;
   media::VideoCodec codec_ = media::VideoCodec::kH264;
   int payloadType_ = -1;
+  std::string audioEncoding_;  // PlayingStream::audioEncoding
 
   // The audio track set up with the video (TCP only), if any.
   struct AudioTrack {

@@ -66,6 +66,9 @@ struct PlayingStream {
   std::string url;  // without credentials
   // The audio set up with the video; null when there is none.
   std::shared_ptr<const media::AudioParameters> audio;
+  // The encoding of the SDP's first audio section ("MPEG4-GENERIC",
+  // "PCMA"...), whether or not it is set up; empty without one.
+  std::string audioEncoding;
 };
 
 // Callbacks run on the client's loop. None runs after stop().
