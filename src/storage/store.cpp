@@ -221,7 +221,9 @@ Result<std::shared_ptr<const VirtualFile>> Store::exportMp4(const std::string& s
 Result<FragmentedPlayback> Store::fragmentedPlayback(const std::string& stream, WallTime start, WallTime end) {
   auto p = plan(stream, start, end);
   if (!p) return p.status();
-  return FragmentedPlayback::build(std::move(p.value()));
+  auto audio = plan(audioStreamOf(stream), start, end);
+  if (!audio && audio.status().code() != StatusCode::kNotFound) return audio.status();
+  return FragmentedPlayback::build(std::move(p.value()), audio ? &audio.value() : nullptr);
 }
 
 WriterStats Store::stats() const {

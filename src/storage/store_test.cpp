@@ -418,6 +418,37 @@ TEST_F(StoreTest, RecordsAudioBesideItsVideoAndExportsBoth) {
   ASSERT_TRUE(videoOnly.isOk());
   auto videoBytes = (*videoOnly)->read(0, (*videoOnly)->size());
   EXPECT_EQ(std::string(videoBytes->begin(), videoBytes->end()).find("soun"), std::string::npos);
+
+  // HLS playback: the AAC is a second track of the init segment, and each
+  // fragment has, after the video's moof and mdat, a moof of track 2 with
+  // the audio of its time (every audio sample of the range once).
+  auto playback = store->fragmentedPlayback("gate", at(2), at(5));
+  ASSERT_TRUE(playback.isOk());
+  const media::Bytes& init = *playback->inits().front();
+  EXPECT_NE(std::string(init.begin(), init.end()).find("mp4a"), std::string::npos);
+  uint64_t audioSamples = 0;
+  for (size_t i = 0; i < playback->fragments().size(); ++i) {
+    const auto& f = playback->fragments()[i];
+    ASSERT_FALSE(f.audio.empty()) << "fragment " << i;
+    for (const auto& run : f.audio) audioSamples += run.samples;
+    auto file = playback->fragment(i);
+    ASSERT_TRUE(file.isOk());
+    auto data = (*file)->read(0, (*file)->size());
+    ASSERT_TRUE(data.isOk());
+    const std::string fragment(data->begin(), data->end());
+    const size_t second = fragment.find("moof", fragment.find("moof") + 4);
+    ASSERT_NE(second, std::string::npos);
+    const size_t tfhd = fragment.find("tfhd", second);
+    EXPECT_EQ(static_cast<uint8_t>(fragment[tfhd + 11]), media::kAudioTrackId);
+  }
+  const auto& frags = playback->fragments();
+  const double seconds = static_cast<double>(frags.back().start.unixMicros() - frags.front().start.unixMicros()) / 1e6 +
+                         static_cast<double>(frags.back().mediaDuration) / 90000;
+  EXPECT_NEAR(static_cast<double>(audioSamples), seconds * 16000 / 1024, 2.0);
+  auto door = store->fragmentedPlayback("door", at(2), at(5));
+  ASSERT_TRUE(door.isOk());
+  const media::Bytes& doorInit = *door->inits().front();
+  EXPECT_EQ(std::string(doorInit.begin(), doorInit.end()).find("mp4a"), std::string::npos);
   auto report = check();
   EXPECT_TRUE(report.problems.empty()) << report.problems.front();
 }
