@@ -4,7 +4,9 @@
 //   then records of [length][flags][payload of `length` bytes], where flags
 //   give the marker bit (bit 0), the sequence step (bits 1-3: 0 duplicates,
 //   >1 loses packets) and the timestamp step (bits 4-7).
-// Every access unit that comes out must be well formed.
+// Every access unit that comes out must be well formed. Audio frames go
+// through their own timeline and onto a video clock (AudioOnVideoClock),
+// whose pts must rise within a segment.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -49,7 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       audio.emplace(rtsp::AudioCodec::kPcma, rtsp::AacParameters{});
       break;
   }
-  rtsp::StreamTimeline timeline(rtsp::StreamTimeline::Options{});
+  rtsp::StreamTimeline timeline(rtsp::StreamTimeline::Options{audio ? 16000u : 90000u, "fuzz"});
+  rtsp::AudioOnVideoClock onVideo;
+  int64_t videoPts = 0;
   uint16_t seq = 1000;
   uint32_t ts = 0xfffff000;
   int64_t now = 1'790'000'000'000'000;
@@ -79,8 +83,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     } else {
       audio->push(p);
+      // A video frame every other packet, its clock stepping with the input.
+      if (flags & 1) {
+        videoPts += (flags >> 4) * 3600;
+        onVideo.onVideo(MediaTime(videoPts), WallTime::fromUnixMicros(now), (flags & 0xe) == 0xe);
+      }
       while (auto f = audio->pop()) {
         if (f->data.empty()) std::abort();
+        auto t = timeline.onFrame(f->rtpTimestamp, WallTime::fromUnixMicros(now));
+        auto m = onVideo.map(t.captureTime, t.discontinuity);
+        if (m && !m->newSegment && m->pts <= lastPts) std::abort();
+        if (m) lastPts = m->pts;
       }
     }
   }

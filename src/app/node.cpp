@@ -50,9 +50,14 @@ struct Node::Events {
 // only. Neither the store's queue nor detection's ever blocks it.
 class Node::CameraSink final : public camera::FrameSink {
  public:
-  CameraSink(std::shared_ptr<media::LiveStream> live, storage::Store* store, Events* events,
-             detect::Pipeline* detection, detect::Pipeline::Camera* detected)
-      : live_(std::move(live)), store_(store), events_(events), detection_(detection), detected_(detected) {}
+  CameraSink(media::LiveRegistry& registry, std::shared_ptr<media::LiveStream> live, storage::Store* store,
+             Events* events, detect::Pipeline* detection, detect::Pipeline::Camera* detected)
+      : registry_(registry),
+        live_(std::move(live)),
+        store_(store),
+        events_(events),
+        detection_(detection),
+        detected_(detected) {}
 
   detect::Pipeline::Camera* detected() const { return detected_; }
 
@@ -69,10 +74,25 @@ class Node::CameraSink final : public camera::FrameSink {
     if (detected_) detection_->push(*detected_, frame, newSegment);
   }
 
+  // Audio goes to its own live stream (made at its first frame: a camera
+  // without audio has none) and is recorded beside the video of a
+  // continuously recorded camera (design/STORAGE.md, "Audio"); events mode
+  // leaves it out.
+  void onAudio(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
+    if (!liveAudio_) liveAudio_ = registry_.stream(media::liveAudioStreamOf(cameraId));
+    liveAudio_->publish(frame, newSegment);
+    if (!store_) return;
+    if (!audioInput_) audioInput_ = store_->input(storage::audioStreamOf(cameraId));
+    if (audioInput_) store_->append(*audioInput_, frame, newSegment);
+  }
+
  private:
+  media::LiveRegistry& registry_;
   const std::shared_ptr<media::LiveStream> live_;
+  std::shared_ptr<media::LiveStream> liveAudio_;
   storage::Store* const store_;  // null unless recorded continuously
   storage::DirWriter::Input* input_ = nullptr;
+  storage::DirWriter::Input* audioInput_ = nullptr;
   Events* const events_;  // null unless recorded in events mode
   detect::Pipeline* const detection_;
   detect::Pipeline::Camera* const detected_;  // null unless the camera detects or may
@@ -132,7 +152,7 @@ std::shared_ptr<Node::Slot> Node::makeSlot(ConfiguredCamera c) {
   } else if (detect.enabled()) {
     log::warn("detect.camera_not_started", {{"camera", config.id}, {"reason", "added while running: detects from the next start"}});
   }
-  slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), continuous, slot->events.get(), detection_.get(),
+  slot->sink = std::make_unique<CameraSink>(live_, live_.stream(config.id), continuous, slot->events.get(), detection_.get(),
                                             detected);
   std::vector<detect::Polygon> maskAll;
   for (const detect::Mask& m : detect.masks) {

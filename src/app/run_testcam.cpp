@@ -107,6 +107,7 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   struct Args {
     TestcamOptions options;
     std::string codec = "h264";
+    std::string audio;
     std::string size = fmt::format("{}x{}", options.width, options.height);
     std::string onvifDiscovery = onvif::kDiscoveryGroup.toString();
   };
@@ -124,6 +125,12 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   tc->add_option("--scene", o.scenes,
                  "a JPEG that slides in and out over a still background, for detection; the first "
                  "--scene is stream 0's, the next stream 1's (\"\" keeps the test pattern)");
+  tc->add_option("--audio", args->audio,
+                 "also serve audio, over TCP: a 1 kHz beep at every second (aac: AAC-LC 16 kHz; "
+                 "pcma/pcmu: G.711 8 kHz)")
+      ->check(CLI::IsMember({"aac", "pcma", "pcmu"}));
+  tc->add_option("--audio-offset-ms", o.audioOffsetMs, "beeps this long after each second (0-900)")
+      ->capture_default_str();
   tc->add_option("--onvif-port", o.onvifPort,
                  "serve each stream as an ONVIF device too (WS-Discovery, device, media and PTZ calls; "
                  "PTZ is recorded, GET /debug/ptz lists it) at this port + stream number (0: any free port)");
@@ -141,6 +148,11 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
                        return kUsageError;
                      }
                      args->options.onvifDiscovery = *where;
+                   }
+                   if (!args->audio.empty()) {
+                     args->options.audio = args->audio == "aac"    ? media::AudioCodec::kAac
+                                           : args->audio == "pcma" ? media::AudioCodec::kPcma
+                                                                   : media::AudioCodec::kPcmu;
                    }
                    args->options.codec = args->codec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
                    if (!parseSize(args->size, args->options.width, args->options.height)) {

@@ -10,6 +10,7 @@
 
 #include "app/test_pattern.h"
 #include "app/test_scene.h"
+#include "app/test_tone.h"
 #include "base/encoding.h"
 #include "base/log.h"
 #include "detect/libav.h"
@@ -203,10 +204,14 @@ Status validateTestcamOptions(const TestcamOptions& o) {
   if (o.scenes.size() > static_cast<size_t>(o.streams)) {
     return Status::invalidArgument(fmt::format("--scene given {} times for {} streams", o.scenes.size(), o.streams));
   }
+  if (o.audioOffsetMs < 0 || o.audioOffsetMs > 900) {
+    return Status::invalidArgument(fmt::format("--audio-offset-ms must be 0-900 (got {})", o.audioOffsetMs));
+  }
   return Status::ok();
 }
 
-Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(const TestcamOptions& o, int streamIndex) {
+Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(const TestcamOptions& o, int streamIndex,
+                                                                   std::shared_ptr<const rtsp::LoopedAudio> audio) {
   auto frames = encodeFrames(o, streamIndex);
   if (!frames) return frames.status();
   padToBitrate(*frames, o);
@@ -216,6 +221,7 @@ Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(const Testcam
   stream->height = o.height;
   stream->fps = o.fps;
   stream->fmtp = fmtpOf(o.codec, frames->front());
+  stream->audio = std::move(audio);
   stream->units.reserve(frames->size());
   for (size_t i = 0; i < frames->size(); ++i) {
     // Durations that add up exactly to one second per fps frames.
@@ -241,6 +247,12 @@ std::shared_ptr<const rtsp::LoopedStream> TestcamCatalog::find(std::string_view 
 
 Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions& o) {
   VIGIL_RETURN_IF_ERROR(validateTestcamOptions(o));
+  std::shared_ptr<const rtsp::LoopedAudio> audio;
+  if (o.audio) {
+    auto tone = encodeTestTone(*o.audio, o.audioOffsetMs);
+    if (!tone) return tone.status();
+    audio = std::move(tone.value());
+  }
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams(static_cast<size_t>(o.streams));
   std::atomic<int> nextIndex{0}, done{0};
   std::mutex mutex;
@@ -251,7 +263,7 @@ Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions
   for (unsigned w = 0; w < workers; ++w) {
     threads.emplace_back([&] {
       for (int i = nextIndex++; i < o.streams; i = nextIndex++) {
-        auto s = encodeTestStream(o, i);
+        auto s = encodeTestStream(o, i, audio);
         std::lock_guard lock(mutex);
         if (!s) {
           if (failure.isOk()) failure = s.status();

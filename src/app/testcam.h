@@ -30,6 +30,10 @@ struct TestcamOptions {
   // Stream i shows scenes[i] (a JPEG sliding in and out, test_scene.h)
   // instead of the test pattern, when given and not empty.
   std::vector<std::string> scenes;
+  // Every stream also serves this audio (app/test_tone.h) as a second
+  // track, over TCP; `audioOffsetMs` moves its beeps after the seconds.
+  std::optional<media::AudioCodec> audio;
+  int audioOffsetMs = 0;
   // ONVIF (onvif/simulator.h): stream i is also a device at onvifPort + i
   // on the listen host (0: any free port each), answering WS-Discovery
   // Probes sent to onvifDiscovery. None: no ONVIF.
@@ -42,9 +46,10 @@ struct TestcamOptions {
 // Checks ranges; the message names the option.
 Status validateTestcamOptions(const TestcamOptions& options);
 
-// Encodes the loop of one stream (its number is burnt into the picture).
-Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(const TestcamOptions& options,
-                                                                   int streamIndex);
+// Encodes the loop of one stream (its number is burnt into the picture),
+// with `audio` as its audio track when given.
+Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(
+    const TestcamOptions& options, int streamIndex, std::shared_ptr<const rtsp::LoopedAudio> audio = nullptr);
 
 // Serves "/cam/0" .. "/cam/N-1".
 class TestcamCatalog final : public rtsp::StreamCatalog {

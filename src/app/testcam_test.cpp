@@ -2,8 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <future>
+
+#include <boost/asio/post.hpp>
+
 #include "app/test_scene.h"
+#include "app/test_tone.h"
+#include "base/event_loops.h"
+#include "detect/libav.h"
 #include "media/send_time_sei.h"
+#include "rtsp/client.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
 
 namespace vigil::app {
 namespace {
@@ -56,6 +70,144 @@ TEST(Testcam, CatalogServesCamPaths) {
   EXPECT_NE((*catalog)->find("/cam/0"), (*catalog)->find("/cam/1"));
   for (const char* bad : {"/cam/2", "/cam/", "/cam/01", "/cam/-1", "/cam/1x", "/x/0", ""}) {
     EXPECT_EQ((*catalog)->find(bad), nullptr) << bad;
+  }
+}
+
+// Keyframe and audio frames as an RTSP client delivers them.
+class AvRecorder : public rtsp::RtspClientObserver {
+ public:
+  void onPlaying(const rtsp::PlayingStream& s) override {
+    std::lock_guard lock(mutex_);
+    audio_ = s.audio;
+  }
+  void onFrame(media::Frame frame, bool) override {
+    std::lock_guard lock(mutex_);
+    if (frame.keyframe) keyframes_.push_back(frame.pts);
+    lastVideo_ = frame.pts;
+  }
+  void onAudio(media::Frame frame, bool) override {
+    std::lock_guard lock(mutex_);
+    audioFrames_.push_back(std::move(frame));
+    cv_.notify_all();
+  }
+  void onStopped(const Status&) override {}
+  bool waitAudio(size_t n) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] { return audioFrames_.size() >= n; });
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::shared_ptr<const media::AudioParameters> audio_;
+  std::vector<MediaTime> keyframes_;
+  MediaTime lastVideo_;
+  std::vector<media::Frame> audioFrames_;
+};
+
+// The pts (on the video clock) of each beep's first loud sample, decoding
+// the frames with libavcodec as a player would.
+std::vector<MediaTime> beepOnsets(const media::AudioParameters& params, const std::vector<media::Frame>& frames) {
+  const AVCodec* codec = avcodec_find_decoder(params.codec == media::AudioCodec::kAac    ? AV_CODEC_ID_AAC
+                                              : params.codec == media::AudioCodec::kPcma ? AV_CODEC_ID_PCM_ALAW
+                                                                                         : AV_CODEC_ID_PCM_MULAW);
+  detect::AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
+  ctx->sample_rate = params.sampleRate;
+  av_channel_layout_default(&ctx->ch_layout, params.channels);
+  if (!params.config.empty()) {
+    ctx->extradata = static_cast<uint8_t*>(av_mallocz(params.config.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    std::copy(params.config.begin(), params.config.end(), ctx->extradata);
+    ctx->extradata_size = static_cast<int>(params.config.size());
+  }
+  EXPECT_EQ(avcodec_open2(ctx.get(), codec, nullptr), 0);
+  detect::AvPacketPtr packet(av_packet_alloc());
+  detect::AvFramePtr decoded(av_frame_alloc());
+  std::vector<MediaTime> onsets;
+  std::optional<MediaTime> lastLoud;
+  for (const media::Frame& f : frames) {
+    av_new_packet(packet.get(), static_cast<int>(f.data.size()));
+    std::copy(f.data.begin(), f.data.end(), packet->data);
+    EXPECT_EQ(avcodec_send_packet(ctx.get(), packet.get()), 0);
+    av_packet_unref(packet.get());
+    while (avcodec_receive_frame(ctx.get(), decoded.get()) == 0) {
+      for (int i = 0; i < decoded->nb_samples; ++i) {
+        const double v = decoded->format == AV_SAMPLE_FMT_FLTP
+                             ? reinterpret_cast<const float*>(decoded->data[0])[i]
+                             : reinterpret_cast<const int16_t*>(decoded->data[0])[i] / 32768.0;
+        if (std::abs(v) < 0.2) continue;
+        const MediaTime at = f.pts + MediaDuration(int64_t{i} * 90000 / params.sampleRate);
+        // A beep starts after more than half a second of quiet. Not in the
+        // first two frames: AAC's first frame decodes without the one
+        // before it to overlap with, so its sound is not whole.
+        const bool settled = (at - frames.front().pts).ticks() > 2 * 1024 * 90000 / params.sampleRate;
+        if ((!lastLoud || (at - *lastLoud).ticks() > 45000) && settled) onsets.push_back(at);
+        lastLoud = at;
+      }
+      av_frame_unref(decoded.get());
+    }
+  }
+  return onsets;
+}
+
+// testcam's beeps come with its keyframes (--gop = fps): through vigil's
+// RTSP server and client, each beep's pts on the video clock is a
+// keyframe's, give or take a few ms (AAC's decoder delay is the encoder's
+// padding, which testcam's pts take out); with --audio-offset-ms 300 it
+// is 300 ms after one. (design/DECISIONS.md 87; ingest invariant in
+// design/ARCHITECTURE.md "Audio".)
+TEST(Testcam, AudioArrivesOnTheVideoClockInSync) {
+  for (auto [codec, offsetMs] : {std::pair{media::AudioCodec::kAac, 0}, std::pair{media::AudioCodec::kPcma, 0},
+                                 std::pair{media::AudioCodec::kAac, 300}}) {
+    SCOPED_TRACE(fmt::format("{} offset {}", media::audioCodecName(codec), offsetMs));
+    auto o = small(media::VideoCodec::kH264);
+    o.audio = codec;
+    o.audioOffsetMs = offsetMs;
+    auto catalog = buildTestcamCatalog(o);
+    ASSERT_TRUE(catalog.isOk()) << catalog.status().toString();
+    EventLoopPool loops(2);
+    rtsp::RtspServer server(loops, *catalog);
+    ASSERT_TRUE(server.listen({"127.0.0.1", 0}).isOk());
+    loops.start();
+    AvRecorder recorder;
+    std::unique_ptr<rtsp::RtspClient> client;
+    auto onLoop = [&](auto f) {
+      std::promise<void> done;
+      boost::asio::post(loops.loop(1), [&] {
+        f();
+        done.set_value();
+      });
+      done.get_future().wait();
+    };
+    onLoop([&] {
+      client = std::make_unique<rtsp::RtspClient>(
+          loops.loop(1), rtsp::RtspClientOptions{.url = fmt::format("rtsp://127.0.0.1:{}/cam/0", server.port())},
+          &recorder);
+      client->start();
+    });
+    // 2.2 s of audio: two or three beeps.
+    const size_t frames = codec == media::AudioCodec::kAac ? 35 : 110;
+    const bool arrived = recorder.waitAudio(frames);
+    onLoop([&] { client->stop(); });
+    server.stop();
+    loops.stop();
+    loops.join();
+    ASSERT_TRUE(arrived);
+    std::lock_guard lock(recorder.mutex_);
+    ASSERT_TRUE(recorder.audio_);
+    EXPECT_EQ(recorder.audio_->codec, codec);
+    for (size_t i = 1; i < recorder.audioFrames_.size(); ++i) {
+      EXPECT_GT(recorder.audioFrames_[i].pts, recorder.audioFrames_[i - 1].pts);
+    }
+    const auto onsets = beepOnsets(*recorder.audio_, recorder.audioFrames_);
+    ASSERT_GE(onsets.size(), 2u);
+    for (MediaTime onset : onsets) {
+      int64_t nearest = INT64_MAX;
+      for (MediaTime k : recorder.keyframes_) {
+        const int64_t d = (onset - k).ticks() - int64_t{offsetMs} * 90;
+        if (std::abs(d) < std::abs(nearest)) nearest = d;
+      }
+      // 20 ms: a G.711 packet; the 100 ms of the brief is far looser.
+      EXPECT_LT(std::abs(nearest), 20 * 90) << "beep at " << onset.ticks();
+    }
   }
 }
 

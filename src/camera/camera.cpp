@@ -145,6 +145,8 @@ void Camera::onPlaying(const rtsp::PlayingStream& stream) {
   {
     MutexLock lock(mutex_);
     status_.codec = stream.codec;
+    status_.audio.reset();
+    if (stream.audio) status_.audio = *stream.audio;
   }
   sessionPlayed_ = true;
   setState(CameraState::kStreaming, "", ReasonCode::kNone);
@@ -172,6 +174,10 @@ void Camera::onFrame(media::Frame frame, bool newSegment) {
                                  {"suppressed", segmentLog_.suppressed()}});
   }
   if (sink_) sink_->onFrame(config_.id, std::make_shared<const media::Frame>(std::move(frame)), newSegment);
+}
+
+void Camera::onAudio(media::Frame frame, bool newSegment) {
+  if (sink_) sink_->onAudio(config_.id, std::make_shared<const media::Frame>(std::move(frame)), newSegment);
 }
 
 void Camera::onStopped(const Status& reason) {

@@ -61,6 +61,8 @@ struct CameraStatus {
   std::optional<WallTime> since;
   bool everStreamed = false;
   std::optional<media::VideoCodec> codec;
+  // The audio set up with the video, if any (design/DECISIONS.md 87).
+  std::optional<media::AudioParameters> audio;
   int width = 0;
   int height = 0;
   double fps = 0;          // over the last few seconds
@@ -87,6 +89,8 @@ class FrameSink {
  public:
   virtual ~FrameSink() = default;
   virtual void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) = 0;
+  // An audio frame of the camera (rtsp/client.h, onAudio); same rules.
+  virtual void onAudio(const std::string& /*cameraId*/, const media::SharedFrame& /*frame*/, bool /*newSegment*/) {}
 };
 
 struct Backoff {
@@ -132,6 +136,7 @@ class Camera : private rtsp::RtspClientObserver {
 
   void onPlaying(const rtsp::PlayingStream& stream) override;
   void onFrame(media::Frame frame, bool newSegment) override;
+  void onAudio(media::Frame frame, bool newSegment) override;
   void onStopped(const Status& reason) override;
 
   boost::asio::io_context& loop_;

@@ -10,6 +10,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "audio/g711_to_aac.h"
+#include "base/log.h"
 #include "base/mutex.h"
 #include "detect/snapshot.h"
 #include "http/live_frames.h"
@@ -366,22 +368,29 @@ struct Shared {
 // arrived), sent on the connection's loop. While the socket's
 // queue is over kSendWindow nothing is popped, so a slow client's backlog
 // builds up in the registry, whose policy (skip to a keyframe, then
-// disconnect) is the only one.
+// disconnect) is the only one. With the camera's audio stream, its frames
+// are fragments of a second track, AAC as it comes and G.711 transcoded
+// to AAC for this viewer (DECISIONS 87): the track is there when the
+// stream's latest audio frame is there as the viewer starts.
 class LiveSender : public std::enable_shared_from_this<LiveSender> {
  public:
   LiveSender(std::shared_ptr<WebSocketChannel> channel, asio::steady_timer timer)
       : channel_(std::move(channel)), timer_(std::move(timer)) {}
 
-  void start(media::LiveStream& stream) {
-    viewer_ = stream.subscribe([weak = weak_from_this(), executor = channel_->executor()] {
+  // `audio`: the camera's audio stream, or null for video only.
+  void start(media::LiveStream& stream, media::LiveStream* audio) {
+    auto onReady = [weak = weak_from_this(), executor = channel_->executor()] {
       asio::post(executor, [weak] {
         if (auto self = weak.lock()) self->drain();
       });
-    });
+    };
+    if (audio) audioViewer_ = audio->subscribe(onReady);
+    viewer_ = stream.subscribe(onReady);
     drain();
   }
   void stop() {
     viewer_.reset();
+    audioViewer_.reset();
     timer_.cancel();
   }
   // Why the sender closed its socket itself, if it did (for live_stop).
@@ -403,11 +412,35 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
       });
       return;
     }
+    if (audioViewer_) {
+      if (Status status = audioViewer_->pop(audioItems_); !status.isOk()) return close(status);
+      if (!started_ && !writer_.hasAudio() && !audioItems_.empty()) chooseAudio(*audioItems_.front().frame->audio);
+    }
     if (Status status = viewer_->pop(items_); !status.isOk()) return close(status);
     for (const media::LiveItem& item : items_) {
-      if (!send(item)) break;
+      if (!send(item)) return;
     }
     items_.clear();
+    for (const media::LiveItem& item : audioItems_) {
+      if (!sendAudio(item.frame)) return;
+    }
+    audioItems_.clear();
+  }
+
+  // The audio track of this viewer's init segments, from the audio
+  // stream's first frame: AAC as it is, G.711 as its transcoder's output.
+  void chooseAudio(const media::AudioParameters& params) {
+    if (params.codec == media::AudioCodec::kAac) {
+      writer_.setAudio(audioItems_.front().frame->audio);
+      return;
+    }
+    auto transcoder = audio::G711ToAac::create(params);
+    if (!transcoder) {
+      log::warn("live.audio.not_transcoded", {{"reason", transcoder.status()}});
+      return;
+    }
+    transcoder_ = std::move(transcoder.value());
+    writer_.setAudio(transcoder_->output());
   }
 
   void close(const Status& reason) {
@@ -417,6 +450,7 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   }
 
   bool send(const media::LiveItem& item) {
+    started_ = true;
     auto out = writer_.write(item.frame, item.newSegment || item.discontinuity);
     if (!out) {
       endReason_ = "unsendable";
@@ -431,19 +465,40 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
       queued = channel_->sendText(nlohmann::json{{"type", "init"}, {"codec", out->codec}}.dump()) &&
                channel_->sendBinary(out->init);
     }
-    queued = queued && channel_->sendBinary(out->fragment.contiguous());
-    if (!queued) {
-      close(Status::resourceExhausted("viewer too slow: its send queue is full"));
-      return false;
+    return queue(queued && channel_->sendBinary(out->fragment.contiguous()));
+  }
+
+  bool sendAudio(const media::SharedFrame& frame) {
+    if (!writer_.hasAudio()) return true;
+    std::vector<media::SharedFrame> aac{frame};
+    if (transcoder_) {
+      auto transcoded = transcoder_->push(*frame);
+      if (!transcoded) return true;  // a frame the decoder refused is a moment of silence
+      aac = std::move(transcoded.value());
+    } else if (frame->audio->codec != media::AudioCodec::kAac) {
+      return true;  // the camera's audio changed codec: heard again on the next view
+    }
+    for (media::SharedFrame& f : aac) {
+      auto fragment = writer_.writeAudio(std::move(f));
+      if (fragment && !queue(channel_->sendBinary(fragment->contiguous()))) return false;
     }
     return true;
+  }
+
+  bool queue(bool queued) {
+    if (!queued) close(Status::resourceExhausted("viewer too slow: its send queue is full"));
+    return queued;
   }
 
   std::shared_ptr<WebSocketChannel> channel_;
   asio::steady_timer timer_;
   std::unique_ptr<media::LiveViewer> viewer_;
+  std::unique_ptr<media::LiveViewer> audioViewer_;
   std::vector<media::LiveItem> items_;
+  std::vector<media::LiveItem> audioItems_;
   media::LiveFmp4Writer writer_;
+  std::unique_ptr<audio::G711ToAac> transcoder_;
+  bool started_ = false;  // a video frame was written: the tracks are fixed
   std::string_view endReason_;
 };
 
@@ -585,16 +640,23 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
   auto remote = openRemote(*shared, req, access::ShareRight::kLive);
   if (!remote) return remote.status();
   const std::string camera = req.params.at("id");
+  auto query = parseQuery(req.query);
+  if (!query) return query.status();
   auto stream = shared->context.live->stream(camera);
+  // ?audio=1: the camera's sound too (the camera page; the grid never asks).
+  std::shared_ptr<media::LiveStream> audio;
+  if (auto it = query->find("audio"); it != query->end() && it->second == "1") {
+    audio = shared->context.live->find(media::liveAudioStreamOf(camera));
+  }
   auto sender = std::make_shared<std::shared_ptr<LiveSender>>();
   const auto opened = std::chrono::steady_clock::now();
   VIGIL_RETURN_IF_ERROR(shared->audit(req, access::audit_kind::kLiveStart));
   WebSocketSession session;
-  session.onOpen = [sender, stream, remote = *remote](std::shared_ptr<WebSocketChannel> channel) {
+  session.onOpen = [sender, stream, audio, remote = *remote](std::shared_ptr<WebSocketChannel> channel) {
     if (remote) remote->attach(channel);
     asio::steady_timer timer(channel->executor());
     *sender = std::make_shared<LiveSender>(std::move(channel), std::move(timer));
-    (*sender)->start(*stream);
+    (*sender)->start(*stream, audio.get());
   };
   session.onClose = [sender, shared, req, opened, place = std::move(*slot),
                      remote = *remote](std::string_view serverReason) {

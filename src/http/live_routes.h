@@ -1,7 +1,9 @@
 #pragma once
 // Live video of a camera (BRIEF §3), from the live registry (media/live.h):
 //   GET /api/v1/cameras/{id}/live           WebSocket: a text {"type":"init","codec":...}, the fMP4
-//                                            init segment, then one fragment per frame from a keyframe
+//                                            init segment, then one fragment per frame from a keyframe;
+//                                            ?audio=1: the camera's sound as a second track (AAC; G.711
+//                                            transcoded for this viewer: DECISIONS 87)
 //   GET /api/v1/cameras/{id}/live.m3u8      HLS, fMP4 segments of about a second (media/hls.h)
 //   GET /api/v1/cameras/{id}/live/{segment} its init-N.mp4 and N.m4s
 //   GET /api/v1/cameras/{id}/snapshot.jpg   the latest keyframe as JPEG (?width= to scale down)

@@ -70,6 +70,13 @@ MaskingSink::~MaskingSink() {
   state_->next = nullptr;
 }
 
+// Audio has nothing to mask: it goes on at once (a few masked frames
+// behind its video, which the pts put right again).
+void MaskingSink::onAudio(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) {
+  MutexLock lock(state_->nextMutex);
+  if (state_->next) state_->next->onAudio(cameraId, frame, newSegment);
+}
+
 void MaskingSink::onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) {
   State& s = *state_;
   MutexLock lock(s.mutex);

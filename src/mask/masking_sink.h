@@ -28,6 +28,7 @@ class MaskingSink final : public camera::FrameSink {
   ~MaskingSink() override;
 
   void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override;
+  void onAudio(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override;
   // Frames dropped because the queue was full.
   uint64_t dropped() const;
 

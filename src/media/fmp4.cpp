@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 #include "media/mp4_boxes.h"
@@ -11,7 +13,34 @@ namespace vigil::media {
 
 using mp4::BoxWriter;
 
-Result<Bytes> fmp4InitSegment(const VideoParameters& params) {
+namespace {
+
+// Empty sample tables: every sample is in a fragment.
+void writeEmptySampleTables(BoxWriter& t) {
+  for (const char* type : {"stts", "stsc", "stco"}) {
+    const size_t box = t.openFull(type, 0, 0);
+    t.u32(0);
+    t.close(box);
+  }
+  const size_t stsz = t.openFull("stsz", 0, 0);
+  t.u32(0);
+  t.u32(0);
+  t.close(stsz);
+}
+
+void writeTrex(BoxWriter& w, uint32_t trackId) {
+  const size_t trex = w.openFull("trex", 0, 0);
+  w.u32(trackId);
+  w.u32(1);  // default_sample_description_index
+  w.u32(0);  // default_sample_duration, _size, _flags: every trun says
+  w.u32(0);
+  w.u32(0);
+  w.close(trex);
+}
+
+}  // namespace
+
+Result<Bytes> fmp4InitSegment(const VideoParameters& params, const AudioParameters* audio) {
   auto config = mp4::decoderConfiguration(params);
   if (!config) return config.status();
   const std::vector<mp4::SampleEntry> entries{{&params, std::move(config.value())}};
@@ -21,30 +50,29 @@ Result<Bytes> fmp4InitSegment(const VideoParameters& params) {
   // iso5: default-base-is-moof and tfdt; iso6: the brand MSE parsers expect.
   mp4::writeFtyp(w, "iso5", 0x200, {"iso5", "iso6", "mp41"});
   const size_t moov = w.open("moov");
-  mp4::writeMvhd(w, times);
-  mp4::writeVideoTrak(w, times, entries, mp4::HevcEntry::kHvc1, [](BoxWriter& t) {
-    // Empty sample tables: every sample is in a fragment.
-    for (const char* type : {"stts", "stsc", "stco"}) {
-      const size_t box = t.openFull(type, 0, 0);
-      t.u32(0);
-      t.close(box);
-    }
-    const size_t stsz = t.openFull("stsz", 0, 0);
-    t.u32(0);
-    t.u32(0);
-    t.close(stsz);
-  });
+  mp4::writeMvhd(w, times, audio ? 2 : 1);
+  mp4::writeVideoTrak(w, times, entries, mp4::HevcEntry::kHvc1, writeEmptySampleTables, kVideoTrackId);
+  if (audio) mp4::writeAudioTrak(w, times, {audio}, writeEmptySampleTables, kAudioTrackId);
   const size_t mvex = w.open("mvex");
-  const size_t trex = w.openFull("trex", 0, 0);
-  w.u32(1);  // track_ID
-  w.u32(1);  // default_sample_description_index
-  w.u32(0);  // default_sample_duration, _size, _flags: every trun says
-  w.u32(0);
-  w.u32(0);
-  w.close(trex);
+  writeTrex(w, kVideoTrackId);
+  if (audio) writeTrex(w, kAudioTrackId);
   w.close(mvex);
   w.close(moov);
   return out;
+}
+
+std::string codecString(const AudioParameters& params) {
+  if (params.codec == AudioCodec::kPcma) return "alaw";
+  if (params.codec == AudioCodec::kPcmu) return "ulaw";
+  // The audio object type: the config's first 5 bits (2: AAC-LC).
+  const int objectType = params.config.empty() ? 2 : params.config[0] >> 3;
+  return fmt::format("mp4a.40.{}", objectType);
+}
+
+uint32_t audioFrameDuration(const Frame& frame) {
+  const AudioParameters& a = *frame.audio;
+  const uint64_t samples = a.codec == AudioCodec::kAac ? 1024 : frame.data.size() / static_cast<size_t>(std::max(a.channels, 1));
+  return static_cast<uint32_t>(samples * MediaDuration::kTicksPerSecond / static_cast<uint64_t>(std::max(a.sampleRate, 1)));
 }
 
 Result<std::string> codecString(const VideoParameters& params) {
@@ -68,7 +96,8 @@ Result<std::string> codecString(const VideoParameters& params) {
   return out;
 }
 
-Bytes fragmentHeader(uint32_t sequence, uint64_t baseDecodeTime, std::span<const FragmentSample> samples) {
+Bytes fragmentHeader(uint32_t sequence, uint64_t baseDecodeTime, std::span<const FragmentSample> samples,
+                     uint32_t trackId) {
   // sample_flags: sample_depends_on 2 (an I picture) for keyframes; else
   // depends_on 1 and sample_is_non_sync_sample.
   constexpr uint32_t kKeyframeFlags = 0x02000000;
@@ -82,7 +111,7 @@ Bytes fragmentHeader(uint32_t sequence, uint64_t baseDecodeTime, std::span<const
   w.close(mfhd);
   const size_t traf = w.open("traf");
   const size_t tfhd = w.openFull("tfhd", 0, 0x020000);  // default-base-is-moof
-  w.u32(1);                                              // track_ID
+  w.u32(trackId);
   w.close(tfhd);
   const size_t tfdt = w.openFull("tfdt", 1, 0);
   w.u64(baseDecodeTime);
@@ -138,7 +167,8 @@ Bytes Fragment::contiguous() const {
 }
 
 Result<Fragment> buildFragment(uint32_t sequence, uint64_t baseDecodeTime,
-                               std::vector<std::shared_ptr<const Frame>> frames, std::optional<uint32_t> lastDuration) {
+                               std::vector<std::shared_ptr<const Frame>> frames, std::optional<uint32_t> lastDuration,
+                               uint32_t trackId) {
   if (frames.empty()) return Status::invalidArgument("a fragment needs at least one frame");
   constexpr uint32_t kDefaultDuration = MediaDuration::kTicksPerSecond / 25;
   std::vector<FragmentSample> samples(frames.size());
@@ -163,7 +193,7 @@ Result<Fragment> buildFragment(uint32_t sequence, uint64_t baseDecodeTime,
     total += duration;
   }
   Fragment out;
-  out.header = fragmentHeader(sequence, baseDecodeTime, samples);
+  out.header = fragmentHeader(sequence, baseDecodeTime, samples, trackId);
   out.frames = std::move(frames);
   out.baseDecodeTime = baseDecodeTime;
   out.duration = total;
@@ -174,12 +204,13 @@ Result<LiveFmp4Writer::Output> LiveFmp4Writer::write(std::shared_ptr<const Frame
   if (!frame->params) return Status::failedPrecondition("a frame without parameter sets");
   Output out;
   if (!params_ || (frame->params != params_ && *frame->params != *params_)) {
-    auto init = fmp4InitSegment(*frame->params);
+    auto init = fmp4InitSegment(*frame->params, audio_.get());
     if (!init) return init.status();
     auto codec = codecString(*frame->params);
     if (!codec) return codec.status();
     out.init = std::make_shared<const Bytes>(std::move(init.value()));
     out.codec = std::move(codec.value());
+    if (audio_) out.codec += "," + codecString(*audio_);
     params_ = frame->params;
   }
   if (lastPts_ && !restart) {
@@ -187,11 +218,29 @@ Result<LiveFmp4Writer::Output> LiveFmp4Writer::write(std::shared_ptr<const Frame
     if (delta > 0 && delta <= std::numeric_limits<uint32_t>::max()) lastDuration_ = static_cast<uint32_t>(delta);
   }
   lastPts_ = frame->pts;
+  lastDecodeTime_ = decodeTime_;
   auto fragment = buildFragment(++sequence_, decodeTime_, {std::move(frame)}, lastDuration_);
   if (!fragment) return fragment.status();
   decodeTime_ += fragment->duration;
   out.fragment = std::move(fragment.value());
   return out;
+}
+
+std::optional<Fragment> LiveFmp4Writer::writeAudio(std::shared_ptr<const Frame> frame) {
+  if (!audio_ || !lastPts_ || !frame->audio) return std::nullopt;
+  constexpr int64_t kFollowOn = MediaDuration::kTicksPerSecond / 10;
+  int64_t at = static_cast<int64_t>(lastDecodeTime_) + (frame->pts - *lastPts_).ticks();
+  if (audioEnd_ && std::abs(at - static_cast<int64_t>(*audioEnd_)) <= kFollowOn) {
+    at = static_cast<int64_t>(*audioEnd_);
+  } else if (at < 0 || (audioEnd_ && at < static_cast<int64_t>(*audioEnd_))) {
+    return std::nullopt;
+  }
+  const uint32_t duration = audioFrameDuration(*frame);
+  if (duration == 0) return std::nullopt;
+  auto fragment = buildFragment(++sequence_, static_cast<uint64_t>(at), {std::move(frame)}, duration, kAudioTrackId);
+  if (!fragment) return std::nullopt;
+  audioEnd_ = static_cast<uint64_t>(at) + duration;
+  return std::move(fragment.value());
 }
 
 }  // namespace vigil::media

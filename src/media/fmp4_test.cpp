@@ -190,5 +190,50 @@ TEST(LiveFmp4Writer, InitFirstAndOnNewParametersThenAFragmentPerFrame) {
   EXPECT_EQ(writer.write(at(903000, false, nullptr), false).status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST(LiveFmp4Writer, AudioIsASecondTrackPlacedByItsPtsAgainstTheVideo) {
+  LiveFmp4Writer writer;
+  auto aac = std::make_shared<const AudioParameters>(
+      AudioParameters{AudioCodec::kAac, 16000, 1, aacLcAudioSpecificConfig(16000, 1)});
+  writer.setAudio(aac);
+  auto video = [&](int64_t pts, bool key) {
+    auto f = std::const_pointer_cast<Frame>(frame(pts, key, 10));
+    f->params = std::make_shared<const VideoParameters>(h264());
+    return f;
+  };
+  auto sound = [&](int64_t pts) {
+    auto f = std::const_pointer_cast<Frame>(frame(pts, true, 20));
+    f->audio = aac;
+    return f;
+  };
+  EXPECT_FALSE(writer.writeAudio(sound(500)).has_value()) << "no video yet: no clock";
+  auto first = writer.write(video(1000, true), false);
+  ASSERT_TRUE(first.isOk());
+  EXPECT_EQ(first->codec, "avc1.64000b,mp4a.40.2");
+  const Bytes& init = *first->init;
+  EXPECT_EQ(init, *fmp4InitSegment(h264(), aac.get()));
+  // The second trak is the sound's, and mvex has a trex for each.
+  const size_t moov = findBox(init, "moov");
+  const size_t trak = findBox(init, "moov/trak");
+  const size_t second = findBox(init, "trak", trak + be32(init, trak), moov + be32(init, moov));
+  ASSERT_NE(second, std::string_view::npos);
+  EXPECT_NE(findBox(init, "trak/mdia/minf/stbl/stsd/mp4a", second), std::string_view::npos);
+  const size_t trex = findBox(init, "moov/mvex/trex");
+  EXPECT_EQ(be32(init, findBox(init, "trex", trex + be32(init, trex)) + 12), kAudioTrackId);
+
+  ASSERT_TRUE(writer.write(video(4600, false), false).isOk());  // decode time 3600
+  // 1000 ticks after that frame: 4600 on the fragments' timeline; 1024
+  // samples at 16 kHz last 5760 ticks.
+  auto a = writer.writeAudio(sound(5600));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->baseDecodeTime, 4600u);
+  EXPECT_EQ(a->duration, 5760u);
+  EXPECT_EQ(be32(a->header, findBox(a->header, "moof/traf/tfhd") + 12), kAudioTrackId);
+  // A frame a little early or late follows on exactly; one far back is dropped.
+  auto b = writer.writeAudio(sound(5600 + 5760 - 900));
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->baseDecodeTime, 4600u + 5760u);
+  EXPECT_FALSE(writer.writeAudio(sound(-50000)).has_value());
+}
+
 }  // namespace
 }  // namespace vigil::media

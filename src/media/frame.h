@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "base/time.h"
+#include "media/audio.h"
 #include "media/h26x.h"
 
 namespace vigil::media {
@@ -21,13 +22,17 @@ struct VideoParameters {
   friend bool operator==(const VideoParameters&, const VideoParameters&) = default;
 };
 
-// One access unit (a coded picture) of a video stream.
+// One access unit of a video stream (a coded picture) or of the camera's
+// audio stream (design/DECISIONS.md 87).
 struct Frame {
   MediaTime pts;            // 90 kHz, strictly increasing within a stream segment; decode time (DECISIONS 47)
   WallTime captureTime;     // from RTCP sender reports, else arrival time
   bool keyframe = false;
-  Bytes data;               // NAL units, each with a 4-byte big-endian length prefix
-  std::shared_ptr<const VideoParameters> params;  // current parameter sets
+  Bytes data;               // NAL units, each with a 4-byte big-endian length prefix; audio: one raw AAC frame or G.711 bytes
+  std::shared_ptr<const VideoParameters> params;  // current parameter sets; null for audio
+  // Set on audio frames only: their pts are on the clock of the camera's
+  // main video stream (rtsp/client.h), and every one is a keyframe.
+  std::shared_ptr<const AudioParameters> audio;
 };
 
 // A frame once received: immutable, one buffer shared by the live

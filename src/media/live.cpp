@@ -196,6 +196,14 @@ std::shared_ptr<LiveStream> LiveRegistry::stream(const std::string& id) {
   return stream;
 }
 
+std::shared_ptr<LiveStream> LiveRegistry::find(const std::string& id) const {
+  MutexLock lock(mutex_);
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+std::string liveAudioStreamOf(std::string_view camera) { return std::string(camera) + ".audio"; }
+
 std::vector<LiveStreamStats> LiveRegistry::stats() const {
   std::vector<std::shared_ptr<LiveStream>> streams;
   {

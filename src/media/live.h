@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/mutex.h"
@@ -189,7 +190,11 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   LiveStreamStats stats_ GUARDED_BY(mutex_);          // but id and the gauges, filled by stats()
 };
 
-// Every live stream of a node, by stream id (a camera id today).
+// The live stream of a camera's audio (frames with Frame::audio, on the
+// video's clock): "<camera>.audio", made when its first audio frame comes.
+std::string liveAudioStreamOf(std::string_view camera);
+
+// Every live stream of a node, by stream id (a camera id, or its audio's).
 class LiveRegistry {
  public:
   explicit LiveRegistry(LiveOptions options = {}, const Clock& clock = SystemClock::instance());
@@ -197,6 +202,8 @@ class LiveRegistry {
   // The stream of `id`, made on first use; callers check that the camera
   // exists. Thread-safe; the publisher may keep the pointer.
   std::shared_ptr<LiveStream> stream(const std::string& id);
+  // The stream of `id` if it was made, else null. Thread-safe.
+  std::shared_ptr<LiveStream> find(const std::string& id) const;
   // Every stream's counters, by id, for /metrics. Thread-safe.
   std::vector<LiveStreamStats> stats() const;
 

@@ -1,5 +1,7 @@
 #include "media/mp4_boxes.h"
 
+#include <algorithm>
+
 #include "media/parameter_sets.h"
 
 namespace vigil::media::mp4 {
@@ -169,9 +171,20 @@ void writeSampleEntry(BoxWriter& w, const SampleEntry& e, HevcEntry hevc) {
 
 }  // namespace
 
-void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,
-                    const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId) {
-  const VideoParameters& first = *entries.front().params;
+namespace {
+
+// What sets a video and an audio trak apart.
+struct TrakKind {
+  uint32_t width = 0, height = 0;  // tkhd, 16.16
+  uint16_t volume = 0;             // tkhd, 8.8
+  std::string_view handler;        // "vide" | "soun"
+  std::string_view handlerName;    // with its NUL
+  std::function<void(BoxWriter&)> sampleDescriptions;  // the entries of stsd
+  uint32_t entries = 0;
+};
+
+void writeTrak(BoxWriter& w, const TrackTimes& times, const TrakKind& kind,
+               const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId) {
   const size_t trak = w.open("trak");
   const size_t tkhd = w.openFull("tkhd", 1, 3);  // enabled, in movie
   w.u64(times.created);
@@ -184,11 +197,11 @@ void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<Sam
   w.zeros(8);
   w.u16(0);  // layer
   w.u16(0);  // alternate_group
-  w.u16(0);  // volume
+  w.u16(kind.volume);
   w.u16(0);
   w.unityMatrix();
-  w.u32(static_cast<uint32_t>(first.width) << 16);
-  w.u32(static_cast<uint32_t>(first.height) << 16);
+  w.u32(kind.width << 16);
+  w.u32(kind.height << 16);
   w.close(tkhd);
   if (!times.edits.empty()) {
     const size_t edts = w.open("edts");
@@ -214,16 +227,21 @@ void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<Sam
   w.close(mdhd);
   const size_t hdlr = w.openFull("hdlr", 0, 0);
   w.u32(0);
-  w.fourcc("vide");
+  w.fourcc(kind.handler);
   w.zeros(12);
-  const std::string_view name("VideoHandler", 13);  // with its NUL
-  w.bytes(ByteView(reinterpret_cast<const uint8_t*>(name.data()), name.size()));
+  w.bytes(ByteView(reinterpret_cast<const uint8_t*>(kind.handlerName.data()), kind.handlerName.size()));
   w.close(hdlr);
 
   const size_t minf = w.open("minf");
-  const size_t vmhd = w.openFull("vmhd", 0, 1);
-  w.zeros(8);
-  w.close(vmhd);
+  if (kind.handler == "soun") {
+    const size_t smhd = w.openFull("smhd", 0, 0);
+    w.zeros(4);  // balance, reserved
+    w.close(smhd);
+  } else {
+    const size_t vmhd = w.openFull("vmhd", 0, 1);
+    w.zeros(8);
+    w.close(vmhd);
+  }
   const size_t dinf = w.open("dinf");
   const size_t dref = w.openFull("dref", 0, 0);
   w.u32(1);
@@ -234,14 +252,78 @@ void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<Sam
 
   const size_t stbl = w.open("stbl");
   const size_t stsd = w.openFull("stsd", 0, 0);
-  w.u32(static_cast<uint32_t>(entries.size()));
-  for (const SampleEntry& e : entries) writeSampleEntry(w, e, hevc);
+  w.u32(kind.entries);
+  kind.sampleDescriptions(w);
   w.close(stsd);
   sampleTables(w);
   w.close(stbl);
   w.close(minf);
   w.close(mdia);
   w.close(trak);
+}
+
+// An MPEG-4 descriptor header (ISO/IEC 14496-1 8.3.3) with a one-byte size.
+void descriptor(BoxWriter& w, uint8_t tag, size_t size) {
+  w.u8(tag);
+  w.u8(static_cast<uint8_t>(size));
+}
+
+}  // namespace
+
+void writeAudioSampleEntry(BoxWriter& w, const AudioParameters& p) {
+  const size_t entry = w.open(p.codec == AudioCodec::kAac    ? "mp4a"
+                              : p.codec == AudioCodec::kPcma ? "alaw"
+                                                             : "ulaw");
+  w.zeros(6);
+  w.u16(1);  // data_reference_index
+  w.zeros(8);
+  w.u16(static_cast<uint16_t>(p.channels));
+  w.u16(16);  // samplesize
+  w.zeros(4);
+  w.u32(static_cast<uint32_t>(p.sampleRate) << 16);
+  if (p.codec == AudioCodec::kAac) {
+    // esds: ES_Descriptor { DecoderConfigDescriptor { DecoderSpecificInfo }, SLConfigDescriptor }.
+    const size_t config = std::min<size_t>(p.config.size(), 100);
+    const size_t esds = w.openFull("esds", 0, 0);
+    descriptor(w, 0x03, 3 + 2 + 13 + 2 + config + 3);
+    w.u16(0);  // ES_ID
+    w.u8(0);   // no stream dependence, URL, OCR
+    descriptor(w, 0x04, 13 + 2 + config);
+    w.u8(0x40);  // Audio ISO/IEC 14496-3
+    w.u8(0x15);  // audio stream, upstream 0, reserved 1
+    w.u8(0);     // bufferSizeDB, 24 bits
+    w.u16(0);
+    w.u32(0);  // maxBitrate: unknown
+    w.u32(0);  // avgBitrate: unknown
+    descriptor(w, 0x05, config);
+    w.bytes(ByteView(p.config.data(), config));
+    descriptor(w, 0x06, 1);
+    w.u8(0x02);  // predefined: MP4
+    w.close(esds);
+  }
+  w.close(entry);
+}
+
+void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,
+                    const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId) {
+  const VideoParameters& first = *entries.front().params;
+  TrakKind kind{static_cast<uint32_t>(first.width), static_cast<uint32_t>(first.height), 0, "vide",
+                std::string_view("VideoHandler", 13),
+                [&](BoxWriter& b) {
+                  for (const SampleEntry& e : entries) writeSampleEntry(b, e, hevc);
+                },
+                static_cast<uint32_t>(entries.size())};
+  writeTrak(w, times, kind, sampleTables, trackId);
+}
+
+void writeAudioTrak(BoxWriter& w, const TrackTimes& times, const std::vector<const AudioParameters*>& entries,
+                    const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId) {
+  TrakKind kind{0, 0, 0x0100, "soun", std::string_view("SoundHandler", 13),
+                [&](BoxWriter& b) {
+                  for (const AudioParameters* e : entries) writeAudioSampleEntry(b, *e);
+                },
+                static_cast<uint32_t>(entries.size())};
+  writeTrak(w, times, kind, sampleTables, trackId);
 }
 
 }  // namespace vigil::media::mp4

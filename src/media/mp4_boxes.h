@@ -1,8 +1,9 @@
 #pragma once
 // ISO BMFF (MP4) box writing shared by the progressive MP4 export
 // (storage/mp4.h) and fragmented MP4 (media/fmp4.h): a big-endian box
-// writer, the codec configuration records (avcC, hvcC), the video sample
-// entry and the boxes of a video track that both layouts have in common.
+// writer, the codec configuration records (avcC, hvcC), the video and
+// audio sample entries and the boxes of a track that both layouts have in
+// common.
 
 #include <cstdint>
 #include <functional>
@@ -94,5 +95,11 @@ void writeMvhd(BoxWriter& w, const TrackTimes& times, uint32_t tracks = 1);
 // stsz, stsc, co64).
 void writeVideoTrak(BoxWriter& w, const TrackTimes& times, const std::vector<SampleEntry>& entries, HevcEntry hevc,
                     const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId = 1);
+// The same for an audio track (soun, smhd; 90 kHz like the video, so one
+// clock serves both): `entries` as mp4a (with esds) for AAC, alaw / ulaw
+// for G.711 (what ffmpeg reads and writes).
+void writeAudioTrak(BoxWriter& w, const TrackTimes& times, const std::vector<const AudioParameters*>& entries,
+                    const std::function<void(BoxWriter&)>& sampleTables, uint32_t trackId);
+void writeAudioSampleEntry(BoxWriter& w, const AudioParameters& params);
 
 }  // namespace vigil::media::mp4

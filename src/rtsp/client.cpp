@@ -183,6 +183,15 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (video == nullptr) co_return Status::unimplemented("the camera offers no H.264 or H.265 video");
+    const SdpMedia* audio = nullptr;
+    std::shared_ptr<const media::AudioParameters> audioParams;
+    for (const SdpMedia& m : sdp->media) {
+      if (m.type != "audio") continue;
+      if ((audioParams = audioParametersOf(m))) {
+        audio = &m;
+        break;
+      }
+    }
     codec_ = *video->videoCodec;
     payloadType_ = video->payloadType;
     audioEncoding_.clear();
@@ -205,6 +214,19 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
 
     Status setup = co_await setUp(trackUrl);
     if (!setup.isOk()) co_return setup;
+    audio_.reset();
+    if (audio != nullptr) {
+      if (tcp_) {
+        Status audioSetup = co_await setUpAudio(resolveControlUrl(base, audio->control), *audio, audioParams);
+        if (!audioSetup.isOk()) {
+          if (!failure_.isOk()) co_return failure_;
+          log::info("rtsp.client.no_audio", {{"url", url_.withoutCredentials()}, {"reason", audioSetup}});
+        }
+      } else {
+        log::info("rtsp.client.no_audio",
+                  {{"url", url_.withoutCredentials()}, {"reason", "audio is set up over TCP only"}});
+      }
+    }
 
     auto play = co_await request("PLAY", playUrl_, {{"Range", "npt=0.000-"}});
     if (!play) co_return play.status();
@@ -218,7 +240,10 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     log::info("rtsp.client.playing", {{"url", url_.withoutCredentials()},
                                       {"codec", media::codecName(codec_)},
                                       {"transport", tcp_ ? "tcp" : "udp"}});
-    if (observer_) observer_->onPlaying(PlayingStream{codec_, tcp_, url_.withoutCredentials(), audioEncoding_});
+    if (observer_) {
+      observer_->onPlaying(PlayingStream{codec_, tcp_, url_.withoutCredentials(), audio_ ? audio_->params : nullptr,
+                                         audioEncoding_});
+    }
     if (!tcp_) {
       asio::co_spawn(loop_, udpReader(shared_from_this(), false), asio::detached);
       asio::co_spawn(loop_, udpReader(shared_from_this(), true), asio::detached);
@@ -272,6 +297,36 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       co_return Status::ok();
     }
     co_return Status::unimplemented("camera supports neither TCP nor UDP transport");
+  }
+
+  // The audio track, on the interleaved channels after the video's. Not
+  // fatal when refused: the session plays video alone.
+  awaitable<Status> setUpAudio(const std::string& trackUrl, const SdpMedia& media,
+                               std::shared_ptr<const media::AudioParameters> params) {
+    const int rtp = rtcpChannel_ + 1;
+    auto r = co_await request("SETUP", trackUrl,
+                              {{"Transport", fmt::format("RTP/AVP/TCP;unicast;interleaved={}-{}", rtp, rtp + 1)}});
+    if (!r) co_return r.status();
+    if (r->statusCode != 200) co_return responseError(*r, "SETUP of the audio", credentialsNote());
+    auto track = std::make_unique<AudioTrack>(media, std::move(params), url_.withoutCredentials());
+    track->rtpChannel = rtp;
+    track->rtcpChannel = rtp + 1;
+    if (auto th = r->header("Transport")) {
+      if (auto specs = parseTransportHeader(*th); specs && !specs->empty()) {
+        const TransportSpec& spec = specs->front();
+        if (spec.interleavedRtp >= 0) {
+          track->rtpChannel = spec.interleavedRtp;
+          track->rtcpChannel = spec.interleavedRtcp;
+        }
+        track->ssrc = spec.ssrc;
+      }
+    }
+    if (track->rtpChannel == rtpChannel_ || track->rtpChannel == rtcpChannel_ ||
+        track->rtcpChannel == rtpChannel_ || track->rtcpChannel == rtcpChannel_) {
+      co_return Status::failedPrecondition("camera put the audio on the video's interleaved channels");
+    }
+    audio_ = std::move(track);
+    co_return Status::ok();
   }
 
   awaitable<Status> connect() {
@@ -441,6 +496,38 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
       onRtp(*packet);
     } else if (channel == rtcpChannel_) {
       onRtcp(data);
+    } else if (audio_ && channel == audio_->rtpChannel) {
+      if (auto packet = parseRtpPacket(data)) onAudioRtp(*packet);
+    } else if (audio_ && channel == audio_->rtcpChannel) {
+      onAudioRtcp(data);
+    }
+  }
+
+  void onAudioRtp(const RtpPacket& packet) {
+    if (packet.header.payloadType != audio_->payloadType) return;
+    audio_->depacketizer.push(packet);
+    const WallTime now = SystemClock::instance().now();
+    while (auto unit = audio_->depacketizer.pop()) {
+      const StreamTimeline::Timing timing = audio_->timeline.onFrame(unit->rtpTimestamp, now);
+      const auto mapped = audio_->clock.map(timing.captureTime, timing.discontinuity);
+      if (!mapped || !observer_) continue;
+      media::Frame frame;
+      frame.pts = mapped->pts;
+      frame.captureTime = timing.captureTime;
+      frame.keyframe = true;
+      frame.data = std::move(unit->data);
+      frame.audio = audio_->params;
+      ++counters_.audioFramesReceived;
+      observer_->onAudio(std::move(frame), mapped->newSegment);
+    }
+  }
+
+  void onAudioRtcp(ByteView data) {
+    auto compound = parseRtcp(data);
+    if (!compound) return;
+    for (const ReceivedSenderReport& sr : compound->senderReports) {
+      if (audio_->ssrc && sr.report.ssrc != *audio_->ssrc) continue;
+      audio_->timeline.onSenderReport(sr.ntpTimestamp, sr.report.rtpTimestamp, SystemClock::instance().now());
     }
   }
 
@@ -462,6 +549,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     if (!unit.params || (!sawKeyframe_ && !unit.keyframe)) return;  // a decoder could not start here
     sawKeyframe_ = true;
     ++counters_.framesReceived;
+    if (audio_) audio_->clock.onVideo(timing.pts, timing.captureTime, unit.parametersChanged || timing.discontinuity);
     if (!observer_) return;
     media::Frame frame;
     frame.pts = timing.pts;
@@ -677,6 +765,24 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   media::VideoCodec codec_ = media::VideoCodec::kH264;
   int payloadType_ = -1;
   std::string audioEncoding_;  // PlayingStream::audioEncoding
+
+  // The audio track set up with the video (TCP only), if any.
+  struct AudioTrack {
+    AudioTrack(const SdpMedia& media, std::shared_ptr<const media::AudioParameters> p, const std::string& url)
+        : params(std::move(p)),
+          payloadType(media.payloadType),
+          depacketizer(params->codec, media.aac.value_or(AacParameters{})),
+          timeline(StreamTimeline::Options{static_cast<uint32_t>(params->sampleRate), url + " (audio)"}) {}
+    std::shared_ptr<const media::AudioParameters> params;
+    int payloadType;
+    int rtpChannel = 2;
+    int rtcpChannel = 3;
+    std::optional<uint32_t> ssrc;
+    AudioDepacketizer depacketizer;
+    StreamTimeline timeline;
+    AudioOnVideoClock clock;
+  };
+  std::unique_ptr<AudioTrack> audio_;
 
   std::unique_ptr<VideoDepacketizer> depacketizer_;
   std::unique_ptr<StreamTimeline> timeline_;

@@ -1,7 +1,9 @@
 #pragma once
 // vigil's RTSP 1.0 client: one session with one camera stream, on one event
 // loop, no thread of its own. OPTIONS, DESCRIBE (with Basic/Digest auth and
-// 3xx redirects), SETUP of the first H.264/H.265 video section, PLAY, then
+// 3xx redirects), SETUP of the first H.264/H.265 video section and, over
+// TCP, of the first AAC / G.711 audio section (design/DECISIONS.md 87; a
+// camera that refuses the audio SETUP streams video alone), PLAY, then
 // RTP over TCP (interleaved, default) or UDP; keepalive by GET_PARAMETER
 // (OPTIONS when the camera does not list GET_PARAMETER) within the session
 // timeout; TEARDOWN on stop.
@@ -55,12 +57,15 @@ struct RtspClientCounters {
   uint64_t framesReceived = 0;      // access units delivered
   uint64_t accessUnitsDropped = 0;  // incomplete or corrupt, not delivered
   uint64_t timestampJumps = 0;
+  uint64_t audioFramesReceived = 0;  // delivered to onAudio
 };
 
 struct PlayingStream {
   media::VideoCodec codec = media::VideoCodec::kH264;
   bool tcp = true;
   std::string url;  // without credentials
+  // The audio set up with the video; null when there is none.
+  std::shared_ptr<const media::AudioParameters> audio;
   // The encoding of the SDP's first audio section ("MPEG4-GENERIC",
   // "PCMA"...), whether or not it is set up; empty without one.
   std::string audioEncoding;
@@ -74,6 +79,10 @@ class RtspClientObserver {
   // `newSegment`: parameter sets changed (e.g. a resolution change) or the
   // media clock jumped; what follows does not continue what came before.
   virtual void onFrame(media::Frame frame, bool newSegment) = 0;
+  // An audio frame (`frame.audio` set), its pts on the video's clock
+  // (rtp_timeline.h, AudioOnVideoClock); only after the first video frame.
+  // `newSegment`: its pts do not continue the previous audio frame's.
+  virtual void onAudio(media::Frame /*frame*/, bool /*newSegment*/) {}
   // The session ended; `reason` says why (never OK). Called once.
   virtual void onStopped(const Status& reason) = 0;
 };

@@ -442,6 +442,29 @@ std::optional<AudioCodec> audioCodecOf(const SdpMedia& m) {
   return std::nullopt;
 }
 
+std::shared_ptr<const media::AudioParameters> audioParametersOf(const SdpMedia& m) {
+  const auto codec = audioCodecOf(m);
+  if (!codec) return nullptr;
+  media::AudioParameters p;
+  p.codec = *codec;
+  if (*codec == AudioCodec::kAac) {
+    const AacParameters& aac = *m.aac;
+    if (aac.sampleRate <= 0 || aac.channels <= 0) return nullptr;
+    p.sampleRate = aac.sampleRate;
+    p.channels = aac.channels;
+    p.config = aac.audioSpecificConfig;
+  } else {
+    p.sampleRate = static_cast<int>(m.clockRate);
+    p.channels = m.channels;
+  }
+  // The RTP clock is the sampling rate for all three (RFC 3640, 3551).
+  if (p.sampleRate < 8000 || p.sampleRate > 96000 || static_cast<uint32_t>(p.sampleRate) != m.clockRate ||
+      p.channels < 1 || p.channels > 8) {
+    return nullptr;
+  }
+  return std::make_shared<const media::AudioParameters>(std::move(p));
+}
+
 std::shared_ptr<const media::VideoParameters> videoParametersOf(const SdpMedia& m) {
   if (!m.videoCodec) return nullptr;
   media::VideoParameters p;

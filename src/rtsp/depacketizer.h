@@ -102,7 +102,7 @@ class VideoDepacketizer {
   DepacketizerCounters counters_;
 };
 
-enum class AudioCodec { kAac, kPcmu, kPcma };
+using media::AudioCodec;
 
 struct AudioFrame {
   uint32_t rtpTimestamp = 0;
@@ -144,6 +144,11 @@ class AudioDepacketizer {
 
 // The codec of an SDP media section vigil can depacketize as audio.
 std::optional<AudioCodec> audioCodecOf(const SdpMedia& media);
+
+// What a decoder needs for an SDP audio section vigil can depacketize;
+// null when it cannot (another codec, an AAC config that cannot be read, an
+// RTP clock that is not the sampling rate).
+std::shared_ptr<const media::AudioParameters> audioParametersOf(const SdpMedia& media);
 
 // Parameter sets of an SDP video section (sprop-*), with the picture size
 // of its SPS when readable; null for non-H.264/H.265 media.

@@ -523,5 +523,28 @@ TEST(SdpToDepacketizer, CodecsAndParameters) {
   EXPECT_EQ(params->pps, std::vector<Bytes>{kPps});
 }
 
+TEST(SdpToDepacketizer, AudioParameters) {
+  auto sd = parseSdp(
+      "m=audio 0 RTP/AVP 8\n"
+      "m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/16000/1\n"
+      "a=fmtp:97 mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=1408\n"
+      "m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/48000/1\n"
+      "a=fmtp:97 mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=1408\n"
+      "m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/16000/1\n"
+      "a=fmtp:97 mode=AAC-lbr;sizelength=6;indexlength=2;indexdeltalength=2;config=1408\n"
+      "m=audio 0 RTP/AVP 98\na=rtpmap:98 PCMU/1000\n");
+  ASSERT_TRUE(sd.isOk());
+  auto pcma = audioParametersOf(sd->media[0]);
+  ASSERT_TRUE(pcma);
+  EXPECT_EQ(*pcma, (media::AudioParameters{AudioCodec::kPcma, 8000, 1, {}}));
+  auto aac = audioParametersOf(sd->media[1]);
+  ASSERT_TRUE(aac);
+  EXPECT_EQ(*aac, (media::AudioParameters{AudioCodec::kAac, 16000, 1, {0x14, 0x08}}));
+  EXPECT_EQ(aac->config, media::aacLcAudioSpecificConfig(16000, 1));
+  EXPECT_EQ(audioParametersOf(sd->media[2]), nullptr) << "RTP clock is not the config's rate";
+  EXPECT_TRUE(audioParametersOf(sd->media[3])) << "AAC-lbr headers are read too";
+  EXPECT_EQ(audioParametersOf(sd->media[4]), nullptr) << "implausible rate";
+}
+
 }  // namespace
 }  // namespace vigil::rtsp

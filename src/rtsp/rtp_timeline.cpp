@@ -215,4 +215,39 @@ StreamTimeline::Timing StreamTimeline::onFrame(uint32_t rtpTimestamp, WallTime a
   return t;
 }
 
+// ---------------------------------------------------------------------------
+
+namespace {
+constexpr MediaDuration kMaxStepBack(MediaDuration::kTicksPerSecond / 10);
+}  // namespace
+
+void AudioOnVideoClock::onVideo(MediaTime pts, WallTime captureTime, bool newSegment) {
+  haveVideo_ = true;
+  videoPts_ = pts;
+  videoCapture_ = captureTime;
+  videoNewSegment_ = videoNewSegment_ || newSegment;
+}
+
+std::optional<AudioOnVideoClock::Mapped> AudioOnVideoClock::map(WallTime audioCaptureTime, bool audioDiscontinuity) {
+  if (!haveVideo_) return std::nullopt;
+  Mapped m;
+  // Microseconds to 90 kHz ticks, rounded to the nearest.
+  const int64_t us = (audioCaptureTime - videoCapture_).count();
+  const int64_t ticks = us >= 0 ? (us * 9 + 50) / 100 : -((-us * 9 + 50) / 100);
+  m.pts = videoPts_ + MediaDuration(ticks);
+  m.newSegment = videoNewSegment_ || audioDiscontinuity || !lastAudioPts_;
+  if (!m.newSegment && m.pts <= *lastAudioPts_) {
+    // A sender report or re-anchoring moved one stream's capture times: by
+    // a little, stay monotonic; by more, start over where the clock says.
+    if (*lastAudioPts_ - m.pts > kMaxStepBack) {
+      m.newSegment = true;
+    } else {
+      m.pts = *lastAudioPts_ + MediaDuration(1);
+    }
+  }
+  videoNewSegment_ = false;
+  lastAudioPts_ = m.pts;
+  return m;
+}
+
 }  // namespace vigil::rtsp

@@ -9,6 +9,10 @@
 //    reports when the camera sends them and they are plausible, else from
 //    arrival time). Jumps of the camera's clock are detected, logged and
 //    smoothed over so pts never goes backwards.
+//  - AudioOnVideoClock: a camera's audio frames to pts on its video
+//    stream's clock, through the capture times both streams' timelines give
+//    (RTCP sender reports of both map their RTP clocks to one wall clock:
+//    RFC 3550 6.4.1), so the store and the players keep them in sync.
 //
 // B-frames: a stream coded with them sends pictures in decode order, and
 // their RTP timestamps (presentation times) go back and forth by a few
@@ -167,6 +171,33 @@ class StreamTimeline {
   log::RateLimit jumpLog_{std::chrono::seconds(10)};
   log::RateLimit reanchorLog_{std::chrono::seconds(10)};
   Counters counters_;
+};
+
+// Audio frames take pts on the video stream's clock: the pts of the latest
+// video frame plus the difference of capture times. With sender reports on
+// both streams this is exact (both capture times are linear in their RTP
+// clocks); without, both are anchored on arrival and differ by the arrival
+// jitter of the frames they were anchored on.
+class AudioOnVideoClock {
+ public:
+  struct Mapped {
+    MediaTime pts;  // strictly increasing within a segment
+    // The video started a new segment (its pts do not continue) or the
+    // audio's own clock jumped since the previous audio frame.
+    bool newSegment = false;
+  };
+
+  // Each video frame delivered, with its timing.
+  void onVideo(MediaTime pts, WallTime captureTime, bool newSegment);
+  // nullopt before the first video frame (no clock to map onto).
+  std::optional<Mapped> map(WallTime audioCaptureTime, bool audioDiscontinuity);
+
+ private:
+  bool haveVideo_ = false;
+  MediaTime videoPts_;
+  WallTime videoCapture_;
+  bool videoNewSegment_ = false;
+  std::optional<MediaTime> lastAudioPts_;
 };
 
 }  // namespace vigil::rtsp

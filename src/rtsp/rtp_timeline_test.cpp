@@ -272,5 +272,63 @@ TEST(StreamTimeline, EqualTimestampsStillIncrease) {
   EXPECT_EQ(t.counters().reorderDepth, 0);
 }
 
+// Video at 90 kHz and audio at 16 kHz, both with sender reports mapping
+// their (different, random) RTP bases to one wall clock: an audio frame
+// captured 40 ms after a video frame gets that frame's pts + 3600.
+TEST(AudioOnVideoClock, SenderReportsPutAudioOnTheVideoClock) {
+  const WallTime t0 = WallTime::fromUnixMicros(1'790'000'000'000'000);
+  StreamTimeline video(StreamTimeline::Options{90000, "v"});
+  StreamTimeline audio(StreamTimeline::Options{16000, "a"});
+  video.onSenderReport(t0.toNtp(), 1'000'000, t0);
+  audio.onSenderReport(t0.toNtp(), 555, t0);
+  AudioOnVideoClock clock;
+  EXPECT_FALSE(clock.map(t0, false)) << "no video yet";
+  std::optional<MediaTime> firstAudio;
+  for (int i = 0; i < 50; ++i) {
+    // Video frame i at 25 fps; audio frames of 1024 samples as they come.
+    const auto v = video.onFrame(1'000'000 + i * 3600, t0 + milliseconds(40 * i + 7));
+    ASSERT_TRUE(v.fromSenderReport);
+    clock.onVideo(v.pts, v.captureTime, i == 0);
+    const auto a = audio.onFrame(555 + i * 1024, t0 + milliseconds(64 * i + 30));
+    const auto m = clock.map(a.captureTime, a.discontinuity);
+    ASSERT_TRUE(m);
+    if (!firstAudio) {
+      firstAudio = m->pts;
+      EXPECT_TRUE(m->newSegment);
+      // Audio sample 0 and video frame 0 were captured at the same instant.
+      const auto v0 = v.pts;
+      EXPECT_EQ(m->pts, v0);
+    } else {
+      EXPECT_FALSE(m->newSegment);
+      // 1024 samples at 16 kHz are 5760 ticks, whatever the video frame was.
+      EXPECT_NEAR(static_cast<double>((m->pts - *firstAudio).ticks()), 5760.0 * i, 1.0);
+    }
+  }
+}
+
+TEST(AudioOnVideoClock, FollowsANewVideoSegmentAndStaysMonotonic) {
+  const WallTime t0 = WallTime::fromUnixMicros(1'790'000'000'000'000);
+  AudioOnVideoClock clock;
+  clock.onVideo(MediaTime(1000), t0, true);
+  auto a = clock.map(t0 + milliseconds(10), false);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->pts, MediaTime(1900));
+  // A capture time a little earlier than the last one's mapping: one tick on.
+  auto b = clock.map(t0 + milliseconds(9), false);
+  EXPECT_FALSE(b->newSegment);
+  EXPECT_EQ(b->pts, MediaTime(1901));
+  // Far earlier: a new segment, where the clock says.
+  auto c = clock.map(t0 + milliseconds(-500), false);
+  EXPECT_TRUE(c->newSegment);
+  EXPECT_EQ(c->pts, MediaTime(1000 - 45000));
+  // The video restarts (a new segment, other pts): audio follows it.
+  clock.onVideo(MediaTime(7), t0 + milliseconds(1000), true);
+  auto d = clock.map(t0 + milliseconds(1020), false);
+  EXPECT_TRUE(d->newSegment);
+  EXPECT_EQ(d->pts, MediaTime(7 + 1800));
+  EXPECT_TRUE(clock.map(t0 + milliseconds(1040), true)->newSegment) << "the audio clock jumped";
+  EXPECT_FALSE(clock.map(t0 + milliseconds(1060), false)->newSegment);
+}
+
 }  // namespace
 }  // namespace vigil::rtsp

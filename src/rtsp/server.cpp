@@ -75,6 +75,10 @@ std::string_view rtspUrlPath(std::string_view url) {
 namespace {
 
 constexpr std::string_view kTrackControl = "trackID=0";
+constexpr std::string_view kAudioTrackControl = "trackID=1";
+constexpr uint8_t kAacPayloadType = 97;
+constexpr uint8_t kPcmuPayloadType = 0;  // RFC 3551's static types
+constexpr uint8_t kPcmaPayloadType = 8;
 constexpr auto kSenderReportInterval = std::chrono::seconds(5);
 constexpr uint8_t kPayloadType = 96;
 
@@ -90,15 +94,46 @@ struct Shared {
   std::atomic<uint64_t> badRequests{0};
 };
 
-// A stream path and whether the URL named its track ("/cam/0/trackID=0").
-std::string streamPathOf(std::string_view url) {
+// A stream path without the track the URL names ("/cam/0/trackID=0"),
+// and whether that track is the audio one.
+std::string streamPathOf(std::string_view url, bool* audioTrack = nullptr) {
   std::string_view path = rtspUrlPath(url);
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  if (path.size() > kTrackControl.size() && path.ends_with(kTrackControl) &&
-      path[path.size() - kTrackControl.size() - 1] == '/') {
-    path.remove_suffix(kTrackControl.size() + 1);
+  for (std::string_view track : {kTrackControl, kAudioTrackControl}) {
+    if (path.size() > track.size() && path.ends_with(track) && path[path.size() - track.size() - 1] == '/') {
+      path.remove_suffix(track.size() + 1);
+      if (audioTrack) *audioTrack = track == kAudioTrackControl;
+    }
   }
   return std::string(path);
+}
+
+uint8_t audioPayloadType(const LoopedAudio& audio) {
+  switch (audio.params.codec) {
+    case media::AudioCodec::kAac: return kAacPayloadType;
+    case media::AudioCodec::kPcmu: return kPcmuPayloadType;
+    case media::AudioCodec::kPcma: return kPcmaPayloadType;
+  }
+  return kAacPayloadType;
+}
+
+std::string audioSdp(const LoopedAudio& audio) {
+  const uint8_t pt = audioPayloadType(audio);
+  const media::AudioParameters& p = audio.params;
+  std::string out;
+  if (p.codec == media::AudioCodec::kAac) {
+    std::string config;
+    for (uint8_t b : p.config) config += fmt::format("{:02x}", b);
+    out = fmt::format(
+        "m=audio 0 RTP/AVP {0}\r\na=rtpmap:{0} MPEG4-GENERIC/{1}/{2}\r\n"
+        "a=fmtp:{0} streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;"
+        "indexdeltalength=3;config={3}\r\n",
+        pt, p.sampleRate, p.channels, config);
+  } else {
+    out = fmt::format("m=audio 0 RTP/AVP {0}\r\na=rtpmap:{0} {1}/{2}\r\n", pt,
+                      p.codec == media::AudioCodec::kPcma ? "PCMA" : "PCMU", p.sampleRate);
+  }
+  return out + fmt::format("a=control:{}\r\n", kAudioTrackControl);
 }
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -237,6 +272,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         sendMessage(reply(req, 200, "OK"));
         sessionId_.clear();
         stream_.reset();
+        audioTransport_.reset();
       } else {
         sendMessage(reply(req, 200, "OK"));  // keepalive
       }
@@ -269,6 +305,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         v6 ? "::" : "0.0.0.0", kPayloadType, kPayloadType,
         stream->codec == media::VideoCodec::kH264 ? "H264" : "H265", kPayloadType, stream->fmtp,
         stream->fps, kTrackControl);
+    if (stream->audio) sdp += audioSdp(*stream->audio);
     RtspMessage r = reply(req, 200, "OK");
     std::string base = req.uri;
     if (base.empty() || base.back() != '/') base += '/';
@@ -286,6 +323,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string path;
     auto stream = lookup(req, path);
     if (!stream) return;
+    bool audioTrack = false;
+    streamPathOf(req.uri, &audioTrack);
+    if (audioTrack) {
+      onAudioSetup(req, stream, path);
+      return;
+    }
     auto header = req.header("Transport");
     if (!header) {
       sendMessage(reply(req, 461, "Unsupported Transport"));
@@ -327,6 +370,49 @@ class Connection : public std::enable_shared_from_this<Connection> {
     path_ = std::move(path);
     RtspMessage r = reply(req, 200, "OK");
     r.headers.emplace_back("Transport", transport_.toString());
+    sendMessage(std::move(r));
+  }
+
+  // The audio track: over TCP, after the video's SETUP of the same stream.
+  void onAudioSetup(const RtspMessage& req, const std::shared_ptr<const LoopedStream>& stream,
+                    const std::string& path) {
+    if (!stream->audio) {
+      sendMessage(reply(req, 404, "Not Found"));
+      return;
+    }
+    if (!stream_ || stream_ != stream || path != path_) {
+      sendMessage(reply(req, 455, "Method Not Valid in This State"));
+      return;
+    }
+    std::optional<TransportSpec> chosen;
+    if (auto header = req.header("Transport")) {
+      if (auto specs = parseTransportHeader(*header)) {
+        for (const TransportSpec& s : *specs) {
+          if (s.tcp && !s.multicast && transport_.tcp) {
+            chosen = s;
+            break;
+          }
+        }
+      }
+    }
+    if (!chosen) {
+      sendMessage(reply(req, 461, "Unsupported Transport"));
+      return;
+    }
+    if (chosen->interleavedRtp < 0) {
+      chosen->interleavedRtp = transport_.interleavedRtcp + 1;
+      chosen->interleavedRtcp = chosen->interleavedRtp + 1;
+    }
+    if (chosen->interleavedRtp == transport_.interleavedRtp || chosen->interleavedRtp == transport_.interleavedRtcp ||
+        chosen->interleavedRtp > 255 || chosen->interleavedRtcp > 255) {
+      sendMessage(reply(req, 461, "Unsupported Transport"));
+      return;
+    }
+    audioSsrc_ = static_cast<uint32_t>(rng_());
+    chosen->ssrc = audioSsrc_;
+    audioTransport_ = *chosen;
+    RtspMessage r = reply(req, 200, "OK");
+    r.headers.emplace_back("Transport", audioTransport_->toString());
     sendMessage(std::move(r));
   }
 
@@ -372,6 +458,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       rtpBase_ = static_cast<uint32_t>(rng_());
       ticks_ = 0;
       unitIndex_ = 0;
+      audioSequence_ = static_cast<uint16_t>(rng_());
+      audioRtpBase_ = static_cast<uint32_t>(rng_());
+      audioFramesSent_ = 0;
     }
     RtspMessage r = reply(req, 200, "OK");
     r.headers.emplace_back("Range", "npt=0.000-");
@@ -380,8 +469,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (base.back() != '/') base += '/';
       base += kTrackControl;
     }
-    r.headers.emplace_back("RTP-Info", fmt::format("url={};seq={};rtptime={}", base, sequence_,
-                                                   rtpBase_ + static_cast<uint32_t>(ticks_)));
+    std::string rtpInfo =
+        fmt::format("url={};seq={};rtptime={}", base, sequence_, rtpBase_ + static_cast<uint32_t>(ticks_));
+    if (audioTransport_ && base.ends_with(kTrackControl)) {
+      rtpInfo += fmt::format(",url={}{};seq={};rtptime={}", base.substr(0, base.size() - kTrackControl.size()),
+                             kAudioTrackControl, audioSequence_, audioRtpTime(ticks_));
+    }
+    r.headers.emplace_back("RTP-Info", rtpInfo);
     sendMessage(std::move(r));
     if (!playing_) startPlaying();
   }
@@ -415,6 +509,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!playing_ || closed_) return;
     const PreparedAccessUnit& unit = *stream_->units[unitIndex_];
     sendUnit(unit);
+    if (audioTransport_ && !closed_) sendAudioUntil(ticks_ + unit.duration);
     ticks_ += unit.duration;
     unitIndex_ = (unitIndex_ + 1) % stream_->units.size();
     auto due = timeOfTicks(ticks_);
@@ -448,20 +543,77 @@ class Connection : public std::enable_shared_from_this<Connection> {
     sr.ssrc = ssrc_;
     sr.wallTime = SystemClock::instance().now();
     const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - playStart_);
-    sr.rtpTimestamp = rtpBase_ + static_cast<uint32_t>(ticksAtStart_ + elapsed.count() * 90000 / 1000000);
+    const uint64_t ticksNow = ticksAtStart_ + static_cast<uint64_t>(elapsed.count()) * 90000 / 1000000;
+    sr.rtpTimestamp = rtpBase_ + static_cast<uint32_t>(ticksNow);
     sr.packetCount = packetCount_;
     sr.octetCount = octetCount_;
-    Bytes packet = makeSenderReport(sr, "vigil");
+    sendRtcp(makeSenderReport(sr, "vigil"), transport_.interleavedRtcp);
+    if (audioTransport_) {
+      sr.ssrc = audioSsrc_;
+      sr.rtpTimestamp = audioRtpTime(ticksNow);
+      sr.packetCount = audioPacketCount_;
+      sr.octetCount = audioOctetCount_;
+      sendRtcp(makeSenderReport(sr, "vigil"), audioTransport_->interleavedRtcp);
+    }
+  }
+
+  // The audio RTP time at a video time (90 kHz ticks since PLAY began).
+  uint32_t audioRtpTime(uint64_t ticks) const {
+    return audioRtpBase_ + static_cast<uint32_t>(ticks * static_cast<uint64_t>(stream_->audio->params.sampleRate) / 90000);
+  }
+
+  // Sends the audio frames that start before `ticks` of video time.
+  void sendAudioUntil(uint64_t ticks) {
+    const LoopedAudio& audio = *stream_->audio;
+    const uint64_t spf = static_cast<uint64_t>(audio.samplesPerFrame);
+    const uint64_t rate = static_cast<uint64_t>(audio.params.sampleRate);
+    const bool aac = audio.params.codec == media::AudioCodec::kAac;
+    while (audioFramesSent_ * spf * 90000 / rate < ticks) {
+      const Bytes& frame = audio.frames[audioFramesSent_ % audio.frames.size()];
+      const uint32_t timestamp = audioRtpBase_ + static_cast<uint32_t>(audioFramesSent_ * spf);
+      ++audioFramesSent_;
+      if (queuedBytes_ > shared_->options.maxQueuedBytes) continue;  // a slow client: video decides
+      const size_t auHeader = aac ? 4 : 0;  // AU-headers-length, one 13/3 AU header
+      const size_t payload = auHeader + frame.size();
+      Bytes arena(4 + kRtpHeaderSize + payload);
+      uint8_t* h = arena.data();
+      h[0] = '$';
+      h[1] = static_cast<uint8_t>(audioTransport_->interleavedRtp);
+      h[2] = static_cast<uint8_t>((kRtpHeaderSize + payload) >> 8);
+      h[3] = static_cast<uint8_t>(kRtpHeaderSize + payload);
+      writeRtpHeader(h + 4, RtpHeader{aac, audioPayloadType(audio), audioSequence_++, timestamp, audioSsrc_});
+      uint8_t* p = h + 4 + kRtpHeaderSize;
+      if (aac) {
+        p[0] = 0;
+        p[1] = 16;  // bits of AU headers
+        p[2] = static_cast<uint8_t>(frame.size() >> 5);
+        p[3] = static_cast<uint8_t>((frame.size() & 0x1f) << 3);
+      }
+      std::copy(frame.begin(), frame.end(), p + auHeader);
+      ++audioPacketCount_;
+      audioOctetCount_ += static_cast<uint32_t>(payload);
+      queueFramed(std::move(arena));
+    }
+    writeMore();
+  }
+
+  // Queues bytes framed for the TCP connection already ('$' and channel).
+  void queueFramed(Bytes framed) {
+    OutItem item;
+    item.arena = std::move(framed);
+    queue_.push_back(std::move(item));
+    OutItem& q = queue_.back();
+    q.buffers.push_back(asio::buffer(q.arena));
+    q.bytes = q.arena.size();
+    queuedBytes_ += q.bytes;
+  }
+
+  void sendRtcp(const Bytes& packet, int channel) {
     if (transport_.tcp) {
-      OutItem item;
-      item.arena = {'$', static_cast<uint8_t>(transport_.interleavedRtcp),
-                    static_cast<uint8_t>(packet.size() >> 8), static_cast<uint8_t>(packet.size())};
-      item.arena.insert(item.arena.end(), packet.begin(), packet.end());
-      queue_.push_back(std::move(item));
-      OutItem& q = queue_.back();
-      q.buffers.push_back(asio::buffer(q.arena));
-      q.bytes = q.arena.size();
-      queuedBytes_ += q.bytes;
+      Bytes framed = {'$', static_cast<uint8_t>(channel), static_cast<uint8_t>(packet.size() >> 8),
+                      static_cast<uint8_t>(packet.size())};
+      framed.insert(framed.end(), packet.begin(), packet.end());
+      queueFramed(std::move(framed));
       writeMore();
     } else {
       error_code ec;
@@ -640,6 +792,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Steady::time_point playStart_;
   uint32_t packetCount_ = 0;
   uint32_t octetCount_ = 0;
+  // The audio track, once set up.
+  std::optional<TransportSpec> audioTransport_;
+  uint32_t audioSsrc_ = 0;
+  uint16_t audioSequence_ = 0;
+  uint32_t audioRtpBase_ = 0;
+  uint64_t audioFramesSent_ = 0;
+  uint32_t audioPacketCount_ = 0;
+  uint32_t audioOctetCount_ = 0;
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 // vigil's RTSP 1.0 server (RFC 2326): OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE,
 // GET_PARAMETER/SET_PARAMETER (keepalive), TEARDOWN; RTP over TCP
-// (interleaved) and over UDP; RTCP sender reports every 5 s.
+// (interleaved) and over UDP; RTCP sender reports every 5 s. A stream with
+// audio offers it as a second track ("trackID=1"), over TCP.
 //
 // It serves looped streams: a fixed list of pre-packetized access units
 // repeated forever, which is what `vigil testcam` is. Sessions share the
@@ -16,6 +17,7 @@
 
 #include "base/config.h"
 #include "base/event_loops.h"
+#include "media/audio.h"
 #include "rtsp/packetizer.h"
 
 namespace vigil::rtsp {
@@ -34,6 +36,17 @@ std::unique_ptr<PreparedAccessUnit> prepareAccessUnit(media::VideoCodec codec,
                                                       const std::vector<Bytes>& nals,
                                                       uint32_t duration);
 
+// A looped audio track served beside a stream's video, over TCP only:
+// one frame per RTP packet (AAC as RFC 3640 AAC-hbr, G.711 as RFC 3551).
+// Audio frame k is sent with the video frame whose time it has reached,
+// and its RTP time and sender reports follow the same clock as the video's,
+// so sample n of the loop plays at n / sampleRate seconds of video.
+struct LoopedAudio {
+  media::AudioParameters params;
+  int samplesPerFrame = 1024;
+  std::vector<Bytes> frames;  // one loop
+};
+
 struct LoopedStream {
   media::VideoCodec codec = media::VideoCodec::kH264;
   int width = 0;
@@ -41,6 +54,7 @@ struct LoopedStream {
   int fps = 25;
   std::string fmtp;  // the a=fmtp parameters, e.g. "packetization-mode=1;sprop-parameter-sets=..."
   std::vector<std::unique_ptr<PreparedAccessUnit>> units;  // starts with a keyframe
+  std::shared_ptr<const LoopedAudio> audio;                 // null: video alone
 };
 
 // Maps a request path ("/cam/0") to the stream served there.

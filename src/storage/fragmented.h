@@ -33,13 +33,29 @@ struct PlaybackFragment {
   uint64_t fileOffset = 0;
   uint64_t bytes = 0;
   uint64_t baseDecodeTime = 0;  // 90 kHz: the durations of the fragments before it
+
+  // The camera's AAC samples that start within the fragment's time, as
+  // runs of consecutive samples of one audio segment (track 2).
+  struct AudioRun {
+    size_t segment = 0;  // in the audio plan
+    size_t firstSample = 0;
+    size_t samples = 0;
+    uint64_t fileOffset = 0;
+    uint64_t bytes = 0;
+    uint64_t baseDecodeTime = 0;  // on the video's fragment timeline
+  };
+  std::vector<AudioRun> audio;
 };
 
 class FragmentedPlayback {
  public:
   // FailedPrecondition for an empty plan; the parameter sets' errors
-  // (mp4_boxes.h) for an entry that cannot be described.
-  static Result<FragmentedPlayback> build(PlaybackPlan plan);
+  // (mp4_boxes.h) for an entry that cannot be described. With `audio`, the
+  // plan of the camera's audio over the same range: its AAC of the first
+  // AAC segment's parameters is a second track of every init segment and
+  // fragment, placed by wall time (G.711 is not carried: browsers play
+  // none from MP4, and recordings are not transcoded for playback yet).
+  static Result<FragmentedPlayback> build(PlaybackPlan plan, const PlaybackPlan* audio = nullptr);
 
   // ftyp + moov, one per distinct sample entry, in the order first used.
   const std::vector<std::shared_ptr<const media::Bytes>>& inits() const { return inits_; }
@@ -55,7 +71,11 @@ class FragmentedPlayback {
   const PlaybackPlan& plan() const { return plan_; }
 
  private:
+  // Adds the audio runs of every fragment.
+  void placeAudio();
+
   PlaybackPlan plan_;
+  PlaybackPlan audio_;  // the AAC segments carried
   std::vector<std::shared_ptr<const media::Bytes>> inits_;
   std::vector<PlaybackFragment> fragments_;
 };

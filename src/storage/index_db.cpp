@@ -4,10 +4,33 @@
 
 #include <charconv>
 
+#include "base/log.h"
+
 namespace vigil::storage {
 namespace {
 
 constexpr int kSchemaVersion = 1;
+// Version 2 only widens sample_entry's codec CHECK to audio codecs; an
+// index gets it when its first audio entry is stored (design/STORAGE.md,
+// "Audio"), so an index without audio stays version 1, as before.
+constexpr int kAudioSchemaVersion = 2;
+constexpr const char* kAudioMigration = R"sql(
+BEGIN IMMEDIATE;
+CREATE TABLE sample_entry_v2 (
+  id INTEGER PRIMARY KEY,
+  codec TEXT NOT NULL CHECK (codec IN ('h264', 'h265', 'aac', 'alaw', 'ulaw')),
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  vps BLOB NOT NULL,
+  sps BLOB NOT NULL,
+  pps BLOB NOT NULL
+);
+INSERT INTO sample_entry_v2 SELECT id, codec, width, height, vps, sps, pps FROM sample_entry;
+DROP TABLE sample_entry;
+ALTER TABLE sample_entry_v2 RENAME TO sample_entry;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+COMMIT;
+)sql";
 
 // See design/STORAGE.md, "Schema", for the meaning of every column.
 constexpr const char* kSchema = R"sql(
@@ -135,9 +158,9 @@ Result<std::unique_ptr<IndexDb>> IndexDb::open(const std::string& path) {
   if (!row) return row.status();
   if (*row) {
     const std::string v = get.text(0);
-    if (v != std::to_string(kSchemaVersion)) {
+    if (v != std::to_string(kSchemaVersion) && v != std::to_string(kAudioSchemaVersion)) {
       return Status::failedPrecondition(fmt::format("index {} has schema version {}; this vigil knows {}", path, v,
-                                                    kSchemaVersion));
+                                                    kAudioSchemaVersion));
     }
   } else {
     Stmt put(raw, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)");
@@ -163,7 +186,10 @@ Status IndexDb::commit() { return exec("COMMIT"); }
 void IndexDb::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
 Result<int64_t> IndexDb::sampleEntryId(const media::VideoParameters& p) {
-  const std::string codec(media::codecName(p.codec));
+  return entryId(std::string(media::codecName(p.codec)), p);
+}
+
+Result<int64_t> IndexDb::entryId(const std::string& codec, const media::VideoParameters& p) {
   const auto vps = packNals(p.vps), sps = packNals(p.sps), pps = packNals(p.pps);
   Stmt find(db_,
             "SELECT id FROM sample_entry WHERE codec = ? AND width = ? AND height = ? AND vps = ? AND sps = ? "
@@ -188,6 +214,62 @@ Result<int64_t> IndexDb::sampleEntryId(const media::VideoParameters& p) {
   insert.bindBlob(6, pps);
   VIGIL_RETURN_IF_ERROR(insert.run());
   return sqlite3_last_insert_rowid(db_);
+}
+
+// Audio entries: codec 'aac' | 'alaw' | 'ulaw', width = sampling rate,
+// height = channels, sps = the AAC AudioSpecificConfig as one
+// length-prefixed unit, vps and pps empty.
+Result<int64_t> IndexDb::sampleEntryId(const media::AudioParameters& p) {
+  VIGIL_RETURN_IF_ERROR(allowAudioEntries());
+  media::VideoParameters asRow;
+  asRow.width = p.sampleRate;
+  asRow.height = p.channels;
+  if (!p.config.empty()) asRow.sps.push_back(p.config);
+  return entryId(std::string(media::audioCodecName(p.codec)), asRow);
+}
+
+Result<media::AudioParameters> IndexDb::audioSampleEntry(int64_t id) {
+  Stmt get(db_, "SELECT codec, width, height, sps FROM sample_entry WHERE id = ?");
+  VIGIL_RETURN_IF_ERROR(get.prepared());
+  get.bind(1, id);
+  auto found = get.step();
+  if (!found) return found.status();
+  if (!*found) return Status::dataLoss(fmt::format("sample entry {} is missing", id));
+  const auto codec = media::audioCodecFromName(get.text(0));
+  if (!codec) return Status::dataLoss(fmt::format("sample entry {} is not audio", id));
+  media::AudioParameters p;
+  p.codec = *codec;
+  p.sampleRate = static_cast<int>(get.int64(1));
+  p.channels = static_cast<int>(get.int64(2));
+  auto config = unpackNals(get.blob(3));
+  if (!config.empty()) p.config = std::move(config.front());
+  return p;
+}
+
+Status IndexDb::allowAudioEntries() {
+  if (audioAllowed_) return Status::ok();
+  {
+    // Finalized before the migration: DROP TABLE fails while a statement
+    // of the connection is pending.
+    Stmt get(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    VIGIL_RETURN_IF_ERROR(get.prepared());
+    auto row = get.step();
+    if (!row) return row.status();
+    if (*row && get.text(0) == std::to_string(kAudioSchemaVersion)) {
+      audioAllowed_ = true;
+      return Status::ok();
+    }
+  }
+  // Foreign keys are off while sample_entry is rebuilt (recording rows
+  // keep their ids; SQLite's recipe for changing a table's constraints).
+  VIGIL_RETURN_IF_ERROR(exec("PRAGMA foreign_keys=OFF"));
+  Status migrated = exec(kAudioMigration);
+  if (!migrated.isOk()) rollback();
+  VIGIL_RETURN_IF_ERROR(exec("PRAGMA foreign_keys=ON"));
+  VIGIL_RETURN_IF_ERROR(migrated);
+  log::info("storage.index.audio_schema", {{"version", kAudioSchemaVersion}});
+  audioAllowed_ = true;
+  return Status::ok();
 }
 
 Result<media::VideoParameters> IndexDb::sampleEntry(int64_t id) {
@@ -383,6 +465,18 @@ Result<std::vector<std::string>> IndexDb::streams() {
     if (!*more) return out;
     out.push_back(q.text(0));
   }
+}
+
+namespace {
+constexpr std::string_view kAudioSuffix = ".audio";
+}  // namespace
+
+std::string audioStreamOf(std::string_view videoStream) { return std::string(videoStream) + std::string(kAudioSuffix); }
+
+bool isAudioStream(std::string_view stream) { return stream.ends_with(kAudioSuffix); }
+
+std::string_view videoStreamOf(std::string_view stream) {
+  return isAudioStream(stream) ? stream.substr(0, stream.size() - kAudioSuffix.size()) : stream;
 }
 
 std::string sampleFileName(int64_t recordingId) { return fmt::format("{:016x}", recordingId); }

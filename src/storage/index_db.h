@@ -47,6 +47,10 @@ class IndexDb {
   // The id of the sample entry equal to `params`, inserted when new.
   Result<int64_t> sampleEntryId(const media::VideoParameters& params);
   Result<media::VideoParameters> sampleEntry(int64_t id);
+  // The same for an audio stream's entries (design/STORAGE.md, "Audio");
+  // the first one stored moves the index to schema version 2.
+  Result<int64_t> sampleEntryId(const media::AudioParameters& params);
+  Result<media::AudioParameters> audioSampleEntry(int64_t id);
 
   // Inserts the row, or replaces the one with its id.
   Status putRecording(const RecordingRow& row);
@@ -86,12 +90,24 @@ class IndexDb {
  private:
   explicit IndexDb(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
+  Result<int64_t> entryId(const std::string& codec, const media::VideoParameters& row);
+  Status allowAudioEntries();
   Result<std::vector<Candidate>> queryCandidates(const char* sql, const std::string* stream, int64_t before,
                                                  int limit);
   Result<std::vector<RecordingRow>> queryRecordings(const char* sql, const std::string* stream,
                                                     WallTime start, WallTime end);
   sqlite3* db_;
+  bool audioAllowed_ = false;
 };
+
+// A camera's audio is recorded as a stream of its own beside its video
+// stream: "cam1" -> "cam1.audio" (stream ids are [a-z0-9_-], so the dot
+// cannot clash). Its sample files hold raw audio frames, its entries are
+// audio ones (design/STORAGE.md, "Audio").
+std::string audioStreamOf(std::string_view videoStream);
+bool isAudioStream(std::string_view stream);
+// "cam1.audio" -> "cam1"; any other id as is.
+std::string_view videoStreamOf(std::string_view stream);
 
 // "000000000000002a": a recording's sample file name within its directory.
 std::string sampleFileName(int64_t recordingId);

@@ -24,10 +24,12 @@ using media::mp4::Edit;
 // A decoder cannot change codec within a track: each run of segments with
 // one codec is a track of its own.
 struct Track {
-  size_t first = 0;  // segments [first, last) of the plan
+  bool audio = false;
+  size_t first = 0;  // segments [first, last) of the plan's, then the audio's
   size_t last = 0;
   int64_t duration = 0;  // of its media, 90 kHz, holds included
   std::vector<media::mp4::SampleEntry> entries;  // stsd order
+  std::vector<const media::AudioParameters*> audioEntries;  // for an audio track
   std::vector<uint32_t> chunkEntry;              // per segment of the track: 1-based stsd index
   // Per segment of the track: ticks added to its last sample's duration,
   // the gap before the track's next segment.
@@ -47,9 +49,10 @@ int64_t movieTicks(const PlaybackPlan& plan, WallTime t) { return (t - plan.star
 // track are in the media itself (Track::hold), not empty edits: ffmpeg,
 // and the players built on it, play the media from its start again
 // during an empty edit that follows another edit (DECISIONS 43).
-std::vector<Edit> editList(const PlaybackPlan& plan, const Track& track) {
+std::vector<Edit> editList(const PlaybackPlan& plan, const std::vector<const PlaybackSegment*>& segments,
+                           const Track& track) {
   std::vector<Edit> edits;
-  const int64_t begin = movieTicks(plan, plan.segments[track.first].start);
+  const int64_t begin = movieTicks(plan, segments[track.first]->start);
   const int64_t end = std::min(movieTicks(plan, plan.end), begin + track.duration);
   if (begin > 0) edits.push_back({static_cast<uint64_t>(begin), Edit::kEmptyEdit});
   const int64_t from = std::max<int64_t>(begin, 0);
@@ -59,12 +62,14 @@ std::vector<Edit> editList(const PlaybackPlan& plan, const Track& track) {
 
 // ftyp + moov + the mdat header, with chunk offsets measured from
 // `mediaStart` (the first byte after the mdat header). The mdat holds the
-// plan's segments in order, whatever track they belong to.
-Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, uint64_t mediaStart) {
+// plan's segments in order, whatever track they belong to, then the
+// audio's.
+Bytes buildHeader(const std::vector<const PlaybackSegment*>& all, const std::vector<Track>& tracks,
+                  uint64_t mediaStart) {
   Bytes out;
   BoxWriter w(out);
   media::mp4::writeFtyp(w, "isom", 0x200, {"isom", "iso2", "avc1", "mp41"});
-  const uint64_t created = media::mp4::mp4Time(plan.segments.front().start);
+  const uint64_t created = media::mp4::mp4Time(all.front()->start);
   const size_t moov = w.open("moov");
   uint64_t movieDuration = 0;
   for (const Track& track : tracks) {
@@ -75,26 +80,22 @@ Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, ui
   media::mp4::writeMvhd(w, {.created = created, .duration = movieDuration}, static_cast<uint32_t>(tracks.size()));
   std::vector<uint64_t> chunkOffsets;  // per segment
   uint64_t offset = mediaStart;
-  for (const PlaybackSegment& seg : plan.segments) {
+  for (const PlaybackSegment* seg : all) {
     chunkOffsets.push_back(offset);
-    offset += seg.bytes;
+    offset += seg->bytes;
   }
   for (size_t k = 0; k < tracks.size(); ++k) {
     const Track& track = tracks[k];
-    const std::span<const PlaybackSegment> segments(plan.segments.data() + track.first, track.last - track.first);
+    const std::span<const PlaybackSegment* const> segments(all.data() + track.first, track.last - track.first);
     const media::mp4::TrackTimes times{created, static_cast<uint64_t>(track.duration), track.edits};
-    // hvc1 (parameter sets only in the hvcC) would be wrong here: cameras
-    // repeat them in band and one export may hold several sets.
-    media::mp4::writeVideoTrak(
-        w, times, track.entries, media::mp4::HevcEntry::kHev1,
-        [&](BoxWriter& t) {
+    const auto sampleTables = [&](BoxWriter& t) {
           // stts: runs of equal durations.
           std::vector<std::pair<uint32_t, uint32_t>> runs;  // count, duration
           std::vector<uint32_t> sync;
           std::vector<uint32_t> sizes;
           for (size_t i = 0; i < segments.size(); ++i) {
-            for (const SampleInfo& s : segments[i].samples) {
-              const bool last = &s == &segments[i].samples.back();
+            for (const SampleInfo& s : segments[i]->samples) {
+              const bool last = &s == &segments[i]->samples.back();
               const auto d = static_cast<uint32_t>(s.duration + (last ? track.hold[i] : 0));
               if (!runs.empty() && runs.back().second == d) {
                 ++runs.back().first;
@@ -112,10 +113,12 @@ Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, ui
             t.u32(d);
           }
           t.close(stts);
-          const size_t stss = t.openFull("stss", 0, 0);
-          t.u32(static_cast<uint32_t>(sync.size()));
-          for (uint32_t n : sync) t.u32(n);
-          t.close(stss);
+          if (!track.audio) {  // every audio sample is a sync sample: no stss
+            const size_t stss = t.openFull("stss", 0, 0);
+            t.u32(static_cast<uint32_t>(sync.size()));
+            for (uint32_t n : sync) t.u32(n);
+            t.close(stss);
+          }
           const size_t stsz = t.openFull("stsz", 0, 0);
           t.u32(0);
           t.u32(static_cast<uint32_t>(sizes.size()));
@@ -125,7 +128,7 @@ Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, ui
           const size_t stsc = t.openFull("stsc", 0, 0);
           std::vector<std::array<uint32_t, 3>> chunkRuns;
           for (size_t i = 0; i < segments.size(); ++i) {
-            const auto perChunk = static_cast<uint32_t>(segments[i].samples.size());
+            const auto perChunk = static_cast<uint32_t>(segments[i]->samples.size());
             if (chunkRuns.empty() || chunkRuns.back()[1] != perChunk || chunkRuns.back()[2] != track.chunkEntry[i]) {
               chunkRuns.push_back({static_cast<uint32_t>(i + 1), perChunk, track.chunkEntry[i]});
             }
@@ -139,15 +142,22 @@ Bytes buildHeader(const PlaybackPlan& plan, const std::vector<Track>& tracks, ui
           t.u32(static_cast<uint32_t>(segments.size()));
           for (size_t i = track.first; i < track.last; ++i) t.u64(chunkOffsets[i]);
           t.close(co64);
-        },
-        static_cast<uint32_t>(k + 1));
+    };
+    if (track.audio) {
+      media::mp4::writeAudioTrak(w, times, track.audioEntries, sampleTables, static_cast<uint32_t>(k + 1));
+    } else {
+      // hvc1 (parameter sets only in the hvcC) would be wrong here: cameras
+      // repeat them in band and one export may hold several sets.
+      media::mp4::writeVideoTrak(w, times, track.entries, media::mp4::HevcEntry::kHev1, sampleTables,
+                                 static_cast<uint32_t>(k + 1));
+    }
   }
   w.close(moov);
 
   // mdat with a 64-bit size, so exports past 4 GiB need no other layout.
   w.u32(1);
   w.fourcc("mdat");
-  w.u64(16 + plan.bytes);
+  w.u64(16 + offset - mediaStart);
   return out;
 }
 
@@ -212,21 +222,33 @@ Result<Bytes> VirtualFile::read(uint64_t offset, size_t length) const {
   return out;
 }
 
-Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan) {
+Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan, const PlaybackPlan* audio) {
   if (plan.segments.empty()) return Status::failedPrecondition("nothing recorded in the range");
+  std::vector<const PlaybackSegment*> all;
+  for (const PlaybackSegment& seg : plan.segments) all.push_back(&seg);
+  if (audio) {
+    for (const PlaybackSegment& seg : audio->segments) all.push_back(&seg);
+  }
   std::vector<Track> tracks;
   std::map<int64_t, uint32_t> entryIndex;  // of the current track: sample entry id -> stsd index
-  for (size_t i = 0; i < plan.segments.size(); ++i) {
-    const PlaybackSegment& seg = plan.segments[i];
-    if (tracks.empty() || seg.params->codec != plan.segments[tracks.back().first].params->codec) {
-      tracks.push_back(Track{.first = i});
+  for (size_t i = 0; i < all.size(); ++i) {
+    const PlaybackSegment& seg = *all[i];
+    const bool isAudio = seg.audio != nullptr;
+    const auto codecOf = [](const PlaybackSegment& s) {
+      return s.audio ? 100 + static_cast<int>(s.audio->codec) : static_cast<int>(s.params->codec);
+    };
+    if (tracks.empty() || codecOf(seg) != codecOf(*all[tracks.back().first])) {
+      tracks.push_back(Track{.audio = isAudio, .first = i});
       entryIndex.clear();
     }
     Track& track = tracks.back();
     track.last = i + 1;
     track.duration += seg.mediaDuration;
-    auto [it, added] = entryIndex.emplace(seg.sampleEntryId, static_cast<uint32_t>(track.entries.size() + 1));
-    if (added) {
+    auto [it, added] = entryIndex.emplace(seg.sampleEntryId, static_cast<uint32_t>(track.entries.size() +
+                                                                                   track.audioEntries.size() + 1));
+    if (added && isAudio) {
+      track.audioEntries.push_back(seg.audio.get());
+    } else if (added) {
       auto config = media::mp4::decoderConfiguration(*seg.params);
       if (!config) return config.status();
       track.entries.push_back({seg.params.get(), std::move(config.value())});
@@ -236,24 +258,24 @@ Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan) {
     // sample (at most what stts can say of one sample).
     track.hold.push_back(0);
     if (i > track.first) {
-      const PlaybackSegment& previous = plan.segments[i - 1];
+      const PlaybackSegment& previous = *all[i - 1];
       const int64_t gap = (seg.start - previous.end).count() * 9 / 100;
       const int64_t most = int64_t{UINT32_MAX} - previous.samples.back().duration;
       track.hold[i - 1 - track.first] = std::clamp<int64_t>(gap, 0, most);
       track.duration += track.hold[i - 1 - track.first];
     }
   }
-  for (Track& track : tracks) track.edits = editList(plan, track);
+  for (Track& track : tracks) track.edits = editList(plan, all, track);
   // Chunk offsets depend on the header's size, which does not depend on
   // them (co64 entries are fixed-size): measure, then build for real.
-  const uint64_t headerSize = buildHeader(plan, tracks, 0).size();
-  auto header = std::make_shared<const Bytes>(buildHeader(plan, tracks, headerSize));
+  const uint64_t headerSize = buildHeader(all, tracks, 0).size();
+  auto header = std::make_shared<const Bytes>(buildHeader(all, tracks, headerSize));
   std::vector<VirtualFile::Slice> slices;
   slices.push_back({0, header->size(), header, {}, 0});
   uint64_t at = header->size();
-  for (const PlaybackSegment& seg : plan.segments) {
-    slices.push_back(samplesSlice(seg, at, seg.fileOffset, seg.bytes));
-    at += seg.bytes;
+  for (const PlaybackSegment* seg : all) {
+    slices.push_back(samplesSlice(*seg, at, seg->fileOffset, seg->bytes));
+    at += seg->bytes;
   }
   return std::make_shared<const VirtualFile>(std::move(slices));
 }

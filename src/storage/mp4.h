@@ -49,8 +49,10 @@ class VirtualFile {
 // from plan.start: edit lists start playback at plan.start (the media
 // starts at the keyframe before), end it at plan.end, and keep gaps (in
 // plan.gaps) as empty edits, not closed. FailedPrecondition for an empty
-// plan.
-Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan);
+// plan. With `audio` (the plan of the camera's audio stream over the same
+// range), its samples are one more track, on the same wall-clock timeline
+// (design/STORAGE.md, "Audio").
+Result<std::shared_ptr<const VirtualFile>> buildMp4(const PlaybackPlan& plan, const PlaybackPlan* audio = nullptr);
 
 // The slice at `start` of the virtual file holding `bytes` of a segment's
 // samples from `offset` (in its sample file, or its `memory`).

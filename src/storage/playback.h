@@ -25,7 +25,8 @@ struct PlaybackSegment {
   // Or the samples' bytes in memory (transformed ones: transformed.h).
   std::shared_ptr<const media::Bytes> memory;
   int64_t sampleEntryId = 0;
-  std::shared_ptr<const media::VideoParameters> params;
+  std::shared_ptr<const media::VideoParameters> params;  // null for audio
+  std::shared_ptr<const media::AudioParameters> audio;   // set for an audio stream's
   uint32_t firstSample = 0;  // index in the recording of samples.front()
   std::vector<SampleInfo> samples;
   uint64_t fileOffset = 0;  // of the first sample's bytes, in the file or `memory`

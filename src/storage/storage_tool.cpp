@@ -385,7 +385,8 @@ int main(int argc, char** argv) {
   // export
   auto plan = store.value()->plan(stream, WallTime::fromUnixMicros(start), WallTime::fromUnixMicros(end));
   if (!plan) return fail(plan.status());
-  auto mp4 = vs::buildMp4(*plan);
+  // With the stream's audio, as `export.mp4` serves it.
+  auto mp4 = store.value()->exportMp4(stream, WallTime::fromUnixMicros(start), WallTime::fromUnixMicros(end));
   if (!mp4) return fail(mp4.status());
   if (auto written = writeVirtualFile(**mp4, out); !written.isOk()) return fail(written);
   nlohmann::json j = planJson(*plan);

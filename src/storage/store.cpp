@@ -21,6 +21,7 @@ struct Store::Dir {
   Mutex readMutex;
   std::unique_ptr<IndexDb> reader GUARDED_BY(readMutex);
   std::map<int64_t, std::shared_ptr<const media::VideoParameters>> entries GUARDED_BY(readMutex);
+  std::map<int64_t, std::shared_ptr<const media::AudioParameters>> audioEntries GUARDED_BY(readMutex);
   // Guarded by Store::assignMutex_ (not annotated: the analysis cannot name
   // another object's mutex).
   size_t streams = 0;
@@ -103,11 +104,19 @@ void Store::stop() {
 Store::Dir& Store::dirFor(const std::string& stream) {
   MutexLock lock(assignMutex_);
   Dir*& dir = assignment_[stream];
-  if (dir == nullptr) {
-    dir = dirs_.front().get();
+  if (dir != nullptr) return *dir;
+  // A camera's audio records where its video does: one writer, one syncfs
+  // and one commit for both (design/STORAGE.md, "Audio").
+  Dir*& chosen = isAudioStream(stream) ? assignment_[std::string(videoStreamOf(stream))] : dir;
+  if (chosen == nullptr) {
+    chosen = dirs_.front().get();
     for (auto& d : dirs_) {
-      if (d->streams < dir->streams) dir = d.get();
+      if (d->streams < chosen->streams) chosen = d.get();
     }
+    ++chosen->streams;
+  }
+  if (&chosen != &dir) {
+    dir = chosen;
     ++dir->streams;
   }
   return *dir;
@@ -169,13 +178,23 @@ Result<PlaybackPlan> Store::plan(const std::string& stream, WallTime start, Wall
         if (seg.status().code() == StatusCode::kNotFound) continue;
         return seg.status();
       }
-      auto& params = dir->entries[row.sampleEntryId];
-      if (!params) {
-        auto entry = dir->reader->sampleEntry(row.sampleEntryId);
-        if (!entry) return entry.status();
-        params = std::make_shared<const media::VideoParameters>(std::move(entry.value()));
+      if (isAudioStream(stream)) {
+        auto& audio = dir->audioEntries[row.sampleEntryId];
+        if (!audio) {
+          auto entry = dir->reader->audioSampleEntry(row.sampleEntryId);
+          if (!entry) return entry.status();
+          audio = std::make_shared<const media::AudioParameters>(std::move(entry.value()));
+        }
+        seg->audio = audio;
+      } else {
+        auto& params = dir->entries[row.sampleEntryId];
+        if (!params) {
+          auto entry = dir->reader->sampleEntry(row.sampleEntryId);
+          if (!entry) return entry.status();
+          params = std::make_shared<const media::VideoParameters>(std::move(entry.value()));
+        }
+        seg->params = params;
       }
-      seg->params = params;
       seg->samplePath = dir->path + "/" + sampleFileName(row.id);
       plan.segments.push_back(std::move(seg.value()));
     }
@@ -193,13 +212,18 @@ Result<PlaybackPlan> Store::plan(const std::string& stream, WallTime start, Wall
 Result<std::shared_ptr<const VirtualFile>> Store::exportMp4(const std::string& stream, WallTime start, WallTime end) {
   auto p = plan(stream, start, end);
   if (!p) return p.status();
-  return buildMp4(*p);
+  // With the camera's audio over the same range, when it has any.
+  auto audio = plan(audioStreamOf(stream), start, end);
+  if (!audio && audio.status().code() != StatusCode::kNotFound) return audio.status();
+  return buildMp4(*p, audio ? &audio.value() : nullptr);
 }
 
 Result<FragmentedPlayback> Store::fragmentedPlayback(const std::string& stream, WallTime start, WallTime end) {
   auto p = plan(stream, start, end);
   if (!p) return p.status();
-  return FragmentedPlayback::build(std::move(p.value()));
+  auto audio = plan(audioStreamOf(stream), start, end);
+  if (!audio && audio.status().code() != StatusCode::kNotFound) return audio.status();
+  return FragmentedPlayback::build(std::move(p.value()), audio ? &audio.value() : nullptr);
 }
 
 WriterStats Store::stats() const {

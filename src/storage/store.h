@@ -96,7 +96,8 @@ class Store {
   Result<std::vector<RecordingInfo>> recordings(const std::string& stream, WallTime start, WallTime end);
   // playback.h; NotFound when nothing is recorded in the range.
   Result<PlaybackPlan> plan(const std::string& stream, WallTime start, WallTime end);
-  // A progressive MP4 of the range (mp4.h).
+  // A progressive MP4 of the range (mp4.h), with the stream's audio
+  // (audioStreamOf(stream)) as a second track when it has any there.
   Result<std::shared_ptr<const VirtualFile>> exportMp4(const std::string& stream, WallTime start, WallTime end);
   // Fragmented MP4 of the range for HLS playback (fragmented.h).
   Result<FragmentedPlayback> fragmentedPlayback(const std::string& stream, WallTime start, WallTime end);

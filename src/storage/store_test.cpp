@@ -11,6 +11,8 @@
 #include <random>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "media/fmp4.h"
 #include "storage/retention.h"
 #include "storage/test_frames.h"
@@ -342,6 +344,138 @@ TEST_F(StoreTest, AFullQueueDropsAndResumesAtAKeyframe) {
   EXPECT_TRUE(report.problems.empty());
   // Every recording starts at a keyframe, so the check above covers the resync.
   EXPECT_GE(report.recordings, 1);
+}
+
+// Audio (design/STORAGE.md, "Audio"): 16 kHz AAC frames of 1024 samples
+// (5760 ticks), their pts on the video's clock.
+media::Frame audioFrame(int64_t index, std::shared_ptr<const media::AudioParameters> params, double shift = 0) {
+  media::Frame f;
+  f.pts = MediaTime(1000 + index * 5760 + static_cast<int64_t>(shift * 90000));
+  f.captureTime = WallTime::fromUnixMicros(kStart + static_cast<int64_t>(shift * 1e6) + index * 64000);
+  f.keyframe = true;
+  f.data.assign(40 + static_cast<size_t>(index % 5), static_cast<uint8_t>(index));
+  f.audio = std::move(params);
+  return f;
+}
+
+std::shared_ptr<const media::AudioParameters> aacParams() {
+  return std::make_shared<const media::AudioParameters>(
+      media::AudioParameters{media::AudioCodec::kAac, 16000, 1, media::aacLcAudioSpecificConfig(16000, 1)});
+}
+
+std::string schemaVersion(const fs::path& index) {
+  sqlite3* raw = nullptr;
+  sqlite3_open_v2(index.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &stmt, nullptr);
+  std::string v = sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "";
+  sqlite3_finalize(stmt);
+  sqlite3_close(raw);
+  return v;
+}
+
+// Audio invariants 1-4: a camera's audio is a stream of its own beside
+// its video, in the same directory; its recordings hold the frames as
+// they came, its entries are audio ones, and the index moves to schema
+// version 2 only then (video alone stays version 1). The export has two
+// tracks; check is clean.
+TEST_F(StoreTest, RecordsAudioBesideItsVideoAndExportsBoth) {
+  StoreOptions o = options();
+  o.dirs = {"a", "b"};
+  auto store = open(o);
+  feed(*store, "door", 0, 10 * kFps);
+  EXPECT_EQ(schemaVersion(dir_ / "a" / kIndexFileName), "1");
+  EXPECT_EQ(schemaVersion(dir_ / "b" / kIndexFileName), "1");
+  // "gate" takes directory b (fewer streams); its audio must follow it.
+  feed(*store, "gate", 0, 10 * kFps);
+  const auto params = aacParams();
+  const int frames = 10 * 16000 / 1024;  // 10 s
+  for (int i = 0; i < frames; ++i) ASSERT_TRUE(store->append(audioStreamOf("gate"), audioFrame(i, params), i == 0));
+  store->stop();
+  EXPECT_EQ(schemaVersion(dir_ / "a" / kIndexFileName), "1") << "no audio there";
+  EXPECT_EQ(schemaVersion(dir_ / "b" / kIndexFileName), "2");
+
+  auto audio = store->recordings("gate.audio", at(0), at(100));
+  ASSERT_TRUE(audio.isOk());
+  ASSERT_EQ(audio->size(), 1u);
+  EXPECT_EQ((*audio)[0].samples, static_cast<uint32_t>(frames));
+  EXPECT_EQ((*audio)[0].mediaDuration, int64_t{frames} * 5760);
+  auto plan = store->plan("gate.audio", at(2), at(5));
+  ASSERT_TRUE(plan.isOk());
+  ASSERT_TRUE(plan->segments.front().audio);
+  EXPECT_EQ(*plan->segments.front().audio, *params);
+  EXPECT_TRUE(fs::exists(dir_ / "b" / sampleFileName(plan->segments.front().recordingId)));
+
+  auto mp4 = store->exportMp4("gate", at(2), at(5));
+  ASSERT_TRUE(mp4.isOk());
+  auto bytes = (*mp4)->read(0, (*mp4)->size());
+  ASSERT_TRUE(bytes.isOk());
+  const std::string text(bytes->begin(), bytes->end());
+  EXPECT_NE(text.find("mp4a"), std::string::npos);
+  EXPECT_NE(text.find("esds"), std::string::npos);
+  EXPECT_NE(text.find("smhd"), std::string::npos);
+  auto videoOnly = store->exportMp4("door", at(2), at(5));
+  ASSERT_TRUE(videoOnly.isOk());
+  auto videoBytes = (*videoOnly)->read(0, (*videoOnly)->size());
+  EXPECT_EQ(std::string(videoBytes->begin(), videoBytes->end()).find("soun"), std::string::npos);
+
+  // HLS playback: the AAC is a second track of the init segment, and each
+  // fragment has, after the video's moof and mdat, a moof of track 2 with
+  // the audio of its time (every audio sample of the range once).
+  auto playback = store->fragmentedPlayback("gate", at(2), at(5));
+  ASSERT_TRUE(playback.isOk());
+  const media::Bytes& init = *playback->inits().front();
+  EXPECT_NE(std::string(init.begin(), init.end()).find("mp4a"), std::string::npos);
+  uint64_t audioSamples = 0;
+  for (size_t i = 0; i < playback->fragments().size(); ++i) {
+    const auto& f = playback->fragments()[i];
+    ASSERT_FALSE(f.audio.empty()) << "fragment " << i;
+    for (const auto& run : f.audio) audioSamples += run.samples;
+    auto file = playback->fragment(i);
+    ASSERT_TRUE(file.isOk());
+    auto data = (*file)->read(0, (*file)->size());
+    ASSERT_TRUE(data.isOk());
+    const std::string fragment(data->begin(), data->end());
+    const size_t second = fragment.find("moof", fragment.find("moof") + 4);
+    ASSERT_NE(second, std::string::npos);
+    const size_t tfhd = fragment.find("tfhd", second);
+    EXPECT_EQ(static_cast<uint8_t>(fragment[tfhd + 11]), media::kAudioTrackId);
+  }
+  const auto& frags = playback->fragments();
+  const double seconds = static_cast<double>(frags.back().start.unixMicros() - frags.front().start.unixMicros()) / 1e6 +
+                         static_cast<double>(frags.back().mediaDuration) / 90000;
+  EXPECT_NEAR(static_cast<double>(audioSamples), seconds * 16000 / 1024, 2.0);
+  auto door = store->fragmentedPlayback("door", at(2), at(5));
+  ASSERT_TRUE(door.isOk());
+  const media::Bytes& doorInit = *door->inits().front();
+  EXPECT_EQ(std::string(doorInit.begin(), doorInit.end()).find("mp4a"), std::string::npos);
+  auto report = check();
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front();
+}
+
+// Audio invariant 5: a crash leaves an audio recording's uncommitted tail
+// cut (raw AAC frames have no boundaries to re-index), the row kept.
+TEST_F(StoreTest, RecoveryCutsAnAudioRecordingToItsIndex) {
+  {
+    auto store = open(options());
+    const auto params = aacParams();
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(store->append("gate.audio", audioFrame(i, params), i == 0));
+    store->stop();
+  }
+  auto db = IndexDb::open((dir_ / "recordings" / kIndexFileName).string());
+  auto rows = (*db)->allRecordings();
+  ASSERT_EQ(rows->size(), 1u);
+  RecordingRow row = rows->front();
+  row.sealed = false;
+  ASSERT_TRUE((*db)->putRecording(row).isOk());
+  db->reset();
+  const fs::path file = dir_ / "recordings" / sampleFileName(row.id);
+  std::ofstream(file, std::ios::app | std::ios::binary) << std::string(300, 'x');  // written, never committed
+  auto store = open(options());
+  EXPECT_EQ(store->recoveryReports()[0].bytesTruncated, 300u);
+  store->stop();
+  EXPECT_EQ(fs::file_size(file), row.bytes);
+  EXPECT_TRUE(check().problems.empty());
 }
 
 // Crash recovery: the state a kill -9 leaves (bytes written past the

@@ -111,6 +111,9 @@ struct DirWriter::Stream {
   int64_t staggerTicks = 0;
   std::shared_ptr<const media::VideoParameters> params;
   std::shared_ptr<const media::VideoParameters> entryParams;  // the ones sampleEntryId was resolved for
+  // An audio stream's (design/STORAGE.md, "Audio"): the same roles.
+  std::shared_ptr<const media::AudioParameters> audio;
+  std::shared_ptr<const media::AudioParameters> entryAudio;
   int64_t sampleEntryId = 0;
   std::unique_ptr<Recording> current;
   media::SharedFrame held;  // the newest frame; its duration is known at the next one
@@ -300,8 +303,9 @@ void DirWriter::process(Queued& item) {
   }
   const media::Frame& f = *item.frame;
   if (s.held) {
-    const bool paramsChanged = f.params && f.params != s.params && *f.params != *s.params;
-    if (f.params && !paramsChanged) s.params = f.params;
+    const bool paramsChanged = (f.params && f.params != s.params && *f.params != *s.params) ||
+                               (f.audio && s.audio && f.audio != s.audio && *f.audio != *s.audio);
+    if (!paramsChanged) adoptParameters(s, f);
     const int64_t delta = (f.pts - s.held->pts).ticks();
     if (item.newSegment || paramsChanged || delta <= 0 || delta > kMaxSampleTicks) {
       log::debug("storage.recording.discontinuity",
@@ -309,7 +313,7 @@ void DirWriter::process(Queued& item) {
                   {"pts_delta", delta}});
       appendHeld(s, s.lastDuration > 0 ? s.lastDuration : kFallbackDuration);
       seal(s);
-      if (paramsChanged) s.params = f.params;
+      if (paramsChanged) adoptParameters(s, f);
     } else {
       appendHeld(s, static_cast<int32_t>(delta));
       if (f.keyframe) {
@@ -338,12 +342,12 @@ void DirWriter::process(Queued& item) {
   }
   // No recording is open: one starts at a keyframe with known parameters,
   // unless the storage is full.
-  if (f.params) s.params = f.params;
+  adoptParameters(s, f);
   if (full_) {
     ++framesNotStored_;
     return;
   }
-  if (!f.keyframe || !s.params) {
+  if (!f.keyframe || (!s.params && !s.audio)) {
     ++framesSkipped_;
     return;
   }
@@ -356,8 +360,22 @@ void DirWriter::process(Queued& item) {
   startRecording(s, std::move(item.frame), start, true);
 }
 
+void DirWriter::adoptParameters(Stream& s, const media::Frame& f) {
+  if (f.params) s.params = f.params;
+  if (f.audio) s.audio = f.audio;
+}
+
 void DirWriter::startRecording(Stream& s, media::SharedFrame frame, WallTime start, bool firstOfRun) {
-  if (s.entryParams != s.params) {
+  if (s.audio && s.entryAudio != s.audio) {
+    auto id = db_->sampleEntryId(*s.audio);
+    if (!id) {
+      log::error("storage.sample_entry.failed", {{"dir", path_}, {"stream", s.id}, {"error", id.status()}});
+      ++framesSkipped_;
+      return;
+    }
+    s.sampleEntryId = *id;
+    s.entryAudio = s.audio;
+  } else if (!s.audio && s.entryParams != s.params) {
     auto id = db_->sampleEntryId(*s.params);
     if (!id) {
       log::error("storage.sample_entry.failed", {{"dir", path_}, {"stream", s.id}, {"error", id.status()}});
@@ -612,7 +630,8 @@ void DirWriter::retainByAge() {
   }
   const WallTime now = options_.clock->now();
   for (const std::string& stream : *streams) {
-    const auto it = options_.retainDays.find(stream);
+    // A camera's audio is kept as long as its video.
+    const auto it = options_.retainDays.find(std::string(videoStreamOf(stream)));
     const int days = it != options_.retainDays.end() ? it->second : options_.defaultRetainDays;
     if (days <= 0) continue;
     // One batch per stream and pass: a backlog goes over the next passes.

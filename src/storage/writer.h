@@ -149,6 +149,7 @@ class DirWriter {
   void run();
   size_t wakeBytes() const;
   void process(Queued& item);
+  static void adoptParameters(Stream& s, const media::Frame& f);
   void startRecording(Stream& s, media::SharedFrame frame, WallTime start, bool firstOfRun);
   void appendHeld(Stream& s, int32_t duration);
   void seal(Stream& s);

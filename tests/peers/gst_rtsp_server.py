@@ -12,6 +12,7 @@ Usage:
   /usr/bin/python3 tests/peers/gst_rtsp_server.py [--port 0] [--codec h264|h265]
       [--size 320x240] [--fps 10] [--path /test] [--user U --password P]
       [--protocols tcp|udp|both] [--no-sprop] [--bitrate KBPS] [--address 127.0.0.1]
+      [--audio aac|pcma|pcmu]
 
 Prints one line "READY rtsp://ADDRESS:PORT/PATH" on stdout once it listens
 (PORT is the bound port, also when --port 0 chose a free one). Exits 2 with a
@@ -19,6 +20,8 @@ message on stderr when it cannot listen (port taken). Stops cleanly on SIGTERM
 or SIGINT, and when stdin is a pipe that its parent closes.
 
 The media is shared: several clients can watch the same stream at once.
+--audio adds an audio track (a tick every second, audiotestsrc wave=ticks):
+AAC (avenc_aac, RFC 3640 mpeg4-generic, 16 kHz) or G.711 (8 kHz).
 --no-sprop: the SDP has no sprop-parameter-sets (H.264) / sprop-vps/sps/pps
 (H.265); the parameter sets are only in-band (the payloader repeats them before
 every IDR frame, config-interval=-1, which is also the case without --no-sprop).
@@ -94,7 +97,15 @@ def build_launch(args, width, height):
                f"key-int-max={gop} option-string=\"pools=1:frame-threads=1\" ! "
                f"video/x-h265,profile=main ! "
                f"rtph265pay name=pay0 pt=96 config-interval=-1")
-    return "( " + src + enc + " )"
+    audio = ""
+    if args.audio == "aac":
+        audio = (" audiotestsrc is-live=true wave=ticks ! audio/x-raw,rate=16000,channels=1 ! "
+                 "audioconvert ! avenc_aac ! rtpmp4gpay name=pay1 pt=97")
+    elif args.audio in ("pcma", "pcmu"):
+        encoder, payloader = ("alawenc", "rtppcmapay") if args.audio == "pcma" else ("mulawenc", "rtppcmupay")
+        audio = (f" audiotestsrc is-live=true wave=ticks ! audio/x-raw,rate=8000,channels=1 ! "
+                 f"audioconvert ! {encoder} ! {payloader} name=pay1")
+    return "( " + src + enc + audio + " )"
 
 
 def main():
@@ -111,6 +122,7 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--protocols", choices=("tcp", "udp", "both"), default="both")
+    ap.add_argument("--audio", choices=("aac", "pcma", "pcmu"), help="add an audio track")
     ap.add_argument("--no-sprop", action="store_true",
                     help="SDP without parameter sets (in-band only)")
     args = ap.parse_args()

@@ -64,6 +64,7 @@ export interface Camera {
   ever_streamed?: boolean;
   managed_by?: "file" | "ui"; // a camera of this node: who manages it (design/CAMERAS.md)
   remote?: boolean; // a camera of a node below
+  audio?: string | null; // its sound's codec ("aac", "alaw", "ulaw") while streaming with sound
 }
 
 // A camera's [[camera]] keys as GET /api/v1/cameras/{id} shows them
@@ -563,9 +564,10 @@ export function range(start: number, end: number): string {
 }
 
 export const urls = {
-  live: (id: string) => {
+  // audio: the camera's sound too (its page; the grid never asks).
+  live: (id: string, audio = false) => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}${cameraPath(id)}/live`;
+    return `${scheme}//${location.host}${cameraPath(id)}/live${audio ? "?audio=1" : ""}`;
   },
   liveHls: (id: string) => `${cameraPath(id)}/live.m3u8`,
   playback: (id: string, start: number, end: number) => `${cameraPath(id)}/playback.m3u8?${range(start, end)}`,

@@ -89,6 +89,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
   const player = useRef<Player | HlsPlayer | undefined>(undefined);
   const root = useRef<HTMLDivElement>(null);
   const [mode, setMode] = useState<Mode>({ kind: "live" });
+  const [muted, setMuted] = useState(true);
   const [state, setState] = useState<PlayerState>({ kind: "connecting" });
   const [fetched, setFetched] = useState<{ runs: Run[]; at: number }>({ runs: [], at: 0 });
   const [runsError, setRunsError] = useState("");
@@ -155,7 +156,8 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
       return;
     }
     if (mode.kind === "live") {
-      player.current = playLive(v, id, setState);
+      player.current = playLive(v, id, setState, true);
+      v.muted = muted;
     } else {
       const p = playHls(v, urls.playback(id, mode.start, mode.end), { live: false, preferNative: false }, setState);
       player.current = p;
@@ -172,6 +174,10 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
     }
     return () => player.current?.stop();
   }, [id, mode]);
+
+  useEffect(() => {
+    if (video.current) video.current.muted = muted;
+  }, [muted]);
 
   useEffect(() => {
     const v = video.current;
@@ -430,7 +436,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
       >
         <video
           ref={video}
-          muted
+          muted={muted}
           playsInline
           autoplay
           data-camera={id}
@@ -505,6 +511,12 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
         <button class="snapshot" onClick={saveSnapshot} disabled={snapshotProblem !== ""} title={snapshotProblem || undefined}>
           {text.snapshot}
         </button>
+        {/* Muted until asked: a page never starts making sound by itself. */}
+        {camera?.audio && (
+          <button class="sound" aria-pressed={!muted} onClick={() => setMuted(!muted)}>
+            {muted ? text.unmute : text.mute}
+          </button>
+        )}
         {canFullscreen && (
           <button class="fullscreen" onClick={toggleFullscreen}>
             {fullscreen ? text.exitFullscreen : text.fullscreen}

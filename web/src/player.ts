@@ -82,10 +82,12 @@ function resetVideo(video: HTMLVideoElement): void {
 // Live video of one camera. MSE over WebSocket where the browser has MSE;
 // otherwise (or with ?transport=hls in the page's URL) live.m3u8, natively
 // where the browser plays HLS, else with hls.js.
-export function playLive(video: HTMLVideoElement, camera: string, onState: (s: PlayerState) => void): Player {
+// audio: with the camera's sound (over WebSocket only), the element muted
+// until the page unmutes it.
+export function playLive(video: HTMLVideoElement, camera: string, onState: (s: PlayerState) => void, audio = false): Player {
   const forceHls = new URLSearchParams(location.search).get("transport") === "hls";
   const MS = mediaSourceClass();
-  if (MS && !forceHls) return new WebSocketPlayer(video, camera, MS, onState);
+  if (MS && !forceHls) return new WebSocketPlayer(video, camera, MS, onState, audio);
   return playHls(video, urls.liveHls(camera), { live: true, preferNative: true }, onState);
 }
 
@@ -115,6 +117,7 @@ class WebSocketPlayer implements Player {
     private readonly camera: string,
     private readonly MS: MediaSourceClass,
     private readonly report: (s: PlayerState) => void,
+    private readonly audio: boolean,
   ) {
     video.muted = true;
     video.playsInline = true;
@@ -143,7 +146,7 @@ class WebSocketPlayer implements Player {
     this.gotMedia = false;
     this.lastMediaAt = 0;
     this.resumed = this.jumpOnResume = false;
-    const ws = new WebSocket(urls.live(this.camera));
+    const ws = new WebSocket(urls.live(this.camera, this.audio));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let opened = false;

@@ -1,0 +1,139 @@
+"""Audio end to end (issue 17 item 4; design/STORAGE.md "Audio"): `vigil
+serve` records cameras that send AAC and G.711 A-law beside their H.264
+(vigil testcam and GStreamer's RTSP server), and the export holds both
+tracks: ffprobe sees two streams, ffmpeg decodes both without a message,
+and testcam's beeps (one at every second, where its keyframes are) sound
+within 100 ms of a keyframe; with --audio-offset-ms 300 they measure 300 ms
+after one, so the check does see an offset."""
+import json
+import os
+import re
+import time
+import unittest
+
+from vigil_testlib import VIGIL, Process, run, start_testcam, temp_dir
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GST_SERVER = os.path.join(HERE, "peers", "gst_rtsp_server.py")
+STORAGE_TOOL = os.path.join(os.path.dirname(os.path.dirname(VIGIL)), "storage", "vigil_storage_tool")
+RECORD_S = 7
+
+
+def start_gst(*args):
+    p = Process(["/usr/bin/python3", GST_SERVER, "--port", "0", *args])
+    return p, p.wait_for_line(r"READY (rtsp://\S+)").group(1)
+
+
+def probe(path, *args):
+    r = run(["ffprobe", "-v", "error", *args, "-of", "json", path])
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def keyframe_times(path):
+    frames = probe(path, "-select_streams", "v", "-skip_frame", "nokey", "-show_entries", "frame=pts_time")["frames"]
+    return [float(f["pts_time"]) for f in frames]
+
+
+def beep_onsets(path):
+    """Where each beep starts: the end of each silence in the audio track,
+    but the end of the track (silencedetect reports a file ending in
+    silence as a silence ending there)."""
+    r = run(["ffmpeg", "-v", "info", "-nostats", "-i", path, "-map", "0:a",
+             "-af", "silencedetect=noise=-30dB:duration=0.3", "-f", "null", "-"])
+    assert r.returncode == 0, r.stderr
+    stream = probe(path, "-select_streams", "a", "-show_entries", "stream=start_time,duration")["streams"][0]
+    end = float(stream["start_time"]) + float(stream["duration"])
+    return [float(t) for t in re.findall(r"silence_end: (-?[\d.]+)", r.stderr) if float(t) < end - 0.05]
+
+
+class Audio(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = temp_dir()
+        cls.data = os.path.join(cls.tmp.name, "data")
+        peers = []
+        try:
+            cams = {}
+            for name, extra in (("tc-aac", ["--audio", "aac"]), ("tc-pcma", ["--audio", "pcma"]),
+                                ("tc-late", ["--audio", "aac", "--audio-offset-ms", "300"]),
+                                ("tc-mute", [])):
+                p, base = start_testcam("--size", "320x240", "--fps", "10", "--gop", "10", "--bitrate", "200",
+                                        "--loop-seconds", "8", *extra)
+                peers.append(p)
+                cams[name] = base + "/cam/0"
+            for name, codec in (("gst-aac", "aac"), ("gst-pcma", "pcma")):
+                p, url = start_gst("--audio", codec)
+                peers.append(p)
+                cams[name] = url
+            config = os.path.join(cls.tmp.name, "vigil.toml")
+            with open(config, "w") as f:
+                f.write(f'[node]\ndata_dir = "{cls.data}"\n[http]\nlisten = "127.0.0.1:0"\n')
+                for name, url in cams.items():
+                    f.write(f'[[camera]]\nid = "{name}"\nurl = "{url}"\n')
+            serve = Process([VIGIL, "serve", "--config", config])
+            try:
+                for name in cams:
+                    serve.wait_for_line(rf"camera={name} state=streaming", stream="stderr")
+                time.sleep(RECORD_S)
+            finally:
+                code = serve.stop()
+            assert code == 0, "\n".join(serve.stderr_lines[-20:])
+        finally:
+            for p in peers:
+                p.stop()
+        cls.exports = {}
+        for name in cams:
+            r = run([STORAGE_TOOL, "list", "--data", cls.data, "--stream", name])
+            assert r.returncode == 0, r.stderr
+            recs = json.loads(r.stdout)
+            assert recs, name
+            out = os.path.join(cls.tmp.name, name + ".mp4")
+            r = run([STORAGE_TOOL, "export", "--data", cls.data, "--stream", name, "--start", str(recs[0]["start"]),
+                     "--end", str(recs[-1]["end"]), "--out", out])
+            assert r.returncode == 0, r.stderr
+            cls.exports[name] = out
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_1_exports_hold_video_and_audio_that_ffmpeg_decodes(self):
+        expected = {"tc-aac": ("aac", 16000), "tc-pcma": ("pcm_alaw", 8000), "tc-late": ("aac", 16000),
+                    "gst-aac": ("aac", 16000), "gst-pcma": ("pcm_alaw", 8000)}
+        for name, (codec, rate) in expected.items():
+            with self.subTest(name):
+                path = self.exports[name]
+                streams = probe(path, "-show_entries", "stream=codec_type,codec_name,sample_rate,duration")["streams"]
+                self.assertEqual([(s["codec_type"], s["codec_name"]) for s in streams],
+                                 [("video", "h264"), ("audio", codec)])
+                self.assertEqual(int(streams[1]["sample_rate"]), rate)
+                # As long as the video, give or take a few frames.
+                self.assertLess(abs(float(streams[0]["duration"]) - float(streams[1]["duration"])), 0.5, streams)
+                r = run(["ffmpeg", "-v", "error", "-i", path, "-map", "0", "-f", "null", "-"])
+                self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+
+    def test_2_a_camera_without_audio_exports_video_alone(self):
+        streams = probe(self.exports["tc-mute"], "-show_entries", "stream=codec_type")["streams"]
+        self.assertEqual([s["codec_type"] for s in streams], ["video"])
+
+    def test_3_beeps_sound_with_their_keyframes(self):
+        for name, offset in (("tc-aac", 0.0), ("tc-pcma", 0.0), ("tc-late", 0.3)):
+            with self.subTest(name):
+                keys = keyframe_times(self.exports[name])
+                beeps = beep_onsets(self.exports[name])
+                self.assertGreaterEqual(len(beeps), RECORD_S - 3, beeps)
+                errors = [min((b - k - offset for k in keys), key=abs) for b in beeps]
+                print(f"{name}: {len(beeps)} beeps, A/V offset from the expected {offset * 1000:.0f} ms: "
+                      f"{', '.join(f'{e * 1000:+.1f}' for e in errors)} ms")
+                for e in errors:
+                    self.assertLess(abs(e), 0.1)
+
+    def test_4_check_is_clean(self):
+        r = run([VIGIL, "check", "--data", self.data])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("0 problems", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
