@@ -193,7 +193,8 @@ Result<std::vector<SessionRecord>> Accounts::listDevices(const Principal& asker)
 Status Accounts::checkDeviceRoom(const std::string& user) {
   auto sessions = liveSessions(user);
   if (!sessions) return sessions.status();
-  const auto devices = std::count_if(sessions->begin(), sessions->end(), [](const SessionRecord& s) { return !s.device.empty(); });
+  const auto devices =
+      std::count_if(sessions->begin(), sessions->end(), [](const SessionRecord& s) { return !s.device.empty(); });
   if (static_cast<size_t>(devices) < options_.maxDevicesPerUser) return Status::ok();
   return Status::failedPrecondition(
       fmt::format("device: {} TVs already stay signed in as you; sign one out on your account page first", devices));
@@ -203,7 +204,9 @@ Result<User> Accounts::approveDevice(const Actor& actor, std::string_view passwo
   VIGIL_RETURN_IF_ERROR(checkName("device", device, kMaxDeviceName));
   auto user = checkCredentials(actor.user, password, actor.client, jsonDetail({{"during", "device_pair"}}));
   if (!user) {
-    if (user.status().code() == StatusCode::kUnauthenticated) return Status::permissionDenied("password: wrong password");
+    if (user.status().code() == StatusCode::kUnauthenticated) {
+      return Status::permissionDenied("password: wrong password");
+    }
     return user.status();
   }
   if (user->disabled) return Status::permissionDenied("this account is disabled: ask an admin");

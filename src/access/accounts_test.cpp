@@ -678,7 +678,8 @@ TEST_P(AccountsTest, ASessionMadeAcrossAPasswordChangeDoesNotSurvive) {
     EXPECT_TRUE(db().store().listSessions("vic")->empty());
   }
   // The same for a login racing a password change.
-  OvertakenStore store(db().store(), [&] { ASSERT_TRUE(accounts_->changePassword(kCli, "ann", "ann's new one").isOk()); });
+  OvertakenStore store(db().store(),
+                       [&] { ASSERT_TRUE(accounts_->changePassword(kCli, "ann", "ann's new one").isOk()); });
   Accounts racing(store, *audit_, clock_);
   auto login = racing.login("ann", "ann's password", "10.0.0.1");
   ASSERT_FALSE(login);

@@ -201,8 +201,8 @@ Status DevicePairing::refuse(const Actor& actor, std::string_view reason, Status
 Result<DevicePairing::Pairing*> DevicePairing::findWaiting(const Actor& actor, std::string_view code, WallTime now) {
   auto normal = normalizeCode(code);
   if (!normal) return Status::invalidArgument("code: 8 letters, as the TV shows them");
-  if (const auto wait = std::max(waitFor("user:" + actor.user, now), waitFor("address:" + clientKeys(actor.client).address, now));
-      wait.count() > 0) {
+  const std::string address = "address:" + clientKeys(actor.client).address;
+  if (const auto wait = std::max(waitFor("user:" + actor.user, now), waitFor(address, now)); wait.count() > 0) {
     // Counted (not written one by one): a flood of them is one row a minute.
     VIGIL_RETURN_IF_ERROR(tally_.count({actor.user, audit_kind::kDevicePairFailed, "", actor.client,
                                         nlohmann::json{{"reason", "throttled"}}.dump()},

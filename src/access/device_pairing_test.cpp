@@ -148,10 +148,15 @@ TEST_P(DevicePairingTest, GuessingCodesIsLimitedPerUserAndPerAddress) {
   EXPECT_EQ(blocked.status().message(), "too many wrong codes; retry after 900 s");
   EXPECT_EQ(pairing_->retryAfter("vic", "10.0.0.8"), seconds(900));
   // From another address too: the count is the user's.
-  EXPECT_EQ(pairing_->confirm({"vic", "10.0.0.99"}, code->code, "TV", "vic's password").status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(pairing_->confirm({"vic", "10.0.0.99"}, code->code, "TV", "vic's password").status().code(),
+            StatusCode::kResourceExhausted);
   // Another user from the same address has five more of the address's ten.
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, wrong, "TV", "ann's password").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, code->code, "TV", "ann's password").status().code(), StatusCode::kResourceExhausted);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, wrong, "TV", "ann's password").status().code(),
+              StatusCode::kNotFound);
+  }
+  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, code->code, "TV", "ann's password").status().code(),
+            StatusCode::kResourceExhausted);
   // Malformed codes are no guess (they cannot match) and say what a code is.
   EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.9"}, "OOOO-0000", "TV", "ann's password").status().message(),
             "code: 8 letters, as the TV shows them");
@@ -292,7 +297,9 @@ TEST_P(DevicePairingTest, ATvGetsAndKeepsACodeWhileAnotherNetworkFloods) {
   // Expired and used codes are remembered a while, but never block.
   for (int round = 0; round < 4; ++round) {
     clock_.advance(minutes(5));
-    for (int i = 0; i < 8; ++i) ASSERT_TRUE(pairing.start(fmt::format("198.51.{}.{}", round, i), "")) << round << " " << i;
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(pairing.start(fmt::format("198.51.{}.{}", round, i), "")) << round << " " << i;
+    }
   }
 }
 
