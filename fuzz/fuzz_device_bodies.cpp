@@ -1,6 +1,7 @@
 // The bodies of pairing a TV (http/device_routes.h): the secret a TV
 // asks with, from anyone on the network before any session exists; the
-// code and name a logged-in user confirms, and the code as typed.
+// code a logged-in user looks up, the code, name and password they
+// confirm with, and the code as typed.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -12,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)vigil::http::parsePairingSecret(text);
   if (auto confirm = vigil::http::parseDeviceConfirm(text)) (void)vigil::access::normalizeCode(confirm->code);
+  if (auto code = vigil::http::parseDeviceLookup(text)) (void)vigil::access::normalizeCode(*code);
   (void)vigil::access::normalizeCode(text);
   return 0;
 }

@@ -190,12 +190,40 @@ Result<std::vector<SessionRecord>> Accounts::listDevices(const Principal& asker)
   return devices;
 }
 
-Result<LoginResult> Accounts::addDeviceSession(const Actor& actor, std::string_view device, const std::string& client,
-                                               std::string_view userAgent) {
+Status Accounts::checkDeviceRoom(const std::string& user) {
+  auto sessions = liveSessions(user);
+  if (!sessions) return sessions.status();
+  const auto devices =
+      std::count_if(sessions->begin(), sessions->end(), [](const SessionRecord& s) { return !s.device.empty(); });
+  if (static_cast<size_t>(devices) < options_.maxDevicesPerUser) return Status::ok();
+  return Status::failedPrecondition(
+      fmt::format("device: {} TVs already stay signed in as you; sign one out on your account page first", devices));
+}
+
+Result<User> Accounts::approveDevice(const Actor& actor, std::string_view password, std::string_view device) {
   VIGIL_RETURN_IF_ERROR(checkName("device", device, kMaxDeviceName));
-  auto user = store_.findUser(actor.user);
+  auto user = checkCredentials(actor.user, password, actor.client, jsonDetail({{"during", "device_pair"}}));
+  if (!user) {
+    if (user.status().code() == StatusCode::kUnauthenticated) {
+      return Status::permissionDenied("password: wrong password");
+    }
+    return user.status();
+  }
+  if (user->disabled) return Status::permissionDenied("this account is disabled: ask an admin");
+  VIGIL_RETURN_IF_ERROR(checkDeviceRoom(user->id));
+  return user;
+}
+
+Result<LoginResult> Accounts::addDeviceSession(const Actor& actor, const User& approved, std::string_view device,
+                                               const std::string& client, std::string_view userAgent) {
+  VIGIL_RETURN_IF_ERROR(checkName("device", device, kMaxDeviceName));
+  auto user = store_.findUser(approved.id);
   if (!user) return user.status();
   if (user->disabled) return Status::permissionDenied("this account is disabled: ask an admin");
+  if (user->passwordHash != approved.passwordHash) {
+    return Status::failedPrecondition("the password changed since the TV was confirmed: confirm it again");
+  }
+  VIGIL_RETURN_IF_ERROR(checkDeviceRoom(user->id));
   auto made = openSession(*user, client, userAgent, device);
   if (!made) return made.status();
   log::info("access.device_paired", {{"user", user->id}, {"session", made->principal.sessionId}, {"client", client}});
@@ -275,6 +303,7 @@ Result<LoginResult> Accounts::login(const std::string& user, std::string_view pa
     VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLoginFailed, "", client, jsonDetail({{"disabled", true}})}));
     return Status::permissionDenied("this account is disabled: ask an admin");
   }
+  if (!device.empty()) VIGIL_RETURN_IF_ERROR(checkDeviceRoom(found->id));
 
   auto result = openSession(*found, client, userAgent, device);
   if (!result) return result.status();
@@ -301,6 +330,14 @@ Result<LoginResult> Accounts::openSession(const User& user, const std::string& c
                               .userAgent = keptUserAgent(userAgent),
                               .device = std::string(device)};
   VIGIL_RETURN_IF_ERROR(store_.insertSession(session));
+  // Read after the row is in: a change committed before this read is
+  // seen, one after it deletes the row itself.
+  auto current = store_.findUser(user.id);
+  if (!current || current->disabled || current->passwordHash != user.passwordHash) {
+    VIGIL_RETURN_IF_ERROR(store_.deleteSession(session.tokenHash));
+    if (!current && current.status().code() != StatusCode::kNotFound) return current.status();
+    return Status::failedPrecondition("the account changed meanwhile (password, disabled or removed): sign in again");
+  }
   result.principal = {user.id, user.role, user.cameras, std::nullopt, session.id, session.device};
   return result;
 }

@@ -43,6 +43,10 @@ struct AccountsOptions {
   std::chrono::seconds idleTimeout{30 * 60};
   // A device session's only limit: this long unused.
   std::chrono::seconds deviceIdleTimeout{90 * 24 * 60 * 60};
+  // Device sessions one user may have at once: past it, a new one is
+  // refused until one is signed out (a stolen phone session cannot fill
+  // the table with TVs, and a user sees every TV in one screen).
+  size_t maxDevicesPerUser = 10;
   ThrottleOptions throttle;
   // Failed and refused logins are audited through it, at most one row per
   // name, address and minute (AUDIT.md).
@@ -165,7 +169,8 @@ class Accounts {
   // (see retryAfter(): 0 in that case, a second is enough).
   // `userAgent` is kept with the session for the list of sessions. With
   // a `device` name, the session is a device session (above);
-  // InvalidArgument for a bad name, before the password is checked.
+  // InvalidArgument for a bad name, before the password is checked;
+  // FailedPrecondition when the user has no room for another.
   Result<LoginResult> login(const std::string& user, std::string_view password, const std::string& client,
                             std::string_view userAgent = {}, std::string_view device = {});
   std::chrono::seconds retryAfter(const std::string& user, const std::string& client) {
@@ -181,12 +186,22 @@ class Accounts {
   Result<SessionCheck> recheck(std::string_view token, SessionMark& mark);
   Status logout(std::string_view token, const std::string& client);
 
-  // A device session for `actor.user`, named `device`, for a device at
-  // `client` with `userAgent` (a TV whose code the user confirmed:
-  // device_pairing.h). InvalidArgument naming the field (device), NotFound,
-  // PermissionDenied for a disabled user. Audited (device_pair).
-  Result<LoginResult> addDeviceSession(const Actor& actor, std::string_view device, const std::string& client,
-                                       std::string_view userAgent);
+  // A TV's pairing confirmed on a phone by `actor`, typing their password
+  // again (device_pairing.h): a stolen session alone cannot sign in a TV.
+  // Checks the name (InvalidArgument naming device), the password as
+  // confirmPassword() does (PermissionDenied "password: ...", or its
+  // refusals), that the user is enabled (PermissionDenied) and has room
+  // for another device session (FailedPrecondition). The user as checked:
+  // their password hash (in memory only) is what addDeviceSession() needs.
+  Result<User> approveDevice(const Actor& actor, std::string_view password, std::string_view device);
+  // A device session for `approved` (approveDevice()'s answer to `actor`),
+  // named `device`, for a device at `client` with `userAgent`. Made only
+  // while the user is enabled, has room for it and has the password
+  // `approved` was checked with: FailedPrecondition once it changed, so a
+  // session made after a password change with the rights from before it
+  // cannot be. NotFound when the user was removed. Audited (device_pair).
+  Result<LoginResult> addDeviceSession(const Actor& actor, const User& approved, std::string_view device,
+                                       const std::string& client, std::string_view userAgent);
   // The device sessions `asker` may see, newest first: their own; an
   // admin's, everyone's. Ended ones are left out. Each one's expiresAt is
   // when it ends if not used again.
@@ -213,9 +228,14 @@ class Accounts {
                                 const std::string& detail);
 
   // A new session of `user` (a login's, or a device's when `device` is
-  // not empty), stored.
+  // not empty), stored. `user` is as read before: when their password
+  // changed or they were disabled or removed meanwhile (whose change ends
+  // every session but could commit before this one's row), the new row is
+  // deleted and FailedPrecondition returned.
   Result<LoginResult> openSession(const User& user, const std::string& client, std::string_view userAgent,
                                   std::string_view device);
+  // FailedPrecondition when `user` has maxDevicesPerUser device sessions.
+  Status checkDeviceRoom(const std::string& user);
   // Whether the session has ended by time at `now`.
   bool timedOut(WallTime expiresAt, WallTime lastSeenAt, bool device, WallTime now) const;
   // The user's sessions that have not timed out; a device's expiresAt set

@@ -594,7 +594,9 @@ TEST_P(AccountsTest, ADeviceSessionOutlivesALoginsLifetimeAndEndsOnlyUnused) {
 TEST_P(AccountsTest, ADeviceSessionIsListedForItsUserAndEveryAdminAndRevokedAtOnce) {
   ASSERT_TRUE(accounts_->addUser(kCli, "root", Role::kAdmin, "root's password").isOk());
   auto tv = accounts_->login("vic", "vic's password", "10.0.0.7", "TV browser", "Living-room TV");
-  auto paired = accounts_->addDeviceSession({"ann", "10.0.0.2"}, "Kitchen TV", "10.0.0.9", "Other TV");
+  auto approved = accounts_->approveDevice({"ann", "10.0.0.2"}, "ann's password", "Kitchen TV");
+  ASSERT_TRUE(approved) << approved.status().toString();
+  auto paired = accounts_->addDeviceSession({"ann", "10.0.0.2"}, *approved, "Kitchen TV", "10.0.0.9", "Other TV");
   auto phone = accounts_->login("vic", "vic's password", "10.0.0.8");
   auto root = accounts_->login("root", "root's password", "10.0.0.1");
   ASSERT_TRUE(tv && paired && phone && root) << paired.status().toString();
@@ -638,14 +640,76 @@ TEST_P(AccountsTest, ADeviceSessionIsListedForItsUserAndEveryAdminAndRevokedAtOn
 
 TEST_P(AccountsTest, ADeviceSessionEndsWithItsUsersPasswordOrDisabling) {
   auto tv = accounts_->login("vic", "vic's password", "10.0.0.7", "", "TV");
-  auto other = accounts_->addDeviceSession({"ann", "10.0.0.2"}, "TV", "10.0.0.9", "");
+  auto approved = accounts_->approveDevice({"ann", "10.0.0.2"}, "ann's password", "TV");
+  ASSERT_TRUE(approved) << approved.status().toString();
+  auto other = accounts_->addDeviceSession({"ann", "10.0.0.2"}, *approved, "TV", "10.0.0.9", "");
   ASSERT_TRUE(tv && other);
   ASSERT_TRUE(accounts_->changePassword(kCli, "vic", "vic's new password").isOk());
   EXPECT_FALSE(accounts_->authenticate(tv->token));
   ASSERT_TRUE(accounts_->changeUser(kCli, "ann", std::nullopt, true).isOk());
   EXPECT_FALSE(accounts_->authenticate(other->token));
-  EXPECT_EQ(accounts_->addDeviceSession({"ann", "10.0.0.2"}, "TV", "10.0.0.9", "").status().code(),
+  EXPECT_EQ(accounts_->addDeviceSession({"ann", "10.0.0.2"}, *approved, "TV", "10.0.0.9", "").status().code(),
             StatusCode::kPermissionDenied);
+  EXPECT_EQ(accounts_->approveDevice({"ann", "10.0.0.2"}, "ann's password", "TV").status().code(),
+            StatusCode::kPermissionDenied);
+}
+
+// L2: a password change (or disabling) that commits between a session's
+// password check and its row must not leave the row: it would live on in
+// the epoch before the change.
+TEST_P(AccountsTest, ASessionMadeAcrossAPasswordChangeDoesNotSurvive) {
+  for (const bool disable : {false, true}) {
+    SCOPED_TRACE(disable ? "disabled" : "password");
+    ASSERT_TRUE(accounts_->changeUser(kCli, "vic", std::nullopt, false).isOk());
+    auto approved = accounts_->approveDevice({"vic", "10.0.0.8"}, "vic's password", "TV");
+    ASSERT_TRUE(approved) << approved.status().toString();
+    OvertakenStore store(db().store(), [&] {
+      if (disable) {
+        ASSERT_TRUE(accounts_->changeUser(kCli, "vic", std::nullopt, true).isOk());
+      } else {
+        ASSERT_TRUE(accounts_->changePassword(kCli, "vic", "vic's new password").isOk());
+        ASSERT_TRUE(accounts_->changePassword(kCli, "vic", "vic's password").isOk());
+      }
+    });
+    Accounts racing(store, *audit_, clock_);
+    auto tv = racing.addDeviceSession({"vic", "10.0.0.8"}, *approved, "TV", "10.0.0.7", "");
+    ASSERT_FALSE(tv);
+    EXPECT_EQ(tv.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(db().store().listSessions("vic")->empty());
+  }
+  // The same for a login racing a password change.
+  OvertakenStore store(db().store(),
+                       [&] { ASSERT_TRUE(accounts_->changePassword(kCli, "ann", "ann's new one").isOk()); });
+  Accounts racing(store, *audit_, clock_);
+  auto login = racing.login("ann", "ann's password", "10.0.0.1");
+  ASSERT_FALSE(login);
+  EXPECT_EQ(login.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(db().store().listSessions("ann")->empty());
+}
+
+// M1: a user has at most maxDevicesPerUser device sessions, however made,
+// with words saying what to do.
+TEST_P(AccountsTest, AUserHasAtMostTheirLimitOfDeviceSessions) {
+  AccountsOptions options;
+  options.maxDevicesPerUser = 2;
+  Accounts accounts(db().store(), *audit_, clock_, options);
+  auto first = accounts.login("vic", "vic's password", "10.0.0.7", "", "TV 1");
+  auto approved = accounts.approveDevice({"vic", "10.0.0.8"}, "vic's password", "TV 2");
+  ASSERT_TRUE(first && approved);
+  ASSERT_TRUE(accounts.addDeviceSession({"vic", "10.0.0.8"}, *approved, "TV 2", "10.0.0.9", ""));
+  ASSERT_TRUE(accounts.login("vic", "vic's password", "10.0.0.8"));  // a browser's login is no TV
+  auto third = accounts.login("vic", "vic's password", "10.0.0.7", "", "TV 3");
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(third.status().message(),
+            "device: 2 TVs already stay signed in as you; sign one out on your account page first");
+  EXPECT_EQ(accounts.approveDevice({"vic", "10.0.0.8"}, "vic's password", "TV 3").status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(accounts.addDeviceSession({"vic", "10.0.0.8"}, *approved, "TV 3", "10.0.0.9", "").status().code(),
+            StatusCode::kFailedPrecondition);
+  // Signing one out makes room.
+  ASSERT_TRUE(accounts.endSession({"vic", "10.0.0.8"}, first->principal, first->principal.sessionId).isOk());
+  EXPECT_TRUE(accounts.login("vic", "vic's password", "10.0.0.7", "", "TV 3"));
 }
 
 TEST_P(AccountsTest, ADeviceNameIsCheckedBeforeThePassword) {

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 #include <nlohmann/json.hpp>
 
@@ -49,74 +50,125 @@ std::optional<std::string> normalizeCode(std::string_view typed) {
 DevicePairing::DevicePairing(Accounts& accounts, AuditLog& audit, const Clock& clock, DevicePairingOptions options)
     : accounts_(accounts), audit_(audit), clock_(clock), options_(options), tally_(audit, clock, options.tally) {}
 
+void DevicePairing::forget(std::map<std::string, Pairing>::iterator it) {
+  byCode_.erase(it->second.code);
+  bySecretHash_.erase(it);
+}
+
 void DevicePairing::prune(WallTime now) {
   for (auto it = bySecretHash_.begin(); it != bySecretHash_.end();) {
-    Pairing& p = it->second;
-    if (p.session && now >= p.expiresAt) {
-      // Confirmed, but the TV never came for it: nothing may hold it.
-      if (Status s = accounts_.logout(p.session->token, p.client); !s.isOk()) {
-        log::warn("access.device_pair_unfetched", {{"session", p.session->principal.sessionId}, {"error", s.toString()}});
-      }
-      p.session.reset();
-    }
-    if (now < p.expiresAt + options_.codeLifetime) {
-      ++it;
-      continue;
-    }
-    byCode_.erase(p.code);
-    it = bySecretHash_.erase(it);
+    auto next = std::next(it);
+    if (now >= it->second.expiresAt + options_.codeLifetime) forget(it);
+    it = next;
   }
   std::erase_if(wrong_, [&](const auto& entry) { return now - entry.second.windowStart >= options_.wrongCodeWindow; });
 }
 
+void DevicePairing::makeRoom(WallTime now) {
+  const auto waiting = [&](const Pairing& p) { return now < p.expiresAt && !p.confirmed; };
+  const auto networkOf = [](const Pairing& p) -> const std::string& {
+    return p.keys.network.empty() ? p.keys.address : p.keys.network;
+  };
+  std::map<std::string, size_t> perNetwork;
+  std::map<std::string, size_t> perAddress;
+  size_t all = 0;
+  for (const auto& [hash, p] : bySecretHash_) {
+    if (!waiting(p)) continue;
+    ++all;
+    ++perNetwork[networkOf(p)];
+    ++perAddress[p.keys.address];
+  }
+  if (all >= options_.maxWaiting) {
+    // The busiest network's busiest address's oldest: whoever floods
+    // from one network pushes out its own codes first.
+    auto victim = bySecretHash_.end();
+    std::tuple<size_t, size_t, int64_t> worst{0, 0, 0};
+    for (auto it = bySecretHash_.begin(); it != bySecretHash_.end(); ++it) {
+      const Pairing& p = it->second;
+      if (!waiting(p)) continue;
+      std::tuple<size_t, size_t, int64_t> rank{perNetwork[networkOf(p)], perAddress[p.keys.address],
+                                               -p.expiresAt.unixMicros()};
+      if (victim == bySecretHash_.end() || rank > worst) {
+        victim = it;
+        worst = rank;
+      }
+    }
+    if (evictionLog_.allow()) {
+      log::warn("access.device_code_evicted",
+                {{"client", victim->second.client}, {"waiting", all}, {"suppressed", evictionLog_.suppressed()}});
+    }
+    forget(victim);
+  }
+  // Done with (expired, or confirmed) and kept only to say so: the oldest
+  // go first, and a confirmed one not yet handed over last.
+  while (bySecretHash_.size() >= 2 * options_.maxWaiting) {
+    auto oldest = bySecretHash_.end();
+    for (auto it = bySecretHash_.begin(); it != bySecretHash_.end(); ++it) {
+      const Pairing& p = it->second;
+      if (waiting(p)) continue;
+      const auto rank = [](const Pairing& q) { return std::pair(q.confirmed && !q.fetched, q.expiresAt); };
+      if (oldest == bySecretHash_.end() || rank(p) < rank(oldest->second)) oldest = it;
+    }
+    if (oldest == bySecretHash_.end()) break;
+    forget(oldest);
+  }
+}
+
 Result<PairingCode> DevicePairing::start(const std::string& client, std::string_view userAgent) {
   const WallTime now = clock_.now();
+  const ClientKeys keys = clientKeys(client);
   PairingCode made;
   {
     MutexLock lock(mutex_);
     prune(now);
-    const auto waiting = [&](const Pairing& p) { return now < p.expiresAt && !p.used; };
-    size_t all = 0;
-    size_t fromClient = 0;
-    for (const auto& [hash, p] : bySecretHash_) {
-      if (!waiting(p)) continue;
-      ++all;
-      if (p.client == client) ++fromClient;
-    }
-    if (fromClient >= options_.maxWaitingPerAddress) {
+    const size_t fromAddress = std::count_if(bySecretHash_.begin(), bySecretHash_.end(), [&](const auto& entry) {
+      const Pairing& p = entry.second;
+      return now < p.expiresAt && !p.confirmed && p.keys.address == keys.address;
+    });
+    if (fromAddress >= options_.maxWaitingPerAddress) {
       return Status::resourceExhausted(
-          fmt::format("{} codes already wait from this address: use one, or wait until they expire", fromClient));
+          fmt::format("{} codes already wait from this address: use one, or wait until they expire", fromAddress));
     }
-    // Expired codes kept to be told apart count too: they are memory.
-    if (all >= options_.maxWaiting || bySecretHash_.size() >= 2 * options_.maxWaiting) {
-      return Status::resourceExhausted("too many codes wait on this node; try again in a few minutes");
-    }
+    makeRoom(now);
     std::string code = newCode();
     while (byCode_.contains(code)) code = newCode();
     made = {shown(code), generateSessionToken(), now + options_.codeLifetime};
     const std::string hash = sha256Hex(made.secret);
     byCode_[code] = hash;
-    bySecretHash_[hash] = {.code = code, .client = client, .userAgent = std::string(userAgent.substr(0, 200)), .expiresAt = made.expiresAt};
+    bySecretHash_[hash] = {.code = code,
+                           .client = client,
+                           .keys = keys,
+                           .userAgent = std::string(userAgent.substr(0, 200)),
+                           .expiresAt = made.expiresAt};
   }
-  // Anyone can ask: one row per address and minute, counted.
-  VIGIL_RETURN_IF_ERROR(tally_.count({kAnyone, audit_kind::kDeviceCode, "", client, "{}"}, "codes"));
+  // Anyone can ask: one row per address (an IPv6 /64) and minute, counted.
+  VIGIL_RETURN_IF_ERROR(tally_.count({kAnyone, audit_kind::kDeviceCode, "", keys.address, "{}"}, "codes"));
   return made;
 }
 
 Result<PairingWait> DevicePairing::wait(std::string_view secret) {
   const WallTime now = clock_.now();
-  MutexLock lock(mutex_);
-  prune(now);
-  auto it = bySecretHash_.find(sha256Hex(secret));
-  if (it == bySecretHash_.end() || it->second.fetched) return Status::notFound("no such pairing: ask for a new code");
-  Pairing& p = it->second;
-  if (p.session) {
+  Confirmed confirmed;
+  Pairing tv;
+  {
+    MutexLock lock(mutex_);
+    prune(now);
+    auto it = bySecretHash_.find(sha256Hex(secret));
+    if (it == bySecretHash_.end() || it->second.fetched) return Status::notFound("no such pairing: ask for a new code");
+    Pairing& p = it->second;
+    if (!p.confirmed) {
+      return PairingWait{now >= p.expiresAt ? PairingWait::State::kExpired : PairingWait::State::kWaiting,
+                         p.expiresAt, std::nullopt};
+    }
     // Kept until forgotten, so the code still reads as used.
     p.fetched = true;
-    return PairingWait{PairingWait::State::kPaired, p.expiresAt, std::exchange(p.session, std::nullopt)};
+    confirmed = *p.confirmed;
+    tv = p;
   }
-  return PairingWait{now >= p.expiresAt ? PairingWait::State::kExpired : PairingWait::State::kWaiting, p.expiresAt,
-                     std::nullopt};
+  // Made now, not at the confirm: a TV that never comes leaves no session.
+  auto made = accounts_.addDeviceSession(confirmed.by, confirmed.user, confirmed.device, tv.client, tv.userAgent);
+  if (!made) return made.status();
+  return PairingWait{PairingWait::State::kPaired, tv.expiresAt, std::move(*made)};
 }
 
 std::chrono::seconds DevicePairing::waitFor(const std::string& key, WallTime now) const {
@@ -130,12 +182,12 @@ std::chrono::seconds DevicePairing::retryAfter(const std::string& user, const st
   const WallTime now = clock_.now();
   MutexLock lock(mutex_);
   prune(now);
-  return std::max(waitFor("user:" + user, now), waitFor("address:" + client, now));
+  return std::max(waitFor("user:" + user, now), waitFor("address:" + clientKeys(client).address, now));
 }
 
 Status DevicePairing::refuse(const Actor& actor, std::string_view reason, Status why) {
   const WallTime now = clock_.now();
-  for (const std::string& key : {"user:" + actor.user, "address:" + actor.client}) {
+  for (const std::string& key : {"user:" + actor.user, "address:" + clientKeys(actor.client).address}) {
     WrongCodes& w = wrong_[key];
     if (w.count == 0) w.windowStart = now;
     ++w.count;
@@ -146,14 +198,11 @@ Status DevicePairing::refuse(const Actor& actor, std::string_view reason, Status
   return why;
 }
 
-Result<SessionRecord> DevicePairing::confirm(const Actor& actor, std::string_view code, std::string_view device) {
+Result<DevicePairing::Pairing*> DevicePairing::findWaiting(const Actor& actor, std::string_view code, WallTime now) {
   auto normal = normalizeCode(code);
   if (!normal) return Status::invalidArgument("code: 8 letters, as the TV shows them");
-  const WallTime now = clock_.now();
-  MutexLock lock(mutex_);
-  prune(now);
-  if (const auto wait = std::max(waitFor("user:" + actor.user, now), waitFor("address:" + actor.client, now));
-      wait.count() > 0) {
+  const std::string address = "address:" + clientKeys(actor.client).address;
+  if (const auto wait = std::max(waitFor("user:" + actor.user, now), waitFor(address, now)); wait.count() > 0) {
     // Counted (not written one by one): a flood of them is one row a minute.
     VIGIL_RETURN_IF_ERROR(tally_.count({actor.user, audit_kind::kDevicePairFailed, "", actor.client,
                                         nlohmann::json{{"reason", "throttled"}}.dump()},
@@ -165,23 +214,42 @@ Result<SessionRecord> DevicePairing::confirm(const Actor& actor, std::string_vie
     return refuse(actor, "unknown", Status::notFound("code: no TV shows this code; check it, or get a new one on the TV"));
   }
   Pairing& p = bySecretHash_.at(found->second);
-  if (p.used) return refuse(actor, "used", Status::failedPrecondition("code: this code was used already"));
+  if (p.confirmed) return refuse(actor, "used", Status::failedPrecondition("code: this code was used already"));
   if (now >= p.expiresAt) {
     return refuse(actor, "expired", Status::failedPrecondition("code: this code has expired; get a new one on the TV"));
   }
-  auto made = accounts_.addDeviceSession(actor, device, p.client, p.userAgent);
-  if (!made) return made.status();
-  p.used = true;
-  SessionRecord record{.userId = made->principal.user,
-                       .createdAt = now,
-                       .expiresAt = made->expiresAt,
-                       .lastSeenAt = now,
-                       .id = made->principal.sessionId,
-                       .client = p.client,
-                       .userAgent = p.userAgent,
-                       .device = std::string(device)};
-  p.session = std::move(*made);
-  return record;
+  return &p;
+}
+
+Result<PairingRequest> DevicePairing::lookup(const Actor& actor, std::string_view code) {
+  const WallTime now = clock_.now();
+  MutexLock lock(mutex_);
+  prune(now);
+  auto p = findWaiting(actor, code, now);
+  if (!p) return p.status();
+  return PairingRequest{shown((*p)->code), (*p)->client, (*p)->userAgent, (*p)->expiresAt};
+}
+
+Result<PairingRequest> DevicePairing::confirm(const Actor& actor, std::string_view code, std::string_view device,
+                                              std::string_view password) {
+  {
+    // The code first: a wrong one costs no password check.
+    const WallTime now = clock_.now();
+    MutexLock lock(mutex_);
+    prune(now);
+    if (auto p = findWaiting(actor, code, now); !p) return p.status();
+  }
+  // Outside the lock: a password check takes a tenth of a second.
+  auto approved = accounts_.approveDevice(actor, password, device);
+  if (!approved) return approved.status();
+  const WallTime now = clock_.now();
+  MutexLock lock(mutex_);
+  prune(now);
+  // Again: another user may have confirmed it meanwhile.
+  auto p = findWaiting(actor, code, now);
+  if (!p) return p.status();
+  (*p)->confirmed = Confirmed{actor, std::move(*approved), std::string(device)};
+  return PairingRequest{shown((*p)->code), (*p)->client, (*p)->userAgent, (*p)->expiresAt};
 }
 
 }  // namespace vigil::access

@@ -1,5 +1,6 @@
 #include "access/device_pairing.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -66,11 +67,11 @@ TEST_P(DevicePairingTest, AConfirmedCodeGivesTheTvTheConfirmingUsersDeviceSessio
   std::string typed = code->code;
   std::transform(typed.begin(), typed.end(), typed.begin(), [](char c) { return std::tolower(c); });
   typed.replace(4, 1, " ");
-  auto made = pairing_->confirm(kVic, typed, "Living-room TV");
+  auto made = pairing_->confirm(kVic, typed, "Living-room TV", "vic's password");
   ASSERT_TRUE(made) << made.status().toString();
-  EXPECT_EQ(made->userId, "vic");
-  EXPECT_EQ(made->device, "Living-room TV");
+  EXPECT_EQ(made->code, code->code);
   EXPECT_EQ(made->client, "10.0.0.7");
+  EXPECT_EQ(made->userAgent, "TV browser");
 
   auto paired = pairing_->wait(code->secret);
   ASSERT_TRUE(paired);
@@ -81,7 +82,12 @@ TEST_P(DevicePairingTest, AConfirmedCodeGivesTheTvTheConfirmingUsersDeviceSessio
   EXPECT_EQ(who->user, "vic");
   EXPECT_EQ(who->role, Role::kViewer);
   EXPECT_EQ(who->device, "Living-room TV");
-  EXPECT_EQ(who->sessionId, made->id);
+  auto listed = accounts_->listDevices(vicAsker());
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, who->sessionId);
+  EXPECT_EQ((*listed)[0].client, "10.0.0.7");
+  EXPECT_EQ((*listed)[0].userAgent, "TV browser");
   // Given once: the secret is done with.
   EXPECT_EQ(pairing_->wait(code->secret).status().code(), StatusCode::kNotFound);
 
@@ -96,7 +102,7 @@ TEST_P(DevicePairingTest, AnExpiredCodeIsRefused) {
   auto code = pairing_->start("10.0.0.7", "");
   ASSERT_TRUE(code);
   clock_.advance(minutes(5));
-  auto late = pairing_->confirm(kVic, code->code, "TV");
+  auto late = pairing_->confirm(kVic, code->code, "TV", "vic's password");
   ASSERT_FALSE(late);
   EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(late.status().message(), "code: this code has expired; get a new one on the TV");
@@ -110,16 +116,16 @@ TEST_P(DevicePairingTest, AnExpiredCodeIsRefused) {
 TEST_P(DevicePairingTest, ACodeServesOnce) {
   auto code = pairing_->start("10.0.0.7", "");
   ASSERT_TRUE(code);
-  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV"));
+  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV", "vic's password"));
   // Again, before and after the TV took its session, by anyone.
-  auto again = pairing_->confirm({"ann", "10.0.0.9"}, code->code, "Ann's TV");
+  auto again = pairing_->confirm({"ann", "10.0.0.9"}, code->code, "Ann's TV", "ann's password");
   ASSERT_FALSE(again);
   EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(again.status().message(), "code: this code was used already");
   auto paired = pairing_->wait(code->secret);
   ASSERT_TRUE(paired && paired->session);
   EXPECT_EQ(accounts_->authenticate(paired->session->token)->user, "vic");
-  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.9"}, code->code, "Ann's TV").status().code(),
+  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.9"}, code->code, "Ann's TV", "ann's password").status().code(),
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(accounts_->listDevices(vicAsker())->size(), 1u);
   EXPECT_TRUE(accounts_->listDevices(annAsker())->empty());
@@ -130,32 +136,37 @@ TEST_P(DevicePairingTest, GuessingCodesIsLimitedPerUserAndPerAddress) {
   ASSERT_TRUE(code);
   const std::string wrong = code->code[0] == 'B' ? "CCCC-CCCC" : "BBBB-BBBB";
   for (int i = 0; i < 5; ++i) {
-    auto r = pairing_->confirm(kVic, wrong, "TV");
+    auto r = pairing_->confirm(kVic, wrong, "TV", "vic's password");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << i;
     EXPECT_EQ(r.status().message(), "code: no TV shows this code; check it, or get a new one on the TV");
   }
   // The sixth, even the right code, is refused for the window's rest.
-  auto blocked = pairing_->confirm(kVic, code->code, "TV");
+  auto blocked = pairing_->confirm(kVic, code->code, "TV", "vic's password");
   ASSERT_FALSE(blocked);
   EXPECT_EQ(blocked.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(blocked.status().message(), "too many wrong codes; retry after 900 s");
   EXPECT_EQ(pairing_->retryAfter("vic", "10.0.0.8"), seconds(900));
   // From another address too: the count is the user's.
-  EXPECT_EQ(pairing_->confirm({"vic", "10.0.0.99"}, code->code, "TV").status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(pairing_->confirm({"vic", "10.0.0.99"}, code->code, "TV", "vic's password").status().code(),
+            StatusCode::kResourceExhausted);
   // Another user from the same address has five more of the address's ten.
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, wrong, "TV").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, code->code, "TV").status().code(), StatusCode::kResourceExhausted);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, wrong, "TV", "ann's password").status().code(),
+              StatusCode::kNotFound);
+  }
+  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, code->code, "TV", "ann's password").status().code(),
+            StatusCode::kResourceExhausted);
   // Malformed codes are no guess (they cannot match) and say what a code is.
-  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.9"}, "OOOO-0000", "TV").status().message(),
+  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.9"}, "OOOO-0000", "TV", "ann's password").status().message(),
             "code: 8 letters, as the TV shows them");
   // When the window is over, the right code works (the TV asked anew).
   clock_.advance(minutes(15));
   auto fresh = pairing_->start("10.0.0.7", "");
   ASSERT_TRUE(fresh);
-  EXPECT_TRUE(pairing_->confirm(kVic, fresh->code, "TV"));
+  EXPECT_TRUE(pairing_->confirm(kVic, fresh->code, "TV", "vic's password"));
   // The wrong codes were audited, counted.
-  ASSERT_TRUE(pairing_->confirm(kVic, wrong, "TV").status().code() == StatusCode::kNotFound);
+  ASSERT_TRUE(pairing_->confirm(kVic, wrong, "TV", "vic's password").status().code() == StatusCode::kNotFound);
   EXPECT_FALSE(rows("device_pair_failed").empty());
   EXPECT_TRUE(rows("device_pair_failed")[0].starts_with("vic 10.0.0.8 {\"codes\":1,")) << rows("device_pair_failed")[0];
 }
@@ -170,16 +181,126 @@ TEST_P(DevicePairingTest, CodesWaitingAreBoundedPerAddress) {
   EXPECT_TRUE(pairing_->start("10.0.0.7", ""));
 }
 
-TEST_P(DevicePairingTest, ASessionTheTvNeverFetchedIsEndedWhenItsCodeEnds) {
+// L3: a confirmed code makes no session until the TV fetches it, so a TV
+// that never comes leaves nothing behind.
+TEST_P(DevicePairingTest, NoSessionIsMadeUntilTheTvFetchesIt) {
   auto code = pairing_->start("10.0.0.7", "");
   ASSERT_TRUE(code);
-  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV"));
-  ASSERT_EQ(accounts_->listDevices(vicAsker())->size(), 1u);
-  clock_.advance(minutes(5));
-  auto waited = pairing_->wait(code->secret);
-  ASSERT_TRUE(waited);
-  EXPECT_EQ(waited->state, PairingWait::State::kExpired);
+  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV", "vic's password"));
   EXPECT_TRUE(accounts_->listDevices(vicAsker())->empty());
+  EXPECT_TRUE(db().store().listSessions("vic")->empty());
+  clock_.advance(minutes(10));  // the code's end and its lifetime more: forgotten
+  EXPECT_EQ(pairing_->wait(code->secret).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(db().store().listSessions("vic")->empty());
+}
+
+// L1: a confirm that lands after the TV's last poll before the code's end
+// is handed over at the TV's next poll, after that end.
+TEST_P(DevicePairingTest, AConfirmJustBeforeTheCodesEndIsStillHandedOver) {
+  auto code = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  clock_.advance(minutes(5) - seconds(1));
+  ASSERT_EQ(pairing_->wait(code->secret)->state, PairingWait::State::kWaiting);
+  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV", "vic's password"));
+  clock_.advance(seconds(2));
+  auto paired = pairing_->wait(code->secret);
+  ASSERT_TRUE(paired) << paired.status().toString();
+  EXPECT_EQ(paired->state, PairingWait::State::kPaired);
+  ASSERT_TRUE(paired->session);
+  EXPECT_EQ(accounts_->authenticate(paired->session->token)->user, "vic");
+}
+
+// M2: confirming takes the user's password again: a stolen phone session
+// alone signs in no TV.
+TEST_P(DevicePairingTest, ConfirmingTakesTheUsersPasswordAgain) {
+  auto code = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  auto stolen = pairing_->confirm(kVic, code->code, "TV", "a guess");
+  ASSERT_FALSE(stolen);
+  EXPECT_EQ(stolen.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(stolen.status().message(), "password: wrong password");
+  EXPECT_EQ(pairing_->wait(code->secret)->state, PairingWait::State::kWaiting);
+  // Counted as a failed login, not as a wrong code.
+  EXPECT_EQ(rows("login_failed").size(), 1u);
+  EXPECT_EQ(pairing_->retryAfter("vic", "10.0.0.8"), seconds(0));
+  // The device name is checked before the password.
+  EXPECT_EQ(pairing_->confirm(kVic, code->code, "", "a guess").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(rows("login_failed").size(), 1u);
+  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV", "vic's password"));
+  auto paired = pairing_->wait(code->secret);
+  ASSERT_TRUE(paired && paired->session);
+}
+
+// M3: before confirming, the user sees what asked for the code.
+TEST_P(DevicePairingTest, ALookupShowsWhatAskedForTheCode) {
+  auto code = pairing_->start("2001:db8:1:2::7", "Mozilla/5.0 (SMART-TV)");
+  ASSERT_TRUE(code);
+  auto found = pairing_->lookup(kVic, code->code);
+  ASSERT_TRUE(found) << found.status().toString();
+  EXPECT_EQ(found->code, code->code);
+  EXPECT_EQ(found->client, "2001:db8:1:2::7");
+  EXPECT_EQ(found->userAgent, "Mozilla/5.0 (SMART-TV)");
+  EXPECT_EQ(found->expiresAt, code->expiresAt);
+  // A lookup confirms nothing; a wrong one counts as a wrong code.
+  EXPECT_EQ(pairing_->wait(code->secret)->state, PairingWait::State::kWaiting);
+  const std::string wrong = code->code[0] == 'B' ? "CCCC-CCCC" : "BBBB-BBBB";
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(pairing_->lookup(kVic, wrong).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(pairing_->lookup(kVic, code->code).status().code(), StatusCode::kResourceExhausted);
+}
+
+// L2: the session is made in the password's epoch of the confirm: a
+// password change between the confirm and the TV's fetch cancels it.
+TEST_P(DevicePairingTest, APasswordChangeAfterTheConfirmCancelsThePairing) {
+  auto code = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV", "vic's password"));
+  ASSERT_TRUE(accounts_->changePassword(kVic, "vic", "vic's new password").isOk());
+  auto waited = pairing_->wait(code->secret);
+  ASSERT_FALSE(waited);
+  EXPECT_EQ(waited.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(db().store().listSessions("vic")->empty());
+  EXPECT_EQ(pairing_->wait(code->secret).status().code(), StatusCode::kNotFound);
+}
+
+// M1: an IPv6 host has a whole /64: its addresses count as one.
+TEST_P(DevicePairingTest, AnIpv6Slash64CountsAsOneAddress) {
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(pairing_->start(fmt::format("2001:db8:1:2::{}", i), "")) << i;
+  auto fourth = pairing_->start("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "");
+  ASSERT_FALSE(fourth);
+  EXPECT_EQ(fourth.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(pairing_->start("2001:db8:1:3::1", ""));
+}
+
+// M1: one network asking for codes without end fills the node and then
+// evicts its own codes, never a TV's elsewhere; codes done with never
+// keep the node full.
+TEST_P(DevicePairingTest, ATvGetsAndKeepsACodeWhileAnotherNetworkFloods) {
+  DevicePairingOptions options;
+  options.tally.background = false;
+  options.maxWaiting = 8;
+  DevicePairing pairing(*accounts_, *audit_, clock_, options);
+  int flood = 0;
+  auto attack = [&](int n) {
+    for (int i = 0; i < n; ++i, ++flood) {
+      ASSERT_TRUE(pairing.start(fmt::format("2001:db8:66:{:x}::1", flood), "")) << flood;
+    }
+  };
+  attack(20);
+  auto tv = pairing.start("192.0.2.7", "TV browser");
+  ASSERT_TRUE(tv) << tv.status().toString();
+  attack(50);
+  auto waiting = pairing.wait(tv->secret);
+  ASSERT_TRUE(waiting) << waiting.status().toString();
+  EXPECT_EQ(waiting->state, PairingWait::State::kWaiting);
+  ASSERT_TRUE(pairing.confirm(kVic, tv->code, "TV", "vic's password"));
+  EXPECT_TRUE(pairing.wait(tv->secret)->session);
+  // Expired and used codes are remembered a while, but never block.
+  for (int round = 0; round < 4; ++round) {
+    clock_.advance(minutes(5));
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(pairing.start(fmt::format("198.51.{}.{}", round, i), "")) << round << " " << i;
+    }
+  }
 }
 
 TEST(NormalizeCode, AcceptsTheCodeAsPeopleTypeIt) {

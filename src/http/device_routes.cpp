@@ -48,19 +48,36 @@ Response waitPairing(access::DevicePairing& pairing, const NodeConfig& node, con
   return r;
 }
 
+nlohmann::json requestJson(const access::PairingRequest& r) {
+  return {{"code", r.code}, {"client", r.client}, {"user_agent", r.userAgent}, {"expires_at", r.expiresAt.toRfc3339()}};
+}
+
+// A refused code, with Retry-After while the caller is throttled.
+Response codeRefusal(access::DevicePairing& pairing, const Request& req, const Status& status) {
+  Response r = errorResponse(status);
+  if (status.code() == StatusCode::kResourceExhausted) {
+    const auto wait = pairing.retryAfter(req.principal->user, req.remoteAddress);
+    r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, wait.count())));
+  }
+  return r;
+}
+
+Response lookupDevice(access::DevicePairing& pairing, const Request& req) {
+  auto code = parseDeviceLookup(req.body);
+  if (!code) return errorResponse(code.status());
+  auto found = pairing.lookup({req.principal->user, req.remoteAddress}, *code);
+  if (!found) return codeRefusal(pairing, req, found.status());
+  return Response::json(200, requestJson(*found).dump());
+}
+
 Response confirmDevice(access::DevicePairing& pairing, const Request& req) {
   auto body = parseDeviceConfirm(req.body);
   if (!body) return errorResponse(body.status());
-  auto made = pairing.confirm({req.principal->user, req.remoteAddress}, body->code, body->name);
-  if (!made) {
-    Response r = errorResponse(made.status());
-    if (made.status().code() == StatusCode::kResourceExhausted) {
-      const auto wait = pairing.retryAfter(req.principal->user, req.remoteAddress);
-      r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, wait.count())));
-    }
-    return r;
-  }
-  return Response::json(201, sessionJson(*made, *req.principal).dump());
+  auto confirmed = pairing.confirm({req.principal->user, req.remoteAddress}, body->code, body->name, body->password);
+  if (!confirmed) return codeRefusal(pairing, req, confirmed.status());
+  nlohmann::json j = requestJson(*confirmed);
+  j["name"] = body->name;
+  return Response::json(202, j.dump());
 }
 
 }  // namespace
@@ -71,6 +88,8 @@ void addDeviceRoutes(HttpServer& server, access::Accounts& accounts, access::Dev
                [&pairing](const Request& req) { return startPairing(pairing, req); });
   server.route("POST", "/api/v1/devices/pair/wait", Access::kPublic,
                [&pairing, node](const Request& req) { return waitPairing(pairing, node, req); });
+  server.route("POST", "/api/v1/devices/lookup", Access::kUser,
+               [&pairing](const Request& req) { return lookupDevice(pairing, req); });
   server.route("POST", "/api/v1/devices", Access::kUser,
                [&pairing](const Request& req) { return confirmDevice(pairing, req); });
   server.route("GET", "/api/v1/devices", Access::kUser, [&accounts](const Request& req) {

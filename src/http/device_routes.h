@@ -6,12 +6,20 @@
 //                          "expires_at","poll_ms"}; 429 when too many codes wait  (public)
 //   POST /api/v1/devices/pair/wait {"pairing"} -> {"state":"waiting","expires_at"}, or
 //                          once confirmed {"state":"paired", and what /me gives} + the
-//                          device session's cookie vigil_session (this once); 410 once
-//                          the code expired; 404 for a pairing unknown or done with  (public)
-//   POST /api/v1/devices   {"code","name"}: confirms a TV's code, naming the TV: a device
-//                          session of the caller's -> 201, the session as the sessions
-//                          list has it; 404 no TV shows the code, 409 expired or used,
-//                          429 + Retry-After after too many wrong codes              (user)
+//                          device session's cookie vigil_session (this once, also after
+//                          the code's end when it was confirmed before); 410 once the
+//                          code expired unconfirmed; 409 when the session can no longer
+//                          be made (the password changed since the confirm...); 404 for
+//                          a pairing unknown or done with                             (public)
+//   POST /api/v1/devices/lookup {"code"} -> {"code","client","user_agent","expires_at"}:
+//                          what asked for the code (the TV's address and browser), to
+//                          show before confirming; refused as a confirm's code is    (user)
+//   POST /api/v1/devices   {"code","name","password"}: confirms a TV's code, naming the
+//                          TV, with the caller's password again -> 202 {what lookup
+//                          gives, "name"}: the TV's next wait gets a device session of
+//                          the caller's; 403 wrong password, 404 no TV shows the code,
+//                          409 expired or used or too many TVs, 429 + Retry-After
+//                          after too many wrong codes (or failed passwords)          (user)
 //   GET  /api/v1/devices   the device sessions, as the sessions list has them, newest
 //                          first: one's own; an admin's, everyone's                  (user)
 // A device session is ended (revoked) like any session: DELETE /api/v1/sessions/{id}.

@@ -117,14 +117,22 @@ Result<std::string> parsePairingSecret(std::string_view body) {
   return secret;
 }
 
+Result<std::string> parseDeviceLookup(std::string_view body) {
+  auto json = JsonBody::parse(body, {"code"});
+  if (!json) return json.status();
+  return json->string("code", 32);
+}
+
 Result<DeviceConfirmRequest> parseDeviceConfirm(std::string_view body) {
-  auto json = JsonBody::parse(body, {"code", "name"});
+  auto json = JsonBody::parse(body, {"code", "name", "password"});
   if (!json) return json.status();
   auto code = json->string("code", 32);
   if (!code) return code.status();
   auto name = json->string("name", 64);
   if (!name) return name.status();
-  return DeviceConfirmRequest{std::move(*code), std::move(*name)};
+  auto password = json->string("password", 1024);
+  if (!password) return password.status();
+  return DeviceConfirmRequest{std::move(*code), std::move(*name), std::move(*password)};
 }
 
 Result<EventRequest> parseEventRequest(std::string_view body) {

@@ -56,11 +56,16 @@ Result<LoginRequest> parseLoginRequest(std::string_view body);
 // Pairing a TV (device_routes.h): {"pairing": "<64 hex>"}, the secret a
 // TV asks with (its value checked, never echoed).
 Result<std::string> parsePairingSecret(std::string_view body);
+// {"code": "..."}: a logged-in user looks a TV's code up before confirming
+// it; the code as typed (access::normalizeCode() reads it).
+Result<std::string> parseDeviceLookup(std::string_view body);
 struct DeviceConfirmRequest {
   std::string code;  // as typed; access::normalizeCode() reads it
   std::string name;
+  std::string password;  // the user's, typed again
 };
-// {"code": "...", "name": "..."}: a logged-in user confirms a TV's code.
+// {"code": "...", "name": "...", "password": "..."}: a logged-in user
+// confirms a TV's code.
 Result<DeviceConfirmRequest> parseDeviceConfirm(std::string_view body);
 
 struct EventRequest {

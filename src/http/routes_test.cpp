@@ -271,17 +271,32 @@ TEST_F(RoutesTest, ATvPairsByACodeAndGetsADeviceSessionCookieOnce) {
   EXPECT_EQ(nlohmann::json::parse(call("POST", "/api/v1/devices/pair/wait", wait, "").body)["state"], "waiting");
   EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", R"({"pairing":"x"})", "").status, 400);
   EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", nlohmann::json{{"pairing", std::string(64, '0')}}.dump(), "").status, 404);
-  // Confirming takes a session.
-  EXPECT_EQ(call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "TV"}}.dump(), "").status, 401);
+  // Looking the code up and confirming it take a session.
+  const std::string lookup = nlohmann::json{{"code", code}}.dump();
+  const auto confirm = [&](const std::string& name, const std::string& password) {
+    return nlohmann::json{{"code", code}, {"name", name}, {"password", password}}.dump();
+  };
+  EXPECT_EQ(call("POST", "/api/v1/devices/lookup", lookup, "").status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/devices", confirm("TV", "password for tests"), "").status, 401);
   const std::string viewer = tokens_[access::Role::kViewer];
-  EXPECT_EQ(call("POST", "/api/v1/devices", R"({"code":"BBBB-BBBB","name":"TV","x":1})", viewer).status, 400);
-  Response confirmed = call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "Living-room TV"}}.dump(), viewer);
-  ASSERT_EQ(confirmed.status, 201) << confirmed.body;
+  // What asked for the code, shown before confirming.
+  Response found = call("POST", "/api/v1/devices/lookup", lookup, viewer);
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(nlohmann::json::parse(found.body),
+            (nlohmann::json{{"code", code}, {"client", "10.0.0.7"}, {"user_agent", "TV browser"},
+                            {"expires_at", pairing["expires_at"]}}));
+  EXPECT_EQ(call("POST", "/api/v1/devices/lookup", R"({"code":"BBBB-BBBB","x":1})", viewer).status, 400);
+  // The password again: without it, or wrong, nothing is confirmed.
+  EXPECT_EQ(call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "TV"}}.dump(), viewer).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/devices", confirm("TV", "not the password"), viewer).status, 403);
+  EXPECT_EQ(nlohmann::json::parse(call("POST", "/api/v1/devices/pair/wait", wait, "").body)["state"], "waiting");
+  Response confirmed = call("POST", "/api/v1/devices", confirm("Living-room TV", "password for tests"), viewer);
+  ASSERT_EQ(confirmed.status, 202) << confirmed.body;
   const auto device = nlohmann::json::parse(confirmed.body);
-  EXPECT_EQ(device["device"], "Living-room TV");
-  EXPECT_EQ(device["user"], "vwr");
+  EXPECT_EQ(device["name"], "Living-room TV");
   EXPECT_EQ(device["client"], "10.0.0.7");
-  EXPECT_EQ(call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "TV"}}.dump(), viewer).status, 409);
+  EXPECT_EQ(device["user_agent"], "TV browser");
+  EXPECT_EQ(call("POST", "/api/v1/devices", confirm("TV", "password for tests"), viewer).status, 409);
 
   Response paired = call("POST", "/api/v1/devices/pair/wait", wait, "");
   ASSERT_EQ(paired.status, 200) << paired.body;
@@ -301,7 +316,8 @@ TEST_F(RoutesTest, ATvPairsByACodeAndGetsADeviceSessionCookieOnce) {
   Response listed = call("GET", "/api/v1/devices", "", viewer);
   ASSERT_EQ(listed.status, 200);
   ASSERT_EQ(nlohmann::json::parse(listed.body).size(), 1u);
-  EXPECT_EQ(call("DELETE", "/api/v1/sessions/" + device["id"].get<std::string>(), "", tokens_[access::Role::kAdmin]).status, 204);
+  const std::string id = nlohmann::json::parse(listed.body)[0]["id"];
+  EXPECT_EQ(call("DELETE", "/api/v1/sessions/" + id, "", tokens_[access::Role::kAdmin]).status, 204);
   EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 401);
   EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/devices", "", viewer).body).size(), 0u);
 }

@@ -46,6 +46,13 @@ export interface PairingCode {
   poll_ms: number;
 }
 export type PairingState = { state: "waiting"; expires_at: string } | (Me & { state: "paired" });
+// What asked for a code (POST /api/v1/devices/lookup): shown before the user confirms it.
+export interface PairingRequest {
+  code: string;
+  client: string; // the TV's address
+  user_agent: string;
+  expires_at: string;
+}
 
 export interface Camera {
   id: string;
@@ -434,7 +441,9 @@ export const api = {
     request<Me & { token: string }>("POST", "/api/v1/login", device ? { user, password, device } : { user, password }),
   pairStart: () => request<PairingCode>("POST", "/api/v1/devices/pair"),
   pairWait: (pairing: string) => request<PairingState>("POST", "/api/v1/devices/pair/wait", { pairing }),
-  confirmDevice: (code: string, name: string) => request<Session>("POST", "/api/v1/devices", { code, name }),
+  lookupDevice: (code: string) => request<PairingRequest>("POST", "/api/v1/devices/lookup", { code }),
+  confirmDevice: (code: string, name: string, password: string) =>
+    request<PairingRequest & { name: string }>("POST", "/api/v1/devices", { code, name, password }),
   devices: () => request<Session[]>("GET", "/api/v1/devices"),
   logout: () => request<unknown>("POST", "/api/v1/logout"),
   me: () => request<Me>("GET", "/api/v1/me"),

@@ -5,13 +5,17 @@
 // shows the TVs that stay signed in, one's own or (for an admin) every
 // user's, each signed out with one button.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, type Me, type PairingCode, type Session, api } from "./api";
+import { ApiError, type Me, type PairingCode, type PairingRequest, type Session, api } from "./api";
 import { devicesText } from "./devices_text";
 import { clockTime, dateTime } from "./time";
 
 // Shown on the TV until the code is confirmed (onPaired: the TV's session
 // has begun) or expires: then a button asks for a new one, so a TV left on
-// this screen does not ask for codes for ever.
+// this screen does not ask for codes for ever. It asks until the server
+// says the code is over (410): a confirm just before the code's end is
+// handed over at the next ask, after it.
+const GRACE_MS = 60_000;
+
 export function PairCode({ onPaired }: { onPaired: (me: Me) => void }) {
   const t = devicesText();
   const [code, setCode] = useState<PairingCode | null>(null);
@@ -29,13 +33,14 @@ export function PairCode({ onPaired }: { onPaired: (me: Me) => void }) {
         const answer = await api.pairWait(c.pairing);
         if (stopped) return;
         if (answer.state === "paired") return onPaired(answer);
-        // Bounded: the server says 410 at the code's end; the TV stops at it too.
-        if (Date.now() > Date.parse(c.expires_at)) return setState("expired");
+        // Bounded: the server says 410 at the code's end; the TV stops a while after it too.
+        if (Date.now() > Date.parse(c.expires_at) + GRACE_MS) return setState("expired");
       } catch (e) {
         if (stopped) return;
-        if (e instanceof ApiError && (e.status === 410 || e.status === 404)) return setState("expired");
-        // The network comes and goes: keep asking until the code's end.
-        if (Date.now() > Date.parse(c.expires_at)) return setState("expired");
+        // 410 the code's end, 404 forgotten, 409/403 the session can no longer be made.
+        if (e instanceof ApiError && [403, 404, 409, 410].includes(e.status)) return setState("expired");
+        // The network comes and goes: keep asking until a while after the code's end.
+        if (Date.now() > Date.parse(c.expires_at) + GRACE_MS) return setState("expired");
       }
       timer = window.setTimeout(() => wait(c), c.poll_ms);
     };
@@ -91,30 +96,46 @@ export function PairCode({ onPaired }: { onPaired: (me: Me) => void }) {
   );
 }
 
-// The page a phone (any logged-in browser) signs a TV in from.
+// The page a phone (any logged-in browser) signs a TV in from: the code
+// first, then what asked for it (the TV's address and browser: a code read
+// off someone else's screen names a TV that is not the user's), the TV's
+// name and the user's password again.
 export function AddTv() {
   const t = devicesText();
   const [code, setCode] = useState("");
+  const [request, setRequest] = useState<PairingRequest | null>(null);
   const [name, setName] = useState("");
+  const [password, setPassword] = useState("");
   const [outcome, setOutcome] = useState<{ ok: string } | { error: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const field = useRef<HTMLInputElement>(null);
-  useEffect(() => field.current?.focus(), []);
+  useEffect(() => field.current?.focus(), [request === null]);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setOutcome(null);
     try {
-      const made = await api.confirmDevice(code, name);
-      setOutcome({ ok: t.added(made.device ?? name) });
-      setCode("");
-      setName("");
+      if (!request) {
+        setRequest(await api.lookupDevice(code));
+      } else {
+        const done = await api.confirmDevice(code, name, password);
+        setOutcome({ ok: t.added(done.name) });
+        setCode("");
+        setName("");
+        setRequest(null);
+      }
     } catch (err) {
       setOutcome({ error: refusal(err) });
     } finally {
+      setPassword("");
       setBusy(false);
     }
+  };
+  const another = () => {
+    setRequest(null);
+    setOutcome(null);
+    setPassword("");
   };
   return (
     <div class="users-page add-tv-page">
@@ -131,19 +152,50 @@ export function AddTv() {
         </p>
       )}
       <form class="add-tv" onSubmit={submit}>
-        <label>
-          {t.code}
-          <input ref={field} name="code" class="code-field" required autocomplete="off" autocapitalize="characters"
-            spellcheck={false} maxLength={12} value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value.toUpperCase())} />
-        </label>
-        <label>
-          {t.name}
-          <input name="name" required maxLength={64} autocomplete="off" placeholder={t.namePlaceholder} value={name}
-            onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        </label>
-        <button type="submit" disabled={busy}>
-          {t.add}
-        </button>
+        {!request && (
+          <>
+            <label>
+              {t.code}
+              <input ref={field} name="code" class="code-field" required autocomplete="off" autocapitalize="characters"
+                spellcheck={false} maxLength={12} value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value.toUpperCase())} />
+            </label>
+            <button type="submit" class="look-up" disabled={busy}>
+              {t.lookUp}
+            </button>
+          </>
+        )}
+        {request && (
+          <>
+            <div class="tv-request">
+              <p>{t.askedBy}</p>
+              <dl>
+                <dt>{t.askedCode}</dt>
+                <dd translate={false}>{request.code}</dd>
+                <dt>{t.askedFrom}</dt>
+                <dd translate={false}>{request.client}</dd>
+                <dt>{t.askedBrowser}</dt>
+                <dd translate={false}>{request.user_agent || "\u2014"}</dd>
+              </dl>
+              <p class="warning">{t.notYours}</p>
+            </div>
+            <label>
+              {t.name}
+              <input ref={field} name="name" required maxLength={64} autocomplete="off" placeholder={t.namePlaceholder}
+                value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+            </label>
+            <label>
+              {t.password}
+              <input name="password" type="password" required autocomplete="current-password" value={password}
+                onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+            </label>
+            <button type="submit" disabled={busy}>
+              {t.add}
+            </button>
+            <button type="button" class="other-code" onClick={another}>
+              {t.otherCode}
+            </button>
+          </>
+        )}
       </form>
       <p>
         <a href="#/account">{t.backToAccount}</a>
@@ -156,7 +208,9 @@ export function AddTv() {
 function refusal(err: unknown): string {
   const t = devicesText();
   if (err instanceof ApiError) {
+    if (err.status === 403 && err.message.startsWith("password:")) return t.wrongPassword;
     if (err.status === 404) return t.unknownCode;
+    if (err.status === 409 && err.message.startsWith("device:")) return t.tooManyTvs;
     if (err.status === 409) return err.message.includes("expired") ? t.expiredCode : t.usedCode;
     if (err.status === 429) return t.tooManyCodes;
   }

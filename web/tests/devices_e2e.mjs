@@ -4,7 +4,8 @@
 // grid lists them). Three browser contexts: a TV at 1920x1080 in TV mode,
 // logged out, shows a code (text of 24 px at least, reached by the
 // remote's arrows); a phone (390x844, touch) logged in as a viewer enters
-// it on "Add a TV" from the account page and names the TV; the TV reaches
+// it on "Add a TV" from the account page, sees the TV's address and
+// browser, names the TV and types the password again; the TV reaches
 // the grid by itself, with a cookie that outlives the browser. The admin
 // signs the TV out on the Users page: the TV's next request is 401 and
 // it is back on its code screen. A second TV signs in by typing the
@@ -86,10 +87,26 @@ test("a TV signs in by a code confirmed on a phone, stays signed in, and is sign
   assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scrolling");
   // A wrong code first: refused, in words.
   await phone.fill('form.add-tv input[name="code"]', "BBBB-BBBB" === code ? "CCCC-CCCC" : "BBBB-BBBB");
-  await phone.fill('form.add-tv input[name="name"]', "Living-room TV");
-  await phone.click('form.add-tv button[type="submit"]');
+  await phone.click("form.add-tv button.look-up");
   assert.match(await (await phone.waitForSelector(".add-tv-page .error")).textContent(), /No TV shows this code/);
+  // The right one, as typed: what asked for it is shown (the TV's address and browser) before anything is confirmed.
   await phone.fill('form.add-tv input[name="code"]', code.replace("-", " ").toLowerCase());
+  await phone.click("form.add-tv button.look-up");
+  const asked = await phone.waitForSelector(".add-tv .tv-request", { timeout: SHOWN });
+  const tvAgent = await tv.evaluate(() => navigator.userAgent);
+  const askedText = await asked.textContent();
+  assert.ok(askedText.includes(code) && askedText.includes("127.0.0.1") && askedText.includes(tvAgent), askedText);
+  const smallConfirm = await phone.evaluate(() =>
+    [...document.querySelectorAll(".add-tv-page button, .add-tv-page input")]
+      .filter((e) => e.getBoundingClientRect().height < 44).map((e) => e.outerHTML.slice(0, 60)));
+  assert.deepEqual(smallConfirm, [], "tap targets under 44 px on Add a TV's second step");
+  // The password again: a wrong one confirms nothing.
+  await phone.fill('form.add-tv input[name="name"]', "Living-room TV");
+  await phone.fill('form.add-tv input[name="password"]', "not vic's password");
+  await phone.click('form.add-tv button[type="submit"]');
+  assert.match(await (await phone.waitForSelector(".add-tv-page .error", { timeout: SHOWN })).textContent(), /Wrong password/);
+  assert.ok(await tv.isVisible(".tv-login .pair-code"), "a wrong password signs in no TV");
+  await phone.fill('form.add-tv input[name="password"]', PASSWORD);
   await phone.click('form.add-tv button[type="submit"]');
   assert.match(await (await phone.waitForSelector(".add-tv-page .notice", { timeout: SHOWN })).textContent(), /Living-room TV is signed in/);
 

@@ -179,8 +179,18 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   // A TV not signed in: its code, and the password with "keep this TV signed in".
   const tvPair = await newPage({ viewport: { width: 1920, height: 1080 } });
   await tvPair.goto(`${house.url}?tv=1`);
-  await tvPair.waitForSelector(".tv-login .pair-code", { timeout: SHOWN });
+  const paired = await tvPair.waitForSelector(".tv-login .pair-code", { timeout: SHOWN });
   await noEnglish(tvPair, "the TV's code to sign in");
+  // Adding a TV, its second step: what asked for the code, the name and the password.
+  await home.fill('form.add-tv input[name="code"]', (await paired.textContent()).trim());
+  await home.click("form.add-tv button.look-up");
+  await home.waitForSelector("form.add-tv .tv-request", { timeout: SHOWN });
+  await noEnglish(home, "adding a TV, what asked for its code");
+  await home.fill('form.add-tv input[name="name"]', "卧室电视");
+  await home.fill('form.add-tv input[name="password"]', "not the password");
+  await home.click('form.add-tv button[type="submit"]');
+  await home.waitForSelector(".add-tv-page .error", { timeout: SHOWN });
+  await noEnglish(home, "adding a TV, a wrong password");
   await tvPair.click(".tv-login .login-way");
   await tvPair.waitForSelector('.login-password input[name="keep"]');
   await noEnglish(tvPair, "the TV's password, kept signed in");
