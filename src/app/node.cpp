@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "detect/pipeline.h"
+#include "detect/stream_switch.h"
 #include "mask/masker.h"
 #include "mask/masking_sink.h"
 #include "storage/event_recorder.h"
@@ -49,7 +50,10 @@ class Node::Recording {
   Recording(storage::Store* store, const std::vector<ConfiguredCamera>& cameras) : store_(store) {
     if (!store_) return;
     for (const auto& [camera, recording, detect] : cameras) {
-      if (recording.record == storage::RecordMode::kContinuous) continuous_.insert(camera.id);
+      if (recording.record == storage::RecordMode::kContinuous) {
+        continuous_.insert(camera.id);
+        if (recording.recordSub && !camera.subUrl.empty()) continuous_.insert(camera::subStreamId(camera.id));
+      }
       if (recording.record == storage::RecordMode::kEvents) {
         const storage::EventRecorderOptions options{
             .preRoll = MediaDuration(recording.preRollSeconds * MediaDuration::kTicksPerSecond),
@@ -58,9 +62,10 @@ class Node::Recording {
       }
     }
   }
-  // The store, if the camera is recorded continuously; else null.
-  storage::Store* continuous(const std::string& cameraId) const {
-    return continuous_.contains(cameraId) ? store_ : nullptr;
+  // The store, if the stream (a camera's id, or its sub stream's with
+  // record_sub) is recorded continuously; else null.
+  storage::Store* continuous(const std::string& streamId) const {
+    return continuous_.contains(streamId) ? store_ : nullptr;
   }
   // Null unless the camera is recorded in events mode.
   Events* events(const std::string& cameraId) const {
@@ -74,19 +79,28 @@ class Node::Recording {
  private:
   storage::Store* store_;
   // Both read-only after construction: safe from every loop.
-  std::set<std::string> continuous_;
+  std::set<std::string> continuous_;  // stream ids
   std::map<std::string, std::unique_ptr<Events>> events_;
 };
 
-// One camera's frames go first to the live registry (viewers wait on it),
-// then to recording, then to detection; where to is resolved once, not
-// looked up by the camera's id per frame. Called on the camera's loop
-// only. Neither the store's queue nor detection's ever blocks it.
+// One stream's frames (a camera's main or sub stream) go first to the
+// live registry (viewers wait on it), then to recording, then to
+// detection; where to is resolved once, not looked up by the camera's id
+// per frame. Called on the stream's loop only. Neither the store's queue
+// nor detection's ever blocks it. With a sub stream, the camera's
+// StreamSwitch picks which of the two detection reads.
 class Node::CameraSink final : public camera::FrameSink {
  public:
   CameraSink(std::shared_ptr<media::LiveStream> live, storage::Store* store, Recording::Events* events,
-             detect::Pipeline* detection, detect::Pipeline::Camera* detected)
-      : live_(std::move(live)), store_(store), events_(events), detection_(detection), detected_(detected) {}
+             detect::Pipeline* detection, detect::Pipeline::Camera* detected,
+             detect::StreamSwitch* streamSwitch = nullptr, detect::StreamKind kind = detect::StreamKind::kMain)
+      : live_(std::move(live)),
+        store_(store),
+        events_(events),
+        detection_(detection),
+        detected_(detected),
+        switch_(streamSwitch),
+        kind_(kind) {}
 
   detect::Pipeline::Camera* detected() const { return detected_; }
 
@@ -100,7 +114,12 @@ class Node::CameraSink final : public camera::FrameSink {
     } else if (events_) {
       events_->recorder.onFrame(*frame, newSegment, events_->output);
     }
-    if (detected_) detection_->push(*detected_, frame, newSegment);
+    if (detected_) {
+      bool segment = newSegment;
+      if (!switch_ || switch_->take(kind_, *frame, std::chrono::steady_clock::now(), segment)) {
+        detection_->push(*detected_, frame, segment);
+      }
+    }
   }
 
  private:
@@ -110,13 +129,20 @@ class Node::CameraSink final : public camera::FrameSink {
   Recording::Events* const events_;  // null unless recorded in events mode
   detect::Pipeline* const detection_;
   detect::Pipeline::Camera* const detected_;  // null unless the camera detects or may
+  detect::StreamSwitch* const switch_;        // null without a sub stream
+  const detect::StreamKind kind_;
 };
 
 struct Node::Slot {
   boost::asio::io_context* loop;
+  std::unique_ptr<detect::StreamSwitch> detectSwitch;  // with a sub stream
   std::unique_ptr<CameraSink> sink;
   std::unique_ptr<mask::MaskingSink> masking;  // with masks `applies = "all"`: before the sink
   std::unique_ptr<camera::Camera> camera;  // destroyed before its sinks
+  // The sub stream (`sub_url`), on the same loop; all null without one.
+  std::unique_ptr<CameraSink> subSink;
+  std::unique_ptr<mask::MaskingSink> subMasking;
+  std::unique_ptr<camera::Camera> subCamera;
 };
 
 Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store,
@@ -139,15 +165,28 @@ Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage:
     slot->loop = &loops_.next();
     detect::Pipeline::Camera* detected =
         configurable || detect.enabled() ? &detection_->addCamera(config.id, detect) : nullptr;
+    const bool hasSub = !config.subUrl.empty();
+    if (hasSub) slot->detectSwitch = std::make_unique<detect::StreamSwitch>();
     slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), recording_->continuous(config.id),
-                                              recording_->events(config.id), detection_.get(), detected);
-    camera::FrameSink* first = slot->sink.get();
-    if (!maskAll.empty()) {
+                                              recording_->events(config.id), detection_.get(), detected,
+                                              slot->detectSwitch.get(), detect::StreamKind::kMain);
+    // Masks `applies = "all"` (in picture coordinates) mask both streams.
+    auto masked = [&](std::unique_ptr<mask::MaskingSink>& masking, CameraSink& sink) -> camera::FrameSink* {
+      if (maskAll.empty()) return &sink;
       if (!masking_) masking_ = std::make_unique<boost::asio::thread_pool>(mask::defaultThreads());
-      slot->masking = std::make_unique<mask::MaskingSink>(*masking_, std::move(maskAll), *slot->sink);
-      first = slot->masking.get();
+      masking = std::make_unique<mask::MaskingSink>(*masking_, maskAll, sink);
+      return masking.get();
+    };
+    if (hasSub) {
+      camera::CameraConfig sub = camera::subStreamConfig(config);
+      slot->subSink = std::make_unique<CameraSink>(live_.stream(sub.id), recording_->continuous(sub.id), nullptr,
+                                                   detection_.get(), detected, slot->detectSwitch.get(),
+                                                   detect::StreamKind::kSub);
+      slot->subCamera = std::make_unique<camera::Camera>(*slot->loop, std::move(sub),
+                                                         masked(slot->subMasking, *slot->subSink), options);
     }
-    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), first, options);
+    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config),
+                                                    masked(slot->masking, *slot->sink), options);
     slots_.push_back(std::move(slot));
   }
 }
@@ -156,19 +195,24 @@ Node::~Node() {
   if (detection_) detection_->stop();
   // Cameras must be destroyed on their loops when those still run; after
   // the loops stopped, no handler can race with the destructor.
-  for (auto& slot : slots_) slot->camera.reset();
+  for (auto& slot : slots_) {
+    slot->subCamera.reset();
+    slot->camera.reset();
+  }
 }
 
 void Node::start() {
   if (detection_) detection_->start();
   for (auto& slot : slots_) {
     boost::asio::post(*slot->loop, [c = slot->camera.get()] { c->start(); });
+    if (slot->subCamera) boost::asio::post(*slot->loop, [c = slot->subCamera.get()] { c->start(); });
   }
 }
 
 void Node::shutdown(std::function<void()> done) {
   for (auto& slot : slots_) {
     boost::asio::post(*slot->loop, [c = slot->camera.get()] { c->stop(); });
+    if (slot->subCamera) boost::asio::post(*slot->loop, [c = slot->subCamera.get()] { c->stop(); });
   }
   auto timer = std::make_shared<boost::asio::steady_timer>(loops_.loop(0), kShutdownGrace);
   timer->async_wait([timer, done = std::move(done)](const boost::system::error_code&) { done(); });
@@ -189,10 +233,28 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
       status.detecting = true;
       status.detectFramesAnalysed = counts.analysed;
       status.detectFramesDropped = counts.dropped;
+      status.detectStream = detect::streamKindName(
+          slot->detectSwitch ? slot->detectSwitch->current() : detect::StreamKind::kMain);
+    }
+    if (slot->subCamera) {
+      const camera::CameraStatus sub = slot->subCamera->status();
+      status.sub = camera::CameraStatus::SubStream{.state = sub.state,
+                                                   .reason = sub.reason,
+                                                   .codec = sub.codec,
+                                                   .width = sub.width,
+                                                   .height = sub.height,
+                                                   .fps = sub.fps};
     }
     out.push_back(std::move(status));
   }
   return out;
+}
+
+std::string Node::liveStreamId(const std::string& cameraId, bool sub) const {
+  if (!sub) return cameraId;
+  auto slot = std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s->camera->id() == cameraId; });
+  if (slot == slots_.end() || !(*slot)->subCamera) return cameraId;
+  return (*slot)->subCamera->status().state == camera::CameraState::kStreaming ? (*slot)->subCamera->id() : cameraId;
 }
 
 bool Node::hasCamera(const std::string& id) const {

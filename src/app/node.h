@@ -1,9 +1,13 @@
 #pragma once
 // A running node: its cameras, each on one event loop, and where their
 // frames go: the live registry (every camera), the recording store for
-// cameras with record = "continuous", an event recorder
+// cameras with record = "continuous" (and their sub streams with
+// record_sub), an event recorder
 // (storage/event_recorder.h) for cameras with record = "events", and
 // detection's worker pool (detect/pipeline.h) for cameras with `detect` set.
+// A camera with `sub_url` has a second camera::Camera for its sub stream,
+// on the same loop: live as "<id>~sub", and what detection reads while it
+// delivers (detect/stream_switch.h).
 
 #include <functional>
 #include <map>
@@ -58,6 +62,11 @@ class Node {
   // counts for a camera with `detect` set.
   std::vector<camera::CameraStatus> cameraStatuses() const;
   bool hasCamera(const std::string& id) const;
+  // Which live-registry stream serves a view of a camera of this node
+  // asking for its sub stream (`sub`) or its main one: the sub stream
+  // ("<id>~sub") while it streams, else the camera's id, its main stream
+  // (design/ARCHITECTURE.md, "Sub streams"). Thread-safe.
+  std::string liveStreamId(const std::string& cameraId, bool sub) const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
   media::LiveRegistry& live() { return live_; }
   // The polygons of the privacy masks that apply to what is shared only

@@ -79,7 +79,10 @@ int runServe(const Config& config, AfterServe& after) {
   std::unique_ptr<storage::Store> store;
   if (!config.node.dataDir.empty()) {
     storage::StoreOptions options{.dataDir = config.node.dataDir};
-    for (const auto& [camera, recording, detect] : config.cameras) options.writer.retainDays[camera.id] = recording.retainDays;
+    for (const auto& [camera, recording, detect] : config.cameras) {
+      options.writer.retainDays[camera.id] = recording.retainDays;
+      if (recording.recordSub) options.writer.retainDays[camera::subStreamId(camera.id)] = recording.retainDays;
+    }
     options.writer.minFreeBytes = kMinFreeBytes;
     auto opened = storage::Store::open(std::move(options));
     if (!opened) {

@@ -28,7 +28,16 @@ struct TestcamOptions {
   // Stream i shows scenes[i] (a JPEG sliding in and out, test_scene.h)
   // instead of the test pattern, when given and not empty.
   std::vector<std::string> scenes;
+  // Each stream's sub stream, "/cam/N/sub": the same pictures and clock at
+  // subWidth x subHeight (0: half the width and height) and a quarter of
+  // the bitrate. Off: none is encoded (load tests).
+  bool subStreams = true;
+  int subWidth = 0;
+  int subHeight = 0;
 };
+
+// The options of stream i's sub stream: its size and bitrate.
+TestcamOptions subStreamOptions(const TestcamOptions& options);
 
 // Checks ranges; the message names the option.
 Status validateTestcamOptions(const TestcamOptions& options);
@@ -37,16 +46,19 @@ Status validateTestcamOptions(const TestcamOptions& options);
 Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(const TestcamOptions& options,
                                                                    int streamIndex);
 
-// Serves "/cam/0" .. "/cam/N-1".
+// Serves "/cam/0" .. "/cam/N-1", and "/cam/i/sub" when given sub streams
+// (one per stream, or none).
 class TestcamCatalog final : public rtsp::StreamCatalog {
  public:
-  explicit TestcamCatalog(std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams)
-      : streams_(std::move(streams)) {}
+  explicit TestcamCatalog(std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams,
+                          std::vector<std::shared_ptr<const rtsp::LoopedStream>> subStreams = {})
+      : streams_(std::move(streams)), subStreams_(std::move(subStreams)) {}
   std::shared_ptr<const rtsp::LoopedStream> find(std::string_view path) const override;
   size_t size() const { return streams_.size(); }
 
  private:
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams_;
+  std::vector<std::shared_ptr<const rtsp::LoopedStream>> subStreams_;
 };
 
 // Encodes every stream, spreading the work over the cores and logging

@@ -16,9 +16,13 @@ struct RecordingConfig {
   // record = "events": recorded before an event opens and after it closes.
   int preRollSeconds = 5;
   int postRollSeconds = 5;
+  // The camera's sub stream is recorded too (record = "continuous" only),
+  // as the stream "<id>~sub" (camera::subStreamId).
+  bool recordSub = false;
 };
 
-inline constexpr std::string_view kRecordingConfigKeys[] = {"record", "retain_days", "pre_roll_s", "post_roll_s"};
+inline constexpr std::string_view kRecordingConfigKeys[] = {"record", "retain_days", "pre_roll_s", "post_roll_s",
+                                                            "record_sub"};
 Status readRecordingConfig(const ConfigTable& table, RecordingConfig& out);
 
 }  // namespace vigil::storage

@@ -50,7 +50,15 @@ export interface Camera {
   reason_code?: string; // no_answer, wrong_password, no_video, refused, storage_full
   since?: string | null; // when it last started or stopped streaming
   ever_streamed?: boolean;
+  // The sub stream (`sub_url`), when the camera has one: its own state
+  // (it never makes the camera offline). Grid tiles ask for it.
+  sub?: { state: string; codec: string | null; width: number; height: number; fps: number; reason?: string };
 }
+
+// Which of a camera's streams a live view asks for: the server serves the
+// sub stream while it streams, else the main one.
+export type LiveStreamChoice = "main" | "sub";
+const streamQuery = (stream: LiveStreamChoice) => (stream === "sub" ? "?stream=sub" : "");
 
 // A detection event (GET /api/v1/events; design/DETECT.md "Events"):
 // times RFC 3339, end null while it lasts, box [x, y, w, h] in 0..1 of
@@ -405,12 +413,12 @@ export function range(start: number, end: number): string {
 }
 
 export const urls = {
-  live: (id: string) => {
+  live: (id: string, stream: LiveStreamChoice = "main") => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}${cameraPath(id)}/live`;
+    return `${scheme}//${location.host}${cameraPath(id)}/live${streamQuery(stream)}`;
   },
-  liveHls: (id: string) => `${cameraPath(id)}/live.m3u8`,
+  liveHls: (id: string, stream: LiveStreamChoice = "main") => `${cameraPath(id)}/live.m3u8${streamQuery(stream)}`,
   playback: (id: string, start: number, end: number) => `${cameraPath(id)}/playback.m3u8?${range(start, end)}`,
   export: (id: string, start: number, end: number) => `${cameraPath(id)}/export.mp4?${range(start, end)}`,
-  snapshot: (id: string) => `${cameraPath(id)}/snapshot.jpg`,
+  snapshot: (id: string, stream: LiveStreamChoice = "main") => `${cameraPath(id)}/snapshot.jpg${streamQuery(stream)}`,
 };

@@ -124,7 +124,12 @@ function Tile({ camera }: { camera: Camera }) {
         location.hash = `#/camera/${camera.id}`;
       }}
     >
-      <LiveVideo camera={camera.id} status={camera} onState={(s) => setResumed(videoResumed(s))} />
+      <LiveVideo
+        camera={camera.id}
+        status={camera}
+        stream={camera.sub ? "sub" : "main"}
+        onState={(s) => setResumed(videoResumed(s))}
+      />
       <span class="caption">
         <span class="name" translate={false}>
           {camera.name}
