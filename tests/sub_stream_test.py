@@ -55,7 +55,7 @@ class SubStreams(unittest.TestCase):
                     f'[[camera]]\nid = "yard"\nurl = "{main_base}/cam/0"\nsub_url = "{sub_base}/cam/0/sub"\n'
                     f'detect = ["motion"]\n'
                     f'[[camera]]\nid = "gst"\nurl = "{gst_main}/main"\nsub_url = "{gst_main}/sub"\n'
-                    f'record_sub = true\n')
+                    f'record_sub = \"continuous\"\n')
         cls.serve = Process([VIGIL, "serve", "--config", os.path.join(cls.tmp.name, "vigil.toml")])
         password = cls.serve.wait_for_line(r"admin password: (\S+)").group(1)
         cls.serve.wait_for_line(r"serve\.http ", stream="stderr")

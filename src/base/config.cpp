@@ -134,14 +134,6 @@ Status ConfigTable::readInt(std::string_view key, int64_t min, int64_t max, int&
   return Status::ok();
 }
 
-Status ConfigTable::readBool(std::string_view key, bool& out) const {
-  const toml::node* node = tomlTable(table_).get(key);
-  if (node == nullptr) return Status::ok();
-  if (!node->is_boolean()) return fail(key, "must be true or false");
-  out = node->as_boolean()->get();
-  return Status::ok();
-}
-
 Status ConfigTable::readChoice(std::string_view key, const std::vector<std::string_view>& names,
                                std::optional<size_t>& chosen) const {
   std::string text;

@@ -61,7 +61,6 @@ class ConfigTable {
   // have the type and range asked.
   Status readString(std::string_view key, std::string& out) const;
   Status readInt(std::string_view key, int64_t min, int64_t max, int& out) const;
-  Status readBool(std::string_view key, bool& out) const;
   // An array of strings, each passing `valid`; `what` names one in errors
   // ("a host name without port").
   Status readStrings(std::string_view key, bool (*valid)(std::string_view), std::string_view what,

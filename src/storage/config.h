@@ -16,8 +16,9 @@ struct RecordingConfig {
   // record = "events": recorded before an event opens and after it closes.
   int preRollSeconds = 5;
   int postRollSeconds = 5;
-  // The camera's sub stream is recorded too (record = "continuous" only),
-  // as the stream "<id>~sub" (camera::subStreamId).
+  // record_sub = "continuous": the camera's sub stream is recorded too
+  // (with record = "continuous" only), as the stream "<id>~sub"
+  // (camera::subStreamId); "off", the default: it is not.
   bool recordSub = false;
 };
 
