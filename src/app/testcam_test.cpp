@@ -45,10 +45,16 @@ TEST(Testcam, EncodesALoopOfWholeGopsAtTheBitrate) {
   }
 }
 
-TEST(Testcam, CatalogServesCamPaths) {
+// Two streams of a one-second loop: enough for the catalog's paths.
+TestcamOptions twoStreams() {
   auto o = small(media::VideoCodec::kH264);
   o.streams = 2;
   o.loopSeconds = 1;
+  return o;
+}
+
+TEST(Testcam, CatalogServesCamPaths) {
+  auto o = twoStreams();
   auto catalog = buildTestcamCatalog(o);
   ASSERT_TRUE(catalog.isOk());
   EXPECT_NE((*catalog)->find("/cam/0"), nullptr);
@@ -64,9 +70,7 @@ TEST(Testcam, CatalogServesCamPaths) {
 // width and height (a quarter of the pixels and of the bitrate), or the
 // size asked; none when off.
 TEST(Testcam, CatalogServesSubStreamsAtASmallerSize) {
-  auto o = small(media::VideoCodec::kH264);
-  o.streams = 2;
-  o.loopSeconds = 1;
+  auto o = twoStreams();
   auto catalog = buildTestcamCatalog(o);
   ASSERT_TRUE(catalog.isOk());
   for (const char* path : {"/cam/0/sub", "/cam/1/sub"}) {
