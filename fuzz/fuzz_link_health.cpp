@@ -2,12 +2,15 @@
 // from each child's outbox messages, decoded as changes and as a summary,
 // then kept by a village's store (link/health_store.h) as they came from
 // child "house1": whatever the bytes, nothing crashes, what decodes
-// encodes back to the same message, and the store's rates stay in 0..1.
+// encodes back to the same message, the store's rates stay in 0..1, and
+// the summary this node would send up with house1 below it decodes at its
+// own parent (design/UPTIME.md, "Overview").
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 
 #include "link/health_store.h"
+#include "link/overview.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vigil;
@@ -28,6 +31,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = decodeHealthSummary(encode(*m));
     if (!again || *again != *m) std::abort();
     if (!store->addSummary("house1", *m).isOk()) std::abort();
+  }
+  HealthSummary up{.at = clock.now(), .camerasTotal = 1};
+  addNodesBelow(up, nodesBelow({{.id = "house1", .name = "House 1", .state = "connected"}}, store->summaries()));
+  if (up.below.size() <= kMaxNodesBelow && !decodeHealthSummary(encode(up))) std::abort();
+  auto reported = store->reportedCameras(clock.now());
+  if (!reported) std::abort();
+  for (const ReportedCamera& c : *reported) {
+    for (const OnlineTime& t : {c.week, c.month}) {
+      if (t.rate && (*t.rate < 0 || *t.rate > 1)) std::abort();
+    }
   }
   auto history = store->history("house1", WallTime::fromUnixMicros(0), clock.now());
   if (!history) std::abort();

@@ -46,6 +46,7 @@ class SubStreams(unittest.TestCase):
         small = ("--fps", "10", "--gop", "10", "--loop-seconds", "2")
         cls.main_cam, main_base = start_testcam("--size", "640x360", "--no-sub", *small)
         cls.sub_cam, sub_base = start_testcam("--size", "640x360", "--sub-size", "320x180", *small)
+        cls.main_base, cls.sub_base = main_base, sub_base
         cls.gst = Process(["/usr/bin/python3", GST_SERVER, "--size", "480x270", "--sub-path", "/sub",
                            "--sub-size", "240x136", "--path", "/main"])
         gst_main = cls.gst.wait_for_line(r"READY (rtsp://\S+)/main").group(1)
@@ -96,6 +97,26 @@ class SubStreams(unittest.TestCase):
     def both_streaming(self, id):
         c = self.camera(id)
         return c if c["online"] and c.get("sub", {}).get("state") == "streaming" and c["sub"]["width"] else None
+
+    # ARCHITECTURE.md "Sub streams" 6: a camera added from the API
+    # (design/CAMERAS.md) with a sub_url gets its sub stream, recorded with
+    # record_sub; deleted, both streams stop and both recordings are sealed.
+    def test_0_camera_added_from_the_api_gets_its_sub_stream(self):
+        status, _, body = call(self.url, "POST", "/api/v1/cameras",
+                               {"id": "porch", "url": f"{self.main_base}/cam/0",
+                                "sub_url": f"{self.sub_base}/cam/0/sub", "record": "continuous",
+                                "record_sub": "continuous"}, token=self.token)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body.get("record_sub"), "continuous", body)
+        c = wait_until("porch's two streams", lambda: self.both_streaming("porch"), timeout=60)
+        self.assertEqual((c["sub"]["width"], c["sub"]["height"]), (320, 180))
+        self.assertEqual(self.snapshot_size("porch", "?stream=sub"), (320, 180))
+        status, _, body = call(self.url, "DELETE", "/api/v1/cameras/porch", token=self.token)
+        self.assertEqual(status, 200, body)
+        self.serve.wait_for_line(r"node\.camera_removed .*camera=porch", stream="stderr")
+        r = run([STORAGE_TOOL, "list", "--data", os.path.join(self.tmp.name, "data"), "--stream", "porch~sub"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(json.loads(r.stdout), "porch~sub recorded")
 
     # ARCHITECTURE.md "Sub streams" 1: both streams ingested, each at its size;
     # the camera's own fields are the main stream's.

@@ -24,6 +24,17 @@ constexpr size_t kMaxApiTokenName = 100;
 // it by one.
 constexpr size_t kMaxApiTokensPerUser = 50;
 constexpr size_t kMaxUserAgent = 200;
+constexpr size_t kMaxDeviceName = 64;
+
+// A name people give (an API token's, a device's): 1 to `max` bytes of
+// text, no control characters.
+Status checkName(std::string_view field, std::string_view name, size_t max) {
+  if (name.empty() || name.size() > max ||
+      std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return Status::invalidArgument(fmt::format("{}: must be 1 to {} bytes of text", field, max));
+  }
+  return Status::ok();
+}
 
 // A User-Agent kept with a session: printable ASCII, cut short.
 std::string keptUserAgent(std::string_view agent) {
@@ -134,13 +145,61 @@ Result<std::vector<SessionRecord>> Accounts::listSessions(const Principal& asker
   if (user != asker.user && !asker.hasRole(Role::kAdmin)) {
     return Status::permissionDenied("user: only an admin sees another user's sessions");
   }
+  return liveSessions(user);
+}
+
+Result<std::vector<SessionRecord>> Accounts::liveSessions(const std::string& user) {
   auto sessions = store_.listSessions(user);
   if (!sessions) return sessions.status();
   const WallTime now = clock_.now();
   std::erase_if(*sessions, [&](const SessionRecord& s) {
-    return now >= s.expiresAt || now - s.lastSeenAt >= options_.idleTimeout;
+    return timedOut(s.expiresAt, s.lastSeenAt, !s.device.empty(), now);
   });
+  for (SessionRecord& s : *sessions) {
+    if (!s.device.empty()) s.expiresAt = s.lastSeenAt + options_.deviceIdleTimeout;
+  }
   return sessions;
+}
+
+bool Accounts::timedOut(WallTime expiresAt, WallTime lastSeenAt, bool device, WallTime now) const {
+  if (device) return now - lastSeenAt >= options_.deviceIdleTimeout;
+  return now >= expiresAt || now - lastSeenAt >= options_.idleTimeout;
+}
+
+Result<std::vector<SessionRecord>> Accounts::listDevices(const Principal& asker) {
+  std::vector<std::string> owners{asker.user};
+  if (asker.hasRole(Role::kAdmin)) {
+    auto users = store_.listUsers();
+    if (!users) return users.status();
+    owners.clear();
+    for (const User& u : *users) owners.push_back(u.id);
+  }
+  std::vector<SessionRecord> devices;
+  for (const std::string& owner : owners) {
+    auto sessions = liveSessions(owner);
+    if (!sessions) return sessions.status();
+    for (SessionRecord& s : *sessions) {
+      if (!s.device.empty()) devices.push_back(std::move(s));
+    }
+  }
+  std::stable_sort(devices.begin(), devices.end(),
+                   [](const SessionRecord& a, const SessionRecord& b) { return a.createdAt > b.createdAt; });
+  return devices;
+}
+
+Result<LoginResult> Accounts::addDeviceSession(const Actor& actor, std::string_view device, const std::string& client,
+                                               std::string_view userAgent) {
+  VIGIL_RETURN_IF_ERROR(checkName("device", device, kMaxDeviceName));
+  auto user = store_.findUser(actor.user);
+  if (!user) return user.status();
+  if (user->disabled) return Status::permissionDenied("this account is disabled: ask an admin");
+  auto made = openSession(*user, client, userAgent, device);
+  if (!made) return made.status();
+  log::info("access.device_paired", {{"user", user->id}, {"session", made->principal.sessionId}, {"client", client}});
+  VIGIL_RETURN_IF_ERROR(audit_.record(
+      {actor.user, audit_kind::kDevicePair, "", actor.client,
+       jsonDetail({{"device", device}, {"session", made->principal.sessionId}, {"device_client", client}})}));
+  return made;
 }
 
 Status Accounts::endSession(const Actor& actor, const Principal& asker, const std::string& id) {
@@ -150,8 +209,9 @@ Status Accounts::endSession(const Actor& actor, const Principal& asker, const st
   VIGIL_RETURN_IF_ERROR(store_.deleteSession(session->tokenHash));
   announceChange();
   log::info("access.session_ended", {{"user", session->userId}, {"session", id}, {"by", actor.user}});
-  return audit_.record({actor.user, audit_kind::kSessionEnd, "", actor.client,
-                        jsonDetail({{"target", session->userId}, {"session", id}})});
+  nlohmann::json detail{{"target", session->userId}, {"session", id}};
+  if (!session->device.empty()) detail["device"] = session->device;
+  return audit_.record({actor.user, audit_kind::kSessionEnd, "", actor.client, jsonDetail(detail)});
 }
 
 Status Accounts::confirmPassword(const std::string& id, std::string_view password, const std::string& client) {
@@ -201,7 +261,8 @@ Result<std::optional<std::string>> Accounts::ensureAdmin() {
 }
 
 Result<LoginResult> Accounts::login(const std::string& user, std::string_view password, const std::string& client,
-                                    std::string_view userAgent) {
+                                    std::string_view userAgent, std::string_view device) {
+  if (!device.empty()) VIGIL_RETURN_IF_ERROR(checkName("device", device, kMaxDeviceName));
   // Names that cannot exist are still audited, but not stored verbatim.
   const std::string name = isValidId(user) ? user : "";
   auto found = checkCredentials(name, password, client, "{}");
@@ -212,22 +273,32 @@ Result<LoginResult> Accounts::login(const std::string& user, std::string_view pa
     return Status::permissionDenied("this account is disabled: ask an admin");
   }
 
+  auto result = openSession(*found, client, userAgent, device);
+  if (!result) return result.status();
+  log::info("access.login", {{"user", name}, {"client", client}, {"device", !device.empty()}});
+  VIGIL_RETURN_IF_ERROR(audit_.record(
+      {name, audit_kind::kLogin, "", client,
+       device.empty() ? "{}" : jsonDetail({{"device", device}, {"session", result->principal.sessionId}})}));
+  return result;
+}
+
+Result<LoginResult> Accounts::openSession(const User& user, const std::string& client, std::string_view userAgent,
+                                          std::string_view device) {
   LoginResult result;
   result.token = generateSessionToken();
   const WallTime now = clock_.now();
-  result.expiresAt = now + options_.sessionLifetime;
+  result.expiresAt = now + (device.empty() ? options_.sessionLifetime : options_.deviceIdleTimeout);
   const SessionRecord session{.tokenHash = sha256Hex(result.token),
-                              .userId = name,
+                              .userId = user.id,
                               .createdAt = now,
                               .expiresAt = result.expiresAt,
                               .lastSeenAt = now,
                               .id = generateSessionToken().substr(0, 16),
                               .client = client,
-                              .userAgent = keptUserAgent(userAgent)};
+                              .userAgent = keptUserAgent(userAgent),
+                              .device = std::string(device)};
   VIGIL_RETURN_IF_ERROR(store_.insertSession(session));
-  result.principal = {found->id, found->role, found->cameras, std::nullopt, session.id};
-  log::info("access.login", {{"user", name}, {"client", client}});
-  VIGIL_RETURN_IF_ERROR(audit_.record({name, audit_kind::kLogin, "", client, "{}"}));
+  result.principal = {user.id, user.role, user.cameras, std::nullopt, session.id, session.device};
   return result;
 }
 
@@ -247,9 +318,7 @@ Result<Principal> Accounts::authenticate(std::string_view token) {
 Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark) {
   const std::string tokenHash = sha256Hex(token);
   const WallTime now = clock_.now();
-  auto expired = [&](WallTime expiresAt, WallTime lastSeenAt) {
-    return now >= expiresAt || now - lastSeenAt >= options_.idleTimeout;
-  };
+
   auto ended = [](std::string_view why) { return SessionCheck{std::nullopt, why}; };
   auto session = store_.findSession(tokenHash);
   if (!session) {
@@ -257,7 +326,7 @@ Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark
     // The row is gone: a logout and a password change delete it, and so
     // does whoever finds it expired. What was seen last tells which.
     if (!mark.seen) return ended(end_reason::kSessionEnded);
-    if (expired(mark.expiresAt, mark.lastSeenAt)) return ended(end_reason::kSessionExpired);
+    if (timedOut(mark.expiresAt, mark.lastSeenAt, mark.device, now)) return ended(end_reason::kSessionExpired);
     auto user = store_.findUser(mark.user);
     if (!user) {
       if (user.status().code() != StatusCode::kNotFound) return user.status();
@@ -266,7 +335,7 @@ Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark
     if (user->disabled) return ended(end_reason::kUserDisabled);
     return ended(user->passwordHash != mark.passwordHash ? end_reason::kPasswordChange : end_reason::kLogout);
   }
-  if (expired(session->expiresAt, session->lastSeenAt)) {
+  if (timedOut(session->expiresAt, session->lastSeenAt, !session->device.empty(), now)) {
     VIGIL_RETURN_IF_ERROR(store_.deleteSession(tokenHash));
     return ended(end_reason::kSessionExpired);
   }
@@ -283,8 +352,8 @@ Result<SessionCheck> Accounts::recheck(std::string_view token, SessionMark& mark
     VIGIL_RETURN_IF_ERROR(store_.touchSession(tokenHash, now));
     session->lastSeenAt = now;
   }
-  mark = {true, user->id, session->expiresAt, session->lastSeenAt, user->passwordHash};
-  return SessionCheck{Principal{user->id, user->role, user->cameras, std::nullopt, session->id}, {}};
+  mark = {true, user->id, session->expiresAt, session->lastSeenAt, !session->device.empty(), user->passwordHash};
+  return SessionCheck{Principal{user->id, user->role, user->cameras, std::nullopt, session->id, session->device}, {}};
 }
 
 Status Accounts::logout(std::string_view token, const std::string& client) {
@@ -297,10 +366,7 @@ Status Accounts::logout(std::string_view token, const std::string& client) {
 
 Result<NewApiToken> Accounts::addApiToken(const Actor& actor, const std::string& user, std::string_view name,
                                           TokenScope scope) {
-  if (name.empty() || name.size() > kMaxApiTokenName ||
-      std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-    return Status::invalidArgument(fmt::format("name: must be 1 to {} bytes of text", kMaxApiTokenName));
-  }
+  VIGIL_RETURN_IF_ERROR(checkName("name", name, kMaxApiTokenName));
   auto owner = isValidId(user) ? store_.findUser(user) : Result<User>(Status::notFound(""));
   if (!owner) {
     if (owner.status().code() != StatusCode::kNotFound) return owner.status();
@@ -360,7 +426,7 @@ Result<Principal> Accounts::authenticateApiToken(std::string_view secret) {
   if (const WallTime now = clock_.now(); now - token->lastUsedAt >= kTouchInterval) {
     VIGIL_RETURN_IF_ERROR(store_.touchApiToken(token->id, now));
   }
-  return Principal{user->id, user->role, user->cameras, token->scope, ""};
+  return Principal{user->id, user->role, user->cameras, token->scope, "", ""};
 }
 
 void Accounts::setChangeListener(std::function<void()> listener) {

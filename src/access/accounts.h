@@ -7,6 +7,15 @@
 // session ends at its absolute expiry, after an idle timeout, on logout,
 // and (for all of a user's sessions) when the user's password changes.
 //
+// A device session is a TV's (AUDIT.md "Device sessions for a TV"): a
+// session like a login's, stored the same way, with a name ("Living-room
+// TV") and no absolute expiry. It is made once, by the password typed on
+// the TV (login() with a device name) or by a code the TV shows confirmed
+// by a logged-in user (device_pairing.h), for that user and with that
+// user's rights at each use. It ends after deviceIdleTimeout unused, on
+// logout, when revoked (endSession()), and like every session of its user
+// on a password change, the user's disabling or removal.
+//
 // An API token is for what cannot log in: a smart button raising an alarm
 // over HTTP, Prometheus reading /metrics. It is "vgt_" and a 256-bit
 // random secret, given once and stored as its SHA-256 like a session; it
@@ -32,6 +41,8 @@ namespace vigil::access {
 struct AccountsOptions {
   std::chrono::seconds sessionLifetime{12 * 60 * 60};
   std::chrono::seconds idleTimeout{30 * 60};
+  // A device session's only limit: this long unused.
+  std::chrono::seconds deviceIdleTimeout{90 * 24 * 60 * 60};
   ThrottleOptions throttle;
   // Failed and refused logins are audited through it, at most one row per
   // name, address and minute (AUDIT.md).
@@ -45,6 +56,7 @@ struct Principal {
   std::vector<std::string> cameras;  // a viewer's cameras
   std::optional<TokenScope> scope;   // an API token's: only its scope's routes
   std::string sessionId;             // the session's SessionRecord::id; empty for an API token
+  std::string device;                // a device session's name; empty otherwise
 
   bool hasRole(Role needed) const { return role >= needed; }
   // Admins and operators see every camera; viewers those granted to them.
@@ -72,6 +84,7 @@ struct SessionMark {
   std::string user;
   WallTime expiresAt;
   WallTime lastSeenAt;
+  bool device = false;       // a device session: no absolute expiry
   std::string passwordHash;  // the user's at the last check; in memory only
 };
 
@@ -89,7 +102,7 @@ struct NewApiToken {
 struct LoginResult {
   std::string token;  // give to the client; never log it
   Principal principal;
-  WallTime expiresAt;
+  WallTime expiresAt;  // a device session's: when it ends if not used again
 };
 
 // Who asks for a change, for the audit log: a user and a client address,
@@ -150,9 +163,11 @@ class Accounts {
   // ResourceExhausted while this name and address or this address are
   // throttled, or while the node's ceiling on password checks is reached
   // (see retryAfter(): 0 in that case, a second is enough).
-  // `userAgent` is kept with the session for the list of sessions.
+  // `userAgent` is kept with the session for the list of sessions. With
+  // a `device` name, the session is a device session (above);
+  // InvalidArgument for a bad name, before the password is checked.
   Result<LoginResult> login(const std::string& user, std::string_view password, const std::string& client,
-                            std::string_view userAgent = {});
+                            std::string_view userAgent = {}, std::string_view device = {});
   std::chrono::seconds retryAfter(const std::string& user, const std::string& client) {
     return throttle_.retryAfter(user, client);
   }
@@ -165,6 +180,17 @@ class Accounts {
   // An error only when the store cannot answer.
   Result<SessionCheck> recheck(std::string_view token, SessionMark& mark);
   Status logout(std::string_view token, const std::string& client);
+
+  // A device session for `actor.user`, named `device`, for a device at
+  // `client` with `userAgent` (a TV whose code the user confirmed:
+  // device_pairing.h). InvalidArgument naming the field (device), NotFound,
+  // PermissionDenied for a disabled user. Audited (device_pair).
+  Result<LoginResult> addDeviceSession(const Actor& actor, std::string_view device, const std::string& client,
+                                       std::string_view userAgent);
+  // The device sessions `asker` may see, newest first: their own; an
+  // admin's, everyone's. Ended ones are left out. Each one's expiresAt is
+  // when it ends if not used again.
+  Result<std::vector<SessionRecord>> listDevices(const Principal& asker);
 
   // API tokens (above). InvalidArgument naming the field (user, name,
   // scope: metrics needs an admin, as /metrics does); FailedPrecondition
@@ -186,6 +212,15 @@ class Accounts {
   Result<User> checkCredentials(const std::string& name, std::string_view password, const std::string& client,
                                 const std::string& detail);
 
+  // A new session of `user` (a login's, or a device's when `device` is
+  // not empty), stored.
+  Result<LoginResult> openSession(const User& user, const std::string& client, std::string_view userAgent,
+                                  std::string_view device);
+  // Whether the session has ended by time at `now`.
+  bool timedOut(WallTime expiresAt, WallTime lastSeenAt, bool device, WallTime now) const;
+  // The user's sessions that have not timed out; a device's expiresAt set
+  // to when it ends if not used again.
+  Result<std::vector<SessionRecord>> liveSessions(const std::string& user);
   void announceChange();
   Result<Principal> authenticateApiToken(std::string_view secret);
 

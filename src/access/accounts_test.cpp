@@ -399,7 +399,7 @@ TEST_P(AccountsTest, SessionsAreListedByAnOpaqueIdAndEndedOneByOne) {
   EXPECT_TRUE(accounts_->authenticate(second->token));
   EXPECT_EQ(accounts_->endSession(kCli, *ann, (*listed)[1].id).code(), StatusCode::kNotFound);
   // An admin sees and ends anyone's.
-  Principal admin{"root", Role::kAdmin, {}, std::nullopt, ""};
+  Principal admin{"root", Role::kAdmin, {}, std::nullopt, "", ""};
   auto vics = accounts_->listSessions(admin, "vic");
   ASSERT_TRUE(vics);
   ASSERT_EQ(vics->size(), 1u);
@@ -441,6 +441,125 @@ TEST_P(AccountsTest, AnOlderDatabaseGainsTheColumnsAndItsSessionsIds) {
   EXPECT_FALSE(accounts.findUser("ann")->disabled);
   EXPECT_TRUE(accounts.endSession(kCli, *ann, ann->sessionId).isOk());
   EXPECT_FALSE(accounts.authenticate(old->token));
+}
+
+// Device sessions (AUDIT.md "Device sessions for a TV"): a TV's session
+// has no absolute end; only being unused for deviceIdleTimeout ends it.
+TEST_P(AccountsTest, ADeviceSessionOutlivesALoginsLifetimeAndEndsOnlyUnused) {
+  AccountsOptions options;
+  options.deviceIdleTimeout = std::chrono::hours(48);  // shortened: the default is 90 days
+  Accounts accounts(db().store(), *audit_, clock_, options);
+  auto tv = accounts.login("vic", "vic's password", "10.0.0.7", "TV browser", "Living-room TV");
+  ASSERT_TRUE(tv) << tv.status().toString();
+  EXPECT_EQ(tv->principal.device, "Living-room TV");
+  EXPECT_EQ(tv->expiresAt, clock_.now() + std::chrono::hours(48));
+  auto phone = accounts.login("vic", "vic's password", "10.0.0.8");
+  ASSERT_TRUE(phone);
+  // Used once a day for ten days: far past the 12 hours of a login's.
+  for (int day = 0; day < 10; ++day) {
+    clock_.advance(std::chrono::hours(24));
+    auto who = accounts.authenticate(tv->token);
+    ASSERT_TRUE(who) << day << ": " << who.status().toString();
+    EXPECT_EQ(who->user, "vic");
+    EXPECT_EQ(who->device, "Living-room TV");
+    EXPECT_EQ(who->cameras, std::vector<std::string>{"gate"});  // the user's rights, no more
+  }
+  EXPECT_FALSE(accounts.authenticate(phone->token));
+  // Another node (or this one restarted) on the same database knows it.
+  auto reopened = db().openAnother();
+  ASSERT_TRUE(reopened);
+  AuditLog audit(**reopened, clock_);
+  Accounts restarted(**reopened, audit, clock_, options);
+  ASSERT_TRUE(restarted.authenticate(tv->token));
+  // Left unused for its idle limit, it ends.
+  clock_.advance(std::chrono::hours(48));
+  EXPECT_EQ(restarted.authenticate(tv->token).status().message(), "session expired");
+  // The row holds the token's hash only, like a login's.
+  EXPECT_FALSE(db().store().findSession(sha256Hex(tv->token)));
+}
+
+TEST_P(AccountsTest, ADeviceSessionIsListedForItsUserAndEveryAdminAndRevokedAtOnce) {
+  ASSERT_TRUE(accounts_->addUser(kCli, "root", Role::kAdmin, "root's password").isOk());
+  auto tv = accounts_->login("vic", "vic's password", "10.0.0.7", "TV browser", "Living-room TV");
+  auto paired = accounts_->addDeviceSession({"ann", "10.0.0.2"}, "Kitchen TV", "10.0.0.9", "Other TV");
+  auto phone = accounts_->login("vic", "vic's password", "10.0.0.8");
+  auto root = accounts_->login("root", "root's password", "10.0.0.1");
+  ASSERT_TRUE(tv && paired && phone && root) << paired.status().toString();
+  EXPECT_EQ(paired->principal.user, "ann");
+  EXPECT_EQ(paired->principal.role, Role::kOperator);
+
+  auto vics = accounts_->listDevices(phone->principal);
+  ASSERT_TRUE(vics);
+  ASSERT_EQ(vics->size(), 1u);  // the phone's session is not a device's, ann's TV not vic's
+  EXPECT_EQ((*vics)[0].device, "Living-room TV");
+  EXPECT_EQ((*vics)[0].userId, "vic");
+  EXPECT_EQ((*vics)[0].client, "10.0.0.7");
+  auto all = accounts_->listDevices(root->principal);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].device, "Kitchen TV");  // newest first
+  EXPECT_EQ((*all)[0].client, "10.0.0.9");    // the TV's address, not the confirming phone's
+  EXPECT_EQ((*all)[0].userAgent, "Other TV");
+
+  // Not vic's to end; the admin's.
+  EXPECT_EQ(accounts_->endSession({"vic", "10.0.0.8"}, phone->principal, (*all)[0].id).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(accounts_->endSession({"root", "10.0.0.1"}, root->principal, (*all)[1].id).isOk());
+  EXPECT_EQ(accounts_->authenticate(tv->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(accounts_->authenticate(paired->token));
+  EXPECT_TRUE(accounts_->listDevices(phone->principal)->empty());
+  auto rows = db().store().auditRows(0, 1000);
+  ASSERT_TRUE(rows);
+  std::set<std::string> details;
+  for (const AuditRow& r : *rows) {
+    if (r.action == "device_pair" || r.action == "session_end" || (r.action == "login" && r.detail != "{}")) {
+      details.insert(r.action + ":" + r.user + ":" + r.detail);
+    }
+  }
+  EXPECT_EQ(details, (std::set<std::string>{
+                         fmt::format(R"(device_pair:ann:{{"device":"Kitchen TV","device_client":"10.0.0.9","session":"{}"}})",
+                                     paired->principal.sessionId),
+                         fmt::format(R"(login:vic:{{"device":"Living-room TV","session":"{}"}})", tv->principal.sessionId),
+                         fmt::format(R"(session_end:root:{{"device":"Living-room TV","session":"{}","target":"vic"}})",
+                                     tv->principal.sessionId)}));
+}
+
+TEST_P(AccountsTest, ADeviceSessionEndsWithItsUsersPasswordOrDisabling) {
+  auto tv = accounts_->login("vic", "vic's password", "10.0.0.7", "", "TV");
+  auto other = accounts_->addDeviceSession({"ann", "10.0.0.2"}, "TV", "10.0.0.9", "");
+  ASSERT_TRUE(tv && other);
+  ASSERT_TRUE(accounts_->changePassword(kCli, "vic", "vic's new password").isOk());
+  EXPECT_FALSE(accounts_->authenticate(tv->token));
+  ASSERT_TRUE(accounts_->changeUser(kCli, "ann", std::nullopt, true).isOk());
+  EXPECT_FALSE(accounts_->authenticate(other->token));
+  EXPECT_EQ(accounts_->addDeviceSession({"ann", "10.0.0.2"}, "TV", "10.0.0.9", "").status().code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_P(AccountsTest, ADeviceNameIsCheckedBeforeThePassword) {
+  for (const std::string& name : {std::string("\x01TV"), std::string(65, 't')}) {
+    auto r = accounts_->login("vic", "wrong password", "10.0.0.7", "", name);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(r.status().message().starts_with("device: ")) << r.status().message();
+  }
+  EXPECT_EQ(actions().back(), "user_add:");  // no failed login counted or audited
+}
+
+// A database from before device sessions: its sessions are logins'.
+TEST_P(AccountsTest, AnOlderDatabaseGainsTheDeviceColumn) {
+  auto old = accounts_->login("ann", "ann's password", "10.0.0.1");
+  ASSERT_TRUE(old);
+  db().exec("ALTER TABLE session DROP COLUMN device;");
+  auto reopened = db().openAnother();
+  ASSERT_TRUE(reopened) << reopened.status().toString();
+  AuditLog audit(**reopened, clock_);
+  Accounts accounts(**reopened, audit, clock_);
+  auto ann = accounts.authenticate(old->token);
+  ASSERT_TRUE(ann) << ann.status().toString();
+  EXPECT_EQ(ann->device, "");
+  auto tv = accounts.login("ann", "ann's password", "10.0.0.7", "", "TV");
+  ASSERT_TRUE(tv) << tv.status().toString();
+  EXPECT_EQ(accounts.listDevices(*ann)->size(), 1u);
 }
 
 }  // namespace

@@ -41,6 +41,9 @@ inline constexpr const char* kPermissionsChange = "permissions_change";
 inline constexpr const char* kUserChange = "user_change";  // role, disabled
 inline constexpr const char* kUserRemove = "user_remove";
 inline constexpr const char* kSessionEnd = "session_end";  // one session ended by its user or an admin
+inline constexpr const char* kDeviceCode = "device_code";  // a TV asked for a pairing code
+inline constexpr const char* kDevicePair = "device_pair";  // a user confirmed a TV's code: its device session
+inline constexpr const char* kDevicePairFailed = "device_pair_failed";  // a code refused
 inline constexpr const char* kConfigChange = "config_change";
 inline constexpr const char* kLiveStart = "live_start";
 inline constexpr const char* kLiveStop = "live_stop";
@@ -63,6 +66,9 @@ inline constexpr const char* kBroadcastSend = "broadcast_send";
 inline constexpr const char* kTokenAdd = "token_add";
 inline constexpr const char* kTokenRemove = "token_remove";
 inline constexpr const char* kDetectionChange = "detection_change";
+// A camera added, changed, disabled, enabled or deleted from the API
+// (design/CAMERAS.md); detail: {"action", "enabled" | "changed" (key names) | "recordings"}.
+inline constexpr const char* kCameraChange = "camera_change";
 }  // namespace audit_kind
 
 // What a caller records; seq, time and hashes are added by AuditLog.

@@ -12,6 +12,7 @@ Status readAccessConfig(const ConfigTable& t, AccessConfig& out) {
   constexpr int kThirtyDays = 30 * 24 * 60 * 60;
   VIGIL_RETURN_IF_ERROR(t.readInt("session_lifetime_s", 1, kThirtyDays, out.sessionLifetimeSeconds));
   VIGIL_RETURN_IF_ERROR(t.readInt("session_idle_s", 1, kThirtyDays, out.sessionIdleSeconds));
+  VIGIL_RETURN_IF_ERROR(t.readInt("device_idle_s", 1, 400 * 24 * 60 * 60, out.deviceIdleSeconds));
   return t.readInt("password_checks_per_second", 1, 1000, out.passwordChecksPerSecond);
 }
 

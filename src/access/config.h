@@ -16,6 +16,8 @@ struct AccessConfig {
   // A session ends this long after login, or after this long unused.
   int sessionLifetimeSeconds = 12 * 60 * 60;
   int sessionIdleSeconds = 30 * 60;
+  // A device session (a TV's) has no absolute end: it ends this long unused.
+  int deviceIdleSeconds = 90 * 24 * 60 * 60;
   // The node-wide ceiling on login password checks (Argon2id: 64 MiB and
   // about 0.1 s of a core each); past it every login is refused for a
   // moment (ThrottleOptions).
@@ -23,7 +25,7 @@ struct AccessConfig {
 };
 
 inline constexpr std::string_view kAccessConfigKeys[] = {"database", "session_lifetime_s", "session_idle_s",
-                                                         "password_checks_per_second"};
+                                                         "device_idle_s", "password_checks_per_second"};
 Status readAccessConfig(const ConfigTable& table, AccessConfig& out);
 
 }  // namespace vigil::access

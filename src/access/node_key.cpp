@@ -149,6 +149,15 @@ NodeKey::Signature NodeKey::sign(std::span<const uint8_t> message) const {
   return sig;
 }
 
+std::array<uint8_t, 32> NodeKey::deriveKey(std::string_view purpose) const {
+  std::array<uint8_t, 32> key{};
+  const std::string message = fmt::format("vigil node key: {}", purpose);
+  // libsodium's secret key is the seed followed by the public key.
+  crypto_generichash(key.data(), key.size(), reinterpret_cast<const uint8_t*>(message.data()), message.size(),
+                     secret_->bytes.data(), kSeedBytes);
+  return key;
+}
+
 bool NodeKey::verify(const PublicKey& publicKey, std::span<const uint8_t> message,
                      std::span<const uint8_t, kSignatureBytes> signature) {
   ensureSodium();

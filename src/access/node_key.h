@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -38,6 +39,11 @@ class NodeKey {
   Signature sign(std::span<const uint8_t> message) const;
   static bool verify(const PublicKey& publicKey, std::span<const uint8_t> message,
                      std::span<const uint8_t, kSignatureBytes> signature);
+  // A 32-byte symmetric key for one `purpose` ("camera-secrets"), derived
+  // from the secret key (BLAKE2b keyed by the seed): the same node key
+  // always gives the same key, another purpose an unrelated one. The
+  // caller wipes it (sodium_memzero) when done.
+  std::array<uint8_t, 32> deriveKey(std::string_view purpose) const;
 
  private:
   struct Secret;  // libsodium's 64-byte secret key, wiped when freed

@@ -44,6 +44,8 @@ ALTER TABLE session ADD COLUMN IF NOT EXISTS client TEXT NOT NULL DEFAULT '';
 ALTER TABLE session ADD COLUMN IF NOT EXISTS user_agent TEXT NOT NULL DEFAULT '';
 UPDATE session SET id = substr(md5(random()::text || token_hash), 1, 16) WHERE id = '';
 CREATE UNIQUE INDEX IF NOT EXISTS session_by_id ON session(id);
+-- Added for device sessions (AUDIT.md "Device sessions for a TV").
+ALTER TABLE session ADD COLUMN IF NOT EXISTS device TEXT NOT NULL DEFAULT '';
 -- Added by issue 15: an older database gains it here, empty.
 CREATE TABLE IF NOT EXISTS api_token (
   id TEXT PRIMARY KEY NOT NULL,
@@ -218,12 +220,13 @@ Result<std::vector<User>> readUsers(const PgResult& r) {
   return users;
 }
 
-constexpr const char* kSessionColumns = "token_hash, user_id, created_at, expires_at, last_seen_at, id, client, user_agent";
+constexpr const char* kSessionColumns =
+    "token_hash, user_id, created_at, expires_at, last_seen_at, id, client, user_agent, device";
 
 SessionRecord readSession(const PgResult& r, int row) {
   return SessionRecord{text(r, row, 0), text(r, row, 1), WallTime::fromUnixMicros(integer(r, row, 2)),
                        WallTime::fromUnixMicros(integer(r, row, 3)), WallTime::fromUnixMicros(integer(r, row, 4)),
-                       text(r, row, 5), text(r, row, 6), text(r, row, 7)};
+                       text(r, row, 5), text(r, row, 6), text(r, row, 7), text(r, row, 8)};
 }
 
 // In a transaction changing the users: takes kUsersLockKey, until it ends.
@@ -408,10 +411,10 @@ Status PostgresAccessStore::insertSession(const SessionRecord& session) {
   Transaction tx(conn_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
   auto r = exec(conn_, "insert session",
-                fmt::format("INSERT INTO session ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", kSessionColumns).c_str(),
+                fmt::format("INSERT INTO session ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", kSessionColumns).c_str(),
                 {session.tokenHash, session.userId, std::to_string(session.createdAt.unixMicros()),
                  std::to_string(session.expiresAt.unixMicros()), std::to_string(session.lastSeenAt.unixMicros()),
-                 session.id, session.client, session.userAgent});
+                 session.id, session.client, session.userAgent, session.device});
   if (!r) return r.status();
   auto u = exec(conn_, "update last login", R"(UPDATE "user" SET last_login_at = $1 WHERE id = $2)",
                 {std::to_string(session.createdAt.unixMicros()), session.userId});

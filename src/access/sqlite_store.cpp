@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS session (
   last_seen_at INTEGER NOT NULL,
   id TEXT NOT NULL DEFAULT '',
   client TEXT NOT NULL DEFAULT '',
-  user_agent TEXT NOT NULL DEFAULT ''
+  user_agent TEXT NOT NULL DEFAULT '',
+  device TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS session_user ON session(user_id);
 -- Added by issue 15: an older access.db gains it here, empty.
@@ -200,12 +201,20 @@ Status addUserManagementColumns(sqlite3* db) {
                   "CREATE UNIQUE INDEX IF NOT EXISTS session_id ON session(id);");
 }
 
-constexpr const char* kSessionColumns = "token_hash, user_id, created_at, expires_at, last_seen_at, id, client, user_agent";
+// A database made before device sessions (AUDIT.md "Device sessions for a
+// TV") gains the column: its sessions are logins' (no device name).
+Status addDeviceColumn(sqlite3* db) {
+  if (Stmt probe(db, "SELECT device FROM session LIMIT 0"); probe.prepared()) return Status::ok();
+  return exec(db, "ALTER TABLE session ADD COLUMN device TEXT NOT NULL DEFAULT '';");
+}
+
+constexpr const char* kSessionColumns =
+    "token_hash, user_id, created_at, expires_at, last_seen_at, id, client, user_agent, device";
 
 SessionRecord readSession(const Stmt& s) {
   return SessionRecord{s.text(0), s.text(1), WallTime::fromUnixMicros(s.integer(2)),
                        WallTime::fromUnixMicros(s.integer(3)), WallTime::fromUnixMicros(s.integer(4)),
-                       s.text(5), s.text(6), s.text(7)};
+                       s.text(5), s.text(6), s.text(7), s.text(8)};
 }
 
 // Whether the user is an enabled admin: a change to one must leave another.
@@ -248,6 +257,7 @@ Result<std::unique_ptr<SqliteAccessStore>> SqliteAccessStore::open(const std::st
   VIGIL_RETURN_IF_ERROR(exec(db, kSchema));
   VIGIL_RETURN_IF_ERROR(addAuditSignatureColumns(db));
   VIGIL_RETURN_IF_ERROR(addUserManagementColumns(db));
+  VIGIL_RETURN_IF_ERROR(addDeviceColumn(db));
   return store;
 }
 
@@ -403,7 +413,7 @@ Status SqliteAccessStore::insertSession(const SessionRecord& session) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
-  Stmt s(db_, fmt::format("INSERT INTO session ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", kSessionColumns).c_str());
+  Stmt s(db_, fmt::format("INSERT INTO session ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kSessionColumns).c_str());
   if (!s.prepared()) return sqliteError(db_, "insert session");
   s.bind(1, session.tokenHash);
   s.bind(2, session.userId);
@@ -413,6 +423,7 @@ Status SqliteAccessStore::insertSession(const SessionRecord& session) {
   s.bind(6, session.id);
   s.bind(7, session.client);
   s.bind(8, session.userAgent);
+  s.bind(9, session.device);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "insert session");
   Stmt u(db_, "UPDATE user SET last_login_at = ? WHERE id = ?");
   u.bind(1, session.createdAt.unixMicros());

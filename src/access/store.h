@@ -48,7 +48,9 @@ struct SessionRecord {
   std::string tokenHash;  // hex SHA-256 of the token; the token itself is never stored
   std::string userId;
   WallTime createdAt;
-  WallTime expiresAt;   // absolute end of the session
+  // Absolute end of a login's session. A device session has none: its
+  // row holds when it would end if never used after being made.
+  WallTime expiresAt;
   WallTime lastSeenAt;  // for the idle timeout; refreshed at most once a minute
   // 16 hex digits, random: names the session in lists and ends. Neither
   // the token nor its hash, so a list shown to a user or an admin gives
@@ -56,6 +58,9 @@ struct SessionRecord {
   std::string id;
   std::string client;     // the address it logged in from
   std::string userAgent;  // the client's User-Agent at login, cut to 200 bytes
+  // A device session's name ("Living-room TV"; accounts.h, device
+  // sessions); empty for a login's session.
+  std::string device;
 };
 
 // A long-lived API token (accounts.h): found by its hash like a session,

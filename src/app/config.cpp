@@ -9,7 +9,7 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "notify", "detect", "camera"};
+constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "alerts", "notify", "detect", "onvif", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -22,27 +22,35 @@ Status readSection(const ConfigTable& root, std::string_view name, std::span<con
   return read(**table, out);
 }
 
-Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out) {
+Status readCameras(const ConfigTable& root, std::vector<ConfiguredCamera>& out,
+                   std::map<std::string, onvif::CameraOnvifConfig>& onvifOut) {
   auto tables = root.tables("camera");
   if (!tables) return tables.status();
   for (const ConfigTable& t : *tables) {
-    VIGIL_RETURN_IF_ERROR(
-        t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys, detect::kCameraDetectConfigKeys}));
     ConfiguredCamera cam;
-    VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, cam.camera));
-    VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, cam.recording));
-    VIGIL_RETURN_IF_ERROR(detect::readCameraDetectConfig(t, cam.detect));
+    onvif::CameraOnvifConfig device;
+    VIGIL_RETURN_IF_ERROR(readCameraTable(t, cam, device));
     for (const ConfiguredCamera& other : out) {
       if (other.camera.id == cam.camera.id) {
         return t.fail("id", fmt::format("duplicate camera id \"{}\"", cam.camera.id));
       }
     }
+    if (!device.deviceUrl.empty()) onvifOut[cam.camera.id] = device;
     out.push_back(std::move(cam));
   }
   return Status::ok();
 }
 
 }  // namespace
+
+Status readCameraTable(const ConfigTable& t, ConfiguredCamera& out, onvif::CameraOnvifConfig& device) {
+  VIGIL_RETURN_IF_ERROR(t.onlyKeys({camera::kCameraConfigKeys, storage::kRecordingConfigKeys,
+                                    detect::kCameraDetectConfigKeys, onvif::kCameraOnvifConfigKeys}));
+  VIGIL_RETURN_IF_ERROR(onvif::readCameraOnvifConfig(t, device));
+  VIGIL_RETURN_IF_ERROR(camera::readCameraConfig(t, out.camera));
+  VIGIL_RETURN_IF_ERROR(storage::readRecordingConfig(t, out.recording));
+  return detect::readCameraDetectConfig(t, out.detect);
+}
 
 Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   auto document = ConfigDocument::parse(text, sourceName);
@@ -62,6 +70,8 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   }
   VIGIL_RETURN_IF_ERROR(readSection(root, "alarm", alarm::kAlarmConfigKeys, alarm::readAlarmConfig, config.alarm));
   VIGIL_RETURN_IF_ERROR(
+      readSection(root, "alerts", uptime::kAlertConfigKeys, uptime::readAlertConfig, config.alerts));
+  VIGIL_RETURN_IF_ERROR(
       readSection(root, "notify", notify::kNotifyConfigKeys, notify::readNotifyConfig, config.notify));
   if (config.notify.enabled() && (config.node.id.empty() || config.node.dataDir.empty())) {
     auto section = root.table("notify");
@@ -69,7 +79,8 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   }
   VIGIL_RETURN_IF_ERROR(
       readSection(root, "detect", detect::kDetectConfigKeys, detect::readDetectConfig, config.detect));
-  VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras));
+  VIGIL_RETURN_IF_ERROR(readSection(root, "onvif", onvif::kOnvifConfigKeys, onvif::readOnvifConfig, config.onvif));
+  VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras, config.cameraOnvif));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();
   return config;

@@ -36,51 +36,13 @@ void logAnalysis(const detect::FrameAnalysis& analysis) {
 
 }  // namespace
 
-// What each camera records to: the store (record = "continuous") or its
-// event recorder (record = "events").
-class Node::Recording {
- public:
-  struct Events {
-    Events(const std::string& id, storage::EventRecorderOptions options, storage::Store& store)
-        : recorder(id, options), output(store, id) {}
-    storage::EventRecorder recorder;  // open/close from any thread, frames on the camera's loop
-    storage::StoreOutput output;
-  };
-
-  Recording(storage::Store* store, const std::vector<ConfiguredCamera>& cameras) : store_(store) {
-    if (!store_) return;
-    for (const auto& [camera, recording, detect] : cameras) {
-      if (recording.record == storage::RecordMode::kContinuous) {
-        continuous_.insert(camera.id);
-        if (recording.recordSub && !camera.subUrl.empty()) continuous_.insert(camera::subStreamId(camera.id));
-      }
-      if (recording.record == storage::RecordMode::kEvents) {
-        const storage::EventRecorderOptions options{
-            .preRoll = MediaDuration(recording.preRollSeconds * MediaDuration::kTicksPerSecond),
-            .postRoll = MediaDuration(recording.postRollSeconds * MediaDuration::kTicksPerSecond)};
-        events_.emplace(camera.id, std::make_unique<Events>(camera.id, options, *store_));
-      }
-    }
-  }
-  // The store, if the stream (a camera's id, or its sub stream's with
-  // record_sub) is recorded continuously; else null.
-  storage::Store* continuous(const std::string& streamId) const {
-    return continuous_.contains(streamId) ? store_ : nullptr;
-  }
-  // Null unless the camera is recorded in events mode.
-  Events* events(const std::string& cameraId) const {
-    auto it = events_.find(cameraId);
-    return it == events_.end() ? nullptr : it->second.get();
-  }
-  bool storageFull(const std::string& cameraId) const {
-    return (continuous_.contains(cameraId) || events_.contains(cameraId)) && store_->storageFull(cameraId);
-  }
-
- private:
-  storage::Store* store_;
-  // Both read-only after construction: safe from every loop.
-  std::set<std::string> continuous_;  // stream ids
-  std::map<std::string, std::unique_ptr<Events>> events_;
+// A camera with record = "events": its event recorder, opened and closed
+// from any thread, fed frames on the camera's loop.
+struct Node::Events {
+  Events(const std::string& id, storage::EventRecorderOptions options, storage::Store& store)
+      : recorder(id, options), output(store, id) {}
+  storage::EventRecorder recorder;
+  storage::StoreOutput output;
 };
 
 // One stream's frames (a camera's main or sub stream) go first to the
@@ -91,7 +53,7 @@ class Node::Recording {
 // StreamSwitch picks which of the two detection reads.
 class Node::CameraSink final : public camera::FrameSink {
  public:
-  CameraSink(std::shared_ptr<media::LiveStream> live, storage::Store* store, Recording::Events* events,
+  CameraSink(std::shared_ptr<media::LiveStream> live, storage::Store* store, Events* events,
              detect::Pipeline* detection, detect::Pipeline::Camera* detected,
              detect::StreamSwitch* streamSwitch = nullptr, detect::StreamKind kind = detect::StreamKind::kMain)
       : live_(std::move(live)),
@@ -126,19 +88,24 @@ class Node::CameraSink final : public camera::FrameSink {
   const std::shared_ptr<media::LiveStream> live_;
   storage::Store* const store_;  // null unless recorded continuously
   storage::DirWriter::Input* input_ = nullptr;
-  Recording::Events* const events_;  // null unless recorded in events mode
+  Events* const events_;  // null unless recorded in events mode
   detect::Pipeline* const detection_;
   detect::Pipeline::Camera* const detected_;  // null unless the camera detects or may
   detect::StreamSwitch* const switch_;        // null without a sub stream
   const detect::StreamKind kind_;
 };
 
+// Destroyed in member order reversed: the camera first, then its sinks.
 struct Node::Slot {
-  boost::asio::io_context* loop;
+  std::string id;
+  boost::asio::io_context* loop = nullptr;
+  bool recorded = false;           // continuously or in events mode
+  bool subRecorded = false;        // its sub stream too (record_sub)
+  std::unique_ptr<Events> events;  // record = "events"
   std::unique_ptr<detect::StreamSwitch> detectSwitch;  // with a sub stream
   std::unique_ptr<CameraSink> sink;
   std::unique_ptr<mask::MaskingSink> masking;  // with masks `applies = "all"`: before the sink
-  std::unique_ptr<camera::Camera> camera;  // destroyed before its sinks
+  std::unique_ptr<camera::Camera> camera;
   // The sub stream (`sub_url`), on the same loop; all null without one.
   std::unique_ptr<CameraSink> subSink;
   std::unique_ptr<mask::MaskingSink> subMasking;
@@ -147,70 +114,108 @@ struct Node::Slot {
 
 Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store,
            camera::CameraOptions options, NodeDetection detection)
-    : loops_(loops),
-      recording_(std::make_unique<Recording>(store, cameras)) {
+    : loops_(loops), store_(store), options_(options) {
   const bool configurable = detection.configurable;
   if (configurable ||
       std::any_of(cameras.begin(), cameras.end(), [](const ConfiguredCamera& c) { return c.detect.enabled(); })) {
     if (!detection.sink) detection.sink = logAnalysis;
     detection_ = std::make_unique<detect::Pipeline>(detection.config, std::move(detection.sink));
   }
-  for (auto& [config, recording, detect] : cameras) {
-    std::vector<detect::Polygon> maskAll;
+  for (const auto& [config, recording, detect] : cameras) {
     for (const detect::Mask& m : detect.masks) {
       masks_[config.id].push_back(m.polygon);
-      (m.applies == detect::Mask::Applies::kAll ? maskAll : sharedMasks_[config.id]).push_back(m.polygon);
+      if (m.applies != detect::Mask::Applies::kAll) sharedMasks_[config.id].push_back(m.polygon);
     }
-    auto slot = std::make_unique<Slot>();
-    slot->loop = &loops_.next();
-    detect::Pipeline::Camera* detected =
-        configurable || detect.enabled() ? &detection_->addCamera(config.id, detect) : nullptr;
-    const bool hasSub = !config.subUrl.empty();
-    if (hasSub) slot->detectSwitch = std::make_unique<detect::StreamSwitch>();
-    slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), recording_->continuous(config.id),
-                                              recording_->events(config.id), detection_.get(), detected,
-                                              slot->detectSwitch.get(), detect::StreamKind::kMain);
-    // Masks `applies = "all"` (in picture coordinates) mask both streams.
-    auto masked = [&](std::unique_ptr<mask::MaskingSink>& masking, CameraSink& sink) -> camera::FrameSink* {
-      if (maskAll.empty()) return &sink;
-      if (!masking_) masking_ = std::make_unique<boost::asio::thread_pool>(mask::defaultThreads());
-      masking = std::make_unique<mask::MaskingSink>(*masking_, maskAll, sink);
-      return masking.get();
-    };
-    if (hasSub) {
-      camera::CameraConfig sub = camera::subStreamConfig(config);
-      slot->subSink = std::make_unique<CameraSink>(live_.stream(sub.id), recording_->continuous(sub.id), nullptr,
-                                                   detection_.get(), detected, slot->detectSwitch.get(),
-                                                   detect::StreamKind::kSub);
-      slot->subCamera = std::make_unique<camera::Camera>(*slot->loop, std::move(sub),
-                                                         masked(slot->subMasking, *slot->subSink), options);
-    }
-    slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config),
-                                                    masked(slot->masking, *slot->sink), options);
-    slots_.push_back(std::move(slot));
+    // The pipeline takes its cameras before it starts: these are all it
+    // will have (design/CAMERAS.md, invariant 4).
+    if (configurable || detect.enabled()) detected_[config.id] = &detection_->addCamera(config.id, detect);
   }
+  MutexLock lock(slotsMutex_);
+  for (auto& camera : cameras) slots_.push_back(makeSlot(std::move(camera)));
+}
+
+std::shared_ptr<Node::Slot> Node::makeSlot(ConfiguredCamera c) {
+  auto& [config, recording, detect] = c;
+  auto slot = std::make_shared<Slot>();
+  slot->id = config.id;
+  slot->loop = &loops_.next();
+  storage::Store* continuous = nullptr;
+  if (store_ && recording.record == storage::RecordMode::kContinuous) continuous = store_;
+  if (store_ && recording.record == storage::RecordMode::kEvents) {
+    const storage::EventRecorderOptions options{
+        .preRoll = MediaDuration(recording.preRollSeconds * MediaDuration::kTicksPerSecond),
+        .postRoll = MediaDuration(recording.postRollSeconds * MediaDuration::kTicksPerSecond)};
+    slot->events = std::make_unique<Events>(config.id, options, *store_);
+  }
+  slot->recorded = continuous != nullptr || slot->events != nullptr;
+  detect::Pipeline::Camera* detected = nullptr;
+  if (auto it = detected_.find(config.id); it != detected_.end()) {
+    detected = it->second;
+    detection_->configure(*detected, detect);
+  } else if (detect.enabled()) {
+    log::warn("detect.camera_not_started", {{"camera", config.id}, {"reason", "added while running: detects from the next start"}});
+  }
+  const bool hasSub = !config.subUrl.empty();
+  if (hasSub) slot->detectSwitch = std::make_unique<detect::StreamSwitch>();
+  slot->sink = std::make_unique<CameraSink>(live_.stream(config.id), continuous, slot->events.get(), detection_.get(),
+                                            detected, slot->detectSwitch.get(), detect::StreamKind::kMain);
+  std::vector<detect::Polygon> maskAll;
+  for (const detect::Mask& m : detect.masks) {
+    if (m.applies == detect::Mask::Applies::kAll) maskAll.push_back(m.polygon);
+  }
+  // Masks `applies = "all"` (in picture coordinates) mask both streams.
+  auto masked = [&](std::unique_ptr<mask::MaskingSink>& masking, CameraSink& sink) -> camera::FrameSink* {
+    if (maskAll.empty()) return &sink;
+    {
+      MutexLock lock(maskingMutex_);
+      if (!masking_) masking_ = std::make_unique<boost::asio::thread_pool>(mask::defaultThreads());
+    }
+    masking = std::make_unique<mask::MaskingSink>(*masking_, maskAll, sink);
+    return masking.get();
+  };
+  if (hasSub) {
+    camera::CameraConfig sub = camera::subStreamConfig(config);
+    slot->subRecorded = continuous != nullptr && recording.recordSub;
+    slot->subSink = std::make_unique<CameraSink>(live_.stream(sub.id), slot->subRecorded ? store_ : nullptr, nullptr,
+                                                 detection_.get(), detected, slot->detectSwitch.get(),
+                                                 detect::StreamKind::kSub);
+    slot->subCamera = std::make_unique<camera::Camera>(*slot->loop, std::move(sub),
+                                                       masked(slot->subMasking, *slot->subSink), options_);
+  }
+  slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), masked(slot->masking, *slot->sink),
+                                                  options_);
+  return slot;
 }
 
 Node::~Node() {
   if (detection_) detection_->stop();
   // Cameras must be destroyed on their loops when those still run; after
   // the loops stopped, no handler can race with the destructor.
+  MutexLock lock(slotsMutex_);
   for (auto& slot : slots_) {
     slot->subCamera.reset();
     slot->camera.reset();
   }
 }
 
+std::vector<std::shared_ptr<Node::Slot>> Node::slots() const {
+  MutexLock lock(slotsMutex_);
+  return slots_;
+}
+
+std::shared_ptr<Node::Slot> Node::slot(const std::string& id) const {
+  MutexLock lock(slotsMutex_);
+  auto it = std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s->id == id; });
+  return it == slots_.end() ? nullptr : *it;
+}
+
 void Node::start() {
   if (detection_) detection_->start();
-  for (auto& slot : slots_) {
-    boost::asio::post(*slot->loop, [c = slot->camera.get()] { c->start(); });
-    if (slot->subCamera) boost::asio::post(*slot->loop, [c = slot->subCamera.get()] { c->start(); });
-  }
+  for (auto& slot : slots()) startCameras(*slot);
 }
 
 void Node::shutdown(std::function<void()> done) {
-  for (auto& slot : slots_) {
+  for (auto& slot : slots()) {
     boost::asio::post(*slot->loop, [c = slot->camera.get()] { c->stop(); });
     if (slot->subCamera) boost::asio::post(*slot->loop, [c = slot->subCamera.get()] { c->stop(); });
   }
@@ -218,12 +223,62 @@ void Node::shutdown(std::function<void()> done) {
   timer->async_wait([timer, done = std::move(done)](const boost::system::error_code&) { done(); });
 }
 
+void Node::startCameras(const Slot& slot) {
+  boost::asio::post(*slot.loop, [c = slot.camera.get()] { c->start(); });
+  if (slot.subCamera) boost::asio::post(*slot.loop, [c = slot.subCamera.get()] { c->start(); });
+}
+
+Status Node::addCamera(ConfiguredCamera camera) {
+  const std::string id = camera.camera.id;
+  std::shared_ptr<Slot> added;
+  {
+    MutexLock lock(slotsMutex_);
+    if (std::any_of(slots_.begin(), slots_.end(), [&](const auto& s) { return s->id == id; })) {
+      return Status::alreadyExists(fmt::format("camera \"{}\" is already running", id));
+    }
+    added = makeSlot(std::move(camera));
+    slots_.push_back(added);
+  }
+  startCameras(*added);
+  log::info("node.camera_added", {{"camera", id}});
+  return Status::ok();
+}
+
+Status Node::removeCamera(const std::string& id, std::function<void()> done) {
+  std::shared_ptr<Slot> removed;
+  {
+    MutexLock lock(slotsMutex_);
+    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s->id == id; });
+    if (it == slots_.end()) return Status::notFound(fmt::format("no camera \"{}\"", id));
+    removed = std::move(*it);
+    slots_.erase(it);
+  }
+  // On its loop: stopped (it sends TEARDOWN), then destroyed after the
+  // grace period, camera before sinks; its last recording is sealed.
+  boost::asio::post(*removed->loop, [this, removed, done = std::move(done)]() mutable {
+    removed->camera->stop();
+    if (removed->subCamera) removed->subCamera->stop();
+    auto timer = std::make_shared<boost::asio::steady_timer>(*removed->loop, kShutdownGrace);
+    timer->async_wait([this, timer, removed = std::move(removed), done = std::move(done)](
+                          const boost::system::error_code&) mutable {
+      const std::string id = removed->id;
+      const bool recorded = removed->recorded;
+      const bool subRecorded = removed->subRecorded;
+      removed.reset();
+      if (recorded) store_->endSegment(id);
+      if (subRecorded) store_->endSegment(camera::subStreamId(id));
+      log::info("node.camera_removed", {{"camera", id}});
+      if (done) done();
+    });
+  });
+  return Status::ok();
+}
+
 std::vector<camera::CameraStatus> Node::cameraStatuses() const {
   std::vector<camera::CameraStatus> out;
-  out.reserve(slots_.size());
-  for (const auto& slot : slots_) {
+  for (const auto& slot : slots()) {
     camera::CameraStatus status = slot->camera->status();
-    if (recording_->storageFull(status.id)) {
+    if (slot->recorded && store_->storageFull(status.id)) {
       status.reason = status.reason.empty() ? kStorageFull : status.reason + "; " + kStorageFull;
       // A camera's own reason (it is dark) comes first.
       if (status.reasonCode == camera::ReasonCode::kNone) status.reasonCode = camera::ReasonCode::kStorageFull;
@@ -233,8 +288,8 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
       status.detecting = true;
       status.detectFramesAnalysed = counts.analysed;
       status.detectFramesDropped = counts.dropped;
-      status.detectStream = detect::streamKindName(
-          slot->detectSwitch ? slot->detectSwitch->current() : detect::StreamKind::kMain);
+      status.detectStream =
+          detect::streamKindName(slot->detectSwitch ? slot->detectSwitch->current() : detect::StreamKind::kMain);
     }
     if (slot->subCamera) {
       const camera::CameraStatus sub = slot->subCamera->status();
@@ -252,31 +307,29 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
 
 std::string Node::liveStreamId(const std::string& cameraId, bool sub) const {
   if (!sub) return cameraId;
-  auto slot = std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s->camera->id() == cameraId; });
-  if (slot == slots_.end() || !(*slot)->subCamera) return cameraId;
-  return (*slot)->subCamera->status().state == camera::CameraState::kStreaming ? (*slot)->subCamera->id() : cameraId;
+  const std::shared_ptr<Slot> s = slot(cameraId);
+  if (!s || !s->subCamera) return cameraId;
+  return s->subCamera->status().state == camera::CameraState::kStreaming ? s->subCamera->id() : cameraId;
 }
 
-bool Node::hasCamera(const std::string& id) const {
-  return std::any_of(slots_.begin(), slots_.end(), [&](const auto& slot) { return slot->camera->id() == id; });
-}
+bool Node::hasCamera(const std::string& id) const { return slot(id) != nullptr; }
 
 Status Node::setEventOpen(const std::string& cameraId, bool open) {
-  if (!hasCamera(cameraId)) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));
-  Recording::Events* events = recording_->events(cameraId);
-  if (events == nullptr) {
+  const std::shared_ptr<Slot> s = slot(cameraId);
+  if (!s) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));
+  if (s->events == nullptr) {
     return Status::failedPrecondition(fmt::format("camera \"{}\" is not recorded in events mode", cameraId));
   }
-  if (open ? !events->recorder.open() : !events->recorder.close()) {
+  if (open ? !s->events->recorder.open() : !s->events->recorder.close()) {
     return Status::failedPrecondition(open ? "an event is already open" : "no event is open");
   }
   return Status::ok();
 }
 
 Status Node::configureDetection(const std::string& cameraId, detect::CameraDetectConfig config) {
-  auto slot = std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s->camera->id() == cameraId; });
-  if (slot == slots_.end()) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));
-  detect::Pipeline::Camera* detected = (*slot)->sink->detected();
+  const std::shared_ptr<Slot> s = slot(cameraId);
+  if (!s) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));
+  detect::Pipeline::Camera* detected = s->sink->detected();
   if (detected == nullptr) {
     return Status::failedPrecondition(fmt::format("camera \"{}\" was started without detection", cameraId));
   }

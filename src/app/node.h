@@ -15,16 +15,15 @@
 #include <vector>
 
 #include "app/config.h"
+#include "base/mutex.h"
 #include "base/event_loops.h"
 #include "camera/camera.h"
 #include "detect/analysis.h"
 #include "detect/config.h"
+#include "detect/pipeline.h"
 #include "media/live.h"
 #include "storage/store.h"
 
-namespace vigil::detect {
-class Pipeline;
-}
 namespace boost::asio {
 class thread_pool;
 }
@@ -53,6 +52,20 @@ class Node {
 
   // Starts every camera on its loop. Thread-safe.
   void start();
+
+  // A camera added while the node runs (design/CAMERAS.md), made and wired
+  // as the constructor does its cameras, and started. It detects only if
+  // its id was among the constructor's with detection (the pipeline takes
+  // its cameras before it starts); its privacy masks `applies = "all"`
+  // are applied, those for the tiers above (sharedMasks()) are not:
+  // cameras with such masks are added by a restart. AlreadyExists when
+  // the id runs. With `sub_url`, its sub stream starts too. Thread-safe.
+  Status addCamera(ConfiguredCamera camera);
+  // Stops the camera and its sub stream (each sends TEARDOWN) and, after a
+  // short grace period, destroys them, seals their last recordings and calls `done` (on its loop).
+  // Its live stream stays in live() without frames; its recordings stay.
+  // NotFound when it does not run. Thread-safe.
+  Status removeCamera(const std::string& id, std::function<void()> done = nullptr);
   // Stops every camera (each sends TEARDOWN), then calls `done` after a
   // short grace period so the TEARDOWNs can leave. Thread-safe.
   void shutdown(std::function<void()> done);
@@ -94,15 +107,27 @@ class Node {
 
  private:
   struct Slot;
-  class Recording;
+  struct Events;
   class CameraSink;
+  // The constructor's and addCamera()'s one way to make a camera's slot.
+  std::shared_ptr<Slot> makeSlot(ConfiguredCamera camera);
+  // Posts the start of the slot's camera and of its sub stream's, if any.
+  void startCameras(const Slot& slot);
+  std::vector<std::shared_ptr<Slot>> slots() const EXCLUDES(slotsMutex_);
+  std::shared_ptr<Slot> slot(const std::string& id) const EXCLUDES(slotsMutex_);
+
   EventLoopPool& loops_;
+  storage::Store* const store_;
+  const camera::CameraOptions options_;
   media::LiveRegistry live_;
-  std::unique_ptr<Recording> recording_;
   std::unique_ptr<detect::Pipeline> detection_;  // null when no camera detects and none may
-  // Masks `applies = "all"`; null when no camera has one. Outlives the slots.
+  // The pipeline's cameras, by id; made by the constructor only.
+  std::map<std::string, detect::Pipeline::Camera*> detected_;
+  // Masks `applies = "all"`; null until a camera has one. Outlives the slots.
+  Mutex maskingMutex_;
   std::unique_ptr<boost::asio::thread_pool> masking_;
-  std::vector<std::unique_ptr<Slot>> slots_;
+  mutable Mutex slotsMutex_;
+  std::vector<std::shared_ptr<Slot>> slots_ GUARDED_BY(slotsMutex_);
   std::map<std::string, std::vector<detect::Polygon>> sharedMasks_;
   std::map<std::string, std::vector<detect::Polygon>> masks_;
 };

@@ -58,6 +58,7 @@ Result<NodeAccess> openNodeAccess(const AccessLocation& where, AccessUse use, co
                                                access::AuditSigning{std::move(*key), dataDir / "audit.checkpoint"});
   a.accounts = std::make_unique<access::Accounts>(*a.store, *a.audit, SystemClock::instance(), options);
   a.shares = std::make_unique<access::CameraShares>(*a.store, *a.audit, SystemClock::instance());
+  a.pairing = std::make_unique<access::DevicePairing>(*a.accounts, *a.audit, SystemClock::instance());
   if (use == AccessUse::kReadWrite) a.checkpointer = std::make_unique<access::AuditCheckpointer>(*a.audit, kCheckpointPeriod);
   return a;
 }

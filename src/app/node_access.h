@@ -12,6 +12,7 @@
 #include "access/accounts.h"
 #include "access/audit.h"
 #include "access/camera_shares.h"
+#include "access/device_pairing.h"
 #include "access/store.h"
 #include "base/config.h"
 
@@ -23,6 +24,7 @@ struct NodeAccess {
   std::unique_ptr<access::AuditLog> audit;
   std::unique_ptr<access::Accounts> accounts;
   std::unique_ptr<access::CameraShares> shares;  // what each camera shares with the tiers above
+  std::unique_ptr<access::DevicePairing> pairing;  // TVs' codes (http/device_routes.h)
   // Checkpoints the audit log every few seconds and when destroyed, first
   // of the members (declared last). Null for `vigil audit verify`.
   std::unique_ptr<access::AuditCheckpointer> checkpointer;

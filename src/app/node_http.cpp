@@ -4,17 +4,24 @@
 #include <filesystem>
 
 #include "app/join_parent.h"
+#include "app/stream_probe.h"
 #include "base/log.h"
 #include "http/access_routes.h"
+#include "http/device_routes.h"
 #include "http/alarm_routes.h"
+#include "http/alert_routes.h"
 #include "http/broadcast_routes.h"
+#include "http/camera_admin_routes.h"
 #include "http/camera_health_routes.h"
 #include "http/camera_routes.h"
 #include "http/live_routes.h"
+#include "http/onvif_routes.h"
 #include "http/metrics_routes.h"
+#include "http/overview_routes.h"
 #include "http/recording_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
+#include "http/register_routes.h"
 #include "http/share_routes.h"
 #include "mask/masked_recording.h"
 
@@ -52,9 +59,13 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
     serverOptions.maxBodyBytes = std::max(serverOptions.maxBodyBytes, http::kMaxBroadcastRequestBytes);
   }
   link::Catalog* below = options.link ? options.link->catalog.get() : nullptr;
-  serverOptions.cameraExists = [&node, below](std::string_view id) {
-    return node.hasCamera(std::string(id)) || (below && below->has(id));
+  NodeCameras* managed = options.cameras;
+  // A disabled camera exists too: its recordings are still played back.
+  serverOptions.cameraExists = [&node, below, managed](std::string_view id) {
+    return node.hasCamera(std::string(id)) || (managed && managed->has(std::string(id))) || (below && below->has(id));
   };
+  const http::CameraStatusSource statuses = managed ? http::CameraStatusSource([managed] { return managed->statuses(); })
+                                                    : http::CameraStatusSource([&node] { return node.cameraStatuses(); });
   serverOptions.hosts = options.hosts;
   serverOptions.hosts.push_back(options.listen.host);
   auto server = std::make_unique<http::HttpServer>(loops, serverOptions);
@@ -66,9 +77,10 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   } else {
     log::warn("http.no_web_ui", {{"reason", "no web/dist with an index.html found; run npm run build in web/"}});
   }
-  http::addCameraRoutes(*server, options.node.name, [&node] { return node.cameraStatuses(); },
+  http::addCameraRoutes(*server, options.node.name, statuses,
                         below ? http::RemoteCameraSource([below] { return below->cameras(); }) : nullptr);
   http::addAccessRoutes(*server, *access.accounts, *access.audit, options.node);
+  http::addDeviceRoutes(*server, *access.accounts, *access.pairing, options.node);
   http::addRecordingRoutes(*server, {.store = options.store,
                                      .audit = access.audit.get(),
                                      .remote = options.link ? &options.link->looks->media() : nullptr,
@@ -94,6 +106,18 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .live = &node.live(),
                                   .store = options.store,
                                   .uptime = options.uptime});
+  http::addOnvifRoutes(*server, {.discovery = {.target = options.onvif.discovery},
+                                 .camera = options.onvifCamera,
+                                 .audit = access.audit.get()});
+  if (NodeOverview* overview = options.overview) {
+    http::addOverviewRoutes(*server, {.node = options.node,
+                                      .own = [overview] { return overview->own(); },
+                                      .cameras = [overview] { return overview->cameras(); },
+                                      .children = options.link ? options.link->children.get() : nullptr,
+                                      .health = options.link ? options.link->health.get() : nullptr,
+                                      .remote = below ? http::RemoteCameraSource([below] { return below->cameras(); })
+                                                      : nullptr});
+  }
   http::addEventRoutes(
       *server, [&node](const std::string& id, bool open) { return node.setEventOpen(id, open); }, *access.audit);
   if (options.events) {
@@ -141,6 +165,34 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
     http::addBroadcastRoutes(*server, *tierLink->notices, *access.audit);
   }
   http::addShareRoutes(*server, *access.shares);
+  if (managed) {
+    using By = http::CameraAdminRoutesContext::By;
+    auto by = [](const By& b) { return CameraChangeBy{b.user, b.client}; };
+    http::addCameraAdminRoutes(
+        *server,
+        {.get = [managed](const std::string& id) { return managed->get(id); },
+         .add = [managed, by](nlohmann::json table, bool enabled, const By& b) {
+           return managed->add(std::move(table), enabled, by(b));
+         },
+         .update = [managed, by](const std::string& id, nlohmann::json table, std::optional<bool> enabled,
+                                 const By& b) { return managed->update(id, std::move(table), enabled, by(b)); },
+         .remove = [managed, by](const std::string& id, bool deleteRecordings,
+                                 const By& b) { return managed->remove(id, deleteRecordings, by(b)); },
+         .probe = [&loops](const http::CameraAdminRoutesContext::Probe& probe) { return probeCamera(loops, probe); }});
+  if (NodeAlerts* alerts = options.alerts) http::addAlertRoutes(*server, [alerts] { return alerts->open(); });
+  if (NodeRegister* reg = options.publicRegister) {
+    http::addRegisterRoutes(
+        *server, {.store = &reg->store(),
+                  .audit = access.audit.get(),
+                  .nodeName = options.node.name,
+                  .tier = options.node.tier,
+                  .cameras = [&node] { return node.cameraStatuses(); },
+                  .listing = [reg](const std::string& camera) { return reg->listing(camera); },
+                  .rights = [&access](const std::string& camera) { return access.shares->rightsNow(camera, false); },
+                  .below = below ? std::function<std::vector<link::RemoteCamera>()>([below] { return below->publicCameras(); })
+                                 : nullptr,
+                  .pictures = options.publicPictures});
+  }
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));
   return server;

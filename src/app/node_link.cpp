@@ -6,12 +6,13 @@
 
 #include "app/node_notify.h"
 #include "base/log.h"
+#include "link/overview.h"
 #include "mask/masked_live.h"
 #include "mask/masker.h"
 
 namespace vigil::app {
 
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms) {
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms, NodeRegister* publicRegister) {
   std::function<std::optional<std::string>()> openAlarm;
   if (alarms) openAlarm = [alarms] { return alarms->openHere(); };
   // Masked while the link holds a camera's masked stream; the looks go
@@ -22,7 +23,9 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
       .rights = [access, openAlarm](const std::string& camera) -> Result<link::TierRights> {
         if (!access) return link::TierRights{};
         return access->shares->rightsNow(camera, openAlarm && openAlarm());
-      }};
+      },
+      .publicListing = publicRegister ? [publicRegister](const std::string& camera) { return publicRegister->listing(camera); }
+                                      : std::function<std::optional<link::PublicListing>(const std::string&)>()};
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,
@@ -147,8 +150,23 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
   }
   if (parent) {
     // The same view of the cameras and their shares as the catalog's.
+    link::HealthReporterOptions reporting;
+    if (services.overview) {
+      reporting.overview = [own = services.overview, children = link.children.get(),
+                            health = link.health.get()](link::HealthSummary& s) {
+        const link::HealthSummary mine = own();
+        s.figures = mine.figures;
+        s.daily = mine.daily;
+        link::addNodesBelow(s, link::nodesBelow(children->status(), health->summaries()));
+      };
+    }
+    // The owner's switch; one that cannot be read shares nothing.
+    reporting.totalsShared = [store = link.health.get()] {
+      auto shared = store->sharesTotals();
+      return shared && *shared;
+    };
     link.healthReporter = std::make_unique<link::HealthReporter>(*link.outbox, services.catalog, parent->tier,
-                                                                 SystemClock::instance());
+                                                                 SystemClock::instance(), std::move(reporting));
   }
   // Its handlers go on the bus before the links start.
   link.catalog = std::make_unique<link::Catalog>(

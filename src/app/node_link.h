@@ -11,6 +11,7 @@
 #include "alarm/notices.h"
 #include "app/config.h"
 #include "app/node.h"
+#include "app/node_register.h"
 #include "app/node_access.h"
 #include "base/event_loops.h"
 #include "link/ancestors.h"
@@ -75,13 +76,18 @@ struct NodeLinkServices {
   std::function<bool(std::string_view camera)> masked;
   std::function<bool(std::string_view camera)> recordingsMasked;  // any mask, `all` ones too
   std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> maskedLive;
+  // This node's overview figures (app/node_overview.h), which its health
+  // summaries carry up with the nodes below it; null: the counts only.
+  std::function<link::HealthSummary()> overview;
 };
 
 // What `node` and its `access` (null: no access database) give the link:
 // serve's and the demo's alike. The cameras share what their owner's
 // shares allow now, "only during an alarm" while `alarms` (null: none)
 // has one of this node's open (design/ALARMS.md).
-NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms);
+// A camera `publicRegister` (null: none) lists goes up with its listing.
+NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms* alarms,
+                                  NodeRegister* publicRegister = nullptr);
 
 // Opens the key and link.db of config.node.dataDir (which must be set).
 // Invitations, enrolments and removals are audited in `audit` (the

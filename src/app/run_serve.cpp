@@ -14,6 +14,8 @@
 #include "app/config.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_cameras.h"
+#include "app/node_alerts.h"
 #include "app/node_events.h"
 #include "app/node_http.h"
 #include "app/node_uptime.h"
@@ -34,7 +36,7 @@ int runServe(const Config& config, AfterServe& after) {
   log::info("serve.start", {{"file", config.sourcePath},
                             {"node", config.node.name},
                             {"tier", tierName(config.node.tier)},
-                            {"cameras", config.cameras.size()}});
+                            {"cameras", config.cameras.size()}});  // the file's
   // Accounts live in [access] database or the data directory; without
   // either there is no one to let in, so the HTTP server stays off.
   // Declared first, destroyed last: the audit log's last checkpoint, made
@@ -46,6 +48,7 @@ int runServe(const Config& config, AfterServe& after) {
     vigil::access::AccountsOptions accountsOptions;
     accountsOptions.sessionLifetime = std::chrono::seconds(config.access.sessionLifetimeSeconds);
     accountsOptions.idleTimeout = std::chrono::seconds(config.access.sessionIdleSeconds);
+    accountsOptions.deviceIdleTimeout = std::chrono::seconds(config.access.deviceIdleSeconds);
     accountsOptions.throttle.checksPerSecond = config.access.passwordChecksPerSecond;
     auto opened = openNodeAccess(where, AccessUse::kReadWrite, accountsOptions);
     if (!opened) {
@@ -75,14 +78,29 @@ int runServe(const Config& config, AfterServe& after) {
     log::warn("serve.http_off", {{"reason", "neither node.data_dir nor access.database is set"}});
   }
 
+  // The cameras added from the API (design/CAMERAS.md) live in the data
+  // directory: the enabled ones start after the file's, with everything
+  // the file's cameras get.
+  std::vector<ConfiguredCamera> cameras = config.cameras;
+  std::unique_ptr<NodeCameras> managed;
+  if (!config.node.dataDir.empty()) {
+    auto opened = NodeCameras::open(config.node.dataDir, config.cameras, config.sourcePath);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    managed = std::move(*opened);
+    for (ConfiguredCamera& c : managed->enabledCameras()) cameras.push_back(std::move(c));
+  }
+
   // Recordings live in the data directory too.
   std::unique_ptr<storage::Store> store;
   if (!config.node.dataDir.empty()) {
     storage::StoreOptions options{.dataDir = config.node.dataDir};
-    for (const auto& [camera, recording, detect] : config.cameras) {
-      options.writer.retainDays[camera.id] = recording.retainDays;
-      if (recording.recordSub) options.writer.retainDays[camera::subStreamId(camera.id)] = recording.retainDays;
-    }
+    for (const auto& [camera, recording, detect] : cameras) options.writer.retainDays[camera.id] = recording.retainDays;
+    if (managed) options.writer.retainDays.merge(managed->retainDays());  // disabled ones' too
+    // A recorded sub stream (record_sub) keeps its camera's retention.
+    for (const auto& [id, days] : std::map(options.writer.retainDays)) options.writer.retainDays[camera::subStreamId(id)] = days;
     options.writer.minFreeBytes = kMinFreeBytes;
     auto opened = storage::Store::open(std::move(options));
     if (!opened) {
@@ -90,7 +108,7 @@ int runServe(const Config& config, AfterServe& after) {
       return 1;
     }
     store = std::move(*opened);
-  } else if (std::any_of(config.cameras.begin(), config.cameras.end(),
+  } else if (std::any_of(cameras.begin(), cameras.end(),
                          [](const ConfiguredCamera& c) { return c.recording.record != storage::RecordMode::kOff; })) {
     log::warn("serve.recording_off", {{"reason", "node.data_dir is not set"}});
   }
@@ -112,7 +130,6 @@ int runServe(const Config& config, AfterServe& after) {
   // Detection events (design/DETECT.md, "Events") in the data directory,
   // with the detection settings the owner set in the UI, which the cameras
   // start with; the notifier's entities are added before the link starts it.
-  std::vector<ConfiguredCamera> cameras = config.cameras;
   EventLoopPool loops;
   std::unique_ptr<NodeEventsRunner> events;
   if (!config.node.dataDir.empty()) {
@@ -136,16 +153,58 @@ int runServe(const Config& config, AfterServe& after) {
     }
     uptime = std::move(*opened);
   }
+  // The overview's figures of this node (design/UPTIME.md, "Overview").
+  NodeOverviewSources overviewSources{.cameras = [&node] { return node.cameraStatuses(); },
+                                      .store = store.get(),
+                                      .minFreeBytes = kMinFreeBytes,
+                                      .uptime = uptime ? uptime->store.get() : nullptr,
+                                      .alarms = link ? link->alarmStore.get() : nullptr};
+  for (const ConfiguredCamera& c : cameras) {
+    if (c.recording.record != storage::RecordMode::kOff) overviewSources.recorded.insert(c.camera.id);
+  }
+  NodeOverview overview(std::move(overviewSources));
   if (events) events->start(loops, node);
+  // The public register (design/REGISTER.md), beside the link that carries
+  // this node's listed cameras up.
+  std::unique_ptr<NodeRegister> publicRegister;
+  if (access && !config.node.dataDir.empty()) {
+    auto opened = NodeRegister::open(config.node.dataDir, config.node, cameras, *access->audit);
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
+      return 1;
+    }
+    publicRegister = std::move(*opened);
+  }
+  std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string&)> publicPictures;
   if (link) {
+    NodeLinkServices services =
+        nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get(), publicRegister.get());
+    services.overview = [&overview] { return overview.own(); };
+    // A register snapshot of a masked camera comes from the same masked stream as a look from above.
+    publicPictures = [&node, masked = services.masked, maskedLive = services.maskedLive](
+                         const std::string& camera) -> Result<std::shared_ptr<media::LiveStream>> {
+      if (masked(camera)) return maskedLive(camera);
+      return node.live().stream(camera);
+    };
     // Dials the parent once the loops run.
-    if (Status s = startNodeLink(*link, config, loops,
-                                 nodeLinkServices(node, access ? &*access : nullptr, link->alarms.get()));
-        !s.isOk()) {
+    if (Status s = startNodeLink(*link, config, loops, std::move(services)); !s.isOk()) {
       fmt::print(stderr, "vigil serve: {}\n", s.message());
       return 2;
     }
   }
+  // Alerts for the owner and the desk (design/UPTIME.md, "Alerts").
+  AlertSources alertSources{.cameras = [&node] { return node.cameraStatuses(); }, .store = store.get()};
+  for (const ConfiguredCamera& c : cameras) {
+    if (c.recording.record != storage::RecordMode::kOff) alertSources.recorded.push_back(c.camera.id);
+  }
+  if (link) {
+    alertSources.parent = [&link]() -> std::optional<link::ParentLinkStatus> {
+      if (!link->parent) return std::nullopt;
+      return link->parent->status();
+    };
+    alertSources.children = [&link] { return link->children->status(); };
+  }
+  NodeAlerts alerts(config.alerts, std::move(alertSources), link ? link->notifier.get() : nullptr);
   std::unique_ptr<http::HttpServer> web;
   bool stopping = false;  // on loop 0: a signal during a restart's stop must not stop twice
   auto stopAll = [&] {
@@ -194,6 +253,7 @@ int runServe(const Config& config, AfterServe& after) {
       }
     });
   }
+  if (managed && access) managed->attach(node, store.get(), *access->audit, restartSoon);
   if (access) {
     auto started = startNodeHttp(loops, node, *access,
                                  {.node = config.node,
@@ -203,15 +263,31 @@ int runServe(const Config& config, AfterServe& after) {
                                   .tlsKey = config.http.tlsKey,
                                   .store = store.get(),
                                   .uptime = uptime ? uptime->store.get() : nullptr,
+                                  .overview = &overview,
                                   .events = events ? events->store() : nullptr,
+                                  .onvif = config.onvif,
+                                  .onvifCamera = [&config](const std::string& id) -> std::optional<http::OnvifCamera> {
+                                    auto device = config.cameraOnvif.find(id);
+                                    if (device == config.cameraOnvif.end()) return std::nullopt;
+                                    for (const ConfiguredCamera& c : config.cameras) {
+                                      if (c.camera.id != id) continue;
+                                      return http::OnvifCamera{device->second.deviceUrl,
+                                                               {c.camera.username, c.camera.password}};
+                                    }
+                                    return std::nullopt;
+                                  },
                                   .detectionSettings = events ? events->settings() : nullptr,
                                   .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
                                   .link = link ? &*link : nullptr,
+                                  .publicRegister = publicRegister.get(),
+                                  .publicPictures = publicPictures,
+                                  .alerts = &alerts,
                                   .config = &config,
-                                  .restart = restartSoon});
+                                  .restart = restartSoon,
+                                  .cameras = managed.get()});
     if (!started) {
       fmt::print(stderr, "vigil serve: {}\n", started.status().message());
       return 2;
@@ -238,7 +314,9 @@ int runServe(const Config& config, AfterServe& after) {
   loops.start();
   node.start();
   if (uptime) uptime->recorder->start();
+  alerts.start();
   loops.join();
+  alerts.stop();
   if (uptime) uptime->recorder->stop();  // its last heartbeat: this run ends now
   if (link) stopNodeLink(*link);
   if (store) store->stop();  // writes what is queued and seals every recording

@@ -10,6 +10,7 @@
 #include "base/event_loops.h"
 #include "base/log.h"
 #include "base/net.h"
+#include "onvif/discovery.h"
 
 namespace vigil::app {
 
@@ -63,7 +64,19 @@ int runTestcam(const TestcamOptions& options) {
     fmt::print(stderr, "vigil testcam: {}\n", s.message());
     return kUsageError;
   }
+  std::vector<std::unique_ptr<onvif::DeviceSimulator>> devices;
+  if (options.onvifPort) {
+    for (int i = 0; i < options.streams; ++i) {
+      devices.push_back(std::make_unique<onvif::DeviceSimulator>(
+          loops.loop(0), testcamOnvifDevice(options, **catalog, server.port(), i)));
+      if (Status s = devices.back()->start(); !s.isOk()) {
+        fmt::print(stderr, "vigil testcam: ONVIF: {}\n", s.message());
+        return kUsageError;
+      }
+    }
+  }
   StopSignals signals(loops.loop(0), [&](int) {
+    for (auto& device : devices) device->stop();
     server.stop();
     loops.stop();
   });
@@ -76,6 +89,12 @@ int runTestcam(const TestcamOptions& options) {
   if (options.subStreams) {
     const TestcamOptions sub = subStreamOptions(options);
     fmt::print("testcam: sub streams {}x{} {} kbit/s at /cam/N/sub\n", sub.width, sub.height, sub.bitrateKbps);
+  }
+  for (const auto& device : devices) {
+    fmt::print("testcam: ONVIF device at {} (WS-Discovery: {})\n", device->deviceServiceUrl(),
+               device->discoveryPort() == 0
+                   ? std::string("off")
+                   : HostPort{options.onvifDiscovery->host, device->discoveryPort()}.toString());
   }
   std::fflush(stdout);
   loops.join();
@@ -95,6 +114,7 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
     std::string size = fmt::format("{}x{}", options.width, options.height);
     std::string subSize;
     bool noSub = false;
+    std::string onvifDiscovery = onvif::kDiscoveryGroup.toString();
   };
   auto args = std::make_shared<Args>();
   TestcamOptions& o = args->options;
@@ -112,7 +132,24 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   tc->add_option("--scene", o.scenes,
                  "a JPEG that slides in and out over a still background, for detection; the first "
                  "--scene is stream 0's, the next stream 1's (\"\" keeps the test pattern)");
+  tc->add_option("--onvif-port", o.onvifPort,
+                 "serve each stream as an ONVIF device too (WS-Discovery, device, media and PTZ calls; "
+                 "PTZ is recorded, GET /debug/ptz lists it) at this port + stream number (0: any free port)");
+  tc->add_option("--onvif-user", o.onvifUser, "the ONVIF devices' user")->capture_default_str();
+  tc->add_option("--onvif-password", o.onvifPassword, "the ONVIF devices' password")->capture_default_str();
+  tc->add_option("--onvif-discovery", args->onvifDiscovery,
+                 "ADDR:PORT where the ONVIF devices answer WS-Discovery Probes (a multicast group or, for tests, "
+                 "a unicast address; \"off\": none)")
+      ->capture_default_str();
   out.push_back({tc, [args] {
+                   if (args->onvifDiscovery != "off") {
+                     auto where = parseHostPort(args->onvifDiscovery);
+                     if (!where) {
+                       fmt::print(stderr, "vigil testcam: --onvif-discovery: {}\n", where.status().message());
+                       return kUsageError;
+                     }
+                     args->options.onvifDiscovery = *where;
+                   }
                    args->options.codec = args->codec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
                    if (!parseSize(args->size, args->options.width, args->options.height)) {
                      fmt::print(stderr, "vigil testcam: --size: \"{}\" is not WxH like 1280x720\n", args->size);

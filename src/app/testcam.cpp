@@ -303,4 +303,28 @@ Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions
   return std::make_shared<TestcamCatalog>(std::move(streams), std::move(subs));
 }
 
+onvif::SimulatorOptions testcamOnvifDevice(const TestcamOptions& options, const rtsp::StreamCatalog& catalog,
+                                           uint16_t rtspPort, int streamIndex) {
+  auto simulated = [&](const std::string& path) -> std::optional<onvif::SimulatedStream> {
+    auto stream = catalog.find(path);
+    if (!stream) return std::nullopt;
+    return onvif::SimulatedStream{.path = path,
+                                  .encoding = stream->codec == media::VideoCodec::kH265 ? "H265" : "H264",
+                                  .width = stream->width,
+                                  .height = stream->height};
+  };
+  const std::string path = fmt::format("/cam/{}", streamIndex);
+  onvif::SimulatorOptions device;
+  device.listen = {options.listen.host,
+                   static_cast<uint16_t>(*options.onvifPort == 0 ? 0 : *options.onvifPort + streamIndex)};
+  device.discovery = options.onvifDiscovery;
+  device.user = options.onvifUser;
+  device.password = options.onvifPassword;
+  device.rtspPort = rtspPort;
+  device.main = simulated(path).value_or(onvif::SimulatedStream{.path = path});
+  device.sub = simulated(path + "/sub");
+  device.model = fmt::format("vigil testcam {}", streamIndex);
+  return device;
+}
+
 }  // namespace vigil::app

@@ -6,11 +6,13 @@
 // clients with no per-client encoding.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/config.h"
 #include "base/status.h"
+#include "onvif/simulator.h"
 #include "rtsp/server.h"
 
 namespace vigil::app {
@@ -34,6 +36,14 @@ struct TestcamOptions {
   bool subStreams = true;
   int subWidth = 0;
   int subHeight = 0;
+
+  // ONVIF (onvif/simulator.h): stream i is also a device at onvifPort + i
+  // on the listen host (0: any free port each), answering WS-Discovery
+  // Probes sent to onvifDiscovery. None: no ONVIF.
+  std::optional<uint16_t> onvifPort;
+  std::string onvifUser = "admin";
+  std::string onvifPassword = "admin";
+  std::optional<HostPort> onvifDiscovery;
 };
 
 // The options of stream i's sub stream: its size and bitrate.
@@ -60,6 +70,11 @@ class TestcamCatalog final : public rtsp::StreamCatalog {
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams_;
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> subStreams_;
 };
+
+// Stream i's ONVIF device as the simulator serves it: a main profile for
+// "/cam/i" and a sub profile for "/cam/i/sub" when the catalog has one.
+onvif::SimulatorOptions testcamOnvifDevice(const TestcamOptions& options, const rtsp::StreamCatalog& catalog,
+                                           uint16_t rtspPort, int streamIndex);
 
 // Encodes every stream, spreading the work over the cores and logging
 // progress; fails on the first encoder error.

@@ -48,14 +48,11 @@ std::string_view reasonCodeName(ReasonCode code) {
     case ReasonCode::kNoVideo: return "no_video";
     case ReasonCode::kRefused: return "refused";
     case ReasonCode::kStorageFull: return "storage_full";
+    case ReasonCode::kDisabled: return "disabled";
   }
   return "?";
 }
 
-namespace {
-// Why a session ended, in a word: credentials refused; video that stopped
-// (or never came) once the camera said PLAY; a camera that cannot be
-// reached or does not answer in time; else a refusal (404, no H.264...).
 ReasonCode reasonCodeOf(const Status& reason, bool played) {
   if (reason.code() == StatusCode::kUnauthenticated || reason.code() == StatusCode::kPermissionDenied) {
     return ReasonCode::kWrongPassword;
@@ -66,7 +63,6 @@ ReasonCode reasonCodeOf(const Status& reason, bool played) {
   }
   return ReasonCode::kRefused;
 }
-}  // namespace
 
 std::chrono::milliseconds Backoff::delay(int attempt, std::mt19937& rng) const {
   auto d = initial;

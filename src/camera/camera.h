@@ -36,9 +36,15 @@ std::string_view cameraStateName(CameraState state);
 
 // Why a camera shows no video, in a word a UI can put in plain words
 // (design/ARCHITECTURE.md "Camera states"). kStorageFull is the node's:
-// the camera streams but nothing is recorded.
-enum class ReasonCode { kNone, kNoAnswer, kWrongPassword, kNoVideo, kRefused, kStorageFull };
+// the camera streams but nothing is recorded. kDisabled too: its admins
+// turned it off (design/CAMERAS.md), it is not ingested.
+enum class ReasonCode { kNone, kNoAnswer, kWrongPassword, kNoVideo, kRefused, kStorageFull, kDisabled };
 std::string_view reasonCodeName(ReasonCode code);  // "no_answer", ...; "" for kNone
+// Why a session ended, in a word: credentials refused; video that stopped
+// (or never came) once the camera said PLAY (`played`); a camera that
+// cannot be reached or does not answer in time; else a refusal (404, no
+// H.264...). Also what a probe before saving a camera says.
+ReasonCode reasonCodeOf(const Status& reason, bool played);
 
 struct CameraStatus {
   std::string id;
@@ -84,6 +90,10 @@ struct CameraStatus {
     double fps = 0;
   };
   std::optional<SubStream> sub;
+
+  // Who manages it (design/CAMERAS.md): "file" (the config file) or "ui"
+  // (the API and the web UI); the node fills it in, empty where unsaid.
+  std::string managedBy;
 };
 
 // Where a camera's frames go (storage, the live registry, detection).

@@ -14,6 +14,37 @@
 
 namespace vigil::http {
 
+// SameSite=Strict: a browser never sends it with a request another site
+// starts. A login's has no Max-Age: the server decides when the session
+// ends. Secure over HTTPS, so the browser never sends it in clear.
+std::string sessionCookie(std::string_view token, bool secure, bool device) {
+  constexpr int kDeviceCookieSeconds = 400 * 24 * 60 * 60;
+  return fmt::format("vigil_session={}; HttpOnly; SameSite=Strict; Path=/{}{}", token,
+                     device ? fmt::format("; Max-Age={}", kDeviceCookieSeconds) : "", secure ? "; Secure" : "");
+}
+
+nlohmann::json principalJson(const access::Principal& p, const NodeConfig& node) {
+  nlohmann::json j{{"user", p.user},
+                   {"role", access::roleName(p.role)},
+                   {"cameras", p.cameras},
+                   {"node", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
+                   {"tier", tierName(node.tier)}};
+  if (!p.device.empty()) j["device"] = p.device;
+  return j;
+}
+
+nlohmann::json sessionJson(const access::SessionRecord& s, const access::Principal& asker) {
+  return {{"id", s.id},
+          {"user", s.userId},
+          {"created_at", s.createdAt.toRfc3339()},
+          {"last_seen_at", s.lastSeenAt.toRfc3339()},
+          {"expires_at", s.expiresAt.toRfc3339()},
+          {"client", s.client},
+          {"user_agent", s.userAgent},
+          {"device", s.device.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.device)},
+          {"current", s.id == asker.sessionId}};
+}
+
 namespace {
 
 constexpr size_t kMaxAuditRows = 10000;
@@ -23,22 +54,7 @@ constexpr size_t kMaxAuditRows = 10000;
 constexpr size_t kRemoteLookScan = 20000;
 constexpr size_t kMaxCamerasPerUser = 1000;
 
-// SameSite=Strict: a browser never sends it with a request another site
-// starts. No Max-Age: the server decides when the session ends. Secure
-// over HTTPS, so the browser never sends it in clear.
-std::string sessionCookie(std::string_view token, bool secure) {
-  return fmt::format("vigil_session={}; HttpOnly; SameSite=Strict; Path=/{}", token, secure ? "; Secure" : "");
-}
 const char* kClearCookie = "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
-
-// Who a session is, and on which node: GET /api/v1/me, and the login's answer.
-nlohmann::json principalJson(const access::Principal& p, const NodeConfig& node) {
-  return {{"user", p.user},
-          {"role", access::roleName(p.role)},
-          {"cameras", p.cameras},
-          {"node", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
-          {"tier", tierName(node.tier)}};
-}
 
 nlohmann::json auditRowJson(const access::AuditRow& r) {
   nlohmann::json detail = nlohmann::json::parse(r.detail, nullptr, false);
@@ -64,13 +80,13 @@ Response login(access::Accounts& accounts, const NodeConfig& node, const Request
   if (!body) return errorResponse(body.status());
   const auto agent = req.headers.find("user-agent");
   auto result = accounts.login(body->user, body->password, req.remoteAddress,
-                               agent == req.headers.end() ? std::string_view() : agent->second);
+                               agent == req.headers.end() ? std::string_view() : agent->second, body->device);
   if (!result) return throttledError(accounts, result.status(), isValidId(body->user) ? body->user : "", req.remoteAddress);
   nlohmann::json j = principalJson(result->principal, node);
   j["token"] = result->token;
   j["expires_at"] = result->expiresAt.toRfc3339();
   Response r = Response::json(200, j.dump());
-  r.headers.emplace_back("Set-Cookie", sessionCookie(result->token, req.secure));
+  r.headers.emplace_back("Set-Cookie", sessionCookie(result->token, req.secure, !body->device.empty()));
   return r;
 }
 
@@ -180,17 +196,6 @@ Response resetPassword(access::Accounts& accounts, const Request& req) {
     return errorResponse(s);
   }
   return Response::json(200, "{}");
-}
-
-nlohmann::json sessionJson(const access::SessionRecord& s, const access::Principal& asker) {
-  return {{"id", s.id},
-          {"user", s.userId},
-          {"created_at", s.createdAt.toRfc3339()},
-          {"last_seen_at", s.lastSeenAt.toRfc3339()},
-          {"expires_at", s.expiresAt.toRfc3339()},
-          {"client", s.client},
-          {"user_agent", s.userAgent},
-          {"current", s.id == asker.sessionId}};
 }
 
 // ?user= (an admin's, for another user); one's own sessions otherwise.
@@ -423,8 +428,14 @@ void addAccessRoutes(HttpServer& server, access::Accounts& accounts, access::Aud
     r.headers.emplace_back("Set-Cookie", kClearCookie);
     return r;
   });
-  server.route("GET", "/api/v1/me", Access::kUser,
-               [node](const Request& req) { return Response::json(200, principalJson(*req.principal, node).dump()); });
+  server.route("GET", "/api/v1/me", Access::kUser, [node](const Request& req) {
+    Response r = Response::json(200, principalJson(*req.principal, node).dump());
+    // A TV loads the page daily: its cookie never runs out before its session.
+    if (!req.principal->device.empty() && !req.sessionToken.empty()) {
+      r.headers.emplace_back("Set-Cookie", sessionCookie(req.sessionToken, req.secure, true));
+    }
+    return r;
+  });
   server.route("POST", "/api/v1/password", Access::kUser,
                [&accounts](const Request& req) { return changeOwnPassword(accounts, req); });
   server.route("GET", "/api/v1/users", Access::kAdmin, [&accounts](const Request&) {

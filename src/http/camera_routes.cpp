@@ -102,6 +102,7 @@ std::string camerasJson(const std::vector<camera::CameraStatus>& cameras,
     if (c.reasonCode != camera::ReasonCode::kNone) j["reason_code"] = camera::reasonCodeName(c.reasonCode);
     j["since"] = c.since ? nlohmann::json(c.since->toRfc3339()) : nlohmann::json(nullptr);
     j["ever_streamed"] = c.everStreamed;
+    if (!c.managedBy.empty()) j["managed_by"] = c.managedBy;
     if (c.detecting) {
       j["detect"] = {{"frames_analysed", c.detectFramesAnalysed},
                      {"frames_dropped", c.detectFramesDropped},

@@ -33,11 +33,18 @@ int nestingDepth(std::string_view text) {
 
 }  // namespace
 
-Result<JsonBody> JsonBody::parse(std::string_view body, std::initializer_list<std::string_view> allowed) {
+Result<nlohmann::json> parseJsonObject(std::string_view body) {
   if (nestingDepth(body) > kMaxJsonDepth) return Status::invalidArgument("body: nested too deeply");
   nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Status::invalidArgument("body: not valid JSON");
   if (!json.is_object()) return Status::invalidArgument("body: must be a JSON object");
+  return json;
+}
+
+Result<JsonBody> JsonBody::parse(std::string_view body, std::initializer_list<std::string_view> allowed) {
+  auto parsed = parseJsonObject(body);
+  if (!parsed) return parsed.status();
+  nlohmann::json json = std::move(*parsed);
   for (const auto& [key, value] : json.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       // The name is echoed only when it is a plain word.
@@ -86,13 +93,38 @@ Result<std::vector<std::string>> JsonBody::stringList(std::string_view field, si
 }
 
 Result<LoginRequest> parseLoginRequest(std::string_view body) {
-  auto json = JsonBody::parse(body, {"user", "password"});
+  auto json = JsonBody::parse(body, {"user", "password", "device"});
   if (!json) return json.status();
   auto user = json->string("user", 64);
   if (!user) return user.status();
   auto password = json->string("password", 1024);
   if (!password) return password.status();
-  return LoginRequest{std::move(*user), std::move(*password)};
+  auto device = json->optionalString("device", 64);
+  if (!device) return device.status();
+  return LoginRequest{std::move(*user), std::move(*password), std::move(*device)};
+}
+
+Result<std::string> parsePairingSecret(std::string_view body) {
+  auto json = JsonBody::parse(body, {"pairing"});
+  if (!json) return json.status();
+  auto secret = json->string("pairing", 64);
+  if (!secret) return secret.status();
+  if (secret->size() != 64 || !std::all_of(secret->begin(), secret->end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      })) {
+    return Status::invalidArgument("pairing: must be the 64 hex digits the code came with");
+  }
+  return secret;
+}
+
+Result<DeviceConfirmRequest> parseDeviceConfirm(std::string_view body) {
+  auto json = JsonBody::parse(body, {"code", "name"});
+  if (!json) return json.status();
+  auto code = json->string("code", 32);
+  if (!code) return code.status();
+  auto name = json->string("name", 64);
+  if (!name) return name.status();
+  return DeviceConfirmRequest{std::move(*code), std::move(*name)};
 }
 
 Result<EventRequest> parseEventRequest(std::string_view body) {

@@ -22,6 +22,9 @@ namespace vigil::http {
 // million '[' cannot exhaust the parser's stack.
 inline constexpr int kMaxJsonDepth = 32;
 
+// A JSON object with any keys, its nesting bounded (kMaxJsonDepth).
+Result<nlohmann::json> parseJsonObject(std::string_view body);
+
 class JsonBody {
  public:
   // A JSON object whose keys are all in `allowed`.
@@ -44,9 +47,21 @@ class JsonBody {
 struct LoginRequest {
   std::string user;
   std::string password;
+  std::string device;  // empty when none was given
 };
-// {"user": "...", "password": "..."}: the login route's body.
+// {"user": "...", "password": "...", "device"?: "..."}: the login route's
+// body; with a device name, the session is a device session (a TV's).
 Result<LoginRequest> parseLoginRequest(std::string_view body);
+
+// Pairing a TV (device_routes.h): {"pairing": "<64 hex>"}, the secret a
+// TV asks with (its value checked, never echoed).
+Result<std::string> parsePairingSecret(std::string_view body);
+struct DeviceConfirmRequest {
+  std::string code;  // as typed; access::normalizeCode() reads it
+  std::string name;
+};
+// {"code": "...", "name": "..."}: a logged-in user confirms a TV's code.
+Result<DeviceConfirmRequest> parseDeviceConfirm(std::string_view body);
 
 struct EventRequest {
   bool open = false;

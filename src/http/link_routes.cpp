@@ -8,6 +8,7 @@
 
 #include "base/encoding.h"
 #include "access/audit_checkpoint.h"
+#include "base/log.h"
 #include "http/input.h"
 #include "link/checkpoint_relay.h"
 #include "link/invite_code.h"
@@ -268,6 +269,11 @@ Response linkState(const LinkRouteOptions& o) {
                       {"fingerprint", link::keyFingerprint(self.key)}}},
             {"parent", nullptr},
             {"children", json::array()}};
+  if (o.health) {
+    auto sharesTotals = o.health->sharesTotals();
+    if (!sharesTotals) return errorResponse(sharesTotals.status());
+    j["node"]["shares_totals"] = *sharesTotals;
+  }
   auto pinned = o.store->parent();
   if (!pinned) return errorResponse(pinned.status());
   if (auto p = o.parent ? o.parent() : std::nullopt) {
@@ -326,6 +332,17 @@ void addLinkRoutes(HttpServer& server, const LinkRouteOptions& o) {
     auto id = inviteId(req);
     if (!id) return errorResponse(id.status());
     return errorResponse(enrolment.revokeInvite(actor(req), *id));
+  });
+  // The owner's switch: this node's totals go to the tiers above (design/UPTIME.md, "Overview").
+  if (o.health) server.route("PUT", "/api/v1/link/totals", Access::kAdmin, [store = o.health](const Request& req) {
+    auto body = JsonBody::parse(req.body, {"shared"});
+    if (!body) return errorResponse(body.status());
+    auto shared = body->optionalBool("shared");
+    if (!shared) return errorResponse(shared.status());
+    if (!*shared) return Response::error(400, "shared: true or false is required");
+    if (Status s = store->setSharesTotals(**shared); !s.isOk()) return errorResponse(s);
+    log::info("link.totals_shared", {{"shared", **shared}, {"by", req.principal->user}});
+    return Response::json(200, json{{"shares_totals", **shared}}.dump());
   });
   server.route("DELETE", "/api/v1/link/children/{id}", Access::kAdmin, [&enrolment, &children](const Request& req) {
     const std::string& id = req.params.at("id");

@@ -13,6 +13,7 @@
 #include "base/mutex.h"
 #include "camera/config.h"
 #include "detect/snapshot.h"
+#include "http/live_frames.h"
 #include "http/input.h"
 #include "http/media_response.h"
 #include "media/fmp4.h"
@@ -557,29 +558,6 @@ Result<std::shared_ptr<RemoteView>> openRemote(Shared& shared, const Request& re
 
 // How long a snapshot of a camera of a node below waits for its owner's frames.
 constexpr auto kRemoteSnapshotWait = std::chrono::seconds(5);
-
-// The first frames a new viewer of `stream` gets, waiting for them at most `wait`.
-std::vector<media::LiveItem> firstFrames(media::LiveStream& stream, std::chrono::milliseconds wait) {
-  struct Ready {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool ready = false;
-  };
-  auto ready = std::make_shared<Ready>();
-  auto viewer = stream.subscribe([ready] {
-    std::lock_guard lock(ready->mutex);
-    ready->ready = true;
-    ready->cv.notify_all();
-  });
-  std::vector<media::LiveItem> items;
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  while (viewer->pop(items).isOk() && items.empty()) {
-    std::unique_lock lock(ready->mutex);
-    if (!ready->cv.wait_until(lock, deadline, [&] { return ready->ready; })) break;
-    ready->ready = false;
-  }
-  return items;
-}
 
 // The latest keyframe of the live stream: a subscription's first frame is
 // the start of the cached GOP.

@@ -237,7 +237,7 @@ Request requestFromAbove(const link::MediaAsk& ask, std::string segment) {
   if (!ask.range.empty()) req.headers["range"] = ask.range;
   if (!ask.ifRange.empty()) req.headers["if-range"] = ask.ifRange;
   req.remoteAddress = "link";
-  req.principal = access::Principal{ask.user, access::Role::kViewer, {}, std::nullopt, ""};
+  req.principal = access::Principal{ask.user, access::Role::kViewer, {}, std::nullopt, "", ""};
   // One look per remote user, tier and path of nodes (RecentLooks).
   req.sessionToken = "link\n" + ask.user + "\n" + ask.look;
   req.remoteLook = ask.look;

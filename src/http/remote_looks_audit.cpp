@@ -68,6 +68,17 @@ std::string lookKey(const access::AuditRow& row, const nlohmann::json& detail) {
 
 bool isRemoteLook(const access::AuditRow& row) { return !remoteDetail(row).is_null(); }
 
+int64_t countRemoteLooks(const std::vector<access::AuditRow>& rows) {
+  int64_t n = 0;
+  for (const access::AuditRow& row : rows) {
+    if (row.action == kind::kLiveStop || row.action == kind::kRefused) continue;
+    const nlohmann::json detail = remoteDetail(row);
+    if (detail.is_null() || detail.value("list", false) == true) continue;
+    ++n;
+  }
+  return n;
+}
+
 std::vector<nlohmann::json> lookSummaries(const std::vector<access::AuditRow>& rows) {
   std::vector<nlohmann::json> looks(rows.size());
   std::map<std::string, std::vector<size_t>> unpaired;  // live_starts waiting for their stop

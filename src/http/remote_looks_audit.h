@@ -14,6 +14,10 @@ namespace vigil::http {
 
 // Whether a row is a look from another tier, accepted or refused.
 bool isRemoteLook(const access::AuditRow& row);
+// Of `rows`, the looks from other tiers the owner let through: live views
+// started, snapshots, playbacks and exports (not a list of recordings, a
+// live view's stop or a refusal). The public register counts these.
+int64_t countRemoteLooks(const std::vector<access::AuditRow>& rows);
 
 // One "look" object per row of `rows` (remote looks, newest first, as
 // queried), in the same order:

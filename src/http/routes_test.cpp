@@ -18,11 +18,13 @@
 #include "http/camera_routes.h"
 #include "http/detection_event_routes.h"
 #include "http/detection_settings_routes.h"
+#include "http/device_routes.h"
 #include "http/event_routes.h"
 #include "http/link_routes.h"
 #include "http/live_routes.h"
 #include "http/metrics_routes.h"
 #include "http/recording_routes.h"
+#include "http/register_routes.h"
 #include "http/server.h"
 #include "http/share_routes.h"
 #include "storage/store.h"
@@ -59,6 +61,10 @@ class RoutesTest : public ::testing::Test {
       return cams;
     });
     addAccessRoutes(*server_, *accounts_, *audit_, {.id = "village1", .tier = Tier::kVillage});
+    access::DevicePairingOptions pairingOptions;
+    pairingOptions.tally.background = false;
+    pairing_ = std::make_unique<access::DevicePairing>(*accounts_, *audit_, clock_, pairingOptions);
+    addDeviceRoutes(*server_, *accounts_, *pairing_, {.id = "village1", .tier = Tier::kVillage});
     addEventRoutes(
         *server_,
         [this](const std::string& camera, bool open) {
@@ -134,6 +140,32 @@ class RoutesTest : public ::testing::Test {
                    },
                    .set = [](const std::string&, const std::optional<detect::CameraDetectConfig>&) { return Status::ok(); },
                    .audit = audit_.get()});
+    auto registerStore = public_register::RegisterStore::open((dir_ / "register.db").string());
+    ASSERT_TRUE(registerStore);
+    registerStore_ = std::move(*registerStore);
+    addRegisterRoutes(
+        *server_, {.store = registerStore_.get(),
+                   .audit = audit_.get(),
+                   .nodeName = "Willow village",
+                   .tier = Tier::kVillage,
+                   .cameras = [] {
+                     std::vector<camera::CameraStatus> cams(2);
+                     cams[0].id = "gate";
+                     cams[0].state = camera::CameraState::kStreaming;
+                     cams[1].id = "yard";
+                     return cams;
+                   },
+                   .listing = [this](const std::string& camera) -> std::optional<link::PublicListing> {
+                     auto l = registerStore_->listing(camera);
+                     if (!l) return std::nullopt;
+                     return link::PublicListing{l->covers, "Willow village", 30, 4};
+                   },
+                   .rights = [this](const std::string& camera) { return shares_->rightsNow(camera, false); },
+                   .below = {},
+                   .pictures = [this](const std::string& camera) -> Result<std::shared_ptr<media::LiveStream>> {
+                     return live_.stream(camera);
+                   },
+                   .rate = {.window = std::chrono::seconds(3600), .perAddress = 5, .perNode = 100}});
     for (const auto& [name, role] : {std::pair{"adm", access::Role::kAdmin}, std::pair{"opr", access::Role::kOperator},
                                      std::pair{"vwr", access::Role::kViewer}}) {
       ASSERT_TRUE(accounts_->addUser({"", "test"}, name, role, "password for tests", {"gate"}).isOk());
@@ -175,6 +207,7 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<access::AuditLog> audit_;
   std::unique_ptr<access::Accounts> accounts_;
   std::unique_ptr<access::CameraShares> shares_;
+  std::unique_ptr<access::DevicePairing> pairing_;
   media::LiveRegistry live_;
   std::unique_ptr<storage::Store> store_media_;
   std::unique_ptr<uptime::UptimeStore> uptime_;
@@ -189,18 +222,139 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<alarm::NoticeStore> noticeStore_;
   std::unique_ptr<alarm::Notices> notices_;
   std::unique_ptr<detect::EventStore> eventStore_;
+  std::unique_ptr<public_register::RegisterStore> registerStore_;
   std::unique_ptr<HttpServer> server_;
   std::map<access::Role, std::string> names_;
   std::map<access::Role, std::string> tokens_;
   std::vector<std::pair<std::string, bool>> events_;  // what the event routes asked for
 };
 
-TEST_F(RoutesTest, OnlyTheShellHealthAndLoginArePublic) {
+// The public register's two routes are the one exception (DECISIONS.md 88):
+// they answer only once an admin opened it (RegisterRoutesTest below).
+TEST_F(RoutesTest, OnlyTheShellHealthLoginAndThePublicRegisterArePublic) {
   std::set<std::string> publicRoutes;
   for (const RouteInfo& r : server_->routes()) {
     if (r.access == Access::kPublic) publicRoutes.insert(r.method + " " + r.path);
   }
-  EXPECT_EQ(publicRoutes, (std::set<std::string>{"GET /", "GET /healthz", "POST /api/v1/login"}));
+  // A TV asks for a pairing code and for its session without one (device_routes.h).
+  EXPECT_EQ(publicRoutes, (std::set<std::string>{"GET /", "GET /healthz", "POST /api/v1/login", "POST /api/v1/devices/pair",
+                                                 "POST /api/v1/devices/pair/wait", "GET /api/v1/register",
+                                                 "GET /api/v1/register/cameras/{id}/snapshot.jpg"}));
+}
+
+// Device sessions (design/AUDIT.md "Device sessions for a TV"): a TV
+// asks for a code without a session, a logged-in user confirms it, the TV
+// gets a cookie that outlives the browser once; the code alone and a
+// wrong secret get nothing; a revoked device session is 401 at once.
+TEST_F(RoutesTest, ATvPairsByACodeAndGetsADeviceSessionCookieOnce) {
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body, const std::string& token) {
+    Request req = request({method, path, Access::kPublic}, token);
+    req.remoteAddress = token.empty() ? "10.0.0.7" : "10.0.0.8";
+    req.headers["user-agent"] = "TV browser";
+    req.body = body;
+    return server_->handle(req);
+  };
+  Response started = call("POST", "/api/v1/devices/pair", "", "");
+  ASSERT_EQ(started.status, 201) << started.body;
+  const auto pairing = nlohmann::json::parse(started.body);
+  const std::string code = pairing["code"];
+  const std::string wait = nlohmann::json{{"pairing", pairing["pairing"]}}.dump();
+  EXPECT_EQ(nlohmann::json::parse(call("POST", "/api/v1/devices/pair/wait", wait, "").body)["state"], "waiting");
+  EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", R"({"pairing":"x"})", "").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", nlohmann::json{{"pairing", std::string(64, '0')}}.dump(), "").status, 404);
+  // Confirming takes a session.
+  EXPECT_EQ(call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "TV"}}.dump(), "").status, 401);
+  const std::string viewer = tokens_[access::Role::kViewer];
+  EXPECT_EQ(call("POST", "/api/v1/devices", R"({"code":"BBBB-BBBB","name":"TV","x":1})", viewer).status, 400);
+  Response confirmed = call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "Living-room TV"}}.dump(), viewer);
+  ASSERT_EQ(confirmed.status, 201) << confirmed.body;
+  const auto device = nlohmann::json::parse(confirmed.body);
+  EXPECT_EQ(device["device"], "Living-room TV");
+  EXPECT_EQ(device["user"], "vwr");
+  EXPECT_EQ(device["client"], "10.0.0.7");
+  EXPECT_EQ(call("POST", "/api/v1/devices", nlohmann::json{{"code", code}, {"name", "TV"}}.dump(), viewer).status, 409);
+
+  Response paired = call("POST", "/api/v1/devices/pair/wait", wait, "");
+  ASSERT_EQ(paired.status, 200) << paired.body;
+  EXPECT_EQ(nlohmann::json::parse(paired.body)["state"], "paired");
+  EXPECT_EQ(nlohmann::json::parse(paired.body)["device"], "Living-room TV");
+  std::string cookie;
+  for (const auto& [name, value] : paired.headers) {
+    if (name == "Set-Cookie") cookie = value;
+  }
+  EXPECT_THAT(cookie, ::testing::MatchesRegex("vigil_session=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=/; Max-Age=34560000"));
+  const std::string token = cookie.substr(14, 64);
+  EXPECT_EQ(call("POST", "/api/v1/devices/pair/wait", wait, "").status, 404);  // once
+
+  Response me = call("GET", "/api/v1/me", "", token);
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(me.body)["device"], "Living-room TV");
+  Response listed = call("GET", "/api/v1/devices", "", viewer);
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(nlohmann::json::parse(listed.body).size(), 1u);
+  EXPECT_EQ(call("DELETE", "/api/v1/sessions/" + device["id"].get<std::string>(), "", tokens_[access::Role::kAdmin]).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 401);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/devices", "", viewer).body).size(), 0u);
+}
+
+// Closed (as it starts) the register is 404 to everyone without a session;
+// opened, it lists only the cameras their owner listed, with what each
+// tier may watch and counts, never a user's name; past the rate 429.
+TEST_F(RoutesTest, ThePublicRegisterIsClosedUntilOpenedListsOnlyListedCamerasAndIsRateLimited) {
+  auto get = [this](const std::string& path, const std::string& address = "203.0.113.7") {
+    Request req;
+    req.method = "GET";
+    req.path = path;
+    req.remoteAddress = address;
+    req.headers["host"] = "vigil.test";
+    return server_->handle(req);
+  };
+  auto put = [this](const std::string& path, const std::string& body) {
+    Request req = request({"PUT", path, Access::kAdmin}, tokens_[access::Role::kAdmin]);
+    req.path = path;
+    req.body = body;
+    return server_->handle(req);
+  };
+  EXPECT_EQ(get("/api/v1/register").status, 404);
+  EXPECT_EQ(get("/api/v1/register/cameras/gate/snapshot.jpg").status, 404);
+  ASSERT_EQ(put("/api/v1/cameras/gate/register", R"({"listed":true,"covers":"The gate onto the square"})").status, 200);
+  ASSERT_TRUE(shares_->replace({"adm", "test"}, "gate",
+                               {{Tier::kTownship, {access::ShareRight::kLive, access::ShareRight::kPlayback}}})
+                  .isOk());
+  EXPECT_EQ(get("/api/v1/register").status, 404);  // still closed
+  auto opened = put("/api/v1/register/settings", R"({"open":true,"run_by":"Willow village committee"})");
+  ASSERT_EQ(opened.status, 200) << opened.body;
+
+  auto listed = get("/api/v1/register");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const auto doc = nlohmann::json::parse(listed.body);
+  EXPECT_EQ(doc["name"], "Willow village committee");
+  ASSERT_EQ(doc["cameras"].size(), 1u);  // the yard is not listed
+  const auto& gate = doc["cameras"][0];
+  EXPECT_EQ(gate["covers"], "The gate onto the square");
+  EXPECT_EQ(gate["watch"], nlohmann::json({{"owner", {"live", "snapshots", "recorded"}}, {"township", {"live", "recorded"}}}));
+  EXPECT_EQ(gate["retention_days"], 30);
+  EXPECT_EQ(gate["looks_30d"], 4);
+  EXPECT_EQ(gate["online"], true);
+  EXPECT_TRUE(gate["snapshot"].is_null());  // its owner shows no picture
+  EXPECT_EQ(get("/api/v1/register/cameras/gate/snapshot.jpg").status, 404);
+  for (const auto& [role, name] : names_) EXPECT_EQ(listed.body.find(name), std::string::npos) << name;
+  EXPECT_EQ(listed.body.find("@"), std::string::npos);
+
+  // An unknown key and an empty description are refused.
+  EXPECT_EQ(put("/api/v1/cameras/yard/register", R"({"listed":true,"covers":"x","who":1})").status, 400);
+  EXPECT_EQ(put("/api/v1/cameras/gate/register", R"({"listed":true,"covers":""})").status, 400);
+
+  // Five requests an hour per address here (two so far): the sixth is 429, another address is not.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get("/api/v1/register").status, 200);
+  auto refused = get("/api/v1/register");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_THAT(refused.headers, ::testing::Contains(::testing::Pair("Retry-After", ::testing::_)));
+  EXPECT_EQ(get("/api/v1/register", "198.51.100.1").status, 200);
+
+  // Closed again: 404 whatever the address.
+  ASSERT_EQ(put("/api/v1/register/settings", R"({"open":false})").status, 200);
+  EXPECT_EQ(get("/api/v1/register", "198.51.100.2").status, 404);
 }
 
 TEST_F(RoutesTest, EveryRouteAnswers401WithoutASessionAnd403ForTooLowARole) {

@@ -112,6 +112,7 @@ std::map<std::string, CatalogUpdate> Catalog::ownShares() {
     e.width = std::clamp(c.width, 0, 65535);
     e.height = std::clamp(c.height, 0, 65535);
     e.rights = std::move(shared.rights);
+    if (sources_.publicListing) e.publicListing = sources_.publicListing(c.id);
     CatalogUpdate u{{self_.id}, c.id, std::move(e)};
     out.emplace(idOf(u), std::move(u));
   }
@@ -210,6 +211,17 @@ std::vector<RemoteCamera> Catalog::cameras() const {
       RemoteCamera c{id, u.path, *u.entry};
       c.entry.rights = {*rights};
       out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+std::vector<RemoteCamera> Catalog::publicCameras() const {
+  std::vector<RemoteCamera> out;
+  MutexLock lock(mutex_);
+  for (const auto& [child, entries] : children_) {
+    for (const auto& [id, u] : entries) {
+      if (u.entry->publicListing) out.push_back({id, u.path, *u.entry});
     }
   }
   return out;

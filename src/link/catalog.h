@@ -42,6 +42,9 @@ struct CatalogSources {
   std::function<std::vector<camera::CameraStatus>()> cameras;  // this node's own
   // What a camera of this node shares now, per tier (CameraShares::rightsNow).
   std::function<Result<TierRights>(const std::string& camera)> rights;
+  // What the owner lists of a camera in the public register; none (or a
+  // null function): it is not listed there.
+  std::function<std::optional<PublicListing>(const std::string& camera)> publicListing;
 };
 
 // A camera of this node shared with at least one tier from the parent's
@@ -80,6 +83,9 @@ class Catalog {
   // The remote cameras this node's tier has at least one right on.
   std::vector<RemoteCamera> cameras() const;
   bool has(std::string_view id) const;
+  // The cameras of nodes below that their owners listed in the public
+  // register, each with the rights of every tier from this one up.
+  std::vector<RemoteCamera> publicCameras() const;
 
  private:
   Status receive(const std::string& child, std::span<const uint8_t> payload);

@@ -22,13 +22,18 @@ json toJson(const CatalogEntry& e) {
     for (access::ShareRight r : set) names.push_back(access::shareRightName(r));
     rights[std::string(tierName(tier))] = std::move(names);
   }
-  return {{"name", e.name},
-          {"owner", e.owner},
-          {"state", e.state},
-          {"codec", e.codec.empty() ? json(nullptr) : json(e.codec)},
-          {"width", e.width},
-          {"height", e.height},
-          {"rights", std::move(rights)}};
+  json out = {{"name", e.name},
+              {"owner", e.owner},
+              {"state", e.state},
+              {"codec", e.codec.empty() ? json(nullptr) : json(e.codec)},
+              {"width", e.width},
+              {"height", e.height},
+              {"rights", std::move(rights)}};
+  if (const auto& p = e.publicListing) {
+    out["public"] = {
+        {"covers", p->covers}, {"run_by", p->runBy}, {"retention_days", p->retentionDays}, {"looks_30d", p->looks30d}};
+  }
+  return out;
 }
 
 json toJson(const CatalogUpdate& u) {
@@ -74,8 +79,38 @@ Result<TierRights> decodeRights(const json& value, const std::string& where) {
   return out;
 }
 
+Result<int64_t> countField(const json& value, const std::string& where, int64_t max) {
+  if (!value.is_number_unsigned() || value.get<uint64_t>() > static_cast<uint64_t>(max)) {
+    return bad(where, fmt::format("must be an integer 0..{}", max));
+  }
+  return static_cast<int64_t>(value.get<uint64_t>());
+}
+
+Result<PublicListing> decodePublic(const json& value, const std::string& where) {
+  VIGIL_RETURN_IF_ERROR(onlyKeys(value, where, {"covers", "run_by", "retention_days", "looks_30d"}));
+  PublicListing p;
+  const json& covers = value["covers"];
+  if (!covers.is_string() || !isValidCovers(covers.get_ref<const std::string&>())) {
+    return bad(where + ".covers", fmt::format("1 to {} bytes of UTF-8, no control characters", kMaxCoversBytes));
+  }
+  p.covers = covers.get<std::string>();
+  const json& runBy = value["run_by"];
+  if (!runBy.is_string() || !isValidNodeName(runBy.get_ref<const std::string&>())) {
+    return bad(where + ".run_by", fmt::format("1 to {} bytes of UTF-8, no control characters", kMaxNodeNameBytes));
+  }
+  p.runBy = runBy.get<std::string>();
+  auto days = countField(value["retention_days"], where + ".retention_days", kMaxRetentionDays);
+  if (!days) return days.status();
+  p.retentionDays = static_cast<int>(*days);
+  auto looks = countField(value["looks_30d"], where + ".looks_30d", kMaxLooks);
+  if (!looks) return looks.status();
+  p.looks30d = *looks;
+  return p;
+}
+
 Result<CatalogEntry> decodeEntry(const json& value, const std::string& where) {
-  VIGIL_RETURN_IF_ERROR(onlyKeys(value, where, {"name", "owner", "state", "codec", "width", "height", "rights"}));
+  VIGIL_RETURN_IF_ERROR(
+      onlyKeys(value, where, {"name", "owner", "state", "codec", "width", "height", "rights"}, {"public"}));
   CatalogEntry e;
   for (auto [key, out] : {std::pair{"name", &e.name}, std::pair{"owner", &e.owner}}) {
     const json& v = value[key];
@@ -104,6 +139,11 @@ Result<CatalogEntry> decodeEntry(const json& value, const std::string& where) {
   auto rights = decodeRights(value["rights"], where + ".rights");
   if (!rights) return rights.status();
   e.rights = std::move(*rights);
+  if (value.contains("public")) {
+    auto listing = decodePublic(value["public"], where + ".public");
+    if (!listing) return listing.status();
+    e.publicListing = std::move(*listing);
+  }
   return e;
 }
 
@@ -135,6 +175,20 @@ Result<CatalogUpdate> decodeUpdate(const json& value, const std::string& where) 
 bool isValidCameraState(std::string_view state) {
   return !state.empty() && state.size() <= kMaxCameraStateBytes &&
          std::all_of(state.begin(), state.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
+bool isValidCovers(std::string_view covers) {
+  if (covers.empty() || covers.size() > kMaxCoversBytes) return false;
+  for (unsigned char c : covers) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  // Valid UTF-8: nlohmann's dump() throws on anything else.
+  try {
+    (void)json(std::string(covers)).dump();
+  } catch (const json::exception&) {
+    return false;
+  }
+  return true;
 }
 
 std::vector<std::vector<uint8_t>> encodeCatalog(const std::vector<CatalogUpdate>& updates) {

@@ -8,8 +8,13 @@
 //                 "entry": {"name": "Door", "owner": "Zhang family",
 //                           "state": "streaming", "codec": "h264",
 //                           "width": 1920, "height": 1080,
-//                           "rights": {"township": ["live"], "county": ["live", "snapshot"]}}
+//                           "rights": {"township": ["live"], "county": ["live", "snapshot"]},
+//                           "public": {"covers": "Lane to the well", "run_by": "Zhang family",
+//                                      "retention_days": 30, "looks_30d": 4}}
 //                 | null}]}
+//
+// `public` (optional) is there only when the camera's owner listed it in
+// the public register (design/LINK.md, "Public register").
 //
 // `path` is the node path from the sender (first) to the camera's owner
 // (last). The decoder takes bytes from the network: every type, size and
@@ -37,6 +42,21 @@ inline constexpr size_t kMaxCameraStateBytes = 32;
 // A camera's state as links carry it: 1 to kMaxCameraStateBytes of [a-z_].
 bool isValidCameraState(std::string_view state);
 
+// What the owner of a camera that looks at a public place tells the
+// public register: set only by the owner, passed on unchanged above.
+inline constexpr size_t kMaxCoversBytes = 512;
+inline constexpr int kMaxRetentionDays = 36500;
+inline constexpr int64_t kMaxLooks = 1'000'000'000;
+struct PublicListing {
+  std::string covers;     // what it looks at: 1 to kMaxCoversBytes of UTF-8, no control characters
+  std::string runBy;      // who runs it, as the owner names itself there: like a node name
+  int retentionDays = 0;  // how long its video is kept: 0 (not recorded) to kMaxRetentionDays
+  int64_t looks30d = 0;   // looks from other tiers in the last 30 days: 0 to kMaxLooks
+  bool operator==(const PublicListing&) const = default;
+};
+// 1 to kMaxCoversBytes of UTF-8 without control characters.
+bool isValidCovers(std::string_view covers);
+
 // Per tier above the sender, the rights decided now at the source.
 using TierRights = std::map<Tier, std::set<access::ShareRight>>;
 
@@ -48,6 +68,7 @@ struct CatalogEntry {
   int width = 0;      // 0..65535
   int height = 0;
   TierRights rights;  // never empty, no tier without rights
+  std::optional<PublicListing> publicListing;  // none: not in the public register
   bool operator==(const CatalogEntry&) const = default;
 };
 

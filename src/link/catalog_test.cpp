@@ -34,7 +34,7 @@ struct RecordingEndpoint : Endpoint {
 };
 
 CatalogEntry entry(TierRights rights, std::string name = "Door") {
-  return CatalogEntry{std::move(name), "Zhang family", "streaming", "h264", 1920, 1080, std::move(rights)};
+  return CatalogEntry{std::move(name), "Zhang family", "streaming", "h264", 1920, 1080, std::move(rights), std::nullopt};
 }
 
 std::vector<uint8_t> message(const std::vector<CatalogUpdate>& updates) {
@@ -55,6 +55,7 @@ TEST(CatalogMessagesTest, UpdatesRoundTripAndSplitToFitFrames) {
   }
   updates.push_back({{"village1"}, "gone", std::nullopt});
   updates[7].entry->codec = "";
+  updates[8].entry->publicListing = PublicListing{std::string(kMaxCoversBytes, 'c'), "Zhang family", 30, 12};
   auto payloads = encodeCatalog(updates);
   ASSERT_GT(payloads.size(), 1u);
   std::vector<CatalogUpdate> decoded;
@@ -108,6 +109,23 @@ TEST(CatalogMessagesTest, TheDecoderRefusesWhatIsNotExactlyAnUpdateList) {
       {{R"({"village":["live"]})", R"({"village":["watch"]})"},
        "updates[0].entry.rights.village: rights are live, playback, export and snapshot"},
       {{R"("height":480,)", R"("height":480,"extra":1,)"}, "updates[0].entry: unknown key \"extra\""},
+      {{R"("height":480,)", R"("height":480,"public":null,)"}, "updates[0].entry.public: must be an object"},
+      {{R"("height":480,)", R"("height":480,"public":{"covers":"Lane","run_by":"Zhang","retention_days":30},)"},
+       "updates[0].entry.public: \"looks_30d\" is required"},
+      {{R"("height":480,)", R"("height":480,"public":{"covers":"","run_by":"Zhang","retention_days":30,"looks_30d":0},)"},
+       "updates[0].entry.public.covers: 1 to 512 bytes of UTF-8, no control characters"},
+      {{R"("height":480,)",
+        R"("height":480,"public":{"covers":"Lane","run_by":"a\u0007","retention_days":30,"looks_30d":0},)"},
+       "updates[0].entry.public.run_by: 1 to 128 bytes of UTF-8, no control characters"},
+      {{R"("height":480,)",
+        R"("height":480,"public":{"covers":"Lane","run_by":"Zhang","retention_days":36501,"looks_30d":0},)"},
+       "updates[0].entry.public.retention_days: must be an integer 0..36500"},
+      {{R"("height":480,)",
+        R"("height":480,"public":{"covers":"Lane","run_by":"Zhang","retention_days":3,"looks_30d":-1},)"},
+       "updates[0].entry.public.looks_30d: must be an integer 0..1000000000"},
+      {{R"("height":480,)",
+        R"("height":480,"public":{"covers":"Lane","run_by":"Zhang","retention_days":3,"looks_30d":1,"who":"x"},)"},
+       "updates[0].entry.public: unknown key \"who\""},
   };
   for (const auto& [change, why] : fields) {
     std::string u = good;
@@ -122,7 +140,12 @@ class CatalogTest : public ::testing::Test {
   CatalogTest()
       : catalog_(bus_, {"village1", "Willow village", Tier::kVillage, Tier::kTownship},
                  {[this] { return cameras_; },
-                  [this](const std::string& camera) -> Result<TierRights> { return rights_[camera]; }}) {}
+                  [this](const std::string& camera) -> Result<TierRights> { return rights_[camera]; },
+                  [this](const std::string& camera) -> std::optional<PublicListing> {
+                    auto it = listings_.find(camera);
+                    if (it == listings_.end()) return std::nullopt;
+                    return it->second;
+                  }}) {}
 
   Status fromChild(const std::string& child, const std::vector<CatalogUpdate>& updates) {
     return bus_.deliver(Peer::child(child), Frame{Kind::kCatalog, 0, message(updates)});
@@ -136,6 +159,7 @@ class CatalogTest : public ::testing::Test {
   Bus bus_;
   std::vector<camera::CameraStatus> cameras_;
   std::map<std::string, TierRights> rights_;
+  std::map<std::string, PublicListing> listings_;
   Catalog catalog_;
 };
 
@@ -263,6 +287,43 @@ TEST_F(CatalogTest, OnlyWhatTheTiersAboveMaySeeGoesUpAndOnlyChanges) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].camera, "door");
   EXPECT_FALSE(sent[0].entry.has_value());
+}
+
+// A camera goes up as public only when its owner listed it; a child's
+// listing passes on unchanged, and the register sees every listed camera
+// below whatever this tier's own rights.
+TEST_F(CatalogTest, APublicListingGoesUpOnlyAsItsOwnerSetItAndPassesOnUnchanged) {
+  auto parent = std::make_shared<RecordingEndpoint>();
+  bus_.attach(Peer::theParent(), parent);
+  camera::CameraStatus hall, office;
+  hall.id = "hall";
+  office.id = "office";
+  cameras_ = {hall, office};
+  rights_["hall"] = rights_["office"] = {{Tier::kTownship, {ShareRight::kLive}}};
+  const PublicListing square{"The square in front of the hall", "Willow village committee", 30, 2};
+  listings_["hall"] = square;
+  auto lane = entry({{Tier::kTownship, {ShareRight::kSnapshot}}});
+  lane.publicListing = PublicListing{"The lane to the well", "Zhang family", 7, 5};
+  ASSERT_TRUE(fromChild("house1", {{{"house1"}, "lane", lane},
+                                   {{"house1"}, "door", entry({{Tier::kVillage, {ShareRight::kLive}}})}})
+                  .isOk());
+  catalog_.sync();
+  std::map<std::string, std::optional<PublicListing>> sent;
+  for (const CatalogUpdate& u : parent->take()) sent[u.camera] = u.entry->publicListing;
+  EXPECT_EQ(sent, (std::map<std::string, std::optional<PublicListing>>{
+                      {"hall", square}, {"office", std::nullopt}, {"lane", lane.publicListing}}));
+
+  auto listed = catalog_.publicCameras();
+  ASSERT_EQ(listed.size(), 1u);  // the lane, though only the township may look at it
+  EXPECT_EQ(listed[0].id, "house1.lane");
+  EXPECT_EQ(listed[0].entry.rights, lane.rights);
+
+  listings_.erase("hall");  // the owner takes it off the register
+  catalog_.sync();
+  auto changed = parent->take();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].camera, "hall");
+  EXPECT_FALSE(changed[0].entry->publicListing.has_value());
 }
 
 TEST_F(CatalogTest, TheThreadSendsAChangeSoon) {

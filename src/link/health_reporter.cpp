@@ -3,12 +3,36 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "link/wire.h"
 
 namespace vigil::link {
 
 namespace {
 
 WallTime wholeMillis(WallTime t) { return WallTime::fromUnixMicros(t.unixMicros() / 1000 * 1000); }
+
+// What changes a summary at once; the rest (rates, bytes) goes up with the periodic one.
+std::vector<int64_t> atAGlance(const HealthSummary& s) {
+  std::vector<int64_t> out{s.withheld, s.camerasTotal, s.camerasOnline, s.figures.camerasRecording, s.figures.alarmsOpen};
+  for (const NodeBelow& n : s.below) {
+    out.insert(out.end(), {n.connected, n.camerasTotal, n.camerasOnline, n.figures.camerasRecording, n.figures.alarmsOpen});
+  }
+  return out;
+}
+
+// The nodes below that fit one outbox message: those deepest and last go first.
+void fitBelow(HealthSummary& s) {
+  const size_t given = s.below.size();
+  if (s.below.size() > kMaxNodesBelow) s.below.resize(kMaxNodesBelow);
+  std::stable_sort(s.below.begin(), s.below.end(),
+                   [](const NodeBelow& a, const NodeBelow& b) { return a.path.size() < b.path.size(); });
+  size_t size = encode(s).size();
+  while (size > kMaxMessageBodyBytes && !s.below.empty()) {
+    s.below.resize(s.below.size() - std::max<size_t>(1, s.below.size() / 10));
+    size = encode(s).size();
+  }
+  if (s.below.size() < given) log::warn("link.health_below_trimmed", {{"nodes", given}, {"sent", s.below.size()}});
+}
 
 }  // namespace
 
@@ -57,10 +81,15 @@ Status HealthReporter::poll() {
     now.emplace(c.status.id, CameraHealthChange{c.status.id, online, std::string(camera::cameraStateName(c.status.state))});
   }
   const WallTime at = wholeMillis(clock_.now());
-  HealthSummary counts{at, static_cast<int64_t>(cameras.size()),
-                       std::count_if(cameras.begin(), cameras.end(), [](const camera::CameraStatus& c) {
-                         return c.state == camera::CameraState::kStreaming;
-                       })};
+  HealthSummary counts{.at = at, .withheld = options_.totalsShared && !options_.totalsShared()};
+  if (!counts.withheld) {
+    counts.camerasTotal = static_cast<int64_t>(cameras.size());
+    counts.camerasOnline = std::count_if(cameras.begin(), cameras.end(), [](const camera::CameraStatus& c) {
+      return c.state == camera::CameraState::kStreaming;
+    });
+    if (options_.overview) options_.overview(counts);
+    fitBelow(counts);
+  }
 
   MutexLock lock(mutex_);
   HealthChanges m{at, !listed_, {}};
@@ -84,9 +113,9 @@ Status HealthReporter::poll() {
 }
 
 Status HealthReporter::queueSummary(const HealthSummary& now) {
-  const bool changed =
-      !summary_ || summary_->camerasTotal != now.camerasTotal || summary_->camerasOnline != now.camerasOnline;
-  if (!changed && clock_.steadyNow() - summaryQueued_ < options_.summaryEvery) return Status::ok();
+  if (summary_ && atAGlance(*summary_) == atAGlance(now) && clock_.steadyNow() - summaryQueued_ < options_.summaryEvery) {
+    return Status::ok();
+  }
   if (summarySeq_ > 0) {
     auto acked = outbox_.lastAcknowledged(Peer::theParent(), kHealthSummaryMessage);
     if (!acked) return acked.status();

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <optional>
 #include <thread>
@@ -28,6 +29,12 @@ namespace vigil::link {
 struct HealthReporterOptions {
   std::chrono::milliseconds poll{1000};
   std::chrono::seconds summaryEvery{60};  // and whenever the counts change
+  // Fills the overview's part of a summary (figures, daily rates, the nodes
+  // below) after its counts; null: the counts only.
+  std::function<void(HealthSummary&)> overview;
+  // The owner's switch "totals to the tiers above" (design/UPTIME.md,
+  // "Overview"); false: the summary says only "withheld". Null: shared.
+  std::function<bool()> totalsShared;
 };
 
 class HealthReporter {

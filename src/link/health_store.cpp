@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS summary (
   at INTEGER NOT NULL,
   cameras_total INTEGER NOT NULL,
   cameras_online INTEGER NOT NULL,
-  received_at INTEGER NOT NULL);
+  received_at INTEGER NOT NULL,
+  body TEXT);  -- the summary as received (health_messages.h); NULL from before the overview
+CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )";
 
 // Pruning runs after this many transitions kept, or this long.
@@ -70,7 +72,25 @@ Result<std::unique_ptr<HealthStore>> HealthStore::open(const std::string& path, 
                                                        HealthStoreOptions options) {
   auto db = openDatabase(path, kSchema);
   if (!db) return db.status();
-  return std::unique_ptr<HealthStore>(new HealthStore(*db, clock, options));
+  std::unique_ptr<HealthStore> store(new HealthStore(*db, clock, options));
+  // A health.db from before the overview keeps the counts only: its body is made from them.
+  if (sqlite3_exec(*db, "ALTER TABLE summary ADD COLUMN body TEXT", nullptr, nullptr, nullptr) == SQLITE_OK) {
+    log::info("link.health_migrated", {{"path", path}});
+  }
+  SqlQuery q(*db, "SELECT child, at, cameras_total, cameras_online, body FROM summary");
+  for (;;) {
+    auto row = q.next();
+    if (!row) return row.status();
+    if (!*row) break;
+    const std::string body = q.text(4);
+    auto m = decodeHealthSummary({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+    store->summaries_.insert_or_assign(
+        q.text(0), m ? *m
+                     : HealthSummary{.at = WallTime::fromUnixMicros(q.integer(1)),
+                                     .camerasTotal = q.integer(2),
+                                     .camerasOnline = q.integer(3)});
+  }
+  return store;
 }
 
 HealthStore::HealthStore(sqlite3* db, const Clock& clock, HealthStoreOptions options)
@@ -174,18 +194,69 @@ Status HealthStore::prune(const std::string& childId) {
 
 Status HealthStore::addSummary(const std::string& childId, const HealthSummary& m) {
   std::lock_guard lock(mutex_);
+  auto kept = summaries_.find(childId);
   // A summary older than the one kept (given again) changes nothing.
-  return SqlQuery(db_,
-                  "INSERT INTO summary (child, at, cameras_total, cameras_online, received_at) VALUES (?, ?, ?, ?, ?) "
-                  "ON CONFLICT (child) DO UPDATE SET at = excluded.at, cameras_total = excluded.cameras_total, "
-                  "cameras_online = excluded.cameras_online, received_at = excluded.received_at "
-                  "WHERE excluded.at >= summary.at")
-      .bind(childId)
-      .bind(m.at.unixMicros())
-      .bind(m.camerasTotal)
-      .bind(m.camerasOnline)
-      .bind(clock_.now().unixMicros())
-      .run();
+  if (kept != summaries_.end() && m.at < kept->second.at) return Status::ok();
+  if (m.withheld) {
+    // The owner no longer shares its totals: nothing of them stays here.
+    VIGIL_RETURN_IF_ERROR(SqlQuery(db_, "DELETE FROM summary WHERE child = ?").bind(childId).run());
+    summaries_.erase(childId);
+    return Status::ok();
+  }
+  const std::vector<uint8_t> body = encode(m);
+  VIGIL_RETURN_IF_ERROR(
+      SqlQuery(db_,
+               "INSERT INTO summary (child, at, cameras_total, cameras_online, received_at, body) "
+               "VALUES (?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT (child) DO UPDATE SET at = excluded.at, cameras_total = excluded.cameras_total, "
+               "cameras_online = excluded.cameras_online, received_at = excluded.received_at, body = excluded.body")
+          .bind(childId)
+          .bind(m.at.unixMicros())
+          .bind(m.camerasTotal)
+          .bind(m.camerasOnline)
+          .bind(clock_.now().unixMicros())
+          .bind(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()))
+          .run());
+  summaries_.insert_or_assign(childId, m);
+  return Status::ok();
+}
+
+std::map<std::string, HealthSummary> HealthStore::summaries() {
+  std::lock_guard lock(mutex_);
+  return summaries_;
+}
+
+Result<std::vector<ReportedCamera>> HealthStore::reportedCameras(WallTime to) {
+  to = WallTime::fromUnixMicros(std::min(to.unixMicros(), clock_.now().unixMicros()));
+  const WallTime week = to + std::chrono::hours(-24 * 7);
+  const WallTime month = to + std::chrono::hours(-24 * 30);
+  std::map<std::pair<std::string, std::string>, std::vector<HealthTransition>> timelines;
+  {
+    std::lock_guard lock(mutex_);
+    // Each camera's last transition before the month, then those within it: two reads for every child.
+    SqlQuery before(db_,
+                    "SELECT child, camera, at, online, state FROM transition WHERE id IN "
+                    "(SELECT MAX(id) FROM transition WHERE at < ? GROUP BY child, camera)");
+    before.bind(month.unixMicros());
+    SqlQuery within(db_,
+                    "SELECT child, camera, at, online, state FROM transition WHERE at >= ? AND at < ? "
+                    "ORDER BY child, camera, at, id");
+    within.bind(month.unixMicros()).bind(to.unixMicros());
+    for (SqlQuery* q : {&before, &within}) {
+      for (;;) {
+        auto row = q->next();
+        if (!row) return row.status();
+        if (!*row) break;
+        timelines[{q->text(0), q->text(1)}].push_back(transitionAt(*q, 2));
+      }
+    }
+  }
+  std::vector<ReportedCamera> out;
+  for (auto& [key, timeline] : timelines) {
+    if (!timeline.back().online) continue;  // no longer reported
+    out.push_back({key.first, key.second, timeline.back(), onlineTime(timeline, week, to), onlineTime(timeline, month, to)});
+  }
+  return out;
 }
 
 Result<std::vector<CameraHealthHistory>> HealthStore::history(const std::string& childId, WallTime from, WallTime to) {
@@ -251,11 +322,8 @@ Result<std::vector<HealthTransition>> HealthStore::timelineLocked(const std::str
 Result<ChildHealth> HealthStore::child(const std::string& childId) {
   std::lock_guard lock(mutex_);
   ChildHealth out;
-  SqlQuery s(db_, "SELECT at, cameras_total, cameras_online FROM summary WHERE child = ?");
-  s.bind(childId);
-  auto row = s.next();
-  if (!row) return row.status();
-  if (*row) out.summary = HealthSummary{WallTime::fromUnixMicros(s.integer(0)), s.integer(1), s.integer(2)};
+  if (auto kept = summaries_.find(childId); kept != summaries_.end()) out.summary = kept->second;
+  Result<bool> row = false;
   SqlQuery q(db_,
              "SELECT online FROM transition WHERE id IN "
              "(SELECT MAX(id) FROM transition WHERE child = ? GROUP BY camera)");
@@ -269,6 +337,21 @@ Result<ChildHealth> HealthStore::child(const std::string& childId) {
     out.camerasReportedOnline += online.value_or(false) ? 1 : 0;
   }
   return out;
+}
+
+Result<bool> HealthStore::sharesTotals() {
+  std::lock_guard lock(mutex_);
+  SqlQuery q(db_, "SELECT value FROM setting WHERE key = 'shares_totals'");
+  auto row = q.next();
+  if (!row) return row.status();
+  return !*row || q.integer(0) != 0;
+}
+
+Status HealthStore::setSharesTotals(bool shared) {
+  std::lock_guard lock(mutex_);
+  return SqlQuery(db_, "INSERT OR REPLACE INTO setting (key, value) VALUES ('shares_totals', ?)")
+      .bind(int64_t{shared ? 1 : 0})
+      .run();
 }
 
 void receiveChildHealth(Outbox& outbox, HealthStore& store) {

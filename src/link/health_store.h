@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,15 @@ struct ChildHealth {
   int64_t camerasReportedOnline = 0;
 };
 
+// A camera a child reports now, with its online time over the last 7 and 30 days.
+struct ReportedCamera {
+  std::string child;
+  std::string camera;
+  HealthTransition last;
+  OnlineTime week;
+  OnlineTime month;
+};
+
 struct HealthStoreOptions {
   std::chrono::hours keep{24 * 90};   // transitions older are dropped, but each camera's last before then
   int64_t maxTransitionsPerChild = 200000;  // a child flapping its cameras cannot fill the disk
@@ -82,6 +92,15 @@ class HealthStore {
   // Per camera the child ever reported, over [from, min(to, now)).
   Result<std::vector<CameraHealthHistory>> history(const std::string& childId, WallTime from, WallTime to);
   Result<ChildHealth> child(const std::string& childId);
+  // Every child's last summary (in memory: the overview reads them all).
+  std::map<std::string, HealthSummary> summaries();
+  // Every camera of every child reported now, up to min(to, now): two reads.
+  Result<std::vector<ReportedCamera>> reportedCameras(WallTime to);
+
+  // This node's own side: the owner's switch "totals to the tiers above"
+  // (design/UPTIME.md, "Overview"), on until the owner turns it off.
+  Result<bool> sharesTotals();
+  Status setSharesTotals(bool shared);
   // One camera's transitions: its last before `from`, if any, then those
   // in [from, min(to, now)), in order (what onlineTime() takes).
   Result<std::vector<HealthTransition>> timeline(const std::string& childId, const std::string& camera, WallTime from,
@@ -99,6 +118,7 @@ class HealthStore {
   std::mutex mutex_;
   sqlite3* db_;
   int64_t keptSincePrune_ = 0;
+  std::map<std::string, HealthSummary> summaries_;  // as in the summary table
   std::optional<std::chrono::steady_clock::time_point> pruned_;
 };
 

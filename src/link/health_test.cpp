@@ -5,6 +5,7 @@
 #include "link/health_messages.h"
 #include "link/health_reporter.h"
 #include "link/health_store.h"
+#include "link/overview.h"
 #include "link/sql.h"
 #include "link/test_keys.h"
 
@@ -29,7 +30,7 @@ TEST(HealthMessagesTest, ChangesAndSummariesRoundTripAndBadOnesAreRefusedNamingT
   auto decoded = decodeHealthChanges(encode(changes));
   ASSERT_TRUE(decoded) << decoded.status().toString();
   EXPECT_EQ(*decoded, changes);
-  const HealthSummary summary{at(2), 5, 3};
+  const HealthSummary summary{.at = at(2), .camerasTotal = 5, .camerasOnline = 3};
   auto s = decodeHealthSummary(encode(summary));
   ASSERT_TRUE(s) << s.status().toString();
   EXPECT_EQ(*s, summary);
@@ -74,6 +75,83 @@ TEST(HealthMessagesTest, ChangesAndSummariesRoundTripAndBadOnesAreRefusedNamingT
   bad = decodeHealthSummary(bytes(R"({"at":1,"cameras_total":2})"));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.status().message(), "health.summary: \"cameras_online\" is required");
+}
+
+TEST(HealthMessagesTest, OverviewFiguresAndNodesBelowRoundTripAndAreRefusedNamingTheField) {
+  NodeFigures f{.camerasRecording = 2, .rate7d = 0.9812, .rate30d = std::nullopt, .storageUsedBytes = 1 << 30,
+                .storageBytesPerDay = 5 << 20, .storageCapacityBytes = uint64_t{1} << 40, .oldestRecording = at(-86400),
+                .alarmsOpen = 1};
+  HealthSummary summary{.at = at(2), .camerasTotal = 5, .camerasOnline = 3, .figures = f, .daily = {0.5, std::nullopt, 1.0}};
+  summary.below.push_back({{"house7"}, "Zhang family", "household", true, at(1), 3, 2, f});
+  summary.below.push_back({.path = {"village2", "house1"}, .name = "Li", .tier = "household"});
+  auto s = decodeHealthSummary(encode(summary));
+  ASSERT_TRUE(s) << s.status().toString();
+  EXPECT_EQ(*s, summary);
+  const HealthSummary withheld{.at = at(3), .withheld = true};
+  const std::vector<uint8_t> text = encode(withheld);
+  EXPECT_EQ(std::string(text.begin(), text.end()), R"({"at":1700000003000,"withheld":true})");
+  s = decodeHealthSummary(encode(withheld));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s, withheld);
+
+  auto error = [](std::string_view body) {
+    auto m = decodeHealthSummary(bytes(body));
+    return m ? "" : m.status().message();
+  };
+  const std::string head = R"({"at":1,"cameras_total":2,"cameras_online":1,"recording":1,"rate_7d":0.5,"rate_30d":null,)"
+                           R"("storage":[1,2,3],"oldest":null,"alarms":0,"daily":[],)";
+  const std::string row = R"([["house7"],"Zhang","household",true,null,2,1,1,0.5,null,1,2,3,null,0])";
+  EXPECT_EQ(error(head + R"("below":[)" + row + "]}"), "");
+  EXPECT_EQ(error(R"({"at":1,"withheld":true,"cameras_total":1})"), "health.summary: unknown key \"cameras_total\"");
+  EXPECT_EQ(error(R"({"at":1,"withheld":false})"), "withheld: must be true");
+  EXPECT_EQ(error(head + R"("below":[],"x":1})"), "health.summary: unknown key \"x\"");
+  EXPECT_EQ(error(R"({"at":1,"cameras_total":2,"cameras_online":1,"recording":3,"rate_7d":0.5,"rate_30d":null,)"
+                  R"("storage":[1,2,3],"oldest":null,"alarms":0,"daily":[],"below":[]})"),
+            "recording: must not exceed cameras_total");
+  EXPECT_EQ(error(R"({"at":1,"cameras_total":2,"cameras_online":1,"recording":1,"rate_7d":1.5,"rate_30d":null,)"
+                  R"("storage":[1,2,3],"oldest":null,"alarms":0,"daily":[],"below":[]})"),
+            "rate_7d: must be a rate 0..1 or null");
+  EXPECT_EQ(error(R"({"at":1,"cameras_total":2,"cameras_online":1,"recording":1,"rate_7d":1,"rate_30d":null,)"
+                  R"("storage":[1,2],"oldest":null,"alarms":0,"daily":[],"below":[]})"),
+            "storage: must be [used, per day, capacity]");
+  EXPECT_EQ(error(head + R"("below":[)" + row + "," + row + "]}"), "below[1]: a node is listed twice");
+  EXPECT_EQ(error(head + R"("below":[[["a","b","c"],"Zhang","household",true,null,2,1,1,0.5,null,1,2,3,null,0]]})"),
+            "below[0].path: must be 1 to 2 node ids");
+  EXPECT_EQ(error(head + R"("below":[[["house7"],"Zhang","mayor",true,null,2,1,1,0.5,null,1,2,3,null,0]]})"),
+            "below[0].tier: must be a tier");
+  EXPECT_EQ(error(head + R"("below":[[["house7"],"Zhang","household",true,null,1,2,1,0.5,null,1,2,3,null,0]]})"),
+            "below[0].cameras_online: must not exceed cameras_total");
+  EXPECT_EQ(error(head + R"("below":[[["house7"],"Zhang","household",true,null,2,1]]})"),
+            "below[0]: must be a list of 15 fields");
+  std::string daily = "[";
+  for (size_t i = 0; i <= kMaxDailyRates; ++i) daily += i ? ",1" : "1";
+  EXPECT_EQ(error(R"({"at":1,"cameras_total":2,"cameras_online":1,"recording":1,"rate_7d":1,"rate_30d":null,)"
+                  R"("storage":[1,2,3],"oldest":null,"alarms":0,"daily":)" + daily + R"(],"below":[]})"),
+            "daily: must be a list of at most 31 rates");
+}
+
+TEST(OverviewTest, AChildWithoutTotalsIsItsLinkAloneAndWhatOthersHoldBelowGoesUpUnderThem) {
+  std::vector<ChildLinkStatus> children{{.id = "village2", .name = "Li village", .tier = Tier::kVillage, .state = "offline"},
+                                        {.id = "village1", .name = "Zhang village", .tier = Tier::kVillage, .state = "connected"}};
+  HealthSummary v1{.at = at(1), .camerasTotal = 1, .camerasOnline = 1, .daily = {1.0, 0.5}};
+  v1.below.push_back({.path = {"house7"}, .name = "Zhang", .tier = "household", .camerasTotal = 3, .camerasOnline = 2});
+  const std::map<std::string, HealthSummary> summaries{{"village1", v1}, {"village2", {.at = at(1), .withheld = true}}};
+  const std::vector<NodeRow> rows = nodesBelow(children, summaries);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].node.path, std::vector<std::string>{"village1"});
+  EXPECT_TRUE(rows[0].totals && rows[0].node.connected);
+  EXPECT_EQ(rows[1].node.path, (std::vector<std::string>{"village1", "house7"}));
+  EXPECT_EQ(rows[1].node.camerasOnline, 2);
+  EXPECT_EQ(rows[2].node.path, std::vector<std::string>{"village2"});
+  EXPECT_FALSE(rows[2].totals);
+  EXPECT_EQ(rows[2].node.camerasTotal, 0);
+
+  // Upward: only nodes with totals; the daily rates weighted by cameras (4 below village1, 4 here).
+  HealthSummary own{.at = at(2), .camerasTotal = 4, .camerasOnline = 4, .daily = {std::nullopt, 0.0, 1.0}};
+  addNodesBelow(own, rows);
+  ASSERT_EQ(own.below.size(), 2u);
+  EXPECT_EQ(own.below[1].path, (std::vector<std::string>{"village1", "house7"}));
+  EXPECT_EQ(own.daily, (DailyRates{std::nullopt, 0.5, 0.75}));
 }
 
 TEST(OnlineTimeTest, EachStateLastsUntilTheNextAndOnlyReportedTimeCounts) {
@@ -128,14 +206,61 @@ class HealthStoreTest : public ::testing::Test {
   std::unique_ptr<HealthStore> store_;
 };
 
+TEST_F(HealthStoreTest, SummariesAreKeptWholeAcrossARestartAndAWithheldOneIsForgotten) {
+  HealthSummary whole{.at = at(10), .camerasTotal = 3, .camerasOnline = 2,
+                      .figures = {.camerasRecording = 2, .rate7d = 0.5, .alarmsOpen = 1}, .daily = {0.25, 1.0}};
+  whole.below.push_back({.path = {"house7"}, .name = "Zhang", .tier = "household", .camerasTotal = 1});
+  ASSERT_TRUE(store_->addSummary("village1", whole).isOk());
+  ASSERT_TRUE(store_->addSummary("village2", {.at = at(10), .camerasTotal = 1}).isOk());
+  open({});
+  auto kept = store_->summaries();
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept["village1"], whole);
+  // The owner stops sharing its totals: nothing of them stays, and an older summary given again brings nothing back.
+  ASSERT_TRUE(store_->addSummary("village1", {.at = at(20), .withheld = true}).isOk());
+  ASSERT_TRUE(store_->addSummary("village2", {.at = at(5), .camerasTotal = 9}).isOk());
+  open({});
+  kept = store_->summaries();
+  EXPECT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept["village2"].camerasTotal, 1);
+  EXPECT_FALSE(store_->child("village1")->summary);
+}
+
+TEST_F(HealthStoreTest, TotalsAreSharedUntilTheOwnerTurnsThemOffAndThatSurvivesARestart) {
+  EXPECT_TRUE(*store_->sharesTotals());
+  ASSERT_TRUE(store_->setSharesTotals(false).isOk());
+  open({});
+  EXPECT_FALSE(*store_->sharesTotals());
+  ASSERT_TRUE(store_->setSharesTotals(true).isOk());
+  EXPECT_TRUE(*store_->sharesTotals());
+}
+
+TEST_F(HealthStoreTest, ReportedCamerasHaveTheirRatesOverTheWeekAndTheMonth) {
+  constexpr int64_t kDay = 86400;
+  add(-40 * kDay, {{"door", true, "streaming"}, {"yard", true, "streaming"}}, true);
+  add(-20 * kDay, {{"door", false, "retrying"}});
+  add(-5 * kDay, {{"door", true, "streaming"}});
+  add(-1 * kDay, {{"yard", std::nullopt, "unshared"}});
+  clock_.setWall(at(0));
+  auto cameras = store_->reportedCameras(at(0));
+  ASSERT_TRUE(cameras) << cameras.status().toString();
+  ASSERT_EQ(cameras->size(), 1u);  // the yard is no longer reported
+  const ReportedCamera& door = cameras->front();
+  EXPECT_EQ(door.child, "house7");
+  EXPECT_EQ(door.camera, "door");
+  EXPECT_TRUE(*door.last.online);
+  EXPECT_DOUBLE_EQ(*door.week.rate, 5.0 / 7);
+  EXPECT_DOUBLE_EQ(*door.month.rate, 15.0 / 30);
+}
+
 TEST_F(HealthStoreTest, EachTransitionIsKeptOnceInOrderAndGivesTheRate) {
   add(0, {{"door", false, "connecting"}, {"yard", true, "streaming"}}, true);
   add(60, {{"door", true, "streaming"}});
   add(60, {{"door", true, "streaming"}});  // given again after a kill -9: nothing new
   add(90, {{"door", false, "retrying"}});
   add(95, {{"door", false, "stopped"}});  // still offline: not a transition
-  ASSERT_TRUE(store_->addSummary("house7", {at(90), 3, 1}).isOk());
-  ASSERT_TRUE(store_->addSummary("house7", {at(80), 9, 9}).isOk());  // older: ignored
+  ASSERT_TRUE(store_->addSummary("house7", {.at = at(90), .camerasTotal = 3, .camerasOnline = 1}).isOk());
+  ASSERT_TRUE(store_->addSummary("house7", {.at = at(80), .camerasTotal = 9, .camerasOnline = 9}).isOk());  // older: ignored
   clock_.setWall(at(200));
 
   auto h = history(30, 120);
@@ -155,7 +280,7 @@ TEST_F(HealthStoreTest, EachTransitionIsKeptOnceInOrderAndGivesTheRate) {
 
   auto child = store_->child("house7");
   ASSERT_TRUE(child);
-  EXPECT_EQ(child->summary, (HealthSummary{at(90), 3, 1}));
+  EXPECT_EQ(child->summary, (HealthSummary{.at = at(90), .camerasTotal = 3, .camerasOnline = 1}));
   EXPECT_EQ(child->camerasReported, 2);
   EXPECT_EQ(child->camerasReportedOnline, 1);
 
@@ -307,6 +432,34 @@ TEST_F(HealthReporterTest, OnlySharedCamerasAreNamedEachFlipOnceAndOneSummaryWai
   EXPECT_DOUBLE_EQ((*h)[0].time.onlineSeconds, 1);
   EXPECT_EQ((*h)[1].transitions,
             (std::vector<HealthTransition>{{at(0), false, "connecting"}, {at(4), std::nullopt, "unshared"}}));
+}
+
+TEST_F(HealthReporterTest, TheOverviewsFiguresGoUpWhileTheOwnerSharesTotalsAndOnlyWithheldOnceItStops) {
+  bool shared = true;
+  HealthReporterOptions options;
+  options.overview = [](HealthSummary& s) {
+    s.figures.alarmsOpen = 1;
+    s.daily = {0.5};
+    s.below.push_back({.path = {"house7"}, .name = "Zhang", .tier = "household", .camerasTotal = 2});
+  };
+  options.totalsShared = [&shared] { return shared; };
+  auto r = std::make_unique<HealthReporter>(*outbox_, sources_, Tier::kVillage, clock_, options);
+  ASSERT_TRUE(r->poll().isOk());
+  // The owner turns totals off (and the node restarts: the first summary goes at once).
+  r.reset();
+  shared = false;
+  clock_.advance(1s);
+  ASSERT_TRUE(HealthReporter(*outbox_, sources_, Tier::kVillage, clock_, options).poll().isOk());
+  const auto q = queued();
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_EQ(q[1].first, "health.summary");
+  auto first = decodeHealthSummary(bytes(q[1].second));
+  ASSERT_TRUE(first) << first.status().toString();
+  EXPECT_EQ(first->figures.alarmsOpen, 1);
+  EXPECT_EQ(first->daily, (std::vector<std::optional<double>>{0.5}));
+  ASSERT_EQ(first->below.size(), 1u);
+  EXPECT_EQ(first->below[0].path, std::vector<std::string>{"house7"});
+  EXPECT_EQ(q[3], (std::pair<std::string, std::string>{"health.summary", R"({"at":1700000001000,"withheld":true})"}));
 }
 
 }  // namespace

@@ -74,9 +74,15 @@ std::vector<std::string> JsonFields::strings(const char* key, size_t maxItems, s
 }
 
 Status onlyKeys(const nlohmann::json& object, const std::string& where, std::initializer_list<std::string_view> keys) {
+  return onlyKeys(object, where, keys, {});
+}
+
+Status onlyKeys(const nlohmann::json& object, const std::string& where, std::initializer_list<std::string_view> keys,
+                std::initializer_list<std::string_view> optional) {
   if (!object.is_object()) return Status::invalidArgument(fmt::format("{}: must be an object", where));
   for (const auto& [key, value] : object.items()) {
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end() &&
+        std::find(optional.begin(), optional.end(), key) == optional.end()) {
       return Status::invalidArgument(fmt::format("{}: unknown key \"{}\"", where, key));
     }
   }

@@ -61,5 +61,8 @@ class JsonFields {
 // Strict objects: `object` must be an object whose keys are exactly `keys`
 // (none unknown, none missing); else InvalidArgument "<where>: ...".
 Status onlyKeys(const nlohmann::json& object, const std::string& where, std::initializer_list<std::string_view> keys);
+// The same, with `optional` keys that may also be there.
+Status onlyKeys(const nlohmann::json& object, const std::string& where, std::initializer_list<std::string_view> keys,
+                std::initializer_list<std::string_view> optional);
 
 }  // namespace vigil::link

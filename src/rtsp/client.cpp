@@ -185,6 +185,10 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     if (video == nullptr) co_return Status::unimplemented("the camera offers no H.264 or H.265 video");
     codec_ = *video->videoCodec;
     payloadType_ = video->payloadType;
+    audioEncoding_.clear();
+    for (const SdpMedia& m : sdp->media) {
+      if (m.type == "audio" && audioEncoding_.empty()) audioEncoding_ = m.encodingName;
+    }
     const std::string base = controlBaseUrl(describe->header("Content-Base"),
                                             describe->header("Content-Location"), url_.withoutCredentials());
     const std::string trackUrl = resolveControlUrl(base, video->control);
@@ -214,7 +218,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     log::info("rtsp.client.playing", {{"url", url_.withoutCredentials()},
                                       {"codec", media::codecName(codec_)},
                                       {"transport", tcp_ ? "tcp" : "udp"}});
-    if (observer_) observer_->onPlaying(PlayingStream{codec_, tcp_, url_.withoutCredentials()});
+    if (observer_) observer_->onPlaying(PlayingStream{codec_, tcp_, url_.withoutCredentials(), audioEncoding_});
     if (!tcp_) {
       asio::co_spawn(loop_, udpReader(shared_from_this(), false), asio::detached);
       asio::co_spawn(loop_, udpReader(shared_from_this(), true), asio::detached);
@@ -672,6 +676,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
   std::optional<uint32_t> ssrc_;
   media::VideoCodec codec_ = media::VideoCodec::kH264;
   int payloadType_ = -1;
+  std::string audioEncoding_;  // PlayingStream::audioEncoding
 
   std::unique_ptr<VideoDepacketizer> depacketizer_;
   std::unique_ptr<StreamTimeline> timeline_;

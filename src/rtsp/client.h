@@ -61,6 +61,9 @@ struct PlayingStream {
   media::VideoCodec codec = media::VideoCodec::kH264;
   bool tcp = true;
   std::string url;  // without credentials
+  // The encoding of the SDP's first audio section ("MPEG4-GENERIC",
+  // "PCMA"...), whether or not it is set up; empty without one.
+  std::string audioEncoding;
 };
 
 // Callbacks run on the client's loop. None runs after stop().

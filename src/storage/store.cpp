@@ -135,6 +135,12 @@ void Store::endSegment(const std::string& stream) {
   if (DirWriter::Input* in = input(stream)) in->writer().endSegment(*in);
 }
 
+void Store::deleteRecordings(const std::string& stream) {
+  for (auto& dir : dirs_) {
+    if (dir->writer) dir->writer->deleteStream(dir->writer->input(stream));
+  }
+}
+
 Result<std::vector<RecordingInfo>> Store::recordings(const std::string& stream, WallTime start, WallTime end) {
   std::vector<RecordingInfo> out;
   for (auto& dir : dirs_) {

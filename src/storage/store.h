@@ -84,6 +84,10 @@ class Store {
   // recording sealed, rather than held until the next frame shows its
   // duration. For streams recorded in pieces (record = "events").
   void endSegment(const std::string& stream);
+  // Deletes every recording of the stream, in every directory, once what
+  // is queued for it is written (DirWriter::deleteStream): a camera
+  // deleted with its recordings. Returns at once. Thread-safe.
+  void deleteRecordings(const std::string& stream);
   // Writes what is queued, seals every recording and stops the writers.
   // append() afterwards drops. Idempotent.
   void stop();

@@ -183,6 +183,34 @@ void DirWriter::endSegment(Input& input) {
   wake_.notify_one();
 }
 
+void DirWriter::deleteStream(Input& input) {
+  {
+    MutexLock lock(mutex_);
+    if (stopping_) return;
+    queue_.push_back(Queued{.input = &input, .deleteStream = true});
+    takeNow_ = true;
+  }
+  wake_.notify_one();
+}
+
+void DirWriter::deleteStreams() {
+  if (deleting_.empty()) return;
+  flush();  // the runs just ended are sealed in the index first
+  // Every recording has ended before this: far enough ahead.
+  const WallTime end = options_.clock->now() + std::chrono::hours(24 * 365 * 100);
+  for (const std::string& stream : deleting_) {
+    for (;;) {
+      auto victims = db_->expired(stream, end, kDeleteBatch);
+      if (!victims) {
+        log::error("storage.delete_stream.failed", {{"dir", path_}, {"stream", stream}, {"error", victims.status()}});
+        break;
+      }
+      if (victims->empty() || !remove(*victims, "camera deleted")) break;
+    }
+  }
+  deleting_.clear();
+}
+
 void DirWriter::stop() {
   {
     MutexLock lock(mutex_);
@@ -227,6 +255,7 @@ void DirWriter::run() {
       stop = stopping_;
     }
     for (Queued& item : batch) process(item);
+    deleteStreams();
     if (stop) {
       for (auto& [id, s] : streams_) endRun(*s);
       flush();
@@ -264,8 +293,9 @@ void DirWriter::process(Queued& item) {
   Input& in = *item.input;
   if (in.state_ == nullptr) in.state_ = &streamFor(in.stream());
   Stream& s = *in.state_;
-  if (item.endSegment) {
+  if (item.endSegment || item.deleteStream) {
     endRun(s);
+    if (item.deleteStream) deleting_.insert(s.id);
     return;
   }
   const media::Frame& f = *item.frame;

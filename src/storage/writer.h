@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -123,6 +124,11 @@ class DirWriter {
   // Queues the end of the stream's current run: its last frame is written
   // and its recording sealed (an event's post-roll is over). Thread-safe.
   void endSegment(Input& input);
+  // Queues the deletion of every recording of the input's stream in this
+  // directory: its run ends (as endSegment()), then its recordings are
+  // deleted as retention deletes them, the open one included. For a
+  // camera deleted with its recordings (design/CAMERAS.md). Thread-safe.
+  void deleteStream(Input& input);
   // Writes everything queued, seals every open recording, commits and
   // joins the thread. Idempotent.
   void stop();
@@ -136,6 +142,7 @@ class DirWriter {
     media::SharedFrame frame;
     bool newSegment = false;
     bool endSegment = false;  // no frame: the run ends (endSegment())
+    bool deleteStream = false;  // no frame: the run ends, the stream's recordings go (deleteStream())
   };
   struct Recording;
 
@@ -155,6 +162,8 @@ class DirWriter {
   // once there is room.
   void retain(bool byAge);
   void retainByAge();
+  // Deletes every recording of the streams in deleting_ (deleteStream()).
+  void deleteStreams();
   // Creates the reserve file (writer.cpp) if there is room.
   void makeReserve();
   // The file system's size and free space, from fstatvfs().
@@ -185,6 +194,7 @@ class DirWriter {
   std::map<std::string, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Recording>> sealed_;  // sealed, row not yet committed as sealed
   std::chrono::steady_clock::time_point nextAgeCheck_;
+  std::set<std::string> deleting_;  // deleteStream() taken, not yet done
   // A recording is sealed at the keyframe after which the next GOP would
   // take it past this many bytes: on a disk (or under a maxBytes) that
   // holds few minutes of video, recordings are shorter than maxRecording

@@ -2,6 +2,7 @@
 // cookie the login sets; any 401 means it ended, and the app goes back to
 // the login page with a message (see onSessionExpired).
 import { appText } from "./app_text";
+import type { WatchTier, WatchWhat } from "./register_text";
 
 export interface Me {
   user: string;
@@ -9,6 +10,7 @@ export interface Me {
   cameras: string[];
   node: string | null; // this node's id; null until it has one
   tier: NodeTier;
+  device?: string | null; // a TV's device session: its name
 }
 
 export type Role = Me["role"];
@@ -32,8 +34,18 @@ export interface Session {
   expires_at: string;
   client: string;
   user_agent: string;
+  device: string | null; // a TV's device session: its name (GET /api/v1/devices lists these)
   current: boolean; // the session of this request
 }
+
+// A code a TV shows until a logged-in user confirms it (POST /api/v1/devices/pair).
+export interface PairingCode {
+  code: string; // "KXTR-MPWD"
+  pairing: string; // the TV's secret: it alone fetches the session
+  expires_at: string;
+  poll_ms: number;
+}
+export type PairingState = { state: "waiting"; expires_at: string } | (Me & { state: "paired" });
 
 export interface Camera {
   id: string;
@@ -47,18 +59,49 @@ export interface Camera {
   bitrate_kbps: number;
   last_frame_at: string | null;
   reason?: string; // the server's words (logs); camera_state.tsx says it in plain words
-  reason_code?: string; // no_answer, wrong_password, no_video, refused, storage_full
+  reason_code?: string; // no_answer, wrong_password, no_video, refused, storage_full, disabled
   since?: string | null; // when it last started or stopped streaming
   ever_streamed?: boolean;
   // The sub stream (`sub_url`), when the camera has one: its own state
   // (it never makes the camera offline). Grid tiles ask for it.
   sub?: { state: string; codec: string | null; width: number; height: number; fps: number; reason?: string };
+  managed_by?: "file" | "ui"; // a camera of this node: who manages it (design/CAMERAS.md)
+  remote?: boolean; // a camera of a node below
 }
 
 // Which of a camera's streams a live view asks for: the server serves the
 // sub stream while it streams, else the main one.
 export type LiveStreamChoice = "main" | "sub";
 const streamQuery = (stream: LiveStreamChoice) => (stream === "sub" ? "?stream=sub" : "");
+
+// A camera's [[camera]] keys as GET /api/v1/cameras/{id} shows them
+// (design/CAMERAS.md): never a password, only whether there is one.
+export interface CameraTable {
+  id: string;
+  name?: string;
+  url: string;
+  sub_url?: string;
+  username?: string;
+  record?: "continuous" | "events" | "off";
+  record_sub?: "continuous" | "off";
+  retain_days?: number;
+  has_password?: boolean;
+  managed_by?: "file" | "ui";
+  enabled?: boolean;
+  [key: string]: unknown;
+}
+
+// POST /api/v1/cameras/probe's answer.
+export interface ProbedStream {
+  codec: string;
+  width: number;
+  height: number;
+  fps: number;
+  audio: boolean;
+}
+export type CameraProbe =
+  | { ok: true; url: string; sub_url?: string; main: ProbedStream; sub: ProbedStream | null; preview: string | null }
+  | { ok: false; reason_code: string; error: string };
 
 // A detection event (GET /api/v1/events; design/DETECT.md "Events"):
 // times RFC 3339, end null while it lasts, box [x, y, w, h] in 0..1 of
@@ -176,9 +219,62 @@ export interface LinkChild extends LinkTraffic {
   connected_since: string | null;
 }
 export interface LinkState {
-  node: { id: string; name: string; tier: NodeTier; fingerprint: string };
+  node: { id: string; name: string; tier: NodeTier; fingerprint: string; shares_totals: boolean };
   parent: LinkParent | null;
   children: LinkChild[];
+}
+// GET /api/v1/overview (design/UPTIME.md, "Overview"): null figures are
+// those the node's owner does not share.
+export interface OverviewNode {
+  id: string; // dotted path from this node's child; "" for this node
+  path: string[];
+  name: string;
+  tier: NodeTier;
+  link: "self" | "connected" | "offline";
+  last_seen: string | null;
+  totals_shared: boolean;
+  cameras_named: number;
+  cameras_total: number | null;
+  cameras_online: number | null;
+  cameras_recording: number | null;
+  online_rate_7d: number | null;
+  online_rate_30d: number | null;
+  storage_used_bytes: number | null;
+  storage_bytes_per_day: number | null;
+  storage_capacity_bytes: number | null;
+  days_kept: number | null;
+  days_forecast: number | null;
+  alarms_open: number | null;
+}
+export interface OverviewCamera {
+  id: string;
+  node: string;
+  name: string;
+  online: boolean;
+  recording: boolean;
+  online_rate_7d: number | null;
+  online_rate_30d: number | null;
+}
+export interface Overview {
+  node: { id: string; name: string; tier: NodeTier };
+  at: string;
+  under: string | null;
+  totals: {
+    nodes: number;
+    nodes_offline: number;
+    cameras_total: number;
+    cameras_online: number;
+    cameras_recording: number;
+    online_rate_7d: number | null;
+    online_rate_30d: number | null;
+    storage_used_bytes: number;
+    alarms_open: number;
+  };
+  daily: { day: string; online_rate: number | null }[];
+  nodes: OverviewNode[];
+  cameras: OverviewCamera[];
+  worst_cameras: OverviewCamera[];
+  worst_nodes: OverviewNode[];
 }
 export interface Invite {
   id: number;
@@ -296,18 +392,69 @@ async function exchange<T>(method: string, path: string, body?: unknown): Promis
   if (!r.ok) {
     const message =
       json && typeof json === "object" && "error" in json ? String((json as { error: unknown }).error) : r.statusText;
-    // A failed login is a 401 too, but not an expired session.
-    if (r.status === 401 && path !== "/api/v1/login") expiredHandler();
+    // A failed login is a 401 too, but not an expired session; pairing a TV
+    // needs none.
+    if (r.status === 401 && path !== "/api/v1/login" && !path.startsWith("/api/v1/devices/pair")) expiredHandler();
     throw new ApiError(r.status, message, json);
   }
   return { json: json as T, headers: r.headers };
 }
 
+// An open alert (GET /api/v1/alerts): a camera offline too long, a disk filling...
+export interface Alert {
+  kind: string;
+  subject: string;
+  detail: string;
+  since: string;
+}
+
+// The public register (GET /api/v1/register): readable without an account once opened.
+export interface RegisterCamera {
+  covers: string;
+  run_by: string;
+  watch: Partial<Record<WatchTier, WatchWhat[]>>;
+  retention_days: number; // 0: not recorded
+  looks_30d: number;
+  online: boolean;
+  snapshot: string | null;
+}
+export interface PublicRegister {
+  name: string;
+  tier: NodeTier;
+  cameras: RegisterCamera[];
+}
+export interface RegisterSettings {
+  open: boolean;
+  run_by: string;
+}
+export interface RegisterListing {
+  listed: boolean;
+  covers: string;
+  snapshot: boolean;
+}
+
+export const overviewPath = (under: string) => (under ? `?under=${encodeURIComponent(under)}` : "");
 export const api = {
-  login: (user: string, password: string) => request<Me & { token: string }>("POST", "/api/v1/login", { user, password }),
+  overview: (under = "") => request<Overview>("GET", `/api/v1/overview${overviewPath(under)}`),
+  setSharesTotals: (shared: boolean) => request<{ shares_totals: boolean }>("PUT", "/api/v1/link/totals", { shared }),
+  // device: a TV's name, for a device session (it stays signed in).
+  login: (user: string, password: string, device?: string) =>
+    request<Me & { token: string }>("POST", "/api/v1/login", device ? { user, password, device } : { user, password }),
+  pairStart: () => request<PairingCode>("POST", "/api/v1/devices/pair"),
+  pairWait: (pairing: string) => request<PairingState>("POST", "/api/v1/devices/pair/wait", { pairing }),
+  confirmDevice: (code: string, name: string) => request<Session>("POST", "/api/v1/devices", { code, name }),
+  devices: () => request<Session[]>("GET", "/api/v1/devices"),
   logout: () => request<unknown>("POST", "/api/v1/logout"),
   me: () => request<Me>("GET", "/api/v1/me"),
   cameras: () => request<Camera[]>("GET", "/api/v1/cameras"),
+  camera: (id: string) => request<CameraTable>("GET", cameraPath(id)),
+  addCamera: (table: Partial<CameraTable> & { password?: string }) => request<CameraTable>("POST", "/api/v1/cameras", table),
+  changeCamera: (id: string, table: Partial<CameraTable> & { password?: string }) =>
+    request<CameraTable>("PUT", cameraPath(id), table),
+  removeCamera: (id: string, recordings: "keep" | "delete") =>
+    request<unknown>("DELETE", `${cameraPath(id)}?recordings=${recordings}`),
+  probeCamera: (p: { url?: string; sub_url?: string; address?: string; username?: string; password?: string }) =>
+    request<CameraProbe>("POST", "/api/v1/cameras/probe", p),
   users: () => request<User[]>("GET", "/api/v1/users"),
   addUser: (u: { id: string; role: Role; password: string; cameras: string[] }) => request<unknown>("POST", "/api/v1/users", u),
   changeUser: (id: string, change: { role?: Role; disabled?: boolean }) => request<User>("PUT", userPath(id), change),
@@ -325,6 +472,12 @@ export const api = {
     return rows.map((r) => ({ start: Date.parse(r.start), end: Date.parse(r.end), bytes: r.bytes }));
   },
   shares: (camera: string) => request<Share[]>("GET", `${cameraPath(camera)}/shares`),
+  // A camera with an ONVIF address (design/ONVIF.md); 409 for one without.
+  ptzPresets: (camera: string) => request<{ presets: { token: string; name: string }[] }>("GET", `${cameraPath(camera)}/ptz`),
+  ptz: (
+    camera: string,
+    body: { action: "move" | "stop" | "goto" | "set_preset"; pan?: number; tilt?: number; zoom?: number; preset?: string; name?: string },
+  ) => request<{ preset?: string }>("POST", `${cameraPath(camera)}/ptz`, body),
   setShares: (camera: string, shares: Share[]) => request<Share[]>("PUT", `${cameraPath(camera)}/shares`, shares),
   detection: (camera: string) => request<DetectionSettings>("GET", `${cameraPath(camera)}/detection`),
   setDetection: (camera: string, settings: DetectionSettings) =>
@@ -385,6 +538,12 @@ export const api = {
   broadcast: (id: string) => request<Broadcast>("GET", broadcastPath(id)),
   sendBroadcast: (b: NewBroadcast) => request<{ id: string }>("POST", "/api/v1/broadcasts", b),
   seeBroadcast: (id: string) => request<unknown>("POST", `${broadcastPath(id)}/seen`, {}),
+  alerts: () => request<Alert[]>("GET", "/api/v1/alerts"),
+  publicRegister: () => request<PublicRegister>("GET", "/api/v1/register"),
+  registerSettings: () => request<RegisterSettings>("GET", "/api/v1/register/settings"),
+  setRegisterSettings: (s: RegisterSettings) => request<RegisterSettings>("PUT", "/api/v1/register/settings", s),
+  registerListing: (camera: string) => request<RegisterListing>("GET", `${cameraPath(camera)}/register`),
+  setRegisterListing: (camera: string, l: RegisterListing) => request<RegisterListing>("PUT", `${cameraPath(camera)}/register`, l),
 };
 
 export function broadcastPath(id: string): string {

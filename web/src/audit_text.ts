@@ -54,6 +54,13 @@ const en = {
     broadcast_send: "Notice sent",
     token_add: "API token made",
     token_remove: "API token removed",
+    session_end: "Session ended",
+    device_code: "A TV asked for a sign-in code",
+    device_pair: "TV signed in by a code",
+    device_pair_failed: "Wrong TV code",
+    onvif_discover: "Looked for cameras on the network",
+    onvif_probe: "Read a camera by its address",
+    ptz: "Turned a camera",
   } as Record<string, string>,
 };
 
@@ -108,6 +115,13 @@ export const auditText = texts({
       broadcast_send: "发布通知",
       token_add: "创建 API 令牌",
       token_remove: "删除 API 令牌",
+      session_end: "结束会话",
+      device_code: "电视请求登录代码",
+      device_pair: "电视凭代码登录",
+      device_pair_failed: "电视代码错误",
+      onvif_discover: "搜索网络中的摄像头",
+      onvif_probe: "按地址读取摄像头",
+      ptz: "转动摄像头",
     },
   },
 });

@@ -7,6 +7,8 @@ import { Badge, useCameras } from "./grid";
 import { StateOverlay, videoResumed } from "./live";
 import { type HlsPlayer, type Player, type PlayerState, playHls, playLive } from "./player";
 import { DetectionPanel } from "./detection_settings";
+import { PtzControls } from "./ptz";
+import { RegisterListingPanel } from "./register";
 import { Sharing } from "./sharing";
 import { Timeline } from "./timeline";
 import { DAY, HOUR, MINUTE, SECOND, clockTime, dateTime, duration, fromLocalInput, toLocalInput } from "./time";
@@ -575,7 +577,9 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
           </div>
         </details>
       )}
+      {!id.includes(".") && <PtzControls camera={id} tv={tv} />}
       {canShare && !tv && <Sharing id={id} />}
+      {canShare && !tv && !id.includes(".") && <RegisterListingPanel id={id} />}
       {canShare && !tv && !id.includes(".") && <DetectionPanel id={id} />}
     </div>
   );

@@ -124,12 +124,16 @@ function Tile({ camera }: { camera: Camera }) {
         location.hash = `#/camera/${camera.id}`;
       }}
     >
-      <LiveVideo
-        camera={camera.id}
-        status={camera}
-        stream={camera.sub ? "sub" : "main"}
-        onState={(s) => setResumed(videoResumed(s))}
-      />
+      {camera.reason_code === "disabled" ? (
+        <span class="disabled-tile">{stateText().disabled}</span>
+      ) : (
+        <LiveVideo
+          camera={camera.id}
+          status={camera}
+          stream={camera.sub ? "sub" : "main"}
+          onState={(s) => setResumed(videoResumed(s))}
+        />
+      )}
       <span class="caption">
         <span class="name" translate={false}>
           {camera.name}
@@ -144,6 +148,7 @@ function Tile({ camera }: { camera: Camera }) {
 // may not know yet.
 export function Badge({ camera, resumed = false }: { camera: Camera; resumed?: boolean }) {
   const t = cameraText();
+  if (camera.reason_code === "disabled") return <span class="badge disabled">{stateText().disabled}</span>;
   if (!camera.online && !resumed) {
     return (
       <span class="badge offline" title={offlineLine(camera) ?? ""}>

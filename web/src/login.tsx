@@ -2,12 +2,60 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Me, api } from "./api";
 import { appText } from "./app_text";
+import { PairCode } from "./devices";
+import { devicesText } from "./devices_text";
 
-// langSwitch: the language switch, above the form.
-export function Login({ notice, langSwitch, onLogin }: { notice: string; langSwitch: ComponentChildren; onLogin: (me: Me) => void }) {
+// langSwitch: the language switch, above the form. On a TV (tv), the page
+// shows a code to confirm on a phone, or on request the password form
+// with "keep this TV signed in" (a device session: design/AUDIT.md
+// "Device sessions for a TV").
+export function Login({ notice, langSwitch, tv, onLogin }: { notice: string; langSwitch: ComponentChildren; tv: boolean; onLogin: (me: Me) => void }) {
+  const d = devicesText();
+  const [byCode, setByCode] = useState(tv);
+  const head = (
+    <>
+      <div class="login-head">
+        <h1 translate={false}>vigil</h1>
+        {langSwitch}
+      </div>
+      {notice !== "" && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+    </>
+  );
+  if (!tv) {
+    return (
+      <PasswordForm tv={false} formClass="login" onLogin={onLogin}>
+        {head}
+      </PasswordForm>
+    );
+  }
+  return (
+    <div class={`login tv-login ${byCode ? "by-code" : "by-password"}`}>
+      {head}
+      {/* Kept while the password is shown: going back shows the same code. */}
+      <div hidden={!byCode}>
+        <PairCode onPaired={onLogin} />
+      </div>
+      {!byCode && <PasswordForm tv formClass="login-password" onLogin={onLogin} />}
+      <button type="button" class="login-way" onClick={() => setByCode(!byCode)}>
+        {byCode ? d.usePassword : d.useCode}
+      </button>
+    </div>
+  );
+}
+
+// The user and password after `children`; on a TV with "keep this TV
+// signed in" (on by default) and the TV's name.
+function PasswordForm({ tv, formClass, onLogin, children }: { tv: boolean; formClass: string; onLogin: (me: Me) => void; children?: ComponentChildren }) {
   const t = appText();
+  const d = devicesText();
   const [user, setUser] = useState("");
   const [password, setPassword] = useState("");
+  const [keep, setKeep] = useState(tv);
+  const [device, setDevice] = useState(d.defaultTvName);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const userField = useRef<HTMLInputElement>(null);
@@ -19,7 +67,7 @@ export function Login({ notice, langSwitch, onLogin }: { notice: string; langSwi
     setBusy(true);
     setError("");
     try {
-      onLogin(await api.login(user, password));
+      onLogin(await api.login(user, password, tv && keep ? device : undefined));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setError(t.wrongPassword);
       else if (err instanceof ApiError && err.status === 429) setError(t.tooManyAttempts(err.message));
@@ -31,16 +79,8 @@ export function Login({ notice, langSwitch, onLogin }: { notice: string; langSwi
   };
 
   return (
-    <form class="login" onSubmit={submit}>
-      <div class="login-head">
-        <h1 translate={false}>vigil</h1>
-        {langSwitch}
-      </div>
-      {notice !== "" && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+    <form class={formClass} onSubmit={submit}>
+      {children}
       <label>
         {t.user}
         <input
@@ -66,6 +106,18 @@ export function Login({ notice, langSwitch, onLogin }: { notice: string; langSwi
           onInput={(e) => setPassword(e.currentTarget.value)}
         />
       </label>
+      {tv && (
+        <label class="check keep">
+          <input type="checkbox" name="keep" checked={keep} onChange={(e) => setKeep(e.currentTarget.checked)} />
+          {d.keepSignedIn}
+        </label>
+      )}
+      {tv && keep && (
+        <label>
+          {d.tvName}
+          <input name="device" required maxLength={64} data-arrows="horizontal" value={device} onInput={(e) => setDevice(e.currentTarget.value)} />
+        </label>
+      )}
       <button type="submit" disabled={busy}>
         {t.logIn}
       </button>

@@ -3,12 +3,16 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, api, onSessionExpired } from "./api";
 import { type AppText, appText } from "./app_text";
 import { AlarmButton, AlarmFlow, AlarmStatus, alarmKeyFromUrl, alarmRoles, installAlarmKeys, useOwnAlarms } from "./alarm";
+import { Alerts } from "./alerts";
 import { Audit } from "./audit";
 import { auditText } from "./audit_text";
 import { broadcastText } from "./broadcast_text";
 import { BroadcastDesk } from "./broadcasts";
 import { CameraView } from "./camera";
+import { CamerasAdmin } from "./cameras_admin";
+import { camerasText } from "./cameras_text";
 import { Desk, useActiveAlarms } from "./desk";
+import { AddTv } from "./devices";
 import { Events, NewDetection, useNewDetections } from "./events";
 import { eventsText } from "./events_text";
 import { deskText } from "./desk_text";
@@ -17,6 +21,9 @@ import { Login } from "./login";
 import { Looks, useNewLooks } from "./looks";
 import { looksText } from "./looks_text";
 import { Network } from "./network";
+import { Register } from "./register";
+import { Overview } from "./overview";
+import { overviewText } from "./overview_text";
 import { Account, Users } from "./users";
 import { usersText } from "./users_text";
 import { networkText } from "./network_text";
@@ -34,12 +41,15 @@ type Route =
   | { page: "events" }
   | { page: "audit" }
   | { page: "looks" }
+  | { page: "overview" }
   | { page: "desk" }
   | { page: "network" }
   | { page: "notices" }
   | { page: "broadcasts" }
   | { page: "users" }
-  | { page: "account" };
+  | { page: "cameras" }
+  | { page: "account" }
+  | { page: "add-tv" };
 
 function parseRoute(): Route {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
@@ -51,12 +61,15 @@ function parseRoute(): Route {
   if (parts[0] === "events") return { page: "events" };
   if (parts[0] === "audit") return { page: "audit" };
   if (parts[0] === "looks") return { page: "looks" };
+  if (parts[0] === "overview") return { page: "overview" };
   if (parts[0] === "network") return { page: "network" };
   if (parts[0] === "desk") return { page: "desk" };
   if (parts[0] === "notices") return { page: "notices" };
   if (parts[0] === "broadcasts") return { page: "broadcasts" };
   if (parts[0] === "users") return { page: "users" };
+  if (parts[0] === "settings" && parts[1] === "cameras") return { page: "cameras" };
   if (parts[0] === "account") return { page: "account" };
+  if (parts[0] === "add-tv") return { page: "add-tv" };
   return { page: "grid" };
 }
 
@@ -131,6 +144,7 @@ function App() {
       <Login
         notice={notice(appText())}
         langSwitch={<LangSwitch onChange={setLangShown} />}
+        tv={tv}
         onLogin={(m) => {
           setNotice(() => () => "");
           setMe(m);
@@ -182,19 +196,29 @@ function App() {
                 {looks.count > 0 && <span class="badge new-looks">{looksT.newBadge(looks.count)}</span>}
               </a>
             )}
+            {me.role !== "viewer" && (
+              <a href="#/overview" class={route.page === "overview" ? "current" : ""}>
+                {overviewText().nav}
+              </a>
+            )}
             {me.role === "admin" && (
               <a href="#/network" class={route.page === "network" ? "current" : ""}>
                 {networkText().nav}
               </a>
             )}
-            {/* Not on a TV: its remote manages no users nor passwords. */}
+            {/* Not on a TV: its remote types no addresses, users nor passwords. */}
+            {me.role === "admin" && !tv && (
+              <a href="#/settings/cameras" class={route.page === "cameras" ? "current" : ""}>
+                {camerasText().nav}
+              </a>
+            )}
             {me.role === "admin" && !tv && (
               <a href="#/users" class={route.page === "users" ? "current" : ""}>
                 {usersText().nav}
               </a>
             )}
             {!tv && (
-              <a href="#/account" class={route.page === "account" ? "current" : ""}>
+              <a href="#/account" class={route.page === "account" || route.page === "add-tv" ? "current" : ""}>
                 {usersText().accountNav}
               </a>
             )}
@@ -236,6 +260,7 @@ function App() {
             {looksT.notice(looks.count)} <a href="#/looks">{looksT.noticeLink}</a>
           </p>
         )}
+        <Alerts enabled={me.role !== "viewer"} />
         {detections.latest && <NewDetection event={detections.latest} onDismiss={detections.dismiss} />}
         {roles.raises && <AlarmStatus alarms={own.alarms} onDismiss={own.dismiss} />}
         <main>
@@ -246,8 +271,10 @@ function App() {
           {route.page === "looks" && me.role === "admin" && <Looks latest={looks.latest} onSeen={looks.seen} />}
           {route.page === "desk" && me.role !== "viewer" && <Desk active={desk} />}
           {route.page === "network" && me.role === "admin" && <Network />}
+          {route.page === "overview" && me.role !== "viewer" && <Overview />}
           {route.page === "notices" && <Notices notices={notices} />}
           {route.page === "users" && me.role === "admin" && <Users me={me} />}
+          {route.page === "cameras" && me.role === "admin" && <CamerasAdmin />}
           {route.page === "account" && (
             <Account
               me={me}
@@ -257,6 +284,7 @@ function App() {
               }}
             />
           )}
+          {route.page === "add-tv" && <AddTv />}
           {route.page === "broadcasts" && roles.desk && <BroadcastDesk notices={notices} admin={me.role === "admin"} />}
         </main>
       </div>
@@ -267,4 +295,5 @@ function App() {
 }
 
 applyLang();
-render(<App />, document.getElementById("app")!);
+// The public register is read without an account: no login, no session asked for.
+render(location.pathname === "/register" ? <Register /> : <App />, document.getElementById("app")!);

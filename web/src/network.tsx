@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Invite, type LinkChild, type LinkParent, type LinkState, type NodeTier, api } from "./api";
+import { RegisterSettingsPanel } from "./register";
 import { networkText } from "./network_text";
+import { overviewText } from "./overview_text";
 import { QrCode, joinText, parseJoinText } from "./qr";
 import { SECOND, dateTime, quantity } from "./time";
 
@@ -12,6 +14,21 @@ const below = (tier: NodeTier): NodeTier | undefined => kTierOrder[kTierOrder.in
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const when = (iso: string | null) => (iso ? dateTime(Date.parse(iso)) : networkText().never);
+
+// The owner's switch: this node's totals go to the tiers above, or not
+// (design/UPTIME.md, "Overview").
+function TotalsSwitch({ shared, onChange }: { shared: boolean; onChange: (shared: boolean) => void }) {
+  const t = overviewText();
+  return (
+    <div class="totals-switch">
+      <h4>{t.totalsTitle}</h4>
+      <p>{shared ? t.totalsOn : t.totalsOff}</p>
+      <button class="totals-toggle" onClick={() => onChange(!shared)}>
+        {shared ? t.totalsTurnOff : t.totalsTurnOn}
+      </button>
+    </div>
+  );
+}
 
 // For a node's admin: its place in the network of tiers. A parent (a
 // village, township, county) sees its children and invitations and makes
@@ -75,6 +92,12 @@ export function Network() {
           <section class="link-parent">
             <h3>{t.parentTitle}</h3>
             {state.parent && <ParentState parent={state.parent} />}
+            {state.parent && (
+              <TotalsSwitch
+                shared={state.node.shares_totals}
+                onChange={(shared) => act(() => api.setSharesTotals(shared), shared ? overviewText().totalsOn : overviewText().totalsOff)}
+              />
+            )}
             {!state.parent && state.node.tier === "county" && <p class="empty">{t.root(state.node.tier)}</p>}
             {!state.parent && state.node.tier !== "county" && (
               <JoinForm
@@ -106,6 +129,7 @@ export function Network() {
           )}
         </>
       )}
+      <RegisterSettingsPanel />
     </div>
   );
 }

@@ -2,7 +2,7 @@
 // when, and why in plain words, in English and Chinese (i18n.ts).
 import { texts } from "./i18n";
 
-export type ReasonCode = "no_answer" | "wrong_password" | "no_video" | "refused" | "storage_full";
+export type ReasonCode = "no_answer" | "wrong_password" | "no_video" | "refused" | "storage_full" | "disabled";
 
 const en = {
   offlineSince: (time: string) => `Offline since ${time}`,
@@ -15,7 +15,9 @@ const en = {
     no_video: "no video from the camera",
     refused: "the camera refuses the stream (check its address)",
     storage_full: "the disk is full",
+    disabled: "disabled by an admin",
   } as Record<ReasonCode, string>,
+  disabled: "Disabled",
   diskFull: "disk full: not recording",
   waitingForVideo: "waiting for video…",
   // The optional browser notification.
@@ -37,7 +39,9 @@ export const stateText = texts({
       no_video: "摄像头没有画面",
       refused: "摄像头拒绝了视频流（请检查地址）",
       storage_full: "磁盘已满",
+      disabled: "已被管理员停用",
     },
+    disabled: "已停用",
     diskFull: "磁盘已满：未在录像",
     waitingForVideo: "正在等待画面…",
     notifyAsk: "摄像头离线时通知我",

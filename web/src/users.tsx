@@ -4,6 +4,8 @@
 // password, see one's sessions and end them). The API: http/access_routes.h.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, type Role, type Session, type User, api } from "./api";
+import { DeviceList } from "./devices";
+import { devicesText } from "./devices_text";
 import { dateTime } from "./time";
 import { usersText } from "./users_text";
 import "./users.css";
@@ -12,9 +14,10 @@ const kRoles: Role[] = ["viewer", "operator", "admin"];
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const when = (iso: string | null) => (iso ? dateTime(Date.parse(iso)) : usersText().never);
 
-// A page's outcome line: what was done, or what went wrong.
-type Outcome = { ok: string } | { error: string } | null;
-function OutcomeLine({ outcome }: { outcome: Outcome }) {
+// A page's outcome line: what was done, or what went wrong (also the
+// Cameras page's, cameras_admin.tsx).
+export type Outcome = { ok: string } | { error: string } | null;
+export function OutcomeLine({ outcome }: { outcome: Outcome }) {
   if (!outcome) return null;
   return "ok" in outcome ? (
     <p class="notice" role="status">
@@ -28,7 +31,7 @@ function OutcomeLine({ outcome }: { outcome: Outcome }) {
 }
 
 // Runs a change, says how it went, reloads.
-function useAct(reload: () => void) {
+export function useAct(reload: () => void) {
   const [outcome, setOutcome] = useState<Outcome>(null);
   const act = async (what: () => Promise<unknown>, done: string) => {
     setOutcome(null);
@@ -80,6 +83,7 @@ export function Users({ me }: { me: Me }) {
         </tbody>
       </table>
       <AddUser cameras={cameras} act={act} />
+      <DeviceList all />
     </div>
   );
 }
@@ -301,7 +305,9 @@ export function Account({ me, onPasswordChanged }: { me: Me; onPasswordChanged: 
   useEffect(() => {
     load();
   }, []);
-  const others = sessions.filter((s) => !s.current);
+  // TVs are listed apart (they stay signed in): "end the others" spares them.
+  const browsers = sessions.filter((s) => !s.device);
+  const others = browsers.filter((s) => !s.current);
   const cols = t.sessionColumns;
   return (
     <div class="users-page account-page">
@@ -319,7 +325,7 @@ export function Account({ me, onPasswordChanged }: { me: Me; onPasswordChanged: 
           </tr>
         </thead>
         <tbody>
-          {sessions.map((s) => (
+          {browsers.map((s) => (
             <tr key={s.id} data-session={s.id} data-current={s.current ? "true" : "false"}>
               <td data-label={cols.started}>{when(s.created_at)}</td>
               <td data-label={cols.lastUsed}>{when(s.last_seen_at)}</td>
@@ -353,6 +359,12 @@ export function Account({ me, onPasswordChanged }: { me: Me; onPasswordChanged: 
           {t.endOthers}
         </button>
       )}
+      <DeviceList all={false} />
+      <p>
+        <a class="add-tv-link button" href="#/add-tv">
+          {devicesText().addNav}
+        </a>
+      </p>
     </div>
   );
 }

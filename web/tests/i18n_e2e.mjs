@@ -7,7 +7,8 @@
 // and placeholders excepted, strings.mjs). Then the test walks every page of both nodes (login,
 // grid, the alarm flow, the camera with its timeline, clip and sharing,
 // events, audit, who looked, network, notices, the duty desk, broadcasts,
-// and the TV mode's grid, camera and urgent notice) and fails on any
+// the TV mode's grid, camera and urgent notice, and the village's public
+// register, read without a login) and fails on any
 // visible text, placeholder, title, aria-label or alt that
 // - holds a string of an English table (web/src/*_text.ts, read from the
 //   source: every table, and any table added later) that the Chinese
@@ -151,17 +152,38 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await home.goto(`${house.url}#/notices`);
   await home.waitForSelector(".notice-item", { timeout: SHOWN });
   await noEnglish(home, "notices");
+  // A TV that stays signed in, listed on the users and account pages.
+  const tvLogin = await house.api.post("/api/v1/login", { data: { user: "admin", password: house.password, device: "客厅电视" } });
+  assert.equal(tvLogin.status(), 200, await tvLogin.text());
   await home.goto(`${house.url}#/users`);
   await home.waitForSelector('tr[data-user="admin"]', { timeout: SHOWN });
+  await home.waitForSelector(".devices-table tr[data-device]", { timeout: SHOWN });
   await home.waitForSelector('form.add-user input[name="camera"]', { timeout: SHOWN });
   await noEnglish(home, "users");
   await home.click('tr[data-user="admin"] button.remove');
   await home.waitForSelector('tr[data-user="admin"] .confirm');
   await noEnglish(home, "users, a deletion to confirm");
   await home.click('tr[data-user="admin"] .confirm button:not(.danger)');
+  await home.goto(`${house.url}#/settings/cameras`);
+  await home.waitForSelector('.cameras-table tr[data-camera="door"][data-managed-by="file"]', { timeout: SHOWN });
+  await home.click("button.add-camera");
+  await home.waitForSelector("form.add-form input[type=radio]");
+  await noEnglish(home, "camera settings, adding one");
   await home.goto(`${house.url}#/account`);
   await home.waitForSelector('table.sessions tr[data-current="true"]', { timeout: SHOWN });
-  await noEnglish(home, "my account");
+  await home.waitForSelector(".devices-table tr[data-device]", { timeout: SHOWN });
+  await noEnglish(home, "my account with its TV");
+  await home.click("a.add-tv-link");
+  await home.waitForSelector("form.add-tv");
+  await noEnglish(home, "adding a TV");
+  // A TV not signed in: its code, and the password with "keep this TV signed in".
+  const tvPair = await newPage({ viewport: { width: 1920, height: 1080 } });
+  await tvPair.goto(`${house.url}?tv=1`);
+  await tvPair.waitForSelector(".tv-login .pair-code", { timeout: SHOWN });
+  await noEnglish(tvPair, "the TV's code to sign in");
+  await tvPair.click(".tv-login .login-way");
+  await tvPair.waitForSelector('.login-password input[name="keep"]');
+  await noEnglish(tvPair, "the TV's password, kept signed in");
 
   // TV mode: the grid, a camera, an urgent notice over the screen.
   await home.setViewportSize({ width: 1920, height: 1080 });
@@ -212,11 +234,23 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   await desk.click('.invite-form button[type="submit"]');
   await desk.waitForSelector(".invitation svg.qr", { timeout: SHOWN });
   await noEnglish(desk, "the village's network page with a new invitation");
-  for (const [hash, ready] of [["#/audit", "table.audit tbody tr"], ["#/looks", ".looks-page p.empty"], ["#/events", ".events-page .empty"]]) {
+  for (const [hash, ready] of [["#/audit", "table.audit tbody tr"], ["#/looks", ".looks-page p.empty"], ["#/events", ".events-page .empty"],
+    ["#/overview", '.overview-page .rate-chart canvas']]) {
     await desk.goto(`${village.url}${hash}`);
     await desk.waitForSelector(ready, { timeout: SHOWN });
     await noEnglish(desk, `the village's ${hash}`);
   }
+  // The public register at the village, without a login, phone-sized: the door listed by its household.
+  assert.equal((await house.call("PUT", "/api/v1/cameras/door/register", { listed: true, covers: "门前的小路", snapshot: false })).status, 200);
+  assert.equal((await house.call("PUT", "/api/v1/register/settings", { open: false, run_by: "张家" })).status, 200);
+  assert.equal((await village.call("PUT", "/api/v1/register/settings", { open: true, run_by: "柳村村委会" })).status, 200);
+  const resident = await newPage({ viewport: { width: 390, height: 844 } });
+  await waitFor("the door in the village's register", async () => {
+    await resident.goto(`${village.url}/register`);
+    await resident.waitForSelector(".register main h1", { timeout: SHOWN });
+    return (await resident.$$(".register-camera")).length === 1;
+  }, LINK_UP, 1000);
+  await noEnglish(resident, "the public register");
   console.log(`walked ${walked} pages and states in zh-CN, ${seen.size} distinct strings shown, none English`);
 
   // The switch: English at once, and after a reload; Chinese again.

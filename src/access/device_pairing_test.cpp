@@ -1,0 +1,194 @@
+#include "access/device_pairing.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "access/crypto.h"
+#include "access/test_db.h"
+
+namespace vigil::access {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+class DevicePairingTest : public AccessDbTest {
+ protected:
+  void SetUp() override {
+    AccessDbTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    audit_ = std::make_unique<AuditLog>(db().store(), clock_);
+    accounts_ = std::make_unique<Accounts>(db().store(), *audit_, clock_);
+    DevicePairingOptions options;
+    options.tally.background = false;
+    pairing_ = std::make_unique<DevicePairing>(*accounts_, *audit_, clock_, options);
+    ASSERT_TRUE(accounts_->addUser(kCli, "vic", Role::kViewer, "vic's password", {"gate"}).isOk());
+    ASSERT_TRUE(accounts_->addUser(kCli, "ann", Role::kOperator, "ann's password").isOk());
+  }
+  // The audit rows of `action`, as "user client detail".
+  std::vector<std::string> rows(std::string_view action) {
+    std::vector<std::string> out;
+    auto all = db().store().auditRows(0, 1000);
+    for (const AuditRow& r : *all) {
+      if (r.action == action) out.push_back(r.user + " " + r.client + " " + r.detail);
+    }
+    return out;
+  }
+
+  static Principal vicAsker() { return {"vic", Role::kViewer, {"gate"}, std::nullopt, "", ""}; }
+  static Principal annAsker() { return {"ann", Role::kOperator, {}, std::nullopt, "", ""}; }
+
+  const Actor kCli{"", "cli"};
+  const Actor kVic{"vic", "10.0.0.8"};  // on a phone, logged in
+  ManualClock clock_{WallTime::fromUnixMicros(1'700'000'000'000'000)};
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<Accounts> accounts_;
+  std::unique_ptr<DevicePairing> pairing_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, DevicePairingTest, kBothBackends, backendParamName);
+
+TEST_P(DevicePairingTest, AConfirmedCodeGivesTheTvTheConfirmingUsersDeviceSessionOnce) {
+  auto code = pairing_->start("10.0.0.7", "TV browser");
+  ASSERT_TRUE(code) << code.status().toString();
+  EXPECT_TRUE(std::regex_match(code->code, std::regex("[BCDFGHJKMNPQRTVWXZ]{4}-[BCDFGHJKMNPQRTVWXZ]{4}"))) << code->code;
+  EXPECT_TRUE(looksLikeSessionToken(code->secret));
+  EXPECT_EQ(code->expiresAt, clock_.now() + minutes(5));
+  // Until a user confirms, the TV has nothing.
+  auto waiting = pairing_->wait(code->secret);
+  ASSERT_TRUE(waiting);
+  EXPECT_EQ(waiting->state, PairingWait::State::kWaiting);
+  EXPECT_FALSE(waiting->session);
+
+  clock_.advance(seconds(30));
+  // Typed on a phone: any case, with or without the dash.
+  std::string typed = code->code;
+  std::transform(typed.begin(), typed.end(), typed.begin(), [](char c) { return std::tolower(c); });
+  typed.replace(4, 1, " ");
+  auto made = pairing_->confirm(kVic, typed, "Living-room TV");
+  ASSERT_TRUE(made) << made.status().toString();
+  EXPECT_EQ(made->userId, "vic");
+  EXPECT_EQ(made->device, "Living-room TV");
+  EXPECT_EQ(made->client, "10.0.0.7");
+
+  auto paired = pairing_->wait(code->secret);
+  ASSERT_TRUE(paired);
+  EXPECT_EQ(paired->state, PairingWait::State::kPaired);
+  ASSERT_TRUE(paired->session);
+  auto who = accounts_->authenticate(paired->session->token);
+  ASSERT_TRUE(who) << who.status().toString();
+  EXPECT_EQ(who->user, "vic");
+  EXPECT_EQ(who->role, Role::kViewer);
+  EXPECT_EQ(who->device, "Living-room TV");
+  EXPECT_EQ(who->sessionId, made->id);
+  // Given once: the secret is done with.
+  EXPECT_EQ(pairing_->wait(code->secret).status().code(), StatusCode::kNotFound);
+
+  ASSERT_EQ(rows("device_code").size(), 1u);
+  EXPECT_TRUE(rows("device_code")[0].starts_with("* 10.0.0.7 {\"codes\":1,")) << rows("device_code")[0];
+  ASSERT_EQ(rows("device_pair").size(), 1u);
+  EXPECT_TRUE(rows("device_pair")[0].starts_with("vic 10.0.0.8 {\"device\":\"Living-room TV\",\"device_client\":\"10.0.0.7\""))
+      << rows("device_pair")[0];
+}
+
+TEST_P(DevicePairingTest, AnExpiredCodeIsRefused) {
+  auto code = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  clock_.advance(minutes(5));
+  auto late = pairing_->confirm(kVic, code->code, "TV");
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(late.status().message(), "code: this code has expired; get a new one on the TV");
+  auto waited = pairing_->wait(code->secret);
+  ASSERT_TRUE(waited);
+  EXPECT_EQ(waited->state, PairingWait::State::kExpired);
+  EXPECT_FALSE(waited->session);
+  EXPECT_TRUE(accounts_->listDevices(vicAsker())->empty());
+}
+
+TEST_P(DevicePairingTest, ACodeServesOnce) {
+  auto code = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV"));
+  // Again, before and after the TV took its session, by anyone.
+  auto again = pairing_->confirm({"ann", "10.0.0.9"}, code->code, "Ann's TV");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(again.status().message(), "code: this code was used already");
+  auto paired = pairing_->wait(code->secret);
+  ASSERT_TRUE(paired && paired->session);
+  EXPECT_EQ(accounts_->authenticate(paired->session->token)->user, "vic");
+  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.9"}, code->code, "Ann's TV").status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(accounts_->listDevices(vicAsker())->size(), 1u);
+  EXPECT_TRUE(accounts_->listDevices(annAsker())->empty());
+}
+
+TEST_P(DevicePairingTest, GuessingCodesIsLimitedPerUserAndPerAddress) {
+  auto code = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  const std::string wrong = code->code[0] == 'B' ? "CCCC-CCCC" : "BBBB-BBBB";
+  for (int i = 0; i < 5; ++i) {
+    auto r = pairing_->confirm(kVic, wrong, "TV");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << i;
+    EXPECT_EQ(r.status().message(), "code: no TV shows this code; check it, or get a new one on the TV");
+  }
+  // The sixth, even the right code, is refused for the window's rest.
+  auto blocked = pairing_->confirm(kVic, code->code, "TV");
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(blocked.status().message(), "too many wrong codes; retry after 900 s");
+  EXPECT_EQ(pairing_->retryAfter("vic", "10.0.0.8"), seconds(900));
+  // From another address too: the count is the user's.
+  EXPECT_EQ(pairing_->confirm({"vic", "10.0.0.99"}, code->code, "TV").status().code(), StatusCode::kResourceExhausted);
+  // Another user from the same address has five more of the address's ten.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, wrong, "TV").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.8"}, code->code, "TV").status().code(), StatusCode::kResourceExhausted);
+  // Malformed codes are no guess (they cannot match) and say what a code is.
+  EXPECT_EQ(pairing_->confirm({"ann", "10.0.0.9"}, "OOOO-0000", "TV").status().message(),
+            "code: 8 letters, as the TV shows them");
+  // When the window is over, the right code works (the TV asked anew).
+  clock_.advance(minutes(15));
+  auto fresh = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(fresh);
+  EXPECT_TRUE(pairing_->confirm(kVic, fresh->code, "TV"));
+  // The wrong codes were audited, counted.
+  ASSERT_TRUE(pairing_->confirm(kVic, wrong, "TV").status().code() == StatusCode::kNotFound);
+  EXPECT_FALSE(rows("device_pair_failed").empty());
+  EXPECT_TRUE(rows("device_pair_failed")[0].starts_with("vic 10.0.0.8 {\"codes\":1,")) << rows("device_pair_failed")[0];
+}
+
+TEST_P(DevicePairingTest, CodesWaitingAreBoundedPerAddress) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pairing_->start("10.0.0.7", "")) << i;
+  auto fourth = pairing_->start("10.0.0.7", "");
+  ASSERT_FALSE(fourth);
+  EXPECT_EQ(fourth.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(pairing_->start("10.0.0.6", ""));
+  clock_.advance(minutes(5));  // expired codes wait no more
+  EXPECT_TRUE(pairing_->start("10.0.0.7", ""));
+}
+
+TEST_P(DevicePairingTest, ASessionTheTvNeverFetchedIsEndedWhenItsCodeEnds) {
+  auto code = pairing_->start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV"));
+  ASSERT_EQ(accounts_->listDevices(vicAsker())->size(), 1u);
+  clock_.advance(minutes(5));
+  auto waited = pairing_->wait(code->secret);
+  ASSERT_TRUE(waited);
+  EXPECT_EQ(waited->state, PairingWait::State::kExpired);
+  EXPECT_TRUE(accounts_->listDevices(vicAsker())->empty());
+}
+
+TEST(NormalizeCode, AcceptsTheCodeAsPeopleTypeIt) {
+  EXPECT_EQ(normalizeCode("KXTR-MPWD"), "KXTRMPWD");
+  EXPECT_EQ(normalizeCode(" kxtr mpwd "), "KXTRMPWD");
+  EXPECT_EQ(normalizeCode("KXTRMPW"), std::nullopt);
+  EXPECT_EQ(normalizeCode("KXTR-MPWO"), std::nullopt);  // O is not a code letter
+  EXPECT_EQ(normalizeCode(std::string(40, ' ') + "KXTRMPWD"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace vigil::access

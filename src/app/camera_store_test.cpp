@@ -1,0 +1,178 @@
+// design/CAMERAS.md, invariants 1-3: a camera table from the API is read
+// by the config's own reader; credentials are sealed at rest under the
+// node key, whose file is 0600; the API's view never holds them.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "access/node_key.h"
+#include "app/camera_json.h"
+#include "app/camera_store.h"
+#include "app/node_cameras.h"
+
+namespace vigil::app {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr const char* kPassword = "Sekr1t-p4ss-W0rd";
+
+class CameraStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    dir_ = fs::temp_directory_path() / ("vigil-camera-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  access::SecretBox box(const std::string& keyFile = "node.key") {
+    auto key = access::NodeKey::loadOrCreate(dir_ / keyFile);
+    EXPECT_TRUE(key) << key.status().toString();
+    return access::SecretBox(*key, "camera-secrets");
+  }
+  // Every byte SQLite wrote: the database and its write-ahead log.
+  std::string databaseBytes() const {
+    std::string all;
+    for (const char* name : {"cameras.db", "cameras.db-wal"}) {
+      std::ifstream in(dir_ / name, std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      all += bytes.str();
+    }
+    return all;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CameraStoreTest, CredentialsAreSealedAtRestAndOpenAgain) {
+  const json table = {{"id", "gate"},
+                      {"name", "Front gate"},
+                      {"url", std::string("rtsp://admin:") + kPassword + "@10.0.0.7/stream1"},
+                      {"username", "admin"},
+                      {"password", kPassword},
+                      {"record", "continuous"}};
+  {
+    auto store = CameraStore::open((dir_ / "cameras.db").string(), box());
+    ASSERT_TRUE(store) << store.status().toString();
+    ASSERT_TRUE((*store)->put({.id = "gate", .table = table, .enabled = true}).isOk());
+  }
+  const std::string bytes = databaseBytes();
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find(kPassword), std::string::npos) << "the password is in the database file";
+  EXPECT_EQ(bytes.find("10.0.0.7"), std::string::npos) << "the URL (with its credentials) is in clear";
+  EXPECT_NE(bytes.find("Front gate"), std::string::npos) << "the name is kept in clear";
+
+  auto store = CameraStore::open((dir_ / "cameras.db").string(), box());
+  ASSERT_TRUE(store);
+  auto read = (*store)->get("gate");
+  ASSERT_TRUE(read) << read.status().toString();
+  EXPECT_EQ(read->table, table);
+  EXPECT_TRUE(read->enabled);
+}
+
+TEST_F(CameraStoreTest, AnotherNodesKeyDoesNotOpenThem) {
+  {
+    auto store = CameraStore::open((dir_ / "cameras.db").string(), box());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->put({.id = "gate", .table = {{"id", "gate"}, {"password", kPassword}}}).isOk());
+  }
+  auto store = CameraStore::open((dir_ / "cameras.db").string(), box("other.key"));
+  ASSERT_TRUE(store);
+  auto read = (*store)->get("gate");
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(CameraStoreTest, TheKeyFileIsMadeOnFirstUseWithMode0600) {
+  auto cameras = NodeCameras::open(dir_.string(), {}, "vigil.toml");
+  ASSERT_TRUE(cameras) << cameras.status().toString();
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "node.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A key others may read is refused rather than used.
+  cameras->reset();
+  fs::permissions(dir_ / "node.key", fs::perms::others_read, fs::perm_options::add);
+  auto again = NodeCameras::open(dir_.string(), {}, "vigil.toml");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(CameraStoreTest, RemoveForgetsTheRow) {
+  auto store = CameraStore::open((dir_ / "cameras.db").string(), box());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->put({.id = "gate", .table = {{"id", "gate"}}}).isOk());
+  ASSERT_TRUE((*store)->remove("gate").isOk());
+  EXPECT_EQ((*store)->remove("gate").code(), StatusCode::kNotFound);
+  auto all = (*store)->list();
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+}
+
+TEST(CameraJsonTest, ReadByTheConfigsOwnReaderWithItsMessages) {
+  auto ok = readCameraJson({{"id", "gate"},
+                            {"url", "rtsp://10.0.0.7/stream1"},
+                            {"sub_url", "rtsp://10.0.0.7/stream2"},
+                            {"record", "events"},
+                            {"retain_days", 7},
+                            {"detect", json::array({"person"})},
+                            {"zone", json::array({{{"name", "path"}, {"polygon", {{0, 0}, {1, 0}, {0.5, 1}}}}})}});
+  ASSERT_TRUE(ok) << ok.status().toString();
+  EXPECT_EQ(ok->camera.id, "gate");
+  EXPECT_EQ(ok->camera.name, "gate");
+  EXPECT_EQ(ok->camera.subUrl, "rtsp://10.0.0.7/stream2");
+  EXPECT_EQ(ok->recording.record, storage::RecordMode::kEvents);
+  EXPECT_EQ(ok->recording.retainDays, 7);
+  EXPECT_TRUE(ok->detect.enabled());
+
+  auto bad = readCameraJson({{"id", "gate"}, {"url", "http://10.0.0.7/"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().message(), "url: must be an rtsp:// URL");
+  auto unknown = readCameraJson({{"id", "gate"}, {"url", "rtsp://h/"}, {"colour", "red"}});
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(unknown.status().message().starts_with("colour: unknown key")) << unknown.status().message();
+  auto missing = readCameraJson({{"url", "rtsp://h/"}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.status().message(), "id: is required");
+  auto wrongType = readCameraJson({{"id", "gate"}, {"url", "rtsp://h/"}, {"retain_days", "seven"}});
+  ASSERT_FALSE(wrongType);
+  EXPECT_TRUE(wrongType.status().message().starts_with("retain_days:")) << wrongType.status().message();
+  auto null = readCameraJson({{"id", "gate"}, {"url", nullptr}});
+  ASSERT_FALSE(null);
+  EXPECT_EQ(null.status().message(), "url: must not be null");
+  // A string that would end the TOML string and add a key stays one value.
+  auto injected = readCameraJson({{"id", "gate"}, {"url", "rtsp://h/\"\nrecord = \"off"}});
+  ASSERT_TRUE(injected) << injected.status().toString();
+  EXPECT_EQ(injected->recording.record, storage::RecordMode::kContinuous);
+}
+
+TEST(CameraJsonTest, TheApiViewHoldsNoCredential) {
+  const json shown = publicCameraTable({{"id", "gate"},
+                                        {"url", std::string("rtsp://admin:") + kPassword + "@10.0.0.7/s"},
+                                        {"username", "admin"},
+                                        {"password", kPassword},
+                                        {"onvif_password", kPassword}});
+  EXPECT_EQ(shown.dump().find(kPassword), std::string::npos) << shown.dump();
+  EXPECT_TRUE(shown["has_password"].get<bool>());
+  EXPECT_EQ(shown["url"], "rtsp://admin:***@10.0.0.7/s");
+  EXPECT_EQ(shown["username"], "admin");
+  EXPECT_FALSE(publicCameraTable({{"id", "gate"}, {"url", "rtsp://10.0.0.7/s"}})["has_password"].get<bool>());
+}
+
+TEST(CameraJsonTest, CredentialsInTheUrlMoveToTheirKeys) {
+  json table = {{"id", "gate"}, {"url", "rtsp://admin:p%40ss@10.0.0.7/a"}, {"sub_url", "rtsp://admin:p%40ss@10.0.0.7/b"}};
+  moveUrlCredentials(table);
+  EXPECT_EQ(table["url"], "rtsp://10.0.0.7/a");
+  EXPECT_EQ(table["sub_url"], "rtsp://10.0.0.7/b");
+  EXPECT_EQ(table["username"], "admin");
+  EXPECT_EQ(table["password"], "p@ss");
+}
+
+}  // namespace
+}  // namespace vigil::app

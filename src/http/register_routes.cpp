@@ -1,0 +1,247 @@
+#include "http/register_routes.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "detect/snapshot.h"
+#include "http/input.h"
+#include "http/live_frames.h"
+#include "link/enrolment_messages.h"
+
+namespace vigil::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+// How long a listed camera's picture is shown before a new one is taken:
+// the public cannot make the node decode (and mask) more often than this.
+constexpr auto kPictureAge = std::chrono::seconds(60);
+// How long taking a picture waits for the camera's (or its masked) frames.
+constexpr auto kPictureWait = std::chrono::seconds(5);
+constexpr size_t kMaxBodyBytes = 4 * 1024;
+constexpr const char* kClosed = "the public register is not open";
+// The audit row of a change to the register (design/AUDIT.md). Kept here
+// rather than beside the other kinds in access/audit.h for now: that header
+// is included everywhere (move it there when next touching it).
+constexpr const char* kRegisterChange = "register_change";
+
+struct Picture {
+  std::string jpeg;
+  std::chrono::steady_clock::time_point takenAt;
+};
+
+struct Shared {
+  explicit Shared(RegisterRoutesContext c) : context(std::move(c)), rate(context.rate) {}
+  RegisterRoutesContext context;
+  RateLimit rate;
+  Mutex pictureMutex;  // held while a picture is taken: one at a time
+  std::map<std::string, Picture> pictures GUARDED_BY(pictureMutex);
+};
+
+// What each tier may watch, as the register says it: live (or a snapshot
+// of it) and recorded video.
+json watchJson(const link::TierRights& rights) {
+  json out = {{"owner", {"live", "snapshots", "recorded"}}};
+  for (const auto& [tier, set] : rights) {
+    json what = json::array();
+    if (set.contains(access::ShareRight::kLive)) what.push_back("live");
+    if (set.contains(access::ShareRight::kSnapshot)) what.push_back("snapshots");
+    if (set.contains(access::ShareRight::kPlayback) || set.contains(access::ShareRight::kExport)) {
+      what.push_back("recorded");
+    }
+    if (!what.empty()) out[std::string(tierName(tier))] = std::move(what);
+  }
+  return out;
+}
+
+json cameraJson(const link::PublicListing& listing, const link::TierRights& rights, bool online, json snapshot) {
+  return {{"covers", listing.covers},
+          {"run_by", listing.runBy},
+          {"watch", watchJson(rights)},
+          {"retention_days", listing.retentionDays},
+          {"looks_30d", listing.looks30d},
+          {"online", online},
+          {"snapshot", std::move(snapshot)}};
+}
+
+std::string runBy(const Shared& shared) {
+  const std::string set = shared.context.store->settings().runBy;
+  return set.empty() ? shared.context.nodeName : set;
+}
+
+// Before anything else on a route without a session: closed is 404 (the
+// register is not there), too many requests 429.
+std::optional<Response> refusedPublicly(Shared& shared, const Request& req) {
+  if (!shared.context.store->settings().open) return Response::error(404, kClosed);
+  if (auto wait = shared.rate.admit(req.remoteAddress); wait.count() > 0) {
+    Response r = Response::error(429, "too many requests to the public register; try again later");
+    r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+    return r;
+  }
+  return std::nullopt;
+}
+
+Response registerList(Shared& shared, const Request& req) {
+  if (auto refused = refusedPublicly(shared, req)) return *refused;
+  const RegisterRoutesContext& c = shared.context;
+  json cameras = json::array();
+  for (const camera::CameraStatus& status : c.cameras()) {
+    auto listing = c.listing(status.id);
+    if (!listing) continue;
+    auto rights = c.rights(status.id);
+    if (!rights) return errorResponse(rights.status());
+    const bool picture = c.store->listing(status.id).value_or(public_register::Listing{}).snapshot;
+    cameras.push_back(cameraJson(*listing, *rights, status.state == camera::CameraState::kStreaming,
+                                 picture ? json(fmt::format("/api/v1/register/cameras/{}/snapshot.jpg", status.id))
+                                         : json(nullptr)));
+  }
+  // Below: what their owners listed, passed up the tier link as they set it.
+  if (c.below) {
+    for (const link::RemoteCamera& remote : c.below()) {
+      cameras.push_back(
+          cameraJson(*remote.entry.publicListing, remote.entry.rights, remote.entry.state == "streaming", nullptr));
+    }
+  }
+  return Response::json(200, json{{"name", runBy(shared)}, {"tier", tierName(c.tier)}, {"cameras", cameras}}.dump());
+}
+
+// A new picture of `camera`, from its masked stream when it has masks.
+Result<std::string> takePicture(Shared& shared, const std::string& camera) {
+  auto stream = shared.context.pictures(camera);
+  if (!stream) return stream.status();
+  std::vector<media::LiveItem> items = firstFrames(**stream, kPictureWait);
+  if (items.empty() || !items.front().frame->keyframe || !items.front().frame->params) {
+    return Status::unavailable(fmt::format("camera \"{}\" has no picture yet", camera));
+  }
+  const media::Frame& frame = *items.front().frame;
+  auto jpeg = detect::keyframeToJpeg(*frame.params, frame.data, 0);
+  if (!jpeg) return jpeg.status();
+  // A picture taken for the public is a look: the node's own, for the register.
+  VIGIL_RETURN_IF_ERROR(shared.context.audit->record(
+      {"", access::audit_kind::kSnapshot, camera, "register",
+       json{{"register", true}, {"frame_time", frame.captureTime.toRfc3339()}}.dump()}));
+  return std::string(jpeg->begin(), jpeg->end());
+}
+
+Response registerSnapshot(Shared& shared, const Request& req) {
+  if (auto refused = refusedPublicly(shared, req)) return *refused;
+  const std::string& camera = req.params.at("id");
+  auto listing = isValidId(camera) ? shared.context.store->listing(camera) : std::nullopt;
+  const auto cameras = shared.context.cameras();
+  const bool here = std::any_of(cameras.begin(), cameras.end(), [&](const auto& s) { return s.id == camera; });
+  if (!here || !listing || !listing->snapshot) return Response::error(404, "no such picture in the public register");
+  MutexLock lock(shared.pictureMutex);
+  auto it = shared.pictures.find(camera);
+  const auto now = std::chrono::steady_clock::now();
+  if (it == shared.pictures.end() || now - it->second.takenAt >= kPictureAge) {
+    auto jpeg = takePicture(shared, camera);
+    if (!jpeg) {
+      if (jpeg.status().code() == StatusCode::kUnavailable) return Response::error(503, jpeg.status().message());
+      return errorResponse(jpeg.status());
+    }
+    it = shared.pictures.insert_or_assign(camera, Picture{std::move(*jpeg), now}).first;
+  }
+  Response r;
+  r.contentType = "image/jpeg";
+  r.body = it->second.jpeg;
+  return r;
+}
+
+json settingsJson(const public_register::Settings& s) { return {{"open", s.open}, {"run_by", s.runBy}}; }
+
+Response putSettings(Shared& shared, const Request& req) {
+  if (req.body.size() > kMaxBodyBytes) return Response::error(413, "register: body larger than 4 KiB");
+  auto body = JsonBody::parse(req.body, {"open", "run_by"});
+  if (!body) return errorResponse(body.status());
+  auto open = body->optionalBool("open");
+  if (!open) return errorResponse(open.status());
+  auto name = body->optionalString("run_by", link::kMaxNodeNameBytes);
+  if (!name) return errorResponse(name.status());
+  public_register::Settings settings{open->value_or(false), *name};
+  if (!settings.runBy.empty() && !link::isValidNodeName(settings.runBy)) {
+    return Response::error(400, "run_by: no control characters");
+  }
+  // Written first: a change whose row cannot be written is not made.
+  if (Status s = shared.context.audit->record({req.principal->user, kRegisterChange, "",
+                                               req.remoteAddress, settingsJson(settings).dump()});
+      !s.isOk()) {
+    return errorResponse(s);
+  }
+  if (Status s = shared.context.store->setSettings(settings); !s.isOk()) return errorResponse(s);
+  return Response::json(200, settingsJson(shared.context.store->settings()).dump());
+}
+
+json listingJson(const std::optional<public_register::Listing>& l) {
+  if (!l) return {{"listed", false}, {"covers", ""}, {"snapshot", false}};
+  return {{"listed", true}, {"covers", l->covers}, {"snapshot", l->snapshot}};
+}
+
+// Only this node's cameras: a camera below is listed by its owner there.
+std::optional<Response> notHere(Shared& shared, const std::string& camera) {
+  const auto cameras = shared.context.cameras();
+  if (std::none_of(cameras.begin(), cameras.end(), [&](const auto& s) { return s.id == camera; })) {
+    return Response::error(404, fmt::format("camera \"{}\" is not one of this node's: its owner lists it", camera));
+  }
+  return std::nullopt;
+}
+
+Response putListing(Shared& shared, const Request& req) {
+  const std::string& camera = req.params.at("id");
+  if (auto refused = notHere(shared, camera)) return *refused;
+  if (req.body.size() > kMaxBodyBytes) return Response::error(413, "register: body larger than 4 KiB");
+  auto body = JsonBody::parse(req.body, {"listed", "covers", "snapshot"});
+  if (!body) return errorResponse(body.status());
+  auto listed = body->optionalBool("listed");
+  if (!listed) return errorResponse(listed.status());
+  auto covers = body->optionalString("covers", link::kMaxCoversBytes);
+  if (!covers) return errorResponse(covers.status());
+  auto snapshot = body->optionalBool("snapshot");
+  if (!snapshot) return errorResponse(snapshot.status());
+  std::optional<public_register::Listing> listing;
+  if (listed->value_or(false)) {
+    if (!link::isValidCovers(*covers)) {
+      return Response::error(400, "covers: say what the camera looks at (no control characters)");
+    }
+    listing = public_register::Listing{*covers, snapshot->value_or(false)};
+  }
+  if (Status s = shared.context.audit->record({req.principal->user, kRegisterChange, camera,
+                                               req.remoteAddress, listingJson(listing).dump()});
+      !s.isOk()) {
+    return errorResponse(s);
+  }
+  if (Status s = shared.context.store->setListing(camera, listing); !s.isOk()) return errorResponse(s);
+  {
+    MutexLock lock(shared.pictureMutex);
+    shared.pictures.erase(camera);  // a picture shown before is not shown after a change
+  }
+  return Response::json(200, listingJson(shared.context.store->listing(camera)).dump());
+}
+
+}  // namespace
+
+void addRegisterRoutes(HttpServer& server, RegisterRoutesContext context) {
+  auto shared = std::make_shared<Shared>(std::move(context));
+  server.route("GET", "/api/v1/register", Access::kPublic, [shared](const Request& req) {
+    return registerList(*shared, req);
+  });
+  server.route("GET", "/api/v1/register/cameras/{id}/snapshot.jpg", Access::kPublic,
+               [shared](const Request& req) { return registerSnapshot(*shared, req); });
+  server.route("GET", "/api/v1/register/settings", Access::kAdmin, [shared](const Request&) {
+    return Response::json(200, settingsJson(shared->context.store->settings()).dump());
+  });
+  server.route("PUT", "/api/v1/register/settings", Access::kAdmin,
+               [shared](const Request& req) { return putSettings(*shared, req); });
+  server.route("GET", "/api/v1/cameras/{id}/register", {Access::kAdmin, "id"}, [shared](const Request& req) {
+    const std::string& camera = req.params.at("id");
+    if (auto refused = notHere(*shared, camera)) return *refused;
+    return Response::json(200, listingJson(shared->context.store->listing(camera)).dump());
+  });
+  server.route("PUT", "/api/v1/cameras/{id}/register", {Access::kAdmin, "id"},
+               [shared](const Request& req) { return putListing(*shared, req); });
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,395 @@
+// The "Cameras" settings page (an admin's; design/CAMERAS.md): the node's
+// cameras with their state and who manages them, adding one by IP address
+// (the usual RTSP paths are tried) or by RTSP URL with a probe and a
+// preview before saving, editing, disabling and deleting (confirmed, with
+// or without its recordings). Cameras of the config file are shown, not
+// changed. The API: http/camera_admin_routes.h.
+import { useEffect, useState } from "preact/hooks";
+import { type Camera, type CameraProbe, type CameraTable, api } from "./api";
+import { type ProbeReason, type RecordMode, camerasText } from "./cameras_text";
+import { OutcomeLine, useAct } from "./users";
+import "./users.css";
+import "./cameras_admin.css";
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const kRecordModes: RecordMode[] = ["continuous", "events", "off"];
+
+// "Front gate" -> "front-gate": a suggestion for the id.
+function idFrom(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+}
+
+export function CamerasAdmin() {
+  const t = camerasText();
+  const [cameras, setCameras] = useState<Camera[]>([]);
+  // What is open: the add form, or one camera's edit form.
+  const [editing, setEditing] = useState<string | "new" | null>(null);
+  const load = async () => {
+    try {
+      setCameras((await api.cameras()).filter((c) => !c.remote));
+    } catch (e) {
+      setOutcome({ error: message(e) });
+    }
+  };
+  const { outcome, setOutcome, act } = useAct(load);
+  useEffect(() => {
+    load();
+  }, []);
+  return (
+    <div class="users-page cameras-admin">
+      <h2>{t.title}</h2>
+      <OutcomeLine outcome={outcome} />
+      <table class="audit users-table cameras-table">
+        <thead>
+          <tr>
+            {Object.values(t.columns).map((c, i) => (
+              <th key={i}>{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {cameras.map((c) => (
+            <CameraRow key={c.id} camera={c} act={act} onEdit={() => setEditing(c.id)} />
+          ))}
+        </tbody>
+      </table>
+      {cameras.some((c) => c.managed_by === "file") && <p class="hint">{t.fileHint}</p>}
+      {editing === null && (
+        <p>
+          <button type="button" class="add-camera" onClick={() => setEditing("new")}>
+            {t.add}
+          </button>
+          {/* Discovery on the network (ONVIF, POST /api/v1/onvif/discover) goes beside this button. */}
+        </p>
+      )}
+      {editing === "new" && (
+        <AddCamera
+          onCancel={() => setEditing(null)}
+          onSaved={(name) => {
+            setEditing(null);
+            setOutcome({ ok: t.added(name) });
+            load();
+          }}
+        />
+      )}
+      {editing !== null && editing !== "new" && (
+        <EditCamera
+          key={editing}
+          id={editing}
+          onCancel={() => setEditing(null)}
+          onSaved={(name) => {
+            setEditing(null);
+            setOutcome({ ok: t.saved(name) });
+            load();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+type Act = (what: () => Promise<unknown>, done: string) => Promise<void>;
+
+function CameraRow({ camera: c, act, onEdit }: { camera: Camera; act: Act; onEdit: () => void }) {
+  const t = camerasText();
+  const [confirm, setConfirm] = useState<"" | "disable" | "remove">("");
+  const disabled = c.reason_code === "disabled";
+  const state = disabled ? "disabled" : c.online ? "online" : "offline";
+  const cols = t.columns;
+  const fromUi = c.managed_by === "ui";
+  return (
+    <tr data-camera={c.id} data-state={state} data-managed-by={c.managed_by ?? ""}>
+      <td data-label={cols.name}>
+        <span translate={false}>{c.name}</span>
+      </td>
+      <td data-label={cols.state} class="state">
+        {t.states[state]}
+      </td>
+      <td data-label={cols.managedBy}>{t.managedBy[c.managed_by ?? "file"] ?? c.managed_by}</td>
+      <td class="actions">
+        {fromUi && confirm === "" && (
+          <>
+            <button type="button" class="edit" onClick={onEdit}>
+              {t.edit}
+            </button>
+            {disabled ? (
+              <button type="button" class="enable" onClick={() => act(() => setEnabled(c.id, true), t.enabledDone(c.name))}>
+                {t.enable}
+              </button>
+            ) : (
+              <button type="button" class="disable" onClick={() => setConfirm("disable")}>
+                {t.disable}
+              </button>
+            )}
+            <button type="button" class="remove danger" onClick={() => setConfirm("remove")}>
+              {t.remove}
+            </button>
+          </>
+        )}
+        {confirm === "disable" && (
+          <div class="confirm" role="alertdialog">
+            <p>{t.disableConfirm(c.name)}</p>
+            <button type="button" class="disable-yes" onClick={() => act(() => setEnabled(c.id, false), t.disabledDone(c.name))}>
+              {t.disableYes}
+            </button>
+            <button type="button" onClick={() => setConfirm("")}>
+              {t.cancel}
+            </button>
+          </div>
+        )}
+        {confirm === "remove" && (
+          <div class="confirm" role="alertdialog">
+            <p>{t.removeConfirm(c.name)}</p>
+            <button type="button" class="remove-keep" onClick={() => act(() => api.removeCamera(c.id, "keep"), t.removedDone(c.name))}>
+              {t.removeKeep}
+            </button>
+            <button type="button" class="remove-all danger" onClick={() => act(() => api.removeCamera(c.id, "delete"), t.removedDone(c.name))}>
+              {t.removeAll}
+            </button>
+            <button type="button" onClick={() => setConfirm("")}>
+              {t.cancel}
+            </button>
+          </div>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+// The table as it is, with only `enabled` changed (a password left out is kept).
+async function setEnabled(id: string, enabled: boolean) {
+  const { has_password: _p, managed_by: _m, enabled: _e, ...table } = await api.camera(id);
+  return api.changeCamera(id, { ...table, enabled });
+}
+
+function Field({ label, value, onInput, type = "text", cls, required = false }: {
+  label: string; value: string; onInput: (v: string) => void; type?: "text" | "password" | "number"; cls: string; required?: boolean;
+}) {
+  return (
+    <label class={`field ${cls}`}>
+      {label}
+      {type === "password" ? (
+        <input type="password" value={value} required={required} autocomplete="new-password"
+          onInput={(e) => onInput((e.target as HTMLInputElement).value)} />
+      ) : type === "number" ? (
+        <input type="number" min={1} max={3650} value={value} required={required}
+          onInput={(e) => onInput((e.target as HTMLInputElement).value)} />
+      ) : (
+        <input type="text" value={value} required={required} autocomplete="off"
+          onInput={(e) => onInput((e.target as HTMLInputElement).value)} />
+      )}
+    </label>
+  );
+}
+
+// What the camera sends, and its picture.
+function ProbeResult({ probe }: { probe: CameraProbe }) {
+  const t = camerasText();
+  if (!probe.ok) {
+    return (
+      <p class="error probe-error" role="alert">
+        {t.probeFailed[probe.reason_code as ProbeReason] ?? t.probeFailed.refused}
+      </p>
+    );
+  }
+  const line = (s: { codec: string; width: number; height: number; fps: number; audio: boolean }) =>
+    `${t.streamLine(s.codec, s.width, s.height, s.fps)} · ${s.audio ? t.withAudio : t.noAudio}`;
+  return (
+    <div class="probe-result">
+      {probe.preview && <img class="preview" alt={t.preview} src={probe.preview} />}
+      <p class="main-stream">
+        {t.mainStream}: {line(probe.main)}
+      </p>
+      <p class="sub-stream">{probe.sub ? `${t.subStream}: ${line(probe.sub)}` : t.noSubStream}</p>
+    </div>
+  );
+}
+
+// The settings both forms end with: name, recording, retention.
+interface Settings {
+  id: string;
+  name: string;
+  record: RecordMode;
+  retain: string;
+}
+function SettingsFields({ s, set, newId }: { s: Settings; set: (s: Settings) => void; newId: boolean }) {
+  const t = camerasText();
+  return (
+    <>
+      <Field cls="name" label={t.name} value={s.name} required
+        onInput={(name) => set({ ...s, name, id: newId && (s.id === "" || s.id === idFrom(s.name)) ? idFrom(name) : s.id })} />
+      {newId && <Field cls="id" label={t.id} value={s.id} required onInput={(id) => set({ ...s, id })} />}
+      <label class="field record">
+        {t.record}
+        <select value={s.record} onChange={(e) => set({ ...s, record: (e.target as HTMLSelectElement).value as RecordMode })}>
+          {kRecordModes.map((m) => (
+            <option key={m} value={m}>
+              {t.recordModes[m]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <Field cls="retain" type="number" label={t.retainDays} value={s.retain} onInput={(retain) => set({ ...s, retain })} />
+    </>
+  );
+}
+
+function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name: string) => void }) {
+  const t = camerasText();
+  const [by, setBy] = useState<"address" | "url">("address");
+  const [address, setAddress] = useState("");
+  const [url, setUrl] = useState("");
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [probe, setProbe] = useState<CameraProbe | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const [s, setS] = useState<Settings>({ id: "", name: "", record: "continuous", retain: "30" });
+  const tryIt = async () => {
+    setBusy(true);
+    setError("");
+    setProbe(null);
+    try {
+      setProbe(await api.probeCamera(by === "url" ? { url, username, password } : { address, username, password }));
+    } catch (e) {
+      setError(message(e));
+    }
+    setBusy(false);
+  };
+  const save = async () => {
+    if (!probe?.ok) return;
+    setError("");
+    try {
+      await api.addCamera({
+        id: s.id,
+        name: s.name,
+        // A URL typed with its credentials keeps them (the server moves them out of it).
+        url: by === "url" ? url : probe.url,
+        ...(probe.sub_url ? { sub_url: probe.sub_url } : {}),
+        ...(username ? { username } : {}),
+        ...(password ? { password } : {}),
+        record: s.record,
+        retain_days: Number(s.retain),
+      });
+      onSaved(s.name);
+    } catch (e) {
+      setError(message(e));
+    }
+  };
+  return (
+    <form class="camera-form add-form" onSubmit={(e) => { e.preventDefault(); save(); }}>
+      <h3>{t.add}</h3>
+      <div class="by" role="radiogroup">
+        {(["address", "url"] as const).map((b) => (
+          <label class="check" key={b}>
+            <input type="radio" name="by" value={b} checked={by === b} onChange={() => { setBy(b); setProbe(null); }} />
+            {b === "address" ? t.byAddress : t.byUrl}
+          </label>
+        ))}
+      </div>
+      {by === "address" ? (
+        <Field cls="address" label={t.address} value={address} onInput={setAddress} />
+      ) : (
+        <Field cls="url" label={t.url} value={url} onInput={setUrl} />
+      )}
+      <Field cls="username" label={t.username} value={username} onInput={setUsername} />
+      <Field cls="password" type="password" label={t.password} value={password} onInput={setPassword} />
+      <p>
+        <button type="button" class="probe" disabled={busy || (by === "url" ? url === "" : address === "")} onClick={tryIt}>
+          {busy ? t.trying : t.tryIt}
+        </button>
+      </p>
+      {probe && <ProbeResult probe={probe} />}
+      {probe?.ok && <SettingsFields s={s} set={setS} newId />}
+      {error !== "" && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p>
+        {probe?.ok && (
+          <button type="submit" class="save">
+            {t.save}
+          </button>
+        )}
+        <button type="button" class="cancel" onClick={onCancel}>
+          {t.cancel}
+        </button>
+      </p>
+    </form>
+  );
+}
+
+function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => void; onSaved: (name: string) => void }) {
+  const t = camerasText();
+  const [table, setTable] = useState<CameraTable | null>(null);
+  const [url, setUrl] = useState("");
+  const [subUrl, setSubUrl] = useState("");
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [s, setS] = useState<Settings>({ id, name: "", record: "continuous", retain: "30" });
+  const [error, setError] = useState("");
+  useEffect(() => {
+    api.camera(id).then(
+      (c) => {
+        setTable(c);
+        setUrl(c.url);
+        setSubUrl(c.sub_url ?? "");
+        setUsername(c.username ?? "");
+        setS({ id, name: c.name ?? id, record: c.record ?? "continuous", retain: String(c.retain_days ?? 30) });
+      },
+      (e) => setError(message(e)),
+    );
+  }, [id]);
+  const save = async () => {
+    if (!table) return;
+    setError("");
+    // The keys this form does not show (zones, detection...) are sent back as they were.
+    const { has_password: _p, managed_by: _m, sub_url: _s, username: _u, ...rest } = table;
+    try {
+      await api.changeCamera(id, {
+        ...rest,
+        name: s.name,
+        url,
+        ...(subUrl ? { sub_url: subUrl } : {}),
+        ...(username ? { username } : {}),
+        ...(password ? { password } : {}),
+        record: s.record,
+        retain_days: Number(s.retain),
+      });
+      onSaved(s.name);
+    } catch (e) {
+      setError(message(e));
+    }
+  };
+  return (
+    <form class="camera-form edit-form" data-camera={id} onSubmit={(e) => { e.preventDefault(); save(); }}>
+      <h3>
+        {t.edit}: <span translate={false}>{table?.name ?? id}</span>
+      </h3>
+      {table && (
+        <>
+          <SettingsFields s={s} set={setS} newId={false} />
+          <Field cls="url" label={t.url} value={url} onInput={setUrl} required />
+          <Field cls="sub-url" label={t.subUrl} value={subUrl} onInput={setSubUrl} />
+          <Field cls="username" label={t.username} value={username} onInput={setUsername} />
+          <Field cls="password" type="password" label={table.has_password ? t.passwordKept : t.password} value={password}
+            onInput={setPassword} />
+        </>
+      )}
+      {error !== "" && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p>
+        <button type="submit" class="save" disabled={!table}>
+          {t.save}
+        </button>
+        <button type="button" class="cancel" onClick={onCancel}>
+          {t.cancel}
+        </button>
+      </p>
+    </form>
+  );
+}
