@@ -56,10 +56,24 @@ def window(node, seconds):
     return {"cpu": cpu, "bytes": b1 - b0}
 
 
+def answers(predicate):
+    """`predicate`, false while the county does not answer (busy with links coming up)."""
+    def asked():
+        try:
+            return predicate()
+        except OSError:
+            return False
+    return asked
+
+
 def links_up(tool, county, keys, mode, count, args, timeout):
     p = spawn([tool, mode, "--parent-data", os.path.join(county.dir, "data"), "--parent", county.base, "--parent-id",
                county.id, "--keys", keys, "--count", str(count), "--seconds", "100000", *args])
-    wait(f"{count} links up ({mode})", lambda: link_bytes(county)[1] >= count, timeout=timeout)
+    try:
+        wait(f"{count} links up ({mode})", answers(lambda: link_bytes(county)[1] >= count), timeout=timeout)
+    except BaseException:
+        stop(p)
+        raise
     return p
 
 
@@ -91,8 +105,8 @@ def main():
                               ["--cameras", str(a.cameras), "--settle", "5", "--measure", "5"], timeout=1800)
             try:
                 wait("every household's summary at the county",
-                     lambda: sum(n["totals_shared"] for n in county.api("GET", "/api/v1/overview")["nodes"])
-                     >= a.links + 1, timeout=1800)
+                     answers(lambda: sum(n["totals_shared"] for n in county.api("GET", "/api/v1/overview")["nodes"])
+                             >= a.links + 1), timeout=1800)
                 time.sleep(a.settle)
                 reporting = window(county, a.window)
                 overview = county.api("GET", "/api/v1/overview")

@@ -58,7 +58,10 @@ class AlertsTest(NodesTestCase):
                     f'mqtt_password_file = "{password}"\n'
                     f'\n[[camera]]\nid = "door"\nname = "The door"\nurl = "rtsp://127.0.0.1:{self.cam_port}/cam/0"\n'
                     f'record = "off"\n')
-        self.sub = self.broker.subscribe("vigil/house-1/#")
+        # Line-buffered: mosquitto_sub's output to a pipe would wait for its exit.
+        self.sub = Process(["stdbuf", "-oL", "mosquitto_sub", *self.broker.args(), "-d", "-t", "vigil/house-1/#",
+                            "-F", "%r %t %p"])
+        self.sub.wait_for_line(r"received SUBACK")
         house.start()
         wait_until("the door streams", lambda: house.api("GET", "/api/v1/cameras")[1][0]["online"], ARRIVED)
         # (A start slow to connect may have been an episode of its own: only those from the kill on count.)

@@ -72,8 +72,9 @@ class CamerasFromTheApi(unittest.TestCase):
         self.fail(f"timed out waiting for {what}")
 
     def recordings(self, camera_id):
-        status, _, rows = self.api("GET", f"/api/v1/cameras/{camera_id}/recordings"
-                                           "?start=2020-01-01T00:00:00Z&end=2100-01-01T00:00:00Z")
+        day = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 86400))
+        soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        status, _, rows = self.api("GET", f"/api/v1/cameras/{camera_id}/recordings?start={day}&end={soon}")
         self.assertEqual(status, 200, rows)
         return rows
 

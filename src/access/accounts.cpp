@@ -113,9 +113,9 @@ Status Accounts::setCameras(const Actor& actor, const std::string& id, const std
 
 Status Accounts::changeUser(const Actor& actor, const std::string& id, std::optional<Role> role,
                            std::optional<bool> disabled) {
-  auto before = store_.findUser(id);
-  if (!before) return before.status();
-  VIGIL_RETURN_IF_ERROR(store_.updateUser(id, role.value_or(before->role), disabled.value_or(before->disabled)));
+  // Only what is given: the store keeps the rest as it is then, so another
+  // admin's change made meanwhile is not undone.
+  VIGIL_RETURN_IF_ERROR(store_.updateUser(id, role, disabled));
   announceChange();
   nlohmann::json detail{{"target", id}};
   if (role) detail["role"] = roleName(*role);
@@ -132,13 +132,16 @@ Status Accounts::removeUser(const Actor& actor, const std::string& id) {
 }
 
 Status Accounts::revokeCamera(const Actor& actor, const std::string& id, const std::string& camera) {
-  auto user = store_.findUser(id);
-  if (!user) return user.status();
-  std::vector<std::string> cameras = user->cameras;
-  if (std::erase(cameras, camera) == 0) {
+  // One DELETE, not the list read and written back: revokes at once keep each other's.
+  auto left = store_.revokeCamera(id, camera);
+  if (!left) {
+    if (left.status().code() != StatusCode::kNotFound) return left.status();
     return Status::notFound(fmt::format("{} has no grant of camera \"{}\"", id, isValidCameraRef(camera) ? camera : "?"));
   }
-  return setCameras(actor, id, cameras);
+  announceChange();
+  log::info("access.cameras_changed", {{"user", id}, {"by", actor.user}});
+  return audit_.record({actor.user, audit_kind::kPermissionsChange, "", actor.client,
+                        jsonDetail({{"target", id}, {"cameras", *left}})});
 }
 
 Result<std::vector<SessionRecord>> Accounts::listSessions(const Principal& asker, const std::string& user) {

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
+#include <utility>
 
 #include "access/crypto.h"
 #include "access/test_db.h"
@@ -38,6 +40,58 @@ class AccountsTest : public AccessDbTest {
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, kBothBackends, backendParamName);
+
+// The store of an admin's Accounts whose change is overtaken by another
+// admin's: `meanwhile` runs once, right after the first user read or
+// before the first change of a user's role or grants, whichever comes
+// first, so a read-then-write-back change would write back what it read
+// before `meanwhile`.
+class OvertakenStore final : public AccountStore {
+ public:
+  OvertakenStore(AccountStore& inner, std::function<void()> meanwhile) : inner_(inner), meanwhile_(std::move(meanwhile)) {}
+
+  Result<User> findUser(std::string_view id) override {
+    auto user = inner_.findUser(id);
+    overtake();
+    return user;
+  }
+  Status setCameras(std::string_view id, const std::vector<std::string>& cameras) override {
+    overtake();
+    return inner_.setCameras(id, cameras);
+  }
+  Result<std::vector<std::string>> revokeCamera(std::string_view id, std::string_view camera) override {
+    overtake();
+    return inner_.revokeCamera(id, camera);
+  }
+  Status updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) override {
+    overtake();
+    return inner_.updateUser(id, role, disabled);
+  }
+
+  Status insertUser(const User& user) override { return inner_.insertUser(user); }
+  Result<std::vector<User>> listUsers() override { return inner_.listUsers(); }
+  Status setPasswordHash(std::string_view id, std::string_view hash) override { return inner_.setPasswordHash(id, hash); }
+  Status deleteUser(std::string_view id) override { return inner_.deleteUser(id); }
+  Status insertSession(const SessionRecord& session) override { return inner_.insertSession(session); }
+  Result<SessionRecord> findSession(std::string_view tokenHash) override { return inner_.findSession(tokenHash); }
+  Result<SessionRecord> findSessionById(std::string_view id) override { return inner_.findSessionById(id); }
+  Result<std::vector<SessionRecord>> listSessions(std::string_view userId) override { return inner_.listSessions(userId); }
+  Status touchSession(std::string_view tokenHash, WallTime at) override { return inner_.touchSession(tokenHash, at); }
+  Status deleteSession(std::string_view tokenHash) override { return inner_.deleteSession(tokenHash); }
+  Status insertApiToken(const ApiTokenRecord& token) override { return inner_.insertApiToken(token); }
+  Result<ApiTokenRecord> findApiToken(std::string_view tokenHash) override { return inner_.findApiToken(tokenHash); }
+  Result<std::vector<ApiTokenRecord>> listApiTokens() override { return inner_.listApiTokens(); }
+  Status touchApiToken(std::string_view id, WallTime at) override { return inner_.touchApiToken(id, at); }
+  Status deleteApiToken(std::string_view id) override { return inner_.deleteApiToken(id); }
+
+ private:
+  void overtake() {
+    if (auto run = std::exchange(meanwhile_, nullptr)) run();
+  }
+
+  AccountStore& inner_;
+  std::function<void()> meanwhile_;
+};
 
 TEST_P(AccountsTest, LoginGivesASessionThatAuthenticates) {
   auto login = accounts_->login("ann", "ann's password", "10.0.0.1");
@@ -417,6 +471,65 @@ TEST_P(AccountsTest, RevokingOneCameraLeavesTheOthers) {
   EXPECT_EQ(accounts_->findUser("vic")->cameras, std::vector<std::string>{"yard"});
   EXPECT_EQ(accounts_->revokeCamera(kCli, "vic", "gate").code(), StatusCode::kNotFound);
   EXPECT_EQ(actions().back(), "permissions_change:admin");
+}
+
+// Two admins change one user at once, one the role, the other whether they
+// are disabled: both changes stay (AUDIT.md "Managing users", invariant 9).
+TEST_P(AccountsTest, TwoAdminsChangingOneUserAtOnceBothKeepTheirChange) {
+  auto session = accounts_->login("vic", "vic's password", "10.0.0.1");
+  ASSERT_TRUE(session);
+  auto other = db().openAnother();  // the other admin, on another node
+  ASSERT_TRUE(other) << other.status().toString();
+  AuditLog otherAudit(**other, clock_);
+  Accounts otherAdmin(**other, otherAudit, clock_);
+  OvertakenStore overtaken(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.changeUser({"bea", "10.0.0.6"}, "vic", std::nullopt, true).isOk());
+  });
+  Accounts admin(overtaken, *audit_, clock_);
+  ASSERT_TRUE(admin.changeUser({"adm", "10.0.0.5"}, "vic", Role::kOperator, std::nullopt).isOk());
+  auto vic = accounts_->findUser("vic");
+  ASSERT_TRUE(vic);
+  EXPECT_EQ(vic->role, Role::kOperator);
+  EXPECT_TRUE(vic->disabled);
+  EXPECT_FALSE(accounts_->authenticate(session->token));
+  // And the other way round: enabled again while promoted.
+  OvertakenStore again(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.changeUser({"bea", "10.0.0.6"}, "vic", Role::kAdmin, std::nullopt).isOk());
+  });
+  Accounts admin2(again, *audit_, clock_);
+  ASSERT_TRUE(admin2.changeUser({"adm", "10.0.0.5"}, "vic", std::nullopt, false).isOk());
+  vic = accounts_->findUser("vic");
+  ASSERT_TRUE(vic);
+  EXPECT_EQ(vic->role, Role::kAdmin);
+  EXPECT_FALSE(vic->disabled);
+}
+
+// Two admins each revoke one of a viewer's cameras at once: both are gone
+// (AUDIT.md "Managing users", invariant 9).
+TEST_P(AccountsTest, TwoRevokesAtOnceBothHold) {
+  ASSERT_TRUE(accounts_->setCameras(kCli, "vic", {"door", "gate", "yard"}).isOk());
+  auto other = db().openAnother();
+  ASSERT_TRUE(other) << other.status().toString();
+  AuditLog otherAudit(**other, clock_);
+  Accounts otherAdmin(**other, otherAudit, clock_);
+  OvertakenStore overtaken(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.revokeCamera({"bea", "10.0.0.6"}, "vic", "yard").isOk());
+  });
+  Accounts admin(overtaken, *audit_, clock_);
+  ASSERT_TRUE(admin.revokeCamera({"adm", "10.0.0.5"}, "vic", "gate").isOk());
+  EXPECT_EQ(accounts_->findUser("vic")->cameras, std::vector<std::string>{"door"});
+  // Each row names the cameras left after its own revoke.
+  auto rows = db().store().auditRows(0, 1000);
+  ASSERT_TRUE(rows && rows->size() >= 2u);
+  EXPECT_EQ(rows->back().detail, R"({"cameras":["door"],"target":"vic"})");
+  EXPECT_EQ((*rows)[rows->size() - 2].detail, R"({"cameras":["door","gate"],"target":"vic"})");
+  // A revoke of what another admin revoked first is NotFound, not a write-back.
+  OvertakenStore late(db().store(), [&] {
+    ASSERT_TRUE(otherAdmin.revokeCamera({"bea", "10.0.0.6"}, "vic", "door").isOk());
+  });
+  Accounts admin2(late, *audit_, clock_);
+  EXPECT_EQ(admin2.revokeCamera({"adm", "10.0.0.5"}, "vic", "door").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(accounts_->findUser("vic")->cameras.empty());
 }
 
 // A database from before users were managed from the UI: opened, it gains

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <nlohmann/json.hpp>
 
 #include <charconv>
 
@@ -229,12 +230,6 @@ SessionRecord readSession(const PgResult& r, int row) {
                        text(r, row, 5), text(r, row, 6), text(r, row, 7), text(r, row, 8)};
 }
 
-// In a transaction changing the users: takes kUsersLockKey, until it ends.
-Status lockUsers(PGconn* conn) {
-  auto r = exec(conn, "lock users", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kUsersLockKey)});
-  return r ? Status::ok() : r.status();
-}
-
 // Whether the user is an enabled admin: a change to one must leave another.
 // NotFound.
 Result<bool> isEnabledAdmin(PGconn* conn, std::string_view id) {
@@ -244,7 +239,17 @@ Result<bool> isEnabledAdmin(PGconn* conn, std::string_view id) {
   return text(*r, 0, 0) == "t";
 }
 
-// After a change to an enabled admin, under lockUsers(): FailedPrecondition
+// The start of a change to user `id` that may leave no admin (updateUser,
+// deleteUser): begins `tx`, takes kUsersLockKey until it ends, and says
+// whether the user is an enabled admin. NotFound.
+Result<bool> beginAdminSensitiveChange(PGconn* conn, Transaction& tx, std::string_view id) {
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  auto locked = exec(conn, "lock users", "SELECT pg_advisory_xact_lock($1)", {std::to_string(kUsersLockKey)});
+  if (!locked) return locked.status();
+  return isEnabledAdmin(conn, id);
+}
+
+// After a change to an enabled admin, under kUsersLockKey: FailedPrecondition
 // when no enabled admin is left (the caller's transaction then rolls back).
 Status checkAnAdminIsLeft(PGconn* conn) {
   auto r = exec(conn, "count admins", R"(SELECT count(*) FROM "user" WHERE role = 'admin' AND NOT disabled)");
@@ -367,19 +372,40 @@ Status PostgresAccessStore::setCameras(std::string_view id, const std::vector<st
   return tx.commit();
 }
 
-Status PostgresAccessStore::updateUser(std::string_view id, Role role, bool disabled) {
+Result<std::vector<std::string>> PostgresAccessStore::revokeCamera(std::string_view id, std::string_view camera) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
   Transaction tx(conn_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
-  VIGIL_RETURN_IF_ERROR(lockUsers(conn_));
-  auto wasAdmin = isEnabledAdmin(conn_, id);
+  auto d = exec(conn_, "delete user camera", "DELETE FROM user_camera WHERE user_id = $1 AND camera_id = $2",
+                {std::string(id), std::string(camera)});
+  if (!d) return d.status();
+  if (std::string_view(PQcmdTuples(d->get())) == "0") return Status::notFound(fmt::format("{} has no such grant", id));
+  auto r = exec(conn_, "select user cameras", "SELECT camera_id FROM user_camera WHERE user_id = $1 ORDER BY camera_id",
+                {std::string(id)});
+  if (!r) return r.status();
+  std::vector<std::string> left;
+  for (int i = 0; i < PQntuples(r->get()); ++i) left.push_back(text(*r, i, 0));
+  VIGIL_RETURN_IF_ERROR(tx.commit());
+  return left;
+}
+
+Status PostgresAccessStore::updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) {
+  std::lock_guard lock(mutex_);
+  VIGIL_RETURN_IF_ERROR(connected());
+  Transaction tx(conn_);
+  auto wasAdmin = beginAdminSensitiveChange(conn_, tx, id);
   if (!wasAdmin) return wasAdmin.status();
-  auto r = exec(conn_, "update user", R"(UPDATE "user" SET role = $1, disabled = $2 WHERE id = $3)",
-                {std::string(roleName(role)), disabled ? "true" : "false", std::string(id)});
+  // exec() passes no NULL: NULLIF turns the empty text of "not given" into
+  // one, and COALESCE keeps the stored value for it.
+  auto r = exec(conn_, "update user",
+                R"(UPDATE "user" SET role = COALESCE(NULLIF($1, ''), role), )"
+                "disabled = COALESCE(NULLIF($2, '')::BOOLEAN, disabled) WHERE id = $3",
+                {role ? std::string(roleName(*role)) : "", disabled ? (*disabled ? "true" : "false") : "",
+                 std::string(id)});
   if (!r) return r.status();
   if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(conn_));
-  if (disabled) {
+  if (disabled.value_or(false)) {
     auto d = exec(conn_, "delete sessions", "DELETE FROM session WHERE user_id = $1", {std::string(id)});
     if (!d) return d.status();
   }
@@ -390,9 +416,7 @@ Status PostgresAccessStore::deleteUser(std::string_view id) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
   Transaction tx(conn_);
-  VIGIL_RETURN_IF_ERROR(tx.begin());
-  VIGIL_RETURN_IF_ERROR(lockUsers(conn_));
-  auto wasAdmin = isEnabledAdmin(conn_, id);
+  auto wasAdmin = beginAdminSensitiveChange(conn_, tx, id);
   if (!wasAdmin) return wasAdmin.status();
   for (const char* sql : {"DELETE FROM session WHERE user_id = $1", "DELETE FROM api_token WHERE user_id = $1",
                           "DELETE FROM user_camera WHERE user_id = $1"}) {
@@ -571,15 +595,21 @@ Result<std::vector<AuditRow>> PostgresAccessStore::auditRows(int64_t afterSeq, s
 Result<std::vector<AuditRow>> PostgresAccessStore::queryAudit(const AuditFilter& filter) {
   std::lock_guard lock(mutex_);
   VIGIL_RETURN_IF_ERROR(connected());
-  // Absent bounds become the widest ones, so one statement serves all filters.
+  // Absent bounds become the widest ones and absent lists '' (NULLIF: no
+  // list), so one statement serves all filters; a list is one JSON array.
   auto r = exec(conn_, "query audit",
-                fmt::format(R"(SELECT {} FROM audit WHERE at >= $1 AND at < $2 AND ($3::text = '' OR "user" = $3) )"
-                            "AND ($4::text = '' OR camera = $4) ORDER BY seq DESC LIMIT $5",
+                fmt::format(R"(SELECT {} FROM audit WHERE at >= $1 AND at < $2 AND seq < $3 )"
+                            R"(AND ($4::text = '' OR "user" = $4) AND ($5::text = '' OR camera = $5) )"
+                            "AND ($6::text = '' OR action IN (SELECT jsonb_array_elements_text(NULLIF($6, '')::jsonb))) "
+                            "AND ($7::text = '' OR camera IN (SELECT jsonb_array_elements_text(NULLIF($7, '')::jsonb))) "
+                            "ORDER BY seq DESC LIMIT $8",
                             kAuditColumns)
                     .c_str(),
                 {std::to_string(filter.start ? filter.start->unixMicros() : INT64_MIN),
-                 std::to_string(filter.end ? filter.end->unixMicros() : INT64_MAX), filter.user, filter.camera,
-                 std::to_string(filter.limit)});
+                 std::to_string(filter.end ? filter.end->unixMicros() : INT64_MAX),
+                 std::to_string(filter.beforeSeq.value_or(INT64_MAX)), filter.user, filter.camera,
+                 filter.actions.empty() ? "" : nlohmann::json(filter.actions).dump(),
+                 filter.cameras ? nlohmann::json(*filter.cameras).dump() : "", std::to_string(filter.limit)});
   if (!r) return r.status();
   return readAuditRows(*r);
 }

@@ -1,6 +1,7 @@
 #include "access/sqlite_store.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include "access/share_row.h"
@@ -101,8 +102,9 @@ class Stmt {
   void bind(int i, int64_t value) { sqlite3_bind_int64(stmt_, i, value); }
   void bind(int i, std::optional<int64_t> value) {
     if (value) bind(i, *value);
-    else sqlite3_bind_null(stmt_, i);
+    else bindNull(i);
   }
+  void bindNull(int i) { sqlite3_bind_null(stmt_, i); }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
   std::string text(int col) const {
@@ -369,20 +371,38 @@ Status SqliteAccessStore::setCameras(std::string_view id, const std::vector<std:
   return tx.commit();
 }
 
-Status SqliteAccessStore::updateUser(std::string_view id, Role role, bool disabled) {
+Result<std::vector<std::string>> SqliteAccessStore::revokeCamera(std::string_view id, std::string_view camera) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  VIGIL_RETURN_IF_ERROR(tx.begin());
+  Stmt d(db_, "DELETE FROM user_camera WHERE user_id = ? AND camera_id = ?");
+  if (!d.prepared()) return sqliteError(db_, "delete user camera");
+  d.bind(1, id);
+  d.bind(2, camera);
+  if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete user camera");
+  if (sqlite3_changes(db_) == 0) return Status::notFound(fmt::format("{} has no such grant", id));
+  auto left = camerasOf(id);
+  if (!left) return left.status();
+  VIGIL_RETURN_IF_ERROR(tx.commit());
+  return left;
+}
+
+Status SqliteAccessStore::updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   VIGIL_RETURN_IF_ERROR(tx.begin());
   auto wasAdmin = isEnabledAdmin(db_, id);
   if (!wasAdmin) return wasAdmin.status();
-  Stmt s(db_, "UPDATE user SET role = ?, disabled = ? WHERE id = ?");
+  // A NULL keeps the stored value: only what is given changes.
+  Stmt s(db_, "UPDATE user SET role = COALESCE(?, role), disabled = COALESCE(?, disabled) WHERE id = ?");
   if (!s.prepared()) return sqliteError(db_, "update user");
-  s.bind(1, roleName(role));
-  s.bind(2, int64_t{disabled});
+  if (role) s.bind(1, roleName(*role));
+  else s.bindNull(1);
+  s.bind(2, disabled ? std::optional<int64_t>(*disabled) : std::nullopt);
   s.bind(3, id);
   if (s.step() != SQLITE_DONE) return sqliteError(db_, "update user");
   if (*wasAdmin) VIGIL_RETURN_IF_ERROR(checkAnAdminIsLeft(db_));
-  if (disabled) {
+  if (disabled.value_or(false)) {
     Stmt d(db_, "DELETE FROM session WHERE user_id = ?");
     d.bind(1, id);
     if (d.step() != SQLITE_DONE) return sqliteError(db_, "delete sessions");
@@ -603,19 +623,28 @@ Result<std::vector<AuditRow>> SqliteAccessStore::auditRows(int64_t afterSeq, siz
 
 Result<std::vector<AuditRow>> SqliteAccessStore::queryAudit(const AuditFilter& filter) {
   std::lock_guard lock(mutex_);
-  // Absent bounds become the widest ones, so one statement serves all filters.
-  Stmt s(db_, fmt::format("SELECT {} FROM audit WHERE at >= ? AND at < ? AND (? = '' OR user = ?) "
-                          "AND (? = '' OR camera = ?) ORDER BY seq DESC LIMIT ?",
+  // Absent bounds become the widest ones and absent lists NULL, so one
+  // statement serves all filters; a list is one JSON array, however long.
+  // "+at": not through the index on at, with which SQLite reads every row
+  // in the range and sorts them all for the limit; walking seq down, it
+  // stops once the limit is met (a page costs the rows up to its oldest).
+  Stmt s(db_, fmt::format("SELECT {} FROM audit WHERE +at >= ?1 AND +at < ?2 AND seq < ?3 AND (?4 = '' OR user = ?4) "
+                          "AND (?5 = '' OR camera = ?5) "
+                          "AND (?6 IS NULL OR action IN (SELECT value FROM json_each(?6))) "
+                          "AND (?7 IS NULL OR camera IN (SELECT value FROM json_each(?7))) ORDER BY seq DESC LIMIT ?8",
                           kAuditColumns)
                   .c_str());
   if (!s.prepared()) return sqliteError(db_, "query audit");
   s.bind(1, filter.start ? filter.start->unixMicros() : INT64_MIN);
   s.bind(2, filter.end ? filter.end->unixMicros() : INT64_MAX);
-  s.bind(3, filter.user);
+  s.bind(3, filter.beforeSeq.value_or(INT64_MAX));
   s.bind(4, filter.user);
   s.bind(5, filter.camera);
-  s.bind(6, filter.camera);
-  s.bind(7, static_cast<int64_t>(filter.limit));
+  if (!filter.actions.empty()) s.bind(6, nlohmann::json(filter.actions).dump());
+  else s.bindNull(6);
+  if (filter.cameras) s.bind(7, nlohmann::json(*filter.cameras).dump());
+  else s.bindNull(7);
+  s.bind(8, static_cast<int64_t>(filter.limit));
   std::vector<AuditRow> rows;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) rows.push_back(readAuditRow(s));

@@ -26,7 +26,8 @@ class SqliteAccessStore final : public AccessStore {
   Result<std::vector<User>> listUsers() override;
   Status setPasswordHash(std::string_view id, std::string_view hash) override;
   Status setCameras(std::string_view id, const std::vector<std::string>& cameras) override;
-  Status updateUser(std::string_view id, Role role, bool disabled) override;
+  Result<std::vector<std::string>> revokeCamera(std::string_view id, std::string_view camera) override;
+  Status updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) override;
   Status deleteUser(std::string_view id) override;
   Status insertSession(const SessionRecord& session) override;
   Result<SessionRecord> findSession(std::string_view tokenHash) override;

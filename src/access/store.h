@@ -86,10 +86,17 @@ class AccountStore {
   // same transaction, so no session outlives a password change.
   virtual Status setPasswordHash(std::string_view id, std::string_view hash) = 0;  // NotFound
   virtual Status setCameras(std::string_view id, const std::vector<std::string>& cameras) = 0;
-  // Sets a user's role and whether they are disabled; disabling deletes
-  // every session of the user in the same transaction. FailedPrecondition
-  // (and nothing changed) when no enabled admin would be left. NotFound.
-  virtual Status updateUser(std::string_view id, Role role, bool disabled) = 0;
+  // Takes one camera from the user's grants with one DELETE, so revokes
+  // made at once never undo each other; returns the cameras left, read in
+  // the same transaction. NotFound when the user has no such grant.
+  virtual Result<std::vector<std::string>> revokeCamera(std::string_view id, std::string_view camera) = 0;
+  // Sets what is given of a user's role and whether they are disabled, in
+  // one transaction; what is not given keeps its stored value, so two
+  // admins changing different fields at once both keep their change.
+  // Disabling deletes every session of the user in the same transaction.
+  // FailedPrecondition (and nothing changed) when no enabled admin would
+  // be left. NotFound.
+  virtual Status updateUser(std::string_view id, std::optional<Role> role, std::optional<bool> disabled) = 0;
   // Deletes the user with their sessions, API tokens and camera grants in
   // one transaction. NotFound; FailedPrecondition for the last enabled admin.
   virtual Status deleteUser(std::string_view id) = 0;
@@ -134,7 +141,12 @@ struct AuditFilter {
   std::optional<WallTime> end;    // at < end
   std::string user;               // empty: any
   std::string camera;             // empty: any
-  size_t limit = 1000;            // newest rows first when more match
+  // Only rows of these kinds (AuditRow::action); empty: any.
+  std::vector<std::string> actions;
+  // Only rows about one of these cameras (an empty list: none); unset: any.
+  std::optional<std::vector<std::string>> cameras;
+  std::optional<int64_t> beforeSeq;  // seq < beforeSeq: the page after the row of that seq
+  size_t limit = 1000;               // newest rows first when more match
 };
 
 // Builds the row to append from the chain's last row (nullptr when the

@@ -104,6 +104,29 @@ url = "rtsp://h/y"
               HasSubstr("vigil.toml:6: camera[0].zone[0].polygon: each point must be [x, y] with x and y in 0..1"));
 }
 
+// [onvif] and a [[camera]]'s `onvif` key are onvif's (onvif/config.h).
+TEST(Config, OnvifKeysAreRead) {
+  auto c = parseConfig(R"([onvif]
+discovery = "127.0.0.1:3702"
+[[camera]]
+id = "gate"
+url = "rtsp://h/x"
+onvif = "http://h/onvif/device_service"
+[[camera]]
+id = "yard"
+url = "rtsp://h/y"
+)",
+                       "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->onvif.discovery.toString(), "127.0.0.1:3702");
+  ASSERT_EQ(c->cameraOnvif.size(), 1u);
+  EXPECT_EQ(c->cameraOnvif.at("gate").deviceUrl, "http://h/onvif/device_service");
+  EXPECT_EQ(parseConfig("", "vigil.toml")->onvif.discovery.toString(), "239.255.255.250:3702");
+  EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nonvif = \"rtsp://h/\"\n"),
+            "vigil.toml:4: camera[0].onvif: must be an http:// URL");
+  EXPECT_THAT(errorOf("[onvif]\ndiscovery = \"nowhere\"\n"), HasSubstr("vigil.toml:2: onvif.discovery: must be ADDR:PORT"));
+}
+
 // A privacy mask needs no detection (issue 16 item 5).
 TEST(Config, MasksAreReadWithoutDetection) {
   auto c = parseConfig(R"([[camera]]

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "access/node_key.h"
@@ -192,13 +193,23 @@ std::vector<camera::CameraStatus> NodeCameras::statuses() const {
   if (attached_.node) out = attached_.node->cameraStatuses();
   for (camera::CameraStatus& s : out) s.managedBy = file_.contains(s.id) ? kManagedByFile : kManagedByUi;
   for (const auto& [id, c] : stored_) {
-    if (c.enabled) continue;
+    // Enabled but not running: between the removal and the addition of
+    // an update (Node::removeCamera's grace period), it is connecting.
+    const std::string& cameraId = id;  // a structured binding cannot be captured
+    if (c.enabled &&
+        std::any_of(out.begin(), out.end(), [&](const camera::CameraStatus& s) { return s.id == cameraId; })) {
+      continue;
+    }
+    // Disabled but still running: within Node::removeCamera's grace period.
+    std::erase_if(out, [&](const camera::CameraStatus& s) { return s.id == cameraId; });
     camera::CameraStatus s;
     s.id = id;
     s.name = c.table.value("name", id);
-    s.state = camera::CameraState::kStopped;
-    s.reason = "disabled";
-    s.reasonCode = camera::ReasonCode::kDisabled;
+    s.state = c.enabled ? camera::CameraState::kConnecting : camera::CameraState::kStopped;
+    if (!c.enabled) {
+      s.reason = "disabled";
+      s.reasonCode = camera::ReasonCode::kDisabled;
+    }
     s.managedBy = kManagedByUi;
     out.push_back(std::move(s));
   }

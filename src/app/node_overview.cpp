@@ -68,7 +68,10 @@ std::vector<http::OverviewCamera> NodeOverview::cameras() {
   const Slow& slow = this->slow();
   std::vector<http::OverviewCamera> out;
   for (const camera::CameraStatus& c : cameras) {
-    http::OverviewCamera row{c.id, c.name, c.state == camera::CameraState::kStreaming, recordingNow(c)};
+    http::OverviewCamera row{.id = c.id,
+                             .name = c.name,
+                             .online = c.state == camera::CameraState::kStreaming,
+                             .recording = recordingNow(c)};
     if (auto r = slow.rates.find(c.id); r != slow.rates.end()) std::tie(row.rate7d, row.rate30d) = r->second;
     out.push_back(std::move(row));
   }

@@ -48,10 +48,10 @@ nlohmann::json sessionJson(const access::SessionRecord& s, const access::Princip
 namespace {
 
 constexpr size_t kMaxAuditRows = 10000;
-// ?remote=true picks the looks from other tiers out of at most this many
-// of the newest rows that match the other filters (the store filters by
-// columns; "remote" is in a row's detail).
-constexpr size_t kRemoteLookScan = 20000;
+// What the store cannot filter by (a row's detail: ?remote=true; whether
+// a camera exists) is picked out of at most this many of the newest rows
+// that match the store's filters.
+constexpr size_t kAuditScan = 20000;
 constexpr size_t kMaxCamerasPerUser = 1000;
 
 const char* kClearCookie = "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
@@ -237,10 +237,12 @@ bool isValidAuditUser(std::string_view user) {
 }
 
 // The rows that match `filter` and `keep`, newest first, at most
-// filter.limit of them, picked from the newest kRemoteLookScan rows that
-// match `filter` (the store filters by columns only). When fewer than
-// asked were found and the scan was cut, the header Vigil-Searched-From
-// names the oldest row searched: older rows need an earlier `end`.
+// filter.limit of them, read page by page from the newest, over at most
+// kAuditScan rows that match `filter` (the store filters by columns,
+// `keep` by the rest). The first page is the rows asked for, so when the
+// store's filter says it all one page does. When fewer than asked were
+// found and the scan was cut, the header Vigil-Searched-From names the
+// oldest row searched: older rows need an earlier `end`.
 struct Picked {
   std::vector<access::AuditRow> rows;
   std::optional<WallTime> searchedFrom;
@@ -248,26 +250,39 @@ struct Picked {
 Result<Picked> pickRows(access::AuditLog& audit, access::AuditFilter filter,
                         const std::function<bool(const access::AuditRow&)>& keep) {
   const size_t wanted = filter.limit;
-  filter.limit = kRemoteLookScan;
-  auto rows = audit.query(filter);
-  if (!rows) return rows.status();
   Picked picked;
-  for (access::AuditRow& r : *rows) {
-    if (picked.rows.size() == wanted) break;
-    if (keep(r)) picked.rows.push_back(std::move(r));
+  size_t scanned = 0;
+  for (size_t page = std::max<size_t>(wanted, 1);; page *= 2) {
+    filter.limit = std::min(page, kAuditScan - scanned);
+    auto rows = audit.query(filter);
+    if (!rows) return rows.status();
+    scanned += rows->size();
+    const bool more = rows->size() == filter.limit;  // older rows may match too
+    if (more) filter.beforeSeq = rows->back().seq;
+    const WallTime oldest = rows->empty() ? WallTime() : rows->back().at;
+    for (access::AuditRow& r : *rows) {
+      if (picked.rows.size() == wanted) return picked;
+      if (keep(r)) picked.rows.push_back(std::move(r));
+    }
+    if (picked.rows.size() == wanted || !more) return picked;
+    if (scanned == kAuditScan) {
+      picked.searchedFrom = oldest;
+      return picked;
+    }
   }
-  if (picked.rows.size() < wanted && rows->size() == kRemoteLookScan) picked.searchedFrom = rows->back().at;
-  return picked;
 }
 
 // The kinds of row that are looks at a camera: what a user who is not an
 // admin reads of the log (design/AUDIT.md "Who looked at my cameras").
-bool isLook(std::string_view action) {
+const std::vector<std::string>& lookKinds() {
   namespace k = access::audit_kind;
-  for (std::string_view look : {k::kLiveStart, k::kLiveStop, k::kLiveHls, k::kPlayback, k::kExport, k::kSnapshot, k::kRefused}) {
-    if (action == look) return true;
-  }
-  return false;
+  static const std::vector<std::string> kinds{k::kLiveStart, k::kLiveStop, k::kLiveHls, k::kPlayback,
+                                              k::kExport,    k::kSnapshot, k::kRefused};
+  return kinds;
+}
+
+bool isLook(std::string_view action) {
+  return std::find(lookKinds().begin(), lookKinds().end(), action) != lookKinds().end();
 }
 
 // Why another user's live view ended, when an admin's change to that
@@ -293,7 +308,15 @@ Response auditAnswer(const Request& req, access::AuditLog& audit, const CameraGa
   if (!admin && !filter.camera.empty()) {
     if (Status s = gate.admit(*req.principal, filter.camera); !s.isOk()) return errorResponse(s);
   }
-  auto picked = pickRows(audit, filter, [&](const access::AuditRow& r) {
+  // The store keeps to the looks at the cameras the user may see, as far
+  // as its columns tell (a viewer's grants); `keep` checks each row again,
+  // and that the camera exists.
+  access::AuditFilter looks = filter;
+  if (!admin) {
+    looks.actions = lookKinds();
+    if (!req.principal->hasRole(access::Role::kOperator)) looks.cameras = req.principal->cameras;
+  }
+  auto picked = pickRows(audit, looks, [&](const access::AuditRow& r) {
     if (remoteOnly && !isRemoteLook(r)) return false;
     return admin || (isLook(r.action) && !r.camera.empty() && gate.visible(*req.principal, r.camera));
   });

@@ -11,15 +11,14 @@ std::chrono::seconds RateLimit::admit(const std::string& address, Clock::time_po
     nodeCount_ = 0;
     counts_.clear();
   }
-  auto wait = [&] {
-    const auto left = std::chrono::ceil<std::chrono::seconds>(windowStart_ + options_.window - now);
-    return std::max(left, std::chrono::seconds(1));
-  };
-  if (nodeCount_ >= options_.perNode) return wait();
+  // Until the window ends, when refused.
+  const auto wait =
+      std::max(std::chrono::ceil<std::chrono::seconds>(windowStart_ + options_.window - now), std::chrono::seconds(1));
+  if (nodeCount_ >= options_.perNode) return wait;
   auto it = counts_.find(address);
   if (it == counts_.end() && counts_.size() < options_.maxAddresses) it = counts_.emplace(address, 0).first;
   if (it != counts_.end()) {
-    if (it->second >= options_.perAddress) return wait();
+    if (it->second >= options_.perAddress) return wait;
     ++it->second;
   }
   ++nodeCount_;

@@ -23,6 +23,10 @@ std::string_view sessionFailure(std::string_view reason) {
 
 }  // namespace
 
+int64_t rangeEnd(WallTime from, WallTime to, WallTime now) {
+  return std::max(from.unixMicros(), std::min(to.unixMicros(), now.unixMicros()));
+}
+
 std::optional<std::string> outageNow(const camera::CameraStatus& status, const std::optional<std::string>& open) {
   switch (status.state) {
     case camera::CameraState::kStreaming:
@@ -39,29 +43,36 @@ std::optional<std::string> outageNow(const camera::CameraStatus& status, const s
   return open;
 }
 
-CameraHealth cameraHealth(std::span<const Interval> counted, std::span<const Outage> outages, WallTime from, WallTime to,
-                          WallTime now) {
+ClippedOutages clipOutages(std::span<const Outage> outages, WallTime from, WallTime to, WallTime now) {
   const int64_t lo = from.unixMicros();
-  const int64_t hi = std::max(lo, std::min(to.unixMicros(), now.unixMicros()));
-  CameraHealth out;
-  int64_t countedUs = 0;
-  for (const Interval& i : counted) countedUs += std::max<int64_t>(0, std::min(i.end, hi) - std::max(i.start, lo));
-  int64_t outageUs = 0;
-  std::vector<Outage> listed;
+  const int64_t hi = rangeEnd(from, to, now);
+  ClippedOutages out;
   for (const Outage& o : outages) {
     const int64_t start = std::max(o.start.unixMicros(), lo);
     const int64_t end = std::min(o.end.unixMicros(), hi);
     if (end <= start) continue;
-    outageUs += end - start;
-    listed.push_back({WallTime::fromUnixMicros(start), WallTime::fromUnixMicros(end), o.reason,
-                      o.ongoing && end == o.end.unixMicros()});
+    ++out.count;
+    out.micros += end - start;
+    out.latest.push_back({WallTime::fromUnixMicros(start), WallTime::fromUnixMicros(end), o.reason,
+                          o.ongoing && end == o.end.unixMicros()});
   }
+  const size_t keep = std::min(out.latest.size(), kMaxListedOutages);
+  out.latest.erase(out.latest.begin(), out.latest.end() - static_cast<ptrdiff_t>(keep));
+  return out;
+}
+
+CameraHealth cameraHealth(std::span<const Interval> counted, ClippedOutages outages, WallTime from, WallTime to,
+                          WallTime now) {
+  const int64_t lo = from.unixMicros();
+  const int64_t hi = rangeEnd(from, to, now);
+  CameraHealth out;
+  int64_t countedUs = 0;
+  for (const Interval& i : counted) countedUs += std::max<int64_t>(0, std::min(i.end, hi) - std::max(i.start, lo));
   out.countedSeconds = static_cast<double>(countedUs) / 1e6;
-  out.onlineSeconds = static_cast<double>(countedUs - outageUs) / 1e6;
+  out.onlineSeconds = static_cast<double>(countedUs - outages.micros) / 1e6;
   if (countedUs > 0) out.onlineRate = out.onlineSeconds / out.countedSeconds;
-  const size_t keep = std::min(listed.size(), kMaxListedOutages);
-  out.outagesOmitted = static_cast<int64_t>(listed.size() - keep);
-  out.outages.assign(listed.end() - static_cast<ptrdiff_t>(keep), listed.end());
+  out.outagesOmitted = outages.count - static_cast<int64_t>(outages.latest.size());
+  out.outages = std::move(outages.latest);
   return out;
 }
 
@@ -81,7 +92,7 @@ CameraHealth remoteCameraHealth(std::span<const link::HealthTransition> history,
       outages.push_back({history[i].at, WallTime::fromUnixMicros(end), std::string(kOffline), last});
     }
   }
-  return cameraHealth(counted, outages, from, to, now);
+  return cameraHealth(counted, clipOutages(outages, from, to, now), from, to, now);
 }
 
 }  // namespace vigil::uptime

@@ -55,10 +55,24 @@ struct Interval {
   int64_t start;  // Unix µs
   int64_t end;
 };
+
+// The end of a range asked for [from, to): `to`, but neither after now
+// nor before `from`.
+int64_t rangeEnd(WallTime from, WallTime to, WallTime now);
+
+// A camera's outages over a range, each clipped to it: how many, how long
+// in all, and the latest kMaxListedOutages of them, in order.
+struct ClippedOutages {
+  int64_t count = 0;
+  int64_t micros = 0;
+  std::vector<Outage> latest;
+};
+// `outages` (in order, disjoint) clipped to [from, min(to, now)).
+ClippedOutages clipOutages(std::span<const Outage> outages, WallTime from, WallTime to, WallTime now);
+
 // From the times the camera counts (`counted`, in order, disjoint) and its
-// outages (in order, disjoint, each within a counted interval), over
-// [from, to).
-CameraHealth cameraHealth(std::span<const Interval> counted, std::span<const Outage> outages, WallTime from, WallTime to,
+// outages (each within a counted interval) clipped to [from, to).
+CameraHealth cameraHealth(std::span<const Interval> counted, ClippedOutages outages, WallTime from, WallTime to,
                           WallTime now);
 
 // A remote camera's health from its transitions as its parent keeps them

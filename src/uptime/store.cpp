@@ -1,5 +1,7 @@
 #include "uptime/store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "base/log.h"
@@ -176,26 +178,48 @@ std::map<std::pair<std::string, std::string>, uint64_t> UptimeStore::outagesOpen
 Result<CameraHealth> UptimeStore::health(const std::string& camera, WallTime from, WallTime to) {
   MutexLock lock(mutex_);
   const WallTime now = clock_.now();
-  const int64_t hi = std::min(to.unixMicros(), now.unixMicros());
+  const int64_t lo = from.unixMicros();
+  const int64_t hi = rangeEnd(from, to, now);
   // Each open one (end NULL) lasts until now.
   SqlQuery periods(db_,
                    "SELECT start, end FROM configured WHERE camera = ? AND start < ? AND (end IS NULL OR end > ?) "
                    "ORDER BY start");
-  periods.bind(camera).bind(hi).bind(from.unixMicros());
+  periods.bind(camera).bind(hi).bind(lo);
   auto counted = link::readRows<Interval>(periods, [&]() -> Result<Interval> {
     return Interval{periods.integer(0), periods.time(1).value_or(now).unixMicros()};
   });
   if (!counted) return counted.status();
-  SqlQuery q(db_,
-             "SELECT start, end, reason FROM outage WHERE camera = ? AND start < ? AND (end IS NULL OR end > ?) "
-             "ORDER BY start, id");
-  q.bind(camera).bind(hi).bind(from.unixMicros());
-  auto outages = link::readRows<Outage>(q, [&]() -> Result<Outage> {
-    const auto end = q.time(1);
-    return Outage{WallTime::fromUnixMicros(q.integer(0)), end.value_or(now), q.text(2), !end};
+  // The outages within [?2, ?3), each clipped to it (an open one lasts
+  // until now, ?4), are summed up and the latest listed by SQLite: a long
+  // range reads kMaxListedOutages rows, not all. A camera's outages never
+  // overlap, so of those begun before the range only the last can reach
+  // into it: the index is read from there.
+  constexpr const char* kWithin =
+      " FROM outage WHERE camera = ?1 AND start < ?3 AND start >= "
+      "COALESCE((SELECT MAX(start) FROM outage WHERE camera = ?1 AND start < ?2), ?2) "
+      "AND MIN(COALESCE(end, ?4), ?3) > MAX(start, ?2)";
+  ClippedOutages outages;
+  SqlQuery totals(db_, fmt::format("SELECT count(*), COALESCE(SUM(MIN(COALESCE(end, ?4), ?3) - MAX(start, ?2)), 0){}",
+                                   kWithin)
+                           .c_str());
+  totals.bind(camera).bind(lo).bind(hi).bind(now.unixMicros());
+  auto row = totals.next();
+  if (!row) return row.status();
+  outages.count = totals.integer(0);
+  outages.micros = totals.integer(1);
+  // Still open and not cut by the range's end: ongoing.
+  SqlQuery latest(db_, fmt::format("SELECT MAX(start, ?2), MIN(COALESCE(end, ?4), ?3), reason, end IS NULL AND ?3 = ?4{} "
+                                   "ORDER BY start DESC, id DESC LIMIT ?5",
+                                   kWithin)
+                           .c_str());
+  latest.bind(camera).bind(lo).bind(hi).bind(now.unixMicros()).bind(static_cast<int64_t>(kMaxListedOutages));
+  auto listed = link::readRows<Outage>(latest, [&]() -> Result<Outage> {
+    return Outage{WallTime::fromUnixMicros(latest.integer(0)), WallTime::fromUnixMicros(latest.integer(1)),
+                  latest.text(2), latest.integer(3) != 0};
   });
-  if (!outages) return outages.status();
-  return cameraHealth(*counted, *outages, from, to, now);
+  if (!listed) return listed.status();
+  outages.latest.assign(listed->rbegin(), listed->rend());
+  return cameraHealth(*counted, std::move(outages), from, to, now);
 }
 
 }  // namespace vigil::uptime

@@ -159,6 +159,56 @@ TEST_F(UptimeStoreTest, ACrashEndsWhatWasOpenAtTheLastHeartbeatAndTheNodeIsDownU
   EXPECT_EQ(h->outages[0], (Outage{at(150), at(200), "connecting", true}));
 }
 
+// A long range of many outages: all of them count, the latest 1000 are
+// listed and the rest counted as omitted; SQLite sums them up and reads
+// only those listed (UPTIME.md invariant 16).
+TEST_F(UptimeStoreTest, ALongRangeSumsUpEveryOutageAndListsTheLatestThousand) {
+  auto store = open();
+  ASSERT_TRUE(store->start({"door"}).isOk());
+  ASSERT_TRUE(store->set("door", std::nullopt).isOk());
+  {
+    // 2500 outages of 2 s, every 4 s from 10 s, written behind the store's back in one transaction.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "uptime.db").string().c_str(), &db), SQLITE_OK);
+    std::string sql = "BEGIN;";
+    for (int i = 0; i < 2500; ++i) {
+      sql += "INSERT INTO outage (camera, start, end, reason) VALUES ('door', " +
+             std::to_string(at(10 + 4 * i).unixMicros()) + ", " + std::to_string(at(12 + 4 * i).unixMicros()) +
+             ", 'no_media');";
+    }
+    sql += "COMMIT;";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  advanceTo(10010);
+  ASSERT_TRUE(store->set("door", "auth_failed").isOk());
+  advanceTo(10020);
+
+  auto h = store->health("door", at(0), at(20000));
+  ASSERT_TRUE(h) << h.status().toString();
+  EXPECT_EQ(h->countedSeconds, 10020);
+  EXPECT_EQ(h->onlineSeconds, 10020 - 2500 * 2 - 10);
+  ASSERT_EQ(h->outages.size(), kMaxListedOutages);
+  EXPECT_EQ(h->outagesOmitted, 2501 - 1000);
+  EXPECT_EQ(h->outages.front(), (Outage{at(10 + 4 * 1501), at(12 + 4 * 1501), "no_media", false}));
+  EXPECT_EQ(h->outages.back(), (Outage{at(10010), at(10020), "auth_failed", true}));
+
+  // A range that begins inside an outage: that one is clipped, not lost.
+  h = store->health("door", at(11), at(19));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->countedSeconds, 8);
+  EXPECT_EQ(h->onlineSeconds, 4);
+  EXPECT_EQ(h->outagesOmitted, 0);
+  EXPECT_EQ(h->outages, (std::vector<Outage>{{at(11), at(12), "no_media", false},
+                                             {at(14), at(16), "no_media", false},
+                                             {at(18), at(19), "no_media", false}}));
+  // An open outage cut by the range's end is not ongoing there.
+  h = store->health("door", at(10015), at(10018));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->outages, (std::vector<Outage>{{at(10015), at(10018), "auth_failed", false}}));
+  EXPECT_EQ(h->onlineRate, 0.0);
+}
+
 TEST_F(UptimeStoreTest, ARecorderStoppedCleanlyBeatsAtItsStopSoNothingIsLost) {
   std::vector<camera::CameraStatus> cameras{status(camera::CameraState::kConnecting)};
   {

@@ -250,7 +250,11 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
     setError("");
     setProbe(null);
     try {
-      setProbe(await api.probeCamera(by === "url" ? { url, username, password } : { address, username, password }));
+      // Empty fields left out: the API takes none empty.
+      const given = Object.fromEntries(
+        Object.entries(by === "url" ? { url, username, password } : { address, username, password }).filter(([, v]) => v !== ""),
+      );
+      setProbe(await api.probeCamera(given));
     } catch (e) {
       setError(message(e));
     }

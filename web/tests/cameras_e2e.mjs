@@ -21,6 +21,8 @@ const START = 180_000;
 const SHOWN = 60_000; // a page's content, from a sanitized build on a loaded machine
 
 const run = nodesRun("vigil-cameras-e2e-");
+// The last day to an hour from now: every recording of the test.
+const range = () => `start=${new Date(Date.now() - 86_400_000).toISOString()}&end=${new Date(Date.now() + 3_600_000).toISOString()}`;
 
 test("an admin adds a camera by URL with a preview, edits, disables and deletes it", { timeout: 600_000 }, async () => {
   const testcam = new Child(vigilBinary(), ["testcam", "--listen", "127.0.0.1:0", "--streams", "2", "--size", "320x180", "--fps", "10"]);
@@ -51,7 +53,9 @@ test("an admin adds a camera by URL with a preview, edits, disables and deletes 
   await form.locator('input[type=radio][value="url"]').check();
   await form.locator(".field.url input").fill(`${camUrl}/cam/1`);
   await form.locator("button.probe").click();
-  await form.locator(".probe-result img.preview").waitFor({ timeout: SHOWN });
+  await form.locator(".probe-result img.preview").waitFor({ timeout: SHOWN }).catch(async (e) => {
+    throw new Error(`no preview: the form says "${await form.textContent()}"; ${e.message}`);
+  });
   assert.match(await form.locator(".probe-result img.preview").getAttribute("src"), /^data:image\/jpeg;base64,/);
   assert.ok(await form.locator(".probe-result img.preview").evaluate((img) => img.complete && img.naturalWidth > 0),
     "the preview decodes");
@@ -81,7 +85,7 @@ test("an admin adds a camera by URL with a preview, edits, disables and deletes 
 
   // Disabled: stopped, said so on its tile, its recordings kept.
   await waitFor("the yard recorded", async () => {
-    const r = await house.call("GET", `/api/v1/cameras/yard/recordings?start=2020-01-01T00:00:00Z&end=2100-01-01T00:00:00Z`);
+    const r = await house.call("GET", `/api/v1/cameras/yard/recordings?${range()}`);
     return r.status === 200 && r.body.length > 0;
   }, SHOWN, 1000);
   await yard.locator("button.disable").click();
@@ -89,7 +93,7 @@ test("an admin adds a camera by URL with a preview, edits, disables and deletes 
   await waitFor("the yard disabled", async () => (await yard.getAttribute("data-state")) === "disabled", SHOWN);
   await page.goto(`${house.url}#/`);
   await page.locator('.tile[data-camera="yard"] .badge.disabled').waitFor({ timeout: SHOWN });
-  const kept = await house.call("GET", `/api/v1/cameras/yard/recordings?start=2020-01-01T00:00:00Z&end=2100-01-01T00:00:00Z`);
+  const kept = await house.call("GET", `/api/v1/cameras/yard/recordings?${range()}`);
   assert.equal(kept.status, 200);
   assert.ok(kept.body.length > 0, "a disabled camera's recordings stay");
 

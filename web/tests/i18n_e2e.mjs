@@ -246,7 +246,7 @@ test("every page of a household and a village in zh-CN shows no English; the swi
   assert.equal((await village.call("PUT", "/api/v1/register/settings", { open: true, run_by: "柳村村委会" })).status, 200);
   const resident = await newPage({ viewport: { width: 390, height: 844 } });
   await waitFor("the door in the village's register", async () => {
-    await resident.goto(`${village.url}/register`);
+    await resident.goto(`${village.url}register`);
     await resident.waitForSelector(".register main h1", { timeout: SHOWN });
     return (await resident.$$(".register-camera")).length === 1;
   }, LINK_UP, 1000);

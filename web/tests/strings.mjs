@@ -71,7 +71,8 @@ const latinWords = (s) => s.match(/[A-Za-z]{2,}/g) ?? [];
 
 // Entries the same in both languages on purpose: codes and placeholders
 // in Latin letters.
-const kSameInBoth = ["networkText.pastePlaceholder", "networkText.codePlaceholder"];
+const kSameInBoth = ["networkText.pastePlaceholder", "networkText.codePlaceholder",
+  ...[1, 2, 3, 4, 5].map((i) => `overviewText.units.${i}`)]; // KB, MB...: the same symbols in Chinese
 
 // What the Chinese UI may not show: each English fragment the Chinese
 // tables do not also use, and the Latin words they do use. An entry whose
