@@ -235,7 +235,7 @@ TEST(Config, AccessDatabaseMustBeAPostgresUri) {
             "vigil.toml:2: access.database: must be a postgresql:// URI");
   EXPECT_EQ(errorOf("[access]\nurl = \"x\"\n"),
             "vigil.toml:2: access.url: unknown key (allowed: database, session_lifetime_s, session_idle_s, "
-            "password_checks_per_second)");
+            "device_idle_s, password_checks_per_second)");
 }
 
 TEST(Config, SessionTimesAndLiveViewCaps) {

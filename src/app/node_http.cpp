@@ -179,6 +179,7 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
          .remove = [managed, by](const std::string& id, bool deleteRecordings,
                                  const By& b) { return managed->remove(id, deleteRecordings, by(b)); },
          .probe = [&loops](const http::CameraAdminRoutesContext::Probe& probe) { return probeCamera(loops, probe); }});
+  }
   if (NodeAlerts* alerts = options.alerts) http::addAlertRoutes(*server, [alerts] { return alerts->open(); });
   if (NodeRegister* reg = options.publicRegister) {
     http::addRegisterRoutes(
