@@ -99,9 +99,15 @@ export interface ProbedStream {
   fps: number;
   audio: boolean;
 }
+export interface ProbeFailure {
+  ok: false;
+  reason_code: string;
+  error: string;
+}
+// `sub`: null when none was found, a failure when a sub_url given does not answer.
 export type CameraProbe =
-  | { ok: true; url: string; sub_url?: string; main: ProbedStream; sub: ProbedStream | null; preview: string | null }
-  | { ok: false; reason_code: string; error: string };
+  | { ok: true; url: string; sub_url?: string; main: ProbedStream; sub: ProbedStream | ProbeFailure | null; preview: string | null }
+  | ProbeFailure;
 
 // A detection event (GET /api/v1/events; design/DETECT.md "Events"):
 // times RFC 3339, end null while it lasts, box [x, y, w, h] in 0..1 of
