@@ -4,8 +4,9 @@ with one camera from `vigil testcam`, `[alerts] camera_offline_after = 2`,
 and a mosquitto broker. The test camera killed: one "raised" alert on
 MQTT (`vigil/house-1/alert`) once the camera has been offline 2 s, shown
 by GET /api/v1/alerts, and no other while it stays down (a reminder
-only every `remind_every`); the camera back: one "resolved", and the
-alert is gone from the API."""
+only every `remind_every`), nor after the household restarts; the camera
+back: one "resolved", and the alert is gone from the API. A village's
+desk is told of its households' cameras shared with it, and of no other."""
 import json
 import os
 import time
@@ -82,6 +83,17 @@ class AlertsTest(NodesTestCase):
             time.sleep(0.5)
         self.assertEqual(len(self.alerts(killed)), 1, self.alerts(killed))
 
+        # Restarted while the camera is still down: the alert is the same
+        # episode (kept in alerts.db), neither raised again nor forgotten.
+        house.stop()
+        house.start()
+        wait_until("the door's alert open again after the restart",
+                   lambda: [a["since"] for a in house.api("GET", "/api/v1/alerts")[1]] == [raised["since"]], ARRIVED)
+        deadline = time.monotonic() + 8  # past camera_offline_after and a few polls
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+        self.assertEqual(len(self.alerts(killed)), 1, self.alerts(killed))
+
         self.cam = testcam(self.cam_port)  # back on the same address
         wait_until("the door's alert resolved on MQTT", lambda: len(self.alerts(killed)) == 2, ARRIVED)
         resolved = self.alerts(killed)[1]
@@ -94,6 +106,32 @@ class AlertsTest(NodesTestCase):
         token = house.api("POST", "/api/v1/login", {"user": "kid", "password": "a long password for kid"})[1]["token"]
         house.token = token
         self.assertEqual(house.api("GET", "/api/v1/alerts")[0], 403)
+
+    def test_the_village_desk_is_told_of_a_household_camera_shared_with_it(self):
+        village = self.node("village-1", "village")
+        house = self.node("house-1", "household", cameras=["door", "porch"],
+                          camera_url=f"rtsp://127.0.0.1:{self.cam_port}/cam/0")
+        with open(village.config, "a") as f:
+            f.write("\n[alerts]\ncamera_offline_after = 2\n")
+        self.linked(village, house)
+        # Only the door is shared with the village; the porch is not its business.
+        status, body = house.api("PUT", "/api/v1/cameras/door/shares", [{"tier": "village", "rights": ["live"]}])
+        self.assertEqual(status, 200, body)
+        wait_until("the door listed and streaming at the village",
+                   lambda: any(c["id"] == "house-1.door" and c["online"]
+                               for c in village.api("GET", "/api/v1/cameras")[1]), ARRIVED)
+        self.assertEqual(village.api("GET", "/api/v1/alerts"), (200, []))
+
+        self.cam.stop()  # both of the household's cameras go dark
+        self.cam = None
+        alerts, _ = wait_until("the door's alert at the village",
+                               lambda: (a := village.api("GET", "/api/v1/alerts")[1]) and a, ARRIVED)
+        self.assertEqual([(a["kind"], a["subject"]) for a in alerts], [("camera_offline", "house-1.door")], alerts)
+        self.assertIn("The door", alerts[0]["detail"])
+
+        self.cam = testcam(self.cam_port)
+        wait_until("the village's alert resolved", lambda: village.api("GET", "/api/v1/alerts") == (200, []), ARRIVED)
+
 
 
 if __name__ == "__main__":

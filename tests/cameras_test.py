@@ -7,6 +7,7 @@ Cameras of the config file are refused with 409. The probe says what a
 stream is, with a preview, and why not in a word."""
 import glob
 import os
+import re
 import sqlite3
 import time
 import unittest
@@ -166,6 +167,27 @@ class CamerasFromTheApi(unittest.TestCase):
             if name.startswith("cameras.db"):
                 with open(os.path.join(self.data, name), "rb") as f:
                     self.assertNotIn(SECRET.encode(), f.read(), name)
+
+    def test_a_change_within_the_last_ones_stop_is_not_overtaken(self):
+        # A rename restarts the camera after a grace period of 500 ms; a
+        # disable sent within it must win (the rename's restart used to
+        # bring the camera back, running while shown disabled, and a
+        # delete then left it listed and online for good).
+        status, _, added = self.api("POST", "/api/v1/cameras", {"id": "yard", "url": f"{self.base}/cam/1"})
+        self.assertEqual(status, 201, added)
+        self.wait("the yard streaming", lambda: (self.camera("yard") or {}).get("online"))
+        table = {"id": "yard", "url": f"{self.base}/cam/1"}
+        status, _, body = self.api("PUT", "/api/v1/cameras/yard", {**table, "name": "Back yard"})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.api("PUT", "/api/v1/cameras/yard", {**table, "name": "Back yard", "enabled": False})
+        self.assertEqual(status, 200, body)
+        self.serve.wait_for_line(r"node\.camera_removed .*camera=yard", stream="stderr")
+        time.sleep(2)  # the rename's restart, had it come, is logged by then
+        added_lines = [line for line in self.serve.stderr_lines if re.search(r"node\.camera_added .*camera=yard", line)]
+        self.assertEqual(len(added_lines), 1, added_lines)
+        status, _, body = self.api("DELETE", "/api/v1/cameras/yard")
+        self.assertEqual(status, 200, body)
+        self.assertIsNone(self.camera("yard"))
 
     def test_probe(self):
         status, _, probe = self.api("POST", "/api/v1/cameras/probe", {"url": f"{self.base}/cam/1"})

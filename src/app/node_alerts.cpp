@@ -15,6 +15,12 @@ constexpr auto kPeriod = std::chrono::seconds(2);
 constexpr std::string_view kAlertTopic = "alert";
 constexpr std::string_view kAlertOpenTopic = "alert/open";
 
+// Neither streaming nor stopped on purpose (disabled).
+bool isDown(std::string_view cameraState) {
+  return cameraState != camera::cameraStateName(camera::CameraState::kStreaming) &&
+         cameraState != camera::cameraStateName(camera::CameraState::kStopped);
+}
+
 }  // namespace
 
 std::string alertChangeJson(const uptime::AlertChange& c) {
@@ -29,10 +35,12 @@ std::string alertChangeJson(const uptime::AlertChange& c) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-NodeAlerts::NodeAlerts(const uptime::AlertConfig& config, AlertSources sources, notify::Notifier* notifier)
+NodeAlerts::NodeAlerts(const uptime::AlertConfig& config, AlertSources sources, notify::Notifier* notifier,
+                       uptime::AlertStore* kept)
     : config_(config),
       sources_(std::move(sources)),
       notifier_(notifier),
+      kept_(kept),
       alerts_({.delay = {{uptime::alert_kind::kCameraOffline, config.cameraOfflineAfter},
                          {uptime::alert_kind::kLinkDown, config.linkDownAfter}},
                .remindEvery = config.remindEvery}) {}
@@ -40,7 +48,17 @@ NodeAlerts::NodeAlerts(const uptime::AlertConfig& config, AlertSources sources, 
 NodeAlerts::~NodeAlerts() { stop(); }
 
 void NodeAlerts::start() {
-  if (notifier_) notifier_->setState(std::string(kAlertOpenTopic), "0");
+  size_t open = 0;
+  if (kept_) {
+    if (auto told = kept_->load(); told) {
+      alerts_.restore(*told);
+      for (const uptime::ToldAlert& t : *told) carried_[t.condition.kind + "." + t.condition.subject] = t.condition.since;
+      open = told->size();
+    } else {
+      log::error("alert.load_failed", {{"error", told.status()}});
+    }
+  }
+  if (notifier_) notifier_->setState(std::string(kAlertOpenTopic), std::to_string(open));
   thread_ = std::thread([this] {
     MutexLock lock(mutex_);
     while (!stopping_) {
@@ -66,9 +84,17 @@ std::vector<uptime::AlertCondition> NodeAlerts::open() const {
   return open_;
 }
 
-WallTime NodeAlerts::firstSeen(const std::string& key, WallTime now) {
-  auto it = seen_.find(key);
-  const WallTime since = it == seen_.end() ? now : it->second;
+WallTime NodeAlerts::began(std::string_view kind, const std::string& subject, std::optional<WallTime> own,
+                           WallTime now) {
+  const std::string key = fmt::format("{}.{}", kind, subject);
+  WallTime since = now;
+  if (auto carried = carried_.find(key); carried != carried_.end()) {
+    since = carried->second;
+  } else if (own) {
+    since = *own;
+  } else if (auto seen = seen_.find(key); seen != seen_.end()) {
+    since = seen->second;
+  }
   seenNow_[key] = since;
   return since;
 }
@@ -78,14 +104,14 @@ std::vector<uptime::AlertCondition> NodeAlerts::conditions(WallTime now) {
   std::vector<uptime::AlertCondition> out;
   seenNow_.clear();
   for (const camera::CameraStatus& c : sources_.cameras()) {
-    if (c.state == camera::CameraState::kStreaming || c.state == camera::CameraState::kStopped) continue;
-    out.push_back({kind::kCameraOffline, c.id, c.since.value_or(firstSeen("camera." + c.id, now)),
+    if (!isDown(camera::cameraStateName(c.state))) continue;
+    out.push_back({kind::kCameraOffline, c.id, began(kind::kCameraOffline, c.id, c.since, now),
                    c.reason.empty() ? std::string(camera::cameraStateName(c.state)) : c.reason});
   }
   if (storage::Store* store = sources_.store) {
     for (const std::string& camera : sources_.recorded) {
       if (store->storageFull(camera)) {
-        out.push_back({kind::kRecordingStopped, camera, firstSeen("recording." + camera, now),
+        out.push_back({kind::kRecordingStopped, camera, began(kind::kRecordingStopped, camera, std::nullopt, now),
                        "storage full: recording stopped until retention frees space"});
       }
     }
@@ -94,24 +120,34 @@ std::vector<uptime::AlertCondition> NodeAlerts::conditions(WallTime now) {
       if (::statvfs(dir.c_str(), &fs) != 0 || fs.f_blocks == 0) continue;
       const double freePercent = 100.0 * static_cast<double>(fs.f_bavail) / static_cast<double>(fs.f_blocks);
       if (freePercent < config_.diskFreePercent) {
-        out.push_back({kind::kDiskFilling, dir, firstSeen("disk." + dir, now), fmt::format("{:.1f}% free", freePercent)});
+        out.push_back({kind::kDiskFilling, dir, began(kind::kDiskFilling, dir, std::nullopt, now), fmt::format("{:.1f}% free", freePercent)});
       }
     }
   }
   if (sources_.parent) {
     if (auto parent = sources_.parent(); parent && parent->state != "connected" && parent->state != "stopped") {
-      out.push_back({kind::kLinkDown, "parent", firstSeen("link.parent", now),
+      out.push_back({kind::kLinkDown, "parent", began(kind::kLinkDown, "parent", std::nullopt, now),
                      parent->reason.empty() ? parent->state : parent->reason});
     }
   }
   if (sources_.children) {
     for (const link::ChildLinkStatus& child : sources_.children()) {
       if (child.state == "connected") continue;
-      out.push_back({kind::kLinkDown, child.id, firstSeen("link." + child.id, now),
+      out.push_back({kind::kLinkDown, child.id, began(kind::kLinkDown, child.id, std::nullopt, now),
                      child.reason.empty() ? child.state : child.reason});
     }
   }
+  if (sources_.below) {
+    // A child's camera shared with this tier, for its desk: named as the catalog names it.
+    for (const link::RemoteCamera& c : sources_.below()) {
+      if (c.nodePath.size() != 1 || !isDown(c.entry.state)) continue;
+      out.push_back({kind::kCameraOffline, c.id, began(kind::kCameraOffline, c.id, std::nullopt, now),
+                     fmt::format("{}, {}: {}", c.entry.owner, c.entry.name, c.entry.state)});
+    }
+  }
   seen_.swap(seenNow_);
+  // An episode carried over a restart goes on only while it holds.
+  std::erase_if(carried_, [&](const auto& c) { return !seen_.contains(c.first); });
   return out;
 }
 
@@ -130,6 +166,9 @@ void NodeAlerts::poll() {
         log::error("alert.notify_failed", {{"alert", c.id()}, {"error", s}});
       }
     }
+  }
+  if (kept_ && !changes.empty()) {
+    if (Status s = kept_->save(alerts_.told()); !s.isOk()) log::error("alert.save_failed", {{"error", s}});
   }
   if (notifier_ && !changes.empty()) notifier_->setState(std::string(kAlertOpenTopic), std::to_string(open.size()));
   MutexLock lock(mutex_);

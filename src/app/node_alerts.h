@@ -1,7 +1,7 @@
 #pragma once
 // A node's alerts for its owner and its desk (design/UPTIME.md, "Alerts"):
-// a thread looks every 2 s at the node's cameras, its storage and its
-// links, and tells each alert change (uptime/alerts.h: once per episode,
+// a thread looks every 2 s at the node's cameras, its storage, its links
+// and its children's cameras shared with it, and tells each alert change (uptime/alerts.h: once per episode,
 // a reminder at most every [alerts] remind_every, resolved when it ends) to
 // the log and, with [notify], to MQTT (<prefix>/<node>/alert, and the
 // retained count on alert/open) and the webhooks; the open ones are read
@@ -17,10 +17,12 @@
 
 #include "base/mutex.h"
 #include "camera/camera.h"
+#include "link/catalog.h"
 #include "link/children.h"
 #include "link/parent_link.h"
 #include "notify/notifier.h"
 #include "storage/store.h"
+#include "uptime/alert_store.h"
 #include "uptime/alerts.h"
 #include "uptime/config.h"
 
@@ -32,6 +34,9 @@ struct AlertSources {
   storage::Store* store = nullptr;    // null: nothing recorded
   std::function<std::optional<link::ParentLinkStatus>()> parent;  // null or none: no parent
   std::function<std::vector<link::ChildLinkStatus>()> children;   // null: none
+  // The cameras of the nodes below that are shared with this tier (the
+  // catalog): those of this node's children are watched for the desk.
+  std::function<std::vector<link::RemoteCamera>()> below;  // null: none
 };
 
 // The alert change as JSON (MQTT's payload, the webhooks' body): event
@@ -41,7 +46,9 @@ std::string alertChangeJson(const uptime::AlertChange& change);
 
 class NodeAlerts {
  public:
-  NodeAlerts(const uptime::AlertConfig& config, AlertSources sources, notify::Notifier* notifier);
+  // `kept`: where the alerts told are kept across a restart (null: in memory).
+  NodeAlerts(const uptime::AlertConfig& config, AlertSources sources, notify::Notifier* notifier,
+             uptime::AlertStore* kept = nullptr);
   ~NodeAlerts();  // stop()s
   NodeAlerts(const NodeAlerts&) = delete;
   NodeAlerts& operator=(const NodeAlerts&) = delete;
@@ -55,14 +62,17 @@ class NodeAlerts {
 
  private:
   std::vector<uptime::AlertCondition> conditions(WallTime now);
-  // When a condition without a time of its own was first seen.
-  WallTime firstSeen(const std::string& key, WallTime now);
+  // When a condition that holds now began: the start of the episode told
+  // before a restart while it has held since, else its own time (`own`),
+  // else when it was first seen.
+  WallTime began(std::string_view kind, const std::string& subject, std::optional<WallTime> own, WallTime now);
 
   const uptime::AlertConfig config_;
   const AlertSources sources_;
   notify::Notifier* const notifier_;
+  uptime::AlertStore* const kept_;
   uptime::Alerts alerts_;  // the thread's alone
-  std::map<std::string, WallTime> seen_, seenNow_;  // likewise
+  std::map<std::string, WallTime> seen_, seenNow_, carried_;  // likewise
   mutable Mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ GUARDED_BY(mutex_) = false;

@@ -242,24 +242,38 @@ Status NodeCameras::audit(const std::string& id, json detail, const CameraChange
   return attached_.audit->record({by.user, access::audit_kind::kCameraChange, id, by.client, detail.dump()});
 }
 
-void NodeCameras::apply(const std::string& id, bool running, const std::optional<ConfiguredCamera>& next, bool masks,
-                        bool deleteRecordings) {
+void NodeCameras::apply(const std::string& id, bool running, bool masks, bool deleteRecordings) {
   if (masks) {
     // Read again from the database by the restart (runServe).
     log::info("cameras.masks_changed", {{"camera", id}, {"effect", "restart in place"}});
     if (attached_.restart) attached_.restart();
     return;
   }
-  Node* node = attached_.node;
-  storage::Store* store = attached_.store;
-  auto then = [node, store, id, next, deleteRecordings] {
-    if (deleteRecordings && store) store->deleteRecordings(id);
-    if (next) {
-      if (Status s = node->addCamera(*next); !s.isOk()) log::error("cameras.start_failed", {{"camera", id}, {"error", s}});
-    }
-  };
-  if (running && node->removeCamera(id, then).isOk()) return;
-  then();
+  if (deleteRecordings) recordingsToDelete_.insert(id);
+  // A removal still in its grace period starts the camera as stored when
+  // it ends: a change made meanwhile (a rename, then a disable within
+  // 500 ms) is not overtaken by the earlier one's restart.
+  if (stopping_.contains(id)) return;
+  if (running) {
+    stopping_.insert(id);
+    Status removing = attached_.node->removeCamera(id, [this, id] {
+      MutexLock lock(mutex_);
+      stopping_.erase(id);
+      startAsStored(id);
+    });
+    if (removing.isOk()) return;
+    stopping_.erase(id);  // not running after all (its start failed)
+  }
+  startAsStored(id);
+}
+
+void NodeCameras::startAsStored(const std::string& id) {
+  if (recordingsToDelete_.erase(id) > 0 && attached_.store) attached_.store->deleteRecordings(id);
+  auto stored = stored_.find(id);
+  if (stored == stored_.end() || !stored->second.enabled) return;
+  auto camera = readCameraJson(stored->second.table);
+  Status started = camera ? attached_.node->addCamera(std::move(*camera)) : camera.status();
+  if (!started.isOk()) log::error("cameras.start_failed", {{"camera", id}, {"error", started}});
 }
 
 Result<json> NodeCameras::add(json table, bool enabled, const CameraChangeBy& by) {
@@ -278,7 +292,7 @@ Result<json> NodeCameras::add(json table, bool enabled, const CameraChangeBy& by
   VIGIL_RETURN_IF_ERROR(store_->put(stored));
   const json shown = shownStored(stored);
   stored_[id] = std::move(stored);
-  if (enabled) apply(id, false, *camera, hasMasks(*camera), false);
+  if (enabled) apply(id, false, hasMasks(*camera), false);
   return shown;
 }
 
@@ -313,7 +327,7 @@ Result<json> NodeCameras::update(const std::string& id, json table, std::optiona
   const bool masks = hasMasks(*camera) || (previous && hasMasks(*previous));
   const json shown = shownStored(stored);
   stored_[id] = std::move(stored);
-  apply(id, wasRunning, nowEnabled ? std::optional<ConfiguredCamera>(std::move(*camera)) : std::nullopt, masks, false);
+  apply(id, wasRunning, masks, false);
   return shown;
 }
 
@@ -325,7 +339,7 @@ Status NodeCameras::remove(const std::string& id, bool deleteRecordings, const C
   VIGIL_RETURN_IF_ERROR(store_->remove(id));
   const bool wasRunning = stored_.at(id).enabled;
   stored_.erase(id);
-  apply(id, wasRunning, std::nullopt, false, deleteRecordings);
+  apply(id, wasRunning, false, deleteRecordings);
   return Status::ok();
 }
 

@@ -91,9 +91,10 @@ class NodeCameras {
       : store_(std::move(store)), stored_(std::move(stored)), file_(std::move(file)), filePath_(std::move(filePath)) {}
   Status checkChangeable(const std::string& id) const REQUIRES(mutex_);
   Status audit(const std::string& id, nlohmann::json detail, const CameraChangeBy& by) REQUIRES(mutex_);
-  // Stops what runs of `id` and starts `next` when given (in place of it).
-  void apply(const std::string& id, bool running, const std::optional<ConfiguredCamera>& next, bool masks,
-             bool deleteRecordings) REQUIRES(mutex_);
+  // Brings the running node to what stored_ says of `id`: stops what runs
+  // (`running`), then starts it again when stored and enabled.
+  void apply(const std::string& id, bool running, bool masks, bool deleteRecordings) REQUIRES(mutex_);
+  void startAsStored(const std::string& id) REQUIRES(mutex_);
 
   const std::unique_ptr<CameraStore> store_;
   mutable Mutex mutex_;
@@ -101,6 +102,8 @@ class NodeCameras {
   const std::map<std::string, nlohmann::json> file_;  // as get() shows them
   const std::string filePath_;
   Attached attached_ GUARDED_BY(mutex_);
+  std::set<std::string> stopping_ GUARDED_BY(mutex_);  // in Node::removeCamera's grace period
+  std::set<std::string> recordingsToDelete_ GUARDED_BY(mutex_);  // once stopped
 };
 
 // The API's view of a [[camera]] table: no password, URLs redacted,

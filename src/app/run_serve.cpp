@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -203,8 +204,18 @@ int runServe(const Config& config, AfterServe& after) {
       return link->parent->status();
     };
     alertSources.children = [&link] { return link->children->status(); };
+    if (link->catalog) alertSources.below = [&link] { return link->catalog->cameras(); };
   }
-  NodeAlerts alerts(config.alerts, std::move(alertSources), link ? link->notifier.get() : nullptr);
+  std::unique_ptr<uptime::AlertStore> keptAlerts;
+  if (!config.node.dataDir.empty()) {
+    auto opened = uptime::AlertStore::open((std::filesystem::path(config.node.dataDir) / "alerts.db").string());
+    if (!opened) {
+      fmt::print(stderr, "vigil serve: alerts.db: {}\n", opened.status().message());
+      return 1;
+    }
+    keptAlerts = std::move(*opened);
+  }
+  NodeAlerts alerts(config.alerts, std::move(alertSources), link ? link->notifier.get() : nullptr, keptAlerts.get());
   std::unique_ptr<http::HttpServer> web;
   bool stopping = false;  // on loop 0: a signal during a restart's stop must not stop twice
   auto stopAll = [&] {

@@ -65,13 +65,27 @@ std::vector<AlertChange> Alerts::observe(const std::vector<AlertCondition>& hold
   return out;
 }
 
+std::vector<ToldAlert> Alerts::told() const {
+  std::vector<ToldAlert> out;
+  for (const auto& [key, e] : episodes_) {
+    if (e.told) out.push_back({e.condition, e.lastTold, e.reminders});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.condition.since < b.condition.since; });
+  return out;
+}
+
 std::vector<AlertCondition> Alerts::open() const {
   std::vector<AlertCondition> out;
-  for (const auto& [key, e] : episodes_) {
-    if (e.told) out.push_back(e.condition);
-  }
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.since < b.since; });
+  for (ToldAlert& t : told()) out.push_back(std::move(t.condition));
   return out;
+}
+
+void Alerts::restore(const std::vector<ToldAlert>& told) {
+  for (const ToldAlert& t : told) {
+    episodes_[{t.condition.kind, t.condition.subject}] = {
+        .condition = t.condition, .told = true, .lastTold = t.lastTold, .reminders = t.reminders};
+  }
 }
 
 }  // namespace vigil::uptime

@@ -47,6 +47,13 @@ struct AlertChange {
 };
 std::string_view alertChangeName(AlertChange::Type type);  // "raised", "reminder", "resolved"
 
+// An alert told and not resolved, as kept across a restart (alert_store.h).
+struct ToldAlert {
+  AlertCondition condition;  // with the detail it was last told with
+  WallTime lastTold;
+  int reminders = 0;
+};
+
 struct AlertOptions {
   // How long a condition of each kind holds before it is told; a kind not
   // here is told at once.
@@ -63,6 +70,12 @@ class Alerts {
   std::vector<AlertChange> observe(const std::vector<AlertCondition>& holding, WallTime now);
   // The alerts told and not resolved, oldest first.
   std::vector<AlertCondition> open() const;
+  // The same with when each was last told, to keep; and given back after a
+  // restart, before the first observe(): an episode whose condition still
+  // holds with the same start goes on (not raised again, reminded on its
+  // time), one that no longer holds is told resolved.
+  std::vector<ToldAlert> told() const;
+  void restore(const std::vector<ToldAlert>& told);
 
  private:
   struct Episode {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "uptime/alert_store.h"
+
 namespace vigil::uptime {
 namespace {
 
@@ -58,6 +62,47 @@ TEST(AlertsTest, AConditionOverBeforeItsDelayIsNeverToldAndANewEpisodeIsANewAler
                                 at(320));
   EXPECT_EQ(ids(changes), (std::vector<std::string>{"camera_offline.door.1700000100000000.resolved",
                                                     "camera_offline.door.1700000250000000.raised"}));
+}
+
+// Across a restart (alerts.db): an episode still holding with the same
+// start is not raised again and is reminded on its own time; one no longer
+// holding is told resolved, once.
+TEST(AlertsTest, AnEpisodeKeptAcrossARestartGoesOnAndOneOverMeanwhileIsResolved) {
+  const auto dir = std::filesystem::temp_directory_path() / "alerts_test_restart";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const AlertOptions options{.delay = {{alert_kind::kCameraOffline, seconds(300)}}, .remindEvery = hours(6)};
+  const AlertCondition door{alert_kind::kCameraOffline, "door", at(0), "no answer"};
+  const AlertCondition disk{alert_kind::kDiskFilling, "/data", at(10), "3.0% free"};
+  {
+    Alerts before(options);
+    ASSERT_EQ(before.observe({door, disk}, at(300)).size(), 2u);
+    auto store = AlertStore::open((dir / "alerts.db").string());
+    ASSERT_TRUE(store.isOk()) << store.status().message();
+    ASSERT_TRUE((*store)->save(before.told()).isOk());
+  }
+  auto store = AlertStore::open((dir / "alerts.db").string());
+  ASSERT_TRUE(store.isOk()) << store.status().message();
+  auto kept = (*store)->load();
+  ASSERT_TRUE(kept.isOk()) << kept.status().message();
+  ASSERT_EQ(kept->size(), 2u);
+  EXPECT_EQ((*kept)[0].condition.detail, "no answer");
+  EXPECT_EQ((*kept)[0].lastTold, at(300));
+
+  Alerts after(options);
+  after.restore(*kept);
+  EXPECT_EQ(after.open().size(), 2u);
+  EXPECT_EQ(ids(after.observe({door}, at(400))),
+            (std::vector<std::string>{"disk_filling./data.1700000010000000.resolved"}));
+  EXPECT_TRUE(after.observe({door}, at(500)).empty());
+  EXPECT_EQ(ids(after.observe({door}, at(300 + 6 * 3600))),
+            (std::vector<std::string>{"camera_offline.door.1700000000000000.reminder-1"}));
+  ASSERT_TRUE((*store)->save(after.told()).isOk());
+  kept = (*store)->load();
+  ASSERT_TRUE(kept.isOk());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].reminders, 1);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -112,9 +112,11 @@ export function useNewDetections(enabled: boolean): { latest: DetectionEvent | u
 }
 
 export function NewDetection({ event, onDismiss }: { event: DetectionEvent; onDismiss: () => void }) {
-  const { cameras } = useCameras();
-  const name = cameras?.find((c) => c.id === event.camera)?.name ?? event.camera;
+  const { cameras, error } = useCameras();
   const t = eventsText();
+  // Shown once the cameras' names are known (their ids only if they cannot be).
+  if (cameras === undefined && error === "") return null;
+  const name = cameras?.find((c) => c.id === event.camera)?.name ?? event.camera;
   return (
     <p class="notice detection-notice" role="status" data-event={event.id}>
       <img src={event.snapshot} alt="" />
