@@ -1,16 +1,18 @@
 // End to end, issue 17 item 3: sub streams, in Debian's headless Chromium
 // against a real `vigil serve` with one camera whose main stream (640x360)
-// and sub stream (320x180) come from two `vigil testcam` processes. The
-// grid's tile plays the sub stream (its video element's videoWidth is 320)
-// and the camera view the main one (640); the sub stream's testcam stopped
-// (by PID), the camera stays online and the tile plays again, from the
-// main stream (design/ARCHITECTURE.md "Sub streams" 4).
+// and sub stream (320x180) come from two `vigil testcam` processes. A
+// camera added from the "Cameras" page by its URL and sub stream URL gets
+// its sub stream at once: its tile plays it (design/ARCHITECTURE.md "Sub
+// streams" 6). The grid's tile plays the sub stream (its video element's
+// videoWidth is 320) and the camera view the main one (640); the sub
+// stream's testcam stopped (by PID), the camera stays online and the tile
+// plays again, from the main stream (design/ARCHITECTURE.md "Sub streams" 4).
 // Run by CTest (web_sub_stream_e2e) with VIGIL_BIN set, or:
 // VIGIL_BIN=build/debug/src/app/vigil node web/tests/sub_stream_e2e.mjs
 //
 // Exits 77 (CTest's "skipped") only when /usr/bin/chromium is missing.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { before, test } from "node:test";
 import { Child, ServeNode, exitUnlessChromiumAndUi, freePort, logIn, nodesRun, vigilBinary, waitFor } from "./lib.mjs";
 
 exitUnlessChromiumAndUi();
@@ -39,20 +41,50 @@ async function playsAt(page, selector, width, what, timeout = 60_000) {
   }, timeout, 250);
 }
 
-test("the grid tile plays the sub stream, the camera view the main one; the sub stream gone, the tile plays on", async () => {
-  const main = await startTestcam("--no-sub");
-  const sub = await startTestcam("--sub-size", "320x180");
-  const house = new ServeNode(run.tmp.path, "house1", "household", await freePort(),
+// The node and its testcams, shared by the tests (in order: the second
+// stops the sub stream's testcam).
+let main, sub, house, page;
+before(async () => {
+  main = await startTestcam("--no-sub");
+  sub = await startTestcam("--sub-size", "320x180");
+  house = new ServeNode(run.tmp.path, "house1", "household", await freePort(),
     `\n[[camera]]\nid = "yard"\nname = "Yard"\nurl = "${main.url}/cam/0"\nsub_url = "${sub.url}/cam/0/sub"\n`);
   run.started.push(house);
   await house.start();
-  await waitFor("both of yard's streams", async () => {
-    const yard = (await house.call("GET", "/api/v1/cameras")).body.find((c) => c.id === "yard");
-    return yard.online && yard.sub?.state === "streaming";
-  }, START, 250);
-
-  const page = await run.page();
+  page = await run.page();
   await logIn(page, house.url, "admin", house.password);
+});
+
+const bothStreaming = (id) => async () => {
+  const c = (await house.call("GET", "/api/v1/cameras")).body.find((c) => c.id === id);
+  return c?.online && c.sub?.state === "streaming";
+};
+
+test("a camera added from the Cameras page with a sub stream URL: its tile plays the sub stream", async () => {
+  await page.goto(`${house.url}#/settings/cameras`);
+  await page.click("button.add-camera");
+  const form = page.locator("form.add-form");
+  await form.locator('input[type=radio][value="url"]').check();
+  await form.locator(".field.url input").fill(`${main.url}/cam/0`);
+  await form.locator(".field.sub-url input").fill(`${sub.url}/cam/0/sub`);
+  await form.locator("button.probe").click();
+  await form.locator(".probe-result").waitFor({ timeout: 60_000 });
+  assert.match(await form.locator(".sub-stream").textContent(), /H264 320×180/);
+  await form.locator(".field.name input").fill("Porch");
+  await form.locator("button.save").click();
+  await page.locator('.cameras-table tr[data-camera="porch"]').waitFor({ timeout: 60_000 });
+  assert.equal((await house.call("GET", "/api/v1/cameras/porch")).body.sub_url, `${sub.url}/cam/0/sub`);
+  await waitFor("both of porch's streams", bothStreaming("porch"), START, 250);
+
+  await page.goto(`${house.url}#/`);
+  const tile = '.tile[data-camera="porch"] video';
+  assert.equal(await page.locator(tile).getAttribute("data-stream"), "sub");
+  await playsAt(page, tile, 320, "porch's tile playing its sub stream (320 wide)", START);
+});
+
+test("the grid tile plays the sub stream, the camera view the main one; the sub stream gone, the tile plays on", async () => {
+  await waitFor("both of yard's streams", bothStreaming("yard"), START, 250);
+  await page.goto(house.url);
   const tile = '.tile[data-camera="yard"] video';
   assert.equal(await page.locator(tile).getAttribute("data-stream"), "sub");
   await playsAt(page, tile, 320, "the tile playing the sub stream (320 wide)", START);
