@@ -10,6 +10,7 @@
 #include "base/encoding.h"
 #include "base/log.h"
 #include "base/url_credentials.h"
+#include "camera/config.h"
 
 namespace vigil::app {
 
@@ -268,7 +269,10 @@ void NodeCameras::apply(const std::string& id, bool running, bool masks, bool de
 }
 
 void NodeCameras::startAsStored(const std::string& id) {
-  if (recordingsToDelete_.erase(id) > 0 && attached_.store) attached_.store->deleteRecordings(id);
+  if (recordingsToDelete_.erase(id) > 0 && attached_.store) {
+    attached_.store->deleteRecordings(id);
+    attached_.store->deleteRecordings(camera::subStreamId(id));  // record_sub's, if any
+  }
   auto stored = stored_.find(id);
   if (stored == stored_.end() || !stored->second.enabled) return;
   auto camera = readCameraJson(stored->second.table);
