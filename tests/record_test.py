@@ -232,6 +232,12 @@ class SmallDisk(unittest.TestCase):
                 for c in full:
                     self.assertEqual((c["state"], c["online"]), ("streaming", True))
                     self.assertEqual(c["reason"], "storage full: recording stopped until retention frees space")
+                # The owner is told: a recording_stopped alert per camera (the node's recorded cameras).
+                def stopped_alerts():
+                    status, _, alerts = call(url, "GET", "/api/v1/alerts", token=token)
+                    # 503: the session's row, on the full disk
+                    return {a["subject"] for a in alerts if a["kind"] == "recording_stopped"} if status == 200 else set()
+                wait_until("the recording_stopped alerts", lambda: stopped_alerts() == set(self.CAMERAS))
                 # The uptime recorder saw it too (its poll is a second; its database, on the full disk, waits).
                 wait_until("the cameras offline in /metrics", lambda: all(
                     f'vigil_camera_online{{camera="{c}"}} 0\n' in metrics() for c in self.CAMERAS))

@@ -314,6 +314,14 @@ std::string Node::liveStreamId(const std::string& cameraId, bool sub) const {
 
 bool Node::hasCamera(const std::string& id) const { return slot(id) != nullptr; }
 
+std::vector<std::string> Node::recordedCameras() const {
+  std::vector<std::string> out;
+  for (const auto& slot : slots()) {
+    if (slot->recorded) out.push_back(slot->id);
+  }
+  return out;
+}
+
 Status Node::setEventOpen(const std::string& cameraId, bool open) {
   const std::shared_ptr<Slot> s = slot(cameraId);
   if (!s) return Status::notFound(fmt::format("no camera \"{}\"", cameraId));

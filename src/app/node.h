@@ -80,6 +80,8 @@ class Node {
   // ("<id>~sub") while it streams, else the camera's id, its main stream
   // (design/ARCHITECTURE.md, "Sub streams"). Thread-safe.
   std::string liveStreamId(const std::string& cameraId, bool sub) const;
+  // The cameras running now that are recorded (continuously or on events).
+  std::vector<std::string> recordedCameras() const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
   media::LiveRegistry& live() { return live_; }
   // The polygons of the privacy masks that apply to what is shared only

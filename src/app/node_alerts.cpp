@@ -109,7 +109,7 @@ std::vector<uptime::AlertCondition> NodeAlerts::conditions(WallTime now) {
                    c.reason.empty() ? std::string(camera::cameraStateName(c.state)) : c.reason});
   }
   if (storage::Store* store = sources_.store) {
-    for (const std::string& camera : sources_.recorded) {
+    for (const std::string& camera : sources_.recorded()) {
       if (store->storageFull(camera)) {
         out.push_back({kind::kRecordingStopped, camera, began(kind::kRecordingStopped, camera, std::nullopt, now),
                        "storage full: recording stopped until retention frees space"});

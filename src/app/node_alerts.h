@@ -30,7 +30,7 @@ namespace vigil::app {
 
 struct AlertSources {
   std::function<std::vector<camera::CameraStatus>()> cameras;
-  std::vector<std::string> recorded;  // the cameras recorded (continuously or on events)
+  std::function<std::vector<std::string>()> recorded;  // the cameras recorded (continuously or on events)
   storage::Store* store = nullptr;    // null: nothing recorded
   std::function<std::optional<link::ParentLinkStatus>()> parent;  // null or none: no parent
   std::function<std::vector<link::ChildLinkStatus>()> children;   // null: none

@@ -194,10 +194,9 @@ int runServe(const Config& config, AfterServe& after) {
     }
   }
   // Alerts for the owner and the desk (design/UPTIME.md, "Alerts").
-  AlertSources alertSources{.cameras = [&node] { return node.cameraStatuses(); }, .store = store.get()};
-  for (const ConfiguredCamera& c : cameras) {
-    if (c.recording.record != storage::RecordMode::kOff) alertSources.recorded.push_back(c.camera.id);
-  }
+  AlertSources alertSources{.cameras = [&node] { return node.cameraStatuses(); },
+                            .recorded = [&node] { return node.recordedCameras(); },
+                            .store = store.get()};
   if (link) {
     alertSources.parent = [&link]() -> std::optional<link::ParentLinkStatus> {
       if (!link->parent) return std::nullopt;
