@@ -21,6 +21,7 @@ name = "Village gate"
 url = "rtsp://user:pass@192.0.2.5:554/stream1"
 record = "continuous"
 retain_days = 30
+record_sub = "continuous"
 [[camera]]
 id = "road-2"
 url = "rtsp://192.0.2.6/main"
@@ -55,6 +56,14 @@ TEST(Config, ParsesTheBriefExample) {
   EXPECT_EQ(c->cameras[1].recording.postRollSeconds, 0);
   EXPECT_EQ(c->cameras[0].recording.preRollSeconds, 5);  // the defaults
   EXPECT_EQ(c->cameras[0].recording.postRollSeconds, 5);
+  EXPECT_EQ(c->cameras[1].camera.subUrl, "rtsp://192.0.2.6/sub");
+  EXPECT_TRUE(c->cameras[0].recording.recordSub);
+  EXPECT_FALSE(c->cameras[1].recording.recordSub);  // the default
+  EXPECT_EQ(camera::subStreamConfig(c->cameras[1].camera).id, "road-2~sub");
+  EXPECT_EQ(camera::subStreamConfig(c->cameras[1].camera).url, "rtsp://192.0.2.6/sub");
+  EXPECT_EQ(camera::subStreamConfig(c->cameras[1].camera).transport, rtsp::RtspTransport::kUdp);
+  EXPECT_THAT(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nrecord_sub = \"yes\"\n"),
+              HasSubstr("vigil.toml:4: camera[0].record_sub: must be one of continuous, off"));
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndKey) {

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "detect/pipeline.h"
+#include "detect/stream_switch.h"
 #include "mask/masker.h"
 #include "mask/masking_sink.h"
 #include "storage/event_recorder.h"
@@ -44,20 +45,25 @@ struct Node::Events {
   storage::StoreOutput output;
 };
 
-// One camera's frames go first to the live registry (viewers wait on it),
-// then to recording, then to detection; where to is resolved once, not
-// looked up by the camera's id per frame. Called on the camera's loop
-// only. Neither the store's queue nor detection's ever blocks it.
+// One stream's frames (a camera's main or sub stream) go first to the
+// live registry (viewers wait on it), then to recording, then to
+// detection; where to is resolved once, not looked up by the camera's id
+// per frame. Called on the stream's loop only. Neither the store's queue
+// nor detection's ever blocks it. With a sub stream, the camera's
+// StreamSwitch picks which of the two detection reads.
 class Node::CameraSink final : public camera::FrameSink {
  public:
   CameraSink(media::LiveRegistry& registry, std::shared_ptr<media::LiveStream> live, storage::Store* store,
-             Events* events, detect::Pipeline* detection, detect::Pipeline::Camera* detected)
+             Events* events, detect::Pipeline* detection, detect::Pipeline::Camera* detected,
+             detect::StreamSwitch* streamSwitch = nullptr, detect::StreamKind kind = detect::StreamKind::kMain)
       : registry_(registry),
         live_(std::move(live)),
         store_(store),
         events_(events),
         detection_(detection),
-        detected_(detected) {}
+        detected_(detected),
+        switch_(streamSwitch),
+        kind_(kind) {}
 
   detect::Pipeline::Camera* detected() const { return detected_; }
 
@@ -71,7 +77,12 @@ class Node::CameraSink final : public camera::FrameSink {
     } else if (events_) {
       events_->recorder.onFrame(*frame, newSegment, events_->output);
     }
-    if (detected_) detection_->push(*detected_, frame, newSegment);
+    if (detected_) {
+      bool segment = newSegment;
+      if (!switch_ || switch_->take(kind_, *frame, std::chrono::steady_clock::now(), segment)) {
+        detection_->push(*detected_, frame, segment);
+      }
+    }
   }
 
   // Audio goes to its own live stream (made at its first frame: a camera
@@ -79,6 +90,7 @@ class Node::CameraSink final : public camera::FrameSink {
   // continuously recorded camera (design/STORAGE.md, "Audio"); events mode
   // leaves it out.
   void onAudio(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
+    if (kind_ == detect::StreamKind::kSub) return;  // the camera's sound is its main stream's
     if (!liveAudio_) liveAudio_ = registry_.stream(media::liveAudioStreamOf(cameraId));
     liveAudio_->publish(frame, newSegment);
     if (!store_) return;
@@ -96,6 +108,8 @@ class Node::CameraSink final : public camera::FrameSink {
   Events* const events_;  // null unless recorded in events mode
   detect::Pipeline* const detection_;
   detect::Pipeline::Camera* const detected_;  // null unless the camera detects or may
+  detect::StreamSwitch* const switch_;        // null without a sub stream
+  const detect::StreamKind kind_;
 };
 
 // Destroyed in member order reversed: the camera first, then its sinks.
@@ -103,10 +117,16 @@ struct Node::Slot {
   std::string id;
   boost::asio::io_context* loop = nullptr;
   bool recorded = false;           // continuously or in events mode
+  bool subRecorded = false;        // its sub stream too (record_sub)
   std::unique_ptr<Events> events;  // record = "events"
+  std::unique_ptr<detect::StreamSwitch> detectSwitch;  // with a sub stream
   std::unique_ptr<CameraSink> sink;
   std::unique_ptr<mask::MaskingSink> masking;  // with masks `applies = "all"`: before the sink
   std::unique_ptr<camera::Camera> camera;
+  // The sub stream (`sub_url`), on the same loop; all null without one.
+  std::unique_ptr<CameraSink> subSink;
+  std::unique_ptr<mask::MaskingSink> subMasking;
+  std::unique_ptr<camera::Camera> subCamera;
 };
 
 Node::Node(EventLoopPool& loops, std::vector<ConfiguredCamera> cameras, storage::Store* store,
@@ -152,22 +172,36 @@ std::shared_ptr<Node::Slot> Node::makeSlot(ConfiguredCamera c) {
   } else if (detect.enabled()) {
     log::warn("detect.camera_not_started", {{"camera", config.id}, {"reason", "added while running: detects from the next start"}});
   }
-  slot->sink = std::make_unique<CameraSink>(live_, live_.stream(config.id), continuous, slot->events.get(), detection_.get(),
-                                            detected);
+  const bool hasSub = !config.subUrl.empty();
+  if (hasSub) slot->detectSwitch = std::make_unique<detect::StreamSwitch>();
+  slot->sink = std::make_unique<CameraSink>(live_, live_.stream(config.id), continuous, slot->events.get(),
+                                            detection_.get(), detected, slot->detectSwitch.get(),
+                                            detect::StreamKind::kMain);
   std::vector<detect::Polygon> maskAll;
   for (const detect::Mask& m : detect.masks) {
     if (m.applies == detect::Mask::Applies::kAll) maskAll.push_back(m.polygon);
   }
-  camera::FrameSink* first = slot->sink.get();
-  if (!maskAll.empty()) {
+  // Masks `applies = "all"` (in picture coordinates) mask both streams.
+  auto masked = [&](std::unique_ptr<mask::MaskingSink>& masking, CameraSink& sink) -> camera::FrameSink* {
+    if (maskAll.empty()) return &sink;
     {
       MutexLock lock(maskingMutex_);
       if (!masking_) masking_ = std::make_unique<boost::asio::thread_pool>(mask::defaultThreads());
     }
-    slot->masking = std::make_unique<mask::MaskingSink>(*masking_, std::move(maskAll), *slot->sink);
-    first = slot->masking.get();
+    masking = std::make_unique<mask::MaskingSink>(*masking_, maskAll, sink);
+    return masking.get();
+  };
+  if (hasSub) {
+    camera::CameraConfig sub = camera::subStreamConfig(config);
+    slot->subRecorded = continuous != nullptr && recording.recordSub;
+    slot->subSink = std::make_unique<CameraSink>(live_, live_.stream(sub.id), slot->subRecorded ? store_ : nullptr, nullptr,
+                                                 detection_.get(), detected, slot->detectSwitch.get(),
+                                                 detect::StreamKind::kSub);
+    slot->subCamera = std::make_unique<camera::Camera>(*slot->loop, std::move(sub),
+                                                       masked(slot->subMasking, *slot->subSink), options_);
   }
-  slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), first, options_);
+  slot->camera = std::make_unique<camera::Camera>(*slot->loop, std::move(config), masked(slot->masking, *slot->sink),
+                                                  options_);
   return slot;
 }
 
@@ -176,7 +210,10 @@ Node::~Node() {
   // Cameras must be destroyed on their loops when those still run; after
   // the loops stopped, no handler can race with the destructor.
   MutexLock lock(slotsMutex_);
-  for (auto& slot : slots_) slot->camera.reset();
+  for (auto& slot : slots_) {
+    slot->subCamera.reset();
+    slot->camera.reset();
+  }
 }
 
 std::vector<std::shared_ptr<Node::Slot>> Node::slots() const {
@@ -192,17 +229,21 @@ std::shared_ptr<Node::Slot> Node::slot(const std::string& id) const {
 
 void Node::start() {
   if (detection_) detection_->start();
-  for (auto& slot : slots()) {
-    boost::asio::post(*slot->loop, [c = slot->camera.get()] { c->start(); });
-  }
+  for (auto& slot : slots()) startCameras(*slot);
 }
 
 void Node::shutdown(std::function<void()> done) {
   for (auto& slot : slots()) {
     boost::asio::post(*slot->loop, [c = slot->camera.get()] { c->stop(); });
+    if (slot->subCamera) boost::asio::post(*slot->loop, [c = slot->subCamera.get()] { c->stop(); });
   }
   auto timer = std::make_shared<boost::asio::steady_timer>(loops_.loop(0), kShutdownGrace);
   timer->async_wait([timer, done = std::move(done)](const boost::system::error_code&) { done(); });
+}
+
+void Node::startCameras(const Slot& slot) {
+  boost::asio::post(*slot.loop, [c = slot.camera.get()] { c->start(); });
+  if (slot.subCamera) boost::asio::post(*slot.loop, [c = slot.subCamera.get()] { c->start(); });
 }
 
 Status Node::addCamera(ConfiguredCamera camera) {
@@ -216,7 +257,7 @@ Status Node::addCamera(ConfiguredCamera camera) {
     added = makeSlot(std::move(camera));
     slots_.push_back(added);
   }
-  boost::asio::post(*added->loop, [c = added->camera.get()] { c->start(); });
+  startCameras(*added);
   log::info("node.camera_added", {{"camera", id}});
   return Status::ok();
 }
@@ -234,13 +275,16 @@ Status Node::removeCamera(const std::string& id, std::function<void()> done) {
   // grace period, camera before sinks; its last recording is sealed.
   boost::asio::post(*removed->loop, [this, removed, done = std::move(done)]() mutable {
     removed->camera->stop();
+    if (removed->subCamera) removed->subCamera->stop();
     auto timer = std::make_shared<boost::asio::steady_timer>(*removed->loop, kShutdownGrace);
     timer->async_wait([this, timer, removed = std::move(removed), done = std::move(done)](
                           const boost::system::error_code&) mutable {
       const std::string id = removed->id;
       const bool recorded = removed->recorded;
+      const bool subRecorded = removed->subRecorded;
       removed.reset();
       if (recorded) store_->endSegment(id);
+      if (subRecorded) store_->endSegment(camera::subStreamId(id));
       log::info("node.camera_removed", {{"camera", id}});
       if (done) done();
     });
@@ -262,10 +306,28 @@ std::vector<camera::CameraStatus> Node::cameraStatuses() const {
       status.detecting = true;
       status.detectFramesAnalysed = counts.analysed;
       status.detectFramesDropped = counts.dropped;
+      status.detectStream =
+          detect::streamKindName(slot->detectSwitch ? slot->detectSwitch->current() : detect::StreamKind::kMain);
+    }
+    if (slot->subCamera) {
+      const camera::CameraStatus sub = slot->subCamera->status();
+      status.sub = camera::CameraStatus::SubStream{.state = sub.state,
+                                                   .reason = sub.reason,
+                                                   .codec = sub.codec,
+                                                   .width = sub.width,
+                                                   .height = sub.height,
+                                                   .fps = sub.fps};
     }
     out.push_back(std::move(status));
   }
   return out;
+}
+
+std::string Node::liveStreamId(const std::string& cameraId, bool sub) const {
+  if (!sub) return cameraId;
+  const std::shared_ptr<Slot> s = slot(cameraId);
+  if (!s || !s->subCamera) return cameraId;
+  return s->subCamera->status().state == camera::CameraState::kStreaming ? s->subCamera->id() : cameraId;
 }
 
 bool Node::hasCamera(const std::string& id) const { return slot(id) != nullptr; }

@@ -1,9 +1,13 @@
 #pragma once
 // A running node: its cameras, each on one event loop, and where their
 // frames go: the live registry (every camera), the recording store for
-// cameras with record = "continuous", an event recorder
+// cameras with record = "continuous" (and their sub streams with
+// record_sub), an event recorder
 // (storage/event_recorder.h) for cameras with record = "events", and
 // detection's worker pool (detect/pipeline.h) for cameras with `detect` set.
+// A camera with `sub_url` has a second camera::Camera for its sub stream,
+// on the same loop: live as "<id>~sub", and what detection reads while it
+// delivers (detect/stream_switch.h).
 
 #include <functional>
 #include <map>
@@ -55,10 +59,10 @@ class Node {
   // its cameras before it starts); its privacy masks `applies = "all"`
   // are applied, those for the tiers above (sharedMasks()) are not:
   // cameras with such masks are added by a restart. AlreadyExists when
-  // the id runs. Thread-safe.
+  // the id runs. With `sub_url`, its sub stream starts too. Thread-safe.
   Status addCamera(ConfiguredCamera camera);
-  // Stops the camera (it sends TEARDOWN) and, after a short grace period,
-  // destroys it, seals its last recording and calls `done` (on its loop).
+  // Stops the camera and its sub stream (each sends TEARDOWN) and, after a
+  // short grace period, destroys them, seals their last recordings and calls `done` (on its loop).
   // Its live stream stays in live() without frames; its recordings stay.
   // NotFound when it does not run. Thread-safe.
   Status removeCamera(const std::string& id, std::function<void()> done = nullptr);
@@ -71,6 +75,11 @@ class Node {
   // counts for a camera with `detect` set.
   std::vector<camera::CameraStatus> cameraStatuses() const;
   bool hasCamera(const std::string& id) const;
+  // Which live-registry stream serves a view of a camera of this node
+  // asking for its sub stream (`sub`) or its main one: the sub stream
+  // ("<id>~sub") while it streams, else the camera's id, its main stream
+  // (design/ARCHITECTURE.md, "Sub streams"). Thread-safe.
+  std::string liveStreamId(const std::string& cameraId, bool sub) const;
   // The cameras running now that are recorded (continuously or on events).
   std::vector<std::string> recordedCameras() const;
   // Each camera's live stream (by camera id): the current GOP and viewers.
@@ -104,6 +113,8 @@ class Node {
   class CameraSink;
   // The constructor's and addCamera()'s one way to make a camera's slot.
   std::shared_ptr<Slot> makeSlot(ConfiguredCamera camera);
+  // Posts the start of the slot's camera and of its sub stream's, if any.
+  void startCameras(const Slot& slot);
   std::vector<std::shared_ptr<Slot>> slots() const EXCLUDES(slotsMutex_);
   std::shared_ptr<Slot> slot(const std::string& id) const EXCLUDES(slotsMutex_);
 

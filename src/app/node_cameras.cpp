@@ -10,6 +10,7 @@
 #include "base/encoding.h"
 #include "base/log.h"
 #include "base/url_credentials.h"
+#include "camera/config.h"
 
 namespace vigil::app {
 
@@ -39,6 +40,7 @@ json fileCameraTable(const ConfiguredCamera& c) {
                 {"pre_roll_s", c.recording.preRollSeconds},
                 {"post_roll_s", c.recording.postRollSeconds}};
   if (!c.camera.subUrl.empty()) table["sub_url"] = c.camera.subUrl;
+  if (c.recording.recordSub) table["record_sub"] = "continuous";
   if (!c.camera.username.empty()) table["username"] = c.camera.username;
   if (!c.camera.password.empty()) table["password"] = c.camera.password;
   json shown = publicCameraTable(table);
@@ -272,7 +274,10 @@ void NodeCameras::apply(const std::string& id, bool running, bool masks, bool de
 }
 
 void NodeCameras::startAsStored(const std::string& id) {
-  if (recordingsToDelete_.erase(id) > 0 && attached_.store) attached_.store->deleteRecordings(id);
+  if (recordingsToDelete_.erase(id) > 0 && attached_.store) {
+    attached_.store->deleteRecordings(id);
+    attached_.store->deleteRecordings(camera::subStreamId(id));  // record_sub's, if any
+  }
   auto stored = stored_.find(id);
   if (stored == stored_.end() || !stored->second.enabled) return;
   auto camera = readCameraJson(stored->second.table);

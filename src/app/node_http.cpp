@@ -93,6 +93,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                 .audit = access.audit.get(),
                                 .loops = &loops,
                                 .remote = options.link ? options.link->looks.get() : nullptr,
+                                .streamId = [&node](const std::string& camera,
+                                                    bool sub) { return node.liveStreamId(camera, sub); },
                                 .maxViewsPerSession = options.liveViewsPerSession,
                                 .maxViewsPerUser = options.liveViewsPerUser});
   http::addCameraHealthRoutes(

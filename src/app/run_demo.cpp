@@ -137,6 +137,8 @@ int runDemo(const DemoOptions& options) {
     c.camera.id = fmt::format("cam-{}", i + 1);
     c.camera.name = fmt::format("Demo camera {}", i + 1);
     c.camera.url = fmt::format("rtsp://127.0.0.1:{}/cam/{}", cameraServer.port(), i);
+    // Grid tiles and detection read the sub stream (640x360).
+    c.camera.subUrl = fmt::format("rtsp://127.0.0.1:{}/cam/{}/sub", cameraServer.port(), i);
     if (i == 0 && !doorScene.empty()) {
       c.camera.name = "Demo front door";
       c.detect.labels = {detect::Label::kPerson, detect::Label::kVehicle, detect::Label::kAnimal};

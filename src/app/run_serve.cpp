@@ -100,6 +100,8 @@ int runServe(const Config& config, AfterServe& after) {
     storage::StoreOptions options{.dataDir = config.node.dataDir};
     for (const auto& [camera, recording, detect] : cameras) options.writer.retainDays[camera.id] = recording.retainDays;
     if (managed) options.writer.retainDays.merge(managed->retainDays());  // disabled ones' too
+    // A recorded sub stream (record_sub) keeps its camera's retention.
+    for (const auto& [id, days] : std::map(options.writer.retainDays)) options.writer.retainDays[camera::subStreamId(id)] = days;
     options.writer.minFreeBytes = kMinFreeBytes;
     auto opened = storage::Store::open(std::move(options));
     if (!opened) {

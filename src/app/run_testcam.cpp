@@ -86,6 +86,10 @@ int runTestcam(const TestcamOptions& options) {
              options.streams, media::codecName(options.codec), options.width, options.height,
              options.fps, options.bitrateKbps, HostPort{options.listen.host, server.port()}.toString(),
              options.streams - 1);
+  if (options.subStreams) {
+    const TestcamOptions sub = subStreamOptions(options);
+    fmt::print("testcam: sub streams {}x{} {} kbit/s at /cam/N/sub\n", sub.width, sub.height, sub.bitrateKbps);
+  }
   for (const auto& device : devices) {
     fmt::print("testcam: ONVIF device at {} (WS-Discovery: {})\n", device->deviceServiceUrl(),
                device->discoveryPort() == 0
@@ -109,11 +113,13 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
     std::string codec = "h264";
     std::string audio;
     std::string size = fmt::format("{}x{}", options.width, options.height);
+    std::string subSize;
+    bool noSub = false;
     std::string onvifDiscovery = onvif::kDiscoveryGroup.toString();
   };
   auto args = std::make_shared<Args>();
   TestcamOptions& o = args->options;
-  auto* tc = cli.add_subcommand("testcam", "Serve synthetic RTSP streams (/cam/0 .. /cam/N-1) for tests and load");
+  auto* tc = cli.add_subcommand("testcam", "Serve synthetic RTSP streams (/cam/0 .. /cam/N-1, each with /cam/N/sub) for tests and load");
   addListenOption(*tc, o.listen, "ADDR:PORT to listen on (port 0: any)");
   tc->add_option("--streams", o.streams, "number of independent streams")->capture_default_str();
   tc->add_option("--codec", args->codec, "h264 or h265")->check(CLI::IsMember({"h264", "h265"}))->capture_default_str();
@@ -122,6 +128,8 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
   tc->add_option("--bitrate", o.bitrateKbps, "kbit/s per stream (padded with filler data)")->capture_default_str();
   tc->add_option("--gop", o.gop, "frames per GOP (0: two seconds)")->capture_default_str();
   tc->add_option("--loop-seconds", o.loopSeconds, "length of the encoded loop")->capture_default_str();
+  tc->add_option("--sub-size", args->subSize, "each stream's sub stream /cam/N/sub, WxH (default: half the size)");
+  tc->add_flag("--no-sub", args->noSub, "serve no sub streams (nothing more to encode at start-up)");
   tc->add_option("--scene", o.scenes,
                  "a JPEG that slides in and out over a still background, for detection; the first "
                  "--scene is stream 0's, the next stream 1's (\"\" keeps the test pattern)");
@@ -157,6 +165,12 @@ void addTestcamCommand(CLI::App& cli, Subcommands& out) {
                    args->options.codec = args->codec == "h265" ? media::VideoCodec::kH265 : media::VideoCodec::kH264;
                    if (!parseSize(args->size, args->options.width, args->options.height)) {
                      fmt::print(stderr, "vigil testcam: --size: \"{}\" is not WxH like 1280x720\n", args->size);
+                     return kUsageError;
+                   }
+                   args->options.subStreams = !args->noSub;
+                   if (!args->subSize.empty() &&
+                       !parseSize(args->subSize, args->options.subWidth, args->options.subHeight)) {
+                     fmt::print(stderr, "vigil testcam: --sub-size: \"{}\" is not WxH like 640x360\n", args->subSize);
                      return kUsageError;
                    }
                    return runTestcam(args->options);

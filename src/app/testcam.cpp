@@ -201,6 +201,12 @@ Status validateTestcamOptions(const TestcamOptions& o) {
     return Status::invalidArgument(
         fmt::format("--size must be even, from 64x64 to 4096x2304 (got {}x{})", o.width, o.height));
   }
+  if (o.subStreams && (o.subWidth != 0 || o.subHeight != 0) &&
+      (o.subWidth < 64 || o.subHeight < 64 || o.subWidth > o.width || o.subHeight > o.height || o.subWidth % 2 ||
+       o.subHeight % 2)) {
+    return Status::invalidArgument(fmt::format("--sub-size must be even, from 64x64 to the main size (got {}x{})",
+                                               o.subWidth, o.subHeight));
+  }
   if (o.scenes.size() > static_cast<size_t>(o.streams)) {
     return Status::invalidArgument(fmt::format("--scene given {} times for {} streams", o.scenes.size(), o.streams));
   }
@@ -232,17 +238,30 @@ Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(const Testcam
   return std::shared_ptr<const rtsp::LoopedStream>(std::move(stream));
 }
 
+TestcamOptions subStreamOptions(const TestcamOptions& o) {
+  TestcamOptions sub = o;
+  // Even, and no smaller than validateTestcamOptions allows.
+  sub.width = o.subWidth > 0 ? o.subWidth : std::max(64, o.width / 4 * 2);
+  sub.height = o.subHeight > 0 ? o.subHeight : std::max(64, o.height / 4 * 2);
+  sub.bitrateKbps = std::max(50, o.bitrateKbps / 4);
+  return sub;
+}
+
 std::shared_ptr<const rtsp::LoopedStream> TestcamCatalog::find(std::string_view path) const {
   constexpr std::string_view kPrefix = "/cam/";
+  constexpr std::string_view kSub = "/sub";
   if (!path.starts_with(kPrefix)) return nullptr;
   path.remove_prefix(kPrefix.size());
+  const bool sub = path.ends_with(kSub);
+  if (sub) path.remove_suffix(kSub.size());
+  const auto& streams = sub ? subStreams_ : streams_;
   size_t index = 0;
   auto [ptr, ec] = std::from_chars(path.data(), path.data() + path.size(), index);
-  if (ec != std::errc() || ptr != path.data() + path.size() || index >= streams_.size() ||
+  if (ec != std::errc() || ptr != path.data() + path.size() || index >= streams.size() ||
       (path.size() > 1 && path[0] == '0')) {
     return nullptr;
   }
-  return streams_[index];
+  return streams[index];
 }
 
 Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions& o) {
@@ -253,21 +272,24 @@ Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions
     if (!tone) return tone.status();
     audio = std::move(tone.value());
   }
-  std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams(static_cast<size_t>(o.streams));
+  // Jobs 0..N-1 are the streams, N..2N-1 their sub streams (without audio).
+  const int jobs = o.subStreams ? 2 * o.streams : o.streams;
+  const TestcamOptions sub = subStreamOptions(o);
+  std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams(static_cast<size_t>(jobs));
   std::atomic<int> nextIndex{0}, done{0};
   std::mutex mutex;
   Status failure;
   const unsigned workers = std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()),
-                                              static_cast<unsigned>(o.streams));
+                                              static_cast<unsigned>(jobs));
   std::vector<std::thread> threads;
   for (unsigned w = 0; w < workers; ++w) {
     threads.emplace_back([&] {
-      for (int i = nextIndex++; i < o.streams; i = nextIndex++) {
-        auto s = encodeTestStream(o, i, audio);
+      for (int i = nextIndex++; i < jobs; i = nextIndex++) {
+        auto s = i < o.streams ? encodeTestStream(o, i, audio) : encodeTestStream(sub, i - o.streams);
         std::lock_guard lock(mutex);
         if (!s) {
           if (failure.isOk()) failure = s.status();
-          nextIndex = o.streams;
+          nextIndex = jobs;
           return;
         }
         streams[static_cast<size_t>(i)] = std::move(s.value());
@@ -279,15 +301,18 @@ Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions
   while (true) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::lock_guard lock(mutex);
-    if (!failure.isOk() || done == o.streams) break;
+    if (!failure.isOk() || done == jobs) break;
     if (std::chrono::steady_clock::now() - lastReport > std::chrono::seconds(2)) {
-      log::info("testcam.encode.progress", {{"done", done.load()}, {"total", o.streams}});
+      log::info("testcam.encode.progress", {{"done", done.load()}, {"total", jobs}});
       lastReport = std::chrono::steady_clock::now();
     }
   }
   for (auto& t : threads) t.join();
   if (!failure.isOk()) return failure;
-  return std::make_shared<TestcamCatalog>(std::move(streams));
+  std::vector<std::shared_ptr<const rtsp::LoopedStream>> subs(std::make_move_iterator(streams.begin() + o.streams),
+                                                             std::make_move_iterator(streams.end()));
+  streams.resize(static_cast<size_t>(o.streams));
+  return std::make_shared<TestcamCatalog>(std::move(streams), std::move(subs));
 }
 
 onvif::SimulatorOptions testcamOnvifDevice(const TestcamOptions& options, const rtsp::StreamCatalog& catalog,

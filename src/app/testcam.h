@@ -34,6 +34,13 @@ struct TestcamOptions {
   // track, over TCP; `audioOffsetMs` moves its beeps after the seconds.
   std::optional<media::AudioCodec> audio;
   int audioOffsetMs = 0;
+  // Each stream's sub stream, "/cam/N/sub": the same pictures and clock at
+  // subWidth x subHeight (0: half the width and height) and a quarter of
+  // the bitrate. Off: none is encoded (load tests).
+  bool subStreams = true;
+  int subWidth = 0;
+  int subHeight = 0;
+
   // ONVIF (onvif/simulator.h): stream i is also a device at onvifPort + i
   // on the listen host (0: any free port each), answering WS-Discovery
   // Probes sent to onvifDiscovery. None: no ONVIF.
@@ -43,6 +50,9 @@ struct TestcamOptions {
   std::optional<HostPort> onvifDiscovery;
 };
 
+// The options of stream i's sub stream: its size and bitrate.
+TestcamOptions subStreamOptions(const TestcamOptions& options);
+
 // Checks ranges; the message names the option.
 Status validateTestcamOptions(const TestcamOptions& options);
 
@@ -51,16 +61,19 @@ Status validateTestcamOptions(const TestcamOptions& options);
 Result<std::shared_ptr<const rtsp::LoopedStream>> encodeTestStream(
     const TestcamOptions& options, int streamIndex, std::shared_ptr<const rtsp::LoopedAudio> audio = nullptr);
 
-// Serves "/cam/0" .. "/cam/N-1".
+// Serves "/cam/0" .. "/cam/N-1", and "/cam/i/sub" when given sub streams
+// (one per stream, or none).
 class TestcamCatalog final : public rtsp::StreamCatalog {
  public:
-  explicit TestcamCatalog(std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams)
-      : streams_(std::move(streams)) {}
+  explicit TestcamCatalog(std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams,
+                          std::vector<std::shared_ptr<const rtsp::LoopedStream>> subStreams = {})
+      : streams_(std::move(streams)), subStreams_(std::move(subStreams)) {}
   std::shared_ptr<const rtsp::LoopedStream> find(std::string_view path) const override;
   size_t size() const { return streams_.size(); }
 
  private:
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams_;
+  std::vector<std::shared_ptr<const rtsp::LoopedStream>> subStreams_;
 };
 
 // Stream i's ONVIF device as the simulator serves it: a main profile for

@@ -59,16 +59,23 @@ TEST(Testcam, EncodesALoopOfWholeGopsAtTheBitrate) {
   }
 }
 
-TEST(Testcam, CatalogServesCamPaths) {
+// Two streams of a one-second loop: enough for the catalog's paths.
+TestcamOptions twoStreams() {
   auto o = small(media::VideoCodec::kH264);
   o.streams = 2;
   o.loopSeconds = 1;
+  return o;
+}
+
+TEST(Testcam, CatalogServesCamPaths) {
+  auto o = twoStreams();
   auto catalog = buildTestcamCatalog(o);
   ASSERT_TRUE(catalog.isOk());
   EXPECT_NE((*catalog)->find("/cam/0"), nullptr);
   EXPECT_NE((*catalog)->find("/cam/1"), nullptr);
   EXPECT_NE((*catalog)->find("/cam/0"), (*catalog)->find("/cam/1"));
-  for (const char* bad : {"/cam/2", "/cam/", "/cam/01", "/cam/-1", "/cam/1x", "/x/0", ""}) {
+  for (const char* bad : {"/cam/2", "/cam/", "/cam/01", "/cam/-1", "/cam/1x", "/x/0", "", "/cam/2/sub", "/cam/sub",
+                          "/cam/0/sub/", "/cam/0sub"}) {
     EXPECT_EQ((*catalog)->find(bad), nullptr) << bad;
   }
 }
@@ -209,6 +216,33 @@ TEST(Testcam, AudioArrivesOnTheVideoClockInSync) {
       EXPECT_LT(std::abs(nearest), 20 * 90) << "beep at " << onset.ticks();
     }
   }
+}
+
+// ARCHITECTURE.md "Sub streams" 5: each stream's sub stream at half the
+// width and height (a quarter of the pixels and of the bitrate), or the
+// size asked; none when off.
+TEST(Testcam, CatalogServesSubStreamsAtASmallerSize) {
+  auto o = twoStreams();
+  auto catalog = buildTestcamCatalog(o);
+  ASSERT_TRUE(catalog.isOk());
+  for (const char* path : {"/cam/0/sub", "/cam/1/sub"}) {
+    auto sub = (*catalog)->find(path);
+    ASSERT_NE(sub, nullptr) << path;
+    EXPECT_EQ(sub->width, o.width / 2);
+    EXPECT_EQ(sub->height, o.height / 2);
+  }
+  EXPECT_NE((*catalog)->find("/cam/0/sub"), (*catalog)->find("/cam/1/sub"));
+  EXPECT_EQ(subStreamOptions(o).bitrateKbps, o.bitrateKbps / 4);
+  o.subWidth = 96;
+  o.subHeight = 64;
+  EXPECT_EQ(subStreamOptions(o).width, 96);
+  o.subWidth = 97;  // odd
+  EXPECT_FALSE(validateTestcamOptions(o).isOk());
+  o.subStreams = false;
+  catalog = buildTestcamCatalog(o);
+  ASSERT_TRUE(catalog.isOk());
+  EXPECT_NE((*catalog)->find("/cam/0"), nullptr);
+  EXPECT_EQ((*catalog)->find("/cam/0/sub"), nullptr);
 }
 
 TEST(Testcam, RejectsBadOptions) {

@@ -10,9 +10,9 @@
 // it is away. A camera that answers but whose session fails (401, 404,
 // 503, no media) is retried with exponential backoff and jitter instead.
 //
-// Model: a camera owns one or more streams (main, optionally sub). Today
-// only the main stream (`url`) is ingested; `sub_url` slots in as a second
-// StreamIngest without changing this interface.
+// A camera's sub stream (`sub_url`) is a second Camera made from
+// subStreamConfig() (camera/config.h); the node puts its state beside the
+// main stream's (CameraStatus::sub).
 
 #include <chrono>
 #include <memory>
@@ -77,6 +77,22 @@ struct CameraStatus {
   bool detecting = false;
   uint64_t detectFramesAnalysed = 0;
   uint64_t detectFramesDropped = 0;
+  // "main" or "sub": the stream detection reads now (detect/stream_switch.h).
+  std::string_view detectStream;
+
+  // The sub stream's own state, for a camera with `sub_url` (the node
+  // fills it in). The fields above are the main stream's: a sub stream
+  // that fails never makes the camera offline.
+  struct SubStream {
+    CameraState state = CameraState::kConnecting;
+    std::string reason;
+    std::optional<media::VideoCodec> codec;
+    int width = 0;
+    int height = 0;
+    double fps = 0;
+  };
+  std::optional<SubStream> sub;
+
   // Who manages it (design/CAMERAS.md): "file" (the config file) or "ui"
   // (the API and the web UI); the node fills it in, empty where unsaid.
   std::string managedBy;

@@ -34,4 +34,14 @@ Status readCameraConfig(const ConfigTable& t, CameraConfig& out) {
       "transport", {{"tcp", rtsp::RtspTransport::kTcp}, {"udp", rtsp::RtspTransport::kUdp}}, out.transport);
 }
 
+std::string subStreamId(std::string_view cameraId) { return std::string(cameraId) + "~sub"; }
+
+CameraConfig subStreamConfig(const CameraConfig& config) {
+  CameraConfig sub = config;
+  sub.id = subStreamId(config.id);
+  sub.url = config.subUrl;
+  sub.subUrl.clear();
+  return sub;
+}
+
 }  // namespace vigil::camera

@@ -27,4 +27,12 @@ inline constexpr std::string_view kCameraConfigKeys[] = {"id",       "name",    
                                                          "transport"};
 Status readCameraConfig(const ConfigTable& table, CameraConfig& out);
 
+// A camera's sub stream (design/ARCHITECTURE.md, "Sub streams") is
+// ingested as a camera of its own, "<id>~sub": that is its id in logs,
+// the live registry and the store. '~' is in no camera id.
+std::string subStreamId(std::string_view cameraId);
+// The sub stream's config: `config` with its id and URL (credentials,
+// auth and transport are the camera's). Only for a config with a subUrl.
+CameraConfig subStreamConfig(const CameraConfig& config);
+
 }  // namespace vigil::camera

@@ -105,7 +105,18 @@ std::string camerasJson(const std::vector<camera::CameraStatus>& cameras,
     j["ever_streamed"] = c.everStreamed;
     if (!c.managedBy.empty()) j["managed_by"] = c.managedBy;
     if (c.detecting) {
-      j["detect"] = {{"frames_analysed", c.detectFramesAnalysed}, {"frames_dropped", c.detectFramesDropped}};
+      j["detect"] = {{"frames_analysed", c.detectFramesAnalysed},
+                     {"frames_dropped", c.detectFramesDropped},
+                     {"stream", c.detectStream}};
+    }
+    // The sub stream's own state: it never makes the camera offline.
+    if (c.sub) {
+      j["sub"] = {{"state", camera::cameraStateName(c.sub->state)},
+                  {"codec", c.sub->codec ? nlohmann::json(media::codecName(*c.sub->codec)) : nlohmann::json(nullptr)},
+                  {"width", c.sub->width},
+                  {"height", c.sub->height},
+                  {"fps", c.sub->fps}};
+      if (!c.sub->reason.empty()) j["sub"]["reason"] = c.sub->reason;
     }
     list.push_back(std::move(j));
   }

@@ -13,6 +13,7 @@
 #include "audio/g711_to_aac.h"
 #include "base/log.h"
 #include "base/mutex.h"
+#include "camera/config.h"
 #include "detect/snapshot.h"
 #include "http/live_frames.h"
 #include "http/input.h"
@@ -320,6 +321,16 @@ class RemoteHlsLooks : public std::enable_shared_from_this<RemoteHlsLooks> {
   std::map<std::string, std::shared_ptr<Held>> looks_ GUARDED_BY(mutex_);  // by session token and camera
 };
 
+// ?stream=: whether the request asks for the camera's sub stream.
+Result<bool> wantsSub(const Request& req) {
+  auto query = parseQuery(req.query);
+  if (!query) return query.status();
+  auto it = query->find("stream");
+  if (it == query->end() || it->second == "main") return false;
+  if (it->second == "sub") return true;
+  return Status::invalidArgument("stream: must be main or sub");
+}
+
 struct Shared {
   Shared(LiveRoutesContext c, access::RightsWatch* rights)
       : context(std::move(c)),
@@ -333,16 +344,26 @@ struct Shared {
   HlsLooks hlsLooks;
   const std::shared_ptr<RemoteHlsLooks> remoteHls;  // null without a tier link
   Mutex mutex;
-  std::map<std::string, std::shared_ptr<HlsFeed>> hls GUARDED_BY(mutex);  // by camera
+  std::map<std::string, std::shared_ptr<HlsFeed>> hls GUARDED_BY(mutex);  // by live stream id
   // Snapshots of cameras below wait for their owners' frames: two workers
   // at most, one per camera, and none for 10 s for a camera that sent none.
   SnapshotWaits remoteSnapshots{
       {.maxWaiting = 2, .afterFailure = std::chrono::seconds(10), .whileWaiting = std::chrono::seconds(1)}};
 
-  std::shared_ptr<HlsFeed> hlsFeed(const std::string& camera) {
+  // The live-registry stream that serves the request (LiveRoutesContext::streamId).
+  Result<std::string> streamOf(const Request& req) {
+    const std::string& camera = req.params.at("id");
+    auto sub = wantsSub(req);
+    if (!sub) return sub.status();
+    if (!*sub || !context.streamId || link::RemoteLooks::isRemote(camera)) return camera;
+    return context.streamId(camera, true);
+  }
+
+  // The HLS feed of a live stream, started if needed.
+  std::shared_ptr<HlsFeed> hlsFeed(const std::string& streamId) {
     MutexLock lock(mutex);
-    auto& feed = hls[camera];
-    const std::shared_ptr<media::LiveStream> stream = context.live->stream(camera);
+    auto& feed = hls[streamId];
+    const std::shared_ptr<media::LiveStream> stream = context.live->stream(streamId);
     // A window made from an earlier feed (a camera of a node below, looked
     // at again: its owner may have masked it since) is not served.
     if (!feed || !feed->alive() || feed->generation() != stream->cacheGeneration()) {
@@ -503,24 +524,32 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
 };
 
 Response livePlaylist(Shared& shared, const Request& req) {
+  auto streamId = shared.streamOf(req);
+  if (!streamId) return errorResponse(streamId.status());
   if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
-  auto feed = shared.hlsFeed(req.params.at("id"));
+  auto feed = shared.hlsFeed(*streamId);
   Response r;
   r.contentType = "application/vnd.apple.mpegurl";
+  // The segments of a sub stream's window say so: they are taken from the
+  // window this playlist lists, even if the sub stream has stopped since.
+  const std::string_view query = *streamId == req.params.at("id") ? "" : "?stream=sub";
   // Until the first segment is complete (about a GOP) the playlist lists
   // none; players reload a live playlist, so they just wait.
-  r.body = feed->window().playlist([](uint64_t n) { return fmt::format("live/{}.m4s", n); },
-                                   [](uint64_t n) { return fmt::format("live/init-{}.mp4", n); });
+  r.body = feed->window().playlist([query](uint64_t n) { return fmt::format("live/{}.m4s{}", n, query); },
+                                   [query](uint64_t n) { return fmt::format("live/init-{}.mp4{}", n, query); });
   return r;
 }
 
 Response liveSegment(Shared& shared, const Request& req) {
   auto name = parseSegmentName(req.params.at("segment"));
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
+  auto sub = wantsSub(req);
+  if (!sub) return errorResponse(sub.status());
   if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
-  auto feed = shared.hlsFeed(req.params.at("id"));
+  const std::string& camera = req.params.at("id");
+  auto feed = shared.hlsFeed(*sub ? camera::subStreamId(camera) : camera);
   if (name->init) {
     auto init = feed->window().init(name->number);
     if (!init) return Response::error(404, "no such init segment (the stream has moved on)");
@@ -602,6 +631,8 @@ Response snapshot(Shared& shared, const Request& req) {
     }
   }
   const std::string& id = req.params.at("id");
+  auto streamId = shared.streamOf(req);
+  if (!streamId) return errorResponse(streamId.status());
   const bool below = shared.context.remote && link::RemoteLooks::isRemote(id);
   std::chrono::seconds retryAfter{};
   std::optional<SnapshotWaits::Wait> wait = below ? shared.remoteSnapshots.begin(id, retryAfter) : std::nullopt;
@@ -615,7 +646,7 @@ Response snapshot(Shared& shared, const Request& req) {
     (*remote)->close();
     if (items.empty()) wait->failed();
   } else {
-    auto viewer = shared.context.live->stream(id)->subscribe([] {});
+    auto viewer = shared.context.live->stream(*streamId)->subscribe([] {});
     (void)viewer->pop(items);
   }
   if (items.empty() || !items.front().frame->keyframe || !items.front().frame->params) {
@@ -635,6 +666,8 @@ Response snapshot(Shared& shared, const Request& req) {
 }
 
 Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, const Request& req) {
+  auto streamId = shared->streamOf(req);
+  if (!streamId) return streamId.status();
   auto slot = shared->views->take(req);  // held by the callbacks: until the session goes
   if (!slot) return slot.status();
   auto remote = openRemote(*shared, req, access::ShareRight::kLive);
@@ -642,7 +675,7 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
   const std::string camera = req.params.at("id");
   auto query = parseQuery(req.query);
   if (!query) return query.status();
-  auto stream = shared->context.live->stream(camera);
+  auto stream = shared->context.live->stream(*streamId);
   // ?audio=1: the camera's sound too (the camera page; the grid never asks).
   std::shared_ptr<media::LiveStream> audio;
   if (auto it = query->find("audio"); it != query->end() && it->second == "1") {

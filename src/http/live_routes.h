@@ -20,6 +20,13 @@
 // (a share revoked) closes the WebSocket with 1008 and the reason. Its
 // live HLS holds the owner's look while the player keeps asking (closed
 // after 10 s without a request).
+//
+// Sub streams (design/ARCHITECTURE.md, "Sub streams"): each of these takes
+// ?stream=sub (or ?stream=main, the default): a camera of this node with a
+// sub stream that streams now is served from it, else from its main
+// stream, so a tile that asks for the sub stream always gets video while
+// the camera is online. A camera of a node below is served its main
+// stream (the tier link carries no stream choice yet).
 
 #include "access/audit.h"
 #include "base/event_loops.h"
@@ -36,6 +43,10 @@ struct LiveRoutesContext {
   // Cameras of nodes below ("house7.door"): asked of their owner, whose
   // frames then arrive in `live` under that id. Null: none.
   link::RemoteLooks* remote = nullptr;
+  // The live-registry stream that serves a view of a camera of this node
+  // asking for its sub stream (true) or its main stream (app::Node::liveStreamId).
+  // Null: always the camera's id, its main stream.
+  std::function<std::string(const std::string& camera, bool sub)> streamId;
   // Live views (WebSockets and HLS looks) open at once.
   int maxViewsPerSession = 32;
   int maxViewsPerUser = 64;

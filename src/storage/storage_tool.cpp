@@ -4,10 +4,10 @@
 //   write  --data DIR --stream ID --input FILE.h26x [--codec h264|h265] --start US
 //          [--fps F] [--frames N] [--gap-at FRAME --gap-seconds S] [--realtime | --speed X] [--commit-ms MS]
 //          [--dirs A,B] [--max-mb N] [--min-free-mb N] [--reclaim-mb N] [--retain-days N] [--queue-mb N]
-//   export --data DIR --stream ID --start US --end US --out FILE.mp4
+//   export --data DIR --stream ID --start US --end US --out FILE.mp4 [--read-only]
 //   hls    --data DIR --stream ID --start US --end US --out DIR
 //   fmp4   --input FILE.h26x [--codec h264|h265] --start US [--fps F] [--frames N] [--gap-at FRAME] --out DIR
-//   list   --data DIR --stream ID
+//   list   --data DIR --stream ID [--read-only]
 //   check  --data DIR [--repair]
 //
 // `write` reads an Annex B elementary stream, cuts it into access units and
@@ -15,6 +15,10 @@
 // paces them at --fps and prints "fed INDEX WALL_US" after each, so a test
 // can kill it and know what was handed to the store. --speed paces at X
 // times real time, without the lines.
+//
+// --read-only opens the indexes only (no recovery, no writer): for a data
+// directory a running node records into, whose open recordings recovery
+// would truncate under its writer.
 //
 // `hls` writes the fragmented MP4 of a range as an HLS VOD playlist
 // (playback.m3u8, init{N}.mp4, {N}.m4s). `fmp4` needs no store: it cuts an
@@ -224,7 +228,7 @@ int main(int argc, char** argv) {
   int64_t start = 0, end = 0;
   int fps = 25, frames = 0, gapAt = -1, commitMs = 1000;
   double gapSeconds = 0, speed = 0;
-  bool realtime = false, repair = false;
+  bool realtime = false, repair = false, readOnly = false;
   std::vector<std::string> dirs{"recordings"};
   uint64_t maxMb = 0, minFreeMb = 0, reclaimMb = 64, queueMb = 64;
   int retainDays = 0;
@@ -279,6 +283,7 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "verify (and repair) every storage directory");
   check->add_option("--data", data)->required();
   check->add_flag("--repair", repair);
+  for (CLI::App* cmd : {exp, list}) cmd->add_flag("--read-only", readOnly);
   for (CLI::App* cmd : {write, exp, hls, list}) {
     cmd->add_option("--dirs", dirs, "storage directories under --data")->delimiter(',');
   }
@@ -308,6 +313,7 @@ int main(int argc, char** argv) {
   vs::StoreOptions options;
   options.dataDir = data;
   options.dirs = dirs;
+  options.readOnly = readOnly;
   options.writer.commitInterval = std::chrono::milliseconds(commitMs);
   options.writer.queueBytes = queueMb << 20;
   options.writer.maxBytes = maxMb << 20;

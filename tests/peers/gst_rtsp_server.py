@@ -13,6 +13,7 @@ Usage:
       [--size 320x240] [--fps 10] [--path /test] [--user U --password P]
       [--protocols tcp|udp|both] [--no-sprop] [--bitrate KBPS] [--address 127.0.0.1]
       [--audio aac|pcma|pcmu]
+      [--sub-path /sub --sub-size 160x120]
 
 Prints one line "READY rtsp://ADDRESS:PORT/PATH" on stdout once it listens
 (PORT is the bound port, also when --port 0 chose a free one). Exits 2 with a
@@ -22,6 +23,8 @@ or SIGINT, and when stdin is a pipe that its parent closes.
 The media is shared: several clients can watch the same stream at once.
 --audio adds an audio track (a tick every second, audiotestsrc wave=ticks):
 AAC (avenc_aac, RFC 3640 mpeg4-generic, 16 kHz) or G.711 (8 kHz).
+--sub-path: a second mount point, a camera's sub stream, encoded separately
+at --sub-size (same pattern, fps and clock).
 --no-sprop: the SDP has no sprop-parameter-sets (H.264) / sprop-vps/sps/pps
 (H.265); the parameter sets are only in-band (the payloader repeats them before
 every IDR frame, config-interval=-1, which is also the case without --no-sprop).
@@ -125,12 +128,15 @@ def main():
     ap.add_argument("--audio", choices=("aac", "pcma", "pcmu"), help="add an audio track")
     ap.add_argument("--no-sprop", action="store_true",
                     help="SDP without parameter sets (in-band only)")
+    ap.add_argument("--sub-path", help="a second mount point: the sub stream")
+    ap.add_argument("--sub-size", default="160x120", help="the sub stream's WxH")
     args = ap.parse_args()
 
     try:
         width, height = (int(x) for x in args.size.lower().split("x"))
+        sub_width, sub_height = (int(x) for x in args.sub_size.lower().split("x"))
     except ValueError:
-        ap.error("--size must be WxH")
+        ap.error("--size and --sub-size must be WxH")
     if (args.user is None) != (args.password is None):
         ap.error("--user and --password go together")
     path = args.path if args.path.startswith("/") else "/" + args.path
@@ -141,15 +147,24 @@ def main():
     server.set_address(args.address)
     server.set_service(str(args.port))
 
-    factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(build_launch(args, width, height))
-    factory.set_shared(True)
-    if args.no_sprop:
-        factory.set_media_gtype(no_sprop_media_type())
     lower = {"tcp": GstRtsp.RTSPLowerTrans.TCP,
              "udp": GstRtsp.RTSPLowerTrans.UDP,
              "both": GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP}
-    factory.set_protocols(lower[args.protocols])
+
+    def make_factory(w, h):
+        f = GstRtspServer.RTSPMediaFactory()
+        f.set_launch(build_launch(args, w, h))
+        f.set_shared(True)
+        if args.no_sprop:
+            f.set_media_gtype(no_sprop_media_type())
+        f.set_protocols(lower[args.protocols])
+        return f
+
+    factory = make_factory(width, height)
+    factories = [(path, factory)]
+    if args.sub_path:
+        sub_path = args.sub_path if args.sub_path.startswith("/") else "/" + args.sub_path
+        factories.append((sub_path, make_factory(sub_width, sub_height)))
 
     if args.user is not None:
         auth = GstRtspServer.RTSPAuth()
@@ -159,11 +174,13 @@ def main():
         token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
         auth.add_digest(args.user, args.password, token)
         server.set_auth(auth)
-        factory.add_role_from_structure(Gst.Structure.new_from_string(
-            "user, media.factory.access=(boolean)true, "
-            "media.factory.construct=(boolean)true"))
+        for _, f in factories:
+            f.add_role_from_structure(Gst.Structure.new_from_string(
+                "user, media.factory.access=(boolean)true, "
+                "media.factory.construct=(boolean)true"))
 
-    server.get_mount_points().add_factory(path, factory)
+    for p, f in factories:
+        server.get_mount_points().add_factory(p, f)
 
     if server.attach(None) == 0:
         print(f"gst_rtsp_server: cannot listen on {args.address}:{args.port} "
@@ -198,7 +215,8 @@ def main():
     print(f"READY rtsp://{host}:{server.get_bound_port()}{path}", flush=True)
     loop.run()
     # Tear the served media down before exiting.
-    server.get_mount_points().remove_factory(path)
+    for p, _ in factories:
+        server.get_mount_points().remove_factory(p)
     sys.exit(0)
 
 

@@ -69,10 +69,18 @@ export interface Camera {
   reason_code?: string; // no_answer, wrong_password, no_video, refused, storage_full, disabled
   since?: string | null; // when it last started or stopped streaming
   ever_streamed?: boolean;
+  // The sub stream (`sub_url`), when the camera has one: its own state
+  // (it never makes the camera offline). Grid tiles ask for it.
+  sub?: { state: string; codec: string | null; width: number; height: number; fps: number; reason?: string };
   managed_by?: "file" | "ui"; // a camera of this node: who manages it (design/CAMERAS.md)
   remote?: boolean; // a camera of a node below
   audio?: string | null; // its sound's codec ("aac", "alaw", "ulaw") while streaming with sound
 }
+
+// Which of a camera's streams a live view asks for: the server serves the
+// sub stream while it streams, else the main one.
+export type LiveStreamChoice = "main" | "sub";
+const streamQuery = (stream: LiveStreamChoice) => (stream === "sub" ? "?stream=sub" : "");
 
 // A camera's [[camera]] keys as GET /api/v1/cameras/{id} shows them
 // (design/CAMERAS.md): never a password, only whether there is one.
@@ -83,6 +91,7 @@ export interface CameraTable {
   sub_url?: string;
   username?: string;
   record?: "continuous" | "events" | "off";
+  record_sub?: "continuous" | "off";
   retain_days?: number;
   has_password?: boolean;
   managed_by?: "file" | "ui";
@@ -98,9 +107,15 @@ export interface ProbedStream {
   fps: number;
   audio: boolean;
 }
+export interface ProbeFailure {
+  ok: false;
+  reason_code: string;
+  error: string;
+}
+// `sub`: null when none was found, a failure when a sub_url given does not answer.
 export type CameraProbe =
-  | { ok: true; url: string; sub_url?: string; main: ProbedStream; sub: ProbedStream | null; preview: string | null }
-  | { ok: false; reason_code: string; error: string };
+  | { ok: true; url: string; sub_url?: string; main: ProbedStream; sub: ProbedStream | ProbeFailure | null; preview: string | null }
+  | ProbeFailure;
 
 // A detection event (GET /api/v1/events; design/DETECT.md "Events"):
 // times RFC 3339, end null while it lasts, box [x, y, w, h] in 0..1 of
@@ -573,13 +588,15 @@ export function range(start: number, end: number): string {
 }
 
 export const urls = {
-  // audio: the camera's sound too (its page; the grid never asks).
-  live: (id: string, audio = false) => {
+  // stream: the main or the sub stream; audio: the camera's sound too (its
+  // page; the grid never asks).
+  live: (id: string, stream: LiveStreamChoice = "main", audio = false) => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}${cameraPath(id)}/live${audio ? "?audio=1" : ""}`;
+    const query = [stream === "sub" ? "stream=sub" : "", audio ? "audio=1" : ""].filter((q) => q !== "").join("&");
+    return `${scheme}//${location.host}${cameraPath(id)}/live${query ? `?${query}` : ""}`;
   },
-  liveHls: (id: string) => `${cameraPath(id)}/live.m3u8`,
+  liveHls: (id: string, stream: LiveStreamChoice = "main") => `${cameraPath(id)}/live.m3u8${streamQuery(stream)}`,
   playback: (id: string, start: number, end: number) => `${cameraPath(id)}/playback.m3u8?${range(start, end)}`,
   export: (id: string, start: number, end: number) => `${cameraPath(id)}/export.mp4?${range(start, end)}`,
-  snapshot: (id: string) => `${cameraPath(id)}/snapshot.jpg`,
+  snapshot: (id: string, stream: LiveStreamChoice = "main") => `${cameraPath(id)}/snapshot.jpg${streamQuery(stream)}`,
 };

@@ -156,7 +156,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
       return;
     }
     if (mode.kind === "live") {
-      player.current = playLive(v, id, setState, true);
+      player.current = playLive(v, id, setState, "main", true);
       v.muted = muted;
     } else {
       const p = playHls(v, urls.playback(id, mode.start, mode.end), { live: false, preferNative: false }, setState);

@@ -200,7 +200,13 @@ function ProbeResult({ probe }: { probe: CameraProbe }) {
       <p class="main-stream">
         {t.mainStream}: {line(probe.main)}
       </p>
-      <p class="sub-stream">{probe.sub ? `${t.subStream}: ${line(probe.sub)}` : t.noSubStream}</p>
+      <p class="sub-stream">
+        {probe.sub === null
+          ? t.noSubStream
+          : "ok" in probe.sub
+            ? `${t.subStream}: ${t.probeFailed[probe.sub.reason_code as ProbeReason] ?? t.probeFailed.refused}`
+            : `${t.subStream}: ${line(probe.sub)}`}
+      </p>
     </div>
   );
 }
@@ -239,6 +245,7 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
   const [by, setBy] = useState<"address" | "url">("address");
   const [address, setAddress] = useState("");
   const [url, setUrl] = useState("");
+  const [subUrl, setSubUrl] = useState("");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [probe, setProbe] = useState<CameraProbe | null>(null);
@@ -252,7 +259,7 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
     try {
       // Empty fields left out: the API takes none empty.
       const given = Object.fromEntries(
-        Object.entries(by === "url" ? { url, username, password } : { address, username, password }).filter(([, v]) => v !== ""),
+        Object.entries(by === "url" ? { url, sub_url: subUrl, username, password } : { address, username, password }).filter(([, v]) => v !== ""),
       );
       setProbe(await api.probeCamera(given));
     } catch (e) {
@@ -269,7 +276,8 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
         name: s.name,
         // A URL typed with its credentials keeps them (the server moves them out of it).
         url: by === "url" ? url : probe.url,
-        ...(probe.sub_url ? { sub_url: probe.sub_url } : {}),
+        // The sub stream only when it answered the probe; typed, as typed (like the URL).
+        ...(probe.sub_url ? { sub_url: by === "url" ? subUrl : probe.sub_url } : {}),
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
         record: s.record,
@@ -294,7 +302,10 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
       {by === "address" ? (
         <Field cls="address" label={t.address} value={address} onInput={setAddress} />
       ) : (
-        <Field cls="url" label={t.url} value={url} onInput={setUrl} />
+        <>
+          <Field cls="url" label={t.url} value={url} onInput={setUrl} />
+          <Field cls="sub-url" label={t.subUrl} value={subUrl} onInput={(v) => { setSubUrl(v); setProbe(null); }} />
+        </>
       )}
       <Field cls="username" label={t.username} value={username} onInput={setUsername} />
       <Field cls="password" type="password" label={t.password} value={password} onInput={setPassword} />

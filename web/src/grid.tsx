@@ -127,7 +127,12 @@ function Tile({ camera }: { camera: Camera }) {
       {camera.reason_code === "disabled" ? (
         <span class="disabled-tile">{stateText().disabled}</span>
       ) : (
-        <LiveVideo camera={camera.id} status={camera} onState={(s) => setResumed(videoResumed(s))} />
+        <LiveVideo
+          camera={camera.id}
+          status={camera}
+          stream={camera.sub ? "sub" : "main"}
+          onState={(s) => setResumed(videoResumed(s))}
+        />
       )}
       <span class="caption">
         <span class="name" translate={false}>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Camera, urls } from "./api";
+import { type Camera, type LiveStreamChoice, urls } from "./api";
 import { offlineLine } from "./camera_state";
 import { cameraText } from "./camera_text";
 import { type PlayerState, playLive } from "./player";
@@ -7,19 +7,44 @@ import { type PlayerState, playLive } from "./player";
 // A camera's live video with its state over it (connecting, offline...),
 // and its latest keyframe as the poster until the first frame plays.
 // status: the camera's entry of the camera list, for why it is offline.
-export function LiveVideo({ camera, status, onState }: { camera: string; status?: Camera; onState?: (s: PlayerState) => void }) {
+// stream: "sub" for a small view (grid tiles), served the sub stream while
+// the camera has one that streams.
+export function LiveVideo({
+  camera,
+  status,
+  onState,
+  stream = "main",
+}: {
+  camera: string;
+  status?: Camera;
+  onState?: (s: PlayerState) => void;
+  stream?: LiveStreamChoice;
+}) {
   const video = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<PlayerState>({ kind: "connecting" });
   useEffect(() => {
-    const player = playLive(video.current!, camera, (s) => {
-      setState(s);
-      onState?.(s);
-    });
+    const player = playLive(
+      video.current!,
+      camera,
+      (s) => {
+        setState(s);
+        onState?.(s);
+      },
+      stream,
+    );
     return () => player.stop();
-  }, [camera]);
+  }, [camera, stream]);
   return (
     <div class="video-box">
-      <video ref={video} muted playsInline autoplay poster={urls.snapshot(camera)} data-camera={camera} />
+      <video
+        ref={video}
+        muted
+        playsInline
+        autoplay
+        poster={urls.snapshot(camera, stream)}
+        data-camera={camera}
+        data-stream={stream}
+      />
       <StateOverlay state={state} camera={status} />
     </div>
   );

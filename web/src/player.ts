@@ -2,7 +2,7 @@
 // Extensions (the fast path), HLS natively or with hls.js (browsers without
 // MSE, such as iOS Safari, and recorded video).
 import type Hls from "hls.js";
-import { ApiError, api, sessionExpired, urls } from "./api";
+import { ApiError, type LiveStreamChoice, api, sessionExpired, urls } from "./api";
 import { offlineLine } from "./camera_state";
 import type { CameraText } from "./camera_text";
 import { stateText } from "./state_text";
@@ -81,14 +81,22 @@ function resetVideo(video: HTMLVideoElement): void {
 
 // Live video of one camera. MSE over WebSocket where the browser has MSE;
 // otherwise (or with ?transport=hls in the page's URL) live.m3u8, natively
-// where the browser plays HLS, else with hls.js.
+// where the browser plays HLS, else with hls.js. stream "sub": the
+// camera's sub stream while it streams (the server falls back to the main
+// one; a view whose sub stream stops stalls and reconnects to the main).
 // audio: with the camera's sound (over WebSocket only), the element muted
 // until the page unmutes it.
-export function playLive(video: HTMLVideoElement, camera: string, onState: (s: PlayerState) => void, audio = false): Player {
+export function playLive(
+  video: HTMLVideoElement,
+  camera: string,
+  onState: (s: PlayerState) => void,
+  stream: LiveStreamChoice = "main",
+  audio = false,
+): Player {
   const forceHls = new URLSearchParams(location.search).get("transport") === "hls";
   const MS = mediaSourceClass();
-  if (MS && !forceHls) return new WebSocketPlayer(video, camera, MS, onState, audio);
-  return playHls(video, urls.liveHls(camera), { live: true, preferNative: true }, onState);
+  if (MS && !forceHls) return new WebSocketPlayer(video, camera, MS, onState, stream, audio);
+  return playHls(video, urls.liveHls(camera, stream), { live: true, preferNative: true }, onState);
 }
 
 type Op = { kind: "append"; data: ArrayBuffer } | { kind: "changeType"; mime: string } | { kind: "remove"; end: number };
@@ -117,6 +125,7 @@ class WebSocketPlayer implements Player {
     private readonly camera: string,
     private readonly MS: MediaSourceClass,
     private readonly report: (s: PlayerState) => void,
+    private readonly stream: LiveStreamChoice,
     private readonly audio: boolean,
   ) {
     video.muted = true;
@@ -146,7 +155,7 @@ class WebSocketPlayer implements Player {
     this.gotMedia = false;
     this.lastMediaAt = 0;
     this.resumed = this.jumpOnResume = false;
-    const ws = new WebSocket(urls.live(this.camera, this.audio));
+    const ws = new WebSocket(urls.live(this.camera, this.stream, this.audio));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let opened = false;
