@@ -20,6 +20,17 @@
 // (a share revoked) closes the WebSocket with 1008 and the reason. Its
 // live HLS holds the owner's look while the player keeps asking (closed
 // after 10 s without a request).
+//
+// A browser that cannot play the camera's codec (Chromium on Linux and
+// H.265: the UI asks MediaSource.isTypeSupported of the init's codec)
+// opens the WebSocket again with ?codec=h264 and is sent the camera's
+// stream as it is if that is H.264, else the transcode (`h264ForBrowsers`,
+// design/ARCHITECTURE.md, "Browser transcodes"); when the node transcodes
+// as many cameras as it may, the socket sends {"type":"error","code":
+// "transcode_busy","error":...} and closes with 1013 (try again later).
+
+#include <functional>
+#include <memory>
 
 #include "access/audit.h"
 #include "base/event_loops.h"
@@ -36,6 +47,9 @@ struct LiveRoutesContext {
   // Cameras of nodes below ("house7.door"): asked of their owner, whose
   // frames then arrive in `live` under that id. Null: none.
   link::RemoteLooks* remote = nullptr;
+  // A camera's live stream transcoded to H.264, while the result is held
+  // (transcode::BrowserTranscodes::hold). Null: ?codec=h264 is refused as busy.
+  std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> h264ForBrowsers;
   // Live views (WebSockets and HLS looks) open at once.
   int maxViewsPerSession = 32;
   int maxViewsPerUser = 64;

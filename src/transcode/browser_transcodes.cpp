@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <thread>
+
 #include <boost/asio/thread_pool.hpp>
 
 #include "mask/live_reencoder.h"
@@ -11,10 +14,11 @@ namespace vigil::transcode {
 
 namespace asio = boost::asio;
 
-BrowserTranscodes::BrowserTranscodes(media::LiveRegistry& live, TranscodeConfig config, int threads)
+BrowserTranscodes::BrowserTranscodes(media::LiveRegistry& live, TranscodeConfig config)
     : live_(live),
       config_(config),
-      pool_(std::make_shared<asio::thread_pool>(static_cast<size_t>(std::max(1, threads)))) {}
+      pool_(std::make_shared<asio::thread_pool>(static_cast<size_t>(
+          std::clamp(config.maxConcurrent, 1, std::max(1, static_cast<int>(std::thread::hardware_concurrency())))))) {}
 
 BrowserTranscodes::~BrowserTranscodes() {
   pool_->stop();

@@ -32,9 +32,9 @@ namespace vigil::transcode {
 
 class BrowserTranscodes {
  public:
-  // The cameras' frames come from `live`, which must outlive this object;
-  // `threads` encode, every camera sharing them.
-  BrowserTranscodes(media::LiveRegistry& live, TranscodeConfig config, int threads);
+  // The cameras' frames come from `live`, which must outlive this object.
+  // A thread per transcode up to the machine's cores, shared beyond.
+  BrowserTranscodes(media::LiveRegistry& live, TranscodeConfig config);
   // Stops the threads (a stream still held gets no more frames).
   ~BrowserTranscodes();
   BrowserTranscodes(const BrowserTranscodes&) = delete;

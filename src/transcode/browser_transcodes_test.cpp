@@ -84,7 +84,7 @@ TEST(BrowserTranscodes, H265InH264OutAtTheCappedSizeSharedByItsViewersWhileHeld)
   const auto frames = h265Camera();
   ASSERT_EQ(frames.size(), 20u);
   media::LiveRegistry live;
-  BrowserTranscodes transcodes(live, {.maxConcurrent = 2, .maxWidth = 320}, 1);
+  BrowserTranscodes transcodes(live, {.maxConcurrent = 2, .maxWidth = 320});
   auto camera = live.stream("door");
   for (size_t i = 0; i < 10; ++i) camera->publish(frames[i], i == 0);  // cached before anyone looks
   EXPECT_TRUE(transcodes.active().empty());
@@ -134,7 +134,7 @@ TEST(BrowserTranscodes, H265InH264OutAtTheCappedSizeSharedByItsViewersWhileHeld)
 
 TEST(BrowserTranscodes, AtMostMaxConcurrentCamerasAtOnce) {
   media::LiveRegistry live;
-  BrowserTranscodes transcodes(live, {.maxConcurrent = 1, .maxWidth = 320}, 1);
+  BrowserTranscodes transcodes(live, {.maxConcurrent = 1, .maxWidth = 320});
   auto door = transcodes.hold("door");
   ASSERT_TRUE(door);
   auto gate = transcodes.hold("gate");
@@ -145,7 +145,7 @@ TEST(BrowserTranscodes, AtMostMaxConcurrentCamerasAtOnce) {
   waitUntilIdle(transcodes);
   EXPECT_TRUE(transcodes.hold("gate"));  // the slot is free again
 
-  BrowserTranscodes off(live, {.maxConcurrent = 0}, 1);
+  BrowserTranscodes off(live, {.maxConcurrent = 0});
   EXPECT_EQ(off.hold("door").status().code(), StatusCode::kResourceExhausted);
 }
 

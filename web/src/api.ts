@@ -564,10 +564,16 @@ export function range(start: number, end: number): string {
 }
 
 export const urls = {
-  // audio: the camera's sound too (its page; the grid never asks).
-  live: (id: string, audio = false) => {
+  // audio: the camera's sound too (its page; the grid never asks). h264:
+  // for a browser that cannot play the camera's own codec (the server
+  // sends H.264, transcoded if need be).
+  live: (id: string, options: { audio?: boolean; h264?: boolean } = {}) => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}${cameraPath(id)}/live${audio ? "?audio=1" : ""}`;
+    const query = new URLSearchParams();
+    if (options.audio) query.set("audio", "1");
+    if (options.h264) query.set("codec", "h264");
+    const q = query.toString();
+    return `${scheme}//${location.host}${cameraPath(id)}/live${q ? `?${q}` : ""}`;
   },
   liveHls: (id: string) => `${cameraPath(id)}/live.m3u8`,
   playback: (id: string, start: number, end: number) => `${cameraPath(id)}/playback.m3u8?${range(start, end)}`,
