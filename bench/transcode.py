@@ -61,8 +61,15 @@ def transcode_cpu(build, scene, loops):
     m = json.loads(out.stdout.strip().splitlines()[-1])
     if m["masked"] != m["frames"]:
         raise SystemExit(f"vigil-mask-bench transcoded {m['masked']} of {m['frames']} frames")
+    # ffmpeg's -stream_loop cannot seek back in a raw H.265 file (it reads
+    # it once, saying "Operation not permitted"): the file is repeated instead.
+    looped = scene + ".looped"
+    with open(looped, "wb") as out, open(scene, "rb") as one:
+        data = one.read()
+        for _ in range(loops):
+            out.write(data)
     before = children_cpu()
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-threads", "1", "-stream_loop", str(loops - 1), "-i", scene,
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-threads", "1", "-i", looped,
                     "-vf", "scale=1280:-2:flags=fast_bilinear", "-c:v", "libx264", "-preset", "ultrafast", "-tune",
                     "zerolatency", "-threads", "1", "-f", "null", "-"], check=True, timeout=1200)
     return m["cpu_seconds"] / m["frames"], (children_cpu() - before) / m["frames"]
@@ -93,8 +100,6 @@ def viewers_cpu(serve_build, seconds):
     """{viewers: (node CPU % of a core, fragments received per viewer per s)} for 0, 1 and 3 viewers."""
     vigil = vigil_binary(serve_build)
     load = os.path.join(serve_build, "bench", "vigil-live-load")
-    if not os.path.exists(load):
-        load = os.path.join(ROOT, "build", "debug", "bench", "vigil-live-load")
     testcam, base = start([vigil, "testcam", "--listen", "127.0.0.1:0", "--codec", "h265", "--size", "1920x1080",
                            "--fps", str(FPS), "--gop", str(2 * FPS), "--loop-seconds", "4"], r"at (rtsp://\S+)/cam/0")
     serve = None
@@ -196,7 +201,8 @@ def main():
         f"CPU: a {a.scene_seconds} s 1920x1080 H.265 test pattern at {FPS} fps (libx265, no B-frames, a keyframe "
         f"every 2 s), looped {a.loops} times through `vigil-mask-bench --h265 --no-mask --max-width 1280` (one "
         f"`mask::VideoMasker`: what a browser transcode runs) and through `ffmpeg -threads 1 -i scene.hevc -vf "
-        f"scale=1280:-2:flags=fast_bilinear -c:v libx264 -preset ultrafast -tune zerolatency -threads 1 -f null -`. "
+        f"scale=1280:-2:flags=fast_bilinear -c:v libx264 -preset ultrafast -tune zerolatency -threads 1 -f null -` "
+        f"on the file repeated {a.loops} times. "
         f"Viewers: `vigil serve` with one 1920x1080 H.265 `vigil testcam` camera at {FPS} fps, `[transcode] "
         f"max_width = 1280`, and `vigil-live-load` holding 1 or 3 WebSockets on `/live?codec=h264` for "
         f"{a.seconds} s; the node's CPU over the window minus its CPU with no viewer (ingest alone). First frame: "
