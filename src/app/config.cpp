@@ -9,7 +9,8 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "alerts", "notify", "detect", "onvif", "transcode", "camera"};
+constexpr std::string_view kSections[] = {"node",   "http",   "access", "link",      "alarm", "alerts",
+                                          "notify", "detect", "onvif",  "transcode", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>

@@ -96,7 +96,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                 .audit = access.audit.get(),
                                 .loops = &loops,
                                 .remote = options.link ? options.link->looks.get() : nullptr,
-                                .h264ForBrowsers = [transcodes](const std::string& camera) { return transcodes->hold(camera); },
+                                .h264ForBrowsers =
+                                    [transcodes](const std::string& camera) { return transcodes->hold(camera); },
                                 .maxViewsPerSession = options.liveViewsPerSession,
                                 .maxViewsPerUser = options.liveViewsPerUser});
   http::addCameraHealthRoutes(

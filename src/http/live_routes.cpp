@@ -670,8 +670,9 @@ Response snapshot(Shared& shared, const Request& req) {
 WebSocketSession refusedView(const Status& why, std::string code) {
   auto opened = std::make_shared<std::weak_ptr<WebSocketChannel>>();
   WebSocketSession session;
-  session.onOpen = [opened, message = nlohmann::json{{"type", "error"}, {"code", std::move(code)}, {"error", why.message()}}
-                                          .dump()](std::shared_ptr<WebSocketChannel> channel) {
+  const std::string message =
+      nlohmann::json{{"type", "error"}, {"code", std::move(code)}, {"error", why.message()}}.dump();
+  session.onOpen = [opened, message](std::shared_ptr<WebSocketChannel> channel) {
     *opened = channel;
     if (!channel->sendText(message)) channel->close(1013);
   };

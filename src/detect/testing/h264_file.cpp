@@ -40,7 +40,8 @@ Result<std::vector<media::SharedFrame>> readH264File(const std::string& path, in
     const uint8_t type = media::nalType(codec, nal[0]);
     const uint8_t spsType = isH265 ? h265::kSps : h264::kSps;
     if (media::isParameterSet(codec, type)) {
-      auto& sets = type == spsType ? params->sps : type == (isH265 ? h265::kPps : h264::kPps) ? params->pps : params->vps;
+      const uint8_t ppsType = isH265 ? h265::kPps : h264::kPps;
+      auto& sets = type == spsType ? params->sps : type == ppsType ? params->pps : params->vps;
       const media::Bytes bytes(nal.begin(), nal.end());
       if (std::find(sets.begin(), sets.end(), bytes) != sets.end()) continue;
       if (type == spsType) {
