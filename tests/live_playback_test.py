@@ -391,6 +391,33 @@ class LiveAndPlayback(unittest.TestCase):
 
         self.assertEqual(asyncio.run(unknown_status()), 404)
 
+    def test_a_browser_asking_for_h264_gets_an_h264_camera_as_it_is(self):
+        # ?codec=h264: a browser whose MSE cannot play the camera's codec
+        # (design/ARCHITECTURE.md, "Browser transcodes"). An H.264 camera
+        # is sent as it is: no transcode while the view is open.
+        ws_url = self.url.replace("http://", "ws://") + "api/v1/cameras/cam-1/live"
+        headers = {"Authorization": "Bearer " + self.token}
+
+        async def view():
+            async with websockets.connect(ws_url + "?codec=h264", extra_headers=headers, open_timeout=30,
+                                          max_size=1 << 24) as ws:
+                init = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                self.assertIsInstance(await asyncio.wait_for(ws.recv(), 30), bytes)
+                return init, self.metric("vigil_live_browser_transcode", "cam-1")
+
+        init, transcoding = asyncio.run(view())
+        self.assertRegex(init["codec"], r"^avc1\.[0-9a-f]{6}$")
+        self.assertEqual(transcoding, 0.0)
+
+        async def status_of(query):
+            try:
+                async with websockets.connect(ws_url + query, extra_headers=headers, open_timeout=30):
+                    return 101
+            except websockets.exceptions.InvalidStatusCode as e:
+                return e.status_code
+
+        self.assertEqual(asyncio.run(status_of("?codec=vp9")), 400)
+
     def test_a_viewer_sees_only_granted_cameras_and_cannot_export(self):
         body = json.dumps({"id": "neighbour", "role": "viewer", "password": "a long enough password",
                            "cameras": ["cam-2"]}).encode()

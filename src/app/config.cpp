@@ -9,7 +9,8 @@
 namespace vigil::app {
 namespace {
 
-constexpr std::string_view kSections[] = {"node", "http", "access", "link", "alarm", "alerts", "notify", "detect", "onvif", "camera"};
+constexpr std::string_view kSections[] = {"node",   "http",   "access", "link",      "alarm", "alerts",
+                                          "notify", "detect", "onvif",  "transcode", "camera"};
 
 // [name], when present: only `keys`, each read by `read`.
 template <typename Options>
@@ -80,6 +81,8 @@ Result<Config> parseConfig(std::string_view text, std::string_view sourceName) {
   VIGIL_RETURN_IF_ERROR(
       readSection(root, "detect", detect::kDetectConfigKeys, detect::readDetectConfig, config.detect));
   VIGIL_RETURN_IF_ERROR(readSection(root, "onvif", onvif::kOnvifConfigKeys, onvif::readOnvifConfig, config.onvif));
+  VIGIL_RETURN_IF_ERROR(readSection(root, "transcode", transcode::kTranscodeConfigKeys,
+                                    transcode::readTranscodeConfig, config.transcode));
   VIGIL_RETURN_IF_ERROR(readCameras(root, config.cameras, config.cameraOnvif));
   config.sourceText = std::string(text);
   config.canonicalSections = document->canonicalSections();

@@ -2,7 +2,7 @@
 // The node's config file put together from the sections each module owns:
 // [node] (base/config.h), [http] (http/config.h), [access]
 // (access/config.h), [link] (link/config.h), [alarm] (alarm/config.h), [alerts] (uptime/config.h),
-// [notify] (notify/config.h),
+// [notify] (notify/config.h), [transcode] (transcode/config.h),
 // [detect] (detect/config.h) and [[camera]], whose keys are camera's
 // (camera/config.h), storage's (storage/config.h) and detect's (detect/config.h).
 
@@ -21,6 +21,7 @@
 #include "notify/config.h"
 #include "onvif/config.h"
 #include "storage/config.h"
+#include "transcode/config.h"
 #include "uptime/config.h"
 
 namespace vigil::app {
@@ -43,6 +44,7 @@ struct Config {
   notify::NotifyConfig notify;
   detect::DetectConfig detect;
   onvif::OnvifConfig onvif;
+  transcode::TranscodeConfig transcode;
   // By camera id, the cameras' `onvif` keys (for PTZ), apart from
   // ConfiguredCamera, which callers take apart by structured binding.
   std::map<std::string, onvif::CameraOnvifConfig> cameraOnvif;

@@ -259,6 +259,19 @@ TEST(Config, SessionTimesAndLiveViewCaps) {
             "vigil.toml:2: access.session_lifetime_s: must be an integer");
 }
 
+TEST(Config, BrowserTranscodes) {
+  auto defaults = parseConfig("", "vigil.toml");
+  ASSERT_TRUE(defaults.isOk());
+  EXPECT_EQ(defaults->transcode.maxConcurrent, 2);
+  EXPECT_EQ(defaults->transcode.maxWidth, 1280);
+  auto c = parseConfig("[transcode]\nmax_concurrent = 0\nmax_width = 640\n", "vigil.toml");
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->transcode.maxConcurrent, 0);
+  EXPECT_EQ(c->transcode.maxWidth, 640);
+  EXPECT_EQ(errorOf("[transcode]\nmax_width = 100\n"),
+            "vigil.toml:2: transcode.max_width: must be between 160 and 7680 (got 100)");
+}
+
 TEST(Config, CanonicalSectionsIgnoreLayoutAndLeaveSecretsOut) {
   auto a = parseConfig(kGood, "vigil.toml");
   ASSERT_TRUE(a.isOk());

@@ -24,6 +24,7 @@
 #include "http/register_routes.h"
 #include "http/share_routes.h"
 #include "mask/masked_recording.h"
+#include "transcode/browser_transcodes.h"
 
 namespace vigil::app {
 
@@ -89,12 +90,16 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                        if (m == node.masks().end()) return nullptr;
                                        return mask::maskingTransform(m->second);
                                      }});
+  // Kept by the routes that use it; started by the first viewer asking.
+  auto transcodes = std::make_shared<transcode::BrowserTranscodes>(node.live(), options.transcode);
   http::addLiveRoutes(*server, {.live = &node.live(),
                                 .audit = access.audit.get(),
                                 .loops = &loops,
                                 .remote = options.link ? options.link->looks.get() : nullptr,
                                 .streamId = [&node](const std::string& camera,
                                                     bool sub) { return node.liveStreamId(camera, sub); },
+                                .h264ForBrowsers =
+                                    [transcodes](const std::string& camera) { return transcodes->hold(camera); },
                                 .maxViewsPerSession = options.liveViewsPerSession,
                                 .maxViewsPerUser = options.liveViewsPerUser});
   http::addCameraHealthRoutes(
@@ -105,7 +110,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
   http::addMetricsRoute(*server, {.cameras = [&node] { return node.cameraStatuses(); },
                                   .live = &node.live(),
                                   .store = options.store,
-                                  .uptime = options.uptime});
+                                  .uptime = options.uptime,
+                                  .browserTranscodes = [transcodes] { return transcodes->active(); }});
   http::addOnvifRoutes(*server, {.discovery = {.target = options.onvif.discovery},
                                  .camera = options.onvifCamera,
                                  .audit = access.audit.get()});

@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "http/onvif_routes.h"
 #include "onvif/config.h"
+#include "transcode/config.h"
 #include "uptime/store.h"
 
 namespace vigil::app {
@@ -49,6 +50,7 @@ struct NodeHttpOptions {
   std::string webRoot;
   int liveViewsPerSession = 32;  // [http] live_views_per_session
   int liveViewsPerUser = 64;
+  transcode::TranscodeConfig transcode;  // [transcode]: live H.264 for browsers that cannot play a camera
   NodeLink* link = nullptr;  // the tier link's routes; null: none
   // The public register's routes (design/REGISTER.md); null: none.
   NodeRegister* publicRegister = nullptr;

@@ -298,6 +298,7 @@ int runServe(const Config& config, AfterServe& after) {
                                   .webRoot = config.http.webRoot,
                                   .liveViewsPerSession = config.http.liveViewsPerSession,
                                   .liveViewsPerUser = config.http.liveViewsPerUser,
+                                  .transcode = config.transcode,
                                   .link = link ? &*link : nullptr,
                                   .publicRegister = publicRegister.get(),
                                   .publicPictures = publicPictures,

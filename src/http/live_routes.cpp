@@ -331,6 +331,26 @@ Result<bool> wantsSub(const Request& req) {
   return Status::invalidArgument("stream: must be main or sub");
 }
 
+// ?codec=h264: a browser that cannot play the camera's own codec.
+Result<bool> wantsH264(const Request& req) {
+  auto query = parseQuery(req.query);
+  if (!query) return query.status();
+  auto it = query->find("codec");
+  if (it == query->end()) return false;
+  if (it->second == "h264") return true;
+  return Status::invalidArgument("codec: must be h264");
+}
+
+// The codec of the stream's cached GOP; none while there is none (the
+// camera is offline or starting).
+std::optional<media::VideoCodec> cachedCodec(media::LiveStream& stream) {
+  std::vector<media::LiveItem> items;
+  auto viewer = stream.subscribe([] {});
+  (void)viewer->pop(items);
+  if (items.empty() || !items.front().frame->params) return std::nullopt;
+  return items.front().frame->params->codec;
+}
+
 struct Shared {
   Shared(LiveRoutesContext c, access::RightsWatch* rights)
       : context(std::move(c)),
@@ -375,6 +395,22 @@ struct Shared {
   }
   Status audit(const Request& req, std::string action, const nlohmann::json& detail = nlohmann::json::object()) {
     return auditLook(context.audit, req, std::move(action), detail);
+  }
+  // What a viewer asking for H.264 is sent: the camera's stream when it is
+  // H.264, else its sub stream when that is H.264 and streams, else its
+  // transcode (while the result is held).
+  Result<std::shared_ptr<media::LiveStream>> h264Stream(const std::string& camera) {
+    auto stream = context.live->stream(camera);
+    if (cachedCodec(*stream) == media::VideoCodec::kH264) return stream;
+    // An H.264 sub stream that streams now is the camera's own picture: no transcode.
+    if (context.streamId && !link::RemoteLooks::isRemote(camera)) {
+      if (const std::string sub = context.streamId(camera, true); sub != camera) {
+        auto subStream = context.live->stream(sub);
+        if (cachedCodec(*subStream) == media::VideoCodec::kH264) return subStream;
+      }
+    }
+    if (!context.h264ForBrowsers) return Status::resourceExhausted("this node transcodes no camera for browsers");
+    return context.h264ForBrowsers(camera);
   }
   // A live HLS request of a camera of a node below holds its owner's look.
   Status holdRemoteLive(const Request& req) {
@@ -665,9 +701,30 @@ Response snapshot(Shared& shared, const Request& req) {
   return r;
 }
 
+// A live view refused once open, so that the browser can read why (it
+// cannot read a refused upgrade's body): the message, then a close with
+// 1013, "try again later".
+WebSocketSession refusedView(const Status& why, std::string code) {
+  auto opened = std::make_shared<std::weak_ptr<WebSocketChannel>>();
+  WebSocketSession session;
+  const std::string message =
+      nlohmann::json{{"type", "error"}, {"code", std::move(code)}, {"error", why.message()}}.dump();
+  session.onOpen = [opened, message](std::shared_ptr<WebSocketChannel> channel) {
+    *opened = channel;
+    if (!channel->sendText(message)) channel->close(1013);
+  };
+  // Closed once the message is out (a close drops what is still queued).
+  session.onDrained = [opened] {
+    if (auto channel = opened->lock()) channel->close(1013, "busy");
+  };
+  return session;
+}
+
 Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, const Request& req) {
   auto streamId = shared->streamOf(req);
   if (!streamId) return streamId.status();
+  auto h264 = wantsH264(req);
+  if (!h264) return h264.status();
   auto slot = shared->views->take(req);  // held by the callbacks: until the session goes
   if (!slot) return slot.status();
   auto remote = openRemote(*shared, req, access::ShareRight::kLive);
@@ -680,6 +737,14 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
   std::shared_ptr<media::LiveStream> audio;
   if (auto it = query->find("audio"); it != query->end() && it->second == "1") {
     audio = shared->context.live->find(media::liveAudioStreamOf(camera));
+  }
+  if (*h264 && cachedCodec(*stream) != media::VideoCodec::kH264) {
+    auto converted = shared->h264Stream(camera);
+    if (!converted && converted.status().code() == StatusCode::kResourceExhausted) {
+      return refusedView(converted.status(), "transcode_busy");
+    }
+    if (!converted) return converted.status();
+    stream = std::move(*converted);  // held by the session: the transcode runs while it is open
   }
   auto sender = std::make_shared<std::shared_ptr<LiveSender>>();
   const auto opened = std::chrono::steady_clock::now();

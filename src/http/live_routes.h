@@ -27,6 +27,17 @@
 // stream, so a tile that asks for the sub stream always gets video while
 // the camera is online. A camera of a node below is served its main
 // stream (the tier link carries no stream choice yet).
+//
+// A browser that cannot play the camera's codec (Chromium on Linux and
+// H.265: the UI asks MediaSource.isTypeSupported of the init's codec)
+// opens the WebSocket again with ?codec=h264 and is sent the camera's
+// stream as it is if that is H.264, else the transcode (`h264ForBrowsers`,
+// design/ARCHITECTURE.md, "Browser transcodes"); when the node transcodes
+// as many cameras as it may, the socket sends {"type":"error","code":
+// "transcode_busy","error":...} and closes with 1013 (try again later).
+
+#include <functional>
+#include <memory>
 
 #include "access/audit.h"
 #include "base/event_loops.h"
@@ -47,6 +58,9 @@ struct LiveRoutesContext {
   // asking for its sub stream (true) or its main stream (app::Node::liveStreamId).
   // Null: always the camera's id, its main stream.
   std::function<std::string(const std::string& camera, bool sub)> streamId;
+  // A camera's live stream transcoded to H.264, while the result is held
+  // (transcode::BrowserTranscodes::hold). Null: ?codec=h264 is refused as busy.
+  std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> h264ForBrowsers;
   // Live views (WebSockets and HLS looks) open at once.
   int maxViewsPerSession = 32;
   int maxViewsPerUser = 64;

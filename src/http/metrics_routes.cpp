@@ -140,6 +140,13 @@ std::string renderMetrics(const MetricsSources& sources) {
   std::string out;
   cameraMetrics(out, sources.cameras());
   if (sources.live) liveMetrics(out, *sources.live);
+  if (sources.browserTranscodes) {
+    Family transcodes(out, "vigil_live_browser_transcode", "gauge",
+                      "1 while the camera's live video is transcoded to H.264 for browsers");
+    for (const std::string& camera : sources.browserTranscodes()) {
+      transcodes.sample(fmt::format("camera=\"{}\"", label(camera)), 1);
+    }
+  }
   if (sources.store) storageMetrics(out, *sources.store);
   if (sources.uptime) uptimeMetrics(out, *sources.uptime);
   if (sources.server) httpMetrics(out, *sources.server);

@@ -1,7 +1,8 @@
 #pragma once
 // GET /metrics: the node in the Prometheus text format (version 0.0.4):
 // per camera its state, rates, losses, reconnects, whether it is online
-// and its outages by reason (uptime/store.h); live viewers; the storage
+// and its outages by reason (uptime/store.h); live viewers; the cameras
+// transcoded for browsers that cannot play their codec; the storage
 // directories; HTTP requests by route and status. Names follow
 // Prometheus's conventions: the `vigil_` prefix, base units (bytes,
 // seconds) as a suffix, `_total` on counters. Admins only,
@@ -26,6 +27,8 @@ struct MetricsSources {
   const storage::Store* store = nullptr;      // may be null
   const uptime::UptimeStore* uptime = nullptr;  // may be null
   const HttpServer* server = nullptr;         // its request counters
+  // The cameras transcoded for browsers now (transcode/browser_transcodes.h); may be null.
+  std::function<std::vector<std::string>()> browserTranscodes;
 };
 
 std::string renderMetrics(const MetricsSources& sources);

@@ -23,6 +23,8 @@ class thread_pool;
 
 namespace vigil::mask {
 
+class LiveReencoder;
+
 class MaskedLive {
  public:
   // `masks`: the polygons of each camera that has any, by camera id; the
@@ -41,12 +43,11 @@ class MaskedLive {
   Result<std::shared_ptr<media::LiveStream>> hold(const std::string& camera);
 
  private:
-  struct Job;
   media::LiveRegistry& live_;
   const std::map<std::string, std::vector<detect::Polygon>, std::less<>> masks_;
   std::shared_ptr<boost::asio::thread_pool> pool_;
   Mutex mutex_;
-  std::map<std::string, std::weak_ptr<Job>> jobs_ GUARDED_BY(mutex_);
+  std::map<std::string, std::weak_ptr<LiveReencoder>> jobs_ GUARDED_BY(mutex_);
 };
 
 }  // namespace vigil::mask

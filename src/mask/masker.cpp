@@ -65,7 +65,7 @@ bool isYuv420(int format) { return format == AV_PIX_FMT_YUV420P || format == AV_
 }  // namespace
 
 struct VideoMasker::State {
-  explicit State(std::vector<detect::Polygon> m) : masks(std::move(m)) {}
+  State(std::vector<detect::Polygon> m, int cap) : masks(std::move(m)), maxWidth(cap) {}
 
   struct Source {
     WallTime captureTime;
@@ -73,12 +73,17 @@ struct VideoMasker::State {
   };
 
   std::vector<detect::Polygon> masks;
+  const int maxWidth;  // 0: no cap
   std::optional<detect::VideoDecoder> decoder;
   bool waitKeyframe = true;
   std::map<int64_t, Source> decoding;  // by pts: sent to the decoder, not yet out of it
   std::map<int64_t, Source> encoding;  // by pts: sent to the encoder, not yet out of it
 
-  // The encoder and what is made once per picture size and range.
+  // The encoder and what is made once per picture size and range: the
+  // camera's size, and the encoder's (the camera's, or scaled down to
+  // maxWidth).
+  int sourceWidth = 0;
+  int sourceHeight = 0;
   int width = 0;
   int height = 0;
   bool fullRange = false;
@@ -87,10 +92,16 @@ struct VideoMasker::State {
   detect::AvCodecContextPtr encoder;
   detect::AvFramePtr picture;  // the masked picture the encoder takes
   detect::AvPacketPtr packet;
-  detect::SwsContextPtr convert;  // other pixel formats to 4:2:0
+  detect::SwsContextPtr convert;  // other pixel formats to 4:2:0, other sizes to the encoder's
   std::shared_ptr<const media::VideoParameters> params;
 
-  Status openEncoder(int w, int h, bool full) {
+  Status openEncoder(int sw, int sh, bool full) {
+    int w = sw;
+    int h = sh;
+    if (maxWidth > 0 && sw > maxWidth) {
+      w = maxWidth & ~1;
+      h = std::max(2, static_cast<int>(static_cast<int64_t>(sh) * w / sw) & ~1);  // 4:2:0 wants even sizes
+    }
     const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
     if (!codec) return Status::unimplemented("this libavcodec has no libx264 encoder");
     detect::AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
@@ -128,6 +139,8 @@ struct VideoMasker::State {
     picture = std::move(frame);
     packet.reset(av_packet_alloc());
     encoding.clear();
+    sourceWidth = sw;
+    sourceHeight = sh;
     width = w;
     height = h;
     fullRange = full;
@@ -139,14 +152,17 @@ struct VideoMasker::State {
     if (int err = av_frame_make_writable(picture.get()); err < 0) {
       return Status::internal("picture not writable: " + detect::avErrorText(err));
     }
-    if (isYuv420(decoded.format)) {
+    const bool scaled = width != sourceWidth || height != sourceHeight;
+    if (isYuv420(decoded.format) && !scaled) {
       av_image_copy(picture->data, picture->linesize, const_cast<const uint8_t**>(decoded.data), decoded.linesize,
                     static_cast<AVPixelFormat>(picture->format), width, height);
     } else {
-      convert.reset(sws_getCachedContext(convert.release(), width, height, static_cast<AVPixelFormat>(decoded.format),
-                                         width, height, AV_PIX_FMT_YUV420P, SWS_POINT, nullptr, nullptr, nullptr));
+      convert.reset(sws_getCachedContext(convert.release(), sourceWidth, sourceHeight,
+                                         static_cast<AVPixelFormat>(decoded.format), width, height,
+                                         static_cast<AVPixelFormat>(picture->format),
+                                         scaled ? SWS_FAST_BILINEAR : SWS_POINT, nullptr, nullptr, nullptr));
       if (!convert) return Status::unimplemented(fmt::format("cannot convert pixel format {}", decoded.format));
-      sws_scale(convert.get(), decoded.data, decoded.linesize, 0, height, picture->data, picture->linesize);
+      sws_scale(convert.get(), decoded.data, decoded.linesize, 0, sourceHeight, picture->data, picture->linesize);
     }
     const uint8_t black = fullRange ? 0 : 16;
     for (const Run& r : lumaRuns) {
@@ -169,7 +185,7 @@ struct VideoMasker::State {
     const Source s = source->second;
     decoding.erase(decoding.begin(), std::next(source));
     const bool full = decoded.color_range == AVCOL_RANGE_JPEG || decoded.format == AV_PIX_FMT_YUVJ420P;
-    if (!encoder || decoded.width != width || decoded.height != height || full != fullRange) {
+    if (!encoder || decoded.width != sourceWidth || decoded.height != sourceHeight || full != fullRange) {
       // A new size starts at a keyframe (the decoder reopened there).
       if (!s.keyframe && encoder) return Status::ok();
       VIGIL_RETURN_IF_ERROR(openEncoder(decoded.width, decoded.height, full));
@@ -241,7 +257,8 @@ struct VideoMasker::State {
 
 int defaultThreads() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2)); }
 
-VideoMasker::VideoMasker(std::vector<detect::Polygon> masks) : state_(std::make_unique<State>(std::move(masks))) {}
+VideoMasker::VideoMasker(std::vector<detect::Polygon> masks, int maxWidth)
+    : state_(std::make_unique<State>(std::move(masks), maxWidth)) {}
 VideoMasker::~VideoMasker() = default;
 VideoMasker::VideoMasker(VideoMasker&&) noexcept = default;
 VideoMasker& VideoMasker::operator=(VideoMasker&&) noexcept = default;

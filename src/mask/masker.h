@@ -7,7 +7,10 @@
 // each keyframe of the camera, so GOPs line up). Black is the darkest
 // value of the picture's range: Y = 16 (limited range, what cameras
 // send), or 0 for a full-range picture; U = V = 128. Only the encoder's
-// output, which saw nothing but masked pictures, ever comes out.
+// output, which saw nothing but masked pictures, ever comes out. With no
+// polygons and a width cap it is a plain transcoder to H.264 at a capped
+// size: what browsers that cannot play a camera's codec are sent
+// (transcode/browser_transcodes.h).
 
 #include <memory>
 #include <vector>
@@ -26,8 +29,10 @@ class VideoMasker {
  public:
   // `masks`: polygons in 0..1 picture coordinates, rasterised at each
   // picture size the camera sends (a pixel is masked when its centre is
-  // inside; a chroma sample when any of its luma pixels is).
-  explicit VideoMasker(std::vector<detect::Polygon> masks);
+  // inside; a chroma sample when any of its luma pixels is). `maxWidth`:
+  // pictures wider than it are scaled down to it (aspect kept, even
+  // height) before masking; 0: kept at the camera's size.
+  explicit VideoMasker(std::vector<detect::Polygon> masks, int maxWidth = 0);
   ~VideoMasker();
   VideoMasker(VideoMasker&&) noexcept;
   VideoMasker& operator=(VideoMasker&&) noexcept;

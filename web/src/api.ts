@@ -589,11 +589,17 @@ export function range(start: number, end: number): string {
 
 export const urls = {
   // stream: the main or the sub stream; audio: the camera's sound too (its
-  // page; the grid never asks).
-  live: (id: string, stream: LiveStreamChoice = "main", audio = false) => {
+  // page; the grid never asks); h264: for a browser that cannot play the
+  // camera's own codec (the server sends H.264: an H.264 sub stream, or a
+  // transcode).
+  live: (id: string, options: { stream?: LiveStreamChoice; audio?: boolean; h264?: boolean } = {}) => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = [stream === "sub" ? "stream=sub" : "", audio ? "audio=1" : ""].filter((q) => q !== "").join("&");
-    return `${scheme}//${location.host}${cameraPath(id)}/live${query ? `?${query}` : ""}`;
+    const query = new URLSearchParams();
+    if (options.stream === "sub") query.set("stream", "sub");
+    if (options.audio) query.set("audio", "1");
+    if (options.h264) query.set("codec", "h264");
+    const q = query.toString();
+    return `${scheme}//${location.host}${cameraPath(id)}/live${q ? `?${q}` : ""}`;
   },
   liveHls: (id: string, stream: LiveStreamChoice = "main") => `${cameraPath(id)}/live.m3u8${streamQuery(stream)}`,
   playback: (id: string, start: number, end: number) => `${cameraPath(id)}/playback.m3u8?${range(start, end)}`,

@@ -119,6 +119,12 @@ class WebSocketPlayer implements Player {
   private resumed = false;
   private jumpOnResume = false; // media came after a gap: jump into it
   private lastState = "";
+  // This browser cannot play the camera's own codec (H.265 in Chromium on
+  // Linux): ask for H.264, which the server transcodes if need be.
+  private h264 = false;
+  // Why the server refused the view (too many transcodes), said until it
+  // is let in.
+  private refused?: Say;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -155,7 +161,7 @@ class WebSocketPlayer implements Player {
     this.gotMedia = false;
     this.lastMediaAt = 0;
     this.resumed = this.jumpOnResume = false;
-    const ws = new WebSocket(urls.live(this.camera, this.stream, this.audio));
+    const ws = new WebSocket(urls.live(this.camera, { stream: this.stream, audio: this.audio, h264: this.h264 }));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let opened = false;
@@ -188,6 +194,8 @@ class WebSocketPlayer implements Player {
     clearTimeout(this.quietTimer);
     this.teardownMedia();
     let message: Say = typeof reason === "function" ? reason : reason ? verbatim(reason) : (t) => t.noVideo;
+    if (this.refused) message = this.refused;
+    this.refused = undefined;
     if (!opened) {
       try {
         const cameras = await api.cameras(); // a 401 here ends the session
@@ -233,7 +241,7 @@ class WebSocketPlayer implements Player {
 
   private onMessage(data: unknown): void {
     if (typeof data === "string") {
-      let msg: { type?: string; codec?: string; error?: string };
+      let msg: { type?: string; codec?: string; error?: string; code?: string };
       try {
         msg = JSON.parse(data);
       } catch {
@@ -242,6 +250,9 @@ class WebSocketPlayer implements Player {
       if (msg.type === "init" && msg.codec) {
         this.expectInit = true;
         this.setCodec(msg.codec);
+      } else if (msg.type === "error" && msg.code === "transcode_busy") {
+        this.refused = (t) => t.transcodeBusy;
+        this.onState({ kind: "offline", message: this.refused });
       } else if (msg.type === "error") {
         this.onState({ kind: "error", message: msg.error ? verbatim(msg.error) : (t) => t.streamError });
       }
@@ -274,6 +285,15 @@ class WebSocketPlayer implements Player {
   private setCodec(codec: string): void {
     const mime = `video/mp4; codecs="${codec}"`;
     if (mime === this.mime) return; // same codec, new parameters: the init segment is enough
+    if (!this.MS.isTypeSupported(mime) && !this.h264) {
+      // Connect again asking for H.264, which every MSE plays (the server
+      // transcodes the camera's video if need be).
+      this.h264 = true;
+      this.closeSocket();
+      this.teardownMedia();
+      this.connect();
+      return;
+    }
     if (!this.MS.isTypeSupported(mime)) {
       this.onState({ kind: "error", message: (t) => t.cannotDecode(codec) });
       this.stop();
