@@ -17,7 +17,7 @@ import urllib.request
 
 import websockets
 
-from vigil_testlib import VIGIL, Process, run, temp_dir
+from vigil_testlib import VIGIL, Process, free_port, run, start_testcam, temp_dir
 
 
 def rfc3339(t):
@@ -417,6 +417,55 @@ class LiveAndPlayback(unittest.TestCase):
                 return e.status_code
 
         self.assertEqual(asyncio.run(status_of("?codec=vp9")), 400)
+
+    def test_a_browser_asking_for_h264_gets_an_h265_cameras_h264_sub_stream_not_a_transcode(self):
+        # An H.265 camera whose sub stream is H.264 (its own `vigil serve`):
+        # the sub stream is the camera's own picture, sent before any transcode.
+        hevc, hevc_base = start_testcam("--codec", "h265", "--size", "320x180", "--no-sub")
+        avc, avc_base = start_testcam("--size", "320x180", "--no-sub")
+        port = free_port()
+        config = self.tmp("hevc.toml")
+        with open(config, "w") as f:
+            f.write(f'[node]\ndata_dir = "{self.tmp("hevc-data")}"\n[http]\nlisten = "127.0.0.1:{port}"\n'
+                    f'[[camera]]\nid = "hevc"\nurl = "{hevc_base}/cam/0"\nsub_url = "{avc_base}/cam/0"\n'
+                    f'record = "off"\n')
+        serve = Process([VIGIL, "serve", "--config", config])
+        try:
+            password = serve.wait_for_line(r"admin password: (\S+)").group(1)
+            serve.wait_for_line(r"serve\.http ", stream="stderr")
+            base = f"http://127.0.0.1:{port}/"
+            req = urllib.request.Request(base + "api/v1/login", method="POST",
+                                         data=json.dumps({"user": "admin", "password": password}).encode())
+            with urllib.request.urlopen(req, timeout=30) as r:
+                token = json.loads(r.read())["token"]
+            headers = {"Authorization": "Bearer " + token}
+
+            def transcoding():
+                req = urllib.request.Request(base + "metrics", headers=headers)
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    m = re.search(r'^vigil_live_browser_transcode{camera="hevc"} (\S+)$', r.read().decode(), re.M)
+                return float(m.group(1)) if m else 0.0
+
+            async def view(query):
+                async with websockets.connect(base.replace("http://", "ws://") + "api/v1/cameras/hevc/live" + query,
+                                              extra_headers=headers, open_timeout=30, max_size=1 << 24) as ws:
+                    init = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                    self.assertIsInstance(await asyncio.wait_for(ws.recv(), 30), bytes)
+                    return init["codec"], transcoding()
+
+            deadline = time.monotonic() + 120
+            while True:  # both streams up (the sub stream's first keyframe cached)
+                codec, transcodes = asyncio.run(view("?codec=h264"))
+                if codec.startswith("avc1") and transcodes == 0.0:
+                    break
+                if time.monotonic() > deadline:
+                    self.fail(f"?codec=h264 got {codec}, transcoding {transcodes}")
+                time.sleep(1)
+            self.assertTrue(asyncio.run(view(""))[0].startswith("hvc1"))  # the main stream as it is
+        finally:
+            serve.stop()
+            hevc.stop()
+            avc.stop()
 
     def test_a_viewer_sees_only_granted_cameras_and_cannot_export(self):
         body = json.dumps({"id": "neighbour", "role": "viewer", "password": "a long enough password",
