@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "access/client_address.h"
 #include "access/crypto.h"
 #include "base/config.h"
 #include "base/log.h"
@@ -23,7 +24,6 @@ constexpr size_t kMaxApiTokenName = 100;
 // must not be able to make them without end. Two made at once may pass
 // it by one.
 constexpr size_t kMaxApiTokensPerUser = 50;
-constexpr size_t kMaxUserAgent = 200;
 constexpr size_t kMaxDeviceName = 64;
 
 // A name people give (an API token's, a device's): 1 to `max` bytes of
@@ -37,12 +37,6 @@ Status checkName(std::string_view field, std::string_view name, size_t max) {
 }
 
 // A User-Agent kept with a session: printable ASCII, cut short.
-std::string keptUserAgent(std::string_view agent) {
-  std::string out;
-  for (char c : agent.substr(0, kMaxUserAgent)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
-
 std::string jsonDetail(const nlohmann::json& j) { return j.dump(); }
 
 // A hash of a random password nobody knows: checking a login of an unknown
@@ -327,7 +321,7 @@ Result<LoginResult> Accounts::openSession(const User& user, const std::string& c
                               .lastSeenAt = now,
                               .id = generateSessionToken().substr(0, 16),
                               .client = client,
-                              .userAgent = keptUserAgent(userAgent),
+                              .userAgent = printableUserAgent(userAgent),
                               .device = std::string(device)};
   VIGIL_RETURN_IF_ERROR(store_.insertSession(session));
   // Read after the row is in: a change committed before this read is

@@ -38,4 +38,11 @@ ClientKeys clientKeys(std::string_view text) {
   return {prefix(8, "/64"), prefix(6, "/48"), loopback};
 }
 
+std::string printableUserAgent(std::string_view agent) {
+  constexpr size_t kMaxUserAgent = 200;
+  std::string out;
+  for (char c : agent.substr(0, kMaxUserAgent)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
 }  // namespace vigil::access

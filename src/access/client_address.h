@@ -1,6 +1,6 @@
 #pragma once
 // What a client address counts as for limits per address (throttle.h,
-// device_pairing.h). One host usually has a whole IPv6 /64, so a limit per
+// device_pairing.h), and what it says it is (its User-Agent, shown). One host usually has a whole IPv6 /64, so a limit per
 // raw IPv6 address would give one attacker billions of addresses.
 
 #include <string>
@@ -22,5 +22,10 @@ struct ClientKeys {
 };
 
 ClientKeys clientKeys(std::string_view text);
+
+// A User-Agent header as kept and shown (sessions, a TV's pairing): its
+// first 200 bytes, each byte outside printable ASCII as '?', so that it is
+// valid UTF-8 in any JSON answer and cannot pass for other text.
+std::string printableUserAgent(std::string_view agent);
 
 }  // namespace vigil::access

@@ -8,6 +8,7 @@
 #include <utility>
 #include <nlohmann/json.hpp>
 
+#include "access/client_address.h"
 #include "access/crypto.h"
 #include "base/log.h"
 
@@ -138,7 +139,7 @@ Result<PairingCode> DevicePairing::start(const std::string& client, std::string_
     bySecretHash_[hash] = {.code = code,
                            .client = client,
                            .keys = keys,
-                           .userAgent = std::string(userAgent.substr(0, 200)),
+                           .userAgent = printableUserAgent(userAgent),
                            .expiresAt = made.expiresAt};
   }
   // Anyone can ask: one row per address (an IPv6 /64) and minute, counted.

@@ -248,6 +248,18 @@ TEST_P(DevicePairingTest, ALookupShowsWhatAskedForTheCode) {
   EXPECT_EQ(pairing_->lookup(kVic, code->code).status().code(), StatusCode::kResourceExhausted);
 }
 
+// What a TV says it is is shown as printable ASCII: a User-Agent of bytes
+// that are not UTF-8 would otherwise break the lookup's and the confirm's
+// JSON answers (the attack: the user sees an error, the TV is signed in).
+TEST_P(DevicePairingTest, ATvsUserAgentIsKeptAsPrintableAscii) {
+  auto code = pairing_->start("10.0.0.7", "TV \xff\xfe\x1b[2J" + std::string(300, 'x'));
+  ASSERT_TRUE(code);
+  auto found = pairing_->lookup(kVic, code->code);
+  ASSERT_TRUE(found) << found.status().toString();
+  EXPECT_EQ(found->userAgent.substr(0, 8), "TV ???[2");
+  EXPECT_EQ(found->userAgent.size(), 200u);
+}
+
 // L2: the session is made in the password's epoch of the confirm: a
 // password change between the confirm and the TV's fetch cancels it.
 TEST_P(DevicePairingTest, APasswordChangeAfterTheConfirmCancelsThePairing) {
