@@ -75,7 +75,11 @@ int64_t NodeRegister::looks(const std::string& camera) {
   {
     MutexLock lock(mutex_);
     auto it = counts_.find(camera);
-    if (it != counts_.end() && now - it->second.at < kLooksAge) return it->second.looks;
+    const bool fresh = it != counts_.end() && now - it->second.at < kLooksAge;
+    // One count at a time on the node: the public register's requests
+    // (anyone's, at once) take the last count meanwhile, not a worker each.
+    if (fresh || counting_) return it == counts_.end() ? 0 : it->second.looks;
+    counting_ = true;
   }
   const WallTime end = SystemClock::instance().now();
   auto rows = audit_.query({.start = end + -std::chrono::duration_cast<std::chrono::microseconds>(kLooksSpan),
@@ -83,6 +87,7 @@ int64_t NodeRegister::looks(const std::string& camera) {
                             .camera = camera,
                             .limit = kMaxRowsCounted});
   MutexLock lock(mutex_);
+  counting_ = false;
   Count& count = counts_[camera];
   if (rows) {
     count = {http::countRemoteLooks(*rows), now};

@@ -34,7 +34,8 @@ class NodeRegister {
 
   public_register::RegisterStore& store() { return *store_; }
   // None: the camera is not listed. Its looks are counted again when the
-  // count is older than kLooksAge.
+  // count is older than kLooksAge, one camera at a time on the node (the
+  // others meanwhile show their last count).
   std::optional<link::PublicListing> listing(const std::string& camera) EXCLUDES(mutex_);
 
   // A camera added, changed or removed from the API (NodeCameras::onChange):
@@ -63,6 +64,7 @@ class NodeRegister {
   Mutex mutex_;
   std::map<std::string, int> retentionDays_ GUARDED_BY(mutex_);  // of the node's cameras; 0: not recorded
   std::map<std::string, Count> counts_ GUARDED_BY(mutex_);
+  bool counting_ GUARDED_BY(mutex_) = false;  // a count is being made (one at a time)
 };
 
 }  // namespace vigil::app
