@@ -114,6 +114,7 @@ class RegisterTest(NodesTestCase):
         self.assertEqual(square["watch"], {"owner": ["live", "snapshots", "recorded"]})  # shared with no tier above
         self.assertEqual(square["snapshot"], "/api/v1/register/cameras/square/snapshot.jpg")
         self.assertEqual(lane["run_by"], "Zhang family")
+        self.assertEqual((lane["below"], square["below"]), (True, False))  # the lane's run_by is its owner's word
         self.assertEqual(lane["retention_days"], 7)
         self.assertEqual(lane["watch"], {"owner": ["live", "snapshots", "recorded"], "village": ["live", "snapshots"]})
         self.assertIsNone(lane["snapshot"])

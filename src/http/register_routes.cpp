@@ -58,9 +58,14 @@ json watchJson(const link::TierRights& rights) {
   return out;
 }
 
-json cameraJson(const link::PublicListing& listing, const link::TierRights& rights, bool online, json snapshot) {
+// `below`: a camera of a node below, whose `run_by` is what its owner says
+// of itself (a household may claim any name, even this register's own):
+// the page says so. Which node is not said: no node names in public.
+json cameraJson(const link::PublicListing& listing, const link::TierRights& rights, bool online, json snapshot,
+                bool below) {
   return {{"covers", listing.covers},
           {"run_by", listing.runBy},
+          {"below", below},
           {"watch", watchJson(rights)},
           {"retention_days", listing.retentionDays},
           {"looks_30d", listing.looks30d},
@@ -97,13 +102,14 @@ Response registerList(Shared& shared, const Request& req) {
     const bool picture = c.pictures && c.store->listing(status.id).value_or(public_register::Listing{}).snapshot;
     cameras.push_back(cameraJson(*listing, *rights, status.state == camera::CameraState::kStreaming,
                                  picture ? json(fmt::format("/api/v1/register/cameras/{}/snapshot.jpg", status.id))
-                                         : json(nullptr)));
+                                         : json(nullptr),
+                                 false));
   }
   // Below: what their owners listed, passed up the tier link as they set it.
   if (c.below) {
     for (const link::RemoteCamera& remote : c.below()) {
-      cameras.push_back(
-          cameraJson(*remote.entry.publicListing, remote.entry.rights, remote.entry.state == "streaming", nullptr));
+      cameras.push_back(cameraJson(*remote.entry.publicListing, remote.entry.rights,
+                                   remote.entry.state == "streaming", nullptr, true));
     }
   }
   return Response::json(200, json{{"name", runBy(shared)}, {"tier", tierName(c.tier)}, {"cameras", cameras}}.dump());

@@ -425,7 +425,8 @@ export interface Alert {
 // The public register (GET /api/v1/register): readable without an account once opened.
 export interface RegisterCamera {
   covers: string;
-  run_by: string;
+  run_by: string; // as the camera's owner says
+  below: boolean; // a camera of a node below: run_by is what its owner says of itself
   watch: Partial<Record<WatchTier, WatchWhat[]>>;
   retention_days: number; // 0: not recorded
   looks_30d: number;

@@ -42,7 +42,10 @@ function CameraCard({ camera }: { camera: RegisterCamera }) {
       <h2>{camera.covers}</h2>
       <dl>
         <dt>{t.runBy}</dt>
-        <dd class="run-by">{camera.run_by}</dd>
+        <dd class="run-by">
+          {camera.run_by}
+          {camera.below && <span class="below"> ({t.saidBelow})</span>}
+        </dd>
         <dt>{t.watch}</dt>
         <dd class="watch">
           {kWatchOrder
