@@ -1,20 +1,12 @@
 #include "http/rate_limit.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "access/client_address.h"
 
 namespace vigil::http {
-
-std::string RateLimit::clientOf(const std::string& address) {
-  const std::string bare = address.substr(0, address.find('%'));  // a link-local address's zone
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, bare.c_str(), &v6) != 1) return address;
-  char text[INET6_ADDRSTRLEN] = {};
-  if (IN6_IS_ADDR_V4MAPPED(&v6)) return inet_ntop(AF_INET, &v6.s6_addr[12], text, sizeof text);
-  std::fill(v6.s6_addr + 8, v6.s6_addr + 16, 0);
-  return std::string(inet_ntop(AF_INET6, &v6, text, sizeof text)) + "/64";
-}
 
 std::chrono::seconds RateLimit::admit(const std::string& address, Clock::time_point now) {
   MutexLock lock(mutex_);
@@ -27,13 +19,19 @@ std::chrono::seconds RateLimit::admit(const std::string& address, Clock::time_po
   const auto wait =
       std::max(std::chrono::ceil<std::chrono::seconds>(windowStart_ + options_.window - now), std::chrono::seconds(1));
   if (nodeCount_ >= options_.perNode) return wait;
-  const std::string client = clientOf(address);
-  auto it = counts_.find(client);
-  if (it == counts_.end() && counts_.size() < options_.maxAddresses) it = counts_.emplace(client, 0).first;
-  if (it != counts_.end()) {
-    if (it->second >= options_.perAddress) return wait;
-    ++it->second;
+  const access::ClientKeys client = access::clientKeys(address);
+  // Each key with its bound; a key past the table counts only against the node's.
+  std::vector<int*> counted;
+  for (const auto& [key, bound] : {std::pair{"a " + client.address, options_.perAddress},
+                                   std::pair{client.network.empty() ? "" : "n " + client.network, options_.perNetwork}}) {
+    if (key.empty()) continue;
+    auto it = counts_.find(key);
+    if (it == counts_.end() && counts_.size() < options_.maxAddresses) it = counts_.emplace(key, 0).first;
+    if (it == counts_.end()) continue;
+    if (it->second >= bound) return wait;
+    counted.push_back(&it->second);
   }
+  for (int* count : counted) ++*count;
   ++nodeCount_;
   return std::chrono::seconds(0);
 }

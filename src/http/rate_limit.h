@@ -1,13 +1,14 @@
 #pragma once
 // A bound on requests anyone can make without an account (the public
 // register, design/REGISTER.md): at most `perAddress` requests per client
-// address in each window, and at most `perNode` from all addresses
-// together, so no client and no crowd of them makes the node spend more
-// than that on answers nobody had to log in for. Fixed windows: the
-// counts start again when a window ends; at most `maxAddresses` are
-// counted in a window, and requests from addresses past it count only
-// against the node's bound. An IPv6 client is counted by its /64 (a host
-// usually has a whole /64 to pick addresses from). Thread-safe.
+// address in each window, `perNetwork` per network (an IPv4 /24, an IPv6
+// /48: one home or office cannot take the node's whole budget), and at
+// most `perNode` from all addresses together, so no client and no crowd of
+// them makes the node spend more than that on answers nobody had to log
+// in for. Fixed windows: the counts start again when a window ends; at
+// most `maxAddresses` are counted in a window, and requests from addresses
+// past it count only against the node's bound. An address is what
+// access::clientKeys says (an IPv6 client by its /64). Thread-safe.
 
 #include <chrono>
 #include <map>
@@ -20,6 +21,7 @@ namespace vigil::http {
 struct RateLimitOptions {
   std::chrono::seconds window{60};
   int perAddress = 60;
+  int perNetwork = 150;
   int perNode = 600;
   size_t maxAddresses = 10'000;
 };
@@ -32,10 +34,6 @@ class RateLimit {
   // Zero: the request may be answered (and is counted). Otherwise how long
   // until the window ends, at least 1 s: answer 429 with that Retry-After.
   std::chrono::seconds admit(const std::string& address, Clock::time_point now = Clock::now()) EXCLUDES(mutex_);
-
-  // Who `address` is counted as: an IPv6 address's /64 ("2001:db8:1:2::/64"),
-  // an IPv4 address (IPv4-mapped too) itself, anything else as it is.
-  static std::string clientOf(const std::string& address);
 
  private:
   const RateLimitOptions options_;

@@ -40,12 +40,22 @@ TEST(RateLimitTest, AnIpv6ClientIsCountedByItsSlash64) {
   EXPECT_EQ(rate.admit("::ffff:198.51.100.1", t0), seconds(0));
   EXPECT_EQ(rate.admit("198.51.100.1", t0), seconds(0));  // the same IPv4 client
   EXPECT_EQ(rate.admit("198.51.100.1", t0), seconds(60));
+}
 
-  EXPECT_EQ(RateLimit::clientOf("2001:db8:1:2:dead:beef:0:7"), "2001:db8:1:2::/64");
-  EXPECT_EQ(RateLimit::clientOf("fe80::1%eth0"), "fe80::/64");
-  EXPECT_EQ(RateLimit::clientOf("::ffff:198.51.100.1"), "198.51.100.1");
-  EXPECT_EQ(RateLimit::clientOf("198.51.100.1"), "198.51.100.1");
-  EXPECT_EQ(RateLimit::clientOf("link"), "link");
+// One home's /56 has 256 /64s, an office a /24 of IPv4 addresses: a
+// network as a whole takes at most perNetwork, and the others still get in.
+TEST(RateLimitTest, ANetworkTakesAtMostItsShareOfTheNode) {
+  RateLimit rate({.window = seconds(60), .perAddress = 2, .perNetwork = 3, .perNode = 100, .maxAddresses = 100});
+  const auto t0 = RateLimit::Clock::time_point{} + std::chrono::hours(1);
+  EXPECT_EQ(rate.admit("2001:db8:1:1::1", t0), seconds(0));
+  EXPECT_EQ(rate.admit("2001:db8:1:2::1", t0), seconds(0));
+  EXPECT_EQ(rate.admit("2001:db8:1:3::1", t0), seconds(0));
+  EXPECT_EQ(rate.admit("2001:db8:1:4::1", t0), seconds(60));  // the /48's fourth
+  EXPECT_EQ(rate.admit("198.51.100.1", t0), seconds(0));
+  EXPECT_EQ(rate.admit("198.51.100.2", t0), seconds(0));
+  EXPECT_EQ(rate.admit("198.51.100.3", t0), seconds(0));
+  EXPECT_EQ(rate.admit("198.51.100.4", t0), seconds(60));  // the /24's fourth
+  EXPECT_EQ(rate.admit("203.0.113.1", t0), seconds(0));    // another network
 }
 
 }  // namespace
