@@ -229,6 +229,17 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
     };
   }, []);
 
+  // On a TV the focus is always somewhere a remote can see: in full screen
+  // the rest of the page is inert (its buttons lose the focus), so the
+  // picture takes it; out of it, the button that changes it again.
+  useEffect(() => {
+    if (!tv) return;
+    if (fullscreen) box.current?.focus();
+    else if (document.activeElement === box.current || document.activeElement === document.body) {
+      root.current?.querySelector<HTMLButtonElement>("button.fullscreen")?.focus();
+    }
+  }, [tv, fullscreen]);
+
   function goLive() {
     setMessage("");
     setSpeed(1);
@@ -427,6 +438,7 @@ export function CameraView({ id, from, tv, canExport, canShare }: { id: string; 
         class={`video-box main${fullscreen ? " fullscreen" : ""}`}
         key="video"
         ref={box}
+        tabIndex={fullscreen ? -1 : undefined}
         // A touch's double tap is ours (onBoxPointerUp): not every phone
         // browser makes it a dblclick, and the one that does would toggle twice.
         onDblClick={() => lastPointer.current !== "touch" && toggleFullscreen()}
