@@ -32,9 +32,12 @@ struct RightsWatch::Core {
 
   Mutex mutex;
   std::condition_variable wake;
-  std::condition_variable ended;  // an entry left kEnding
+  std::condition_variable ended;      // an entry left kEnding
+  std::condition_variable roundDone;  // roundsDone grew
   bool stopping GUARDED_BY(mutex) = false;
   bool checkNow GUARDED_BY(mutex) = false;
+  uint64_t roundsBegun GUARDED_BY(mutex) = 0;
+  uint64_t roundsDone GUARDED_BY(mutex) = 0;
   std::vector<std::shared_ptr<Entry>> entries GUARDED_BY(mutex);  // the active ones
   std::map<std::string, int> holdsByToken GUARDED_BY(mutex);       // of the active ones
   std::thread::id checker GUARDED_BY(mutex);                       // the watch's thread
@@ -115,12 +118,16 @@ struct RightsWatch::Core {
     checker = std::this_thread::get_id();
     while (true) {
       lock.waitFor(wake, interval, [&]() REQUIRES(mutex) { return stopping || checkNow; });
-      if (stopping) return;
+      if (stopping) break;
       checkNow = false;
+      ++roundsBegun;
       lock.unlock();
       checkAll();
       lock.lock();
+      ++roundsDone;
+      roundDone.notify_all();
     }
+    roundDone.notify_all();  // a checkNow() waiting gives up
   }
 };
 
@@ -170,7 +177,15 @@ std::unique_ptr<RightsWatch::Hold> RightsWatch::hold(HeldRight right, OnEnd onEn
   return std::make_unique<Hold>(core_, std::move(entry));
 }
 
-void RightsWatch::recheckNow() { core_->requestCheck(); }
+bool RightsWatch::checkNow(std::chrono::milliseconds bound) {
+  MutexLock lock(core_->mutex);
+  const uint64_t round = core_->roundsBegun + 1;
+  core_->checkNow = true;
+  core_->wake.notify_one();
+  return lock.waitFor(core_->roundDone, bound,
+                      [&]() REQUIRES(core_->mutex) { return core_->stopping || core_->roundsDone >= round; }) &&
+         !core_->stopping;
+}
 
 void RightsWatch::stop() {
   {

@@ -73,8 +73,11 @@ class RightsWatch {
   // quick (no database access): may be called on a loop.
   std::unique_ptr<Hold> hold(HeldRight right, OnEnd onEnd,
                              std::optional<std::chrono::steady_clock::duration> idleAfter = std::nullopt);
-  // Thread-safe: re-check at once (Accounts calls it after a change).
-  void recheckNow();
+  // Thread-safe: re-checks at once and waits, at most `bound`, until a
+  // whole round of checks that began after the call has ended, so what is
+  // held now has been looked at (its reason known should it end). False
+  // when it did not end within `bound` or the watch stopped.
+  bool checkNow(std::chrono::milliseconds bound);
   // Stops checking and joins the thread; holds stay valid. Idempotent.
   void stop();
 

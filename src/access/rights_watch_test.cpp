@@ -79,7 +79,7 @@ TEST_P(RightsWatchTest, LogoutEndsWhatTheSessionHoldsAndNothingElse) {
   Ended mine, theirs;
   auto a = watch_->hold({token, Role::kViewer, "gate"}, mine.callback());
   auto b = watch_->hold({other, Role::kViewer, "gate"}, theirs.callback());
-  std::this_thread::sleep_for(200ms);  // the first checks have seen both sessions
+  ASSERT_TRUE(watch_->checkNow(kBound));  // both sessions seen, so the reason is known
   ASSERT_TRUE(accounts_->logout(token, "10.0.0.1").isOk());
   EXPECT_EQ(mine.wait(), end_reason::kLogout);
   EXPECT_EQ(theirs.wait(300ms), "");
@@ -89,7 +89,7 @@ TEST_P(RightsWatchTest, PasswordChangeEndsEverySessionOfTheUser) {
   const std::string token = login();
   Ended ended;
   auto hold = watch_->hold({token, Role::kViewer, "gate"}, ended.callback());
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(watch_->checkNow(kBound));
   ASSERT_TRUE(accounts_->changePassword(kCli, "vic", "a new password for vic").isOk());
   EXPECT_EQ(ended.wait(), end_reason::kPasswordChange);
 }
@@ -123,7 +123,7 @@ TEST_P(RightsWatchTest, ChangesThroughAnotherConnectionAreSeen) {
   Ended first, second;
   auto a = watch_->hold({loggedOut, Role::kViewer, "gate"}, first.callback());
   auto b = watch_->hold({kept, Role::kViewer, "gate"}, second.callback());
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(watch_->checkNow(kBound));
   ASSERT_TRUE(otherNode.logout(loggedOut, "10.0.0.3").isOk());
   EXPECT_EQ(first.wait(), end_reason::kLogout);
   EXPECT_EQ(second.count(), 0u);
@@ -133,7 +133,7 @@ TEST_P(RightsWatchTest, ChangesThroughAnotherConnectionAreSeen) {
   const std::string third = login();
   Ended changed;
   auto c = watch_->hold({third, Role::kViewer, "yard"}, changed.callback());
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(watch_->checkNow(kBound));
   ASSERT_TRUE(otherNode.changePassword(kCli, "vic", "changed on another node").isOk());
   EXPECT_EQ(changed.wait(), end_reason::kPasswordChange);
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { exitUnlessChromiumAndUi, firstFrameTimes, launchChromium, login, remoteKey, startDemo, tempDir, waitFor } from "./lib.mjs";
+import { clickTimelineAt, exitUnlessChromiumAndUi, firstFrameTimes, launchChromium, login, remoteKey, startDemo, tempDir, waitFor } from "./lib.mjs";
 
 exitUnlessChromiumAndUi();
 
@@ -228,14 +228,7 @@ describe("web UI in Chromium", () => {
     for (let i = 0; i < 10 && !(await page.isDisabled('button[aria-label="Zoom in"]')); i++) {
       await page.click('button[aria-label="Zoom in"]');
     }
-    const track = await page.$(".tl-track");
-    // Below the picture's tools at 1280x800: a mouse clicks what is on screen.
-    await track.scrollIntoViewIfNeeded();
-    const box = await track.boundingBox();
-    const start = Number(await track.getAttribute("data-start"));
-    const end = Number(await track.getAttribute("data-end"));
-    const target = Date.now() - 60_000;
-    await page.mouse.click(box.x + ((target - start) / (end - start)) * box.width, box.y + box.height / 2);
+    const target = await clickTimelineAt(page, Date.now() - 60_000);
     await page.waitForSelector('.camera-page[data-mode="playback"]');
     await videosAdvance(".camera-page video");
     const p1 = await waitFor("a playback position", cameraPosition);

@@ -265,3 +265,29 @@ export async function remoteKey(page, key, keyCode) {
     await cdp.detach();
   }
 }
+
+// Clicks the camera page's timeline as a mouse would at about the wall-clock
+// moment `t` (ms), and returns the moment clicked. Clip handles and event
+// marks sit on the track and take their own clicks (a handle left where the
+// page opened can be exactly a minute back), so the click goes to the
+// nearest spot, within ten seconds of `t`, where the track itself is on top.
+export async function clickTimelineAt(page, t) {
+  const track = await page.$(".tl-track");
+  await track.scrollIntoViewIfNeeded();
+  const box = await track.boundingBox();
+  const start = Number(await track.getAttribute("data-start"));
+  const end = Number(await track.getAttribute("data-end"));
+  const y = box.y + box.height / 2;
+  for (const offset of [0, -2, 2, -4, 4, -6, 6, -8, 8, -10, 10]) {
+    const at = t + offset * 1000;
+    const x = box.x + ((at - start) / (end - start)) * box.width;
+    const free = await page.evaluate(([px, py]) => {
+      const hit = document.elementFromPoint(px, py);
+      return hit !== null && hit.closest(".tl-track") !== null && hit.closest("button") === null;
+    }, [x, y]);
+    if (!free) continue;
+    await page.mouse.click(x, y);
+    return at;
+  }
+  throw new Error(`no free spot on the timeline near ${new Date(t).toISOString()}`);
+}

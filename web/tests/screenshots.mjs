@@ -4,7 +4,7 @@
 //   VIGIL_BIN=build/release/src/app/vigil node web/tests/screenshots.mjs
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, launchChromium, login, startDemo, waitFor } from "./lib.mjs";
+import { REPO, clickTimelineAt, launchChromium, login, startDemo, waitFor } from "./lib.mjs";
 
 const DOCS = join(REPO, "docs");
 mkdirSync(DOCS, { recursive: true });
@@ -56,11 +56,7 @@ try {
   // Zoom to the last 15 minutes, then play back from a minute ago.
   for (let i = 0; i < 6; i++) await pc.click('button[aria-label="Zoom in"]');
   await pc.click('button[aria-label="Zoom out"]');
-  const track = await pc.$(".tl-track");
-  const box = await track.boundingBox();
-  const start = Number(await track.getAttribute("data-start"));
-  const end = Number(await track.getAttribute("data-end"));
-  await pc.mouse.click(box.x + ((Date.now() - 60_000 - start) / (end - start)) * box.width, box.y + box.height / 2);
+  await clickTimelineAt(pc, Date.now() - 60_000);
   await settle(pc);
   await pc.screenshot({ path: join(DOCS, "camera.png") });
 
