@@ -220,10 +220,16 @@ Result<LoginResult> Accounts::addDeviceSession(const Actor& actor, const User& a
   VIGIL_RETURN_IF_ERROR(checkDeviceRoom(user->id));
   auto made = openSession(*user, client, userAgent, device);
   if (!made) return made.status();
+  // The session and its audit row, or neither: a TV asking again after a
+  // failure here must not leave a session behind (a device's never expires).
+  if (Status audited = audit_.record(
+          {actor.user, audit_kind::kDevicePair, "", actor.client,
+           jsonDetail({{"device", device}, {"session", made->principal.sessionId}, {"device_client", client}})});
+      !audited.isOk()) {
+    (void)store_.deleteSession(sha256Hex(made->token));
+    return audited;
+  }
   log::info("access.device_paired", {{"user", user->id}, {"session", made->principal.sessionId}, {"client", client}});
-  VIGIL_RETURN_IF_ERROR(audit_.record(
-      {actor.user, audit_kind::kDevicePair, "", actor.client,
-       jsonDetail({{"device", device}, {"session", made->principal.sessionId}, {"device_client", client}})}));
   return made;
 }
 

@@ -199,7 +199,8 @@ class Accounts {
   // while the user is enabled, has room for it and has the password
   // `approved` was checked with: FailedPrecondition once it changed, so a
   // session made after a password change with the rights from before it
-  // cannot be. NotFound when the user was removed. Audited (device_pair).
+  // cannot be. NotFound when the user was removed. Audited (device_pair):
+  // when the row cannot be written, the session is taken back.
   Result<LoginResult> addDeviceSession(const Actor& actor, const User& approved, std::string_view device,
                                        const std::string& client, std::string_view userAgent);
   // The device sessions `asker` may see, newest first: their own; an

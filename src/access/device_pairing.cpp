@@ -168,7 +168,15 @@ Result<PairingWait> DevicePairing::wait(std::string_view secret) {
   }
   // Made now, not at the confirm: a TV that never comes leaves no session.
   auto made = accounts_.addDeviceSession(confirmed.by, confirmed.user, confirmed.device, tv.client, tv.userAgent);
-  if (!made) return made.status();
+  if (!made) {
+    // The database could not answer (no session was left): the TV's next
+    // ask tries again. A refusal (password changed, disabled, no room) is final.
+    if (made.status().code() == StatusCode::kInternal || made.status().code() == StatusCode::kUnavailable) {
+      MutexLock lock(mutex_);
+      if (auto it = bySecretHash_.find(sha256Hex(secret)); it != bySecretHash_.end()) it->second.fetched = false;
+    }
+    return made.status();
+  }
   return PairingWait{PairingWait::State::kPaired, tv.expiresAt, std::move(*made)};
 }
 
@@ -199,7 +207,8 @@ Status DevicePairing::refuse(const Actor& actor, std::string_view reason, Status
   return why;
 }
 
-Result<DevicePairing::Pairing*> DevicePairing::findWaiting(const Actor& actor, std::string_view code, WallTime now) {
+Result<DevicePairing::Pairing*> DevicePairing::findWaiting(const Actor& actor, std::string_view code, WallTime now,
+                                                           Count count) {
   auto normal = normalizeCode(code);
   if (!normal) return Status::invalidArgument("code: 8 letters, as the TV shows them");
   const std::string address = "address:" + clientKeys(actor.client).address;
@@ -210,14 +219,19 @@ Result<DevicePairing::Pairing*> DevicePairing::findWaiting(const Actor& actor, s
                                        "codes"));
     return Status::resourceExhausted(fmt::format("too many wrong codes; retry after {} s", wait.count()));
   }
+  // A code found right a moment ago (count == kNotAgain) and taken or
+  // ended meanwhile is no guess: refused without counting it.
+  const auto refused = [&](std::string_view reason, Status why) REQUIRES(mutex_) {
+    return count == Count::kWrongCodes ? refuse(actor, reason, std::move(why)) : why;
+  };
   auto found = byCode_.find(*normal);
   if (found == byCode_.end()) {
-    return refuse(actor, "unknown", Status::notFound("code: no TV shows this code; check it, or get a new one on the TV"));
+    return refused("unknown", Status::notFound("code: no TV shows this code; check it, or get a new one on the TV"));
   }
   Pairing& p = bySecretHash_.at(found->second);
-  if (p.confirmed) return refuse(actor, "used", Status::failedPrecondition("code: this code was used already"));
+  if (p.confirmed) return refused("used", Status::failedPrecondition("code: this code was used already"));
   if (now >= p.expiresAt) {
-    return refuse(actor, "expired", Status::failedPrecondition("code: this code has expired; get a new one on the TV"));
+    return refused("expired", Status::failedPrecondition("code: this code has expired; get a new one on the TV"));
   }
   return &p;
 }
@@ -247,7 +261,7 @@ Result<PairingRequest> DevicePairing::confirm(const Actor& actor, std::string_vi
   MutexLock lock(mutex_);
   prune(now);
   // Again: another user may have confirmed it meanwhile.
-  auto p = findWaiting(actor, code, now);
+  auto p = findWaiting(actor, code, now, Count::kNotAgain);
   if (!p) return p.status();
   (*p)->confirmed = Confirmed{actor, std::move(*approved), std::string(device)};
   return PairingRequest{shown((*p)->code), (*p)->client, (*p)->userAgent, (*p)->expiresAt};

@@ -136,8 +136,10 @@ class DevicePairing {
   void makeRoom(WallTime now) REQUIRES(mutex_);
   void forget(std::map<std::string, Pairing>::iterator it) REQUIRES(mutex_);
   // The pairing `code` names, waiting for a confirm, or the refusal
-  // (counted as a wrong code unless malformed or throttled).
-  Result<Pairing*> findWaiting(const Actor& actor, std::string_view code, WallTime now) REQUIRES(mutex_);
+  // (counted as a wrong code unless malformed, throttled or kNotAgain).
+  enum class Count { kWrongCodes, kNotAgain };
+  Result<Pairing*> findWaiting(const Actor& actor, std::string_view code, WallTime now,
+                               Count count = Count::kWrongCodes) REQUIRES(mutex_);
   std::chrono::seconds waitFor(const std::string& key, WallTime now) const REQUIRES(mutex_);
   Status refuse(const Actor& actor, std::string_view reason, Status why) REQUIRES(mutex_);
 

@@ -315,6 +315,89 @@ TEST_P(DevicePairingTest, ATvGetsAndKeepsACodeWhileAnotherNetworkFloods) {
   }
 }
 
+// Makes the table refuse new rows (a disk in trouble), until allow().
+class RefusedInserts {
+ public:
+  RefusedInserts(const TempAccessDb& db, Backend backend, std::string table)
+      : db_(db), backend_(backend), table_(std::move(table)) {
+    if (backend_ == Backend::kSqlite) {
+      db_.exec(fmt::format("CREATE TRIGGER refuse_{0} BEFORE INSERT ON {0} BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
+                           table_));
+    } else {
+      db_.exec("CREATE OR REPLACE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk trouble'; END; "
+               "$$ LANGUAGE plpgsql;");
+      db_.exec(fmt::format("CREATE TRIGGER refuse_{0} BEFORE INSERT ON {0} FOR EACH ROW EXECUTE FUNCTION refuse_insert();",
+                           table_));
+    }
+  }
+  void allow() {
+    db_.exec(backend_ == Backend::kSqlite ? fmt::format("DROP TRIGGER refuse_{}", table_)
+                                          : fmt::format("DROP TRIGGER refuse_{0} ON {0}", table_));
+  }
+
+ private:
+  const TempAccessDb& db_;
+  Backend backend_;
+  std::string table_;
+};
+
+// P5: the database failing when the TV comes for its session (the session's
+// row, or its audit row) leaves no session and does not use up the
+// confirm: the TV's next ask gets it, once.
+TEST_P(DevicePairingTest, ADatabaseErrorAtTheHandOverLetsTheTvAskAgain) {
+  for (const char* table : {"session", "audit"}) {
+    SCOPED_TRACE(table);
+    auto code = pairing_->start("10.0.0.7", "");
+    ASSERT_TRUE(code);
+    ASSERT_TRUE(pairing_->confirm(kVic, code->code, "TV", "vic's password"));
+    RefusedInserts refused(db(), GetParam(), table);
+    auto failed = pairing_->wait(code->secret);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.status().code(), StatusCode::kInternal) << failed.status().toString();
+    EXPECT_TRUE(db().store().listSessions("vic")->empty());
+    refused.allow();
+    auto paired = pairing_->wait(code->secret);
+    ASSERT_TRUE(paired) << paired.status().toString();
+    ASSERT_TRUE(paired->session);
+    EXPECT_EQ(db().store().listSessions("vic")->size(), 1u);
+    EXPECT_EQ(pairing_->wait(code->secret).status().code(), StatusCode::kNotFound);
+    ASSERT_TRUE(accounts_->logout(paired->session->token, "10.0.0.7").isOk());
+  }
+}
+
+// The time of day moving on by `jump` after the first `calls` reads.
+class JumpingClock final : public Clock {
+ public:
+  JumpingClock(WallTime start, int calls, std::chrono::microseconds jump) : start_(start), calls_(calls), jump_(jump) {}
+  WallTime now() const override { return read_++ < calls_ ? start_ : start_ + jump_; }
+  std::chrono::steady_clock::time_point steadyNow() const override { return std::chrono::steady_clock::now(); }
+
+ private:
+  WallTime start_;
+  int calls_;
+  std::chrono::microseconds jump_;
+  mutable int read_ = 0;
+};
+
+// P4: a code right when typed that ends (or is taken) while the password
+// is checked is refused, but not counted as a wrong code.
+TEST_P(DevicePairingTest, ACodeThatEndsWhileThePasswordIsCheckedIsNoWrongCode) {
+  // Read by start() and its audit tally, and by confirm()'s check of the
+  // code; six minutes later by its check again, after the password's.
+  JumpingClock clock(clock_.now(), 3, minutes(6));
+  DevicePairingOptions options;
+  options.tally.background = false;
+  options.wrongCodesPerUser = 1;
+  DevicePairing pairing(*accounts_, *audit_, clock, options);
+  auto code = pairing.start("10.0.0.7", "");
+  ASSERT_TRUE(code);
+  auto late = pairing.confirm(kVic, code->code, "TV", "vic's password");
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition) << late.status().toString();
+  EXPECT_TRUE(rows("device_pair_failed").empty());
+  EXPECT_EQ(pairing.retryAfter("vic", "10.0.0.8"), seconds(0));
+}
+
 TEST(NormalizeCode, AcceptsTheCodeAsPeopleTypeIt) {
   EXPECT_EQ(normalizeCode("KXTR-MPWD"), "KXTRMPWD");
   EXPECT_EQ(normalizeCode(" kxtr mpwd "), "KXTRMPWD");
