@@ -157,7 +157,7 @@ TEST_P(RightsWatchTest, NoCallbackAfterTheHoldIsGone) {
   Ended ended;
   watch_->hold({token, Role::kViewer, "gate"}, ended.callback()).reset();
   ASSERT_TRUE(accounts_->logout(token, "10.0.0.1").isOk());
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(watch_->checkNow(kBound));  // a whole round after the logout
   EXPECT_EQ(ended.count(), 0u);
 }
 
