@@ -1,14 +1,17 @@
 """Helpers shared by the benchmarks in bench/: their common arguments,
-process CPU and memory from /proc, starting and stopping servers by PID,
-repeated runs summarised as median (min-max), and writing a benchmark's
-section of bench/RESULTS.md."""
+process CPU and memory from /proc, starting and stopping servers by PID
+(a node with its admin logged in), repeated runs summarised as median
+(min-max), and writing a benchmark's section of bench/RESULTS.md."""
 import argparse
+import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -37,6 +40,47 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def children_cpu():
+    """User + system CPU seconds of this script's children that have ended."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def mask_bench(build, path, *args, timeout=1200):
+    """`vigil-mask-bench --file path args...`: its JSON (frames, masked,
+    cpu_seconds), once every frame went through the masker."""
+    r = subprocess.run([os.path.join(build, "bench", "vigil-mask-bench"), "--file", path, *args],
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise SystemExit(f"vigil-mask-bench failed: {r.stderr[-2000:]}")
+    m = json.loads(r.stdout.strip().splitlines()[-1])
+    if m["masked"] != m["frames"]:
+        raise SystemExit(f"vigil-mask-bench went through {m['masked']} of {m['frames']} frames")
+    return m
+
+
+def ffmpeg_encode_cpu(path, vf, times=1, timeout=1200):
+    """CPU seconds of one ffmpeg that decodes the raw H.264/H.265 file `path`
+    `times` over, filters it with `vf` and encodes H.264 (libx264 ultrafast,
+    zerolatency), one thread each, to nothing: the peer of vigil's decode and
+    encode (masks, browser transcodes). The file is repeated, not looped:
+    -stream_loop cannot seek back in a raw Annex B file (it reads it once,
+    "Operation not permitted"); each copy starts with its parameter sets and
+    a keyframe, so the copies decode on."""
+    repeated = f"{path}.x{times}"
+    with open(path, "rb") as one, open(repeated, "wb") as out:
+        data = one.read()
+        for _ in range(times):
+            out.write(data)
+    before = children_cpu()
+    r = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-threads", "1", "-i", repeated, "-vf", vf,
+                        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-threads", "1",
+                        "-f", "null", "-"], capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise SystemExit(f"ffmpeg failed: {r.stderr[-2000:]}")
+    return children_cpu() - before
 
 
 def pss_mib(pid):
@@ -73,6 +117,30 @@ def spawn(args):
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, text=True)
     p.stderr_file = err
     return p
+
+
+def serve_logged_in(vigil, config, timeout=600):
+    """Starts `vigil serve --config config` (its listen may be port 0) and
+    logs its admin in: (process, http://127.0.0.1:<port it listens on>, token)."""
+    p, password = start([vigil, "serve", "--config", config], r"admin password: (\S+)", timeout)
+    deadline = time.monotonic() + timeout
+    while True:  # logged once it listens
+        p.stderr_file.seek(0)
+        m = re.search(r"serve\.http .*port=(\d+)", p.stderr_file.read())
+        if m:
+            break
+        if p.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"vigil serve did not listen: {stop(p)[-2000:]}")
+        time.sleep(0.1)
+    base = f"http://127.0.0.1:{m.group(1)}"
+    req = urllib.request.Request(base + "/api/v1/login", method="POST",
+                                 data=json.dumps({"user": "admin", "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return p, base, json.load(r)["token"]
+    except OSError as e:
+        raise SystemExit(f"vigil serve: the admin's login failed ({e}): {stop(p)[-2000:]}")
 
 
 def wait_streaming(p, cameras, timeout=120):

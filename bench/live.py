@@ -14,7 +14,6 @@ A scenario CxV is C cameras with V viewers each. Prints a Markdown table;
 """
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,38 +22,17 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (arguments, command_line, spread, start, start_testcam, stop, vigil_binary,  # noqa: E402
-                      write_section, write_serve_config)
+from benchlib import (arguments, command_line, serve_logged_in, spread, start_testcam, stop,  # noqa: E402
+                      vigil_binary, write_section, write_serve_config)
 
 
 DISTINCT = 4
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api(base, path, token=None, body=None):
-    req = urllib.request.Request(base + path, method="POST" if body else "GET",
-                                 data=json.dumps(body).encode() if body else None)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
+def api(base, path, token):
+    req = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token})
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
-
-
-def login(base, password):
-    """The password is printed before the server listens: retry for a while."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return api(base, "/api/v1/login", body={"user": "admin", "password": password})["token"]
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def wait_online(base, token, n, timeout=120):
@@ -78,19 +56,16 @@ def scenario(build, cameras, viewers, seconds, size, ramp):
     # Cameras beyond DISTINCT reuse an encoded stream (camera i plays
     # /cam/(i mod DISTINCT)): encoding 200 would take minutes.
     testcam, base = start_testcam(vigil, min(cameras, DISTINCT), size=size)
-    port = free_port()
     serve = None
     try:
         with tempfile.TemporaryDirectory(prefix="vigil-live-") as d:
             config = os.path.join(d, "vigil.toml")
             write_serve_config(config, f"{d}/data", [f"{base}/cam/{i % DISTINCT}" for i in range(cameras)],
-                               listen=f"127.0.0.1:{port}", record="off")
-            serve, password = start([vigil, "serve", "--config", config], r"admin password: (\S+)")
-            http = f"http://127.0.0.1:{port}"
-            token = login(http, password)
+                               record="off")
+            serve, http, token = serve_logged_in(vigil, config)
             wait_online(http, token, cameras)
             time.sleep(2)
-            urls = [f"ws://127.0.0.1:{port}/api/v1/cameras/c{i}/live" for i in range(cameras)]
+            urls = [http.replace("http:", "ws:") + f"/api/v1/cameras/c{i}/live" for i in range(cameras)]
             r = subprocess.run([load, "--token", token, "--viewers", str(cameras * viewers), "--ramp", str(ramp),
                                 "--seconds", str(seconds), *urls], capture_output=True, text=True,
                                timeout=seconds + 120)

@@ -16,16 +16,14 @@ one core a stream at --input-fps costs.
 
   bench/mask.py --build build/release [--input-fps 15] [--loops 2] [--runs 1]
 """
-import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, arguments, command_line, spread, write_section  # noqa: E402
+from benchlib import ROOT, arguments, command_line, ffmpeg_encode_cpu, mask_bench, spread, write_section  # noqa: E402
 
 SCENES = os.path.join(ROOT, "tests", "data", "scenes")
 SIZES = [(640, 360), (1280, 720)]
@@ -44,33 +42,14 @@ def make_scene(d, width, height, fps, seconds):
     return h264
 
 
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_vigil(build, h264, fps, loops):
-    bench = os.path.join(build, "bench", "vigil-mask-bench")
-    out = subprocess.run([bench, "--file", h264, "--input-fps", str(fps), "--loops", str(loops)],
-                         capture_output=True, text=True, timeout=1200)
-    if out.returncode != 0:
-        raise SystemExit(f"vigil-mask-bench failed: {out.stderr[-2000:]}")
-    m = json.loads(out.stdout.strip().splitlines()[-1])
+    m = mask_bench(build, h264, "--input-fps", str(fps), "--loops", str(loops))
     print(f"vigil: {m}", file=sys.stderr)
-    if m["masked"] != m["frames"]:
-        raise SystemExit(f"vigil-mask-bench masked {m['masked']} of {m['frames']} frames")
     return m["cpu_seconds"], m["frames"]
 
 
 def run_ffmpeg(h264, loops):
-    before = children_cpu()
-    out = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-threads", "1", "-stream_loop", str(loops - 1),
-                          "-i", h264, "-vf", "drawbox=x=iw/2:y=0:w=iw/2:h=ih/2:color=black:t=fill",
-                          "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-threads", "1",
-                          "-f", "null", "-"], capture_output=True, text=True, timeout=1200)
-    if out.returncode != 0:
-        raise SystemExit(f"ffmpeg failed: {out.stderr[-2000:]}")
-    cpu = children_cpu() - before
+    cpu = ffmpeg_encode_cpu(h264, "drawbox=x=iw/2:y=0:w=iw/2:h=ih/2:color=black:t=fill", loops)
     print(f"ffmpeg: {cpu:.2f} CPU s", file=sys.stderr)
     return cpu
 
@@ -116,8 +95,9 @@ def main():
         f"quarter. vigil: `vigil-mask-bench` pushes every frame through one `mask::VideoMasker` (libavcodec "
         f"decode on one thread, the mask painted black in the YUV planes, libx264 ultrafast/zerolatency on one "
         f"thread, a keyframe where the camera has one), as fast as it goes; its CPU time. ffmpeg: `ffmpeg "
-        f"-threads 1 -stream_loop {a.loops - 1} -i scene.h264 -vf drawbox=x=iw/2:y=0:w=iw/2:h=ih/2:color=black:"
-        f"t=fill -c:v libx264 -preset ultrafast -tune zerolatency -threads 1 -f null -`; its CPU time. "
+        f"-threads 1 -i scene.h264 -vf drawbox=x=iw/2:y=0:w=iw/2:h=ih/2:color=black:"
+        f"t=fill -c:v libx264 -preset ultrafast -tune zerolatency -threads 1 -f null -` on the file repeated "
+        f"{a.loops} times (`-stream_loop` does not loop a raw H.264 file); its CPU time. "
         f"Share of a core: CPU per frame times {a.input_fps} frames a second.",
         "\n".join(rows))
 

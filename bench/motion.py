@@ -17,14 +17,13 @@ shared machine gave its worker too little CPU were not decoded either).
 """
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, arguments, command_line, spread, write_section  # noqa: E402
+from benchlib import ROOT, arguments, children_cpu, command_line, spread, write_section  # noqa: E402
 
 SCENES = os.path.join(ROOT, "tests", "data", "scenes")
 
@@ -43,11 +42,6 @@ def make_scene(d, fps):
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", mp4, "-c", "copy", "-bsf:v",
                     "h264_mp4toannexb", "-f", "h264", h264], check=True)
     return mp4, h264
-
-
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_vigil(build, h264, cameras, seconds, fps):

@@ -21,7 +21,6 @@ transcodes"): what an H.265 camera transcoded for browsers costs.
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,15 +29,10 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (ROOT, arguments, command_line, cpu_seconds, spread, start, stop, vigil_binary,  # noqa: E402
-                      write_section)
+from benchlib import (ROOT, arguments, command_line, cpu_seconds, ffmpeg_encode_cpu, mask_bench,  # noqa: E402
+                      serve_logged_in, spread, start, stop, vigil_binary, write_section)
 
 FPS = 15
-
-
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def make_scene(d, seconds):
@@ -53,41 +47,10 @@ def make_scene(d, seconds):
 
 def transcode_cpu(build, scene, loops):
     """(vigil CPU s per frame, ffmpeg CPU s per frame)."""
-    out = subprocess.run([os.path.join(build, "bench", "vigil-mask-bench"), "--file", scene, "--h265", "--no-mask",
-                          "--max-width", "1280", "--input-fps", str(FPS), "--loops", str(loops)],
-                         capture_output=True, text=True, timeout=1200)
-    if out.returncode != 0:
-        raise SystemExit(f"vigil-mask-bench failed: {out.stderr[-2000:]}")
-    m = json.loads(out.stdout.strip().splitlines()[-1])
-    if m["masked"] != m["frames"]:
-        raise SystemExit(f"vigil-mask-bench transcoded {m['masked']} of {m['frames']} frames")
-    # ffmpeg's -stream_loop cannot seek back in a raw H.265 file (it reads
-    # it once, saying "Operation not permitted"): the file is repeated instead.
-    looped = scene + ".looped"
-    with open(looped, "wb") as out, open(scene, "rb") as one:
-        data = one.read()
-        for _ in range(loops):
-            out.write(data)
-    before = children_cpu()
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-threads", "1", "-i", looped,
-                    "-vf", "scale=1280:-2:flags=fast_bilinear", "-c:v", "libx264", "-preset", "ultrafast", "-tune",
-                    "zerolatency", "-threads", "1", "-f", "null", "-"], check=True, timeout=1200)
-    return m["cpu_seconds"] / m["frames"], (children_cpu() - before) / m["frames"]
-
-
-def login(base, password):
-    deadline = time.time() + 120
-    while True:
-        try:
-            req = urllib.request.Request(base + "/api/v1/login", method="POST",
-                                         data=json.dumps({"user": "admin", "password": password}).encode(),
-                                         headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return json.load(r)["token"]
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.5)
+    m = mask_bench(build, scene, "--h265", "--no-mask", "--max-width", "1280", "--input-fps", str(FPS),
+                   "--loops", str(loops))
+    ffmpeg = ffmpeg_encode_cpu(scene, "scale=1280:-2:flags=fast_bilinear", loops)
+    return m["cpu_seconds"] / m["frames"], ffmpeg / m["frames"]
 
 
 def metric_transcodes(base, token):
@@ -106,14 +69,11 @@ def viewers_cpu(serve_build, seconds):
     out = {}
     try:
         with tempfile.TemporaryDirectory(prefix="vigil-transcode-") as d:
-            port = 18000 + os.getpid() % 1000
             config = os.path.join(d, "vigil.toml")
             with open(config, "w") as f:
-                f.write(f'[node]\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n'
+                f.write(f'[node]\ndata_dir = "{d}/data"\n[http]\nlisten = "127.0.0.1:0"\n'
                         f'[transcode]\nmax_width = 1280\n[[camera]]\nid = "c0"\nurl = "{base}/cam/0"\nrecord = "off"\n')
-            serve, password = start([vigil, "serve", "--config", config], r"admin password: (\S+)")
-            http = f"http://127.0.0.1:{port}"
-            token = login(http, password)
+            serve, http, token = serve_logged_in(vigil, config)
             time.sleep(5)
             for viewers in (0, 1, 3):
                 before = cpu_seconds(serve.pid)
@@ -121,7 +81,7 @@ def viewers_cpu(serve_build, seconds):
                 fragments = 0
                 if viewers:
                     r = subprocess.run([load, "--token", token, "--viewers", str(viewers), "--seconds", str(seconds),
-                                        f"ws://127.0.0.1:{port}/api/v1/cameras/c0/live?codec=h264"],
+                                        http.replace("http:", "ws:") + "/api/v1/cameras/c0/live?codec=h264"],
                                        capture_output=True, text=True, timeout=seconds + 120)
                     if r.returncode != 0 or not r.stdout.strip():
                         raise SystemExit(f"vigil-live-load failed: {r.stderr[-2000:]}")

@@ -7,12 +7,10 @@ import sqlite3
 import subprocess
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 import threading
 
-from vigil_testlib import AUDIT_COLUMNS, VIGIL, Postgres, Process, free_port, rechained, run, temp_dir
+from vigil_testlib import AUDIT_COLUMNS, VIGIL, Postgres, Process, call, free_port, rechained, run, temp_dir
 
 # Every non-public route of the node, with the least role that may call it.
 ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("GET", "/api/v1/me", "viewer"),
@@ -20,25 +18,6 @@ ROUTES = [("GET", "/status", "viewer"), ("GET", "/api/v1/cameras", "viewer"), ("
           ("GET", "/api/v1/users", "admin"), ("POST", "/api/v1/users", "admin"),
           ("POST", "/api/v1/users/cameras", "admin"), ("GET", "/api/v1/audit", "viewer"),
           ("POST", "/api/v1/cameras/cam-1/events", "operator")]
-
-
-def call(base, method, path, body=None, token=None, headers=None):
-    """Returns (status, headers, parsed JSON or text)."""
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            status, hdrs, text = r.status, r.headers, r.read().decode()
-    except urllib.error.HTTPError as e:
-        status, hdrs, text = e.code, e.headers, e.read().decode()
-    try:
-        return status, hdrs, json.loads(text)
-    except ValueError:
-        return status, hdrs, text
 
 
 def raw_status(port, data):

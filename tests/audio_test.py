@@ -11,7 +11,7 @@ import re
 import time
 import unittest
 
-from vigil_testlib import VIGIL, Process, run, start_testcam, temp_dir
+from vigil_testlib import VIGIL, Process, assert_check_clean, run, start_testcam, temp_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GST_SERVER = os.path.join(HERE, "peers", "gst_rtsp_server.py")
@@ -130,9 +130,7 @@ class Audio(unittest.TestCase):
                     self.assertLess(abs(e), 0.1)
 
     def test_4_check_is_clean(self):
-        r = run([VIGIL, "check", "--data", self.data])
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("0 problems", r.stdout)
+        assert_check_clean(self, self.data)
 
 
 if __name__ == "__main__":

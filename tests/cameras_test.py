@@ -13,7 +13,7 @@ import time
 import unittest
 
 from access_test import call
-from vigil_testlib import VIGIL, Process, free_port, start_testcam, temp_dir
+from vigil_testlib import free_port, serve_logged_in, start_testcam, temp_dir
 
 WAIT = 120  # a sanitized build on a shared machine: loose bounds
 SECRET = "Yard-Secret-9431"
@@ -23,12 +23,11 @@ class CamerasFromTheApi(unittest.TestCase):
     def setUp(self):
         self.tmp = temp_dir()
         self.cam, self.base = start_testcam("--streams", "2", "--size", "320x180", "--fps", "10")
-        self.port = free_port()
         self.data = os.path.join(self.tmp.name, "data")
         self.config = os.path.join(self.tmp.name, "vigil.toml")
         with open(self.config, "w") as f:
             f.write(f'[node]\nid = "house-1"\nname = "House 1"\ntier = "household"\ndata_dir = "{self.data}"\n'
-                    f'[http]\nlisten = "127.0.0.1:{self.port}"\n'
+                    f'[http]\nlisten = "127.0.0.1:0"\n'
                     f'[[camera]]\nid = "door"\nurl = "{self.base}/cam/0"\nrecord = "off"\n')
         self.serve = None
         self.password = None
@@ -36,14 +35,7 @@ class CamerasFromTheApi(unittest.TestCase):
         self.start()
 
     def start(self):
-        self.serve = Process([VIGIL, "serve", "--config", self.config])
-        if self.password is None:
-            self.password = self.serve.wait_for_line(r"admin password: (\S+)").group(1)
-        self.serve.wait_for_line(r"serve\.http ", stream="stderr")
-        self.url = f"http://127.0.0.1:{self.port}"
-        status, _, body = call(self.url, "POST", "/api/v1/login", {"user": "admin", "password": self.password})
-        self.assertEqual(status, 200, body)
-        self.token = body["token"]
+        self.serve, self.url, self.password, self.token = serve_logged_in(self.config, self.password)
 
     def stop(self):
         self.assertEqual(self.serve.stop(), 0, "\n".join(self.serve.stderr_lines[-20:]))

@@ -9,7 +9,7 @@ import time
 import unittest
 
 from access_test import call
-from vigil_testlib import VIGIL, Process, free_port, start_testcam, temp_dir
+from vigil_testlib import free_port, serve_logged_in, start_testcam, temp_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PERSON = os.path.join(ROOT, "tests", "data", "scenes", "person.jpg")
@@ -27,7 +27,7 @@ class DetectSettings(unittest.TestCase):
     def setUp(self):
         self.tmp = temp_dir()
         self.cam, base = start_testcam("--size", "640x360", "--fps", "10", "--scene", PERSON)
-        self.port = free_port()
+        self.port = free_port()  # kept when a new mask restarts the node in place
         self.config = os.path.join(self.tmp.name, "vigil.toml")
         with open(self.config, "w") as f:
             f.write(f'[node]\nid = "house-1"\nname = "House 1"\ntier = "household"\n'
@@ -38,14 +38,7 @@ class DetectSettings(unittest.TestCase):
         self.start()
 
     def start(self):
-        self.serve = Process([VIGIL, "serve", "--config", self.config])
-        if self.password is None:
-            self.password = self.serve.wait_for_line(r"admin password: (\S+)").group(1)
-        self.serve.wait_for_line(r"serve\.http ", stream="stderr")
-        self.url = f"http://127.0.0.1:{self.port}"
-        status, _, body = call(self.url, "POST", "/api/v1/login", {"user": "admin", "password": self.password})
-        self.assertEqual(status, 200, body)
-        self.token = body["token"]
+        self.serve, self.url, self.password, self.token = serve_logged_in(self.config, self.password)
 
     def stop(self):
         self.assertEqual(self.serve.stop(), 0, "\n".join(self.serve.stderr_lines[-20:]))
@@ -126,13 +119,16 @@ class DetectSettings(unittest.TestCase):
         self.assertEqual((status, current), (200, {**SETTINGS, "notify": ["vehicle"], "source": "owner"}))
 
         # Back to the config file's: detection off.
+        since = len(self.serve.stderr_lines)
         status, _, current = self.api("DELETE", "/api/v1/cameras/door/detection")
         self.assertEqual((status, current["source"], current["labels"]), (200, "file", []))
         status, _, rows = self.api("GET", "/api/v1/audit?camera=door")
         newest = max((r for r in rows if r["action"] == "detection_change"), key=lambda r: r["seq"])
         self.assertEqual(newest["detail"], {"reset": True})
-        # The owner's mask is gone with its settings: the node restarts in place.
-        changed = [i for i, line in enumerate(self.serve.stderr_lines) if "detect.masks_changed" in line][-1]
+        # The owner's mask is gone with its settings: the node restarts in
+        # place (logged after the answer: waited for).
+        self.serve.wait_for_line(r"detect\.masks_changed .*restart in place", stream="stderr", since=since)
+        changed = next(i for i, line in enumerate(self.serve.stderr_lines) if i >= since and "detect.masks_changed" in line)
         self.serve.wait_for_line(r"serve\.http ", stream="stderr", since=changed)
 
 

@@ -12,7 +12,7 @@ import sys
 import time
 import unittest
 
-from vigil_testlib import VIGIL, Process, free_port, run, start_testcam, temp_dir
+from vigil_testlib import TIMEOUT, VIGIL, Process, free_port, run, start_testcam, temp_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GST_SERVER = os.path.join(HERE, "peers", "gst_rtsp_server.py")
@@ -180,12 +180,10 @@ class VlcCamera(unittest.TestCase):
             vlc, url = start_vlc(d, "testsrc=size=320x240:rate=10", 4, 10)
             try:
                 # VLC listens before its stream is ready; under load the first
-                # DESCRIBE can come too early, so a few tries are allowed.
-                for attempt in range(4):
-                    s = probe(url, "--frames", "20")
-                    if s["exit"] == 0:
-                        break
-                    time.sleep(2)
+                # DESCRIBE can come too early, so it is asked again (bounded).
+                deadline = time.monotonic() + TIMEOUT
+                while (s := probe(url, "--frames", "20"))["exit"] != 0 and time.monotonic() < deadline:
+                    time.sleep(1)
                 self.assertEqual(s["exit"], 0, s)
                 self.assertEqual((s["transport"], s["width"], s["height"]), ("udp", 320, 240))
             finally:

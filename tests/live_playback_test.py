@@ -17,7 +17,7 @@ import urllib.request
 
 import websockets
 
-from vigil_testlib import VIGIL, Process, free_port, run, start_testcam, temp_dir
+from vigil_testlib import VIGIL, Process, run, serve_logged_in, start_testcam, temp_dir
 
 
 def rfc3339(t):
@@ -423,21 +423,15 @@ class LiveAndPlayback(unittest.TestCase):
         # the sub stream is the camera's own picture, sent before any transcode.
         hevc, hevc_base = start_testcam("--codec", "h265", "--size", "320x180", "--no-sub")
         avc, avc_base = start_testcam("--size", "320x180", "--no-sub")
-        port = free_port()
         config = self.tmp("hevc.toml")
         with open(config, "w") as f:
-            f.write(f'[node]\ndata_dir = "{self.tmp("hevc-data")}"\n[http]\nlisten = "127.0.0.1:{port}"\n'
+            f.write(f'[node]\ndata_dir = "{self.tmp("hevc-data")}"\n[http]\nlisten = "127.0.0.1:0"\n'
                     f'[[camera]]\nid = "hevc"\nurl = "{hevc_base}/cam/0"\nsub_url = "{avc_base}/cam/0"\n'
                     f'record = "off"\n')
-        serve = Process([VIGIL, "serve", "--config", config])
+        serve = None
         try:
-            password = serve.wait_for_line(r"admin password: (\S+)").group(1)
-            serve.wait_for_line(r"serve\.http ", stream="stderr")
-            base = f"http://127.0.0.1:{port}/"
-            req = urllib.request.Request(base + "api/v1/login", method="POST",
-                                         data=json.dumps({"user": "admin", "password": password}).encode())
-            with urllib.request.urlopen(req, timeout=30) as r:
-                token = json.loads(r.read())["token"]
+            serve, url, _, token = serve_logged_in(config)
+            base = url + "/"
             headers = {"Authorization": "Bearer " + token}
 
             def transcoding():
@@ -463,7 +457,8 @@ class LiveAndPlayback(unittest.TestCase):
                 time.sleep(1)
             self.assertTrue(asyncio.run(view(""))[0].startswith("hvc1"))  # the main stream as it is
         finally:
-            serve.stop()
+            if serve:
+                serve.stop()
             hevc.stop()
             avc.stop()
 

@@ -11,7 +11,7 @@ import unittest
 import urllib.request
 
 from access_test import call
-from vigil_testlib import VIGIL, Process, free_port, temp_dir
+from vigil_testlib import VIGIL, Process, serve_logged_in, temp_dir
 
 
 def free_udp_port():
@@ -33,22 +33,17 @@ class Onvif(unittest.TestCase):
                                   r"\(WS-Discovery: (\S+)\)")
         cls.device, cls.device_port = m.group(1), int(m.group(2))
         assert m.group(3) == f"127.0.0.1:{discovery}", m.group(0)
-        port = free_port()
         config = os.path.join(cls.tmp.name, "vigil.toml")
         with open(config, "w") as f:
             f.write(f'[node]\nid = "house-1"\nname = "House 1"\ntier = "household"\n'
-                    f'data_dir = "{cls.tmp.name}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n'
+                    f'data_dir = "{cls.tmp.name}/data"\n[http]\nlisten = "127.0.0.1:0"\n'
                     f'[onvif]\ndiscovery = "127.0.0.1:{discovery}"\n'
                     f'[[camera]]\nid = "door"\nurl = "{cls.rtsp}/cam/0"\nonvif = "{cls.device}"\n'
                     f'username = "admin"\npassword = "secret"\n'
                     f'[[camera]]\nid = "gate"\nurl = "{cls.rtsp}/cam/0"\nonvif = "{cls.device}"\n'
                     f'username = "admin"\npassword = "wrong"\n'
                     f'[[camera]]\nid = "yard"\nurl = "{cls.rtsp}/cam/0"\n')
-        cls.serve = Process([VIGIL, "serve", "--config", config])
-        password = cls.serve.wait_for_line(r"admin password: (\S+)").group(1)
-        cls.serve.wait_for_line(r"serve\.http ", stream="stderr")
-        cls.url = f"http://127.0.0.1:{port}"
-        cls.admin = cls.login("admin", password)
+        cls.serve, cls.url, _, cls.admin = serve_logged_in(config)
         for user, cameras in (("kid", ["door", "gate"]), ("guest", [])):
             status, _, body = call(cls.url, "POST", "/api/v1/users",
                                    {"id": user, "role": "viewer", "password": "long enough password",

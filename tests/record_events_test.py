@@ -10,7 +10,7 @@ import time
 import unittest
 
 from access_test import call
-from vigil_testlib import VIGIL, Process, run, start_testcam, temp_dir
+from vigil_testlib import VIGIL, assert_check_clean, run, serve_logged_in, start_testcam, temp_dir
 
 STORAGE_TOOL = os.path.join(os.path.dirname(os.path.dirname(VIGIL)), "storage", "vigil_storage_tool")
 FPS = 10
@@ -39,12 +39,8 @@ class EventRecording(unittest.TestCase):
                     f'[[camera]]\nid = "gate"\nurl = "{base}/cam/0"\nrecord = "events"\n'
                     f'pre_roll_s = {PRE_ROLL_S}\npost_roll_s = {POST_ROLL_S}\n'
                     f'[[camera]]\nid = "yard"\nurl = "{base}/cam/1"\nrecord = "off"\n')
-        cls.serve = Process([VIGIL, "serve", "--config", config])
+        cls.serve, cls.base, _, cls.admin = serve_logged_in(config)
         try:
-            password = cls.serve.wait_for_line(r"admin password: (\S+)").group(1)
-            port = cls.serve.wait_for_line(r"serve\.http .*port=(\d+)", stream="stderr").group(1)
-            cls.base = f"http://127.0.0.1:{port}"
-            cls.admin = cls.login("admin", password)
             for user, role in (("olga", "operator"), ("vic", "viewer")):
                 status, _, body = call(cls.base, "POST", "/api/v1/users",
                                        {"id": user, "role": role, "password": "password for tests",
@@ -153,9 +149,7 @@ class EventRecording(unittest.TestCase):
             self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
 
     def test_4_check_is_clean(self):
-        r = run([VIGIL, "check", "--data", self.data])
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("0 problems", r.stdout)
+        assert_check_clean(self, self.data)
 
 
 if __name__ == "__main__":

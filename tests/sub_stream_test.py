@@ -14,7 +14,7 @@ import urllib.request
 
 from access_test import call
 from record_test import wait_until
-from vigil_testlib import VIGIL, Process, free_port, run, start_testcam, temp_dir
+from vigil_testlib import VIGIL, Process, run, serve_logged_in, start_testcam, temp_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GST_SERVER = os.path.join(HERE, "peers", "gst_rtsp_server.py")
@@ -50,20 +50,13 @@ class SubStreams(unittest.TestCase):
         cls.gst = Process(["/usr/bin/python3", GST_SERVER, "--size", "480x270", "--sub-path", "/sub",
                            "--sub-size", "240x136", "--path", "/main"])
         gst_main = cls.gst.wait_for_line(r"READY (rtsp://\S+)/main").group(1)
-        port = free_port()
         with open(os.path.join(cls.tmp.name, "vigil.toml"), "w") as f:
-            f.write(f'[node]\ndata_dir = "{cls.tmp.name}/data"\n[http]\nlisten = "127.0.0.1:{port}"\n'
+            f.write(f'[node]\ndata_dir = "{cls.tmp.name}/data"\n[http]\nlisten = "127.0.0.1:0"\n'
                     f'[[camera]]\nid = "yard"\nurl = "{main_base}/cam/0"\nsub_url = "{sub_base}/cam/0/sub"\n'
                     f'detect = ["motion"]\n'
                     f'[[camera]]\nid = "gst"\nurl = "{gst_main}/main"\nsub_url = "{gst_main}/sub"\n'
                     f'record_sub = \"continuous\"\n')
-        cls.serve = Process([VIGIL, "serve", "--config", os.path.join(cls.tmp.name, "vigil.toml")])
-        password = cls.serve.wait_for_line(r"admin password: (\S+)").group(1)
-        cls.serve.wait_for_line(r"serve\.http ", stream="stderr")
-        cls.url = f"http://127.0.0.1:{port}"
-        status, _, body = call(cls.url, "POST", "/api/v1/login", {"user": "admin", "password": password})
-        assert status == 200, body
-        cls.token = body["token"]
+        cls.serve, cls.url, _, cls.token = serve_logged_in(os.path.join(cls.tmp.name, "vigil.toml"))
         cls.started = time.time()
 
     @classmethod

@@ -3,7 +3,9 @@
 Every process started here is stopped by its PID (terminate, then kill after
 a bounded wait), and every wait is bounded in time.
 """
+import collections
 import hashlib
+import json
 import os
 import pwd
 import re
@@ -15,6 +17,8 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 VIGIL = os.environ.get("VIGIL_BIN", "vigil")
 # Sanitized builds are slow; every timeout below is generous but bounded.
@@ -120,6 +124,57 @@ def exchange_raw(port, data, timeout=10):
         except (socket.timeout, ConnectionResetError):
             pass
         return b"".join(chunks)
+
+
+def call(base, method, path, body=None, token=None, headers=None):
+    """Returns (status, headers, parsed JSON or text)."""
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, hdrs, text = r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, hdrs, text = e.code, e.headers, e.read().decode()
+    try:
+        return status, hdrs, json.loads(text)
+    except ValueError:
+        return status, hdrs, text
+
+
+# A `vigil serve` with its admin logged in: the process (the caller stops it
+# by its PID), its base URL, the admin's password and session token.
+Served = collections.namedtuple("Served", "process url password token")
+
+
+def serve_logged_in(config, password=None):
+    """Starts `vigil serve --config config` and logs its admin in. The URL
+    is of the port the node says it listens on (so a config may listen on
+    127.0.0.1:0, no port picked ahead that another process could take).
+    `password`: the admin's from an earlier start (printed on the first only)."""
+    p = Process([VIGIL, "serve", "--config", config])
+    try:
+        if password is None:
+            password = p.wait_for_line(r"admin password: (\S+)").group(1)
+        port = p.wait_for_line(r"serve\.http .*port=(\d+)", stream="stderr").group(1)
+        url = f"http://127.0.0.1:{port}"
+        status, _, body = call(url, "POST", "/api/v1/login", {"user": "admin", "password": password})
+        assert status == 200, (status, body)
+    except BaseException:
+        p.stop()
+        raise
+    return Served(p, url, password, body["token"])
+
+
+def assert_check_clean(test, data):
+    """`vigil check` of the data directory `data` finds no problem; returns what it printed."""
+    r = run([VIGIL, "check", "--data", data])
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+    test.assertIn("0 problems", r.stdout)
+    return r.stdout
 
 
 def free_port():

@@ -104,12 +104,14 @@ class CameraTest : public ::testing::Test {
 TEST_F(CameraTest, StreamsAndReportsItsMetrics) {
   startCamera("/cam/0");
   ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 60; }));
-  ASSERT_TRUE(eventually([&] { return status().fps > 15; }, 5s));  // 25 fps, measured over 2 s windows
+  // 25 fps, measured over 2 s windows: a window with a stall of the loaded
+  // machine in it reads less (or more, as it catches up), so it waits for one
+  // about right.
+  ASSERT_TRUE(eventually([&] { return status().fps > 15 && status().fps < 35; }));
   const CameraStatus s = status();
   EXPECT_EQ(s.codec, media::VideoCodec::kH264);
   EXPECT_EQ(s.width, 1280);
   EXPECT_EQ(s.height, 720);
-  EXPECT_LT(s.fps, 35);
   EXPECT_GT(s.bitrateKbps, 100);
   EXPECT_EQ(s.reconnects, 0u);
   EXPECT_TRUE(s.lastFrameAt.has_value());
@@ -119,30 +121,30 @@ TEST_F(CameraTest, RecoversWhenTheServerRestarts) {
   startCamera("/cam/0");
   ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 5; }));
   server_->stop();
-  ASSERT_TRUE(eventually([&] { return status().state != CameraState::kStreaming; }, 5s));
+  ASSERT_TRUE(eventually([&] { return status().state != CameraState::kStreaming; }));
   EXPECT_GE(status().reconnects, 1u);
   EXPECT_FALSE(status().reason.empty());
-  std::this_thread::sleep_for(500ms);  // a few failed retries while the server is down
+  // A retry has failed while the server is down.
+  ASSERT_TRUE(eventually([&] { return status().reasonCode == ReasonCode::kNoAnswer; }));
   startServer(port_);
   const int before = sink_.frames;
-  // The backoff is capped at 400 ms: recovery comes well within 5 s.
-  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before + 5; }, 5s));
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before + 5; }));
   EXPECT_TRUE(status().reason.empty());
 }
 
 // The backoff is for a camera that answers and fails; one that is away is
 // probed every 150-300 ms here, so it streams again soon after it returns,
-// whatever the backoff (with it alone, the first retry after 3-6 s fails
-// and the next comes 6-12 s later).
+// whatever the backoff (with it alone, the first retry would come 60-120 s
+// later, far past the 20 s this test waits).
 TEST_F(CameraTest, ReturningCameraStreamsAgainWithinTheProbeInterval) {
-  startCamera("/cam/0", Backoff{6s, 30s});
+  startCamera("/cam/0", Backoff{120s, 240s});
   ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 5; }));
   server_->stop();
-  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kRetrying; }, 5s));
-  std::this_thread::sleep_for(6500ms);
+  // A probe has failed: the camera is away, and probed again and again.
+  ASSERT_TRUE(eventually([&] { return status().reasonCode == ReasonCode::kNoAnswer; }));
   startServer(port_);
   const int before = sink_.frames;
-  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before; }, 2500ms));
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before; }));
   EXPECT_EQ(status().reconnects, 1u);  // probes are not reconnects
 }
 
@@ -156,7 +158,7 @@ TEST_F(CameraTest, OfflineKeepsItsSinceAndSaysTheCameraDoesNotAnswer) {
   EXPECT_TRUE(status().everStreamed);
   EXPECT_EQ(status().reasonCode, ReasonCode::kNone);
   server_->stop();
-  ASSERT_TRUE(eventually([&] { return status().reasonCode == ReasonCode::kNoAnswer; }, 5s));
+  ASSERT_TRUE(eventually([&] { return status().reasonCode == ReasonCode::kNoAnswer; }));
   const WallTime offlineSince = *status().since;
   EXPECT_GT(offlineSince.unixMicros(), streamingSince.unixMicros());
   std::this_thread::sleep_for(1s);  // a few probes
@@ -166,7 +168,7 @@ TEST_F(CameraTest, OfflineKeepsItsSinceAndSaysTheCameraDoesNotAnswer) {
   EXPECT_EQ(s.reasonCode, ReasonCode::kNoAnswer) << s.reason;
   EXPECT_NE(s.reason.find("cannot connect"), std::string::npos) << s.reason;
   startServer(port_);
-  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming; }, 5s));
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming; }));
   EXPECT_EQ(status().reasonCode, ReasonCode::kNone);
   EXPECT_GT(status().since->unixMicros(), offlineSince.unixMicros());
 }
@@ -176,22 +178,23 @@ TEST_F(CameraTest, OfflineKeepsItsSinceAndSaysTheCameraDoesNotAnswer) {
 // flicker reaches the reason).
 TEST_F(CameraTest, NeverConnectedKeepsItsReasonAcrossReconnects) {
   startCamera("/cam/9");
-  ASSERT_TRUE(eventually([&] { return status().reconnects >= 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return status().reconnects >= 1; }));
   const WallTime since = *status().since;
-  for (int i = 0; i < 20; ++i) {
+  // Looked at again and again until two more reconnects have come.
+  const bool reconnected = eventually([&] {
     const CameraStatus s = status();
     EXPECT_FALSE(s.everStreamed);
     EXPECT_EQ(s.reasonCode, ReasonCode::kRefused) << cameraStateName(s.state) << " " << s.reason;
     EXPECT_NE(s.reason.find("404"), std::string::npos) << s.reason;
     EXPECT_EQ(s.since->unixMicros(), since.unixMicros());
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_GE(status().reconnects, 2u);
+    return s.reconnects >= 3;
+  });
+  EXPECT_TRUE(reconnected);
 }
 
 TEST_F(CameraTest, NotFoundIsRetriedWithTheReasonVisible) {
   startCamera("/cam/9");
-  ASSERT_TRUE(eventually([&] { return status().reconnects >= 2; }, 10s));
+  ASSERT_TRUE(eventually([&] { return status().reconnects >= 2; }));
   const CameraStatus s = status();
   EXPECT_EQ(s.state, CameraState::kRetrying);
   EXPECT_NE(s.reason.find("404"), std::string::npos) << s.reason;

@@ -140,7 +140,7 @@ TEST_F(ClientTest, StopSendsTeardownAndEndsCallbacks) {
   startClient({.url = url()});
   ASSERT_TRUE(recorder_.waitFrames(5));
   runOnLoop([&] { client_->stop(); });
-  for (int i = 0; i < 100 && server_->stats().sessionsPlaying != 0; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 1000 && server_->stats().sessionsPlaying != 0; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(server_->stats().sessionsPlaying, 0u);
   const size_t frames = recorder_.frames().size();
   std::this_thread::sleep_for(300ms);

@@ -46,7 +46,12 @@ test("the log reads as sentences, and a viewer sees the looks at their cameras o
   await waitFor("both tiles playing", async () => (await page.$$(".tile .badge.online")).length === 2, 60_000);
   await page.waitForTimeout(1500);
   await page.goto(`${house.url}#/events`);
-  await page.waitForTimeout(1000); // the live looks' live_stop rows
+  // The live looks' live_stop rows are written once the server saw them go
+  // (the audit page reads them once, as it opens).
+  await waitFor("the live looks' live_stop rows", async () => {
+    const { body } = await house.call("GET", "/api/v1/audit?limit=200");
+    return ["door", "yard"].every((camera) => body.some((r) => r.action === "live_stop" && r.camera === camera));
+  }, 30_000, 250);
   await page.goto(`${house.url}#/audit`);
   await page.waitForSelector("table.audit tbody tr", { timeout: 30_000 });
   await waitFor("the live looks ended in words", async () => {
