@@ -18,8 +18,10 @@ import websockets
 
 from vigil_testlib import TIMEOUT, VIGIL, Process, run, start_testcam, temp_dir
 
-# The issue asks for 1 s: the figures are printed, not asserted (a loaded
-# sanitized build can take longer; the waits are bounded by TIMEOUT).
+# The issue asks for 1 s: the figures are printed, and asserted loosely (a
+# loaded sanitized build takes longer, but far less than the session's
+# lifetime, which would end the look anyway).
+BOUND = 10.0
 LIFETIME = 25  # [access] session_lifetime_s: the expiry test waits for it
 PER_SESSION = 2
 PER_USER = 3
@@ -162,17 +164,19 @@ class Revocation(unittest.TestCase):
         return ff
 
     def ended(self, ws_thread, ws_state, ff, user, trigger_done, reason, camera="gate"):
-        """Asserts both clients ended after `trigger_done` and the audit rows
-        name `reason`; records the figures."""
+        """Asserts both clients ended within BOUND of `trigger_done` and the
+        audit rows name `reason`; records the figures."""
         ws_thread.join(TIMEOUT)
         self.assertIn("closed_at", ws_state, "the live WebSocket is still open")
         ws_took = ws_state["closed_at"] - trigger_done
         self.assertEqual(ws_state.get("code"), 1008, ws_state)
+        self.assertLess(ws_took, BOUND)
         # The look's row is closed at once, whatever the HLS client does next.
         stops = self.wait_for_stops(user, 2, bound=TIMEOUT)
         hls_row_took = time.monotonic() - trigger_done
         self.assertEqual(sorted((s.get("via", "ws"), s["reason"]) for s in stops),
                          [("hls", reason), ("ws", reason)], stops)
+        self.assertLess(hls_row_took, BOUND + 0.5)
         self.assertTrue(all(s["seconds"] > 0 for s in stops), stops)
         # ffmpeg's next playlist reload is refused; it gives up.
         deadline = time.monotonic() + 30
