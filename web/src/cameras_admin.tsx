@@ -29,6 +29,15 @@ function hostOf(address: string): string {
   }
 }
 
+// A form's error, said as the page says it.
+function ErrorLine({ error }: { error: string }) {
+  return error === "" ? null : (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  );
+}
+
 // What a camera read by ONVIF fills the add form with.
 interface Found {
   name: string;
@@ -352,11 +361,7 @@ function Discover({ onCancel, onRead }: { onCancel: () => void; onRead: (found: 
           </button>
         </>
       )}
-      {error !== "" && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <p>
         {devices !== null && (
           <button type="button" class="search-again" onClick={look}>
@@ -451,11 +456,7 @@ function AddCamera({ found, onCancel, onSaved }: { found: Found | null; onCancel
       </p>
       {probe && <ProbeResult probe={probe} />}
       {probe?.ok && <SettingsFields s={s} set={setS} newId />}
-      {error !== "" && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <p>
         {probe?.ok && (
           <button type="submit" class="save">
@@ -527,11 +528,7 @@ function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => voi
             onInput={setPassword} />
         </>
       )}
-      {error !== "" && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <p>
         <button type="submit" class="save" disabled={!table}>
           {t.save}
