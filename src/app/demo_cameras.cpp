@@ -27,7 +27,8 @@ bool isH265Camera(int index, int cameras) { return cameras >= 3 && index == came
 
 }  // namespace
 
-Result<std::shared_ptr<TestcamCatalog>> buildDemoCatalog(int cameras, const std::string& doorScene) {
+Result<std::shared_ptr<TestcamCatalog>> buildDemoCatalog(int cameras,
+                                                         const std::string& doorScene) {
   auto sound = encodeTestTone(media::AudioCodec::kAac);
   if (!sound) return sound.status();
   std::vector<TestcamStreamSpec> specs;
@@ -73,7 +74,8 @@ std::vector<ConfiguredCamera> demoCameras(int cameras, uint16_t rtspPort, bool d
   return configs;
 }
 
-onvif::SimulatorOptions demoOnvifDevice(const TestcamCatalog& catalog, uint16_t rtspPort, int cameras) {
+onvif::SimulatorOptions demoOnvifDevice(const TestcamCatalog& catalog, uint16_t rtspPort,
+                                        int cameras) {
   TestcamOptions o;
   o.listen = {"127.0.0.1", 0};
   o.onvifPort = 0;

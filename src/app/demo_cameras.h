@@ -38,6 +38,7 @@ std::vector<ConfiguredCamera> demoCameras(int cameras, uint16_t rtspPort, bool d
 // The ONVIF device of stream N on loopback: any free port, answering
 // WS-Discovery Probes at 127.0.0.1 (any free port; the demo's [onvif]
 // discovery is set to it: multicast on loopback reaches nothing).
-onvif::SimulatorOptions demoOnvifDevice(const TestcamCatalog& catalog, uint16_t rtspPort, int cameras);
+onvif::SimulatorOptions demoOnvifDevice(const TestcamCatalog& catalog, uint16_t rtspPort,
+                                        int cameras);
 
 }  // namespace vigil::app
