@@ -1,6 +1,9 @@
 """`vigil demo`: synthetic cameras ingested through the real RTSP client,
 served over HTTP to the admin who logs in with the password it prints; its
-front door (camera 1) has a person walking in, found by detection."""
+front door (camera 1) has a person walking in, found by detection; camera 2
+has sound, the last (of 3 or more) is H.265 with an H.264 sub stream; a
+simulated ONVIF camera is found by discovery and added from the API; the
+public register is open with camera 1 listed."""
 import json
 import os
 import time
@@ -35,7 +38,7 @@ class Demo(unittest.TestCase):
                 f.write(text)
         with open(os.path.join(cls.data.name, "outside.txt"), "w") as f:
             f.write("outside the root")
-        cls.demo = Process([VIGIL, "demo", "--data", cls.data.name, "--listen", "127.0.0.1:0", "--cameras", "2",
+        cls.demo = Process([VIGIL, "demo", "--data", cls.data.name, "--listen", "127.0.0.1:0", "--cameras", "3",
                             "--web-root", cls.web])
         cls.url = cls.demo.wait_for_line(r"URL:\s+(http://\S+/)", timeout=240).group(1)
         cls.password = cls.demo.wait_for_line(r"admin password: (\S+)").group(1)
@@ -84,19 +87,34 @@ class Demo(unittest.TestCase):
             r = run(["curl", "-sS", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", self.url + attempt])
             self.assertEqual(r.stdout, "404", attempt)
 
-    def test_cameras_stream_through_the_rtsp_client(self):
-        deadline = time.monotonic() + 60
+    def api(self, method, path, body=None):
+        req = urllib.request.Request(self.url + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+        req.add_header("Authorization", "Bearer " + self.token)
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def cameras_when(self, ready, seconds=60):
+        """GET /api/v1/cameras until `ready` of it, for at most `seconds`."""
+        deadline = time.monotonic() + seconds
         while True:
-            status, _, body = get(self.url + "api/v1/cameras", self.token)
+            status, cameras = self.api("GET", "api/v1/cameras")
             self.assertEqual(status, 200)
-            cameras = json.loads(body)
-            if all(c["online"] and c["fps"] > 20 for c in cameras) or time.monotonic() > deadline:
-                break
+            if ready(cameras) or time.monotonic() > deadline:
+                return cameras
             time.sleep(0.5)
-        self.assertEqual([c["id"] for c in cameras], ["cam-1", "cam-2"])
-        for c in cameras:
+
+    def test_cameras_stream_through_the_rtsp_client(self):
+        cameras = self.cameras_when(lambda cs: all(c["online"] and c["fps"] > 20 for c in cs))
+        cameras = [c for c in cameras if c["id"].startswith("cam-")]  # not one another test added
+        self.assertEqual([c["id"] for c in cameras], ["cam-1", "cam-2", "cam-3"])
+        for c, codec in zip(cameras, ("h264", "h264", "h265")):
             self.assertTrue(c["online"], c)
-            self.assertEqual((c["codec"], c["width"], c["height"]), ("h264", 1280, 720))
+            self.assertEqual((c["codec"], c["width"], c["height"]), (codec, 1280, 720))
             self.assertAlmostEqual(c["fps"], 25, delta=5)
             self.assertRegex(c["last_frame_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
         status, headers, page = get(self.url + "status", self.token)
@@ -132,6 +150,42 @@ class Demo(unittest.TestCase):
             self.assertEqual(r.read(2), b"\xff\xd8")
         # Camera 2 shows the test pattern and detects nothing.
         self.assertEqual(json.loads(get(self.url + "api/v1/events?camera=cam-2", self.token)[2]), [])
+
+    def test_the_demo_shows_sound_h265_discovery_and_the_register(self):
+        cameras = {c["id"]: c for c in self.cameras_when(
+            lambda cs: all(c["online"] and c.get("sub", {}).get("state") == "streaming" for c in cs))}
+        # Camera 2 sends sound; the last is H.265, watched in browsers through its H.264 sub stream.
+        self.assertEqual([cameras[c]["audio"] for c in ("cam-1", "cam-2", "cam-3")], [None, "aac", None])
+        self.assertEqual((cameras["cam-3"]["name"], cameras["cam-3"]["codec"]), ("Demo H.265 camera", "h265"))
+        self.assertEqual(cameras["cam-3"]["sub"]["codec"], "h264", cameras["cam-3"])
+
+        # The simulated ONVIF camera: found, read with the printed user and
+        # password, and added from the API (as the Cameras page does).
+        onvif = self.demo.wait_for_line(r"ONVIF camera at (\S+) \(user (\S+), password (\S+)\)")
+        status, body = self.api("POST", "api/v1/onvif/discover", {"timeout_ms": 1000})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([d["address"] for d in body["devices"]], [onvif.group(1)])
+        status, device = self.api("POST", "api/v1/onvif/probe",
+                                  {"address": onvif.group(1), "user": onvif.group(2), "password": onvif.group(3)})
+        self.assertEqual(status, 200, device)
+        self.assertRegex(device["main_url"], r"^rtsp://127\.0\.0\.1:\d+/cam/3$")
+        status, body = self.api("POST", "api/v1/cameras",
+                                {"id": "porch", "name": "Porch", "url": device["main_url"], "sub_url": device["sub_url"],
+                                 "username": onvif.group(2), "password": onvif.group(3)})
+        self.assertEqual(status, 201, body)
+        try:
+            porch = self.cameras_when(lambda cs: any(c["id"] == "porch" and c["online"] for c in cs))
+            porch = next(c for c in porch if c["id"] == "porch")
+            self.assertTrue(porch["online"], porch)
+            self.assertEqual((porch["managed_by"], porch["width"], porch["height"]), ("ui", 640, 360))
+        finally:
+            self.assertIn(self.api("DELETE", "api/v1/cameras/porch?recordings=delete")[0], (200, 204))
+
+        # The public register answers anyone, camera 1 listed.
+        status, _, body = get(self.url + "api/v1/register")
+        self.assertEqual(status, 200, body)
+        listed = json.loads(body)["cameras"]
+        self.assertEqual([c["covers"] for c in listed], ["The lane in front of the demo house"], body)
 
     def test_http_errors(self):
         self.assertTrue(exchange_raw(self.port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400"))

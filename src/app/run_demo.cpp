@@ -8,18 +8,22 @@
 
 #include "alarm/alarms.h"
 #include "app/commands.h"
+#include "app/demo_cameras.h"
 #include "app/demo_village.h"
 #include "app/join_parent.h"
 #include "app/node.h"
 #include "app/node_access.h"
+#include "app/node_cameras.h"
 #include "app/node_events.h"
 #include "app/node_http.h"
 #include "app/node_link.h"
+#include "app/node_register.h"
 #include "app/node_uptime.h"
 #include "app/testcam.h"
 #include "base/config.h"
 #include "base/event_loops.h"
 #include "base/log.h"
+#include "onvif/simulator.h"
 #include "storage/store.h"
 
 namespace vigil::app {
@@ -73,6 +77,14 @@ void raiseDemoAlarm(alarm::Alarms& alarms) {
 // The first run (the village made the household's invitation) sends one
 // notice from the village, so the household's Notices has one and the
 // village's Broadcasts its receipts.
+// The first run opens the public register and lists camera 1 in it (with
+// its snapshot), so /api/v1/register and the Register page show what a
+// listed camera says; its owner closes it or unlists it under Register.
+Status openDemoRegister(public_register::RegisterStore& reg) {
+  VIGIL_RETURN_IF_ERROR(reg.setSettings({.open = true, .runBy = "Demo household"}));
+  return reg.setListing("cam-1", public_register::Listing{.covers = "The lane in front of the demo house", .snapshot = true});
+}
+
 void sendDemoNotice(const DemoVillage& village) {
   Status sent = village.sendNotice(
       "演示通知：明天上午 9 点到 11 点停水检修。Demo notice: the water is off tomorrow from 9 to 11 am for repairs.");
@@ -95,29 +107,15 @@ int runDemo(const DemoOptions& options) {
     return 1;
   }
 
-  // The synthetic cameras: vigil testcam inside this process, on loopback.
-  TestcamOptions cams;
-  cams.listen = {"127.0.0.1", 0};
-  cams.streams = options.cameras;
-  cams.width = 1280;
-  cams.height = 720;
-  cams.fps = 25;
-  cams.bitrateKbps = 2000;
-  // Camera 1 is a front door where a person walks in every 30 s (the
-  // detection tests' photo as testcam's scene), with detection on: the
-  // events page and the household's notifications have something to show.
-  // 30 s: gone for longer than an event's quiet period, each visit is an
-  // event; back sooner on the same spot, it would be one stationary person.
-  cams.loopSeconds = 30;
+  // The synthetic cameras (demo_cameras.h): vigil testcam inside this
+  // process, on loopback.
   const std::string doorScene = findInSourceTree(kDoorScene);
   if (doorScene.empty()) {
     log::warn("demo.no_door_scene",
               {{"missing", kDoorScene}, {"reason", "not in the source tree: camera 1 detects nothing"}});
-  } else {
-    cams.scenes = {doorScene};
   }
   log::info("demo.encoding", {{"cameras", options.cameras}});
-  auto catalog = buildTestcamCatalog(cams);
+  auto catalog = buildDemoCatalog(options.cameras, doorScene);
   if (!catalog) {
     fmt::print(stderr, "vigil demo: {}\n", catalog.status().message());
     return 1;
@@ -125,26 +123,33 @@ int runDemo(const DemoOptions& options) {
 
   EventLoopPool loops;
   rtsp::RtspServer cameraServer(loops, *catalog);
-  if (Status s = cameraServer.listen(cams.listen); !s.isOk()) {
-    fmt::print(stderr, "vigil demo: {}\n", s.message());
+  // At the web UI's port + 2 (the village has + 1), so that a camera added
+  // from the UI plays again after a restart; any free port when that one
+  // is taken or the UI's is any.
+  const uint16_t rtspPort =
+      options.listen.port == 0 || options.listen.port > 65533 ? 0 : static_cast<uint16_t>(options.listen.port + 2);
+  Status listening = cameraServer.listen({"127.0.0.1", rtspPort});
+  if (!listening.isOk() && rtspPort != 0) listening = cameraServer.listen({"127.0.0.1", 0});
+  if (!listening.isOk()) {
+    fmt::print(stderr, "vigil demo: {}\n", listening.message());
+    return 2;
+  }
+  // A camera to find on the Cameras page ("Find cameras on the network").
+  onvif::DeviceSimulator onvifDevice(loops.loop(0), demoOnvifDevice(**catalog, cameraServer.port(), options.cameras));
+  if (Status s = onvifDevice.start(); !s.isOk()) {
+    fmt::print(stderr, "vigil demo: ONVIF: {}\n", s.message());
     return 2;
   }
 
-  // The node reads them back through its real RTSP client, like any camera.
-  std::vector<ConfiguredCamera> configs;
-  for (int i = 0; i < options.cameras; ++i) {
-    ConfiguredCamera c;  // recorded continuously
-    c.camera.id = fmt::format("cam-{}", i + 1);
-    c.camera.name = fmt::format("Demo camera {}", i + 1);
-    c.camera.url = fmt::format("rtsp://127.0.0.1:{}/cam/{}", cameraServer.port(), i);
-    // Grid tiles and detection read the sub stream (640x360).
-    c.camera.subUrl = fmt::format("rtsp://127.0.0.1:{}/cam/{}/sub", cameraServer.port(), i);
-    if (i == 0 && !doorScene.empty()) {
-      c.camera.name = "Demo front door";
-      c.detect.labels = {detect::Label::kPerson, detect::Label::kVehicle, detect::Label::kAnimal};
-    }
-    configs.push_back(std::move(c));
+  // The node reads them back through its real RTSP client, like any
+  // camera, with those its admin added from the UI (cameras.db) after them.
+  std::vector<ConfiguredCamera> configs = demoCameras(options.cameras, cameraServer.port(), !doorScene.empty());
+  auto managed = NodeCameras::open(options.dataDir, configs, "of vigil demo (its built-in cameras)");
+  if (!managed) {
+    fmt::print(stderr, "vigil demo: {}\n", managed.status().message());
+    return 1;
   }
+  for (ConfiguredCamera& c : (*managed)->enabledCameras()) configs.push_back(std::move(c));
   // The demo keeps at most 2 GiB of video (about half an hour of 4 cameras)
   // and leaves 512 MiB of the disk free: it is left running on laptops.
   storage::StoreOptions storeOptions{.dataDir = options.dataDir};
@@ -175,6 +180,12 @@ int runDemo(const DemoOptions& options) {
     }
   });
   events->start(loops, node);
+  // Cameras added, changed and deleted from the Cameras page apply at once;
+  // one with privacy masks would restart vigil serve in place, and waits
+  // for the demo's next start.
+  (*managed)->attach(node, store->get(), *access->audit, [] {
+    log::warn("demo.camera_masks_changed", {{"effect", "from the next start"}});
+  });
   // Each camera's outage history, beside the recordings (design/UPTIME.md).
   auto uptime = NodeUptime::open(options.dataDir, configs, node);
   if (!uptime) {
@@ -220,10 +231,31 @@ int runDemo(const DemoOptions& options) {
       fmt::print(stderr, "vigil demo: the village did not start, the household runs alone: {}\n", linked.message());
     }
   }
-  Status linkStarted = relayAuditCheckpoints(*link, household, *access->audit);
-  if (linkStarted.isOk()) {
-    linkStarted = startNodeLink(*link, household, loops, nodeLinkServices(node, &*access, link->alarms.get()));
+  // The public register (design/REGISTER.md), beside the link that
+  // carries the listed cameras up.
+  const bool firstRegister = !std::filesystem::exists(std::filesystem::path(options.dataDir) / "register.db");
+  auto publicRegister = NodeRegister::open(options.dataDir, household.node, configs, *access->audit);
+  if (!publicRegister) {
+    fmt::print(stderr, "vigil demo: {}\n", publicRegister.status().message());
+    return 1;
   }
+  if (firstRegister) {
+    if (Status s = openDemoRegister((*publicRegister)->store()); !s.isOk()) log::warn("demo.no_register", {{"error", s}});
+  }
+  // A camera from the UI is in the register with its retention; one
+  // removed, or re-pointed at another URL, leaves it (as in vigil serve).
+  (*managed)->onChange([reg = publicRegister->get()](const CameraChange& change, const CameraChangeBy& by) {
+    return reg->cameraChanged(change, by);
+  });
+  NodeLinkServices services = nodeLinkServices(node, &*access, link->alarms.get(), publicRegister->get());
+  // A register snapshot of a masked camera comes from the same masked stream as a look from above.
+  auto publicPictures = [&node, masked = services.masked, maskedLive = services.maskedLive](
+                            const std::string& camera) -> Result<std::shared_ptr<media::LiveStream>> {
+    if (masked(camera)) return maskedLive(camera);
+    return node.live().stream(camera);
+  };
+  Status linkStarted = relayAuditCheckpoints(*link, household, *access->audit);
+  if (linkStarted.isOk()) linkStarted = startNodeLink(*link, household, loops, std::move(services));
   if (Status s = linkStarted; !s.isOk()) {
     fmt::print(stderr, "vigil demo: {}\n", s.message());
     return 1;
@@ -235,10 +267,14 @@ int runDemo(const DemoOptions& options) {
                             .store = store->get(),
                             .uptime = (*uptime)->store.get(),
                             .events = events->store(),
+                            .onvif = {.discovery = {"127.0.0.1", onvifDevice.discoveryPort()}},
                             .detectionSettings = events->settings(),
                             .clipRoll = [&events](const std::string& camera) { return events->clipRoll(camera); },
                             .webRoot = options.webRoot,
-                            .link = &*link});
+                            .link = &*link,
+                            .publicRegister = publicRegister->get(),
+                            .publicPictures = publicPictures,
+                            .cameras = managed->get()});
   if (!web) {
     fmt::print(stderr, "vigil demo: {}\n", web.status().message());
     return 2;
@@ -249,6 +285,7 @@ int runDemo(const DemoOptions& options) {
     if (link->parent) link->parent->stop();
     (*web)->stop([&] {
       node.shutdown([&] {
+        onvifDevice.stop();
         cameraServer.stop();
         loops.stop();
       });
@@ -265,6 +302,10 @@ int runDemo(const DemoOptions& options) {
       "  user:           admin\n"
       "  admin password: {}\n",
       options.cameras, options.dataDir, HostPort{options.listen.host, (*web)->port()}.toString(), *adminPassword);
+  fmt::print(
+      "A camera to add from the UI: Camera settings, \"Find cameras on the network\" finds a simulated\n"
+      "ONVIF camera at {} (user {}, password {}).\n",
+      onvifDevice.deviceServiceUrl(), kDemoOnvifUser, kDemoOnvifPassword);
   if (village) {
     fmt::print(
         "The demo village, to which this household is linked (it sees what the household shares with it:\n"

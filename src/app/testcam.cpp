@@ -272,20 +272,36 @@ Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions
     if (!tone) return tone.status();
     audio = std::move(tone.value());
   }
+  std::vector<TestcamStreamSpec> specs;
+  for (int i = 0; i < o.streams; ++i) {
+    specs.push_back({.options = o, .index = i, .audio = audio});
+    if (o.subStreams) specs.back().sub = subStreamOptions(o);
+  }
+  return buildTestcamCatalog(specs);
+}
+
+Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const std::vector<TestcamStreamSpec>& specs) {
+  const int count = static_cast<int>(specs.size());
+  const bool subStreams = !specs.empty() && specs.front().sub.has_value();
+  for (const TestcamStreamSpec& spec : specs) {
+    VIGIL_RETURN_IF_ERROR(validateTestcamOptions(spec.options));
+    if (spec.sub.has_value() != subStreams) return Status::invalidArgument("sub streams: for every stream or none");
+  }
   // Jobs 0..N-1 are the streams, N..2N-1 their sub streams (without audio).
-  const int jobs = o.subStreams ? 2 * o.streams : o.streams;
-  const TestcamOptions sub = subStreamOptions(o);
+  const int jobs = subStreams ? 2 * count : count;
   std::vector<std::shared_ptr<const rtsp::LoopedStream>> streams(static_cast<size_t>(jobs));
   std::atomic<int> nextIndex{0}, done{0};
   std::mutex mutex;
   Status failure;
   const unsigned workers = std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()),
-                                              static_cast<unsigned>(jobs));
+                                              static_cast<unsigned>(std::max(1, jobs)));
   std::vector<std::thread> threads;
   for (unsigned w = 0; w < workers; ++w) {
     threads.emplace_back([&] {
       for (int i = nextIndex++; i < jobs; i = nextIndex++) {
-        auto s = i < o.streams ? encodeTestStream(o, i, audio) : encodeTestStream(sub, i - o.streams);
+        const TestcamStreamSpec& spec = specs[static_cast<size_t>(i % count)];
+        auto s = i < count ? encodeTestStream(spec.options, spec.index, spec.audio)
+                           : encodeTestStream(*spec.sub, spec.index);
         std::lock_guard lock(mutex);
         if (!s) {
           if (failure.isOk()) failure = s.status();
@@ -309,9 +325,9 @@ Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions
   }
   for (auto& t : threads) t.join();
   if (!failure.isOk()) return failure;
-  std::vector<std::shared_ptr<const rtsp::LoopedStream>> subs(std::make_move_iterator(streams.begin() + o.streams),
+  std::vector<std::shared_ptr<const rtsp::LoopedStream>> subs(std::make_move_iterator(streams.begin() + count),
                                                              std::make_move_iterator(streams.end()));
-  streams.resize(static_cast<size_t>(o.streams));
+  streams.resize(static_cast<size_t>(count));
   return std::make_shared<TestcamCatalog>(std::move(streams), std::move(subs));
 }
 

@@ -85,4 +85,17 @@ onvif::SimulatorOptions testcamOnvifDevice(const TestcamOptions& options, const 
 // progress; fails on the first encoder error.
 Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const TestcamOptions& options);
 
+// One stream of a catalog whose streams differ (vigil demo: one with
+// sound, one H.265): encoded with its own options as stream `index` (the
+// number in the picture), with `audio` when given, and with its sub stream
+// when `sub` is given (for every stream or none).
+struct TestcamStreamSpec {
+  TestcamOptions options;
+  int index = 0;
+  std::shared_ptr<const rtsp::LoopedAudio> audio;
+  std::optional<TestcamOptions> sub;
+};
+// The same, spec i served as "/cam/i" (and "/cam/i/sub").
+Result<std::shared_ptr<TestcamCatalog>> buildTestcamCatalog(const std::vector<TestcamStreamSpec>& specs);
+
 }  // namespace vigil::app

@@ -245,6 +245,27 @@ TEST(Testcam, CatalogServesSubStreamsAtASmallerSize) {
   EXPECT_EQ((*catalog)->find("/cam/0/sub"), nullptr);
 }
 
+// vigil demo's catalog: streams unlike each other, each with its own sub stream.
+TEST(Testcam, CatalogOfUnlikeStreams) {
+  auto tone = encodeTestTone(media::AudioCodec::kAac);
+  ASSERT_TRUE(tone.isOk());
+  TestcamOptions h264Sub = subStreamOptions(small(media::VideoCodec::kH264));
+  std::vector<TestcamStreamSpec> specs = {
+      {.options = small(media::VideoCodec::kH264), .index = 0, .audio = *tone, .sub = h264Sub},
+      {.options = small(media::VideoCodec::kH265), .index = 1, .sub = h264Sub},
+  };
+  auto catalog = buildTestcamCatalog(specs);
+  ASSERT_TRUE(catalog.isOk()) << catalog.status().message();
+  EXPECT_NE((*catalog)->find("/cam/0")->audio, nullptr);
+  EXPECT_EQ((*catalog)->find("/cam/1")->audio, nullptr);
+  EXPECT_EQ((*catalog)->find("/cam/1")->codec, media::VideoCodec::kH265);
+  EXPECT_EQ((*catalog)->find("/cam/1/sub")->codec, media::VideoCodec::kH264);
+  EXPECT_EQ((*catalog)->find("/cam/1/sub")->width, 160);
+  EXPECT_EQ((*catalog)->find("/cam/2"), nullptr);
+  specs[1].sub.reset();  // sub streams for every stream or none
+  EXPECT_FALSE(buildTestcamCatalog(specs).isOk());
+}
+
 TEST(Testcam, RejectsBadOptions) {
   auto o = small(media::VideoCodec::kH264);
   o.width = 321;

@@ -117,6 +117,21 @@ export type CameraProbe =
   | { ok: true; url: string; sub_url?: string; main: ProbedStream; sub: ProbedStream | ProbeFailure | null; preview: string | null }
   | ProbeFailure;
 
+// POST /api/v1/onvif/discover's devices (without credentials: what the Probe's answer says).
+export interface OnvifFound {
+  address: string; // its device service URL
+  name: string;
+  hardware: string;
+}
+// POST /api/v1/onvif/probe: the device read with its credentials, its main
+// and sub stream URIs (the sub stream's empty or absent when it has one profile).
+export interface OnvifDevice {
+  manufacturer: string;
+  model: string;
+  main_url: string;
+  sub_url?: string;
+}
+
 // A detection event (GET /api/v1/events; design/DETECT.md "Events"):
 // times RFC 3339, end null while it lasts, box [x, y, w, h] in 0..1 of
 // its snapshot, clip: the camera's pre-roll before, post-roll after.
@@ -472,6 +487,8 @@ export const api = {
     request<unknown>("DELETE", `${cameraPath(id)}?recordings=${recordings}`),
   probeCamera: (p: { url?: string; sub_url?: string; address?: string; username?: string; password?: string }) =>
     request<CameraProbe>("POST", "/api/v1/cameras/probe", p),
+  discoverOnvif: () => request<{ devices: OnvifFound[] }>("POST", "/api/v1/onvif/discover", {}),
+  probeOnvif: (p: { address: string; user: string; password: string }) => request<OnvifDevice>("POST", "/api/v1/onvif/probe", p),
   users: () => request<User[]>("GET", "/api/v1/users"),
   addUser: (u: { id: string; role: Role; password: string; cameras: string[] }) => request<unknown>("POST", "/api/v1/users", u),
   changeUser: (id: string, change: { role?: Role; disabled?: boolean }) => request<User>("PUT", userPath(id), change),

@@ -1,12 +1,13 @@
 // The "Cameras" settings page (an admin's; design/CAMERAS.md): the node's
-// cameras with their state and who manages them, adding one by IP address
-// (the usual RTSP paths are tried) or by RTSP URL with a probe and a
-// preview before saving, editing, disabling and deleting (confirmed, with
+// cameras with their state and who manages them, adding one found on the
+// network (ONVIF discovery, then its stream URIs read with its user and
+// password), by IP address (the usual RTSP paths are tried) or by RTSP URL,
+// with a probe and a preview before saving, editing, disabling and deleting (confirmed, with
 // or without its recordings). Cameras of the config file are shown, not
-// changed. The API: http/camera_admin_routes.h.
+// changed. The API: http/camera_admin_routes.h, http/onvif_routes.h.
 import { useEffect, useState } from "preact/hooks";
-import { type Camera, type CameraProbe, type CameraTable, api } from "./api";
-import { type ProbeReason, type RecordMode, camerasText } from "./cameras_text";
+import { ApiError, type Camera, type CameraProbe, type CameraTable, type OnvifFound, api } from "./api";
+import { type OnvifReason, type ProbeReason, type RecordMode, camerasText } from "./cameras_text";
 import { OutcomeLine, useAct } from "./users";
 import "./users.css";
 import "./cameras_admin.css";
@@ -19,11 +20,39 @@ function idFrom(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
 }
 
+// "http://192.168.1.64/onvif/device_service" -> "192.168.1.64".
+function hostOf(address: string): string {
+  try {
+    return new URL(address).host;
+  } catch {
+    return address;
+  }
+}
+
+// A form's error, said as the page says it.
+function ErrorLine({ error }: { error: string }) {
+  return error === "" ? null : (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  );
+}
+
+// What a camera read by ONVIF fills the add form with.
+interface Found {
+  name: string;
+  url: string;
+  subUrl: string;
+  username: string;
+  password: string;
+}
+
 export function CamerasAdmin() {
   const t = camerasText();
   const [cameras, setCameras] = useState<Camera[]>([]);
-  // What is open: the add form, or one camera's edit form.
-  const [editing, setEditing] = useState<string | "new" | null>(null);
+  // What is open: discovery, the add form, or one camera's edit form.
+  const [editing, setEditing] = useState<string | "discover" | "new" | null>(null);
+  const [found, setFound] = useState<Found | null>(null);
   const load = async () => {
     try {
       setCameras((await api.cameras()).filter((c) => !c.remote));
@@ -56,14 +85,26 @@ export function CamerasAdmin() {
       {cameras.some((c) => c.managed_by === "file") && <p class="hint">{t.fileHint}</p>}
       {editing === null && (
         <p>
-          <button type="button" class="add-camera" onClick={() => setEditing("new")}>
+          <button type="button" class="discover" onClick={() => setEditing("discover")}>
+            {t.discover}
+          </button>
+          <button type="button" class="add-camera" onClick={() => { setFound(null); setEditing("new"); }}>
             {t.add}
           </button>
-          {/* Discovery on the network (ONVIF, POST /api/v1/onvif/discover) goes beside this button. */}
         </p>
+      )}
+      {editing === "discover" && (
+        <Discover
+          onCancel={() => setEditing(null)}
+          onRead={(f) => {
+            setFound(f);
+            setEditing("new");
+          }}
+        />
       )}
       {editing === "new" && (
         <AddCamera
+          found={found}
           onCancel={() => setEditing(null)}
           onSaved={(name) => {
             setEditing(null);
@@ -72,7 +113,7 @@ export function CamerasAdmin() {
           }}
         />
       )}
-      {editing !== null && editing !== "new" && (
+      {editing !== null && editing !== "new" && editing !== "discover" && (
         <EditCamera
           key={editing}
           id={editing}
@@ -240,18 +281,114 @@ function SettingsFields({ s, set, newId }: { s: Settings; set: (s: Settings) => 
   );
 }
 
-function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name: string) => void }) {
+// The network's ONVIF cameras (one WS-Discovery Probe, a few seconds), one
+// picked, and its stream URIs read with its user and password.
+function Discover({ onCancel, onRead }: { onCancel: () => void; onRead: (found: Found) => void }) {
   const t = camerasText();
-  const [by, setBy] = useState<"address" | "url">("address");
-  const [address, setAddress] = useState("");
-  const [url, setUrl] = useState("");
-  const [subUrl, setSubUrl] = useState("");
-  const [username, setUsername] = useState("");
+  const [devices, setDevices] = useState<OnvifFound[] | null>(null); // null: looking
+  const [picked, setPicked] = useState<OnvifFound | null>(null);
+  const [username, setUsername] = useState("admin");
   const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const look = async () => {
+    setDevices(null);
+    setPicked(null);
+    setError("");
+    try {
+      setDevices((await api.discoverOnvif()).devices);
+    } catch (e) {
+      setDevices([]);
+      setError(message(e));
+    }
+  };
+  useEffect(() => {
+    look();
+  }, []);
+  const read = async () => {
+    if (!picked) return;
+    setBusy(true);
+    setError("");
+    try {
+      const d = await api.probeOnvif({ address: picked.address, user: username, password });
+      onRead({ name: picked.name || d.model, url: d.main_url, subUrl: d.sub_url ?? "", username, password });
+      return;
+    } catch (e) {
+      const reason = e instanceof ApiError && e.body && typeof e.body === "object" ? (e.body as { reason?: string }).reason : undefined;
+      setError(t.onvifFailed[reason as OnvifReason] ?? message(e));
+    }
+    setBusy(false);
+  };
+  return (
+    <form class="camera-form discover-form" onSubmit={(e) => { e.preventDefault(); read(); }}>
+      <h3>{t.discover}</h3>
+      {devices === null && (
+        <p class="discovering" role="status">
+          <span class="spinner" aria-hidden="true" /> {t.discovering}
+        </p>
+      )}
+      {devices?.length === 0 && error === "" && (
+        <p class="nothing-found" role="status">
+          {t.nothingFound}
+        </p>
+      )}
+      {devices && devices.length > 0 && (
+        <>
+          <h4>{t.found}</h4>
+          <ul class="found">
+            {devices.map((d) => (
+              <li key={d.address} data-address={d.address} class={picked === d ? "picked" : ""}>
+                <span class="found-name" translate={false}>{d.name || d.hardware}</span>{" "}
+                <span class="found-hardware" translate={false}>{d.name ? d.hardware : ""}</span>{" "}
+                <span class="found-address" translate={false}>{hostOf(d.address)}</span>{" "}
+                {picked !== d && (
+                  <button type="button" class="pick" onClick={() => { setPicked(d); setError(""); }}>
+                    {t.pick}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {picked && (
+        <>
+          <p class="credentials-of">{t.credentialsOf(picked.name || hostOf(picked.address))}</p>
+          <Field cls="username" label={t.username} value={username} onInput={setUsername} />
+          <Field cls="password" type="password" label={t.password} value={password} onInput={setPassword} />
+          <button type="submit" class="read" disabled={busy}>
+            {busy ? t.reading : t.readIt}
+          </button>
+        </>
+      )}
+      <ErrorLine error={error} />
+      <p>
+        {devices !== null && (
+          <button type="button" class="search-again" onClick={look}>
+            {t.searchAgain}
+          </button>
+        )}
+        <button type="button" class="cancel" onClick={onCancel}>
+          {t.cancel}
+        </button>
+      </p>
+    </form>
+  );
+}
+
+// `found`: a camera read by discovery, given by its URLs and tried at once.
+function AddCamera({ found, onCancel, onSaved }: { found: Found | null; onCancel: () => void; onSaved: (name: string) => void }) {
+  const t = camerasText();
+  const [by, setBy] = useState<"address" | "url">(found ? "url" : "address");
+  const [address, setAddress] = useState("");
+  const [url, setUrl] = useState(found?.url ?? "");
+  const [subUrl, setSubUrl] = useState(found?.subUrl ?? "");
+  const [username, setUsername] = useState(found?.username ?? "");
+  const [password, setPassword] = useState(found?.password ?? "");
   const [probe, setProbe] = useState<CameraProbe | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
-  const [s, setS] = useState<Settings>({ id: "", name: "", record: "continuous", retain: "30" });
+  const [s, setS] = useState<Settings>({ id: found ? idFrom(found.name) : "", name: found?.name ?? "", record: "continuous", retain: "30" });
   const tryIt = async () => {
     setBusy(true);
     setError("");
@@ -267,6 +404,9 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
     }
     setBusy(false);
   };
+  useEffect(() => {
+    if (found) tryIt();
+  }, []);
   const save = async () => {
     if (!probe?.ok) return;
     setError("");
@@ -316,11 +456,7 @@ function AddCamera({ onCancel, onSaved }: { onCancel: () => void; onSaved: (name
       </p>
       {probe && <ProbeResult probe={probe} />}
       {probe?.ok && <SettingsFields s={s} set={setS} newId />}
-      {error !== "" && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <p>
         {probe?.ok && (
           <button type="submit" class="save">
@@ -392,11 +528,7 @@ function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => voi
             onInput={setPassword} />
         </>
       )}
-      {error !== "" && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <p>
         <button type="submit" class="save" disabled={!table}>
           {t.save}

@@ -5,6 +5,8 @@ import { texts } from "./i18n";
 
 export type RecordMode = "continuous" | "events" | "off";
 export type ProbeReason = "no_answer" | "wrong_password" | "no_video" | "refused";
+// Why an ONVIF device could not be read (http/onvif_routes.h).
+export type OnvifReason = "wrong_password" | "unreachable" | "timeout" | "bad_answer" | "fault";
 
 const en = {
   nav: "Camera settings",
@@ -52,6 +54,23 @@ const en = {
     no_video: "The camera answers but sends no video.",
     refused: "The camera refused: check the address or URL (no H.264 or H.265 stream there).",
   } as Record<ProbeReason, string>,
+  // Discovery (ONVIF)
+  discover: "Find cameras on the network",
+  discovering: "Looking for cameras on the network (a few seconds)…",
+  found: "Cameras found",
+  nothingFound: "No camera answered. Check that it is on and on this network, or add it by its IP address.",
+  searchAgain: "Search again",
+  pick: "Add this one",
+  credentialsOf: (name: string) => `User name and password of ${name} (on its label or in its app)`,
+  readIt: "Read the camera",
+  reading: "Reading the camera…",
+  onvifFailed: {
+    wrong_password: "Wrong user name or password.",
+    unreachable: "The camera does not answer at its address: check that it is on.",
+    timeout: "The camera took too long to answer: try again.",
+    bad_answer: "This device does not answer as an ONVIF camera: add it by its IP address or RTSP URL.",
+    fault: "The camera refused the request: add it by its IP address or RTSP URL.",
+  } as Record<OnvifReason, string>,
   // Deleting
   removeConfirm: (name: string) => `Delete ${name}? Its live view stops now.`,
   removeKeep: "Delete, keep its recordings",
@@ -110,6 +129,22 @@ export const camerasText = texts({
       wrong_password: "用户名或密码错误。",
       no_video: "摄像头有响应，但没有画面。",
       refused: "摄像头拒绝了：请检查地址（那里没有 H.264 或 H.265 视频流）。",
+    },
+    discover: "查找网络中的摄像头",
+    discovering: "正在查找网络中的摄像头（需要几秒钟）…",
+    found: "找到的摄像头",
+    nothingFound: "没有摄像头响应。请检查摄像头已开机并在同一网络中，或按 IP 地址添加。",
+    searchAgain: "重新查找",
+    pick: "添加这个",
+    credentialsOf: (name) => `${name} 的用户名和密码（见机身标签或其手机应用）`,
+    readIt: "读取摄像头",
+    reading: "正在读取摄像头…",
+    onvifFailed: {
+      wrong_password: "用户名或密码错误。",
+      unreachable: "该地址上的摄像头无响应：请检查是否开机。",
+      timeout: "摄像头响应太慢：请重试。",
+      bad_answer: "该设备不是 ONVIF 摄像头：请按 IP 地址或 RTSP 地址添加。",
+      fault: "摄像头拒绝了请求：请按 IP 地址或 RTSP 地址添加。",
     },
     removeConfirm: (name) => `删除 ${name}？实时画面将立即停止。`,
     removeKeep: "删除，保留录像",
