@@ -180,6 +180,9 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
                                                                            .selfId = config.node.id,
                                                                            .selfTier = config.node.tier,
                                                                            .parent = parent});
+  // Frames going up are drained on the loop of the parent's connection:
+  // a relayed frame then crosses no thread between its feed and its write.
+  boost::asio::io_context& upLoop = loops.next();
   link.looks = std::make_unique<link::RemoteLooks>(link::LooksContext{
       .bus = link.bus.get(),
       .live = services.live,
@@ -196,7 +199,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
       .selfTier = config.node.tier,
       .parentTier = parent ? std::optional<Tier>(parent->tier) : std::nullopt,
       .parentId = parent ? parent->id : std::string(),
-      .loop = &loops.next()});
+      .loop = &upLoop});
   VIGIL_RETURN_IF_ERROR(link.children->start());
   link.catalog->start();
   if (services.shares) {
@@ -210,7 +213,7 @@ Status startNodeLink(NodeLink& link, const Config& config, EventLoopPool& loops,
   }
   if (!parent) return Status::ok();
   link.healthReporter->start();
-  link.parent = std::make_shared<link::ParentLink>(loops.next(), *link.key, *parent, config.node.id,
+  link.parent = std::make_shared<link::ParentLink>(upLoop, *link.key, *parent, config.node.id,
                                                    SystemClock::instance(), link::ParentLinkOptions{}, link.bus.get());
   link.parent->start();
   log::info("link.parent", {{"url", config.link.parent}, {"id", parent->id}});

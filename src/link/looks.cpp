@@ -86,6 +86,8 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     StreamEncoder encoder;
     std::vector<media::LiveItem> items;
     int looks = 0;
+    // The answer naming its channel has gone up: its frames may follow.
+    bool announced = false;
   };
 
   LooksContext context;
@@ -148,12 +150,26 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
           asio::post(*s->context.loop, [s, weak] { s->drainUp(weak); });
         }
       });
-      asio::post(*context.loop, [self = weak_from_this(), weak] {
-        if (auto s = self.lock()) s->drainUp(weak);
-      });
+      // Its frames wait in the viewer until announceUpFeed().
     }
     ++feed->looks;
     return feed->channel;
+  }
+  // Called once the answer naming the feed's channel was handed to the
+  // link: only now do its frames follow, so they queue behind it. A frame
+  // the parent got first would be dropped there (no feed on that channel
+  // yet) and the look would wait up to a GOP for the next keyframe.
+  void announceUpFeed(const std::string& stream) {
+    std::weak_ptr<UpFeed> weak;
+    {
+      MutexLock lock(mutex);
+      auto it = upFeeds.find(stream);
+      if (it == upFeeds.end() || std::exchange(it->second->announced, true)) return;
+      weak = it->second;
+    }
+    asio::post(*context.loop, [self = weak_from_this(), weak] {
+      if (auto s = self.lock()) s->drainUp(weak);
+    });
   }
   void releaseUpFeed(const std::string& stream) REQUIRES(mutex) {
     auto it = upFeeds.find(stream);
@@ -166,7 +182,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     {
       MutexLock lock(mutex);
       auto feed = weak.lock();
-      if (!feed || !feed->viewer) return;
+      if (!feed || !feed->viewer || !feed->announced) return;
       if (!feed->viewer->pop(feed->items).isOk()) return;  // too slow: the looks end with the link's keepalive
       for (const media::LiveItem& item : feed->items) {
         feed->encoder.encode(*item.frame, item.newSegment || item.discontinuity, payloads);
@@ -238,6 +254,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     if (!m) return m.status();
     std::optional<uint64_t> parentLook;
     LookAnswer upAnswer;
+    std::string feed;  // the stream whose channel upAnswer names
     {
       MutexLock lock(mutex);
       auto it = down.find({child, m->look});
@@ -267,6 +284,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       if (m->ok && d.carriesFrames) {
         u->second.stream = d.camera;
         upAnswer.channel = holdUpFeed(d.camera);
+        feed = d.camera;
       }
       u->second.answered = true;
       if (!m->ok) {
@@ -275,6 +293,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       }
     }
     sendUp(Kind::kLookAnswer, encode(upAnswer));
+    if (!feed.empty()) announceUpFeed(feed);
     return Status::ok();
   }
 
@@ -415,6 +434,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       }
     }
     sendUp(Kind::kLookAnswer, encode(answer));
+    if (answer.ok && answer.channel) announceUpFeed(m.camera);
   }
 
   static AskFromAbove askOf(const LookOpen& m) { return {m.camera, m.tier, m.right, m.user, m.via}; }

@@ -146,6 +146,23 @@ TEST_F(LooksTest, ALookIdReusedBeforeTheAnswerGetsNoFramesOfTheCameraFirstAsked)
   EXPECT_EQ(looks_->openFromAbove(), 0u);
 }
 
+// A feed's frames go up only after the answer naming its channel: a
+// parent that got them first would drop them (no feed on that channel
+// yet), and its viewer would wait up to a GOP for the next keyframe.
+TEST_F(LooksTest, ALooksFramesGoUpOnlyAfterItsAnswer) {
+  share("door", R"([{"tier": "village", "rights": ["live"]}])");
+  publishKeyframes("door", 3);  // the cached GOP a feed starts with
+  // The owner's worker is slow to hand the answer to the link (preempted).
+  parent_->beforePost = [](Kind kind) {
+    if (kind == Kind::kLookAnswer) std::this_thread::sleep_for(300ms);
+  };
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kLive))).isOk());
+  ASSERT_FALSE(waitFor(Kind::kData, 1).empty());
+  std::lock_guard lock(parent_->mutex);
+  ASSERT_FALSE(parent_->sent.empty());
+  EXPECT_EQ(parent_->sent.front().kind, Kind::kLookAnswer);  // before any frame of its feed
+}
+
 TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotLooks) {
   share("door", R"([{"tier": "village", "rights": ["snapshot", "playback"]}])");
   ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kPlayback))).isOk());

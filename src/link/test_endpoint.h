@@ -2,6 +2,7 @@
 // For tests: one side of a link as a node's parts see it through the bus,
 // keeping every frame sent there.
 
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -11,6 +12,7 @@ namespace vigil::link::testing {
 
 struct RecordingEndpoint : Endpoint {
   bool post(Kind kind, uint32_t channel, std::vector<uint8_t> payload) override {
+    if (beforePost) beforePost(kind);
     std::lock_guard lock(mutex);
     sent.push_back(Frame{kind, channel, std::move(payload)});
     return true;
@@ -24,6 +26,9 @@ struct RecordingEndpoint : Endpoint {
     }
     return out;
   }
+  // Set before anything is sent: runs on the sender's thread, before the
+  // frame is kept (a slow hand-over to the link).
+  std::function<void(Kind)> beforePost;
   std::mutex mutex;
   std::vector<Frame> sent;
 };
