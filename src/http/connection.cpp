@@ -134,6 +134,10 @@ class WebSocketConnection final : public ConnectionBase,
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(bhttp::field::server, "vigil"); }));
     ws_.read_message_max(o.webSocketMaxMessageBytes);
+    // A message (a live fragment) goes out as one WebSocket frame in one
+    // write: Beast's default cuts it into 4 KiB frames, each its own write
+    // (and TLS record), three or more for a fragment of 2 Mbit/s video.
+    ws_.auto_fragment(false);
     request_ = std::move(request);
     ws_.async_accept(request_, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) {
