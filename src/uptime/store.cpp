@@ -62,7 +62,7 @@ Status UptimeStore::start(const std::vector<std::string>& cameras) {
   MutexLock lock(mutex_);
   const int64_t now = clock_.now().unixMicros();
   open_.clear();
-  pendingAt_.clear();
+  pending_.clear();
   return inTransaction([&]() REQUIRES(mutex_) -> Status {
     SqlQuery run(db_, "SELECT alive_at FROM node_run WHERE id = 1");
     auto row = run.next();
@@ -132,31 +132,45 @@ Status UptimeStore::set(const std::string& camera, const std::optional<std::stri
   MutexLock lock(mutex_);
   auto seen = open_.find(camera);
   if (seen == open_.end()) return Status::notFound("camera \"" + camera + "\" was not configured at the start");
+  std::optional<std::string>& kept = written_[camera];
   if (seen->second != reason) {
     // The first change not written yet keeps its time: with its disk full,
     // the outage begins when it began, not when the disk has room again.
-    pendingAt_.try_emplace(camera, std::max(clock_.now().unixMicros(), lastAt_));
+    const int64_t now = std::max(clock_.now().unixMicros(), lastAt_);
+    Pending& p = pending_.try_emplace(camera, Pending{.at = now}).first->second;
+    if (reason == kept) {
+      p.backAt = now;
+    } else {
+      p.away = reason;
+    }
     seen->second = reason;
     if (reason) ++opened_[{camera, *reason}];
   }
-  auto pending = pendingAt_.find(camera);
-  if (pending == pendingAt_.end()) return Status::ok();
-  std::optional<std::string>& kept = written_[camera];
-  if (kept == reason) {  // back to what is kept before it was written
-    pendingAt_.erase(pending);
-    return Status::ok();
-  }
-  const int64_t at = pending->second;
-  VIGIL_RETURN_IF_ERROR(inTransaction([&]() REQUIRES(mutex_) -> Status {
-    if (kept) {
-      VIGIL_RETURN_IF_ERROR(
-          SqlQuery(db_, "UPDATE outage SET end = ? WHERE camera = ? AND end IS NULL").bind(at).bind(camera).run());
-    }
-    return reason ? beginOutage(camera, *reason, at) : Status::ok();
-  }));
+  auto pending = pending_.find(camera);
+  if (pending == pending_.end()) return Status::ok();
+  VIGIL_RETURN_IF_ERROR(
+      inTransaction([&]() REQUIRES(mutex_) { return writePending(camera, pending->second, kept, reason); }));
   kept = reason;
-  pendingAt_.erase(pending);
+  pending_.erase(pending);
   return Status::ok();
+}
+
+Status UptimeStore::writePending(const std::string& camera, const Pending& pending,
+                                 const std::optional<std::string>& kept, const std::optional<std::string>& reason) {
+  if (kept) {
+    VIGIL_RETURN_IF_ERROR(
+        SqlQuery(db_, "UPDATE outage SET end = ? WHERE camera = ? AND end IS NULL").bind(pending.at).bind(camera).run());
+  }
+  if (reason != kept) return reason ? beginOutage(camera, *reason, pending.at) : Status::ok();
+  // Back where it was: the stretch away, then what is kept again.
+  if (pending.away) {
+    VIGIL_RETURN_IF_ERROR(beginOutage(camera, *pending.away, pending.at));
+    VIGIL_RETURN_IF_ERROR(SqlQuery(db_, "UPDATE outage SET end = ? WHERE camera = ? AND end IS NULL")
+                              .bind(pending.backAt)
+                              .bind(camera)
+                              .run());
+  }
+  return kept ? beginOutage(camera, *kept, pending.backAt) : Status::ok();
 }
 
 std::optional<std::string> UptimeStore::openOutage(const std::string& camera) const {

@@ -43,7 +43,10 @@ class UptimeStore {
   // one now and opens the new one. Only cameras given to start(). A
   // change that fails to be written (its disk full) is tried again by each
   // next call, at the time of the first change not written: what changed
-  // meanwhile is one outage, with the reason of the last call.
+  // meanwhile is one outage, with the reason of the last call; and when
+  // the camera is back where it was before that is written, the stretch
+  // it was away is still kept (the last state it went through, from the
+  // first change to the return), not lost.
   Status set(const std::string& camera, const std::optional<std::string>& reason) EXCLUDES(mutex_);
   std::optional<std::string> openOutage(const std::string& camera) const EXCLUDES(mutex_);
 
@@ -64,12 +67,22 @@ class UptimeStore {
   const Clock& clock_;
   mutable Mutex mutex_;
   sqlite3* db_ GUARDED_BY(mutex_);
+  // Changes of a camera not written yet (its disk full).
+  struct Pending {
+    int64_t at = 0;                       // the first one
+    std::optional<std::string> away;      // the last state set other than the one kept
+    int64_t backAt = 0;                   // when it was last set back to the one kept
+  };
+  // Writes what `pending` stands for, now that the camera is `reason`.
+  Status writePending(const std::string& camera, const Pending& pending, const std::optional<std::string>& kept,
+                      const std::optional<std::string>& reason) REQUIRES(mutex_);
+
   // Per camera configured now, its outage as last set, and as kept in the
   // database; they differ while a change could not be written (its disk
-  // full), from the time in pendingAt_ on.
+  // full): pending_ holds what happened meanwhile.
   std::map<std::string, std::optional<std::string>> open_ GUARDED_BY(mutex_);
   std::map<std::string, std::optional<std::string>> written_ GUARDED_BY(mutex_);
-  std::map<std::string, int64_t> pendingAt_ GUARDED_BY(mutex_);
+  std::map<std::string, Pending> pending_ GUARDED_BY(mutex_);
   std::map<std::pair<std::string, std::string>, uint64_t> opened_ GUARDED_BY(mutex_);
   int64_t lastAt_ GUARDED_BY(mutex_) = 0;  // no outage starts before the last one recorded (a clock stepping back)
 };

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <filesystem>
 
 #include "uptime/outage.h"
@@ -112,6 +114,57 @@ TEST_F(UptimeStoreTest, OutagesAreKeptWithTheirReasonAndTheRateMatchesThemToTheS
   EXPECT_EQ(opened.at({"door", "auth_failed"}), 1u);
   EXPECT_EQ(opened.at({"door", "camera_unreachable"}), 1u);
   EXPECT_EQ(store->openOutages().at("yard"), std::nullopt);
+}
+
+// Another program's connection makes the outage table refuse writes, as
+// a full disk does, until allowed again.
+class RefusedWrites {
+ public:
+  explicit RefusedWrites(const std::filesystem::path& db) {
+    EXPECT_EQ(sqlite3_open(db.c_str(), &db_), SQLITE_OK);
+    exec("CREATE TRIGGER refuse_insert BEFORE INSERT ON outage BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+         "CREATE TRIGGER refuse_update BEFORE UPDATE ON outage BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+  }
+  ~RefusedWrites() { sqlite3_close(db_); }
+  void allow() { exec("DROP TRIGGER refuse_insert; DROP TRIGGER refuse_update;"); }
+
+ private:
+  void exec(const char* sql) { EXPECT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_); }
+  sqlite3* db_ = nullptr;
+};
+
+// The record test's small disk: the camera's storage_full is not written
+// (the disk is full), and the camera is back online before there is room.
+TEST_F(UptimeStoreTest, AnOutageOverBeforeItCouldBeWrittenIsStillKept) {
+  auto store = open();
+  ASSERT_TRUE(store->start({"door", "yard"}).isOk());
+  ASSERT_TRUE(store->set("door", std::nullopt).isOk());
+  ASSERT_TRUE(store->set("yard", "camera_unreachable").isOk());
+  RefusedWrites full(dir_ / "uptime.db");
+  advanceTo(10);
+  EXPECT_FALSE(store->set("door", "storage_full").isOk());
+  EXPECT_FALSE(store->set("yard", std::nullopt).isOk());  // an online stretch of a camera in an outage
+  advanceTo(20);
+  EXPECT_FALSE(store->set("door", "storage_full").isOk());  // tried again, no room yet
+  advanceTo(40);
+  EXPECT_FALSE(store->set("door", std::nullopt).isOk());
+  EXPECT_FALSE(store->set("yard", "camera_unreachable").isOk());
+  full.allow();
+  advanceTo(50);
+  ASSERT_TRUE(store->set("door", std::nullopt).isOk());  // the recorder's next poll
+  ASSERT_TRUE(store->set("yard", "camera_unreachable").isOk());
+  advanceTo(60);
+
+  auto door = store->health("door", at(0), at(60));
+  ASSERT_TRUE(door) << door.status().toString();
+  ASSERT_EQ(door->outages.size(), 1u);
+  EXPECT_EQ(door->outages[0], (Outage{at(10), at(40), "storage_full", false}));
+  auto yard = store->health("yard", at(0), at(60));
+  ASSERT_TRUE(yard) << yard.status().toString();
+  ASSERT_EQ(yard->outages.size(), 2u);
+  EXPECT_EQ(yard->outages[0], (Outage{at(0), at(10), "camera_unreachable", false}));
+  EXPECT_EQ(yard->outages[1], (Outage{at(40), at(60), "camera_unreachable", true}));
+  EXPECT_EQ(yard->onlineSeconds, 30);
 }
 
 TEST_F(UptimeStoreTest, ACrashEndsWhatWasOpenAtTheLastHeartbeatAndTheNodeIsDownUntilTheCameraStreams) {
