@@ -73,6 +73,10 @@ Result<Overview> gather(const OverviewSources& s, WallTime now) {
       if (c.nodePath.size() == 1) listed[{c.nodePath.front(), c.id.substr(c.id.find('.') + 1)}] = c.entry.name;
     }
   }
+  std::map<std::string, Row*> childRows;
+  for (Row& row : o.rows) {
+    if (row.node.path.size() == 1) childRows[row.node.path.front()] = &row;
+  }
   auto reported = s.health->reportedCameras(now);
   if (!reported) return reported.status();
   for (const link::ReportedCamera& c : *reported) {
@@ -82,9 +86,7 @@ Result<Overview> gather(const OverviewSources& s, WallTime now) {
                          {c.child},
                          {c.child + "." + c.camera, name->second, c.last.online.value_or(false), false, c.week.rate,
                           c.month.rate}});
-    for (Row& row : o.rows) {
-      if (row.node.path == std::vector<std::string>{c.child}) ++row.camerasNamed;
-    }
+    if (auto row = childRows.find(c.child); row != childRows.end()) ++row->second->camerasNamed;
   }
   return o;
 }
@@ -162,9 +164,7 @@ json cameraJson(const CameraRow& c) {
 
 // Lowest first; unknown last; offline before online at equal rates.
 template <class T>
-std::vector<const T*> worst(const std::vector<T>& all, auto rate, auto online) {
-  std::vector<const T*> out;
-  for (const T& t : all) out.push_back(&t);
+std::vector<const T*> worst(std::vector<const T*> out, auto rate, auto online) {
   std::stable_sort(out.begin(), out.end(), [&](const T* a, const T* b) {
     const std::optional<double> ra = rate(*a);
     const std::optional<double> rb = rate(*b);
@@ -183,6 +183,14 @@ json overviewJson(const OverviewSources& s, const Overview& o, const std::string
   double weight7 = 0, sum7 = 0, weight30 = 0, sum30 = 0;
   std::vector<std::pair<link::DailyRates, int64_t>> daily;
   const size_t top = o.rows.empty() ? 0 : o.rows.front().node.path.size();  // this node's row (0), or the one asked
+  // The cameras below each node (with totals), for its series' weight.
+  std::map<std::vector<std::string>, int64_t> camerasBelow;
+  for (const Row& r : o.rows) {
+    if (!r.totals) continue;
+    for (size_t depth = 1; depth < r.node.path.size(); ++depth) {
+      camerasBelow[{r.node.path.begin(), r.node.path.begin() + static_cast<ptrdiff_t>(depth)}] += r.node.camerasTotal;
+    }
+  }
   for (const Row& r : o.rows) {
     nodes.push_back(rowJson(r, now));
     if (r.link == "offline") totals["nodes_offline"] = totals["nodes_offline"].get<int64_t>() + 1;
@@ -199,11 +207,8 @@ json overviewJson(const OverviewSources& s, const Overview& o, const std::string
     const bool series = top == 0 ? r.link == "self" || r.node.path.size() == 1 : r.node.path.size() == top;
     if (!series) continue;
     int64_t weight = r.node.camerasTotal;
-    for (const Row& below : o.rows) {
-      if (r.link != "self" && below.totals && below.node.path.size() > r.node.path.size() &&
-          startsWith(below.node.path, r.node.path)) {
-        weight += below.node.camerasTotal;
-      }
+    if (auto below = camerasBelow.find(r.node.path); r.link != "self" && below != camerasBelow.end()) {
+      weight += below->second;
     }
     daily.emplace_back(r.daily, weight);
   }
@@ -218,14 +223,16 @@ json overviewJson(const OverviewSources& s, const Overview& o, const std::string
   }
   json cameras = json::array();
   for (const CameraRow& c : o.cameras) cameras.push_back(cameraJson(c));
+  std::vector<const CameraRow*> allCameras;
+  for (const CameraRow& c : o.cameras) allCameras.push_back(&c);
   json worstCameras = json::array();
-  for (const CameraRow* c : worst(o.cameras, [](const CameraRow& c) { return c.camera.rate7d; },
+  for (const CameraRow* c : worst(std::move(allCameras), [](const CameraRow& c) { return c.camera.rate7d; },
                                   [](const CameraRow& c) { return c.camera.online; })) {
     worstCameras.push_back(cameraJson(*c));
   }
-  std::vector<Row> withTotals;
+  std::vector<const Row*> withTotals;
   for (const Row& r : o.rows) {
-    if (r.totals && r.link != "self") withTotals.push_back(r);
+    if (r.totals && r.link != "self") withTotals.push_back(&r);
   }
   json worstNodes = json::array();
   for (const Row* r : worst(withTotals, [](const Row& r) { return r.node.figures.rate7d; },
