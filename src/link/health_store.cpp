@@ -256,13 +256,13 @@ Status HealthStore::rate(const std::string& childId, WallTime to) {
   const WallTime week = to + std::chrono::hours(-24 * 7);
   const WallTime month = to + std::chrono::hours(-24 * 30);
   std::map<std::string, std::vector<HealthTransition>> timelines;
-  // Each camera's last transition before the month, then those within it.
+  // Each camera's last transition before the month, then those within it (one at `to`: its state now).
   SqlQuery before(db_,
                   "SELECT camera, at, online, state FROM transition WHERE id IN "
                   "(SELECT MAX(id) FROM transition WHERE child = ? AND at < ? GROUP BY camera)");
   before.bind(childId).bind(month.unixMicros());
   SqlQuery within(db_,
-                  "SELECT camera, at, online, state FROM transition WHERE child = ? AND at >= ? AND at < ? "
+                  "SELECT camera, at, online, state FROM transition WHERE child = ? AND at >= ? AND at <= ? "
                   "ORDER BY camera, at, id");
   within.bind(childId).bind(month.unixMicros()).bind(to.unixMicros());
   for (SqlQuery* q : {&before, &within}) {

@@ -271,6 +271,7 @@ TEST_F(HealthStoreTest, ReportedCamerasShowAChangeAtOnceAndTheirRatesWithinTwoMi
   EXPECT_FALSE(*door(100).last.online);
   EXPECT_DOUBLE_EQ(*door(100).week.rate, 1.0);  // online 100 s of 100
   EXPECT_DOUBLE_EQ(*door(159).week.rate, 1.0);  // as computed at 100
+  clock_.setWall(at(160));
   ASSERT_TRUE(store_->addSummary("house7", {.at = at(160), .camerasTotal = 1}).isOk());
   EXPECT_DOUBLE_EQ(*door(160).week.rate, 100.0 / 160);
   EXPECT_DOUBLE_EQ(*door(280).week.rate, 100.0 / 160);
