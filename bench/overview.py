@@ -13,7 +13,8 @@ overview's figures in every summary). Measured in one run:
   the same run;
 - the Overview page in Debian's headless Chromium (web/tests/overview_page.mjs):
   from navigation until the chart is drawn and every node's row is in the
-  table, beside the Network page listing the same children.
+  table (its first page of rows), beside the Network page listing the same
+  children.
 
   bench/overview.py --build build/release [--links 2000] [--cameras 5] [--window 60] [--requests 40] [--loads 10]
 
@@ -136,7 +137,7 @@ def main():
         f"{percentile(api_link, 0.5):.0f} / {percentile(api_link, 0.95):.0f} |",
         f"| peer: GET /api/v1/cameras (the named cameras), p50 / p95 (ms) | "
         f"{percentile(api_cameras, 0.5):.0f} / {percentile(api_cameras, 0.95):.0f} |",
-        f"| Overview page in Chromium, chart and {pages['rows']} rows shown, p50 / max (ms) | "
+        f"| Overview page in Chromium, chart and {pages['rows']} of {pages['nodes']} node rows shown, p50 / max (ms) | "
         f"{percentile(pages['overview'], 0.5):.0f} / {max(pages['overview']):.0f} |",
         f"| peer: Network page, every child's row shown, p50 / max (ms) | "
         f"{percentile(pages['network'], 0.5):.0f} / {max(pages['network']):.0f} |",

@@ -205,6 +205,27 @@ class RegisterTest(NodesTestCase):
         self.assertEqual(sorted(r["detail"]["because"] for r in unlisted), ["camera_new_view", "camera_removed"])
         self.assertTrue(all(r["user"] == "admin" and r["camera"] == "well" for r in unlisted), unlisted)
 
+    def test_a_register_picture_is_not_shown_once_its_camera_went_offline(self):
+        """The register's picture of a camera is kept a minute, but only
+        while the camera streams: offline, the public gets 503 at once,
+        not the picture from before."""
+        node = self.node("village-1", "village")
+        with open(node.config, "a") as f:
+            f.write(self.camera("square", "off"))
+        node.start()
+        self.assertEqual(node.api("PUT", "/api/v1/register/settings", {"open": True})[0], 200)
+        status, body = node.api("PUT", "/api/v1/cameras/square/register",
+                                {"listed": True, "covers": "The village square", "snapshot": True})
+        self.assertEqual(status, 200, body)
+        picture = "/api/v1/register/cameras/square/snapshot.jpg"
+        wait_until("the square's register picture", lambda: anonymous(node, picture)[0] == 200, 130)
+
+        self.cam.stop()
+        wait_until("the square is offline", lambda: not next(
+            c for c in node.api("GET", "/api/v1/cameras")[1] if c["id"] == "square")["online"], 60)
+        status, body = anonymous(node, picture)
+        self.assertEqual(status, 503, body[:100])
+
 
 if __name__ == "__main__":
     unittest.main()

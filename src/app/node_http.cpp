@@ -198,7 +198,8 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                   .rights = [&access](const std::string& camera) { return access.shares->rightsNow(camera, false); },
                   .below = below ? std::function<std::vector<link::RemoteCamera>()>([below] { return below->publicCameras(); })
                                  : nullptr,
-                  .pictures = options.publicPictures});
+                  .pictures = options.publicPictures,
+                  .kept = reg->pictures()});
   }
   if (!options.tlsCert.empty()) VIGIL_RETURN_IF_ERROR(server->enableTls(options.tlsCert, options.tlsKey));
   VIGIL_RETURN_IF_ERROR(server->listen(options.listen));

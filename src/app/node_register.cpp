@@ -5,7 +5,9 @@
 
 #include "app/node_cameras.h"
 
+#include "access/crypto.h"
 #include "base/log.h"
+#include "base/url_credentials.h"
 #include "http/register_routes.h"
 #include "http/remote_looks_audit.h"
 #include "link/enrolment_messages.h"
@@ -23,17 +25,49 @@ int retentionDays(const ConfiguredCamera& c) {
                                                            : std::clamp(c.recording.retainDays, 0, link::kMaxRetentionDays);
 }
 
+// What a camera shows, as far as the node can tell: its URLs, passwords
+// left out (a new password is the same view), digested (the file's URLs
+// may hold credentials).
+std::string viewOf(const ConfiguredCamera& c) {
+  return access::sha256Hex(redactWholeUrl(c.camera.url) + "\n" + redactWholeUrl(c.camera.subUrl));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<NodeRegister>> NodeRegister::open(const std::filesystem::path& dataDir, const NodeConfig& node,
                                                          const std::vector<ConfiguredCamera>& cameras,
+                                                         const std::function<bool(const std::string&)>& isCamera,
                                                          access::AuditLog& audit) {
   auto store = public_register::RegisterStore::open((dataDir / "register.db").string());
   if (!store) return store.status();
   std::map<std::string, int> retention;
-  for (const ConfiguredCamera& c : cameras) retention[c.camera.id] = retentionDays(c);
+  std::map<std::string, std::string> views;
+  for (const ConfiguredCamera& c : cameras) {
+    retention[c.camera.id] = retentionDays(c);
+    views[c.camera.id] = viewOf(c);
+  }
+  auto before = (*store)->views();
+  if (!before) return before.status();
   const std::string name = link::isValidNodeName(node.name) ? node.name : node.id;
-  return std::unique_ptr<NodeRegister>(new NodeRegister(std::move(*store), name, std::move(retention), audit));
+  std::unique_ptr<NodeRegister> reg(new NodeRegister(std::move(*store), name, std::move(retention), audit));
+  // The config file's cameras change while the node is down: a listing follows them as it follows the API's.
+  for (const auto& [camera, listing] : reg->store_->listings()) {
+    const auto now = views.find(camera);
+    const auto then = before->find(camera);
+    const char* because = !isCamera(camera)                                                     ? "camera_removed"
+                          : now != views.end() && then != before->end() && now->second != then->second ? "camera_new_view"
+                                                                                                       : nullptr;
+    if (because) VIGIL_RETURN_IF_ERROR(reg->unlist(camera, because, "", "config"));
+  }
+  for (const auto& [camera, view] : views) {
+    if (auto then = before->find(camera); then == before->end() || then->second != view) {
+      VIGIL_RETURN_IF_ERROR(reg->store_->setView(camera, view));
+    }
+  }
+  for (const auto& [camera, view] : *before) {
+    if (!isCamera(camera)) VIGIL_RETURN_IF_ERROR(reg->store_->setView(camera, std::nullopt));
+  }
+  return reg;
 }
 
 std::optional<link::PublicListing> NodeRegister::listing(const std::string& camera) {
@@ -52,15 +86,11 @@ std::optional<link::PublicListing> NodeRegister::listing(const std::string& came
 
 Status NodeRegister::cameraChanged(const CameraChange& change, const CameraChangeBy& by) {
   if (change.newView && store_->listing(change.id)) {
-    // Written first, as every change to the register (design/AUDIT.md).
-    VIGIL_RETURN_IF_ERROR(audit_.record({by.user, http::kRegisterChange, change.id, by.client,
-                                         nlohmann::json{{"listed", false},
-                                                        {"covers", ""},
-                                                        {"snapshot", false},
-                                                        {"because", change.camera ? "camera_new_view" : "camera_removed"}}
-                                             .dump()}));
-    VIGIL_RETURN_IF_ERROR(store_->setListing(change.id, std::nullopt));
+    VIGIL_RETURN_IF_ERROR(unlist(change.id, change.camera ? "camera_new_view" : "camera_removed", by.user, by.client));
   }
+  VIGIL_RETURN_IF_ERROR(
+      store_->setView(change.id, change.camera ? std::optional(viewOf(*change.camera)) : std::nullopt));
+  pictures_->forget(change.id);
   MutexLock lock(mutex_);
   if (change.camera) {
     retentionDays_[change.id] = retentionDays(*change.camera);
@@ -68,6 +98,15 @@ Status NodeRegister::cameraChanged(const CameraChange& change, const CameraChang
     retentionDays_.erase(change.id);
   }
   return Status::ok();
+}
+
+Status NodeRegister::unlist(const std::string& camera, const char* because, const std::string& user,
+                            const std::string& client) {
+  // Written first, as every change to the register (design/AUDIT.md).
+  VIGIL_RETURN_IF_ERROR(audit_.record(
+      {user, http::kRegisterChange, camera, client,
+       nlohmann::json{{"listed", false}, {"covers", ""}, {"snapshot", false}, {"because", because}}.dump()}));
+  return store_->setListing(camera, std::nullopt);
 }
 
 int64_t NodeRegister::looks(const std::string& camera) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "access/audit.h"
 #include "app/config.h"
 #include "base/mutex.h"
+#include "http/register_routes.h"
 #include "link/catalog_messages.h"
 #include "public_register/store.h"
 
@@ -27,9 +29,15 @@ struct CameraChangeBy;
 
 class NodeRegister {
  public:
-  // `audit` counts the looks; it must outlive this object.
+  // `cameras`: those the node runs; `isCamera`: any camera of the node's, a
+  // disabled one too. A listed camera that is no longer the node's (taken
+  // out of the config file), or that runs with other URLs than when the
+  // node last ran, is unlisted, as if changed from the API (a
+  // `register_change` row first, by the node, "client": "config"). `audit`
+  // counts the looks; it must outlive this object.
   static Result<std::unique_ptr<NodeRegister>> open(const std::filesystem::path& dataDir, const NodeConfig& node,
                                                     const std::vector<ConfiguredCamera>& cameras,
+                                                    const std::function<bool(const std::string&)>& isCamera,
                                                     access::AuditLog& audit);
 
   public_register::RegisterStore& store() { return *store_; }
@@ -39,11 +47,14 @@ class NodeRegister {
   std::optional<link::PublicListing> listing(const std::string& camera) EXCLUDES(mutex_);
 
   // A camera added, changed or removed from the API (NodeCameras::onChange):
-  // its retention is what it says now, and a camera that may show
-  // something else than its id showed (added, removed, another URL) is
-  // unlisted, a `register_change` audit row written first: its owner
-  // lists it again if it looks at a public place.
+  // its retention is what it says now, its kept picture is dropped (its
+  // masks may have changed), and a camera that may show something else
+  // than its id showed (added, removed, another URL) is unlisted, a
+  // `register_change` audit row written first: its owner lists it again if
+  // it looks at a public place.
   Status cameraChanged(const CameraChange& change, const CameraChangeBy& by) EXCLUDES(mutex_);
+  // The pictures the register's routes keep (http::RegisterPictures).
+  const std::shared_ptr<http::RegisterPictures>& pictures() const { return pictures_; }
 
   static constexpr auto kLooksAge = std::chrono::seconds(5);
 
@@ -57,8 +68,11 @@ class NodeRegister {
       : store_(std::move(store)), nodeName_(std::move(nodeName)), audit_(audit),
         retentionDays_(std::move(retentionDays)) {}
   int64_t looks(const std::string& camera) EXCLUDES(mutex_);
+  // Unlists `camera`, its `register_change` audit row first.
+  Status unlist(const std::string& camera, const char* because, const std::string& user, const std::string& client);
 
   std::unique_ptr<public_register::RegisterStore> store_;
+  const std::shared_ptr<http::RegisterPictures> pictures_ = std::make_shared<http::RegisterPictures>();
   const std::string nodeName_;
   access::AuditLog& audit_;
   Mutex mutex_;

@@ -169,7 +169,9 @@ int runServe(const Config& config, AfterServe& after) {
   // this node's listed cameras up.
   std::unique_ptr<NodeRegister> publicRegister;
   if (access && !config.node.dataDir.empty()) {
-    auto opened = NodeRegister::open(config.node.dataDir, config.node, cameras, *access->audit);
+    // With a data directory, `managed` knows every camera of the node: the file's and the database's.
+    auto opened = NodeRegister::open(config.node.dataDir, config.node, cameras,
+                                     [&](const std::string& id) { return managed->has(id); }, *access->audit);
     if (!opened) {
       fmt::print(stderr, "vigil serve: {}\n", opened.status().message());
       return 1;
@@ -260,6 +262,7 @@ int runServe(const Config& config, AfterServe& after) {
                                      bool masksChanged) {
       if (masksChanged) {
         log::info("detect.masks_changed", {{"camera", camera}, {"effect", "restart in place"}});
+        if (publicRegister) publicRegister->pictures()->forget(camera);  // not shown until the restart either
         if (link && link->parent) link->parent->stop();
         restartSoon();
         return;

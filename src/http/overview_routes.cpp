@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -73,6 +74,10 @@ Result<Overview> gather(const OverviewSources& s, WallTime now) {
       if (c.nodePath.size() == 1) listed[{c.nodePath.front(), c.id.substr(c.id.find('.') + 1)}] = c.entry.name;
     }
   }
+  std::map<std::string, Row*> childRows;
+  for (Row& row : o.rows) {
+    if (row.node.path.size() == 1) childRows[row.node.path.front()] = &row;
+  }
   auto reported = s.health->reportedCameras(now);
   if (!reported) return reported.status();
   for (const link::ReportedCamera& c : *reported) {
@@ -82,9 +87,7 @@ Result<Overview> gather(const OverviewSources& s, WallTime now) {
                          {c.child},
                          {c.child + "." + c.camera, name->second, c.last.online.value_or(false), false, c.week.rate,
                           c.month.rate}});
-    for (Row& row : o.rows) {
-      if (row.node.path == std::vector<std::string>{c.child}) ++row.camerasNamed;
-    }
+    if (auto row = childRows.find(c.child); row != childRows.end()) ++row->second->camerasNamed;
   }
   return o;
 }
@@ -116,55 +119,145 @@ std::optional<double> daysBetween(WallTime from, WallTime to) {
   return static_cast<double>((to - from).count()) / static_cast<double>(kDayMicros);
 }
 
-json rowJson(const Row& r, WallTime now) {
-  json j{{"id", r.node.path.empty() ? std::string() : dotted(r.node.path)},
-         {"path", r.node.path},
-         {"name", r.node.name},
-         {"tier", r.node.tier},
-         {"link", r.link},
-         {"last_seen", r.node.lastSeen ? json(r.node.lastSeen->toRfc3339()) : json(nullptr)},
-         {"totals_shared", r.totals},
-         {"cameras_named", r.camerasNamed}};
+// The rows as JSON text: at a county (2,000 nodes) building them as a
+// json tree and dumping it was most of the answer's time (DECISIONS.md 92).
+class JsonText {
+ public:
+  explicit JsonText(std::string& out) : out_(out) {}
+  // One object's fields, then end() closes it.
+  JsonText& begin() {
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  void end() { out_ += '}'; }
+  JsonText& field(std::string_view key, std::nullptr_t) { return name(key).raw("null"); }
+  JsonText& field(std::string_view key, bool v) { return name(key).raw(v ? "true" : "false"); }
+  JsonText& field(std::string_view key, int64_t v) { return number(key, v); }
+  JsonText& field(std::string_view key, uint64_t v) { return number(key, v); }
+  JsonText& field(std::string_view key, double v) { return number(key, v); }
+  JsonText& field(std::string_view key, const std::optional<double>& v) {
+    return v ? field(key, *v) : field(key, nullptr);
+  }
+  JsonText& field(std::string_view key, std::string_view v) {
+    name(key);
+    string(v);
+    return *this;
+  }
+  JsonText& field(std::string_view key, const std::vector<std::string>& v) {
+    name(key);
+    out_ += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out_ += ',';
+      string(v[i]);
+    }
+    out_ += ']';
+    return *this;
+  }
+
+ private:
+  JsonText& name(std::string_view key) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    string(key);
+    out_ += ':';
+    return *this;
+  }
+  JsonText& raw(std::string_view text) {
+    out_ += text;
+    return *this;
+  }
+  JsonText& number(std::string_view key, auto v) {
+    name(key);
+    fmt::format_to(std::back_inserter(out_), "{}", v);
+    return *this;
+  }
+  // Quoted, with '"', '\\' and control characters escaped (names are valid UTF-8: link::isValidNodeName).
+  void string(std::string_view v) {
+    out_ += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') {
+        out_ += '\\';
+        out_ += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        fmt::format_to(std::back_inserter(out_), "\\u{:04x}", static_cast<unsigned>(c));
+      } else {
+        out_ += c;
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+void rowJson(JsonText& out, const Row& r, WallTime now) {
+  out.begin()
+      .field("id", r.node.path.empty() ? std::string() : dotted(r.node.path))
+      .field("path", r.node.path)
+      .field("name", r.node.name)
+      .field("tier", r.node.tier)
+      .field("link", r.link);
+  if (r.node.lastSeen) {
+    out.field("last_seen", r.node.lastSeen->toRfc3339());
+  } else {
+    out.field("last_seen", nullptr);
+  }
+  out.field("totals_shared", r.totals).field("cameras_named", r.camerasNamed);
   const char* const figures[] = {"cameras_total", "cameras_online", "cameras_recording", "online_rate_7d",
                                  "online_rate_30d", "storage_used_bytes", "storage_bytes_per_day",
                                  "storage_capacity_bytes", "days_kept", "days_forecast", "alarms_open"};
   if (!r.totals) {
-    for (const char* key : figures) j[key] = nullptr;  // its owner shares none
-    return j;
+    for (const char* key : figures) out.field(key, nullptr);  // its owner shares none
+    out.end();
+    return;
   }
   const link::NodeFigures& f = r.node.figures;
-  j["cameras_total"] = r.node.camerasTotal;
-  j["cameras_online"] = r.node.camerasOnline;
-  j["cameras_recording"] = f.camerasRecording;
-  j["online_rate_7d"] = optional(f.rate7d);
-  j["online_rate_30d"] = optional(f.rate30d);
-  j["storage_used_bytes"] = f.storageUsedBytes;
-  j["storage_bytes_per_day"] = f.storageBytesPerDay;
-  j["storage_capacity_bytes"] = f.storageCapacityBytes;
-  j["days_kept"] = f.oldestRecording ? optional(daysBetween(*f.oldestRecording, now)) : json(nullptr);
-  // At the current write rate, how many days the storage holds.
-  j["days_forecast"] = f.storageBytesPerDay > 0
-                           ? json(static_cast<double>(f.storageCapacityBytes) / static_cast<double>(f.storageBytesPerDay))
-                           : json(nullptr);
-  j["alarms_open"] = f.alarmsOpen;
-  return j;
+  out.field("cameras_total", r.node.camerasTotal)
+      .field("cameras_online", r.node.camerasOnline)
+      .field("cameras_recording", f.camerasRecording)
+      .field("online_rate_7d", f.rate7d)
+      .field("online_rate_30d", f.rate30d)
+      .field("storage_used_bytes", f.storageUsedBytes)
+      .field("storage_bytes_per_day", f.storageBytesPerDay)
+      .field("storage_capacity_bytes", f.storageCapacityBytes)
+      .field("days_kept", f.oldestRecording ? daysBetween(*f.oldestRecording, now) : std::nullopt)
+      // At the current write rate, how many days the storage holds.
+      .field("days_forecast", f.storageBytesPerDay > 0 ? std::optional(static_cast<double>(f.storageCapacityBytes) /
+                                                                       static_cast<double>(f.storageBytesPerDay))
+                                                       : std::nullopt)
+      .field("alarms_open", f.alarmsOpen)
+      .end();
 }
 
-json cameraJson(const CameraRow& c) {
-  return {{"id", c.id},
-          {"node", dotted(c.node)},
-          {"name", c.camera.name},
-          {"online", c.camera.online},
-          {"recording", c.camera.recording},
-          {"online_rate_7d", optional(c.camera.rate7d)},
-          {"online_rate_30d", optional(c.camera.rate30d)}};
+void cameraJson(JsonText& out, const CameraRow& c) {
+  out.begin()
+      .field("id", c.id)
+      .field("node", dotted(c.node))
+      .field("name", c.camera.name)
+      .field("online", c.camera.online)
+      .field("recording", c.camera.recording)
+      .field("online_rate_7d", c.camera.rate7d)
+      .field("online_rate_30d", c.camera.rate30d)
+      .end();
+}
+
+// `items` as a JSON array written by `write`.
+template <class T>
+std::string arrayText(const std::vector<T>& items, auto write) {
+  std::string text = "[";
+  JsonText out(text);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) text += ',';
+    write(out, items[i]);
+  }
+  return text + "]";
 }
 
 // Lowest first; unknown last; offline before online at equal rates.
 template <class T>
-std::vector<const T*> worst(const std::vector<T>& all, auto rate, auto online) {
-  std::vector<const T*> out;
-  for (const T& t : all) out.push_back(&t);
+std::vector<const T*> worst(std::vector<const T*> out, auto rate, auto online) {
   std::stable_sort(out.begin(), out.end(), [&](const T* a, const T* b) {
     const std::optional<double> ra = rate(*a);
     const std::optional<double> rb = rate(*b);
@@ -176,15 +269,22 @@ std::vector<const T*> worst(const std::vector<T>& all, auto rate, auto online) {
   return out;
 }
 
-json overviewJson(const OverviewSources& s, const Overview& o, const std::string& under, WallTime now) {
-  json nodes = json::array();
+// The answer as JSON text.
+std::string overviewJson(const OverviewSources& s, const Overview& o, const std::string& under, WallTime now) {
   json totals{{"nodes", o.rows.size()}, {"nodes_offline", 0}, {"cameras_total", 0}, {"cameras_online", 0},
               {"cameras_recording", 0}, {"storage_used_bytes", 0}, {"alarms_open", 0}};
   double weight7 = 0, sum7 = 0, weight30 = 0, sum30 = 0;
   std::vector<std::pair<link::DailyRates, int64_t>> daily;
   const size_t top = o.rows.empty() ? 0 : o.rows.front().node.path.size();  // this node's row (0), or the one asked
+  // The cameras below each node (with totals), for its series' weight.
+  std::map<std::vector<std::string>, int64_t> camerasBelow;
   for (const Row& r : o.rows) {
-    nodes.push_back(rowJson(r, now));
+    if (!r.totals) continue;
+    for (size_t depth = 1; depth < r.node.path.size(); ++depth) {
+      camerasBelow[{r.node.path.begin(), r.node.path.begin() + static_cast<ptrdiff_t>(depth)}] += r.node.camerasTotal;
+    }
+  }
+  for (const Row& r : o.rows) {
     if (r.link == "offline") totals["nodes_offline"] = totals["nodes_offline"].get<int64_t>() + 1;
     if (!r.totals) continue;
     totals["cameras_total"] = totals["cameras_total"].get<int64_t>() + r.node.camerasTotal;
@@ -199,11 +299,8 @@ json overviewJson(const OverviewSources& s, const Overview& o, const std::string
     const bool series = top == 0 ? r.link == "self" || r.node.path.size() == 1 : r.node.path.size() == top;
     if (!series) continue;
     int64_t weight = r.node.camerasTotal;
-    for (const Row& below : o.rows) {
-      if (r.link != "self" && below.totals && below.node.path.size() > r.node.path.size() &&
-          startsWith(below.node.path, r.node.path)) {
-        weight += below.node.camerasTotal;
-      }
+    if (auto below = camerasBelow.find(r.node.path); r.link != "self" && below != camerasBelow.end()) {
+      weight += below->second;
     }
     daily.emplace_back(r.daily, weight);
   }
@@ -216,31 +313,30 @@ json overviewJson(const OverviewSources& s, const Overview& o, const std::string
     const WallTime day = WallTime::fromUnixMicros(today - static_cast<int64_t>(combined.size() - 1 - i) * kDayMicros);
     days.push_back({{"day", day.toRfc3339().substr(0, 10)}, {"online_rate", optional(combined[i])}});
   }
-  json cameras = json::array();
-  for (const CameraRow& c : o.cameras) cameras.push_back(cameraJson(c));
-  json worstCameras = json::array();
-  for (const CameraRow* c : worst(o.cameras, [](const CameraRow& c) { return c.camera.rate7d; },
-                                  [](const CameraRow& c) { return c.camera.online; })) {
-    worstCameras.push_back(cameraJson(*c));
-  }
-  std::vector<Row> withTotals;
+  std::vector<const CameraRow*> worstCameras;
+  for (const CameraRow& c : o.cameras) worstCameras.push_back(&c);
+  worstCameras = worst(std::move(worstCameras), [](const CameraRow& c) { return c.camera.rate7d; },
+                       [](const CameraRow& c) { return c.camera.online; });
+  std::vector<const Row*> worstNodes;
   for (const Row& r : o.rows) {
-    if (r.totals && r.link != "self") withTotals.push_back(r);
+    if (r.totals && r.link != "self") worstNodes.push_back(&r);
   }
-  json worstNodes = json::array();
-  for (const Row* r : worst(withTotals, [](const Row& r) { return r.node.figures.rate7d; },
-                            [](const Row& r) { return r.link == "connected"; })) {
-    worstNodes.push_back(rowJson(*r, now));
-  }
-  return {{"node", {{"id", s.node.id}, {"name", s.node.name}, {"tier", tierName(s.node.tier)}}},
-          {"at", now.toRfc3339()},
-          {"under", under.empty() ? json(nullptr) : json(under)},
-          {"totals", std::move(totals)},
-          {"daily", std::move(days)},
-          {"nodes", std::move(nodes)},
-          {"cameras", std::move(cameras)},
-          {"worst_cameras", std::move(worstCameras)},
-          {"worst_nodes", std::move(worstNodes)}};
+  worstNodes = worst(std::move(worstNodes), [](const Row& r) { return r.node.figures.rate7d; },
+                     [](const Row& r) { return r.link == "connected"; });
+  const auto row = [now](JsonText& out, const Row& r) { rowJson(out, r, now); };
+  const auto camera = [](JsonText& out, const CameraRow& c) { cameraJson(out, c); };
+  const json head{{"node", {{"id", s.node.id}, {"name", s.node.name}, {"tier", tierName(s.node.tier)}}},
+                  {"at", now.toRfc3339()},
+                  {"under", under.empty() ? json(nullptr) : json(under)},
+                  {"totals", std::move(totals)},
+                  {"daily", std::move(days)}};
+  std::string text = head.dump();
+  text.pop_back();  // its '}': the arrays follow
+  text += ",\"nodes\":" + arrayText(o.rows, row);
+  text += ",\"cameras\":" + arrayText(o.cameras, camera);
+  text += ",\"worst_cameras\":" + arrayText(worstCameras, [&](JsonText& out, const CameraRow* c) { camera(out, *c); });
+  text += ",\"worst_nodes\":" + arrayText(worstNodes, [&](JsonText& out, const Row* r) { row(out, *r); });
+  return text + "}";
 }
 
 // RFC 4180: a field with a comma, quote or line break is quoted, its
@@ -279,7 +375,7 @@ std::string overviewCsv(const json& overview) {
   return out;
 }
 
-Result<json> answer(const OverviewSources& s, const Request& req) {
+Result<std::string> answer(const OverviewSources& s, const Request& req) {
   auto query = parseQuery(req.query);
   if (!query) return query.status();
   const std::string under = query->count("under") ? query->at("under") : std::string();
@@ -296,14 +392,14 @@ Result<json> answer(const OverviewSources& s, const Request& req) {
 
 void addOverviewRoutes(HttpServer& server, OverviewSources sources) {
   server.route("GET", "/api/v1/overview", Access::kOperator, [sources](const Request& req) {
-    auto j = answer(sources, req);
-    if (!j) return errorResponse(j.status());
-    return Response::json(200, j->dump());
+    auto text = answer(sources, req);
+    if (!text) return errorResponse(text.status());
+    return Response::json(200, std::move(*text));
   });
   server.route("GET", "/api/v1/overview.csv", Access::kOperator, [sources](const Request& req) {
-    auto j = answer(sources, req);
-    if (!j) return errorResponse(j.status());
-    Response r{.status = 200, .contentType = "text/csv; charset=utf-8", .body = overviewCsv(*j)};
+    auto text = answer(sources, req);
+    if (!text) return errorResponse(text.status());
+    Response r{.status = 200, .contentType = "text/csv; charset=utf-8", .body = overviewCsv(json::parse(*text))};
     r.headers.emplace_back("Content-Disposition", attachmentDisposition("overview.csv"));
     return r;
   });

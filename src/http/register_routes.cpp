@@ -25,21 +25,17 @@ constexpr auto kPictureWait = std::chrono::seconds(5);
 constexpr size_t kMaxBodyBytes = 4 * 1024;
 constexpr const char* kClosed = "the public register is not open";
 
-struct Picture {
-  std::string jpeg;
-  std::chrono::steady_clock::time_point takenAt;
-};
-
 struct Shared {
-  explicit Shared(RegisterRoutesContext c) : context(std::move(c)), rate(context.rate) {}
+  explicit Shared(RegisterRoutesContext c)
+      : context(std::move(c)),
+        rate(context.rate),
+        pictures(context.kept ? context.kept : std::make_shared<RegisterPictures>()) {}
   RegisterRoutesContext context;
   RateLimit rate;
   // One picture taken at a time for the whole node, never for a camera
   // that had none a minute ago (kPictureAge).
   SnapshotWaits waits{{.maxWaiting = 1, .afterFailure = kPictureAge, .whileWaiting = kPictureWait}};
-  Mutex pictureMutex;  // never held while a picture is taken
-  std::map<std::string, Picture> pictures GUARDED_BY(pictureMutex);
-  uint64_t listingChanges GUARDED_BY(pictureMutex) = 0;  // a picture taken across one is not kept
+  std::shared_ptr<RegisterPictures> pictures;  // its lock is never held while a picture is taken
 };
 
 // What each tier may watch, as the register says it: live (or a snapshot
@@ -154,37 +150,31 @@ Response registerSnapshot(Shared& shared, const Request& req) {
   }
   if (!shared.context.pictures) return Response::error(404, "this node shows no pictures in its public register");
   const auto now = std::chrono::steady_clock::now();
-  uint64_t listingChanges = 0;
-  {
-    MutexLock lock(shared.pictureMutex);
-    auto it = shared.pictures.find(camera);
-    if (it != shared.pictures.end() && now - it->second.takenAt < kPictureAge) return jpegResponse(it->second.jpeg);
-    listingChanges = shared.listingChanges;
-  }
+  // Offline, or streaming again since its picture was taken: that picture is no longer what it shows.
   if (status->state != camera::CameraState::kStreaming) {
+    shared.pictures->forget(camera);
     return busyResponse(kPictureWait, fmt::format("camera \"{}\" is offline: no picture now", camera));
   }
+  if (auto kept = shared.pictures->fresh(camera, status->since, now, kPictureAge)) return jpegResponse(std::move(*kept));
+  const uint64_t changes = shared.pictures->changes(camera);
   std::chrono::seconds retryAfter{};
   auto wait = shared.waits.begin(camera, retryAfter);
   if (!wait) {
-    MutexLock lock(shared.pictureMutex);
     // The last picture while a new one is taken.
-    if (auto it = shared.pictures.find(camera); it != shared.pictures.end()) return jpegResponse(it->second.jpeg);
+    if (auto last = shared.pictures->last(camera)) return jpegResponse(std::move(*last));
     return busyResponse(retryAfter, fmt::format("no picture of camera \"{}\" now; try again later", camera));
   }
   auto jpeg = takePicture(shared, camera);
-  MutexLock lock(shared.pictureMutex);
   if (!jpeg) {
     wait->failed();
-    shared.pictures.erase(camera);
+    shared.pictures->forget(camera);
     if (jpeg.status().code() == StatusCode::kUnavailable) return busyResponse(kPictureAge, jpeg.status().message());
     return errorResponse(jpeg.status());
   }
-  // Taken under a listing changed since: neither kept nor shown.
-  if (shared.listingChanges != listingChanges) {
-    return busyResponse(std::chrono::seconds(1), "the camera's listing changed; try again");
+  // Taken across a change to the camera or its listing: neither kept nor shown.
+  if (!shared.pictures->keep(camera, *jpeg, status->since, now, changes)) {
+    return busyResponse(std::chrono::seconds(1), "the camera or its listing changed; try again");
   }
-  shared.pictures.insert_or_assign(camera, Picture{*jpeg, now});
   return jpegResponse(std::move(*jpeg));
 }
 
@@ -251,15 +241,53 @@ Response putListing(Shared& shared, const Request& req) {
     return errorResponse(s);
   }
   if (Status s = shared.context.store->setListing(camera, listing); !s.isOk()) return errorResponse(s);
-  {
-    MutexLock lock(shared.pictureMutex);
-    shared.pictures.erase(camera);  // a picture shown before is not shown after a change
-    ++shared.listingChanges;
-  }
+  shared.pictures->forget(camera);  // a picture shown before is not shown after a change
   return Response::json(200, listingJson(shared.context.store->listing(camera)).dump());
 }
 
 }  // namespace
+
+std::optional<std::string> RegisterPictures::fresh(const std::string& camera,
+                                                   const std::optional<WallTime>& streamingSince,
+                                                   std::chrono::steady_clock::time_point now,
+                                                   std::chrono::seconds maxAge) {
+  MutexLock lock(mutex_);
+  auto it = pictures_.find(camera);
+  if (it == pictures_.end()) return std::nullopt;
+  if (it->second.streamingSince != streamingSince) {
+    pictures_.erase(it);  // from before an outage
+    return std::nullopt;
+  }
+  if (now - it->second.takenAt >= maxAge) return std::nullopt;  // still shown while a new one is taken
+  return it->second.jpeg;
+}
+
+std::optional<std::string> RegisterPictures::last(const std::string& camera) {
+  MutexLock lock(mutex_);
+  auto it = pictures_.find(camera);
+  if (it == pictures_.end()) return std::nullopt;
+  return it->second.jpeg;
+}
+
+uint64_t RegisterPictures::changes(const std::string& camera) {
+  MutexLock lock(mutex_);
+  auto it = changes_.find(camera);
+  return it == changes_.end() ? 0 : it->second;
+}
+
+bool RegisterPictures::keep(const std::string& camera, std::string jpeg, const std::optional<WallTime>& streamingSince,
+                            std::chrono::steady_clock::time_point takenAt, uint64_t changesBefore) {
+  MutexLock lock(mutex_);
+  if (auto it = changes_.find(camera); it != changes_.end() && it->second != changesBefore) return false;
+  pictures_.insert_or_assign(camera, Picture{std::move(jpeg), streamingSince, takenAt});
+  return true;
+}
+
+void RegisterPictures::forget(const std::string& camera) {
+  MutexLock lock(mutex_);
+  pictures_.erase(camera);
+  ++changes_[camera];
+}
 
 void addRegisterRoutes(HttpServer& server, RegisterRoutesContext context) {
   auto shared = std::make_shared<Shared>(std::move(context));

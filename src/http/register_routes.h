@@ -17,7 +17,9 @@
 // that looked: looks are a count. Changes are `register_change` audit
 // rows, written before they are made.
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,8 @@
 
 #include "access/audit.h"
 #include "base/config.h"
+#include "base/mutex.h"
+#include "base/time.h"
 #include "camera/camera.h"
 #include "http/rate_limit.h"
 #include "http/server.h"
@@ -39,6 +43,39 @@ namespace vigil::http {
 // than beside the other kinds in access/audit.h for now: that header is
 // included everywhere (move it there when next touching it).
 inline constexpr const char* kRegisterChange = "register_change";
+
+// The pictures the register keeps for the public (one per camera, at most
+// a minute old), shared by its routes and whatever hears of a change to a
+// camera (app::NodeRegister): a picture is shown only within the streaming
+// spell it was taken in (a camera that went offline shows none, and none
+// from before) and is dropped when its camera or listing changes; one
+// being taken across a change is neither kept nor shown. Thread-safe.
+class RegisterPictures {
+ public:
+  // The camera's picture taken at most `maxAge` before `now` within the
+  // streaming spell that began at `streamingSince`; any other is dropped.
+  std::optional<std::string> fresh(const std::string& camera, const std::optional<WallTime>& streamingSince,
+                                   std::chrono::steady_clock::time_point now, std::chrono::seconds maxAge)
+      EXCLUDES(mutex_);
+  // The camera's last picture whatever its age (while a new one is taken).
+  std::optional<std::string> last(const std::string& camera) EXCLUDES(mutex_);
+  // The camera's changes so far: given back to keep(), which keeps nothing taken across one.
+  uint64_t changes(const std::string& camera) EXCLUDES(mutex_);
+  // False (nothing kept) when forget() was called since `changesBefore`.
+  bool keep(const std::string& camera, std::string jpeg, const std::optional<WallTime>& streamingSince,
+            std::chrono::steady_clock::time_point takenAt, uint64_t changesBefore) EXCLUDES(mutex_);
+  void forget(const std::string& camera) EXCLUDES(mutex_);
+
+ private:
+  struct Picture {
+    std::string jpeg;
+    std::optional<WallTime> streamingSince;
+    std::chrono::steady_clock::time_point takenAt;
+  };
+  Mutex mutex_;
+  std::map<std::string, Picture> pictures_ GUARDED_BY(mutex_);
+  std::map<std::string, uint64_t> changes_ GUARDED_BY(mutex_);  // forget() calls per camera (this node's)
+};
 
 struct RegisterRoutesContext {
   public_register::RegisterStore* store = nullptr;
@@ -56,6 +93,8 @@ struct RegisterRoutesContext {
   // with a camera's unmasked pictures when it has masks.
   std::function<Result<std::shared_ptr<media::LiveStream>>(const std::string& camera)> pictures;
   RateLimitOptions rate;
+  // The kept pictures, shared with what drops them on a camera's change; null: the routes' own.
+  std::shared_ptr<RegisterPictures> kept;
 };
 
 void addRegisterRoutes(HttpServer& server, RegisterRoutesContext context);

@@ -90,6 +90,16 @@ Result<std::unique_ptr<HealthStore>> HealthStore::open(const std::string& path, 
                                      .camerasTotal = q.integer(2),
                                      .camerasOnline = q.integer(3)});
   }
+  std::vector<std::string> children;
+  SqlQuery c(*db, "SELECT DISTINCT child FROM transition");
+  for (;;) {
+    auto row = c.next();
+    if (!row) return row.status();
+    if (!*row) break;
+    children.push_back(c.text(0));
+  }
+  std::lock_guard lock(store->mutex_);
+  for (const std::string& child : children) VIGIL_RETURN_IF_ERROR(store->rate(child, clock.now()));
   return store;
 }
 
@@ -160,7 +170,8 @@ Status HealthStore::addChanges(const std::string& childId, const HealthChanges& 
     return s;
   }
   keptSincePrune_ += kept;
-  return prune(childId);
+  VIGIL_RETURN_IF_ERROR(prune(childId));
+  return rate(childId, clock_.now());
 }
 
 Status HealthStore::prune(const std::string& childId) {
@@ -194,6 +205,10 @@ Status HealthStore::prune(const std::string& childId) {
 
 Status HealthStore::addSummary(const std::string& childId, const HealthSummary& m) {
   std::lock_guard lock(mutex_);
+  // Its cameras' rates move with time: computed again with a summary a minute, off the overview's requests.
+  if (auto rated = rated_.find(childId); rated != rated_.end() && rated->second.to + kRatesAge <= clock_.now()) {
+    VIGIL_RETURN_IF_ERROR(rate(childId, clock_.now()));
+  }
   auto kept = summaries_.find(childId);
   // A summary older than the one kept (given again) changes nothing.
   if (kept != summaries_.end() && m.at < kept->second.at) return Status::ok();
@@ -228,35 +243,44 @@ std::map<std::string, HealthSummary> HealthStore::summaries() {
 
 Result<std::vector<ReportedCamera>> HealthStore::reportedCameras(WallTime to) {
   to = WallTime::fromUnixMicros(std::min(to.unixMicros(), clock_.now().unixMicros()));
-  const WallTime week = to + std::chrono::hours(-24 * 7);
-  const WallTime month = to + std::chrono::hours(-24 * 30);
-  std::map<std::pair<std::string, std::string>, std::vector<HealthTransition>> timelines;
-  {
-    std::lock_guard lock(mutex_);
-    // Each camera's last transition before the month, then those within it: two reads for every child.
-    SqlQuery before(db_,
-                    "SELECT child, camera, at, online, state FROM transition WHERE id IN "
-                    "(SELECT MAX(id) FROM transition WHERE at < ? GROUP BY child, camera)");
-    before.bind(month.unixMicros());
-    SqlQuery within(db_,
-                    "SELECT child, camera, at, online, state FROM transition WHERE at >= ? AND at < ? "
-                    "ORDER BY child, camera, at, id");
-    within.bind(month.unixMicros()).bind(to.unixMicros());
-    for (SqlQuery* q : {&before, &within}) {
-      for (;;) {
-        auto row = q->next();
-        if (!row) return row.status();
-        if (!*row) break;
-        timelines[{q->text(0), q->text(1)}].push_back(transitionAt(*q, 2));
-      }
-    }
-  }
+  std::lock_guard lock(mutex_);
   std::vector<ReportedCamera> out;
-  for (auto& [key, timeline] : timelines) {
-    if (!timeline.back().online) continue;  // no longer reported
-    out.push_back({key.first, key.second, timeline.back(), onlineTime(timeline, week, to), onlineTime(timeline, month, to)});
+  for (auto& [child, rated] : rated_) {
+    if (rated.to + 2 * kRatesAge < to) VIGIL_RETURN_IF_ERROR(rate(child, to));
+    out.insert(out.end(), rated.cameras.begin(), rated.cameras.end());
   }
   return out;
+}
+
+Status HealthStore::rate(const std::string& childId, WallTime to) {
+  const WallTime week = to + std::chrono::hours(-24 * 7);
+  const WallTime month = to + std::chrono::hours(-24 * 30);
+  std::map<std::string, std::vector<HealthTransition>> timelines;
+  // Each camera's last transition before the month, then those within it (one at `to`: its state now).
+  SqlQuery before(db_,
+                  "SELECT camera, at, online, state FROM transition WHERE id IN "
+                  "(SELECT MAX(id) FROM transition WHERE child = ? AND at < ? GROUP BY camera)");
+  before.bind(childId).bind(month.unixMicros());
+  SqlQuery within(db_,
+                  "SELECT camera, at, online, state FROM transition WHERE child = ? AND at >= ? AND at <= ? "
+                  "ORDER BY camera, at, id");
+  within.bind(childId).bind(month.unixMicros()).bind(to.unixMicros());
+  for (SqlQuery* q : {&before, &within}) {
+    for (;;) {
+      auto row = q->next();
+      if (!row) return row.status();
+      if (!*row) break;
+      timelines[q->text(0)].push_back(transitionAt(*q, 1));
+    }
+  }
+  Rated rated{.to = to, .cameras = {}};
+  for (auto& [camera, timeline] : timelines) {
+    if (!timeline.back().online) continue;  // no longer reported
+    rated.cameras.push_back(
+        {childId, camera, timeline.back(), onlineTime(timeline, week, to), onlineTime(timeline, month, to)});
+  }
+  rated_.insert_or_assign(childId, std::move(rated));
+  return Status::ok();
 }
 
 Result<std::vector<CameraHealthHistory>> HealthStore::history(const std::string& childId, WallTime from, WallTime to) {

@@ -94,8 +94,15 @@ class HealthStore {
   Result<ChildHealth> child(const std::string& childId);
   // Every child's last summary (in memory: the overview reads them all).
   std::map<std::string, HealthSummary> summaries();
-  // Every camera of every child reported now, up to min(to, now): two reads.
+  // Every camera of every child reported now, with its online time over the
+  // 7 and 30 days before min(to, now), from memory (the overview asks for
+  // them all on every request: design/UPTIME.md, "Overview"). A child's
+  // are computed again when it reports changes (so its cameras' states are
+  // never behind), with its summaries once they are kRatesAge old, and
+  // here once they are twice that (a child that sends none): its rates may
+  // lag `to` by up to 2 × kRatesAge, as this node's own lag by a minute.
   Result<std::vector<ReportedCamera>> reportedCameras(WallTime to);
+  static constexpr std::chrono::seconds kRatesAge{60};
 
   // This node's own side: the owner's switch "totals to the tiers above"
   // (design/UPTIME.md, "Overview"), on until the owner turns it off.
@@ -112,6 +119,8 @@ class HealthStore {
   Status prune(const std::string& childId);
   Result<std::vector<HealthTransition>> timelineLocked(const std::string& childId, const std::string& camera,
                                                        WallTime from, WallTime to);
+  // The child's reported cameras and their rates up to `to`, into rated_. Under mutex_.
+  Status rate(const std::string& childId, WallTime to);
 
   const Clock& clock_;
   const HealthStoreOptions options_;
@@ -119,6 +128,11 @@ class HealthStore {
   sqlite3* db_;
   int64_t keptSincePrune_ = 0;
   std::map<std::string, HealthSummary> summaries_;  // as in the summary table
+  struct Rated {
+    WallTime to;  // what the rates are up to
+    std::vector<ReportedCamera> cameras;
+  };
+  std::map<std::string, Rated> rated_;  // per child with transitions
   std::optional<std::chrono::steady_clock::time_point> pruned_;
 };
 

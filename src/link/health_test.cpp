@@ -253,6 +253,39 @@ TEST_F(HealthStoreTest, ReportedCamerasHaveTheirRatesOverTheWeekAndTheMonth) {
   EXPECT_DOUBLE_EQ(*door.month.rate, 15.0 / 30);
 }
 
+// The overview asks for every reported camera on every request: they come
+// from memory. A change shows at once; the rates follow the time with the
+// child's summary once they are kRatesAge old, else within 2 × kRatesAge,
+// and a restart computes them again.
+TEST_F(HealthStoreTest, ReportedCamerasShowAChangeAtOnceAndTheirRatesWithinTwoMinutes) {
+  static_assert(HealthStore::kRatesAge == std::chrono::seconds(60));
+  auto door = [&](int64_t seconds) {
+    clock_.setWall(at(seconds));
+    auto cameras = store_->reportedCameras(at(seconds));
+    EXPECT_TRUE(cameras && cameras->size() == 1u);
+    return cameras && !cameras->empty() ? cameras->front() : ReportedCamera{};
+  };
+  add(0, {{"door", true, "streaming"}}, true);
+  clock_.setWall(at(100));
+  add(100, {{"door", false, "retrying"}});
+  EXPECT_FALSE(*door(100).last.online);
+  EXPECT_DOUBLE_EQ(*door(100).week.rate, 1.0);  // online 100 s of 100
+  EXPECT_DOUBLE_EQ(*door(159).week.rate, 1.0);  // as computed at 100
+  clock_.setWall(at(160));
+  ASSERT_TRUE(store_->addSummary("house7", {.at = at(160), .camerasTotal = 1}).isOk());
+  EXPECT_DOUBLE_EQ(*door(160).week.rate, 100.0 / 160);
+  EXPECT_DOUBLE_EQ(*door(280).week.rate, 100.0 / 160);
+  EXPECT_DOUBLE_EQ(*door(281).week.rate, 100.0 / 281);  // no summary since: computed on the way
+  clock_.setWall(at(300));
+  add(300, {{"door", true, "streaming"}});
+  const ReportedCamera now = door(300);
+  EXPECT_TRUE(*now.last.online);
+  EXPECT_DOUBLE_EQ(*now.week.rate, 100.0 / 300);
+  clock_.setWall(at(330));
+  open({});
+  EXPECT_DOUBLE_EQ(*door(330).week.rate, 130.0 / 330);
+}
+
 TEST_F(HealthStoreTest, EachTransitionIsKeptOnceInOrderAndGivesTheRate) {
   add(0, {{"door", false, "connecting"}, {"yard", true, "streaming"}}, true);
   add(60, {{"door", true, "streaming"}});

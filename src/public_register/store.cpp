@@ -13,7 +13,8 @@ namespace {
 
 using link::SqlQuery;
 
-// One `settings` row; one `listing` row per listed camera.
+// One `settings` row; one `listing` row per listed camera; one `view` row
+// per camera of the node.
 constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS settings (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -23,6 +24,9 @@ CREATE TABLE IF NOT EXISTS listing (
   camera TEXT PRIMARY KEY,
   covers TEXT NOT NULL,
   snapshot INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS view (
+  camera TEXT PRIMARY KEY,
+  digest TEXT NOT NULL);
 )";
 
 }  // namespace
@@ -102,6 +106,29 @@ Status RegisterStore::setListing(const std::string& camera, const std::optional<
     listings_.erase(camera);
   }
   return Status::ok();
+}
+
+std::map<std::string, Listing> RegisterStore::listings() const {
+  MutexLock lock(mutex_);
+  return listings_;
+}
+
+Result<std::map<std::string, std::string>> RegisterStore::views() const {
+  MutexLock lock(mutex_);
+  std::map<std::string, std::string> out;
+  SqlQuery q(db_, "SELECT camera, digest FROM view");
+  for (;;) {
+    auto row = q.next();
+    if (!row) return row.status();
+    if (!*row) return out;
+    out[q.text(0)] = q.text(1);
+  }
+}
+
+Status RegisterStore::setView(const std::string& camera, const std::optional<std::string>& view) {
+  MutexLock lock(mutex_);
+  if (!view) return SqlQuery(db_, "DELETE FROM view WHERE camera = ?").bind(camera).run();
+  return SqlQuery(db_, "INSERT OR REPLACE INTO view (camera, digest) VALUES (?, ?)").bind(camera).bind(*view).run();
 }
 
 }  // namespace vigil::public_register

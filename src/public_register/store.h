@@ -45,6 +45,15 @@ class RegisterStore {
   std::optional<Listing> listing(const std::string& camera) const EXCLUDES(mutex_);
   // None unlists the camera. InvalidArgument for a bad camera id or covers.
   Status setListing(const std::string& camera, const std::optional<Listing>& listing) EXCLUDES(mutex_);
+  // Every listed camera.
+  std::map<std::string, Listing> listings() const EXCLUDES(mutex_);
+
+  // What each of the node's cameras showed when the node last ran (a
+  // digest of its URLs: app::NodeRegister), so that a camera of the config
+  // file that is gone, or points elsewhere, at a start is told from one
+  // that is not. None forgets the camera.
+  Result<std::map<std::string, std::string>> views() const EXCLUDES(mutex_);
+  Status setView(const std::string& camera, const std::optional<std::string>& view) EXCLUDES(mutex_);
 
  private:
   RegisterStore(sqlite3* db, Settings settings, std::map<std::string, Listing> listings)

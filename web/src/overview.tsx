@@ -115,6 +115,23 @@ function Tiles({ o }: { o: OverviewData }) {
   );
 }
 
+// A long table (a county's thousands of nodes) shows its first rows and
+// more on demand: drawing them all took seconds (bench/RESULTS.md,
+// "overview"). Sorting and the filter still apply to every row.
+const kRowsShown = 100;
+
+function MoreRows({ shown, total, onShow }: { shown: number; total: number; onShow: (n: number) => void }) {
+  const t = overviewText();
+  if (shown >= total) return null;
+  return (
+    <p class="more-rows">
+      <span class="dim">{t.rowsShown(shown, total)}</span>
+      <button onClick={() => onShow(shown + kRowsShown)}>{t.showMore(Math.min(kRowsShown, total - shown))}</button>
+      <button onClick={() => onShow(total)}>{t.showAll(total)}</button>
+    </p>
+  );
+}
+
 function NodeTable({ nodes, onUnder }: { nodes: OverviewNode[]; onUnder?: (id: string) => void }) {
   const t = overviewText();
   const c = t.columns;
@@ -133,112 +150,120 @@ function NodeTable({ nodes, onUnder }: { nodes: OverviewNode[]; onUnder?: (id: s
       </button>
     </th>
   );
+  const [shown, setShown] = useState(kRowsShown);
   const days = (n: number | null) => (n === null ? "–" : t.days(n));
   return (
-    <div class="table-wrap">
-      <table class="audit overview-nodes">
-        <thead>
-          <tr>
-            {head("name", c.name)}
-            {head("tier", c.tier)}
-            {head("link", c.link)}
-            <th>{c.lastSeen}</th>
-            {head("cameras", c.cameras)}
-            {head("online", c.online)}
-            <th>{c.recording}</th>
-            {head("rate7d", c.rate7d)}
-            {head("rate30d", c.rate30d)}
-            {head("storage", c.storage)}
-            {head("kept", c.kept)}
-            {head("forecast", c.forecast)}
-            {head("alarms", c.alarms)}
-          </tr>
-        </thead>
-        <tbody>
-          {sorted.map((n) => (
-            <tr key={n.id} class={`node-row ${n.link} ${rateClass(n.online_rate_7d)}`} data-node={n.id}>
-              <td data-label={c.name}>
-                {n.link === "self" ? (
-                  <strong>{t.thisNode}</strong>
-                ) : onUnder ? (
-                  <a href="#" class="under-link" onClick={(e) => (e.preventDefault(), onUnder(n.id))} translate={false}>
-                    {"· ".repeat(n.path.length - 1)}
-                    {n.name}
-                  </a>
-                ) : (
-                  <span translate={false}>{n.name}</span>
-                )}
-              </td>
-              <td data-label={c.tier}>{t.tiers[n.tier] ?? n.tier}</td>
-              <td data-label={c.link} class={`link ${n.link}`}>
-                {t.links[n.link]}
-              </td>
-              <td data-label={c.lastSeen}>{n.last_seen && n.link !== "self" ? dateTime(Date.parse(n.last_seen)) : "–"}</td>
-              {n.totals_shared ? (
-                <>
-                  <td data-label={c.cameras}>
-                    {n.cameras_total}
-                    {n.cameras_named > 0 && <span class="dim"> ({t.namedOf(n.cameras_named)})</span>}
-                  </td>
-                  <td data-label={c.online}>{n.cameras_online}</td>
-                  <td data-label={c.recording}>{n.cameras_recording}</td>
-                  <td data-label={c.rate7d}>{percent(n.online_rate_7d)}</td>
-                  <td data-label={c.rate30d}>{percent(n.online_rate_30d)}</td>
-                  <td data-label={c.storage}>{bytes(n.storage_used_bytes)}</td>
-                  <td data-label={c.kept}>{days(n.days_kept)}</td>
-                  <td data-label={c.forecast}>{days(n.days_forecast)}</td>
-                  <td data-label={c.alarms}>{n.alarms_open}</td>
-                </>
-              ) : (
-                <td colSpan={9} class="not-shared" title={t.notSharedTitle}>
-                  {t.notShared}
-                </td>
-              )}
+    <>
+      <div class="table-wrap">
+        <table class="audit overview-nodes" data-rows={sorted.length}>
+          <thead>
+            <tr>
+              {head("name", c.name)}
+              {head("tier", c.tier)}
+              {head("link", c.link)}
+              <th>{c.lastSeen}</th>
+              {head("cameras", c.cameras)}
+              {head("online", c.online)}
+              <th>{c.recording}</th>
+              {head("rate7d", c.rate7d)}
+              {head("rate30d", c.rate30d)}
+              {head("storage", c.storage)}
+              {head("kept", c.kept)}
+              {head("forecast", c.forecast)}
+              {head("alarms", c.alarms)}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {sorted.slice(0, shown).map((n) => (
+              <tr key={n.id} class={`node-row ${n.link} ${rateClass(n.online_rate_7d)}`} data-node={n.id}>
+                <td data-label={c.name}>
+                  {n.link === "self" ? (
+                    <strong>{t.thisNode}</strong>
+                  ) : onUnder ? (
+                    <a href="#" class="under-link" onClick={(e) => (e.preventDefault(), onUnder(n.id))} translate={false}>
+                      {"· ".repeat(n.path.length - 1)}
+                      {n.name}
+                    </a>
+                  ) : (
+                    <span translate={false}>{n.name}</span>
+                  )}
+                </td>
+                <td data-label={c.tier}>{t.tiers[n.tier] ?? n.tier}</td>
+                <td data-label={c.link} class={`link ${n.link}`}>
+                  {t.links[n.link]}
+                </td>
+                <td data-label={c.lastSeen}>{n.last_seen && n.link !== "self" ? dateTime(Date.parse(n.last_seen)) : "–"}</td>
+                {n.totals_shared ? (
+                  <>
+                    <td data-label={c.cameras}>
+                      {n.cameras_total}
+                      {n.cameras_named > 0 && <span class="dim"> ({t.namedOf(n.cameras_named)})</span>}
+                    </td>
+                    <td data-label={c.online}>{n.cameras_online}</td>
+                    <td data-label={c.recording}>{n.cameras_recording}</td>
+                    <td data-label={c.rate7d}>{percent(n.online_rate_7d)}</td>
+                    <td data-label={c.rate30d}>{percent(n.online_rate_30d)}</td>
+                    <td data-label={c.storage}>{bytes(n.storage_used_bytes)}</td>
+                    <td data-label={c.kept}>{days(n.days_kept)}</td>
+                    <td data-label={c.forecast}>{days(n.days_forecast)}</td>
+                    <td data-label={c.alarms}>{n.alarms_open}</td>
+                  </>
+                ) : (
+                  <td colSpan={9} class="not-shared" title={t.notSharedTitle}>
+                    {t.notShared}
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <MoreRows shown={shown} total={sorted.length} onShow={setShown} />
+    </>
   );
 }
 
 function CameraTable({ cameras }: { cameras: OverviewCamera[] }) {
   const t = overviewText();
   const c = t.columns;
+  const [shown, setShown] = useState(kRowsShown);
   if (cameras.length === 0) return <p class="empty">{t.noCameras}</p>;
   return (
-    <div class="table-wrap">
-      <table class="audit overview-cameras">
-        <thead>
-          <tr>
-            <th>{c.camera}</th>
-            <th>{c.node}</th>
-            <th>{c.state}</th>
-            <th>{c.recording}</th>
-            <th>{c.rate7d}</th>
-            <th>{c.rate30d}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {cameras.map((cam) => (
-            <tr key={cam.id} class={`camera-row ${cam.online ? "online" : "offline"} ${rateClass(cam.online_rate_7d)}`}>
-              <td data-label={c.camera}>
-                <a href={`#/camera/${encodeURIComponent(cam.id)}`} translate={false}>
-                  {cam.name}
-                </a>
-              </td>
-              <td data-label={c.node} translate={false}>
-                {cam.node || t.thisNode}
-              </td>
-              <td data-label={c.state}>{cam.online ? t.cameraOnline : t.cameraOffline}</td>
-              <td data-label={c.recording}>{cam.recording ? t.yes : t.no}</td>
-              <td data-label={c.rate7d}>{percent(cam.online_rate_7d)}</td>
-              <td data-label={c.rate30d}>{percent(cam.online_rate_30d)}</td>
+    <>
+      <div class="table-wrap">
+        <table class="audit overview-cameras" data-rows={cameras.length}>
+          <thead>
+            <tr>
+              <th>{c.camera}</th>
+              <th>{c.node}</th>
+              <th>{c.state}</th>
+              <th>{c.recording}</th>
+              <th>{c.rate7d}</th>
+              <th>{c.rate30d}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {cameras.slice(0, shown).map((cam) => (
+              <tr key={cam.id} class={`camera-row ${cam.online ? "online" : "offline"} ${rateClass(cam.online_rate_7d)}`}>
+                <td data-label={c.camera}>
+                  <a href={`#/camera/${encodeURIComponent(cam.id)}`} translate={false}>
+                    {cam.name}
+                  </a>
+                </td>
+                <td data-label={c.node} translate={false}>
+                  {cam.node || t.thisNode}
+                </td>
+                <td data-label={c.state}>{cam.online ? t.cameraOnline : t.cameraOffline}</td>
+                <td data-label={c.recording}>{cam.recording ? t.yes : t.no}</td>
+                <td data-label={c.rate7d}>{percent(cam.online_rate_7d)}</td>
+                <td data-label={c.rate30d}>{percent(cam.online_rate_30d)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <MoreRows shown={shown} total={cameras.length} onShow={setShown} />
+    </>
   );
 }
 
