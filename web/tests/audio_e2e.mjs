@@ -72,9 +72,12 @@ test("a camera's sound is decoded on its page, muted until asked, never in the g
       const now = await decoded(page, video);
       return now.video > 0 && now.time > 0.5 && now;
     }, 60_000);
+    // Still the recording (at its end the page goes back to live, whose
+    // sound would count too).
+    const recording = async () => page.$eval(".camera-page", (e) => e.dataset.mode === "playback");
     await waitFor(`${id}: recorded audio decoded`, async () => {
       const now = await decoded(page, video);
-      return now.audio > playing.audio && now.time > playing.time + 1;
+      return now.audio > playing.audio && now.time > playing.time + 1 && await recording();
     }, 30_000);
   }
 
