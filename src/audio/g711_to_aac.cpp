@@ -116,6 +116,7 @@ Result<std::vector<media::SharedFrame>> G711ToAac::push(const media::Frame& g711
     samplesIn_ += c.frame->nb_samples;
     av_frame_unref(c.frame.get());
   }
+  latestCapture_ = g711.captureTime;
   std::vector<media::SharedFrame> out;
   VIGIL_RETURN_IF_ERROR(encodePending(g711.captureTime, out));
   return out;
@@ -142,20 +143,63 @@ Status G711ToAac::encodePending(WallTime captureTime, std::vector<media::SharedF
     const int sent = avcodec_send_frame(c.encoder.get(), frame);
     av_frame_unref(frame);
     if (sent < 0) return Status::internal(fmt::format("AAC encoder: {}", avErrorText(sent)));
-    while (avcodec_receive_packet(c.encoder.get(), c.packet.get()) == 0) {
-      auto aac = std::make_shared<media::Frame>();
-      // The packet's pts counts its first sample after the encoder's delay.
-      aac->pts = MediaTime(*origin_ + c.packet->pts * kTicksPerSecond / c.rate);
-      aac->captureTime = captureTime;
-      aac->keyframe = true;
-      aac->data.assign(c.packet->data, c.packet->data + c.packet->size);
-      aac->audio = output_;
-      out.push_back(std::move(aac));
-      av_packet_unref(c.packet.get());
-    }
+    takePackets(captureTime, out);
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(used));
   return Status::ok();
+}
+
+void G711ToAac::takePackets(WallTime captureTime, std::vector<media::SharedFrame>& out) {
+  Codecs& c = *codecs_;
+  while (avcodec_receive_packet(c.encoder.get(), c.packet.get()) == 0) {
+    auto aac = std::make_shared<media::Frame>();
+    // The packet's pts counts its first sample after the encoder's delay.
+    aac->pts = MediaTime(*origin_ + c.packet->pts * kTicksPerSecond / c.rate);
+    aac->captureTime = captureTime;
+    aac->keyframe = true;
+    aac->data.assign(c.packet->data, c.packet->data + c.packet->size);
+    aac->audio = output_;
+    out.push_back(std::move(aac));
+    av_packet_unref(c.packet.get());
+  }
+}
+
+Result<std::vector<media::SharedFrame>> G711ToAac::finish() {
+  std::vector<media::SharedFrame> out;
+  if (!origin_) return out;
+  Codecs& c = *codecs_;
+  const size_t step = static_cast<size_t>(c.encoder->frame_size * c.channels);
+  if (const size_t partial = pending_.size() % step; partial != 0) pending_.resize(pending_.size() + step - partial, 0.0f);
+  VIGIL_RETURN_IF_ERROR(encodePending(latestCapture_, out));
+  if (int err = avcodec_send_frame(c.encoder.get(), nullptr); err < 0) {
+    return Status::internal(fmt::format("AAC encoder: {}", avErrorText(err)));
+  }
+  takePackets(latestCapture_, out);
+  VIGIL_RETURN_IF_ERROR(restart());
+  origin_.reset();
+  return out;
+}
+
+Result<std::vector<media::Bytes>> g711ToAacFrames(const media::AudioParameters& g711, media::ByteView samples) {
+  auto transcoder = G711ToAac::create(g711);
+  if (!transcoder) return transcoder.status();
+  if (samples.empty()) return std::vector<media::Bytes>{};  // (an empty packet would flush the decoder)
+  media::Frame in;
+  in.pts = MediaTime(0);
+  in.keyframe = true;
+  in.data.assign(samples.begin(), samples.end());
+  auto frames = (*transcoder)->push(in);
+  if (!frames) return frames.status();
+  auto tail = (*transcoder)->finish();
+  if (!tail) return tail.status();
+  frames->insert(frames->end(), tail->begin(), tail->end());
+  std::vector<media::Bytes> out;
+  out.reserve(frames->size());
+  // The first frame (pts before 0) is the encoder's priming.
+  for (const auto& f : *frames) {
+    if (f->pts.ticks() >= 0) out.push_back(f->data);
+  }
+  return out;
 }
 
 }  // namespace vigil::audio

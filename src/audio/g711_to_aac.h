@@ -33,6 +33,10 @@ class G711ToAac {
   // than 100 ms off the count (packets lost, a new stream) starts the
   // count again, the encoder's pending samples dropped.
   Result<std::vector<media::SharedFrame>> push(const media::Frame& g711);
+  // The end of the input: the pending samples, padded with silence to a
+  // whole frame, and what the encoder still holds come out; the next
+  // push() starts a new count.
+  Result<std::vector<media::SharedFrame>> finish();
 
  private:
   struct Codecs;
@@ -41,6 +45,8 @@ class G711ToAac {
   // Encodes the whole encoder frames of pending_; their capture time is
   // the latest input's (close enough for a browser).
   Status encodePending(WallTime captureTime, std::vector<media::SharedFrame>& out);
+  // The packets the encoder has ready, as frames.
+  void takePackets(WallTime captureTime, std::vector<media::SharedFrame>& out);
 
   std::unique_ptr<Codecs> codecs_;
   std::shared_ptr<const media::AudioParameters> output_;
@@ -48,6 +54,14 @@ class G711ToAac {
   int64_t samplesIn_ = 0;          // per channel, since origin_
   std::vector<float> pending_;     // decoded samples, interleaved, not yet a whole encoder frame
   int64_t pendingStart_ = 0;       // sample number of pending_[0]
+  WallTime latestCapture_;         // of the latest input
 };
+
+// A stretch of stored G.711 (whole samples of one stream, at most a few
+// seconds) as AAC-LC frames, for a browser playing a recording back
+// (design/STORAGE.md, "Audio"): frame k holds samples [1024k, 1024k + 1024)
+// of `samples`, the encoder's delay removed, the last padded with silence.
+// Errors as G711ToAac::create.
+Result<std::vector<media::Bytes>> g711ToAacFrames(const media::AudioParameters& g711, media::ByteView samples);
 
 }  // namespace vigil::audio

@@ -141,6 +141,32 @@ TEST(G711ToAac, AGapStartsTheCountAgain) {
   EXPECT_NEAR(static_cast<double>(second.front()->pts.ticks()), 5.0 * kTicks, 1024.0 * kTicks / kRate);
 }
 
+// Playback of a recording (design/STORAGE.md, "Audio"): stored G.711 as
+// AAC frames from its first sample, the beep where it was.
+TEST(G711ToAac, AStretchOfStoredG711BecomesAacFramesFromItsFirstSample) {
+  const media::AudioParameters g711{media::AudioCodec::kPcma, kRate, 1, {}};
+  media::Bytes stored;
+  for (const auto& f : g711Frames(g711.codec, 2.0, 0.5, 0)) stored.insert(stored.end(), f.data.begin(), f.data.end());
+  ASSERT_EQ(stored.size(), 2u * kRate);
+  auto aac = g711ToAacFrames(g711, stored);
+  ASSERT_TRUE(aac.isOk()) << aac.status().message();
+  // 1024 samples a frame, the last padded: no priming frame left.
+  ASSERT_EQ(aac->size(), (stored.size() + 1023) / 1024);
+  std::vector<media::SharedFrame> frames;
+  for (size_t k = 0; k < aac->size(); ++k) {
+    auto f = std::make_shared<media::Frame>();
+    f->pts = MediaTime(static_cast<int64_t>(k) * 1024 * kTicks / kRate);
+    f->data = (*aac)[k];
+    frames.push_back(std::move(f));
+  }
+  Decoded d = decodeAac({media::AudioCodec::kAac, kRate, 1, media::aacLcAudioSpecificConfig(kRate, 1)}, frames);
+  size_t loud = 0;
+  while (loud < d.samples.size() && std::fabs(d.samples[loud]) < 0.1f) ++loud;
+  ASSERT_LT(loud, d.samples.size());
+  EXPECT_NEAR(static_cast<double>(loud) / kRate, 0.5, 0.002);
+  EXPECT_FALSE(g711ToAacFrames({media::AudioCodec::kPcma, 4000, 1, {}}, stored).isOk());
+}
+
 TEST(G711ToAac, RefusesAacAndOddRates) {
   EXPECT_FALSE(G711ToAac::create({media::AudioCodec::kAac, 16000, 1, {}}).isOk());
   EXPECT_FALSE(G711ToAac::create({media::AudioCodec::kPcmu, 4000, 1, {}}).isOk());

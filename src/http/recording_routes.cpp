@@ -6,6 +6,7 @@
 #include <list>
 #include <nlohmann/json.hpp>
 
+#include "audio/g711_to_aac.h"
 #include "base/mutex.h"
 #include "http/input.h"
 #include "http/media_response.h"
@@ -49,7 +50,8 @@ class PlaybackCache {
         }
       }
     }
-    auto built = store.fragmentedPlayback(camera, range.start, range.end);
+    // A G.711 camera's sound made AAC for the browser (storage/fragmented.h).
+    auto built = store.fragmentedPlayback(camera, range.start, range.end, audio::g711ToAacFrames);
     if (!built) return built.status();
     auto playback = std::make_shared<const storage::FragmentedPlayback>(std::move(*built));
     MutexLock lock(mutex_);

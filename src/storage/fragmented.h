@@ -6,6 +6,7 @@
 // file: nothing is copied. Listing the fragments reads no sample file and
 // builds no moof, so a playlist of an hour costs a scan of the index.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@
 #include "storage/playback.h"
 
 namespace vigil::storage {
+
+// Stored G.711 as AAC for a browser (HLS playback: browsers play no G.711
+// from MP4), given by the caller (http: audio::g711ToAacFrames): storage
+// never transcodes on its own, and exports keep the camera's bytes.
+// `samples`: whole samples of one stream; frame k of the result holds
+// samples [1024k, 1024k + 1024), the last padded with silence. An error
+// for empty `samples` says such G.711 cannot be made AAC.
+using G711ToAacFrames =
+    std::function<Result<std::vector<media::Bytes>>(const media::AudioParameters& g711, media::ByteView samples)>;
 
 struct PlaybackFragment {
   size_t init = 0;  // its init segment: an index into FragmentedPlayback::inits()
@@ -35,12 +45,14 @@ struct PlaybackFragment {
   uint64_t baseDecodeTime = 0;  // 90 kHz: the durations of the fragments before it
 
   // The camera's AAC samples that start within the fragment's time, as
-  // runs of consecutive samples of one audio segment (track 2).
+  // runs of consecutive samples of one audio segment (track 2). For G.711
+  // made AAC, the AAC frames (1024 samples from the segment's first) that
+  // start within it: made when the fragment is asked for.
   struct AudioRun {
     size_t segment = 0;  // in the audio plan
-    size_t firstSample = 0;
+    size_t firstSample = 0;  // or AAC frame
     size_t samples = 0;
-    uint64_t fileOffset = 0;
+    uint64_t fileOffset = 0;  // of stored AAC samples; 0 for G.711
     uint64_t bytes = 0;
     uint64_t baseDecodeTime = 0;  // on the video's fragment timeline
   };
@@ -51,11 +63,13 @@ class FragmentedPlayback {
  public:
   // FailedPrecondition for an empty plan; the parameter sets' errors
   // (mp4_boxes.h) for an entry that cannot be described. With `audio`, the
-  // plan of the camera's audio over the same range: its AAC of the first
-  // AAC segment's parameters is a second track of every init segment and
-  // fragment, placed by wall time (G.711 is not carried: browsers play
-  // none from MP4, and recordings are not transcoded for playback yet).
-  static Result<FragmentedPlayback> build(PlaybackPlan plan, const PlaybackPlan* audio = nullptr);
+  // plan of the camera's audio over the same range: its segments of the
+  // first carried segment's parameters are a second track (AAC) of every
+  // init segment and fragment, placed by wall time. AAC is carried as
+  // stored; G.711 only with `toAac`, as the AAC it makes of each
+  // fragment's stretch (browsers play no G.711 from MP4).
+  static Result<FragmentedPlayback> build(PlaybackPlan plan, const PlaybackPlan* audio = nullptr,
+                                          G711ToAacFrames toAac = nullptr);
 
   // ftyp + moov, one per distinct sample entry, in the order first used.
   const std::vector<std::shared_ptr<const media::Bytes>>& inits() const { return inits_; }
@@ -73,9 +87,13 @@ class FragmentedPlayback {
  private:
   // Adds the audio runs of every fragment.
   void placeAudio();
+  // The AAC frames of a run of G.711 made AAC, with a frame of the stored
+  // audio before and after it for the encoder's context.
+  Result<std::vector<media::Bytes>> madeAac(const PlaybackFragment::AudioRun& run) const;
 
   PlaybackPlan plan_;
-  PlaybackPlan audio_;  // the AAC segments carried
+  PlaybackPlan audio_;  // the audio segments carried
+  G711ToAacFrames toAac_;  // set when they are G.711
   std::vector<std::shared_ptr<const media::Bytes>> inits_;
   std::vector<PlaybackFragment> fragments_;
 };

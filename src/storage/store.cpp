@@ -218,12 +218,13 @@ Result<std::shared_ptr<const VirtualFile>> Store::exportMp4(const std::string& s
   return buildMp4(*p, audio ? &audio.value() : nullptr);
 }
 
-Result<FragmentedPlayback> Store::fragmentedPlayback(const std::string& stream, WallTime start, WallTime end) {
+Result<FragmentedPlayback> Store::fragmentedPlayback(const std::string& stream, WallTime start, WallTime end,
+                                                     G711ToAacFrames toAac) {
   auto p = plan(stream, start, end);
   if (!p) return p.status();
   auto audio = plan(audioStreamOf(stream), start, end);
   if (!audio && audio.status().code() != StatusCode::kNotFound) return audio.status();
-  return FragmentedPlayback::build(std::move(p.value()), audio ? &audio.value() : nullptr);
+  return FragmentedPlayback::build(std::move(p.value()), audio ? &audio.value() : nullptr, std::move(toAac));
 }
 
 WriterStats Store::stats() const {

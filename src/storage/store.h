@@ -99,8 +99,10 @@ class Store {
   // A progressive MP4 of the range (mp4.h), with the stream's audio
   // (audioStreamOf(stream)) as a second track when it has any there.
   Result<std::shared_ptr<const VirtualFile>> exportMp4(const std::string& stream, WallTime start, WallTime end);
-  // Fragmented MP4 of the range for HLS playback (fragmented.h).
-  Result<FragmentedPlayback> fragmentedPlayback(const std::string& stream, WallTime start, WallTime end);
+  // Fragmented MP4 of the range for HLS playback (fragmented.h); with
+  // `toAac`, G.711 audio is carried as AAC made by it.
+  Result<FragmentedPlayback> fragmentedPlayback(const std::string& stream, WallTime start, WallTime end,
+                                                G711ToAacFrames toAac = nullptr);
 
   // Totals over every directory; storageFull when any is full. Zero when
   // read-only.

@@ -453,6 +453,78 @@ TEST_F(StoreTest, RecordsAudioBesideItsVideoAndExportsBoth) {
   EXPECT_TRUE(report.problems.empty()) << report.problems.front();
 }
 
+// Audio invariant 7: a G.711 camera plays back with the AAC the caller
+// makes of each fragment's stretch (here a stand-in: a frame per 1024
+// samples naming its first sample's packet), every AAC frame of the
+// stretch once and in order; what is stored and exported stays G.711.
+TEST_F(StoreTest, PlaysG711BackAsTheAacTheCallerMakes) {
+  auto store = open(options());
+  feed(*store, "gate", 0, 10 * kFps);
+  const auto pcma = std::make_shared<const media::AudioParameters>(media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}});
+  for (int i = 0; i < 500; ++i) {  // 10 s of 20 ms packets, each of bytes i % 256
+    media::Frame f;
+    f.pts = MediaTime(1000 + int64_t{i} * 1800);
+    f.captureTime = WallTime::fromUnixMicros(kStart + int64_t{i} * 20000);
+    f.keyframe = true;
+    f.data.assign(160, static_cast<uint8_t>(i));
+    f.audio = pcma;
+    ASSERT_TRUE(store->append(audioStreamOf("gate"), f, i == 0));
+  }
+  store->stop();
+  size_t made = 0;
+  const G711ToAacFrames toAac = [&](const media::AudioParameters& p, media::ByteView samples) -> Result<std::vector<media::Bytes>> {
+    if (p != *pcma) return Status::invalidArgument("not the camera's G.711");
+    std::vector<media::Bytes> out;
+    for (size_t k = 0; k * 1024 < samples.size(); ++k) out.push_back({0xaa, samples[k * 1024], 0xbb, 0xcc});
+    made += out.size();
+    return out;
+  };
+  auto silent = store->fragmentedPlayback("gate", at(2), at(5));
+  ASSERT_TRUE(silent.isOk());
+  EXPECT_EQ(std::string(silent->inits().front()->begin(), silent->inits().front()->end()).find("mp4a"), std::string::npos);
+
+  auto playback = store->fragmentedPlayback("gate", at(2), at(5), toAac);
+  ASSERT_TRUE(playback.isOk());
+  const media::Bytes& init = *playback->inits().front();
+  EXPECT_NE(std::string(init.begin(), init.end()).find("mp4a"), std::string::npos);
+  auto plan = store->plan("gate.audio", at(2), at(5));
+  ASSERT_TRUE(plan.isOk());
+  const uint32_t firstPacket = plan->segments.front().firstSample;
+  const auto& frags = playback->fragments();
+  ASSERT_FALSE(frags.front().audio.empty());
+  size_t next = frags.front().audio.front().firstSample, carried = 0;
+  for (size_t i = 0; i < frags.size(); ++i) {
+    ASSERT_EQ(frags[i].audio.size(), 1u) << "fragment " << i;
+    const auto& run = frags[i].audio.front();
+    EXPECT_EQ(run.firstSample, next) << "fragment " << i << ": no frame left out or twice";
+    next = run.firstSample + run.samples;
+    carried += run.samples;
+    auto file = playback->fragment(i);
+    ASSERT_TRUE(file.isOk()) << file.status().toString();
+    auto data = (*file)->read(0, (*file)->size());
+    ASSERT_TRUE(data.isOk());
+    // The audio's mdat ends the fragment: the run's frames, in order.
+    ASSERT_GE(data->size(), 4 * run.samples);
+    const uint8_t* frames = data->data() + data->size() - 4 * run.samples;
+    for (size_t k = 0; k < run.samples; ++k) {
+      EXPECT_EQ(frames[4 * k], 0xaa);
+      EXPECT_EQ(frames[4 * k + 1], static_cast<uint8_t>(firstPacket + (run.firstSample + k) * 1024 / 160))
+          << "fragment " << i << " frame " << k;
+    }
+  }
+  const double seconds = static_cast<double>(frags.back().start.unixMicros() - frags.front().start.unixMicros()) / 1e6 +
+                         static_cast<double>(frags.back().mediaDuration) / 90000;
+  EXPECT_NEAR(static_cast<double>(carried), seconds * 8000 / 1024, 2.0);
+  EXPECT_GE(made, carried);
+
+  auto mp4 = store->exportMp4("gate", at(2), at(5));
+  ASSERT_TRUE(mp4.isOk());
+  auto bytes = (*mp4)->read(0, (*mp4)->size());
+  const std::string text(bytes->begin(), bytes->end());
+  EXPECT_NE(text.find("alaw"), std::string::npos);
+  EXPECT_EQ(text.find("mp4a"), std::string::npos) << "the export keeps the camera's G.711";
+}
+
 // Audio invariant 5: a crash leaves an audio recording's uncommitted tail
 // cut (raw AAC frames have no boundaries to re-index), the row kept.
 TEST_F(StoreTest, RecoveryCutsAnAudioRecordingToItsIndex) {

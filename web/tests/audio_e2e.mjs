@@ -3,8 +3,8 @@
 // beeping in AAC and in G.711 A-law (transcoded to AAC for the browser).
 // On a camera's page the live picture comes with an audio track that
 // Chromium decodes (webkitAudioDecodedByteCount grows), muted until the
-// "Sound on" button; the grid's tiles never carry sound. A recording of the
-// AAC camera played back (HLS) decodes its sound too.
+// "Sound on" button; the grid's tiles never carry sound. A recording of
+// either camera played back (HLS) decodes its sound too.
 // Run by CTest (web_audio_e2e) with VIGIL_BIN set, or:
 // VIGIL_BIN=build/debug/src/app/vigil node web/tests/audio_e2e.mjs
 //
@@ -62,21 +62,23 @@ test("a camera's sound is decoded on its page, muted until asked, never in the g
       const now = await decoded(page, video);
       return now.audio > before.audio && now.video > before.video && now.time > before.time;
     }, 30_000);
-    if (id === "aac") {
-      // Ten seconds back: the recording, its sound in the HLS fragments.
-      await page.locator(".controls button").nth(1).click();
-      await page.locator('.camera-page[data-mode="playback"]').waitFor({ timeout: 30_000 });
-      // Growing while the recording plays (whether or not the element's
-      // counters started again with its new source).
-      const playing = await waitFor("aac: the recording plays", async () => {
-        const now = await decoded(page, video);
-        return now.video > 0 && now.time > 0.5 && now;
-      }, 60_000);
-      await waitFor("aac: recorded audio decoded", async () => {
-        const now = await decoded(page, video);
-        return now.audio > playing.audio && now.time > playing.time + 1;
-      }, 30_000);
-    }
+    // Ten seconds back: the recording, its sound in the HLS fragments (the
+    // G.711 camera's made AAC for the browser).
+    await page.locator(".controls button").nth(1).click();
+    await page.locator('.camera-page[data-mode="playback"]').waitFor({ timeout: 30_000 });
+    // Growing while the recording plays (whether or not the element's
+    // counters started again with its new source).
+    const playing = await waitFor(`${id}: the recording plays`, async () => {
+      const now = await decoded(page, video);
+      return now.video > 0 && now.time > 0.5 && now;
+    }, 60_000);
+    // Still the recording (at its end the page goes back to live, whose
+    // sound would count too).
+    const recording = async () => page.$eval(".camera-page", (e) => e.dataset.mode === "playback");
+    await waitFor(`${id}: recorded audio decoded`, async () => {
+      const now = await decoded(page, video);
+      return now.audio > playing.audio && now.time > playing.time + 1 && await recording();
+    }, 30_000);
   }
 
   // The grid: pictures without sound.
