@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       while (auto f = audio->pop()) {
         if (f->data.empty()) std::abort();
         auto t = timeline.onFrame(f->rtpTimestamp, WallTime::fromUnixMicros(now));
-        auto m = onVideo.map(t.captureTime, t.discontinuity);
+        auto m = onVideo.map(t.captureTime, MediaDuration(static_cast<int64_t>(f->data.size()) * 90), t.discontinuity);
         if (m && !m->newSegment && m->pts <= lastPts) std::abort();
         if (m) lastPts = m->pts;
       }

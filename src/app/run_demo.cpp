@@ -234,7 +234,9 @@ int runDemo(const DemoOptions& options) {
   // The public register (design/REGISTER.md), beside the link that
   // carries the listed cameras up.
   const bool firstRegister = !std::filesystem::exists(std::filesystem::path(options.dataDir) / "register.db");
-  auto publicRegister = NodeRegister::open(options.dataDir, household.node, configs, *access->audit);
+  auto publicRegister = NodeRegister::open(
+      options.dataDir, household.node, configs, [&](const std::string& id) { return (*managed)->has(id); },
+      *access->audit);
   if (!publicRegister) {
     fmt::print(stderr, "vigil demo: {}\n", publicRegister.status().message());
     return 1;

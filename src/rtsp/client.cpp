@@ -517,7 +517,7 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     const WallTime now = SystemClock::instance().now();
     while (auto unit = audio_->depacketizer.pop()) {
       const StreamTimeline::Timing timing = audio_->timeline.onFrame(unit->rtpTimestamp, now);
-      const auto mapped = audio_->clock.map(timing.captureTime, timing.discontinuity);
+      const auto mapped = audio_->clock.map(timing.captureTime, audioLength(unit->data.size()), timing.discontinuity);
       if (!mapped || !observer_) continue;
       media::Frame frame;
       frame.pts = mapped->pts;
@@ -538,11 +538,16 @@ class RtspClient::Session : public std::enable_shared_from_this<Session> {
     observer_->onAudio(std::move(frame), newSegment);
   }
 
-  // G.711 is a byte a sample per channel: a chunk's length follows from its bytes.
-  int64_t g711Ticks(const media::Frame& f) const {
+  // An audio frame's length: an AAC access unit is 1024 samples; G.711 is
+  // a byte a sample per channel.
+  MediaDuration audioLength(size_t bytes) const {
     const media::AudioParameters& p = *audio_->params;
-    return static_cast<int64_t>(f.data.size()) * MediaDuration::kTicksPerSecond / (int64_t{p.sampleRate} * p.channels);
+    if (p.sampleRate <= 0 || p.channels <= 0) return MediaDuration(0);
+    const int64_t samples = p.codec == media::AudioCodec::kAac ? AudioDepacketizer::kAacSamplesPerFrame
+                                                                : static_cast<int64_t>(bytes) / p.channels;
+    return MediaDuration(samples * MediaDuration::kTicksPerSecond / p.sampleRate);
   }
+  int64_t g711Ticks(const media::Frame& f) const { return audioLength(f.data.size()).ticks(); }
 
   // Appends the packet to the chunk it follows on from, or hands that chunk
   // on and starts another; a chunk of kG711ChunkTicks goes at once.

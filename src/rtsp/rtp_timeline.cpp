@@ -228,7 +228,8 @@ void AudioOnVideoClock::onVideo(MediaTime pts, WallTime captureTime, bool newSeg
   videoNewSegment_ = videoNewSegment_ || newSegment;
 }
 
-std::optional<AudioOnVideoClock::Mapped> AudioOnVideoClock::map(WallTime audioCaptureTime, bool audioDiscontinuity) {
+std::optional<AudioOnVideoClock::Mapped> AudioOnVideoClock::map(WallTime audioCaptureTime, MediaDuration length,
+                                                                bool audioDiscontinuity) {
   if (!haveVideo_) return std::nullopt;
   Mapped m;
   // Microseconds to 90 kHz ticks, rounded to the nearest.
@@ -236,17 +237,21 @@ std::optional<AudioOnVideoClock::Mapped> AudioOnVideoClock::map(WallTime audioCa
   const int64_t ticks = us >= 0 ? (us * 9 + 50) / 100 : -((-us * 9 + 50) / 100);
   m.pts = videoPts_ + MediaDuration(ticks);
   m.newSegment = videoNewSegment_ || audioDiscontinuity || !lastAudioPts_;
-  if (!m.newSegment && m.pts <= *lastAudioPts_) {
-    // A sender report or re-anchoring moved one stream's capture times: by
-    // a little, stay monotonic; by more, start over where the clock says.
-    if (*lastAudioPts_ - m.pts > kMaxStepBack) {
-      m.newSegment = true;
-    } else {
-      m.pts = *lastAudioPts_ + MediaDuration(1);
+  if (!m.newSegment) {
+    const MediaTime earliest = *lastAudioPts_ + std::max(MediaDuration(1), MediaDuration(lastAudioLength_.ticks() / 2));
+    if (m.pts < earliest) {
+      // A sender report or re-anchoring moved one stream's capture times:
+      // by a little, catch up; by more, start over where the clock says.
+      if (*lastAudioPts_ - m.pts > kMaxStepBack) {
+        m.newSegment = true;
+      } else {
+        m.pts = earliest;
+      }
     }
   }
   videoNewSegment_ = false;
   lastAudioPts_ = m.pts;
+  lastAudioLength_ = length;
   return m;
 }
 

@@ -189,8 +189,13 @@ class AudioOnVideoClock {
 
   // Each video frame delivered, with its timing.
   void onVideo(MediaTime pts, WallTime captureTime, bool newSegment);
-  // nullopt before the first video frame (no clock to map onto).
-  std::optional<Mapped> map(WallTime audioCaptureTime, bool audioDiscontinuity);
+  // The frame's pts; nullopt before the first video frame (no clock to
+  // map onto). `length` is the frame's own (its samples). When a sender
+  // report or re-anchoring moves the capture times back a little, the
+  // frames catch up by giving the one before at least half its length
+  // (not a tick: ffmpeg then sees two frames at one time), so they stay
+  // in sync without a new segment.
+  std::optional<Mapped> map(WallTime audioCaptureTime, MediaDuration length, bool audioDiscontinuity);
 
  private:
   bool haveVideo_ = false;
@@ -198,6 +203,7 @@ class AudioOnVideoClock {
   WallTime videoCapture_;
   bool videoNewSegment_ = false;
   std::optional<MediaTime> lastAudioPts_;
+  MediaDuration lastAudioLength_;
 };
 
 }  // namespace vigil::rtsp
