@@ -90,7 +90,13 @@ Status NodeRegister::cameraChanged(const CameraChange& change, const CameraChang
   }
   VIGIL_RETURN_IF_ERROR(
       store_->setView(change.id, change.camera ? std::optional(viewOf(*change.camera)) : std::nullopt));
-  pictures_->forget(change.id);
+  // A camera with masks restarts the node in place (NodeCameras): until
+  // then its stream has the old masks, or none.
+  if (change.camera && !change.camera->detect.masks.empty()) {
+    pictures_->hold(change.id);
+  } else {
+    pictures_->forget(change.id);
+  }
   MutexLock lock(mutex_);
   if (change.camera) {
     retentionDays_[change.id] = retentionDays(*change.camera);

@@ -133,5 +133,28 @@ TEST_F(NodeRegisterTest, ACameraChangedFromTheApiDropsItsKeptPicture) {
   EXPECT_EQ(reg.pictures()->last("well"), std::nullopt);
 }
 
+// A camera given masks restarts the node in place; until then its stream
+// has the old masks (or none): a picture taken meanwhile is neither kept
+// nor shown.
+TEST_F(NodeRegisterTest, ACameraGivenMasksKeepsNoNewPictureUntilTheRestart) {
+  const auto well = camera("well", "rtsp://cam-1/main");
+  NodeRegister& reg = start({well});
+  const auto since = WallTime::fromUnixMicros(1'700'000'000'000'000);
+  auto masked = well;
+  masked.detect.masks.push_back({});
+  ASSERT_TRUE(reg.cameraChanged({.id = "well", .camera = &masked, .newView = false}, {"admin", "10.0.0.7"}).isOk());
+  // Taken after the change, from the stream that still runs under the old masks.
+  EXPECT_FALSE(reg.pictures()->keep("well", "unmasked", since, std::chrono::steady_clock::now(),
+                                    reg.pictures()->changes("well")));
+  EXPECT_EQ(reg.pictures()->last("well"), std::nullopt);
+  // The masks changed from the detection settings (runServe) hold it the same way.
+  reg.pictures()->hold("lane");
+  EXPECT_FALSE(reg.pictures()->keep("lane", "unmasked", since, std::chrono::steady_clock::now(),
+                                    reg.pictures()->changes("lane")));
+  // Another camera is not held.
+  EXPECT_TRUE(reg.pictures()->keep("door", "a jpeg", since, std::chrono::steady_clock::now(),
+                                   reg.pictures()->changes("door")));
+}
+
 }  // namespace
 }  // namespace vigil::app

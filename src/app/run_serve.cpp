@@ -262,7 +262,7 @@ int runServe(const Config& config, AfterServe& after) {
                                      bool masksChanged) {
       if (masksChanged) {
         log::info("detect.masks_changed", {{"camera", camera}, {"effect", "restart in place"}});
-        if (publicRegister) publicRegister->pictures()->forget(camera);  // not shown until the restart either
+        if (publicRegister) publicRegister->pictures()->hold(camera);  // none shown until the restart either
         if (link && link->parent) link->parent->stop();
         restartSoon();
         return;

@@ -278,6 +278,7 @@ uint64_t RegisterPictures::changes(const std::string& camera) {
 bool RegisterPictures::keep(const std::string& camera, std::string jpeg, const std::optional<WallTime>& streamingSince,
                             std::chrono::steady_clock::time_point takenAt, uint64_t changesBefore) {
   MutexLock lock(mutex_);
+  if (held_.contains(camera)) return false;
   if (auto it = changes_.find(camera); it != changes_.end() && it->second != changesBefore) return false;
   pictures_.insert_or_assign(camera, Picture{std::move(jpeg), streamingSince, takenAt});
   return true;
@@ -287,6 +288,12 @@ void RegisterPictures::forget(const std::string& camera) {
   MutexLock lock(mutex_);
   pictures_.erase(camera);
   ++changes_[camera];
+}
+
+void RegisterPictures::hold(const std::string& camera) {
+  forget(camera);
+  MutexLock lock(mutex_);
+  held_.insert(camera);
 }
 
 void addRegisterRoutes(HttpServer& server, RegisterRoutesContext context) {

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,11 @@ class RegisterPictures {
   bool keep(const std::string& camera, std::string jpeg, const std::optional<WallTime>& streamingSince,
             std::chrono::steady_clock::time_point takenAt, uint64_t changesBefore) EXCLUDES(mutex_);
   void forget(const std::string& camera) EXCLUDES(mutex_);
+  // forget(), and no picture of the camera is kept or shown again by this
+  // object: its masks changed and the node restarts in place, its stream
+  // under the old masks until then (a picture taken meanwhile would show
+  // what the new masks hide).
+  void hold(const std::string& camera) EXCLUDES(mutex_);
 
  private:
   struct Picture {
@@ -75,6 +81,7 @@ class RegisterPictures {
   Mutex mutex_;
   std::map<std::string, Picture> pictures_ GUARDED_BY(mutex_);
   std::map<std::string, uint64_t> changes_ GUARDED_BY(mutex_);  // forget() calls per camera (this node's)
+  std::set<std::string> held_ GUARDED_BY(mutex_);
 };
 
 struct RegisterRoutesContext {
