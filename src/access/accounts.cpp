@@ -226,7 +226,11 @@ Result<LoginResult> Accounts::addDeviceSession(const Actor& actor, const User& a
           {actor.user, audit_kind::kDevicePair, "", actor.client,
            jsonDetail({{"device", device}, {"session", made->principal.sessionId}, {"device_client", client}})});
       !audited.isOk()) {
-    (void)store_.deleteSession(sha256Hex(made->token));
+    if (Status taken = store_.deleteSession(sha256Hex(made->token)); !taken.isOk()) {
+      // Left unused (nobody holds its token) until an admin ends it: said where they look.
+      log::error("access.device_session_left", {{"user", user->id}, {"session", made->principal.sessionId},
+                                                {"audit_error", audited}, {"error", taken}});
+    }
     return audited;
   }
   log::info("access.device_paired", {{"user", user->id}, {"session", made->principal.sessionId}, {"client", client}});
