@@ -110,18 +110,15 @@ Result<std::string> cameraTableToml(const nlohmann::json& table) {
   return out;
 }
 
-Result<ConfiguredCamera> readCameraJson(const nlohmann::json& table) {
+Result<ConfiguredCamera> readCameraJson(const nlohmann::json& table, onvif::CameraOnvifConfig* device) {
   auto toml = cameraTableToml(table);
   if (!toml) return toml.status();
   auto document = ConfigDocument::parse(*toml, kSourceName);
   if (!document) return withoutPosition(document.status());
   ConfiguredCamera out;
-  onvif::CameraOnvifConfig device;
-  if (Status s = readCameraTable(document->root(), out, device); !s.isOk()) return withoutPosition(s);
-  // PTZ reads its device from the config file's cameras only (Config::cameraOnvif).
-  if (!device.deviceUrl.empty()) {
-    return Status::invalidArgument("onvif: PTZ is set up in the config file for now, not from the API");
-  }
+  onvif::CameraOnvifConfig onvif;
+  if (Status s = readCameraTable(document->root(), out, onvif); !s.isOk()) return withoutPosition(s);
+  if (device) *device = std::move(onvif);
   return out;
 }
 

@@ -20,7 +20,9 @@ namespace vigil::app {
 // no TOML form: InvalidArgument naming the key.
 Result<std::string> cameraTableToml(const nlohmann::json& table);
 
-// Reads `table` as a [[camera]] table. InvalidArgument naming the key at fault.
-Result<ConfiguredCamera> readCameraJson(const nlohmann::json& table);
+// Reads `table` as a [[camera]] table, and its ONVIF device (the `onvif`
+// keys; empty without them) into `device` when given. InvalidArgument
+// naming the key at fault.
+Result<ConfiguredCamera> readCameraJson(const nlohmann::json& table, onvif::CameraOnvifConfig* device = nullptr);
 
 }  // namespace vigil::app

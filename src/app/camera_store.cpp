@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS cameras (
 }  // namespace
 
 bool isSecretCameraKey(std::string_view key, const nlohmann::json& value) {
-  if (key == "username" || key == "password" || key.ends_with("_password")) return true;
+  if (key == "username" || key == "password" || key.ends_with("_username") || key.ends_with("_password")) return true;
   return value.is_string() && value.get_ref<const std::string&>().find("://") != std::string::npos;
 }
 

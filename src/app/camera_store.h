@@ -3,8 +3,8 @@
 // <data_dir>/cameras.db, one row per camera with its [[camera]] table as
 // the API gave it (app/camera_json.h) and whether it is enabled. What may
 // hold a credential is sealed (access/secret_box.h, under the node key):
-// `username`, any `password` or `*_password`, and every value that is a
-// URL (its userinfo). The rest is kept in clear, so that the database says
+// `username`, any `password`, `*_username` or `*_password` (the ONVIF
+// device's login), and every value that is a URL (its userinfo). The rest is kept in clear, so that the database says
 // which cameras exist without the key. Thread-safe.
 
 #include <sqlite3.h>
@@ -29,7 +29,8 @@ struct StoredCamera {
 };
 
 // Whether the key of a camera table may hold a credential (kept sealed,
-// never returned by the API): username, password, *_password, and URLs.
+// never returned by the API): username, password, *_username, *_password,
+// and URLs.
 bool isSecretCameraKey(std::string_view key, const nlohmann::json& value);
 
 class CameraStore {

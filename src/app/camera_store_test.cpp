@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 constexpr const char* kPassword = "Sekr1t-p4ss-W0rd";
+constexpr const char* kOnvifPassword = "Onv1f-Ptz-S3cret";
 
 class CameraStoreTest : public ::testing::Test {
  protected:
@@ -57,6 +58,9 @@ TEST_F(CameraStoreTest, CredentialsAreSealedAtRestAndOpenAgain) {
                       {"url", std::string("rtsp://admin:") + kPassword + "@10.0.0.7/stream1"},
                       {"username", "admin"},
                       {"password", kPassword},
+                      {"onvif", "http://10.0.0.7/onvif/device_service"},
+                      {"onvif_username", "ptz-operator"},
+                      {"onvif_password", kOnvifPassword},
                       {"record", "continuous"}};
   {
     auto store = CameraStore::open((dir_ / "cameras.db").string(), box());
@@ -66,6 +70,8 @@ TEST_F(CameraStoreTest, CredentialsAreSealedAtRestAndOpenAgain) {
   const std::string bytes = databaseBytes();
   ASSERT_FALSE(bytes.empty());
   EXPECT_EQ(bytes.find(kPassword), std::string::npos) << "the password is in the database file";
+  EXPECT_EQ(bytes.find(kOnvifPassword), std::string::npos) << "the ONVIF password is in the database file";
+  EXPECT_EQ(bytes.find("ptz-operator"), std::string::npos) << "the ONVIF user is in clear";
   EXPECT_EQ(bytes.find("10.0.0.7"), std::string::npos) << "the URL (with its credentials) is in clear";
   EXPECT_NE(bytes.find("Front gate"), std::string::npos) << "the name is kept in clear";
 
@@ -157,12 +163,77 @@ TEST(CameraJsonTest, TheApiViewHoldsNoCredential) {
                                         {"url", std::string("rtsp://admin:") + kPassword + "@10.0.0.7/s"},
                                         {"username", "admin"},
                                         {"password", kPassword},
-                                        {"onvif_password", kPassword}});
+                                        {"onvif", "http://10.0.0.7/onvif/device_service"},
+                                        {"onvif_username", "operator"},
+                                        {"onvif_password", kOnvifPassword}});
   EXPECT_EQ(shown.dump().find(kPassword), std::string::npos) << shown.dump();
+  EXPECT_EQ(shown.dump().find(kOnvifPassword), std::string::npos) << shown.dump();
   EXPECT_TRUE(shown["has_password"].get<bool>());
   EXPECT_EQ(shown["url"], "rtsp://admin:***@10.0.0.7/s");
   EXPECT_EQ(shown["username"], "admin");
+  EXPECT_EQ(shown["onvif"], "http://10.0.0.7/onvif/device_service");
+  EXPECT_EQ(shown["onvif_username"], "operator");
+  EXPECT_TRUE(shown["has_onvif_password"].get<bool>()) << "the ONVIF password is said to be set";
   EXPECT_FALSE(publicCameraTable({{"id", "gate"}, {"url", "rtsp://10.0.0.7/s"}})["has_password"].get<bool>());
+  // Each password says its own: the device's is not the camera's.
+  const json onvifOnly = publicCameraTable({{"id", "gate"}, {"url", "rtsp://10.0.0.7/s"}, {"onvif_password", "x"}});
+  EXPECT_FALSE(onvifOnly["has_password"].get<bool>());
+  EXPECT_TRUE(onvifOnly["has_onvif_password"].get<bool>());
+}
+
+// The ONVIF device of a camera from the API (design/CAMERAS.md, "Adding a
+// camera found on the network"): its address and its own login.
+TEST(CameraJsonTest, TakesTheOnvifDeviceWithItsOwnLogin) {
+  onvif::CameraOnvifConfig device;
+  auto camera = readCameraJson({{"id", "gate"},
+                                {"url", "rtsp://10.0.0.7/s"},
+                                {"username", "viewer"},
+                                {"password", "rtsp-only"},
+                                {"onvif", "http://10.0.0.7:8080/onvif/device_service"},
+                                {"onvif_username", "admin"},
+                                {"onvif_password", kOnvifPassword}},
+                               &device);
+  ASSERT_TRUE(camera) << camera.status().toString();
+  EXPECT_EQ(device.deviceUrl, "http://10.0.0.7:8080/onvif/device_service");
+  const onvif::Credentials login = device.login(camera->camera.username, camera->camera.password);
+  EXPECT_EQ(login.user, "admin");
+  EXPECT_EQ(login.password, kOnvifPassword);
+  // Without a login of its own, the device is reached with the camera's (as the file's are).
+  onvif::CameraOnvifConfig shared;
+  camera = readCameraJson({{"id", "gate"}, {"url", "rtsp://10.0.0.7/s"}, {"username", "viewer"},
+                           {"password", "rtsp-only"}, {"onvif", "http://[fe80::1]/onvif/device_service"}},
+                          &shared);
+  ASSERT_TRUE(camera) << camera.status().toString();
+  EXPECT_EQ(shared.login(camera->camera.username, camera->camera.password).password, "rtsp-only");
+  // None: no device.
+  onvif::CameraOnvifConfig none;
+  ASSERT_TRUE(readCameraJson({{"id", "gate"}, {"url", "rtsp://10.0.0.7/s"}}, &none));
+  EXPECT_TRUE(none.deviceUrl.empty());
+}
+
+TEST(CameraJsonTest, RefusesBadOnvifAddressesInWords) {
+  const std::pair<json, std::string> cases[] = {
+      {"rtsp://10.0.0.7/onvif", "onvif: must be an http:// URL"},
+      {"https://10.0.0.7/onvif/device_service", "onvif: must be an http:// URL (https:// is not supported yet)"},
+      {"10.0.0.7", "onvif: must be an http:// URL"},
+      {"", "onvif: must be an http:// URL"},
+      {"http:///onvif/device_service", "onvif: has no host"},
+      {"http://10.0.0.7:99999/onvif", "onvif: has a bad port"},
+      {"http://10.0.0.7:/onvif", "onvif: has a bad port"},
+      {"http://admin:pw@10.0.0.7/onvif", "onvif: must not hold a user or password: give them apart"},
+      {"http://10.0.0.7/onvif\r\nHost: x", "onvif: must have no space or control character"},
+      {"http://10.0.0.7/onvif/device service", "onvif: must have no space or control character"},
+      {"http://[fe80::1/onvif", "onvif: has a bad IPv6 address"},
+      {42, "onvif: must be a string"},
+  };
+  for (const auto& [address, message] : cases) {
+    auto bad = readCameraJson({{"id", "gate"}, {"url", "rtsp://10.0.0.7/s"}, {"onvif", address}});
+    ASSERT_FALSE(bad) << address;
+    EXPECT_EQ(bad.status().message(), message) << address;
+  }
+  auto alone = readCameraJson({{"id", "gate"}, {"url", "rtsp://10.0.0.7/s"}, {"onvif_password", "x"}});
+  ASSERT_FALSE(alone);
+  EXPECT_EQ(alone.status().message(), "onvif_password: needs onvif, the device's address");
 }
 
 TEST(CameraJsonTest, CredentialsInTheUrlMoveToTheirKeys) {

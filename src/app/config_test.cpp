@@ -112,6 +112,7 @@ discovery = "127.0.0.1:3702"
 id = "gate"
 url = "rtsp://h/x"
 onvif = "http://h/onvif/device_service"
+onvif_username = "operator"
 [[camera]]
 id = "yard"
 url = "rtsp://h/y"
@@ -121,6 +122,10 @@ url = "rtsp://h/y"
   EXPECT_EQ(c->onvif.discovery.toString(), "127.0.0.1:3702");
   ASSERT_EQ(c->cameraOnvif.size(), 1u);
   EXPECT_EQ(c->cameraOnvif.at("gate").deviceUrl, "http://h/onvif/device_service");
+  // The device's own user, with the camera's password (none given for it).
+  const onvif::Credentials login = c->cameraOnvif.at("gate").login("admin", "pw");
+  EXPECT_EQ(login.user, "operator");
+  EXPECT_EQ(login.password, "pw");
   EXPECT_EQ(parseConfig("", "vigil.toml")->onvif.discovery.toString(), "239.255.255.250:3702");
   EXPECT_EQ(errorOf("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\nonvif = \"rtsp://h/\"\n"),
             "vigil.toml:4: camera[0].onvif: must be an http:// URL");

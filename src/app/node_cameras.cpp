@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/url_credentials.h"
 #include "camera/config.h"
+#include "http/onvif_routes.h"
 
 namespace vigil::app {
 
@@ -58,6 +59,7 @@ json shownStored(const StoredCamera& c) {
 }
 
 bool isPasswordKey(std::string_view key) { return key == "password" || key.ends_with("_password"); }
+bool isOnvifLoginKey(std::string_view key) { return key == "onvif_username" || key == "onvif_password"; }
 
 // Whether `s` can be a TOML string: nlohmann refuses to write invalid UTF-8.
 bool isUtf8(const std::string& s) {
@@ -91,7 +93,12 @@ json publicCameraTable(const json& table) {
   bool hasPassword = false;
   for (const auto& [key, value] : table.items()) {
     if (isPasswordKey(key)) {
-      hasPassword = hasPassword || (value.is_string() && !value.get_ref<const std::string&>().empty());
+      const bool set = value.is_string() && !value.get_ref<const std::string&>().empty();
+      if (key == "password") {
+        hasPassword = hasPassword || set;
+      } else {
+        shown["has_" + key] = set;  // onvif_password: has_onvif_password
+      }
       continue;
     }
     if (value.is_string() && value.get_ref<const std::string&>().find("://") != std::string::npos) {
@@ -234,6 +241,16 @@ Result<json> NodeCameras::get(const std::string& id) const {
   return Status::notFound(fmt::format("no camera \"{}\"", id));
 }
 
+std::optional<http::OnvifCamera> NodeCameras::onvifDevice(const std::string& id) const {
+  MutexLock lock(mutex_);
+  auto stored = stored_.find(id);
+  if (stored == stored_.end()) return std::nullopt;
+  onvif::CameraOnvifConfig device;
+  auto camera = readCameraJson(stored->second.table, &device);
+  if (!camera || device.deviceUrl.empty()) return std::nullopt;
+  return http::OnvifCamera{device.deviceUrl, device.login(camera->camera.username, camera->camera.password)};
+}
+
 Status NodeCameras::checkChangeable(const std::string& id) const {
   if (file_.contains(id)) {
     return Status::failedPrecondition(fmt::format(
@@ -318,7 +335,9 @@ Result<json> NodeCameras::update(const std::string& id, json table, std::optiona
     if (!isSecretCameraKey(key, value)) continue;
     auto sent = table.find(key);
     if (sent == table.end()) {
-      if (isPasswordKey(key) || key == "username") table[key] = value;  // left out: kept
+      // Left out: kept; but the ONVIF device's login goes with its address.
+      const bool kept = isPasswordKey(key) || key == "username" || key == "onvif_username";
+      if (kept && !(isOnvifLoginKey(key) && !table.contains("onvif"))) table[key] = value;
     } else if (value.is_string() && sent->is_string() &&
                *sent == redactWholeUrl(value.get_ref<const std::string&>())) {
       *sent = value;  // sent back as shown: kept

@@ -28,6 +28,10 @@
 #include "camera/camera.h"
 #include "storage/store.h"
 
+namespace vigil::http {
+struct OnvifCamera;
+}  // namespace vigil::http
+
 namespace vigil::app {
 
 // Who asks for a change, for its audit row.
@@ -80,14 +84,20 @@ class NodeCameras {
   bool has(const std::string& id) const EXCLUDES(mutex_);
 
   // A camera's [[camera]] keys as the API shows them: credentials never
-  // (URLs with "***" for their password; "has_password"), with "managed_by"
-  // and "enabled". NotFound.
+  // (URLs with "***" for their password; "has_password",
+  // "has_onvif_password"), with "managed_by" and "enabled". NotFound.
   Result<nlohmann::json> get(const std::string& id) const EXCLUDES(mutex_);
+  // The ONVIF device of a camera of the database (its `onvif` keys) and
+  // its login, for PTZ; nullopt without one. Read from the table as kept,
+  // so a change holds from the next command, with no restart.
+  std::optional<http::OnvifCamera> onvifDevice(const std::string& id) const EXCLUDES(mutex_);
+
   // `table`: a [[camera]] table as JSON. InvalidArgument naming the key at
   // fault; AlreadyExists for an id taken. Answers get(id).
   Result<nlohmann::json> add(nlohmann::json table, bool enabled, const CameraChangeBy& by) EXCLUDES(mutex_);
   // The whole table again; a password left out, or a URL sent back as
-  // get() showed it (with "***"), keeps the one stored. `enabled` unset:
+  // get() showed it (with "***"), keeps the one stored (the ONVIF device's
+  // login only while the table still has `onvif`). `enabled` unset:
   // unchanged. FailedPrecondition for a camera of the file; NotFound.
   Result<nlohmann::json> update(const std::string& id, nlohmann::json table, std::optional<bool> enabled,
                                 const CameraChangeBy& by) EXCLUDES(mutex_);
@@ -124,7 +134,9 @@ class NodeCameras {
 };
 
 // The API's view of a [[camera]] table: no password, URLs redacted,
-// "has_password". For tests and the fuzz target too.
+// "has_password" (the camera's own, in `password` or a URL) and
+// "has_<key>" for each other `*_password` key. For tests and the fuzz
+// target too.
 nlohmann::json publicCameraTable(const nlohmann::json& table);
 // Credentials written in `url` moved to `username` and `password` (when
 // the table has neither), and those of `sub_url` dropped when the same.

@@ -112,8 +112,15 @@ Result<std::unique_ptr<http::HttpServer>> startNodeHttp(EventLoopPool& loops, No
                                   .store = options.store,
                                   .uptime = options.uptime,
                                   .browserTranscodes = [transcodes] { return transcodes->active(); }});
+  // The file's cameras, then those of the API (a database row the file
+  // shadows is not among them: NodeCameras::open).
+  auto onvifCamera = [file = options.onvifCamera,
+                      cameras = options.cameras](const std::string& id) -> std::optional<http::OnvifCamera> {
+    if (auto device = file ? file(id) : std::nullopt) return device;
+    return cameras ? cameras->onvifDevice(id) : std::nullopt;
+  };
   http::addOnvifRoutes(*server, {.discovery = {.target = options.onvif.discovery},
-                                 .camera = options.onvifCamera,
+                                 .camera = onvifCamera,
                                  .audit = access.audit.get()});
   if (NodeOverview* overview = options.overview) {
     http::addOverviewRoutes(*server, {.node = options.node,

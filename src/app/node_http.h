@@ -40,7 +40,8 @@ struct NodeHttpOptions {
   NodeOverview* overview = nullptr;  // its figures for GET /api/v1/overview; null: no such route
   detect::EventStore* events = nullptr;  // the node's detection events; null: none (no routes)
   onvif::OnvifConfig onvif;  // [onvif]: where discovery probes
-  // A camera's ONVIF device (its `onvif` key and credentials); null: no camera has one.
+  // A file camera's ONVIF device (its `onvif` keys and login); null: none
+  // has one. Those of `cameras` are asked after it.
   std::function<std::optional<http::OnvifCamera>(const std::string& camera)> onvifCamera;
   // Its cameras' detection settings (the owner's, over the file's); null: no such routes.
   DetectionSettings* detectionSettings = nullptr;

@@ -292,7 +292,8 @@ int runServe(const Config& config, AfterServe& after) {
                                     for (const ConfiguredCamera& c : config.cameras) {
                                       if (c.camera.id != id) continue;
                                       return http::OnvifCamera{device->second.deviceUrl,
-                                                               {c.camera.username, c.camera.password}};
+                                                               device->second.login(c.camera.username,
+                                                                                    c.camera.password)};
                                     }
                                     return std::nullopt;
                                   },

@@ -96,7 +96,7 @@ std::string scope(const std::vector<std::string>& scopes, std::string_view key) 
 }
 
 Status checkAddress(const std::string& address) {
-  if (address.rfind("http://", 0) != 0) return Status::invalidArgument("address: must be an http:// URL");
+  if (Status s = onvif::checkDeviceUrl(address); !s.isOk()) return Status::invalidArgument("address: " + s.message());
   return Status::ok();
 }
 

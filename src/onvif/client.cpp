@@ -36,7 +36,11 @@ struct HttpUrl {
 Result<HttpUrl> parseHttpUrl(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   if (url.substr(0, kScheme.size()) != kScheme) {
-    return Status::invalidArgument("ONVIF: the device address must be an http:// URL");
+    return Status::invalidArgument(url.starts_with("https://") ? "must be an http:// URL (https:// is not supported yet)"
+                                                               : "must be an http:// URL");
+  }
+  if (std::any_of(url.begin(), url.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
+    return Status::invalidArgument("must have no space or control character");
   }
   std::string_view rest = url.substr(kScheme.size());
   const size_t slash = rest.find('/');
@@ -44,12 +48,12 @@ Result<HttpUrl> parseHttpUrl(std::string_view url) {
   HttpUrl out;
   if (slash != std::string_view::npos) out.target = std::string(rest.substr(slash));
   if (authority.find('@') != std::string_view::npos) {
-    return Status::invalidArgument("ONVIF: give the user and password apart, not in the address");
+    return Status::invalidArgument("must not hold a user or password: give them apart");
   }
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {  // [v6]:port
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::invalidArgument("ONVIF: bad IPv6 address");
+    if (close == std::string_view::npos) return Status::invalidArgument("has a bad IPv6 address");
     out.host = std::string(authority.substr(1, close - 1));
     if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
   } else {
@@ -57,12 +61,12 @@ Result<HttpUrl> parseHttpUrl(std::string_view url) {
     out.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
   }
-  if (out.host.empty()) return Status::invalidArgument("ONVIF: the device address has no host");
-  if (!port.empty()) {
+  if (out.host.empty()) return Status::invalidArgument("has no host");
+  if (!port.empty() || authority.ends_with(':')) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      return Status::invalidArgument("ONVIF: bad port in the device address");
+      return Status::invalidArgument("has a bad port");
     }
     out.port = std::string(port);
   }
@@ -141,6 +145,8 @@ WallTime now() {
 
 }  // namespace
 
+Status checkDeviceUrl(std::string_view url) { return parseHttpUrl(url).status(); }
+
 OnvifClient::OnvifClient(std::string deviceUrl, Credentials credentials, std::chrono::milliseconds timeout)
     : deviceUrl_(std::move(deviceUrl)), credentials_(std::move(credentials)), timeout_(timeout) {}
 
@@ -148,7 +154,7 @@ OnvifClient::~OnvifClient() = default;
 
 Result<SoapDocument> OnvifClient::call(const std::string& address, const std::string& body) {
   auto url = parseHttpUrl(address);
-  if (!url) return url.status();
+  if (!url) return Status::invalidArgument(fmt::format("ONVIF: the device address {}", url.status().message()));
   const std::string envelope =
       soapEnvelope(securityHeader(credentials_.user, credentials_.password, now()), body);
   asio::io_context io;

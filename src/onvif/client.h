@@ -58,6 +58,13 @@ class OnvifClient {
   std::optional<ServiceAddresses> services_;
 };
 
+// Whether `url` is a device address this client reaches:
+// http://HOST[:PORT][/PATH], with no user or password in it and no space
+// or control character. InvalidArgument saying what is wrong, worded to
+// follow the key it came in ("must be an http:// URL (https:// is not
+// supported yet)").
+Status checkDeviceUrl(std::string_view url);
+
 // Device information, services and every profile with its stream URI
 // (and snapshot URI, when the device gives one), profiles largest first.
 Result<DeviceSummary> describeDevice(OnvifClient& client);

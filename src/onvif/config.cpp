@@ -1,6 +1,7 @@
 #include "onvif/config.h"
 
 #include <string>
+#include <utility>
 
 namespace vigil::onvif {
 
@@ -16,7 +17,16 @@ Status readOnvifConfig(const ConfigTable& t, OnvifConfig& out) {
 
 Status readCameraOnvifConfig(const ConfigTable& t, CameraOnvifConfig& out) {
   VIGIL_RETURN_IF_ERROR(t.readString("onvif", out.deviceUrl));
-  if (t.contains("onvif") && out.deviceUrl.rfind("http://", 0) != 0) return t.fail("onvif", "must be an http:// URL");
+  if (t.contains("onvif")) {
+    if (Status s = checkDeviceUrl(out.deviceUrl); !s.isOk()) return t.fail("onvif", s.message());
+  }
+  for (auto [key, value] : {std::pair{"onvif_username", &out.username}, std::pair{"onvif_password", &out.password}}) {
+    if (!t.contains(key)) continue;
+    if (!t.contains("onvif")) return t.fail(key, "needs onvif, the device's address");
+    std::string text;
+    VIGIL_RETURN_IF_ERROR(t.readString(key, text));
+    *value = std::move(text);
+  }
   return Status::ok();
 }
 

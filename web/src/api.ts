@@ -94,10 +94,17 @@ export interface CameraTable {
   record_sub?: "continuous" | "off";
   retain_days?: number;
   has_password?: boolean;
+  // Its ONVIF device (PTZ): the device service URL and its login, the
+  // password only said to be set.
+  onvif?: string;
+  onvif_username?: string;
+  has_onvif_password?: boolean;
   managed_by?: "file" | "ui";
   enabled?: boolean;
   [key: string]: unknown;
 }
+// What POST and PUT /api/v1/cameras take: the table, with its passwords.
+export type CameraChange = Partial<CameraTable> & { password?: string; onvif_password?: string };
 
 // POST /api/v1/cameras/probe's answer.
 export interface ProbedStream {
@@ -480,8 +487,8 @@ export const api = {
   me: () => request<Me>("GET", "/api/v1/me"),
   cameras: () => request<Camera[]>("GET", "/api/v1/cameras"),
   camera: (id: string) => request<CameraTable>("GET", cameraPath(id)),
-  addCamera: (table: Partial<CameraTable> & { password?: string }) => request<CameraTable>("POST", "/api/v1/cameras", table),
-  changeCamera: (id: string, table: Partial<CameraTable> & { password?: string }) =>
+  addCamera: (table: CameraChange) => request<CameraTable>("POST", "/api/v1/cameras", table),
+  changeCamera: (id: string, table: CameraChange) =>
     request<CameraTable>("PUT", cameraPath(id), table),
   removeCamera: (id: string, recordings: "keep" | "delete") =>
     request<unknown>("DELETE", `${cameraPath(id)}?recordings=${recordings}`),

@@ -1,12 +1,15 @@
 // The "Cameras" settings page (an admin's; design/CAMERAS.md): the node's
 // cameras with their state and who manages them, adding one found on the
 // network (ONVIF discovery, then its stream URIs read with its user and
-// password), by IP address (the usual RTSP paths are tried) or by RTSP URL,
+// password; the device's address and that login are kept with the camera,
+// so that it turns from its page at once), by IP address (the usual RTSP
+// paths are tried) or by RTSP URL,
 // with a probe and a preview before saving, editing, disabling and deleting (confirmed, with
 // or without its recordings). Cameras of the config file are shown, not
 // changed. The API: http/camera_admin_routes.h, http/onvif_routes.h.
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Camera, type CameraProbe, type CameraTable, type OnvifFound, api } from "./api";
+import { ApiError, type Camera, type CameraChange, type CameraProbe, type CameraTable, type OnvifFound, api } from "./api";
 import { type OnvifReason, type ProbeReason, type RecordMode, camerasText } from "./cameras_text";
 import { OutcomeLine, useAct } from "./users";
 import "./users.css";
@@ -38,13 +41,38 @@ function ErrorLine({ error }: { error: string }) {
   );
 }
 
-// What a camera read by ONVIF fills the add form with.
+// A camera's ONVIF device, for turning it (PTZ): its device service URL
+// and its login.
+interface Onvif {
+  address: string;
+  username: string;
+  password: string;
+}
+const kNoOnvif: Onvif = { address: "", username: "", password: "" };
+
+// What a camera read by ONVIF fills the add form with: its streams, the
+// login it was read with, and its device.
 interface Found {
   name: string;
   url: string;
   subUrl: string;
   username: string;
   password: string;
+  onvif: Onvif;
+}
+
+// The table's keys for its ONVIF device: none without an address (its
+// login goes with it on the server too); empty fields left out, so a
+// password not typed again is kept.
+function onvifKeys(o: Onvif): CameraChange {
+  if (o.address === "") return {};
+  return { onvif: o.address, ...(o.username ? { onvif_username: o.username } : {}), ...(o.password ? { onvif_password: o.password } : {}) };
+}
+
+// A table as GET answered it, to be sent back: without what the server
+// says of it (has_password, has_onvif_password, managed_by).
+function sendable(table: CameraTable): CameraChange {
+  return Object.fromEntries(Object.entries(table).filter(([k]) => !k.startsWith("has_") && k !== "managed_by"));
 }
 
 export function CamerasAdmin() {
@@ -199,8 +227,7 @@ function CameraRow({ camera: c, act, onEdit }: { camera: Camera; act: Act; onEdi
 
 // The table as it is, with only `enabled` changed (a password left out is kept).
 async function setEnabled(id: string, enabled: boolean) {
-  const { has_password: _p, managed_by: _m, enabled: _e, ...table } = await api.camera(id);
-  return api.changeCamera(id, { ...table, enabled });
+  return api.changeCamera(id, { ...sendable(await api.camera(id)), enabled });
 }
 
 function Field({ label, value, onInput, type = "text", cls, required = false }: {
@@ -281,6 +308,35 @@ function SettingsFields({ s, set, newId }: { s: Settings; set: (s: Settings) => 
   );
 }
 
+// The camera's ONVIF device: the add form's when found by discovery, and
+// the edit form's. `passwordSet`: one is kept, left empty.
+function OnvifFields({ o, set, passwordSet }: { o: Onvif; set: (o: Onvif) => void; passwordSet: boolean }) {
+  const t = camerasText();
+  return (
+    <fieldset class="onvif">
+      <legend>{t.onvifDevice}</legend>
+      <p class="hint">{t.onvifHint}</p>
+      <Field cls="onvif-address" label={t.onvifAddress} value={o.address} onInput={(address) => set({ ...o, address })} />
+      <Field cls="onvif-username" label={t.username} value={o.username} onInput={(username) => set({ ...o, username })} />
+      <Field cls="onvif-password" type="password" label={passwordSet ? t.passwordKept : t.password} value={o.password}
+        onInput={(password) => set({ ...o, password })} />
+    </fieldset>
+  );
+}
+
+// The row each form ends with: its own buttons, then Cancel.
+function FormButtons({ onCancel, children }: { onCancel: () => void; children?: ComponentChildren }) {
+  const t = camerasText();
+  return (
+    <p class="form-buttons">
+      {children}
+      <button type="button" class="cancel" onClick={onCancel}>
+        {t.cancel}
+      </button>
+    </p>
+  );
+}
+
 // The network's ONVIF cameras (one WS-Discovery Probe, a few seconds), one
 // picked, and its stream URIs read with its user and password.
 function Discover({ onCancel, onRead }: { onCancel: () => void; onRead: (found: Found) => void }) {
@@ -311,7 +367,8 @@ function Discover({ onCancel, onRead }: { onCancel: () => void; onRead: (found: 
     setError("");
     try {
       const d = await api.probeOnvif({ address: picked.address, user: username, password });
-      onRead({ name: picked.name || d.model, url: d.main_url, subUrl: d.sub_url ?? "", username, password });
+      onRead({ name: picked.name || d.model, url: d.main_url, subUrl: d.sub_url ?? "", username, password,
+        onvif: { address: picked.address, username, password } });
       return;
     } catch (e) {
       const reason = e instanceof ApiError && e.body && typeof e.body === "object" ? (e.body as { reason?: string }).reason : undefined;
@@ -362,16 +419,13 @@ function Discover({ onCancel, onRead }: { onCancel: () => void; onRead: (found: 
         </>
       )}
       <ErrorLine error={error} />
-      <p>
+      <FormButtons onCancel={onCancel}>
         {devices !== null && (
           <button type="button" class="search-again" onClick={look}>
             {t.searchAgain}
           </button>
         )}
-        <button type="button" class="cancel" onClick={onCancel}>
-          {t.cancel}
-        </button>
-      </p>
+      </FormButtons>
     </form>
   );
 }
@@ -385,6 +439,7 @@ function AddCamera({ found, onCancel, onSaved }: { found: Found | null; onCancel
   const [subUrl, setSubUrl] = useState(found?.subUrl ?? "");
   const [username, setUsername] = useState(found?.username ?? "");
   const [password, setPassword] = useState(found?.password ?? "");
+  const [onvif, setOnvif] = useState<Onvif>(found?.onvif ?? kNoOnvif);
   const [probe, setProbe] = useState<CameraProbe | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
@@ -420,6 +475,7 @@ function AddCamera({ found, onCancel, onSaved }: { found: Found | null; onCancel
         ...(probe.sub_url ? { sub_url: by === "url" ? subUrl : probe.sub_url } : {}),
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
+        ...onvifKeys(onvif),
         record: s.record,
         retain_days: Number(s.retain),
       });
@@ -456,17 +512,15 @@ function AddCamera({ found, onCancel, onSaved }: { found: Found | null; onCancel
       </p>
       {probe && <ProbeResult probe={probe} />}
       {probe?.ok && <SettingsFields s={s} set={setS} newId />}
+      {probe?.ok && found && <OnvifFields o={onvif} set={setOnvif} passwordSet={false} />}
       <ErrorLine error={error} />
-      <p>
+      <FormButtons onCancel={onCancel}>
         {probe?.ok && (
           <button type="submit" class="save">
             {t.save}
           </button>
         )}
-        <button type="button" class="cancel" onClick={onCancel}>
-          {t.cancel}
-        </button>
-      </p>
+      </FormButtons>
     </form>
   );
 }
@@ -478,6 +532,7 @@ function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => voi
   const [subUrl, setSubUrl] = useState("");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
+  const [onvif, setOnvif] = useState<Onvif>(kNoOnvif);
   const [s, setS] = useState<Settings>({ id, name: "", record: "continuous", retain: "30" });
   const [error, setError] = useState("");
   useEffect(() => {
@@ -487,6 +542,7 @@ function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => voi
         setUrl(c.url);
         setSubUrl(c.sub_url ?? "");
         setUsername(c.username ?? "");
+        setOnvif({ address: c.onvif ?? "", username: c.onvif_username ?? "", password: "" });
         setS({ id, name: c.name ?? id, record: c.record ?? "continuous", retain: String(c.retain_days ?? 30) });
       },
       (e) => setError(message(e)),
@@ -496,7 +552,7 @@ function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => voi
     if (!table) return;
     setError("");
     // The keys this form does not show (zones, detection...) are sent back as they were.
-    const { has_password: _p, managed_by: _m, sub_url: _s, username: _u, ...rest } = table;
+    const { sub_url: _s, username: _u, onvif: _o, onvif_username: _ou, ...rest } = sendable(table);
     try {
       await api.changeCamera(id, {
         ...rest,
@@ -505,6 +561,7 @@ function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => voi
         ...(subUrl ? { sub_url: subUrl } : {}),
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
+        ...onvifKeys(onvif),
         record: s.record,
         retain_days: Number(s.retain),
       });
@@ -526,17 +583,15 @@ function EditCamera({ id, onCancel, onSaved }: { id: string; onCancel: () => voi
           <Field cls="username" label={t.username} value={username} onInput={setUsername} />
           <Field cls="password" type="password" label={table.has_password ? t.passwordKept : t.password} value={password}
             onInput={setPassword} />
+          <OnvifFields o={onvif} set={setOnvif} passwordSet={table.has_onvif_password === true} />
         </>
       )}
       <ErrorLine error={error} />
-      <p>
+      <FormButtons onCancel={onCancel}>
         <button type="submit" class="save" disabled={!table}>
           {t.save}
         </button>
-        <button type="button" class="cancel" onClick={onCancel}>
-          {t.cancel}
-        </button>
-      </p>
+      </FormButtons>
     </form>
   );
 }

@@ -1,5 +1,5 @@
 // Every string of the "Cameras" settings page (an admin's: add, probe and
-// preview, edit, disable, delete; cameras_admin.tsx), in English and
+// preview, its ONVIF device, edit, disable, delete; cameras_admin.tsx), in English and
 // Chinese (i18n.ts).
 import { texts } from "./i18n";
 
@@ -71,6 +71,10 @@ const en = {
     bad_answer: "This device does not answer as an ONVIF camera: add it by its IP address or RTSP URL.",
     fault: "The camera refused the request: add it by its IP address or RTSP URL.",
   } as Record<OnvifReason, string>,
+  // Its ONVIF device, for turning it (PTZ)
+  onvifDevice: "Turning the camera (ONVIF)",
+  onvifHint: "For a camera that turns: its ONVIF address, user name and password. Leave the address empty if it does not turn.",
+  onvifAddress: "ONVIF address (http://…/onvif/device_service)",
   // Deleting
   removeConfirm: (name: string) => `Delete ${name}? Its live view stops now.`,
   removeKeep: "Delete, keep its recordings",
@@ -146,6 +150,9 @@ export const camerasText = texts({
       bad_answer: "该设备不是 ONVIF 摄像头：请按 IP 地址或 RTSP 地址添加。",
       fault: "摄像头拒绝了请求：请按 IP 地址或 RTSP 地址添加。",
     },
+    onvifDevice: "转动摄像头（ONVIF）",
+    onvifHint: "可转动的摄像头：填写其 ONVIF 地址、用户名和密码。不能转动的摄像头地址留空。",
+    onvifAddress: "ONVIF 地址（http://…/onvif/device_service）",
     removeConfirm: (name) => `删除 ${name}？实时画面将立即停止。`,
     removeKeep: "删除，保留录像",
     removeAll: "连同录像一起删除",

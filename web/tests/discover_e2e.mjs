@@ -6,9 +6,13 @@
 // (its name and address); a wrong password is said so; with the right one
 // the camera's main and sub stream URIs, read over ONVIF, fill the add
 // form, which tries them at once (codec, size, a preview picture); saved,
-// the camera is live in the grid. In zh-CN, the list and the password step
-// show no English. With no camera on the network, the page says none
-// answered. Multicast on loopback needs a network namespace, so
+// the camera is live in the grid. Its ONVIF device was kept with the
+// login it was read with (design/CAMERAS.md, invariant 12): on its page,
+// an arrow held turns it at once (a ContinuousMove, then a Stop, at the
+// simulator, which records no call whose UsernameToken digest it refused),
+// and its edit form shows the device with the password kept, not shown.
+// In zh-CN, the list, the password step and the edit form show no
+// English. With no camera on the network, the page says none answered. Multicast on loopback needs a network namespace, so
 // the Probe goes to the simulator's unicast address ([onvif] discovery, as
 // tests/onvif_test.py does).
 // Run by CTest (web_discover_e2e) with VIGIL_BIN set, or:
@@ -81,12 +85,46 @@ test("an admin adds a camera found on the network, with its preview, and sees it
   assert.equal(saved.sub_url, `${rtsp}/cam/0/sub`);
   assert.equal(saved.username, "admin");
   assert.equal(saved.has_password, true);
+  assert.equal(saved.onvif, device);
+  assert.equal(saved.onvif_username, "admin");
+  assert.equal(saved.has_onvif_password, true);
+  assert.ok(!JSON.stringify(saved).includes("secret"), "no password answered");
 
   // Live in the grid, without a restart.
   await page.goto(`${house.url}#/`);
   await page.locator('.tile[data-camera="porch"] .badge.online').waitFor({ timeout: SHOWN });
   await waitFor("the porch's picture playing", () =>
     page.locator('.tile[data-camera="porch"] video').evaluate((v) => v.readyState >= 2 && v.currentTime > 0), SHOWN, 500);
+
+  // Turned from its page at once, with the login discovery used.
+  const seen = async () => (await fetch(device.replace("/onvif/device_service", "/debug/ptz"))).json();
+  await page.goto(`${house.url}#/camera/porch`);
+  const ptz = page.locator("section.ptz");
+  await ptz.locator("button[aria-pressed]").click({ timeout: SHOWN });
+  await ptz.locator(".ptz-right").hover();
+  await page.mouse.down();
+  await waitFor("a ContinuousMove at the device", async () => (await seen()).some((c) => c.call === "ContinuousMove"), SHOWN);
+  await page.mouse.up();
+  await waitFor("a Stop at the device", async () => (await seen()).some((c) => c.call === "Stop"), SHOWN);
+  assert.match((await seen()).find((c) => c.call === "ContinuousMove").body, /PanTilt x="0\.500" y="0\.000"/);
+  assert.equal(await ptz.locator(".error").count(), 0);
+
+  // The edit form: the device and its user, the password kept unless typed.
+  await page.goto(`${house.url}#/settings/cameras`);
+  await page.click('.cameras-table tr[data-camera="porch"] button.edit', { timeout: SHOWN });
+  const edit = page.locator('form.edit-form[data-camera="porch"]');
+  await edit.locator(".field.onvif-address input").waitFor({ timeout: SHOWN });
+  assert.equal(await edit.locator(".field.onvif-address input").inputValue(), device);
+  assert.equal(await edit.locator(".field.onvif-username input").inputValue(), "admin");
+  assert.equal(await edit.locator(".field.onvif-password input").inputValue(), "");
+  assert.match(await edit.locator(".field.onvif-password").textContent(), /leave empty to keep it/);
+  await edit.locator(".field.name input").fill("The front porch");
+  await edit.locator("button.save").click();
+  await page.locator(".cameras-admin .notice").waitFor({ timeout: SHOWN });
+  const edited = (await house.call("GET", "/api/v1/cameras/porch")).body;
+  assert.deepEqual([edited.name, edited.onvif, edited.has_onvif_password], ["The front porch", device, true]);
+  const stop = await house.call("POST", "/api/v1/cameras/porch/ptz", { action: "stop" });
+  assert.equal(stop.status, 200, "still turns: its password was kept");
 
   // In Chinese: the devices found and the password step, no English left.
   const zh = await (await run.browser.newContext({ ignoreHTTPSErrors: true, locale: "zh-CN" })).newPage();
@@ -96,8 +134,11 @@ test("an admin adds a camera found on the network, with its preview, and sees it
   await zh.locator(`form.discover-form .found li[data-address="${device}"] button.pick`).click({ timeout: SHOWN });
   await zh.locator("form.discover-form button.read").waitFor({ timeout: SHOWN });
   assert.equal(await zh.evaluate(() => document.documentElement.lang), "zh-CN");
-  const data = ["vigil_testcam", "testcam", new URL(device).host, "The porch", "porch", "Node house1", "house1", "admin"];
+  const data = ["vigil_testcam", "testcam", new URL(device).host, "The front porch", "porch", "Node house1", "house1", "admin"];
   assert.deepEqual(untranslated(await zh.evaluate(shownText), await englishChecks(), data), [], "English left");
+  await zh.click('.cameras-table tr[data-camera="porch"] button.edit');
+  await zh.locator('form.edit-form[data-camera="porch"] .field.onvif-address input').waitFor({ timeout: SHOWN });
+  assert.deepEqual(untranslated(await zh.evaluate(shownText), await englishChecks(), data), [], "English left in the edit form");
 
   // No camera on the network any more: the page says none answered.
   assert.equal(await testcam.stop(), 0);
