@@ -295,10 +295,13 @@ TEST(Config, CanonicalSectionsIgnoreLayoutAndLeaveSecretsOut) {
   auto reordered = parseConfig("[node]\ntier = \"village\"\nname = \"x\"\n", "t");
   auto ordered = parseConfig("[node]\nname = \"x\"\ntier = \"village\"\n", "t");
   EXPECT_EQ(reordered->canonicalSections, ordered->canonicalSections);
-  auto withPassword = parseConfig("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\npassword = \"hunter2\"\n", "t");
+  auto withPassword = parseConfig("[[camera]]\nid = \"a\"\nurl = \"rtsp://h/x\"\npassword = \"hunter2\"\n"
+                                  "onvif = \"http://h/onvif/device_service\"\nonvif_password = \"Ptz-0nvif\"\n", "t");
   ASSERT_TRUE(withPassword.isOk());
   EXPECT_THAT(withPassword->canonicalSections["camera a"], HasSubstr("password = "));
   EXPECT_THAT(withPassword->canonicalSections["camera a"], ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(withPassword->canonicalSections["camera a"], HasSubstr("onvif_password = "));
+  EXPECT_THAT(withPassword->canonicalSections["camera a"], ::testing::Not(HasSubstr("Ptz-0nvif")));
   // A password holding '/' and '@' (the URL's userinfo ends at its last '@').
   auto slashed = parseConfig("[[camera]]\nid = \"a\"\nurl = \"rtsp://u2:P4ss/Sl@sh@h/x\"\n", "t");
   ASSERT_TRUE(slashed.isOk());

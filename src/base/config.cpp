@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <sstream>
+#include <string>
+#include <vector>
 #include <toml++/toml.h>
 
 #include "base/url_credentials.h"
@@ -25,15 +27,21 @@ Status failAt(const std::string& file, const toml::node& node, std::string_view 
 
 // Secrets never reach a canonical section: it is hashed, and a fast hash of
 // a password can be tested against guesses offline. A webhook URL's path
-// is often its only credential (Home Assistant's webhook ids).
-constexpr std::string_view kSecretKeys[] = {"password", "webhooks"};
+// is often its only credential (Home Assistant's webhook ids). Any
+// `*_password` too (a camera's `onvif_password`).
+bool isSecretKey(std::string_view key) { return key == "password" || key == "webhooks" || key.ends_with("_password"); }
 
 void leaveSecretsOut(toml::node& node) {
   if (toml::table* table = node.as_table()) {
-    for (auto&& [key, value] : *table) leaveSecretsOut(value);
-    for (std::string_view key : kSecretKeys) {
-      if (table->contains(key)) table->insert_or_assign(key, "***");
+    std::vector<std::string> secrets;
+    for (auto&& [key, value] : *table) {
+      if (isSecretKey(key.str())) {
+        secrets.emplace_back(key.str());
+      } else {
+        leaveSecretsOut(value);
+      }
     }
+    for (const std::string& key : secrets) table->insert_or_assign(key, "***");
   } else if (toml::array* array = node.as_array()) {
     for (toml::node& element : *array) leaveSecretsOut(element);
   } else if (toml::value<std::string>* text = node.as_string()) {
