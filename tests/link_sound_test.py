@@ -15,11 +15,9 @@ import re
 import time
 import unittest
 
-import websockets
-
 from link_test import LINK_UP, NodesTestCase, wait_until
 from live_playback_test import parse_time, rfc3339
-from looks_test import tls
+from looks_test import live_socket
 from mask_test import MASK
 from remote_media_test import get
 from vigil_testlib import run, start_testcam, temp_dir
@@ -30,10 +28,8 @@ LISTEN_S = 3  # of fragments captured from each live view
 async def capture(node, camera, seconds=LISTEN_S, limit=60):
     """The camera page's live view with sound: (the init message, the fMP4
     bytes of `seconds` of fragments); bounded by `limit`."""
-    url = node.url.replace("https://", "wss://") + f"/api/v1/cameras/{camera}/live?audio=1"
     init, data, start = None, bytearray(), None
-    async with websockets.connect(url, ssl=tls(), extra_headers={"Authorization": "Bearer " + node.token},
-                                  open_timeout=30, ping_interval=None, max_size=1 << 24) as ws:
+    async with live_socket(node, camera, "?audio=1") as ws:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             m = await asyncio.wait_for(ws.recv(), 30)
