@@ -3,7 +3,7 @@
 // stream of frame chunks (link/stream_frames.h). The input is a sequence
 // of payloads, each a 2-byte big-endian length and its bytes: each is
 // decoded as every look message, and all of them in order by one stream
-// decoder, whose frames must stay within their bounds.
+// decoder, whose frames (pictures and sound) must stay within their bounds.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,7 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)decodeLookClose(payload);
     (void)decodeLookEnd(payload);
     auto out = stream.push(payload);
-    if (out && *out && (*out)->frame->data.size() > StreamDecoder::kMaxFrameBytes) std::abort();
+    if (!out || !*out) continue;
+    const vigil::media::Frame& frame = *(*out)->frame;
+    if (frame.data.size() > StreamDecoder::kMaxFrameBytes) std::abort();
+    // Sound comes with its parameters, within what a camera may send, never with a picture's.
+    if (frame.audio && (frame.params || frame.audio->sampleRate < 8000 || frame.audio->sampleRate > 96000 ||
+                        frame.audio->channels < 1 || frame.audio->channels > 8)) {
+      std::abort();
+    }
   }
   return 0;
 }

@@ -39,13 +39,18 @@ def raw_get(node, path):
         return e.code, e.headers.get("Content-Type"), e.read()
 
 
+def live_socket(node, camera, query=""):
+    """The live WebSocket of `camera` at `node`, as its admin (async with)."""
+    url = node.url.replace("https://", "wss://") + f"/api/v1/cameras/{camera}/live{query}"
+    return websockets.connect(url, ssl=tls(), extra_headers={"Authorization": "Bearer " + node.token},
+                              open_timeout=30, ping_interval=None, max_size=1 << 24)
+
+
 async def watch(node, camera, state, ready, fragments=3, limit=90):
     """Watches a live WebSocket until it closes or `limit` seconds pass;
     sets `ready` after `fragments` media fragments."""
-    url = node.url.replace("https://", "wss://") + f"/api/v1/cameras/{camera}/live"
     try:
-        async with websockets.connect(url, ssl=tls(), extra_headers={"Authorization": "Bearer " + node.token},
-                                      open_timeout=30, ping_interval=None, max_size=1 << 24) as ws:
+        async with live_socket(node, camera) as ws:
             deadline = time.monotonic() + limit
             while time.monotonic() < deadline:
                 m = await asyncio.wait_for(ws.recv(), 30)

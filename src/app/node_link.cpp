@@ -25,7 +25,8 @@ NodeLinkServices nodeLinkServices(Node& node, NodeAccess* access, alarm::Alarms*
         return access->shares->rightsNow(camera, openAlarm && openAlarm());
       },
       .publicListing = publicRegister ? [publicRegister](const std::string& camera) { return publicRegister->listing(camera); }
-                                      : std::function<std::optional<link::PublicListing>(const std::string&)>()};
+                                      : std::function<std::optional<link::PublicListing>(const std::string&)>(),
+      .masked = [&node](const std::string& camera) { return node.hasMasks(camera); }};
   return {.catalog = std::move(cameras),
           .live = &node.live(),
           .shares = access ? access->shares.get() : nullptr,

@@ -135,6 +135,7 @@ std::string camerasJson(const std::vector<camera::CameraStatus>& cameras,
         {"online", c.entry.state == camera::cameraStateName(camera::CameraState::kStreaming)},
         {"state", c.entry.state},
         {"codec", c.entry.codec.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.entry.codec)},
+        {"audio", c.entry.audio.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.entry.audio)},
         {"width", c.entry.width},
         {"height", c.entry.height},
     });

@@ -111,6 +111,7 @@ std::map<std::string, CatalogUpdate> Catalog::ownShares() {
     e.codec = c.codec ? std::string(media::codecName(*c.codec)) : "";
     e.width = std::clamp(c.width, 0, 65535);
     e.height = std::clamp(c.height, 0, 65535);
+    if (c.audio && !(sources_.masked && sources_.masked(c.id))) e.audio = media::audioCodecName(c.audio->codec);
     e.rights = std::move(shared.rights);
     if (sources_.publicListing) e.publicListing = sources_.publicListing(c.id);
     CatalogUpdate u{{self_.id}, c.id, std::move(e)};

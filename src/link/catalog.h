@@ -45,6 +45,9 @@ struct CatalogSources {
   // What the owner lists of a camera in the public register; none (or a
   // null function): it is not listed there.
   std::function<std::optional<PublicListing>(const std::string& camera)> publicListing;
+  // Whether a camera has any privacy mask: its sound does not go up, so
+  // none is listed (null: no camera has).
+  std::function<bool(const std::string& camera)> masked;
 };
 
 // A camera of this node shared with at least one tier from the parent's

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "link/enrolment_messages.h"
+#include "media/audio.h"
 #include "link/json_fields.h"
 #include "link/wire.h"
 
@@ -29,6 +30,7 @@ json toJson(const CatalogEntry& e) {
               {"width", e.width},
               {"height", e.height},
               {"rights", std::move(rights)}};
+  if (!e.audio.empty()) out["audio"] = e.audio;
   if (const auto& p = e.publicListing) {
     out["public"] = {
         {"covers", p->covers}, {"run_by", p->runBy}, {"retention_days", p->retentionDays}, {"looks_30d", p->looks30d}};
@@ -110,7 +112,7 @@ Result<PublicListing> decodePublic(const json& value, const std::string& where) 
 
 Result<CatalogEntry> decodeEntry(const json& value, const std::string& where) {
   VIGIL_RETURN_IF_ERROR(
-      onlyKeys(value, where, {"name", "owner", "state", "codec", "width", "height", "rights"}, {"public"}));
+      onlyKeys(value, where, {"name", "owner", "state", "codec", "width", "height", "rights"}, {"public", "audio"}));
   CatalogEntry e;
   for (auto [key, out] : {std::pair{"name", &e.name}, std::pair{"owner", &e.owner}}) {
     const json& v = value[key];
@@ -136,6 +138,13 @@ Result<CatalogEntry> decodeEntry(const json& value, const std::string& where) {
   if (!height) return height.status();
   e.width = *width;
   e.height = *height;
+  if (value.contains("audio")) {
+    const json& audio = value["audio"];
+    if (!audio.is_string() || !media::audioCodecFromName(audio.get_ref<const std::string&>())) {
+      return bad(where + ".audio", "must be aac, alaw or ulaw");
+    }
+    e.audio = audio.get<std::string>();
+  }
   auto rights = decodeRights(value["rights"], where + ".rights");
   if (!rights) return rights.status();
   e.rights = std::move(*rights);

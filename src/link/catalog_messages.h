@@ -69,6 +69,10 @@ struct CatalogEntry {
   int height = 0;
   TierRights rights;  // never empty, no tier without rights
   std::optional<PublicListing> publicListing;  // none: not in the public register
+  // Its sound's codec ("aac", "alaw", "ulaw") while it streams sound that
+  // goes up with its pictures; empty: none (or withheld: a camera with
+  // privacy masks, design/LINK.md "Sound").
+  std::string audio;
   bool operator==(const CatalogEntry&) const = default;
 };
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "link/wire.h"
 
 namespace vigil::link {
@@ -34,7 +36,7 @@ struct RecordingEndpoint : Endpoint {
 };
 
 CatalogEntry entry(TierRights rights, std::string name = "Door") {
-  return CatalogEntry{std::move(name), "Zhang family", "streaming", "h264", 1920, 1080, std::move(rights), std::nullopt};
+  return CatalogEntry{std::move(name), "Zhang family", "streaming", "h264", 1920, 1080, std::move(rights), std::nullopt, ""};
 }
 
 std::vector<uint8_t> message(const std::vector<CatalogUpdate>& updates) {
@@ -56,6 +58,7 @@ TEST(CatalogMessagesTest, UpdatesRoundTripAndSplitToFitFrames) {
   updates.push_back({{"village1"}, "gone", std::nullopt});
   updates[7].entry->codec = "";
   updates[8].entry->publicListing = PublicListing{std::string(kMaxCoversBytes, 'c'), "Zhang family", 30, 12};
+  updates[9].entry->audio = "alaw";
   auto payloads = encodeCatalog(updates);
   ASSERT_GT(payloads.size(), 1u);
   std::vector<CatalogUpdate> decoded;
@@ -110,6 +113,8 @@ TEST(CatalogMessagesTest, TheDecoderRefusesWhatIsNotExactlyAnUpdateList) {
        "updates[0].entry.rights.village: rights are live, playback, export and snapshot"},
       {{R"("height":480,)", R"("height":480,"extra":1,)"}, "updates[0].entry: unknown key \"extra\""},
       {{R"("height":480,)", R"("height":480,"public":null,)"}, "updates[0].entry.public: must be an object"},
+      {{R"("height":480,)", R"("height":480,"audio":"mp3",)"}, "updates[0].entry.audio: must be aac, alaw or ulaw"},
+      {{R"("height":480,)", R"("height":480,"audio":null,)"}, "updates[0].entry.audio: must be aac, alaw or ulaw"},
       {{R"("height":480,)", R"("height":480,"public":{"covers":"Lane","run_by":"Zhang","retention_days":30},)"},
        "updates[0].entry.public: \"looks_30d\" is required"},
       {{R"("height":480,)", R"("height":480,"public":{"covers":"","run_by":"Zhang","retention_days":30,"looks_30d":0},)"},
@@ -145,7 +150,8 @@ class CatalogTest : public ::testing::Test {
                     auto it = listings_.find(camera);
                     if (it == listings_.end()) return std::nullopt;
                     return it->second;
-                  }}) {}
+                  },
+                  [this](const std::string& camera) { return masked_.count(camera) > 0; }}) {}
 
   Status fromChild(const std::string& child, const std::vector<CatalogUpdate>& updates) {
     return bus_.deliver(Peer::child(child), Frame{Kind::kCatalog, 0, message(updates)});
@@ -160,6 +166,7 @@ class CatalogTest : public ::testing::Test {
   std::vector<camera::CameraStatus> cameras_;
   std::map<std::string, TierRights> rights_;
   std::map<std::string, PublicListing> listings_;
+  std::set<std::string> masked_;
   Catalog catalog_;
 };
 
@@ -324,6 +331,29 @@ TEST_F(CatalogTest, APublicListingGoesUpOnlyAsItsOwnerSetItAndPassesOnUnchanged)
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(changed[0].camera, "hall");
   EXPECT_FALSE(changed[0].entry->publicListing.has_value());
+}
+
+// The node above learns which cameras have sound (its camera page offers
+// "Sound on"); a camera with privacy masks sends none up, so lists none.
+TEST_F(CatalogTest, ACamerasSoundIsListedUnlessItHasMasks) {
+  auto parent = std::make_shared<RecordingEndpoint>();
+  bus_.attach(Peer::theParent(), parent);
+  camera::CameraStatus hall, office, shed;
+  hall.id = "hall";
+  hall.audio = media::AudioParameters{media::AudioCodec::kAac, 16000, 1, media::aacLcAudioSpecificConfig(16000, 1)};
+  office.id = "office";
+  office.audio = media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}};
+  shed.id = "shed";
+  cameras_ = {hall, office, shed};
+  rights_["hall"] = rights_["office"] = rights_["shed"] = {{Tier::kTownship, {ShareRight::kLive}}};
+  masked_.insert("office");
+  auto lane = entry({{Tier::kTownship, {ShareRight::kLive}}});
+  lane.audio = "ulaw";
+  ASSERT_TRUE(fromChild("house1", {{{"house1"}, "lane", lane}}).isOk());
+  catalog_.sync();
+  std::map<std::string, std::string> sent;
+  for (const CatalogUpdate& u : parent->take()) sent[u.camera] = u.entry->audio;
+  EXPECT_EQ(sent, (std::map<std::string, std::string>{{"hall", "aac"}, {"office", ""}, {"shed", ""}, {"lane", "ulaw"}}));
 }
 
 TEST_F(CatalogTest, TheThreadSendsAChangeSoon) {

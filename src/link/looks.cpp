@@ -70,9 +70,11 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     bool answered = false;
     uint64_t serial = 0;  // this open's: a decision applies only to the open it was made for
   };
-  // Frames from a child into this node's registry, while looks need them.
+  // Frames from a child into this node's registry, while looks need them:
+  // pictures under the camera's id, its sound beside them (liveAudioStreamOf).
   struct DownFeed {
     std::shared_ptr<media::LiveStream> stream;
+    std::shared_ptr<media::LiveStream> audio;
     StreamDecoder decoder;
     int looks = 0;
   };
@@ -83,8 +85,12 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     // declared before the viewer, which goes first); null: the registry's.
     std::shared_ptr<media::LiveStream> source;
     std::unique_ptr<media::LiveViewer> viewer;
+    // The camera's sound, on the same channel; null for a camera with any
+    // privacy mask (its sound does not go up: "Sound", design/LINK.md).
+    std::unique_ptr<media::LiveViewer> audioViewer;
     StreamEncoder encoder;
     std::vector<media::LiveItem> items;
+    std::vector<media::LiveItem> audioItems;
     int looks = 0;
     // The answer naming its channel has gone up: its frames may follow.
     bool announced = false;
@@ -119,9 +125,13 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     auto [it, added] = downFeeds.try_emplace({child, channel});
     if (added) {
       it->second.stream = context.live->stream(stream);
+      // Made now, so that a viewer asking for sound finds it (empty for a
+      // camera without any) before the first frames come.
+      it->second.audio = context.live->stream(media::liveAudioStreamOf(stream));
       // What an earlier feed left (before the owner masked the camera, or
       // before a share ended) is not served as this feed's first picture.
       it->second.stream->dropCache();
+      it->second.audio->dropCache();
     }
     if (it->second.stream->id() != stream) return false;
     ++it->second.looks;
@@ -131,6 +141,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     auto it = downFeeds.find({child, channel});
     if (it != downFeeds.end() && --it->second.looks <= 0) {
       it->second.stream->dropCache();  // nobody is allowed its pictures any more
+      it->second.audio->dropCache();
       downFeeds.erase(it);
     }
   }
@@ -145,12 +156,19 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       feed->channel = nextChannel++;
       feed->source = masked ? std::move(masked) : context.live->stream(stream);
       std::weak_ptr<UpFeed> weak = feed;
-      feed->viewer = feed->source->subscribe([self = weak_from_this(), weak] {
+      auto onReady = [self = weak_from_this(), weak] {
         if (auto s = self.lock()) {
           asio::post(*s->context.loop, [s, weak] { s->drainUp(weak); });
         }
-      });
-      // Its frames wait in the viewer until announceUpFeed().
+      };
+      // A mask hides part of the picture; the microphone hears all of it
+      // (a neighbour's garden, the street), so a camera with any mask sends
+      // no sound up.
+      if (!recordingsMasked(context, stream)) {
+        feed->audioViewer = context.live->stream(media::liveAudioStreamOf(stream))->subscribe(onReady);
+      }
+      feed->viewer = feed->source->subscribe(std::move(onReady));
+      // Its frames wait in the viewers until announceUpFeed().
     }
     ++feed->looks;
     return feed->channel;
@@ -184,10 +202,16 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       auto feed = weak.lock();
       if (!feed || !feed->viewer || !feed->announced) return;
       if (!feed->viewer->pop(feed->items).isOk()) return;  // too slow: the looks end with the link's keepalive
-      for (const media::LiveItem& item : feed->items) {
-        feed->encoder.encode(*item.frame, item.newSegment || item.discontinuity, payloads);
+      // Sound too slow for the link is let go; the pictures go on.
+      if (feed->audioViewer && !feed->audioViewer->pop(feed->audioItems).isOk()) feed->audioViewer.reset();
+      // The sound first: the viewer above takes a sound track only when it
+      // has a sound frame before its first picture (http's LiveSender).
+      for (auto* items : {&feed->audioItems, &feed->items}) {
+        for (const media::LiveItem& item : *items) {
+          feed->encoder.encode(*item.frame, item.newSegment || item.discontinuity, payloads);
+        }
+        items->clear();
       }
-      feed->items.clear();
       channel = feed->channel;
     }
     // A payload the link's data lane cannot take is dropped there; the
@@ -335,7 +359,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     if (it == downFeeds.end()) return Status::ok();  // a feed just released
     auto out = it->second.decoder.push(frame.payload);
     if (!out) return out.status();
-    if (*out) it->second.stream->publish((*out)->frame, (*out)->newSegment);
+    if (*out) ((*out)->frame->audio ? it->second.audio : it->second.stream)->publish((*out)->frame, (*out)->newSegment);
     return Status::ok();
   }
 

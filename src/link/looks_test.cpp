@@ -6,6 +6,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "access/sqlite_store.h"
@@ -104,6 +105,40 @@ class LooksTest : public ::testing::Test {
       stream.publish(f, i == 0);
     }
   }
+  // AAC frames of the camera's sound, 1024 samples at 16 kHz apart, from `pts`.
+  void publishSound(const std::string& camera, int count, int64_t pts) {
+    auto stream = live_.stream(media::liveAudioStreamOf(camera));
+    for (int i = 0; i < count; ++i) {
+      media::Frame f;
+      f.pts = MediaTime(pts + i * 5760);
+      f.keyframe = true;
+      f.data = {0x21, 0x10, static_cast<uint8_t>(i)};
+      f.audio = sound_;
+      stream->publish(f, i == 0);
+    }
+  }
+  // The frames that went up on a look's channel, decoded.
+  std::vector<media::SharedFrame> framesUp(uint32_t channel) {
+    StreamDecoder decoder;
+    std::vector<media::SharedFrame> out;
+    for (const Frame& f : parent_->of(Kind::kData)) {
+      if (f.channel != channel) continue;
+      auto frame = decoder.push(f.payload);
+      EXPECT_TRUE(frame.isOk());
+      if (frame && *frame) out.push_back((*frame)->frame);
+    }
+    return out;
+  }
+  std::vector<media::SharedFrame> waitFramesUp(uint32_t channel, size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (framesUp(channel).size() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return framesUp(channel);
+  }
+
+  const std::shared_ptr<const media::AudioParameters> sound_ = std::make_shared<const media::AudioParameters>(
+      media::AudioParameters{media::AudioCodec::kAac, 16000, 1, media::aacLcAudioSpecificConfig(16000, 1)});
 
   testing::TestKeys keys_;
   const access::NodeKey village_ = keys_.key("village1");  // the parent pinned here
@@ -161,6 +196,90 @@ TEST_F(LooksTest, ALooksFramesGoUpOnlyAfterItsAnswer) {
   std::lock_guard lock(parent_->mutex);
   ASSERT_FALSE(parent_->sent.empty());
   EXPECT_EQ(parent_->sent.front().kind, Kind::kLookAnswer);  // before any frame of its feed
+}
+
+// The camera's sound rides its pictures' channel, behind the answer like
+// them, its latest frame before the first picture (the viewer above takes
+// a sound track only when sound comes first), with its parameters.
+TEST_F(LooksTest, ACamerasSoundGoesUpOnItsPicturesChannelAfterTheAnswer) {
+  share("door", R"([{"tier": "village", "rights": ["live"]}])");
+  publishKeyframes("door", 1);
+  publishSound("door", 2, 1000);  // the cache keeps the latest
+  parent_->beforePost = [](Kind kind) {
+    if (kind == Kind::kLookAnswer) std::this_thread::sleep_for(300ms);
+  };
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kLive))).isOk());
+  auto answer = answerTo(1);
+  ASSERT_TRUE(answer && answer->ok);
+  auto up = waitFramesUp(answer->channel, 2);
+  ASSERT_EQ(up.size(), 2u);
+  {
+    std::lock_guard lock(parent_->mutex);
+    EXPECT_EQ(parent_->sent.front().kind, Kind::kLookAnswer);  // before any frame of its feed, sound included
+  }
+  ASSERT_TRUE(up[0]->audio);
+  EXPECT_EQ(*up[0]->audio, *sound_);
+  EXPECT_EQ(up[0]->pts, MediaTime(1000 + 5760));
+  EXPECT_EQ(up[0]->data.back(), 1);
+  EXPECT_FALSE(up[1]->audio);
+  EXPECT_TRUE(up[1]->keyframe);
+  publishSound("door", 1, 20000);
+  up = waitFramesUp(answer->channel, 3);
+  ASSERT_EQ(up.size(), 3u);
+  ASSERT_TRUE(up[2]->audio);
+  EXPECT_EQ(up[2]->pts, MediaTime(20000));
+}
+
+// A node above publishes what comes from below: the pictures under the
+// camera's dotted id, its sound beside them, that stream made as the look
+// is accepted (a viewer asking for sound finds it before the first frame).
+TEST_F(LooksTest, SoundFromBelowIsPublishedBesideItsPictures) {
+  auto shed = std::make_shared<testing::RecordingEndpoint>();
+  bus_.attach(Peer::child("shed"), shed);
+  Result<std::unique_ptr<RemoteLooks::Look>> look = Status::unavailable("not asked");
+  std::thread asking([&] { look = looks_->open({"shed.door", access::ShareRight::kLive, "desk"}, [](std::string) {}); });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (shed->of(Kind::kLookOpen).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  // (Asked as a household would: the decoder takes only the tiers that have children.)
+  auto opens = shed->of(Kind::kLookOpen);
+  const auto open = opens.empty() ? nlohmann::json() : nlohmann::json::parse(opens[0].payload);
+  if (!opens.empty()) {
+    const LookAnswer answer{open.at("look").get<uint64_t>(), true, "", 7};
+    EXPECT_TRUE(bus_.deliver(Peer::child("shed"), Frame{Kind::kLookAnswer, 0, encode(answer)}).isOk());
+  }
+  asking.join();
+  ASSERT_FALSE(opens.empty());
+  ASSERT_TRUE(look) << look.status().toString();
+  auto sound = live_.find(media::liveAudioStreamOf("shed.door"));
+  ASSERT_TRUE(sound);
+  std::vector<media::LiveItem> heard, seen;
+  auto listener = sound->subscribe([] {});
+  auto viewer = live_.stream("shed.door")->subscribe([] {});
+  StreamEncoder encoder;
+  std::vector<std::vector<uint8_t>> payloads;
+  media::Frame audio;
+  audio.pts = MediaTime(500);
+  audio.keyframe = true;
+  audio.data = {0x21, 0x10, 0x42};
+  audio.audio = sound_;
+  encoder.encode(audio, true, payloads);
+  media::Frame picture;
+  picture.keyframe = true;
+  picture.data = {0, 0, 0, 2, 0x65, 0x88};
+  picture.params = std::make_shared<media::VideoParameters>(media::VideoParameters{.sps = {{0x67, 0x42, 0x00, 0x1e}}, .pps = {{0x68, 0xce}}});
+  encoder.encode(picture, true, payloads);
+  for (auto& p : payloads) ASSERT_TRUE(bus_.deliver(Peer::child("shed"), Frame{Kind::kData, 7, std::move(p)}).isOk());
+  ASSERT_TRUE(listener->pop(heard).isOk());
+  ASSERT_TRUE(viewer->pop(seen).isOk());
+  ASSERT_EQ(heard.size(), 1u);
+  ASSERT_TRUE(heard[0].frame->audio);
+  EXPECT_EQ(*heard[0].frame->audio, *sound_);
+  EXPECT_EQ(heard[0].frame->data, audio.data);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_FALSE(seen[0].frame->audio);
+  EXPECT_EQ(seen[0].frame->data, picture.data);
 }
 
 TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotLooks) {
@@ -267,18 +386,6 @@ class MaskedLooksTest : public LooksTest {
       return held;
     };
   }
-  // The frames that went up on a look's channel, decoded.
-  std::vector<media::SharedFrame> framesUp(uint32_t channel) {
-    StreamDecoder decoder;
-    std::vector<media::SharedFrame> out;
-    for (const Frame& f : parent_->of(Kind::kData)) {
-      if (f.channel != channel) continue;
-      auto frame = decoder.push(f.payload);
-      EXPECT_TRUE(frame.isOk());
-      if (frame && *frame) out.push_back((*frame)->frame);
-    }
-    return out;
-  }
   bool withMaskedStream_ = false;
   std::weak_ptr<media::LiveStream> masked_;
 };
@@ -327,6 +434,7 @@ TEST_F(MaskedStreamLooksTest, AMaskedCameraSendsItsMaskedStreamOnlyHeldWhileLook
   auto masked = masked_.lock();
   ASSERT_TRUE(masked);
   publishKeyframes("door", 3);  // the raw stream: never sent up
+  publishSound("door", 3, 100);  // nor the sound of a camera with masks
   publishKeyframes(*masked, 3, 0x99);
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (framesUp(first->channel).size() < 3 && std::chrono::steady_clock::now() < deadline) {
@@ -335,7 +443,10 @@ TEST_F(MaskedStreamLooksTest, AMaskedCameraSendsItsMaskedStreamOnlyHeldWhileLook
   std::this_thread::sleep_for(200ms);
   auto up = framesUp(first->channel);
   ASSERT_EQ(up.size(), 3u);
-  for (const auto& f : up) EXPECT_EQ(f->data.back(), 0x99);
+  for (const auto& f : up) {
+    EXPECT_EQ(f->data.back(), 0x99);
+    EXPECT_FALSE(f->audio);
+  }
   masked.reset();
   ASSERT_TRUE(fromParent(Kind::kLookClose, encode(LookClose{1})).isOk());
   ASSERT_TRUE(fromParent(Kind::kLookClose, encode(LookClose{2})).isOk());

@@ -7,9 +7,49 @@ namespace vigil::link {
 
 namespace {
 
-enum Flag : uint8_t { kFirst = 1, kLast = 2, kKey = 4, kNewSegment = 8, kParams = 16 };
+enum Flag : uint8_t { kFirst = 1, kLast = 2, kKey = 4, kNewSegment = 8, kParams = 16, kAudio = 32 };
 constexpr size_t kMaxChunkBytes = kMaxFrameBytes - kHeaderBytes;
 constexpr size_t kMaxParameterSets = 8;
+// What a camera's audio may be (rtsp's audioParametersOf takes no other).
+constexpr uint32_t kMinAudioRate = 8000, kMaxAudioRate = 96000;
+constexpr uint8_t kMaxAudioChannels = 8;
+constexpr size_t kMaxAudioConfig = 64;
+
+uint8_t audioCodecByte(media::AudioCodec codec) {
+  switch (codec) {
+    case media::AudioCodec::kAac: return 0;
+    case media::AudioCodec::kPcmu: return 1;
+    case media::AudioCodec::kPcma: return 2;
+  }
+  return 0;
+}
+
+void putAudioParams(std::vector<uint8_t>& out, const media::AudioParameters& p) {
+  out.push_back(audioCodecByte(p.codec));
+  putU32(out, static_cast<uint32_t>(p.sampleRate));
+  out.push_back(static_cast<uint8_t>(p.channels));
+  out.push_back(static_cast<uint8_t>(p.config.size()));
+  putBytes(out, p.config);
+}
+
+// Why the audio parameters cannot be read, if they cannot.
+const char* readAudioParams(Reader& r, media::AudioParameters& p) {
+  uint8_t codec = 0, channels = 0, configSize = 0;
+  uint32_t rate = 0;
+  std::span<const uint8_t> config;
+  if (!r.u8(codec) || !r.u32(rate) || !r.u8(channels) || !r.u8(configSize) || !r.view(config, configSize)) {
+    return "truncated audio parameters";
+  }
+  if (codec > 2) return "unknown audio codec";
+  if (rate < kMinAudioRate || rate > kMaxAudioRate) return "audio rate out of range";
+  if (channels < 1 || channels > kMaxAudioChannels) return "audio channels out of range";
+  if (configSize > kMaxAudioConfig || (codec != 0 && configSize != 0)) return "bad audio config";
+  p.codec = codec == 0 ? media::AudioCodec::kAac : codec == 1 ? media::AudioCodec::kPcmu : media::AudioCodec::kPcma;
+  p.sampleRate = static_cast<int>(rate);
+  p.channels = channels;
+  p.config.assign(config.begin(), config.end());
+  return nullptr;
+}
 
 void putSets(std::vector<uint8_t>& out, const std::vector<media::Bytes>& sets) {
   out.push_back(static_cast<uint8_t>(sets.size()));
@@ -36,14 +76,17 @@ bool readSets(Reader& r, std::vector<media::Bytes>& sets) {
 void StreamEncoder::encode(const media::Frame& frame, bool newSegment, std::vector<std::vector<uint8_t>>& out) {
   std::vector<uint8_t> head;
   uint8_t flags = kFirst;
-  if (frame.keyframe) flags |= kKey;
+  if (frame.keyframe || frame.audio) flags |= kKey;
   if (newSegment) flags |= kNewSegment;
-  const bool params = frame.keyframe && frame.params;
+  const bool params = frame.audio || (frame.keyframe && frame.params);
   if (params) flags |= kParams;
+  if (frame.audio) flags |= kAudio;
   putU64(head, static_cast<uint64_t>(frame.pts.ticks()));
   putU64(head, static_cast<uint64_t>(frame.captureTime.unixMicros()));
   putU32(head, static_cast<uint32_t>(frame.data.size()));
-  if (params) {
+  if (frame.audio) {
+    putAudioParams(head, *frame.audio);
+  } else if (params) {
     const media::VideoParameters& p = *frame.params;
     head.push_back(p.codec == media::VideoCodec::kH265 ? 1 : 0);
     putU16(head, static_cast<uint16_t>(p.width));
@@ -75,7 +118,7 @@ Result<std::optional<StreamDecoder::Output>> StreamDecoder::push(std::span<const
   uint32_t seq = 0;
   uint8_t flags = 0;
   if (!r.u32(seq) || !r.u8(flags)) return r.truncated();
-  if (flags & ~(kFirst | kLast | kKey | kNewSegment | kParams)) return r.error("unknown flags");
+  if (flags & ~(kFirst | kLast | kKey | kNewSegment | kParams | kAudio)) return r.error("unknown flags");
   if (!(flags & kFirst) && (flags & ~kLast)) return r.error("frame flags on a continuation");
   const bool gap = nextSeq_ && seq != *nextSeq_;
   nextSeq_ = seq + 1;
@@ -93,7 +136,12 @@ Result<std::optional<StreamDecoder::Output>> StreamDecoder::push(std::span<const
     f.pts = MediaTime(static_cast<int64_t>(pts));
     f.captureTime = WallTime::fromUnixMicros(static_cast<int64_t>(capture));
     f.keyframe = flags & kKey;
-    if (flags & kParams) {
+    if (flags & kAudio) {
+      if (!f.keyframe || !(flags & kParams)) return r.error("an audio frame without its parameters");
+      media::AudioParameters p;
+      if (const char* why = readAudioParams(r, p)) return r.error(why);
+      if (!audioParams_ || !(*audioParams_ == p)) audioParams_ = std::make_shared<const media::AudioParameters>(std::move(p));
+    } else if (flags & kParams) {
       if (!f.keyframe) return r.error("parameters on a frame that is not a keyframe");
       media::VideoParameters p;
       uint8_t codec = 0;
@@ -111,13 +159,19 @@ Result<std::optional<StreamDecoder::Output>> StreamDecoder::push(std::span<const
       gapBefore_ = true;
     }
     partial_.reset();
-    if (waitKeyframe_ && !(f.keyframe && params_)) return std::optional<Output>();
-    waitKeyframe_ = false;
-    f.params = params_;
+    if (flags & kAudio) {
+      // Whole on its own: no wait for a video keyframe.
+      f.audio = audioParams_;
+      partialNewSegment_ = flags & kNewSegment;
+    } else {
+      if (waitKeyframe_ && !(f.keyframe && params_)) return std::optional<Output>();
+      waitKeyframe_ = false;
+      f.params = params_;
+      partialNewSegment_ = std::exchange(gapBefore_, false) || (flags & kNewSegment);
+    }
     f.data.reserve(size);
     partial_ = std::move(f);
     partialSize_ = size;
-    partialNewSegment_ = std::exchange(gapBefore_, false) || (flags & kNewSegment);
   } else if (!partial_) {
     return std::optional<Output>();  // the rest of a frame being skipped
   }

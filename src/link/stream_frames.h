@@ -9,8 +9,14 @@
 // flags: 1 first chunk, 2 last chunk, 4 keyframe, 8 new segment (the pts
 // need not follow on), 16 parameters follow (with every keyframe):
 //   codec u8 | width u16 | height u16 | count u8 x (vps, sps, pps) of (len u16 | bytes)
+// 32 audio: a frame of the camera's sound (media::Frame::audio, pts on the
+// video's clock), a keyframe with its parameters always (16):
+//   codec u8 (0 AAC, 1 µ-law, 2 A-law) | rate u32 | channels u8 | config len u8 | bytes
+// The sound rides its camera's channel, so it keeps its place among the
+// pictures and goes up only when they may (design/LINK.md, "Sound").
 // `seq` counts the channel's payloads: a gap (a chunk dropped because the
-// link's data lane was full) makes the receiver wait for the next keyframe.
+// link's data lane was full) makes the receiver wait for the next video
+// keyframe; audio frames, each whole on its own, come out again at once.
 
 #include <cstdint>
 #include <memory>
@@ -43,7 +49,9 @@ class StreamDecoder {
   // One payload. A frame when it completes one, nothing while a frame is
   // being reassembled or skipped to a keyframe after a gap;
   // InvalidArgument for a payload that cannot be one (bad fields, sizes
-  // past their bounds): the caller ends the stream.
+  // past their bounds): the caller ends the stream. An audio frame has
+  // Frame::audio set (and no video parameters); its newSegment is the
+  // sender's.
   Result<std::optional<Output>> push(std::span<const uint8_t> payload);
 
  private:
@@ -54,6 +62,7 @@ class StreamDecoder {
   size_t partialSize_ = 0;
   bool partialNewSegment_ = false;
   std::shared_ptr<const media::VideoParameters> params_;
+  std::shared_ptr<const media::AudioParameters> audioParams_;
 };
 
 }  // namespace vigil::link

@@ -89,6 +89,78 @@ TEST(StreamFramesTest, FramesBeforeTheFirstKeyframeAreSkippedAndBadFieldsRefused
   EXPECT_EQ(decoder.push(std::vector<uint8_t>{0, 0}).status().code(), StatusCode::kInvalidArgument);
 }
 
+media::Frame soundOf(int64_t pts, std::shared_ptr<const media::AudioParameters> audio) {
+  media::Frame f;
+  f.pts = MediaTime(pts);
+  f.captureTime = WallTime::fromUnixMicros(1'700'000'000'000'000 + pts);
+  f.keyframe = true;
+  f.data = {0x21, 0x10, static_cast<uint8_t>(pts)};
+  f.audio = std::move(audio);
+  return f;
+}
+
+// A camera's sound crosses on its pictures' channel with its parameters
+// in every frame; a lost chunk of a picture makes the pictures wait for a
+// keyframe, not the sound, each frame of which is whole on its own.
+TEST(StreamFramesTest, SoundCrossesBesideThePicturesWithItsParametersAndOutlivesAGap) {
+  StreamEncoder encoder;
+  StreamDecoder decoder;
+  const auto p = params();
+  const auto aac = std::make_shared<const media::AudioParameters>(
+      media::AudioParameters{media::AudioCodec::kAac, 16000, 1, media::aacLcAudioSpecificConfig(16000, 1)});
+  const auto alaw = std::make_shared<const media::AudioParameters>(media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}});
+  std::vector<std::vector<uint8_t>> payloads;
+  encoder.encode(soundOf(100, aac), true, payloads);  // before the first picture: out at once
+  encoder.encode(frameOf(100, true, 200, p), true, payloads);
+  encoder.encode(soundOf(300, aac), false, payloads);
+  encoder.encode(frameOf(100'000, false, 3800, p), false, payloads);  // two chunks: the first is lost
+  encoder.encode(soundOf(4000, alaw), false, payloads);
+  encoder.encode(frameOf(100, false, 7400, p), false, payloads);  // waits for a keyframe
+  encoder.encode(frameOf(100, true, 11000, p), false, payloads);
+  ASSERT_EQ(payloads.size(), 8u);
+  payloads.erase(payloads.begin() + 3);
+  std::vector<StreamDecoder::Output> out;
+  for (const auto& payload : payloads) {
+    auto r = decoder.push(payload);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    if (*r) out.push_back(**r);
+  }
+  ASSERT_EQ(out.size(), 5u);
+  ASSERT_TRUE(out[0].frame->audio);
+  EXPECT_EQ(*out[0].frame->audio, *aac);
+  EXPECT_EQ(out[0].frame->data, soundOf(100, aac).data);
+  EXPECT_EQ(out[0].frame->captureTime, soundOf(100, aac).captureTime);
+  EXPECT_TRUE(out[0].newSegment);
+  EXPECT_FALSE(out[0].frame->params);
+  EXPECT_EQ(out[1].frame->pts, MediaTime(200));
+  EXPECT_FALSE(out[1].frame->audio);
+  ASSERT_TRUE(out[2].frame->audio);
+  EXPECT_EQ(out[2].frame->audio, out[0].frame->audio);  // the same parameters, not a copy
+  EXPECT_FALSE(out[2].newSegment);
+  ASSERT_TRUE(out[3].frame->audio);  // after the gap, before the pictures come back
+  EXPECT_EQ(*out[3].frame->audio, *alaw);
+  EXPECT_EQ(out[3].frame->pts, MediaTime(4000));
+  EXPECT_EQ(out[4].frame->pts, MediaTime(11000));
+  EXPECT_TRUE(out[4].newSegment);
+
+  // Audio parameters out of their bounds end the stream.
+  auto refused = [&](size_t at, uint8_t value) {
+    StreamEncoder e;
+    std::vector<std::vector<uint8_t>> one;
+    e.encode(soundOf(100, aac), false, one);
+    one[0][at] = value;
+    StreamDecoder d;
+    return d.push(one[0]).status().code() == StatusCode::kInvalidArgument;
+  };
+  const size_t params = 5 + 8 + 8 + 4;  // seq, flags, pts, capture time, size
+  EXPECT_TRUE(refused(4, 1 | 2 | 32));           // audio without its parameters
+  EXPECT_TRUE(refused(params, 3));               // an unknown codec
+  EXPECT_TRUE(refused(params + 1, 0xff));        // a rate past 96 kHz
+  EXPECT_TRUE(refused(params + 5, 0));           // no channel
+  EXPECT_TRUE(refused(params + 6, 200));         // a config longer than the payload
+  EXPECT_FALSE(refused(params + 5, 2));          // two channels are fine
+}
+
 TEST(LookMessagesTest, RoundTripAndRefusals) {
   LookOpen open{7, "house7.door", access::ShareRight::kSnapshot, "desk", {"county1", "township1"}, Tier::kCounty};
   auto back = decodeLookOpen(encode(open));

@@ -12,10 +12,11 @@ export const LINK_UP = 60_000;
 
 // testcam, then a village and a household (camera "door", testcam's
 // stream; `record` as in its [[camera]] table) joined to it and
-// connected, in `nodes` (nodesRun) to be stopped. Returns { village, house }.
-export async function linkedHousehold({ tmp, started }, { record = "off" } = {}) {
+// connected, in `nodes` (nodesRun) to be stopped; `audio`: testcam's
+// --audio (aac, pcma, pcmu), none by default. Returns { village, house }.
+export async function linkedHousehold({ tmp, started }, { record = "off", audio } = {}) {
   const root = tmp.path;
-  const testcam = new Child(vigilBinary(), ["testcam", "--listen", "127.0.0.1:0"]);
+  const testcam = new Child(vigilBinary(), ["testcam", "--listen", "127.0.0.1:0", ...(audio ? ["--audio", audio] : [])]);
   started.push(testcam);
   const camUrl = (await testcam.waitForOutput(/at (rtsp:\/\/127\.0\.0\.1:\d+)\/cam\/0/, START))[1] + "/cam/0";
 
