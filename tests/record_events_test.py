@@ -1,7 +1,9 @@
 """record = "events" end to end: `vigil serve` keeps a pre-roll of a camera
 (vigil testcam over RTSP), an operator opens and closes an event over HTTP,
 and the recording covers pre-roll + event + post-roll (ffprobe on the
-export); the API's errors and the audit rows are checked on the way."""
+export), its sound (testcam's AAC) too: the export's audio track decodes
+and spans the video's within a frame (design/STORAGE.md "Audio"
+invariant 8); the API's errors and the audit rows are checked on the way."""
 import datetime
 import json
 import os
@@ -32,7 +34,8 @@ class EventRecording(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = temp_dir()
         cls.data = os.path.join(cls.tmp.name, "data")
-        cls.cam, base = start_testcam("--streams", "2", "--size", "320x240", "--fps", str(FPS), "--gop", "10")
+        cls.cam, base = start_testcam("--streams", "2", "--size", "320x240", "--fps", str(FPS), "--gop", "10",
+                                      "--audio", "aac")
         config = os.path.join(cls.tmp.name, "vigil.toml")
         with open(config, "w") as f:
             f.write(f'[node]\ndata_dir = "{cls.data}"\n[http]\nlisten = "127.0.0.1:0"\n'
@@ -135,18 +138,35 @@ class EventRecording(unittest.TestCase):
                      "--end", str(recs[-1]["end"]), "--out", out])
             self.assertEqual(r.returncode, 0, r.stderr)
             r = run(["ffprobe", "-v", "error", "-count_frames", "-show_entries",
-                     "stream=codec_name,width,height,nb_read_frames,duration", "-of", "json", out])
+                     "stream=codec_type,codec_name,width,height,nb_read_frames,start_time,duration", "-of", "json", out])
             self.assertEqual(r.returncode, 0, r.stderr)
-            stream = json.loads(r.stdout)["streams"][0]
+            streams = json.loads(r.stdout)["streams"]
+            self.assertEqual([s["codec_type"] for s in streams], ["video", "audio"])
+            stream, audio = streams
             self.assertEqual((stream["codec_name"], stream["width"], stream["height"]), ("h264", 320, 240))
             expected_frames = (end - start) / frame
             print(f"event: pre-roll {(opened_at - start) / US:.2f} s, event {(closed_at - opened_at) / US:.2f} s, "
                   f"post-roll {(end - closed_at) / US:.2f} s; {stream['nb_read_frames']} frames, "
-                  f"{stream['duration']} s (expected {expected_frames:.1f} frames)")
+                  f"{stream['duration']} s (expected {expected_frames:.1f} frames); audio {audio['codec_name']} "
+                  f"from {audio['start_time']} s, {audio['duration']} s, {audio['nb_read_frames']} frames")
             self.assertLessEqual(abs(int(stream["nb_read_frames"]) - expected_frames), 2)
             self.assertLessEqual(abs(float(stream["duration"]) * US - (end - start)), 2 * frame)
-            r = run(["ffmpeg", "-v", "error", "-i", out, "-f", "null", "-"])
+            # The sound spans the video's run: it starts within an AAC frame
+            # (64 ms at testcam's 16 kHz) after the first keyframe and ends
+            # within one of the last video frame's end.
+            aac_frame = 64_000
+            audio_start = float(audio["start_time"]) - float(stream["start_time"])
+            self.assertEqual(audio["codec_name"], "aac")
+            self.assertGreaterEqual(audio_start * US, -frame // 2)
+            self.assertLessEqual(audio_start * US, aac_frame + frame // 2)
+            audio_end = audio_start + float(audio["duration"])
+            self.assertLessEqual(abs(audio_end * US - (end - start)), aac_frame + frame // 2)
+            r = run(["ffmpeg", "-v", "error", "-i", out, "-map", "0", "-f", "null", "-"])
             self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+        r = run([STORAGE_TOOL, "list", "--data", self.data, "--stream", "gate.audio"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        audio_recs = json.loads(r.stdout)
+        self.assertTrue(audio_recs and all(r["sealed"] for r in audio_recs), audio_recs)
 
     def test_4_check_is_clean(self):
         assert_check_clean(self, self.data)

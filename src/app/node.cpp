@@ -86,16 +86,18 @@ class Node::CameraSink final : public camera::FrameSink {
   }
 
   // Audio goes to its own live stream (made at its first frame: a camera
-  // without audio has none) and is recorded beside the video of a
-  // continuously recorded camera (design/STORAGE.md, "Audio"); events mode
-  // leaves it out.
+  // without audio has none) and is recorded beside the video, continuously
+  // or with the video's events (design/STORAGE.md, "Audio").
   void onAudio(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override {
     if (kind_ == detect::StreamKind::kSub) return;  // the camera's sound is its main stream's
     if (!liveAudio_) liveAudio_ = registry_.stream(media::liveAudioStreamOf(cameraId));
     liveAudio_->publish(frame, newSegment);
-    if (!store_) return;
-    if (!audioInput_) audioInput_ = store_->input(storage::audioStreamOf(cameraId));
-    if (audioInput_) store_->append(*audioInput_, frame, newSegment);
+    if (store_) {
+      if (!audioInput_) audioInput_ = store_->input(storage::audioStreamOf(cameraId));
+      if (audioInput_) store_->append(*audioInput_, frame, newSegment);
+    } else if (events_) {
+      events_->recorder.onAudio(*frame, newSegment, events_->output);
+    }
   }
 
  private:

@@ -5,9 +5,21 @@
 
 namespace vigil::storage {
 
+StoreOutput::StoreOutput(Store& store, std::string stream)
+    : store_(store), stream_(std::move(stream)), audioStream_(audioStreamOf(stream_)) {}
+
 void StoreOutput::append(const media::Frame& frame, bool newSegment) { store_.append(stream_, frame, newSegment); }
 
-void StoreOutput::endSegment() { store_.endSegment(stream_); }
+void StoreOutput::appendAudio(const media::Frame& frame, bool newSegment) {
+  store_.append(audioStream_, frame, newSegment);
+  audioInRun_ = true;
+}
+
+// A camera without audio gets no audio stream.
+void StoreOutput::endSegment() {
+  store_.endSegment(stream_);
+  if (std::exchange(audioInRun_, false)) store_.endSegment(audioStream_);
+}
 
 EventRecorder::EventRecorder(std::string stream, EventRecorderOptions options)
     : stream_(std::move(stream)), options_(options) {}
@@ -47,6 +59,9 @@ void EventRecorder::onFrame(const media::Frame& frame, bool newSegment, EventOut
     opened = opens_ != opensSeen_;
     opensSeen_ = opens_;
   }
+  // The audio before this frame goes where the frame before went; at a
+  // discontinuity, all that waits is of the segment before.
+  settleAudio(newSegment ? nullptr : &frame.pts, out);
   bool handled = false;
   if (opened && phase_ == Phase::kIdle) {
     // The event opens at this frame: the pre-roll, this frame last.
@@ -56,7 +71,9 @@ void EventRecorder::onFrame(const media::Frame& frame, bool newSegment, EventOut
     for (const Gop& gop : buffer_) {
       for (const media::Frame& f : gop) emit(f, false, out);
     }
+    for (const Audio& a : audio_) emitAudio(a, out);
     clearBuffer();
+    lastWent_ = runStarting_ ? Went::kDropped : Went::kHandedOn;  // this frame
     handled = true;
     log::info("storage.event.open", {{"stream", stream_},
                                      {"at", frame.captureTime.toRfc3339()},
@@ -84,30 +101,56 @@ void EventRecorder::onFrame(const media::Frame& frame, bool newSegment, EventOut
                 {{"stream", stream_}, {"from", recordedFrom_.toRfc3339()}, {"to", frame.captureTime.toRfc3339()}});
     }
   }
-  if (phase_ == Phase::kIdle) {
-    keep(frame, newSegment);
-  } else {
-    emit(frame, newSegment, out);
+  lastWent_ = phase_ == Phase::kIdle ? keep(frame, newSegment) : emit(frame, newSegment, out);
+}
+
+void EventRecorder::onAudio(const media::Frame& frame, bool newSegment, EventOutput& out) {
+  if (newSegment) settleAudio(nullptr, out);
+  audioWaiting_.push_back({frame, newSegment});
+  audioWaitingBytes_ += frame.data.size();
+  // No video for long (a stream that stalls): the oldest goes.
+  while (audioWaitingBytes_ > options_.maxPreRollBytes) {
+    audioWaitingBytes_ -= audioWaiting_.front().frame.data.size();
+    audioWaiting_.pop_front();
   }
 }
 
+void EventRecorder::settleAudio(const MediaTime* before, EventOutput& out) {
+  while (!audioWaiting_.empty() && (!before || audioWaiting_.front().frame.pts < *before)) {
+    Audio& a = audioWaiting_.front();
+    audioWaitingBytes_ -= a.frame.data.size();
+    if (lastWent_ == Went::kHandedOn) {
+      emitAudio(a, out);
+    } else if (lastWent_ == Went::kKept) {
+      audio_.push_back(std::move(a));
+    }
+    audioWaiting_.pop_front();
+  }
+}
+
+void EventRecorder::emitAudio(const Audio& audio, EventOutput& out) {
+  out.appendAudio(audio.frame, std::exchange(audioRunStarting_, false) || audio.newSegment);
+}
+
 // A run handed to the store starts at a keyframe, as a new segment.
-void EventRecorder::emit(const media::Frame& frame, bool newSegment, EventOutput& out) {
+EventRecorder::Went EventRecorder::emit(const media::Frame& frame, bool newSegment, EventOutput& out) {
   if (runStarting_) {
-    if (!frame.keyframe) return;
+    if (!frame.keyframe) return Went::kDropped;
     runStarting_ = false;
+    audioRunStarting_ = true;
     recordedFrom_ = frame.captureTime;
     newSegment = true;
   }
   out.append(frame, newSegment);
+  return Went::kHandedOn;
 }
 
-void EventRecorder::keep(const media::Frame& frame, bool newSegment) {
+EventRecorder::Went EventRecorder::keep(const media::Frame& frame, bool newSegment) {
   if (newSegment) clearBuffer();  // pts of different segments do not compare
   if (frame.keyframe) {
     buffer_.emplace_back();
   } else if (buffer_.empty()) {
-    return;  // a pre-roll starts at a keyframe
+    return Went::kDropped;  // a pre-roll starts at a keyframe
   }
   buffer_.back().push_back(frame);
   bufferBytes_ += frame.data.size();
@@ -117,12 +160,18 @@ void EventRecorder::keep(const media::Frame& frame, bool newSegment) {
     for (const media::Frame& f : buffer_.front()) bufferBytes_ -= f.data.size();
     buffer_.pop_front();
   }
-  if (bufferBytes_ > options_.maxPreRollBytes) clearBuffer();
+  if (bufferBytes_ > options_.maxPreRollBytes) {
+    clearBuffer();
+    return Went::kDropped;
+  }
+  while (!audio_.empty() && audio_.front().frame.pts < buffer_.front().front().pts) audio_.pop_front();
+  return Went::kKept;
 }
 
 void EventRecorder::clearBuffer() {
   buffer_.clear();
   bufferBytes_ = 0;
+  audio_.clear();
 }
 
 }  // namespace vigil::storage

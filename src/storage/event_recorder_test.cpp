@@ -13,6 +13,8 @@
 namespace vigil::storage {
 namespace {
 
+using testing::aacParams;
+using testing::audioFrame;
 using testing::frame;
 using testing::h264Params;
 
@@ -28,16 +30,27 @@ class Capture final : public EventOutput {
     const int64_t index = (f.captureTime.unixMicros() - kStart) * kFps / 1'000'000;
     items.push_back(fmt::format("{}{}", newSegment ? "+" : "", index));
   }
-  void endSegment() override { items.push_back("|"); }
+  // Audio frames as "a" and their number (64 ms each, from kStart).
+  void appendAudio(const media::Frame& f, bool newSegment) override {
+    const int64_t index = (f.captureTime.unixMicros() - kStart) / 64000;
+    audio.push_back(fmt::format("{}a{}", newSegment ? "+" : "", index));
+  }
+  void endSegment() override {
+    items.push_back("|");
+    audio.push_back("|");
+  }
   std::vector<std::string> items;
+  std::vector<std::string> audio;
 };
 
-// "+150", "151", ..., "160": a run of frame numbers.
-std::vector<std::string> run(int from, int to, bool newSegment = true) {
+// "+150", "151", ..., "160": a run of frame numbers ("+a94", "a95"... of
+// audio frames with `prefix` "a").
+std::vector<std::string> run(int from, int to, bool newSegment = true, std::string_view prefix = "") {
   std::vector<std::string> out;
-  for (int i = from; i < to; ++i) out.push_back(fmt::format("{}{}", newSegment && i == from ? "+" : "", i));
+  for (int i = from; i < to; ++i) out.push_back(fmt::format("{}{}{}", newSegment && i == from ? "+" : "", prefix, i));
   return out;
 }
+std::vector<std::string> audioRun(int from, int to) { return run(from, to, true, "a"); }
 std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
@@ -49,7 +62,23 @@ class EventRecorderTest : public ::testing::Test {
   void feed(int from, int to, bool newSegment = false) {
     for (int i = from; i < to; ++i) recorder.onFrame(frame(i, i % kGop == 0, kStart, params), newSegment && i == from, out);
   }
+  // The same with the camera's audio (16 kHz AAC, 64 ms a frame): after
+  // each video frame, the audio frames that start before the next one, as
+  // a camera sends them (each after the video of its time).
+  void feedWithAudio(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      recorder.onFrame(frame(i, i % kGop == 0, kStart, params), false, out);
+      const MediaTime next = frame(i + 1, false, kStart, params).pts;
+      for (;; ++nextAudio_) {
+        media::Frame a = audioFrame(nextAudio_, kStart, audioParams);
+        if (a.pts >= next) break;
+        recorder.onAudio(a, nextAudio_ == 0, out);
+      }
+    }
+  }
   std::shared_ptr<const media::VideoParameters> params = h264Params();
+  std::shared_ptr<const media::AudioParameters> audioParams = aacParams();
+  int nextAudio_ = 0;
   EventRecorder recorder{"gate", EventRecorderOptions{}};
   Capture out;
 };
@@ -74,6 +103,48 @@ TEST_F(EventRecorderTest, AnEventRecordsFromTheKeyframeBeforeThePreRollUntilAKey
   feed(400, 700);
   EXPECT_EQ(out.items, run(150, 550) + std::vector<std::string>{"|"});
   EXPECT_EQ(recorder.bufferedFrames(), 150u);  // idle again: 550..699
+}
+
+// Audio is kept in the pre-roll and recorded with the video's start and
+// end: from the run's first keyframe (frame 150, 6 s: audio frame 94 at
+// 6.016 s is the first to start at or after it) to before the keyframe
+// that ends it (frame 550, 22 s: audio frame 343 at 21.952 s is the last
+// to start before it). The next pre-roll's audio starts there.
+TEST_F(EventRecorderTest, AudioIsKeptInThePreRollAndRecordedFromTheRunsKeyframeToItsEnd) {
+  feedWithAudio(0, 300);
+  EXPECT_TRUE(out.audio.empty());
+  EXPECT_GT(recorder.bufferedAudioFrames(), 0u);
+  recorder.open();
+  feedWithAudio(300, 400);
+  recorder.close();
+  feedWithAudio(400, 700);
+  EXPECT_EQ(out.items, run(150, 550) + std::vector<std::string>{"|"});
+  EXPECT_EQ(out.audio, audioRun(94, 344) + std::vector<std::string>{"|"});
+  // A second event: its audio follows on from the first run's.
+  recorder.open();
+  recorder.close();
+  feedWithAudio(700, 900);
+  EXPECT_EQ(out.audio, audioRun(94, 344) + std::vector<std::string>{"|"} + audioRun(344, 532) +
+                           std::vector<std::string>{"|"});
+}
+
+// Audio that comes before the video of its time (the video masked, so
+// late) waits for it and still goes where that video goes.
+TEST_F(EventRecorderTest, AudioAheadOfItsVideoWaitsForIt) {
+  for (int i = 0; i < 700; ++i) {
+    if (i == 300) recorder.open();
+    if (i == 400) recorder.close();
+    // All audio up to 1 s after this frame is already there.
+    const MediaTime ahead = frame(i + 25, false, kStart, params).pts;
+    for (;; ++nextAudio_) {
+      media::Frame a = audioFrame(nextAudio_, kStart, audioParams);
+      if (a.pts >= ahead) break;
+      recorder.onAudio(a, nextAudio_ == 0, out);
+    }
+    recorder.onFrame(frame(i, i % kGop == 0, kStart, params), false, out);
+  }
+  EXPECT_EQ(out.items, run(150, 550) + std::vector<std::string>{"|"});
+  EXPECT_EQ(out.audio, audioRun(94, 344) + std::vector<std::string>{"|"});
 }
 
 TEST_F(EventRecorderTest, AnEventOpenedAndClosedBetweenTwoFramesStillGetsBothRolls) {
@@ -170,7 +241,8 @@ TEST_F(EventRecorderTest, ThePreRollStaysWithinItsByteLimit) {
 }
 
 // Through the real store: the run becomes one sealed recording from the
-// pre-roll's keyframe to the end of the post-roll, its last frame included.
+// pre-roll's keyframe to the end of the post-roll, its last frame included,
+// and its audio one sealed recording of the same span beside it.
 TEST(EventRecorderStoreTest, TheRunIsOneSealedRecordingOfThePreRollTheEventAndThePostRoll) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / fmt::format("vigil-event-test-{}", ::getpid());
@@ -185,8 +257,17 @@ TEST(EventRecorderStoreTest, TheRunIsOneSealedRecordingOfThePreRollTheEventAndTh
   EventRecorder recorder("gate", EventRecorderOptions{});
   StoreOutput output(**store, "gate");
   auto params = h264Params();
+  auto audioParams = aacParams();
+  int nextAudio = 0;
   auto feed = [&](int from, int to) {
-    for (int i = from; i < to; ++i) recorder.onFrame(frame(i, i % kGop == 0, kStart, params), false, output);
+    for (int i = from; i < to; ++i) {
+      recorder.onFrame(frame(i, i % kGop == 0, kStart, params), false, output);
+      for (;; ++nextAudio) {
+        media::Frame a = audioFrame(nextAudio, kStart, audioParams);
+        if (a.pts >= frame(i + 1, false, kStart, params).pts) break;
+        recorder.onAudio(a, nextAudio == 0, output);
+      }
+    }
   };
   feed(0, 300);
   recorder.open();
@@ -194,19 +275,30 @@ TEST(EventRecorderStoreTest, TheRunIsOneSealedRecordingOfThePreRollTheEventAndTh
   recorder.close();
   feed(400, 700);
   // Sealed by the end of the run, before the store stops.
-  std::vector<RecordingInfo> recs;
-  for (int tries = 0; tries < 500; ++tries) {
-    auto listed = (*store)->recordings("gate", WallTime::fromUnixMicros(0), WallTime::fromUnixMicros(kStart * 2));
-    ASSERT_TRUE(listed.isOk());
-    recs = *listed;
-    if (recs.size() == 1 && recs[0].sealed) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  auto sealed = [&](const std::string& stream) {
+    std::vector<RecordingInfo> recs;
+    for (int tries = 0; tries < 500; ++tries) {
+      auto listed = (*store)->recordings(stream, WallTime::fromUnixMicros(0), WallTime::fromUnixMicros(kStart * 2));
+      EXPECT_TRUE(listed.isOk());
+      if (!listed.isOk()) break;
+      recs = *listed;
+      if (recs.size() == 1 && recs[0].sealed) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return recs;
+  };
+  const std::vector<RecordingInfo> recs = sealed("gate");
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_TRUE(recs[0].sealed);
   EXPECT_EQ(recs[0].samples, 400u);  // 150..549
   EXPECT_EQ(recs[0].start, WallTime::fromUnixMicros(kStart + 6'000'000));
   EXPECT_EQ(recs[0].end, WallTime::fromUnixMicros(kStart + 22'000'000));
+  const std::vector<RecordingInfo> audio = sealed(audioStreamOf("gate"));
+  ASSERT_EQ(audio.size(), 1u);
+  EXPECT_TRUE(audio[0].sealed);
+  EXPECT_EQ(audio[0].samples, 250u);  // 94..343
+  EXPECT_EQ(audio[0].start, WallTime::fromUnixMicros(kStart + 94 * 64'000));
+  EXPECT_EQ(audio[0].end, WallTime::fromUnixMicros(kStart + 344 * 64'000));
   (*store)->stop();
   fs::remove_all(dir);
 }

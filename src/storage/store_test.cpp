@@ -22,6 +22,8 @@ namespace vigil::storage {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::aacParams;
+using testing::audioFrame;
 using testing::frame;
 using testing::h264Params;
 
@@ -346,23 +348,6 @@ TEST_F(StoreTest, AFullQueueDropsAndResumesAtAKeyframe) {
   EXPECT_GE(report.recordings, 1);
 }
 
-// Audio (design/STORAGE.md, "Audio"): 16 kHz AAC frames of 1024 samples
-// (5760 ticks), their pts on the video's clock.
-media::Frame audioFrame(int64_t index, std::shared_ptr<const media::AudioParameters> params, double shift = 0) {
-  media::Frame f;
-  f.pts = MediaTime(1000 + index * 5760 + static_cast<int64_t>(shift * 90000));
-  f.captureTime = WallTime::fromUnixMicros(kStart + static_cast<int64_t>(shift * 1e6) + index * 64000);
-  f.keyframe = true;
-  f.data.assign(40 + static_cast<size_t>(index % 5), static_cast<uint8_t>(index));
-  f.audio = std::move(params);
-  return f;
-}
-
-std::shared_ptr<const media::AudioParameters> aacParams() {
-  return std::make_shared<const media::AudioParameters>(
-      media::AudioParameters{media::AudioCodec::kAac, 16000, 1, media::aacLcAudioSpecificConfig(16000, 1)});
-}
-
 std::string schemaVersion(const fs::path& index) {
   sqlite3* raw = nullptr;
   sqlite3_open_v2(index.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
@@ -390,7 +375,7 @@ TEST_F(StoreTest, RecordsAudioBesideItsVideoAndExportsBoth) {
   feed(*store, "gate", 0, 10 * kFps);
   const auto params = aacParams();
   const int frames = 10 * 16000 / 1024;  // 10 s
-  for (int i = 0; i < frames; ++i) ASSERT_TRUE(store->append(audioStreamOf("gate"), audioFrame(i, params), i == 0));
+  for (int i = 0; i < frames; ++i) ASSERT_TRUE(store->append(audioStreamOf("gate"), audioFrame(i, kStart, params), i == 0));
   store->stop();
   EXPECT_EQ(schemaVersion(dir_ / "a" / kIndexFileName), "1") << "no audio there";
   EXPECT_EQ(schemaVersion(dir_ / "b" / kIndexFileName), "2");
@@ -531,7 +516,7 @@ TEST_F(StoreTest, RecoveryCutsAnAudioRecordingToItsIndex) {
   {
     auto store = open(options());
     const auto params = aacParams();
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(store->append("gate.audio", audioFrame(i, params), i == 0));
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(store->append("gate.audio", audioFrame(i, kStart, params), i == 0));
     store->stop();
   }
   auto db = IndexDb::open((dir_ / "recordings" / kIndexFileName).string());

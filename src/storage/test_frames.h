@@ -46,4 +46,23 @@ inline media::Frame frame(int64_t index, bool key, int64_t startMicros,
   return f;
 }
 
+// Audio (design/STORAGE.md, "Audio"): 16 kHz AAC frames of 1024 samples
+// (5760 ticks), their pts on the clock of frame() above, `shift` seconds
+// later.
+inline media::Frame audioFrame(int64_t index, int64_t startMicros, std::shared_ptr<const media::AudioParameters> params,
+                               double shift = 0) {
+  media::Frame f;
+  f.pts = MediaTime(1000 + index * 5760 + static_cast<int64_t>(shift * 90000));
+  f.captureTime = WallTime::fromUnixMicros(startMicros + static_cast<int64_t>(shift * 1e6) + index * 64000);
+  f.keyframe = true;
+  f.data.assign(40 + static_cast<size_t>(index % 5), static_cast<uint8_t>(index));
+  f.audio = std::move(params);
+  return f;
+}
+
+inline std::shared_ptr<const media::AudioParameters> aacParams() {
+  return std::make_shared<const media::AudioParameters>(
+      media::AudioParameters{media::AudioCodec::kAac, 16000, 1, media::aacLcAudioSpecificConfig(16000, 1)});
+}
+
 }  // namespace vigil::storage::testing
