@@ -4,19 +4,24 @@ serve` records cameras that send AAC and G.711 A-law beside their H.264
 tracks: ffprobe sees two streams, ffmpeg decodes both without a message,
 and testcam's beeps (one at every second, where its keyframes are) sound
 within 100 ms of a keyframe; with --audio-offset-ms 300 they measure 300 ms
-after one, so the check does see an offset."""
+after one, so the check does see an offset. Live HLS with ?audio=1 carries
+the sound as AAC (G.711 made AAC by the node): ffprobe reads both tracks of
+the live playlist, ffmpeg decodes its audio, and the beeps of a few
+seconds copied from it sound with their keyframes there too."""
 import json
 import os
 import re
+import subprocess
 import time
 import unittest
 
-from vigil_testlib import VIGIL, Process, assert_check_clean, run, start_testcam, temp_dir
+from vigil_testlib import TIMEOUT, VIGIL, Process, assert_check_clean, call, run, serve_logged_in, start_testcam, temp_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GST_SERVER = os.path.join(HERE, "peers", "gst_rtsp_server.py")
 STORAGE_TOOL = os.path.join(os.path.dirname(os.path.dirname(VIGIL)), "storage", "vigil_storage_tool")
 RECORD_S = 7
+LIVE_S = 4  # read from each live playlist
 
 
 def start_gst(*args):
@@ -71,11 +76,13 @@ class Audio(unittest.TestCase):
                 f.write(f'[node]\ndata_dir = "{cls.data}"\n[http]\nlisten = "127.0.0.1:0"\n')
                 for name, url in cams.items():
                     f.write(f'[[camera]]\nid = "{name}"\nurl = "{url}"\n')
-            serve = Process([VIGIL, "serve", "--config", config])
+            serve, base, _, token = serve_logged_in(config)
             try:
                 for name in cams:
                     serve.wait_for_line(rf"camera={name} state=streaming", stream="stderr")
-                time.sleep(RECORD_S)
+                started = time.monotonic()
+                cls.live = {name: cls.read_live_hls(base, token, name) for name in ("tc-aac", "tc-pcma", "tc-mute")}
+                time.sleep(max(0.0, RECORD_S - (time.monotonic() - started)))
             finally:
                 code = serve.stop()
             assert code == 0, "\n".join(serve.stderr_lines[-20:])
@@ -93,6 +100,27 @@ class Audio(unittest.TestCase):
                      "--end", str(recs[-1]["end"]), "--out", out])
             assert r.returncode == 0, r.stderr
             cls.exports[name] = out
+
+    @classmethod
+    def read_live_hls(cls, base, token, name):
+        """The streams ffprobe sees in the camera's live playlist with sound,
+        the bytes of 16-bit PCM ffmpeg decodes from LIVE_S seconds of its
+        audio, and those seconds copied to an MP4 (for the beeps)."""
+        url = f"{base}/api/v1/cameras/{name}/live.m3u8?audio=1"
+        auth = ["-headers", f"Authorization: Bearer {token}\r\n"]
+        deadline = time.monotonic() + 30
+        while True:  # until the window lists a few segments (bounded)
+            status, _, body = call(base, "GET", f"/api/v1/cameras/{name}/live.m3u8?audio=1", token=token)
+            assert status == 200, (status, body)
+            if body.count("#EXTINF") >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        streams = probe(url, *auth, "-show_entries", "stream=codec_type,codec_name,sample_rate")["streams"]
+        pcm = subprocess.run(["ffmpeg", "-v", "error", *auth, "-i", url, "-map", "0:a?", "-t", str(LIVE_S), "-f",
+                              "s16le", "-ac", "1", "-"], capture_output=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        out = os.path.join(cls.tmp.name, name + "-live.mp4")
+        copy = run(["ffmpeg", "-v", "error", *auth, "-i", url, "-map", "0", "-t", str(LIVE_S), "-c", "copy", out])
+        return {"streams": streams, "pcm": pcm, "mp4": out if copy.returncode == 0 else None, "copy": copy.stderr}
 
     @classmethod
     def tearDownClass(cls):
@@ -125,6 +153,35 @@ class Audio(unittest.TestCase):
                 self.assertGreaterEqual(len(beeps), RECORD_S - 3, beeps)
                 errors = [min((b - k - offset for k in keys), key=abs) for b in beeps]
                 print(f"{name}: {len(beeps)} beeps, A/V offset from the expected {offset * 1000:.0f} ms: "
+                      f"{', '.join(f'{e * 1000:+.1f}' for e in errors)} ms")
+                for e in errors:
+                    self.assertLess(abs(e), 0.1)
+
+    def test_5_live_hls_with_sound_carries_aac_that_decodes(self):
+        for name, rate in (("tc-aac", 16000), ("tc-pcma", 8000)):
+            with self.subTest(name):
+                live = self.live[name]
+                self.assertEqual([(s["codec_type"], s["codec_name"]) for s in live["streams"]],
+                                 [("video", "h264"), ("audio", "aac")])
+                self.assertEqual(int(live["streams"][1]["sample_rate"]), rate)
+                pcm = live["pcm"]
+                self.assertEqual((pcm.returncode, pcm.stderr.strip()), (0, b""))
+                seconds = len(pcm.stdout) / 2 / rate
+                print(f"{name}: live HLS audio decoded: {seconds:.2f} s of {LIVE_S} s read")
+                self.assertGreater(seconds, LIVE_S - 0.5)
+        # A camera without sound: video alone, ?audio=1 or not.
+        self.assertEqual([s["codec_type"] for s in self.live["tc-mute"]["streams"]], ["video"])
+
+    def test_6_live_hls_beeps_sound_with_their_keyframes(self):
+        for name in ("tc-aac", "tc-pcma"):
+            with self.subTest(name):
+                path = self.live[name]["mp4"]
+                self.assertIsNotNone(path, self.live[name]["copy"])
+                keys = keyframe_times(path)
+                beeps = beep_onsets(path)
+                self.assertGreaterEqual(len(beeps), LIVE_S - 2, beeps)
+                errors = [min((b - k for k in keys), key=abs) for b in beeps]
+                print(f"{name}: live HLS, {len(beeps)} beeps, A/V offset: "
                       f"{', '.join(f'{e * 1000:+.1f}' for e in errors)} ms")
                 for e in errors:
                     self.assertLess(abs(e), 0.1)

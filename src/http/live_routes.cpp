@@ -31,21 +31,70 @@ namespace asio = boost::asio;
 // playlist or segments for this long; the next request starts a new one.
 constexpr auto kHlsIdle = std::chrono::seconds(60);
 
+// A camera's sound for a browser, which plays no G.711 from MP4
+// (DECISIONS 87): AAC as it is, G.711 through a transcoder of its own.
+// One per stream of frames (a WebSocket viewer, an HLS window).
+class BrowserAudio {
+ public:
+  // For the camera's audio as its first frame says; null when it cannot be
+  // made AAC (logged).
+  static std::unique_ptr<BrowserAudio> choose(const media::SharedFrame& first) {
+    auto out = std::make_unique<BrowserAudio>();
+    if (first->audio->codec == media::AudioCodec::kAac) {
+      out->aac_ = first->audio;
+      return out;
+    }
+    auto transcoder = audio::G711ToAac::create(*first->audio);
+    if (!transcoder) {
+      log::warn("live.audio.not_transcoded", {{"reason", transcoder.status()}});
+      return nullptr;
+    }
+    out->transcoder_ = std::move(transcoder.value());
+    out->aac_ = out->transcoder_->output();
+    return out;
+  }
+  const std::shared_ptr<const media::AudioParameters>& aac() const { return aac_; }
+
+  // The AAC frames that `frame` completes: itself for AAC, what the
+  // transcoder has ready for G.711. None for a frame the decoder refused
+  // (a moment of silence), nor for a camera whose audio changed codec
+  // (heard again from the next view).
+  std::vector<media::SharedFrame> toAac(const media::SharedFrame& frame) {
+    if (!transcoder_) {
+      if (frame->audio->codec != media::AudioCodec::kAac) return {};
+      return {frame};
+    }
+    auto transcoded = transcoder_->push(*frame);
+    if (!transcoded) return {};
+    return std::move(transcoded.value());
+  }
+
+ private:
+  std::shared_ptr<const media::AudioParameters> aac_;
+  std::unique_ptr<audio::G711ToAac> transcoder_;  // null for AAC
+};
+
 // One camera's live HLS: a live-registry viewer whose frames are cut into
-// segments by an HlsLiveWindow, on one event loop. Made on the first
-// playlist request.
+// segments by an HlsLiveWindow, on one event loop, with the camera's sound
+// when asked (?audio=1): the window's audio track is there when the
+// audio stream's latest frame is there as the feed starts (as for a
+// WebSocket viewer), G.711 transcoded once for the window, not per
+// player. Made on the first playlist request.
 class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
  public:
   explicit HlsFeed(asio::io_context& loop) : loop_(loop) {}
 
-  void start(media::LiveStream& stream) {
+  // `audio`: the camera's audio stream, or null for video only.
+  void start(media::LiveStream& stream, media::LiveStream* audio) {
     touch();
     generation_ = stream.cacheGeneration();
-    viewer_ = stream.subscribe([weak = weak_from_this(), &loop = loop_] {
+    auto onReady = [weak = weak_from_this(), &loop = loop_] {
       asio::post(loop, [weak] {
         if (auto self = weak.lock()) self->drain();
       });
-    });
+    };
+    if (audio) audioViewer_ = audio->subscribe(onReady);
+    viewer_ = stream.subscribe(onReady);
     asio::post(loop_, [self = shared_from_this()] { self->drain(); });
   }
   // False once the feed stopped (idle, or its viewer was disconnected).
@@ -60,22 +109,42 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
     if (!viewer_) return;
     const auto idle = std::chrono::steady_clock::now().time_since_epoch() -
                       std::chrono::steady_clock::duration(lastUse_.load());
+    if (audioViewer_) {
+      // An audio viewer too slow loses the sound, not the picture.
+      if (!audioViewer_->pop(audioItems_).isOk()) audioViewer_.reset();
+      if (!started_ && !audio_ && !audioItems_.empty()) {
+        audio_ = BrowserAudio::choose(audioItems_.front().frame);
+        if (audio_) window_.setAudio(audio_->aac());
+      }
+    }
     Status status = viewer_->pop(items_);
     if (!status.isOk() || idle > kHlsIdle) {
       alive_.store(false);
       viewer_.reset();
+      audioViewer_.reset();
       return;
     }
     for (media::LiveItem& item : items_) {
+      started_ = true;
       window_.push(std::move(item.frame), item.newSegment || item.discontinuity);
     }
     items_.clear();
+    for (const media::LiveItem& item : audioItems_) {
+      if (!audio_) break;
+      bool restart = item.newSegment || item.discontinuity;
+      for (media::SharedFrame& f : audio_->toAac(item.frame)) window_.pushAudio(std::move(f), std::exchange(restart, false));
+    }
+    audioItems_.clear();
   }
 
   asio::io_context& loop_;
   media::HlsLiveWindow window_;
   std::unique_ptr<media::LiveViewer> viewer_;  // on loop_ only
+  std::unique_ptr<media::LiveViewer> audioViewer_;
   std::vector<media::LiveItem> items_;
+  std::vector<media::LiveItem> audioItems_;
+  std::unique_ptr<BrowserAudio> audio_;  // null: no audio track
+  bool started_ = false;                 // a frame was pushed: the tracks are fixed
   std::atomic<bool> alive_{true};
   uint64_t generation_ = 0;
   std::atomic<int64_t> lastUse_{0};  // steady_clock ticks
@@ -331,6 +400,14 @@ Result<bool> wantsSub(const Request& req) {
   return Status::invalidArgument("stream: must be main or sub");
 }
 
+// ?audio=1: the camera's sound too (the camera page; the grid never asks).
+Result<bool> wantsAudio(const Request& req) {
+  auto query = parseQuery(req.query);
+  if (!query) return query.status();
+  auto it = query->find("audio");
+  return it != query->end() && it->second == "1";
+}
+
 // ?codec=h264: a browser that cannot play the camera's own codec.
 Result<bool> wantsH264(const Request& req) {
   auto query = parseQuery(req.query);
@@ -364,7 +441,7 @@ struct Shared {
   HlsLooks hlsLooks;
   const std::shared_ptr<RemoteHlsLooks> remoteHls;  // null without a tier link
   Mutex mutex;
-  std::map<std::string, std::shared_ptr<HlsFeed>> hls GUARDED_BY(mutex);  // by live stream id
+  std::map<std::string, std::shared_ptr<HlsFeed>> hls GUARDED_BY(mutex);  // by live stream id ("?audio=1" after it: with sound)
   // Snapshots of cameras below wait for their owners' frames: two workers
   // at most, one per camera, and none for 10 s for a camera that sent none.
   SnapshotWaits remoteSnapshots{
@@ -379,16 +456,19 @@ struct Shared {
     return context.streamId(camera, true);
   }
 
-  // The HLS feed of a live stream, started if needed.
-  std::shared_ptr<HlsFeed> hlsFeed(const std::string& streamId) {
+  // The HLS feed of a live stream, started if needed; with `audioOf`, a
+  // feed of its own with that camera's sound.
+  std::shared_ptr<HlsFeed> hlsFeed(const std::string& streamId, const std::string& audioOf = "") {
     MutexLock lock(mutex);
-    auto& feed = hls[streamId];
+    auto& feed = hls[audioOf.empty() ? streamId : streamId + "?audio=1"];
     const std::shared_ptr<media::LiveStream> stream = context.live->stream(streamId);
     // A window made from an earlier feed (a camera of a node below, looked
     // at again: its owner may have masked it since) is not served.
     if (!feed || !feed->alive() || feed->generation() != stream->cacheGeneration()) {
       feed = std::make_shared<HlsFeed>(context.loops->next());
-      feed->start(*stream);
+      std::shared_ptr<media::LiveStream> audio;
+      if (!audioOf.empty()) audio = context.live->find(media::liveAudioStreamOf(audioOf));
+      feed->start(*stream, audio.get());
     }
     feed->touch();
     return feed;
@@ -471,7 +551,12 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
     }
     if (audioViewer_) {
       if (Status status = audioViewer_->pop(audioItems_); !status.isOk()) return close(status);
-      if (!started_ && !writer_.hasAudio() && !audioItems_.empty()) chooseAudio(*audioItems_.front().frame->audio);
+      if (!started_ && !audio_ && !audioItems_.empty()) {
+        // The audio track of this viewer's init segments, from the audio
+        // stream's first frame.
+        audio_ = BrowserAudio::choose(audioItems_.front().frame);
+        if (audio_) writer_.setAudio(audio_->aac());
+      }
     }
     if (Status status = viewer_->pop(items_); !status.isOk()) return close(status);
     for (const media::LiveItem& item : items_) {
@@ -482,22 +567,6 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
       if (!sendAudio(item.frame)) return;
     }
     audioItems_.clear();
-  }
-
-  // The audio track of this viewer's init segments, from the audio
-  // stream's first frame: AAC as it is, G.711 as its transcoder's output.
-  void chooseAudio(const media::AudioParameters& params) {
-    if (params.codec == media::AudioCodec::kAac) {
-      writer_.setAudio(audioItems_.front().frame->audio);
-      return;
-    }
-    auto transcoder = audio::G711ToAac::create(params);
-    if (!transcoder) {
-      log::warn("live.audio.not_transcoded", {{"reason", transcoder.status()}});
-      return;
-    }
-    transcoder_ = std::move(transcoder.value());
-    writer_.setAudio(transcoder_->output());
   }
 
   void close(const Status& reason) {
@@ -526,16 +595,8 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   }
 
   bool sendAudio(const media::SharedFrame& frame) {
-    if (!writer_.hasAudio()) return true;
-    std::vector<media::SharedFrame> aac{frame};
-    if (transcoder_) {
-      auto transcoded = transcoder_->push(*frame);
-      if (!transcoded) return true;  // a frame the decoder refused is a moment of silence
-      aac = std::move(transcoded.value());
-    } else if (frame->audio->codec != media::AudioCodec::kAac) {
-      return true;  // the camera's audio changed codec: heard again on the next view
-    }
-    for (media::SharedFrame& f : aac) {
+    if (!audio_) return true;
+    for (media::SharedFrame& f : audio_->toAac(frame)) {
       auto fragment = writer_.writeAudio(std::move(f));
       if (fragment && !queue(channel_->sendBinary(fragment->contiguous()))) return false;
     }
@@ -554,7 +615,7 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   std::vector<media::LiveItem> items_;
   std::vector<media::LiveItem> audioItems_;
   media::LiveFmp4Writer writer_;
-  std::unique_ptr<audio::G711ToAac> transcoder_;
+  std::unique_ptr<BrowserAudio> audio_;  // null: no audio track
   bool started_ = false;  // a video frame was written: the tracks are fixed
   std::string_view endReason_;
 };
@@ -562,18 +623,25 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
 Response livePlaylist(Shared& shared, const Request& req) {
   auto streamId = shared.streamOf(req);
   if (!streamId) return errorResponse(streamId.status());
+  auto audio = wantsAudio(req);
+  if (!audio) return errorResponse(audio.status());
   if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
-  auto feed = shared.hlsFeed(*streamId);
+  const std::string& camera = req.params.at("id");
+  auto feed = shared.hlsFeed(*streamId, *audio ? camera : "");
   Response r;
   r.contentType = "application/vnd.apple.mpegurl";
   // The segments of a sub stream's window say so: they are taken from the
-  // window this playlist lists, even if the sub stream has stopped since.
-  const std::string_view query = *streamId == req.params.at("id") ? "" : "?stream=sub";
+  // window this playlist lists, even if the sub stream has stopped since;
+  // those of a window with sound likewise.
+  std::vector<std::string_view> params;
+  if (*streamId != camera) params.push_back("stream=sub");
+  if (*audio) params.push_back("audio=1");
+  const std::string query = params.empty() ? "" : fmt::format("?{}", fmt::join(params, "&"));
   // Until the first segment is complete (about a GOP) the playlist lists
   // none; players reload a live playlist, so they just wait.
-  r.body = feed->window().playlist([query](uint64_t n) { return fmt::format("live/{}.m4s{}", n, query); },
-                                   [query](uint64_t n) { return fmt::format("live/init-{}.mp4{}", n, query); });
+  r.body = feed->window().playlist([&query](uint64_t n) { return fmt::format("live/{}.m4s{}", n, query); },
+                                   [&query](uint64_t n) { return fmt::format("live/init-{}.mp4{}", n, query); });
   return r;
 }
 
@@ -582,10 +650,12 @@ Response liveSegment(Shared& shared, const Request& req) {
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
   auto sub = wantsSub(req);
   if (!sub) return errorResponse(sub.status());
+  auto audio = wantsAudio(req);
+  if (!audio) return errorResponse(audio.status());
   if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
   const std::string& camera = req.params.at("id");
-  auto feed = shared.hlsFeed(*sub ? camera::subStreamId(camera) : camera);
+  auto feed = shared.hlsFeed(*sub ? camera::subStreamId(camera) : camera, *audio ? camera : "");
   if (name->init) {
     auto init = feed->window().init(name->number);
     if (!init) return Response::error(404, "no such init segment (the stream has moved on)");
@@ -730,14 +800,11 @@ Result<WebSocketSession> liveWebSocket(const std::shared_ptr<Shared>& shared, co
   auto remote = openRemote(*shared, req, access::ShareRight::kLive);
   if (!remote) return remote.status();
   const std::string camera = req.params.at("id");
-  auto query = parseQuery(req.query);
-  if (!query) return query.status();
   auto stream = shared->context.live->stream(*streamId);
-  // ?audio=1: the camera's sound too (the camera page; the grid never asks).
+  auto withAudio = wantsAudio(req);
+  if (!withAudio) return withAudio.status();
   std::shared_ptr<media::LiveStream> audio;
-  if (auto it = query->find("audio"); it != query->end() && it->second == "1") {
-    audio = shared->context.live->find(media::liveAudioStreamOf(camera));
-  }
+  if (*withAudio) audio = shared->context.live->find(media::liveAudioStreamOf(camera));
   if (*h264 && cachedCodec(*stream) != media::VideoCodec::kH264) {
     auto converted = shared->h264Stream(camera);
     if (!converted && converted.status().code() == StatusCode::kResourceExhausted) {

@@ -4,8 +4,10 @@
 //                                            init segment, then one fragment per frame from a keyframe;
 //                                            ?audio=1: the camera's sound as a second track (AAC; G.711
 //                                            transcoded for this viewer: DECISIONS 87)
-//   GET /api/v1/cameras/{id}/live.m3u8      HLS, fMP4 segments of about a second (media/hls.h)
-//   GET /api/v1/cameras/{id}/live/{segment} its init-N.mp4 and N.m4s
+//   GET /api/v1/cameras/{id}/live.m3u8      HLS, fMP4 segments of about a second (media/hls.h);
+//                                            ?audio=1: with the camera's sound as a second track (AAC;
+//                                            G.711 transcoded once for the window: DECISIONS 96)
+//   GET /api/v1/cameras/{id}/live/{segment} its init-N.mp4 and N.m4s (the playlist's query kept)
 //   GET /api/v1/cameras/{id}/snapshot.jpg   the latest keyframe as JPEG (?width= to scale down)
 // All name their camera ({id}): the server's gate lets through only users
 // who may see it. Live view is audited when it starts and when it stops

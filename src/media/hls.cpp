@@ -51,8 +51,46 @@ std::string renderVodPlaylist(std::span<const HlsSegment> segments) {
   return out;
 }
 
+std::vector<ByteView> HlsLiveSegment::buffers() const {
+  std::vector<ByteView> out = video.buffers();
+  if (audio) {
+    for (ByteView b : audio->buffers()) out.push_back(b);
+  }
+  return out;
+}
+
+Bytes HlsLiveSegment::contiguous() const {
+  Bytes out;
+  for (ByteView b : buffers()) out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
 HlsLiveWindow::HlsLiveWindow(HlsLiveOptions options) : options_(options) {
   targetSeconds_ = ceilSeconds(options_.segmentTarget);
+}
+
+void HlsLiveWindow::setAudio(std::shared_ptr<const AudioParameters> aac) {
+  std::lock_guard lock(mutex_);
+  audio_ = std::move(aac);
+}
+
+void HlsLiveWindow::pushAudio(std::shared_ptr<const Frame> frame, bool newSegment) {
+  std::lock_guard lock(mutex_);
+  if (!audio_ || !frame->audio || *frame->audio != *audio_) return;
+  if (newSegment) clearPendingAudio();
+  if (!pendingAudio_.empty() && frame->pts <= pendingAudio_.back()->pts) return;
+  pendingAudioBytes_ += frame->data.size();
+  pendingAudio_.push_back(std::move(frame));
+  // No video for long: the oldest goes.
+  while (pendingAudioBytes_ > options_.maxSegmentBytes) {
+    pendingAudioBytes_ -= pendingAudio_.front()->data.size();
+    pendingAudio_.pop_front();
+  }
+}
+
+void HlsLiveWindow::clearPendingAudio() {
+  pendingAudio_.clear();
+  pendingAudioBytes_ = 0;
 }
 
 void HlsLiveWindow::push(std::shared_ptr<const Frame> frame, bool newSegment) {
@@ -66,9 +104,10 @@ void HlsLiveWindow::push(std::shared_ptr<const Frame> frame, bool newSegment) {
   } else if (followsOn && frame->keyframe && frame->pts - pending_.front()->pts >= options_.segmentTarget) {
     closeSegment(frame.get());
   }
+  if (newSegment) clearPendingAudio();  // of the stream before: its pts do not compare
   if (paramsChanged) {
     params_ = frame->params;
-    auto init = fmp4InitSegment(*params_);
+    auto init = fmp4InitSegment(*params_, audio_.get());
     if (init) {
       initId_ = ++lastInitId_;
       inits_.emplace(initId_, std::make_shared<const Bytes>(std::move(init.value())));
@@ -105,8 +144,10 @@ void HlsLiveWindow::closeSegment(const Frame* next) {
   held.initId = initId_;
   held.discontinuity = pendingDiscontinuity_;
   held.start = pending_.front()->captureTime;
-  // mfhd sequence numbers count from 1.
-  auto fragment = buildFragment(static_cast<uint32_t>(nextSequence_ + 1), decodeTime_, std::move(pending_), lastDuration);
+  const MediaTime from = pending_.front()->pts;
+  // mfhd sequence numbers count from 1 (the audio's fragment has its video's).
+  const auto sequence = static_cast<uint32_t>(nextSequence_ + 1);
+  auto fragment = buildFragment(sequence, decodeTime_, std::move(pending_), lastDuration);
   dropPending();
   if (!fragment) {
     // push() only lets increasing pts into a segment; a delta past 32 bits
@@ -116,16 +157,45 @@ void HlsLiveWindow::closeSegment(const Frame* next) {
     return;
   }
   pendingDiscontinuity_ = false;
+  const MediaTime end = next ? next->pts : from + MediaDuration(static_cast<int64_t>(fragment->duration));
+  std::optional<Fragment> audio = takeAudio(sequence, from, decodeTime_, end);
   ++nextSequence_;
   decodeTime_ += fragment->duration;
   targetSeconds_ = std::max(targetSeconds_, ceilSeconds(MediaDuration(static_cast<int64_t>(fragment->duration))));
-  held.fragment = std::make_shared<const Fragment>(std::move(fragment.value()));
+  held.segment = std::make_shared<const HlsLiveSegment>(HlsLiveSegment{std::move(fragment.value()), std::move(audio)});
   segments_.push_back(std::move(held));
   while (segments_.size() > options_.playlistSegments + options_.retainedSegments) {
     if (segments_.front().discontinuity) ++discontinuitiesDropped_;
     segments_.pop_front();
   }
   dropUnusedInits();
+}
+
+std::optional<Fragment> HlsLiveWindow::takeAudio(uint32_t sequence, MediaTime from, uint64_t videoBase, MediaTime end) {
+  constexpr int64_t kFollows = MediaDuration::kTicksPerSecond / 10;
+  std::vector<std::shared_ptr<const Frame>> frames;
+  int64_t base = 0;
+  while (!pendingAudio_.empty() && pendingAudio_.front()->pts < end) {
+    std::shared_ptr<const Frame> f = std::move(pendingAudio_.front());
+    pendingAudio_.pop_front();
+    pendingAudioBytes_ -= f->data.size();
+    if (frames.empty()) {
+      base = static_cast<int64_t>(videoBase) + (f->pts - from).ticks();
+      const auto after = static_cast<int64_t>(audioEnd_.value_or(0));
+      if (audioEnd_ && std::abs(base - after) <= kFollows) base = after;
+      if (base < after) continue;  // it would overlap the audio carried (or start before the timeline)
+    }
+    frames.push_back(std::move(f));
+  }
+  if (frames.empty()) return std::nullopt;
+  const uint32_t lastDuration = audioFrameDuration(*frames.back());
+  auto fragment = buildFragment(sequence, static_cast<uint64_t>(base), std::move(frames), lastDuration, kAudioTrackId);
+  if (!fragment) {
+    log::warn("hls.audio.failed", {{"error", fragment.status()}});
+    return std::nullopt;
+  }
+  audioEnd_ = fragment->baseDecodeTime + fragment->duration;
+  return std::move(fragment.value());
 }
 
 void HlsLiveWindow::dropUnusedInits() {
@@ -146,7 +216,7 @@ std::string HlsLiveWindow::playlist(const std::function<std::string(uint64_t)>& 
   entries.reserve(listed);
   for (size_t i = first; i < segments_.size(); ++i) {
     const Held& h = segments_[i];
-    entries.push_back({MediaDuration(static_cast<int64_t>(h.fragment->duration)), segmentUri(h.sequence),
+    entries.push_back({MediaDuration(static_cast<int64_t>(h.segment->video.duration)), segmentUri(h.sequence),
                        initUri(h.initId), h.discontinuity, h.start});
   }
   std::string out = header(targetSeconds_, listed ? segments_[first].sequence : nextSequence_);
@@ -161,10 +231,10 @@ size_t HlsLiveWindow::listedSegments() const {
   return std::min(segments_.size(), options_.playlistSegments);
 }
 
-std::shared_ptr<const Fragment> HlsLiveWindow::segment(uint64_t sequence) const {
+std::shared_ptr<const HlsLiveSegment> HlsLiveWindow::segment(uint64_t sequence) const {
   std::lock_guard lock(mutex_);
   if (segments_.empty() || sequence < segments_.front().sequence || sequence >= nextSequence_) return nullptr;
-  return segments_[static_cast<size_t>(sequence - segments_.front().sequence)].fragment;
+  return segments_[static_cast<size_t>(sequence - segments_.front().sequence)].segment;
 }
 
 std::shared_ptr<const Bytes> HlsLiveWindow::init(uint64_t initId) const {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,13 +47,43 @@ struct HlsLiveOptions {
   size_t maxSegmentBytes = 16 << 20;
 };
 
-// The live HLS window of one stream. push() from the stream's thread;
-// everything else from any thread. Memory: at most playlistSegments +
-// retainedSegments segments plus the one being built (maxSegmentBytes),
-// each holding its frames shared, not copied.
+// A live segment: the video's fragment (a whole number of GOPs) and, with
+// audio, a fragment of track 2 after it in the same .m4s (as HLS playback,
+// design/STORAGE.md "Audio").
+struct HlsLiveSegment {
+  Fragment video;
+  std::optional<Fragment> audio;
+
+  std::vector<ByteView> buffers() const;  // views into both, in order
+  Bytes contiguous() const;
+};
+
+// The live HLS window of one stream. push() and pushAudio() from the
+// stream's thread; everything else from any thread. Memory: at most
+// playlistSegments + retainedSegments segments plus the one being built
+// (maxSegmentBytes, and as much audio), each holding its frames shared,
+// not copied.
+//
+// With audio (setAudio), every init segment has an AAC track and every
+// segment an audio fragment: the AAC frames pushed that start before the
+// segment's end (its next keyframe's pts) and were not carried yet, placed
+// on the video's timeline by pts. Audio arrives after the video of its
+// time, so a frame that starts just before a segment's end may miss it:
+// it opens the next segment's audio, which thus starts a little before
+// that segment's video, following on from the audio before it (within
+// 100 ms it follows exactly, so timing jitter makes no gaps or overlaps;
+// audio that would overlap what was carried is dropped).
 class HlsLiveWindow {
  public:
   explicit HlsLiveWindow(HlsLiveOptions options = {});
+
+  // The stream's AAC (G.711 is the caller's to transcode: browsers play
+  // none from MP4). Before the first push(): the init segments' tracks
+  // stay those of the first segment for players.
+  void setAudio(std::shared_ptr<const AudioParameters> aac);
+  // An AAC frame of setAudio's parameters, pts on the video's clock; others
+  // are dropped. `newSegment`: the audio restarted (what waits is dropped).
+  void pushAudio(std::shared_ptr<const Frame> frame, bool newSegment);
 
   // Adds a frame. `newSegment`: the stream restarted, its pts need not
   // follow on (as LiveStream::publish). Frames before the first keyframe,
@@ -68,7 +99,7 @@ class HlsLiveWindow {
   // Segments listed in playlist(): 0 until the first segment is complete.
   size_t listedSegments() const;
   // A segment or init segment still held, else null (too old or unknown).
-  std::shared_ptr<const Fragment> segment(uint64_t sequence) const;
+  std::shared_ptr<const HlsLiveSegment> segment(uint64_t sequence) const;
   std::shared_ptr<const Bytes> init(uint64_t initId) const;
 
  private:
@@ -77,12 +108,17 @@ class HlsLiveWindow {
     uint64_t initId = 0;
     bool discontinuity = false;
     WallTime start;
-    std::shared_ptr<const Fragment> fragment;
+    std::shared_ptr<const HlsLiveSegment> segment;
   };
   // Ends the segment being built. `next` is the frame after it, when it
   // follows on (its pts gives the last sample's duration). Holds mutex_.
   void closeSegment(const Frame* next);
+  // The audio fragment of a segment whose video starts at `from` (pts)
+  // and decode time `videoBase` and ends at `end`: the waiting audio that
+  // starts before `end`. Holds mutex_.
+  std::optional<Fragment> takeAudio(uint32_t sequence, MediaTime from, uint64_t videoBase, MediaTime end);
   void dropPending();
+  void clearPendingAudio();
   // Forgets init segments that neither a held segment nor the one being
   // built uses. Holds mutex_.
   void dropUnusedInits();
@@ -90,6 +126,10 @@ class HlsLiveWindow {
   const HlsLiveOptions options_;
   mutable std::mutex mutex_;
   std::shared_ptr<const VideoParameters> params_;  // of the frames pushed last
+  std::shared_ptr<const AudioParameters> audio_;   // AAC; null without audio
+  std::deque<std::shared_ptr<const Frame>> pendingAudio_;  // not carried yet, pts order
+  size_t pendingAudioBytes_ = 0;
+  std::optional<uint64_t> audioEnd_;  // decode time after the audio carried
   uint64_t initId_ = 0;                            // of params_; 0 = none (unusable parameters)
   uint64_t lastInitId_ = 0;
   std::map<uint64_t, std::shared_ptr<const Bytes>> inits_;

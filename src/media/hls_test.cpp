@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace vigil::media {
 namespace {
 
@@ -73,9 +75,9 @@ TEST(HlsLive, SegmentsAreWholeGopsOfTheTargetAndTheWindowSlides) {
   EXPECT_EQ(window.segment(10), nullptr);  // still being built
   auto seg = window.segment(9);
   ASSERT_NE(seg, nullptr);
-  EXPECT_EQ(seg->frames.size(), 25u);
-  EXPECT_TRUE(seg->frames.front()->keyframe);
-  EXPECT_EQ(seg->baseDecodeTime, 9u * 90000);  // continuous decode times
+  EXPECT_EQ(seg->video.frames.size(), 25u);
+  EXPECT_TRUE(seg->video.frames.front()->keyframe);
+  EXPECT_EQ(seg->video.baseDecodeTime, 9u * 90000);  // continuous decode times
   EXPECT_NE(window.init(1), nullptr);
 }
 
@@ -95,8 +97,8 @@ TEST(HlsLive, NewParametersBringAnInitSegmentAndADiscontinuity) {
   // 0, 1 and 2 (frames 50-59, cut short) have the first parameters; 3 to 6
   // start at frame 75, the first keyframe with the new ones.
   std::string m3u8 = window.playlist(segmentUri, initUri);
-  EXPECT_EQ(window.segment(2)->frames.size(), 10u);
-  EXPECT_EQ(window.segment(3)->frames.front()->pts, MediaTime(75 * 3600));
+  EXPECT_EQ(window.segment(2)->video.frames.size(), 10u);
+  EXPECT_EQ(window.segment(3)->video.frames.front()->pts, MediaTime(75 * 3600));
   EXPECT_NE(m3u8.find("#EXT-X-MEDIA-SEQUENCE:2\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"live/init1.mp4\"\n"),
             std::string::npos)
       << m3u8;
@@ -128,8 +130,8 @@ TEST(HlsLive, RestartIsADiscontinuityAndWaitsForAKeyframe) {
   EXPECT_NE(m3u8.find("#EXTINF:0.600,\nlive/1.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:"), std::string::npos)
       << m3u8;
   ASSERT_NE(window.segment(2), nullptr);
-  EXPECT_TRUE(window.segment(2)->frames.front()->keyframe);
-  EXPECT_EQ(window.segment(2)->baseDecodeTime, 40u * 3600);
+  EXPECT_TRUE(window.segment(2)->video.frames.front()->keyframe);
+  EXPECT_EQ(window.segment(2)->video.baseDecodeTime, 40u * 3600);
   EXPECT_EQ(m3u8.find("init2"), std::string::npos);  // same parameters, same init segment
 }
 
@@ -149,7 +151,7 @@ TEST(HlsLive, OnlyInitSegmentsInUseAreKept) {
   HlsLiveWindow window;
   // New parameters on every frame: each keyframe makes a one-frame segment.
   for (int64_t i = 1; i < 200; ++i) window.push(frame(i, params(static_cast<uint8_t>(i))), false);
-  EXPECT_EQ(window.segment(6)->frames.front()->pts, MediaTime(175 * 3600));
+  EXPECT_EQ(window.segment(6)->video.frames.front()->pts, MediaTime(175 * 3600));
   EXPECT_NE(window.init(175), nullptr);  // segment 6's
   EXPECT_EQ(window.init(176), nullptr);
   EXPECT_EQ(window.init(198), nullptr);
@@ -163,6 +165,83 @@ TEST(HlsLive, FramesWithoutUsableParametersAreDropped) {
   for (int64_t i = 0; i < 60; ++i) window.push(frame(i, bad), false);
   EXPECT_EQ(window.listedSegments(), 0u);
   EXPECT_EQ(window.init(1), nullptr);
+}
+
+// 16 kHz AAC frame j (1024 samples: 5760 ticks), on the clock of frame().
+std::shared_ptr<const Frame> aacFrame(int64_t j, std::shared_ptr<const AudioParameters> p, int64_t shift = 0) {
+  auto f = std::make_shared<Frame>();
+  f->pts = MediaTime(j * 5760 + shift);
+  f->captureTime = WallTime::fromUnixMicros(kT0 + j * 64000);
+  f->keyframe = true;
+  f->data.assign(50, static_cast<uint8_t>(j));
+  f->audio = std::move(p);
+  return f;
+}
+
+// Video 25 fps with a keyframe a second; each AAC frame is pushed once it
+// is complete (its last sample captured) after the video of that time, so
+// the frames that start before a keyframe come after it.
+TEST(HlsLive, AudioIsASecondTrackOfEverySegmentEveryFrameOnceFollowingOn) {
+  HlsLiveWindow window;
+  const auto aac = std::make_shared<const AudioParameters>(
+      AudioParameters{AudioCodec::kAac, 16000, 1, aacLcAudioSpecificConfig(16000, 1)});
+  window.setAudio(aac);
+  const auto p = params(0);
+  int64_t j = 0;
+  for (int64_t i = 0; i < 25 * 8 + 1; ++i) {
+    window.push(frame(i, p), false);
+    // Jitter of up to 5 ms either way in the audio's pts.
+    for (; (j + 1) * 5760 <= i * 3600; ++j) window.pushAudio(aacFrame(j, aac, (j % 3 - 1) * 450), false);
+  }
+  const auto init = window.init(1);
+  ASSERT_NE(init, nullptr);
+  EXPECT_NE(std::search(init->begin(), init->end(), std::begin("mp4a"), std::end("mp4a") - 1), init->end());
+  // 8 segments of a second, each with its audio fragment, the audio's
+  // frames all there once in order, its decode times following on exactly.
+  int64_t next = 0;
+  uint64_t audioEnd = 0;
+  for (uint64_t n = 1; n < 8; ++n) {
+    auto seg = window.segment(n);
+    ASSERT_NE(seg, nullptr) << n;
+    ASSERT_TRUE(seg->audio) << n;
+    if (n == 1) next = static_cast<int64_t>(seg->audio->frames.front()->captureTime.unixMicros() - kT0) / 64000;
+    if (n > 1) EXPECT_EQ(seg->audio->baseDecodeTime, audioEnd) << n;
+    for (const auto& f : seg->audio->frames) EXPECT_EQ(f->captureTime.unixMicros(), kT0 + next++ * 64000) << n;
+    audioEnd = seg->audio->baseDecodeTime + seg->audio->duration;
+    // The audio lies with its video: it starts before it by at most what
+    // had not arrived when the segment closed (an AAC frame completes up
+    // to a video frame after the keyframe that closes it).
+    const auto lead = static_cast<int64_t>(seg->video.baseDecodeTime) - static_cast<int64_t>(seg->audio->baseDecodeTime);
+    EXPECT_GE(lead, 0) << n;
+    EXPECT_LE(lead, 5760 + 3600 + 450) << n;
+    EXPECT_EQ(seg->contiguous().size(), seg->video.size() + seg->audio->size());
+  }
+  // Segment 7 ends at 8 s; the audio carried ends within a frame of it.
+  EXPECT_NEAR(static_cast<double>(audioEnd), 8 * 90000.0, 5760 + 450);
+  // A window without audio has no audio track nor fragment.
+  HlsLiveWindow mute;
+  for (int64_t i = 0; i < 60; ++i) {
+    mute.push(frame(i, p), false);
+    mute.pushAudio(aacFrame(i, aac), false);
+  }
+  ASSERT_NE(mute.segment(1), nullptr);
+  EXPECT_FALSE(mute.segment(1)->audio);
+}
+
+// A restart drops the audio waiting: its pts are of the stream before.
+TEST(HlsLive, ARestartDropsTheAudioWaiting) {
+  HlsLiveWindow window;
+  const auto aac = std::make_shared<const AudioParameters>(
+      AudioParameters{AudioCodec::kAac, 16000, 1, aacLcAudioSpecificConfig(16000, 1)});
+  window.setAudio(aac);
+  const auto p = params(0);
+  for (int64_t i = 0; i < 30; ++i) window.push(frame(i, p), false);
+  for (int64_t j = 0; j < 30; ++j) window.pushAudio(aacFrame(j, aac, 900000), false);  // from 10 s on
+  // The camera reconnected; its new clock has the old audio's pts at 10 s.
+  for (int64_t i = 250; i < 310; ++i) window.push(frame(i, p), i == 250);
+  ASSERT_NE(window.segment(2), nullptr);
+  EXPECT_EQ(window.segment(2)->video.frames.front()->pts, MediaTime(900000));
+  EXPECT_FALSE(window.segment(2)->audio);
 }
 
 }  // namespace
