@@ -167,6 +167,11 @@ TEST(HlsLive, FramesWithoutUsableParametersAreDropped) {
   EXPECT_EQ(window.init(1), nullptr);
 }
 
+std::shared_ptr<const AudioParameters> aacParams() {
+  return std::make_shared<const AudioParameters>(
+      AudioParameters{AudioCodec::kAac, 16000, 1, aacLcAudioSpecificConfig(16000, 1)});
+}
+
 // 16 kHz AAC frame j (1024 samples: 5760 ticks), on the clock of frame().
 std::shared_ptr<const Frame> aacFrame(int64_t j, std::shared_ptr<const AudioParameters> p, int64_t shift = 0) {
   auto f = std::make_shared<Frame>();
@@ -183,8 +188,7 @@ std::shared_ptr<const Frame> aacFrame(int64_t j, std::shared_ptr<const AudioPara
 // the frames that start before a keyframe come after it.
 TEST(HlsLive, AudioIsASecondTrackOfEverySegmentEveryFrameOnceFollowingOn) {
   HlsLiveWindow window;
-  const auto aac = std::make_shared<const AudioParameters>(
-      AudioParameters{AudioCodec::kAac, 16000, 1, aacLcAudioSpecificConfig(16000, 1)});
+  const auto aac = aacParams();
   window.setAudio(aac);
   const auto p = params(0);
   int64_t j = 0;
@@ -231,8 +235,7 @@ TEST(HlsLive, AudioIsASecondTrackOfEverySegmentEveryFrameOnceFollowingOn) {
 // A restart drops the audio waiting: its pts are of the stream before.
 TEST(HlsLive, ARestartDropsTheAudioWaiting) {
   HlsLiveWindow window;
-  const auto aac = std::make_shared<const AudioParameters>(
-      AudioParameters{AudioCodec::kAac, 16000, 1, aacLcAudioSpecificConfig(16000, 1)});
+  const auto aac = aacParams();
   window.setAudio(aac);
   const auto p = params(0);
   for (int64_t i = 0; i < 30; ++i) window.push(frame(i, p), false);
