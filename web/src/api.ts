@@ -626,7 +626,14 @@ export const urls = {
     const q = query.toString();
     return `${scheme}//${location.host}${cameraPath(id)}/live${q ? `?${q}` : ""}`;
   },
-  liveHls: (id: string, stream: LiveStreamChoice = "main") => `${cameraPath(id)}/live.m3u8${streamQuery(stream)}`,
+  // audio: with the camera's sound (design/DECISIONS.md 96).
+  liveHls: (id: string, stream: LiveStreamChoice = "main", audio = false) => {
+    const query = new URLSearchParams();
+    if (stream === "sub") query.set("stream", "sub");
+    if (audio) query.set("audio", "1");
+    const q = query.toString();
+    return `${cameraPath(id)}/live.m3u8${q ? `?${q}` : ""}`;
+  },
   playback: (id: string, start: number, end: number) => `${cameraPath(id)}/playback.m3u8?${range(start, end)}`,
   export: (id: string, start: number, end: number) => `${cameraPath(id)}/export.mp4?${range(start, end)}`,
   snapshot: (id: string, stream: LiveStreamChoice = "main") => `${cameraPath(id)}/snapshot.jpg${streamQuery(stream)}`,

@@ -84,8 +84,8 @@ function resetVideo(video: HTMLVideoElement): void {
 // where the browser plays HLS, else with hls.js. stream "sub": the
 // camera's sub stream while it streams (the server falls back to the main
 // one; a view whose sub stream stops stalls and reconnects to the main).
-// audio: with the camera's sound (over WebSocket only), the element muted
-// until the page unmutes it.
+// audio: with the camera's sound, the element muted until the page
+// unmutes it.
 export function playLive(
   video: HTMLVideoElement,
   camera: string,
@@ -96,7 +96,7 @@ export function playLive(
   const forceHls = new URLSearchParams(location.search).get("transport") === "hls";
   const MS = mediaSourceClass();
   if (MS && !forceHls) return new WebSocketPlayer(video, camera, MS, onState, stream, audio);
-  return playHls(video, urls.liveHls(camera, stream), { live: true, preferNative: true }, onState);
+  return playHls(video, urls.liveHls(camera, stream, audio), { live: true, preferNative: true }, onState);
 }
 
 type Op = { kind: "append"; data: ArrayBuffer } | { kind: "changeType"; mime: string } | { kind: "remove"; end: number };
