@@ -17,7 +17,7 @@ import urllib.request
 
 import websockets
 
-from vigil_testlib import VIGIL, Process, run, serve_logged_in, start_testcam, temp_dir
+from vigil_testlib import VIGIL, Process, call, run, serve_logged_in, start_testcam, temp_dir
 
 
 def rfc3339(t):
@@ -461,6 +461,45 @@ class LiveAndPlayback(unittest.TestCase):
                 serve.stop()
             hevc.stop()
             avc.stop()
+
+    def test_live_hls_of_an_h265_camera_asked_for_h264_is_the_transcode(self):
+        # ?codec=h264 on live.m3u8 (design/DECISIONS.md 96): a browser that
+        # plays no H.265 and no MSE gets the camera's transcode over HLS.
+        hevc, hevc_base = start_testcam("--codec", "h265", "--size", "320x180", "--no-sub")
+        config = self.tmp("hevc-hls.toml")
+        with open(config, "w") as f:
+            f.write(f'[node]\ndata_dir = "{self.tmp("hevc-hls-data")}"\n[http]\nlisten = "127.0.0.1:0"\n'
+                    f'[[camera]]\nid = "hevc"\nurl = "{hevc_base}/cam/0"\nrecord = "off"\n')
+        serve = None
+        try:
+            serve, url, _, token = serve_logged_in(config)
+            auth = ["-headers", f"Authorization: Bearer {token}\r\n"]
+
+            def codec_of(query):
+                deadline = time.monotonic() + 120
+                while True:  # until the window lists two segments (bounded)
+                    status, _, body = call(url, "GET", "/api/v1/cameras/hevc/live.m3u8" + query, token=token)
+                    self.assertEqual(status, 200, body)
+                    if body.count("#EXTINF") >= 2 or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+                self.assertIn(f"live/0.m4s{query}", body)
+                r = run(["ffprobe", "-v", "error", *auth, "-select_streams", "v:0", "-show_entries",
+                         "stream=codec_name", "-of", "json", url + "/api/v1/cameras/hevc/live.m3u8" + query],
+                        timeout=120)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return json.loads(r.stdout)["streams"][0]["codec_name"]
+
+            self.assertEqual(codec_of("?codec=h264"), "h264")
+            r = run(["ffmpeg", "-v", "error", *auth, "-i", url + "/api/v1/cameras/hevc/live.m3u8?codec=h264",
+                     "-t", "2", "-f", "null", "-"], timeout=120)
+            self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+            self.assertEqual(codec_of(""), "hevc")  # as it is without the ask
+            self.assertEqual(call(url, "GET", "/api/v1/cameras/hevc/live.m3u8?codec=vp9", token=token)[0], 400)
+        finally:
+            if serve:
+                serve.stop()
+            hevc.stop()
 
     def test_a_viewer_sees_only_granted_cameras_and_cannot_export(self):
         body = json.dumps({"id": "neighbour", "role": "viewer", "password": "a long enough password",

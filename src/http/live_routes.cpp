@@ -85,9 +85,11 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
   explicit HlsFeed(asio::io_context& loop) : loop_(loop) {}
 
   // `audio`: the camera's audio stream, or null for video only.
-  void start(media::LiveStream& stream, media::LiveStream* audio) {
+  // `generation`: the camera's stream's cache generation (its frames, or
+  // those transcoded from them: LiveStream::cacheGeneration).
+  void start(media::LiveStream& stream, media::LiveStream* audio, uint64_t generation) {
     touch();
-    generation_ = stream.cacheGeneration();
+    generation_ = generation;
     auto onReady = [weak = weak_from_this(), &loop = loop_] {
       asio::post(loop, [weak] {
         if (auto self = weak.lock()) self->drain();
@@ -103,6 +105,8 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
   uint64_t generation() const { return generation_; }
   void touch() { lastUse_.store(std::chrono::steady_clock::now().time_since_epoch().count()); }
   media::HlsLiveWindow& window() { return window_; }
+  // Kept while the feed runs: the transcode it takes its frames from.
+  void hold(std::shared_ptr<media::LiveStream> stream) { held_ = std::move(stream); }
 
  private:
   void drain() {
@@ -122,6 +126,7 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
       alive_.store(false);
       viewer_.reset();
       audioViewer_.reset();
+      held_.reset();  // a transcode for it stops
       return;
     }
     for (media::LiveItem& item : items_) {
@@ -145,6 +150,7 @@ class HlsFeed : public std::enable_shared_from_this<HlsFeed> {
   std::vector<media::LiveItem> audioItems_;
   std::unique_ptr<BrowserAudio> audio_;  // null: no audio track
   bool started_ = false;                 // a frame was pushed: the tracks are fixed
+  std::shared_ptr<media::LiveStream> held_;  // set once at start; reset on loop_
   std::atomic<bool> alive_{true};
   uint64_t generation_ = 0;
   std::atomic<int64_t> lastUse_{0};  // steady_clock ticks
@@ -456,19 +462,30 @@ struct Shared {
     return context.streamId(camera, true);
   }
 
-  // The HLS feed of a live stream, started if needed; with `audioOf`, a
-  // feed of its own with that camera's sound.
-  std::shared_ptr<HlsFeed> hlsFeed(const std::string& streamId, const std::string& audioOf = "") {
-    MutexLock lock(mutex);
-    auto& feed = hls[audioOf.empty() ? streamId : streamId + "?audio=1"];
+  // The HLS feed of a live stream, started if needed; with `audio`, a
+  // feed of its own with the camera's sound; with `h264`, of the camera's
+  // H.264 (h264Stream: the transcode runs while the feed does).
+  Result<std::shared_ptr<HlsFeed>> hlsFeed(const Request& req, const std::string& streamId, bool audio, bool h264) {
+    const std::string& camera = req.params.at("id");
     const std::shared_ptr<media::LiveStream> stream = context.live->stream(streamId);
+    // An H.264 camera is served as it is.
+    h264 = h264 && cachedCodec(*stream) != media::VideoCodec::kH264;
+    MutexLock lock(mutex);
+    auto& feed = hls[fmt::format("{}{}{}", streamId, audio ? "?audio=1" : "", h264 ? "?codec=h264" : "")];
     // A window made from an earlier feed (a camera of a node below, looked
     // at again: its owner may have masked it since) is not served.
     if (!feed || !feed->alive() || feed->generation() != stream->cacheGeneration()) {
+      std::shared_ptr<media::LiveStream> source = stream;
+      if (h264) {
+        auto converted = h264Stream(camera);
+        if (!converted) return converted.status();
+        source = std::move(*converted);
+      }
+      std::shared_ptr<media::LiveStream> sound;
+      if (audio) sound = context.live->find(media::liveAudioStreamOf(camera));
       feed = std::make_shared<HlsFeed>(context.loops->next());
-      std::shared_ptr<media::LiveStream> audio;
-      if (!audioOf.empty()) audio = context.live->find(media::liveAudioStreamOf(audioOf));
-      feed->start(*stream, audio.get());
+      if (h264) feed->hold(source);
+      feed->start(*source, sound.get(), stream->cacheGeneration());
     }
     feed->touch();
     return feed;
@@ -620,48 +637,75 @@ class LiveSender : public std::enable_shared_from_this<LiveSender> {
   std::string_view endReason_;
 };
 
+// A live HLS request's choices, as its query says: ?stream=sub,
+// ?audio=1, ?codec=h264. Segment URIs keep them.
+struct HlsChoice {
+  bool sub = false;
+  bool audio = false;
+  bool h264 = false;
+
+  std::string query() const {
+    std::vector<std::string_view> params;
+    if (sub) params.push_back("stream=sub");
+    if (audio) params.push_back("audio=1");
+    if (h264) params.push_back("codec=h264");
+    return params.empty() ? "" : fmt::format("?{}", fmt::join(params, "&"));
+  }
+};
+
+Result<HlsChoice> hlsChoice(const Request& req) {
+  HlsChoice choice;
+  auto sub = wantsSub(req);
+  if (!sub) return sub.status();
+  auto audio = wantsAudio(req);
+  if (!audio) return audio.status();
+  auto h264 = wantsH264(req);
+  if (!h264) return h264.status();
+  choice.sub = *sub;
+  choice.audio = *audio;
+  choice.h264 = *h264;
+  return choice;
+}
+
 Response livePlaylist(Shared& shared, const Request& req) {
   auto streamId = shared.streamOf(req);
   if (!streamId) return errorResponse(streamId.status());
-  auto audio = wantsAudio(req);
-  if (!audio) return errorResponse(audio.status());
+  auto choice = hlsChoice(req);
+  if (!choice) return errorResponse(choice.status());
   if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
-  const std::string& camera = req.params.at("id");
-  auto feed = shared.hlsFeed(*streamId, *audio ? camera : "");
+  auto feed = shared.hlsFeed(req, *streamId, choice->audio, choice->h264);
+  if (!feed) return errorResponse(feed.status());
   Response r;
   r.contentType = "application/vnd.apple.mpegurl";
   // The segments of a sub stream's window say so: they are taken from the
   // window this playlist lists, even if the sub stream has stopped since;
-  // those of a window with sound likewise.
-  std::vector<std::string_view> params;
-  if (*streamId != camera) params.push_back("stream=sub");
-  if (*audio) params.push_back("audio=1");
-  const std::string query = params.empty() ? "" : fmt::format("?{}", fmt::join(params, "&"));
+  // those of a window with sound or transcoded likewise.
+  choice->sub = *streamId != req.params.at("id");
+  const std::string query = choice->query();
   // Until the first segment is complete (about a GOP) the playlist lists
   // none; players reload a live playlist, so they just wait.
-  r.body = feed->window().playlist([&query](uint64_t n) { return fmt::format("live/{}.m4s{}", n, query); },
-                                   [&query](uint64_t n) { return fmt::format("live/init-{}.mp4{}", n, query); });
+  r.body = (*feed)->window().playlist([&query](uint64_t n) { return fmt::format("live/{}.m4s{}", n, query); },
+                                      [&query](uint64_t n) { return fmt::format("live/init-{}.mp4{}", n, query); });
   return r;
 }
 
 Response liveSegment(Shared& shared, const Request& req) {
   auto name = parseSegmentName(req.params.at("segment"));
   if (!name) return Response::error(404, "segment: must be init-N.mp4 or N.m4s");
-  auto sub = wantsSub(req);
-  if (!sub) return errorResponse(sub.status());
-  auto audio = wantsAudio(req);
-  if (!audio) return errorResponse(audio.status());
+  auto choice = hlsChoice(req);
+  if (!choice) return errorResponse(choice.status());
   if (Status s = shared.holdRemoteLive(req); !s.isOk()) return errorResponse(s);
   if (Status s = shared.hlsLooks.request(req); !s.isOk()) return errorResponse(s);
   const std::string& camera = req.params.at("id");
-  auto feed = shared.hlsFeed(*sub ? camera::subStreamId(camera) : camera, *audio ? camera : "");
+  auto feed = shared.hlsFeed(req, choice->sub ? camera::subStreamId(camera) : camera, choice->audio, choice->h264);
+  if (!feed) return errorResponse(feed.status());
   if (name->init) {
-    auto init = feed->window().init(name->number);
+    auto init = (*feed)->window().init(name->number);
     if (!init) return Response::error(404, "no such init segment (the stream has moved on)");
     return bytesResponse(*init, "video/mp4");
   }
-  auto segment = feed->window().segment(name->number);
+  auto segment = (*feed)->window().segment(name->number);
   if (!segment) return Response::error(404, "no such segment (too old, or not yet complete)");
   return bytesResponse(segment->contiguous(), "video/mp4");
 }

@@ -7,6 +7,8 @@
 //   GET /api/v1/cameras/{id}/live.m3u8      HLS, fMP4 segments of about a second (media/hls.h);
 //                                            ?audio=1: with the camera's sound as a second track (AAC;
 //                                            G.711 transcoded once for the window: DECISIONS 96)
+//                                            ?codec=h264: H.264 for a browser that cannot play the
+//                                            camera's codec, as the WebSocket's (below)
 //   GET /api/v1/cameras/{id}/live/{segment} its init-N.mp4 and N.m4s (the playlist's query kept)
 //   GET /api/v1/cameras/{id}/snapshot.jpg   the latest keyframe as JPEG (?width= to scale down)
 // All name their camera ({id}): the server's gate lets through only users
@@ -37,6 +39,8 @@
 // design/ARCHITECTURE.md, "Browser transcodes"); when the node transcodes
 // as many cameras as it may, the socket sends {"type":"error","code":
 // "transcode_busy","error":...} and closes with 1013 (try again later).
+// Live HLS takes ?codec=h264 too: its window is fed by the transcode, which
+// runs until the window idles (60 s without a request); busy is a 429.
 
 #include <functional>
 #include <memory>
