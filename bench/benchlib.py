@@ -36,10 +36,17 @@ def vigil_binary(build):
 
 
 def cpu_seconds(pid):
-    """User + system CPU seconds of a process (all its threads)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """CPU seconds of a process (all its threads, ended ones too), to the
+    nanosecond: its CPU-time clock (Linux's clock id for another process's
+    scheduler clock, ~pid << 3 | 2). /proc/<pid>/stat counts in ticks of
+    10 ms, which is 5 % of what one relayed stream or one camera's sound
+    costs over a window."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)
+    except OSError:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def children_cpu():
