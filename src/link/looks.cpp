@@ -177,16 +177,27 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
   // link: only now do its frames follow, so they queue behind it. A frame
   // the parent got first would be dropped there (no feed on that channel
   // yet) and the look would wait up to a GOP for the next keyframe.
+  // The feed is announced on context.loop, the parent connection's, by a
+  // handler posted after the answer: a drain posted before it (frames
+  // published meanwhile) finds the feed not yet announced and leaves its
+  // frames in the viewer, even when it runs after this call.
   void announceUpFeed(const std::string& stream) {
     std::weak_ptr<UpFeed> weak;
     {
       MutexLock lock(mutex);
       auto it = upFeeds.find(stream);
-      if (it == upFeeds.end() || std::exchange(it->second->announced, true)) return;
+      if (it == upFeeds.end()) return;
       weak = it->second;
     }
     asio::post(*context.loop, [self = weak_from_this(), weak] {
-      if (auto s = self.lock()) s->drainUp(weak);
+      auto s = self.lock();
+      if (!s) return;
+      {
+        MutexLock lock(s->mutex);
+        auto feed = weak.lock();
+        if (!feed || std::exchange(feed->announced, true)) return;
+      }
+      s->drainUp(weak);
     });
   }
   void releaseUpFeed(const std::string& stream) REQUIRES(mutex) {

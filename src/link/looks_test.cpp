@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -280,6 +282,38 @@ TEST_F(LooksTest, SoundFromBelowIsPublishedBesideItsPictures) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_FALSE(seen[0].frame->audio);
   EXPECT_EQ(seen[0].frame->data, picture.data);
+}
+
+// At a node on the way, the answer from below is handed to the parent's
+// connection by a handler on that connection's loop (where frames going up
+// are drained). A frame published between the feed's start and that
+// hand-off has its drain posted before the answer, and the feed is
+// announced before that drain runs: its frames still follow the answer.
+TEST_F(LooksTest, FramesPublishedBeforeTheAnswerReachedTheLinkStillFollowIt) {
+  auto kid = std::make_shared<testing::RecordingEndpoint>();
+  bus_.attach(Peer::child("kid"), kid);
+  parent_->loop = &loop_;
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "kid.door", access::ShareRight::kLive))).isOk());
+  auto opens = kid->of(Kind::kLookOpen);
+  ASSERT_EQ(opens.size(), 1u);
+  auto open = decodeLookOpen(opens.front().payload);
+  ASSERT_TRUE(open);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  parent_->beforePost = [&](Kind kind) {
+    if (kind != Kind::kLookAnswer) return;
+    // The loop is busy (held until the answer is handed over): what is
+    // posted to it now waits there in order.
+    boost::asio::post(loop_, [released] { released.wait_for(10s); });
+    publishKeyframes(*live_.stream("kid.door"), 1, 0x88);  // its drain is posted before the answer
+  };
+  ASSERT_TRUE(bus_.deliver(Peer::child("kid"), Frame{Kind::kLookAnswer, 0, encode(LookAnswer{open->look, true, "", 7})})
+                  .isOk());
+  release.set_value();  // the answer was handed over and the feed announced
+  ASSERT_FALSE(waitFor(Kind::kData, 1).empty());
+  std::lock_guard lock(parent_->mutex);
+  ASSERT_FALSE(parent_->sent.empty());
+  EXPECT_EQ(parent_->sent.front().kind, Kind::kLookAnswer);  // before any frame of its feed
 }
 
 TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotLooks) {
