@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/log.h"
 #include "base/mutex.h"
@@ -42,6 +44,19 @@ constexpr auto kSnapshotLook = std::chrono::seconds(5);
 
 bool carriesFrames(access::ShareRight right) {
   return right == access::ShareRight::kLive || right == access::ShareRight::kSnapshot;
+}
+
+// How far a child's sound may run ahead of the wall clock since its first
+// frame, and how much credit a silence may save up: a camera's sound comes
+// in time, give or take the link's jitter.
+constexpr double kSoundLeadSeconds = 2.0;
+
+// The seconds a frame of sound lasts (its parameters are within the
+// decoder's bounds: a rate of 8 kHz at least).
+double soundSeconds(const media::Frame& frame) {
+  const media::AudioParameters& a = *frame.audio;
+  if (a.codec == media::AudioCodec::kAac) return 1024.0 / a.sampleRate;
+  return static_cast<double>(frame.data.size()) / (static_cast<double>(a.sampleRate) * a.channels);
 }
 
 }  // namespace
@@ -77,6 +92,20 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     std::shared_ptr<media::LiveStream> audio;
     StreamDecoder decoder;
     int looks = 0;
+    // The pace of its sound: a child that sends it faster than it lasts
+    // (G.711 is transcoded here for each listener) has the excess dropped.
+    std::optional<SteadyClock::time_point> soundStart;
+    double soundHeard = 0;  // seconds since soundStart, as published
+    bool soundInPace(const media::Frame& frame) {
+      const auto now = SteadyClock::now();
+      if (!soundStart) soundStart = now;
+      const double elapsed = std::chrono::duration<double>(now - *soundStart).count();
+      soundHeard = std::max(soundHeard, elapsed - kSoundLeadSeconds);
+      const double after = soundHeard + soundSeconds(frame);
+      if (after > elapsed + kSoundLeadSeconds) return false;
+      soundHeard = after;
+      return true;
+    }
   };
   // Frames from this node's registry up to the parent, while looks need them.
   struct UpFeed {
@@ -359,7 +388,10 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     if (it == downFeeds.end()) return Status::ok();  // a feed just released
     auto out = it->second.decoder.push(frame.payload);
     if (!out) return out.status();
-    if (*out) ((*out)->frame->audio ? it->second.audio : it->second.stream)->publish((*out)->frame, (*out)->newSegment);
+    if (!*out) return Status::ok();
+    const media::SharedFrame& f = (*out)->frame;
+    if (f->audio && !it->second.soundInPace(*f)) return Status::ok();
+    (f->audio ? it->second.audio : it->second.stream)->publish(f, (*out)->newSegment);
     return Status::ok();
   }
 

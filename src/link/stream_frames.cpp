@@ -74,6 +74,7 @@ bool readSets(Reader& r, std::vector<media::Bytes>& sets) {
 }  // namespace
 
 void StreamEncoder::encode(const media::Frame& frame, bool newSegment, std::vector<std::vector<uint8_t>>& out) {
+  if (frame.audio && frame.data.size() > StreamDecoder::kMaxAudioFrameBytes) return;  // refused above
   std::vector<uint8_t> head;
   uint8_t flags = kFirst;
   if (frame.keyframe || frame.audio) flags |= kKey;
@@ -138,6 +139,7 @@ Result<std::optional<StreamDecoder::Output>> StreamDecoder::push(std::span<const
     f.keyframe = flags & kKey;
     if (flags & kAudio) {
       if (!f.keyframe || !(flags & kParams)) return r.error("an audio frame without its parameters");
+      if (size > kMaxAudioFrameBytes) return r.error("audio frame too large");
       media::AudioParameters p;
       if (const char* why = readAudioParams(r, p)) return r.error(why);
       if (!audioParams_ || !(*audioParams_ == p)) audioParams_ = std::make_shared<const media::AudioParameters>(std::move(p));

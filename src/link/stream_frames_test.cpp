@@ -161,6 +161,40 @@ TEST(StreamFramesTest, SoundCrossesBesideThePicturesWithItsParametersAndOutlives
   EXPECT_FALSE(refused(params + 5, 2));          // two channels are fine
 }
 
+// A child's audio frame is a moment of sound, not 16 MB of G.711 (half
+// an hour at 8 kHz) for the node above to transcode on its HTTP loop for
+// each listener: one past the bound ends the stream, and the owner never
+// sends one.
+TEST(StreamFramesTest, AnAudioFrameOverItsBoundIsRefusedAndNeverSent) {
+  const auto alaw = std::make_shared<const media::AudioParameters>(media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}});
+  media::Frame big = soundOf(100, alaw);
+  big.data.assign(StreamDecoder::kMaxAudioFrameBytes + 1, 0xd5);
+  StreamEncoder encoder;
+  std::vector<std::vector<uint8_t>> payloads;
+  encoder.encode(big, false, payloads);
+  EXPECT_TRUE(payloads.empty());
+  big.data.resize(StreamDecoder::kMaxAudioFrameBytes);
+  encoder.encode(big, false, payloads);
+  StreamDecoder decoder;
+  std::optional<StreamDecoder::Output> heard;
+  for (const auto& payload : payloads) {
+    auto r = decoder.push(payload);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    if (*r) heard = **r;
+  }
+  ASSERT_TRUE(heard);
+  EXPECT_EQ(heard->frame->data.size(), StreamDecoder::kMaxAudioFrameBytes);
+
+  // A hostile child's: the size field says one byte more (the first chunk
+  // is refused before anything is kept).
+  std::vector<uint8_t> first = payloads[0];
+  const size_t size = 5 + 8 + 8;  // seq, flags, pts, capture time
+  const uint32_t claimed = StreamDecoder::kMaxAudioFrameBytes + 1;
+  for (int i = 0; i < 4; ++i) first[size + i] = static_cast<uint8_t>(claimed >> (8 * (3 - i)));
+  StreamDecoder hostile;
+  EXPECT_EQ(hostile.push(first).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(LookMessagesTest, RoundTripAndRefusals) {
   LookOpen open{7, "house7.door", access::ShareRight::kSnapshot, "desk", {"county1", "township1"}, Tier::kCounty};
   auto back = decodeLookOpen(encode(open));
