@@ -230,9 +230,6 @@ TEST_F(LooksTest, ACamerasSoundGoesUpOnItsPicturesChannelAfterTheAnswer) {
   EXPECT_EQ(up[2]->pts, MediaTime(20000));
 }
 
-// A node above publishes what comes from below: the pictures under the
-// camera's dotted id, its sound beside them, that stream made as the look
-// is accepted (a viewer asking for sound finds it before the first frame).
 // A local user's live look at "shed.door", a camera of the child "shed",
 // which accepts it on channel 7.
 Result<std::unique_ptr<RemoteLooks::Look>> lookAtTheShedsDoor(Bus& bus, RemoteLooks& looks) {
@@ -255,6 +252,39 @@ Result<std::unique_ptr<RemoteLooks::Look>> lookAtTheShedsDoor(Bus& bus, RemoteLo
   return look;
 }
 
+// A snapshot is one picture: a look for it takes no sound up, even while
+// its feed's pictures go (a live look on the same feed hears it again).
+TEST_F(LooksTest, ASnapshotLookTakesNoSoundUp) {
+  share("door", R"([{"tier": "village", "rights": ["snapshot", "live"]}])");
+  publishKeyframes("door", 1);
+  publishSound("door", 2, 1000);
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kSnapshot))).isOk());
+  auto snapshot = answerTo(1);
+  ASSERT_TRUE(snapshot && snapshot->ok);
+  ASSERT_FALSE(waitFramesUp(snapshot->channel, 1).empty());
+  publishSound("door", 1, 20000);
+  publishKeyframes("door", 1);  // a frame after the sound: once it is up, so would the sound be
+  auto up = waitFramesUp(snapshot->channel, 2);
+  ASSERT_EQ(up.size(), 2u);
+  for (const auto& f : up) EXPECT_FALSE(f->audio) << "pts " << f->pts.ticks();
+
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(2, "door", access::ShareRight::kLive))).isOk());
+  auto live = answerTo(2);
+  ASSERT_TRUE(live && live->ok);
+  EXPECT_EQ(live->channel, snapshot->channel);  // one feed per camera
+  publishSound("door", 1, 30000);
+  bool heard = false;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!heard && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& f : framesUp(live->channel)) heard = heard || f->audio;
+    if (!heard) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(heard);
+}
+
+// A node above publishes what comes from below: the pictures under the
+// camera's dotted id, its sound beside them, that stream made as the look
+// is accepted (a viewer asking for sound finds it before the first frame).
 TEST_F(LooksTest, SoundFromBelowIsPublishedBesideItsPictures) {
   auto look = lookAtTheShedsDoor(bus_, *looks_);
   ASSERT_TRUE(look) << look.status().toString();
