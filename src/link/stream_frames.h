@@ -17,7 +17,8 @@
 // audio frame is at most kMaxAudioFrameBytes (a camera's G.711 chunk is
 // about 100 ms, an AAC frame a few kB): one larger is not sent, and is
 // refused when received (a child's 16 MB of G.711 would be minutes of
-// sound for the node above to transcode at once).
+// sound for the node above to transcode at once). A pts more than 2^61
+// ticks from 0, which no camera has, is refused too.
 // `seq` counts the channel's payloads: a gap (a chunk dropped because the
 // link's data lane was full) makes the receiver wait for the next video
 // keyframe; audio frames, each whole on its own, come out again at once.

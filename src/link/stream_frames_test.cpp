@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "link/look_messages.h"
 #include "link/wire.h"
 
@@ -193,6 +195,31 @@ TEST(StreamFramesTest, AnAudioFrameOverItsBoundIsRefusedAndNeverSent) {
   for (int i = 0; i < 4; ++i) first[size + i] = static_cast<uint8_t>(claimed >> (8 * (3 - i)));
   StreamDecoder hostile;
   EXPECT_EQ(hostile.push(first).status().code(), StatusCode::kInvalidArgument);
+}
+
+// A pts is a camera's clock, not any 64 bits: one the node above could
+// not take differences of (fMP4 durations, the transcoder's count of
+// samples overflowed: the sanitized build aborted) ends the stream.
+TEST(StreamFramesTest, APtsFarFromZeroEndsTheStream) {
+  const auto alaw = std::make_shared<const media::AudioParameters>(media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}});
+  for (int64_t pts : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(), (int64_t{1} << 61) + 1}) {
+    for (bool sound : {true, false}) {
+      StreamEncoder encoder;
+      std::vector<std::vector<uint8_t>> payloads;
+      media::Frame f = sound ? soundOf(0, alaw) : frameOf(10, true, 0, params());
+      f.pts = MediaTime(pts);
+      encoder.encode(f, false, payloads);
+      StreamDecoder decoder;
+      EXPECT_EQ(decoder.push(payloads[0]).status().code(), StatusCode::kInvalidArgument) << pts << " " << sound;
+    }
+  }
+  StreamEncoder encoder;
+  std::vector<std::vector<uint8_t>> payloads;
+  media::Frame early = soundOf(0, alaw);
+  early.pts = MediaTime(-(int64_t{1} << 61));
+  encoder.encode(early, false, payloads);
+  StreamDecoder decoder;
+  EXPECT_TRUE(decoder.push(payloads[0]).isOk());
 }
 
 TEST(LookMessagesTest, RoundTripAndRefusals) {
