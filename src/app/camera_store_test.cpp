@@ -245,5 +245,80 @@ TEST(CameraJsonTest, CredentialsInTheUrlMoveToTheirKeys) {
   EXPECT_EQ(table["password"], "p@ss");
 }
 
+// CAMERAS inv 13: an admin may not read a camera's passwords, so a PUT
+// that leaves one out keeps it only for the hosts it was given for: one
+// that points the camera (or its ONVIF device) at another host must give
+// it again, or a server there would be sent it (RTSP Basic in clear, a
+// WS-Security digest to crack).
+TEST(CameraJsonTest, APasswordLeftOutIsKeptOnlyForTheHostsItWasGivenFor) {
+  const json stored = {{"id", "porch"},
+                       {"url", "rtsp://10.0.0.7:554/main"},
+                       {"sub_url", "rtsp://10.0.0.7:554/sub"},
+                       {"username", "viewer"},
+                       {"password", kPassword},
+                       {"onvif", "http://10.0.0.7/onvif/device_service"},
+                       {"onvif_username", "operator"},
+                       {"onvif_password", kOnvifPassword}};
+  auto edit = [&](json changes) {
+    json sent = publicCameraTable(stored);  // as the edit form sends it back
+    for (const char* shown : {"has_password", "has_onvif_password"}) sent.erase(shown);
+    for (auto& [key, value] : changes.items()) {
+      if (value.is_null()) {
+        sent.erase(key);
+      } else {
+        sent[key] = value;
+      }
+    }
+    Status s = keepStoredSecrets(stored, sent);
+    return s.isOk() ? Result<json>(sent) : Result<json>(s);
+  };
+  // Same hosts (another path, another port): kept.
+  auto same = edit({{"name", "Porch"}, {"url", "rtsp://10.0.0.7:8554/other"}, {"onvif", "http://10.0.0.7:80/onvif"}});
+  ASSERT_TRUE(same) << same.status().toString();
+  EXPECT_EQ((*same)["password"], kPassword);
+  EXPECT_EQ((*same)["onvif_password"], kOnvifPassword);
+  // The device taken out: its login goes with it, nothing refused.
+  auto noDevice = edit({{"onvif", nullptr}, {"onvif_username", nullptr}});
+  ASSERT_TRUE(noDevice) << noDevice.status().toString();
+  EXPECT_FALSE(noDevice->contains("onvif_password"));
+  EXPECT_EQ((*noDevice)["password"], kPassword);
+
+  // The stream or the sub stream elsewhere: the camera's password again.
+  for (const char* key : {"url", "sub_url"}) {
+    auto moved = edit({{key, "rtsp://10.66.6.6/s"}});
+    ASSERT_FALSE(moved) << key;
+    EXPECT_EQ(moved.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(moved.status().message(),
+              "password: give it again for the new address (host 10.66.6.6): a password left out is kept only for "
+              "the hosts it was given for");
+    EXPECT_TRUE(edit({{key, "rtsp://10.66.6.6/s"}, {"password", "typed again"}}));
+  }
+  // The device elsewhere: its own password again (the camera's is not
+  // sent there while the device has its own).
+  auto device = edit({{"onvif", "http://attacker.example:8080/onvif/device_service"}});
+  ASSERT_FALSE(device);
+  EXPECT_EQ(device.status().message().substr(0, 64),
+            "onvif_password: give it again for the new address (host attacker");
+  auto retyped = edit({{"onvif", "http://attacker.example/onvif"}, {"onvif_password", "typed again"}});
+  ASSERT_TRUE(retyped) << retyped.status().toString();
+  EXPECT_EQ((*retyped)["password"], kPassword);
+  // A device without a password of its own is reached with the camera's:
+  // moved elsewhere, that one is asked again.
+  json noOwn = stored;
+  noOwn.erase("onvif_username");
+  noOwn.erase("onvif_password");
+  json sent = noOwn;
+  sent.erase("password");
+  sent["onvif"] = "http://[fd00::66]:8080/onvif";
+  Status refused = keepStoredSecrets(noOwn, sent);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(refused.message().starts_with("password: give it again for the new address (host [fd00::66])"))
+      << refused.toString();
+  // A camera with no password has none to send anywhere.
+  json open = {{"id", "porch"}, {"url", "rtsp://10.0.0.7/main"}};
+  json elsewhere = {{"id", "porch"}, {"url", "rtsp://10.66.6.6/main"}};
+  EXPECT_TRUE(keepStoredSecrets(open, elsewhere).isOk());
+}
+
 }  // namespace
 }  // namespace vigil::app

@@ -115,6 +115,72 @@ json publicCameraTable(const json& table) {
   return shown;
 }
 
+namespace {
+
+// The host of a URL ("rtsp://u:p@10.0.0.7:554/s" -> "10.0.0.7"), lower case.
+std::string hostOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  const size_t end = authority.starts_with('[') ? authority.find(']') + 1 : authority.find(':');
+  std::string host(authority.substr(0, end));
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  return host;
+}
+
+// The hosts a password of `table` goes to: the ONVIF device's for
+// onvif_password; those of the camera's URLs for its own, and the
+// device's too when the device has no password of its own.
+std::set<std::string> hostsOfPassword(std::string_view key, const json& table, bool deviceHasItsOwn) {
+  std::set<std::string> hosts;
+  for (const auto& [name, value] : table.items()) {
+    if (!value.is_string() || value.get_ref<const std::string&>().find("://") == std::string::npos) continue;
+    const bool device = name == "onvif";
+    if (key == "onvif_password" ? device : (!device || !deviceHasItsOwn)) {
+      hosts.insert(hostOf(value.get_ref<const std::string&>()));
+    }
+  }
+  return hosts;
+}
+
+}  // namespace
+
+Status keepStoredSecrets(const json& stored, json& sent) {
+  // The device keeps a password of its own while `onvif` stays.
+  const bool deviceHasItsOwn =
+      sent.contains("onvif_password") || (stored.contains("onvif_password") && sent.contains("onvif"));
+  for (const auto& [key, value] : stored.items()) {
+    if (!isSecretCameraKey(key, value)) continue;
+    auto given = sent.find(key);
+    if (given == sent.end()) {
+      // Left out: kept; but the ONVIF device's login goes with its address.
+      const bool kept = isPasswordKey(key) || key == "username" || key == "onvif_username";
+      if (!kept || (isOnvifLoginKey(key) && !sent.contains("onvif"))) continue;
+      // Not to a host it was not given for: an admin, who may not read it,
+      // could point the camera (an RTSP server asking Basic reads it in
+      // clear) or its device (which gets its digest) at a host of theirs.
+      if (isPasswordKey(key) && value.is_string() && !value.get_ref<const std::string&>().empty()) {
+        const auto before = hostsOfPassword(key, stored, stored.contains("onvif_password"));
+        for (const std::string& host : hostsOfPassword(key, sent, deviceHasItsOwn)) {
+          if (!before.contains(host)) {
+            return Status::invalidArgument(fmt::format(
+                "{}: give it again for the new address (host {}): a password left out is kept only for the hosts "
+                "it was given for",
+                key, host));
+          }
+        }
+      }
+      sent[key] = value;
+    } else if (value.is_string() && given->is_string() &&
+               *given == redactWholeUrl(value.get_ref<const std::string&>())) {
+      *given = value;  // sent back as shown: kept
+    }
+  }
+  return Status::ok();
+}
+
 void moveUrlCredentials(json& table) {
   auto url = table.find("url");
   if (url == table.end() || !url->is_string()) return;
@@ -331,18 +397,7 @@ Result<json> NodeCameras::update(const std::string& id, json table, std::optiona
   const StoredCamera& before = stored_.at(id);
   if (!table.contains("id")) table["id"] = id;
   if (table["id"] != id) return Status::invalidArgument("id: cannot change (add the camera again under the new id)");
-  for (const auto& [key, value] : before.table.items()) {
-    if (!isSecretCameraKey(key, value)) continue;
-    auto sent = table.find(key);
-    if (sent == table.end()) {
-      // Left out: kept; but the ONVIF device's login goes with its address.
-      const bool kept = isPasswordKey(key) || key == "username" || key == "onvif_username";
-      if (kept && !(isOnvifLoginKey(key) && !table.contains("onvif"))) table[key] = value;
-    } else if (value.is_string() && sent->is_string() &&
-               *sent == redactWholeUrl(value.get_ref<const std::string&>())) {
-      *sent = value;  // sent back as shown: kept
-    }
-  }
+  VIGIL_RETURN_IF_ERROR(keepStoredSecrets(before.table, table));
   moveUrlCredentials(table);
   auto camera = readCameraJson(table);
   if (!camera) return camera.status();

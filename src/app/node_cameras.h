@@ -138,6 +138,12 @@ class NodeCameras {
 // "has_<key>" for each other `*_password` key. For tests and the fuzz
 // target too.
 nlohmann::json publicCameraTable(const nlohmann::json& table);
+// A PUT's `sent` table with what it left out of `stored` kept: a password
+// left out, a URL sent back as shown (with "***"), the ONVIF login while
+// `onvif` is still there. InvalidArgument when a password left out would
+// go to a host `stored` did not name (a URL, the sub stream's or the
+// ONVIF device's, moved elsewhere): it is given again (CAMERAS inv 13).
+Status keepStoredSecrets(const nlohmann::json& stored, nlohmann::json& sent);
 // Credentials written in `url` moved to `username` and `password` (when
 // the table has neither), and those of `sub_url` dropped when the same.
 void moveUrlCredentials(nlohmann::json& table);

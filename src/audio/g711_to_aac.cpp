@@ -22,6 +22,10 @@ constexpr int64_t kTicksPerSecond = MediaDuration::kTicksPerSecond;
 // An input frame this far from where the count of samples puts it starts
 // the count again.
 constexpr int64_t kMaxDriftTicks = kTicksPerSecond / 10;
+// No camera's pts is this far from 0, but a node below may send any 64
+// bits (design/LINK.md, "Sound"): a frame beyond is refused, so that the
+// count of samples from it cannot overflow.
+constexpr int64_t kMaxPtsTicks = int64_t{1} << 62;
 
 Result<AvCodecContextPtr> openCodec(const AVCodec* codec, int rate, int channels, AVSampleFormat format) {
   AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
@@ -94,6 +98,9 @@ Status G711ToAac::restart() {
 }
 
 Result<std::vector<media::SharedFrame>> G711ToAac::push(const media::Frame& g711) {
+  if (g711.pts.ticks() > kMaxPtsTicks || g711.pts.ticks() < -kMaxPtsTicks) {
+    return Status::invalidArgument("G.711 frame: pts out of range");
+  }
   Codecs& c = *codecs_;
   const int64_t expected = origin_ ? *origin_ + samplesIn_ * kTicksPerSecond / c.rate : 0;
   if (!origin_ || std::llabs(g711.pts.ticks() - expected) > kMaxDriftTicks) {

@@ -31,7 +31,9 @@ class G711ToAac {
   // sample: the encoder's delay is accounted for, so audio stays in sync.
   // Input samples are counted on from the first frame's pts; a frame more
   // than 100 ms off the count (packets lost, a new stream) starts the
-  // count again, the encoder's pending samples dropped.
+  // count again, the encoder's pending samples dropped. InvalidArgument
+  // for a pts more than 2^62 ticks from 0 (a hostile node below's: the
+  // count from it would overflow).
   Result<std::vector<media::SharedFrame>> push(const media::Frame& g711);
   // The end of the input: the pending samples, padded with silence to a
   // whole frame, and what the encoder still holds come out; the next

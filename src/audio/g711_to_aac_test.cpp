@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "detect/libav.h"
@@ -173,5 +174,33 @@ TEST(G711ToAac, RefusesAacAndOddRates) {
   EXPECT_FALSE(G711ToAac::create({media::AudioCodec::kPcmu, 8000, 3, {}}).isOk());
 }
 
+}  // namespace
+}  // namespace vigil::audio
+
+namespace vigil::audio {
+namespace {
+// A node below may send any pts (the link carries 64 bits): one too far
+// from 0 for the count of samples from it is refused, not overflowed.
+TEST(G711ToAac, PtsAtTheEndsOfTheClockAreTakenWithoutOverflow) {
+  auto t = G711ToAac::create({media::AudioCodec::kPcma, 8000, 1, {}});
+  ASSERT_TRUE(t.isOk());
+  for (int64_t pts : {std::numeric_limits<int64_t>::max() - 10, std::numeric_limits<int64_t>::min() + 10,
+                      std::numeric_limits<int64_t>::max() - 10}) {
+    media::Frame f;
+    f.pts = MediaTime(pts);
+    f.keyframe = true;
+    f.data.assign(4000, 0xd5);
+    auto out = (*t)->push(f);
+    EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  }
+  // Within the range, a stream goes on as usual.
+  media::Frame f;
+  f.pts = MediaTime(int64_t{1} << 62);
+  f.keyframe = true;
+  f.data.assign(8000, 0xd5);
+  auto out = (*t)->push(f);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_FALSE(out->empty());
+}
 }  // namespace
 }  // namespace vigil::audio

@@ -2,14 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cmath>
 #include <condition_variable>
 #include <thread>
+#include <functional>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/log.h"
 #include "base/mutex.h"
@@ -42,6 +45,19 @@ constexpr auto kSnapshotLook = std::chrono::seconds(5);
 
 bool carriesFrames(access::ShareRight right) {
   return right == access::ShareRight::kLive || right == access::ShareRight::kSnapshot;
+}
+
+// How far a child's sound may run ahead of the wall clock since its first
+// frame, and how much credit a silence may save up: a camera's sound comes
+// in time, give or take the link's jitter.
+constexpr double kSoundLeadSeconds = 2.0;
+
+// The seconds a frame of sound lasts (its parameters are within the
+// decoder's bounds: a rate of 8 kHz at least).
+double soundSeconds(const media::Frame& frame) {
+  const media::AudioParameters& a = *frame.audio;
+  if (a.codec == media::AudioCodec::kAac) return 1024.0 / a.sampleRate;
+  return static_cast<double>(frame.data.size()) / (static_cast<double>(a.sampleRate) * a.channels);
 }
 
 }  // namespace
@@ -77,6 +93,20 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     std::shared_ptr<media::LiveStream> audio;
     StreamDecoder decoder;
     int looks = 0;
+    // The pace of its sound: a child that sends it faster than it lasts
+    // (G.711 is transcoded here for each listener) has the excess dropped.
+    std::optional<SteadyClock::time_point> soundStart;
+    double soundHeard = 0;  // seconds since soundStart, as published
+    bool soundInPace(const media::Frame& frame) {
+      const auto now = SteadyClock::now();
+      if (!soundStart) soundStart = now;
+      const double elapsed = std::chrono::duration<double>(now - *soundStart).count();
+      soundHeard = std::max(soundHeard, elapsed - kSoundLeadSeconds);
+      const double after = soundHeard + soundSeconds(frame);
+      if (after > elapsed + kSoundLeadSeconds) return false;
+      soundHeard = after;
+      return true;
+    }
   };
   // Frames from this node's registry up to the parent, while looks need them.
   struct UpFeed {
@@ -88,6 +118,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     // The camera's sound, on the same channel; null for a camera with any
     // privacy mask (its sound does not go up: "Sound", design/LINK.md).
     std::unique_ptr<media::LiveViewer> audioViewer;
+    int liveLooks = 0;  // the sound goes up while there are any
     StreamEncoder encoder;
     std::vector<media::LiveItem> items;
     std::vector<media::LiveItem> audioItems;
@@ -145,30 +176,38 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       downFeeds.erase(it);
     }
   }
+  // What a feed's viewers call when frames are ready: its drain, on the loop.
+  std::function<void()> drainWhenReady(const std::weak_ptr<UpFeed>& weak) {
+    return [self = weak_from_this(), weak] {
+      if (auto s = self.lock()) {
+        asio::post(*s->context.loop, [s, weak] { s->drainUp(weak); });
+      }
+    };
+  }
   // The feed of `stream` (a camera id), from `masked` when given (a camera
   // of this node with masks), else from the registry. 0 when a masked
   // camera's feed would come from the registry: its raw video never goes up.
-  uint32_t holdUpFeed(const std::string& stream, std::shared_ptr<media::LiveStream> masked = nullptr) REQUIRES(mutex) {
+  // `live`: a live look's, which takes the camera's sound too (a snapshot
+  // is one picture).
+  uint32_t holdUpFeed(const std::string& stream, bool live, std::shared_ptr<media::LiveStream> masked = nullptr)
+      REQUIRES(mutex) {
     if (!masked && !upFeeds.count(stream) && isMasked(context, stream)) return 0;
     auto& feed = upFeeds[stream];
     if (!feed) {
       feed = std::make_shared<UpFeed>();
       feed->channel = nextChannel++;
       feed->source = masked ? std::move(masked) : context.live->stream(stream);
-      std::weak_ptr<UpFeed> weak = feed;
-      auto onReady = [self = weak_from_this(), weak] {
-        if (auto s = self.lock()) {
-          asio::post(*s->context.loop, [s, weak] { s->drainUp(weak); });
-        }
-      };
-      // A mask hides part of the picture; the microphone hears all of it
-      // (a neighbour's garden, the street), so a camera with any mask sends
-      // no sound up.
-      if (!recordingsMasked(context, stream)) {
-        feed->audioViewer = context.live->stream(media::liveAudioStreamOf(stream))->subscribe(onReady);
-      }
-      feed->viewer = feed->source->subscribe(std::move(onReady));
+      feed->viewer = feed->source->subscribe(drainWhenReady(feed));
       // Its frames wait in the viewers until announceUpFeed().
+    }
+    // A mask hides part of the picture; the microphone hears all of it
+    // (a neighbour's garden, the street), so a camera with any mask sends
+    // no sound up.
+    if (live && feed->liveLooks++ == 0 && !recordingsMasked(context, stream)) {
+      feed->audioViewer = context.live->stream(media::liveAudioStreamOf(stream))->subscribe(drainWhenReady(feed));
+      // Its queue starts with the cached sound, with no call: a feed whose
+      // frames already go up drains it now.
+      if (feed->announced) drainWhenReady(feed)();
     }
     ++feed->looks;
     return feed->channel;
@@ -200,9 +239,11 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       s->drainUp(weak);
     });
   }
-  void releaseUpFeed(const std::string& stream) REQUIRES(mutex) {
+  void releaseUpFeed(const std::string& stream, bool live) REQUIRES(mutex) {
     auto it = upFeeds.find(stream);
-    if (it != upFeeds.end() && --it->second->looks <= 0) upFeeds.erase(it);
+    if (it == upFeeds.end()) return;
+    if (live && --it->second->liveLooks <= 0) it->second->audioViewer.reset();
+    if (--it->second->looks <= 0) upFeeds.erase(it);
   }
   // On context.loop: what the registry queued for a feed goes up.
   void drainUp(const std::weak_ptr<UpFeed>& weak) {
@@ -318,7 +359,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       upAnswer = LookAnswer{*parentLook, m->ok, m->reason, 0};
       if (m->ok && d.carriesFrames) {
         u->second.stream = d.camera;
-        upAnswer.channel = holdUpFeed(d.camera);
+        upAnswer.channel = holdUpFeed(d.camera, u->second.ask.right == access::ShareRight::kLive);
         feed = d.camera;
       }
       u->second.answered = true;
@@ -354,7 +395,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
         parentLook = d.fromParent;
         auto u = up.find(*parentLook);
         if (u != up.end()) {
-          if (!u->second.stream.empty()) releaseUpFeed(u->second.stream);
+          if (!u->second.stream.empty()) releaseUpFeed(u->second.stream, u->second.ask.right == access::ShareRight::kLive);
           up.erase(u);
         }
       }
@@ -370,7 +411,10 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
     if (it == downFeeds.end()) return Status::ok();  // a feed just released
     auto out = it->second.decoder.push(frame.payload);
     if (!out) return out.status();
-    if (*out) ((*out)->frame->audio ? it->second.audio : it->second.stream)->publish((*out)->frame, (*out)->newSegment);
+    if (!*out) return Status::ok();
+    const media::SharedFrame& f = (*out)->frame;
+    if (f->audio && !it->second.soundInPace(*f)) return Status::ok();
+    (f->audio ? it->second.audio : it->second.stream)->publish(f, (*out)->newSegment);
     return Status::ok();
   }
 
@@ -458,7 +502,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       // closed and opened again under the same id: that open has its own.
       if (u == up.end() || u->second.serial != serial) return;
       if (decision.isOk() && frames) {
-        answer.channel = holdUpFeed(m.camera, std::move(masked));
+        answer.channel = holdUpFeed(m.camera, m.right == access::ShareRight::kLive, std::move(masked));
         if (answer.channel == 0) answer = LookAnswer{m.look, false, std::string(kMaskedNotShared), 0};
       }
       if (!answer.ok) {
@@ -483,7 +527,7 @@ struct RemoteLooks::State : std::enable_shared_from_this<State> {
       if (u == up.end()) return;
       ended = std::move(u->second);
       up.erase(u);
-      if (!ended->stream.empty()) releaseUpFeed(ended->stream);
+      if (!ended->stream.empty()) releaseUpFeed(ended->stream, ended->ask.right == access::ShareRight::kLive);
       if (ended->down) {
         auto d = down.find(*ended->down);
         if (d != down.end()) {

@@ -232,27 +232,63 @@ TEST_F(LooksTest, ACamerasSoundGoesUpOnItsPicturesChannelAfterTheAnswer) {
   EXPECT_EQ(up[2]->pts, MediaTime(20000));
 }
 
-// A node above publishes what comes from below: the pictures under the
-// camera's dotted id, its sound beside them, that stream made as the look
-// is accepted (a viewer asking for sound finds it before the first frame).
-TEST_F(LooksTest, SoundFromBelowIsPublishedBesideItsPictures) {
+// A local user's live look at "shed.door", a camera of the child "shed",
+// which accepts it on channel 7.
+Result<std::unique_ptr<RemoteLooks::Look>> lookAtTheShedsDoor(Bus& bus, RemoteLooks& looks) {
   auto shed = std::make_shared<testing::RecordingEndpoint>();
-  bus_.attach(Peer::child("shed"), shed);
+  bus.attach(Peer::child("shed"), shed);
   Result<std::unique_ptr<RemoteLooks::Look>> look = Status::unavailable("not asked");
-  std::thread asking([&] { look = looks_->open({"shed.door", access::ShareRight::kLive, "desk"}, [](std::string) {}); });
+  std::thread asking([&] { look = looks.open({"shed.door", access::ShareRight::kLive, "desk"}, [](std::string) {}); });
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (shed->of(Kind::kLookOpen).empty() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(10ms);
   }
   // (Asked as a household would: the decoder takes only the tiers that have children.)
   auto opens = shed->of(Kind::kLookOpen);
-  const auto open = opens.empty() ? nlohmann::json() : nlohmann::json::parse(opens[0].payload);
   if (!opens.empty()) {
+    const auto open = nlohmann::json::parse(opens[0].payload);
     const LookAnswer answer{open.at("look").get<uint64_t>(), true, "", 7};
-    EXPECT_TRUE(bus_.deliver(Peer::child("shed"), Frame{Kind::kLookAnswer, 0, encode(answer)}).isOk());
+    EXPECT_TRUE(bus.deliver(Peer::child("shed"), Frame{Kind::kLookAnswer, 0, encode(answer)}).isOk());
   }
   asking.join();
-  ASSERT_FALSE(opens.empty());
+  return look;
+}
+
+// A snapshot is one picture: a look for it takes no sound up, even while
+// its feed's pictures go (a live look on the same feed hears it again).
+TEST_F(LooksTest, ASnapshotLookTakesNoSoundUp) {
+  share("door", R"([{"tier": "village", "rights": ["snapshot", "live"]}])");
+  publishKeyframes("door", 1);
+  publishSound("door", 2, 1000);
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(1, "door", access::ShareRight::kSnapshot))).isOk());
+  auto snapshot = answerTo(1);
+  ASSERT_TRUE(snapshot && snapshot->ok);
+  ASSERT_FALSE(waitFramesUp(snapshot->channel, 1).empty());
+  publishSound("door", 1, 20000);
+  publishKeyframes("door", 1);  // a frame after the sound: once it is up, so would the sound be
+  auto up = waitFramesUp(snapshot->channel, 2);
+  ASSERT_EQ(up.size(), 2u);
+  for (const auto& f : up) EXPECT_FALSE(f->audio) << "pts " << f->pts.ticks();
+
+  ASSERT_TRUE(fromParent(Kind::kLookOpen, encode(ask(2, "door", access::ShareRight::kLive))).isOk());
+  auto live = answerTo(2);
+  ASSERT_TRUE(live && live->ok);
+  EXPECT_EQ(live->channel, snapshot->channel);  // one feed per camera
+  publishSound("door", 1, 30000);
+  bool heard = false;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!heard && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& f : framesUp(live->channel)) heard = heard || f->audio;
+    if (!heard) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(heard);
+}
+
+// A node above publishes what comes from below: the pictures under the
+// camera's dotted id, its sound beside them, that stream made as the look
+// is accepted (a viewer asking for sound finds it before the first frame).
+TEST_F(LooksTest, SoundFromBelowIsPublishedBesideItsPictures) {
+  auto look = lookAtTheShedsDoor(bus_, *looks_);
   ASSERT_TRUE(look) << look.status().toString();
   auto sound = live_.find(media::liveAudioStreamOf("shed.door"));
   ASSERT_TRUE(sound);
@@ -314,6 +350,35 @@ TEST_F(LooksTest, FramesPublishedBeforeTheAnswerReachedTheLinkStillFollowIt) {
   std::lock_guard lock(parent_->mutex);
   ASSERT_FALSE(parent_->sent.empty());
   EXPECT_EQ(parent_->sent.front().kind, Kind::kLookAnswer);  // before any frame of its feed
+}
+
+// A child's sound is taken at the pace of its own clock: a flood of
+// G.711 (each second of it transcoded for every listener at this node)
+// is dropped beyond a short lead over the wall clock.
+TEST_F(LooksTest, SoundFromBelowFasterThanItsClockIsDropped) {
+  auto look = lookAtTheShedsDoor(bus_, *looks_);
+  ASSERT_TRUE(look) << look.status().toString();
+  auto listener = live_.find(media::liveAudioStreamOf("shed.door"))->subscribe([] {});
+  const auto alaw = std::make_shared<const media::AudioParameters>(media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}});
+  StreamEncoder encoder;
+  const auto started = std::chrono::steady_clock::now();
+  constexpr int kSeconds = 60;
+  for (int i = 0; i < kSeconds; ++i) {  // a second of sound each
+    media::Frame second;
+    second.pts = MediaTime(int64_t{i} * MediaDuration::kTicksPerSecond);
+    second.keyframe = true;
+    second.data.assign(8000, 0xd5);
+    second.audio = alaw;
+    std::vector<std::vector<uint8_t>> payloads;
+    encoder.encode(second, i == 0, payloads);
+    for (auto& p : payloads) ASSERT_TRUE(bus_.deliver(Peer::child("shed"), Frame{Kind::kData, 7, std::move(p)}).isOk());
+  }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::vector<media::LiveItem> heard;
+  ASSERT_TRUE(listener->pop(heard).isOk());
+  EXPECT_GE(heard.size(), 1u);
+  // The lead (2 s) and the time the flood took, not the minute it claims.
+  EXPECT_LE(static_cast<double>(heard.size()), took + 2.0 + 1.0) << "took " << took << " s";
 }
 
 TEST_F(LooksTest, ASnapshotLookEndsOnItsOwnAndRecordingsAreNotLooks) {

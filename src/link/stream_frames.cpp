@@ -10,6 +10,10 @@ namespace {
 enum Flag : uint8_t { kFirst = 1, kLast = 2, kKey = 4, kNewSegment = 8, kParams = 16, kAudio = 32 };
 constexpr size_t kMaxChunkBytes = kMaxFrameBytes - kHeaderBytes;
 constexpr size_t kMaxParameterSets = 8;
+// No camera's pts is this far from 0 (90 kHz ticks: 800 000 years); within
+// it, the differences the node above takes between two frames (fMP4's
+// durations, the transcoder's count) cannot overflow.
+constexpr int64_t kMaxPts = int64_t{1} << 61;
 // What a camera's audio may be (rtsp's audioParametersOf takes no other).
 constexpr uint32_t kMinAudioRate = 8000, kMaxAudioRate = 96000;
 constexpr uint8_t kMaxAudioChannels = 8;
@@ -74,6 +78,7 @@ bool readSets(Reader& r, std::vector<media::Bytes>& sets) {
 }  // namespace
 
 void StreamEncoder::encode(const media::Frame& frame, bool newSegment, std::vector<std::vector<uint8_t>>& out) {
+  if (frame.audio && frame.data.size() > StreamDecoder::kMaxAudioFrameBytes) return;  // refused above
   std::vector<uint8_t> head;
   uint8_t flags = kFirst;
   if (frame.keyframe || frame.audio) flags |= kKey;
@@ -133,11 +138,13 @@ Result<std::optional<StreamDecoder::Output>> StreamDecoder::push(std::span<const
     uint32_t size = 0;
     if (!r.u64(pts) || !r.u64(capture) || !r.u32(size)) return r.truncated();
     if (size > kMaxFrameBytes) return r.error("frame too large");
+    if (static_cast<int64_t>(pts) > kMaxPts || static_cast<int64_t>(pts) < -kMaxPts) return r.error("pts out of range");
     f.pts = MediaTime(static_cast<int64_t>(pts));
     f.captureTime = WallTime::fromUnixMicros(static_cast<int64_t>(capture));
     f.keyframe = flags & kKey;
     if (flags & kAudio) {
       if (!f.keyframe || !(flags & kParams)) return r.error("an audio frame without its parameters");
+      if (size > kMaxAudioFrameBytes) return r.error("audio frame too large");
       media::AudioParameters p;
       if (const char* why = readAudioParams(r, p)) return r.error(why);
       if (!audioParams_ || !(*audioParams_ == p)) audioParams_ = std::make_shared<const media::AudioParameters>(std::move(p));

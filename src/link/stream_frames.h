@@ -13,7 +13,12 @@
 // video's clock), a keyframe with its parameters always (16):
 //   codec u8 (0 AAC, 1 µ-law, 2 A-law) | rate u32 | channels u8 | config len u8 | bytes
 // The sound rides its camera's channel, so it keeps its place among the
-// pictures and goes up only when they may (design/LINK.md, "Sound").
+// pictures and goes up only when they may (design/LINK.md, "Sound"). An
+// audio frame is at most kMaxAudioFrameBytes (a camera's G.711 chunk is
+// about 100 ms, an AAC frame a few kB): one larger is not sent, and is
+// refused when received (a child's 16 MB of G.711 would be minutes of
+// sound for the node above to transcode at once). A pts more than 2^61
+// ticks from 0, which no camera has, is refused too.
 // `seq` counts the channel's payloads: a gap (a chunk dropped because the
 // link's data lane was full) makes the receiver wait for the next video
 // keyframe; audio frames, each whole on its own, come out again at once.
@@ -42,6 +47,7 @@ class StreamEncoder {
 class StreamDecoder {
  public:
   static constexpr size_t kMaxFrameBytes = 16 << 20;
+  static constexpr size_t kMaxAudioFrameBytes = 64 << 10;
   struct Output {
     media::SharedFrame frame;
     bool newSegment = false;

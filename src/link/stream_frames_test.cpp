@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "link/look_messages.h"
 #include "link/wire.h"
 
@@ -159,6 +161,65 @@ TEST(StreamFramesTest, SoundCrossesBesideThePicturesWithItsParametersAndOutlives
   EXPECT_TRUE(refused(params + 5, 0));           // no channel
   EXPECT_TRUE(refused(params + 6, 200));         // a config longer than the payload
   EXPECT_FALSE(refused(params + 5, 2));          // two channels are fine
+}
+
+// A child's audio frame is a moment of sound, not 16 MB of G.711 (half
+// an hour at 8 kHz) for the node above to transcode on its HTTP loop for
+// each listener: one past the bound ends the stream, and the owner never
+// sends one.
+TEST(StreamFramesTest, AnAudioFrameOverItsBoundIsRefusedAndNeverSent) {
+  const auto alaw = std::make_shared<const media::AudioParameters>(media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}});
+  media::Frame big = soundOf(100, alaw);
+  big.data.assign(StreamDecoder::kMaxAudioFrameBytes + 1, 0xd5);
+  StreamEncoder encoder;
+  std::vector<std::vector<uint8_t>> payloads;
+  encoder.encode(big, false, payloads);
+  EXPECT_TRUE(payloads.empty());
+  big.data.resize(StreamDecoder::kMaxAudioFrameBytes);
+  encoder.encode(big, false, payloads);
+  StreamDecoder decoder;
+  std::optional<StreamDecoder::Output> heard;
+  for (const auto& payload : payloads) {
+    auto r = decoder.push(payload);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    if (*r) heard = **r;
+  }
+  ASSERT_TRUE(heard);
+  EXPECT_EQ(heard->frame->data.size(), StreamDecoder::kMaxAudioFrameBytes);
+
+  // A hostile child's: the size field says one byte more (the first chunk
+  // is refused before anything is kept).
+  std::vector<uint8_t> first = payloads[0];
+  const size_t size = 5 + 8 + 8;  // seq, flags, pts, capture time
+  const uint32_t claimed = StreamDecoder::kMaxAudioFrameBytes + 1;
+  for (int i = 0; i < 4; ++i) first[size + i] = static_cast<uint8_t>(claimed >> (8 * (3 - i)));
+  StreamDecoder hostile;
+  EXPECT_EQ(hostile.push(first).status().code(), StatusCode::kInvalidArgument);
+}
+
+// A pts is a camera's clock, not any 64 bits: one the node above could
+// not take differences of (fMP4 durations, the transcoder's count of
+// samples overflowed: the sanitized build aborted) ends the stream.
+TEST(StreamFramesTest, APtsFarFromZeroEndsTheStream) {
+  const auto alaw = std::make_shared<const media::AudioParameters>(media::AudioParameters{media::AudioCodec::kPcma, 8000, 1, {}});
+  for (int64_t pts : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(), (int64_t{1} << 61) + 1}) {
+    for (bool sound : {true, false}) {
+      StreamEncoder encoder;
+      std::vector<std::vector<uint8_t>> payloads;
+      media::Frame f = sound ? soundOf(0, alaw) : frameOf(10, true, 0, params());
+      f.pts = MediaTime(pts);
+      encoder.encode(f, false, payloads);
+      StreamDecoder decoder;
+      EXPECT_EQ(decoder.push(payloads[0]).status().code(), StatusCode::kInvalidArgument) << pts << " " << sound;
+    }
+  }
+  StreamEncoder encoder;
+  std::vector<std::vector<uint8_t>> payloads;
+  media::Frame early = soundOf(0, alaw);
+  early.pts = MediaTime(-(int64_t{1} << 61));
+  encoder.encode(early, false, payloads);
+  StreamDecoder decoder;
+  EXPECT_TRUE(decoder.push(payloads[0]).isOk());
 }
 
 TEST(LookMessagesTest, RoundTripAndRefusals) {
