@@ -100,6 +100,14 @@ class Node::CameraSink final : public camera::FrameSink {
     }
   }
 
+  // A viewer or a snapshot from now on starts at the next session's first
+  // keyframe, never at a picture from before the camera's outage. What
+  // was recorded stays: that is the past, kept as it came.
+  void onSessionEnd(const std::string& /*cameraId*/) override {
+    live_->dropCache();
+    if (liveAudio_) liveAudio_->dropCache();
+  }
+
  private:
   media::LiveRegistry& registry_;
   const std::shared_ptr<media::LiveStream> live_;

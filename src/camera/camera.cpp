@@ -98,8 +98,10 @@ void Camera::stop() {
   retryTimer_.cancel();
   rateTimer_.cancel();
   if (probe_) probe_->cancel();
-  if (client_) client_->stop();
+  const bool inSession = client_ != nullptr;
+  if (client_) client_->stop();  // no onStopped after this
   setState(CameraState::kStopped, "", ReasonCode::kNone);
+  if (inSession && sink_) sink_->onSessionEnd(config_.id);
   const CameraStatus s = status();
   log::info("camera.summary", {{"camera", config_.id},
                                {"frames", s.framesReceived},
@@ -148,12 +150,12 @@ void Camera::onPlaying(const rtsp::PlayingStream& stream) {
     status_.audio.reset();
     if (stream.audio) status_.audio = *stream.audio;
   }
-  sessionPlayed_ = true;
-  setState(CameraState::kStreaming, "", ReasonCode::kNone);
+  sessionPlayed_ = true;  // streaming from its first frame (onFrame)
 }
 
 void Camera::onFrame(media::Frame frame, bool newSegment) {
-  if (!sessionHadFrames_) {
+  const bool first = !sessionHadFrames_;
+  if (first) {
     sessionHadFrames_ = true;
     attempt_ = 0;  // a working session resets the backoff
   }
@@ -174,6 +176,8 @@ void Camera::onFrame(media::Frame frame, bool newSegment) {
                                  {"suppressed", segmentLog_.suppressed()}});
   }
   if (sink_) sink_->onFrame(config_.id, std::make_shared<const media::Frame>(std::move(frame)), newSegment);
+  // Only now: its picture is in the live registry (through masking, a few ms later).
+  if (first) setState(CameraState::kStreaming, "", ReasonCode::kNone);
 }
 
 void Camera::onAudio(media::Frame frame, bool newSegment) {
@@ -188,6 +192,8 @@ void Camera::onStopped(const Status& reason) {
   droppedBefore_ += c.accessUnitsDropped;
   boost::asio::post(loop_, [c = std::shared_ptr<rtsp::RtspClient>(std::move(client_))] {});
   scheduleRetry(reason);
+  // Once it no longer says streaming, so nothing asks for a picture meanwhile.
+  if (sink_) sink_->onSessionEnd(config_.id);
 }
 
 void Camera::scheduleRetry(const Status& reason) {

@@ -10,6 +10,13 @@
 // it is away. A camera that answers but whose session fails (401, 404,
 // 503, no media) is retried with exponential backoff and jitter instead.
 //
+// A camera is `streaming` from its session's first frame (a keyframe:
+// the RTSP client starts there), handed to its sink, not from the PLAY
+// answer: what asks for its picture once it is streaming (the public
+// register, a snapshot) finds one of this session, never one of an
+// earlier one, which its sink dropped when that session ended
+// (FrameSink::onSessionEnd; design/REGISTER.md, invariant 12).
+//
 // A camera's sub stream (`sub_url`) is a second Camera made from
 // subStreamConfig() (camera/config.h); the node puts its state beside the
 // main stream's (CameraStatus::sub).
@@ -107,6 +114,11 @@ class FrameSink {
   virtual void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) = 0;
   // An audio frame of the camera (rtsp/client.h, onAudio); same rules.
   virtual void onAudio(const std::string& /*cameraId*/, const media::SharedFrame& /*frame*/, bool /*newSegment*/) {}
+  // The session whose frames came ended (the camera went away, or was
+  // stopped): what a sink keeps of it to show as the camera's picture now
+  // (a live stream's cached GOP) is no longer what the camera shows.
+  // Frames after this are a new session's, starting at a keyframe.
+  virtual void onSessionEnd(const std::string& /*cameraId*/) {}
 };
 
 struct Backoff {

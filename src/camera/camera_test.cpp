@@ -24,6 +24,7 @@ TEST(Backoff, GrowsToTheCapWithJitterInTheUpperHalf) {
 
 #include <boost/asio/post.hpp>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "base/event_loops.h"
@@ -36,8 +37,28 @@ using namespace std::chrono_literals;
 
 class CountingSink : public FrameSink {
  public:
-  void onFrame(const std::string&, const media::SharedFrame&, bool) override { ++frames; }
+  void onFrame(const std::string&, const media::SharedFrame& frame, bool) override {
+    if (!inSession_) {
+      std::lock_guard lock(mutex);
+      firstFrames.push_back({frame->keyframe, camera->status().state});
+    }
+    inSession_ = true;
+    ++frames;
+  }
+  void onSessionEnd(const std::string& id) override {
+    EXPECT_EQ(id, "gate");
+    inSession_ = false;
+    ++sessionEnds;
+  }
   std::atomic<int> frames{0};
+  std::atomic<int> sessionEnds{0};
+  // Each session's first frame: a keyframe? and the camera's state as it came.
+  std::mutex mutex;
+  std::vector<std::pair<bool, CameraState>> firstFrames;
+  const Camera* camera = nullptr;  // the camera's loop's
+
+ private:
+  bool inSession_ = false;  // the camera's loop's
 };
 
 // Polls `pred` for up to `timeout`.
@@ -86,6 +107,7 @@ class CameraTest : public ::testing::Test {
     std::promise<void> done;
     boost::asio::post(loops_.loop(1), [&] {
       camera_ = std::make_unique<Camera>(loops_.loop(1), config, &sink_, options);
+      sink_.camera = camera_.get();
       camera_->start();
       done.set_value();
     });
@@ -146,6 +168,38 @@ TEST_F(CameraTest, ReturningCameraStreamsAgainWithinTheProbeInterval) {
   const int before = sink_.frames;
   ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before; }));
   EXPECT_EQ(status().reconnects, 1u);  // probes are not reconnects
+}
+
+// A camera says streaming only once its session's first frame (a
+// keyframe) went to its sink, never at the PLAY answer, and tells its sink
+// when a session ends, its own stop included: so whatever asks for its
+// picture once it streams gets one of this session (the sink dropped the
+// last one's; design/REGISTER.md, invariant 12).
+TEST_F(CameraTest, StreamsFromItsSessionsFirstFrameAndTellsItsSinkOfEachSessionsEnd) {
+  startCamera("/cam/0");
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > 5; }));
+  EXPECT_EQ(sink_.sessionEnds, 0);
+  server_->stop();
+  ASSERT_TRUE(eventually([&] { return sink_.sessionEnds == 1; }));
+  EXPECT_NE(status().state, CameraState::kStreaming);  // before its sink heard of the end
+  startServer(port_);
+  const int before = sink_.frames;
+  ASSERT_TRUE(eventually([&] { return status().state == CameraState::kStreaming && sink_.frames > before; }));
+  {
+    std::lock_guard lock(sink_.mutex);
+    ASSERT_EQ(sink_.firstFrames.size(), 2u);
+    for (const auto& [keyframe, state] : sink_.firstFrames) {
+      EXPECT_TRUE(keyframe);
+      EXPECT_NE(state, CameraState::kStreaming) << cameraStateName(state);
+    }
+  }
+  std::promise<void> stopped;
+  boost::asio::post(loops_.loop(1), [&] {
+    camera_->stop();
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
+  EXPECT_EQ(sink_.sessionEnds, 2);
 }
 
 // "Offline since 14:02: the camera does not answer": the time is when it

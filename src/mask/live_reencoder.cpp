@@ -37,12 +37,20 @@ void LiveReencoder::subscribe() {
       });
   });
   newSegment_ = true;
+  sourceGeneration_ = source_->cacheGeneration();
   drain();
 }
 
 // On the strand: what the source sent since, re-encoded and published.
 void LiveReencoder::drain() {
   if (failed_ || !viewer_) return;
+  if (const uint64_t generation = source_->cacheGeneration(); generation != sourceGeneration_) {
+    // The source dropped its cache (its camera's session ended): so does
+    // the output, whose cache was made of the same pictures.
+    sourceGeneration_ = generation;
+    out_->dropCache();
+    newSegment_ = true;
+  }
   if (Status s = viewer_->pop(items_); !s.isOk()) {
     // Too slow for the camera (the CPU is short): start again at its
     // latest GOP rather than stop.

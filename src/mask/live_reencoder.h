@@ -4,7 +4,8 @@
 // (masks) and the browser transcodes (transcode/) are made of. The output
 // starts with the source's cached GOP, re-encoded. Behind the source (the
 // CPU is short), it starts again at the source's latest GOP; an encoder
-// failure stops it for good (failed()). Thread-safe.
+// failure stops it for good (failed()). The source's cache dropped
+// (LiveStream::dropCache) drops the output's. Thread-safe.
 
 #include <atomic>
 #include <memory>
@@ -49,6 +50,7 @@ class LiveReencoder : public std::enable_shared_from_this<LiveReencoder> {
   std::vector<media::LiveItem> items_;
   std::vector<media::Frame> encoded_;
   bool newSegment_ = true;  // the next frame out starts a segment
+  uint64_t sourceGeneration_ = 0;  // the source's cacheGeneration() the output's cache follows
   std::atomic<bool> failed_ = false;
   std::unique_ptr<media::LiveViewer> viewer_;  // last: unsubscribed first when the re-encoder goes
 };

@@ -72,5 +72,47 @@ TEST(MaskedLive, OneMaskedStreamPerCameraWhileHeldOfTheCamerasFrames) {
   ASSERT_TRUE(again);  // and starts again on the next hold
 }
 
+// The camera's session ended and its live stream dropped its cache
+// (app's CameraSink): the masked stream, held meanwhile, drops its own, so
+// a viewer or a register picture from then on waits for the next
+// session's keyframe rather than get the last one's, masked
+// (design/REGISTER.md, invariant 12).
+TEST(MaskedLive, DropsItsCacheWhenTheCamerasStreamDropsIts) {
+  const std::string path = (std::filesystem::temp_directory_path() / "masked_live_drop.h264").string();
+  ASSERT_TRUE(detect::testing::encodeScene("-f lavfi -i testsrc2=size=320x180:rate=10 -t 2", 10, path).isOk());
+  auto frames = detect::testing::readH264File(path, 10);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(frames);
+
+  media::LiveRegistry live;
+  MaskedLive masked(live, {{"door", {kWindow}}}, 1);
+  auto camera = live.stream("door");
+  auto held = masked.hold("door");
+  ASSERT_TRUE(held);
+  for (size_t i = 0; i < 5; ++i) camera->publish((*frames)[i], i == 0);
+  auto cached = [&] { return (*held)->stats().gopFrames; };
+  auto waitFor = [&](auto done) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    return done();
+  };
+  ASSERT_TRUE(waitFor([&] { return cached() == 5; }));  // masked and cached
+
+  camera->dropCache();  // the session ended; no frame comes until the next one
+  ASSERT_TRUE(waitFor([&] { return cached() == 0; }));
+  std::vector<media::LiveItem> items;
+  EXPECT_TRUE((*held)->subscribe([] {})->pop(items).isOk());
+  EXPECT_TRUE(items.empty());
+
+  // The next session: from its keyframe, masked again.
+  for (size_t i = 10; i < 13; ++i) camera->publish((*frames)[i], i == 10);
+  ASSERT_TRUE(waitFor([&] { return cached() == 3; }));
+  auto viewer = (*held)->subscribe([] {});
+  EXPECT_TRUE(viewer->pop(items).isOk());
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items.front().frame->pts, (*frames)[10]->pts);
+  EXPECT_TRUE(items.front().frame->keyframe);
+}
+
 }  // namespace
 }  // namespace vigil::mask

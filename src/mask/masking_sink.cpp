@@ -10,17 +10,20 @@
 namespace vigil::mask {
 
 struct MaskingSink::State {
-  State(boost::asio::thread_pool& p, std::vector<detect::Polygon> masks, camera::FrameSink& n)
-      : pool(p), masker(std::move(masks)), next(&n) {}
+  State(boost::asio::thread_pool& p, std::vector<detect::Polygon> m, camera::FrameSink& n)
+      : pool(p), masks(std::move(m)), masker(masks), next(&n) {}
 
   struct Queued {
     std::string camera;
     media::SharedFrame frame;
     bool newSegment = false;
+    uint64_t session = 0;  // of the camera's sessions, counted by their ends
   };
 
   boost::asio::thread_pool& pool;
+  const std::vector<detect::Polygon> masks;
   VideoMasker masker;  // the one drainer's (`draining`)
+  uint64_t maskerSession = 0;  // the drainer's: the session the masker's decoder is in
   bool failed = false;  // the drainer's: the encoder failed, nothing more goes on
   bool newSegment = false;  // the drainer's: the next frame out starts a segment
   Mutex mutex;
@@ -28,7 +31,10 @@ struct MaskingSink::State {
   bool draining GUARDED_BY(mutex) = false;
   bool skipping GUARDED_BY(mutex) = false;       // dropping up to the next keyframe
   uint64_t dropped GUARDED_BY(mutex) = 0;
-  Mutex nextMutex;  // held while a frame is handed on; the sink's end takes it
+  uint64_t session GUARDED_BY(mutex) = 0;  // the camera's session now
+  // Held while a frame is handed on, taken before `mutex`; the sink's end
+  // and a session's end take it.
+  Mutex nextMutex;
   camera::FrameSink* next GUARDED_BY(nextMutex);
 
   // On the pool, one drainer at a time: masks and hands on what waits.
@@ -46,6 +52,13 @@ struct MaskingSink::State {
         queue.pop_front();
       }
       if (failed) continue;
+      if (q.session != maskerSession) {
+        // A new session: decoded afresh, so nothing the decoder still
+        // held of the old one comes out.
+        masker = VideoMasker(masks);
+        maskerSession = q.session;
+        newSegment = true;
+      }
       newSegment = newSegment || q.newSegment;
       out.clear();
       if (Status s = masker.push(*q.frame, out); !s.isOk()) {
@@ -54,11 +67,16 @@ struct MaskingSink::State {
         continue;
       }
       MutexLock lock(nextMutex);
-      if (!next) continue;
+      if (!next || !current(q.session)) continue;  // the session ended while it was masked
       for (media::Frame& f : out) {
         next->onFrame(q.camera, std::make_shared<const media::Frame>(std::move(f)), std::exchange(newSegment, false));
       }
     }
+  }
+
+  bool current(uint64_t s) EXCLUDES(mutex) {
+    MutexLock lock(mutex);
+    return s == session;
   }
 };
 
@@ -96,11 +114,27 @@ void MaskingSink::onFrame(const std::string& cameraId, const media::SharedFrame&
     newSegment = true;
   }
   if (std::exchange(s.skipping, false)) newSegment = true;
-  s.queue.push_back({cameraId, frame, newSegment});
+  s.queue.push_back({cameraId, frame, newSegment, s.session});
   if (std::exchange(s.draining, true)) return;
   boost::asio::post(s.pool, [weak = std::weak_ptr<State>(state_)] {
     if (auto held = weak.lock()) held->drain();
   });
+}
+
+// What waits of the ended session is dropped, and a frame of it being
+// masked now is not handed on (the drainer checks its session under
+// nextMutex, held here): `next` hears of the end after the session's last
+// frame it will ever get.
+void MaskingSink::onSessionEnd(const std::string& cameraId) {
+  State& s = *state_;
+  MutexLock handingOn(s.nextMutex);
+  {
+    MutexLock lock(s.mutex);
+    ++s.session;
+    s.queue.clear();
+    s.skipping = false;
+  }
+  if (s.next) s.next->onSessionEnd(cameraId);
 }
 
 uint64_t MaskingSink::dropped() const {

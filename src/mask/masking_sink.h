@@ -5,7 +5,8 @@
 // queue and are masked on a pool shared by such cameras, then handed on in
 // order to the next sink, one at a time (not on the camera's loop). The
 // camera's loop never waits: a full queue drops frames up to the next
-// keyframe, counted, as detection's does.
+// keyframe, counted, as detection's does. Nothing of a session reaches
+// the next sink after its end did (FrameSink::onSessionEnd).
 
 #include <boost/asio/thread_pool.hpp>
 #include <cstdint>
@@ -29,6 +30,9 @@ class MaskingSink final : public camera::FrameSink {
 
   void onFrame(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override;
   void onAudio(const std::string& cameraId, const media::SharedFrame& frame, bool newSegment) override;
+  // The frames of the ended session still waiting or being masked are
+  // not handed on; then `next` is told.
+  void onSessionEnd(const std::string& cameraId) override;
   // Frames dropped because the queue was full.
   uint64_t dropped() const;
 

@@ -74,6 +74,7 @@ void LiveStream::dropCache() {
   gop_.clear();
   gopBytes_ = 0;
   cacheGeneration_.fetch_add(1);
+  for (LiveViewer* viewer : viewers_) viewer->onReady_();
 }
 
 void LiveStream::cache(const Entry& entry) {

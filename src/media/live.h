@@ -143,14 +143,18 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   // The viewer's queue starts with the cached GOP (a keyframe first), or
   // empty until the next keyframe; pop() once after subscribing. Then
   // `onReady` is called, on the publisher's thread, each time the queue goes
-  // from empty to non-empty and once when the viewer is disconnected. It
+  // from empty to non-empty, once when the viewer is disconnected and at
+  // each dropCache() (with nothing new to pop). It
   // must not block or call into the live registry: post to your executor.
   std::unique_ptr<LiveViewer> subscribe(std::function<void()> onReady);
   // Forgets the cached GOP: a viewer subscribing from now on starts at the
-  // next keyframe published; viewers already subscribed keep their queues.
-  // For a stream whose publisher starts again from another source (a
-  // camera of a node below, fed by a new look), so that no picture of an
-  // earlier feed is served as if it were this one's.
+  // next keyframe published; viewers already subscribed keep their queues
+  // and are woken (onReady), so that a stream made from this one (a
+  // masked one: mask::LiveReencoder) drops its own cache too. For a
+  // stream whose publisher starts again from another source (a camera of
+  // a node below, fed by a new look; a camera's new RTSP session after
+  // its last one ended), so that no picture of an earlier feed is served
+  // as if it were this one's.
   void dropCache();
   // How many times dropCache() ran: what was made from the stream's frames
   // before (a live HLS window) belongs to an earlier feed when it changed.

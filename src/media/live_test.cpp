@@ -99,9 +99,12 @@ TEST_F(LiveTest, AViewerAfterTheCacheIsDroppedWaitsForTheNextKeyframe) {
   auto stream = makeStream({});
   Publisher publisher(*stream, /*gop=*/5);
   publisher.publish(3);  // 0-2
-  auto before = stream->subscribe([] {});
+  int woken = 0;
+  auto before = stream->subscribe([&] { ++woken; });
   stream->dropCache();
   EXPECT_EQ(stream->stats().gopFrames, 0u);
+  // Woken with nothing new, so that a stream made from this one drops its cache too.
+  EXPECT_EQ(woken, 1);
   auto after = stream->subscribe([] {});
   EXPECT_TRUE(popAll(*after).empty());  // nothing of the earlier feed
   publisher.publish(4);                 // 3, 4, then the keyframe 5 and 6
