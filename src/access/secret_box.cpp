@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "base/encoding.h"
+
 namespace vigil::access {
 
 struct SecretBox::Key {
@@ -34,6 +36,25 @@ Result<std::string> SecretBox::open(std::span<const uint8_t> sealed) const {
     return Status::dataLoss("sealed secret: does not open with this node's key (altered, or another node's)");
   }
   return plain;
+}
+
+struct KeyedDigest::Key {
+  std::array<uint8_t, crypto_auth_hmacsha256_KEYBYTES> bytes{};
+  ~Key() { sodium_memzero(bytes.data(), bytes.size()); }
+};
+
+static_assert(crypto_auth_hmacsha256_KEYBYTES == 32, "NodeKey::deriveKey gives 32 bytes");
+
+KeyedDigest::KeyedDigest(const NodeKey& nodeKey, std::string_view purpose) {
+  auto key = std::make_shared<Key>();
+  key->bytes = nodeKey.deriveKey(purpose);
+  key_ = std::move(key);
+}
+
+std::string KeyedDigest::hex(std::string_view data) const {
+  std::array<uint8_t, crypto_auth_hmacsha256_BYTES> mac{};
+  crypto_auth_hmacsha256(mac.data(), reinterpret_cast<const uint8_t*>(data.data()), data.size(), key_->bytes.data());
+  return hexEncode(mac);
 }
 
 }  // namespace vigil::access

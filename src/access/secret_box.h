@@ -5,7 +5,7 @@
 // derived from the node key (node_key.h: <data_dir>/node.key, mode 0600,
 // outside every database). A database copied without the key file gives
 // nothing away; a sealed value altered or sealed under another key does
-// not open.
+// not open. Beside it, KeyedDigest: a keyed hash of such a secret.
 
 #include <array>
 #include <cstdint>
@@ -29,6 +29,22 @@ class SecretBox {
   std::vector<uint8_t> seal(std::string_view plaintext) const;
   // DataLoss when `sealed` was altered, truncated or sealed under another key.
   Result<std::string> open(std::span<const uint8_t> sealed) const;
+
+ private:
+  struct Key;  // wiped when freed
+  std::shared_ptr<const Key> key_;
+};
+
+// A digest of a secret the node keeps only to notice that it changed (a
+// camera's URLs, whose query may hold a token: app::NodeRegister):
+// HMAC-SHA256 under a key derived from the node key, so a database copied
+// without the key file gives no fast hash to try guesses against.
+class KeyedDigest {
+ public:
+  KeyedDigest(const NodeKey& nodeKey, std::string_view purpose);
+
+  // Lower-case hex, 64 characters.
+  std::string hex(std::string_view data) const;
 
  private:
   struct Key;  // wiped when freed

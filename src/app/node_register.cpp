@@ -6,6 +6,8 @@
 #include "app/node_cameras.h"
 
 #include "access/crypto.h"
+#include "access/node_key.h"
+#include "access/secret_box.h"
 #include "base/log.h"
 #include "base/url_credentials.h"
 #include "http/register_routes.h"
@@ -26,11 +28,16 @@ int retentionDays(const ConfiguredCamera& c) {
 }
 
 // What a camera shows, as far as the node can tell: its URLs, passwords
-// left out (a new password is the same view), digested (the file's URLs
-// may hold credentials).
-std::string viewOf(const ConfiguredCamera& c) {
-  return access::sha256Hex(redactWholeUrl(c.camera.url) + "\n" + redactWholeUrl(c.camera.subUrl));
+// left out (a new password is the same view).
+std::string urlsOf(const ConfiguredCamera& c) {
+  return redactWholeUrl(c.camera.url) + "\n" + redactWholeUrl(c.camera.subUrl);
 }
+
+// The views kept in register.db: a keyed digest of urlsOf() (their query
+// may hold a token: never a fast hash of it), marked so that the plain
+// SHA-256 kept before (a bare 64-hex string) is told apart.
+constexpr std::string_view kKeyedView = "hmac-sha256:";
+constexpr const char* kViewPurpose = "register-view";
 
 }  // namespace
 
@@ -38,18 +45,32 @@ Result<std::unique_ptr<NodeRegister>> NodeRegister::open(const std::filesystem::
                                                          const std::vector<ConfiguredCamera>& cameras,
                                                          const std::function<bool(const std::string&)>& isCamera,
                                                          access::AuditLog& audit) {
+  auto key = access::NodeKey::loadOrCreate(dataDir / "node.key");
+  if (!key) return key.status();
   auto store = public_register::RegisterStore::open((dataDir / "register.db").string());
   if (!store) return store.status();
+  access::KeyedDigest digest(*key, kViewPurpose);
   std::map<std::string, int> retention;
   std::map<std::string, std::string> views;
   for (const ConfiguredCamera& c : cameras) {
     retention[c.camera.id] = retentionDays(c);
-    views[c.camera.id] = viewOf(c);
+    views[c.camera.id] = std::string(kKeyedView) + digest.hex(urlsOf(c));
   }
   auto before = (*store)->views();
   if (!before) return before.status();
+  const std::map<std::string, std::string> stored = *before;
+  // Migration: a view kept as a plain SHA-256 (before attack F3) that the
+  // camera's URLs still give is the same view, kept keyed from now on;
+  // taken for a move, every listed camera of the file would leave the
+  // register at the upgrade. The plain digest is only compared, never kept.
+  for (const ConfiguredCamera& c : cameras) {
+    auto then = before->find(c.camera.id);
+    if (then == before->end() || then->second.starts_with(kKeyedView)) continue;
+    if (access::sha256Hex(urlsOf(c)) == then->second) then->second = views.at(c.camera.id);
+  }
   const std::string name = link::isValidNodeName(node.name) ? node.name : node.id;
-  std::unique_ptr<NodeRegister> reg(new NodeRegister(std::move(*store), name, std::move(retention), audit));
+  std::unique_ptr<NodeRegister> reg(
+      new NodeRegister(std::move(*store), name, std::move(retention), std::move(digest), audit));
   // The config file's cameras change while the node is down: a listing follows them as it follows the API's.
   for (const auto& [camera, listing] : reg->store_->listings()) {
     const auto now = views.find(camera);
@@ -60,7 +81,8 @@ Result<std::unique_ptr<NodeRegister>> NodeRegister::open(const std::filesystem::
     if (because) VIGIL_RETURN_IF_ERROR(reg->unlist(camera, because, "", "config"));
   }
   for (const auto& [camera, view] : views) {
-    if (auto then = before->find(camera); then == before->end() || then->second != view) {
+    // Rewritten when it changed, or was kept plain.
+    if (auto then = stored.find(camera); then == stored.end() || then->second != view) {
       VIGIL_RETURN_IF_ERROR(reg->store_->setView(camera, view));
     }
   }
@@ -88,8 +110,9 @@ Status NodeRegister::cameraChanged(const CameraChange& change, const CameraChang
   if (change.newView && store_->listing(change.id)) {
     VIGIL_RETURN_IF_ERROR(unlist(change.id, change.camera ? "camera_new_view" : "camera_removed", by.user, by.client));
   }
-  VIGIL_RETURN_IF_ERROR(
-      store_->setView(change.id, change.camera ? std::optional(viewOf(*change.camera)) : std::nullopt));
+  VIGIL_RETURN_IF_ERROR(store_->setView(
+      change.id,
+      change.camera ? std::optional(std::string(kKeyedView) + viewDigest_.hex(urlsOf(*change.camera))) : std::nullopt));
   // A camera with masks restarts the node in place (NodeCameras): until
   // then its stream has the old masks, or none.
   if (change.camera && !change.camera->detect.masks.empty()) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "access/audit.h"
+#include "access/secret_box.h"
 #include "app/config.h"
 #include "base/mutex.h"
 #include "http/register_routes.h"
@@ -32,7 +33,7 @@ class NodeRegister {
   // `cameras`: those the node runs; `isCamera`: any camera of the node's, a
   // disabled one too. A listed camera that is no longer the node's (taken
   // out of the config file), or that runs with other URLs than when the
-  // node last ran, is unlisted, as if changed from the API (a
+  // node last ran (kept as a keyed digest, under <data_dir>/node.key), is unlisted, as if changed from the API (a
   // `register_change` row first, by the node, "client": "config"). `audit`
   // counts the looks; it must outlive this object.
   static Result<std::unique_ptr<NodeRegister>> open(const std::filesystem::path& dataDir, const NodeConfig& node,
@@ -64,14 +65,17 @@ class NodeRegister {
     std::chrono::steady_clock::time_point at;
   };
   NodeRegister(std::unique_ptr<public_register::RegisterStore> store, std::string nodeName,
-               std::map<std::string, int> retentionDays, access::AuditLog& audit)
-      : store_(std::move(store)), nodeName_(std::move(nodeName)), audit_(audit),
+               std::map<std::string, int> retentionDays, access::KeyedDigest viewDigest, access::AuditLog& audit)
+      : store_(std::move(store)), viewDigest_(std::move(viewDigest)), nodeName_(std::move(nodeName)), audit_(audit),
         retentionDays_(std::move(retentionDays)) {}
   int64_t looks(const std::string& camera) EXCLUDES(mutex_);
   // Unlists `camera`, its `register_change` audit row first.
   Status unlist(const std::string& camera, const char* because, const std::string& user, const std::string& client);
 
   std::unique_ptr<public_register::RegisterStore> store_;
+  // What a camera's URLs are kept as in register.db (`views`), keyed by
+  // the node key: they may hold tokens.
+  const access::KeyedDigest viewDigest_;
   const std::shared_ptr<http::RegisterPictures> pictures_ = std::make_shared<http::RegisterPictures>();
   const std::string nodeName_;
   access::AuditLog& audit_;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "access/crypto.h"
 #include "access/sqlite_store.h"
 #include "app/node_cameras.h"
 
@@ -154,6 +155,40 @@ TEST_F(NodeRegisterTest, ACameraGivenMasksKeepsNoNewPictureUntilTheRestart) {
   // Another camera is not held.
   EXPECT_TRUE(reg.pictures()->keep("door", "a jpeg", since, std::chrono::steady_clock::now(),
                                    reg.pictures()->changes("door")));
+}
+
+// design/REGISTER.md, invariant 13 (attack F3): what register.db keeps of
+// a camera's URLs is a keyed digest (under the node key), never a plain
+// SHA-256 of them, which would let anyone with the database alone try
+// guesses at a token in their query. The same URLs after a restart are the
+// same view; a view kept plain by an earlier version is taken over when the
+// URLs still give it, and is a move when they do not.
+TEST_F(NodeRegisterTest, ACamerasUrlsAreKeptAsAKeyedDigestAndAPlainOneIsTakenOver) {
+  const auto square = camera("square", "rtsp://cam-1/main?token=s3cret");
+  const std::string plain = access::sha256Hex("rtsp://cam-1/main?token=s3cret\n");
+  NodeRegister& first = start({square});
+  ASSERT_TRUE(first.store().setListing("square", kSquare).isOk());
+  auto views = first.store().views();
+  ASSERT_TRUE(views);
+  const std::string keyed = views->at("square");
+  EXPECT_NE(keyed, plain);
+  EXPECT_EQ(keyed.find(plain), std::string::npos);
+  start({square});
+  EXPECT_TRUE(listed("square"));
+  EXPECT_EQ(register_->store().views()->at("square"), keyed);
+
+  // As an earlier version kept them: the square unmoved, the lane moved while the node was down.
+  const auto lane = camera("lane", "rtsp://cam-2/main?token=t0ken");
+  ASSERT_TRUE(register_->store().setView("square", plain).isOk());
+  ASSERT_TRUE(register_->store().setView("lane", access::sha256Hex("rtsp://cam-9/main?token=t0ken\n")).isOk());
+  ASSERT_TRUE(register_->store().setListing("lane", kSquare).isOk());
+  start({square, lane});
+  EXPECT_TRUE(listed("square"));
+  EXPECT_FALSE(listed("lane"));
+  EXPECT_EQ(unlistings(), (std::vector<std::string>{"lane camera_new_view config"}));
+  views = register_->store().views();
+  EXPECT_EQ(views->at("square"), keyed);
+  EXPECT_NE(views->at("lane").find("hmac-sha256:"), std::string::npos);
 }
 
 }  // namespace
