@@ -90,16 +90,16 @@ Result<std::unique_ptr<HealthStore>> HealthStore::open(const std::string& path, 
                                      .camerasTotal = q.integer(2),
                                      .camerasOnline = q.integer(3)});
   }
-  std::vector<std::string> children;
+  // Each child's rates are computed at the first read, not here: a county
+  // with many children starts at once.
   SqlQuery c(*db, "SELECT DISTINCT child FROM transition");
+  std::lock_guard lock(store->mutex_);
   for (;;) {
     auto row = c.next();
     if (!row) return row.status();
     if (!*row) break;
-    children.push_back(c.text(0));
+    store->rated_[c.text(0)].stale = true;
   }
-  std::lock_guard lock(store->mutex_);
-  for (const std::string& child : children) VIGIL_RETURN_IF_ERROR(store->rate(child, clock.now()));
   return store;
 }
 
@@ -170,8 +170,11 @@ Status HealthStore::addChanges(const std::string& childId, const HealthChanges& 
     return s;
   }
   keptSincePrune_ += kept;
-  VIGIL_RETURN_IF_ERROR(prune(childId));
-  return rate(childId, clock_.now());
+  // Its rates are computed again at the next read, however many messages
+  // came meanwhile: a child cannot make this node scan its month of
+  // transitions per message.
+  if (kept > 0) rated_[childId].stale = true;
+  return prune(childId);
 }
 
 Status HealthStore::prune(const std::string& childId) {
@@ -205,9 +208,9 @@ Status HealthStore::prune(const std::string& childId) {
 
 Status HealthStore::addSummary(const std::string& childId, const HealthSummary& m) {
   std::lock_guard lock(mutex_);
-  // Its cameras' rates move with time: computed again with a summary a minute, off the overview's requests.
+  // Its cameras' rates move with time: computed again at the next read once a minute old.
   if (auto rated = rated_.find(childId); rated != rated_.end() && rated->second.to + kRatesAge <= clock_.now()) {
-    VIGIL_RETURN_IF_ERROR(rate(childId, clock_.now()));
+    rated->second.stale = true;
   }
   auto kept = summaries_.find(childId);
   // A summary older than the one kept (given again) changes nothing.
@@ -246,7 +249,7 @@ Result<std::vector<ReportedCamera>> HealthStore::reportedCameras(WallTime to) {
   std::lock_guard lock(mutex_);
   std::vector<ReportedCamera> out;
   for (auto& [child, rated] : rated_) {
-    if (rated.to + 2 * kRatesAge < to) VIGIL_RETURN_IF_ERROR(rate(child, to));
+    if (rated.stale || rated.to + 2 * kRatesAge < to) VIGIL_RETURN_IF_ERROR(rate(child, to));
     out.insert(out.end(), rated.cameras.begin(), rated.cameras.end());
   }
   return out;
@@ -273,7 +276,8 @@ Status HealthStore::rate(const std::string& childId, WallTime to) {
       timelines[q->text(0)].push_back(transitionAt(*q, 1));
     }
   }
-  Rated rated{.to = to, .cameras = {}};
+  ++rateComputations_;
+  Rated rated{.to = to, .cameras = {}, .stale = false};
   for (auto& [camera, timeline] : timelines) {
     if (!timeline.back().online) continue;  // no longer reported
     rated.cameras.push_back(

@@ -97,12 +97,21 @@ class HealthStore {
   // Every camera of every child reported now, with its online time over the
   // 7 and 30 days before min(to, now), from memory (the overview asks for
   // them all on every request: design/UPTIME.md, "Overview"). A child's
-  // are computed again when it reports changes (so its cameras' states are
-  // never behind), with its summaries once they are kRatesAge old, and
-  // here once they are twice that (a child that sends none): its rates may
-  // lag `to` by up to 2 × kRatesAge, as this node's own lag by a minute.
+  // are computed again here, once per read at most, when it reported
+  // changes since (so its cameras' states are never behind, and a burst of
+  // messages costs one computation, not one each), when a summary came
+  // once they were kRatesAge old, and once they are twice that (a child
+  // that sends none): its rates may lag `to` by up to 2 × kRatesAge, as
+  // this node's own lag by a minute. None is computed before the first
+  // read (a county's start does not wait for its children's months).
   Result<std::vector<ReportedCamera>> reportedCameras(WallTime to);
   static constexpr std::chrono::seconds kRatesAge{60};
+  // How many times a child's rates were computed (each reads its month of
+  // transitions), for tests.
+  uint64_t rateComputations() {
+    std::lock_guard lock(mutex_);
+    return rateComputations_;
+  }
 
   // This node's own side: the owner's switch "totals to the tiers above"
   // (design/UPTIME.md, "Overview"), on until the owner turns it off.
@@ -131,8 +140,10 @@ class HealthStore {
   struct Rated {
     WallTime to;  // what the rates are up to
     std::vector<ReportedCamera> cameras;
+    bool stale = true;  // to be computed again at the next read
   };
   std::map<std::string, Rated> rated_;  // per child with transitions
+  uint64_t rateComputations_ = 0;
   std::optional<std::chrono::steady_clock::time_point> pruned_;
 };
 

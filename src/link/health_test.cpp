@@ -286,6 +286,42 @@ TEST_F(HealthStoreTest, ReportedCamerasShowAChangeAtOnceAndTheirRatesWithinTwoMi
   EXPECT_DOUBLE_EQ(*door(330).week.rate, 130.0 / 330);
 }
 
+// Attack F4: a child's `health.changes` messages cost the parent no
+// computation of its month of rates each (a flapping child could make it
+// do a month's work per message): a burst of them is one computation, at
+// the next read, which sees the newest state; a restart computes nothing
+// before the first read (a county with many children starts at once).
+TEST_F(HealthStoreTest, ABurstOfChangesIsRatedOnceAtTheNextReadWhichSeesTheNewestState) {
+  add(0, {{"door", true, "streaming"}, {"yard", true, "streaming"}}, true);
+  const uint64_t before = store_->rateComputations();
+  constexpr int kBurst = 200;
+  for (int i = 1; i <= kBurst; ++i) {
+    add(i, {{"door", i % 2 == 0, i % 2 == 0 ? "streaming" : "retrying"}});
+  }
+  EXPECT_EQ(store_->rateComputations(), before);  // none per message
+  clock_.setWall(at(kBurst + 100));
+  auto cameras = store_->reportedCameras(at(kBurst + 100));
+  ASSERT_TRUE(cameras && cameras->size() == 2u);
+  EXPECT_EQ(store_->rateComputations(), before + 1);
+  EXPECT_EQ(cameras->front().camera, "door");
+  EXPECT_EQ(cameras->front().last, (HealthTransition{at(kBurst), true, "streaming"}));  // the newest
+  EXPECT_DOUBLE_EQ(*cameras->front().week.rate, (kBurst / 2 + 100.0) / (kBurst + 100));
+  // Read again with nothing new: computed no more.
+  ASSERT_TRUE(store_->reportedCameras(at(kBurst + 100)));
+  EXPECT_EQ(store_->rateComputations(), before + 1);
+  add(kBurst + 100, {{"door", false, "retrying"}});
+  cameras = store_->reportedCameras(at(kBurst + 100));
+  EXPECT_FALSE(*cameras->front().last.online);
+  EXPECT_EQ(store_->rateComputations(), before + 2);
+
+  open({});
+  EXPECT_EQ(store_->rateComputations(), 0u);
+  cameras = store_->reportedCameras(at(kBurst + 100));
+  ASSERT_TRUE(cameras && cameras->size() == 2u);
+  EXPECT_FALSE(*cameras->front().last.online);
+  EXPECT_EQ(store_->rateComputations(), 1u);
+}
+
 TEST_F(HealthStoreTest, EachTransitionIsKeptOnceInOrderAndGivesTheRate) {
   add(0, {{"door", false, "connecting"}, {"yard", true, "streaming"}}, true);
   add(60, {{"door", true, "streaming"}});
