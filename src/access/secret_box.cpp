@@ -6,18 +6,25 @@
 
 namespace vigil::access {
 
-struct SecretBox::Key {
-  std::array<uint8_t, crypto_secretbox_KEYBYTES> bytes{};
-  ~Key() { sodium_memzero(bytes.data(), bytes.size()); }
+struct DerivedKey {
+  std::array<uint8_t, 32> bytes{};
+  ~DerivedKey() { sodium_memzero(bytes.data(), bytes.size()); }
 };
 
-static_assert(crypto_secretbox_KEYBYTES == 32, "NodeKey::deriveKey gives 32 bytes");
+namespace {
 
-SecretBox::SecretBox(const NodeKey& nodeKey, std::string_view purpose) {
-  auto key = std::make_shared<Key>();
+static_assert(crypto_secretbox_KEYBYTES == 32 && crypto_auth_hmacsha256_KEYBYTES == 32,
+              "NodeKey::deriveKey gives 32 bytes");
+
+std::shared_ptr<const DerivedKey> derive(const NodeKey& nodeKey, std::string_view purpose) {
+  auto key = std::make_shared<DerivedKey>();
   key->bytes = nodeKey.deriveKey(purpose);
-  key_ = std::move(key);
+  return key;
 }
+
+}  // namespace
+
+SecretBox::SecretBox(const NodeKey& nodeKey, std::string_view purpose) : key_(derive(nodeKey, purpose)) {}
 
 std::vector<uint8_t> SecretBox::seal(std::string_view plaintext) const {
   std::vector<uint8_t> out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
@@ -38,18 +45,7 @@ Result<std::string> SecretBox::open(std::span<const uint8_t> sealed) const {
   return plain;
 }
 
-struct KeyedDigest::Key {
-  std::array<uint8_t, crypto_auth_hmacsha256_KEYBYTES> bytes{};
-  ~Key() { sodium_memzero(bytes.data(), bytes.size()); }
-};
-
-static_assert(crypto_auth_hmacsha256_KEYBYTES == 32, "NodeKey::deriveKey gives 32 bytes");
-
-KeyedDigest::KeyedDigest(const NodeKey& nodeKey, std::string_view purpose) {
-  auto key = std::make_shared<Key>();
-  key->bytes = nodeKey.deriveKey(purpose);
-  key_ = std::move(key);
-}
+KeyedDigest::KeyedDigest(const NodeKey& nodeKey, std::string_view purpose) : key_(derive(nodeKey, purpose)) {}
 
 std::string KeyedDigest::hex(std::string_view data) const {
   std::array<uint8_t, crypto_auth_hmacsha256_BYTES> mac{};

@@ -20,6 +20,8 @@
 
 namespace vigil::access {
 
+struct DerivedKey;  // 32 bytes derived from the node key for one purpose, wiped when freed
+
 class SecretBox {
  public:
   // `purpose` separates the keys of different uses of the same node key.
@@ -31,8 +33,7 @@ class SecretBox {
   Result<std::string> open(std::span<const uint8_t> sealed) const;
 
  private:
-  struct Key;  // wiped when freed
-  std::shared_ptr<const Key> key_;
+  std::shared_ptr<const DerivedKey> key_;
 };
 
 // A digest of a secret the node keeps only to notice that it changed (a
@@ -47,8 +48,7 @@ class KeyedDigest {
   std::string hex(std::string_view data) const;
 
  private:
-  struct Key;  // wiped when freed
-  std::shared_ptr<const Key> key_;
+  std::shared_ptr<const DerivedKey> key_;
 };
 
 }  // namespace vigil::access

@@ -14,12 +14,19 @@ using namespace std::chrono_literals;
 
 const detect::Polygon kWindow = {{0.5, 0}, {1, 0}, {1, 0.5}, {0.5, 0.5}};
 
-TEST(MaskedLive, OneMaskedStreamPerCameraWhileHeldOfTheCamerasFrames) {
-  const std::string path = (std::filesystem::temp_directory_path() / "masked_live.h264").string();
-  ASSERT_TRUE(detect::testing::encodeScene("-f lavfi -i testsrc2=size=320x180:rate=10 -t 2", 10, path).isOk());
+// `seconds` of a 320x180 test picture at 10 fps, a keyframe every 10 frames.
+Result<std::vector<media::SharedFrame>> scene(const std::string& name, int seconds) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  VIGIL_RETURN_IF_ERROR(detect::testing::encodeScene(
+      "-f lavfi -i testsrc2=size=320x180:rate=10 -t " + std::to_string(seconds), 10, path));
   auto frames = detect::testing::readH264File(path, 10);
   std::filesystem::remove(path);
-  ASSERT_TRUE(frames);
+  return frames;
+}
+
+TEST(MaskedLive, OneMaskedStreamPerCameraWhileHeldOfTheCamerasFrames) {
+  auto frames = scene("masked_live.h264", 2);
+  ASSERT_TRUE(frames) << frames.status().toString();
 
   media::LiveRegistry live;
   MaskedLive masked(live, {{"door", {kWindow}}}, 1);
@@ -78,11 +85,8 @@ TEST(MaskedLive, OneMaskedStreamPerCameraWhileHeldOfTheCamerasFrames) {
 // session's keyframe rather than get the last one's, masked
 // (design/REGISTER.md, invariant 12).
 TEST(MaskedLive, DropsItsCacheWhenTheCamerasStreamDropsIts) {
-  const std::string path = (std::filesystem::temp_directory_path() / "masked_live_drop.h264").string();
-  ASSERT_TRUE(detect::testing::encodeScene("-f lavfi -i testsrc2=size=320x180:rate=10 -t 2", 10, path).isOk());
-  auto frames = detect::testing::readH264File(path, 10);
-  std::filesystem::remove(path);
-  ASSERT_TRUE(frames);
+  auto frames = scene("masked_live_drop.h264", 2);
+  ASSERT_TRUE(frames) << frames.status().toString();
 
   media::LiveRegistry live;
   MaskedLive masked(live, {{"door", {kWindow}}}, 1);
