@@ -55,8 +55,7 @@ export function LiveVideo({
 export const videoResumed = (s: PlayerState) => s.kind === "playing" && s.resumed === true;
 
 // The camera list's reason when it says the camera is offline (unless its
-// video resumed: a new connection's first frames are the cached, old
-// ones), else the player's own state.
+// video resumed: player.ts, kResumeGapMs), else the player's own state.
 export function StateOverlay({ state, camera }: { state: PlayerState; camera?: Camera }) {
   const offline = camera && offlineLine(camera);
   if (offline && !videoResumed(state)) return <div class="overlay offline camera-offline">{offline}</div>;

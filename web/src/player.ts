@@ -34,10 +34,12 @@ const kKeepBehindSeconds = 10;
 // No media for this long: "waiting for video" (the camera list says why).
 const kQuietMs = 3_000;
 // Media after a pause this long on one connection is the camera's own,
-// new video (a tile then clears before the camera list says so): only a
-// new connection's first burst, the registry's cached GOP, may be old.
-// A camera under 4 fps pauses this long between frames: harmless, its
-// video is new too.
+// new video (a tile then clears before the camera list says so), and so is
+// a new connection's first media that came this long after it opened: the
+// server keeps no cached GOP of a session that ended (design/REGISTER.md,
+// invariant 12), so that media is of the camera's session now, back after
+// an outage. A camera under 4 fps pauses this long between frames:
+// harmless, its video is new too.
 const kResumeGapMs = 250;
 // No media for this long: the connection is presumed dead and reopened,
 // unless the server says the camera is offline. Then the socket is kept:
@@ -116,6 +118,7 @@ class WebSocketPlayer implements Player {
   private quietTimer?: number;
   private gotMedia = false;
   private lastMediaAt = 0; // performance.now() of the last fragment on this connection
+  private openedAt = 0; // performance.now() when this connection opened
   private resumed = false;
   private jumpOnResume = false; // media came after a gap: jump into it
   private lastState = "";
@@ -159,7 +162,7 @@ class WebSocketPlayer implements Player {
   private connect(): void {
     this.onState({ kind: "connecting" });
     this.gotMedia = false;
-    this.lastMediaAt = 0;
+    this.lastMediaAt = this.openedAt = 0;
     this.resumed = this.jumpOnResume = false;
     const ws = new WebSocket(urls.live(this.camera, { stream: this.stream, audio: this.audio, h264: this.h264 }));
     ws.binaryType = "arraybuffer";
@@ -167,6 +170,7 @@ class WebSocketPlayer implements Player {
     let opened = false;
     ws.onopen = () => {
       opened = true;
+      this.openedAt = performance.now();
       this.armStallTimer();
     };
     ws.onmessage = (e) => this.onMessage(e.data);
@@ -267,6 +271,8 @@ class WebSocketPlayer implements Player {
       // Chromium's decoder, stalled at the old media's end, does not
       // always go on into the new by itself; a seek into it restarts it.
       this.jumpOnResume = true;
+    } else if (this.lastMediaAt === 0 && this.openedAt > 0 && now - this.openedAt > kResumeGapMs) {
+      this.resumed = true; // opened while the camera was away: nothing old to jump from
     }
     this.lastMediaAt = now;
     this.armStallTimer();
