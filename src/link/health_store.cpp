@@ -208,9 +208,10 @@ Status HealthStore::prune(const std::string& childId) {
 
 Status HealthStore::addSummary(const std::string& childId, const HealthSummary& m) {
   std::lock_guard lock(mutex_);
-  // Its cameras' rates move with time: computed again at the next read once a minute old.
+  // Its cameras' rates move with time: computed again with a summary a
+  // minute (at most), off the overview's requests.
   if (auto rated = rated_.find(childId); rated != rated_.end() && rated->second.to + kRatesAge <= clock_.now()) {
-    rated->second.stale = true;
+    VIGIL_RETURN_IF_ERROR(rate(childId, clock_.now()));
   }
   auto kept = summaries_.find(childId);
   // A summary older than the one kept (given again) changes nothing.

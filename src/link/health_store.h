@@ -99,11 +99,12 @@ class HealthStore {
   // them all on every request: design/UPTIME.md, "Overview"). A child's
   // are computed again here, once per read at most, when it reported
   // changes since (so its cameras' states are never behind, and a burst of
-  // messages costs one computation, not one each), when a summary came
-  // once they were kRatesAge old, and once they are twice that (a child
-  // that sends none): its rates may lag `to` by up to 2 × kRatesAge, as
-  // this node's own lag by a minute. None is computed before the first
-  // read (a county's start does not wait for its children's months).
+  // messages costs one computation, not one each), and once they are
+  // 2 × kRatesAge old (a child that sends no summary); with its summary
+  // once they are kRatesAge old (off the reads, one a minute at most): its
+  // rates may lag `to` by up to 2 × kRatesAge, as this node's own lag by a
+  // minute. None is computed before the first read or summary (a county's
+  // start does not wait for its children's months).
   Result<std::vector<ReportedCamera>> reportedCameras(WallTime to);
   static constexpr std::chrono::seconds kRatesAge{60};
   // How many times a child's rates were computed (each reads its month of
